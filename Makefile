@@ -1,0 +1,42 @@
+# Wraps the README's commands; CMake + CTest do the work.
+#   make run    build and start flatline-server on its embedded default configuration
+#   make test   install what is missing, then build and test: plain (-Werror), ASan+UBSan, TSan
+JOBS    ?= $(shell nproc)
+BUILD   ?= build
+CTEST   := ctest --output-on-failure --timeout 600 -j$(JOBS)
+
+.PHONY: all deps build run test test-plain test-asan test-tsan bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DFLATLINE_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	@if [ -x $(BUILD)/src/server/flatline-server ]; then \
+	    exec $(BUILD)/src/server/flatline-server $(ARGS); \
+	else \
+	    exec $(BUILD)/src/mem/flatline-demo $(ARGS); \
+	fi
+
+test: test-plain test-asan test-tsan
+
+test-plain: build
+	cd $(BUILD) && $(CTEST)
+
+test-asan: deps
+	cmake -S . -B build-asan -DFLATLINE_WERROR=ON -DFLATLINE_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(CTEST) -LE no-asan
+
+test-tsan: deps
+	cmake -S . -B build-tsan -DFLATLINE_WERROR=ON -DFLATLINE_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(CTEST) -L threaded
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan

@@ -1,0 +1,238 @@
+/*
+ * flatline/store.h: the namespace store (src/store/), the layer between the server's commands
+ * and the memory layer.
+ *
+ * A store holds namespaces; a namespace splits its keyspace into partitions, each a hash table
+ * under its own lock; a record (a key and a string value, or a key and its hash fields, "bins")
+ * lives in the namespace's shared arena (flatline/mem.h), never in a thread-private one.
+ * Every write goes through one commit point inside the store, so durability can be added there.
+ *
+ * Values leave the store through a sink (fl_sink_t) called while the partition lock is held:
+ * the server copies them straight into the client's reply buffer, with no intermediate copy.
+ * A sink must not call back into the store.
+ *
+ * Errors: functions return FL_OK (0) or one of the negative fl_status codes below;
+ * fl_status_str() gives the message the server sends (Redis's wording where one exists).
+ * Time is Unix time in milliseconds (fl_now_ms()); TTLs are absolute expiry times.
+ *
+ * Thread-safety: all functions may be called from any thread concurrently, except
+ * fl_store_open/fl_store_close which the caller serialises with everything else.
+ */
+#ifndef FLATLINE_STORE_H
+#define FLATLINE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flatline/mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fl_status {
+    FL_OK = 0,
+    FL_EWRONGTYPE = -1, /* operation against a key holding the wrong kind of value */
+    FL_ENOTINT = -2,    /* value is not an integer or out of range */
+    FL_EOVERFLOW = -3,  /* increment or decrement would overflow */
+    FL_EOOM = -4,       /* namespace above its stop-writes mark: write refused, nothing changed */
+    FL_ENOMEM = -5,     /* allocation failed: nothing changed */
+    FL_ECOND = -6,      /* NX/XX condition not met: nothing changed (SET replies nil) */
+    FL_EINVAL = -7,     /* bad argument */
+} fl_status_t;
+
+/* Message for a status, without the leading '-' (e.g. "WRONGTYPE Operation against a key
+ * holding the wrong kind of value"). Never NULL. */
+const char *fl_status_str(int status);
+
+/* Current Unix time in milliseconds. */
+int64_t fl_now_ms(void);
+
+typedef struct fl_slice {
+    const char *p;
+    size_t n;
+} fl_slice_t;
+
+/* Receives values from the store, under the partition lock. Every callback is required. */
+typedef struct fl_sink {
+    void *ctx;
+    void (*bulk)(void *ctx, const char *p, size_t n); /* one string */
+    void (*nil)(void *ctx);                           /* a missing value */
+    void (*array)(void *ctx, size_t n);               /* an array of the next n elements */
+} fl_sink_t;
+
+/* ---- Configuration ------------------------------------------------------------------------ */
+
+#define FL_NS_NAME_MAX 63
+
+typedef struct fl_ns_config {
+    char name[FL_NS_NAME_MAX + 1];
+    size_t memory_limit;     /* bytes of records + index (the namespace's requested bytes) */
+    int64_t default_ttl_ms;  /* applied to writes that give no TTL; 0 = none */
+    unsigned high_water_pct; /* evict above this share of memory_limit (1..100) */
+    unsigned stop_writes_pct;/* refuse writes above this share of memory_limit (1..100) */
+    unsigned partitions;     /* power of two, 1..65536 */
+    ssize_t dirty_decay_ms;  /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
+    ssize_t muzzy_decay_ms;
+} fl_ns_config_t;
+
+/* Fills *c with the defaults for a namespace called `name`. */
+void fl_ns_config_default(fl_ns_config_t *c, const char *name);
+
+/* Checks one namespace configuration; on error writes the reason into err and returns
+ * FL_EINVAL. */
+int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen);
+
+/* ---- Store and namespaces ----------------------------------------------------------------- */
+
+typedef struct fl_store fl_store_t;
+typedef struct fl_ns fl_ns_t;
+
+/* Opens a store with n_ns namespaces (copied), each with its own shared arena, and starts its
+ * background thread (active expiry, eviction). Returns FL_OK and sets *out, or an error with
+ * the reason in err. */
+int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char *err,
+                  size_t errlen);
+
+/* Stops the background thread and frees every record and namespace arena. */
+void fl_store_close(fl_store_t *store);
+
+size_t fl_store_ns_count(const fl_store_t *store);
+
+/* Namespace by index (SELECT <index>), or NULL when out of range. */
+fl_ns_t *fl_store_ns(fl_store_t *store, size_t index);
+
+/* Namespace by name (SELECT <name>), or NULL. */
+fl_ns_t *fl_store_ns_find(fl_store_t *store, const char *name, size_t len);
+
+const fl_ns_config_t *fl_ns_config(const fl_ns_t *ns);
+
+/* The namespace's shared arena (for statistics and the lifecycle-separation test). */
+fl_arena_t *fl_ns_arena(fl_ns_t *ns);
+
+/* ---- Strings ------------------------------------------------------------------------------ */
+
+#define FL_SET_NX 0x1u      /* only if the key does not exist */
+#define FL_SET_XX 0x2u      /* only if the key exists */
+#define FL_SET_KEEPTTL 0x4u /* keep the key's TTL */
+#define FL_SET_GET 0x8u     /* emit the old value (bulk or nil) to `old` first */
+
+typedef struct fl_set_opts {
+    int64_t expire_at_ms; /* absolute expiry; 0 = none (then the namespace's default TTL) */
+    unsigned flags;
+} fl_set_opts_t;
+
+/* GET: emits the value (bulk) or nil. FL_EWRONGTYPE on a hash. */
+int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* SET with options (opts may be NULL). With FL_SET_GET the old value goes to `old` even when
+ * the NX/XX condition fails. Returns FL_OK, FL_ECOND, FL_EWRONGTYPE (GET on a hash), FL_EOOM,
+ * FL_ENOMEM. */
+int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t *opts,
+               const fl_sink_t *old);
+
+/* GETDEL: emits the value or nil, and deletes the key. */
+int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* APPEND: creates the key when missing; *new_len gets the resulting length. */
+int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len);
+
+/* STRLEN: 0 when missing. */
+int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
+
+/* INCRBY/DECRBY: the value must be a base-10 int64; missing counts as 0. */
+int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result);
+
+/* ---- Hashes (Aerospike-style bins) --------------------------------------------------------- */
+
+/* HSET: fv holds n_pairs field/value pairs (2*n_pairs slices). *added = new fields. */
+int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pairs,
+                size_t *added);
+
+/* HGET: emits the field's value or nil. */
+int fl_hash_get(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, const fl_sink_t *out);
+
+/* HMGET: emits an array of n values/nils. */
+int fl_hash_mget(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
+                 const fl_sink_t *out);
+
+/* HDEL: *removed = fields removed; the key goes when its last field does. */
+int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
+                size_t *removed);
+
+/* HGETALL: emits an array of 2*len elements (field, value, ...); empty array when missing. */
+int fl_hash_getall(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* HLEN: 0 when missing. */
+int fl_hash_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
+
+/* HEXISTS. */
+int fl_hash_exists(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, bool *exists);
+
+/* HINCRBY: the field must hold a base-10 int64; missing counts as 0. */
+int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
+                   int64_t *result);
+
+/* ---- Keys ---------------------------------------------------------------------------------- */
+
+typedef enum fl_type { FL_TYPE_NONE = 0, FL_TYPE_STRING, FL_TYPE_HASH } fl_type_t;
+
+/* DEL/UNLINK of one key: *deleted tells whether it existed. */
+int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted);
+
+/* EXISTS of one key. */
+int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists);
+
+/* EXPIRE/PEXPIRE: sets an absolute expiry; a time not in the future deletes the key.
+ * *applied tells whether the key existed. */
+int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied);
+
+/* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing. */
+int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms);
+
+/* PERSIST: *changed tells whether an expiry was removed. */
+int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed);
+
+/* TYPE. */
+int fl_key_type(fl_ns_t *ns, fl_slice_t key, fl_type_t *type);
+
+/* MEMORY USAGE: bytes the record takes in the arena (usable sizes), 0 when missing. */
+int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes);
+
+/* SCAN: visits about `count` keys from `cursor` that match the glob `pattern` (NULL = all),
+ * calling fn for each (under the partition lock: copy what you keep), and sets *next (0 when
+ * the scan is complete). Guarantees of Redis's SCAN: every key present for the whole scan is
+ * returned at least once. */
+typedef void (*fl_key_fn)(void *ctx, const char *key, size_t n);
+int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t pattern_len,
+                size_t count, fl_key_fn fn, void *ctx, uint64_t *next);
+
+/* DBSIZE. */
+size_t fl_ns_size(fl_ns_t *ns);
+
+/* FLUSHDB: deletes every record of the namespace. */
+int fl_ns_flush(fl_ns_t *ns);
+
+/* ---- Statistics --------------------------------------------------------------------------- */
+
+typedef struct fl_ns_stats {
+    uint64_t keys;
+    uint64_t keys_with_ttl;
+    uint64_t hits, misses;   /* reads that found / did not find their key */
+    uint64_t expired;        /* keys removed because their TTL passed */
+    uint64_t evicted;        /* keys removed above the high-water mark */
+    uint64_t writes_refused; /* writes refused above the stop-writes mark (FL_EOOM) */
+    size_t used;             /* requested bytes of records + index: what quotas compare */
+    size_t memory_limit;
+    fl_mem_stats_t mem;      /* the namespace arena's breakdown */
+} fl_ns_stats_t;
+
+/* Fills *out for the namespace. Cheap enough for INFO. */
+int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLATLINE_STORE_H */
