@@ -183,18 +183,23 @@ int fl_mem_purge_all(void);
 /* Sets the arena's decay times (see fl_arena_opts_t). Returns 0 or -EINVAL. */
 int fl_arena_set_decay(fl_arena_t *arena, ssize_t dirty_decay_ms, ssize_t muzzy_decay_ms);
 
-/* Starts or stops jemalloc's background purging threads. Returns 0 or -errno. */
+/* Starts or stops jemalloc's background purging threads. Returns 0 or -errno (-ENOTSUP when
+ * enabling in a TSan build: jemalloc starts those threads behind TSan's interceptors). */
 int fl_mem_set_background_thread(bool enable);
 
 /* ---- Move hints (for the defragmenter) --------------------------------------------------- */
 
 /* Whether moving the live object at ptr to a new allocation would help empty a page:
- * true when its slab is not full and is less utilised than the average slab of its bin
- * (from experimental.utilization.query; the rule Valkey uses on stock jemalloc).
- * Large (non-slab) objects and NULL give false. */
+ * true when its slab is not full, is not the slab new blocks are carved from (slabcur), and is
+ * no more utilised than the average slab of its bin (from experimental.utilization.query; the
+ * rule Valkey uses on stock jemalloc; details in src/mem/move.c). ptr must be NULL or a live
+ * jemalloc pointer. Large (non-slab) objects and NULL give false. Regions parked in thread
+ * caches count as used: call fl_thread_release_tcaches() before a defragmentation pass. */
 bool fl_mem_should_move(const void *ptr);
 
-/* Batch form: fills out[i] for ptrs[i], i < n, with one jemalloc call per up to 64 pointers.
+/* Batch form: fills out[i] for ptrs[i], i < n (NULL entries give false), same rule as
+ * fl_mem_should_move. One batch_query call per up to 64 pointers rejects full slabs and large
+ * objects; the survivors get one query each (batch_query reports no bin average or slabcur).
  * Returns 0 or -errno. */
 int fl_mem_should_move_batch(const void *const *ptrs, size_t n, bool *out);
 

@@ -65,6 +65,8 @@ const char *fl_mem_strerror(int err)
         return "no such jemalloc control (wrong jemalloc version?)";
     case -EPERM:
         return "operation not permitted by jemalloc";
+    case -ENOTSUP:
+        return "not supported in this build (e.g. jemalloc background threads under TSan)";
     case -EAGAIN:
         return "try again";
     case -EBUSY:

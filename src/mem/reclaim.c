@@ -58,7 +58,21 @@ int fl_arena_set_decay(fl_arena_t *arena, ssize_t dirty_decay_ms, ssize_t muzzy_
     return rc;
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define FLM_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FLM_UNDER_TSAN 1
+#endif
+#endif
+
 int fl_mem_set_background_thread(bool enable)
 {
+#ifdef FLM_UNDER_TSAN
+    /* jemalloc starts its purging threads through the pthread_create it resolved itself, behind
+     * TSan's interceptors; TSan then aborts when jemalloc joins them. Refuse instead. */
+    if (enable)
+        return -ENOTSUP;
+#endif
     return flm_ctl_write("background_thread", &enable, sizeof(enable));
 }
