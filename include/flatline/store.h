@@ -43,7 +43,9 @@ typedef enum fl_status {
 } fl_status_t;
 
 /* Message for a status, without the leading '-' (e.g. "WRONGTYPE Operation against a key
- * holding the wrong kind of value"). Never NULL. */
+ * holding the wrong kind of value"). Never NULL. For FL_EOOM it is the namespace-less
+ * "OOM command not allowed when used memory > 'maxmemory'"; use fl_ns_oom_message() to name
+ * the namespace. */
 const char *fl_status_str(int status);
 
 /* Current Unix time in milliseconds. */
@@ -68,11 +70,12 @@ typedef struct fl_sink {
 
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
-    size_t memory_limit;     /* bytes of records + index (the namespace's requested bytes) */
+    size_t memory_limit;     /* bytes of records + index (the namespace's requested bytes);
+                              * 0 = unlimited. Default 1 GiB. */
     int64_t default_ttl_ms;  /* applied to writes that give no TTL; 0 = none */
-    unsigned high_water_pct; /* evict above this share of memory_limit (1..100) */
-    unsigned stop_writes_pct;/* refuse writes above this share of memory_limit (1..100) */
-    unsigned partitions;     /* power of two, 1..65536 */
+    unsigned high_water_pct; /* evict above this share of memory_limit (1..100; default 90) */
+    unsigned stop_writes_pct;/* refuse growing writes above this share (1..100; default 95) */
+    unsigned partitions;     /* power of two, 1..65536 (default 4096) */
     ssize_t dirty_decay_ms;  /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
     ssize_t muzzy_decay_ms;
 } fl_ns_config_t;
@@ -110,6 +113,11 @@ const fl_ns_config_t *fl_ns_config(const fl_ns_t *ns);
 
 /* The namespace's shared arena (for statistics and the lifecycle-separation test). */
 fl_arena_t *fl_ns_arena(fl_ns_t *ns);
+
+/* Writes the FL_EOOM reply for this namespace into buf, without the leading '-':
+ * "OOM command not allowed when used memory > 'maxmemory' in namespace '<name>'".
+ * Returns the length it needed, as snprintf. */
+int fl_ns_oom_message(const fl_ns_t *ns, char *buf, size_t len);
 
 /* ---- Strings ------------------------------------------------------------------------------ */
 

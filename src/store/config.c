@@ -1,0 +1,65 @@
+/*
+ * src/store/config.c: namespace configuration defaults and validation (one place for every
+ * bound). Pure functions; no shared state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define FLS_DEFAULT_LIMIT ((size_t)1 << 30) /* 1 GiB of records + index */
+#define FLS_DEFAULT_HW 90
+#define FLS_DEFAULT_STOP 95
+#define FLS_DEFAULT_PARTS 4096
+
+void fl_ns_config_default(fl_ns_config_t *c, const char *name)
+{
+    memset(c, 0, sizeof(*c));
+    if (name)
+        snprintf(c->name, sizeof(c->name), "%s", name);
+    c->memory_limit = FLS_DEFAULT_LIMIT;
+    c->default_ttl_ms = 0;
+    c->high_water_pct = FLS_DEFAULT_HW;
+    c->stop_writes_pct = FLS_DEFAULT_STOP;
+    c->partitions = FLS_DEFAULT_PARTS;
+    c->dirty_decay_ms = FL_DECAY_DEFAULT;
+    c->muzzy_decay_ms = FL_DECAY_DEFAULT;
+}
+
+static bool decay_ok(ssize_t d)
+{
+    return d == FL_DECAY_DEFAULT || d >= -1;
+}
+
+int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    size_t nlen = strnlen(c->name, sizeof(c->name));
+    if (nlen == 0 || nlen > FL_NS_NAME_MAX) {
+        why = "name must be 1..63 bytes";
+    } else {
+        for (size_t i = 0; i < nlen && !why; i++) {
+            unsigned char ch = (unsigned char)c->name[i];
+            if (ch <= ' ' || ch >= 0x7f || ch == '\'' || ch == '"')
+                why = "name must be printable ASCII without spaces or quotes";
+        }
+    }
+    if (why) {
+    } else if (c->high_water_pct < 1 || c->high_water_pct > 100) {
+        why = "high_water_pct must be 1..100";
+    } else if (c->stop_writes_pct < 1 || c->stop_writes_pct > 100) {
+        why = "stop_writes_pct must be 1..100";
+    } else if (c->partitions < 1 || c->partitions > 65536 ||
+               (c->partitions & (c->partitions - 1)) != 0) {
+        why = "partitions must be a power of two in 1..65536";
+    } else if (c->default_ttl_ms < 0) {
+        why = "default_ttl_ms must be >= 0";
+    } else if (!decay_ok(c->dirty_decay_ms) || !decay_ok(c->muzzy_decay_ms)) {
+        why = "decay must be -1 (never), >= 0 ms, or the default";
+    }
+    if (!why)
+        return FL_OK;
+    if (err && errlen)
+        snprintf(err, errlen, "namespace '%.*s': %s", (int)nlen, c->name, why);
+    return FL_EINVAL;
+}

@@ -1,0 +1,95 @@
+/*
+ * src/store/glob.c: glob matching for SCAN MATCH with the semantics of Redis's stringmatchlen
+ * (case-sensitive): '*' any run, '?' any one byte, '[abc]' a class, '[^abc]' its negation,
+ * '[a-z]' ranges (reversed ends are swapped), '\x' the literal x (inside classes too); a
+ * trailing '\' is a literal backslash; an unterminated class ends at the end of the pattern.
+ *
+ * Redis recurses on '*' (and caps the nesting); this file uses the classic single-backtrack
+ * loop instead, which accepts exactly the same strings (every token other than '*' consumes
+ * exactly one byte) in O(pattern * string) time with no recursion.
+ */
+#include "store_internal.h"
+
+/* Matches one non-star token at pat[*pi] against c; sets *pi past the token. */
+static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char c)
+{
+    size_t i = *pi;
+    unsigned char t = (unsigned char)pat[i];
+    if (t == '?') {
+        *pi = i + 1;
+        return true;
+    }
+    if (t == '\\') {
+        if (plen - i >= 2)
+            i++;
+        *pi = i + 1;
+        return (unsigned char)pat[i] == c;
+    }
+    if (t != '[') {
+        *pi = i + 1;
+        return t == c;
+    }
+    /* A class: mirror Redis's loop, including its end-of-pattern and range rules. */
+    i++;
+    bool neg = i < plen && pat[i] == '^';
+    if (neg)
+        i++;
+    bool match = false;
+    for (;;) {
+        if (i < plen && pat[i] == '\\' && plen - i >= 2) {
+            i++;
+            if ((unsigned char)pat[i] == c)
+                match = true;
+        } else if (i < plen && pat[i] == ']') {
+            break;
+        } else if (i >= plen) {
+            i--; /* Redis steps back onto the last byte, which the caller then skips */
+            break;
+        } else if (plen - i >= 3 && pat[i + 1] == '-') {
+            unsigned char lo = (unsigned char)pat[i], hi = (unsigned char)pat[i + 2];
+            if (lo > hi) {
+                unsigned char tmp = lo;
+                lo = hi;
+                hi = tmp;
+            }
+            i += 2;
+            if (c >= lo && c <= hi)
+                match = true;
+        } else if ((unsigned char)pat[i] == c) {
+            match = true;
+        }
+        i++;
+    }
+    *pi = i + 1;
+    return neg ? !match : match;
+}
+
+bool fls_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+{
+    size_t pi = 0, si = 0;
+    size_t star_p = SIZE_MAX, star_s = 0;
+    while (si < slen) {
+        if (pi < plen && pat[pi] == '*') {
+            while (pi < plen && pat[pi] == '*')
+                pi++;
+            if (pi == plen)
+                return true;
+            star_p = pi;
+            star_s = si;
+            continue;
+        }
+        size_t next = pi;
+        if (pi < plen && token_match(pat, plen, &next, (unsigned char)s[si])) {
+            pi = next;
+            si++;
+            continue;
+        }
+        if (star_p == SIZE_MAX)
+            return false;
+        si = ++star_s;
+        pi = star_p;
+    }
+    while (pi < plen && pat[pi] == '*')
+        pi++;
+    return pi == plen;
+}

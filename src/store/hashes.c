@@ -1,0 +1,442 @@
+/*
+ * src/store/hashes.c: hash commands (HSET, HGET, HMGET, HDEL, HGETALL, HLEN, HEXISTS,
+ * HINCRBY): a record's fields ("bins") in a chained hash table of their own.
+ *
+ * Layout: the record holds the key and a fls_htab_t (bucket array pointer, mask, count); each
+ * field is one arena allocation (header, field name, value). The field table doubles when the
+ * field count exceeds its slots and halves below 1/8 full, so HSET of n fields is O(n) total.
+ * A hash record always has >= 1 field: the last HDEL deletes the key.
+ *
+ * Multi-field writes are all-or-nothing: every allocation they need is made before anything is
+ * linked, so FL_ENOMEM or FL_EOOM leaves the hash as it was (a failed table resize is not an
+ * error: the table keeps its size and a higher load).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define MIN_FBUCKETS 4u
+#define FIELD_SEED 0x6a09e667f3bcc909ull
+#define MAX_LEN UINT32_MAX
+
+static uint32_t field_hash(fl_ns_t *ns, fl_slice_t f)
+{
+    return (uint32_t)fls_hash(ns->store->seed ^ FIELD_SEED, f.p, f.n);
+}
+
+static fls_field_t **htab_find(fls_htab_t *ht, fl_slice_t f, uint32_t h)
+{
+    fls_field_t **ref = &ht->b[h & ht->mask];
+    for (fls_field_t *x = *ref; x; ref = &x->next, x = *ref)
+        if (x->hash == h && x->flen == f.n && memcmp(x->data, f.p, f.n) == 0)
+            return ref;
+    return NULL;
+}
+
+static void htab_resize(fl_ns_t *ns, uint32_t pidx, fls_htab_t *ht, size_t new_size)
+{
+    fls_field_t **nb = fls_alloc(ns, pidx, new_size * sizeof(*nb));
+    if (!nb)
+        return;
+    memset(nb, 0, new_size * sizeof(*nb));
+    size_t old_size = (size_t)ht->mask + 1;
+    for (size_t i = 0; i < old_size; i++) {
+        fls_field_t *f = ht->b[i];
+        while (f) {
+            fls_field_t *next = f->next;
+            size_t j = f->hash & (new_size - 1);
+            f->next = nb[j];
+            nb[j] = f;
+            f = next;
+        }
+    }
+    fls_free(ns, pidx, ht->b, old_size * sizeof(*nb));
+    ht->b = nb;
+    ht->mask = (uint32_t)(new_size - 1);
+}
+
+static void htab_reshape(fl_ns_t *ns, uint32_t pidx, fls_htab_t *ht)
+{
+    size_t size = (size_t)ht->mask + 1;
+    if (ht->count > size && size < ((size_t)1 << 31))
+        htab_resize(ns, pidx, ht, size * 2);
+    else if (size > MIN_FBUCKETS && ht->count < size / 8)
+        htab_resize(ns, pidx, ht, size / 2);
+}
+
+static fls_field_t *field_new(fl_ns_t *ns, uint32_t pidx, fl_slice_t f, uint32_t h, const char *v,
+                              size_t vn)
+{
+    fls_field_t *x = fls_alloc(ns, pidx, fls_field_size(f.n, vn));
+    if (!x)
+        return NULL;
+    x->next = NULL;
+    x->hash = h;
+    x->flen = (uint32_t)f.n;
+    x->vlen = (uint32_t)vn;
+    memcpy(x->data, f.p, f.n);
+    memcpy(x->data + f.n, v, vn);
+    return x;
+}
+
+/* A new, empty hash record for k (not linked), or NULL. */
+static fls_rec_t *hash_rec_new(fl_ns_t *ns, fls_key_t *k, int64_t now)
+{
+    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_hash_rec_size(k->n));
+    if (!r)
+        return NULL;
+    fls_field_t **b = fls_alloc(ns, k->pidx, MIN_FBUCKETS * sizeof(*b));
+    if (!b) {
+        fls_free(ns, k->pidx, r, fls_hash_rec_size(k->n));
+        return NULL;
+    }
+    memset(b, 0, MIN_FBUCKETS * sizeof(*b));
+    r->next = NULL;
+    r->expire_at = fls_default_expiry(ns, now);
+    r->hash = (uint32_t)k->h;
+    atomic_init(&r->atime, fls_clock(now));
+    r->klen = (uint32_t)k->n;
+    r->vlen = 0;
+    r->type = FL_TYPE_HASH;
+    memcpy(r->data, k->p, k->n);
+    fls_htab_t *ht = fls_rec_htab(r);
+    ht->b = b;
+    ht->mask = MIN_FBUCKETS - 1;
+    ht->count = 0;
+    return r;
+}
+
+/* Links field x into ht, replacing a field of the same name (freed). Returns true if added. */
+static bool htab_put(fl_ns_t *ns, uint32_t pidx, fls_htab_t *ht, fls_field_t *x)
+{
+    fl_slice_t f = {x->data, x->flen};
+    fls_field_t **ref = htab_find(ht, f, x->hash);
+    if (ref) {
+        fls_field_t *old = *ref;
+        x->next = old->next;
+        *ref = x;
+        fls_free(ns, pidx, old, fls_field_size(old->flen, old->vlen));
+        return false;
+    }
+    fls_field_t **head = &ht->b[x->hash & ht->mask];
+    x->next = *head;
+    *head = x;
+    ht->count++;
+    htab_reshape(ns, pidx, ht);
+    return true;
+}
+
+/* Publishes a hash write: links a new record (ref = its slot) or notes a modified one. */
+static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r, bool created,
+                        int64_t now)
+{
+    fls_touch(r, now);
+    if (created) {
+        r->next = *ref;
+        fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
+        fls_commit(ns, k->pidx, &c);
+    } else {
+        fls_change_t c = {
+            .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+        fls_commit(ns, k->pidx, &c);
+    }
+}
+
+/* Finds or prepares the hash record for a write (write lock held). On FL_OK, *rec is the
+ * record and *ref its slot (for a new record: the insertion slot, not linked yet). */
+static int hash_for_write(fl_ns_t *ns, fls_key_t *k, int64_t now, fls_rec_t ***ref, fls_rec_t **rec,
+                          bool *created)
+{
+    fls_rec_t **slot = fls_find_live(ns, k, now);
+    *created = false;
+    if (slot) {
+        if ((*slot)->type != FL_TYPE_HASH)
+            return FL_EWRONGTYPE;
+        *ref = slot;
+        *rec = *slot;
+        return FL_OK;
+    }
+    fls_rec_t *r = hash_rec_new(ns, k, now);
+    if (!r)
+        return FL_ENOMEM;
+    if (fls_insert_slot(ns, k, &slot) != FL_OK) {
+        fls_rec_destroy(ns, k->pidx, r);
+        return FL_ENOMEM;
+    }
+    *ref = slot;
+    *rec = r;
+    *created = true;
+    return FL_OK;
+}
+
+int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pairs, size_t *added)
+{
+    if (n_pairs == 0 || key.n > MAX_LEN)
+        return FL_EINVAL;
+    size_t hint = fls_hash_rec_size(key.n);
+    for (size_t i = 0; i < n_pairs; i++) {
+        if (fv[2 * i].n > MAX_LEN || fv[2 * i + 1].n > MAX_LEN)
+            return FL_EINVAL;
+        hint += fls_field_size(fv[2 * i].n, fv[2 * i + 1].n);
+    }
+    fls_field_t *stack_nodes[16];
+    fls_field_t **nodes = stack_nodes;
+    if (n_pairs > 16 && !(nodes = malloc(n_pairs * sizeof(*nodes)))) /* scratch: private */
+        return FL_ENOMEM;
+    fls_make_room(ns, hint);
+    int64_t now = fl_now_ms();
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    fls_wrlock(ns, k.part);
+    fls_rec_t **cref = fls_find_live(ns, &k, now);
+    fls_rec_t *cur = cref ? *cref : NULL;
+    int rc = FL_OK;
+    size_t made = 0;
+    if (cur && cur->type != FL_TYPE_HASH) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    /* Growth, before anything is allocated (duplicate fields in one call overestimate it). */
+    int64_t growth = cur ? 0 : (int64_t)(fls_hash_rec_size(k.n) + MIN_FBUCKETS * sizeof(void *));
+    for (size_t i = 0; i < n_pairs; i++) {
+        fls_field_t **f =
+            cur ? htab_find(fls_rec_htab(cur), fv[2 * i], field_hash(ns, fv[2 * i])) : NULL;
+        growth += f ? (int64_t)fv[2 * i + 1].n - (int64_t)(*f)->vlen
+                    : (int64_t)fls_field_size(fv[2 * i].n, fv[2 * i + 1].n);
+    }
+    rc = fls_quota_check(ns, growth);
+    if (rc != FL_OK)
+        goto out;
+    for (; made < n_pairs; made++) {
+        fl_slice_t f = fv[2 * made], v = fv[2 * made + 1];
+        nodes[made] = field_new(ns, k.pidx, f, field_hash(ns, f), v.p, v.n);
+        if (!nodes[made]) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+    }
+    fls_rec_t **ref;
+    fls_rec_t *r;
+    bool created;
+    rc = hash_for_write(ns, &k, now, &ref, &r, &created);
+    if (rc != FL_OK)
+        goto out;
+    fls_htab_t *ht = fls_rec_htab(r);
+    size_t n_added = 0;
+    for (size_t i = 0; i < n_pairs; i++)
+        n_added += htab_put(ns, k.pidx, ht, nodes[i]);
+    made = 0; /* linked: no longer ours to free */
+    hash_commit(ns, &k, ref, r, created, now);
+    if (added)
+        *added = n_added;
+out:
+    for (size_t i = 0; i < made; i++)
+        fls_free(ns, k.pidx, nodes[i], fls_field_size(nodes[i]->flen, nodes[i]->vlen));
+    fls_unlock(ns, k.part);
+    if (nodes != stack_nodes)
+        free(nodes);
+    return rc;
+}
+
+/* Read helper: the live hash record for k (read lock held) or NULL; FL_EWRONGTYPE in *rc. */
+static fls_rec_t *hash_read(fl_ns_t *ns, fls_key_t *k, fl_slice_t key, int *rc)
+{
+    fls_key_init(ns, key, k);
+    fls_rec_t *r = fls_read_begin(ns, k, fl_now_ms(), true);
+    *rc = FL_OK;
+    if (r && r->type != FL_TYPE_HASH) {
+        *rc = FL_EWRONGTYPE;
+        return NULL;
+    }
+    return r;
+}
+
+static fls_field_t *field_get(fl_ns_t *ns, fls_rec_t *r, fl_slice_t f)
+{
+    fls_field_t **ref = htab_find(fls_rec_htab(r), f, field_hash(ns, f));
+    return ref ? *ref : NULL;
+}
+
+int fl_hash_get(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, const fl_sink_t *out)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK) {
+        fls_field_t *x = r ? field_get(ns, r, field) : NULL;
+        if (x)
+            out->bulk(out->ctx, x->data + x->flen, x->vlen);
+        else
+            out->nil(out->ctx);
+    }
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_mget(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
+                 const fl_sink_t *out)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK) {
+        out->array(out->ctx, n);
+        for (size_t i = 0; i < n; i++) {
+            fls_field_t *x = r ? field_get(ns, r, fields[i]) : NULL;
+            if (x)
+                out->bulk(out->ctx, x->data + x->flen, x->vlen);
+            else
+                out->nil(out->ctx);
+        }
+    }
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_getall(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK) {
+        if (!r) {
+            out->array(out->ctx, 0);
+        } else {
+            fls_htab_t *ht = fls_rec_htab(r);
+            out->array(out->ctx, 2 * (size_t)ht->count);
+            for (size_t i = 0; i <= ht->mask; i++) {
+                for (fls_field_t *x = ht->b[i]; x; x = x->next) {
+                    out->bulk(out->ctx, x->data, x->flen);
+                    out->bulk(out->ctx, x->data + x->flen, x->vlen);
+                }
+            }
+        }
+    }
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK)
+        *len = r ? fls_rec_htab(r)->count : 0;
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_exists(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, bool *exists)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK)
+        *exists = r && field_get(ns, r, field);
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n, size_t *removed)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    fls_wrlock(ns, k.part);
+    fls_rec_t **ref = fls_find_live(ns, &k, fl_now_ms());
+    int rc = FL_OK;
+    size_t gone = 0;
+    if (ref && (*ref)->type != FL_TYPE_HASH) {
+        rc = FL_EWRONGTYPE;
+    } else if (ref) {
+        fls_rec_t *r = *ref;
+        fls_htab_t *ht = fls_rec_htab(r);
+        for (size_t i = 0; i < n && ht->count > 0; i++) {
+            fls_field_t **fref = htab_find(ht, fields[i], field_hash(ns, fields[i]));
+            if (!fref)
+                continue;
+            fls_field_t *x = *fref;
+            *fref = x->next;
+            fls_free(ns, k.pidx, x, fls_field_size(x->flen, x->vlen));
+            ht->count--;
+            gone++;
+        }
+        if (ht->count == 0) {
+            fls_change_t c = {
+                .op = FLS_DEL, .ref = ref, .old = r, .had_key = true, .had_ttl = r->expire_at != 0};
+            fls_commit(ns, k.pidx, &c);
+        } else if (gone) {
+            htab_reshape(ns, k.pidx, ht);
+            fls_change_t c = {
+                .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+            fls_commit(ns, k.pidx, &c);
+        }
+    }
+    fls_unlock(ns, k.part);
+    if (removed)
+        *removed = gone;
+    return rc;
+}
+
+int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta, int64_t *result)
+{
+    if (key.n > MAX_LEN || field.n > MAX_LEN)
+        return FL_EINVAL;
+    fls_make_room(ns, fls_hash_rec_size(key.n) + fls_field_size(field.n, 20));
+    int64_t now = fl_now_ms();
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    fls_wrlock(ns, k.part);
+    fls_rec_t **cref = fls_find_live(ns, &k, now);
+    fls_rec_t *cur = cref ? *cref : NULL;
+    uint32_t fh = field_hash(ns, field);
+    fls_field_t *old = NULL;
+    int64_t v = 0;
+    int rc = FL_OK;
+    if (cur && cur->type != FL_TYPE_HASH) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    if (cur) {
+        fls_field_t **fref = htab_find(fls_rec_htab(cur), field, fh);
+        old = fref ? *fref : NULL;
+    }
+    if (old && !fls_parse_i64(old->data + old->flen, old->vlen, &v)) {
+        rc = FL_ENOTINT;
+        goto out;
+    }
+    if (__builtin_add_overflow(v, delta, &v)) {
+        rc = FL_EOVERFLOW;
+        goto out;
+    }
+    char buf[24];
+    size_t n = fls_fmt_i64(v, buf);
+    int64_t growth =
+        old ? (int64_t)n - (int64_t)old->vlen
+            : (int64_t)fls_field_size(field.n, n) +
+                  (cur ? 0 : (int64_t)(fls_hash_rec_size(k.n) + MIN_FBUCKETS * sizeof(void *)));
+    rc = fls_quota_check(ns, growth);
+    if (rc != FL_OK)
+        goto out;
+    fls_field_t *x = field_new(ns, k.pidx, field, fh, buf, n);
+    if (!x) {
+        rc = FL_ENOMEM;
+        goto out;
+    }
+    fls_rec_t **ref;
+    fls_rec_t *r;
+    bool created;
+    rc = hash_for_write(ns, &k, now, &ref, &r, &created);
+    if (rc != FL_OK) {
+        fls_free(ns, k.pidx, x, fls_field_size(x->flen, x->vlen));
+        goto out;
+    }
+    htab_put(ns, k.pidx, fls_rec_htab(r), x);
+    hash_commit(ns, &k, ref, r, created, now);
+    if (result)
+        *result = v;
+out:
+    fls_unlock(ns, k.part);
+    return rc;
+}

@@ -1,0 +1,313 @@
+/*
+ * src/store/store_internal.h: the store's private structures and cross-file internals (prefix
+ * fls_). Nothing here is visible outside src/store/.
+ *
+ * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
+ * arena); a partition is a chained hash table of records under its own lock. A record is ONE
+ * allocation (header + key + string value), or, for a hash, one allocation (header + key + field
+ * table descriptor) plus a bucket array and one allocation per field.
+ *
+ * Memory: every persistent byte (partition array, bucket arrays, records, field tables, fields)
+ * comes from the namespace's shared arena through fls_alloc/fls_free/fls_realloc, which add the
+ * exact requested size to one of the namespace's `used` stripes. Therefore, when no write is in
+ * flight, fl_ns_stats().used == fl_arena_stats().requested. Scratch memory is on the stack or
+ * from malloc (the calling worker's private arena), never from the namespace arena.
+ *
+ * Locking (memcached-style one paragraph): a partition's lock protects its bucket array, mask,
+ * expire cursor, every record in it and every field of those records. Counters (count,
+ * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
+ * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
+ * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. No
+ * code path holds two partition locks at once; eviction and expiry take one at a time, so there
+ * is no lock order to respect. Values reach a sink while the lock is held.
+ *
+ * Movability (for the active defragmenter, issue 6): every persistent allocation is referenced
+ * from exactly one place: the partition array from the namespace, a bucket array from its
+ * partition, a record from its bucket slot or its predecessor's `next`, a field table's bucket
+ * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
+ * string values are inline in their record, so moving the record moves them. fls_part_walk()
+ * visits every one of those references under the partition's write lock and lets a callback
+ * replace the pointer by a moved copy.
+ */
+#ifndef FLATLINE_STORE_INTERNAL_H
+#define FLATLINE_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flatline/store.h"
+
+/* ---- Records ------------------------------------------------------------------------------ */
+
+/*
+ * In-memory record. Serialized layout (what an append-only log or a snapshot would write, all
+ * integers little-endian, see fls_rec_serialize):
+ *
+ *   u8  type            1 = string, 2 = hash
+ *   i64 expire_at_ms    0 = none
+ *   u32 key_len, key bytes
+ *   string: u32 value_len, value bytes
+ *   hash:   u32 field_count, then field_count times (u32 field_len, field, u32 value_len, value)
+ */
+typedef struct fls_rec fls_rec_t;
+struct fls_rec {
+    fls_rec_t *next;        /* next record in the bucket chain */
+    int64_t expire_at;      /* absolute Unix ms; 0 = no expiry */
+    uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
+    _Atomic uint32_t atime; /* coarse access clock (fls_clock()), relaxed: approximate LRU */
+    uint32_t klen;          /* key length */
+    uint32_t vlen;          /* string: value length; hash: 0 */
+    uint8_t type;           /* FL_TYPE_STRING or FL_TYPE_HASH */
+    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t */
+};
+#define FLS_REC_HDR offsetof(fls_rec_t, data)
+
+/* A hash record's field table (lives inside the record, after the key, 8-byte aligned). */
+typedef struct fls_field fls_field_t;
+typedef struct fls_htab {
+    fls_field_t **b; /* bucket array of mask + 1 slots (never NULL while the record exists) */
+    uint32_t mask;
+    uint32_t count; /* fields; a hash record with 0 fields is deleted */
+} fls_htab_t;
+
+struct fls_field {
+    fls_field_t *next;
+    uint32_t hash;
+    uint32_t flen;
+    uint32_t vlen;
+    char data[]; /* field, then value */
+};
+#define FLS_FIELD_HDR offsetof(fls_field_t, data)
+
+static inline const char *fls_rec_key(const fls_rec_t *r)
+{
+    return r->data;
+}
+static inline const char *fls_rec_val(const fls_rec_t *r)
+{
+    return r->data + r->klen;
+}
+static inline size_t fls_hrec_htab_off(size_t klen)
+{
+    return (FLS_REC_HDR + klen + 7u) & ~(size_t)7u;
+}
+static inline fls_htab_t *fls_rec_htab(fls_rec_t *r)
+{
+    return (fls_htab_t *)((char *)r + fls_hrec_htab_off(r->klen));
+}
+static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
+{
+    return FLS_REC_HDR + klen + vlen;
+}
+static inline size_t fls_hash_rec_size(size_t klen)
+{
+    return fls_hrec_htab_off(klen) + sizeof(fls_htab_t);
+}
+static inline size_t fls_field_size(size_t flen, size_t vlen)
+{
+    return FLS_FIELD_HDR + flen + vlen;
+}
+/* Size of the record's own allocation (not its fields). */
+static inline size_t fls_rec_size(const fls_rec_t *r)
+{
+    return r->type == FL_TYPE_HASH ? fls_hash_rec_size(r->klen)
+                                   : fls_str_rec_size(r->klen, r->vlen);
+}
+
+/* ---- Partitions, namespaces, store -------------------------------------------------------- */
+
+#define FLS_STRIPES 16 /* `used` is striped by partition index to spread counter traffic */
+
+typedef struct fls_part {
+    union {
+        pthread_mutex_t m;
+        pthread_rwlock_t rw;
+    } lock;
+    fls_rec_t **b;          /* bucket array of mask + 1 slots; NULL while the table is empty */
+    uint32_t mask;          /* lock */
+    uint32_t expire_cursor; /* lock: next bucket active expiry looks at */
+    _Atomic uint64_t count; /* keys (written under lock) */
+    _Atomic uint64_t ttl_count;
+    _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
+    char pad[16];                                    /* 128 bytes: less false sharing */
+} fls_part_t;
+
+typedef struct fls_stripe {
+    _Atomic int64_t v;
+    char pad[56];
+} fls_stripe_t;
+
+struct fl_ns {
+    fl_store_t *store;
+    fl_ns_config_t cfg; /* immutable after open */
+    fl_arena_t *arena;
+    fls_part_t *parts; /* in the arena: nparts entries; immutable pointer after open */
+    uint32_t nparts;
+    size_t hw_mark;   /* bytes: evict above; SIZE_MAX when unlimited */
+    size_t stop_mark; /* bytes: refuse growing writes above; SIZE_MAX when unlimited */
+    fls_stripe_t used[FLS_STRIPES];
+    _Atomic uint64_t writes_refused;
+    _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
+};
+
+struct fl_store {
+    fl_ns_t *ns; /* n namespaces (malloc'd: store bookkeeping, not records) */
+    size_t n;
+    bool rwlock; /* partitions use rwlocks (true) or mutexes; fixed at open */
+    uint64_t seed;
+    pthread_t bg;
+    bool bg_started;
+    pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
+    pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
+    bool bg_stop;
+    atomic_bool bg_kick; /* a writer crossed the high-water mark: run a tick now */
+};
+
+/* A key located: its hash, partition and stripe. */
+typedef struct fls_key {
+    const char *p;
+    size_t n;
+    uint64_t h;
+    uint32_t pidx;
+    fls_part_t *part;
+    bool expired_seen; /* a reader saw an expired record it could not delete */
+} fls_key_t;
+
+/* ---- util.c --------------------------------------------------------------------------------- */
+
+uint64_t fls_hash(uint64_t seed, const void *p, size_t n);
+/* Redis string2ll: strict base-10 int64 (no spaces, no '+', no leading zeros). */
+bool fls_parse_i64(const char *p, size_t n, int64_t *out);
+/* Writes v in base 10 into buf (>= 21 bytes); returns the length. */
+size_t fls_fmt_i64(int64_t v, char *buf);
+/* Coarse access clock for LRU: fl_now_ms() / 256, wrapping. */
+uint32_t fls_clock(int64_t now_ms);
+/* Thread-local xorshift random number. */
+uint64_t fls_rand(void);
+
+/* ---- glob.c --------------------------------------------------------------------------------- */
+
+/* Redis stringmatchlen semantics (case-sensitive): * ? [abc] [^a] [a-z] and \ escapes. */
+bool fls_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
+
+/* ---- ns.c: tables, accounting, locks, the commit point ------------------------------------ */
+
+void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k);
+
+void fls_rdlock(fl_ns_t *ns, fls_part_t *p);
+void fls_wrlock(fl_ns_t *ns, fls_part_t *p);
+void fls_unlock(fl_ns_t *ns, fls_part_t *p);
+/* True when a read lock excludes every other thread (mutex mode): readers may then delete. */
+static inline bool fls_read_is_exclusive(const fl_ns_t *ns)
+{
+    return !ns->store->rwlock;
+}
+
+/* Namespace-arena allocation with exact accounting in stripe (pidx % FLS_STRIPES). */
+void *fls_alloc(fl_ns_t *ns, uint32_t pidx, size_t size);
+void fls_free(fl_ns_t *ns, uint32_t pidx, void *ptr, size_t size);
+void *fls_realloc(fl_ns_t *ns, uint32_t pidx, void *ptr, size_t old_size, size_t new_size);
+size_t fls_used(const fl_ns_t *ns);
+
+/* Bytes the record holds in the arena, requested (exact) or usable (size classes). */
+size_t fls_rec_total(fls_rec_t *r);
+size_t fls_rec_usable(fls_rec_t *r);
+/* Frees a record and its fields (the record is already unlinked). */
+void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r);
+
+/* The slot where a new record for k goes (bucket head), creating the partition's table when
+ * it has none: FL_OK or FL_ENOMEM. Write lock held. */
+int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref);
+/* The slot that references the record with this key in k's partition, or NULL (lock held). */
+fls_rec_t **fls_find(fls_key_t *k);
+static inline bool fls_rec_expired(const fls_rec_t *r, int64_t now)
+{
+    return r->expire_at != 0 && r->expire_at <= now;
+}
+/* Write path lookup (write lock held): deletes the record if it has expired (lazy expiry),
+ * then returns its slot or NULL. */
+fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now);
+/* Read path: takes the read lock, finds a live record (counts a hit or miss when `count`);
+ * an expired one is deleted when the lock is exclusive, otherwise noted for fls_read_end. */
+fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count);
+/* Releases the read lock; deletes an expired record the reader saw (lazy expiry). */
+void fls_read_end(fl_ns_t *ns, fls_key_t *k);
+
+/*
+ * THE COMMIT POINT. Every mutation of a namespace passes through fls_commit(), with the
+ * partition's write lock held, after every allocation it needs has succeeded (so a commit never
+ * fails). This is where an append-only log would hook: serialize c->rec (fls_rec_serialize) for
+ * PUT/MODIFY, or write a tombstone for DEL, before the change becomes visible; FLUSH logs one
+ * "flush partition" entry.
+ *
+ *   PUT     *c->ref = c->rec (the caller set c->rec->next); c->old, if not NULL, is freed.
+ *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
+ *   MODIFY  the record was changed in place (TTL, hash fields): bookkeeping only.
+ *   DEL     unlinks c->old from *c->ref and frees it; c->reason says why (stats).
+ *   FLUSH   frees every record of the partition and its bucket array.
+ * had_key/had_ttl describe the key before the change, for the key and TTL counters.
+ */
+typedef enum fls_op { FLS_PUT, FLS_MODIFY, FLS_DEL, FLS_FLUSH } fls_op_t;
+typedef enum fls_reason { FLS_WRITE, FLS_EXPIRED, FLS_EVICTED } fls_reason_t;
+typedef struct fls_change {
+    fls_op_t op;
+    fls_reason_t reason;
+    fls_rec_t **ref;
+    fls_rec_t *rec;
+    fls_rec_t *old;
+    bool had_key;
+    bool had_ttl;
+} fls_change_t;
+void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+
+/* Serializes the record (layout above) into buf when it fits; returns the size it needs. */
+size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
+
+/* Defragmentation primitive (issue 6). With the partition's WRITE lock held, calls each
+ * callback for every persistent allocation of the partition, passing the pointer and its
+ * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
+ * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
+ * The walk stores the returned pointer in the one place that references the block.
+ * Callbacks may be NULL. */
+typedef struct fls_walk_ops {
+    void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
+    void *(*rec)(void *ctx, void *ptr, size_t size);      /* a record (key/value inline) */
+    void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
+    void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
+} fls_walk_ops_t;
+void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx);
+
+/* Stamps a record's access clock (relaxed; fine under a read lock). */
+static inline void fls_touch(fls_rec_t *r, int64_t now)
+{
+    atomic_store_explicit(&r->atime, fls_clock(now), memory_order_relaxed);
+}
+
+/* Expiry for a new key that gives none: now + default TTL, or 0. */
+int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
+
+/* ---- evict.c: quotas, eviction, active expiry, background thread -------------------------- */
+
+/* Before a write that may grow memory by about `hint` bytes (no lock held): evicts inline
+ * (bounded work) when the namespace is above its high-water mark. */
+void fls_make_room(fl_ns_t *ns, size_t hint);
+/* Under the partition lock, before allocating: FL_OK, or FL_EOOM (counted) when growth > 0
+ * would take `used` above the stop-writes mark. */
+int fls_quota_check(fl_ns_t *ns, int64_t growth);
+/* One active-expiry step for a namespace, bounded by `max_buckets` bucket visits. Returns the
+ * number of keys it expired. */
+size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
+/* Evicts one key (soonest to expire first, else approximate LRU). Returns false when nothing
+ * could be evicted. */
+bool fls_evict_one(fl_ns_t *ns, int64_t now);
+int fls_bg_start(fl_store_t *s);
+void fls_bg_stop(fl_store_t *s);
+void fls_bg_kick(fl_store_t *s);
+
+/* Lock kind for stores opened later (benchmarks compare them); default mutex. */
+void fls_set_default_rwlock(bool rwlock);
+
+#endif /* FLATLINE_STORE_INTERNAL_H */

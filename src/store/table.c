@@ -1,0 +1,412 @@
+/*
+ * src/store/table.c: a partition's hash table of records, the namespace-arena accounting, the
+ * partition locks, lazy expiry on lookup, and THE COMMIT POINT (fls_commit) every mutation of
+ * a namespace passes through.
+ *
+ * Invariants:
+ *   - every arena allocation goes through fls_alloc/fls_free/fls_realloc, which add/subtract its
+ *     exact requested size to the stripe of its partition: sum(stripes) == arena requested;
+ *   - a partition's bucket array is NULL exactly when the partition holds no key; otherwise it
+ *     has mask + 1 (a power of two >= 4) slots and count <= 2 * (mask + 1) after every commit
+ *     (it doubles when count exceeds the slot count, halves below 1/8 full): a per-partition
+ *     rehash, so one pause costs about (keys / partitions) record moves;
+ *   - a record is reachable from exactly one slot (bucket or predecessor's next).
+ */
+#include <string.h>
+
+#include "store_internal.h"
+
+#define FLS_MIN_BUCKETS 4u
+
+/* ---- Locks -------------------------------------------------------------------------------- */
+
+void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
+{
+    if (ns->store->rwlock)
+        pthread_rwlock_rdlock(&p->lock.rw);
+    else
+        pthread_mutex_lock(&p->lock.m);
+}
+
+void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
+{
+    if (ns->store->rwlock)
+        pthread_rwlock_wrlock(&p->lock.rw);
+    else
+        pthread_mutex_lock(&p->lock.m);
+}
+
+void fls_unlock(fl_ns_t *ns, fls_part_t *p)
+{
+    if (ns->store->rwlock)
+        pthread_rwlock_unlock(&p->lock.rw);
+    else
+        pthread_mutex_unlock(&p->lock.m);
+}
+
+/* ---- Accounting --------------------------------------------------------------------------- */
+
+static inline void used_add(fl_ns_t *ns, uint32_t pidx, int64_t d)
+{
+    atomic_fetch_add_explicit(&ns->used[pidx % FLS_STRIPES].v, d, memory_order_relaxed);
+}
+
+void *fls_alloc(fl_ns_t *ns, uint32_t pidx, size_t size)
+{
+    void *p = fl_arena_alloc(ns->arena, size);
+    if (p)
+        used_add(ns, pidx, (int64_t)size);
+    return p;
+}
+
+void fls_free(fl_ns_t *ns, uint32_t pidx, void *ptr, size_t size)
+{
+    if (!ptr)
+        return;
+    fl_arena_free(ns->arena, ptr, size);
+    used_add(ns, pidx, -(int64_t)size);
+}
+
+void *fls_realloc(fl_ns_t *ns, uint32_t pidx, void *ptr, size_t old_size, size_t new_size)
+{
+    void *p = fl_arena_realloc(ns->arena, ptr, old_size, new_size);
+    if (p)
+        used_add(ns, pidx, (int64_t)new_size - (int64_t)old_size);
+    return p;
+}
+
+size_t fls_used(const fl_ns_t *ns)
+{
+    int64_t sum = 0;
+    for (unsigned i = 0; i < FLS_STRIPES; i++)
+        sum += atomic_load_explicit(&ns->used[i].v, memory_order_relaxed);
+    return sum > 0 ? (size_t)sum : 0;
+}
+
+/* ---- Records ------------------------------------------------------------------------------ */
+
+size_t fls_rec_total(fls_rec_t *r)
+{
+    size_t total = fls_rec_size(r);
+    if (r->type != FL_TYPE_HASH)
+        return total;
+    fls_htab_t *ht = fls_rec_htab(r);
+    total += ((size_t)ht->mask + 1) * sizeof(fls_field_t *);
+    for (size_t i = 0; i <= ht->mask; i++)
+        for (fls_field_t *f = ht->b[i]; f; f = f->next)
+            total += fls_field_size(f->flen, f->vlen);
+    return total;
+}
+
+size_t fls_rec_usable(fls_rec_t *r)
+{
+    size_t total = fl_mem_usable_size(r);
+    if (r->type != FL_TYPE_HASH)
+        return total;
+    fls_htab_t *ht = fls_rec_htab(r);
+    total += fl_mem_usable_size(ht->b);
+    for (size_t i = 0; i <= ht->mask; i++)
+        for (fls_field_t *f = ht->b[i]; f; f = f->next)
+            total += fl_mem_usable_size(f);
+    return total;
+}
+
+void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
+{
+    if (r->type == FL_TYPE_HASH) {
+        fls_htab_t *ht = fls_rec_htab(r);
+        for (size_t i = 0; i <= ht->mask; i++) {
+            fls_field_t *f = ht->b[i];
+            while (f) {
+                fls_field_t *next = f->next;
+                fls_free(ns, pidx, f, fls_field_size(f->flen, f->vlen));
+                f = next;
+            }
+        }
+        fls_free(ns, pidx, ht->b, ((size_t)ht->mask + 1) * sizeof(fls_field_t *));
+    }
+    fls_free(ns, pidx, r, fls_rec_size(r));
+}
+
+static void put_u32(char **w, char *end, uint32_t v)
+{
+    for (int i = 0; i < 4; i++, (*w)++)
+        if (*w < end)
+            **w = (char)(v >> (8 * i));
+}
+
+static void put_bytes(char **w, char *end, const char *p, size_t n)
+{
+    if (*w < end)
+        memcpy(*w, p, (size_t)(end - *w) < n ? (size_t)(end - *w) : n);
+    *w += n;
+}
+
+size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
+{
+    char *w = buf, *end = buf + len;
+    char type = r->type == FL_TYPE_HASH ? 2 : 1;
+    put_bytes(&w, end, &type, 1);
+    uint64_t e = (uint64_t)r->expire_at;
+    put_u32(&w, end, (uint32_t)e);
+    put_u32(&w, end, (uint32_t)(e >> 32));
+    put_u32(&w, end, r->klen);
+    put_bytes(&w, end, fls_rec_key(r), r->klen);
+    if (r->type != FL_TYPE_HASH) {
+        put_u32(&w, end, r->vlen);
+        put_bytes(&w, end, fls_rec_val(r), r->vlen);
+        return (size_t)(w - buf);
+    }
+    fls_htab_t *ht = fls_rec_htab(r);
+    put_u32(&w, end, ht->count);
+    for (size_t i = 0; i <= ht->mask; i++) {
+        for (fls_field_t *f = ht->b[i]; f; f = f->next) {
+            put_u32(&w, end, f->flen);
+            put_bytes(&w, end, f->data, f->flen);
+            put_u32(&w, end, f->vlen);
+            put_bytes(&w, end, f->data + f->flen, f->vlen);
+        }
+    }
+    return (size_t)(w - buf);
+}
+
+/* ---- Lookup ------------------------------------------------------------------------------- */
+
+void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k)
+{
+    k->p = key.p;
+    k->n = key.n;
+    k->h = fls_hash(ns->store->seed, key.p, key.n);
+    k->pidx = (uint32_t)(k->h >> 32) & (ns->nparts - 1);
+    k->part = &ns->parts[k->pidx];
+    k->expired_seen = false;
+}
+
+fls_rec_t **fls_find(fls_key_t *k)
+{
+    fls_part_t *p = k->part;
+    if (!p->b)
+        return NULL;
+    uint32_t h = (uint32_t)k->h;
+    fls_rec_t **ref = &p->b[h & p->mask];
+    for (fls_rec_t *r = *ref; r; ref = &r->next, r = *ref) {
+        if (r->hash == h && r->klen == k->n && memcmp(r->data, k->p, k->n) == 0)
+            return ref;
+    }
+    return NULL;
+}
+
+static void delete_expired(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref)
+{
+    fls_change_t c = {.op = FLS_DEL,
+                      .reason = FLS_EXPIRED,
+                      .ref = ref,
+                      .old = *ref,
+                      .had_key = true,
+                      .had_ttl = true};
+    fls_commit(ns, k->pidx, &c);
+}
+
+fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now)
+{
+    fls_rec_t **ref = fls_find(k);
+    if (ref && fls_rec_expired(*ref, now)) {
+        delete_expired(ns, k, ref);
+        return NULL;
+    }
+    return ref;
+}
+
+fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
+{
+    fls_part_t *p = k->part;
+    fls_rdlock(ns, p);
+    fls_rec_t **ref = fls_find(k);
+    fls_rec_t *r = ref ? *ref : NULL;
+    if (r && fls_rec_expired(r, now)) {
+        if (fls_read_is_exclusive(ns))
+            delete_expired(ns, k, ref);
+        else
+            k->expired_seen = true;
+        r = NULL;
+    }
+    if (count)
+        atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
+    if (r) {
+        uint32_t c = fls_clock(now);
+        if (atomic_load_explicit(&r->atime, memory_order_relaxed) != c)
+            atomic_store_explicit(&r->atime, c, memory_order_relaxed);
+    }
+    return r;
+}
+
+void fls_read_end(fl_ns_t *ns, fls_key_t *k)
+{
+    fls_unlock(ns, k->part);
+    if (!k->expired_seen)
+        return;
+    k->expired_seen = false;
+    fls_wrlock(ns, k->part);
+    fls_find_live(ns, k, fl_now_ms());
+    fls_unlock(ns, k->part);
+}
+
+int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
+{
+    return ns->cfg.default_ttl_ms > 0 ? now + ns->cfg.default_ttl_ms : 0;
+}
+
+/* ---- Table shape -------------------------------------------------------------------------- */
+
+/* Rehashes partition pidx into new_size slots; on allocation failure keeps the old table. */
+static void part_resize(fl_ns_t *ns, uint32_t pidx, size_t new_size)
+{
+    fls_part_t *p = &ns->parts[pidx];
+    fls_rec_t **nb = fls_alloc(ns, pidx, new_size * sizeof(*nb));
+    if (!nb)
+        return;
+    memset(nb, 0, new_size * sizeof(*nb));
+    size_t old_size = (size_t)p->mask + 1;
+    for (size_t i = 0; i < old_size; i++) {
+        fls_rec_t *r = p->b[i];
+        while (r) {
+            fls_rec_t *next = r->next;
+            size_t j = r->hash & (new_size - 1);
+            r->next = nb[j];
+            nb[j] = r;
+            r = next;
+        }
+    }
+    fls_free(ns, pidx, p->b, old_size * sizeof(*nb));
+    p->b = nb;
+    p->mask = (uint32_t)(new_size - 1);
+    p->expire_cursor &= p->mask;
+}
+
+int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
+{
+    fls_part_t *p = k->part;
+    if (!p->b) {
+        fls_rec_t **nb = fls_alloc(ns, k->pidx, FLS_MIN_BUCKETS * sizeof(*nb));
+        if (!nb)
+            return FL_ENOMEM;
+        memset(nb, 0, FLS_MIN_BUCKETS * sizeof(*nb));
+        p->b = nb;
+        p->mask = FLS_MIN_BUCKETS - 1;
+        p->expire_cursor = 0;
+    }
+    *ref = &p->b[(uint32_t)k->h & p->mask];
+    return FL_OK;
+}
+
+static void part_reshape(fl_ns_t *ns, uint32_t pidx)
+{
+    fls_part_t *p = &ns->parts[pidx];
+    if (!p->b)
+        return;
+    uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
+    size_t size = (size_t)p->mask + 1;
+    if (count == 0) {
+        fls_free(ns, pidx, p->b, size * sizeof(*p->b));
+        p->b = NULL;
+        p->mask = 0;
+        p->expire_cursor = 0;
+    } else if (count > size && size < ((size_t)1 << 31)) {
+        part_resize(ns, pidx, size * 2);
+    } else if (size > FLS_MIN_BUCKETS && count < size / 8) {
+        part_resize(ns, pidx, size / 2);
+    }
+}
+
+/* ---- The commit point --------------------------------------------------------------------- */
+
+static void flush_part(fl_ns_t *ns, uint32_t pidx)
+{
+    fls_part_t *p = &ns->parts[pidx];
+    if (!p->b)
+        return;
+    size_t size = (size_t)p->mask + 1;
+    for (size_t i = 0; i < size; i++) {
+        fls_rec_t *r = p->b[i];
+        while (r) {
+            fls_rec_t *next = r->next;
+            fls_rec_destroy(ns, pidx, r);
+            r = next;
+        }
+    }
+    fls_free(ns, pidx, p->b, size * sizeof(*p->b));
+    p->b = NULL;
+    p->mask = 0;
+    p->expire_cursor = 0;
+    atomic_store_explicit(&p->count, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->ttl_count, 0, memory_order_relaxed);
+}
+
+void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
+{
+    fls_part_t *p = &ns->parts[pidx];
+    /* An append-only log appends the serialized change here (see store_internal.h). */
+    bool has_key = false, has_ttl = false;
+    switch (c->op) {
+    case FLS_PUT:
+        *c->ref = c->rec;
+        if (c->old)
+            fls_rec_destroy(ns, pidx, c->old);
+        has_key = true;
+        has_ttl = c->rec->expire_at != 0;
+        break;
+    case FLS_MODIFY:
+        has_key = true;
+        has_ttl = c->rec->expire_at != 0;
+        break;
+    case FLS_DEL:
+        *c->ref = c->old->next;
+        fls_rec_destroy(ns, pidx, c->old);
+        break;
+    case FLS_FLUSH:
+        flush_part(ns, pidx);
+        return;
+    }
+    int64_t dk = (int64_t)has_key - (int64_t)c->had_key;
+    int64_t dt = (int64_t)has_ttl - (int64_t)c->had_ttl;
+    if (dk)
+        atomic_fetch_add_explicit(&p->count, (uint64_t)dk, memory_order_relaxed);
+    if (dt)
+        atomic_fetch_add_explicit(&p->ttl_count, (uint64_t)dt, memory_order_relaxed);
+    if (c->reason == FLS_EXPIRED)
+        atomic_fetch_add_explicit(&p->expired, 1, memory_order_relaxed);
+    else if (c->reason == FLS_EVICTED)
+        atomic_fetch_add_explicit(&p->evicted, 1, memory_order_relaxed);
+    if (dk)
+        part_reshape(ns, pidx);
+}
+
+/* ---- Walk (defragmentation primitive) ----------------------------------------------------- */
+
+void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx)
+{
+    fls_part_t *p = &ns->parts[pidx];
+    if (!p->b)
+        return;
+    size_t size = (size_t)p->mask + 1;
+    if (ops->buckets)
+        p->b = ops->buckets(ctx, p->b, size * sizeof(*p->b));
+    for (size_t i = 0; i < size; i++) {
+        for (fls_rec_t **ref = &p->b[i]; *ref; ref = &(*ref)->next) {
+            if (ops->rec)
+                *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
+            fls_rec_t *r = *ref;
+            if (r->type != FL_TYPE_HASH)
+                continue;
+            fls_htab_t *ht = fls_rec_htab(r);
+            size_t fsize = (size_t)ht->mask + 1;
+            if (ops->fbuckets)
+                ht->b = ops->fbuckets(ctx, ht->b, fsize * sizeof(*ht->b));
+            if (!ops->field)
+                continue;
+            for (size_t j = 0; j < fsize; j++)
+                for (fls_field_t **fref = &ht->b[j]; *fref; fref = &(*fref)->next)
+                    *fref = ops->field(ctx, *fref, fls_field_size((*fref)->flen, (*fref)->vlen));
+        }
+    }
+}
