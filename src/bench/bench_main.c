@@ -1,0 +1,324 @@
+/*
+ * bench_main.c: the flatline-bench command line. Parses `run` and `report`, validates every
+ * name and number before anything runs (a bad one says why and exits 2), and hands over to
+ * bench_matrix.c and bench_report.c. Exit codes: 0 success, 1 a run or the report failed,
+ * 2 bad usage (or, with --strict, a missing allocator library).
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef FLATLINE_BENCH_LIBDIR
+#define FLATLINE_BENCH_LIBDIR "/usr/lib/x86_64-linux-gnu"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f, "usage: flatline-bench run [--workloads a,b] [--allocators a,b] [--repeats N]\n"
+           "                          [--scale X] [--seed S] [--out DIR] [--trace FILE]\n"
+           "                          [--time-scale X] [--threads N] [--timeout S] [--strict]\n"
+           "                          [--libdir DIR]\n"
+           "       flatline-bench report --out DIR [--page FILE]\n"
+           "       flatline-bench --help\n"
+           "\n"
+           "run     runs every workload under every allocator (each run a child process with\n"
+           "        the allocator preloaded), samples its RSS and live bytes, and writes\n"
+           "        DIR/runs.csv, DIR/summary.csv, DIR/series/, DIR/plots/ and DIR/report.md.\n"
+           "report  rebuilds summary, plots and the Markdown page from DIR/runs.csv\n"
+           "        (--page FILE writes the page elsewhere, images linked relative to it).\n"
+           "\n"
+           "  --workloads   db-churn,size-shift,server-larson,replay (default: the first three,\n"
+           "                and replay when --trace is given)\n"
+           "  --allocators  glibc,jemalloc,tcmalloc,mimalloc,flatline (default: all);\n"
+           "                flatline = jemalloc + lifecycle arenas, only on workloads that know\n"
+           "                object life-cycles (db-churn, server-larson)\n"
+           "  --repeats N   runs per cell; the table shows the median and [min-max] (default 3)\n"
+           "  --scale X     multiplies sizes and operation counts (default 1 = full shape;\n"
+           "                0.01 fits a test)\n"
+           "  --seed S      base seed; repeat r uses S+r-1 (default 1)\n"
+           "  --out DIR     output directory (default bench-out)\n"
+           "  --trace FILE  a trace recorded by `flatline-acct --trace FILE` (replay workload)\n"
+           "  --time-scale X  the tail checkpoints after the mass delete are at +1, +10, +30 s\n"
+           "                times X (default 1)\n"
+           "  --threads N   worker threads per workload (default: the workload's own, 4)\n"
+           "  --timeout S   kill a run after S seconds (default 600)\n"
+           "  --strict      a missing allocator library is an error (exit 2) instead of a\n"
+           "                warning that skips that allocator\n"
+           "  --libdir DIR  where the allocator libraries are (default " FLATLINE_BENCH_LIBDIR ";\n"
+           "                environment: FLATLINE_BENCH_LIBDIR)\n");
+}
+
+static int bad(const char *fmt, const char *what)
+{
+    fprintf(stderr, "flatline-bench: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, " (see flatline-bench --help)\n");
+    return 2;
+}
+
+/* Parses a comma list of names through find(); returns 0 or 2 after saying which is unknown. */
+static int parse_list(const char *arg, const char *kind, const void **out, unsigned *n,
+                      const void *(*find)(const char *))
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", arg);
+    *n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const void *item = find(tok);
+        if (!item) {
+            fprintf(stderr, "flatline-bench: unknown %s '%s'", kind, tok);
+            if (strcmp(kind, "allocator") == 0)
+                fprintf(stderr, " (known: glibc, jemalloc, tcmalloc, mimalloc, flatline)\n");
+            else
+                fprintf(stderr, " (known: db-churn, size-shift, server-larson, replay)\n");
+            return 2;
+        }
+        bool dup = false;
+        for (unsigned i = 0; i < *n; i++)
+            dup |= out[i] == item;
+        if (!dup && *n < BD_MAX_ITEMS)
+            out[(*n)++] = item;
+    }
+    if (*n == 0)
+        return bad("empty %s list", kind);
+    return 0;
+}
+
+static const void *find_alloc(const char *s)
+{
+    return bd_find_alloc(s);
+}
+
+static const void *find_workload(const char *s)
+{
+    return bd_find_workload(s);
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    static char bindir[PATH_MAX];
+    bd_config_t cfg = {.repeats = 3,
+                       .scale = 1.0,
+                       .time_scale = 1.0,
+                       .seed = 1,
+                       .out = "bench-out",
+                       .timeout_s = 600};
+    const char *wl_arg = NULL, *al_arg = NULL;
+    const char *env = getenv("FLATLINE_BENCH_LIBDIR");
+    cfg.libdir = env && *env ? env : FLATLINE_BENCH_LIBDIR;
+    env = getenv("FLATLINE_BENCH_BINDIR");
+    if (env && *env) {
+        snprintf(bindir, sizeof bindir, "%s", env);
+    } else {
+        ssize_t len = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
+        bindir[len > 0 ? len : 0] = '\0';
+        char *d = dirname(bindir);
+        memmove(bindir, d, strlen(d) + 1);
+    }
+    cfg.bindir = bindir;
+
+    enum {
+        O_WL = 256,
+        O_AL,
+        O_REP,
+        O_SCALE,
+        O_SEED,
+        O_OUT,
+        O_TRACE,
+        O_TS,
+        O_THR,
+        O_TO,
+        O_STRICT,
+        O_LIBDIR
+    };
+    static const struct option opts[] = {
+        {"workloads", required_argument, 0, O_WL},
+        {"allocators", required_argument, 0, O_AL},
+        {"repeats", required_argument, 0, O_REP},
+        {"scale", required_argument, 0, O_SCALE},
+        {"seed", required_argument, 0, O_SEED},
+        {"out", required_argument, 0, O_OUT},
+        {"trace", required_argument, 0, O_TRACE},
+        {"time-scale", required_argument, 0, O_TS},
+        {"threads", required_argument, 0, O_THR},
+        {"timeout", required_argument, 0, O_TO},
+        {"strict", no_argument, 0, O_STRICT},
+        {"libdir", required_argument, 0, O_LIBDIR},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    double d;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case O_WL:
+            wl_arg = optarg;
+            break;
+        case O_AL:
+            al_arg = optarg;
+            break;
+        case O_REP:
+            if (parse_double(optarg, 1, 1000, &d) != 0 || d != (unsigned)d)
+                return bad("--repeats wants a whole number from 1 to 1000, not '%s'", optarg);
+            cfg.repeats = (unsigned)d;
+            break;
+        case O_SCALE:
+            if (parse_double(optarg, 1e-4, 100, &cfg.scale) != 0)
+                return bad("--scale wants a number from 0.0001 to 100, not '%s'", optarg);
+            break;
+        case O_SEED:
+            if (parse_double(optarg, 0, 1e15, &d) != 0 || d != (double)(uint64_t)d)
+                return bad("--seed wants a whole number >= 0, not '%s'", optarg);
+            cfg.seed = (uint64_t)d;
+            break;
+        case O_OUT:
+            cfg.out = optarg;
+            break;
+        case O_TRACE:
+            cfg.trace = optarg;
+            break;
+        case O_TS:
+            if (parse_double(optarg, 1e-3, 100, &cfg.time_scale) != 0)
+                return bad("--time-scale wants a number from 0.001 to 100, not '%s'", optarg);
+            break;
+        case O_THR:
+            if (parse_double(optarg, 1, 62, &d) != 0 || d != (unsigned)d)
+                return bad("--threads wants a whole number from 1 to 62, not '%s'", optarg);
+            cfg.threads = (unsigned)d;
+            break;
+        case O_TO:
+            if (parse_double(optarg, 1, 86400, &d) != 0)
+                return bad("--timeout wants seconds from 1 to 86400, not '%s'", optarg);
+            cfg.timeout_s = (unsigned)d;
+            break;
+        case O_STRICT:
+            cfg.strict = true;
+            break;
+        case O_LIBDIR:
+            cfg.libdir = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return bad("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return bad("unknown option '%s' for run", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument '%s'", argv[optind]);
+
+    int rc;
+    if (wl_arg) {
+        rc = parse_list(wl_arg, "workload", (const void **)cfg.workloads, &cfg.nworkloads,
+                        find_workload);
+        if (rc)
+            return rc;
+    } else {
+        for (unsigned i = 0; i < bd_nworkloads; i++)
+            if (!bd_workloads[i].needs_trace || cfg.trace)
+                cfg.workloads[cfg.nworkloads++] = &bd_workloads[i];
+    }
+    if (al_arg) {
+        rc = parse_list(al_arg, "allocator", (const void **)cfg.allocs, &cfg.nallocs, find_alloc);
+        if (rc)
+            return rc;
+    } else {
+        for (unsigned i = 0; i < bd_nallocs; i++)
+            cfg.allocs[cfg.nallocs++] = &bd_allocs[i];
+    }
+    for (unsigned i = 0; i < cfg.nworkloads; i++)
+        if (cfg.workloads[i]->needs_trace) {
+            if (!cfg.trace)
+                return bad("the %s workload needs --trace FILE (record one with flatline-acct "
+                           "--trace FILE)",
+                           cfg.workloads[i]->name);
+            if (access(cfg.trace, R_OK) != 0)
+                return bad("cannot read the trace file '%s'", cfg.trace);
+        }
+    if (cfg.trace && access(cfg.trace, R_OK) != 0)
+        return bad("cannot read the trace file '%s'", cfg.trace);
+
+    int run_rc = bd_run_matrix(&cfg);
+    if (run_rc == 2)
+        return 2;
+    if (bd_report(cfg.out, NULL) != 0)
+        return 1;
+    return run_rc ? 1 : 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *out = NULL, *page = NULL;
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},
+        {"page", required_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            page = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case ':':
+            return bad("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return bad("unknown option '%s' for report", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument '%s'", argv[optind]);
+    if (!out)
+        return bad("%s needs --out DIR", "report");
+    return bd_report(out, page) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    return bad("unknown command '%s' (expected run or report)", cmd);
+}

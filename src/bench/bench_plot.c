@@ -1,0 +1,176 @@
+/*
+ * bench_plot.c: the plots, drawn by gnuplot from the run's CSV files. For each workload one plot
+ * of RSS over time per allocator (solid) with that run's live requested bytes (dashed, same
+ * colour), taken from the first repeat that succeeded; and one plot of the ratios (RSS / live at
+ * peak, peak RSS / peak live, RSS 30 s after the mass delete / live after it) as clustered bars.
+ * Each plot is written as SVG and PNG into DIR/plots/, next to the .gp script that drew it, so a
+ * reader can redraw or restyle it. Keeps no state.
+ */
+#include "bench.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                      "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"};
+
+static unsigned first_ok_repeat(const bd_row_t *rows, size_t n, const char *wl, const char *al)
+{
+    unsigned best = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].ok && strcmp(rows[i].workload, wl) == 0 && strcmp(rows[i].allocator, al) == 0 &&
+            (best == 0 || rows[i].repeat < best))
+            best = rows[i].repeat;
+    return best;
+}
+
+static void terminals(FILE *gp, const char *base, int w, int h, int pass)
+{
+    if (pass == 0)
+        fprintf(gp,
+                "set terminal svg size %d,%d dynamic background rgb 'white' font 'Sans,12'\n"
+                "set output '%s.svg'\n",
+                w, h, base);
+    else
+        fprintf(gp,
+                "set terminal pngcairo size %d,%d background rgb 'white' font 'Sans,10'\n"
+                "set output '%s.png'\n",
+                w, h, base);
+}
+
+static int run_gnuplot(const char *dir, const char *script)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd '%s/plots' && gnuplot '%s' 2>>gnuplot.log", dir, script);
+    int rc = system(cmd);
+    if (rc != 0) {
+        fprintf(stderr,
+                "flatline-bench: warning: gnuplot failed on %s/plots/%s (status %d; is "
+                "gnuplot-nox installed? see %s/plots/gnuplot.log)\n",
+                dir, script, rc, dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int plot_rss(const char *dir, const bd_row_t *rows, size_t n, const char *wl,
+                    const char **als, unsigned na)
+{
+    char path[4096], base[128], script[160];
+    snprintf(base, sizeof base, "rss-%s", wl);
+    snprintf(script, sizeof script, "%s.gp", base);
+    snprintf(path, sizeof path, "%s/plots/%s", dir, script);
+    FILE *gp = fopen(path, "w");
+    if (!gp)
+        return -1;
+    int lines = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        terminals(gp, base, 1000, 560, pass);
+        fprintf(gp,
+                "set datafile separator ','\nset grid\nset key outside right top\n"
+                "set xlabel 'seconds since the runner started'\nset ylabel 'MiB'\n"
+                "set yrange [0:*]\n"
+                "set title '%s: RSS (solid) and live requested bytes (dashed) over time'\n",
+                wl);
+        fprintf(gp, "plot ");
+        lines = 0;
+        for (unsigned a = 0; a < na; a++) {
+            unsigned rep = first_ok_repeat(rows, n, wl, als[a]);
+            if (!rep)
+                continue;
+            char series[4096];
+            bd_series_path(series, sizeof series, "..", wl, als[a], rep);
+            const char *col = colours[a % (sizeof colours / sizeof colours[0])];
+            fprintf(gp,
+                    "%s'%s' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '%s' title "
+                    "'%s RSS', \\\n  '%s' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc "
+                    "rgb '%s' title '%s live'",
+                    lines ? ", \\\n  " : "", series, col, als[a], series, col, als[a]);
+            lines++;
+        }
+        fprintf(gp, "\n");
+    }
+    fclose(gp);
+    return lines ? run_gnuplot(dir, script) : 0;
+}
+
+static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const char **wls,
+                       unsigned nw, const char **als, unsigned na)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plots/ratios.dat", dir);
+    FILE *d = fopen(path, "w");
+    if (!d)
+        return -1;
+    static const int cols[3] = {BD_frag_at_peak, BD_peak_ratio, -1};
+    fprintf(d, "# workload, then per allocator: RSS/live@peak, peakRSS/peaklive, "
+               "RSS+30s/live-after-delete\n");
+    for (unsigned w = 0; w < nw; w++) {
+        fprintf(d, "%s", wls[w]);
+        for (int k = 0; k < 3; k++)
+            for (unsigned a = 0; a < na; a++) {
+                double md, mn, mx, live, l1, l2;
+                unsigned got;
+                if (cols[k] >= 0) {
+                    got = bd_stat_column(rows, n, wls[w], als[a], cols[k], &md, &mn, &mx);
+                } else {
+                    got = bd_stat_column(rows, n, wls[w], als[a], BD_rss_tail3, &md, &mn, &mx);
+                    got = got &&
+                          bd_stat_column(rows, n, wls[w], als[a], BD_live_after_delete, &live, &l1,
+                                         &l2) &&
+                          live > 0;
+                    if (got)
+                        md /= live;
+                }
+                if (got)
+                    fprintf(d, " %.4f", md);
+                else
+                    fprintf(d, " NaN");
+            }
+        fputc('\n', d);
+    }
+    fclose(d);
+
+    snprintf(path, sizeof path, "%s/plots/ratios.gp", dir);
+    FILE *gp = fopen(path, "w");
+    if (!gp)
+        return -1;
+    static const char *const titles[3] = {"RSS / live at peak live", "peak RSS / peak live",
+                                          "RSS 30 s after the mass delete / live after it"};
+    for (int pass = 0; pass < 2; pass++) {
+        terminals(gp, "ratios", 1500, 520, pass);
+        fprintf(gp, "set datafile missing 'NaN'\nset style data histograms\n"
+                    "set style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
+                    "set grid ytics\nset yrange [0:*]\nset key top left\nset xtics rotate by -20\n"
+                    "set multiplot layout 1,3\n");
+        for (int k = 0; k < 3; k++) {
+            fprintf(gp, "set title '%s'\nplot ", titles[k]);
+            for (unsigned a = 0; a < na; a++)
+                fprintf(gp, "%s'ratios.dat' using %u%s lc rgb '%s' title '%s'", a ? ", " : "",
+                        2 + k * na + a, a == 0 ? ":xtic(1)" : "",
+                        colours[a % (sizeof colours / sizeof colours[0])], als[a]);
+            fprintf(gp, "\n");
+        }
+        fprintf(gp, "unset multiplot\n");
+    }
+    fclose(gp);
+    return run_gnuplot(dir, "ratios.gp");
+}
+
+int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plots", dir);
+    if (bd_mkdir_p(path) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/plots/gnuplot.log", dir);
+    remove(path); /* each report starts a fresh log */
+    const char *wls[BD_MAX_ITEMS * 2], *als[BD_MAX_ITEMS * 2];
+    unsigned nw = bd_distinct(rows, n, false, wls, BD_MAX_ITEMS * 2);
+    unsigned na = bd_distinct(rows, n, true, als, BD_MAX_ITEMS * 2);
+    int rc = 0;
+    for (unsigned w = 0; w < nw; w++)
+        rc |= plot_rss(dir, rows, n, wls[w], als, na);
+    rc |= plot_ratios(dir, rows, n, wls, nw, als, na);
+    return rc ? -1 : 0;
+}

@@ -1,0 +1,36 @@
+/*
+ * runner_util.c: small helpers every workload uses: size distributions, page touching, scaling.
+ * Pure functions of their arguments (and the caller's random stream): no shared state.
+ */
+#include "runner.h"
+
+#include <math.h>
+#include <string.h>
+
+size_t bw_rng_logsize(bw_rng_t *r, size_t lo, size_t hi)
+{
+    if (hi <= lo)
+        return lo;
+    double u = (double)(bw_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    double v = exp(log((double)lo) + u * (log((double)hi) - log((double)lo)));
+    size_t n = (size_t)v;
+    return n < lo ? lo : n > hi ? hi : n;
+}
+
+void bw_touch(void *p, size_t n, uint64_t tag)
+{
+    unsigned char *b = p;
+    if (n == 0)
+        return;
+    for (size_t off = 0; off < n; off += 4096)
+        b[off] = (unsigned char)(tag + off);
+    size_t edge = n < 16 ? n : 16;
+    memset(b + n - edge, (int)(tag & 0xff), edge);
+}
+
+uint64_t bw_scaled(double scale, uint64_t full, uint64_t min)
+{
+    double v = (double)full * scale;
+    uint64_t n = v < 1.0 ? 0 : (uint64_t)v;
+    return n < min ? min : n;
+}
