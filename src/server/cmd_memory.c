@@ -1,0 +1,187 @@
+/*
+ * src/server/cmd_memory.c: the MEMORY command (STATS, USAGE, DOCTOR, PURGE, HELP).
+ *
+ * Invariants: MEMORY STATS lists the memory layer's breakdown in DESIGN.md's vocabulary and
+ * order (process, private arenas, each namespace), then the Redis names dashboards read;
+ * ratios are bulk strings, as Redis sends doubles in RESP2. Every figure comes from one
+ * srv_mem_snapshot.
+ */
+#include "srv_cmd.h"
+
+#include <stdio.h>
+
+/* A flat name/value array built before its length is known. */
+typedef struct pairs {
+    srv_buf_t buf;
+    size_t n; /* elements (names + values) */
+} pairs_t;
+
+static void p_int(pairs_t *p, const char *name, long long v)
+{
+    srv_reply_bulk_str(&p->buf, name);
+    srv_reply_int(&p->buf, v);
+    p->n += 2;
+}
+
+static void p_ratio(pairs_t *p, const char *name, double v)
+{
+    srv_reply_bulk_str(&p->buf, name);
+    srv_reply_bulk_fmt(&p->buf, "%.4f", v);
+    p->n += 2;
+}
+
+static void p_nested(pairs_t *p, const char *name, pairs_t *inner)
+{
+    srv_reply_bulk_str(&p->buf, name);
+    srv_reply_array(&p->buf, inner->n);
+    srv_reply_raw(&p->buf, inner->buf.p, inner->buf.len);
+    p->buf.failed |= inner->buf.failed;
+    srv_buf_free(&inner->buf);
+    p->n += 2;
+}
+
+static void breakdown(pairs_t *p, const fl_mem_stats_t *m, bool proc)
+{
+    p_int(p, "requested", (long long)m->requested);
+    p_int(p, "allocated", (long long)m->allocated);
+    p_int(p, "active", (long long)m->active);
+    p_int(p, "resident", (long long)m->resident);
+    p_int(p, "dirty", (long long)m->dirty);
+    p_int(p, "muzzy", (long long)m->muzzy);
+    p_int(p, "retained", (long long)m->retained);
+    p_int(p, "metadata", (long long)m->metadata);
+    if (proc)
+        p_int(p, "rss", (long long)m->rss);
+    p_ratio(p, "frag-ratio", m->frag_ratio);
+    p_ratio(p, "rounding-ratio", m->rounding_ratio);
+    p_ratio(p, "holes-ratio", m->holes_ratio);
+    p_ratio(p, "unreturned-ratio", m->unreturned_ratio);
+    if (proc)
+        p_ratio(p, "outside-ratio", m->outside_ratio);
+    p_int(p, "slab-frag-bytes", (long long)m->slab_frag_bytes);
+}
+
+static double ratio(size_t a, size_t b)
+{
+    return b ? (double)a / (double)b : 1.0;
+}
+
+static void memory_stats(srv_client_t *c)
+{
+    srv_mem_snapshot_t s;
+    srv_mem_snapshot(c->srv, &s);
+    const fl_mem_stats_t *m = &s.process;
+    pairs_t top = {{0}, 0}, inner = {{0}, 0};
+    breakdown(&inner, m, true);
+    p_nested(&top, "process", &inner);
+    if (s.priv_rc == 0) {
+        breakdown(&inner, &s.priv, false);
+        p_nested(&top, "private-arenas", &inner);
+    }
+    for (size_t i = 0; i < s.n_ns; i++) {
+        char name[96];
+        if (s.ns_rc[i] != FL_OK)
+            continue;
+        p_int(&inner, "keys", (long long)s.ns[i].keys);
+        p_int(&inner, "used", (long long)s.ns[i].used);
+        p_int(&inner, "memory-limit", (long long)s.ns[i].memory_limit);
+        breakdown(&inner, &s.ns[i].mem, false);
+        snprintf(name, sizeof(name), "namespace.%s", s.ns_name[i]);
+        p_nested(&top, name, &inner);
+    }
+    size_t used = s.process_rc == 0 ? m->allocated : s.ns_requested;
+    p_int(&top, "peak.allocated", (long long)(s.peak_allocated > used ? s.peak_allocated : used));
+    p_int(&top, "total.allocated", (long long)used);
+    p_int(&top, "keys.count", (long long)s.keys);
+    p_int(&top, "dataset.bytes", (long long)s.ns_used);
+    p_int(&top, "allocator.allocated", (long long)m->allocated);
+    p_int(&top, "allocator.active", (long long)m->active);
+    p_int(&top, "allocator.resident", (long long)m->resident);
+    p_ratio(&top, "allocator-fragmentation.ratio", ratio(m->active, m->allocated));
+    p_int(&top, "allocator-fragmentation.bytes", (long long)m->active - (long long)m->allocated);
+    p_ratio(&top, "allocator.rss-ratio", ratio(m->resident, m->active));
+    p_int(&top, "allocator.rss-bytes", (long long)m->resident - (long long)m->active);
+    p_ratio(&top, "rss-overhead.ratio", ratio(m->rss, m->resident));
+    p_int(&top, "rss-overhead.bytes", (long long)m->rss - (long long)m->resident);
+    p_ratio(&top, "fragmentation", ratio(m->rss, used));
+    p_int(&top, "fragmentation.bytes", (long long)m->rss - (long long)used);
+    if (top.buf.failed) {
+        c->out.failed = true;
+    } else {
+        srv_reply_array(&c->out, top.n);
+        srv_reply_raw(&c->out, top.buf.p, top.buf.len);
+    }
+    srv_buf_free(&top.buf);
+}
+
+static void memory_usage(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    if (argc != 3 && !(argc == 5 && srv_slice_eq(argv[3], "samples"))) {
+        if (argc < 3)
+            srv_reply_arity(c, "memory|usage");
+        else
+            srv_reply_syntax(c);
+        return;
+    }
+    long long samples;
+    if (argc == 5 && !srv_arg_ll(c, argv[4], &samples))
+        return;
+    size_t bytes = 0;
+    if (!srv_sink_done(c, c->out.len, fl_key_memory_usage(c->ns, argv[2], &bytes)))
+        return;
+    if (bytes == 0)
+        srv_reply_nil(&c->out);
+    else
+        srv_reply_int(&c->out, (long long)bytes);
+}
+
+static const char *const help[] = {
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports, computed from the breakdown.",
+    "PURGE",
+    "    Return unused pages of every arena to the OS now.",
+    "STATS",
+    "    Return the memory breakdown: process, private arenas, namespaces.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return the bytes a key's record takes in its namespace arena.",
+};
+
+SRV_HANDLER(memory)
+{
+    fl_slice_t sub = argv[1];
+    if (srv_slice_eq(sub, "stats") && argc == 2) {
+        memory_stats(c);
+    } else if (srv_slice_eq(sub, "usage")) {
+        memory_usage(c, argc, argv);
+    } else if (srv_slice_eq(sub, "doctor") && argc == 2) {
+        srv_mem_snapshot_t s;
+        srv_buf_t text = {0};
+        srv_mem_snapshot(c->srv, &s);
+        srv_mem_doctor(&s, &text);
+        if (text.failed)
+            c->out.failed = true;
+        else
+            srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
+        srv_buf_free(&text);
+    } else if (srv_slice_eq(sub, "purge") && argc == 2) {
+        int rc = fl_mem_purge_all();
+        if (rc == 0)
+            srv_reply_ok(&c->out);
+        else
+            srv_reply_errorf(&c->out, "ERR purge failed: %s", fl_mem_strerror(rc));
+    } else if (srv_slice_eq(sub, "help") && argc == 2) {
+        srv_reply_array(&c->out, sizeof(help) / sizeof(help[0]));
+        for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
+            srv_reply_simple(&c->out, help[i]);
+    } else if (srv_slice_eq(sub, "stats") || srv_slice_eq(sub, "doctor") ||
+               srv_slice_eq(sub, "purge") || srv_slice_eq(sub, "help")) {
+        char full[32];
+        snprintf(full, sizeof(full), "memory|%.*s", (int)sub.n, sub.p);
+        for (char *p = full; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        srv_reply_arity(c, full);
+    } else {
+        srv_reply_unknown_subcommand(c, sub, "MEMORY");
+    }
+}

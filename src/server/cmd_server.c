@@ -1,0 +1,275 @@
+/*
+ * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT, COMMAND,
+ * CONFIG, INFO, CLIENT, HELLO, SHUTDOWN, TIME).
+ *
+ * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
+ * 7.0 (COMMAND DOCS may be empty; CONFIG GET answers "save" and "appendonly" so
+ * redis-benchmark does not warn); nothing here changes stored data; SHUTDOWN only asks the
+ * main thread to stop (srv->request_shutdown), it never tears anything down itself.
+ */
+#include "srv_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+SRV_HANDLER(ping)
+{
+    if (argc > 2)
+        srv_reply_arity(c, "ping");
+    else if (argc == 2)
+        srv_reply_bulk(&c->out, argv[1].p, argv[1].n);
+    else
+        srv_reply_simple(&c->out, "PONG");
+}
+
+SRV_HANDLER(echo)
+{
+    srv_reply_bulk(&c->out, argv[1].p, argv[1].n);
+}
+
+SRV_HANDLER(select)
+{
+    long long idx;
+    fl_ns_t *ns;
+    if (srv_slice_to_ll(argv[1], &idx)) {
+        ns = idx >= 0 ? fl_store_ns(c->srv->store, (size_t)idx) : NULL;
+        if (!ns) {
+            srv_reply_error(&c->out, "ERR DB index is out of range");
+            return;
+        }
+    } else {
+        ns = fl_store_ns_find(c->srv->store, argv[1].p, argv[1].n);
+        if (!ns) {
+            int n = argv[1].n < 64 ? (int)argv[1].n : 64;
+            srv_reply_errorf(&c->out, "ERR no such namespace '%.*s'", n, argv[1].p);
+            return;
+        }
+        size_t count = fl_store_ns_count(c->srv->store);
+        for (idx = 0; (size_t)idx < count; idx++)
+            if (fl_store_ns(c->srv->store, (size_t)idx) == ns)
+                break;
+    }
+    c->ns = ns;
+    c->ns_index = (size_t)idx;
+    srv_reply_ok(&c->out);
+}
+
+SRV_HANDLER(quit)
+{
+    srv_reply_ok(&c->out);
+    c->flags |= SRV_CLOSE_AFTER_REPLY;
+}
+
+/* One COMMAND INFO entry: name, arity, flags, first key, last key, step. */
+static void reply_command_info(srv_client_t *c, const srv_cmd_t *cmd)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } flags[] = {{SRV_CMD_WRITE, "write"},
+                 {SRV_CMD_READONLY, "readonly"},
+                 {SRV_CMD_FAST, "fast"},
+                 {SRV_CMD_ADMIN, "admin"}};
+    size_t nflags = 0;
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        nflags += (cmd->flags & flags[i].bit) != 0;
+    srv_reply_array(&c->out, 6);
+    srv_reply_bulk_str(&c->out, cmd->name);
+    srv_reply_int(&c->out, cmd->arity);
+    srv_reply_array(&c->out, nflags);
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (cmd->flags & flags[i].bit)
+            srv_reply_simple(&c->out, flags[i].name);
+    srv_reply_int(&c->out, cmd->first_key);
+    srv_reply_int(&c->out, cmd->last_key);
+    srv_reply_int(&c->out, cmd->step);
+}
+
+SRV_HANDLER(command)
+{
+    size_t n = srv_cmd_count();
+    if (argc == 1) {
+        srv_reply_array(&c->out, n);
+        for (size_t i = 0; i < n; i++)
+            reply_command_info(c, srv_cmd_at(i));
+    } else if (srv_slice_eq(argv[1], "count") && argc == 2) {
+        srv_reply_int(&c->out, (long long)n);
+    } else if (srv_slice_eq(argv[1], "docs")) {
+        srv_reply_array(&c->out, 0); /* no docs: redis-cli then shows no hints */
+    } else if (srv_slice_eq(argv[1], "list") && argc == 2) {
+        srv_reply_array(&c->out, n);
+        for (size_t i = 0; i < n; i++)
+            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
+    } else if (srv_slice_eq(argv[1], "info")) {
+        srv_reply_array(&c->out, (size_t)argc - 2);
+        for (int i = 2; i < argc; i++) {
+            const srv_cmd_t *cmd = srv_cmd_lookup(argv[i].p, argv[i].n);
+            if (cmd)
+                reply_command_info(c, cmd);
+            else
+                srv_reply_nil(&c->out);
+        }
+    } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {
+        srv_reply_arity(c, srv_slice_eq(argv[1], "count") ? "command|count" : "command|list");
+    } else {
+        srv_reply_unknown_subcommand(c, argv[1], "COMMAND");
+    }
+}
+
+typedef struct config_pairs {
+    srv_buf_t buf;
+    size_t n;
+} config_pairs_t;
+
+static void config_pair(void *ctx, const char *name, const char *value)
+{
+    config_pairs_t *p = ctx;
+    srv_reply_bulk_str(&p->buf, name);
+    srv_reply_bulk_str(&p->buf, value);
+    p->n += 2;
+}
+
+SRV_HANDLER(config)
+{
+    if (srv_slice_eq(argv[1], "get")) {
+        if (argc < 3) {
+            srv_reply_arity(c, "config|get");
+            return;
+        }
+        config_pairs_t pairs = {{0}, 0};
+        for (int i = 2; i < argc; i++)
+            srv_config_each(&c->srv->cfg, argv[i].p, argv[i].n, config_pair, &pairs);
+        srv_reply_array(&c->out, pairs.n);
+        srv_reply_raw(&c->out, pairs.buf.p, pairs.buf.len);
+        if (pairs.buf.failed)
+            c->out.failed = true;
+        srv_buf_free(&pairs.buf);
+    } else if (srv_slice_eq(argv[1], "set")) {
+        srv_reply_error(&c->out, "ERR CONFIG SET is not supported: restart flatline-server with "
+                                 "--<option> <value>");
+    } else if (srv_slice_eq(argv[1], "resetstat")) {
+        srv_reply_error(&c->out, "ERR CONFIG RESETSTAT is not supported");
+    } else {
+        srv_reply_unknown_subcommand(c, argv[1], "CONFIG");
+    }
+}
+
+SRV_HANDLER(info)
+{
+    srv_buf_t text = {0};
+    srv_info_build(c->srv, &text, argc - 1, argv + 1);
+    if (text.failed)
+        c->out.failed = true;
+    else
+        srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
+    srv_buf_free(&text);
+}
+
+/* Redis accepts names of printable characters without spaces. */
+static bool valid_client_name(fl_slice_t s)
+{
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i] < '!' || s.p[i] > '~')
+            return false;
+    return s.n <= 256;
+}
+
+SRV_HANDLER(client)
+{
+    if (srv_slice_eq(argv[1], "id") && argc == 2) {
+        srv_reply_int(&c->out, (long long)c->id);
+    } else if (srv_slice_eq(argv[1], "getname") && argc == 2) {
+        if (c->name)
+            srv_reply_bulk_str(&c->out, c->name);
+        else
+            srv_reply_nil(&c->out);
+    } else if (srv_slice_eq(argv[1], "setname") && argc == 3) {
+        if (!valid_client_name(argv[2])) {
+            srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or special "
+                                     "characters.");
+            return;
+        }
+        free(c->name);
+        c->name = argv[2].n ? strndup(argv[2].p, argv[2].n) : NULL;
+        srv_reply_ok(&c->out);
+    } else if (srv_slice_eq(argv[1], "id") || srv_slice_eq(argv[1], "getname") ||
+               srv_slice_eq(argv[1], "setname")) {
+        char full[32];
+        snprintf(full, sizeof(full), "client|%.*s", (int)argv[1].n, argv[1].p);
+        for (char *p = full; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        srv_reply_arity(c, full);
+    } else {
+        srv_reply_unknown_subcommand(c, argv[1], "CLIENT");
+    }
+}
+
+SRV_HANDLER(hello)
+{
+    long long proto = 2;
+    if (argc >= 2 && !srv_slice_to_ll(argv[1], &proto)) {
+        srv_reply_error(&c->out, "ERR Protocol version is not an integer or out of range");
+        return;
+    }
+    if (proto != 2) {
+        srv_reply_error(&c->out, "NOPROTO unsupported protocol version");
+        return;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {
+            if (!valid_client_name(argv[i + 1])) {
+                srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or "
+                                         "special characters.");
+                return;
+            }
+            free(c->name);
+            c->name = strndup(argv[i + 1].p, argv[i + 1].n);
+            i++;
+        } else {
+            int n = argv[i].n < 64 ? (int)argv[i].n : 64;
+            srv_reply_errorf(&c->out, "ERR Syntax error in HELLO option '%.*s'", n, argv[i].p);
+            return;
+        }
+    }
+    srv_reply_array(&c->out, 14);
+    srv_reply_bulk_str(&c->out, "server");
+    srv_reply_bulk_str(&c->out, "redis");
+    srv_reply_bulk_str(&c->out, "version");
+    srv_reply_bulk_str(&c->out, "7.0.0");
+    srv_reply_bulk_str(&c->out, "proto");
+    srv_reply_int(&c->out, 2);
+    srv_reply_bulk_str(&c->out, "id");
+    srv_reply_int(&c->out, (long long)c->id);
+    srv_reply_bulk_str(&c->out, "mode");
+    srv_reply_bulk_str(&c->out, "standalone");
+    srv_reply_bulk_str(&c->out, "role");
+    srv_reply_bulk_str(&c->out, "master");
+    srv_reply_bulk_str(&c->out, "modules");
+    srv_reply_array(&c->out, 0);
+}
+
+SRV_HANDLER(shutdown)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!srv_slice_eq(argv[i], "nosave") && !srv_slice_eq(argv[i], "save") &&
+            !srv_slice_eq(argv[i], "now") && !srv_slice_eq(argv[i], "force")) {
+            srv_reply_syntax(c);
+            return;
+        }
+    }
+    /* As in Redis, a successful SHUTDOWN sends no reply: the connection just closes. */
+    c->flags |= SRV_CLOSE_AFTER_REPLY;
+    if (c->srv->request_shutdown)
+        c->srv->request_shutdown(c->srv);
+}
+
+SRV_HANDLER(time)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    srv_reply_array(&c->out, 2);
+    srv_reply_bulk_fmt(&c->out, "%lld", (long long)tv.tv_sec);
+    srv_reply_bulk_fmt(&c->out, "%lld", (long long)tv.tv_usec);
+}

@@ -1,0 +1,235 @@
+/*
+ * src/server/cmd_string.c: string commands (GET, SET and its options, SETEX, PSETEX, SETNX,
+ * MGET, MSET, GETDEL, GETSET, APPEND, STRLEN, INCR/DECR/INCRBY/DECRBY).
+ *
+ * Invariants: option parsing follows Redis 7's rules and wording (conflicting options are a
+ * syntax error, a non-positive or overflowing expire is "invalid expire time in '<cmd>'
+ * command"); values stream from the store to the reply buffer through the sink; each
+ * handler appends exactly one reply.
+ */
+#include "srv_cmd.h"
+
+#include <limits.h>
+#include <string.h>
+
+static void reply_invalid_expire(srv_client_t *c, const char *cmd)
+{
+    srv_reply_errorf(&c->out, "ERR invalid expire time in '%s' command", cmd);
+}
+
+/* Absolute expiry in ms from a relative/absolute number in seconds or ms; false when the
+ * number is not positive or the result overflows. */
+static bool expire_ms(long long v, bool seconds, bool absolute, int64_t *out)
+{
+    if (v <= 0)
+        return false;
+    if (seconds) {
+        if (v > LLONG_MAX / 1000)
+            return false;
+        v *= 1000;
+    }
+    if (!absolute) {
+        int64_t now = fl_now_ms();
+        if (v > LLONG_MAX - now)
+            return false;
+        v += now;
+    }
+    *out = v;
+    return true;
+}
+
+SRV_HANDLER(get)
+{
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    size_t mark = c->out.len;
+    srv_sink_done(c, mark, fl_str_get(c->ns, argv[1], &sink));
+}
+
+/* SET's flags: which exclusive group each option belongs to. */
+enum { OPT_COND = 1, OPT_EXPIRE = 2, OPT_GET = 4 };
+
+SRV_HANDLER(set)
+{
+    fl_set_opts_t o = {0, 0};
+    unsigned seen = 0;
+    for (int i = 3; i < argc; i++) {
+        fl_slice_t a = argv[i];
+        unsigned group = 0, flag = 0;
+        int unit = 0; /* 1 EX, 2 PX, 3 EXAT, 4 PXAT */
+        if (srv_slice_eq(a, "nx"))
+            group = OPT_COND, flag = FL_SET_NX;
+        else if (srv_slice_eq(a, "xx"))
+            group = OPT_COND, flag = FL_SET_XX;
+        else if (srv_slice_eq(a, "get"))
+            group = OPT_GET, flag = FL_SET_GET;
+        else if (srv_slice_eq(a, "keepttl"))
+            group = OPT_EXPIRE, flag = FL_SET_KEEPTTL;
+        else if (srv_slice_eq(a, "ex"))
+            group = OPT_EXPIRE, unit = 1;
+        else if (srv_slice_eq(a, "px"))
+            group = OPT_EXPIRE, unit = 2;
+        else if (srv_slice_eq(a, "exat"))
+            group = OPT_EXPIRE, unit = 3;
+        else if (srv_slice_eq(a, "pxat"))
+            group = OPT_EXPIRE, unit = 4;
+        if (!group || (seen & group) || (unit && i + 1 >= argc)) {
+            srv_reply_syntax(c);
+            return;
+        }
+        seen |= group;
+        o.flags |= flag;
+        if (unit) {
+            long long v;
+            if (!srv_arg_ll(c, argv[++i], &v))
+                return;
+            if (!expire_ms(v, unit == 1 || unit == 3, unit >= 3, &o.expire_at_ms)) {
+                reply_invalid_expire(c, "set");
+                return;
+            }
+        }
+    }
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    size_t mark = c->out.len;
+    int st = fl_str_set(c->ns, argv[1], argv[2], &o, &sink);
+    if (o.flags & FL_SET_GET) {
+        if (st != FL_ECOND)
+            srv_sink_done(c, mark, st); /* old value (already emitted) or the error */
+        return;
+    }
+    if (st == FL_ECOND)
+        srv_reply_nil(&c->out);
+    else if (srv_sink_done(c, mark, st))
+        srv_reply_ok(&c->out);
+}
+
+static void setex_generic(srv_client_t *c, const fl_slice_t *argv, bool seconds, const char *n)
+{
+    long long v;
+    fl_set_opts_t o = {0, 0};
+    if (!srv_arg_ll(c, argv[2], &v))
+        return;
+    if (!expire_ms(v, seconds, false, &o.expire_at_ms)) {
+        reply_invalid_expire(c, n);
+        return;
+    }
+    int st = fl_str_set(c->ns, argv[1], argv[3], &o, NULL);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_ok(&c->out);
+}
+
+SRV_HANDLER(setex)
+{
+    setex_generic(c, argv, true, "setex");
+}
+
+SRV_HANDLER(psetex)
+{
+    setex_generic(c, argv, false, "psetex");
+}
+
+SRV_HANDLER(setnx)
+{
+    fl_set_opts_t o = {0, FL_SET_NX};
+    int st = fl_str_set(c->ns, argv[1], argv[2], &o, NULL);
+    if (st == FL_ECOND)
+        srv_reply_int(&c->out, 0);
+    else if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, 1);
+}
+
+SRV_HANDLER(mget)
+{
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    srv_reply_array(&c->out, (size_t)argc - 1);
+    for (int i = 1; i < argc; i++) {
+        size_t mark = c->out.len;
+        if (fl_str_get(c->ns, argv[i], &sink) != FL_OK) { /* a hash reads as nil, as in Redis */
+            c->out.len = mark;
+            srv_reply_nil(&c->out);
+        }
+    }
+}
+
+SRV_HANDLER(mset)
+{
+    if (argc % 2 == 0) {
+        srv_reply_arity(c, "mset");
+        return;
+    }
+    for (int i = 1; i < argc; i += 2) {
+        int st = fl_str_set(c->ns, argv[i], argv[i + 1], NULL, NULL);
+        if (!srv_sink_done(c, c->out.len, st))
+            return;
+    }
+    srv_reply_ok(&c->out);
+}
+
+SRV_HANDLER(getdel)
+{
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    size_t mark = c->out.len;
+    srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink));
+}
+
+SRV_HANDLER(getset)
+{
+    fl_set_opts_t o = {0, FL_SET_GET};
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    size_t mark = c->out.len;
+    srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink));
+}
+
+SRV_HANDLER(append)
+{
+    size_t len = 0;
+    if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len)))
+        srv_reply_int(&c->out, (long long)len);
+}
+
+SRV_HANDLER(strlen)
+{
+    size_t len = 0;
+    if (srv_sink_done(c, c->out.len, fl_str_len(c->ns, argv[1], &len)))
+        srv_reply_int(&c->out, (long long)len);
+}
+
+static void incr_generic(srv_client_t *c, fl_slice_t key, long long delta)
+{
+    int64_t result = 0;
+    if (srv_sink_done(c, c->out.len, fl_str_incrby(c->ns, key, delta, &result)))
+        srv_reply_int(&c->out, result);
+}
+
+SRV_HANDLER(incr)
+{
+    incr_generic(c, argv[1], 1);
+}
+
+SRV_HANDLER(decr)
+{
+    incr_generic(c, argv[1], -1);
+}
+
+SRV_HANDLER(incrby)
+{
+    long long v;
+    if (srv_arg_ll(c, argv[2], &v))
+        incr_generic(c, argv[1], v);
+}
+
+SRV_HANDLER(decrby)
+{
+    long long v;
+    if (!srv_arg_ll(c, argv[2], &v))
+        return;
+    if (v == LLONG_MIN) {
+        srv_reply_error(&c->out, "ERR decrement would overflow");
+        return;
+    }
+    incr_generic(c, argv[1], -v);
+}

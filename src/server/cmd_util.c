@@ -1,0 +1,114 @@
+/*
+ * src/server/cmd_util.c: what every command family shares: argument parsing, the sink that
+ * copies store values into the reply buffer, and the mapping from store status to the error
+ * Redis clients expect.
+ *
+ * Invariant: the sink runs under a store partition lock, so it only appends to the client's
+ * private reply buffer and never calls back into the store.
+ */
+#include "srv_cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+bool srv_slice_to_ll(fl_slice_t s, long long *out)
+{
+    return srv_str_to_ll(s.p, s.n, out);
+}
+
+bool srv_slice_eq(fl_slice_t s, const char *word)
+{
+    size_t n = strlen(word);
+    return s.n == n && strncasecmp(s.p, word, n) == 0;
+}
+
+bool srv_arg_ll(srv_client_t *c, fl_slice_t arg, long long *out)
+{
+    if (srv_slice_to_ll(arg, out))
+        return true;
+    srv_reply_error(&c->out, "ERR value is not an integer or out of range");
+    return false;
+}
+
+void srv_reply_arity(srv_client_t *c, const char *name)
+{
+    srv_reply_errorf(&c->out, "ERR wrong number of arguments for '%s' command", name);
+}
+
+void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *cmd)
+{
+    int n = sub.n < 128 ? (int)sub.n : 128;
+    srv_reply_errorf(&c->out, "ERR unknown subcommand '%.*s'. Try %s HELP.", n, sub.p, cmd);
+}
+
+void srv_reply_syntax(srv_client_t *c)
+{
+    srv_reply_error(&c->out, "ERR syntax error");
+}
+
+void srv_reply_status(srv_client_t *c, int status)
+{
+    switch (status) {
+    case FL_EWRONGTYPE:
+        srv_reply_error(&c->out,
+                        "WRONGTYPE Operation against a key holding the wrong kind of value");
+        return;
+    case FL_ENOTINT:
+        srv_reply_error(&c->out, "ERR value is not an integer or out of range");
+        return;
+    case FL_EOVERFLOW:
+        srv_reply_error(&c->out, "ERR increment or decrement would overflow");
+        return;
+    case FL_EOOM: {
+        const fl_ns_config_t *cfg = fl_ns_config(c->ns);
+        srv_reply_errorf(&c->out,
+                         "OOM command not allowed: namespace '%s' is above its stop-writes mark "
+                         "(%u%% of memory-limit %zu)",
+                         cfg->name, cfg->stop_writes_pct, cfg->memory_limit);
+        return;
+    }
+    default: {
+        const char *msg = fl_status_str(status);
+        /* Store messages start with an error code word (ERR, OOM, ...); add ERR if not. */
+        if (msg[0] >= 'A' && msg[0] <= 'Z' && strchr(msg, ' ') &&
+            strspn(msg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == (size_t)(strchr(msg, ' ') - msg))
+            srv_reply_error(&c->out, msg);
+        else
+            srv_reply_errorf(&c->out, "ERR %s", msg);
+    }
+    }
+}
+
+bool srv_sink_done(srv_client_t *c, size_t mark, int status)
+{
+    if (status == FL_OK)
+        return true;
+    if (c->out.len > mark)
+        c->out.len = mark;
+    srv_reply_status(c, status);
+    return false;
+}
+
+static void sink_bulk(void *ctx, const char *p, size_t n)
+{
+    srv_reply_bulk(&((srv_client_t *)ctx)->out, p, n);
+}
+
+static void sink_nil(void *ctx)
+{
+    srv_reply_nil(&((srv_client_t *)ctx)->out);
+}
+
+static void sink_array(void *ctx, size_t n)
+{
+    srv_reply_array(&((srv_client_t *)ctx)->out, n);
+}
+
+void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
+{
+    sink->ctx = c;
+    sink->bulk = sink_bulk;
+    sink->nil = sink_nil;
+    sink->array = sink_array;
+}

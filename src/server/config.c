@@ -1,0 +1,561 @@
+/*
+ * src/server/config.c: the option table, and the config file and command-line parsers.
+ *
+ * Invariants: every option lives in exactly one row of `opts` (server options) or
+ * `ns_opts` (per-namespace options) with its type, default, bounds and documentation; the
+ * defaults are applied through the same parser as user values, so a default can never be
+ * out of its own bounds unnoticed. Namespace options default to the store's defaults
+ * (fl_ns_config_default) and are checked by the store's rules at the end
+ * (fl_ns_config_check). Every refusal says where (file:line or the flag) and why.
+ */
+#include "config.h"
+#include "srv.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum { OPT_INT, OPT_SIZE, OPT_BOOL, OPT_STR, OPT_ENUM, OPT_UNSIGNED, OPT_DECAY } opt_type_t;
+
+typedef struct opt {
+    const char *name;
+    opt_type_t type;
+    size_t offset;   /* into srv_config_t, or into fl_ns_config_t for ns_opts */
+    const char *def; /* default, as text (NULL: the store's default) */
+    long long min, max;
+    const char *const *values; /* OPT_ENUM: allowed words, NULL-terminated */
+    const char *doc;
+} opt_t;
+
+static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
+static const char *const only_no[] = {"no", NULL};
+static const char *const only_empty[] = {"", NULL};
+
+#define SRV(f) offsetof(srv_config_t, f)
+#define NS(f) offsetof(fl_ns_config_t, f)
+#define GB (1024LL * 1024 * 1024)
+
+_Static_assert(sizeof(long long) == sizeof(int64_t), "OPT_INT fields are 64-bit");
+_Static_assert(sizeof(ssize_t) == sizeof(int64_t), "OPT_DECAY fields are 64-bit");
+
+static const opt_t opts[] = {
+    {"port", OPT_INT, SRV(port), "6379", 1, 65535, NULL, "TCP port to listen on"},
+    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 63, NULL, "IPv4 address to listen on"},
+    {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL,
+     "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
+    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL,
+     "connected clients at most; more are refused with an error"},
+    {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, "listen() backlog"},
+    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL,
+     "largest bulk string a request may carry"},
+    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL,
+     "most arguments a request may carry"},
+    {"client-query-buffer-limit", OPT_SIZE, SRV(client_query_buffer_limit), "1gb", 1024, 16 * GB,
+     NULL, "most unprocessed bytes buffered for one client"},
+    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, "log verbosity"},
+    {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL,
+     "jemalloc background purging threads (return freed pages off the request path)"},
+    {"save", OPT_ENUM, 0, "", 0, 0, only_empty,
+     "accepted for Redis compatibility: flatline does not persist"},
+    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no,
+     "accepted for Redis compatibility: flatline does not persist"},
+};
+
+static const opt_t ns_opts[] = {
+    {"memory-limit", OPT_SIZE, NS(memory_limit), NULL, 1024, 1024 * GB, NULL,
+     "bytes of records and index the namespace may hold"},
+    {"default-ttl-ms", OPT_INT, NS(default_ttl_ms), NULL, 0, LLONG_MAX / 2, NULL,
+     "TTL applied to writes that give none (0 = none)"},
+    {"high-water-pct", OPT_UNSIGNED, NS(high_water_pct), NULL, 1, 100, NULL,
+     "evict (soonest-expiring first) above this share of memory-limit"},
+    {"stop-writes-pct", OPT_UNSIGNED, NS(stop_writes_pct), NULL, 1, 100, NULL,
+     "refuse writes with -OOM above this share of memory-limit"},
+    {"partitions", OPT_UNSIGNED, NS(partitions), NULL, 1, 65536, NULL,
+     "hash partitions, each under its own lock (power of two)"},
+    {"dirty-decay-ms", OPT_DECAY, NS(dirty_decay_ms), NULL, -1, LLONG_MAX / 2, NULL,
+     "the namespace arena's dirty page decay (-1 never, 0 at once, 'default')"},
+    {"muzzy-decay-ms", OPT_DECAY, NS(muzzy_decay_ms), NULL, -1, LLONG_MAX / 2, NULL,
+     "the namespace arena's muzzy page decay"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+#define NNS_OPTS (sizeof(ns_opts) / sizeof(ns_opts[0]))
+
+const char srv_config_embedded[] = "# flatline-server embedded default configuration\n"
+                                   "port 6379\n"
+                                   "bind 127.0.0.1\n"
+                                   "threads 0\n"
+                                   "namespace default {\n"
+                                   "}\n"
+                                   "namespace cache {\n"
+                                   "    memory-limit 256mb\n"
+                                   "    high-water-pct 80\n"
+                                   "}\n";
+
+static const opt_t *find_opt(const opt_t *table, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(table[i].name, name) == 0)
+            return &table[i];
+    return NULL;
+}
+
+/* Parses a size with an optional unit. */
+static bool parse_size(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)s[0]))
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    unsigned long long mul = 1;
+    if (*end == '\0' || strcasecmp(end, "b") == 0)
+        mul = 1;
+    else if (strcasecmp(end, "k") == 0)
+        mul = 1000;
+    else if (strcasecmp(end, "kb") == 0)
+        mul = 1024;
+    else if (strcasecmp(end, "m") == 0)
+        mul = 1000 * 1000;
+    else if (strcasecmp(end, "mb") == 0)
+        mul = 1024 * 1024;
+    else if (strcasecmp(end, "g") == 0)
+        mul = 1000ULL * 1000 * 1000;
+    else if (strcasecmp(end, "gb") == 0)
+        mul = 1024ULL * 1024 * 1024;
+    else
+        return false;
+    if (v > (unsigned long long)LLONG_MAX / mul)
+        return false;
+    *out = (long long)(v * mul);
+    return true;
+}
+
+static bool parse_int(const char *s, long long *out)
+{
+    return srv_str_to_ll(s, strlen(s), out);
+}
+
+/* Parses `value` for option o and stores it at base + o->offset. */
+static int apply(const opt_t *o, void *base, const char *value, char *err, size_t errlen)
+{
+    char *dst = (char *)base + o->offset;
+    long long v = 0;
+    switch (o->type) {
+    case OPT_STR:
+        if (strlen(value) < (size_t)o->min || strlen(value) > (size_t)o->max) {
+            snprintf(err, errlen, "bad value '%s' for '%s': length must be %lld..%lld", value,
+                     o->name, o->min, o->max);
+            return -1;
+        }
+        memcpy(dst, value, strlen(value) + 1);
+        return 0;
+    case OPT_BOOL:
+        if (strcasecmp(value, "yes") != 0 && strcasecmp(value, "no") != 0) {
+            snprintf(err, errlen, "bad value '%s' for '%s': must be yes or no", value, o->name);
+            return -1;
+        }
+        *(bool *)dst = strcasecmp(value, "yes") == 0;
+        return 0;
+    case OPT_ENUM:
+        for (int i = 0; o->values[i]; i++) {
+            if (strcasecmp(value, o->values[i]) == 0) {
+                if (o->offset) /* compatibility options (offset 0) store nothing */
+                    *(int *)dst = i;
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "bad value '%s' for '%s': must be one of:", value, o->name);
+        for (int i = 0; o->values[i]; i++) {
+            size_t l = strlen(err);
+            snprintf(err + l, errlen - l, " '%s'", o->values[i]);
+        }
+        return -1;
+    case OPT_DECAY:
+        if (strcasecmp(value, "default") == 0) {
+            *(ssize_t *)dst = FL_DECAY_DEFAULT;
+            return 0;
+        }
+        /* fallthrough */
+    case OPT_INT:
+    case OPT_UNSIGNED:
+    case OPT_SIZE: {
+        bool ok = o->type == OPT_SIZE ? parse_size(value, &v) : parse_int(value, &v);
+        if (!ok || v < o->min || v > o->max) {
+            snprintf(err, errlen, "bad value '%s' for '%s': must be %s between %lld and %lld",
+                     value, o->name, o->type == OPT_SIZE ? "a size (b, kb, mb, gb)" : "an integer",
+                     o->min, o->max);
+            return -1;
+        }
+        if (o->type == OPT_SIZE)
+            *(size_t *)dst = (size_t)v;
+        else if (o->type == OPT_UNSIGNED)
+            *(unsigned *)dst = (unsigned)v;
+        else if (o->type == OPT_DECAY)
+            *(ssize_t *)dst = (ssize_t)v;
+        else /* long long or int64_t field: same size, copied bytewise */
+            memcpy(dst, &v, sizeof(v));
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* Formats option o's current value from base. */
+static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
+{
+    const char *src = (const char *)base + o->offset;
+    switch (o->type) {
+    case OPT_STR:
+        snprintf(buf, len, "%s", src);
+        break;
+    case OPT_BOOL:
+        snprintf(buf, len, "%s", *(const bool *)src ? "yes" : "no");
+        break;
+    case OPT_ENUM:
+        snprintf(buf, len, "%s", o->values[o->offset ? *(const int *)src : 0]);
+        break;
+    case OPT_SIZE:
+        snprintf(buf, len, "%zu", *(const size_t *)src);
+        break;
+    case OPT_UNSIGNED:
+        snprintf(buf, len, "%u", *(const unsigned *)src);
+        break;
+    case OPT_DECAY:
+        if (*(const ssize_t *)src == FL_DECAY_DEFAULT)
+            snprintf(buf, len, "default");
+        else
+            snprintf(buf, len, "%zd", *(const ssize_t *)src);
+        break;
+    case OPT_INT: {
+        long long v;
+        memcpy(&v, src, sizeof(v));
+        snprintf(buf, len, "%lld", v);
+        break;
+    }
+    }
+}
+
+static bool valid_ns_name(const char *s, size_t n)
+{
+    if (n == 0 || n > FL_NS_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return false;
+    return true;
+}
+
+/* Index of namespace `name`, declared on first use. -1 with the reason in err. */
+static int ns_get(srv_config_t *c, const char *name, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->n_ns; i++)
+        if (strlen(c->ns[i].name) == n && memcmp(c->ns[i].name, name, n) == 0)
+            return (int)i;
+    if (!valid_ns_name(name, n)) {
+        snprintf(err, errlen, "bad namespace name '%.*s': 1..%d of [A-Za-z0-9_-]", (int)n, name,
+                 FL_NS_NAME_MAX);
+        return -1;
+    }
+    if (c->n_ns == SRV_NS_MAX) {
+        snprintf(err, errlen, "too many namespaces (at most %d)", SRV_NS_MAX);
+        return -1;
+    }
+    char tmp[FL_NS_NAME_MAX + 1];
+    memcpy(tmp, name, n);
+    tmp[n] = '\0';
+    fl_ns_config_default(&c->ns[c->n_ns], tmp);
+    return (int)c->n_ns++;
+}
+
+static int set_ns_opt(srv_config_t *c, int ns, const char *key, const char *value, char *err,
+                      size_t errlen)
+{
+    const opt_t *o = find_opt(ns_opts, NNS_OPTS, key);
+    if (!o) {
+        snprintf(err, errlen, "unknown namespace option '%s'", key);
+        return -1;
+    }
+    return apply(o, &c->ns[ns], value, err, errlen);
+}
+
+int srv_config_set(srv_config_t *c, const char *name, const char *value, char *err, size_t errlen)
+{
+    if (strncasecmp(name, "namespace.", 10) == 0) {
+        const char *ns = name + 10, *dot = strchr(ns, '.');
+        if (!dot) {
+            snprintf(err, errlen, "bad option '%s': expected namespace.<name>.<option>", name);
+            return -1;
+        }
+        int i = ns_get(c, ns, (size_t)(dot - ns), err, errlen);
+        return i < 0 ? -1 : set_ns_opt(c, i, dot + 1, value, err, errlen);
+    }
+    const opt_t *o = find_opt(opts, NOPTS, name);
+    if (!o) {
+        snprintf(err, errlen, "unknown option '%s'", name);
+        return -1;
+    }
+    return apply(o, c, value, err, errlen);
+}
+
+void srv_config_init(srv_config_t *c)
+{
+    char err[256];
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < NOPTS; i++)
+        if (apply(&opts[i], c, opts[i].def, err, sizeof(err)) != 0)
+            fprintf(stderr, "flatline-server: bad built-in default: %s\n", err);
+    ns_get(c, "default", 7, err, sizeof(err));
+}
+
+/* Splits a line into at most 4 tokens in place; quotes group, '#' outside quotes ends the
+ * line. Returns the token count, or -1 on an unbalanced quote. */
+static int tokenize(char *line, char **tok, int max)
+{
+    int n = 0;
+    char *r = line;
+    for (;;) {
+        while (*r && isspace((unsigned char)*r))
+            r++;
+        if (!*r || *r == '#')
+            return n;
+        if (n == max)
+            return max + 1;
+        char *w = r;
+        tok[n++] = w;
+        if (*r == '"' || *r == '\'') {
+            char q = *r++;
+            while (*r && *r != q) {
+                if (*r == '\\' && r[1])
+                    r++;
+                *w++ = *r++;
+            }
+            if (*r != q)
+                return -1;
+            r++;
+        } else {
+            while (*r && !isspace((unsigned char)*r))
+                *w++ = *r++;
+        }
+        bool at_end = *r == '\0';
+        *w = '\0'; /* when w == r this overwrites the separator, so step over it */
+        if (!at_end && w == r)
+            r++;
+    }
+}
+
+/* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
+static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
+{
+    if (n == 1 && strcmp(tok[0], "}") == 0) {
+        if (*block < 0) {
+            snprintf(err, errlen, "'}' without an open namespace block");
+            return -1;
+        }
+        *block = -1;
+        return 0;
+    }
+    if (strcasecmp(tok[0], "namespace") == 0) {
+        if (n != 3 || strcmp(tok[2], "{") != 0) {
+            snprintf(err, errlen, "expected 'namespace <name> {'");
+            return -1;
+        }
+        if (*block >= 0) {
+            snprintf(err, errlen, "namespace blocks do not nest");
+            return -1;
+        }
+        int i = ns_get(c, tok[1], strlen(tok[1]), err, errlen);
+        if (i < 0)
+            return -1;
+        *block = i;
+        return 0;
+    }
+    if (n != 2) {
+        snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
+        return -1;
+    }
+    if (*block >= 0)
+        return set_ns_opt(c, *block, tok[0], tok[1], err, errlen);
+    return srv_config_set(c, tok[0], tok[1], err, errlen);
+}
+
+int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, char *err,
+                         size_t errlen)
+{
+    int block = -1, lineno = 0;
+    const char *p = text;
+    char reason[320];
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        char line[1024];
+        char *tok[4];
+        int ntok;
+        if (n >= sizeof(line)) {
+            snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
+            goto fail;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        ntok = tokenize(line, tok, 3);
+        if (ntok < 0) {
+            snprintf(reason, sizeof(reason), "unbalanced quotes");
+            goto fail;
+        }
+        if (ntok > 3) {
+            snprintf(reason, sizeof(reason), "too many words");
+            goto fail;
+        }
+        if (ntok > 0 && config_line(c, tok, ntok, &block, reason, sizeof(reason)) != 0)
+            goto fail;
+        p += n + (nl ? 1 : 0);
+    }
+    if (block >= 0) {
+        snprintf(err, errlen, "%s:%d: namespace block '%s' is not closed with '}'", origin, lineno,
+                 c->ns[block].name);
+        return -1;
+    }
+    return 0;
+fail:
+    snprintf(err, errlen, "%s:%d: %s", origin, lineno, reason);
+    return -1;
+}
+
+int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = malloc(cap);
+    size_t got;
+    while (text && (got = fread(text + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            char *t = cap < (64u << 20) ? realloc(text, cap * 2) : NULL;
+            if (!t) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = t;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!text) {
+        snprintf(err, errlen, "config file '%s' is too large", path);
+        return -1;
+    }
+    text[len] = '\0';
+    if (strlen(text) != len) {
+        free(text);
+        snprintf(err, errlen, "config file '%s' contains a NUL byte", path);
+        return -1;
+    }
+    int r = srv_config_load_text(c, text, path, err, errlen);
+    free(text);
+    return r;
+}
+
+int srv_config_from_args(srv_config_t *c, int argc, char **argv, const char **config_file,
+                         char *err, size_t errlen)
+{
+    int i = 1;
+    *config_file = NULL;
+    for (int j = 1; j < argc; j++) {
+        if (strcmp(argv[j], "--help") == 0 || strcmp(argv[j], "-h") == 0) {
+            srv_config_print_help();
+            return 1;
+        }
+        if (strcmp(argv[j], "--version") == 0 || strcmp(argv[j], "-v") == 0) {
+            printf("flatline-server 0.1.0 (RESP2, Redis 7.0 command subset)\n");
+            return 1;
+        }
+    }
+    if (i < argc && strncmp(argv[i], "--", 2) != 0) {
+        *config_file = argv[i++];
+        if (srv_config_load_file(c, *config_file, err, errlen) != 0)
+            return -1;
+    } else if (srv_config_load_text(c, srv_config_embedded, "embedded-config", err, errlen) != 0) {
+        return -1;
+    }
+    char reason[320];
+    for (; i < argc; i += 2) {
+        if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+            snprintf(err, errlen, "command line: expected --<option> <value>, got '%s'", argv[i]);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            snprintf(err, errlen, "command line: %s needs a value", argv[i]);
+            return -1;
+        }
+        if (srv_config_set(c, argv[i] + 2, argv[i + 1], reason, sizeof(reason)) != 0) {
+            snprintf(err, errlen, "command line: %s", reason);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
+{
+    if (c->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
+    }
+    for (size_t i = 0; i < c->n_ns; i++) {
+        char why[256];
+        if (fl_ns_config_check(&c->ns[i], why, sizeof(why)) != FL_OK) {
+            snprintf(err, errlen, "namespace '%s': %s", c->ns[i].name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
+                     void *ctx)
+{
+    char val[128], name[160];
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (!srv_glob_match(pattern, plen, opts[i].name, strlen(opts[i].name), true))
+            continue;
+        format_opt(&opts[i], c, val, sizeof(val));
+        fn(ctx, opts[i].name, val);
+    }
+    for (size_t n = 0; n < c->n_ns; n++) {
+        for (size_t i = 0; i < NNS_OPTS; i++) {
+            snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, ns_opts[i].name);
+            if (!srv_glob_match(pattern, plen, name, strlen(name), true))
+                continue;
+            format_opt(&ns_opts[i], &c->ns[n], val, sizeof(val));
+            fn(ctx, name, val);
+        }
+    }
+}
+
+void srv_config_print_help(void)
+{
+    printf("Usage: flatline-server [config-file] [--option value ...]\n\n"
+           "Options (file: 'option value'; command line: '--option value'):\n");
+    for (size_t i = 0; i < NOPTS; i++)
+        printf("  %-27s default %-10s %s\n", opts[i].name, opts[i].def[0] ? opts[i].def : "\"\"",
+               opts[i].doc);
+    printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
+           "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
+    for (size_t i = 0; i < NNS_OPTS; i++)
+        printf("  %-27s %s\n", ns_opts[i].name, ns_opts[i].doc);
+    printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
+           "Without a config file, this embedded configuration is used:\n\n%s",
+           srv_config_embedded);
+}

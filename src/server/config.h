@@ -1,0 +1,83 @@
+/*
+ * src/server/config.h: flatline-server's configuration (config.c).
+ *
+ * One table lists every option (name, type, default, bounds, doc). The same option can be
+ * given in a config file or on the command line (--name value), as redis-server allows.
+ *
+ * File format (one directive a line, '#' starts a comment, values may be "quoted"):
+ *
+ *     port 7000
+ *     threads 2
+ *     namespace users {            # declares namespace "users" (SELECT 1 or SELECT users)
+ *         memory-limit 64mb
+ *         high-water-pct 80
+ *     }
+ *     namespace.sessions.default-ttl-ms 60000   # same thing, one line (also: --namespace.x.y)
+ *
+ * Namespaces get indexes in the order they are first named; "default" always exists and is
+ * index 0. Without a config file the embedded default (srv_config_embedded) is used, which
+ * declares "default" and "cache". Sizes accept b, k/m/g (x1000) and kb/mb/gb (x1024).
+ */
+#ifndef FLATLINE_SERVER_CONFIG_H
+#define FLATLINE_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "flatline/store.h"
+
+#define SRV_NS_MAX 16
+
+enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
+
+typedef struct srv_config {
+    long long port;
+    char bind[64];
+    long long threads; /* 0 = one per core */
+    long long maxclients;
+    long long tcp_backlog;
+    size_t proto_max_bulk_len;
+    size_t max_multibulk_len;
+    size_t client_query_buffer_limit;
+    int loglevel;
+    bool mem_background_thread;
+    size_t n_ns;
+    fl_ns_config_t ns[SRV_NS_MAX];
+} srv_config_t;
+
+/* The configuration text used when no config file is given. */
+extern const char srv_config_embedded[];
+
+/* Fills *c with the table's defaults and the namespace "default". */
+void srv_config_init(srv_config_t *c);
+
+/* Sets one option by name ("port", or "namespace.<ns>.<key>") from text. Returns 0, or -1
+ * with the reason in err. */
+int srv_config_set(srv_config_t *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* Applies configuration text; `origin` names it in errors ("<origin>:<line>: <reason>"). */
+int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, char *err,
+                         size_t errlen);
+
+/* Reads and applies a config file. Returns 0 or -1 with the reason in err. */
+int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t errlen);
+
+/* Parses `flatline-server [config-file] [--key value ...]`: loads the file (or the embedded
+ * default) then the flags. *config_file gets the file name or NULL. Returns 0, 1 when the
+ * caller should exit 0 (--help, --version, printed), or -1 with the reason in err. */
+int srv_config_from_args(srv_config_t *c, int argc, char **argv, const char **config_file,
+                         char *err, size_t errlen);
+
+/* Final checks (namespaces against the store's rules, threads = cores when 0). */
+int srv_config_finish(srv_config_t *c, char *err, size_t errlen);
+
+/* Calls fn(name, value) for every option whose name matches the glob (CONFIG GET), namespace
+ * options as "namespace.<ns>.<key>". */
+typedef void (*srv_config_fn)(void *ctx, const char *name, const char *value);
+void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
+                     void *ctx);
+
+/* Prints the option table (--help). */
+void srv_config_print_help(void);
+
+#endif /* FLATLINE_SERVER_CONFIG_H */

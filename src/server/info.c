@@ -1,0 +1,247 @@
+/*
+ * src/server/info.c: the INFO command's text, one small function per section.
+ *
+ * Invariants: field names that dashboards read are Redis's (used_memory, allocator_frag_ratio,
+ * mem_fragmentation_ratio, ...); the memory layer's breakdown is printed in DESIGN.md's
+ * vocabulary and order (requested, allocated, active, resident, dirty, muzzy, retained,
+ * metadata, RSS, then the ratios). All figures come from one snapshot per call.
+ */
+#include "srv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static void field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void field(srv_buf_t *out, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof(tmp) - 3)
+        n = (int)sizeof(tmp) - 3;
+    memcpy(tmp + n, "\r\n", 2);
+    srv_reply_raw(out, tmp, (size_t)n + 2);
+}
+
+void srv_human_bytes(char *buf, size_t len, uint64_t n)
+{
+    const char *units = "BKMGTP";
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%lluB", (unsigned long long)n);
+    else
+        snprintf(buf, len, "%.2f%c", v, units[u]);
+}
+
+static double ratio(size_t a, size_t b)
+{
+    return b ? (double)a / (double)b : 1.0;
+}
+
+static void section_server(srv_server_t *srv, srv_buf_t *out)
+{
+    struct utsname u;
+    uname(&u);
+    int64_t up = (fl_now_ms() - srv->start_ms) / 1000;
+    field(out, "# Server");
+    field(out, "redis_version:7.0.0");
+    field(out, "flatline_version:0.1.0");
+    field(out, "redis_mode:standalone");
+    field(out, "os:%s %s %s", u.sysname, u.release, u.machine);
+    field(out, "arch_bits:%d", (int)(sizeof(void *) * 8));
+    field(out, "multiplexing_api:epoll");
+    field(out, "process_id:%ld", (long)getpid());
+    field(out, "tcp_port:%lld", srv->cfg.port);
+    field(out, "worker_threads:%d", srv->nworkers);
+    field(out, "uptime_in_seconds:%lld", (long long)up);
+    field(out, "uptime_in_days:%lld", (long long)up / 86400);
+    field(out, "config_file:%s", srv->config_file ? srv->config_file : "");
+}
+
+static void section_clients(srv_server_t *srv, srv_buf_t *out)
+{
+    field(out, "# Clients");
+    field(out, "connected_clients:%ld", atomic_load(&srv->connected));
+    field(out, "maxclients:%lld", srv->cfg.maxclients);
+    field(out, "blocked_clients:0");
+}
+
+/* One breakdown in DESIGN.md order, each field prefixed. */
+static void breakdown(srv_buf_t *out, const char *prefix, const fl_mem_stats_t *m, bool proc)
+{
+    field(out, "%srequested:%zu", prefix, m->requested);
+    field(out, "%srequested_known:%d", prefix, m->requested_known);
+    field(out, "%sallocated:%zu", prefix, m->allocated);
+    field(out, "%sactive:%zu", prefix, m->active);
+    field(out, "%sresident:%zu", prefix, m->resident);
+    field(out, "%sdirty:%zu", prefix, m->dirty);
+    field(out, "%smuzzy:%zu", prefix, m->muzzy);
+    field(out, "%sretained:%zu", prefix, m->retained);
+    field(out, "%smetadata:%zu", prefix, m->metadata);
+    if (proc)
+        field(out, "%srss:%zu", prefix, m->rss);
+    field(out, "%sfrag_ratio:%.2f", prefix, m->frag_ratio);
+    field(out, "%srounding_ratio:%.2f", prefix, m->rounding_ratio);
+    field(out, "%sholes_ratio:%.2f", prefix, m->holes_ratio);
+    field(out, "%sunreturned_ratio:%.2f", prefix, m->unreturned_ratio);
+    if (proc)
+        field(out, "%soutside_ratio:%.2f", prefix, m->outside_ratio);
+    field(out, "%sslab_frag_bytes:%zu", prefix, m->slab_frag_bytes);
+}
+
+static void section_memory(srv_server_t *srv, srv_buf_t *out)
+{
+    srv_mem_snapshot_t s;
+    char h[32];
+    srv_mem_snapshot(srv, &s);
+    const fl_mem_stats_t *p = &s.process;
+    size_t used = s.process_rc == 0 ? p->allocated : s.ns_requested;
+    field(out, "# Memory");
+    field(out, "used_memory:%zu", used);
+    srv_human_bytes(h, sizeof(h), used);
+    field(out, "used_memory_human:%s", h);
+    field(out, "used_memory_rss:%zu", p->rss);
+    srv_human_bytes(h, sizeof(h), p->rss);
+    field(out, "used_memory_rss_human:%s", h);
+    field(out, "used_memory_peak:%zu", s.peak_allocated > used ? s.peak_allocated : used);
+    srv_human_bytes(h, sizeof(h), s.peak_allocated > used ? s.peak_allocated : used);
+    field(out, "used_memory_peak_human:%s", h);
+    field(out, "used_memory_dataset:%zu", s.ns_used);
+    field(out, "mem_allocator:jemalloc-5.3.0");
+    field(out, "mem_stats_available:%d", s.process_rc == 0);
+    breakdown(out, "process_", p, true);
+    if (s.priv_rc == 0)
+        breakdown(out, "private_", &s.priv, false);
+    field(out, "namespaces_requested:%zu", s.ns_requested);
+    field(out, "namespaces_used:%zu", s.ns_used);
+    field(out, "allocator_allocated:%zu", p->allocated);
+    field(out, "allocator_active:%zu", p->active);
+    field(out, "allocator_resident:%zu", p->resident);
+    field(out, "allocator_frag_ratio:%.2f", ratio(p->active, p->allocated));
+    field(out, "allocator_frag_bytes:%lld", (long long)p->active - (long long)p->allocated);
+    field(out, "allocator_rss_ratio:%.2f", ratio(p->resident, p->active));
+    field(out, "allocator_rss_bytes:%lld", (long long)p->resident - (long long)p->active);
+    field(out, "rss_overhead_ratio:%.2f", ratio(p->rss, p->resident));
+    field(out, "rss_overhead_bytes:%lld", (long long)p->rss - (long long)p->resident);
+    field(out, "mem_fragmentation_ratio:%.2f", ratio(p->rss, used));
+    field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
+}
+
+static void section_stats(srv_server_t *srv, srv_buf_t *out)
+{
+    srv_stats_sum_t t;
+    srv_stats_sum(srv, &t);
+    uint64_t hits = 0, misses = 0, expired = 0, evicted = 0, refused = 0;
+    size_t n = srv->store ? fl_store_ns_count(srv->store) : 0;
+    for (size_t i = 0; i < n; i++) {
+        fl_ns_stats_t st;
+        if (fl_ns_stats(fl_store_ns(srv->store, i), &st) != FL_OK)
+            continue;
+        hits += st.hits;
+        misses += st.misses;
+        expired += st.expired;
+        evicted += st.evicted;
+        refused += st.writes_refused;
+    }
+    field(out, "# Stats");
+    field(out, "total_connections_received:%llu", (unsigned long long)t.connections);
+    field(out, "total_commands_processed:%llu", (unsigned long long)t.commands);
+    field(out, "total_net_input_bytes:%llu", (unsigned long long)t.net_in);
+    field(out, "total_net_output_bytes:%llu", (unsigned long long)t.net_out);
+    field(out, "rejected_connections:%llu", (unsigned long long)t.rejected);
+    field(out, "protocol_errors:%llu", (unsigned long long)t.protocol_errors);
+    field(out, "expired_keys:%llu", (unsigned long long)expired);
+    field(out, "evicted_keys:%llu", (unsigned long long)evicted);
+    field(out, "writes_refused:%llu", (unsigned long long)refused);
+    field(out, "keyspace_hits:%llu", (unsigned long long)hits);
+    field(out, "keyspace_misses:%llu", (unsigned long long)misses);
+}
+
+static void section_keyspace(srv_server_t *srv, srv_buf_t *out)
+{
+    field(out, "# Keyspace");
+    size_t n = srv->store ? fl_store_ns_count(srv->store) : 0;
+    for (size_t i = 0; i < n; i++) {
+        fl_ns_stats_t st;
+        if (fl_ns_stats(fl_store_ns(srv->store, i), &st) != FL_OK || st.keys == 0)
+            continue;
+        field(out, "db%zu:keys=%llu,expires=%llu,avg_ttl=0", i, (unsigned long long)st.keys,
+              (unsigned long long)st.keys_with_ttl);
+    }
+}
+
+static void section_namespaces(srv_server_t *srv, srv_buf_t *out)
+{
+    field(out, "# Namespaces");
+    size_t n = srv->store ? fl_store_ns_count(srv->store) : 0;
+    for (size_t i = 0; i < n; i++) {
+        fl_ns_t *ns = fl_store_ns(srv->store, i);
+        fl_ns_stats_t st;
+        if (fl_ns_stats(ns, &st) != FL_OK)
+            continue;
+        const fl_mem_stats_t *m = &st.mem;
+        field(out,
+              "ns_%s:index=%zu,keys=%llu,expires=%llu,used=%zu,memory_limit=%zu,"
+              "requested=%zu,allocated=%zu,active=%zu,resident=%zu,dirty=%zu,muzzy=%zu,"
+              "frag_ratio=%.2f,rounding_ratio=%.2f,holes_ratio=%.2f,unreturned_ratio=%.2f,"
+              "hits=%llu,misses=%llu,expired=%llu,evicted=%llu,writes_refused=%llu",
+              fl_ns_config(ns)->name, i, (unsigned long long)st.keys,
+              (unsigned long long)st.keys_with_ttl, st.used, st.memory_limit, m->requested,
+              m->allocated, m->active, m->resident, m->dirty, m->muzzy, m->frag_ratio,
+              m->rounding_ratio, m->holes_ratio, m->unreturned_ratio, (unsigned long long)st.hits,
+              (unsigned long long)st.misses, (unsigned long long)st.expired,
+              (unsigned long long)st.evicted, (unsigned long long)st.writes_refused);
+    }
+}
+
+typedef void section_fn(srv_server_t *srv, srv_buf_t *out);
+
+static const struct {
+    const char *name;
+    section_fn *fn;
+} sections[] = {
+    {"server", section_server}, {"clients", section_clients},   {"memory", section_memory},
+    {"stats", section_stats},   {"keyspace", section_keyspace}, {"namespaces", section_namespaces},
+};
+
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static bool wanted(size_t i, int argc, const fl_slice_t *argv)
+{
+    if (argc == 0)
+        return true;
+    for (int a = 0; a < argc; a++) {
+        fl_slice_t s = argv[a];
+        if (srv_slice_eq(s, "all") || srv_slice_eq(s, "everything") || srv_slice_eq(s, "default"))
+            return true;
+        if (srv_slice_eq(s, sections[i].name))
+            return true;
+    }
+    return false;
+}
+
+void srv_info_build(srv_server_t *srv, srv_buf_t *out, int argc, const fl_slice_t *argv)
+{
+    bool first = true;
+    for (size_t i = 0; i < NSECTIONS; i++) {
+        if (!wanted(i, argc, argv))
+            continue;
+        if (!first)
+            srv_reply_raw(out, "\r\n", 2);
+        sections[i].fn(srv, out);
+        first = false;
+    }
+}

@@ -1,0 +1,163 @@
+/*
+ * src/server/reply.c: growable byte buffers and the RESP2 reply writer.
+ *
+ * Invariants: a buffer's bytes [0, len) are always whole replies: an append either writes
+ * its complete value or, when memory runs out, nothing (and sets b->failed so the owner
+ * drops the connection instead of sending a truncated stream). Error texts never contain
+ * CR or LF (they are turned into spaces, as Redis does).
+ */
+#include "resp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int srv_buf_reserve(srv_buf_t *b, size_t more)
+{
+    if (b->cap - b->len >= more)
+        return 0;
+    if (more > SIZE_MAX / 2 - b->len)
+        return -ENOMEM;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < more)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p)
+        return -ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void srv_buf_free(srv_buf_t *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->failed = false;
+}
+
+void srv_buf_consume(srv_buf_t *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+        return;
+    }
+    memmove(b->p, b->p + n, b->len - n);
+    b->len -= n;
+}
+
+/* Reserves n bytes or marks the buffer failed. Returns the write position or NULL. */
+static char *room(srv_buf_t *b, size_t n)
+{
+    if (b->failed || srv_buf_reserve(b, n) < 0) {
+        b->failed = true;
+        return NULL;
+    }
+    return b->p + b->len;
+}
+
+void srv_reply_raw(srv_buf_t *b, const char *p, size_t n)
+{
+    char *w = room(b, n);
+    if (!w)
+        return;
+    memcpy(w, p, n);
+    b->len += n;
+}
+
+/* Appends "<prefix><v>\r\n". */
+static void prefixed_num(srv_buf_t *b, char prefix, long long v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof(tmp), "%c%lld\r\n", prefix, v);
+    srv_reply_raw(b, tmp, (size_t)n);
+}
+
+void srv_reply_simple(srv_buf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    char *w = room(b, n + 3);
+    if (!w)
+        return;
+    w[0] = '+';
+    memcpy(w + 1, s, n);
+    memcpy(w + 1 + n, "\r\n", 2);
+    b->len += n + 3;
+}
+
+void srv_reply_error(srv_buf_t *b, const char *msg)
+{
+    size_t n = strlen(msg);
+    char *w = room(b, n + 3);
+    if (!w)
+        return;
+    w[0] = '-';
+    for (size_t i = 0; i < n; i++)
+        w[1 + i] = (msg[i] == '\r' || msg[i] == '\n') ? ' ' : msg[i];
+    memcpy(w + 1 + n, "\r\n", 2);
+    b->len += n + 3;
+}
+
+void srv_reply_errorf(srv_buf_t *b, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    srv_reply_error(b, msg);
+}
+
+void srv_reply_int(srv_buf_t *b, long long v)
+{
+    prefixed_num(b, ':', v);
+}
+
+void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
+{
+    char head[32];
+    int h = snprintf(head, sizeof(head), "$%zu\r\n", n);
+    char *w = room(b, (size_t)h + n + 2);
+    if (!w)
+        return;
+    memcpy(w, head, (size_t)h);
+    if (n)
+        memcpy(w + h, p, n);
+    memcpy(w + h + n, "\r\n", 2);
+    b->len += (size_t)h + n + 2;
+}
+
+void srv_reply_bulk_str(srv_buf_t *b, const char *s)
+{
+    srv_reply_bulk(b, s, strlen(s));
+}
+
+void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    srv_reply_bulk(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+void srv_reply_nil(srv_buf_t *b)
+{
+    srv_reply_raw(b, "$-1\r\n", 5);
+}
+
+void srv_reply_array(srv_buf_t *b, size_t n)
+{
+    prefixed_num(b, '*', (long long)n);
+}
+
+void srv_reply_ok(srv_buf_t *b)
+{
+    srv_reply_raw(b, "+OK\r\n", 5);
+}

@@ -1,0 +1,102 @@
+/*
+ * src/server/resp.h: RESP2 request parser (resp.c) and reply writer (reply.c).
+ *
+ * The parser is incremental and copies nothing: it records each argument as an (offset,
+ * length) slice of the caller's input buffer, so the buffer may be reallocated or compacted
+ * between calls (srv_parser_shift). Inline commands are unescaped in place (the unescaped
+ * text is never longer than the source). The writer appends RESP replies to a growable
+ * buffer; both allocate with plain malloc (the calling worker's private arena).
+ */
+#ifndef FLATLINE_SERVER_RESP_H
+#define FLATLINE_SERVER_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable byte buffer. */
+typedef struct srv_buf {
+    char *p;
+    size_t len, cap;
+    bool failed; /* an append could not allocate: the content is incomplete */
+} srv_buf_t;
+
+/* Makes room for `more` bytes after len. Returns 0 or -ENOMEM (buffer unchanged). */
+int srv_buf_reserve(srv_buf_t *b, size_t more);
+
+/* Frees the buffer's memory and empties it. */
+void srv_buf_free(srv_buf_t *b);
+
+/* Drops the first n bytes (memmove), keeping the rest. */
+void srv_buf_consume(srv_buf_t *b, size_t n);
+
+/* Parses [s, s+n) as a strict base-10 int64 (Redis's string2ll: no sign '+', no leading
+ * zeros, no spaces). */
+bool srv_str_to_ll(const char *s, size_t n, long long *out);
+
+/* ---- Parser ----------------------------------------------------------------------------- */
+
+/* Longest header line or inline request accepted (Redis: PROTO_INLINE_MAX_SIZE). */
+#define SRV_PROTO_INLINE_MAX (64 * 1024)
+
+typedef struct srv_limits {
+    uint64_t max_bulk;      /* proto-max-bulk-len */
+    uint64_t max_multibulk; /* max-multibulk-len: arguments in one request */
+} srv_limits_t;
+
+typedef struct srv_arg {
+    size_t off, len; /* into the input buffer */
+} srv_arg_t;
+
+typedef struct srv_parser {
+    size_t pos;       /* next unparsed byte */
+    size_t cmd_start; /* first byte of the command being parsed */
+    int kind;         /* 0 between commands, '*' multibulk, 'i' inline */
+    int64_t mb_left;  /* multibulk: arguments still to read */
+    int64_t bulk_len; /* multibulk: length of the bulk being read, -1 before its header */
+    srv_arg_t *argv;
+    size_t argc, argv_cap;
+    const char *error; /* reason of the last SRV_PARSE_ERROR (static text) */
+    char error_buf[64];
+} srv_parser_t;
+
+enum { SRV_PARSE_ERROR = -1, SRV_PARSE_MORE = 0, SRV_PARSE_OK = 1 };
+
+/* Parses from p->pos. Returns SRV_PARSE_OK with a complete command in argv/argc (argc >= 1;
+ * empty requests are skipped), SRV_PARSE_MORE when buf[0..len) holds no complete command
+ * yet, or SRV_PARSE_ERROR with the reason (Redis's wording after "Protocol error: ") in
+ * p->error. After SRV_PARSE_OK the caller runs the command, then calls srv_parser_next. */
+int srv_parse(srv_parser_t *p, char *buf, size_t len, const srv_limits_t *lim);
+
+/* Forgets the command just returned and starts the next one at p->pos. */
+void srv_parser_next(srv_parser_t *p);
+
+/* Moves every offset n bytes down, after the caller dropped buf's first n bytes
+ * (n <= p->cmd_start). */
+void srv_parser_shift(srv_parser_t *p, size_t n);
+
+/* Bytes the parser still needs beyond `len` to finish the bulk it is reading (0 if unknown):
+ * lets the reader reserve a large value's room at once. */
+size_t srv_parser_want(const srv_parser_t *p, size_t len);
+
+/* Frees the argv array. */
+void srv_parser_free(srv_parser_t *p);
+
+/* ---- Reply writer (reply.c) --------------------------------------------------------------
+ * Each appends one RESP2 value to b. On allocation failure the reply is dropped and
+ * b->failed set: the owner then closes the connection rather than send a broken stream. */
+
+void srv_reply_raw(srv_buf_t *b, const char *p, size_t n);
+void srv_reply_simple(srv_buf_t *b, const char *s);       /* +s */
+void srv_reply_error(srv_buf_t *b, const char *msg);      /* -msg (\r\n become spaces) */
+void srv_reply_errorf(srv_buf_t *b, const char *fmt, ...) /* -formatted */
+    __attribute__((format(printf, 2, 3)));
+void srv_reply_int(srv_buf_t *b, long long v);              /* :v */
+void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n); /* $n p */
+void srv_reply_bulk_str(srv_buf_t *b, const char *s);
+void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void srv_reply_nil(srv_buf_t *b);             /* $-1 */
+void srv_reply_array(srv_buf_t *b, size_t n); /* *n */
+void srv_reply_ok(srv_buf_t *b);              /* +OK */
+
+#endif /* FLATLINE_SERVER_RESP_H */

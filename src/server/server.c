@@ -1,0 +1,136 @@
+/*
+ * src/server/server.c: start-up and shutdown of the whole server, and logging.
+ *
+ * The main thread opens the store, opens one listening socket per worker, starts the
+ * workers, then only waits for SIGINT/SIGTERM (sigtimedwait; SHUTDOWN sends SIGTERM to the
+ * process) and samples the memory peak once a second. Shutdown order: stop every worker
+ * (each closes its clients and socket), then fl_store_close, so no request runs against a
+ * closing store.
+ *
+ * Invariants: SIGINT/SIGTERM are blocked in every thread (workers inherit the mask), so
+ * only sigtimedwait here receives them; SIGPIPE is ignored (write errors close a client).
+ */
+#include "server.h"
+#include "srv.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
+{
+    if (srv && level > srv->cfg.loglevel)
+        return;
+    char msg[512], ts[64];
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    localtime_r(&tv.tv_sec, &tm);
+    strftime(ts, sizeof(ts), "%d %b %Y %H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%d:M %s.%03d %c %s\n", (int)getpid(), ts, (int)(tv.tv_usec / 1000),
+            level == SRV_LOG_WARNING ? '#' : '*', msg);
+}
+
+static void request_shutdown(srv_server_t *srv)
+{
+    atomic_store(&srv->stopping, 1);
+    kill(getpid(), SIGTERM);
+}
+
+static int start_workers(srv_server_t *srv)
+{
+    srv->nworkers = (int)srv->cfg.threads;
+    srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
+    if (!srv->workers)
+        return -ENOMEM;
+    for (int i = 0; i < srv->nworkers; i++) {
+        srv_worker_t *w = &srv->workers[i];
+        w->index = i;
+        w->srv = srv;
+        w->listen_fd = w->epfd = w->wake_fd = -1;
+        int rc = srv_worker_listen(w);
+        if (rc < 0) {
+            srv_log(srv, SRV_LOG_WARNING, "%s", w->err);
+            for (int j = 0; j < i; j++)
+                close(srv->workers[j].listen_fd);
+            return rc;
+        }
+    }
+    for (int i = 0; i < srv->nworkers; i++) {
+        int rc = srv_worker_start(&srv->workers[i]);
+        if (rc < 0) {
+            srv_log(srv, SRV_LOG_WARNING, "cannot start worker %d: %s", i, strerror(-rc));
+            for (int j = 0; j < i; j++)
+                srv_worker_stop(&srv->workers[j]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
+{
+    for (;;) {
+        struct timespec ts = {1, 0};
+        int sig = sigtimedwait(set, NULL, &ts);
+        if (sig > 0)
+            return sig;
+        if (errno == EAGAIN) { /* once a second: keep used_memory_peak honest */
+            srv_mem_snapshot_t s;
+            srv_mem_snapshot(srv, &s);
+        }
+    }
+}
+
+int srv_server_run(srv_server_t *srv)
+{
+    char err[256];
+    srv->start_ms = fl_now_ms();
+    srv->request_shutdown = request_shutdown;
+    fl_mem_opts_t mopts = {.background_thread = srv->cfg.mem_background_thread};
+    int rc = fl_mem_init(&mopts);
+    if (rc != 0)
+        srv_log(srv, SRV_LOG_WARNING, "memory layer: %s (statistics will be partial)",
+                fl_mem_strerror(rc));
+    if (fl_store_open(&srv->store, srv->cfg.ns, srv->cfg.n_ns, err, sizeof(err)) != FL_OK) {
+        srv_log(srv, SRV_LOG_WARNING, "cannot open the store: %s", err);
+        return 1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (start_workers(srv) < 0) {
+        fl_store_close(srv->store);
+        free(srv->workers);
+        return 1;
+    }
+    srv_log(srv, SRV_LOG_NOTICE,
+            "flatline-server ready to accept connections on %s:%lld (%d workers, %zu "
+            "namespaces)",
+            srv->cfg.bind, srv->cfg.port, srv->nworkers, srv->cfg.n_ns);
+    int sig = wait_for_signal(srv, &set);
+    srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
+            atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
+    atomic_store(&srv->stopping, 1);
+    for (int i = 0; i < srv->nworkers; i++)
+        srv_worker_stop(&srv->workers[i]);
+    fl_store_close(srv->store);
+    srv->store = NULL;
+    free(srv->workers);
+    srv->workers = NULL;
+    srv_log(srv, SRV_LOG_NOTICE, "bye");
+    return 0;
+}

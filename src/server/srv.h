@@ -1,0 +1,207 @@
+/*
+ * src/server/srv.h: the network front's private interfaces (prefix srv_), shared by the files
+ * of src/server/ only. Nothing here is public: the server is a program, not a library.
+ *
+ * Ownership of memory: every byte declared here (client buffers, parser argv, reply buffers)
+ * is transient and allocated with plain malloc by a worker thread, so it lands in that
+ * worker's private arena (fl_thread_bind_private_arena). Persistent data never lives here:
+ * it goes through the store into a namespace's shared arena.
+ *
+ * Threads: a client belongs to exactly one worker for its whole life and is touched only by
+ * that worker's thread. The server struct is read-only after start except for the fields
+ * marked atomic. Statistics are per worker, written by the owner only, summed when read.
+ */
+#ifndef FLATLINE_SERVER_SRV_H
+#define FLATLINE_SERVER_SRV_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include "flatline/store.h"
+#include "config.h"
+#include "resp.h"
+
+typedef struct srv_server srv_server_t;
+typedef struct srv_worker srv_worker_t;
+
+/* Counters of one worker. Written only by the owning worker (relaxed load+store), read by
+ * any thread (relaxed load) and summed: no lock, no contended cache line. */
+typedef struct srv_stats {
+    _Atomic uint64_t connections;     /* accepted */
+    _Atomic uint64_t rejected;        /* refused at maxclients */
+    _Atomic uint64_t commands;        /* dispatched */
+    _Atomic uint64_t net_in, net_out; /* bytes */
+    _Atomic uint64_t protocol_errors; /* connections closed for bad input */
+} srv_stats_t;
+
+static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
+{
+    atomic_store_explicit(s, atomic_load_explicit(s, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+/* Sums every worker's counters into *out (plain values). */
+typedef struct srv_stats_sum {
+    uint64_t connections, rejected, commands, net_in, net_out, protocol_errors;
+} srv_stats_sum_t;
+void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
+
+#define SRV_CLOSE_AFTER_REPLY 0x1u /* QUIT, protocol error: flush the output, then close */
+#define SRV_CLOSE_ASAP 0x2u        /* I/O error: close without writing */
+
+/* One connection. Touched only by its worker's thread. */
+typedef struct srv_client {
+    int fd;
+    unsigned flags;
+    uint64_t id;
+    srv_server_t *srv;
+    srv_worker_t *worker; /* NULL for in-process clients (fuzz target, unit tests) */
+    fl_ns_t *ns;          /* selected namespace */
+    size_t ns_index;
+    srv_buf_t in;  /* bytes read, parsed in place */
+    srv_buf_t out; /* replies not yet written; out_sent bytes of it already are */
+    size_t out_sent;
+    srv_parser_t parser;
+    fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
+    size_t argv_cap;
+    char *name;                     /* CLIENT SETNAME, or NULL */
+    uint32_t events;                /* epoll events currently registered */
+    struct srv_client *prev, *next; /* the worker's list */
+} srv_client_t;
+
+/* A worker thread: its own epoll loop and listening socket (SO_REUSEPORT). */
+struct srv_worker {
+    int index;
+    int epfd;      /* owned by the worker */
+    int listen_fd; /* owned by the worker */
+    int wake_fd;   /* eventfd: written by the main thread to ask the worker to stop */
+    pthread_t thread;
+    srv_server_t *srv;
+    srv_client_t *clients; /* list; worker thread only */
+    srv_stats_t stats;
+    char err[160];
+};
+
+/* The running server: configuration and store are read-only once workers run. */
+struct srv_server {
+    srv_config_t cfg;
+    const char *config_file; /* NULL when running on the embedded default */
+    fl_store_t *store;
+    srv_worker_t *workers;
+    int nworkers;
+    int64_t start_ms;
+    _Atomic uint64_t next_client_id;
+    _Atomic long connected;        /* clients connected, all workers */
+    _Atomic size_t peak_allocated; /* high-water of process allocated seen by INFO/MEMORY */
+    _Atomic int stopping;
+    /* Called by SHUTDOWN; the real server signals its main thread. */
+    void (*request_shutdown)(srv_server_t *srv);
+};
+
+/* ---- Clients (client.c) ------------------------------------------------------------------ */
+
+/* Initialises an in-process client (fd may be -1) bound to namespace 0. */
+void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd);
+
+/* Frees the client's buffers (does not close fd). */
+void srv_client_free_buffers(srv_client_t *c);
+
+/* Parses and dispatches every complete command in c->in; stops early when the output grows
+ * past the flush threshold or the client is to be closed. Returns 0, or -1 after a protocol
+ * error (the error reply is queued and SRV_CLOSE_AFTER_REPLY set). */
+int srv_client_process_input(srv_client_t *c);
+
+/* ---- Commands (commands.c) -------------------------------------------------------------- */
+
+typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
+
+#define SRV_CMD_WRITE 0x1u
+#define SRV_CMD_READONLY 0x2u
+#define SRV_CMD_FAST 0x4u
+#define SRV_CMD_ADMIN 0x8u
+
+typedef struct srv_cmd {
+    const char *name; /* lower case */
+    int arity;        /* Redis style: n exact, -n at least n (command name included) */
+    unsigned flags;
+    srv_cmd_fn *fn;
+    int first_key, last_key, step;
+} srv_cmd_t;
+
+/* Looks a command up by name, case-insensitively; NULL when unknown. */
+const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len);
+
+/* Number of commands and the i-th one (COMMAND). */
+size_t srv_cmd_count(void);
+const srv_cmd_t *srv_cmd_at(size_t i);
+
+/* Checks arity and runs one command, replying an error for unknown names and bad arity. */
+void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv);
+
+/* Replies the error a store status maps to (WRONGTYPE, not an integer, OOM naming the
+ * namespace, ...). */
+void srv_reply_status(srv_client_t *c, int status);
+
+/* A sink that writes store values into c->out as RESP. */
+void srv_sink_init(fl_sink_t *sink, srv_client_t *c);
+
+/* Parses a whole slice as a strict base-10 int64 (Redis's string2ll rules). */
+bool srv_slice_to_ll(fl_slice_t s, long long *out);
+
+/* Case-insensitive comparison of a slice with a NUL-terminated word. */
+bool srv_slice_eq(fl_slice_t s, const char *word);
+
+/* Glob match (Redis's *, ?, [...], \ rules), binary safe. */
+bool srv_glob_match(const char *pat, size_t plen, const char *str, size_t slen, bool nocase);
+
+/* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
+
+/* Everything INFO memory / MEMORY STATS / MEMORY DOCTOR report, taken at one moment. */
+typedef struct srv_mem_snapshot {
+    fl_mem_stats_t process; /* whole process (process_rc 0 when available) */
+    fl_mem_stats_t priv;    /* all thread-private arenas together */
+    int process_rc, priv_rc;
+    size_t n_ns;
+    fl_ns_stats_t ns[SRV_NS_MAX];
+    int ns_rc[SRV_NS_MAX];
+    const char *ns_name[SRV_NS_MAX];
+    uint64_t keys;         /* over all namespaces */
+    size_t ns_used;        /* store's used bytes over all namespaces */
+    size_t ns_requested;   /* namespace arenas' requested bytes */
+    size_t peak_allocated; /* highest process allocated seen */
+} srv_mem_snapshot_t;
+
+/* Takes a snapshot (and raises srv->peak_allocated). */
+void srv_mem_snapshot(srv_server_t *srv, srv_mem_snapshot_t *s);
+
+/* Appends MEMORY DOCTOR's verdict, computed from the snapshot's breakdown, to out. */
+void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out);
+
+/* ---- INFO (info.c) ------------------------------------------------------------------------ */
+
+/* Appends the INFO text for the sections named in argv (all sections when argc == 0). */
+void srv_info_build(srv_server_t *srv, srv_buf_t *out, int argc, const fl_slice_t *argv);
+
+/* "1.23M"-style human size into buf. */
+void srv_human_bytes(char *buf, size_t len, uint64_t n);
+
+/* ---- Workers and server (worker.c, server.c) --------------------------------------------- */
+
+/* Starts worker w's thread (its socket is already listening). Returns 0 or -errno. */
+int srv_worker_start(srv_worker_t *w);
+
+/* Opens worker w's listening socket on the configured address. Returns 0 or -errno with the
+ * reason in w->err. */
+int srv_worker_listen(srv_worker_t *w);
+
+/* Asks the worker to stop and joins it (closes its clients and socket). */
+void srv_worker_stop(srv_worker_t *w);
+
+/* Sum of all workers' stats. */
+void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* FLATLINE_SERVER_SRV_H */

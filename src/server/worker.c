@@ -1,0 +1,291 @@
+/*
+ * src/server/worker.c: a worker thread's epoll loop: accept, read, write, close.
+ *
+ * Each worker owns a listening socket on the shared port (SO_REUSEPORT: the kernel spreads
+ * connections), an epoll instance, an eventfd the main thread writes to stop it, and every
+ * client it accepted. It binds its thread-private arena first, so every transient byte it
+ * allocates (clients, buffers, argv) lands there.
+ *
+ * Invariants: level-triggered epoll; a client registers EPOLLOUT only while it has unsent
+ * output, and drops EPOLLIN while its unsent output is above the high mark (backpressure)
+ * or it is closing; a failed write or read closes only that client. The worker's stats are
+ * written only here.
+ */
+#include "srv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_CHUNK (16 * 1024)
+#define OUT_HIGH (1u << 20)
+
+int srv_worker_listen(srv_worker_t *w)
+{
+    const srv_config_t *cfg = &w->srv->cfg;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)cfg->port);
+    if (inet_pton(AF_INET, cfg->bind, &sa.sin_addr) != 1) {
+        snprintf(w->err, sizeof(w->err), "bad bind address '%s'", cfg->bind);
+        return -EINVAL;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, (int)cfg->tcp_backlog) < 0)
+        goto fail;
+    w->listen_fd = fd;
+    return 0;
+fail:;
+    int e = errno;
+    snprintf(w->err, sizeof(w->err), "cannot listen on %s:%lld: %s", cfg->bind, cfg->port,
+             strerror(e));
+    if (fd >= 0)
+        close(fd);
+    return -e;
+}
+
+static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
+{
+    if (ev == c->events)
+        return;
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &e) == 0)
+        c->events = ev;
+    else
+        c->flags |= SRV_CLOSE_ASAP;
+}
+
+static void close_client(srv_worker_t *w, srv_client_t *c)
+{
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv_client_free_buffers(c);
+    free(c);
+    atomic_fetch_sub(&w->srv->connected, 1);
+}
+
+/* Writes what it can. */
+static void flush_output(srv_worker_t *w, srv_client_t *c)
+{
+    while (c->out_sent < c->out.len) {
+        ssize_t n = write(c->fd, c->out.p + c->out_sent, c->out.len - c->out_sent);
+        if (n > 0) {
+            c->out_sent += (size_t)n;
+            srv_stat_add(&w->stats.net_out, (uint64_t)n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            if (n < 0 && errno != EAGAIN)
+                c->flags |= SRV_CLOSE_ASAP;
+            break;
+        }
+    }
+    if (c->out_sent == c->out.len) {
+        c->out.len = c->out_sent = 0;
+        if (c->out.cap > 64 * 1024)
+            srv_buf_free(&c->out); /* return a big reply's buffer to the private arena */
+    } else if (c->out_sent >= 256 * 1024) {
+        srv_buf_consume(&c->out, c->out_sent);
+        c->out_sent = 0;
+    }
+}
+
+/* After any activity: write, then decide to close or which events to wait for. */
+static void settle(srv_worker_t *w, srv_client_t *c)
+{
+    if (c->out.failed)
+        c->flags |= SRV_CLOSE_ASAP;
+    if (!(c->flags & SRV_CLOSE_ASAP))
+        flush_output(w, c);
+    size_t pending = c->out.len - c->out_sent;
+    if ((c->flags & SRV_CLOSE_ASAP) || ((c->flags & SRV_CLOSE_AFTER_REPLY) && pending == 0)) {
+        close_client(w, c);
+        return;
+    }
+    uint32_t ev = pending ? EPOLLOUT : 0;
+    if (!(c->flags & SRV_CLOSE_AFTER_REPLY) && pending <= OUT_HIGH)
+        ev |= EPOLLIN;
+    set_events(w, c, ev);
+}
+
+static void on_readable(srv_worker_t *w, srv_client_t *c)
+{
+    size_t want = srv_parser_want(&c->parser, c->in.len);
+    size_t chunk = want > READ_CHUNK ? (want < (16u << 20) ? want : (16u << 20)) : READ_CHUNK;
+    if (srv_buf_reserve(&c->in, chunk) < 0) {
+        c->flags |= SRV_CLOSE_ASAP;
+        return;
+    }
+    ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        c->flags |= SRV_CLOSE_ASAP;
+        return;
+    }
+    if (n < 0)
+        return;
+    c->in.len += (size_t)n;
+    srv_stat_add(&w->stats.net_in, (uint64_t)n);
+    srv_client_process_input(c);
+}
+
+static void on_client_event(srv_worker_t *w, srv_client_t *c, uint32_t ev)
+{
+    if (ev & (EPOLLERR | EPOLLHUP)) {
+        if (!(ev & EPOLLIN)) {
+            c->flags |= SRV_CLOSE_ASAP;
+            settle(w, c);
+            return;
+        }
+    }
+    if (ev & EPOLLOUT) {
+        flush_output(w, c);
+        /* Output drained below the mark: run commands already buffered. */
+        if (c->out.len - c->out_sent <= OUT_HIGH && c->in.len > 0)
+            srv_client_process_input(c);
+    }
+    if ((ev & EPOLLIN) && !(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)))
+        on_readable(w, c);
+    settle(w, c);
+}
+
+static void refuse(srv_worker_t *w, int fd)
+{
+    static const char msg[] = "-ERR max number of clients reached\r\n";
+    ssize_t n = write(fd, msg, sizeof(msg) - 1);
+    (void)n;
+    close(fd);
+    srv_stat_add(&w->stats.rejected, 1);
+}
+
+static void on_accept(srv_worker_t *w)
+{
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or a transient error: epoll tells us again */
+        srv_stat_add(&w->stats.connections, 1);
+        if (atomic_fetch_add(&w->srv->connected, 1) >= w->srv->cfg.maxclients) {
+            atomic_fetch_sub(&w->srv->connected, 1);
+            refuse(w, fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        srv_client_t *c = malloc(sizeof(*c));
+        if (!c) {
+            atomic_fetch_sub(&w->srv->connected, 1);
+            close(fd);
+            continue;
+        }
+        srv_client_init(c, w->srv, w, fd);
+        c->events = EPOLLIN;
+        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+            srv_client_free_buffers(c);
+            free(c);
+            close(fd);
+            atomic_fetch_sub(&w->srv->connected, 1);
+            continue;
+        }
+        c->next = w->clients;
+        if (w->clients)
+            w->clients->prev = c;
+        w->clients = c;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    srv_worker_t *w = arg;
+    int rc = fl_thread_bind_private_arena();
+    if (rc != 0 && w->index == 0)
+        srv_log(w->srv, SRV_LOG_WARNING,
+                "workers run without private arenas (%s): transient data uses the default "
+                "arenas",
+                fl_mem_strerror(rc));
+    struct epoll_event evs[128];
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, 128, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        bool stop = false;
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (p == &w->wake_fd)
+                stop = true;
+            else if (p == &w->listen_fd)
+                on_accept(w);
+            else
+                on_client_event(w, p, evs[i].events);
+        }
+        if (stop)
+            break;
+    }
+    while (w->clients) {
+        flush_output(w, w->clients); /* best effort: a last reply such as SHUTDOWN's */
+        close_client(w, w->clients);
+    }
+    fl_thread_release_tcaches();
+    return NULL;
+}
+
+int srv_worker_start(srv_worker_t *w)
+{
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->epfd < 0 || w->wake_fd < 0)
+        return -errno;
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = &w->listen_fd};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fd, &e) < 0)
+        return -errno;
+    e.data.ptr = &w->wake_fd;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &e) < 0)
+        return -errno;
+    int rc = pthread_create(&w->thread, NULL, worker_main, w);
+    return -rc;
+}
+
+void srv_worker_stop(srv_worker_t *w)
+{
+    uint64_t one = 1;
+    ssize_t n = write(w->wake_fd, &one, sizeof(one));
+    (void)n;
+    pthread_join(w->thread, NULL);
+    close(w->listen_fd);
+    close(w->epfd);
+    close(w->wake_fd);
+}
+
+void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < srv->nworkers; i++) {
+        const srv_stats_t *s = &srv->workers[i].stats;
+        out->connections += atomic_load_explicit(&s->connections, memory_order_relaxed);
+        out->rejected += atomic_load_explicit(&s->rejected, memory_order_relaxed);
+        out->commands += atomic_load_explicit(&s->commands, memory_order_relaxed);
+        out->net_in += atomic_load_explicit(&s->net_in, memory_order_relaxed);
+        out->net_out += atomic_load_explicit(&s->net_out, memory_order_relaxed);
+        out->protocol_errors += atomic_load_explicit(&s->protocol_errors, memory_order_relaxed);
+    }
+}
