@@ -46,14 +46,15 @@ static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char 
             i--; /* Redis steps back onto the last byte, which the caller then skips */
             break;
         } else if (plen - i >= 3 && pat[i + 1] == '-') {
-            unsigned char lo = (unsigned char)pat[i], hi = (unsigned char)pat[i + 2];
+            /* Redis compares range ends as (signed) char: mirror it for bytes >= 0x80. */
+            int lo = (signed char)pat[i], hi = (signed char)pat[i + 2], sc = (signed char)c;
             if (lo > hi) {
-                unsigned char tmp = lo;
+                int tmp = lo;
                 lo = hi;
                 hi = tmp;
             }
             i += 2;
-            if (c >= lo && c <= hi)
+            if (sc >= lo && sc <= hi)
                 match = true;
         } else if ((unsigned char)pat[i] == c) {
             match = true;

@@ -56,13 +56,22 @@ static void htab_resize(fl_ns_t *ns, uint32_t pidx, fls_htab_t *ht, size_t new_s
     ht->mask = (uint32_t)(new_size - 1);
 }
 
+/* Smallest power-of-two slot count >= n (and >= MIN_FBUCKETS). */
+static size_t fit_size(size_t n)
+{
+    size_t size = MIN_FBUCKETS;
+    while (size < n)
+        size *= 2;
+    return size;
+}
+
 static void htab_reshape(fl_ns_t *ns, uint32_t pidx, fls_htab_t *ht)
 {
     size_t size = (size_t)ht->mask + 1;
     if (ht->count > size && size < ((size_t)1 << 31))
         htab_resize(ns, pidx, ht, size * 2);
     else if (size > MIN_FBUCKETS && ht->count < size / 8)
-        htab_resize(ns, pidx, ht, size / 2);
+        htab_resize(ns, pidx, ht, fit_size(ht->count)); /* one step after a big HDEL */
 }
 
 static fls_field_t *field_new(fl_ns_t *ns, uint32_t pidx, fl_slice_t f, uint32_t h, const char *v,
