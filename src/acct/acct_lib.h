@@ -1,0 +1,257 @@
+/*
+ * src/acct/acct_lib.h: internals shared by the files of the preload library libflatline-acct.so.
+ *
+ * Data ownership:
+ *   - acct_real (real.c): written once by the thread that wins acct_real_init(), read-only after
+ *     acct_ready becomes 2 (release/acquire).
+ *   - per-thread counters (counters.c): written only by the owning thread (relaxed atomic stores),
+ *     read by acct_totals() under acct_registry_lock; folded into acct_global at thread exit.
+ *   - call sites and sampled blocks (sample.c): protected by acct_site_lock.
+ *   - trace buffers (trace.c): each has its own spin flag; the file by acct_trace_lock.
+ */
+#ifndef FLATLINE_ACCT_LIB_H
+#define FLATLINE_ACCT_LIB_H
+
+#include "acct_internal.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* ---- real.c: the allocator underneath, and the dlsym bootstrap ---------------------------- */
+
+typedef struct acct_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*usable)(void *);
+    void *(*mallocx)(size_t, int);
+    void *(*rallocx)(void *, size_t, int);
+    size_t (*xallocx)(void *, size_t, size_t, int);
+    size_t (*sallocx)(const void *, int);
+    void (*dallocx)(void *, int);
+    void (*sdallocx)(void *, size_t, int);
+} acct_real_t;
+
+extern acct_real_t acct_real;
+extern atomic_int acct_ready; /* 0 not looked up, 1 looking up, 2 ready */
+
+/* Makes acct_real usable. Returns true when it is, false when the caller is the thread doing the
+ * lookup (dlsym allocating): it must then serve the request from the bootstrap buffer. */
+bool acct_real_init_slow(void);
+static inline bool acct_real_init(void)
+{
+    if (ACCT_LIKELY(atomic_load_explicit(&acct_ready, memory_order_acquire) == 2))
+        return true;
+    return acct_real_init_slow();
+}
+
+/* Bootstrap buffer: a static bump allocator for what dlsym allocates before the real functions
+ * are known. Its blocks are never given back; free() recognises and ignores them. */
+void *acct_boot_alloc(size_t size, size_t align);
+extern char acct_boot_area[];
+extern const size_t acct_boot_cap;
+static inline bool acct_is_boot(const void *p)
+{
+    return (const char *)p >= acct_boot_area && (const char *)p < acct_boot_area + acct_boot_cap;
+}
+size_t acct_boot_size(const void *p);
+
+/* ---- counters.c: exact totals --------------------------------------------------------------- */
+
+typedef struct acct_bucket_ctr {
+    uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this bucket */
+    uint64_t slack;       /* sum of (usable - requested) over the blocks allocated */
+    uint64_t slack_max;   /* largest (usable - requested) seen: bounds the estimate's error */
+} acct_bucket_ctr_t;
+
+typedef struct acct_ctrs {
+    uint64_t allocs, frees, reallocs;
+    uint64_t usable_in, usable_out, requested_in;
+    acct_bucket_ctr_t b[ACCT_NBUCKETS];
+} acct_ctrs_t;
+
+typedef struct acct_thread {
+    acct_ctrs_t c;        /* owner writes (relaxed stores); readers hold acct_registry_lock */
+    int64_t sample_left;  /* owner only: bytes until the next call-site sample */
+    uint64_t rng;         /* owner only */
+    uint32_t tid;         /* dense thread index for the trace (never reused) */
+    struct acct_tbuf *tb; /* trace buffer, or NULL */
+    int in_use;           /* acct_registry_lock */
+    struct acct_thread *next_all, *next_free; /* acct_registry_lock */
+} acct_thread_t;
+
+extern __thread acct_thread_t *acct_self ACCT_TLS;
+extern __thread int acct_busy ACCT_TLS;
+extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
+extern int acct_off;            /* pass-through only (forked child, or before/after life) */
+extern pthread_mutex_t acct_registry_lock;
+
+/* The calling thread's state, acquiring it on first use; NULL when it cannot have one (inside
+ * its own acquisition, or after the thread's exit handler ran): then count into acct_global. */
+acct_thread_t *acct_thread_slow(void);
+static inline acct_thread_t *acct_thread(void)
+{
+    acct_thread_t *t = acct_self;
+    return ACCT_LIKELY(t != NULL) ? t : acct_thread_slow();
+}
+
+#define ACCT_BUMP(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+
+static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
+{
+    unsigned b = acct_bucket(usable);
+    uint64_t slack = usable >= req ? usable - req : 0;
+    if (ACCT_LIKELY(t != NULL)) {
+        ACCT_BUMP(t->c.allocs, 1);
+        ACCT_BUMP(t->c.usable_in, usable);
+        ACCT_BUMP(t->c.requested_in, req);
+        ACCT_BUMP(t->c.b[b].n_in, 1);
+        ACCT_BUMP(t->c.b[b].slack, slack);
+        if (ACCT_UNLIKELY(slack > t->c.b[b].slack_max))
+            __atomic_store_n(&t->c.b[b].slack_max, slack, __ATOMIC_RELAXED);
+        return;
+    }
+    __atomic_fetch_add(&acct_global.allocs, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.usable_in, usable, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.requested_in, req, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.b[b].n_in, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.b[b].slack, slack, __ATOMIC_RELAXED);
+    uint64_t m = __atomic_load_n(&acct_global.b[b].slack_max, __ATOMIC_RELAXED);
+    while (slack > m && !__atomic_compare_exchange_n(&acct_global.b[b].slack_max, &m, slack, 1,
+                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static inline void acct_count_free(acct_thread_t *t, size_t usable)
+{
+    unsigned b = acct_bucket(usable);
+    if (ACCT_LIKELY(t != NULL)) {
+        ACCT_BUMP(t->c.frees, 1);
+        ACCT_BUMP(t->c.usable_out, usable);
+        ACCT_BUMP(t->c.b[b].n_out, 1);
+        return;
+    }
+    __atomic_fetch_add(&acct_global.frees, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.usable_out, usable, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.b[b].n_out, 1, __ATOMIC_RELAXED);
+}
+
+/* Exact totals now, summed over the folded counters and every live thread. */
+typedef struct acct_totals {
+    int64_t requested, usable, blocks;
+    int64_t requested_error; /* |requested - true requested| <= this */
+    uint64_t allocs, frees, reallocs, requested_in;
+} acct_totals_t;
+void acct_totals(acct_totals_t *out);
+
+/* Folds the calling thread's counters into acct_global (thread exit). */
+void acct_thread_fold(acct_thread_t *t);
+
+/* Creates the thread-exit key; called once by the library's constructor. */
+void acct_counters_init(void);
+
+/* ---- sample.c: call sites by Poisson sampling, progressive leak watch ----------------------- */
+
+#define ACCT_MAX_DEPTH 32
+
+extern uint64_t acct_sample_mean; /* 0: sampling off (set once at init) */
+extern unsigned acct_sample_depth;
+extern uint8_t acct_sample_filter[1 << 16]; /* counts of sampled live blocks by address hash */
+
+static inline unsigned acct_addr_hash16(const void *p)
+{
+    return (unsigned)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+/* Draws the next sampling distance for t (exponential with mean acct_sample_mean). */
+void acct_sample_reset(acct_thread_t *t);
+/* Records block p (req bytes) as a sample of its call site; t->sample_left went <= 0. */
+void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
+/* Forgets p if it was sampled (call before the block is given back). */
+void acct_sample_free(const void *p);
+static inline void acct_sample_maybe_free(const void *p)
+{
+    if (ACCT_UNLIKELY(__atomic_load_n(&acct_sample_filter[acct_addr_hash16(p)], __ATOMIC_RELAXED)))
+        acct_sample_free(p);
+}
+/* Marks the library's own text range so stacks start at the program's frame. */
+void acct_sample_init(void);
+
+/* A call site as reports see it (a copy). */
+typedef struct acct_site_view {
+    unsigned id;
+    int nframes;
+    uintptr_t frames[ACCT_MAX_DEPTH];
+    double live_bytes, live_blocks, alloc_bytes;
+    int flagged;         /* currently a possible leak */
+    double flag_t, rate; /* when flagged, growth rate (bytes/s) */
+} acct_site_view_t;
+
+/* Copies the n call sites with the most live bytes into out (sorted). Returns how many. */
+int acct_sites_top(acct_site_view_t *out, int n);
+/* Leak watch: updates every site's growth record at time t; writes events to fd (if >= 0).
+ * final: the last call (at exit) also judges sites that grew within one interval. */
+void acct_sites_watch(double t, uint64_t threshold, int fd, int final);
+/* Number of flagged sites and their live bytes. */
+int acct_sites_flagged(double *bytes);
+/* The latest leak events as text ("t=... possible leak ..."), newest last. */
+size_t acct_events_text(char *buf, size_t cap);
+/* Sampling statistics for the report. */
+void acct_sample_stats(uint64_t *samples, uint64_t *dropped, unsigned *nsites);
+
+/* ---- trace.c: --trace mode --------------------------------------------------------------- */
+
+extern int acct_tracing; /* set once at init */
+uint64_t acct_now_ns(void);
+int acct_trace_open(const char *path); /* 0 or -errno */
+void acct_trace_alloc(acct_thread_t *t, int op, const void *p, size_t size, size_t align);
+void acct_trace_free(acct_thread_t *t, const void *p, uint64_t t_ns);
+void acct_trace_realloc(acct_thread_t *t, const void *old, const void *p, size_t size,
+                        uint64_t t_before);
+void acct_trace_thread_end(acct_thread_t *t); /* THREAD_END + flush; thread exit */
+void acct_trace_close(void);                  /* flushes every buffer; process exit */
+void acct_trace_fork_child(void);             /* tracing off in a forked child */
+uint64_t acct_trace_dropped(void);            /* events lost (write failures) */
+
+/* ---- stats.c: RSS and the allocator's own figures -------------------------------------------- */
+
+/* Which allocator is underneath, learned once by acct_stats_init(). */
+extern char acct_allocator_name[64];
+extern char acct_allocator_path[256];
+void acct_stats_init(void);
+/* Fills f with totals, RSS and whatever the allocator exposes (unknown: -1). */
+void acct_figures_collect(acct_figures_t *f, double t);
+int64_t acct_rss_bytes(void);
+
+/* ---- report.c -------------------------------------------------------------------------------- */
+
+/* Writes the full report (verdict, breakdown, top sites, events) into buf. Returns its length. */
+size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why);
+
+/* ---- monitor.c ---------------------------------------------------------------------------------
+ */
+
+extern uint64_t acct_opt[ACCT_OPT_N];
+extern int64_t acct_rss_base;
+extern double acct_peak_requested;
+extern atomic_int acct_report_wanted; /* set by the signal handler and fl_acct_dump() */
+double acct_elapsed(void);
+/* Builds a report now and writes it to path (NULL: the output directory's next report file, or
+ * stderr without one); gives it to the API callback. Returns 0 or -errno. */
+int acct_report_now(const char *path, const char *why);
+/* For api.c: fl_acct_dump() and fl_acct_set_report_callback(). */
+int acct_api_dump(const char *path);
+void acct_api_set_callback(void (*cb)(const char *, size_t, void *), void *arg);
+
+/* Small formatting helpers that never allocate. */
+size_t acct_fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void acct_write_all(int fd, const char *buf, size_t len);
+void acct_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* FLATLINE_ACCT_LIB_H */

@@ -1,0 +1,363 @@
+/*
+ * src/acct/interpose.c: the allocation functions the program calls (the hot path).
+ *
+ * Each wrapper calls the real function, then counts the block by its usable size (counters.c),
+ * counts down to the next call-site sample (sample.c) and, in --trace mode, records the event
+ * (trace.c). Frees are counted before the block is given back. Invariants:
+ *   - results and errno are exactly the real allocator's: we only look at them;
+ *   - the hot path takes no lock and allocates nothing; sampling and tracing are skipped while
+ *     acct_busy (our own code is on the stack), counting never is, so totals stay exact;
+ *   - blocks from the bootstrap buffer (real.c) are never passed to the real allocator;
+ *   - in a forked child (acct_off) every wrapper is a plain pass-through.
+ * jemalloc's *allocx are exported always: when no jemalloc is underneath they behave as jemalloc
+ * documents using the standard functions (so a program probing for mallctl still sees none).
+ */
+#include "acct_lib.h"
+
+#include <errno.h>
+#include <flatline/trace.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* jemalloc's non-standard API (declared here: jemalloc's header is not needed to interpose it) */
+void *mallocx(size_t size, int flags);
+void *rallocx(void *ptr, size_t size, int flags);
+size_t xallocx(void *ptr, size_t size, size_t extra, int flags);
+size_t sallocx(const void *ptr, int flags);
+void dallocx(void *ptr, int flags);
+void sdallocx(void *ptr, size_t size, int flags);
+
+#define MALLOCX_ZERO_FLAG 0x40
+
+static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
+                                                           size_t align)
+{
+    size_t u = acct_real.usable(p);
+    acct_thread_t *t = acct_thread();
+    acct_count_alloc(t, req, u);
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_busy)) {
+        t->sample_left -= (int64_t)req;
+        if (ACCT_UNLIKELY(t->sample_left < 0))
+            acct_sample_alloc(t, p, req);
+        if (ACCT_UNLIKELY(acct_tracing))
+            acct_trace_alloc(t, op, p, req, align);
+    }
+}
+
+/* Counts a block about to be given back. */
+static inline __attribute__((always_inline)) void on_free(void *p)
+{
+    size_t u = acct_real.usable(p);
+    acct_thread_t *t = acct_thread();
+    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+        acct_trace_free(t, p, acct_now_ns());
+    acct_sample_maybe_free(p);
+    acct_count_free(t, u);
+}
+
+ACCT_EXPORT void *malloc(size_t n)
+{
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return acct_boot_alloc(n, 16);
+    void *p = acct_real.malloc(n);
+    if (ACCT_LIKELY(p != NULL) && ACCT_LIKELY(!acct_off))
+        on_alloc(p, n, FL_TOP_MALLOC, 0);
+    return p;
+}
+
+ACCT_EXPORT void free(void *p)
+{
+    if (ACCT_UNLIKELY(p == NULL) || ACCT_UNLIKELY(acct_is_boot(p)))
+        return;
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return; /* only bootstrap blocks exist before the lookup */
+    if (ACCT_LIKELY(!acct_off))
+        on_free(p);
+    acct_real.free(p);
+}
+
+ACCT_EXPORT void *calloc(size_t n, size_t m)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, m, &bytes)) {
+        if (acct_real_init())
+            return acct_real.calloc(n, m); /* the allocator reports the overflow its way */
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return acct_boot_alloc(bytes, 16);
+    void *p = acct_real.calloc(n, m);
+    if (ACCT_LIKELY(p != NULL) && ACCT_LIKELY(!acct_off))
+        on_alloc(p, bytes, FL_TOP_CALLOC, 0);
+    return p;
+}
+
+/* realloc of a bootstrap block: a new real block with the old contents. */
+static void *realloc_boot(void *old, size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p && old) {
+        size_t have = acct_boot_size(old);
+        memcpy(p, old, have < n ? have : n);
+    }
+    return p;
+}
+
+ACCT_EXPORT void *realloc(void *old, size_t n)
+{
+    if (ACCT_UNLIKELY(!acct_real_init())) {
+        void *p = acct_boot_alloc(n, 16);
+        if (p && old && acct_is_boot(old)) {
+            size_t have = acct_boot_size(old);
+            memcpy(p, old, have < n ? have : n);
+        }
+        return p;
+    }
+    if (old && ACCT_UNLIKELY(acct_is_boot(old)))
+        return realloc_boot(old, n);
+    if (ACCT_UNLIKELY(acct_off))
+        return acct_real.realloc(old, n);
+    if (old == NULL) {
+        void *p = acct_real.realloc(NULL, n);
+        if (p)
+            on_alloc(p, n, FL_TOP_MALLOC, 0);
+        return p;
+    }
+    size_t u_old = acct_real.usable(old);
+    uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
+    acct_sample_maybe_free(old); /* before: once given back, the address may be reused */
+    void *p = acct_real.realloc(old, n);
+    acct_thread_t *t = acct_thread();
+    if (p == NULL) {
+        if (n == 0) { /* the allocator freed old (glibc's realloc(p, 0)) */
+            acct_count_free(t, u_old);
+            if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+                acct_trace_free(t, old, t0);
+        }
+        return NULL; /* otherwise a failure: old is still live and still counted */
+    }
+    size_t u = acct_real.usable(p);
+    acct_count_free(t, u_old);
+    acct_count_alloc(t, n, u);
+    if (t) {
+        ACCT_BUMP(t->c.reallocs, 1);
+        if (!acct_busy) {
+            t->sample_left -= (int64_t)n;
+            if (ACCT_UNLIKELY(t->sample_left < 0))
+                acct_sample_alloc(t, p, n);
+            if (ACCT_UNLIKELY(acct_tracing))
+                acct_trace_realloc(t, old, p, n, t0);
+        }
+    } else {
+        __atomic_fetch_add(&acct_global.reallocs, 1, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
+ACCT_EXPORT void *reallocarray(void *old, size_t n, size_t m)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, m, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, bytes);
+}
+
+ACCT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (ACCT_UNLIKELY(!acct_real_init())) {
+        void *p = acct_boot_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    int rc = acct_real.posix_memalign(out, align, n);
+    if (rc == 0 && *out && !acct_off)
+        on_alloc(*out, n, FL_TOP_MEMALIGN, align);
+    return rc;
+}
+
+ACCT_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return acct_boot_alloc(n, align);
+    void *p = acct_real.aligned_alloc(align, n);
+    if (p && !acct_off)
+        on_alloc(p, n, FL_TOP_MEMALIGN, align);
+    return p;
+}
+
+ACCT_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return acct_boot_alloc(n, align);
+    void *p = acct_real.memalign(align, n);
+    if (p && !acct_off)
+        on_alloc(p, n, FL_TOP_MEMALIGN, align);
+    return p;
+}
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+ACCT_EXPORT void *valloc(size_t n)
+{
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return acct_boot_alloc(n, page_size());
+    void *p = acct_real.valloc ? acct_real.valloc(n) : acct_real.memalign(page_size(), n);
+    if (p && !acct_off)
+        on_alloc(p, n, FL_TOP_MEMALIGN, page_size());
+    return p;
+}
+
+ACCT_EXPORT void *pvalloc(size_t n)
+{
+    size_t pg = page_size(), rounded = n ? (n + pg - 1) & ~(pg - 1) : pg;
+    if (rounded < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (ACCT_UNLIKELY(!acct_real_init()))
+        return acct_boot_alloc(rounded, pg);
+    void *p = acct_real.pvalloc ? acct_real.pvalloc(n) : acct_real.memalign(pg, rounded);
+    if (p && !acct_off)
+        on_alloc(p, rounded, FL_TOP_MEMALIGN, pg);
+    return p;
+}
+
+ACCT_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (p == NULL)
+        return 0;
+    if (acct_is_boot(p))
+        return acct_boot_size(p);
+    if (!acct_real_init())
+        return 0;
+    return acct_real.usable(p);
+}
+
+/* ---- jemalloc's non-standard API ---------------------------------------------------------- */
+
+static size_t flags_align(int flags)
+{
+    return (flags & 0x3f) ? (size_t)1 << (flags & 0x3f) : 0;
+}
+
+ACCT_EXPORT void *mallocx(size_t n, int flags)
+{
+    if (!acct_real_init())
+        return acct_boot_alloc(n, flags_align(flags));
+    size_t align = flags_align(flags);
+    if (!acct_real.mallocx) { /* no jemalloc underneath: same contract, standard calls */
+        void *p = NULL;
+        if (align ? posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, n) != 0
+                  : (p = malloc(n)) == NULL)
+            return NULL;
+        if (flags & MALLOCX_ZERO_FLAG)
+            memset(p, 0, n);
+        return p;
+    }
+    void *p = acct_real.mallocx(n, flags);
+    if (p && !acct_off)
+        on_alloc(p, n,
+                 align                         ? FL_TOP_MEMALIGN
+                 : (flags & MALLOCX_ZERO_FLAG) ? FL_TOP_CALLOC
+                                               : FL_TOP_MALLOC,
+                 align);
+    return p;
+}
+
+ACCT_EXPORT void *rallocx(void *old, size_t n, int flags)
+{
+    if (!acct_real_init() || !acct_real.rallocx || acct_is_boot(old)) {
+        size_t before = malloc_usable_size(old);
+        void *p = realloc(old, n);
+        if (p && (flags & MALLOCX_ZERO_FLAG) && n > before)
+            memset((char *)p + before, 0, n - before);
+        return p;
+    }
+    if (acct_off)
+        return acct_real.rallocx(old, n, flags);
+    size_t u_old = acct_real.usable(old);
+    uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
+    acct_sample_maybe_free(old);
+    void *p = acct_real.rallocx(old, n, flags);
+    if (!p)
+        return NULL;
+    acct_thread_t *t = acct_thread();
+    acct_count_free(t, u_old);
+    acct_count_alloc(t, n, acct_real.usable(p));
+    if (t && !acct_busy) {
+        ACCT_BUMP(t->c.reallocs, 1);
+        t->sample_left -= (int64_t)n;
+        if (ACCT_UNLIKELY(t->sample_left < 0))
+            acct_sample_alloc(t, p, n);
+        if (ACCT_UNLIKELY(acct_tracing))
+            acct_trace_realloc(t, old, p, n, t0);
+    }
+    return p;
+}
+
+ACCT_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
+{
+    if (!acct_real_init() || !acct_real.xallocx || acct_is_boot(p))
+        return malloc_usable_size(p); /* cannot resize in place: report the current size */
+    if (acct_off)
+        return acct_real.xallocx(p, size, extra, flags);
+    size_t u_old = acct_real.usable(p);
+    uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
+    size_t r = acct_real.xallocx(p, size, extra, flags);
+    if (r != u_old) {
+        acct_thread_t *t = acct_thread();
+        acct_count_free(t, u_old);
+        acct_count_alloc(t, size < r ? size : r, r);
+        if (t && !acct_busy && ACCT_UNLIKELY(acct_tracing))
+            acct_trace_realloc(t, p, p, size < r ? size : r, t0);
+    }
+    return r;
+}
+
+ACCT_EXPORT size_t sallocx(const void *p, int flags)
+{
+    if (acct_is_boot(p))
+        return acct_boot_size(p);
+    if (!acct_real_init())
+        return 0;
+    return acct_real.sallocx ? acct_real.sallocx(p, flags) : acct_real.usable((void *)p);
+}
+
+ACCT_EXPORT void dallocx(void *p, int flags)
+{
+    if (acct_is_boot(p))
+        return;
+    if (!acct_real_init() || !acct_real.dallocx) {
+        free(p);
+        return;
+    }
+    if (!acct_off)
+        on_free(p);
+    acct_real.dallocx(p, flags);
+}
+
+ACCT_EXPORT void sdallocx(void *p, size_t size, int flags)
+{
+    if (acct_is_boot(p))
+        return;
+    if (!acct_real_init() || !acct_real.sdallocx) {
+        free(p);
+        return;
+    }
+    if (!acct_off)
+        on_free(p);
+    acct_real.sdallocx(p, size, flags);
+}

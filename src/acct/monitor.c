@@ -1,0 +1,325 @@
+/*
+ * src/acct/monitor.c: the library's life: start-up (options from the environment, output files,
+ * the monitor thread, the report signal, fork handling) and exit (last sample, final report,
+ * trace flush).
+ *
+ * The monitor thread wakes every interval, appends one line of figures to timeseries.csv, runs
+ * the leak watch and makes the reports asked for by signal or API (a signal handler only sets
+ * acct_report_wanted). It runs with acct_busy set for good, so it is never sampled or traced.
+ * Files of the process the driver started are DIR/timeseries.csv, events.log, report.txt;
+ * processes it execs carry their pid in the names (DIR/<pid>.report.txt). A forked child that
+ * does not exec is cleanly off (pass-through, no files): only the parent's figures are kept.
+ * report_lock serialises reports (they share a static buffer).
+ */
+#include "acct_lib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <flatline/acct.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t acct_opt[ACCT_OPT_N];
+int64_t acct_rss_base;
+double acct_peak_requested;
+atomic_int acct_report_wanted;
+
+static uint64_t start_ns;
+static char out_dir[512];
+static char prefix[32];
+static int csv_fd = -1, events_fd = -1;
+static pthread_t monitor;
+static int monitor_running;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond;
+static int stop_flag; /* stop_lock */
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *report_buf; /* report_lock; mmap'd */
+#define REPORT_CAP (1u << 20)
+static unsigned report_seq; /* report_lock */
+static int started;
+
+static fl_acct_report_cb acct_report_cb; /* report_lock */
+static void *acct_report_arg;            /* report_lock */
+
+size_t acct_fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    if (cap == 0)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return 0;
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+void acct_write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+void acct_log(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        acct_write_all(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+double acct_elapsed(void)
+{
+    return (double)(acct_now_ns() - start_ns) / 1e9;
+}
+
+static int open_out(const char *name, int flags)
+{
+    char path[700];
+    acct_fmt(path, sizeof path, "%s/%s%s", out_dir, prefix, name);
+    return open(path, flags | O_CLOEXEC, 0644);
+}
+
+static void csv_line(const acct_figures_t *f)
+{
+    char line[512];
+    if (f->requested > acct_peak_requested)
+        acct_peak_requested = (double)f->requested;
+    if (csv_fd < 0)
+        return;
+    size_t n = acct_fmt(
+        line, sizeof line, "%.3f,%lld,%lld,%lld,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
+        f->t, (long long)f->requested, (long long)f->usable, (long long)f->blocks,
+        (unsigned long long)f->allocs, (unsigned long long)f->frees, (long long)f->rss,
+        (long long)f->allocated, (long long)f->active, (long long)f->resident, (long long)f->dirty,
+        (long long)f->muzzy, (long long)f->retained);
+    acct_write_all(csv_fd, line, n);
+}
+
+int acct_report_now(const char *path, const char *why)
+{
+    acct_figures_t f;
+    int rc = 0;
+    acct_busy++;
+    acct_figures_collect(&f, acct_elapsed());
+    pthread_mutex_lock(&report_lock);
+    if (!report_buf) {
+        void *m =
+            mmap(NULL, REPORT_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        report_buf = m == MAP_FAILED ? NULL : m;
+    }
+    if (!report_buf) {
+        pthread_mutex_unlock(&report_lock);
+        acct_busy--;
+        return -ENOMEM;
+    }
+    size_t len = acct_report_build(report_buf, REPORT_CAP, &f, why);
+    int fd = -1;
+    if (path) {
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            rc = -errno;
+    } else if (out_dir[0]) {
+        char name[64];
+        acct_fmt(name, sizeof name, "report-%u.txt", ++report_seq);
+        fd = open_out(name, O_WRONLY | O_CREAT | O_TRUNC);
+        if (fd < 0)
+            rc = -errno;
+    }
+    if (fd >= 0) {
+        acct_write_all(fd, report_buf, len);
+        close(fd);
+    }
+    if (acct_report_cb)
+        acct_report_cb(report_buf, len, acct_report_arg);
+    pthread_mutex_unlock(&report_lock);
+    acct_busy--;
+    return rc;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&acct_report_wanted, 1);
+}
+
+static void *monitor_main(void *arg)
+{
+    (void)arg;
+    acct_busy = 1; /* for good: the monitor is never sampled or traced */
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    uint64_t ms = acct_opt[ACCT_OPT_INTERVAL];
+    pthread_mutex_lock(&stop_lock);
+    while (!stop_flag) {
+        next.tv_sec += (time_t)(ms / 1000);
+        next.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        while (!stop_flag && !atomic_load(&acct_report_wanted) &&
+               pthread_cond_timedwait(&stop_cond, &stop_lock, &next) != ETIMEDOUT)
+            ;
+        if (stop_flag)
+            break;
+        pthread_mutex_unlock(&stop_lock);
+        if (atomic_exchange(&acct_report_wanted, 0)) {
+            acct_report_now(NULL, "on demand");
+        } else {
+            acct_figures_t f;
+            acct_figures_collect(&f, acct_elapsed());
+            csv_line(&f);
+            acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_fd, 0);
+        }
+        pthread_mutex_lock(&stop_lock);
+    }
+    pthread_mutex_unlock(&stop_lock);
+    return NULL;
+}
+
+static void fork_child(void)
+{
+    acct_off = 1; /* cleanly off: the parent's counters and files are not ours */
+    acct_trace_fork_child();
+    csv_fd = events_fd = -1;
+    out_dir[0] = 0;
+    monitor_running = 0;
+}
+
+static void read_options(void)
+{
+    for (int i = 0; i < ACCT_OPT_N; i++) {
+        const acct_opt_def_t *d = &acct_opt_defs[i];
+        acct_opt[i] = d->def;
+        const char *v = getenv(d->env);
+        if (v && acct_opt_parse(i, v, &acct_opt[i]) != 0) {
+            acct_log("flatline-acct: ignoring %s=%s (want %llu..%llu); using %llu\n", d->env, v,
+                     (unsigned long long)d->min, (unsigned long long)d->max,
+                     (unsigned long long)d->def);
+            acct_opt[i] = d->def;
+        }
+    }
+}
+
+__attribute__((constructor)) static void acct_start(void)
+{
+    if (started)
+        return;
+    started = 1;
+    start_ns = acct_now_ns();
+    acct_busy++;
+    acct_real_init();
+    read_options();
+    acct_rss_base = acct_rss_bytes();
+    acct_counters_init();
+    acct_sample_depth = (unsigned)acct_opt[ACCT_OPT_DEPTH];
+    acct_sample_init();
+    acct_stats_init();
+    pthread_atfork(NULL, NULL, fork_child);
+
+    const char *root = getenv("FLATLINE_ACCT_ROOTPID");
+    int is_root = !root || atoi(root) == (int)getpid();
+    if (!is_root)
+        acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
+    const char *dir = getenv("FLATLINE_ACCT_DIR");
+    if (dir && *dir) {
+        acct_fmt(out_dir, sizeof out_dir, "%s", dir);
+        csv_fd = open_out("timeseries.csv", O_WRONLY | O_CREAT | O_TRUNC);
+        events_fd = open_out("events.log", O_WRONLY | O_CREAT | O_TRUNC);
+        if (csv_fd < 0 || events_fd < 0)
+            acct_log("flatline-acct: cannot write into %s: %s\n", dir, strerror(errno));
+        static const char head[] = "t_s,requested,usable,blocks,allocs,frees,rss,allocated,"
+                                   "active,resident,dirty,muzzy,retained\n";
+        if (csv_fd >= 0)
+            acct_write_all(csv_fd, head, sizeof head - 1);
+    }
+    const char *trace = getenv("FLATLINE_ACCT_TRACE");
+    if (trace && *trace && is_root) {
+        int rc = acct_trace_open(trace);
+        if (rc)
+            acct_log("flatline-acct: cannot write the trace %s: %s\n", trace, strerror(-rc));
+    }
+    if (out_dir[0] && acct_opt[ACCT_OPT_SIGNAL]) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction((int)acct_opt[ACCT_OPT_SIGNAL], &sa, NULL);
+    }
+    acct_sample_mean = acct_opt[ACCT_OPT_SAMPLE];
+    if (acct_self)
+        acct_sample_reset(acct_self);
+    if (out_dir[0]) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&stop_cond, &ca);
+        pthread_condattr_destroy(&ca);
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old); /* the program's signals are not for us */
+        monitor_running = pthread_create(&monitor, NULL, monitor_main, NULL) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    acct_busy--;
+}
+
+__attribute__((destructor)) static void acct_stop(void)
+{
+    if (acct_off || !started)
+        return;
+    acct_busy++;
+    if (monitor_running) {
+        pthread_mutex_lock(&stop_lock);
+        stop_flag = 1;
+        pthread_cond_signal(&stop_cond);
+        pthread_mutex_unlock(&stop_lock);
+        pthread_join(monitor, NULL);
+        monitor_running = 0;
+    }
+    if (out_dir[0]) {
+        acct_figures_t f;
+        acct_figures_collect(&f, acct_elapsed());
+        csv_line(&f);
+        acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_fd, 1);
+        char path[700];
+        acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
+        acct_report_now(path, "at exit");
+    } else if (acct_report_cb) {
+        acct_report_now(NULL, "at exit");
+    }
+    acct_trace_close();
+    acct_busy--;
+}
+
+int acct_api_dump(const char *path)
+{
+    return acct_report_now(path, "on request (fl_acct_dump)");
+}
+
+void acct_api_set_callback(fl_acct_report_cb cb, void *arg)
+{
+    pthread_mutex_lock(&report_lock);
+    acct_report_cb = cb;
+    acct_report_arg = arg;
+    pthread_mutex_unlock(&report_lock);
+}

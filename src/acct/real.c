@@ -1,0 +1,104 @@
+/*
+ * src/acct/real.c: finds the allocator underneath (dlsym(RTLD_NEXT)) and serves the allocations
+ * dlsym itself makes while we look it up.
+ *
+ * Invariants: acct_real is written only by the one thread that moves acct_ready from 0 to 1, and
+ * published by the release store of 2. While it is 1, that thread's allocations come from the
+ * static bootstrap buffer (a bump allocator: 16-byte header holding the size, blocks never
+ * reused); other threads wait for 2. Bootstrap blocks are recognised by address at free/realloc.
+ * acct_ready 3 means the lookup failed (no usable allocator): every call uses the buffer.
+ * Missing optional functions (jemalloc's *allocx, valloc, pvalloc) stay NULL.
+ */
+#include "acct_lib.h"
+
+#include <dlfcn.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+acct_real_t acct_real;
+atomic_int acct_ready;
+static pid_t lookup_tid; /* the thread doing the lookup; written before acct_ready becomes 1 */
+
+#define BOOT_CAP (256 * 1024)
+char acct_boot_area[BOOT_CAP] __attribute__((aligned(64)));
+const size_t acct_boot_cap = BOOT_CAP;
+static atomic_size_t boot_used;
+
+void *acct_boot_alloc(size_t size, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    if (size > BOOT_CAP || (align & (align - 1)))
+        return NULL;
+    size_t cur = atomic_load(&boot_used);
+    for (;;) {
+        size_t start = (cur + 16 + align - 1) & ~(align - 1); /* room for the header */
+        size_t end = start + ((size + 15) & ~(size_t)15);
+        if (end > BOOT_CAP)
+            return NULL;
+        if (atomic_compare_exchange_weak(&boot_used, &cur, end)) {
+            char *p = acct_boot_area + start;
+            memcpy(p - 16, &size, sizeof size);
+            memset(p, 0, size); /* the area is static and never reused: already zero */
+            return p;
+        }
+    }
+}
+
+size_t acct_boot_size(const void *p)
+{
+    size_t size;
+    memcpy(&size, (const char *)p - 16, sizeof size);
+    return size;
+}
+
+static void *must(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+bool acct_real_init_slow(void)
+{
+    int expect = 0;
+    pid_t me = (pid_t)syscall(SYS_gettid);
+    if (atomic_compare_exchange_strong(&acct_ready, &expect, 1)) {
+        lookup_tid = me;
+        acct_real_t r;
+        memset(&r, 0, sizeof r);
+        r.malloc = (void *(*)(size_t))must("malloc");
+        r.free = (void (*)(void *))must("free");
+        r.calloc = (void *(*)(size_t, size_t))must("calloc");
+        r.realloc = (void *(*)(void *, size_t))must("realloc");
+        r.posix_memalign = (int (*)(void **, size_t, size_t))must("posix_memalign");
+        r.aligned_alloc = (void *(*)(size_t, size_t))must("aligned_alloc");
+        r.memalign = (void *(*)(size_t, size_t))must("memalign");
+        r.valloc = (void *(*)(size_t))must("valloc");
+        r.pvalloc = (void *(*)(size_t))must("pvalloc");
+        r.usable = (size_t(*)(void *))must("malloc_usable_size");
+        r.mallocx = (void *(*)(size_t, int))must("mallocx");
+        r.rallocx = (void *(*)(void *, size_t, int))must("rallocx");
+        r.xallocx = (size_t(*)(void *, size_t, size_t, int))must("xallocx");
+        r.sallocx = (size_t(*)(const void *, int))must("sallocx");
+        r.dallocx = (void (*)(void *, int))must("dallocx");
+        r.sdallocx = (void (*)(void *, size_t, int))must("sdallocx");
+        acct_real = r;
+        if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.usable) {
+            static const char msg[] = "flatline-acct: cannot find the allocator underneath "
+                                      "(malloc/free/malloc_usable_size); accounting is off\n";
+            (void)!write(2, msg, sizeof msg - 1);
+            /* Without them nothing can work: 3 sends every caller to the bootstrap buffer. */
+            atomic_store_explicit(&acct_ready, 3, memory_order_release);
+            return false;
+        }
+        atomic_store_explicit(&acct_ready, 2, memory_order_release);
+        return true;
+    }
+    if (expect == 1 && lookup_tid == me)
+        return false; /* dlsym calling back into us */
+    int state;
+    while ((state = atomic_load_explicit(&acct_ready, memory_order_acquire)) == 1)
+        sched_yield(); /* another thread is looking up: only at start-up */
+    return state == 2;
+}

@@ -1,0 +1,173 @@
+/*
+ * src/acct/report.c: the text of a report: verdict, memory breakdown in DESIGN.md's order, top
+ * call sites by net growth, leak-watch events. Built into a caller's buffer with acct_fmt (no
+ * allocation); frames are printed as "at 0xADDR (MODULE+0xOFFSET) symbol+0xN" from dladdr, a
+ * form the flatline-acct driver rewrites to function and file:line after the program exits.
+ */
+#include "acct_lib.h"
+
+#include <dlfcn.h>
+#include <string.h>
+#include <unistd.h>
+
+static double mib(int64_t v)
+{
+    return (double)v / 1048576.0;
+}
+
+static size_t line_fig(char *b, size_t cap, const char *name, int64_t v, int64_t of,
+                       const char *of_name, const char *what)
+{
+    if (v < 0)
+        return acct_fmt(b, cap, "  %-14s %16s\n", name, "n/a");
+    if (of > 0)
+        return acct_fmt(b, cap, "  %-14s %16lld  %10.1f MiB  x%.2f of %s (%s)\n", name,
+                        (long long)v, mib(v), (double)v / (double)of, of_name, what);
+    return acct_fmt(b, cap, "  %-14s %16lld  %10.1f MiB\n", name, (long long)v, mib(v));
+}
+
+static size_t frame_text(char *b, size_t cap, uintptr_t addr)
+{
+    Dl_info di;
+    memset(&di, 0, sizeof di);
+    if (!dladdr((void *)addr, &di) || !di.dli_fname)
+        return acct_fmt(b, cap, "      at %#lx\n", (unsigned long)addr);
+    const char *mod = di.dli_fname[0] ? di.dli_fname : "?";
+    char exe[256];
+    if (!di.dli_fname[0]) { /* the main program: dladdr gives an empty name */
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n > 0) {
+            exe[n] = 0;
+            mod = exe;
+        }
+    }
+    size_t len = acct_fmt(b, cap, "      at %#lx (%s+%#lx)", (unsigned long)addr, mod,
+                          (unsigned long)(addr - (uintptr_t)di.dli_fbase));
+    if (di.dli_sname)
+        len += acct_fmt(b + len, cap - len, " %s+%#lx", di.dli_sname,
+                        (unsigned long)(addr - (uintptr_t)di.dli_saddr));
+    len += acct_fmt(b + len, cap - len, "\n");
+    return len;
+}
+
+static const char *explain(enum acct_verdict v)
+{
+    switch (v) {
+    case ACCT_LEAK:
+        return "call sites below keep growing past the leak threshold and have not shrunk back";
+    case ACCT_FRAGMENTATION:
+        return "the excess is free space inside pages that still hold live objects (and size-"
+               "class rounding): the allocator cannot return it. Not a leak: live data is small";
+    case ACCT_PAGES_HELD:
+        return "the excess is free pages the allocator keeps (dirty/muzzy/cached) instead of "
+               "returning them to the OS: purge or shorten decay";
+    case ACCT_OUTSIDE_HEAP:
+        return "the excess is outside the allocator's heap: mmap'd files or anonymous mappings, "
+               "thread stacks, another allocator";
+    case ACCT_HEAP_OVERHEAD:
+        return "the excess is inside the heap, but this allocator does not say whether it is "
+               "holes in pages (fragmentation) or free pages it keeps";
+    case ACCT_HEALTHY:
+        return "memory follows the live data: no call site keeps growing and the excess of RSS "
+               "over requested bytes is small";
+    }
+    return "";
+}
+
+size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why)
+{
+    static acct_site_view_t top[100]; /* callers serialise reports (acct_report_now's lock) */
+    size_t n = 0;
+    double leak_bytes = 0;
+    int leaks = acct_sites_flagged(&leak_bytes);
+    acct_verdict_in_t vin = {*f, acct_rss_base, (int64_t)acct_opt[ACCT_OPT_HEALTHY], leaks,
+                             (int64_t)leak_bytes};
+    acct_verdict_out_t v;
+    acct_verdict(&vin, &v);
+    acct_totals_t tot;
+    acct_totals(&tot);
+    char exe[256] = "?";
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el > 0)
+        exe[el] = 0;
+
+    n += acct_fmt(buf + n, cap - n, "== flatline-acct report: pid %d (%s), %s, after %.1f s ==\n",
+                  (int)getpid(), exe, why, f->t);
+    n += acct_fmt(buf + n, cap - n, "allocator: %s (%s)%s\n", acct_allocator_name,
+                  acct_allocator_path, f->approximate ? ", its figures are estimates" : "");
+    n += acct_fmt(buf + n, cap - n, "verdict: %s\n  %s.\n", acct_verdict_name(v.verdict),
+                  explain(v.verdict));
+    n += acct_fmt(buf + n, cap - n, "memory breakdown:\n");
+    n += acct_fmt(buf + n, cap - n, "  %-14s %16lld  %10.1f MiB  (within +-%lld bytes)\n",
+                  "requested", (long long)f->requested, mib(f->requested),
+                  (long long)tot.requested_error);
+    n += line_fig(buf + n, cap - n, "allocated", f->allocated, f->requested, "requested",
+                  "size-class rounding");
+    n += line_fig(buf + n, cap - n, "active", f->active, f->allocated, "allocated",
+                  "holes in pages");
+    n += line_fig(buf + n, cap - n, "resident", f->resident, f->active, "active",
+                  "unreturned pages");
+    n += line_fig(buf + n, cap - n, "dirty", f->dirty, -1, "", "");
+    n += line_fig(buf + n, cap - n, "muzzy", f->muzzy, -1, "", "");
+    n += line_fig(buf + n, cap - n, "retained", f->retained, -1, "", "");
+    n += line_fig(buf + n, cap - n, "RSS", f->rss, f->resident, "resident", "outside the heap");
+    n += acct_fmt(buf + n, cap - n, "  %-14s %16lld  %10.1f MiB  (RSS before accounting)\n",
+                  "RSS at start", (long long)acct_rss_base, mib(acct_rss_base));
+    if (f->requested > 0)
+        n += acct_fmt(buf + n, cap - n, "  fragmentation ratio RSS/requested = %.2f\n",
+                      (double)f->rss / (double)f->requested);
+    n += acct_fmt(buf + n, cap - n,
+                  "excess of RSS (less RSS at start) over requested: %.1f MiB = rounding %.1f",
+                  mib(v.excess), mib(v.rounding));
+    if (v.holes >= 0)
+        n += acct_fmt(buf + n, cap - n, " + holes %.1f", mib(v.holes));
+    if (v.held >= 0)
+        n += acct_fmt(buf + n, cap - n, " + held %.1f", mib(v.held));
+    if (v.heap >= 0)
+        n += acct_fmt(buf + n, cap - n, " + heap overhead %.1f", mib(v.heap));
+    if (v.outside >= 0)
+        n += acct_fmt(buf + n, cap - n, " + outside %.1f", mib(v.outside));
+    n += acct_fmt(buf + n, cap - n, " MiB\n");
+    n += acct_fmt(buf + n, cap - n,
+                  "counts: %llu allocations, %llu frees, %llu reallocs, %lld live blocks, "
+                  "%.1f MiB live usable, peak requested %.1f MiB\n",
+                  (unsigned long long)f->allocs, (unsigned long long)f->frees,
+                  (unsigned long long)tot.reallocs, (long long)f->blocks, mib(f->usable),
+                  acct_peak_requested / 1048576.0);
+
+    uint64_t samples, dropped;
+    unsigned nsites;
+    acct_sample_stats(&samples, &dropped, &nsites);
+    if (!acct_sample_mean) {
+        n += acct_fmt(buf + n, cap - n, "call sites: sampling is off\n");
+    } else {
+        int k = acct_sites_top(top, (int)acct_opt[ACCT_OPT_TOP]);
+        n += acct_fmt(buf + n, cap - n,
+                      "top call sites by net growth (estimated from %llu samples, one per %llu "
+                      "bytes on average; %u sites):\n",
+                      (unsigned long long)samples, (unsigned long long)acct_sample_mean, nsites);
+        for (int i = 0; i < k && n < cap - 512; i++) {
+            const acct_site_view_t *s = &top[i];
+            n += acct_fmt(buf + n, cap - n,
+                          "  #%d site %u: live %.1f MiB in %.0f blocks, %.1f MiB allocated since "
+                          "start",
+                          i + 1, s->id, s->live_bytes / 1048576.0, s->live_blocks,
+                          s->alloc_bytes / 1048576.0);
+            if (s->flagged)
+                n += acct_fmt(buf + n, cap - n, "  [POSSIBLE LEAK since t=%.1fs, %+.1f MiB/s]",
+                              s->flag_t, s->rate / 1048576.0);
+            n += acct_fmt(buf + n, cap - n, "\n");
+            for (int j = 0; j < s->nframes && n < cap - 512; j++)
+                n += frame_text(buf + n, cap - n, s->frames[j] - (j ? 1 : 1));
+        }
+        if (k == 0)
+            n += acct_fmt(buf + n, cap - n, "  (no sampled block is live)\n");
+    }
+    n += acct_fmt(buf + n, cap - n, "leak watch (threshold %llu bytes):\n",
+                  (unsigned long long)acct_opt[ACCT_OPT_LEAK]);
+    size_t ev = acct_events_text(buf + n, cap - n);
+    if (ev == 0)
+        n += acct_fmt(buf + n, cap - n, "  no events\n");
+    n += ev;
+    return n;
+}
