@@ -6,6 +6,8 @@
  * freed from arena A sits in the thread's cache and may be handed out by
  * mallocx(MALLOCX_ARENA(B)). Every shared-arena call therefore passes MALLOCX_TCACHE(id) with a
  * tcache that only ever sees arena A's blocks (or MALLOCX_TCACHE_NONE when none could be made).
+ * In front of that tcache sits a small per-pair front cache of blocks <= 4 KiB (front.h), because
+ * jemalloc's entry points with flags cost about twice malloc/free; it too holds only A's blocks.
  *
  * Data and synchronization
  *   g_mtx protects: g_slots[] (live arenas by slot), g_threads (list of threads that own
@@ -17,6 +19,7 @@
  *       (relaxed atomics): they change only under g_mtx, by the owner (create, release, exit)
  *       or by fl_arena_destroy, and destroy's contract says no thread uses the arena meanwhile.
  *       A slot reused by a new arena has a new gen, so a stale entry never matches it.
+ *       `fc` (front cache) is set with gen and used by the owner only; destroy frees it.
  *     - requested is written only by the owner (relaxed load + store: no locked instruction on
  *       the fast path) and read by anyone (relaxed). A cross-thread free makes the freeing
  *       thread's counter negative; the sum over threads is exact once the threads are quiescent.
@@ -34,6 +37,7 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include "front.h"
 #include "mem_internal.h"
 
 struct fl_arena {
@@ -48,6 +52,7 @@ struct tc_entry {
     _Atomic uint64_t gen;
     _Atomic unsigned tcache;
     _Atomic int64_t requested;
+    struct flm_front *fc; /* front cache or NULL; set with gen, used by the owner (front.h) */
 };
 
 struct thread_tcaches {
@@ -60,7 +65,9 @@ static pthread_mutex_t g_mtx = PTHREAD_MUTEX_INITIALIZER;
 static fl_arena_t *g_slots[FLM_MAX_SHARED]; /* g_mtx */
 static struct thread_tcaches *g_threads;    /* g_mtx */
 static uint64_t g_next_gen = 1;             /* g_mtx */
-static _Thread_local struct thread_tcaches t_self;
+/* initial-exec: the library is static and PIC; the default model would call __tls_get_addr on
+ * every allocation. */
+static _Thread_local struct thread_tcaches t_self __attribute__((tls_model("initial-exec")));
 
 /* ---- tcache registry ---- */
 
@@ -81,6 +88,7 @@ static struct tc_entry *tc_create(fl_arena_t *a)
         destroy_tcache(id);
         return NULL;
     }
+    struct flm_front *fc = flm_front_new(); /* NULL: work without one */
     pthread_mutex_lock(&g_mtx);
     if (!t_self.linked) {
         t_self.next = g_threads;
@@ -92,6 +100,7 @@ static struct tc_entry *tc_create(fl_arena_t *a)
     }
     atomic_store_explicit(&e->tcache, id, memory_order_relaxed);
     atomic_store_explicit(&e->requested, 0, memory_order_relaxed);
+    e->fc = fc;
     atomic_store_explicit(&e->gen, a->gen, memory_order_relaxed);
     pthread_mutex_unlock(&g_mtx);
     return e;
@@ -134,7 +143,10 @@ static void release_thread_locked(struct thread_tcaches *t)
             atomic_fetch_add_explicit(&a->spill,
                                       atomic_load_explicit(&e->requested, memory_order_relaxed),
                                       memory_order_relaxed);
-        destroy_tcache(atomic_load_explicit(&e->tcache, memory_order_relaxed));
+        unsigned id = atomic_load_explicit(&e->tcache, memory_order_relaxed);
+        flm_front_flush_free(e->fc, MALLOCX_TCACHE(id)); /* t is the caller's own state */
+        e->fc = NULL;
+        destroy_tcache(id);
         atomic_store_explicit(&e->gen, 0, memory_order_relaxed);
     }
 }
@@ -235,6 +247,8 @@ void fl_arena_destroy(fl_arena_t *a)
         struct tc_entry *e = &t->tc[a->slot];
         if (atomic_load_explicit(&e->gen, memory_order_relaxed) != a->gen)
             continue;
+        free(e->fc); /* its blocks are discarded with the arena */
+        e->fc = NULL;
         destroy_tcache(atomic_load_explicit(&e->tcache, memory_order_relaxed));
         atomic_store_explicit(&e->gen, 0, memory_order_relaxed);
     }
@@ -266,7 +280,11 @@ void *fl_arena_alloc(fl_arena_t *a, size_t size)
     if (FLM_UNLIKELY(flm_should_fail()))
         return NULL;
     struct tc_entry *e = tc_get(a);
-    void *p = mallocx(size, (int)MALLOCX_ARENA(a->index) | tc_flags(e));
+    void *p = NULL;
+    if (FLM_LIKELY(e != NULL && e->fc != NULL && size <= FLM_FRONT_MAX))
+        p = flm_front_pop(e->fc, size);
+    if (p == NULL)
+        p = mallocx(size, (int)MALLOCX_ARENA(a->index) | tc_flags(e));
     if (FLM_LIKELY(p != NULL))
         account(a, e, (int64_t)size);
     return p;
@@ -281,7 +299,13 @@ void *fl_arena_calloc(fl_arena_t *a, size_t count, size_t size)
     if (flm_should_fail())
         return NULL;
     struct tc_entry *e = tc_get(a);
-    void *p = mallocx(total, (int)MALLOCX_ARENA(a->index) | MALLOCX_ZERO | tc_flags(e));
+    void *p = NULL;
+    if (e != NULL && e->fc != NULL && total <= FLM_FRONT_MAX)
+        p = flm_front_pop(e->fc, total);
+    if (p != NULL)
+        memset(p, 0, total);
+    else
+        p = mallocx(total, (int)MALLOCX_ARENA(a->index) | MALLOCX_ZERO | tc_flags(e));
     if (p != NULL)
         account(a, e, (int64_t)total);
     return p;
@@ -309,7 +333,10 @@ void fl_arena_free(fl_arena_t *a, void *ptr, size_t size)
         return;
     assert(nallocx(size, 0) == sallocx(ptr, 0)); /* size must be the requested one */
     struct tc_entry *e = tc_get(a);
-    sdallocx(ptr, size, tc_flags(e));
+    if (FLM_LIKELY(e != NULL && e->fc != NULL && size <= FLM_FRONT_MAX))
+        flm_front_push(e->fc, size, ptr, tc_flags(e));
+    else
+        sdallocx(ptr, size, tc_flags(e));
     account(a, e, -(int64_t)size);
 }
 

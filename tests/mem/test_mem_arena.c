@@ -170,6 +170,40 @@ TEST(tcache_isolation)
     fl_arena_destroy(b);
 }
 
+/* Every request size up to 8 KiB (the front cache serves <= 4 KiB): blocks fit, belong to the
+ * arena, keep their contents through reuse, and requested stays exact. */
+TEST(every_small_size_round_trips)
+{
+    fl_arena_t *a;
+    CHECK_EQ_I(fl_arena_create(&a, "sizes", NULL), 0);
+    static void *p[8192];
+    for (int round = 0; round < 3; round++) {
+        for (size_t s = 1; s <= 8192; s++) {
+            p[s - 1] = round == 1 ? fl_arena_calloc(a, 1, s) : fl_arena_alloc(a, s);
+            CHECK(p[s - 1] != NULL);
+            CHECK(fl_mem_usable_size(p[s - 1]) >= s);
+            CHECK_EQ_U(tu_arena_of(p[s - 1]), fl_arena_index(a));
+            unsigned char *c = p[s - 1];
+            if (round == 1)
+                CHECK(c[0] == 0 && c[s - 1] == 0);
+            c[s - 1] = (unsigned char)(s >> 3);
+            c[0] = (unsigned char)s;
+        }
+        for (size_t s = 1; s <= 8192; s++) {
+            unsigned char *c = p[s - 1];
+            CHECK(c[0] == (unsigned char)s && (s == 1 || c[s - 1] == (unsigned char)(s >> 3)));
+            fl_arena_free(a, p[s - 1], s);
+        }
+    }
+    fl_mem_stats_t st;
+    CHECK_EQ_I(fl_arena_stats(a, &st), 0);
+    CHECK_EQ_U(st.requested, 0);
+    fl_thread_release_tcaches();
+    CHECK_EQ_I(fl_arena_stats(a, &st), 0);
+    CHECK_EQ_U(st.allocated, 0); /* nothing left in any cache */
+    fl_arena_destroy(a);
+}
+
 TEST(stats_ratios_sane)
 {
     fl_arena_t *a;
@@ -363,6 +397,7 @@ int main(void)
     RUN(create_name_index_destroy);
     RUN(alloc_calloc_realloc_free_and_requested);
     RUN(tcache_isolation);
+    RUN(every_small_size_round_trips);
     RUN(stats_ratios_sane);
     RUN(purge_reduces_dirty_and_decay);
     RUN(background_thread_toggle);

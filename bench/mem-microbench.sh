@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# bench/mem-microbench.sh: cost of an allocation + free pair through libflatline's shared arenas
+# (explicit tcache) next to plain jemalloc malloc/free and MALLOCX_TCACHE_NONE, 16..4096 B.
+# Prints a table and the ratio shared/plain (target: within 1.25x). A benchmark, not a test:
+# numbers depend on the machine; compare the columns of one run, not runs with each other.
+#   usage: bench/mem-microbench.sh [iterations per sample] [repetitions]
+#   env:   BUILD=<build dir> (default build-bench, a plain optimised build)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD:-$root/build-bench}"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" --target flatline-mem-microbench >/dev/null
+exec "$build/src/mem/flatline-mem-microbench" "$@"
