@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A trace recorded from a real program by flatline-acct --trace replays to the same live-bytes
+# curve: the program is the size-shift runner itself (its live bytes are deterministic), the
+# oracle is trace_tool. Skipped (77) when flatline-acct is not built in this tree.
+set -euo pipefail
+bin="$1" tool="$2" acct="$3"
+if [[ ! -x "$acct" ]]; then
+    echo "skipped: $acct is not built"
+    exit 77
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+"$acct" --trace "$tmp/t.trace" -- "$bin/flatline-bench-runner" --workload size-shift \
+    --scale 0.002 --threads 2 --tail-max-ms 30 >"$tmp/acct.log" 2>&1 || {
+    cat "$tmp/acct.log"; exit 1; }
+test -s "$tmp/t.trace"
+"$tool" curve "$tmp/t.trace" 101 >"$tmp/want"
+"$bin/flatline-bench-runner" --workload replay --trace "$tmp/t.trace" --curve-every 101 \
+    --tail-max-ms 20 2>"$tmp/log" || { cat "$tmp/log"; exit 1; }
+grep '^curve ' "$tmp/log" >"$tmp/got" || true
+grep '^trace ' "$tmp/log"
+if ! diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
+    echo "FAIL: replayed live-bytes curve differs from the recorded one"; head -20 "$tmp/diff"; exit 1
+fi
+echo "recorded curve of $(wc -l <"$tmp/want") points replays exactly; last: $(tail -1 "$tmp/want")"
