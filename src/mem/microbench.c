@@ -122,6 +122,39 @@ int main(int argc, char **argv)
         n++;
     }
     printf("geometric mean shared/plain: %.2f (target <= 1.25)\n", exp(log_sum / n));
+
+    /* Cost of one statistics snapshot with a few populated arenas (target: well under 1 ms). */
+    enum { NA = 4, NOBJ = 2000, CALLS = 200 };
+    fl_arena_t *more[NA];
+    static void *objs[NA][NOBJ];
+    for (int i = 0; i < NA; i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "ns%d", i);
+        if (fl_arena_create(&more[i], name, NULL) != 0)
+            return 1;
+        for (int k = 0; k < NOBJ; k++)
+            objs[i][k] = fl_arena_alloc(more[i], 16 + (size_t)(k * 13) % 3000);
+    }
+    fl_mem_stats_t st;
+    double t0 = now_ns();
+    for (int c = 0; c < CALLS; c++)
+        fl_arena_stats(more[c % NA], &st);
+    double t_arena = (now_ns() - t0) / CALLS;
+    t0 = now_ns();
+    for (int c = 0; c < CALLS; c++)
+        fl_process_stats(&st);
+    double t_process = (now_ns() - t0) / CALLS;
+    unsigned narenas = 0;
+    size_t len = sizeof(narenas);
+    mallctl("arenas.narenas", &narenas, &len, NULL, 0);
+    printf("statistics with %u jemalloc arenas: fl_arena_stats %.1f us, fl_process_stats %.1f us "
+           "per call\n",
+           narenas, t_arena / 1000.0, t_process / 1000.0);
+    for (int i = 0; i < NA; i++) {
+        for (int k = 0; k < NOBJ; k++)
+            fl_arena_free(more[i], objs[i][k], 16 + (size_t)(k * 13) % 3000);
+        fl_arena_destroy(more[i]);
+    }
     fl_arena_destroy(a);
     return 0;
 }

@@ -236,45 +236,54 @@ static void fill_from_raw(fl_mem_stats_t *s, const struct raw *r)
     s->ndalloc = (uint64_t)r->v[AF_SMALL_NDALLOC] + r->v[AF_LARGE_NDALLOC];
 }
 
-/* Arena-level ratios: frag = resident / requested; outside is not defined (1.0). */
-static void arena_ratios(fl_mem_stats_t *s)
+/* Sets the ratios. Arena level: frag = resident / requested and outside is undefined (1.0);
+ * process level: frag = RSS / requested and outside = RSS / resident. */
+static void set_ratios(fl_mem_stats_t *s, bool process)
 {
-    s->frag_ratio = ratio(s->resident, s->requested);
+    s->frag_ratio = ratio(process ? s->rss : s->resident, s->requested);
     s->rounding_ratio = ratio(s->allocated, s->requested);
     s->holes_ratio = ratio(s->active, s->allocated);
     s->unreturned_ratio = ratio(s->resident, s->active);
-    s->outside_ratio = 1.0;
+    s->outside_ratio = process ? ratio(s->rss, s->resident) : 1.0;
+}
+
+/* Every snapshot starts here: tables ready, jemalloc's statistics refreshed. */
+static int begin(const fl_mem_stats_t *out)
+{
+    if (out == NULL)
+        return -EINVAL;
+    int rc = ensure_init();
+    return rc != 0 ? rc : refresh_epoch();
+}
+
+/* Every snapshot ends here: requested, RSS and ratios on top of the raw figures. */
+static void finish(fl_mem_stats_t *out, const struct raw *r, size_t requested, bool known,
+                   bool process)
+{
+    memset(out, 0, sizeof(*out));
+    fill_from_raw(out, r);
+    out->requested = requested;
+    out->requested_known = known;
+    out->rss = read_rss();
+    set_ratios(out, process);
 }
 
 int fl_arena_stats(fl_arena_t *arena, fl_mem_stats_t *out)
 {
-    if (arena == NULL || out == NULL)
-        return -EINVAL;
-    int rc = ensure_init();
-    if (rc == 0)
-        rc = refresh_epoch();
+    int rc = arena == NULL ? -EINVAL : begin(out);
     struct raw r;
     if (rc == 0)
         rc = read_arena(fl_arena_index(arena), &r);
     if (rc != 0)
         return rc;
-    memset(out, 0, sizeof(*out));
-    fill_from_raw(out, &r);
     int64_t req = flm_arena_requested(arena);
-    out->requested = req > 0 ? (size_t)req : 0;
-    out->requested_known = true;
-    out->rss = read_rss();
-    arena_ratios(out);
+    finish(out, &r, req > 0 ? (size_t)req : 0, true, false);
     return 0;
 }
 
 int fl_private_arenas_stats(fl_mem_stats_t *out)
 {
-    if (out == NULL)
-        return -EINVAL;
-    int rc = ensure_init();
-    if (rc == 0)
-        rc = refresh_epoch();
+    int rc = begin(out);
     if (rc != 0)
         return rc;
     unsigned idx[FLM_MAX_PRIVATE];
@@ -288,22 +297,31 @@ int fl_private_arenas_stats(fl_mem_stats_t *out)
             return rc;
         add_raw(&sum, &r);
     }
-    memset(out, 0, sizeof(*out));
-    fill_from_raw(out, &sum);
-    out->requested = out->allocated;
-    out->requested_known = false;
-    out->rss = read_rss();
-    arena_ratios(out);
+    finish(out, &sum, sum.v[AF_SMALL_ALLOCATED] + sum.v[AF_LARGE_ALLOCATED], false, false);
     return 0;
+}
+
+/* Bytes allocated in the shared arenas and requested from them (exact), for the process view. */
+static void shared_totals(size_t *alloc, size_t *requested)
+{
+    unsigned idx[FLM_MAX_SHARED];
+    int64_t req[FLM_MAX_SHARED];
+    size_t n = flm_shared_arenas_snapshot(idx, req, FLM_MAX_SHARED);
+    *alloc = *requested = 0;
+    for (size_t i = 0; i < n && i < FLM_MAX_SHARED; i++) {
+        size_t small = 0, large = 0;
+        struct mib ms = g_arena_mib[AF_SMALL_ALLOCATED], ml = g_arena_mib[AF_LARGE_ALLOCATED];
+        ms.v[2] = ml.v[2] = idx[i];
+        if (read_mib(&ms, &small, sizeof(small)) != 0 || read_mib(&ml, &large, sizeof(large)))
+            continue; /* destroyed meanwhile */
+        *alloc += small + large;
+        *requested += req[i] > 0 ? (size_t)req[i] : 0;
+    }
 }
 
 int fl_process_stats(fl_mem_stats_t *out)
 {
-    if (out == NULL)
-        return -EINVAL;
-    int rc = ensure_init();
-    if (rc == 0)
-        rc = refresh_epoch();
+    int rc = begin(out);
     struct raw all;
     if (rc == 0)
         rc = read_arena(MALLCTL_ARENAS_ALL, &all);
@@ -312,42 +330,19 @@ int fl_process_stats(fl_mem_stats_t *out)
         rc = read_mib(&g_process_mib[f], &pf[f], sizeof(size_t));
     if (rc != 0)
         return rc;
-
-    /* requested: exact for shared arenas, allocated for everything else. */
-    unsigned idx[FLM_MAX_SHARED];
-    int64_t req[FLM_MAX_SHARED];
-    size_t n = flm_shared_arenas_snapshot(idx, req, FLM_MAX_SHARED);
-    size_t shared_req = 0, shared_alloc = 0;
-    for (size_t i = 0; i < n && i < FLM_MAX_SHARED; i++) {
-        size_t a = 0, b = 0;
-        struct mib m = g_arena_mib[AF_SMALL_ALLOCATED];
-        m.v[2] = idx[i];
-        if (read_mib(&m, &a, sizeof(a)) != 0)
-            continue; /* destroyed meanwhile */
-        m = g_arena_mib[AF_LARGE_ALLOCATED];
-        m.v[2] = idx[i];
-        if (read_mib(&m, &b, sizeof(b)) != 0)
-            continue;
-        shared_alloc += a + b;
-        shared_req += req[i] > 0 ? (size_t)req[i] : 0;
-    }
-
-    memset(out, 0, sizeof(*out));
-    fill_from_raw(out, &all);
-    out->allocated = pf[PF_ALLOCATED];
-    out->active = pf[PF_ACTIVE];
-    out->resident = pf[PF_RESIDENT];
-    out->metadata = pf[PF_METADATA];
-    out->retained = pf[PF_RETAINED];
-    out->requested =
-        shared_req + (out->allocated > shared_alloc ? out->allocated - shared_alloc : 0);
-    out->requested_known = false;
-    out->rss = read_rss();
-    out->frag_ratio = ratio(out->rss, out->requested);
-    out->rounding_ratio = ratio(out->allocated, out->requested);
-    out->holes_ratio = ratio(out->active, out->allocated);
-    out->unreturned_ratio = ratio(out->resident, out->active);
-    out->outside_ratio = ratio(out->rss, out->resident);
+    /* jemalloc's process totals replace the sums over arenas where they exist. */
+    all.v[AF_PACTIVE] = pf[PF_ACTIVE] / g_page;
+    all.v[AF_RESIDENT] = pf[PF_RESIDENT];
+    all.v[AF_RETAINED] = pf[PF_RETAINED];
+    all.v[AF_BASE] = pf[PF_METADATA];
+    all.v[AF_INTERNAL] = 0;
+    all.v[AF_SMALL_ALLOCATED] = pf[PF_ALLOCATED];
+    all.v[AF_LARGE_ALLOCATED] = 0;
+    /* requested: exact for shared arenas, counted as allocated everywhere else. */
+    size_t shared_alloc, shared_req;
+    shared_totals(&shared_alloc, &shared_req);
+    size_t other = pf[PF_ALLOCATED] > shared_alloc ? pf[PF_ALLOCATED] - shared_alloc : 0;
+    finish(out, &all, shared_req + other, false, true);
     return 0;
 }
 
