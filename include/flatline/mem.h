@@ -5,8 +5,9 @@
  *
  *   - A *shared arena* (fl_arena_t) holds persistent objects: one per namespace. Any thread may
  *     allocate from it and free into it. Each (thread, shared arena) pair uses its own explicit
- *     jemalloc tcache, created lazily and destroyed at thread exit, so a block freed into arena A
- *     can never be handed out for arena B (jemalloc's automatic tcache mixes arenas).
+ *     jemalloc tcache (plus a small front cache of blocks <= 4 KiB), created lazily and destroyed
+ *     at thread exit, so a block freed into arena A can never be handed out for arena B
+ *     (jemalloc's automatic tcache mixes arenas).
  *   - A *thread-private arena* holds a thread's transient objects. fl_thread_bind_private_arena()
  *     binds the calling thread to an arena of its own; plain malloc/free in that thread then land
  *     there. Private arenas are pooled: a thread that exits gives its arena back for reuse.

@@ -151,19 +151,24 @@ TEST(tcache_isolation)
     CHECK_EQ_I(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0), 0);
     CHECK(crossed > 0);
 
-    /* 2. our path: alternate arenas, free into both, reallocate; every pointer is checked */
-    void *pa[N], *pb[N];
-    for (int round = 0; round < 20; round++) {
-        for (int i = 0; i < N; i++) {
-            pa[i] = fl_arena_alloc(a, 48);
-            pb[i] = fl_arena_alloc(b, 48);
-            CHECK(pa[i] && pb[i]);
-            CHECK_EQ_U(tu_arena_of(pa[i]), ia);
-            CHECK_EQ_U(tu_arena_of(pb[i]), ib);
-        }
-        for (int i = 0; i < N; i++) {
-            fl_arena_free(a, pa[i], 48);
-            fl_arena_free(b, pb[i], 48);
+    /* 2. our path: alternate arenas, free into both, reallocate; every pointer is checked.
+     * 48 B goes through the front cache, 10000 B through the explicit tcache below it. */
+    static const size_t sizes[] = {48, 10000};
+    for (size_t k = 0; k < 2; k++) {
+        size_t sz = sizes[k];
+        void *pa[N], *pb[N];
+        for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < N; i++) {
+                pa[i] = fl_arena_alloc(a, sz);
+                pb[i] = fl_arena_alloc(b, sz);
+                CHECK(pa[i] && pb[i]);
+                CHECK_EQ_U(tu_arena_of(pa[i]), ia);
+                CHECK_EQ_U(tu_arena_of(pb[i]), ib);
+            }
+            for (int i = 0; i < N; i++) {
+                fl_arena_free(a, pa[i], sz);
+                fl_arena_free(b, pb[i], sz);
+            }
         }
     }
     fl_arena_destroy(a);

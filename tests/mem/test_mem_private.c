@@ -41,6 +41,43 @@ static void *bind_and_malloc(void *arg)
     return NULL;
 }
 
+/* Blocks cached by the automatic tcache before binding belong to the old arena; binding flushes
+ * the cache, so the very first mallocs after binding already land in the private arena. And a
+ * thread's own frees come back to it from its own arena. */
+static void *cached_then_bind(void *arg)
+{
+    (void)arg;
+    void *warm[100];
+    for (int i = 0; i < 100; i++)
+        warm[i] = malloc(48);
+    for (int i = 0; i < 100; i++)
+        free(warm[i]); /* now in this thread's automatic tcache, from the default arena */
+    if (fl_thread_bind_private_arena() != 0) {
+        atomic_fetch_add(&g_wrong, 1);
+        return NULL;
+    }
+    unsigned idx = (unsigned)fl_thread_private_arena_index();
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 100; i++) {
+            warm[i] = malloc(48);
+            if (warm[i] == NULL || tu_arena_of(warm[i]) != idx)
+                atomic_fetch_add(&g_wrong, 1);
+        }
+        for (int i = 0; i < 100; i++)
+            free(warm[i]);
+    }
+    return NULL;
+}
+
+TEST(binding_flushes_blocks_cached_from_the_old_arena)
+{
+    atomic_store(&g_wrong, 0);
+    pthread_t t;
+    CHECK_EQ_I(pthread_create(&t, NULL, cached_then_bind, NULL), 0);
+    pthread_join(t, NULL);
+    CHECK_EQ_I(atomic_load(&g_wrong), 0);
+}
+
 TEST(unbound_thread_has_no_private_arena)
 {
     CHECK_EQ_I(fl_thread_private_arena_index(), -1);
@@ -140,6 +177,7 @@ int main(void)
     }
     RUN(unbound_thread_has_no_private_arena);
     RUN(each_thread_mallocs_in_its_own_arena);
+    RUN(binding_flushes_blocks_cached_from_the_old_arena);
     RUN(concurrent_threads_get_distinct_arenas_and_pool_reuses_them);
     RUN(main_thread_binding_and_private_stats);
     return TEST_REPORT();
