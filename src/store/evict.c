@@ -215,8 +215,11 @@ static void *bg_main(void *arg)
     pthread_mutex_lock(&s->bg_mu);
     while (!s->bg_stop) {
         pthread_mutex_unlock(&s->bg_mu);
-        for (size_t i = 0; i < s->n; i++)
-            ns_tick(&s->ns[i]);
+        pthread_mutex_lock(&s->tick_mu);
+        if (!atomic_load(&s->bg_paused))
+            for (size_t i = 0; i < s->n; i++)
+                ns_tick(&s->ns[i]);
+        pthread_mutex_unlock(&s->tick_mu);
         pthread_mutex_lock(&s->bg_mu);
         if (s->bg_stop)
             break;
@@ -256,6 +259,13 @@ void fls_bg_stop(fl_store_t *s)
     pthread_mutex_unlock(&s->bg_mu);
     pthread_join(s->bg, NULL);
     s->bg_started = false;
+}
+
+void fls_bg_pause(fl_store_t *s, bool paused)
+{
+    atomic_store(&s->bg_paused, paused);
+    pthread_mutex_lock(&s->tick_mu); /* wait for a tick in progress */
+    pthread_mutex_unlock(&s->tick_mu);
 }
 
 void fls_bg_kick(fl_store_t *s)

@@ -163,7 +163,9 @@ struct fl_store {
     pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
     pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
     bool bg_stop;
-    atomic_bool bg_kick; /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_paused;   /* tests: skip ticks */
+    pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -306,6 +308,9 @@ bool fls_evict_one(fl_ns_t *ns, int64_t now);
 int fls_bg_start(fl_store_t *s);
 void fls_bg_stop(fl_store_t *s);
 void fls_bg_kick(fl_store_t *s);
+/* Tests: stops (true) or resumes background ticks; pausing waits for a running tick to end,
+ * so afterwards only the caller's own operations change the store. */
+void fls_bg_pause(fl_store_t *s, bool paused);
 
 /* Lock kind for stores opened later (benchmarks compare them); default mutex. */
 void fls_set_default_rwlock(bool rwlock);

@@ -1,0 +1,341 @@
+/*
+ * tests/store/test_memory.c: the lifecycle-separation evidence and allocation failure.
+ *   - after a mixed workload, the store's `used` equals its namespace arena's `requested`
+ *     exactly (every record and index byte is in the arena, nothing transient is), and FLUSHDB
+ *     brings both back to the empty baseline;
+ *   - with fl_mem_test_fail_after, a write whose Nth allocation fails returns FL_ENOMEM and
+ *     leaves the key exactly as it was, for every N; with every allocation failing, writes fail
+ *     cleanly and reads still work;
+ *   - the defragmentation primitive (fls_part_walk) can move every allocation of a namespace
+ *     with fl_arena_move and the data reads back unchanged.
+ */
+#include <stdlib.h>
+
+#include "../testhelper.h"
+#include "store_internal.h"
+#include "store_test_util.h"
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static void mixed_workload(fl_ns_t *ns, int ops)
+{
+    char k[32], f[32], v[600];
+    memset(v, 'v', sizeof(v));
+    cap_t c;
+    for (int i = 0; i < ops; i++) {
+        snprintf(k, sizeof(k), "key:%u", (unsigned)(rnd() % 500));
+        snprintf(f, sizeof(f), "f%u", (unsigned)(rnd() % 40));
+        fl_slice_t val = {v, rnd() % sizeof(v)};
+        fl_sink_t s = cap_sink(&c);
+        switch (rnd() % 14) {
+        case 0:
+        case 1:
+            fl_str_set(ns, S(k), val, NULL, NULL);
+            break;
+        case 2: {
+            fl_set_opts_t o = {fl_now_ms() + (int64_t)(rnd() % 100000), FL_SET_GET};
+            fl_str_set(ns, S(k), val, &o, &s);
+            break;
+        }
+        case 3:
+            fl_str_append(ns, S(k), val, NULL);
+            break;
+        case 4: {
+            int64_t r;
+            fl_str_incrby(ns, S(k), 3, &r);
+            break;
+        }
+        case 5: {
+            fl_slice_t fv[4] = {S(f), val, S("other"), S("x")};
+            fl_hash_set(ns, S(k), fv, 2, NULL);
+            break;
+        }
+        case 6: {
+            fl_slice_t fl[1] = {S(f)};
+            fl_hash_del(ns, S(k), fl, 1, NULL);
+            break;
+        }
+        case 7: {
+            int64_t r;
+            fl_hash_incrby(ns, S(k), S(f), 1, &r);
+            break;
+        }
+        case 8:
+            fl_key_del(ns, S(k), NULL);
+            break;
+        case 9:
+            fl_str_getdel(ns, S(k), &s);
+            break;
+        case 10:
+            fl_key_expire_at(ns, S(k), fl_now_ms() + (int64_t)(rnd() % 3) - 1, NULL);
+            break;
+        case 11:
+            fl_key_persist(ns, S(k), NULL);
+            break;
+        case 12:
+            fl_str_get(ns, S(k), &s);
+            break;
+        default:
+            fl_hash_getall(ns, S(k), &s);
+            break;
+        }
+    }
+}
+
+TEST(used_equals_arena_requested)
+{
+    fl_store_t *st = open_one(64, 0, 100, 100);
+    CHECK(st);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    size_t base = 0, req = 0;
+    CHECK(used_matches_arena(ns, &base, &req));
+    CHECK_EQ_U(base, 64 * sizeof(fls_part_t)); /* empty: just the partition array */
+    mixed_workload(ns, 30000);
+    fls_bg_pause(st, true);
+    size_t used = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    fprintf(stderr, "  after 30000 mixed ops: used %zu == arena requested %zu, %zu keys\n", used,
+            req, fl_ns_size(ns));
+    CHECK(used > base);
+    /* used is also the sum of what every record says it holds */
+    size_t sum = 64 * sizeof(fls_part_t);
+    for (uint32_t p = 0; p < ns->nparts; p++) {
+        fls_part_t *part = &ns->parts[p];
+        if (!part->b)
+            continue;
+        sum += ((size_t)part->mask + 1) * sizeof(fls_rec_t *);
+        for (size_t b = 0; b <= part->mask; b++)
+            for (fls_rec_t *r = part->b[b]; r; r = r->next)
+                sum += fls_rec_total(r);
+    }
+    CHECK_EQ_U(sum, used);
+    fls_bg_pause(st, false);
+    CHECK_EQ_I(fl_ns_flush(ns), FL_OK);
+    CHECK(used_matches_arena(ns, &used, &req));
+    CHECK_EQ_U(used, base);
+    CHECK_EQ_U(fl_ns_size(ns), 0);
+    fl_store_close(st);
+}
+
+/* Serializes key k (or "-" when missing) into buf for before/after comparisons. */
+static size_t snapshot(fl_ns_t *ns, const char *k, char *buf, size_t len)
+{
+    fls_key_t key;
+    fls_key_init(ns, S(k), &key);
+    fls_wrlock(ns, key.part);
+    fls_rec_t **ref = fls_find(&key);
+    size_t n = ref ? fls_rec_serialize(*ref, buf, len) : 0;
+    if (!ref && len) {
+        buf[0] = '-';
+        n = 1;
+    }
+    fls_unlock(ns, key.part);
+    return n;
+}
+
+typedef int (*write_fn)(fl_ns_t *ns);
+
+static int w_set_new(fl_ns_t *ns)
+{
+    return fl_str_set(ns, S("fresh"), S("value"), NULL, NULL);
+}
+static int w_set_over(fl_ns_t *ns)
+{
+    return fl_str_set(ns, S("str"), S("a longer replacement value"), NULL, NULL);
+}
+static int w_append(fl_ns_t *ns)
+{
+    return fl_str_append(ns, S("str"), S("-appended"), NULL);
+}
+static int w_incr(fl_ns_t *ns)
+{
+    int64_t r;
+    return fl_str_incrby(ns, S("num"), 99999, &r);
+}
+static int w_hset_new(fl_ns_t *ns)
+{
+    fl_slice_t fv[10] = {S("a"), S("1"), S("b"), S("2"), S("c"),
+                         S("3"), S("d"), S("4"), S("e"), S("5")};
+    return fl_hash_set(ns, S("newhash"), fv, 5, NULL);
+}
+static int w_hset_grow(fl_ns_t *ns)
+{
+    fl_slice_t fv[8] = {S("x1"), S("1"), S("x2"), S("2"), S("h0"), S("changed"), S("x3"), S("3")};
+    return fl_hash_set(ns, S("hash"), fv, 4, NULL);
+}
+static int w_hincr(fl_ns_t *ns)
+{
+    int64_t r;
+    return fl_hash_incrby(ns, S("hash"), S("cnt"), 5, &r);
+}
+
+static void seed_keys(fl_ns_t *ns)
+{
+    fl_str_set(ns, S("str"), S("original"), NULL, NULL);
+    fl_str_set(ns, S("num"), S("7"), NULL, NULL);
+    fl_slice_t fv[2] = {S("h0"), S("v0")};
+    fl_hash_set(ns, S("hash"), fv, 1, NULL);
+}
+
+TEST(allocation_failure_changes_nothing)
+{
+    static const struct {
+        const char *name, *key;
+        write_fn fn;
+    } writes[] = {
+        {"set new", "fresh", w_set_new},     {"set overwrite", "str", w_set_over},
+        {"append", "str", w_append},         {"incrby", "num", w_incr},
+        {"hset new", "newhash", w_hset_new}, {"hset grow", "hash", w_hset_grow},
+        {"hincrby", "hash", w_hincr},
+    };
+    char before[512], after[512];
+    for (size_t w = 0; w < sizeof(writes) / sizeof(writes[0]); w++) {
+        int failures = 0;
+        for (uint64_t nth = 1; nth <= 12; nth++) {
+            fl_store_t *st = open_one(1, 0, 100, 100);
+            CHECK(st);
+            fl_ns_t *ns = fl_store_ns(st, 0);
+            fls_bg_pause(st, true);
+            seed_keys(ns);
+            size_t nb = snapshot(ns, writes[w].key, before, sizeof(before));
+            uint64_t keys0 = fl_ns_size(ns);
+            fl_mem_test_fail_after(nth, false);
+            int rc = writes[w].fn(ns);
+            fl_mem_test_fail_after(0, false);
+            size_t na = snapshot(ns, writes[w].key, after, sizeof(after));
+            if (rc == FL_ENOMEM) {
+                failures++;
+                if (na != nb || memcmp(before, after, na) != 0)
+                    fprintf(stderr, "  %s: allocation %ju failed but the key changed\n",
+                            writes[w].name, (uintmax_t)nth);
+                CHECK(na == nb && memcmp(before, after, na) == 0);
+                CHECK_EQ_U(fl_ns_size(ns), keys0);
+            } else {
+                CHECK_EQ_I(rc, FL_OK);
+            }
+            size_t used = 0, req = 0;
+            CHECK(used_matches_arena(ns, &used, &req));
+            /* the store still works after the failure */
+            CHECK_EQ_I(writes[w].fn(ns), FL_OK);
+            fls_bg_pause(st, false);
+            fl_store_close(st);
+        }
+        CHECK(failures >= 1); /* at least the first allocation of each write was hit */
+    }
+}
+
+TEST(sticky_failure_reads_still_work)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    CHECK(st);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    seed_keys(ns);
+    fl_mem_test_fail_after(1, true);
+    CHECK_EQ_I(w_set_new(ns), FL_ENOMEM);
+    CHECK_EQ_I(w_set_over(ns), FL_ENOMEM);
+    CHECK_EQ_I(w_append(ns), FL_ENOMEM);
+    CHECK_EQ_I(w_hset_new(ns), FL_ENOMEM);
+    CHECK_EQ_I(w_hset_grow(ns), FL_ENOMEM);
+    cap_t c;
+    fl_sink_t s = cap_sink(&c);
+    CHECK_EQ_I(fl_str_get(ns, S("str"), &s), FL_OK);
+    CHECK_STR(c.last, "original");
+    bool b;
+    CHECK_EQ_I(fl_key_del(ns, S("num"), &b), FL_OK); /* deletes need no allocation */
+    CHECK(b);
+    fl_mem_test_fail_after(0, false);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    fls_bg_pause(st, false);
+    fl_store_close(st);
+    /* opening a store when allocation fails reports an error and leaks nothing */
+    fl_mem_test_fail_after(1, false);
+    fl_ns_config_t cfg;
+    fl_ns_config_default(&cfg, "failing");
+    char err[200] = "";
+    fl_store_t *s2 = NULL;
+    CHECK(fl_store_open(&s2, &cfg, 1, err, sizeof(err)) != FL_OK);
+    fl_mem_test_fail_after(0, false);
+    CHECK(s2 == NULL);
+    CHECK(err[0] != 0);
+}
+
+typedef struct mover {
+    fl_arena_t *arena;
+    size_t moved, kept;
+} mover_t;
+
+static void *move_one(void *ctx, void *ptr, size_t size)
+{
+    mover_t *m = ctx;
+    void *p = fl_arena_move(m->arena, ptr, size);
+    if (!p) {
+        m->kept++;
+        return ptr;
+    }
+    m->moved++;
+    return p;
+}
+
+TEST(walk_moves_every_allocation)
+{
+    fl_store_t *st = open_one(8, 0, 100, 100);
+    CHECK(st);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    mixed_workload(ns, 5000);
+    fls_bg_pause(st, true);
+    /* a snapshot of everything, in key order of a fixed list */
+    char *before = malloc(500 * 4096), *after = malloc(500 * 4096);
+    size_t lens[500];
+    char k[32];
+    for (int i = 0; i < 500; i++) {
+        snprintf(k, sizeof(k), "key:%d", i);
+        lens[i] = snapshot(ns, k, before + (size_t)i * 4096, 4096);
+    }
+    size_t used0 = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used0, &req));
+    mover_t m = {fl_ns_arena(ns), 0, 0};
+    fls_walk_ops_t ops = {move_one, move_one, move_one, move_one};
+    for (uint32_t p = 0; p < ns->nparts; p++) {
+        fls_wrlock(ns, &ns->parts[p]);
+        fls_part_walk(ns, p, &ops, &m);
+        fls_unlock(ns, &ns->parts[p]);
+    }
+    fprintf(stderr, "  moved %zu allocations (%zu not movable now)\n", m.moved, m.kept);
+    CHECK(m.moved > 500);
+    for (int i = 0; i < 500; i++) {
+        snprintf(k, sizeof(k), "key:%d", i);
+        size_t n = snapshot(ns, k, after + (size_t)i * 4096, 4096);
+        CHECK_EQ_U(n, lens[i]);
+        CHECK(memcmp(before + (size_t)i * 4096, after + (size_t)i * 4096, n) == 0);
+    }
+    size_t used1 = 0;
+    CHECK(used_matches_arena(ns, &used1, &req));
+    CHECK_EQ_U(used1, used0);
+    free(before);
+    free(after);
+    /* the store keeps working on the moved objects */
+    mixed_workload(ns, 2000);
+    fls_bg_pause(st, false);
+    fl_ns_flush(ns);
+    CHECK(used_matches_arena(ns, &used1, &req));
+    CHECK_EQ_U(used1, 8 * sizeof(fls_part_t));
+    fl_store_close(st);
+}
+
+int main(void)
+{
+    RUN(used_equals_arena_requested);
+    RUN(allocation_failure_changes_nothing);
+    RUN(sticky_failure_reads_still_work);
+    RUN(walk_moves_every_allocation);
+    return TEST_REPORT();
+}

@@ -1,0 +1,169 @@
+/*
+ * tests/store/test_ttl.c: expiry. Lazy: with the background thread paused, an expired key is
+ * still counted until something touches it, and every access path then treats it as missing
+ * and removes it. Active: with nobody touching the keys, the background thread removes them.
+ * Short TTLs (50-200 ms) and polling with a bounded deadline: no exact timing is asserted.
+ */
+#include "../testhelper.h"
+#include "store_internal.h"
+#include "store_test_util.h"
+
+static fl_store_t *st;
+static fl_ns_t *ns;
+
+static uint64_t expired_count(void)
+{
+    fl_ns_stats_t s;
+    fl_ns_stats(ns, &s);
+    return s.expired;
+}
+
+/* Sleeps until fl_now_ms() > at (bounded: at most 2 s). */
+static void wait_past(int64_t at)
+{
+    for (int i = 0; i < 400 && fl_now_ms() <= at; i++)
+        sleep_ms(5);
+}
+
+TEST(lazy_expiry_every_path)
+{
+    fls_bg_pause(st, true);
+    fl_ns_flush(ns);
+    int64_t at = fl_now_ms() + 60;
+    fl_set_opts_t o = {at, 0};
+    const char *names[] = {"get",    "exists", "ttl",    "type",    "set_nx", "incr",
+                           "append", "del",    "getdel", "persist", "strlen"};
+    enum { N = sizeof(names) / sizeof(names[0]) };
+    for (int i = 0; i < N; i++)
+        CHECK_EQ_I(fl_str_set(ns, S(names[i]), S("41"), &o, NULL), FL_OK);
+    fl_slice_t fv[2] = {S("f"), S("v")};
+    fl_hash_set(ns, S("hash"), fv, 1, NULL);
+    fl_key_expire_at(ns, S("hash"), at, NULL);
+    wait_past(at);
+    CHECK(fl_now_ms() > at);
+    CHECK_EQ_U(fl_ns_size(ns), N + 1); /* nobody has looked yet */
+    uint64_t e0 = expired_count();
+    cap_t c;
+    fl_sink_t s = cap_sink(&c);
+    CHECK_EQ_I(fl_str_get(ns, S("get"), &s), FL_OK);
+    CHECK_EQ_I(c.nils, 1);
+    bool b;
+    fl_key_exists(ns, S("exists"), &b);
+    CHECK(!b);
+    int64_t ttl;
+    fl_key_ttl_ms(ns, S("ttl"), &ttl);
+    CHECK_EQ_I(ttl, -2);
+    fl_type_t t;
+    fl_key_type(ns, S("type"), &t);
+    CHECK_EQ_I(t, FL_TYPE_NONE);
+    fl_set_opts_t nx = {0, FL_SET_NX};
+    CHECK_EQ_I(fl_str_set(ns, S("set_nx"), S("new"), &nx, NULL), FL_OK);
+    int64_t v;
+    CHECK_EQ_I(fl_str_incrby(ns, S("incr"), 1, &v), FL_OK);
+    CHECK_EQ_I(v, 1); /* the expired 41 is gone, so it starts from 0 */
+    size_t len;
+    fl_str_append(ns, S("append"), S("x"), &len);
+    CHECK_EQ_U(len, 1);
+    s = cap_sink(&c);
+    fl_hash_get(ns, S("hash"), S("f"), &s);
+    CHECK_EQ_I(c.nils, 1);
+    fl_key_del(ns, S("del"), &b);
+    CHECK(!b);
+    s = cap_sink(&c);
+    fl_str_getdel(ns, S("getdel"), &s);
+    CHECK_EQ_I(c.nils, 1);
+    fl_key_persist(ns, S("persist"), &b);
+    CHECK(!b);
+    fl_str_len(ns, S("strlen"), &len);
+    CHECK_EQ_U(len, 0);
+    /* hget/get/... in rwlock mode note the expired key and remove it after the read */
+    if (expired_count() - e0 != N + 1)
+        fls_bg_pause(st, false);
+    CHECK_EQ_U(expired_count() - e0, N + 1);
+    CHECK_EQ_U(fl_ns_size(ns), 3); /* set_nx, incr, append were re-created */
+    fl_ns_stats_t stt;
+    fl_ns_stats(ns, &stt);
+    CHECK_EQ_U(stt.keys_with_ttl, 0);
+    fls_bg_pause(st, false);
+}
+
+TEST(active_expiry)
+{
+    fl_ns_flush(ns);
+    uint64_t e0 = expired_count();
+    char k[32];
+    int64_t now = fl_now_ms();
+    for (int i = 0; i < 500; i++) {
+        snprintf(k, sizeof(k), "short:%d", i);
+        fl_set_opts_t o = {now + 50 + (i % 4) * 50, 0}; /* 50..200 ms */
+        CHECK_EQ_I(fl_str_set(ns, S(k), S("v"), &o, NULL), FL_OK);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(k, sizeof(k), "long:%d", i);
+        fl_set_opts_t o = {now + 3600 * 1000, 0};
+        fl_str_set(ns, S(k), S("v"), &o, NULL);
+        snprintf(k, sizeof(k), "forever:%d", i);
+        fl_str_set(ns, S(k), S("v"), NULL, NULL);
+    }
+    /* Nobody touches the short keys: only the background thread can remove them. */
+    int64_t deadline = fl_now_ms() + 10000;
+    while (fl_ns_size(ns) > 200 && fl_now_ms() < deadline)
+        sleep_ms(20);
+    CHECK_EQ_U(fl_ns_size(ns), 200);
+    CHECK_EQ_U(expired_count() - e0, 500);
+    fl_ns_stats_t s;
+    fl_ns_stats(ns, &s);
+    CHECK_EQ_U(s.keys_with_ttl, 100);
+    bool b;
+    fl_key_exists(ns, S("long:7"), &b);
+    CHECK(b);
+    fl_key_exists(ns, S("forever:7"), &b);
+    CHECK(b);
+}
+
+TEST(expiry_step_bounded)
+{
+    /* One step looks at a bounded number of buckets, however many keys expired. */
+    fls_bg_pause(st, true);
+    fl_ns_flush(ns);
+    char k[32];
+    int64_t at = fl_now_ms() + 50;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(k, sizeof(k), "k:%d", i);
+        fl_set_opts_t o = {at, 0};
+        fl_str_set(ns, S(k), S("v"), &o, NULL);
+    }
+    wait_past(at);
+    size_t got = fls_expire_step(ns, 16, fl_now_ms());
+    CHECK(got > 0 && got < 5000);
+    size_t total = got;
+    for (int i = 0; i < 100000 && fl_ns_size(ns) > 0; i++)
+        total += fls_expire_step(ns, 64, fl_now_ms());
+    CHECK_EQ_U(total, 5000);
+    CHECK_EQ_U(fl_ns_size(ns), 0);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    fls_bg_pause(st, false);
+}
+
+int main(void)
+{
+    st = open_one(16, 0, 100, 100);
+    if (!st)
+        return 1;
+    ns = fl_store_ns(st, 0);
+    RUN(lazy_expiry_every_path);
+    RUN(active_expiry);
+    RUN(expiry_step_bounded);
+    fl_store_close(st);
+    /* the same in rwlock mode, where readers cannot delete under their shared lock */
+    fls_set_default_rwlock(true);
+    st = open_one(16, 0, 100, 100);
+    if (!st)
+        return 1;
+    ns = fl_store_ns(st, 0);
+    RUN(lazy_expiry_every_path);
+    RUN(active_expiry);
+    fl_store_close(st);
+    return TEST_REPORT();
+}
