@@ -63,18 +63,6 @@ void fls_make_room(fl_ns_t *ns, size_t hint)
             break;
 }
 
-/* Deletes the record at *ref (write lock held) for `reason`. */
-static void remove_rec(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t reason)
-{
-    fls_change_t c = {.op = FLS_DEL,
-                      .reason = reason,
-                      .ref = ref,
-                      .old = *ref,
-                      .had_key = true,
-                      .had_ttl = (*ref)->expire_at != 0};
-    fls_commit(ns, pidx, &c);
-}
-
 size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now)
 {
     size_t expired = 0, visited = 0;
@@ -94,7 +82,7 @@ size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now)
             for (fls_rec_t **ref = &p->b[bi]; *ref; ref = &(*ref)->next) {
                 if (fls_rec_expired(*ref, now)) {
                     /* The commit may reshape the table: look at the bucket again. */
-                    remove_rec(ns, pidx, ref, FLS_EXPIRED);
+                    fls_commit_del(ns, pidx, ref, FLS_EXPIRED);
                     expired++;
                     deleted = true;
                     break;
@@ -150,7 +138,7 @@ static bool evict_ttl(fl_ns_t *ns, int64_t now)
         }
     }
     if (best)
-        remove_rec(ns, pidx, best, fls_rec_expired(*best, now) ? FLS_EXPIRED : FLS_EVICTED);
+        fls_commit_del(ns, pidx, best, fls_rec_expired(*best, now) ? FLS_EXPIRED : FLS_EVICTED);
     fls_unlock(ns, p);
     return best != NULL;
 }
@@ -180,7 +168,7 @@ static bool evict_lru(fl_ns_t *ns, int64_t now)
         }
     }
     if (best)
-        remove_rec(ns, pidx, best, FLS_EVICTED);
+        fls_commit_del(ns, pidx, best, FLS_EVICTED);
     fls_unlock(ns, p);
     return best != NULL;
 }

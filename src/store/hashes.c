@@ -193,12 +193,9 @@ int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pair
     fls_field_t **nodes = stack_nodes;
     if (n_pairs > 16 && !(nodes = malloc(n_pairs * sizeof(*nodes)))) /* scratch: private */
         return FL_ENOMEM;
-    fls_make_room(ns, hint);
-    int64_t now = fl_now_ms();
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **cref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **cref = fls_write_begin(ns, key, hint, &k, &now);
     fls_rec_t *cur = cref ? *cref : NULL;
     int rc = FL_OK;
     size_t made = 0;
@@ -351,9 +348,8 @@ int fl_hash_exists(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, bool *exists)
 int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n, size_t *removed)
 {
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, fl_now_ms());
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     int rc = FL_OK;
     size_t gone = 0;
     if (ref && (*ref)->type != FL_TYPE_HASH) {
@@ -372,9 +368,7 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
             gone++;
         }
         if (ht->count == 0) {
-            fls_change_t c = {
-                .op = FLS_DEL, .ref = ref, .old = r, .had_key = true, .had_ttl = r->expire_at != 0};
-            fls_commit(ns, k.pidx, &c);
+            fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
         } else if (gone) {
             htab_reshape(ns, k.pidx, ht);
             fls_change_t c = {
@@ -392,12 +386,10 @@ int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
 {
     if (key.n > MAX_LEN || field.n > MAX_LEN)
         return FL_EINVAL;
-    fls_make_room(ns, fls_hash_rec_size(key.n) + fls_field_size(field.n, 20));
-    int64_t now = fl_now_ms();
+    size_t hint = fls_hash_rec_size(key.n) + fls_field_size(field.n, 20);
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **cref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **cref = fls_write_begin(ns, key, hint, &k, &now);
     fls_rec_t *cur = cref ? *cref : NULL;
     uint32_t fh = field_hash(ns, field);
     fls_field_t *old = NULL;
@@ -411,16 +403,12 @@ int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
         fls_field_t **fref = htab_find(fls_rec_htab(cur), field, fh);
         old = fref ? *fref : NULL;
     }
-    if (old && !fls_parse_i64(old->data + old->flen, old->vlen, &v)) {
-        rc = FL_ENOTINT;
-        goto out;
-    }
-    if (__builtin_add_overflow(v, delta, &v)) {
-        rc = FL_EOVERFLOW;
-        goto out;
-    }
     char buf[24];
-    size_t n = fls_fmt_i64(v, buf);
+    size_t n = 0;
+    rc = old ? fls_incr_text(old->data + old->flen, old->vlen, delta, &v, buf, &n)
+             : fls_incr_text(NULL, 0, delta, &v, buf, &n);
+    if (rc != FL_OK)
+        goto out;
     int64_t growth =
         old ? (int64_t)n - (int64_t)old->vlen
             : (int64_t)fls_field_size(field.n, n) +

@@ -14,21 +14,13 @@
 #define CURSOR_BITS 48
 #define CURSOR_MASK ((UINT64_C(1) << CURSOR_BITS) - 1)
 
-static void del_rec(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref)
-{
-    fls_change_t c = {
-        .op = FLS_DEL, .ref = ref, .old = *ref, .had_key = true, .had_ttl = (*ref)->expire_at != 0};
-    fls_commit(ns, k->pidx, &c);
-}
-
 int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted)
 {
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, fl_now_ms());
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     if (ref)
-        del_rec(ns, &k, ref);
+        fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
     fls_unlock(ns, k.part);
     if (deleted)
         *deleted = ref != NULL;
@@ -46,15 +38,13 @@ int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists)
 
 int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied)
 {
-    int64_t now = fl_now_ms();
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     if (ref) {
         fls_rec_t *r = *ref;
         if (at_ms <= now) {
-            del_rec(ns, &k, ref);
+            fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
         } else {
             bool had_ttl = r->expire_at != 0;
             r->expire_at = at_ms;
@@ -82,9 +72,8 @@ int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms)
 int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed)
 {
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, fl_now_ms());
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     bool did = false;
     if (ref && (*ref)->expire_at != 0) {
         (*ref)->expire_at = 0;

@@ -185,6 +185,9 @@ uint64_t fls_hash(uint64_t seed, const void *p, size_t n);
 bool fls_parse_i64(const char *p, size_t n, int64_t *out);
 /* Writes v in base 10 into buf (>= 21 bytes); returns the length. */
 size_t fls_fmt_i64(int64_t v, char *buf);
+/* INCRBY on a decimal text value (p == NULL: missing, counts as 0): *v = value + delta and
+ * its text in buf (>= 21 bytes, length *len). FL_OK, FL_ENOTINT or FL_EOVERFLOW. */
+int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf, size_t *len);
 /* Coarse access clock for LRU: fl_now_ms() / 256, wrapping. */
 uint32_t fls_clock(int64_t now_ms);
 /* Thread-local xorshift random number. */
@@ -264,6 +267,12 @@ typedef struct fls_change {
     bool had_ttl;
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+/* Write preamble: evicts inline if needed for about `hint` bytes (fls_make_room), locates the
+ * key, takes its partition's write lock and returns the live record's slot or NULL (lazy
+ * expiry done). *now gets the time the write uses. The caller unlocks k->part. */
+fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now);
+/* Deletes the record at *ref through the commit point (write lock held). */
+void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t reason);
 
 /* Serializes the record (layout above) into buf when it fits; returns the size it needs. */
 size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);

@@ -48,6 +48,15 @@ static int insert_new(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
     return FL_OK;
 }
 
+/* SET GET: the old string value, or nil. */
+static void emit_old(const fl_sink_t *old, const fls_rec_t *cur)
+{
+    if (cur)
+        old->bulk(old->ctx, fls_rec_val(cur), cur->vlen);
+    else
+        old->nil(old->ctx);
+}
+
 static int64_t growth(size_t new_size, size_t old_size)
 {
     return (int64_t)new_size - (int64_t)old_size;
@@ -78,12 +87,9 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         ((flags & FL_SET_GET) && !old) || exp < 0)
         return FL_EINVAL;
     size_t nsize = fls_str_rec_size(key.n, val.n);
-    fls_make_room(ns, nsize);
-    int64_t now = fl_now_ms();
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, nsize, &k, &now);
     fls_rec_t *cur = ref ? *ref : NULL;
     int rc = FL_OK;
     if ((flags & FL_SET_GET) && cur && cur->type != FL_TYPE_STRING) {
@@ -91,12 +97,8 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         goto out;
     }
     if (((flags & FL_SET_NX) && cur) || ((flags & FL_SET_XX) && !cur)) {
-        if (flags & FL_SET_GET) {
-            if (cur)
-                old->bulk(old->ctx, fls_rec_val(cur), cur->vlen);
-            else
-                old->nil(old->ctx);
-        }
+        if (flags & FL_SET_GET)
+            emit_old(old, cur);
         rc = FL_ECOND;
         goto out;
     }
@@ -105,20 +107,10 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
                                                      : fls_default_expiry(ns, now);
     if (exp && exp <= now && !((flags & FL_SET_KEEPTTL) && cur)) {
         /* An expiry in the past: the write happens and the key is gone at once. */
-        if (flags & FL_SET_GET) {
-            if (cur)
-                old->bulk(old->ctx, fls_rec_val(cur), cur->vlen);
-            else
-                old->nil(old->ctx);
-        }
-        if (cur) {
-            fls_change_t c = {.op = FLS_DEL,
-                              .ref = ref,
-                              .old = cur,
-                              .had_key = true,
-                              .had_ttl = cur->expire_at != 0};
-            fls_commit(ns, k.pidx, &c);
-        }
+        if (flags & FL_SET_GET)
+            emit_old(old, cur);
+        if (cur)
+            fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
         goto out;
     }
     rc = fls_quota_check(ns, growth(nsize, cur ? fls_rec_total(cur) : 0));
@@ -130,12 +122,8 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         goto out;
     }
     memcpy(rec_val_mut(r), val.p, val.n);
-    if (flags & FL_SET_GET) {
-        if (cur)
-            old->bulk(old->ctx, fls_rec_val(cur), cur->vlen);
-        else
-            old->nil(old->ctx);
-    }
+    if (flags & FL_SET_GET)
+        emit_old(old, cur);
     if (cur) {
         r->next = cur->next;
         fls_change_t c = {.op = FLS_PUT,
@@ -155,11 +143,9 @@ out:
 
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
 {
-    int64_t now = fl_now_ms();
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     int rc = FL_OK;
     atomic_fetch_add_explicit(ref ? &k.part->hits : &k.part->misses, 1, memory_order_relaxed);
     if (!ref) {
@@ -167,11 +153,8 @@ int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     } else if ((*ref)->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
     } else {
-        fls_rec_t *cur = *ref;
-        out->bulk(out->ctx, fls_rec_val(cur), cur->vlen);
-        fls_change_t c = {
-            .op = FLS_DEL, .ref = ref, .old = cur, .had_key = true, .had_ttl = cur->expire_at != 0};
-        fls_commit(ns, k.pidx, &c);
+        out->bulk(out->ctx, fls_rec_val(*ref), (*ref)->vlen);
+        fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
     }
     fls_unlock(ns, k.part);
     return rc;
@@ -204,12 +187,9 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
 {
     if (key.n > MAX_LEN || val.n > MAX_LEN)
         return FL_EINVAL;
-    fls_make_room(ns, val.n);
-    int64_t now = fl_now_ms();
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, val.n, &k, &now);
     fls_rec_t *cur = ref ? *ref : NULL;
     int rc = FL_OK;
     if (cur && cur->type != FL_TYPE_STRING) {
@@ -274,29 +254,22 @@ int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
 {
     if (key.n > MAX_LEN)
         return FL_EINVAL;
-    fls_make_room(ns, fls_str_rec_size(key.n, 20));
-    int64_t now = fl_now_ms();
     fls_key_t k;
-    fls_key_init(ns, key, &k);
-    fls_wrlock(ns, k.part);
-    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, fls_str_rec_size(key.n, 20), &k, &now);
     fls_rec_t *cur = ref ? *ref : NULL;
     int rc = FL_OK;
     int64_t v = 0;
+    char buf[24];
+    size_t n = 0;
     if (cur && cur->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    if (cur && !fls_parse_i64(fls_rec_val(cur), cur->vlen, &v)) {
-        rc = FL_ENOTINT;
+    rc = cur ? fls_incr_text(fls_rec_val(cur), cur->vlen, delta, &v, buf, &n)
+             : fls_incr_text(NULL, 0, delta, &v, buf, &n);
+    if (rc != FL_OK)
         goto out;
-    }
-    if (__builtin_add_overflow(v, delta, &v)) {
-        rc = FL_EOVERFLOW;
-        goto out;
-    }
-    char buf[24];
-    size_t n = fls_fmt_i64(v, buf);
     rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, n), cur ? fls_rec_size(cur) : 0));
     if (rc != FL_OK)
         goto out;

@@ -196,25 +196,34 @@ fls_rec_t **fls_find(fls_key_t *k)
     return NULL;
 }
 
-static void delete_expired(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref)
+void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t reason)
 {
     fls_change_t c = {.op = FLS_DEL,
-                      .reason = FLS_EXPIRED,
+                      .reason = reason,
                       .ref = ref,
                       .old = *ref,
                       .had_key = true,
-                      .had_ttl = true};
-    fls_commit(ns, k->pidx, &c);
+                      .had_ttl = (*ref)->expire_at != 0};
+    fls_commit(ns, pidx, &c);
 }
 
 fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now)
 {
     fls_rec_t **ref = fls_find(k);
     if (ref && fls_rec_expired(*ref, now)) {
-        delete_expired(ns, k, ref);
+        fls_commit_del(ns, k->pidx, ref, FLS_EXPIRED);
         return NULL;
     }
     return ref;
+}
+
+fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now)
+{
+    fls_make_room(ns, hint);
+    *now = fl_now_ms();
+    fls_key_init(ns, key, k);
+    fls_wrlock(ns, k->part);
+    return fls_find_live(ns, k, *now);
 }
 
 fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
@@ -225,7 +234,7 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
     fls_rec_t *r = ref ? *ref : NULL;
     if (r && fls_rec_expired(r, now)) {
         if (fls_read_is_exclusive(ns))
-            delete_expired(ns, k, ref);
+            fls_commit_del(ns, k->pidx, ref, FLS_EXPIRED);
         else
             k->expired_seen = true;
         r = NULL;

@@ -137,6 +137,17 @@ size_t fls_fmt_i64(int64_t v, char *buf)
     return len;
 }
 
+int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf, size_t *len)
+{
+    int64_t cur = 0;
+    if (p && !fls_parse_i64(p, n, &cur))
+        return FL_ENOTINT;
+    if (__builtin_add_overflow(cur, delta, v))
+        return FL_EOVERFLOW;
+    *len = fls_fmt_i64(*v, buf);
+    return FL_OK;
+}
+
 static _Thread_local uint64_t rng_state;
 
 uint64_t fls_rand(void)
