@@ -42,6 +42,7 @@ typedef struct bd_config {
     const bd_alloc_t *allocs[BD_MAX_ITEMS];
     unsigned nallocs;
     unsigned repeats;
+    unsigned tail_repeats; /* repeats that wait for all tail checkpoints (others stop at +1 s) */
     double scale;
     double time_scale; /* tail checkpoints at +1, +10, +30 s times this */
     uint64_t seed;
@@ -79,13 +80,13 @@ typedef struct bd_sample {
 /* Numeric columns of runs.csv (-1 = unknown). */
 #define BD_NUM_COLUMNS(X)                                                                          \
     X(ops)                                                                                         \
-    X(run_ms) X(ops_per_s) X(peak_live) X(rss_at_peak_live) X(frag_at_peak) X(max_rss)             \
-        X(peak_ratio) X(rss_sync_peak) X(live_sync_peak) X(live_after_delete) X(rss_after_delete)  \
-            X(rss_tail1) X(rss_tail2) X(rss_tail3) X(tail1_s) X(tail2_s) X(tail3_s)                \
-                X(pk_requested) X(pk_allocated) X(pk_active) X(pk_resident) X(pk_dirty)            \
-                    X(pk_muzzy) X(pk_retained) X(pk_metadata) X(tl_requested) X(tl_allocated)      \
-                        X(tl_active) X(tl_resident) X(tl_dirty) X(tl_muzzy) X(tl_retained)         \
-                            X(tl_metadata)
+    X(run_ms)                                                                                      \
+    X(ops_per_s) X(peak_live) X(rss_at_peak_live) X(frag_at_peak) X(max_rss) X(peak_ratio)         \
+        X(rss_sync_peak) X(live_sync_peak) X(live_after_delete) X(rss_after_delete) X(rss_tail1)   \
+            X(rss_tail2) X(rss_tail3) X(tail1_s) X(tail2_s) X(tail3_s) X(pk_requested)             \
+                X(pk_allocated) X(pk_active) X(pk_resident) X(pk_dirty) X(pk_muzzy) X(pk_retained) \
+                    X(pk_metadata) X(tl_requested) X(tl_allocated) X(tl_active) X(tl_resident)     \
+                        X(tl_dirty) X(tl_muzzy) X(tl_retained) X(tl_metadata)
 #define BD_ENUM(c) BD_##c,
 enum { BD_NUM_COLUMNS(BD_ENUM) BD_NNUM };
 #undef BD_ENUM

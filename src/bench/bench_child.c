@@ -43,6 +43,7 @@ typedef struct child {
     size_t n, cap;
     double t_deleted; /* < 0 until the "deleted" sync */
     unsigned next_tail;
+    unsigned ntail; /* checkpoints this run takes: BD_NTAIL, or 1 past --tail-repeats */
     bool stopped;
     char buf[8192];
     size_t blen;
@@ -213,7 +214,7 @@ static void read_lines(child_t *c)
 static double next_due(const child_t *c, double last_sample)
 {
     double due = last_sample + SAMPLE_MS / 1000.0;
-    if (c->t_deleted >= 0 && c->next_tail < BD_NTAIL) {
+    if (c->t_deleted >= 0 && c->next_tail < c->ntail) {
         double t = c->t_deleted + tail_at[c->next_tail] * c->cfg->time_scale;
         if (t < due)
             due = t;
@@ -330,6 +331,7 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
     *nsamples = 0;
 
     child_t c = {.row = row, .t_deleted = -1, .al = al, .cfg = cfg, .pid = -1};
+    c.ntail = repeat <= cfg->tail_repeats ? BD_NTAIL : 1;
     int rep[2] = {-1, -1}, ack[2] = {-1, -1};
     int shm_fd = memfd_create("flatline-bench", MFD_CLOEXEC);
     if (shm_fd < 0 || ftruncate(shm_fd, sizeof(struct bench_shm)) != 0 ||
@@ -377,7 +379,7 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
             bd_sample_t *s = take_sample(&c);
             last = now;
             if (s) {
-                if (c.t_deleted >= 0 && c.next_tail < BD_NTAIL &&
+                if (c.t_deleted >= 0 && c.next_tail < c.ntail &&
                     s->t >= c.t_deleted + tail_at[c.next_tail] * cfg->time_scale) {
                     row->v[BD_rss_tail1 + c.next_tail] = (double)s->rss;
                     row->v[BD_tail1_s + c.next_tail] = s->t - c.t_deleted;
@@ -386,7 +388,7 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
                 if (progress)
                     progress(row, s, ctx);
             }
-            if (c.next_tail == BD_NTAIL && !c.stopped) {
+            if (c.next_tail == c.ntail && !c.stopped) {
                 send_ack(&c, "stop\n");
                 c.stopped = true;
             }
@@ -418,7 +420,7 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
             set_error(row, "runner exited with status %d (log: %s)", WEXITSTATUS(status), logpath);
         }
     }
-    if (!row->error[0] && (row->v[BD_ops] < 0 || c.next_tail < BD_NTAIL))
+    if (!row->error[0] && (row->v[BD_ops] < 0 || c.next_tail < c.ntail))
         set_error(row, "runner ended without a complete result (log: %s)", logpath);
     compute_measures(&c);
     row->ok = row->error[0] == '\0';

@@ -23,7 +23,8 @@ static void usage(FILE *f)
     fprintf(
         f, "usage: flatline-bench run [--workloads a,b] [--allocators a,b] [--repeats N]\n"
            "                          [--scale X] [--seed S] [--out DIR] [--trace FILE]\n"
-           "                          [--time-scale X] [--threads N] [--timeout S] [--strict]\n"
+           "                          [--time-scale X] [--tail-repeats K] [--threads N]\n"
+           "                          [--timeout S] [--strict]\n"
            "                          [--libdir DIR]\n"
            "       flatline-bench report --out DIR [--page FILE]\n"
            "       flatline-bench --help\n"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
            "  --trace FILE  a trace recorded by `flatline-acct --trace FILE` (replay workload)\n"
            "  --time-scale X  the tail checkpoints after the mass delete are at +1, +10, +30 s\n"
            "                times X (default 1)\n"
+           "  --tail-repeats K  only the first K repeats wait for the +10 s and +30 s\n"
+           "                checkpoints; later ones stop after +1 s (default: all)\n"
            "  --threads N   worker threads per workload (default: the workload's own, 4)\n"
            "  --timeout S   kill a run after S seconds (default 600)\n"
            "  --strict      a missing allocator library is an error (exit 2) instead of a\n"
@@ -117,6 +120,7 @@ static int cmd_run(int argc, char **argv)
 {
     static char bindir[PATH_MAX];
     bd_config_t cfg = {.repeats = 3,
+                       .tail_repeats = 1000,
                        .scale = 1.0,
                        .time_scale = 1.0,
                        .seed = 1,
@@ -148,7 +152,8 @@ static int cmd_run(int argc, char **argv)
         O_THR,
         O_TO,
         O_STRICT,
-        O_LIBDIR
+        O_LIBDIR,
+        O_TAILREP
     };
     static const struct option opts[] = {
         {"workloads", required_argument, 0, O_WL},
@@ -163,6 +168,7 @@ static int cmd_run(int argc, char **argv)
         {"timeout", required_argument, 0, O_TO},
         {"strict", no_argument, 0, O_STRICT},
         {"libdir", required_argument, 0, O_LIBDIR},
+        {"tail-repeats", required_argument, 0, O_TAILREP},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -214,6 +220,11 @@ static int cmd_run(int argc, char **argv)
             break;
         case O_STRICT:
             cfg.strict = true;
+            break;
+        case O_TAILREP:
+            if (parse_double(optarg, 1, 1000, &d) != 0 || d != (unsigned)d)
+                return bad("--tail-repeats wants a whole number from 1 to 1000, not '%s'", optarg);
+            cfg.tail_repeats = (unsigned)d;
             break;
         case O_LIBDIR:
             cfg.libdir = optarg;

@@ -88,11 +88,16 @@ int bd_write_machine(const bd_config_t *cfg)
     fprintf(f, "\nallocators:");
     for (unsigned i = 0; i < cfg->nallocs; i++)
         fprintf(f, "%s%s", i ? "," : " ", cfg->allocs[i]->name);
-    fprintf(f, "\nrepeats: %u\nscale: %g\ntime-scale: %g\nseed: %llu\nthreads: %s\n", cfg->repeats,
-            cfg->scale, cfg->time_scale, (unsigned long long)cfg->seed,
-            cfg->threads ? "" : "workload default (4)");
+    fprintf(f, "\nrepeats: %u\n", cfg->repeats);
+    if (cfg->tail_repeats < cfg->repeats)
+        fprintf(f, "tail-repeats: %u (only these waited for the +10 s and +30 s checkpoints)\n",
+                cfg->tail_repeats);
+    fprintf(f, "scale: %g\ntime-scale: %g\nseed: %llu (repeat r uses seed + r - 1)\n", cfg->scale,
+            cfg->time_scale, (unsigned long long)cfg->seed);
     if (cfg->threads)
-        fprintf(f, "threads-set: %u\n", cfg->threads);
+        fprintf(f, "threads: %u\n", cfg->threads);
+    else
+        fprintf(f, "threads: the workload's default (4)\n");
     if (cfg->trace)
         fprintf(f, "trace: %s\n", cfg->trace);
     fclose(f);
@@ -177,8 +182,8 @@ int bd_report(const char *dir, const char *page)
                "arenas); it runs only on workloads that know their objects' life-cycles.\n\n");
     fprintf(f, "## Results\n\n");
     bd_print_table(f, rows, n, true);
-    fprintf(f, "\n## Memory breakdown (MiB, first repeat's median; the allocator's own "
-               "counters at the peak sync point and 30 s after the mass delete)\n\n"
+    fprintf(f, "\n## Memory breakdown (MiB, median over the repeats; the allocator's own "
+               "counters at the peak sync point and at the end of the tail)\n\n"
                "Where an allocator has no exact equivalent the nearest figure is shown: resident "
                "is jemalloc `stats.resident`, tcmalloc heap size minus unmapped bytes, glibc "
                "`mallinfo2` arena + mmapped bytes, mimalloc committed bytes; dirty is freed "

@@ -12,12 +12,12 @@
 typedef struct colspec {
     const char *title;
     int col;
-    double div;      /* 1 for ratios and counts, MiB for bytes */
+    double div;      /* 1 for ratios, MiB for bytes, 0 for rates (k/M suffixes) */
     const char *fmt; /* printf format of one number */
 } colspec_t;
 
 static const colspec_t main_cols[] = {
-    {"ops/s", BD_ops_per_s, 1, "%.0f"},
+    {"ops/s", BD_ops_per_s, 0, ""},
     {"RSS/live at peak", BD_frag_at_peak, 1, "%.2f"},
     {"peak RSS/peak live", BD_peak_ratio, 1, "%.2f"},
     {"peak RSS MiB", BD_max_rss, MiB, "%.0f"},
@@ -26,6 +26,19 @@ static const colspec_t main_cols[] = {
     {"RSS +10s MiB", BD_rss_tail2, MiB, "%.0f"},
     {"RSS +30s MiB", BD_rss_tail3, MiB, "%.0f"},
 };
+
+/* One number: div 0 means a rate, shown with k/M suffixes (1.23M). */
+static void fmt_num(char *buf, size_t len, const colspec_t *c, double v)
+{
+    if (c->div > 0)
+        snprintf(buf, len, c->fmt, v / c->div);
+    else if (v >= 1e6)
+        snprintf(buf, len, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, len, "%.0f", v);
+}
 
 static void cell(char *buf, size_t len, const colspec_t *c, const bd_row_t *rows, size_t n,
                  const char *wl, const char *al, bool spread)
@@ -36,16 +49,19 @@ static void cell(char *buf, size_t len, const colspec_t *c, const bd_row_t *rows
         snprintf(buf, len, "-");
         return;
     }
-    char a[32], b[32], m[32];
-    snprintf(m, sizeof m, c->fmt, md / c->div);
+    char a[24], b[24], m[24];
+    fmt_num(m, sizeof m, c, md);
     if (!spread || k < 2) {
         snprintf(buf, len, "%s", m);
         return;
     }
-    snprintf(a, sizeof a, c->fmt, mn / c->div);
-    snprintf(b, sizeof b, c->fmt, mx / c->div);
+    fmt_num(a, sizeof a, c, mn);
+    fmt_num(b, sizeof b, c, mx);
     snprintf(buf, len, "%s [%s-%s]", m, a, b);
 }
+
+#define MAXCOLS 16
+#define MAXROWS 64
 
 static void print_generic(FILE *f, const bd_row_t *rows, size_t n, bool md, const colspec_t *cols,
                           size_t ncols, bool vs_glibc, bool spread)
@@ -53,53 +69,63 @@ static void print_generic(FILE *f, const bd_row_t *rows, size_t n, bool md, cons
     const char *wls[BD_MAX_ITEMS * 2], *als[BD_MAX_ITEMS * 2];
     unsigned nw = bd_distinct(rows, n, false, wls, BD_MAX_ITEMS * 2);
     unsigned na = bd_distinct(rows, n, true, als, BD_MAX_ITEMS * 2);
-    if (md) {
-        fprintf(f, "| workload | allocator |");
-        for (size_t c = 0; c < ncols; c++)
-            fprintf(f, " %s |", cols[c].title);
-        if (vs_glibc)
-            fprintf(f, " ops/s vs glibc |");
-        fprintf(f, "\n| --- | --- |");
-        for (size_t c = 0; c < ncols + (vs_glibc ? 1 : 0); c++)
-            fprintf(f, " ---: |");
-        fputc('\n', f);
-    } else {
-        fprintf(f, "%-13s %-9s", "workload", "allocator");
-        for (size_t c = 0; c < ncols; c++)
-            fprintf(f, " %22s", cols[c].title);
-        if (vs_glibc)
-            fprintf(f, " %8s", "vs glibc");
-        fputc('\n', f);
-    }
+    /* Build every cell first, so the terminal columns can be as wide as their content. */
+    static char cells[MAXROWS][MAXCOLS][96];
+    size_t nc = 2 + ncols + (vs_glibc ? 1 : 0), nr = 1;
+    if (nc > MAXCOLS)
+        nc = MAXCOLS;
+    snprintf(cells[0][0], 96, "workload");
+    snprintf(cells[0][1], 96, "allocator");
+    for (size_t c = 0; c + 2 < nc; c++)
+        snprintf(cells[0][c + 2], 96, "%s", c < ncols ? cols[c].title : "ops/s vs glibc");
     for (unsigned w = 0; w < nw; w++)
-        for (unsigned a = 0; a < na; a++) {
-            double x, y, z;
-            if (bd_stat_column(rows, n, wls[w], als[a], BD_ops_per_s, &x, &y, &z) == 0) {
-                bool any = false;
-                for (size_t i = 0; i < n; i++)
-                    any |= strcmp(rows[i].workload, wls[w]) == 0 &&
-                           strcmp(rows[i].allocator, als[a]) == 0;
-                if (any)
-                    fprintf(f, md ? "| %s | %s | failed |\n" : "%-13s %-9s failed\n", wls[w],
-                            als[a]);
+        for (unsigned a = 0; a < na && nr < MAXROWS; a++) {
+            bool any = false;
+            for (size_t i = 0; i < n; i++)
+                any |=
+                    strcmp(rows[i].workload, wls[w]) == 0 && strcmp(rows[i].allocator, als[a]) == 0;
+            if (!any)
                 continue;
+            char(*row)[96] = cells[nr++];
+            snprintf(row[0], 96, "%s", wls[w]);
+            snprintf(row[1], 96, "%s", als[a]);
+            double x, y, z;
+            bool ok = bd_stat_column(rows, n, wls[w], als[a], BD_ops_per_s, &x, &y, &z) > 0;
+            for (size_t c = 0; c + 2 < nc; c++) {
+                if (!ok) {
+                    snprintf(row[c + 2], 96, c == 0 ? "failed" : "");
+                } else if (c < ncols) {
+                    cell(row[c + 2], 96, &cols[c], rows, n, wls[w], als[a], spread);
+                } else {
+                    double g, gmn, gmx;
+                    snprintf(row[c + 2], 96, "-");
+                    if (bd_stat_column(rows, n, wls[w], "glibc", BD_ops_per_s, &g, &gmn, &gmx) &&
+                        g > 0)
+                        snprintf(row[c + 2], 96, "%.2fx", x / g);
+                }
             }
-            fprintf(f, md ? "| %s | %s |" : "%-13s %-9s", wls[w], als[a]);
-            for (size_t c = 0; c < ncols; c++) {
-                char buf[160];
-                cell(buf, sizeof buf, &cols[c], rows, n, wls[w], als[a], spread);
-                fprintf(f, md ? " %s |" : " %22s", buf);
-            }
-            if (vs_glibc) {
-                double g, gmn, gmx, v, vmn, vmx;
-                char buf[32] = "-";
-                if (bd_stat_column(rows, n, wls[w], "glibc", BD_ops_per_s, &g, &gmn, &gmx) &&
-                    bd_stat_column(rows, n, wls[w], als[a], BD_ops_per_s, &v, &vmn, &vmx) && g > 0)
-                    snprintf(buf, sizeof buf, "%.2fx", v / g);
-                fprintf(f, md ? " %s |" : " %8s", buf);
-            }
-            fputc('\n', f);
         }
+    size_t width[MAXCOLS] = {0};
+    for (size_t r = 0; r < nr; r++)
+        for (size_t c = 0; c < nc; c++)
+            if (strlen(cells[r][c]) > width[c])
+                width[c] = strlen(cells[r][c]);
+    for (size_t r = 0; r < nr; r++) {
+        for (size_t c = 0; c < nc; c++) {
+            if (md)
+                fprintf(f, "| %s ", cells[r][c]);
+            else if (c < 2)
+                fprintf(f, "%-*s  ", (int)width[c], cells[r][c]);
+            else
+                fprintf(f, "%*s  ", (int)width[c], cells[r][c]);
+        }
+        fprintf(f, md ? "|\n" : "\n");
+        if (md && r == 0) {
+            for (size_t c = 0; c < nc; c++)
+                fprintf(f, c < 2 ? "| --- " : "| ---: ");
+            fprintf(f, "|\n");
+        }
+    }
 }
 
 void bd_print_table(FILE *f, const bd_row_t *rows, size_t n, bool markdown)

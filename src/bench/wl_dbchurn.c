@@ -8,7 +8,8 @@
  * change under the allocator's feet; any thread updates or deletes any record, so objects are
  * freed by other threads than the ones that allocated them. Then a mass delete keeps one record
  * in ten, scattered: the pages under the survivors are what the tail measures. In the tail one
- * thread serves a light trickle of requests until the driver says stop.
+ * thread serves a light trickle of requests (request buffers, reads, an update in ten; nothing
+ * inserted or deleted, so live memory stays flat) until the driver says stop.
  *
  * Determinism: the table size, the initial record sizes (a function of seed and slot) and each
  * thread's request stream (seed, thread) are fixed by the seed; how the threads interleave is
@@ -45,7 +46,7 @@ typedef struct worker {
     uint64_t ops;   /* requests to run */
     uint64_t first; /* fill / delete stripe */
     uint64_t last;
-    int mode; /* 0 fill, 1 churn, 2 mass delete */
+    int mode; /* 0 fill, 1 churn, 2 mass delete, 3 tail (the light trickle) */
     int failed;
     void *ring[RING];
     size_t ring_size[RING];
@@ -103,6 +104,8 @@ static int request(worker_t *w, bw_rng_t *rng)
     table_t *t = w->t;
     uint64_t slot = bw_rng_below(rng, t->n);
     unsigned dice = (unsigned)bw_rng_below(rng, 100);
+    if (w->mode == 3) /* tail: reads, and an update in ten; no inserts, no deletes */
+        dice = dice < 10 ? 0 : 99;
     pthread_mutex_t *lk = &t->lock[slot % NLOCKS];
     pthread_mutex_lock(lk);
     rec_t *r = &t->rec[slot];
@@ -118,7 +121,7 @@ static int request(worker_t *w, bw_rng_t *rng)
         } else {
             memcpy(w->ring[k], r->p, r->size < bsz ? r->size : bsz); /* read */
         }
-    } else if (dice < 80) {
+    } else if (dice < 80 && w->mode != 3) {
         rc = rec_set(r, bw_rng_logsize(rng, 32, 2048), slot);
     }
     pthread_mutex_unlock(lk);
@@ -241,7 +244,7 @@ int bw_db_churn(const bw_params_t *p)
 
     /* Tail: a trickle of requests from one thread until the driver says stop. */
     bw_phase(BENCH_PH_TAIL);
-    worker_t tail = {.t = t, .p = p, .id = nt};
+    worker_t tail = {.t = t, .p = p, .id = nt, .mode = 3};
     bw_thread_slot(0);
     bw_thread_enter();
     bw_rng_t rng;

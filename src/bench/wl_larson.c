@@ -7,7 +7,7 @@
  * and its array goes to a fresh thread one place further on, so objects are freed by other
  * threads than the ones that allocated them and threads come and go, as in a server whose
  * connections hand objects on. Then a mass delete keeps one object in ten; in the tail one
- * thread works lightly on the first array.
+ * thread works lightly on the first array (replacing survivors, never refilling empty slots).
  *
  * Determinism: the slot choices and sizes of worker w in generation g come from (seed, g, w);
  * arrays are never shared by two live threads (a generation joins before the next starts), so
@@ -32,9 +32,20 @@ typedef struct lworker {
     int failed;
 } lworker_t;
 
-static int lop(larr_t *a, bw_rng_t *rng)
+/* One operation: replace a random slot's object, with a scratch buffer. With keep_empty, an
+ * empty slot stays empty (the tail must not regrow what the mass delete freed). */
+static int lop(larr_t *a, bw_rng_t *rng, bool keep_empty)
 {
     uint64_t k = bw_rng_below(rng, a->n);
+    if (keep_empty && !a->p[k]) {
+        size_t ssz = bw_rng_logsize(rng, 64, 4096);
+        void *scratch = bw_tmp_alloc(ssz);
+        if (!scratch)
+            return -1;
+        bw_touch(scratch, ssz, k);
+        bw_tmp_free(scratch, ssz);
+        return 0;
+    }
     bw_persist_free(a->p[k], a->size[k]);
     size_t sz = bw_rng_logsize(rng, 16, 1024);
     a->p[k] = bw_persist_alloc(sz);
@@ -59,7 +70,7 @@ static void *lworker_main(void *arg)
     bw_rng_t rng;
     bw_rng_seed(&rng, w->p->seed, ((uint64_t)w->gen << 32) | w->id);
     for (uint64_t i = 0; i < w->ops && !w->failed; i++)
-        if (lop(w->arr, &rng) != 0)
+        if (lop(w->arr, &rng, false) != 0)
             w->failed = 1;
     bw_ops_add(w->ops);
     bw_thread_leave();
@@ -143,7 +154,7 @@ int bw_server_larson(const bw_params_t *p)
     uint64_t tail_end = bw_now_ns() + (uint64_t)p->tail_max_ms * 1000000ULL;
     while (rc == 0 && bw_now_ns() < tail_end) {
         for (int i = 0; i < 50 && rc == 0; i++)
-            rc = lop(&arr[0], &rng);
+            rc = lop(&arr[0], &rng, true);
         if (bw_wait_stop(10))
             break;
     }
