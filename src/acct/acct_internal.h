@@ -106,4 +106,9 @@ static inline unsigned acct_bucket(size_t usable)
     return 129u + (k - 10u) * 8u + (unsigned)((usable >> (k - 3)) & 7u);
 }
 
+/* ---- The driver (driver.c, symbolize.c) -------------------------------------------------- */
+
+/* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into
+ * "at function (file:line) [module]" with addr2line. Returns frames resolved, or -errno. */
+int acct_symbolize_file(const char *path);
 #endif /* FLATLINE_ACCT_INTERNAL_H */

@@ -142,6 +142,14 @@ static inline void acct_count_free(acct_thread_t *t, size_t usable)
     __atomic_fetch_add(&acct_global.b[b].n_out, 1, __ATOMIC_RELAXED);
 }
 
+/* Our own blocks: what the allocator gives us while acct_busy (libgcc_s loading for backtrace,
+ * the monitor thread's start, pthread_setspecific) is remembered here and left out of the
+ * program's totals, at allocation and at free, whichever thread frees it. Bounded: when full,
+ * further own blocks are counted like the program's. */
+extern atomic_int acct_own_n; /* entries in the table */
+bool acct_own_add(const void *p);
+bool acct_own_remove(const void *p);
+
 /* Exact totals now, summed over the folded counters and every live thread. */
 typedef struct acct_totals {
     int64_t requested, usable, blocks;

@@ -37,6 +37,41 @@ static acct_thread_t *all_threads;  /* acct_registry_lock */
 static acct_thread_t *free_threads; /* acct_registry_lock */
 static uint32_t next_tid;           /* acct_registry_lock */
 static pthread_key_t exit_key;
+
+#define OWN_CAP 256
+atomic_int acct_own_n;
+static const void *own[OWN_CAP]; /* own_lock */
+static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
+
+bool acct_own_add(const void *p)
+{
+    bool done = false;
+    pthread_mutex_lock(&own_lock);
+    for (int i = 0; i < OWN_CAP && !done; i++)
+        if (!own[i]) {
+            own[i] = p;
+            done = true;
+        }
+    if (done)
+        atomic_fetch_add(&acct_own_n, 1);
+    pthread_mutex_unlock(&own_lock);
+    return done;
+}
+
+bool acct_own_remove(const void *p)
+{
+    bool done = false;
+    pthread_mutex_lock(&own_lock);
+    for (int i = 0; i < OWN_CAP && !done; i++)
+        if (own[i] == p) {
+            own[i] = NULL;
+            done = true;
+        }
+    if (done)
+        atomic_fetch_sub(&acct_own_n, 1);
+    pthread_mutex_unlock(&own_lock);
+    return done;
+}
 static atomic_int key_ready;
 
 #define SLAB_THREADS 16

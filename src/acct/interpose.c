@@ -34,6 +34,8 @@ void sdallocx(void *ptr, size_t size, int flags);
 static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
                                                            size_t align)
 {
+    if (ACCT_UNLIKELY(acct_busy) && acct_own_add(p))
+        return; /* our own block: not the program's */
     size_t u = acct_real.usable(p);
     acct_thread_t *t = acct_thread();
     acct_count_alloc(t, req, u);
@@ -49,6 +51,9 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, 
 /* Counts a block about to be given back. */
 static inline __attribute__((always_inline)) void on_free(void *p)
 {
+    if (ACCT_UNLIKELY(atomic_load_explicit(&acct_own_n, memory_order_relaxed)) &&
+        acct_own_remove(p))
+        return;
     size_t u = acct_real.usable(p);
     acct_thread_t *t = acct_thread();
     if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
@@ -124,6 +129,15 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
         void *p = acct_real.realloc(NULL, n);
         if (p)
             on_alloc(p, n, FL_TOP_MALLOC, 0);
+        return p;
+    }
+    if (ACCT_UNLIKELY(atomic_load_explicit(&acct_own_n, memory_order_relaxed)) &&
+        acct_own_remove(old)) {
+        void *p = acct_real.realloc(old, n); /* our own block stays ours, or is forgotten */
+        if (p && !acct_own_add(p))
+            on_alloc(p, n, FL_TOP_MALLOC, 0);
+        else if (!p && n > 0)
+            acct_own_add(old);
         return p;
     }
     size_t u_old = acct_real.usable(old);

@@ -167,6 +167,9 @@ static void *monitor_main(void *arg)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t ms = acct_opt[ACCT_OPT_INTERVAL];
+    acct_figures_t first;
+    acct_figures_collect(&first, acct_elapsed());
+    csv_line(&first);
     pthread_mutex_lock(&stop_lock);
     while (!stop_flag) {
         next.tv_sec += (time_t)(ms / 1000);

@@ -32,9 +32,9 @@ static size_t frame_text(char *b, size_t cap, uintptr_t addr)
     memset(&di, 0, sizeof di);
     if (!dladdr((void *)addr, &di) || !di.dli_fname)
         return acct_fmt(b, cap, "      at %#lx\n", (unsigned long)addr);
-    const char *mod = di.dli_fname[0] ? di.dli_fname : "?";
+    const char *mod = di.dli_fname;
     char exe[256];
-    if (!di.dli_fname[0]) { /* the main program: dladdr gives an empty name */
+    if (mod[0] != '/') { /* the main program: dladdr gives its name as invoked, or "" */
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
         if (n > 0) {
             exe[n] = 0;
@@ -158,7 +158,7 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
                               s->flag_t, s->rate / 1048576.0);
             n += acct_fmt(buf + n, cap - n, "\n");
             for (int j = 0; j < s->nframes && n < cap - 512; j++)
-                n += frame_text(buf + n, cap - n, s->frames[j] - (j ? 1 : 1));
+                n += frame_text(buf + n, cap - n, s->frames[j] - 1); /* the call, not the return */
         }
         if (k == 0)
             n += acct_fmt(buf + n, cap - n, "  (no sampled block is live)\n");

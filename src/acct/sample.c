@@ -18,11 +18,13 @@
  */
 #include "acct_lib.h"
 
+#include <dlfcn.h>
 #include <execinfo.h>
 #include <link.h>
 #include <math.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 uint64_t acct_sample_mean;
 unsigned acct_sample_depth = 12;
@@ -287,12 +289,6 @@ int acct_sites_top(acct_site_view_t *out, int n)
     return have;
 }
 
-/* The first frame of a stack that is not in libc (the caller of strdup, fopen, ...). */
-static uintptr_t site_frame(const site_t *st)
-{
-    return st->nframes ? st->frames[0] : 0;
-}
-
 static void add_event_locked(const char *text)
 {
     size_t len = strlen(text);
@@ -303,10 +299,57 @@ static void add_event_locked(const char *text)
     nevents_total++;
 }
 
+/* A leak-watch event found under the lock, formatted after it is released (dladdr takes the
+ * loader's lock, which a thread inside dlopen holds while it allocates and samples). */
+typedef struct pending {
+    int kind; /* 1 possible leak, 0 never mind */
+    unsigned id;
+    double t, live, rate_or_peak;
+    uintptr_t frame;
+} pending_t;
+
+#define MAX_PENDING 64
+
+static void emit(const pending_t *e, int fd)
+{
+    char line[EVENT_LEN], where[160] = "";
+    Dl_info di;
+    memset(&di, 0, sizeof di);
+    if (e->frame && dladdr((void *)e->frame, &di) && di.dli_fname) {
+        char exe[128];
+        const char *mod = di.dli_fname;
+        if (mod[0] != '/') {
+            ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+            exe[n > 0 ? n : 0] = 0;
+            mod = exe;
+        }
+        acct_fmt(where, sizeof where, "at %#lx (%s+%#lx)", (unsigned long)e->frame, mod,
+                 (unsigned long)(e->frame - (uintptr_t)di.dli_fbase));
+    }
+    size_t k;
+    if (e->kind)
+        k = acct_fmt(line, sizeof line,
+                     "t=%.1fs possible leak: site #%u live %.1f MiB, growing %.1f MiB/s, %s", e->t,
+                     e->id, e->live / 1048576.0, e->rate_or_peak / 1048576.0, where);
+    else
+        k = acct_fmt(line, sizeof line,
+                     "t=%.1fs never mind: site #%u shrank to %.1f MiB (peak %.1f MiB), %s", e->t,
+                     e->id, e->live / 1048576.0, e->rate_or_peak / 1048576.0, where);
+    pthread_mutex_lock(&acct_site_lock);
+    add_event_locked(line);
+    pthread_mutex_unlock(&acct_site_lock);
+    if (fd >= 0) {
+        line[k] = '\n';
+        acct_write_all(fd, line, k + 1);
+    }
+}
+
 void acct_sites_watch(double t, uint64_t threshold, int fd, int final)
 {
-    char line[EVENT_LEN];
+    pending_t ev[MAX_PENDING];
+    int nev = 0;
     double th = (double)threshold;
+    (void) final;
     if (!sites)
         return;
     pthread_mutex_lock(&acct_site_lock);
@@ -324,38 +367,26 @@ void acct_sites_watch(double t, uint64_t threshold, int fd, int final)
             st->max_live = L;
         }
         double span = t - st->min_t > 1e-3 ? t - st->min_t : 1e-3;
+        uintptr_t frame = st->nframes ? st->frames[0] - 1 : 0;
         if (!st->flagged && L - st->min_live >= th && L >= 0.9 * st->max_live) {
             st->flagged = 1;
             st->flag_t = t;
             st->rate = (L - st->min_live) / span;
-            acct_fmt(line, sizeof line,
-                     "t=%.1fs possible leak: site #%u live %.1f MiB, growing %.1f MiB/s, at %#lx",
-                     t, id, L / 1048576.0, st->rate / 1048576.0, (unsigned long)site_frame(st));
-            add_event_locked(line);
-            if (fd >= 0) {
-                size_t k = strlen(line);
-                line[k] = '\n';
-                acct_write_all(fd, line, k + 1);
-            }
+            if (nev < MAX_PENDING)
+                ev[nev++] = (pending_t){1, id, t, L, st->rate, frame};
         } else if (st->flagged && (L < st->min_live + th / 2 || L < 0.5 * st->max_live)) {
             st->flagged = 0;
-            acct_fmt(line, sizeof line,
-                     "t=%.1fs never mind: site #%u shrank to %.1f MiB (peak %.1f MiB), at %#lx", t,
-                     id, L / 1048576.0, st->max_live / 1048576.0, (unsigned long)site_frame(st));
-            add_event_locked(line);
-            if (fd >= 0) {
-                size_t k = strlen(line);
-                line[k] = '\n';
-                acct_write_all(fd, line, k + 1);
-            }
+            if (nev < MAX_PENDING)
+                ev[nev++] = (pending_t){0, id, t, L, st->max_live, frame};
             st->min_live = st->max_live = L;
             st->min_t = t;
         } else if (st->flagged) {
             st->rate = (L - st->min_live) / span;
         }
-        (void) final;
     }
     pthread_mutex_unlock(&acct_site_lock);
+    for (int i = 0; i < nev; i++)
+        emit(&ev[i], fd);
 }
 
 int acct_sites_flagged(double *bytes)

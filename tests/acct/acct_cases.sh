@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# tests/acct/acct_cases.sh: black-box tests of libflatline-acct.so and the flatline-acct driver
+# against small programs written for them (tests/acct/*.c) and real allocators.
+#   acct_cases.sh CASE [ARG]   with ACCT_BIN (dir of flatline-acct + the library) and
+#                              TEST_BIN (dir of the test programs) in the environment.
+# Cases: stress ALLOC MODE | leak | frag ALLOC | badinput | trace | signal | allocators
+# Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
+set -u
+case_name="$1"
+shift
+lib="$ACCT_BIN/libflatline-acct.so"
+drv="$ACCT_BIN/flatline-acct"
+work="$(mktemp -d /tmp/flatline-acct-test.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+alloc_path() {
+    case "$1" in
+    glibc) echo "" ;;
+    jemalloc) echo /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ;;
+    tcmalloc) echo /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 ;;
+    mimalloc) echo /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 ;;
+    esac
+}
+
+need_alloc() {
+    local p
+    p="$(alloc_path "$1")"
+    if [[ -n "$p" && ! -r "$p" ]]; then
+        echo "skipped: $1 is not installed ($p)" >&2
+        exit 77
+    fi
+    echo "$p"
+}
+
+# Runs the driver, captures stderr and the report.
+run_drv() {
+    "$drv" --out "$work/out" --quiet --no-plot "$@" >"$work/stdout" 2>"$work/stderr"
+}
+
+case "$case_name" in
+stress)
+    p="$(need_alloc "$1")"
+    LD_PRELOAD="$lib${p:+ $p}" timeout 120 "$TEST_BIN/acct_stress" "$2" || fail "stress $2 under $1"
+    ;;
+leak)
+    run_drv --interval 200 --leak-threshold 4M -- "$TEST_BIN/acct_leak" || fail "driver exit $?"
+    r="$work/out/report.txt"
+    [[ -s "$r" ]] || fail "no report"
+    grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict is not LEAK"; }
+    # the top site is the leak, named by function and file:line
+    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    echo "$top" | grep -q 'at leaky_function (.*acct_leak.c:[0-9]*)' ||
+        { cat "$r" >&2; fail "top site is not leaky_function with file:line"; }
+    grep -q 'POSSIBLE LEAK' "$r" || fail "site not marked as possible leak"
+    grep -q 'possible leak: site' "$work/out/events.log" || fail "no progressive leak event"
+    lines=$(wc -l <"$work/out/timeseries.csv")
+    ((lines >= 5)) || fail "time series has only $lines lines"
+    grep -q '^leaked 768 blocks' "$work/stdout" || fail "the program's own output changed"
+    ;;
+frag)
+    p="$(need_alloc "$1")"
+    run_drv --interval 100 --leak-threshold 8M ${p:+--allocator "$p"} -- "$TEST_BIN/acct_frag" ||
+        fail "driver exit $?"
+    r="$work/out/report.txt"
+    grep -q '^verdict: FRAGMENTATION' "$r" || { cat "$r" >&2; fail "verdict is not FRAGMENTATION"; }
+    grep -q 'POSSIBLE LEAK' "$r" && { cat "$r" >&2; fail "a site is still called a leak"; }
+    grep -q "allocator: $1" "$r" || { head -3 "$r" >&2; fail "allocator is not $1"; }
+    ;;
+badinput)
+    "$drv" --bogus -- /bin/true 2>"$work/e" && fail "unknown option accepted"
+    [[ $? == 2 ]] || fail "unknown option: exit code"
+    grep -q "unknown option '--bogus'" "$work/e" || fail "unknown option message: $(cat "$work/e")"
+    "$drv" --out "$work/o" -- /no/such/program 2>"$work/e"
+    [[ $? == 127 ]] || fail "missing program: exit code"
+    grep -q "cannot run '/no/such/program': No such file or directory" "$work/e" ||
+        fail "missing program message: $(cat "$work/e")"
+    "$drv" --out "$work/o" -- no-such-program-flatline 2>"$work/e"
+    [[ $? == 127 ]] || fail "missing program in PATH: exit code"
+    "$drv" --out /proc/flatline-no/out -- /bin/true 2>"$work/e"
+    [[ $? == 2 ]] || fail "unwritable directory: exit code"
+    grep -q "cannot write into output directory '/proc/flatline-no/out'" "$work/e" ||
+        fail "unwritable directory message: $(cat "$work/e")"
+    touch "$work/afile"
+    "$drv" --out "$work/afile" -- /bin/true 2>"$work/e"
+    [[ $? == 2 ]] || fail "output is a file: exit code"
+    "$drv" --out "$work/o" --interval 1 -- /bin/true 2>"$work/e"
+    [[ $? == 2 ]] && grep -q "bad value '1' for --interval: out of range" "$work/e" ||
+        fail "bad value: $(cat "$work/e")"
+    "$drv" --out "$work/o" --sample -- /bin/true 2>"$work/e"
+    [[ $? == 2 ]] || fail "bad size accepted"
+    "$drv" --out "$work/o" --allocator nosuch -- /bin/true 2>"$work/e"
+    [[ $? == 2 ]] && grep -q "unknown allocator 'nosuch'" "$work/e" || fail "bad allocator"
+    "$drv" 2>"$work/e"
+    [[ $? == 2 ]] && grep -q usage "$work/e" || fail "no program: usage"
+    # the program's exit status passes through
+    "$drv" --out "$work/o" --quiet --no-plot -- /bin/sh -c 'exit 7'
+    [[ $? == 7 ]] || fail "exit status not passed through"
+    ;;
+trace)
+    run_drv --trace "$work/t.trace" -- "$TEST_BIN/acct_traceprog" "$work/cp" ||
+        fail "driver exit $?"
+    [[ -s "$work/t.trace" ]] || fail "no trace"
+    "$TEST_BIN/acct_replay" "$work/t.trace" "$work/cp" "$work/curve.csv" || fail "replay"
+    ;;
+signal)
+    "$drv" --out "$work/out" --quiet --no-plot --interval 50 -- sleep 3 &
+    dpid=$!
+    child=""
+    for _ in $(seq 100); do
+        child=$(pgrep -P "$dpid" -x sleep || true)
+        [[ -n "$child" && -s "$work/out/timeseries.csv" ]] && break
+        sleep 0.05
+    done
+    [[ -n "$child" ]] || { kill "$dpid"; fail "no child"; }
+    sleep 0.3
+    kill -USR2 "$child"
+    for _ in $(seq 100); do
+        [[ -s "$work/out/report-1.txt" ]] && break
+        sleep 0.05
+    done
+    wait "$dpid" || fail "sleep under the driver failed (exit $?)"
+    grep -q 'on demand' "$work/out/report-1.txt" || fail "no on-demand report"
+    grep -q '^verdict:' "$work/out/report.txt" || fail "no final report"
+    ;;
+*)
+    fail "unknown case $case_name"
+    ;;
+esac
+exit 0

@@ -1,0 +1,370 @@
+/*
+ * tests/acct/acct_stress.c: in-process checks of libflatline-acct.so's exact totals, run with
+ * the library preloaded (LD_PRELOAD=libflatline-acct.so [allocator.so]). Each mode compares
+ * fl_acct_get_totals() (looked up with dlsym, as any program would) before and after a workload
+ * that frees everything it allocates: live usable bytes, live blocks and live requested bytes
+ * must come back exactly to where they were.
+ *
+ *   exact   many threads allocate with every entry point and free each other's blocks
+ *   churn   thousands of short-lived threads (per-thread state must be folded, not leaked)
+ *   fork    a forked child allocates and exits; the parent's totals are unaffected
+ *   dlopen  dlopen/dlclose a library in a loop
+ *   edge    realloc(NULL, n), realloc(p, 0), failed allocations, zero sizes, reallocarray
+ *   boot    dlsym/dlerror (which allocate) in a loop; blocks from before main are freed fine
+ *   api     fl_acct_dump() writes a report; fl_acct_set_leak_threshold bounds
+ * Without the library preloaded it exits 77 (skipped).
+ */
+#include "../testhelper.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <flatline/acct.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static fl_acct_get_totals_fn get_totals;
+
+static fl_acct_totals_t totals(void)
+{
+    fl_acct_totals_t t;
+    memset(&t, 0, sizeof t);
+    get_totals(&t);
+    return t;
+}
+
+/* Usable bytes, live blocks and counts are exact: back to exactly where they were. Requested
+ * bytes are an estimate once blocks of the same usable size were freed (counters.c): exactly
+ * back when the estimate has no error, otherwise within the bound the library reports. */
+#define CHECK_SAME(a, b)                                                                           \
+    do {                                                                                           \
+        CHECK_EQ_I((b).usable - (a).usable, 0);                                                    \
+        CHECK_EQ_I((b).blocks - (a).blocks, 0);                                                    \
+        CHECK_EQ_U((b).allocs - (a).allocs, (b).frees - (a).frees);                                \
+        int64_t th_d = (b).requested - (a).requested;                                              \
+        int64_t th_bound = (a).requested_error > (b).requested_error ? (a).requested_error        \
+                                                                      : (b).requested_error;       \
+        if (th_d < 0)                                                                              \
+            th_d = -th_d;                                                                          \
+        CHECK(th_d <= th_bound);                                                                   \
+    } while (0)
+
+/* Thread creation makes libc allocate each new thread's bookkeeping once (stacks and their
+ * DTVs are cached for reuse): running the same number of threads once before the baseline
+ * makes the later runs reuse them, so the totals must come back exactly. */
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static void warm_threads(int n)
+{
+    pthread_t th[16];
+    for (int i = 0; i < n; i++)
+        pthread_create(&th[i], NULL, nothing, NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* ---- exact: threads exchange blocks through a shared ring ---------------------------------- */
+
+#define THREADS 8
+#define ROUNDS 40000
+#define RING 4096
+
+static _Atomic(void *) ring[RING];
+typedef void *(*mallocx_fn)(size_t, int);
+typedef void (*dallocx_fn)(void *, int);
+typedef void (*sdallocx_fn)(void *, size_t, int);
+typedef void *(*rallocx_fn)(void *, size_t, int);
+static mallocx_fn p_mallocx;
+static dallocx_fn p_dallocx;
+static sdallocx_fn p_sdallocx;
+static rallocx_fn p_rallocx;
+
+static void *one_alloc(unsigned r, unsigned *kind)
+{
+    size_t n = 1 + (r * 2654435761u) % (r % 16 == 0 ? 70000 : 600);
+    void *p = NULL;
+    *kind = r % 9;
+    switch (*kind) {
+    case 0:
+        p = malloc(n);
+        break;
+    case 1:
+        p = calloc(1 + r % 7, n);
+        break;
+    case 2:
+        p = realloc(malloc(n), n * 2 + 1);
+        break;
+    case 3:
+        if (posix_memalign(&p, 64, n))
+            p = NULL;
+        break;
+    case 4:
+        p = aligned_alloc(128, (n + 127) & ~(size_t)127);
+        break;
+    case 5:
+        p = memalign(32, n);
+        break;
+    case 6:
+        p = r % 64 == 6 ? valloc(n) : malloc(n);
+        break;
+    case 7:
+        p = p_mallocx ? p_mallocx(n, r % 2 ? 0x40 : 4) : malloc(n);
+        break;
+    case 8:
+        p = p_rallocx ? p_rallocx(malloc(n), n + 100, 0) : reallocarray(NULL, n, 3);
+        break;
+    }
+    if (p)
+        memset(p, (int)r, n < 64 ? n : 64);
+    return p;
+}
+
+static void one_free(void *p, unsigned r)
+{
+    if (r % 5 == 0 && p_dallocx)
+        p_dallocx(p, 0);
+    else if (r % 5 == 1 && p_sdallocx)
+        p_sdallocx(p, malloc_usable_size(p), 0);
+    else if (r % 5 == 2)
+        p = realloc(p, 0) /* frees (glibc) or returns a minimal block */, free(p);
+    else
+        free(p);
+}
+
+static void *exchanger(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
+    for (unsigned i = 0; i < ROUNDS; i++) {
+        unsigned r = seed + i * 31u, kind;
+        void *p = one_alloc(r, &kind);
+        if (!p)
+            continue;
+        /* swap into a random slot; free what was there (allocated by another thread) */
+        void *old = atomic_exchange(&ring[(r * 40503u) % RING], p);
+        if (old)
+            one_free(old, r >> 3);
+    }
+    return NULL;
+}
+
+TEST(exact)
+{
+    warm_threads(THREADS);
+    fl_acct_totals_t a = totals();
+    pthread_t th[THREADS];
+    for (uintptr_t i = 0; i < THREADS; i++)
+        CHECK(pthread_create(&th[i], NULL, exchanger, (void *)i) == 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    fl_acct_totals_t mid = totals();
+    CHECK(mid.allocs - a.allocs >= (uint64_t)THREADS * ROUNDS);
+    for (int i = 0; i < RING; i++) {
+        void *p = atomic_exchange(&ring[i], NULL);
+        if (p)
+            free(p);
+    }
+    fl_acct_totals_t b = totals();
+    CHECK_SAME(a, b);
+}
+
+/* ---- churn: thousands of short threads ------------------------------------------------------ */
+
+static void *short_life(void *arg)
+{
+    void **slot = arg;
+    void *mine = malloc(100);
+    free(mine);
+    *slot = malloc(200 + ((uintptr_t)slot & 0xff)); /* freed by the main thread */
+    return NULL;
+}
+
+TEST(churn)
+{
+    warm_threads(8);
+    fl_acct_totals_t a = totals();
+    static void *slots[8];
+    for (int round = 0; round < 400; round++) { /* 3200 threads, 8 at a time */
+        pthread_t th[8];
+        for (int i = 0; i < 8; i++)
+            CHECK(pthread_create(&th[i], NULL, short_life, &slots[i]) == 0);
+        for (int i = 0; i < 8; i++) {
+            pthread_join(th[i], NULL);
+            free(slots[i]);
+        }
+    }
+    fl_acct_totals_t b = totals();
+    CHECK_SAME(a, b);
+    CHECK(b.allocs - a.allocs >= 2 * 3200);
+}
+
+/* ---- fork ------------------------------------------------------------------------------------ */
+
+TEST(fork)
+{
+    void *kept = malloc(4096);
+    int64_t kept_usable = (int64_t)malloc_usable_size(kept);
+    fl_acct_totals_t a = totals();
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        /* off in the child: everything passes through, frees of the parent's blocks too */
+        free(kept);
+        for (int i = 0; i < 10000; i++)
+            free(malloc((size_t)i % 1000 + 1));
+        void *p = malloc(1 << 20);
+        _exit(p ? 0 : 1);
+    }
+    int st = 0;
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    fl_acct_totals_t b = totals();
+    CHECK_SAME(a, b);
+    free(kept);
+    fl_acct_totals_t c = totals();
+    CHECK_EQ_I(b.usable - c.usable, kept_usable);
+    CHECK_EQ_I(b.blocks - c.blocks, 1);
+}
+
+/* ---- dlopen/dlclose -------------------------------------------------------------------------- */
+
+TEST(dlopen)
+{
+    fl_acct_totals_t a = totals();
+    int opened = 0;
+    for (int i = 0; i < 50; i++) {
+        void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+            h = dlopen("libm.so.6", RTLD_NOW | RTLD_LOCAL);
+        if (h) {
+            opened++;
+            dlclose(h);
+        }
+    }
+    CHECK(opened == 50);
+    fl_acct_totals_t b = totals();
+    /* the loader may cache a little between opens; it must not grow with the loop */
+    CHECK(b.blocks - a.blocks < 50);
+}
+
+/* ---- realloc and other edge cases ------------------------------------------------------------ */
+
+TEST(edge)
+{
+    fl_acct_totals_t a = totals();
+    char *p = realloc(NULL, 100); /* malloc */
+    CHECK(p != NULL);
+    memset(p, 1, 100);
+    p = realloc(p, 100000); /* likely moves */
+    CHECK(p != NULL && p[99] == 1);
+    p = realloc(p, 10); /* shrink */
+    CHECK(p != NULL && p[9] == 1);
+    p = realloc(p, 0); /* glibc: frees, NULL; others: a minimal block */
+    free(p);
+    errno = 0;
+    void *huge = malloc(SIZE_MAX / 2);
+    CHECK(huge == NULL && errno == ENOMEM);
+    volatile size_t big = SIZE_MAX / 8; /* volatile: the compiler must not see the overflow */
+    CHECK(calloc(big, 16) == NULL);
+    CHECK(reallocarray(NULL, big, 16) == NULL);
+    void *q = malloc(64);
+    CHECK(realloc(q, SIZE_MAX / 2) == NULL); /* failed: q is still live */
+    free(q);
+    free(NULL);
+    void *z = malloc(0);
+    free(z);
+    void *al = NULL;
+    CHECK(posix_memalign(&al, 3, 8) == EINVAL); /* bad alignment: nothing allocated */
+    CHECK(posix_memalign(&al, 4096, 10) == 0 && ((uintptr_t)al & 4095) == 0);
+    CHECK(malloc_usable_size(al) >= 10);
+    free(al);
+    fl_acct_totals_t b = totals();
+    CHECK_SAME(a, b);
+}
+
+/* ---- dlsym bootstrap ------------------------------------------------------------------------- */
+
+TEST(boot)
+{
+    fl_acct_totals_t a = totals();
+    for (int i = 0; i < 200; i++) {
+        CHECK(dlsym(RTLD_NEXT, "no_such_symbol_flatline") == NULL);
+        CHECK(dlerror() != NULL); /* the message was allocated with malloc */
+    }
+    CHECK(dlsym(RTLD_DEFAULT, "malloc") != NULL);
+    fl_acct_totals_t b = totals();
+    CHECK(b.blocks - a.blocks <= 2); /* at most the last error message */
+}
+
+/* ---- the API --------------------------------------------------------------------------------- */
+
+static atomic_int callback_calls;
+static void on_report(const char *text, size_t len, void *arg)
+{
+    (void)arg;
+    if (len > 10 && strstr(text, "verdict:"))
+        atomic_fetch_add(&callback_calls, 1);
+}
+
+TEST(api)
+{
+    fl_acct_dump_fn dump = (fl_acct_dump_fn)dlsym(RTLD_DEFAULT, FL_ACCT_DUMP);
+    fl_acct_set_leak_threshold_fn thr =
+        (fl_acct_set_leak_threshold_fn)dlsym(RTLD_DEFAULT, FL_ACCT_SET_LEAK_THRESHOLD);
+    fl_acct_set_report_callback_fn cb =
+        (fl_acct_set_report_callback_fn)dlsym(RTLD_DEFAULT, FL_ACCT_SET_REPORT_CALLBACK);
+    CHECK(dump && thr && cb);
+    CHECK_EQ_I(thr(1), -ERANGE);
+    CHECK_EQ_I(thr(8 << 20), 0);
+    CHECK_EQ_I(cb(on_report, NULL), 0);
+    char path[] = "/tmp/flatline-acct-api-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_I(dump(path), 0);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    char buf[4096] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    unlink(path);
+    CHECK(n > 100 && strstr(buf, "verdict:") && strstr(buf, "requested"));
+    CHECK(atomic_load(&callback_calls) == 1);
+    CHECK(dump("/nonexistent-dir/x/report.txt") == -ENOENT);
+    CHECK_EQ_I(cb(NULL, NULL), 0);
+}
+
+int main(int argc, char **argv)
+{
+    get_totals = (fl_acct_get_totals_fn)dlsym(RTLD_DEFAULT, FL_ACCT_GET_TOTALS);
+    if (!get_totals)
+        TEST_SKIP("libflatline-acct.so is not preloaded");
+    p_mallocx = (mallocx_fn)dlsym(RTLD_DEFAULT, "mallctl") ? (mallocx_fn)dlsym(RTLD_DEFAULT, "mallocx") : NULL;
+    if (p_mallocx) {
+        p_dallocx = (dallocx_fn)dlsym(RTLD_DEFAULT, "dallocx");
+        p_sdallocx = (sdallocx_fn)dlsym(RTLD_DEFAULT, "sdallocx");
+        p_rallocx = (rallocx_fn)dlsym(RTLD_DEFAULT, "rallocx");
+    }
+    const char *mode = argc > 1 ? argv[1] : "all";
+    int all = !strcmp(mode, "all");
+    if (all || !strcmp(mode, "exact"))
+        RUN(exact);
+    if (all || !strcmp(mode, "churn"))
+        RUN(churn);
+    if (all || !strcmp(mode, "fork"))
+        RUN(fork);
+    if (all || !strcmp(mode, "dlopen"))
+        RUN(dlopen);
+    if (all || !strcmp(mode, "edge"))
+        RUN(edge);
+    if (all || !strcmp(mode, "boot"))
+        RUN(boot);
+    if (all || !strcmp(mode, "api"))
+        RUN(api);
+    return TEST_REPORT();
+}
