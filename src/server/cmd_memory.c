@@ -37,6 +37,7 @@ static void p_nested(pairs_t *p, const char *name, pairs_t *inner)
     srv_reply_raw(&p->buf, inner->buf.p, inner->buf.len);
     p->buf.failed |= inner->buf.failed;
     srv_buf_free(&inner->buf);
+    inner->n = 0;
     p->n += 2;
 }
 

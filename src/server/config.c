@@ -66,8 +66,8 @@ static const opt_t opts[] = {
 };
 
 static const opt_t ns_opts[] = {
-    {"memory-limit", OPT_SIZE, NS(memory_limit), NULL, 1024, 1024 * GB, NULL,
-     "bytes of records and index the namespace may hold"},
+    {"memory-limit", OPT_SIZE, NS(memory_limit), NULL, 0, 1024 * GB, NULL,
+     "bytes of records and index the namespace may hold (0 = unlimited)"},
     {"default-ttl-ms", OPT_INT, NS(default_ttl_ms), NULL, 0, LLONG_MAX / 2, NULL,
      "TTL applied to writes that give none (0 = none)"},
     {"high-water-pct", OPT_UNSIGNED, NS(high_water_pct), NULL, 1, 100, NULL,

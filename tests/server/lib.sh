@@ -1,0 +1,127 @@
+# tests/server/lib.sh: shared by the integration scripts. Starts the real flatline-server on a
+# free 127.0.0.1 port, waits until it answers PING, and always stops it on exit (trap EXIT),
+# failing the test if the server did not exit cleanly (0), e.g. after a sanitizer report.
+#
+# Environment (set by CTest): FLATLINE_SERVER (binary), SERVER_TEST_TOOL (tool.c).
+set -u
+SERVER=${FLATLINE_SERVER:?set FLATLINE_SERVER to the flatline-server binary}
+TOOL=${SERVER_TEST_TOOL:?set SERVER_TEST_TOOL}
+SPID=""
+PORT=""
+LOG=$(mktemp /tmp/flatline-server-test.XXXXXX)
+FAILS=0
+CHECKS=0
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+stop_server() {
+    [ -n "$SPID" ] || return 0
+    local pid=$SPID rc=0
+    SPID=""
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "server did not stop within 10 s of SIGTERM; killing it" >&2
+            kill -KILL "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            return 1
+        fi
+    fi
+    wait "$pid" 2>/dev/null || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "server exited with status $rc; its log:" >&2
+        tail -n 60 "$LOG" >&2
+        return 1
+    fi
+    return 0
+}
+
+on_exit() {
+    local rc=$?
+    stop_server || rc=1
+    if grep -q -E "ThreadSanitizer|AddressSanitizer|runtime error:|LeakSanitizer" "$LOG" 2>/dev/null; then
+        echo "sanitizer report in the server's log:" >&2
+        cat "$LOG" >&2
+        rc=1
+    fi
+    rm -f "$LOG"
+    exit $rc
+}
+trap on_exit EXIT
+
+# start_server [--option value ...]: starts the server with the given options on a free port.
+start_server() {
+    for attempt in 1 2 3; do
+        PORT=$("$TOOL" port) || fail "no free port"
+        "$SERVER" --port "$PORT" "$@" >"$LOG" 2>&1 &
+        SPID=$!
+        for _ in $(seq 300); do
+            if [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = "PONG" ]; then
+                return 0
+            fi
+            if ! kill -0 "$SPID" 2>/dev/null; then
+                break
+            fi
+            sleep 0.05
+        done
+        if grep -q "cannot listen" "$LOG"; then # lost a race for the port: try another
+            wait "$SPID" 2>/dev/null
+            SPID=""
+            continue
+        fi
+        cat "$LOG" >&2
+        fail "server did not answer PING"
+    done
+    fail "could not find a free port"
+}
+
+# rc ARGS...: redis-cli against the server, typed output ("(integer) 1", "(nil)", ...).
+rc() {
+    redis-cli -p "$PORT" --no-raw "$@" 2>&1
+}
+
+# check EXPECTED ARGS...: runs rc ARGS and compares the whole output with EXPECTED.
+check() {
+    local want=$1
+    shift
+    local got
+    got=$(rc "$@")
+    CHECKS=$((CHECKS + 1))
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: redis-cli $*" >&2
+        echo "  expected: $(printf '%q' "$want")" >&2
+        echo "  got:      $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# check_match REGEX ARGS...: like check, with an extended regular expression.
+check_match() {
+    local want=$1
+    shift
+    local got
+    got=$(rc "$@")
+    CHECKS=$((CHECKS + 1))
+    if ! printf '%s' "$got" | grep -q -E -- "$want"; then
+        echo "FAIL: redis-cli $*" >&2
+        echo "  expected to match: $want" >&2
+        echo "  got: $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# info_field SECTION NAME: one INFO field's value.
+info_field() {
+    redis-cli -p "$PORT" info "$1" | tr -d '\r' | sed -n "s/^$2://p"
+}
+
+# finish: prints the tally and exits 1 when any check failed.
+finish() {
+    echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+    [ "$FAILS" = 0 ]
+    exit $?
+}
