@@ -4,10 +4,10 @@
 # Prints a table and the ratio shared/plain (target: within 1.25x). A benchmark, not a test:
 # numbers depend on the machine; compare the columns of one run, not runs with each other.
 #   usage: bench/mem-microbench.sh [iterations per sample] [repetitions]
-#   env:   BUILD=<build dir> (default build-bench, a plain optimised build)
+#   env:   BUILD=<build dir> (default build-mem-bench, a plain optimised build)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${BUILD:-$root/build-bench}"
+build="${BUILD:-$root/build-mem-bench}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target flatline-mem-microbench >/dev/null
 exec "$build/src/mem/flatline-mem-microbench" "$@"

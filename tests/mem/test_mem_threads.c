@@ -237,11 +237,72 @@ TEST(destroy_with_other_threads_tcaches)
     pthread_barrier_destroy(&g_bar);
 }
 
+/* ---- arenas created and destroyed concurrently, with statistics readers ---- */
+
+static _Atomic bool g_stop_readers;
+
+static void *churn_arenas(void *arg)
+{
+    int me = (int)(intptr_t)arg;
+    for (int it = 0; it < 40; it++) {
+        char name[32];
+        snprintf(name, sizeof(name), "t%d-%d", me, it);
+        fl_arena_t *a;
+        if (fl_arena_create(&a, name, NULL) != 0) {
+            atomic_fetch_add(&g_worker_errors, 1);
+            continue;
+        }
+        void *p[50];
+        for (int i = 0; i < 50; i++) {
+            p[i] = fl_arena_alloc(a, 16 + (size_t)i * 90);
+            if (p[i] == NULL || tu_arena_of(p[i]) != fl_arena_index(a))
+                atomic_fetch_add(&g_worker_errors, 1);
+        }
+        for (int i = 0; i < 50; i += 2)
+            fl_arena_free(a, p[i], 16 + (size_t)i * 90);
+        fl_mem_stats_t s;
+        if (fl_arena_stats(a, &s) != 0 || s.requested == 0)
+            atomic_fetch_add(&g_worker_errors, 1);
+        if (it % 3 == 0)
+            fl_thread_release_tcaches();
+        fl_arena_destroy(a); /* half its objects are still live: destroy frees them */
+    }
+    return NULL;
+}
+
+static void *read_stats(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000 && !atomic_load(&g_stop_readers); i++) {
+        fl_mem_stats_t s;
+        if (fl_process_stats(&s) != 0)
+            atomic_fetch_add(&g_worker_errors, 1);
+    }
+    return NULL;
+}
+
+TEST(concurrent_create_destroy_and_stats)
+{
+    enum { W = 4 };
+    atomic_store(&g_worker_errors, 0);
+    atomic_store(&g_stop_readers, false);
+    pthread_t th[W], reader;
+    CHECK_EQ_I(pthread_create(&reader, NULL, read_stats, NULL), 0);
+    for (int i = 0; i < W; i++)
+        CHECK_EQ_I(pthread_create(&th[i], NULL, churn_arenas, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < W; i++)
+        pthread_join(th[i], NULL);
+    atomic_store(&g_stop_readers, true);
+    pthread_join(reader, NULL);
+    CHECK_EQ_I(atomic_load(&g_worker_errors), 0);
+}
+
 int main(void)
 {
     if (fl_mem_init(NULL) != 0)
         TEST_SKIP("jemalloc not usable");
     RUN(stress_cross_thread_frees_add_up);
     RUN(destroy_with_other_threads_tcaches);
+    RUN(concurrent_create_destroy_and_stats);
     return TEST_REPORT();
 }
