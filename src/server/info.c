@@ -122,6 +122,7 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     field(out, "used_memory_dataset:%zu", s.ns_used);
     field(out, "mem_allocator:jemalloc-5.3.0");
     field(out, "mem_stats_available:%d", s.process_rc == 0);
+    field(out, "malloc_is_jemalloc:%d", fl_mem_malloc_is_jemalloc());
     breakdown(out, "process_", p, true);
     if (s.priv_rc == 0)
         breakdown(out, "private_", &s.priv, false);

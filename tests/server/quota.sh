@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tests/server/quota.sh: per-namespace quotas. Above stop-writes, writes get -OOM naming the
+# namespace while reads, deletes and other namespaces keep working and no data is lost;
+# above the high-water mark, the store evicts (keys with a TTL first) instead of refusing.
+. "$(dirname "$0")/lib.sh"
+start_server --threads 2 \
+    --namespace.small.memory-limit 256kb --namespace.small.high-water-pct 100 \
+    --namespace.small.stop-writes-pct 80 --namespace.small.partitions 16 \
+    --namespace.lru.memory-limit 256kb --namespace.lru.high-water-pct 50 \
+    --namespace.lru.stop-writes-pct 95 --namespace.lru.partitions 16
+# namespaces: 0 default, 1 cache (embedded), 2 small, 3 lru (few partitions: an empty
+# 4096-partition index alone would take most of a 256 KB quota)
+val=$(head -c 1000 /dev/zero | tr '\0' 'v')
+
+# Fill "small" until writes are refused.
+out=$(for i in $(seq 400); do echo "SET k$i $val"; done | redis-cli -p "$PORT" -n 2 2>&1)
+oks=$(printf '%s\n' "$out" | grep -c '^OK$')
+ooms=$(printf '%s\n' "$out" | grep -c "^OOM .*namespace 'small'")
+[ "$ooms" -gt 0 ] || fail "no -OOM naming the namespace after 400 KB into a 256 KB namespace: $(printf '%s' "$out" | sort | uniq -c)"
+[ "$oks" -gt 50 ] || fail "only $oks writes accepted"
+[ $((oks + ooms)) = 400 ] || fail "unexpected replies: $(printf '%s' "$out" | sort | uniq -c | head)"
+check_match "^\(error\) OOM command not allowed: namespace 'small'" -n 2 set another "$val"
+check_match "^\(error\) OOM" -n 2 hset hh f "$val"
+# Data intact, reads and deletes work, other namespaces unaffected.
+check "(integer) $oks" -n 2 dbsize
+[ "$(redis-cli -p "$PORT" -n 2 get k1)" = "$val" ] || fail "k1 lost its value"
+[ "$(redis-cli -p "$PORT" -n 2 get k$oks)" = "$val" ] || fail "k$oks lost its value"
+check "OK" -n 0 set elsewhere "$val"
+check "(integer) 1" -n 2 del k1
+check "OK" -n 2 set k1 small
+used=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_small:.*,used=\([0-9]*\),.*/\1/p')
+[ "$used" -le $((256 * 1024)) ] || fail "namespace small uses $used bytes over its 256 KB limit"
+check_match 'writes_refused=[1-9]' info namespaces
+
+# "lru": above 50% of 256 KB the store evicts; writes keep succeeding.
+out=$(for i in $(seq 600); do echo "SET t$i $val EX 1000"; done | redis-cli -p "$PORT" -n 3 2>&1)
+[ "$(printf '%s\n' "$out" | grep -c '^OK$')" = 600 ] || fail "writes refused under the high-water mark: $(printf '%s' "$out" | sort | uniq -c | head)"
+for _ in $(seq 50); do
+    used=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_lru:.*,used=\([0-9]*\),.*/\1/p')
+    [ "$used" -le $((256 * 1024 * 55 / 100)) ] && break
+    sleep 0.1
+done
+[ "$used" -le $((256 * 1024 * 55 / 100)) ] || fail "lru namespace still at $used bytes, above its high-water mark"
+evicted=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_lru:.*,evicted=\([0-9]*\),.*/\1/p')
+[ "$evicted" -gt 0 ] || fail "nothing evicted"
+[ "$(redis-cli -p "$PORT" -n 3 get t600)" = "$val" ] || fail "the newest key was evicted"
+finish
