@@ -237,6 +237,69 @@ TEST(destroy_with_other_threads_tcaches)
     pthread_barrier_destroy(&g_bar);
 }
 
+/* ---- exact sums while the threads are alive: A allocates, B frees half of A's objects ---- */
+
+enum { XN = 1000 };
+static void *g_x[XN];
+static pthread_barrier_t g_xbar;
+static fl_arena_t *g_xa;
+
+static size_t x_size(int i)
+{
+    return 1 + (size_t)(i * 97) % 6000;
+}
+
+static void *x_alloc(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < XN; i++)
+        g_x[i] = fl_arena_alloc(g_xa, x_size(i));
+    pthread_barrier_wait(&g_xbar); /* 1: allocated */
+    pthread_barrier_wait(&g_xbar); /* 2: B freed */
+    pthread_barrier_wait(&g_xbar); /* 3: main checked */
+    return NULL;
+}
+
+static void *x_free(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&g_xbar); /* 1 */
+    for (int i = 0; i < XN; i += 2)
+        fl_arena_free(g_xa, g_x[i], x_size(i));
+    pthread_barrier_wait(&g_xbar); /* 2 */
+    pthread_barrier_wait(&g_xbar); /* 3 */
+    return NULL;
+}
+
+TEST(live_threads_counters_sum_exactly)
+{
+    CHECK_EQ_I(fl_arena_create(&g_xa, "cross", NULL), 0);
+    CHECK_EQ_I(pthread_barrier_init(&g_xbar, NULL, 3), 0);
+    pthread_t ta, tb;
+    CHECK_EQ_I(pthread_create(&ta, NULL, x_alloc, NULL), 0);
+    CHECK_EQ_I(pthread_create(&tb, NULL, x_free, NULL), 0);
+    pthread_barrier_wait(&g_xbar); /* 1 */
+    pthread_barrier_wait(&g_xbar); /* 2: B freed the even objects */
+    size_t want = 0;
+    for (int i = 1; i < XN; i += 2)
+        want += x_size(i);
+    /* Both threads alive: A's counter is +all, B's is -(all - want); the sum is exact. */
+    fl_mem_stats_t s;
+    CHECK_EQ_I(fl_arena_stats(g_xa, &s), 0);
+    CHECK_EQ_U(s.requested, want);
+    pthread_barrier_wait(&g_xbar); /* 3 */
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK_EQ_I(fl_arena_stats(g_xa, &s), 0);
+    CHECK_EQ_U(s.requested, want); /* and still after both exited (counters folded) */
+    for (int i = 1; i < XN; i += 2)
+        fl_arena_free(g_xa, g_x[i], x_size(i));
+    CHECK_EQ_I(fl_arena_stats(g_xa, &s), 0);
+    CHECK_EQ_U(s.requested, 0);
+    fl_arena_destroy(g_xa);
+    pthread_barrier_destroy(&g_xbar);
+}
+
 /* ---- arenas created and destroyed concurrently, with statistics readers ---- */
 
 static _Atomic bool g_stop_readers;
@@ -302,6 +365,7 @@ int main(void)
     if (fl_mem_init(NULL) != 0)
         TEST_SKIP("jemalloc not usable");
     RUN(stress_cross_thread_frees_add_up);
+    RUN(live_threads_counters_sum_exactly);
     RUN(destroy_with_other_threads_tcaches);
     RUN(concurrent_create_destroy_and_stats);
     return TEST_REPORT();
