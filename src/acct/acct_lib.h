@@ -62,6 +62,37 @@ static inline bool acct_is_boot(const void *p)
 }
 size_t acct_boot_size(const void *p);
 
+/* The filter in front of the own-block table (counters.c) and the sampled-block table (sample.c):
+ * per address hash, a saturating count of each table's entries hashing there (255 sticks). A free
+ * reads one 16-bit cell and takes a lock only when it is nonzero. Written under each table's own
+ * lock; read without one (a stale zero is impossible for a block being freed: its entry was
+ * added before the block was handed to the program). */
+#define ACCT_FILTER_BITS 15
+typedef struct acct_filter_cell {
+    uint8_t own, sample;
+} acct_filter_cell_t;
+extern acct_filter_cell_t acct_filter[1u << ACCT_FILTER_BITS];
+
+static inline unsigned acct_addr_hash(const void *p)
+{
+    return (unsigned)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> (64 - ACCT_FILTER_BITS));
+}
+
+/* Adds delta (+1/-1) to a saturating filter count. Caller holds the table's lock. */
+static inline void acct_filter_add(uint8_t *c, int delta)
+{
+    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    if (v != 255)
+        __atomic_store_n(c, (uint8_t)(v + delta), __ATOMIC_RELAXED);
+}
+
+/* The filter cell of p as one 16-bit load: nonzero means "check the tables". */
+static inline uint16_t acct_filter_get(const void *p)
+{
+    return __atomic_load_n((const uint16_t *)(const void *)&acct_filter[acct_addr_hash(p)],
+                           __ATOMIC_RELAXED);
+}
+
 /* ---- counters.c: exact totals --------------------------------------------------------------- */
 
 typedef struct acct_bucket_ctr {
@@ -82,6 +113,7 @@ typedef struct acct_thread {
     uint64_t rng;         /* owner only */
     uint32_t tid;         /* dense thread index for the trace (never reused) */
     struct acct_tbuf *tb; /* trace buffer, or NULL */
+    uintptr_t stack_hi;   /* owner only: top of the thread's stack (0: not known yet) */
     int in_use;           /* acct_registry_lock */
     struct acct_thread *next_all, *next_free; /* acct_registry_lock */
 } acct_thread_t;
@@ -150,6 +182,20 @@ extern atomic_int acct_own_n; /* entries in the table */
 bool acct_own_add(const void *p);
 bool acct_own_remove(const void *p);
 
+/* The usable size of a live block of the allocator underneath. For glibc (checked at start-up
+ * against malloc_usable_size, see real.c) it is read from the chunk header next to the block,
+ * which the program's own access brings into cache: glibc's malloc_usable_size also reads the
+ * next chunk's header, a second cache miss on every call. */
+extern int acct_glibc_header;
+static inline size_t acct_usable(void *p)
+{
+    if (ACCT_LIKELY(acct_glibc_header)) {
+        size_t h = ((const size_t *)p)[-1];
+        return (h & ~(size_t)7) - ((h & 2) ? 16 : 8);
+    }
+    return acct_real.usable(p);
+}
+
 /* Exact totals now, summed over the folded counters and every live thread. */
 typedef struct acct_totals {
     int64_t requested, usable, blocks;
@@ -169,13 +215,8 @@ void acct_counters_init(void);
 #define ACCT_MAX_DEPTH 32
 
 extern uint64_t acct_sample_mean; /* 0: sampling off (set once at init) */
+extern int acct_sample_backtrace; /* 1: stacks by backtrace(), 0: frame-pointer walk */
 extern unsigned acct_sample_depth;
-extern uint8_t acct_sample_filter[1 << 16]; /* counts of sampled live blocks by address hash */
-
-static inline unsigned acct_addr_hash16(const void *p)
-{
-    return (unsigned)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> 48);
-}
 
 /* Draws the next sampling distance for t (exponential with mean acct_sample_mean). */
 void acct_sample_reset(acct_thread_t *t);
@@ -183,10 +224,13 @@ void acct_sample_reset(acct_thread_t *t);
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
 /* Forgets p if it was sampled (call before the block is given back). */
 void acct_sample_free(const void *p);
-static inline void acct_sample_maybe_free(const void *p)
+/* Forgets p in whichever table holds it; true when it was one of our own blocks (then the
+ * program's counters must not see it). Call only when acct_filter_get(p) is nonzero. */
+bool acct_filter_slow(const void *p, uint16_t cell);
+static inline bool acct_forget(const void *p)
 {
-    if (ACCT_UNLIKELY(__atomic_load_n(&acct_sample_filter[acct_addr_hash16(p)], __ATOMIC_RELAXED)))
-        acct_sample_free(p);
+    uint16_t cell = acct_filter_get(p);
+    return ACCT_UNLIKELY(cell != 0) && acct_filter_slow(p, cell);
 }
 /* Marks the library's own text range so stacks start at the program's frame. */
 void acct_sample_init(void);

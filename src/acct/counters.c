@@ -52,10 +52,24 @@ bool acct_own_add(const void *p)
             own[i] = p;
             done = true;
         }
-    if (done)
+    if (done) {
         atomic_fetch_add(&acct_own_n, 1);
+        acct_filter_add(&acct_filter[acct_addr_hash(p)].own, 1);
+    }
     pthread_mutex_unlock(&own_lock);
     return done;
+}
+
+acct_filter_cell_t acct_filter[1u << ACCT_FILTER_BITS];
+
+bool acct_filter_slow(const void *p, uint16_t cell)
+{
+    const acct_filter_cell_t *c = (const acct_filter_cell_t *)(const void *)&cell;
+    if (c->own && acct_own_remove(p))
+        return true;
+    if (c->sample)
+        acct_sample_free(p);
+    return false;
 }
 
 bool acct_own_remove(const void *p)
@@ -67,8 +81,10 @@ bool acct_own_remove(const void *p)
             own[i] = NULL;
             done = true;
         }
-    if (done)
+    if (done) {
         atomic_fetch_sub(&acct_own_n, 1);
+        acct_filter_add(&acct_filter[acct_addr_hash(p)].own, -1);
+    }
     pthread_mutex_unlock(&own_lock);
     return done;
 }

@@ -342,6 +342,9 @@ int main(int argc, char **argv)
 
     if (access(report, R_OK) == 0) {
         acct_symbolize_file(report);
+        char events[PATH_MAX + 32];
+        snprintf(events, sizeof events, "%s/events.log", dir);
+        acct_symbolize_file(events);
         for (int n = 1; n < 10000; n++) {
             char extra[PATH_MAX + 32];
             snprintf(extra, sizeof extra, "%s/report-%d.txt", dir, n);

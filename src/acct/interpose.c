@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, 
 {
     if (ACCT_UNLIKELY(acct_busy) && acct_own_add(p))
         return; /* our own block: not the program's */
-    size_t u = acct_real.usable(p);
+    size_t u = acct_usable(p);
     acct_thread_t *t = acct_thread();
     acct_count_alloc(t, req, u);
     if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_busy)) {
@@ -51,14 +51,12 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, 
 /* Counts a block about to be given back. */
 static inline __attribute__((always_inline)) void on_free(void *p)
 {
-    if (ACCT_UNLIKELY(atomic_load_explicit(&acct_own_n, memory_order_relaxed)) &&
-        acct_own_remove(p))
-        return;
-    size_t u = acct_real.usable(p);
+    if (acct_forget(p))
+        return; /* one of our own blocks */
+    size_t u = acct_usable(p);
     acct_thread_t *t = acct_thread();
     if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
         acct_trace_free(t, p, acct_now_ns());
-    acct_sample_maybe_free(p);
     acct_count_free(t, u);
 }
 
@@ -131,8 +129,8 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             on_alloc(p, n, FL_TOP_MALLOC, 0);
         return p;
     }
-    if (ACCT_UNLIKELY(atomic_load_explicit(&acct_own_n, memory_order_relaxed)) &&
-        acct_own_remove(old)) {
+    uint16_t cell = acct_filter_get(old);
+    if (ACCT_UNLIKELY(cell != 0) && acct_filter_slow(old, cell)) {
         void *p = acct_real.realloc(old, n); /* our own block stays ours, or is forgotten */
         if (p && !acct_own_add(p))
             on_alloc(p, n, FL_TOP_MALLOC, 0);
@@ -140,9 +138,9 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             acct_own_add(old);
         return p;
     }
-    size_t u_old = acct_real.usable(old);
+    size_t u_old = acct_usable(old);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
-    acct_sample_maybe_free(old); /* before: once given back, the address may be reused */
+    /* (a sampled old block was forgotten above: once given back, its address may be reused) */
     void *p = acct_real.realloc(old, n);
     acct_thread_t *t = acct_thread();
     if (p == NULL) {
@@ -153,7 +151,7 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
         }
         return NULL; /* otherwise a failure: old is still live and still counted */
     }
-    size_t u = acct_real.usable(p);
+    size_t u = acct_usable(p);
     acct_count_free(t, u_old);
     acct_count_alloc(t, n, u);
     if (t) {
@@ -302,15 +300,15 @@ ACCT_EXPORT void *rallocx(void *old, size_t n, int flags)
     }
     if (acct_off)
         return acct_real.rallocx(old, n, flags);
-    size_t u_old = acct_real.usable(old);
+    size_t u_old = acct_usable(old);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
-    acct_sample_maybe_free(old);
+    acct_forget(old); /* our own blocks are never passed to rallocx */
     void *p = acct_real.rallocx(old, n, flags);
     if (!p)
         return NULL;
     acct_thread_t *t = acct_thread();
     acct_count_free(t, u_old);
-    acct_count_alloc(t, n, acct_real.usable(p));
+    acct_count_alloc(t, n, acct_usable(p));
     if (t && !acct_busy) {
         ACCT_BUMP(t->c.reallocs, 1);
         t->sample_left -= (int64_t)n;
@@ -328,7 +326,7 @@ ACCT_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         return malloc_usable_size(p); /* cannot resize in place: report the current size */
     if (acct_off)
         return acct_real.xallocx(p, size, extra, flags);
-    size_t u_old = acct_real.usable(p);
+    size_t u_old = acct_usable(p);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     size_t r = acct_real.xallocx(p, size, extra, flags);
     if (r != u_old) {
@@ -347,7 +345,7 @@ ACCT_EXPORT size_t sallocx(const void *p, int flags)
         return acct_boot_size(p);
     if (!acct_real_init())
         return 0;
-    return acct_real.sallocx ? acct_real.sallocx(p, flags) : acct_real.usable((void *)p);
+    return acct_real.sallocx ? acct_real.sallocx(p, flags) : acct_usable((void *)p);
 }
 
 ACCT_EXPORT void dallocx(void *p, int flags)

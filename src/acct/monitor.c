@@ -234,6 +234,7 @@ __attribute__((constructor)) static void acct_start(void)
     acct_rss_base = acct_rss_bytes();
     acct_counters_init();
     acct_sample_depth = (unsigned)acct_opt[ACCT_OPT_DEPTH];
+    acct_sample_backtrace = acct_opt[ACCT_OPT_UNWIND] == 1;
     acct_sample_init();
     acct_stats_init();
     pthread_atfork(NULL, NULL, fork_child);

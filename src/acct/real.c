@@ -59,6 +59,32 @@ static void *must(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+int acct_glibc_header;
+
+/* Enables acct_usable()'s header read when the allocator is glibc's and the header agrees with
+ * malloc_usable_size on blocks of every kind (small, large, mmapped, aligned). */
+static void check_glibc_header(void)
+{
+    static const size_t sizes[] = {0, 1, 24, 25, 100, 1000, 5000, 70000, 300000, 2 << 20};
+    Dl_info di;
+    if (!dladdr((void *)acct_real.malloc, &di) || !di.dli_fname || !strstr(di.dli_fname, "libc.so"))
+        return;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        void *p = acct_real.malloc(sizes[i]);
+        void *q = acct_real.memalign(4096, sizes[i]);
+        if (!p || !q)
+            return; /* stays off; the blocks are lost only if memory is exhausted */
+        size_t hp = ((const size_t *)p)[-1], hq = ((const size_t *)q)[-1];
+        int ok = (hp & ~(size_t)7) - ((hp & 2) ? 16 : 8) == acct_real.usable(p) &&
+                 (hq & ~(size_t)7) - ((hq & 2) ? 16 : 8) == acct_real.usable(q);
+        acct_real.free(p);
+        acct_real.free(q);
+        if (!ok)
+            return;
+    }
+    acct_glibc_header = 1;
+}
+
 bool acct_real_init_slow(void)
 {
     int expect = 0;
@@ -93,6 +119,7 @@ bool acct_real_init_slow(void)
             return false;
         }
         atomic_store_explicit(&acct_ready, 2, memory_order_release);
+        check_glibc_header();
         return true;
     }
     if (expect == 1 && lookup_tid == me)

@@ -5,15 +5,19 @@
  * counts down an exponentially distributed number of bytes (mean acct_sample_mean, 512 KiB by
  * default) and samples the allocation that crosses zero. A block of s bytes is then sampled with
  * probability p = 1 - exp(-s/mean), so it stands for s/p bytes and 1/p blocks: the per-site sums
- * are unbiased estimates of the site's live bytes and blocks. A sample costs one backtrace()
- * (pre-warmed at init so its first call does not load libgcc_s from inside malloc).
+ * are unbiased estimates of the site's live bytes and blocks. Stacks come from a frame-pointer
+ * walk (~50 ns), every frame checked to lie on the thread's stack above the previous one, so code
+ * built without frame pointers yields a short or partial stack, never a crash: the first frame,
+ * the caller of malloc, is always right since our wrappers keep frame pointers. backtrace()
+ * (pre-warmed at init so its first call does not load libgcc_s inside malloc) is the option for
+ * such code: exact stacks, ~100x slower.
  *
  * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
  *     site's entries is its live_bytes / live_blocks;
- *   - acct_sample_filter[h] counts live[] entries whose address hashes to h (saturating at 255,
- *     then never decremented), so free() only takes the lock when the filter says "maybe".
+ *   - acct_filter[h].sample counts live[] entries whose address hashes to h (saturating), so
+ *     free() only takes the lock when the filter says "maybe".
  * Our memory is mmap'd (MAP_NORESERVE): untouched parts cost nothing.
  */
 #include "acct_lib.h"
@@ -28,7 +32,7 @@
 
 uint64_t acct_sample_mean;
 unsigned acct_sample_depth = 12;
-uint8_t acct_sample_filter[1 << 16];
+int acct_sample_backtrace;
 
 #define MAX_SITES 16384
 #define SITE_INDEX (MAX_SITES * 2)
@@ -93,7 +97,7 @@ void acct_sample_init(void)
     if (sites == MAP_FAILED || site_index == MAP_FAILED || live == MAP_FAILED) {
         acct_log("flatline-acct: no memory for call sites; sampling is off\n");
         acct_sample_mean = 0;
-    } else {
+    } else if (acct_sample_backtrace) {
         void *warm[4];
         backtrace(warm, 4); /* loads libgcc_s now rather than inside someone's malloc */
     }
@@ -119,6 +123,43 @@ void acct_sample_reset(acct_thread_t *t)
     double u = ((double)(rng_next(t) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
     double d = -log(u) * (double)acct_sample_mean;
     t->sample_left = d < 1 ? 1 : d > 1e15 ? (int64_t)1e15 : (int64_t)d;
+}
+
+/* The top of the calling thread's stack, learned once (pthread_getattr_np may allocate: the
+ * caller is busy, so those are our own blocks). */
+static uintptr_t stack_top(acct_thread_t *t)
+{
+    if (!t->stack_hi) {
+        pthread_attr_t a;
+        void *lo;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &lo, &size) == 0)
+                t->stack_hi = (uintptr_t)lo + size;
+            pthread_attr_destroy(&a);
+        }
+        if (!t->stack_hi)
+            t->stack_hi = 1; /* unknown: walks stop at once */
+    }
+    return t->stack_hi;
+}
+
+/* Return addresses by following saved frame pointers, each frame on the stack and above the
+ * last. Returns how many. */
+__attribute__((noinline)) static int fp_walk(acct_thread_t *t, void **out, int max)
+{
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), hi = stack_top(t);
+    int n = 0;
+    while (n < max && (fp & 7) == 0 && fp + 16 <= hi) {
+        uintptr_t next = ((const uintptr_t *)fp)[0], ret = ((const uintptr_t *)fp)[1];
+        if (ret < 4096)
+            break;
+        out[n++] = (void *)ret;
+        if (next <= fp || next - fp > (64u << 20))
+            break;
+        fp = next;
+    }
+    return n;
 }
 
 static uint64_t frames_hash(const uintptr_t *f, int n)
@@ -159,11 +200,7 @@ static unsigned live_slot(uintptr_t a)
 
 static void filter_add(uintptr_t a, int delta)
 {
-    uint8_t *c = &acct_sample_filter[acct_addr_hash16((const void *)a)];
-    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-    if (v == 255)
-        return; /* saturated: stays "maybe" */
-    __atomic_store_n(c, (uint8_t)(v + delta), __ATOMIC_RELAXED);
+    acct_filter_add(&acct_filter[acct_addr_hash((const void *)a)].sample, delta);
 }
 
 /* Removes live[i] and closes the gap (linear probing, backward shift). Lock held. */
@@ -203,7 +240,8 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         return;
     acct_busy++;
     void *raw[ACCT_MAX_DEPTH + 8];
-    int n = backtrace(raw, (int)acct_sample_depth + 8);
+    int n = acct_sample_backtrace ? backtrace(raw, (int)acct_sample_depth + 8)
+                                  : fp_walk(t, raw, (int)acct_sample_depth + 8);
     int skip = 0;
     while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
         skip++;
