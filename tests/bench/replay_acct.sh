@@ -14,7 +14,9 @@ trap 'rm -rf "$tmp"' EXIT
     --scale 0.002 --threads 2 --tail-max-ms 30 >"$tmp/acct.log" 2>&1 || {
     cat "$tmp/acct.log"; exit 1; }
 test -s "$tmp/t.trace"
+# size-shift at this scale makes thousands of allocations: the trace must hold them.
 "$tool" curve "$tmp/t.trace" 101 >"$tmp/want"
+[[ $(wc -l <"$tmp/want") -ge 50 ]] || { echo "FAIL: trace too short"; cat "$tmp/want"; exit 1; }
 "$bin/flatline-bench-runner" --workload replay --trace "$tmp/t.trace" --curve-every 101 \
     --tail-max-ms 20 2>"$tmp/log" || { cat "$tmp/log"; exit 1; }
 grep '^curve ' "$tmp/log" >"$tmp/got" || true

@@ -223,7 +223,7 @@ static int cmd_write(const char *path, uint64_t seed)
 typedef struct oev {
     uint64_t t, addr, size;
     uint32_t thread, idx;
-    int cls; /* 0: releases (FREE, realloc's release), 1: the rest */
+    int cls;  /* 0: releases (FREE, realloc's release), 1: the rest */
     int kind; /* 0 alloc, 1 release, 2 none */
 } oev_t;
 

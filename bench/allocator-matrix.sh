@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The full flatline-bench run behind docs/evaluation.md: every workload under glibc, jemalloc,
+# tcmalloc, mimalloc and flatline (jemalloc + lifecycle arenas), plus the replay of a trace
+# recorded from a real program (redis-server under redis-benchmark, recorded by
+# flatline-acct --trace). A benchmark, not a test: it takes about 12-15 minutes on 2 cores.
+#
+#   bench/allocator-matrix.sh                 # full run into docs/evaluation/
+#   OUT=/tmp/quick SCALE=0.1 TIME_SCALE=0.1 REPEATS=1 bench/allocator-matrix.sh   # a quick look
+#
+# Environment: BUILD (default build), OUT (default docs/evaluation), SCALE (1), TIME_SCALE (1),
+# REPEATS (3), TAIL_REPEATS (1: only the first repeat waits for the +10 s and +30 s checkpoints,
+# which keeps the run under 15 minutes), TRACE (an existing trace to replay instead of
+# recording one), REQUESTS (redis-benchmark requests per phase, 150000).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD:-$root/build}"
+out="${OUT:-$root/docs/evaluation}"
+scale="${SCALE:-1}" time_scale="${TIME_SCALE:-1}" repeats="${REPEATS:-3}"
+tail_repeats="${TAIL_REPEATS:-1}" requests="${REQUESTS:-150000}"
+
+cmake -S "$root" -B "$build" -DFLATLINE_WERROR=ON >/dev/null
+cmake --build "$build" -j"$(nproc)" --target flatline-bench flatline-bench-runner \
+    flatline-bench-runner-fl flatline-acct >/dev/null
+bench="$build/src/bench/flatline-bench"
+acct="$build/src/acct/flatline-acct"
+
+tmp="$(mktemp -d)"
+redis_pid=""
+cleanup() {
+    [[ -n "$redis_pid" ]] && kill "$redis_pid" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+trace="${TRACE:-}"
+if [[ -z "$trace" ]]; then
+    # Record redis-server (a real multi-threaded server) through a database's life: load small
+    # values, overwrite them with larger ones (the size shift), delete most keys, then stop.
+    trace="$tmp/redis.trace"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "$acct" --quiet --no-plot --out "$tmp/acct" --trace "$trace" -- \
+        redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 100); do
+        redis-cli -p "$port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    rb() { redis-benchmark -h 127.0.0.1 -p "$port" -q -c 20 -P 8 "$@" >/dev/null; }
+    rb -t set -n "$requests" -r 100000 -d 64
+    rb -t set -n "$requests" -r 100000 -d 700
+    rb -t lpush -n "$requests" -r 1000 -d 64
+    # Delete nine keys in ten ("key:000000000017" style names from redis-benchmark -r).
+    redis-cli -p "$port" --scan --pattern 'key:*' | awk 'NR % 10 != 0' |
+        xargs -n 500 redis-cli -p "$port" del >/dev/null
+    rb -t get -n "$((requests / 3))" -r 100000
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+    wait "$redis_pid" || true
+    redis_pid=""
+    echo "recorded $(du -h "$trace" | cut -f1) of allocation trace from redis-server" >&2
+fi
+
+rm -rf "$out/series" "$out/logs" "$out/plots"
+"$bench" run --repeats "$repeats" --tail-repeats "$tail_repeats" --scale "$scale" \
+    --time-scale "$time_scale" --trace "$trace" --out "$out"
+# Keep what the report and plots use: every run's numbers (runs.csv), the first repeat's
+# samples (the plotted curves); drop the other repeats' samples and the runners' logs.
+rm -rf "$out/logs"
+find "$out/series" -name '*-r[0-9]*.csv' ! -name '*-r1.csv' -delete
+cp "$trace" "$tmp/keep" 2>/dev/null || true
+echo "report: $out/report.md; docs/evaluation.md quotes it" >&2
