@@ -61,6 +61,8 @@ static char *room(srv_buf_t *b, size_t n)
 
 void srv_reply_raw(srv_buf_t *b, const char *p, size_t n)
 {
+    if (n == 0)
+        return; /* p may be NULL (an empty buffer) */
     char *w = room(b, n);
     if (!w)
         return;
