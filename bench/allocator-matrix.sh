@@ -9,8 +9,9 @@
 #
 # Environment: BUILD (default build), OUT (default docs/evaluation), SCALE (1), TIME_SCALE (1),
 # REPEATS (3), TAIL_REPEATS (1: only the first repeat waits for the +10 s and +30 s checkpoints,
-# which keeps the run under 15 minutes), TRACE (an existing trace to replay instead of
-# recording one), REQUESTS (redis-benchmark requests per phase, 150000).
+# which keeps the run under 15 minutes), TRACE (a trace to replay; recorded there when the file
+# does not exist yet, else in a temporary file), REQUESTS (redis-benchmark requests per phase,
+# 150000).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD:-$root/build}"
@@ -32,11 +33,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-trace="${TRACE:-}"
-if [[ -z "$trace" ]]; then
+trace="${TRACE:-$tmp/redis.trace}"
+if [[ ! -s "$trace" ]]; then
     # Record redis-server (a real multi-threaded server) through a database's life: load small
     # values, overwrite them with larger ones (the size shift), delete most keys, then stop.
-    trace="$tmp/redis.trace"
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     "$acct" --quiet --no-plot --out "$tmp/acct" --trace "$trace" -- \
         redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
@@ -67,5 +67,4 @@ rm -rf "$out/series" "$out/logs" "$out/plots"
 # samples (the plotted curves); drop the other repeats' samples and the runners' logs.
 rm -rf "$out/logs"
 find "$out/series" -name '*-r[0-9]*.csv' ! -name '*-r1.csv' -delete
-cp "$trace" "$tmp/keep" 2>/dev/null || true
 echo "report: $out/report.md; docs/evaluation.md quotes it" >&2

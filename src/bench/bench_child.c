@@ -2,8 +2,9 @@
  * bench_child.c: one run of the matrix. Spawns the workload runner with the allocator preloaded,
  * samples it from outside and speaks the protocol of bench_shm.h.
  *
- * Sampling: every SAMPLE_MS the driver reads the child's RSS from /proc/<pid>/statm and its live
- * requested bytes from the shared memory; it also samples at each sync point (the child waits,
+ * Sampling: every SAMPLE_MS the driver reads the child's RSS from /proc/<pid>/statm (minus the
+ * bookkeeping bytes the runner declares in shared memory: the replayer's address map) and its
+ * live requested bytes from the shared memory; it also samples at each sync point (the child waits,
  * so these two samples are exact) and at the tail checkpoints +1, +10, +30 s (times
  * cfg->time_scale) after the mass delete, then tells the child to stop. Measures computed here:
  * throughput, fragmentation at peak live (RSS / live at the sample with the most live bytes),
@@ -82,6 +83,9 @@ static bd_sample_t *take_sample(child_t *c)
     bd_sample_t *s = &c->samples[c->n];
     s->t = bd_now() - c->t0;
     s->rss = read_rss(c->pid);
+    int64_t overhead = atomic_load_explicit(&c->shm->overhead, memory_order_relaxed);
+    if (s->rss && overhead > 0) /* the runner's own bookkeeping is not the program's memory */
+        s->rss = (uint64_t)overhead < s->rss ? s->rss - (uint64_t)overhead : 1;
     int64_t live = 0;
     uint64_t ops = 0;
     for (unsigned i = 0; i < BENCH_SHM_SLOTS; i++) {

@@ -39,7 +39,11 @@ struct bench_shm {
     uint64_t magic;         /* BENCH_SHM_MAGIC, written by the driver before the exec */
     _Atomic uint32_t phase; /* enum bench_phase, written by the runner */
     uint32_t pad;
-    char pad2[48];
+    _Atomic int64_t overhead; /* bytes of the runner's own bookkeeping that the recorded
+                                 program did not have (replay: its address map and read
+                                 buffers, mmap'd outside the allocator); the driver subtracts
+                                 them from RSS. 0 for the synthetic workloads. */
+    char pad2[40];
     struct bench_slot slot[BENCH_SHM_SLOTS];
 };
 

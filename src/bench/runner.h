@@ -43,6 +43,8 @@ void bw_thread_slot(unsigned index);
 /* Adds to / subtracts from the calling thread's live requested bytes; counts operations. */
 void bw_live_add(int64_t bytes);
 void bw_ops_add(uint64_t n);
+/* Adds to the bookkeeping bytes the driver subtracts from RSS (bench_shm.h `overhead`). */
+void bw_overhead_add(int64_t bytes);
 /* Sum of all slots (what the driver sees). */
 int64_t bw_live_total(void);
 /* Monotonic clock in nanoseconds. */

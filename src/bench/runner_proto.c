@@ -142,6 +142,11 @@ void bw_ops_add(uint64_t n)
     atomic_fetch_add_explicit(&shm->slot[my_slot].ops, n, memory_order_relaxed);
 }
 
+void bw_overhead_add(int64_t bytes)
+{
+    atomic_fetch_add_explicit(&shm->overhead, bytes, memory_order_relaxed);
+}
+
 int64_t bw_live_total(void)
 {
     int64_t sum = 0;
