@@ -2,7 +2,7 @@
  * bench_plot.c: the plots, drawn by gnuplot from the run's CSV files. For each workload one plot
  * of RSS over time per allocator (solid) with that run's live requested bytes (dashed, same
  * colour), taken from the first repeat that succeeded; and one plot of the ratios (RSS / live at
- * peak, peak RSS / peak live, RSS 30 s after the mass delete / live after it) as clustered bars.
+ * peak, peak RSS / peak live, RSS 30 s after the mass delete / peak RSS) as clustered bars.
  * Each plot is written as SVG and PNG into DIR/plots/, next to the .gp script that drew it, so a
  * reader can redraw or restyle it. Keeps no state.
  */
@@ -104,7 +104,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
         return -1;
     static const int cols[3] = {BD_frag_at_peak, BD_peak_ratio, -1};
     fprintf(d, "# workload, then per allocator: RSS/live@peak, peakRSS/peaklive, "
-               "RSS+30s/live-after-delete\n");
+               "RSS+30s/peak RSS\n");
     for (unsigned w = 0; w < nw; w++) {
         fprintf(d, "%s", wls[w]);
         for (int k = 0; k < 3; k++)
@@ -113,11 +113,10 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
                 unsigned got;
                 if (cols[k] >= 0) {
                     got = bd_stat_column(rows, n, wls[w], als[a], cols[k], &md, &mn, &mx);
-                } else {
+                } else { /* the share of the peak RSS still held 30 s after the delete */
                     got = bd_stat_column(rows, n, wls[w], als[a], BD_rss_tail3, &md, &mn, &mx);
                     got = got &&
-                          bd_stat_column(rows, n, wls[w], als[a], BD_live_after_delete, &live, &l1,
-                                         &l2) &&
+                          bd_stat_column(rows, n, wls[w], als[a], BD_max_rss, &live, &l1, &l2) &&
                           live > 0;
                     if (got)
                         md /= live;
@@ -136,7 +135,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
     if (!gp)
         return -1;
     static const char *const titles[3] = {"RSS / live at peak live", "peak RSS / peak live",
-                                          "RSS 30 s after the mass delete / live after it"};
+                                          "RSS 30 s after the mass delete / peak RSS"};
     for (int pass = 0; pass < 2; pass++) {
         terminals(gp, "ratios", 1500, 520, pass);
         fprintf(gp, "set datafile missing 'NaN'\nset style data histograms\n"
