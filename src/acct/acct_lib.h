@@ -15,7 +15,33 @@
 #include "acct_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
+
+/* A spin lock for short critical sections on allocation paths (a mutex would put threads to
+ * sleep under contention): spins with pause, then yields. */
+typedef struct acct_spin {
+    atomic_int held;
+} acct_spin_t;
+
+static inline void acct_spin_lock(acct_spin_t *l)
+{
+    for (unsigned spins = 0;;) {
+        if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
+            return;
+        while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
+            if (++spins < 64)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+    }
+}
+
+static inline void acct_spin_unlock(acct_spin_t *l)
+{
+    atomic_store_explicit(&l->held, 0, memory_order_release);
+}
 
 /* ---- real.c: the allocator underneath, and the dlsym bootstrap ---------------------------- */
 
@@ -203,6 +229,12 @@ typedef struct acct_totals {
     uint64_t allocs, frees, reallocs, requested_in;
 } acct_totals_t;
 void acct_totals(acct_totals_t *out);
+
+/* Fork: take (1) or release (0) this file's locks around fork(), so the child inherits them
+ * unlocked and its tables consistent. Order: report, sample, counters, trace. */
+void acct_counters_forklock(int lock);
+void acct_sample_forklock(int lock);
+void acct_trace_forklock(int lock);
 
 /* Folds the calling thread's counters into acct_global (thread exit). */
 void acct_thread_fold(acct_thread_t *t);

@@ -102,6 +102,17 @@ static void thread_exit(void *arg)
     acct_busy--;
 }
 
+void acct_counters_forklock(int lock)
+{
+    if (lock) {
+        pthread_mutex_lock(&acct_registry_lock);
+        pthread_mutex_lock(&own_lock);
+    } else {
+        pthread_mutex_unlock(&own_lock);
+        pthread_mutex_unlock(&acct_registry_lock);
+    }
+}
+
 void acct_counters_init(void)
 {
     if (pthread_key_create(&exit_key, thread_exit) == 0)

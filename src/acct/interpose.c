@@ -8,7 +8,8 @@
  *   - the hot path takes no lock and allocates nothing; sampling and tracing are skipped while
  *     acct_busy (our own code is on the stack), counting never is, so totals stay exact;
  *   - blocks from the bootstrap buffer (real.c) are never passed to the real allocator;
- *   - in a forked child (acct_off) every wrapper is a plain pass-through.
+ *   - when acct_off is set every wrapper is a plain pass-through (it is never set today: forked
+ *     children account for themselves, see monitor.c).
  * jemalloc's *allocx are exported always: when no jemalloc is underneath they behave as jemalloc
  * documents using the standard functions (so a program probing for mallctl still sees none).
  */

@@ -7,8 +7,11 @@
  * the leak watch and makes the reports asked for by signal or API (a signal handler only sets
  * acct_report_wanted). It runs with acct_busy set for good, so it is never sampled or traced.
  * Files of the process the driver started are DIR/timeseries.csv, events.log, report.txt;
- * processes it execs carry their pid in the names (DIR/<pid>.report.txt). A forked child that
- * does not exec is cleanly off (pass-through, no files): only the parent's figures are kept.
+ * processes it execs carry their pid in the names (DIR/<pid>.report.txt). A forked child keeps
+ * accounting for itself: it inherits the parent's counters (the parent's live blocks are live in
+ * its copy of the heap too) and writes DIR/<pid>.report.txt at exit; it has no monitor thread
+ * (no time series) and does not trace. Our locks are taken around fork() so the child inherits
+ * them free and the tables consistent.
  * report_lock serialises reports (they share a static buffer).
  */
 #include "acct_lib.h"
@@ -198,13 +201,35 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&report_lock);
+    acct_sample_forklock(1);
+    acct_counters_forklock(1);
+    acct_trace_forklock(1);
+}
+
+static void fork_parent(void)
+{
+    acct_trace_forklock(0);
+    acct_counters_forklock(0);
+    acct_sample_forklock(0);
+    pthread_mutex_unlock(&report_lock);
+}
+
 static void fork_child(void)
 {
-    acct_off = 1; /* cleanly off: the parent's counters and files are not ours */
+    fork_parent(); /* the forking thread holds them all: release */
     acct_trace_fork_child();
+    if (csv_fd >= 0)
+        close(csv_fd);
+    if (events_fd >= 0)
+        close(events_fd);
     csv_fd = events_fd = -1;
-    out_dir[0] = 0;
     monitor_running = 0;
+    pthread_mutex_init(&stop_lock, NULL);
+    acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
+    report_seq = 0;
 }
 
 static void read_options(void)
@@ -237,7 +262,7 @@ __attribute__((constructor)) static void acct_start(void)
     acct_sample_backtrace = acct_opt[ACCT_OPT_UNWIND] == 1;
     acct_sample_init();
     acct_stats_init();
-    pthread_atfork(NULL, NULL, fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 
     const char *root = getenv("FLATLINE_ACCT_ROOTPID");
     int is_root = !root || atoi(root) == (int)getpid();

@@ -36,7 +36,8 @@ int acct_sample_backtrace;
 
 #define MAX_SITES 16384
 #define SITE_INDEX (MAX_SITES * 2)
-#define LIVE_CAP (1u << 20)
+#define LIVE_MIN (1u << 14) /* first capacity of live[]; it doubles when half full */
+#define LIVE_MAX (1u << 23)
 #define NEVENTS 64
 #define EVENT_LEN 240
 
@@ -57,11 +58,12 @@ typedef struct live_entry {
     double wbytes, wblocks;
 } live_entry_t;
 
-static pthread_mutex_t acct_site_lock = PTHREAD_MUTEX_INITIALIZER;
+static acct_spin_t acct_site_lock;       /* spin: held for a few hundred ns on sampling paths */
 static site_t *sites;                    /* MAX_SITES, acct_site_lock */
 static uint32_t *site_index;             /* SITE_INDEX slots of site number + 1, acct_site_lock */
 static unsigned nsites;                  /* acct_site_lock */
-static live_entry_t *live;               /* LIVE_CAP, acct_site_lock */
+static live_entry_t *live;               /* live_cap entries, acct_site_lock */
+static unsigned live_cap;                /* a power of two, acct_site_lock */
 static uint64_t samples, dropped, nlive; /* acct_site_lock */
 static char events[NEVENTS][EVENT_LEN];  /* acct_site_lock */
 static unsigned nevents_total;           /* acct_site_lock */
@@ -92,7 +94,8 @@ void acct_sample_init(void)
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     site_index = mmap(NULL, SITE_INDEX * sizeof(uint32_t), PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    live = mmap(NULL, LIVE_CAP * sizeof(live_entry_t), PROT_READ | PROT_WRITE,
+    live_cap = LIVE_MIN;
+    live = mmap(NULL, live_cap * sizeof(live_entry_t), PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (sites == MAP_FAILED || site_index == MAP_FAILED || live == MAP_FAILED) {
         acct_log("flatline-acct: no memory for call sites; sampling is off\n");
@@ -102,6 +105,14 @@ void acct_sample_init(void)
         backtrace(warm, 4); /* loads libgcc_s now rather than inside someone's malloc */
     }
     acct_busy--;
+}
+
+void acct_sample_forklock(int lock)
+{
+    if (lock)
+        acct_spin_lock(&acct_site_lock);
+    else
+        acct_spin_unlock(&acct_site_lock);
 }
 
 static uint64_t rng_next(acct_thread_t *t)
@@ -195,7 +206,32 @@ static unsigned site_get_locked(const uintptr_t *f, int n, double t)
 
 static unsigned live_slot(uintptr_t a)
 {
-    return (unsigned)((a * 0x9E3779B97F4A7C15ull) >> 44) & (LIVE_CAP - 1);
+    return (unsigned)((a * 0x9E3779B97F4A7C15ull) >> 40) & (live_cap - 1);
+}
+
+/* Doubles live[] (rehashing every entry). Lock held; false when no memory (keep the old one). */
+static bool live_grow_locked(void)
+{
+    unsigned old_cap = live_cap;
+    live_entry_t *old = live;
+    if (old_cap >= LIVE_MAX)
+        return false;
+    live_entry_t *n = mmap(NULL, 2 * old_cap * sizeof(live_entry_t), PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (n == MAP_FAILED)
+        return false;
+    live = n;
+    live_cap = 2 * old_cap;
+    for (unsigned i = 0; i < old_cap; i++) {
+        if (!old[i].addr)
+            continue;
+        unsigned j = live_slot(old[i].addr);
+        while (live[j].addr)
+            j = (j + 1) & (live_cap - 1);
+        live[j] = old[i];
+    }
+    munmap(old, old_cap * sizeof(live_entry_t));
+    return true;
 }
 
 static void filter_add(uintptr_t a, int delta)
@@ -213,7 +249,7 @@ static void live_remove_locked(unsigned i)
     filter_add(e->addr, -1);
     nlive--;
     unsigned hole = i;
-    for (unsigned j = (i + 1) & (LIVE_CAP - 1); live[j].addr; j = (j + 1) & (LIVE_CAP - 1)) {
+    for (unsigned j = (i + 1) & (live_cap - 1); live[j].addr; j = (j + 1) & (live_cap - 1)) {
         unsigned home = live_slot(live[j].addr);
         /* live[j] may move into the hole if its home is not in (hole, j] cyclically */
         if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
@@ -226,8 +262,8 @@ static void live_remove_locked(unsigned i)
 
 static int live_find_locked(uintptr_t a)
 {
-    for (unsigned i = live_slot(a), n = 0; live[i].addr && n < LIVE_CAP;
-         i = (i + 1) & (LIVE_CAP - 1), n++)
+    for (unsigned i = live_slot(a), n = 0; live[i].addr && n < live_cap;
+         i = (i + 1) & (live_cap - 1), n++)
         if (live[i].addr == a)
             return (int)i;
     return -1;
@@ -253,17 +289,19 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     double wbytes = (double)req / prob, wblocks = 1.0 / prob;
     double now = acct_elapsed();
 
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     unsigned s = site_get_locked(frames, nf, now);
     int old = live_find_locked((uintptr_t)p);
     if (old >= 0)
         live_remove_locked((unsigned)old); /* freed behind our back: forget the stale entry */
-    if (s == MAX_SITES || nlive >= LIVE_CAP / 2) {
+    if (nlive >= live_cap / 2)
+        live_grow_locked();
+    if (s == MAX_SITES || nlive >= live_cap / 2) {
         dropped++;
     } else {
         unsigned i = live_slot((uintptr_t)p);
         while (live[i].addr)
-            i = (i + 1) & (LIVE_CAP - 1);
+            i = (i + 1) & (live_cap - 1);
         live[i] = (live_entry_t){(uintptr_t)p, s, wbytes, wblocks};
         filter_add((uintptr_t)p, 1);
         nlive++;
@@ -272,7 +310,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         sites[s].alloc_bytes += wbytes;
     }
     samples++;
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
     acct_busy--;
 }
 
@@ -280,12 +318,12 @@ void acct_sample_free(const void *p)
 {
     if (!live)
         return;
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     int i = live_find_locked((uintptr_t)p);
     if (i >= 0) {
         live_remove_locked((unsigned)i);
     }
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
 }
 
 static void fill_view(acct_site_view_t *v, unsigned id)
@@ -307,7 +345,7 @@ int acct_sites_top(acct_site_view_t *out, int n)
     int have = 0;
     if (!sites)
         return 0;
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         double lb = sites[id].live_bytes;
         if (lb < 1)
@@ -323,7 +361,7 @@ int acct_sites_top(acct_site_view_t *out, int n)
         if (have < n)
             have++;
     }
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
     return have;
 }
 
@@ -373,9 +411,9 @@ static void emit(const pending_t *e, int fd)
         k = acct_fmt(line, sizeof line,
                      "t=%.1fs never mind: site #%u shrank to %.1f MiB (peak %.1f MiB), %s", e->t,
                      e->id, e->live / 1048576.0, e->rate_or_peak / 1048576.0, where);
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     add_event_locked(line);
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
     if (fd >= 0) {
         line[k] = '\n';
         acct_write_all(fd, line, k + 1);
@@ -390,7 +428,7 @@ void acct_sites_watch(double t, uint64_t threshold, int fd, int final)
     (void) final;
     if (!sites)
         return;
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         site_t *st = &sites[id];
         double L = st->live_bytes;
@@ -422,7 +460,7 @@ void acct_sites_watch(double t, uint64_t threshold, int fd, int final)
             st->rate = (L - st->min_live) / span;
         }
     }
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
     for (int i = 0; i < nev; i++)
         emit(&ev[i], fd);
 }
@@ -436,7 +474,7 @@ int acct_sites_flagged(double *bytes)
         recent = 0.25 * now;
     if (!sites)
         return 0;
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         const site_t *st = &sites[id];
         /* a leak keeps growing: a site that plateaued long ago is healthy growth */
@@ -445,7 +483,7 @@ int acct_sites_flagged(double *bytes)
             b += st->live_bytes - st->min_live;
         }
     }
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
     if (bytes)
         *bytes = b;
     return n;
@@ -456,19 +494,19 @@ size_t acct_events_text(char *buf, size_t cap)
     size_t len = 0;
     if (cap)
         buf[0] = 0;
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     unsigned first = nevents_total > NEVENTS ? nevents_total - NEVENTS : 0;
     for (unsigned i = first; i < nevents_total; i++)
         len += acct_fmt(buf + len, cap - len, "  %s\n", events[i % NEVENTS]);
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
     return len;
 }
 
 void acct_sample_stats(uint64_t *nsamples, uint64_t *ndropped, unsigned *n)
 {
-    pthread_mutex_lock(&acct_site_lock);
+    acct_spin_lock(&acct_site_lock);
     *nsamples = samples;
     *ndropped = dropped;
     *n = nsites;
-    pthread_mutex_unlock(&acct_site_lock);
+    acct_spin_unlock(&acct_site_lock);
 }

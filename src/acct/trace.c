@@ -240,6 +240,14 @@ void acct_trace_close(void)
     fsync(trace_fd);
 }
 
+void acct_trace_forklock(int lock)
+{
+    if (lock)
+        pthread_mutex_lock(&acct_trace_lock);
+    else
+        pthread_mutex_unlock(&acct_trace_lock);
+}
+
 void acct_trace_fork_child(void)
 {
     acct_tracing = 0;

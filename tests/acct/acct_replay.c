@@ -124,13 +124,15 @@ TEST(replay)
         CHECK_EQ_I(rc, 0);
     }
     CHECK_EQ_I(rc, 0); /* clean end: no truncated chunk */
-    fprintf(stderr, "trace: %u chunks, %zu replay events, threads 0..%u, malloc %u calloc %u "
-                    "memalign %u realloc %u free %u thread-end %u\n",
+    fprintf(stderr,
+            "trace: %u chunks, %zu replay events, threads 0..%u, malloc %u calloc %u "
+            "memalign %u realloc %u free %u thread-end %u\n",
             nchunks, nev, max_thread, ops[FL_TOP_MALLOC], ops[FL_TOP_CALLOC], ops[FL_TOP_MEMALIGN],
             ops[FL_TOP_REALLOC], ops[FL_TOP_FREE], ops[FL_TOP_THREAD_END]);
     CHECK(max_thread >= 4); /* main + 4 workers */
     CHECK(ops[FL_TOP_THREAD_END] >= 4);
-    CHECK(ops[FL_TOP_CALLOC] >= 1000 && ops[FL_TOP_MEMALIGN] >= 1000 && ops[FL_TOP_REALLOC] >= 1000);
+    CHECK(ops[FL_TOP_CALLOC] >= 1000 && ops[FL_TOP_MEMALIGN] >= 1000 &&
+          ops[FL_TOP_REALLOC] >= 1000);
 
     qsort(evs, nev, sizeof *evs, by_time);
     map_addr = calloc(MAPCAP, sizeof *map_addr);

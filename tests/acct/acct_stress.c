@@ -7,7 +7,8 @@
  *
  *   exact   many threads allocate with every entry point and free each other's blocks
  *   churn   thousands of short-lived threads (per-thread state must be folded, not leaked)
- *   fork    a forked child allocates and exits; the parent's totals are unaffected
+ *   fork    a forked child accounts for itself from the parent's figures; the parent's totals
+ *           are unaffected by what the child does
  *   dlopen  dlopen/dlclose a library in a loop
  *   edge    realloc(NULL, n), realloc(p, 0), failed allocations, zero sizes, reallocarray
  *   boot    dlsym/dlerror (which allocate) in a loop; blocks from before main are freed fine
@@ -45,8 +46,8 @@ static fl_acct_totals_t totals(void)
         CHECK_EQ_I((b).blocks - (a).blocks, 0);                                                    \
         CHECK_EQ_U((b).allocs - (a).allocs, (b).frees - (a).frees);                                \
         int64_t th_d = (b).requested - (a).requested;                                              \
-        int64_t th_bound = (a).requested_error > (b).requested_error ? (a).requested_error        \
-                                                                      : (b).requested_error;       \
+        int64_t th_bound =                                                                         \
+            (a).requested_error > (b).requested_error ? (a).requested_error : (b).requested_error; \
         if (th_d < 0)                                                                              \
             th_d = -th_d;                                                                          \
         CHECK(th_d <= th_bound);                                                                   \
@@ -213,12 +214,16 @@ TEST(fork)
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {
-        /* off in the child: everything passes through, frees of the parent's blocks too */
+        /* the child accounts for itself, starting from the parent's figures */
+        fl_acct_totals_t c0 = totals();
         free(kept);
         for (int i = 0; i < 10000; i++)
             free(malloc((size_t)i % 1000 + 1));
         void *p = malloc(1 << 20);
-        _exit(p ? 0 : 1);
+        fl_acct_totals_t c1 = totals();
+        int ok = p && c0.blocks == a.blocks && c1.blocks == c0.blocks &&
+                 c1.usable == c0.usable - kept_usable + (int64_t)malloc_usable_size(p);
+        _exit(ok ? 0 : 3);
     }
     int st = 0;
     CHECK(waitpid(pid, &st, 0) == pid);
@@ -344,7 +349,9 @@ int main(int argc, char **argv)
     get_totals = (fl_acct_get_totals_fn)dlsym(RTLD_DEFAULT, FL_ACCT_GET_TOTALS);
     if (!get_totals)
         TEST_SKIP("libflatline-acct.so is not preloaded");
-    p_mallocx = (mallocx_fn)dlsym(RTLD_DEFAULT, "mallctl") ? (mallocx_fn)dlsym(RTLD_DEFAULT, "mallocx") : NULL;
+    p_mallocx = (mallocx_fn)dlsym(RTLD_DEFAULT, "mallctl")
+                    ? (mallocx_fn)dlsym(RTLD_DEFAULT, "mallocx")
+                    : NULL;
     if (p_mallocx) {
         p_dallocx = (dallocx_fn)dlsym(RTLD_DEFAULT, "dallocx");
         p_sdallocx = (sdallocx_fn)dlsym(RTLD_DEFAULT, "sdallocx");

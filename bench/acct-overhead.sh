@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/acct-overhead.sh: wall-clock overhead of running a program under flatline-acct (default
+# sampling) against the same program uninstrumented, side by side with heaptrack and valgrind
+# (memcheck, on a reduced size) where installed. A benchmark, not a test: the figures depend on
+# the machine and its load; compare the ratios of one run. Target: flatline-acct <= 1.05x.
+#
+#   usage: bench/acct-overhead.sh [repetitions]          (default 5; median of each is used)
+#   env:   MOPS=<million ops per thread in the stress>     (default 2)
+#          THREADS=<stress threads>                         (default 4)
+#          FLATLINE_BUILD=<build with flatline-demo / flatline-server> (default ./build)
+#
+# Workloads: bench/acct-mstress.c (many threads replacing random 16 B..64 KiB blocks, 1/16 of
+# them freed by another thread); the memory layer's flatline-demo; flatline-server under
+# redis-benchmark (SET/GET, requests per second instead of time). Each is skipped when missing.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+reps="${1:-5}"
+mops="${MOPS:-2}"
+threads="${THREADS:-4}"
+build="$root/build-acct-bench"
+work="$(mktemp -d /tmp/acct-overhead.XXXXXX)"
+server_pid=""
+cleanup() {
+    if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j2 --target flatline-acct flatline-acct-lib >/dev/null
+acct="$build/src/acct/flatline-acct"
+cc -O2 -g -pthread "$root/bench/acct-mstress.c" -o "$work/mstress"
+
+fbuild="${FLATLINE_BUILD:-$root/build}"
+demo="$fbuild/src/mem/flatline-demo"
+server="$fbuild/src/server/flatline-server"
+if [[ ! -x "$demo" ]] && cmake --build "$build" -j2 --target flatline-demo >/dev/null 2>&1; then
+    demo="$build/src/mem/flatline-demo"
+fi
+if [[ ! -x "$server" ]] && cmake --build "$build" -j2 --target flatline-server >/dev/null 2>&1; then
+    server="$build/src/server/flatline-server"
+fi
+
+now() { date +%s.%N; }
+# Runs "$@" once, prints its wall time in seconds.
+timed() {
+    local t0 t1
+    t0=$(now)
+    "$@" >/dev/null 2>&1
+    t1=$(now)
+    echo "$t1 - $t0" | bc -l
+}
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR+1)/2; print (NR%2 ? a[m] : (a[m-0.5]+a[m+0.5])/2)}'; }
+
+under_acct() { "$acct" --quiet --no-plot --out "$work/acct-out" -- "$@"; }
+under_heaptrack() { heaptrack -o "$work/heaptrack" "$@"; }
+under_valgrind() { valgrind -q --tool=memcheck --leak-check=no "$@"; }
+
+printf '%-34s %10s %10s %8s\n' "workload / tool" "plain s" "tool s" "ratio"
+# Alternates plain and tool runs (so load changes hit both), prints medians and the ratio.
+compare() {
+    local label="$1" tool="$2"
+    shift 2
+    local p=() t=()
+    for ((i = 0; i < reps; i++)); do
+        p+=("$(timed "$@")")
+        t+=("$(timed "$tool" "$@")")
+    done
+    local pm tm
+    pm=$(printf '%s\n' "${p[@]}" | median)
+    tm=$(printf '%s\n' "${t[@]}" | median)
+    printf '%-34s %10.3f %10.3f %7.3fx\n' "$label" "$pm" "$tm" "$(echo "$tm / $pm" | bc -l)"
+}
+
+compare "mstress ${threads}x${mops}M / flatline-acct" under_acct "$work/mstress" "$threads" "$mops"
+if command -v heaptrack >/dev/null; then
+    compare "mstress ${threads}x${mops}M / heaptrack" under_heaptrack "$work/mstress" "$threads" "$mops"
+fi
+if command -v valgrind >/dev/null; then
+    small=$(echo "$mops / 20" | bc -l)
+    reps_saved=$reps
+    reps=1
+    compare "mstress ${threads}x$(printf %.2f "$small")M / valgrind" under_valgrind "$work/mstress" "$threads" "$small"
+    reps=$reps_saved
+fi
+
+if [[ -x "$demo" ]]; then
+    compare "flatline-demo / flatline-acct" under_acct "$demo" --records 100000 --rounds 4
+else
+    echo "flatline-demo: not built, skipped"
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Starts the server (optionally under a tool), runs redis-benchmark, prints requests/s (SET+GET).
+server_rps() {
+    local port
+    port=$(free_port)
+    "$@" "$server" --port "$port" --bind 127.0.0.1 >/dev/null 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    redis-benchmark -p "$port" -q -n "${REQS:-100000}" -c 50 -t set,get -d 64 -r 100000 2>/dev/null |
+        tr '\r' '\n' | awk '/requests per second/ {for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) {s+=$i; break}} END {print s}'
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+if [[ -x "$server" ]] && command -v redis-benchmark >/dev/null; then
+    p=() t=()
+    for ((i = 0; i < reps; i++)); do
+        p+=("$(server_rps env)")
+        t+=("$(server_rps "$acct" --quiet --no-plot --out "$work/acct-srv" --)")
+    done
+    pm=$(printf '%s\n' "${p[@]}" | median)
+    tm=$(printf '%s\n' "${t[@]}" | median)
+    printf '%-34s %10s %10s %7.3fx\n' "flatline-server SET+GET / acct" "${pm%.*}rps" "${tm%.*}rps" \
+        "$(echo "$pm / $tm" | bc -l)"
+else
+    echo "flatline-server or redis-benchmark: not available, skipped"
+fi
