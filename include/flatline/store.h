@@ -78,6 +78,9 @@ typedef struct fl_ns_config {
     unsigned partitions;     /* power of two, 1..65536 (default 4096) */
     ssize_t dirty_decay_ms;  /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
     ssize_t muzzy_decay_ms;
+    unsigned defrag_pct;     /* background active defrag when free regions inside the arena's
+                              * slabs exceed this share of its allocated bytes (and 8 MiB);
+                              * 0 = off; 0..100, default 10 */
 } fl_ns_config_t;
 
 /* Fills *c with the defaults for a namespace called `name`. */
@@ -222,6 +225,14 @@ size_t fl_ns_size(fl_ns_t *ns);
 /* FLUSHDB: deletes every record of the namespace. */
 int fl_ns_flush(fl_ns_t *ns);
 
+/* ACTIVE DEFRAG, one bounded step: continues a sweep over the namespace's partitions and moves
+ * each record, hash field and index array that sits in a sparse slab (fl_mem_should_move) to a
+ * fuller one (fl_arena_move), each partition under its write lock. Stops after about max_moves
+ * moves or when the sweep completes (*swept = true; the next call starts a new sweep).
+ * *moved gets the moves done. Any thread may call it; the background thread does when the
+ * namespace's defrag_pct says so. Returns FL_OK. */
+int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept);
+
 /* ---- Statistics --------------------------------------------------------------------------- */
 
 typedef struct fl_ns_stats {
@@ -234,6 +245,8 @@ typedef struct fl_ns_stats {
     size_t used;             /* requested bytes of records + index: what quotas compare */
     size_t memory_limit;
     fl_mem_stats_t mem;      /* the namespace arena's breakdown */
+    uint64_t defrag_moves;   /* allocations moved by active defrag */
+    uint64_t defrag_sweeps;  /* completed defrag sweeps */
 } fl_ns_stats_t;
 
 /* Fills *out for the namespace. Cheap enough for INFO. */

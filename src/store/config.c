@@ -11,6 +11,7 @@
 #define FLS_DEFAULT_HW 90
 #define FLS_DEFAULT_STOP 95
 #define FLS_DEFAULT_PARTS 4096
+#define FLS_DEFAULT_DEFRAG 10 /* % of allocated bytes in slab holes that starts a sweep */
 
 void fl_ns_config_default(fl_ns_config_t *c, const char *name)
 {
@@ -24,6 +25,7 @@ void fl_ns_config_default(fl_ns_config_t *c, const char *name)
     c->partitions = FLS_DEFAULT_PARTS;
     c->dirty_decay_ms = FL_DECAY_DEFAULT;
     c->muzzy_decay_ms = FL_DECAY_DEFAULT;
+    c->defrag_pct = FLS_DEFAULT_DEFRAG;
 }
 
 static bool decay_ok(ssize_t d)
@@ -52,6 +54,8 @@ int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
     } else if (c->partitions < 1 || c->partitions > 65536 ||
                (c->partitions & (c->partitions - 1)) != 0) {
         why = "partitions must be a power of two in 1..65536";
+    } else if (c->defrag_pct > 100) {
+        why = "defrag_pct must be 0..100";
     } else if (c->default_ttl_ms < 0) {
         why = "default_ttl_ms must be >= 0";
     } else if (!decay_ok(c->dirty_decay_ms) || !decay_ok(c->muzzy_decay_ms)) {

@@ -187,6 +187,7 @@ static void ns_tick(fl_ns_t *ns)
     /* Active expiry: keep going while it finds expired keys, within the budget. */
     while (fls_expire_step(ns, EXPIRE_BUCKETS, now) > 0 && mono_ns() - t0 < EXPIRE_BUDGET_NS)
         ;
+    fls_defrag_tick(ns, now);
     if (ns->hw_mark == SIZE_MAX)
         return;
     /* Eviction: down a little below the mark, so writers do not cross it at once again. */

@@ -203,6 +203,8 @@ int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
     out->writes_refused = atomic_load_explicit(&ns->writes_refused, memory_order_relaxed);
     out->used = fls_used(ns);
     out->memory_limit = ns->cfg.memory_limit;
+    out->defrag_moves = atomic_load_explicit(&ns->defrag_moves, memory_order_relaxed);
+    out->defrag_sweeps = atomic_load_explicit(&ns->defrag_sweeps, memory_order_relaxed);
     int rc = fl_arena_stats(ns->arena, &out->mem);
     return rc < 0 ? FL_EINVAL : FL_OK;
 }

@@ -151,6 +151,10 @@ struct fl_ns {
     fls_stripe_t used[FLS_STRIPES];
     _Atomic uint64_t writes_refused;
     _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
+    _Atomic uint32_t defrag_part; /* next partition of the current defrag sweep (CAS-claimed) */
+    _Atomic uint64_t defrag_moves, defrag_sweeps;
+    int64_t defrag_checked_ms; /* background thread only: last fragmentation check */
+    bool defrag_running;       /* background thread only: a sweep is under way */
 };
 
 struct fl_store {
@@ -314,6 +318,9 @@ size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
 /* Evicts one key (soonest to expire first, else approximate LRU). Returns false when nothing
  * could be evicted. */
 bool fls_evict_one(fl_ns_t *ns, int64_t now);
+/* defrag.c: background policy, once per tick: checks the arena's holes once a second and runs
+ * defrag steps within a time budget while they exceed cfg.defrag_pct. */
+void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms);
 int fls_bg_start(fl_store_t *s);
 void fls_bg_stop(fl_store_t *s);
 void fls_bg_kick(fl_store_t *s);
