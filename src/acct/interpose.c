@@ -195,26 +195,6 @@ ACCT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return rc;
 }
 
-ACCT_EXPORT void *aligned_alloc(size_t align, size_t n)
-{
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(n, align);
-    void *p = acct_real.aligned_alloc(align, n);
-    if (p && !acct_off)
-        on_alloc(p, n, FL_TOP_MEMALIGN, align);
-    return p;
-}
-
-ACCT_EXPORT void *memalign(size_t align, size_t n)
-{
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(n, align);
-    void *p = acct_real.memalign(align, n);
-    if (p && !acct_off)
-        on_alloc(p, n, FL_TOP_MEMALIGN, align);
-    return p;
-}
-
 static size_t page_size(void)
 {
     static size_t page;
@@ -223,14 +203,42 @@ static size_t page_size(void)
     return page;
 }
 
-ACCT_EXPORT void *valloc(size_t n)
+/* The aligned allocators: fn is the real function (NULL: memalign with align). */
+static void *aligned(void *(*fn)(size_t, size_t), size_t align, size_t n, size_t counted)
 {
     if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(n, page_size());
-    void *p = acct_real.valloc ? acct_real.valloc(n) : acct_real.memalign(page_size(), n);
+        return acct_boot_alloc(counted, align);
+    void *p = fn ? fn(align, n) : acct_real.memalign(align, counted);
     if (p && !acct_off)
-        on_alloc(p, n, FL_TOP_MEMALIGN, page_size());
+        on_alloc(p, counted, FL_TOP_MEMALIGN, align);
     return p;
+}
+
+ACCT_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return aligned(acct_real_init() ? acct_real.aligned_alloc : NULL, align, n, n);
+}
+
+ACCT_EXPORT void *memalign(size_t align, size_t n)
+{
+    return aligned(NULL, align, n, n);
+}
+
+static void *valloc_real(size_t align, size_t n)
+{
+    (void)align;
+    return acct_real.valloc(n);
+}
+
+static void *pvalloc_real(size_t align, size_t n)
+{
+    (void)align;
+    return acct_real.pvalloc(n);
+}
+
+ACCT_EXPORT void *valloc(size_t n)
+{
+    return aligned(acct_real_init() && acct_real.valloc ? valloc_real : NULL, page_size(), n, n);
 }
 
 ACCT_EXPORT void *pvalloc(size_t n)
@@ -240,12 +248,7 @@ ACCT_EXPORT void *pvalloc(size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(rounded, pg);
-    void *p = acct_real.pvalloc ? acct_real.pvalloc(n) : acct_real.memalign(pg, rounded);
-    if (p && !acct_off)
-        on_alloc(p, rounded, FL_TOP_MEMALIGN, pg);
-    return p;
+    return aligned(acct_real_init() && acct_real.pvalloc ? pvalloc_real : NULL, pg, n, rounded);
 }
 
 ACCT_EXPORT size_t malloc_usable_size(void *p)

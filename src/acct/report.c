@@ -26,28 +26,32 @@ static size_t line_fig(char *b, size_t cap, const char *name, int64_t v, int64_t
     return acct_fmt(b, cap, "  %-14s %16lld  %10.1f MiB\n", name, (long long)v, mib(v));
 }
 
-static size_t frame_text(char *b, size_t cap, uintptr_t addr)
+size_t acct_frame_format(char *b, size_t cap, uintptr_t addr)
 {
     Dl_info di;
     memset(&di, 0, sizeof di);
     if (!dladdr((void *)addr, &di) || !di.dli_fname)
-        return acct_fmt(b, cap, "      at %#lx\n", (unsigned long)addr);
+        return acct_fmt(b, cap, "at %#lx", (unsigned long)addr);
     const char *mod = di.dli_fname;
     char exe[256];
     if (mod[0] != '/') { /* the main program: dladdr gives its name as invoked, or "" */
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-            exe[n] = 0;
-            mod = exe;
-        }
+        exe[n > 0 ? n : 0] = 0;
+        mod = exe;
     }
-    size_t len = acct_fmt(b, cap, "      at %#lx (%s+%#lx)", (unsigned long)addr, mod,
+    size_t len = acct_fmt(b, cap, "at %#lx (%s+%#lx)", (unsigned long)addr, mod,
                           (unsigned long)(addr - (uintptr_t)di.dli_fbase));
     if (di.dli_sname)
         len += acct_fmt(b + len, cap - len, " %s+%#lx", di.dli_sname,
                         (unsigned long)(addr - (uintptr_t)di.dli_saddr));
-    len += acct_fmt(b + len, cap - len, "\n");
     return len;
+}
+
+static size_t frame_text(char *b, size_t cap, uintptr_t addr)
+{
+    size_t len = acct_fmt(b, cap, "      ");
+    len += acct_frame_format(b + len, cap - len, addr);
+    return len + acct_fmt(b + len, cap - len, "\n");
 }
 
 static const char *explain(enum acct_verdict v)

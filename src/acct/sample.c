@@ -39,7 +39,7 @@ int acct_sample_backtrace;
 #define LIVE_MIN (1u << 14) /* first capacity of live[]; it doubles when half full */
 #define LIVE_MAX (1u << 23)
 #define NEVENTS 64
-#define EVENT_LEN 240
+#define EVENT_LEN 480
 
 typedef struct site {
     uint64_t hash;
@@ -388,20 +388,9 @@ typedef struct pending {
 
 static void emit(const pending_t *e, int fd)
 {
-    char line[EVENT_LEN], where[160] = "";
-    Dl_info di;
-    memset(&di, 0, sizeof di);
-    if (e->frame && dladdr((void *)e->frame, &di) && di.dli_fname) {
-        char exe[128];
-        const char *mod = di.dli_fname;
-        if (mod[0] != '/') {
-            ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-            exe[n > 0 ? n : 0] = 0;
-            mod = exe;
-        }
-        acct_fmt(where, sizeof where, "at %#lx (%s+%#lx)", (unsigned long)e->frame, mod,
-                 (unsigned long)(e->frame - (uintptr_t)di.dli_fbase));
-    }
+    char line[EVENT_LEN], where[400] = "";
+    if (e->frame)
+        acct_frame_format(where, sizeof where, e->frame);
     size_t k;
     if (e->kind)
         k = acct_fmt(line, sizeof line,

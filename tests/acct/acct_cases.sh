@@ -3,7 +3,7 @@
 # against small programs written for them (tests/acct/*.c) and real allocators.
 #   acct_cases.sh CASE [ARG]   with ACCT_BIN (dir of flatline-acct + the library) and
 #                              TEST_BIN (dir of the test programs) in the environment.
-# Cases: stress ALLOC MODE | leak | frag ALLOC | badinput | trace | signal | allocators
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | frag ALLOC | badinput | trace | signal | allocators
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -43,6 +43,11 @@ case "$case_name" in
 stress)
     p="$(need_alloc "$1")"
     LD_PRELOAD="$lib${p:+ $p}" timeout 120 "$TEST_BIN/acct_stress" "$2" || fail "stress $2 under $1"
+    ;;
+stress-linked)
+    # jemalloc linked into the program: the stress must find mallctl and take the *allocx paths
+    LD_PRELOAD="$lib" timeout 120 "$TEST_BIN/acct_stress_jelinked" "$1" ||
+        fail "stress $1 with jemalloc linked"
     ;;
 leak)
     run_drv --interval 200 --leak-threshold 4M -- "$TEST_BIN/acct_leak" || fail "driver exit $?"
