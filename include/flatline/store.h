@@ -138,8 +138,10 @@ typedef struct fl_set_opts {
 int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
 
 /* SET with options (opts may be NULL). With FL_SET_GET the old value goes to `old` even when
- * the NX/XX condition fails. Returns FL_OK, FL_ECOND, FL_EWRONGTYPE (GET on a hash), FL_EOOM,
- * FL_ENOMEM. */
+ * the NX/XX condition fails (and nothing is emitted when the write is refused or fails).
+ * An expire_at_ms in the past sets and deletes at once (the key is gone, FL_OK).
+ * Returns FL_OK, FL_ECOND, FL_EWRONGTYPE (GET on a hash), FL_EOOM, FL_ENOMEM, or FL_EINVAL
+ * (NX with XX, GET without `old`, negative expiry, key or value over 4 GiB - 1). */
 int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t *opts,
                const fl_sink_t *old);
 

@@ -29,7 +29,7 @@ static fls_field_t **htab_find(fls_htab_t *ht, fl_slice_t f, uint32_t h)
 {
     fls_field_t **ref = &ht->b[h & ht->mask];
     for (fls_field_t *x = *ref; x; ref = &x->next, x = *ref)
-        if (x->hash == h && x->flen == f.n && memcmp(x->data, f.p, f.n) == 0)
+        if (x->hash == h && x->flen == f.n && (f.n == 0 || memcmp(x->data, f.p, f.n) == 0))
             return ref;
     return NULL;
 }
@@ -84,8 +84,8 @@ static fls_field_t *field_new(fl_ns_t *ns, uint32_t pidx, fl_slice_t f, uint32_t
     x->hash = h;
     x->flen = (uint32_t)f.n;
     x->vlen = (uint32_t)vn;
-    memcpy(x->data, f.p, f.n);
-    memcpy(x->data + f.n, v, vn);
+    fls_copy(x->data, f.p, f.n);
+    fls_copy(x->data + f.n, v, vn);
     return x;
 }
 
@@ -108,7 +108,7 @@ static fls_rec_t *hash_rec_new(fl_ns_t *ns, fls_key_t *k, int64_t now)
     r->klen = (uint32_t)k->n;
     r->vlen = 0;
     r->type = FL_TYPE_HASH;
-    memcpy(r->data, k->p, k->n);
+    fls_copy(r->data, k->p, k->n);
     fls_htab_t *ht = fls_rec_htab(r);
     ht->b = b;
     ht->mask = MIN_FBUCKETS - 1;

@@ -37,8 +37,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "flatline/store.h"
+
+/* memcpy for slices: a (NULL, 0) slice is valid input, which memcpy does not accept. */
+static inline void fls_copy(void *dst, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}
 
 /* ---- Records ------------------------------------------------------------------------------ */
 

@@ -25,7 +25,7 @@ static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t ex
     r->klen = (uint32_t)k->n;
     r->vlen = (uint32_t)vlen;
     r->type = FL_TYPE_STRING;
-    memcpy(r->data, k->p, k->n);
+    fls_copy(r->data, k->p, k->n);
     return r;
 }
 
@@ -121,7 +121,7 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         rc = FL_ENOMEM;
         goto out;
     }
-    memcpy(rec_val_mut(r), val.p, val.n);
+    fls_copy(rec_val_mut(r), val.p, val.n);
     if (flags & FL_SET_GET)
         emit_old(old, cur);
     if (cur) {
@@ -213,7 +213,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             rc = FL_ENOMEM;
             goto out;
         }
-        memcpy(rec_val_mut(r) + old_len, val.p, val.n);
+        fls_copy(rec_val_mut(r) + old_len, val.p, val.n);
         r->vlen = (uint32_t)(old_len + val.n);
         fls_touch(r, now);
         fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r, .had_key = true, .had_ttl = had_ttl};
@@ -224,7 +224,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             rc = FL_ENOMEM;
             goto out;
         }
-        memcpy(rec_val_mut(r), val.p, val.n);
+        fls_copy(rec_val_mut(r), val.p, val.n);
         rc = insert_new(ns, &k, r);
     }
     if (rc == FL_OK && new_len)

@@ -138,7 +138,7 @@ static void put_u32(char **w, char *end, uint32_t v)
 static void put_bytes(char **w, char *end, const char *p, size_t n)
 {
     if (*w < end)
-        memcpy(*w, p, (size_t)(end - *w) < n ? (size_t)(end - *w) : n);
+        fls_copy(*w, p, (size_t)(end - *w) < n ? (size_t)(end - *w) : n);
     *w += n;
 }
 
@@ -190,7 +190,7 @@ fls_rec_t **fls_find(fls_key_t *k)
     uint32_t h = (uint32_t)k->h;
     fls_rec_t **ref = &p->b[h & p->mask];
     for (fls_rec_t *r = *ref; r; ref = &r->next, r = *ref) {
-        if (r->hash == h && r->klen == k->n && memcmp(r->data, k->p, k->n) == 0)
+        if (r->hash == h && r->klen == k->n && (k->n == 0 || memcmp(r->data, k->p, k->n) == 0))
             return ref;
     }
     return NULL;

@@ -73,9 +73,9 @@ uint64_t fls_hash(uint64_t seed, const void *key, size_t n)
     uint64_t a = 0, b = 0;
     if (left >= 8) {
         a = rd64(p);
-        memcpy(&b, p + 8, left - 8);
+        fls_copy(&b, p + 8, left - 8);
     } else {
-        memcpy(&a, p, left);
+        fls_copy(&a, p, left);
     }
     h = mix(a ^ k1 ^ h, b ^ k2 ^ (uint64_t)n);
     return mix(h ^ k0, h ^ k2);

@@ -42,6 +42,23 @@ TEST(get_set_basic)
     CHECK_EQ_I(fl_str_len(ns, S("empty"), &len), FL_OK);
     CHECK_EQ_U(len, 0);
     CHECK_EQ_U(fl_ns_size(ns), 3);
+    /* (NULL, 0) slices are valid: the empty key and empty values */
+    fl_slice_t nul = {NULL, 0};
+    CHECK_EQ_I(fl_str_set(ns, nul, nul, NULL, NULL), FL_OK);
+    s = cap_sink(&c);
+    CHECK_EQ_I(fl_str_get(ns, S(""), &s), FL_OK);
+    CHECK_EQ_I(c.bulks, 1);
+    CHECK_EQ_U(c.last_len, 0);
+    CHECK_EQ_I(fl_str_append(ns, nul, nul, &len), FL_OK);
+    CHECK_EQ_U(len, 0);
+    fl_slice_t fv[2] = {nul, nul};
+    size_t added;
+    CHECK_EQ_I(fl_hash_set(ns, S("h-empty"), fv, 1, &added), FL_OK);
+    CHECK_EQ_U(added, 1);
+    bool e = false;
+    CHECK_EQ_I(fl_hash_exists(ns, S("h-empty"), S(""), &e), FL_OK);
+    CHECK(e);
+    CHECK_EQ_U(fl_ns_size(ns), 5);
 }
 
 TEST(set_nx_xx)
