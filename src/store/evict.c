@@ -52,8 +52,8 @@ int fls_quota_check(fl_ns_t *ns, int64_t growth)
 
 void fls_make_room(fl_ns_t *ns, size_t hint)
 {
-    if (ns->hw_mark == SIZE_MAX || hint > ns->hw_mark)
-        return;
+    if (hint == 0 || ns->hw_mark == SIZE_MAX || hint > ns->hw_mark)
+        return; /* deletes and TTL changes never evict others */
     if (fls_used(ns) + hint <= ns->hw_mark)
         return;
     fls_bg_kick(ns->store);

@@ -315,7 +315,7 @@ int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
 /* ---- evict.c: quotas, eviction, active expiry, background thread -------------------------- */
 
 /* Before a write that may grow memory by about `hint` bytes (no lock held): evicts inline
- * (bounded work) when the namespace is above its high-water mark. */
+ * (bounded work) when the namespace is above its high-water mark. hint 0: nothing. */
 void fls_make_room(fl_ns_t *ns, size_t hint);
 /* Under the partition lock, before allocating: FL_OK, or FL_EOOM (counted) when growth > 0
  * would take `used` above the stop-writes mark. */
