@@ -75,7 +75,8 @@ typedef struct fl_ns_config {
     int64_t default_ttl_ms;  /* applied to writes that give no TTL; 0 = none */
     unsigned high_water_pct; /* evict above this share of memory_limit (1..100; default 90) */
     unsigned stop_writes_pct;/* refuse growing writes above this share (1..100; default 95) */
-    unsigned partitions;     /* power of two, 1..65536 (default 4096) */
+    unsigned partitions;     /* power of two, 1..65536 (default 4096); each costs 128 bytes of
+                              * `used` (the empty baseline) */
     ssize_t dirty_decay_ms;  /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
     ssize_t muzzy_decay_ms;
     unsigned defrag_pct;     /* background active defrag when free regions inside the arena's

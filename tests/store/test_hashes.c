@@ -223,6 +223,40 @@ TEST(hash_ttl_and_overwrite)
     CHECK(used_matches_arena(ns, &used, &req));
 }
 
+TEST(serialized_layout)
+{
+    fl_ns_flush(ns);
+    fl_set_opts_t o = {0x0102030405060708ll, 0};
+    CHECK_EQ_I(fl_str_set(ns, S("ab"), S("xyz"), &o, NULL), FL_OK);
+    fls_key_t k;
+    fls_key_init(ns, S("ab"), &k);
+    char buf[64];
+    size_t n = fls_rec_serialize(*fls_find(&k), buf, sizeof(buf));
+    static const char want[] = "\x01\x08\x07\x06\x05\x04\x03\x02\x01"
+                               "\x02\x00\x00\x00"
+                               "ab"
+                               "\x03\x00\x00\x00"
+                               "xyz";
+    CHECK_EQ_U(n, sizeof(want) - 1);
+    CHECK(memcmp(buf, want, n) == 0);
+    /* a short buffer still reports the size needed */
+    CHECK_EQ_U(fls_rec_serialize(*fls_find(&k), buf, 3), n);
+    fl_slice_t fv[2] = {S("f"), S("vv")};
+    fl_hash_set(ns, S("h"), fv, 1, NULL);
+    fls_key_init(ns, S("h"), &k);
+    n = fls_rec_serialize(*fls_find(&k), buf, sizeof(buf));
+    static const char hwant[] = "\x02\x00\x00\x00\x00\x00\x00\x00\x00"
+                                "\x01\x00\x00\x00"
+                                "h"
+                                "\x01\x00\x00\x00"
+                                "\x01\x00\x00\x00"
+                                "f"
+                                "\x02\x00\x00\x00"
+                                "vv";
+    CHECK_EQ_U(n, sizeof(hwant) - 1);
+    CHECK(memcmp(buf, hwant, n) == 0);
+}
+
 int main(void)
 {
     st = open_one(4, 0, 100, 100);
@@ -236,6 +270,7 @@ int main(void)
     RUN(wrongtype);
     RUN(thousand_fields);
     RUN(hash_ttl_and_overwrite);
+    RUN(serialized_layout);
     fl_store_close(st);
     return TEST_REPORT();
 }
