@@ -34,7 +34,7 @@ enum acct_opt {
     ACCT_OPT_DEPTH,    /* frames kept per call site */
     ACCT_OPT_SIGNAL,   /* signal that asks for a report; 0 = none */
     ACCT_OPT_TOP,      /* call sites listed in a report */
-    ACCT_OPT_UNWIND,   /* 0: frame-pointer walk, 1: backtrace() (needs no frame pointers) */
+    ACCT_OPT_UNWIND,   /* 0: frame pointers, 1: backtrace(), 2: auto (see sample.c) */
     ACCT_OPT_N
 };
 

@@ -248,6 +248,7 @@ void acct_counters_init(void);
 
 extern uint64_t acct_sample_mean; /* 0: sampling off (set once at init) */
 extern int acct_sample_backtrace; /* 1: stacks by backtrace(), 0: frame-pointer walk */
+extern int acct_sample_auto;      /* switch to backtrace() if frame pointers prove missing */
 extern unsigned acct_sample_depth;
 
 /* Draws the next sampling distance for t (exponential with mean acct_sample_mean). */

@@ -260,6 +260,7 @@ __attribute__((constructor)) static void acct_start(void)
     acct_counters_init();
     acct_sample_depth = (unsigned)acct_opt[ACCT_OPT_DEPTH];
     acct_sample_backtrace = acct_opt[ACCT_OPT_UNWIND] == 1;
+    acct_sample_auto = acct_opt[ACCT_OPT_UNWIND] == 2;
     acct_sample_init();
     acct_stats_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);

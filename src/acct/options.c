@@ -22,9 +22,10 @@ const acct_opt_def_t acct_opt_defs[ACCT_OPT_N] = {
     [ACCT_OPT_SIGNAL] = {"signal", "FLATLINE_ACCT_SIGNAL", 12, 0, 64, 0,
                          "signal that asks for a report now (0: none; 12 is SIGUSR2)"},
     [ACCT_OPT_TOP] = {"top", "FLATLINE_ACCT_TOP", 10, 1, 100, 0, "call sites listed in a report"},
-    [ACCT_OPT_UNWIND] = {"unwind", "FLATLINE_ACCT_UNWIND", 0, 0, 1, 0,
+    [ACCT_OPT_UNWIND] = {"unwind", "FLATLINE_ACCT_UNWIND", 2, 0, 2, 0,
                          "stacks by 0: frame pointers (fast), 1: backtrace() (slow, for code "
-                         "built without frame pointers)"},
+                         "built without frame pointers), 2: frame pointers, switching to "
+                         "backtrace() when they are missing"},
 };
 
 int acct_opt_parse(int idx, const char *text, uint64_t *out)

@@ -132,6 +132,13 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
     if (v.outside >= 0)
         n += acct_fmt(buf + n, cap - n, " + outside %.1f", mib(v.outside));
     n += acct_fmt(buf + n, cap - n, " MiB\n");
+    if (f->allocated >= 0 && !f->approximate && f->allocated + (1 << 20) < f->usable)
+        n +=
+            acct_fmt(buf + n, cap - n,
+                     "note: the allocator holds %.1f MiB less than the program never freed: blocks "
+                     "were released without free() (e.g. jemalloc arena.<i>.destroy or reset), so "
+                     "requested and call-site figures overstate live data\n",
+                     mib(f->usable - f->allocated));
     n += acct_fmt(buf + n, cap - n,
                   "counts: %llu allocations, %llu frees, %llu reallocs, %lld live blocks, "
                   "%.1f MiB live usable, peak requested %.1f MiB\n",

@@ -10,7 +10,9 @@
  * built without frame pointers yields a short or partial stack, never a crash: the first frame,
  * the caller of malloc, is always right since our wrappers keep frame pointers. backtrace()
  * (pre-warmed at init so its first call does not load libgcc_s inside malloc) is the option for
- * such code: exact stacks, ~100x slower.
+ * such code: exact stacks, ~100x slower. By default (auto) the first 32 walks are judged: when
+ * they average under 3 frames although deeper stacks were asked for, the program lacks frame
+ * pointers and sampling switches to backtrace() for good (an event says so).
  *
  * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
@@ -33,6 +35,9 @@
 uint64_t acct_sample_mean;
 unsigned acct_sample_depth = 12;
 int acct_sample_backtrace;
+int acct_sample_auto;
+static unsigned auto_samples, auto_frames; /* acct_site_lock: frame-pointer walks so far */
+#define AUTO_JUDGE 32                      /* walks before judging */
 
 #define MAX_SITES 16384
 #define SITE_INDEX (MAX_SITES * 2)
@@ -114,6 +119,8 @@ void acct_sample_forklock(int lock)
     else
         acct_spin_unlock(&acct_site_lock);
 }
+
+static void add_event_locked(const char *text);
 
 static uint64_t rng_next(acct_thread_t *t)
 {
@@ -276,8 +283,9 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         return;
     acct_busy++;
     void *raw[ACCT_MAX_DEPTH + 8];
-    int n = acct_sample_backtrace ? backtrace(raw, (int)acct_sample_depth + 8)
-                                  : fp_walk(t, raw, (int)acct_sample_depth + 8);
+    int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
+    int n = use_bt ? backtrace(raw, (int)acct_sample_depth + 8)
+                   : fp_walk(t, raw, (int)acct_sample_depth + 8);
     int skip = 0;
     while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
         skip++;
@@ -294,6 +302,14 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     int old = live_find_locked((uintptr_t)p);
     if (old >= 0)
         live_remove_locked((unsigned)old); /* freed behind our back: forget the stale entry */
+    if (acct_sample_auto && !use_bt && ++auto_samples <= AUTO_JUDGE) {
+        auto_frames += (unsigned)nf;
+        if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 && auto_frames < 3u * AUTO_JUDGE) {
+            __atomic_store_n(&acct_sample_backtrace, 1, __ATOMIC_RELAXED);
+            add_event_locked("stacks: frame pointers are missing (short walks): call sites now "
+                             "come from backtrace()");
+        }
+    }
     if (nlive >= live_cap / 2)
         live_grow_locked();
     if (s == MAX_SITES || nlive >= live_cap / 2) {
