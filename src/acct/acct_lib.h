@@ -30,10 +30,12 @@ static inline void acct_spin_lock(acct_spin_t *l)
         if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
             return;
         while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
-            if (++spins < 64)
-                __builtin_ia32_pause();
-            else
+            if (++spins >= 64)
                 sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+            else
+                __builtin_ia32_pause();
+#endif
         }
     }
 }

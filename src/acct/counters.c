@@ -22,6 +22,7 @@
  */
 #include "acct_lib.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -146,6 +147,7 @@ acct_thread_t *acct_thread_slow(void)
      * the exit handler: count into acct_global. */
     if (thread_dead || acct_busy || !atomic_load(&key_ready))
         return NULL;
+    int saved_errno = errno; /* the program sees errno exactly as the allocator left it */
     acct_busy++;
     pthread_mutex_lock(&acct_registry_lock);
     acct_thread_t *t = slot_get_locked();
@@ -164,6 +166,7 @@ acct_thread_t *acct_thread_slow(void)
         pthread_setspecific(exit_key, t); /* may allocate: we are busy, that counts globally */
     }
     acct_busy--;
+    errno = saved_errno;
     return t;
 }
 

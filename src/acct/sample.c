@@ -25,6 +25,7 @@
 #include "acct_lib.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <link.h>
 #include <math.h>
@@ -281,6 +282,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     acct_sample_reset(t);
     if (!acct_sample_mean || !live)
         return;
+    int saved_errno = errno;
     acct_busy++;
     void *raw[ACCT_MAX_DEPTH + 8];
     int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
@@ -328,6 +330,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     samples++;
     acct_spin_unlock(&acct_site_lock);
     acct_busy--;
+    errno = saved_errno;
 }
 
 void acct_sample_free(const void *p)

@@ -10,6 +10,7 @@
  */
 #include "acct_lib.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <flatline/trace.h>
 #include <sched.h>
@@ -90,6 +91,7 @@ static void flush_buf(acct_tbuf_t *b)
 {
     if (!b->nevents)
         return;
+    int saved_errno = errno;
     uint8_t h[FL_TRACE_CHUNK_HEADER_SIZE];
     put_le(h, FL_TRACE_CHUNK_MAGIC, 4);
     put_le(h + 4, b->tid, 4);
@@ -105,6 +107,7 @@ static void flush_buf(acct_tbuf_t *b)
     if (done != want)
         atomic_fetch_add(&trace_dropped, b->nevents);
     b->len = b->nevents = 0;
+    errno = saved_errno;
 }
 
 /* Starts a record stamped `when` in the thread's buffer, which it locks: writes a placeholder op
