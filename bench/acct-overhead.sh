@@ -5,6 +5,9 @@
 # the machine and its load; compare the ratios of one run. Target: flatline-acct <= 1.05x.
 #
 #   usage: bench/acct-overhead.sh [repetitions]          (default 5; median of each is used)
+#   prints, per workload: median wall seconds plain and under the tool, and the ratios of the
+#   medians of wall time and of CPU time (user + system). For the server: requests per second
+#   plain and under flatline-acct, ratio plain/acct (slowdown).
 #   env:   MOPS=<million ops per thread in the stress>     (default 2)
 #          THREADS=<stress threads>                         (default 4)
 #          FLATLINE_BUILD=<build with flatline-demo / flatline-server> (default ./build)
@@ -29,7 +32,10 @@ trap cleanup EXIT
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j2 --target flatline-acct flatline-acct-lib >/dev/null
 acct="$build/src/acct/flatline-acct"
-cc -O2 -g -pthread "$root/bench/acct-mstress.c" -o "$work/mstress"
+# With frame pointers (as flatline builds itself) and without (call sites then come from
+# backtrace(), which the library switches to on its own: slower samples).
+cc -O2 -g -fno-omit-frame-pointer -pthread "$root/bench/acct-mstress.c" -o "$work/mstress"
+cc -O2 -g -fomit-frame-pointer -pthread "$root/bench/acct-mstress.c" -o "$work/mstress-nofp"
 
 fbuild="${FLATLINE_BUILD:-$root/build}"
 demo="$fbuild/src/mem/flatline-demo"
@@ -41,14 +47,10 @@ if [[ ! -x "$server" ]] && cmake --build "$build" -j2 --target flatline-server >
     server="$build/src/server/flatline-server"
 fi
 
-now() { date +%s.%N; }
-# Runs "$@" once, prints its wall time in seconds.
+# Runs "$@" once, prints its wall time and CPU time (user + system, children included) in s.
 timed() {
-    local t0 t1
-    t0=$(now)
-    "$@" >/dev/null 2>&1
-    t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    /usr/bin/time -f '%e %U %S' -o "$work/time" "$@" >/dev/null 2>&1 || true
+    awk '{print $1, $2 + $3}' "$work/time"
 }
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR+1)/2; print (NR%2 ? a[m] : (a[m-0.5]+a[m+0.5])/2)}'; }
 
@@ -56,23 +58,30 @@ under_acct() { "$acct" --quiet --no-plot --out "$work/acct-out" -- "$@"; }
 under_heaptrack() { heaptrack -o "$work/heaptrack" "$@"; }
 under_valgrind() { valgrind -q --tool=memcheck --leak-check=no "$@"; }
 
-printf '%-34s %10s %10s %8s\n' "workload / tool" "plain s" "tool s" "ratio"
-# Alternates plain and tool runs (so load changes hit both), prints medians and the ratio.
+printf '%-40s %9s %9s %8s %9s\n' "workload / tool" "plain s" "tool s" "wall" "cpu"
+# Alternates plain and tool runs (so load changes hit both); prints the median wall times and
+# the ratios of the medians of wall and of CPU time (CPU time is less disturbed by other load).
 compare() {
     local label="$1" tool="$2"
     shift 2
-    local p=() t=()
+    local pw=() tw=() pc=() tc=() r
     for ((i = 0; i < reps; i++)); do
-        p+=("$(timed "$@")")
-        t+=("$(timed "$tool" "$@")")
+        r=($(timed "$@"))
+        pw+=("${r[0]}") pc+=("${r[1]}")
+        r=($(timed "$tool" "$@"))
+        tw+=("${r[0]}") tc+=("${r[1]}")
     done
-    local pm tm
-    pm=$(printf '%s\n' "${p[@]}" | median)
-    tm=$(printf '%s\n' "${t[@]}" | median)
-    printf '%-34s %10.3f %10.3f %7.3fx\n' "$label" "$pm" "$tm" "$(echo "$tm / $pm" | bc -l)"
+    local pwm twm pcm tcm
+    pwm=$(printf '%s\n' "${pw[@]}" | median)
+    twm=$(printf '%s\n' "${tw[@]}" | median)
+    pcm=$(printf '%s\n' "${pc[@]}" | median)
+    tcm=$(printf '%s\n' "${tc[@]}" | median)
+    printf '%-40s %9.3f %9.3f %7.3fx %8.3fx\n' "$label" "$pwm" "$twm" "$(echo "$twm / $pwm" | bc -l)" \
+        "$(echo "$tcm / $pcm" | bc -l)"
 }
 
 compare "mstress ${threads}x${mops}M / flatline-acct" under_acct "$work/mstress" "$threads" "$mops"
+compare "mstress no frame ptrs / flatline-acct" under_acct "$work/mstress-nofp" "$threads" "$mops"
 if command -v heaptrack >/dev/null; then
     compare "mstress ${threads}x${mops}M / heaptrack" under_heaptrack "$work/mstress" "$threads" "$mops"
 fi
@@ -112,8 +121,8 @@ if [[ -x "$server" ]] && command -v redis-benchmark >/dev/null; then
     done
     pm=$(printf '%s\n' "${p[@]}" | median)
     tm=$(printf '%s\n' "${t[@]}" | median)
-    printf '%-34s %10s %10s %7.3fx\n' "flatline-server SET+GET / acct" "${pm%.*}rps" "${tm%.*}rps" \
-        "$(echo "$pm / $tm" | bc -l)"
+    printf '%-40s %9s %9s %7.3fx %9s\n' "flatline-server SET+GET rps / acct" "${pm%.*}" "${tm%.*}" \
+        "$(echo "$pm / $tm" | bc -l)" "-"
 else
     echo "flatline-server or redis-benchmark: not available, skipped"
 fi
