@@ -70,18 +70,26 @@ typedef struct fl_sink {
 
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
-    size_t memory_limit;     /* bytes of records + index (the namespace's requested bytes);
-                              * 0 = unlimited. Default 1 GiB. */
-    int64_t default_ttl_ms;  /* applied to writes that give no TTL; 0 = none */
-    unsigned high_water_pct; /* evict above this share of memory_limit (1..100; default 90) */
-    unsigned stop_writes_pct;/* refuse growing writes above this share (1..100; default 95) */
-    unsigned partitions;     /* power of two, 1..65536 (default 4096); each costs 128 bytes of
-                              * `used` (the empty baseline) */
-    ssize_t dirty_decay_ms;  /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
+    size_t memory_limit;      /* bytes of records + index (the namespace's requested bytes);
+                               * 0 = unlimited. Default 1 GiB. */
+    int64_t default_ttl_ms;   /* applied to writes that give no TTL; 0 = none */
+    unsigned high_water_pct;  /* evict above this share of memory_limit (1..100; default 90) */
+    unsigned stop_writes_pct; /* refuse growing writes above this share (1..100; default 95) */
+    unsigned partitions;      /* power of two, 1..65536 (default 4096); each costs 128 bytes of
+                               * `used` (the empty baseline) */
+    ssize_t dirty_decay_ms;   /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
     ssize_t muzzy_decay_ms;
-    unsigned defrag_pct;     /* background active defrag when free regions inside the arena's
-                              * slabs exceed this share of its allocated bytes (and 8 MiB);
-                              * 0 = off; 0..100, default 10 */
+    /* Active defragmentation (Redis's active-defrag-* settings, per namespace). Fragmentation
+     * here = free regions inside the arena's slabs ("slab holes", the bytes defrag can recover)
+     * as a percentage of its allocated bytes (it exceeds 100 after a mass delete). */
+    unsigned defrag_pct;        /* threshold-lower: start above this %; 0 = background defrag off
+                                 * (fl_ns_defrag_full still works); 0..1000, default 10 */
+    unsigned defrag_pct_upper;  /* threshold-upper: full CPU share at/above this %; 1..1000,
+                                 * default 100 */
+    size_t defrag_ignore_bytes; /* ignore-bytes: not below this many bytes of slab holes;
+                                 * default 8 MiB */
+    unsigned defrag_cycle_min;  /* cycle-min: % of one CPU at threshold-lower; 1..100, def. 1 */
+    unsigned defrag_cycle_max;  /* cycle-max: % of one CPU at threshold-upper; 1..100, def. 25 */
 } fl_ns_config_t;
 
 /* Fills *c with the defaults for a namespace called `name`. */
@@ -161,8 +169,7 @@ int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result);
 /* ---- Hashes (Aerospike-style bins) --------------------------------------------------------- */
 
 /* HSET: fv holds n_pairs field/value pairs (2*n_pairs slices). *added = new fields. */
-int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pairs,
-                size_t *added);
+int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pairs, size_t *added);
 
 /* HGET: emits the field's value or nil. */
 int fl_hash_get(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, const fl_sink_t *out);
@@ -172,8 +179,7 @@ int fl_hash_mget(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n
                  const fl_sink_t *out);
 
 /* HDEL: *removed = fields removed; the key goes when its last field does. */
-int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
-                size_t *removed);
+int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n, size_t *removed);
 
 /* HGETALL: emits an array of 2*len elements (field, value, ...); empty array when missing. */
 int fl_hash_getall(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
@@ -185,8 +191,7 @@ int fl_hash_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
 int fl_hash_exists(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, bool *exists);
 
 /* HINCRBY: the field must hold a base-10 int64; missing counts as 0. */
-int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
-                   int64_t *result);
+int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta, int64_t *result);
 
 /* ---- Keys ---------------------------------------------------------------------------------- */
 
@@ -219,8 +224,8 @@ int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes);
  * the scan is complete). Guarantees of Redis's SCAN: every key present for the whole scan is
  * returned at least once. */
 typedef void (*fl_key_fn)(void *ctx, const char *key, size_t n);
-int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t pattern_len,
-                size_t count, fl_key_fn fn, void *ctx, uint64_t *next);
+int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t pattern_len, size_t count,
+                fl_key_fn fn, void *ctx, uint64_t *next);
 
 /* DBSIZE. */
 size_t fl_ns_size(fl_ns_t *ns);
@@ -228,13 +233,32 @@ size_t fl_ns_size(fl_ns_t *ns);
 /* FLUSHDB: deletes every record of the namespace. */
 int fl_ns_flush(fl_ns_t *ns);
 
-/* ACTIVE DEFRAG, one bounded step: continues a sweep over the namespace's partitions and moves
- * each record, hash field and index array that sits in a sparse slab (fl_mem_should_move) to a
- * fuller one (fl_arena_move), each partition under its write lock. Stops after about max_moves
- * moves or when the sweep completes (*swept = true; the next call starts a new sweep).
- * *moved gets the moves done. Any thread may call it; the background thread does when the
- * namespace's defrag_pct says so. Returns FL_OK. */
+/* ACTIVE DEFRAG, one bounded step: continues the namespace's sweep over its partitions and
+ * moves each record, hash field and index array that sits in a sparse slab (fl_mem_should_move)
+ * to a fuller one (fl_arena_move), under the partition's write lock, fixing the one reference
+ * to it. A lock is held for at most about 0.5 ms (then released and re-taken). Stops after
+ * max_moves moves, after about 10 ms, or when the sweep completes (*swept = true; the next call
+ * starts a new sweep). *moved gets the moves done. Any thread may call it (callers take turns);
+ * the background thread does when the namespace's thresholds say so. Returns FL_OK. */
 int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept);
+
+/* What one full defragmentation pass did. */
+typedef struct fl_ns_defrag_report {
+    uint64_t scanned;         /* allocations looked at */
+    uint64_t moved;           /* allocations moved */
+    uint64_t bytes_moved;     /* their requested bytes */
+    size_t resident_before;   /* the arena's resident bytes before the pass */
+    size_t resident_after;    /* ... after the pass and the purge */
+    size_t frag_bytes_before; /* slab holes before / after */
+    size_t frag_bytes_after;
+    uint64_t time_ns; /* wall time of the pass (purge included) */
+} fl_ns_defrag_report_t;
+
+/* MEMORY DEFRAG: a full pass now, in the calling thread: a new sweep over every partition
+ * (same moves and lock bounds as fl_ns_defrag_step, clients keep being served between lock
+ * holds), then purges the arena's freed pages so RSS comes down. Waits while another caller
+ * defragments the namespace. report may be NULL. Returns FL_OK. */
+int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 
 /* ---- Statistics --------------------------------------------------------------------------- */
 
@@ -247,9 +271,22 @@ typedef struct fl_ns_stats {
     uint64_t writes_refused; /* writes refused above the stop-writes mark (FL_EOOM) */
     size_t used;             /* requested bytes of records + index: what quotas compare */
     size_t memory_limit;
-    fl_mem_stats_t mem;      /* the namespace arena's breakdown */
-    uint64_t defrag_moves;   /* allocations moved by active defrag */
-    uint64_t defrag_sweeps;  /* completed defrag sweeps */
+    fl_mem_stats_t mem;          /* the namespace arena's breakdown */
+    uint64_t defrag_moves;       /* allocations moved by active defrag */
+    uint64_t defrag_sweeps;      /* completed defrag sweeps */
+    bool defrag_running;         /* the background policy is running a pass now */
+    unsigned defrag_cpu_pct;     /* the CPU share it runs with (0 when not running) */
+    uint64_t defrag_frag_pct;    /* last fragmentation the policy measured (slab holes % of
+                                  * allocated) */
+    uint64_t defrag_scanned;     /* allocations looked at */
+    uint64_t defrag_bytes_moved; /* requested bytes of the moved allocations */
+    uint64_t defrag_bytes_freed; /* arena resident bytes given back by passes (resident before
+                                  * a pass minus after it and its purge; approximate under
+                                  * concurrent writes) */
+    uint64_t defrag_passes;      /* passes run (background and on demand) */
+    uint64_t defrag_time_ns;     /* wall time spent defragmenting */
+    uint64_t defrag_lock_holds;  /* partition write-lock holds by the defragmenter */
+    uint64_t defrag_max_hold_ns; /* longest of those holds */
 } fl_ns_stats_t;
 
 /* Fills *out for the namespace. Cheap enough for INFO. */

@@ -11,7 +11,11 @@
 #define FLS_DEFAULT_HW 90
 #define FLS_DEFAULT_STOP 95
 #define FLS_DEFAULT_PARTS 4096
-#define FLS_DEFAULT_DEFRAG 10 /* % of allocated bytes in slab holes that starts a sweep */
+#define FLS_DEFAULT_DEFRAG 10        /* % of allocated bytes in slab holes that starts a sweep */
+#define FLS_DEFAULT_DEFRAG_UPPER 100 /* ... that gives it its full CPU share */
+#define FLS_DEFAULT_DEFRAG_IGNORE ((size_t)8 << 20) /* slab holes below this are left alone */
+#define FLS_DEFAULT_DEFRAG_CYCLE_MIN 1              /* % of a CPU */
+#define FLS_DEFAULT_DEFRAG_CYCLE_MAX 25
 
 void fl_ns_config_default(fl_ns_config_t *c, const char *name)
 {
@@ -26,6 +30,10 @@ void fl_ns_config_default(fl_ns_config_t *c, const char *name)
     c->dirty_decay_ms = FL_DECAY_DEFAULT;
     c->muzzy_decay_ms = FL_DECAY_DEFAULT;
     c->defrag_pct = FLS_DEFAULT_DEFRAG;
+    c->defrag_pct_upper = FLS_DEFAULT_DEFRAG_UPPER;
+    c->defrag_ignore_bytes = FLS_DEFAULT_DEFRAG_IGNORE;
+    c->defrag_cycle_min = FLS_DEFAULT_DEFRAG_CYCLE_MIN;
+    c->defrag_cycle_max = FLS_DEFAULT_DEFRAG_CYCLE_MAX;
 }
 
 static bool decay_ok(ssize_t d)
@@ -54,8 +62,15 @@ int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
     } else if (c->partitions < 1 || c->partitions > 65536 ||
                (c->partitions & (c->partitions - 1)) != 0) {
         why = "partitions must be a power of two in 1..65536";
-    } else if (c->defrag_pct > 100) {
-        why = "defrag_pct must be 0..100";
+    } else if (c->defrag_pct > 1000) {
+        why = "defrag_pct (threshold-lower) must be 0..1000";
+    } else if (c->defrag_pct_upper < 1 || c->defrag_pct_upper > 1000) {
+        why = "defrag_pct_upper (threshold-upper) must be 1..1000";
+    } else if (c->defrag_cycle_min < 1 || c->defrag_cycle_min > 100 || c->defrag_cycle_max < 1 ||
+               c->defrag_cycle_max > 100) {
+        why = "defrag cycle-min and cycle-max must be 1..100 (% of a CPU)";
+    } else if (c->defrag_cycle_min > c->defrag_cycle_max) {
+        why = "defrag cycle-min must not exceed cycle-max";
     } else if (c->default_ttl_ms < 0) {
         why = "default_ttl_ms must be >= 0";
     } else if (!decay_ok(c->dirty_decay_ms) || !decay_ok(c->muzzy_decay_ms)) {

@@ -1,29 +1,58 @@
 /*
- * src/store/defrag.c: active defragmentation on stock jemalloc (issue 6). A sweep visits every
- * partition once, under its write lock, and walks every persistent allocation with
- * fls_part_walk; each one that sits in a sparse slab (fl_mem_should_move: less used than its
- * bin's average, not the slab jemalloc fills next) is moved by fl_arena_move to a block from
- * the fullest slab, and the walk stores the new pointer in the one place that referenced it.
- * Sizes do not change, so `used` and the arena's requested bytes do not either; emptied slabs
- * go back to jemalloc and, after decay or a purge, to the OS.
+ * src/store/defrag.c: active defragmentation on stock jemalloc (issue 6), the mechanism and the
+ * background policy.
  *
- * Concurrency: partitions of a sweep are claimed with a CAS on ns->defrag_part, so several
- * callers (the background thread, a DEBUG-style command) can share a sweep. Readers and
- * writers of a partition wait on its lock while it is walked (bounded by the partition's size).
- * The background policy (fls_defrag_tick) runs only in the background thread.
+ * Mechanism. A sweep visits every partition once and walks every persistent allocation of it
+ * (bucket array, records with their inline keys and values, hash field tables, fields) with
+ * fls_part_walk_step; each one that sits in a sparse slab (fl_mem_should_move: less used than
+ * its bin's average, not the slab jemalloc fills next) is moved by fl_arena_move to a block
+ * from a fuller slab, and the walk stores the new pointer in the one place that referenced it.
+ * Sizes do not change, so `used` and the arena's requested bytes do not either; emptied slabs go
+ * back to jemalloc, and the purge after each sweep gives their pages to the OS.
+ *
+ * Bounded pauses: the partition's write lock is held for one walk step only, which yields after
+ * HOLD_NS of work (the clock is read every CLOCK_EVERY units), HOLD_UNITS allocations or the
+ * caller's move budget; the cursor keeps positions, never pointers, so the lock is released
+ * between steps and readers/writers get in. Each hold is timed (max_hold_ns statistic).
+ *
+ * Policy (the background thread, once per tick, like Redis's active-defrag-*): fragmentation =
+ * slab holes * 100 / allocated. A pass starts when holes exceed ignore-bytes and fragmentation
+ * exceeds threshold-lower; it runs in each tick for cpu% of the tick period, cpu% growing
+ * linearly from cycle-min at threshold-lower to cycle-max at threshold-upper; after each sweep
+ * the arena is purged; the pass stops when fragmentation falls to threshold-lower or below, or
+ * after a sweep that moved nothing (then the next check waits longer, up to a minute).
+ *
+ * Concurrency: fls_defrag_t.mu serialises defragmenters of a namespace and protects the sweep
+ * position and policy state (see store_internal.h); the background thread only try-locks it,
+ * so an on-demand pass (fl_ns_defrag_full) makes it skip ticks, never wait.
  */
 #include <time.h>
 
 #include "store_internal.h"
 
-#define DEFRAG_MIN_HOLES ((size_t)8 << 20) /* do not bother below 8 MiB of slab holes */
-#define DEFRAG_CHECK_MS 1000               /* fragmentation check period */
-#define DEFRAG_BUDGET_NS 2000000           /* per namespace per tick */
-#define DEFRAG_STEP_MOVES 256
+#define CHECK_MS 1000        /* fragmentation check period while running / after a good sweep */
+#define BACKOFF_MAX_MS 64000 /* longest check period after futile sweeps */
+#define HOLD_NS 500000       /* work per lock hold (target: at most 1 ms held) */
+#define HOLD_UNITS 1024      /* allocations per lock hold at most */
+#define CLOCK_EVERY 8        /* read the clock every this many yield checks */
+#define STEP_NS 10000000     /* fl_ns_defrag_step returns after about this long */
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- Mechanism ------------------------------------------------------------------------------ */
 
 typedef struct dctx {
     fl_ns_t *ns;
-    size_t moved;
+    size_t max_moves; /* caller's budget */
+    size_t moved;     /* this run */
+    uint64_t bytes_moved;
+    size_t hold_checks; /* yield checks in the current hold */
+    int64_t hold_until; /* mono ns */
 } dctx_t;
 
 static void *maybe_move(void *ctx, void *ptr, size_t size)
@@ -35,67 +64,255 @@ static void *maybe_move(void *ctx, void *ptr, size_t size)
     if (!p)
         return ptr; /* no memory for the copy: the object stays where it is */
     d->moved++;
+    d->bytes_moved += size;
     return p;
+}
+
+static bool yield_now(void *ctx)
+{
+    dctx_t *d = ctx;
+    d->hold_checks++;
+    if (d->moved >= d->max_moves || d->hold_checks >= HOLD_UNITS)
+        return true;
+    return d->hold_checks % CLOCK_EVERY == 0 && mono_ns() >= d->hold_until;
+}
+
+static void max_store(_Atomic uint64_t *a, uint64_t v)
+{
+    uint64_t cur = atomic_load_explicit(a, memory_order_relaxed);
+    while (v > cur && !atomic_compare_exchange_weak_explicit(a, &cur, v, memory_order_relaxed,
+                                                             memory_order_relaxed))
+        ;
+}
+
+/*
+ * Continues the sweep (defrag.mu held) until it completes (returns true), max_moves moves were
+ * made, or the monotonic clock passes `deadline`. One partition lock at a time, each held for
+ * one bounded walk step.
+ */
+static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
+{
+    static const fls_walk_ops_t ops = {maybe_move, maybe_move, maybe_move, maybe_move, yield_now};
+    fls_defrag_t *df = &ns->defrag;
+    dctx_t d = {.ns = ns, .max_moves = max_moves};
+    size_t units = 0;
+    uint64_t holds = 0;
+    bool swept = false;
+    int64_t t0 = mono_ns(), t = t0;
+    while (d.moved < max_moves) {
+        if (df->pidx >= ns->nparts) {
+            df->pidx = 0;
+            memset(&df->cur, 0, sizeof(df->cur));
+            atomic_fetch_add_explicit(&df->sweeps, 1, memory_order_relaxed);
+            swept = true;
+            break;
+        }
+        fls_part_t *p = &ns->parts[df->pidx];
+        if (!df->cur.started && atomic_load_explicit(&p->count, memory_order_relaxed) == 0) {
+            df->pidx++; /* empty partition: nothing to walk (its count is read racily: the next
+                         * sweep sees a key inserted meanwhile) */
+            continue;
+        }
+        fls_wrlock(ns, p);
+        int64_t h0 = mono_ns();
+        d.hold_checks = 0;
+        d.hold_until = h0 + HOLD_NS;
+        bool done = fls_part_walk_step(ns, df->pidx, &ops, &d, &df->cur, &units);
+        t = mono_ns();
+        fls_unlock(ns, p);
+        holds++;
+        max_store(&df->max_hold_ns, (uint64_t)(t - h0));
+        if (done)
+            df->pidx++;
+        if (t >= deadline)
+            break;
+    }
+    df->sweep_moves += d.moved;
+    df->sweep_scanned += units;
+    atomic_fetch_add_explicit(&df->moves, d.moved, memory_order_relaxed);
+    atomic_fetch_add_explicit(&df->bytes_moved, d.bytes_moved, memory_order_relaxed);
+    atomic_fetch_add_explicit(&df->scanned, units, memory_order_relaxed);
+    atomic_fetch_add_explicit(&df->holds, holds, memory_order_relaxed);
+    atomic_fetch_add_explicit(&df->time_ns, (uint64_t)(mono_ns() - t0), memory_order_relaxed);
+    if (moved)
+        *moved = d.moved;
+    return swept;
+}
+
+void fls_defrag_init(fl_ns_t *ns)
+{
+    pthread_mutex_init(&ns->defrag.mu, NULL);
+    ns->defrag.backoff_ms = CHECK_MS;
+}
+
+void fls_defrag_destroy(fl_ns_t *ns)
+{
+    pthread_mutex_destroy(&ns->defrag.mu);
 }
 
 int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 {
-    static const fls_walk_ops_t ops = {maybe_move, maybe_move, maybe_move, maybe_move};
-    dctx_t d = {ns, 0};
-    bool done = false;
-    for (uint32_t visited = 0; visited <= ns->nparts && d.moved < max_moves; visited++) {
-        uint32_t pidx = atomic_load(&ns->defrag_part);
-        if (pidx >= ns->nparts) {
-            if (atomic_compare_exchange_strong(&ns->defrag_part, &pidx, 0))
-                atomic_fetch_add_explicit(&ns->defrag_sweeps, 1, memory_order_relaxed);
-            done = true;
-            break;
-        }
-        if (!atomic_compare_exchange_strong(&ns->defrag_part, &pidx, pidx + 1))
-            continue; /* another caller took it */
-        fls_part_t *p = &ns->parts[pidx];
-        if (atomic_load_explicit(&p->count, memory_order_relaxed) == 0)
-            continue;
-        fls_wrlock(ns, p);
-        fls_part_walk(ns, pidx, &ops, &d);
-        fls_unlock(ns, p);
-    }
-    atomic_fetch_add_explicit(&ns->defrag_moves, d.moved, memory_order_relaxed);
-    if (moved)
-        *moved = d.moved;
+    pthread_mutex_lock(&ns->defrag.mu);
+    bool done = run(ns, mono_ns() + STEP_NS, max_moves, moved);
+    pthread_mutex_unlock(&ns->defrag.mu);
     if (swept)
         *swept = done;
     return FL_OK;
 }
 
-static int64_t mono_ns(void)
+/* Purges the arena after a sweep; counts the resident bytes the pass gave back since it began
+ * (defrag.mu held). Returns the arena's breakdown after the purge in *m (or zeroes). */
+static void purge_and_count(fl_ns_t *ns, fl_mem_stats_t *m)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    fls_defrag_t *df = &ns->defrag;
+    fl_arena_purge(ns->arena);
+    if (fl_arena_stats(ns->arena, m) < 0) {
+        memset(m, 0, sizeof(*m));
+        return;
+    }
+    if (df->resident0 > m->resident)
+        atomic_fetch_add_explicit(&df->bytes_freed, df->resident0 - m->resident,
+                                  memory_order_relaxed);
+    df->resident0 = m->resident; /* the next sweep of the pass counts from here */
+}
+
+int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
+{
+    fls_defrag_t *df = &ns->defrag;
+    fl_ns_defrag_report_t r;
+    memset(&r, 0, sizeof(r));
+    int64_t t0 = mono_ns();
+    pthread_mutex_lock(&df->mu);
+    fl_thread_release_tcaches(); /* blocks this thread caches count as used: give them back */
+    fl_mem_stats_t m;
+    if (fl_arena_stats(ns->arena, &m) < 0)
+        memset(&m, 0, sizeof(m));
+    r.resident_before = m.resident;
+    r.frag_bytes_before = m.slab_frag_bytes;
+    uint64_t moves0 = atomic_load(&df->moves), scanned0 = atomic_load(&df->scanned);
+    uint64_t bytes0 = atomic_load(&df->bytes_moved);
+    /* A new sweep from the first partition; the background pass, if any, restarts later. */
+    df->pidx = 0;
+    memset(&df->cur, 0, sizeof(df->cur));
+    df->resident0 = m.resident;
+    while (!run(ns, INT64_MAX, SIZE_MAX, NULL))
+        ;
+    purge_and_count(ns, &m);
+    atomic_fetch_add_explicit(&df->passes, 1, memory_order_relaxed);
+    r.resident_after = m.resident;
+    r.frag_bytes_after = m.slab_frag_bytes;
+    r.moved = atomic_load(&df->moves) - moves0;
+    r.scanned = atomic_load(&df->scanned) - scanned0;
+    r.bytes_moved = atomic_load(&df->bytes_moved) - bytes0;
+    pthread_mutex_unlock(&df->mu);
+    r.time_ns = (uint64_t)(mono_ns() - t0);
+    if (report)
+        *report = r;
+    return FL_OK;
+}
+
+/* ---- Policy --------------------------------------------------------------------------------- */
+
+uint64_t fls_defrag_frag_pct(const fl_mem_stats_t *m)
+{
+    if (m->allocated == 0)
+        return 0;
+    return (uint64_t)((unsigned __int128)m->slab_frag_bytes * 100 / m->allocated);
+}
+
+bool fls_defrag_should_start(const fl_ns_config_t *c, size_t frag_bytes, uint64_t frag_pct)
+{
+    return c->defrag_pct != 0 && frag_bytes > c->defrag_ignore_bytes && frag_pct > c->defrag_pct;
+}
+
+unsigned fls_defrag_cpu_pct(const fl_ns_config_t *c, uint64_t frag_pct)
+{
+    unsigned lo = c->defrag_cycle_min, hi = c->defrag_cycle_max;
+    if (frag_pct <= c->defrag_pct)
+        return lo;
+    if (c->defrag_pct_upper <= c->defrag_pct || frag_pct >= c->defrag_pct_upper)
+        return hi;
+    uint64_t span = c->defrag_pct_upper - c->defrag_pct;
+    return lo + (unsigned)((frag_pct - c->defrag_pct) * (hi - lo) / span);
+}
+
+static void measure(fl_ns_t *ns, const fl_mem_stats_t *m, uint64_t *pct)
+{
+    *pct = fls_defrag_frag_pct(m);
+    atomic_store_explicit(&ns->defrag.frag_pct, *pct, memory_order_relaxed);
+    atomic_store_explicit(&ns->defrag.frag_bytes, m->slab_frag_bytes, memory_order_relaxed);
+}
+
+static void stop(fl_ns_t *ns, bool futile)
+{
+    fls_defrag_t *df = &ns->defrag;
+    atomic_store(&df->running, false);
+    atomic_store_explicit(&df->cpu_pct, 0, memory_order_relaxed);
+    if (!futile)
+        df->backoff_ms = CHECK_MS;
+    else if (df->backoff_ms < BACKOFF_MAX_MS)
+        df->backoff_ms *= 2;
+}
+
+/* A sweep of the background pass completed (mu held): purge, then go on or stop. */
+static void sweep_done(fl_ns_t *ns, int64_t now_ms)
+{
+    fls_defrag_t *df = &ns->defrag;
+    fl_mem_stats_t m;
+    purge_and_count(ns, &m);
+    uint64_t pct;
+    measure(ns, &m, &pct);
+    df->checked_ms = now_ms;
+    bool futile = df->sweep_moves == 0;
+    df->sweep_moves = df->sweep_scanned = 0;
+    if (futile || m.slab_frag_bytes <= ns->cfg.defrag_ignore_bytes || pct <= ns->cfg.defrag_pct) {
+        atomic_fetch_add_explicit(&df->passes, 1, memory_order_relaxed);
+        stop(ns, futile);
+        return;
+    }
+    atomic_store_explicit(&df->cpu_pct, fls_defrag_cpu_pct(&ns->cfg, pct), memory_order_relaxed);
+    fl_thread_release_tcaches();
 }
 
 void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
 {
+    fls_defrag_t *df = &ns->defrag;
     if (ns->cfg.defrag_pct == 0)
         return;
-    if (!ns->defrag_running) {
-        if (now_ms - ns->defrag_checked_ms < DEFRAG_CHECK_MS)
-            return;
-        ns->defrag_checked_ms = now_ms;
+    if (pthread_mutex_trylock(&df->mu) != 0)
+        return; /* an on-demand pass is running */
+    bool running = atomic_load(&df->running);
+    int64_t period = running ? CHECK_MS : df->backoff_ms;
+    if (now_ms - df->checked_ms >= period) {
+        df->checked_ms = now_ms;
         fl_mem_stats_t m;
-        if (fl_arena_stats(ns->arena, &m) < 0)
-            return;
-        if (m.slab_frag_bytes < DEFRAG_MIN_HOLES ||
-            m.slab_frag_bytes / ns->cfg.defrag_pct < m.allocated / 100)
-            return;
-        ns->defrag_running = true;
-        fl_thread_release_tcaches(); /* cached blocks would count as used */
+        uint64_t pct = 0;
+        if (fl_arena_stats(ns->arena, &m) == 0) {
+            measure(ns, &m, &pct);
+            if (!running && fls_defrag_should_start(&ns->cfg, m.slab_frag_bytes, pct)) {
+                running = true;
+                df->resident0 = m.resident;
+                df->sweep_moves = df->sweep_scanned = 0;
+                atomic_store(&df->running, true);
+                fl_thread_release_tcaches(); /* blocks cached here would count as used */
+            } else if (running && pct <= ns->cfg.defrag_pct) {
+                /* below the lower threshold mid-sweep: stop, purge what was freed */
+                fl_mem_stats_t after;
+                purge_and_count(ns, &after);
+                atomic_fetch_add_explicit(&df->passes, 1, memory_order_relaxed);
+                stop(ns, false);
+                running = false;
+            }
+            if (running)
+                atomic_store_explicit(&df->cpu_pct, fls_defrag_cpu_pct(&ns->cfg, pct),
+                                      memory_order_relaxed);
+        }
     }
-    int64_t t0 = mono_ns();
-    bool swept = false;
-    while (!swept && mono_ns() - t0 < DEFRAG_BUDGET_NS)
-        fl_ns_defrag_step(ns, DEFRAG_STEP_MOVES, NULL, &swept);
-    if (swept)
-        ns->defrag_running = false; /* check again in a second */
+    if (running) {
+        unsigned cpu = atomic_load_explicit(&df->cpu_pct, memory_order_relaxed);
+        int64_t budget = (int64_t)cpu * FLS_TICK_MS * 1000000 / 100;
+        if (run(ns, mono_ns() + budget, SIZE_MAX, NULL))
+            sweep_done(ns, now_ms);
+    }
+    pthread_mutex_unlock(&df->mu);
 }

@@ -24,7 +24,6 @@
 
 #include "store_internal.h"
 
-#define TICK_MS 100              /* background period (Redis hz 10) */
 #define EXPIRE_BUCKETS 256       /* buckets per active-expiry step */
 #define EXPIRE_PART_BUCKETS 32   /* buckets per partition per step */
 #define EXPIRE_BUDGET_NS 5000000 /* per namespace per tick */
@@ -215,7 +214,7 @@ static void *bg_main(void *arg)
         if (!atomic_exchange(&s->bg_kick, false)) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_nsec += TICK_MS * 1000000L;
+            ts.tv_nsec += FLS_TICK_MS * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;

@@ -203,8 +203,19 @@ int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
     out->writes_refused = atomic_load_explicit(&ns->writes_refused, memory_order_relaxed);
     out->used = fls_used(ns);
     out->memory_limit = ns->cfg.memory_limit;
-    out->defrag_moves = atomic_load_explicit(&ns->defrag_moves, memory_order_relaxed);
-    out->defrag_sweeps = atomic_load_explicit(&ns->defrag_sweeps, memory_order_relaxed);
+    const fls_defrag_t *df = &ns->defrag;
+    out->defrag_moves = atomic_load_explicit(&df->moves, memory_order_relaxed);
+    out->defrag_sweeps = atomic_load_explicit(&df->sweeps, memory_order_relaxed);
+    out->defrag_running = atomic_load_explicit(&df->running, memory_order_relaxed);
+    out->defrag_cpu_pct = atomic_load_explicit(&df->cpu_pct, memory_order_relaxed);
+    out->defrag_frag_pct = atomic_load_explicit(&df->frag_pct, memory_order_relaxed);
+    out->defrag_scanned = atomic_load_explicit(&df->scanned, memory_order_relaxed);
+    out->defrag_bytes_moved = atomic_load_explicit(&df->bytes_moved, memory_order_relaxed);
+    out->defrag_bytes_freed = atomic_load_explicit(&df->bytes_freed, memory_order_relaxed);
+    out->defrag_passes = atomic_load_explicit(&df->passes, memory_order_relaxed);
+    out->defrag_time_ns = atomic_load_explicit(&df->time_ns, memory_order_relaxed);
+    out->defrag_lock_holds = atomic_load_explicit(&df->holds, memory_order_relaxed);
+    out->defrag_max_hold_ns = atomic_load_explicit(&df->max_hold_ns, memory_order_relaxed);
     int rc = fl_arena_stats(ns->arena, &out->mem);
     return rc < 0 ? FL_EINVAL : FL_OK;
 }

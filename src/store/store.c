@@ -72,6 +72,7 @@ static int ns_open(fl_store_t *s, fl_ns_t *ns, const fl_ns_config_t *cfg, char *
 {
     ns->store = s;
     ns->cfg = *cfg;
+    fls_defrag_init(ns);
     ns->nparts = cfg->partitions;
     ns->hw_mark = mark(cfg->memory_limit, cfg->high_water_pct);
     ns->stop_mark = mark(cfg->memory_limit, cfg->stop_writes_pct);
@@ -105,6 +106,9 @@ fail:
 
 static void ns_close(fl_ns_t *ns)
 {
+    if (!ns->store)
+        return; /* never opened */
+    fls_defrag_destroy(ns);
     if (!ns->arena)
         return;
     part_locks_destroy(ns, ns->nparts);

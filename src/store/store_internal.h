@@ -127,7 +127,8 @@ static inline size_t fls_rec_size(const fls_rec_t *r)
 
 /* ---- Partitions, namespaces, store -------------------------------------------------------- */
 
-#define FLS_STRIPES 16 /* `used` is striped by partition index to spread counter traffic */
+#define FLS_TICK_MS 100 /* background thread period (Redis hz 10) */
+#define FLS_STRIPES 16  /* `used` is striped by partition index to spread counter traffic */
 
 typedef struct fls_part {
     union {
@@ -148,6 +149,40 @@ typedef struct fls_stripe {
     char pad[56];
 } fls_stripe_t;
 
+/* Where a partition walk stopped. Only positions are kept (no pointers), so the lock can be
+ * released between steps; when the table was resized or chains changed meanwhile, the walk
+ * resumes at the corresponding position and may skip or revisit a few allocations (harmless
+ * for defragmentation: the next sweep catches them). Zero-initialised = start of partition. */
+typedef struct fls_walk_cursor {
+    uint32_t bucket;  /* next bucket of the partition's table */
+    uint32_t chain;   /* records of that bucket's chain already visited */
+    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain` */
+    uint32_t mask;    /* the table's mask when the cursor was saved */
+    bool started;     /* the bucket array was offered */
+    bool in_rec;      /* stopped inside a hash record's fields */
+} fls_walk_cursor_t;
+
+/* A namespace's active defragmenter (defrag.c). `mu` serialises defragmenters of the namespace
+ * (the background policy try-locks it, fl_ns_defrag_full waits for it) and protects the sweep
+ * position and the policy state; the counters are statistics, written under `mu` (max_hold_ns
+ * too) and read relaxed by fl_ns_stats without it. */
+typedef struct fls_defrag {
+    pthread_mutex_t mu;
+    uint32_t pidx;               /* mu: partition the sweep is in (nparts: sweep complete) */
+    fls_walk_cursor_t cur;       /* mu: position inside that partition */
+    int64_t checked_ms;          /* mu: last fragmentation check */
+    int64_t backoff_ms;          /* mu: check period while stopped (grows after futile sweeps) */
+    size_t resident0;            /* mu: arena resident bytes when the pass started */
+    uint64_t sweep_moves;        /* mu: moves in the sweep under way */
+    uint64_t sweep_scanned;      /* mu: allocations looked at in the sweep under way */
+    _Atomic bool running;        /* the policy is running a pass (written under mu) */
+    _Atomic unsigned cpu_pct;    /* CPU share the policy gives it now */
+    _Atomic uint64_t frag_pct;   /* last measured: slab holes * 100 / allocated */
+    _Atomic uint64_t frag_bytes; /* last measured slab holes */
+    _Atomic uint64_t moves, sweeps, scanned, bytes_moved, bytes_freed, passes;
+    _Atomic uint64_t time_ns, holds, max_hold_ns;
+} fls_defrag_t;
+
 struct fl_ns {
     fl_store_t *store;
     fl_ns_config_t cfg; /* immutable after open */
@@ -159,10 +194,7 @@ struct fl_ns {
     fls_stripe_t used[FLS_STRIPES];
     _Atomic uint64_t writes_refused;
     _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
-    _Atomic uint32_t defrag_part; /* next partition of the current defrag sweep (CAS-claimed) */
-    _Atomic uint64_t defrag_moves, defrag_sweeps;
-    int64_t defrag_checked_ms; /* background thread only: last fragmentation check */
-    bool defrag_running;       /* background thread only: a sweep is under way */
+    fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
 };
 
 struct fl_store {
@@ -294,13 +326,23 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
  * The walk stores the returned pointer in the one place that references the block.
- * Callbacks may be NULL. */
+ * Callbacks may be NULL. `yield`, when set, is asked before each record and each field bucket
+ * of a hash (never before the first unit of a call, so every call makes progress); true stops
+ * the walk there, and fls_part_walk_step returns false with its cursor saved. */
 typedef struct fls_walk_ops {
     void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
     void *(*rec)(void *ctx, void *ptr, size_t size);      /* a record (key/value inline) */
     void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
     void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
+    bool (*yield)(void *ctx);                             /* stop here for now? */
 } fls_walk_ops_t;
+
+/* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor
+ * is spent) or until ops->yield says stop (returns false; call again with the same cursor
+ * after re-taking the lock). *units, when not NULL, is increased by the allocations offered. */
+bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx,
+                        fls_walk_cursor_t *cur, size_t *units);
+/* A whole partition in one go (ops->yield is ignored). */
 void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx);
 
 /* Stamps a record's access clock (relaxed; fine under a read lock). */
@@ -326,9 +368,23 @@ size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
 /* Evicts one key (soonest to expire first, else approximate LRU). Returns false when nothing
  * could be evicted. */
 bool fls_evict_one(fl_ns_t *ns, int64_t now);
-/* defrag.c: background policy, once per tick: checks the arena's holes once a second and runs
- * defrag steps within a time budget while they exceed cfg.defrag_pct. */
+/* ---- defrag.c: active defragmentation ------------------------------------------------------ */
+
+/* Sets up / tears down a namespace's defragmenter state (ns_open / ns_close). */
+void fls_defrag_init(fl_ns_t *ns);
+void fls_defrag_destroy(fl_ns_t *ns);
+/* Background policy, once per tick (background thread): measures the arena's slab holes once
+ * a second (less often after futile sweeps), starts a pass above the configured thresholds,
+ * runs it within a CPU share that grows with fragmentation, purges after each sweep and stops
+ * below the lower threshold. Skips the tick while fl_ns_defrag_full runs. */
 void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms);
+/* Policy arithmetic (pure, for tests): fragmentation percent of a breakdown (slab holes over
+ * allocated bytes, 0 when nothing is allocated); whether a namespace that is not defragmenting
+ * should start; the CPU share (percent) for a fragmentation percent: cycle_min at the lower
+ * threshold growing linearly to cycle_max at the upper one. */
+uint64_t fls_defrag_frag_pct(const fl_mem_stats_t *m);
+bool fls_defrag_should_start(const fl_ns_config_t *c, size_t frag_bytes, uint64_t frag_pct);
+unsigned fls_defrag_cpu_pct(const fl_ns_config_t *c, uint64_t frag_pct);
 int fls_bg_start(fl_store_t *s);
 void fls_bg_stop(fl_store_t *s);
 void fls_bg_kick(fl_store_t *s);

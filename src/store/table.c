@@ -392,30 +392,122 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
 
 /* ---- Walk (defragmentation primitive) ----------------------------------------------------- */
 
-void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx)
+/* Moves the cursor to the matching position of a table whose mask changed since it was saved
+ * (best effort: a grown table's bucket i splits into i and i + old size, a shrunk one merges). */
+static void cursor_rescale(fls_walk_cursor_t *cur, uint32_t mask)
+{
+    uint64_t b = cur->bucket;
+    if (mask > cur->mask)
+        b *= ((uint64_t)mask + 1) / ((uint64_t)cur->mask + 1);
+    else
+        b /= ((uint64_t)cur->mask + 1) / ((uint64_t)mask + 1);
+    cur->bucket = b > (uint64_t)mask + 1 ? mask + 1 : (uint32_t)b;
+    cur->chain = 0;
+    cur->in_rec = false;
+    cur->fbucket = 0;
+    cur->mask = mask;
+}
+
+/* The fields of hash record r from field bucket cur->fbucket on. False when yield stopped it
+ * (cursor saved inside the record). */
+static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_walk_cursor_t *cur,
+                        size_t *did)
+{
+    fls_htab_t *ht = fls_rec_htab(r);
+    size_t fsize = (size_t)ht->mask + 1;
+    for (size_t j = cur->fbucket; j < fsize; j++) {
+        if (*did && ops->yield && ops->yield(ctx)) {
+            cur->in_rec = true;
+            cur->fbucket = (uint32_t)j;
+            return false;
+        }
+        for (fls_field_t **fref = &ht->b[j]; *fref; fref = &(*fref)->next) {
+            if (ops->field)
+                *fref = ops->field(ctx, *fref, fls_field_size((*fref)->flen, (*fref)->vlen));
+            (*did)++;
+        }
+        if (!ops->field)
+            (*did)++;
+    }
+    cur->in_rec = false;
+    cur->fbucket = 0;
+    return true;
+}
+
+bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx,
+                        fls_walk_cursor_t *cur, size_t *units)
 {
     fls_part_t *p = &ns->parts[pidx];
+    size_t did = 0;
+    bool done = true;
     if (!p->b)
-        return;
+        goto out;
+    if (!cur->started) {
+        memset(cur, 0, sizeof(*cur));
+        cur->started = true;
+        cur->mask = p->mask;
+        if (ops->buckets)
+            p->b = ops->buckets(ctx, p->b, ((size_t)p->mask + 1) * sizeof(*p->b));
+        did++;
+    } else if (cur->mask != p->mask) {
+        cursor_rescale(cur, p->mask);
+    }
     size_t size = (size_t)p->mask + 1;
-    if (ops->buckets)
-        p->b = ops->buckets(ctx, p->b, size * sizeof(*p->b));
-    for (size_t i = 0; i < size; i++) {
-        for (fls_rec_t **ref = &p->b[i]; *ref; ref = &(*ref)->next) {
+    for (size_t i = cur->bucket; i < size; i++) {
+        uint32_t pos = 0;
+        for (fls_rec_t **ref = &p->b[i]; *ref; ref = &(*ref)->next, pos++) {
+            if (pos < cur->chain)
+                continue; /* visited before the lock was released */
+            if (cur->in_rec) {
+                /* resuming inside this position's hash record: only its remaining fields */
+                if ((*ref)->type == FL_TYPE_HASH && cur->fbucket <= fls_rec_htab(*ref)->mask)
+                    if (!walk_fields(*ref, ops, ctx, cur, &did)) {
+                        done = false;
+                        goto out;
+                    }
+                cur->in_rec = false;
+                cur->fbucket = 0;
+                continue;
+            }
+            if (did && ops->yield && ops->yield(ctx)) {
+                cur->bucket = (uint32_t)i;
+                cur->chain = pos;
+                done = false;
+                goto out;
+            }
             if (ops->rec)
                 *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
+            did++;
             fls_rec_t *r = *ref;
             if (r->type != FL_TYPE_HASH)
                 continue;
             fls_htab_t *ht = fls_rec_htab(r);
-            size_t fsize = (size_t)ht->mask + 1;
             if (ops->fbuckets)
-                ht->b = ops->fbuckets(ctx, ht->b, fsize * sizeof(*ht->b));
-            if (!ops->field)
-                continue;
-            for (size_t j = 0; j < fsize; j++)
-                for (fls_field_t **fref = &ht->b[j]; *fref; fref = &(*fref)->next)
-                    *fref = ops->field(ctx, *fref, fls_field_size((*fref)->flen, (*fref)->vlen));
+                ht->b = ops->fbuckets(ctx, ht->b, ((size_t)ht->mask + 1) * sizeof(*ht->b));
+            did++;
+            cur->fbucket = 0;
+            if (!walk_fields(r, ops, ctx, cur, &did)) {
+                cur->bucket = (uint32_t)i;
+                cur->chain = pos;
+                done = false;
+                goto out;
+            }
         }
+        cur->chain = 0;
+        cur->in_rec = false;
     }
+out:
+    if (done)
+        memset(cur, 0, sizeof(*cur));
+    if (units)
+        *units += did;
+    return done;
+}
+
+void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx)
+{
+    fls_walk_ops_t all = *ops;
+    all.yield = NULL;
+    fls_walk_cursor_t cur = {0};
+    fls_part_walk_step(ns, pidx, &all, ctx, &cur, NULL);
 }
