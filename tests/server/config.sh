@@ -84,4 +84,11 @@ for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$SPID" 2>/dev/null && fail "SHUTDOWN did not stop the server"
 wait "$SPID" || fail "SHUTDOWN exit status $?"
 SPID=""
+# SIGINT is as graceful as SIGTERM and SHUTDOWN: exit status 0.
+start_server_file
+kill -INT "$SPID"
+for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$SPID" 2>/dev/null && fail "SIGINT did not stop the server"
+wait "$SPID" || fail "SIGINT exit status $?"
+SPID=""
 finish
