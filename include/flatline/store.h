@@ -254,10 +254,11 @@ typedef struct fl_ns_defrag_report {
     uint64_t time_ns; /* wall time of the pass (purge included) */
 } fl_ns_defrag_report_t;
 
-/* MEMORY DEFRAG: a full pass now, in the calling thread: a new sweep over every partition
- * (same moves and lock bounds as fl_ns_defrag_step, clients keep being served between lock
- * holds), then purges the arena's freed pages so RSS comes down. Waits while another caller
- * defragments the namespace. report may be NULL. Returns FL_OK. */
+/* MEMORY DEFRAG: a full pass now, in the calling thread: sweeps over every partition from the
+ * first (same moves and lock bounds as fl_ns_defrag_step, clients keep being served between
+ * lock holds) until a sweep moves few objects (at most 8 sweeps), then purges the arena's freed
+ * pages so RSS comes down. Waits while another caller defragments the namespace. report may be
+ * NULL. Returns FL_OK. */
 int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 
 /* ---- Statistics --------------------------------------------------------------------------- */

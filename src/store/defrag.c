@@ -36,6 +36,7 @@
 #define HOLD_UNITS 1024      /* allocations per lock hold at most */
 #define CLOCK_EVERY 8        /* read the clock every this many yield checks */
 #define STEP_NS 10000000     /* fl_ns_defrag_step returns after about this long */
+#define FULL_SWEEPS_MAX 8    /* sweeps of one on-demand pass at most */
 
 static int64_t mono_ns(void)
 {
@@ -195,8 +196,22 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
     df->pidx = 0;
     memset(&df->cur, 0, sizeof(df->cur));
     df->resident0 = m.resident;
-    while (!run(ns, INT64_MAX, SIZE_MAX, NULL))
-        ;
+    /* Sweeps until one moves few objects: each sweep raises the bar (the bin averages grow as
+     * slabs empty), so a few sweeps compact much more than one. */
+    size_t sweep_moved = 0, first = 0;
+    for (int sweep = 0; sweep < FULL_SWEEPS_MAX; sweep++) {
+        sweep_moved = 0;
+        size_t moved = 0;
+        bool swept = false;
+        while (!swept) {
+            swept = run(ns, INT64_MAX, SIZE_MAX, &moved);
+            sweep_moved += moved;
+        }
+        if (sweep == 0)
+            first = sweep_moved;
+        if (sweep_moved == 0 || sweep_moved < first / 16)
+            break;
+    }
     purge_and_count(ns, &m);
     atomic_fetch_add_explicit(&df->passes, 1, memory_order_relaxed);
     r.resident_after = m.resident;
