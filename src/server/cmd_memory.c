@@ -1,5 +1,5 @@
 /*
- * src/server/cmd_memory.c: the MEMORY command (STATS, USAGE, DOCTOR, PURGE, HELP).
+ * src/server/cmd_memory.c: the MEMORY command (STATS, USAGE, DOCTOR, PURGE, DEFRAG, HELP).
  *
  * Invariants: MEMORY STATS lists the memory layer's breakdown in DESIGN.md's vocabulary and
  * order (process, private arenas, each namespace), then the Redis names dashboards read;
@@ -136,8 +136,47 @@ static void memory_usage(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_int(&c->out, (long long)bytes);
 }
 
+/* MEMORY DEFRAG [namespace]: a full defragmentation pass now over the selected namespace
+ * (or the named one), replying what it did. */
+static void memory_defrag(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    fl_ns_t *ns = c->ns;
+    if (argc == 3) {
+        ns = fl_store_ns_find(c->srv->store, argv[2].p, argv[2].n);
+        if (!ns) {
+            int n = argv[2].n < 64 ? (int)argv[2].n : 64;
+            srv_reply_errorf(&c->out, "ERR no such namespace '%.*s'", n, argv[2].p);
+            return;
+        }
+    } else if (argc > 3) {
+        srv_reply_syntax(c);
+        return;
+    }
+    fl_ns_defrag_report_t r;
+    if (!srv_sink_done(c, c->out.len, fl_ns_defrag_full(ns, &r)))
+        return;
+    pairs_t top = {{0}, 0};
+    p_int(&top, "scanned", (long long)r.scanned);
+    p_int(&top, "moved", (long long)r.moved);
+    p_int(&top, "bytes-moved", (long long)r.bytes_moved);
+    p_int(&top, "resident-before", (long long)r.resident_before);
+    p_int(&top, "resident-after", (long long)r.resident_after);
+    p_int(&top, "frag-bytes-before", (long long)r.frag_bytes_before);
+    p_int(&top, "frag-bytes-after", (long long)r.frag_bytes_after);
+    p_int(&top, "time-us", (long long)(r.time_ns / 1000));
+    if (top.buf.failed) {
+        c->out.failed = true;
+    } else {
+        srv_reply_array(&c->out, top.n);
+        srv_reply_raw(&c->out, top.buf.p, top.buf.len);
+    }
+    srv_buf_free(&top.buf);
+}
+
 static const char *const help[] = {
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DEFRAG [<namespace>]",
+    "    Defragment the namespace's arena now (moves live objects out of sparse pages).",
     "DOCTOR",
     "    Return memory problems reports, computed from the breakdown.",
     "PURGE",
@@ -165,6 +204,8 @@ SRV_HANDLER(memory)
         else
             srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
         srv_buf_free(&text);
+    } else if (srv_slice_eq(sub, "defrag")) {
+        memory_defrag(c, argc, argv);
     } else if (srv_slice_eq(sub, "purge") && argc == 2) {
         int rc = fl_mem_purge_all();
         if (rc == 0)

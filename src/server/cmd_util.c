@@ -61,11 +61,9 @@ void srv_reply_status(srv_client_t *c, int status)
         srv_reply_error(&c->out, "ERR increment or decrement would overflow");
         return;
     case FL_EOOM: {
-        const fl_ns_config_t *cfg = fl_ns_config(c->ns);
-        srv_reply_errorf(&c->out,
-                         "OOM command not allowed: namespace '%s' is above its stop-writes mark "
-                         "(%u%% of memory-limit %zu)",
-                         cfg->name, cfg->stop_writes_pct, cfg->memory_limit);
+        char msg[256];
+        fl_ns_oom_message(c->ns, msg, sizeof(msg));
+        srv_reply_error(&c->out, msg);
         return;
     }
     default: {

@@ -80,6 +80,16 @@ static const opt_t ns_opts[] = {
      "the namespace arena's dirty page decay (-1 never, 0 at once, 'default')"},
     {"muzzy-decay-ms", OPT_DECAY, NS(muzzy_decay_ms), NULL, -1, LLONG_MAX / 2, NULL,
      "the namespace arena's muzzy page decay"},
+    {"defrag-pct", OPT_UNSIGNED, NS(defrag_pct), NULL, 0, 1000, NULL,
+     "active defrag starts above this % of slab holes per allocated byte (0 = off)"},
+    {"defrag-pct-upper", OPT_UNSIGNED, NS(defrag_pct_upper), NULL, 1, 1000, NULL,
+     "active defrag runs at its full CPU share at or above this %"},
+    {"defrag-ignore-bytes", OPT_SIZE, NS(defrag_ignore_bytes), NULL, 0, 1024 * GB, NULL,
+     "no active defrag below this many bytes of slab holes"},
+    {"defrag-cycle-min", OPT_UNSIGNED, NS(defrag_cycle_min), NULL, 1, 100, NULL,
+     "% of one CPU active defrag uses at defrag-pct"},
+    {"defrag-cycle-max", OPT_UNSIGNED, NS(defrag_cycle_max), NULL, 1, 100, NULL,
+     "% of one CPU active defrag uses at defrag-pct-upper"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -18,17 +18,11 @@
 static void field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void field(srv_buf_t *out, const char *fmt, ...)
 {
-    char tmp[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    srv_buf_vprintf(out, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof(tmp) - 3)
-        n = (int)sizeof(tmp) - 3;
-    memcpy(tmp + n, "\r\n", 2);
-    srv_reply_raw(out, tmp, (size_t)n + 2);
+    srv_reply_raw(out, "\r\n", 2);
 }
 
 void srv_human_bytes(char *buf, size_t len, uint64_t n)
@@ -184,6 +178,30 @@ static void section_keyspace(srv_server_t *srv, srv_buf_t *out)
     }
 }
 
+/* One namespace as a keyspace-style line: ns_<name>:k=v,k=v,... */
+static void namespace_line(srv_buf_t *out, const char *name, size_t index, const fl_ns_stats_t *st)
+{
+    const fl_mem_stats_t *m = &st->mem;
+    srv_buf_printf(out, "ns_%s:index=%zu,keys=%llu,expires=%llu,used=%zu,memory_limit=%zu,", name,
+                   index, (unsigned long long)st->keys, (unsigned long long)st->keys_with_ttl,
+                   st->used, st->memory_limit);
+    srv_buf_printf(out, "requested=%zu,allocated=%zu,active=%zu,resident=%zu,dirty=%zu,muzzy=%zu,",
+                   m->requested, m->allocated, m->active, m->resident, m->dirty, m->muzzy);
+    srv_buf_printf(out,
+                   "frag_ratio=%.2f,rounding_ratio=%.2f,holes_ratio=%.2f,unreturned_ratio=%.2f,",
+                   m->frag_ratio, m->rounding_ratio, m->holes_ratio, m->unreturned_ratio);
+    srv_buf_printf(out, "hits=%llu,misses=%llu,expired=%llu,evicted=%llu,writes_refused=%llu,",
+                   (unsigned long long)st->hits, (unsigned long long)st->misses,
+                   (unsigned long long)st->expired, (unsigned long long)st->evicted,
+                   (unsigned long long)st->writes_refused);
+    srv_buf_printf(out,
+                   "defrag_running=%d,defrag_frag_pct=%llu,defrag_passes=%llu,defrag_moves=%llu,"
+                   "defrag_bytes_freed=%llu\r\n",
+                   st->defrag_running, (unsigned long long)st->defrag_frag_pct,
+                   (unsigned long long)st->defrag_passes, (unsigned long long)st->defrag_moves,
+                   (unsigned long long)st->defrag_bytes_freed);
+}
+
 static void section_namespaces(srv_server_t *srv, srv_buf_t *out)
 {
     field(out, "# Namespaces");
@@ -191,20 +209,8 @@ static void section_namespaces(srv_server_t *srv, srv_buf_t *out)
     for (size_t i = 0; i < n; i++) {
         fl_ns_t *ns = fl_store_ns(srv->store, i);
         fl_ns_stats_t st;
-        if (fl_ns_stats(ns, &st) != FL_OK)
-            continue;
-        const fl_mem_stats_t *m = &st.mem;
-        field(out,
-              "ns_%s:index=%zu,keys=%llu,expires=%llu,used=%zu,memory_limit=%zu,"
-              "requested=%zu,allocated=%zu,active=%zu,resident=%zu,dirty=%zu,muzzy=%zu,"
-              "frag_ratio=%.2f,rounding_ratio=%.2f,holes_ratio=%.2f,unreturned_ratio=%.2f,"
-              "hits=%llu,misses=%llu,expired=%llu,evicted=%llu,writes_refused=%llu",
-              fl_ns_config(ns)->name, i, (unsigned long long)st.keys,
-              (unsigned long long)st.keys_with_ttl, st.used, st.memory_limit, m->requested,
-              m->allocated, m->active, m->resident, m->dirty, m->muzzy, m->frag_ratio,
-              m->rounding_ratio, m->holes_ratio, m->unreturned_ratio, (unsigned long long)st.hits,
-              (unsigned long long)st.misses, (unsigned long long)st.expired,
-              (unsigned long long)st.evicted, (unsigned long long)st.writes_refused);
+        if (fl_ns_stats(ns, &st) == FL_OK)
+            namespace_line(out, fl_ns_config(ns)->name, i, &st);
     }
 }
 

@@ -59,35 +59,23 @@ static size_t diff(size_t a, size_t b)
     return a > b ? a - b : 0;
 }
 
-static void line(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(srv_buf_t *out, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        srv_reply_raw(out, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out)
 {
     const fl_mem_stats_t *p = &s->process;
     char a[32], b[32], d[32];
     if (s->process_rc != 0) {
-        line(out,
-             "Sam, I cannot examine this process: the memory layer has no statistics "
-             "(%s).\n",
-             fl_mem_strerror(s->process_rc));
+        srv_buf_printf(out,
+                       "Sam, I cannot examine this process: the memory layer has no statistics "
+                       "(%s).\n",
+                       fl_mem_strerror(s->process_rc));
         return;
     }
     if (p->rss < 8u * 1024 * 1024 || p->requested == 0) {
         srv_human_bytes(a, sizeof(a), p->rss);
-        line(out,
-             "Sam, this instance is nearly empty (RSS %s): there is nothing to diagnose "
-             "yet. Fill it with data and ask again.\n",
-             a);
+        srv_buf_printf(out,
+                       "Sam, this instance is nearly empty (RSS %s): there is nothing to diagnose "
+                       "yet. Fill it with data and ask again.\n",
+                       a);
         return;
     }
     struct {
@@ -102,49 +90,59 @@ void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out)
     };
     srv_human_bytes(a, sizeof(a), p->rss);
     srv_human_bytes(b, sizeof(b), p->requested);
-    line(out, "RSS is %s for %s requested: fragmentation ratio %.2f.\n", a, b, p->frag_ratio);
+    srv_buf_printf(out, "RSS is %s for %s requested: fragmentation ratio %.2f.\n", a, b,
+                   p->frag_ratio);
     size_t worst = 0;
     for (size_t i = 0; i < 4; i++) {
         srv_human_bytes(d, sizeof(d), f[i].bytes);
-        line(out, "  %-10s ratio %.2f, %s\n", f[i].what, f[i].ratio, d);
+        srv_buf_printf(out, "  %-10s ratio %.2f, %s\n", f[i].what, f[i].ratio, d);
         if (f[i].bytes > f[worst].bytes)
             worst = i;
     }
     srv_human_bytes(d, sizeof(d), f[worst].bytes);
     if (p->frag_ratio <= 1.25) {
-        line(out, "Verdict: healthy. Memory is within 25%% of what was requested; no action "
-                  "needed.\n");
+        srv_buf_printf(out,
+                       "Verdict: healthy. Memory is within 25%% of what was requested; no action "
+                       "needed.\n");
         return;
     }
     switch (worst) {
     case 0:
-        line(out,
-             "Verdict: size-class rounding (%s). Objects are rounded up to jemalloc's size "
-             "classes; nothing is lost to fragmentation and nothing can be reclaimed: "
-             "value sizes just above a class boundary cost the most.\n",
-             d);
+        srv_buf_printf(
+            out,
+            "Verdict: size-class rounding (%s). Objects are rounded up to jemalloc's size "
+            "classes; nothing is lost to fragmentation and nothing can be reclaimed: "
+            "value sizes just above a class boundary cost the most.\n",
+            d);
         break;
     case 1:
-        line(out,
-             "Verdict: fragmentation (%s). Free regions are scattered in partly used "
-             "pages (%zu bytes in slab holes); moving live objects out of sparse pages "
-             "(defragmentation) recovers them.\n",
-             d, p->slab_frag_bytes);
+        srv_buf_printf(out,
+                       "Verdict: fragmentation (%s). Free regions are scattered in partly used "
+                       "pages (%zu bytes in slab holes); moving live objects out of sparse pages "
+                       "(defragmentation) recovers them.\n",
+                       d, p->slab_frag_bytes);
         break;
     case 2:
-        srv_human_bytes(a, sizeof(a), p->dirty);
-        srv_human_bytes(b, sizeof(b), p->muzzy);
-        line(out,
-             "Verdict: unreturned pages (%s; dirty %s, muzzy %s). Freed pages have not "
-             "been given back to the OS yet: MEMORY PURGE returns them now, a lower "
-             "dirty-decay-ms sooner.\n",
-             d, a, b);
+        srv_human_bytes(a, sizeof(a), p->dirty + p->muzzy);
+        srv_human_bytes(b, sizeof(b), p->metadata);
+        if (p->dirty + p->muzzy >= f[2].bytes / 2)
+            srv_buf_printf(out,
+                           "Verdict: unreturned pages (%s, of which %s freed but not given back "
+                           "to the OS): MEMORY PURGE returns them now, a lower dirty-decay-ms "
+                           "sooner.\n",
+                           d, a);
+        else
+            srv_buf_printf(out,
+                           "Verdict: allocator overhead (%s, of which %s is jemalloc metadata "
+                           "and %s freed pages): a fixed cost of the arenas, large next to a "
+                           "small data set; it does not grow with fragmentation.\n",
+                           d, b, a);
         break;
     default:
-        line(out,
-             "Verdict: memory outside the heap (%s): thread stacks, code and other "
-             "mappings, not allocator fragmentation.\n",
-             d);
+        srv_buf_printf(out,
+                       "Verdict: memory outside the heap (%s): thread stacks, code and other "
+                       "mappings, not allocator fragmentation.\n",
+                       d);
         break;
     }
 }

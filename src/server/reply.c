@@ -70,6 +70,27 @@ void srv_reply_raw(srv_buf_t *b, const char *p, size_t n)
     b->len += n;
 }
 
+void srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    char *w = room(b, 256);
+    int n = w ? vsnprintf(w, 256, fmt, ap) : -1;
+    if (n >= 256 && (w = room(b, (size_t)n + 1)) != NULL)
+        vsnprintf(w, (size_t)n + 1, fmt, again);
+    va_end(again);
+    if (n > 0 && w)
+        b->len += (size_t)n;
+}
+
+void srv_buf_printf(srv_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    srv_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
 /* Appends "<prefix><v>\r\n". */
 static void prefixed_num(srv_buf_t *b, char prefix, long long v)
 {

@@ -10,6 +10,7 @@
 #ifndef FLATLINE_SERVER_RESP_H
 #define FLATLINE_SERVER_RESP_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,6 +88,9 @@ void srv_parser_free(srv_parser_t *p);
  * b->failed set: the owner then closes the connection rather than send a broken stream. */
 
 void srv_reply_raw(srv_buf_t *b, const char *p, size_t n);
+void srv_buf_printf(srv_buf_t *b, const char *fmt, ...) /* formatted text, no framing */
+    __attribute__((format(printf, 2, 3)));
+void srv_buf_vprintf(srv_buf_t *b, const char *fmt, va_list ap);
 void srv_reply_simple(srv_buf_t *b, const char *s);       /* +s */
 void srv_reply_error(srv_buf_t *b, const char *msg);      /* -msg (\r\n become spaces) */
 void srv_reply_errorf(srv_buf_t *b, const char *fmt, ...) /* -formatted */

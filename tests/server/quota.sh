@@ -19,7 +19,7 @@ ooms=$(printf '%s\n' "$out" | grep -c "^OOM .*namespace 'small'")
 [ "$ooms" -gt 0 ] || fail "no -OOM naming the namespace after 400 KB into a 256 KB namespace: $(printf '%s' "$out" | sort | uniq -c)"
 [ "$oks" -gt 50 ] || fail "only $oks writes accepted"
 [ $((oks + ooms)) = 400 ] || fail "unexpected replies: $(printf '%s' "$out" | sort | uniq -c | head)"
-check_match "^\(error\) OOM command not allowed: namespace 'small'" -n 2 set another "$val"
+check_match "^\(error\) OOM command not allowed when used memory > 'maxmemory' in namespace 'small'" -n 2 set another "$val"
 check_match "^\(error\) OOM" -n 2 hset hh f "$val"
 # Data intact, reads and deletes work, other namespaces unaffected.
 check "(integer) $oks" -n 2 dbsize

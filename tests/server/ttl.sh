@@ -27,14 +27,14 @@ after=$(info_field stats expired_keys)
 check "OK" -n 2 set s v
 check_match '^\(integer\) (59|60)$' -n 2 ttl s
 check "OK" -n 2 set s2 v ex 5
-check "(integer) 5" -n 2 ttl s2
+check_match '^\(integer\) [45]$' -n 2 ttl s2
 check_match 'expires=2' info keyspace
 
 # EXPIRE into the past deletes; PERSIST keeps.
 check "(integer) 1" expire long -10
 check "(integer) 0" exists long
-check "OK" set p v px 400
+check "OK" set p v px 1500
 check "(integer) 1" persist p
-sleep 0.6
+sleep 1.7
 check '"v"' get p
 finish
