@@ -80,6 +80,7 @@ typedef struct acct_verdict_in {
     int64_t healthy_bytes; /* excess below this is healthy */
     int leak_sites;        /* call sites flagged as possible leaks at the end */
     int64_t leak_bytes;    /* their live growth */
+    int64_t page;          /* page size (0: 4096) */
 } acct_verdict_in_t;
 
 typedef struct acct_verdict_out {

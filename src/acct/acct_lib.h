@@ -64,6 +64,7 @@ typedef struct acct_real {
     size_t (*sallocx)(const void *, int);
     void (*dallocx)(void *, int);
     void (*sdallocx)(void *, size_t, int);
+    size_t (*nallocx)(size_t, int);
 } acct_real_t;
 
 extern acct_real_t acct_real;
@@ -224,6 +225,18 @@ static inline size_t acct_usable(void *p)
     return acct_real.usable(p);
 }
 
+/* The usable size of a block just allocated for req bytes with jemalloc-style alignment bits
+ * lg_align (0: none; -1: unknown, look it up). When malloc is jemalloc (checked at start-up
+ * against malloc_usable_size) it is nallocx(req), pure arithmetic on size classes, where
+ * malloc_usable_size walks jemalloc's radix tree. */
+extern int acct_je_sized;
+static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
+{
+    if (acct_je_sized && lg_align >= 0)
+        return acct_real.nallocx(req ? req : 1, lg_align);
+    return acct_usable(p);
+}
+
 /* Exact totals now, summed over the folded counters and every live thread. */
 typedef struct acct_totals {
     int64_t requested, usable, blocks;
@@ -313,7 +326,9 @@ extern char acct_allocator_name[64];
 extern char acct_allocator_path[256];
 void acct_stats_init(void);
 /* Fills f with totals, RSS and whatever the allocator exposes (unknown: -1). */
-void acct_figures_collect(acct_figures_t *f, double t);
+/* detail: also split glibc's free chunks into holes and held pages with malloc_info (it walks
+ * every bin under each arena's lock: for reports, not for every interval). */
+void acct_figures_collect(acct_figures_t *f, double t, int detail);
 int64_t acct_rss_bytes(void);
 
 /* ---- report.c -------------------------------------------------------------------------------- */

@@ -32,12 +32,18 @@ void sdallocx(void *ptr, size_t size, int flags);
 
 #define MALLOCX_ZERO_FLAG 0x40
 
+/* lg(align) for acct_usable_new: 0 for none, -1 when jemalloc's nallocx would not know. */
+static inline int lg_of(size_t align)
+{
+    return align ? (align & (align - 1)) ? -1 : __builtin_ctzll(align) : 0;
+}
+
 static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
                                                            size_t align)
 {
     if (ACCT_UNLIKELY(acct_busy) && acct_own_add(p))
         return; /* our own block: not the program's */
-    size_t u = acct_usable(p);
+    size_t u = acct_usable_new(p, req, lg_of(align));
     acct_thread_t *t = acct_thread();
     acct_count_alloc(t, req, u);
     if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_busy)) {
@@ -152,7 +158,7 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
         }
         return NULL; /* otherwise a failure: old is still live and still counted */
     }
-    size_t u = acct_usable(p);
+    size_t u = acct_usable_new(p, n, 0);
     acct_count_free(t, u_old);
     acct_count_alloc(t, n, u);
     if (t) {
@@ -312,7 +318,7 @@ ACCT_EXPORT void *rallocx(void *old, size_t n, int flags)
         return NULL;
     acct_thread_t *t = acct_thread();
     acct_count_free(t, u_old);
-    acct_count_alloc(t, n, acct_usable(p));
+    acct_count_alloc(t, n, acct_usable_new(p, n, lg_of(flags_align(flags))));
     if (t && !acct_busy) {
         ACCT_BUMP(t->c.reallocs, 1);
         t->sample_left -= (int64_t)n;

@@ -121,7 +121,7 @@ int acct_report_now(const char *path, const char *why)
     acct_figures_t f;
     int rc = 0;
     acct_busy++;
-    acct_figures_collect(&f, acct_elapsed());
+    acct_figures_collect(&f, acct_elapsed(), 1);
     pthread_mutex_lock(&report_lock);
     if (!report_buf) {
         void *m =
@@ -163,37 +163,54 @@ static void on_signal(int sig)
     atomic_store(&acct_report_wanted, 1);
 }
 
+static void add_ms(struct timespec *ts, uint64_t ms)
+{
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static int before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Samples every interval; wakes at least every 100 ms to notice a report request (the signal
+ * handler can only set a flag). */
 static void *monitor_main(void *arg)
 {
     (void)arg;
     acct_busy = 1; /* for good: the monitor is never sampled or traced */
-    struct timespec next;
+    struct timespec next, now, wake;
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t ms = acct_opt[ACCT_OPT_INTERVAL];
     acct_figures_t first;
-    acct_figures_collect(&first, acct_elapsed());
+    acct_figures_collect(&first, acct_elapsed(), 0);
     csv_line(&first);
+    add_ms(&next, ms);
     pthread_mutex_lock(&stop_lock);
     while (!stop_flag) {
-        next.tv_sec += (time_t)(ms / 1000);
-        next.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_sec++;
-            next.tv_nsec -= 1000000000L;
-        }
-        while (!stop_flag && !atomic_load(&acct_report_wanted) &&
-               pthread_cond_timedwait(&stop_cond, &stop_lock, &next) != ETIMEDOUT)
-            ;
+        clock_gettime(CLOCK_MONOTONIC, &wake);
+        add_ms(&wake, 100);
+        if (before(&next, &wake))
+            wake = next;
+        pthread_cond_timedwait(&stop_cond, &stop_lock, &wake);
         if (stop_flag)
             break;
         pthread_mutex_unlock(&stop_lock);
-        if (atomic_exchange(&acct_report_wanted, 0)) {
+        if (atomic_exchange(&acct_report_wanted, 0))
             acct_report_now(NULL, "on demand");
-        } else {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!before(&now, &next)) {
             acct_figures_t f;
-            acct_figures_collect(&f, acct_elapsed());
+            acct_figures_collect(&f, acct_elapsed(), 0);
             csv_line(&f);
             acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_fd, 0);
+            while (!before(&now, &next))
+                add_ms(&next, ms);
         }
         pthread_mutex_lock(&stop_lock);
     }
@@ -328,7 +345,7 @@ __attribute__((destructor)) static void acct_stop(void)
     }
     if (out_dir[0]) {
         acct_figures_t f;
-        acct_figures_collect(&f, acct_elapsed());
+        acct_figures_collect(&f, acct_elapsed(), 0);
         csv_line(&f);
         acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_fd, 1);
         char path[700];

@@ -85,6 +85,32 @@ static void check_glibc_header(void)
     acct_glibc_header = 1;
 }
 
+int acct_je_sized;
+
+/* Enables acct_usable_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
+ * with malloc_usable_size on a sweep of sizes and alignments. */
+static void check_jemalloc_sizes(void)
+{
+    static const size_t sizes[] = {0,    1,    7,    8,     9,     16,     17,     100,
+                                   1000, 4096, 5000, 16385, 70000, 300000, 5 << 20};
+    Dl_info a, b;
+    if (!acct_real.nallocx || !acct_real.mallocx || !dladdr((void *)acct_real.malloc, &a) ||
+        !dladdr((void *)acct_real.nallocx, &b) || a.dli_fbase != b.dli_fbase)
+        return;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        void *p = acct_real.malloc(sizes[i]);
+        void *q = acct_real.mallocx(sizes[i] ? sizes[i] : 1, 12); /* 4 KiB aligned */
+        int ok = p && q && acct_real.usable(p) == acct_real.nallocx(sizes[i] ? sizes[i] : 1, 0) &&
+                 acct_real.usable(q) == acct_real.nallocx(sizes[i] ? sizes[i] : 1, 12);
+        acct_real.free(p);
+        if (q)
+            acct_real.dallocx(q, 0);
+        if (!ok)
+            return;
+    }
+    acct_je_sized = 1;
+}
+
 bool acct_real_init_slow(void)
 {
     int expect = 0;
@@ -109,6 +135,7 @@ bool acct_real_init_slow(void)
         r.sallocx = (size_t(*)(const void *, int))must("sallocx");
         r.dallocx = (void (*)(void *, int))must("dallocx");
         r.sdallocx = (void (*)(void *, size_t, int))must("sdallocx");
+        r.nallocx = (size_t(*)(size_t, int))must("nallocx");
         acct_real = r;
         if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.usable) {
             static const char msg[] = "flatline-acct: cannot find the allocator underneath "
@@ -120,6 +147,7 @@ bool acct_real_init_slow(void)
         }
         atomic_store_explicit(&acct_ready, 2, memory_order_release);
         check_glibc_header();
+        check_jemalloc_sizes();
         return true;
     }
     if (expect == 1 && lookup_tid == me)

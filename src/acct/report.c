@@ -64,7 +64,9 @@ static const char *explain(enum acct_verdict v)
                "class rounding): the allocator cannot return it. Not a leak: live data is small";
     case ACCT_PAGES_HELD:
         return "the excess is free pages the allocator keeps (dirty/muzzy/cached) instead of "
-               "returning them to the OS: purge or shorten decay";
+               "returning them to the OS: not a leak, not fragmentation (jemalloc: purge or "
+               "shorter dirty/muzzy decay; glibc: malloc_trim, fewer arenas; tcmalloc: release "
+               "rate)";
     case ACCT_OUTSIDE_HEAP:
         return "the excess is outside the allocator's heap: mmap'd files or anonymous mappings, "
                "thread stacks, another allocator";
@@ -84,8 +86,8 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
     size_t n = 0;
     double leak_bytes = 0;
     int leaks = acct_sites_flagged(&leak_bytes);
-    acct_verdict_in_t vin = {*f, acct_rss_base, (int64_t)acct_opt[ACCT_OPT_HEALTHY], leaks,
-                             (int64_t)leak_bytes};
+    acct_verdict_in_t vin = {*f,    acct_rss_base,       (int64_t)acct_opt[ACCT_OPT_HEALTHY],
+                             leaks, (int64_t)leak_bytes, (int64_t)sysconf(_SC_PAGESIZE)};
     acct_verdict_out_t v;
     acct_verdict(&vin, &v);
     acct_totals_t tot;

@@ -11,8 +11,9 @@
  * the caller of malloc, is always right since our wrappers keep frame pointers. backtrace()
  * (pre-warmed at init so its first call does not load libgcc_s inside malloc) is the option for
  * such code: exact stacks, ~100x slower. By default (auto) the first 32 walks are judged: when
- * they average under 3 frames although deeper stacks were asked for, the program lacks frame
- * pointers and sampling switches to backtrace() for good (an event says so).
+ * they average under 1.5 frames (without frame pointers a walk stops after the caller of malloc;
+ * with them even a thread's shallow stack gives the function and its caller), sampling switches
+ * to backtrace() for good (an event says so).
  *
  * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];

@@ -4,9 +4,12 @@
  *
  *   jemalloc  mallctl (looked up with dlsym): stats.allocated/active/resident/retained/mapped/
  *             metadata, stats.arenas.<all>.pdirty/pmuzzy times arenas.page, after an "epoch".
- *   glibc     mallinfo2: allocated = uordblks + hblkhd; free chunks below the top are holes
- *             (active = allocated + fordblks - keepcost); the releasable top is held
- *             (resident = arena + hblkhd, an upper bound). Marked approximate.
+ *   glibc     mallinfo2: allocated = uordblks + hblkhd; resident = arena + hblkhd (an upper
+ *             bound); held = the releasable top (keepcost) and, in reports, the free chunks of
+ *             at least two pages (malloc_info's bins: whole free pages a trim could return);
+ *             active = resident - held, so holes are the smaller free chunks between live
+ *             ones, bounded by what live blocks can pin (two pages each beyond their own);
+ *             the rest is held. Marked approximate.
  *   tcmalloc  MallocExtension_GetNumericProperty: generic.current_allocated_bytes,
  *             generic.heap_size, tcmalloc.pageheap_free_bytes / pageheap_unmapped_bytes.
  *   others    our exact usable total as "allocated"; the rest unknown (-1).
@@ -17,8 +20,10 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 char acct_allocator_name[64] = "unknown";
@@ -75,6 +80,40 @@ int64_t acct_rss_bytes(void)
     return (int64_t)res * (int64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Bytes in glibc's free chunks of at least 8 KiB, from malloc_info's per-heap <size> and
+ * <unsorted> bins (the process-wide totals at the end are not counted twice: they have no
+ * from/to). -1 when malloc_info is unavailable. */
+static int64_t glibc_big_free(void)
+{
+    static char *buf;
+    static const size_t cap = 1 << 20;
+    int (*info)(int, FILE *) = (int (*)(int, FILE *))dlsym(RTLD_DEFAULT, "malloc_info");
+    if (!info)
+        return -1;
+    if (!buf) {
+        void *m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return -1;
+        buf = m;
+    }
+    memset(buf, 0, cap);
+    FILE *f = fmemopen(buf, cap - 1, "w");
+    if (!f)
+        return -1;
+    info(0, f);
+    fclose(f);
+    int64_t big = 0;
+    for (char *p = buf; (p = strstr(p, " from=\"")) != NULL; p++) {
+        char *to = strstr(p, "to=\""), *total = strstr(p, "total=\""), *end = strchr(p, '>');
+        if (!to || !total || !end || total > end)
+            continue;
+        unsigned long long from = strtoull(p + 7, NULL, 10);
+        if (from >= 8192)
+            big += (int64_t)strtoull(total + 7, NULL, 10);
+    }
+    return big;
+}
+
 static int64_t je(const char *name)
 {
     size_t v = 0, len = sizeof v;
@@ -87,7 +126,7 @@ static int64_t tc(const char *name)
     return p_tc_prop && p_tc_prop(name, &v) ? (int64_t)v : -1;
 }
 
-void acct_figures_collect(acct_figures_t *f, double t)
+void acct_figures_collect(acct_figures_t *f, double t, int detail)
 {
     acct_totals_t tot;
     acct_totals(&tot);
@@ -118,10 +157,20 @@ void acct_figures_collect(acct_figures_t *f, double t)
         f->muzzy = pm >= 0 && page > 0 ? pm * page : -1;
     } else if (kind == K_GLIBC && p_mallinfo2) {
         struct mallinfo2 mi = p_mallinfo2();
+        int64_t big = detail ? glibc_big_free() : 0;
         f->allocated = (int64_t)(mi.uordblks + mi.hblkhd);
-        f->active = f->allocated + (int64_t)(mi.fordblks - mi.keepcost);
         f->resident = (int64_t)(mi.arena + mi.hblkhd);
-        f->dirty = (int64_t)mi.keepcost;
+        f->dirty = (int64_t)mi.keepcost + (big > 0 ? big : 0); /* free pages it keeps */
+        f->active = f->resident - f->dirty;
+        /* A free byte is a hole only if it shares a page with a live block, and a live block
+         * touches at most its own pages plus two: more free space than that is held, however
+         * small glibc's chunks (unconsolidated fastbins) are. */
+        int64_t pinned = f->usable + f->blocks * 2 * (int64_t)sysconf(_SC_PAGESIZE);
+        if (f->active > f->allocated + pinned)
+            f->active = f->allocated + pinned;
+        if (f->active < f->allocated)
+            f->active = f->allocated;
+        f->dirty = f->resident - f->active;
         f->mapped = (int64_t)(mi.arena + mi.hblkhd);
         f->approximate = 1;
     } else if (kind == K_TCMALLOC && p_tc_prop) {

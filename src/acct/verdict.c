@@ -11,7 +11,8 @@
  * HEALTHY when the excess is small (under healthy_bytes, or under a quarter of requested);
  * otherwise the largest term names it: rounding or holes FRAGMENTATION, held PAGES_HELD,
  * outside OUTSIDE_HEAP. When the allocator does not expose active/resident, holes and held
- * cannot be told apart: HEAP_OVERHEAD.
+ * cannot be told apart (HEAP_OVERHEAD), except that holes need live blocks next to them: overhead
+ * beyond two pages per live block is held pages.
  */
 #include "acct_internal.h"
 
@@ -44,6 +45,17 @@ void acct_verdict(const acct_verdict_in_t *in, acct_verdict_out_t *out)
     } else {
         /* nothing between allocated and RSS is known */
         out->heap = pos(rss - allocated);
+    }
+    if (out->heap > 0) {
+        /* Holes need live blocks around them: a live block keeps at most two pages beyond its
+         * own resident, so overhead beyond that bound is free pages held, whatever the allocator.
+         */
+        int64_t page = in->page > 0 ? in->page : 4096;
+        int64_t pinned = pos(f->usable) + pos(f->blocks) * 2 * page;
+        if (out->heap > pinned) {
+            out->held = pos(out->held) + out->heap - pinned;
+            out->heap = pinned;
+        }
     }
 
     if (in->leak_sites > 0) {

@@ -3,6 +3,8 @@
  * small objects, then frees all but every 32nd (a sparse few in every page), and holds those
  * while it keeps working: RSS stays high although live data is small. Nothing keeps growing,
  * so the accountant must say FRAGMENTATION, not LEAK.
+ * With the argument "all" it frees every object instead: nothing is live, and what the process
+ * still holds are free pages the allocator keeps (jemalloc: dirty pages until decay).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,20 +26,20 @@ __attribute__((noinline)) static void fill(void)
     }
 }
 
-__attribute__((noinline)) static void thin_out(void)
+__attribute__((noinline)) static void thin_out(int keep)
 {
     for (size_t i = 0; i < COUNT; i++)
-        if (i % KEEP_EVERY != 0) {
+        if (!keep || i % KEEP_EVERY != 0) {
             free(objs[i]);
             objs[i] = NULL;
         }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     struct timespec pause = {0, 100 * 1000 * 1000};
     fill();
-    thin_out();
+    thin_out(!(argc > 1 && !strcmp(argv[1], "all")));
     for (int i = 0; i < 8; i++) { /* keep working: transient, balanced allocations */
         for (int k = 0; k < 1000; k++)
             free(malloc(1000 + (size_t)k));

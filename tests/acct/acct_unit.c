@@ -98,9 +98,14 @@ TEST(verdicts)
     in.now.requested = 1 << 20;
     in.now.allocated = 2 << 20;
     in.now.rss = (100 << 20) + (5 << 20);
+    in.now.usable = in.now.allocated;
+    in.now.blocks = 20000; /* enough live blocks to pin all of it: holes or held, unknown */
     acct_verdict(&in, &out);
     CHECK_EQ_I(out.verdict, ACCT_HEAP_OVERHEAD);
     CHECK(strlen(acct_verdict_name(out.verdict)) > 4);
+    in.now.blocks = 10; /* ten live blocks cannot pin 98 MiB: it is held pages */
+    acct_verdict(&in, &out);
+    CHECK_EQ_I(out.verdict, ACCT_PAGES_HELD);
 }
 
 TEST(trace_roundtrip)
