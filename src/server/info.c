@@ -154,6 +154,8 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     field(out, "# Stats");
     field(out, "total_connections_received:%llu", (unsigned long long)t.connections);
     field(out, "total_commands_processed:%llu", (unsigned long long)t.commands);
+    field(out, "instantaneous_ops_per_sec:%llu",
+          (unsigned long long)atomic_load(&srv->ops_per_sec));
     field(out, "total_net_input_bytes:%llu", (unsigned long long)t.net_in);
     field(out, "total_net_output_bytes:%llu", (unsigned long long)t.net_out);
     field(out, "rejected_connections:%llu", (unsigned long long)t.rejected);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,16 +79,42 @@ static int start_workers(srv_server_t *srv)
     return 0;
 }
 
+/* Makes room for maxclients descriptors (as Redis does): raises the soft limit, or lowers
+ * maxclients to what the hard limit allows, saying so. */
+static void fit_open_files(srv_server_t *srv)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)srv->cfg.maxclients + 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t got = want < rl.rlim_max ? want : rl.rlim_max;
+    rl.rlim_cur = got;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        got = rl.rlim_cur;
+    if (got < want) {
+        long long fit = got > 96 ? (long long)got - 64 : 32;
+        srv_log(srv, SRV_LOG_WARNING,
+                "open files limit %llu is too low for maxclients %lld: maxclients is now %lld",
+                (unsigned long long)got, srv->cfg.maxclients, fit);
+        srv->cfg.maxclients = fit;
+    }
+}
+
 static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
 {
+    uint64_t last_commands = 0;
     for (;;) {
         struct timespec ts = {1, 0};
         int sig = sigtimedwait(set, NULL, &ts);
         if (sig > 0)
             return sig;
-        if (errno == EAGAIN) { /* once a second: keep used_memory_peak honest */
+        if (errno == EAGAIN) { /* once a second: used_memory_peak and ops/sec */
             srv_mem_snapshot_t s;
+            srv_stats_sum_t t;
             srv_mem_snapshot(srv, &s);
+            srv_stats_sum(srv, &t);
+            atomic_store(&srv->ops_per_sec, t.commands - last_commands);
+            last_commands = t.commands;
         }
     }
 }
@@ -112,6 +139,7 @@ int srv_server_run(srv_server_t *srv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    fit_open_files(srv);
     if (start_workers(srv) < 0) {
         fl_store_close(srv->store);
         free(srv->workers);

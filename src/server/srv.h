@@ -97,6 +97,7 @@ struct srv_server {
     _Atomic long connected;        /* clients connected, all workers */
     _Atomic size_t peak_allocated; /* high-water of process allocated seen by INFO/MEMORY */
     _Atomic int stopping;
+    _Atomic uint64_t ops_per_sec; /* commands in the last second, sampled by the main thread */
     /* Called by SHUTDOWN; the real server signals its main thread. */
     void (*request_shutdown)(srv_server_t *srv);
 };
