@@ -290,7 +290,9 @@ typedef struct acct_site_view {
     uintptr_t frames[ACCT_MAX_DEPTH];
     double live_bytes, live_blocks, alloc_bytes;
     int flagged;         /* currently a possible leak */
+    int growing;         /* flagged and still growing lately (a leak, not a plateau) */
     double flag_t, rate; /* when flagged, growth rate (bytes/s) */
+    double last_growth_t;
 } acct_site_view_t;
 
 /* Copies the n call sites with the most live bytes into out (sorted). Returns how many. */

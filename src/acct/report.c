@@ -166,9 +166,13 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
                           "start",
                           i + 1, s->id, s->live_bytes / 1048576.0, s->live_blocks,
                           s->alloc_bytes / 1048576.0);
-            if (s->flagged)
+            if (s->growing)
                 n += acct_fmt(buf + n, cap - n, "  [POSSIBLE LEAK since t=%.1fs, %+.1f MiB/s]",
                               s->flag_t, s->rate / 1048576.0);
+            else if (s->flagged)
+                n += acct_fmt(buf + n, cap - n,
+                              "  [grew past the threshold at t=%.1fs, flat since t=%.1fs]",
+                              s->flag_t, s->last_growth_t);
             n += acct_fmt(buf + n, cap - n, "\n");
             for (int j = 0; j < s->nframes && n < cap - 512; j++)
                 n += frame_text(buf + n, cap - n, s->frames[j] - 1); /* the call, not the return */

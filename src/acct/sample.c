@@ -346,6 +346,16 @@ void acct_sample_free(const void *p)
     acct_spin_unlock(&acct_site_lock);
 }
 
+/* A flagged site is a leak only while it keeps growing: it grew within the last three intervals
+ * or the last quarter of the run. One that plateaued earlier is healthy growth. */
+static int still_growing(const site_t *st, double now)
+{
+    double recent = (double)acct_opt[ACCT_OPT_INTERVAL] / 1000.0 * 3;
+    if (recent < 0.25 * now)
+        recent = 0.25 * now;
+    return st->flagged && now - st->last_growth_t <= recent;
+}
+
 static void fill_view(acct_site_view_t *v, unsigned id)
 {
     const site_t *st = &sites[id];
@@ -356,6 +366,8 @@ static void fill_view(acct_site_view_t *v, unsigned id)
     v->live_blocks = st->live_blocks < 0 ? 0 : st->live_blocks;
     v->alloc_bytes = st->alloc_bytes;
     v->flagged = st->flagged;
+    v->growing = still_growing(st, acct_elapsed());
+    v->last_growth_t = st->last_growth_t;
     v->flag_t = st->flag_t;
     v->rate = st->rate;
 }
@@ -478,16 +490,12 @@ int acct_sites_flagged(double *bytes)
 {
     int n = 0;
     double b = 0, now = acct_elapsed();
-    double recent = (double)acct_opt[ACCT_OPT_INTERVAL] / 1000.0 * 3;
-    if (recent < 0.25 * now)
-        recent = 0.25 * now;
     if (!sites)
         return 0;
     acct_spin_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         const site_t *st = &sites[id];
-        /* a leak keeps growing: a site that plateaued long ago is healthy growth */
-        if (st->flagged && now - st->last_growth_t <= recent) {
+        if (still_growing(st, now)) {
             n++;
             b += st->live_bytes - st->min_live;
         }

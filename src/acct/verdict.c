@@ -8,7 +8,8 @@
  *   held     = resident - active       (free pages the allocator keeps: dirty, muzzy, caches)
  *   outside  = RSS - base - resident   (stacks, mmap'd files, code, other allocators)
  * Verdict: LEAK when call sites are still growing past the threshold at the end; otherwise
- * HEALTHY when the excess is small (under healthy_bytes, or under a quarter of requested);
+ * HEALTHY when the excess is small (under healthy_bytes, or RSS under 1.5x requested: glibc's
+ * chunk headers alone cost 25% on small blocks);
  * otherwise the largest term names it: rounding or holes FRAGMENTATION, held PAGES_HELD,
  * outside OUTSIDE_HEAP. When the allocator does not expose active/resident, holes and held
  * cannot be told apart (HEAP_OVERHEAD), except that holes need live blocks next to them: overhead
@@ -62,7 +63,7 @@ void acct_verdict(const acct_verdict_in_t *in, acct_verdict_out_t *out)
         out->verdict = ACCT_LEAK;
         return;
     }
-    if (out->excess <= in->healthy_bytes || out->excess <= pos(f->requested) / 4) {
+    if (out->excess <= in->healthy_bytes || out->excess <= pos(f->requested) / 2) {
         out->verdict = ACCT_HEALTHY;
         return;
     }

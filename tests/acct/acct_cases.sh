@@ -3,7 +3,7 @@
 # against small programs written for them (tests/acct/*.c) and real allocators.
 #   acct_cases.sh CASE [ARG]   with ACCT_BIN (dir of flatline-acct + the library) and
 #                              TEST_BIN (dir of the test programs) in the environment.
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | frag ALLOC | held ALLOC | badinput | trace | signal | allocators
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | frag ALLOC | held ALLOC | verdict MODE VERDICT | badinput | trace | signal | allocators
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -91,6 +91,12 @@ held)
     if [[ "$1" == jemalloc || "$1" == mimalloc ]]; then
         grep -q '^verdict: PAGES HELD BY THE ALLOCATOR' "$r" || { cat "$r" >&2; fail "not PAGES HELD"; }
     fi
+    ;;
+verdict)
+    # acct_frag MODE must get verdict VERDICT (glibc underneath)
+    run_drv --interval 100 --leak-threshold 8M -- "$TEST_BIN/acct_frag" "$1" || fail "driver exit $?"
+    r="$work/out/report.txt"
+    grep -q "^verdict: $2" "$r" || { cat "$r" >&2; fail "verdict is not $2"; }
     ;;
 badinput)
     "$drv" --bogus -- /bin/true 2>"$work/e" && fail "unknown option accepted"

@@ -5,10 +5,13 @@
  * so the accountant must say FRAGMENTATION, not LEAK.
  * With the argument "all" it frees every object instead: nothing is live, and what the process
  * still holds are free pages the allocator keeps (jemalloc: dirty pages until decay).
+ * With "live" it keeps every object (a cache that grew, then stopped: healthy growth); with
+ * "outside" it frees them all and maps 96 MiB with mmap (memory outside the heap).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define OBJ 64
@@ -38,8 +41,18 @@ __attribute__((noinline)) static void thin_out(int keep)
 int main(int argc, char **argv)
 {
     struct timespec pause = {0, 100 * 1000 * 1000};
+    const char *mode = argc > 1 ? argv[1] : "sparse";
     fill();
-    thin_out(!(argc > 1 && !strcmp(argv[1], "all")));
+    if (!strcmp(mode, "outside")) {
+        thin_out(0);
+        size_t n = 96u << 20;
+        char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return 1;
+        memset(m, 1, n);
+    } else if (strcmp(mode, "live") != 0) {
+        thin_out(strcmp(mode, "all") != 0);
+    }
     for (int i = 0; i < 8; i++) { /* keep working: transient, balanced allocations */
         for (int k = 0; k < 1000; k++)
             free(malloc(1000 + (size_t)k));
