@@ -287,7 +287,8 @@ typedef struct fl_ns_stats {
     uint64_t defrag_passes;      /* passes run (background and on demand) */
     uint64_t defrag_time_ns;     /* wall time spent defragmenting */
     uint64_t defrag_lock_holds;  /* partition write-lock holds by the defragmenter */
-    uint64_t defrag_max_hold_ns; /* longest of those holds */
+    uint64_t defrag_max_hold_ns; /* longest of those holds (wall time: includes preemption) */
+    uint64_t defrag_slow_holds;  /* holds longer than 1 ms */
 } fl_ns_stats_t;
 
 /* Fills *out for the namespace. Cheap enough for INFO. */

@@ -13,7 +13,9 @@
  * Bounded pauses: the partition's write lock is held for one walk step only, which yields after
  * HOLD_NS of work (the clock is read every CLOCK_EVERY units), HOLD_UNITS allocations or the
  * caller's move budget; the cursor keeps positions, never pointers, so the lock is released
- * between steps and readers/writers get in. Each hold is timed (max_hold_ns statistic).
+ * between steps and readers/writers get in. Each hold is timed (max_hold_ns, and slow_holds
+ * counts holds over 1 ms: on a loaded machine those are the holder being preempted, typically
+ * for one 4 ms scheduler tick, not work).
  *
  * Policy (the background thread, once per tick, like Redis's active-defrag-*): fragmentation =
  * slab holes * 100 / allocated. A pass starts when holes exceed ignore-bytes and fragmentation
@@ -97,7 +99,7 @@ static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
     fls_defrag_t *df = &ns->defrag;
     dctx_t d = {.ns = ns, .max_moves = max_moves};
     size_t units = 0;
-    uint64_t holds = 0;
+    uint64_t holds = 0, slow = 0;
     bool swept = false;
     int64_t t0 = mono_ns(), t = t0;
     while (d.moved < max_moves) {
@@ -123,6 +125,7 @@ static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
         fls_unlock(ns, p);
         holds++;
         max_store(&df->max_hold_ns, (uint64_t)(t - h0));
+        slow += t - h0 > 1000000;
         if (done)
             df->pidx++;
         if (t >= deadline)
@@ -134,6 +137,7 @@ static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
     atomic_fetch_add_explicit(&df->bytes_moved, d.bytes_moved, memory_order_relaxed);
     atomic_fetch_add_explicit(&df->scanned, units, memory_order_relaxed);
     atomic_fetch_add_explicit(&df->holds, holds, memory_order_relaxed);
+    atomic_fetch_add_explicit(&df->slow_holds, slow, memory_order_relaxed);
     atomic_fetch_add_explicit(&df->time_ns, (uint64_t)(mono_ns() - t0), memory_order_relaxed);
     if (moved)
         *moved = d.moved;

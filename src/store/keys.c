@@ -216,6 +216,7 @@ int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
     out->defrag_time_ns = atomic_load_explicit(&df->time_ns, memory_order_relaxed);
     out->defrag_lock_holds = atomic_load_explicit(&df->holds, memory_order_relaxed);
     out->defrag_max_hold_ns = atomic_load_explicit(&df->max_hold_ns, memory_order_relaxed);
+    out->defrag_slow_holds = atomic_load_explicit(&df->slow_holds, memory_order_relaxed);
     int rc = fl_arena_stats(ns->arena, &out->mem);
     return rc < 0 ? FL_EINVAL : FL_OK;
 }

@@ -180,7 +180,7 @@ typedef struct fls_defrag {
     _Atomic uint64_t frag_pct;   /* last measured: slab holes * 100 / allocated */
     _Atomic uint64_t frag_bytes; /* last measured slab holes */
     _Atomic uint64_t moves, sweeps, scanned, bytes_moved, bytes_freed, passes;
-    _Atomic uint64_t time_ns, holds, max_hold_ns;
+    _Atomic uint64_t time_ns, holds, slow_holds, max_hold_ns;
 } fls_defrag_t;
 
 struct fl_ns {

@@ -8,8 +8,9 @@
  *     exact requested size to the stripe of its partition: sum(stripes) == arena requested;
  *   - a partition's bucket array is NULL exactly when the partition holds no key; otherwise it
  *     has mask + 1 (a power of two >= 4) slots and count <= 2 * (mask + 1) after every commit
- *     (it doubles when count exceeds the slot count, halves below 1/8 full): a per-partition
- *     rehash, so one pause costs about (keys / partitions) record moves;
+ *     (it doubles when count exceeds the slot count, halves below 1/4 full, so an index thinned by
+ * a mass delete costs at most 4 slots per key): a per-partition rehash, so one pause costs about
+ * (keys / partitions) record moves;
  *   - a record is reachable from exactly one slot (bucket or predecessor's next).
  */
 #include <string.h>
@@ -322,7 +323,7 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx)
         p->expire_cursor = 0;
     } else if (count > size && size < ((size_t)1 << 31)) {
         part_resize(ns, pidx, size * 2);
-    } else if (size > FLS_MIN_BUCKETS && count < size / 8) {
+    } else if (size > FLS_MIN_BUCKETS && count < size / 4) {
         part_resize(ns, pidx, size / 2);
     }
 }

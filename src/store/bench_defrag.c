@@ -1,0 +1,355 @@
+/*
+ * src/store/bench_defrag.c: flatline-defrag-bench, active defragmentation measured inside one
+ * process on the store alone (no network), with the background policy as configured by
+ * default. A benchmark, not a test; bench/defrag-store.sh runs it with defrag off and on.
+ *
+ *   flatline-defrag-bench delete [keys] [seconds] [on|off]
+ *       loads `keys` (default 1000000) keys of 100 B, deletes 90 % at random, then samples RSS
+ *       every second while a light load (2000 GET/SET per second) runs; prints per second the
+ *       memory per remaining key over the memory per key when full (RSS minus the empty
+ *       store's RSS), and the defragmenter's counters.
+ *   flatline-defrag-bench efficiency [seconds] [on|off]
+ *       Redis's memefficiency "active defrag eviction" scenario: memory limit 100 MB, 700000
+ *       values of 150 B then 170000 of 300 B (evicting the first), then waits; prints the
+ *       arena's allocator fragmentation (active / allocated) every second.
+ *   flatline-defrag-bench cost [threads] [seconds] [on|off]
+ *       loads 1000000 keys, deletes 90 %, then runs `threads` threads of GET/SET (90/10) as
+ *       fast as they go for `seconds`: ops/s and p99 latency (every 8th operation timed).
+ * Lines starting with "RESULT" are what the script compares.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_internal.h"
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &res) != 2)
+            res = 0;
+        fclose(f);
+    }
+    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void nop_bulk(void *c, const char *p, size_t n)
+{
+    (void)p;
+    *(size_t *)c += n;
+}
+static void nop_nil(void *c)
+{
+    (void)c;
+}
+static void nop_array(void *c, size_t n)
+{
+    (void)c;
+    (void)n;
+}
+
+static fl_store_t *open_ns(bool defrag, size_t limit)
+{
+    /* as flatline-server does by default (mem-background-thread yes): jemalloc purges decayed
+     * pages in its own threads, not inline in allocation calls */
+    fl_mem_opts_t mo = {.background_thread = getenv("FL_BENCH_NO_BG") == NULL};
+    fl_mem_init(&mo);
+    fl_ns_config_t c;
+    fl_ns_config_default(&c, "bench");
+    c.memory_limit = limit;
+    if (!defrag)
+        c.defrag_pct = 0;
+    fl_store_t *st = NULL;
+    char err[200];
+    if (fl_store_open(&st, &c, 1, err, sizeof(err)) != FL_OK) {
+        fprintf(stderr, "flatline-defrag-bench: %s\n", err);
+        exit(1);
+    }
+    return st;
+}
+
+static int keyname(char *k, uint64_t i)
+{
+    return snprintf(k, 32, "key:%012" PRIu64, i); /* redis-benchmark's key:__rand_int__ */
+}
+
+static void set_key(fl_ns_t *ns, uint64_t i, size_t vlen, char fill)
+{
+    char k[32], v[512];
+    int n = keyname(k, i);
+    memset(v, fill, vlen);
+    fl_slice_t key = {k, (size_t)n}, val = {v, vlen};
+    fl_str_set(ns, key, val, NULL, NULL);
+}
+
+static void load(fl_ns_t *ns, size_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        set_key(ns, i, 100, 'x');
+}
+
+/* Deletes 90 % of keys 0..n-1, chosen by a hash of the key number (random, reproducible, no
+ * bookkeeping array that would show in RSS); returns the survivors in *left (malloc'd). */
+static size_t delete_90(fl_ns_t *ns, size_t n, uint64_t **left)
+{
+    size_t keep = 0, cap = n / 10 + 1024;
+    uint64_t *l = malloc(cap * sizeof(*l));
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t x = (i + 1) * 0x9e3779b97f4a7c15ull;
+        if (rnd(&x) % 10 == 0 && keep < cap) {
+            l[keep++] = i;
+            continue;
+        }
+        char k[32];
+        int kn = keyname(k, i);
+        fl_slice_t key = {k, (size_t)kn};
+        fl_key_del(ns, key, NULL);
+    }
+    *left = l;
+    fl_thread_release_tcaches();
+    return keep;
+}
+
+/* ---- light load ---- */
+
+typedef struct load {
+    fl_ns_t *ns;
+    const uint64_t *keys;
+    size_t nkeys;
+    unsigned rate; /* ops/s; 0 = as fast as possible */
+    uint64_t seed;
+    atomic_bool *stop;
+    uint64_t ops;
+    uint64_t *lat; /* sampled latencies (ns) */
+    size_t nlat, cap;
+} load_t;
+
+static void *load_main(void *arg)
+{
+    load_t *l = arg;
+    uint64_t x = l->seed | 1;
+    size_t got = 0;
+    fl_sink_t sink = {&got, nop_bulk, nop_nil, nop_array};
+    int64_t t0 = mono_ns();
+    while (!atomic_load_explicit(l->stop, memory_order_relaxed)) {
+        uint64_t r = rnd(&x);
+        uint64_t i = l->keys[r % l->nkeys];
+        bool timed = (l->ops & 7) == 0 && l->nlat < l->cap;
+        int64_t a = timed ? mono_ns() : 0;
+        if (r % 10 == 0) {
+            set_key(l->ns, i, 100, 'y');
+        } else {
+            char k[32];
+            int kn = keyname(k, i);
+            fl_slice_t key = {k, (size_t)kn};
+            fl_str_get(l->ns, key, &sink);
+        }
+        if (timed)
+            l->lat[l->nlat++] = (uint64_t)(mono_ns() - a);
+        l->ops++;
+        if (l->rate && l->ops % 20 == 0) {
+            int64_t due = t0 + (int64_t)(l->ops * 1000000000ull / l->rate);
+            int64_t now = mono_ns();
+            if (due > now) {
+                struct timespec ts = {(due - now) / 1000000000, (due - now) % 1000000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    return NULL;
+}
+
+static void print_defrag(fl_ns_t *ns)
+{
+    fl_ns_stats_t s;
+    fl_ns_stats(ns, &s);
+    fl_mem_stats_t ps;
+    if (fl_process_stats(&ps) != 0)
+        memset(&ps, 0, sizeof(ps));
+    printf(" %7.1f %7.1f %6.2f %7.1f %7.1f %4s %3u %9" PRIu64 " %5" PRIu64 " %6.1f %8.2f\n",
+           s.mem.allocated / 1048576.0, s.mem.active / 1048576.0, s.mem.holes_ratio,
+           ps.metadata / 1048576.0, ps.dirty / 1048576.0, s.defrag_running ? "yes" : "no",
+           s.defrag_cpu_pct, s.defrag_moves, s.defrag_sweeps, s.defrag_time_ns / 1e9,
+           s.defrag_max_hold_ns / 1e6);
+}
+
+static const char *HDR = " alloc_MB active_MB act/al meta_MB dirty_MB run cpu     moves sweeps"
+                         "  dfr_s maxhold_ms";
+
+static int scenario_delete(size_t nkeys, int secs, bool defrag)
+{
+    fl_store_t *st = open_ns(defrag, 0);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    size_t rss0 = rss_bytes();
+    uint64_t *left;
+    load(ns, nkeys);
+    size_t rss_full = rss_bytes();
+    size_t keep = delete_90(ns, nkeys, &left);
+    double per_key_full = (double)(rss_full - rss0) / (double)nkeys;
+    printf("# delete: %zu keys of 100 B, 90 %% deleted, defrag %s; empty RSS %.1f MB, full RSS "
+           "%.1f MB (%.1f B/key)\n",
+           nkeys, defrag ? "on" : "off", rss0 / 1048576.0, rss_full / 1048576.0, per_key_full);
+    printf("#   t  rss_MB  ratio%s\n", HDR);
+    atomic_bool stop = false;
+    load_t l = {ns, left, keep, 2000, 42, &stop, 0, NULL, 0, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, load_main, &l);
+    double at30 = 0, last = 0;
+    int first_ok = -1;
+    for (int s = 0; s <= secs; s++) {
+        size_t rss = rss_bytes();
+        double ratio = ((double)(rss > rss0 ? rss - rss0 : 0) / (double)keep) / per_key_full;
+        printf("%5d %7.1f %6.2f", s, rss / 1048576.0, ratio);
+        print_defrag(ns);
+        fflush(stdout);
+        if (s <= 30)
+            at30 = ratio;
+        if (first_ok < 0 && ratio <= 1.3)
+            first_ok = s;
+        last = ratio;
+        if (s < secs)
+            sleep(1);
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    fl_mem_stats_t ps;
+    char buf[2048];
+    if (fl_process_stats(&ps) == 0 &&
+        fl_mem_stats_format(&ps, "process at the end", buf, sizeof(buf)) > 0)
+        printf("%s", buf);
+    printf("RESULT delete defrag=%s ratio_30s=%.2f ratio_end=%.2f first_s_at_or_below_1.3=%d\n",
+           defrag ? "on" : "off", at30, last, first_ok);
+    free(left);
+    fl_store_close(st);
+    return 0;
+}
+
+static int scenario_efficiency(int secs, bool defrag)
+{
+    fl_store_t *st = open_ns(defrag, (size_t)100 << 20);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    for (uint64_t i = 0; i < 700000; i++)
+        set_key(ns, i, 150, 'a');
+    for (uint64_t i = 0; i < 170000; i++)
+        set_key(ns, 1000000 + i, 300, 'b');
+    fl_thread_release_tcaches();
+    printf("# efficiency: limit 100 MB, 700000 x 150 B then 170000 x 300 B, defrag %s; "
+           "keys %zu\n",
+           defrag ? "on" : "off", fl_ns_size(ns));
+    printf("#   t  rss_MB%s\n", HDR);
+    double first = 0, last = 0;
+    for (int s = 0; s <= secs; s++) {
+        fl_ns_stats_t x;
+        fl_ns_stats(ns, &x);
+        if (s == 0)
+            first = x.mem.holes_ratio;
+        last = x.mem.holes_ratio;
+        printf("%5d %7.1f", s, rss_bytes() / 1048576.0);
+        print_defrag(ns);
+        fflush(stdout);
+        if (s < secs)
+            sleep(1);
+    }
+    printf("RESULT efficiency defrag=%s allocator_frag_start=%.3f allocator_frag_end=%.3f\n",
+           defrag ? "on" : "off", first, last);
+    fl_store_close(st);
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int scenario_cost(int threads, int secs, bool defrag)
+{
+    fl_store_t *st = open_ns(defrag, 0);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    uint64_t *left;
+    load(ns, 1000000);
+    size_t keep = delete_90(ns, 1000000, &left);
+    atomic_bool stop = false;
+    load_t *l = calloc((size_t)threads, sizeof(*l));
+    pthread_t *t = calloc((size_t)threads, sizeof(*t));
+    for (int i = 0; i < threads; i++) {
+        l[i] = (load_t){ns, left, keep, 0, 1000 + (uint64_t)i, &stop, 0, NULL, 0, 4000000};
+        l[i].lat = malloc(l[i].cap * sizeof(uint64_t));
+        pthread_create(&t[i], NULL, load_main, &l[i]);
+    }
+    int64_t t0 = mono_ns();
+    sleep((unsigned)secs);
+    atomic_store(&stop, true);
+    double el = (mono_ns() - t0) / 1e9;
+    uint64_t ops = 0;
+    size_t nlat = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(t[i], NULL);
+        ops += l[i].ops;
+        nlat += l[i].nlat;
+    }
+    uint64_t *all = malloc((nlat + 1) * sizeof(uint64_t));
+    size_t k = 0;
+    for (int i = 0; i < threads; i++) {
+        memcpy(all + k, l[i].lat, l[i].nlat * sizeof(uint64_t));
+        k += l[i].nlat;
+        free(l[i].lat);
+    }
+    qsort(all, nlat, sizeof(uint64_t), cmp_u64);
+    fl_ns_stats_t s;
+    fl_ns_stats(ns, &s);
+    printf("RESULT cost defrag=%s threads=%d ops_per_s=%.0f p99_us=%.2f p999_us=%.2f "
+           "moves=%" PRIu64 " defrag_s=%.2f max_hold_ms=%.2f\n",
+           defrag ? "on" : "off", threads, ops / el, nlat ? all[nlat * 99 / 100] / 1e3 : 0.0,
+           nlat ? all[nlat * 999 / 1000] / 1e3 : 0.0, s.defrag_moves, s.defrag_time_ns / 1e9,
+           s.defrag_max_hold_ns / 1e6);
+    free(all);
+    free(l);
+    free(t);
+    free(left);
+    fl_store_close(st);
+    return 0;
+}
+
+static bool arg_on(int argc, char **argv, int i)
+{
+    return i >= argc || strcmp(argv[i], "off") != 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "delete") == 0)
+        return scenario_delete(argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000,
+                               argc > 3 ? atoi(argv[3]) : 60, arg_on(argc, argv, 4));
+    if (argc >= 2 && strcmp(argv[1], "efficiency") == 0)
+        return scenario_efficiency(argc > 2 ? atoi(argv[2]) : 30, arg_on(argc, argv, 3));
+    if (argc >= 2 && strcmp(argv[1], "cost") == 0)
+        return scenario_cost(argc > 2 ? atoi(argv[2]) : 2, argc > 3 ? atoi(argv[3]) : 5,
+                             arg_on(argc, argv, 4));
+    fprintf(stderr, "usage: flatline-defrag-bench delete [keys] [seconds] [on|off]\n"
+                    "       flatline-defrag-bench efficiency [seconds] [on|off]\n"
+                    "       flatline-defrag-bench cost [threads] [seconds] [on|off]\n");
+    return 2;
+}
