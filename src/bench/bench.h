@@ -22,11 +22,12 @@
 
 /* An allocator column of the matrix. */
 typedef struct bd_alloc {
-    const char *name;   /* column name: glibc, jemalloc, tcmalloc, mimalloc, flatline */
-    const char *lib;    /* file name under the library directory to preload, NULL for glibc */
-    const char *expect; /* what the runner's ident must say serves malloc */
-    const char *pkg;    /* Debian package that provides it (for messages) */
-    bool arenas;        /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
+    const char *name; /* column name: glibc, jemalloc, jemalloc-bg, tcmalloc, mimalloc, flatline */
+    const char *lib;  /* file name under the library directory to preload, NULL for glibc */
+    const char *expect;      /* what the runner's ident must say serves malloc */
+    const char *pkg;         /* Debian package that provides it (for messages) */
+    bool arenas;             /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
+    const char *malloc_conf; /* MALLOC_CONF for the child (jemalloc options), or NULL */
 } bd_alloc_t;
 
 /* A workload row of the matrix. */
@@ -82,7 +83,8 @@ typedef struct bd_sample {
     X(ops)                                                                                         \
     X(run_ms)                                                                                      \
     X(ops_per_s)                                                                                   \
-    X(peak_live) X(rss_at_peak_live) X(frag_at_peak) X(max_rss) X(peak_ratio) X(rss_sync_peak)     \
+    X(peak_live)                                                                                   \
+    X(rss_at_peak_live) X(frag_at_peak) X(max_rss) X(peak_ratio) X(rss_sync_peak)                  \
         X(live_sync_peak) X(live_after_delete) X(rss_after_delete) X(rss_tail1) X(rss_tail2)       \
             X(rss_tail3) X(tail1_s) X(tail2_s) X(tail3_s) X(pk_requested) X(pk_allocated)          \
                 X(pk_active) X(pk_resident) X(pk_dirty) X(pk_muzzy) X(pk_retained) X(pk_metadata)  \

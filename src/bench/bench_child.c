@@ -178,8 +178,11 @@ static void handle_line(child_t *c, char *line)
                       path);
             kill(c->pid, SIGKILL);
         }
-        if (c->al->arenas && strcmp(strategy, "lifecycle-arenas") != 0)
+        if (c->al->arenas && strncmp(strategy, "lifecycle-arenas", 16) != 0)
             set_error(row, "runner did not enable lifecycle arenas");
+        if (c->al->malloc_conf && strstr(c->al->malloc_conf, "background_thread:true") &&
+            !strstr(strategy, "+bgthread"))
+            set_error(row, "MALLOC_CONF=%s did not take effect", c->al->malloc_conf);
     } else if (strcmp(line, "sync") == 0) {
         bd_sample_t *s = take_sample(c);
         if (s && strcmp(rest, "peak") == 0) {
@@ -313,6 +316,8 @@ static int spawn(child_t *c, const bd_config_t *cfg, const bd_workload_t *wl, co
             setenv("LD_PRELOAD", preload, 1);
         else
             unsetenv("LD_PRELOAD");
+        if (al->malloc_conf)
+            setenv("MALLOC_CONF", al->malloc_conf, 1);
         execv(runner, (char *const *)argv);
         fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", runner, strerror(errno));
         _exit(127);

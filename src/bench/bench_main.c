@@ -79,7 +79,8 @@ static int parse_list(const char *arg, const char *kind, const void **out, unsig
         if (!item) {
             fprintf(stderr, "flatline-bench: unknown %s '%s'", kind, tok);
             if (strcmp(kind, "allocator") == 0)
-                fprintf(stderr, " (known: glibc, jemalloc, tcmalloc, mimalloc, flatline)\n");
+                fprintf(stderr,
+                        " (known: glibc, jemalloc, jemalloc-bg, tcmalloc, mimalloc, flatline)\n");
             else
                 fprintf(stderr, " (known: db-churn, size-shift, server-larson, replay)\n");
             return 2;

@@ -17,11 +17,15 @@
 #include <unistd.h>
 
 const bd_alloc_t bd_allocs[] = {
-    {"glibc", NULL, "glibc", "libc6", false},
-    {"jemalloc", "libjemalloc.so.2", "jemalloc", "libjemalloc2", false},
-    {"tcmalloc", "libtcmalloc_minimal.so.4", "tcmalloc", "libtcmalloc-minimal4", false},
-    {"mimalloc", "libmimalloc.so.2", "mimalloc", "libmimalloc2.0", false},
-    {"flatline", "libjemalloc.so.2", "jemalloc", "libjemalloc2", true},
+    {"glibc", NULL, "glibc", "libc6", false, NULL},
+    {"jemalloc", "libjemalloc.so.2", "jemalloc", "libjemalloc2", false, NULL},
+    /* jemalloc's own answer to idle arenas that never purge: background purging threads */
+    {"jemalloc-bg", "libjemalloc.so.2", "jemalloc", "libjemalloc2", false,
+     "background_thread:true"},
+    {"tcmalloc", "libtcmalloc_minimal.so.4", "tcmalloc", "libtcmalloc-minimal4", false, NULL},
+    {"mimalloc", "libmimalloc.so.2", "mimalloc", "libmimalloc2.0", false, NULL},
+    /* libflatline as flatline-server runs it: lifecycle arenas + background purging threads */
+    {"flatline", "libjemalloc.so.2", "jemalloc", "libjemalloc2", true, NULL},
 };
 const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];
 

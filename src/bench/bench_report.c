@@ -186,8 +186,10 @@ int bd_report(const char *dir, const char *page)
                "counters at the peak sync point and at the end of the tail)\n\n"
                "Where an allocator has no exact equivalent the nearest figure is shown: resident "
                "is jemalloc `stats.resident`, tcmalloc heap size minus unmapped bytes, glibc "
-               "`mallinfo2` arena + mmapped bytes, mimalloc committed bytes; dirty is freed "
-               "memory the allocator still holds mapped. `-`: not exposed.\n\n");
+               "`mallinfo2` arena + mmapped bytes; dirty is freed memory the allocator still "
+               "holds mapped (jemalloc dirty pages, tcmalloc page-heap free bytes, glibc free "
+               "chunks). Debian's mimalloc is built without statistics, so only RSS is known for "
+               "it. `-`: not exposed.\n\n");
     bd_print_breakdown(f, rows, n, true);
     fprintf(f, "\n## Plots\n\n");
     for (unsigned w = 0; w < nw; w++)

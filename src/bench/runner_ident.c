@@ -3,10 +3,12 @@
  *
  * Everything is looked up with dlsym at run time, so one runner binary works under any preloaded
  * allocator: dladdr(malloc) names the library; jemalloc answers mallctl, tcmalloc
- * MallocExtension_GetNumericProperty, mimalloc mi_process_info, glibc mallinfo2. The breakdown
- * uses DESIGN.md's words; where an allocator has no exact equivalent the nearest figure is used
- * and docs/evaluation.md says which (resident = jemalloc resident, tcmalloc heap minus unmapped,
- * glibc arena + mmapped, mimalloc committed; dirty = freed but still mapped).
+ * MallocExtension_GetNumericProperty, glibc mallinfo2. The breakdown uses DESIGN.md's words;
+ * where an allocator has no exact equivalent the nearest figure is used and the report says
+ * which (resident = jemalloc resident, tcmalloc heap minus unmapped, glibc arena + mmapped;
+ * dirty = freed but still mapped). Debian's mimalloc is built without statistics: its only
+ * figure, mi_process_info's committed bytes, counts reserved virtual memory (far above RSS), so
+ * none is reported for it.
  */
 #include "runner.h"
 
@@ -20,8 +22,6 @@ typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 typedef int (*tc_prop_fn)(const char *, size_t *);
 typedef const char *(*tc_version_fn)(int *, int *, const char **);
 typedef int (*mi_version_fn)(void);
-typedef void (*mi_info_fn)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *, size_t *,
-                           size_t *);
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define RUNNER_SANITIZED 1
@@ -75,11 +75,22 @@ void bw_ident(char *name, size_t nlen, char *version, size_t vlen, char *path, s
     snprintf(name, nlen, "%s", who);
 }
 
+/* True when jemalloc's background purging threads are enabled in this process. */
+static bool jemalloc_background_thread(void)
+{
+    mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    bool on = false;
+    size_t sz = sizeof on;
+    return mallctl && mallctl("background_thread", &on, &sz, NULL, 0) == 0 && on;
+}
+
 void bw_ident_report(void)
 {
     char name[32], version[64], path[512];
     bw_ident(name, sizeof name, version, sizeof version, path, sizeof path);
-    bw_report("ident %s %s %s %s", name, version, path, bw_strategy_name());
+    bool bg = strcmp(name, "jemalloc") == 0 && jemalloc_background_thread();
+    bw_report("ident %s %s %s %s%s", name, version, path, bw_strategy_name(),
+              bg ? "+bgthread" : "");
 }
 
 static size_t je_size(mallctl_fn mallctl, const char *key)
@@ -124,16 +135,6 @@ static int tcmalloc_stats(char *buf, size_t len)
                     heap - unmapped, pfree, unmapped);
 }
 
-static int mimalloc_stats(char *buf, size_t len)
-{
-    mi_info_fn info = (mi_info_fn)dlsym(RTLD_DEFAULT, "mi_process_info");
-    if (!info)
-        return 0;
-    size_t el, us, sy, rss, prss, commit = 0, pcommit, faults;
-    info(&el, &us, &sy, &rss, &prss, &commit, &pcommit, &faults);
-    return snprintf(buf, len, " resident=%zu", commit);
-}
-
 static int glibc_stats(char *buf, size_t len)
 {
     struct mallinfo2 mi = mallinfo2();
@@ -149,8 +150,6 @@ void bw_stats_report(const char *when)
         jemalloc_stats(buf, sizeof buf);
     else if (strcmp(name, "tcmalloc") == 0)
         tcmalloc_stats(buf, sizeof buf);
-    else if (strcmp(name, "mimalloc") == 0)
-        mimalloc_stats(buf, sizeof buf);
     else if (strcmp(name, "glibc") == 0)
         glibc_stats(buf, sizeof buf);
     char extra[512] = "";

@@ -2,7 +2,8 @@
  * strategy_flatline.c: the lifecycle strategy of flatline-bench-runner-fl (DESIGN.md step 3):
  * persistent objects go to one shared arena (fl_arena_alloc), and every worker thread binds a
  * private arena (fl_thread_bind_private_arena) so that its transient buffers, allocated with
- * plain malloc, never share a page with a record. Without --arenas the same binary behaves like
+ * plain malloc, never share a page with a record. jemalloc's background purging threads are on,
+ * as in flatline-server's default configuration. Without --arenas the same binary behaves like
  * the plain strategy (malloc for everything), which is how tests compare the two.
  *
  * State: `shared` and `use_arenas` are set once by bw_strategy_init before any thread starts
@@ -23,7 +24,10 @@ int bw_strategy_init(bool arenas)
     use_arenas = arenas;
     if (!arenas)
         return 0;
-    int rc = fl_mem_init(NULL);
+    /* As flatline-server runs it (mem-background-thread yes): jemalloc's background threads
+     * purge dirty pages of idle arenas, which otherwise keep them until they are used again. */
+    fl_mem_opts_t opts = {.background_thread = true};
+    int rc = fl_mem_init(&opts);
     if (rc == 0)
         rc = fl_arena_create(&shared, "bench-records", NULL);
     if (rc != 0) {

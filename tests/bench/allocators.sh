@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Each allocator of the matrix is really the one serving malloc in the runner: the runner's
-# ident (dladdr(malloc), plus the allocator's own version call through dlsym) must name it, and
-# the flatline column must run with lifecycle arenas on jemalloc. Checked standalone and
+# ident (dladdr(malloc), plus the allocator's own version call through dlsym) must name it,
+# jemalloc-bg must have jemalloc's background threads on, and the flatline column must run with
+# lifecycle arenas (and background threads) on jemalloc. Checked standalone and
 # through the driver, whose runs fail on a mismatch.
 set -euo pipefail
 bin="$1"
@@ -27,8 +28,9 @@ echo "$got"
 python3 - "$tmp/out/runs.csv" <<'PY'
 import csv, sys
 want = {"glibc": ("glibc", "malloc"), "jemalloc": ("jemalloc", "malloc"),
+        "jemalloc-bg": ("jemalloc", "malloc+bgthread"),
         "tcmalloc": ("tcmalloc", "malloc"), "mimalloc": ("mimalloc", "malloc"),
-        "flatline": ("jemalloc", "lifecycle-arenas")}
+        "flatline": ("jemalloc", "lifecycle-arenas+bgthread")}
 rows = {r["allocator"]: r for r in csv.DictReader(open(sys.argv[1]))}
 assert set(rows) == set(want), rows.keys()
 for al, (ident, strategy) in want.items():
@@ -38,7 +40,7 @@ for al, (ident, strategy) in want.items():
     assert r["version"] not in ("", "-", "?"), (al, r["version"])
     print(f"{al}: malloc served by {r['ident']} {r['version']} ({r['strategy']})")
 # jemalloc exposes its breakdown: allocated <= active <= resident at the peak.
-for al in ("jemalloc", "flatline"):
+for al in ("jemalloc", "jemalloc-bg", "flatline"):
     r = rows[al]
     a, act, res = (float(r[k]) for k in ("pk_allocated", "pk_active", "pk_resident"))
     assert 0 < a <= act <= res, (al, a, act, res)
