@@ -11,10 +11,12 @@
  *   flatline-defrag-bench efficiency [seconds] [on|off]
  *       Redis's memefficiency "active defrag eviction" scenario: memory limit 100 MB, 700000
  *       values of 150 B then 170000 of 300 B (evicting the first), then waits; prints the
- *       arena's allocator fragmentation (active / allocated) every second.
- *   flatline-defrag-bench cost [threads] [seconds] [on|off]
+ *       arena's allocator fragmentation (active / allocated) every second. As in Redis's test,
+ *       threshold-lower 5 %, ignore-bytes 2 MB, cycle-min 65 %, cycle-max 75 %.
+ *   flatline-defrag-bench cost [threads] [seconds]
  *       loads 1000000 keys, deletes 90 %, then runs `threads` threads of GET/SET (90/10) as
- *       fast as they go for `seconds`: ops/s and p99 latency (every 8th operation timed).
+ *       fast as they go while the defragmenter alternates idle and busy phases: ops/s and p99
+ *       latency (every 8th operation timed) in each kind of phase.
  * Lines starting with "RESULT" are what the script compares.
  */
 #include <inttypes.h>
@@ -26,7 +28,46 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jemalloc/jemalloc.h>
+
 #include "store_internal.h"
+
+/* FL_BENCH_BINS=1: per-bin occupancy of the namespace arena (where the slab holes are). */
+static void print_bins(fl_ns_t *ns)
+{
+    if (!getenv("FL_BENCH_BINS"))
+        return;
+    uint64_t epoch = 1;
+    size_t sz = sizeof(epoch);
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    unsigned nbins = 0;
+    sz = sizeof(nbins);
+    mallctl("arenas.nbins", &nbins, &sz, NULL, 0);
+    unsigned a = fl_arena_index(fl_ns_arena(ns));
+    for (unsigned j = 0; j < nbins; j++) {
+        char name[128];
+        size_t size = 0, curregs = 0, curslabs = 0, nonfull = 0;
+        uint32_t nregs = 0;
+        sz = sizeof(size_t);
+        snprintf(name, sizeof(name), "arenas.bin.%u.size", j);
+        mallctl(name, &size, &sz, NULL, 0);
+        sz = sizeof(nregs);
+        snprintf(name, sizeof(name), "arenas.bin.%u.nregs", j);
+        mallctl(name, &nregs, &sz, NULL, 0);
+        sz = sizeof(size_t);
+        snprintf(name, sizeof(name), "stats.arenas.%u.bins.%u.curregs", a, j);
+        mallctl(name, &curregs, &sz, NULL, 0);
+        snprintf(name, sizeof(name), "stats.arenas.%u.bins.%u.curslabs", a, j);
+        mallctl(name, &curslabs, &sz, NULL, 0);
+        snprintf(name, sizeof(name), "stats.arenas.%u.bins.%u.nonfull_slabs", a, j);
+        mallctl(name, &nonfull, &sz, NULL, 0);
+        if (curslabs == 0)
+            continue;
+        size_t holes = (curslabs * nregs - curregs) * size;
+        printf("#   bin %5zu B: %8zu regs in %6zu slabs of %3u (%5zu non-full), holes %.2f MB\n",
+               size, curregs, curslabs, nregs, nonfull, holes / 1048576.0);
+    }
+}
 
 static int64_t mono_ns(void)
 {
@@ -70,7 +111,8 @@ static void nop_array(void *c, size_t n)
     (void)n;
 }
 
-static fl_store_t *open_ns(bool defrag, size_t limit)
+static fl_store_t *open_ns(bool defrag, size_t limit, unsigned lower, size_t ignore, unsigned cmin,
+                           unsigned cmax)
 {
     /* as flatline-server does by default (mem-background-thread yes): jemalloc purges decayed
      * pages in its own threads, not inline in allocation calls */
@@ -79,6 +121,14 @@ static fl_store_t *open_ns(bool defrag, size_t limit)
     fl_ns_config_t c;
     fl_ns_config_default(&c, "bench");
     c.memory_limit = limit;
+    if (lower)
+        c.defrag_pct = lower;
+    if (ignore)
+        c.defrag_ignore_bytes = ignore;
+    if (cmax) {
+        c.defrag_cycle_min = cmin;
+        c.defrag_cycle_max = cmax;
+    }
     if (!defrag)
         c.defrag_pct = 0;
     fl_store_t *st = NULL;
@@ -144,7 +194,12 @@ typedef struct load {
     uint64_t ops;
     uint64_t *lat; /* sampled latencies (ns) */
     size_t nlat, cap;
+    uint64_t *lat_on; /* cost scenario: samples taken while the defragmenter works */
+    size_t nlat_on;
+    uint64_t ops_on; /* operations done while it works */
 } load_t;
+
+static atomic_bool g_phase_on; /* cost scenario: the defragmenter's phase */
 
 static void *load_main(void *arg)
 {
@@ -166,9 +221,13 @@ static void *load_main(void *arg)
             fl_slice_t key = {k, (size_t)kn};
             fl_str_get(l->ns, key, &sink);
         }
-        if (timed)
+        bool on = atomic_load_explicit(&g_phase_on, memory_order_relaxed);
+        if (timed && on && l->lat_on)
+            l->lat_on[l->nlat_on++] = (uint64_t)(mono_ns() - a);
+        else if (timed)
             l->lat[l->nlat++] = (uint64_t)(mono_ns() - a);
         l->ops++;
+        l->ops_on += on;
         if (l->rate && l->ops % 20 == 0) {
             int64_t due = t0 + (int64_t)(l->ops * 1000000000ull / l->rate);
             int64_t now = mono_ns();
@@ -200,7 +259,7 @@ static const char *HDR = " alloc_MB active_MB act/al meta_MB dirty_MB run cpu   
 
 static int scenario_delete(size_t nkeys, int secs, bool defrag)
 {
-    fl_store_t *st = open_ns(defrag, 0);
+    fl_store_t *st = open_ns(defrag, 0, 0, 0, 0, 0);
     fl_ns_t *ns = fl_store_ns(st, 0);
     size_t rss0 = rss_bytes();
     uint64_t *left;
@@ -213,7 +272,7 @@ static int scenario_delete(size_t nkeys, int secs, bool defrag)
            nkeys, defrag ? "on" : "off", rss0 / 1048576.0, rss_full / 1048576.0, per_key_full);
     printf("#   t  rss_MB  ratio%s\n", HDR);
     atomic_bool stop = false;
-    load_t l = {ns, left, keep, 2000, 42, &stop, 0, NULL, 0, 0};
+    load_t l = {ns, left, keep, 2000, 42, &stop, 0, NULL, 0, 0, NULL, 0, 0};
     pthread_t t;
     pthread_create(&t, NULL, load_main, &l);
     double at30 = 0, last = 0;
@@ -248,7 +307,7 @@ static int scenario_delete(size_t nkeys, int secs, bool defrag)
 
 static int scenario_efficiency(int secs, bool defrag)
 {
-    fl_store_t *st = open_ns(defrag, (size_t)100 << 20);
+    fl_store_t *st = open_ns(defrag, (size_t)100 << 20, 5, (size_t)2 << 20, 65, 75);
     fl_ns_t *ns = fl_store_ns(st, 0);
     for (uint64_t i = 0; i < 700000; i++)
         set_key(ns, i, 150, 'a');
@@ -272,6 +331,7 @@ static int scenario_efficiency(int secs, bool defrag)
         if (s < secs)
             sleep(1);
     }
+    print_bins(ns);
     printf("RESULT efficiency defrag=%s allocator_frag_start=%.3f allocator_frag_end=%.3f\n",
            defrag ? "on" : "off", first, last);
     fl_store_close(st);
@@ -284,9 +344,22 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int scenario_cost(int threads, int secs, bool defrag)
+static double p99(uint64_t *v, size_t n)
 {
-    fl_store_t *st = open_ns(defrag, 0);
+    qsort(v, n, sizeof(uint64_t), cmp_u64);
+    return n ? v[n * 99 / 100] / 1e3 : 0.0;
+}
+
+/*
+ * Throughput and latency cost of the defragmenter, side by side in one run: after a mass
+ * delete, `threads` threads run GET/SET (90/10) flat out while the main thread alternates
+ * 500 ms phases: idle, then defragmenting with the policy's full share (cycle-max, 25 %: 25 ms
+ * of fl_ns_defrag_step per 100 ms). The 10 % SETs replace records, so there is always something
+ * to move. Ops/s and p99 are compared between the two kinds of phase.
+ */
+static int scenario_cost(int threads, int secs)
+{
+    fl_store_t *st = open_ns(false, 0, 0, 0, 0, 0); /* the test drives the defragmenter */
     fl_ns_t *ns = fl_store_ns(st, 0);
     uint64_t *left;
     load(ns, 1000000);
@@ -295,37 +368,62 @@ static int scenario_cost(int threads, int secs, bool defrag)
     load_t *l = calloc((size_t)threads, sizeof(*l));
     pthread_t *t = calloc((size_t)threads, sizeof(*t));
     for (int i = 0; i < threads; i++) {
-        l[i] = (load_t){ns, left, keep, 0, 1000 + (uint64_t)i, &stop, 0, NULL, 0, 4000000};
+        l[i] =
+            (load_t){ns, left, keep, 0, 1000 + (uint64_t)i, &stop, 0, NULL, 0, 4000000, NULL, 0, 0};
         l[i].lat = malloc(l[i].cap * sizeof(uint64_t));
+        l[i].lat_on = malloc(l[i].cap * sizeof(uint64_t));
         pthread_create(&t[i], NULL, load_main, &l[i]);
     }
-    int64_t t0 = mono_ns();
-    sleep((unsigned)secs);
+    int64_t t_on = 0, t_off = 0;
+    int64_t end = mono_ns() + (int64_t)secs * 1000000000;
+    for (int phase = 0; mono_ns() < end; phase++) {
+        bool on = phase % 2 == 1;
+        atomic_store(&g_phase_on, on);
+        int64_t p0 = mono_ns();
+        while (mono_ns() - p0 < 500000000) {
+            int64_t c0 = mono_ns();
+            if (on)
+                while (mono_ns() - c0 < 25000000)
+                    fl_ns_defrag_step(ns, 256, NULL, NULL);
+            struct timespec ts = {0, on ? 75000000 : 100000000};
+            nanosleep(&ts, NULL);
+        }
+        if (on)
+            t_on += mono_ns() - p0;
+        else
+            t_off += mono_ns() - p0;
+    }
     atomic_store(&stop, true);
-    double el = (mono_ns() - t0) / 1e9;
-    uint64_t ops = 0;
-    size_t nlat = 0;
+    uint64_t ops = 0, ops_on = 0;
+    size_t n_off = 0, n_on = 0;
     for (int i = 0; i < threads; i++) {
         pthread_join(t[i], NULL);
         ops += l[i].ops;
-        nlat += l[i].nlat;
+        ops_on += l[i].ops_on;
+        n_off += l[i].nlat;
+        n_on += l[i].nlat_on;
     }
-    uint64_t *all = malloc((nlat + 1) * sizeof(uint64_t));
-    size_t k = 0;
+    uint64_t *a_off = malloc((n_off + 1) * sizeof(uint64_t));
+    uint64_t *a_on = malloc((n_on + 1) * sizeof(uint64_t));
+    size_t k_off = 0, k_on = 0;
     for (int i = 0; i < threads; i++) {
-        memcpy(all + k, l[i].lat, l[i].nlat * sizeof(uint64_t));
-        k += l[i].nlat;
+        memcpy(a_off + k_off, l[i].lat, l[i].nlat * sizeof(uint64_t));
+        memcpy(a_on + k_on, l[i].lat_on, l[i].nlat_on * sizeof(uint64_t));
+        k_off += l[i].nlat;
+        k_on += l[i].nlat_on;
         free(l[i].lat);
+        free(l[i].lat_on);
     }
-    qsort(all, nlat, sizeof(uint64_t), cmp_u64);
+    double tput_off = (ops - ops_on) / (t_off / 1e9), tput_on = ops_on / (t_on / 1e9);
     fl_ns_stats_t s;
     fl_ns_stats(ns, &s);
-    printf("RESULT cost defrag=%s threads=%d ops_per_s=%.0f p99_us=%.2f p999_us=%.2f "
-           "moves=%" PRIu64 " defrag_s=%.2f max_hold_ms=%.2f\n",
-           defrag ? "on" : "off", threads, ops / el, nlat ? all[nlat * 99 / 100] / 1e3 : 0.0,
-           nlat ? all[nlat * 999 / 1000] / 1e3 : 0.0, s.defrag_moves, s.defrag_time_ns / 1e9,
-           s.defrag_max_hold_ns / 1e6);
-    free(all);
+    printf("RESULT cost threads=%d ops_per_s_idle=%.0f ops_per_s_defrag=%.0f ratio=%.3f "
+           "p99_us_idle=%.2f p99_us_defrag=%.2f moves=%" PRIu64 " holds=%" PRIu64
+           " holds_over_1ms=%" PRIu64 " max_hold_ms=%.2f\n",
+           threads, tput_off, tput_on, tput_on / tput_off, p99(a_off, n_off), p99(a_on, n_on),
+           s.defrag_moves, s.defrag_lock_holds, s.defrag_slow_holds, s.defrag_max_hold_ns / 1e6);
+    free(a_off);
+    free(a_on);
     free(l);
     free(t);
     free(left);
@@ -346,10 +444,9 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "efficiency") == 0)
         return scenario_efficiency(argc > 2 ? atoi(argv[2]) : 30, arg_on(argc, argv, 3));
     if (argc >= 2 && strcmp(argv[1], "cost") == 0)
-        return scenario_cost(argc > 2 ? atoi(argv[2]) : 2, argc > 3 ? atoi(argv[3]) : 5,
-                             arg_on(argc, argv, 4));
+        return scenario_cost(argc > 2 ? atoi(argv[2]) : 2, argc > 3 ? atoi(argv[3]) : 10);
     fprintf(stderr, "usage: flatline-defrag-bench delete [keys] [seconds] [on|off]\n"
                     "       flatline-defrag-bench efficiency [seconds] [on|off]\n"
-                    "       flatline-defrag-bench cost [threads] [seconds] [on|off]\n");
+                    "       flatline-defrag-bench cost [threads] [seconds]\n");
     return 2;
 }
