@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Above this many unsent reply bytes, stop executing commands until the socket drains. */
-#define SRV_OUT_HIGH (1u << 20)
-
 void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd)
 {
     memset(c, 0, sizeof(*c));
@@ -73,9 +70,12 @@ int srv_client_process_input(srv_client_t *c)
     const srv_config_t *cfg = &c->srv->cfg;
     srv_limits_t lim = {cfg->proto_max_bulk_len, cfg->max_multibulk_len};
     int rc = 0;
-    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP))) {
-        if (c->out.len - c->out_sent > SRV_OUT_HIGH || c->out.failed)
+    c->stalled = false;
+    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)) && !c->out.failed) {
+        if (c->out.len - c->out_sent > SRV_OUT_HIGH) {
+            c->stalled = true; /* resumed by the worker once the output drains */
             break;
+        }
         int r = srv_parse(&c->parser, c->in.p, c->in.len, &lim);
         if (r == SRV_PARSE_ERROR) {
             rc = protocol_error(c, c->parser.error);

@@ -49,6 +49,10 @@ typedef struct srv_stats_sum {
 } srv_stats_sum_t;
 void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 
+/* Above this many unsent reply bytes a client's commands wait (and its reads stop) until the
+ * socket drains: a client that pipelines without reading cannot grow its buffer unbounded. */
+#define SRV_OUT_HIGH (1u << 20)
+
 #define SRV_CLOSE_AFTER_REPLY 0x1u /* QUIT, protocol error: flush the output, then close */
 #define SRV_CLOSE_ASAP 0x2u        /* I/O error: close without writing */
 
@@ -68,6 +72,7 @@ typedef struct srv_client {
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
     char *name;                     /* CLIENT SETNAME, or NULL */
+    bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
     uint32_t events;                /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
@@ -201,7 +206,7 @@ int srv_worker_listen(srv_worker_t *w);
 /* Asks the worker to stop and joins it (closes its clients and socket). */
 void srv_worker_stop(srv_worker_t *w);
 
-/* Sum of all workers' stats. */
+/* Logs to stderr, Redis-style, when level <= the configured loglevel. */
 void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -10,9 +10,9 @@
  * freed goes back to its private arena instead of waiting in the cache.
  *
  * Invariants: level-triggered epoll; a client registers EPOLLOUT only while it has unsent
- * output, and drops EPOLLIN while its unsent output is above the high mark (backpressure)
- * or it is closing; a failed write or read closes only that client. The worker's stats are
- * written only here.
+ * output or stalled commands, and drops EPOLLIN while it is stalled (unsent output above
+ * SRV_OUT_HIGH: backpressure) or closing; a failed write or read closes only that client. The
+ * worker's stats are written only here.
  */
 #include "srv.h"
 
@@ -31,7 +31,6 @@
 #include <jemalloc/jemalloc.h>
 
 #define READ_CHUNK (16 * 1024)
-#define OUT_HIGH (1u << 20)
 
 int srv_worker_listen(srv_worker_t *w)
 {
@@ -131,8 +130,11 @@ static void settle(srv_worker_t *w, srv_client_t *c)
         close_client(w, c);
         return;
     }
-    uint32_t ev = pending ? EPOLLOUT : 0;
-    if (!(c->flags & SRV_CLOSE_AFTER_REPLY) && pending <= OUT_HIGH)
+    /* A stalled client waits for EPOLLOUT even with nothing left to send: the socket is
+     * writable, so the loop comes straight back and runs its buffered commands, after
+     * the other clients' events (fairness). */
+    uint32_t ev = pending || c->stalled ? EPOLLOUT : 0;
+    if (!(c->flags & SRV_CLOSE_AFTER_REPLY) && pending <= SRV_OUT_HIGH && !c->stalled)
         ev |= EPOLLIN;
     set_events(w, c, ev);
 }
@@ -168,8 +170,8 @@ static void on_client_event(srv_worker_t *w, srv_client_t *c, uint32_t ev)
     }
     if (ev & EPOLLOUT) {
         flush_output(w, c);
-        /* Output drained below the mark: run commands already buffered. */
-        if (c->out.len - c->out_sent <= OUT_HIGH && c->in.len > 0)
+        /* Output drained below the mark: run the commands already buffered. */
+        if (c->stalled && c->out.len - c->out_sent <= SRV_OUT_HIGH)
             srv_client_process_input(c);
     }
     if ((ev & EPOLLIN) && !(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)))

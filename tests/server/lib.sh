@@ -8,6 +8,8 @@ SERVER=${FLATLINE_SERVER:?set FLATLINE_SERVER to the flatline-server binary}
 TOOL=${SERVER_TEST_TOOL:?set SERVER_TEST_TOOL}
 SPID=""
 PORT=""
+# jemalloc is not TSan-instrumented: see tsan.supp (no effect in other builds).
+export TSAN_OPTIONS="${TSAN_OPTIONS:-}${TSAN_OPTIONS:+:}suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tsan.supp"
 LOG=$(mktemp /tmp/flatline-server-test.XXXXXX)
 FAILS=0
 CHECKS=0

@@ -3,7 +3,7 @@
 # "-ERR Protocol error: <reason>" and closes only its own connection; a client connected the
 # whole time keeps working and stored data is untouched. maxclients refuses the extra client.
 . "$(dirname "$0")/lib.sh"
-start_server --threads 2 --client-query-buffer-limit 4kb --proto-max-bulk-len 1000 \
+start_server --threads 2 --client-query-buffer-limit 128kb --proto-max-bulk-len 100000 \
     --max-multibulk-len 16
 
 # A client that stays connected through everything (bash's /dev/tcp).
@@ -32,16 +32,17 @@ raw_expect() {
 }
 
 printf '*abc\r\n' | raw_expect "bad multibulk count" $'-ERR Protocol error: invalid multibulk length\n[closed]'
-printf '*1\r\n$1001\r\n' | raw_expect "bulk over proto-max-bulk-len" $'-ERR Protocol error: invalid bulk length\n[closed]'
+printf '*1\r\n$100001\r\n' | raw_expect "bulk over proto-max-bulk-len" $'-ERR Protocol error: invalid bulk length\n[closed]'
 printf '*17\r\n' | raw_expect "too many arguments" $'-ERR Protocol error: invalid multibulk length\n[closed]'
 printf '*2\r\n$3\r\nGET\r\n:1\r\n' | raw_expect "not a bulk" $'-ERR Protocol error: expected \'$\', got \':\'\n[closed]'
 printf 'SET "abc\r\n' | raw_expect "unbalanced quotes" $'-ERR Protocol error: unbalanced quotes in request\n[closed]'
 printf 'PING\r\n*1\r\n$-3\r\nPING\r\n' | raw_expect "error after a good command" $'+PONG\n-ERR Protocol error: invalid bulk length\n[closed]'
 head -c 70000 /dev/zero | tr '\0' 'a' | raw_expect "inline request too big" $'-ERR Protocol error: too big inline request\n[closed]'
-# One request whose pending bytes exceed client-query-buffer-limit (4 KB).
+# One request whose pending bytes would exceed client-query-buffer-limit (128 KB): refused as
+# soon as the second 100000-byte bulk is announced, whatever the reads' sizes.
 {
-    printf '*16\r\n'
-    for _ in $(seq 6); do printf '$1000\r\n%s\r\n' "$(head -c 1000 /dev/zero | tr '\0' 'x')"; done
+    printf '*3\r\n$3\r\nSET\r\n$100000\r\n%s\r\n$100000\r\n' "$(head -c 100000 /dev/zero | tr '\0' 'x')"
+    head -c 5000 /dev/zero
 } | raw_expect "query buffer limit" $'-ERR Protocol error: query buffer limit (client-query-buffer-limit) exceeded\n[closed]'
 # A long pipeline of complete commands is not limited: it is consumed as it arrives.
 got=$(for _ in $(seq 2000); do printf 'PING\r\n'; done | "$TOOL" raw "$PORT" 1000 | tr -d '\r' | sort | uniq -c | tr -s ' ')

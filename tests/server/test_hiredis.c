@@ -96,6 +96,42 @@ TEST(binary_safe)
     CHECK(same);
 }
 
+/* 300 GETs of a 100 KB value in one pipeline: 30 MB of replies that the server must hold
+ * back (backpressure) rather than buffer, and still deliver complete and in order. */
+TEST(large_replies_pipelined)
+{
+    redisContext *c = connect_or_null();
+    CHECK(c);
+    size_t n = 100 * 1024;
+    char *v = malloc(n);
+    CHECK(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (char)('a' + i % 26);
+    redisReply *r = redisCommand(c, "SET bigv %b", v, n);
+    CHECK(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    for (int i = 0; i < 300; i++)
+        redisAppendCommand(c, "GET bigv");
+    redisAppendCommand(c, "PING");
+    int bad = 0;
+    for (int i = 0; i < 300; i++) {
+        r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
+            bad = 1000;
+            break;
+        }
+        bad += !(r->type == REDIS_REPLY_STRING && r->len == n && memcmp(r->str, v, n) == 0);
+        freeReplyObject(r);
+    }
+    r = NULL;
+    if (bad < 1000 && redisGetReply(c, (void **)&r) == REDIS_OK && r)
+        bad += !(r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0);
+    freeReplyObject(r);
+    free(v);
+    redisFree(c);
+    CHECK_EQ_I(bad, 0);
+}
+
 enum { THREADS = 8, OPS = 1000 };
 
 static void *client_thread(void *arg)
@@ -189,6 +225,7 @@ int main(int argc, char **argv)
     port = atoi(argv[1]);
     RUN(pipeline);
     RUN(binary_safe);
+    RUN(large_replies_pipelined);
     RUN(concurrent_clients);
     RUN(errors_keep_connection);
     return TEST_REPORT();
