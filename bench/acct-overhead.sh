@@ -54,9 +54,12 @@ timed() {
 }
 median() { sort -g | awk '{a[NR]=$1} END {m=(NR+1)/2; print (NR%2 ? a[m] : (a[m-0.5]+a[m+0.5])/2)}'; }
 
-under_acct() { "$acct" --quiet --no-plot --out "$work/acct-out" -- "$@"; }
-under_heaptrack() { heaptrack -o "$work/heaptrack" "$@"; }
-under_valgrind() { valgrind -q --tool=memcheck --leak-check=no "$@"; }
+# The tools as small scripts (so /usr/bin/time can run them).
+printf '#!/bin/sh\nexec "%s" --quiet --no-plot --out "%s/acct-out" -- "$@"\n' "$acct" "$work" >"$work/under_acct"
+printf '#!/bin/sh\nexec heaptrack -o "%s/heaptrack" "$@"\n' "$work" >"$work/under_heaptrack"
+printf '#!/bin/sh\nexec valgrind -q --tool=memcheck --leak-check=no "$@"\n' >"$work/under_valgrind"
+chmod +x "$work"/under_*
+under_acct="$work/under_acct" under_heaptrack="$work/under_heaptrack" under_valgrind="$work/under_valgrind"
 
 printf '%-40s %9s %9s %8s %9s\n' "workload / tool" "plain s" "tool s" "wall" "cpu"
 # Alternates plain and tool runs (so load changes hit both); prints the median wall times and
@@ -80,21 +83,21 @@ compare() {
         "$(echo "$tcm / $pcm" | bc -l)"
 }
 
-compare "mstress ${threads}x${mops}M / flatline-acct" under_acct "$work/mstress" "$threads" "$mops"
-compare "mstress no frame ptrs / flatline-acct" under_acct "$work/mstress-nofp" "$threads" "$mops"
+compare "mstress ${threads}x${mops}M / flatline-acct" "$under_acct" "$work/mstress" "$threads" "$mops"
+compare "mstress no frame ptrs / flatline-acct" "$under_acct" "$work/mstress-nofp" "$threads" "$mops"
 if command -v heaptrack >/dev/null; then
-    compare "mstress ${threads}x${mops}M / heaptrack" under_heaptrack "$work/mstress" "$threads" "$mops"
+    compare "mstress ${threads}x${mops}M / heaptrack" "$under_heaptrack" "$work/mstress" "$threads" "$mops"
 fi
 if command -v valgrind >/dev/null; then
     small=$(echo "$mops / 20" | bc -l)
     reps_saved=$reps
     reps=1
-    compare "mstress ${threads}x$(printf %.2f "$small")M / valgrind" under_valgrind "$work/mstress" "$threads" "$small"
+    compare "mstress ${threads}x$(printf %.2f "$small")M / valgrind" "$under_valgrind" "$work/mstress" "$threads" "$small"
     reps=$reps_saved
 fi
 
 if [[ -x "$demo" ]]; then
-    compare "flatline-demo / flatline-acct" under_acct "$demo" --records 100000 --rounds 4
+    compare "flatline-demo / flatline-acct" "$under_acct" "$demo" --records 200000 --rounds 8
 else
     echo "flatline-demo: not built, skipped"
 fi

@@ -297,9 +297,9 @@ typedef struct acct_site_view {
 
 /* Copies the n call sites with the most live bytes into out (sorted). Returns how many. */
 int acct_sites_top(acct_site_view_t *out, int n);
-/* Leak watch: updates every site's growth record at time t; writes events to fd (if >= 0).
- * final: the last call (at exit) also judges sites that grew within one interval. */
-void acct_sites_watch(double t, uint64_t threshold, int fd, int final);
+/* Leak watch: updates every site's growth record at time t; appends events to the file
+ * events_path (if not ""). final: the last call, at exit. */
+void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int final);
 /* Number of flagged sites and their live bytes. */
 int acct_sites_flagged(double *bytes);
 /* The latest leak events as text ("t=... possible leak ..."), newest last. */
@@ -358,6 +358,8 @@ void acct_api_set_callback(void (*cb)(const char *, size_t, void *), void *arg);
 /* Small formatting helpers that never allocate. */
 size_t acct_fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void acct_write_all(int fd, const char *buf, size_t len);
+/* Appends to an existing file, opening and closing it (no descriptor kept between writes). */
+void acct_append_file(const char *path, const char *buf, size_t len);
 void acct_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* FLATLINE_ACCT_LIB_H */

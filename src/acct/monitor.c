@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <limits.h>
 #include <unistd.h>
 
 uint64_t acct_opt[ACCT_OPT_N];
@@ -36,7 +37,10 @@ atomic_int acct_report_wanted;
 static uint64_t start_ns;
 static char out_dir[512];
 static char prefix[32];
-static int csv_fd = -1, events_fd = -1;
+/* Output files are opened for each write and closed again: a program that closes every
+ * descriptor (daemons do) must never find ours, nor have its own written to by us. */
+static int csv_on;            /* timeseries.csv is ours to append to */
+static char events_path[700]; /* events.log, or "" */
 static pthread_t monitor;
 static int monitor_running;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,12 +104,21 @@ static int open_out(const char *name, int flags)
     return open(path, flags | O_CLOEXEC, 0644);
 }
 
+void acct_append_file(const char *path, const char *buf, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    acct_write_all(fd, buf, len);
+    close(fd);
+}
+
 static void csv_line(const acct_figures_t *f)
 {
     char line[512];
     if (f->requested > acct_peak_requested)
         acct_peak_requested = (double)f->requested;
-    if (csv_fd < 0)
+    if (!csv_on)
         return;
     size_t n = acct_fmt(
         line, sizeof line, "%.3f,%lld,%lld,%lld,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
@@ -113,7 +126,9 @@ static void csv_line(const acct_figures_t *f)
         (unsigned long long)f->allocs, (unsigned long long)f->frees, (long long)f->rss,
         (long long)f->allocated, (long long)f->active, (long long)f->resident, (long long)f->dirty,
         (long long)f->muzzy, (long long)f->retained);
-    acct_write_all(csv_fd, line, n);
+    char path[700];
+    acct_fmt(path, sizeof path, "%s/%stimeseries.csv", out_dir, prefix);
+    acct_append_file(path, line, n);
 }
 
 int acct_report_now(const char *path, const char *why)
@@ -208,7 +223,7 @@ static void *monitor_main(void *arg)
             acct_figures_t f;
             acct_figures_collect(&f, acct_elapsed(), 0);
             csv_line(&f);
-            acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_fd, 0);
+            acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_path, 0);
             while (!before(&now, &next))
                 add_ms(&next, ms);
         }
@@ -238,11 +253,8 @@ static void fork_child(void)
 {
     fork_parent(); /* the forking thread holds them all: release */
     acct_trace_fork_child();
-    if (csv_fd >= 0)
-        close(csv_fd);
-    if (events_fd >= 0)
-        close(events_fd);
-    csv_fd = events_fd = -1;
+    csv_on = 0;
+    events_path[0] = 0;
     monitor_running = 0;
     pthread_mutex_init(&stop_lock, NULL);
     acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
@@ -288,15 +300,24 @@ __attribute__((constructor)) static void acct_start(void)
         acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
     const char *dir = getenv("FLATLINE_ACCT_DIR");
     if (dir && *dir) {
-        acct_fmt(out_dir, sizeof out_dir, "%s", dir);
-        csv_fd = open_out("timeseries.csv", O_WRONLY | O_CREAT | O_TRUNC);
-        events_fd = open_out("events.log", O_WRONLY | O_CREAT | O_TRUNC);
-        if (csv_fd < 0 || events_fd < 0)
+        char abs[PATH_MAX];
+        acct_fmt(out_dir, sizeof out_dir, "%s",
+                 realpath(dir, abs) ? abs : dir); /* cwd may change */
+        int csv = open_out("timeseries.csv", O_WRONLY | O_CREAT | O_TRUNC);
+        int ev = open_out("events.log", O_WRONLY | O_CREAT | O_TRUNC);
+        if (csv < 0 || ev < 0)
             acct_log("flatline-acct: cannot write into %s: %s\n", dir, strerror(errno));
         static const char head[] = "t_s,requested,usable,blocks,allocs,frees,rss,allocated,"
                                    "active,resident,dirty,muzzy,retained\n";
-        if (csv_fd >= 0)
-            acct_write_all(csv_fd, head, sizeof head - 1);
+        if (csv >= 0) {
+            acct_write_all(csv, head, sizeof head - 1);
+            close(csv);
+            csv_on = 1;
+        }
+        if (ev >= 0) {
+            close(ev);
+            acct_fmt(events_path, sizeof events_path, "%s/%sevents.log", out_dir, prefix);
+        }
     }
     const char *trace = getenv("FLATLINE_ACCT_TRACE");
     if (trace && *trace && is_root) {
@@ -347,7 +368,7 @@ __attribute__((destructor)) static void acct_stop(void)
         acct_figures_t f;
         acct_figures_collect(&f, acct_elapsed(), 0);
         csv_line(&f);
-        acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_fd, 1);
+        acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_path, 1);
         char path[700];
         acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
         acct_report_now(path, "at exit");

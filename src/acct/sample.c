@@ -418,7 +418,7 @@ typedef struct pending {
 
 #define MAX_PENDING 64
 
-static void emit(const pending_t *e, int fd)
+static void emit(const pending_t *e, const char *events_path)
 {
     char line[EVENT_LEN], where[400] = "";
     if (e->frame)
@@ -435,13 +435,13 @@ static void emit(const pending_t *e, int fd)
     acct_spin_lock(&acct_site_lock);
     add_event_locked(line);
     acct_spin_unlock(&acct_site_lock);
-    if (fd >= 0) {
+    if (events_path && events_path[0]) {
         line[k] = '\n';
-        acct_write_all(fd, line, k + 1);
+        acct_append_file(events_path, line, k + 1);
     }
 }
 
-void acct_sites_watch(double t, uint64_t threshold, int fd, int final)
+void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int final)
 {
     pending_t ev[MAX_PENDING];
     int nev = 0;
@@ -483,7 +483,7 @@ void acct_sites_watch(double t, uint64_t threshold, int fd, int final)
     }
     acct_spin_unlock(&acct_site_lock);
     for (int i = 0; i < nev; i++)
-        emit(&ev[i], fd);
+        emit(&ev[i], events_path);
 }
 
 int acct_sites_flagged(double *bytes)

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +32,9 @@ typedef struct acct_tbuf {
 } acct_tbuf_t;
 
 int acct_tracing;
-static int trace_fd = -1;
+static int trace_fd = -1; /* moved high, checked by inode before each write */
+static dev_t trace_dev;
+static ino_t trace_ino;
 static uint64_t trace_start_ns;
 static pthread_mutex_t acct_trace_lock = PTHREAD_MUTEX_INITIALIZER;
 static acct_tbuf_t *all_bufs; /* acct_trace_lock */
@@ -70,6 +73,16 @@ int acct_trace_open(const char *path)
         close(fd);
         return -e;
     }
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 900); /* out of the way of the program's own */
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        trace_dev = st.st_dev;
+        trace_ino = st.st_ino;
+    }
     trace_fd = fd;
     acct_tracing = 1;
     return 0;
@@ -101,6 +114,10 @@ static void flush_buf(acct_tbuf_t *b)
     struct iovec iov[2] = {{h, sizeof h}, {b->data, b->len}};
     pthread_mutex_lock(&acct_trace_lock);
     ssize_t want = (ssize_t)(sizeof h + b->len), done = -1;
+    struct stat st;
+    if (trace_fd >= 0 &&
+        (fstat(trace_fd, &st) != 0 || st.st_dev != trace_dev || st.st_ino != trace_ino))
+        trace_fd = -1; /* the program closed it (and may have reused the number): stop */
     if (trace_fd >= 0)
         done = writev(trace_fd, iov, 2);
     pthread_mutex_unlock(&acct_trace_lock);
@@ -240,7 +257,7 @@ void acct_trace_close(void)
         flush_buf(b);
         unlock_buf(b);
     }
-    fsync(trace_fd);
+    /* no fsync: the descriptor may no longer be ours (checked at each write) */
 }
 
 void acct_trace_forklock(int lock)

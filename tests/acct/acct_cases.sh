@@ -3,7 +3,7 @@
 # against small programs written for them (tests/acct/*.c) and real allocators.
 #   acct_cases.sh CASE [ARG]   with ACCT_BIN (dir of flatline-acct + the library) and
 #                              TEST_BIN (dir of the test programs) in the environment.
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | frag ALLOC | held ALLOC | verdict MODE VERDICT | badinput | trace | signal | allocators
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | allocators
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -97,6 +97,13 @@ verdict)
     run_drv --interval 100 --leak-threshold 8M -- "$TEST_BIN/acct_frag" "$1" || fail "driver exit $?"
     r="$work/out/report.txt"
     grep -q "^verdict: $2" "$r" || { cat "$r" >&2; fail "verdict is not $2"; }
+    ;;
+daemon)
+    # a program that closes every descriptor and reuses the numbers: none of ours writes there
+    run_drv --interval 50 --trace "$work/t.trace" -- "$TEST_BIN/acct_daemon" "$work/own" ||
+        fail "the program's own files were written to (exit $?)"
+    [[ $(wc -l <"$work/out/timeseries.csv") -ge 5 ]] || fail "time series stopped"
+    grep -q '^verdict:' "$work/out/report.txt" || fail "no report"
     ;;
 badinput)
     "$drv" --bogus -- /bin/true 2>"$work/e" && fail "unknown option accepted"
