@@ -142,8 +142,8 @@ typedef struct acct_thread {
     uint64_t rng;         /* owner only */
     uint32_t tid;         /* dense thread index for the trace (never reused) */
     struct acct_tbuf *tb; /* trace buffer, or NULL */
-    uintptr_t stack_hi;   /* owner only: top of the thread's stack (0: not known yet) */
-    int in_use;           /* acct_registry_lock */
+    uintptr_t stack_lo, stack_hi; /* owner only: the thread's stack (hi 0: not known yet) */
+    int in_use;                   /* acct_registry_lock */
     struct acct_thread *next_all, *next_free; /* acct_registry_lock */
 } acct_thread_t;
 

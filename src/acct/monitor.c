@@ -325,7 +325,11 @@ __attribute__((constructor)) static void acct_start(void)
         if (rc)
             acct_log("flatline-acct: cannot write the trace %s: %s\n", trace, strerror(-rc));
     }
-    if (out_dir[0] && acct_opt[ACCT_OPT_SIGNAL]) {
+    struct sigaction old;
+    if (out_dir[0] && acct_opt[ACCT_OPT_SIGNAL] &&
+        sigaction((int)acct_opt[ACCT_OPT_SIGNAL], NULL, &old) == 0 &&
+        !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
+        /* only a signal nobody handles or ignores (an inherited SIG_IGN stays ignored) */
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_signal;
@@ -342,11 +346,11 @@ __attribute__((constructor)) static void acct_start(void)
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&stop_cond, &ca);
         pthread_condattr_destroy(&ca);
-        sigset_t all, old;
+        sigset_t all, saved;
         sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &old); /* the program's signals are not for us */
+        pthread_sigmask(SIG_BLOCK, &all, &saved); /* the program's signals are not for us */
         monitor_running = pthread_create(&monitor, NULL, monitor_main, NULL) == 0;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
     }
     acct_busy--;
 }

@@ -145,32 +145,35 @@ void acct_sample_reset(acct_thread_t *t)
     t->sample_left = d < 1 ? 1 : d > 1e15 ? (int64_t)1e15 : (int64_t)d;
 }
 
-/* The top of the calling thread's stack, learned once (pthread_getattr_np may allocate: the
- * caller is busy, so those are our own blocks). */
-static uintptr_t stack_top(acct_thread_t *t)
+/* The calling thread's stack, learned once (pthread_getattr_np may allocate: the caller is
+ * busy, so those are our own blocks). */
+static void stack_bounds(acct_thread_t *t)
 {
     if (!t->stack_hi) {
         pthread_attr_t a;
         void *lo;
         size_t size;
         if (pthread_getattr_np(pthread_self(), &a) == 0) {
-            if (pthread_attr_getstack(&a, &lo, &size) == 0)
+            if (pthread_attr_getstack(&a, &lo, &size) == 0) {
+                t->stack_lo = (uintptr_t)lo;
                 t->stack_hi = (uintptr_t)lo + size;
+            }
             pthread_attr_destroy(&a);
         }
         if (!t->stack_hi)
             t->stack_hi = 1; /* unknown: walks stop at once */
     }
-    return t->stack_hi;
 }
 
-/* Return addresses by following saved frame pointers, each frame on the stack and above the
- * last. Returns how many. */
+/* Return addresses by following saved frame pointers, each frame on the thread's stack and
+ * above the last. A frame elsewhere (a signal's alternate stack, a coroutine's stack) stops the
+ * walk: nothing outside the known stack is ever read. Returns how many. */
 __attribute__((noinline)) static int fp_walk(acct_thread_t *t, void **out, int max)
 {
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), hi = stack_top(t);
+    stack_bounds(t);
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = t->stack_lo, hi = t->stack_hi;
     int n = 0;
-    while (n < max && (fp & 7) == 0 && fp + 16 <= hi) {
+    while (n < max && (fp & 7) == 0 && fp >= lo && fp + 16 <= hi) {
         uintptr_t next = ((const uintptr_t *)fp)[0], ret = ((const uintptr_t *)fp)[1];
         if (ret < 4096)
             break;
