@@ -38,8 +38,9 @@ keys=$(redis-cli -p "$PORT" dbsize)
 [ "$keys" -gt 10000 ] || fail "only $keys keys after the workload"
 
 for ns in default cache; do
-    used=$(ns_field "$ns" used)
-    req=$(ns_field "$ns" requested)
+    line=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | grep "^ns_$ns:") # one snapshot
+    used=$(printf '%s' "$line" | sed -n 's/.*[:,]used=\([0-9]*\).*/\1/p')
+    req=$(printf '%s' "$line" | sed -n 's/.*[:,]requested=\([0-9]*\).*/\1/p')
     echo "namespace $ns: used $used, arena requested $req"
     [ -n "$used" ] && [ "$used" = "$req" ] || fail "namespace $ns arena holds $req bytes but its records and index use $used"
 done
