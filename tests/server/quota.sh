@@ -43,5 +43,8 @@ done
 [ "$used" -le $((256 * 1024 * 55 / 100)) ] || fail "lru namespace still at $used bytes, above its high-water mark"
 evicted=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_lru:.*,evicted=\([0-9]*\),.*/\1/p')
 [ "$evicted" -gt 0 ] || fail "nothing evicted"
-[ "$(redis-cli -p "$PORT" -n 3 get t600)" = "$val" ] || fail "the newest key was evicted"
+# Soonest-expiring first: the newest keys (latest expiry) are mostly still there.
+kept=0
+for i in $(seq 591 600); do [ "$(redis-cli -p "$PORT" -n 3 get t$i)" = "$val" ] && kept=$((kept + 1)); done
+[ "$kept" -ge 5 ] || fail "only $kept of the 10 newest keys survived eviction"
 finish
