@@ -26,6 +26,7 @@
  * reports neither the bin average nor slabcur. Stateless, hence thread-safe.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -44,6 +45,27 @@ struct util_verbose {
 
 #define BATCH 64
 
+/* The query's MIB, translated once (a name lookup per call costs as much as the query); when
+ * the translation fails, calls fall back to the name. */
+static size_t g_query_mib[4];
+static size_t g_query_miblen;
+static pthread_once_t g_query_once = PTHREAD_ONCE_INIT;
+
+static void query_mib_init(void)
+{
+    size_t n = sizeof(g_query_mib) / sizeof(g_query_mib[0]);
+    if (mallctlnametomib("experimental.utilization.query", g_query_mib, &n) == 0)
+        g_query_miblen = n;
+}
+
+static int query(const void *ptr, struct util_verbose *u, size_t *len)
+{
+    pthread_once(&g_query_once, query_mib_init);
+    if (g_query_miblen)
+        return mallctlbymib(g_query_mib, g_query_miblen, u, len, (void *)&ptr, sizeof(ptr));
+    return mallctl("experimental.utilization.query", u, len, (void *)&ptr, sizeof(ptr));
+}
+
 bool fl_mem_should_move(const void *ptr)
 {
     if (ptr == NULL)
@@ -51,8 +73,7 @@ bool fl_mem_should_move(const void *ptr)
     struct util_verbose u;
     size_t len = sizeof(u);
     memset(&u, 0, sizeof(u));
-    if (mallctl("experimental.utilization.query", &u, &len, (void *)&ptr, sizeof(ptr)) != 0 ||
-        len != sizeof(u))
+    if (query(ptr, &u, &len) != 0 || len != sizeof(u))
         return false;
     if (u.nregs <= 1 || u.nfree == 0 || u.bin_nregs == 0)
         return false; /* large extent, or full slab */

@@ -22,7 +22,8 @@
  * exceeds threshold-lower; it runs in each tick for cpu% of the tick period, cpu% growing
  * linearly from cycle-min at threshold-lower to cycle-max at threshold-upper; after each sweep
  * the arena is purged; the pass stops when fragmentation falls to threshold-lower or below, or
- * after a sweep that moved nothing (then the next check waits longer, up to a minute).
+ * after a futile sweep, one that shrank the holes by less than 1/32 (then the next check waits
+ * twice as long each time, up to a minute, so a structural remainder costs no CPU).
  *
  * Concurrency: fls_defrag_t.mu serialises defragmenters of a namespace and protects the sweep
  * position and policy state (see store_internal.h); the background thread only try-locks it,
@@ -132,7 +133,6 @@ static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
             break;
     }
     df->sweep_moves += d.moved;
-    df->sweep_scanned += units;
     atomic_fetch_add_explicit(&df->moves, d.moved, memory_order_relaxed);
     atomic_fetch_add_explicit(&df->bytes_moved, d.bytes_moved, memory_order_relaxed);
     atomic_fetch_add_explicit(&df->scanned, units, memory_order_relaxed);
@@ -282,8 +282,12 @@ static void sweep_done(fl_ns_t *ns, int64_t now_ms)
     uint64_t pct;
     measure(ns, &m, &pct);
     df->checked_ms = now_ms;
-    bool futile = df->sweep_moves == 0;
-    df->sweep_moves = df->sweep_scanned = 0;
+    /* futile: nothing moved, or the holes shrank by less than 1/32 (moves only churned, or
+     * writers made holes as fast as the sweep closed them) */
+    bool futile =
+        df->sweep_moves == 0 || m.slab_frag_bytes + df->sweep_frag0 / 32 > df->sweep_frag0;
+    df->sweep_moves = 0;
+    df->sweep_frag0 = m.slab_frag_bytes;
     if (futile || m.slab_frag_bytes <= ns->cfg.defrag_ignore_bytes || pct <= ns->cfg.defrag_pct) {
         atomic_fetch_add_explicit(&df->passes, 1, memory_order_relaxed);
         stop(ns, futile);
@@ -311,7 +315,8 @@ void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
             if (!running && fls_defrag_should_start(&ns->cfg, m.slab_frag_bytes, pct)) {
                 running = true;
                 df->resident0 = m.resident;
-                df->sweep_moves = df->sweep_scanned = 0;
+                df->sweep_moves = 0;
+                df->sweep_frag0 = m.slab_frag_bytes;
                 atomic_store(&df->running, true);
                 fl_thread_release_tcaches(); /* blocks cached here would count as used */
             } else if (running && pct <= ns->cfg.defrag_pct) {

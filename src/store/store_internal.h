@@ -174,7 +174,7 @@ typedef struct fls_defrag {
     int64_t backoff_ms;          /* mu: check period while stopped (grows after futile sweeps) */
     size_t resident0;            /* mu: arena resident bytes when the pass started */
     uint64_t sweep_moves;        /* mu: moves in the sweep under way */
-    uint64_t sweep_scanned;      /* mu: allocations looked at in the sweep under way */
+    size_t sweep_frag0;          /* mu: slab holes when the sweep under way began */
     _Atomic bool running;        /* the policy is running a pass (written under mu) */
     _Atomic unsigned cpu_pct;    /* CPU share the policy gives it now */
     _Atomic uint64_t frag_pct;   /* last measured: slab holes * 100 / allocated */
