@@ -15,35 +15,7 @@
 #include "acct_internal.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
-
-/* A spin lock for short critical sections on allocation paths (a mutex would put threads to
- * sleep under contention): spins with pause, then yields. */
-typedef struct acct_spin {
-    atomic_int held;
-} acct_spin_t;
-
-static inline void acct_spin_lock(acct_spin_t *l)
-{
-    for (unsigned spins = 0;;) {
-        if (!atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
-            return;
-        while (atomic_load_explicit(&l->held, memory_order_relaxed)) {
-            if (++spins >= 64)
-                sched_yield();
-#if defined(__x86_64__) || defined(__i386__)
-            else
-                __builtin_ia32_pause();
-#endif
-        }
-    }
-}
-
-static inline void acct_spin_unlock(acct_spin_t *l)
-{
-    atomic_store_explicit(&l->held, 0, memory_order_release);
-}
 
 /* ---- real.c: the allocator underneath, and the dlsym bootstrap ---------------------------- */
 

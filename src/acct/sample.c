@@ -65,7 +65,9 @@ typedef struct live_entry {
     double wbytes, wblocks;
 } live_entry_t;
 
-static acct_spin_t acct_site_lock;       /* spin: held for a few hundred ns on sampling paths */
+/* Adaptive: spins briefly, then sleeps, so a holder preempted on a busy machine does not make
+ * the others burn their time slices. Held for a few hundred ns. */
+static pthread_mutex_t acct_site_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static site_t *sites;                    /* MAX_SITES, acct_site_lock */
 static uint32_t *site_index;             /* SITE_INDEX slots of site number + 1, acct_site_lock */
 static unsigned nsites;                  /* acct_site_lock */
@@ -117,9 +119,9 @@ void acct_sample_init(void)
 void acct_sample_forklock(int lock)
 {
     if (lock)
-        acct_spin_lock(&acct_site_lock);
+        pthread_mutex_lock(&acct_site_lock);
     else
-        acct_spin_unlock(&acct_site_lock);
+        pthread_mutex_unlock(&acct_site_lock);
 }
 
 static void add_event_locked(const char *text);
@@ -303,7 +305,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     double wbytes = (double)req / prob, wblocks = 1.0 / prob;
     double now = acct_elapsed();
 
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     unsigned s = site_get_locked(frames, nf, now);
     int old = live_find_locked((uintptr_t)p);
     if (old >= 0)
@@ -332,7 +334,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         sites[s].alloc_bytes += wbytes;
     }
     samples++;
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
     acct_busy--;
     errno = saved_errno;
 }
@@ -341,12 +343,12 @@ void acct_sample_free(const void *p)
 {
     if (!live)
         return;
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     int i = live_find_locked((uintptr_t)p);
     if (i >= 0) {
         live_remove_locked((unsigned)i);
     }
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
 }
 
 /* A flagged site is a leak only while it keeps growing: it grew within the last three intervals
@@ -380,7 +382,7 @@ int acct_sites_top(acct_site_view_t *out, int n)
     int have = 0;
     if (!sites)
         return 0;
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         double lb = sites[id].live_bytes;
         if (lb < 1)
@@ -396,7 +398,7 @@ int acct_sites_top(acct_site_view_t *out, int n)
         if (have < n)
             have++;
     }
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
     return have;
 }
 
@@ -435,9 +437,9 @@ static void emit(const pending_t *e, const char *events_path)
         k = acct_fmt(line, sizeof line,
                      "t=%.1fs never mind: site #%u shrank to %.1f MiB (peak %.1f MiB), %s", e->t,
                      e->id, e->live / 1048576.0, e->rate_or_peak / 1048576.0, where);
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     add_event_locked(line);
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
     if (events_path && events_path[0]) {
         line[k] = '\n';
         acct_append_file(events_path, line, k + 1);
@@ -452,7 +454,7 @@ void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int
     (void) final;
     if (!sites)
         return;
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         site_t *st = &sites[id];
         double L = st->live_bytes;
@@ -484,7 +486,7 @@ void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int
             st->rate = (L - st->min_live) / span;
         }
     }
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
     for (int i = 0; i < nev; i++)
         emit(&ev[i], events_path);
 }
@@ -495,7 +497,7 @@ int acct_sites_flagged(double *bytes)
     double b = 0, now = acct_elapsed();
     if (!sites)
         return 0;
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         const site_t *st = &sites[id];
         if (still_growing(st, now)) {
@@ -503,7 +505,7 @@ int acct_sites_flagged(double *bytes)
             b += st->live_bytes - st->min_live;
         }
     }
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
     if (bytes)
         *bytes = b;
     return n;
@@ -514,19 +516,19 @@ size_t acct_events_text(char *buf, size_t cap)
     size_t len = 0;
     if (cap)
         buf[0] = 0;
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     unsigned first = nevents_total > NEVENTS ? nevents_total - NEVENTS : 0;
     for (unsigned i = first; i < nevents_total; i++)
         len += acct_fmt(buf + len, cap - len, "  %s\n", events[i % NEVENTS]);
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
     return len;
 }
 
 void acct_sample_stats(uint64_t *nsamples, uint64_t *ndropped, unsigned *n)
 {
-    acct_spin_lock(&acct_site_lock);
+    pthread_mutex_lock(&acct_site_lock);
     *nsamples = samples;
     *ndropped = dropped;
     *n = nsites;
-    acct_spin_unlock(&acct_site_lock);
+    pthread_mutex_unlock(&acct_site_lock);
 }
