@@ -160,6 +160,20 @@ signal)
     wait "$dpid" || fail "sleep under the driver failed (exit $?)"
     grep -q 'on demand' "$work/out/report-1.txt" || fail "no on-demand report"
     grep -q '^verdict:' "$work/out/report.txt" || fail "no final report"
+    # killed without a chance to report (as by the OOM killer): a verdict from the time series
+    "$drv" --out "$work/out2" --no-plot --interval 50 -- sleep 3 2>"$work/e" &
+    dpid=$!
+    child=""
+    for _ in $(seq 100); do
+        child=$(pgrep -P "$dpid" -x sleep || true)
+        [[ -n "$child" ]] && [[ $(wc -l <"$work/out2/timeseries.csv" 2>/dev/null || echo 0) -ge 3 ]] && break
+        sleep 0.05
+    done
+    kill -KILL "$child"
+    wait "$dpid"
+    [[ $? == 137 ]] || fail "killed program: exit status"
+    grep -q 'without a final report' "$work/e" || fail "no message for a killed program"
+    grep -q 'the figures say: HEALTHY GROWTH' "$work/e" || { cat "$work/e" >&2; fail "no verdict from the time series"; }
     ;;
 *)
     fail "unknown case $case_name"
