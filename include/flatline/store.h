@@ -89,7 +89,7 @@ typedef struct fl_ns_config {
     size_t defrag_ignore_bytes; /* ignore-bytes: not below this many bytes of slab holes;
                                  * default 8 MiB */
     unsigned defrag_cycle_min;  /* cycle-min: % of one CPU at threshold-lower; 1..100, def. 1 */
-    unsigned defrag_cycle_max;  /* cycle-max: % of one CPU at threshold-upper; 1..100, def. 25 */
+    unsigned defrag_cycle_max;  /* cycle-max: % of one CPU at threshold-upper; 1..100, def. 10 */
 } fl_ns_config_t;
 
 /* Fills *c with the defaults for a namespace called `name`. */

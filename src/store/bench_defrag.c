@@ -13,7 +13,7 @@
  *       values of 150 B then 170000 of 300 B (evicting the first), then waits; prints the
  *       arena's allocator fragmentation (active / allocated) every second. As in Redis's test,
  *       threshold-lower 5 %, ignore-bytes 2 MB, cycle-min 65 %, cycle-max 75 %.
- *   flatline-defrag-bench cost [threads] [seconds]
+ *   flatline-defrag-bench cost [threads] [seconds] [cpu % (default 25)]
  *       loads 1000000 keys, deletes 90 %, then runs `threads` threads of GET/SET (90/10) as
  *       fast as they go while the defragmenter alternates idle and busy phases: ops/s and p99
  *       latency (every 8th operation timed) in each kind of phase.
@@ -353,11 +353,12 @@ static double p99(uint64_t *v, size_t n)
 /*
  * Throughput and latency cost of the defragmenter, side by side in one run: after a mass
  * delete, `threads` threads run GET/SET (90/10) flat out while the main thread alternates
- * 500 ms phases: idle, then defragmenting with the policy's full share (cycle-max, 25 %: 25 ms
- * of fl_ns_defrag_step per 100 ms). The 10 % SETs replace records, so there is always something
- * to move. Ops/s and p99 are compared between the two kinds of phase.
+ * 500 ms phases: idle, then defragmenting with a CPU share like the policy's (cpu %, default
+ * 25 %, Redis's cycle-max: 25 ms of fl_ns_defrag_step per 100 ms; the store's default
+ * cycle-max is 10). The 10 % SETs replace records, so there
+ * is always something to move. Ops/s and p99 are compared between the two kinds of phase.
  */
-static int scenario_cost(int threads, int secs)
+static int scenario_cost(int threads, int secs, int cpu)
 {
     fl_store_t *st = open_ns(false, 0, 0, 0, 0, 0); /* the test drives the defragmenter */
     fl_ns_t *ns = fl_store_ns(st, 0);
@@ -383,9 +384,9 @@ static int scenario_cost(int threads, int secs)
         while (mono_ns() - p0 < 500000000) {
             int64_t c0 = mono_ns();
             if (on)
-                while (mono_ns() - c0 < 25000000)
+                while (mono_ns() - c0 < cpu * 1000000)
                     fl_ns_defrag_step(ns, 256, NULL, NULL);
-            struct timespec ts = {0, on ? 75000000 : 100000000};
+            struct timespec ts = {0, on ? (100 - cpu) * 1000000 : 100000000};
             nanosleep(&ts, NULL);
         }
         if (on)
@@ -417,10 +418,10 @@ static int scenario_cost(int threads, int secs)
     double tput_off = (ops - ops_on) / (t_off / 1e9), tput_on = ops_on / (t_on / 1e9);
     fl_ns_stats_t s;
     fl_ns_stats(ns, &s);
-    printf("RESULT cost threads=%d ops_per_s_idle=%.0f ops_per_s_defrag=%.0f ratio=%.3f "
+    printf("RESULT cost threads=%d cpu=%d%% ops_per_s_idle=%.0f ops_per_s_defrag=%.0f ratio=%.3f "
            "p99_us_idle=%.2f p99_us_defrag=%.2f moves=%" PRIu64 " holds=%" PRIu64
            " holds_over_1ms=%" PRIu64 " max_hold_ms=%.2f\n",
-           threads, tput_off, tput_on, tput_on / tput_off, p99(a_off, n_off), p99(a_on, n_on),
+           threads, cpu, tput_off, tput_on, tput_on / tput_off, p99(a_off, n_off), p99(a_on, n_on),
            s.defrag_moves, s.defrag_lock_holds, s.defrag_slow_holds, s.defrag_max_hold_ns / 1e6);
     free(a_off);
     free(a_on);
@@ -444,9 +445,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "efficiency") == 0)
         return scenario_efficiency(argc > 2 ? atoi(argv[2]) : 30, arg_on(argc, argv, 3));
     if (argc >= 2 && strcmp(argv[1], "cost") == 0)
-        return scenario_cost(argc > 2 ? atoi(argv[2]) : 2, argc > 3 ? atoi(argv[3]) : 10);
+        return scenario_cost(argc > 2 ? atoi(argv[2]) : 2, argc > 3 ? atoi(argv[3]) : 10,
+                             argc > 4 && atoi(argv[4]) > 0 && atoi(argv[4]) < 100 ? atoi(argv[4])
+                                                                                  : 25);
     fprintf(stderr, "usage: flatline-defrag-bench delete [keys] [seconds] [on|off]\n"
                     "       flatline-defrag-bench efficiency [seconds] [on|off]\n"
-                    "       flatline-defrag-bench cost [threads] [seconds]\n");
+                    "       flatline-defrag-bench cost [threads] [seconds] [cpu %%]\n");
     return 2;
 }

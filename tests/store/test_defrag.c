@@ -417,13 +417,13 @@ TEST(policy_thresholds_and_cpu_share)
     CHECK_EQ_U(c.defrag_pct, 10);
     CHECK_EQ_U(c.defrag_pct_upper, 100);
     CHECK_EQ_U(c.defrag_cycle_min, 1);
-    CHECK_EQ_U(c.defrag_cycle_max, 25);
+    CHECK_EQ_U(c.defrag_cycle_max, 10);
     CHECK_EQ_U(c.defrag_ignore_bytes, (size_t)8 << 20);
     CHECK_EQ_U(fls_defrag_cpu_pct(&c, 0), 1);
     CHECK_EQ_U(fls_defrag_cpu_pct(&c, 10), 1);
-    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 55), 13); /* 1 + 45 * 24 / 90 */
-    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 100), 25);
-    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 900), 25);
+    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 55), 5); /* 1 + 45 * 9 / 90 */
+    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 100), 10);
+    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 900), 10);
     CHECK(!fls_defrag_should_start(&c, (size_t)100 << 20, 10)); /* not above lower */
     CHECK(fls_defrag_should_start(&c, (size_t)100 << 20, 11));
     CHECK(!fls_defrag_should_start(&c, (size_t)8 << 20, 500)); /* not above ignore-bytes */
@@ -431,7 +431,7 @@ TEST(policy_thresholds_and_cpu_share)
     CHECK(!fls_defrag_should_start(&c, (size_t)100 << 20, 500)); /* off */
     c.defrag_pct = 50;
     c.defrag_pct_upper = 20; /* upper below lower: full share above lower */
-    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 51), 25);
+    CHECK_EQ_U(fls_defrag_cpu_pct(&c, 51), 10);
     fl_mem_stats_t m = {0};
     CHECK_EQ_U(fls_defrag_frag_pct(&m), 0);
     m.allocated = 1000;
@@ -440,7 +440,7 @@ TEST(policy_thresholds_and_cpu_share)
 
     char err[200];
     fl_ns_config_default(&c, "p");
-    c.defrag_cycle_min = 30;
+    c.defrag_cycle_min = 30; /* above cycle-max */
     CHECK_EQ_I(fl_ns_config_check(&c, err, sizeof(err)), FL_EINVAL);
     CHECK(strstr(err, "cycle-min") != NULL);
     fl_ns_config_default(&c, "p");
