@@ -55,16 +55,22 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, 
     }
 }
 
-/* Counts a block about to be given back. */
-static inline __attribute__((always_inline)) void on_free(void *p)
+/* Counts a block about to be given back; known_usable is its usable size when the caller knows
+ * it (sdallocx), else 0. */
+static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t known_usable)
 {
     if (acct_forget(p))
         return; /* one of our own blocks */
-    size_t u = acct_usable(p);
+    size_t u = known_usable ? known_usable : acct_usable(p);
     acct_thread_t *t = acct_thread();
     if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
         acct_trace_free(t, p, acct_now_ns());
     acct_count_free(t, u);
+}
+
+static inline __attribute__((always_inline)) void on_free(void *p)
+{
+    on_free_sized(p, 0);
 }
 
 ACCT_EXPORT void *malloc(size_t n)
@@ -379,7 +385,7 @@ ACCT_EXPORT void sdallocx(void *p, size_t size, int flags)
         free(p);
         return;
     }
-    if (!acct_off)
-        on_free(p);
+    if (!acct_off) /* jemalloc: the size given is within the block's size class */
+        on_free_sized(p, acct_je_sized ? acct_real.nallocx(size ? size : 1, flags & 0x3f) : 0);
     acct_real.sdallocx(p, size, flags);
 }

@@ -312,7 +312,8 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         live_remove_locked((unsigned)old); /* freed behind our back: forget the stale entry */
     if (acct_sample_auto && !use_bt && ++auto_samples <= AUTO_JUDGE) {
         auto_frames += (unsigned)nf;
-        if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 && auto_frames < 3u * AUTO_JUDGE) {
+        if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 &&
+            2 * auto_frames < 3u * AUTO_JUDGE) {
             __atomic_store_n(&acct_sample_backtrace, 1, __ATOMIC_RELAXED);
             add_event_locked("stacks: frame pointers are missing (short walks): call sites now "
                              "come from backtrace()");
