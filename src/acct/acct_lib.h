@@ -188,12 +188,15 @@ bool acct_own_remove(const void *p);
  * which the program's own access brings into cache: glibc's malloc_usable_size also reads the
  * next chunk's header, a second cache miss on every call. */
 extern int acct_glibc_header;
+extern int acct_je_sized;
 static inline size_t acct_usable(void *p)
 {
     if (ACCT_LIKELY(acct_glibc_header)) {
         size_t h = ((const size_t *)p)[-1];
         return (h & ~(size_t)7) - ((h & 2) ? 16 : 8);
     }
+    if (acct_je_sized) /* jemalloc: sallocx skips malloc_usable_size's pointer validation */
+        return acct_real.sallocx(p, 0);
     return acct_real.usable(p);
 }
 
@@ -201,7 +204,6 @@ static inline size_t acct_usable(void *p)
  * lg_align (0: none; -1: unknown, look it up). When malloc is jemalloc (checked at start-up
  * against malloc_usable_size) it is nallocx(req), pure arithmetic on size classes, where
  * malloc_usable_size walks jemalloc's radix tree. */
-extern int acct_je_sized;
 static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
 {
     if (acct_je_sized && lg_align >= 0)

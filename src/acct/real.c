@@ -94,14 +94,17 @@ static void check_jemalloc_sizes(void)
     static const size_t sizes[] = {0,    1,    7,    8,     9,     16,     17,     100,
                                    1000, 4096, 5000, 16385, 70000, 300000, 5 << 20};
     Dl_info a, b;
-    if (!acct_real.nallocx || !acct_real.mallocx || !dladdr((void *)acct_real.malloc, &a) ||
-        !dladdr((void *)acct_real.nallocx, &b) || a.dli_fbase != b.dli_fbase)
+    if (!acct_real.nallocx || !acct_real.mallocx || !acct_real.sallocx ||
+        !dladdr((void *)acct_real.malloc, &a) || !dladdr((void *)acct_real.nallocx, &b) ||
+        a.dli_fbase != b.dli_fbase)
         return;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         void *p = acct_real.malloc(sizes[i]);
         void *q = acct_real.mallocx(sizes[i] ? sizes[i] : 1, 12); /* 4 KiB aligned */
         int ok = p && q && acct_real.usable(p) == acct_real.nallocx(sizes[i] ? sizes[i] : 1, 0) &&
-                 acct_real.usable(q) == acct_real.nallocx(sizes[i] ? sizes[i] : 1, 12);
+                 acct_real.usable(q) == acct_real.nallocx(sizes[i] ? sizes[i] : 1, 12) &&
+                 acct_real.usable(p) == acct_real.sallocx(p, 0) &&
+                 acct_real.usable(q) == acct_real.sallocx(q, 0);
         acct_real.free(p);
         if (q)
             acct_real.dallocx(q, 0);
