@@ -95,7 +95,8 @@ void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out)
     size_t worst = 0;
     for (size_t i = 0; i < 4; i++) {
         srv_human_bytes(d, sizeof(d), f[i].bytes);
-        srv_buf_printf(out, "  %-10s ratio %.2f, %s\n", f[i].what, f[i].ratio, d);
+        srv_buf_printf(out, "  %-10s ratio %.2f, %s (%zu bytes)\n", f[i].what, f[i].ratio, d,
+                       f[i].bytes);
         if (f[i].bytes > f[worst].bytes)
             worst = i;
     }
