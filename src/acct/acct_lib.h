@@ -62,6 +62,7 @@ static inline bool acct_is_boot(const void *p)
     return (const char *)p >= acct_boot_area && (const char *)p < acct_boot_area + acct_boot_cap;
 }
 size_t acct_boot_size(const void *p);
+size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allocations) */
 
 /* The filter in front of the own-block table (counters.c) and the sampled-block table (sample.c):
  * per address hash, a saturating count of each table's entries hashing there (255 sticks). A free

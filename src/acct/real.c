@@ -47,6 +47,11 @@ void *acct_boot_alloc(size_t size, size_t align)
     }
 }
 
+size_t acct_boot_used(void)
+{
+    return atomic_load(&boot_used);
+}
+
 size_t acct_boot_size(const void *p)
 {
     size_t size;

@@ -148,6 +148,10 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
                   (unsigned long long)tot.reallocs, (long long)f->blocks, mib(f->usable),
                   acct_peak_requested / 1048576.0);
 
+    n += acct_fmt(buf + n, cap - n,
+                  "bootstrap: %zu bytes served from the static buffer while dlsym looked up the "
+                  "allocator\n",
+                  acct_boot_used());
     uint64_t samples, dropped;
     unsigned nsites;
     acct_sample_stats(&samples, &dropped, &nsites);
