@@ -62,7 +62,8 @@
  *   calloc(n, m) is CALLOC with size n*m. posix_memalign, aligned_alloc, memalign, valloc, pvalloc
  *   and jemalloc's mallocx with MALLOCX_ALIGN are MEMALIGN (pvalloc's size is the rounded size).
  *   jemalloc's mallocx/rallocx/dallocx/sdallocx map to MALLOC/CALLOC/MEMALIGN/REALLOC/FREE;
- *   xallocx that grew or shrank in place is REALLOC with new == old and the resulting size.
+ *   xallocx that grew or shrank in place is REALLOC with new == old and size = min(the size
+ *   asked for, the resulting usable size).
  * - free(NULL) and failed calls (NULL result) are not recorded (a failed realloc leaves `old`
  * live).
  * - A FREE or REALLOC of an address the reader has never seen allocated is legal: the block was
