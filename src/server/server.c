@@ -126,6 +126,14 @@ int srv_server_run(srv_server_t *srv)
     srv->request_shutdown = request_shutdown;
     fl_mem_opts_t mopts = {.background_thread = srv->cfg.mem_background_thread};
     int rc = fl_mem_init(&mopts);
+    if (rc == -ENOTSUP && mopts.background_thread) { /* e.g. a TSan build */
+        srv_log(srv, SRV_LOG_NOTICE,
+                "jemalloc background threads unavailable here (%s): "
+                "freed pages are returned by decay on the request path",
+                fl_mem_strerror(rc));
+        mopts.background_thread = false;
+        rc = fl_mem_init(&mopts);
+    }
     if (rc != 0)
         srv_log(srv, SRV_LOG_WARNING, "memory layer: %s (statistics will be partial)",
                 fl_mem_strerror(rc));
