@@ -22,8 +22,9 @@
  * exceeds threshold-lower; it runs in each tick for cpu% of the tick period, cpu% growing
  * linearly from cycle-min at threshold-lower to cycle-max at threshold-upper; after each sweep
  * the arena is purged; the pass stops when fragmentation falls to threshold-lower or below, or
- * after a futile sweep, one that shrank the holes by less than 1/32 (then the next check waits
- * twice as long each time, up to a minute, so a structural remainder costs no CPU).
+ * after a futile sweep, one that neither shrank the holes nor gave back pages by 1/32 of the
+ * holes it began with (then the next check waits twice as long each time, up to a minute, so
+ * a structural remainder costs no CPU).
  *
  * Concurrency: fls_defrag_t.mu serialises defragmenters of a namespace and protects the sweep
  * position and policy state (see store_internal.h); the background thread only try-locks it,
@@ -166,19 +167,20 @@ int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 }
 
 /* Purges the arena after a sweep; counts the resident bytes the pass gave back since it began
- * (defrag.mu held). Returns the arena's breakdown after the purge in *m (or zeroes). */
-static void purge_and_count(fl_ns_t *ns, fl_mem_stats_t *m)
+ * or since the previous sweep (defrag.mu held) and returns them. The arena's breakdown after
+ * the purge goes to *m (zeroes when it cannot be read). */
+static size_t purge_and_count(fl_ns_t *ns, fl_mem_stats_t *m)
 {
     fls_defrag_t *df = &ns->defrag;
     fl_arena_purge(ns->arena);
     if (fl_arena_stats(ns->arena, m) < 0) {
         memset(m, 0, sizeof(*m));
-        return;
+        return 0;
     }
-    if (df->resident0 > m->resident)
-        atomic_fetch_add_explicit(&df->bytes_freed, df->resident0 - m->resident,
-                                  memory_order_relaxed);
+    size_t freed = df->resident0 > m->resident ? df->resident0 - m->resident : 0;
+    atomic_fetch_add_explicit(&df->bytes_freed, freed, memory_order_relaxed);
     df->resident0 = m->resident; /* the next sweep of the pass counts from here */
+    return freed;
 }
 
 int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
@@ -278,14 +280,16 @@ static void sweep_done(fl_ns_t *ns, int64_t now_ms)
 {
     fls_defrag_t *df = &ns->defrag;
     fl_mem_stats_t m;
-    purge_and_count(ns, &m);
+    size_t freed = purge_and_count(ns, &m);
     uint64_t pct;
     measure(ns, &m, &pct);
     df->checked_ms = now_ms;
-    /* futile: nothing moved, or the holes shrank by less than 1/32 (moves only churned, or
-     * writers made holes as fast as the sweep closed them) */
+    /* futile: nothing moved, or the holes shrank by less than 1/32 and the sweep gave back
+     * less than that too (moves only churned). Deletes during the sweep can grow the holes
+     * while it empties slabs: the pages it gave back still make it useful. */
+    size_t bar = df->sweep_frag0 / 32;
     bool futile =
-        df->sweep_moves == 0 || m.slab_frag_bytes + df->sweep_frag0 / 32 > df->sweep_frag0;
+        df->sweep_moves == 0 || (m.slab_frag_bytes + bar > df->sweep_frag0 && freed < bar);
     df->sweep_moves = 0;
     df->sweep_frag0 = m.slab_frag_bytes;
     if (futile || m.slab_frag_bytes <= ns->cfg.defrag_ignore_bytes || pct <= ns->cfg.defrag_pct) {
