@@ -126,7 +126,10 @@ static void set_error(bd_row_t *row, const char *fmt, ...)
     va_end(ap);
 }
 
-static void parse_stats(bd_row_t *row, char *rest)
+/* Parses "stats <when> key=value ...". The tail breakdown is kept only from runs that waited for
+ * every checkpoint (full_tail): one cut short at +1 s (--tail-repeats) would mix +1 s figures
+ * into a column that means "after the last checkpoint". */
+static void parse_stats(bd_row_t *row, char *rest, bool full_tail)
 {
     char *save = NULL;
     char *when = strtok_r(rest, " ", &save);
@@ -135,7 +138,7 @@ static void parse_stats(bd_row_t *row, char *rest)
     int base = strcmp(when, "peak") == 0   ? BD_pk_requested
                : strcmp(when, "tail") == 0 ? BD_tl_requested
                                            : -1;
-    if (base < 0)
+    if (base < 0 || (base == BD_tl_requested && !full_tail))
         return;
     for (char *kv; (kv = strtok_r(NULL, " ", &save));) {
         char *eq = strchr(kv, '=');
@@ -195,7 +198,7 @@ static void handle_line(child_t *c, char *line)
         }
         send_ack(c, "go\n");
     } else if (strcmp(line, "stats") == 0) {
-        parse_stats(row, rest);
+        parse_stats(row, rest, c->ntail == BD_NTAIL);
     } else if (strcmp(line, "result") == 0) {
         parse_result(row, rest);
     } else if (strcmp(line, "error") == 0) {

@@ -183,7 +183,7 @@ int bd_report(const char *dir, const char *page)
     fprintf(f, "## Results\n\n");
     bd_print_table(f, rows, n, true);
     fprintf(f, "\n## Memory breakdown (MiB, median over the repeats; the allocator's own "
-               "counters at the peak sync point and at the end of the tail)\n\n"
+               "counters at the peak sync point and after the last tail checkpoint, +30 s)\n\n"
                "Where an allocator has no exact equivalent the nearest figure is shown: resident "
                "is jemalloc `stats.resident`, tcmalloc heap size minus unmapped bytes, glibc "
                "`mallinfo2` arena + mmapped bytes; dirty is freed memory the allocator still "
