@@ -51,9 +51,11 @@ static void request_shutdown(srv_server_t *srv)
 static int start_workers(srv_server_t *srv)
 {
     srv->nworkers = (int)srv->cfg.threads;
-    srv->workers = calloc((size_t)srv->nworkers, sizeof(*srv->workers));
+    size_t bytes = (size_t)srv->nworkers * sizeof(*srv->workers); /* a multiple of 64 */
+    srv->workers = aligned_alloc(64, bytes); /* honours the stats' cache-line alignment */
     if (!srv->workers)
         return -ENOMEM;
+    memset(srv->workers, 0, bytes);
     for (int i = 0; i < srv->nworkers; i++) {
         srv_worker_t *w = &srv->workers[i];
         w->index = i;

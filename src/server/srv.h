@@ -85,8 +85,8 @@ struct srv_worker {
     int wake_fd;   /* eventfd: written by the main thread to ask the worker to stop */
     pthread_t thread;
     srv_server_t *srv;
-    srv_client_t *clients; /* list; worker thread only */
-    srv_stats_t stats;
+    srv_client_t *clients;          /* list; worker thread only */
+    _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
     char err[160];
 };
 
