@@ -18,11 +18,12 @@
 #      Redis refuses activedefrag. Target: flatline under 1.1 after defrag.
 #   3. Cost: redis-benchmark (GET/SET, -c 20, no pipelining) against flatline right after a mass
 #      delete of 1,000,000 keys, in a namespace with defrag off and in one with it on (the
-#      defragmenter runs during the second), twice, alternating: requests/s and p99.
+#      defragmenter runs during the second), ROUNDS times alternating: requests/s and p99.
 #      Target: at most 10 % fewer.
 #
 # Environment: BUILD (Release build dir, default build-defrag-bench), SECS (default 60),
 # EFF_SECS (default 30), THREADS (flatline workers, default 2), PHASES (default "1 3 2"),
+# ROUNDS (cost rounds, default 4),
 # OUT (output dir, default /tmp/defrag-vs-redis: samples.csv, efficiency.csv, rss.png).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,7 @@ EFF_SECS=${EFF_SECS:-30}
 THREADS=${THREADS:-2}
 OUT=${OUT:-/tmp/defrag-vs-redis}
 PHASES=${PHASES:-1 3 2}
+ROUNDS=${ROUNDS:-4}
 KEYS=1000000
 SERVER=$BUILD/src/server/flatline-server
 TOOL=$BUILD/tests/server/server_test_tool
@@ -202,23 +204,34 @@ fi
 # ---- 3. Cost (same flatline server: namespaces nodefrag = db 2 and costns = db 3) ----------------
 if [[ " $PHASES " == *" 3 "* ]]; then
 echo
-echo "== 3. cost: redis-benchmark -c 20 -t get,set -d 100 -r $KEYS -n 400000 right after a mass delete"
-bench_csv() { # PORT DB
-    redis-benchmark -p "$1" --dbnum "$2" -c 20 -t get,set -d 100 -r $KEYS -n 400000 --csv 2>/dev/null |
-        awk -F, 'NR > 1 {gsub(/"/, ""); printf "%s rps=%s p99_ms=%s\n", $1, $2, $7}'
-}
-for db in 2 3 2 3; do
-    name=nodefrag
-    [ $db = 3 ] && name=costns
-    redis-cli -p "$FPORT" -n $db flushdb >/dev/null
-    gen_set 0 $KEYS 100 key: | pipe_to "$FPORT" $db
-    gen_del $KEYS key: | pipe_to "$FPORT" $db
-    m0=$(ns_field "$FPORT" "$name" defrag_moves)
-    echo "  namespace $name (defrag $([ $db = 2 ] && echo off || echo on)):"
-    bench_csv "$FPORT" $db | sed 's/^/    /'
-    m1=$(ns_field "$FPORT" "$name" defrag_moves)
-    echo "    defrag moves during the run: $((m1 - m0))"
+echo "== 3. cost: redis-benchmark -c 20 -t get,set -d 100 -r $KEYS -n 200000 right after a mass"
+echo "   delete of $KEYS keys, namespace without defrag vs with it, $ROUNDS rounds alternating"
+: >"$OUT/cost.txt"
+for round in $(seq "$ROUNDS"); do
+    for db in 2 3; do
+        name=nodefrag
+        [ $db = 3 ] && name=costns
+        redis-cli -p "$FPORT" -n $db flushdb >/dev/null
+        gen_set 0 $KEYS 100 key: | pipe_to "$FPORT" $db
+        gen_del $KEYS key: | pipe_to "$FPORT" $db
+        m0=$(ns_field "$FPORT" "$name" defrag_moves)
+        redis-benchmark -p "$FPORT" --dbnum $db -c 20 -t get,set -d 100 -r $KEYS -n 200000 --csv 2>/dev/null |
+            awk -F, -v ns=$name -v r="$round" 'NR > 1 {gsub(/"/, ""); print r, ns, $1, $2, $7}' >>"$OUT/cost.txt"
+        m1=$(ns_field "$FPORT" "$name" defrag_moves)
+        echo "  round $round $name: $(awk -v r="$round" -v ns=$name '$1 == r && $2 == ns {printf "%s %.0f rps p99 %s ms  ", $3, $4, $5}' "$OUT/cost.txt") defrag moves $((m1 - m0))"
+    done
 done
+awk '{rps[$2 " " $3] += $4; p99[$2 " " $3] += $5; n[$2 " " $3]++}
+    END {
+        for (t in n) split(t, x, " ")
+        split("SET GET", tests, " ")
+        for (i = 1; i <= 2; i++) {
+            t = tests[i]; off = "nodefrag " t; on = "costns " t
+            printf "  %s: mean %.0f rps without defrag, %.0f with (ratio %.3f); mean p99 %.3f ms vs %.3f ms\n",
+                t, rps[off] / n[off], rps[on] / n[on], (rps[on] / n[on]) / (rps[off] / n[off]),
+                p99[off] / n[off], p99[on] / n[on]
+        }
+    }' "$OUT/cost.txt"
 fi
 
 # ---- 2. Redis's memefficiency eviction scenario -------------------------------------------------
