@@ -490,6 +490,13 @@ TEST(background_defrag)
     CHECK(s.defrag_passes >= 1);
     CHECK(s.defrag_bytes_freed > 0);
     CHECK(s.defrag_frag_pct <= 10 || s.mem.slab_frag_bytes <= ((size_t)8 << 20));
+    /* once stopped it stays stopped: no traffic, nothing to do, no CPU spent */
+    fl_ns_stats_t later;
+    sleep_ms(2500);
+    fl_ns_stats(ns, &later);
+    CHECK(!later.defrag_running);
+    CHECK_EQ_U(later.defrag_scanned, s.defrag_scanned);
+    CHECK_EQ_U(later.defrag_passes, s.defrag_passes);
     fl_store_close(st);
 }
 
