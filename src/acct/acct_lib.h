@@ -65,34 +65,44 @@ size_t acct_boot_size(const void *p);
 size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allocations) */
 
 /* The filter in front of the own-block table (counters.c) and the sampled-block table (sample.c):
- * per address hash, a saturating count of each table's entries hashing there (255 sticks). A free
- * reads one 16-bit cell and takes a lock only when it is nonzero. Written under each table's own
- * lock; read without one (a stale zero is impossible for a block being freed: its entry was
- * added before the block was handed to the program). */
+ * per address hash, two bits: "an own block may hash here", "a sampled block may hash here".
+ * 32768 cells fit in 8 KiB, so a free's one load almost always hits the cache; a lock is taken
+ * only when a bit is set. Each bit is maintained by its table's owner under that table's lock
+ * from a count of entries hashing there (acct_filter_add); readers take no lock (a block being
+ * freed had its bit set before it was handed to the program). */
 #define ACCT_FILTER_BITS 15
-typedef struct acct_filter_cell {
-    uint8_t own, sample;
-} acct_filter_cell_t;
-extern acct_filter_cell_t acct_filter[1u << ACCT_FILTER_BITS];
+enum { ACCT_FILTER_OWN = 1, ACCT_FILTER_SAMPLE = 2 };
+extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 32];
 
 static inline unsigned acct_addr_hash(const void *p)
 {
     return (unsigned)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> (64 - ACCT_FILTER_BITS));
 }
 
-/* Adds delta (+1/-1) to a saturating filter count. Caller holds the table's lock. */
-static inline void acct_filter_add(uint8_t *c, int delta)
+/* Adds delta (+1/-1) to the count of `kind` entries hashing to p's cell, keeping its bit in step.
+ * counts is the caller's table of saturating counts (255 sticks); caller holds that table's lock.
+ */
+static inline void acct_filter_add(uint8_t *counts, int kind, const void *p, int delta)
 {
-    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
-    if (v != 255)
-        __atomic_store_n(c, (uint8_t)(v + delta), __ATOMIC_RELAXED);
+    unsigned h = acct_addr_hash(p);
+    uint8_t v = counts[h];
+    if (v == 255)
+        return;
+    counts[h] = (uint8_t)(v + delta);
+    uint64_t bit = (uint64_t)kind << ((h & 31) * 2);
+    if (counts[h])
+        __atomic_fetch_or(&acct_filter_words[h >> 5], bit, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_and(&acct_filter_words[h >> 5], ~bit, __ATOMIC_RELAXED);
 }
 
-/* The filter cell of p as one 16-bit load: nonzero means "check the tables". */
-static inline uint16_t acct_filter_get(const void *p)
+/* The filter bits of p (ACCT_FILTER_OWN | ACCT_FILTER_SAMPLE), one load. */
+static inline unsigned acct_filter_get(const void *p)
 {
-    return __atomic_load_n((const uint16_t *)(const void *)&acct_filter[acct_addr_hash(p)],
-                           __ATOMIC_RELAXED);
+    unsigned h = acct_addr_hash(p);
+    return (unsigned)(__atomic_load_n(&acct_filter_words[h >> 5], __ATOMIC_RELAXED) >>
+                      ((h & 31) * 2)) &
+           3u;
 }
 
 /* ---- counters.c: exact totals --------------------------------------------------------------- */
@@ -249,11 +259,11 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
 void acct_sample_free(const void *p);
 /* Forgets p in whichever table holds it; true when it was one of our own blocks (then the
  * program's counters must not see it). Call only when acct_filter_get(p) is nonzero. */
-bool acct_filter_slow(const void *p, uint16_t cell);
+bool acct_filter_slow(const void *p, unsigned bits);
 static inline bool acct_forget(const void *p)
 {
-    uint16_t cell = acct_filter_get(p);
-    return ACCT_UNLIKELY(cell != 0) && acct_filter_slow(p, cell);
+    unsigned bits = acct_filter_get(p);
+    return ACCT_UNLIKELY(bits != 0) && acct_filter_slow(p, bits);
 }
 /* Marks the library's own text range so stacks start at the program's frame. */
 void acct_sample_init(void);

@@ -41,7 +41,8 @@ static pthread_key_t exit_key;
 
 #define OWN_CAP 256
 atomic_int acct_own_n;
-static const void *own[OWN_CAP]; /* own_lock */
+static const void *own[OWN_CAP];                   /* own_lock */
+static uint8_t own_counts[1u << ACCT_FILTER_BITS]; /* own_lock: the filter's OWN counts */
 static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool acct_own_add(const void *p)
@@ -55,20 +56,19 @@ bool acct_own_add(const void *p)
         }
     if (done) {
         atomic_fetch_add(&acct_own_n, 1);
-        acct_filter_add(&acct_filter[acct_addr_hash(p)].own, 1);
+        acct_filter_add(own_counts, ACCT_FILTER_OWN, p, 1);
     }
     pthread_mutex_unlock(&own_lock);
     return done;
 }
 
-acct_filter_cell_t acct_filter[1u << ACCT_FILTER_BITS];
+uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 32];
 
-bool acct_filter_slow(const void *p, uint16_t cell)
+bool acct_filter_slow(const void *p, unsigned bits)
 {
-    const acct_filter_cell_t *c = (const acct_filter_cell_t *)(const void *)&cell;
-    if (c->own && acct_own_remove(p))
+    if ((bits & ACCT_FILTER_OWN) && acct_own_remove(p))
         return true;
-    if (c->sample)
+    if (bits & ACCT_FILTER_SAMPLE)
         acct_sample_free(p);
     return false;
 }
@@ -84,7 +84,7 @@ bool acct_own_remove(const void *p)
         }
     if (done) {
         atomic_fetch_sub(&acct_own_n, 1);
-        acct_filter_add(&acct_filter[acct_addr_hash(p)].own, -1);
+        acct_filter_add(own_counts, ACCT_FILTER_OWN, p, -1);
     }
     pthread_mutex_unlock(&own_lock);
     return done;

@@ -142,8 +142,8 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             on_alloc(p, n, FL_TOP_MALLOC, 0);
         return p;
     }
-    uint16_t cell = acct_filter_get(old);
-    if (ACCT_UNLIKELY(cell != 0) && acct_filter_slow(old, cell)) {
+    unsigned bits = acct_filter_get(old);
+    if (ACCT_UNLIKELY(bits != 0) && acct_filter_slow(old, bits)) {
         void *p = acct_real.realloc(old, n); /* our own block stays ours, or is forgotten */
         if (p && !acct_own_add(p))
             on_alloc(p, n, FL_TOP_MALLOC, 0);

@@ -19,8 +19,8 @@
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
  *     site's entries is its live_bytes / live_blocks;
- *   - acct_filter[h].sample counts live[] entries whose address hashes to h (saturating), so
- *     free() only takes the lock when the filter says "maybe".
+ *   - sample_counts[h] counts live[] entries whose address hashes to h, and the filter's
+ *     SAMPLE bit for h is set while it is nonzero, so free() only takes the lock on "maybe".
  * Our memory is mmap'd (MAP_NORESERVE): untouched parts cost nothing.
  */
 #include "acct_lib.h"
@@ -248,9 +248,11 @@ static bool live_grow_locked(void)
     return true;
 }
 
+static uint8_t sample_counts[1u << ACCT_FILTER_BITS]; /* acct_site_lock: filter counts */
+
 static void filter_add(uintptr_t a, int delta)
 {
-    acct_filter_add(&acct_filter[acct_addr_hash((const void *)a)].sample, delta);
+    acct_filter_add(sample_counts, ACCT_FILTER_SAMPLE, (const void *)a, delta);
 }
 
 /* Removes live[i] and closes the gap (linear probing, backward shift). Lock held. */
