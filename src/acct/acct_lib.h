@@ -215,10 +215,15 @@ static inline size_t acct_usable(void *p)
  * lg_align (0: none; -1: unknown, look it up). When malloc is jemalloc (checked at start-up
  * against malloc_usable_size) it is nallocx(req), pure arithmetic on size classes, where
  * malloc_usable_size walks jemalloc's radix tree. */
+#define ACCT_JE_SMALL 4096                            /* sizes with a precomputed usable size */
+extern uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1]; /* usable of (i * 8), from nallocx */
 static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
 {
-    if (acct_je_sized && lg_align >= 0)
+    if (acct_je_sized && lg_align >= 0) {
+        if (lg_align <= 3 && req <= ACCT_JE_SMALL) /* size classes are multiples of 8 */
+            return acct_je_small[(req + 7) >> 3];
         return acct_real.nallocx(req ? req : 1, lg_align);
+    }
     return acct_usable(p);
 }
 

@@ -91,6 +91,7 @@ static void check_glibc_header(void)
 }
 
 int acct_je_sized;
+uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1];
 
 /* Enables acct_usable_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
  * with malloc_usable_size on a sweep of sizes and alignments. */
@@ -115,6 +116,12 @@ static void check_jemalloc_sizes(void)
             acct_real.dallocx(q, 0);
         if (!ok)
             return;
+    }
+    for (size_t i = 0; i <= ACCT_JE_SMALL / 8; i++) {
+        size_t u = acct_real.nallocx(i ? i * 8 : 1, 0);
+        if (u > UINT16_MAX || u % 8 || (i && u < i * 8))
+            return; /* not the size classes this table assumes */
+        acct_je_small[i] = (uint16_t)u;
     }
     acct_je_sized = 1;
 }
