@@ -8,11 +8,12 @@ SERVER=${FLATLINE_SERVER:?set FLATLINE_SERVER to the flatline-server binary}
 TOOL=${SERVER_TEST_TOOL:?set SERVER_TEST_TOOL}
 SPID=""
 PORT=""
-# jemalloc is not TSan-instrumented: see tsan.supp (no effect in other builds). `make test`
-# passes the project's tests/tsan.supp (same content); this covers a plain `ctest` run.
+# jemalloc is not TSan-instrumented: see tests/tsan.supp (no effect in other builds). `make test`
+# passes it already; this covers a plain `ctest` run of a TSan build.
+
 case "${TSAN_OPTIONS:-}" in
 *suppressions=*) ;;
-*) export TSAN_OPTIONS="${TSAN_OPTIONS:-}${TSAN_OPTIONS:+:}suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tsan.supp" ;;
+*) export TSAN_OPTIONS="${TSAN_OPTIONS:-}${TSAN_OPTIONS:+:}suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tsan.supp" ;;
 esac
 LOG=$(mktemp /tmp/flatline-server-test.XXXXXX)
 FAILS=0
