@@ -10,7 +10,6 @@ SPID=""
 PORT=""
 # jemalloc is not TSan-instrumented: see tests/tsan.supp (no effect in other builds). `make test`
 # passes it already; this covers a plain `ctest` run of a TSan build.
-
 case "${TSAN_OPTIONS:-}" in
 *suppressions=*) ;;
 *) export TSAN_OPTIONS="${TSAN_OPTIONS:-}${TSAN_OPTIONS:+:}suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tsan.supp" ;;
