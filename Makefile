@@ -1,11 +1,12 @@
 # Wraps the README's commands; CMake + CTest do the work.
 #   make run    build and start flatline-server on its embedded default configuration
+#   make demo   build and run flatline-demo (plain malloc vs lifecycle arenas)
 #   make test   install what is missing, then build and test: plain (-Werror), ASan+UBSan, TSan
 JOBS    ?= $(shell nproc)
 BUILD   ?= build
 CTEST   := ctest --output-on-failure --timeout 600 -j$(JOBS)
 
-.PHONY: all deps build run test test-plain test-asan test-tsan bench clean
+.PHONY: all deps build run demo test test-plain test-asan test-tsan bench clean
 
 all: build
 
@@ -16,12 +17,13 @@ build: deps
 	cmake -S . -B $(BUILD) -DFLATLINE_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
+# ARGS passes options through, e.g. make run ARGS="--port 7000 --threads 2".
 run: build
-	@if [ -x $(BUILD)/src/server/flatline-server ]; then \
-	    exec $(BUILD)/src/server/flatline-server $(ARGS); \
-	else \
-	    exec $(BUILD)/src/mem/flatline-demo $(ARGS); \
-	fi
+	exec $(BUILD)/src/server/flatline-server $(ARGS)
+
+# The memory layer's demonstration: Aerospike's problem in miniature.
+demo: build
+	exec $(BUILD)/src/mem/flatline-demo $(ARGS)
 
 test: test-plain test-asan test-tsan
 
