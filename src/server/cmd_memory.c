@@ -87,6 +87,18 @@ static void memory_stats(srv_client_t *c)
         p_int(&inner, "used", (long long)s.ns[i].used);
         p_int(&inner, "memory-limit", (long long)s.ns[i].memory_limit);
         breakdown(&inner, &s.ns[i].mem, false);
+        const fl_ns_stats_t *d = &s.ns[i];
+        p_int(&inner, "defrag-running", d->defrag_running);
+        p_int(&inner, "defrag-cpu-pct", d->defrag_cpu_pct);
+        p_int(&inner, "defrag-frag-pct", (long long)d->defrag_frag_pct);
+        p_int(&inner, "defrag-passes", (long long)d->defrag_passes);
+        p_int(&inner, "defrag-scanned", (long long)d->defrag_scanned);
+        p_int(&inner, "defrag-moves", (long long)d->defrag_moves);
+        p_int(&inner, "defrag-bytes-moved", (long long)d->defrag_bytes_moved);
+        p_int(&inner, "defrag-bytes-freed", (long long)d->defrag_bytes_freed);
+        p_int(&inner, "defrag-time-us", (long long)(d->defrag_time_ns / 1000));
+        p_int(&inner, "defrag-max-hold-us", (long long)(d->defrag_max_hold_ns / 1000));
+        p_int(&inner, "defrag-slow-holds", (long long)d->defrag_slow_holds);
         snprintf(name, sizeof(name), "namespace.%s", s.ns_name[i]);
         p_nested(&top, name, &inner);
     }

@@ -140,6 +140,8 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     srv_stats_sum_t t;
     srv_stats_sum(srv, &t);
     uint64_t hits = 0, misses = 0, expired = 0, evicted = 0, refused = 0;
+    uint64_t dmoves = 0, dscanned = 0, dtime_ns = 0;
+    unsigned drunning = 0;
     size_t n = srv->store ? fl_store_ns_count(srv->store) : 0;
     for (size_t i = 0; i < n; i++) {
         fl_ns_stats_t st;
@@ -150,6 +152,11 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
         expired += st.expired;
         evicted += st.evicted;
         refused += st.writes_refused;
+        dmoves += st.defrag_moves;
+        dscanned += st.defrag_scanned;
+        dtime_ns += st.defrag_time_ns;
+        if (st.defrag_running && st.defrag_cpu_pct > drunning)
+            drunning = st.defrag_cpu_pct;
     }
     field(out, "# Stats");
     field(out, "total_connections_received:%llu", (unsigned long long)t.connections);
@@ -165,6 +172,13 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     field(out, "writes_refused:%llu", (unsigned long long)refused);
     field(out, "keyspace_hits:%llu", (unsigned long long)hits);
     field(out, "keyspace_misses:%llu", (unsigned long long)misses);
+    /* Redis's names: running = the CPU share in use (0 = idle), hits = allocations moved,
+     * misses = allocations looked at and left in place; per namespace: INFO namespaces */
+    field(out, "active_defrag_running:%u", drunning);
+    field(out, "active_defrag_hits:%llu", (unsigned long long)dmoves);
+    field(out, "active_defrag_misses:%llu",
+          (unsigned long long)(dscanned > dmoves ? dscanned - dmoves : 0));
+    field(out, "total_active_defrag_time:%llu", (unsigned long long)(dtime_ns / 1000000));
 }
 
 static void section_keyspace(srv_server_t *srv, srv_buf_t *out)
@@ -197,11 +211,18 @@ static void namespace_line(srv_buf_t *out, const char *name, size_t index, const
                    (unsigned long long)st->expired, (unsigned long long)st->evicted,
                    (unsigned long long)st->writes_refused);
     srv_buf_printf(out,
-                   "defrag_running=%d,defrag_frag_pct=%llu,defrag_passes=%llu,defrag_moves=%llu,"
-                   "defrag_bytes_freed=%llu\r\n",
-                   st->defrag_running, (unsigned long long)st->defrag_frag_pct,
-                   (unsigned long long)st->defrag_passes, (unsigned long long)st->defrag_moves,
-                   (unsigned long long)st->defrag_bytes_freed);
+                   "defrag_running=%d,defrag_cpu_pct=%u,defrag_frag_pct=%llu,defrag_passes=%llu,"
+                   "defrag_sweeps=%llu,defrag_scanned=%llu,defrag_moves=%llu,"
+                   "defrag_bytes_moved=%llu,defrag_bytes_freed=%llu,defrag_time_ms=%llu,"
+                   "defrag_max_hold_us=%llu,defrag_slow_holds=%llu\r\n",
+                   st->defrag_running, st->defrag_cpu_pct, (unsigned long long)st->defrag_frag_pct,
+                   (unsigned long long)st->defrag_passes, (unsigned long long)st->defrag_sweeps,
+                   (unsigned long long)st->defrag_scanned, (unsigned long long)st->defrag_moves,
+                   (unsigned long long)st->defrag_bytes_moved,
+                   (unsigned long long)st->defrag_bytes_freed,
+                   (unsigned long long)(st->defrag_time_ns / 1000000),
+                   (unsigned long long)(st->defrag_max_hold_ns / 1000),
+                   (unsigned long long)st->defrag_slow_holds);
 }
 
 static void section_namespaces(srv_server_t *srv, srv_buf_t *out)
