@@ -140,7 +140,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
         terminals(gp, "ratios", 1500, 520, pass);
         fprintf(gp, "set datafile missing 'NaN'\nset style data histograms\n"
                     "set style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
-                    "set grid ytics\nset yrange [0:*]\nset key top left\nset xtics rotate by -20\n"
+                    "set grid ytics\nset yrange [0:*]\nset key below horizontal\n"
                     "set multiplot layout 1,3\n");
         for (int k = 0; k < 3; k++) {
             fprintf(gp, "set title '%s'\nplot ", titles[k]);
