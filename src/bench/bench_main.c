@@ -117,6 +117,16 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+/* The answer to getopt's ':' (missing value) and '?' (unknown option) for `cmd`. */
+static int option_error(int c, const char *cmd, char **argv)
+{
+    if (c == ':')
+        return bad("option '%s' needs a value", argv[optind - 1]);
+    fprintf(stderr, "flatline-bench: unknown option '%s' for %s (see flatline-bench --help)\n",
+            argv[optind - 1], cmd);
+    return 2;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static char bindir[PATH_MAX];
@@ -233,10 +243,8 @@ static int cmd_run(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return bad("option '%s' needs a value", argv[optind - 1]);
         default:
-            return bad("unknown option '%s' for run", argv[optind - 1]);
+            return option_error(c, "run", argv);
         }
     }
     if (optind < argc)
@@ -304,10 +312,8 @@ static int cmd_report(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        case ':':
-            return bad("option '%s' needs a value", argv[optind - 1]);
         default:
-            return bad("unknown option '%s' for report", argv[optind - 1]);
+            return option_error(c, "report", argv);
         }
     }
     if (optind < argc)

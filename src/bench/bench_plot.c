@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                       "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"};
@@ -171,5 +172,9 @@ int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
     for (unsigned w = 0; w < nw; w++)
         rc |= plot_rss(dir, rows, n, wls[w], als, na);
     rc |= plot_ratios(dir, rows, n, wls, nw, als, na);
+    snprintf(path, sizeof path, "%s/plots/gnuplot.log", dir);
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size == 0)
+        remove(path); /* keep the log only when gnuplot had something to say */
     return rc ? -1 : 0;
 }

@@ -47,6 +47,9 @@ void bw_ops_add(uint64_t n);
 void bw_overhead_add(int64_t bytes);
 /* Sum of all slots (what the driver sees). */
 int64_t bw_live_total(void);
+/* After a workload freed everything: reports an accounting error (and returns -1) when live
+ * requested bytes are not back to 0; returns rc otherwise. */
+int bw_check_teardown(int rc);
 /* Monotonic clock in nanoseconds. */
 uint64_t bw_now_ns(void);
 
@@ -72,7 +75,8 @@ void bw_thread_leave(void);
 /* Persistent objects (records): the shared arena with lifecycle arenas, else malloc. Counted. */
 void *bw_persist_alloc(size_t n);
 void bw_persist_free(void *p, size_t n);
-/* Transient objects (request buffers): plain malloc (the thread's private arena when bound). */
+/* Transient objects (request buffers): plain malloc (the thread's private arena when bound);
+ * the same in every strategy (runner_util.c). Counted. */
 void *bw_tmp_alloc(size_t n);
 void bw_tmp_free(void *p, size_t n);
 /* Allocator statistics the strategy adds to a stats line (may write nothing). */

@@ -155,6 +155,16 @@ int64_t bw_live_total(void)
     return sum;
 }
 
+int bw_check_teardown(int rc)
+{
+    int64_t left = bw_live_total();
+    if (rc == 0 && left != 0) {
+        bw_report("error accounting: %lld requested bytes live after teardown", (long long)left);
+        return -1;
+    }
+    return rc;
+}
+
 uint64_t bw_now_ns(void)
 {
     struct timespec ts;

@@ -1,10 +1,12 @@
 /*
- * runner_util.c: small helpers every workload uses: size distributions, page touching, scaling.
- * Pure functions of their arguments (and the caller's random stream): no shared state.
+ * runner_util.c: small helpers every workload uses: size distributions, page touching, scaling,
+ * and transient allocation (plain malloc with the requested-bytes accounting, the same in every
+ * strategy). No state of their own beyond the shared counters of runner_proto.c.
  */
 #include "runner.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t bw_rng_logsize(bw_rng_t *r, size_t lo, size_t hi)
@@ -33,4 +35,20 @@ uint64_t bw_scaled(double scale, uint64_t full, uint64_t min)
     double v = (double)full * scale;
     uint64_t n = v < 1.0 ? 0 : (uint64_t)v;
     return n < min ? min : n;
+}
+
+void *bw_tmp_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        bw_live_add((int64_t)n);
+    return p;
+}
+
+void bw_tmp_free(void *p, size_t n)
+{
+    if (!p)
+        return;
+    free(p);
+    bw_live_add(-(int64_t)n);
 }

@@ -12,7 +12,6 @@
 #include "runner.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "flatline/mem.h"
 
@@ -56,22 +55,6 @@ void bw_thread_leave(void)
 {
     if (use_arenas)
         fl_thread_release_tcaches();
-}
-
-void *bw_tmp_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        bw_live_add((int64_t)n);
-    return p;
-}
-
-void bw_tmp_free(void *p, size_t n)
-{
-    if (!p)
-        return;
-    free(p);
-    bw_live_add(-(int64_t)n);
 }
 
 void *bw_persist_alloc(size_t n)

@@ -6,7 +6,6 @@
 #include "runner.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 
 int bw_strategy_init(bool arenas)
 {
@@ -34,22 +33,6 @@ void *bw_persist_alloc(size_t n)
 void bw_persist_free(void *p, size_t n)
 {
     bw_tmp_free(p, n);
-}
-
-void *bw_tmp_alloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        bw_live_add((int64_t)n);
-    return p;
-}
-
-void bw_tmp_free(void *p, size_t n)
-{
-    if (!p)
-        return;
-    free(p);
-    bw_live_add(-(int64_t)n);
 }
 
 int bw_strategy_stats(char *buf, size_t len)

@@ -264,11 +264,7 @@ int bw_db_churn(const bw_params_t *p)
         if (t->rec[i].p)
             rec_clear(&t->rec[i]);
     bw_thread_leave();
-    int64_t left = bw_live_total();
-    if (rc == 0 && left != 0) {
-        bw_report("error accounting: %lld requested bytes live after teardown", (long long)left);
-        rc = -1;
-    }
+    rc = bw_check_teardown(rc);
     if (rc == 0)
         bw_report("result ops=%llu run_ms=%.3f records=%llu threads=%u",
                   (unsigned long long)(total_ops / nt * nt), (double)run_ns / 1e6,

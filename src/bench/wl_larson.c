@@ -168,11 +168,7 @@ int bw_server_larson(const bw_params_t *p)
         free(arr[i].size);
     }
     bw_thread_leave();
-    int64_t left = bw_live_total();
-    if (rc == 0 && left != 0) {
-        bw_report("error accounting: %lld requested bytes live after teardown", (long long)left);
-        rc = -1;
-    }
+    rc = bw_check_teardown(rc);
     if (rc == 0)
         bw_report("result ops=%llu run_ms=%.3f slots=%llu threads=%u generations=%u",
                   (unsigned long long)(per_gen * nt * gens), (double)run_ns / 1e6,

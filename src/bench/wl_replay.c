@@ -661,11 +661,7 @@ int bw_replay(const bw_params_t *p)
     }
     bw_stats_report("tail");
     bw_phase(BENCH_PH_TEARDOWN);
-    int64_t left = bw_live_total();
-    if (rc == 0 && left != 0) {
-        bw_report("error accounting: %lld requested bytes live after teardown", (long long)left);
-        rc = -1;
-    }
+    rc = bw_check_teardown(rc);
     if (rc == 0)
         bw_report("result ops=%llu run_ms=%.3f threads=%u", (unsigned long long)r->nev,
                   (double)run_ns / 1e6, r->nth);

@@ -206,11 +206,7 @@ int bw_size_shift(const bw_params_t *p)
         free_list(&w[i].large);
     }
     bw_thread_leave();
-    int64_t left = bw_live_total();
-    if (rc == 0 && left != 0) {
-        bw_report("error accounting: %lld requested bytes live after teardown", (long long)left);
-        rc = -1;
-    }
+    rc = bw_check_teardown(rc);
     if (rc == 0)
         bw_report("result ops=%llu run_ms=%.3f target=%llu threads=%u", (unsigned long long)ops,
                   (double)run_ns / 1e6, (unsigned long long)target, nt);
