@@ -186,7 +186,8 @@ echo "  memory per remaining key / memory per key when full:"
 echo "    at 30 s: flatline ${f30:-n/a}, redis ${r30:-n/a};  at ${SECS} s: flatline $fq, redis $rq"
 echo "    flatline first at or below 1.3 after ${first_ok} s (target: within 30 s; -1 = never)"
 echo "  flatline INFO namespaces (default):"
-redis-cli -p "$FPORT" info namespaces | tr ',' '\n' | grep -E '^defrag_' | sed 's/^/    /'
+redis-cli -p "$FPORT" info namespaces | tr -d '\r' | grep '^ns_default:' | tr ',' '\n' |
+    grep -E '^defrag_' | paste -sd' ' | fold -s -w 96 | sed 's/^/    /'
 gnuplot <<EOF
 set terminal png size 900,500
 set output '$OUT/rss.png'
