@@ -3,10 +3,12 @@
  * of RSS over time per allocator (solid) with that run's live requested bytes (dashed, same
  * colour), taken from the first repeat that succeeded; and one plot of the ratios (RSS / live at
  * peak, peak RSS / peak live, RSS 30 s after the mass delete / peak RSS) as clustered bars.
- * Each plot is written as SVG and PNG into DIR/plots/, next to the .gp script that drew it, so a
- * reader can redraw or restyle it. Keeps no state.
+ * A second plot per workload shows only the time after the mass delete, counted from it, so the
+ * allocators' tails line up. Each plot is written as SVG and PNG into DIR/plots/, next to the .gp
+ * script that drew it, so a reader can redraw or restyle it. Keeps no state.
  */
 #include "bench.h"
+#include "bench_shm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +56,33 @@ static int run_gnuplot(const char *dir, const char *script)
     return 0;
 }
 
+/* Time (s) of the "deleted" sync sample in a series file: the last sample taken in the delete
+ * phase (the runner waits there for the driver). -1 when the file has none. */
+static double delete_time(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    double t0 = -1, t;
+    unsigned long long rss, ops;
+    long long live;
+    unsigned phase;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%lf,%llu,%lld,%llu,%u", &t, &rss, &live, &ops, &phase) == 5 &&
+            phase == BENCH_PH_DELETE)
+            t0 = t;
+    fclose(f);
+    return t0;
+}
+
+/* RSS and live bytes over time of each allocator's first good run: the whole run, or (after)
+ * only from the mass delete on, with time counted from it so the tails line up. */
 static int plot_rss(const char *dir, const bd_row_t *rows, size_t n, const char *wl,
-                    const char **als, unsigned na)
+                    const char **als, unsigned na, bool after)
 {
     char path[4096], base[128], script[160];
-    snprintf(base, sizeof base, "rss-%s", wl);
+    snprintf(base, sizeof base, "%s-%s", after ? "after" : "rss", wl);
     snprintf(script, sizeof script, "%s.gp", base);
     snprintf(path, sizeof path, "%s/plots/%s", dir, script);
     FILE *gp = fopen(path, "w");
@@ -69,24 +93,38 @@ static int plot_rss(const char *dir, const bd_row_t *rows, size_t n, const char 
         terminals(gp, base, 1000, 560, pass);
         fprintf(gp,
                 "set datafile separator ','\nset grid\nset key outside right top\n"
-                "set xlabel 'seconds since the runner started'\nset ylabel 'MiB'\n"
+                "set xlabel 'seconds since %s'\nset ylabel 'MiB'\n"
                 "set yrange [0:*]\n"
-                "set title '%s: RSS (solid) and live requested bytes (dashed) over time'\n",
-                wl);
+                "set title '%s: RSS (solid) and live requested bytes (dashed)%s'\n",
+                after ? "the mass delete" : "the runner started", wl,
+                after ? " after the mass delete" : " over time");
+        if (after)
+            fprintf(gp, "set xrange [-0.5:*]\n");
         fprintf(gp, "plot ");
         lines = 0;
         for (unsigned a = 0; a < na; a++) {
             unsigned rep = first_ok_repeat(rows, n, wl, als[a]);
             if (!rep)
                 continue;
-            char series[4096];
+            char series[4096], x[96];
             bd_series_path(series, sizeof series, "..", wl, als[a], rep);
+            snprintf(x, sizeof x, "1");
+            if (after) {
+                char local[4096];
+                bd_series_path(local, sizeof local, dir, wl, als[a], rep);
+                double t0 = delete_time(local);
+                if (t0 < 0)
+                    continue;
+                /* keep the delete and tail phases only, time from the delete */
+                snprintf(x, sizeof x, "($5 >= %d && $5 <= %d ? $1 - %.3f : NaN)", BENCH_PH_DELETE,
+                         BENCH_PH_TAIL, t0);
+            }
             const char *col = colours[a % (sizeof colours / sizeof colours[0])];
             fprintf(gp,
-                    "%s'%s' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '%s' title "
-                    "'%s RSS', \\\n  '%s' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc "
+                    "%s'%s' skip 1 using %s:($2/1048576) with lines lw 2 lc rgb '%s' title "
+                    "'%s RSS', \\\n  '%s' skip 1 using %s:($3/1048576) with lines lw 1 dt 2 lc "
                     "rgb '%s' title '%s live'",
-                    lines ? ", \\\n  " : "", series, col, als[a], series, col, als[a]);
+                    lines ? ", \\\n  " : "", series, x, col, als[a], series, x, col, als[a]);
             lines++;
         }
         fprintf(gp, "\n");
@@ -169,8 +207,10 @@ int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
     unsigned nw = bd_distinct(rows, n, false, wls, BD_MAX_ITEMS * 2);
     unsigned na = bd_distinct(rows, n, true, als, BD_MAX_ITEMS * 2);
     int rc = 0;
-    for (unsigned w = 0; w < nw; w++)
-        rc |= plot_rss(dir, rows, n, wls[w], als, na);
+    for (unsigned w = 0; w < nw; w++) {
+        rc |= plot_rss(dir, rows, n, wls[w], als, na, false);
+        rc |= plot_rss(dir, rows, n, wls[w], als, na, true);
+    }
     rc |= plot_ratios(dir, rows, n, wls, nw, als, na);
     snprintf(path, sizeof path, "%s/plots/gnuplot.log", dir);
     struct stat st;

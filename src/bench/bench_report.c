@@ -193,8 +193,10 @@ int bd_report(const char *dir, const char *page)
     bd_print_breakdown(f, rows, n, true);
     fprintf(f, "\n## Plots\n\n");
     for (unsigned w = 0; w < nw; w++)
-        fprintf(f, "### %s\n\n![RSS over time, %s](%s/plots/rss-%s.svg)\n\n", wls[w], wls[w], rel,
-                wls[w]);
+        fprintf(f,
+                "### %s\n\n![RSS over time, %s](%s/plots/rss-%s.svg)\n\n"
+                "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
+                wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
     fprintf(f, "### Ratios\n\n![fragmentation ratios](%s/plots/ratios.svg)\n\n", rel);
     fprintf(f,
             "PNG versions and the gnuplot scripts are next to the SVGs; the data is in "
