@@ -16,8 +16,8 @@
 #define FLS_DEFAULT_DEFRAG_IGNORE ((size_t)8 << 20) /* slab holes below this are left alone */
 #define FLS_DEFAULT_DEFRAG_CYCLE_MIN 1              /* % of a CPU */
 /* Redis's default is 25 % of its one main thread; ours is a share of one core next to several
- * workers. 10 % kept the throughput cost under 10 % on the 2-core machine (flatline-defrag-bench
- * cost: 25 % cost 7-33 %, 10 % cost 4-7 %) and still compacts a 1M-key mass delete in seconds. */
+ * workers. On the 2-core machine (flatline-defrag-bench cost, quieter runs) 25 % cost 7-33 % of
+ * throughput and 10 % cost 4-7 %; 10 % still compacts a 1M-key mass delete within seconds. */
 #define FLS_DEFAULT_DEFRAG_CYCLE_MAX 10
 
 void fl_ns_config_default(fl_ns_config_t *c, const char *name)
