@@ -108,6 +108,14 @@ static inline unsigned acct_bucket(size_t usable)
     return 129u + (k - 10u) * 8u + (unsigned)((usable >> (k - 3)) & 7u);
 }
 
+/* The usable size every block of bucket b has when b holds one size exactly (8 * b up to 1 KiB),
+ * else 0. A usable size u <= 1024 that is not a multiple of 8 is in bucket (u + 7) / 8 all the
+ * same: counters.c then keeps its difference from 8 * b apart. */
+static inline uint64_t acct_bucket_implied(unsigned b)
+{
+    return b <= 128 ? (uint64_t)b << 3 : 0;
+}
+
 /* ---- The driver (driver.c, symbolize.c) -------------------------------------------------- */
 
 /* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into

@@ -17,6 +17,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+/* Everything declared below is the library's own (exported names carry ACCT_EXPORT): hidden,
+ * so the hot path reaches globals and functions PC-relative, not through the GOT. */
+#pragma GCC visibility push(hidden)
+
 /* ---- real.c: the allocator underneath, and the dlsym bootstrap ---------------------------- */
 
 typedef struct acct_real {
@@ -55,11 +59,11 @@ static inline bool acct_real_init(void)
 /* Bootstrap buffer: a static bump allocator for what dlsym allocates before the real functions
  * are known. Its blocks are never given back; free() recognises and ignores them. */
 void *acct_boot_alloc(size_t size, size_t align);
-extern char acct_boot_area[];
-extern const size_t acct_boot_cap;
+#define ACCT_BOOT_CAP (256 * 1024)
+extern char acct_boot_area[ACCT_BOOT_CAP];
 static inline bool acct_is_boot(const void *p)
 {
-    return (const char *)p >= acct_boot_area && (const char *)p < acct_boot_area + acct_boot_cap;
+    return (uintptr_t)p - (uintptr_t)acct_boot_area < ACCT_BOOT_CAP; /* one compare */
 }
 size_t acct_boot_size(const void *p);
 size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allocations) */
@@ -113,9 +117,13 @@ typedef struct acct_bucket_ctr {
     uint64_t slack_max;   /* largest (usable - requested) seen: bounds the estimate's error */
 } acct_bucket_ctr_t;
 
+/* Kept as small as the hot path allows: allocation and free counts are the sums of the buckets'
+ * n_in and n_out, and usable bytes are implied by the bucket for the usable sizes that the small
+ * buckets hold exactly (multiples of 8 up to 1 KiB: acct_bucket_implied); only the rest of a
+ * usable size (all of it above 1 KiB) goes into usable_extra. */
 typedef struct acct_ctrs {
-    uint64_t allocs, frees, reallocs;
-    uint64_t usable_in, usable_out, requested_in;
+    uint64_t reallocs;
+    uint64_t usable_extra; /* sum over live blocks of usable - implied (two's complement) */
     acct_bucket_ctr_t b[ACCT_NBUCKETS];
 } acct_ctrs_t;
 
@@ -134,6 +142,15 @@ extern __thread acct_thread_t *acct_self ACCT_TLS;
 extern __thread int acct_busy ACCT_TLS;
 extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
+/* Nonzero while every allocation and free must take the wrappers' slow path: acct_off or
+ * acct_tracing is set (the hot path then tests one word for both). Whoever changes either
+ * calls acct_detour_update(). */
+extern int acct_detour;
+static inline void acct_detour_update(void)
+{
+    extern int acct_tracing;
+    __atomic_store_n(&acct_detour, acct_off | acct_tracing, __ATOMIC_RELAXED);
+}
 extern pthread_mutex_t acct_registry_lock;
 
 /* The calling thread's state, acquiring it on first use; NULL when it cannot have one (inside
@@ -147,23 +164,33 @@ static inline acct_thread_t *acct_thread(void)
 
 #define ACCT_BUMP(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
+/* The bucket of a usable size and the part of it the bucket does not imply (usually 0). */
+static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
+{
+    if (ACCT_LIKELY(usable <= 1024)) {
+        unsigned b = (unsigned)((usable + 7) >> 3);
+        *extra = ACCT_LIKELY((usable & 7) == 0) ? 0 : usable - acct_bucket_implied(b);
+        return b;
+    }
+    *extra = usable;
+    return acct_bucket(usable);
+}
+
 static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
 {
-    unsigned b = acct_bucket(usable);
+    uint64_t extra;
+    unsigned b = acct_bucket_x(usable, &extra);
     uint64_t slack = usable >= req ? usable - req : 0;
     if (ACCT_LIKELY(t != NULL)) {
-        ACCT_BUMP(t->c.allocs, 1);
-        ACCT_BUMP(t->c.usable_in, usable);
-        ACCT_BUMP(t->c.requested_in, req);
+        if (ACCT_UNLIKELY(extra != 0))
+            ACCT_BUMP(t->c.usable_extra, extra);
         ACCT_BUMP(t->c.b[b].n_in, 1);
         ACCT_BUMP(t->c.b[b].slack, slack);
         if (ACCT_UNLIKELY(slack > t->c.b[b].slack_max))
             __atomic_store_n(&t->c.b[b].slack_max, slack, __ATOMIC_RELAXED);
         return;
     }
-    __atomic_fetch_add(&acct_global.allocs, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.usable_in, usable, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.requested_in, req, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
     __atomic_fetch_add(&acct_global.b[b].n_in, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&acct_global.b[b].slack, slack, __ATOMIC_RELAXED);
     uint64_t m = __atomic_load_n(&acct_global.b[b].slack_max, __ATOMIC_RELAXED);
@@ -174,15 +201,15 @@ static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
 
 static inline void acct_count_free(acct_thread_t *t, size_t usable)
 {
-    unsigned b = acct_bucket(usable);
+    uint64_t extra;
+    unsigned b = acct_bucket_x(usable, &extra);
     if (ACCT_LIKELY(t != NULL)) {
-        ACCT_BUMP(t->c.frees, 1);
-        ACCT_BUMP(t->c.usable_out, usable);
+        if (ACCT_UNLIKELY(extra != 0))
+            ACCT_BUMP(t->c.usable_extra, -extra);
         ACCT_BUMP(t->c.b[b].n_out, 1);
         return;
     }
-    __atomic_fetch_add(&acct_global.frees, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.usable_out, usable, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
     __atomic_fetch_add(&acct_global.b[b].n_out, 1, __ATOMIC_RELAXED);
 }
 
@@ -200,12 +227,17 @@ bool acct_own_remove(const void *p);
  * next chunk's header, a second cache miss on every call. */
 extern int acct_glibc_header;
 extern int acct_je_sized;
+/* glibc: the chunk size (header bits 3..) less the header: 8 bytes, 16 for an mmapped chunk
+ * (IS_MMAPPED, bit 1): malloc_usable_size's own arithmetic for a chunk in use. */
+static inline size_t acct_glibc_usable(const void *p)
+{
+    size_t h = ((const size_t *)p)[-1];
+    return (h & ~(size_t)7) - 8 - ((h & 2) << 2);
+}
 static inline size_t acct_usable(void *p)
 {
-    if (ACCT_LIKELY(acct_glibc_header)) {
-        size_t h = ((const size_t *)p)[-1];
-        return (h & ~(size_t)7) - ((h & 2) ? 16 : 8);
-    }
+    if (ACCT_LIKELY(acct_glibc_header))
+        return acct_glibc_usable(p);
     if (acct_je_sized) /* jemalloc: sallocx skips malloc_usable_size's pointer validation */
         return acct_real.sallocx(p, 0);
     return acct_real.usable(p);
@@ -219,6 +251,8 @@ static inline size_t acct_usable(void *p)
 extern uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1]; /* usable of (i * 8), from nallocx */
 static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
 {
+    if (ACCT_LIKELY(acct_glibc_header))
+        return acct_glibc_usable(p);
     if (acct_je_sized && lg_align >= 0) {
         if (lg_align <= 3 && req <= ACCT_JE_SMALL) /* size classes are multiples of 8 */
             return acct_je_small[(req + 7) >> 3];
@@ -231,7 +265,7 @@ static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
 typedef struct acct_totals {
     int64_t requested, usable, blocks;
     int64_t requested_error; /* |requested - true requested| <= this */
-    uint64_t allocs, frees, reallocs, requested_in;
+    uint64_t allocs, frees, reallocs;
 } acct_totals_t;
 void acct_totals(acct_totals_t *out);
 
@@ -351,5 +385,7 @@ void acct_write_all(int fd, const char *buf, size_t len);
 /* Appends to an existing file, opening and closing it (no descriptor kept between writes). */
 void acct_append_file(const char *path, const char *buf, size_t len);
 void acct_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#pragma GCC visibility pop
 
 #endif /* FLATLINE_ACCT_LIB_H */

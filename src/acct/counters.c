@@ -5,7 +5,10 @@
  * Design and exactness guarantee. We keep no per-block header and no pointer table: at every
  * allocation and free we ask the allocator underneath for the block's usable size
  * (malloc_usable_size), which it knows exactly at both ends. Hence live usable bytes, live blocks
- * and the counts are exact. The requested size is not recoverable at free, so each usable-size
+ * and the counts are exact. The hot path updates as little as it can (acct_count_alloc: a
+ * bucket's count and slack; acct_count_free: a bucket's count): counts are sums over buckets,
+ * and usable bytes are implied by the bucket (8 * b) up to 1 KiB, plus usable_extra for sizes
+ * the bucket does not imply. The requested size is not recoverable at free, so each usable-size
  * bucket (8-byte steps to 1 KiB, then 8 per power of two) keeps the number of blocks allocated
  * and freed and the total slack (usable - requested) of the blocks allocated; live requested is
  *   usable_live - sum over buckets of live_blocks(b) * mean_slack(b).
@@ -32,6 +35,7 @@ static __thread int thread_dead ACCT_TLS; /* the exit handler ran: count globall
 
 acct_ctrs_t acct_global;
 int acct_off;
+int acct_detour;
 pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static acct_thread_t *all_threads;  /* acct_registry_lock */
@@ -172,12 +176,8 @@ acct_thread_t *acct_thread_slow(void)
 
 static void add_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
 {
-    __atomic_fetch_add(&dst->allocs, src->allocs, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->frees, src->frees, __ATOMIC_RELAXED);
     __atomic_fetch_add(&dst->reallocs, src->reallocs, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->usable_in, src->usable_in, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->usable_out, src->usable_out, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->requested_in, src->requested_in, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&dst->usable_extra, src->usable_extra, __ATOMIC_RELAXED);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++) {
         const acct_bucket_ctr_t *s = &src->b[b];
         if (!s->n_in && !s->n_out)
@@ -212,12 +212,8 @@ void acct_thread_fold(acct_thread_t *t)
 static void sum_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
 {
 #define LD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
-    dst->allocs += LD(src->allocs);
-    dst->frees += LD(src->frees);
     dst->reallocs += LD(src->reallocs);
-    dst->usable_in += LD(src->usable_in);
-    dst->usable_out += LD(src->usable_out);
-    dst->requested_in += LD(src->requested_in);
+    dst->usable_extra += LD(src->usable_extra);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++) {
         dst->b[b].n_in += LD(src->b[b].n_in);
         dst->b[b].n_out += LD(src->b[b].n_out);
@@ -240,10 +236,14 @@ void acct_totals(acct_totals_t *out)
             sum_ctrs(&sum, &t->c);
     double slack_live = 0, err = 0;
     int64_t blocks = 0;
+    uint64_t usable = sum.usable_extra, allocs = 0, frees = 0;
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++) {
         const acct_bucket_ctr_t *c = &sum.b[b];
         int64_t live = (int64_t)(c->n_in - c->n_out);
         blocks += live;
+        allocs += c->n_in;
+        frees += c->n_out;
+        usable += (uint64_t)live * acct_bucket_implied(b);
         if (live <= 0 || c->n_in == 0)
             continue;
         if ((uint64_t)live == c->n_in)
@@ -254,12 +254,11 @@ void acct_totals(acct_totals_t *out)
             err += (double)live * (double)c->slack_max;
     }
     pthread_mutex_unlock(&acct_registry_lock);
-    out->usable = (int64_t)(sum.usable_in - sum.usable_out);
+    out->usable = (int64_t)usable;
     out->requested = out->usable - (int64_t)(slack_live + 0.5);
     out->requested_error = (int64_t)(err + 0.5);
     out->blocks = blocks;
-    out->allocs = sum.allocs;
-    out->frees = sum.frees;
+    out->allocs = allocs;
+    out->frees = frees;
     out->reallocs = sum.reallocs;
-    out->requested_in = sum.requested_in;
 }

@@ -9,7 +9,8 @@
  *     acct_busy (our own code is on the stack), counting never is, so totals stay exact;
  *   - blocks from the bootstrap buffer (real.c) are never passed to the real allocator;
  *   - when acct_off is set every wrapper is a plain pass-through (it is never set today: forked
- *     children account for themselves, see monitor.c).
+ *     children account for themselves, see monitor.c); malloc, calloc and free learn it in
+ *     their slow path (acct_detour), so the common case tests one flag for it and tracing.
  * jemalloc's *allocx are exported always: when no jemalloc is underneath they behave as jemalloc
  * documents using the standard functions (so a program probing for mallctl still sees none).
  */
@@ -38,9 +39,12 @@ static inline int lg_of(size_t align)
     return align ? (align & (align - 1)) ? -1 : __builtin_ctzll(align) : 0;
 }
 
-static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
-                                                           size_t align)
+/* on_alloc outside the common case: our own code is on the stack (acct_busy), the thread has no
+ * state yet (or no more), tracing is on, or accounting is off (acct_detour). */
+static __attribute__((noinline)) void on_alloc_slow(void *p, size_t req, int op, size_t align)
 {
+    if (acct_off)
+        return;
     if (ACCT_UNLIKELY(acct_busy) && acct_own_add(p))
         return; /* our own block: not the program's */
     size_t u = acct_usable_new(p, req, lg_of(align));
@@ -55,6 +59,32 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, 
     }
 }
 
+/* Counts block p of req bytes just allocated, and counts down to the next sample. */
+static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
+                                                           size_t align)
+{
+    acct_thread_t *t = acct_self;
+    if (ACCT_UNLIKELY(t == NULL || acct_busy || acct_detour)) {
+        on_alloc_slow(p, req, op, align);
+        return;
+    }
+    acct_count_alloc(t, req, acct_usable_new(p, req, lg_of(align)));
+    t->sample_left -= (int64_t)req;
+    if (ACCT_UNLIKELY(t->sample_left < 0))
+        acct_sample_alloc(t, p, req);
+}
+
+/* on_free_sized outside the common case: no thread state, tracing, or accounting off. */
+static __attribute__((noinline)) void on_free_slow(void *p, size_t u)
+{
+    if (acct_off)
+        return;
+    acct_thread_t *t = acct_thread();
+    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+        acct_trace_free(t, p, acct_now_ns());
+    acct_count_free(t, u);
+}
+
 /* Counts a block about to be given back; known_usable is its usable size when the caller knows
  * it (sdallocx), else 0. */
 static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t known_usable)
@@ -62,9 +92,11 @@ static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t 
     if (acct_forget(p))
         return; /* one of our own blocks */
     size_t u = known_usable ? known_usable : acct_usable(p);
-    acct_thread_t *t = acct_thread();
-    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
-        acct_trace_free(t, p, acct_now_ns());
+    acct_thread_t *t = acct_self;
+    if (ACCT_UNLIKELY(t == NULL || acct_detour)) {
+        on_free_slow(p, u);
+        return;
+    }
     acct_count_free(t, u);
 }
 
@@ -78,7 +110,7 @@ ACCT_EXPORT void *malloc(size_t n)
     if (ACCT_UNLIKELY(!acct_real_init()))
         return acct_boot_alloc(n, 16);
     void *p = acct_real.malloc(n);
-    if (ACCT_LIKELY(p != NULL) && ACCT_LIKELY(!acct_off))
+    if (ACCT_LIKELY(p != NULL)) /* (acct_off: on_alloc's slow path) */
         on_alloc(p, n, FL_TOP_MALLOC, 0);
     return p;
 }
@@ -89,8 +121,7 @@ ACCT_EXPORT void free(void *p)
         return;
     if (ACCT_UNLIKELY(!acct_real_init()))
         return; /* only bootstrap blocks exist before the lookup */
-    if (ACCT_LIKELY(!acct_off))
-        on_free(p);
+    on_free(p); /* (acct_off: on_free's slow path; the filter only forgets) */
     acct_real.free(p);
 }
 
@@ -106,7 +137,7 @@ ACCT_EXPORT void *calloc(size_t n, size_t m)
     if (ACCT_UNLIKELY(!acct_real_init()))
         return acct_boot_alloc(bytes, 16);
     void *p = acct_real.calloc(n, m);
-    if (ACCT_LIKELY(p != NULL) && ACCT_LIKELY(!acct_off))
+    if (ACCT_LIKELY(p != NULL))
         on_alloc(p, bytes, FL_TOP_CALLOC, 0);
     return p;
 }

@@ -21,9 +21,8 @@ acct_real_t acct_real;
 atomic_int acct_ready;
 static pid_t lookup_tid; /* the thread doing the lookup; written before acct_ready becomes 1 */
 
-#define BOOT_CAP (256 * 1024)
+#define BOOT_CAP ACCT_BOOT_CAP
 char acct_boot_area[BOOT_CAP] __attribute__((aligned(64)));
-const size_t acct_boot_cap = BOOT_CAP;
 static atomic_size_t boot_used;
 
 void *acct_boot_alloc(size_t size, size_t align)
@@ -79,9 +78,8 @@ static void check_glibc_header(void)
         void *q = acct_real.memalign(4096, sizes[i]);
         if (!p || !q)
             return; /* stays off; the blocks are lost only if memory is exhausted */
-        size_t hp = ((const size_t *)p)[-1], hq = ((const size_t *)q)[-1];
-        int ok = (hp & ~(size_t)7) - ((hp & 2) ? 16 : 8) == acct_real.usable(p) &&
-                 (hq & ~(size_t)7) - ((hq & 2) ? 16 : 8) == acct_real.usable(q);
+        int ok = acct_glibc_usable(p) == acct_real.usable(p) &&
+                 acct_glibc_usable(q) == acct_real.usable(q);
         acct_real.free(p);
         acct_real.free(q);
         if (!ok)

@@ -85,6 +85,7 @@ int acct_trace_open(const char *path)
     }
     trace_fd = fd;
     acct_tracing = 1;
+    acct_detour_update();
     return 0;
 }
 
@@ -271,6 +272,7 @@ void acct_trace_forklock(int lock)
 void acct_trace_fork_child(void)
 {
     acct_tracing = 0;
+    acct_detour_update();
     if (trace_fd >= 0)
         close(trace_fd);
     trace_fd = -1;
