@@ -92,6 +92,25 @@ static const opt_t ns_opts[] = {
      "% of one CPU active defrag uses at defrag-pct-upper"},
 };
 
+/* Redis's names for the active-defrag settings, at the top level: each sets the namespace
+ * option it maps to in every namespace, declared before or after (a later per-namespace
+ * option overrides it for that namespace). `activedefrag no` turns background defrag off
+ * everywhere (defrag-pct 0); `yes` turns it back on. */
+static const struct {
+    const char *redis;
+    const char *ns_opt;
+} defrag_alias[] = {
+    {"active-defrag-threshold-lower", "defrag-pct"},
+    {"active-defrag-threshold-upper", "defrag-pct-upper"},
+    {"active-defrag-ignore-bytes", "defrag-ignore-bytes"},
+    {"active-defrag-cycle-min", "defrag-cycle-min"},
+    {"active-defrag-cycle-max", "defrag-cycle-max"},
+};
+#define NALIASES (sizeof(defrag_alias) / sizeof(defrag_alias[0]))
+_Static_assert(NALIASES == sizeof(((srv_config_t *)0)->defrag_all) /
+                               sizeof(((srv_config_t *)0)->defrag_all[0]),
+               "one stored value per alias");
+
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 #define NNS_OPTS (sizeof(ns_opts) / sizeof(ns_opts[0]))
 
@@ -262,6 +281,64 @@ static bool valid_ns_name(const char *s, size_t n)
     return true;
 }
 
+/* Applies the top-level active-defrag settings given so far to namespace i. */
+static int defrag_all_apply(srv_config_t *c, size_t i, char *err, size_t errlen)
+{
+    for (size_t a = 0; a < NALIASES; a++) {
+        if (!c->defrag_all[a][0])
+            continue;
+        if (apply(find_opt(ns_opts, NNS_OPTS, defrag_alias[a].ns_opt), &c->ns[i], c->defrag_all[a],
+                  err, errlen) != 0)
+            return -1;
+    }
+    if (c->activedefrag == 0)
+        c->ns[i].defrag_pct = 0;
+    else if (c->activedefrag == 1 && c->ns[i].defrag_pct == 0) {
+        fl_ns_config_t d;
+        fl_ns_config_default(&d, NULL);
+        c->ns[i].defrag_pct = d.defrag_pct;
+    }
+    return 0;
+}
+
+/* A top-level Redis active-defrag setting: 1 when `name` is one (applied, or -1 with the
+ * reason in err), 0 when it is not. */
+static int set_defrag_all(srv_config_t *c, const char *name, const char *value, char *err,
+                          size_t errlen)
+{
+    size_t a = 0;
+    if (strcasecmp(name, "activedefrag") == 0) {
+        if (strcasecmp(value, "yes") != 0 && strcasecmp(value, "no") != 0) {
+            snprintf(err, errlen, "bad value '%s' for 'activedefrag': must be yes or no", value);
+            return -1;
+        }
+        c->activedefrag = strcasecmp(value, "yes") == 0;
+    } else {
+        while (a < NALIASES && strcasecmp(name, defrag_alias[a].redis) != 0)
+            a++;
+        if (a == NALIASES)
+            return 0;
+        if (strlen(value) >= sizeof(c->defrag_all[a])) {
+            snprintf(err, errlen, "bad value '%.40s' for '%s'", value, defrag_alias[a].redis);
+            return -1;
+        }
+        snprintf(c->defrag_all[a], sizeof(c->defrag_all[a]), "%s", value);
+    }
+    for (size_t i = 0; i < c->n_ns; i++) {
+        if (defrag_all_apply(c, i, err, errlen) != 0) {
+            if (strcasecmp(name, "activedefrag") != 0) {
+                /* name the option the user gave, not the namespace option behind it */
+                char why[256];
+                snprintf(why, sizeof(why), "%s", err);
+                snprintf(err, errlen, "%s (for '%s')", why, defrag_alias[a].redis);
+                c->defrag_all[a][0] = '\0';
+            }
+            return -1;
+        }
+    }
+    return 1;
+}
+
 /* Index of namespace `name`, declared on first use. -1 with the reason in err. */
 static int ns_get(srv_config_t *c, const char *name, size_t n, char *err, size_t errlen)
 {
@@ -281,6 +358,8 @@ static int ns_get(srv_config_t *c, const char *name, size_t n, char *err, size_t
     memcpy(tmp, name, n);
     tmp[n] = '\0';
     fl_ns_config_default(&c->ns[c->n_ns], tmp);
+    if (defrag_all_apply(c, c->n_ns, err, errlen) != 0)
+        return -1;
     return (int)c->n_ns++;
 }
 
@@ -306,6 +385,9 @@ int srv_config_set(srv_config_t *c, const char *name, const char *value, char *e
         int i = ns_get(c, ns, (size_t)(dot - ns), err, errlen);
         return i < 0 ? -1 : set_ns_opt(c, i, dot + 1, value, err, errlen);
     }
+    int rc = set_defrag_all(c, name, value, err, errlen);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     const opt_t *o = find_opt(opts, NOPTS, name);
     if (!o) {
         snprintf(err, errlen, "unknown option '%s'", name);
@@ -318,6 +400,7 @@ void srv_config_init(srv_config_t *c)
 {
     char err[256];
     memset(c, 0, sizeof(*c));
+    c->activedefrag = -1;
     for (size_t i = 0; i < NOPTS; i++)
         if (apply(&opts[i], c, opts[i].def, err, sizeof(err)) != 0)
             fprintf(stderr, "flatline-server: bad built-in default: %s\n", err);
@@ -543,6 +626,17 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         format_opt(&opts[i], c, val, sizeof(val));
         fn(ctx, opts[i].name, val);
     }
+    for (size_t a = 0; a <= NALIASES && c->n_ns > 0; a++) {
+        const char *nm = a < NALIASES ? defrag_alias[a].redis : "activedefrag";
+        if (!srv_glob_match(pattern, plen, nm, strlen(nm), true))
+            continue;
+        if (a < NALIASES)
+            format_opt(find_opt(ns_opts, NNS_OPTS, defrag_alias[a].ns_opt), &c->ns[0], val,
+                       sizeof(val));
+        else
+            snprintf(val, sizeof(val), "%s", c->ns[0].defrag_pct ? "yes" : "no");
+        fn(ctx, nm, val); /* the default namespace's value */
+    }
     for (size_t n = 0; n < c->n_ns; n++) {
         for (size_t i = 0; i < NNS_OPTS; i++) {
             snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, ns_opts[i].name);
@@ -565,6 +659,12 @@ void srv_config_print_help(void)
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
     for (size_t i = 0; i < NNS_OPTS; i++)
         printf("  %-27s %s\n", ns_opts[i].name, ns_opts[i].doc);
+    printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
+           "namespace (a later namespace option overrides them there):\n"
+           "  %-31s defrag-pct 0 everywhere when 'no'\n",
+           "activedefrag yes|no");
+    for (size_t a = 0; a < NALIASES; a++)
+        printf("  %-31s = %s\n", defrag_alias[a].redis, defrag_alias[a].ns_opt);
     printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
            "Without a config file, this embedded configuration is used:\n\n%s",
            srv_config_embedded);

@@ -43,6 +43,11 @@ typedef struct srv_config {
     bool mem_background_thread;
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
+    /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values
+     * applied to every namespace, including ones declared later ("" = not given); activedefrag
+     * -1 = not given, 0 = no, 1 = yes. */
+    char defrag_all[5][24];
+    int activedefrag;
 } srv_config_t;
 
 /* The configuration text used when no config file is given. */

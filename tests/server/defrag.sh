@@ -6,7 +6,8 @@
 #   - "bg" (background defrag on): the policy starts by itself while a redis-cli writer keeps
 #     overwriting keys and another reads them, gives memory back and stops; INFO shows it;
 #     afterwards every value is the last one written and TTLs are kept.
-# Then MEMORY STATS and INFO (stats: Redis's active_defrag_* names; namespaces) report it.
+# Then MEMORY STATS and INFO (stats: Redis's active_defrag_* names; namespaces) report it, and
+# Redis's active-defrag-* options given at the top level apply to every namespace.
 . "$(dirname "$0")/lib.sh"
 N=${DEFRAG_TEST_KEYS:-100000}
 start_server --threads 2 \
@@ -111,4 +112,16 @@ verify 3 1
 check_match "defrag-moves" memory stats
 check_match "^active_defrag_hits:[1-9]" info stats
 check_match "defrag_scanned=[1-9]" info namespaces
+
+# ---- Redis's active-defrag names at the top level apply to every namespace ----
+stop_server || fail "server did not stop cleanly"
+start_server --threads 1 --activedefrag no --active-defrag-cycle-max 30 \
+    --namespace.x.partitions 16 --namespace.y.defrag-pct 20
+check $'1) "activedefrag"\n2) "no"' config get activedefrag
+check $'1) "active-defrag-cycle-max"\n2) "30"' config get active-defrag-cycle-max
+check $'1) "namespace.x.defrag-pct"\n2) "0"' config get namespace.x.defrag-pct
+check $'1) "namespace.x.defrag-cycle-max"\n2) "30"' config get namespace.x.defrag-cycle-max
+check $'1) "namespace.y.defrag-pct"\n2) "20"' config get namespace.y.defrag-pct
+out=$("$SERVER" --port 1 --active-defrag-cycle-max 300 2>&1) && fail "cycle-max 300 accepted"
+printf '%s' "$out" | grep -q "active-defrag-cycle-max" || fail "error does not name the option: $out"
 finish
