@@ -97,6 +97,7 @@ static void memory_stats(srv_client_t *c)
         p_int(&inner, "defrag-bytes-moved", (long long)d->defrag_bytes_moved);
         p_int(&inner, "defrag-bytes-freed", (long long)d->defrag_bytes_freed);
         p_int(&inner, "defrag-time-us", (long long)(d->defrag_time_ns / 1000));
+        p_int(&inner, "defrag-lock-holds", (long long)d->defrag_lock_holds);
         p_int(&inner, "defrag-max-hold-us", (long long)(d->defrag_max_hold_ns / 1000));
         p_int(&inner, "defrag-slow-holds", (long long)d->defrag_slow_holds);
         snprintf(name, sizeof(name), "namespace.%s", s.ns_name[i]);

@@ -214,13 +214,14 @@ static void namespace_line(srv_buf_t *out, const char *name, size_t index, const
                    "defrag_running=%d,defrag_cpu_pct=%u,defrag_frag_pct=%llu,defrag_passes=%llu,"
                    "defrag_sweeps=%llu,defrag_scanned=%llu,defrag_moves=%llu,"
                    "defrag_bytes_moved=%llu,defrag_bytes_freed=%llu,defrag_time_ms=%llu,"
-                   "defrag_max_hold_us=%llu,defrag_slow_holds=%llu\r\n",
+                   "defrag_lock_holds=%llu,defrag_max_hold_us=%llu,defrag_slow_holds=%llu\r\n",
                    st->defrag_running, st->defrag_cpu_pct, (unsigned long long)st->defrag_frag_pct,
                    (unsigned long long)st->defrag_passes, (unsigned long long)st->defrag_sweeps,
                    (unsigned long long)st->defrag_scanned, (unsigned long long)st->defrag_moves,
                    (unsigned long long)st->defrag_bytes_moved,
                    (unsigned long long)st->defrag_bytes_freed,
                    (unsigned long long)(st->defrag_time_ns / 1000000),
+                   (unsigned long long)st->defrag_lock_holds,
                    (unsigned long long)(st->defrag_max_hold_ns / 1000),
                    (unsigned long long)st->defrag_slow_holds);
 }

@@ -111,7 +111,7 @@ CHECKS=$((CHECKS + 3))
 verify 3 1
 check_match "defrag-moves" memory stats
 check_match "^active_defrag_hits:[1-9]" info stats
-check_match "defrag_scanned=[1-9]" info namespaces
+check_match "defrag_scanned=[1-9][0-9]*,.*defrag_lock_holds=[1-9]" info namespaces
 
 # ---- Redis's active-defrag names at the top level apply to every namespace ----
 stop_server || fail "server did not stop cleanly"
