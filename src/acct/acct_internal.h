@@ -116,6 +116,21 @@ static inline uint64_t acct_bucket_implied(unsigned b)
     return b <= 128 ? (uint64_t)b << 3 : 0;
 }
 
+/* acct_bucket(usable) for the hot path, and in *extra the part of usable that the bucket does
+ * not imply (usable == acct_bucket_implied(b) + *extra, modulo 2^64: it is "negative" for a
+ * small size that is not a multiple of 8). Without a data-dependent branch: small and large
+ * sizes come mixed at random in real programs, and a mispredicted branch costs more than the
+ * few instructions computing both answers. */
+static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
+{
+    unsigned small = (unsigned)((usable + 7) >> 3);
+    unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)(usable | 1024)); /* >= 10 */
+    unsigned big = 129u + (k - 10u) * 8u + (unsigned)((usable >> (k - 3)) & 7u);
+    uint64_t small_mask = -(uint64_t)(usable <= 1024); /* a mask, not a branch */
+    *extra = usable - (((uint64_t)small << 3) & small_mask);
+    return (unsigned)((small & small_mask) | (big & ~small_mask));
+}
+
 /* ---- The driver (driver.c, symbolize.c) -------------------------------------------------- */
 
 /* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into

@@ -164,30 +164,32 @@ static inline acct_thread_t *acct_thread(void)
 
 #define ACCT_BUMP(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
-/* The bucket of a usable size and the part of it the bucket does not imply (usually 0). */
-static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
+/* acct_bucket_x for the usual usable sizes (multiples of 8 below 4 KiB: every glibc and
+ * jemalloc size there) from a 1 KiB table built before the first count (acct_buckets_init). */
+#define ACCT_BUCKET_TBL 4096
+extern uint16_t acct_bucket_tbl[ACCT_BUCKET_TBL / 8];
+void acct_buckets_init(void);
+static inline unsigned acct_bucket_hot(size_t usable, uint64_t *extra)
 {
-    if (ACCT_LIKELY(usable <= 1024)) {
-        unsigned b = (unsigned)((usable + 7) >> 3);
-        *extra = ACCT_LIKELY((usable & 7) == 0) ? 0 : usable - acct_bucket_implied(b);
-        return b;
+    if (ACCT_LIKELY((usable & ~(size_t)(ACCT_BUCKET_TBL - 8)) == 0)) {
+        *extra = usable & -(uint64_t)(usable > 1024); /* sizes above 1 KiB are not implied */
+        return acct_bucket_tbl[usable >> 3];
     }
-    *extra = usable;
-    return acct_bucket(usable);
+    return acct_bucket_x(usable, extra);
 }
 
 static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
 {
     uint64_t extra;
-    unsigned b = acct_bucket_x(usable, &extra);
+    unsigned b = acct_bucket_hot(usable, &extra);
     uint64_t slack = usable >= req ? usable - req : 0;
     if (ACCT_LIKELY(t != NULL)) {
-        if (ACCT_UNLIKELY(extra != 0))
-            ACCT_BUMP(t->c.usable_extra, extra);
-        ACCT_BUMP(t->c.b[b].n_in, 1);
-        ACCT_BUMP(t->c.b[b].slack, slack);
-        if (ACCT_UNLIKELY(slack > t->c.b[b].slack_max))
-            __atomic_store_n(&t->c.b[b].slack_max, slack, __ATOMIC_RELAXED);
+        acct_bucket_ctr_t *c = &t->c.b[b];
+        ACCT_BUMP(t->c.usable_extra, extra); /* always: cheaper than a branch on it */
+        ACCT_BUMP(c->n_in, 1);
+        ACCT_BUMP(c->slack, slack);
+        if (ACCT_UNLIKELY(slack > c->slack_max))
+            __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
         return;
     }
     __atomic_fetch_add(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
@@ -202,10 +204,9 @@ static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
 static inline void acct_count_free(acct_thread_t *t, size_t usable)
 {
     uint64_t extra;
-    unsigned b = acct_bucket_x(usable, &extra);
+    unsigned b = acct_bucket_hot(usable, &extra);
     if (ACCT_LIKELY(t != NULL)) {
-        if (ACCT_UNLIKELY(extra != 0))
-            ACCT_BUMP(t->c.usable_extra, -extra);
+        ACCT_BUMP(t->c.usable_extra, -extra);
         ACCT_BUMP(t->c.b[b].n_out, 1);
         return;
     }
@@ -249,15 +250,20 @@ static inline size_t acct_usable(void *p)
  * malloc_usable_size walks jemalloc's radix tree. */
 #define ACCT_JE_SMALL 4096                            /* sizes with a precomputed usable size */
 extern uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1]; /* usable of (i * 8), from nallocx */
+/* jemalloc (acct_je_sized): the usable size of a block of req bytes aligned to 2^lg_align,
+ * i.e. nallocx(req, lg_align), from the table when it has it. */
+static inline size_t acct_je_usable(size_t req, int lg_align)
+{
+    if (lg_align <= 3 && req <= ACCT_JE_SMALL) /* size classes are multiples of 8 */
+        return acct_je_small[(req + 7) >> 3];
+    return acct_real.nallocx(req ? req : 1, lg_align);
+}
 static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
 {
     if (ACCT_LIKELY(acct_glibc_header))
         return acct_glibc_usable(p);
-    if (acct_je_sized && lg_align >= 0) {
-        if (lg_align <= 3 && req <= ACCT_JE_SMALL) /* size classes are multiples of 8 */
-            return acct_je_small[(req + 7) >> 3];
-        return acct_real.nallocx(req ? req : 1, lg_align);
-    }
+    if (acct_je_sized && lg_align >= 0)
+        return acct_je_usable(req, lg_align);
     return acct_usable(p);
 }
 

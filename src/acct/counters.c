@@ -33,6 +33,14 @@ __thread acct_thread_t *acct_self ACCT_TLS;
 __thread int acct_busy ACCT_TLS;
 static __thread int thread_dead ACCT_TLS; /* the exit handler ran: count globally */
 
+uint16_t acct_bucket_tbl[ACCT_BUCKET_TBL / 8];
+
+void acct_buckets_init(void)
+{
+    for (size_t i = 0; i < ACCT_BUCKET_TBL / 8; i++)
+        acct_bucket_tbl[i] = (uint16_t)acct_bucket(i * 8);
+}
+
 acct_ctrs_t acct_global;
 int acct_off;
 int acct_detour;

@@ -417,6 +417,6 @@ ACCT_EXPORT void sdallocx(void *p, size_t size, int flags)
         return;
     }
     if (!acct_off) /* jemalloc: the size given is within the block's size class */
-        on_free_sized(p, acct_je_sized ? acct_real.nallocx(size ? size : 1, flags & 0x3f) : 0);
+        on_free_sized(p, acct_je_sized ? acct_je_usable(size, flags & 0x3f) : 0);
     acct_real.sdallocx(p, size, flags);
 }

@@ -150,6 +150,7 @@ bool acct_real_init_slow(void)
         r.sdallocx = (void (*)(void *, size_t, int))must("sdallocx");
         r.nallocx = (size_t(*)(size_t, int))must("nallocx");
         acct_real = r;
+        acct_buckets_init(); /* before anything is counted: counting starts at acct_ready 2 */
         if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.usable) {
             static const char msg[] = "flatline-acct: cannot find the allocator underneath "
                                       "(malloc/free/malloc_usable_size); accounting is off\n";

@@ -47,6 +47,26 @@ TEST(buckets)
     CHECK(acct_bucket(1024) != acct_bucket(1025));
 }
 
+/* The hot path's branch-free bucket agrees with acct_bucket, and bucket plus extra give back the
+ * usable size exactly (what makes live usable bytes exact without summing them). */
+TEST(buckets_hot_path)
+{
+    size_t sizes[] = {0, 1, 7, 8, 9, 24, 1016, 1017, 1023, 1024, 1025, 4095, 4096, SIZE_MAX};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        uint64_t extra = 12345;
+        unsigned b = acct_bucket_x(sizes[i], &extra);
+        CHECK(b == acct_bucket(sizes[i]));
+        CHECK(acct_bucket_implied(b) + extra == (uint64_t)sizes[i]);
+    }
+    for (size_t u = 0; u < (1u << 22); u += 1 + u / 64) {
+        uint64_t extra;
+        unsigned b = acct_bucket_x(u, &extra);
+        CHECK(b == acct_bucket(u));
+        CHECK(acct_bucket_implied(b) + extra == u);
+        CHECK(extra == 0 || u % 8 != 0 || u > 1024); /* multiples of 8 to 1 KiB: all implied */
+    }
+}
+
 static acct_verdict_in_t base_in(void)
 {
     acct_verdict_in_t in;
@@ -181,6 +201,7 @@ int main(void)
 {
     RUN(options);
     RUN(buckets);
+    RUN(buckets_hot_path);
     RUN(verdicts);
     RUN(trace_roundtrip);
     return TEST_REPORT();
