@@ -250,12 +250,28 @@ static inline size_t acct_usable(void *p)
  * malloc_usable_size walks jemalloc's radix tree. */
 #define ACCT_JE_SMALL 4096                            /* sizes with a precomputed usable size */
 extern uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1]; /* usable of (i * 8), from nallocx */
+/* jemalloc's size classes above ACCT_JE_SMALL: four per doubling, i.e. req rounded up to a
+ * quarter of the power of two below it. Used only when acct_je_classes says that start-up
+ * found it equal to nallocx on a sweep of sizes up to ACCT_JE_CLASSES_MAX. */
+#define ACCT_JE_CLASSES_MAX ((size_t)1 << 40)
+extern int acct_je_classes;
+static inline size_t acct_je_class_of(size_t req)
+{
+    unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)(req - 1)); /* 2^k < req */
+    size_t delta = (size_t)1 << (k - 2);
+    return (req + delta - 1) & ~(delta - 1);
+}
+
 /* jemalloc (acct_je_sized): the usable size of a block of req bytes aligned to 2^lg_align,
- * i.e. nallocx(req, lg_align), from the table when it has it. */
+ * i.e. nallocx(req, lg_align), without calling it for the usual sizes. */
 static inline size_t acct_je_usable(size_t req, int lg_align)
 {
-    if (lg_align <= 3 && req <= ACCT_JE_SMALL) /* size classes are multiples of 8 */
-        return acct_je_small[(req + 7) >> 3];
+    if (lg_align <= 3) {
+        if (req <= ACCT_JE_SMALL) /* size classes are multiples of 8 */
+            return acct_je_small[(req + 7) >> 3];
+        if (ACCT_LIKELY(acct_je_classes) && req <= ACCT_JE_CLASSES_MAX)
+            return acct_je_class_of(req);
+    }
     return acct_real.nallocx(req ? req : 1, lg_align);
 }
 static inline size_t acct_usable_new(void *p, size_t req, int lg_align)

@@ -89,6 +89,7 @@ static void check_glibc_header(void)
 }
 
 int acct_je_sized;
+int acct_je_classes;
 uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1];
 
 /* Enables acct_usable_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
@@ -122,6 +123,19 @@ static void check_jemalloc_sizes(void)
         acct_je_small[i] = (uint16_t)u;
     }
     acct_je_sized = 1;
+    /* Larger sizes: the four-classes-per-doubling formula, where it agrees with nallocx around
+     * every class boundary of every doubling up to ACCT_JE_CLASSES_MAX. */
+    for (unsigned k = 12; k < 40; k++) {
+        size_t base = (size_t)1 << k, delta = base >> 2;
+        const size_t offs[] = {
+            1, delta - 1, delta, delta + 1, 2 * delta + 7, 3 * delta + 1, 4 * delta - 1, 4 * delta};
+        for (size_t j = 0; j < sizeof offs / sizeof offs[0]; j++) {
+            size_t sz = base + offs[j];
+            if (sz > ACCT_JE_SMALL && acct_je_class_of(sz) != acct_real.nallocx(sz, 0))
+                return;
+        }
+    }
+    acct_je_classes = 1;
 }
 
 bool acct_real_init_slow(void)
