@@ -129,200 +129,280 @@ static int option_error(int c, const char *cmd, char **argv)
     return 2;
 }
 
-static int cmd_run(int argc, char **argv)
-{
-    static char bindir[PATH_MAX];
-    bd_config_t cfg = {.repeats = 3,
-                       .tail_repeats = 1000,
-                       .scale = 1.0,
-                       .time_scale = 1.0,
-                       .seed = 1,
-                       .out = "bench-out",
-                       .timeout_s = 600};
-    const char *wl_arg = NULL, *al_arg = NULL;
-    const char *env = getenv("FLATLINE_BENCH_LIBDIR");
-    cfg.libdir = env && *env ? env : FLATLINE_BENCH_LIBDIR;
-    env = getenv("FLATLINE_BENCH_BINDIR");
-    if (env && *env) {
-        snprintf(bindir, sizeof bindir, "%s", env);
-    } else {
-        ssize_t len = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
-        bindir[len > 0 ? len : 0] = '\0';
-        char *d = dirname(bindir);
-        memmove(bindir, d, strlen(d) + 1);
-    }
-    cfg.bindir = bindir;
+/* Applies one option of a command: 0 taken, 2 bad value (said why), -1 not an option of it. */
+typedef int (*apply_fn)(void *ctx, int c, const char *arg);
 
-    enum {
-        O_WL = 256,
-        O_AL,
-        O_REP,
-        O_SCALE,
-        O_SEED,
-        O_OUT,
-        O_TRACE,
-        O_TS,
-        O_THR,
-        O_TO,
-        O_STRICT,
-        O_LIBDIR,
-        O_TAILREP
-    };
-    static const struct option opts[] = {
-        {"workloads", required_argument, 0, O_WL},
-        {"allocators", required_argument, 0, O_AL},
-        {"repeats", required_argument, 0, O_REP},
-        {"scale", required_argument, 0, O_SCALE},
-        {"seed", required_argument, 0, O_SEED},
-        {"out", required_argument, 0, O_OUT},
-        {"trace", required_argument, 0, O_TRACE},
-        {"time-scale", required_argument, 0, O_TS},
-        {"threads", required_argument, 0, O_THR},
-        {"timeout", required_argument, 0, O_TO},
-        {"strict", no_argument, 0, O_STRICT},
-        {"libdir", required_argument, 0, O_LIBDIR},
-        {"tail-repeats", required_argument, 0, O_TAILREP},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
+/* Runs getopt over a command's arguments, handing each option to apply. Returns 0 to go on,
+ * 2 on bad usage (said why); sets *help and returns 0 after printing the usage for --help. */
+static int parse_options(int argc, char **argv, const char *cmd, const struct option *opts,
+                         apply_fn apply, void *ctx, bool *help)
+{
+    *help = false;
     optind = 1;
     opterr = 0;
     int c;
-    double d;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case O_WL:
-            wl_arg = optarg;
-            break;
-        case O_AL:
-            al_arg = optarg;
-            break;
-        case O_REP:
-            if (parse_double(optarg, 1, 1000, &d) != 0 || d != (unsigned)d)
-                return bad("--repeats wants a whole number from 1 to 1000, not '%s'", optarg);
-            cfg.repeats = (unsigned)d;
-            break;
-        case O_SCALE:
-            if (parse_double(optarg, 1e-4, 100, &cfg.scale) != 0)
-                return bad("--scale wants a number from 0.0001 to 100, not '%s'", optarg);
-            break;
-        case O_SEED:
-            if (parse_double(optarg, 0, 1e15, &d) != 0 || d != (double)(uint64_t)d)
-                return bad("--seed wants a whole number >= 0, not '%s'", optarg);
-            cfg.seed = (uint64_t)d;
-            break;
-        case O_OUT:
-            cfg.out = optarg;
-            break;
-        case O_TRACE:
-            cfg.trace = optarg;
-            break;
-        case O_TS:
-            if (parse_double(optarg, 1e-3, 100, &cfg.time_scale) != 0)
-                return bad("--time-scale wants a number from 0.001 to 100, not '%s'", optarg);
-            break;
-        case O_THR:
-            if (parse_double(optarg, 1, 62, &d) != 0 || d != (unsigned)d)
-                return bad("--threads wants a whole number from 1 to 62, not '%s'", optarg);
-            cfg.threads = (unsigned)d;
-            break;
-        case O_TO:
-            if (parse_double(optarg, 1, 86400, &d) != 0)
-                return bad("--timeout wants seconds from 1 to 86400, not '%s'", optarg);
-            cfg.timeout_s = (unsigned)d;
-            break;
-        case O_STRICT:
-            cfg.strict = true;
-            break;
-        case O_TAILREP:
-            if (parse_double(optarg, 1, 1000, &d) != 0 || d != (unsigned)d)
-                return bad("--tail-repeats wants a whole number from 1 to 1000, not '%s'", optarg);
-            cfg.tail_repeats = (unsigned)d;
-            break;
-        case O_LIBDIR:
-            cfg.libdir = optarg;
-            break;
-        case 'h':
+        if (c == 'h') {
             usage(stdout);
+            *help = true;
             return 0;
-        default:
-            return option_error(c, "run", argv);
         }
+        int rc = c == ':' || c == '?' ? -1 : apply(ctx, c, optarg);
+        if (rc < 0)
+            return option_error(c, cmd, argv);
+        if (rc)
+            return rc;
     }
     if (optind < argc)
         return bad("unexpected argument '%s'", argv[optind]);
+    return 0;
+}
 
-    int rc;
-    if (wl_arg) {
-        rc = parse_list(wl_arg, "workload", (const void **)cfg.workloads, &cfg.nworkloads,
-                        find_workload);
-        if (rc)
-            return rc;
-    } else {
-        for (unsigned i = 0; i < bd_nworkloads; i++)
-            if (!bd_workloads[i].needs_trace || cfg.trace)
-                cfg.workloads[cfg.nworkloads++] = &bd_workloads[i];
-    }
-    if (al_arg) {
-        rc = parse_list(al_arg, "allocator", (const void **)cfg.allocs, &cfg.nallocs, find_alloc);
-        if (rc)
-            return rc;
-    } else {
-        for (unsigned i = 0; i < bd_nallocs; i++)
-            cfg.allocs[cfg.nallocs++] = &bd_allocs[i];
-    }
-    for (unsigned i = 0; i < cfg.nworkloads; i++)
-        if (cfg.workloads[i]->needs_trace) {
-            if (!cfg.trace)
-                return bad("the %s workload needs --trace FILE (record one with flatline-acct "
-                           "--trace FILE)",
-                           cfg.workloads[i]->name);
-            if (access(cfg.trace, R_OK) != 0)
-                return bad("cannot read the trace file '%s'", cfg.trace);
-        }
-    if (cfg.trace && access(cfg.trace, R_OK) != 0)
-        return bad("cannot read the trace file '%s'", cfg.trace);
+/* A whole number in [lo, hi]; 0, or -1 when s is not one. */
+static int parse_whole(const char *s, double lo, double hi, unsigned *out)
+{
+    double d;
+    if (parse_double(s, lo, hi, &d) != 0 || d != (unsigned)d)
+        return -1;
+    *out = (unsigned)d;
+    return 0;
+}
 
-    int run_rc = bd_run_matrix(&cfg);
+/* ---- flatline-bench run ---- */
+
+/* What `run` collects: the configuration and the two name lists, resolved after parsing. */
+typedef struct run_args {
+    bd_config_t cfg;
+    const char *workloads, *allocators; /* NULL: the defaults */
+} run_args_t;
+
+enum {
+    O_WL = 256,
+    O_AL,
+    O_REP,
+    O_SCALE,
+    O_SEED,
+    O_OUT,
+    O_TRACE,
+    O_TS,
+    O_THR,
+    O_TO,
+    O_STRICT,
+    O_LIBDIR,
+    O_TAILREP
+};
+
+static const struct option run_opts[] = {
+    {"workloads", required_argument, 0, O_WL},
+    {"allocators", required_argument, 0, O_AL},
+    {"repeats", required_argument, 0, O_REP},
+    {"scale", required_argument, 0, O_SCALE},
+    {"seed", required_argument, 0, O_SEED},
+    {"out", required_argument, 0, O_OUT},
+    {"trace", required_argument, 0, O_TRACE},
+    {"time-scale", required_argument, 0, O_TS},
+    {"threads", required_argument, 0, O_THR},
+    {"timeout", required_argument, 0, O_TO},
+    {"strict", no_argument, 0, O_STRICT},
+    {"libdir", required_argument, 0, O_LIBDIR},
+    {"tail-repeats", required_argument, 0, O_TAILREP},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+/* The runners' directory: FLATLINE_BENCH_BINDIR, else this executable's own directory. */
+static const char *runner_dir(void)
+{
+    static char bindir[PATH_MAX];
+    const char *env = getenv("FLATLINE_BENCH_BINDIR");
+    if (env && *env) {
+        snprintf(bindir, sizeof bindir, "%s", env);
+        return bindir;
+    }
+    ssize_t len = readlink("/proc/self/exe", bindir, sizeof bindir - 1);
+    bindir[len > 0 ? len : 0] = '\0';
+    char *d = dirname(bindir);
+    memmove(bindir, d, strlen(d) + 1);
+    return bindir;
+}
+
+static void run_defaults(run_args_t *a)
+{
+    *a = (run_args_t){.cfg = {.repeats = 3,
+                              .tail_repeats = 1000,
+                              .scale = 1.0,
+                              .time_scale = 1.0,
+                              .seed = 1,
+                              .out = "bench-out",
+                              .timeout_s = 600}};
+    const char *env = getenv("FLATLINE_BENCH_LIBDIR");
+    a->cfg.libdir = env && *env ? env : FLATLINE_BENCH_LIBDIR;
+    a->cfg.bindir = runner_dir();
+}
+
+/* The numeric options of `run`: 0, or 2 after saying which value is out of range. */
+static int apply_run_number(bd_config_t *cfg, int c, const char *arg)
+{
+    double d;
+    switch (c) {
+    case O_REP:
+        if (parse_whole(arg, 1, 1000, &cfg->repeats) != 0)
+            return bad("--repeats wants a whole number from 1 to 1000, not '%s'", arg);
+        return 0;
+    case O_SCALE:
+        if (parse_double(arg, 1e-4, 100, &cfg->scale) != 0)
+            return bad("--scale wants a number from 0.0001 to 100, not '%s'", arg);
+        return 0;
+    case O_SEED:
+        if (parse_double(arg, 0, 1e15, &d) != 0 || d != (double)(uint64_t)d)
+            return bad("--seed wants a whole number >= 0, not '%s'", arg);
+        cfg->seed = (uint64_t)d;
+        return 0;
+    case O_TS:
+        if (parse_double(arg, 1e-3, 100, &cfg->time_scale) != 0)
+            return bad("--time-scale wants a number from 0.001 to 100, not '%s'", arg);
+        return 0;
+    case O_THR:
+        if (parse_whole(arg, 1, 62, &cfg->threads) != 0)
+            return bad("--threads wants a whole number from 1 to 62, not '%s'", arg);
+        return 0;
+    case O_TO:
+        if (parse_double(arg, 1, 86400, &d) != 0)
+            return bad("--timeout wants seconds from 1 to 86400, not '%s'", arg);
+        cfg->timeout_s = (unsigned)d;
+        return 0;
+    case O_TAILREP:
+        if (parse_whole(arg, 1, 1000, &cfg->tail_repeats) != 0)
+            return bad("--tail-repeats wants a whole number from 1 to 1000, not '%s'", arg);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int apply_run_option(void *ctx, int c, const char *arg)
+{
+    run_args_t *a = ctx;
+    switch (c) {
+    case O_WL:
+        a->workloads = arg;
+        return 0;
+    case O_AL:
+        a->allocators = arg;
+        return 0;
+    case O_OUT:
+        a->cfg.out = arg;
+        return 0;
+    case O_TRACE:
+        a->cfg.trace = arg;
+        return 0;
+    case O_STRICT:
+        a->cfg.strict = true;
+        return 0;
+    case O_LIBDIR:
+        a->cfg.libdir = arg;
+        return 0;
+    default:
+        return apply_run_number(&a->cfg, c, arg);
+    }
+}
+
+/* --workloads, or every workload (replay only with --trace). 0 or 2. */
+static int resolve_workloads(run_args_t *a)
+{
+    bd_config_t *cfg = &a->cfg;
+    if (a->workloads)
+        return parse_list(a->workloads, "workload", (const void **)cfg->workloads, &cfg->nworkloads,
+                          find_workload);
+    for (unsigned i = 0; i < bd_nworkloads; i++)
+        if (!bd_workloads[i].needs_trace || cfg->trace)
+            cfg->workloads[cfg->nworkloads++] = &bd_workloads[i];
+    return 0;
+}
+
+/* --allocators, or all of them. 0 or 2. */
+static int resolve_allocators(run_args_t *a)
+{
+    bd_config_t *cfg = &a->cfg;
+    if (a->allocators)
+        return parse_list(a->allocators, "allocator", (const void **)cfg->allocs, &cfg->nallocs,
+                          find_alloc);
+    for (unsigned i = 0; i < bd_nallocs; i++)
+        cfg->allocs[cfg->nallocs++] = &bd_allocs[i];
+    return 0;
+}
+
+/* A workload that replays a trace needs a readable --trace; a given --trace must be readable. */
+static int check_trace(const bd_config_t *cfg)
+{
+    for (unsigned i = 0; i < cfg->nworkloads; i++) {
+        if (!cfg->workloads[i]->needs_trace)
+            continue;
+        if (!cfg->trace)
+            return bad("the %s workload needs --trace FILE (record one with flatline-acct "
+                       "--trace FILE)",
+                       cfg->workloads[i]->name);
+        if (access(cfg->trace, R_OK) != 0)
+            return bad("cannot read the trace file '%s'", cfg->trace);
+    }
+    if (cfg->trace && access(cfg->trace, R_OK) != 0)
+        return bad("cannot read the trace file '%s'", cfg->trace);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_args_t a;
+    run_defaults(&a);
+    bool help;
+    int rc = parse_options(argc, argv, "run", run_opts, apply_run_option, &a, &help);
+    if (rc || help)
+        return rc;
+    if ((rc = resolve_workloads(&a)) || (rc = resolve_allocators(&a)) || (rc = check_trace(&a.cfg)))
+        return rc;
+
+    int run_rc = bd_run_matrix(&a.cfg);
     if (run_rc == 2)
         return 2;
-    if (bd_report(cfg.out, NULL) != 0)
+    if (bd_report(a.cfg.out, NULL) != 0)
         return 1;
     return run_rc ? 1 : 0;
 }
 
+/* ---- flatline-bench report ---- */
+
+typedef struct report_args {
+    const char *out, *page;
+} report_args_t;
+
+static int apply_report_option(void *ctx, int c, const char *arg)
+{
+    report_args_t *a = ctx;
+    if (c == 'o')
+        a->out = arg;
+    else if (c == 'p')
+        a->page = arg;
+    else
+        return -1;
+    return 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
-    const char *out = NULL, *page = NULL;
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'},
         {"page", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'p':
-            page = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            return option_error(c, "report", argv);
-        }
-    }
-    if (optind < argc)
-        return bad("unexpected argument '%s'", argv[optind]);
-    if (!out)
+    report_args_t a = {0};
+    bool help;
+    int rc = parse_options(argc, argv, "report", opts, apply_report_option, &a, &help);
+    if (rc || help)
+        return rc;
+    if (!a.out)
         return bad("%s needs --out DIR", "report");
-    return bd_report(out, page) == 0 ? 0 : 1;
+    return bd_report(a.out, a.page) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
