@@ -47,94 +47,106 @@ static int parse_long(const char *s, long long lo, long long hi, long long *out)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The command line: the run's parameters, the driver's channels, --identify. */
+typedef struct runner_args {
+    bw_params_t p;
+    long long report_fd, ack_fd, shm_fd; /* -1: standalone */
+    bool identify;
+} runner_args_t;
+
+enum { O_SCALE = 256, O_SEED, O_THREADS, O_TAIL, O_TRACE, O_ARENAS, O_RFD, O_AFD, O_SFD, O_CURVE };
+
+static const struct option opts[] = {
+    {"workload", required_argument, 0, 'w'},
+    {"scale", required_argument, 0, O_SCALE},
+    {"seed", required_argument, 0, O_SEED},
+    {"threads", required_argument, 0, O_THREADS},
+    {"tail-max-ms", required_argument, 0, O_TAIL},
+    {"trace", required_argument, 0, O_TRACE},
+    {"arenas", no_argument, 0, O_ARENAS},
+    {"report-fd", required_argument, 0, O_RFD},
+    {"ack-fd", required_argument, 0, O_AFD},
+    {"shm-fd", required_argument, 0, O_SFD},
+    {"curve-every", required_argument, 0, O_CURVE},
+    {"identify", no_argument, 0, 'i'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static int parse_scale(const char *s, double *out)
 {
-    bw_params_t p = {.scale = 1.0, .seed = 1, .threads = 0, .tail_max_ms = 60000};
-    long long report_fd = -1, ack_fd = -1, shm_fd = -1, v;
-    bool identify = false;
-    enum {
-        O_SCALE = 256,
-        O_SEED,
-        O_THREADS,
-        O_TAIL,
-        O_TRACE,
-        O_ARENAS,
-        O_RFD,
-        O_AFD,
-        O_SFD,
-        O_CURVE
-    };
-    static const struct option opts[] = {
-        {"workload", required_argument, 0, 'w'},
-        {"scale", required_argument, 0, O_SCALE},
-        {"seed", required_argument, 0, O_SEED},
-        {"threads", required_argument, 0, O_THREADS},
-        {"tail-max-ms", required_argument, 0, O_TAIL},
-        {"trace", required_argument, 0, O_TRACE},
-        {"arenas", no_argument, 0, O_ARENAS},
-        {"report-fd", required_argument, 0, O_RFD},
-        {"ack-fd", required_argument, 0, O_AFD},
-        {"shm-fd", required_argument, 0, O_SFD},
-        {"curve-every", required_argument, 0, O_CURVE},
-        {"identify", no_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
+    char *end;
+    *out = strtod(s, &end);
+    return *end || !(*out > 0 && *out <= 1000) ? -1 : 0;
+}
+
+/* Parses a number in [lo, hi] into an unsigned field. 0, or -1 when out of range. */
+static int parse_unsigned(const char *s, long long lo, long long hi, unsigned *out)
+{
+    long long v;
+    if (parse_long(s, lo, hi, &v) != 0)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Applies one option: 0, or -1 when its value is bad. */
+static int apply_option(runner_args_t *a, int c, const char *arg)
+{
+    long long v;
+    switch (c) {
+    case 'w':
+        a->p.workload = arg;
+        return 0;
+    case O_SCALE:
+        return parse_scale(arg, &a->p.scale);
+    case O_SEED:
+        if (parse_long(arg, 0, INT64_MAX, &v) != 0)
+            return -1;
+        a->p.seed = (uint64_t)v;
+        return 0;
+    case O_THREADS:
+        return parse_unsigned(arg, 1, BENCH_SHM_SLOTS - 2, &a->p.threads);
+    case O_TAIL:
+        return parse_unsigned(arg, 0, 3600000, &a->p.tail_max_ms);
+    case O_TRACE:
+        a->p.trace = arg;
+        return 0;
+    case O_ARENAS:
+        a->p.arenas = true;
+        return 0;
+    case O_RFD:
+        return parse_long(arg, 0, 65535, &a->report_fd);
+    case O_AFD:
+        return parse_long(arg, 0, 65535, &a->ack_fd);
+    case O_SFD:
+        return parse_long(arg, 0, 65535, &a->shm_fd);
+    case O_CURVE:
+        return parse_unsigned(arg, 1, INT32_MAX, &a->p.curve_every);
+    default: /* 'i' */
+        a->identify = true;
+        return 0;
+    }
+}
+
+/* Parses the command line into a. Returns -1 to go on, else the exit code (0 after --help). */
+static int parse_args(int argc, char **argv, runner_args_t *a)
+{
+    *a = (runner_args_t){.p = {.scale = 1.0, .seed = 1, .threads = 0, .tail_max_ms = 60000},
+                         .report_fd = -1,
+                         .ack_fd = -1,
+                         .shm_fd = -1};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'w':
-            p.workload = optarg;
-            break;
-        case O_SCALE: {
-            char *end;
-            p.scale = strtod(optarg, &end);
-            bad = *end || !(p.scale > 0 && p.scale <= 1000);
-            break;
-        }
-        case O_SEED:
-            bad = parse_long(optarg, 0, INT64_MAX, &v);
-            p.seed = (uint64_t)v;
-            break;
-        case O_THREADS:
-            bad = parse_long(optarg, 1, BENCH_SHM_SLOTS - 2, &v);
-            p.threads = (unsigned)v;
-            break;
-        case O_TAIL:
-            bad = parse_long(optarg, 0, 3600000, &v);
-            p.tail_max_ms = (unsigned)v;
-            break;
-        case O_TRACE:
-            p.trace = optarg;
-            break;
-        case O_ARENAS:
-            p.arenas = true;
-            break;
-        case O_RFD:
-            bad = parse_long(optarg, 0, 65535, &report_fd);
-            break;
-        case O_AFD:
-            bad = parse_long(optarg, 0, 65535, &ack_fd);
-            break;
-        case O_SFD:
-            bad = parse_long(optarg, 0, 65535, &shm_fd);
-            break;
-        case O_CURVE:
-            bad = parse_long(optarg, 1, INT32_MAX, &v);
-            p.curve_every = (unsigned)v;
-            break;
-        case 'i':
-            identify = true;
-            break;
-        case 'h':
+        if (c == 'h') {
             usage(stdout);
             return 0;
-        default:
+        }
+        if (c == '?') {
             usage(stderr);
             return 2;
         }
-        if (bad) {
+        if (apply_option(a, c, optarg) != 0) {
             fprintf(stderr, "flatline-bench-runner: bad value '%s' for an option\n", optarg);
             return 2;
         }
@@ -143,28 +155,48 @@ int main(int argc, char **argv)
         fprintf(stderr, "flatline-bench-runner: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (bw_proto_open((int)report_fd, (int)ack_fd, (int)shm_fd) != 0)
-        return 1;
-    if (identify) {
-        bw_ident_report();
-        return 0;
-    }
-    if (!p.workload) {
+    return -1;
+}
+
+static workload_fn find_workload(const char *name)
+{
+    for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
+        if (strcmp(name, workloads[i].name) == 0)
+            return workloads[i].run;
+    return NULL;
+}
+
+/* Runs the named workload with the strategy set up: the exit code (0, 1 failed, 2 bad name). */
+static int run_workload(const bw_params_t *p)
+{
+    if (!p->workload) {
         usage(stderr);
         return 2;
     }
-    workload_fn run = NULL;
-    for (size_t i = 0; i < sizeof workloads / sizeof workloads[0]; i++)
-        if (strcmp(p.workload, workloads[i].name) == 0)
-            run = workloads[i].run;
+    workload_fn run = find_workload(p->workload);
     if (!run) {
-        fprintf(stderr, "flatline-bench-runner: unknown workload '%s'\n", p.workload);
+        fprintf(stderr, "flatline-bench-runner: unknown workload '%s'\n", p->workload);
         return 2;
     }
-    if (bw_strategy_init(p.arenas) != 0)
+    if (bw_strategy_init(p->arenas) != 0)
         return 1;
     bw_thread_slot(0);
     bw_ident_report();
     bw_phase(BENCH_PH_START);
-    return run(&p) == 0 ? 0 : 1;
+    return run(p) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    runner_args_t a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    if (bw_proto_open((int)a.report_fd, (int)a.ack_fd, (int)a.shm_fd) != 0)
+        return 1;
+    if (a.identify) {
+        bw_ident_report();
+        return 0;
+    }
+    return run_workload(&a.p);
 }
