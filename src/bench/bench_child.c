@@ -10,6 +10,10 @@
  * throughput, fragmentation at peak live (RSS / live at the sample with the most live bytes),
  * peak RSS over peak live, the tail RSS, and the allocator breakdowns the child reports.
  *
+ * One run, in order: open_channels (memfd and pipes), open_outputs (series CSV, log path),
+ * start_runner (fork + exec), supervise (sample on schedule, handle report lines), finish (reap,
+ * measures), release. A failure at any step is recorded in the row (its first error wins).
+ *
  * The driver is single-threaded; the child's file descriptors 3, 4 and 5 are the report pipe,
  * the ack pipe and the memfd. A run that exceeds cfg->timeout_s is killed and reported failed.
  */
@@ -34,10 +38,13 @@
 static const double tail_at[BD_NTAIL] = {1.0, 10.0, 30.0};
 
 typedef struct child {
-    pid_t pid;
-    int report_fd, ack_fd;
+    pid_t pid;              /* -1 until spawned */
+    int report_r, report_w; /* report pipe: runner -> driver (the runner's fd 3) */
+    int ack_r, ack_w;       /* ack pipe: driver -> runner (the runner's fd 4) */
+    int shm_fd;             /* the memfd behind shm (the runner's fd 5) */
     struct bench_shm *shm;
     FILE *series;
+    char logpath[4096]; /* the runner's stdout and stderr */
     double t0;
     bd_row_t *row;
     bd_sample_t *samples;
@@ -50,6 +57,8 @@ typedef struct child {
     size_t blen;
     const bd_alloc_t *al;
     const bd_config_t *cfg;
+    bd_progress_fn progress; /* may be NULL */
+    void *progress_ctx;
 } child_t;
 
 static uint64_t read_rss(pid_t pid)
@@ -109,7 +118,7 @@ static void send_ack(child_t *c, const char *msg)
     size_t len = strlen(msg);
     ssize_t w;
     do {
-        w = write(c->ack_fd, msg, len);
+        w = write(c->ack_w, msg, len);
     } while (w < 0 && errno == EINTR);
 }
 
@@ -258,38 +267,45 @@ static void compute_measures(child_t *c)
         r->v[BD_ops_per_s] = r->v[BD_ops] / (r->v[BD_run_ms] / 1000.0);
 }
 
-static int spawn(child_t *c, const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
-                 unsigned repeat, int rep_w, int ack_r, int shm_fd, const char *logpath)
-{
-    char runner[4096], preload[4096] = "";
-    snprintf(runner, sizeof runner, "%s/%s", cfg->bindir,
-             al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner");
-    if (al->lib)
-        snprintf(preload, sizeof preload, "%s/%s", cfg->libdir, al->lib);
+/* The runner's command line; the strings live here until the exec. */
+typedef struct runner_cmd {
+    char runner[4096], preload[4096];
     char scale[32], seed[32], threads[16], tail[32];
-    snprintf(scale, sizeof scale, "%g", cfg->scale);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)(cfg->seed + repeat - 1));
-    snprintf(threads, sizeof threads, "%u", cfg->threads);
-    /* The child's own bound on the tail: the last checkpoint plus slack. */
-    snprintf(tail, sizeof tail, "%u",
-             (unsigned)(tail_at[BD_NTAIL - 1] * cfg->time_scale * 1000.0) * 2 + 5000);
     const char *argv[24];
+} runner_cmd_t;
+
+static void build_cmd(runner_cmd_t *cmd, const child_t *c, const bd_workload_t *wl, unsigned repeat)
+{
+    const bd_config_t *cfg = c->cfg;
+    const bd_alloc_t *al = c->al;
+    snprintf(cmd->runner, sizeof cmd->runner, "%s/%s", cfg->bindir,
+             al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner");
+    cmd->preload[0] = '\0';
+    if (al->lib)
+        snprintf(cmd->preload, sizeof cmd->preload, "%s/%s", cfg->libdir, al->lib);
+    snprintf(cmd->scale, sizeof cmd->scale, "%g", cfg->scale);
+    snprintf(cmd->seed, sizeof cmd->seed, "%llu", (unsigned long long)(cfg->seed + repeat - 1));
+    snprintf(cmd->threads, sizeof cmd->threads, "%u", cfg->threads);
+    /* The child's own bound on the tail: the last checkpoint plus slack. */
+    snprintf(cmd->tail, sizeof cmd->tail, "%u",
+             (unsigned)(tail_at[BD_NTAIL - 1] * cfg->time_scale * 1000.0) * 2 + 5000);
+    const char **argv = cmd->argv;
     int a = 0;
-    argv[a++] = runner;
+    argv[a++] = cmd->runner;
     argv[a++] = "--workload";
     argv[a++] = wl->name;
     argv[a++] = "--scale";
-    argv[a++] = scale;
+    argv[a++] = cmd->scale;
     argv[a++] = "--seed";
-    argv[a++] = seed;
+    argv[a++] = cmd->seed;
     argv[a++] = "--tail-max-ms";
-    argv[a++] = tail;
+    argv[a++] = cmd->tail;
     argv[a++] = "--report-fd=3";
     argv[a++] = "--ack-fd=4";
     argv[a++] = "--shm-fd=5";
     if (cfg->threads) {
         argv[a++] = "--threads";
-        argv[a++] = threads;
+        argv[a++] = cmd->threads;
     }
     if (al->arenas)
         argv[a++] = "--arenas";
@@ -298,40 +314,216 @@ static int spawn(child_t *c, const bd_config_t *cfg, const bd_workload_t *wl, co
         argv[a++] = cfg->trace;
     }
     argv[a] = NULL;
+}
 
+/* In the forked child: output to the log, the channels on fds 3, 4, 5, the allocator's
+ * environment, then the runner. Never returns. */
+static _Noreturn void exec_runner(const child_t *c, const runner_cmd_t *cmd)
+{
+    int log = open(c->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log >= 0) {
+        dup2(log, 1);
+        dup2(log, 2);
+    }
+    /* Move the three fds out of the way first: one of them may already be 3, 4 or 5. */
+    int hi[3] = {fcntl(c->report_w, F_DUPFD, 100), fcntl(c->ack_r, F_DUPFD, 100),
+                 fcntl(c->shm_fd, F_DUPFD, 100)};
+    for (int i = 0; i < 3; i++)
+        if (hi[i] < 0 || dup2(hi[i], 3 + i) < 0)
+            _exit(127);
+    if (cmd->preload[0])
+        setenv("LD_PRELOAD", cmd->preload, 1);
+    else
+        unsetenv("LD_PRELOAD");
+    if (c->al->malloc_conf)
+        setenv("MALLOC_CONF", c->al->malloc_conf, 1);
+    execv(cmd->runner, (char *const *)cmd->argv);
+    fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", cmd->runner, strerror(errno));
+    _exit(127);
+}
+
+/* Forks and execs the runner, then keeps only the driver's ends of the pipes. 0, or -1 after
+ * recording why. */
+static int start_runner(child_t *c, const bd_workload_t *wl, unsigned repeat)
+{
+    runner_cmd_t cmd;
+    build_cmd(&cmd, c, wl, repeat);
+    c->t0 = bd_now();
     fflush(NULL);
     pid_t pid = fork();
-    if (pid < 0)
+    if (pid < 0) {
+        set_error(c->row, "fork: %s", strerror(errno));
         return -1;
-    if (pid == 0) {
-        int log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (log >= 0) {
-            dup2(log, 1);
-            dup2(log, 2);
-        }
-        /* Move the three fds out of the way first: one of them may already be 3, 4 or 5. */
-        int hi[3] = {fcntl(rep_w, F_DUPFD, 100), fcntl(ack_r, F_DUPFD, 100),
-                     fcntl(shm_fd, F_DUPFD, 100)};
-        for (int i = 0; i < 3; i++)
-            if (hi[i] < 0 || dup2(hi[i], 3 + i) < 0)
-                _exit(127);
-        if (preload[0])
-            setenv("LD_PRELOAD", preload, 1);
-        else
-            unsetenv("LD_PRELOAD");
-        if (al->malloc_conf)
-            setenv("MALLOC_CONF", al->malloc_conf, 1);
-        execv(runner, (char *const *)argv);
-        fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", runner, strerror(errno));
-        _exit(127);
     }
+    if (pid == 0)
+        exec_runner(c, &cmd);
     c->pid = pid;
+    close(c->report_w);
+    close(c->ack_r);
+    c->report_w = c->ack_r = -1;
     return 0;
 }
 
-int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
-                 unsigned repeat, bd_row_t *row, bd_sample_t **samples, size_t *nsamples,
-                 bd_progress_fn progress, void *ctx)
+static int open_pipe(int *r, int *w)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    *r = fds[0];
+    *w = fds[1];
+    return 0;
+}
+
+/* The shared memory (mapped, magic written) and the two pipes. 0, or -1 after recording why. */
+static int open_channels(child_t *c)
+{
+    c->shm_fd = memfd_create("flatline-bench", MFD_CLOEXEC);
+    if (c->shm_fd < 0 || ftruncate(c->shm_fd, sizeof(struct bench_shm)) != 0 ||
+        open_pipe(&c->report_r, &c->report_w) != 0 || open_pipe(&c->ack_r, &c->ack_w) != 0) {
+        set_error(c->row, "cannot set up the child: %s", strerror(errno));
+        return -1;
+    }
+    c->shm = mmap(NULL, sizeof(struct bench_shm), PROT_READ | PROT_WRITE, MAP_SHARED, c->shm_fd, 0);
+    if (c->shm == MAP_FAILED) {
+        c->shm = NULL;
+        set_error(c->row, "mmap: %s", strerror(errno));
+        return -1;
+    }
+    c->shm->magic = BENCH_SHM_MAGIC;
+    return 0;
+}
+
+/* The samples CSV (a run without one still counts) and the path of the runner's log. */
+static void open_outputs(child_t *c, const bd_workload_t *wl, unsigned repeat)
+{
+    const bd_config_t *cfg = c->cfg;
+    char path[4096];
+    bd_series_path(path, sizeof path, cfg->out, wl->name, c->al->name, repeat);
+    c->series = fopen(path, "w");
+    if (c->series)
+        fprintf(c->series, "t_s,rss,live,ops,phase\n");
+    snprintf(c->logpath, sizeof c->logpath, "%s/logs/%s-%s-r%u.log", cfg->out, wl->name,
+             c->al->name, repeat);
+}
+
+/* Records the next tail checkpoint when sample s reached it. */
+static void record_tail(child_t *c, const bd_sample_t *s)
+{
+    if (c->t_deleted < 0 || c->next_tail >= c->ntail)
+        return;
+    if (s->t < c->t_deleted + tail_at[c->next_tail] * c->cfg->time_scale)
+        return;
+    c->row->v[BD_rss_tail1 + c->next_tail] = (double)s->rss;
+    c->row->v[BD_tail1_s + c->next_tail] = s->t - c->t_deleted;
+    c->next_tail++;
+}
+
+/* A scheduled sample: records a tail checkpoint it reaches, reports progress, and tells the
+ * runner to stop once the last checkpoint this run takes is recorded. */
+static void sample_on_schedule(child_t *c)
+{
+    bd_sample_t *s = take_sample(c);
+    if (s) {
+        record_tail(c, s);
+        if (c->progress)
+            c->progress(c->row, s, c->progress_ctx);
+    }
+    if (c->next_tail == c->ntail && !c->stopped) {
+        send_ack(c, "stop\n");
+        c->stopped = true;
+    }
+}
+
+/* Waits up to wait_s for report lines and handles those that came. Returns false at the end of
+ * the stream (the runner exited) or on a poll error. */
+static bool read_reports(child_t *c, double wait_s)
+{
+    struct pollfd pfd = {.fd = c->report_r, .events = POLLIN};
+    int wait_ms = (int)ceil(wait_s * 1000.0);
+    int pr = poll(&pfd, 1, wait_ms < 1 ? 1 : wait_ms);
+    if (pr < 0)
+        return errno == EINTR;
+    if (pr == 0)
+        return true;
+    ssize_t r = read(c->report_r, c->buf + c->blen, sizeof c->buf - c->blen);
+    if (r < 0 && errno == EINTR)
+        return true;
+    if (r <= 0)
+        return false;
+    c->blen += (size_t)r;
+    read_lines(c);
+    return true;
+}
+
+/* Samples the runner on schedule and handles its reports until it closes the report pipe, or
+ * kills it after cfg->timeout_s. */
+static void supervise(child_t *c)
+{
+    double last = -1.0;
+    for (;;) {
+        double now = bd_now() - c->t0;
+        if (now > c->cfg->timeout_s) {
+            set_error(c->row, "timed out after %u s (--timeout)", c->cfg->timeout_s);
+            kill(c->pid, SIGKILL);
+            return;
+        }
+        double due = last < 0 ? now : next_due(c, last);
+        if (now >= due) {
+            sample_on_schedule(c);
+            last = now;
+            continue;
+        }
+        if (!read_reports(c, due - now))
+            return;
+    }
+}
+
+/* Reaps the runner, records how it ended, and computes the run's measures. */
+static void finish(child_t *c)
+{
+    bd_row_t *row = c->row;
+    int status = 0;
+    if (waitpid(c->pid, &status, 0) == c->pid) {
+        if (WIFSIGNALED(status)) {
+            set_error(row, "runner killed by signal %d (log: %s)", WTERMSIG(status), c->logpath);
+        } else if (WEXITSTATUS(status) != 0) {
+            set_error(row, "runner exited with status %d (log: %s)", WEXITSTATUS(status),
+                      c->logpath);
+        }
+    }
+    if (!row->error[0] && (row->v[BD_ops] < 0 || c->next_tail < c->ntail))
+        set_error(row, "runner ended without a complete result (log: %s)", c->logpath);
+    compute_measures(c);
+    row->ok = row->error[0] == '\0';
+}
+
+/* Sets up, runs and reaps one runner; a failure on the way is recorded in the row. */
+static void run(child_t *c, const bd_workload_t *wl, unsigned repeat)
+{
+    if (open_channels(c) != 0)
+        return;
+    open_outputs(c, wl, repeat);
+    if (start_runner(c, wl, repeat) != 0)
+        return;
+    supervise(c);
+    finish(c);
+}
+
+/* Closes what run() opened; the samples stay with the caller. */
+static void release(child_t *c)
+{
+    if (c->series)
+        fclose(c->series);
+    if (c->shm)
+        munmap(c->shm, sizeof(struct bench_shm));
+    int fds[] = {c->report_r, c->report_w, c->ack_r, c->ack_w, c->shm_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+}
+
+/* A row with its names and every number unknown (-1). */
+static void init_row(bd_row_t *row, const bd_workload_t *wl, const bd_alloc_t *al, unsigned repeat)
 {
     memset(row, 0, sizeof *row);
     snprintf(row->workload, sizeof row->workload, "%s", wl->name);
@@ -339,113 +531,28 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
     row->repeat = repeat;
     for (int i = 0; i < BD_NNUM; i++)
         row->v[i] = -1;
-    *samples = NULL;
-    *nsamples = 0;
+}
 
-    child_t c = {.row = row, .t_deleted = -1, .al = al, .cfg = cfg, .pid = -1};
-    c.ntail = repeat <= cfg->tail_repeats ? BD_NTAIL : 1;
-    int rep[2] = {-1, -1}, ack[2] = {-1, -1};
-    int shm_fd = memfd_create("flatline-bench", MFD_CLOEXEC);
-    if (shm_fd < 0 || ftruncate(shm_fd, sizeof(struct bench_shm)) != 0 ||
-        pipe2(rep, O_CLOEXEC) != 0 || pipe2(ack, O_CLOEXEC) != 0) {
-        set_error(row, "cannot set up the child: %s", strerror(errno));
-        goto out;
-    }
-    c.shm = mmap(NULL, sizeof(struct bench_shm), PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
-    if (c.shm == MAP_FAILED) {
-        c.shm = NULL;
-        set_error(row, "mmap: %s", strerror(errno));
-        goto out;
-    }
-    c.shm->magic = BENCH_SHM_MAGIC;
-
-    char path[4096], logpath[4096];
-    bd_series_path(path, sizeof path, cfg->out, wl->name, al->name, repeat);
-    c.series = fopen(path, "w");
-    if (c.series)
-        fprintf(c.series, "t_s,rss,live,ops,phase\n");
-    snprintf(logpath, sizeof logpath, "%s/logs/%s-%s-r%u.log", cfg->out, wl->name, al->name,
-             repeat);
-    c.t0 = bd_now();
-    if (spawn(&c, cfg, wl, al, repeat, rep[1], ack[0], shm_fd, logpath) != 0) {
-        set_error(row, "fork: %s", strerror(errno));
-        goto out;
-    }
-    close(rep[1]);
-    close(ack[0]);
-    rep[1] = ack[0] = -1;
-    c.report_fd = rep[0];
-    c.ack_fd = ack[1];
-
-    double last = -1.0;
-    bool eof = false;
-    while (!eof) {
-        double now = bd_now() - c.t0;
-        if (now > cfg->timeout_s) {
-            set_error(row, "timed out after %u s (--timeout)", cfg->timeout_s);
-            kill(c.pid, SIGKILL);
-            break;
-        }
-        double due = last < 0 ? now : next_due(&c, last);
-        if (now >= due) {
-            bd_sample_t *s = take_sample(&c);
-            last = now;
-            if (s) {
-                if (c.t_deleted >= 0 && c.next_tail < c.ntail &&
-                    s->t >= c.t_deleted + tail_at[c.next_tail] * cfg->time_scale) {
-                    row->v[BD_rss_tail1 + c.next_tail] = (double)s->rss;
-                    row->v[BD_tail1_s + c.next_tail] = s->t - c.t_deleted;
-                    c.next_tail++;
-                }
-                if (progress)
-                    progress(row, s, ctx);
-            }
-            if (c.next_tail == c.ntail && !c.stopped) {
-                send_ack(&c, "stop\n");
-                c.stopped = true;
-            }
-            continue;
-        }
-        struct pollfd pfd = {.fd = c.report_fd, .events = POLLIN};
-        int wait_ms = (int)ceil((due - now) * 1000.0);
-        int pr = poll(&pfd, 1, wait_ms < 1 ? 1 : wait_ms);
-        if (pr < 0 && errno != EINTR)
-            break;
-        if (pr > 0) {
-            ssize_t r = read(c.report_fd, c.buf + c.blen, sizeof c.buf - c.blen);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                eof = true;
-            } else {
-                c.blen += (size_t)r;
-                read_lines(&c);
-            }
-        }
-    }
-
-    int status = 0;
-    if (c.pid > 0 && waitpid(c.pid, &status, 0) == c.pid) {
-        if (WIFSIGNALED(status)) {
-            set_error(row, "runner killed by signal %d (log: %s)", WTERMSIG(status), logpath);
-        } else if (WEXITSTATUS(status) != 0) {
-            set_error(row, "runner exited with status %d (log: %s)", WEXITSTATUS(status), logpath);
-        }
-    }
-    if (!row->error[0] && (row->v[BD_ops] < 0 || c.next_tail < c.ntail))
-        set_error(row, "runner ended without a complete result (log: %s)", logpath);
-    compute_measures(&c);
-    row->ok = row->error[0] == '\0';
-
-out:
-    if (c.series)
-        fclose(c.series);
-    if (c.shm)
-        munmap(c.shm, sizeof(struct bench_shm));
-    int fds[] = {rep[0], rep[1], ack[0], ack[1], shm_fd};
-    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
+int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
+                 unsigned repeat, bd_row_t *row, bd_sample_t **samples, size_t *nsamples,
+                 bd_progress_fn progress, void *ctx)
+{
+    init_row(row, wl, al, repeat);
+    child_t c = {.pid = -1,
+                 .report_r = -1,
+                 .report_w = -1,
+                 .ack_r = -1,
+                 .ack_w = -1,
+                 .shm_fd = -1,
+                 .row = row,
+                 .t_deleted = -1,
+                 .ntail = repeat <= cfg->tail_repeats ? BD_NTAIL : 1,
+                 .al = al,
+                 .cfg = cfg,
+                 .progress = progress,
+                 .progress_ctx = ctx};
+    run(&c, wl, repeat);
+    release(&c);
     *samples = c.samples;
     *nsamples = c.n;
     return row->ok ? 0 : -1;
