@@ -36,6 +36,12 @@ void bw_phase(enum bench_phase ph);
 /* Reports "sync <name>" and waits for the driver's "go". Returns 0, or -1 if the driver vanished.
  */
 int bw_sync(const char *name);
+/* The two sync points every workload passes (bench_shm.h). Each returns rc, or -1 when rc was 0
+ * and the driver vanished; a failed run (rc != 0) still marks the phase but does not wait.
+ * bw_at_peak: phase "peak", the allocator's "stats peak", sync "peak".
+ * bw_at_deleted: sync "deleted" (the mass delete is done), then phase "tail". */
+int bw_at_peak(int rc);
+int bw_at_deleted(int rc);
 /* In the tail: waits up to ms for the driver's "stop". Returns true when told to stop. */
 bool bw_wait_stop(unsigned ms);
 /* The calling thread's counter slot (set once per thread by bw_thread_slot). */

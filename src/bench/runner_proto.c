@@ -110,6 +110,23 @@ int bw_sync(const char *name)
     return strcmp(buf, "go") == 0 ? 0 : -1;
 }
 
+int bw_at_peak(int rc)
+{
+    bw_phase(BENCH_PH_PEAK);
+    bw_stats_report("peak");
+    if (rc == 0 && bw_sync("peak") != 0)
+        rc = -1;
+    return rc;
+}
+
+int bw_at_deleted(int rc)
+{
+    if (rc == 0 && bw_sync("deleted") != 0)
+        rc = -1;
+    bw_phase(BENCH_PH_TAIL);
+    return rc;
+}
+
 bool bw_wait_stop(unsigned ms)
 {
     if (ack_fd < 0) {

@@ -232,18 +232,13 @@ int bw_db_churn(const bw_params_t *p)
         rc = run_workers(w, nt, 1);
     uint64_t run_ns = bw_now_ns() - t0;
 
-    bw_phase(BENCH_PH_PEAK);
-    bw_stats_report("peak");
-    if (rc == 0 && bw_sync("peak") != 0)
-        rc = -1;
+    rc = bw_at_peak(rc);
     bw_phase(BENCH_PH_DELETE);
     if (rc == 0)
         rc = run_workers(w, nt, 2);
-    if (rc == 0 && bw_sync("deleted") != 0)
-        rc = -1;
+    rc = bw_at_deleted(rc);
 
     /* Tail: a trickle of requests from one thread until the driver says stop. */
-    bw_phase(BENCH_PH_TAIL);
     worker_t tail = {.t = t, .p = p, .id = nt, .mode = 3};
     bw_thread_slot(0);
     bw_thread_enter();

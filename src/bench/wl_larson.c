@@ -133,10 +133,7 @@ int bw_server_larson(const bw_params_t *p)
     }
     uint64_t run_ns = bw_now_ns() - t0;
 
-    bw_phase(BENCH_PH_PEAK);
-    bw_stats_report("peak");
-    if (rc == 0 && bw_sync("peak") != 0)
-        rc = -1;
+    rc = bw_at_peak(rc);
     bw_phase(BENCH_PH_DELETE);
     for (unsigned i = 0; rc == 0 && i < nt; i++)
         for (uint64_t k = 0; k < arr[i].n; k++)
@@ -145,10 +142,8 @@ int bw_server_larson(const bw_params_t *p)
                 arr[i].p[k] = NULL;
                 arr[i].size[k] = 0;
             }
-    if (rc == 0 && bw_sync("deleted") != 0)
-        rc = -1;
+    rc = bw_at_deleted(rc);
 
-    bw_phase(BENCH_PH_TAIL);
     bw_thread_slot(0);
     bw_thread_enter();
     uint64_t tail_end = bw_now_ns() + (uint64_t)p->tail_max_ms * 1000000ULL;

@@ -562,9 +562,7 @@ static void *replay_thread(void *arg)
         if (r->curve_every && (r->done % r->curve_every == 0 || r->done == r->nev))
             bw_report("curve %llu %lld", (unsigned long long)r->done, (long long)bw_live_total());
         if (seq == r->peak_seq) {
-            bw_phase(BENCH_PH_PEAK);
-            bw_stats_report("peak");
-            if (bw_sync("peak") != 0)
+            if (bw_at_peak(0) != 0)
                 r->failed = true;
             bw_phase(BENCH_PH_RUN);
         }
@@ -625,11 +623,8 @@ int bw_replay(const bw_params_t *p)
     uint64_t run_ns = bw_now_ns() - t0;
     if (r->failed)
         rc = -1;
-    if (rc == 0 && r->nev == 0) { /* an empty trace still passes the sync points */
-        bw_phase(BENCH_PH_PEAK);
-        bw_stats_report("peak");
-        rc = bw_sync("peak");
-    }
+    if (rc == 0 && r->nev == 0) /* an empty trace still passes the sync points */
+        rc = bw_at_peak(rc);
 
     /* Mass delete: what the recorded program still held at its end. */
     bw_phase(BENCH_PH_DELETE);
@@ -641,10 +636,8 @@ int bw_replay(const bw_params_t *p)
         }
     if (r->map)
         map_clear(r);
-    if (rc == 0 && bw_sync("deleted") != 0)
-        rc = -1;
+    rc = bw_at_deleted(rc);
 
-    bw_phase(BENCH_PH_TAIL);
     bw_rng_t rng;
     bw_rng_seed(&rng, p->seed, 0x7e91a7ULL);
     uint64_t tail_end = bw_now_ns() + (uint64_t)p->tail_max_ms * 1000000ULL;

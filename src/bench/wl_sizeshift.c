@@ -158,17 +158,12 @@ int bw_size_shift(const bw_params_t *p)
     for (unsigned i = 0; i < nt; i++)
         ops += w[i].ops;
 
-    bw_phase(BENCH_PH_PEAK);
-    bw_stats_report("peak");
-    if (rc == 0 && bw_sync("peak") != 0)
-        rc = -1;
+    rc = bw_at_peak(rc);
     bw_phase(BENCH_PH_DELETE);
     if (rc == 0)
         rc = run_all(w, nt, sdelete_main);
-    if (rc == 0 && bw_sync("deleted") != 0)
-        rc = -1;
+    rc = bw_at_deleted(rc);
 
-    bw_phase(BENCH_PH_TAIL);
     bw_thread_slot(0);
     bw_thread_enter();
     bw_rng_t rng;
