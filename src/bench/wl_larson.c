@@ -32,20 +32,25 @@ typedef struct lworker {
     int failed;
 } lworker_t;
 
+/* A request's scratch buffer: allocated, written (tag), freed. 0, or -1 when it failed. */
+static int scratch_request(bw_rng_t *rng, uint64_t tag)
+{
+    size_t ssz = bw_rng_logsize(rng, 64, 4096);
+    void *scratch = bw_tmp_alloc(ssz);
+    if (!scratch)
+        return -1;
+    bw_touch(scratch, ssz, tag);
+    bw_tmp_free(scratch, ssz);
+    return 0;
+}
+
 /* One operation: replace a random slot's object, with a scratch buffer. With keep_empty, an
  * empty slot stays empty (the tail must not regrow what the mass delete freed). */
 static int lop(larr_t *a, bw_rng_t *rng, bool keep_empty)
 {
     uint64_t k = bw_rng_below(rng, a->n);
-    if (keep_empty && !a->p[k]) {
-        size_t ssz = bw_rng_logsize(rng, 64, 4096);
-        void *scratch = bw_tmp_alloc(ssz);
-        if (!scratch)
-            return -1;
-        bw_touch(scratch, ssz, k);
-        bw_tmp_free(scratch, ssz);
-        return 0;
-    }
+    if (keep_empty && !a->p[k])
+        return scratch_request(rng, k);
     bw_persist_free(a->p[k], a->size[k]);
     size_t sz = bw_rng_logsize(rng, 16, 1024);
     a->p[k] = bw_persist_alloc(sz);
@@ -53,13 +58,7 @@ static int lop(larr_t *a, bw_rng_t *rng, bool keep_empty)
     if (!a->p[k])
         return -1;
     bw_touch(a->p[k], sz, k);
-    size_t ssz = bw_rng_logsize(rng, 64, 4096);
-    void *scratch = bw_tmp_alloc(ssz);
-    if (!scratch)
-        return -1;
-    bw_touch(scratch, ssz, sz);
-    bw_tmp_free(scratch, ssz);
-    return 0;
+    return scratch_request(rng, sz);
 }
 
 static void *lworker_main(void *arg)
