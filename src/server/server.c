@@ -1,11 +1,11 @@
 /*
  * src/server/server.c: start-up and shutdown of the whole server, and logging.
  *
- * The main thread opens the store, opens one listening socket per worker, starts the
- * workers, then only waits for SIGINT/SIGTERM (sigtimedwait; SHUTDOWN sends SIGTERM to the
- * process) and samples the memory peak once a second. Shutdown order: stop every worker
- * (each closes its clients and socket), then fl_store_close, so no request runs against a
- * closing store.
+ * The main thread opens the store, opens the one listening socket (a busy port ends the start with
+ * exit status 1), starts the workers, then only waits for SIGINT/SIGTERM (sigtimedwait; SHUTDOWN
+ * sends SIGTERM to the process) and samples the memory peak once a second. Shutdown order: stop
+ * every worker (each closes its clients), close the listener, then fl_store_close, so no request
+ * runs against a closing store.
  *
  * Invariants: SIGINT/SIGTERM are blocked in every thread (workers inherit the mask), so
  * only sigtimedwait here receives them; SIGPIPE is ignored (write errors close a client).
@@ -60,19 +60,17 @@ static int start_workers(srv_server_t *srv)
         srv_worker_t *w = &srv->workers[i];
         w->index = i;
         w->srv = srv;
-        w->listen_fd = w->epfd = w->wake_fd = -1;
-        int rc = srv_worker_listen(w);
-        if (rc < 0) {
-            srv_log(srv, SRV_LOG_WARNING, "%s", w->err);
-            for (int j = 0; j < i; j++)
-                close(srv->workers[j].listen_fd);
-            return rc;
-        }
+        w->epfd = w->wake_fd = -1;
     }
     for (int i = 0; i < srv->nworkers; i++) {
-        int rc = srv_worker_start(&srv->workers[i]);
+        srv_worker_t *w = &srv->workers[i];
+        int rc = srv_worker_start(w);
         if (rc < 0) {
             srv_log(srv, SRV_LOG_WARNING, "cannot start worker %d: %s", i, strerror(-rc));
+            if (w->epfd >= 0) /* its thread never started: its descriptors are ours to close */
+                close(w->epfd);
+            if (w->wake_fd >= 0)
+                close(w->wake_fd);
             for (int j = 0; j < i; j++)
                 srv_worker_stop(&srv->workers[j]);
             return rc;
@@ -124,6 +122,7 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
 int srv_server_run(srv_server_t *srv)
 {
     char err[256];
+    srv->listen_fd = -1;
     srv->start_ms = fl_now_ms();
     srv->request_shutdown = request_shutdown;
     fl_mem_opts_t mopts = {.background_thread = srv->cfg.mem_background_thread};
@@ -150,7 +149,13 @@ int srv_server_run(srv_server_t *srv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     fit_open_files(srv);
+    if (srv_listen(srv, err, sizeof(err)) < 0) {
+        srv_log(srv, SRV_LOG_WARNING, "%s", err);
+        fl_store_close(srv->store);
+        return 1;
+    }
     if (start_workers(srv) < 0) {
+        close(srv->listen_fd);
         fl_store_close(srv->store);
         free(srv->workers);
         return 1;
@@ -165,6 +170,8 @@ int srv_server_run(srv_server_t *srv)
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
+    close(srv->listen_fd);
+    srv->listen_fd = -1;
     fl_store_close(srv->store);
     srv->store = NULL;
     free(srv->workers);

@@ -77,17 +77,15 @@ typedef struct srv_client {
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
 
-/* A worker thread: its own epoll loop and listening socket (SO_REUSEPORT). */
+/* A worker thread: its own epoll loop, watching the server's one listening socket. */
 struct srv_worker {
     int index;
-    int epfd;      /* owned by the worker */
-    int listen_fd; /* owned by the worker */
-    int wake_fd;   /* eventfd: written by the main thread to ask the worker to stop */
+    int epfd;    /* owned by the worker */
+    int wake_fd; /* eventfd: written by the main thread to ask the worker to stop */
     pthread_t thread;
     srv_server_t *srv;
     srv_client_t *clients;          /* list; worker thread only */
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
-    char err[160];
 };
 
 /* The running server: configuration and store are read-only once workers run. */
@@ -97,6 +95,10 @@ struct srv_server {
     fl_store_t *store;
     srv_worker_t *workers;
     int nworkers;
+    /* The one listening socket (no SO_REUSEPORT: a busy port fails the start). Opened and
+     * closed by the main thread (server.c) outside the workers' lifetime; every worker's
+     * epoll watches it with EPOLLEXCLUSIVE and accepts from it, non-blocking. */
+    int listen_fd;
     int64_t start_ms;
     _Atomic uint64_t next_client_id;
     _Atomic long connected;        /* clients connected, all workers */
@@ -199,11 +201,12 @@ void srv_human_bytes(char *buf, size_t len, uint64_t n);
 /* Starts worker w's thread (its socket is already listening). Returns 0 or -errno. */
 int srv_worker_start(srv_worker_t *w);
 
-/* Opens worker w's listening socket on the configured address. Returns 0 or -errno with the
- * reason in w->err. */
-int srv_worker_listen(srv_worker_t *w);
+/* Opens the server's one listening socket on the configured address into srv->listen_fd,
+ * without SO_REUSEPORT, so a port another process listens on fails here ("Address already in
+ * use"). Returns 0, or -errno with the reason in err. */
+int srv_listen(srv_server_t *srv, char *err, size_t errlen);
 
-/* Asks the worker to stop and joins it (closes its clients and socket). */
+/* Asks the worker to stop and joins it (closes its clients; the listener stays open). */
 void srv_worker_stop(srv_worker_t *w);
 
 /* Logs to stderr, Redis-style, when level <= the configured loglevel. */

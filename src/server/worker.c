@@ -1,8 +1,11 @@
 /*
  * src/server/worker.c: a worker thread's epoll loop: accept, read, write, close.
  *
- * Each worker owns a listening socket on the shared port (SO_REUSEPORT: the kernel spreads
- * connections), an epoll instance, an eventfd the main thread writes to stop it, and every
+ * The server has one listening socket, bound without SO_REUSEPORT so a second server on a busy
+ * port fails at start instead of silently sharing the port. Every worker's epoll watches it
+ * with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per connection) and accepts with
+ * non-blocking accept4; a worker that loses the race gets EAGAIN and goes back to waiting.
+ * Each worker owns an epoll instance, an eventfd the main thread writes to stop it, and every
  * client it accepted. It binds its thread-private arena first, so every transient byte it
  * allocates (clients, buffers, argv) lands there.
  *
@@ -32,31 +35,31 @@
 
 #define READ_CHUNK (16 * 1024)
 
-int srv_worker_listen(srv_worker_t *w)
+int srv_listen(srv_server_t *srv, char *err, size_t errlen)
 {
-    const srv_config_t *cfg = &w->srv->cfg;
+    const srv_config_t *cfg = &srv->cfg;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)cfg->port);
     if (inet_pton(AF_INET, cfg->bind, &sa.sin_addr) != 1) {
-        snprintf(w->err, sizeof(w->err), "bad bind address '%s'", cfg->bind);
+        snprintf(err, errlen, "bad bind address '%s'", cfg->bind);
         return -EINVAL;
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         goto fail;
+    /* SO_REUSEADDR only lets us rebind over old TIME_WAIT connections; on Linux it does not
+     * let two sockets listen on one port (SO_REUSEPORT would, and is deliberately not set). */
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, (int)cfg->tcp_backlog) < 0)
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, (int)cfg->tcp_backlog) < 0)
         goto fail;
-    w->listen_fd = fd;
+    srv->listen_fd = fd;
     return 0;
 fail:;
     int e = errno;
-    snprintf(w->err, sizeof(w->err), "cannot listen on %s:%lld: %s", cfg->bind, cfg->port,
-             strerror(e));
+    snprintf(err, errlen, "cannot listen on %s:%lld: %s", cfg->bind, cfg->port, strerror(e));
     if (fd >= 0)
         close(fd);
     return -e;
@@ -191,9 +194,9 @@ static void refuse(srv_worker_t *w, int fd)
 static void on_accept(srv_worker_t *w)
 {
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(w->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
-            return; /* EAGAIN, or a transient error: epoll tells us again */
+            return; /* EAGAIN (another worker took it), or a transient error: epoll says again */
         srv_stat_add(&w->stats.connections, 1);
         if (atomic_fetch_add(&w->srv->connected, 1) >= w->srv->cfg.maxclients) {
             atomic_fetch_sub(&w->srv->connected, 1);
@@ -244,7 +247,7 @@ static void *worker_main(void *arg)
             void *p = evs[i].data.ptr;
             if (p == &w->wake_fd)
                 stop = true;
-            else if (p == &w->listen_fd)
+            else if (p == &w->srv->listen_fd)
                 on_accept(w);
             else
                 on_client_event(w, p, evs[i].events);
@@ -266,9 +269,10 @@ int srv_worker_start(srv_worker_t *w)
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->epfd < 0 || w->wake_fd < 0)
         return -errno;
-    struct epoll_event e = {.events = EPOLLIN, .data.ptr = &w->listen_fd};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fd, &e) < 0)
+    struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w->srv->listen_fd};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &e) < 0)
         return -errno;
+    e.events = EPOLLIN;
     e.data.ptr = &w->wake_fd;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &e) < 0)
         return -errno;
@@ -282,7 +286,6 @@ void srv_worker_stop(srv_worker_t *w)
     ssize_t n = write(w->wake_fd, &one, sizeof(one));
     (void)n;
     pthread_join(w->thread, NULL);
-    close(w->listen_fd);
     close(w->epfd);
     close(w->wake_fd);
 }

@@ -3,6 +3,7 @@
 # failing the test if the server did not exit cleanly (0), e.g. after a sanitizer report.
 #
 # Environment (set by CTest): FLATLINE_SERVER (binary), SERVER_TEST_TOOL (tool.c).
+# Optional: SERVER_CONFIG, a configuration file start_server passes before the flags.
 set -u
 SERVER=${FLATLINE_SERVER:?set FLATLINE_SERVER to the flatline-server binary}
 TOOL=${SERVER_TEST_TOOL:?set SERVER_TEST_TOOL}
@@ -59,14 +60,20 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# start_server [--option value ...]: starts the server with the given options on a free port.
+# start_server [--option value ...]: starts the server on a free port, with the options, after
+# the file $SERVER_CONFIG when that is set. The port comes from the kernel, but another process
+# may take it before the server binds; the server then refuses to start ("cannot listen ...:
+# Address already in use": it binds without SO_REUSEPORT, so it can never share a port), and we
+# try another port. Readiness is the server's own "ready" line, so a PONG from some other
+# server that took our port cannot be mistaken for ours (so keep loglevel at notice or above).
 start_server() {
     for attempt in 1 2 3; do
         PORT=$("$TOOL" port) || fail "no free port"
-        "$SERVER" --port "$PORT" "$@" >"$LOG" 2>&1 &
+        "$SERVER" ${SERVER_CONFIG:+"$SERVER_CONFIG"} --port "$PORT" "$@" >"$LOG" 2>&1 &
         SPID=$!
         for _ in $(seq 300); do
-            if [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = "PONG" ]; then
+            if grep -q "ready to accept connections" "$LOG" &&
+                [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = "PONG" ]; then
                 return 0
             fi
             if ! kill -0 "$SPID" 2>/dev/null; then
@@ -116,6 +123,22 @@ check_match() {
         echo "FAIL: redis-cli $*" >&2
         echo "  expected to match: $want" >&2
         echo "  got: $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# check_between LO HI ARGS...: runs rc ARGS, expects "(integer) N" with LO <= N <= HI (for
+# TTLs: a loose range, so a slow machine's seconds between the write and the read do not fail it).
+check_between() {
+    local lo=$1 hi=$2
+    shift 2
+    local got n
+    got=$(rc "$@")
+    CHECKS=$((CHECKS + 1))
+    n=${got#"(integer) "}
+    if [ "$n" = "$got" ] || ! [[ "$n" =~ ^-?[0-9]+$ ]] || [ "$n" -lt "$lo" ] || [ "$n" -gt "$hi" ]; then
+        echo "FAIL: redis-cli $*" >&2
+        echo "  expected an integer in [$lo, $hi], got: $(printf '%q' "$got")" >&2
         FAILS=$((FAILS + 1))
     fi
 }
