@@ -1,14 +1,18 @@
 /*
  * src/server/server.c: start-up and shutdown of the whole server, and logging.
  *
- * The main thread opens the store, opens the one listening socket (a busy port ends the start with
- * exit status 1), starts the workers, then only waits for SIGINT/SIGTERM (sigtimedwait; SHUTDOWN
- * sends SIGTERM to the process) and samples the memory peak once a second. Shutdown order: stop
- * every worker (each closes its clients), close the listener, then fl_store_close, so no request
- * runs against a closing store.
+ * The main thread blocks SIGINT/SIGTERM before anything starts a thread, opens
+ * the store, opens the one listening socket (a busy port ends the start with
+ * exit status 1), starts the workers, then only waits for SIGINT/SIGTERM
+ * (sigtimedwait; SHUTDOWN sends SIGTERM to the process) and samples the memory
+ * peak once a second. Shutdown order: stop every worker (each closes its
+ * clients), close the listener, then fl_store_close, so no request runs against
+ * a closing store.
  *
- * Invariants: SIGINT/SIGTERM are blocked in every thread (workers inherit the mask), so
- * only sigtimedwait here receives them; SIGPIPE is ignored (write errors close a client).
+ * Invariants: SIGINT/SIGTERM are blocked in every thread (the store's and
+ * jemalloc's background threads and the workers inherit the mask, since it is
+ * set before any of them starts), so only sigtimedwait here receives them;
+ * SIGPIPE is ignored (write errors close a client).
  */
 #include "server.h"
 #include "srv.h"
@@ -79,8 +83,8 @@ static int start_workers(srv_server_t *srv)
     return 0;
 }
 
-/* Makes room for maxclients descriptors (as Redis does): raises the soft limit, or lowers
- * maxclients to what the hard limit allows, saying so. */
+/* Makes room for maxclients descriptors (as Redis does): raises the soft limit,
+ * or lowers maxclients to what the hard limit allows, saying so. */
 static void fit_open_files(srv_server_t *srv)
 {
     struct rlimit rl;
@@ -94,7 +98,8 @@ static void fit_open_files(srv_server_t *srv)
     if (got < want) {
         long long fit = got > 96 ? (long long)got - 64 : 32;
         srv_log(srv, SRV_LOG_WARNING,
-                "open files limit %llu is too low for maxclients %lld: maxclients is now %lld",
+                "open files limit %llu is too low for maxclients %lld: maxclients "
+                "is now %lld",
                 (unsigned long long)got, srv->cfg.maxclients, fit);
         srv->cfg.maxclients = fit;
     }
@@ -122,6 +127,16 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
 int srv_server_run(srv_server_t *srv)
 {
     char err[256];
+    /* First, before fl_mem_init or fl_store_open can start a thread: every thread
+     * inherits this mask, so a signal can only be taken by sigtimedwait below,
+     * never by the default action (death with status 143) in a background thread.
+     */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
     srv->listen_fd = -1;
     srv->start_ms = fl_now_ms();
     srv->request_shutdown = request_shutdown;
@@ -142,12 +157,6 @@ int srv_server_run(srv_server_t *srv)
         srv_log(srv, SRV_LOG_WARNING, "cannot open the store: %s", err);
         return 1;
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     fit_open_files(srv);
     if (srv_listen(srv, err, sizeof(err)) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "%s", err);

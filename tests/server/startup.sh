@@ -3,6 +3,9 @@
 #  - One port, one server: a second flatline-server on a busy port refuses to start (exit
 #    status non-zero, "Address already in use") instead of silently sharing the port, and the
 #    first keeps serving every connection with its own data.
+#  - Signals: every thread (main, workers, the store's and jemalloc's background threads) has
+#    SIGINT and SIGTERM blocked, so only the main thread's sigtimedwait takes them and the
+#    shutdown is always the graceful one (exit 0, checked by lib.sh's stop_server).
 . "$(dirname "$0")/lib.sh"
 start_server --threads 2
 check "OK" set owner first
@@ -26,4 +29,25 @@ for i in $(seq 20); do
     check '"first"' get owner
 done
 
+# ---- signal masks of every thread ----
+# SigBlk is a hex mask; bit (signo - 1): SIGINT 2 -> 0x2, SIGTERM 15 -> 0x4000. The main thread
+# (tid = pid) is left out: it waits in sigtimedwait, which unblocks the awaited signals for the
+# duration of the wait (the kernel's rt_sigtimedwait), and that is where they must arrive.
+want=$(((1 << 1) | (1 << 14)))
+threads=0
+for st in /proc/"$SPID"/task/*/status; do
+    [ "$st" = "/proc/$SPID/task/$SPID/status" ] && continue
+    blk=$(sed -n 's/^SigBlk:[[:space:]]*//p' "$st" 2>/dev/null) || continue
+    [ -n "$blk" ] || continue # a thread that ended meanwhile
+    name=$(sed -n 's/^Name:[[:space:]]*//p' "$st")
+    threads=$((threads + 1))
+    CHECKS=$((CHECKS + 1))
+    if [ $((16#$blk & want)) != "$want" ]; then
+        echo "FAIL: thread $st ($name) does not block SIGINT/SIGTERM: SigBlk $blk" >&2
+        FAILS=$((FAILS + 1))
+    fi
+done
+# 2 workers and the store's background thread at least
+[ "$threads" -ge 3 ] || fail "only $threads threads found in /proc/$SPID/task"
+echo "$threads threads besides main block SIGINT and SIGTERM"
 finish
