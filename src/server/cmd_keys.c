@@ -37,52 +37,33 @@ SRV_HANDLER(exists)
     srv_reply_int(&c->out, n);
 }
 
-enum { EXP_NX = 1, EXP_XX = 2, EXP_GT = 4, EXP_LT = 8 };
-
 static bool expire_flags(srv_client_t *c, int argc, const fl_slice_t *argv, unsigned *flags)
 {
     *flags = 0;
     for (int i = 3; i < argc; i++) {
         if (srv_slice_eq(argv[i], "nx"))
-            *flags |= EXP_NX;
+            *flags |= FL_EXPIRE_NX;
         else if (srv_slice_eq(argv[i], "xx"))
-            *flags |= EXP_XX;
+            *flags |= FL_EXPIRE_XX;
         else if (srv_slice_eq(argv[i], "gt"))
-            *flags |= EXP_GT;
+            *flags |= FL_EXPIRE_GT;
         else if (srv_slice_eq(argv[i], "lt"))
-            *flags |= EXP_LT;
+            *flags |= FL_EXPIRE_LT;
         else {
             int n = argv[i].n < 128 ? (int)argv[i].n : 128;
             srv_reply_errorf(&c->out, "ERR Unsupported option %.*s", n, argv[i].p);
             return false;
         }
     }
-    if ((*flags & EXP_NX) && (*flags & (EXP_XX | EXP_GT | EXP_LT))) {
+    if ((*flags & FL_EXPIRE_NX) && (*flags & (FL_EXPIRE_XX | FL_EXPIRE_GT | FL_EXPIRE_LT))) {
         srv_reply_error(&c->out,
                         "ERR NX and XX, GT or LT options at the same time are not compatible");
         return false;
     }
-    if ((*flags & EXP_GT) && (*flags & EXP_LT)) {
+    if ((*flags & FL_EXPIRE_GT) && (*flags & FL_EXPIRE_LT)) {
         srv_reply_error(&c->out, "ERR GT and LT options at the same time are not compatible");
         return false;
     }
-    return true;
-}
-
-/* Whether the NX/XX/GT/LT condition allows setting expiry `at` given the current TTL. The
- * check and the update are two store calls: a concurrent writer may slip in between. */
-static bool expire_allowed(unsigned flags, int64_t ttl_ms, int64_t at)
-{
-    bool has = ttl_ms >= 0;
-    int64_t cur = has ? fl_now_ms() + ttl_ms : 0;
-    if ((flags & EXP_NX) && has)
-        return false;
-    if ((flags & EXP_XX) && !has)
-        return false;
-    if ((flags & EXP_GT) && (!has || at <= cur))
-        return false;
-    if ((flags & EXP_LT) && has && at >= cur)
-        return false;
     return true;
 }
 
@@ -104,17 +85,9 @@ static void expire_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bo
             goto invalid;
         v += now;
     }
-    if (flags) {
-        int64_t ttl = -2;
-        if (!srv_sink_done(c, c->out.len, fl_key_ttl_ms(c->ns, argv[1], &ttl)))
-            return;
-        if (ttl == -2 || !expire_allowed(flags, ttl, v)) {
-            srv_reply_int(&c->out, 0);
-            return;
-        }
-    }
+    /* The condition is checked by the store under the write lock that applies the change. */
     bool applied = false;
-    if (srv_sink_done(c, c->out.len, fl_key_expire_at(c->ns, argv[1], v, &applied)))
+    if (srv_sink_done(c, c->out.len, fl_key_expire_cond(c->ns, argv[1], v, flags, &applied)))
         srv_reply_int(&c->out, applied);
     return;
 invalid:

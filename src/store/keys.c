@@ -36,12 +36,35 @@ int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists)
     return FL_OK;
 }
 
-int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied)
+/* Whether NX/XX/GT/LT allow replacing expiry `cur` (0 = none) by `at` (Redis 7: GT and LT
+ * treat "no expiry" as infinite, so GT never applies to a key without one and LT always does). */
+static bool expire_cond_ok(unsigned flags, int64_t cur, int64_t at)
 {
+    bool has = cur != 0;
+    if ((flags & FL_EXPIRE_NX) && has)
+        return false;
+    if ((flags & FL_EXPIRE_XX) && !has)
+        return false;
+    if ((flags & FL_EXPIRE_GT) && (!has || at <= cur))
+        return false;
+    if ((flags & FL_EXPIRE_LT) && has && at >= cur)
+        return false;
+    return true;
+}
+
+int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flags, bool *applied)
+{
+    if ((flags & ~(unsigned)(FL_EXPIRE_NX | FL_EXPIRE_XX | FL_EXPIRE_GT | FL_EXPIRE_LT)) ||
+        ((flags & FL_EXPIRE_NX) && (flags & (FL_EXPIRE_XX | FL_EXPIRE_GT | FL_EXPIRE_LT))) ||
+        ((flags & FL_EXPIRE_GT) && (flags & FL_EXPIRE_LT)))
+        return FL_EINVAL;
     fls_key_t k;
     int64_t now;
     fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
-    if (ref) {
+    bool did = false;
+    /* The condition is decided under the same write lock as the change: no writer can slip in
+     * between (EXPIRE k t NX from several clients sets it exactly once). */
+    if (ref && expire_cond_ok(flags, (*ref)->expire_at, at_ms)) {
         fls_rec_t *r = *ref;
         if (at_ms <= now) {
             fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
@@ -51,11 +74,17 @@ int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied)
             fls_change_t c = {.op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = had_ttl};
             fls_commit(ns, k.pidx, &c);
         }
+        did = true;
     }
     fls_unlock(ns, k.part);
     if (applied)
-        *applied = ref != NULL;
+        *applied = did;
     return FL_OK;
+}
+
+int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied)
+{
+    return fl_key_expire_cond(ns, key, at_ms, 0, applied);
 }
 
 int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms)

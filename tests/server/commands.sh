@@ -164,6 +164,13 @@ check "(integer) 1" expire e1 50 lt
 check "(error) ERR NX and XX, GT or LT options at the same time are not compatible" expire e1 5 nx xx
 check "(error) ERR GT and LT options at the same time are not compatible" expire e1 5 gt lt
 check "(error) ERR Unsupported option foo" expire e1 5 foo
+rc set e2 v >/dev/null
+check "(integer) 0" expire e2 100 gt
+check "(integer) -1" ttl e2
+check "(integer) 1" pexpire e2 100000 lt
+check "(integer) 0" pexpire e2 200000 lt
+check "(integer) 1" pexpireat e2 9999999999000 xx gt
+check "(integer) 1" del e2
 check "(integer) 1" expire e1 -1
 check "(integer) 0" exists e1
 rc set u1 v >/dev/null

@@ -3,7 +3,11 @@
  * still counted until something touches it, and every access path then treats it as missing
  * and removes it. Active: with nobody touching the keys, the background thread removes them.
  * Short TTLs (50-200 ms) and polling with a bounded deadline: no exact timing is asserted.
+ * EXPIRE's NX/XX/GT/LT conditions: each flag, and NX raced by six threads sets the expiry
+ * exactly once per round (the condition is decided under the write lock).
  */
+#include <pthread.h>
+
 #include "../testhelper.h"
 #include "store_internal.h"
 #include "store_test_util.h"
@@ -153,6 +157,121 @@ TEST(expiry_step_bounded)
     fls_bg_pause(st, false);
 }
 
+/* Sets k with an expiry `at` (0: none). */
+static void put(const char *k, int64_t at)
+{
+    fl_set_opts_t o = {at, 0};
+    fl_str_set(ns, S(k), S("v"), &o, NULL);
+}
+
+static int64_t expiry_of(const char *k)
+{
+    int64_t ttl = -3;
+    fl_key_ttl_ms(ns, S(k), &ttl);
+    return ttl;
+}
+
+TEST(expire_conditions)
+{
+    int64_t far = fl_now_ms() + 1000000, later = far + 1000000, sooner = far - 500000;
+    bool ok = true;
+    /* missing key: never applied */
+    CHECK_EQ_I(fl_key_expire_cond(ns, S("c:none"), far, 0, &ok), FL_OK);
+    CHECK(!ok);
+    /* NX: only without an expiry */
+    put("c:nx", 0);
+    fl_key_expire_cond(ns, S("c:nx"), far, FL_EXPIRE_NX, &ok);
+    CHECK(ok);
+    fl_key_expire_cond(ns, S("c:nx"), later, FL_EXPIRE_NX, &ok);
+    CHECK(!ok);
+    CHECK(expiry_of("c:nx") <= far - fl_now_ms());
+    /* XX: only with an expiry */
+    put("c:xx", 0);
+    fl_key_expire_cond(ns, S("c:xx"), far, FL_EXPIRE_XX, &ok);
+    CHECK(!ok);
+    CHECK_EQ_I(expiry_of("c:xx"), -1);
+    put("c:xx", far);
+    fl_key_expire_cond(ns, S("c:xx"), later, FL_EXPIRE_XX, &ok);
+    CHECK(ok);
+    CHECK(expiry_of("c:xx") > far - fl_now_ms());
+    /* GT: no expiry counts as infinite, so never greater */
+    put("c:gt", 0);
+    fl_key_expire_cond(ns, S("c:gt"), far, FL_EXPIRE_GT, &ok);
+    CHECK(!ok);
+    CHECK_EQ_I(expiry_of("c:gt"), -1);
+    put("c:gt", far);
+    fl_key_expire_cond(ns, S("c:gt"), sooner, FL_EXPIRE_GT, &ok);
+    CHECK(!ok);
+    fl_key_expire_cond(ns, S("c:gt"), far, FL_EXPIRE_GT, &ok);
+    CHECK(!ok); /* equal is not greater */
+    fl_key_expire_cond(ns, S("c:gt"), later, FL_EXPIRE_GT, &ok);
+    CHECK(ok);
+    CHECK(expiry_of("c:gt") > far - fl_now_ms());
+    /* LT: no expiry counts as infinite, so any time is less */
+    put("c:lt", 0);
+    fl_key_expire_cond(ns, S("c:lt"), later, FL_EXPIRE_LT, &ok);
+    CHECK(ok);
+    fl_key_expire_cond(ns, S("c:lt"), later + 1, FL_EXPIRE_LT, &ok);
+    CHECK(!ok);
+    fl_key_expire_cond(ns, S("c:lt"), sooner, FL_EXPIRE_LT, &ok);
+    CHECK(ok);
+    CHECK(expiry_of("c:lt") <= sooner - fl_now_ms());
+    /* XX|GT together; a past time that passes the condition deletes the key */
+    put("c:xg", far);
+    fl_key_expire_cond(ns, S("c:xg"), later, FL_EXPIRE_XX | FL_EXPIRE_GT, &ok);
+    CHECK(ok);
+    fl_key_expire_cond(ns, S("c:xg"), 1, FL_EXPIRE_LT, &ok);
+    CHECK(ok);
+    CHECK_EQ_I(expiry_of("c:xg"), -2);
+    /* incompatible flags */
+    CHECK_EQ_I(fl_key_expire_cond(ns, S("c:lt"), far, FL_EXPIRE_NX | FL_EXPIRE_XX, &ok), FL_EINVAL);
+    CHECK_EQ_I(fl_key_expire_cond(ns, S("c:lt"), far, FL_EXPIRE_GT | FL_EXPIRE_LT, &ok), FL_EINVAL);
+    CHECK_EQ_I(fl_key_expire_cond(ns, S("c:lt"), far, 64, &ok), FL_EINVAL);
+    /* fl_key_expire_at still applies unconditionally */
+    fl_key_expire_at(ns, S("c:lt"), later, &ok);
+    CHECK(ok);
+}
+
+/* Six threads race EXPIRE NX on a fresh key each round: exactly one may apply it. */
+#define RACERS 6
+#define RACE_ROUNDS 300
+static pthread_barrier_t race_bar;
+static _Atomic int race_applied[RACE_ROUNDS];
+
+static void *racer(void *arg)
+{
+    (void)arg;
+    for (int r = 0; r < RACE_ROUNDS; r++) {
+        char key[32];
+        snprintf(key, sizeof(key), "race:%d", r);
+        pthread_barrier_wait(&race_bar);
+        bool ok = false;
+        fl_key_expire_cond(ns, S(key), fl_now_ms() + 1000000, FL_EXPIRE_NX, &ok);
+        if (ok)
+            atomic_fetch_add(&race_applied[r], 1);
+    }
+    return NULL;
+}
+
+TEST(expire_nx_race)
+{
+    for (int r = 0; r < RACE_ROUNDS; r++) {
+        char key[32];
+        snprintf(key, sizeof(key), "race:%d", r);
+        put(key, 0);
+        atomic_store(&race_applied[r], 0);
+    }
+    pthread_barrier_init(&race_bar, NULL, RACERS);
+    pthread_t t[RACERS];
+    for (int i = 0; i < RACERS; i++)
+        pthread_create(&t[i], NULL, racer, NULL);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&race_bar);
+    for (int r = 0; r < RACE_ROUNDS; r++)
+        CHECK_EQ_I(atomic_load(&race_applied[r]), 1);
+}
+
 int main(void)
 {
     st = open_one(16, 0, 100, 100);
@@ -162,6 +281,8 @@ int main(void)
     RUN(lazy_expiry_every_path);
     RUN(active_expiry);
     RUN(expiry_step_bounded);
+    RUN(expire_conditions);
+    RUN(expire_nx_race);
     fl_store_close(st);
     /* the same in rwlock mode, where readers cannot delete under their shared lock */
     fls_set_default_rwlock(true);
@@ -171,6 +292,8 @@ int main(void)
     ns = fl_store_ns(st, 0);
     RUN(lazy_expiry_every_path);
     RUN(active_expiry);
+    RUN(expire_conditions);
+    RUN(expire_nx_race);
     fl_store_close(st);
     return TEST_REPORT();
 }
