@@ -154,6 +154,14 @@ int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
 int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t *opts,
                const fl_sink_t *old);
 
+/* MSET: kv holds n_pairs key/value pairs (2*n_pairs slices); a key given twice takes its last
+ * value. All or nothing: the quota is checked for the total growth and every record allocated
+ * before anything changes (FL_EOOM / FL_ENOMEM: nothing changed), then every pair is applied
+ * with all the partitions involved write-locked (taken in ascending index order), so no reader
+ * sees part of it. Each key loses its TTL (gets the namespace's default TTL, as SET does).
+ * FL_EINVAL for a key or value over 4 GiB - 1. */
+int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs);
+
 /* GETDEL: emits the value or nil, and deletes the key. */
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
 

@@ -159,12 +159,10 @@ SRV_HANDLER(mset)
         srv_reply_arity(c, "mset");
         return;
     }
-    for (int i = 1; i < argc; i += 2) {
-        int st = fl_str_set(c->ns, argv[i], argv[i + 1], NULL, NULL);
-        if (!srv_sink_done(c, c->out.len, st))
-            return;
-    }
-    srv_reply_ok(&c->out);
+    /* All or nothing: the store checks the quota for every pair first and applies them
+     * together. */
+    if (srv_sink_done(c, c->out.len, fl_str_mset(c->ns, argv + 1, (size_t)(argc - 1) / 2)))
+        srv_reply_ok(&c->out);
 }
 
 SRV_HANDLER(getdel)

@@ -17,9 +17,11 @@
  * expire cursor, every record in it and every field of those records. Counters (count,
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
- * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. No
- * code path holds two partition locks at once; eviction and expiry take one at a time, so there
- * is no lock order to respect. Values reach a sink while the lock is held.
+ * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
+ * order: only MSET (fl_str_mset) holds several partition locks, taken in ascending partition
+ * index; every other path (commands, eviction, expiry, defrag, SCAN) holds one at a time and
+ * takes no other partition lock while holding it, so no cycle can form. Values reach a sink while
+ * the lock is held.
  *
  * Movability (for the active defragmenter, issue 6): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its

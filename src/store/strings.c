@@ -5,7 +5,12 @@
  * Every write follows the same order, so that a refused or failed write changes nothing and
  * emits nothing: make room (no lock) -> write lock -> lazy-expire lookup -> type and condition
  * checks -> quota check on the growth -> allocate -> emit the old value (SET GET) -> fls_commit.
+ * MSET follows the same order over all its keys at once: it write-locks every partition
+ * involved, in ascending index order (the only path holding more than one partition lock; all
+ * others hold one at a time, so no cycle can form), checks the quota for the total growth,
+ * allocates every record, and only then commits them all.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_internal.h"
@@ -138,6 +143,140 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
     }
 out:
     fls_unlock(ns, k.part);
+    return rc;
+}
+
+/* One MSET pair located: its key, the pair's index, whether a later pair has the same key. */
+typedef struct mset_ent {
+    fls_key_t k;
+    size_t pair;
+    bool shadowed;
+} mset_ent_t;
+
+static int key_cmp(const fls_key_t *a, const fls_key_t *b)
+{
+    if (a->pidx != b->pidx)
+        return a->pidx < b->pidx ? -1 : 1;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    return a->n ? memcmp(a->p, b->p, a->n) : 0;
+}
+
+/* Partition order, then key; equal keys in pair order (so the last one is the one kept). */
+static int mset_cmp(const void *pa, const void *pb)
+{
+    const mset_ent_t *a = pa, *b = pb;
+    int c = key_cmp(&a->k, &b->k);
+    if (c)
+        return c;
+    return a->pair < b->pair ? -1 : a->pair > b->pair;
+}
+
+/* Unlocks the distinct partitions of e[0..n) (sorted by partition). */
+static void mset_unlock(fl_ns_t *ns, const mset_ent_t *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || e[i].k.pidx != e[i - 1].k.pidx)
+            fls_unlock(ns, e[i].k.part);
+}
+
+int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs)
+{
+    if (n_pairs == 0)
+        return FL_OK;
+    size_t hint = 0;
+    for (size_t i = 0; i < n_pairs; i++) {
+        if (kv[2 * i].n > MAX_LEN || kv[2 * i + 1].n > MAX_LEN)
+            return FL_EINVAL;
+        size_t sz = fls_str_rec_size(kv[2 * i].n, kv[2 * i + 1].n);
+        hint = hint > SIZE_MAX - sz ? SIZE_MAX : hint + sz;
+    }
+    if (n_pairs > SIZE_MAX / (sizeof(mset_ent_t) + sizeof(fls_rec_t *)))
+        return FL_ENOMEM;
+    /* Scratch (the caller's private arena): located keys and the new records. */
+    mset_ent_t *e = malloc(n_pairs * sizeof(*e));
+    fls_rec_t **recs = calloc(n_pairs, sizeof(*recs));
+    if (!e || !recs) {
+        free(e);
+        free(recs);
+        return FL_ENOMEM;
+    }
+    for (size_t i = 0; i < n_pairs; i++) {
+        fls_key_init(ns, kv[2 * i], &e[i].k);
+        e[i].pair = i;
+    }
+    qsort(e, n_pairs, sizeof(*e), mset_cmp);
+    for (size_t i = 0; i < n_pairs; i++)
+        e[i].shadowed = i + 1 < n_pairs && key_cmp(&e[i].k, &e[i + 1].k) == 0;
+
+    fls_make_room(ns, hint);
+    int64_t now = fl_now_ms();
+    for (size_t i = 0; i < n_pairs; i++)
+        if (i == 0 || e[i].k.pidx != e[i - 1].k.pidx)
+            fls_wrlock(ns, e[i].k.part);
+    /* Lazy expiry first (it may reshape tables), then the total growth against the quota. */
+    int64_t grow = 0;
+    for (size_t i = 0; i < n_pairs; i++) {
+        if (e[i].shadowed)
+            continue;
+        fls_rec_t **ref = fls_find_live(ns, &e[i].k, now);
+        grow += growth(fls_str_rec_size(e[i].k.n, kv[2 * e[i].pair + 1].n),
+                       ref ? fls_rec_total(*ref) : 0);
+    }
+    int rc = fls_quota_check(ns, grow);
+    if (rc != FL_OK)
+        goto out;
+    /* Every allocation before the first commit: a table for each partition that has none, and
+     * every record. (A table created here and left empty by a failure is freed by the
+     * partition's next commit.) */
+    int64_t expire = fls_default_expiry(ns, now);
+    for (size_t i = 0; i < n_pairs && rc == FL_OK; i++) {
+        if (e[i].shadowed)
+            continue;
+        fls_rec_t **slot;
+        const fl_slice_t *v = &kv[2 * e[i].pair + 1];
+        if (fls_insert_slot(ns, &e[i].k, &slot) != FL_OK ||
+            !(recs[i] = str_rec_new(ns, &e[i].k, v->n, expire, now))) {
+            rc = FL_ENOMEM;
+            break;
+        }
+        fls_copy(rec_val_mut(recs[i]), v->p, v->n);
+    }
+    if (rc != FL_OK) {
+        for (size_t i = 0; i < n_pairs; i++)
+            if (recs[i])
+                fls_rec_destroy(ns, e[i].k.pidx, recs[i]);
+        goto out;
+    }
+    /* The commits: none can fail (tables exist, and commits only grow them here). */
+    for (size_t i = 0; i < n_pairs; i++) {
+        if (e[i].shadowed)
+            continue;
+        fls_rec_t **ref = fls_find(&e[i].k), *r = recs[i];
+        if (ref) {
+            fls_rec_t *cur = *ref;
+            r->next = cur->next;
+            fls_change_t c = {.op = FLS_PUT,
+                              .ref = ref,
+                              .rec = r,
+                              .old = cur,
+                              .had_key = true,
+                              .had_ttl = cur->expire_at != 0};
+            fls_commit(ns, e[i].k.pidx, &c);
+        } else {
+            fls_rec_t **slot;
+            fls_insert_slot(ns, &e[i].k, &slot);
+            r->next = *slot;
+            fls_change_t c = {.op = FLS_PUT, .ref = slot, .rec = r};
+            fls_commit(ns, e[i].k.pidx, &c);
+        }
+    }
+out:
+    mset_unlock(ns, e, n_pairs);
+    free(e);
+    free(recs);
     return rc;
 }
 

@@ -9,7 +9,7 @@ if [ -n "${COMPARE_PORT:-}" ]; then
     PORT=$COMPARE_PORT
     rc flushall >/dev/null
 else
-    start_server --threads 2 --namespace.users.memory-limit 64mb
+    start_server --threads 2 --namespace.users.memory-limit 64mb --namespace.tiny.memory-limit 1mb
 fi
 
 # --- server and connection
@@ -203,6 +203,13 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     [ "$got" = "OK OK 1 OK  " ] || { echo "FAIL: select by name gave '$got'" >&2; FAILS=$((FAILS + 1)); }
     CHECKS=$((CHECKS + 1))
     check "(error) ERR no such namespace 'nosuchns'" select nosuchns
+    # MSET is all or nothing: a pair over the quota (namespace tiny, 1mb) refuses every pair.
+    got=$(head -c 2000000 /dev/zero | tr '\0' x | redis-cli -p "$PORT" -n 3 -x mset ma 1 mb 2>&1)
+    CHECKS=$((CHECKS + 1))
+    case "$got" in OOM*tiny*) ;; *) echo "FAIL: MSET over the quota gave '$got'" >&2; FAILS=$((FAILS + 1)) ;; esac
+    check "(integer) 0" -n 3 exists ma
+    check "OK" -n 3 mset ma 1 mb 2
+    check "(integer) 2" -n 3 del ma mb
     check $'1) "namespace.users.memory-limit"\n2) "67108864"' config get namespace.users.memory-limit
     check $'1) "port"\n2) "'"$PORT"'"' config get port
     check_match 'ns_users:index=2,keys=1' info namespaces

@@ -264,6 +264,38 @@ TEST(background_eviction)
     fl_store_close(st);
 }
 
+/* MSET over the quota refuses every pair (none applied), within it applies every pair. */
+TEST(mset_all_or_nothing)
+{
+    fl_store_t *st = open_one(4, LIMIT, 100, 100);
+    CHECK(st);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    size_t big_len = 2 * LIMIT;
+    char *big = malloc(big_len);
+    CHECK(big);
+    memset(big, 'b', big_len);
+    CHECK_EQ_I(fl_str_set(ns, S("x"), S("keep"), NULL, NULL), FL_OK);
+    fl_slice_t kv[] = {S("a"), S("1"), S("x"), S("2"), S("b"), {big, big_len}};
+    int rc = fl_str_mset(ns, kv, 3);
+    free(big);
+    CHECK_EQ_I(rc, FL_EOOM);
+    bool ex = true;
+    fl_key_exists(ns, S("a"), &ex);
+    CHECK(!ex);
+    cap_t c;
+    fl_sink_t sk = cap_sink(&c);
+    fl_str_get(ns, S("x"), &sk);
+    CHECK(strcmp(c.last, "keep") == 0);
+    CHECK_EQ_U(fl_ns_size(ns), 1);
+    /* within the quota: every pair */
+    fl_slice_t ok[] = {S("a"), S("1"), S("x"), S("2"), S("b"), S("3")};
+    CHECK_EQ_I(fl_str_mset(ns, ok, 3), FL_OK);
+    CHECK_EQ_U(fl_ns_size(ns), 3);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    fl_store_close(st);
+}
+
 int main(void)
 {
     RUN(stop_writes_refuses_and_keeps_data);
@@ -271,5 +303,6 @@ int main(void)
     RUN(eviction_takes_soonest_expiring_first);
     RUN(eviction_spares_recently_used);
     RUN(background_eviction);
+    RUN(mset_all_or_nothing);
     return TEST_REPORT();
 }

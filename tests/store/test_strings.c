@@ -398,6 +398,32 @@ TEST(default_ttl)
     fl_store_close(s2);
 }
 
+TEST(mset)
+{
+    reset();
+    fl_set_opts_t o = {fl_now_ms() + 100000, 0};
+    CHECK_EQ_I(fl_str_set(ns, S("m:b"), S("old"), &o, NULL), FL_OK);
+    fl_hash_set(ns, S("m:h"), (fl_slice_t[]){S("f"), S("v")}, 1, NULL);
+    fl_slice_t kv[] = {S("m:a"), S("1"),   S("m:b"), S("2"), S("m:h"),
+                       S("3"),   S("m:a"), S("4"),   S(""),  S("5")};
+    CHECK_EQ_I(fl_str_mset(ns, kv, 5), FL_OK);
+    const char *want[][2] = {{"m:a", "4"}, {"m:b", "2"}, {"m:h", "3"}, {"", "5"}};
+    for (int i = 0; i < 4; i++) {
+        cap_t c;
+        fl_sink_t sk = cap_sink(&c);
+        CHECK_EQ_I(fl_str_get(ns, S(want[i][0]), &sk), FL_OK);
+        CHECK_EQ_U(c.bulks, 1);
+        CHECK(strcmp(c.last, want[i][1]) == 0);
+    }
+    int64_t ttl = 0;
+    fl_key_ttl_ms(ns, S("m:b"), &ttl);
+    CHECK_EQ_I(ttl, -1); /* MSET drops the TTL, as SET does */
+    CHECK_EQ_U(fl_ns_size(ns), 4);
+    CHECK_EQ_I(fl_str_mset(ns, kv, 0), FL_OK);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+}
+
 int main(void)
 {
     st = open_one(16, 0, 100, 100);
@@ -417,6 +443,7 @@ int main(void)
     RUN(status_strings);
     RUN(config);
     RUN(default_ttl);
+    RUN(mset);
     size_t used = 0, req = 0;
     int same = used_matches_arena(ns, &used, &req);
     fprintf(stderr, "used %zu, arena requested %zu\n", used, req);

@@ -5,6 +5,7 @@
  * up exactly (no lost update), every key reads back with a consistent type, the key and TTL
  * counters match a full walk, and used == the arena's requested bytes. Runs with mutex and
  * rwlock partitions, unlimited and with a small memory limit (eviction racing writers).
+ * MSET: readers never see part of one, and crossing MSETs do not deadlock.
  * Labelled `threaded`: it also runs under TSan.
  */
 #include <pthread.h>
@@ -198,10 +199,112 @@ TEST(stress_with_eviction)
     CHECK(run_stress(true, 20 * 1024));
 }
 
+/* MSET atomicity: one writer sets MKEYS keys to i (i = 1, 2, ...) with each MSET; readers
+ * read the keys in order and must never see a later key older than an earlier one (a reader
+ * that saw key j at i has to see key j+1 at >= i). Two more writers MSET another key set in
+ * opposite orders (deadlock check: partitions are locked in ascending order). */
+#define MKEYS 8
+#define MSET_ROUNDS 3000
+static _Atomic bool mset_done;
+static _Atomic int mset_torn;
+
+static void mkey(char *buf, size_t n, const char *pfx, int j)
+{
+    snprintf(buf, n, "%s%d", pfx, j);
+}
+
+static void *mset_writer(void *arg)
+{
+    (void)arg;
+    char keys[MKEYS][16], vals[MKEYS][24];
+    fl_slice_t kv[2 * MKEYS];
+    for (int i = 1; i <= MSET_ROUNDS; i++) {
+        for (int j = 0; j < MKEYS; j++) {
+            mkey(keys[j], sizeof(keys[j]), "m", j);
+            snprintf(vals[j], sizeof(vals[j]), "%d", i);
+            kv[2 * j] = S(keys[j]);
+            kv[2 * j + 1] = S(vals[j]);
+        }
+        fl_str_mset(ns, kv, MKEYS);
+    }
+    atomic_store(&mset_done, true);
+    return NULL;
+}
+
+static void *mset_reader(void *arg)
+{
+    (void)arg;
+    char k[16];
+    for (int round = 0; round < 100000 && !atomic_load(&mset_done); round++) {
+        long prev = 0;
+        for (int j = 0; j < MKEYS; j++) {
+            cap_t c;
+            fl_sink_t sk = cap_sink(&c);
+            mkey(k, sizeof(k), "m", j);
+            fl_str_get(ns, S(k), &sk);
+            long v = c.bulks ? atol(c.last) : 0;
+            if (v < prev)
+                atomic_fetch_add(&mset_torn, 1);
+            prev = v;
+        }
+    }
+    return NULL;
+}
+
+static void *mset_crosser(void *arg)
+{
+    bool reverse = arg != NULL;
+    char keys[MKEYS][16];
+    fl_slice_t kv[2 * MKEYS];
+    for (int j = 0; j < MKEYS; j++) {
+        int at = reverse ? MKEYS - 1 - j : j;
+        mkey(keys[j], sizeof(keys[j]), "d", j);
+        kv[2 * at] = S(keys[j]);
+        kv[2 * at + 1] = S(reverse ? "r" : "f");
+    }
+    for (int i = 0; i < MSET_ROUNDS / 2; i++)
+        fl_str_mset(ns, kv, MKEYS);
+    return NULL;
+}
+
+static bool run_mset(bool rwlock)
+{
+    fls_set_default_rwlock(rwlock);
+    fl_store_t *st = open_one(64, 0, 100, 100);
+    fls_set_default_rwlock(false);
+    if (!st)
+        return false;
+    ns = fl_store_ns(st, 0);
+    atomic_store(&mset_done, false);
+    atomic_store(&mset_torn, 0);
+    pthread_t t[5];
+    pthread_create(&t[0], NULL, mset_writer, NULL);
+    pthread_create(&t[1], NULL, mset_reader, NULL);
+    pthread_create(&t[2], NULL, mset_reader, NULL);
+    pthread_create(&t[3], NULL, mset_crosser, NULL);
+    pthread_create(&t[4], NULL, mset_crosser, (void *)1);
+    for (int i = 0; i < 5; i++)
+        pthread_join(t[i], NULL);
+    bool ok = atomic_load(&mset_torn) == 0 && fl_ns_size(ns) == 2 * MKEYS;
+    if (!ok)
+        fprintf(stderr, "mset: %d torn reads, %zu keys\n", atomic_load(&mset_torn), fl_ns_size(ns));
+    size_t used = 0, req = 0;
+    ok = ok && used_matches_arena(ns, &used, &req);
+    fl_store_close(st);
+    return ok;
+}
+
+TEST(mset_atomic)
+{
+    CHECK(run_mset(false));
+    CHECK(run_mset(true));
+}
+
 int main(void)
 {
     RUN(stress_mutex);
     RUN(stress_rwlock);
     RUN(stress_with_eviction);
+    RUN(mset_atomic);
     return TEST_REPORT();
 }
