@@ -153,6 +153,13 @@ static uint64_t cursor_next(uint64_t v, uint64_t mask)
     return rev64(v);
 }
 
+/* A partition without keys (relaxed: a key present for the whole scan was counted before the
+ * scan began, so it is never skipped; one added meanwhile may be, which SCAN allows). */
+static bool part_empty(fls_part_t *p)
+{
+    return atomic_load_explicit(&p->count, memory_order_relaxed) == 0;
+}
+
 int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t pattern_len, size_t count,
                 fl_key_fn fn, void *ctx, uint64_t *next)
 {
@@ -164,6 +171,11 @@ int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t patter
     int64_t now = fl_now_ms();
     while (pidx < ns->nparts && visited < count && steps < max_steps) {
         fls_part_t *p = &ns->parts[pidx];
+        if (part_empty(p)) { /* no key to return: free to skip, costs no step */
+            pidx++;
+            v = 0;
+            continue;
+        }
         bool done = false;
         fls_rdlock(ns, p);
         for (;;) {
@@ -193,6 +205,9 @@ int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t patter
             v = 0;
         }
     }
+    /* Empty partitions ahead would only cost the caller a round trip: skip them now. */
+    while (v == 0 && pidx < ns->nparts && part_empty(&ns->parts[pidx]))
+        pidx++;
     *next = pidx >= ns->nparts ? 0 : (pidx << CURSOR_BITS) | v;
     return FL_OK;
 }

@@ -209,6 +209,10 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     case "$got" in OOM*tiny*) ;; *) echo "FAIL: MSET over the quota gave '$got'" >&2; FAILS=$((FAILS + 1)) ;; esac
     check "(integer) 0" -n 3 exists ma
     check "OK" -n 3 mset ma 1 mb 2
+    # a full SCAN of two keys among 4096 partitions is one call
+    got=$(redis-cli -p "$PORT" -n 3 scan 0 count 10 | sort | tr '\n' ' ')
+    CHECKS=$((CHECKS + 1))
+    [ "$got" = "0 ma mb " ] || { echo "FAIL: SCAN 0 COUNT 10 over 2 keys gave '$got'" >&2; FAILS=$((FAILS + 1)); }
     check "(integer) 2" -n 3 del ma mb
     check $'1) "namespace.users.memory-limit"\n2) "67108864"' config get namespace.users.memory-limit
     check $'1) "port"\n2) "'"$PORT"'"' config get port

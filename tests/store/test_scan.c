@@ -236,6 +236,39 @@ TEST(scan_with_concurrent_writers)
     CHECK_EQ_I(failures, 0);
 }
 
+/* A few keys among 4096 mostly empty partitions: a full scan takes 1-2 calls with COUNT 10
+ * (empty partitions cost no step), and returns every key. */
+TEST(scan_sparse_is_short)
+{
+    fl_store_t *big = open_one(4096, 0, 100, 100);
+    CHECK(big);
+    fl_ns_t *bns = fl_store_ns(big, 0);
+    const char *keys[] = {"alpha", "beta", "gamma"};
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_I(fl_str_set(bns, S(keys[i]), S("v"), NULL, NULL), FL_OK);
+    seen_t *s = calloc(1, sizeof(*s));
+    uint64_t cur = 0;
+    int calls = 0;
+    do {
+        CHECK_EQ_I(fl_key_scan(bns, cur, NULL, 0, 10, on_key, s, &cur), FL_OK);
+        calls++;
+    } while (cur != 0 && calls < 100);
+    size_t got = s->calls;
+    free(s);
+    fl_store_close(big);
+    CHECK(calls <= 2);
+    CHECK_EQ_U(got, 3);
+    /* an empty namespace: one call, cursor 0 */
+    big = open_one(4096, 0, 100, 100);
+    CHECK(big);
+    s = calloc(1, sizeof(*s));
+    CHECK_EQ_I(fl_key_scan(fl_store_ns(big, 0), 0, NULL, 0, 10, on_key, s, &cur), FL_OK);
+    CHECK_EQ_U(cur, 0);
+    CHECK_EQ_U(s->calls, 0);
+    free(s);
+    fl_store_close(big);
+}
+
 int main(void)
 {
     /* 4 partitions: each holds hundreds of keys, so churn resizes their tables mid-scan */
@@ -247,6 +280,7 @@ int main(void)
     RUN(scan_all_and_count);
     RUN(scan_with_resizes_between_calls);
     RUN(scan_with_concurrent_writers);
+    RUN(scan_sparse_is_short);
     fl_store_close(st);
     return TEST_REPORT();
 }
