@@ -1,10 +1,11 @@
 /*
  * src/server/commands.c: the command table and dispatch.
  *
- * Invariants: the table is sorted by name (checked once, lazily, by srv_cmd_lookup's binary
- * search being exact); lookup is case-insensitive and allocation-free; dispatch checks the
- * arity before any handler runs, so handlers may index argv up to |arity|-1 without checks.
- * Unknown commands and arity errors use Redis 7's exact wording.
+ * Invariants: the table is sorted by name, strictly, in lower case (srv_cmd_lookup's binary
+ * search depends on it; tests/server/test_commands.c walks srv_cmd_at to check it); lookup is
+ * case-insensitive and allocation-free; dispatch checks the arity before any handler runs, so
+ * handlers may index argv up to |arity|-1 without checks. Unknown commands and arity errors use
+ * Redis 7's exact wording.
  */
 #include "srv_cmd.h"
 
@@ -116,14 +117,16 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
     char args[160] = "";
     size_t used = 0;
     for (int i = 1; i < argc && used < 128; i++) {
-        int room = 128 - (int)used;
-        int n = (int)argv[i].n < room ? (int)argv[i].n : room;
+        size_t room = 128 - used;
+        /* Compared as size_t: an argument of 2-4 GiB cast to int first would be negative, and
+         * "%.*s" with a negative precision reads up to a NUL, past the argument. */
+        int n = (int)(argv[i].n < room ? argv[i].n : room);
         int w = snprintf(args + used, sizeof(args) - used, "'%.*s' ", n, argv[i].p);
         if (w < 0 || (size_t)w >= sizeof(args) - used)
             break;
         used += (size_t)w;
     }
-    int n = argv[0].n < 128 ? (int)argv[0].n : 128;
+    int n = (int)(argv[0].n < 128 ? argv[0].n : 128);
     srv_reply_errorf(&c->out, "ERR unknown command '%.*s', with args beginning with: %s", n,
                      argv[0].p, args);
 }
