@@ -43,7 +43,8 @@ _Static_assert(sizeof(long long) == sizeof(int64_t), "OPT_INT fields are 64-bit"
 _Static_assert(sizeof(ssize_t) == sizeof(int64_t), "OPT_DECAY fields are 64-bit");
 
 static const opt_t opts[] = {
-    {"port", OPT_INT, SRV(port), "6379", 1, 65535, NULL, "TCP port to listen on"},
+    {"port", OPT_INT, SRV(port), "7379", 1, 65535, NULL,
+     "TCP port to listen on (not Redis's 6379, which a Debian redis-server holds)"},
     {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 63, NULL, "IPv4 address to listen on"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
@@ -115,7 +116,7 @@ _Static_assert(NALIASES == sizeof(((srv_config_t *)0)->defrag_all) /
 #define NNS_OPTS (sizeof(ns_opts) / sizeof(ns_opts[0]))
 
 const char srv_config_embedded[] = "# flatline-server embedded default configuration\n"
-                                   "port 6379\n"
+                                   "port 7379\n"
                                    "bind 127.0.0.1\n"
                                    "threads 0\n"
                                    "namespace default {\n"

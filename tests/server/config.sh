@@ -41,6 +41,9 @@ out=$(timeout 10 "$SERVER" "$dir/missing.conf" 2>&1) && fail "missing file accep
 printf '%s' "$out" | grep -q "cannot open config file" || fail "missing file: $out"
 out=$(timeout 10 "$SERVER" --help 2>&1) || fail "--help failed"
 printf '%s' "$out" | grep -q "client-query-buffer-limit" || fail "--help does not list options"
+# Default port 7379, not Redis's 6379 (taken by Debian's redis-server on a systemd host).
+printf '%s' "$out" | grep -q -E "^  port +default 7379 " || fail "--help: default port is not 7379"
+printf '%s' "$out" | grep -q -E "^port 7379$" || fail "--help: embedded configuration's port is not 7379"
 
 # A good file: blocks, dotted form, comments, quotes; flags override the file.
 cat >"$dir/good.conf" <<CONF
@@ -55,27 +58,15 @@ namespace users {
 }
 namespace.sessions.default-ttl-ms 30000
 CONF
-SERVER_FILE="$dir/good.conf"
-start_server_file() {
-    PORT=$("$TOOL" port)
-    "$SERVER" "$SERVER_FILE" --port "$PORT" --maxclients 50 >"$LOG" 2>&1 &
-    SPID=$!
-    for _ in $(seq 300); do
-        [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = PONG ] && return 0
-        kill -0 "$SPID" 2>/dev/null || break
-        sleep 0.05
-    done
-    cat "$LOG" >&2
-    fail "server with a good config file did not start"
-}
-start_server_file
+SERVER_CONFIG="$dir/good.conf"
+start_server --maxclients 50
 check $'1) "maxclients"\n2) "50"' config get maxclients
 check $'1) "namespace.users.memory-limit"\n2) "67108864"' config get namespace.users.memory-limit
 check $'1) "namespace.users.high-water-pct"\n2) "80"' config get namespace.users.high-water-pct
 check $'1) "namespace.sessions.default-ttl-ms"\n2) "30000"' config get namespace.sessions.default-ttl-ms
 check "(error) ERR DB index is out of range" select 3
 check "OK" -n 2 set s v
-check_match '^\(integer\) (29|30)$' -n 2 ttl s
+check_between 1 30 -n 2 ttl s
 check_match "config_file:$dir/good.conf" info server
 [ "$(info_field server worker_threads)" = 2 ] || fail "threads from the file not applied"
 # SHUTDOWN exits 0 (checked by stop_server via the exit status).
@@ -85,7 +76,7 @@ kill -0 "$SPID" 2>/dev/null && fail "SHUTDOWN did not stop the server"
 wait "$SPID" || fail "SHUTDOWN exit status $?"
 SPID=""
 # SIGINT is as graceful as SIGTERM and SHUTDOWN: exit status 0.
-start_server_file
+start_server --maxclients 50
 kill -INT "$SPID"
 for _ in $(seq 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$SPID" 2>/dev/null && fail "SIGINT did not stop the server"

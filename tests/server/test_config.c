@@ -19,13 +19,14 @@ static int load(const char *text)
 TEST(defaults)
 {
     srv_config_init(&cfg);
-    CHECK_EQ_I(cfg.port, 6379);
+    CHECK_EQ_I(cfg.port, 7379);
     CHECK_STR(cfg.bind, "127.0.0.1");
     CHECK_EQ_U(cfg.proto_max_bulk_len, 512u << 20);
     CHECK_EQ_U(cfg.client_query_buffer_limit, 1u << 30);
     CHECK_EQ_U(cfg.n_ns, 1);
     CHECK_STR(cfg.ns[0].name, "default");
     CHECK_EQ_I(srv_config_load_text(&cfg, srv_config_embedded, "embedded", err, sizeof(err)), 0);
+    CHECK_EQ_I(cfg.port, 7379); /* the embedded file agrees with the table's default */
     CHECK_EQ_U(cfg.n_ns, 2);
     CHECK_STR(cfg.ns[1].name, "cache");
     CHECK_EQ_U(cfg.ns[1].memory_limit, 256u << 20);
