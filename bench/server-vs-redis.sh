@@ -11,50 +11,21 @@
 # (io-threads 1), as Debian ships it. Environment: BUILD (build dir, default build),
 # N (requests per test, default 2000000), KEYS (default 1000000), THREADS (default 2).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 N=${N:-2000000}
 KEYS=${KEYS:-1000000}
 THREADS=${THREADS:-2}
 SERVER=$BUILD/src/server/flatline-server
-TOOL=$BUILD/tests/server/server_test_tool
-for t in redis-server redis-benchmark redis-cli; do
-    command -v $t >/dev/null || { echo "$t is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
-done
-if [ ! -x "$SERVER" ] || [ ! -x "$TOOL" ]; then
-    cmake -S . -B "$BUILD" >/dev/null
-    cmake --build "$BUILD" -j"$(nproc)" --target flatline-server server_test_tool >/dev/null
-fi
+need_tools redis-server redis-benchmark redis-cli python3
+[ -x "$SERVER" ] || bench_build "$BUILD" -- flatline-server
 
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-wait_ping() {
-    for _ in $(seq 200); do
-        [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
-FPORT=$("$TOOL" port)
-"$SERVER" --port "$FPORT" --threads "$THREADS" --loglevel warning \
-    --namespace.default.memory-limit 4gb >/dev/null 2>&1 &
-FPID=$!
-pids+=("$FPID")
-RPORT=$("$TOOL" port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-    --loglevel warning >/dev/null 2>&1 &
-RPID=$!
-pids+=("$RPID")
-wait_ping "$FPORT"
-wait_ping "$RPORT"
+FPORT=$(free_port)
+start_flatline FPID "$SERVER" "$FPORT" /dev/null --threads "$THREADS" \
+    --namespace.default.memory-limit 4gb
+RPORT=$(free_port)
+start_redis RPID "$RPORT" /dev/null
 
 # rps PORT TEST ARGS...: requests per second of one redis-benchmark test (CSV output).
 rps() {
