@@ -8,7 +8,10 @@
 #   prints, per workload: the best (least disturbed) wall seconds plain and under the tool, and
 #   the ratios of the best wall times and of the best CPU times (user + system). For the server:
 #   the best requests per second plain and under flatline-acct, ratio plain/acct (slowdown).
+#   Then, with valgrind installed, instructions per stress operation (a replacement of one block)
+#   plain and under the library, and their ratio: exact, so comparable between runs and commits.
 #   env:   MOPS=<million ops per thread in the stress>     (default 2)
+#          INSTR=0                                          (skip the instruction counts)
 #          THREADS=<stress threads>                         (default 4)
 #          FLATLINE_BUILD=<build with flatline-demo / flatline-server> (default ./build)
 #
@@ -102,6 +105,32 @@ if [[ -x "$demo" ]]; then
     compare "flatline-demo / flatline-acct" "$under_acct" "$demo" --records 200000 --rounds 8
 else
     echo "flatline-demo: not built, skipped"
+fi
+
+# Instructions per operation under valgrind's callgrind: exact and repeatable where times on a
+# shared machine are not. One stress thread at two sizes; the difference of the two totals is the
+# cost of the extra operations, start-up excluded. The library is preloaded by hand with the
+# driver's defaults (what flatline-acct would do, without its own process in the count).
+instr_total() {
+    local d
+    d=$(mktemp -d "$work/cg.XXXXXX")
+    valgrind --tool=callgrind --callgrind-out-file="$d/%p.cg" "$@" >/dev/null 2>&1 || true
+    cat "$d"/*.cg | awk '/^totals:/ {s += $2} END {print s + 0}'
+}
+instr_compare() {
+    local label="$1" prog="$2" lib="$build/src/acct/libflatline-acct.so" n0=100000 n1=200000
+    local p0 p1 a0 a1
+    p0=$(instr_total "$prog" 1 0.1)
+    p1=$(instr_total "$prog" 1 0.2)
+    a0=$(LD_PRELOAD="$lib" instr_total "$prog" 1 0.1)
+    a1=$(LD_PRELOAD="$lib" instr_total "$prog" 1 0.2)
+    printf '%-40s %9.1f %9.1f %7.3fx %9s\n' "$label" "$(echo "($p1 - $p0) / ($n1 - $n0)" | bc -l)" \
+        "$(echo "($a1 - $a0) / ($n1 - $n0)" | bc -l)" "$(echo "($a1 - $a0) / ($p1 - $p0)" | bc -l)" "-"
+}
+if command -v valgrind >/dev/null && [[ "${INSTR:-1}" != 0 ]]; then
+    printf '%-40s %9s %9s %8s\n' "instructions per stress op (callgrind)" "plain" "acct" "ratio"
+    instr_compare "mstress 1 thread / flatline-acct" "$work/mstress"
+    instr_compare "mstress no frame ptrs / flatline-acct" "$work/mstress-nofp"
 fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
