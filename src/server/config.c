@@ -638,6 +638,24 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
             snprintf(val, sizeof(val), "%s", c->ns[0].defrag_pct ? "yes" : "no");
         fn(ctx, nm, val); /* the default namespace's value */
     }
+    /* Redis's maxmemory: the namespaces' memory limits summed, 0 (Redis's "no limit") when any
+     * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
+     * TTL first, then approximately least recently used ones among all keys: of Redis's
+     * policies, allkeys-lru says what a client needs to know (any key may go). */
+    if (srv_glob_match(pattern, plen, "maxmemory", 9, true)) {
+        unsigned long long sum = 0;
+        for (size_t n = 0; n < c->n_ns; n++) {
+            if (c->ns[n].memory_limit == 0) {
+                sum = 0;
+                break;
+            }
+            sum += c->ns[n].memory_limit;
+        }
+        snprintf(val, sizeof(val), "%llu", sum);
+        fn(ctx, "maxmemory", val);
+    }
+    if (srv_glob_match(pattern, plen, "maxmemory-policy", 16, true))
+        fn(ctx, "maxmemory-policy", "allkeys-lru");
     for (size_t n = 0; n < c->n_ns; n++) {
         for (size_t i = 0; i < NNS_OPTS; i++) {
             snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, ns_opts[i].name);

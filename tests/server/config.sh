@@ -64,6 +64,9 @@ check $'1) "maxclients"\n2) "50"' config get maxclients
 check $'1) "namespace.users.memory-limit"\n2) "67108864"' config get namespace.users.memory-limit
 check $'1) "namespace.users.high-water-pct"\n2) "80"' config get namespace.users.high-water-pct
 check $'1) "namespace.sessions.default-ttl-ms"\n2) "30000"' config get namespace.sessions.default-ttl-ms
+# maxmemory: default 1gb + users 64mb + sessions 1gb (the namespace default limit).
+check $'1) "maxmemory"\n2) "2214592512"' config get maxmemory
+check $'1) "maxmemory-policy"\n2) "allkeys-lru"' config get maxmemory-policy
 check "(error) ERR DB index is out of range" select 3
 check "OK" -n 2 set s v
 check_between 1 30 -n 2 ttl s
