@@ -2,9 +2,12 @@
  * tests/server/tool.c: small helper for the integration scripts.
  *
  *   server_test_tool port             prints a free 127.0.0.1 TCP port (the kernel picks it)
- *   server_test_tool raw PORT [MS]    sends stdin as is, then prints every byte received until
- *                                     the server closes ("[closed]") or MS ms of silence
- *                                     ("[open]", default 2000)
+ *   server_test_tool raw PORT [MS [LINES]]
+ *                                     sends stdin as is, then prints every byte received until
+ *                                     the server closes ("[closed]"), MS ms of silence
+ *                                     ("[open]", default 2000) or, when LINES > 0 is given,
+ *                                     LINES CRLF-ended lines arrived ("[done]"; nothing after
+ *                                     them is read): a count, not a wall-clock window, ends it
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,7 +36,7 @@ static int free_port(void)
     return 0;
 }
 
-static int raw(int port, int ms)
+static int raw(int port, int ms, long lines)
 {
     signal(SIGPIPE, SIG_IGN);
     size_t cap = 1 << 16, len = 0;
@@ -61,14 +64,21 @@ static int raw(int port, int ms)
         sent += (size_t)n;
     }
     char buf[65536];
+    long seen = 0;
+    char last = 0;
     for (;;) {
+        if (lines > 0 && seen >= lines) {
+            printf("[done]\n");
+            break;
+        }
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int r = poll(&p, 1, ms);
         if (r == 0) {
             printf("[open]\n");
             break;
         }
-        n = read(fd, buf, sizeof(buf));
+        /* With a line count, read byte by byte so nothing past the last line is consumed. */
+        n = read(fd, buf, lines > 0 ? 1 : sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -76,6 +86,11 @@ static int raw(int port, int ms)
             break;
         }
         fwrite(buf, 1, (size_t)n, stdout);
+        for (ssize_t i = 0; i < n; i++) {
+            if (last == '\r' && buf[i] == '\n')
+                seen++;
+            last = buf[i];
+        }
     }
     free(in);
     close(fd);
@@ -87,7 +102,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "port") == 0)
         return free_port();
     if (argc >= 3 && strcmp(argv[1], "raw") == 0)
-        return raw(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 2000);
-    fprintf(stderr, "usage: server_test_tool port | raw PORT [MS]\n");
+        return raw(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 2000, argc >= 5 ? atol(argv[4]) : 0);
+    fprintf(stderr, "usage: server_test_tool port | raw PORT [MS [LINES]]\n");
     return 2;
 }
