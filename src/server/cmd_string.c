@@ -185,6 +185,18 @@ SRV_HANDLER(getset)
 SRV_HANDLER(append)
 {
     size_t len = 0;
+    /* Redis caps a string at proto-max-bulk-len. The current length is read in a separate
+     * call, so concurrent APPENDs to one key may pass the cap by one argument each (each one
+     * is itself at most proto-max-bulk-len); the store's hard cap (4 GiB - 1) always holds.
+     * The record's size bounds its value's length without counting a keyspace hit or miss;
+     * only a record that large has its exact length read. */
+    size_t max = c->srv->cfg.proto_max_bulk_len, cur = 0;
+    if (argv[2].n > max ||
+        (fl_key_memory_usage(c->ns, argv[1], &cur) == FL_OK && cur > max - argv[2].n &&
+         fl_str_len(c->ns, argv[1], &cur) == FL_OK && cur > max - argv[2].n)) {
+        srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return;
+    }
     if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len)))
         srv_reply_int(&c->out, (long long)len);
 }

@@ -9,7 +9,8 @@ if [ -n "${COMPARE_PORT:-}" ]; then
     PORT=$COMPARE_PORT
     rc flushall >/dev/null
 else
-    start_server --threads 2 --namespace.users.memory-limit 64mb --namespace.tiny.memory-limit 1mb
+    start_server --threads 2 --namespace.users.memory-limit 64mb --namespace.tiny.memory-limit 1mb \
+        --proto-max-bulk-len 4mb
 fi
 
 # --- server and connection
@@ -214,6 +215,15 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     CHECKS=$((CHECKS + 1))
     [ "$got" = "0 ma mb " ] || { echo "FAIL: SCAN 0 COUNT 10 over 2 keys gave '$got'" >&2; FAILS=$((FAILS + 1)); }
     check "(integer) 2" -n 3 del ma mb
+    # APPEND stops at proto-max-bulk-len (4mb here), as Redis does
+    head -c 3000000 /dev/zero | tr '\0' x | redis-cli -p "$PORT" -x set big >/dev/null
+    got=$(head -c 2000000 /dev/zero | tr '\0' y | redis-cli -p "$PORT" -x append big 2>&1)
+    CHECKS=$((CHECKS + 1))
+    [ "$got" = "ERR string exceeds maximum allowed size (proto-max-bulk-len)" ] ||
+        { echo "FAIL: APPEND past proto-max-bulk-len gave '$got'" >&2; FAILS=$((FAILS + 1)); }
+    check "(integer) 3000000" strlen big
+    check "(integer) 3000002" append big zz
+    check "(integer) 1" del big
     check $'1) "namespace.users.memory-limit"\n2) "67108864"' config get namespace.users.memory-limit
     check $'1) "port"\n2) "'"$PORT"'"' config get port
     check_match 'ns_users:index=2,keys=1' info namespaces
