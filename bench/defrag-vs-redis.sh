@@ -26,6 +26,7 @@
 # ROUNDS (cost rounds, default 4),
 # OUT (output dir, default /tmp/defrag-vs-redis: samples.csv, efficiency.csv, rss.png).
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build-defrag-bench}
 SECS=${SECS:-60}
@@ -36,32 +37,9 @@ PHASES=${PHASES:-1 3 2}
 ROUNDS=${ROUNDS:-4}
 KEYS=1000000
 SERVER=$BUILD/src/server/flatline-server
-TOOL=$BUILD/tests/server/server_test_tool
-for t in redis-server redis-benchmark redis-cli gnuplot; do
-    command -v $t >/dev/null || { echo "$t is not installed (scripts/deps.sh installs it)" >&2; exit 1; }
-done
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" -j2 --target flatline-server server_test_tool >/dev/null
+need_tools redis-server redis-benchmark redis-cli gnuplot python3
+bench_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -- flatline-server
 mkdir -p "$OUT"
-
-pids=()
-bg=()
-cleanup() {
-    for p in "${bg[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-wait_ping() {
-    for _ in $(seq 200); do
-        [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-stop_server() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # RESP streams for `redis-cli --pipe` (mawk is fast enough: about 1 s per million commands).
 # gen_set FIRST COUNT VALUE_BYTES PREFIX
@@ -104,28 +82,24 @@ ns_field() { # PORT NAMESPACE FIELD: a field of flatline's INFO namespaces line
         awk -F= -v f="$3" '$1 == f {print $2; exit}'
 }
 
-start_flatline() { # extra args...
-    FPORT=$("$TOOL" port)
-    "$SERVER" --port "$FPORT" --threads "$THREADS" --loglevel warning "$@" >"$OUT/flatline.log" 2>&1 &
-    FPID=$!
-    pids+=("$FPID")
-    wait_ping "$FPORT"
-}
-start_redis() { # extra args...
-    RPORT=$("$TOOL" port)
-    redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --daemonize no \
-        --loglevel warning "$@" >"$OUT/redis.log" 2>&1 &
-    RPID=$!
-    pids+=("$RPID")
-    wait_ping "$RPORT"
+start_both() { # FLATLINE_ARGS... -- REDIS_ARGS...: fresh servers in FPID/FPORT, RPID/RPORT
+    local fargs=()
+    while [ "$1" != -- ]; do
+        fargs+=("$1")
+        shift
+    done
+    shift
+    FPORT=$(free_port)
+    start_flatline FPID "$SERVER" "$FPORT" "$OUT/flatline.log" --threads "$THREADS" "${fargs[@]}"
+    RPORT=$(free_port)
+    start_redis RPID "$RPORT" "$OUT/redis.log" "$@"
 }
 
 echo "flatline-server --threads $THREADS vs $(redis-server --version | cut -d' ' -f1-3,5)"
 echo "machine: $(nproc) cores, shared by both servers and the clients; $(date -u +%FT%TZ)"
 echo
 
-start_flatline --namespace.nodefrag.defrag-pct 0 --namespace.costns.defrag-pct 10
-start_redis
+start_both --namespace.nodefrag.defrag-pct 0 --namespace.costns.defrag-pct 10 --
 
 # ---- 1. Mass delete ----------------------------------------------------------------------------
 if [[ " $PHASES " == *" 1 "* ]]; then
@@ -153,9 +127,11 @@ for s in flatline redis; do
         "${left[$s]}"
 done
 light_load "$FPORT" &
-bg+=($!)
+bg=($!)
+track_pid $!
 light_load "$RPORT" &
 bg+=($!)
+track_pid $!
 
 ratio() { # RSS_KB SERVER -> memory per remaining key / memory per key when full
     awk -v r="$1" -v e="${empty[$2]}" -v f="${full[$2]}" -v l="${left[$2]}" -v k=$KEYS \
@@ -179,8 +155,7 @@ for t in $(seq 0 "$SECS"); do
     # next sample one second after the previous one started
     sleep "$(awk -v t0="$t0" -v t="$t" -v now="$(date +%s.%N)" 'BEGIN {d = t0 + t + 1 - now; print (d > 0 ? d : 0)}')"
 done
-for p in "${bg[@]}"; do kill "$p" 2>/dev/null || true; done
-bg=()
+for p in "${bg[@]}"; do stop_pid "$p"; done
 echo
 echo "  memory per remaining key / memory per key when full:"
 echo "    at 30 s: flatline ${f30:-n/a}, redis ${r30:-n/a};  at ${SECS} s: flatline $fq, redis $rq"
@@ -237,15 +212,13 @@ fi
 
 # ---- 2. Redis's memefficiency eviction scenario -------------------------------------------------
 if [[ " $PHASES " == *" 2 "* ]]; then
-stop_server "$FPID"
-stop_server "$RPID"
-pids=()
+stop_pid "$FPID"
+stop_pid "$RPID"
 echo
 echo "== 2. eviction scenario: limit 100mb, 700000 x 150 B then 170000 x 300 B"
-start_flatline --namespace.default.memory-limit 100mb --namespace.default.defrag-pct 5 \
+start_both --namespace.default.memory-limit 100mb --namespace.default.defrag-pct 5 \
     --namespace.default.defrag-ignore-bytes 2mb --namespace.default.defrag-cycle-min 65 \
-    --namespace.default.defrag-cycle-max 75
-start_redis --maxmemory 100mb --maxmemory-policy allkeys-lru
+    --namespace.default.defrag-cycle-max 75 -- --maxmemory 100mb --maxmemory-policy allkeys-lru
 redis-cli -p "$RPORT" config set active-defrag-threshold-lower 5 >/dev/null 2>&1 || true
 redis-cli -p "$RPORT" config set active-defrag-ignore-bytes 2mb >/dev/null 2>&1 || true
 redis-cli -p "$RPORT" config set activedefrag yes >/dev/null 2>&1 || true
