@@ -122,6 +122,7 @@ check $'1) "active-defrag-cycle-max"\n2) "30"' config get active-defrag-cycle-ma
 check $'1) "namespace.x.defrag-pct"\n2) "0"' config get namespace.x.defrag-pct
 check $'1) "namespace.x.defrag-cycle-max"\n2) "30"' config get namespace.x.defrag-cycle-max
 check $'1) "namespace.y.defrag-pct"\n2) "20"' config get namespace.y.defrag-pct
-out=$("$SERVER" --port 1 --active-defrag-cycle-max 300 2>&1) && fail "cycle-max 300 accepted"
+out=$(timeout 10 "$SERVER" --port "$("$TOOL" port)" --active-defrag-cycle-max 300 2>&1) &&
+    fail "cycle-max 300 accepted"
 printf '%s' "$out" | grep -q "active-defrag-cycle-max" || fail "error does not name the option: $out"
 finish
