@@ -8,6 +8,7 @@
  */
 #include "srv_cmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -205,19 +206,27 @@ out:
     free(lens);
 }
 
-SRV_HANDLER(scan)
+/* Redis 7's cursor parse (strtoul): optional sign, base 10, no leading space, nothing after
+ * the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor (which ends a scan). */
+static bool parse_cursor(fl_slice_t a, unsigned long long *cursor)
 {
     char tmp[32];
-    if (argv[1].n == 0 || argv[1].n >= sizeof(tmp)) {
-        srv_reply_error(&c->out, "ERR invalid cursor");
-        return;
-    }
-    memcpy(tmp, argv[1].p, argv[1].n);
-    tmp[argv[1].n] = '\0';
+    if (a.n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, a.p, a.n);
+    tmp[a.n] = '\0';
+    if (isspace((unsigned char)tmp[0]))
+        return false;
     char *end;
     errno = 0;
-    unsigned long long cursor = strtoull(tmp, &end, 10);
-    if (errno || *end || tmp[0] == '-') {
+    *cursor = strtoull(tmp, &end, 10);
+    return errno != ERANGE && *end == '\0';
+}
+
+SRV_HANDLER(scan)
+{
+    unsigned long long cursor;
+    if (!parse_cursor(argv[1], &cursor)) {
         srv_reply_error(&c->out, "ERR invalid cursor");
         return;
     }

@@ -128,18 +128,27 @@ static void memory_stats(srv_client_t *c)
     srv_buf_free(&top.buf);
 }
 
+/* MEMORY USAGE key [SAMPLES count]...: as Redis 7, SAMPLES may repeat; a count must be an
+ * integer >= 0 (0 = all; the size is exact here, so the count is not otherwise used). */
 static void memory_usage(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    if (argc != 3 && !(argc == 5 && srv_slice_eq(argv[3], "samples"))) {
-        if (argc < 3)
-            srv_reply_arity(c, "memory|usage");
-        else
-            srv_reply_syntax(c);
+    if (argc < 3) {
+        srv_reply_arity(c, "memory|usage");
         return;
     }
-    long long samples;
-    if (argc == 5 && !srv_arg_ll(c, argv[4], &samples))
-        return;
+    for (int i = 3; i < argc; i += 2) {
+        long long samples;
+        if (!srv_slice_eq(argv[i], "samples") || i + 1 >= argc) {
+            srv_reply_syntax(c);
+            return;
+        }
+        if (!srv_arg_ll(c, argv[i + 1], &samples))
+            return;
+        if (samples < 0) {
+            srv_reply_syntax(c);
+            return;
+        }
+    }
     size_t bytes = 0;
     if (!srv_sink_done(c, c->out.len, fl_key_memory_usage(c->ns, argv[2], &bytes)))
         return;

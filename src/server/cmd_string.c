@@ -46,38 +46,41 @@ SRV_HANDLER(get)
     srv_sink_done(c, mark, fl_str_get(c->ns, argv[1], &sink));
 }
 
-/* SET's flags: which exclusive group each option belongs to. */
-enum { OPT_COND = 1, OPT_EXPIRE = 2, OPT_GET = 4 };
+/* SET's options by exclusive group. As in Redis 7, an option may be repeated (the last value
+ * wins) but two different options of one group (NX XX, EX PX, KEEPTTL EX, ...) are a syntax
+ * error. */
+enum { GROUP_COND, GROUP_GET, GROUP_EXPIRE, NGROUPS };
 
 SRV_HANDLER(set)
 {
     fl_set_opts_t o = {0, 0};
-    unsigned seen = 0;
+    int seen[NGROUPS] = {0}; /* per group: the option seen (an id per option), 0 none */
     for (int i = 3; i < argc; i++) {
         fl_slice_t a = argv[i];
-        unsigned group = 0, flag = 0;
+        int group = -1, id = 0;
+        unsigned flag = 0;
         int unit = 0; /* 1 EX, 2 PX, 3 EXAT, 4 PXAT */
         if (srv_slice_eq(a, "nx"))
-            group = OPT_COND, flag = FL_SET_NX;
+            group = GROUP_COND, id = 1, flag = FL_SET_NX;
         else if (srv_slice_eq(a, "xx"))
-            group = OPT_COND, flag = FL_SET_XX;
+            group = GROUP_COND, id = 2, flag = FL_SET_XX;
         else if (srv_slice_eq(a, "get"))
-            group = OPT_GET, flag = FL_SET_GET;
+            group = GROUP_GET, id = 1, flag = FL_SET_GET;
         else if (srv_slice_eq(a, "keepttl"))
-            group = OPT_EXPIRE, flag = FL_SET_KEEPTTL;
+            group = GROUP_EXPIRE, id = 5, flag = FL_SET_KEEPTTL;
         else if (srv_slice_eq(a, "ex"))
-            group = OPT_EXPIRE, unit = 1;
+            group = GROUP_EXPIRE, id = unit = 1;
         else if (srv_slice_eq(a, "px"))
-            group = OPT_EXPIRE, unit = 2;
+            group = GROUP_EXPIRE, id = unit = 2;
         else if (srv_slice_eq(a, "exat"))
-            group = OPT_EXPIRE, unit = 3;
+            group = GROUP_EXPIRE, id = unit = 3;
         else if (srv_slice_eq(a, "pxat"))
-            group = OPT_EXPIRE, unit = 4;
-        if (!group || (seen & group) || (unit && i + 1 >= argc)) {
+            group = GROUP_EXPIRE, id = unit = 4;
+        if (group < 0 || (seen[group] && seen[group] != id) || (unit && i + 1 >= argc)) {
             srv_reply_syntax(c);
             return;
         }
-        seen |= group;
+        seen[group] = id;
         o.flags |= flag;
         if (unit) {
             long long v;

@@ -114,6 +114,21 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_human_bytes(h, sizeof(h), s.peak_allocated > used ? s.peak_allocated : used);
     field(out, "used_memory_peak_human:%s", h);
     field(out, "used_memory_dataset:%zu", s.ns_used);
+    /* As CONFIG GET maxmemory: the namespaces' limits summed, 0 ("no limit") when any namespace
+     * is unlimited; eviction may take any key (TTL keys first, then approximate LRU), which of
+     * Redis's policies allkeys-lru describes. */
+    unsigned long long maxmem = 0;
+    for (size_t n = 0; n < srv->cfg.n_ns; n++) {
+        if (srv->cfg.ns[n].memory_limit == 0) {
+            maxmem = 0;
+            break;
+        }
+        maxmem += srv->cfg.ns[n].memory_limit;
+    }
+    field(out, "maxmemory:%llu", maxmem);
+    srv_human_bytes(h, sizeof(h), maxmem);
+    field(out, "maxmemory_human:%s", h);
+    field(out, "maxmemory_policy:allkeys-lru");
     field(out, "mem_allocator:jemalloc-5.3.0");
     field(out, "mem_stats_available:%d", s.process_rc == 0);
     field(out, "malloc_is_jemalloc:%d", fl_mem_malloc_is_jemalloc());
@@ -133,6 +148,29 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     field(out, "rss_overhead_bytes:%lld", (long long)p->rss - (long long)p->resident);
     field(out, "mem_fragmentation_ratio:%.2f", ratio(p->rss, used));
     field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
+}
+
+/* No persistence: nothing is ever loading or saving (clients wait on loading:0). */
+static void section_persistence(srv_server_t *srv, srv_buf_t *out)
+{
+    (void)srv;
+    field(out, "# Persistence");
+    field(out, "loading:0");
+    field(out, "async_loading:0");
+    field(out, "rdb_bgsave_in_progress:0");
+    field(out, "rdb_last_bgsave_status:ok");
+    field(out, "aof_enabled:0");
+    field(out, "aof_rewrite_in_progress:0");
+}
+
+/* No replication: always a master without replicas (clients check role). */
+static void section_replication(srv_server_t *srv, srv_buf_t *out)
+{
+    (void)srv;
+    field(out, "# Replication");
+    field(out, "role:master");
+    field(out, "connected_slaves:0");
+    field(out, "master_repl_offset:0");
 }
 
 static void section_stats(srv_server_t *srv, srv_buf_t *out)
@@ -244,8 +282,10 @@ static const struct {
     const char *name;
     section_fn *fn;
 } sections[] = {
-    {"server", section_server}, {"clients", section_clients},   {"memory", section_memory},
-    {"stats", section_stats},   {"keyspace", section_keyspace}, {"namespaces", section_namespaces},
+    {"server", section_server},     {"clients", section_clients},
+    {"memory", section_memory},     {"persistence", section_persistence},
+    {"stats", section_stats},       {"replication", section_replication},
+    {"keyspace", section_keyspace}, {"namespaces", section_namespaces},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))

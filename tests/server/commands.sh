@@ -194,6 +194,32 @@ check "(error) ERR invalid cursor" scan abc
 check "(error) ERR syntax error" scan 0 count 0
 check "(error) ERR syntax error" scan 0 bogus 1
 check "(error) ERR value is not an integer or out of range" scan 0 count x
+# cursor parsing as Redis 7 (strtoul): no spaces around it, a sign is accepted
+check "(error) ERR invalid cursor" scan " 0"
+check "(error) ERR invalid cursor" scan "0 "
+check "(error) ERR invalid cursor" scan 18446744073709551616
+check_match '^1\) "0"' scan -1
+# SET: an option may repeat (the last value wins); two of one group may not
+rc set sg v1 >/dev/null
+check '"v1"' set sg v2 get get
+check "(nil)" set sg v3 nx nx
+check "OK" set sg v4 ex 10 ex 200
+check_match '^\(integer\) (199|200)$' ttl sg
+check "(error) ERR syntax error" set sg v ex 10 keepttl
+# MEMORY USAGE SAMPLES: an integer >= 0, repeatable
+check "(error) ERR syntax error" memory usage sg samples -1
+check "(error) ERR syntax error" memory usage sg samples
+check "(error) ERR syntax error" memory usage sg foo 1
+check "(error) ERR value is not an integer or out of range" memory usage sg samples x
+check_match '^\(integer\) [0-9]+$' memory usage sg samples 0
+check_match '^\(integer\) [0-9]+$' memory usage sg samples 5 samples 6
+check "(integer) 1" del sg
+# INFO fields clients read
+check_match '^maxmemory:[0-9]+' info memory
+check_match '^maxmemory_policy:[a-z-]+' info memory
+check_match '^loading:0' info persistence
+check_match '^role:master' info replication
+check_match '^connected_slaves:0' info replication
 
 # --- namespaces: SELECT by index and by name, FLUSHALL
 if [ -z "${COMPARE_PORT:-}" ]; then
