@@ -62,10 +62,8 @@ static void breakdown(pairs_t *p, const fl_mem_stats_t *m, bool proc)
     p_int(p, "slab-frag-bytes", (long long)m->slab_frag_bytes);
 }
 
-static double ratio(size_t a, size_t b)
-{
-    return b ? (double)a / (double)b : 1.0;
-}
+/* a / b, or 1.0 when b is 0 (memstats.c; belongs in srv.h). */
+double srv_mem_ratio(size_t a, size_t b);
 
 static void memory_stats(srv_client_t *c)
 {
@@ -111,13 +109,13 @@ static void memory_stats(srv_client_t *c)
     p_int(&top, "allocator.allocated", (long long)m->allocated);
     p_int(&top, "allocator.active", (long long)m->active);
     p_int(&top, "allocator.resident", (long long)m->resident);
-    p_ratio(&top, "allocator-fragmentation.ratio", ratio(m->active, m->allocated));
+    p_ratio(&top, "allocator-fragmentation.ratio", srv_mem_ratio(m->active, m->allocated));
     p_int(&top, "allocator-fragmentation.bytes", (long long)m->active - (long long)m->allocated);
-    p_ratio(&top, "allocator.rss-ratio", ratio(m->resident, m->active));
+    p_ratio(&top, "allocator.rss-ratio", srv_mem_ratio(m->resident, m->active));
     p_int(&top, "allocator.rss-bytes", (long long)m->resident - (long long)m->active);
-    p_ratio(&top, "rss-overhead.ratio", ratio(m->rss, m->resident));
+    p_ratio(&top, "rss-overhead.ratio", srv_mem_ratio(m->rss, m->resident));
     p_int(&top, "rss-overhead.bytes", (long long)m->rss - (long long)m->resident);
-    p_ratio(&top, "fragmentation", ratio(m->rss, used));
+    p_ratio(&top, "fragmentation", srv_mem_ratio(m->rss, used));
     p_int(&top, "fragmentation.bytes", (long long)m->rss - (long long)used);
     if (top.buf.failed) {
         c->out.failed = true;

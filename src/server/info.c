@@ -40,10 +40,8 @@ void srv_human_bytes(char *buf, size_t len, uint64_t n)
         snprintf(buf, len, "%.2f%c", v, units[u]);
 }
 
-static double ratio(size_t a, size_t b)
-{
-    return b ? (double)a / (double)b : 1.0;
-}
+/* a / b, or 1.0 when b is 0 (memstats.c; belongs in srv.h). */
+double srv_mem_ratio(size_t a, size_t b);
 
 static void section_server(srv_server_t *srv, srv_buf_t *out)
 {
@@ -140,13 +138,13 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     field(out, "allocator_allocated:%zu", p->allocated);
     field(out, "allocator_active:%zu", p->active);
     field(out, "allocator_resident:%zu", p->resident);
-    field(out, "allocator_frag_ratio:%.2f", ratio(p->active, p->allocated));
+    field(out, "allocator_frag_ratio:%.2f", srv_mem_ratio(p->active, p->allocated));
     field(out, "allocator_frag_bytes:%lld", (long long)p->active - (long long)p->allocated);
-    field(out, "allocator_rss_ratio:%.2f", ratio(p->resident, p->active));
+    field(out, "allocator_rss_ratio:%.2f", srv_mem_ratio(p->resident, p->active));
     field(out, "allocator_rss_bytes:%lld", (long long)p->resident - (long long)p->active);
-    field(out, "rss_overhead_ratio:%.2f", ratio(p->rss, p->resident));
+    field(out, "rss_overhead_ratio:%.2f", srv_mem_ratio(p->rss, p->resident));
     field(out, "rss_overhead_bytes:%lld", (long long)p->rss - (long long)p->resident);
-    field(out, "mem_fragmentation_ratio:%.2f", ratio(p->rss, used));
+    field(out, "mem_fragmentation_ratio:%.2f", srv_mem_ratio(p->rss, used));
     field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
 }
 

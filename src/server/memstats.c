@@ -14,6 +14,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. Shared
+ * with info.c and cmd_memory.c, which declare it at file scope (its prototype belongs in
+ * srv.h, which this file's owner does not edit). */
+double srv_mem_ratio(size_t a, size_t b);
+double srv_mem_ratio(size_t a, size_t b)
+{
+    return b ? (double)a / (double)b : 1.0;
+}
+
 /* RSS straight from /proc when the memory layer cannot say (malloc is not jemalloc). */
 static size_t rss_fallback(void)
 {
