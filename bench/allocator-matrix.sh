@@ -13,39 +13,33 @@
 # does not exist yet, else in a temporary file), REQUESTS (redis-benchmark requests per phase,
 # 150000).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$(dirname "$0")/lib.sh"
+root="$BENCH_ROOT"
 build="${BUILD:-$root/build}"
 out="${OUT:-$root/docs/evaluation}"
 scale="${SCALE:-1}" time_scale="${TIME_SCALE:-1}" repeats="${REPEATS:-3}"
 tail_repeats="${TAIL_REPEATS:-1}" requests="${REQUESTS:-150000}"
 
-cmake -S "$root" -B "$build" -DFLATLINE_WERROR=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target flatline-bench flatline-bench-runner \
-    flatline-bench-runner-fl flatline-acct >/dev/null
+bench_build "$build" -DFLATLINE_WERROR=ON -- flatline-bench flatline-bench-runner \
+    flatline-bench-runner-fl flatline-acct
 bench="$build/src/bench/flatline-bench"
 acct="$build/src/acct/flatline-acct"
 
 tmp="$(mktemp -d)"
-redis_pid=""
-cleanup() {
-    [[ -n "$redis_pid" ]] && kill "$redis_pid" 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+track_dir "$tmp"
 
 trace="${TRACE:-$tmp/redis.trace}"
 if [[ ! -s "$trace" ]]; then
     # Record redis-server (a real multi-threaded server) through a database's life: load small
     # values, overwrite them with larger ones (the size shift), delete most keys, then stop.
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    need_tools redis-server redis-benchmark redis-cli python3
+    port="$(free_port)"
     "$acct" --quiet --no-plot --out "$tmp/acct" --trace "$trace" -- \
         redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
         --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
     redis_pid=$!
-    for _ in $(seq 100); do
-        redis-cli -p "$port" ping >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    track_pid "$redis_pid"
+    wait_ping "$port"
     rb() { redis-benchmark -h 127.0.0.1 -p "$port" -q -c 20 -P 8 "$@" >/dev/null; }
     rb -t set -n "$requests" -r 100000 -d 64
     rb -t set -n "$requests" -r 100000 -d 700
@@ -55,8 +49,7 @@ if [[ ! -s "$trace" ]]; then
         xargs -n 500 redis-cli -p "$port" del >/dev/null
     rb -t get -n "$((requests / 3))" -r 100000
     redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    wait "$redis_pid" || true
-    redis_pid=""
+    reap_pid "$redis_pid" # flatline-acct writes the trace out after redis-server exits
     echo "recorded $(du -h "$trace" | cut -f1) of allocation trace from redis-server" >&2
 fi
 

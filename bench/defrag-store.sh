@@ -14,11 +14,10 @@
 #   usage: bench/defrag-store.sh [seconds of sampling (default 30)]
 #   env:   BUILD=<build dir> (default build-defrag-bench, a Release build)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${BUILD:-$root/build-defrag-bench}"
+source "$(dirname "$0")/lib.sh"
+build="${BUILD:-$BENCH_ROOT/build-defrag-bench}"
 secs="${1:-30}"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target flatline-defrag-bench >/dev/null
+bench_build "$build" -DCMAKE_BUILD_TYPE=Release -- flatline-defrag-bench
 bin="$build/src/store/flatline-defrag-bench"
 
 echo "== 1. mass delete (defrag off, then on)"

@@ -13,6 +13,7 @@
 #   track_pid PID            stop PID when the script exits (last tracked, first stopped)
 #   track_dir DIR            remove DIR when the script exits
 #   stop_pid PID             stop one tracked process now (SIGTERM, reap, untrack)
+#   reap_pid PID             wait for a tracked process to end by itself, then untrack it
 #   wait_ping PORT           wait up to 10 s until 127.0.0.1:PORT answers PING, else exit 1
 #   rss_kb PID               resident set size of PID in kB (VmRSS of /proc/PID/status)
 #   start_redis VAR PORT LOG [ARGS...]
@@ -65,12 +66,21 @@ free_port() {
 track_pid() { bench_pids+=("$1"); }
 track_dir() { bench_dirs+=("$1"); }
 
-stop_pid() {
+untrack_pid() {
     local p keep=()
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
     for p in "${bench_pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
     bench_pids=("${keep[@]}")
+}
+
+stop_pid() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    untrack_pid "$1"
+}
+
+reap_pid() {
+    wait "$1" 2>/dev/null || true
+    untrack_pid "$1"
 }
 
 wait_ping() {

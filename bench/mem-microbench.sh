@@ -6,8 +6,7 @@
 #   usage: bench/mem-microbench.sh [iterations per sample] [repetitions]
 #   env:   BUILD=<build dir> (default build-mem-bench, a plain optimised build)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${BUILD:-$root/build-mem-bench}"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target flatline-mem-microbench >/dev/null
+source "$(dirname "$0")/lib.sh"
+build="${BUILD:-$BENCH_ROOT/build-mem-bench}"
+bench_build "$build" -DCMAKE_BUILD_TYPE=Release -- flatline-mem-microbench
 exec "$build/src/mem/flatline-mem-microbench" "$@"
