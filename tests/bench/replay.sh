@@ -8,15 +8,9 @@ set -euo pipefail
 bin="$1" tool="$2"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/replay_lib.sh"
 "$tool" write "$tmp/t.trace" 11
-"$tool" curve "$tmp/t.trace" 97 >"$tmp/want"
-"$bin/flatline-bench-runner" --workload replay --trace "$tmp/t.trace" --curve-every 97 \
-    --tail-max-ms 20 2>"$tmp/log" || { cat "$tmp/log"; exit 1; }
-grep '^curve ' "$tmp/log" >"$tmp/got" || true
-grep '^trace ' "$tmp/log"
-if ! diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
-    echo "FAIL: replayed live-bytes curve differs from the trace's"; head -20 "$tmp/diff"; exit 1
-fi
+expect_replay_curve "$tmp/t.trace" 97 "the trace's"
 echo "curve of $(wc -l <"$tmp/want") points matches; last: $(tail -1 "$tmp/want")"
 grep -q '^result ' "$tmp/log"
 

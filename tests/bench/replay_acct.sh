@@ -10,18 +10,12 @@ if [[ ! -x "$acct" ]]; then
 fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/replay_lib.sh"
 "$acct" --trace "$tmp/t.trace" -- "$bin/flatline-bench-runner" --workload size-shift \
     --scale 0.002 --threads 2 --tail-max-ms 30 >"$tmp/acct.log" 2>&1 || {
     cat "$tmp/acct.log"; exit 1; }
 test -s "$tmp/t.trace"
+expect_replay_curve "$tmp/t.trace" 101 "the recorded one"
 # size-shift at this scale makes thousands of allocations: the trace must hold them.
-"$tool" curve "$tmp/t.trace" 101 >"$tmp/want"
 [[ $(wc -l <"$tmp/want") -ge 50 ]] || { echo "FAIL: trace too short"; cat "$tmp/want"; exit 1; }
-"$bin/flatline-bench-runner" --workload replay --trace "$tmp/t.trace" --curve-every 101 \
-    --tail-max-ms 20 2>"$tmp/log" || { cat "$tmp/log"; exit 1; }
-grep '^curve ' "$tmp/log" >"$tmp/got" || true
-grep '^trace ' "$tmp/log"
-if ! diff "$tmp/want" "$tmp/got" >"$tmp/diff"; then
-    echo "FAIL: replayed live-bytes curve differs from the recorded one"; head -20 "$tmp/diff"; exit 1
-fi
 echo "recorded curve of $(wc -l <"$tmp/want") points replays exactly; last: $(tail -1 "$tmp/want")"
