@@ -6,7 +6,7 @@ JOBS    ?= $(shell nproc)
 BUILD   ?= build
 CTEST   := ctest --output-on-failure --timeout 600 -j$(JOBS)
 
-.PHONY: all deps build run demo test test-plain test-asan test-tsan bench clean
+.PHONY: all deps build run demo test test-plain test-asan test-tsan clean
 
 all: build
 
