@@ -1,18 +1,11 @@
 /*
- * src/store/keys.c: commands on keys of any type (DEL, EXISTS, EXPIRE, PTTL, PERSIST, TYPE,
- * MEMORY USAGE), SCAN, DBSIZE, FLUSHDB and the namespace statistics.
- *
- * SCAN cursor: bits 63..48 hold the partition index, bits 47..0 a bucket cursor inside that
- * partition's table, advanced with Redis's reverse-binary increment. A partition's table only
- * ever doubles or halves, so (as in Redis's dictScan) every key present for the whole scan is
- * returned at least once; some may be returned twice after a shrink.
+ * src/store/keys.c: commands on keys of any type (DEL, EXISTS, EXPIRE with its NX/XX/GT/LT
+ * conditions, PTTL, PERSIST, TYPE, MEMORY USAGE) and FLUSHDB. Each write takes one partition's
+ * write lock through fls_write_begin and changes the key through the commit point; a condition
+ * (EXPIRE NX, ...) is decided under that same lock. SCAN is in scan.c, DBSIZE and the
+ * statistics in stats.c.
  */
-#include <string.h>
-
 #include "store_internal.h"
-
-#define CURSOR_BITS 48
-#define CURSOR_MASK ((UINT64_C(1) << CURSOR_BITS) - 1)
 
 int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted)
 {
@@ -136,90 +129,6 @@ int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes)
     return FL_OK;
 }
 
-static uint64_t rev64(uint64_t v)
-{
-    v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-    v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-    v = ((v >> 4) & 0x0f0f0f0f0f0f0f0full) | ((v & 0x0f0f0f0f0f0f0f0full) << 4);
-    return __builtin_bswap64(v);
-}
-
-/* Redis's reverse-binary cursor increment for a table of mask + 1 slots; 0 when done. */
-static uint64_t cursor_next(uint64_t v, uint64_t mask)
-{
-    v |= ~mask;
-    v = rev64(v);
-    v++;
-    return rev64(v);
-}
-
-/* A partition without keys (relaxed: a key present for the whole scan was counted before the
- * scan began, so it is never skipped; one added meanwhile may be, which SCAN allows). */
-static bool part_empty(fls_part_t *p)
-{
-    return atomic_load_explicit(&p->count, memory_order_relaxed) == 0;
-}
-
-int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t pattern_len, size_t count,
-                fl_key_fn fn, void *ctx, uint64_t *next)
-{
-    if (count == 0)
-        count = 10;
-    uint64_t pidx = cursor >> CURSOR_BITS, v = cursor & CURSOR_MASK;
-    size_t visited = 0, steps = 0, max_steps = count > SIZE_MAX / 10 ? SIZE_MAX : count * 10;
-    bool all = !pattern || (pattern_len == 1 && pattern[0] == '*');
-    int64_t now = fl_now_ms();
-    while (pidx < ns->nparts && visited < count && steps < max_steps) {
-        fls_part_t *p = &ns->parts[pidx];
-        if (part_empty(p)) { /* no key to return: free to skip, costs no step */
-            pidx++;
-            v = 0;
-            continue;
-        }
-        bool done = false;
-        fls_rdlock(ns, p);
-        for (;;) {
-            steps++;
-            if (!p->b) {
-                done = true;
-                break;
-            }
-            for (fls_rec_t *r = p->b[v & p->mask]; r; r = r->next) {
-                visited++;
-                if (fls_rec_expired(r, now))
-                    continue;
-                if (all || fls_glob_match(pattern, pattern_len, r->data, r->klen))
-                    fn(ctx, r->data, r->klen);
-            }
-            v = cursor_next(v, p->mask);
-            if (v == 0) {
-                done = true;
-                break;
-            }
-            if (visited >= count || steps >= max_steps)
-                break;
-        }
-        fls_unlock(ns, p);
-        if (done) {
-            pidx++;
-            v = 0;
-        }
-    }
-    /* Empty partitions ahead would only cost the caller a round trip: skip them now. */
-    while (v == 0 && pidx < ns->nparts && part_empty(&ns->parts[pidx]))
-        pidx++;
-    *next = pidx >= ns->nparts ? 0 : (pidx << CURSOR_BITS) | v;
-    return FL_OK;
-}
-
-size_t fl_ns_size(fl_ns_t *ns)
-{
-    uint64_t n = 0;
-    for (uint32_t i = 0; i < ns->nparts; i++)
-        n += atomic_load_explicit(&ns->parts[i].count, memory_order_relaxed);
-    return (size_t)n;
-}
-
 int fl_ns_flush(fl_ns_t *ns)
 {
     for (uint32_t i = 0; i < ns->nparts; i++) {
@@ -230,37 +139,4 @@ int fl_ns_flush(fl_ns_t *ns)
         fls_unlock(ns, p);
     }
     return FL_OK;
-}
-
-int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
-{
-    memset(out, 0, sizeof(*out));
-    for (uint32_t i = 0; i < ns->nparts; i++) {
-        fls_part_t *p = &ns->parts[i];
-        out->keys += atomic_load_explicit(&p->count, memory_order_relaxed);
-        out->keys_with_ttl += atomic_load_explicit(&p->ttl_count, memory_order_relaxed);
-        out->hits += atomic_load_explicit(&p->hits, memory_order_relaxed);
-        out->misses += atomic_load_explicit(&p->misses, memory_order_relaxed);
-        out->expired += atomic_load_explicit(&p->expired, memory_order_relaxed);
-        out->evicted += atomic_load_explicit(&p->evicted, memory_order_relaxed);
-    }
-    out->writes_refused = atomic_load_explicit(&ns->writes_refused, memory_order_relaxed);
-    out->used = fls_used(ns);
-    out->memory_limit = ns->cfg.memory_limit;
-    const fls_defrag_t *df = &ns->defrag;
-    out->defrag_moves = atomic_load_explicit(&df->moves, memory_order_relaxed);
-    out->defrag_sweeps = atomic_load_explicit(&df->sweeps, memory_order_relaxed);
-    out->defrag_running = atomic_load_explicit(&df->running, memory_order_relaxed);
-    out->defrag_cpu_pct = atomic_load_explicit(&df->cpu_pct, memory_order_relaxed);
-    out->defrag_frag_pct = atomic_load_explicit(&df->frag_pct, memory_order_relaxed);
-    out->defrag_scanned = atomic_load_explicit(&df->scanned, memory_order_relaxed);
-    out->defrag_bytes_moved = atomic_load_explicit(&df->bytes_moved, memory_order_relaxed);
-    out->defrag_bytes_freed = atomic_load_explicit(&df->bytes_freed, memory_order_relaxed);
-    out->defrag_passes = atomic_load_explicit(&df->passes, memory_order_relaxed);
-    out->defrag_time_ns = atomic_load_explicit(&df->time_ns, memory_order_relaxed);
-    out->defrag_lock_holds = atomic_load_explicit(&df->holds, memory_order_relaxed);
-    out->defrag_max_hold_ns = atomic_load_explicit(&df->max_hold_ns, memory_order_relaxed);
-    out->defrag_slow_holds = atomic_load_explicit(&df->slow_holds, memory_order_relaxed);
-    int rc = fl_arena_stats(ns->arena, &out->mem);
-    return rc < 0 ? FL_EINVAL : FL_OK;
 }

@@ -244,7 +244,7 @@ uint64_t fls_rand(void);
 /* Redis stringmatchlen semantics (case-sensitive): * ? [abc] [^a] [a-z] and \ escapes. */
 bool fls_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
 
-/* ---- ns.c: tables, accounting, locks, the commit point ------------------------------------ */
+/* ---- table.c: tables, accounting, locks, the commit point --------------------------------- */
 
 void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k);
 
@@ -356,7 +356,7 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
 
-/* ---- evict.c: quotas, eviction, active expiry, background thread -------------------------- */
+/* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
 
 /* Before a write that may grow memory by about `hint` bytes (no lock held): evicts inline
  * (bounded work) when the namespace is above its high-water mark. hint 0: nothing. */
@@ -364,12 +364,19 @@ void fls_make_room(fl_ns_t *ns, size_t hint);
 /* Under the partition lock, before allocating: FL_OK, or FL_EOOM (counted) when growth > 0
  * would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
+
+/* ---- expire.c: active expiry ---------------------------------------------------------------- */
+
 /* One active-expiry step for a namespace, bounded by `max_buckets` bucket visits. Returns the
  * number of keys it expired. */
 size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
+
+/* ---- evict.c: eviction ---------------------------------------------------------------------- */
+
 /* Evicts one key (soonest to expire first, else approximate LRU). Returns false when nothing
  * could be evicted. */
 bool fls_evict_one(fl_ns_t *ns, int64_t now);
+
 /* ---- defrag.c: active defragmentation ------------------------------------------------------ */
 
 /* Sets up / tears down a namespace's defragmenter state (ns_open / ns_close). */
@@ -387,6 +394,11 @@ void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms);
 uint64_t fls_defrag_frag_pct(const fl_mem_stats_t *m);
 bool fls_defrag_should_start(const fl_ns_config_t *c, size_t frag_bytes, uint64_t frag_pct);
 unsigned fls_defrag_cpu_pct(const fl_ns_config_t *c, uint64_t frag_pct);
+
+/* ---- background.c: the store's background thread ------------------------------------------ */
+
+/* Starts / stops (joins) the store's thread; fls_bg_kick asks for a tick now (a writer crossed
+ * a high-water mark). */
 int fls_bg_start(fl_store_t *s);
 void fls_bg_stop(fl_store_t *s);
 void fls_bg_kick(fl_store_t *s);

@@ -1,0 +1,41 @@
+/*
+ * src/store/quota.c: a namespace's quotas, checked before writes.
+ *
+ * Quotas compare a namespace's `used` (exact requested bytes of records + index, see table.c)
+ * with two marks derived from memory_limit (0 = unlimited, both marks SIZE_MAX):
+ *   - stop-writes: a write that would grow `used` past stop_writes_pct of the limit is refused
+ *     with FL_EOOM before anything changes; deletes and writes that do not grow still work.
+ *     (Concurrent writers check independently, so `used` may pass the mark by at most one
+ *     write per writer thread.)
+ *   - high-water: a write that would cross high_water_pct of the limit first evicts inline, a
+ *     bounded number of keys (evict.c), and kicks the background thread to evict more.
+ *
+ * Locking: none of its own; fls_quota_check runs under the caller's partition lock(s) and reads
+ * `used` (relaxed stripes); fls_make_room runs with no lock held.
+ */
+#include "store_internal.h"
+
+#define INLINE_EVICT_MAX 16 /* evictions a single write may do inline */
+
+int fls_quota_check(fl_ns_t *ns, int64_t growth)
+{
+    if (growth <= 0 || ns->stop_mark == SIZE_MAX)
+        return FL_OK;
+    if (fls_used(ns) + (size_t)growth <= ns->stop_mark)
+        return FL_OK;
+    atomic_fetch_add_explicit(&ns->writes_refused, 1, memory_order_relaxed);
+    return FL_EOOM;
+}
+
+void fls_make_room(fl_ns_t *ns, size_t hint)
+{
+    if (hint == 0 || ns->hw_mark == SIZE_MAX || hint > ns->hw_mark)
+        return; /* deletes and TTL changes never evict others */
+    if (fls_used(ns) + hint <= ns->hw_mark)
+        return;
+    fls_bg_kick(ns->store);
+    int64_t now = fl_now_ms();
+    for (int i = 0; i < INLINE_EVICT_MAX && fls_used(ns) + hint > ns->hw_mark; i++)
+        if (!fls_evict_one(ns, now))
+            break;
+}
