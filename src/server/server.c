@@ -64,19 +64,26 @@ static int start_workers(srv_server_t *srv)
         srv_worker_t *w = &srv->workers[i];
         w->index = i;
         w->srv = srv;
-        w->epfd = w->wake_fd = -1;
+        w->epfd = w->wake_fd = w->handoff[0] = w->handoff[1] = -1;
+    }
+    for (int i = 0; i < srv->nworkers; i++) {
+        int rc = srv_worker_prepare(&srv->workers[i]);
+        if (rc < 0) {
+            srv_log(srv, SRV_LOG_WARNING, "cannot prepare worker %d: %s", i, strerror(-rc));
+            for (int j = 0; j <= i; j++)
+                srv_worker_release(&srv->workers[j]);
+            return rc;
+        }
     }
     for (int i = 0; i < srv->nworkers; i++) {
         srv_worker_t *w = &srv->workers[i];
         int rc = srv_worker_start(w);
         if (rc < 0) {
             srv_log(srv, SRV_LOG_WARNING, "cannot start worker %d: %s", i, strerror(-rc));
-            if (w->epfd >= 0) /* its thread never started: its descriptors are ours to close */
-                close(w->epfd);
-            if (w->wake_fd >= 0)
-                close(w->wake_fd);
             for (int j = 0; j < i; j++)
                 srv_worker_stop(&srv->workers[j]);
+            for (int j = 0; j < srv->nworkers; j++) /* i.. never started */
+                srv_worker_release(&srv->workers[j]);
             return rc;
         }
     }
@@ -179,6 +186,8 @@ int srv_server_run(srv_server_t *srv)
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
+    for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */
+        srv_worker_release(&srv->workers[i]);
     close(srv->listen_fd);
     srv->listen_fd = -1;
     fl_store_close(srv->store);

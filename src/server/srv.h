@@ -80,8 +80,12 @@ typedef struct srv_client {
 /* A worker thread: its own epoll loop, watching the server's one listening socket. */
 struct srv_worker {
     int index;
-    int epfd;    /* owned by the worker */
-    int wake_fd; /* eventfd: written by the main thread to ask the worker to stop */
+    int epfd;       /* owned by the worker */
+    int wake_fd;    /* eventfd: written by the main thread to ask the worker to stop */
+    int handoff[2]; /* pipe: other workers write accepted fds (an int each) for it to adopt */
+    /* Clients it owns plus fds handed to it not yet adopted: any worker adds (hand-off), the
+     * owner subtracts (close); read relaxed by acceptors to pick the least loaded worker. */
+    _Atomic long load;
     pthread_t thread;
     srv_server_t *srv;
     srv_client_t *clients;          /* list; worker thread only */
@@ -198,7 +202,12 @@ void srv_human_bytes(char *buf, size_t len, uint64_t n);
 
 /* ---- Workers and server (worker.c, server.c) --------------------------------------------- */
 
-/* Starts worker w's thread (its socket is already listening). Returns 0 or -errno. */
+/* Creates worker w's epoll instance, eventfd and hand-off pipe and registers them and the
+ * listener. Every worker is prepared before any starts: workers read each other's pipes.
+ * Returns 0 or -errno (srv_worker_release closes what was made). */
+int srv_worker_prepare(srv_worker_t *w);
+
+/* Starts worker w's thread (after srv_worker_prepare). Returns 0 or -errno. */
 int srv_worker_start(srv_worker_t *w);
 
 /* Opens the server's one listening socket on the configured address into srv->listen_fd,
@@ -208,6 +217,10 @@ int srv_listen(srv_server_t *srv, char *err, size_t errlen);
 
 /* Asks the worker to stop and joins it (closes its clients; the listener stays open). */
 void srv_worker_stop(srv_worker_t *w);
+
+/* After every worker stopped: closes fds still waiting in w's hand-off pipe, and w's epoll,
+ * eventfd and pipe. */
+void srv_worker_release(srv_worker_t *w);
 
 /* Logs to stderr, Redis-style, when level <= the configured loglevel. */
 void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)

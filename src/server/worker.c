@@ -5,8 +5,10 @@
  * port fails at start instead of silently sharing the port. Every worker's epoll watches it
  * with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per connection) and accepts with
  * non-blocking accept4; a worker that loses the race gets EAGAIN and goes back to waiting.
- * Each worker owns an epoll instance, an eventfd the main thread writes to stop it, and every
- * client it accepted. It binds its thread-private arena first, so every transient byte it
+ * The accepting worker hands each new connection to the least loaded worker (itself on a
+ * tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
+ * instance, an eventfd the main thread writes to stop it, the pipe, and every client it
+ * adopted. It binds its thread-private arena first, so every transient byte it
  * allocates (clients, buffers, argv) lands there.
  *
  * When its last client leaves, the worker flushes its jemalloc thread cache, so what it
@@ -21,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -89,6 +92,7 @@ static void close_client(srv_worker_t *w, srv_client_t *c)
     srv_client_free_buffers(c);
     free(c);
     atomic_fetch_sub(&w->srv->connected, 1);
+    atomic_fetch_sub(&w->load, 1);
     /* The worker went idle: hand the blocks its thread cache kept back to its private arena,
      * so the arena's statistics show only live transient data (a few microseconds). */
     if (!w->clients)
@@ -191,6 +195,63 @@ static void refuse(srv_worker_t *w, int fd)
     srv_stat_add(&w->stats.rejected, 1);
 }
 
+/* Makes fd a client of w; w->load already counts it. Runs on w's thread, so the client's
+ * memory comes from w's private arena. */
+static void adopt(srv_worker_t *w, int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    srv_client_t *c = malloc(sizeof(*c));
+    if (!c)
+        goto drop;
+    srv_client_init(c, w->srv, w, fd);
+    c->events = EPOLLIN;
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+        srv_client_free_buffers(c);
+        free(c);
+        goto drop;
+    }
+    c->next = w->clients;
+    if (w->clients)
+        w->clients->prev = c;
+    w->clients = c;
+    return;
+drop:
+    close(fd);
+    atomic_fetch_sub(&w->srv->connected, 1);
+    atomic_fetch_sub(&w->load, 1);
+}
+
+/* The worker with the fewest clients, w itself on a tie. */
+static srv_worker_t *least_loaded(srv_worker_t *w)
+{
+    srv_worker_t *best = w;
+    long min = atomic_load_explicit(&w->load, memory_order_relaxed);
+    for (int i = 0; i < w->srv->nworkers; i++) {
+        srv_worker_t *o = &w->srv->workers[i];
+        long l = atomic_load_explicit(&o->load, memory_order_relaxed);
+        if (l < min) {
+            min = l;
+            best = o;
+        }
+    }
+    return best;
+}
+
+/* Hands an accepted fd to worker `to` through its pipe; false when the pipe is full. */
+static bool hand_off(srv_worker_t *to, int fd)
+{
+    atomic_fetch_add(&to->load, 1);
+    if (write(to->handoff[1], &fd, sizeof(fd)) == (ssize_t)sizeof(fd))
+        return true;
+    atomic_fetch_sub(&to->load, 1);
+    return false;
+}
+
+/* Accepts what is pending. EPOLLEXCLUSIVE wakes the first idle worker, so one worker tends to
+ * accept most connections: each goes to the least loaded worker instead (balance within one
+ * client), as SO_REUSEPORT's hashing roughly did. */
 static void on_accept(srv_worker_t *w)
 {
     for (int i = 0; i < 64; i++) {
@@ -203,28 +264,26 @@ static void on_accept(srv_worker_t *w)
             refuse(w, fd);
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        srv_client_t *c = malloc(sizeof(*c));
-        if (!c) {
-            atomic_fetch_sub(&w->srv->connected, 1);
-            close(fd);
+        srv_worker_t *to = least_loaded(w);
+        if (to != w && hand_off(to, fd))
             continue;
-        }
-        srv_client_init(c, w->srv, w, fd);
-        c->events = EPOLLIN;
-        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
-        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
-            srv_client_free_buffers(c);
-            free(c);
-            close(fd);
-            atomic_fetch_sub(&w->srv->connected, 1);
+        atomic_fetch_add(&w->load, 1);
+        adopt(w, fd);
+    }
+}
+
+/* Adopts the fds other workers handed to w. */
+static void on_handoff(srv_worker_t *w)
+{
+    int fds[64];
+    for (;;) {
+        ssize_t n = read(w->handoff[0], fds, sizeof(fds));
+        if (n < 0 && errno == EINTR)
             continue;
-        }
-        c->next = w->clients;
-        if (w->clients)
-            w->clients->prev = c;
-        w->clients = c;
+        if (n <= 0)
+            return; /* EAGAIN: drained */
+        for (ssize_t i = 0; i < n / (ssize_t)sizeof(int); i++)
+            adopt(w, fds[i]);
     }
 }
 
@@ -249,6 +308,8 @@ static void *worker_main(void *arg)
                 stop = true;
             else if (p == &w->srv->listen_fd)
                 on_accept(w);
+            else if (p == &w->handoff)
+                on_handoff(w);
             else
                 on_client_event(w, p, evs[i].events);
         }
@@ -263,11 +324,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int srv_worker_start(srv_worker_t *w)
+int srv_worker_prepare(srv_worker_t *w)
 {
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->epfd < 0 || w->wake_fd < 0)
+    if (w->epfd < 0 || w->wake_fd < 0 || pipe2(w->handoff, O_NONBLOCK | O_CLOEXEC) < 0)
         return -errno;
     struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w->srv->listen_fd};
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &e) < 0)
@@ -276,8 +337,15 @@ int srv_worker_start(srv_worker_t *w)
     e.data.ptr = &w->wake_fd;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &e) < 0)
         return -errno;
-    int rc = pthread_create(&w->thread, NULL, worker_main, w);
-    return -rc;
+    e.data.ptr = &w->handoff;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->handoff[0], &e) < 0)
+        return -errno;
+    return 0;
+}
+
+int srv_worker_start(srv_worker_t *w)
+{
+    return -pthread_create(&w->thread, NULL, worker_main, w);
 }
 
 void srv_worker_stop(srv_worker_t *w)
@@ -286,8 +354,23 @@ void srv_worker_stop(srv_worker_t *w)
     ssize_t n = write(w->wake_fd, &one, sizeof(one));
     (void)n;
     pthread_join(w->thread, NULL);
-    close(w->epfd);
-    close(w->wake_fd);
+}
+
+void srv_worker_release(srv_worker_t *w)
+{
+    int fd;
+    /* Connections another worker handed over after this one stopped: nobody adopts them. */
+    while (w->handoff[0] >= 0 && read(w->handoff[0], &fd, sizeof(fd)) == (ssize_t)sizeof(fd)) {
+        close(fd);
+        atomic_fetch_sub(&w->srv->connected, 1);
+        atomic_fetch_sub(&w->load, 1);
+    }
+    int *fds[] = {&w->epfd, &w->wake_fd, &w->handoff[0], &w->handoff[1]};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
 }
 
 void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out)

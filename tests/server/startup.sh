@@ -2,7 +2,8 @@
 # tests/server/startup.sh: process-level guarantees of a running server.
 #  - One port, one server: a second flatline-server on a busy port refuses to start (exit
 #    status non-zero, "Address already in use") instead of silently sharing the port, and the
-#    first keeps serving every connection with its own data.
+#    first keeps serving every connection with its own data; connections spread over the
+#    workers (hand-off to the least loaded) are all served and counted.
 #  - Signals: every thread (main, workers, the store's and jemalloc's background threads) has
 #    SIGINT and SIGTERM blocked, so only the main thread's sigtimedwait takes them and the
 #    shutdown is always the graceful one (exit 0, checked by lib.sh's stop_server).
@@ -28,6 +29,31 @@ kill -0 "$SPID" 2>/dev/null || fail "the first server died"
 for i in $(seq 20); do
     check '"first"' get owner
 done
+
+# ---- connections handed between workers ----
+# The accepting worker passes each new connection to the least loaded worker: 20 connections
+# held open at once all answer, are all counted, and the count returns when they close.
+fds=()
+for i in $(seq 20); do
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" || fail "cannot connect ($i)"
+    fds+=("$fd")
+done
+for fd in "${fds[@]}"; do
+    printf 'PING\r\n' >&"$fd"
+    IFS= read -r -t 10 line <&"$fd" || fail "no reply on connection fd $fd"
+    [ "$line" = $'+PONG\r' ] || fail "connection fd $fd got '$line'"
+done
+[ "$(info_field clients connected_clients)" = 21 ] ||
+    fail "connected_clients $(info_field clients connected_clients), expected 21"
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+n=""
+for _ in $(seq 100); do # closes are noticed asynchronously
+    n=$(info_field clients connected_clients)
+    [ "$n" = 1 ] && break
+    sleep 0.05
+done
+CHECKS=$((CHECKS + 1))
+[ "$n" = 1 ] || { echo "FAIL: connected_clients $n after closing, expected 1" >&2; FAILS=$((FAILS + 1)); }
 
 # ---- signal masks of every thread ----
 # SigBlk is a hex mask; bit (signo - 1): SIGINT 2 -> 0x2, SIGTERM 15 -> 0x4000. The main thread
