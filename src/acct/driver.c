@@ -8,8 +8,11 @@
  * Bad input (unknown option, bad value, missing program, unwritable output) gets one clear
  * message and exit status 2 (127 when the program cannot be run). Otherwise the exit status is
  * the program's (128 + signal when it was killed).
+ * This file owns the command line, the program's environment and running it; the findings are
+ * findings.c's, the plot plot.c's, running helper tools spawn.c's.
  */
 #include "acct_internal.h"
+#include "driver_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,16 +23,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+/* Where Debian installs the allocators --allocator names (CMake passes the multiarch dir). */
+#ifndef ACCT_LIBDIR
+#define ACCT_LIBDIR "/usr/lib/x86_64-linux-gnu"
+#endif
 
 static const struct {
     const char *name, *path;
 } allocators[] = {
-    {"jemalloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"},
-    {"tcmalloc", "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"},
-    {"mimalloc", "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"},
+    {"jemalloc", ACCT_LIBDIR "/libjemalloc.so.2"},
+    {"tcmalloc", ACCT_LIBDIR "/libtcmalloc_minimal.so.4"},
+    {"mimalloc", ACCT_LIBDIR "/libmimalloc.so.2"},
 };
+
+enum { CONTINUE = -1 }; /* a step succeeded; any other result is the driver's exit status */
+
+/* The command line, as given. */
+typedef struct config {
+    const char *out, *trace, *allocator, *lib;
+    int no_plot, quiet;
+    uint64_t vals[ACCT_OPT_N];
+    int set[ACCT_OPT_N]; /* vals[i] was given; otherwise the library's default applies */
+    char **program;      /* the program and its arguments, NULL-terminated */
+} config_t;
+
+/* What the command line resolves to before the program runs. */
+typedef struct launch {
+    char prog[PATH_MAX];       /* the program's path */
+    char lib[PATH_MAX];        /* libflatline-acct.so */
+    const char *alloc;         /* allocator library preloaded under it, or NULL */
+    char dir[PATH_MAX];        /* the output directory, absolute */
+    char trace[PATH_MAX + 64]; /* the trace file, absolute ("" without --trace) */
+} launch_t;
 
 static void usage(FILE *to)
 {
@@ -60,37 +87,6 @@ static int die(const char *fmt, const char *a, const char *b)
     return 2;
 }
 
-/* Finds prog like execvp would; returns 0 or an errno. */
-static int find_program(const char *prog, char *out, size_t cap)
-{
-    if (strchr(prog, '/')) {
-        if (access(prog, X_OK) != 0)
-            return errno;
-        struct stat st;
-        if (stat(prog, &st) == 0 && S_ISDIR(st.st_mode))
-            return EISDIR;
-        snprintf(out, cap, "%s", prog);
-        return 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    int err = ENOENT;
-    while (*path) {
-        const char *colon = strchr(path, ':');
-        size_t n = colon ? (size_t)(colon - path) : strlen(path);
-        snprintf(out, cap, "%.*s/%s", (int)n, n ? path : ".", prog);
-        struct stat st;
-        if (stat(out, &st) == 0 && !S_ISDIR(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            err = EACCES;
-        }
-        path += n + (colon ? 1 : 0);
-    }
-    return err;
-}
-
 static int make_out_dir(const char *dir, char *abs, size_t cap)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
@@ -112,125 +108,73 @@ static int make_out_dir(const char *dir, char *abs, size_t cap)
     return 0;
 }
 
-static void plot(const char *dir)
+/* The option table's index of name, or -1. */
+static int table_option(const char *name)
 {
-    if (system("command -v gnuplot >/dev/null 2>&1") != 0)
-        return;
-    char script[PATH_MAX + 64];
-    snprintf(script, sizeof script, "%s/plot.gp", dir);
-    FILE *f = fopen(script, "w");
-    if (!f)
-        return;
-    const char *cols = "plot f u 1:($2/M) w l lw 2 t 'requested', f u 1:($3/M) w l t 'usable', "
-                       "f u 1:($9<0?NaN:$9/M) w l t 'active', f u 1:($10<0?NaN:$10/M) w l "
-                       "t 'resident', f u 1:($7/M) w l lw 2 t 'RSS'\n";
-    for (int i = 0; i < 2; i++) {
-        fprintf(f,
-                "set datafile separator ','\nf='%s/timeseries.csv'\nM=1048576.0\n"
-                "set key autotitle columnhead\nset key left top\n"
-                "set xlabel 'seconds'\nset ylabel 'MiB'\nset title 'flatline-acct: memory'\n",
-                dir);
-        if (i == 0)
-            fprintf(f, "set terminal svg size 900,500\nset output '%s/plot.svg'\n", dir);
-        else
-            fprintf(f, "set terminal png size 900,500\nset output '%s/plot.png'\n", dir);
-        fputs(cols, f);
-    }
-    fclose(f);
-    char cmd[2 * PATH_MAX];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' >/dev/null 2>&1", script);
-    if (system(cmd) != 0)
-        fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s)\n", script);
+    for (int k = 0; k < ACCT_OPT_N; k++)
+        if (!strcmp(name, acct_opt_defs[k].name))
+            return k;
+    return -1;
 }
 
-/* Parses one time-series line (monitor.c's columns) into f. Returns 0 or -1. */
-static int parse_csv_line(const char *line, acct_figures_t *f)
+/* Stores the value of option name (not a table option) into cfg. Returns 0, or -1 if unknown. */
+static int set_path_option(config_t *cfg, const char *name, const char *val)
 {
-    long long v[13];
-    double t;
-    if (sscanf(line, "%lf,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld", &t, &v[1],
-               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
-               &v[12]) != 13)
+    if (!strcmp(name, "out"))
+        cfg->out = val;
+    else if (!strcmp(name, "trace"))
+        cfg->trace = val;
+    else if (!strcmp(name, "allocator"))
+        cfg->allocator = val;
+    else if (!strcmp(name, "lib"))
+        cfg->lib = val;
+    else
         return -1;
-    memset(f, 0, sizeof *f);
-    f->t = t;
-    f->requested = v[1];
-    f->usable = v[2];
-    f->blocks = v[3];
-    f->allocs = (uint64_t)v[4];
-    f->frees = (uint64_t)v[5];
-    f->rss = v[6];
-    f->allocated = v[7];
-    f->active = v[8];
-    f->resident = v[9];
-    f->dirty = v[10];
-    f->muzzy = v[11];
-    f->retained = v[12];
     return 0;
 }
 
-/* When the program died without a report (SIGKILL, the OOM killer), a verdict from the time
- * series' first and last samples (no call sites, so no leak verdict). */
-static void verdict_from_csv(const char *dir)
+/* Parses the option taking a value at argv[*i] ("--name=value" or "--name value"). */
+static int parse_value_option(config_t *cfg, int argc, char **argv, int *i)
 {
-    char path[PATH_MAX + 32], line[512];
-    acct_figures_t first, last;
-    int have_first = 0, have_last = 0;
-    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f)) {
-        acct_figures_t x;
-        if (parse_csv_line(line, &x) != 0)
-            continue;
-        if (!have_first) {
-            first = x;
-            have_first = 1;
-        }
-        last = x;
-        have_last = 1;
+    const char *a = argv[*i];
+    char name[64];
+    const char *eq = strchr(a + 2, '='), *val;
+    size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    if (nlen >= sizeof name)
+        return die("unknown option '%s' (try --help)%s", a, "");
+    memcpy(name, a + 2, nlen);
+    name[nlen] = 0;
+    int idx = table_option(name);
+    if (idx < 0 && set_path_option(cfg, name, "") != 0)
+        return die("unknown option '%s' (try --help)%s", a, "");
+    if (eq)
+        val = eq + 1;
+    else if (*i + 1 < argc)
+        val = argv[++*i];
+    else
+        return die("option '%s' needs a value%s", a, "");
+    if (idx < 0) {
+        set_path_option(cfg, name, val);
+        return CONTINUE;
     }
-    fclose(f);
-    if (!have_first || !have_last)
-        return;
-    acct_verdict_in_t in;
-    memset(&in, 0, sizeof in);
-    in.now = last;
-    in.rss_base = first.rss;
-    in.healthy_bytes = 16 << 20;
-    acct_verdict_out_t out;
-    acct_verdict(&in, &out);
-    fprintf(stderr,
-            "flatline-acct: last sample at t=%.1fs: requested %.1f MiB, usable %.1f MiB, RSS %.1f "
-            "MiB (%.1f MiB at start); without call sites, the figures say: %s\n",
-            last.t, (double)last.requested / 1048576.0, (double)last.usable / 1048576.0,
-            (double)last.rss / 1048576.0, (double)first.rss / 1048576.0,
-            acct_verdict_name(out.verdict));
+    int rc = acct_opt_parse(idx, val, &cfg->vals[idx]);
+    if (rc) {
+        fprintf(stderr, "flatline-acct: bad value '%s' for --%s: %s (want %llu..%llu)\n", val, name,
+                rc == -ERANGE ? "out of range" : "not a number",
+                (unsigned long long)acct_opt_defs[idx].min,
+                (unsigned long long)acct_opt_defs[idx].max);
+        return 2;
+    }
+    cfg->set[idx] = 1;
+    return CONTINUE;
 }
 
-static pid_t child_pid;
-
-static void forward(int sig)
+/* Fills cfg from the command line. Returns CONTINUE or the exit status (0 after --help). */
+static int parse_args(int argc, char **argv, config_t *cfg)
 {
-    if (child_pid > 0)
-        kill(child_pid, sig);
-}
-
-static void set_num_env(int idx, uint64_t v)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-    setenv(acct_opt_defs[idx].env, buf, 1);
-}
-
-int main(int argc, char **argv)
-{
-    const char *out = "flatline-acct.out", *trace = NULL, *allocator = NULL, *lib = NULL;
-    int no_plot = 0, quiet = 0, i;
-    uint64_t vals[ACCT_OPT_N];
-    int set[ACCT_OPT_N] = {0};
-
+    memset(cfg, 0, sizeof *cfg);
+    cfg->out = "flatline-acct.out";
+    int i;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--")) {
@@ -244,147 +188,140 @@ int main(int argc, char **argv)
             return 0;
         }
         if (!strcmp(a, "--no-plot")) {
-            no_plot = 1;
-            continue;
-        }
-        if (!strcmp(a, "--quiet")) {
-            quiet = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0)
+            cfg->no_plot = 1;
+        } else if (!strcmp(a, "--quiet")) {
+            cfg->quiet = 1;
+        } else if (strncmp(a, "--", 2) != 0) {
             return die("unknown option '%s' (try --help)%s", a, "");
-        char name[64];
-        const char *eq = strchr(a + 2, '='), *val;
-        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-        if (nlen >= sizeof name)
-            return die("unknown option '%s' (try --help)%s", a, "");
-        memcpy(name, a + 2, nlen);
-        name[nlen] = 0;
-        int idx = -1;
-        for (int k = 0; k < ACCT_OPT_N; k++)
-            if (!strcmp(name, acct_opt_defs[k].name))
-                idx = k;
-        int known = idx >= 0 || !strcmp(name, "out") || !strcmp(name, "trace") ||
-                    !strcmp(name, "allocator") || !strcmp(name, "lib");
-        if (!known)
-            return die("unknown option '%s' (try --help)%s", a, "");
-        if (eq)
-            val = eq + 1;
-        else if (i + 1 < argc)
-            val = argv[++i];
-        else
-            return die("option '%s' needs a value%s", a, "");
-        if (idx >= 0) {
-            int rc = acct_opt_parse(idx, val, &vals[idx]);
-            if (rc) {
-                fprintf(stderr, "flatline-acct: bad value '%s' for --%s: %s (want %llu..%llu)\n",
-                        val, name, rc == -ERANGE ? "out of range" : "not a number",
-                        (unsigned long long)acct_opt_defs[idx].min,
-                        (unsigned long long)acct_opt_defs[idx].max);
-                return 2;
-            }
-            set[idx] = 1;
-        } else if (!strcmp(name, "out")) {
-            out = val;
-        } else if (!strcmp(name, "trace")) {
-            trace = val;
-        } else if (!strcmp(name, "allocator")) {
-            allocator = val;
         } else {
-            lib = val;
+            int rc = parse_value_option(cfg, argc, argv, &i);
+            if (rc != CONTINUE)
+                return rc;
         }
     }
     if (i >= argc) {
         usage(stderr);
         return 2;
     }
+    cfg->program = &argv[i];
+    return CONTINUE;
+}
 
-    char prog[PATH_MAX];
-    int err = find_program(argv[i], prog, sizeof prog);
-    if (err)
-        return fprintf(stderr, "flatline-acct: cannot run '%s': %s\n", argv[i], strerror(err)), 127;
-
-    char libpath[PATH_MAX];
-    if (lib) {
-        snprintf(libpath, sizeof libpath, "%s", lib);
-    } else if (getenv("FLATLINE_ACCT_LIB")) {
-        snprintf(libpath, sizeof libpath, "%s", getenv("FLATLINE_ACCT_LIB"));
+/* The accounting library: --lib, $FLATLINE_ACCT_LIB, or next to this program. */
+static int find_library(const config_t *cfg, launch_t *l)
+{
+    const char *env = getenv("FLATLINE_ACCT_LIB");
+    if (cfg->lib || env) {
+        snprintf(l->lib, sizeof l->lib, "%s", cfg->lib ? cfg->lib : env);
     } else {
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0)
             return die("cannot find myself (/proc/self/exe)%s%s", "", "");
         self[n] = 0;
-        snprintf(libpath, sizeof libpath, "%s/libflatline-acct.so", dirname(self));
+        snprintf(l->lib, sizeof l->lib, "%s/libflatline-acct.so", dirname(self));
     }
-    if (access(libpath, R_OK) != 0)
-        return die("cannot read the accounting library '%s': %s", libpath, strerror(errno));
+    if (access(l->lib, R_OK) != 0)
+        return die("cannot read the accounting library '%s': %s", l->lib, strerror(errno));
+    return CONTINUE;
+}
 
-    const char *alloc_path = NULL;
-    if (allocator && strcmp(allocator, "glibc") != 0) {
-        for (size_t k = 0; k < sizeof allocators / sizeof allocators[0]; k++)
-            if (!strcmp(allocator, allocators[k].name))
-                alloc_path = allocators[k].path;
-        if (!alloc_path && strchr(allocator, '/'))
-            alloc_path = allocator;
-        if (!alloc_path)
-            return die("unknown allocator '%s' (glibc, jemalloc, tcmalloc, mimalloc or a "
-                       "path)%s",
-                       allocator, "");
-        if (access(alloc_path, R_OK) != 0)
-            return die("cannot read allocator library '%s': %s", alloc_path, strerror(errno));
-    }
+/* The allocator --allocator names (glibc: none preloaded). */
+static int find_allocator(const config_t *cfg, launch_t *l)
+{
+    l->alloc = NULL;
+    if (!cfg->allocator || !strcmp(cfg->allocator, "glibc"))
+        return CONTINUE;
+    for (size_t k = 0; k < sizeof allocators / sizeof allocators[0]; k++)
+        if (!strcmp(cfg->allocator, allocators[k].name))
+            l->alloc = allocators[k].path;
+    if (!l->alloc && strchr(cfg->allocator, '/'))
+        l->alloc = cfg->allocator;
+    if (!l->alloc)
+        return die("unknown allocator '%s' (glibc, jemalloc, tcmalloc, mimalloc or a path)%s",
+                   cfg->allocator, "");
+    if (access(l->alloc, R_OK) != 0)
+        return die("cannot read allocator library '%s': %s", l->alloc, strerror(errno));
+    return CONTINUE;
+}
 
-    char dir[PATH_MAX];
-    err = make_out_dir(out, dir, sizeof dir);
+/* Creates the output directory and the trace file, removes an old report.txt. */
+static int prepare_outputs(const config_t *cfg, launch_t *l)
+{
+    int err = make_out_dir(cfg->out, l->dir, sizeof l->dir);
     if (err)
-        return die("cannot write into output directory '%s': %s", out, strerror(err));
-    char trace_abs[PATH_MAX + 64];
-    if (trace) {
-        int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        return die("cannot write into output directory '%s': %s", cfg->out, strerror(err));
+    l->trace[0] = 0;
+    if (cfg->trace) {
+        int fd = open(cfg->trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
-            return die("cannot write the trace file '%s': %s", trace, strerror(errno));
+            return die("cannot write the trace file '%s': %s", cfg->trace, strerror(errno));
         close(fd);
-        if (!realpath(trace, trace_abs))
-            return die("cannot resolve '%s': %s", trace, strerror(errno));
+        if (!realpath(cfg->trace, l->trace))
+            return die("cannot resolve '%s': %s", cfg->trace, strerror(errno));
     }
-
     char report[PATH_MAX + 32];
-    snprintf(report, sizeof report, "%s/report.txt", dir);
+    snprintf(report, sizeof report, "%s/report.txt", l->dir);
     unlink(report);
+    return CONTINUE;
+}
 
-    int pipefd[2];
+static void set_num_env(int idx, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    setenv(acct_opt_defs[idx].env, buf, 1);
+}
+
+/* In the child, before exec: the library's environment. Only the program gets it: the tools
+ * we run afterwards (addr2line, gnuplot) must not be accounted into the same directory. */
+static void set_child_env(const config_t *cfg, const launch_t *l)
+{
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("FLATLINE_ACCT_ROOTPID", pid, 1);
+    /* LD_PRELOAD: the accountant first, then the allocator under test, then the user's own. */
+    char preload[3 * PATH_MAX];
+    const char *old = getenv("LD_PRELOAD");
+    snprintf(preload, sizeof preload, "%s%s%s%s%s", l->lib, l->alloc ? " " : "",
+             l->alloc ? l->alloc : "", old && *old ? " " : "", old && *old ? old : "");
+    setenv("LD_PRELOAD", preload, 1);
+    setenv("FLATLINE_ACCT_DIR", l->dir, 1);
+    if (l->trace[0])
+        setenv("FLATLINE_ACCT_TRACE", l->trace, 1);
+    else
+        unsetenv("FLATLINE_ACCT_TRACE");
+    for (int k = 0; k < ACCT_OPT_N; k++) {
+        if (cfg->set[k])
+            set_num_env(k, cfg->vals[k]);
+        else
+            unsetenv(acct_opt_defs[k].env);
+    }
+}
+
+static pid_t child_pid; /* the program, for forward(); written before the handlers are set */
+
+static void forward(int sig)
+{
+    if (child_pid > 0)
+        kill(child_pid, sig);
+}
+
+/* Runs the program under the library and waits for it. Returns its exit status (128 + signal
+ * when killed) and sets *ran; returns 127 (exec failed) or 2 (pipe, fork) when it did not run. */
+static int run_program(const config_t *cfg, const launch_t *l, int *ran)
+{
+    *ran = 0;
+    int pipefd[2]; /* the child's exec errno; closed on exec */
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         return die("pipe: %s%s", strerror(errno), "");
     child_pid = fork();
     if (child_pid < 0)
         return die("fork: %s%s", strerror(errno), "");
     if (child_pid == 0) {
-        /* Only the program gets the environment: the tools we run afterwards (addr2line,
-         * gnuplot) must not be accounted into the same directory. */
-        char pid[32];
-        snprintf(pid, sizeof pid, "%d", (int)getpid());
-        setenv("FLATLINE_ACCT_ROOTPID", pid, 1);
-        /* LD_PRELOAD: the accountant first, then the allocator under test, then the user's own. */
-        char preload[3 * PATH_MAX];
-        const char *old = getenv("LD_PRELOAD");
-        snprintf(preload, sizeof preload, "%s%s%s%s%s", libpath, alloc_path ? " " : "",
-                 alloc_path ? alloc_path : "", old && *old ? " " : "", old && *old ? old : "");
-        setenv("LD_PRELOAD", preload, 1);
-        setenv("FLATLINE_ACCT_DIR", dir, 1);
-        if (trace)
-            setenv("FLATLINE_ACCT_TRACE", trace_abs, 1);
-        else
-            unsetenv("FLATLINE_ACCT_TRACE");
-        for (int k = 0; k < ACCT_OPT_N; k++) {
-            if (set[k])
-                set_num_env(k, vals[k]);
-            else
-                unsetenv(acct_opt_defs[k].env);
-        }
-
+        set_child_env(cfg, l);
         close(pipefd[0]);
-        execv(prog, &argv[i]);
+        execv(l->prog, cfg->program);
         int e = errno;
         (void)!write(pipefd[1], &e, sizeof e);
         _exit(127);
@@ -395,50 +332,57 @@ int main(int argc, char **argv)
     signal(SIGTERM, forward);
     signal(SIGHUP, forward);
     int exec_err = 0;
-    if (read(pipefd[0], &exec_err, sizeof exec_err) == (ssize_t)sizeof exec_err) {
-        waitpid(child_pid, NULL, 0);
-        fprintf(stderr, "flatline-acct: cannot run '%s': %s\n", prog, strerror(exec_err));
+    ssize_t got = read(pipefd[0], &exec_err, sizeof exec_err);
+    close(pipefd[0]);
+    int code = drv_wait(child_pid);
+    if (got == (ssize_t)sizeof exec_err) {
+        fprintf(stderr, "flatline-acct: cannot run '%s': %s\n", l->prog, strerror(exec_err));
         return 127;
     }
-    close(pipefd[0]);
-    int status = 0;
-    while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    *ran = 1;
+    return code < 0 ? 127 : code;
+}
 
-    if (access(report, R_OK) == 0) {
-        acct_symbolize_file(report);
-        char events[PATH_MAX + 32];
-        snprintf(events, sizeof events, "%s/events.log", dir);
-        acct_symbolize_file(events);
-        for (int n = 1; n < 10000; n++) {
-            char extra[PATH_MAX + 32];
-            snprintf(extra, sizeof extra, "%s/report-%d.txt", dir, n);
-            if (access(extra, R_OK) != 0)
-                break;
-            acct_symbolize_file(extra);
-        }
-        if (!quiet) {
-            FILE *f = fopen(report, "r");
-            char buf[4096];
-            size_t n;
-            while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-                fwrite(buf, 1, n, stderr);
-            if (f)
-                fclose(f);
-        }
-    } else {
+/* After the program: symbolized reports (or a verdict from the time series), the plot. */
+static void write_findings(const config_t *cfg, const launch_t *l)
+{
+    if (drv_finish_reports(l->dir, cfg->quiet) != 0) {
         fprintf(stderr,
                 "flatline-acct: the program ended without a final report (killed, _exit, or "
                 "exec of a static binary); the time series is in %s\n",
-                dir);
-        verdict_from_csv(dir);
+                l->dir);
+        drv_verdict_from_csv(l->dir);
     }
-    if (!no_plot)
-        plot(dir);
-    if (!quiet)
+    if (!cfg->no_plot) {
+        int rc = drv_plot(l->dir);
+        if (rc && rc != -ENOENT)
+            fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/plot.gp)\n",
+                    l->dir);
+    }
+    if (!cfg->quiet)
         fprintf(stderr,
-                "flatline-acct: findings in %s (report.txt, timeseries.csv, events.log%s)\n", dir,
-                no_plot ? "" : ", plot.svg");
+                "flatline-acct: findings in %s (report.txt, timeseries.csv, events.log%s)\n",
+                l->dir, cfg->no_plot ? "" : ", plot.svg");
+}
+
+int main(int argc, char **argv)
+{
+    config_t cfg;
+    static launch_t l;
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc != CONTINUE)
+        return rc;
+    int err = drv_find_program(cfg.program[0], l.prog, sizeof l.prog);
+    if (err) {
+        fprintf(stderr, "flatline-acct: cannot run '%s': %s\n", cfg.program[0], strerror(err));
+        return 127;
+    }
+    if ((rc = find_library(&cfg, &l)) != CONTINUE || (rc = find_allocator(&cfg, &l)) != CONTINUE ||
+        (rc = prepare_outputs(&cfg, &l)) != CONTINUE)
+        return rc;
+    int ran;
+    int code = run_program(&cfg, &l, &ran);
+    if (ran)
+        write_findings(&cfg, &l);
     return code;
 }

@@ -1,12 +1,14 @@
 /*
  * src/acct/symbolize.c: turns the library's raw frames into function and file:line, after the
  * program exited (outside its hot path, in the driver's own process): frames are grouped by
- * module and each module is asked once with `addr2line -f -C -e MODULE addresses...`.
+ * module and each module is asked with `addr2line -f -C -e MODULE addresses...`, run without a
+ * shell (spawn.c), so module paths with quotes or spaces are passed as they are.
  * Frame line form in:  "      at 0xADDR (MODULE+0xOFF) symbol+0xN"
  *                 out: "      at function (file:line) [module]"  (file:line only with debug info)
  * Lines it cannot resolve are left as they were.
  */
 #include "acct_internal.h"
+#include "driver_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,24 +44,31 @@ static char *chomp(char *s)
     return s;
 }
 
-/* Asks addr2line about every frame of frames[from..to) (same module). */
-static void resolve_module(frame_t *frames, size_t from, size_t to)
+enum { BATCH = 256 }; /* addresses per addr2line run (its argv stays far below ARG_MAX) */
+
+/* Asks addr2line about frames[from..to) (same module, at most BATCH): the module and the
+ * addresses go in argv (no shell, so any path works), the answers come back through a pipe. */
+static void resolve_batch(frame_t *frames, size_t from, size_t to, int absolute)
 {
-    const char *module = frames[from].module;
-    int absolute = is_exec_type(module);
-    size_t cap = 256 + strlen(module) * 2 + (to - from) * 24;
-    char *cmd = malloc(cap);
-    if (!cmd)
+    char addrs[BATCH][24];
+    char *argv[6 + BATCH] = {"addr2line", "-f", "-C", "-e", frames[from].module};
+    size_t argc = 5;
+    for (size_t i = from; i < to; i++, argc++) {
+        snprintf(addrs[i - from], sizeof addrs[0], "%#lx",
+                 absolute ? frames[i].addr : frames[i].off);
+        argv[argc] = addrs[i - from];
+    }
+    argv[argc] = NULL;
+    int fd;
+    pid_t pid = drv_spawn(argv, NULL, &fd);
+    if (pid < 0)
         return;
-    size_t len = (size_t)snprintf(cmd, cap, "addr2line -f -C -e '%s'", module);
-    for (size_t i = from; i < to; i++)
-        len += (size_t)snprintf(cmd + len, cap - len, " %#lx",
-                                absolute ? frames[i].addr : frames[i].off);
-    snprintf(cmd + len, cap - len, " 2>/dev/null");
-    FILE *p = popen(cmd, "r");
-    free(cmd);
-    if (!p)
+    FILE *p = fdopen(fd, "r");
+    if (!p) {
+        close(fd);
+        drv_wait(pid);
         return;
+    }
     char fn[1024], where[2048];
     for (size_t i = from; i < to; i++) {
         if (!fgets(fn, sizeof fn, p) || !fgets(where, sizeof where, p))
@@ -67,7 +76,16 @@ static void resolve_module(frame_t *frames, size_t from, size_t to)
         frames[i].func = strdup(chomp(fn));
         frames[i].where = strdup(chomp(where));
     }
-    pclose(p);
+    fclose(p); /* addr2line may get SIGPIPE if it said more than expected: its answers are in */
+    drv_wait(pid);
+}
+
+/* Asks addr2line about every frame of frames[from..to) (same module). */
+static void resolve_module(frame_t *frames, size_t from, size_t to)
+{
+    int absolute = is_exec_type(frames[from].module);
+    for (size_t i = from; i < to; i += BATCH)
+        resolve_batch(frames, i, to - i > BATCH ? i + BATCH : to, absolute);
 }
 
 static int by_module(const void *a, const void *b)

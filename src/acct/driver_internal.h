@@ -1,0 +1,45 @@
+/*
+ * src/acct/driver_internal.h: what the files of the flatline-acct driver share (prefix drv_):
+ * driver.c (options, the program's environment, running it), spawn.c (running helper tools
+ * without a shell), findings.c (symbolized reports, the verdict of a program killed before it
+ * reported), plot.c (gnuplot). The driver is single-threaded; errors are 0 / -errno.
+ */
+#ifndef FLATLINE_ACCT_DRIVER_INTERNAL_H
+#define FLATLINE_ACCT_DRIVER_INTERNAL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* ---- Running programs (spawn.c) ----------------------------------------------------------- */
+
+/* Finds prog like execvp would (a name with '/' is taken as is), writes its path into out.
+ * Returns 0 or a positive errno (ENOENT, EACCES, EISDIR). */
+int drv_find_program(const char *prog, char *out, size_t cap);
+
+/* Runs argv[0] (searched in PATH) with argv, no shell, in directory cwd (NULL: ours), stdin
+ * from /dev/null, stderr to /dev/null; its stdout goes to a pipe whose read end (close-on-exec)
+ * is stored in *out_fd, or to /dev/null when out_fd is NULL. Returns the child's pid, or
+ * -errno when it could not be started (including exec failing: -ENOENT for a missing tool). */
+pid_t drv_spawn(char *const argv[], const char *cwd, int *out_fd);
+
+/* Waits for pid (retrying on EINTR). Returns its exit status, 128 + signal when killed, or -errno.
+ */
+int drv_wait(pid_t pid);
+
+/* ---- Findings (findings.c) ---------------------------------------------------------------- */
+
+/* Symbolizes report.txt, events.log and report-N.txt in dir, then prints report.txt on stderr
+ * unless quiet. Returns 0, or -ENOENT when the program left no final report. */
+int drv_finish_reports(const char *dir, int quiet);
+
+/* For a program that died without a report: prints on stderr a verdict from the first and last
+ * samples of dir/timeseries.csv (no call sites, so never LEAK). */
+void drv_verdict_from_csv(const char *dir);
+
+/* ---- Plot (plot.c) ------------------------------------------------------------------------ */
+
+/* Draws dir/plot.svg and dir/plot.png from dir/timeseries.csv with gnuplot, when installed.
+ * Returns 0, -ENOENT without gnuplot, or another -errno / -EIO when gnuplot failed. */
+int drv_plot(const char *dir);
+
+#endif
