@@ -2,8 +2,10 @@
 # tests/acct/acct_cases.sh: black-box tests of libflatline-acct.so and the flatline-acct driver
 # against small programs written for them (tests/acct/*.c) and real allocators.
 #   acct_cases.sh CASE [ARG]   with ACCT_BIN (dir of flatline-acct + the library) and
-#                              TEST_BIN (dir of the test programs) in the environment.
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | allocators
+#                              TEST_BIN (dir of the test programs) in the environment;
+#                              ACCT_LIBDIR (where the allocators are installed, from CMake's
+#                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -15,12 +17,18 @@ trap 'rm -rf "$work"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
+libdir="${ACCT_LIBDIR:-}"
+if [[ -z "$libdir" ]]; then
+    multiarch="$(gcc -print-multiarch 2>/dev/null || true)"
+    libdir="/usr/lib${multiarch:+/$multiarch}"
+fi
+
 alloc_path() {
     case "$1" in
     glibc) echo "" ;;
-    jemalloc) echo /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ;;
-    tcmalloc) echo /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 ;;
-    mimalloc) echo /usr/lib/x86_64-linux-gnu/libmimalloc.so.2 ;;
+    jemalloc) echo "$libdir/libjemalloc.so.2" ;;
+    tcmalloc) echo "$libdir/libtcmalloc_minimal.so.4" ;;
+    mimalloc) echo "$libdir/libmimalloc.so.2" ;;
     esac
 }
 
@@ -63,6 +71,23 @@ leak)
     lines=$(wc -l <"$work/out/timeseries.csv")
     ((lines >= 5)) || fail "time series has only $lines lines"
     grep -q '^leaked 768 blocks' "$work/stdout" || fail "the program's own output changed"
+    ;;
+quoting)
+    # a quote and a space in the output directory and in the program's path: the tools the
+    # driver runs (addr2line, gnuplot) get them as they are, never through a shell
+    odd="$work/it's here"
+    mkdir "$odd" && cp "$TEST_BIN/acct_leak" "$odd/leak 'prog'" || fail "cannot set up $odd"
+    "$drv" --out "$odd/o'ut dir" --quiet --interval 200 --leak-threshold 4M -- "$odd/leak 'prog'" \
+        >"$work/stdout" 2>"$work/stderr" || { cat "$work/stderr" >&2; fail "driver exit $?"; }
+    r="$odd/o'ut dir/report.txt"
+    [[ -s "$r" ]] || fail "no report in $odd/o'ut dir"
+    grep -q "at leaky_function (.*acct_leak.c:[0-9]*) \[leak 'prog'\]" "$r" ||
+        { cat "$r" >&2; fail "call site in a program with a quote in its path not symbolized"; }
+    if command -v gnuplot >/dev/null; then
+        [[ -s "$odd/o'ut dir/plot.png" && -s "$odd/o'ut dir/plot.svg" ]] ||
+            { cat "$work/stderr" >&2; fail "no plot in a directory with a quote in its name"; }
+    fi
+    grep -q 'gnuplot could not' "$work/stderr" && fail "gnuplot failed: $(cat "$work/stderr")"
     ;;
 frag)
     p="$(need_alloc "$1")"
@@ -142,33 +167,41 @@ trace)
     "$TEST_BIN/acct_replay" "$work/t.trace" "$work/cp" "$work/curve.csv" || fail "replay"
     ;;
 signal)
-    "$drv" --out "$work/out" --quiet --no-plot --interval 50 -- sleep 3 &
+    # The program (head) runs until we close its input, so a loaded machine cannot end it before
+    # the signal arrives; it then exits normally and writes its final report. If the test fails
+    # first, its input closes with this shell and it ends by itself.
+    mkfifo "$work/in" || fail "mkfifo"
+    "$drv" --out "$work/out" --quiet --no-plot --interval 50 -- head -n 1 <"$work/in" >/dev/null &
     dpid=$!
+    exec 3>"$work/in"
     child=""
-    for _ in $(seq 100); do
-        child=$(pgrep -P "$dpid" -x sleep || true)
+    for _ in $(seq 200); do
+        child=$(pgrep -P "$dpid" -x head || true)
         [[ -n "$child" && -s "$work/out/timeseries.csv" ]] && break
         sleep 0.05
     done
-    [[ -n "$child" ]] || { kill "$dpid"; fail "no child"; }
-    sleep 0.3
+    [[ -n "$child" ]] || fail "no child"
     kill -USR2 "$child"
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         [[ -s "$work/out/report-1.txt" ]] && break
         sleep 0.05
     done
-    wait "$dpid" || fail "sleep under the driver failed (exit $?)"
+    echo done >&3
+    exec 3>&-
+    wait "$dpid" || fail "head under the driver failed (exit $?)"
     grep -q 'on demand' "$work/out/report-1.txt" || fail "no on-demand report"
     grep -q '^verdict:' "$work/out/report.txt" || fail "no final report"
-    # killed without a chance to report (as by the OOM killer): a verdict from the time series
-    "$drv" --out "$work/out2" --no-plot --interval 50 -- sleep 3 2>"$work/e" &
+    # killed without a chance to report (as by the OOM killer): a verdict from the time series;
+    # a long sleep, killed by us by its PID once the time series has a few samples
+    "$drv" --out "$work/out2" --no-plot --interval 50 -- sleep 30 2>"$work/e" &
     dpid=$!
     child=""
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         child=$(pgrep -P "$dpid" -x sleep || true)
         [[ -n "$child" ]] && [[ $(wc -l <"$work/out2/timeseries.csv" 2>/dev/null || echo 0) -ge 3 ]] && break
         sleep 0.05
     done
+    [[ -n "$child" ]] || { kill "$dpid"; fail "no child"; }
     kill -KILL "$child"
     wait "$dpid"
     [[ $? == 137 ]] || fail "killed program: exit status"
