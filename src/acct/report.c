@@ -80,33 +80,31 @@ static const char *explain(enum acct_verdict v)
     return "";
 }
 
-size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why)
+/* "== ... ==", allocator and verdict lines. */
+static size_t report_head(char *buf, size_t cap, const acct_figures_t *f, const char *why,
+                          const acct_verdict_out_t *v)
 {
-    static acct_site_view_t top[100]; /* callers serialise reports (acct_report_now's lock) */
-    size_t n = 0;
-    double leak_bytes = 0;
-    int leaks = acct_sites_flagged(&leak_bytes);
-    acct_verdict_in_t vin = {*f,    acct_rss_base,       (int64_t)acct_opt[ACCT_OPT_HEALTHY],
-                             leaks, (int64_t)leak_bytes, (int64_t)sysconf(_SC_PAGESIZE)};
-    acct_verdict_out_t v;
-    acct_verdict(&vin, &v);
-    acct_totals_t tot;
-    acct_totals(&tot);
     char exe[256] = "?";
     ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (el > 0)
         exe[el] = 0;
-
-    n += acct_fmt(buf + n, cap - n, "== flatline-acct report: pid %d (%s), %s, after %.1f s ==\n",
-                  (int)getpid(), exe, why, f->t);
+    size_t n = acct_fmt(buf, cap, "== flatline-acct report: pid %d (%s), %s, after %.1f s ==\n",
+                        (int)getpid(), exe, why, f->t);
     n += acct_fmt(buf + n, cap - n, "allocator: %s (%s)%s\n", acct_allocator_name,
                   acct_allocator_path, f->approximate ? ", its figures are estimates" : "");
-    n += acct_fmt(buf + n, cap - n, "verdict: %s\n  %s.\n", acct_verdict_name(v.verdict),
-                  explain(v.verdict));
-    n += acct_fmt(buf + n, cap - n, "memory breakdown:\n");
+    n += acct_fmt(buf + n, cap - n, "verdict: %s\n  %s.\n", acct_verdict_name(v->verdict),
+                  explain(v->verdict));
+    return n;
+}
+
+/* The memory breakdown in DESIGN.md's order, each figure against the one below it. */
+static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f,
+                               const acct_totals_t *tot)
+{
+    size_t n = acct_fmt(buf, cap, "memory breakdown:\n");
     n += acct_fmt(buf + n, cap - n, "  %-14s %16lld  %10.1f MiB  (within +-%lld bytes)\n",
                   "requested", (long long)f->requested, mib(f->requested),
-                  (long long)tot.requested_error);
+                  (long long)tot->requested_error);
     n += line_fig(buf + n, cap - n, "allocated", f->allocated, f->requested, "requested",
                   "size-class rounding");
     n += line_fig(buf + n, cap - n, "active", f->active, f->allocated, "allocated",
@@ -122,17 +120,25 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
     if (f->requested > 0)
         n += acct_fmt(buf + n, cap - n, "  fragmentation ratio RSS/requested = %.2f\n",
                       (double)f->rss / (double)f->requested);
-    n += acct_fmt(buf + n, cap - n,
-                  "excess of RSS (less RSS at start) over requested: %.1f MiB = rounding %.1f",
-                  mib(v.excess), mib(v.rounding));
-    if (v.holes >= 0)
-        n += acct_fmt(buf + n, cap - n, " + holes %.1f", mib(v.holes));
-    if (v.held >= 0)
-        n += acct_fmt(buf + n, cap - n, " + held %.1f", mib(v.held));
-    if (v.heap >= 0)
-        n += acct_fmt(buf + n, cap - n, " + heap overhead %.1f", mib(v.heap));
-    if (v.outside >= 0)
-        n += acct_fmt(buf + n, cap - n, " + outside %.1f", mib(v.outside));
+    return n;
+}
+
+/* The excess of RSS over requested, split into the verdict's terms; blocks released without
+ * free(). */
+static size_t report_excess(char *buf, size_t cap, const acct_figures_t *f,
+                            const acct_verdict_out_t *v)
+{
+    size_t n = acct_fmt(
+        buf, cap, "excess of RSS (less RSS at start) over requested: %.1f MiB = rounding %.1f",
+        mib(v->excess), mib(v->rounding));
+    if (v->holes >= 0)
+        n += acct_fmt(buf + n, cap - n, " + holes %.1f", mib(v->holes));
+    if (v->held >= 0)
+        n += acct_fmt(buf + n, cap - n, " + held %.1f", mib(v->held));
+    if (v->heap >= 0)
+        n += acct_fmt(buf + n, cap - n, " + heap overhead %.1f", mib(v->heap));
+    if (v->outside >= 0)
+        n += acct_fmt(buf + n, cap - n, " + outside %.1f", mib(v->outside));
     n += acct_fmt(buf + n, cap - n, " MiB\n");
     if (f->allocated >= 0 && !f->approximate && f->allocated + (1 << 20) < f->usable)
         n +=
@@ -141,54 +147,96 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
                      "were released without free() (e.g. jemalloc arena.<i>.destroy or reset), so "
                      "requested and call-site figures overstate live data\n",
                      mib(f->usable - f->allocated));
-    n += acct_fmt(buf + n, cap - n,
-                  "counts: %llu allocations, %llu frees, %llu reallocs, %lld live blocks, "
-                  "%.1f MiB live usable, peak requested %.1f MiB\n",
-                  (unsigned long long)f->allocs, (unsigned long long)f->frees,
-                  (unsigned long long)tot.reallocs, (long long)f->blocks, mib(f->usable),
-                  acct_peak_requested / 1048576.0);
+    return n;
+}
 
+/* Allocation counts and the dlsym bootstrap. */
+static size_t report_counts(char *buf, size_t cap, const acct_figures_t *f,
+                            const acct_totals_t *tot)
+{
+    size_t n = acct_fmt(buf, cap,
+                        "counts: %llu allocations, %llu frees, %llu reallocs, %lld live blocks, "
+                        "%.1f MiB live usable, peak requested %.1f MiB\n",
+                        (unsigned long long)f->allocs, (unsigned long long)f->frees,
+                        (unsigned long long)tot->reallocs, (long long)f->blocks, mib(f->usable),
+                        acct_peak_requested / 1048576.0);
     n += acct_fmt(buf + n, cap - n,
                   "bootstrap: %zu bytes served from the static buffer while dlsym looked up the "
                   "allocator\n",
                   acct_boot_used());
+    return n;
+}
+
+/* One call site: its figures, its leak-watch state, its frames. */
+static size_t report_site(char *buf, size_t cap, int rank, const acct_site_view_t *s)
+{
+    size_t n = acct_fmt(buf, cap,
+                        "  #%d site %u: live %.1f MiB in %.0f blocks, %.1f MiB allocated since "
+                        "start",
+                        rank, s->id, s->live_bytes / 1048576.0, s->live_blocks,
+                        s->alloc_bytes / 1048576.0);
+    if (s->growing)
+        n += acct_fmt(buf + n, cap - n, "  [POSSIBLE LEAK since t=%.1fs, %+.1f MiB/s]", s->flag_t,
+                      s->rate / 1048576.0);
+    else if (s->flagged)
+        n +=
+            acct_fmt(buf + n, cap - n, "  [grew past the threshold at t=%.1fs, flat since t=%.1fs]",
+                     s->flag_t, s->last_growth_t);
+    n += acct_fmt(buf + n, cap - n, "\n");
+    for (int j = 0; j < s->nframes && n + 512 < cap; j++)
+        n += frame_text(buf + n, cap - n, s->frames[j] - 1); /* the call, not the return */
+    return n;
+}
+
+/* The top call sites by net growth. Callers serialise reports (acct_report_now's lock), which
+ * protects the static site table. */
+static size_t report_sites(char *buf, size_t cap)
+{
+    static acct_site_view_t top[100];
     uint64_t samples, dropped;
     unsigned nsites;
     acct_sample_stats(&samples, &dropped, &nsites);
-    if (!acct_sample_mean) {
-        n += acct_fmt(buf + n, cap - n, "call sites: sampling is off\n");
-    } else {
-        int k = acct_sites_top(top, (int)acct_opt[ACCT_OPT_TOP]);
-        n += acct_fmt(buf + n, cap - n,
-                      "top call sites by net growth (estimated from %llu samples, one per %llu "
-                      "bytes on average; %u sites):\n",
-                      (unsigned long long)samples, (unsigned long long)acct_sample_mean, nsites);
-        for (int i = 0; i < k && n < cap - 512; i++) {
-            const acct_site_view_t *s = &top[i];
-            n += acct_fmt(buf + n, cap - n,
-                          "  #%d site %u: live %.1f MiB in %.0f blocks, %.1f MiB allocated since "
-                          "start",
-                          i + 1, s->id, s->live_bytes / 1048576.0, s->live_blocks,
-                          s->alloc_bytes / 1048576.0);
-            if (s->growing)
-                n += acct_fmt(buf + n, cap - n, "  [POSSIBLE LEAK since t=%.1fs, %+.1f MiB/s]",
-                              s->flag_t, s->rate / 1048576.0);
-            else if (s->flagged)
-                n += acct_fmt(buf + n, cap - n,
-                              "  [grew past the threshold at t=%.1fs, flat since t=%.1fs]",
-                              s->flag_t, s->last_growth_t);
-            n += acct_fmt(buf + n, cap - n, "\n");
-            for (int j = 0; j < s->nframes && n < cap - 512; j++)
-                n += frame_text(buf + n, cap - n, s->frames[j] - 1); /* the call, not the return */
-        }
-        if (k == 0)
-            n += acct_fmt(buf + n, cap - n, "  (no sampled block is live)\n");
-    }
-    n += acct_fmt(buf + n, cap - n, "leak watch (threshold %llu bytes):\n",
-                  (unsigned long long)acct_opt[ACCT_OPT_LEAK]);
+    if (!acct_sample_mean)
+        return acct_fmt(buf, cap, "call sites: sampling is off\n");
+    int k = acct_sites_top(top, (int)acct_opt[ACCT_OPT_TOP]);
+    size_t n = acct_fmt(buf, cap,
+                        "top call sites by net growth (estimated from %llu samples, one per %llu "
+                        "bytes on average; %u sites):\n",
+                        (unsigned long long)samples, (unsigned long long)acct_sample_mean, nsites);
+    for (int i = 0; i < k && n + 512 < cap; i++)
+        n += report_site(buf + n, cap - n, i + 1, &top[i]);
+    if (k == 0)
+        n += acct_fmt(buf + n, cap - n, "  (no sampled block is live)\n");
+    return n;
+}
+
+/* The leak watch's events so far. */
+static size_t report_leak_watch(char *buf, size_t cap)
+{
+    size_t n = acct_fmt(buf, cap, "leak watch (threshold %llu bytes):\n",
+                        (unsigned long long)acct_opt[ACCT_OPT_LEAK]);
     size_t ev = acct_events_text(buf + n, cap - n);
     if (ev == 0)
         n += acct_fmt(buf + n, cap - n, "  no events\n");
-    n += ev;
+    return n + ev;
+}
+
+size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why)
+{
+    double leak_bytes = 0;
+    int leaks = acct_sites_flagged(&leak_bytes);
+    acct_verdict_in_t vin = {*f,    acct_rss_base,       (int64_t)acct_opt[ACCT_OPT_HEALTHY],
+                             leaks, (int64_t)leak_bytes, (int64_t)sysconf(_SC_PAGESIZE)};
+    acct_verdict_out_t v;
+    acct_verdict(&vin, &v);
+    acct_totals_t tot;
+    acct_totals(&tot);
+
+    size_t n = report_head(buf, cap, f, why, &v);
+    n += report_breakdown(buf + n, cap - n, f, &tot);
+    n += report_excess(buf + n, cap - n, f, &v);
+    n += report_counts(buf + n, cap - n, f, &tot);
+    n += report_sites(buf + n, cap - n);
+    n += report_leak_watch(buf + n, cap - n);
     return n;
 }
