@@ -14,26 +14,25 @@
 #          INSTR=0                                          (skip the instruction counts)
 #          THREADS=<stress threads>                         (default 4)
 #          FLATLINE_BUILD=<build with flatline-demo / flatline-server> (default ./build)
+#          REQS=<redis-benchmark requests per run>           (default 100000)
+#   smallest run: MOPS=0.05 REQS=2000 bench/acct-overhead.sh 1
 #
 # Workloads: bench/acct-mstress.c (many threads replacing random 16 B..64 KiB blocks, 1/16 of
 # them freed by another thread); the memory layer's flatline-demo; flatline-server under
 # redis-benchmark (SET/GET, requests per second instead of time). Each is skipped when missing.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh" # build, free port, PID tracking and the exit trap, PING wait
+root="$BENCH_ROOT"
 reps="${1:-5}"
 mops="${MOPS:-2}"
 threads="${THREADS:-4}"
 build="$root/build-acct-bench"
 work="$(mktemp -d /tmp/acct-overhead.XXXXXX)"
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+track_dir "$work"
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target flatline-acct flatline-acct-lib >/dev/null
+need_tools cc bc /usr/bin/time
+bench_build "$build" -DCMAKE_BUILD_TYPE=Release -- flatline-acct flatline-acct-lib
 acct="$build/src/acct/flatline-acct"
 # With frame pointers (as flatline builds itself) and without (call sites then come from
 # backtrace(), which the library switches to on its own: slower samples).
@@ -133,25 +132,30 @@ if command -v valgrind >/dev/null && [[ "${INSTR:-1}" != 0 ]]; then
     instr_compare "mstress no frame ptrs / flatline-acct" "$work/mstress-nofp"
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# Starts the server (optionally under a tool), runs redis-benchmark, prints requests/s (SET+GET).
+# server_rps VAR [TOOL...]: starts the server (under TOOL when given) on a free port, waits for
+# PING, runs redis-benchmark, stores requests/s (SET+GET) in VAR and stops the server. It runs in
+# this shell (not in $(...)), so the server is tracked by lib.sh's exit trap until it is stopped;
+# under flatline-acct the driver forwards the SIGTERM to it.
 server_rps() {
-    local port
+    local var=$1 port pid
+    shift
     port=$(free_port)
     "$@" "$server" --port "$port" --bind 127.0.0.1 >/dev/null 2>&1 &
-    server_pid=$!
-    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-    redis-benchmark -p "$port" -q -n "${REQS:-100000}" -c 50 -t set,get -d 64 -r 100000 2>/dev/null |
-        tr '\r' '\n' | awk '/requests per second/ {for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) {s+=$i; break}} END {print s}'
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
+    pid=$!
+    track_pid "$pid"
+    wait_ping "$port"
+    printf -v "$var" %s "$(redis-benchmark -h 127.0.0.1 -p "$port" -q -n "${REQS:-100000}" -c 50 \
+        -t set,get -d 64 -r 100000 2>/dev/null | tr '\r' '\n' |
+        awk '/requests per second/ {for (i=1;i<=NF;i++) if ($i ~ /^[0-9.]+$/) {s+=$i; break}} END {print s}')"
+    stop_pid "$pid"
 }
 if [[ -x "$server" ]] && command -v redis-benchmark >/dev/null; then
     p=() t=()
     for ((i = 0; i < reps; i++)); do
-        p+=("$(server_rps env)")
-        t+=("$(server_rps "$acct" --quiet --no-plot --out "$work/acct-srv" --)")
+        server_rps rps env
+        p+=("$rps")
+        server_rps rps "$acct" --quiet --no-plot --out "$work/acct-srv" --
+        t+=("$rps")
     done
     pm=$(printf '%s\n' "${p[@]}" | best_max)
     tm=$(printf '%s\n' "${t[@]}" | best_max)
