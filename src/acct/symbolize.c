@@ -99,90 +99,133 @@ static int by_line(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The file's lines and the frames found in them (frames[k].line indexes lines). */
+typedef struct text {
+    char **lines;
+    size_t nlines, cap;
+    frame_t *frames;
+    size_t nframes;
+} text_t;
+
+static void text_free(text_t *t)
+{
+    for (size_t i = 0; i < t->nlines; i++)
+        free(t->lines[i]);
+    for (size_t k = 0; k < t->nframes; k++) {
+        free(t->frames[k].func);
+        free(t->frames[k].where);
+    }
+    free(t->lines);
+    free(t->frames);
+}
+
+/* Parses "at 0xADDR (/MODULE+0xOFF)..." in line into fr. Returns 1 for a frame line, else 0. */
+static int parse_frame(const char *line, frame_t *fr)
+{
+    memset(fr, 0, sizeof *fr);
+    const char *at = strstr(line, "at 0x");
+    const char *open_paren = at ? strstr(at, " (") : NULL;
+    const char *plus = open_paren ? strstr(open_paren, "+0x") : NULL;
+    if (!plus || plus - open_paren - 2 >= (long)sizeof fr->module || open_paren[2] != '/')
+        return 0;
+    fr->addr = strtoul(at + 3, NULL, 16);
+    memcpy(fr->module, open_paren + 2, (size_t)(plus - open_paren - 2));
+    fr->off = strtoul(plus + 1, NULL, 16);
+    return 1;
+}
+
+/* Reads f's lines into t, noting the frame lines. Returns 0 or -ENOMEM. */
+static int read_text(FILE *f, text_t *t)
+{
+    char *line = NULL;
+    size_t lcap = 0;
+    int rc = 0;
+    while (getline(&line, &lcap, f) >= 0) {
+        if (t->nlines == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 256;
+            char **nl = realloc(t->lines, cap * sizeof *nl);
+            if (nl)
+                t->lines = nl;
+            frame_t *nf = nl ? realloc(t->frames, cap * sizeof *nf) : NULL;
+            if (nf)
+                t->frames = nf;
+            if (!nl || !nf) {
+                rc = -ENOMEM;
+                break;
+            }
+            t->cap = cap;
+        }
+        if (!(t->lines[t->nlines] = strdup(line))) {
+            rc = -ENOMEM;
+            break;
+        }
+        frame_t *fr = &t->frames[t->nframes];
+        if (parse_frame(line, fr)) {
+            fr->line = t->nlines;
+            t->nframes++;
+        }
+        t->nlines++;
+    }
+    free(line);
+    return rc;
+}
+
+/* Asks addr2line about all frames, one module at a time; frames end up in line order again. */
+static void resolve_all(text_t *t)
+{
+    qsort(t->frames, t->nframes, sizeof *t->frames, by_module);
+    for (size_t i = 0; i < t->nframes;) {
+        size_t j = i;
+        while (j < t->nframes && !strcmp(t->frames[j].module, t->frames[i].module))
+            j++;
+        resolve_module(t->frames, i, j);
+        i = j;
+    }
+    qsort(t->frames, t->nframes, sizeof *t->frames, by_line);
+}
+
+/* Writes t to out, resolved frames as "at function (file:line) [module]". Returns how many. */
+static int write_text(FILE *out, const text_t *t)
+{
+    int resolved = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < t->nlines; i++) {
+        const frame_t *fr = k < t->nframes && t->frames[k].line == i ? &t->frames[k++] : NULL;
+        if (!fr || !fr->func || !strcmp(fr->func, "??")) {
+            fputs(t->lines[i], out);
+            continue;
+        }
+        const char *base = strrchr(fr->module, '/');
+        base = base ? base + 1 : fr->module;
+        const char *indent_end = strstr(t->lines[i], "at 0x");
+        fprintf(out, "%.*sat %s", (int)(indent_end - t->lines[i]), t->lines[i], fr->func);
+        if (fr->where && strncmp(fr->where, "??", 2) != 0)
+            fprintf(out, " (%s)", fr->where);
+        fprintf(out, " [%s]\n", base);
+        resolved++;
+    }
+    return resolved;
+}
+
 int acct_symbolize_file(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return -errno;
-    char **lines = NULL;
-    size_t nlines = 0, cap = 0, nframes = 0;
-    frame_t *frames = NULL;
-    char *line = NULL;
-    size_t lcap = 0;
-    while (getline(&line, &lcap, f) >= 0) {
-        if (nlines == cap) {
-            cap = cap ? cap * 2 : 256;
-            char **nl = realloc(lines, cap * sizeof *lines);
-            frame_t *nf = realloc(frames, cap * sizeof *frames);
-            if (nl)
-                lines = nl;
-            if (nf)
-                frames = nf;
-            if (!nl || !nf)
-                break;
-        }
-        lines[nlines] = strdup(line);
-        frame_t fr;
-        memset(&fr, 0, sizeof fr);
-        char *at = strstr(line, "at 0x");
-        char *open_paren = at ? strstr(at, " (") : NULL;
-        char *plus = open_paren ? strstr(open_paren, "+0x") : NULL;
-        if (at && open_paren && plus && plus - open_paren - 2 < (long)sizeof fr.module &&
-            open_paren[2] == '/') {
-            fr.line = nlines;
-            fr.addr = strtoul(at + 3, NULL, 16);
-            memcpy(fr.module, open_paren + 2, (size_t)(plus - open_paren - 2));
-            fr.off = strtoul(plus + 1, NULL, 16);
-            frames[nframes++] = fr;
-        }
-        nlines++;
-    }
-    free(line);
+    text_t t = {0};
+    int rc = read_text(f, &t);
     fclose(f);
-
-    qsort(frames, nframes, sizeof *frames, by_module);
-    for (size_t i = 0; i < nframes;) {
-        size_t j = i;
-        while (j < nframes && !strcmp(frames[j].module, frames[i].module))
-            j++;
-        resolve_module(frames, i, j);
-        i = j;
-    }
-    qsort(frames, nframes, sizeof *frames, by_line);
-
-    int resolved = 0;
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        int e = errno;
-        for (size_t i = 0; i < nlines; i++)
-            free(lines[i]);
-        free(lines);
-        free(frames);
-        return -e;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < nlines; i++) {
-        frame_t *fr = k < nframes && frames[k].line == i ? &frames[k++] : NULL;
-        if (fr && fr->func && strcmp(fr->func, "??") != 0) {
-            const char *base = strrchr(fr->module, '/');
-            base = base ? base + 1 : fr->module;
-            char *indent_end = strstr(lines[i], "at 0x");
-            fprintf(out, "%.*sat %s", (int)(indent_end - lines[i]), lines[i], fr->func);
-            if (fr->where && strncmp(fr->where, "??", 2) != 0)
-                fprintf(out, " (%s)", fr->where);
-            fprintf(out, " [%s]\n", base);
-            resolved++;
+    if (rc == 0) {
+        resolve_all(&t);
+        FILE *out = fopen(path, "w");
+        if (!out) {
+            rc = -errno;
         } else {
-            fputs(lines[i], out);
+            rc = write_text(out, &t);
+            if (fclose(out) != 0)
+                rc = -EIO;
         }
-        if (fr) {
-            free(fr->func);
-            free(fr->where);
-        }
-        free(lines[i]);
     }
-    fclose(out);
-    free(lines);
-    free(frames);
-    return resolved;
+    text_free(&t);
+    return rc;
 }
