@@ -62,9 +62,6 @@ static void breakdown(pairs_t *p, const fl_mem_stats_t *m, bool proc)
     p_int(p, "slab-frag-bytes", (long long)m->slab_frag_bytes);
 }
 
-/* a / b, or 1.0 when b is 0 (memstats.c; belongs in srv.h). */
-double srv_mem_ratio(size_t a, size_t b);
-
 static void memory_stats(srv_client_t *c)
 {
     srv_mem_snapshot_t s;

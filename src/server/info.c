@@ -40,9 +40,6 @@ void srv_human_bytes(char *buf, size_t len, uint64_t n)
         snprintf(buf, len, "%.2f%c", v, units[u]);
 }
 
-/* a / b, or 1.0 when b is 0 (memstats.c; belongs in srv.h). */
-double srv_mem_ratio(size_t a, size_t b);
-
 static void section_server(srv_server_t *srv, srv_buf_t *out)
 {
     struct utsname u;

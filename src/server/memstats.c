@@ -14,10 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. Shared
- * with info.c and cmd_memory.c, which declare it at file scope (its prototype belongs in
- * srv.h, which this file's owner does not edit). */
-double srv_mem_ratio(size_t a, size_t b);
+/* a / b, or 1.0 when b is 0 (contract in srv.h). */
 double srv_mem_ratio(size_t a, size_t b)
 {
     return b ? (double)a / (double)b : 1.0;

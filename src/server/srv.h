@@ -171,6 +171,9 @@ bool srv_glob_match(const char *pat, size_t plen, const char *str, size_t slen, 
 
 /* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
 
+/* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. */
+double srv_mem_ratio(size_t a, size_t b);
+
 /* Everything INFO memory / MEMORY STATS / MEMORY DOCTOR report, taken at one moment. */
 typedef struct srv_mem_snapshot {
     fl_mem_stats_t process; /* whole process (process_rc 0 when available) */
