@@ -236,6 +236,11 @@ int fl_key_type(fl_ns_t *ns, fl_slice_t key, fl_type_t *type);
 /* MEMORY USAGE: bytes the record takes in the arena (usable sizes), 0 when missing. */
 int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes);
 
+/* Glob match with Redis's stringmatchlen rules (* ? [abc] [^a] [a-z] and \ escapes), binary
+ * safe; nocase folds ASCII case (CONFIG GET). Used by SCAN MATCH; exported so the server's
+ * other glob users share one matcher. */
+bool fl_glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool nocase);
+
 /* SCAN: visits about `count` keys from `cursor` that match the glob `pattern` (NULL = all),
  * calling fn for each (under the partition lock: copy what you keep), and sets *next (0 when
  * the scan is complete). Guarantees of Redis's SCAN: every key present for the whole scan is

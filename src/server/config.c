@@ -622,14 +622,14 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
 {
     char val[128], name[160];
     for (size_t i = 0; i < NOPTS; i++) {
-        if (!srv_glob_match(pattern, plen, opts[i].name, strlen(opts[i].name), true))
+        if (!fl_glob_match(pattern, plen, opts[i].name, strlen(opts[i].name), true))
             continue;
         format_opt(&opts[i], c, val, sizeof(val));
         fn(ctx, opts[i].name, val);
     }
     for (size_t a = 0; a <= NALIASES && c->n_ns > 0; a++) {
         const char *nm = a < NALIASES ? defrag_alias[a].redis : "activedefrag";
-        if (!srv_glob_match(pattern, plen, nm, strlen(nm), true))
+        if (!fl_glob_match(pattern, plen, nm, strlen(nm), true))
             continue;
         if (a < NALIASES)
             format_opt(find_opt(ns_opts, NNS_OPTS, defrag_alias[a].ns_opt), &c->ns[0], val,
@@ -642,7 +642,7 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
      * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
      * TTL first, then approximately least recently used ones among all keys: of Redis's
      * policies, allkeys-lru says what a client needs to know (any key may go). */
-    if (srv_glob_match(pattern, plen, "maxmemory", 9, true)) {
+    if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
         unsigned long long sum = 0;
         for (size_t n = 0; n < c->n_ns; n++) {
             if (c->ns[n].memory_limit == 0) {
@@ -654,12 +654,12 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         snprintf(val, sizeof(val), "%llu", sum);
         fn(ctx, "maxmemory", val);
     }
-    if (srv_glob_match(pattern, plen, "maxmemory-policy", 16, true))
+    if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
         fn(ctx, "maxmemory-policy", "allkeys-lru");
     for (size_t n = 0; n < c->n_ns; n++) {
         for (size_t i = 0; i < NNS_OPTS; i++) {
             snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, ns_opts[i].name);
-            if (!srv_glob_match(pattern, plen, name, strlen(name), true))
+            if (!fl_glob_match(pattern, plen, name, strlen(name), true))
                 continue;
             format_opt(&ns_opts[i], &c->ns[n], val, sizeof(val));
             fn(ctx, name, val);

@@ -166,8 +166,6 @@ bool srv_slice_to_ll(fl_slice_t s, long long *out);
 /* Case-insensitive comparison of a slice with a NUL-terminated word. */
 bool srv_slice_eq(fl_slice_t s, const char *word);
 
-/* Glob match (Redis's *, ?, [...], \ rules), binary safe. */
-bool srv_glob_match(const char *pat, size_t plen, const char *str, size_t slen, bool nocase);
 
 /* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
 

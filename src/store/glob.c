@@ -1,8 +1,9 @@
 /*
- * src/store/glob.c: glob matching for SCAN MATCH with the semantics of Redis's stringmatchlen
- * (case-sensitive): '*' any run, '?' any one byte, '[abc]' a class, '[^abc]' its negation,
- * '[a-z]' ranges (reversed ends are swapped), '\x' the literal x (inside classes too); a
- * trailing '\' is a literal backslash; an unterminated class ends at the end of the pattern.
+ * src/store/glob.c: glob matching for SCAN MATCH and CONFIG GET, with the semantics of Redis's
+ * stringmatchlen (case-sensitive, or ASCII case-insensitive on request as CONFIG GET wants):
+ * '*' any run, '?' any one byte, '[abc]' a class, '[^abc]' its negation, '[a-z]' ranges
+ * (reversed ends are swapped), '\x' the literal x (inside classes too); a trailing '\' is a
+ * literal backslash; an unterminated class ends at the end of the pattern.
  *
  * Redis recurses on '*' (and caps the nesting); this file uses the classic single-backtrack
  * loop instead, which accepts exactly the same strings (every token other than '*' consumes
@@ -10,8 +11,16 @@
  */
 #include "store_internal.h"
 
+#include <ctype.h>
+
+/* The byte as compared: ASCII-lowered when nocase (Redis's tolower on both sides). */
+static int fold(unsigned char c, bool nocase)
+{
+    return nocase ? tolower(c) : c;
+}
+
 /* Matches one non-star token at pat[*pi] against c; sets *pi past the token. */
-static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char c)
+static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char c, bool nocase)
 {
     size_t i = *pi;
     unsigned char t = (unsigned char)pat[i];
@@ -23,11 +32,11 @@ static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char 
         if (plen - i >= 2)
             i++;
         *pi = i + 1;
-        return (unsigned char)pat[i] == c;
+        return fold((unsigned char)pat[i], nocase) == fold(c, nocase);
     }
     if (t != '[') {
         *pi = i + 1;
-        return t == c;
+        return fold(t, nocase) == fold(c, nocase);
     }
     /* A class: mirror Redis's loop, including its end-of-pattern and range rules. */
     i++;
@@ -38,7 +47,7 @@ static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char 
     for (;;) {
         if (i < plen && pat[i] == '\\' && plen - i >= 2) {
             i++;
-            if ((unsigned char)pat[i] == c)
+            if (fold((unsigned char)pat[i], nocase) == fold(c, nocase))
                 match = true;
         } else if (i < plen && pat[i] == ']') {
             break;
@@ -48,6 +57,11 @@ static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char 
         } else if (plen - i >= 3 && pat[i + 1] == '-') {
             /* Redis compares range ends as (signed) char: mirror it for bytes >= 0x80. */
             int lo = (signed char)pat[i], hi = (signed char)pat[i + 2], sc = (signed char)c;
+            if (nocase) {
+                lo = (signed char)tolower((unsigned char)pat[i]);
+                hi = (signed char)tolower((unsigned char)pat[i + 2]);
+                sc = (signed char)tolower(c);
+            }
             if (lo > hi) {
                 int tmp = lo;
                 lo = hi;
@@ -56,7 +70,7 @@ static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char 
             i += 2;
             if (sc >= lo && sc <= hi)
                 match = true;
-        } else if ((unsigned char)pat[i] == c) {
+        } else if (fold((unsigned char)pat[i], nocase) == fold(c, nocase)) {
             match = true;
         }
         i++;
@@ -65,7 +79,7 @@ static bool token_match(const char *pat, size_t plen, size_t *pi, unsigned char 
     return neg ? !match : match;
 }
 
-bool fls_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
+bool fl_glob_match(const char *pat, size_t plen, const char *s, size_t slen, bool nocase)
 {
     size_t pi = 0, si = 0;
     size_t star_p = SIZE_MAX, star_s = 0;
@@ -80,7 +94,7 @@ bool fls_glob_match(const char *pat, size_t plen, const char *s, size_t slen)
             continue;
         }
         size_t next = pi;
-        if (pi < plen && token_match(pat, plen, &next, (unsigned char)s[si])) {
+        if (pi < plen && token_match(pat, plen, &next, (unsigned char)s[si], nocase)) {
             pi = next;
             si++;
             continue;

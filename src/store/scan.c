@@ -68,7 +68,7 @@ int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t patter
                 visited++;
                 if (fls_rec_expired(r, now))
                     continue;
-                if (all || fls_glob_match(pattern, pattern_len, r->data, r->klen))
+                if (all || fl_glob_match(pattern, pattern_len, r->data, r->klen, false))
                     fn(ctx, r->data, r->klen);
             }
             v = cursor_next(v, p->mask);

@@ -239,11 +239,6 @@ uint32_t fls_clock(int64_t now_ms);
 /* Thread-local xorshift random number. */
 uint64_t fls_rand(void);
 
-/* ---- glob.c --------------------------------------------------------------------------------- */
-
-/* Redis stringmatchlen semantics (case-sensitive): * ? [abc] [^a] [a-z] and \ escapes. */
-bool fls_glob_match(const char *pat, size_t plen, const char *s, size_t slen);
-
 /* ---- table.c: tables, accounting, locks, the commit point --------------------------------- */
 
 void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k);

@@ -1,6 +1,6 @@
 /*
  * tests/server/test_config.c: white-box tests of the option table and parsers
- * (src/server/config.c) and of the glob matcher (glob.c): units, bounds, namespace blocks
+ * (src/server/config.c) and of CONFIG GET's use of the store's glob matcher (fl_glob_match): units, bounds, namespace blocks
  * and the dotted form, quotes and comments, errors naming file:line, CONFIG GET patterns.
  */
 #include "../testhelper.h"
@@ -144,7 +144,7 @@ TEST(config_get)
 
 static bool gm(const char *p, const char *s)
 {
-    return srv_glob_match(p, strlen(p), s, strlen(s), false);
+    return fl_glob_match(p, strlen(p), s, strlen(s), false);
 }
 
 TEST(glob)
@@ -161,9 +161,9 @@ TEST(glob)
     CHECK(!gm("h\\*llo", "hello"));
     CHECK(gm("*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"));
     CHECK(!gm("*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
-    CHECK(srv_glob_match("PORT", 4, "port", 4, true));
-    CHECK(!srv_glob_match("PORT", 4, "port", 4, false));
-    CHECK(srv_glob_match("a[", 2, "a", 1, false) == false);
+    CHECK(fl_glob_match("PORT", 4, "port", 4, true));
+    CHECK(!fl_glob_match("PORT", 4, "port", 4, false));
+    CHECK(fl_glob_match("a[", 2, "a", 1, false) == false);
 }
 
 int main(void)

@@ -65,7 +65,7 @@ TEST(glob_table)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         bool got =
-            fls_glob_match(cases[i].pat, strlen(cases[i].pat), cases[i].str, strlen(cases[i].str));
+            fl_glob_match(cases[i].pat, strlen(cases[i].pat), cases[i].str, strlen(cases[i].str), false);
         if (got != cases[i].match)
             fprintf(stderr, "glob \"%s\" vs \"%s\": got %d\n", cases[i].pat, cases[i].str, got);
         CHECK(got == cases[i].match);
