@@ -53,6 +53,20 @@ static int insert_new(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
     return FL_OK;
 }
 
+/* Replaces the live record *ref with r (same key) through the commit point. Write lock held. */
+static void replace_rec(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r)
+{
+    fls_rec_t *cur = *ref;
+    r->next = cur->next;
+    fls_change_t c = {.op = FLS_PUT,
+                      .ref = ref,
+                      .rec = r,
+                      .old = cur,
+                      .had_key = true,
+                      .had_ttl = cur->expire_at != 0};
+    fls_commit(ns, pidx, &c);
+}
+
 /* SET GET: the old string value, or nil. */
 static void emit_old(const fl_sink_t *old, const fls_rec_t *cur)
 {
@@ -130,14 +144,7 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
     if (flags & FL_SET_GET)
         emit_old(old, cur);
     if (cur) {
-        r->next = cur->next;
-        fls_change_t c = {.op = FLS_PUT,
-                          .ref = ref,
-                          .rec = r,
-                          .old = cur,
-                          .had_key = true,
-                          .had_ttl = cur->expire_at != 0};
-        fls_commit(ns, k.pidx, &c);
+        replace_rec(ns, k.pidx, ref, r);
     } else {
         rc = insert_new(ns, &k, r);
     }
@@ -256,15 +263,7 @@ int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs)
             continue;
         fls_rec_t **ref = fls_find(&e[i].k), *r = recs[i];
         if (ref) {
-            fls_rec_t *cur = *ref;
-            r->next = cur->next;
-            fls_change_t c = {.op = FLS_PUT,
-                              .ref = ref,
-                              .rec = r,
-                              .old = cur,
-                              .had_key = true,
-                              .had_ttl = cur->expire_at != 0};
-            fls_commit(ns, e[i].k.pidx, &c);
+            replace_rec(ns, e[i].k.pidx, ref, r);
         } else {
             fls_rec_t **slot;
             fls_insert_slot(ns, &e[i].k, &slot);
