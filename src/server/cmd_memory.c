@@ -41,6 +41,18 @@ static void p_nested(pairs_t *p, const char *name, pairs_t *inner)
     p->n += 2;
 }
 
+/* Replies with the array built in *p (or marks the reply failed) and frees it. */
+static void p_send(srv_client_t *c, pairs_t *p)
+{
+    if (p->buf.failed) {
+        c->out.failed = true;
+    } else {
+        srv_reply_array(&c->out, p->n);
+        srv_reply_raw(&c->out, p->buf.p, p->buf.len);
+    }
+    srv_buf_free(&p->buf);
+}
+
 static void breakdown(pairs_t *p, const fl_mem_stats_t *m, bool proc)
 {
     p_int(p, "requested", (long long)m->requested);
@@ -114,13 +126,7 @@ static void memory_stats(srv_client_t *c)
     p_int(&top, "rss-overhead.bytes", (long long)m->rss - (long long)m->resident);
     p_ratio(&top, "fragmentation", srv_mem_ratio(m->rss, used));
     p_int(&top, "fragmentation.bytes", (long long)m->rss - (long long)used);
-    if (top.buf.failed) {
-        c->out.failed = true;
-    } else {
-        srv_reply_array(&c->out, top.n);
-        srv_reply_raw(&c->out, top.buf.p, top.buf.len);
-    }
-    srv_buf_free(&top.buf);
+    p_send(c, &top);
 }
 
 /* MEMORY USAGE key [SAMPLES count]...: as Redis 7, SAMPLES may repeat; a count must be an
@@ -181,13 +187,7 @@ static void memory_defrag(srv_client_t *c, int argc, const fl_slice_t *argv)
     p_int(&top, "frag-bytes-before", (long long)r.frag_bytes_before);
     p_int(&top, "frag-bytes-after", (long long)r.frag_bytes_after);
     p_int(&top, "time-us", (long long)(r.time_ns / 1000));
-    if (top.buf.failed) {
-        c->out.failed = true;
-    } else {
-        srv_reply_array(&c->out, top.n);
-        srv_reply_raw(&c->out, top.buf.p, top.buf.len);
-    }
-    srv_buf_free(&top.buf);
+    p_send(c, &top);
 }
 
 static const char *const help[] = {
