@@ -138,25 +138,45 @@ int fl_thread_private_arena_index(void);
  *   unreturned_ratio= resident / active        (dirty/muzzy pages and metadata not returned)
  *   outside_ratio   = rss / resident           (process only: stacks, code, non-heap mappings)
  */
+/*
+ * THE VOCABULARY, defined once: every printer and collector of a breakdown (INFO, MEMORY STATS,
+ * fl_mem_stats_format, flatline-demo, flatline-acct's report, flatline-bench) iterates these
+ * lists, so they print the same fields in the same order with the same names.
+ *
+ *   FL_MEM_BYTES(X)   X(field, name, doc): byte counts of fl_mem_stats_t, in report order.
+ *                     `name` is the snake_case word used in machine-readable output (INFO
+ *                     fields get a prefix, e.g. "mem_requested"; CSV columns use it as is).
+ *   FL_MEM_RATIOS(X)  X(field, name, formula, doc): the ratios, in report order.
+ */
+#define FL_MEM_BYTES(X)                                                                      \
+    X(requested, "requested", "bytes asked for and still live")                             \
+    X(allocated, "allocated", "bytes handed out and still live (size-class rounded)")       \
+    X(active, "active", "bytes in pages holding at least one live object")                   \
+    X(resident, "resident", "allocator pages in RAM (data and metadata)")                    \
+    X(dirty, "dirty", "freed pages not yet purged")                                          \
+    X(muzzy, "muzzy", "pages purged lazily (MADV_FREE), counted until the kernel reclaims")  \
+    X(retained, "retained", "virtual memory kept mapped but returned to the OS")             \
+    X(metadata, "metadata", "the allocator's own bookkeeping")                               \
+    X(rss, "rss", "the process's resident set (/proc), stacks and code included")            \
+    X(slab_frag_bytes, "slab_holes", "free regions inside non-full slabs: what defrag recovers")
+
+#define FL_MEM_RATIOS(X)                                                                     \
+    X(frag_ratio, "frag_ratio", "rss/requested", "fragmentation ratio (arena: resident/requested)") \
+    X(rounding_ratio, "rounding_ratio", "allocated/requested", "size-class rounding")        \
+    X(holes_ratio, "holes_ratio", "active/allocated", "free regions in live pages")          \
+    X(unreturned_ratio, "unreturned_ratio", "resident/active", "pages not returned to the OS") \
+    X(outside_ratio, "outside_ratio", "rss/resident", "memory outside the heap (process only)")
+
 typedef struct fl_mem_stats {
-    size_t requested;
-    bool requested_known;
-    size_t allocated;
-    size_t active;
-    size_t resident;
-    size_t dirty;
-    size_t muzzy;
-    size_t retained;
-    size_t metadata;
-    size_t rss;
-    size_t slab_frag_bytes;
-    uint64_t nmalloc; /* allocations served (jemalloc counters; all sizes) */
-    uint64_t ndalloc; /* deallocations */
-    double frag_ratio;
-    double rounding_ratio;
-    double holes_ratio;
-    double unreturned_ratio;
-    double outside_ratio;
+#define FL_MEM_BYTES_FIELD_(f, name, doc) size_t f;
+    FL_MEM_BYTES(FL_MEM_BYTES_FIELD_)
+#undef FL_MEM_BYTES_FIELD_
+    bool requested_known; /* false: requested counts allocated bytes of unknown requests */
+    uint64_t nmalloc;     /* allocations served (jemalloc counters; all sizes) */
+    uint64_t ndalloc;     /* deallocations */
+#define FL_MEM_RATIOS_FIELD_(f, name, formula, doc) double f;
+    FL_MEM_RATIOS(FL_MEM_RATIOS_FIELD_)
+#undef FL_MEM_RATIOS_FIELD_
 } fl_mem_stats_t;
 
 /* Breakdown of one shared arena. Returns 0 or -errno. Cheap enough to call once a second. */

@@ -18,21 +18,21 @@ static bool hset_generic(srv_client_t *c, int argc, const fl_slice_t *argv, cons
     return srv_sink_done(c, c->out.len, st);
 }
 
-SRV_HANDLER(hset)
+static void cmd_hset(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t added = 0;
     if (hset_generic(c, argc, argv, "hset", &added))
         srv_reply_int(&c->out, (long long)added);
 }
 
-SRV_HANDLER(hmset)
+static void cmd_hmset(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t added = 0;
     if (hset_generic(c, argc, argv, "hmset", &added))
         srv_reply_ok(&c->out);
 }
 
-SRV_HANDLER(hget)
+static void cmd_hget(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
@@ -40,7 +40,7 @@ SRV_HANDLER(hget)
     srv_sink_done(c, mark, fl_hash_get(c->ns, argv[1], argv[2], &sink));
 }
 
-SRV_HANDLER(hmget)
+static void cmd_hmget(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
@@ -48,7 +48,7 @@ SRV_HANDLER(hmget)
     srv_sink_done(c, mark, fl_hash_mget(c->ns, argv[1], argv + 2, (size_t)argc - 2, &sink));
 }
 
-SRV_HANDLER(hdel)
+static void cmd_hdel(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t removed = 0;
     int st = fl_hash_del(c->ns, argv[1], argv + 2, (size_t)argc - 2, &removed);
@@ -56,7 +56,7 @@ SRV_HANDLER(hdel)
         srv_reply_int(&c->out, (long long)removed);
 }
 
-SRV_HANDLER(hgetall)
+static void cmd_hgetall(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
@@ -64,21 +64,21 @@ SRV_HANDLER(hgetall)
     srv_sink_done(c, mark, fl_hash_getall(c->ns, argv[1], &sink));
 }
 
-SRV_HANDLER(hlen)
+static void cmd_hlen(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t len = 0;
     if (srv_sink_done(c, c->out.len, fl_hash_len(c->ns, argv[1], &len)))
         srv_reply_int(&c->out, (long long)len);
 }
 
-SRV_HANDLER(hexists)
+static void cmd_hexists(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool exists = false;
     if (srv_sink_done(c, c->out.len, fl_hash_exists(c->ns, argv[1], argv[2], &exists)))
         srv_reply_int(&c->out, exists);
 }
 
-SRV_HANDLER(hincrby)
+static void cmd_hincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long delta;
     int64_t result = 0;
@@ -90,3 +90,17 @@ SRV_HANDLER(hincrby)
     else if (srv_sink_done(c, c->out.len, st))
         srv_reply_int(&c->out, result);
 }
+
+/* This family's rows of the command table (commands.c merges the families). */
+static const srv_cmd_t cmds[] = {
+    {"hdel", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hdel, 1, 1, 1},
+    {"hexists", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hexists, 1, 1, 1},
+    {"hget", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hget, 1, 1, 1},
+    {"hgetall", 2, SRV_CMD_READONLY, cmd_hgetall, 1, 1, 1},
+    {"hincrby", 4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hincrby, 1, 1, 1},
+    {"hlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hlen, 1, 1, 1},
+    {"hmget", -3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hmget, 1, 1, 1},
+    {"hmset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hmset, 1, 1, 1},
+    {"hset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hset, 1, 1, 1},
+};
+const srv_cmd_family_t srv_cmds_hash = {cmds, sizeof(cmds) / sizeof(cmds[0])};

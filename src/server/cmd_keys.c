@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-SRV_HANDLER(del)
+static void cmd_del(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long n = 0;
     for (int i = 1; i < argc; i++) {
@@ -26,7 +26,7 @@ SRV_HANDLER(del)
     srv_reply_int(&c->out, n);
 }
 
-SRV_HANDLER(exists)
+static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long n = 0;
     for (int i = 1; i < argc; i++) {
@@ -95,22 +95,22 @@ invalid:
     srv_reply_errorf(&c->out, "ERR invalid expire time in '%s' command", name);
 }
 
-SRV_HANDLER(expire)
+static void cmd_expire(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     expire_generic(c, argc, argv, true, false, "expire");
 }
 
-SRV_HANDLER(pexpire)
+static void cmd_pexpire(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     expire_generic(c, argc, argv, false, false, "pexpire");
 }
 
-SRV_HANDLER(expireat)
+static void cmd_expireat(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     expire_generic(c, argc, argv, true, true, "expireat");
 }
 
-SRV_HANDLER(pexpireat)
+static void cmd_pexpireat(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     expire_generic(c, argc, argv, false, true, "pexpireat");
 }
@@ -123,17 +123,17 @@ static void ttl_generic(srv_client_t *c, fl_slice_t key, bool ms)
     srv_reply_int(&c->out, ttl < 0 || ms ? ttl : (ttl + 500) / 1000);
 }
 
-SRV_HANDLER(ttl)
+static void cmd_ttl(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     ttl_generic(c, argv[1], false);
 }
 
-SRV_HANDLER(pttl)
+static void cmd_pttl(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     ttl_generic(c, argv[1], true);
 }
 
-SRV_HANDLER(persist)
+static void cmd_persist(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool changed = false;
     if (srv_sink_done(c, c->out.len, fl_key_persist(c->ns, argv[1], &changed)))
@@ -145,7 +145,7 @@ static const char *type_name(fl_type_t t)
     return t == FL_TYPE_STRING ? "string" : t == FL_TYPE_HASH ? "hash" : "none";
 }
 
-SRV_HANDLER(type)
+static void cmd_type(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_type_t t = FL_TYPE_NONE;
     if (srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], &t)))
@@ -223,7 +223,7 @@ static bool parse_cursor(fl_slice_t a, unsigned long long *cursor)
     return errno != ERANGE && *end == '\0';
 }
 
-SRV_HANDLER(scan)
+static void cmd_scan(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     unsigned long long cursor;
     if (!parse_cursor(argv[1], &cursor)) {
@@ -265,7 +265,7 @@ SRV_HANDLER(scan)
     srv_buf_free(&l.buf);
 }
 
-SRV_HANDLER(keys)
+static void cmd_keys(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     key_list_t l = {{0}, 0};
     uint64_t cursor = 0;
@@ -282,7 +282,7 @@ SRV_HANDLER(keys)
     srv_buf_free(&l.buf);
 }
 
-SRV_HANDLER(dbsize)
+static void cmd_dbsize(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_reply_int(&c->out, (long long)fl_ns_size(c->ns));
 }
@@ -296,13 +296,13 @@ static bool flush_mode_ok(srv_client_t *c, int argc, const fl_slice_t *argv)
     return false;
 }
 
-SRV_HANDLER(flushdb)
+static void cmd_flushdb(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (flush_mode_ok(c, argc, argv) && srv_sink_done(c, c->out.len, fl_ns_flush(c->ns)))
         srv_reply_ok(&c->out);
 }
 
-SRV_HANDLER(flushall)
+static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (!flush_mode_ok(c, argc, argv))
         return;
@@ -312,3 +312,24 @@ SRV_HANDLER(flushall)
             return;
     srv_reply_ok(&c->out);
 }
+
+/* This family's rows of the command table (commands.c merges the families). */
+static const srv_cmd_t cmds[] = {
+    {"dbsize", 1, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_dbsize, 0, 0, 0},
+    {"del", -2, SRV_CMD_WRITE, cmd_del, 1, -1, 1},
+    {"exists", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_exists, 1, -1, 1},
+    {"expire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expire, 1, 1, 1},
+    {"expireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expireat, 1, 1, 1},
+    {"flushall", -1, SRV_CMD_WRITE, cmd_flushall, 0, 0, 0},
+    {"flushdb", -1, SRV_CMD_WRITE, cmd_flushdb, 0, 0, 0},
+    {"keys", 2, SRV_CMD_READONLY, cmd_keys, 0, 0, 0},
+    {"persist", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_persist, 1, 1, 1},
+    {"pexpire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpire, 1, 1, 1},
+    {"pexpireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpireat, 1, 1, 1},
+    {"pttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_pttl, 1, 1, 1},
+    {"scan", -2, SRV_CMD_READONLY, cmd_scan, 0, 0, 0},
+    {"ttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_ttl, 1, 1, 1},
+    {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_type, 1, 1, 1},
+    {"unlink", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_del, 1, -1, 1},
+};
+const srv_cmd_family_t srv_cmds_keys = {cmds, sizeof(cmds) / sizeof(cmds[0])};

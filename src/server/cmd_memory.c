@@ -204,7 +204,7 @@ static const char *const help[] = {
     "    Return the bytes a key's record takes in its namespace arena.",
 };
 
-SRV_HANDLER(memory)
+static void cmd_memory(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_slice_t sub = argv[1];
     if (srv_slice_eq(sub, "stats") && argc == 2) {
@@ -244,3 +244,9 @@ SRV_HANDLER(memory)
         srv_reply_unknown_subcommand(c, sub, "MEMORY");
     }
 }
+
+/* This family's rows of the command table (commands.c merges the families). */
+static const srv_cmd_t cmds[] = {
+    {"memory", -2, SRV_CMD_READONLY, cmd_memory, 0, 0, 0},
+};
+const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0])};

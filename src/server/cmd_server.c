@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-SRV_HANDLER(ping)
+static void cmd_ping(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (argc > 2)
         srv_reply_arity(c, "ping");
@@ -24,12 +24,12 @@ SRV_HANDLER(ping)
         srv_reply_simple(&c->out, "PONG");
 }
 
-SRV_HANDLER(echo)
+static void cmd_echo(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_reply_bulk(&c->out, argv[1].p, argv[1].n);
 }
 
-SRV_HANDLER(select)
+static void cmd_select(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long idx;
     fl_ns_t *ns;
@@ -56,7 +56,7 @@ SRV_HANDLER(select)
     srv_reply_ok(&c->out);
 }
 
-SRV_HANDLER(quit)
+static void cmd_quit(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_reply_ok(&c->out);
     c->flags |= SRV_CLOSE_AFTER_REPLY;
@@ -87,7 +87,7 @@ static void reply_command_info(srv_client_t *c, const srv_cmd_t *cmd)
     srv_reply_int(&c->out, cmd->step);
 }
 
-SRV_HANDLER(command)
+static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t n = srv_cmd_count();
     if (argc == 1) {
@@ -131,7 +131,7 @@ static void config_pair(void *ctx, const char *name, const char *value)
     p->n += 2;
 }
 
-SRV_HANDLER(config)
+static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (srv_slice_eq(argv[1], "get")) {
         if (argc < 3) {
@@ -156,7 +156,7 @@ SRV_HANDLER(config)
     }
 }
 
-SRV_HANDLER(info)
+static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_buf_t text = {0};
     srv_info_build(c->srv, &text, argc - 1, argv + 1);
@@ -176,7 +176,7 @@ static bool valid_client_name(fl_slice_t s)
     return s.n <= 256;
 }
 
-SRV_HANDLER(client)
+static void cmd_client(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (srv_slice_eq(argv[1], "id") && argc == 2) {
         srv_reply_int(&c->out, (long long)c->id);
@@ -206,7 +206,7 @@ SRV_HANDLER(client)
     }
 }
 
-SRV_HANDLER(hello)
+static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long proto = 2;
     if (argc >= 2 && !srv_slice_to_ll(argv[1], &proto)) {
@@ -250,7 +250,7 @@ SRV_HANDLER(hello)
     srv_reply_array(&c->out, 0);
 }
 
-SRV_HANDLER(shutdown)
+static void cmd_shutdown(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     for (int i = 1; i < argc; i++) {
         if (!srv_slice_eq(argv[i], "nosave") && !srv_slice_eq(argv[i], "save") &&
@@ -265,7 +265,7 @@ SRV_HANDLER(shutdown)
         c->srv->request_shutdown(c->srv);
 }
 
-SRV_HANDLER(time)
+static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -273,3 +273,19 @@ SRV_HANDLER(time)
     srv_reply_bulk_fmt(&c->out, "%lld", (long long)tv.tv_sec);
     srv_reply_bulk_fmt(&c->out, "%lld", (long long)tv.tv_usec);
 }
+
+/* This family's rows of the command table (commands.c merges the families). */
+static const srv_cmd_t cmds[] = {
+    {"client", -2, 0, cmd_client, 0, 0, 0},
+    {"command", -1, 0, cmd_command, 0, 0, 0},
+    {"config", -2, SRV_CMD_ADMIN, cmd_config, 0, 0, 0},
+    {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0},
+    {"hello", -1, SRV_CMD_FAST, cmd_hello, 0, 0, 0},
+    {"info", -1, 0, cmd_info, 0, 0, 0},
+    {"ping", -1, SRV_CMD_FAST, cmd_ping, 0, 0, 0},
+    {"quit", -1, SRV_CMD_FAST, cmd_quit, 0, 0, 0},
+    {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0},
+    {"shutdown", -1, SRV_CMD_ADMIN, cmd_shutdown, 0, 0, 0},
+    {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0},
+};
+const srv_cmd_family_t srv_cmds_server = {cmds, sizeof(cmds) / sizeof(cmds[0])};

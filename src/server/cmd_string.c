@@ -38,7 +38,7 @@ static bool expire_ms(long long v, bool seconds, bool absolute, int64_t *out)
     return true;
 }
 
-SRV_HANDLER(get)
+static void cmd_get(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
@@ -51,7 +51,7 @@ SRV_HANDLER(get)
  * error. */
 enum { GROUP_COND, GROUP_GET, GROUP_EXPIRE, NGROUPS };
 
-SRV_HANDLER(set)
+static void cmd_set(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_set_opts_t o = {0, 0};
     int seen[NGROUPS] = {0}; /* per group: the option seen (an id per option), 0 none */
@@ -122,17 +122,17 @@ static void setex_generic(srv_client_t *c, const fl_slice_t *argv, bool seconds,
         srv_reply_ok(&c->out);
 }
 
-SRV_HANDLER(setex)
+static void cmd_setex(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     setex_generic(c, argv, true, "setex");
 }
 
-SRV_HANDLER(psetex)
+static void cmd_psetex(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     setex_generic(c, argv, false, "psetex");
 }
 
-SRV_HANDLER(setnx)
+static void cmd_setnx(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_set_opts_t o = {0, FL_SET_NX};
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, NULL);
@@ -142,7 +142,7 @@ SRV_HANDLER(setnx)
         srv_reply_int(&c->out, 1);
 }
 
-SRV_HANDLER(mget)
+static void cmd_mget(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
@@ -156,7 +156,7 @@ SRV_HANDLER(mget)
     }
 }
 
-SRV_HANDLER(mset)
+static void cmd_mset(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (argc % 2 == 0) {
         srv_reply_arity(c, "mset");
@@ -168,7 +168,7 @@ SRV_HANDLER(mset)
         srv_reply_ok(&c->out);
 }
 
-SRV_HANDLER(getdel)
+static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
@@ -176,7 +176,7 @@ SRV_HANDLER(getdel)
     srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink));
 }
 
-SRV_HANDLER(getset)
+static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_set_opts_t o = {0, FL_SET_GET};
     fl_sink_t sink;
@@ -185,7 +185,7 @@ SRV_HANDLER(getset)
     srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink));
 }
 
-SRV_HANDLER(append)
+static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t len = 0;
     /* Redis caps a string at proto-max-bulk-len. The current length is read in a separate
@@ -204,7 +204,7 @@ SRV_HANDLER(append)
         srv_reply_int(&c->out, (long long)len);
 }
 
-SRV_HANDLER(strlen)
+static void cmd_strlen(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t len = 0;
     if (srv_sink_done(c, c->out.len, fl_str_len(c->ns, argv[1], &len)))
@@ -218,24 +218,24 @@ static void incr_generic(srv_client_t *c, fl_slice_t key, long long delta)
         srv_reply_int(&c->out, result);
 }
 
-SRV_HANDLER(incr)
+static void cmd_incr(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     incr_generic(c, argv[1], 1);
 }
 
-SRV_HANDLER(decr)
+static void cmd_decr(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     incr_generic(c, argv[1], -1);
 }
 
-SRV_HANDLER(incrby)
+static void cmd_incrby(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long v;
     if (srv_arg_ll(c, argv[2], &v))
         incr_generic(c, argv[1], v);
 }
 
-SRV_HANDLER(decrby)
+static void cmd_decrby(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long v;
     if (!srv_arg_ll(c, argv[2], &v))
@@ -246,3 +246,23 @@ SRV_HANDLER(decrby)
     }
     incr_generic(c, argv[1], -v);
 }
+
+/* This family's rows of the command table (commands.c merges the families). */
+static const srv_cmd_t cmds[] = {
+    {"append", 3, SRV_CMD_WRITE, cmd_append, 1, 1, 1},
+    {"decr", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_decr, 1, 1, 1},
+    {"decrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_decrby, 1, 1, 1},
+    {"get", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_get, 1, 1, 1},
+    {"getdel", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getdel, 1, 1, 1},
+    {"getset", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getset, 1, 1, 1},
+    {"incr", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incr, 1, 1, 1},
+    {"incrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incrby, 1, 1, 1},
+    {"mget", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_mget, 1, -1, 1},
+    {"mset", -3, SRV_CMD_WRITE, cmd_mset, 1, -1, 2},
+    {"psetex", 4, SRV_CMD_WRITE, cmd_psetex, 1, 1, 1},
+    {"set", -3, SRV_CMD_WRITE, cmd_set, 1, 1, 1},
+    {"setex", 4, SRV_CMD_WRITE, cmd_setex, 1, 1, 1},
+    {"setnx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_setnx, 1, 1, 1},
+    {"strlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_strlen, 1, 1, 1},
+};
+const srv_cmd_family_t srv_cmds_string = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -1,8 +1,10 @@
 /*
- * src/server/commands.c: the command table and dispatch.
+ * src/server/commands.c: the command table (the families' rows merged into one sorted index)
+ * and dispatch.
  *
- * Invariants: the table is sorted by name, strictly, in lower case (srv_cmd_lookup's binary
- * search depends on it; tests/server/test_commands.c walks srv_cmd_at to check it); lookup is
+ * Invariants: the index is sorted by name, strictly, in lower case (srv_cmd_lookup's binary
+ * search depends on it; index_build aborts on a duplicate name, and
+ * tests/server/test_commands.c walks srv_cmd_at to check the order); lookup is
  * case-insensitive and allocation-free; dispatch checks the arity before any handler runs, so
  * handlers may index argv up to |arity|-1 without checks. Unknown commands and arity errors use
  * Redis 7's exact wording.
@@ -14,77 +16,55 @@
 #include <string.h>
 #include <strings.h>
 
-#define W SRV_CMD_WRITE
-#define R SRV_CMD_READONLY
-#define F SRV_CMD_FAST
-#define A SRV_CMD_ADMIN
+#include <pthread.h>
 
-/* Sorted by name. {name, arity, flags, handler, first key, last key, step} */
-static const srv_cmd_t table[] = {
-    {"append", 3, W, srv_cmd_append, 1, 1, 1},
-    {"client", -2, 0, srv_cmd_client, 0, 0, 0},
-    {"command", -1, 0, srv_cmd_command, 0, 0, 0},
-    {"config", -2, A, srv_cmd_config, 0, 0, 0},
-    {"dbsize", 1, R | F, srv_cmd_dbsize, 0, 0, 0},
-    {"decr", 2, W | F, srv_cmd_decr, 1, 1, 1},
-    {"decrby", 3, W | F, srv_cmd_decrby, 1, 1, 1},
-    {"del", -2, W, srv_cmd_del, 1, -1, 1},
-    {"echo", 2, F, srv_cmd_echo, 0, 0, 0},
-    {"exists", -2, R | F, srv_cmd_exists, 1, -1, 1},
-    {"expire", -3, W | F, srv_cmd_expire, 1, 1, 1},
-    {"expireat", -3, W | F, srv_cmd_expireat, 1, 1, 1},
-    {"flushall", -1, W, srv_cmd_flushall, 0, 0, 0},
-    {"flushdb", -1, W, srv_cmd_flushdb, 0, 0, 0},
-    {"get", 2, R | F, srv_cmd_get, 1, 1, 1},
-    {"getdel", 2, W | F, srv_cmd_getdel, 1, 1, 1},
-    {"getset", 3, W | F, srv_cmd_getset, 1, 1, 1},
-    {"hdel", -3, W | F, srv_cmd_hdel, 1, 1, 1},
-    {"hello", -1, F, srv_cmd_hello, 0, 0, 0},
-    {"hexists", 3, R | F, srv_cmd_hexists, 1, 1, 1},
-    {"hget", 3, R | F, srv_cmd_hget, 1, 1, 1},
-    {"hgetall", 2, R, srv_cmd_hgetall, 1, 1, 1},
-    {"hincrby", 4, W | F, srv_cmd_hincrby, 1, 1, 1},
-    {"hlen", 2, R | F, srv_cmd_hlen, 1, 1, 1},
-    {"hmget", -3, R | F, srv_cmd_hmget, 1, 1, 1},
-    {"hmset", -4, W | F, srv_cmd_hmset, 1, 1, 1},
-    {"hset", -4, W | F, srv_cmd_hset, 1, 1, 1},
-    {"incr", 2, W | F, srv_cmd_incr, 1, 1, 1},
-    {"incrby", 3, W | F, srv_cmd_incrby, 1, 1, 1},
-    {"info", -1, 0, srv_cmd_info, 0, 0, 0},
-    {"keys", 2, R, srv_cmd_keys, 0, 0, 0},
-    {"memory", -2, R, srv_cmd_memory, 0, 0, 0},
-    {"mget", -2, R | F, srv_cmd_mget, 1, -1, 1},
-    {"mset", -3, W, srv_cmd_mset, 1, -1, 2},
-    {"persist", 2, W | F, srv_cmd_persist, 1, 1, 1},
-    {"pexpire", -3, W | F, srv_cmd_pexpire, 1, 1, 1},
-    {"pexpireat", -3, W | F, srv_cmd_pexpireat, 1, 1, 1},
-    {"ping", -1, F, srv_cmd_ping, 0, 0, 0},
-    {"psetex", 4, W, srv_cmd_psetex, 1, 1, 1},
-    {"pttl", 2, R | F, srv_cmd_pttl, 1, 1, 1},
-    {"quit", -1, F, srv_cmd_quit, 0, 0, 0},
-    {"scan", -2, R, srv_cmd_scan, 0, 0, 0},
-    {"select", 2, F, srv_cmd_select, 0, 0, 0},
-    {"set", -3, W, srv_cmd_set, 1, 1, 1},
-    {"setex", 4, W, srv_cmd_setex, 1, 1, 1},
-    {"setnx", 3, W | F, srv_cmd_setnx, 1, 1, 1},
-    {"shutdown", -1, A, srv_cmd_shutdown, 0, 0, 0},
-    {"strlen", 2, R | F, srv_cmd_strlen, 1, 1, 1},
-    {"time", 1, F, srv_cmd_time, 0, 0, 0},
-    {"ttl", 2, R | F, srv_cmd_ttl, 1, 1, 1},
-    {"type", 2, R | F, srv_cmd_type, 1, 1, 1},
-    {"unlink", -2, W | F, srv_cmd_del, 1, -1, 1},
+/* The families merged into the command table (srv_cmd.h). */
+static const srv_cmd_family_t *const families[] = {
+    &srv_cmds_string, &srv_cmds_hash, &srv_cmds_keys, &srv_cmds_server, &srv_cmds_memory,
 };
+#define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
-#define NCMDS (sizeof(table) / sizeof(table[0]))
+/* Every command of every family, sorted by name: built once, read-only afterwards. */
+#define SRV_CMDS_MAX 512
+static const srv_cmd_t *index_[SRV_CMDS_MAX];
+static size_t nindex;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static int cmd_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const srv_cmd_t *const *)a)->name, (*(const srv_cmd_t *const *)b)->name);
+}
+
+/* Builds the sorted index; a duplicate name or a full index is a build mistake, caught by the
+ * first run of any test (abort with the name). */
+static void index_build(void)
+{
+    for (size_t f = 0; f < NFAMILIES; f++)
+        for (size_t i = 0; i < families[f]->n; i++) {
+            if (nindex == SRV_CMDS_MAX) {
+                fprintf(stderr, "commands.c: more than %d commands\n", SRV_CMDS_MAX);
+                abort();
+            }
+            index_[nindex++] = &families[f]->cmds[i];
+        }
+    qsort(index_, nindex, sizeof(index_[0]), cmd_cmp);
+    for (size_t i = 1; i < nindex; i++)
+        if (strcmp(index_[i - 1]->name, index_[i]->name) == 0) {
+            fprintf(stderr, "commands.c: command '%s' defined twice\n", index_[i]->name);
+            abort();
+        }
+}
 
 size_t srv_cmd_count(void)
 {
-    return NCMDS;
+    pthread_once(&index_once, index_build);
+    return nindex;
 }
 
 const srv_cmd_t *srv_cmd_at(size_t i)
 {
-    return i < NCMDS ? &table[i] : NULL;
+    pthread_once(&index_once, index_build);
+    return i < nindex ? index_[i] : NULL;
 }
 
 const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
@@ -92,17 +72,18 @@ const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
     char low[24];
     if (len == 0 || len >= sizeof(low))
         return NULL;
+    pthread_once(&index_once, index_build);
     for (size_t i = 0; i < len; i++) {
         char ch = name[i];
         low[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
     }
     low[len] = '\0';
-    size_t lo = 0, hi = NCMDS;
+    size_t lo = 0, hi = nindex;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int cmp = strcmp(low, table[mid].name);
+        int cmp = strcmp(low, index_[mid]->name);
         if (cmp == 0)
-            return &table[mid];
+            return index_[mid];
         if (cmp < 0)
             hi = mid;
         else

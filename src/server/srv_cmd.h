@@ -1,6 +1,6 @@
 /*
- * src/server/srv_cmd.h: command handlers, one family per file (cmd_string.c, cmd_hash.c,
- * cmd_keys.c, cmd_server.c, cmd_memory.c), listed in commands.c's table. Private to
+ * src/server/srv_cmd.h: command families, one per file (cmd_string.c, cmd_hash.c, cmd_keys.c,
+ * cmd_server.c, cmd_memory.c), each with its own rows of the command table. Private to
  * src/server/. Each handler runs on the client's worker thread after commands.c checked the
  * arity, and appends exactly one reply to c->out (or marks the client to close).
  */
@@ -9,64 +9,19 @@
 
 #include "srv.h"
 
-#define SRV_HANDLER(name) void srv_cmd_##name(srv_client_t *c, int argc, const fl_slice_t *argv)
+/* Each family file defines its handlers `static` and exports its rows of the command table as
+ * one srv_cmd_family_t; commands.c merges the families listed in its `families` array into one
+ * sorted index. A new family is a new file plus one line there. */
+typedef struct srv_cmd_family {
+    const srv_cmd_t *cmds;
+    size_t n;
+} srv_cmd_family_t;
 
-/* strings */
-SRV_HANDLER(get);
-SRV_HANDLER(set);
-SRV_HANDLER(setex);
-SRV_HANDLER(psetex);
-SRV_HANDLER(setnx);
-SRV_HANDLER(mget);
-SRV_HANDLER(mset);
-SRV_HANDLER(getdel);
-SRV_HANDLER(getset);
-SRV_HANDLER(append);
-SRV_HANDLER(strlen);
-SRV_HANDLER(incr);
-SRV_HANDLER(decr);
-SRV_HANDLER(incrby);
-SRV_HANDLER(decrby);
-/* hashes */
-SRV_HANDLER(hset);
-SRV_HANDLER(hmset);
-SRV_HANDLER(hget);
-SRV_HANDLER(hmget);
-SRV_HANDLER(hdel);
-SRV_HANDLER(hgetall);
-SRV_HANDLER(hlen);
-SRV_HANDLER(hexists);
-SRV_HANDLER(hincrby);
-/* keys */
-SRV_HANDLER(del);
-SRV_HANDLER(exists);
-SRV_HANDLER(expire);
-SRV_HANDLER(pexpire);
-SRV_HANDLER(expireat);
-SRV_HANDLER(pexpireat);
-SRV_HANDLER(ttl);
-SRV_HANDLER(pttl);
-SRV_HANDLER(persist);
-SRV_HANDLER(type);
-SRV_HANDLER(scan);
-SRV_HANDLER(keys);
-SRV_HANDLER(dbsize);
-SRV_HANDLER(flushdb);
-SRV_HANDLER(flushall);
-/* server and connection */
-SRV_HANDLER(ping);
-SRV_HANDLER(echo);
-SRV_HANDLER(select);
-SRV_HANDLER(quit);
-SRV_HANDLER(command);
-SRV_HANDLER(config);
-SRV_HANDLER(info);
-SRV_HANDLER(client);
-SRV_HANDLER(hello);
-SRV_HANDLER(shutdown);
-SRV_HANDLER(time);
-/* memory */
-SRV_HANDLER(memory);
+extern const srv_cmd_family_t srv_cmds_string; /* cmd_string.c */
+extern const srv_cmd_family_t srv_cmds_hash;   /* cmd_hash.c */
+extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
+extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
+extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 
 /* Shared by handlers (cmd_util.c). */
 
