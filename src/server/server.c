@@ -64,7 +64,7 @@ static int start_workers(srv_server_t *srv)
         srv_worker_t *w = &srv->workers[i];
         w->index = i;
         w->srv = srv;
-        w->epfd = w->wake_fd = w->handoff[0] = w->handoff[1] = -1;
+        w->epfd = w->wake_fd = w->mail_fd = w->handoff[0] = w->handoff[1] = -1;
     }
     for (int i = 0; i < srv->nworkers; i++) {
         int rc = srv_worker_prepare(&srv->workers[i]);

@@ -77,6 +77,16 @@ typedef struct srv_client {
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
 
+/* A message for a worker's thread (srv_worker_post). The poster embeds it first in a struct of
+ * its own (allocated by the poster, freed by fn): fn runs on the receiving worker's thread. */
+typedef struct srv_task srv_task_t;
+typedef void srv_task_fn(srv_worker_t *w, srv_task_t *t);
+struct srv_task {
+    srv_task_t *next; /* the mailbox's queue; the poster need not set it */
+    srv_task_fn *fn;  /* runs once on w's thread (or at release, after w stopped: then no
+                       * client of w exists any more) and frees the message */
+};
+
 /* A worker thread: its own epoll loop, watching the server's one listening socket. */
 struct srv_worker {
     int index;
@@ -89,6 +99,11 @@ struct srv_worker {
     pthread_t thread;
     srv_server_t *srv;
     srv_client_t *clients;          /* list; worker thread only */
+    /* Mailbox (srv_worker_post): tasks from any thread, run on this worker's thread in the order
+     * they were posted. mail_mu protects the queue; mail_fd (eventfd) wakes the loop. */
+    pthread_mutex_t mail_mu;
+    srv_task_t *mail_head, *mail_tail; /* mail_mu */
+    int mail_fd;
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
 };
 
@@ -215,6 +230,16 @@ int srv_worker_start(srv_worker_t *w);
  * without SO_REUSEPORT, so a port another process listens on fails here ("Address already in
  * use"). Returns 0, or -errno with the reason in err. */
 int srv_listen(srv_server_t *srv, char *err, size_t errlen);
+
+/* Queues task t for worker `to` and wakes it: t->fn(to, t) runs on to's thread, after the
+ * tasks posted to `to` before it (a total order per receiving worker, so messages from one
+ * poster keep their order). Any thread may post, `to` itself included; never blocks on I/O. */
+void srv_worker_post(srv_worker_t *to, srv_task_t *t);
+
+/* After a task (or anything outside the client's own event) appended to c->out on c's worker
+ * thread: writes what it can and updates what the worker waits for, closing the client when its
+ * flags say so. c must not be used afterwards when it was closed: returns false then. */
+bool srv_client_settle(srv_client_t *c);
 
 /* Asks the worker to stop and joins it (closes its clients; the listener stays open). */
 void srv_worker_stop(srv_worker_t *w);

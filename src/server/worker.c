@@ -7,8 +7,9 @@
  * non-blocking accept4; a worker that loses the race gets EAGAIN and goes back to waiting.
  * The accepting worker hands each new connection to the least loaded worker (itself on a
  * tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
- * instance, an eventfd the main thread writes to stop it, the pipe, and every client it
- * adopted. It binds its thread-private arena first, so every transient byte it
+ * instance, an eventfd the main thread writes to stop it, the pipe, a mailbox (a queue of
+ * tasks any thread may post, with its own eventfd: how one worker reaches another's clients),
+ * and every client it adopted. It binds its thread-private arena first, so every transient byte it
  * allocates (clients, buffers, argv) lands there.
  *
  * When its last client leaves, the worker flushes its jemalloc thread cache, so what it
@@ -125,8 +126,9 @@ static void flush_output(srv_worker_t *w, srv_client_t *c)
     }
 }
 
-/* After any activity: write, then decide to close or which events to wait for. */
-static void settle(srv_worker_t *w, srv_client_t *c)
+/* After any activity: write, then decide to close or which events to wait for. Returns false
+ * when the client was closed. */
+static bool settle(srv_worker_t *w, srv_client_t *c)
 {
     if (c->out.failed)
         c->flags |= SRV_CLOSE_ASAP;
@@ -135,7 +137,7 @@ static void settle(srv_worker_t *w, srv_client_t *c)
     size_t pending = c->out.len - c->out_sent;
     if ((c->flags & SRV_CLOSE_ASAP) || ((c->flags & SRV_CLOSE_AFTER_REPLY) && pending == 0)) {
         close_client(w, c);
-        return;
+        return false;
     }
     /* A stalled client waits for EPOLLOUT even with nothing left to send: the socket is
      * writable, so the loop comes straight back and runs its buffered commands, after
@@ -144,6 +146,48 @@ static void settle(srv_worker_t *w, srv_client_t *c)
     if (!(c->flags & SRV_CLOSE_AFTER_REPLY) && pending <= SRV_OUT_HIGH && !c->stalled)
         ev |= EPOLLIN;
     set_events(w, c, ev);
+    return true;
+}
+
+bool srv_client_settle(srv_client_t *c)
+{
+    return c->worker ? settle(c->worker, c) : true;
+}
+
+void srv_worker_post(srv_worker_t *to, srv_task_t *t)
+{
+    t->next = NULL;
+    pthread_mutex_lock(&to->mail_mu);
+    bool was_empty = to->mail_head == NULL;
+    if (to->mail_tail)
+        to->mail_tail->next = t;
+    else
+        to->mail_head = t;
+    to->mail_tail = t;
+    pthread_mutex_unlock(&to->mail_mu);
+    if (was_empty) { /* a non-empty queue already has a wake-up pending */
+        uint64_t one = 1;
+        ssize_t n = write(to->mail_fd, &one, sizeof(one));
+        (void)n; /* EAGAIN: the counter is saturated, a wake-up is pending anyway */
+    }
+}
+
+/* Runs every task queued for w, in order (w's thread, or the releasing thread after w
+ * stopped). Tasks posted while it runs are taken by the next call. */
+static void run_mail(srv_worker_t *w)
+{
+    uint64_t cnt;
+    ssize_t r = read(w->mail_fd, &cnt, sizeof(cnt));
+    (void)r;
+    pthread_mutex_lock(&w->mail_mu);
+    srv_task_t *t = w->mail_head;
+    w->mail_head = w->mail_tail = NULL;
+    pthread_mutex_unlock(&w->mail_mu);
+    while (t) {
+        srv_task_t *next = t->next;
+        t->fn(w, t);
+        t = next;
+    }
 }
 
 static void on_readable(srv_worker_t *w, srv_client_t *c)
@@ -310,12 +354,15 @@ static void *worker_main(void *arg)
                 on_accept(w);
             else if (p == &w->handoff)
                 on_handoff(w);
+            else if (p == &w->mail_fd)
+                run_mail(w);
             else
                 on_client_event(w, p, evs[i].events);
         }
         if (stop)
             break;
     }
+    run_mail(w); /* tasks posted before the stop see their clients still connected */
     while (w->clients) {
         flush_output(w, w->clients); /* best effort: a last reply such as SHUTDOWN's */
         close_client(w, w->clients);
@@ -328,7 +375,11 @@ int srv_worker_prepare(srv_worker_t *w)
 {
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (w->epfd < 0 || w->wake_fd < 0 || pipe2(w->handoff, O_NONBLOCK | O_CLOEXEC) < 0)
+    w->mail_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->mail_head = w->mail_tail = NULL;
+    pthread_mutex_init(&w->mail_mu, NULL);
+    if (w->epfd < 0 || w->wake_fd < 0 || w->mail_fd < 0 ||
+        pipe2(w->handoff, O_NONBLOCK | O_CLOEXEC) < 0)
         return -errno;
     struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w->srv->listen_fd};
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &e) < 0)
@@ -339,6 +390,9 @@ int srv_worker_prepare(srv_worker_t *w)
         return -errno;
     e.data.ptr = &w->handoff;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->handoff[0], &e) < 0)
+        return -errno;
+    e.data.ptr = &w->mail_fd;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mail_fd, &e) < 0)
         return -errno;
     return 0;
 }
@@ -365,7 +419,11 @@ void srv_worker_release(srv_worker_t *w)
         atomic_fetch_sub(&w->srv->connected, 1);
         atomic_fetch_sub(&w->load, 1);
     }
-    int *fds[] = {&w->epfd, &w->wake_fd, &w->handoff[0], &w->handoff[1]};
+    if (w->mail_fd >= 0) {
+        run_mail(w); /* tasks posted after w stopped: each frees its message */
+        pthread_mutex_destroy(&w->mail_mu);
+    }
+    int *fds[] = {&w->epfd, &w->wake_fd, &w->mail_fd, &w->handoff[0], &w->handoff[1]};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
