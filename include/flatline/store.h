@@ -283,6 +283,58 @@ typedef struct fl_ns_defrag_report {
  * NULL. Returns FL_OK. */
 int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 
+/* ---- Persistence hooks (src/store/hooks.c) ---------------------------------------------- */
+
+/* A record as the persistence layer sees it, valid only inside the hook call that passes it
+ * (the partition lock is held). */
+typedef struct fl_rec_view {
+    fl_type_t type;       /* FL_TYPE_STRING or FL_TYPE_HASH */
+    fl_slice_t key;
+    fl_slice_t val;       /* string value (hash: empty) */
+    int64_t expire_at_ms; /* absolute; 0 = none */
+    size_t nfields;       /* hash: number of fields */
+    const void *rec;      /* the store's record (for fl_rec_view_fields) */
+} fl_rec_view_t;
+
+/* Calls fn for every field of a hash view (nothing for a string), in table order. */
+typedef void (*fl_field_fn)(void *ctx, fl_slice_t field, fl_slice_t val);
+void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
+
+/* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
+ * partition's write lock held (so per key, hook calls come in commit order), must not call back
+ * into the store, and must not fail (a log that cannot be written buffers and reports later).
+ *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields);
+ *   del       the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
+ *   snap_rec  during a snapshot: one record of the partition's state when the snapshot began;
+ *   snap_done after the last snap_rec of a partition (same thread, lock still held). */
+typedef struct fl_store_hooks {
+    void *ctx;
+    void (*put)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
+    void (*del)(void *ctx, size_t ns_index, fl_slice_t key);
+    void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
+    void (*snap_done)(void *ctx, size_t ns_index);
+} fl_store_hooks_t;
+
+/* Installs (or with NULL removes) the hooks; *h is copied. Call while no other thread uses the
+ * store (before workers start, or after they stopped). */
+void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
+
+/* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
+ * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
+ * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a
+ * partition when nobody did yet (the snapshot thread walks them all with one short lock hold
+ * each). After every partition of every namespace went through fl_snap_part, fl_snap_end ends
+ * it. One snapshot at a time (the caller serialises snapshots). A write whose partition lock was
+ * taken after fl_snap_begin returned is absent from the dump; one that committed before
+ * fl_snap_begin was called is present (a write in between may be either: a log that also
+ * records it from fl_snap_begin on replays it idempotently). */
+void fl_snap_begin(fl_store_t *store);
+void fl_snap_part(fl_store_t *store, size_t ns_index, uint32_t pidx);
+void fl_snap_end(fl_store_t *store);
+
+/* Number of partitions of a namespace. */
+uint32_t fl_ns_partitions(const fl_ns_t *ns);
+
 /* ---- Statistics --------------------------------------------------------------------------- */
 
 typedef struct fl_ns_stats {

@@ -143,7 +143,8 @@ typedef struct fls_part {
     _Atomic uint64_t count; /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
-    char pad[16];                                    /* 128 bytes: less false sharing */
+    _Atomic uint64_t snap_epoch; /* snapshot this partition was last dumped for (hooks.c) */
+    char pad[8];                 /* 128 bytes: less false sharing */
 } fls_part_t;
 
 typedef struct fls_stripe {
@@ -212,6 +213,11 @@ struct fl_store {
     atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
     atomic_bool bg_paused;   /* tests: skip ticks */
     pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;  /* persistence (hooks.c); has_hooks false = none; fixed while
+                              * other threads use the store */
+    bool has_hooks;
+    _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
+    _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -350,6 +356,15 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
 
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
+
+/* ---- hooks.c: persistence hooks ------------------------------------------------------------ */
+
+/* After taking a partition's write lock (fls_wrlock): dumps the partition for the snapshot
+ * under way when it was not dumped yet (copy-before-write). */
+void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
+/* At the commit point, before the change is applied: tells the hooks the key's new state
+ * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
+void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
 

@@ -35,6 +35,8 @@ void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
         pthread_rwlock_wrlock(&p->lock.rw);
     else
         pthread_mutex_lock(&p->lock.m);
+    if (atomic_load_explicit(&ns->store->snap_active, memory_order_acquire))
+        fls_snap_cow(ns, p); /* a snapshot is under way: dump before the first change */
 }
 
 void fls_unlock(fl_ns_t *ns, fls_part_t *p)
@@ -355,7 +357,8 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
 {
     fls_part_t *p = &ns->parts[pidx];
-    /* An append-only log appends the serialized change here (see store_internal.h). */
+    if (ns->store->has_hooks)
+        fls_hook_commit(ns, pidx, c); /* the log, in commit order per key (lock held) */
     bool has_key = false, has_ttl = false;
     switch (c->op) {
     case FLS_PUT:
