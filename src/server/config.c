@@ -32,8 +32,7 @@ typedef struct opt {
 } opt_t;
 
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
-static const char *const only_no[] = {"no", NULL};
-static const char *const only_empty[] = {"", NULL};
+static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define NS(f) offsetof(fl_ns_config_t, f)
@@ -60,10 +59,29 @@ static const opt_t opts[] = {
     {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, "log verbosity"},
     {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL,
      "jemalloc background purging threads (return freed pages off the request path)"},
-    {"save", OPT_ENUM, 0, "", 0, 0, only_empty,
-     "accepted for Redis compatibility: flatline does not persist"},
-    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no,
-     "accepted for Redis compatibility: flatline does not persist"},
+    {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL,
+     "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
+     "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL,
+     "log every write to the append-only file (directory appenddirname in dir)"},
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies,
+     "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
+    {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL,
+     "directory of the snapshot and the append-only directory"},
+    {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL,
+     "snapshot file name (RDB version 10)"},
+    {"appendfilename", OPT_STR, SRV(persist.appendfilename), "appendonly.aof", 1, 200, NULL,
+     "prefix of the append-only files and their manifest"},
+    {"appenddirname", OPT_STR, SRV(persist.appenddirname), "appendonlydir", 1, 200, NULL,
+     "directory (in dir) of the append-only files"},
+    {"aof-load-truncated", OPT_BOOL, SRV(persist.aof_load_truncated), "yes", 0, 1, NULL,
+     "a torn last log record is dropped (logged) instead of refusing to start"},
+    {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL,
+     "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
+    {"auto-aof-rewrite-percentage", OPT_UNSIGNED, SRV(persist.auto_aof_rewrite_pct), "100", 0,
+     100000, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
+    {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
+     1024 * GB, NULL, "no automatic rewrite below this log size"},
 };
 
 static const opt_t ns_opts[] = {
@@ -196,8 +214,7 @@ static int apply(const opt_t *o, void *base, const char *value, char *err, size_
     case OPT_ENUM:
         for (int i = 0; o->values[i]; i++) {
             if (strcasecmp(value, o->values[i]) == 0) {
-                if (o->offset) /* compatibility options (offset 0) store nothing */
-                    *(int *)dst = i;
+                *(int *)dst = i;
                 return 0;
             }
         }
@@ -249,7 +266,7 @@ static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
         snprintf(buf, len, "%s", *(const bool *)src ? "yes" : "no");
         break;
     case OPT_ENUM:
-        snprintf(buf, len, "%s", o->values[o->offset ? *(const int *)src : 0]);
+        snprintf(buf, len, "%s", o->values[*(const int *)src]);
         break;
     case OPT_SIZE:
         snprintf(buf, len, "%zu", *(const size_t *)src);
@@ -601,8 +618,35 @@ int srv_config_from_args(srv_config_t *c, int argc, char **argv, const char **co
     return 0;
 }
 
+/* Parses `save`: pairs of "<seconds> <changes>" into the persistence rules. */
+static int parse_save(srv_config_t *c, char *err, size_t errlen)
+{
+    flp_config_t *pc = &c->persist;
+    const char *s = c->save;
+    pc->n_save = 0;
+    for (;;) {
+        long long secs, changes;
+        int used = 0;
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            return 0;
+        if (sscanf(s, "%lld %lld%n", &secs, &changes, &used) != 2 || secs < 1 || changes < 0 ||
+            pc->n_save == FLP_SAVE_RULES_MAX) {
+            snprintf(err, errlen, "bad value '%s' for 'save': expected up to %d pairs of "
+                     "'<seconds> <changes>'", c->save, FLP_SAVE_RULES_MAX);
+            return -1;
+        }
+        pc->save_secs[pc->n_save] = secs;
+        pc->save_changes[pc->n_save++] = changes;
+        s += used;
+    }
+}
+
 int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 {
+    if (parse_save(c, err, errlen) != 0)
+        return -1;
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;

@@ -145,11 +145,19 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
 }
 
-/* No persistence: nothing is ever loading or saving (clients wait on loading:0). */
+static void persistence_field(void *ctx, const char *name, const char *value)
+{
+    field(ctx, "%s:%s", name, value);
+}
+
+/* src/persist/'s fields (Redis's names); an in-process server has none: nothing loads. */
 static void section_persistence(srv_server_t *srv, srv_buf_t *out)
 {
-    (void)srv;
     field(out, "# Persistence");
+    if (srv->persist) {
+        flp_info(srv->persist, persistence_field, out);
+        return;
+    }
     field(out, "loading:0");
     field(out, "async_loading:0");
     field(out, "rdb_bgsave_in_progress:0");
