@@ -35,8 +35,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <jemalloc/jemalloc.h>
-
 #define READ_CHUNK (16 * 1024)
 
 int srv_listen(srv_server_t *srv, char *err, size_t errlen)
@@ -97,7 +95,7 @@ static void close_client(srv_worker_t *w, srv_client_t *c)
     /* The worker went idle: hand the blocks its thread cache kept back to its private arena,
      * so the arena's statistics show only live transient data (a few microseconds). */
     if (!w->clients)
-        mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+        fl_thread_flush_cache();
 }
 
 /* Writes what it can. */
