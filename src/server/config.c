@@ -34,6 +34,7 @@ typedef struct opt {
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
 static const char *const only_no[] = {"no", NULL};
 static const char *const only_empty[] = {"", NULL};
+static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define NS(f) offsetof(fl_ns_config_t, f)
@@ -45,7 +46,28 @@ _Static_assert(sizeof(ssize_t) == sizeof(int64_t), "OPT_DECAY fields are 64-bit"
 static const opt_t opts[] = {
     {"port", OPT_INT, SRV(port), "7379", 1, 65535, NULL,
      "TCP port to listen on (not Redis's 6379, which a Debian redis-server holds)"},
-    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 63, NULL, "IPv4 address to listen on"},
+    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 255, NULL,
+     "addresses to listen on, IPv4 or IPv6, separated by spaces (quote the list in a file)"},
+    {"protected-mode", OPT_BOOL, SRV(protected_mode), "yes", 0, 1, NULL,
+     "while the default user has no password, refuse clients not on a loopback address"},
+    {"requirepass", OPT_STR, SRV(requirepass), "", 0, 255, NULL,
+     "password of the default user (AUTH <password>); empty = none"},
+    {"aclfile", OPT_STR, SRV(aclfile), "", 0, 511, NULL,
+     "users file ('user <name> <rules>' lines) loaded at start, ACL LOAD and ACL SAVE"},
+    {"unixsocket", OPT_STR, SRV(unixsocket), "", 0, 107, NULL,
+     "also listen on this unix socket path (empty = no)"},
+    {"unixsocketperm", OPT_STR, SRV(unixsocketperm), "", 0, 4, NULL,
+     "octal permissions of the unix socket (e.g. 700; empty = as the umask leaves them)"},
+    {"tls-port", OPT_INT, SRV(tls_port), "0", 0, 65535, NULL,
+     "also listen for TLS on this port at every bind address (0 = no)"},
+    {"tls-cert-file", OPT_STR, SRV(tls_cert_file), "", 0, 511, NULL,
+     "server certificate (PEM) for tls-port"},
+    {"tls-key-file", OPT_STR, SRV(tls_key_file), "", 0, 511, NULL,
+     "server private key (PEM) for tls-port"},
+    {"tls-ca-cert-file", OPT_STR, SRV(tls_ca_cert_file), "", 0, 511, NULL,
+     "CA certificates (PEM) that client certificates are checked against"},
+    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values,
+     "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
     {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL,

@@ -212,6 +212,13 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     field(out, "active_defrag_misses:%llu",
           (unsigned long long)(dscanned > dmoves ? dscanned - dmoves : 0));
     field(out, "total_active_defrag_time:%llu", (unsigned long long)(dtime_ns / 1000000));
+    field(out, "acl_access_denied_auth:%llu", (unsigned long long)t.acl_denied_auth);
+    field(out, "acl_access_denied_cmd:%llu", (unsigned long long)t.acl_denied_cmd);
+    field(out, "acl_access_denied_key:%llu", (unsigned long long)t.acl_denied_key);
+    field(out, "acl_access_denied_channel:0");
+    field(out, "noauth_rejected_commands:%llu", (unsigned long long)t.noauth_rejected);
+    field(out, "protected_mode_denied:%llu", (unsigned long long)t.protected_denied);
+    field(out, "tls_handshake_failures:%llu", (unsigned long long)t.tls_handshake_failures);
 }
 
 static void section_keyspace(srv_server_t *srv, srv_buf_t *out)
