@@ -15,32 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Parses one time-series line (monitor.c's columns) into f. Returns 0 or -1. */
-static int parse_csv_line(const char *line, acct_figures_t *f)
-{
-    long long v[13];
-    double t;
-    if (sscanf(line, "%lf,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld", &t, &v[1],
-               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
-               &v[12]) != 13)
-        return -1;
-    memset(f, 0, sizeof *f);
-    f->t = t;
-    f->requested = v[1];
-    f->usable = v[2];
-    f->blocks = v[3];
-    f->allocs = (uint64_t)v[4];
-    f->frees = (uint64_t)v[5];
-    f->rss = v[6];
-    f->allocated = v[7];
-    f->active = v[8];
-    f->resident = v[9];
-    f->dirty = v[10];
-    f->muzzy = v[11];
-    f->retained = v[12];
-    return 0;
-}
-
 /* When the program died without a report (SIGKILL, the OOM killer), a verdict from the time
  * series' first and last samples (no call sites, so no leak verdict). */
 void drv_verdict_from_csv(const char *dir)
@@ -52,9 +26,12 @@ void drv_verdict_from_csv(const char *dir)
     FILE *f = fopen(path, "r");
     if (!f)
         return;
-    while (fgets(line, sizeof line, f)) {
+    int map[64], ncols = -1;
+    if (fgets(line, sizeof line, f))
+        ncols = acct_csv_map(line, map);
+    while (ncols > 0 && fgets(line, sizeof line, f)) {
         acct_figures_t x;
-        if (parse_csv_line(line, &x) != 0)
+        if (acct_csv_parse(line, map, ncols, &x) != 0)
             continue;
         if (!have_first) {
             first = x;

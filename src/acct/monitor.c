@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <flatline/acct.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,43 +54,6 @@ static int started;
 static fl_acct_report_cb acct_report_cb; /* report_lock */
 static void *acct_report_arg;            /* report_lock */
 
-size_t acct_fmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    if (cap == 0)
-        return 0;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return 0;
-    return (size_t)n < cap ? (size_t)n : cap - 1;
-}
-
-void acct_write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
-void acct_log(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        acct_write_all(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 double acct_elapsed(void)
 {
     return (double)(acct_now_ns() - start_ns) / 1e9;
@@ -104,15 +66,6 @@ static int open_out(const char *name, int flags)
     return open(path, flags | O_CLOEXEC, 0644);
 }
 
-void acct_append_file(const char *path, const char *buf, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    acct_write_all(fd, buf, len);
-    close(fd);
-}
-
 static void csv_line(const acct_figures_t *f)
 {
     char line[512];
@@ -120,12 +73,7 @@ static void csv_line(const acct_figures_t *f)
         acct_peak_requested = (double)f->requested;
     if (!csv_on)
         return;
-    size_t n = acct_fmt(
-        line, sizeof line, "%.3f,%lld,%lld,%lld,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
-        f->t, (long long)f->requested, (long long)f->usable, (long long)f->blocks,
-        (unsigned long long)f->allocs, (unsigned long long)f->frees, (long long)f->rss,
-        (long long)f->allocated, (long long)f->active, (long long)f->resident, (long long)f->dirty,
-        (long long)f->muzzy, (long long)f->retained);
+    size_t n = acct_csv_line(line, sizeof line, f);
     char path[700];
     acct_fmt(path, sizeof path, "%s/%stimeseries.csv", out_dir, prefix);
     acct_append_file(path, line, n);
@@ -223,7 +171,7 @@ static void *monitor_main(void *arg)
             acct_figures_t f;
             acct_figures_collect(&f, acct_elapsed(), 0);
             csv_line(&f);
-            acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_path, 0);
+            acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
             while (!before(&now, &next))
                 add_ms(&next, ms);
         }
@@ -307,10 +255,10 @@ __attribute__((constructor)) static void acct_start(void)
         int ev = open_out("events.log", O_WRONLY | O_CREAT | O_TRUNC);
         if (csv < 0 || ev < 0)
             acct_log("flatline-acct: cannot write into %s: %s\n", dir, strerror(errno));
-        static const char head[] = "t_s,requested,usable,blocks,allocs,frees,rss,allocated,"
-                                   "active,resident,dirty,muzzy,retained\n";
+        char head[512];
+        size_t hlen = acct_csv_header(head, sizeof head);
         if (csv >= 0) {
-            acct_write_all(csv, head, sizeof head - 1);
+            acct_write_all(csv, head, hlen);
             close(csv);
             csv_on = 1;
         }
@@ -372,7 +320,7 @@ __attribute__((destructor)) static void acct_stop(void)
         acct_figures_t f;
         acct_figures_collect(&f, acct_elapsed(), 0);
         csv_line(&f);
-        acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_path, 1);
+        acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
         char path[700];
         acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
         acct_report_now(path, "at exit");

@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -66,7 +66,7 @@ leak)
     top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
     echo "$top" | grep -q 'at leaky_function (.*acct_leak.c:[0-9]*)' ||
         { cat "$r" >&2; fail "top site is not leaky_function with file:line"; }
-    grep -q 'POSSIBLE LEAK' "$r" || fail "site not marked as possible leak"
+    grep -q '\[LEAK' "$r" || fail "site not marked as possible leak"
     grep -q 'possible leak: site' "$work/out/events.log" || fail "no progressive leak event"
     lines=$(wc -l <"$work/out/timeseries.csv")
     ((lines >= 5)) || fail "time series has only $lines lines"
@@ -98,7 +98,7 @@ frag)
     # mimalloc says nothing about its pages: holes and held pages cannot be told apart
     [[ "$1" == mimalloc ]] && want='(FRAGMENTATION|HEAP OVERHEAD)'
     grep -Eq "^verdict: $want" "$r" || { cat "$r" >&2; fail "verdict is not $want"; }
-    grep -q 'POSSIBLE LEAK' "$r" && { cat "$r" >&2; fail "a site is still called a leak"; }
+    grep -q '\[LEAK' "$r" && { cat "$r" >&2; fail "a site is still called a leak"; }
     grep -q "allocator: $1" "$r" || { head -3 "$r" >&2; fail "allocator is not $1"; }
     # progressive: a site flagged while the heap filled must be followed by a "never mind"
     if grep -q 'possible leak' "$work/out/events.log"; then
@@ -207,6 +207,27 @@ signal)
     [[ $? == 137 ]] || fail "killed program: exit status"
     grep -q 'without a final report' "$work/e" || fail "no message for a killed program"
     grep -q 'the figures say: HEALTHY GROWTH' "$work/e" || { cat "$work/e" >&2; fail "no verdict from the time series"; }
+    ;;
+synth)
+    # acct_synth MODE for 8 s (seed 1; leaks at 1 MiB/s) at 100 ms intervals: the leak, and
+    # only the leak, is named; a bounded cache, steady turnover, growth that shrinks back are not
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" "$1" 8 1 1048576 || fail "driver exit $?"
+    r="$work/out/report.txt"
+    [[ -s "$r" ]] || fail "no report"
+    leaks=$(grep -c '\[LEAK' "$r")
+    if [[ "$1" == leak ]]; then
+        grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict is not LEAK"; }
+        top=$(awk '/^  #1 site/{f=1;print;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+        echo "$top" | grep -q 'LEAK' || { cat "$r" >&2; fail "top site not marked LEAK"; }
+        echo "$top" | grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' ||
+            { cat "$r" >&2; fail "top site is not leak_function with file:line"; }
+        ((leaks == 1)) || { cat "$r" >&2; fail "$leaks sites marked LEAK, want 1"; }
+        grep -Eq '^  #1 site .*live [0-9.]+ \+- [0-9.]+ MiB.*KiB/s \(p=' "$r" ||
+            fail "site figures without error bounds"
+    else
+        grep -q '^verdict: LEAK' "$r" && { cat "$r" >&2; fail "$1 called a LEAK"; }
+        ((leaks == 0)) || { cat "$r" >&2; fail "$1: a site marked LEAK"; }
+    fi
     ;;
 *)
     fail "unknown case $case_name"
