@@ -148,6 +148,7 @@ typedef struct acct_trend_in {
     uint64_t min_growth; /* the leak threshold: least growth (lower bound) called a leak */
     int tested;          /* sites with sample events in the long window */
     int candidates;      /* sites that passed the long window's test */
+    int was_leaking;     /* the previous decision (a leaking site is held to uncorrected tests) */
 } acct_trend_in_t;
 
 typedef struct acct_trend_out {

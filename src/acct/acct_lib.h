@@ -401,6 +401,10 @@ double acct_elapsed(void);
 /* Builds a report now and writes it to path (NULL: the output directory's next report file, or
  * stderr without one); gives it to the API callback. Returns 0 or -errno. */
 int acct_report_now(const char *path, const char *why);
+/* The final report, once per process (later calls return at once): when the program calls
+ * exit() or returns from main (exit.c), before atexit handlers and static destructors run;
+ * failing that from the library's destructor. Any thread but the monitor's. */
+void acct_final_report(const char *why);
 /* For api.c: fl_acct_dump() and fl_acct_set_report_callback(). */
 int acct_api_dump(const char *path);
 void acct_api_set_callback(void (*cb)(const char *, size_t, void *), void *arg);

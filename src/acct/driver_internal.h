@@ -28,13 +28,17 @@ int drv_wait(pid_t pid);
 
 /* ---- Findings (findings.c) ---------------------------------------------------------------- */
 
-/* Symbolizes report.txt, events.log and report-N.txt in dir, then prints report.txt on stderr
- * unless quiet. Returns 0, or -ENOENT when the program left no final report. */
-int drv_finish_reports(const char *dir, int quiet);
+/* For every process with files in dir: its final report symbolized (from its rolling
+ * latest.txt, with a note, when it left none; program_status > 128 says the program was killed
+ * by a signal), report.txt printed on stderr unless quiet, then a summary line per process when
+ * there were several. healthy: --healthy, for a verdict from the time series when a process
+ * left no report at all. Returns 0, or -ENOENT when the program has no report. */
+#include <stdint.h>
+int drv_finish_reports(const char *dir, int quiet, int program_status, uint64_t healthy);
 
-/* For a program that died without a report: prints on stderr a verdict from the first and last
- * samples of dir/timeseries.csv (no call sites, so never LEAK). */
-void drv_verdict_from_csv(const char *dir);
+/* Removes the files a previous run left in dir (ours only: reports, time series, events, plots,
+ * per-pid files), so a reused directory holds this run's findings alone. */
+void drv_clean_dir(const char *dir);
 
 /* ---- Plot (plot.c) ------------------------------------------------------------------------ */
 

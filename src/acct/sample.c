@@ -576,7 +576,8 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
                                   usable - hist_usable[rw],
                                   min_growth,
                                   tested,
-                                  candidates};
+                                  candidates,
+                                  was};
             acct_trend_out_t out;
             st->leaking = acct_trend_decide(&in, &out);
             st->offset = out.site_growing && !out.total_agrees;

@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | synth MODE
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -205,8 +205,66 @@ signal)
     kill -KILL "$child"
     wait "$dpid"
     [[ $? == 137 ]] || fail "killed program: exit status"
-    grep -q 'without a final report' "$work/e" || fail "no message for a killed program"
-    grep -q 'the figures say: HEALTHY GROWTH' "$work/e" || { cat "$work/e" >&2; fail "no verdict from the time series"; }
+    r="$work/out2/report.txt"
+    grep -q '^note: the program was killed by signal 9' "$r" ||
+        { cat "$work/e" "$r" >&2; fail "no report from latest.txt for a killed program"; }
+    grep -q '^verdict: HEALTHY GROWTH' "$r" || { cat "$r" >&2; fail "no verdict after SIGKILL"; }
+    ;;
+stops)
+    # Stopping the service keeps the answer: SIGTERM to the driver is passed on to the program,
+    # which dies of it (no exit handlers); report.txt then comes from the rolling latest.txt,
+    # symbolized, with the leak named. SIGUSR2 to the driver is passed on too (report-1.txt).
+    "$drv" --out "$work/out" --quiet --no-plot --interval 100 -- \
+        "$TEST_BIN/acct_synth" leak 60 1 1048576 >/dev/null 2>"$work/e" &
+    dpid=$!
+    for _ in $(seq 300); do
+        grep -qs '\[LEAK' "$work/out/latest.txt" && break
+        sleep 0.05
+    done
+    kill -USR2 "$dpid"
+    for _ in $(seq 100); do
+        [[ -s "$work/out/report-1.txt" ]] && break
+        sleep 0.05
+    done
+    kill -TERM "$dpid"
+    wait "$dpid"
+    [[ $? == 143 ]] || fail "driver exit status after SIGTERM: want 143"
+    r="$work/out/report.txt"
+    grep -q '^note: the program was killed by signal 15' "$r" || { cat "$work/e" >&2; fail "no note"; }
+    grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict after SIGTERM is not LEAK"; }
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$r" || { cat "$r" >&2; fail "not symbolized"; }
+    grep -q 'on demand' "$work/out/report-1.txt" || fail "SIGUSR2 not passed on"
+    # SIGKILL of the driver: the program runs on and reports at its end; `flatline-acct report`
+    # renders the findings afterwards, symbolized
+    "$drv" --out "$work/o3" --quiet --no-plot --interval 100 -- \
+        "$TEST_BIN/acct_synth" leak 5 1 2097152 >/dev/null 2>&1 &
+    dpid=$!
+    for _ in $(seq 100); do
+        [[ -s "$work/o3/latest.txt" ]] && break
+        sleep 0.05
+    done
+    kill -KILL "$dpid"
+    for _ in $(seq 400); do
+        grep -qs '^verdict' "$work/o3/report.txt" && break
+        sleep 0.05
+    done
+    "$drv" report "$work/o3" 2>"$work/e" || { cat "$work/e" >&2; fail "report DIR failed"; }
+    grep -q '^verdict: LEAK' "$work/e" || { cat "$work/e" >&2; fail "report DIR: no verdict"; }
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/o3/report.txt" ||
+        fail "report DIR did not symbolize"
+    ;;
+forkleak)
+    # a forked child leaks, the parent does not: per-pid reports and a summary naming the child
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" forkleak 8 1 1048576 || fail "driver exit $?"
+    grep -q '^verdict: LEAK' "$work/out/report.txt" && fail "the parent was called a LEAK"
+    child=$(ls "$work/out" | sed -n 's/^\([0-9]*\)\.report\.txt$/\1/p')
+    [[ -n "$child" ]] || { ls "$work/out" >&2; fail "no report of the forked child"; }
+    r="$work/out/$child.report.txt"
+    grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "the child's verdict is not LEAK"; }
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$r" || fail "child's leak not symbolized"
+    [[ $(wc -l <"$work/out/$child.timeseries.csv") -ge 20 ]] || fail "no time series in the child"
+    grep -q "the process that grew most: process $child" "$work/stderr" ||
+        { cat "$work/stderr" >&2; fail "summary does not name the child"; }
     ;;
 synth)
     # acct_synth MODE for 8 s (seed 1; leaks at 1 MiB/s) at 100 ms intervals: the leak, and
