@@ -387,6 +387,10 @@ int64_t acct_rss_bytes(void);
 
 /* Writes the full report (verdict, breakdown, top sites, events) into buf. Returns its length. */
 size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why);
+/* The call sites with live sampled blocks (at most max_sites, most live bytes first) with their
+ * frames, the input of the driver's exports (collapsed stacks, pprof). Serialised by the caller
+ * (report_lock). Returns its length. */
+size_t acct_stacks_build(char *buf, size_t cap, int max_sites);
 /* "at 0xADDR (MODULE+0xOFF) symbol+0xN" for a code address (the form the driver symbolizes). */
 size_t acct_frame_format(char *buf, size_t cap, uintptr_t addr);
 

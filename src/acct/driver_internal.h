@@ -40,6 +40,13 @@ int drv_finish_reports(const char *dir, int quiet, int program_status, uint64_t 
  * per-pid files), so a reused directory holds this run's findings alone. */
 void drv_clean_dir(const char *dir);
 
+/* ---- Exports (export.c) ----------------------------------------------------------------- */
+
+/* From dir/<prefix>stacks.txt (symbolized): dir/<prefix>stacks.collapsed (flamegraph.pl's
+ * input) and dir/<prefix>profile.pb (pprof's profile.proto, uncompressed). Returns 0 or -errno
+ * (-ENOENT without stacks.txt). */
+int drv_export_stacks(const char *dir, const char *prefix);
+
 /* ---- Plot (plot.c) ------------------------------------------------------------------------ */
 
 /* Draws dir/plot.svg and dir/plot.png from dir/timeseries.csv with gnuplot, when installed.

@@ -166,6 +166,9 @@ static int finish_proc(const char *dir, const proc_t *p, int program_status, uin
     acct_symbolize_file(report);
     file_of(other, sizeof other, dir, p, "events.log");
     acct_symbolize_file(other);
+    file_of(other, sizeof other, dir, p, "stacks.txt");
+    if (acct_symbolize_file(other) >= 0)
+        drv_export_stacks(dir, p->prefix);
     for (int n = 1; n < 10000; n++) {
         char name[64];
         snprintf(name, sizeof name, "report-%d.txt", n);
@@ -256,9 +259,10 @@ int drv_finish_reports(const char *dir, int quiet, int program_status, uint64_t 
 
 void drv_clean_dir(const char *dir)
 {
-    static const char *const ours[] = {"report.txt",     "latest.txt", "timeseries.csv",
-                                       "events.log",     "plot.svg",   "plot.png",
-                                       "plot.gp",        "sites.csv",  "latest.txt.tmp"};
+    static const char *const ours[] = {
+        "report.txt", "latest.txt", "timeseries.csv", "events.log",       "plot.svg",
+        "plot.png",   "plot.gp",    "sites.csv",      "stacks.txt",       "stacks.collapsed",
+        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp"};
     DIR *d = opendir(dir);
     if (!d)
         return;

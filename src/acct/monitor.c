@@ -84,8 +84,9 @@ static void csv_line(const acct_figures_t *f)
 
 /* Builds a report and writes it: to path (truncated, or replaced atomically when `latest`),
  * or to the output directory's next report-N.txt when path is NULL; gives it to the callback
- * unless `latest` (the rolling report is not news). Returns 0 or -errno. */
-static int report_write(const char *path, int latest, const char *why)
+ * unless `latest` (the rolling report is not news); with `stacks`, also stacks.txt with that
+ * many call sites (replaced atomically). Returns 0 or -errno. */
+static int report_write(const char *path, int latest, int stacks, const char *why)
 {
     acct_figures_t f;
     int rc = 0;
@@ -113,14 +114,36 @@ static int report_write(const char *path, int latest, const char *why)
                     : acct_write_file(path, report_buf, len);
     if (acct_report_cb && !latest)
         acct_report_cb(report_buf, len, acct_report_arg);
+    if (stacks && out_dir[0]) {
+        char spath[700];
+        acct_fmt(spath, sizeof spath, "%s/%sstacks.txt", out_dir, prefix);
+        len = acct_stacks_build(report_buf, REPORT_CAP, stacks);
+        if (len)
+            acct_replace_file(spath, report_buf, len);
+    }
     pthread_mutex_unlock(&report_lock);
     acct_busy--;
     return rc;
 }
 
+/* The top call sites' live bytes now, appended to sites.csv (the plot's per-site curves). */
+static void sites_line(double t)
+{
+    enum { TOP = 8 };
+    acct_site_view_t top[TOP];
+    char buf[TOP * 96], path[700];
+    int k = acct_sites_top(top, TOP);
+    size_t n = 0;
+    for (int i = 0; i < k; i++)
+        n += acct_fmt(buf + n, sizeof buf - n, "%.3f,%u,%.0f,%.0f\n", t, top[i].id,
+                      top[i].live_bytes, top[i].live_err);
+    acct_fmt(path, sizeof path, "%s/%ssites.csv", out_dir, prefix);
+    acct_append_file(path, buf, n);
+}
+
 int acct_report_now(const char *path, const char *why)
 {
-    return report_write(path, 0, why);
+    return report_write(path, 0, 0, why);
 }
 
 /* The rolling report, replaced every interval: what a stop that leaves no final report (SIGKILL,
@@ -129,7 +152,7 @@ static void latest_write(void)
 {
     char path[700];
     acct_fmt(path, sizeof path, "%s/%slatest.txt", out_dir, prefix);
-    report_write(path, 1, "latest (rolling, replaced every interval)");
+    report_write(path, 1, 100, "latest (rolling, replaced every interval)");
 }
 
 static void on_signal(int sig)
@@ -185,6 +208,7 @@ static void *monitor_main(void *arg)
             csv_line(&f);
             acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
             latest_write();
+            sites_line(f.t);
             while (!before(&now, &next))
                 add_ms(&next, ms);
         }
@@ -208,6 +232,12 @@ static void outputs_open(void)
         acct_write_all(csv, head, hlen);
         close(csv);
         csv_on = 1;
+    }
+    int sites = open_out("sites.csv", O_WRONLY | O_CREAT | O_TRUNC);
+    if (sites >= 0) {
+        static const char sites_head[] = "t_s,site,live_bytes,error_bytes\n";
+        acct_write_all(sites, sites_head, sizeof sites_head - 1);
+        close(sites);
     }
     if (ev >= 0) {
         close(ev);
@@ -361,7 +391,7 @@ static void final_write(const char *why)
     acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
     char path[700];
     acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
-    acct_report_now(path, why);
+    report_write(path, 0, 400, why);
     final_usable = f.usable;
     final_requested = f.requested;
     final_blocks = f.blocks;

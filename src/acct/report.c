@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static double mib(int64_t v)
@@ -226,6 +227,43 @@ static size_t report_leak_watch(char *buf, size_t cap)
     if (ev == 0)
         n += acct_fmt(buf + n, cap - n, "  no events\n");
     return n + ev;
+}
+
+/* A view array of n entries for the stack export, mmap'd once (never malloc in the library). */
+static acct_site_view_t *views(int n)
+{
+    static acct_site_view_t *v;
+    static int have;
+    if (n <= have)
+        return v;
+    if (v)
+        munmap(v, (size_t)have * sizeof *v);
+    void *m = mmap(NULL, (size_t)n * sizeof *v, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    v = m == MAP_FAILED ? NULL : m;
+    have = v ? n : 0;
+    return v;
+}
+
+size_t acct_stacks_build(char *buf, size_t cap, int max_sites)
+{
+    acct_site_view_t *top = views(max_sites);
+    if (!top || !acct_sample_mean)
+        return 0;
+    int k = acct_sites_top(top, max_sites);
+    size_t n = acct_fmt(buf, cap,
+                        "# flatline-acct stacks (pid %d): per call site with live sampled blocks, "
+                        "\"site ID live_bytes B live_blocks N alloc_bytes A\" (estimates), then "
+                        "its frames, innermost first\n",
+                        (int)getpid());
+    for (int i = 0; i < k && n + 4096 < cap; i++) {
+        const acct_site_view_t *s = &top[i];
+        n += acct_fmt(buf + n, cap - n, "site %u live_bytes %.0f live_blocks %.0f alloc_bytes %.0f\n",
+                      s->id, s->live_bytes, s->live_blocks, s->alloc_bytes);
+        for (int j = 0; j < s->nframes && n + 512 < cap; j++)
+            n += frame_text(buf + n, cap - n, s->frames[j] - 1);
+    }
+    return n;
 }
 
 size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why)

@@ -337,13 +337,13 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     }
     int n = use_bt || judging ? backtrace(raw, (int)acct_sample_depth + 8)
                               : fp_walk(t, raw, (int)acct_sample_depth + 8);
-    int skip = 0;
-    while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
-        skip++;
-    int nf = n - skip > (int)acct_sample_depth ? (int)acct_sample_depth : n - skip;
+    /* our own frames are left out wherever they are: the wrappers on top, and the main of
+     * exit.c below the program's main */
+    int nf = 0;
     uintptr_t frames[ACCT_MAX_DEPTH];
-    for (int i = 0; i < nf; i++)
-        frames[i] = (uintptr_t)raw[skip + i];
+    for (int i = 0; i < n && nf < (int)acct_sample_depth; i++)
+        if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
+            frames[nf++] = (uintptr_t)raw[i];
     if (judging && walked > (int)acct_sample_depth)
         walked = (int)acct_sample_depth;
     double prob = req ? -expm1(-(double)req / (double)acct_sample_mean) : 1.0 / 1e9;

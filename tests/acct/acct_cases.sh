@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | synth MODE
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -252,6 +252,55 @@ stops)
     grep -q '^verdict: LEAK' "$work/e" || { cat "$work/e" >&2; fail "report DIR: no verdict"; }
     grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/o3/report.txt" ||
         fail "report DIR did not symbolize"
+    ;;
+export)
+    # the sampled stacks as collapsed stacks and as pprof's profile.proto, checked by decoding the
+    # protobuf wire format here (fields per profile.proto)
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 4 1 1048576 || fail "driver exit $?"
+    c="$work/out/stacks.collapsed"
+    grep -Eq '^[^ ]*main \(.*;leak_function \(.*acct_synth.c:[0-9]+\) [0-9]+$' "$c" ||
+        { cat "$c" >&2; fail "no collapsed stack ending in leak_function"; }
+    python3 - "$work/out/profile.pb" <<'PY' || fail "profile.pb does not decode as a profile"
+import sys
+def fields(b):
+    i = 0
+    while i < len(b):
+        key = 0; s = 0
+        while True:
+            x = b[i]; i += 1; key |= (x & 0x7f) << s; s += 7
+            if x < 0x80: break
+        f, wt = key >> 3, key & 7
+        if wt == 0:
+            v = 0; s = 0
+            while True:
+                x = b[i]; i += 1; v |= (x & 0x7f) << s; s += 7
+                if x < 0x80: break
+            yield f, v
+        elif wt == 2:
+            n = 0; s = 0
+            while True:
+                x = b[i]; i += 1; n |= (x & 0x7f) << s; s += 7
+                if x < 0x80: break
+            yield f, b[i:i + n]; i += n
+        else:
+            raise SystemExit("wire type %d" % wt)
+p = open(sys.argv[1], "rb").read()
+top = list(fields(p))
+strings = [v.decode() for f, v in top if f == 6]
+types = [dict(fields(v)) for f, v in top if f == 1]
+samples = [list(fields(v)) for f, v in top if f == 2]
+funcs = {d[1]: strings[d[2]] for d in (dict(fields(v)) for f, v in top if f == 5)}
+locs = {}
+for f, v in top:
+    if f == 4:
+        d = list(fields(v)); lid = dict(d)[1]
+        line = dict(fields([x for k, x in d if k == 4][0]))
+        locs[lid] = funcs[line[1]]
+assert strings[0] == "" and [strings[t[1]] for t in types] == ["inuse_space", "inuse_objects"]
+leak = [s for s in samples if locs[[v for k, v in s if k == 1][0]] == "leak_function"]
+assert leak, "no sample whose innermost location is leak_function"
+assert [v for k, v in leak[0] if k == 2][0] > 1 << 20
+PY
     ;;
 forkleak)
     # a forked child leaks, the parent does not: per-pid reports and a summary naming the child
