@@ -62,6 +62,7 @@ static void usage(FILE *to)
 {
     fprintf(to, "usage: flatline-acct [options] [--] program [args...]\n"
                 "       flatline-acct report DIR   (findings of a run, e.g. a preloaded service)\n"
+                "       flatline-acct diff A B     (what grew from report A to report B)\n"
                 "Runs program under the flatline accounting library and tells why its memory "
                 "grows.\n\n"
                 "  --out DIR          output directory (default ./flatline-acct.out)\n"
@@ -366,13 +367,7 @@ static uint64_t healthy_of(const config_t *cfg)
 /* After the program: symbolized reports (from the rolling one if it was killed), the plot. */
 static void write_findings(const config_t *cfg, const launch_t *l, int status)
 {
-    drv_finish_reports(l->dir, cfg->quiet, status, healthy_of(cfg));
-    if (!cfg->no_plot) {
-        int rc = drv_plot(l->dir);
-        if (rc && rc != -ENOENT)
-            fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/plot.gp)\n",
-                    l->dir);
-    }
+    drv_finish_reports(l->dir, cfg->quiet, !cfg->no_plot, status, healthy_of(cfg));
     if (!cfg->quiet)
         fprintf(stderr,
                 "flatline-acct: findings in %s (report.txt, timeseries.csv, events.log%s)\n",
@@ -390,10 +385,9 @@ static int report_command(int argc, char **argv)
     char dir[PATH_MAX];
     if (!realpath(argv[2], dir))
         return die("cannot read '%s': %s", argv[2], strerror(errno));
-    if (drv_finish_reports(dir, 0, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
+    if (drv_finish_reports(dir, 0, 1, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
         return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir,
                    "");
-    drv_plot(dir);
     return 0;
 }
 
@@ -403,6 +397,13 @@ int main(int argc, char **argv)
     static launch_t l;
     if (argc > 1 && !strcmp(argv[1], "report"))
         return report_command(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "diff")) {
+        if (argc != 4) {
+            fprintf(stderr, "usage: flatline-acct diff A B   (reports or output directories)\n");
+            return 2;
+        }
+        return drv_diff(argv[2], argv[3]);
+    }
     int rc = parse_args(argc, argv, &cfg);
     if (rc != CONTINUE)
         return rc;

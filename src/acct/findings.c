@@ -234,7 +234,7 @@ static void summary(const char *dir, const proc_t *procs, int n)
                 most / 1048576.0);
 }
 
-int drv_finish_reports(const char *dir, int quiet, int program_status, uint64_t healthy)
+int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy)
 {
     proc_t procs[MAX_PROCS];
     int n = list_procs(dir, procs, MAX_PROCS);
@@ -243,6 +243,12 @@ int drv_finish_reports(const char *dir, int quiet, int program_status, uint64_t 
     int rc = 0;
     for (int i = 0; i < n; i++) {
         int r = finish_proc(dir, &procs[i], program_status, healthy);
+        if (plot) {
+            int prc = drv_plot(dir, procs[i].prefix);
+            if (prc && prc != -ENOENT)
+                fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/%splot.gp)\n",
+                        dir, procs[i].prefix);
+        }
         if (i == 0 && procs[0].pid == 0)
             rc = r;
     }
@@ -262,7 +268,7 @@ void drv_clean_dir(const char *dir)
     static const char *const ours[] = {
         "report.txt", "latest.txt", "timeseries.csv", "events.log",       "plot.svg",
         "plot.png",   "plot.gp",    "sites.csv",      "stacks.txt",       "stacks.collapsed",
-        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp"};
+        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat"};
     DIR *d = opendir(dir);
     if (!d)
         return;

@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | synth MODE
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -301,6 +301,20 @@ leak = [s for s in samples if locs[[v for k, v in s if k == 1][0]] == "leak_func
 assert leak, "no sample whose innermost location is leak_function"
 assert [v for k, v in leak[0] if k == 2][0] > 1 << 20
 PY
+    ;;
+diff)
+    # two runs of the same leak, 3 s and 8 s: the leak site GREW, the noise stayed the same
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 3 1 1048576 || fail "driver exit $?"
+    mv "$work/out" "$work/a"
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 8 1 1048576 || fail "driver exit $?"
+    "$drv" diff "$work/a" "$work/out" >"$work/diff" 2>&1 || { cat "$work/diff" >&2; fail "diff failed"; }
+    grep -Eq '^  GREW .*leak_function \(.*acct_synth.c:[0-9]+\)' "$work/diff" ||
+        { cat "$work/diff" >&2; fail "diff does not say the leak grew"; }
+    grep -E '^  (GREW|shrank)' "$work/diff" | grep -q noise_turnover &&
+        { cat "$work/diff" >&2; fail "the steady site is called changed"; }
+    grep -q '^  requested .*exact' "$work/diff" || fail "no exact totals in the diff"
+    "$drv" diff "$work/a" "$work/nosuch" 2>/dev/null
+    [[ $? == 2 ]] || fail "diff of a missing report: want exit 2"
     ;;
 forkleak)
     # a forked child leaks, the parent does not: per-pid reports and a summary naming the child
