@@ -76,9 +76,10 @@ static void cmd_lastsave(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"bgrewriteaof", 1, SRV_CMD_ADMIN, cmd_bgrewriteaof, 0, 0, 0},
-    {"bgsave", -1, SRV_CMD_ADMIN, cmd_bgsave, 0, 0, 0},
-    {"lastsave", 1, SRV_CMD_FAST, cmd_lastsave, 0, 0, 0},
-    {"save", 1, SRV_CMD_ADMIN, cmd_save, 0, 0, 0},
+    /* Redis's categories: @admin @dangerous (from the flags), @slow or @fast */
+    {"bgrewriteaof", 1, SRV_CMD_ADMIN, cmd_bgrewriteaof, 0, 0, 0, 0},
+    {"bgsave", -1, SRV_CMD_ADMIN, cmd_bgsave, 0, 0, 0, 0},
+    {"lastsave", 1, SRV_CMD_ADMIN | SRV_CMD_FAST, cmd_lastsave, 0, 0, 0, 0},
+    {"save", 1, SRV_CMD_ADMIN, cmd_save, 0, 0, 0, 0},
 };
 const srv_cmd_family_t srv_cmds_persist = {cmds, sizeof(cmds) / sizeof(cmds[0])};

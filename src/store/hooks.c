@@ -5,13 +5,16 @@
  * Snapshot invariant: while a snapshot is under way (store->snap_active), a partition whose
  * snap_epoch differs from store->snap_epoch still holds exactly the state it had when the
  * snapshot began: every path that changes a partition takes its write lock through fls_wrlock,
- * which dumps the partition first (then stamps it) when it was not dumped yet. So every
+ * which dumps the partition first (then stamps it in ns->snap_epochs) when it was not dumped
+ * yet. So every
  * partition is dumped exactly once per snapshot, by the first writer or by the snapshot thread
  * (fl_snap_part), always under the partition's lock: a lock hold as long as one partition's
  * records take to serialise, and no memory beyond one partition's serialised bytes per
  * dumping thread. The stamp is written under the partition's lock (write lock, or the
  * snapshot thread's read lock: writers are excluded either way) and read under it.
  */
+#include <stdlib.h>
+
 #include "fl_assert.h"
 #include "store_internal.h"
 
@@ -47,6 +50,17 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx)
 
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)
 {
+    for (size_t i = 0; i < store->n; i++) {
+        fl_ns_t *ns = &store->ns[i];
+        free(ns->snap_epochs);
+        ns->snap_epochs = NULL;
+        if (h) { /* every partition stamped with the current snapshot: nothing to dump */
+            ns->snap_epochs = malloc(ns->nparts * sizeof(*ns->snap_epochs));
+            FL_ASSERT(ns->snap_epochs != NULL);
+            for (uint32_t j = 0; j < ns->nparts; j++)
+                atomic_init(&ns->snap_epochs[j], atomic_load(&store->snap_epoch));
+        }
+    }
     store->has_hooks = h != NULL;
     if (h)
         store->hooks = *h;
@@ -78,12 +92,13 @@ static void snap_one(fl_ns_t *ns, fls_rec_t *r)
 static void snap_dump(fl_ns_t *ns, fls_part_t *p)
 {
     fl_store_t *s = ns->store;
+    _Atomic uint64_t *stamp = &ns->snap_epochs[p - ns->parts];
     uint64_t epoch = atomic_load_explicit(&s->snap_epoch, memory_order_acquire);
-    if (atomic_load_explicit(&p->snap_epoch, memory_order_relaxed) == epoch)
+    if (atomic_load_explicit(stamp, memory_order_relaxed) == epoch)
         return;
     each_rec(p, snap_one, ns);
     s->hooks.snap_done(s->hooks.ctx, ns_index(ns));
-    atomic_store_explicit(&p->snap_epoch, epoch, memory_order_relaxed);
+    atomic_store_explicit(stamp, epoch, memory_order_relaxed);
 }
 
 void fls_snap_cow(fl_ns_t *ns, fls_part_t *p)
