@@ -377,8 +377,8 @@ typedef struct fl_store_hooks {
 } fl_store_hooks_t;
 
 /* Installs (or with NULL removes) the hooks; *h is copied. Call while no other thread uses the
- * store (before workers start, or after they stopped), and remove them before fl_store_close
- * (installing allocates a stamp per partition, removing frees it). */
+ * store (before workers start). The hooks stay callable until fl_store_close returns (the
+ * store's background thread commits expiries until then), so their ctx must outlive it. */
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
 
 /* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first

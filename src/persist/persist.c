@@ -43,7 +43,8 @@ static int64_t now_s(void)
 static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
 {
     flp_t *p = ctx;
-    if (atomic_load_explicit(&p->loading, memory_order_relaxed))
+    if (atomic_load_explicit(&p->loading, memory_order_relaxed) ||
+        atomic_load_explicit(&p->closed, memory_order_relaxed))
         return;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
     if (p->cfg.appendonly)
@@ -53,7 +54,8 @@ static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
 static void hook_del(void *ctx, size_t db, fl_slice_t key)
 {
     flp_t *p = ctx;
-    if (atomic_load_explicit(&p->loading, memory_order_relaxed))
+    if (atomic_load_explicit(&p->loading, memory_order_relaxed) ||
+        atomic_load_explicit(&p->closed, memory_order_relaxed))
         return;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
     if (p->cfg.appendonly)
@@ -349,12 +351,19 @@ void flp_close(flp_t *p)
     if (!p)
         return;
     flp_wait_background(p);
+    atomic_store(&p->closed, true);
     flpi_aof_stop(p);
     if (p->aof.fd >= 0) {
         fsync(p->aof.fd);
         close(p->aof.fd);
+        p->aof.fd = -1;
     }
-    fl_store_set_hooks(p->store, NULL);
+}
+
+void flp_free(flp_t *p)
+{
+    if (!p)
+        return;
     flpi_buf_free(&p->aof.buf);
     flpi_buf_free(&p->aof.out);
     pthread_mutex_destroy(&p->aof.mu);

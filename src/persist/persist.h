@@ -60,8 +60,11 @@ int flp_load(flp_t *p, char *err, size_t errlen);
 /* Starts the log thread (appendonly) and the background save machinery. */
 int flp_start(flp_t *p, char *err, size_t errlen);
 
-/* Stops the threads, writes and fsyncs what the log holds, frees. The hooks are removed. */
+/* Stops the threads and writes and fsyncs what the log holds; the hooks stay installed but do
+ * nothing from then on (the store may still commit expiries until it is closed). */
 void flp_close(flp_t *p);
+/* Frees p: after fl_store_close (the hooks' ctx must outlive the store). */
+void flp_free(flp_t *p);
 
 /* True while flp_open loads (other threads may ask). */
 bool flp_loading(const flp_t *p);

@@ -194,6 +194,7 @@ struct flp {
     flp_log_fn *log;
     void *log_ctx;
     _Atomic bool loading;
+    _Atomic bool closed; /* flp_close ran: the hooks do nothing */
     _Atomic uint64_t load_done, load_total;
     int64_t load_start_ms;
     flpi_aof_t aof;

@@ -185,9 +185,10 @@ static int access_open(srv_server_t *srv, char *err, size_t errlen)
 static void close_store(srv_server_t *srv)
 {
     flp_close(srv->persist);
-    srv->persist = NULL;
-    fl_store_close(srv->store);
+    fl_store_close(srv->store); /* its background thread may still call the (quiet) hooks */
     srv->store = NULL;
+    flp_free(srv->persist);
+    srv->persist = NULL;
 }
 
 static void access_close(srv_server_t *srv)
@@ -262,7 +263,7 @@ int srv_server_run(srv_server_t *srv)
         return 1;
     }
     if (flp_open(&srv->persist, &srv->cfg.persist, srv->store, persist_log, srv, err,
-                 sizeof(err)) != 0) {
+                 sizeof(err)) != 0) { /* nothing installed */
         access_close(srv);
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
         fl_store_close(srv->store);

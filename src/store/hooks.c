@@ -50,6 +50,7 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx)
 
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)
 {
+    atomic_store_explicit(&store->has_hooks, false, memory_order_release);
     for (size_t i = 0; i < store->n; i++) {
         fl_ns_t *ns = &store->ns[i];
         free(ns->snap_epochs);
@@ -61,9 +62,9 @@ void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)
                 atomic_init(&ns->snap_epochs[j], atomic_load(&store->snap_epoch));
         }
     }
-    store->has_hooks = h != NULL;
     if (h)
         store->hooks = *h;
+    atomic_store_explicit(&store->has_hooks, h != NULL, memory_order_release);
 }
 
 uint32_t fl_ns_partitions(const fl_ns_t *ns)
@@ -103,13 +104,13 @@ static void snap_dump(fl_ns_t *ns, fls_part_t *p)
 
 void fls_snap_cow(fl_ns_t *ns, fls_part_t *p)
 {
-    if (ns->store->has_hooks)
+    if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
         snap_dump(ns, p);
 }
 
 void fl_snap_begin(fl_store_t *store)
 {
-    FL_ASSERT(store->has_hooks && !atomic_load(&store->snap_active));
+    FL_ASSERT(atomic_load(&store->has_hooks) && !atomic_load(&store->snap_active));
     atomic_fetch_add_explicit(&store->snap_epoch, 1, memory_order_release);
     atomic_store_explicit(&store->snap_active, true, memory_order_release);
 }

@@ -223,9 +223,9 @@ struct fl_store {
     atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
     atomic_bool bg_paused;   /* tests: skip ticks */
     pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
-    fl_store_hooks_t hooks;  /* persistence (hooks.c); has_hooks false = none; fixed while
-                              * other threads use the store */
-    bool has_hooks;
+    fl_store_hooks_t hooks;   /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;   /* release/acquire: the store's background thread runs already
+                               * when the hooks are installed */
     _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
     _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
 };
