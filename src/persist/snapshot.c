@@ -69,10 +69,8 @@ void flpi_snap_done(void *ctx, size_t db)
         pthread_mutex_unlock(&s->mu);
         atomic_fetch_sub(&s->buffered, chunk.len);
     }
-    chunk.len = 0;
-    chunk.failed = false;
-    if (chunk.cap > (1u << 20)) /* a huge partition's buffer: give it back */
-        flpi_buf_free(&chunk);
+    /* given back at once: a worker thread may never dump again (and would keep it to its end) */
+    flpi_buf_free(&chunk);
 }
 
 int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base,
