@@ -75,8 +75,9 @@ typedef struct fl_sink {
  *
  *   X(field, ctype, kind, name, def, min, max, runtime, doc)
  *     field    member of fl_ns_config_t, of type ctype
- *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned) or
- *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file)
+ *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned),
+ *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file) or
+ *              FL_OPT_WORD (unsigned: the index of a word of fl_ns_option_words, e.g. "memory")
  *     name     the option's name in config files and CONFIG GET ("namespace.<ns>.<name>")
  *     def      default value; min, max: inclusive bounds (fl_ns_config_check)
  *     runtime  true when the option may change while the store is open (CONFIG SET); false
@@ -119,9 +120,20 @@ typedef struct fl_sink {
     X(defrag_cycle_min, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-min", 1, 1, 100, true,            \
       "% of one CPU active defrag uses at defrag-pct")                                             \
     X(defrag_cycle_max, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-max", 10, 1, 100, true,           \
-      "% of one CPU active defrag uses at defrag-pct-upper")
+      "% of one CPU active defrag uses at defrag-pct-upper")                                       \
+    X(storage, unsigned, FL_OPT_WORD, "storage", FL_STORAGE_DISK, 0, 1, false,                     \
+      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")
 
-typedef enum fl_opt_kind { FL_OPT_SIZE, FL_OPT_INT, FL_OPT_UNSIGNED, FL_OPT_DECAY } fl_opt_kind_t;
+typedef enum fl_opt_kind {
+    FL_OPT_SIZE,
+    FL_OPT_INT,
+    FL_OPT_UNSIGNED,
+    FL_OPT_DECAY,
+    FL_OPT_WORD
+} fl_opt_kind_t;
+
+/* `storage` (Aerospike's per-namespace choice): the words of fl_ns_option_words, in order. */
+enum { FL_STORAGE_DISK = 0, FL_STORAGE_MEMORY = 1 };
 
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
@@ -145,6 +157,10 @@ const fl_ns_option_t *fl_ns_options(size_t *n);
 
 /* Option `name` (case-insensitive, length len), or NULL. */
 const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len);
+
+/* The words of an FL_OPT_WORD option (its value is the index of one), NULL-terminated; NULL for
+ * other kinds. */
+const char *const *fl_ns_option_words(const fl_ns_option_t *o);
 
 /* The value of option o in c, widened to int64_t (FL_DECAY_DEFAULT stays INT64_MIN). */
 int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o);

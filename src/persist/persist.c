@@ -43,7 +43,7 @@ static int64_t now_s(void)
 static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
 {
     flp_t *p = ctx;
-    if (atomic_load_explicit(&p->loading, memory_order_relaxed) ||
+    if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
         atomic_load_explicit(&p->closed, memory_order_relaxed))
         return;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
@@ -54,7 +54,7 @@ static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
 static void hook_del(void *ctx, size_t db, fl_slice_t key)
 {
     flp_t *p = ctx;
-    if (atomic_load_explicit(&p->loading, memory_order_relaxed) ||
+    if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
         atomic_load_explicit(&p->closed, memory_order_relaxed))
         return;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
@@ -72,6 +72,15 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     }
     p->cfg = *cfg;
     p->store = store;
+    size_t n_ns = fl_store_ns_count(store);
+    p->memory_only = calloc(n_ns ? n_ns : 1, sizeof(*p->memory_only));
+    if (!p->memory_only) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n_ns; i++)
+        p->memory_only[i] = fl_ns_config(fl_store_ns(store, i))->storage == FL_STORAGE_MEMORY;
     p->log = log;
     p->log_ctx = log_ctx;
     atomic_store(&p->loading, true);
@@ -371,6 +380,7 @@ void flp_free(flp_t *p)
     pthread_cond_destroy(&p->aof.sw_cv);
     pthread_mutex_destroy(&p->bg_mu);
     pthread_mutex_destroy(&p->job_mu);
+    free(p->memory_only);
     free(p);
 }
 

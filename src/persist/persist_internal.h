@@ -191,6 +191,7 @@ enum { FLPI_BG_NONE = 0, FLPI_BG_SAVE, FLPI_BG_REWRITE };
 struct flp {
     flp_config_t cfg; /* immutable after open */
     fl_store_t *store;
+    bool *memory_only; /* per namespace: `storage memory`, never logged nor snapshotted */
     flp_log_fn *log;
     void *log_ctx;
     _Atomic bool loading;
@@ -214,6 +215,12 @@ struct flp {
     _Atomic uint64_t rdb_saves;
     uint64_t load_skipped;
 };
+
+/* True when namespace db is persisted (`storage disk`). */
+static inline bool flpi_persisted(const flp_t *p, size_t db)
+{
+    return !p->memory_only[db];
+}
 
 void flpi_log(const flp_t *p, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -23,10 +23,9 @@ static _Thread_local flpi_buf_t chunk;
 
 void flpi_snap_rec(void *ctx, size_t db, const fl_rec_view_t *v)
 {
-    (void)db;
     flp_t *p = ctx;
     flpi_snap_t *s = atomic_load(&p->snap);
-    if (!s)
+    if (!s || !flpi_persisted(p, db))
         return;
     size_t before = chunk.len;
     flpi_rdb_key(&chunk, v);
@@ -96,6 +95,8 @@ int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_ba
     fl_snap_begin(p->store);
     size_t n_ns = fl_store_ns_count(p->store);
     for (size_t i = 0; i < n_ns; i++) {
+        if (!flpi_persisted(p, i))
+            continue; /* `storage memory`: its partitions are never dumped */
         uint32_t parts = fl_ns_partitions(fl_store_ns(p->store, i));
         for (uint32_t j = 0; j < parts; j++)
             fl_snap_part(p->store, i, j);

@@ -144,9 +144,10 @@ static opt_t ns_row(const fl_ns_option_t *o)
         [FL_OPT_INT] = OPT_INT,
         [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
         [FL_OPT_DECAY] = OPT_DECAY,
+        [FL_OPT_WORD] = OPT_ENUM,
     };
-    return (opt_t){o->name, types[o->kind], o->offset,  NULL, o->min,
-                   o->max,  NULL,           o->runtime, NULL, o->doc};
+    return (opt_t){o->name, types[o->kind],        o->offset,  NULL, o->min,
+                   o->max,  fl_ns_option_words(o), o->runtime, NULL, o->doc};
 }
 
 /* Namespace option `name` into *out; false when there is none. */

@@ -9,6 +9,7 @@
 #  - redis -> flatline: flatline loads a dump.rdb redis-server wrote with strings (raw,
 #    integer-encoded, LZF), hashes (listpack and hashtable), expiries and two dbs; a key of a
 #    type flatline lacks stops the start naming key and type, unless load-skip-unknown-types.
+#  - a namespace with `storage memory` is neither logged nor snapshotted (a cache).
 . "$(dirname "$0")/lib.sh"
 need_tools redis-server redis-check-aof redis-check-rdb
 
@@ -132,4 +133,24 @@ start_server --dir "$DATA/r3" --threads 2 --load-skip-unknown-types yes
 expect_log "1 keys of types flatline does not store were skipped" "skipped keys are counted"
 check '"plain text"' get raw
 check "(integer) 0" exists aset
+stop_server || fail "server did not stop cleanly"
+
+# ---- storage memory: a namespace that never reaches the disk ----
+mkdir "$DATA/mem"
+MEM="--dir $DATA/mem --appendonly yes --threads 2 --namespace.volatile.storage memory"
+start_server $MEM
+check $'1) "namespace.volatile.storage"\n2) "memory"' config get namespace.volatile.storage
+check "OK" -n 2 set gone soon
+check "OK" set kept yes
+check "OK" save
+stop_server || fail "server did not stop cleanly"
+CHECKS=$((CHECKS + 1))
+if redis-check-rdb "$DATA/mem/dump.rdb" | grep -q "Selecting DB ID 2" ||
+    grep -q gone "$DATA"/mem/appendonlydir/*.incr.aof; then
+    echo "FAIL: a storage-memory namespace reached the disk" >&2
+    FAILS=$((FAILS + 1))
+fi
+start_server $MEM
+check '"yes"' get kept
+check "(integer) 0" -n 2 exists gone
 finish
