@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <pthread.h>
 
+#include "fl_assert.h"
 #include "flatline/store.h"
 #include "config.h"
 #include "resp.h"
@@ -144,6 +145,12 @@ struct srv_server {
     /* Called by SHUTDOWN; the real server signals its main thread. */
     void (*request_shutdown)(srv_server_t *srv);
 };
+
+/* The worker whose thread is running (worker.c), NULL in every other thread. */
+extern _Thread_local srv_worker_t *srv_current_worker;
+
+/* A client is touched only by its worker's thread (in-process clients have no worker). */
+#define SRV_ASSERT_OWNER(c) FL_ASSERT((c)->worker == NULL || (c)->worker == srv_current_worker)
 
 /* ---- Clients (client.c) ------------------------------------------------------------------ */
 
