@@ -83,6 +83,7 @@ typedef struct bd_sample {
 } bd_sample_t;
 
 /* Numeric columns of runs.csv (-1 = unknown). */
+/* clang-format off: one column a line (the formatter would reflow the list) */
 #define BD_NUM_COLUMNS(X)                                                                          \
     X(ops)                                                                                         \
     X(run_ms)                                                                                      \
@@ -91,11 +92,34 @@ typedef struct bd_sample {
     X(rss_at_peak_live)                                                                            \
     X(frag_at_peak)                                                                                \
     X(max_rss)                                                                                     \
-    X(peak_ratio) X(rss_sync_peak) X(live_sync_peak) X(live_after_delete) X(rss_after_delete)      \
-        X(rss_tail1) X(rss_tail2) X(rss_tail3) X(tail1_s) X(tail2_s) X(tail3_s) X(pk_requested)    \
-            X(pk_allocated) X(pk_active) X(pk_resident) X(pk_dirty) X(pk_muzzy) X(pk_retained)     \
-                X(pk_metadata) X(tl_requested) X(tl_allocated) X(tl_active) X(tl_resident)         \
-                    X(tl_dirty) X(tl_muzzy) X(tl_retained) X(tl_metadata)
+    X(peak_ratio)                                                                                  \
+    X(rss_sync_peak)                                                                               \
+    X(live_sync_peak)                                                                              \
+    X(live_after_delete)                                                                           \
+    X(rss_after_delete)                                                                            \
+    X(rss_tail1)                                                                                   \
+    X(rss_tail2)                                                                                   \
+    X(rss_tail3)                                                                                   \
+    X(tail1_s)                                                                                     \
+    X(tail2_s)                                                                                     \
+    X(tail3_s)                                                                                     \
+    X(pk_requested)                                                                                \
+    X(pk_allocated)                                                                                \
+    X(pk_active)                                                                                   \
+    X(pk_resident)                                                                                 \
+    X(pk_dirty)                                                                                    \
+    X(pk_muzzy)                                                                                    \
+    X(pk_retained)                                                                                 \
+    X(pk_metadata)                                                                                 \
+    X(tl_requested)                                                                                \
+    X(tl_allocated)                                                                                \
+    X(tl_active)                                                                                   \
+    X(tl_resident)                                                                                 \
+    X(tl_dirty)                                                                                    \
+    X(tl_muzzy)                                                                                    \
+    X(tl_retained)                                                                                 \
+    X(tl_metadata)
+/* clang-format on */
 #define BD_ENUM(c) BD_##c,
 enum { BD_NUM_COLUMNS(BD_ENUM) BD_NNUM };
 #undef BD_ENUM
