@@ -60,7 +60,7 @@ typedef struct bd_config {
     bool strict;        /* a missing allocator library is an error, not a skip */
 } bd_config_t;
 
-/* Allocator breakdown keys, in DESIGN.md order. */
+/* Allocator breakdown keys, in docs/design.md order. */
 enum {
     BD_ST_REQUESTED,
     BD_ST_ALLOCATED,

@@ -3,7 +3,7 @@
  *
  * Everything is looked up with dlsym at run time, so one runner binary works under any preloaded
  * allocator: dladdr(malloc) names the library; jemalloc answers mallctl, tcmalloc
- * MallocExtension_GetNumericProperty, glibc mallinfo2. The breakdown uses DESIGN.md's words;
+ * MallocExtension_GetNumericProperty, glibc mallinfo2. The breakdown uses docs/design.md's words;
  * where an allocator has no exact equivalent the nearest figure is used and the report says
  * which (resident = jemalloc resident, tcmalloc heap minus unmapped, glibc arena + mmapped;
  * dirty = freed but still mapped). Debian's mimalloc is built without statistics: its only

@@ -3,7 +3,7 @@
  * MEMORY STATS and MEMORY DOCTOR, the doctor's verdict, and the byte formatting they share.
  *
  * Invariants: figures come only from the memory layer (fl_process_stats,
- * fl_private_arenas_stats) and the store (fl_ns_stats), in DESIGN.md's vocabulary; the
+ * fl_private_arenas_stats) and the store (fl_ns_stats), in docs/design.md's vocabulary; the
  * verdict is computed from the breakdown's factors (rounding, holes, unreturned pages,
  * outside the heap), never hard-coded. srv->peak_allocated only grows (atomic max).
  */
