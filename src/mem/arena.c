@@ -237,6 +237,7 @@ int fl_arena_create(fl_arena_t **out, const char *name, const fl_arena_opts_t *o
     }
     a->slot = slot;
     a->gen = g_next_gen++;
+    FL_ASSERT(a->gen != 0); /* 0 marks a dead tcache entry; 2^64 creations never happen */
     g_slots[slot] = a;
     g_unlock();
     *out = a;
@@ -268,6 +269,7 @@ void fl_arena_destroy(fl_arena_t *a)
         destroy_tcache(atomic_load_explicit(&e->tcache, memory_order_relaxed));
         atomic_store_explicit(&e->gen, 0, memory_order_relaxed);
     }
+    FL_ASSERT(g_slots[a->slot] == a); /* destroyed once, and only a live arena */
     g_slots[a->slot] = NULL;
     g_unlock();
 

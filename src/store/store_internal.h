@@ -151,8 +151,8 @@ typedef struct fls_part {
     char pad[8];
 #endif
 } fls_part_t;
-/* Two partitions per 256 bytes, aligned in the array: less false sharing between neighbours.
- * The rwlock (56 bytes on glibc x86-64) is the largest member of the lock union. */
+/* Two cache lines, so neighbouring partitions' locks and counters share less. The rwlock (56
+ * bytes on glibc x86-64) is the largest member of the lock union. */
 _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
 
 typedef struct fls_stripe {
