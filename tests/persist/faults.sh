@@ -4,7 +4,9 @@
 #    log's size: writes get Redis's -MISCONF wording, reads keep working, INFO says
 #    aof_last_write_status:err; once the limit is lifted, writes resume by themselves (no
 #    command needed), and after a restart every acknowledged write is there;
-#  - SIGHUP is logged and ignored: the server keeps serving.
+#  - SIGHUP is logged and ignored: the server keeps serving;
+#  - save rules and the automatic log rewrite fire by themselves; SIGTERM saves when rules are
+#    set, SHUTDOWN NOSAVE does not, SHUTDOWN SAVE does without rules.
 . "$(dirname "$0")/lib.sh"
 need_tools prlimit
 
@@ -57,4 +59,49 @@ for i in $(seq "$acked"); do
 done
 check '"space"' get after
 echo "acknowledged before the disk filled: $acked"
+stop_server || fail "server did not stop cleanly"
+
+# ---- save rules, automatic rewrite, shutdown saving ----
+# wait_info FIELD VALUE: polls INFO persistence (up to 20 s) until FIELD has VALUE.
+wait_info() {
+    for _ in $(seq 400); do
+        [ "$(info_field persistence "$1")" = "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+mkdir "$DATA/rules"
+start_server --dir "$DATA/rules" --appendonly yes --threads 2 --save "1 1" \
+    --auto-aof-rewrite-percentage 10 --auto-aof-rewrite-min-size 1kb
+check "OK" set ruled 1
+CHECKS=$((CHECKS + 1))
+wait_info rdb_saves 1 || { echo "FAIL: save 1 1 did not snapshot" >&2; FAILS=$((FAILS + 1)); }
+for i in $(seq 100); do echo "SET pad$i $(printf 'x%.0s' $(seq 50))"; done | redis-cli -p "$PORT" >/dev/null
+CHECKS=$((CHECKS + 1))
+for _ in $(seq 400); do
+    [ -e "$DATA/rules/appendonlydir/appendonly.aof.2.base.rdb" ] && break
+    sleep 0.05
+done
+[ -e "$DATA/rules/appendonlydir/appendonly.aof.2.base.rdb" ] ||
+    { echo "FAIL: the log was not rewritten automatically" >&2; FAILS=$((FAILS + 1)); }
+check "OK" set last-before-term 1
+kill -TERM "$SPID"
+wait "$SPID"
+SPID=""
+expect_log "Saving the final RDB snapshot before exiting" "SIGTERM saves with save rules"
+mkdir "$DATA/rules2" && cp "$DATA/rules/dump.rdb" "$DATA/rules2/"
+start_server --dir "$DATA/rules2" --threads 2
+check '"1"' get last-before-term
+check "OK" set only-in-memory 1
+rc shutdown nosave >/dev/null
+wait "$SPID"
+SPID=""
+start_server --dir "$DATA/rules2" --threads 2
+check "(integer) 0" exists only-in-memory
+check "OK" set saved-by-shutdown 1
+rc shutdown save >/dev/null
+wait "$SPID"
+SPID=""
+start_server --dir "$DATA/rules2" --threads 2
+check '"1"' get saved-by-shutdown
 finish
