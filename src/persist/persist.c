@@ -40,26 +40,27 @@ static int64_t now_s(void)
 
 /* ---- Hooks ---- */
 
-static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
+/* A change in db: counts it for the save rules and tells whether the log wants it (false for
+ * `storage memory` namespaces, while loading, and after flp_close). */
+static bool change_to_log(flp_t *p, size_t db)
 {
-    flp_t *p = ctx;
     if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
         atomic_load_explicit(&p->closed, memory_order_relaxed))
-        return;
+        return false;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
-    if (p->cfg.appendonly)
-        flpi_aof_put(p, db, v);
+    return p->cfg.appendonly;
+}
+
+static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
+{
+    if (change_to_log(ctx, db))
+        flpi_aof_put(ctx, db, v);
 }
 
 static void hook_del(void *ctx, size_t db, fl_slice_t key)
 {
-    flp_t *p = ctx;
-    if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
-        atomic_load_explicit(&p->closed, memory_order_relaxed))
-        return;
-    atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
-    if (p->cfg.appendonly)
-        flpi_aof_del(p, db, key);
+    if (change_to_log(ctx, db))
+        flpi_aof_del(ctx, db, key);
 }
 
 int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn *log,
