@@ -365,7 +365,7 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 /* A record as the persistence layer sees it, valid only inside the hook call that passes it
  * (the partition lock is held). */
 typedef struct fl_rec_view {
-    fl_type_t type;       /* FL_TYPE_STRING or FL_TYPE_HASH */
+    fl_type_t type; /* FL_TYPE_STRING or FL_TYPE_HASH */
     fl_slice_t key;
     fl_slice_t val;       /* string value (hash: empty) */
     int64_t expire_at_ms; /* absolute; 0 = none */

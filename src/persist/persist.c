@@ -101,8 +101,11 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     p->aof.cur_db = -1;
     pthread_mutex_init(&p->bg_mu, NULL);
     pthread_mutex_init(&p->job_mu, NULL);
-    fl_store_hooks_t h = {.ctx = p, .put = hook_put, .del = hook_del,
-                          .snap_rec = flpi_snap_rec, .snap_done = flpi_snap_done};
+    fl_store_hooks_t h = {.ctx = p,
+                          .put = hook_put,
+                          .del = hook_del,
+                          .snap_rec = flpi_snap_rec,
+                          .snap_done = flpi_snap_done};
     fl_store_set_hooks(store, &h);
     *out = p;
     return 0;
@@ -218,7 +221,8 @@ static void aof_dir(const flp_t *p, char *out, size_t len)
 static void file_name(const flp_t *p, char *out, size_t len, long long seq, bool base)
 {
     char t[FLP_PATH_MAX + 64]; /* config bounds appendfilename well below FLP_PATH_MAX */
-    snprintf(t, sizeof(t), "%s.%lld.%s", p->cfg.appendfilename, seq, base ? "base.rdb" : "incr.aof");
+    snprintf(t, sizeof(t), "%s.%lld.%s", p->cfg.appendfilename, seq,
+             base ? "base.rdb" : "incr.aof");
     snprintf(out, len, "%.*s", (int)len - 1, t);
 }
 
@@ -420,8 +424,8 @@ int flp_save(flp_t *p, char *err, size_t errlen)
     pthread_mutex_lock(&p->bg_mu);
     uint64_t dirty0 = atomic_load(&p->dirty), bytes, peak;
     int64_t t0 = fl_now_ms();
-    int rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err,
-                                 errlen);
+    int rc =
+        flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err, errlen);
     pthread_mutex_unlock(&p->bg_mu);
     atomic_store(&p->snap_peak, peak);
     atomic_store(&p->last_bgsave_ok, rc == 0);
@@ -619,10 +623,10 @@ void flp_info(flp_t *p, flp_info_fn *fn, void *ctx)
     int kind = atomic_load(&p->bg_kind);
     int64_t now = fl_now_ms(), start = atomic_load(&p->bg_start_ms);
     bool loading = atomic_load(&p->loading);
-#define EMIT(name, ...)                                                                       \
-    do {                                                                                      \
-        snprintf(v, sizeof(v), __VA_ARGS__);                                                  \
-        fn(ctx, name, v);                                                                     \
+#define EMIT(name, ...)                                                                            \
+    do {                                                                                           \
+        snprintf(v, sizeof(v), __VA_ARGS__);                                                       \
+        fn(ctx, name, v);                                                                          \
     } while (0)
     EMIT("loading", "%d", loading);
     EMIT("async_loading", "0");

@@ -3,11 +3,10 @@
  *
  * The main thread blocks SIGINT/SIGTERM before anything starts a thread, opens
  * the store, creates the users (requirepass, aclfile) and the TLS context, opens the
- * listening sockets (a busy port ends the start with exit status 1), starts the workers, then only waits for SIGINT/SIGTERM
- * (sigtimedwait; SHUTDOWN sends SIGTERM to the process) and samples the memory
- * peak once a second. Shutdown order: stop every worker (each closes its
- * clients), close the listeners, then fl_store_close, so no request runs against
- * a closing store.
+ * listening sockets (a busy port ends the start with exit status 1), starts the workers, then only
+ * waits for SIGINT/SIGTERM (sigtimedwait; SHUTDOWN sends SIGTERM to the process) and samples the
+ * memory peak once a second. Shutdown order: stop every worker (each closes its clients), close the
+ * listeners, then fl_store_close, so no request runs against a closing store.
  *
  * Persistence (src/persist/): the store's hooks are installed before workers start; workers
  * answer -LOADING while the main thread loads the data, then the log thread starts. At

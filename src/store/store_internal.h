@@ -204,8 +204,8 @@ struct fl_ns {
     size_t stop_mark; /* bytes: refuse growing writes above; SIZE_MAX when unlimited */
     fls_stripe_t used[FLS_STRIPES];
     _Atomic uint64_t writes_refused;
-    _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
-    fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
+    _Atomic uint32_t expire_part;  /* next partition active expiry visits (background thread) */
+    fls_defrag_t defrag;           /* active defragmentation (defrag.c) */
     _Atomic uint64_t *snap_epochs; /* hooks.c: per partition, the snapshot it was last dumped
                                     * for (malloc'd while hooks are installed, else NULL) */
 };
@@ -220,12 +220,12 @@ struct fl_store {
     pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
     pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
     bool bg_stop;
-    atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
-    atomic_bool bg_paused;   /* tests: skip ticks */
-    pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
-    fl_store_hooks_t hooks;   /* persistence (hooks.c): written before has_hooks is set */
-    _Atomic bool has_hooks;   /* release/acquire: the store's background thread runs already
-                               * when the hooks are installed */
+    atomic_bool bg_kick;         /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_paused;       /* tests: skip ticks */
+    pthread_mutex_t tick_mu;     /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;      /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;      /* release/acquire: the store's background thread runs already
+                                  * when the hooks are installed */
     _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
     _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
 };
