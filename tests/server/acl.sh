@@ -132,6 +132,19 @@ same acl deluser alice bob nosuch
 same acl users
 as alice pw get foo1
 
+# --- rules changing under running clients (two workers): each command sees the old rules or
+# the new ones; deleting the user closes its clients; the server goes on serving
+redis-cli -p "$FPORT" acl setuser zed on '>zpw' '~*' '+@all' >/dev/null
+redis-benchmark -p "$FPORT" --user zed -a zpw -t get,set -n 40000 -c 8 -P 4 -q >/dev/null 2>&1 &
+BPID=$!
+for i in $(seq 40); do
+    redis-cli -p "$FPORT" acl setuser zed "$([ $((i % 2)) = 0 ] && echo +get || echo -get)" '%R~k*' >/dev/null
+done
+redis-cli -p "$FPORT" acl deluser zed >/dev/null
+wait "$BPID" 2>/dev/null
+check "PONG" ping
+check "(integer) 0" acl deluser zed
+
 # --- a password for the default user (what requirepass sets)
 same acl setuser default '>s3cret'
 same ping
