@@ -70,9 +70,10 @@ int srv_acl_session_as(srv_acl_t *acl, srv_acl_session_t *s, fl_slice_t user);
 /* May the session run cmd (id = srv_cmd_id(cmd)) with these arguments? Checks authentication
  * (commands flagged SRV_CMD_NO_AUTH pass), the command bits and first args, then every key
  * at cmd's key positions against the patterns (read for SRV_CMD_READONLY commands, write for
- * SRV_CMD_WRITE ones, both otherwise). Lock-free when the user's rules did not change. */
+ * SRV_CMD_WRITE ones, both otherwise; *keypos gets the refused key's index for
+ * SRV_ACL_DENIED_KEY). Lock-free when the user's rules did not change. */
 srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_cmd_t *cmd,
-                               size_t id, int argc, const fl_slice_t *argv);
+                               size_t id, int argc, const fl_slice_t *argv, int *keypos);
 
 /* The session's user name (ACL WHOAMI). */
 const char *srv_acl_session_user(const srv_acl_session_t *s);
@@ -107,6 +108,21 @@ int srv_acl_load_file(srv_acl_t *acl, const char *path, char *err, size_t errlen
 /* ACL SAVE: writes ACL LIST's lines to path (through a temporary file renamed over it).
  * Returns 0 or -1 with the reason in err. */
 int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen);
+
+/* ACL LOG: records a refusal (reason SRV_ACL_DENIED_CMD / _KEY, or SRV_ACL_LOG_AUTH for a failed
+ * authentication) of `object` (the command's name, the key, or the AUTH/HELLO word) for
+ * `user`, by the client `client_info` describes. Like Redis: the newest entry first, an entry
+ * identical in reason, object and user within 60 s counts up instead of adding one, at most
+ * SRV_ACL_LOG_MAX entries. Any thread. */
+#define SRV_ACL_LOG_AUTH 100
+#define SRV_ACL_LOG_MAX 128
+void srv_acl_log_add(srv_acl_t *acl, int reason, fl_slice_t object, fl_slice_t user,
+                     const char *client_info);
+
+/* ACL LOG [count]: appends the newest `count` entries as Redis 7.0's maps (count, reason,
+ * context, object, username, age-seconds, client-info). ACL LOG RESET: srv_acl_log_reset. */
+void srv_acl_log_reply(srv_acl_t *acl, long count, srv_buf_t *out);
+void srv_acl_log_reset(srv_acl_t *acl);
 
 /* Name of category bit i (0 <= i < SRV_ACL_NCATEGORIES), or the bit of a name (-1 unknown). */
 const char *srv_acl_category_name(int i);

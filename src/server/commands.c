@@ -144,9 +144,11 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* Replies Redis's refusal for an access check that failed and counts it. */
 static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, int argc,
-                   const fl_slice_t *argv)
+                   const fl_slice_t *argv, int keypos)
 {
     srv_stats_t *st = c->worker ? &c->worker->stats : NULL;
+    const char *uname = srv_acl_session_user(&c->acl);
+    fl_slice_t user = {uname, strlen(uname)};
     switch (r) {
     case SRV_ACL_NOAUTH:
         srv_reply_error(&c->out, "NOAUTH Authentication required.");
@@ -158,6 +160,7 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
                                  "used as arguments");
         if (st)
             srv_stat_add(&st->acl_denied_key, 1);
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
         return;
     case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
         c->flags |= SRV_CLOSE_ASAP;
@@ -174,6 +177,7 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
                          name);
         if (st)
             srv_stat_add(&st->acl_denied_cmd, 1);
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
         return;
     }
     }
@@ -194,9 +198,11 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     if (c->srv->acl) {
-        srv_acl_result_t r = srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv);
+        int keypos = 0;
+        srv_acl_result_t r =
+            srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv, &keypos);
         if (r != SRV_ACL_OK) {
-            refuse(c, r, cmd, argc, argv);
+            refuse(c, r, cmd, argc, argv, keypos);
             return;
         }
     }

@@ -24,9 +24,13 @@ extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
 
-/* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
- * Redis's -WRONGPASS and counting the failure (c stays who it was). */
-bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass);
+/* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
+ * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */
+bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass);
+
+/* Records a refusal of c in the ACL LOG (srv_acl_log_add), describing c (id, addresses, fd,
+ * name, db, user). `user` is the user named (AUTH) or c's. */
+void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user);
 
 /* Whether c may run commands: authenticated, or the default user needs no password. */
 bool srv_client_authenticated(const srv_client_t *c);

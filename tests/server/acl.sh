@@ -132,6 +132,38 @@ same acl deluser alice bob nosuch
 same acl users
 as alice pw get foo1
 
+# --- ACL LOG: the entries' fields up to the username (age and client details differ)
+same_head() {
+    local lines=$1 f r
+    shift
+    f=$(redis-cli -p "$FPORT" --no-raw "$@" 2>&1 | head -n "$lines")
+    r=$(redis-cli -p "$RPORT" --no-raw "$@" 2>&1 | head -n "$lines")
+    CHECKS=$((CHECKS + 1))
+    if [ "$f" != "$r" ]; then
+        echo "FAIL: redis-cli $* (first $lines lines) differs from redis-server" >&2
+        echo "  redis:    $(printf '%q' "$r")" >&2
+        echo "  flatline: $(printf '%q' "$f")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+same acl log reset
+same acl setuser logu on '>lp' '~k*' '+get' '+mget'
+as logu lp get other
+as logu lp mget k1 other2
+as logu lp get other
+as logu lp set k1 v
+as logu wrong get k1
+same acl setuser logu '+config|get'
+as logu lp config set x y
+same_head 10 acl log 1
+same_head 10 acl log 2 # (the entry before: the failed AUTH)
+same_head 1 acl log
+same acl log -1
+same acl log 1 2
+same acl log x
+same acl log reset
+same acl log
+
 # --- rules changing under running clients (two workers): each command sees the old rules or
 # the new ones; deleting the user closes its clients; the server goes on serving
 redis-cli -p "$FPORT" acl setuser zed on '>zpw' '~*' '+@all' >/dev/null

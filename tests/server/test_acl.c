@@ -45,7 +45,8 @@ static srv_acl_result_t check(srv_acl_t *acl, srv_acl_session_t *s, const char *
     const srv_cmd_t *cmd = srv_cmd_lookup(v[0].p, v[0].n);
     if (!cmd)
         return (srv_acl_result_t)-1;
-    return srv_acl_check(acl, s, cmd, srv_cmd_id(cmd), n, v);
+    int keypos = 0;
+    return srv_acl_check(acl, s, cmd, srv_cmd_id(cmd), n, v, &keypos);
 }
 
 /* ACL LIST as text lines (the bulk strings' contents joined by '\n'). */
