@@ -39,8 +39,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <jemalloc/jemalloc.h>
-
 #define READ_CHUNK (16 * 1024)
 
 static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
@@ -72,7 +70,7 @@ static void close_client(srv_worker_t *w, srv_client_t *c)
     /* The worker went idle: hand the blocks its thread cache kept back to its private arena,
      * so the arena's statistics show only live transient data (a few microseconds). */
     if (!w->clients)
-        mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+        fl_thread_flush_cache();
 }
 
 /* Writes what it can. */
