@@ -455,7 +455,7 @@ void srv_config_init(srv_config_t *c)
     ns_get(c, "default", 7, err, sizeof(err));
 }
 
-/* Splits a line into at most 4 tokens in place; quotes group, '#' outside quotes ends the
+/* Splits a line into at most max tokens in place; quotes group, '#' outside quotes ends the
  * line. Returns the token count, or -1 on an unbalanced quote. */
 static int tokenize(char *line, char **tok, int max)
 {
@@ -491,6 +491,9 @@ static int tokenize(char *line, char **tok, int max)
     }
 }
 
+/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`). */
+#define CONFIG_WORDS_MAX 17
+
 /* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
 static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
 {
@@ -517,6 +520,15 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         *block = i;
         return 0;
     }
+    if (n > 2 && *block < 0 && strcasecmp(tok[0], "bind") == 0) {
+        /* Redis's form: `bind 127.0.0.1 ::1` (one value: the words joined by spaces) */
+        char list[sizeof(c->bind) + 1] = "";
+        for (int i = 1; i < n; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], list, err, errlen);
+    }
     if (n != 2) {
         snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
         return -1;
@@ -537,7 +549,7 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
         char line[1024];
-        char *tok[4];
+        char *tok[CONFIG_WORDS_MAX + 1];
         int ntok;
         if (n >= sizeof(line)) {
             snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
@@ -545,12 +557,12 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         }
         memcpy(line, p, n);
         line[n] = '\0';
-        ntok = tokenize(line, tok, 3);
+        ntok = tokenize(line, tok, CONFIG_WORDS_MAX);
         if (ntok < 0) {
             snprintf(reason, sizeof(reason), "unbalanced quotes");
             goto fail;
         }
-        if (ntok > 3) {
+        if (ntok > CONFIG_WORDS_MAX) {
             snprintf(reason, sizeof(reason), "too many words");
             goto fail;
         }
