@@ -14,6 +14,7 @@
  * before a user's mu, never the other way.
  */
 #include "acl.h"
+#include "fl_assert.h"
 #include "srv.h"
 
 #include <errno.h>
@@ -147,7 +148,11 @@ static void patterns_free(pattern_t *v, size_t n)
 
 static void perms_unref(srv_acl_perms_t *p)
 {
-    if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+    if (!p)
+        return;
+    long before = atomic_fetch_sub(&p->refs, 1);
+    FL_ASSERT(before > 0);
+    if (before != 1)
         return;
     free(p->pass);
     patterns_free(p->keys, p->nkeys);
@@ -528,7 +533,11 @@ static const char *apply_rule(srv_acl_perms_t *p, const char *op, size_t n)
 
 static void user_unref(srv_acl_user_t *u)
 {
-    if (!u || atomic_fetch_sub(&u->refs, 1) != 1)
+    if (!u)
+        return;
+    long before = atomic_fetch_sub(&u->refs, 1);
+    FL_ASSERT(before > 0);
+    if (before != 1)
         return;
     perms_unref(u->perms);
     pthread_mutex_destroy(&u->mu);
@@ -567,6 +576,7 @@ static bool covers_every_cmd(const srv_acl_perms_t *p)
 /* Replaces u's snapshot by p (taking the caller's reference). Caller holds acl->mu. */
 static void publish(srv_acl_t *acl, srv_acl_user_t *u, srv_acl_perms_t *p)
 {
+    FL_ASSERT(atomic_load(&p->refs) == 1); /* unpublished: only the builder holds it */
     p->every_cmd = covers_every_cmd(p);
     pthread_mutex_lock(&u->mu);
     srv_acl_perms_t *old = u->perms;
@@ -602,6 +612,15 @@ static ssize_t find_user(const srv_acl_t *acl, const char *name, size_t n)
     return -(ssize_t)lo - 1;
 }
 
+/* The invariant find_user relies on: users[] strictly sorted by name (debug builds check it). */
+static bool users_sorted(const srv_acl_t *acl)
+{
+    for (size_t i = 1; i < acl->n; i++)
+        if (name_cmp(acl->users[i - 1], acl->users[i]->name, acl->users[i]->nlen) >= 0)
+            return false;
+    return true;
+}
+
 static int insert_user(srv_acl_t *acl, size_t at, srv_acl_user_t *u)
 {
     if (acl->n == acl->cap) {
@@ -615,12 +634,14 @@ static int insert_user(srv_acl_t *acl, size_t at, srv_acl_user_t *u)
     memmove(acl->users + at + 1, acl->users + at, (acl->n - at) * sizeof(*acl->users));
     acl->users[at] = u;
     acl->n++;
+    FL_DEBUG_ASSERT(users_sorted(acl));
     return 0;
 }
 
 static void remove_user(srv_acl_t *acl, size_t at)
 {
     srv_acl_user_t *u = acl->users[at];
+    FL_ASSERT(u != acl->deflt); /* "default" is never removed */
     memmove(acl->users + at, acl->users + at + 1, (acl->n - at - 1) * sizeof(*acl->users));
     acl->n--;
     atomic_store(&u->deleted, true);
@@ -810,6 +831,7 @@ static bool firstarg_allowed(const srv_acl_perms_t *p, size_t id, int argc, cons
 srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_cmd_t *cmd,
                                size_t id, int argc, const fl_slice_t *argv, int *keypos)
 {
+    FL_DEBUG_ASSERT(id < srv_cmd_count() && srv_cmd_at(id) == cmd);
     if (atomic_load_explicit(&s->user->deleted, memory_order_relaxed))
         return SRV_ACL_USER_GONE;
     if (cmd->flags & SRV_CMD_NO_AUTH)
