@@ -1181,15 +1181,10 @@ static int parse_line(char *line, loaded_t **v, size_t *n, char *why, size_t why
     return 0;
 }
 
-/* Reads every line of path into users; -1 with the reason in err. */
-static int read_acl_file(const char *path, loaded_t **users, size_t *n, char *err, size_t errlen)
+/* Reads every line of f into users (origin names f in errors); -1 with the reason in err. */
+static int read_acl_lines(FILE *f, const char *path, loaded_t **users, size_t *n, char *err,
+                          size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "ERR Error loading ACLs, opening file '%s': %s", path,
-                 strerror(errno));
-        return -1;
-    }
     char *line = NULL;
     size_t cap = 0;
     int lineno = 0, rc = 0;
@@ -1208,7 +1203,43 @@ static int read_acl_file(const char *path, loaded_t **users, size_t *n, char *er
         rc = -1;
     }
     free(line);
+    return rc;
+}
+
+static int read_acl_file(const char *path, loaded_t **users, size_t *n, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "ERR Error loading ACLs, opening file '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    int rc = read_acl_lines(f, path, users, n, err, errlen);
     fclose(f);
+    return rc;
+}
+
+int srv_acl_load_text(srv_acl_t *acl, const char *text, const char *origin, char *err,
+                      size_t errlen)
+{
+    loaded_t *users = NULL;
+    size_t n = 0;
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    int rc = f ? read_acl_lines(f, origin, &users, &n, err, errlen) : -1;
+    if (f)
+        fclose(f);
+    else
+        snprintf(err, errlen, "ERR %s", why_nomem);
+    pthread_mutex_lock(&acl->mu);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (put_user(acl, users[i].name, strlen(users[i].name), users[i].perms) != 0) {
+            snprintf(err, errlen, "ERR %s", why_nomem);
+            rc = -1;
+        }
+        users[i].perms = NULL; /* taken by put_user, even when it failed */
+    }
+    pthread_mutex_unlock(&acl->mu);
+    loaded_free(users, n);
     return rc;
 }
 

@@ -105,6 +105,12 @@ bool srv_acl_getuser(srv_acl_t *acl, fl_slice_t name, srv_buf_t *out);
  * "on nopass ~* &* +@all" when the file does not define it. */
 int srv_acl_load_file(srv_acl_t *acl, const char *path, char *err, size_t errlen);
 
+/* Applies "user <name> <rules...>" lines (the config file's `user` directives) on top of the
+ * current users, all or nothing: -1 with "<origin>:<n>: <why>" (n counts these lines) in err.
+ * Main thread, before the workers start. */
+int srv_acl_load_text(srv_acl_t *acl, const char *text, const char *origin, char *err,
+                      size_t errlen);
+
 /* ACL SAVE: writes ACL LIST's lines to path (through a temporary file renamed over it).
  * Returns 0 or -1 with the reason in err. */
 int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen);

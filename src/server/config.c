@@ -491,8 +491,27 @@ static int tokenize(char *line, char **tok, int max)
     }
 }
 
-/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`). */
-#define CONFIG_WORDS_MAX 17
+/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`), `user` rules. */
+#define CONFIG_WORDS_MAX 64
+
+/* A `user <name> <rules...>` line: kept, in order, for acl.c to apply at start. */
+static int add_user_line(srv_config_t *c, char **tok, int n, char *err, size_t errlen)
+{
+    size_t used = strlen(c->acl_users);
+    for (int i = 0; i < n; i++) {
+        size_t w = strlen(tok[i]);
+        if (used + w + 2 > sizeof(c->acl_users)) {
+            snprintf(err, errlen, "too many 'user' lines (%zu bytes at most; use aclfile)",
+                     sizeof(c->acl_users) - 1);
+            return -1;
+        }
+        memcpy(c->acl_users + used, tok[i], w);
+        used += w;
+        c->acl_users[used++] = i + 1 < n ? ' ' : '\n';
+        c->acl_users[used] = '\0';
+    }
+    return 0;
+}
 
 /* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
 static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
@@ -520,6 +539,8 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         *block = i;
         return 0;
     }
+    if (n >= 2 && *block < 0 && strcasecmp(tok[0], "user") == 0)
+        return add_user_line(c, tok, n, err, errlen);
     if (n > 2 && *block < 0 && strcasecmp(tok[0], "bind") == 0) {
         /* Redis's form: `bind 127.0.0.1 ::1` (one value: the words joined by spaces) */
         char list[sizeof(c->bind) + 1] = "";
@@ -757,6 +778,8 @@ void srv_config_print_help(void)
            "activedefrag yes|no");
     for (size_t a = 0; a < NALIASES; a++)
         printf("  %-31s = %s\n", defrag_alias[a].redis, defrag_alias[a].ns_opt);
+    printf("\nUsers (file only, as in redis.conf; not with aclfile): 'user <name> <rules...>',\n"
+           "the rules of ACL SETUSER, e.g. 'user app on >s3cret ~app:* +@all -@dangerous'.\n");
     printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
            "Without a config file, this embedded configuration is used:\n\n%s",
            srv_config_embedded);

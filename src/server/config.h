@@ -52,6 +52,9 @@ typedef struct srv_config {
     long long tls_port;     /* 0 = no TLS listener */
     char tls_cert_file[512], tls_key_file[512], tls_ca_cert_file[512];
     int tls_auth_clients; /* SRV_TLS_AUTH_* */
+    /* The file's `user <name> <rules...>` lines (Redis's redis.conf form), '\n'-separated, in
+     * order; applied to the users at start (acl.c). Exclusive with aclfile, as in Redis. */
+    char acl_users[8192];
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
     /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values

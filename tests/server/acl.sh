@@ -235,6 +235,27 @@ printf 'user default on nopass ~* &* +@all\nuser gina on >g +get\n' >"$ACLF"
 check "OK" acl load
 check $'1) "default"\n2) "gina"' acl users
 stop_server
+# --- `user` lines in the configuration file (redis.conf's form); not together with aclfile
+printf 'user hal on >hpw ~h* +@all -flushall\nuser default on nopass ~* &* +@all -keys\n' >"$RDIR/users.conf"
+SERVER_CONFIG="$RDIR/users.conf" start_server --threads 1
+check "(error) NOPERM this user has no permissions to run the 'keys' command" keys '*'
+check "(error) NOPERM this user has no permissions to run the 'flushall' command" \
+    --user hal --pass hpw --no-auth-warning flushall
+check "(nil)" --user hal --pass hpw --no-auth-warning get h1
+stop_server
+PORT=$("$TOOL" port)
+"$SERVER" "$RDIR/users.conf" --port "$PORT" --aclfile "$ACLF" >"$LOG" 2>&1
+st=$?
+CHECKS=$((CHECKS + 1))
+grep -q "users defined in redis.conf and at the same setting an ACL file path is invalid" "$LOG" &&
+    [ "$st" = 1 ] || { echo "FAIL: user lines with aclfile must stop the start: $(cat "$LOG")" >&2; FAILS=$((FAILS + 1)); }
+printf 'user ivy on +nosuch\n' >"$RDIR/users.conf"
+"$SERVER" "$RDIR/users.conf" --port "$PORT" >"$LOG" 2>&1
+st=$?
+CHECKS=$((CHECKS + 1))
+grep -q "'user' line:1: Error in ACL SETUSER modifier '+nosuch'" "$LOG" && [ "$st" = 1 ] ||
+    { echo "FAIL: a bad user line must stop the start: $(cat "$LOG")" >&2; FAILS=$((FAILS + 1)); }
+
 printf 'user gina on +nosuch\n' >"$ACLF"
 PORT=$("$TOOL" port)
 "$SERVER" --port "$PORT" --aclfile "$ACLF" >"$LOG" 2>&1
