@@ -249,13 +249,25 @@ static void firstargs_drop(srv_acl_perms_t *p, size_t id)
     p->nfirst = w;
 }
 
-static void set_cmd(srv_acl_perms_t *p, size_t id, bool on)
+static void set_bit(srv_acl_perms_t *p, size_t id, bool on)
 {
     if (on)
         p->cmds[id / 64] |= (uint64_t)1 << (id % 64);
     else
         p->cmds[id / 64] &= ~((uint64_t)1 << (id % 64));
-    firstargs_drop(p, id); /* as Redis: +cmd / -cmd forget cmd's allowed first args */
+}
+
+/* +cmd / -cmd: the entry's bit; a container's subcommands follow it, and the command's allowed
+ * first args are forgotten (as Redis's ACLChangeSelectorPerm). */
+static void set_cmd(srv_acl_perms_t *p, size_t id, bool on)
+{
+    set_bit(p, id, on);
+    if (id >= srv_cmd_count())
+        return; /* a subcommand */
+    firstargs_drop(p, id);
+    size_t first, n = srv_cmd_sub_range(id, &first);
+    for (size_t k = 0; k < n; k++)
+        set_bit(p, first + k, on);
 }
 
 static void set_all_cmds(srv_acl_perms_t *p, bool on)
@@ -270,11 +282,13 @@ static void set_all_cmds(srv_acl_perms_t *p, bool on)
         p->flags &= ~(unsigned)U_FUTURE_CMDS;
 }
 
+/* Every entry of the category, commands first (a container's own categories reach its
+ * subcommands, then each subcommand's own apply), as Redis walks its table. */
 static void set_category(srv_acl_perms_t *p, int bit, bool on)
 {
-    size_t n = srv_cmd_count();
+    size_t n = srv_acl_entry_count();
     for (size_t i = 0; i < n; i++)
-        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
+        if (srv_acl_entry_categories(i) & (1u << bit))
             set_cmd(p, i, on);
 }
 
@@ -393,7 +407,7 @@ static const char *key_rule(srv_acl_perms_t *p, const char *op, size_t n)
     return add_pattern(&p->keys, &p->nkeys, op + off, n - off, perm);
 }
 
-/* "+cmd", "-cmd", "+cmd|firstarg". */
+/* "+cmd", "-cmd", "+container|sub", "-container|sub", "+cmd|firstarg". */
 static const char *command_rule(srv_acl_perms_t *p, const char *op, size_t n)
 {
     bool on = op[0] == '+';
@@ -407,8 +421,17 @@ static const char *command_rule(srv_acl_perms_t *p, const char *op, size_t n)
         set_cmd(p, id, on);
         return NULL;
     }
-    size_t alen = n - (size_t)(bar - op) - 1;
-    if (!on || alen == 0 || memchr(bar + 1, '|', alen))
+    size_t alen = n - (size_t)(bar - op) - 1, first;
+    if (srv_cmd_sub_range(id, &first) > 0) { /* a subcommand with its own bit */
+        ssize_t sid = srv_cmd_sub_id(id, bar + 1, alen);
+        if (sid < 0)
+            return why_enoent;
+        set_bit(p, (size_t)sid, on);
+        return NULL;
+    }
+    if (!on)
+        return why_enoent; /* Redis: "-select|0" names no command */
+    if (alen == 0 || memchr(bar + 1, '|', alen))
         return why_einval;
     if (cmd_bit(p, id))
         return NULL; /* the whole command is allowed already */
@@ -566,7 +589,7 @@ static srv_acl_user_t *user_new(const char *name, size_t n, srv_acl_perms_t *per
 /* Whether every command in the table is allowed (the check's fast path). */
 static bool covers_every_cmd(const srv_acl_perms_t *p)
 {
-    size_t n = srv_cmd_count();
+    size_t n = srv_acl_entry_count();
     for (size_t i = 0; i < n; i++)
         if (!cmd_bit(p, i))
             return false;
@@ -832,6 +855,7 @@ srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_c
                                size_t id, int argc, const fl_slice_t *argv, int *keypos)
 {
     FL_DEBUG_ASSERT(id < srv_cmd_count() && srv_cmd_at(id) == cmd);
+    FL_DEBUG_ASSERT(srv_acl_entry_count() <= SRV_CMDS_MAX);
     if (atomic_load_explicit(&s->user->deleted, memory_order_relaxed))
         return SRV_ACL_USER_GONE;
     if (cmd->flags & SRV_CMD_NO_AUTH)
@@ -839,7 +863,12 @@ srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_c
     if (!s->authenticated && !srv_acl_default_is_open(acl))
         return SRV_ACL_NOAUTH;
     const srv_acl_perms_t *p = session_perms(s);
-    if (!p->every_cmd && !cmd_bit(p, id) && !firstarg_allowed(p, id, argc, argv))
+    size_t entry = id; /* a known subcommand of a container is checked by its own bit */
+    if ((cmd->flags & SRV_CMD_SUBCOMMANDS) && argc > 1) {
+        ssize_t sid = srv_cmd_sub_id(id, argv[1].p, argv[1].n);
+        entry = sid >= 0 ? (size_t)sid : id;
+    }
+    if (!p->every_cmd && !cmd_bit(p, entry) && !firstarg_allowed(p, id, argc, argv))
         return SRV_ACL_DENIED_CMD;
     if ((p->flags & U_ALLKEYS) || cmd->first_key <= 0)
         return SRV_ACL_OK;
@@ -938,11 +967,22 @@ int srv_acl_deluser(srv_acl_t *acl, fl_slice_t name)
 /* Commands of category `bit` allowed (*on) and not (*off) in p. */
 static void count_category(const srv_acl_perms_t *p, int bit, size_t *on, size_t *off)
 {
-    size_t n = srv_cmd_count();
+    size_t n = srv_acl_entry_count();
     *on = *off = 0;
     for (size_t i = 0; i < n; i++)
-        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
+        if (srv_acl_entry_categories(i) & (1u << bit))
             (cmd_bit(p, i) ? (*on)++ : (*off)++);
+}
+
+/* Emits "+name" / "-name" where p and fake differ on entry id, and makes fake agree. */
+static void describe_entry(const srv_acl_perms_t *p, srv_acl_perms_t *fake, size_t id,
+                           srv_buf_t *b)
+{
+    bool bit = cmd_bit(p, id);
+    if (bit == cmd_bit(fake, id))
+        return;
+    srv_buf_printf(b, " %c%s", bit ? '+' : '-', srv_acl_entry_name(id));
+    set_cmd(fake, id, bit);
 }
 
 /* The command rules that rebuild p's bits, as Redis describes them: "+@all" or "-@all", the
@@ -978,12 +1018,11 @@ static void describe_commands(const srv_acl_perms_t *p, srv_buf_t *b)
         applied[best] = true;
     }
     size_t n = srv_cmd_count();
-    for (size_t i = 0; i < n; i++) {
-        bool bit = cmd_bit(p, i);
-        if (bit != cmd_bit(&fake, i)) {
-            srv_buf_printf(b, " %c%s", bit ? '+' : '-', srv_cmd_at(i)->name);
-            set_cmd(&fake, i, bit);
-        }
+    for (size_t i = 0; i < n; i++) { /* each command, then its subcommands */
+        describe_entry(p, &fake, i, b);
+        size_t first, nsub = srv_cmd_sub_range(i, &first);
+        for (size_t k = 0; k < nsub; k++)
+            describe_entry(p, &fake, first + k, b);
     }
     for (size_t f = 0; f < p->nfirst; f++) /* only on commands whose bit is off */
         srv_buf_printf(b, " +%s|%s", srv_cmd_at(p->first[f].id)->name, p->first[f].arg);

@@ -154,13 +154,13 @@ static void acl_cat(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_errorf(&c->out, "ERR Unknown category '%.*s'", n, argv[2].p);
         return;
     }
-    size_t total = srv_cmd_count(), n = 0;
+    size_t total = srv_acl_entry_count(), n = 0;
     for (size_t i = 0; i < total; i++)
-        n += (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit)) != 0;
+        n += (srv_acl_entry_categories(i) & (1u << bit)) != 0;
     srv_reply_array(&c->out, n);
     for (size_t i = 0; i < total; i++)
-        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
-            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
+        if (srv_acl_entry_categories(i) & (1u << bit))
+            srv_reply_bulk_str(&c->out, srv_acl_entry_name(i));
 }
 
 static bool have_aclfile(srv_client_t *c)
@@ -350,9 +350,29 @@ static void cmd_acl(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_reply_unknown_subcommand(c, argv[1], "ACL");
 }
 
+/* ACL's subcommands and their categories, as Redis 7.0 gives them (the help and the reading
+ * ones anyone may run; those that show or change users are @admin @dangerous). */
+static const srv_subcmd_t acl_subcmds[] = {
+    {"cat", 0, 0},
+    {"deluser", SRV_CMD_ADMIN, 0},
+    {"dryrun", SRV_CMD_ADMIN, 0},
+    {"genpass", 0, 0},
+    {"getuser", SRV_CMD_ADMIN, 0},
+    {"help", 0, 0},
+    {"list", SRV_CMD_ADMIN, 0},
+    {"load", SRV_CMD_ADMIN, 0},
+    {"log", SRV_CMD_ADMIN, 0},
+    {"save", SRV_CMD_ADMIN, 0},
+    {"setuser", SRV_CMD_ADMIN, 0},
+    {"users", SRV_CMD_ADMIN, 0},
+    {"whoami", 0, 0},
+    {NULL, 0, 0},
+};
+
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"acl", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_acl, 0, 0, 0, 0},
+    {"acl", -2, SRV_CMD_SUBCOMMANDS, cmd_acl, 0, 0, 0, 0},
     {"auth", -2, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_auth, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
 };
 const srv_cmd_family_t srv_cmds_acl = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_subcmd_table_t srv_subcmds_acl = {"acl", acl_subcmds};

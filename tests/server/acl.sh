@@ -128,6 +128,22 @@ as dave b get k3
 as dave b select 0
 as dave b select 1
 as dave a get k1
+# subcommands with categories of their own (ACL WHOAMI is @slow, ACL LIST @admin @dangerous)
+same acl setuser sub1 on nopass +@all -@dangerous
+as sub1 x acl whoami
+as sub1 x acl list
+same acl getuser sub1
+same acl setuser sub2 on nopass -@all '+acl|whoami'
+same acl getuser sub2
+as sub2 x acl whoami
+as sub2 x acl users
+same acl setuser sub2 '-acl|whoami'
+as sub2 x acl whoami
+same acl setuser sub2 '+acl'
+as sub2 x acl users
+same acl setuser x '+acl|nosuch'
+same acl setuser x '-select|0'
+same acl deluser sub1 sub2
 same acl deluser alice bob nosuch
 same acl users
 as alice pw get foo1

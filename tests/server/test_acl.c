@@ -117,6 +117,16 @@ TEST(rules_enforced)
     CHECK(check(acl, &s, "CONFIG GET x") == SRV_ACL_OK);
     CHECK(check(acl, &s, "config set x y") == SRV_ACL_DENIED_CMD);
     CHECK(check(acl, &s, "config") == SRV_ACL_DENIED_CMD);
+    /* a container's subcommands have bits of their own (ACL WHOAMI @slow, ACL LIST @admin) */
+    CHECK(check(acl, &s, "acl whoami") == SRV_ACL_DENIED_CMD);
+    CHECK(setuser(acl, "u", "+acl|whoami", err, sizeof(err)) == 0);
+    CHECK(check(acl, &s, "acl whoami") == SRV_ACL_OK);
+    CHECK(check(acl, &s, "ACL WHOAMI") == SRV_ACL_OK);
+    CHECK(check(acl, &s, "acl list") == SRV_ACL_DENIED_CMD);
+    CHECK(setuser(acl, "u", "+@all -@dangerous", err, sizeof(err)) == 0);
+    CHECK(check(acl, &s, "acl whoami") == SRV_ACL_OK);
+    CHECK(check(acl, &s, "acl setuser x") == SRV_ACL_DENIED_CMD);
+    CHECK(setuser(acl, "u", "-@all +@string -set +config|get", err, sizeof(err)) == 0);
     /* the session sees new rules at its next check */
     CHECK(setuser(acl, "u", "+hget allkeys", err, sizeof(err)) == 0);
     CHECK(check(acl, &s, "hget any f") == SRV_ACL_OK);
