@@ -32,6 +32,9 @@ static const srv_cmd_family_t *const families[] = {
 static const srv_subcmd_table_t *const containers[] = {
     &srv_subcmds_acl,
     &srv_subcmds_memory,
+    &srv_subcmds_client,
+    &srv_subcmds_config,
+    &srv_subcmds_command,
 };
 #define NCONTAINERS (sizeof(containers) / sizeof(containers[0]))
 

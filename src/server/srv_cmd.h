@@ -35,6 +35,9 @@ typedef struct srv_subcmd_table {
 
 extern const srv_subcmd_table_t srv_subcmds_acl;    /* cmd_acl.c */
 extern const srv_subcmd_table_t srv_subcmds_memory; /* cmd_memory.c */
+extern const srv_subcmd_table_t srv_subcmds_client;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_config;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_command; /* acl_subcmds.c */
 
 /* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
  * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */

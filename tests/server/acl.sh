@@ -65,7 +65,7 @@ same acl list
 same acl getuser alice
 # Redis orders single commands and first args by its hash table: compare flatline's alone.
 same acl setuser alice '+config|get'
-check_match '6\) "-@all \+@string -set \+config\|get"' acl getuser alice
+check_match '6\) "-@all \+@string (-set \+config\|get|\+config\|get -set)"' acl getuser alice
 same acl setuser bob
 same acl getuser bob
 same acl setuser carol reset on nopass allkeys allcommands -@dangerous
@@ -143,6 +143,11 @@ same acl setuser sub2 '+acl'
 as sub2 x acl users
 same acl setuser x '+acl|nosuch'
 same acl setuser x '-select|0'
+as sub1 x client id
+as sub1 x client kill 127.0.0.1:1
+as sub1 x client list
+as sub1 x config get maxmemory
+as sub1 x command nosuchsub
 same acl deluser sub1 sub2
 same acl deluser alice bob nosuch
 same acl users
