@@ -768,6 +768,11 @@ void srv_acl_session_init(srv_acl_t *acl, srv_acl_session_t *s)
     s->authenticated = srv_acl_default_is_open(acl);
 }
 
+bool srv_acl_session_orphaned(const srv_acl_session_t *s)
+{
+    return s->user && atomic_load_explicit(&s->user->deleted, memory_order_relaxed);
+}
+
 void srv_acl_session_release(srv_acl_session_t *s)
 {
     perms_unref(s->perms);

@@ -53,6 +53,9 @@ void srv_acl_destroy(srv_acl_t *acl);
 /* Starts a session as the default user, authenticated when that user needs no password. */
 void srv_acl_session_init(srv_acl_t *acl, srv_acl_session_t *s);
 
+/* Whether the session's user was deleted (ACL DELUSER, ACL LOAD): its client is to close. */
+bool srv_acl_session_orphaned(const srv_acl_session_t *s);
+
 /* Drops the session's references. */
 void srv_acl_session_release(srv_acl_session_t *s);
 

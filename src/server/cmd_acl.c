@@ -112,6 +112,33 @@ static void acl_getuser(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_nil(&c->out);
 }
 
+/* Closes, on worker w's thread, every client of w whose user was deleted. */
+static void close_orphans(srv_worker_t *w, srv_task_t *t)
+{
+    free(t);
+    for (srv_client_t *c = w->clients, *next; c; c = next) {
+        next = c->next; /* settle may free c */
+        if (!srv_acl_session_orphaned(&c->acl))
+            continue;
+        c->flags |= SRV_CLOSE_ASAP;
+        srv_client_settle(c);
+    }
+}
+
+/* As Redis: the clients authenticated as a deleted user are disconnected at once (not at their
+ * next command), whichever worker holds them. */
+static void disconnect_orphans(srv_client_t *c)
+{
+    srv_server_t *srv = c->srv;
+    for (int i = 0; c->worker && i < srv->nworkers; i++) {
+        srv_task_t *t = malloc(sizeof(*t));
+        if (!t)
+            return; /* the rest close at their next command (srv_acl_check) */
+        t->fn = close_orphans;
+        srv_worker_post(&srv->workers[i], t);
+    }
+}
+
 static void acl_deluser(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long n = 0;
@@ -123,6 +150,8 @@ static void acl_deluser(srv_client_t *c, int argc, const fl_slice_t *argv)
     for (int i = 2; i < argc; i++)
         n += srv_acl_deluser(c->srv->acl, argv[i]) > 0;
     srv_reply_int(&c->out, n);
+    if (n > 0)
+        disconnect_orphans(c);
 }
 
 static void acl_list(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -179,10 +208,12 @@ static void acl_load(srv_client_t *c, int argc, const fl_slice_t *argv)
     char err[1024];
     if (!have_aclfile(c))
         return;
-    if (srv_acl_load_file(c->srv->acl, c->srv->cfg.aclfile, err, sizeof(err)) != 0)
+    if (srv_acl_load_file(c->srv->acl, c->srv->cfg.aclfile, err, sizeof(err)) != 0) {
         srv_reply_error(&c->out, err);
-    else
-        srv_reply_ok(&c->out);
+        return;
+    }
+    srv_reply_ok(&c->out);
+    disconnect_orphans(c);
 }
 
 static void acl_save(srv_client_t *c, int argc, const fl_slice_t *argv)

@@ -198,6 +198,25 @@ wait "$BPID" 2>/dev/null
 check "PONG" ping
 check "(integer) 0" acl deluser zed
 
+# --- a deleted user's idle clients are disconnected at once, on whichever worker
+redis-cli -p "$FPORT" acl setuser idle on '>ipw' '+@all' '~*' >/dev/null
+for fd in 5 6; do
+    eval "exec $fd<>/dev/tcp/127.0.0.1/$FPORT"
+    printf 'AUTH idle ipw\r\n' >&"$fd"
+    read -r -t 5 line <&"$fd"
+    CHECKS=$((CHECKS + 1))
+    [ "${line%$'\r'}" = "+OK" ] || { echo "FAIL: AUTH on a raw connection: '$line'" >&2; FAILS=$((FAILS + 1)); }
+done
+check "(integer) 1" acl deluser idle
+for fd in 5 6; do
+    got=closed
+    read -r -t 5 line <&"$fd" && got="read '$line'"
+    [ $? -gt 128 ] && got=timeout
+    CHECKS=$((CHECKS + 1))
+    [ "$got" = closed ] || { echo "FAIL: an idle client of a deleted user: $got" >&2; FAILS=$((FAILS + 1)); }
+    eval "exec $fd<&-"
+done
+
 # --- a password for the default user (what requirepass sets)
 same acl setuser default '>s3cret'
 same ping
