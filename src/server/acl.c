@@ -76,19 +76,8 @@ struct srv_acl_user {
     srv_acl_perms_t *perms; /* the registry's reference to the current snapshot */
 };
 
-/* One ACL LOG entry. */
-typedef struct log_entry {
-    struct log_entry *next; /* older */
-    uint64_t count;
-    int reason;
-    char *object, *user, *client_info;
-    int64_t ms; /* last occurrence */
-} log_entry_t;
-
 struct srv_acl {
-    pthread_mutex_t log_mu; /* protects the log (never held with mu) */
-    log_entry_t *log;       /* newest first */
-    size_t log_len;
+    srv_acl_log_t *log; /* ACL LOG (acl_log.c) */
     pthread_mutex_t mu; /* writers, and readers of users[] */
     srv_acl_user_t **users;
     size_t n, cap;
@@ -694,14 +683,19 @@ int srv_acl_create(srv_acl_t **out, const char *requirepass)
     srv_acl_t *acl = calloc(1, sizeof(*acl));
     srv_acl_perms_t *p = default_perms(requirepass);
     srv_acl_user_t *u = p ? user_new("default", 7, NULL) : NULL;
-    if (!acl || !u || insert_user(acl, 0, u) != 0) {
+    if (acl)
+        acl->log = srv_acl_log_create();
+    if (!acl || !acl->log || !u || insert_user(acl, 0, u) != 0) {
+        if (acl) {
+            srv_acl_log_destroy(acl->log);
+            free(acl->users);
+        }
         free(acl);
         user_unref(u);
         perms_unref(p);
         return -ENOMEM;
     }
     pthread_mutex_init(&acl->mu, NULL);
-    pthread_mutex_init(&acl->log_mu, NULL);
     acl->deflt = u;
     publish(acl, u, p);
     *out = acl;
@@ -715,10 +709,14 @@ void srv_acl_destroy(srv_acl_t *acl)
     for (size_t i = 0; i < acl->n; i++)
         user_unref(acl->users[i]);
     free(acl->users);
-    srv_acl_log_reset(acl);
+    srv_acl_log_destroy(acl->log);
     pthread_mutex_destroy(&acl->mu);
-    pthread_mutex_destroy(&acl->log_mu);
     free(acl);
+}
+
+srv_acl_log_t *srv_acl_get_log(srv_acl_t *acl)
+{
+    return acl->log;
 }
 
 bool srv_acl_default_is_open(srv_acl_t *acl)
@@ -1353,119 +1351,4 @@ int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen
         return -1;
     }
     return 0;
-}
-
-/* ---- ACL LOG ------------------------------------------------------------------------------ */
-
-#define LOG_GROUP_MS 60000 /* Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA */
-#define LOG_SCAN 10        /* entries looked at for a match, as Redis */
-
-static void log_entry_free(log_entry_t *e)
-{
-    free(e->object);
-    free(e->user);
-    free(e->client_info);
-    free(e);
-}
-
-static bool slice_equals(const char *s, fl_slice_t x)
-{
-    return strlen(s) == x.n && memcmp(s, x.p, x.n) == 0;
-}
-
-static char *slice_dup(fl_slice_t x)
-{
-    size_t n = x.n < 512 ? x.n : 512;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, x.p, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-void srv_acl_log_add(srv_acl_t *acl, int reason, fl_slice_t object, fl_slice_t user,
-                     const char *client_info)
-{
-    int64_t now = fl_now_ms();
-    char *info = strdup(client_info);
-    pthread_mutex_lock(&acl->log_mu);
-    log_entry_t **pp = &acl->log;
-    for (int i = 0; *pp && i < LOG_SCAN; i++, pp = &(*pp)->next) {
-        log_entry_t *e = *pp;
-        if (e->reason != reason || !slice_equals(e->object, object) || !slice_equals(e->user, user) ||
-            now - e->ms > LOG_GROUP_MS)
-            continue;
-        *pp = e->next; /* to the front, updated */
-        e->next = acl->log;
-        acl->log = e;
-        e->count++;
-        e->ms = now;
-        if (info) {
-            free(e->client_info);
-            e->client_info = info;
-        }
-        pthread_mutex_unlock(&acl->log_mu);
-        return;
-    }
-    log_entry_t *e = calloc(1, sizeof(*e));
-    if (!e || !info || !(e->object = slice_dup(object)) || !(e->user = slice_dup(user))) {
-        pthread_mutex_unlock(&acl->log_mu);
-        free(info);
-        if (e)
-            log_entry_free(e);
-        return; /* out of memory: the refusal stands, unlogged */
-    }
-    *e = (log_entry_t){acl->log, 1, reason, e->object, e->user, info, now};
-    acl->log = e;
-    if (++acl->log_len > SRV_ACL_LOG_MAX) {
-        log_entry_t **last = &acl->log;
-        while ((*last)->next)
-            last = &(*last)->next;
-        log_entry_free(*last);
-        *last = NULL;
-        acl->log_len--;
-    }
-    pthread_mutex_unlock(&acl->log_mu);
-}
-
-void srv_acl_log_reply(srv_acl_t *acl, long count, srv_buf_t *out)
-{
-    int64_t now = fl_now_ms();
-    pthread_mutex_lock(&acl->log_mu);
-    size_t n = acl->log_len < (size_t)count ? acl->log_len : (size_t)count;
-    srv_reply_array(out, n);
-    log_entry_t *e = acl->log;
-    for (size_t i = 0; i < n; i++, e = e->next) {
-        srv_reply_array(out, 14);
-        srv_reply_bulk_str(out, "count");
-        srv_reply_int(out, (long long)e->count);
-        srv_reply_bulk_str(out, "reason");
-        srv_reply_bulk_str(out, e->reason == SRV_ACL_DENIED_KEY   ? "key"
-                                : e->reason == SRV_ACL_LOG_AUTH ? "auth"
-                                                                : "command");
-        srv_reply_bulk_str(out, "context");
-        srv_reply_bulk_str(out, "toplevel");
-        srv_reply_bulk_str(out, "object");
-        srv_reply_bulk_str(out, e->object);
-        srv_reply_bulk_str(out, "username");
-        srv_reply_bulk_str(out, e->user);
-        srv_reply_bulk_str(out, "age-seconds");
-        srv_reply_bulk_fmt(out, "%.17g", (double)(now - e->ms) / 1000.0);
-        srv_reply_bulk_str(out, "client-info");
-        srv_reply_bulk_str(out, e->client_info);
-    }
-    pthread_mutex_unlock(&acl->log_mu);
-}
-
-void srv_acl_log_reset(srv_acl_t *acl)
-{
-    pthread_mutex_lock(&acl->log_mu);
-    while (acl->log) {
-        log_entry_t *e = acl->log;
-        acl->log = e->next;
-        log_entry_free(e);
-    }
-    acl->log_len = 0;
-    pthread_mutex_unlock(&acl->log_mu);
 }

@@ -118,20 +118,33 @@ int srv_acl_load_text(srv_acl_t *acl, const char *text, const char *origin, char
  * Returns 0 or -1 with the reason in err. */
 int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen);
 
-/* ACL LOG: records a refusal (reason SRV_ACL_DENIED_CMD / _KEY, or SRV_ACL_LOG_AUTH for a failed
+/* ---- ACL LOG (acl_log.c): one per registry (srv_acl_get_log); any thread ----------------- */
+
+typedef struct srv_acl_log srv_acl_log_t;
+
+/* The registry's log. */
+srv_acl_log_t *srv_acl_get_log(srv_acl_t *acl);
+
+/* Creates / frees a log (srv_acl_create / srv_acl_destroy do it for the registry's). */
+srv_acl_log_t *srv_acl_log_create(void);
+void srv_acl_log_destroy(srv_acl_log_t *log);
+
+/* Records a refusal (reason SRV_ACL_DENIED_CMD / _KEY, or SRV_ACL_LOG_AUTH for a failed
  * authentication) of `object` (the command's name, the key, or the AUTH/HELLO word) for
  * `user`, by the client `client_info` describes. Like Redis: the newest entry first, an entry
  * identical in reason, object and user within 60 s counts up instead of adding one, at most
- * SRV_ACL_LOG_MAX entries. Any thread. */
+ * SRV_ACL_LOG_MAX entries. Out of memory: the refusal goes unrecorded. */
 #define SRV_ACL_LOG_AUTH 100
 #define SRV_ACL_LOG_MAX 128
-void srv_acl_log_add(srv_acl_t *acl, int reason, fl_slice_t object, fl_slice_t user,
+void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice_t user,
                      const char *client_info);
 
 /* ACL LOG [count]: appends the newest `count` entries as Redis 7.0's maps (count, reason,
- * context, object, username, age-seconds, client-info). ACL LOG RESET: srv_acl_log_reset. */
-void srv_acl_log_reply(srv_acl_t *acl, long count, srv_buf_t *out);
-void srv_acl_log_reset(srv_acl_t *acl);
+ * context, object, username, age-seconds, client-info). */
+void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out);
+
+/* ACL LOG RESET: forgets every entry. */
+void srv_acl_log_reset(srv_acl_log_t *log);
 
 /* Name of category bit i (0 <= i < SRV_ACL_NCATEGORIES), or the bit of a name (-1 unknown). */
 const char *srv_acl_category_name(int i);

@@ -54,7 +54,7 @@ void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slic
     snprintf(info, sizeof(info), "id=%llu addr=%s laddr=%s fd=%d name=%s db=%zu user=%s",
              (unsigned long long)c->id, addr, laddr, c->fd, c->name ? c->name : "", c->ns_index,
              srv_acl_session_user(&c->acl));
-    srv_acl_log_add(c->srv->acl, reason, object, user, info);
+    srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, object, user, info);
 }
 
 bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass)
@@ -297,13 +297,13 @@ static void acl_log(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     if (argc == 3 && srv_slice_eq(argv[2], "reset")) {
-        srv_acl_log_reset(c->srv->acl);
+        srv_acl_log_reset(srv_acl_get_log(c->srv->acl));
         srv_reply_ok(&c->out);
         return;
     }
     if (argc == 3 && !srv_arg_ll(c, argv[2], &count))
         return;
-    srv_acl_log_reply(c->srv->acl, count < 0 ? 0 : (long)count, &c->out);
+    srv_acl_log_reply(srv_acl_get_log(c->srv->acl), count < 0 ? 0 : (long)count, &c->out);
 }
 
 static void acl_help(srv_client_t *c, int argc, const fl_slice_t *argv)
