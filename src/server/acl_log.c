@@ -83,8 +83,8 @@ void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice
     log_entry_t **pp = &log->head;
     for (int i = 0; *pp && i < LOG_SCAN; i++, pp = &(*pp)->next) {
         log_entry_t *e = *pp;
-        if (e->reason != reason || !slice_equals(e->object, object) || !slice_equals(e->user, user) ||
-            now - e->ms > LOG_GROUP_MS)
+        if (e->reason != reason || !slice_equals(e->object, object) ||
+            !slice_equals(e->user, user) || now - e->ms > LOG_GROUP_MS)
             continue;
         *pp = e->next; /* to the front, updated */
         e->next = log->head;
@@ -132,7 +132,7 @@ void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out)
         srv_reply_bulk_str(out, "count");
         srv_reply_int(out, (long long)e->count);
         srv_reply_bulk_str(out, "reason");
-        srv_reply_bulk_str(out, e->reason == SRV_ACL_DENIED_KEY   ? "key"
+        srv_reply_bulk_str(out, e->reason == SRV_ACL_DENIED_KEY ? "key"
                                 : e->reason == SRV_ACL_LOG_AUTH ? "auth"
                                                                 : "command");
         srv_reply_bulk_str(out, "context");

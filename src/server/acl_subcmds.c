@@ -32,14 +32,14 @@ static const srv_subcmd_t client_subcmds[] = {
 const srv_subcmd_table_t srv_subcmds_client = {"client", client_subcmds};
 
 static const srv_subcmd_t config_subcmds[] = {
-    {"get", SRV_CMD_ADMIN, 0},     {"help", 0, 0},
+    {"get", SRV_CMD_ADMIN, 0},       {"help", 0, 0},
     {"resetstat", SRV_CMD_ADMIN, 0}, {"rewrite", SRV_CMD_ADMIN, 0},
-    {"set", SRV_CMD_ADMIN, 0},     {NULL, 0, 0},
+    {"set", SRV_CMD_ADMIN, 0},       {NULL, 0, 0},
 };
 const srv_subcmd_table_t srv_subcmds_config = {"config", config_subcmds};
 
 static const srv_subcmd_t command_subcmds[] = {
-    {"count", 0, CONN},   {"docs", 0, CONN}, {"getkeys", 0, CONN}, {"getkeysandflags", 0, CONN},
-    {"help", 0, CONN},    {"info", 0, CONN}, {"list", 0, CONN},    {NULL, 0, 0},
+    {"count", 0, CONN}, {"docs", 0, CONN}, {"getkeys", 0, CONN}, {"getkeysandflags", 0, CONN},
+    {"help", 0, CONN},  {"info", 0, CONN}, {"list", 0, CONN},    {NULL, 0, 0},
 };
 const srv_subcmd_table_t srv_subcmds_command = {"command", command_subcmds};

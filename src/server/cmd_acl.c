@@ -354,8 +354,8 @@ static const struct {
     {"cat", -2, acl_cat},         {"deluser", -3, acl_deluser}, {"dryrun", -4, acl_dryrun},
     {"genpass", -2, acl_genpass}, {"getuser", 3, acl_getuser},  {"help", 2, acl_help},
     {"list", 2, acl_list},        {"load", 2, acl_load},        {"log", -2, acl_log},
-    {"save", 2, acl_save},
-    {"setuser", -3, acl_setuser}, {"users", 2, acl_users},      {"whoami", 2, acl_whoami},
+    {"save", 2, acl_save},        {"setuser", -3, acl_setuser}, {"users", 2, acl_users},
+    {"whoami", 2, acl_whoami},
 };
 
 static void cmd_acl(srv_client_t *c, int argc, const fl_slice_t *argv)

@@ -249,12 +249,8 @@ static const srv_cmd_t cmds[] = {
 /* MEMORY's subcommands for ACL rules and categories, as Redis 7.0 gives them (USAGE @read; the
  * others, DEFRAG included, @slow). */
 static const srv_subcmd_t memory_subcmds[] = {
-    {"defrag", 0, 0},
-    {"doctor", 0, 0},
-    {"help", 0, 0},
-    {"purge", 0, 0},
-    {"stats", 0, 0},
-    {"usage", SRV_CMD_READONLY, 0},
+    {"defrag", 0, 0}, {"doctor", 0, 0}, {"help", 0, 0},
+    {"purge", 0, 0},  {"stats", 0, 0},  {"usage", SRV_CMD_READONLY, 0},
     {NULL, 0, 0},
 };
 const srv_subcmd_table_t srv_subcmds_memory = {"memory", memory_subcmds};

@@ -23,18 +23,15 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash, &srv_cmds_keys, &srv_cmds_server, &srv_cmds_memory,
-    &srv_cmds_acl,
+    &srv_cmds_string, &srv_cmds_hash,   &srv_cmds_keys,
+    &srv_cmds_server, &srv_cmds_memory, &srv_cmds_acl,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* Containers whose subcommands have categories of their own (srv_cmd.h). */
 static const srv_subcmd_table_t *const containers[] = {
-    &srv_subcmds_acl,
-    &srv_subcmds_memory,
-    &srv_subcmds_client,
-    &srv_subcmds_config,
-    &srv_subcmds_command,
+    &srv_subcmds_acl,    &srv_subcmds_memory,  &srv_subcmds_client,
+    &srv_subcmds_config, &srv_subcmds_command,
 };
 #define NCONTAINERS (sizeof(containers) / sizeof(containers[0]))
 

@@ -204,7 +204,7 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
  * those its flags imply (srv_cmd_categories). */
-#define SRV_ACL_CATEGORIES(X)                                                                     \
+#define SRV_ACL_CATEGORIES(X)                                                                      \
     X(KEYSPACE, "keyspace")                                                                        \
     X(READ, "read")                                                                                \
     X(WRITE, "write")                                                                              \

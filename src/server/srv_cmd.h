@@ -33,8 +33,8 @@ typedef struct srv_subcmd_table {
     const srv_subcmd_t *subs; /* ends with a {NULL} row */
 } srv_subcmd_table_t;
 
-extern const srv_subcmd_table_t srv_subcmds_acl;    /* cmd_acl.c */
-extern const srv_subcmd_table_t srv_subcmds_memory; /* cmd_memory.c */
+extern const srv_subcmd_table_t srv_subcmds_acl;     /* cmd_acl.c */
+extern const srv_subcmd_table_t srv_subcmds_memory;  /* cmd_memory.c */
 extern const srv_subcmd_table_t srv_subcmds_client;  /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_config;  /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_command; /* acl_subcmds.c */

@@ -78,7 +78,8 @@ TEST(password_hash_is_sha256)
     CHECK(srv_acl_create(&acl, "pw") == 0);
     char *text = list_text(acl);
     /* sha256("pw"), as Redis shows it for requirepass pw */
-    CHECK(strstr(text, "#30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4") != NULL);
+    CHECK(strstr(text, "#30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4") !=
+          NULL);
     free(text);
     srv_acl_session_t s;
     srv_acl_session_init(acl, &s);
@@ -106,7 +107,7 @@ TEST(rules_enforced)
     srv_acl_session_init(acl, &s);
     CHECK(srv_acl_authenticate(acl, &s, sl("u"), sl("anything")) == 0);
     CHECK(check(acl, &s, "get r1") == SRV_ACL_OK);
-    CHECK(check(acl, &s, "get w1") == SRV_ACL_DENIED_KEY);   /* write-only pattern */
+    CHECK(check(acl, &s, "get w1") == SRV_ACL_DENIED_KEY); /* write-only pattern */
     CHECK(check(acl, &s, "append w1 x") == SRV_ACL_OK);
     CHECK(check(acl, &s, "append r1 x") == SRV_ACL_DENIED_KEY); /* read-only pattern */
     CHECK(check(acl, &s, "mget r1 rw2 w3") == SRV_ACL_DENIED_KEY);
