@@ -835,6 +835,19 @@ int srv_acl_authenticate(srv_acl_t *acl, srv_acl_session_t *s, fl_slice_t user, 
     return ok ? 0 : -1;
 }
 
+/* The permission a command needs on its keys (Redis's key specifications: reading the value
+ * needs read, changing it write; a look at metadata needs neither, only a matching pattern). */
+static unsigned key_permission(unsigned flags)
+{
+    if (flags & SRV_CMD_KEY_META_ONLY)
+        return 0;
+    if (flags & SRV_CMD_KEY_READS_TOO)
+        return PERM_RW;
+    if (flags & SRV_CMD_READONLY)
+        return PERM_R;
+    return flags & SRV_CMD_WRITE ? PERM_W : PERM_RW;
+}
+
 static bool key_allowed(const srv_acl_perms_t *p, fl_slice_t key, unsigned need)
 {
     for (size_t i = 0; i < p->nkeys; i++)
@@ -875,9 +888,7 @@ srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_c
         return SRV_ACL_DENIED_CMD;
     if ((p->flags & U_ALLKEYS) || cmd->first_key <= 0)
         return SRV_ACL_OK;
-    unsigned need = cmd->flags & SRV_CMD_READONLY ? PERM_R
-                    : cmd->flags & SRV_CMD_WRITE  ? PERM_W
-                                                  : PERM_RW;
+    unsigned need = key_permission(cmd->flags);
     int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
     int step = cmd->step > 0 ? cmd->step : 1;
     for (int k = cmd->first_key; k <= last && k < argc; k += step)

@@ -200,6 +200,13 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 /* The first argument names a subcommand (CONFIG GET): ACL rules may allow `+config|get`, and
  * NOPERM errors name 'config|get', as Redis does. */
 #define SRV_CMD_SUBCOMMANDS 0x20u
+/* How a command uses its keys, for ACL key permissions (%R~ / %W~), as Redis's key
+ * specifications say: by default a read-only command reads the value (read permission) and a
+ * write command changes it (write permission). KEY_READS_TOO: a write that also returns or uses
+ * the old value (INCR, GETSET: read and write). KEY_META_ONLY: a read of the key's existence,
+ * type or length only (EXISTS, STRLEN: any pattern matching the key will do). */
+#define SRV_CMD_KEY_READS_TOO 0x40u
+#define SRV_CMD_KEY_META_ONLY 0x80u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus

@@ -128,6 +128,16 @@ as dave b get k3
 as dave b select 0
 as dave b select 1
 as dave a get k1
+# read and write key permissions as Redis's key specifications give them
+same acl setuser rw on nopass +@all '%R~r*' '%W~w*'
+for cmd in "get r1" "get w1" "set r1 v" "set w1 v" "incr r2" "incr w2" "getset w1 v" \
+    "getdel w1" "strlen w1" "exists w1" "type r1" "append w1 x" "hset w3 f v" "hincrby w3 f 1" \
+    "hexists w3 f" "hlen w3" "hget w3 f" "hgetall r3" "del r1" "del w1" "ttl w1" "expire w1 5" \
+    "mget r1 w1" "mset w1 a w2 b" "mset w1 a r2 b"; do
+    as rw x $cmd
+done
+same acl deluser rw
+
 # subcommands with categories of their own (ACL WHOAMI is @slow, ACL LIST @admin @dangerous)
 same acl setuser sub1 on nopass +@all -@dangerous
 as sub1 x acl whoami
