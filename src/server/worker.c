@@ -3,10 +3,10 @@
  *
  * The server's listening sockets (listener.c: TCP, TLS, unix) are bound without SO_REUSEPORT so
  * a second server on a busy port fails at start instead of silently sharing the port. Every
- * worker's epoll watches each with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per connection) and accepts with
- * non-blocking accept4; a worker that loses the race gets EAGAIN and goes back to waiting.
- * The accepting worker hands each new connection to the least loaded worker (itself on a
- * tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
+ * worker's epoll watches each with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per
+ * connection) and accepts with non-blocking accept4; a worker that loses the race gets EAGAIN and
+ * goes back to waiting. The accepting worker hands each new connection to the least loaded worker
+ * (itself on a tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
  * instance, an eventfd the main thread writes to stop it, the pipe, a mailbox (a queue of
  * tasks any thread may post, with its own eventfd: how one worker reaches another's clients),
  * and every client it adopted. It binds its thread-private arena first, so every transient byte it
