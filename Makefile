@@ -9,8 +9,9 @@ BUILD   ?= build
 CTEST   := ctest --output-on-failure --timeout 600 -j$(JOBS)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+PREFIX  ?= /usr/local
 
-.PHONY: all deps build run demo test test-plain test-asan test-tsan format format-check clean
+.PHONY: all deps build run demo install test test-plain test-asan test-tsan format format-check clean
 
 all: build
 
@@ -29,6 +30,10 @@ run: build
 # The memory layer's demonstration: Aerospike's problem in miniature.
 demo: build
 	exec $(BUILD)/src/mem/flatline-demo $(ARGS)
+
+# libflatline (shared and static), its headers, pkg-config file and CMake package under PREFIX.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 test: test-plain test-asan test-tsan
 
