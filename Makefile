@@ -8,8 +8,8 @@ JOBS    ?= $(shell nproc)
 BUILD   ?= build
 CTEST   := ctest --output-on-failure --timeout 600 -j$(JOBS)
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 PREFIX  ?= /usr/local
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 
 .PHONY: all deps build run demo install test test-plain test-asan test-tsan format format-check clean
 
