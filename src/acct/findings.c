@@ -139,16 +139,34 @@ static int alive(int pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* The pid a report names in its first line ("... report: pid N (...)"), or 0. */
+static int pid_in_report(const char *path)
+{
+    char line[512];
+    int pid = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, " pid ");
+        pid = p ? atoi(p + 5) : 0;
+    }
+    fclose(f);
+    return pid;
+}
+
 /* One process: its final report symbolized (from latest.txt when it left none). Returns 0 when
  * it has a report now. */
 static int finish_proc(const char *dir, const proc_t *p, int program_status, uint64_t healthy)
 {
     char report[PATH_MAX + 64], other[PATH_MAX + 64];
     file_of(report, sizeof report, dir, p, "report.txt");
-    if (access(report, R_OK) != 0 || (p->pid && alive(p->pid))) {
+    file_of(other, sizeof other, dir, p, "latest.txt");
+    int pid = p->pid ? p->pid : program_status ? 0 : pid_in_report(other);
+    if (access(report, R_OK) != 0 || alive(pid)) {
         char why[128];
-        if (p->pid && alive(p->pid))
-            snprintf(why, sizeof why, "process %d is still running (a daemon?)", p->pid);
+        if (alive(pid))
+            snprintf(why, sizeof why, "process %d is still running", pid);
         else if (!p->pid && program_status > 128)
             snprintf(why, sizeof why, "the program was killed by signal %d before its final "
                                       "report", program_status - 128);

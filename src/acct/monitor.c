@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <limits.h>
 #include <unistd.h>
@@ -349,6 +350,14 @@ __attribute__((constructor)) static void acct_start(void)
     if (!is_root)
         acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
     const char *dir = getenv("FLATLINE_ACCT_DIR");
+    if (dir && *dir && !root) {
+        /* preloaded by hand (a service): this process is the root of its tree; what it execs
+         * must know (it writes <pid>.-prefixed files), and the directory may not exist yet */
+        char pid[24];
+        acct_fmt(pid, sizeof pid, "%d", (int)getpid());
+        setenv("FLATLINE_ACCT_ROOTPID", pid, 1);
+        mkdir(dir, 0755);
+    }
     if (dir && *dir) {
         char abs[PATH_MAX];
         acct_fmt(out_dir, sizeof out_dir, "%s",

@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | synth MODE
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | service | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -252,6 +252,25 @@ stops)
     grep -q '^verdict: LEAK' "$work/e" || { cat "$work/e" >&2; fail "report DIR: no verdict"; }
     grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/o3/report.txt" ||
         fail "report DIR did not symbolize"
+    ;;
+service)
+    # preload only, as from a systemd unit: LD_PRELOAD and FLATLINE_ACCT_DIR (created by the
+    # library); `flatline-acct report DIR` renders the verdict while it runs and after it exited
+    LD_PRELOAD="$lib" FLATLINE_ACCT_DIR="$work/svc" FLATLINE_ACCT_INTERVAL_MS=100 \
+        "$TEST_BIN/acct_synth" leak 5 1 2097152 >/dev/null &
+    spid=$!
+    for _ in $(seq 200); do
+        grep -qs '\[LEAK' "$work/svc/latest.txt" && break
+        sleep 0.05
+    done
+    "$drv" report "$work/svc" 2>"$work/e" || { cat "$work/e" >&2; fail "report DIR while running"; }
+    grep -q "^note: process $spid is still running" "$work/e" || { cat "$work/e" >&2; fail "not said running"; }
+    grep -q '^verdict: LEAK' "$work/e" || fail "no LEAK while running"
+    wait "$spid" || fail "the service failed"
+    "$drv" report "$work/svc" 2>"$work/e" || fail "report DIR after exit"
+    grep -q '^note:' "$work/e" && { cat "$work/e" >&2; fail "a note on a normal exit"; }
+    grep -q '^== flatline-acct report: pid [0-9]* (.*), at exit' "$work/e" || fail "no exit report"
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/svc/report.txt" || fail "not symbolized"
     ;;
 export)
     # the sampled stacks as collapsed stacks and as pprof's profile.proto, checked by decoding the
