@@ -1,5 +1,5 @@
 /*
- * src/acct/report.c: the text of a report: verdict, memory breakdown in DESIGN.md's order, top
+ * src/acct/report.c: the text of a report: verdict, memory breakdown in flatline/mem.h's order, top
  * call sites by net growth, leak-watch events. Built into a caller's buffer with acct_fmt (no
  * allocation); frames are printed as "at 0xADDR (MODULE+0xOFFSET) symbol+0xN" from dladdr, a
  * form the flatline-acct driver rewrites to function and file:line after the program exits.
