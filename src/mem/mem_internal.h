@@ -63,10 +63,26 @@ static inline bool flm_should_fail(void)
     return flm_fail_now();
 }
 
-/* ---- init.c: small mallctl helpers returning 0 / -errno ---- */
+/* ---- ctl.c: the mallctl helpers, each returning 0 / -errno ---- */
 
+/* Read / write / run (neither input nor output) a mallctl by name. */
 int flm_ctl_read(const char *name, void *out, size_t len);
 int flm_ctl_write(const char *name, const void *in, size_t len);
-int flm_ctl_run(const char *name); /* a mallctl with neither input nor output */
+int flm_ctl_run(const char *name);
+
+/* A mallctl name translated once (mallctlnametomib); components may be patched (v[2] = arena
+ * or bin index) before reading. */
+#define FLM_MIB_MAX 8
+typedef struct flm_mib {
+    size_t v[FLM_MIB_MAX];
+    size_t len;
+} flm_mib_t;
+int flm_ctl_mib(const char *name, flm_mib_t *m);
+int flm_ctl_read_mib(const flm_mib_t *m, void *out, size_t len);
+/* Refreshes jemalloc's statistics snapshot through the "epoch" MIB. */
+int flm_ctl_refresh_epoch(const flm_mib_t *epoch);
+
+/* The index of the arena that owns the jemalloc block at ptr (arenas.lookup). */
+int flm_ctl_arena_of(const void *ptr, unsigned *index);
 
 #endif /* FLATLINE_MEM_INTERNAL_H */
