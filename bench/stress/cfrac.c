@@ -15,8 +15,8 @@
 #define LIMBS 6
 
 typedef struct big {
-    int n;           /* limbs used */
-    uint32_t l[];    /* little-endian */
+    int n;        /* limbs used */
+    uint32_t l[]; /* little-endian */
 } big_t;
 
 static big_t *big_new(int n)

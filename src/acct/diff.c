@@ -20,8 +20,8 @@
 #define KEY_LEN 1024
 
 typedef struct dsite {
-    char key[KEY_LEN];   /* the frames' text, innermost first, joined by " <- " */
-    double live, err;    /* bytes */
+    char key[KEY_LEN]; /* the frames' text, innermost first, joined by " <- " */
+    double live, err;  /* bytes */
 } dsite_t;
 
 typedef struct dreport {
@@ -130,7 +130,8 @@ int drv_diff(const char *a_path, const char *b_path)
         for (int j = 0; j < a.n; j++)
             if (!strcmp(a.sites[j].key, b.sites[i].key)) {
                 ch[n].a = a.sites[j].live;
-                ch[n].bound = sqrt(a.sites[j].err * a.sites[j].err + b.sites[i].err * b.sites[i].err);
+                ch[n].bound =
+                    sqrt(a.sites[j].err * a.sites[j].err + b.sites[i].err * b.sites[i].err);
                 ch[n].in_a = 1;
             }
         n++;
@@ -153,7 +154,10 @@ int drv_diff(const char *a_path, const char *b_path)
         const char *word = fabs(d) <= ch[i].bound ? "same" : d > 0 ? "GREW" : "shrank";
         printf("  %-6s %+9.2f +- %.2f MiB  (%.2f -> %.2f MiB%s)  %s\n", word, d / 1048576.0,
                ch[i].bound / 1048576.0, ch[i].a / 1048576.0, ch[i].b / 1048576.0,
-               !ch[i].in_a ? ", new" : !ch[i].in_b ? ", gone" : "", ch[i].key);
+               !ch[i].in_a   ? ", new"
+               : !ch[i].in_b ? ", gone"
+                             : "",
+               ch[i].key);
     }
     return 0;
 }

@@ -386,8 +386,7 @@ static int report_command(int argc, char **argv)
     if (!realpath(argv[2], dir))
         return die("cannot read '%s': %s", argv[2], strerror(errno));
     if (drv_finish_reports(dir, 0, 1, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
-        return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir,
-                   "");
+        return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir, "");
     return 0;
 }
 

@@ -31,8 +31,9 @@ int drv_wait(pid_t pid);
 /* For every process with files in dir: its final report symbolized (from its rolling
  * latest.txt, with a note, when it left none; program_status > 128 says the program was killed
  * by a signal), report.txt printed on stderr unless quiet, then a summary line per process when
- * there were several; with `plot`, each process's plot (plot.c). healthy: --healthy, for a verdict from the time series when a process
- * left no report at all. Returns 0, or -ENOENT when the program has no report. */
+ * there were several; with `plot`, each process's plot (plot.c). healthy: --healthy, for a verdict
+ * from the time series when a process left no report at all. Returns 0, or -ENOENT when the program
+ * has no report. */
 #include <stdint.h>
 int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy);
 

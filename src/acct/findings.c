@@ -168,11 +168,14 @@ static int finish_proc(const char *dir, const proc_t *p, int program_status, uin
         if (alive(pid))
             snprintf(why, sizeof why, "process %d is still running", pid);
         else if (!p->pid && program_status > 128)
-            snprintf(why, sizeof why, "the program was killed by signal %d before its final "
-                                      "report", program_status - 128);
+            snprintf(why, sizeof why,
+                     "the program was killed by signal %d before its final "
+                     "report",
+                     program_status - 128);
         else
-            snprintf(why, sizeof why, "the process ended without its final report (killed, "
-                                      "_exit, or exec of a static binary)");
+            snprintf(why, sizeof why,
+                     "the process ended without its final report (killed, "
+                     "_exit, or exec of a static binary)");
         if (report_from_latest(dir, p, why) != 0) {
             fprintf(stderr, "flatline-acct: %s%s; no report was written yet\n", why,
                     p->pid ? "" : "");
@@ -243,12 +246,14 @@ static void summary(const char *dir, const proc_t *procs, int n)
         }
     }
     if (grew >= 0 && procs[grew].pid)
-        fprintf(stderr, "flatline-acct: the process that grew most: process %d (%sreport.txt, "
-                        "RSS +%.1f MiB)\n",
+        fprintf(stderr,
+                "flatline-acct: the process that grew most: process %d (%sreport.txt, "
+                "RSS +%.1f MiB)\n",
                 procs[grew].pid, procs[grew].prefix, most / 1048576.0);
     else if (grew >= 0)
-        fprintf(stderr, "flatline-acct: the process that grew most: the program (report.txt, RSS "
-                        "+%.1f MiB)\n",
+        fprintf(stderr,
+                "flatline-acct: the process that grew most: the program (report.txt, RSS "
+                "+%.1f MiB)\n",
                 most / 1048576.0);
 }
 
@@ -284,8 +289,8 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
 void drv_clean_dir(const char *dir)
 {
     static const char *const ours[] = {
-        "report.txt", "latest.txt", "timeseries.csv", "events.log",       "plot.svg",
-        "plot.png",   "plot.gp",    "sites.csv",      "stacks.txt",       "stacks.collapsed",
+        "report.txt", "latest.txt",     "timeseries.csv", "events.log",    "plot.svg",
+        "plot.png",   "plot.gp",        "sites.csv",      "stacks.txt",    "stacks.collapsed",
         "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat"};
     DIR *d = opendir(dir);
     if (!d)

@@ -432,8 +432,7 @@ static void teardown_append(void)
                         "%lld -> %lld\n",
                         f.t - teardown_t, (double)final_requested / 1048576.0,
                         (double)f.requested / 1048576.0, (double)final_usable / 1048576.0,
-                        (double)f.usable / 1048576.0, (long long)final_blocks,
-                        (long long)f.blocks);
+                        (double)f.usable / 1048576.0, (long long)final_blocks, (long long)f.blocks);
     acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
     acct_append_file(path, buf, n);
 }

@@ -53,15 +53,15 @@ typedef struct site {
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
     double live_bytes, live_blocks, alloc_bytes;
-    double live_var;          /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
-    double churn_var;         /* the same over every sample born or dead so far */
-    uint64_t births, deaths;  /* samples taken, samples freed */
+    double live_var;         /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
+    double churn_var;        /* the same over every sample born or dead so far */
+    uint64_t births, deaths; /* samples taken, samples freed */
     /* leak watch (monitor thread, under the lock) */
-    int leaking;              /* the last test said so */
-    int offset;               /* growing, but the exact totals did not grow with it */
-    double flag_t;            /* when it started leaking */
-    double rate, rate_err;    /* growth over the long window, bytes/s, and its 95 % bound */
-    double window_s, p_long;  /* that window's length and its sign test's p-value */
+    int leaking;             /* the last test said so */
+    int offset;              /* growing, but the exact totals did not grow with it */
+    double flag_t;           /* when it started leaking */
+    double rate, rate_err;   /* growth over the long window, bytes/s, and its 95 % bound */
+    double window_s, p_long; /* that window's length and its sign test's p-value */
 } site_t;
 
 /* A site at one watch time: what the windows are computed from. */
@@ -513,9 +513,9 @@ static void hist_append_locked(double t, int64_t usable)
     hist_usable[hist_n] = usable;
     for (unsigned id = 0; id < nsites; id++) {
         const site_t *st = &sites[id];
-        hist[(size_t)id * HIST_CAP + hist_n] = (hist_point_t){
-            (float)st->live_bytes, (float)st->churn_var, (uint32_t)st->births,
-            (uint32_t)st->deaths};
+        hist[(size_t)id * HIST_CAP + hist_n] =
+            (hist_point_t){(float)st->live_bytes, (float)st->churn_var, (uint32_t)st->births,
+                           (uint32_t)st->deaths};
     }
     hist_n++;
 }
@@ -589,8 +589,14 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
         if (st->leaking && !was)
             st->flag_t = t;
         if (st->leaking != was && nev < MAX_PENDING)
-            ev[nev++] = (pending_t){st->leaking, id, t, st->live_bytes, acct_bound95(st->live_var),
-                                    st->rate, st->rate_err, st->p_long,
+            ev[nev++] = (pending_t){st->leaking,
+                                    id,
+                                    t,
+                                    st->live_bytes,
+                                    acct_bound95(st->live_var),
+                                    st->rate,
+                                    st->rate_err,
+                                    st->p_long,
                                     st->nframes ? st->frames[0] - 1 : 0};
     }
     pthread_mutex_unlock(&acct_site_lock);

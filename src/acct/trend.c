@@ -59,9 +59,8 @@ int acct_trend_decide(const acct_trend_in_t *in, acct_trend_out_t *out)
         return out->site_growing && out->total_agrees;
     }
     out->site_growing = out->p_long < ACCT_TREND_ALPHA / tested &&
-                        out->p_recent < ACCT_TREND_ALPHA / candidates &&
-                        in->long_growth > 0 && in->recent_growth > 0 &&
-                        growth_low >= (double)in->min_growth;
+                        out->p_recent < ACCT_TREND_ALPHA / candidates && in->long_growth > 0 &&
+                        in->recent_growth > 0 && growth_low >= (double)in->min_growth;
     /* The exact totals must agree: memory a site keeps must show in the process's live bytes,
      * over both windows, by at least half of what the site surely grew. */
     out->total_agrees = in->long_total_growth > 0 && in->recent_total_growth > 0 &&

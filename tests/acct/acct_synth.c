@@ -1,6 +1,7 @@
 /*
  * tests/acct/acct_synth.c: synthetic programs whose memory behaviour is known, for checking the
- * accountant's verdicts (tests/acct, CI) and measuring them over many runs (bench/acct-verdicts.sh).
+ * accountant's verdicts (tests/acct, CI) and measuring them over many runs
+ * (bench/acct-verdicts.sh).
  *
  *   acct_synth MODE SECONDS SEED [LEAK_BYTES_PER_S]
  *
@@ -146,8 +147,8 @@ static void run(const char *mode, double seconds, double leak_rate)
         struct timespec pause = {0, 1000 * 1000};
         nanosleep(&pause, NULL);
     }
-    printf("%s: %.1f s, cache %zu bytes in %zu entries, leaked %.0f bytes, %ld nodes left\n",
-           mode, t, cache_bytes, cache_n, leaked, nodes);
+    printf("%s: %.1f s, cache %zu bytes in %zu entries, leaked %.0f bytes, %ld nodes left\n", mode,
+           t, cache_bytes, cache_n, leaked, nodes);
 }
 
 int main(int argc, char **argv)
