@@ -41,6 +41,21 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
  * per-pid files), so a reused directory holds this run's findings alone. */
 void drv_clean_dir(const char *dir);
 
+/* ---- Symbols (dwarf.c) ------------------------------------------------------------------ */
+
+typedef struct drv_dwarf drv_dwarf_t;
+
+/* Opens a module (executable or shared object, by path) with its symbols and debug information
+ * (separate debug files by build-id or debuglink under /usr/lib/debug). NULL when it cannot. */
+drv_dwarf_t *drv_dwarf_open(const char *module);
+void drv_dwarf_close(drv_dwarf_t *d);
+
+/* Names the code at offset `off` from the module's load base into out: one line per frame,
+ * innermost inlined call first, "function (file:line)" with "(inlined)" on inlined ones, or
+ * "module+0xOFF" when no symbol contains it (a stripped binary). Returns 1 when named, 0 for
+ * module+offset. */
+int drv_dwarf_frame(drv_dwarf_t *d, unsigned long off, char *out, size_t cap);
+
 /* ---- Exports (export.c) ----------------------------------------------------------------- */
 
 /* From dir/<prefix>stacks.txt (symbolized): dir/<prefix>stacks.collapsed (flamegraph.pl's

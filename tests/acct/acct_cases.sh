@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | service | synth MODE
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | service | symbols | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -271,6 +271,24 @@ service)
     grep -q '^note:' "$work/e" && { cat "$work/e" >&2; fail "a note on a normal exit"; }
     grep -q '^== flatline-acct report: pid [0-9]* (.*), at exit' "$work/e" || fail "no exit report"
     grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/svc/report.txt" || fail "not symbolized"
+    ;;
+symbols)
+    # libdw: an inlined function shows as its own frame above its caller; a stripped copy of a
+    # program shows module+offset, never a wrong nearest name
+    run_drv --interval 100 --leak-threshold 4M -- "$TEST_BIN/acct_inline" || fail "driver exit $?"
+    r="$work/out/report.txt"
+    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    echo "$top" | head -1 | grep -q 'at keep_block (.*acct_inline.c:[0-9]*) (inlined) \[acct_inline\]' ||
+        { cat "$r" >&2; fail "no inlined frame"; }
+    echo "$top" | sed -n 2p | grep -q 'at leak_outer (.*acct_inline.c:[0-9]*) \[acct_inline\]' ||
+        { cat "$r" >&2; fail "no caller after the inlined frame"; }
+    cp "$TEST_BIN/acct_leak" "$work/stripped" && strip "$work/stripped" || fail "cannot strip"
+    run_drv --interval 200 --leak-threshold 4M -- "$work/stripped" || fail "driver exit $?"
+    r="$work/out/report.txt"
+    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    echo "$top" | head -1 | grep -Eq '^      at stripped\+0x[0-9a-f]+ \[stripped\]$' ||
+        { cat "$r" >&2; fail "a stripped frame is not module+offset"; }
+    echo "$top" | grep -q 'at leaky_function' && fail "a name from nowhere"
     ;;
 export)
     # the sampled stacks as collapsed stacks and as pprof's profile.proto, checked by decoding the
