@@ -199,6 +199,6 @@ static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
 /* ---- The driver (driver.c, symbolize.c) -------------------------------------------------- */
 
 /* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into
- * "at function (file:line) [module]" with addr2line. Returns frames resolved, or -errno. */
+ * "at function (file:line) [module]" with libdw (dwarf.c). Returns frames resolved, or -errno. */
 int acct_symbolize_file(const char *path);
 #endif /* FLATLINE_ACCT_INTERNAL_H */

@@ -274,7 +274,7 @@ static void set_num_env(int idx, uint64_t v)
 }
 
 /* In the child, before exec: the library's environment. Only the program gets it: the tools
- * we run afterwards (addr2line, gnuplot) must not be accounted into the same directory. */
+ * we run afterwards (gnuplot) must not be accounted into the same directory. */
 static void set_child_env(const config_t *cfg, const launch_t *l)
 {
     char pid[32];

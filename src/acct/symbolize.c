@@ -118,7 +118,7 @@ static int read_text(FILE *f, text_t *t)
     return rc;
 }
 
-/* Asks addr2line about all frames, one module at a time; frames end up in line order again. */
+/* Resolves all frames, one module at a time; frames end up in line order again. */
 static void resolve_all(text_t *t)
 {
     qsort(t->frames, t->nframes, sizeof *t->frames, by_module);

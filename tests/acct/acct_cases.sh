@@ -74,7 +74,7 @@ leak)
     ;;
 quoting)
     # a quote and a space in the output directory and in the program's path: the tools the
-    # driver runs (addr2line, gnuplot) get them as they are, never through a shell
+    # driver reads and runs (libdw, gnuplot) get them as they are, never through a shell
     odd="$work/it's here"
     mkdir "$odd" && cp "$TEST_BIN/acct_leak" "$odd/leak 'prog'" || fail "cannot set up $odd"
     "$drv" --out "$odd/o'ut dir" --quiet --interval 200 --leak-threshold 4M -- "$odd/leak 'prog'" \
