@@ -105,6 +105,7 @@ static int report_write(const char *path, int latest, int stacks, const char *wh
         return -ENOMEM;
     }
     size_t len = acct_report_build(report_buf, REPORT_CAP, &f, why);
+    FL_ASSERT(len < REPORT_CAP); /* every section is bounded by the space left */
     char next[700];
     if (!path && out_dir[0]) {
         acct_fmt(next, sizeof next, "%s/%sreport-%u.txt", out_dir, prefix, ++report_seq);

@@ -234,6 +234,7 @@ static unsigned site_get_locked(const uintptr_t *f, int n)
             st->nframes = n;
             memcpy(st->frames, f, (size_t)n * sizeof *f);
             site_index[i] = ++nsites;
+            FL_ASSERT(nsites <= MAX_SITES);
             return nsites - 1;
         }
         site_t *st = &sites[s - 1];
@@ -371,6 +372,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         unsigned i = live_slot((uintptr_t)p);
         while (live[i].addr)
             i = (i + 1) & (live_cap - 1);
+        FL_ASSERT(nlive < live_cap && s < nsites); /* a free slot, an existing site */
         live[i] = (live_entry_t){(uintptr_t)p, s, wbytes, wblocks};
         filter_add((uintptr_t)p, 1);
         nlive++;

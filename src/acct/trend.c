@@ -19,6 +19,7 @@
  * a rate is the growth over the window's duration, its bound the growth's bound over the same.
  */
 #include "acct_internal.h"
+#include "fl_assert.h"
 
 #include <math.h>
 
@@ -34,6 +35,7 @@ double acct_sign_test_p(uint64_t births, uint64_t deaths)
     double lm = lgamma((double)m + 1) - (double)m * log(2.0), p = 0;
     for (uint64_t k = births; k <= m; k++)
         p += exp(lm - lgamma((double)k + 1) - lgamma((double)(m - k) + 1));
+    FL_DEBUG_ASSERT(p >= 0);
     return p > 1 ? 1 : p;
 }
 
