@@ -70,7 +70,8 @@ static void usage(FILE *to)
                 "  --allocator NAME   preload jemalloc, tcmalloc, mimalloc or a library path "
                 "under the accountant (default: the program's own)\n"
                 "  --lib PATH         the accounting library (default: next to this program)\n"
-                "  --no-plot          do not draw plot.svg/plot.png\n"
+                "  --no-plot          do not draw plot.svg/plot.png (drawn in the background after "
+                "the program)\n"
                 "  --quiet            do not print the report on stderr\n");
     for (int i = 0; i < ACCT_OPT_N; i++) {
         const acct_opt_def_t *d = &acct_opt_defs[i];
@@ -367,11 +368,12 @@ static uint64_t healthy_of(const config_t *cfg)
 /* After the program: symbolized reports (from the rolling one if it was killed), the plot. */
 static void write_findings(const config_t *cfg, const launch_t *l, int status)
 {
-    drv_finish_reports(l->dir, cfg->quiet, !cfg->no_plot, status, healthy_of(cfg));
+    drv_finish_reports(l->dir, cfg->quiet, cfg->no_plot ? DRV_PLOT_NONE : DRV_PLOT_BACKGROUND,
+                       status, healthy_of(cfg));
     if (!cfg->quiet)
         fprintf(stderr,
                 "flatline-acct: findings in %s (report.txt, timeseries.csv, events.log%s)\n",
-                l->dir, cfg->no_plot ? "" : ", plot.svg");
+                l->dir, cfg->no_plot ? "" : ", plot.svg in a moment");
 }
 
 /* `flatline-acct report DIR`: the findings of a run whose driver did not write them (a service
@@ -385,7 +387,7 @@ static int report_command(int argc, char **argv)
     char dir[PATH_MAX];
     if (!realpath(argv[2], dir))
         return die("cannot read '%s': %s", argv[2], strerror(errno));
-    if (drv_finish_reports(dir, 0, 1, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
+    if (drv_finish_reports(dir, 0, DRV_PLOT_WAIT, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
         return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir, "");
     return 0;
 }

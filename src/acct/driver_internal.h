@@ -31,10 +31,12 @@ int drv_wait(pid_t pid);
 /* For every process with files in dir: its final report symbolized (from its rolling
  * latest.txt, with a note, when it left none; program_status > 128 says the program was killed
  * by a signal), report.txt printed on stderr unless quiet, then a summary line per process when
- * there were several; with `plot`, each process's plot (plot.c). healthy: --healthy, for a verdict
+ * there were several; each process's plot (plot.c) unless plot is DRV_PLOT_NONE, drawn by a
+ * child of ours that outlives the call with DRV_PLOT_BACKGROUND. healthy: --healthy, for a verdict
  * from the time series when a process left no report at all. Returns 0, or -ENOENT when the program
  * has no report. */
 #include <stdint.h>
+enum { DRV_PLOT_NONE, DRV_PLOT_WAIT, DRV_PLOT_BACKGROUND };
 int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy);
 
 /* Removes the files a previous run left in dir (ours only: reports, time series, events, plots,

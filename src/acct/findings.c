@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -257,6 +258,32 @@ static void summary(const char *dir, const proc_t *procs, int n)
                 most / 1048576.0);
 }
 
+/* Each process's plot; in the background, a child of ours draws them (with its output on
+ * /dev/null) while we return: gnuplot takes longer than everything else after the program. */
+static void plot_all(const char *dir, const proc_t *procs, int n, int background)
+{
+    if (background) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid != 0)
+            return; /* parent (or fork failed: no plot) */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int prc = drv_plot(dir, procs[i].prefix);
+        if (prc && prc != -ENOENT)
+            fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/%splot.gp)\n", dir,
+                    procs[i].prefix);
+    }
+    if (background)
+        _exit(0);
+}
+
 int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy)
 {
     proc_t procs[MAX_PROCS];
@@ -266,15 +293,11 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
     int rc = 0;
     for (int i = 0; i < n; i++) {
         int r = finish_proc(dir, &procs[i], program_status, healthy);
-        if (plot) {
-            int prc = drv_plot(dir, procs[i].prefix);
-            if (prc && prc != -ENOENT)
-                fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/%splot.gp)\n",
-                        dir, procs[i].prefix);
-        }
         if (i == 0 && procs[0].pid == 0)
             rc = r;
     }
+    if (plot)
+        plot_all(dir, procs, n, plot == DRV_PLOT_BACKGROUND);
     char path[PATH_MAX + 64];
     file_of(path, sizeof path, dir, &procs[0], "report.txt");
     if (!quiet && rc == 0) {

@@ -83,10 +83,15 @@ quoting)
     [[ -s "$r" ]] || fail "no report in $odd/o'ut dir"
     grep -q "at leaky_function (.*acct_leak.c:[0-9]*) \[leak 'prog'\]" "$r" ||
         { cat "$r" >&2; fail "call site in a program with a quote in its path not symbolized"; }
-    if command -v gnuplot >/dev/null; then
+    if command -v gnuplot >/dev/null; then # drawn in the background after the driver returned
+        for _ in $(seq 200); do
+            [[ -s "$odd/o'ut dir/plot.png" && -s "$odd/o'ut dir/plot.svg" ]] && break
+            sleep 0.05
+        done
         [[ -s "$odd/o'ut dir/plot.png" && -s "$odd/o'ut dir/plot.svg" ]] ||
             { cat "$work/stderr" >&2; fail "no plot in a directory with a quote in its name"; }
     fi
+    "$drv" report "$odd/o'ut dir" 2>"$work/stderr" || fail "report DIR in a directory with a quote"
     grep -q 'gnuplot could not' "$work/stderr" && fail "gnuplot failed: $(cat "$work/stderr")"
     ;;
 frag)
