@@ -302,21 +302,35 @@ static void set_child_env(const config_t *cfg, const launch_t *l)
 
 static pid_t child_pid; /* the program, for forward(); written before the handlers are set */
 
+static int report_signal;                  /* --signal: asks for a report (0: none) */
+static char report_request[PATH_MAX + 32]; /* DIR/report.request: how we ask for it */
+
 /* Passes a signal sent to us on to the program. SIGINT and SIGQUIT from the terminal already
- * reach it (same process group): only those sent by kill() are passed on, not to deliver twice. */
+ * reach it (same process group): only those sent by kill() are passed on, not to deliver twice.
+ * The report signal becomes a request file that the library's monitor thread looks for: the
+ * program gets no signal, so none of its sleeps is cut short. */
 static void forward(int sig, siginfo_t *si, void *ctx)
 {
     (void)ctx;
     int from_terminal = (sig == SIGINT || sig == SIGQUIT) && si && si->si_code > 0;
+    if (sig == report_signal && report_request[0]) {
+        int fd = open(report_request, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
     if (child_pid > 0 && !from_terminal)
         kill(child_pid, sig);
 }
 
 /* We outlive the program whatever it is sent (to write its findings): the signals a user sends
  * to stop or query it are passed on. */
-static void forward_signals(void)
+static void forward_signals(const config_t *cfg, const launch_t *l)
 {
     static const int sigs[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+    report_signal = (int)(cfg->set[ACCT_OPT_SIGNAL] ? cfg->vals[ACCT_OPT_SIGNAL]
+                                                    : acct_opt_defs[ACCT_OPT_SIGNAL].def);
+    snprintf(report_request, sizeof report_request, "%s/report.request", l->dir);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = forward;
@@ -324,6 +338,8 @@ static void forward_signals(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+    if (report_signal > 0 && report_signal != SIGKILL && report_signal != SIGSTOP)
+        sigaction(report_signal, &sa, NULL);
 }
 
 /* Runs the program under the library and waits for it. Returns its exit status (128 + signal
@@ -346,7 +362,7 @@ static int run_program(const config_t *cfg, const launch_t *l, int *ran)
         _exit(127);
     }
     close(pipefd[1]);
-    forward_signals();
+    forward_signals(cfg, l);
     int exec_err = 0;
     ssize_t got = read(pipefd[0], &exec_err, sizeof exec_err);
     close(pipefd[0]);

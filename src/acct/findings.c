@@ -312,9 +312,9 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
 void drv_clean_dir(const char *dir)
 {
     static const char *const ours[] = {
-        "report.txt", "latest.txt",     "timeseries.csv", "events.log",    "plot.svg",
-        "plot.png",   "plot.gp",        "sites.csv",      "stacks.txt",    "stacks.collapsed",
-        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat"};
+        "report.txt", "latest.txt",     "timeseries.csv", "events.log",     "plot.svg",
+        "plot.png",   "plot.gp",        "sites.csv",      "stacks.txt",     "stacks.collapsed",
+        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat", "report.request"};
     DIR *d = opendir(dir);
     if (!d)
         return;

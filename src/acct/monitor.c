@@ -178,6 +178,17 @@ static int before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* Whether flatline-acct asked for a report (it got the report signal) by creating
+ * DIR/report.request; the request is taken (removed). The program's own process only. */
+static int report_requested(void)
+{
+    char path[700];
+    if (prefix[0])
+        return 0;
+    acct_fmt(path, sizeof path, "%s/report.request", out_dir);
+    return unlink(path) == 0;
+}
+
 /* Samples every interval; wakes at least every 100 ms to notice a report request (the signal
  * handler can only set a flag). */
 static void *monitor_main(void *arg)
@@ -201,7 +212,7 @@ static void *monitor_main(void *arg)
         if (stop_flag)
             break;
         pthread_mutex_unlock(&stop_lock);
-        if (atomic_exchange(&acct_report_wanted, 0))
+        if (atomic_exchange(&acct_report_wanted, 0) || report_requested())
             acct_report_now(NULL, "on demand");
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (!before(&now, &next)) {
