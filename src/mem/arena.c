@@ -46,6 +46,8 @@ struct fl_arena {
     uint64_t gen;            /* unique, never 0; immutable */
     char name[FLM_NAME_MAX]; /* immutable */
     _Atomic int64_t spill;   /* see above */
+    _Atomic unsigned inexact; /* FLM_INEXACT_* bits (adopt.c): requested is partly counted at
+                               * usable or allocated size; bits are set, never cleared */
 };
 
 struct tc_entry {
@@ -254,6 +256,11 @@ void fl_arena_destroy(fl_arena_t *a)
     }
     g_slots[a->slot] = NULL;
     pthread_mutex_unlock(&g_mtx);
+    /* Plain free() of bound-malloc blocks (adopt.c) parks them in the freeing thread's automatic
+     * cache; jemalloc requires those caches flushed before the arena goes. The caller's own is
+     * flushed here; other threads' are the contract of fl_thread_bind_arena. */
+    if (atomic_load_explicit(&a->inexact, memory_order_relaxed) & FLM_INEXACT_BOUND)
+        (void)flm_ctl_run("thread.tcache.flush");
 
     char ctl[48];
     snprintf(ctl, sizeof(ctl), "arena.%u.destroy", a->index);
@@ -373,6 +380,17 @@ void *fl_arena_move(fl_arena_t *a, void *ptr, size_t size)
     memcpy(p, ptr, size);
     sdallocx(ptr, size, MALLOCX_TCACHE_NONE);
     return p;
+}
+
+void flm_arena_mark_inexact(fl_arena_t *a, unsigned why)
+{
+    if ((atomic_load_explicit(&a->inexact, memory_order_relaxed) & why) != why)
+        atomic_fetch_or_explicit(&a->inexact, why, memory_order_relaxed);
+}
+
+unsigned flm_arena_inexact(const fl_arena_t *a)
+{
+    return atomic_load_explicit(&((fl_arena_t *)a)->inexact, memory_order_relaxed);
 }
 
 /* ---- accounting readers ---- */

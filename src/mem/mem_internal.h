@@ -41,6 +41,15 @@ size_t flm_shared_arenas_snapshot(unsigned *idx, int64_t *requested, size_t max)
 /* Exact requested bytes of one arena (sum of every thread's counter). */
 int64_t flm_arena_requested(fl_arena_t *arena);
 
+/* The arena served blocks whose requested size this layer does not know (adopt.c): its
+ * statistics report requested_known = false from then on. Any thread; relaxed.
+ *   FLM_INEXACT_UNSIZED  unsized blocks, counted at their usable size (counters stay exact)
+ *   FLM_INEXACT_BOUND    plain malloc in a binding: blocks this layer never sees */
+#define FLM_INEXACT_UNSIZED 0x1u
+#define FLM_INEXACT_BOUND 0x2u
+void flm_arena_mark_inexact(fl_arena_t *arena, unsigned why);
+unsigned flm_arena_inexact(const fl_arena_t *arena);
+
 /* ---- private.c: pool of thread-private arenas ---- */
 
 /* Exit hook: gives the calling thread's private arena back to the pool. */

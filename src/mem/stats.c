@@ -249,7 +249,14 @@ int fl_arena_stats(fl_arena_t *arena, fl_mem_stats_t *out)
     if (rc != 0)
         return rc;
     int64_t req = flm_arena_requested(arena);
-    finish(out, &r, req > 0 ? (size_t)req : 0, true, false);
+    unsigned inexact = flm_arena_inexact(arena);
+    finish(out, &r, req > 0 ? (size_t)req : 0, inexact == 0, false);
+    /* Bound-malloc blocks (adopt.c) reach the arena without passing this layer: requested
+     * counts them at their allocated size, so it is never below what jemalloc says is there. */
+    if ((inexact & FLM_INEXACT_BOUND) && out->requested < out->allocated) {
+        out->requested = out->allocated;
+        set_ratios(out, false);
+    }
     return 0;
 }
 
