@@ -222,12 +222,12 @@ stops)
     "$drv" --out "$work/out" --quiet --no-plot --interval 100 -- \
         "$TEST_BIN/acct_synth" leak 60 1 1048576 >/dev/null 2>"$work/e" &
     dpid=$!
-    for _ in $(seq 300); do
+    for _ in $(seq 600); do
         grep -qs '\[LEAK' "$work/out/latest.txt" && break
         sleep 0.05
     done
     kill -USR2 "$dpid"
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         [[ -s "$work/out/report-1.txt" ]] && break
         sleep 0.05
     done
@@ -244,12 +244,12 @@ stops)
     "$drv" --out "$work/o3" --quiet --no-plot --interval 100 -- \
         "$TEST_BIN/acct_synth" leak 5 1 2097152 >/dev/null 2>&1 &
     dpid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         [[ -s "$work/o3/latest.txt" ]] && break
         sleep 0.05
     done
     kill -KILL "$dpid"
-    for _ in $(seq 400); do
+    for _ in $(seq 600); do
         grep -qs '^verdict' "$work/o3/report.txt" && break
         sleep 0.05
     done
@@ -264,7 +264,7 @@ service)
     LD_PRELOAD="$lib" FLATLINE_ACCT_DIR="$work/svc" FLATLINE_ACCT_INTERVAL_MS=100 \
         "$TEST_BIN/acct_synth" leak 5 1 2097152 >/dev/null &
     spid=$!
-    for _ in $(seq 200); do
+    for _ in $(seq 600); do
         grep -qs '\[LEAK' "$work/svc/latest.txt" && break
         sleep 0.05
     done
