@@ -218,7 +218,8 @@ signal)
 stops)
     # Stopping the service keeps the answer: SIGTERM to the driver is passed on to the program,
     # which dies of it (no exit handlers); report.txt then comes from the rolling latest.txt,
-    # symbolized, with the leak named. SIGUSR2 to the driver is passed on too (report-1.txt).
+    # symbolized, with the leak named; SIGUSR2 to the driver asks for report-1.txt; a crash (below)
+    # also leaves its report.
     "$drv" --out "$work/out" --quiet --no-plot --interval 100 -- \
         "$TEST_BIN/acct_synth" leak 60 1 1048576 >/dev/null 2>"$work/e" &
     dpid=$!
@@ -257,6 +258,13 @@ stops)
     grep -q '^verdict: LEAK' "$work/e" || { cat "$work/e" >&2; fail "report DIR: no verdict"; }
     grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/o3/report.txt" ||
         fail "report DIR did not symbolize"
+    # a crash: the report comes from latest.txt, with the leak named
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" crash 5 1 2097152
+    [[ $? == 139 ]] || fail "crashed program: exit status want 139"
+    r="$work/out/report.txt"
+    grep -q '^note: the program was killed by signal 11' "$r" || fail "no note after a crash"
+    grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict after a crash is not LEAK"; }
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$r" || fail "crash report not symbolized"
     ;;
 service)
     # preload only, as from a systemd unit: LD_PRELOAD and FLATLINE_ACCT_DIR (created by the

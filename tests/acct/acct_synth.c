@@ -13,10 +13,12 @@
  *   turnover    noise only
  *   growshrink  grow_function() grows a list for the first half, then frees it all gradually
  *   forkleak    forks: the child runs "leak", the parent "turnover"; the parent waits for it
+ *   crash       "leak", then dies of SIGSEGV (no exit handlers, no final report)
  * Work is paced by the clock (what is due by now), so the rates hold on a loaded machine. Seeded
  * (xorshift): a run's allocation sequence depends only on SEED. Built -O0 -g with frame pointers
  * so that each function is its own call site with file:line.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +156,7 @@ static void run(const char *mode, double seconds, double leak_rate)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: acct_synth plateau|leak|turnover|growshrink|forkleak SECONDS "
+        fprintf(stderr, "usage: acct_synth plateau|leak|turnover|growshrink|forkleak|crash SECONDS "
                         "SEED [LEAK_BYTES_PER_S]\n");
         return 2;
     }
@@ -177,6 +179,13 @@ int main(int argc, char **argv)
         int status;
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+    }
+    if (!strcmp(mode, "crash")) {
+        run("leak", seconds, rate);
+        fflush(stdout);
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+        return 5;
     }
     run(mode, seconds, rate);
     return 0;
