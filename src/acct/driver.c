@@ -1,15 +1,18 @@
 /*
  * src/acct/driver.c: `flatline-acct [options] -- program args`: runs an unmodified program
  * under libflatline-acct.so (LD_PRELOAD, options passed in the environment), waits for it, then
- * turns the library's findings into the final output in the output directory:
- *   report.txt (verdict, breakdown, call sites symbolized to function and file:line),
- *   timeseries.csv, events.log, plot.svg/plot.png (gnuplot, when installed), report-N.txt for
- *   reports asked for during the run (signal, default SIGUSR2), the trace with --trace.
+ * turns the library's findings into the final output in the output directory (findings.c):
+ * report.txt per process (from latest.txt when it was killed), symbolized, exports, a summary,
+ * the plot in the background. Also `flatline-acct report DIR` (the same for a directory written
+ * without the driver) and `flatline-acct diff A B`.
+ * Signals sent to flatline-acct: SIGTERM, SIGHUP, SIGUSR1, and SIGINT/SIGQUIT from kill() are
+ * passed on to the program (the terminal's reach it by themselves); the report signal (--signal,
+ * SIGUSR2) becomes DIR/report.request, which the library's monitor takes.
  * Bad input (unknown option, bad value, missing program, unwritable output) gets one clear
  * message and exit status 2 (127 when the program cannot be run). Otherwise the exit status is
  * the program's (128 + signal when it was killed).
- * This file owns the command line, the program's environment and running it; the findings are
- * findings.c's, the plot plot.c's, running helper tools spawn.c's.
+ * This file owns the command line, the program's environment, running it and its signals; the
+ * findings are findings.c's, the plot plot.c's, the exports export.c's, diff diff.c's.
  */
 #include "acct_internal.h"
 #include "driver_internal.h"

@@ -101,10 +101,10 @@ static size_t append(char *out, size_t cap, size_t n, const char *fn, const char
 {
     if (n >= cap)
         return n;
-    int w = file ? snprintf(out + n, cap - n, "%s%s (%s:%d)%s", n ? "\n" : "", fn, file, line,
-                            inlined ? " (inlined)" : "")
-                 : snprintf(out + n, cap - n, "%s%s%s", n ? "\n" : "", fn,
-                            inlined ? " (inlined)" : "");
+    int w =
+        file ? snprintf(out + n, cap - n, "%s%s (%s:%d)%s", n ? "\n" : "", fn, file, line,
+                        inlined ? " (inlined)" : "")
+             : snprintf(out + n, cap - n, "%s%s%s", n ? "\n" : "", fn, inlined ? " (inlined)" : "");
     return w > 0 ? n + (size_t)w : n;
 }
 

@@ -178,8 +178,7 @@ static int finish_proc(const char *dir, const proc_t *p, int program_status, uin
                      "the process ended without its final report (killed, "
                      "_exit, or exec of a static binary)");
         if (report_from_latest(dir, p, why) != 0) {
-            fprintf(stderr, "flatline-acct: %s%s; no report was written yet\n", why,
-                    p->pid ? "" : "");
+            fprintf(stderr, "flatline-acct: %s; no report was written yet\n", why);
             file_of(other, sizeof other, dir, p, "timeseries.csv");
             verdict_from_csv(other, healthy);
             return -ENOENT;

@@ -1,18 +1,22 @@
 /*
  * src/acct/monitor.c: the library's life: start-up (options from the environment, output files,
- * the monitor thread, the report signal, fork handling) and exit (last sample, final report,
+ * the monitor thread, the report signal, fork handling) and the end (final report, teardown,
  * trace flush).
  *
- * The monitor thread wakes every interval, appends one line of figures to timeseries.csv, runs
- * the leak watch and makes the reports asked for by signal or API (a signal handler only sets
+ * The monitor thread wakes every interval: it appends one line of figures to timeseries.csv,
+ * runs the leak watch (sample.c), replaces latest.txt and stacks.txt atomically (the report a
+ * killed process leaves) and appends the top sites to sites.csv; it makes the reports asked for
+ * by signal, API or DIR/report.request (within 100 ms; a signal handler only sets
  * acct_report_wanted). It runs with acct_busy set for good, so it is never sampled or traced.
- * Files of the process the driver started are DIR/timeseries.csv, events.log, report.txt;
- * processes it execs carry their pid in the names (DIR/<pid>.report.txt). A forked child keeps
- * accounting for itself: it inherits the parent's counters (the parent's live blocks are live in
- * its copy of the heap too) and writes DIR/<pid>.report.txt at exit; it has no monitor thread
- * (no time series) and does not trace. Our locks are taken around fork() so the child inherits
- * them free and the tables consistent.
- * report_lock serialises reports (they share a static buffer).
+ * Files of the root process (the one the driver started, or that preloaded the library itself)
+ * have plain names; every other process's carry its pid (DIR/<pid>.report.txt). A forked child
+ * accounts for itself: it inherits the parent's counters (the parent's live blocks are live in
+ * its copy of the heap too), opens its own files and starts its own monitor thread; it does not
+ * trace. Our locks are taken around fork() so the child inherits them free and the tables
+ * consistent.
+ * The final report is taken once per process (final_taken), when exit() is called or main
+ * returns (exit.c), else by the destructor; the destructor then appends what the teardown freed.
+ * report_lock serialises reports (they share a mmap'd buffer).
  */
 #include "acct_lib.h"
 

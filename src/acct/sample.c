@@ -1,8 +1,9 @@
 /*
- * src/acct/sample.c: call sites by Poisson sampling, and the progressive leak watch.
+ * src/acct/sample.c: call sites by Poisson sampling, and the leak watch's bookkeeping (each
+ * site's sample births and deaths, estimates and variances over time; the test is trend.c's).
  *
  * Sampling: every allocated byte has the same chance 1/mean of being the sample point; a thread
- * counts down an exponentially distributed number of bytes (mean acct_sample_mean, 512 KiB by
+ * counts down an exponentially distributed number of bytes (mean acct_sample_mean, 64 KiB by
  * default) and samples the allocation that crosses zero. A block of s bytes is then sampled with
  * probability p = 1 - exp(-s/mean), so it stands for s/p bytes and 1/p blocks: the per-site sums
  * are unbiased estimates of the site's live bytes and blocks. Stacks come from a frame-pointer
@@ -13,14 +14,17 @@
  * such code: exact stacks, ~100x slower. By default (auto) the first 32 walks are judged: when
  * they average under 1.5 frames (without frame pointers a walk stops after the caller of malloc;
  * with them even a thread's shallow stack gives the function and its caller), sampling switches
- * to backtrace() for good (an event says so).
+ * to backtrace() for good (an event says so); while judging, sites come from backtrace() too.
  *
  * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
  *     site's entries is its live_bytes / live_blocks;
  *   - sample_counts[h] counts live[] entries whose address hashes to h, and the filter's
- *     SAMPLE bit for h is set while it is nonzero, so free() only takes the lock on "maybe".
+ *     SAMPLE bit for h is set while it is nonzero, so free() only takes the lock on "maybe";
+ *   - a site's births - deaths is its number of live[] entries; its live_var and churn_var sum
+ *     (1 - p) w^2 over its live samples and over all its births and deaths;
+ *   - hist[] holds hist_n points for every site, taken at hist_t[] (the watch times).
  * Our memory is mmap'd (MAP_NORESERVE): untouched parts cost nothing.
  */
 #include "acct_lib.h"
