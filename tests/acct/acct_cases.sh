@@ -42,6 +42,10 @@ need_alloc() {
     echo "$p"
 }
 
+# The top call site of a report: its line and its frames (top_site), or its frames (top_frames).
+top_site() { awk '/^  #1 site/{f=1;print;next} f&&/^  #2 site|^leak watch/{exit} f' "$1"; }
+top_frames() { top_site "$1" | tail -n +2; }
+
 # Runs the driver, captures stderr and the report.
 run_drv() {
     "$drv" --out "$work/out" --quiet --no-plot "$@" >"$work/stdout" 2>"$work/stderr"
@@ -63,7 +67,7 @@ leak)
     [[ -s "$r" ]] || fail "no report"
     grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict is not LEAK"; }
     # the top site is the leak, named by function and file:line
-    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    top=$(top_frames "$r")
     echo "$top" | grep -q 'at leaky_function (.*acct_leak.c:[0-9]*)' ||
         { cat "$r" >&2; fail "top site is not leaky_function with file:line"; }
     grep -q '\[LEAK' "$r" || fail "site not marked as possible leak"
@@ -290,7 +294,7 @@ symbols)
     # program shows module+offset, never a wrong nearest name
     run_drv --interval 100 --leak-threshold 4M -- "$TEST_BIN/acct_inline" || fail "driver exit $?"
     r="$work/out/report.txt"
-    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    top=$(top_frames "$r")
     echo "$top" | head -1 | grep -q 'at keep_block (.*acct_inline.c:[0-9]*) (inlined) \[acct_inline\]' ||
         { cat "$r" >&2; fail "no inlined frame"; }
     echo "$top" | sed -n 2p | grep -q 'at leak_outer (.*acct_inline.c:[0-9]*) \[acct_inline\]' ||
@@ -298,7 +302,7 @@ symbols)
     cp "$TEST_BIN/acct_leak" "$work/stripped" && strip "$work/stripped" || fail "cannot strip"
     run_drv --interval 200 --leak-threshold 4M -- "$work/stripped" || fail "driver exit $?"
     r="$work/out/report.txt"
-    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    top=$(top_frames "$r")
     echo "$top" | head -1 | grep -Eq '^      at stripped\+0x[0-9a-f]+ \[stripped\]$' ||
         { cat "$r" >&2; fail "a stripped frame is not module+offset"; }
     echo "$top" | grep -q 'at leaky_function' && fail "a name from nowhere"
@@ -389,7 +393,7 @@ synth)
     leaks=$(grep -c '\[LEAK' "$r")
     if [[ "$1" == leak ]]; then
         grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict is not LEAK"; }
-        top=$(awk '/^  #1 site/{f=1;print;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+        top=$(top_site "$r")
         echo "$top" | grep -q 'LEAK' || { cat "$r" >&2; fail "top site not marked LEAK"; }
         echo "$top" | grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' ||
             { cat "$r" >&2; fail "top site is not leak_function with file:line"; }
