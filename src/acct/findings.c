@@ -220,41 +220,64 @@ static void verdict_of(const char *path, char *out, size_t cap)
 }
 
 /* One line per process (pid, verdict, RSS and requested growth), naming the one that grew. */
+/* A process's line of the summary: its first and last samples and its verdict. */
+typedef struct proc_line {
+    const proc_t *proc;
+    acct_figures_t first, last;
+    char verdict[256];
+} proc_line_t;
+
+static int by_rss_growth(const void *a, const void *b)
+{
+    const proc_line_t *x = a, *y = b;
+    int64_t gx = x->last.rss - x->first.rss, gy = y->last.rss - y->first.rss;
+    return gx < gy ? 1 : gx > gy ? -1 : 0;
+}
+
+#define SUMMARY_LINES 10
+
+/* One line per process (pid, RSS first and last, requested, verdict), the most grown first and
+ * at most SUMMARY_LINES of them, naming the one that grew most. */
 static void summary(const char *dir, const proc_t *procs, int n)
 {
-    int grew = -1;
-    double most = 0;
-    fprintf(stderr, "flatline-acct: %d processes:\n", n);
+    static proc_line_t lines[MAX_PROCS];
+    int k = 0;
     for (int i = 0; i < n; i++) {
-        char path[PATH_MAX + 64], verdict[256];
-        acct_figures_t first, last;
-        file_of(path, sizeof path, dir, &procs[i], "report.txt");
-        verdict_of(path, verdict, sizeof verdict);
+        char path[PATH_MAX + 64];
+        proc_line_t *l = &lines[k];
+        l->proc = &procs[i];
         file_of(path, sizeof path, dir, &procs[i], "timeseries.csv");
-        if (csv_ends(path, &first, &last) != 0)
+        if (csv_ends(path, &l->first, &l->last) != 0)
             continue;
-        double growth = (double)(last.rss - first.rss);
-        fprintf(stderr,
-                "  %-9s %-8d RSS %8.1f -> %8.1f MiB, requested %8.1f MiB: %s (%sreport.txt)\n",
-                procs[i].pid ? "process" : "program", procs[i].pid ? procs[i].pid : 0,
-                (double)first.rss / 1048576.0, (double)last.rss / 1048576.0,
-                (double)last.requested / 1048576.0, verdict[0] ? verdict : "no report",
-                procs[i].prefix);
-        if (growth > most) {
-            most = growth;
-            grew = i;
-        }
+        file_of(path, sizeof path, dir, &procs[i], "report.txt");
+        verdict_of(path, l->verdict, sizeof l->verdict);
+        k++;
     }
-    if (grew >= 0 && procs[grew].pid)
+    qsort(lines, (size_t)k, sizeof lines[0], by_rss_growth);
+    fprintf(stderr, "flatline-acct: %d processes, by growth of RSS:\n", n);
+    for (int i = 0; i < k && i < SUMMARY_LINES; i++) {
+        const proc_line_t *l = &lines[i];
+        fprintf(
+            stderr, "  %-9s %-8d RSS %8.1f -> %8.1f MiB, requested %8.1f MiB: %s (%sreport.txt)\n",
+            l->proc->pid ? "process" : "program", l->proc->pid, (double)l->first.rss / 1048576.0,
+            (double)l->last.rss / 1048576.0, (double)l->last.requested / 1048576.0,
+            l->verdict[0] ? l->verdict : "no report", l->proc->prefix);
+    }
+    if (k > SUMMARY_LINES)
+        fprintf(stderr, "  ... and %d more (their <pid>.report.txt)\n", k - SUMMARY_LINES);
+    if (k == 0 || lines[0].last.rss <= lines[0].first.rss)
+        return;
+    double most = (double)(lines[0].last.rss - lines[0].first.rss) / 1048576.0;
+    if (lines[0].proc->pid)
         fprintf(stderr,
-                "flatline-acct: the process that grew most: process %d (%sreport.txt, "
-                "RSS +%.1f MiB)\n",
-                procs[grew].pid, procs[grew].prefix, most / 1048576.0);
-    else if (grew >= 0)
+                "flatline-acct: the process that grew most: process %d (%sreport.txt, RSS +%.1f "
+                "MiB)\n",
+                lines[0].proc->pid, lines[0].proc->prefix, most);
+    else
         fprintf(stderr,
-                "flatline-acct: the process that grew most: the program (report.txt, RSS "
-                "+%.1f MiB)\n",
-                most / 1048576.0);
+                "flatline-acct: the process that grew most: the program (report.txt, RSS +%.1f "
+                "MiB)\n",
+                most);
 }
 
 /* Each process's plot; in the background, a child of ours draws them (with its output on
