@@ -335,7 +335,7 @@ typedef struct acct_site_view {
     unsigned id;
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
-    double live_bytes, live_err, live_blocks, alloc_bytes;
+    double live_bytes, live_err, live_blocks, blocks_err, alloc_bytes, alloc_err;
     int leaking;             /* the last watch found it growing, with the exact totals (trend.c) */
     int offset;              /* growing, but the process's exact live bytes did not grow */
     double flag_t;           /* when it started leaking */

@@ -174,11 +174,12 @@ static size_t report_counts(char *buf, size_t cap, const acct_figures_t *f,
 /* One call site: its estimates with their 95 % bounds, its trend, its frames. */
 static size_t report_site(char *buf, size_t cap, int rank, const acct_site_view_t *s)
 {
-    size_t n = acct_fmt(buf, cap,
-                        "  #%d site %u: live %.2f +- %.2f MiB in ~%.0f blocks, %.1f MiB allocated "
-                        "since start",
-                        rank, s->id, s->live_bytes / 1048576.0, s->live_err / 1048576.0,
-                        s->live_blocks, s->alloc_bytes / 1048576.0);
+    size_t n =
+        acct_fmt(buf, cap,
+                 "  #%d site %u: live %.2f +- %.2f MiB in %.0f +- %.0f blocks, %.1f +- %.1f "
+                 "MiB allocated since start",
+                 rank, s->id, s->live_bytes / 1048576.0, s->live_err / 1048576.0, s->live_blocks,
+                 s->blocks_err, s->alloc_bytes / 1048576.0, s->alloc_err / 1048576.0);
     if (s->window_s > 0)
         n += acct_fmt(buf + n, cap - n, "; over the last %.0f s %+.1f +- %.1f KiB/s (p=%.1e)",
                       s->window_s, s->rate / 1024.0, s->rate_err / 1024.0, s->p_long);

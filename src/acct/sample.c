@@ -59,6 +59,8 @@ typedef struct site {
     double live_bytes, live_blocks, alloc_bytes;
     double live_var;         /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
     double churn_var;        /* the same over every sample born or dead so far */
+    double alloc_var;        /* the same over every sample born: alloc_bytes' variance */
+    double blocks_var;       /* sum of (1 - p) / p^2 over live samples: live_blocks' variance */
     uint64_t births, deaths; /* samples taken, samples freed */
     /* leak watch (monitor thread, under the lock) */
     int leaking;             /* the last test said so */
@@ -81,7 +83,8 @@ typedef struct live_entry {
     double wbytes, wblocks; /* w = s/p and 1/p */
 } live_entry_t;
 
-/* (1 - p) w^2: a sample's share of its site's variance. */
+/* (1 - p) w^2: a sample's share of its site's variance (of live bytes with w = s/p; of live
+ * blocks with w = 1/p, as sample_var(wblocks, wblocks)). */
 static double sample_var(double wbytes, double wblocks)
 {
     return (1.0 - 1.0 / wblocks) * wbytes * wbytes;
@@ -295,6 +298,7 @@ static void live_remove_locked(unsigned i)
     st->live_blocks -= e->wblocks;
     st->live_var -= v;
     st->churn_var += v;
+    st->blocks_var -= sample_var(e->wblocks, e->wblocks);
     st->deaths++;
     filter_add(e->addr, -1);
     nlive--;
@@ -386,6 +390,8 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         sites[s].alloc_bytes += wbytes;
         sites[s].live_var += v;
         sites[s].churn_var += v;
+        sites[s].alloc_var += v;
+        sites[s].blocks_var += sample_var(wblocks, wblocks);
         sites[s].births++;
     }
     samples++;
@@ -414,6 +420,8 @@ static void fill_view(acct_site_view_t *v, unsigned id)
     memcpy(v->frames, st->frames, sizeof v->frames);
     v->live_bytes = st->live_bytes < 0 ? 0 : st->live_bytes;
     v->live_err = acct_bound95(st->live_var);
+    v->blocks_err = acct_bound95(st->blocks_var);
+    v->alloc_err = acct_bound95(st->alloc_var);
     v->live_blocks = st->live_blocks < 0 ? 0 : st->live_blocks;
     v->alloc_bytes = st->alloc_bytes;
     v->leaking = st->leaking;
