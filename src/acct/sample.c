@@ -334,18 +334,21 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
     int judging = acct_sample_auto && !use_bt &&
                   __atomic_load_n(&auto_samples, __ATOMIC_RELAXED) < AUTO_JUDGE;
-    int walked = 0;
+    int walked = 0, n;
     if (judging) {
-        /* While the frame-pointer walks are judged, sites come from backtrace() all the same,
-         * so one call path is one site before and after the judgement. */
-        walked = fp_walk(t, raw, (int)acct_sample_depth + 8);
-        while (walked > 0 && (uintptr_t)raw[0] >= self_lo && (uintptr_t)raw[0] < self_hi) {
-            memmove(raw, raw + 1, (size_t)(walked - 1) * sizeof raw[0]);
-            walked--;
-        }
+        /* While the frame-pointer walks are judged, a walk that found the caller's caller is
+         * the site (what later walks give for the same path); a short one is replaced by
+         * backtrace() (what sampling switches to when walks keep coming back short): one call
+         * path is one site before and after the judgement. */
+        n = fp_walk(t, raw, (int)acct_sample_depth + 8);
+        for (int i = 0; i < n; i++)
+            walked += (uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi;
+        if (walked < 2)
+            n = backtrace(raw, (int)acct_sample_depth + 8);
+    } else {
+        n = use_bt ? backtrace(raw, (int)acct_sample_depth + 8)
+                   : fp_walk(t, raw, (int)acct_sample_depth + 8);
     }
-    int n = use_bt || judging ? backtrace(raw, (int)acct_sample_depth + 8)
-                              : fp_walk(t, raw, (int)acct_sample_depth + 8);
     /* our own frames are left out wherever they are: the wrappers on top, and the main of
      * exit.c below the program's main */
     int nf = 0;
@@ -353,7 +356,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     for (int i = 0; i < n && nf < (int)acct_sample_depth; i++)
         if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
             frames[nf++] = (uintptr_t)raw[i];
-    if (judging && walked > (int)acct_sample_depth)
+    if (walked > (int)acct_sample_depth)
         walked = (int)acct_sample_depth;
     double prob = req ? -expm1(-(double)req / (double)acct_sample_mean) : 1.0 / 1e9;
     double wbytes = (double)req / prob, wblocks = 1.0 / prob;

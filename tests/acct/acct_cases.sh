@@ -299,6 +299,9 @@ symbols)
         { cat "$r" >&2; fail "no inlined frame"; }
     echo "$top" | sed -n 2p | grep -q 'at leak_outer (.*acct_inline.c:[0-9]*) \[acct_inline\]' ||
         { cat "$r" >&2; fail "no caller after the inlined frame"; }
+    # one call path, one site: the walks judged at start-up do not make a second one
+    n=$(awk '/^  #[0-9]+ site/{getline; if (/at keep_block/) n++} END {print n + 0}' "$r")
+    ((n == 1)) || { cat "$r" >&2; fail "the leak's call path is $n sites"; }
     cp "$TEST_BIN/acct_leak" "$work/stripped" && strip "$work/stripped" || fail "cannot strip"
     run_drv --interval 200 --leak-threshold 4M -- "$work/stripped" || fail "driver exit $?"
     r="$work/out/report.txt"
