@@ -14,7 +14,8 @@
  * such code: exact stacks, ~100x slower. By default (auto) the first 32 walks are judged: when
  * they average under 1.5 frames (without frame pointers a walk stops after the caller of malloc;
  * with them even a thread's shallow stack gives the function and its caller), sampling switches
- * to backtrace() for good (an event says so); while judging, sites come from backtrace() too.
+ * to backtrace() for good (an event says so); while judging, a short walk's site comes from
+ * backtrace() already.
  *
  * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
