@@ -68,10 +68,32 @@ typedef struct fl_sink {
 
 #define FL_NS_NAME_MAX 63
 
+/* What a namespace does above its high-water mark: Redis's maxmemory-policy names, in
+ * fl_evict_policy_names order. volatile-* policies only ever evict keys with a TTL (and evict
+ * nothing when none has one); allkeys-* any key. LRU: least recently accessed; LFU: least
+ * frequently (Redis's logarithmic counter, decayed by one per idle minute); TTL: soonest to
+ * expire; random. Candidates are sampled (as Redis does), so the choice is approximate. */
+typedef enum fl_evict_policy {
+    FL_EVICT_NOEVICTION = 0, /* never evict: growing writes get FL_EOOM at stop-writes */
+    FL_EVICT_ALLKEYS_LRU,
+    FL_EVICT_ALLKEYS_LFU,
+    FL_EVICT_VOLATILE_LRU,
+    FL_EVICT_VOLATILE_LFU,
+    FL_EVICT_VOLATILE_TTL,
+    FL_EVICT_ALLKEYS_RANDOM,
+    FL_EVICT_VOLATILE_RANDOM,
+} fl_evict_policy_t;
+
+/* The policies' names ("noeviction", "allkeys-lru", ...), indexed by fl_evict_policy_t,
+ * NULL-terminated (a configuration table can use it as its list of allowed words). */
+extern const char *const fl_evict_policy_names[];
+
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
     size_t memory_limit;      /* bytes of records + index (the namespace's requested bytes);
-                               * 0 = unlimited. Default 1 GiB. */
+                               * 0 = unlimited (the default, as Redis's maxmemory) */
+    int evict_policy;         /* fl_evict_policy_t; default FL_EVICT_NOEVICTION, so no key is
+                               * ever dropped unless the configuration asks for it */
     int64_t default_ttl_ms;   /* applied to writes that give no TTL; 0 = none */
     unsigned high_water_pct;  /* evict above this share of memory_limit (1..100; default 90) */
     unsigned stop_writes_pct; /* refuse growing writes above this share (1..100; default 95) */
@@ -125,6 +147,15 @@ const fl_ns_config_t *fl_ns_config(const fl_ns_t *ns);
 
 /* The namespace's shared arena (for statistics and the lifecycle-separation test). */
 fl_arena_t *fl_ns_arena(fl_ns_t *ns);
+
+/* Run-time changes (CONFIG SET maxmemory / maxmemory-policy), effective for the next write;
+ * any thread. fl_ns_set_memory_limit: 0 = unlimited; FL_EINVAL with the reason in err when the
+ * limit is too small for the namespace's own partition array. Lowering it evicts (by the
+ * policy) in the background, or refuses growing writes under noeviction. */
+int fl_ns_set_memory_limit(fl_ns_t *ns, size_t limit, char *err, size_t errlen);
+int fl_ns_set_evict_policy(fl_ns_t *ns, fl_evict_policy_t policy);
+size_t fl_ns_memory_limit(const fl_ns_t *ns);
+fl_evict_policy_t fl_ns_evict_policy(const fl_ns_t *ns);
 
 /* Writes the FL_EOOM reply for this namespace into buf, without the leading '-':
  * "OOM command not allowed when used memory > 'maxmemory' in namespace '<name>'".
@@ -290,7 +321,7 @@ typedef struct fl_ns_stats {
     uint64_t keys_with_ttl;
     uint64_t hits, misses;   /* reads that found / did not find their key */
     uint64_t expired;        /* keys removed because their TTL passed */
-    uint64_t evicted;        /* keys removed above the high-water mark */
+    uint64_t evicted;        /* keys removed above the high-water mark (by the policy) */
     uint64_t writes_refused; /* writes refused above the stop-writes mark (FL_EOOM) */
     size_t used;             /* requested bytes of records + index: what quotas compare */
     size_t memory_limit;

@@ -71,8 +71,10 @@ static const opt_t ns_opts[] = {
      "bytes of records and index the namespace may hold (0 = unlimited)"},
     {"default-ttl-ms", OPT_INT, NS(default_ttl_ms), NULL, 0, LLONG_MAX / 2, NULL,
      "TTL applied to writes that give none (0 = none)"},
+    {"maxmemory-policy", OPT_ENUM, NS(evict_policy), NULL, 0, 0, fl_evict_policy_names,
+     "what goes above high-water-pct: Redis's policy names; noeviction refuses writes instead"},
     {"high-water-pct", OPT_UNSIGNED, NS(high_water_pct), NULL, 1, 100, NULL,
-     "evict (soonest-expiring first) above this share of memory-limit"},
+     "evict by maxmemory-policy above this share of memory-limit"},
     {"stop-writes-pct", OPT_UNSIGNED, NS(stop_writes_pct), NULL, 1, 100, NULL,
      "refuse writes with -OOM above this share of memory-limit"},
     {"partitions", OPT_UNSIGNED, NS(partitions), NULL, 1, 65536, NULL,
@@ -123,6 +125,7 @@ const char srv_config_embedded[] = "# flatline-server embedded default configura
                                    "}\n"
                                    "namespace cache {\n"
                                    "    memory-limit 256mb\n"
+                                   "    maxmemory-policy allkeys-lru\n"
                                    "    high-water-pct 80\n"
                                    "}\n";
 
@@ -545,7 +548,15 @@ int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t er
             cap *= 2;
         }
     }
+    /* A directory opens but fails to read (EISDIR), as does a file with a bad sector: both
+     * stop the start rather than start on the defaults. */
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno) {
+        free(text);
+        snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(read_errno));
+        return -1;
+    }
     if (!text) {
         snprintf(err, errlen, "config file '%s' is too large", path);
         return -1;
@@ -608,11 +619,8 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
     }
     for (size_t i = 0; i < c->n_ns; i++) {
-        char why[256];
-        if (fl_ns_config_check(&c->ns[i], why, sizeof(why)) != FL_OK) {
-            snprintf(err, errlen, "namespace '%s': %s", c->ns[i].name, why);
-            return -1;
-        }
+        if (fl_ns_config_check(&c->ns[i], err, errlen) != FL_OK)
+            return -1; /* the store's reason names the namespace */
     }
     return 0;
 }
@@ -639,9 +647,7 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         fn(ctx, nm, val); /* the default namespace's value */
     }
     /* Redis's maxmemory: the namespaces' memory limits summed, 0 (Redis's "no limit") when any
-     * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
-     * TTL first, then approximately least recently used ones among all keys: of Redis's
-     * policies, allkeys-lru says what a client needs to know (any key may go). */
+     * namespace is unlimited; maxmemory-policy: the default namespace's. */
     if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
         unsigned long long sum = 0;
         for (size_t n = 0; n < c->n_ns; n++) {
@@ -655,7 +661,7 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         fn(ctx, "maxmemory", val);
     }
     if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
-        fn(ctx, "maxmemory-policy", "allkeys-lru");
+        fn(ctx, "maxmemory-policy", fl_evict_policy_names[c->ns[0].evict_policy]);
     for (size_t n = 0; n < c->n_ns; n++) {
         for (size_t i = 0; i < NNS_OPTS; i++) {
             snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, ns_opts[i].name);
@@ -676,8 +682,20 @@ void srv_config_print_help(void)
                opts[i].doc);
     printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
-    for (size_t i = 0; i < NNS_OPTS; i++)
-        printf("  %-27s %s\n", ns_opts[i].name, ns_opts[i].doc);
+    fl_ns_config_t def;
+    fl_ns_config_default(&def, "default");
+    char val[64];
+    for (size_t i = 0; i < NNS_OPTS; i++) {
+        format_opt(&ns_opts[i], &def, val, sizeof(val));
+        printf("  %-27s default %-11s %s\n", ns_opts[i].name, val, ns_opts[i].doc);
+    }
+    printf(
+        "\nNo namespace evicts unless its maxmemory-policy says so, and none has a memory limit\n"
+        "unless configured (as Redis). The embedded configuration's 'cache' namespace is a\n"
+        "cache: 256mb, allkeys-lru above 80%%. Policies: ");
+    for (size_t i = 0; fl_evict_policy_names[i]; i++)
+        printf("%s%s", i ? ", " : "", fl_evict_policy_names[i]);
+    printf(".\n");
     printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
            "namespace (a later namespace option overrides them there):\n"
            "  %-31s defrag-pct 0 everywhere when 'no'\n",

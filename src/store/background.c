@@ -31,10 +31,11 @@ static void ns_tick(fl_ns_t *ns)
     while (fls_expire_step(ns, EXPIRE_BUCKETS, now) > 0 && mono_ns() - t0 < EXPIRE_BUDGET_NS)
         ;
     fls_defrag_tick(ns, now);
-    if (ns->hw_mark == SIZE_MAX)
+    size_t hw = atomic_load_explicit(&ns->hw_mark, memory_order_relaxed);
+    if (hw == SIZE_MAX)
         return;
     /* Eviction: down a little below the mark, so writers do not cross it at once again. */
-    size_t target = ns->hw_mark - ns->hw_mark / 64;
+    size_t target = hw - hw / 64;
     t0 = mono_ns();
     while (fls_used(ns) > target && mono_ns() - t0 < EVICT_BUDGET_NS)
         if (!fls_evict_one(ns, now))

@@ -7,7 +7,7 @@
 
 #include "store_internal.h"
 
-#define FLS_DEFAULT_LIMIT ((size_t)1 << 30) /* 1 GiB of records + index */
+#define FLS_DEFAULT_LIMIT 0 /* unlimited, as Redis's maxmemory: nothing is lost by default */
 #define FLS_DEFAULT_HW 90
 #define FLS_DEFAULT_STOP 95
 #define FLS_DEFAULT_PARTS 4096
@@ -20,12 +20,26 @@
  * throughput and 10 % cost 4-7 %; 10 % still compacts a 1M-key mass delete within seconds. */
 #define FLS_DEFAULT_DEFRAG_CYCLE_MAX 10
 
+const char *const fl_evict_policy_names[] = {
+    [FL_EVICT_NOEVICTION] = "noeviction",
+    [FL_EVICT_ALLKEYS_LRU] = "allkeys-lru",
+    [FL_EVICT_ALLKEYS_LFU] = "allkeys-lfu",
+    [FL_EVICT_VOLATILE_LRU] = "volatile-lru",
+    [FL_EVICT_VOLATILE_LFU] = "volatile-lfu",
+    [FL_EVICT_VOLATILE_TTL] = "volatile-ttl",
+    [FL_EVICT_ALLKEYS_RANDOM] = "allkeys-random",
+    [FL_EVICT_VOLATILE_RANDOM] = "volatile-random",
+    NULL,
+};
+#define NPOLICIES (sizeof(fl_evict_policy_names) / sizeof(fl_evict_policy_names[0]) - 1)
+
 void fl_ns_config_default(fl_ns_config_t *c, const char *name)
 {
     memset(c, 0, sizeof(*c));
     if (name)
         snprintf(c->name, sizeof(c->name), "%s", name);
     c->memory_limit = FLS_DEFAULT_LIMIT;
+    c->evict_policy = FL_EVICT_NOEVICTION;
     c->default_ttl_ms = 0;
     c->high_water_pct = FLS_DEFAULT_HW;
     c->stop_writes_pct = FLS_DEFAULT_STOP;
@@ -37,6 +51,27 @@ void fl_ns_config_default(fl_ns_config_t *c, const char *name)
     c->defrag_ignore_bytes = FLS_DEFAULT_DEFRAG_IGNORE;
     c->defrag_cycle_min = FLS_DEFAULT_DEFRAG_CYCLE_MIN;
     c->defrag_cycle_max = FLS_DEFAULT_DEFRAG_CYCLE_MAX;
+}
+
+size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions)
+{
+    /* The stop-writes mark must hold the partition array and 4 KiB of records and index. */
+    size_t need = (size_t)partitions * sizeof(fls_part_t) + ((size_t)4 << 10);
+    return (need * 100 + stop_writes_pct - 1) / stop_writes_pct;
+}
+
+int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
+                    char *err, size_t errlen)
+{
+    size_t min = fls_limit_min(stop_writes_pct, partitions);
+    if (limit == 0 || limit >= min)
+        return FL_OK;
+    if (err && errlen)
+        snprintf(err, errlen,
+                 "namespace '%s': memory-limit %zu is too small: its %u partitions take %zu "
+                 "bytes, so it needs at least %zu (or 0 for no limit, or fewer partitions)",
+                 name, limit, partitions, (size_t)partitions * sizeof(fls_part_t), min);
+    return FL_EINVAL;
 }
 
 static bool decay_ok(ssize_t d)
@@ -78,9 +113,12 @@ int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
         why = "default_ttl_ms must be >= 0";
     } else if (!decay_ok(c->dirty_decay_ms) || !decay_ok(c->muzzy_decay_ms)) {
         why = "decay must be -1 (never), >= 0 ms, or the default";
+    } else if (c->evict_policy < 0 || (size_t)c->evict_policy >= NPOLICIES) {
+        why = "unknown eviction policy";
     }
     if (!why)
-        return FL_OK;
+        return fls_limit_check(c->name, c->memory_limit, c->stop_writes_pct, c->partitions, err,
+                               errlen);
     if (err && errlen)
         snprintf(err, errlen, "namespace '%.*s': %s", (int)nlen, c->name, why);
     return FL_EINVAL;

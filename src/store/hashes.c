@@ -104,7 +104,7 @@ static fls_rec_t *hash_rec_new(fl_ns_t *ns, fls_key_t *k, int64_t now)
     r->next = NULL;
     r->expire_at = fls_default_expiry(ns, now);
     r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, fls_clock(now));
+    atomic_init(&r->atime, fls_access_new(now));
     r->klen = (uint32_t)k->n;
     r->vlen = 0;
     r->type = FL_TYPE_HASH;

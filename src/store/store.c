@@ -29,13 +29,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *a, co
         snprintf(err, errlen, fmt, a, b);
 }
 
-static size_t mark(size_t limit, unsigned pct)
-{
-    if (limit == 0)
-        return SIZE_MAX;
-    return limit / 100 * pct + limit % 100 * pct / 100;
-}
-
 static void part_locks_destroy(fl_ns_t *ns, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -74,8 +67,7 @@ static int ns_open(fl_store_t *s, fl_ns_t *ns, const fl_ns_config_t *cfg, char *
     ns->cfg = *cfg;
     fls_defrag_init(ns);
     ns->nparts = cfg->partitions;
-    ns->hw_mark = mark(cfg->memory_limit, cfg->high_water_pct);
-    ns->stop_mark = mark(cfg->memory_limit, cfg->stop_writes_pct);
+    fls_quota_set(ns, cfg->memory_limit, (fl_evict_policy_t)cfg->evict_policy);
     fl_arena_opts_t ao = {.dirty_decay_ms = cfg->dirty_decay_ms,
                           .muzzy_decay_ms = cfg->muzzy_decay_ms};
     int rc = fl_arena_create(&ns->arena, cfg->name, &ao);

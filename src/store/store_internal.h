@@ -67,7 +67,7 @@ struct fls_rec {
     fls_rec_t *next;        /* next record in the bucket chain */
     int64_t expire_at;      /* absolute Unix ms; 0 = no expiry */
     uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
-    _Atomic uint32_t atime; /* coarse access clock (fls_clock()), relaxed: approximate LRU */
+    _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
     uint32_t klen;          /* key length */
     uint32_t vlen;          /* string: value length; hash: 0 */
     uint8_t type;           /* FL_TYPE_STRING or FL_TYPE_HASH */
@@ -191,8 +191,12 @@ struct fl_ns {
     fl_arena_t *arena;
     fls_part_t *parts; /* in the arena: nparts entries; immutable pointer after open */
     uint32_t nparts;
-    size_t hw_mark;   /* bytes: evict above; SIZE_MAX when unlimited */
-    size_t stop_mark; /* bytes: refuse growing writes above; SIZE_MAX when unlimited */
+    /* Set at open and by fl_ns_set_memory_limit / fl_ns_set_evict_policy (CONFIG SET), read
+     * relaxed without a lock (a write racing a change sees the old or the new value). */
+    _Atomic size_t limit;     /* bytes; 0 = unlimited */
+    _Atomic size_t hw_mark;   /* bytes: evict above; SIZE_MAX when unlimited or noeviction */
+    _Atomic size_t stop_mark; /* bytes: refuse growing writes above; SIZE_MAX when unlimited */
+    _Atomic int policy;       /* fl_evict_policy_t */
     fls_stripe_t used[FLS_STRIPES];
     _Atomic uint64_t writes_refused;
     _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
@@ -234,8 +238,18 @@ size_t fls_fmt_i64(int64_t v, char *buf);
 /* INCRBY on a decimal text value (p == NULL: missing, counts as 0): *v = value + delta and
  * its text in buf (>= 21 bytes, length *len). FL_OK, FL_ENOTINT or FL_EOVERFLOW. */
 int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf, size_t *len);
-/* Coarse access clock for LRU: fl_now_ms() / 256, wrapping. */
-uint32_t fls_clock(int64_t now_ms);
+/* A record's access word (atime), one 32-bit word for both LRU and LFU, so switching policy
+ * loses nothing and the record header does not grow: bits 31..8 hold the last access in
+ * seconds (24 bits, wrapping every 194 days, Redis's LRU clock), bits 7..0 Redis's logarithmic
+ * access counter (LFU: new keys start at 5; an access increments it with probability
+ * 1 / ((counter - 5) * 10 + 1); it loses one per idle minute). Updated relaxed, also under a
+ * shared lock: concurrent accesses may lose an increment, as approximate as Redis's. */
+#define FLS_LFU_INIT 5
+uint32_t fls_access_new(int64_t now_ms);
+uint32_t fls_access_bump(uint32_t word, int64_t now_ms);
+/* Seconds since the last access; the counter after its idle decay (OBJECT FREQ). */
+uint64_t fls_access_idle_s(uint32_t word, int64_t now_ms);
+unsigned fls_access_freq(uint32_t word, int64_t now_ms);
 /* Thread-local xorshift random number. */
 uint64_t fls_rand(void);
 
@@ -342,16 +356,30 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
 /* A whole partition in one go (ops->yield is ignored). */
 void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx);
 
-/* Stamps a record's access clock (relaxed; fine under a read lock). */
+/* Records an access to r (relaxed; fine under a read lock): LRU clock and LFU counter. */
 static inline void fls_touch(fls_rec_t *r, int64_t now)
 {
-    atomic_store_explicit(&r->atime, fls_clock(now), memory_order_relaxed);
+    uint32_t old = atomic_load_explicit(&r->atime, memory_order_relaxed);
+    uint32_t w = fls_access_bump(old, now);
+    if (w != old)
+        atomic_store_explicit(&r->atime, w, memory_order_relaxed);
 }
 
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
 
+/* ---- config.c ------------------------------------------------------------------------------ */
+
+/* Smallest memory limit a namespace with these settings can work with (its stop-writes mark
+ * holds its partition array and 4 KiB more); fls_limit_check says so in err (FL_EINVAL). */
+size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions);
+int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
+                    char *err, size_t errlen);
+
 /* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
+
+/* Sets the marks from a limit and the configured percentages (open and CONFIG SET). */
+void fls_quota_set(fl_ns_t *ns, size_t limit, fl_evict_policy_t policy);
 
 /* Before a write that may grow memory by about `hint` bytes (no lock held): evicts inline
  * (bounded work) when the namespace is above its high-water mark. hint 0: nothing. */
@@ -368,8 +396,8 @@ size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
 
 /* ---- evict.c: eviction ---------------------------------------------------------------------- */
 
-/* Evicts one key (soonest to expire first, else approximate LRU). Returns false when nothing
- * could be evicted. */
+/* Evicts one key chosen by the namespace's policy (never one without a TTL under volatile-*).
+ * Returns false when the policy allows nothing to be evicted. */
 bool fls_evict_one(fl_ns_t *ns, int64_t now);
 
 /* ---- defrag.c: active defragmentation ------------------------------------------------------ */

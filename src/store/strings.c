@@ -26,7 +26,7 @@ static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t ex
     r->next = NULL;
     r->expire_at = expire;
     r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, fls_clock(now));
+    atomic_init(&r->atime, fls_access_new(now));
     r->klen = (uint32_t)k->n;
     r->vlen = (uint32_t)vlen;
     r->type = FL_TYPE_STRING;

@@ -242,11 +242,8 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
     }
     if (count)
         atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
-    if (r) {
-        uint32_t c = fls_clock(now);
-        if (atomic_load_explicit(&r->atime, memory_order_relaxed) != c)
-            atomic_store_explicit(&r->atime, c, memory_order_relaxed);
-    }
+    if (r)
+        fls_touch(r, now);
     return r;
 }
 

@@ -39,11 +39,6 @@ int64_t fl_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-uint32_t fls_clock(int64_t now_ms)
-{
-    return (uint32_t)((uint64_t)now_ms >> 8);
-}
-
 static inline uint64_t mix(uint64_t a, uint64_t b)
 {
     __uint128_t r = (__uint128_t)a * b;
