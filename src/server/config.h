@@ -82,6 +82,10 @@ typedef void (*srv_config_fn)(void *ctx, const char *name, const char *value);
 void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
                      void *ctx);
 
+/* Redis's maxmemory: the namespaces' memory limits summed, 0 ("no limit") when any namespace
+ * is unlimited (CONFIG GET maxmemory, INFO memory). */
+unsigned long long srv_config_maxmemory(const srv_config_t *c);
+
 /* Prints the option table (--help). */
 void srv_config_print_help(void);
 

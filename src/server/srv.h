@@ -27,14 +27,27 @@
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
 
+/*
+ * THE SERVER'S COUNTERS, defined once: srv_stats_t (per worker), srv_stats_sum_t (summed) and
+ * INFO stats's lines are generated from this list.
+ *
+ *   X(field, info_name, doc)   info_name: the field INFO stats prints (Redis's name where Redis
+ *                              has one)
+ */
+#define SRV_STATS(X)                                                                               \
+    X(connections, "total_connections_received", "connections accepted")                           \
+    X(commands, "total_commands_processed", "commands dispatched")                                 \
+    X(net_in, "total_net_input_bytes", "bytes read from clients")                                  \
+    X(net_out, "total_net_output_bytes", "bytes written to clients")                               \
+    X(rejected, "rejected_connections", "connections refused at maxclients")                       \
+    X(protocol_errors, "protocol_errors", "connections closed for bad input")
+
 /* Counters of one worker. Written only by the owning worker (relaxed load+store), read by
  * any thread (relaxed load) and summed: no lock, no contended cache line. */
 typedef struct srv_stats {
-    _Atomic uint64_t connections;     /* accepted */
-    _Atomic uint64_t rejected;        /* refused at maxclients */
-    _Atomic uint64_t commands;        /* dispatched */
-    _Atomic uint64_t net_in, net_out; /* bytes */
-    _Atomic uint64_t protocol_errors; /* connections closed for bad input */
+#define SRV_STATS_FIELD_(field, info_name, doc) _Atomic uint64_t field;
+    SRV_STATS(SRV_STATS_FIELD_)
+#undef SRV_STATS_FIELD_
 } srv_stats_t;
 
 static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
@@ -43,10 +56,14 @@ static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* Sums every worker's counters into *out (plain values). */
+/* Every worker's counters summed (plain values). */
 typedef struct srv_stats_sum {
-    uint64_t connections, rejected, commands, net_in, net_out, protocol_errors;
+#define SRV_STATS_SUM_FIELD_(field, info_name, doc) uint64_t field;
+    SRV_STATS(SRV_STATS_SUM_FIELD_)
+#undef SRV_STATS_SUM_FIELD_
 } srv_stats_sum_t;
+
+/* Sums every worker's counters into *out. Any thread; relaxed loads (a sum may mix moments). */
 void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 
 /* Above this many unsent reply bytes a client's commands wait (and its reads stop) until the
@@ -98,7 +115,7 @@ struct srv_worker {
     _Atomic long load;
     pthread_t thread;
     srv_server_t *srv;
-    srv_client_t *clients;          /* list; worker thread only */
+    srv_client_t *clients; /* list; worker thread only */
     /* Mailbox (srv_worker_post): tasks from any thread, run on this worker's thread in the order
      * they were posted. mail_mu protects the queue; mail_fd (eventfd) wakes the loop. */
     pthread_mutex_t mail_mu;
@@ -181,8 +198,13 @@ bool srv_slice_to_ll(fl_slice_t s, long long *out);
 /* Case-insensitive comparison of a slice with a NUL-terminated word. */
 bool srv_slice_eq(fl_slice_t s, const char *word);
 
-
 /* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
+
+/* Builds one INFO section ("# Name" then its fields) into out. A row of info.c's table. */
+typedef void srv_info_section_fn(srv_server_t *srv, srv_buf_t *out);
+
+/* Appends one INFO line (printf format, "\r\n" added). For section builders. */
+void srv_info_field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. */
 double srv_mem_ratio(size_t a, size_t b);

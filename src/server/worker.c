@@ -436,11 +436,9 @@ void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out)
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < srv->nworkers; i++) {
         const srv_stats_t *s = &srv->workers[i].stats;
-        out->connections += atomic_load_explicit(&s->connections, memory_order_relaxed);
-        out->rejected += atomic_load_explicit(&s->rejected, memory_order_relaxed);
-        out->commands += atomic_load_explicit(&s->commands, memory_order_relaxed);
-        out->net_in += atomic_load_explicit(&s->net_in, memory_order_relaxed);
-        out->net_out += atomic_load_explicit(&s->net_out, memory_order_relaxed);
-        out->protocol_errors += atomic_load_explicit(&s->protocol_errors, memory_order_relaxed);
+#define SRV_STATS_ADD_(field, info_name, doc)                                                      \
+    out->field += atomic_load_explicit(&s->field, memory_order_relaxed);
+        SRV_STATS(SRV_STATS_ADD_)
+#undef SRV_STATS_ADD_
     }
 }
