@@ -84,6 +84,8 @@ static int ns_open(fl_store_t *s, fl_ns_t *ns, const fl_ns_config_t *cfg, char *
         goto fail;
     }
     memset(ns->parts, 0, bytes);
+    for (uint32_t i = 0; i < ns->nparts; i++)
+        atomic_init(&ns->parts[i].next_expire, INT64_MAX);
     if (part_locks_init(ns) != FL_OK) {
         set_err(err, errlen, "namespace '%s': %s", cfg->name, "cannot initialise its locks");
         goto fail;

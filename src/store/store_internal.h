@@ -137,13 +137,16 @@ typedef struct fls_part {
         pthread_mutex_t m;
         pthread_rwlock_t rw;
     } lock;
-    fls_rec_t **b;          /* bucket array of mask + 1 slots; NULL while the table is empty */
-    uint32_t mask;          /* lock */
-    uint32_t expire_cursor; /* lock: next bucket active expiry looks at */
-    _Atomic uint64_t count; /* keys (written under lock) */
+    fls_rec_t **b;           /* bucket array of mask + 1 slots; NULL while the table is empty */
+    uint32_t mask;           /* lock */
+    uint32_t tix_len;        /* lock: entries in tix (ttl_index.c) */
+    struct fls_tix_ent *tix; /* lock: min-heap of the TTL records' (expiry, hash), in the arena */
+    uint32_t tix_cap;        /* lock: tix's allocated entries */
+    bool tix_stale;          /* lock: an entry could not be added: rebuild before trusting tix */
+    _Atomic int64_t next_expire; /* tix's earliest expiry (INT64_MAX: none), read without lock */
+    _Atomic uint64_t count;      /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
-    char pad[16];                                    /* 128 bytes: less false sharing */
 } fls_part_t;
 
 typedef struct fls_stripe {
@@ -307,6 +310,7 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
  *   MODIFY  the record was changed in place (TTL, hash fields): bookkeeping only.
  *   DEL     unlinks c->old from *c->ref and frees it; c->reason says why (stats).
+ * A PUT or MODIFY that leaves the record with a TTL adds it to the partition's TTL index.
  *   FLUSH   frees every record of the partition and its bucket array.
  * had_key/had_ttl describe the key before the change, for the key and TTL counters.
  */
@@ -320,6 +324,8 @@ typedef struct fls_change {
     fls_rec_t *old;
     bool had_key;
     bool had_ttl;
+    bool same_ttl; /* PUT/MODIFY kept the expiry the TTL index already has (skips an entry;
+                    * false is always safe: a duplicate entry is dropped when met) */
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* Write preamble: evicts inline if needed for about `hint` bytes (fls_make_room), locates the
@@ -388,11 +394,33 @@ void fls_make_room(fl_ns_t *ns, size_t hint);
  * would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
 
+/* ---- ttl_index.c: a partition's TTL index ------------------------------------------------- */
+
+/* One index entry: a TTL record's expiry and key hash (not a pointer: records move). */
+typedef struct fls_tix_ent {
+    int64_t at;
+    uint32_t hash;
+} fls_tix_ent_t;
+
+/* Every function here runs with the partition's write lock held. */
+/* Notes that a record of the partition now expires at `at` (commit point). Never fails: when
+ * the index cannot grow it is marked stale and rebuilt from the table before its next use. */
+void fls_tix_add(fl_ns_t *ns, uint32_t pidx, int64_t at, uint32_t hash);
+/* Frees the index (the partition holds no key any more). */
+void fls_tix_clear(fl_ns_t *ns, uint32_t pidx);
+/* Deletes up to `max` records whose expiry is due (soonest first). Returns how many. */
+size_t fls_tix_expire(fl_ns_t *ns, uint32_t pidx, int64_t now, size_t max);
+/* The slot of the live TTL record that expires soonest, or NULL (volatile-ttl). */
+fls_rec_t **fls_tix_soonest(fl_ns_t *ns, uint32_t pidx);
+/* The slot of a TTL record picked at random, or NULL (volatile-lru/lfu/random sampling). */
+fls_rec_t **fls_tix_random(fl_ns_t *ns, uint32_t pidx);
+
 /* ---- expire.c: active expiry ---------------------------------------------------------------- */
 
-/* One active-expiry step for a namespace, bounded by `max_buckets` bucket visits. Returns the
- * number of keys it expired. */
-size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
+/* One active-expiry step for a namespace: visits every partition once from where the last step
+ * stopped, and in those whose earliest expiry is due deletes due records, soonest first,
+ * at most `max_keys` in all. Returns the number of keys it expired. */
+size_t fls_expire_step(fl_ns_t *ns, size_t max_keys, int64_t now);
 
 /* ---- evict.c: eviction ---------------------------------------------------------------------- */
 

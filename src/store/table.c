@@ -287,7 +287,6 @@ static void part_resize(fl_ns_t *ns, uint32_t pidx, size_t new_size)
     fls_free(ns, pidx, p->b, old_size * sizeof(*nb));
     p->b = nb;
     p->mask = (uint32_t)(new_size - 1);
-    p->expire_cursor &= p->mask;
 }
 
 int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
@@ -300,7 +299,6 @@ int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
         memset(nb, 0, FLS_MIN_BUCKETS * sizeof(*nb));
         p->b = nb;
         p->mask = FLS_MIN_BUCKETS - 1;
-        p->expire_cursor = 0;
     }
     *ref = &p->b[(uint32_t)k->h & p->mask];
     return FL_OK;
@@ -317,7 +315,7 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx)
         fls_free(ns, pidx, p->b, size * sizeof(*p->b));
         p->b = NULL;
         p->mask = 0;
-        p->expire_cursor = 0;
+        fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (count > size && size < ((size_t)1 << 31)) {
         part_resize(ns, pidx, size * 2);
     } else if (size > FLS_MIN_BUCKETS && count < size / 4) {
@@ -344,7 +342,7 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     fls_free(ns, pidx, p->b, size * sizeof(*p->b));
     p->b = NULL;
     p->mask = 0;
-    p->expire_cursor = 0;
+    fls_tix_clear(ns, pidx);
     atomic_store_explicit(&p->count, 0, memory_order_relaxed);
     atomic_store_explicit(&p->ttl_count, 0, memory_order_relaxed);
 }
@@ -380,6 +378,8 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         atomic_fetch_add_explicit(&p->count, (uint64_t)dk, memory_order_relaxed);
     if (dt)
         atomic_fetch_add_explicit(&p->ttl_count, (uint64_t)dt, memory_order_relaxed);
+    if (has_ttl && !c->same_ttl)
+        fls_tix_add(ns, pidx, c->rec->expire_at, c->rec->hash);
     if (c->reason == FLS_EXPIRED)
         atomic_fetch_add_explicit(&p->expired, 1, memory_order_relaxed);
     else if (c->reason == FLS_EVICTED)
