@@ -262,6 +262,11 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
  * FL_EINVAL for a key or value over 4 GiB - 1. */
 int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs);
 
+/* MGET: emits an array of n values (nil for a missing key or one of another type), read
+ * atomically: every partition of the keys is locked before the first is read, so no MSET is
+ * seen in part. FL_ENOMEM. */
+int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *out);
+
 /* GETDEL: emits the value or nil, and deletes the key. */
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
 
@@ -310,6 +315,13 @@ int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted);
 
 /* EXISTS of one key. */
 int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists);
+
+/* Over several keys, atomically (all their partitions locked first, as MSET; FL_ENOMEM):
+ * EXISTS (*count: keys that exist, counted per argument), TOUCH (the same, and records an
+ * access of each), DEL/UNLINK (*deleted: keys deleted, each once). */
+int fl_keys_exists(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
+int fl_keys_touch(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
+int fl_keys_del(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *deleted);
 
 /* EXPIRE/PEXPIRE: sets an absolute expiry; a time not in the future deletes the key.
  * *applied tells whether the key existed. */

@@ -14,28 +14,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* DEL, UNLINK, EXISTS and TOUCH over several keys are atomic: the store locks the partitions
+ * of all the keys before the first one (one key: the single-key path). */
 static void cmd_del(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    long long n = 0;
-    for (int i = 1; i < argc; i++) {
-        bool deleted = false;
-        if (!srv_sink_done(c, c->out.len, fl_key_del(c->ns, argv[i], &deleted)))
-            return;
-        n += deleted;
-    }
-    srv_reply_int(&c->out, n);
+    size_t n = 0;
+    bool deleted = false;
+    int st = argc == 2 ? fl_key_del(c->ns, argv[1], &deleted)
+                       : fl_keys_del(c->ns, argv + 1, (size_t)argc - 1, &n);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, argc == 2 ? (long long)deleted : (long long)n);
 }
 
 static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    long long n = 0;
-    for (int i = 1; i < argc; i++) {
-        bool exists = false;
-        if (!srv_sink_done(c, c->out.len, fl_key_exists(c->ns, argv[i], &exists)))
-            return;
-        n += exists;
-    }
-    srv_reply_int(&c->out, n);
+    size_t n = 0;
+    bool exists = false;
+    int st = argc == 2 ? fl_key_exists(c->ns, argv[1], &exists)
+                       : fl_keys_exists(c->ns, argv + 1, (size_t)argc - 1, &n);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, argc == 2 ? (long long)exists : (long long)n);
+}
+
+static void cmd_touch(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    size_t n = 0;
+    if (srv_sink_done(c, c->out.len, fl_keys_touch(c->ns, argv + 1, (size_t)argc - 1, &n)))
+        srv_reply_int(&c->out, (long long)n);
 }
 
 static bool expire_flags(srv_client_t *c, int argc, const fl_slice_t *argv, unsigned *flags)
@@ -328,6 +333,7 @@ static const srv_cmd_t cmds[] = {
     {"pexpireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpireat, 1, 1, 1},
     {"pttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_pttl, 1, 1, 1},
     {"scan", -2, SRV_CMD_READONLY, cmd_scan, 0, 0, 0},
+    {"touch", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_touch, 1, -1, 1},
     {"ttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_ttl, 1, 1, 1},
     {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_type, 1, 1, 1},
     {"unlink", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_del, 1, -1, 1},

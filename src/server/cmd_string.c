@@ -146,14 +146,8 @@ static void cmd_mget(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
-    srv_reply_array(&c->out, (size_t)argc - 1);
-    for (int i = 1; i < argc; i++) {
-        size_t mark = c->out.len;
-        if (fl_str_get(c->ns, argv[i], &sink) != FL_OK) { /* a hash reads as nil, as in Redis */
-            c->out.len = mark;
-            srv_reply_nil(&c->out);
-        }
-    }
+    /* Atomic: the store locks every key's partition first; another type reads as nil. */
+    srv_sink_done(c, c->out.len, fl_str_mget(c->ns, argv + 1, (size_t)argc - 1, &sink));
 }
 
 static void cmd_mset(srv_client_t *c, int argc, const fl_slice_t *argv)

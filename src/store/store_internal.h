@@ -18,10 +18,11 @@
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
- * order: only MSET (fl_str_mset) holds several partition locks, taken in ascending partition
- * index; every other path (commands, eviction, expiry, defrag, SCAN) holds one at a time and
- * takes no other partition lock while holding it, so no cycle can form. Values reach a sink while
- * the lock is held.
+ * order: MSET (fl_str_mset) and the multi-key commands (multikey.c: MGET, EXISTS, DEL, TOUCH,
+ * MSETNX, RENAME, COPY) hold several partition locks, taken in ascending partition index (for
+ * two namespaces, the lower namespace index first); every other path (commands, eviction,
+ * expiry, defrag, SCAN) holds one at a time and takes no other partition lock while holding it,
+ * so no cycle can form. Values reach a sink while the lock is held.
  *
  * Movability (for the active defragmenter, issue 6): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its
@@ -393,6 +394,26 @@ void fls_make_room(fl_ns_t *ns, size_t hint);
 /* Under the partition lock, before allocating: FL_OK, or FL_EOOM (counted) when growth > 0
  * would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
+
+/* ---- multikey.c: several keys under their partitions' write locks ----------------------- */
+
+#define FLS_KEYSET_INLINE 8 /* key sets up to this size need no allocation */
+
+/* Located keys (in argument order) and their distinct partitions (ascending), all write-locked
+ * between fls_keyset_lock and fls_keyset_unlock. */
+typedef struct fls_keyset {
+    fl_ns_t *ns;
+    fls_key_t *k;
+    uint32_t *parts;
+    size_t n, nparts;
+    fls_key_t k_inline[FLS_KEYSET_INLINE];
+    uint32_t parts_inline[FLS_KEYSET_INLINE];
+} fls_keyset_t;
+
+/* Locates the n keys and write-locks their partitions in ascending index order (the lock
+ * order, see the top of this file). FL_ENOMEM (nothing locked) when scratch memory fails. */
+int fls_keyset_lock(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fls_keyset_t *ks);
+void fls_keyset_unlock(fls_keyset_t *ks);
 
 /* ---- ttl_index.c: a partition's TTL index ------------------------------------------------- */
 
