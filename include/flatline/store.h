@@ -40,6 +40,11 @@ typedef enum fl_status {
     FL_ENOMEM = -5,     /* allocation failed: nothing changed */
     FL_ECOND = -6,      /* NX/XX condition not met: nothing changed (SET replies nil) */
     FL_EINVAL = -7,     /* bad argument */
+    /* -20..-29: string, key and hash commands (strings.c, keys.c, hashes.c) */
+    FL_ENOTFLOAT = -20,     /* value is not a valid float */
+    FL_ENAN = -21,          /* increment would produce NaN or Infinity */
+    FL_ENOKEY = -22,        /* no such key (RENAME) */
+    FL_EHASHNOTFLOAT = -23, /* hash value is not a float (HINCRBYFLOAT) */
 } fl_status_t;
 
 /* Message for a status, without the leading '-' (e.g. "WRONGTYPE Operation against a key
@@ -269,6 +274,30 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
 
 /* GETDEL: emits the value or nil, and deletes the key. */
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* GETEX: emits the value or nil (FL_EWRONGTYPE on another type) and, for a live key, sets its
+ * expiry to at_ms (> 0; a time not in the future deletes the key after emitting its value),
+ * removes it (persist), or leaves it (at_ms 0, !persist). */
+int fl_str_getex(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool persist, const fl_sink_t *out);
+
+/* SETRANGE: overwrites the value from `offset` with val, zero-padding a shorter value (a missing
+ * key counts as ""; nothing is created when val is empty); *new_len gets the length. The
+ * caller bounds offset + val.n (Redis's proto-max-bulk-len); FL_EINVAL above 4 GiB - 1. */
+int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, size_t *new_len);
+
+/* GETRANGE (SUBSTR): emits the bytes start..end (inclusive; negative counts from the end, as
+ * Redis), "" when the range is empty or the key missing. */
+int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, const fl_sink_t *out);
+
+/* INCRBYFLOAT: value (missing: 0) + incr as long doubles, stored and returned in Redis's
+ * human-friendly form (%.17Lf, trailing zeros removed) into buf (>= FL_FLOAT_BUF bytes, *len).
+ * FL_ENOTFLOAT (value or incr not a float), FL_ENAN (result NaN or infinite). */
+#define FL_FLOAT_BUF 5120
+int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, size_t *len);
+
+/* MSETNX: like MSET, but only when none of the keys exists (decided under the same locks);
+ * *set tells whether the pairs were written. */
+int fl_str_msetnx(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool *set);
 
 /* APPEND: creates the key when missing; *new_len gets the resulting length. */
 int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len);

@@ -146,8 +146,11 @@ static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r
         fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
         fls_commit(ns, k->pidx, &c);
     } else {
-        fls_change_t c = {
-            .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+        fls_change_t c = {.op = FLS_MODIFY,
+                          .rec = r,
+                          .had_key = true,
+                          .had_ttl = r->expire_at != 0,
+                          .same_ttl = true};
         fls_commit(ns, k->pidx, &c);
     }
 }

@@ -239,6 +239,9 @@ uint64_t fls_hash(uint64_t seed, const void *p, size_t n);
 bool fls_parse_i64(const char *p, size_t n, int64_t *out);
 /* Writes v in base 10 into buf (>= 21 bytes); returns the length. */
 size_t fls_fmt_i64(int64_t v, char *buf);
+/* A long double in Redis's human-friendly form (%.17Lf without trailing zeros, no "-0") into
+ * buf; returns the length, 0 when it does not fit. */
+size_t fls_fmt_ld(long double v, char *buf, size_t cap);
 /* INCRBY on a decimal text value (p == NULL: missing, counts as 0): *v = value + delta and
  * its text in buf (>= 21 bytes, length *len). FL_OK, FL_ENOTINT or FL_EOVERFLOW. */
 int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf, size_t *len);

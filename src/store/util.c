@@ -27,6 +27,14 @@ const char *fl_status_str(int status)
         return "ERR condition not met";
     case FL_EINVAL:
         return "ERR invalid argument";
+    case FL_ENOTFLOAT:
+        return "ERR value is not a valid float";
+    case FL_ENAN:
+        return "ERR increment would produce NaN or Infinity";
+    case FL_ENOKEY:
+        return "ERR no such key";
+    case FL_EHASHNOTFLOAT:
+        return "ERR hash value is not a float";
     default:
         return "ERR unknown error";
     }
