@@ -47,7 +47,7 @@ static uint32_t pick_part(fl_ns_t *ns, fl_evict_policy_t policy)
         fls_part_t *p = &ns->parts[pidx];
         if (!atomic_load_explicit(ttl ? &p->ttl_count : &p->count, memory_order_relaxed))
             continue;
-        int64_t at = atomic_load_explicit(&p->next_expire, memory_order_relaxed);
+        int64_t at = atomic_load_explicit(&ns->tix[pidx].next_expire, memory_order_relaxed);
         if (best == UINT32_MAX || at < best_at) {
             best = pidx;
             best_at = at;
@@ -159,6 +159,7 @@ static bool evict_in(fl_ns_t *ns, uint32_t pidx, fl_evict_policy_t policy, int64
 
 bool fls_evict_one(fl_ns_t *ns, int64_t now)
 {
+    FLS_ASSERT_NO_LOCK(); /* it takes a partition lock of its choosing: holding one is a cycle */
     fl_evict_policy_t policy = fl_ns_evict_policy(ns);
     if (policy == FL_EVICT_NOEVICTION)
         return false;

@@ -20,13 +20,14 @@
 
 size_t fls_expire_step(fl_ns_t *ns, size_t max_keys, int64_t now)
 {
+    FLS_ASSERT_NO_LOCK();
     size_t expired = 0;
     uint32_t start = atomic_load_explicit(&ns->expire_part, memory_order_relaxed);
     uint32_t i = 0;
     while (i < ns->nparts && expired < max_keys) {
         uint32_t pidx = (start + i) & (ns->nparts - 1);
         fls_part_t *p = &ns->parts[pidx];
-        if (atomic_load_explicit(&p->next_expire, memory_order_relaxed) > now) {
+        if (atomic_load_explicit(&ns->tix[pidx].next_expire, memory_order_relaxed) > now) {
             i++;
             continue;
         }

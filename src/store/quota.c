@@ -15,8 +15,10 @@
  * growing writes are refused at stop-writes, as Redis refuses them at maxmemory.
  *
  * Locking: none of its own; fls_quota_check runs under the caller's partition lock(s) and reads
- * `used` (relaxed stripes); fls_make_room runs with no lock held. The limit, marks and policy
- * are relaxed atomics, changed at run time by fl_ns_set_memory_limit / fl_ns_set_evict_policy.
+ * `used` (relaxed stripes); fls_make_room runs with no lock held (eviction takes partition
+ * locks: holding one here would break the lock order), and fls_write_begin, the write path's
+ * preamble, takes the write lock after it. The limit, marks and policy are relaxed atomics,
+ * changed at run time by fl_ns_set_memory_limit / fl_ns_set_evict_policy.
  */
 #include "store_internal.h"
 
@@ -69,6 +71,7 @@ fl_evict_policy_t fl_ns_evict_policy(const fl_ns_t *ns)
 
 int fls_quota_check(fl_ns_t *ns, int64_t growth)
 {
+    FL_DEBUG_ASSERT(fls_locks_held() > 0);
     size_t stop = atomic_load_explicit(&ns->stop_mark, memory_order_relaxed);
     if (growth <= 0 || stop == SIZE_MAX)
         return FL_OK;
@@ -80,6 +83,7 @@ int fls_quota_check(fl_ns_t *ns, int64_t growth)
 
 void fls_make_room(fl_ns_t *ns, size_t hint)
 {
+    FLS_ASSERT_NO_LOCK();
     size_t hw = atomic_load_explicit(&ns->hw_mark, memory_order_relaxed);
     if (hint == 0 || hw == SIZE_MAX || hint > hw)
         return; /* deletes and TTL changes never evict others */
@@ -90,4 +94,13 @@ void fls_make_room(fl_ns_t *ns, size_t hint)
     for (int i = 0; i < INLINE_EVICT_MAX && fls_used(ns) + hint > hw; i++)
         if (!fls_evict_one(ns, now))
             break;
+}
+
+fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now)
+{
+    fls_make_room(ns, hint);
+    *now = fl_now_ms();
+    fls_key_init(ns, key, k);
+    fls_wrlock(ns, k->part);
+    return fls_find_live(ns, k, *now);
 }

@@ -84,8 +84,13 @@ static int ns_open(fl_store_t *s, fl_ns_t *ns, const fl_ns_config_t *cfg, char *
         goto fail;
     }
     memset(ns->parts, 0, bytes);
+    ns->tix = calloc(ns->nparts, sizeof(*ns->tix));
+    if (!ns->tix) {
+        set_err(err, errlen, "namespace '%s': %s", cfg->name, "cannot allocate its TTL indexes");
+        goto fail;
+    }
     for (uint32_t i = 0; i < ns->nparts; i++)
-        atomic_init(&ns->parts[i].next_expire, INT64_MAX);
+        atomic_init(&ns->tix[i].next_expire, INT64_MAX);
     if (part_locks_init(ns) != FL_OK) {
         set_err(err, errlen, "namespace '%s': %s", cfg->name, "cannot initialise its locks");
         goto fail;
@@ -95,6 +100,8 @@ fail:
     fl_arena_destroy(ns->arena);
     ns->arena = NULL;
     ns->parts = NULL;
+    free(ns->tix);
+    ns->tix = NULL;
     return FL_ENOMEM;
 }
 
@@ -105,11 +112,14 @@ static void ns_close(fl_ns_t *ns)
     fls_defrag_destroy(ns);
     if (!ns->arena)
         return;
+    FL_DEBUG_ASSERT(fls_ns_check(ns)); /* the accounting, exact to the byte, at the end */
     part_locks_destroy(ns, ns->nparts);
     /* Destroying the arena frees every record, index and the partition array at once. */
     fl_arena_destroy(ns->arena);
     ns->arena = NULL;
     ns->parts = NULL;
+    free(ns->tix); /* the heaps went with the arena */
+    ns->tix = NULL;
 }
 
 int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char *err, size_t errlen)

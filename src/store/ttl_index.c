@@ -17,9 +17,9 @@
  * When the heap cannot grow (allocation failure) it is marked stale and rebuilt before its
  * next use; a commit never fails because of it.
  *
- * Invariants (partition write lock held for everything here): tix[0..tix_len) is a min-heap on
- * `at`; unless tix_stale, every record of the partition with a TTL has an entry with its hash
- * and expiry; next_expire == tix[0].at (INT64_MAX when empty, INT64_MIN when stale).
+ * Invariants (partition write lock held for everything here): heap[0..len) is a min-heap on
+ * `at`; unless stale, every record of the partition with a TTL has an entry with its hash and
+ * expiry; next_expire == heap[0].at (INT64_MAX when empty, INT64_MIN when stale).
  */
 #include "fl_assert.h"
 #include "store_internal.h"
@@ -27,10 +27,10 @@
 #define TIX_MIN_CAP 8u
 #define RANDOM_PROBES 8 /* random entries fls_tix_random tries */
 
-static void publish(fls_part_t *p)
+static void publish(fls_tix_t *x)
 {
-    int64_t next = p->tix_stale ? INT64_MIN : p->tix_len ? p->tix[0].at : INT64_MAX;
-    atomic_store_explicit(&p->next_expire, next, memory_order_relaxed);
+    int64_t next = x->stale ? INT64_MIN : x->len ? x->heap[0].at : INT64_MAX;
+    atomic_store_explicit(&x->next_expire, next, memory_order_relaxed);
 }
 
 static void sift_up(fls_tix_ent_t *t, size_t i)
@@ -61,12 +61,12 @@ static void sift_down(fls_tix_ent_t *t, size_t n, size_t i)
 }
 
 /* Removes entry i. */
-static void remove_at(fls_part_t *p, size_t i)
+static void remove_at(fls_tix_t *x, size_t i)
 {
-    p->tix[i] = p->tix[--p->tix_len];
-    if (i < p->tix_len) {
-        sift_down(p->tix, p->tix_len, i);
-        sift_up(p->tix, i);
+    x->heap[i] = x->heap[--x->len];
+    if (i < x->len) {
+        sift_down(x->heap, x->len, i);
+        sift_up(x->heap, i);
     }
 }
 
@@ -91,12 +91,13 @@ static size_t tix_bytes(size_t cap)
 static bool rebuild(fl_ns_t *ns, uint32_t pidx)
 {
     fls_part_t *p = &ns->parts[pidx];
+    fls_tix_t *x = &ns->tix[pidx];
     size_t n = atomic_load_explicit(&p->ttl_count, memory_order_relaxed);
     size_t cap = n + n / 2 < TIX_MIN_CAP ? TIX_MIN_CAP : n + n / 2;
     fls_tix_ent_t *t = n ? fls_alloc(ns, pidx, tix_bytes(cap)) : NULL;
     if (n && !t) {
-        p->tix_stale = true;
-        publish(p);
+        x->stale = true;
+        publish(x);
         return false;
     }
     size_t len = 0;
@@ -107,108 +108,108 @@ static bool rebuild(fl_ns_t *ns, uint32_t pidx)
     FL_DEBUG_ASSERT(len == n);
     for (size_t i = len / 2; i-- > 0;)
         sift_down(t, len, i);
-    fls_free(ns, pidx, p->tix, tix_bytes(p->tix_cap));
-    p->tix = t;
-    p->tix_len = (uint32_t)len;
-    p->tix_cap = t ? (uint32_t)cap : 0;
-    p->tix_stale = false;
-    publish(p);
+    fls_free(ns, pidx, x->heap, tix_bytes(x->cap));
+    x->heap = t;
+    x->len = (uint32_t)len;
+    x->cap = t ? (uint32_t)cap : 0;
+    x->stale = false;
+    publish(x);
     return true;
 }
 
 /* Makes the index usable: rebuilt when stale. False when it could not be. */
 static bool ready(fl_ns_t *ns, uint32_t pidx)
 {
-    return !ns->parts[pidx].tix_stale || rebuild(ns, pidx);
+    return !ns->tix[pidx].stale || rebuild(ns, pidx);
 }
 
 void fls_tix_add(fl_ns_t *ns, uint32_t pidx, int64_t at, uint32_t hash)
 {
     fls_part_t *p = &ns->parts[pidx];
-    if (p->tix_stale)
+    fls_tix_t *x = &ns->tix[pidx];
+    if (x->stale)
         return; /* the rebuild will find the record in the table */
     uint64_t ttl = atomic_load_explicit(&p->ttl_count, memory_order_relaxed);
     uint64_t keys = atomic_load_explicit(&p->count, memory_order_relaxed);
-    if (p->tix_len >= 2 * ttl + keys / 16 + 64) {
+    if (x->len >= 2 * ttl + keys / 16 + 64) {
         rebuild(ns, pidx); /* drops the stale entries; the record is in the table already */
         return;
     }
-    if (p->tix_len == p->tix_cap) {
-        if (p->tix_cap >= UINT32_MAX / 2) {
-            p->tix_stale = true;
-            publish(p);
-            return;
-        }
-        size_t cap = p->tix_cap ? (size_t)p->tix_cap * 2 : TIX_MIN_CAP;
-        fls_tix_ent_t *t =
-            p->tix ? fls_realloc(ns, pidx, p->tix, tix_bytes(p->tix_cap), tix_bytes(cap))
-                   : fls_alloc(ns, pidx, tix_bytes(cap));
+    if (x->len == x->cap) {
+        size_t cap = x->cap ? (size_t)x->cap * 2 : TIX_MIN_CAP;
+        fls_tix_ent_t *t = x->cap >= UINT32_MAX / 2 ? NULL
+                           : x->heap
+                               ? fls_realloc(ns, pidx, x->heap, tix_bytes(x->cap), tix_bytes(cap))
+                               : fls_alloc(ns, pidx, tix_bytes(cap));
         if (!t) {
-            p->tix_stale = true;
-            publish(p);
+            x->stale = true;
+            publish(x);
             return;
         }
-        p->tix = t;
-        p->tix_cap = (uint32_t)cap;
+        x->heap = t;
+        x->cap = (uint32_t)cap;
     }
-    p->tix[p->tix_len] = (fls_tix_ent_t){at, hash};
-    sift_up(p->tix, p->tix_len++);
-    publish(p);
+    x->heap[x->len] = (fls_tix_ent_t){at, hash};
+    sift_up(x->heap, x->len++);
+    publish(x);
 }
 
 void fls_tix_clear(fl_ns_t *ns, uint32_t pidx)
 {
-    fls_part_t *p = &ns->parts[pidx];
-    fls_free(ns, pidx, p->tix, tix_bytes(p->tix_cap));
-    p->tix = NULL;
-    p->tix_len = p->tix_cap = 0;
-    p->tix_stale = false;
-    publish(p);
+    fls_tix_t *x = &ns->tix[pidx];
+    fls_free(ns, pidx, x->heap, tix_bytes(x->cap));
+    x->heap = NULL;
+    x->len = x->cap = 0;
+    x->stale = false;
+    publish(x);
 }
 
 size_t fls_tix_expire(fl_ns_t *ns, uint32_t pidx, int64_t now, size_t max)
 {
     fls_part_t *p = &ns->parts[pidx];
+    fls_tix_t *x = &ns->tix[pidx];
     if (!ready(ns, pidx))
         return 0; /* out of memory: lazy expiry still deletes them on access */
     size_t n = 0;
-    while (n < max && p->tix_len && p->tix[0].at <= now) {
-        fls_tix_ent_t e = p->tix[0];
-        remove_at(p, 0);
+    while (n < max && x->len && x->heap[0].at <= now) {
+        fls_tix_ent_t e = x->heap[0];
+        remove_at(x, 0);
         fls_rec_t **ref = resolve(p, &e);
         if (!ref)
             continue;                               /* stale */
-        fls_commit_del(ns, pidx, ref, FLS_EXPIRED); /* may clear the index: tix_len 0 */
+        fls_commit_del(ns, pidx, ref, FLS_EXPIRED); /* may clear the index: len 0 */
         n++;
     }
-    publish(p);
+    publish(x);
     return n;
 }
 
 fls_rec_t **fls_tix_soonest(fl_ns_t *ns, uint32_t pidx)
 {
     fls_part_t *p = &ns->parts[pidx];
+    fls_tix_t *x = &ns->tix[pidx];
     if (!ready(ns, pidx))
         return NULL;
     fls_rec_t **ref = NULL;
-    while (p->tix_len && !(ref = resolve(p, &p->tix[0])))
-        remove_at(p, 0);
-    publish(p);
+    while (x->len && !(ref = resolve(p, &x->heap[0])))
+        remove_at(x, 0);
+    publish(x);
     return ref;
 }
 
 fls_rec_t **fls_tix_random(fl_ns_t *ns, uint32_t pidx)
 {
     fls_part_t *p = &ns->parts[pidx];
+    fls_tix_t *x = &ns->tix[pidx];
     if (!ready(ns, pidx))
         return NULL;
     fls_rec_t **ref = NULL;
-    for (int i = 0; i < RANDOM_PROBES && p->tix_len && !ref; i++) {
-        size_t at = (size_t)(fls_rand() % p->tix_len);
-        ref = resolve(p, &p->tix[at]);
+    for (int i = 0; i < RANDOM_PROBES && x->len && !ref; i++) {
+        size_t at = (size_t)(fls_rand() % x->len);
+        ref = resolve(p, &x->heap[at]);
         if (!ref)
-            remove_at(p, at);
+            remove_at(x, at);
     }
-    publish(p);
+    publish(x);
     return ref;
 }

@@ -111,7 +111,7 @@ TEST(used_equals_arena_requested)
         if (!part->b)
             continue;
         sum += ((size_t)part->mask + 1) * sizeof(fls_rec_t *);
-        sum += (size_t)part->tix_cap * sizeof(fls_tix_ent_t); /* the TTL index */
+        sum += (size_t)ns->tix[p].cap * sizeof(fls_tix_ent_t); /* the TTL index */
         for (size_t b = 0; b <= part->mask; b++)
             for (fls_rec_t *r = part->b[b]; r; r = r->next)
                 sum += fls_rec_total(r);

@@ -208,7 +208,7 @@ TEST(ttl_index)
     size_t entries = 0;
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);
-        entries += ns->parts[p].tix_len;
+        entries += ns->tix[p].len;
         fls_unlock(ns, &ns->parts[p]);
     }
     fprintf(stderr, "  index entries after 100000 rewrites: %zu\n", entries);
