@@ -352,6 +352,33 @@ int fl_keys_exists(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count)
 int fl_keys_touch(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
 int fl_keys_del(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *deleted);
 
+/* RENAME / RENAMENX (nx): moves the value, its type and TTL from src to dst, replacing dst
+ * (unless nx: then *renamed is false when dst exists). Atomic: both keys' partitions are
+ * locked throughout. FL_ENOKEY when src does not exist; src == dst is a success that changes
+ * nothing (*renamed = !nx, as Redis). FL_EOOM, FL_ENOMEM: nothing changed. */
+int fl_key_rename(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, bool nx, bool *renamed);
+
+/* COPY: copies src's value, type and TTL from src_ns to dst in dst_ns (which may be the same
+ * namespace), replacing dst only with `replace`; *copied tells whether it did. Atomic within
+ * one namespace; across two, the copy is src as it was at one instant. The caller refuses
+ * src == dst in one namespace (Redis's "source and destination objects are the same"). */
+int fl_key_copy(fl_ns_t *src_ns, fl_slice_t src, fl_ns_t *dst_ns, fl_slice_t dst, bool replace,
+                bool *copied);
+
+/* RANDOMKEY: emits a random live key (bulk), or nil when the namespace is empty. */
+int fl_key_random(fl_ns_t *ns, const fl_sink_t *out);
+
+/* OBJECT: what Redis 7.0's OBJECT subcommands report about a key, read without recording an
+ * access. exists false for a missing key (and the rest zero). */
+typedef struct fl_key_object {
+    bool exists;
+    const char *encoding; /* "int", "embstr", "raw", "listpack", "hashtable", ... */
+    uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
+    unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */
+    int64_t refcount;     /* as Redis: INT32_MAX for its shared integers 0..9999, else 1 */
+} fl_key_object_t;
+int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
+
 /* EXPIRE/PEXPIRE: sets an absolute expiry; a time not in the future deletes the key.
  * *applied tells whether the key existed. */
 int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied);

@@ -441,3 +441,43 @@ out:
     fls_unlock(ns, k.part);
     return rc;
 }
+
+fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
+{
+    fls_htab_t *sh = fls_rec_htab(src);
+    size_t slots = (size_t)sh->mask + 1;
+    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_hash_rec_size(k->n));
+    fls_field_t **b = r ? fls_alloc(ns, k->pidx, slots * sizeof(*b)) : NULL;
+    if (!b) {
+        fls_free(ns, k->pidx, r, fls_hash_rec_size(k->n));
+        return NULL;
+    }
+    memset(b, 0, slots * sizeof(*b));
+    r->next = NULL;
+    r->expire_at = src->expire_at;
+    r->hash = (uint32_t)k->h;
+    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
+    r->klen = (uint32_t)k->n;
+    r->vlen = 0;
+    r->type = FL_TYPE_HASH;
+    fls_copy(r->data, k->p, k->n);
+    fls_htab_t *ht = fls_rec_htab(r);
+    ht->b = b;
+    ht->mask = sh->mask;
+    ht->count = 0;
+    for (size_t i = 0; i < slots; i++) {
+        for (fls_field_t *f = sh->b[i]; f; f = f->next) {
+            size_t sz = fls_field_size(f->flen, f->vlen);
+            fls_field_t *x = fls_alloc(ns, k->pidx, sz);
+            if (!x) {
+                fls_rec_destroy(ns, k->pidx, r);
+                return NULL;
+            }
+            memcpy(x, f, sz); /* same seed: same field hash, same bucket */
+            x->next = b[i];
+            b[i] = x;
+            ht->count++;
+        }
+    }
+    return r;
+}

@@ -444,6 +444,26 @@ fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t 
  * when growth > 0 would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
 
+/* ---- types.c: what the commands over any type (RENAME, COPY, OBJECT) need of each type ---- */
+
+/* One row per record type (FL_TYPE_*); a new type adds its row in types.c. */
+typedef struct fls_type_ops {
+    /* A deep copy of src (any namespace) as a record for key k in ns, with src's expiry and
+     * access word, every allocation in ns's arena accounted to k's partition; not linked.
+     * NULL when an allocation failed (nothing left allocated). No lock needed on k's
+     * partition (nothing is linked); src's partition lock held. */
+    fls_rec_t *(*clone)(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+    /* OBJECT ENCODING: the name Redis 7.0 would report for this value. */
+    const char *(*encoding)(fls_rec_t *r);
+} fls_type_ops_t;
+
+/* The row of a record type, or NULL for an unknown one. */
+const fls_type_ops_t *fls_type_ops(unsigned type);
+
+/* The string and hash rows (strings.c, hashes.c). */
+fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+
 /* ---- multikey.c: several keys under their partitions' write locks ----------------------- */
 
 #define FLS_KEYSET_INLINE 8 /* key sets up to this size need no allocation */

@@ -676,3 +676,20 @@ out:
     fls_unlock(ns, k.part);
     return rc;
 }
+
+fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
+{
+    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_str_rec_size(k->n, src->vlen));
+    if (!r)
+        return NULL;
+    r->next = NULL;
+    r->expire_at = src->expire_at;
+    r->hash = (uint32_t)k->h;
+    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
+    r->klen = (uint32_t)k->n;
+    r->vlen = src->vlen;
+    r->type = FL_TYPE_STRING;
+    fls_copy(r->data, k->p, k->n);
+    fls_copy(rec_val_mut(r), fls_rec_val(src), src->vlen);
+    return r;
+}
