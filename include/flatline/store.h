@@ -45,6 +45,7 @@ typedef enum fl_status {
     FL_ENAN = -21,          /* increment would produce NaN or Infinity */
     FL_ENOKEY = -22,        /* no such key (RENAME) */
     FL_EHASHNOTFLOAT = -23, /* hash value is not a float (HINCRBYFLOAT) */
+    FL_EINCRNAN = -24,      /* the increment itself is infinite (HINCRBYFLOAT) */
 } fl_status_t;
 
 /* Message for a status, without the leading '-' (e.g. "WRONGTYPE Operation against a key
@@ -325,6 +326,36 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
 
 /* HGETALL: emits an array of 2*len elements (field, value, ...); empty array when missing. */
 int fl_hash_getall(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* HKEYS, HVALS and HGETALL in one: emits an array of the fields' names and/or values (`what`:
+ * FL_HASH_FIELDS, FL_HASH_VALUES or both, interleaved); empty when missing. */
+#define FL_HASH_FIELDS 1u
+#define FL_HASH_VALUES 2u
+int fl_hash_each(fl_ns_t *ns, fl_slice_t key, unsigned what, const fl_sink_t *out);
+
+/* HSETNX: sets the field only when it does not exist; *set tells. */
+int fl_hash_setnx(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_t val, bool *set);
+
+/* HSTRLEN: the value's length, 0 when the field or key is missing. */
+int fl_hash_strlen(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t *len);
+
+/* HINCRBYFLOAT: as fl_str_incrbyfloat on one field (buf >= FL_FLOAT_BUF bytes);
+ * FL_EHASHNOTFLOAT when the field's value is not a float, FL_ENOTFLOAT for incr, FL_EINCRNAN
+ * for an infinite incr, FL_ENAN. */
+int fl_hash_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_t incr, char *buf,
+                        size_t *len);
+
+/* HRANDFIELD: count INT64_MIN: one random field name (bulk), nil when missing; count >= 0: up
+ * to count distinct fields; count < 0: -count fields, repetitions allowed; as an array of
+ * names, or name/value pairs with with_values (empty when missing). */
+int fl_hash_randfield(fl_ns_t *ns, fl_slice_t key, int64_t count, bool with_values,
+                      const fl_sink_t *out);
+
+/* HSCAN: emits an array of field/value pairs from `cursor` (about `count` fields, those
+ * matching the glob `pattern`, NULL = all) and sets *next (0: complete). Guarantees of SCAN:
+ * every field present for the whole scan is returned at least once. */
+int fl_hash_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
+                 size_t pattern_len, size_t count, const fl_sink_t *out, uint64_t *next);
 
 /* HLEN: 0 when missing. */
 int fl_hash_len(fl_ns_t *ns, fl_slice_t key, size_t *len);

@@ -256,6 +256,8 @@ uint64_t fls_hash(uint64_t seed, const void *p, size_t n);
 bool fls_parse_i64(const char *p, size_t n, int64_t *out);
 /* Writes v in base 10 into buf (>= 21 bytes); returns the length. */
 size_t fls_fmt_i64(int64_t v, char *buf);
+/* Redis's string2ld: the whole text a long double, no leading space, no NaN, no overflow. */
+bool fls_parse_ld(const char *p, size_t n, long double *out);
 /* A long double in Redis's human-friendly form (%.17Lf without trailing zeros, no "-0") into
  * buf; returns the length, 0 when it does not fit. */
 size_t fls_fmt_ld(long double v, char *buf, size_t cap);
@@ -443,6 +445,13 @@ fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t 
 /* Under the partition lock(s) of the write, before allocating: FL_OK, or FL_EOOM (counted)
  * when growth > 0 would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
+
+/* ---- scan.c ------------------------------------------------------------------------------- */
+
+/* Redis's reverse-binary cursor increment over a table of mask + 1 slots (0 when done): every
+ * slot present for a whole scan is visited even when the table doubles or halves between
+ * steps (SCAN, HSCAN). */
+uint64_t fls_cursor_next(uint64_t v, uint64_t mask);
 
 /* ---- types.c: what the commands over any type (RENAME, COPY, OBJECT) need of each type ---- */
 

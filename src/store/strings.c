@@ -584,8 +584,7 @@ out:
     return rc;
 }
 
-/* Redis's string2ld: the whole text a long double, no leading space, no NaN, no overflow. */
-static bool parse_ld(const char *p, size_t n, long double *out)
+bool fls_parse_ld(const char *p, size_t n, long double *out)
 {
     char buf[FL_FLOAT_BUF];
     if (n == 0 || n >= sizeof(buf))
@@ -628,7 +627,7 @@ int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, 
     long double d;
     if (key.n > MAX_LEN)
         return FL_EINVAL;
-    if (!parse_ld(incr.p, incr.n, &d))
+    if (!fls_parse_ld(incr.p, incr.n, &d))
         return FL_ENOTFLOAT;
     fls_key_t k;
     int64_t now;
@@ -640,7 +639,7 @@ int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, 
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    if (cur && !parse_ld(fls_rec_val(cur), cur->vlen, &v)) {
+    if (cur && !fls_parse_ld(fls_rec_val(cur), cur->vlen, &v)) {
         rc = FL_ENOTFLOAT;
         goto out;
     }

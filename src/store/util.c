@@ -35,6 +35,8 @@ const char *fl_status_str(int status)
         return "ERR no such key";
     case FL_EHASHNOTFLOAT:
         return "ERR hash value is not a float";
+    case FL_EINCRNAN:
+        return "ERR value is NaN or Infinity";
     default:
         return "ERR unknown error";
     }
