@@ -210,6 +210,10 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
 /* Stops the background thread and frees every record and namespace arena. */
 void fl_store_close(fl_store_t *store);
 
+/* Switches the background thread's active expiry on or off (Redis's DEBUG SET-ACTIVE-EXPIRE,
+ * for tests); expired keys are still removed when accessed. Any thread. */
+void fl_store_set_active_expire(fl_store_t *store, bool on);
+
 size_t fl_store_ns_count(const fl_store_t *store);
 
 /* Namespace by index (SELECT <index>), or NULL when out of range. */

@@ -23,6 +23,7 @@ extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
 extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
+extern const srv_cmd_family_t srv_cmds_debug;  /* cmd_debug.c */
 
 /* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
  * Redis's -WRONGPASS and counting the failure (c stays who it was). */

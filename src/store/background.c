@@ -28,7 +28,8 @@ static void ns_tick(fl_ns_t *ns)
     int64_t t0 = mono_ns();
     int64_t now = fl_now_ms();
     /* Active expiry: keep going while it finds expired keys, within the budget. */
-    while (fls_expire_step(ns, EXPIRE_KEYS, now) > 0 && mono_ns() - t0 < EXPIRE_BUDGET_NS)
+    while (!atomic_load_explicit(&ns->store->expire_off, memory_order_relaxed) &&
+           fls_expire_step(ns, EXPIRE_KEYS, now) > 0 && mono_ns() - t0 < EXPIRE_BUDGET_NS)
         ;
     fls_defrag_tick(ns, now);
     size_t hw = atomic_load_explicit(&ns->hw_mark, memory_order_relaxed);
@@ -99,6 +100,11 @@ void fls_bg_pause(fl_store_t *s, bool paused)
     atomic_store(&s->bg_paused, paused);
     pthread_mutex_lock(&s->tick_mu); /* wait for a tick in progress */
     pthread_mutex_unlock(&s->tick_mu);
+}
+
+void fl_store_set_active_expire(fl_store_t *s, bool on)
+{
+    atomic_store(&s->expire_off, !on);
 }
 
 void fls_bg_kick(fl_store_t *s)

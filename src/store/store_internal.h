@@ -236,6 +236,7 @@ struct fl_store {
     bool bg_stop;
     atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
     atomic_bool bg_paused;   /* tests: skip ticks */
+    atomic_bool expire_off;  /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
     pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
 };
 
