@@ -186,6 +186,7 @@ const char srv_config_embedded[] = "# flatline-server embedded default configura
                                    "}\n"
                                    "namespace cache {\n"
                                    "    memory-limit 256mb\n"
+                                   "    maxmemory-policy allkeys-lru\n"
                                    "    high-water-pct 80\n"
                                    "}\n";
 
@@ -471,7 +472,7 @@ void srv_config_init(srv_config_t *c)
     ns_get(c, "default", 7, err, sizeof(err));
 }
 
-/* Splits a line into at most 4 tokens in place; quotes group, '#' outside quotes ends the
+/* Splits a line into at most max tokens in place; quotes group, '#' outside quotes ends the
  * line. Returns the token count, or -1 on an unbalanced quote. */
 static int tokenize(char *line, char **tok, int max)
 {
@@ -507,6 +508,28 @@ static int tokenize(char *line, char **tok, int max)
     }
 }
 
+/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`), `user` rules. */
+#define CONFIG_WORDS_MAX 64
+
+/* A `user <name> <rules...>` line: kept, in order, for acl.c to apply at start. */
+static int add_user_line(srv_config_t *c, char **tok, int n, char *err, size_t errlen)
+{
+    size_t used = strlen(c->acl_users);
+    for (int i = 0; i < n; i++) {
+        size_t w = strlen(tok[i]);
+        if (used + w + 2 > sizeof(c->acl_users)) {
+            snprintf(err, errlen, "too many 'user' lines (%zu bytes at most; use aclfile)",
+                     sizeof(c->acl_users) - 1);
+            return -1;
+        }
+        memcpy(c->acl_users + used, tok[i], w);
+        used += w;
+        c->acl_users[used++] = i + 1 < n ? ' ' : '\n';
+        c->acl_users[used] = '\0';
+    }
+    return 0;
+}
+
 /* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
 static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
 {
@@ -533,6 +556,17 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         *block = i;
         return 0;
     }
+    if (n >= 2 && *block < 0 && strcasecmp(tok[0], "user") == 0)
+        return add_user_line(c, tok, n, err, errlen);
+    if (n > 2 && *block < 0 && strcasecmp(tok[0], "bind") == 0) {
+        /* Redis's form: `bind 127.0.0.1 ::1` (one value: the words joined by spaces) */
+        char list[sizeof(c->bind) + 1] = "";
+        for (int i = 1; i < n; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], list, err, errlen);
+    }
     if (n != 2) {
         snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
         return -1;
@@ -553,7 +587,7 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
         char line[1024];
-        char *tok[4];
+        char *tok[CONFIG_WORDS_MAX + 1];
         int ntok;
         if (n >= sizeof(line)) {
             snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
@@ -561,12 +595,12 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         }
         memcpy(line, p, n);
         line[n] = '\0';
-        ntok = tokenize(line, tok, 3);
+        ntok = tokenize(line, tok, CONFIG_WORDS_MAX);
         if (ntok < 0) {
             snprintf(reason, sizeof(reason), "unbalanced quotes");
             goto fail;
         }
-        if (ntok > 3) {
+        if (ntok > CONFIG_WORDS_MAX) {
             snprintf(reason, sizeof(reason), "too many words");
             goto fail;
         }
@@ -608,7 +642,15 @@ int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t er
             cap *= 2;
         }
     }
+    /* A directory opens but fails to read (EISDIR), as does a file with a bad sector: both
+     * stop the start rather than start on the defaults. */
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno) {
+        free(text);
+        snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(read_errno));
+        return -1;
+    }
     if (!text) {
         snprintf(err, errlen, "config file '%s' is too large", path);
         return -1;
@@ -700,11 +742,8 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
     }
     for (size_t i = 0; i < c->n_ns; i++) {
-        char why[256];
-        if (fl_ns_config_check(&c->ns[i], why, sizeof(why)) != FL_OK) {
-            snprintf(err, errlen, "namespace '%s': %s", c->ns[i].name, why);
-            return -1;
-        }
+        if (fl_ns_config_check(&c->ns[i], err, errlen) != FL_OK)
+            return -1; /* the store's reason names the namespace */
     }
     return 0;
 }
@@ -731,15 +770,13 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         fn(ctx, nm, val); /* the default namespace's value */
     }
     /* Redis's maxmemory: the namespaces' memory limits summed, 0 (Redis's "no limit") when any
-     * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
-     * TTL first, then approximately least recently used ones among all keys: of Redis's
-     * policies, allkeys-lru says what a client needs to know (any key may go). */
+     * namespace is unlimited; maxmemory-policy: the default namespace's. */
     if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
         snprintf(val, sizeof(val), "%llu", srv_config_maxmemory(c));
         fn(ctx, "maxmemory", val);
     }
     if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
-        fn(ctx, "maxmemory-policy", "allkeys-lru");
+        fn(ctx, "maxmemory-policy", fl_evict_policy_names[c->ns[0].evict_policy]);
     size_t nopts;
     const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
     for (size_t n = 0; n < c->n_ns; n++) {
@@ -782,14 +819,23 @@ void srv_config_print_help(void)
         char def[64];
         opt_t o = ns_row(&ns_opts[i]);
         format_opt(&o, &defaults, def, sizeof(def));
-        printf("  %-27s default %-10s %s\n", o.name, def, o.doc);
+        printf("  %-27s default %-11s %s\n", o.name, def, o.doc);
     }
+    printf(
+        "\nNo namespace evicts unless its maxmemory-policy says so, and none has a memory limit\n"
+        "unless configured (as Redis). The embedded configuration's 'cache' namespace is a\n"
+        "cache: 256mb, allkeys-lru above 80%%. Policies: ");
+    for (size_t i = 0; fl_evict_policy_names[i]; i++)
+        printf("%s%s", i ? ", " : "", fl_evict_policy_names[i]);
+    printf(".\n");
     printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
            "namespace (a later namespace option overrides them there):\n"
            "  %-31s defrag-pct 0 everywhere when 'no'\n",
            "activedefrag yes|no");
     for (size_t a = 0; a < NALIASES; a++)
         printf("  %-31s = %s\n", defrag_alias[a].redis, defrag_alias[a].ns_opt);
+    printf("\nUsers (file only, as in redis.conf; not with aclfile): 'user <name> <rules...>',\n"
+           "the rules of ACL SETUSER, e.g. 'user app on >s3cret ~app:* +@all -@dangerous'.\n");
     printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
            "Without a config file, this embedded configuration is used:\n\n%s",
            srv_config_embedded);

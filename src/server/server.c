@@ -145,6 +145,24 @@ static int access_open(srv_server_t *srv, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the users: out of memory");
         return -1;
     }
+    if (srv->cfg.aclfile[0] && srv->cfg.acl_users[0]) {
+        snprintf(err, errlen,
+                 "Configuring Redis with users defined in redis.conf and at the same "
+                 "setting an ACL file path is invalid. This setup is very likely to "
+                 "lead to configuration errors and security holes, please define "
+                 "either an ACL file or declare users directly in your redis.conf, "
+                 "but not both.");
+        srv_acl_destroy(srv->acl);
+        srv->acl = NULL;
+        return -1;
+    }
+    if (srv->cfg.acl_users[0] &&
+        srv_acl_load_text(srv->acl, srv->cfg.acl_users, "'user' line", err, errlen) != 0) {
+        memmove(err, err + 4, strlen(err + 4) + 1); /* without the reply's "ERR " */
+        srv_acl_destroy(srv->acl);
+        srv->acl = NULL;
+        return -1;
+    }
     if (srv->cfg.aclfile[0] && srv_acl_load_file(srv->acl, srv->cfg.aclfile, err, errlen) != 0) {
         memmove(err, err + 4, strlen(err + 4) + 1); /* without the reply's "ERR " */
         srv_acl_destroy(srv->acl);
@@ -202,7 +220,7 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
 
 int srv_server_run(srv_server_t *srv)
 {
-    char err[256];
+    char err[1024];
     /* First, before fl_mem_init or fl_store_open can start a thread: every thread
      * inherits this mask, so a signal can only be taken by sigtimedwait below,
      * never by the default action (death with status 143) in a background thread.
