@@ -317,7 +317,8 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"dbsize", 1, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_dbsize, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
     {"del", -2, SRV_CMD_WRITE, cmd_del, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
-    {"exists", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_exists, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"exists", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_exists, 1, -1, 1,
+     SRV_ACL_CAT(KEYSPACE)},
     {"expire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expire, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"expireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expireat, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"flushall", -1, SRV_CMD_WRITE, cmd_flushall, 0, 0, 0,
@@ -332,7 +333,8 @@ static const srv_cmd_t cmds[] = {
     {"pttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_pttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"scan", -2, SRV_CMD_READONLY, cmd_scan, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
     {"ttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_ttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
-    {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_type, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_type, 1, 1, 1,
+     SRV_ACL_CAT(KEYSPACE)},
     {"unlink", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_del, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
 };
 const srv_cmd_family_t srv_cmds_keys = {cmds, sizeof(cmds) / sizeof(cmds[0])};
