@@ -300,6 +300,13 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
 #define FL_FLOAT_BUF 5120
 int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, size_t *len);
 
+/* SETBIT / GETBIT: bit `bit` of the value (bit 0 the most significant of byte 0); SETBIT
+ * grows the value with zero bytes (a missing key counts as "") and *was gets the bit before;
+ * GETBIT reads 0 past the end or on a missing key. FL_EINVAL for a bit past 4 GiB - 1 bytes
+ * (the caller bounds it by proto-max-bulk-len, as Redis). */
+int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was);
+int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set);
+
 /* MSETNX: like MSET, but only when none of the keys exists (decided under the same locks);
  * *set tells whether the pairs were written. */
 int fl_str_msetnx(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool *set);
@@ -429,6 +436,9 @@ int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flag
 
 /* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing. */
 int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms);
+
+/* EXPIRETIME/PEXPIRETIME: *at_ms = the absolute expiry in ms, -1 without one, -2 when missing. */
+int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms);
 
 /* PERSIST: *changed tells whether an expiry was removed. */
 int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed);
