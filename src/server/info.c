@@ -118,11 +118,19 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
 }
 
-/* No persistence: nothing is ever loading or saving (clients wait on loading:0). */
+static void persistence_field(void *ctx, const char *name, const char *value)
+{
+    srv_info_field(ctx, "%s:%s", name, value);
+}
+
+/* src/persist/'s fields (Redis's names); an in-process server has none: nothing loads. */
 static void section_persistence(srv_server_t *srv, srv_buf_t *out)
 {
-    (void)srv;
     srv_info_field(out, "# Persistence");
+    if (srv->persist) {
+        flp_info(srv->persist, persistence_field, out);
+        return;
+    }
     srv_info_field(out, "loading:0");
     srv_info_field(out, "async_loading:0");
     srv_info_field(out, "rdb_bgsave_in_progress:0");
