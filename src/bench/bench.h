@@ -84,7 +84,9 @@ typedef struct bd_sample {
     unsigned phase;
 } bd_sample_t;
 
-/* Numeric columns of runs.csv (-1 = unknown). */
+/* Numeric columns of runs.csv (-1 = unknown). The last six come from the runner's rusage as
+ * wait4 reports it: user and system CPU (ms), minor and major page faults, voluntary and
+ * involuntary context switches. */
 /* clang-format off: one column a line (the formatter would reflow the list) */
 #define BD_NUM_COLUMNS(X)                                                                          \
     X(ops)                                                                                         \
@@ -120,7 +122,13 @@ typedef struct bd_sample {
     X(tl_dirty)                                                                                    \
     X(tl_muzzy)                                                                                    \
     X(tl_retained)                                                                                 \
-    X(tl_metadata)
+    X(tl_metadata)                                                                                 \
+    X(user_ms)                                                                                     \
+    X(sys_ms)                                                                                      \
+    X(minflt)                                                                                      \
+    X(majflt)                                                                                      \
+    X(nvcsw)                                                                                       \
+    X(nivcsw)
 /* clang-format on */
 #define BD_ENUM(c) BD_##c,
 enum { BD_NUM_COLUMNS(BD_ENUM) BD_NNUM };
@@ -181,6 +189,8 @@ void bd_series_path(char *buf, size_t len, const char *dir, const char *wl, cons
 /* Prints the results table (terminal text, or Markdown when markdown). */
 void bd_print_table(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 void bd_print_breakdown(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
+/* Prints the kernel's view of each pair: CPU time, page faults, context switches (rusage). */
+void bd_print_rusage(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 
 /* ---- bench_plot.c ---- */
 /* Writes gnuplot scripts and draws DIR/plots/{rss-<workload>,ratios}.{svg,png}. Returns 0, or -1

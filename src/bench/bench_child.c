@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -478,12 +479,25 @@ static void supervise(child_t *c)
     }
 }
 
-/* Reaps the runner, records how it ended, and computes the run's measures. */
+/* The runner's resource usage as the kernel counted it (the whole process, all its threads). */
+static void record_rusage(bd_row_t *row, const struct rusage *ru)
+{
+    row->v[BD_user_ms] = (double)ru->ru_utime.tv_sec * 1e3 + (double)ru->ru_utime.tv_usec / 1e3;
+    row->v[BD_sys_ms] = (double)ru->ru_stime.tv_sec * 1e3 + (double)ru->ru_stime.tv_usec / 1e3;
+    row->v[BD_minflt] = (double)ru->ru_minflt;
+    row->v[BD_majflt] = (double)ru->ru_majflt;
+    row->v[BD_nvcsw] = (double)ru->ru_nvcsw;
+    row->v[BD_nivcsw] = (double)ru->ru_nivcsw;
+}
+
+/* Reaps the runner, records how it ended and what it used, and computes the run's measures. */
 static void finish(child_t *c)
 {
     bd_row_t *row = c->row;
     int status = 0;
-    if (waitpid(c->pid, &status, 0) == c->pid) {
+    struct rusage ru;
+    if (wait4(c->pid, &status, 0, &ru) == c->pid) {
+        record_rusage(row, &ru);
         if (WIFSIGNALED(status)) {
             set_error(row, "runner killed by signal %d (log: %s)", WTERMSIG(status), c->logpath);
         } else if (WEXITSTATUS(status) != 0) {

@@ -201,6 +201,13 @@ int bd_report(const char *dir, const char *page)
                "chunks). Debian's mimalloc is built without statistics, so only RSS is known for "
                "it. `-`: not exposed.\n\n");
     bd_print_breakdown(f, rows, n, true);
+    fprintf(f, "\n## CPU, page faults and context switches\n\n"
+               "What the kernel counted for the whole runner process (all its threads), from "
+               "the rusage `wait4` returns when it exits: user and system CPU seconds, minor "
+               "(no I/O) and major page faults, voluntary (blocked) and involuntary (preempted) "
+               "context switches. A run that waited for the tail checkpoints includes them, so "
+               "compare these cells within a workload, repeat for repeat.\n\n");
+    bd_print_rusage(f, rows, n, true);
     fprintf(f, "\n## Plots\n\n");
     for (unsigned w = 0; w < nw; w++)
         fprintf(f,
@@ -231,6 +238,8 @@ int bd_report(const char *dir, const char *page)
     int rc = ferror(f) ? -1 : 0;
     fclose(f);
     bd_print_table(stdout, rows, n, false);
+    fputc('\n', stdout);
+    bd_print_rusage(stdout, rows, n, false);
     fprintf(stderr, "flatline-bench: report written to %s\n", page);
     free(rows);
     return rc;

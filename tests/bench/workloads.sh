@@ -32,6 +32,12 @@ for r in rows:
     for k in ("rss_tail1", "rss_tail2", "rss_tail3"):
         assert v[k] > 0, (name, k)
     assert float(r["tail1_s"]) <= float(r["tail2_s"]) <= float(r["tail3_s"]), name
+    # rusage from wait4: the runner did work on the CPU and touched fresh pages; every count is
+    # a whole number the kernel gave (none is left unknown).
+    ru = {k: float(r[k]) for k in ("user_ms", "sys_ms", "minflt", "majflt", "nvcsw", "nivcsw")}
+    assert ru["user_ms"] + ru["sys_ms"] > 0, (name, ru)
+    assert ru["minflt"] > 0, (name, ru)
+    assert all(x >= 0 and x == int(x) for k, x in ru.items() if k not in ("user_ms", "sys_ms")), (name, ru)
 summary = list(csv.DictReader(open(os.path.join(out, "summary.csv"))))
 assert len(summary) == 3 and all(s["runs"] == "2" for s in summary), summary
 report = open(os.path.join(out, "report.md")).read()
@@ -39,6 +45,8 @@ for w in ("db-churn", "size-shift", "server-larson"):
     assert f"| {w} | glibc |" in report, w
     assert f"plots/rss-{w}.svg" in report, w
     assert os.path.exists(os.path.join(out, "series", f"{w}-glibc-r1.csv")), w
+assert "## CPU, page faults and context switches" in report
+assert report.count("| db-churn | glibc |") == 3, "results, breakdown and rusage tables"
 assert "## Machine" in report and "cpu:" in report
 print("runs, summary and report are consistent")
 PY
