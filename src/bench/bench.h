@@ -16,10 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "allocators.h"
 
-#define BD_MAX_ITEMS 8
+#define BD_MAX_ITEMS 16
 #define BD_NTAIL 3
 
 /* An allocator column of the matrix. */
@@ -38,8 +39,14 @@ typedef struct bd_workload {
     const char *name;
     bool lifecycles; /* knows which objects are persistent: the flatline column applies */
     bool needs_trace;
-    const char *doc; /* one line for --help */
+    const char *doc;     /* one line for --help */
+    const char *program; /* a bench/stress program run as is (bench_stress.c), or NULL */
+    long work;           /* the program's count argument at --scale 1 */
+    bool threaded;       /* the program takes a thread count first: runs at each count */
 } bd_workload_t;
+
+/* Thread counts a threaded stress program runs at (unless --threads fixes one). */
+#define BD_THREAD_COUNTS {1, 2, 4, 8}
 
 typedef struct bd_config {
     const bd_workload_t *workloads[BD_MAX_ITEMS];
@@ -56,6 +63,7 @@ typedef struct bd_config {
     const char *trace;
     const char *libdir; /* where allocator libraries live */
     const char *bindir; /* where the runner executables live */
+    const char *stressdir; /* where the bench/stress programs live */
     unsigned timeout_s; /* per run */
     bool strict;        /* a missing allocator library is an error, not a skip */
 } bd_config_t;
@@ -156,6 +164,19 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
                  unsigned repeat, bd_row_t *row, bd_sample_t **samples, size_t *nsamples,
                  bd_progress_fn progress, void *ctx);
 
+/* Records the rusage wait4 gave for a finished child in row's CPU/fault/switch columns. */
+struct rusage;
+void bd_record_rusage(bd_row_t *row, const struct rusage *ru);
+
+/* ---- bench_stress.c ---- */
+/* Runs stress program wl (wl->program) under al at `threads` (ignored unless wl->threaded) and
+ * fills row; its RSS series goes to cfg->out/series/, its output to cfg->out/logs/. Returns 0 when
+ * the program succeeded, -1 otherwise (row->error says why). */
+int bd_run_stress(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
+                  unsigned repeat, unsigned threads, bd_row_t *row);
+/* The row name of a stress run: "<name>-<N>t" for threaded programs, else the name. */
+void bd_stress_name(char *buf, size_t len, const bd_workload_t *wl, unsigned threads);
+
 /* ---- bench_matrix.c ---- */
 extern const bd_alloc_t bd_allocs[];
 extern const unsigned bd_nallocs;
@@ -208,5 +229,7 @@ int bd_report(const char *dir, const char *page);
 double bd_now(void);
 /* mkdir -p: creates path and its missing parents (0755). 0 or -errno. */
 int bd_mkdir_p(const char *path);
+/* Resident bytes of process pid (/proc/<pid>/statm), 0 when it is gone. */
+uint64_t bd_read_rss(pid_t pid);
 
 #endif /* FLATLINE_BENCH_H */

@@ -62,24 +62,6 @@ typedef struct child {
     void *progress_ctx;
 } child_t;
 
-static uint64_t read_rss(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t r = read(fd, line, sizeof line - 1);
-    close(fd);
-    if (r <= 0)
-        return 0;
-    line[r] = '\0';
-    unsigned long long size = 0, res = 0;
-    if (sscanf(line, "%llu %llu", &size, &res) != 2)
-        return 0;
-    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 static bd_sample_t *take_sample(child_t *c)
 {
     if (c->n == c->cap) {
@@ -92,7 +74,7 @@ static bd_sample_t *take_sample(child_t *c)
     }
     bd_sample_t *s = &c->samples[c->n];
     s->t = bd_now() - c->t0;
-    s->rss = read_rss(c->pid);
+    s->rss = bd_read_rss(c->pid);
     int64_t overhead = atomic_load_explicit(&c->shm->overhead, memory_order_relaxed);
     if (s->rss && overhead > 0) /* the runner's own bookkeeping is not the program's memory */
         s->rss = (uint64_t)overhead < s->rss ? s->rss - (uint64_t)overhead : 1;
@@ -479,8 +461,7 @@ static void supervise(child_t *c)
     }
 }
 
-/* The runner's resource usage as the kernel counted it (the whole process, all its threads). */
-static void record_rusage(bd_row_t *row, const struct rusage *ru)
+void bd_record_rusage(bd_row_t *row, const struct rusage *ru)
 {
     row->v[BD_user_ms] = (double)ru->ru_utime.tv_sec * 1e3 + (double)ru->ru_utime.tv_usec / 1e3;
     row->v[BD_sys_ms] = (double)ru->ru_stime.tv_sec * 1e3 + (double)ru->ru_stime.tv_usec / 1e3;
@@ -497,7 +478,7 @@ static void finish(child_t *c)
     int status = 0;
     struct rusage ru;
     if (wait4(c->pid, &status, 0, &ru) == c->pid) {
-        record_rusage(row, &ru);
+        bd_record_rusage(row, &ru);
         if (WIFSIGNALED(status)) {
             set_error(row, "runner killed by signal %d (log: %s)", WTERMSIG(status), c->logpath);
         } else if (WEXITSTATUS(status) != 0) {

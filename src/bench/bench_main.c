@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef FLATLINE_BENCH_STRESSDIR
+#define FLATLINE_BENCH_STRESSDIR "."
+#endif
 #ifndef FLATLINE_BENCH_LIBDIR
 #define FLATLINE_BENCH_LIBDIR "/usr/lib/x86_64-linux-gnu"
 #endif
@@ -48,12 +51,18 @@ static void usage(FILE *f)
            "                times X (default 1)\n"
            "  --tail-repeats K  only the first K repeats wait for the +10 s and +30 s\n"
            "                checkpoints; later ones stop after +1 s (default: all)\n"
-           "  --threads N   worker threads per workload (default: the workload's own, 4)\n"
+           "  --threads N   worker threads per workload (default: the workload's own, 4; the\n"
+           "                threaded stress programs run at 1, 2, 4 and 8, a row per count)\n"
            "  --timeout S   kill a run after S seconds (default 600)\n"
            "  --strict      a missing allocator library is an error (exit 2) instead of a\n"
            "                warning that skips that allocator\n"
            "  --libdir DIR  where the allocator libraries are (default " FLATLINE_BENCH_LIBDIR ";\n"
            "                environment: FLATLINE_BENCH_LIBDIR)\n"
+           "\n"
+           "The stress workloads run bench/stress's programs (environment:\n"
+           "FLATLINE_BENCH_STRESSDIR); their ops are the program's own work unit (steps,\n"
+           "passes, rounds, blocks, iterations; times the threads), so compare them within a\n"
+           "workload only, and they know no live bytes (no fragmentation ratios).\n"
            "\n"
            "allocators  prints the allocator table, one per line: name, preloaded library (- for\n"
            "        none), the family that must serve malloc, Debian package, 1 when it runs\n"
@@ -251,6 +260,8 @@ static void run_defaults(run_args_t *a)
     const char *env = getenv("FLATLINE_BENCH_LIBDIR");
     a->cfg.libdir = env && *env ? env : FLATLINE_BENCH_LIBDIR;
     a->cfg.bindir = runner_dir();
+    env = getenv("FLATLINE_BENCH_STRESSDIR");
+    a->cfg.stressdir = env && *env ? env : FLATLINE_BENCH_STRESSDIR;
 }
 
 /* The numeric options of `run`: 0, or 2 after saying which value is out of range. */

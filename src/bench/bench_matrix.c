@@ -25,10 +25,23 @@ const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];
 const bd_workload_t bd_workloads[] = {
     {"db-churn", true, false,
      "an in-memory database under load: persistent records, transient "
-     "request buffers"},
-    {"size-shift", false, false, "object sizes grow over the program's life (small, then large)"},
-    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)"},
-    {"replay", false, true, "re-runs a trace recorded by flatline-acct --trace (needs --trace)"},
+     "request buffers", NULL, 0, false},
+    {"size-shift", false, false, "object sizes grow over the program's life (small, then large)", NULL, 0,
+     false},
+    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)", NULL, 0, false},
+    {"replay", false, true, "re-runs a trace recorded by flatline-acct --trace (needs --trace)",
+     NULL, 0, false},
+    /* The classic stress programs of bench/stress, run as they are (bench_stress.c). */
+    {"cfrac", false, false, "cfrac-like bignum arithmetic: tiny short-lived blocks, 1 thread",
+     "stress-cfrac", 4000000, false},
+    {"espresso", false, false, "espresso-like cube covers: mixed lifetimes, realloc, 1 thread",
+     "stress-espresso", 250, false},
+    {"larson", false, false, "larson-like: blocks freed by the next thread (1, 2, 4, 8 threads)",
+     "stress-larson", 40, true},
+    {"xmalloc", false, false, "xmalloc-like producer/consumer frees (1, 2, 4, 8 pairs)",
+     "stress-xmalloc", 2000000, true},
+    {"cache-scratch", false, false, "cache-scratch: passive false sharing (1, 2, 4, 8 threads)",
+     "stress-cache-scratch", 400000, true},
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
 
@@ -123,10 +136,84 @@ static int check_allocators(bd_config_t *cfg)
     return 0;
 }
 
+/* The thread counts workload wl runs at (into counts when not NULL); returns how many. Only the
+ * threaded stress programs scale (each count is a row of its own); the others run once, at the
+ * workload's own thread count or --threads, shown as 0. */
+static unsigned thread_counts(const bd_config_t *cfg, const bd_workload_t *wl, unsigned *counts)
+{
+    static const unsigned scaling[] = BD_THREAD_COUNTS;
+    unsigned n = 0;
+    if (!wl->program || !wl->threaded || cfg->threads) {
+        if (counts)
+            counts[0] = wl->program && wl->threaded ? cfg->threads : 0;
+        return 1;
+    }
+    for (; n < sizeof scaling / sizeof scaling[0]; n++)
+        if (counts)
+            counts[n] = scaling[n];
+    return n;
+}
+
+/* Runs one (workload, allocator, repeat, threads), appends its row to csv and says how it went.
+ * Returns 0, or 1 when the run failed. */
+static int run_one(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
+                   unsigned r, unsigned threads, FILE *csv, progress_t *pg)
+{
+    bd_row_t row;
+    double t0 = bd_now();
+    int res;
+    if (wl->program) {
+        if (pg->tty)
+            fprintf(stderr, "\r\033[K[%u/%u] %-13s %-9s rep %u/%u  threads %u", pg->index,
+                    pg->total, wl->name, al->name, r, pg->repeats, threads);
+        res = bd_run_stress(cfg, wl, al, r, threads, &row);
+    } else {
+        bd_sample_t *samples;
+        size_t ns;
+        res = bd_run_child(cfg, wl, al, r, &row, &samples, &ns, show_progress, pg);
+        free(samples);
+    }
+    bd_csv_write_row(csv, &row);
+    fflush(csv);
+    if (pg->tty)
+        fprintf(stderr, "\r\033[K");
+    if (res != 0) {
+        fprintf(stderr, "[%u/%u] %s %s rep %u FAILED: %s\n", pg->index, pg->total, row.workload,
+                al->name, r, row.error);
+        return 1;
+    }
+    fprintf(stderr,
+            "[%u/%u] %-16s %-11s rep %u  %5.1f s  %9.0f ops/s  peak RSS %6.1f MiB  "
+            "RSS/live@peak %.2f\n",
+            pg->index, pg->total, row.workload, al->name, r, bd_now() - t0, row.v[BD_ops_per_s],
+            row.v[BD_max_rss] / 1048576.0, row.v[BD_frag_at_peak]);
+    return 0;
+}
+
+/* Checks that every stress program the workloads need is built. 0, or -1 after saying which. */
+static int check_programs(const bd_config_t *cfg)
+{
+    for (unsigned w = 0; w < cfg->nworkloads; w++) {
+        const bd_workload_t *wl = cfg->workloads[w];
+        char path[4096];
+        if (!wl->program)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", cfg->stressdir, wl->program);
+        if (access(path, X_OK) != 0) {
+            fprintf(stderr,
+                    "flatline-bench: error: %s: %s not built (cmake --build build --target %s; "
+                    "environment: FLATLINE_BENCH_STRESSDIR)\n",
+                    wl->name, path, wl->program);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int bd_run_matrix(const bd_config_t *cfg_in)
 {
     bd_config_t cfg = *cfg_in;
-    if (check_allocators(&cfg) != 0)
+    if (check_allocators(&cfg) != 0 || check_programs(&cfg) != 0)
         return 2;
     char path[4096];
     snprintf(path, sizeof path, "%s/series", cfg.out);
@@ -150,40 +237,24 @@ int bd_run_matrix(const bd_config_t *cfg_in)
     progress_t pg = {.repeats = cfg.repeats, .tty = isatty(2)};
     for (unsigned w = 0; w < cfg.nworkloads; w++)
         for (unsigned a = 0; a < cfg.nallocs; a++)
-            pg.total += pair_applies(cfg.workloads[w], cfg.allocs[a]) ? cfg.repeats : 0;
+            if (pair_applies(cfg.workloads[w], cfg.allocs[a]))
+                pg.total += cfg.repeats * thread_counts(&cfg, cfg.workloads[w], NULL);
 
     int failed = 0;
     double t_start = bd_now();
     for (unsigned r = 1; r <= cfg.repeats; r++)
-        for (unsigned w = 0; w < cfg.nworkloads; w++)
-            for (unsigned a = 0; a < cfg.nallocs; a++) {
-                const bd_workload_t *wl = cfg.workloads[w];
-                const bd_alloc_t *al = cfg.allocs[a];
-                if (!pair_applies(wl, al))
-                    continue;
-                pg.index++;
-                bd_row_t row;
-                bd_sample_t *samples;
-                size_t ns;
-                double t0 = bd_now();
-                int res = bd_run_child(&cfg, wl, al, r, &row, &samples, &ns, show_progress, &pg);
-                free(samples);
-                bd_csv_write_row(csv, &row);
-                fflush(csv);
-                if (pg.tty)
-                    fprintf(stderr, "\r\033[K");
-                if (res != 0) {
-                    failed = 1;
-                    fprintf(stderr, "[%u/%u] %s %s rep %u FAILED: %s\n", pg.index, pg.total,
-                            wl->name, al->name, r, row.error);
-                } else {
-                    fprintf(stderr,
-                            "[%u/%u] %-13s %-9s rep %u  %5.1f s  %9.0f ops/s  RSS/live@peak "
-                            "%.2f  peakRSS/peaklive %.2f\n",
-                            pg.index, pg.total, wl->name, al->name, r, bd_now() - t0,
-                            row.v[BD_ops_per_s], row.v[BD_frag_at_peak], row.v[BD_peak_ratio]);
+        for (unsigned w = 0; w < cfg.nworkloads; w++) {
+            unsigned counts[BD_MAX_ITEMS];
+            unsigned nc = thread_counts(&cfg, cfg.workloads[w], counts);
+            for (unsigned t = 0; t < nc; t++)
+                for (unsigned a = 0; a < cfg.nallocs; a++) {
+                    if (!pair_applies(cfg.workloads[w], cfg.allocs[a]))
+                        continue;
+                    pg.index++;
+                    failed |= run_one(&cfg, cfg.workloads[w], cfg.allocs[a], r, counts[t], csv,
+                                      &pg);
                 }
-            }
+        }
     fclose(csv);
     fprintf(stderr, "flatline-bench: %u runs in %.0f s\n", pg.index, bd_now() - t_start);
     return failed;

@@ -133,9 +133,23 @@ static int plot_rss(const char *dir, const bd_row_t *rows, size_t n, const char 
     return lines ? run_gnuplot(dir, script) : 0;
 }
 
+/* True when some run of workload wl knew its live bytes (the stress programs do not). */
+static bool knows_live(const bd_row_t *rows, size_t n, const char *wl)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].ok && strcmp(rows[i].workload, wl) == 0 && rows[i].v[BD_peak_live] > 0)
+            return true;
+    return false;
+}
+
 static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const char **wls,
                        unsigned nw, const char **als, unsigned na)
 {
+    unsigned drawn = 0;
+    for (unsigned w = 0; w < nw; w++)
+        drawn += knows_live(rows, n, wls[w]);
+    if (drawn == 0) /* no ratio to draw: gnuplot would reject an all-NaN histogram */
+        return 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/plots/ratios.dat", dir);
     FILE *d = fopen(path, "w");
@@ -145,6 +159,8 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
     fprintf(d, "# workload, then per allocator: RSS/live@peak, peakRSS/peaklive, "
                "RSS+30s/peak RSS\n");
     for (unsigned w = 0; w < nw; w++) {
+        if (!knows_live(rows, n, wls[w]))
+            continue;
         fprintf(d, "%s", wls[w]);
         for (int k = 0; k < 3; k++)
             for (unsigned a = 0; a < na; a++) {

@@ -1,10 +1,14 @@
 /*
- * bench_util.c: the driver's small system helpers (monotonic time, mkdir -p), shared by the
+ * bench_util.c: the driver's small system helpers (monotonic time, mkdir -p, a process's RSS),
+ * shared by the
  * matrix, the child runs and the plots. Stateless.
  */
 #include "bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -30,4 +34,22 @@ int bd_mkdir_p(const char *path)
     if (mkdir(buf, 0755) != 0 && errno != EEXIST)
         return -errno;
     return 0;
+}
+
+uint64_t bd_read_rss(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t r = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (r <= 0)
+        return 0;
+    line[r] = '\0';
+    unsigned long long size = 0, res = 0;
+    if (sscanf(line, "%llu %llu", &size, &res) != 2)
+        return 0;
+    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
