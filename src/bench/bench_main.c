@@ -28,7 +28,7 @@ static void usage(FILE *f)
            "                          [--scale X] [--seed S] [--out DIR] [--trace FILE]\n"
            "                          [--time-scale X] [--tail-repeats K] [--threads N]\n"
            "                          [--timeout S] [--strict]\n"
-           "                          [--libdir DIR]\n"
+           "                          [--libdir DIR] [--quick]\n"
            "       flatline-bench report --out DIR [--page FILE]\n"
            "       flatline-bench allocators\n"
            "       flatline-bench --help\n"
@@ -51,6 +51,8 @@ static void usage(FILE *f)
            "                times X (default 1)\n"
            "  --tail-repeats K  only the first K repeats wait for the +10 s and +30 s\n"
            "                checkpoints; later ones stop after +1 s (default: all)\n"
+           "  --quick       the whole matrix at small scale in a few minutes (--repeats 1\n"
+           "                --scale 0.2 --time-scale 0.05; options given still win)\n"
            "  --threads N   worker threads per workload (default: the workload's own, 4; the\n"
            "                threaded stress programs run at 1, 2, 4 and 8, a row per count)\n"
            "  --timeout S   kill a run after S seconds (default 600)\n"
@@ -211,7 +213,8 @@ enum {
     O_TO,
     O_STRICT,
     O_LIBDIR,
-    O_TAILREP
+    O_TAILREP,
+    O_QUICK
 };
 
 static const struct option run_opts[] = {
@@ -228,6 +231,7 @@ static const struct option run_opts[] = {
     {"strict", no_argument, 0, O_STRICT},
     {"libdir", required_argument, 0, O_LIBDIR},
     {"tail-repeats", required_argument, 0, O_TAILREP},
+    {"quick", no_argument, 0, O_QUICK},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -323,6 +327,8 @@ static int apply_run_option(void *ctx, int c, const char *arg)
     case O_STRICT:
         a->cfg.strict = true;
         return 0;
+    case O_QUICK: /* applied before parsing (quick_defaults), so later options win */
+        return 0;
     case O_LIBDIR:
         a->cfg.libdir = arg;
         return 0;
@@ -374,10 +380,26 @@ static int check_trace(const bd_config_t *cfg)
     return 0;
 }
 
+/* --quick: the defaults become a first answer in a few minutes (one repeat, a fifth of the work,
+ * tail checkpoints at a twentieth of their time). Any option given explicitly still wins,
+ * wherever it is on the command line. */
+static void quick_defaults(run_args_t *a, int argc, char **argv)
+{
+    bool quick = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        quick |= strcmp(argv[i], "--quick") == 0;
+    if (!quick)
+        return;
+    a->cfg.repeats = 1;
+    a->cfg.scale = 0.2;
+    a->cfg.time_scale = 0.05;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     run_args_t a;
     run_defaults(&a);
+    quick_defaults(&a, argc, argv);
     bool help;
     int rc = parse_options(argc, argv, "run", run_opts, apply_run_option, &a, &help);
     if (rc || help)

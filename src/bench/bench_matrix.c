@@ -71,7 +71,40 @@ typedef struct progress {
     unsigned index, total, repeats;
     bool tty;
     double last_print;
+    /* Per workload (index in cfg.workloads): runs planned, runs done, seconds they took. */
+    unsigned planned[BD_MAX_ITEMS], done[BD_MAX_ITEMS];
+    double spent[BD_MAX_ITEMS];
 } progress_t;
+
+/* Seconds the runs not done yet should take: each workload's mean run time so far, or the mean
+ * over all runs for a workload not started yet. -1 before the first run ends. */
+static double time_left(const progress_t *pg, unsigned nworkloads)
+{
+    unsigned done = 0;
+    double spent = 0, left = 0;
+    for (unsigned w = 0; w < nworkloads; w++) {
+        done += pg->done[w];
+        spent += pg->spent[w];
+    }
+    if (done == 0)
+        return -1;
+    for (unsigned w = 0; w < nworkloads; w++) {
+        double mean = pg->done[w] ? pg->spent[w] / pg->done[w] : spent / done;
+        left += mean * (pg->planned[w] - pg->done[w]);
+    }
+    return left;
+}
+
+/* "1m05s" */
+static void fmt_duration(char *buf, size_t len, double s)
+{
+    if (s < 0)
+        snprintf(buf, len, "?");
+    else if (s < 60)
+        snprintf(buf, len, "%.0fs", s);
+    else
+        snprintf(buf, len, "%um%02us", (unsigned)(s / 60), (unsigned)s % 60);
+}
 
 static void show_progress(const bd_row_t *row, const bd_sample_t *s, void *ctx)
 {
@@ -156,9 +189,10 @@ static unsigned thread_counts(const bd_config_t *cfg, const bd_workload_t *wl, u
 
 /* Runs one (workload, allocator, repeat, threads), appends its row to csv and says how it went.
  * Returns 0, or 1 when the run failed. */
-static int run_one(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
-                   unsigned r, unsigned threads, FILE *csv, progress_t *pg)
+static int run_one(const bd_config_t *cfg, unsigned w, const bd_alloc_t *al, unsigned r,
+                   unsigned threads, FILE *csv, progress_t *pg)
 {
+    const bd_workload_t *wl = cfg->workloads[w];
     bd_row_t row;
     double t0 = bd_now();
     int res;
@@ -175,18 +209,23 @@ static int run_one(const bd_config_t *cfg, const bd_workload_t *wl, const bd_all
     }
     bd_csv_write_row(csv, &row);
     fflush(csv);
+    double took = bd_now() - t0;
+    pg->done[w]++;
+    pg->spent[w] += took;
+    char left[32];
+    fmt_duration(left, sizeof left, time_left(pg, cfg->nworkloads));
     if (pg->tty)
         fprintf(stderr, "\r\033[K");
     if (res != 0) {
-        fprintf(stderr, "[%u/%u] %s %s rep %u FAILED: %s\n", pg->index, pg->total, row.workload,
-                al->name, r, row.error);
+        fprintf(stderr, "[%u/%u] %s %s rep %u FAILED: %s  (left ~%s)\n", pg->index, pg->total,
+                row.workload, al->name, r, row.error, left);
         return 1;
     }
     fprintf(stderr,
             "[%u/%u] %-16s %-11s rep %u  %5.1f s  %9.0f ops/s  peak RSS %6.1f MiB  "
-            "RSS/live@peak %.2f\n",
-            pg->index, pg->total, row.workload, al->name, r, bd_now() - t0, row.v[BD_ops_per_s],
-            row.v[BD_max_rss] / 1048576.0, row.v[BD_frag_at_peak]);
+            "RSS/live@peak %.2f  left ~%s\n",
+            pg->index, pg->total, row.workload, al->name, r, took, row.v[BD_ops_per_s],
+            row.v[BD_max_rss] / 1048576.0, row.v[BD_frag_at_peak], left);
     return 0;
 }
 
@@ -238,7 +277,9 @@ int bd_run_matrix(const bd_config_t *cfg_in)
     for (unsigned w = 0; w < cfg.nworkloads; w++)
         for (unsigned a = 0; a < cfg.nallocs; a++)
             if (pair_applies(cfg.workloads[w], cfg.allocs[a]))
-                pg.total += cfg.repeats * thread_counts(&cfg, cfg.workloads[w], NULL);
+                pg.planned[w] += cfg.repeats * thread_counts(&cfg, cfg.workloads[w], NULL);
+    for (unsigned w = 0; w < cfg.nworkloads; w++)
+        pg.total += pg.planned[w];
 
     int failed = 0;
     double t_start = bd_now();
@@ -251,8 +292,7 @@ int bd_run_matrix(const bd_config_t *cfg_in)
                     if (!pair_applies(cfg.workloads[w], cfg.allocs[a]))
                         continue;
                     pg.index++;
-                    failed |= run_one(&cfg, cfg.workloads[w], cfg.allocs[a], r, counts[t], csv,
-                                      &pg);
+                    failed |= run_one(&cfg, w, cfg.allocs[a], r, counts[t], csv, &pg);
                 }
         }
     fclose(csv);

@@ -61,7 +61,7 @@ static void cell(char *buf, size_t len, const colspec_t *c, const bd_row_t *rows
 }
 
 #define MAXCOLS 16
-#define MAXROWS 64
+#define MAXROWS 256
 
 static void print_generic(FILE *f, const bd_row_t *rows, size_t n, bool md, const colspec_t *cols,
                           size_t ncols, bool vs_glibc, bool spread)
