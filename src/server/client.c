@@ -22,6 +22,8 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
     c->ns = srv->store ? fl_store_ns(srv->store, 0) : NULL;
     c->ns_index = 0;
+    c->ctime_ms = c->last_ms = fl_now_ms();
+    srv_client_limits_attach(c);
 }
 
 void srv_client_free_buffers(srv_client_t *c)
@@ -71,24 +73,33 @@ int srv_client_process_input(srv_client_t *c)
     srv_limits_t lim = {cfg->proto_max_bulk_len, cfg->max_multibulk_len};
     int rc = 0;
     c->stalled = false;
-    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)) && !c->out.failed) {
+    c->flags &= ~SRV_PAUSED;
+    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP | SRV_WAITING)) && !c->out.failed) {
         if (c->out.len - c->out_sent > SRV_OUT_HIGH) {
             c->stalled = true; /* resumed by the worker once the output drains */
             break;
         }
-        int r = srv_parse(&c->parser, c->in.p, c->in.len, &lim);
+        /* A command parsed before a pause is still whole in `in`: run it first. */
+        bool held = c->parser.kind == 0 && c->parser.argc > 0;
+        int r = held ? SRV_PARSE_OK : srv_parse(&c->parser, c->in.p, c->in.len, &lim);
         if (r == SRV_PARSE_ERROR) {
             rc = protocol_error(c, c->parser.error);
             break;
         }
         if (r == SRV_PARSE_MORE) {
             size_t pending = c->in.len - c->parser.cmd_start;
-            if (pending + srv_parser_want(&c->parser, c->in.len) > cfg->client_query_buffer_limit)
+            if (pending + srv_parser_want(&c->parser, c->in.len) > cfg->client_query_buffer_limit) {
                 rc = protocol_error(c, "query buffer limit (client-query-buffer-limit) exceeded");
+                srv_client_count_query_limit(c);
+            }
             break;
         }
         if (!fill_argv(c)) {
             c->out.failed = true;
+            break;
+        }
+        if (srv_pause_holds(c, c->argv[0])) {
+            c->flags |= SRV_PAUSED; /* parsed, kept for srv_client_resume */
             break;
         }
         srv_cmd_dispatch(c, (int)c->parser.argc, c->argv);
@@ -102,4 +113,11 @@ int srv_client_process_input(srv_client_t *c)
     if (c->in.len == 0 && c->in.cap > 64 * 1024)
         srv_buf_free(&c->in); /* give a burst's buffer back to the private arena */
     return rc;
+}
+
+bool srv_client_resume(srv_client_t *c)
+{
+    c->flags &= ~SRV_WAITING;
+    srv_client_process_input(c);
+    return srv_client_settle(c);
 }

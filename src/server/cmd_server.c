@@ -1,6 +1,6 @@
 /*
  * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT, COMMAND,
- * CONFIG, INFO, CLIENT, HELLO, SHUTDOWN, TIME).
+ * CONFIG, INFO, HELLO, SHUTDOWN, TIME).
  *
  * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
  * 7.0 (COMMAND DOCS may be empty; CONFIG GET answers "save" and "appendonly" so
@@ -167,45 +167,6 @@ static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_buf_free(&text);
 }
 
-/* Redis accepts names of printable characters without spaces. */
-static bool valid_client_name(fl_slice_t s)
-{
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] < '!' || s.p[i] > '~')
-            return false;
-    return s.n <= 256;
-}
-
-static void cmd_client(srv_client_t *c, int argc, const fl_slice_t *argv)
-{
-    if (srv_slice_eq(argv[1], "id") && argc == 2) {
-        srv_reply_int(&c->out, (long long)c->id);
-    } else if (srv_slice_eq(argv[1], "getname") && argc == 2) {
-        if (c->name)
-            srv_reply_bulk_str(&c->out, c->name);
-        else
-            srv_reply_nil(&c->out);
-    } else if (srv_slice_eq(argv[1], "setname") && argc == 3) {
-        if (!valid_client_name(argv[2])) {
-            srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or special "
-                                     "characters.");
-            return;
-        }
-        free(c->name);
-        c->name = argv[2].n ? strndup(argv[2].p, argv[2].n) : NULL;
-        srv_reply_ok(&c->out);
-    } else if (srv_slice_eq(argv[1], "id") || srv_slice_eq(argv[1], "getname") ||
-               srv_slice_eq(argv[1], "setname")) {
-        char full[32];
-        snprintf(full, sizeof(full), "client|%.*s", (int)argv[1].n, argv[1].p);
-        for (char *p = full; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        srv_reply_arity(c, full);
-    } else {
-        srv_reply_unknown_subcommand(c, argv[1], "CLIENT");
-    }
-}
-
 static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long proto = 2;
@@ -219,7 +180,7 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     for (int i = 2; i < argc; i++) {
         if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {
-            if (!valid_client_name(argv[i + 1])) {
+            if (!srv_client_name_valid(argv[i + 1])) {
                 srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or "
                                          "special characters.");
                 return;
@@ -276,7 +237,6 @@ static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"client", -2, 0, cmd_client, 0, 0, 0},
     {"command", -1, 0, cmd_command, 0, 0, 0},
     {"config", -2, SRV_CMD_ADMIN, cmd_config, 0, 0, 0},
     {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0},

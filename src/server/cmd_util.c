@@ -110,3 +110,10 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->nil = sink_nil;
     sink->array = sink_array;
 }
+
+char *srv_lower(char *s)
+{
+    for (char *p = s; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return s;
+}

@@ -17,10 +17,14 @@
 #include <strings.h>
 
 #include <pthread.h>
+#include <time.h>
+
+#include "fl_assert.h"
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash, &srv_cmds_keys, &srv_cmds_server, &srv_cmds_memory,
+    &srv_cmds_string, &srv_cmds_hash,    &srv_cmds_keys,    &srv_cmds_server,  &srv_cmds_memory,
+    &srv_cmds_client, &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -67,11 +71,13 @@ const srv_cmd_t *srv_cmd_at(size_t i)
     return i < nindex ? index_[i] : NULL;
 }
 
-const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
+/* Position of the command named [name, name + len) in the index, case-insensitively; -1 when
+ * unknown. */
+static long find(const char *name, size_t len)
 {
     char low[24];
     if (len == 0 || len >= sizeof(low))
-        return NULL;
+        return -1;
     pthread_once(&index_once, index_build);
     for (size_t i = 0; i < len; i++) {
         char ch = name[i];
@@ -83,13 +89,26 @@ const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
         size_t mid = (lo + hi) / 2;
         int cmp = strcmp(low, index_[mid]->name);
         if (cmp == 0)
-            return index_[mid];
+            return (long)mid;
         if (cmp < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return NULL;
+    return -1;
+}
+
+const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
+{
+    long i = find(name, len);
+    return i < 0 ? NULL : index_[i];
+}
+
+size_t srv_cmd_id(const srv_cmd_t *cmd)
+{
+    long i = find(cmd->name, strlen(cmd->name));
+    FL_ASSERT(i >= 0 && index_[i] == cmd);
+    return (size_t)i;
 }
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " (Redis 7, 128-byte caps). */
@@ -112,18 +131,70 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
                      argv[0].p, args);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An error reply appended since mark: counted by its code. */
+static bool replied_error(srv_client_t *c, size_t mark)
+{
+    if (c->out.len <= mark || c->out.p[mark] != '-')
+        return false;
+    srv_errstats_record(c, c->out.p + mark, c->out.len - mark);
+    return true;
+}
+
+/* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
+ * command started with (CLIENT REPLY ON answers even when replies were off). */
+static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
+{
+    if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
+        c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
+    if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
+        c->out.len = mark;
+}
+
+/* After a command ran: statistics, slow log, latency monitor, MONITOR feed. */
+static void observe(srv_client_t *c, const srv_cmd_t *cmd, long id, int argc,
+                    const fl_slice_t *argv, uint64_t ns, bool failed)
+{
+    srv_server_t *srv = c->srv;
+    srv_cmdstats_record(c, (size_t)id, ns, failed);
+    long long slower = atomic_load_explicit(&srv->live.slowlog_slower_than, memory_order_relaxed);
+    if (slower >= 0 && ns / 1000 >= (uint64_t)slower)
+        srv_slowlog_push(c, argc, argv, ns / 1000);
+    srv_latency_add(srv, cmd->flags & SRV_CMD_FAST ? "fast-command" : "command", ns / 1000000);
+    if (!(cmd->flags & SRV_CMD_ADMIN))
+        srv_monitor_feed(c, argc, argv);
+}
+
 void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (c->worker)
         srv_stat_add(&c->worker->stats.commands, 1);
-    const srv_cmd_t *cmd = srv_cmd_lookup(argv[0].p, argv[0].n);
+    size_t mark = c->out.len;
+    int mode = c->reply_mode;
+    long id = find(argv[0].p, argv[0].n);
+    const srv_cmd_t *cmd = id < 0 ? NULL : index_[id];
     if (!cmd) {
         reply_unknown(c, argc, argv);
-        return;
-    }
-    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        if (c->worker)
+            srv_stat_add(&c->worker->stats.rejected_calls, 1);
+    } else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         srv_reply_arity(c, cmd->name);
+        srv_cmdstats_rejected(c, (size_t)id);
+    } else {
+        c->last_cmd = cmd->name;
+        uint64_t t0 = now_ns();
+        cmd->fn(c, argc, argv);
+        uint64_t ns = now_ns() - t0;
+        observe(c, cmd, id, argc, argv, ns, replied_error(c, mark));
+        apply_reply_mode(c, mode, mark);
         return;
     }
-    cmd->fn(c, argc, argv);
+    replied_error(c, mark);
+    apply_reply_mode(c, mode, mark);
 }

@@ -19,7 +19,18 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { OPT_INT, OPT_SIZE, OPT_BOOL, OPT_STR, OPT_ENUM, OPT_UNSIGNED, OPT_DECAY } opt_type_t;
+/* OPT_OBL: client-output-buffer-limit's "<class> <hard> <soft> <seconds> ..." (several words;
+ * parsed and formatted by client_limits.c). */
+typedef enum {
+    OPT_INT,
+    OPT_SIZE,
+    OPT_BOOL,
+    OPT_STR,
+    OPT_ENUM,
+    OPT_UNSIGNED,
+    OPT_DECAY,
+    OPT_OBL
+} opt_type_t;
 
 typedef struct opt {
     const char *name;
@@ -60,6 +71,23 @@ static const opt_t opts[] = {
     {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, "log verbosity"},
     {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL,
      "jemalloc background purging threads (return freed pages off the request path)"},
+    {"timeout", OPT_INT, SRV(timeout), "0", 0, INT_MAX, NULL,
+     "close a client idle for this many seconds (0 = never)"},
+    {"client-output-buffer-limit", OPT_OBL, SRV(obl),
+     "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", 0, 0, NULL,
+     "per class (normal, replica, pubsub): close a client whose unsent replies pass <hard> "
+     "bytes, or stay above <soft> for <seconds> (0 = off)"},
+    {"maxmemory-clients", OPT_SIZE, SRV(maxmemory_clients), "1gb", 0, 1024 * GB, NULL,
+     "all clients' buffers together at most (0 = no cap); past it the client using the "
+     "most is closed first (Redis's default is 0)"},
+    {"slowlog-log-slower-than", OPT_INT, SRV(slowlog_log_slower_than), "10000", -1, LLONG_MAX / 2,
+     NULL, "SLOWLOG records commands slower than this many us (-1 = off)"},
+    {"slowlog-max-len", OPT_INT, SRV(slowlog_max_len), "128", 0, INT_MAX, NULL,
+     "SLOWLOG keeps this many entries"},
+    {"latency-monitor-threshold", OPT_INT, SRV(latency_monitor_threshold), "0", 0, LLONG_MAX / 2,
+     NULL, "LATENCY records events slower than this many ms (0 = off)"},
+    {"latency-tracking", OPT_BOOL, SRV(latency_tracking), "yes", 0, 1, NULL,
+     "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)"},
     {"save", OPT_ENUM, 0, "", 0, 0, only_empty,
      "accepted for Redis compatibility: flatline does not persist"},
     {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no,
@@ -178,6 +206,8 @@ static int apply(const opt_t *o, void *base, const char *value, char *err, size_
     char *dst = (char *)base + o->offset;
     long long v = 0;
     switch (o->type) {
+    case OPT_OBL:
+        return srv_obl_parse((srv_obl_t *)(void *)dst, value, err, errlen);
     case OPT_STR:
         if (strlen(value) < (size_t)o->min || strlen(value) > (size_t)o->max) {
             snprintf(err, errlen, "bad value '%s' for '%s': length must be %lld..%lld", value,
@@ -242,6 +272,9 @@ static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
 {
     const char *src = (const char *)base + o->offset;
     switch (o->type) {
+    case OPT_OBL:
+        srv_obl_format((const srv_obl_t *)(const void *)src, buf, len);
+        break;
     case OPT_STR:
         snprintf(buf, len, "%s", src);
         break;
@@ -408,8 +441,8 @@ void srv_config_init(srv_config_t *c)
     ns_get(c, "default", 7, err, sizeof(err));
 }
 
-/* Splits a line into at most 4 tokens in place; quotes group, '#' outside quotes ends the
- * line. Returns the token count, or -1 on an unbalanced quote. */
+/* Splits a line into at most max tokens in place (max + 1: more); quotes group, '#' outside quotes
+ * ends the line. Returns the token count, or -1 on an unbalanced quote. */
 static int tokenize(char *line, char **tok, int max)
 {
     int n = 0;
@@ -470,6 +503,15 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         *block = i;
         return 0;
     }
+    const opt_t *multi = *block < 0 ? find_opt(opts, NOPTS, tok[0]) : NULL;
+    if (n > 2 && multi && multi->type == OPT_OBL) { /* several words: one value */
+        char value[512] = "";
+        for (int i = 1; i < n; i++) {
+            size_t l = strlen(value);
+            snprintf(value + l, sizeof(value) - l, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], value, err, errlen);
+    }
     if (n != 2) {
         snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
         return -1;
@@ -490,7 +532,7 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
         char line[1024];
-        char *tok[4];
+        char *tok[16];
         int ntok;
         if (n >= sizeof(line)) {
             snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
@@ -498,12 +540,12 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         }
         memcpy(line, p, n);
         line[n] = '\0';
-        ntok = tokenize(line, tok, 3);
+        ntok = tokenize(line, tok, 13);
         if (ntok < 0) {
             snprintf(reason, sizeof(reason), "unbalanced quotes");
             goto fail;
         }
-        if (ntok > 3) {
+        if (ntok > 13) {
             snprintf(reason, sizeof(reason), "too many words");
             goto fail;
         }
@@ -620,7 +662,7 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
                      void *ctx)
 {
-    char val[128], name[160];
+    char val[256], name[160];
     for (size_t i = 0; i < NOPTS; i++) {
         if (!fl_glob_match(pattern, plen, opts[i].name, strlen(opts[i].name), true))
             continue;

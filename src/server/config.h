@@ -30,6 +30,15 @@
 
 enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
 
+/* Output-buffer classes of client-output-buffer-limit, in Redis's order. */
+enum { SRV_CLASS_NORMAL, SRV_CLASS_REPLICA, SRV_CLASS_PUBSUB, SRV_CLASS_COUNT };
+
+/* One class's client-output-buffer-limit: close at `hard` pending bytes at once, or when above
+ * `soft` for `secs` seconds in a row (0 = that limit is off). */
+typedef struct srv_obl {
+    unsigned long long hard, soft, secs;
+} srv_obl_t;
+
 typedef struct srv_config {
     long long port;
     char bind[64];
@@ -41,6 +50,13 @@ typedef struct srv_config {
     size_t client_query_buffer_limit;
     int loglevel;
     bool mem_background_thread;
+    long long timeout;                 /* seconds idle before a client is closed */
+    srv_obl_t obl[SRV_CLASS_COUNT];    /* client-output-buffer-limit */
+    size_t maxmemory_clients;          /* all clients' buffers together; 0 = no cap */
+    long long slowlog_log_slower_than; /* us */
+    long long slowlog_max_len;
+    long long latency_monitor_threshold; /* ms */
+    bool latency_tracking;
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
     /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values
@@ -81,6 +97,15 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen);
 typedef void (*srv_config_fn)(void *ctx, const char *name, const char *value);
 void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
                      void *ctx);
+
+/* client-output-buffer-limit (client_limits.c): parses "<class> <hard> <soft> <seconds>"
+ * groups (class normal, replica or slave, pubsub; sizes with units) into obl[SRV_CLASS_COUNT],
+ * changing the classes named and only when every group is valid. Returns 0 or -1 with
+ * Redis's reason in err. */
+int srv_obl_parse(srv_obl_t *obl, const char *value, char *err, size_t errlen);
+
+/* Formats obl[SRV_CLASS_COUNT] as Redis's CONFIG GET does ("normal 0 0 0 slave ..."). */
+void srv_obl_format(const srv_obl_t *obl, char *buf, size_t len);
 
 /* Prints the option table (--help). */
 void srv_config_print_help(void);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -64,8 +65,41 @@ static void section_clients(srv_server_t *srv, srv_buf_t *out)
 {
     field(out, "# Clients");
     field(out, "connected_clients:%ld", atomic_load(&srv->connected));
+    field(out, "cluster_connections:0");
     field(out, "maxclients:%lld", srv->cfg.maxclients);
+    uint64_t largest = 0;
+    for (int i = 0; i < srv->nworkers; i++) {
+        uint64_t l =
+            atomic_load_explicit(&srv->workers[i].largest_client_mem, memory_order_relaxed);
+        largest = l > largest ? l : largest;
+    }
+    /* flatline keeps one figure per client (input and output buffers together). */
+    field(out, "client_recent_max_input_buffer:%llu", (unsigned long long)largest);
+    field(out, "client_recent_max_output_buffer:%llu", (unsigned long long)largest);
     field(out, "blocked_clients:0");
+    field(out, "tracking_clients:0");
+    field(out, "clients_in_timeout_table:0");
+    field(out, "clients_memory:%llu", (unsigned long long)srv_clients_memory(srv));
+    field(out, "monitor_clients:%d", atomic_load(&srv->monitors));
+}
+
+/* Redis's CPU fields: the process, its children (none), and the calling worker's thread. */
+static void section_cpu(srv_server_t *srv, srv_buf_t *out)
+{
+    (void)srv;
+    struct rusage self, children, thread;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    getrusage(RUSAGE_THREAD, &thread);
+#define SECS(tv) ((double)(tv).tv_sec + (double)(tv).tv_usec / 1000000.0)
+    field(out, "# CPU");
+    field(out, "used_cpu_sys:%.6f", SECS(self.ru_stime));
+    field(out, "used_cpu_user:%.6f", SECS(self.ru_utime));
+    field(out, "used_cpu_sys_children:%.6f", SECS(children.ru_stime));
+    field(out, "used_cpu_user_children:%.6f", SECS(children.ru_utime));
+    field(out, "used_cpu_sys_main_thread:%.6f", SECS(thread.ru_stime));
+    field(out, "used_cpu_user_main_thread:%.6f", SECS(thread.ru_utime));
+#undef SECS
 }
 
 /* One breakdown in DESIGN.md order, each field prefixed. */
@@ -200,6 +234,21 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     field(out, "total_net_output_bytes:%llu", (unsigned long long)t.net_out);
     field(out, "rejected_connections:%llu", (unsigned long long)t.rejected);
     field(out, "protocol_errors:%llu", (unsigned long long)t.protocol_errors);
+    field(out, "evicted_clients:%llu", (unsigned long long)t.evicted_clients);
+    field(out, "client_output_buffer_limit_disconnections:%llu",
+          (unsigned long long)t.obl_disconnects);
+    field(out, "client_query_buffer_limit_disconnections:%llu",
+          (unsigned long long)t.qbl_disconnects);
+    field(out, "timedout_clients:%llu", (unsigned long long)t.timedout_clients);
+    field(out, "killed_clients:%llu", (unsigned long long)t.killed_clients);
+    field(out, "total_error_replies:%llu", (unsigned long long)t.error_replies);
+    field(out, "rejected_calls:%llu", (unsigned long long)t.rejected_calls);
+    field(out, "unexpected_error_replies:0");
+    field(out, "total_reads_processed:%llu", (unsigned long long)t.commands);
+    field(out, "pubsub_channels:0");
+    field(out, "pubsub_patterns:0");
+    field(out, "latest_fork_usec:0");
+    field(out, "total_forks:0");
     field(out, "expired_keys:%llu", (unsigned long long)expired);
     field(out, "evicted_keys:%llu", (unsigned long long)evicted);
     field(out, "writes_refused:%llu", (unsigned long long)refused);
@@ -273,14 +322,25 @@ static void section_namespaces(srv_server_t *srv, srv_buf_t *out)
 
 typedef void section_fn(srv_server_t *srv, srv_buf_t *out);
 
+/* In Redis's order; `all` marks the sections of INFO, INFO ALL and INFO DEFAULT (Redis leaves
+ * commandstats and latencystats to INFO ALL / EVERYTHING or by name). */
 static const struct {
     const char *name;
     section_fn *fn;
+    bool in_default;
 } sections[] = {
-    {"server", section_server},     {"clients", section_clients},
-    {"memory", section_memory},     {"persistence", section_persistence},
-    {"stats", section_stats},       {"replication", section_replication},
-    {"keyspace", section_keyspace}, {"namespaces", section_namespaces},
+    {"server", section_server, true},
+    {"clients", section_clients, true},
+    {"memory", section_memory, true},
+    {"persistence", section_persistence, true},
+    {"stats", section_stats, true},
+    {"replication", section_replication, true},
+    {"cpu", section_cpu, true},
+    {"commandstats", srv_info_commandstats, false},
+    {"errorstats", srv_info_errorstats, true},
+    {"latencystats", srv_info_latencystats, false},
+    {"keyspace", section_keyspace, true},
+    {"namespaces", section_namespaces, true},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -288,10 +348,12 @@ static const struct {
 static bool wanted(size_t i, int argc, const fl_slice_t *argv)
 {
     if (argc == 0)
-        return true;
+        return sections[i].in_default;
     for (int a = 0; a < argc; a++) {
         fl_slice_t s = argv[a];
-        if (srv_slice_eq(s, "all") || srv_slice_eq(s, "everything") || srv_slice_eq(s, "default"))
+        if (srv_slice_eq(s, "all") || srv_slice_eq(s, "everything"))
+            return true;
+        if (srv_slice_eq(s, "default") && sections[i].in_default)
             return true;
         if (srv_slice_eq(s, sections[i].name))
             return true;

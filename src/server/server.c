@@ -32,7 +32,7 @@ void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
 {
     if (srv && level > srv->cfg.loglevel)
         return;
-    char msg[512], ts[64];
+    char msg[1024], ts[64];
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
@@ -44,6 +44,23 @@ void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "%d:M %s.%03d %c %s\n", (int)getpid(), ts, (int)(tv.tv_usec / 1000),
             level == SRV_LOG_WARNING ? '#' : '*', msg);
+}
+
+void srv_live_load(srv_server_t *srv)
+{
+    const srv_config_t *c = &srv->cfg;
+    srv_live_t *l = &srv->live;
+    atomic_store(&l->timeout_s, c->timeout);
+    for (int i = 0; i < SRV_CLASS_COUNT; i++) {
+        atomic_store(&l->obl_hard[i], c->obl[i].hard);
+        atomic_store(&l->obl_soft[i], c->obl[i].soft);
+        atomic_store(&l->obl_secs[i], c->obl[i].secs);
+    }
+    atomic_store(&l->maxmemory_clients, c->maxmemory_clients);
+    atomic_store(&l->slowlog_slower_than, c->slowlog_log_slower_than);
+    atomic_store(&l->slowlog_max_len, c->slowlog_max_len);
+    atomic_store(&l->latency_threshold_ms, c->latency_monitor_threshold);
+    atomic_store(&l->latency_tracking, c->latency_tracking);
 }
 
 static void request_shutdown(srv_server_t *srv)
@@ -131,6 +148,13 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
     }
 }
 
+/* Frees the slow log and the latency monitor (after the workers stopped). */
+static void stop_observers(srv_server_t *srv)
+{
+    srv_slowlog_destroy(srv);
+    srv_latency_destroy(srv);
+}
+
 int srv_server_run(srv_server_t *srv)
 {
     char err[256];
@@ -165,13 +189,22 @@ int srv_server_run(srv_server_t *srv)
         return 1;
     }
     fit_open_files(srv);
+    srv_live_load(srv);
+    if (srv_slowlog_create(srv) < 0 || srv_latency_create(srv) < 0) {
+        srv_log(srv, SRV_LOG_WARNING, "out of memory at start");
+        stop_observers(srv);
+        fl_store_close(srv->store);
+        return 1;
+    }
     if (srv_listen(srv, err, sizeof(err)) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
+        stop_observers(srv);
         fl_store_close(srv->store);
         return 1;
     }
     if (start_workers(srv) < 0) {
         close(srv->listen_fd);
+        stop_observers(srv);
         fl_store_close(srv->store);
         free(srv->workers);
         return 1;
@@ -186,8 +219,10 @@ int srv_server_run(srv_server_t *srv)
     atomic_store(&srv->stopping, 1);
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
+    srv_workers_drain_mail(srv);            /* fan-outs still in flight: every step, then freed */
     for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */
         srv_worker_release(&srv->workers[i]);
+    stop_observers(srv);
     close(srv->listen_fd);
     srv->listen_fd = -1;
     fl_store_close(srv->store);

@@ -17,11 +17,15 @@ typedef struct srv_cmd_family {
     size_t n;
 } srv_cmd_family_t;
 
-extern const srv_cmd_family_t srv_cmds_string; /* cmd_string.c */
-extern const srv_cmd_family_t srv_cmds_hash;   /* cmd_hash.c */
-extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
-extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
-extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_string;  /* cmd_string.c */
+extern const srv_cmd_family_t srv_cmds_hash;    /* cmd_hash.c */
+extern const srv_cmd_family_t srv_cmds_keys;    /* cmd_keys.c */
+extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
+extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
+extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
+extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
+extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */
 
 /* Shared by handlers (cmd_util.c). */
 
@@ -33,6 +37,9 @@ void srv_reply_arity(srv_client_t *c, const char *name);
 
 /* Replies "ERR unknown subcommand '<sub>'. Try <CMD> HELP.". */
 void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *cmd);
+
+/* Lower-cases s in place and returns it ("client|list" for arity errors). */
+char *srv_lower(char *s);
 
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);

@@ -38,6 +38,7 @@
 #include <jemalloc/jemalloc.h>
 
 #define READ_CHUNK (16 * 1024)
+#define CRON_MS 100 /* the clients' cron: Redis's hz 10 */
 
 int srv_listen(srv_server_t *srv, char *err, size_t errlen)
 {
@@ -82,6 +83,7 @@ static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 
 static void close_client(srv_worker_t *w, srv_client_t *c)
 {
+    srv_monitor_detach(c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     if (c->prev)
@@ -124,13 +126,14 @@ static void flush_output(srv_worker_t *w, srv_client_t *c)
         srv_buf_consume(&c->out, c->out_sent);
         c->out_sent = 0;
     }
+    srv_client_limits_refresh(c); /* the hard limit counts unsent bytes only */
 }
 
 /* After any activity: write, then decide to close or which events to wait for. Returns false
  * when the client was closed. */
 static bool settle(srv_worker_t *w, srv_client_t *c)
 {
-    if (c->out.failed)
+    if (srv_client_check_limits(c, 0) || c->out.failed)
         c->flags |= SRV_CLOSE_ASAP;
     if (!(c->flags & SRV_CLOSE_ASAP))
         flush_output(w, c);
@@ -206,6 +209,7 @@ static void on_readable(srv_worker_t *w, srv_client_t *c)
     if (n < 0)
         return;
     c->in.len += (size_t)n;
+    c->last_ms = fl_now_ms();
     srv_stat_add(&w->stats.net_in, (uint64_t)n);
     srv_client_process_input(c);
 }
@@ -239,6 +243,37 @@ static void refuse(srv_worker_t *w, int fd)
     srv_stat_add(&w->stats.rejected, 1);
 }
 
+/* "ip:port" of a socket address. */
+static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        port = ntohs(a->sin6_port);
+    }
+    snprintf(buf, len, "%s:%d", ip, port);
+}
+
+/* Fills c->addr and c->laddr (CLIENT LIST, CLIENT KILL ADDR, MONITOR, the slow log). */
+static void describe_addresses(srv_client_t *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getpeername(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+        format_addr(&ss, c->addr, sizeof(c->addr));
+    sl = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+        format_addr(&ss, c->laddr, sizeof(c->laddr));
+}
+
 /* Makes fd a client of w; w->load already counts it. Runs on w's thread, so the client's
  * memory comes from w's private arena. */
 static void adopt(srv_worker_t *w, int fd)
@@ -249,6 +284,7 @@ static void adopt(srv_worker_t *w, int fd)
     if (!c)
         goto drop;
     srv_client_init(c, w->srv, w, fd);
+    describe_addresses(c);
     c->events = EPOLLIN;
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
@@ -341,11 +377,13 @@ static void *worker_main(void *arg)
                 "arenas",
                 fl_mem_strerror(rc));
     struct epoll_event evs[128];
+    int64_t last_cron = fl_now_ms();
     for (;;) {
-        int n = epoll_wait(w->epfd, evs, 128, -1);
+        /* With clients, wake at least every CRON_MS for their timeouts and limits. */
+        int n = epoll_wait(w->epfd, evs, 128, w->clients ? CRON_MS : -1);
         if (n < 0 && errno != EINTR)
             break;
-        bool stop = false;
+        bool stop = false, mail = false;
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &w->wake_fd)
@@ -355,9 +393,18 @@ static void *worker_main(void *arg)
             else if (p == &w->handoff)
                 on_handoff(w);
             else if (p == &w->mail_fd)
-                run_mail(w);
+                mail = true;
             else
                 on_client_event(w, p, evs[i].events);
+        }
+        /* Tasks and the cron may close any client: only after the batch, whose events still
+         * point at their clients. */
+        if (mail)
+            run_mail(w);
+        int64_t now = fl_now_ms();
+        if (now - last_cron >= CRON_MS) {
+            srv_clients_cron(w, now);
+            last_cron = now;
         }
         if (stop)
             break;
@@ -373,6 +420,8 @@ static void *worker_main(void *arg)
 
 int srv_worker_prepare(srv_worker_t *w)
 {
+    if (srv_cmdstats_init(w) < 0)
+        return -ENOMEM;
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->mail_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -410,6 +459,24 @@ void srv_worker_stop(srv_worker_t *w)
     pthread_join(w->thread, NULL);
 }
 
+void srv_workers_drain_mail(srv_server_t *srv)
+{
+    bool ran = true;
+    while (ran) {
+        ran = false;
+        for (int i = 0; i < srv->nworkers; i++) {
+            srv_worker_t *w = &srv->workers[i];
+            pthread_mutex_lock(&w->mail_mu);
+            bool pending = w->mail_head != NULL;
+            pthread_mutex_unlock(&w->mail_mu);
+            if (pending) {
+                run_mail(w);
+                ran = true;
+            }
+        }
+    }
+}
+
 void srv_worker_release(srv_worker_t *w)
 {
     int fd;
@@ -423,6 +490,9 @@ void srv_worker_release(srv_worker_t *w)
         run_mail(w); /* tasks posted after w stopped: each frees its message */
         pthread_mutex_destroy(&w->mail_mu);
     }
+    srv_cmdstats_free(w);
+    free(w->monitors);
+    w->monitors = NULL;
     int *fds[] = {&w->epfd, &w->wake_fd, &w->mail_fd, &w->handoff[0], &w->handoff[1]};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0)
@@ -436,11 +506,8 @@ void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out)
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < srv->nworkers; i++) {
         const srv_stats_t *s = &srv->workers[i].stats;
-        out->connections += atomic_load_explicit(&s->connections, memory_order_relaxed);
-        out->rejected += atomic_load_explicit(&s->rejected, memory_order_relaxed);
-        out->commands += atomic_load_explicit(&s->commands, memory_order_relaxed);
-        out->net_in += atomic_load_explicit(&s->net_in, memory_order_relaxed);
-        out->net_out += atomic_load_explicit(&s->net_out, memory_order_relaxed);
-        out->protocol_errors += atomic_load_explicit(&s->protocol_errors, memory_order_relaxed);
+#define SRV_STAT_ADD_UP(name) out->name += atomic_load_explicit(&s->name, memory_order_relaxed);
+        SRV_STATS(SRV_STAT_ADD_UP)
+#undef SRV_STAT_ADD_UP
     }
 }

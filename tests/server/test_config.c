@@ -1,7 +1,8 @@
 /*
  * tests/server/test_config.c: white-box tests of the option table and parsers
- * (src/server/config.c) and of CONFIG GET's use of the store's glob matcher (fl_glob_match): units, bounds, namespace blocks
- * and the dotted form, quotes and comments, errors naming file:line, CONFIG GET patterns.
+ * (src/server/config.c) and of CONFIG GET's use of the store's glob matcher (fl_glob_match): units,
+ * bounds, namespace blocks and the dotted form, quotes and comments, errors naming file:line,
+ * CONFIG GET patterns.
  */
 #include "../testhelper.h"
 #include "srv.h"
@@ -135,7 +136,8 @@ TEST(config_get)
                          * when any namespace is unlimited. */
     out[0] = '\0';
     srv_config_each(&cfg, "maxmemory*", 10, collect, out);
-    CHECK_STR(out, "maxmemory=1073743872;maxmemory-policy=allkeys-lru;");
+    CHECK_STR(out,
+              "maxmemory-clients=1073741824;maxmemory=1073743872;maxmemory-policy=allkeys-lru;");
     CHECK_EQ_I(load("namespace.u.memory-limit 2kb\nnamespace.v.memory-limit 0\n"), 0);
     out[0] = '\0';
     srv_config_each(&cfg, "MAXMEMORY", 9, collect, out);
