@@ -59,6 +59,8 @@ static const opt_t opts[] = {
     {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 63, NULL, "IPv4 address to listen on"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
+    {"io-threads", OPT_INT, SRV(threads), "0", 0, 128, NULL,
+     "Redis's name for `threads` (each worker does its own I/O)"},
     {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL,
      "connected clients at most; more are refused with an error"},
     {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, "listen() backlog"},
@@ -88,6 +90,9 @@ static const opt_t opts[] = {
      NULL, "LATENCY records events slower than this many ms (0 = off)"},
     {"latency-tracking", OPT_BOOL, SRV(latency_tracking), "yes", 0, 1, NULL,
      "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)"},
+    {"metrics-port", OPT_INT, SRV(metrics_port), "0", 0, 65535, NULL,
+     "serve Prometheus metrics (memory breakdown per namespace, defrag) on this port at "
+     "/metrics (0 = off)"},
     {"save", OPT_ENUM, 0, "", 0, 0, only_empty,
      "accepted for Redis compatibility: flatline does not persist"},
     {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no,

@@ -57,6 +57,7 @@ typedef struct srv_config {
     long long slowlog_max_len;
     long long latency_monitor_threshold; /* ms */
     bool latency_tracking;
+    long long metrics_port; /* the Prometheus endpoint's port; 0 = off */
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
     /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values

@@ -59,6 +59,7 @@ static void section_server(srv_server_t *srv, srv_buf_t *out)
     field(out, "uptime_in_seconds:%lld", (long long)up);
     field(out, "uptime_in_days:%lld", (long long)up / 86400);
     field(out, "config_file:%s", srv->config_file ? srv->config_file : "");
+    field(out, "io_threads_active:0"); /* workers do their own I/O: no separate I/O threads */
 }
 
 static void section_clients(srv_server_t *srv, srv_buf_t *out)
@@ -143,6 +144,18 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_human_bytes(h, sizeof(h), s.peak_allocated > used ? s.peak_allocated : used);
     field(out, "used_memory_peak_human:%s", h);
     field(out, "used_memory_dataset:%zu", s.ns_used);
+    /* Client buffers are flatline's overhead outside the namespaces (Redis's mem_clients_*);
+     * no scripts, no replicas, nothing freed lazily. */
+    uint64_t clients = srv_clients_memory(srv);
+    field(out, "used_memory_overhead:%llu", (unsigned long long)clients);
+    field(out, "used_memory_startup:0");
+    field(out, "used_memory_lua:0");
+    field(out, "used_memory_scripts:0");
+    field(out, "number_of_cached_scripts:0");
+    field(out, "mem_not_counted_for_evict:0");
+    field(out, "mem_clients_slaves:0");
+    field(out, "mem_clients_normal:%llu", (unsigned long long)clients);
+    field(out, "lazyfree_pending_objects:0");
     /* As CONFIG GET maxmemory: the namespaces' limits summed, 0 ("no limit") when any namespace
      * is unlimited; eviction may take any key (TTL keys first, then approximate LRU), which of
      * Redis's policies allkeys-lru describes. */
@@ -188,8 +201,21 @@ static void section_persistence(srv_server_t *srv, srv_buf_t *out)
     field(out, "async_loading:0");
     field(out, "rdb_bgsave_in_progress:0");
     field(out, "rdb_last_bgsave_status:ok");
+    field(out, "rdb_changes_since_last_save:0");
+    field(out, "rdb_last_save_time:%lld", (long long)(srv->start_ms / 1000));
+    field(out, "rdb_last_bgsave_time_sec:-1");
+    field(out, "rdb_current_bgsave_time_sec:-1");
+    field(out, "rdb_last_cow_size:0");
     field(out, "aof_enabled:0");
     field(out, "aof_rewrite_in_progress:0");
+    field(out, "aof_rewrite_scheduled:0");
+    field(out, "aof_last_rewrite_time_sec:-1");
+    field(out, "aof_current_rewrite_time_sec:-1");
+    field(out, "aof_last_bgrewrite_status:ok");
+    field(out, "aof_last_write_status:ok");
+    field(out, "aof_last_cow_size:0");
+    field(out, "module_fork_in_progress:0");
+    field(out, "module_fork_last_cow_size:0");
 }
 
 /* No replication: always a master without replicas (clients check role). */
@@ -200,6 +226,11 @@ static void section_replication(srv_server_t *srv, srv_buf_t *out)
     field(out, "role:master");
     field(out, "connected_slaves:0");
     field(out, "master_repl_offset:0");
+    field(out, "second_repl_offset:-1");
+    field(out, "repl_backlog_active:0");
+    field(out, "repl_backlog_size:0");
+    field(out, "repl_backlog_first_byte_offset:0");
+    field(out, "repl_backlog_histlen:0");
 }
 
 static void section_stats(srv_server_t *srv, srv_buf_t *out)
@@ -244,7 +275,23 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     field(out, "total_error_replies:%llu", (unsigned long long)t.error_replies);
     field(out, "rejected_calls:%llu", (unsigned long long)t.rejected_calls);
     field(out, "unexpected_error_replies:0");
-    field(out, "total_reads_processed:%llu", (unsigned long long)t.commands);
+    field(out, "total_reads_processed:%llu", (unsigned long long)t.reads);
+    field(out, "total_writes_processed:%llu", (unsigned long long)t.writes);
+    field(out, "io_threaded_reads_processed:0");
+    field(out, "io_threaded_writes_processed:0");
+    /* Nothing of these exists in flatline (no replicas, tracking, MIGRATE, DUMP): Redis's
+     * fields with the values Redis gives when unused, so dashboards find them. */
+    field(out, "sync_full:0");
+    field(out, "sync_partial_ok:0");
+    field(out, "sync_partial_err:0");
+    field(out, "expired_stale_perc:0.00");
+    field(out, "expired_time_cap_reached_count:0");
+    field(out, "migrate_cached_sockets:0");
+    field(out, "slave_expires_tracked_keys:0");
+    field(out, "tracking_total_keys:0");
+    field(out, "tracking_total_items:0");
+    field(out, "tracking_total_prefixes:0");
+    field(out, "dump_payload_sanitizations:0");
     field(out, "pubsub_channels:0");
     field(out, "pubsub_patterns:0");
     field(out, "latest_fork_usec:0");
@@ -261,6 +308,17 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     field(out, "active_defrag_misses:%llu",
           (unsigned long long)(dscanned > dmoves ? dscanned - dmoves : 0));
     field(out, "total_active_defrag_time:%llu", (unsigned long long)(dtime_ns / 1000000));
+    /* flatline moves records, not keys: the key-level figures are the record-level ones. */
+    field(out, "active_defrag_key_hits:%llu", (unsigned long long)dmoves);
+    field(out, "active_defrag_key_misses:%llu",
+          (unsigned long long)(dscanned > dmoves ? dscanned - dmoves : 0));
+}
+
+static void section_cluster(srv_server_t *srv, srv_buf_t *out)
+{
+    (void)srv;
+    field(out, "# Cluster");
+    field(out, "cluster_enabled:0");
 }
 
 static void section_keyspace(srv_server_t *srv, srv_buf_t *out)
@@ -339,6 +397,7 @@ static const struct {
     {"commandstats", srv_info_commandstats, false},
     {"errorstats", srv_info_errorstats, true},
     {"latencystats", srv_info_latencystats, false},
+    {"cluster", section_cluster, true},
     {"keyspace", section_keyspace, true},
     {"namespaces", section_namespaces, true},
 };

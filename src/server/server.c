@@ -209,6 +209,8 @@ int srv_server_run(srv_server_t *srv)
         free(srv->workers);
         return 1;
     }
+    if (srv_metrics_start(srv, err, sizeof(err)) < 0) /* the server runs without it */
+        srv_log(srv, SRV_LOG_WARNING, "%s", err);
     srv_log(srv, SRV_LOG_NOTICE,
             "flatline-server ready to accept connections on %s:%lld (%d workers, %zu "
             "namespaces)",
@@ -217,6 +219,7 @@ int srv_server_run(srv_server_t *srv)
     srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
             atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
     atomic_store(&srv->stopping, 1);
+    srv_metrics_stop(srv);
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
     srv_workers_drain_mail(srv);            /* fan-outs still in flight: every step, then freed */

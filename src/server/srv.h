@@ -35,6 +35,8 @@ typedef struct srv_worker srv_worker_t;
     X(commands)         /* dispatched */                                                           \
     X(net_in)           /* bytes read */                                                           \
     X(net_out)          /* bytes written */                                                        \
+    X(reads)            /* read calls that returned data */                                        \
+    X(writes)           /* write calls that sent data */                                           \
     X(protocol_errors)  /* connections closed for bad input */                                     \
     X(error_replies)    /* error replies sent (total_error_replies) */                             \
     X(rejected_calls)   /* commands refused before running (unknown, arity, paused...) */          \
@@ -188,6 +190,7 @@ struct srv_server {
     _Atomic int monitors;        /* MONITOR clients on all workers */
     struct srv_slowlog *slowlog; /* slowlog.c; NULL in-process */
     struct srv_latency *latency; /* latency.c; NULL in-process */
+    struct srv_metrics *metrics; /* metrics.c; NULL unless metrics-port is set */
     /* Settings that CONFIG SET changes while workers run, read relaxed by them. */
     srv_live_t live;
     /* Called by SHUTDOWN; the real server signals its main thread. */
@@ -294,6 +297,12 @@ int srv_latency_create(srv_server_t *srv);
 void srv_latency_destroy(srv_server_t *srv);
 /* Records `event` (a static name) when ms passes latency-monitor-threshold. */
 void srv_latency_add(srv_server_t *srv, const char *event, uint64_t ms);
+
+/* The opt-in Prometheus endpoint (metrics-port): starts its thread when the port is set
+ * (0 or -errno with the reason in err); stop joins it. The text alone: srv_metrics_text. */
+int srv_metrics_start(srv_server_t *srv, char *err, size_t errlen);
+void srv_metrics_stop(srv_server_t *srv);
+void srv_metrics_text(srv_server_t *srv, srv_buf_t *out);
 
 /* MONITOR: sends the command to every monitor; forgets a closing monitor. */
 void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv);

@@ -110,6 +110,7 @@ static void flush_output(srv_worker_t *w, srv_client_t *c)
         if (n > 0) {
             c->out_sent += (size_t)n;
             srv_stat_add(&w->stats.net_out, (uint64_t)n);
+            srv_stat_add(&w->stats.writes, 1);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else {
@@ -211,6 +212,7 @@ static void on_readable(srv_worker_t *w, srv_client_t *c)
     c->in.len += (size_t)n;
     c->last_ms = fl_now_ms();
     srv_stat_add(&w->stats.net_in, (uint64_t)n);
+    srv_stat_add(&w->stats.reads, 1);
     srv_client_process_input(c);
 }
 

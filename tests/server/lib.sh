@@ -47,8 +47,24 @@ stop_server() {
     return 0
 }
 
+# Helper processes a test started (redis-server, an exporter): stopped on exit, by PID.
+HELPER_PIDS=""
+HELPER_DIRS=""
+
+stop_helpers() {
+    local pid
+    for pid in $HELPER_PIDS; do
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    HELPER_PIDS=""
+    [ -z "$HELPER_DIRS" ] || rm -rf $HELPER_DIRS
+    HELPER_DIRS=""
+}
+
 on_exit() {
     local rc=$?
+    stop_helpers
     stop_server || rc=1
     if grep -q -E "ThreadSanitizer|AddressSanitizer|runtime error:|LeakSanitizer" "$LOG" 2>/dev/null; then
         echo "sanitizer report in the server's log:" >&2
@@ -90,6 +106,29 @@ start_server() {
         fail "server did not answer PING"
     done
     fail "could not find a free port"
+}
+
+# start_redis: starts Debian's redis-server (no persistence) on a free port in RPORT, for
+# side-by-side comparisons; skips the test (exit 77) when redis-server is not installed.
+start_redis() {
+    command -v redis-server >/dev/null || { echo "redis-server not installed: skipped"; exit 77; }
+    local dir pid
+    dir=$(mktemp -d /tmp/flatline-redis.XXXXXX)
+    HELPER_DIRS="$HELPER_DIRS $dir"
+    for attempt in 1 2 3; do
+        RPORT=$("$TOOL" port) || fail "no free port"
+        redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+            >"$dir/log" 2>&1 &
+        pid=$!
+        HELPER_PIDS="$HELPER_PIDS $pid"
+        for _ in $(seq 200); do
+            [ "$(redis-cli -p "$RPORT" ping 2>/dev/null)" = "PONG" ] && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+    done
+    cat "$dir/log" >&2
+    fail "redis-server did not start"
 }
 
 # rc ARGS...: redis-cli against the server, typed output ("(integer) 1", "(nil)", ...).
