@@ -360,8 +360,7 @@ int fl_process_stats(fl_mem_stats_t *out)
 static void line(char *buf, size_t len, size_t *pos, const char *label, size_t bytes,
                  const char *note)
 {
-    APPEND("  %-16s %14zu B %10.2f MiB%s%s\n", label, bytes, (double)bytes / 1048576.0,
-           note[0] ? "  " : "", note);
+    APPEND("  %-16s %14zu B %10.2f MiB  %s\n", label, bytes, (double)bytes / 1048576.0, note);
 }
 
 int fl_mem_stats_format(const fl_mem_stats_t *s, const char *title, char *buf, size_t len)
@@ -374,22 +373,15 @@ int fl_mem_stats_format(const fl_mem_stats_t *s, const char *title, char *buf, s
     if (s == NULL)
         return 0;
     APPEND("%s\n", title ? title : "memory");
-    line(buf, len, pos, "requested", s->requested,
-         s->requested_known ? "(exact)" : "(partly unknown: counted as allocated)");
-    line(buf, len, pos, "allocated", s->allocated, "");
-    line(buf, len, pos, "active", s->active, "");
-    line(buf, len, pos, "resident", s->resident, "");
-    line(buf, len, pos, "dirty", s->dirty, "(freed, not yet purged)");
-    line(buf, len, pos, "muzzy", s->muzzy, "(lazily purged)");
-    line(buf, len, pos, "retained", s->retained, "(mapped, returned to the OS)");
-    line(buf, len, pos, "metadata", s->metadata, "");
-    line(buf, len, pos, "RSS", s->rss, "(process)");
-    line(buf, len, pos, "slab holes", s->slab_frag_bytes, "(free regions in non-full slabs)");
+#define FORMAT_BYTES_(f, name, doc) line(buf, len, pos, name, s->f, doc);
+    FL_MEM_BYTES(FORMAT_BYTES_)
+#undef FORMAT_BYTES_
+    APPEND("  %-16s %s\n", "requested_known",
+           s->requested_known ? "yes (exact)" : "no (partly counted as allocated)");
     APPEND("  %-16s %14" PRIu64 "   ndalloc %" PRIu64 "\n", "nmalloc", s->nmalloc, s->ndalloc);
-    APPEND("  %-16s %8.3f\n", "fragmentation", s->frag_ratio);
-    APPEND("    %-14s %8.3f  allocated/requested\n", "rounding", s->rounding_ratio);
-    APPEND("    %-14s %8.3f  active/allocated\n", "holes", s->holes_ratio);
-    APPEND("    %-14s %8.3f  resident/active\n", "unreturned", s->unreturned_ratio);
-    APPEND("    %-14s %8.3f  RSS/resident\n", "outside", s->outside_ratio);
+#define FORMAT_RATIO_(f, name, formula, doc)                                                       \
+    APPEND("  %-16s %8.3f  %-20s %s\n", name, s->f, formula, doc);
+    FL_MEM_RATIOS(FORMAT_RATIO_)
+#undef FORMAT_RATIO_
     return (int)p;
 }

@@ -108,6 +108,10 @@ int srv_obl_parse(srv_obl_t *obl, const char *value, char *err, size_t errlen);
 /* Formats obl[SRV_CLASS_COUNT] as Redis's CONFIG GET does ("normal 0 0 0 slave ..."). */
 void srv_obl_format(const srv_obl_t *obl, char *buf, size_t len);
 
+/* Redis's maxmemory: the namespaces' memory limits summed, 0 ("no limit") when any namespace
+ * is unlimited (CONFIG GET maxmemory, INFO memory). */
+unsigned long long srv_config_maxmemory(const srv_config_t *c);
+
 /* Prints the option table (--help). */
 void srv_config_print_help(void);
 

@@ -2,8 +2,8 @@
  * src/server/metrics.c: an opt-in Prometheus endpoint (`metrics-port`, off by default) for what
  * Redis's INFO has no field for and so no Redis exporter can carry: the memory breakdown of
  * the process, of the workers' private arenas and of every namespace (mem.h's FL_MEM_BYTES and
- * FL_MEM_RATIOS, iterated), each namespace's keys, quota and eviction counters, its active
- * defragmentation figures, and the client buffers' total.
+ * FL_MEM_RATIOS, iterated), each namespace's statistics (FL_NS_STATS, iterated: keys, quota,
+ * eviction and active-defragmentation figures), and the client buffers' total.
  *
  * One thread of its own serves it: plain HTTP/1.0, one request per connection, `GET /metrics`
  * (anything else: 404), a 2 s receive timeout so a silent client cannot hold it. It reads only
@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,61 +29,6 @@ struct srv_metrics {
     int stop_fd; /* eventfd: written by srv_metrics_stop */
     pthread_t thread;
 };
-
-/* A namespace's counters beyond the memory breakdown: one row per metric. */
-typedef struct ns_metric {
-    const char *name, *type, *help;
-    size_t offset; /* into fl_ns_stats_t */
-    int size;      /* 8: uint64_t / size_t; 4: unsigned; 1: bool */
-    double scale;  /* printed value = raw * scale */
-} ns_metric_t;
-
-#define NSF(f) offsetof(fl_ns_stats_t, f), (int)sizeof(((fl_ns_stats_t *)0)->f)
-
-static const ns_metric_t ns_metrics[] = {
-    {"keys", "gauge", "keys held", NSF(keys), 1},
-    {"keys_with_ttl", "gauge", "keys with a TTL", NSF(keys_with_ttl), 1},
-    {"used_bytes", "gauge", "bytes of records and index (what the quota compares)", NSF(used), 1},
-    {"memory_limit_bytes", "gauge", "memory-limit (0 = unlimited)", NSF(memory_limit), 1},
-    {"hits_total", "counter", "reads that found their key", NSF(hits), 1},
-    {"misses_total", "counter", "reads that did not find their key", NSF(misses), 1},
-    {"expired_total", "counter", "keys removed because their TTL passed", NSF(expired), 1},
-    {"evicted_total", "counter", "keys evicted above the high-water mark", NSF(evicted), 1},
-    {"writes_refused_total", "counter", "writes refused with -OOM", NSF(writes_refused), 1},
-    {"defrag_running", "gauge", "active defrag is running a pass", NSF(defrag_running), 1},
-    {"defrag_cpu_percent", "gauge", "CPU share active defrag runs with", NSF(defrag_cpu_pct), 1},
-    {"defrag_frag_percent", "gauge", "slab holes per allocated byte, last measured",
-     NSF(defrag_frag_pct), 1},
-    {"defrag_passes_total", "counter", "defrag passes run", NSF(defrag_passes), 1},
-    {"defrag_sweeps_total", "counter", "completed defrag sweeps", NSF(defrag_sweeps), 1},
-    {"defrag_scanned_total", "counter", "allocations looked at", NSF(defrag_scanned), 1},
-    {"defrag_moves_total", "counter", "allocations moved", NSF(defrag_moves), 1},
-    {"defrag_moved_bytes_total", "counter", "bytes moved", NSF(defrag_bytes_moved), 1},
-    {"defrag_freed_bytes_total", "counter", "resident bytes given back", NSF(defrag_bytes_freed),
-     1},
-    {"defrag_seconds_total", "counter", "time spent defragmenting", NSF(defrag_time_ns), 1e-9},
-    {"defrag_lock_holds_total", "counter", "partition lock holds by the defragmenter",
-     NSF(defrag_lock_holds), 1},
-    {"defrag_max_hold_seconds", "gauge", "longest of those holds", NSF(defrag_max_hold_ns), 1e-9},
-    {"defrag_slow_holds_total", "counter", "holds longer than 1 ms", NSF(defrag_slow_holds), 1},
-};
-
-static double ns_value(const fl_ns_stats_t *st, const ns_metric_t *m)
-{
-    const char *p = (const char *)st + m->offset;
-    uint64_t v64;
-    unsigned v32;
-    switch (m->size) {
-    case 8:
-        memcpy(&v64, p, 8);
-        return (double)v64 * m->scale;
-    case 4:
-        memcpy(&v32, p, 4);
-        return (double)v32 * m->scale;
-    default:
-        return (double)*(const bool *)p * m->scale;
-    }
-}
 
 /* One breakdown as flatline_<scope>_bytes{kind=...} and flatline_<scope>_ratio{kind=...}, with
  * extra labels (`labels` is "" or `name="x",`). */
@@ -133,15 +77,19 @@ void srv_metrics_text(srv_server_t *srv, srv_buf_t *out)
         snprintf(labels, sizeof(labels), "namespace=\"%s\",", s.ns_name[i]);
         breakdown(out, "namespace", labels, &s.ns[i].mem);
     }
-    for (size_t k = 0; k < sizeof(ns_metrics) / sizeof(ns_metrics[0]); k++) {
-        const ns_metric_t *m = &ns_metrics[k];
-        srv_buf_printf(out, "# HELP flatline_namespace_%s %s\n# TYPE flatline_namespace_%s %s\n",
-                       m->name, m->help, m->name, m->type);
-        for (size_t i = 0; i < s.n_ns; i++)
-            if (s.ns_rc[i] == 0)
-                srv_buf_printf(out, "flatline_namespace_%s{namespace=\"%s\"} %.9g\n", m->name,
-                               s.ns_name[i], ns_value(&s.ns[i], m));
-    }
+    /* Every scalar of FL_NS_STATS as flatline_namespace_<name>{namespace=...} (its unit is in
+     * the help text; untyped: the list mixes gauges and counters). */
+#define SRV_METRIC_NS_(f, ctype, name, unit, doc)                                                  \
+    srv_buf_printf(out,                                                                            \
+                   "# HELP flatline_namespace_" name " %s (%s)\n"                                  \
+                   "# TYPE flatline_namespace_" name " untyped\n",                                 \
+                   doc, unit);                                                                     \
+    for (size_t i = 0; i < s.n_ns; i++)                                                            \
+        if (s.ns_rc[i] == 0)                                                                       \
+            srv_buf_printf(out, "flatline_namespace_" name "{namespace=\"%s\"} %llu\n",            \
+                           s.ns_name[i], (unsigned long long)s.ns[i].f);
+    FL_NS_STATS(SRV_METRIC_NS_)
+#undef SRV_METRIC_NS_
     srv_buf_printf(out,
                    "# HELP flatline_clients_memory_bytes all clients' buffers\n"
                    "# TYPE flatline_clients_memory_bytes gauge\n"

@@ -27,30 +27,40 @@
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
 
+/*
+ * THE SERVER'S COUNTERS, defined once: srv_stats_t (per worker), srv_stats_sum_t (summed) and
+ * INFO stats's lines are generated from this list.
+ *
+ *   X(field, info_name, doc)   info_name: the field INFO stats prints (Redis's name where Redis
+ *                              has one)
+ */
+#define SRV_STATS(X)                                                                               \
+    X(connections, "total_connections_received", "connections accepted")                           \
+    X(commands, "total_commands_processed", "commands dispatched")                                 \
+    X(net_in, "total_net_input_bytes", "bytes read from clients")                                  \
+    X(net_out, "total_net_output_bytes", "bytes written to clients")                               \
+    X(rejected, "rejected_connections", "connections refused at maxclients")                       \
+    X(protocol_errors, "protocol_errors", "connections closed for bad input")                       \
+    X(reads, "total_reads_processed", "read calls that returned data")                             \
+    X(writes, "total_writes_processed", "write calls that sent data")                              \
+    X(error_replies, "total_error_replies", "error replies sent")                                  \
+    X(rejected_calls, "rejected_calls", "commands refused before running (unknown, arity)")       \
+    X(failed_calls, "failed_calls", "commands that ran and replied an error")                      \
+    X(evicted_clients, "evicted_clients", "clients closed by maxmemory-clients")                   \
+    X(obl_disconnects, "client_output_buffer_limit_disconnections",                                \
+      "clients closed for passing client-output-buffer-limit")                                     \
+    X(qbl_disconnects, "client_query_buffer_limit_disconnections",                                 \
+      "clients closed for passing client-query-buffer-limit")                                      \
+    X(timedout_clients, "timedout_clients", "clients closed after `timeout` seconds idle")         \
+    X(killed_clients, "killed_clients", "clients closed by CLIENT KILL")
+
 /* Counters of one worker. Written only by the owning worker (relaxed load+store), read by
  * any thread (relaxed load) and summed: no lock, no contended cache line. */
-#define SRV_STATS(X)                                                                               \
-    X(connections)      /* accepted */                                                             \
-    X(rejected)         /* refused at maxclients */                                                \
-    X(commands)         /* dispatched */                                                           \
-    X(net_in)           /* bytes read */                                                           \
-    X(net_out)          /* bytes written */                                                        \
-    X(reads)            /* read calls that returned data */                                        \
-    X(writes)           /* write calls that sent data */                                           \
-    X(protocol_errors)  /* connections closed for bad input */                                     \
-    X(error_replies)    /* error replies sent (total_error_replies) */                             \
-    X(rejected_calls)   /* commands refused before running (unknown, arity, paused...) */          \
-    X(failed_calls)     /* commands that ran and replied an error */                               \
-    X(obl_disconnects)  /* closed for passing client-output-buffer-limit */                        \
-    X(qbl_disconnects)  /* closed for passing client-query-buffer-limit */                         \
-    X(evicted_clients)  /* closed by maxmemory-clients */                                          \
-    X(timedout_clients) /* closed after `timeout` seconds idle */                                  \
-    X(killed_clients)   /* closed by CLIENT KILL */
 
 typedef struct srv_stats {
-#define SRV_STAT_FIELD(name) _Atomic uint64_t name;
-    SRV_STATS(SRV_STAT_FIELD)
-#undef SRV_STAT_FIELD
+#define SRV_STATS_FIELD_(field, info_name, doc) _Atomic uint64_t field;
+    SRV_STATS(SRV_STATS_FIELD_)
+#undef SRV_STATS_FIELD_
 } srv_stats_t;
 
 static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
@@ -59,12 +69,14 @@ static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* Sums every worker's counters into *out (plain values). */
+/* Every worker's counters summed (plain values). */
 typedef struct srv_stats_sum {
-#define SRV_STAT_SUM_FIELD(name) uint64_t name;
-    SRV_STATS(SRV_STAT_SUM_FIELD)
-#undef SRV_STAT_SUM_FIELD
+#define SRV_STATS_SUM_FIELD_(field, info_name, doc) uint64_t field;
+    SRV_STATS(SRV_STATS_SUM_FIELD_)
+#undef SRV_STATS_SUM_FIELD_
 } srv_stats_sum_t;
+
+/* Sums every worker's counters into *out. Any thread; relaxed loads (a sum may mix moments). */
 void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 
 /* Above this many unsent reply bytes a client's commands wait (and its reads stop) until the
@@ -359,6 +371,12 @@ bool srv_slice_to_ll(fl_slice_t s, long long *out);
 bool srv_slice_eq(fl_slice_t s, const char *word);
 
 /* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
+
+/* Builds one INFO section ("# Name" then its fields) into out. A row of info.c's table. */
+typedef void srv_info_section_fn(srv_server_t *srv, srv_buf_t *out);
+
+/* Appends one INFO line (printf format, "\r\n" added). For section builders. */
+void srv_info_field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. */
 double srv_mem_ratio(size_t a, size_t b);

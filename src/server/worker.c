@@ -508,8 +508,9 @@ void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out)
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < srv->nworkers; i++) {
         const srv_stats_t *s = &srv->workers[i].stats;
-#define SRV_STAT_ADD_UP(name) out->name += atomic_load_explicit(&s->name, memory_order_relaxed);
-        SRV_STATS(SRV_STAT_ADD_UP)
-#undef SRV_STAT_ADD_UP
+#define SRV_STATS_ADD_(field, info_name, doc)                                                      \
+    out->field += atomic_load_explicit(&s->field, memory_order_relaxed);
+        SRV_STATS(SRV_STATS_ADD_)
+#undef SRV_STATS_ADD_
     }
 }

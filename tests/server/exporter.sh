@@ -76,9 +76,9 @@ done
 metrics=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
 for want in 'flatline_namespace_bytes{namespace="users",kind="requested"}' \
     'flatline_namespace_ratio{namespace="default",kind="frag_ratio"}' \
-    'flatline_namespace_memory_limit_bytes{namespace="users"} 67108864' \
-    'flatline_namespace_defrag_passes_total{namespace="users"}' \
-    'flatline_namespace_defrag_max_hold_seconds{namespace="default"}' \
+    'flatline_namespace_memory_limit{namespace="users"} 67108864' \
+    'flatline_namespace_defrag_passes{namespace="users"}' \
+    'flatline_namespace_defrag_max_hold_us{namespace="default"}' \
     'flatline_process_bytes{kind="rss"}' 'flatline_clients_memory_bytes'; do
     CHECKS=$((CHECKS + 1))
     if ! printf '%s\n' "$metrics" | grep -qF "$want"; then
