@@ -69,8 +69,9 @@ static bool fill_argv(srv_client_t *c)
 
 int srv_client_process_input(srv_client_t *c)
 {
-    const srv_config_t *cfg = &c->srv->cfg;
-    srv_limits_t lim = {cfg->proto_max_bulk_len, cfg->max_multibulk_len};
+    const srv_live_t *live = &c->srv->live;
+    srv_limits_t lim = {atomic_load_explicit(&live->proto_max_bulk_len, memory_order_relaxed),
+                        atomic_load_explicit(&live->max_multibulk_len, memory_order_relaxed)};
     int rc = 0;
     c->stalled = false;
     c->flags &= ~SRV_PAUSED;
@@ -88,7 +89,8 @@ int srv_client_process_input(srv_client_t *c)
         }
         if (r == SRV_PARSE_MORE) {
             size_t pending = c->in.len - c->parser.cmd_start;
-            if (pending + srv_parser_want(&c->parser, c->in.len) > cfg->client_query_buffer_limit) {
+            if (pending + srv_parser_want(&c->parser, c->in.len) >
+                atomic_load_explicit(&live->client_query_buffer_limit, memory_order_relaxed)) {
                 rc = protocol_error(c, "query buffer limit (client-query-buffer-limit) exceeded");
                 srv_client_count_query_limit(c);
             }

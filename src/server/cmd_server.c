@@ -1,6 +1,6 @@
 /*
  * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT, COMMAND,
- * CONFIG, INFO, HELLO, SHUTDOWN, TIME).
+ * INFO, HELLO, SHUTDOWN, TIME).
  *
  * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
  * 7.0 (COMMAND DOCS may be empty; CONFIG GET answers "save" and "appendonly" so
@@ -118,44 +118,6 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
 }
 
-typedef struct config_pairs {
-    srv_buf_t buf;
-    size_t n;
-} config_pairs_t;
-
-static void config_pair(void *ctx, const char *name, const char *value)
-{
-    config_pairs_t *p = ctx;
-    srv_reply_bulk_str(&p->buf, name);
-    srv_reply_bulk_str(&p->buf, value);
-    p->n += 2;
-}
-
-static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
-{
-    if (srv_slice_eq(argv[1], "get")) {
-        if (argc < 3) {
-            srv_reply_arity(c, "config|get");
-            return;
-        }
-        config_pairs_t pairs = {{0}, 0};
-        for (int i = 2; i < argc; i++)
-            srv_config_each(&c->srv->cfg, argv[i].p, argv[i].n, config_pair, &pairs);
-        srv_reply_array(&c->out, pairs.n);
-        srv_reply_raw(&c->out, pairs.buf.p, pairs.buf.len);
-        if (pairs.buf.failed)
-            c->out.failed = true;
-        srv_buf_free(&pairs.buf);
-    } else if (srv_slice_eq(argv[1], "set")) {
-        srv_reply_error(&c->out, "ERR CONFIG SET is not supported: restart flatline-server with "
-                                 "--<option> <value>");
-    } else if (srv_slice_eq(argv[1], "resetstat")) {
-        srv_reply_error(&c->out, "ERR CONFIG RESETSTAT is not supported");
-    } else {
-        srv_reply_unknown_subcommand(c, argv[1], "CONFIG");
-    }
-}
-
 static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_buf_t text = {0};
@@ -238,7 +200,6 @@ static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"command", -1, 0, cmd_command, 0, 0, 0},
-    {"config", -2, SRV_CMD_ADMIN, cmd_config, 0, 0, 0},
     {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0},
     {"hello", -1, SRV_CMD_FAST, cmd_hello, 0, 0, 0},
     {"info", -1, 0, cmd_info, 0, 0, 0},

@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,17 +88,18 @@ static const opt_t opts[] = {
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
     {"io-threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "Redis's name for `threads` (each worker does its own I/O)"},
-    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, NULL,
+    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, apply_live,
      "connected clients at most; more are refused with an error"},
     {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, false, NULL,
      "listen() backlog"},
-    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL, true, NULL,
-     "largest bulk string a request may carry"},
-    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL, true, NULL,
-     "most arguments a request may carry"},
+    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL, true,
+     apply_live, "largest bulk string a request may carry"},
+    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL, true,
+     apply_live, "most arguments a request may carry"},
     {"client-query-buffer-limit", OPT_SIZE, SRV(client_query_buffer_limit), "1gb", 1024, 16 * GB,
-     NULL, true, NULL, "most unprocessed bytes buffered for one client"},
-    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, true, NULL, "log verbosity"},
+     NULL, true, apply_live, "most unprocessed bytes buffered for one client"},
+    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, true, apply_live,
+     "log verbosity"},
     {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL, true,
      apply_mem_background_thread,
      "jemalloc background purging threads (return freed pages off the request path)"},
@@ -731,6 +733,208 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
             fn(ctx, name, val);
         }
     }
+}
+
+/* ---- Run-time changes: CONFIG SET, CONFIG REWRITE ------------------------------------------ */
+
+/* Serialises CONFIG SET / GET / REWRITE: writers of srv->cfg and its readers outside the
+ * workers' hot paths (those read srv->live). */
+static pthread_mutex_t cfg_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void srv_config_lock(void)
+{
+    pthread_mutex_lock(&cfg_mu);
+}
+
+void srv_config_unlock(void)
+{
+    pthread_mutex_unlock(&cfg_mu);
+}
+
+/* Bytes of option o's field. */
+static size_t field_size(const opt_t *o)
+{
+    switch (o->type) {
+    case OPT_INT:
+        return sizeof(long long);
+    case OPT_SIZE:
+        return sizeof(size_t);
+    case OPT_BOOL:
+        return sizeof(bool);
+    case OPT_ENUM:
+        return sizeof(int);
+    case OPT_UNSIGNED:
+        return sizeof(unsigned);
+    case OPT_DECAY:
+        return sizeof(ssize_t);
+    case OPT_OBL:
+        return sizeof(srv_obl_t) * SRV_CLASS_COUNT;
+    case OPT_STR:
+        return (size_t)o->max + 1;
+    }
+    return 0;
+}
+
+static void name_seen(void *ctx, const char *name, const char *value)
+{
+    (void)name;
+    (void)value;
+    *(bool *)ctx = true;
+}
+
+/* True when CONFIG GET knows `name` exactly (a namespace option, a derived Redis name...). */
+static bool known_name(const srv_config_t *c, const char *name)
+{
+    bool seen = false;
+    if (!strpbrk(name, "*?[\\"))
+        srv_config_each(c, name, strlen(name), name_seen, &seen);
+    return seen;
+}
+
+/* Compatibility rows (save, appendonly) store nothing: an enum at offset 0. */
+static bool compat_row(const opt_t *o)
+{
+    return o->type == OPT_ENUM && o->offset == 0;
+}
+
+/* Copies option o's field from `from` into `to`. */
+static void copy_field(const opt_t *o, srv_config_t *to, const srv_config_t *from)
+{
+    memcpy((char *)to + o->offset, (const char *)from + o->offset, field_size(o));
+}
+
+/* Runs the distinct apply hooks of rows[0, n). Returns 0, or -1 with the reason in err and
+ * the failing row's index in *culprit. */
+static int run_hooks(srv_server_t *srv, const opt_t *const *rows, size_t n, char *err,
+                     size_t errlen, size_t *culprit)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool done = false;
+        for (size_t j = 0; j < i && !done; j++)
+            done = rows[j]->apply == rows[i]->apply;
+        if (done || !rows[i]->apply)
+            continue;
+        if (rows[i]->apply(srv, err, errlen) != 0) {
+            *culprit = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names,
+                           const char *const *values, char *err, size_t errlen, size_t *culprit)
+{
+    const opt_t *rows[SRV_CONFIG_SET_MAX] = {0};
+    if (n > SRV_CONFIG_SET_MAX) {
+        *culprit = SRV_CONFIG_SET_MAX;
+        snprintf(err, errlen, "too many parameters (at most %d)", SRV_CONFIG_SET_MAX);
+        return SRV_CONFIG_SET_FAILED;
+    }
+    srv_config_t *next = malloc(2 * sizeof(*next)), *old = next + 1;
+    if (!next) {
+        *culprit = 0;
+        snprintf(err, errlen, "out of memory");
+        return SRV_CONFIG_SET_FAILED;
+    }
+    int rc = SRV_CONFIG_SET_OK;
+    srv_config_lock();
+    *next = srv->cfg;
+    *old = srv->cfg;
+    for (size_t i = 0; i < n && rc == SRV_CONFIG_SET_OK; i++) {
+        *culprit = i;
+        rows[i] = find_opt(opts, NOPTS, names[i]);
+        if (!rows[i] || compat_row(rows[i])) {
+            /* A namespace option or a name derived from them: known, but the store reads its
+             * namespaces' options only when it opens them. */
+            rc = known_name(&srv->cfg, names[i]) ? SRV_CONFIG_SET_FAILED : SRV_CONFIG_SET_UNKNOWN;
+            snprintf(err, errlen, "can't set immutable config");
+            break;
+        }
+        if (!rows[i]->runtime) {
+            rc = SRV_CONFIG_SET_FAILED;
+            snprintf(err, errlen, "can't set immutable config");
+            break;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (rows[j]->offset == rows[i]->offset) {
+                rc = SRV_CONFIG_SET_FAILED;
+                snprintf(err, errlen, "duplicate parameter");
+            }
+        if (rc == SRV_CONFIG_SET_OK && apply(rows[i], next, values[i], err, errlen) != 0)
+            rc = SRV_CONFIG_SET_FAILED;
+    }
+    if (rc == SRV_CONFIG_SET_OK) {
+        for (size_t i = 0; i < n; i++)
+            copy_field(rows[i], &srv->cfg, next);
+        if (run_hooks(srv, rows, n, err, errlen, culprit) != 0) { /* back to the old values */
+            char ignored[64];
+            size_t at;
+            for (size_t i = 0; i < n; i++)
+                copy_field(rows[i], &srv->cfg, old);
+            run_hooks(srv, rows, n, ignored, sizeof(ignored), &at);
+            rc = SRV_CONFIG_SET_FAILED;
+        }
+    }
+    srv_config_unlock();
+    free(next);
+    return rc;
+}
+
+void srv_config_each_option(const srv_config_t *c, srv_config_fn fn, void *ctx)
+{
+    char val[256], name[160];
+    for (size_t i = 0; i < NOPTS; i++) {
+        bool alias = compat_row(&opts[i]); /* and io-threads, stored as threads */
+        for (size_t j = 0; j < i && !alias; j++)
+            alias = opts[j].offset == opts[i].offset;
+        if (alias)
+            continue;
+        format_opt(&opts[i], c, val, sizeof(val));
+        fn(ctx, opts[i].name, val);
+    }
+    size_t nopts;
+    const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
+    for (size_t n = 0; n < c->n_ns; n++)
+        for (size_t i = 0; i < nopts; i++) {
+            opt_t o = ns_row(&ns_opts[i]);
+            snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, o.name);
+            format_opt(&o, &c->ns[n], val, sizeof(val));
+            fn(ctx, name, val);
+        }
+}
+
+bool srv_config_runtime(const char *name)
+{
+    const opt_t *o = find_opt(opts, NOPTS, name);
+    opt_t ns;
+    if (o)
+        return o->runtime && !compat_row(o);
+    const char *dot = strncasecmp(name, "namespace.", 10) == 0 ? strchr(name + 10, '.') : NULL;
+    return dot && ns_opt_find(dot + 1, &ns) && ns.runtime;
+}
+
+static void first_value(void *ctx, const char *name, const char *value)
+{
+    (void)name;
+    snprintf(ctx, 256, "%s", value);
+}
+
+int srv_config_normalize(const char *name, const char *value, char *out, size_t len)
+{
+    srv_config_t *c = malloc(sizeof(*c));
+    char err[256], val[256] = "";
+    int rc = -1;
+    if (!c)
+        return -1;
+    srv_config_init(c);
+    if (srv_config_set(c, name, value, err, sizeof(err)) == 0 && !strpbrk(name, "*?[\\")) {
+        srv_config_each(c, name, strlen(name), first_value, val);
+        snprintf(out, len, "%s", val);
+        rc = 0;
+    }
+    free(c);
+    return rc;
 }
 
 unsigned long long srv_config_maxmemory(const srv_config_t *c)

@@ -112,6 +112,36 @@ void srv_obl_format(const srv_obl_t *obl, char *buf, size_t len);
  * is unlimited (CONFIG GET maxmemory, INFO memory). */
 unsigned long long srv_config_maxmemory(const srv_config_t *c);
 
+/* CONFIG SET: sets n options (names[i] to values[i]) in srv->cfg at once, all or none: every
+ * value is parsed into a copy first; then the fields are stored and the rows' apply hooks run
+ * (a failing hook puts every old value back). Namespace options are refused for now ("can't
+ * set immutable config"): the store reads them when it opens a namespace. Returns
+ * SRV_CONFIG_SET_OK, SRV_CONFIG_SET_UNKNOWN (no such option) or SRV_CONFIG_SET_FAILED (Redis's
+ * reason in err), with the offending pair's index in *culprit. Any thread; takes the
+ * configuration lock. */
+#define SRV_CONFIG_SET_MAX 64
+enum { SRV_CONFIG_SET_OK = 0, SRV_CONFIG_SET_UNKNOWN = -1, SRV_CONFIG_SET_FAILED = -2 };
+struct srv_server;
+int srv_config_set_runtime(struct srv_server *srv, size_t n, const char *const *names,
+                           const char *const *values, char *err, size_t errlen, size_t *culprit);
+
+/* The configuration lock: held by CONFIG SET while it writes srv->cfg; CONFIG GET and CONFIG
+ * REWRITE hold it while they read it. */
+void srv_config_lock(void);
+void srv_config_unlock(void);
+
+/* Calls fn(name, value) for every stored option (no derived or compatibility names): the
+ * server's, then each namespace's as "namespace.<ns>.<option>" (CONFIG REWRITE). */
+void srv_config_each_option(const srv_config_t *c, srv_config_fn fn, void *ctx);
+
+/* True when CONFIG SET may change option `name` (a server or namespace option). */
+bool srv_config_runtime(const char *name);
+
+/* The value option `name` would show in CONFIG GET after being set to `value` from the
+ * defaults (CONFIG REWRITE keeps a line whose value means the current one: "64mb" for
+ * 67108864). Returns 0, or -1 when value is not valid for it. */
+int srv_config_normalize(const char *name, const char *value, char *out, size_t len);
+
 /* Prints the option table (--help). */
 void srv_config_print_help(void);
 

@@ -72,7 +72,7 @@ static void section_clients(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "# Clients");
     srv_info_field(out, "connected_clients:%ld", atomic_load(&srv->connected));
     srv_info_field(out, "cluster_connections:0");
-    srv_info_field(out, "maxclients:%lld", srv->cfg.maxclients);
+    srv_info_field(out, "maxclients:%lld", atomic_load(&srv->live.maxclients));
     uint64_t largest = 0;
     for (int i = 0; i < srv->nworkers; i++) {
         uint64_t l =

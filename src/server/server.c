@@ -30,7 +30,7 @@
 
 void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
 {
-    if (srv && level > srv->cfg.loglevel)
+    if (srv && level > atomic_load_explicit(&srv->live.loglevel, memory_order_relaxed))
         return;
     char msg[1024], ts[64];
     struct timeval tv;
@@ -50,6 +50,11 @@ void srv_live_load(srv_server_t *srv)
 {
     const srv_config_t *c = &srv->cfg;
     srv_live_t *l = &srv->live;
+    atomic_store(&l->maxclients, c->maxclients);
+    atomic_store(&l->proto_max_bulk_len, c->proto_max_bulk_len);
+    atomic_store(&l->max_multibulk_len, c->max_multibulk_len);
+    atomic_store(&l->client_query_buffer_limit, c->client_query_buffer_limit);
+    atomic_store(&l->loglevel, c->loglevel);
     atomic_store(&l->timeout_s, c->timeout);
     for (int i = 0; i < SRV_CLASS_COUNT; i++) {
         atomic_store(&l->obl_hard[i], c->obl[i].hard);
@@ -126,6 +131,7 @@ static void fit_open_files(srv_server_t *srv)
                 "is now %lld",
                 (unsigned long long)got, srv->cfg.maxclients, fit);
         srv->cfg.maxclients = fit;
+        atomic_store(&srv->live.maxclients, fit);
     }
 }
 
@@ -170,6 +176,7 @@ int srv_server_run(srv_server_t *srv)
     signal(SIGPIPE, SIG_IGN);
     srv->listen_fd = -1;
     srv->start_ms = fl_now_ms();
+    srv_live_load(srv);
     srv->request_shutdown = request_shutdown;
     fl_mem_opts_t mopts = {.background_thread = srv->cfg.mem_background_thread};
     int rc = fl_mem_init(&mopts);
@@ -189,7 +196,6 @@ int srv_server_run(srv_server_t *srv)
         return 1;
     }
     fit_open_files(srv);
-    srv_live_load(srv);
     if (srv_slowlog_create(srv) < 0 || srv_latency_create(srv) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "out of memory at start");
         stop_observers(srv);

@@ -40,11 +40,11 @@ typedef struct srv_worker srv_worker_t;
     X(net_in, "total_net_input_bytes", "bytes read from clients")                                  \
     X(net_out, "total_net_output_bytes", "bytes written to clients")                               \
     X(rejected, "rejected_connections", "connections refused at maxclients")                       \
-    X(protocol_errors, "protocol_errors", "connections closed for bad input")                       \
+    X(protocol_errors, "protocol_errors", "connections closed for bad input")                      \
     X(reads, "total_reads_processed", "read calls that returned data")                             \
     X(writes, "total_writes_processed", "write calls that sent data")                              \
     X(error_replies, "total_error_replies", "error replies sent")                                  \
-    X(rejected_calls, "rejected_calls", "commands refused before running (unknown, arity)")       \
+    X(rejected_calls, "rejected_calls", "commands refused before running (unknown, arity)")        \
     X(failed_calls, "failed_calls", "commands that ran and replied an error")                      \
     X(evicted_clients, "evicted_clients", "clients closed by maxmemory-clients")                   \
     X(obl_disconnects, "client_output_buffer_limit_disconnections",                                \
@@ -166,6 +166,9 @@ struct srv_worker {
 /* The settings CONFIG SET may change while workers run: copied from the configuration at
  * start and by CONFIG SET (srv_live_load), read relaxed by the workers. */
 typedef struct srv_live {
+    _Atomic long long maxclients;
+    _Atomic size_t proto_max_bulk_len, max_multibulk_len, client_query_buffer_limit;
+    _Atomic int loglevel;
     _Atomic long long timeout_s; /* idle clients closed after this (0 = never) */
     _Atomic unsigned long long obl_hard[SRV_CLASS_COUNT], obl_soft[SRV_CLASS_COUNT],
         obl_secs[SRV_CLASS_COUNT];
@@ -319,6 +322,11 @@ void srv_metrics_text(srv_server_t *srv, srv_buf_t *out);
 /* MONITOR: sends the command to every monitor; forgets a closing monitor. */
 void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv);
 void srv_monitor_detach(srv_client_t *c);
+
+/* CONFIG REWRITE (config_rewrite.c): writes srv->cfg into the file the server started from,
+ * keeping its comments and order. Caller holds the configuration lock. Returns 0, or -1 with
+ * the reason in err. */
+int srv_config_rewrite(srv_server_t *srv, char *err, size_t errlen);
 
 /* CLIENT PAUSE: true when the command named `name` must wait now (cmd_client.c). */
 bool srv_pause_holds(const srv_client_t *c, fl_slice_t name);

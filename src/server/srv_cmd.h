@@ -23,6 +23,7 @@ extern const srv_cmd_family_t srv_cmds_keys;    /* cmd_keys.c */
 extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
+extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
 extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
 extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
 extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */

@@ -341,7 +341,8 @@ static void on_accept(srv_worker_t *w)
         if (fd < 0)
             return; /* EAGAIN (another worker took it), or a transient error: epoll says again */
         srv_stat_add(&w->stats.connections, 1);
-        if (atomic_fetch_add(&w->srv->connected, 1) >= w->srv->cfg.maxclients) {
+        if (atomic_fetch_add(&w->srv->connected, 1) >=
+            atomic_load_explicit(&w->srv->live.maxclients, memory_order_relaxed)) {
             atomic_fetch_sub(&w->srv->connected, 1);
             refuse(w, fd);
             continue;
