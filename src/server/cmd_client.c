@@ -393,6 +393,7 @@ static void client_reply(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
 }
 
+/* Redis 7.0's help text, for the subcommands flatline has. */
 static const char *const help[] = {
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GETNAME",
@@ -415,8 +416,6 @@ static const char *const help[] = {
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",

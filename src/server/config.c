@@ -803,6 +803,40 @@ static void copy_field(const opt_t *o, srv_config_t *to, const srv_config_t *fro
     memcpy((char *)to + o->offset, (const char *)from + o->offset, field_size(o));
 }
 
+/* CONFIG SET's reason for refusing `value` for option o, in Redis's words (the config file
+ * gets apply's, which also say where). */
+static void set_reason(const opt_t *o, const char *value, char *err, size_t errlen)
+{
+    long long v;
+    switch (o->type) {
+    case OPT_BOOL:
+        snprintf(err, errlen, "argument must be 'yes' or 'no'");
+        return;
+    case OPT_ENUM: {
+        size_t used = (size_t)snprintf(err, errlen, "argument(s) must be one of the following: ");
+        for (int i = 0; o->values[i] && used < errlen; i++)
+            used +=
+                (size_t)snprintf(err + used, errlen - used, "%s%s", i ? ", " : "", o->values[i]);
+        return;
+    }
+    case OPT_SIZE:
+    case OPT_INT:
+    case OPT_UNSIGNED:
+    case OPT_DECAY:
+        if (o->type == OPT_SIZE ? !parse_size(value, &v) : !parse_int(value, &v))
+            snprintf(err, errlen, "%s",
+                     o->type == OPT_SIZE ? "argument must be a memory value"
+                                         : "argument couldn't be parsed into an integer");
+        else
+            snprintf(err, errlen, "argument must be between %lld and %lld inclusive", o->min,
+                     o->max);
+        return;
+    case OPT_OBL:
+    case OPT_STR:
+        return; /* apply's reason is Redis's already */
+    }
+}
+
 /* Runs the distinct apply hooks of rows[0, n). Returns 0, or -1 with the reason in err and
  * the failing row's index in *culprit. */
 static int run_hooks(srv_server_t *srv, const opt_t *const *rows, size_t n, char *err,
@@ -861,8 +895,10 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
                 rc = SRV_CONFIG_SET_FAILED;
                 snprintf(err, errlen, "duplicate parameter");
             }
-        if (rc == SRV_CONFIG_SET_OK && apply(rows[i], next, values[i], err, errlen) != 0)
+        if (rc == SRV_CONFIG_SET_OK && apply(rows[i], next, values[i], err, errlen) != 0) {
+            set_reason(rows[i], values[i], err, errlen);
             rc = SRV_CONFIG_SET_FAILED;
+        }
     }
     if (rc == SRV_CONFIG_SET_OK) {
         for (size_t i = 0; i < n; i++)

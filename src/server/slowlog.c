@@ -179,7 +179,10 @@ static void cmd_slowlog(srv_client_t *c, int argc, const fl_slice_t *argv)
             pthread_mutex_unlock(&l->mu);
         }
         srv_reply_int(&c->out, (long long)len);
-    } else if ((argc == 2 || argc == 3) && srv_slice_eq(argv[1], "get")) {
+    } else if (argc > 3 && srv_slice_eq(argv[1], "get")) {
+        srv_reply_error(&c->out, "ERR unknown subcommand or wrong number of arguments for 'get'. "
+                                 "Try SLOWLOG HELP.");
+    } else if (srv_slice_eq(argv[1], "get")) {
         long long count = 10;
         if (argc == 3 && (!srv_slice_to_ll(argv[2], &count) || count < -1)) {
             srv_reply_error(&c->out, "ERR count should be greater than or equal to -1");

@@ -182,6 +182,22 @@ check_between() {
     fi
 }
 
+# check_same ARGS...: runs redis-cli ARGS against flatline ($PORT) and redis-server ($RPORT,
+# see start_redis) and compares the two outputs (an optional NORMALIZE sed script, set by the
+# caller, masks what legitimately differs: ids, ports, times).
+check_same() {
+    local ours theirs
+    ours=$(redis-cli -p "$PORT" --no-raw "$@" 2>&1 | sed -E "${NORMALIZE:-}")
+    theirs=$(redis-cli -p "$RPORT" --no-raw "$@" 2>&1 | sed -E "${NORMALIZE:-}")
+    CHECKS=$((CHECKS + 1))
+    if [ "$ours" != "$theirs" ]; then
+        echo "FAIL: redis-cli $* differs from redis-server" >&2
+        echo "  redis:    $(printf '%q' "$theirs")" >&2
+        echo "  flatline: $(printf '%q' "$ours")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
 # info_field SECTION NAME: one INFO field's value.
 info_field() {
     redis-cli -p "$PORT" info "$1" | tr -d '\r' | sed -n "s/^$2://p"
