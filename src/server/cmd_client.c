@@ -503,4 +503,4 @@ static void cmd_client(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"client", -2, 0, cmd_client, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_client = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_client = {cmds, sizeof(cmds) / sizeof(cmds[0]), "connection"};

@@ -207,4 +207,4 @@ static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"config", -2, SRV_CMD_ADMIN, cmd_config, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_config = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_config = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};

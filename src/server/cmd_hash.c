@@ -103,4 +103,4 @@ static const srv_cmd_t cmds[] = {
     {"hmset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hmset, 1, 1, 1},
     {"hset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hset, 1, 1, 1},
 };
-const srv_cmd_family_t srv_cmds_hash = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_hash = {cmds, sizeof(cmds) / sizeof(cmds[0]), "hash"};

@@ -332,4 +332,4 @@ static const srv_cmd_t cmds[] = {
     {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_type, 1, 1, 1},
     {"unlink", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_del, 1, -1, 1},
 };
-const srv_cmd_family_t srv_cmds_keys = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_keys = {cmds, sizeof(cmds) / sizeof(cmds[0]), "generic"};

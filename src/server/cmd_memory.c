@@ -246,4 +246,4 @@ static void cmd_memory(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"memory", -2, SRV_CMD_READONLY, cmd_memory, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};

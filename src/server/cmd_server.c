@@ -1,10 +1,9 @@
 /*
- * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT, COMMAND,
+ * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT,
  * INFO, HELLO, SHUTDOWN, TIME).
  *
  * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
- * 7.0 (COMMAND DOCS may be empty; CONFIG GET answers "save" and "appendonly" so
- * redis-benchmark does not warn); nothing here changes stored data; SHUTDOWN only asks the
+ * 7.0; nothing here changes stored data; SHUTDOWN only asks the
  * main thread to stop (srv->request_shutdown), it never tears anything down itself.
  */
 #include "srv_cmd.h"
@@ -60,62 +59,6 @@ static void cmd_quit(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_reply_ok(&c->out);
     c->flags |= SRV_CLOSE_AFTER_REPLY;
-}
-
-/* One COMMAND INFO entry: name, arity, flags, first key, last key, step. */
-static void reply_command_info(srv_client_t *c, const srv_cmd_t *cmd)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } flags[] = {{SRV_CMD_WRITE, "write"},
-                 {SRV_CMD_READONLY, "readonly"},
-                 {SRV_CMD_FAST, "fast"},
-                 {SRV_CMD_ADMIN, "admin"}};
-    size_t nflags = 0;
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-        nflags += (cmd->flags & flags[i].bit) != 0;
-    srv_reply_array(&c->out, 6);
-    srv_reply_bulk_str(&c->out, cmd->name);
-    srv_reply_int(&c->out, cmd->arity);
-    srv_reply_array(&c->out, nflags);
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-        if (cmd->flags & flags[i].bit)
-            srv_reply_simple(&c->out, flags[i].name);
-    srv_reply_int(&c->out, cmd->first_key);
-    srv_reply_int(&c->out, cmd->last_key);
-    srv_reply_int(&c->out, cmd->step);
-}
-
-static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
-{
-    size_t n = srv_cmd_count();
-    if (argc == 1) {
-        srv_reply_array(&c->out, n);
-        for (size_t i = 0; i < n; i++)
-            reply_command_info(c, srv_cmd_at(i));
-    } else if (srv_slice_eq(argv[1], "count") && argc == 2) {
-        srv_reply_int(&c->out, (long long)n);
-    } else if (srv_slice_eq(argv[1], "docs")) {
-        srv_reply_array(&c->out, 0); /* no docs: redis-cli then shows no hints */
-    } else if (srv_slice_eq(argv[1], "list") && argc == 2) {
-        srv_reply_array(&c->out, n);
-        for (size_t i = 0; i < n; i++)
-            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
-    } else if (srv_slice_eq(argv[1], "info")) {
-        srv_reply_array(&c->out, (size_t)argc - 2);
-        for (int i = 2; i < argc; i++) {
-            const srv_cmd_t *cmd = srv_cmd_lookup(argv[i].p, argv[i].n);
-            if (cmd)
-                reply_command_info(c, cmd);
-            else
-                srv_reply_nil(&c->out);
-        }
-    } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {
-        srv_reply_arity(c, srv_slice_eq(argv[1], "count") ? "command|count" : "command|list");
-    } else {
-        srv_reply_unknown_subcommand(c, argv[1], "COMMAND");
-    }
 }
 
 static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -199,7 +142,6 @@ static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"command", -1, 0, cmd_command, 0, 0, 0},
     {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0},
     {"hello", -1, SRV_CMD_FAST, cmd_hello, 0, 0, 0},
     {"info", -1, 0, cmd_info, 0, 0, 0},
@@ -209,4 +151,4 @@ static const srv_cmd_t cmds[] = {
     {"shutdown", -1, SRV_CMD_ADMIN, cmd_shutdown, 0, 0, 0},
     {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_server = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_server = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};

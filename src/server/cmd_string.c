@@ -266,4 +266,4 @@ static const srv_cmd_t cmds[] = {
     {"setnx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_setnx, 1, 1, 1},
     {"strlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_strlen, 1, 1, 1},
 };
-const srv_cmd_family_t srv_cmds_string = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_string = {cmds, sizeof(cmds) / sizeof(cmds[0]), "string"};

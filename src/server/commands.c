@@ -23,14 +23,16 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash,    &srv_cmds_keys,    &srv_cmds_server,  &srv_cmds_memory,
-    &srv_cmds_client, &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_config,
+    &srv_cmds_string,  &srv_cmds_hash,   &srv_cmds_keys,    &srv_cmds_server,
+    &srv_cmds_memory,  &srv_cmds_client, &srv_cmds_slowlog, &srv_cmds_latency,
+    &srv_cmds_monitor, &srv_cmds_config, &srv_cmds_command,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* Every command of every family, sorted by name: built once, read-only afterwards. */
 #define SRV_CMDS_MAX 512
 static const srv_cmd_t *index_[SRV_CMDS_MAX];
+static const char *group_[SRV_CMDS_MAX]; /* group_[i]: index_[i]'s family's group */
 static size_t nindex;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
@@ -52,6 +54,12 @@ static void index_build(void)
             index_[nindex++] = &families[f]->cmds[i];
         }
     qsort(index_, nindex, sizeof(index_[0]), cmd_cmp);
+    for (size_t i = 0; i < nindex; i++)
+        for (size_t f = 0; f < NFAMILIES; f++) {
+            const srv_cmd_family_t *fam = families[f];
+            if (index_[i] >= fam->cmds && index_[i] < fam->cmds + fam->n)
+                group_[i] = fam->group ? fam->group : "server";
+        }
     for (size_t i = 1; i < nindex; i++)
         if (strcmp(index_[i - 1]->name, index_[i]->name) == 0) {
             fprintf(stderr, "commands.c: command '%s' defined twice\n", index_[i]->name);
@@ -109,6 +117,11 @@ size_t srv_cmd_id(const srv_cmd_t *cmd)
     long i = find(cmd->name, strlen(cmd->name));
     FL_ASSERT(i >= 0 && index_[i] == cmd);
     return (size_t)i;
+}
+
+const char *srv_cmd_group(const srv_cmd_t *cmd)
+{
+    return group_[srv_cmd_id(cmd)];
 }
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " (Redis 7, 128-byte caps). */

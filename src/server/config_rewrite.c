@@ -113,12 +113,12 @@ static void rewrite_lines(const char *text, option_list_t *cur, srv_buf_t *out)
     for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char word[160], full[200], ns[FL_NS_NAME_MAX + 1];
+        char word[160], full[sizeof(word) + FL_NS_NAME_MAX + 16], ns[FL_NS_NAME_MAX + 1];
         size_t indent;
         first_word(p, n, word, sizeof(word), &indent);
         long at = -1;
         if (strcasecmp(word, "namespace") == 0) {
-            if (sscanf(p + indent, "namespace %32s {", ns) == 1)
+            if (sscanf(p + indent, "namespace %63s {", ns) == 1)
                 snprintf(block, sizeof(block), "%s", ns);
         } else if (strcmp(word, "}") == 0) {
             block[0] = '\0';
@@ -218,7 +218,7 @@ int srv_config_rewrite(srv_server_t *srv, char *err, size_t errlen)
     /* The defaults, with the same namespaces declared. */
     srv_config_init(d);
     for (size_t i = 0; i < srv->cfg.n_ns; i++) {
-        char decl[64];
+        char decl[FL_NS_NAME_MAX + 32];
         snprintf(decl, sizeof(decl), "namespace %s {\n}\n", srv->cfg.ns[i].name);
         srv_config_load_text(d, decl, "defaults", err, errlen);
     }

@@ -217,4 +217,4 @@ static void cmd_slowlog(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"slowlog", -2, SRV_CMD_ADMIN, cmd_slowlog, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_slowlog = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_cmd_family_t srv_cmds_slowlog = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};

@@ -131,6 +131,16 @@ case "$sections" in
 *Commandstats* | *Latencystats*) echo "FAIL: INFO default has $sections" >&2; FAILS=$((FAILS + 1)) ;;
 esac
 
+# --- COMMAND: Redis 7's ten-field entries (name ... ACL categories compared for GET, whose
+# flags flatline has all of; key specs and docs have flatline's own, shorter, content).
+NORMALIZE='11,$d' check_same command info get
+check_same command info nosuchcommand
+check_match $'^1\\) "get"\n2\\) 1\\) "group"\n   2\\) "string"$' command docs get
+check_match '^\(integer\) [0-9]+$' command count
+CHECKS=$((CHECKS + 1))
+[ "$(redis-cli -p "$PORT" --raw command | grep -c '^@')" -ge "$(redis-cli -p "$PORT" command count)" ] ||
+    { echo "FAIL: COMMAND entries lack ACL categories" >&2; FAILS=$((FAILS + 1)); }
+
 # --- CONFIG REWRITE: comments and order kept, changes written in place or appended.
 check "OK" config set timeout 30 slowlog-max-len 128 maxmemory-clients 0
 check "OK" config rewrite
