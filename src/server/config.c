@@ -987,9 +987,11 @@ unsigned long long srv_config_maxmemory(const srv_config_t *c)
 void srv_config_print_help(void)
 {
     printf("Usage: flatline-server [config-file] [--option value ...]\n\n"
-           "Options (file: 'option value'; command line: '--option value'):\n");
+           "Options (file: 'option value'; command line: '--option value'; [set]: CONFIG SET\n"
+           "changes it while the server runs):\n");
     for (size_t i = 0; i < NOPTS; i++)
-        printf("  %-27s default %-10s %s\n", opts[i].name, opts[i].def[0] ? opts[i].def : "\"\"",
+        printf("  %-27s default %-10s %s%s\n", opts[i].name,
+               opts[i].def[0] ? opts[i].def : "\"\"", opts[i].runtime ? "[set] " : "",
                opts[i].doc);
     printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
