@@ -24,11 +24,11 @@ typedef struct filter {
     int type;
     size_t nids;
     uint64_t ids[FILTER_IDS_MAX];
-    char addr[64], laddr[64]; /* "" = any */
-    bool user_none;           /* USER named someone else than "default": no client matches */
-    uint64_t skip_id;         /* SKIPME yes: the caller's id; 0 = none */
-    uint64_t self_id;         /* the caller (closed after its reply when it kills itself) */
-    bool old_form;            /* CLIENT KILL addr:port */
+    char addr[128], laddr[128]; /* "" = any */
+    bool user_none;             /* USER named someone else than "default": no client matches */
+    uint64_t skip_id;           /* SKIPME yes: the caller's id; 0 = none */
+    uint64_t self_id;           /* the caller (closed after its reply when it kills itself) */
+    bool old_form;              /* CLIENT KILL addr:port */
 } filter_t;
 
 static int type_of(fl_slice_t s)
@@ -501,6 +501,6 @@ static void cmd_client(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 static const srv_cmd_t cmds[] = {
-    {"client", -2, 0, cmd_client, 0, 0, 0},
+    {"client", -2, SRV_CMD_SUBCOMMANDS, cmd_client, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
 };
-const srv_cmd_family_t srv_cmds_client = {cmds, sizeof(cmds) / sizeof(cmds[0]), "connection"};
+const srv_cmd_family_t srv_cmds_client = {cmds, sizeof(cmds) / sizeof(cmds[0])};

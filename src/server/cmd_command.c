@@ -3,13 +3,13 @@
  * Redis 7.0's reply shapes, built from the command table alone (commands.c).
  *
  * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
- * ACL categories (@read / @write, @fast / @slow, @admin and @dangerous, and @<group> for the
- * data-type groups), tips (none), key specifications (one range derived from first/last/step)
- * and subcommands (none: flatline's container commands dispatch their subcommands themselves).
- * COMMAND DOCS <name ...> gives each command's group (flatline keeps no summaries or argument
- * lists). COMMAND DOCS without names answers an empty map, on purpose: redis-cli asks it at
- * start and, given an empty one, keeps its own complete help table (summaries, argument hints)
- * instead of entries holding only a group.
+ * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
+ * specifications (one range derived from first/last/step) and subcommands (none: flatline's
+ * container commands dispatch their subcommands themselves). COMMAND DOCS <name ...> gives each
+ * command's group, named by its categories (flatline keeps no summaries or argument lists). COMMAND
+ * DOCS without names answers an empty map, on purpose: redis-cli asks it at start and, given an
+ * empty one, keeps its own complete help table (summaries, argument hints) instead of entries
+ * holding only a group.
  */
 #include "srv_cmd.h"
 
@@ -25,40 +25,49 @@ static const struct {
                   {SRV_CMD_ADMIN, "admin"}};
 #define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
-/* Redis's data-type groups, which are also ACL categories. */
-static bool group_is_category(const char *g)
-{
-    static const char *const cats[] = {"string",    "hash",   "list",      "set",
-                                       "sortedset", "stream", "bitmap",    "hyperloglog",
-                                       "geo",       "pubsub", "connection"};
-    for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
-        if (strcmp(g, cats[i]) == 0)
-            return true;
-    return strcmp(g, "generic") == 0; /* Redis's @keyspace */
-}
-
+/* The command's ACL categories (srv_cmd_categories), in SRV_ACL_CATEGORIES's order as Redis
+ * lists them. */
 static void reply_categories(srv_buf_t *out, const srv_cmd_t *cmd)
 {
-    const char *cats[6];
-    size_t n = 0;
-    if (cmd->flags & SRV_CMD_WRITE)
-        cats[n++] = "@write";
-    if (cmd->flags & SRV_CMD_READONLY)
-        cats[n++] = "@read";
-    const char *g = srv_cmd_group(cmd);
-    char group[32];
-    if (group_is_category(g)) {
-        snprintf(group, sizeof(group), "@%s", strcmp(g, "generic") == 0 ? "keyspace" : g);
-        cats[n++] = group;
-    }
-    if (cmd->flags & SRV_CMD_ADMIN) {
-        cats[n++] = "@admin";
-        cats[n++] = "@dangerous";
-    }
-    cats[n++] = cmd->flags & SRV_CMD_FAST ? "@fast" : "@slow";
-    srv_reply_array(out, n);
-    for (size_t i = 0; i < n; i++)
-        srv_reply_simple(out, cats[i]);
+    static const char *const names[] = {
+#define SRV_ACL_CAT_NAME_(id, name) "@" name,
+        SRV_ACL_CATEGORIES(SRV_ACL_CAT_NAME_)
+#undef SRV_ACL_CAT_NAME_
+    };
+    unsigned cats = srv_cmd_categories(cmd);
+    srv_reply_array(out, (size_t)__builtin_popcount(cats));
+    for (int i = 0; i < SRV_ACL_NCATEGORIES; i++)
+        if (cats & (1u << i))
+            srv_reply_simple(out, names[i]);
+}
+
+/* Redis's command group, from the categories that name one (COMMAND DOCS). */
+static const char *group_of(const srv_cmd_t *cmd)
+{
+    static const struct {
+        unsigned cat;
+        const char *group;
+    } groups[] = {
+        {SRV_ACL_CAT(STRING), "string"},
+        {SRV_ACL_CAT(HASH), "hash"},
+        {SRV_ACL_CAT(LIST), "list"},
+        {SRV_ACL_CAT(SET), "set"},
+        {SRV_ACL_CAT(SORTEDSET), "sorted-set"},
+        {SRV_ACL_CAT(STREAM), "stream"},
+        {SRV_ACL_CAT(BITMAP), "bitmap"},
+        {SRV_ACL_CAT(HYPERLOGLOG), "hyperloglog"},
+        {SRV_ACL_CAT(GEO), "geo"},
+        {SRV_ACL_CAT(PUBSUB), "pubsub"},
+        {SRV_ACL_CAT(TRANSACTION), "transactions"},
+        {SRV_ACL_CAT(SCRIPTING), "scripting"},
+        {SRV_ACL_CAT(KEYSPACE), "generic"},
+        {SRV_ACL_CAT(CONNECTION), "connection"},
+    };
+    unsigned cats = srv_cmd_categories(cmd);
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (cats & groups[i].cat)
+            return groups[i].group;
+    return "server";
 }
 
 /* One key specification covering first_key..last_key by step, as Redis describes a range. */
@@ -123,7 +132,7 @@ static void reply_docs(srv_buf_t *out, const srv_cmd_t *cmd)
     srv_reply_bulk_str(out, cmd->name);
     srv_reply_array(out, 2);
     srv_reply_bulk_str(out, "group");
-    srv_reply_bulk_str(out, srv_cmd_group(cmd));
+    srv_reply_bulk_str(out, group_of(cmd));
 }
 
 /* COMMAND INFO / DOCS: the commands named (INFO: nil for an unknown one; DOCS: skipped), or
@@ -179,6 +188,6 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 static const srv_cmd_t cmds[] = {
-    {"command", -1, 0, cmd_command, 0, 0, 0},
+    {"command", -1, SRV_CMD_SUBCOMMANDS, cmd_command, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
 };
-const srv_cmd_family_t srv_cmds_command = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};
+const srv_cmd_family_t srv_cmds_command = {cmds, sizeof(cmds) / sizeof(cmds[0])};

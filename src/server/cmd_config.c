@@ -205,6 +205,6 @@ static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 static const srv_cmd_t cmds[] = {
-    {"config", -2, SRV_CMD_ADMIN, cmd_config, 0, 0, 0},
+    {"config", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_config, 0, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_config = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};
+const srv_cmd_family_t srv_cmds_config = {cmds, sizeof(cmds) / sizeof(cmds[0])};

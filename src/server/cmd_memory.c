@@ -244,6 +244,6 @@ static void cmd_memory(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"memory", -2, SRV_CMD_READONLY, cmd_memory, 0, 0, 0},
+    {"memory", -2, SRV_CMD_READONLY | SRV_CMD_SUBCOMMANDS, cmd_memory, 0, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};
+const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0])};

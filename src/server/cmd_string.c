@@ -250,20 +250,20 @@ static void cmd_decrby(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"append", 3, SRV_CMD_WRITE, cmd_append, 1, 1, 1},
-    {"decr", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_decr, 1, 1, 1},
-    {"decrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_decrby, 1, 1, 1},
-    {"get", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_get, 1, 1, 1},
-    {"getdel", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getdel, 1, 1, 1},
-    {"getset", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getset, 1, 1, 1},
-    {"incr", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incr, 1, 1, 1},
-    {"incrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incrby, 1, 1, 1},
-    {"mget", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_mget, 1, -1, 1},
-    {"mset", -3, SRV_CMD_WRITE, cmd_mset, 1, -1, 2},
-    {"psetex", 4, SRV_CMD_WRITE, cmd_psetex, 1, 1, 1},
-    {"set", -3, SRV_CMD_WRITE, cmd_set, 1, 1, 1},
-    {"setex", 4, SRV_CMD_WRITE, cmd_setex, 1, 1, 1},
-    {"setnx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_setnx, 1, 1, 1},
-    {"strlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_strlen, 1, 1, 1},
+    {"append", 3, SRV_CMD_WRITE, cmd_append, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"decr", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_decr, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"decrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_decrby, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"get", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_get, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"getdel", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getdel, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"getset", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getset, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"incr", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incr, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"incrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incrby, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"mget", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_mget, 1, -1, 1, SRV_ACL_CAT(STRING)},
+    {"mset", -3, SRV_CMD_WRITE, cmd_mset, 1, -1, 2, SRV_ACL_CAT(STRING)},
+    {"psetex", 4, SRV_CMD_WRITE, cmd_psetex, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"set", -3, SRV_CMD_WRITE, cmd_set, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"setex", 4, SRV_CMD_WRITE, cmd_setex, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"setnx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_setnx, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"strlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_strlen, 1, 1, 1, SRV_ACL_CAT(STRING)},
 };
-const srv_cmd_family_t srv_cmds_string = {cmds, sizeof(cmds) / sizeof(cmds[0]), "string"};
+const srv_cmd_family_t srv_cmds_string = {cmds, sizeof(cmds) / sizeof(cmds[0])};

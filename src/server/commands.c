@@ -6,10 +6,15 @@
  * search depends on it; index_build aborts on a duplicate name, and
  * tests/server/test_commands.c walks srv_cmd_at to check the order); lookup is
  * case-insensitive and allocation-free; dispatch checks the arity before any handler runs, so
- * handlers may index argv up to |arity|-1 without checks. Unknown commands and arity errors use
- * Redis 7's exact wording.
+ * handlers may index argv up to |arity|-1 without checks; no handler runs before the access
+ * check (authentication, ACL command bits, key patterns: acl.c) passed. Unknown commands,
+ * arity errors and refusals use Redis 7's exact wording, in Redis's order (unknown, arity,
+ * NOAUTH, NOPERM). After a command ran, dispatch times it and hands it to the observers
+ * (per-command statistics, slow log, latency monitor, MONITOR); an error reply is counted by
+ * its code; CLIENT REPLY OFF / SKIP drop the reply.
  */
 #include "srv_cmd.h"
+#include "fl_assert.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +24,16 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "fl_assert.h"
-
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string,  &srv_cmds_hash,   &srv_cmds_keys,    &srv_cmds_server,
-    &srv_cmds_memory,  &srv_cmds_client, &srv_cmds_slowlog, &srv_cmds_latency,
-    &srv_cmds_monitor, &srv_cmds_config, &srv_cmds_command,
+    &srv_cmds_string,  &srv_cmds_hash,    &srv_cmds_keys,    &srv_cmds_server,
+    &srv_cmds_memory,  &srv_cmds_acl,     &srv_cmds_client,  &srv_cmds_config,
+    &srv_cmds_command, &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* Every command of every family, sorted by name: built once, read-only afterwards. */
-#define SRV_CMDS_MAX 512
 static const srv_cmd_t *index_[SRV_CMDS_MAX];
-static const char *group_[SRV_CMDS_MAX]; /* group_[i]: index_[i]'s family's group */
 static size_t nindex;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
@@ -54,12 +55,6 @@ static void index_build(void)
             index_[nindex++] = &families[f]->cmds[i];
         }
     qsort(index_, nindex, sizeof(index_[0]), cmd_cmp);
-    for (size_t i = 0; i < nindex; i++)
-        for (size_t f = 0; f < NFAMILIES; f++) {
-            const srv_cmd_family_t *fam = families[f];
-            if (index_[i] >= fam->cmds && index_[i] < fam->cmds + fam->n)
-                group_[i] = fam->group ? fam->group : "server";
-        }
     for (size_t i = 1; i < nindex; i++)
         if (strcmp(index_[i - 1]->name, index_[i]->name) == 0) {
             fprintf(stderr, "commands.c: command '%s' defined twice\n", index_[i]->name);
@@ -79,9 +74,8 @@ const srv_cmd_t *srv_cmd_at(size_t i)
     return i < nindex ? index_[i] : NULL;
 }
 
-/* Position of the command named [name, name + len) in the index, case-insensitively; -1 when
- * unknown. */
-static long find(const char *name, size_t len)
+/* Position of the command named `name` (any case) in the index, or -1. */
+static ssize_t lookup_id(const char *name, size_t len)
 {
     char low[24];
     if (len == 0 || len >= sizeof(low))
@@ -97,7 +91,7 @@ static long find(const char *name, size_t len)
         size_t mid = (lo + hi) / 2;
         int cmp = strcmp(low, index_[mid]->name);
         if (cmp == 0)
-            return (long)mid;
+            return (ssize_t)mid;
         if (cmp < 0)
             hi = mid;
         else
@@ -108,20 +102,28 @@ static long find(const char *name, size_t len)
 
 const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
 {
-    long i = find(name, len);
-    return i < 0 ? NULL : index_[i];
+    ssize_t id = lookup_id(name, len);
+    return id < 0 ? NULL : index_[id];
 }
 
 size_t srv_cmd_id(const srv_cmd_t *cmd)
 {
-    long i = find(cmd->name, strlen(cmd->name));
-    FL_ASSERT(i >= 0 && index_[i] == cmd);
-    return (size_t)i;
+    ssize_t id = lookup_id(cmd->name, strlen(cmd->name));
+    FL_ASSERT(id >= 0 && index_[id] == cmd);
+    return (size_t)id;
 }
 
-const char *srv_cmd_group(const srv_cmd_t *cmd)
+unsigned srv_cmd_categories(const srv_cmd_t *cmd)
 {
-    return group_[srv_cmd_id(cmd)];
+    unsigned cats = cmd->acl_cats;
+    if (cmd->flags & SRV_CMD_WRITE)
+        cats |= SRV_ACL_CAT(WRITE);
+    if (cmd->flags & SRV_CMD_READONLY)
+        cats |= SRV_ACL_CAT(READ);
+    if (cmd->flags & SRV_CMD_ADMIN)
+        cats |= SRV_ACL_CAT(ADMIN) | SRV_ACL_CAT(DANGEROUS);
+    cats |= cmd->flags & SRV_CMD_FAST ? SRV_ACL_CAT(FAST) : SRV_ACL_CAT(SLOW);
+    return cats;
 }
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " (Redis 7, 128-byte caps). */
@@ -171,11 +173,11 @@ static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
 }
 
 /* After a command ran: statistics, slow log, latency monitor, MONITOR feed. */
-static void observe(srv_client_t *c, const srv_cmd_t *cmd, long id, int argc,
+static void observe(srv_client_t *c, const srv_cmd_t *cmd, size_t id, int argc,
                     const fl_slice_t *argv, uint64_t ns, bool failed)
 {
     srv_server_t *srv = c->srv;
-    srv_cmdstats_record(c, (size_t)id, ns, failed);
+    srv_cmdstats_record(c, id, ns, failed);
     long long slower = atomic_load_explicit(&srv->live.slowlog_slower_than, memory_order_relaxed);
     if (slower >= 0 && ns / 1000 >= (uint64_t)slower)
         srv_slowlog_push(c, argc, argv, ns / 1000);
@@ -184,27 +186,82 @@ static void observe(srv_client_t *c, const srv_cmd_t *cmd, long id, int argc,
         srv_monitor_feed(c, argc, argv);
 }
 
+/* Replies R Redis's refusal for an access check that failed and counts it. */
+static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, int argc,
+                   const fl_slice_t *argv)
+{
+    srv_stats_t *st = c->worker ? &c->worker->stats : NULL;
+    switch (r) {
+    case SRV_ACL_NOAUTH:
+        srv_reply_error(&c->out, "NOAUTH Authentication required.");
+        if (st)
+            srv_stat_add(&st->noauth_rejected, 1);
+        return;
+    case SRV_ACL_DENIED_KEY:
+        srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the keys "
+                                 "used as arguments");
+        if (st)
+            srv_stat_add(&st->acl_denied_key, 1);
+        return;
+    case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
+        c->flags |= SRV_CLOSE_ASAP;
+        return;
+    default: { /* SRV_ACL_DENIED_CMD: Redis names a subcommand "config|get" */
+        bool sub = (cmd->flags & SRV_CMD_SUBCOMMANDS) && argc > 1;
+        int n = sub ? (int)(argv[1].n < 64 ? argv[1].n : 64) : 0;
+        char name[96];
+        snprintf(name, sizeof(name), "%s%s%.*s", cmd->name, sub ? "|" : "", n,
+                 sub ? argv[1].p : "");
+        for (char *p = name; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        srv_reply_errorf(&c->out, "NOPERM this user has no permissions to run the '%s' command",
+                         name);
+        if (st)
+            srv_stat_add(&st->acl_denied_cmd, 1);
+        return;
+    }
+    }
+}
+
+/* The checks before a command runs (arity, access), in Redis's order. False after replying
+ * the refusal (counted as a rejected call of cmd). */
+static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc,
+                     const fl_slice_t *argv)
+{
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        srv_reply_arity(c, cmd->name);
+        srv_cmdstats_rejected(c, (size_t)id);
+        return false;
+    }
+    if (c->srv->acl) {
+        srv_acl_result_t r = srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv);
+        if (r != SRV_ACL_OK) {
+            refuse(c, r, cmd, argc, argv);
+            srv_cmdstats_rejected(c, (size_t)id);
+            return false;
+        }
+    }
+    return true;
+}
+
 void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (c->worker)
         srv_stat_add(&c->worker->stats.commands, 1);
     size_t mark = c->out.len;
     int mode = c->reply_mode;
-    long id = find(argv[0].p, argv[0].n);
+    ssize_t id = lookup_id(argv[0].p, argv[0].n);
     const srv_cmd_t *cmd = id < 0 ? NULL : index_[id];
     if (!cmd) {
         reply_unknown(c, argc, argv);
         if (c->worker)
             srv_stat_add(&c->worker->stats.rejected_calls, 1);
-    } else if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
-        srv_reply_arity(c, cmd->name);
-        srv_cmdstats_rejected(c, (size_t)id);
-    } else {
+    } else if (admitted(c, cmd, id, argc, argv)) {
         c->last_cmd = cmd->name;
         uint64_t t0 = now_ns();
         cmd->fn(c, argc, argv);
         uint64_t ns = now_ns() - t0;
-        observe(c, cmd, id, argc, argv, ns, replied_error(c, mark));
+        observe(c, cmd, (size_t)id, argc, argv, ns, replied_error(c, mark));
         apply_reply_mode(c, mode, mark);
         return;
     }

@@ -54,6 +54,7 @@ typedef struct opt {
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
 static const char *const only_no[] = {"no", NULL};
 static const char *const only_empty[] = {"", NULL};
+static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -78,12 +79,44 @@ static int apply_live(srv_server_t *srv, char *err, size_t errlen)
     return 0;
 }
 
+/* requirepass: the default user's password becomes the new one ("" = nopass), as Redis's
+ * ACLUpdateDefaultUserPassword; clients already authenticated stay so. */
+static int apply_requirepass(srv_server_t *srv, char *err, size_t errlen)
+{
+    char rule[sizeof(srv->cfg.requirepass) + 8];
+    snprintf(rule, sizeof(rule), "%s%s", srv->cfg.requirepass[0] ? ">" : "nopass",
+             srv->cfg.requirepass);
+    fl_slice_t rules[] = {{"resetpass", 9}, {rule, strlen(rule)}};
+    return srv->acl ? srv_acl_setuser(srv->acl, (fl_slice_t){"default", 7}, 2, rules, err, errlen)
+                    : 0;
+}
+
 /* The server's options: one row each. Namespace options are the store's (FL_NS_OPTIONS). */
 static const opt_t opts[] = {
     {"port", OPT_INT, SRV(port), "7379", 1, 65535, NULL, false, NULL,
      "TCP port to listen on (not Redis's 6379, which a Debian redis-server holds)"},
-    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 63, NULL, false, NULL,
-     "IPv4 address to listen on"},
+    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 255, NULL, false, NULL,
+     "addresses to listen on, IPv4 or IPv6, separated by spaces (quote the list in a file)"},
+    {"protected-mode", OPT_BOOL, SRV(protected_mode), "yes", 0, 1, NULL, true, NULL,
+     "while the default user has no password, refuse clients not on a loopback address"},
+    {"requirepass", OPT_STR, SRV(requirepass), "", 0, 255, NULL, true, apply_requirepass,
+     "password of the default user (AUTH <password>); empty = none"},
+    {"aclfile", OPT_STR, SRV(aclfile), "", 0, 511, NULL, false, NULL,
+     "users file ('user <name> <rules>' lines) loaded at start, ACL LOAD and ACL SAVE"},
+    {"unixsocket", OPT_STR, SRV(unixsocket), "", 0, 107, NULL, false, NULL,
+     "also listen on this unix socket path (empty = no)"},
+    {"unixsocketperm", OPT_STR, SRV(unixsocketperm), "", 0, 4, NULL, false, NULL,
+     "octal permissions of the unix socket (e.g. 700; empty = as the umask leaves them)"},
+    {"tls-port", OPT_INT, SRV(tls_port), "0", 0, 65535, NULL, false, NULL,
+     "also listen for TLS on this port at every bind address (0 = no)"},
+    {"tls-cert-file", OPT_STR, SRV(tls_cert_file), "", 0, 511, NULL, false, NULL,
+     "server certificate (PEM) for tls-port"},
+    {"tls-key-file", OPT_STR, SRV(tls_key_file), "", 0, 511, NULL, false, NULL,
+     "server private key (PEM) for tls-port"},
+    {"tls-ca-cert-file", OPT_STR, SRV(tls_ca_cert_file), "", 0, 511, NULL, false, NULL,
+     "CA certificates (PEM) that client certificates are checked against"},
+    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values, false, NULL,
+     "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
     {"io-threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
@@ -990,9 +1023,8 @@ void srv_config_print_help(void)
            "Options (file: 'option value'; command line: '--option value'; [set]: CONFIG SET\n"
            "changes it while the server runs):\n");
     for (size_t i = 0; i < NOPTS; i++)
-        printf("  %-27s default %-10s %s%s\n", opts[i].name,
-               opts[i].def[0] ? opts[i].def : "\"\"", opts[i].runtime ? "[set] " : "",
-               opts[i].doc);
+        printf("  %-27s default %-10s %s%s\n", opts[i].name, opts[i].def[0] ? opts[i].def : "\"\"",
+               opts[i].runtime ? "[set] " : "", opts[i].doc);
     printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
     size_t nopts;

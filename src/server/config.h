@@ -29,6 +29,8 @@
 #define SRV_NS_MAX 16
 
 enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
+/* tls-auth-clients: client certificates required (yes), ignored (no), checked when sent. */
+enum { SRV_TLS_AUTH_NO = 0, SRV_TLS_AUTH_YES, SRV_TLS_AUTH_OPTIONAL };
 
 /* Output-buffer classes of client-output-buffer-limit, in Redis's order. */
 enum { SRV_CLASS_NORMAL, SRV_CLASS_REPLICA, SRV_CLASS_PUBSUB, SRV_CLASS_COUNT };
@@ -41,7 +43,7 @@ typedef struct srv_obl {
 
 typedef struct srv_config {
     long long port;
-    char bind[64];
+    char bind[256];    /* addresses separated by spaces (listener.c) */
     long long threads; /* 0 = one per core */
     long long maxclients;
     long long tcp_backlog;
@@ -58,6 +60,15 @@ typedef struct srv_config {
     long long latency_monitor_threshold; /* ms */
     bool latency_tracking;
     long long metrics_port; /* the Prometheus endpoint's port; 0 = off */
+    /* Access control and listeners (acl.c, listener.c, tls.c); "" = not set. */
+    bool protected_mode;
+    char requirepass[256];
+    char aclfile[512];
+    char unixsocket[108];   /* sun_path's size */
+    char unixsocketperm[8]; /* octal, e.g. "700"; "" = as the umask leaves it */
+    long long tls_port;     /* 0 = no TLS listener */
+    char tls_cert_file[512], tls_key_file[512], tls_ca_cert_file[512];
+    int tls_auth_clients; /* SRV_TLS_AUTH_* */
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
     /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values

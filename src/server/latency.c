@@ -257,6 +257,6 @@ static void cmd_latency(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 static const srv_cmd_t cmds[] = {
-    {"latency", -2, SRV_CMD_ADMIN, cmd_latency, 0, 0, 0},
+    {"latency", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_latency, 0, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_latency = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};
+const srv_cmd_family_t srv_cmds_latency = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -12,9 +12,8 @@
  */
 #include "srv.h"
 
-#include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,19 +166,28 @@ int srv_metrics_start(srv_server_t *srv, char *err, size_t errlen)
         return -ENOMEM;
     }
     m->listen_fd = m->stop_fd = -1;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    /* The first of the `bind` addresses (IPv4 or IPv6), as a numeric host. */
+    char host[64], service[8];
     int one = 1, rc;
-    if (inet_pton(AF_INET, srv->cfg.bind, &sa.sin_addr) != 1) {
+    if (sscanf(srv->cfg.bind, "%63s", host) != 1)
+        snprintf(host, sizeof(host), "127.0.0.1");
+    snprintf(service, sizeof(service), "%lld", port);
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_STREAM},
+                    *ai = NULL;
+    if (getaddrinfo(host, service, &hints, &ai) != 0) {
         rc = -EINVAL;
         goto fail;
     }
-    m->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    m->listen_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     m->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (m->listen_fd < 0 || m->stop_fd < 0)
         goto fail_errno;
     setsockopt(m->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(m->listen_fd, 16) < 0)
+    if (bind(m->listen_fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(m->listen_fd, 16) < 0)
         goto fail_errno;
+    freeaddrinfo(ai);
+    ai = NULL;
     srv->metrics = m;
     rc = -pthread_create(&m->thread, NULL, metrics_main, srv);
     if (rc == 0)
@@ -189,8 +197,9 @@ int srv_metrics_start(srv_server_t *srv, char *err, size_t errlen)
 fail_errno:
     rc = -errno;
 fail:
-    snprintf(err, errlen, "cannot serve metrics on %s:%lld: %s", srv->cfg.bind, port,
-             strerror(-rc));
+    if (ai)
+        freeaddrinfo(ai);
+    snprintf(err, errlen, "cannot serve metrics on %s port %lld: %s", host, port, strerror(-rc));
     if (m->listen_fd >= 0)
         close(m->listen_fd);
     if (m->stop_fd >= 0)

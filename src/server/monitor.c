@@ -151,6 +151,6 @@ static void cmd_monitor(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 static const srv_cmd_t cmds[] = {
-    {"monitor", 1, SRV_CMD_ADMIN, cmd_monitor, 0, 0, 0},
+    {"monitor", 1, SRV_CMD_ADMIN, cmd_monitor, 0, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_monitor = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};
+const srv_cmd_family_t srv_cmds_monitor = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -25,7 +25,7 @@ typedef struct entry {
     uint64_t usec;
     int argc;
     fl_slice_t argv[ENTRY_MAX_ARGC]; /* into text */
-    char addr[64], name[64];
+    char addr[128], name[64];
     char text[]; /* the arguments, back to back */
 } entry_t;
 
@@ -215,6 +215,6 @@ static void cmd_slowlog(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 static const srv_cmd_t cmds[] = {
-    {"slowlog", -2, SRV_CMD_ADMIN, cmd_slowlog, 0, 0, 0},
+    {"slowlog", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_slowlog, 0, 0, 0, 0},
 };
-const srv_cmd_family_t srv_cmds_slowlog = {cmds, sizeof(cmds) / sizeof(cmds[0]), "server"};
+const srv_cmd_family_t srv_cmds_slowlog = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -15,23 +15,27 @@
 typedef struct srv_cmd_family {
     const srv_cmd_t *cmds;
     size_t n;
-    const char *group; /* Redis's command group (COMMAND DOCS, ACL category); NULL: "server" */
 } srv_cmd_family_t;
-
-/* The group of the family cmd belongs to ("string", "hash", "generic", "server", ...). */
-const char *srv_cmd_group(const srv_cmd_t *cmd);
 
 extern const srv_cmd_family_t srv_cmds_string;  /* cmd_string.c */
 extern const srv_cmd_family_t srv_cmds_hash;    /* cmd_hash.c */
 extern const srv_cmd_family_t srv_cmds_keys;    /* cmd_keys.c */
 extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_acl;     /* cmd_acl.c */
 extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
 extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
 extern const srv_cmd_family_t srv_cmds_command; /* cmd_command.c */
 extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
 extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
 extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */
+
+/* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
+ * Redis's -WRONGPASS and counting the failure (c stays who it was). */
+bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass);
+
+/* Whether c may run commands: authenticated, or the default user needs no password. */
+bool srv_client_authenticated(const srv_client_t *c);
 
 /* Shared by handlers (cmd_util.c). */
 
