@@ -25,7 +25,7 @@ typedef struct filter {
     size_t nids;
     uint64_t ids[FILTER_IDS_MAX];
     char addr[128], laddr[128]; /* "" = any */
-    bool user_none;             /* USER named someone else than "default": no client matches */
+    char user[128];             /* "" = any */
     uint64_t skip_id;           /* SKIPME yes: the caller's id; 0 = none */
     uint64_t self_id;           /* the caller (closed after its reply when it kills itself) */
     bool old_form;              /* CLIENT KILL addr:port */
@@ -46,7 +46,7 @@ static int type_of(fl_slice_t s)
 
 static bool matches(const filter_t *f, const srv_client_t *c)
 {
-    if (f->user_none || c->id == f->skip_id)
+    if (c->id == f->skip_id || (f->user[0] && strcmp(f->user, srv_client_user(c)) != 0))
         return false;
     if (f->type != TYPE_ANY) {
         int t = c->flags & SRV_MONITOR  ? TYPE_REPLICA
@@ -192,6 +192,17 @@ static void kill_done(srv_client_t *c, srv_fanout_t *f)
         srv_reply_ok(&c->out);
 }
 
+/* Whether ACL user `name` exists ("default" only, without users). */
+static bool user_exists(srv_client_t *c, fl_slice_t name)
+{
+    if (!c->srv->acl)
+        return srv_slice_eq(name, "default");
+    srv_buf_t scratch = {0};
+    bool found = srv_acl_getuser(c->srv->acl, name, &scratch);
+    srv_buf_free(&scratch);
+    return found;
+}
+
 /* Parses CLIENT KILL's filters (new form) into flt; false after replying the error. */
 static bool kill_filters(srv_client_t *c, int argc, const fl_slice_t *argv, filter_t *flt)
 {
@@ -220,7 +231,7 @@ static bool kill_filters(srv_client_t *c, int argc, const fl_slice_t *argv, filt
         } else if (srv_slice_eq(k, "addr") && copy_word(flt->addr, sizeof(flt->addr), v)) {
         } else if (srv_slice_eq(k, "laddr") && copy_word(flt->laddr, sizeof(flt->laddr), v)) {
         } else if (srv_slice_eq(k, "user")) {
-            if (!srv_slice_eq(v, "default")) {
+            if (!user_exists(c, v) || !copy_word(flt->user, sizeof(flt->user), v)) {
                 int n = v.n < 64 ? (int)v.n : 64;
                 srv_reply_errorf(&c->out, "ERR No such user '%.*s'", n, v.p);
                 return false;

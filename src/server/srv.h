@@ -260,6 +260,9 @@ bool srv_client_resume(srv_client_t *c);
 
 /* ---- Client bookkeeping and limits (client_info.c, client_limits.c) ---------------------- */
 
+/* The ACL user c is authenticated as ("default" without users). c's worker thread only. */
+const char *srv_client_user(const srv_client_t *c);
+
 /* Appends c's CLIENT LIST line (no newline) to out. c's worker thread only. */
 void srv_client_describe(const srv_client_t *c, int64_t now_ms, srv_buf_t *out);
 

@@ -80,6 +80,16 @@ killed=$(info_field stats killed_clients)
 [ "$killed" = 5 ] || { echo "FAIL: killed_clients $killed, want 5" >&2; FAILS=$((FAILS + 1)); }
 for fd in "${fds[@]}"; do exec {fd}>&-; done
 
+# --- user= and KILL USER follow ACL users.
+check "OK" acl setuser alice on '>pw' '+@all' '~*'
+exec {alice}<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'AUTH alice pw\r\n' >&"$alice"
+read -r -t 10 reply <&"$alice" || fail "no reply to AUTH"
+check_match ' user=alice ' client list
+check "(integer) 1" client kill user alice
+check "(error) ERR No such user 'bob'" client kill user bob
+exec {alice}>&-
+
 # --- CLIENT REPLY OFF / SKIP / ON on one connection, as Redis.
 reply_modes() {
     local fd out
