@@ -181,8 +181,10 @@ static void observe(srv_client_t *c, const srv_cmd_t *cmd, size_t id, int argc,
     long long slower = atomic_load_explicit(&srv->live.slowlog_slower_than, memory_order_relaxed);
     if (slower >= 0 && ns / 1000 >= (uint64_t)slower)
         srv_slowlog_push(c, argc, argv, ns / 1000);
-    srv_latency_add(srv, cmd->flags & SRV_CMD_FAST ? "fast-command" : "command", ns / 1000000);
-    if (!(cmd->flags & SRV_CMD_ADMIN))
+    /* The two below are off almost always: a relaxed load each, no call. */
+    if (atomic_load_explicit(&srv->live.latency_threshold_ms, memory_order_relaxed) > 0)
+        srv_latency_add(srv, cmd->flags & SRV_CMD_FAST ? "fast-command" : "command", ns / 1000000);
+    if (!(cmd->flags & SRV_CMD_ADMIN) && atomic_load_explicit(&srv->monitors, memory_order_relaxed))
         srv_monitor_feed(c, argc, argv);
 }
 
