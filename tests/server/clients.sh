@@ -138,6 +138,19 @@ CHECKS=$((CHECKS + 1))
 CHECKS=$((CHECKS + 1))
 grep -q "Client id=[0-9]* addr=.* cmd=mget .* closed for overcoming of output buffer limits" "$LOG" ||
     { echo "FAIL: no log line for the closed client" >&2; FAILS=$((FAILS + 1)); }
+# Soft limit: a client that leaves more than 1 MB unread for a second is closed by the cron.
+check "OK" config set client-output-buffer-limit "normal 0 1mb 1"
+exec {slow}<>"/dev/tcp/127.0.0.1/$PORT"
+# ($(...) drops the last "\n": the format puts it back)
+printf '*201\r\n$4\r\nMGET\r\n%s\n' "$(for _ in $(seq 200); do printf '$3\r\nbig\r\n'; done)" >&"$slow"
+for _ in $(seq 200); do
+    [ "$(info_field stats client_output_buffer_limit_disconnections)" = 2 ] && break
+    sleep 0.05
+done
+CHECKS=$((CHECKS + 1))
+[ "$(info_field stats client_output_buffer_limit_disconnections)" = 2 ] ||
+    { echo "FAIL: a client above the soft limit was not closed" >&2; FAILS=$((FAILS + 1)); }
+exec {slow}>&-
 # maxmemory-clients: no per-client limit, a 16 MB cap on all clients together.
 check "OK" config set client-output-buffer-limit "normal 0 0 0" maxmemory-clients 16mb
 # shellcheck disable=SC2086
