@@ -11,7 +11,8 @@
  *   a meter on its two buffers, each worker's sum in clients_mem); past it the client using
  *   the most memory is closed first, whichever worker owns it (an eviction task is posted to
  *   that worker);
- * - timeout: a client idle that many seconds is closed (not MONITOR or subscribed clients).
+ * - timeout: a client idle that many seconds is closed (not MONITOR, subscribed, paused or
+ *   waiting clients, as Redis spares replicas, subscribers and blocked clients).
  * Every closure is logged with the client's CLIENT LIST line and counted in INFO stats.
  *
  * Invariants: a client's limits are touched only on its worker's thread; a closure here only
@@ -21,6 +22,7 @@
  * victim).
  */
 #include "srv.h"
+#include "fl_assert.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -289,6 +291,7 @@ static void meter_resized(srv_buf_meter_t *m, srv_buf_t *b, long long delta)
 {
     (void)b;
     srv_client_t *c = (srv_client_t *)(void *)((char *)m - offsetof(srv_client_t, meter));
+    FL_ASSERT(delta >= 0 || (size_t)-delta <= c->mem); /* mem = the capacities it was told of */
     c->mem = (size_t)((long long)c->mem + delta);
     srv_worker_t *w = c->worker;
     if (!w)
@@ -331,7 +334,8 @@ void srv_clients_cron(srv_worker_t *w, int64_t now)
     for (srv_client_t *c = w->clients; c; c = next) {
         next = c->next; /* settle may free c */
         bool close = srv_client_check_limits(c, now);
-        if (!close && timeout && !(c->flags & (SRV_MONITOR | SRV_PUBSUB | SRV_WAITING)) &&
+        if (!close && timeout &&
+            !(c->flags & (SRV_MONITOR | SRV_PUBSUB | SRV_WAITING | SRV_PAUSED)) &&
             now - c->last_ms > timeout * 1000) {
             srv_log(w->srv, SRV_LOG_VERBOSE, "Closing idle client");
             srv_stat_add(&w->stats.timedout_clients, 1);

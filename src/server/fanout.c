@@ -13,6 +13,7 @@
  * done task, on the origin worker (or at release when the server stopped first).
  */
 #include "srv.h"
+#include "fl_assert.h"
 
 #include <stdlib.h>
 
@@ -57,7 +58,9 @@ static void part_run(srv_worker_t *w, srv_task_t *t)
     part_task_t *p = (part_task_t *)t;
     srv_fanout_t *f = p->f;
     f->each(w, f);
-    if (atomic_fetch_sub(&f->pending, 1) != 1) {
+    int before = atomic_fetch_sub(&f->pending, 1);
+    FL_ASSERT(before >= 1 && before <= f->nparts); /* one part per worker, each run once */
+    if (before != 1) {
         free(p);
         return;
     }

@@ -10,6 +10,7 @@
  * anywhere the cost per command is one relaxed load.
  */
 #include "srv_cmd.h"
+#include "fl_assert.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ void srv_monitor_detach(srv_client_t *c)
         break;
     }
     c->flags &= ~SRV_MONITOR;
+    FL_DEBUG_ASSERT((size_t)atomic_load(&w->monitor_count) == w->nmonitors);
     if (w->nmonitors == 0) {
         free(w->monitors);
         w->monitors = NULL;
