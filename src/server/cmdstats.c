@@ -4,7 +4,9 @@
  * errorstats, latencystats) with Redis's field names.
  *
  * Each worker owns one srv_cmdstats: a row per command of the table (indexed by the command's
- * position, srv_cmd_id) and a small table of error codes. Only the owner writes its rows
+ * position, srv_cmd_id), a row per subcommand that ran there (by its full name, "client|list",
+ * as Redis counts container commands: the handler names it in c->last_cmd) and a small table
+ * of error codes. Only the owner writes its rows
  * (relaxed load + store, as srv_stat_add); INFO, from any worker, reads every worker's rows
  * relaxed and sums them, so no counter is a shared cache line on the request path. A
  * histogram is allocated the first time its command runs on that worker and published with a
@@ -21,6 +23,7 @@
 /* Bucket i < 16 holds exactly i ns; above, 8 buckets per power of two. */
 #define HIST_BUCKETS (16 + 60 * 8)
 #define ERR_CODES_MAX 128
+#define SUBS_MAX 128
 
 typedef struct srv_cmdstat {
     _Atomic uint64_t calls, ns, rejected, failed;
@@ -29,6 +32,11 @@ typedef struct srv_cmdstat {
 
 struct srv_cmdstats {
     size_t ncmds;
+    _Atomic size_t nsub; /* sub[0, nsub) are written and stay */
+    struct {
+        const char *name; /* static: a handler's table entry */
+        srv_cmdstat_t st;
+    } sub[SUBS_MAX];
     _Atomic size_t nerr; /* codes[0, nerr) are written and stay */
     struct {
         char code[32];
@@ -55,6 +63,8 @@ void srv_cmdstats_free(srv_worker_t *w)
         return;
     for (size_t i = 0; i < s->ncmds; i++)
         free((void *)atomic_load(&s->cmd[i].hist));
+    for (size_t i = 0; i < atomic_load(&s->nsub); i++)
+        free((void *)atomic_load(&s->sub[i].st.hist));
     free(s);
     w->cmdstats = NULL;
 }
@@ -82,11 +92,28 @@ static void add(_Atomic uint64_t *v, uint64_t n)
     srv_stat_add(v, n);
 }
 
-void srv_cmdstats_record(srv_client_t *c, size_t id, uint64_t ns, bool failed)
+/* The worker's row for subcommand `name`, added on first use; NULL when the table is full. */
+static srv_cmdstat_t *sub_row(struct srv_cmdstats *s, const char *name)
+{
+    size_t n = atomic_load_explicit(&s->nsub, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++)
+        if (s->sub[i].name == name || strcmp(s->sub[i].name, name) == 0)
+            return &s->sub[i].st;
+    if (n == SUBS_MAX)
+        return NULL;
+    s->sub[n].name = name;
+    atomic_store_explicit(&s->nsub, n + 1, memory_order_release);
+    return &s->sub[n].st;
+}
+
+void srv_cmdstats_record(srv_client_t *c, size_t id, const char *sub, uint64_t ns, bool failed)
 {
     if (!c->worker || !c->worker->cmdstats || id >= c->worker->cmdstats->ncmds)
         return;
-    srv_cmdstat_t *r = &c->worker->cmdstats->cmd[id];
+    struct srv_cmdstats *s = c->worker->cmdstats;
+    srv_cmdstat_t *r = sub ? sub_row(s, sub) : &s->cmd[id];
+    if (!r)
+        return;
     add(&r->calls, 1);
     add(&r->ns, ns);
     if (failed)
@@ -141,8 +168,9 @@ void srv_cmdstats_reset(srv_worker_t *w)
     struct srv_cmdstats *s = w->cmdstats;
     if (!s)
         return;
-    for (size_t i = 0; i < s->ncmds; i++) {
-        srv_cmdstat_t *r = &s->cmd[i];
+    size_t nsub = atomic_load_explicit(&s->nsub, memory_order_relaxed);
+    for (size_t i = 0; i < s->ncmds + nsub; i++) {
+        srv_cmdstat_t *r = i < s->ncmds ? &s->cmd[i] : &s->sub[i - s->ncmds].st;
         atomic_store_explicit(&r->calls, 0, memory_order_relaxed);
         atomic_store_explicit(&r->ns, 0, memory_order_relaxed);
         atomic_store_explicit(&r->rejected, 0, memory_order_relaxed);
@@ -163,14 +191,28 @@ typedef struct cmd_sum {
     uint64_t hist[HIST_BUCKETS];
 } cmd_sum_t;
 
-static void sum_cmd(const srv_server_t *srv, size_t id, cmd_sum_t *t)
+/* Worker w's row for command id, or for its subcommand `sub` (NULL when w has none). */
+static const srv_cmdstat_t *row_of(const struct srv_cmdstats *s, size_t id, const char *sub)
+{
+    if (!s || id >= s->ncmds)
+        return NULL;
+    if (!sub)
+        return &s->cmd[id];
+    size_t n = atomic_load_explicit(&s->nsub, memory_order_acquire);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s->sub[i].name, sub) == 0)
+            return &s->sub[i].st;
+    return NULL;
+}
+
+/* Every worker's row for command id (or its subcommand `sub`) summed into *t. */
+static void sum_row(const srv_server_t *srv, size_t id, const char *sub, cmd_sum_t *t)
 {
     memset(t, 0, sizeof(*t));
     for (int w = 0; w < srv->nworkers; w++) {
-        const struct srv_cmdstats *s = srv->workers[w].cmdstats;
-        if (!s || id >= s->ncmds)
+        const srv_cmdstat_t *r = row_of(srv->workers[w].cmdstats, id, sub);
+        if (!r)
             continue;
-        const srv_cmdstat_t *r = &s->cmd[id];
         t->calls += atomic_load_explicit(&r->calls, memory_order_relaxed);
         t->ns += atomic_load_explicit(&r->ns, memory_order_relaxed);
         t->rejected += atomic_load_explicit(&r->rejected, memory_order_relaxed);
@@ -178,6 +220,40 @@ static void sum_cmd(const srv_server_t *srv, size_t id, cmd_sum_t *t)
         _Atomic uint64_t *h = atomic_load_explicit(&r->hist, memory_order_acquire);
         for (size_t b = 0; h && b < HIST_BUCKETS; b++)
             t->hist[b] += atomic_load_explicit(&h[b], memory_order_relaxed);
+    }
+}
+
+typedef void row_fn(void *ctx, const char *name, const cmd_sum_t *t);
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Calls fn for command id's row, then for each of its subcommands any worker saw, in name
+ * order, each summed over the workers into *t. */
+static void each_row(const srv_server_t *srv, size_t id, cmd_sum_t *t, row_fn *fn, void *ctx)
+{
+    const char *name = srv_cmd_at(id)->name, *subs[SUBS_MAX];
+    size_t nsubs = 0, len = strlen(name);
+    sum_row(srv, id, NULL, t);
+    fn(ctx, name, t);
+    for (int w = 0; w < srv->nworkers; w++) {
+        const struct srv_cmdstats *s = srv->workers[w].cmdstats;
+        size_t n = s ? atomic_load_explicit(&s->nsub, memory_order_acquire) : 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *sub = s->sub[i].name;
+            bool seen = strncmp(sub, name, len) != 0 || sub[len] != '|';
+            for (size_t k = 0; k < nsubs && !seen; k++)
+                seen = strcmp(subs[k], sub) == 0;
+            if (!seen && nsubs < SUBS_MAX)
+                subs[nsubs++] = sub;
+        }
+    }
+    qsort(subs, nsubs, sizeof(subs[0]), name_cmp);
+    for (size_t k = 0; k < nsubs; k++) {
+        sum_row(srv, id, subs[k], t);
+        fn(ctx, subs[k], t);
     }
 }
 
@@ -203,44 +279,50 @@ static uint64_t percentile(const cmd_sum_t *t, uint64_t total, double pct)
     return bucket_top(HIST_BUCKETS - 1);
 }
 
-void srv_info_commandstats(srv_server_t *srv, srv_buf_t *out)
+static void commandstat_line(void *ctx, const char *name, const cmd_sum_t *t)
+{
+    if (!t->calls && !t->rejected && !t->failed)
+        return;
+    uint64_t usec = t->ns / 1000;
+    srv_buf_printf(ctx,
+                   "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+                   "failed_calls=%llu\r\n",
+                   name, (unsigned long long)t->calls, (unsigned long long)usec,
+                   t->calls ? (double)usec / (double)t->calls : 0.0,
+                   (unsigned long long)t->rejected, (unsigned long long)t->failed);
+}
+
+static void latencystat_line(void *ctx, const char *name, const cmd_sum_t *t)
+{
+    uint64_t total = hist_total(t);
+    if (!total)
+        return;
+    srv_buf_printf(ctx, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n", name,
+                   (double)percentile(t, total, 50) / 1000.0,
+                   (double)percentile(t, total, 99) / 1000.0,
+                   (double)percentile(t, total, 99.9) / 1000.0);
+}
+
+/* A section built from every row: title, then fn per row. */
+static void rows_section(srv_server_t *srv, srv_buf_t *out, const char *title, row_fn *fn)
 {
     cmd_sum_t *t = malloc(sizeof(*t));
-    srv_buf_printf(out, "# Commandstats\r\n");
-    for (size_t i = 0; t && i < srv_cmd_count(); i++) {
-        sum_cmd(srv, i, t);
-        if (!t->calls && !t->rejected && !t->failed)
-            continue;
-        uint64_t usec = t->ns / 1000;
-        srv_buf_printf(out,
-                       "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
-                       "failed_calls=%llu\r\n",
-                       srv_cmd_at(i)->name, (unsigned long long)t->calls, (unsigned long long)usec,
-                       t->calls ? (double)usec / (double)t->calls : 0.0,
-                       (unsigned long long)t->rejected, (unsigned long long)t->failed);
-    }
+    srv_buf_printf(out, "%s\r\n", title);
+    for (size_t i = 0; t && i < srv_cmd_count(); i++)
+        each_row(srv, i, t, fn, out);
     if (!t)
         out->failed = true;
     free(t);
 }
 
+void srv_info_commandstats(srv_server_t *srv, srv_buf_t *out)
+{
+    rows_section(srv, out, "# Commandstats", commandstat_line);
+}
+
 void srv_info_latencystats(srv_server_t *srv, srv_buf_t *out)
 {
-    cmd_sum_t *t = malloc(sizeof(*t));
-    srv_buf_printf(out, "# Latencystats\r\n");
-    for (size_t i = 0; t && i < srv_cmd_count(); i++) {
-        sum_cmd(srv, i, t);
-        uint64_t total = hist_total(t);
-        if (!total)
-            continue;
-        srv_buf_printf(out, "latency_percentiles_usec_%s:p50=%.3f,p99=%.3f,p99.9=%.3f\r\n",
-                       srv_cmd_at(i)->name, (double)percentile(t, total, 50) / 1000.0,
-                       (double)percentile(t, total, 99) / 1000.0,
-                       (double)percentile(t, total, 99.9) / 1000.0);
-    }
-    if (!t)
-        out->failed = true;
-    free(t);
+    rows_section(srv, out, "# Latencystats", latencystat_line);
 }
 
 void srv_info_errorstats(srv_server_t *srv, srv_buf_t *out)
@@ -305,28 +387,36 @@ static void histogram_entry(srv_buf_t *out, const char *name, const cmd_sum_t *t
     srv_buf_free(&pairs);
 }
 
+typedef struct histogram_ctx {
+    srv_buf_t body; /* the entries; their count goes first */
+    size_t n;
+} histogram_ctx_t;
+
+static void histogram_row(void *ctx, const char *name, const cmd_sum_t *t)
+{
+    histogram_ctx_t *h = ctx;
+    if (!hist_total(t))
+        return;
+    histogram_entry(&h->body, name, t);
+    h->n++;
+}
+
 void srv_reply_latency_histogram(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     cmd_sum_t *t = malloc(sizeof(*t));
-    srv_buf_t body = {0}; /* the entries; their count goes first */
-    size_t n = 0;
+    histogram_ctx_t h = {{0}, 0};
     for (size_t i = 0; t && i < srv_cmd_count(); i++) {
         const srv_cmd_t *cmd = srv_cmd_at(i);
         bool want = argc == 0;
         for (int a = 0; a < argc && !want; a++)
             want = srv_cmd_lookup(argv[a].p, argv[a].n) == cmd;
-        if (!want)
-            continue;
-        sum_cmd(c->srv, i, t);
-        if (!hist_total(t))
-            continue;
-        histogram_entry(&body, cmd->name, t);
-        n++;
+        if (want)
+            each_row(c->srv, i, t, histogram_row, &h);
     }
-    srv_reply_array(&c->out, n * 2);
-    srv_reply_raw(&c->out, body.p, body.len);
-    if (body.failed || !t)
+    srv_reply_array(&c->out, h.n * 2);
+    srv_reply_raw(&c->out, h.body.p, h.body.len);
+    if (h.body.failed || !t)
         c->out.failed = true;
-    srv_buf_free(&body);
+    srv_buf_free(&h.body);
     free(t);
 }

@@ -177,7 +177,8 @@ static void observe(srv_client_t *c, const srv_cmd_t *cmd, size_t id, int argc,
                     const fl_slice_t *argv, uint64_t ns, bool failed)
 {
     srv_server_t *srv = c->srv;
-    srv_cmdstats_record(c, id, ns, failed);
+    /* A container command's handler names the subcommand it ran (CLIENT -> "client|list"). */
+    srv_cmdstats_record(c, id, c->last_cmd != cmd->name ? c->last_cmd : NULL, ns, failed);
     long long slower = atomic_load_explicit(&srv->live.slowlog_slower_than, memory_order_relaxed);
     if (slower >= 0 && ns / 1000 >= (uint64_t)slower)
         srv_slowlog_push(c, argc, argv, ns / 1000);

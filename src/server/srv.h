@@ -320,8 +320,9 @@ bool srv_fanout_start(srv_client_t *c, srv_fanout_t *f);
 /* Per-command counters of worker w: allocated before it starts, freed at release. */
 int srv_cmdstats_init(srv_worker_t *w);
 void srv_cmdstats_free(srv_worker_t *w);
-/* A call of command `id` that ran for ns nanoseconds (failed: it replied an error). */
-void srv_cmdstats_record(srv_client_t *c, size_t id, uint64_t ns, bool failed);
+/* A call of command `id` (of its subcommand `sub`, "client|list", when not NULL: a static
+ * name) that ran for ns nanoseconds (failed: it replied an error). */
+void srv_cmdstats_record(srv_client_t *c, size_t id, const char *sub, uint64_t ns, bool failed);
 /* A call refused before it ran (arity, pause...). */
 void srv_cmdstats_rejected(srv_client_t *c, size_t id);
 /* An error reply (its text from '-') counted by its code (ERR, WRONGTYPE, ...). */

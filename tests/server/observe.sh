@@ -113,6 +113,13 @@ for sec in commandstats; do
     [ "$ours" = "$theirs" ] || { echo "FAIL: INFO $sec: '$ours' vs redis '$theirs'" >&2; FAILS=$((FAILS + 1)); }
 done
 check_same info errorstats
+# Container commands count per subcommand, as Redis 7 does.
+for p in "$PORT" "$RPORT"; do redis-cli -p "$p" client id >/dev/null; done
+CHECKS=$((CHECKS + 1))
+for p in "$PORT" "$RPORT"; do
+    redis-cli -p "$p" info commandstats | tr -d '\r' | grep '^cmdstat_client|id:calls=1,' >/dev/null ||
+        { echo "FAIL: port $p: no cmdstat_client|id line" >&2; FAILS=$((FAILS + 1)); }
+done
 NORMALIZE='s/[0-9]+/N/g' check_same config get slowlog-max-len
 CHECKS=$((CHECKS + 1))
 for f in total_error_replies; do
