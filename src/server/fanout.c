@@ -58,8 +58,9 @@ static void part_run(srv_worker_t *w, srv_task_t *t)
     part_task_t *p = (part_task_t *)t;
     srv_fanout_t *f = p->f;
     f->each(w, f);
+    int nparts = f->nparts; /* read before the decrement: f may be freed once it is done */
     int before = atomic_fetch_sub(&f->pending, 1);
-    FL_ASSERT(before >= 1 && before <= f->nparts); /* one part per worker, each run once */
+    FL_ASSERT(before >= 1 && before <= nparts); /* one part per worker, each run once */
     if (before != 1) {
         free(p);
         return;
