@@ -69,6 +69,16 @@ check_same latency reset
 check_same latency nosuch
 check_same config set latency-monitor-threshold 100
 NORMALIZE='s/[0-9]+/N/g' check_same latency doctor
+# A slow command (KEYS over ~100k keys) past a 1 ms threshold becomes a "command" event.
+redis-benchmark -p "$PORT" -q -t set -n 150000 -r 1000000 -P 64 >/dev/null 2>&1
+check "OK" config set latency-monitor-threshold 1
+rc keys '*' >/dev/null
+check_match '^1\) 1\) "command"' latency latest
+check_match '^1\) 1\) \(integer\) [0-9]+' latency history command
+check_match 'command: 1 latency spikes' latency doctor
+check "(integer) 1" latency reset command
+check "(empty array)" latency latest
+rc flushall >/dev/null
 check_same config set latency-monitor-threshold 0
 for p in "$PORT" "$RPORT"; do redis-cli -p "$p" set h 1 >/dev/null; done
 # The buckets depend on timing: the shape up to them is compared.
