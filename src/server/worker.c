@@ -19,10 +19,15 @@
  * handshake here (a failed one closes only that client, counted), then is admitted or refused
  * by protected mode like any other.
  *
+ * While it has clients the worker wakes at least every CRON_MS for the clients' cron
+ * (client_limits.c: idle timeout, soft output limits, paused clients, maxmemory-clients).
+ *
  * Invariants: level-triggered epoll; a client registers EPOLLOUT only while it has unsent
  * output or stalled commands, and drops EPOLLIN while it is stalled (unsent output above
- * SRV_OUT_HIGH: backpressure) or closing; a failed write or read closes only that client. The
- * worker's stats are written only here.
+ * SRV_OUT_HIGH: backpressure) or closing; a failed write or read closes only that client;
+ * mailbox tasks and the cron, which may close any client, run after a batch of events, never
+ * between two of them (a later event of the batch still names its client). The worker's
+ * stats are written only by its own thread.
  */
 #include "srv.h"
 
