@@ -83,8 +83,12 @@ void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     srv_buf_t line = {0};
-    srv_buf_printf(&line, "+%ld.%06ld [%zu %s] ", (long)tv.tv_sec, (long)tv.tv_usec, c->ns_index,
-                   c->addr[0] ? c->addr : "lua");
+    if (c->addr[0] == '/') /* a unix-socket client ("<path>:0"): Redis shows "unix:<path>" */
+        srv_buf_printf(&line, "+%ld.%06ld [%zu unix:%.*s] ", (long)tv.tv_sec, (long)tv.tv_usec,
+                       c->ns_index, (int)(strlen(c->addr) - 2), c->addr);
+    else
+        srv_buf_printf(&line, "+%ld.%06ld [%zu %s] ", (long)tv.tv_sec, (long)tv.tv_usec,
+                       c->ns_index, c->addr[0] ? c->addr : "lua");
     for (int i = 0; i < argc; i++) {
         if (i)
             srv_reply_raw(&line, " ", 1);
