@@ -44,7 +44,10 @@ void srv_client_free_buffers(srv_client_t *c)
 
 static int protocol_error(srv_client_t *c, const char *why)
 {
+    size_t mark = c->out.len;
     srv_reply_errorf(&c->out, "ERR Protocol error: %s", why);
+    if (c->out.len > mark) /* counted in errorstats and total_error_replies, as Redis */
+        srv_errstats_record(c, c->out.p + mark, c->out.len - mark);
     c->flags |= SRV_CLOSE_AFTER_REPLY;
     if (c->worker)
         srv_stat_add(&c->worker->stats.protocol_errors, 1);
