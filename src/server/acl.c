@@ -865,8 +865,8 @@ static bool valid_user_name(fl_slice_t name)
     return name.n > 0 && !has_space(name.p, name.n);
 }
 
-int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules, char *err,
-                    size_t errlen)
+int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules,
+                    char *err, size_t errlen)
 {
     if (!valid_user_name(name)) {
         snprintf(err, errlen, "ERR Usernames can't contain spaces or null characters");
@@ -953,7 +953,7 @@ static void describe_commands(const srv_acl_perms_t *p, srv_buf_t *b)
 static void describe_patterns(const pattern_t *v, size_t n, char sigil, srv_buf_t *b)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *prefix = sigil == '&'           ? "&"
+        const char *prefix = sigil == '&'               ? "&"
                              : v[i].perm == PERM_RW ? "~"
                              : v[i].perm == PERM_R  ? "%R~"
                                                     : "%W~";
@@ -1217,9 +1217,8 @@ int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        snprintf(err, errlen,
-                 "ERR There was an error trying to save the ACLs. Please check the "
-                 "server logs for more information");
+        snprintf(err, errlen, "ERR There was an error trying to save the ACLs. Please check the "
+                              "server logs for more information");
         return -1;
     }
     pthread_mutex_lock(&acl->mu);
@@ -1235,9 +1234,8 @@ int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
-        snprintf(err, errlen,
-                 "ERR There was an error trying to save the ACLs. Please check the "
-                 "server logs for more information");
+        snprintf(err, errlen, "ERR There was an error trying to save the ACLs. Please check the "
+                              "server logs for more information");
         return -1;
     }
     return 0;

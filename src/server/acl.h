@@ -37,10 +37,10 @@ typedef struct srv_acl_session {
 /* Result of a permission check. */
 typedef enum {
     SRV_ACL_OK = 0,
-    SRV_ACL_NOAUTH,     /* not authenticated and the default user needs a password */
-    SRV_ACL_DENIED_CMD, /* the user may not run this command (with these first args) */
-    SRV_ACL_DENIED_KEY, /* one of the keys matches none of the user's patterns */
-    SRV_ACL_USER_GONE,  /* the client's user was deleted: close the client */
+    SRV_ACL_NOAUTH,      /* not authenticated and the default user needs a password */
+    SRV_ACL_DENIED_CMD,  /* the user may not run this command (with these first args) */
+    SRV_ACL_DENIED_KEY,  /* one of the keys matches none of the user's patterns */
+    SRV_ACL_USER_GONE,   /* the client's user was deleted: close the client */
 } srv_acl_result_t;
 
 /* Creates the registry with the user "default" (on nopass ~* &* +@all), or with
@@ -80,8 +80,8 @@ const char *srv_acl_session_user(const srv_acl_session_t *s);
 /* ACL SETUSER name rules...: creates the user (off, -@all) when unknown and applies the rules
  * left to right to a copy of its rules, published only when every rule applied. Returns 0, or
  * -1 with Redis's message ("Error in ACL SETUSER modifier '<rule>': <why>") in err. */
-int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules, char *err,
-                    size_t errlen);
+int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules,
+                    char *err, size_t errlen);
 
 /* ACL DELUSER: 1 deleted, 0 unknown, -1 for "default" (which cannot be removed). Clients
  * authenticated as the user are closed at their next command. */
