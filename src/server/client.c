@@ -76,6 +76,7 @@ static bool fill_argv(srv_client_t *c)
 
 int srv_client_process_input(srv_client_t *c)
 {
+    SRV_ASSERT_OWNER(c);
     const srv_live_t *live = &c->srv->live;
     srv_limits_t lim = {atomic_load_explicit(&live->proto_max_bulk_len, memory_order_relaxed),
                         atomic_load_explicit(&live->max_multibulk_len, memory_order_relaxed)};

@@ -18,32 +18,11 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
-
-void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
-{
-    if (srv && level > atomic_load_explicit(&srv->live.loglevel, memory_order_relaxed))
-        return;
-    char msg[1024], ts[64];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    localtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%d %b %Y %H:%M:%S", &tm);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%d:M %s.%03d %c %s\n", (int)getpid(), ts, (int)(tv.tv_usec / 1000),
-            level == SRV_LOG_WARNING ? '#' : '*', msg);
-}
 
 void srv_live_load(srv_server_t *srv)
 {
