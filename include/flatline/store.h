@@ -75,8 +75,9 @@ typedef struct fl_sink {
  *
  *   X(field, ctype, kind, name, def, min, max, runtime, doc)
  *     field    member of fl_ns_config_t, of type ctype
- *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned) or
- *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file)
+ *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned),
+ *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file) or
+ *              FL_OPT_WORD (unsigned: the index of a word of fl_ns_option_words, e.g. "memory")
  *     name     the option's name in config files and CONFIG GET ("namespace.<ns>.<name>")
  *     def      default value; min, max: inclusive bounds (fl_ns_config_check)
  *     runtime  true when the option may change while the store is open (CONFIG SET); false
@@ -119,9 +120,20 @@ typedef struct fl_sink {
     X(defrag_cycle_min, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-min", 1, 1, 100, true,            \
       "% of one CPU active defrag uses at defrag-pct")                                             \
     X(defrag_cycle_max, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-max", 10, 1, 100, true,           \
-      "% of one CPU active defrag uses at defrag-pct-upper")
+      "% of one CPU active defrag uses at defrag-pct-upper")                                       \
+    X(storage, unsigned, FL_OPT_WORD, "storage", FL_STORAGE_DISK, 0, 1, false,                     \
+      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")
 
-typedef enum fl_opt_kind { FL_OPT_SIZE, FL_OPT_INT, FL_OPT_UNSIGNED, FL_OPT_DECAY } fl_opt_kind_t;
+typedef enum fl_opt_kind {
+    FL_OPT_SIZE,
+    FL_OPT_INT,
+    FL_OPT_UNSIGNED,
+    FL_OPT_DECAY,
+    FL_OPT_WORD
+} fl_opt_kind_t;
+
+/* `storage` (Aerospike's per-namespace choice): the words of fl_ns_option_words, in order. */
+enum { FL_STORAGE_DISK = 0, FL_STORAGE_MEMORY = 1 };
 
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
@@ -145,6 +157,10 @@ const fl_ns_option_t *fl_ns_options(size_t *n);
 
 /* Option `name` (case-insensitive, length len), or NULL. */
 const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len);
+
+/* The words of an FL_OPT_WORD option (its value is the index of one), NULL-terminated; NULL for
+ * other kinds. */
+const char *const *fl_ns_option_words(const fl_ns_option_t *o);
 
 /* The value of option o in c, widened to int64_t (FL_DECAY_DEFAULT stays INT64_MIN). */
 int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o);
@@ -343,6 +359,59 @@ typedef struct fl_ns_defrag_report {
  * pages so RSS comes down. Waits while another caller defragments the namespace. report may be
  * NULL. Returns FL_OK. */
 int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
+
+/* ---- Persistence hooks (src/store/hooks.c) ---------------------------------------------- */
+
+/* A record as the persistence layer sees it, valid only inside the hook call that passes it
+ * (the partition lock is held). */
+typedef struct fl_rec_view {
+    fl_type_t type;       /* FL_TYPE_STRING or FL_TYPE_HASH */
+    fl_slice_t key;
+    fl_slice_t val;       /* string value (hash: empty) */
+    int64_t expire_at_ms; /* absolute; 0 = none */
+    size_t nfields;       /* hash: number of fields */
+    const void *rec;      /* the store's record (for fl_rec_view_fields) */
+} fl_rec_view_t;
+
+/* Calls fn for every field of a hash view (nothing for a string), in table order. */
+typedef void (*fl_field_fn)(void *ctx, fl_slice_t field, fl_slice_t val);
+void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
+
+/* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
+ * partition's write lock held (so per key, hook calls come in commit order), must not call back
+ * into the store, and must not fail (a log that cannot be written buffers and reports later).
+ *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields);
+ *   del       the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
+ *   snap_rec  during a snapshot: one record of the partition's state when the snapshot began;
+ *   snap_done after the last snap_rec of a partition (same thread, lock still held). */
+typedef struct fl_store_hooks {
+    void *ctx;
+    void (*put)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
+    void (*del)(void *ctx, size_t ns_index, fl_slice_t key);
+    void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
+    void (*snap_done)(void *ctx, size_t ns_index);
+} fl_store_hooks_t;
+
+/* Installs (or with NULL removes) the hooks; *h is copied. Call while no other thread uses the
+ * store (before workers start). The hooks stay callable until fl_store_close returns (the
+ * store's background thread commits expiries until then), so their ctx must outlive it. */
+void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
+
+/* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
+ * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
+ * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a
+ * partition when nobody did yet (the snapshot thread walks them all with one short lock hold
+ * each). After every partition of every namespace went through fl_snap_part, fl_snap_end ends
+ * it. One snapshot at a time (the caller serialises snapshots). A write whose partition lock was
+ * taken after fl_snap_begin returned is absent from the dump; one that committed before
+ * fl_snap_begin was called is present (a write in between may be either: a log that also
+ * records it from fl_snap_begin on replays it idempotently). */
+void fl_snap_begin(fl_store_t *store);
+void fl_snap_part(fl_store_t *store, size_t ns_index, uint32_t pidx);
+void fl_snap_end(fl_store_t *store);
+
+/* Number of partitions of a namespace. */
+uint32_t fl_ns_partitions(const fl_ns_t *ns);
 
 /* ---- Statistics --------------------------------------------------------------------------- */
 

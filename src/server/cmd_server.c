@@ -85,7 +85,7 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     for (int i = 2; i < argc; i++) {
         if (srv_slice_eq(argv[i], "auth") && i + 2 < argc && c->srv->acl) {
-            if (!srv_client_auth(c, argv[i + 1], argv[i + 2]))
+            if (!srv_client_auth(c, argv[0], argv[i + 1], argv[i + 2]))
                 return;
             i += 2;
         } else if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {
@@ -129,13 +129,18 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 static void cmd_shutdown(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
+    int save = 0; /* by the save rules */
     for (int i = 1; i < argc; i++) {
-        if (!srv_slice_eq(argv[i], "nosave") && !srv_slice_eq(argv[i], "save") &&
-            !srv_slice_eq(argv[i], "now") && !srv_slice_eq(argv[i], "force")) {
+        if (srv_slice_eq(argv[i], "nosave")) {
+            save = -1;
+        } else if (srv_slice_eq(argv[i], "save")) {
+            save = 1;
+        } else if (!srv_slice_eq(argv[i], "now") && !srv_slice_eq(argv[i], "force")) {
             srv_reply_syntax(c);
             return;
         }
     }
+    atomic_store(&c->srv->shutdown_save, save); /* the main thread saves (or not) */
     /* As in Redis, a successful SHUTDOWN sends no reply: the connection just closes. */
     c->flags |= SRV_CLOSE_AFTER_REPLY;
     if (c->srv->request_shutdown)

@@ -52,9 +52,8 @@ typedef struct opt {
 } opt_t;
 
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
-static const char *const only_no[] = {"no", NULL};
-static const char *const only_empty[] = {"", NULL};
-static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
+static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
+static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL};   /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -157,23 +156,41 @@ static const opt_t opts[] = {
     {"metrics-port", OPT_INT, SRV(metrics_port), "0", 0, 65535, NULL, false, NULL,
      "serve Prometheus metrics (memory breakdown per namespace, defrag) on this port at "
      "/metrics (0 = off)"},
-    {"save", OPT_ENUM, 0, "", 0, 0, only_empty, false, NULL,
-     "accepted for Redis compatibility: flatline does not persist"},
-    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no, false, NULL,
-     "accepted for Redis compatibility: flatline does not persist"},
+    {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, false, NULL,
+     "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
+     "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
+     "log every write to the append-only file (directory appenddirname in dir)"},
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false,
+     NULL,
+     "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
+    {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
+     "directory of the snapshot and the append-only directory"},
+    {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL, false, NULL,
+     "snapshot file name (RDB version 10)"},
+    {"appendfilename", OPT_STR, SRV(persist.appendfilename), "appendonly.aof", 1, 200, NULL, false,
+     NULL, "prefix of the append-only files and their manifest"},
+    {"appenddirname", OPT_STR, SRV(persist.appenddirname), "appendonlydir", 1, 200, NULL, false,
+     NULL, "directory (in dir) of the append-only files"},
+    {"aof-load-truncated", OPT_BOOL, SRV(persist.aof_load_truncated), "yes", 0, 1, NULL, false,
+     NULL, "a torn last log record is dropped (logged) instead of refusing to start"},
+    {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL, false,
+     NULL, "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
+    {"auto-aof-rewrite-percentage", OPT_UNSIGNED, SRV(persist.auto_aof_rewrite_pct), "100", 0,
+     100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
+    {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
+     1024 * GB, NULL, false, NULL, "no automatic rewrite below this log size"},
 };
 
 /* A namespace option (the store's row) as a row of this parser. */
 static opt_t ns_row(const fl_ns_option_t *o)
 {
     static const opt_type_t types[] = {
-        [FL_OPT_SIZE] = OPT_SIZE,
-        [FL_OPT_INT] = OPT_INT,
-        [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
-        [FL_OPT_DECAY] = OPT_DECAY,
+        [FL_OPT_SIZE] = OPT_SIZE,   [FL_OPT_INT] = OPT_INT,   [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
+        [FL_OPT_DECAY] = OPT_DECAY, [FL_OPT_WORD] = OPT_ENUM,
     };
-    return (opt_t){o->name, types[o->kind], o->offset,  NULL, o->min,
-                   o->max,  NULL,           o->runtime, NULL, o->doc};
+    return (opt_t){o->name, types[o->kind],        o->offset,  NULL, o->min,
+                   o->max,  fl_ns_option_words(o), o->runtime, NULL, o->doc};
 }
 
 /* Namespace option `name` into *out; false when there is none. */
@@ -289,8 +306,7 @@ static int apply(const opt_t *o, void *base, const char *value, char *err, size_
     case OPT_ENUM:
         for (int i = 0; o->values[i]; i++) {
             if (strcasecmp(value, o->values[i]) == 0) {
-                if (o->offset) /* compatibility options (offset 0) store nothing */
-                    *(int *)dst = i;
+                *(int *)dst = i;
                 return 0;
             }
         }
@@ -345,7 +361,7 @@ static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
         snprintf(buf, len, "%s", *(const bool *)src ? "yes" : "no");
         break;
     case OPT_ENUM:
-        snprintf(buf, len, "%s", o->values[o->offset ? *(const int *)src : 0]);
+        snprintf(buf, len, "%s", o->values[*(const int *)src]);
         break;
     case OPT_SIZE:
         snprintf(buf, len, "%zu", *(const size_t *)src);
@@ -505,8 +521,8 @@ void srv_config_init(srv_config_t *c)
     ns_get(c, "default", 7, err, sizeof(err));
 }
 
-/* Splits a line into at most max tokens in place (max + 1: more); quotes group, '#' outside quotes
- * ends the line. Returns the token count, or -1 on an unbalanced quote. */
+/* Splits a line into at most max tokens in place; quotes group, '#' outside quotes ends the
+ * line. Returns the token count, or -1 on an unbalanced quote. */
 static int tokenize(char *line, char **tok, int max)
 {
     int n = 0;
@@ -541,6 +557,28 @@ static int tokenize(char *line, char **tok, int max)
     }
 }
 
+/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`), `user` rules. */
+#define CONFIG_WORDS_MAX 64
+
+/* A `user <name> <rules...>` line: kept, in order, for acl.c to apply at start. */
+static int add_user_line(srv_config_t *c, char **tok, int n, char *err, size_t errlen)
+{
+    size_t used = strlen(c->acl_users);
+    for (int i = 0; i < n; i++) {
+        size_t w = strlen(tok[i]);
+        if (used + w + 2 > sizeof(c->acl_users)) {
+            snprintf(err, errlen, "too many 'user' lines (%zu bytes at most; use aclfile)",
+                     sizeof(c->acl_users) - 1);
+            return -1;
+        }
+        memcpy(c->acl_users + used, tok[i], w);
+        used += w;
+        c->acl_users[used++] = i + 1 < n ? ' ' : '\n';
+        c->acl_users[used] = '\0';
+    }
+    return 0;
+}
+
 /* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
 static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
 {
@@ -566,6 +604,17 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
             return -1;
         *block = i;
         return 0;
+    }
+    if (n >= 2 && *block < 0 && strcasecmp(tok[0], "user") == 0)
+        return add_user_line(c, tok, n, err, errlen);
+    if (n > 2 && *block < 0 && strcasecmp(tok[0], "bind") == 0) {
+        /* Redis's form: `bind 127.0.0.1 ::1` (one value: the words joined by spaces) */
+        char list[sizeof(c->bind) + 1] = "";
+        for (int i = 1; i < n; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], list, err, errlen);
     }
     const opt_t *multi = *block < 0 ? find_opt(opts, NOPTS, tok[0]) : NULL;
     if (n > 2 && multi && multi->type == OPT_OBL) { /* several words: one value */
@@ -596,7 +645,7 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
         char line[1024];
-        char *tok[16];
+        char *tok[CONFIG_WORDS_MAX + 1];
         int ntok;
         if (n >= sizeof(line)) {
             snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
@@ -604,12 +653,12 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         }
         memcpy(line, p, n);
         line[n] = '\0';
-        ntok = tokenize(line, tok, 13);
+        ntok = tokenize(line, tok, CONFIG_WORDS_MAX);
         if (ntok < 0) {
             snprintf(reason, sizeof(reason), "unbalanced quotes");
             goto fail;
         }
-        if (ntok > 13) {
+        if (ntok > CONFIG_WORDS_MAX) {
             snprintf(reason, sizeof(reason), "too many words");
             goto fail;
         }
@@ -707,8 +756,37 @@ int srv_config_from_args(srv_config_t *c, int argc, char **argv, const char **co
     return 0;
 }
 
+/* Parses `save`: pairs of "<seconds> <changes>" into the persistence rules. */
+static int parse_save(srv_config_t *c, char *err, size_t errlen)
+{
+    flp_config_t *pc = &c->persist;
+    const char *s = c->save;
+    pc->n_save = 0;
+    for (;;) {
+        long long secs, changes;
+        int used = 0;
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            return 0;
+        if (sscanf(s, "%lld %lld%n", &secs, &changes, &used) != 2 || secs < 1 || changes < 0 ||
+            pc->n_save == FLP_SAVE_RULES_MAX) {
+            snprintf(err, errlen,
+                     "bad value '%s' for 'save': expected up to %d pairs of "
+                     "'<seconds> <changes>'",
+                     c->save, FLP_SAVE_RULES_MAX);
+            return -1;
+        }
+        pc->save_secs[pc->n_save] = secs;
+        pc->save_changes[pc->n_save++] = changes;
+        s += used;
+    }
+}
+
 int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 {
+    if (parse_save(c, err, errlen) != 0)
+        return -1;
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
@@ -824,12 +902,6 @@ static bool known_name(const srv_config_t *c, const char *name)
     return seen;
 }
 
-/* Compatibility rows (save, appendonly) store nothing: an enum at offset 0. */
-static bool compat_row(const opt_t *o)
-{
-    return o->type == OPT_ENUM && o->offset == 0;
-}
-
 /* Copies option o's field from `from` into `to`. */
 static void copy_field(const opt_t *o, srv_config_t *to, const srv_config_t *from)
 {
@@ -911,7 +983,7 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
     for (size_t i = 0; i < n && rc == SRV_CONFIG_SET_OK; i++) {
         *culprit = i;
         rows[i] = find_opt(opts, NOPTS, names[i]);
-        if (!rows[i] || compat_row(rows[i])) {
+        if (!rows[i]) {
             /* A namespace option or a name derived from them: known, but the store reads its
              * namespaces' options only when it opens them. */
             rc = known_name(&srv->cfg, names[i]) ? SRV_CONFIG_SET_FAILED : SRV_CONFIG_SET_UNKNOWN;
@@ -954,7 +1026,7 @@ void srv_config_each_option(const srv_config_t *c, srv_config_fn fn, void *ctx)
 {
     char val[256], name[160];
     for (size_t i = 0; i < NOPTS; i++) {
-        bool alias = compat_row(&opts[i]); /* and io-threads, stored as threads */
+        bool alias = false; /* io-threads, stored as threads */
         for (size_t j = 0; j < i && !alias; j++)
             alias = opts[j].offset == opts[i].offset;
         if (alias)
@@ -978,7 +1050,7 @@ bool srv_config_runtime(const char *name)
     const opt_t *o = find_opt(opts, NOPTS, name);
     opt_t ns;
     if (o)
-        return o->runtime && !compat_row(o);
+        return o->runtime;
     const char *dot = strncasecmp(name, "namespace.", 10) == 0 ? strchr(name + 10, '.') : NULL;
     return dot && ns_opt_find(dot + 1, &ns) && ns.runtime;
 }
@@ -1043,6 +1115,8 @@ void srv_config_print_help(void)
            "activedefrag yes|no");
     for (size_t a = 0; a < NALIASES; a++)
         printf("  %-31s = %s\n", defrag_alias[a].redis, defrag_alias[a].ns_opt);
+    printf("\nUsers (file only, as in redis.conf; not with aclfile): 'user <name> <rules...>',\n"
+           "the rules of ACL SETUSER, e.g. 'user app on >s3cret ~app:* +@all -@dangerous'.\n");
     printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
            "Without a config file, this embedded configuration is used:\n\n%s",
            srv_config_embedded);

@@ -169,10 +169,14 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
 }
 
-/* No persistence: nothing is ever loading or saving (clients wait on loading:0). */
-static void section_persistence(srv_server_t *srv, srv_buf_t *out)
+static void persistence_field(void *ctx, const char *name, const char *value)
 {
-    srv_info_field(out, "# Persistence");
+    srv_info_field(ctx, "%s:%s", name, value);
+}
+
+/* An in-process server's persistence fields: nothing loads or saves. */
+static void no_persistence(srv_server_t *srv, srv_buf_t *out)
+{
     srv_info_field(out, "loading:0");
     srv_info_field(out, "async_loading:0");
     srv_info_field(out, "rdb_bgsave_in_progress:0");
@@ -190,6 +194,17 @@ static void section_persistence(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "aof_last_bgrewrite_status:ok");
     srv_info_field(out, "aof_last_write_status:ok");
     srv_info_field(out, "aof_last_cow_size:0");
+}
+
+/* src/persist/'s fields (Redis's names); an in-process server has none: nothing loads. */
+static void section_persistence(srv_server_t *srv, srv_buf_t *out)
+{
+    srv_info_field(out, "# Persistence");
+    if (srv->persist)
+        flp_info(srv->persist, persistence_field, out);
+    else
+        no_persistence(srv, out);
+    /* No modules: Redis's fields as Redis gives them without one (dashboards read them). */
     srv_info_field(out, "module_fork_in_progress:0");
     srv_info_field(out, "module_fork_last_cow_size:0");
 }

@@ -12,7 +12,8 @@
 
 /* The bytes a field of each kind takes: a row whose ctype disagrees with its kind fails to
  * compile (the table below reads and writes fields through the kind). */
-#define FLS_KIND_SIZE(kind) ((kind) == FL_OPT_UNSIGNED ? sizeof(unsigned) : sizeof(int64_t))
+#define FLS_UNSIGNED_KIND(kind) ((kind) == FL_OPT_UNSIGNED || (kind) == FL_OPT_WORD)
+#define FLS_KIND_SIZE(kind) (FLS_UNSIGNED_KIND(kind) ? sizeof(unsigned) : sizeof(int64_t))
 
 #define FLS_OPTION_ROW_(field, ctype, kind, name, def, min, max, runtime, doc)                     \
     {name, kind, offsetof(fl_ns_config_t, field), (int64_t)(def), min, max, runtime, doc},
@@ -35,6 +36,24 @@ const fl_ns_option_t *fl_ns_options(size_t *n)
     return options;
 }
 
+/* The words of each FL_OPT_WORD option, by option name. */
+static const char *const storage_words[] = {"disk", "memory", NULL}; /* FL_STORAGE_* */
+static const struct {
+    const char *option;
+    const char *const *words;
+} option_words[] = {
+    {"storage", storage_words},
+};
+
+const char *const *fl_ns_option_words(const fl_ns_option_t *o)
+{
+    for (size_t i = 0; o->kind == FL_OPT_WORD && i < sizeof(option_words) / sizeof(option_words[0]);
+         i++)
+        if (strcmp(option_words[i].option, o->name) == 0)
+            return option_words[i].words;
+    return NULL;
+}
+
 const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < FLS_NOPTIONS; i++)
@@ -46,7 +65,7 @@ const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len)
 int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o)
 {
     const char *field = (const char *)c + o->offset;
-    if (o->kind == FL_OPT_UNSIGNED) {
+    if (FLS_UNSIGNED_KIND(o->kind)) {
         unsigned u;
         memcpy(&u, field, sizeof(u));
         return u;
@@ -59,7 +78,7 @@ int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o)
 void fl_ns_option_set(fl_ns_config_t *c, const fl_ns_option_t *o, int64_t v)
 {
     char *field = (char *)c + o->offset;
-    if (o->kind == FL_OPT_UNSIGNED) {
+    if (FLS_UNSIGNED_KIND(o->kind)) {
         unsigned u = (unsigned)v;
         memcpy(field, &u, sizeof(u));
         return;

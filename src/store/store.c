@@ -109,6 +109,8 @@ static void ns_close(fl_ns_t *ns)
     if (!ns->store)
         return; /* never opened */
     fls_defrag_destroy(ns);
+    free(ns->snap_epochs); /* persistence hooks' stamps (hooks.c), when installed */
+    ns->snap_epochs = NULL;
     if (!ns->arena)
         return;
     FL_DEBUG_ASSERT(fls_ns_check(ns)); /* the accounting, exact to the byte, at the end */

@@ -206,6 +206,8 @@ struct fl_ns {
     _Atomic uint64_t writes_refused;
     _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
     fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
+    _Atomic uint64_t *snap_epochs; /* hooks.c: per partition, the snapshot it was last dumped
+                                    * for (malloc'd while hooks are installed, else NULL) */
 };
 
 struct fl_store {
@@ -221,6 +223,11 @@ struct fl_store {
     atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
     atomic_bool bg_paused;   /* tests: skip ticks */
     pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;   /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;   /* release/acquire: the store's background thread runs already
+                               * when the hooks are installed */
+    _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
+    _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -369,6 +376,15 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
 
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
+
+/* ---- hooks.c: persistence hooks ------------------------------------------------------------ */
+
+/* After taking a partition's write lock (fls_wrlock): dumps the partition for the snapshot
+ * under way when it was not dumped yet (copy-before-write). */
+void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
+/* At the commit point, before the change is applied: tells the hooks the key's new state
+ * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
+void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 
