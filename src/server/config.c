@@ -231,6 +231,7 @@ const char srv_config_embedded[] = "# flatline-server embedded default configura
                                    "}\n"
                                    "namespace cache {\n"
                                    "    memory-limit 256mb\n"
+                                   "    maxmemory-policy allkeys-lru\n"
                                    "    high-water-pct 80\n"
                                    "}\n";
 
@@ -700,7 +701,15 @@ int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t er
             cap *= 2;
         }
     }
+    /* A directory opens but fails to read (EISDIR), as does a file with a bad sector: both
+     * stop the start rather than start on the defaults. */
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno) {
+        free(text);
+        snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(read_errno));
+        return -1;
+    }
     if (!text) {
         snprintf(err, errlen, "config file '%s' is too large", path);
         return -1;
@@ -792,11 +801,8 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
     }
     for (size_t i = 0; i < c->n_ns; i++) {
-        char why[256];
-        if (fl_ns_config_check(&c->ns[i], why, sizeof(why)) != FL_OK) {
-            snprintf(err, errlen, "namespace '%s': %s", c->ns[i].name, why);
-            return -1;
-        }
+        if (fl_ns_config_check(&c->ns[i], err, errlen) != FL_OK)
+            return -1; /* the store's reason names the namespace */
     }
     return 0;
 }
@@ -823,15 +829,13 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         fn(ctx, nm, val); /* the default namespace's value */
     }
     /* Redis's maxmemory: the namespaces' memory limits summed, 0 (Redis's "no limit") when any
-     * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
-     * TTL first, then approximately least recently used ones among all keys: of Redis's
-     * policies, allkeys-lru says what a client needs to know (any key may go). */
+     * namespace is unlimited; maxmemory-policy: the default namespace's. */
     if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
         snprintf(val, sizeof(val), "%llu", srv_config_maxmemory(c));
         fn(ctx, "maxmemory", val);
     }
     if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
-        fn(ctx, "maxmemory-policy", "allkeys-lru");
+        fn(ctx, "maxmemory-policy", fl_evict_policy_names[c->ns[0].evict_policy]);
     size_t nopts;
     const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
     for (size_t n = 0; n < c->n_ns; n++) {
@@ -1107,8 +1111,15 @@ void srv_config_print_help(void)
         char def[64];
         opt_t o = ns_row(&ns_opts[i]);
         format_opt(&o, &defaults, def, sizeof(def));
-        printf("  %-27s default %-10s %s\n", o.name, def, o.doc);
+        printf("  %-27s default %-11s %s\n", o.name, def, o.doc);
     }
+    printf(
+        "\nNo namespace evicts unless its maxmemory-policy says so, and none has a memory limit\n"
+        "unless configured (as Redis). The embedded configuration's 'cache' namespace is a\n"
+        "cache: 256mb, allkeys-lru above 80%%. Policies: ");
+    for (size_t i = 0; fl_evict_policy_names[i]; i++)
+        printf("%s%s", i ? ", " : "", fl_evict_policy_names[i]);
+    printf(".\n");
     printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
            "namespace (a later namespace option overrides them there):\n"
            "  %-31s defrag-pct 0 everywhere when 'no'\n",

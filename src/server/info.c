@@ -140,13 +140,13 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "mem_clients_normal:%llu", (unsigned long long)clients);
     srv_info_field(out, "lazyfree_pending_objects:0");
     /* As CONFIG GET maxmemory: the namespaces' limits summed, 0 ("no limit") when any namespace
-     * is unlimited; eviction may take any key (TTL keys first, then approximate LRU), which of
-     * Redis's policies allkeys-lru describes. */
+     * is unlimited; the policy is the default namespace's. */
     unsigned long long maxmem = srv_config_maxmemory(&srv->cfg);
     srv_info_field(out, "maxmemory:%llu", maxmem);
     srv_human_bytes(h, sizeof(h), maxmem);
     srv_info_field(out, "maxmemory_human:%s", h);
-    srv_info_field(out, "maxmemory_policy:allkeys-lru");
+    srv_info_field(out, "maxmemory_policy:%s",
+                   fl_evict_policy_names[fl_ns_evict_policy(fl_store_ns(srv->store, 0))]);
     srv_info_field(out, "mem_allocator:jemalloc-5.3.0");
     srv_info_field(out, "mem_stats_available:%d", s.process_rc == 0);
     srv_info_field(out, "malloc_is_jemalloc:%d", fl_mem_malloc_is_jemalloc());

@@ -127,6 +127,7 @@ typedef struct srv_client {
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
     char *name;            /* CLIENT SETNAME, or NULL */
+    int64_t ctime_ms;      /* connected at (age= of ACL LOG's client-info) */
     srv_acl_session_t acl; /* user and rules (srv->acl set), else unused */
     srv_conn_t conn;       /* plain socket or TLS session (conn.c) */
     bool stalled;          /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
@@ -136,7 +137,6 @@ typedef struct srv_client {
     struct srv_client *prev, *next; /* the worker's list */
     /* Bookkeeping for CLIENT LIST, limits and timeouts (client_info.c, client_limits.c). */
     char addr[128], laddr[128]; /* "ip:port" (unix: "path:0") of the peer and of our end */
-    int64_t ctime_ms;           /* connected */
     int64_t last_ms;            /* last command or read: `timeout` and CLIENT LIST idle= */
     int64_t soft_since_ms;      /* output above the soft limit since then; 0 = below it */
     const char *last_cmd;       /* name of the last command run (static), "NULL" before */

@@ -15,6 +15,19 @@
 #define FLS_UNSIGNED_KIND(kind) ((kind) == FL_OPT_UNSIGNED || (kind) == FL_OPT_WORD)
 #define FLS_KIND_SIZE(kind) (FLS_UNSIGNED_KIND(kind) ? sizeof(unsigned) : sizeof(int64_t))
 
+/* maxmemory-policy's words, in fl_evict_policy_t order (Redis's names). */
+const char *const fl_evict_policy_names[] = {
+    [FL_EVICT_NOEVICTION] = "noeviction",
+    [FL_EVICT_ALLKEYS_LRU] = "allkeys-lru",
+    [FL_EVICT_ALLKEYS_LFU] = "allkeys-lfu",
+    [FL_EVICT_VOLATILE_LRU] = "volatile-lru",
+    [FL_EVICT_VOLATILE_LFU] = "volatile-lfu",
+    [FL_EVICT_VOLATILE_TTL] = "volatile-ttl",
+    [FL_EVICT_ALLKEYS_RANDOM] = "allkeys-random",
+    [FL_EVICT_VOLATILE_RANDOM] = "volatile-random",
+    NULL,
+};
+
 #define FLS_OPTION_ROW_(field, ctype, kind, name, def, min, max, runtime, doc)                     \
     {name, kind, offsetof(fl_ns_config_t, field), (int64_t)(def), min, max, runtime, doc},
 static const fl_ns_option_t options[] = {FL_NS_OPTIONS(FLS_OPTION_ROW_)};
@@ -43,6 +56,7 @@ static const struct {
     const char *const *words;
 } option_words[] = {
     {"storage", storage_words},
+    {"maxmemory-policy", fl_evict_policy_names},
 };
 
 const char *const *fl_ns_option_words(const fl_ns_option_t *o)
@@ -95,6 +109,27 @@ void fl_ns_config_default(fl_ns_config_t *c, const char *name)
         fl_ns_option_set(c, &options[i], options[i].def);
 }
 
+size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions)
+{
+    /* The stop-writes mark must hold the partition array and 4 KiB of records and index. */
+    size_t need = (size_t)partitions * sizeof(fls_part_t) + ((size_t)4 << 10);
+    return (need * 100 + stop_writes_pct - 1) / stop_writes_pct;
+}
+
+int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
+                    char *err, size_t errlen)
+{
+    size_t min = fls_limit_min(stop_writes_pct, partitions);
+    if (limit == 0 || limit >= min)
+        return FL_OK;
+    if (err && errlen)
+        snprintf(err, errlen,
+                 "namespace '%s': memory-limit %zu is too small: its %u partitions take %zu "
+                 "bytes, so it needs at least %zu (or 0 for no limit, or fewer partitions)",
+                 name, limit, partitions, (size_t)partitions * sizeof(fls_part_t), min);
+    return FL_EINVAL;
+}
+
 static const char *name_problem(const char *name, size_t nlen)
 {
     if (nlen == 0 || nlen > FL_NS_NAME_MAX)
@@ -138,7 +173,8 @@ int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
         why = "defrag-cycle-min must not exceed defrag-cycle-max";
     }
     if (!why)
-        return FL_OK;
+        return fls_limit_check(c->name, c->memory_limit, c->stop_writes_pct, c->partitions, err,
+                               errlen);
     if (err && errlen)
         snprintf(err, errlen, "namespace '%.*s': %s", (int)nlen, c->name, why);
     return FL_EINVAL;
