@@ -946,16 +946,88 @@ static void set_reason(const opt_t *o, const char *value, char *err, size_t errl
     }
 }
 
+/* Namespace options CONFIG SET changes in the open namespace through the store's run-time
+ * setters (the other namespace options shape it when it opens). */
+static int ns_apply_memory_limit(srv_server_t *srv, size_t i, char *err, size_t errlen)
+{
+    fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
+    return !ns || fl_ns_set_memory_limit(ns, srv->cfg.ns[i].memory_limit, err, errlen) == FL_OK
+               ? 0
+               : -1;
+}
+
+static int ns_apply_policy(srv_server_t *srv, size_t i, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
+    return !ns || fl_ns_set_evict_policy(ns, (fl_evict_policy_t)srv->cfg.ns[i].evict_policy) ==
+                       FL_OK
+               ? 0
+               : -1;
+}
+
+static const struct {
+    const char *name;
+    int (*apply)(srv_server_t *srv, size_t ns, char *err, size_t errlen);
+} ns_live[] = {
+    {"memory-limit", ns_apply_memory_limit},
+    {"maxmemory-policy", ns_apply_policy},
+};
+
+/* One namespace option of a CONFIG SET: which namespace, its row, its setter. */
+typedef struct ns_change {
+    size_t ns;
+    opt_t row;
+    int (*apply)(srv_server_t *srv, size_t ns, char *err, size_t errlen);
+} ns_change_t;
+
+/* Parses `name` as namespace.<ns>.<option> (or Redis's maxmemory-policy: the default
+ * namespace's) for an option ns_live can change, and value into next. Returns 1 (done), 0 (not
+ * such an option) or -1 (bad value, reason in err). */
+static int ns_set_parse(srv_config_t *next, const char *name, const char *value, ns_change_t *ch,
+                        char *err, size_t errlen)
+{
+    const char *opt = name;
+    ch->ns = 0;
+    if (strncasecmp(name, "namespace.", 10) == 0) {
+        const char *ns = name + 10, *dot = strchr(ns, '.');
+        if (!dot)
+            return 0;
+        size_t i = 0;
+        while (i < next->n_ns && (strlen(next->ns[i].name) != (size_t)(dot - ns) ||
+                                  strncmp(next->ns[i].name, ns, (size_t)(dot - ns)) != 0))
+            i++;
+        if (i == next->n_ns)
+            return 0;
+        ch->ns = i;
+        opt = dot + 1;
+    } else if (strcasecmp(name, "maxmemory-policy") != 0) {
+        return 0;
+    }
+    size_t k = 0;
+    while (k < sizeof(ns_live) / sizeof(ns_live[0]) && strcasecmp(ns_live[k].name, opt) != 0)
+        k++;
+    if (k == sizeof(ns_live) / sizeof(ns_live[0]) || !ns_opt_find(ns_live[k].name, &ch->row))
+        return 0;
+    ch->apply = ns_live[k].apply;
+    if (apply(&ch->row, &next->ns[ch->ns], value, err, errlen) != 0) {
+        set_reason(&ch->row, value, err, errlen);
+        return -1;
+    }
+    return fl_ns_config_check(&next->ns[ch->ns], err, errlen) == FL_OK ? 1 : -1;
+}
+
 /* Runs the distinct apply hooks of rows[0, n). Returns 0, or -1 with the reason in err and
  * the failing row's index in *culprit. */
 static int run_hooks(srv_server_t *srv, const opt_t *const *rows, size_t n, char *err,
                      size_t errlen, size_t *culprit)
 {
     for (size_t i = 0; i < n; i++) {
-        bool done = false;
+        bool done = !rows[i] || !rows[i]->apply;
         for (size_t j = 0; j < i && !done; j++)
-            done = rows[j]->apply == rows[i]->apply;
-        if (done || !rows[i]->apply)
+            done = rows[j] && rows[j]->apply == rows[i]->apply;
+        if (done)
             continue;
         if (rows[i]->apply(srv, err, errlen) != 0) {
             *culprit = i;
@@ -969,6 +1041,8 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
                            const char *const *values, char *err, size_t errlen, size_t *culprit)
 {
     const opt_t *rows[SRV_CONFIG_SET_MAX] = {0};
+    ns_change_t ns_changes[SRV_CONFIG_SET_MAX];
+    size_t n_ns_changes = 0;
     if (n > SRV_CONFIG_SET_MAX) {
         *culprit = SRV_CONFIG_SET_MAX;
         snprintf(err, errlen, "too many parameters (at most %d)", SRV_CONFIG_SET_MAX);
@@ -988,8 +1062,23 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
         *culprit = i;
         rows[i] = find_opt(opts, NOPTS, names[i]);
         if (!rows[i]) {
-            /* A namespace option or a name derived from them: known, but the store reads its
-             * namespaces' options only when it opens them. */
+            int r = ns_set_parse(next, names[i], values[i], &ns_changes[n_ns_changes], err, errlen);
+            if (r == 1) {
+                for (size_t j = 0; j < n_ns_changes && rc == SRV_CONFIG_SET_OK; j++)
+                    if (ns_changes[j].ns == ns_changes[n_ns_changes].ns &&
+                        ns_changes[j].apply == ns_changes[n_ns_changes].apply) {
+                        rc = SRV_CONFIG_SET_FAILED;
+                        snprintf(err, errlen, "duplicate parameter");
+                    }
+                n_ns_changes++;
+                continue;
+            }
+            if (r < 0) {
+                rc = SRV_CONFIG_SET_FAILED;
+                break;
+            }
+            /* Another namespace option or a name derived from them: known, but the store
+             * reads it only when it opens a namespace. */
             rc = known_name(&srv->cfg, names[i]) ? SRV_CONFIG_SET_FAILED : SRV_CONFIG_SET_UNKNOWN;
             snprintf(err, errlen, "can't set immutable config");
             break;
@@ -1000,7 +1089,7 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
             break;
         }
         for (size_t j = 0; j < i; j++)
-            if (rows[j]->offset == rows[i]->offset) {
+            if (rows[j] && rows[j]->offset == rows[i]->offset) {
                 rc = SRV_CONFIG_SET_FAILED;
                 snprintf(err, errlen, "duplicate parameter");
             }
@@ -1010,13 +1099,23 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
         }
     }
     if (rc == SRV_CONFIG_SET_OK) {
+        /* Namespace options first (checked above, so their setters succeed), then the rest. */
+        for (size_t j = 0; j < n_ns_changes; j++) {
+            const ns_change_t *ch = &ns_changes[j];
+            memcpy((char *)&srv->cfg.ns[ch->ns] + ch->row.offset,
+                   (const char *)&next->ns[ch->ns] + ch->row.offset, field_size(&ch->row));
+            if (ch->apply(srv, ch->ns, err, errlen) != 0)
+                rc = SRV_CONFIG_SET_FAILED;
+        }
         for (size_t i = 0; i < n; i++)
-            copy_field(rows[i], &srv->cfg, next);
+            if (rows[i])
+                copy_field(rows[i], &srv->cfg, next);
         if (run_hooks(srv, rows, n, err, errlen, culprit) != 0) { /* back to the old values */
             char ignored[64];
             size_t at;
             for (size_t i = 0; i < n; i++)
-                copy_field(rows[i], &srv->cfg, old);
+                if (rows[i])
+                    copy_field(rows[i], &srv->cfg, old);
             run_hooks(srv, rows, n, ignored, sizeof(ignored), &at);
             rc = SRV_CONFIG_SET_FAILED;
         }

@@ -131,8 +131,9 @@ unsigned long long srv_config_maxmemory(const srv_config_t *c);
 
 /* CONFIG SET: sets n options (names[i] to values[i]) in srv->cfg at once, all or none: every
  * value is parsed into a copy first; then the fields are stored and the rows' apply hooks run
- * (a failing hook puts every old value back). Namespace options are refused for now ("can't
- * set immutable config"): the store reads them when it opens a namespace. Returns
+ * (a failing hook puts every old value back). Of the namespace options, memory-limit and
+ * maxmemory-policy (also Redis's top-level name: the default namespace's) go through the store's
+ * run-time setters; the others are refused ("can't set immutable config"). Returns
  * SRV_CONFIG_SET_OK, SRV_CONFIG_SET_UNKNOWN (no such option) or SRV_CONFIG_SET_FAILED (Redis's
  * reason in err), with the offending pair's index in *culprit. Any thread; takes the
  * configuration lock. */

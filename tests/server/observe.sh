@@ -38,6 +38,19 @@ check_same config set client-output-buffer-limit "nosuch 1 2 3"
 check_same config set client-output-buffer-limit "normal 1mb x 3"
 check_same config get slowlog-max-len
 
+# Namespace options the store changes while open: memory-limit and maxmemory-policy.
+check "OK" config set namespace.users.memory-limit 32mb namespace.users.maxmemory-policy allkeys-lru
+check $'1) "namespace.users.maxmemory-policy"\n2) "allkeys-lru"' config get namespace.users.maxmemory-policy
+check_match 'ns_users:.*memory_limit=33554432' info namespaces
+check "OK" config set maxmemory-policy volatile-ttl
+check $'1) "namespace.default.maxmemory-policy"\n2) "volatile-ttl"' config get namespace.default.maxmemory-policy
+check_match "^\(error\) ERR CONFIG SET failed \(possibly related to argument 'namespace.users.memory-limit'\) - namespace 'users': memory-limit 1000 is too small" \
+    config set namespace.users.memory-limit 1k
+check "(error) ERR CONFIG SET failed (possibly related to argument 'namespace.users.partitions') - can't set immutable config" \
+    config set namespace.users.partitions 8
+check "OK" config set namespace.users.memory-limit 64mb namespace.users.maxmemory-policy noeviction \
+    maxmemory-policy noeviction
+
 # --- SLOWLOG: every command logged (threshold 0), the last 3 kept, Redis's entry shape.
 check_same slowlog reset
 for p in "$PORT" "$RPORT"; do
