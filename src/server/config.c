@@ -141,8 +141,11 @@ static const opt_t opts[] = {
 static opt_t ns_row(const fl_ns_option_t *o)
 {
     static const opt_type_t types[] = {
-        [FL_OPT_SIZE] = OPT_SIZE,   [FL_OPT_INT] = OPT_INT,   [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
-        [FL_OPT_DECAY] = OPT_DECAY, [FL_OPT_WORD] = OPT_ENUM,
+        [FL_OPT_SIZE] = OPT_SIZE,
+        [FL_OPT_INT] = OPT_INT,
+        [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
+        [FL_OPT_DECAY] = OPT_DECAY,
+        [FL_OPT_WORD] = OPT_ENUM,
     };
     return (opt_t){o->name, types[o->kind],        o->offset,  NULL, o->min,
                    o->max,  fl_ns_option_words(o), o->runtime, NULL, o->doc};
