@@ -120,7 +120,7 @@ void flp_loading_progress(const flp_t *p, uint64_t *done, uint64_t *total, int64
 {
     *done = atomic_load_explicit(&p->load_done, memory_order_relaxed);
     *total = atomic_load_explicit(&p->load_total, memory_order_relaxed);
-    *start_ms = p->load_start_ms;
+    *start_ms = atomic_load_explicit(&p->load_start_ms, memory_order_relaxed);
 }
 
 /* ---- Loading ---- */
@@ -168,7 +168,7 @@ static int load_rdb(flp_t *p, const char *path, char *err, size_t errlen)
                        err, errlen);
     if (n)
         munmap(data, n);
-    p->load_skipped += skipped;
+    atomic_fetch_add(&p->load_skipped, skipped);
     if (rc == 0) {
         if (skipped)
             flpi_log(p, 0, "%llu keys of types flatline does not store were skipped (%s)",
@@ -300,7 +300,7 @@ static int create_log_dir(flp_t *p, const char *dir, char *err, size_t errlen)
 int flp_load(flp_t *p, char *err, size_t errlen)
 {
     char dir[FLP_PATH_MAX * 2], path[FLP_PATH_MAX * 3];
-    p->load_start_ms = fl_now_ms();
+    atomic_store(&p->load_start_ms, fl_now_ms());
     aof_dir(p, dir, sizeof(dir));
     int rc = 0;
     bool have_manifest = false;
@@ -649,7 +649,7 @@ void flp_info(flp_t *p, flp_info_fn *fn, void *ctx)
     EMIT("rdb_saves", "%llu", (unsigned long long)atomic_load(&p->rdb_saves));
     EMIT("rdb_last_cow_size", "0");
     EMIT("snapshot_last_peak_bytes", "%llu", (unsigned long long)atomic_load(&p->snap_peak));
-    EMIT("rdb_last_load_keys_skipped", "%llu", (unsigned long long)p->load_skipped);
+    EMIT("rdb_last_load_keys_skipped", "%llu", (unsigned long long)atomic_load(&p->load_skipped));
     EMIT("aof_enabled", "%d", p->cfg.appendonly);
     EMIT("aof_rewrite_in_progress", "%d", kind == FLPI_BG_REWRITE);
     EMIT("aof_rewrite_scheduled", "0");
