@@ -11,7 +11,7 @@ count() { # PATTERN DIR
 }
 printf '%-12s %7s %7s %7s\n' layer always debug static
 total_a=0 total_d=0 total_s=0
-for layer in mem store server acct bench; do
+for layer in mem store persist server acct bench; do
     a=$(($(count '\bFL_ASSERT\(' "src/$layer") + $(count '\bSRV_ASSERT_OWNER\(' "src/$layer")))
     d=$(($(count '\bFL_DEBUG_ASSERT\(' "src/$layer") + $(count '\bFLS_ASSERT_[A-Z_]+\(' "src/$layer")))
     s=$(count '_Static_assert\(' "src/$layer")

@@ -18,6 +18,19 @@
 
 static int th_passed, th_failed, th_current_failed;
 
+/* TH_SANITIZED: 1 in ASan/TSan builds, where everything runs several times slower: tests that
+ * need scale to mean anything (millions of keys) use a smaller scale there, the same code. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TH_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TH_SANITIZED 1
+#endif
+#endif
+#ifndef TH_SANITIZED
+#define TH_SANITIZED 0
+#endif
+
 #define TEST(name) static void test_##name(void)
 
 #define RUN(name)                                                                                  \

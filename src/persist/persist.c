@@ -120,7 +120,7 @@ void flp_loading_progress(const flp_t *p, uint64_t *done, uint64_t *total, int64
 {
     *done = atomic_load_explicit(&p->load_done, memory_order_relaxed);
     *total = atomic_load_explicit(&p->load_total, memory_order_relaxed);
-    *start_ms = p->load_start_ms;
+    *start_ms = atomic_load_explicit(&p->load_start_ms, memory_order_relaxed);
 }
 
 /* ---- Loading ---- */
@@ -156,8 +156,8 @@ static int map_file(const char *path, void **data, size_t *n, char *err, size_t 
 /* Loads an RDB file: 1 when loaded, 0 when absent, -errno (reason in err). */
 static int load_rdb(flp_t *p, const char *path, char *err, size_t errlen)
 {
-    void *data;
-    size_t n;
+    void *data = NULL;
+    size_t n = 0;
     int rc = map_file(path, &data, &n, err, errlen);
     if (rc <= 0)
         return rc;
@@ -168,7 +168,7 @@ static int load_rdb(flp_t *p, const char *path, char *err, size_t errlen)
                        err, errlen);
     if (n)
         munmap(data, n);
-    p->load_skipped += skipped;
+    atomic_fetch_add(&p->load_skipped, skipped);
     if (rc == 0) {
         if (skipped)
             flpi_log(p, 0, "%llu keys of types flatline does not store were skipped (%s)",
@@ -183,8 +183,8 @@ static int load_rdb(flp_t *p, const char *path, char *err, size_t errlen)
  * configuration allows it. 1 when loaded, 0 when absent, -errno (reason in err). */
 static int load_incr(flp_t *p, const char *path, bool last, char *err, size_t errlen)
 {
-    void *data;
-    size_t n, valid;
+    void *data = NULL;
+    size_t n = 0, valid = 0;
     int rc = map_file(path, &data, &n, err, errlen);
     if (rc <= 0)
         return rc;
@@ -266,8 +266,8 @@ static int open_append(const char *dir, const char *name, char *err, size_t errl
     char path[FLP_PATH_MAX * 3];
     flpi_path(path, sizeof(path), dir, name);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) /* the path is cut, not the reason, when err is short */
+        snprintf(err, errlen, "cannot open %.400s: %s", path, strerror(errno));
     return fd < 0 ? -errno : fd;
 }
 
@@ -300,7 +300,7 @@ static int create_log_dir(flp_t *p, const char *dir, char *err, size_t errlen)
 int flp_load(flp_t *p, char *err, size_t errlen)
 {
     char dir[FLP_PATH_MAX * 2], path[FLP_PATH_MAX * 3];
-    p->load_start_ms = fl_now_ms();
+    atomic_store(&p->load_start_ms, fl_now_ms());
     aof_dir(p, dir, sizeof(dir));
     int rc = 0;
     bool have_manifest = false;
@@ -649,7 +649,7 @@ void flp_info(flp_t *p, flp_info_fn *fn, void *ctx)
     EMIT("rdb_saves", "%llu", (unsigned long long)atomic_load(&p->rdb_saves));
     EMIT("rdb_last_cow_size", "0");
     EMIT("snapshot_last_peak_bytes", "%llu", (unsigned long long)atomic_load(&p->snap_peak));
-    EMIT("rdb_last_load_keys_skipped", "%llu", (unsigned long long)p->load_skipped);
+    EMIT("rdb_last_load_keys_skipped", "%llu", (unsigned long long)atomic_load(&p->load_skipped));
     EMIT("aof_enabled", "%d", p->cfg.appendonly);
     EMIT("aof_rewrite_in_progress", "%d", kind == FLPI_BG_REWRITE);
     EMIT("aof_rewrite_scheduled", "0");

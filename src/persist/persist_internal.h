@@ -197,7 +197,7 @@ struct flp {
     _Atomic bool loading;
     _Atomic bool closed; /* flp_close ran: the hooks do nothing */
     _Atomic uint64_t load_done, load_total;
-    int64_t load_start_ms;
+    _Atomic int64_t load_start_ms; /* read by INFO while loading */
     flpi_aof_t aof;
     flpi_manifest_t man;         /* bg_mu (and open/close): the log directory's files */
     _Atomic(flpi_snap_t *) snap; /* the snapshot under way, for the hooks */
@@ -213,7 +213,7 @@ struct flp {
     _Atomic int64_t bg_start_ms, last_bgsave_secs, last_rewrite_secs;
     _Atomic uint64_t snap_peak; /* bytes held by the last snapshot at its peak */
     _Atomic uint64_t rdb_saves;
-    uint64_t load_skipped;
+    _Atomic uint64_t load_skipped;
 };
 
 /* True when namespace db is persisted (`storage disk`). */

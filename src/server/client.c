@@ -22,7 +22,8 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
     c->ns = srv->store ? fl_store_ns(srv->store, 0) : NULL;
     c->ns_index = 0;
-    c->ctime_ms = fl_now_ms();
+    c->ctime_ms = c->last_ms = fl_now_ms();
+    srv_client_limits_attach(c);
     if (srv->acl)
         srv_acl_session_init(srv->acl, &c->acl);
 }
@@ -43,7 +44,10 @@ void srv_client_free_buffers(srv_client_t *c)
 
 static int protocol_error(srv_client_t *c, const char *why)
 {
+    size_t mark = c->out.len;
     srv_reply_errorf(&c->out, "ERR Protocol error: %s", why);
+    if (c->out.len > mark) /* counted in errorstats and total_error_replies, as Redis */
+        srv_errstats_record(c, c->out.p + mark, c->out.len - mark);
     c->flags |= SRV_CLOSE_AFTER_REPLY;
     if (c->worker)
         srv_stat_add(&c->worker->stats.protocol_errors, 1);
@@ -81,28 +85,40 @@ void srv_client_note_log(srv_client_t *c, uint64_t seq_before)
 int srv_client_process_input(srv_client_t *c)
 {
     SRV_ASSERT_OWNER(c);
-    const srv_config_t *cfg = &c->srv->cfg;
-    srv_limits_t lim = {cfg->proto_max_bulk_len, cfg->max_multibulk_len};
+    const srv_live_t *live = &c->srv->live;
+    srv_limits_t lim = {atomic_load_explicit(&live->proto_max_bulk_len, memory_order_relaxed),
+                        atomic_load_explicit(&live->max_multibulk_len, memory_order_relaxed)};
     int rc = 0;
     c->stalled = false;
-    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)) && !c->out.failed) {
+    c->flags &= ~SRV_PAUSED;
+    srv_client_limits_refresh(c); /* a CONFIG SET since the last write applies from now */
+    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP | SRV_WAITING)) && !c->out.failed) {
         if (c->out.len - c->out_sent > SRV_OUT_HIGH) {
             c->stalled = true; /* resumed by the worker once the output drains */
             break;
         }
-        int r = srv_parse(&c->parser, c->in.p, c->in.len, &lim);
+        /* A command parsed before a pause is still whole in `in`: run it first. */
+        bool held = c->parser.kind == 0 && c->parser.argc > 0;
+        int r = held ? SRV_PARSE_OK : srv_parse(&c->parser, c->in.p, c->in.len, &lim);
         if (r == SRV_PARSE_ERROR) {
             rc = protocol_error(c, c->parser.error);
             break;
         }
         if (r == SRV_PARSE_MORE) {
             size_t pending = c->in.len - c->parser.cmd_start;
-            if (pending + srv_parser_want(&c->parser, c->in.len) > cfg->client_query_buffer_limit)
+            if (pending + srv_parser_want(&c->parser, c->in.len) >
+                atomic_load_explicit(&live->client_query_buffer_limit, memory_order_relaxed)) {
                 rc = protocol_error(c, "query buffer limit (client-query-buffer-limit) exceeded");
+                srv_client_count_query_limit(c);
+            }
             break;
         }
         if (!fill_argv(c)) {
             c->out.failed = true;
+            break;
+        }
+        if (srv_pause_holds(c, c->argv[0])) {
+            c->flags |= SRV_PAUSED; /* parsed, kept for srv_client_resume */
             break;
         }
         uint64_t seq = flp_thread_seq();
@@ -118,4 +134,11 @@ int srv_client_process_input(srv_client_t *c)
     if (c->in.len == 0 && c->in.cap > 64 * 1024)
         srv_buf_free(&c->in); /* give a burst's buffer back to the private arena */
     return rc;
+}
+
+bool srv_client_resume(srv_client_t *c)
+{
+    c->flags &= ~SRV_WAITING;
+    srv_client_process_input(c);
+    return srv_client_settle(c);
 }

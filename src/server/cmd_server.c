@@ -1,10 +1,9 @@
 /*
- * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT, COMMAND,
- * CONFIG, INFO, CLIENT, HELLO, SHUTDOWN, TIME).
+ * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT,
+ * INFO, HELLO, SHUTDOWN, TIME).
  *
  * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
- * 7.0 (COMMAND DOCS may be empty; CONFIG GET answers "save" and "appendonly" so
- * redis-benchmark does not warn); nothing here changes stored data; SHUTDOWN only asks the
+ * 7.0; nothing here changes stored data; SHUTDOWN only asks the
  * main thread to stop (srv->request_shutdown), it never tears anything down itself.
  */
 #include "srv_cmd.h"
@@ -62,121 +61,6 @@ static void cmd_quit(srv_client_t *c, int argc, const fl_slice_t *argv)
     c->flags |= SRV_CLOSE_AFTER_REPLY;
 }
 
-/* One COMMAND INFO entry: name, arity, flags, first key, last key, step. */
-static void reply_command_info(srv_client_t *c, const srv_cmd_t *cmd)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } flags[] = {{SRV_CMD_WRITE, "write"},
-                 {SRV_CMD_READONLY, "readonly"},
-                 {SRV_CMD_FAST, "fast"},
-                 {SRV_CMD_ADMIN, "admin"}};
-    size_t nflags = 0;
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-        nflags += (cmd->flags & flags[i].bit) != 0;
-    srv_reply_array(&c->out, 6);
-    srv_reply_bulk_str(&c->out, cmd->name);
-    srv_reply_int(&c->out, cmd->arity);
-    srv_reply_array(&c->out, nflags);
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-        if (cmd->flags & flags[i].bit)
-            srv_reply_simple(&c->out, flags[i].name);
-    srv_reply_int(&c->out, cmd->first_key);
-    srv_reply_int(&c->out, cmd->last_key);
-    srv_reply_int(&c->out, cmd->step);
-}
-
-static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
-{
-    size_t n = srv_cmd_count();
-    if (argc == 1) {
-        srv_reply_array(&c->out, n);
-        for (size_t i = 0; i < n; i++)
-            reply_command_info(c, srv_cmd_at(i));
-    } else if (srv_slice_eq(argv[1], "count") && argc == 2) {
-        srv_reply_int(&c->out, (long long)n);
-    } else if (srv_slice_eq(argv[1], "docs")) {
-        srv_reply_array(&c->out, 0); /* no docs: redis-cli then shows no hints */
-    } else if (srv_slice_eq(argv[1], "list") && argc == 2) {
-        srv_reply_array(&c->out, n);
-        for (size_t i = 0; i < n; i++)
-            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
-    } else if (srv_slice_eq(argv[1], "info")) {
-        srv_reply_array(&c->out, (size_t)argc - 2);
-        for (int i = 2; i < argc; i++) {
-            const srv_cmd_t *cmd = srv_cmd_lookup(argv[i].p, argv[i].n);
-            if (cmd)
-                reply_command_info(c, cmd);
-            else
-                srv_reply_nil(&c->out);
-        }
-    } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {
-        srv_reply_arity(c, srv_slice_eq(argv[1], "count") ? "command|count" : "command|list");
-    } else {
-        srv_reply_unknown_subcommand(c, argv[1], "COMMAND");
-    }
-}
-
-/* CONFIG GET's reply under construction; `names` holds the names given so far, each
- * followed by '\n', so that overlapping patterns return every name once (as Redis). */
-typedef struct config_pairs {
-    srv_buf_t buf;
-    srv_buf_t names;
-    size_t n;
-} config_pairs_t;
-
-static bool config_seen(const srv_buf_t *names, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t at = 0; at < names->len;) {
-        const char *nl = memchr(names->p + at, '\n', names->len - at);
-        size_t len = (size_t)(nl - (names->p + at));
-        if (len == n && memcmp(names->p + at, name, n) == 0)
-            return true;
-        at += len + 1;
-    }
-    return false;
-}
-
-static void config_pair(void *ctx, const char *name, const char *value)
-{
-    config_pairs_t *p = ctx;
-    if (config_seen(&p->names, name))
-        return;
-    srv_reply_raw(&p->names, name, strlen(name));
-    srv_reply_raw(&p->names, "\n", 1);
-    srv_reply_bulk_str(&p->buf, name);
-    srv_reply_bulk_str(&p->buf, value);
-    p->n += 2;
-}
-
-static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
-{
-    if (srv_slice_eq(argv[1], "get")) {
-        if (argc < 3) {
-            srv_reply_arity(c, "config|get");
-            return;
-        }
-        config_pairs_t pairs = {{0}, {0}, 0};
-        for (int i = 2; i < argc; i++)
-            srv_config_each(&c->srv->cfg, argv[i].p, argv[i].n, config_pair, &pairs);
-        srv_reply_array(&c->out, pairs.n);
-        srv_reply_raw(&c->out, pairs.buf.p, pairs.buf.len);
-        if (pairs.buf.failed || pairs.names.failed)
-            c->out.failed = true;
-        srv_buf_free(&pairs.buf);
-        srv_buf_free(&pairs.names);
-    } else if (srv_slice_eq(argv[1], "set")) {
-        srv_reply_error(&c->out, "ERR CONFIG SET is not supported: restart flatline-server with "
-                                 "--<option> <value>");
-    } else if (srv_slice_eq(argv[1], "resetstat")) {
-        srv_reply_error(&c->out, "ERR CONFIG RESETSTAT is not supported");
-    } else {
-        srv_reply_unknown_subcommand(c, argv[1], "CONFIG");
-    }
-}
-
 static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_buf_t text = {0};
@@ -186,45 +70,6 @@ static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
     else
         srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
     srv_buf_free(&text);
-}
-
-/* Redis accepts names of printable characters without spaces. */
-static bool valid_client_name(fl_slice_t s)
-{
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] < '!' || s.p[i] > '~')
-            return false;
-    return s.n <= 256;
-}
-
-static void cmd_client(srv_client_t *c, int argc, const fl_slice_t *argv)
-{
-    if (srv_slice_eq(argv[1], "id") && argc == 2) {
-        srv_reply_int(&c->out, (long long)c->id);
-    } else if (srv_slice_eq(argv[1], "getname") && argc == 2) {
-        if (c->name)
-            srv_reply_bulk_str(&c->out, c->name);
-        else
-            srv_reply_nil(&c->out);
-    } else if (srv_slice_eq(argv[1], "setname") && argc == 3) {
-        if (!valid_client_name(argv[2])) {
-            srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or special "
-                                     "characters.");
-            return;
-        }
-        free(c->name);
-        c->name = argv[2].n ? strndup(argv[2].p, argv[2].n) : NULL;
-        srv_reply_ok(&c->out);
-    } else if (srv_slice_eq(argv[1], "id") || srv_slice_eq(argv[1], "getname") ||
-               srv_slice_eq(argv[1], "setname")) {
-        char full[32];
-        snprintf(full, sizeof(full), "client|%.*s", (int)argv[1].n, argv[1].p);
-        for (char *p = full; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        srv_reply_arity(c, full);
-    } else {
-        srv_reply_unknown_subcommand(c, argv[1], "CLIENT");
-    }
 }
 
 static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -244,7 +89,7 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
                 return;
             i += 2;
         } else if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {
-            if (!valid_client_name(argv[i + 1])) {
+            if (!srv_client_name_valid(argv[i + 1])) {
                 srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or "
                                          "special characters.");
                 return;
@@ -313,9 +158,6 @@ static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"client", -2, SRV_CMD_SUBCOMMANDS, cmd_client, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
-    {"command", -1, SRV_CMD_SUBCOMMANDS, cmd_command, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
-    {"config", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_config, 0, 0, 0, 0},
     {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"hello", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_hello, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"info", -1, 0, cmd_info, 0, 0, 0, SRV_ACL_CAT(DANGEROUS)},

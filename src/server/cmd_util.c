@@ -129,6 +129,13 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->array = sink_array;
 }
 
+char *srv_lower(char *s)
+{
+    for (char *p = s; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return s;
+}
+
 static void buf_bulk(void *ctx, const char *p, size_t n)
 {
     srv_reply_bulk(ctx, p, n);

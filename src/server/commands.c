@@ -9,7 +9,9 @@
  * handlers may index argv up to |arity|-1 without checks; no handler runs before the access
  * check (authentication, ACL command bits, key patterns: acl.c) passed. Unknown commands,
  * arity errors and refusals use Redis 7's exact wording, in Redis's order (unknown, arity,
- * NOAUTH, NOPERM).
+ * NOAUTH, NOPERM). After a command ran, dispatch times it and hands it to the observers
+ * (per-command statistics, slow log, latency monitor, MONITOR); an error reply is counted by
+ * its code; CLIENT REPLY OFF / SKIP drop the reply.
  */
 #include "srv_cmd.h"
 #include "fl_assert.h"
@@ -20,11 +22,13 @@
 #include <strings.h>
 
 #include <pthread.h>
+#include <time.h>
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash, &srv_cmds_keys,    &srv_cmds_server,
-    &srv_cmds_memory, &srv_cmds_acl,  &srv_cmds_persist, &srv_cmds_debug,
+    &srv_cmds_string,  &srv_cmds_hash,    &srv_cmds_keys,    &srv_cmds_server, &srv_cmds_memory,
+    &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,  &srv_cmds_config, &srv_cmds_command,
+    &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_debug,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -229,6 +233,49 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
                      argv[0].p, args);
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An error reply appended since mark: counted by its code. */
+static bool replied_error(srv_client_t *c, size_t mark)
+{
+    if (c->out.len <= mark || c->out.p[mark] != '-')
+        return false;
+    srv_errstats_record(c, c->out.p + mark, c->out.len - mark);
+    return true;
+}
+
+/* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
+ * command started with (CLIENT REPLY ON answers even when replies were off). */
+static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
+{
+    if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
+        c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
+    if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
+        c->out.len = mark;
+}
+
+/* After a command ran: statistics, slow log, latency monitor, MONITOR feed. */
+static void observe(srv_client_t *c, const srv_cmd_t *cmd, size_t id, int argc,
+                    const fl_slice_t *argv, uint64_t ns, bool failed)
+{
+    srv_server_t *srv = c->srv;
+    /* A container command's handler names the subcommand it ran (CLIENT -> "client|list"). */
+    srv_cmdstats_record(c, id, c->last_cmd != cmd->name ? c->last_cmd : NULL, ns, failed);
+    long long slower = atomic_load_explicit(&srv->live.slowlog_slower_than, memory_order_relaxed);
+    if (slower >= 0 && ns / 1000 >= (uint64_t)slower)
+        srv_slowlog_push(c, argc, argv, ns / 1000);
+    /* The two below are off almost always: a relaxed load each, no call. */
+    if (atomic_load_explicit(&srv->live.latency_threshold_ms, memory_order_relaxed) > 0)
+        srv_latency_add(srv, cmd->flags & SRV_CMD_FAST ? "fast-command" : "command", ns / 1000000);
+    if (!(cmd->flags & SRV_CMD_ADMIN) && atomic_load_explicit(&srv->monitors, memory_order_relaxed))
+        srv_monitor_feed(c, argc, argv);
+}
+
 /* -LOADING while the data is being loaded (but INFO, CONFIG, COMMAND, SHUTDOWN run, as in
  * Redis), and -MISCONF for writes while the log cannot be written (reads go on; writes resume
  * by themselves once the log thread succeeds again). Replies and returns false when refused. */
@@ -291,19 +338,15 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
     }
 }
 
-void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
+/* The checks before a command runs (arity, access, persistence state), in Redis's order. False
+ * after replying the refusal (counted as a rejected call of cmd). */
+static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc,
+                     const fl_slice_t *argv)
 {
-    if (c->worker)
-        srv_stat_add(&c->worker->stats.commands, 1);
-    ssize_t id = lookup_id(argv[0].p, argv[0].n);
-    if (id < 0) {
-        reply_unknown(c, argc, argv);
-        return;
-    }
-    const srv_cmd_t *cmd = index_[id];
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         srv_reply_arity(c, cmd->name);
-        return;
+        srv_cmdstats_rejected(c, (size_t)id);
+        return false;
     }
     if (c->srv->acl) {
         int keypos = 0;
@@ -311,10 +354,38 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
             srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv, &keypos);
         if (r != SRV_ACL_OK) {
             refuse(c, r, cmd, argc, argv, keypos);
-            return;
+            srv_cmdstats_rejected(c, (size_t)id);
+            return false;
         }
     }
-    if (!persistence_allows(c, cmd))
+    if (!persistence_allows(c, cmd)) {
+        srv_cmdstats_rejected(c, (size_t)id);
+        return false;
+    }
+    return true;
+}
+
+void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    if (c->worker)
+        srv_stat_add(&c->worker->stats.commands, 1);
+    size_t mark = c->out.len;
+    int mode = c->reply_mode;
+    ssize_t id = lookup_id(argv[0].p, argv[0].n);
+    const srv_cmd_t *cmd = id < 0 ? NULL : index_[id];
+    if (!cmd) {
+        reply_unknown(c, argc, argv);
+        if (c->worker)
+            srv_stat_add(&c->worker->stats.rejected_calls, 1);
+    } else if (admitted(c, cmd, id, argc, argv)) {
+        c->last_cmd = cmd->name;
+        uint64_t t0 = now_ns();
+        cmd->fn(c, argc, argv);
+        uint64_t ns = now_ns() - t0;
+        observe(c, cmd, (size_t)id, argc, argv, ns, replied_error(c, mark));
+        apply_reply_mode(c, mode, mark);
         return;
-    cmd->fn(c, argc, argv);
+    }
+    replied_error(c, mark);
+    apply_reply_mode(c, mode, mark);
 }

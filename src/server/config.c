@@ -15,12 +15,24 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-typedef enum { OPT_INT, OPT_SIZE, OPT_BOOL, OPT_STR, OPT_ENUM, OPT_UNSIGNED, OPT_DECAY } opt_type_t;
+/* OPT_OBL: client-output-buffer-limit's "<class> <hard> <soft> <seconds> ..." (several words;
+ * parsed and formatted by client_limits.c). */
+typedef enum {
+    OPT_INT,
+    OPT_SIZE,
+    OPT_BOOL,
+    OPT_STR,
+    OPT_ENUM,
+    OPT_UNSIGNED,
+    OPT_DECAY,
+    OPT_OBL
+} opt_type_t;
 
 /* What CONFIG SET runs after storing a new value of a runtime option into srv->cfg, to make
  * the running server use it. Returns 0, or -1 with the reason in err. */
@@ -55,6 +67,15 @@ static int apply_mem_background_thread(srv_server_t *srv, char *err, size_t errl
     if (rc != 0)
         snprintf(err, errlen, "mem-background-thread: %s", fl_mem_strerror(rc));
     return rc == 0 ? 0 : -1;
+}
+
+/* Options read by the workers through srv->live (client limits, slow log, latency monitor). */
+static int apply_live(srv_server_t *srv, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    srv_live_load(srv);
+    return 0;
 }
 
 /* requirepass: the default user's password becomes the new one ("" = nopass), as Redis's
@@ -97,20 +118,44 @@ static const opt_t opts[] = {
      "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
-    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, NULL,
+    {"io-threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
+     "Redis's name for `threads` (each worker does its own I/O)"},
+    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, apply_live,
      "connected clients at most; more are refused with an error"},
     {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, false, NULL,
      "listen() backlog"},
-    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL, true, NULL,
-     "largest bulk string a request may carry"},
-    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL, true, NULL,
-     "most arguments a request may carry"},
+    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL, true,
+     apply_live, "largest bulk string a request may carry"},
+    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL, true,
+     apply_live, "most arguments a request may carry"},
     {"client-query-buffer-limit", OPT_SIZE, SRV(client_query_buffer_limit), "1gb", 1024, 16 * GB,
-     NULL, true, NULL, "most unprocessed bytes buffered for one client"},
-    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, true, NULL, "log verbosity"},
+     NULL, true, apply_live, "most unprocessed bytes buffered for one client"},
+    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, true, apply_live,
+     "log verbosity"},
     {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL, true,
      apply_mem_background_thread,
      "jemalloc background purging threads (return freed pages off the request path)"},
+    {"timeout", OPT_INT, SRV(timeout), "0", 0, INT_MAX, NULL, true, apply_live,
+     "close a client idle for this many seconds (0 = never)"},
+    {"client-output-buffer-limit", OPT_OBL, SRV(obl),
+     "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60", 0, 0, NULL, true, apply_live,
+     "per class (normal, replica, pubsub): close a client whose unsent replies pass <hard> "
+     "bytes, or stay above <soft> for <seconds> (0 = off)"},
+    {"maxmemory-clients", OPT_SIZE, SRV(maxmemory_clients), "1gb", 0, 1024 * GB, NULL, true,
+     apply_live,
+     "all clients' buffers together at most (0 = no cap); past it the client using the "
+     "most is closed first (Redis's default is 0)"},
+    {"slowlog-log-slower-than", OPT_INT, SRV(slowlog_log_slower_than), "10000", -1, LLONG_MAX / 2,
+     NULL, true, apply_live, "SLOWLOG records commands slower than this many us (-1 = off)"},
+    {"slowlog-max-len", OPT_INT, SRV(slowlog_max_len), "128", 0, INT_MAX, NULL, true, apply_live,
+     "SLOWLOG keeps this many entries"},
+    {"latency-monitor-threshold", OPT_INT, SRV(latency_monitor_threshold), "0", 0, LLONG_MAX / 2,
+     NULL, true, apply_live, "LATENCY records events slower than this many ms (0 = off)"},
+    {"latency-tracking", OPT_BOOL, SRV(latency_tracking), "yes", 0, 1, NULL, true, apply_live,
+     "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)"},
+    {"metrics-port", OPT_INT, SRV(metrics_port), "0", 0, 65535, NULL, false, NULL,
+     "serve Prometheus metrics (memory breakdown per namespace, defrag) on this port at "
+     "/metrics (0 = off)"},
     {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, false, NULL,
      "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
      "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
@@ -141,11 +186,8 @@ static const opt_t opts[] = {
 static opt_t ns_row(const fl_ns_option_t *o)
 {
     static const opt_type_t types[] = {
-        [FL_OPT_SIZE] = OPT_SIZE,
-        [FL_OPT_INT] = OPT_INT,
-        [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
-        [FL_OPT_DECAY] = OPT_DECAY,
-        [FL_OPT_WORD] = OPT_ENUM,
+        [FL_OPT_SIZE] = OPT_SIZE,   [FL_OPT_INT] = OPT_INT,   [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
+        [FL_OPT_DECAY] = OPT_DECAY, [FL_OPT_WORD] = OPT_ENUM,
     };
     return (opt_t){o->name, types[o->kind],        o->offset,  NULL, o->min,
                    o->max,  fl_ns_option_words(o), o->runtime, NULL, o->doc};
@@ -245,6 +287,8 @@ static int apply(const opt_t *o, void *base, const char *value, char *err, size_
     char *dst = (char *)base + o->offset;
     long long v = 0;
     switch (o->type) {
+    case OPT_OBL:
+        return srv_obl_parse((srv_obl_t *)(void *)dst, value, err, errlen);
     case OPT_STR:
         if (strlen(value) < (size_t)o->min || strlen(value) > (size_t)o->max) {
             snprintf(err, errlen, "bad value '%s' for '%s': length must be %lld..%lld", value,
@@ -308,6 +352,9 @@ static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
 {
     const char *src = (const char *)base + o->offset;
     switch (o->type) {
+    case OPT_OBL:
+        srv_obl_format((const srv_obl_t *)(const void *)src, buf, len);
+        break;
     case OPT_STR:
         snprintf(buf, len, "%s", src);
         break;
@@ -570,6 +617,15 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         }
         return srv_config_set(c, tok[0], list, err, errlen);
     }
+    const opt_t *multi = *block < 0 ? find_opt(opts, NOPTS, tok[0]) : NULL;
+    if (n > 2 && multi && multi->type == OPT_OBL) { /* several words: one value */
+        char value[512] = "";
+        for (int i = 1; i < n; i++) {
+            size_t l = strlen(value);
+            snprintf(value + l, sizeof(value) - l, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], value, err, errlen);
+    }
     if (n != 2) {
         snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
         return -1;
@@ -754,7 +810,7 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
                      void *ctx)
 {
-    char val[128], name[160];
+    char val[256], name[160];
     for (size_t i = 0; i < NOPTS; i++) {
         if (!fl_glob_match(pattern, plen, opts[i].name, strlen(opts[i].name), true))
             continue;
@@ -794,6 +850,337 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
     }
 }
 
+/* ---- Run-time changes: CONFIG SET, CONFIG REWRITE ------------------------------------------ */
+
+/* Serialises CONFIG SET / GET / REWRITE: writers of srv->cfg and its readers outside the
+ * workers' hot paths (those read srv->live). */
+static pthread_mutex_t cfg_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void srv_config_lock(void)
+{
+    pthread_mutex_lock(&cfg_mu);
+}
+
+void srv_config_unlock(void)
+{
+    pthread_mutex_unlock(&cfg_mu);
+}
+
+/* Bytes of option o's field. */
+static size_t field_size(const opt_t *o)
+{
+    switch (o->type) {
+    case OPT_INT:
+        return sizeof(long long);
+    case OPT_SIZE:
+        return sizeof(size_t);
+    case OPT_BOOL:
+        return sizeof(bool);
+    case OPT_ENUM:
+        return sizeof(int);
+    case OPT_UNSIGNED:
+        return sizeof(unsigned);
+    case OPT_DECAY:
+        return sizeof(ssize_t);
+    case OPT_OBL:
+        return sizeof(srv_obl_t) * SRV_CLASS_COUNT;
+    case OPT_STR:
+        return (size_t)o->max + 1;
+    }
+    return 0;
+}
+
+static void name_seen(void *ctx, const char *name, const char *value)
+{
+    (void)name;
+    (void)value;
+    *(bool *)ctx = true;
+}
+
+/* True when CONFIG GET knows `name` exactly (a namespace option, a derived Redis name...). */
+static bool known_name(const srv_config_t *c, const char *name)
+{
+    bool seen = false;
+    if (!strpbrk(name, "*?[\\"))
+        srv_config_each(c, name, strlen(name), name_seen, &seen);
+    return seen;
+}
+
+/* Copies option o's field from `from` into `to`. */
+static void copy_field(const opt_t *o, srv_config_t *to, const srv_config_t *from)
+{
+    memcpy((char *)to + o->offset, (const char *)from + o->offset, field_size(o));
+}
+
+/* CONFIG SET's reason for refusing `value` for option o, in Redis's words (the config file
+ * gets apply's, which also say where). */
+static void set_reason(const opt_t *o, const char *value, char *err, size_t errlen)
+{
+    long long v;
+    switch (o->type) {
+    case OPT_BOOL:
+        snprintf(err, errlen, "argument must be 'yes' or 'no'");
+        return;
+    case OPT_ENUM: {
+        size_t used = (size_t)snprintf(err, errlen, "argument(s) must be one of the following: ");
+        for (int i = 0; o->values[i] && used < errlen; i++)
+            used +=
+                (size_t)snprintf(err + used, errlen - used, "%s%s", i ? ", " : "", o->values[i]);
+        return;
+    }
+    case OPT_SIZE:
+    case OPT_INT:
+    case OPT_UNSIGNED:
+    case OPT_DECAY:
+        if (o->type == OPT_SIZE ? !parse_size(value, &v) : !parse_int(value, &v))
+            snprintf(err, errlen, "%s",
+                     o->type == OPT_SIZE ? "argument must be a memory value"
+                                         : "argument couldn't be parsed into an integer");
+        else
+            snprintf(err, errlen, "argument must be between %lld and %lld inclusive", o->min,
+                     o->max);
+        return;
+    case OPT_OBL:
+    case OPT_STR:
+        return; /* apply's reason is Redis's already */
+    }
+}
+
+/* Namespace options CONFIG SET changes in the open namespace through the store's run-time
+ * setters (the other namespace options shape it when it opens). */
+static int ns_apply_memory_limit(srv_server_t *srv, size_t i, char *err, size_t errlen)
+{
+    fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
+    return !ns || fl_ns_set_memory_limit(ns, srv->cfg.ns[i].memory_limit, err, errlen) == FL_OK
+               ? 0
+               : -1;
+}
+
+static int ns_apply_policy(srv_server_t *srv, size_t i, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
+    return !ns || fl_ns_set_evict_policy(ns, (fl_evict_policy_t)srv->cfg.ns[i].evict_policy) ==
+                       FL_OK
+               ? 0
+               : -1;
+}
+
+static const struct {
+    const char *name;
+    int (*apply)(srv_server_t *srv, size_t ns, char *err, size_t errlen);
+} ns_live[] = {
+    {"memory-limit", ns_apply_memory_limit},
+    {"maxmemory-policy", ns_apply_policy},
+};
+
+/* One namespace option of a CONFIG SET: which namespace, its row, its setter. */
+typedef struct ns_change {
+    size_t ns;
+    opt_t row;
+    int (*apply)(srv_server_t *srv, size_t ns, char *err, size_t errlen);
+} ns_change_t;
+
+/* Parses `name` as namespace.<ns>.<option> (or Redis's maxmemory-policy: the default
+ * namespace's) for an option ns_live can change, and value into next. Returns 1 (done), 0 (not
+ * such an option) or -1 (bad value, reason in err). */
+static int ns_set_parse(srv_config_t *next, const char *name, const char *value, ns_change_t *ch,
+                        char *err, size_t errlen)
+{
+    const char *opt = name;
+    ch->ns = 0;
+    if (strncasecmp(name, "namespace.", 10) == 0) {
+        const char *ns = name + 10, *dot = strchr(ns, '.');
+        if (!dot)
+            return 0;
+        size_t i = 0;
+        while (i < next->n_ns && (strlen(next->ns[i].name) != (size_t)(dot - ns) ||
+                                  strncmp(next->ns[i].name, ns, (size_t)(dot - ns)) != 0))
+            i++;
+        if (i == next->n_ns)
+            return 0;
+        ch->ns = i;
+        opt = dot + 1;
+    } else if (strcasecmp(name, "maxmemory-policy") != 0) {
+        return 0;
+    }
+    size_t k = 0;
+    while (k < sizeof(ns_live) / sizeof(ns_live[0]) && strcasecmp(ns_live[k].name, opt) != 0)
+        k++;
+    if (k == sizeof(ns_live) / sizeof(ns_live[0]) || !ns_opt_find(ns_live[k].name, &ch->row))
+        return 0;
+    ch->apply = ns_live[k].apply;
+    if (apply(&ch->row, &next->ns[ch->ns], value, err, errlen) != 0) {
+        set_reason(&ch->row, value, err, errlen);
+        return -1;
+    }
+    return fl_ns_config_check(&next->ns[ch->ns], err, errlen) == FL_OK ? 1 : -1;
+}
+
+/* Runs the distinct apply hooks of rows[0, n). Returns 0, or -1 with the reason in err and
+ * the failing row's index in *culprit. */
+static int run_hooks(srv_server_t *srv, const opt_t *const *rows, size_t n, char *err,
+                     size_t errlen, size_t *culprit)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool done = !rows[i] || !rows[i]->apply;
+        for (size_t j = 0; j < i && !done; j++)
+            done = rows[j] && rows[j]->apply == rows[i]->apply;
+        if (done)
+            continue;
+        if (rows[i]->apply(srv, err, errlen) != 0) {
+            *culprit = i;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names,
+                           const char *const *values, char *err, size_t errlen, size_t *culprit)
+{
+    const opt_t *rows[SRV_CONFIG_SET_MAX] = {0};
+    ns_change_t ns_changes[SRV_CONFIG_SET_MAX];
+    size_t n_ns_changes = 0;
+    if (n > SRV_CONFIG_SET_MAX) {
+        *culprit = SRV_CONFIG_SET_MAX;
+        snprintf(err, errlen, "too many parameters (at most %d)", SRV_CONFIG_SET_MAX);
+        return SRV_CONFIG_SET_FAILED;
+    }
+    srv_config_t *next = malloc(2 * sizeof(*next)), *old = next + 1;
+    if (!next) {
+        *culprit = 0;
+        snprintf(err, errlen, "out of memory");
+        return SRV_CONFIG_SET_FAILED;
+    }
+    int rc = SRV_CONFIG_SET_OK;
+    srv_config_lock();
+    *next = srv->cfg;
+    *old = srv->cfg;
+    for (size_t i = 0; i < n && rc == SRV_CONFIG_SET_OK; i++) {
+        *culprit = i;
+        rows[i] = find_opt(opts, NOPTS, names[i]);
+        if (!rows[i]) {
+            int r = ns_set_parse(next, names[i], values[i], &ns_changes[n_ns_changes], err, errlen);
+            if (r == 1) {
+                for (size_t j = 0; j < n_ns_changes && rc == SRV_CONFIG_SET_OK; j++)
+                    if (ns_changes[j].ns == ns_changes[n_ns_changes].ns &&
+                        ns_changes[j].apply == ns_changes[n_ns_changes].apply) {
+                        rc = SRV_CONFIG_SET_FAILED;
+                        snprintf(err, errlen, "duplicate parameter");
+                    }
+                n_ns_changes++;
+                continue;
+            }
+            if (r < 0) {
+                rc = SRV_CONFIG_SET_FAILED;
+                break;
+            }
+            /* Another namespace option or a name derived from them: known, but the store
+             * reads it only when it opens a namespace. */
+            rc = known_name(&srv->cfg, names[i]) ? SRV_CONFIG_SET_FAILED : SRV_CONFIG_SET_UNKNOWN;
+            snprintf(err, errlen, "can't set immutable config");
+            break;
+        }
+        if (!rows[i]->runtime) {
+            rc = SRV_CONFIG_SET_FAILED;
+            snprintf(err, errlen, "can't set immutable config");
+            break;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (rows[j] && rows[j]->offset == rows[i]->offset) {
+                rc = SRV_CONFIG_SET_FAILED;
+                snprintf(err, errlen, "duplicate parameter");
+            }
+        if (rc == SRV_CONFIG_SET_OK && apply(rows[i], next, values[i], err, errlen) != 0) {
+            set_reason(rows[i], values[i], err, errlen);
+            rc = SRV_CONFIG_SET_FAILED;
+        }
+    }
+    if (rc == SRV_CONFIG_SET_OK) {
+        /* Namespace options first (checked above, so their setters succeed), then the rest. */
+        for (size_t j = 0; j < n_ns_changes; j++) {
+            const ns_change_t *ch = &ns_changes[j];
+            memcpy((char *)&srv->cfg.ns[ch->ns] + ch->row.offset,
+                   (const char *)&next->ns[ch->ns] + ch->row.offset, field_size(&ch->row));
+            if (ch->apply(srv, ch->ns, err, errlen) != 0)
+                rc = SRV_CONFIG_SET_FAILED;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (rows[i])
+                copy_field(rows[i], &srv->cfg, next);
+        if (run_hooks(srv, rows, n, err, errlen, culprit) != 0) { /* back to the old values */
+            char ignored[64];
+            size_t at;
+            for (size_t i = 0; i < n; i++)
+                if (rows[i])
+                    copy_field(rows[i], &srv->cfg, old);
+            run_hooks(srv, rows, n, ignored, sizeof(ignored), &at);
+            rc = SRV_CONFIG_SET_FAILED;
+        }
+    }
+    srv_config_unlock();
+    free(next);
+    return rc;
+}
+
+void srv_config_each_option(const srv_config_t *c, srv_config_fn fn, void *ctx)
+{
+    char val[256], name[160];
+    for (size_t i = 0; i < NOPTS; i++) {
+        bool alias = false; /* io-threads, stored as threads */
+        for (size_t j = 0; j < i && !alias; j++)
+            alias = opts[j].offset == opts[i].offset;
+        if (alias)
+            continue;
+        format_opt(&opts[i], c, val, sizeof(val));
+        fn(ctx, opts[i].name, val);
+    }
+    size_t nopts;
+    const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
+    for (size_t n = 0; n < c->n_ns; n++)
+        for (size_t i = 0; i < nopts; i++) {
+            opt_t o = ns_row(&ns_opts[i]);
+            snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, o.name);
+            format_opt(&o, &c->ns[n], val, sizeof(val));
+            fn(ctx, name, val);
+        }
+}
+
+bool srv_config_runtime(const char *name)
+{
+    const opt_t *o = find_opt(opts, NOPTS, name);
+    opt_t ns;
+    if (o)
+        return o->runtime;
+    const char *dot = strncasecmp(name, "namespace.", 10) == 0 ? strchr(name + 10, '.') : NULL;
+    return dot && ns_opt_find(dot + 1, &ns) && ns.runtime;
+}
+
+static void first_value(void *ctx, const char *name, const char *value)
+{
+    (void)name;
+    snprintf(ctx, 256, "%s", value);
+}
+
+int srv_config_normalize(const char *name, const char *value, char *out, size_t len)
+{
+    srv_config_t *c = malloc(sizeof(*c));
+    char err[256], val[256] = "";
+    int rc = -1;
+    if (!c)
+        return -1;
+    srv_config_init(c);
+    if (srv_config_set(c, name, value, err, sizeof(err)) == 0 && !strpbrk(name, "*?[\\")) {
+        srv_config_each(c, name, strlen(name), first_value, val);
+        snprintf(out, len, "%s", val);
+        rc = 0;
+    }
+    free(c);
+    return rc;
+}
+
 unsigned long long srv_config_maxmemory(const srv_config_t *c)
 {
     unsigned long long sum = 0;
@@ -808,10 +1195,11 @@ unsigned long long srv_config_maxmemory(const srv_config_t *c)
 void srv_config_print_help(void)
 {
     printf("Usage: flatline-server [config-file] [--option value ...]\n\n"
-           "Options (file: 'option value'; command line: '--option value'):\n");
+           "Options (file: 'option value'; command line: '--option value'; [set]: CONFIG SET\n"
+           "changes it while the server runs):\n");
     for (size_t i = 0; i < NOPTS; i++)
-        printf("  %-27s default %-10s %s\n", opts[i].name, opts[i].def[0] ? opts[i].def : "\"\"",
-               opts[i].doc);
+        printf("  %-27s default %-10s %s%s\n", opts[i].name, opts[i].def[0] ? opts[i].def : "\"\"",
+               opts[i].runtime ? "[set] " : "", opts[i].doc);
     printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
     size_t nopts;

@@ -33,6 +33,15 @@ enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
 /* tls-auth-clients: client certificates required (yes), ignored (no), checked when sent. */
 enum { SRV_TLS_AUTH_NO = 0, SRV_TLS_AUTH_YES, SRV_TLS_AUTH_OPTIONAL };
 
+/* Output-buffer classes of client-output-buffer-limit, in Redis's order. */
+enum { SRV_CLASS_NORMAL, SRV_CLASS_REPLICA, SRV_CLASS_PUBSUB, SRV_CLASS_COUNT };
+
+/* One class's client-output-buffer-limit: close at `hard` pending bytes at once, or when above
+ * `soft` for `secs` seconds in a row (0 = that limit is off). */
+typedef struct srv_obl {
+    unsigned long long hard, soft, secs;
+} srv_obl_t;
+
 typedef struct srv_config {
     long long port;
     char bind[256];    /* addresses separated by spaces (listener.c) */
@@ -44,6 +53,14 @@ typedef struct srv_config {
     size_t client_query_buffer_limit;
     int loglevel;
     bool mem_background_thread;
+    long long timeout;                 /* seconds idle before a client is closed */
+    srv_obl_t obl[SRV_CLASS_COUNT];    /* client-output-buffer-limit */
+    size_t maxmemory_clients;          /* all clients' buffers together; 0 = no cap */
+    long long slowlog_log_slower_than; /* us */
+    long long slowlog_max_len;
+    long long latency_monitor_threshold; /* ms */
+    bool latency_tracking;
+    long long metrics_port; /* the Prometheus endpoint's port; 0 = off */
     /* Access control and listeners (acl.c, listener.c, tls.c); "" = not set. */
     bool protected_mode;
     char requirepass[256];
@@ -99,9 +116,49 @@ typedef void (*srv_config_fn)(void *ctx, const char *name, const char *value);
 void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
                      void *ctx);
 
+/* client-output-buffer-limit (client_limits.c): parses "<class> <hard> <soft> <seconds>"
+ * groups (class normal, replica or slave, pubsub; sizes with units) into obl[SRV_CLASS_COUNT],
+ * changing the classes named and only when every group is valid. Returns 0 or -1 with
+ * Redis's reason in err. */
+int srv_obl_parse(srv_obl_t *obl, const char *value, char *err, size_t errlen);
+
+/* Formats obl[SRV_CLASS_COUNT] as Redis's CONFIG GET does ("normal 0 0 0 slave ..."). */
+void srv_obl_format(const srv_obl_t *obl, char *buf, size_t len);
+
 /* Redis's maxmemory: the namespaces' memory limits summed, 0 ("no limit") when any namespace
  * is unlimited (CONFIG GET maxmemory, INFO memory). */
 unsigned long long srv_config_maxmemory(const srv_config_t *c);
+
+/* CONFIG SET: sets n options (names[i] to values[i]) in srv->cfg at once, all or none: every
+ * value is parsed into a copy first; then the fields are stored and the rows' apply hooks run
+ * (a failing hook puts every old value back). Of the namespace options, memory-limit and
+ * maxmemory-policy (also Redis's top-level name: the default namespace's) go through the store's
+ * run-time setters; the others are refused ("can't set immutable config"). Returns
+ * SRV_CONFIG_SET_OK, SRV_CONFIG_SET_UNKNOWN (no such option) or SRV_CONFIG_SET_FAILED (Redis's
+ * reason in err), with the offending pair's index in *culprit. Any thread; takes the
+ * configuration lock. */
+#define SRV_CONFIG_SET_MAX 64
+enum { SRV_CONFIG_SET_OK = 0, SRV_CONFIG_SET_UNKNOWN = -1, SRV_CONFIG_SET_FAILED = -2 };
+struct srv_server;
+int srv_config_set_runtime(struct srv_server *srv, size_t n, const char *const *names,
+                           const char *const *values, char *err, size_t errlen, size_t *culprit);
+
+/* The configuration lock: held by CONFIG SET while it writes srv->cfg; CONFIG GET and CONFIG
+ * REWRITE hold it while they read it. */
+void srv_config_lock(void);
+void srv_config_unlock(void);
+
+/* Calls fn(name, value) for every stored option (no derived or compatibility names): the
+ * server's, then each namespace's as "namespace.<ns>.<option>" (CONFIG REWRITE). */
+void srv_config_each_option(const srv_config_t *c, srv_config_fn fn, void *ctx);
+
+/* True when CONFIG SET may change option `name` (a server or namespace option). */
+bool srv_config_runtime(const char *name);
+
+/* The value option `name` would show in CONFIG GET after being set to `value` from the
+ * defaults (CONFIG REWRITE keeps a line whose value means the current one: "64mb" for
+ * 67108864). Returns 0, or -1 when value is not valid for it. */
+int srv_config_normalize(const char *name, const char *value, char *out, size_t len);
 
 /* Prints the option table (--help). */
 void srv_config_print_help(void);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -48,14 +49,52 @@ static void section_server(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "uptime_in_seconds:%lld", (long long)up);
     srv_info_field(out, "uptime_in_days:%lld", (long long)up / 86400);
     srv_info_field(out, "config_file:%s", srv->config_file ? srv->config_file : "");
+    srv_info_field(out, "io_threads_active:0"); /* workers do their own I/O */
 }
 
 static void section_clients(srv_server_t *srv, srv_buf_t *out)
 {
     srv_info_field(out, "# Clients");
     srv_info_field(out, "connected_clients:%ld", atomic_load(&srv->connected));
-    srv_info_field(out, "maxclients:%lld", srv->cfg.maxclients);
+    srv_info_field(out, "cluster_connections:0");
+    srv_info_field(out, "maxclients:%lld", atomic_load(&srv->live.maxclients));
+    uint64_t largest = 0;
+    for (int i = 0; i < srv->nworkers; i++) {
+        uint64_t l =
+            atomic_load_explicit(&srv->workers[i].largest_client_mem, memory_order_relaxed);
+        largest = l > largest ? l : largest;
+    }
+    /* flatline keeps one figure per client (input and output buffers together). */
+    srv_info_field(out, "client_recent_max_input_buffer:%llu", (unsigned long long)largest);
+    srv_info_field(out, "client_recent_max_output_buffer:%llu", (unsigned long long)largest);
     srv_info_field(out, "blocked_clients:0");
+    srv_info_field(out, "tracking_clients:0");
+    srv_info_field(out, "clients_in_timeout_table:0");
+    srv_info_field(out, "clients_memory:%llu", (unsigned long long)srv_clients_memory(srv));
+    srv_info_field(out, "monitor_clients:%d", atomic_load(&srv->monitors));
+}
+
+/* Redis's CPU fields: the process, its children (none), and the calling worker's thread in
+ * place of Redis's main thread. */
+static void section_cpu(srv_server_t *srv, srv_buf_t *out)
+{
+    (void)srv;
+    struct rusage self, children, thread;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    getrusage(RUSAGE_THREAD, &thread);
+    const struct {
+        const char *name;
+        struct timeval tv;
+    } f[] = {{"used_cpu_sys", self.ru_stime},
+             {"used_cpu_user", self.ru_utime},
+             {"used_cpu_sys_children", children.ru_stime},
+             {"used_cpu_user_children", children.ru_utime},
+             {"used_cpu_sys_main_thread", thread.ru_stime},
+             {"used_cpu_user_main_thread", thread.ru_utime}};
+    srv_info_field(out, "# CPU");
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        srv_info_field(out, "%s:%ld.%06ld", f[i].name, (long)f[i].tv.tv_sec, (long)f[i].tv.tv_usec);
 }
 
 /* One breakdown, every field of FL_MEM_BYTES then FL_MEM_RATIOS, each name prefixed. */
@@ -88,6 +127,18 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_human_bytes(h, sizeof(h), s.peak_allocated > used ? s.peak_allocated : used);
     srv_info_field(out, "used_memory_peak_human:%s", h);
     srv_info_field(out, "used_memory_dataset:%zu", s.ns_used);
+    /* Client buffers are flatline's overhead outside the namespaces (Redis's mem_clients_*);
+     * no scripts, no replicas, nothing freed lazily. */
+    uint64_t clients = srv_clients_memory(srv);
+    srv_info_field(out, "used_memory_overhead:%llu", (unsigned long long)clients);
+    srv_info_field(out, "used_memory_startup:0");
+    srv_info_field(out, "used_memory_lua:0");
+    srv_info_field(out, "used_memory_scripts:0");
+    srv_info_field(out, "number_of_cached_scripts:0");
+    srv_info_field(out, "mem_not_counted_for_evict:0");
+    srv_info_field(out, "mem_clients_slaves:0");
+    srv_info_field(out, "mem_clients_normal:%llu", (unsigned long long)clients);
+    srv_info_field(out, "lazyfree_pending_objects:0");
     /* As CONFIG GET maxmemory: the namespaces' limits summed, 0 ("no limit") when any namespace
      * is unlimited; the policy is the default namespace's. */
     unsigned long long maxmem = srv_config_maxmemory(&srv->cfg);
@@ -123,20 +174,39 @@ static void persistence_field(void *ctx, const char *name, const char *value)
     srv_info_field(ctx, "%s:%s", name, value);
 }
 
-/* src/persist/'s fields (Redis's names); an in-process server has none: nothing loads. */
-static void section_persistence(srv_server_t *srv, srv_buf_t *out)
+/* An in-process server's persistence fields: nothing loads or saves. */
+static void no_persistence(srv_server_t *srv, srv_buf_t *out)
 {
-    srv_info_field(out, "# Persistence");
-    if (srv->persist) {
-        flp_info(srv->persist, persistence_field, out);
-        return;
-    }
     srv_info_field(out, "loading:0");
     srv_info_field(out, "async_loading:0");
     srv_info_field(out, "rdb_bgsave_in_progress:0");
     srv_info_field(out, "rdb_last_bgsave_status:ok");
+    srv_info_field(out, "rdb_changes_since_last_save:0");
+    srv_info_field(out, "rdb_last_save_time:%lld", (long long)(srv->start_ms / 1000));
+    srv_info_field(out, "rdb_last_bgsave_time_sec:-1");
+    srv_info_field(out, "rdb_current_bgsave_time_sec:-1");
+    srv_info_field(out, "rdb_last_cow_size:0");
     srv_info_field(out, "aof_enabled:0");
     srv_info_field(out, "aof_rewrite_in_progress:0");
+    srv_info_field(out, "aof_rewrite_scheduled:0");
+    srv_info_field(out, "aof_last_rewrite_time_sec:-1");
+    srv_info_field(out, "aof_current_rewrite_time_sec:-1");
+    srv_info_field(out, "aof_last_bgrewrite_status:ok");
+    srv_info_field(out, "aof_last_write_status:ok");
+    srv_info_field(out, "aof_last_cow_size:0");
+}
+
+/* src/persist/'s fields (Redis's names); an in-process server has none: nothing loads. */
+static void section_persistence(srv_server_t *srv, srv_buf_t *out)
+{
+    srv_info_field(out, "# Persistence");
+    if (srv->persist)
+        flp_info(srv->persist, persistence_field, out);
+    else
+        no_persistence(srv, out);
+    /* No modules: Redis's fields as Redis gives them without one (dashboards read them). */
+    srv_info_field(out, "module_fork_in_progress:0");
+    srv_info_field(out, "module_fork_last_cow_size:0");
 }
 
 /* No replication: always a master without replicas (clients check role). */
@@ -147,6 +217,11 @@ static void section_replication(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "role:master");
     srv_info_field(out, "connected_slaves:0");
     srv_info_field(out, "master_repl_offset:0");
+    srv_info_field(out, "second_repl_offset:-1");
+    srv_info_field(out, "repl_backlog_active:0");
+    srv_info_field(out, "repl_backlog_size:0");
+    srv_info_field(out, "repl_backlog_first_byte_offset:0");
+    srv_info_field(out, "repl_backlog_histlen:0");
 }
 
 static void section_stats(srv_server_t *srv, srv_buf_t *out)
@@ -192,6 +267,39 @@ static void section_stats(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "active_defrag_misses:%llu",
                    (unsigned long long)(dscanned > dmoves ? dscanned - dmoves : 0));
     srv_info_field(out, "total_active_defrag_time:%llu", (unsigned long long)(dtime_us / 1000));
+    /* flatline moves records, not keys: the key-level figures are the record-level ones. */
+    srv_info_field(out, "active_defrag_key_hits:%llu", (unsigned long long)dmoves);
+    srv_info_field(out, "active_defrag_key_misses:%llu",
+                   (unsigned long long)(dscanned > dmoves ? dscanned - dmoves : 0));
+    /* Nothing of these exists in flatline (no replicas, tracking, MIGRATE, DUMP, I/O threads,
+     * pub/sub yet): Redis's fields with the values Redis gives when unused. */
+    static const char *const unused[] = {"io_threaded_reads_processed:0",
+                                         "io_threaded_writes_processed:0",
+                                         "sync_full:0",
+                                         "sync_partial_ok:0",
+                                         "sync_partial_err:0",
+                                         "expired_stale_perc:0.00",
+                                         "expired_time_cap_reached_count:0",
+                                         "migrate_cached_sockets:0",
+                                         "slave_expires_tracked_keys:0",
+                                         "tracking_total_keys:0",
+                                         "tracking_total_items:0",
+                                         "tracking_total_prefixes:0",
+                                         "dump_payload_sanitizations:0",
+                                         "unexpected_error_replies:0",
+                                         "pubsub_channels:0",
+                                         "pubsub_patterns:0",
+                                         "latest_fork_usec:0",
+                                         "total_forks:0"};
+    for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+        srv_info_field(out, "%s", unused[i]);
+}
+
+static void section_cluster(srv_server_t *srv, srv_buf_t *out)
+{
+    (void)srv;
+    srv_info_field(out, "# Cluster");
+    srv_info_field(out, "cluster_enabled:0");
 }
 
 static void section_keyspace(srv_server_t *srv, srv_buf_t *out)
@@ -239,17 +347,26 @@ static void section_namespaces(srv_server_t *srv, srv_buf_t *out)
 }
 
 /* INFO's sections, in output order. in_default: part of INFO without arguments and INFO
- * default (as in Redis, commandstats and latencystats would be false: INFO all / everything
- * and INFO <name> only). */
+ * default (as in Redis, commandstats and latencystats are not: INFO all / everything and
+ * INFO <name> only). */
 static const struct {
     const char *name;
     srv_info_section_fn *fn;
     bool in_default;
 } sections[] = {
-    {"server", section_server, true},     {"clients", section_clients, true},
-    {"memory", section_memory, true},     {"persistence", section_persistence, true},
-    {"stats", section_stats, true},       {"replication", section_replication, true},
-    {"keyspace", section_keyspace, true}, {"namespaces", section_namespaces, true},
+    {"server", section_server, true},
+    {"clients", section_clients, true},
+    {"memory", section_memory, true},
+    {"persistence", section_persistence, true},
+    {"stats", section_stats, true},
+    {"replication", section_replication, true},
+    {"cpu", section_cpu, true},
+    {"commandstats", srv_info_commandstats, false},
+    {"errorstats", srv_info_errorstats, true},
+    {"latencystats", srv_info_latencystats, false},
+    {"cluster", section_cluster, true},
+    {"keyspace", section_keyspace, true},
+    {"namespaces", section_namespaces, true},
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))

@@ -18,6 +18,10 @@
 
 int srv_buf_reserve(srv_buf_t *b, size_t more)
 {
+    if (b->limit && (more > b->limit || b->len > b->limit - more)) {
+        b->over_limit = true;
+        return -ENOBUFS;
+    }
     if (b->cap - b->len >= more)
         return 0;
     if (more > SIZE_MAX / 2 - b->len)
@@ -28,6 +32,8 @@ int srv_buf_reserve(srv_buf_t *b, size_t more)
     char *p = realloc(b->p, cap);
     if (!p)
         return -ENOMEM;
+    if (b->meter)
+        b->meter->resized(b->meter, b, (long long)cap - (long long)b->cap);
     b->p = p;
     b->cap = cap;
     return 0;
@@ -35,10 +41,12 @@ int srv_buf_reserve(srv_buf_t *b, size_t more)
 
 void srv_buf_free(srv_buf_t *b)
 {
+    if (b->meter && b->cap)
+        b->meter->resized(b->meter, b, -(long long)b->cap);
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
-    b->failed = false;
+    b->failed = b->over_limit = false;
 }
 
 void srv_buf_consume(srv_buf_t *b, size_t n)

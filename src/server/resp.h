@@ -15,14 +15,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct srv_buf srv_buf_t;
+
+/* Told of every change of a buffer's capacity (delta in bytes, + grown, - shrunk or freed):
+ * how the server keeps each client's memory and all clients' total (client_limits.c). The
+ * owner embeds it in a struct of its own. */
+typedef struct srv_buf_meter srv_buf_meter_t;
+struct srv_buf_meter {
+    void (*resized)(srv_buf_meter_t *m, srv_buf_t *b, long long delta);
+};
+
 /* A growable byte buffer. */
-typedef struct srv_buf {
+struct srv_buf {
     char *p;
     size_t len, cap;
-    bool failed; /* an append could not allocate: the content is incomplete */
-} srv_buf_t;
+    size_t limit;           /* appends past this length fail (0 = no limit); kept by free */
+    srv_buf_meter_t *meter; /* or NULL; kept by free */
+    bool failed;            /* an append could not allocate: the content is incomplete */
+    bool over_limit;        /* ... because it would have passed `limit` */
+};
 
-/* Makes room for `more` bytes after len. Returns 0 or -ENOMEM (buffer unchanged). */
+/* Makes room for `more` bytes after len. Returns 0, -ENOBUFS (len + more would pass limit:
+ * over_limit set) or -ENOMEM (buffer unchanged). */
 int srv_buf_reserve(srv_buf_t *b, size_t more);
 
 /* Frees the buffer's memory and empties it. */

@@ -30,6 +30,28 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+void srv_live_load(srv_server_t *srv)
+{
+    const srv_config_t *c = &srv->cfg;
+    srv_live_t *l = &srv->live;
+    atomic_store(&l->maxclients, c->maxclients);
+    atomic_store(&l->proto_max_bulk_len, c->proto_max_bulk_len);
+    atomic_store(&l->max_multibulk_len, c->max_multibulk_len);
+    atomic_store(&l->client_query_buffer_limit, c->client_query_buffer_limit);
+    atomic_store(&l->loglevel, c->loglevel);
+    atomic_store(&l->timeout_s, c->timeout);
+    for (int i = 0; i < SRV_CLASS_COUNT; i++) {
+        atomic_store(&l->obl_hard[i], c->obl[i].hard);
+        atomic_store(&l->obl_soft[i], c->obl[i].soft);
+        atomic_store(&l->obl_secs[i], c->obl[i].secs);
+    }
+    atomic_store(&l->maxmemory_clients, c->maxmemory_clients);
+    atomic_store(&l->slowlog_slower_than, c->slowlog_log_slower_than);
+    atomic_store(&l->slowlog_max_len, c->slowlog_max_len);
+    atomic_store(&l->latency_threshold_ms, c->latency_monitor_threshold);
+    atomic_store(&l->latency_tracking, c->latency_tracking);
+}
+
 static void request_shutdown(srv_server_t *srv)
 {
     atomic_store(&srv->stopping, 1);
@@ -95,6 +117,7 @@ static void fit_open_files(srv_server_t *srv)
                 "is now %lld",
                 (unsigned long long)got, srv->cfg.maxclients, fit);
         srv->cfg.maxclients = fit;
+        atomic_store(&srv->live.maxclients, fit);
     }
 }
 
@@ -218,6 +241,13 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
     }
 }
 
+/* Frees the slow log and the latency monitor (after the workers stopped). */
+static void stop_observers(srv_server_t *srv)
+{
+    srv_slowlog_destroy(srv);
+    srv_latency_destroy(srv);
+}
+
 int srv_server_run(srv_server_t *srv)
 {
     char err[1024];
@@ -234,6 +264,7 @@ int srv_server_run(srv_server_t *srv)
     signal(SIGPIPE, SIG_IGN);
     srv->nlisteners = 0;
     srv->start_ms = fl_now_ms();
+    srv_live_load(srv);
     srv->request_shutdown = request_shutdown;
     fl_mem_opts_t mopts = {.background_thread = srv->cfg.mem_background_thread};
     int rc = fl_mem_init(&mopts);
@@ -253,8 +284,15 @@ int srv_server_run(srv_server_t *srv)
         return 1;
     }
     fit_open_files(srv);
+    if (srv_slowlog_create(srv) < 0 || srv_latency_create(srv) < 0) {
+        srv_log(srv, SRV_LOG_WARNING, "out of memory at start");
+        stop_observers(srv);
+        fl_store_close(srv->store);
+        return 1;
+    }
     if (access_open(srv, err, sizeof(err)) != 0) {
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
+        stop_observers(srv);
         fl_store_close(srv->store);
         return 1;
     }
@@ -262,6 +300,7 @@ int srv_server_run(srv_server_t *srv)
                  sizeof(err)) != 0) { /* nothing installed */
         access_close(srv);
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
+        stop_observers(srv);
         fl_store_close(srv->store);
         return 1;
     }
@@ -269,12 +308,14 @@ int srv_server_run(srv_server_t *srv)
     if (srv_listen(srv, err, sizeof(err)) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
         access_close(srv);
+        stop_observers(srv);
         close_store(srv);
         return 1;
     }
     if (start_workers(srv) < 0) { /* every worker released: no eventfd left to write */
         srv_listen_close(srv);
         access_close(srv);
+        stop_observers(srv);
         close_store(srv);
         free(srv->workers);
         return 1;
@@ -283,6 +324,8 @@ int srv_server_run(srv_server_t *srv)
     if (load(srv) != 0) {
         status = 1;
     } else {
+        if (srv_metrics_start(srv, err, sizeof(err)) < 0) /* the server runs without it */
+            srv_log(srv, SRV_LOG_WARNING, "%s", err);
         char where[512];
         srv_listen_describe(srv, where, sizeof(where));
         srv_log(srv, SRV_LOG_NOTICE,
@@ -293,8 +336,10 @@ int srv_server_run(srv_server_t *srv)
                 atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
     }
     atomic_store(&srv->stopping, 1);
+    srv_metrics_stop(srv);
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
+    srv_workers_drain_mail(srv); /* fan-outs still in flight: every step, then freed */
     if (status == 0 && final_save(srv) != 0)
         status = 1;
     close_store(srv); /* stops the log thread, which writes the workers' eventfds */
@@ -302,6 +347,7 @@ int srv_server_run(srv_server_t *srv)
         srv_worker_release(&srv->workers[i]);
     srv_listen_close(srv);
     access_close(srv);
+    stop_observers(srv);
     free(srv->workers);
     srv->workers = NULL;
     srv_log(srv, SRV_LOG_NOTICE, "bye");

@@ -44,6 +44,18 @@ typedef struct srv_worker srv_worker_t;
     X(net_out, "total_net_output_bytes", "bytes written to clients")                               \
     X(rejected, "rejected_connections", "connections refused at maxclients")                       \
     X(protocol_errors, "protocol_errors", "connections closed for bad input")                      \
+    X(reads, "total_reads_processed", "read calls that returned data")                             \
+    X(writes, "total_writes_processed", "write calls that sent data")                              \
+    X(error_replies, "total_error_replies", "error replies sent")                                  \
+    X(rejected_calls, "rejected_calls", "commands refused before running (unknown, arity)")        \
+    X(failed_calls, "failed_calls", "commands that ran and replied an error")                      \
+    X(evicted_clients, "evicted_clients", "clients closed by maxmemory-clients")                   \
+    X(obl_disconnects, "client_output_buffer_limit_disconnections",                                \
+      "clients closed for passing client-output-buffer-limit")                                     \
+    X(qbl_disconnects, "client_query_buffer_limit_disconnections",                                 \
+      "clients closed for passing client-query-buffer-limit")                                      \
+    X(timedout_clients, "timedout_clients", "clients closed after `timeout` seconds idle")         \
+    X(killed_clients, "killed_clients", "clients closed by CLIENT KILL")                           \
     X(acl_denied_auth, "acl_access_denied_auth", "failed AUTH / HELLO AUTH")                       \
     X(acl_denied_cmd, "acl_access_denied_cmd", "commands refused by -NOPERM (user's rules)")       \
     X(acl_denied_key, "acl_access_denied_key", "commands refused by -NOPERM (key patterns)")       \
@@ -53,6 +65,7 @@ typedef struct srv_worker srv_worker_t;
 
 /* Counters of one worker. Written only by the owning worker (relaxed load+store), read by
  * any thread (relaxed load) and summed: no lock, no contended cache line. */
+
 typedef struct srv_stats {
 #define SRV_STATS_FIELD_(field, info_name, doc) _Atomic uint64_t field;
     SRV_STATS(SRV_STATS_FIELD_)
@@ -80,7 +93,15 @@ void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 #define SRV_OUT_HIGH (1u << 20)
 
 #define SRV_CLOSE_AFTER_REPLY 0x1u /* QUIT, protocol error: flush the output, then close */
-#define SRV_CLOSE_ASAP 0x2u        /* I/O error: close without writing */
+#define SRV_CLOSE_ASAP 0x2u        /* I/O error, a limit, CLIENT KILL: close without writing */
+#define SRV_NO_EVICT 0x4u          /* CLIENT NO-EVICT on: maxmemory-clients passes it over */
+#define SRV_MONITOR 0x8u           /* MONITOR: receives every command (monitor.c) */
+#define SRV_PUBSUB 0x10u           /* subscribed: the pubsub output-buffer class */
+#define SRV_WAITING 0x20u          /* its command waits for other workers (fanout.c) */
+#define SRV_PAUSED 0x40u           /* its next command waits for CLIENT UNPAUSE */
+
+/* CLIENT REPLY modes. */
+enum { SRV_REPLY_ON, SRV_REPLY_OFF, SRV_REPLY_SKIP };
 
 /* How a client's bytes travel (conn.c): the plain socket, or a TLS session over it. */
 typedef struct srv_conn {
@@ -105,15 +126,23 @@ typedef struct srv_client {
     srv_parser_t parser;
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
-    char *name;                     /* CLIENT SETNAME, or NULL */
-    int64_t ctime_ms;               /* connected at (age= of ACL LOG's client-info) */
-    srv_acl_session_t acl;          /* user and rules (srv->acl set), else unused */
-    srv_conn_t conn;                /* plain socket or TLS session (conn.c) */
-    bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
-    uint64_t hold_seq; /* appendfsync always: output is held until the log is durable up to
-                        * here (0 = nothing held); see srv_client_note_log */
-    uint32_t events;                /* epoll events currently registered */
+    char *name;            /* CLIENT SETNAME, or NULL */
+    int64_t ctime_ms;      /* connected at (age= of ACL LOG's client-info) */
+    srv_acl_session_t acl; /* user and rules (srv->acl set), else unused */
+    srv_conn_t conn;       /* plain socket or TLS session (conn.c) */
+    bool stalled;          /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
+    uint64_t hold_seq;     /* appendfsync always: output is held until the log is durable up to
+                            * here (0 = nothing held); see srv_client_note_log */
+    uint32_t events;       /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
+    /* Bookkeeping for CLIENT LIST, limits and timeouts (client_info.c, client_limits.c). */
+    char addr[128], laddr[128]; /* "ip:port" (unix: "path:0") of the peer and of our end */
+    int64_t last_ms;            /* last command or read: `timeout` and CLIENT LIST idle= */
+    int64_t soft_since_ms;      /* output above the soft limit since then; 0 = below it */
+    const char *last_cmd;       /* name of the last command run (static), "NULL" before */
+    int reply_mode;             /* SRV_REPLY_* */
+    srv_buf_meter_t meter;      /* keeps `mem` and the worker's total current */
+    size_t mem;                 /* capacity of in + out */
 } srv_client_t;
 
 /* A listening socket (listener.c). */
@@ -152,9 +181,37 @@ struct srv_worker {
     pthread_mutex_t mail_mu;
     srv_task_t *mail_head, *mail_tail; /* mail_mu */
     int mail_fd;
+    /* Bytes of all its clients' buffers (sum of their `mem`) and the largest one's, as last
+     * seen: written by the owner, read by every worker for maxmemory-clients. */
+    _Atomic uint64_t clients_mem;
+    _Atomic uint64_t largest_client_mem;
+    _Atomic bool evict_pending; /* an eviction task is queued for this worker */
+    srv_client_t **monitors;    /* its MONITOR clients; worker thread only */
+    size_t nmonitors, monitors_cap;
+    _Atomic int monitor_count;     /* nmonitors, for posters (monitor.c) */
+    struct srv_cmdstats *cmdstats; /* per-command counters (cmdstats.c); owner writes */
     int durable_fd; /* eventfd: the log thread says the log became more durable (hold_seq) */
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
 };
+
+/* The settings CONFIG SET may change while workers run: copied from the configuration at
+ * start and by CONFIG SET (srv_live_load), read relaxed by the workers. */
+typedef struct srv_live {
+    _Atomic long long maxclients;
+    _Atomic size_t proto_max_bulk_len, max_multibulk_len, client_query_buffer_limit;
+    _Atomic int loglevel;
+    _Atomic long long timeout_s; /* idle clients closed after this (0 = never) */
+    _Atomic unsigned long long obl_hard[SRV_CLASS_COUNT], obl_soft[SRV_CLASS_COUNT],
+        obl_secs[SRV_CLASS_COUNT];
+    _Atomic unsigned long long maxmemory_clients; /* 0 = no cap */
+    _Atomic long long slowlog_slower_than;        /* us; -1 = off */
+    _Atomic long long slowlog_max_len;
+    _Atomic long long latency_threshold_ms; /* 0 = off */
+    _Atomic bool latency_tracking;          /* per-command histograms */
+} srv_live_t;
+
+/* Copies the runtime-settable settings from srv->cfg into srv->live. */
+void srv_live_load(srv_server_t *srv);
 
 /* The running server: configuration and store are read-only once workers run. */
 struct srv_server {
@@ -176,6 +233,15 @@ struct srv_server {
     _Atomic size_t peak_allocated; /* high-water of process allocated seen by INFO/MEMORY */
     _Atomic int stopping;
     _Atomic uint64_t ops_per_sec; /* commands in the last second, sampled by the main thread */
+    /* CLIENT PAUSE: commands of the paused kind wait until this time (ms; 0 = no pause). */
+    _Atomic int64_t pause_until_ms;
+    _Atomic int pause_all;       /* 1: every command waits; 0: only writes */
+    _Atomic int monitors;        /* MONITOR clients on all workers */
+    struct srv_slowlog *slowlog; /* slowlog.c; NULL in-process */
+    struct srv_latency *latency; /* latency.c; NULL in-process */
+    struct srv_metrics *metrics; /* metrics.c; NULL unless metrics-port is set */
+    /* Settings that CONFIG SET changes while workers run, read relaxed by them. */
+    srv_live_t live;
     /* Called by SHUTDOWN; the real server signals its main thread. */
     void (*request_shutdown)(srv_server_t *srv);
     /* Durability (src/persist/): NULL for in-process servers (fuzz target, unit tests). Set
@@ -205,6 +271,118 @@ void srv_client_free_buffers(srv_client_t *c);
  * error (the error reply is queued and SRV_CLOSE_AFTER_REPLY set). */
 int srv_client_process_input(srv_client_t *c);
 
+/* Runs a client's commands again after a pause or a wait ended (CLIENT UNPAUSE, a fan-out's
+ * reply), then settles it. Returns false when the client was closed. Worker thread only. */
+bool srv_client_resume(srv_client_t *c);
+
+/* ---- Client bookkeeping and limits (client_info.c, client_limits.c) ---------------------- */
+
+/* The ACL user c is authenticated as ("default" without users). c's worker thread only. */
+const char *srv_client_user(const srv_client_t *c);
+
+/* Appends c's CLIENT LIST line (no newline) to out. c's worker thread only. */
+void srv_client_describe(const srv_client_t *c, int64_t now_ms, srv_buf_t *out);
+
+/* Puts c's buffers under its meter (c->mem, the worker's clients_mem, maxmemory-clients) and
+ * sets its output's hard limit. Called by srv_client_init. */
+void srv_client_limits_attach(srv_client_t *c);
+
+/* Re-arms the output's hard limit after bytes were sent or the settings changed. */
+void srv_client_limits_refresh(srv_client_t *c);
+
+/* True when c is to close now: already flagged, or past its class's hard limit, or above its
+ * soft limit for too long (then flagged, logged and counted). now_ms 0: read the clock only if
+ * needed. c's worker thread only. */
+bool srv_client_check_limits(srv_client_t *c, int64_t now_ms);
+
+/* Counts a client closed for passing client-query-buffer-limit. */
+void srv_client_count_query_limit(srv_client_t *c);
+
+/* Every client's buffers, all workers (an estimate: each worker's sum read relaxed). */
+uint64_t srv_clients_memory(const srv_server_t *srv);
+
+/* The worker's periodic pass (about 10 times a second): idle timeout, soft limits, paused
+ * clients, maxmemory-clients. Worker thread only. */
+void srv_clients_cron(srv_worker_t *w, int64_t now_ms);
+
+/* ---- Fan-out to every worker (fanout.c) --------------------------------------------------- */
+
+typedef struct srv_fanout srv_fanout_t;
+typedef void srv_fanout_each_fn(srv_worker_t *w, srv_fanout_t *f);
+typedef void srv_fanout_done_fn(srv_client_t *c, srv_fanout_t *f);
+
+/* One command's work spread over every worker: `each` runs on every worker's thread, then
+ * `done` on the origin's, with the client (when still connected). */
+struct srv_fanout {
+    srv_worker_t *origin;
+    uint64_t client_id;
+    srv_fanout_each_fn *each;
+    srv_fanout_done_fn *done;
+    _Atomic int pending;     /* workers still to run `each` */
+    int nparts;              /* = workers */
+    srv_buf_t *parts;        /* parts[i]: written by worker i only, read by `done` */
+    _Atomic long long count; /* a total the workers add to */
+    void *arg;               /* the request, freed (free) with the fan-out */
+};
+
+/* A fan-out for client c (which must belong to a worker); NULL when out of memory. */
+srv_fanout_t *srv_fanout_new(srv_client_t *c, srv_fanout_each_fn *each, srv_fanout_done_fn *done);
+
+/* Marks c SRV_WAITING and posts f to every worker. False when out of memory (f freed, c
+ * unchanged). c's worker thread only. */
+bool srv_fanout_start(srv_client_t *c, srv_fanout_t *f);
+
+/* ---- Observability (cmdstats.c, slowlog.c, latency.c, monitor.c) -------------------------- */
+
+/* Per-command counters of worker w: allocated before it starts, freed at release. */
+int srv_cmdstats_init(srv_worker_t *w);
+void srv_cmdstats_free(srv_worker_t *w);
+/* A call of command `id` (of its subcommand `sub`, "client|list", when not NULL: a static
+ * name) that ran for ns nanoseconds (failed: it replied an error). */
+void srv_cmdstats_record(srv_client_t *c, size_t id, const char *sub, uint64_t ns, bool failed);
+/* A call refused before it ran (arity, pause...). */
+void srv_cmdstats_rejected(srv_client_t *c, size_t id);
+/* An error reply (its text from '-') counted by its code (ERR, WRONGTYPE, ...). */
+void srv_errstats_record(srv_client_t *c, const char *reply, size_t len);
+/* Zeroes w's counters; on w's thread (CONFIG RESETSTAT posts it). */
+void srv_cmdstats_reset(srv_worker_t *w);
+/* INFO sections (every worker summed). */
+void srv_info_commandstats(srv_server_t *srv, srv_buf_t *out);
+void srv_info_errorstats(srv_server_t *srv, srv_buf_t *out);
+void srv_info_latencystats(srv_server_t *srv, srv_buf_t *out);
+/* LATENCY HISTOGRAM [command ...]'s reply. */
+void srv_reply_latency_histogram(srv_client_t *c, int argc, const fl_slice_t *argv);
+
+/* The slow log and the latency monitor: created before the workers start (NULL in-process:
+ * then nothing is recorded), destroyed after they stopped. Return 0 or -1. */
+int srv_slowlog_create(srv_server_t *srv);
+void srv_slowlog_destroy(srv_server_t *srv);
+void srv_slowlog_push(srv_client_t *c, int argc, const fl_slice_t *argv, uint64_t usec);
+int srv_latency_create(srv_server_t *srv);
+void srv_latency_destroy(srv_server_t *srv);
+/* Records `event` (a static name) when ms passes latency-monitor-threshold. */
+void srv_latency_add(srv_server_t *srv, const char *event, uint64_t ms);
+
+/* The opt-in Prometheus endpoint (metrics-port): starts its thread when the port is set
+ * (0 or -errno with the reason in err); stop joins it. The text alone: srv_metrics_text. */
+int srv_metrics_start(srv_server_t *srv, char *err, size_t errlen);
+void srv_metrics_stop(srv_server_t *srv);
+void srv_metrics_text(srv_server_t *srv, srv_buf_t *out);
+
+/* MONITOR: sends the command to every monitor; forgets a closing monitor. */
+void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv);
+void srv_monitor_detach(srv_client_t *c);
+
+/* CONFIG REWRITE (config_rewrite.c): writes srv->cfg into the file the server started from,
+ * keeping its comments and order. Caller holds the configuration lock. Returns 0, or -1 with
+ * the reason in err. */
+int srv_config_rewrite(srv_server_t *srv, char *err, size_t errlen);
+
+/* CLIENT PAUSE: true when the command named `name` must wait now (cmd_client.c). */
+bool srv_pause_holds(const srv_client_t *c, fl_slice_t name);
+
+/* CLIENT SETNAME's rule: printable characters, no spaces. */
+bool srv_client_name_valid(fl_slice_t s);
 /* After a command ran on c: when it appended to the log (seq_before = flp_thread_seq() before
  * it) and appendfsync is always, holds c's output until the log is durable that far. */
 void srv_client_note_log(srv_client_t *c, uint64_t seq_before);
@@ -310,6 +488,10 @@ ssize_t srv_cmd_sub_id(size_t cmd_id, const char *sub, size_t len);
 
 /* Looks a command up by name, case-insensitively; NULL when unknown. */
 const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len);
+
+/* The position of cmd in the table (srv_cmd_at(srv_cmd_id(cmd)) == cmd): per-command
+ * statistics are arrays indexed by it. */
+size_t srv_cmd_id(const srv_cmd_t *cmd);
 
 /* Number of commands and the i-th one (COMMAND). */
 size_t srv_cmd_count(void);
@@ -436,6 +618,10 @@ bool srv_client_settle(srv_client_t *c);
 
 /* Asks the worker to stop and joins it (closes its clients; the listener stays open). */
 void srv_worker_stop(srv_worker_t *w);
+
+/* After every worker stopped, before any is released: runs the tasks still queued, until no
+ * worker has any (a task may post another, e.g. a fan-out's reply). */
+void srv_workers_drain_mail(srv_server_t *srv);
 
 /* After every worker stopped: closes fds still waiting in w's hand-off pipe, and w's epoll,
  * eventfd and pipe. */

@@ -25,6 +25,12 @@ extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_acl;     /* cmd_acl.c */
 extern const srv_cmd_family_t srv_cmds_debug;   /* cmd_debug.c */
 extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
+extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
+extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
+extern const srv_cmd_family_t srv_cmds_command; /* cmd_command.c */
+extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
+extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
+extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */
 
 /* A container command's subcommands with categories of their own (srv_subcmd_t): the family
  * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,
@@ -71,6 +77,9 @@ void srv_reply_arity(srv_client_t *c, const char *name);
 
 /* Replies "ERR unknown subcommand '<sub>'. Try <CMD> HELP.". */
 void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *cmd);
+
+/* Lower-cases s in place and returns it ("client|list" for arity errors). */
+char *srv_lower(char *s);
 
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);

@@ -19,10 +19,15 @@
  * handshake here (a failed one closes only that client, counted), then is admitted or refused
  * by protected mode like any other.
  *
+ * While it has clients the worker wakes at least every CRON_MS for the clients' cron
+ * (client_limits.c: idle timeout, soft output limits, paused clients, maxmemory-clients).
+ *
  * Invariants: level-triggered epoll; a client registers EPOLLOUT only while it has unsent
  * output or stalled commands, and drops EPOLLIN while it is stalled (unsent output above
- * SRV_OUT_HIGH: backpressure) or closing; a failed write or read closes only that client. The
- * worker's stats are written only here.
+ * SRV_OUT_HIGH: backpressure) or closing; a failed write or read closes only that client;
+ * mailbox tasks and the cron, which may close any client, run after a batch of events, never
+ * between two of them (a later event of the batch still names its client). The worker's
+ * stats are written only by its own thread.
  */
 #include "srv.h"
 
@@ -37,9 +42,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define READ_CHUNK (16 * 1024)
+#define CRON_MS 100 /* the clients' cron: Redis's hz 10 */
 
 static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 {
@@ -55,6 +62,7 @@ static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 static void close_client(srv_worker_t *w, srv_client_t *c)
 {
     SRV_ASSERT_OWNER(c);
+    srv_monitor_detach(c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     srv_conn_close(c);
     close(c->fd);
@@ -82,6 +90,7 @@ static void flush_output(srv_worker_t *w, srv_client_t *c)
         if (n > 0) {
             c->out_sent += (size_t)n;
             srv_stat_add(&w->stats.net_out, (uint64_t)n);
+            srv_stat_add(&w->stats.writes, 1);
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else {
@@ -98,13 +107,14 @@ static void flush_output(srv_worker_t *w, srv_client_t *c)
         srv_buf_consume(&c->out, c->out_sent);
         c->out_sent = 0;
     }
+    srv_client_limits_refresh(c); /* the hard limit counts unsent bytes only */
 }
 
 /* After any activity: write, then decide to close or which events to wait for. Returns false
  * when the client was closed. */
 static bool settle(srv_worker_t *w, srv_client_t *c)
 {
-    if (c->out.failed)
+    if (srv_client_check_limits(c, 0) || c->out.failed)
         c->flags |= SRV_CLOSE_ASAP;
     /* appendfsync always: replies to logged writes leave once the log is fsynced that far
      * (on_durable settles the client again) */
@@ -206,7 +216,9 @@ static void on_readable(srv_worker_t *w, srv_client_t *c)
         if (n < 0)
             return;
         c->in.len += (size_t)n;
+        c->last_ms = fl_now_ms();
         srv_stat_add(&w->stats.net_in, (uint64_t)n);
+        srv_stat_add(&w->stats.reads, 1);
     } while (srv_conn_pending(c) > 0);
     srv_client_process_input(c);
 }
@@ -296,6 +308,45 @@ static void refuse(srv_worker_t *w, int fd)
     srv_stat_add(&w->stats.rejected, 1);
 }
 
+/* "ip:port" of a socket address. */
+static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        port = ntohs(a->sin6_port);
+    } else if (ss->ss_family == AF_UNIX) { /* Redis: "<socket path>:0" */
+        const struct sockaddr_un *a = (const struct sockaddr_un *)ss;
+        snprintf(buf, len, "%.*s:0", (int)sizeof(a->sun_path), a->sun_path);
+        return;
+    }
+    snprintf(buf, len, "%s:%d", ip, port);
+}
+
+/* Fills c->addr and c->laddr (CLIENT LIST, CLIENT KILL ADDR, MONITOR, the slow log). */
+static void describe_addresses(srv_client_t *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+        format_addr(&ss, c->laddr, sizeof(c->laddr));
+    if (ss.ss_family == AF_UNIX) { /* the peer has no name: the socket's, as Redis shows */
+        memcpy(c->addr, c->laddr, sizeof(c->addr));
+        return;
+    }
+    sl = sizeof(ss);
+    memset(&ss, 0, sizeof(ss));
+    if (getpeername(c->fd, (struct sockaddr *)&ss, &sl) == 0)
+        format_addr(&ss, c->addr, sizeof(c->addr));
+}
+
 /* Makes fd (accepted on a listener of `kind`) a client of w; w->load already counts it. Runs
  * on w's thread, so the client's memory comes from w's private arena. */
 static void adopt(srv_worker_t *w, int fd, srv_listen_kind_t kind)
@@ -307,6 +358,7 @@ static void adopt(srv_worker_t *w, int fd, srv_listen_kind_t kind)
     if (!c)
         goto drop;
     srv_client_init(c, w->srv, w, fd);
+    describe_addresses(c);
     c->conn.local = srv_peer_is_local(fd);
     c->events = EPOLLIN;
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
@@ -376,7 +428,8 @@ static void on_accept(srv_worker_t *w, const srv_listener_t *l)
         if (fd < 0)
             return; /* EAGAIN (another worker took it), or a transient error: epoll says again */
         srv_stat_add(&w->stats.connections, 1);
-        if (atomic_fetch_add(&w->srv->connected, 1) >= w->srv->cfg.maxclients) {
+        if (atomic_fetch_add(&w->srv->connected, 1) >=
+            atomic_load_explicit(&w->srv->live.maxclients, memory_order_relaxed)) {
             atomic_fetch_sub(&w->srv->connected, 1);
             refuse(w, fd);
             continue;
@@ -417,11 +470,13 @@ static void *worker_main(void *arg)
                 "arenas",
                 fl_mem_strerror(rc));
     struct epoll_event evs[128];
+    int64_t last_cron = fl_now_ms();
     for (;;) {
-        int n = epoll_wait(w->epfd, evs, 128, -1);
+        /* With clients, wake at least every CRON_MS for their timeouts and limits. */
+        int n = epoll_wait(w->epfd, evs, 128, w->clients ? CRON_MS : -1);
         if (n < 0 && errno != EINTR)
             break;
-        bool stop = false;
+        bool stop = false, mail = false, durable = false;
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &w->wake_fd)
@@ -432,11 +487,22 @@ static void *worker_main(void *arg)
             else if (p == &w->handoff)
                 on_handoff(w);
             else if (p == &w->mail_fd)
-                run_mail(w);
+                mail = true;
             else if (p == &w->durable_fd)
-                on_durable(w);
+                durable = true;
             else
                 on_client_event(w, p, evs[i].events);
+        }
+        /* Tasks, durability wake-ups and the cron may close any client: only after the batch,
+         * whose events still point at their clients. */
+        if (mail)
+            run_mail(w);
+        if (durable)
+            on_durable(w);
+        int64_t now = fl_now_ms();
+        if (now - last_cron >= CRON_MS) {
+            srv_clients_cron(w, now);
+            last_cron = now;
         }
         if (stop)
             break;
@@ -455,6 +521,8 @@ static void *worker_main(void *arg)
 
 int srv_worker_prepare(srv_worker_t *w)
 {
+    if (srv_cmdstats_init(w) < 0)
+        return -ENOMEM;
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->mail_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -499,6 +567,24 @@ void srv_worker_stop(srv_worker_t *w)
     pthread_join(w->thread, NULL);
 }
 
+void srv_workers_drain_mail(srv_server_t *srv)
+{
+    bool ran = true;
+    while (ran) {
+        ran = false;
+        for (int i = 0; i < srv->nworkers; i++) {
+            srv_worker_t *w = &srv->workers[i];
+            pthread_mutex_lock(&w->mail_mu);
+            bool pending = w->mail_head != NULL;
+            pthread_mutex_unlock(&w->mail_mu);
+            if (pending) {
+                run_mail(w);
+                ran = true;
+            }
+        }
+    }
+}
+
 void srv_worker_release(srv_worker_t *w)
 {
     handoff_t h;
@@ -512,6 +598,9 @@ void srv_worker_release(srv_worker_t *w)
         run_mail(w); /* tasks posted after w stopped: each frees its message */
         pthread_mutex_destroy(&w->mail_mu);
     }
+    srv_cmdstats_free(w);
+    free(w->monitors);
+    w->monitors = NULL;
     int *fds[] = {&w->epfd,       &w->wake_fd,    &w->mail_fd,
                   &w->durable_fd, &w->handoff[0], &w->handoff[1]};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

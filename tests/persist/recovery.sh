@@ -5,7 +5,9 @@
 #    the start is refused instead;
 #  - a MULTI block torn by a crash is dropped whole (never half applied);
 #  - damage before the end of the log, or an RDB checksum mismatch, refuses to start with
-#    the file, the offset and the tool to run; nothing is half loaded silently.
+#    the file, the offset and the tool to run; nothing is half loaded silently;
+#  - while a log of 300k writes loads, commands answer -LOADING and INFO says loading:1 with
+#    loading_loaded_perc (the listener opens before the load; INFO still answers).
 . "$(dirname "$0")/lib.sh"
 need_tools redis-check-aof
 
@@ -68,4 +70,34 @@ mkdir "$DATA/rdb" && cp "$DATA/dump.rdb" "$DATA/rdb/"
 printf 'Z' | dd of="$DATA/rdb/dump.rdb" bs=1 seek=120 conv=notrunc status=none
 refuse_start "an RDB checksum mismatch" \
     "dump.rdb at offset [0-9]+: checksum mismatch .*redis-check-rdb" --dir "$DATA/rdb"
+
+# ---- -LOADING while loading ----
+mkdir "$DATA/load"
+LD="--dir $DATA/load --appendonly yes --appendfsync no --threads 2"
+start_server $LD
+redis-benchmark -p "$PORT" -t set -n 300000 -r 300000 -d 100 -P 16 -q >/dev/null
+keys=$(rc dbsize)
+stop_server || fail "server did not stop cleanly"
+PORT=$("$TOOL" port) || fail "no free port"
+"$SERVER" --port "$PORT" $LD >"$LOG" 2>&1 &
+SPID=$!
+loading="" info=""
+for _ in $(seq 2000); do
+    out=$(redis-cli -p "$PORT" get key:000000000001 2>&1)
+    if [ "${out#LOADING}" != "$out" ]; then
+        loading=$out
+        info=$(redis-cli -p "$PORT" info persistence | tr -d '\r')
+        break
+    fi
+    grep -q "ready to accept" "$LOG" && break
+    sleep 0.005
+done
+CHECKS=$((CHECKS + 1))
+[ "$loading" = "LOADING Redis is loading the dataset in memory" ] ||
+    { echo "FAIL: no -LOADING seen while loading (last: $out)" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+printf '%s' "$info" | grep -q "^loading:1$" && printf '%s' "$info" | grep -q "^loading_loaded_perc:" ||
+    { echo "FAIL: INFO while loading: $info" >&2; FAILS=$((FAILS + 1)); }
+for _ in $(seq 1200); do grep -q "ready to accept" "$LOG" && break; sleep 0.05; done
+check "$keys" dbsize
 finish

@@ -246,7 +246,7 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     check_match '^maxmemory:0' info memory
     check_match '^maxmemory_policy:noeviction' info memory
     # overlapping patterns name each option once, as Redis
-    check $'1) "maxmemory"\n2) "0"\n3) "maxmemory-policy"\n4) "noeviction"' config get maxmemory maxmem* max*ory
+    check $'1) "maxmemory"\n2) "0"\n3) "maxmemory-clients"\n4) "1073741824"\n5) "maxmemory-policy"\n6) "noeviction"' config get maxmemory maxmem* max*ory
     # APPEND stops at proto-max-bulk-len (4mb here), as Redis does
     head -c 3000000 /dev/zero | tr '\0' x | redis-cli -p "$PORT" -x set big >/dev/null
     got=$(head -c 2000000 /dev/zero | tr '\0' y | redis-cli -p "$PORT" -x append big 2>&1)

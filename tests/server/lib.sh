@@ -47,8 +47,24 @@ stop_server() {
     return 0
 }
 
+# Helper processes a test started (redis-server, an exporter): stopped on exit, by PID.
+HELPER_PIDS=""
+HELPER_DIRS=""
+
+stop_helpers() {
+    local pid
+    for pid in $HELPER_PIDS; do
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    HELPER_PIDS=""
+    [ -z "$HELPER_DIRS" ] || rm -rf $HELPER_DIRS
+    HELPER_DIRS=""
+}
+
 on_exit() {
     local rc=$?
+    stop_helpers
     stop_server || rc=1
     if grep -q -E "ThreadSanitizer|AddressSanitizer|runtime error:|LeakSanitizer" "$LOG" 2>/dev/null; then
         echo "sanitizer report in the server's log:" >&2
@@ -90,6 +106,29 @@ start_server() {
         fail "server did not answer PING"
     done
     fail "could not find a free port"
+}
+
+# start_redis: starts Debian's redis-server (no persistence) on a free port in RPORT, for
+# side-by-side comparisons; skips the test (exit 77) when redis-server is not installed.
+start_redis() {
+    command -v redis-server >/dev/null || { echo "redis-server not installed: skipped"; exit 77; }
+    local dir pid
+    dir=$(mktemp -d /tmp/flatline-redis.XXXXXX)
+    HELPER_DIRS="$HELPER_DIRS $dir"
+    for attempt in 1 2 3; do
+        RPORT=$("$TOOL" port) || fail "no free port"
+        redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+            >"$dir/log" 2>&1 &
+        pid=$!
+        HELPER_PIDS="$HELPER_PIDS $pid"
+        for _ in $(seq 200); do
+            [ "$(redis-cli -p "$RPORT" ping 2>/dev/null)" = "PONG" ] && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+    done
+    cat "$dir/log" >&2
+    fail "redis-server did not start"
 }
 
 # rc ARGS...: redis-cli against the server, typed output ("(integer) 1", "(nil)", ...).
@@ -139,6 +178,22 @@ check_between() {
     if [ "$n" = "$got" ] || ! [[ "$n" =~ ^-?[0-9]+$ ]] || [ "$n" -lt "$lo" ] || [ "$n" -gt "$hi" ]; then
         echo "FAIL: redis-cli $*" >&2
         echo "  expected an integer in [$lo, $hi], got: $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# check_same ARGS...: runs redis-cli ARGS against flatline ($PORT) and redis-server ($RPORT,
+# see start_redis) and compares the two outputs (an optional NORMALIZE sed script, set by the
+# caller, masks what legitimately differs: ids, ports, times).
+check_same() {
+    local ours theirs
+    ours=$(redis-cli -p "$PORT" --no-raw "$@" 2>&1 | sed -E "${NORMALIZE:-}")
+    theirs=$(redis-cli -p "$RPORT" --no-raw "$@" 2>&1 | sed -E "${NORMALIZE:-}")
+    CHECKS=$((CHECKS + 1))
+    if [ "$ours" != "$theirs" ]; then
+        echo "FAIL: redis-cli $* differs from redis-server" >&2
+        echo "  redis:    $(printf '%q' "$theirs")" >&2
+        echo "  flatline: $(printf '%q' "$ours")" >&2
         FAILS=$((FAILS + 1))
     fi
 }

@@ -467,7 +467,9 @@ TEST(background_defrag)
     fill_and_thin(ns, NKEYS_BG);
     fl_ns_stats_t s;
     fl_ns_stats(ns, &s);
-    CHECK(s.mem.slab_frag_bytes >= ((size_t)8 << 20));
+    /* The background thread may have started already while the keys were thinned (a slow,
+     * loaded machine, a sanitizer): then the holes it is recovering need not be there any more. */
+    CHECK(s.mem.slab_frag_bytes >= ((size_t)8 << 20) || s.defrag_moves > 0 || s.defrag_running);
     int64_t deadline = fl_now_ms() + 10000;
     do {
         sleep_ms(50);

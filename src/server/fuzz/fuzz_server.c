@@ -50,6 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     srv.start_ms = fl_now_ms();
     srv.request_shutdown = no_shutdown;
+    srv_live_load(&srv); /* the request limits above, as the real server reads them */
     return 0;
 }
 

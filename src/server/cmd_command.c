@@ -1,0 +1,193 @@
+/*
+ * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS, in
+ * Redis 7.0's reply shapes, built from the command table alone (commands.c).
+ *
+ * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
+ * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
+ * specifications (one range derived from first/last/step) and subcommands (none: flatline's
+ * container commands dispatch their subcommands themselves). COMMAND DOCS <name ...> gives each
+ * command's group, named by its categories (flatline keeps no summaries or argument lists). COMMAND
+ * DOCS without names answers an empty map, on purpose: redis-cli asks it at start and, given an
+ * empty one, keeps its own complete help table (summaries, argument hints) instead of entries
+ * holding only a group.
+ */
+#include "srv_cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} flag_names[] = {{SRV_CMD_WRITE, "write"},
+                  {SRV_CMD_READONLY, "readonly"},
+                  {SRV_CMD_FAST, "fast"},
+                  {SRV_CMD_ADMIN, "admin"}};
+#define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
+
+/* The command's ACL categories (srv_cmd_categories), in SRV_ACL_CATEGORIES's order as Redis
+ * lists them. */
+static void reply_categories(srv_buf_t *out, const srv_cmd_t *cmd)
+{
+    static const char *const names[] = {
+#define SRV_ACL_CAT_NAME_(id, name) "@" name,
+        SRV_ACL_CATEGORIES(SRV_ACL_CAT_NAME_)
+#undef SRV_ACL_CAT_NAME_
+    };
+    unsigned cats = srv_cmd_categories(cmd);
+    srv_reply_array(out, (size_t)__builtin_popcount(cats));
+    for (int i = 0; i < SRV_ACL_NCATEGORIES; i++)
+        if (cats & (1u << i))
+            srv_reply_simple(out, names[i]);
+}
+
+/* Redis's command group, from the categories that name one (COMMAND DOCS). */
+static const char *group_of(const srv_cmd_t *cmd)
+{
+    static const struct {
+        unsigned cat;
+        const char *group;
+    } groups[] = {
+        {SRV_ACL_CAT(STRING), "string"},
+        {SRV_ACL_CAT(HASH), "hash"},
+        {SRV_ACL_CAT(LIST), "list"},
+        {SRV_ACL_CAT(SET), "set"},
+        {SRV_ACL_CAT(SORTEDSET), "sorted-set"},
+        {SRV_ACL_CAT(STREAM), "stream"},
+        {SRV_ACL_CAT(BITMAP), "bitmap"},
+        {SRV_ACL_CAT(HYPERLOGLOG), "hyperloglog"},
+        {SRV_ACL_CAT(GEO), "geo"},
+        {SRV_ACL_CAT(PUBSUB), "pubsub"},
+        {SRV_ACL_CAT(TRANSACTION), "transactions"},
+        {SRV_ACL_CAT(SCRIPTING), "scripting"},
+        {SRV_ACL_CAT(KEYSPACE), "generic"},
+        {SRV_ACL_CAT(CONNECTION), "connection"},
+    };
+    unsigned cats = srv_cmd_categories(cmd);
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (cats & groups[i].cat)
+            return groups[i].group;
+    return "server";
+}
+
+/* One key specification covering first_key..last_key by step, as Redis describes a range. */
+static void reply_key_specs(srv_buf_t *out, const srv_cmd_t *cmd)
+{
+    if (cmd->first_key <= 0) {
+        srv_reply_array(out, 0);
+        return;
+    }
+    bool write = cmd->flags & SRV_CMD_WRITE;
+    srv_reply_array(out, 1);
+    srv_reply_array(out, 6);
+    srv_reply_bulk_str(out, "flags");
+    srv_reply_array(out, 2);
+    srv_reply_simple(out, write ? "RW" : "RO");
+    srv_reply_simple(out, write ? "update" : "access");
+    srv_reply_bulk_str(out, "begin_search");
+    srv_reply_array(out, 4);
+    srv_reply_bulk_str(out, "type");
+    srv_reply_bulk_str(out, "index");
+    srv_reply_bulk_str(out, "spec");
+    srv_reply_array(out, 2);
+    srv_reply_bulk_str(out, "index");
+    srv_reply_int(out, cmd->first_key);
+    srv_reply_bulk_str(out, "find_keys");
+    srv_reply_array(out, 4);
+    srv_reply_bulk_str(out, "type");
+    srv_reply_bulk_str(out, "range");
+    srv_reply_bulk_str(out, "spec");
+    srv_reply_array(out, 6);
+    srv_reply_bulk_str(out, "lastkey");
+    srv_reply_int(out, cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key);
+    srv_reply_bulk_str(out, "keystep");
+    srv_reply_int(out, cmd->step);
+    srv_reply_bulk_str(out, "limit");
+    srv_reply_int(out, 0);
+}
+
+static void reply_info(srv_buf_t *out, const srv_cmd_t *cmd)
+{
+    size_t nflags = 0;
+    for (size_t i = 0; i < NFLAGS; i++)
+        nflags += (cmd->flags & flag_names[i].bit) != 0;
+    srv_reply_array(out, 10);
+    srv_reply_bulk_str(out, cmd->name);
+    srv_reply_int(out, cmd->arity);
+    srv_reply_array(out, nflags);
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (cmd->flags & flag_names[i].bit)
+            srv_reply_simple(out, flag_names[i].name);
+    srv_reply_int(out, cmd->first_key);
+    srv_reply_int(out, cmd->last_key);
+    srv_reply_int(out, cmd->step);
+    reply_categories(out, cmd);
+    srv_reply_array(out, 0); /* tips */
+    reply_key_specs(out, cmd);
+    srv_reply_array(out, 0); /* subcommands */
+}
+
+static void reply_docs(srv_buf_t *out, const srv_cmd_t *cmd)
+{
+    srv_reply_bulk_str(out, cmd->name);
+    srv_reply_array(out, 2);
+    srv_reply_bulk_str(out, "group");
+    srv_reply_bulk_str(out, group_of(cmd));
+}
+
+/* COMMAND INFO / DOCS: the commands named (INFO: nil for an unknown one; DOCS: skipped), or
+ * all of them. */
+static void reply_some(srv_client_t *c, int argc, const fl_slice_t *argv, bool docs)
+{
+    size_t n = srv_cmd_count(), count = 0;
+    srv_buf_t body = {0};
+    if (argc == 0) {
+        for (size_t i = 0; i < n; i++)
+            docs ? reply_docs(&body, srv_cmd_at(i)) : reply_info(&body, srv_cmd_at(i));
+        count = n;
+    }
+    for (int i = 0; i < argc; i++) {
+        const srv_cmd_t *cmd = srv_cmd_lookup(argv[i].p, argv[i].n);
+        if (docs && !cmd)
+            continue;
+        if (!cmd)
+            srv_reply_nil(&body);
+        else if (docs)
+            reply_docs(&body, cmd);
+        else
+            reply_info(&body, cmd);
+        count++;
+    }
+    srv_reply_array(&c->out, docs ? 2 * count : count);
+    srv_reply_raw(&c->out, body.p, body.len);
+    if (body.failed)
+        c->out.failed = true;
+    srv_buf_free(&body);
+}
+
+static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    size_t n = srv_cmd_count();
+    if (argc == 1) {
+        reply_some(c, 0, NULL, false);
+    } else if (srv_slice_eq(argv[1], "count") && argc == 2) {
+        srv_reply_int(&c->out, (long long)n);
+    } else if (srv_slice_eq(argv[1], "list") && argc == 2) {
+        srv_reply_array(&c->out, n);
+        for (size_t i = 0; i < n; i++)
+            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
+    } else if (srv_slice_eq(argv[1], "docs") && argc == 2) {
+        srv_reply_array(&c->out, 0); /* see the file's comment */
+    } else if (srv_slice_eq(argv[1], "info") || srv_slice_eq(argv[1], "docs")) {
+        reply_some(c, argc - 2, argv + 2, srv_slice_eq(argv[1], "docs"));
+    } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {
+        srv_reply_arity(c, srv_slice_eq(argv[1], "count") ? "command|count" : "command|list");
+    } else {
+        srv_reply_unknown_subcommand(c, argv[1], "COMMAND");
+    }
+}
+
+static const srv_cmd_t cmds[] = {
+    {"command", -1, SRV_CMD_SUBCOMMANDS, cmd_command, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+};
+const srv_cmd_family_t srv_cmds_command = {cmds, sizeof(cmds) / sizeof(cmds[0])};
