@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# The full flatline-bench run behind docs/evaluation.md: every workload under glibc, jemalloc,
+# The full flatline-bench run behind docs/evaluation.md: every workload (the synthetic ones and
+# bench/stress's programs, the threaded ones at 1, 2, 4 and 8 threads) under glibc, jemalloc,
 # tcmalloc, mimalloc and flatline (jemalloc + lifecycle arenas), plus the replay of a trace
 # recorded from a real program (redis-server under redis-benchmark, recorded by
-# flatline-acct --trace). A benchmark, not a test: it takes about 12-15 minutes on 2 cores.
+# flatline-acct --trace). A benchmark, not a test: it takes about 15-20 minutes on 2 cores.
 #
 #   bench/allocator-matrix.sh                 # full run into docs/evaluation/
-#   OUT=/tmp/quick SCALE=0.1 TIME_SCALE=0.1 REPEATS=1 bench/allocator-matrix.sh   # a quick look
+#   OUT=/tmp/quick QUICK=1 bench/allocator-matrix.sh   # flatline-bench --quick: a few minutes
 #
 # Environment: BUILD (default build), OUT (default docs/evaluation), SCALE (1), TIME_SCALE (1),
 # REPEATS (3), TAIL_REPEATS (1: only the first repeat waits for the +10 s and +30 s checkpoints,
 # which keeps the run under 15 minutes), TRACE (a trace to replay; recorded there when the file
 # does not exist yet, else in a temporary file), REQUESTS (redis-benchmark requests per phase,
-# 150000).
+# 150000), QUICK (1: flatline-bench --quick's defaults, SCALE etc. unset unless given).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 root="$BENCH_ROOT"
 build="${BUILD:-$root/build}"
 out="${OUT:-$root/docs/evaluation}"
-scale="${SCALE:-1}" time_scale="${TIME_SCALE:-1}" repeats="${REPEATS:-3}"
-tail_repeats="${TAIL_REPEATS:-1}" requests="${REQUESTS:-150000}"
+requests="${REQUESTS:-150000}"
+# Explicit settings go to flatline-bench as options; --quick only changes the defaults.
+opts=(--repeats "${REPEATS:-3}" --tail-repeats "${TAIL_REPEATS:-1}" --scale "${SCALE:-1}"
+      --time-scale "${TIME_SCALE:-1}")
+if [[ "${QUICK:-0}" == 1 ]]; then
+    opts=(--quick)
+    [[ -n "${REPEATS:-}" ]] && opts+=(--repeats "$REPEATS")
+    [[ -n "${TAIL_REPEATS:-}" ]] && opts+=(--tail-repeats "$TAIL_REPEATS")
+    [[ -n "${SCALE:-}" ]] && opts+=(--scale "$SCALE")
+    [[ -n "${TIME_SCALE:-}" ]] && opts+=(--time-scale "$TIME_SCALE")
+fi
 
 bench_build "$build" -DFLATLINE_WERROR=ON -- flatline-bench flatline-bench-runner \
-    flatline-bench-runner-fl flatline-acct
+    flatline-bench-runner-fl flatline-acct # flatline-bench depends on bench/stress's programs
 bench="$build/src/bench/flatline-bench"
 acct="$build/src/acct/flatline-acct"
 
@@ -54,8 +64,7 @@ if [[ ! -s "$trace" ]]; then
 fi
 
 rm -rf "$out/series" "$out/logs" "$out/plots"
-"$bench" run --repeats "$repeats" --tail-repeats "$tail_repeats" --scale "$scale" \
-    --time-scale "$time_scale" --trace "$trace" --out "$out"
+"$bench" run "${opts[@]}" --trace "$trace" --out "$out"
 # Keep what the report and plots use: every run's numbers (runs.csv), the first repeat's
 # samples (the plotted curves); drop the other repeats' samples and the runners' logs.
 rm -rf "$out/logs"

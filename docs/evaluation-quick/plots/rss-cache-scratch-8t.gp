@@ -1,0 +1,38 @@
+set terminal svg size 1000,560 dynamic background rgb 'white' font 'Sans,12'
+set output 'rss-cache-scratch-8t.svg'
+set datafile separator ','
+set grid
+set key outside right top
+set xlabel 'seconds since the runner started'
+set ylabel 'MiB'
+set yrange [0:*]
+set title 'cache-scratch-8t: RSS (solid) and live requested bytes (dashed) over time'
+plot '../series/cache-scratch-8t-glibc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'glibc RSS', \
+  '../series/cache-scratch-8t-glibc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'glibc live', \
+  '../series/cache-scratch-8t-jemalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#d62728' title 'jemalloc RSS', \
+  '../series/cache-scratch-8t-jemalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'jemalloc live', \
+  '../series/cache-scratch-8t-jemalloc-bg-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'jemalloc-bg RSS', \
+  '../series/cache-scratch-8t-jemalloc-bg-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'jemalloc-bg live', \
+  '../series/cache-scratch-8t-tcmalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'tcmalloc RSS', \
+  '../series/cache-scratch-8t-tcmalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'tcmalloc live', \
+  '../series/cache-scratch-8t-mimalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
+  '../series/cache-scratch-8t-mimalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live'
+set terminal pngcairo size 1000,560 background rgb 'white' font 'Sans,10'
+set output 'rss-cache-scratch-8t.png'
+set datafile separator ','
+set grid
+set key outside right top
+set xlabel 'seconds since the runner started'
+set ylabel 'MiB'
+set yrange [0:*]
+set title 'cache-scratch-8t: RSS (solid) and live requested bytes (dashed) over time'
+plot '../series/cache-scratch-8t-glibc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'glibc RSS', \
+  '../series/cache-scratch-8t-glibc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'glibc live', \
+  '../series/cache-scratch-8t-jemalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#d62728' title 'jemalloc RSS', \
+  '../series/cache-scratch-8t-jemalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'jemalloc live', \
+  '../series/cache-scratch-8t-jemalloc-bg-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'jemalloc-bg RSS', \
+  '../series/cache-scratch-8t-jemalloc-bg-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'jemalloc-bg live', \
+  '../series/cache-scratch-8t-tcmalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'tcmalloc RSS', \
+  '../series/cache-scratch-8t-tcmalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'tcmalloc live', \
+  '../series/cache-scratch-8t-mimalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
+  '../series/cache-scratch-8t-mimalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live'
