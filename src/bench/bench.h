@@ -177,6 +177,11 @@ int bd_run_stress(const bd_config_t *cfg, const bd_workload_t *wl, const bd_allo
 /* The row name of a stress run: "<name>-<N>t" for threaded programs, else the name. */
 void bd_stress_name(char *buf, size_t len, const bd_workload_t *wl, unsigned threads);
 
+/* ---- bench_sweep.c ---- */
+/* The columns of an option sweep of `allocator` (only "jemalloc" has one): fills out (at most
+ * max) and returns how many, or -1 when that allocator has no sweep. Static storage. */
+int bd_sweep_columns(const char *allocator, const bd_alloc_t **out, unsigned max);
+
 /* ---- bench_matrix.c ---- */
 extern const bd_alloc_t bd_allocs[];
 extern const unsigned bd_nallocs;
@@ -212,6 +217,9 @@ void bd_print_table(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 void bd_print_breakdown(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 /* Prints the kernel's view of each pair: CPU time, page faults, context switches (rusage). */
 void bd_print_rusage(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
+/* Prints, per workload, the column with the least peak RSS, the least RSS at the end (the last
+ * tail checkpoint, when the workload has one) and the most ops/s (medians). */
+void bd_print_best(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 
 /* ---- bench_plot.c ---- */
 /* Writes gnuplot scripts and draws DIR/plots/{rss-<workload>,ratios}.{svg,png}. Returns 0, or -1

@@ -28,7 +28,7 @@ static void usage(FILE *f)
            "                          [--scale X] [--seed S] [--out DIR] [--trace FILE]\n"
            "                          [--time-scale X] [--tail-repeats K] [--threads N]\n"
            "                          [--timeout S] [--strict]\n"
-           "                          [--libdir DIR] [--quick]\n"
+           "                          [--libdir DIR] [--quick] [--sweep ALLOC]\n"
            "       flatline-bench report --out DIR [--page FILE]\n"
            "       flatline-bench allocators\n"
            "       flatline-bench --help\n"
@@ -53,6 +53,9 @@ static void usage(FILE *f)
            "                checkpoints; later ones stop after +1 s (default: all)\n"
            "  --quick       the whole matrix at small scale in a few minutes (--repeats 1\n"
            "                --scale 0.2 --time-scale 0.05; options given still win)\n"
+           "  --sweep ALLOC  instead of the allocator columns, ALLOC under each setting of\n"
+           "                its option sweep (jemalloc: narenas, dirty/muzzy decay,\n"
+           "                background threads); the report names the best setting\n"
            "  --threads N   worker threads per workload (default: the workload's own, 4; the\n"
            "                threaded stress programs run at 1, 2, 4 and 8, a row per count)\n"
            "  --timeout S   kill a run after S seconds (default 600)\n"
@@ -198,6 +201,7 @@ static int parse_whole(const char *s, double lo, double hi, unsigned *out)
 typedef struct run_args {
     bd_config_t cfg;
     const char *workloads, *allocators; /* NULL: the defaults */
+    const char *sweep;                  /* --sweep ALLOCATOR, or NULL */
 } run_args_t;
 
 enum {
@@ -214,7 +218,8 @@ enum {
     O_STRICT,
     O_LIBDIR,
     O_TAILREP,
-    O_QUICK
+    O_QUICK,
+    O_SWEEP
 };
 
 static const struct option run_opts[] = {
@@ -232,6 +237,7 @@ static const struct option run_opts[] = {
     {"libdir", required_argument, 0, O_LIBDIR},
     {"tail-repeats", required_argument, 0, O_TAILREP},
     {"quick", no_argument, 0, O_QUICK},
+    {"sweep", required_argument, 0, O_SWEEP},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -327,6 +333,9 @@ static int apply_run_option(void *ctx, int c, const char *arg)
     case O_STRICT:
         a->cfg.strict = true;
         return 0;
+    case O_SWEEP:
+        a->sweep = arg;
+        return 0;
     case O_QUICK: /* applied before parsing (quick_defaults), so later options win */
         return 0;
     case O_LIBDIR:
@@ -350,10 +359,21 @@ static int resolve_workloads(run_args_t *a)
     return 0;
 }
 
-/* --allocators, or all of them. 0 or 2. */
+/* --allocators, or all of them; --sweep replaces them with the sweep's columns. 0 or 2. */
 static int resolve_allocators(run_args_t *a)
 {
     bd_config_t *cfg = &a->cfg;
+    if (a->sweep && a->allocators)
+        return bad("--sweep and --allocators exclude each other (the %s sweep chooses the "
+                   "columns)",
+                   a->sweep);
+    if (a->sweep) {
+        int n = bd_sweep_columns(a->sweep, cfg->allocs, BD_MAX_ITEMS);
+        if (n < 0)
+            return bad("no option sweep for '%s' (there is one for jemalloc)", a->sweep);
+        cfg->nallocs = (unsigned)n;
+        return 0;
+    }
     if (a->allocators)
         return parse_list(a->allocators, "allocator", (const void **)cfg->allocs, &cfg->nallocs,
                           find_alloc);

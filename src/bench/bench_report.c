@@ -208,6 +208,11 @@ int bd_report(const char *dir, const char *page)
                "context switches. A run that waited for the tail checkpoints includes them, so "
                "compare these cells within a workload, repeat for repeat.\n\n");
     bd_print_rusage(f, rows, n, true);
+    fprintf(f, "\n## Best per workload\n\n"
+               "The column with the lowest median peak RSS, the lowest median RSS at the last "
+               "tail checkpoint, and the highest median ops/s, among the columns of this run "
+               "(with `--sweep`, the settings swept).\n\n");
+    bd_print_best(f, rows, n, true);
     fprintf(f, "\n## Plots\n\n");
     for (unsigned w = 0; w < nw; w++)
         fprintf(f,
@@ -240,6 +245,8 @@ int bd_report(const char *dir, const char *page)
     bd_print_table(stdout, rows, n, false);
     fputc('\n', stdout);
     bd_print_rusage(stdout, rows, n, false);
+    fputc('\n', stdout);
+    bd_print_best(stdout, rows, n, false);
     fprintf(stderr, "flatline-bench: report written to %s\n", page);
     free(rows);
     return rc;

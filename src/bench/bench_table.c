@@ -159,3 +159,61 @@ void bd_print_rusage(FILE *f, const bd_row_t *rows, size_t n, bool markdown)
     };
     print_generic(f, rows, n, markdown, cols, sizeof cols / sizeof cols[0], false, true);
 }
+
+/* The allocator of workload wl whose median of col is lowest (or highest); its median in *best.
+ * NULL when no run of wl knows col. */
+static const char *best_of(const bd_row_t *rows, size_t n, const char *wl, const char **als,
+                           unsigned na, int col, bool highest, double *best)
+{
+    const char *who = NULL;
+    for (unsigned a = 0; a < na; a++) {
+        double md, mn, mx;
+        if (!bd_stat_column(rows, n, wl, als[a], col, &md, &mn, &mx))
+            continue;
+        if (!who || (highest ? md > *best : md < *best)) {
+            who = als[a];
+            *best = md;
+        }
+    }
+    return who;
+}
+
+void bd_print_best(FILE *f, const bd_row_t *rows, size_t n, bool markdown)
+{
+    static const struct {
+        const char *title;
+        int col;
+        bool highest;
+        colspec_t fmt;
+    } measures[] = {
+        {"least peak RSS", BD_max_rss, false, {"", BD_max_rss, MiB, "%.1f MiB"}},
+        {"least RSS at the end", BD_rss_tail3, false, {"", BD_rss_tail3, MiB, "%.1f MiB"}},
+        {"most ops/s", BD_ops_per_s, true, {"", BD_ops_per_s, 0, ""}},
+    };
+    const char *wls[BD_MAX_ITEMS * 2], *als[BD_MAX_ITEMS * 2];
+    unsigned nw = bd_distinct(rows, n, false, wls, BD_MAX_ITEMS * 2);
+    unsigned na = bd_distinct(rows, n, true, als, BD_MAX_ITEMS * 2);
+    if (markdown)
+        fprintf(f, "| workload | least peak RSS | least RSS at the end | most ops/s |\n"
+                   "| --- | --- | --- | --- |\n");
+    for (unsigned w = 0; w < nw; w++) {
+        fprintf(f, markdown ? "| %s " : "%-18s", wls[w]);
+        for (size_t m = 0; m < sizeof measures / sizeof measures[0]; m++) {
+            double v = 0;
+            char num[32], cellbuf[80];
+            const char *who =
+                best_of(rows, n, wls[w], als, na, measures[m].col, measures[m].highest, &v);
+            if (who) {
+                fmt_num(num, sizeof num, &measures[m].fmt, v);
+                snprintf(cellbuf, sizeof cellbuf, "%s (%s)", who, num);
+            } else {
+                snprintf(cellbuf, sizeof cellbuf, "-");
+            }
+            if (markdown)
+                fprintf(f, "| %s ", cellbuf);
+            else
+                fprintf(f, "  %s: %-28s", measures[m].title, cellbuf);
+        }
+        fprintf(f, markdown ? "|\n" : "\n");
+    }
+}
