@@ -211,6 +211,67 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
     return run_gnuplot(dir, "ratios.gp");
 }
 
+/* Thread scaling of one threaded stress program (rows named "<base>-<N>t"): ops/s and peak RSS
+ * against the thread count, a line per allocator, into plots/scaling-<base>.{svg,png}. */
+static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const char *base,
+                        const char **als, unsigned na)
+{
+    static const unsigned counts[] = BD_THREAD_COUNTS;
+    const size_t ncounts = sizeof counts / sizeof counts[0];
+    char path[4096], name[64];
+    snprintf(path, sizeof path, "%s/plots/scaling-%s.dat", dir, base);
+    FILE *d = fopen(path, "w");
+    if (!d)
+        return -1;
+    fprintf(d, "# threads, then per allocator: ops/s, peak RSS MiB (median)\n");
+    unsigned points = 0;
+    for (size_t t = 0; t < ncounts; t++) {
+        snprintf(name, sizeof name, "%s-%ut", base, counts[t]);
+        fprintf(d, "%u", counts[t]);
+        for (unsigned a = 0; a < na; a++) {
+            double ops, rss, mn, mx;
+            bool got = bd_stat_column(rows, n, name, als[a], BD_ops_per_s, &ops, &mn, &mx) &&
+                       bd_stat_column(rows, n, name, als[a], BD_max_rss, &rss, &mn, &mx);
+            points += got;
+            if (got)
+                fprintf(d, " %.1f %.2f", ops, rss / 1048576.0);
+            else
+                fprintf(d, " NaN NaN");
+        }
+        fputc('\n', d);
+    }
+    fclose(d);
+    if (points == 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/plots/scaling-%s.gp", dir, base);
+    FILE *gp = fopen(path, "w");
+    if (!gp)
+        return -1;
+    snprintf(name, sizeof name, "scaling-%s", base);
+    static const char *const titles[2] = {"ops/s", "peak RSS (MiB)"};
+    for (int pass = 0; pass < 2; pass++) {
+        terminals(gp, name, 1200, 480, pass);
+        fprintf(gp, "set datafile missing 'NaN'\nset grid\nset key below horizontal\n"
+                    "set logscale x 2\nset xrange [0.8:10]\nset xlabel 'threads'\n"
+                    "set xtics (1, 2, 4, 8)\n"
+                    "set yrange [0:*]\nset multiplot layout 1,2 title '%s: thread scaling'\n",
+                base);
+        for (int k = 0; k < 2; k++) {
+            fprintf(gp, "set title '%s'\nplot ", titles[k]);
+            for (unsigned a = 0; a < na; a++)
+                fprintf(gp, "%s'scaling-%s.dat' using 1:%u with linespoints lw 2 lc rgb '%s' "
+                        "title '%s'",
+                        a ? ", " : "", base, 2 + 2 * a + (unsigned)k,
+                        colours[a % (sizeof colours / sizeof colours[0])], als[a]);
+            fputc('\n', gp);
+        }
+        fprintf(gp, "unset multiplot\n");
+    }
+    fclose(gp);
+    snprintf(path, sizeof path, "scaling-%s.gp", base);
+    return run_gnuplot(dir, path);
+}
+
 int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
 {
     char path[4096];
@@ -228,6 +289,9 @@ int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
         rc |= plot_rss(dir, rows, n, wls[w], als, na, true);
     }
     rc |= plot_ratios(dir, rows, n, wls, nw, als, na);
+    for (unsigned i = 0; i < bd_nworkloads; i++)
+        if (bd_workloads[i].threaded)
+            rc |= plot_scaling(dir, rows, n, bd_workloads[i].name, als, na);
     snprintf(path, sizeof path, "%s/plots/gnuplot.log", dir);
     struct stat st;
     if (stat(path, &st) == 0 && st.st_size == 0)

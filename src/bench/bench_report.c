@@ -154,6 +154,15 @@ static void relative_dir(char *buf, size_t len, const char *dir, const char *pag
         snprintf(buf, len, "%s", rdir);
 }
 
+/* True when some run is of workload wl. */
+static bool has_workload(const bd_row_t *rows, size_t n, const char *wl)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].workload, wl) == 0)
+            return true;
+    return false;
+}
+
 int bd_report(const char *dir, const char *page)
 {
     bd_row_t *rows;
@@ -220,6 +229,15 @@ int bd_report(const char *dir, const char *page)
                 "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
                 wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
     fprintf(f, "### Ratios\n\n![fragmentation ratios](%s/plots/ratios.svg)\n\n", rel);
+    for (unsigned i = 0; i < bd_nworkloads; i++) {
+        char first[64];
+        bd_stress_name(first, sizeof first, &bd_workloads[i], 1);
+        if (!bd_workloads[i].threaded || !has_workload(rows, n, first))
+            continue;
+        fprintf(f, "### Thread scaling: %s\n\n![%s: ops/s and peak RSS against threads]"
+                   "(%s/plots/scaling-%s.svg)\n\n",
+                bd_workloads[i].name, bd_workloads[i].name, rel, bd_workloads[i].name);
+    }
     fprintf(f,
             "PNG versions and the gnuplot scripts are next to the SVGs; the data is in "
             "`%s/runs.csv` (every run), `%s/summary.csv` (median, min, max) and "

@@ -37,5 +37,15 @@ assert float(rows["larson-8t"]["max_rss"]) > float(rows["larson-1t"]["max_rss"])
 report = open(os.path.join(out, "report.md")).read()
 for w in want:
     assert f"| {w} | glibc |" in report, w
-print("stress rows, thread counts and peaks are consistent")
+# the scaling data behind the plot: one line per thread count, runs.csv's peak RSS in MiB
+dat = [l.split() for l in open(os.path.join(out, "plots", "scaling-larson.dat")) if l[0] != "#"]
+assert [d[0] for d in dat] == ["1", "2", "4", "8"], dat
+for d in dat:
+    r = rows[f"larson-{d[0]}t"]
+    assert abs(float(d[2]) - float(r["max_rss"]) / 2**20) < 0.01, (d, r["max_rss"])
+assert "plots/scaling-larson.svg" in report
+print("stress rows, thread counts, peaks and scaling data are consistent")
 PY
+if command -v gnuplot >/dev/null; then
+    test -s "$tmp/out/plots/scaling-larson.svg" || { echo "missing scaling plot"; exit 1; }
+fi
