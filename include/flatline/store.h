@@ -495,7 +495,8 @@ typedef struct fl_ns_defrag_report {
     size_t resident_after;    /* ... after the pass and the purge */
     size_t frag_bytes_before; /* slab holes before / after */
     size_t frag_bytes_after;
-    uint64_t time_ns; /* wall time of the pass (purge included) */
+    uint64_t time_us; /* wall time of the pass (purge included), microseconds like every time
+                       * the store reports */
 } fl_ns_defrag_report_t;
 
 /* MEMORY DEFRAG: a full pass now, in the calling thread: sweeps over every partition from the

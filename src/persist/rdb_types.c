@@ -96,8 +96,7 @@ static int load_string(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
     }
     free(owned);
     if (rc != FL_OK)
-        flpi_rd_fail(r, "cannot store string key '%.*s': %s", (int)key.n, key.p,
-                     fl_status_str(rc));
+        flpi_rd_fail(r, "cannot store string key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
     return rc == FL_OK ? 0 : -1;
 }
 
@@ -211,7 +210,11 @@ static bool lp_entry(const uint8_t **pp, const uint8_t *end, fl_slice_t *s, char
     size_t entry = hdr + len;
     if ((size_t)(end - p) < entry)
         return false;
-    size_t back = entry < 128 ? 1 : entry < 16384 ? 2 : entry < 2097152 ? 3 : entry < 268435456 ? 4 : 5;
+    size_t back = entry < 128         ? 1
+                  : entry < 16384     ? 2
+                  : entry < 2097152   ? 3
+                  : entry < 268435456 ? 4
+                                      : 5;
     if ((size_t)(end - p) < entry + back)
         return false;
     if (is_int) {

@@ -15,6 +15,7 @@
 #define FLS_UNSIGNED_KIND(kind) ((kind) == FL_OPT_UNSIGNED || (kind) == FL_OPT_WORD)
 #define FLS_KIND_SIZE(kind) (FLS_UNSIGNED_KIND(kind) ? sizeof(unsigned) : sizeof(int64_t))
 
+/* maxmemory-policy's words, in fl_evict_policy_t order (Redis's names). */
 const char *const fl_evict_policy_names[] = {
     [FL_EVICT_NOEVICTION] = "noeviction",
     [FL_EVICT_ALLKEYS_LRU] = "allkeys-lru",
