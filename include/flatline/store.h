@@ -40,6 +40,8 @@ typedef enum fl_status {
     FL_ENOMEM = -5,     /* allocation failed: nothing changed */
     FL_ECOND = -6,      /* NX/XX condition not met: nothing changed (SET replies nil) */
     FL_EINVAL = -7,     /* bad argument */
+    FL_ENOKEY = -8,     /* the key must exist (LSET) */
+    FL_ERANGE = -9,     /* index out of range (LSET) */
 } fl_status_t;
 
 /* Message for a status, without the leading '-' (e.g. "WRONGTYPE Operation against a key
@@ -203,7 +205,14 @@ int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
 
 /* ---- Keys ---------------------------------------------------------------------------------- */
 
-typedef enum fl_type { FL_TYPE_NONE = 0, FL_TYPE_STRING, FL_TYPE_HASH } fl_type_t;
+typedef enum fl_type {
+    FL_TYPE_NONE = 0,
+    FL_TYPE_STRING,
+    FL_TYPE_HASH,
+    FL_TYPE_LIST, /* flatline/collections.h */
+    FL_TYPE_SET,
+    FL_TYPE_ZSET,
+} fl_type_t;
 
 /* DEL/UNLINK of one key: *deleted tells whether it existed. */
 int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted);

@@ -71,7 +71,8 @@ int srv_client_process_input(srv_client_t *c)
     srv_limits_t lim = {cfg->proto_max_bulk_len, cfg->max_multibulk_len};
     int rc = 0;
     c->stalled = false;
-    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)) && !c->out.failed) {
+    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)) && !c->out.failed &&
+           !c->blocked) {
         if (c->out.len - c->out_sent > SRV_OUT_HIGH) {
             c->stalled = true; /* resumed by the worker once the output drains */
             break;

@@ -8,6 +8,8 @@
  */
 #include "srv.h"
 
+#include "block.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +67,7 @@ static void section_clients(srv_server_t *srv, srv_buf_t *out)
     field(out, "# Clients");
     field(out, "connected_clients:%ld", atomic_load(&srv->connected));
     field(out, "maxclients:%lld", srv->cfg.maxclients);
-    field(out, "blocked_clients:0");
+    field(out, "blocked_clients:%ld", srv_block_count());
 }
 
 /* One breakdown in DESIGN.md order, each field prefixed. */

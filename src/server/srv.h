@@ -73,6 +73,7 @@ typedef struct srv_client {
     size_t argv_cap;
     char *name;                     /* CLIENT SETNAME, or NULL */
     bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
+    struct srv_blocked *blocked;    /* a blocking pop waiting (block.c); commands wait in `in` */
     uint32_t events;                /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
@@ -99,6 +100,7 @@ struct srv_worker {
     pthread_t thread;
     srv_server_t *srv;
     srv_client_t *clients;          /* list; worker thread only */
+    struct srv_blocked *blocked;    /* its blocked clients (block.c); worker thread only */
     /* Mailbox (srv_worker_post): tasks from any thread, run on this worker's thread in the order
      * they were posted. mail_mu protects the queue; mail_fd (eventfd) wakes the loop. */
     pthread_mutex_t mail_mu;

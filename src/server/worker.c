@@ -22,6 +22,8 @@
  */
 #include "srv.h"
 
+#include "block.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +84,7 @@ static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 
 static void close_client(srv_worker_t *w, srv_client_t *c)
 {
+    srv_block_client_gone(c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     if (c->prev)
@@ -342,7 +345,7 @@ static void *worker_main(void *arg)
                 fl_mem_strerror(rc));
     struct epoll_event evs[128];
     for (;;) {
-        int n = epoll_wait(w->epfd, evs, 128, -1);
+        int n = epoll_wait(w->epfd, evs, 128, srv_block_wait_ms(w));
         if (n < 0 && errno != EINTR)
             break;
         bool stop = false;
@@ -361,6 +364,8 @@ static void *worker_main(void *arg)
         }
         if (stop)
             break;
+        if (w->blocked)
+            srv_block_expire(w); /* blocking pops whose timeout passed */
     }
     run_mail(w); /* tasks posted before the stop see their clients still connected */
     while (w->clients) {

@@ -27,7 +27,10 @@
  * from exactly one place: the partition array from the namespace, a bucket array from its
  * partition, a record from its bucket slot or its predecessor's `next`, a field table's bucket
  * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
- * string values are inline in their record, so moving the record moves them. fls_part_walk()
+ * string values are inline in their record, so moving the record moves them. A collection's
+ * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
+ * both its order index and its member table, and its walk fixes both (the callback still sees
+ * each allocation once). fls_part_walk()
  * visits every one of those references under the partition's write lock and lets a callback
  * replace the pointer by a moved copy.
  */
@@ -70,8 +73,9 @@ struct fls_rec {
     _Atomic uint32_t atime; /* coarse access clock (fls_clock()), relaxed: approximate LRU */
     uint32_t klen;          /* key length */
     uint32_t vlen;          /* string: value length; hash: 0 */
-    uint8_t type;           /* FL_TYPE_STRING or FL_TYPE_HASH */
-    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t */
+    uint8_t type;           /* fl_type_t */
+    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t;
+                             * list/set/zset: key, pad to 8, the type's descriptor */
 };
 #define FLS_REC_HDR offsetof(fls_rec_t, data)
 
@@ -120,9 +124,63 @@ static inline size_t fls_field_size(size_t flen, size_t vlen)
 {
     return FLS_FIELD_HDR + flen + vlen;
 }
-/* Size of the record's own allocation (not its fields). */
+/* ---- Collections (lists, sets, sorted sets): one table of operations per type ----------- */
+
+/*
+ * A collection record holds the key, pads to 8, then a type-specific descriptor of desc_size
+ * bytes (the collection's header: counts and the pointers to its internal nodes). Every
+ * internal node is an arena allocation owned by the descriptor; the type's file says how each
+ * node is referenced. The generic code (destroy, MEMORY USAGE, the defrag walk) reaches them
+ * only through these operations.
+ */
+struct fls_walk_ops;
+typedef struct fls_type_ops {
+    const char *name;  /* TYPE's reply: "list", "set", "zset" */
+    size_t desc_size;  /* bytes of the inline descriptor (a multiple of 8) */
+    /* Requested (exact) / usable bytes of the internal nodes (not the record). */
+    size_t (*total)(const void *desc);
+    size_t (*usable)(const void *desc);
+    /* Frees every internal node (the record itself is freed by the caller). */
+    void (*destroy)(fl_ns_t *ns, uint32_t pidx, void *desc);
+    /* Defrag walk: offers the internal nodes to ops->node from position *pos (0 = start;
+     * the type defines the unit) and stores each returned pointer in every place that refers
+     * to the node. Asks ops->yield before each unit once *did > 0; on true saves *pos and
+     * returns false. Returns true when every node was offered. */
+    bool (*walk)(void *desc, const struct fls_walk_ops *ops, void *ctx, uint32_t *pos,
+                 size_t *did);
+    /* OBJECT ENCODING, as Redis 7.0 names it for the same content. */
+    const char *(*encoding)(const void *desc);
+    /* Elements (a record whose count drops to 0 is deleted by its writer). */
+    uint64_t (*len)(const void *desc);
+} fls_type_ops_t;
+
+extern const fls_type_ops_t fls_list_type;
+
+/* The operations of a collection type, or NULL for strings and hashes. */
+static inline const fls_type_ops_t *fls_type_ops(uint8_t type)
+{
+    switch (type) {
+    case FL_TYPE_LIST:
+        return &fls_list_type;
+    default:
+        return NULL;
+    }
+}
+static inline size_t fls_coll_rec_size(size_t klen, const fls_type_ops_t *t)
+{
+    return fls_hrec_htab_off(klen) + t->desc_size;
+}
+static inline void *fls_rec_desc(fls_rec_t *r)
+{
+    return (char *)r + fls_hrec_htab_off(r->klen);
+}
+
+/* Size of the record's own allocation (not its fields or nodes). */
 static inline size_t fls_rec_size(const fls_rec_t *r)
 {
+    const fls_type_ops_t *t = fls_type_ops(r->type);
+    if (t)
+        return fls_coll_rec_size(r->klen, t);
     return r->type == FL_TYPE_HASH ? fls_hash_rec_size(r->klen)
                                    : fls_str_rec_size(r->klen, r->vlen);
 }
@@ -158,7 +216,8 @@ typedef struct fls_stripe {
 typedef struct fls_walk_cursor {
     uint32_t bucket;  /* next bucket of the partition's table */
     uint32_t chain;   /* records of that bucket's chain already visited */
-    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain` */
+    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain`, or
+                       * the collection's walk position */
     uint32_t mask;    /* the table's mask when the cursor was saved */
     bool started;     /* the bucket array was offered */
     bool in_rec;      /* stopped inside a hash record's fields */
@@ -323,8 +382,8 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
  * The walk stores the returned pointer in the one place that references the block.
- * Callbacks may be NULL. `yield`, when set, is asked before each record and each field bucket
- * of a hash (never before the first unit of a call, so every call makes progress); true stops
+ * Callbacks may be NULL. `yield`, when set, is asked before each record, each field bucket
+ * of a hash and each unit of a collection (fls_type_ops_t.walk) (never before the first unit of a call, so every call makes progress); true stops
  * the walk there, and fls_part_walk_step returns false with its cursor saved. */
 typedef struct fls_walk_ops {
     void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
@@ -332,6 +391,7 @@ typedef struct fls_walk_ops {
     void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
     void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
     bool (*yield)(void *ctx);                             /* stop here for now? */
+    void *(*node)(void *ctx, void *ptr, size_t size); /* a collection's internal node */
 } fls_walk_ops_t;
 
 /* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor

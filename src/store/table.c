@@ -89,6 +89,9 @@ size_t fls_used(const fl_ns_t *ns)
 size_t fls_rec_total(fls_rec_t *r)
 {
     size_t total = fls_rec_size(r);
+    const fls_type_ops_t *t = fls_type_ops(r->type);
+    if (t)
+        return total + t->total(fls_rec_desc(r));
     if (r->type != FL_TYPE_HASH)
         return total;
     fls_htab_t *ht = fls_rec_htab(r);
@@ -102,6 +105,9 @@ size_t fls_rec_total(fls_rec_t *r)
 size_t fls_rec_usable(fls_rec_t *r)
 {
     size_t total = fl_mem_usable_size(r);
+    const fls_type_ops_t *t = fls_type_ops(r->type);
+    if (t)
+        return total + t->usable(fls_rec_desc(r));
     if (r->type != FL_TYPE_HASH)
         return total;
     fls_htab_t *ht = fls_rec_htab(r);
@@ -114,6 +120,9 @@ size_t fls_rec_usable(fls_rec_t *r)
 
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
+    const fls_type_ops_t *t = fls_type_ops(r->type);
+    if (t)
+        t->destroy(ns, pidx, fls_rec_desc(r));
     if (r->type == FL_TYPE_HASH) {
         fls_htab_t *ht = fls_rec_htab(r);
         for (size_t i = 0; i <= ht->mask; i++) {
@@ -435,6 +444,20 @@ static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_
     return true;
 }
 
+/* The nodes of collection record r from position cur->fbucket on. False when yield stopped
+ * it (cursor saved inside the record). */
+static bool walk_coll(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_walk_cursor_t *cur,
+                      size_t *did)
+{
+    if (!fls_type_ops(r->type)->walk(fls_rec_desc(r), ops, ctx, &cur->fbucket, did)) {
+        cur->in_rec = true;
+        return false;
+    }
+    cur->in_rec = false;
+    cur->fbucket = 0;
+    return true;
+}
+
 bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx,
                         fls_walk_cursor_t *cur, size_t *units)
 {
@@ -466,6 +489,10 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                         done = false;
                         goto out;
                     }
+                if (fls_type_ops((*ref)->type) && !walk_coll(*ref, ops, ctx, cur, &did)) {
+                    done = false;
+                    goto out;
+                }
                 cur->in_rec = false;
                 cur->fbucket = 0;
                 continue;
@@ -480,6 +507,16 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                 *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
             did++;
             fls_rec_t *r = *ref;
+            if (fls_type_ops(r->type)) {
+                cur->fbucket = 0;
+                if (!walk_coll(r, ops, ctx, cur, &did)) {
+                    cur->bucket = (uint32_t)i;
+                    cur->chain = pos;
+                    done = false;
+                    goto out;
+                }
+                continue;
+            }
             if (r->type != FL_TYPE_HASH)
                 continue;
             fls_htab_t *ht = fls_rec_htab(r);

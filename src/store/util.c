@@ -27,6 +27,10 @@ const char *fl_status_str(int status)
         return "ERR condition not met";
     case FL_EINVAL:
         return "ERR invalid argument";
+    case FL_ENOKEY:
+        return "ERR no such key";
+    case FL_ERANGE:
+        return "ERR index out of range";
     default:
         return "ERR unknown error";
     }

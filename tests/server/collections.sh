@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# tests/server/collections.sh: list, set and sorted-set commands side by side with Debian's
+# redis-server 7.0.15: every command runs against both servers and the replies (errors
+# included) must be byte-identical. Then the blocking pops: served in blocking order across
+# worker threads, timeouts, a disconnected waiter forgotten. Without redis-server the test
+# skips (exit 77): its expectations are redis-server's own replies.
+. "$(dirname "$0")/lib.sh"
+
+command -v redis-server >/dev/null || { echo "redis-server not installed: skipped"; exit 77; }
+start_server --threads 3
+
+RPID=""
+RDIR=$(mktemp -d /tmp/flatline-redis.XXXXXX)
+stop_redis() {
+    [ -n "$RPID" ] && kill "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
+    rm -rf "$RDIR"
+}
+trap 'stop_redis; on_exit' EXIT
+RPORT=$("$TOOL" port) || fail "no free port"
+redis-server --port "$RPORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$RDIR" \
+    >"$RDIR/log" 2>&1 &
+RPID=$!
+for _ in $(seq 100); do
+    [ "$(redis-cli -p "$RPORT" ping 2>/dev/null)" = "PONG" ] && break
+    sleep 0.05
+done
+
+# same ARGS...: the command's reply from flatline equals redis-server's.
+same() {
+    local want got
+    want=$(redis-cli -p "$RPORT" --no-raw "$@" 2>&1)
+    got=$(rc "$@")
+    CHECKS=$((CHECKS + 1))
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: redis-cli $*" >&2
+        echo "  redis-server: $(printf '%q' "$want")" >&2
+        echo "  flatline:     $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# check_sh EXPECTED CMD...: a shell command's output (not a redis-cli call) equals EXPECTED.
+check_sh() {
+    local want=$1 got
+    shift
+    got=$("$@" 2>&1)
+    CHECKS=$((CHECKS + 1))
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: $*: expected $(printf '%q' "$want"), got $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
+# --- lists
+same rpush l a b c d e a b c
+same lpush l x y
+same llen l
+same lrange l 0 -1
+same lrange l -3 -1
+same lrange l 5 2
+same lrange l -100 100
+same lrange nolist 0 -1
+same lrange l a 1
+same lindex l 0
+same lindex l -1
+same lindex l 100
+same lindex l x
+same lset l 1 Y
+same lset l 100 Y
+same lset nolist 0 Y
+same linsert l before a A
+same linsert l after c C
+same linsert l after zzz C
+same linsert nolist after a C
+same linsert l middle a C
+same lrem l 1 a
+same lrem l -1 b
+same lrem l 0 c
+same lrange l 0 -1
+same lpos l a
+same lpos l b rank -1
+same lpos l zzz
+same lpos l a count 0
+same lpos l a rank 0
+same lpos l a count -1
+same lpos l a maxlen -1
+same lpos l a rank 1 count 2 maxlen 3
+same lpos l a bogus
+same lpos nolist a count 2
+same lpop l
+same rpop l 2
+same lpop l 0
+same lpop nolist 0
+same lpop nolist 2
+same rpop nolist
+same lpop l -1
+same lpop l 1 2
+same ltrim l 1 -2
+same lrange l 0 -1
+same ltrim l 5 1
+same exists l
+same rpushx l a
+same lpushx nolist a
+same rpush src 1 2 3
+same lmove src dst left right
+same lmove src dst right left
+same lmove src dst up left
+same rpoplpush src dst
+same rpoplpush src dst
+same lrange dst 0 -1
+same exists src
+same set str x
+same lpush str a
+same lmove dst str left left
+same lmove nosrc str left left
+same llen str
+same lmpop 2 nolist dst left count 2
+same lmpop 2 nolist dst right
+same lmpop 0 dst left
+same lmpop 1 dst middle
+same lmpop 1 dst left count 0
+same lmpop 2 nolist nolist2 left
+same blpop nolist 0.01
+same blpop nolist -1
+same blpop nolist abc
+same rpush dst m n
+same brpop dst 0
+same blmpop 0 1 dst left count 5
+same type dst
+rc del dst >/dev/null
+redis-cli -p "$RPORT" del dst >/dev/null
+
+# --- blocking pops: three waiters on three workers, served in blocking order
+rc del q qdst >/dev/null
+out=$(mktemp -d /tmp/flatline-block.XXXXXX)
+redis-cli -p "$PORT" blpop q 5 >"$out/1" &
+p1=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+redis-cli -p "$PORT" blpop q 5 >"$out/2" &
+p2=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 2 ] && break; sleep 0.02; done
+redis-cli -p "$PORT" brpoplpush q qdst 5 >"$out/3" &
+p3=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 3 ] && break; sleep 0.02; done
+check_sh "3" info_field clients blocked_clients
+check "(integer) 3" rpush q first second third
+wait $p1 $p2 $p3
+check_sh "$(printf 'q\nfirst')" cat "$out/1"
+check_sh "$(printf 'q\nsecond')" cat "$out/2"
+check_sh "third" cat "$out/3"
+check "1) \"third\"" lrange qdst 0 -1
+check_sh "0" info_field clients blocked_clients
+
+# a timeout answers a null array and leaves the client usable
+check "(nil)" blpop q 0.1
+# a waiter that disconnects is forgotten: the next push stays in the list
+timeout 0.5 redis-cli -p "$PORT" blpop q 0 >/dev/null
+check_sh "0" info_field clients blocked_clients
+check "(integer) 1" rpush q kept
+check '1) "kept"' lrange q 0 -1
+# BLMOVE chain: a waiter on the destination is served by the move into it
+rc del a b >/dev/null
+redis-cli -p "$PORT" blpop b 5 >"$out/b" &
+pb=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+redis-cli -p "$PORT" blmove a b left right 5 >"$out/a" &
+pa=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 2 ] && break; sleep 0.02; done
+check "(integer) 1" rpush a v
+wait $pa $pb
+check_sh "v" cat "$out/a"
+check_sh "$(printf 'b\nv')" cat "$out/b"
+check "(integer) 0" exists a b
+# pipelined commands after a blocking pop wait for it
+printf 'BLPOP p 5\r\nPING\r\n' >"$out/pipe"
+(redis-cli -p "$PORT" <"$out/pipe" >"$out/pout") &
+pp=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+check "(integer) 1" rpush p z
+wait $pp
+check_sh "$(printf 'p\nz\nPONG')" cat "$out/pout"
+rm -rf "$out"
+
+finish

@@ -1,0 +1,331 @@
+/*
+ * tests/store/test_collections.c: lists, sets and sorted sets in the store (flatline/
+ * collections.h) against simple reference models under random operations, with the exact
+ * accounting (used == arena requested) and the defrag walk (every node moved, contents kept)
+ * checked along the way.
+ */
+#include <stdlib.h>
+
+#include "../testhelper.h"
+#include "flatline/collections.h"
+#include "store_internal.h"
+#include "store_test_util.h"
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static bool accounted(fl_ns_t *ns)
+{
+    size_t used = 0, req = 0;
+    if (used_matches_arena(ns, &used, &req))
+        return true;
+    fprintf(stderr, "  used %zu != requested %zu\n", used, req);
+    return false;
+}
+
+typedef struct mover {
+    fl_arena_t *arena;
+    size_t moved;
+} mover_t;
+
+static void *move_one(void *ctx, void *ptr, size_t size)
+{
+    mover_t *m = ctx;
+    void *p = fl_arena_move(m->arena, ptr, size);
+    if (!p)
+        return ptr;
+    m->moved++;
+    return p;
+}
+
+/* Moves every allocation of the namespace once; returns how many moved. */
+static size_t move_everything(fl_ns_t *ns)
+{
+    mover_t m = {fl_ns_arena(ns), 0};
+    fls_walk_ops_t ops = {.buckets = move_one,
+                          .rec = move_one,
+                          .fbuckets = move_one,
+                          .field = move_one,
+                          .node = move_one};
+    for (uint32_t p = 0; p < ns->nparts; p++) {
+        fls_wrlock(ns, &ns->parts[p]);
+        fls_part_walk(ns, p, &ops, &m);
+        fls_unlock(ns, &ns->parts[p]);
+    }
+    return m.moved;
+}
+
+/* ---- Lists ---------------------------------------------------------------------------------- */
+
+#define LMAX 4000
+typedef struct model_list {
+    char *v[LMAX];
+    size_t n;
+} model_list_t;
+
+static char *elem_new(void)
+{
+    /* mostly short, sometimes long enough for the 5-byte length form and big chunks */
+    size_t len = rnd() % 8 == 0 ? 100 + rnd() % 3000 : rnd() % 20;
+    char *s = malloc(len + 1);
+    for (size_t i = 0; i < len; i++)
+        s[i] = (char)('a' + rnd() % 3);
+    s[len] = 0;
+    return s;
+}
+
+/* A sink keeping the last bulk whole. */
+typedef struct whole {
+    char buf[4096];
+    size_t n;
+    int bulks;
+} whole_t;
+static void whole_bulk(void *ctx, const char *p, size_t n)
+{
+    whole_t *w = ctx;
+    w->bulks++;
+    w->n = n;
+    memcpy(w->buf, p, n < sizeof(w->buf) ? n : sizeof(w->buf));
+}
+static void whole_nil(void *ctx)
+{
+    (void)ctx;
+}
+static void whole_array(void *ctx, size_t n)
+{
+    (void)ctx;
+    (void)n;
+}
+
+/* The store's list equals the model (LINDEX of every element and LLEN). */
+static bool list_equals(fl_ns_t *ns, const char *key, const model_list_t *m)
+{
+    size_t len = 99;
+    fl_list_len(ns, S(key), &len);
+    if (len != m->n)
+        return false;
+    for (size_t i = 0; i < m->n; i++) {
+        whole_t w = {.bulks = 0};
+        fl_sink_t s = {&w, whole_bulk, whole_nil, whole_array};
+        fl_list_index(ns, S(key), (int64_t)i, &s);
+        if (w.bulks != 1 || strlen(m->v[i]) != w.n || memcmp(m->v[i], w.buf, w.n) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void model_insert(model_list_t *m, size_t at, char *s)
+{
+    memmove(m->v + at + 1, m->v + at, (m->n - at) * sizeof(char *));
+    m->v[at] = s;
+    m->n++;
+}
+
+static void model_delete(model_list_t *m, size_t at)
+{
+    free(m->v[at]);
+    memmove(m->v + at, m->v + at + 1, (m->n - at - 1) * sizeof(char *));
+    m->n--;
+}
+
+static void pos_keep(void *ctx, int64_t index)
+{
+    *(int64_t *)ctx = index;
+}
+
+static void list_step(fl_ns_t *ns, const char *key, model_list_t *m)
+{
+    cap_t c;
+    fl_sink_t s = cap_sink(&c);
+    switch (rnd() % 9) {
+    case 0:
+    case 1: { /* LPUSH / RPUSH */
+        if (m->n >= LMAX - 2)
+            return;
+        bool tail = rnd() & 1;
+        char *e = elem_new();
+        size_t len;
+        CHECK(fl_list_push(ns, S(key), tail, &(fl_slice_t){e, strlen(e)}, 1, false, &len) == FL_OK);
+        model_insert(m, tail ? m->n : 0, e);
+        CHECK_EQ_U(len, m->n);
+        break;
+    }
+    case 2: { /* LPOP / RPOP count */
+        bool tail = rnd() & 1;
+        size_t count = rnd() % 3, popped;
+        CHECK(fl_list_pop(ns, S(key), tail, count, true, &s, &popped) == FL_OK);
+        size_t want = count < m->n ? count : m->n;
+        CHECK_EQ_U(popped, want);
+        for (size_t i = 0; i < want; i++)
+            model_delete(m, tail ? m->n - 1 : 0);
+        break;
+    }
+    case 3: { /* LINSERT around a random pivot */
+        if (!m->n || m->n >= LMAX - 2)
+            return;
+        size_t at = rnd() % m->n;
+        const char *pivot = m->v[at];
+        size_t first = 0;
+        while (strcmp(m->v[first], pivot) != 0)
+            first++;
+        bool after = rnd() & 1;
+        char *e = elem_new();
+        int64_t len;
+        CHECK(fl_list_insert(ns, S(key), after, S(pivot), S(e), &len) == FL_OK);
+        model_insert(m, first + after, e);
+        CHECK_EQ_I(len, (int64_t)m->n);
+        break;
+    }
+    case 4: { /* LSET */
+        if (!m->n)
+            return;
+        size_t at = rnd() % m->n;
+        char *e = elem_new();
+        CHECK(fl_list_set(ns, S(key), (int64_t)at - (rnd() & 1 ? (int64_t)m->n : 0), S(e)) ==
+              FL_OK);
+        free(m->v[at]);
+        m->v[at] = e;
+        break;
+    }
+    case 5: { /* LREM count of a present value */
+        if (!m->n)
+            return;
+        char *val = strdup(m->v[rnd() % m->n]);
+        int64_t count = (int64_t)(rnd() % 5) - 2;
+        size_t removed, want = 0;
+        CHECK(fl_list_rem(ns, S(key), count, S(val), &removed) == FL_OK);
+        size_t limit = count == 0 ? SIZE_MAX : (size_t)(count < 0 ? -count : count);
+        if (count >= 0) {
+            for (size_t i = 0; i < m->n && want < limit;)
+                if (strcmp(m->v[i], val) == 0) {
+                    model_delete(m, i);
+                    want++;
+                } else {
+                    i++;
+                }
+        } else {
+            for (size_t i = m->n; i-- > 0 && want < limit;)
+                if (strcmp(m->v[i], val) == 0) {
+                    model_delete(m, i);
+                    want++;
+                }
+        }
+        CHECK_EQ_U(removed, want);
+        free(val);
+        break;
+    }
+    case 6: { /* LTRIM that keeps most of it */
+        if (m->n < 10 || rnd() % 4)
+            return;
+        CHECK(fl_list_trim(ns, S(key), 1, -2) == FL_OK);
+        model_delete(m, m->n - 1);
+        model_delete(m, 0);
+        break;
+    }
+    case 7: { /* LRANGE of a window */
+        int64_t a = (int64_t)(rnd() % 50) - 25, b = (int64_t)(rnd() % 50) - 25;
+        CHECK(fl_list_range(ns, S(key), a, b, &s) == FL_OK);
+        int64_t n = (int64_t)m->n, x = a < 0 ? a + n : a, y = b < 0 ? b + n : b;
+        if (x < 0)
+            x = 0;
+        if (y >= n)
+            y = n - 1;
+        CHECK_EQ_U(c.array_n, (size_t)(x > y ? 0 : y - x + 1));
+        break;
+    }
+    default: { /* LPOS of a present value: the first index */
+        if (!m->n)
+            return;
+        size_t at = rnd() % m->n, first = 0;
+        while (strcmp(m->v[first], m->v[at]) != 0)
+            first++;
+        int64_t got = -1;
+        CHECK(fl_list_pos(ns, S(key), S(m->v[at]), 1, 1, 0, pos_keep, &got) == FL_OK);
+        CHECK_EQ_I(got, (int64_t)first);
+        break;
+    }
+    }
+}
+
+TEST(list_matches_model)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    CHECK(st);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    model_list_t *m = calloc(1, sizeof(*m));
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 3000; i++)
+            list_step(ns, "L", m);
+        CHECK(list_equals(ns, "L", m));
+        CHECK(accounted(ns));
+        size_t moved = move_everything(ns);
+        CHECK(m->n == 0 || moved > 0);
+        CHECK(list_equals(ns, "L", m));
+        CHECK(accounted(ns));
+        fl_type_t t;
+        fl_key_type(ns, S("L"), &t);
+        CHECK_EQ_I(t, m->n ? FL_TYPE_LIST : FL_TYPE_NONE);
+    }
+    fprintf(stderr, "  list of %zu elements matches its model\n", m->n);
+    while (m->n)
+        model_delete(m, 0);
+    free(m);
+    fl_ns_flush(ns);
+    CHECK(accounted(ns));
+    fl_store_close(st);
+}
+
+TEST(list_errors_and_move)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    cap_t c;
+    fl_sink_t s = cap_sink(&c);
+    size_t len;
+    CHECK(fl_str_set(ns, S("str"), S("x"), NULL, NULL) == FL_OK);
+    CHECK(fl_list_push(ns, S("str"), false, &(fl_slice_t){"a", 1}, 1, false, &len) ==
+          FL_EWRONGTYPE);
+    CHECK(fl_list_set(ns, S("nolist"), 0, S("x")) == FL_ENOKEY);
+    CHECK(fl_list_push(ns, S("nolist"), false, &(fl_slice_t){"a", 1}, 1, true, &len) == FL_OK);
+    CHECK_EQ_U(len, 0);
+    fl_slice_t abc[3] = {S("a"), S("b"), S("c")};
+    CHECK(fl_list_push(ns, S("src"), true, abc, 3, false, &len) == FL_OK);
+    CHECK(fl_list_set(ns, S("src"), 3, S("x")) == FL_ERANGE);
+    bool moved;
+    CHECK(fl_list_move(ns, S("src"), S("str"), true, false, &s, &moved) == FL_EWRONGTYPE);
+    CHECK(!moved);
+    CHECK(fl_list_move(ns, S("src"), S("dst"), true, false, &s, &moved) == FL_OK);
+    CHECK(moved);
+    CHECK_STR(c.last, "c");
+    CHECK(fl_list_move(ns, S("src"), S("src"), false, true, &s, &moved) == FL_OK); /* rotate */
+    s = cap_sink(&c);
+    fl_list_range(ns, S("src"), 0, -1, &s);
+    CHECK_STR(c.all, "b|a");
+    for (int i = 0; i < 2; i++)
+        fl_list_move(ns, S("src"), S("dst"), false, true, &s, &moved);
+    fl_type_t t;
+    fl_key_type(ns, S("src"), &t);
+    CHECK_EQ_I(t, FL_TYPE_NONE); /* the last element left: the key went */
+    s = cap_sink(&c);
+    fl_list_range(ns, S("dst"), 0, -1, &s);
+    CHECK_STR(c.all, "c|b|a");
+    const char *enc;
+    fl_key_encoding(ns, S("dst"), &enc);
+    CHECK_STR(enc, "quicklist");
+    CHECK(accounted(ns));
+    fl_store_close(st);
+}
+
+int main(void)
+{
+    RUN(list_matches_model);
+    RUN(list_errors_and_move);
+    return TEST_REPORT();
+}
