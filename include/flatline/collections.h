@@ -67,6 +67,53 @@ int fl_list_pos(fl_ns_t *ns, fl_slice_t key, fl_slice_t elem, int64_t rank, size
 int fl_list_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, bool src_tail, bool dst_tail,
                  const fl_sink_t *out, bool *moved);
 
+/* ---- Sets ---------------------------------------------------------------------------------- */
+
+/* SADD: *added = members that were not there. */
+int fl_set_add(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n, size_t *added);
+
+/* SREM: *removed. */
+int fl_set_rem(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n, size_t *removed);
+
+/* SCARD. */
+int fl_set_card(fl_ns_t *ns, fl_slice_t key, size_t *card);
+
+/* SISMEMBER / SMISMEMBER: found[i] for each of n members. */
+int fl_set_ismember(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n, bool *found);
+
+/* SMEMBERS: emits array(card) then the members (empty array when missing). */
+int fl_set_members(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* SRANDMEMBER key count: count >= 0 distinct members (all when count >= card), count < 0
+ * |count| members with repetitions; emits array(k) then them. With `single`, emits one member
+ * (bulk) or nil, and count is ignored. */
+int fl_set_randmember(fl_ns_t *ns, fl_slice_t key, int64_t count, bool single,
+                      const fl_sink_t *out);
+
+/* SPOP: removes and emits up to count random members (array(k) then them), or with `single`
+ * one member (bulk) or nil. */
+int fl_set_pop(fl_ns_t *ns, fl_slice_t key, size_t count, bool single, const fl_sink_t *out);
+
+/* SMOVE: *moved tells whether the member left src (and is in dst). */
+int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, bool *moved);
+
+/* SINTER/SUNION/SDIFF over n keys, with every key's partition locked (ascending order) for
+ * the whole operation, so it is atomic. dst NULL: emits array(k) then the members; else
+ * stores the result in *dst (replacing whatever it held; deleted when empty) and emits
+ * nothing. `limit` (SINTERCARD; 0 = none) stops counting there; with `card_only` nothing is
+ * emitted. *card gets the result's size. */
+typedef enum fl_set_op { FL_SINTER, FL_SUNION, FL_SDIFF } fl_set_op_t;
+int fl_set_algebra(fl_ns_t *ns, fl_set_op_t op, const fl_slice_t *keys, size_t n,
+                   const fl_slice_t *dst, bool card_only, size_t limit, const fl_sink_t *out,
+                   size_t *card);
+
+/* SSCAN: members visited from `cursor` (about `count` slots of the member table; a small set
+ * is returned whole), matching the glob (NULL = all), passed to fn under the lock; *next = 0
+ * when done. */
+typedef void (*fl_member_fn)(void *ctx, const char *p, size_t n);
+int fl_set_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
+                size_t pattern_len, size_t count, fl_member_fn fn, void *ctx, uint64_t *next);
+
 #ifdef __cplusplus
 }
 #endif

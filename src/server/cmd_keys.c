@@ -210,27 +210,10 @@ out:
     free(lens);
 }
 
-/* Redis 7's cursor parse (strtoul): optional sign, base 10, no leading space, nothing after
- * the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor (which ends a scan). */
-static bool parse_cursor(fl_slice_t a, unsigned long long *cursor)
-{
-    char tmp[32];
-    if (a.n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, a.p, a.n);
-    tmp[a.n] = '\0';
-    if (isspace((unsigned char)tmp[0]))
-        return false;
-    char *end;
-    errno = 0;
-    *cursor = strtoull(tmp, &end, 10);
-    return errno != ERANGE && *end == '\0';
-}
-
 static void cmd_scan(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     unsigned long long cursor;
-    if (!parse_cursor(argv[1], &cursor)) {
+    if (!srv_parse_cursor(argv[1], &cursor)) {
         srv_reply_error(&c->out, "ERR invalid cursor");
         return;
     }

@@ -8,7 +8,10 @@
  */
 #include "srv_cmd.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -109,4 +112,51 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->bulk = sink_bulk;
     sink->nil = sink_nil;
     sink->array = sink_array;
+}
+
+/* Redis 7's cursor parse (strtoul): optional sign, base 10, no leading space, nothing after
+ * the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor (which ends a scan). */
+bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor)
+{
+    char tmp[32];
+    if (a.n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, a.p, a.n);
+    tmp[a.n] = '\0';
+    if (isspace((unsigned char)tmp[0]))
+        return false;
+    char *end;
+    errno = 0;
+    *cursor = strtoull(tmp, &end, 10);
+    return errno != ERANGE && *end == '\0';
+}
+
+bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a)
+{
+    a->match = NULL;
+    a->count = 10;
+    if (!srv_parse_cursor(argv[2], &a->cursor)) {
+        srv_reply_error(&c->out, "ERR invalid cursor");
+        return false;
+    }
+    for (int i = 3; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            srv_reply_syntax(c);
+            return false;
+        }
+        if (srv_slice_eq(argv[i], "match")) {
+            a->match = &argv[i + 1];
+        } else if (srv_slice_eq(argv[i], "count")) {
+            if (!srv_arg_ll(c, argv[i + 1], &a->count))
+                return false;
+            if (a->count < 1) {
+                srv_reply_syntax(c);
+                return false;
+            }
+        } else {
+            srv_reply_syntax(c);
+            return false;
+        }
+    }
+    return true;
 }

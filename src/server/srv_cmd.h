@@ -23,6 +23,7 @@ extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
 extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_list;   /* cmd_list.c */
+extern const srv_cmd_family_t srv_cmds_set;    /* cmd_set.c */
 
 /* Shared by handlers (cmd_util.c). */
 
@@ -34,6 +35,20 @@ void srv_reply_arity(srv_client_t *c, const char *name);
 
 /* Replies "ERR unknown subcommand '<sub>'. Try <CMD> HELP.". */
 void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *cmd);
+
+/* Redis 7's SCAN cursor parse (strtoul): optional sign, base 10, no leading space, nothing
+ * after the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor. The caller
+ * replies "ERR invalid cursor" on false. */
+bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor);
+
+/* SSCAN/ZSCAN/HSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
+ * error (Redis's: invalid cursor, syntax error, not an integer). */
+typedef struct srv_scan_args {
+    unsigned long long cursor;
+    const fl_slice_t *match; /* NULL: all */
+    long long count;
+} srv_scan_args_t;
+bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a);
 
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);

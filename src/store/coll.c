@@ -6,6 +6,8 @@
  */
 #include "coll.h"
 
+#include <stdlib.h>
+
 #include "fl_assert.h"
 #include "flatline/collections.h"
 
@@ -126,6 +128,55 @@ void fls_coll_unlock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b)
     fls_unlock(ns, a->part);
     if (a->pidx != b->pidx)
         fls_unlock(ns, b->part);
+}
+
+/* The distinct partition indexes of keys[0..n), ascending, into idx (n entries); returns
+ * how many. */
+static size_t distinct_parts(const fls_key_t *keys, size_t n, uint32_t *idx)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = m;
+        while (j > 0 && idx[j - 1] > keys[i].pidx) /* insertion sort: few keys */
+            j--;
+        if (j > 0 && idx[j - 1] == keys[i].pidx)
+            continue;
+        memmove(idx + j + 1, idx + j, (m - j) * sizeof(*idx));
+        idx[j] = keys[i].pidx;
+        m++;
+    }
+    return m;
+}
+
+void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hint)
+{
+    fls_make_room(ns, hint);
+    uint32_t stack[16], *idx = n <= 16 ? stack : malloc(n * sizeof(*idx));
+    if (!idx) { /* out of memory for the scratch: lock one at a time, the slow way */
+        for (uint32_t p = 0; p < ns->nparts; p++)
+            for (size_t i = 0; i < n; i++)
+                if (keys[i].pidx == p) {
+                    fls_wrlock(ns, &ns->parts[p]);
+                    break;
+                }
+        return;
+    }
+    size_t m = distinct_parts(keys, n, idx);
+    for (size_t i = 0; i < m; i++)
+        fls_wrlock(ns, &ns->parts[idx[i]]);
+    if (idx != stack)
+        free(idx);
+}
+
+void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = keys[j].pidx == keys[i].pidx;
+        if (!seen)
+            fls_unlock(ns, keys[i].part);
+    }
 }
 
 /* Redis 7.0's encoding of a string value: "int" for a base-10 int64 of up to 20 characters,

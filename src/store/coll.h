@@ -51,4 +51,9 @@ void fls_coll_unlock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b);
  * up again here). */
 void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed);
 
+/* Locks the partitions of n keys for writing, each once, in ascending index order (the lock
+ * order MSET uses), evicting first for about `hint` bytes; fls_coll_unlock_many releases them. */
+void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hint);
+void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n);
+
 #endif /* FLATLINE_STORE_COLL_H */

@@ -382,13 +382,14 @@ bool fls_ql_walk(fls_ql_t *q, const fls_walk_ops_t *ops, void *ctx, uint32_t *po
 {
     if (!q->p || !ops->node)
         return true;
+    uint32_t start = *pos ? *pos - 1 : 0; /* *pos = next chunk + 1; 0 = array not offered */
     if (*pos == 0) {
         q->p = ops->node(ctx, q->p, q->cap * sizeof(*q->p));
         (*did)++;
     }
-    for (uint32_t i = *pos; i < q->nchunks; i++) {
-        if (*did && ops->yield && ops->yield(ctx)) {
-            *pos = i;
+    for (uint32_t i = start; i < q->nchunks; i++) {
+        if (i > start && ops->yield && ops->yield(ctx)) {
+            *pos = i + 1;
             return false;
         }
         q->p[i] = ops->node(ctx, q->p[i], hdr(q->p[i])->alloc);

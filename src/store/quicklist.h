@@ -78,7 +78,8 @@ void fls_ql_clear(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q);
 size_t fls_ql_total(const fls_ql_t *q);
 size_t fls_ql_usable(const fls_ql_t *q);
 /* The defrag walk over the array and the chunks (fls_type_ops_t.walk; the unit is a chunk,
- * *pos its index; the array is offered at position 0). */
+ * *pos the next chunk's index + 1, 0 before the array; never yields before the first unit of
+ * a call, so every call makes progress). */
 bool fls_ql_walk(fls_ql_t *q, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos, size_t *did);
 
 #endif /* FLATLINE_STORE_QUICKLIST_H */

@@ -18,7 +18,8 @@
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
- * order: only MSET (fl_str_mset) holds several partition locks, taken in ascending partition
+ * order: only MSET (fl_str_mset) and the multi-key collection commands (LMOVE, SMOVE, the set
+ * and sorted-set algebra: coll.c) hold several partition locks, taken in ascending partition
  * index; every other path (commands, eviction, expiry, defrag, SCAN) holds one at a time and
  * takes no other partition lock while holding it, so no cycle can form. Values reach a sink while
  * the lock is held.
@@ -154,7 +155,7 @@ typedef struct fls_type_ops {
     uint64_t (*len)(const void *desc);
 } fls_type_ops_t;
 
-extern const fls_type_ops_t fls_list_type;
+extern const fls_type_ops_t fls_list_type, fls_set_type;
 
 /* The operations of a collection type, or NULL for strings and hashes. */
 static inline const fls_type_ops_t *fls_type_ops(uint8_t type)
@@ -162,6 +163,8 @@ static inline const fls_type_ops_t *fls_type_ops(uint8_t type)
     switch (type) {
     case FL_TYPE_LIST:
         return &fls_list_type;
+    case FL_TYPE_SET:
+        return &fls_set_type;
     default:
         return NULL;
     }
@@ -410,6 +413,12 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
 
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
+
+/* ---- scan.c -------------------------------------------------------------------------------- */
+
+/* Redis's reverse-binary cursor increment for a table of mask + 1 slots; 0 when done (SCAN,
+ * and the collections' SSCAN/ZSCAN). */
+uint64_t fls_scan_cursor_next(uint64_t v, uint64_t mask);
 
 /* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
 

@@ -323,9 +323,186 @@ TEST(list_errors_and_move)
     fl_store_close(st);
 }
 
+/* ---- Sets ----------------------------------------------------------------------------------- */
+
+/* Members "0".."599" (integers: intset until 512 or a string member arrives) or "m0".."m599". */
+static void member_name(char *buf, size_t len, bool ints)
+{
+    snprintf(buf, len, ints ? "%u" : "m%u", (unsigned)(rnd() % 600));
+}
+
+typedef struct count_ctx {
+    size_t n;
+} count_ctx_t;
+static void count_member(void *ctx, const char *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    ((count_ctx_t *)ctx)->n++;
+}
+
+TEST(set_matches_model)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    static bool model[2][600]; /* [string members?][i] */
+    memset(model, 0, sizeof(model));
+    size_t card = 0;
+    bool converted = false;
+    const char *enc;
+    for (int round = 0; round < 8; round++) {
+        bool strings = round >= 4;
+        for (int i = 0; i < 2000; i++) {
+            char m[16];
+            bool ints = !strings || rnd() % 4;
+            member_name(m, sizeof(m), ints);
+            unsigned idx = (unsigned)atoi(m + !ints);
+            size_t got;
+            if (rnd() % 3) {
+                CHECK(fl_set_add(ns, S("S"), &(fl_slice_t){m, strlen(m)}, 1, &got) == FL_OK);
+                CHECK_EQ_U(got, !model[!ints][idx]);
+                card += !model[!ints][idx];
+                model[!ints][idx] = true;
+                converted |= !ints || card > 512; /* never back to an intset, as Redis */
+            } else {
+                CHECK(fl_set_rem(ns, S("S"), &(fl_slice_t){m, strlen(m)}, 1, &got) == FL_OK);
+                CHECK_EQ_U(got, model[!ints][idx]);
+                card -= model[!ints][idx];
+                model[!ints][idx] = false;
+                converted &= card > 0; /* the last member deletes the key */
+            }
+        }
+        size_t c = 0;
+        fl_set_card(ns, S("S"), &c);
+        CHECK_EQ_U(c, card);
+        for (unsigned i = 0; i < 600; i++)
+            for (int str = 0; str < 2; str++) {
+                char m[16];
+                snprintf(m, sizeof(m), str ? "m%u" : "%u", i);
+                bool f;
+                fl_set_ismember(ns, S("S"), &(fl_slice_t){m, strlen(m)}, 1, &f);
+                CHECK(f == model[str][i]);
+            }
+        fl_key_encoding(ns, S("S"), &enc);
+        CHECK_STR(enc, converted ? "hashtable" : "intset");
+        CHECK(accounted(ns));
+        move_everything(ns);
+        CHECK(accounted(ns));
+        /* a full SSCAN returns every member at least once */
+        count_ctx_t cc = {0};
+        uint64_t cur = 0;
+        do {
+            CHECK(fl_set_scan(ns, S("S"), cur, NULL, 0, 7, count_member, &cc, &cur) == FL_OK);
+        } while (cur);
+        CHECK(cc.n >= card);
+        CHECK(cc.n == card || strcmp(enc, "hashtable") == 0);
+    }
+    fprintf(stderr, "  set of %zu members (%s) matches its model\n", card, enc);
+    fl_store_close(st);
+}
+
+TEST(set_encodings_and_algebra)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fl_slice_t a[4] = {S("1"), S("2"), S("3"), S("4")}, b[3] = {S("3"), S("4"), S("x")};
+    size_t n;
+    const char *enc;
+    fl_set_add(ns, S("a"), a, 4, &n);
+    fl_set_add(ns, S("b"), b, 3, &n);
+    fl_key_encoding(ns, S("a"), &enc);
+    CHECK_STR(enc, "intset");
+    fl_key_encoding(ns, S("b"), &enc);
+    CHECK_STR(enc, "hashtable");
+    fl_slice_t keys[3] = {S("a"), S("b"), S("none")};
+    cap_t c;
+    fl_sink_t s = cap_sink(&c);
+    CHECK(fl_set_algebra(ns, FL_SINTER, keys, 2, NULL, false, 0, &s, &n) == FL_OK);
+    CHECK_EQ_U(n, 2);
+    CHECK(fl_set_algebra(ns, FL_SUNION, keys, 3, NULL, false, 0, &s, &n) == FL_OK);
+    CHECK_EQ_U(n, 5);
+    CHECK(fl_set_algebra(ns, FL_SDIFF, keys, 2, &(fl_slice_t){"a", 1}, false, 0, &s, &n) == FL_OK);
+    CHECK_EQ_U(n, 2); /* a = {1, 2}: the destination was also a source */
+    fl_set_card(ns, S("a"), &n);
+    CHECK_EQ_U(n, 2);
+    CHECK(fl_set_algebra(ns, FL_SINTER, keys, 3, &(fl_slice_t){"a", 1}, false, 0, &s, &n) == FL_OK);
+    fl_type_t t;
+    fl_key_type(ns, S("a"), &t);
+    CHECK_EQ_I(t, FL_TYPE_NONE); /* an empty result deletes the destination */
+    fl_str_set(ns, S("str"), S("v"), NULL, NULL);
+    keys[1] = S("str");
+    CHECK(fl_set_algebra(ns, FL_SUNION, keys, 2, NULL, false, 0, &s, &n) == FL_EWRONGTYPE);
+    bool moved;
+    CHECK(fl_set_move(ns, S("b"), S("str"), S("x"), &moved) == FL_EWRONGTYPE);
+    CHECK(fl_set_move(ns, S("b"), S("c"), S("x"), &moved) == FL_OK && moved);
+    fl_set_card(ns, S("b"), &n);
+    CHECK_EQ_U(n, 2);
+    /* 513 integers: hashtable, as Redis */
+    char m[16];
+    for (int i = 0; i < 513; i++) {
+        snprintf(m, sizeof(m), "%d", i);
+        fl_set_add(ns, S("big"), &(fl_slice_t){m, strlen(m)}, 1, &n);
+    }
+    fl_key_encoding(ns, S("big"), &enc);
+    CHECK_STR(enc, "hashtable");
+    s = cap_sink(&c);
+    CHECK(fl_set_pop(ns, S("big"), 600, false, &s) == FL_OK);
+    CHECK_EQ_U(c.array_n, 513);
+    fl_key_type(ns, S("big"), &t);
+    CHECK_EQ_I(t, FL_TYPE_NONE);
+    CHECK(accounted(ns));
+    fl_store_close(st);
+}
+
+/* ---- The defrag walk in bounded steps -------------------------------------------------------- */
+
+static void *count_unit(void *ctx, void *ptr, size_t size)
+{
+    (void)size;
+    (*(size_t *)ctx)++;
+    return ptr;
+}
+static bool yield_always(void *ctx)
+{
+    (void)ctx;
+    return true;
+}
+
+TEST(walk_steps_through_collections)
+{
+    fl_store_t *st = open_one(1, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    char m[32];
+    size_t n;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(m, sizeof(m), "element-%d", i);
+        fl_list_push(ns, S("list"), true, &(fl_slice_t){m, strlen(m)}, 1, false, &n);
+        fl_set_add(ns, S("set"), &(fl_slice_t){m, strlen(m)}, 1, &n);
+    }
+    fls_walk_ops_t all = {count_unit, count_unit, count_unit, count_unit, NULL, count_unit};
+    size_t whole = 0;
+    fls_part_walk(ns, 0, &all, &whole);
+    fls_walk_ops_t stepped = all;
+    stepped.yield = yield_always;
+    size_t seen = 0, steps = 0;
+    fls_walk_cursor_t cur = {0};
+    while (!fls_part_walk_step(ns, 0, &stepped, &seen, &cur, NULL))
+        CHECK(++steps < 100000); /* every step makes progress */
+    fprintf(stderr, "  %zu allocations, walked in %zu steps\n", whole, steps + 1);
+    CHECK_EQ_U(seen, whole);
+    CHECK(steps > 50);
+    CHECK(whole > 5000 + 2); /* every set member, the chunks, the arrays */
+    fl_store_close(st);
+}
+
 int main(void)
 {
     RUN(list_matches_model);
     RUN(list_errors_and_move);
+    RUN(set_matches_model);
+    RUN(set_encodings_and_algebra);
+    RUN(walk_steps_through_collections);
     return TEST_REPORT();
 }
