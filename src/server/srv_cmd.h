@@ -24,6 +24,14 @@ extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_list;   /* cmd_list.c */
 extern const srv_cmd_family_t srv_cmds_set;    /* cmd_set.c */
+extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
+
+/* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
+ * Redis's -WRONGPASS and counting the failure (c stays who it was). */
+bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass);
+
+/* Whether c may run commands: authenticated, or the default user needs no password. */
+bool srv_client_authenticated(const srv_client_t *c);
 
 /* Shared by handlers (cmd_util.c). */
 

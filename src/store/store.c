@@ -111,6 +111,7 @@ static void ns_close(fl_ns_t *ns)
     fls_defrag_destroy(ns);
     if (!ns->arena)
         return;
+    FL_DEBUG_ASSERT(fls_ns_check(ns)); /* the accounting, exact to the byte, at the end */
     part_locks_destroy(ns, ns->nparts);
     /* Destroying the arena frees every record, index and the partition array at once. */
     fl_arena_destroy(ns->arena);
