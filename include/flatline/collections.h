@@ -114,6 +114,95 @@ typedef void (*fl_member_fn)(void *ctx, const char *p, size_t n);
 int fl_set_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
                 size_t pattern_len, size_t count, fl_member_fn fn, void *ctx, uint64_t *next);
 
+/* ---- Sorted sets ----------------------------------------------------------------------------- */
+
+/* Writes a score as Redis 7.0 replies it (%.17g, "inf", "-inf") into buf (>= 32 bytes);
+ * returns the length. */
+size_t fl_fmt_score(double d, char *buf);
+
+/* ZADD / ZINCRBY: n (score, member) pairs with the flags below. *added = new members,
+ * *changed = members whose score changed. With FL_ZADD_INCR (n == 1) *score gets the new
+ * score and *done whether the member was written (false: NX/XX/GT/LT refused it).
+ * FL_EINVAL for NaN scores and for an increment that makes a NaN (nothing changed by it). */
+#define FL_ZADD_NX 0x1u
+#define FL_ZADD_XX 0x2u
+#define FL_ZADD_GT 0x4u
+#define FL_ZADD_LT 0x8u
+#define FL_ZADD_INCR 0x10u
+int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *scores,
+                const fl_slice_t *members, size_t n, size_t *added, size_t *changed, double *score,
+                bool *done);
+
+/* ZREM: *removed. */
+int fl_zset_rem(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n, size_t *removed);
+
+/* ZCARD. */
+int fl_zset_card(fl_ns_t *ns, fl_slice_t key, size_t *card);
+
+/* ZSCORE (as_array false: one bulk or nil) / ZMSCORE (array(n) of bulks and nils). */
+int fl_zset_score(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n, bool as_array,
+                  const fl_sink_t *out);
+
+/* ZRANK / ZREVRANK: *found, *rank. */
+int fl_zset_rank(fl_ns_t *ns, fl_slice_t key, fl_slice_t member, bool rev, bool *found,
+                 uint64_t *rank);
+
+/* A range of a sorted set: by rank, score or member (lex). min/max are in ascending order
+ * whatever `rev` (the command turned a REV form's max/min around). */
+typedef enum fl_zrange_by { FL_ZBY_RANK, FL_ZBY_SCORE, FL_ZBY_LEX } fl_zrange_by_t;
+typedef struct fl_zbound {
+    double score;   /* BY SCORE */
+    fl_slice_t lex; /* BY LEX */
+    bool excl;      /* "(" */
+    int inf;        /* BY LEX: -1 for "-", +1 for "+", 0 for a member */
+} fl_zbound_t;
+typedef struct fl_zrange {
+    fl_zrange_by_t by;
+    bool rev;
+    bool withscores;
+    int64_t start, stop;   /* BY RANK (in the order `rev` gives) */
+    fl_zbound_t min, max;  /* BY SCORE / LEX */
+    int64_t offset, count; /* LIMIT; count < 0: no limit */
+} fl_zrange_t;
+
+/* What fl_zset_range does with the range. */
+typedef enum fl_zrange_mode {
+    FL_ZR_EMIT,   /* ZRANGE...: array(k) (2k WITHSCORES) then members [and scores] */
+    FL_ZR_COUNT,  /* ZCOUNT/ZLEXCOUNT: *n only */
+    FL_ZR_REMOVE, /* ZREMRANGEBY...: deletes them, *n */
+} fl_zrange_mode_t;
+int fl_zset_range(fl_ns_t *ns, fl_slice_t key, const fl_zrange_t *r, fl_zrange_mode_t mode,
+                  const fl_sink_t *out, size_t *n);
+
+/* ZRANGESTORE: stores the range of src in dst (replacing it; deleted when empty); *n. */
+int fl_zset_range_store(fl_ns_t *ns, fl_slice_t dst, fl_slice_t src, const fl_zrange_t *r,
+                        size_t *n);
+
+/* ZPOPMIN/ZPOPMAX: up to count lowest/highest members. Emits, when `header`, array(2k) (or
+ * array(k) when `nested`), then each member and its score (nested: each pair as array(2)).
+ * *popped = k. */
+int fl_zset_pop(fl_ns_t *ns, fl_slice_t key, bool max, size_t count, bool header, bool nested,
+                const fl_sink_t *out, size_t *popped);
+
+/* ZRANDMEMBER: `single`: one member (bulk) or nil; else count >= 0 distinct members, < 0 with
+ * repetitions, as array(k) (2k WITHSCORES) then members [and scores]. */
+int fl_zset_randmember(fl_ns_t *ns, fl_slice_t key, int64_t count, bool single, bool withscores,
+                       const fl_sink_t *out);
+
+/* ZUNION/ZINTER/ZDIFF[STORE], ZINTERCARD over n keys holding sorted sets or sets (a set's
+ * members score 1), atomically (every partition locked in ascending order). weights: n
+ * factors or NULL. dst NULL: emits array(k) (2k WITHSCORES) in (score, member) order; else
+ * stores in *dst. card_only: nothing emitted or stored, counting stops at `limit` (0: none). */
+typedef enum fl_zset_op { FL_ZUNION, FL_ZINTER, FL_ZDIFF } fl_zset_op_t;
+typedef enum fl_zaggr { FL_ZAGGR_SUM, FL_ZAGGR_MIN, FL_ZAGGR_MAX } fl_zaggr_t;
+int fl_zset_algebra(fl_ns_t *ns, fl_zset_op_t op, const fl_slice_t *keys, size_t n,
+                    const double *weights, fl_zaggr_t aggr, const fl_slice_t *dst, bool withscores,
+                    bool card_only, size_t limit, const fl_sink_t *out, size_t *card);
+
+/* ZSCAN: like fl_set_scan; fn gets each member, then its score as text. */
+int fl_zset_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
+                 size_t pattern_len, size_t count, fl_member_fn fn, void *ctx, uint64_t *next);
+
 #ifdef __cplusplus
 }
 #endif

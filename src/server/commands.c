@@ -24,7 +24,7 @@
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
     &srv_cmds_string, &srv_cmds_hash, &srv_cmds_keys, &srv_cmds_server, &srv_cmds_memory,
-    &srv_cmds_acl,    &srv_cmds_list,   &srv_cmds_set,
+    &srv_cmds_acl,    &srv_cmds_list,   &srv_cmds_set,   &srv_cmds_zset,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

@@ -24,6 +24,7 @@ extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_list;   /* cmd_list.c */
 extern const srv_cmd_family_t srv_cmds_set;    /* cmd_set.c */
+extern const srv_cmd_family_t srv_cmds_zset;   /* cmd_zset.c */
 extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
 
 /* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying

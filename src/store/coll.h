@@ -56,4 +56,11 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed);
 void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hint);
 void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n);
 
+/* Cross-type reads (the sorted-set algebra takes sets, sets.c): a set record's size, its
+ * members in turn from position *i (text of an intset member in buf, >= 24 bytes), and
+ * membership. */
+size_t fls_set_rec_card(fls_rec_t *r);
+bool fls_set_rec_next(fls_rec_t *r, size_t *i, const char **p, size_t *n, char *buf);
+bool fls_set_rec_has(fl_ns_t *ns, fls_rec_t *r, fl_slice_t m);
+
 #endif /* FLATLINE_STORE_COLL_H */

@@ -28,8 +28,10 @@ static void list_destroy(fl_ns_t *ns, uint32_t pidx, void *d)
 {
     fls_ql_clear(ns, pidx, d);
 }
-static bool list_walk(void *d, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos, size_t *did)
+static bool list_walk(fl_ns_t *ns, void *d, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos,
+                      size_t *did)
 {
+    (void)ns;
     return fls_ql_walk(d, ops, ctx, pos, did);
 }
 static const char *list_encoding(const void *d)

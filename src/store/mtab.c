@@ -166,9 +166,9 @@ void *fls_mt_remove(fl_ns_t *ns, uint32_t pidx, fls_mtab_t *t, size_t off, void 
         fls_free(ns, pidx, t->slots, size * sizeof(void *));
         t->slots = NULL;
         t->mask = 0;
-    } else if (size > MIN_SLOTS && t->count < size / 8) {
-        size_t nsize = MIN_SLOTS;
-        while (t->count * 2 > nsize)
+    } else if (size > MIN_SLOTS && t->count < size / 4) {
+        size_t nsize = MIN_SLOTS; /* half full: dense after a mass delete, room to grow back */
+        while ((size_t)t->count * 2 > nsize)
             nsize *= 2;
         resize(ns, pidx, t, off, nsize); /* a failed shrink keeps the bigger table */
     }

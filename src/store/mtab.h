@@ -10,8 +10,9 @@
  * that starts at its home slot (hash & mask): lookups stop at the first empty slot, and a scan
  * by home slot (fls_mt_scan) finds each member where Redis's reverse-binary cursor expects it.
  *
- * Load: the table doubles above 3/4 full and halves below 1/8 full, so the array costs
- * 10.7-21 bytes per member (8 / load). Invariant: count < mask + 1; slots is NULL only while
+ * Load: the table doubles above 3/4 full; below 1/4 full it shrinks to the smallest size at
+ * most half full. The array costs 10.7-21 bytes per member (8 / load) while growing, at most
+ * 32 while shrinking. Invariant: count < mask + 1; slots is NULL only while
  * count == 0 and mask == 0.
  *
  * Errors: fls_mt_insert returns FL_OK or FL_ENOMEM (table unchanged). Locking: the caller

@@ -65,8 +65,10 @@ static void set_destroy(fl_ns_t *ns, uint32_t pidx, void *d)
     s->ints = NULL;
     s->nints = s->cap = 0;
 }
-static bool set_walk(void *d, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos, size_t *did)
+static bool set_walk(fl_ns_t *ns, void *d, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos,
+                     size_t *did)
 {
+    (void)ns;
     fls_set_t *s = d;
     if (s->is_table)
         return fls_mt_walk(&s->t, 0, ops, ctx, pos, did);
@@ -755,4 +757,31 @@ int fl_set_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *patter
     }
     fls_read_end(ns, &k);
     return rc;
+}
+
+/* ---- Cross-type reads (coll.h) ----------------------------------------------------------------
+ */
+
+size_t fls_set_rec_card(fls_rec_t *r)
+{
+    return set_len(rec_set(r));
+}
+
+bool fls_set_rec_next(fls_rec_t *r, size_t *i, const char **p, size_t *n, char *buf)
+{
+    mref_t m;
+    if (!set_next(rec_set(r), i, &m))
+        return false;
+    if (m.p == m.buf) {
+        memcpy(buf, m.buf, m.n);
+        m.p = buf;
+    }
+    *p = m.p;
+    *n = m.n;
+    return true;
+}
+
+bool fls_set_rec_has(fl_ns_t *ns, fls_rec_t *r, fl_slice_t m)
+{
+    return set_contains(ns, rec_set(r), m);
 }

@@ -148,15 +148,15 @@ typedef struct fls_type_ops {
      * the type defines the unit) and stores each returned pointer in every place that refers
      * to the node. Asks ops->yield before each unit once *did > 0; on true saves *pos and
      * returns false. Returns true when every node was offered. */
-    bool (*walk)(void *desc, const struct fls_walk_ops *ops, void *ctx, uint32_t *pos,
-                 size_t *did);
+    bool (*walk)(fl_ns_t *ns, void *desc, const struct fls_walk_ops *ops, void *ctx,
+                 uint32_t *pos, size_t *did);
     /* OBJECT ENCODING, as Redis 7.0 names it for the same content. */
     const char *(*encoding)(const void *desc);
     /* Elements (a record whose count drops to 0 is deleted by its writer). */
     uint64_t (*len)(const void *desc);
 } fls_type_ops_t;
 
-extern const fls_type_ops_t fls_list_type, fls_set_type;
+extern const fls_type_ops_t fls_list_type, fls_set_type, fls_zset_type;
 
 /* The operations of a collection type, or NULL for strings and hashes. */
 static inline const fls_type_ops_t *fls_type_ops(uint8_t type)
@@ -166,6 +166,8 @@ static inline const fls_type_ops_t *fls_type_ops(uint8_t type)
         return &fls_list_type;
     case FL_TYPE_SET:
         return &fls_set_type;
+    case FL_TYPE_ZSET:
+        return &fls_zset_type;
     default:
         return NULL;
     }

@@ -431,10 +431,10 @@ static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_
 
 /* The nodes of collection record r from position cur->fbucket on. False when yield stopped
  * it (cursor saved inside the record). */
-static bool walk_coll(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_walk_cursor_t *cur,
-                      size_t *did)
+static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx,
+                      fls_walk_cursor_t *cur, size_t *did)
 {
-    if (!fls_type_ops(r->type)->walk(fls_rec_desc(r), ops, ctx, &cur->fbucket, did)) {
+    if (!fls_type_ops(r->type)->walk(ns, fls_rec_desc(r), ops, ctx, &cur->fbucket, did)) {
         cur->in_rec = true;
         return false;
     }
@@ -475,7 +475,7 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                         done = false;
                         goto out;
                     }
-                if (fls_type_ops((*ref)->type) && !walk_coll(*ref, ops, ctx, cur, &did)) {
+                if (fls_type_ops((*ref)->type) && !walk_coll(ns, *ref, ops, ctx, cur, &did)) {
                     done = false;
                     goto out;
                 }
@@ -495,7 +495,7 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
             fls_rec_t *r = *ref;
             if (fls_type_ops(r->type)) {
                 cur->fbucket = 0;
-                if (!walk_coll(r, ops, ctx, cur, &did)) {
+                if (!walk_coll(ns, r, ops, ctx, cur, &did)) {
                     cur->bucket = (uint32_t)i;
                     cur->chain = pos;
                     done = false;

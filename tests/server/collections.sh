@@ -222,6 +222,118 @@ same_sorted sscan str 0
 rc del str >/dev/null
 redis-cli -p "$RPORT" del str >/dev/null
 
+# --- sorted sets
+same zadd z 1 a 2 b 3 c 1.5 d
+same zadd z nx 9 a 10 e
+same zadd z xx ch 7 a 8 zz
+same zadd z gt ch 1 a 20 b
+same zadd z lt 0.5 c
+same zadd z incr 2 a
+same zadd z nx incr 2 a
+same zadd z xx nx 1 a
+same zadd z gt lt 1 a
+same zadd z gt nx 1 a
+same zadd z incr 1 a 2 b
+same zadd z 1
+same zadd z nan a
+same zadd z abc a
+same zadd z inf big -inf small
+same zincrby z 0.1 d
+same zincrby z x d
+same zincrby z -inf big
+same zincrby z2 3 new
+same zscore z d
+same zscore z nobody
+same zscore noz a
+same zmscore z a nobody d
+same zmscore noz a
+same zcard z
+same zcard noz
+same zrank z c
+same zrevrank z c
+same zrank z nobody
+same zrange z 0 -1 withscores
+same zrange z 0 -1 rev
+same zrange z "(1" 10 byscore withscores
+same zrange z 10 "(1" byscore rev limit 1 2
+same zrange z "[a" "(d" bylex
+same zrange z 0 -1 limit 0 1
+same zrange z - + bylex withscores
+same zrange z a b byscore
+same zrange z a b bylex
+same zrange z 0 1 byscore bylex
+same zrangebyscore z -inf +inf withscores limit 1 3
+same zrangebyscore z 1 2 limit -1 2
+same zrangebyscore z 1 2 limit 0 -1
+same zrangebyscore z 1 2 rev
+same zrevrangebyscore z +inf -inf
+same zrangebylex z - "[c"
+same zrevrangebylex z "[c" - limit 0 2
+same zrevrange z 0 2 withscores
+same zcount z 1 3
+same zcount z "(1" "(3"
+same zcount z x 3
+same zlexcount z - +
+same zlexcount z "[b" "[c"
+same zrangestore zdst z 0 2
+same zrangestore zdst z 5 1 byscore rev
+same zrangestore zdst z 0 1 withscores
+same zrange zdst 0 -1 withscores
+same zpopmin z
+same zpopmax z 2
+same zpopmin z 0
+same zpopmin noz
+same zpopmin z -1
+same zrem z d nobody
+same zrem noz a
+same zadd zr 1 a 2 b 3 c 4 d 5 e
+same zremrangebyrank zr 0 1
+same zremrangebyscore zr "(3" 4
+same zremrangebylex zr - "[c"
+same exists zr
+same zadd za 1 a 2 b 3 c
+same zadd zb 10 b 20 c 30 d
+same sadd sb c d x
+same zunion 2 za zb withscores
+same zunion 2 za zb weights 2 0.5 aggregate max withscores
+same zunion 2 za sb withscores
+same zinter 2 za zb aggregate min withscores
+same zinter 3 za zb sb withscores
+same zdiff 2 za zb withscores
+same zdiff 2 zb za
+same zunionstore zout 2 za zb
+same zrange zout 0 -1 withscores
+same zinterstore zout 2 za noz
+same exists zout
+same zdiffstore zout 1 za
+same zintercard 2 za zb
+same zintercard 2 za zb limit 1
+same zintercard 0 za
+same zunion 0 za
+same zunion 3 za
+same zunion 2 za zb weights 1
+same zunion 2 za zb weights 1 x
+same zunion 2 za zb aggregate avg
+same zdiff 2 za zb weights 1 1
+same zunionstore zout 2 za str
+same zmpop 2 noz za min count 2
+same zmpop 1 za max
+same zmpop 1 za middle
+same zmpop 0 za min
+same zrandmember noz
+same zrandmember noz 2
+same zrandmember zb 0
+same zrandmember zb 2 bogus
+same_sorted zrandmember zb 5 withscores
+same zscan zb 0
+same zscan zb 0 match "[bc]"
+same zadd zc 1 "$(printf 'x%.0s' $(seq 70))"
+same_encoding zc
+same_encoding zb
+same type zb
+same zscore str a
+same zadd str 1 a
+
 # --- blocking pops: three waiters on three workers, served in blocking order
 rc del q qdst >/dev/null
 out=$(mktemp -d /tmp/flatline-block.XXXXXX)
@@ -243,8 +355,18 @@ check_sh "third" cat "$out/3"
 check "1) \"third\"" lrange qdst 0 -1
 check_sh "0" info_field clients blocked_clients
 
+# sorted sets: BZPOPMIN served by a ZADD from another client
+rc del bz >/dev/null
+redis-cli -p "$PORT" bzpopmin bz 5 >"$out/z" &
+pz=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+check "(integer) 2" zadd bz 2 two 1 one
+wait $pz
+check_sh "$(printf 'bz\none\n1')" cat "$out/z"
+check '1) "two"' zrange bz 0 -1
 # a timeout answers a null array and leaves the client usable
 check "(nil)" blpop q 0.1
+check "(nil)" bzpopmax q 0.1
 # a waiter that disconnects is forgotten: the next push stays in the list
 timeout 0.5 redis-cli -p "$PORT" blpop q 0 >/dev/null
 check_sh "0" info_field clients blocked_clients

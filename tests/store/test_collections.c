@@ -4,6 +4,7 @@
  * accounting (used == arena requested) and the defrag walk (every node moved, contents kept)
  * checked along the way.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "../testhelper.h"
@@ -455,6 +456,267 @@ TEST(set_encodings_and_algebra)
     fl_store_close(st);
 }
 
+/* ---- Sorted sets ---------------------------------------------------------------------------- */
+
+#define ZMAX 3000
+typedef struct zmodel {
+    bool in[ZMAX];
+    double score[ZMAX];
+} zmodel_t;
+
+static void zname(char *buf, size_t len, unsigned i)
+{
+    /* some names over 64 bytes (they force the skiplist encoding as in Redis) */
+    if (i % 97 == 0)
+        snprintf(buf, len,
+                 "long-member-%u-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i);
+    else
+        snprintf(buf, len, "m%u", i);
+}
+
+/* The model's members in (score, name) order, as "name|name|...", and the count. */
+static size_t zmodel_order(const zmodel_t *m, unsigned limit, char *out, size_t cap)
+{
+    unsigned idx[ZMAX];
+    size_t n = 0;
+    for (unsigned i = 0; i < limit; i++)
+        if (m->in[i])
+            idx[n++] = i;
+    for (size_t i = 1; i < n; i++) /* insertion sort by (score, name) */
+        for (size_t j = i; j > 0; j--) {
+            char a[128], b[128];
+            zname(a, sizeof(a), idx[j - 1]);
+            zname(b, sizeof(b), idx[j]);
+            double sa = m->score[idx[j - 1]], sb = m->score[idx[j]];
+            if (sa < sb || (sa == sb && strcmp(a, b) < 0))
+                break;
+            unsigned t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    size_t len = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n && len + 130 < cap; i++) {
+        char a[128];
+        zname(a, sizeof(a), idx[i]);
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "|" : "", a);
+    }
+    return n;
+}
+
+/* A sink keeping every bulk '|'-separated, unbounded enough for these tests. */
+typedef struct bigcap {
+    char *buf;
+    size_t len, cap, bulks, array_n;
+} bigcap_t;
+static void big_bulk(void *ctx, const char *p, size_t n)
+{
+    bigcap_t *b = ctx;
+    if (b->len + n + 2 < b->cap) {
+        if (b->bulks)
+            b->buf[b->len++] = '|';
+        memcpy(b->buf + b->len, p, n);
+        b->len += n;
+        b->buf[b->len] = 0;
+    }
+    b->bulks++;
+}
+static void big_nil(void *ctx)
+{
+    big_bulk(ctx, "(nil)", 5);
+}
+static void big_array(void *ctx, size_t n)
+{
+    ((bigcap_t *)ctx)->array_n = n;
+}
+
+static bool zset_equals(fl_ns_t *ns, const zmodel_t *m, unsigned limit)
+{
+    static char want[ZMAX * 130], got[ZMAX * 130];
+    size_t n = zmodel_order(m, limit, want, sizeof(want));
+    bigcap_t b = {got, 0, sizeof(got), 0, 0};
+    got[0] = 0;
+    fl_sink_t s = {&b, big_bulk, big_nil, big_array};
+    fl_zrange_t r = {.by = FL_ZBY_RANK, .start = 0, .stop = -1, .count = -1};
+    size_t k;
+    fl_zset_range(ns, S("Z"), &r, FL_ZR_EMIT, &s, &k);
+    if (k != n || strcmp(want, got) != 0) {
+        fprintf(stderr, "  zset differs: %zu vs %zu members\n", k, n);
+        return false;
+    }
+    return true;
+}
+
+TEST(zset_matches_model)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    static zmodel_t m;
+    memset(&m, 0, sizeof(m));
+    const char *enc = NULL;
+    for (int round = 0; round < 6; round++) {
+        unsigned limit = round < 2 ? 100 : ZMAX; /* small (listpack) first, then big */
+        for (int i = 0; i < 4000; i++) {
+            unsigned x = (unsigned)(rnd() % limit);
+            char name[128];
+            zname(name, sizeof(name), x);
+            fl_slice_t mem = S(name);
+            double sc = (double)(rnd() % 50) / 4; /* ties on purpose */
+            size_t added, changed;
+            switch (rnd() % 6) {
+            case 0:
+            case 1:
+            case 2:
+                CHECK(fl_zset_add(ns, S("Z"), 0, &sc, &mem, 1, &added, &changed, NULL, NULL) ==
+                      FL_OK);
+                CHECK_EQ_U(added, !m.in[x]);
+                m.in[x] = true;
+                m.score[x] = sc;
+                break;
+            case 3: {
+                double res = 0;
+                bool done;
+                CHECK(fl_zset_add(ns, S("Z"), FL_ZADD_INCR | FL_ZADD_XX, &sc, &mem, 1, &added,
+                                  &changed, &res, &done) == FL_OK);
+                CHECK(done == m.in[x]);
+                if (m.in[x])
+                    m.score[x] += sc;
+                CHECK(!done || res == m.score[x]);
+                break;
+            }
+            default:
+                CHECK(fl_zset_rem(ns, S("Z"), &mem, 1, &added) == FL_OK);
+                CHECK_EQ_U(added, m.in[x]);
+                m.in[x] = false;
+            }
+        }
+        CHECK(zset_equals(ns, &m, ZMAX));
+        fl_key_encoding(ns, S("Z"), &enc);
+        CHECK(accounted(ns));
+        move_everything(ns);
+        CHECK(accounted(ns));
+        CHECK(zset_equals(ns, &m, ZMAX));
+        /* ZRANK and ZSCORE of every present member agree with the order */
+        for (unsigned x = 0; x < ZMAX; x += 7) {
+            char name[128];
+            zname(name, sizeof(name), x);
+            bool found;
+            uint64_t rank;
+            fl_zset_rank(ns, S("Z"), S(name), false, &found, &rank);
+            CHECK(found == m.in[x]);
+        }
+    }
+    fprintf(stderr, "  sorted set ends %s\n", enc ? enc : "(deleted)");
+    /* a 90 % delete keeps the index compact (leaves merge) and the walk still moves it all */
+    for (unsigned x = 0; x < ZMAX; x++) {
+        char name[128];
+        zname(name, sizeof(name), x);
+        double sc = x;
+        size_t a, c;
+        fl_zset_add(ns, S("Z"), 0, &sc, &(fl_slice_t){name, strlen(name)}, 1, &a, &c, NULL, NULL);
+        m.in[x] = true;
+        m.score[x] = sc;
+    }
+    size_t full = 0, thin = 0;
+    fl_key_memory_usage(ns, S("Z"), &full);
+    for (unsigned x = 0; x < ZMAX; x++)
+        if (x % 10) {
+            char name[128];
+            zname(name, sizeof(name), x);
+            size_t r;
+            fl_zset_rem(ns, S("Z"), &(fl_slice_t){name, strlen(name)}, 1, &r);
+            m.in[x] = false;
+        }
+    fl_key_memory_usage(ns, S("Z"), &thin);
+    fprintf(stderr, "  MEMORY USAGE %zu B for %u members, %zu B after deleting 90 %%\n", full, ZMAX,
+            thin);
+    CHECK(thin * 10 < full * 2); /* within 2x per member of the full set */
+    CHECK(zset_equals(ns, &m, ZMAX));
+    CHECK(accounted(ns));
+    fl_store_close(st);
+}
+
+TEST(zset_ranges_and_algebra)
+{
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    for (int big = 0; big < 2; big++) {
+        fl_ns_flush(ns);
+        double sc[5] = {1, 2, 2, 3, INFINITY};
+        fl_slice_t mem[5] = {S("a"), S("b"), S("c"), S("d"), S("e")};
+        size_t a, c;
+        fl_zset_add(ns, S("z"), 0, sc, mem, 5, &a, &c, NULL, NULL);
+        if (big) { /* the same content in the skiplist encoding */
+            char name[8];
+            for (int i = 0; i < 200; i++) {
+                snprintf(name, sizeof(name), "x%03d", i);
+                double s = 100;
+                fl_zset_add(ns, S("z"), 0, &s, &(fl_slice_t){name, strlen(name)}, 1, &a, &c, NULL,
+                            NULL);
+            }
+            fl_zset_range(
+                ns, S("z"),
+                &(fl_zrange_t){
+                    .by = FL_ZBY_SCORE, .min = {.score = 100}, .max = {.score = 100}, .count = -1},
+                FL_ZR_REMOVE, NULL, &a);
+            CHECK_EQ_U(a, 200);
+        }
+        const char *enc;
+        fl_key_encoding(ns, S("z"), &enc);
+        CHECK_STR(enc, big ? "skiplist" : "listpack");
+        cap_t cp;
+        fl_sink_t s = cap_sink(&cp);
+        fl_zrange_t r = {.by = FL_ZBY_SCORE,
+                         .min = {.score = 2},
+                         .max = {.score = INFINITY},
+                         .count = -1,
+                         .withscores = true};
+        size_t n;
+        fl_zset_range(ns, S("z"), &r, FL_ZR_EMIT, &s, &n);
+        CHECK_STR(cp.all, "b|2|c|2|d|3|e|inf");
+        s = cap_sink(&cp);
+        r = (fl_zrange_t){.by = FL_ZBY_SCORE,
+                          .rev = true,
+                          .min = {.score = 1, .excl = true},
+                          .max = {.score = 3},
+                          .offset = 1,
+                          .count = 2};
+        fl_zset_range(ns, S("z"), &r, FL_ZR_EMIT, &s, &n);
+        CHECK_STR(cp.all, "c|b");
+        s = cap_sink(&cp);
+        r = (fl_zrange_t){.by = FL_ZBY_LEX, .min = {.lex = S("b")}, .max = {.inf = 1}, .count = -1};
+        fl_zset_range(ns, S("z"), &r, FL_ZR_EMIT, &s, &n);
+        CHECK_STR(cp.all, "b|c|d|e");
+        s = cap_sink(&cp);
+        r = (fl_zrange_t){.by = FL_ZBY_RANK, .rev = true, .start = 0, .stop = 1, .count = -1};
+        fl_zset_range(ns, S("z"), &r, FL_ZR_EMIT, &s, &n);
+        CHECK_STR(cp.all, "e|d");
+        /* a set and a sorted set: union with weights, inter with MAX */
+        fl_slice_t sm[2] = {S("a"), S("q")};
+        fl_set_add(ns, S("s"), sm, 2, &a);
+        fl_slice_t keys[2] = {S("z"), S("s")};
+        double w[2] = {2, 10};
+        s = cap_sink(&cp);
+        fl_zset_algebra(ns, FL_ZUNION, keys, 2, w, FL_ZAGGR_SUM, NULL, true, false, 0, &s, &n);
+        CHECK_STR(cp.all, "b|4|c|4|d|6|q|10|a|12|e|inf");
+        s = cap_sink(&cp);
+        fl_zset_algebra(ns, FL_ZINTER, keys, 2, NULL, FL_ZAGGR_MAX, NULL, true, false, 0, &s, &n);
+        CHECK_STR(cp.all, "a|1");
+        fl_slice_t dst = S("z");
+        fl_zset_algebra(ns, FL_ZDIFF, keys, 2, NULL, FL_ZAGGR_SUM, &dst, false, false, 0, NULL, &n);
+        CHECK_EQ_U(n, 4);
+        fl_key_encoding(ns, S("z"), &enc);
+        CHECK_STR(enc, "listpack"); /* a stored result gets the encoding its content needs */
+        s = cap_sink(&cp);
+        size_t popped;
+        fl_zset_pop(ns, S("z"), true, 2, true, false, &s, &popped);
+        CHECK_STR(cp.all, "e|inf|d|3");
+        CHECK(accounted(ns));
+    }
+    fl_store_close(st);
+}
+
 /* ---- The defrag walk in bounded steps -------------------------------------------------------- */
 
 static void *count_unit(void *ctx, void *ptr, size_t size)
@@ -503,6 +765,8 @@ int main(void)
     RUN(list_errors_and_move);
     RUN(set_matches_model);
     RUN(set_encodings_and_algebra);
+    RUN(zset_matches_model);
+    RUN(zset_ranges_and_algebra);
     RUN(walk_steps_through_collections);
     return TEST_REPORT();
 }
