@@ -1211,7 +1211,7 @@ int fl_zset_algebra(fl_ns_t *ns, fl_zset_op_t op, const fl_slice_t *keys, size_t
     zres_t res = {0};
     if (rc == FL_OK)
         rc = algebra_compute(ns, op, src, n, aggr, card_only ? limit : 0, &res);
-    if (rc == FL_OK && !card_only)
+    if (rc == FL_OK && !card_only && res.n > 1)
         qsort(res.v, res.n, sizeof(*res.v), cmp_zent);
     if (rc == FL_OK) {
         *card = res.n;

@@ -745,13 +745,22 @@ TEST(walk_steps_through_collections)
     }
     fls_walk_ops_t all = {count_unit, count_unit, count_unit, count_unit, NULL, count_unit};
     size_t whole = 0;
+    fls_part_t *p = &ns->parts[0];
+    fls_wrlock(ns, p);
     fls_part_walk(ns, 0, &all, &whole);
+    fls_unlock(ns, p);
     fls_walk_ops_t stepped = all;
     stepped.yield = yield_always;
     size_t seen = 0, steps = 0;
     fls_walk_cursor_t cur = {0};
-    while (!fls_part_walk_step(ns, 0, &stepped, &seen, &cur, NULL))
+    for (;;) { /* the lock is released between steps, as the defragmenter does */
+        fls_wrlock(ns, p);
+        bool done = fls_part_walk_step(ns, 0, &stepped, &seen, &cur, NULL);
+        fls_unlock(ns, p);
+        if (done)
+            break;
         CHECK(++steps < 100000); /* every step makes progress */
+    }
     fprintf(stderr, "  %zu allocations, walked in %zu steps\n", whole, steps + 1);
     CHECK_EQ_U(seen, whole);
     CHECK(steps > 50);
