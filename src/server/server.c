@@ -19,32 +19,11 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
-
-void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
-{
-    if (srv && level > srv->cfg.loglevel)
-        return;
-    char msg[512], ts[64];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    localtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%d %b %Y %H:%M:%S", &tm);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%d:M %s.%03d %c %s\n", (int)getpid(), ts, (int)(tv.tv_usec / 1000),
-            level == SRV_LOG_WARNING ? '#' : '*', msg);
-}
 
 static void request_shutdown(srv_server_t *srv)
 {

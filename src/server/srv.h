@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <pthread.h>
 
+#include "fl_assert.h"
 #include "flatline/store.h"
 #include "config.h"
 #include "resp.h"
@@ -176,6 +177,12 @@ struct srv_server {
     void (*request_shutdown)(srv_server_t *srv);
 };
 
+/* The worker whose thread is running (worker.c), NULL in every other thread. */
+extern _Thread_local srv_worker_t *srv_current_worker;
+
+/* A client is touched only by its worker's thread (in-process clients have no worker). */
+#define SRV_ASSERT_OWNER(c) FL_ASSERT((c)->worker == NULL || (c)->worker == srv_current_worker)
+
 /* ---- Clients (client.c) ------------------------------------------------------------------ */
 
 /* Initialises an in-process client (fd may be -1) bound to namespace 0. */
@@ -290,6 +297,9 @@ typedef void srv_info_section_fn(srv_server_t *srv, srv_buf_t *out);
 /* Appends one INFO line (printf format, "\r\n" added). For section builders. */
 void srv_info_field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "1.23M"-style human size into buf (INFO memory's *_human fields, MEMORY DOCTOR). */
+void srv_human_bytes(char *buf, size_t len, uint64_t n);
+
 /* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. */
 double srv_mem_ratio(size_t a, size_t b);
 
@@ -318,9 +328,6 @@ void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out);
 
 /* Appends the INFO text for the sections named in argv (all sections when argc == 0). */
 void srv_info_build(srv_server_t *srv, srv_buf_t *out, int argc, const fl_slice_t *argv);
-
-/* "1.23M"-style human size into buf. */
-void srv_human_bytes(char *buf, size_t len, uint64_t n);
 
 /* ---- Workers and server (worker.c, server.c) --------------------------------------------- */
 
@@ -392,7 +399,10 @@ void srv_worker_stop(srv_worker_t *w);
  * eventfd and pipe. */
 void srv_worker_release(srv_worker_t *w);
 
-/* Logs to stderr, Redis-style, when level <= the configured loglevel. */
+/* ---- Log (log.c) -------------------------------------------------------------------------- */
+
+/* Logs to stderr, Redis-style, when level <= the configured loglevel (srv may be NULL: always
+ * logs). */
 void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

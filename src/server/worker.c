@@ -56,6 +56,7 @@ static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 
 static void close_client(srv_worker_t *w, srv_client_t *c)
 {
+    SRV_ASSERT_OWNER(c);
     srv_block_client_gone(c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     srv_conn_close(c);
@@ -129,6 +130,7 @@ static bool settle(srv_worker_t *w, srv_client_t *c)
 
 bool srv_client_settle(srv_client_t *c)
 {
+    SRV_ASSERT_OWNER(c);
     return c->worker ? settle(c->worker, c) : true;
 }
 
@@ -241,6 +243,7 @@ static void on_handshake(srv_worker_t *w, srv_client_t *c)
 
 static void on_client_event(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 {
+    SRV_ASSERT_OWNER(c);
     if (ev & (EPOLLERR | EPOLLHUP)) {
         if (!(ev & EPOLLIN)) {
             c->flags |= SRV_CLOSE_ASAP;
@@ -382,9 +385,12 @@ static void on_handoff(srv_worker_t *w)
     }
 }
 
+_Thread_local srv_worker_t *srv_current_worker;
+
 static void *worker_main(void *arg)
 {
     srv_worker_t *w = arg;
+    srv_current_worker = w;
     int rc = fl_thread_bind_private_arena();
     if (rc != 0 && w->index == 0)
         srv_log(w->srv, SRV_LOG_WARNING,
