@@ -44,6 +44,11 @@ static uint64_t list_len(const void *d)
     return ((const fls_ql_t *)d)->count;
 }
 
+static int list_clone(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src)
+{
+    return fls_ql_clone(ns, pidx, dst, src);
+}
+
 const fls_type_ops_t fls_list_type = {
     .name = "list",
     .desc_size = sizeof(fls_ql_t),
@@ -53,6 +58,7 @@ const fls_type_ops_t fls_list_type = {
     .walk = list_walk,
     .encoding = list_encoding,
     .len = list_len,
+    .clone = list_clone,
 };
 
 static inline fls_ql_t *rec_ql(fls_rec_t *r)

@@ -360,6 +360,30 @@ void fls_ql_clear(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q)
     memset(q, 0, sizeof(*q));
 }
 
+int fls_ql_clone(fl_ns_t *ns, uint32_t pidx, fls_ql_t *dst, const fls_ql_t *src)
+{
+    memset(dst, 0, sizeof(*dst));
+    if (!src->nchunks)
+        return FL_OK;
+    dst->p = fls_alloc(ns, pidx, src->cap * sizeof(*dst->p));
+    if (!dst->p)
+        return FL_ENOMEM;
+    dst->cap = src->cap;
+    for (uint32_t i = 0; i < src->nchunks; i++) {
+        uint32_t bytes = hdr(src->p[i])->bytes;
+        uint8_t *c = fls_alloc(ns, pidx, bytes);
+        if (!c) {
+            fls_ql_clear(ns, pidx, dst);
+            return FL_ENOMEM;
+        }
+        memcpy(c, src->p[i], bytes);
+        hdr(c)->alloc = bytes;
+        dst->p[dst->nchunks++] = c;
+        dst->count += hdr(c)->count;
+    }
+    return FL_OK;
+}
+
 /* ---- Accounting and the defrag walk --------------------------------------------------------- */
 
 size_t fls_ql_total(const fls_ql_t *q)

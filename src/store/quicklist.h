@@ -74,6 +74,9 @@ int fls_ql_replace(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q, fls_ql_pos_t pos, co
 /* Frees every chunk and the array (the list is then empty). */
 void fls_ql_clear(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q);
 
+/* A deep copy of src into the empty dst (FL_ENOMEM: dst left empty). */
+int fls_ql_clone(fl_ns_t *ns, uint32_t pidx, fls_ql_t *dst, const fls_ql_t *src);
+
 /* Requested / usable bytes of the chunks and the array. */
 size_t fls_ql_total(const fls_ql_t *q);
 size_t fls_ql_usable(const fls_ql_t *q);

@@ -87,6 +87,37 @@ static uint64_t set_count(const void *d)
     return set_len(d);
 }
 
+static int set_add(fl_ns_t *ns, uint32_t pidx, fls_set_t *s, fl_slice_t m, bool *added);
+static bool set_next_slice(const fls_set_t *s, size_t *i, fl_slice_t *m, char *buf);
+
+static int set_clone(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src)
+{
+    const fls_set_t *from = src;
+    fls_set_t *to = dst;
+    memset(to, 0, sizeof(*to));
+    if (!from->is_table) {
+        if (!from->nints)
+            return FL_OK;
+        to->ints = fls_alloc(ns, pidx, (size_t)from->nints * sizeof(int64_t));
+        if (!to->ints)
+            return FL_ENOMEM;
+        memcpy(to->ints, from->ints, (size_t)from->nints * sizeof(int64_t));
+        to->nints = to->cap = from->nints;
+        return FL_OK;
+    }
+    to->is_table = 1;
+    int rc = fls_mt_reserve(ns, pidx, &to->t, 0, from->t.count);
+    char buf[24];
+    fl_slice_t m;
+    for (size_t i = 0; rc == FL_OK && set_next_slice(from, &i, &m, buf);) {
+        bool added;
+        rc = set_add(ns, pidx, to, m, &added);
+    }
+    if (rc != FL_OK)
+        set_destroy(ns, pidx, to);
+    return rc;
+}
+
 const fls_type_ops_t fls_set_type = {
     .name = "set",
     .desc_size = sizeof(fls_set_t),
@@ -96,6 +127,7 @@ const fls_type_ops_t fls_set_type = {
     .walk = set_walk,
     .encoding = set_encoding,
     .len = set_count,
+    .clone = set_clone,
 };
 
 static inline fls_set_t *rec_set(fls_rec_t *r)
@@ -133,6 +165,20 @@ static bool set_next(const fls_set_t *s, size_t *i, mref_t *m)
             return true;
         }
     return false;
+}
+
+/* set_next as a slice (an intset member's text in buf, >= 24 bytes). */
+static bool set_next_slice(const fls_set_t *s, size_t *i, fl_slice_t *m, char *buf)
+{
+    mref_t r;
+    if (!set_next(s, i, &r))
+        return false;
+    if (r.p == r.buf) {
+        memcpy(buf, r.buf, r.n);
+        r.p = buf;
+    }
+    *m = (fl_slice_t){r.p, r.n};
+    return true;
 }
 
 /* Index of v in the intset, or where it would go (*found false). */

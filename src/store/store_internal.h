@@ -154,6 +154,11 @@ typedef struct fls_type_ops {
     const char *(*encoding)(const void *desc);
     /* Elements (a record whose count drops to 0 is deleted by its writer). */
     uint64_t (*len)(const void *desc);
+    /* COPY: fills the zeroed descriptor dst with a deep copy of src's nodes, allocated for
+     * partition pidx. FL_OK, or FL_ENOMEM with dst left empty (nothing leaked). RENAME needs
+     * no entry: no node points back at its record, so a descriptor may be copied byte for
+     * byte into a record with another key (the old record then freed without its nodes). */
+    int (*clone)(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src);
 } fls_type_ops_t;
 
 extern const fls_type_ops_t fls_list_type, fls_set_type, fls_zset_type;

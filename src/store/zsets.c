@@ -403,6 +403,37 @@ static uint64_t zset_count(const void *d)
     return zs_len(d);
 }
 
+static int zset_clone(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src)
+{
+    const fls_zset_t *from = src;
+    fls_zset_t *to = dst;
+    memset(to, 0, sizeof(*to));
+    if (!from->is_skiplist) {
+        if (!from->lp_bytes)
+            return FL_OK;
+        to->lp = fls_alloc(ns, pidx, from->lp_bytes);
+        if (!to->lp)
+            return FL_ENOMEM;
+        memcpy(to->lp, from->lp, from->lp_bytes);
+        to->lp_bytes = to->lp_alloc = from->lp_bytes;
+        to->lp_count = from->lp_count;
+        return FL_OK;
+    }
+    to->is_skiplist = 1;
+    int rc = fls_mt_reserve(ns, pidx, &to->t, FLS_ZI_HDR, from->t.count);
+    zit_t it;
+    for (bool more = zit_seek(&it, from, 0); rc == FL_OK && more; more = zit_next(&it)) {
+        double s;
+        const char *p;
+        size_t n;
+        zit_get(&it, &s, &p, &n);
+        rc = sl_insert(ns, pidx, to, p, n, s);
+    }
+    if (rc != FL_OK)
+        zset_destroy(ns, pidx, to);
+    return rc;
+}
+
 const fls_type_ops_t fls_zset_type = {
     .name = "zset",
     .desc_size = sizeof(fls_zset_t),
@@ -412,6 +443,7 @@ const fls_type_ops_t fls_zset_type = {
     .walk = zset_walk,
     .encoding = zset_encoding,
     .len = zset_count,
+    .clone = zset_clone,
 };
 
 static inline fls_zset_t *rec_zset(fls_rec_t *r)

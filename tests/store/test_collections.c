@@ -717,6 +717,56 @@ TEST(zset_ranges_and_algebra)
     fl_store_close(st);
 }
 
+/* ---- COPY's deep clone --------------------------------------------------------------------- */
+
+TEST(clone_every_encoding)
+{
+    fl_store_t *st = open_one(1, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    char m[32];
+    size_t n;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(m, sizeof(m), "%d", i);
+        fl_slice_t e = {m, strlen(m)};
+        double sc = i % 7;
+        if (i < 100) { /* small encodings */
+            fl_set_add(ns, S("s-small"), &e, 1, &n);
+            fl_zset_add(ns, S("z-small"), 0, &sc, &e, 1, &n, &n, NULL, NULL);
+        }
+        fl_list_push(ns, S("l"), true, &e, 1, false, &n);
+        snprintf(m, sizeof(m), "m%d", i);
+        e = (fl_slice_t){m, strlen(m)};
+        fl_set_add(ns, S("s-big"), &e, 1, &n);
+        fl_zset_add(ns, S("z-big"), 0, &sc, &e, 1, &n, &n, NULL, NULL);
+    }
+    const char *keys[] = {"l", "s-small", "s-big", "z-small", "z-big"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        size_t used0 = 0, used1 = 0, req = 0;
+        CHECK(used_matches_arena(ns, &used0, &req));
+        fls_key_t k;
+        fls_key_init(ns, S(keys[i]), &k);
+        fls_wrlock(ns, k.part);
+        fls_rec_t *r = *fls_find(&k);
+        const fls_type_ops_t *t = fls_type_ops(r->type);
+        char copy[128] = {0};
+        CHECK(t->desc_size <= sizeof(copy));
+        CHECK(t->clone(ns, k.pidx, copy, fls_rec_desc(r)) == FL_OK);
+        CHECK_EQ_U(t->len(copy), t->len(fls_rec_desc(r)));
+        CHECK_STR(t->encoding(copy), t->encoding(fls_rec_desc(r)));
+        size_t grown = t->total(copy);
+        fls_unlock(ns, k.part);
+        CHECK(used_matches_arena(ns, &used1, &req));
+        CHECK_EQ_U(used1, used0 + grown); /* every node of the copy accounted */
+        fls_wrlock(ns, k.part);
+        t->destroy(ns, k.pidx, copy);
+        fls_unlock(ns, k.part);
+        CHECK(used_matches_arena(ns, &used1, &req));
+        CHECK_EQ_U(used1, used0);
+    }
+    fl_store_close(st);
+}
+
 /* ---- The defrag walk in bounded steps -------------------------------------------------------- */
 
 static void *count_unit(void *ctx, void *ptr, size_t size)
@@ -776,6 +826,7 @@ int main(void)
     RUN(set_encodings_and_algebra);
     RUN(zset_matches_model);
     RUN(zset_ranges_and_algebra);
+    RUN(clone_every_encoding);
     RUN(walk_steps_through_collections);
     return TEST_REPORT();
 }
