@@ -216,16 +216,18 @@ void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms)
         pthread_mutex_unlock(&reg_mu);
         return;
     }
-    srv_blocked_t *b = c->worker ? calloc(1, sizeof(*b)) : NULL;
+    srv_blocked_t *b = c->worker && !c->deny_blocking ? calloc(1, sizeof(*b)) : NULL;
     if (!b || !(b->c = c, b->w = c->worker, b->ns = c->ns, copy_op(b, op))) {
         atomic_fetch_sub(&nwaiting, 1);
         pthread_mutex_unlock(&reg_mu);
         if (b)
             blocked_free(b);
-        if (c->worker)
+        if (c->worker && !c->deny_blocking)
             c->out.failed = true; /* out of memory: drop the connection */
-        else
-            srv_reply_raw(&c->out, "*-1\r\n", 5); /* cannot block: as a timeout */
+        else if (op->kind == SRV_BPOP_MOVE) /* may not block: Redis's null for BLMOVE... */
+            srv_reply_nil(&c->out);
+        else /* ... and the null array of a timeout for the others */
+            srv_reply_raw(&c->out, "*-1\r\n", 5);
         return;
     }
     b->deadline_ms = deadline_ms;

@@ -41,7 +41,8 @@ struct srv_bpop {
 };
 
 /* Runs op for c now when it can, else blocks c on op's keys until deadline_ms (absolute Unix
- * ms; 0 = forever). An in-process client (no worker) gets the timeout reply at once. */
+ * ms; 0 = forever). An in-process client (no worker) or one with deny_blocking (MULTI, scripts)
+ * gets the timeout reply at once. */
 void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms);
 
 /* After a write that may have given `key` elements: serves the clients blocked on it. Cheap

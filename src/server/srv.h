@@ -109,6 +109,8 @@ typedef struct srv_client {
     srv_conn_t conn;                /* plain socket or TLS session (conn.c) */
     bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
     struct srv_blocked *blocked;    /* a blocking pop waiting (block.c); commands wait in `in` */
+    bool deny_blocking;             /* inside MULTI/EXEC or a script: blocking pops answer as
+                                     * on a timeout at once (Redis's CLIENT_DENY_BLOCKING) */
     uint32_t events;                /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
