@@ -223,7 +223,7 @@ void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms)
         if (b)
             blocked_free(b);
         if (c->worker && !c->deny_blocking)
-            c->out.failed = true; /* out of memory: drop the connection */
+            c->out.failed = true;           /* out of memory: drop the connection */
         else if (op->kind == SRV_BPOP_MOVE) /* may not block: Redis's null for BLMOVE... */
             srv_reply_nil(&c->out);
         else /* ... and the null array of a timeout for the others */

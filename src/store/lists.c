@@ -49,6 +49,19 @@ static int list_clone(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src)
     return fls_ql_clone(ns, pidx, dst, src);
 }
 
+static void list_each(const void *d, void (*fn)(void *ctx, const char *p, size_t n, double score),
+                      void *ctx)
+{
+    const fls_ql_t *q = d;
+    fls_ql_pos_t pos = fls_ql_begin(q);
+    for (bool more = q->count > 0; more; more = fls_ql_next(q, &pos)) {
+        const char *p;
+        size_t n;
+        fls_ql_get(q, pos, &p, &n);
+        fn(ctx, p, n, 0);
+    }
+}
+
 const fls_type_ops_t fls_list_type = {
     .name = "list",
     .desc_size = sizeof(fls_ql_t),
@@ -59,6 +72,7 @@ const fls_type_ops_t fls_list_type = {
     .encoding = list_encoding,
     .len = list_len,
     .clone = list_clone,
+    .each = list_each,
 };
 
 static inline fls_ql_t *rec_ql(fls_rec_t *r)

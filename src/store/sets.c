@@ -118,6 +118,15 @@ static int set_clone(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src)
     return rc;
 }
 
+static void set_each(const void *d, void (*fn)(void *ctx, const char *p, size_t n, double score),
+                     void *ctx)
+{
+    char buf[24];
+    fl_slice_t m;
+    for (size_t i = 0; set_next_slice(d, &i, &m, buf);)
+        fn(ctx, m.p, m.n, 0);
+}
+
 const fls_type_ops_t fls_set_type = {
     .name = "set",
     .desc_size = sizeof(fls_set_t),
@@ -128,6 +137,7 @@ const fls_type_ops_t fls_set_type = {
     .encoding = set_encoding,
     .len = set_count,
     .clone = set_clone,
+    .each = set_each,
 };
 
 static inline fls_set_t *rec_set(fls_rec_t *r)

@@ -61,11 +61,13 @@ static inline void fls_copy(void *dst, const void *src, size_t n)
  * In-memory record. Serialized layout (what an append-only log or a snapshot would write, all
  * integers little-endian, see fls_rec_serialize):
  *
- *   u8  type            1 = string, 2 = hash
+ *   u8  type            1 = string, 2 = hash, 3 = list, 4 = set, 5 = sorted set (fl_type_t)
  *   i64 expire_at_ms    0 = none
  *   u32 key_len, key bytes
  *   string: u32 value_len, value bytes
  *   hash:   u32 field_count, then field_count times (u32 field_len, field, u32 value_len, value)
+ *   list, set: u32 count, then count times (u32 len, bytes), a list in order
+ *   sorted set: u32 count, then count times (u32 len, bytes, f64 score), in order
  */
 typedef struct fls_rec fls_rec_t;
 struct fls_rec {
@@ -159,6 +161,9 @@ typedef struct fls_type_ops {
      * no entry: no node points back at its record, so a descriptor may be copied byte for
      * byte into a record with another key (the old record then freed without its nodes). */
     int (*clone)(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src);
+    /* Calls fn for every element: in order for lists and sorted sets (score 0 for the others). */
+    void (*each)(const void *desc, void (*fn)(void *ctx, const char *p, size_t n, double score),
+                 void *ctx);
 } fls_type_ops_t;
 
 extern const fls_type_ops_t fls_list_type, fls_set_type, fls_zset_type;

@@ -126,16 +126,39 @@ static void put_bytes(char **w, char *end, const char *p, size_t n)
     *w += n;
 }
 
+/* Where a collection's elements are being serialized. */
+typedef struct ser {
+    char **w;
+    char *end;
+    bool scores;
+} ser_t;
+
+static void put_elem(void *ctx, const char *p, size_t n, double score)
+{
+    ser_t *s = ctx;
+    put_u32(s->w, s->end, (uint32_t)n);
+    put_bytes(s->w, s->end, p, n);
+    if (s->scores)
+        put_bytes(s->w, s->end, (const char *)&score, sizeof(score));
+}
+
 size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
 {
     char *w = buf, *end = buf + len;
-    char type = r->type == FL_TYPE_HASH ? 2 : 1;
+    char type = (char)r->type;
     put_bytes(&w, end, &type, 1);
     uint64_t e = (uint64_t)r->expire_at;
     put_u32(&w, end, (uint32_t)e);
     put_u32(&w, end, (uint32_t)(e >> 32));
     put_u32(&w, end, r->klen);
     put_bytes(&w, end, fls_rec_key(r), r->klen);
+    const fls_type_ops_t *t = fls_type_ops(r->type);
+    if (t) {
+        put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
+        ser_t s = {&w, end, r->type == FL_TYPE_ZSET};
+        t->each(fls_rec_desc(r), put_elem, &s);
+        return (size_t)(w - buf);
+    }
     if (r->type != FL_TYPE_HASH) {
         put_u32(&w, end, r->vlen);
         put_bytes(&w, end, fls_rec_val(r), r->vlen);

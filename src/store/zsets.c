@@ -434,6 +434,19 @@ static int zset_clone(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src)
     return rc;
 }
 
+static void zset_each(const void *d, void (*fn)(void *ctx, const char *p, size_t n, double score),
+                      void *ctx)
+{
+    zit_t it;
+    for (bool more = zit_seek(&it, d, 0); more; more = zit_next(&it)) {
+        double s;
+        const char *p;
+        size_t n;
+        zit_get(&it, &s, &p, &n);
+        fn(ctx, p, n, s);
+    }
+}
+
 const fls_type_ops_t fls_zset_type = {
     .name = "zset",
     .desc_size = sizeof(fls_zset_t),
@@ -444,6 +457,7 @@ const fls_type_ops_t fls_zset_type = {
     .encoding = zset_encoding,
     .len = zset_count,
     .clone = zset_clone,
+    .each = zset_each,
 };
 
 static inline fls_zset_t *rec_zset(fls_rec_t *r)

@@ -767,6 +767,56 @@ TEST(clone_every_encoding)
     fl_store_close(st);
 }
 
+/* ---- Serialization (what a log or snapshot writes) ---------------------------------------- */
+
+static size_t serialize_key(fl_ns_t *ns, const char *key, char *buf, size_t len)
+{
+    fls_key_t k;
+    fls_key_init(ns, S(key), &k);
+    fls_wrlock(ns, k.part);
+    size_t n = fls_rec_serialize(*fls_find(&k), buf, len);
+    fls_unlock(ns, k.part);
+    return n;
+}
+
+TEST(serialize_collections)
+{
+    fl_store_t *st = open_one(1, 0, 100, 100);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    size_t n;
+    fl_slice_t ab[2] = {S("a"), S("bc")};
+    fl_list_push(ns, S("l"), true, ab, 2, false, &n);
+    char buf[128];
+    static const char list_bytes[] = "\x03"
+                                     "\0\0\0\0\0\0\0\0"
+                                     "\x01\0\0\0"
+                                     "l"
+                                     "\x02\0\0\0"
+                                     "\x01\0\0\0"
+                                     "a"
+                                     "\x02\0\0\0"
+                                     "bc";
+    CHECK_EQ_U(serialize_key(ns, "l", buf, sizeof(buf)), sizeof(list_bytes) - 1);
+    CHECK(memcmp(buf, list_bytes, sizeof(list_bytes) - 1) == 0);
+    double sc = 1.5;
+    fl_zset_add(ns, S("z"), 0, &sc, &ab[0], 1, &n, &n, NULL, NULL);
+    char zset_bytes[64] = "\x05"
+                          "\0\0\0\0\0\0\0\0"
+                          "\x01\0\0\0"
+                          "z"
+                          "\x01\0\0\0"
+                          "\x01\0\0\0"
+                          "a";
+    size_t at = 1 + 8 + 4 + 1 + 4 + 4 + 1;
+    memcpy(zset_bytes + at, &sc, 8);
+    CHECK_EQ_U(serialize_key(ns, "z", buf, sizeof(buf)), at + 8);
+    CHECK(memcmp(buf, zset_bytes, at + 8) == 0);
+    fl_set_add(ns, S("s"), ab, 2, &n);
+    CHECK_EQ_U(serialize_key(ns, "s", buf, sizeof(buf)), 1 + 8 + 4 + 1 + 4 + (4 + 1) + (4 + 2));
+    CHECK_EQ_I(buf[0], FL_TYPE_SET);
+    fl_store_close(st);
+}
+
 /* ---- The defrag walk in bounded steps -------------------------------------------------------- */
 
 static void *count_unit(void *ctx, void *ptr, size_t size)
@@ -827,6 +877,7 @@ int main(void)
     RUN(zset_matches_model);
     RUN(zset_ranges_and_algebra);
     RUN(clone_every_encoding);
+    RUN(serialize_collections);
     RUN(walk_steps_through_collections);
     return TEST_REPORT();
 }
