@@ -41,11 +41,11 @@
 #include "mem_internal.h"
 
 struct fl_arena {
-    unsigned index;          /* jemalloc arena index; immutable */
-    unsigned slot;           /* index in g_slots and in every thread's tc[]; immutable */
-    uint64_t gen;            /* unique, never 0; immutable */
-    char name[FLM_NAME_MAX]; /* immutable */
-    _Atomic int64_t spill;   /* see above */
+    unsigned index;           /* jemalloc arena index; immutable */
+    unsigned slot;            /* index in g_slots and in every thread's tc[]; immutable */
+    uint64_t gen;             /* unique, never 0; immutable */
+    char name[FLM_NAME_MAX];  /* immutable */
+    _Atomic int64_t spill;    /* see above */
     _Atomic unsigned inexact; /* FLM_INEXACT_* bits (adopt.c): requested is partly counted at
                                * usable or allocated size; bits are set, never cleared */
 };

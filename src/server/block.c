@@ -427,24 +427,3 @@ bool srv_block_parse_timeout(srv_client_t *c, fl_slice_t arg, int64_t *deadline_
     *deadline_ms = ms > 0 ? fl_now_ms() + (int64_t)ms : 0;
     return true;
 }
-
-static void bsink_bulk(void *ctx, const char *p, size_t n)
-{
-    srv_reply_bulk(ctx, p, n);
-}
-static void bsink_nil(void *ctx)
-{
-    srv_reply_nil(ctx);
-}
-static void bsink_array(void *ctx, size_t n)
-{
-    srv_reply_array(ctx, n);
-}
-
-void srv_buf_sink_init(fl_sink_t *sink, srv_buf_t *b)
-{
-    sink->ctx = b;
-    sink->bulk = bsink_bulk;
-    sink->nil = bsink_nil;
-    sink->array = bsink_array;
-}

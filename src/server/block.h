@@ -64,8 +64,4 @@ long srv_block_count(void);
  * (0 = forever) or replies the error. */
 bool srv_block_parse_timeout(srv_client_t *c, fl_slice_t arg, int64_t *deadline_ms);
 
-/* A sink that writes RESP into a buffer (the pops run on the writer's thread for a client of
- * another worker). */
-void srv_buf_sink_init(fl_sink_t *sink, srv_buf_t *b);
-
 #endif /* FLATLINE_SERVER_BLOCK_H */

@@ -273,7 +273,7 @@ static void buf_error(srv_buf_t *out, int st)
 static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
 {
     fl_sink_t sink;
-    srv_buf_sink_init(&sink, out);
+    srv_sink_init_buf(&sink, out);
     if (op->kind == SRV_BPOP_MOVE) {
         size_t mark = out->len;
         bool moved = false;

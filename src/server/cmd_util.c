@@ -26,6 +26,21 @@ bool srv_slice_eq(fl_slice_t s, const char *word)
     return s.n == n && strncasecmp(s.p, word, n) == 0;
 }
 
+bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor)
+{
+    char tmp[32];
+    if (a.n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, a.p, a.n);
+    tmp[a.n] = '\0';
+    if (isspace((unsigned char)tmp[0]))
+        return false;
+    char *end;
+    errno = 0;
+    *cursor = strtoull(tmp, &end, 10);
+    return errno != ERANGE && *end == '\0';
+}
+
 bool srv_arg_ll(srv_client_t *c, fl_slice_t arg, long long *out)
 {
     if (srv_slice_to_ll(arg, out))
@@ -114,21 +129,27 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->array = sink_array;
 }
 
-/* Redis 7's cursor parse (strtoul): optional sign, base 10, no leading space, nothing after
- * the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor (which ends a scan). */
-bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor)
+static void buf_bulk(void *ctx, const char *p, size_t n)
 {
-    char tmp[32];
-    if (a.n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, a.p, a.n);
-    tmp[a.n] = '\0';
-    if (isspace((unsigned char)tmp[0]))
-        return false;
-    char *end;
-    errno = 0;
-    *cursor = strtoull(tmp, &end, 10);
-    return errno != ERANGE && *end == '\0';
+    srv_reply_bulk(ctx, p, n);
+}
+
+static void buf_nil(void *ctx)
+{
+    srv_reply_nil(ctx);
+}
+
+static void buf_array(void *ctx, size_t n)
+{
+    srv_reply_array(ctx, n);
+}
+
+void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b)
+{
+    sink->ctx = b;
+    sink->bulk = buf_bulk;
+    sink->nil = buf_nil;
+    sink->array = buf_array;
 }
 
 bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a)

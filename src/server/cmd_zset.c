@@ -410,7 +410,7 @@ static void cmd_zremrangebylex(srv_client_t *c, int argc, const fl_slice_t *argv
 static bool try_zset_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
 {
     fl_sink_t sink;
-    srv_buf_sink_init(&sink, out);
+    srv_sink_init_buf(&sink, out);
     bool mpop = op->kind == SRV_BPOP_ZMPOP;
     for (size_t i = 0; i < op->nkeys; i++) {
         size_t mark = out->len, popped = 0;

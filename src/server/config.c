@@ -40,8 +40,7 @@ typedef struct opt {
 } opt_t;
 
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
-static const char *const only_no[] = {"no", NULL};
-static const char *const only_empty[] = {"", NULL};
+static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
 static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
@@ -94,8 +93,8 @@ static const opt_t opts[] = {
      "server private key (PEM) for tls-port"},
     {"tls-ca-cert-file", OPT_STR, SRV(tls_ca_cert_file), "", 0, 511, NULL, false, NULL,
      "CA certificates (PEM) that client certificates are checked against"},
-    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values, false,
-     NULL, "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
+    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values, false, NULL,
+     "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
     {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, NULL,
@@ -112,10 +111,29 @@ static const opt_t opts[] = {
     {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL, true,
      apply_mem_background_thread,
      "jemalloc background purging threads (return freed pages off the request path)"},
-    {"save", OPT_ENUM, 0, "", 0, 0, only_empty, false, NULL,
-     "accepted for Redis compatibility: flatline does not persist"},
-    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no, false, NULL,
-     "accepted for Redis compatibility: flatline does not persist"},
+    {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, false, NULL,
+     "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
+     "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
+     "log every write to the append-only file (directory appenddirname in dir)"},
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false, NULL,
+     "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
+    {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
+     "directory of the snapshot and the append-only directory"},
+    {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL, false, NULL,
+     "snapshot file name (RDB version 10)"},
+    {"appendfilename", OPT_STR, SRV(persist.appendfilename), "appendonly.aof", 1, 200, NULL, false, NULL,
+     "prefix of the append-only files and their manifest"},
+    {"appenddirname", OPT_STR, SRV(persist.appenddirname), "appendonlydir", 1, 200, NULL, false, NULL,
+     "directory (in dir) of the append-only files"},
+    {"aof-load-truncated", OPT_BOOL, SRV(persist.aof_load_truncated), "yes", 0, 1, NULL, false, NULL,
+     "a torn last log record is dropped (logged) instead of refusing to start"},
+    {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL, false, NULL,
+     "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
+    {"auto-aof-rewrite-percentage", OPT_UNSIGNED, SRV(persist.auto_aof_rewrite_pct), "100", 0,
+     100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
+    {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
+     1024 * GB, NULL, false, NULL, "no automatic rewrite below this log size"},
 };
 
 /* A namespace option (the store's row) as a row of this parser. */
@@ -126,9 +144,10 @@ static opt_t ns_row(const fl_ns_option_t *o)
         [FL_OPT_INT] = OPT_INT,
         [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
         [FL_OPT_DECAY] = OPT_DECAY,
+        [FL_OPT_WORD] = OPT_ENUM,
     };
-    return (opt_t){o->name, types[o->kind], o->offset,  NULL, o->min,
-                   o->max,  NULL,           o->runtime, NULL, o->doc};
+    return (opt_t){o->name, types[o->kind],        o->offset,  NULL, o->min,
+                   o->max,  fl_ns_option_words(o), o->runtime, NULL, o->doc};
 }
 
 /* Namespace option `name` into *out; false when there is none. */
@@ -169,6 +188,7 @@ const char srv_config_embedded[] = "# flatline-server embedded default configura
                                    "}\n"
                                    "namespace cache {\n"
                                    "    memory-limit 256mb\n"
+                                   "    maxmemory-policy allkeys-lru\n"
                                    "    high-water-pct 80\n"
                                    "}\n";
 
@@ -242,8 +262,7 @@ static int apply(const opt_t *o, void *base, const char *value, char *err, size_
     case OPT_ENUM:
         for (int i = 0; o->values[i]; i++) {
             if (strcasecmp(value, o->values[i]) == 0) {
-                if (o->offset) /* compatibility options (offset 0) store nothing */
-                    *(int *)dst = i;
+                *(int *)dst = i;
                 return 0;
             }
         }
@@ -295,7 +314,7 @@ static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
         snprintf(buf, len, "%s", *(const bool *)src ? "yes" : "no");
         break;
     case OPT_ENUM:
-        snprintf(buf, len, "%s", o->values[o->offset ? *(const int *)src : 0]);
+        snprintf(buf, len, "%s", o->values[*(const int *)src]);
         break;
     case OPT_SIZE:
         snprintf(buf, len, "%zu", *(const size_t *)src);
@@ -455,7 +474,7 @@ void srv_config_init(srv_config_t *c)
     ns_get(c, "default", 7, err, sizeof(err));
 }
 
-/* Splits a line into at most 4 tokens in place; quotes group, '#' outside quotes ends the
+/* Splits a line into at most max tokens in place; quotes group, '#' outside quotes ends the
  * line. Returns the token count, or -1 on an unbalanced quote. */
 static int tokenize(char *line, char **tok, int max)
 {
@@ -491,6 +510,28 @@ static int tokenize(char *line, char **tok, int max)
     }
 }
 
+/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`), `user` rules. */
+#define CONFIG_WORDS_MAX 64
+
+/* A `user <name> <rules...>` line: kept, in order, for acl.c to apply at start. */
+static int add_user_line(srv_config_t *c, char **tok, int n, char *err, size_t errlen)
+{
+    size_t used = strlen(c->acl_users);
+    for (int i = 0; i < n; i++) {
+        size_t w = strlen(tok[i]);
+        if (used + w + 2 > sizeof(c->acl_users)) {
+            snprintf(err, errlen, "too many 'user' lines (%zu bytes at most; use aclfile)",
+                     sizeof(c->acl_users) - 1);
+            return -1;
+        }
+        memcpy(c->acl_users + used, tok[i], w);
+        used += w;
+        c->acl_users[used++] = i + 1 < n ? ' ' : '\n';
+        c->acl_users[used] = '\0';
+    }
+    return 0;
+}
+
 /* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
 static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
 {
@@ -517,6 +558,17 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         *block = i;
         return 0;
     }
+    if (n >= 2 && *block < 0 && strcasecmp(tok[0], "user") == 0)
+        return add_user_line(c, tok, n, err, errlen);
+    if (n > 2 && *block < 0 && strcasecmp(tok[0], "bind") == 0) {
+        /* Redis's form: `bind 127.0.0.1 ::1` (one value: the words joined by spaces) */
+        char list[sizeof(c->bind) + 1] = "";
+        for (int i = 1; i < n; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], list, err, errlen);
+    }
     if (n != 2) {
         snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
         return -1;
@@ -537,7 +589,7 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
         char line[1024];
-        char *tok[4];
+        char *tok[CONFIG_WORDS_MAX + 1];
         int ntok;
         if (n >= sizeof(line)) {
             snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
@@ -545,12 +597,12 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         }
         memcpy(line, p, n);
         line[n] = '\0';
-        ntok = tokenize(line, tok, 3);
+        ntok = tokenize(line, tok, CONFIG_WORDS_MAX);
         if (ntok < 0) {
             snprintf(reason, sizeof(reason), "unbalanced quotes");
             goto fail;
         }
-        if (ntok > 3) {
+        if (ntok > CONFIG_WORDS_MAX) {
             snprintf(reason, sizeof(reason), "too many words");
             goto fail;
         }
@@ -592,7 +644,15 @@ int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t er
             cap *= 2;
         }
     }
+    /* A directory opens but fails to read (EISDIR), as does a file with a bad sector: both
+     * stop the start rather than start on the defaults. */
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno) {
+        free(text);
+        snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(read_errno));
+        return -1;
+    }
     if (!text) {
         snprintf(err, errlen, "config file '%s' is too large", path);
         return -1;
@@ -648,18 +708,42 @@ int srv_config_from_args(srv_config_t *c, int argc, char **argv, const char **co
     return 0;
 }
 
+/* Parses `save`: pairs of "<seconds> <changes>" into the persistence rules. */
+static int parse_save(srv_config_t *c, char *err, size_t errlen)
+{
+    flp_config_t *pc = &c->persist;
+    const char *s = c->save;
+    pc->n_save = 0;
+    for (;;) {
+        long long secs, changes;
+        int used = 0;
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            return 0;
+        if (sscanf(s, "%lld %lld%n", &secs, &changes, &used) != 2 || secs < 1 || changes < 0 ||
+            pc->n_save == FLP_SAVE_RULES_MAX) {
+            snprintf(err, errlen, "bad value '%s' for 'save': expected up to %d pairs of "
+                     "'<seconds> <changes>'", c->save, FLP_SAVE_RULES_MAX);
+            return -1;
+        }
+        pc->save_secs[pc->n_save] = secs;
+        pc->save_changes[pc->n_save++] = changes;
+        s += used;
+    }
+}
+
 int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 {
+    if (parse_save(c, err, errlen) != 0)
+        return -1;
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
     }
     for (size_t i = 0; i < c->n_ns; i++) {
-        char why[256];
-        if (fl_ns_config_check(&c->ns[i], why, sizeof(why)) != FL_OK) {
-            snprintf(err, errlen, "namespace '%s': %s", c->ns[i].name, why);
-            return -1;
-        }
+        if (fl_ns_config_check(&c->ns[i], err, errlen) != FL_OK)
+            return -1; /* the store's reason names the namespace */
     }
     return 0;
 }
@@ -686,15 +770,13 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         fn(ctx, nm, val); /* the default namespace's value */
     }
     /* Redis's maxmemory: the namespaces' memory limits summed, 0 (Redis's "no limit") when any
-     * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
-     * TTL first, then approximately least recently used ones among all keys: of Redis's
-     * policies, allkeys-lru says what a client needs to know (any key may go). */
+     * namespace is unlimited; maxmemory-policy: the default namespace's. */
     if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
         snprintf(val, sizeof(val), "%llu", srv_config_maxmemory(c));
         fn(ctx, "maxmemory", val);
     }
     if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
-        fn(ctx, "maxmemory-policy", "allkeys-lru");
+        fn(ctx, "maxmemory-policy", fl_evict_policy_names[c->ns[0].evict_policy]);
     size_t nopts;
     const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
     for (size_t n = 0; n < c->n_ns; n++) {
@@ -737,14 +819,23 @@ void srv_config_print_help(void)
         char def[64];
         opt_t o = ns_row(&ns_opts[i]);
         format_opt(&o, &defaults, def, sizeof(def));
-        printf("  %-27s default %-10s %s\n", o.name, def, o.doc);
+        printf("  %-27s default %-11s %s\n", o.name, def, o.doc);
     }
+    printf(
+        "\nNo namespace evicts unless its maxmemory-policy says so, and none has a memory limit\n"
+        "unless configured (as Redis). The embedded configuration's 'cache' namespace is a\n"
+        "cache: 256mb, allkeys-lru above 80%%. Policies: ");
+    for (size_t i = 0; fl_evict_policy_names[i]; i++)
+        printf("%s%s", i ? ", " : "", fl_evict_policy_names[i]);
+    printf(".\n");
     printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
            "namespace (a later namespace option overrides them there):\n"
            "  %-31s defrag-pct 0 everywhere when 'no'\n",
            "activedefrag yes|no");
     for (size_t a = 0; a < NALIASES; a++)
         printf("  %-31s = %s\n", defrag_alias[a].redis, defrag_alias[a].ns_opt);
+    printf("\nUsers (file only, as in redis.conf; not with aclfile): 'user <name> <rules...>',\n"
+           "the rules of ACL SETUSER, e.g. 'user app on >s3cret ~app:* +@all -@dangerous'.\n");
     printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
            "Without a config file, this embedded configuration is used:\n\n%s",
            srv_config_embedded);

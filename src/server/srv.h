@@ -23,6 +23,7 @@
 #include "fl_assert.h"
 #include "flatline/store.h"
 #include "config.h"
+#include "persist.h"
 #include "resp.h"
 #include "acl.h"
 
@@ -111,6 +112,8 @@ typedef struct srv_client {
     struct srv_blocked *blocked;    /* a blocking pop waiting (block.c); commands wait in `in` */
     bool deny_blocking;             /* inside MULTI/EXEC or a script: blocking pops answer as
                                      * on a timeout at once (Redis's CLIENT_DENY_BLOCKING) */
+    uint64_t hold_seq; /* appendfsync always: output is held until the log is durable up to
+                        * here (0 = nothing held); see srv_client_note_log */
     uint32_t events;                /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
@@ -152,6 +155,7 @@ struct srv_worker {
     pthread_mutex_t mail_mu;
     srv_task_t *mail_head, *mail_tail; /* mail_mu */
     int mail_fd;
+    int durable_fd; /* eventfd: the log thread says the log became more durable (hold_seq) */
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
 };
 
@@ -177,6 +181,12 @@ struct srv_server {
     _Atomic uint64_t ops_per_sec; /* commands in the last second, sampled by the main thread */
     /* Called by SHUTDOWN; the real server signals its main thread. */
     void (*request_shutdown)(srv_server_t *srv);
+    /* Durability (src/persist/): NULL for in-process servers (fuzz target, unit tests). Set
+     * before workers start. While `loading`, commands other than INFO, SHUTDOWN, CONFIG and
+     * COMMAND answer -LOADING. */
+    flp_t *persist;
+    _Atomic bool loading;
+    _Atomic int shutdown_save; /* SHUTDOWN's choice: 0 = by the save rules, 1 = SAVE, -1 = NOSAVE */
 };
 
 /* The worker whose thread is running (worker.c), NULL in every other thread. */
@@ -198,6 +208,10 @@ void srv_client_free_buffers(srv_client_t *c);
  * error (the error reply is queued and SRV_CLOSE_AFTER_REPLY set). */
 int srv_client_process_input(srv_client_t *c);
 
+/* After a command ran on c: when it appended to the log (seq_before = flp_thread_seq() before
+ * it) and appendfsync is always, holds c's output until the log is durable that far. */
+void srv_client_note_log(srv_client_t *c, uint64_t seq_before);
+
 /* ---- Commands (commands.c) -------------------------------------------------------------- */
 
 typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
@@ -211,11 +225,18 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 /* The first argument names a subcommand (CONFIG GET): ACL rules may allow `+config|get`, and
  * NOPERM errors name 'config|get', as Redis does. */
 #define SRV_CMD_SUBCOMMANDS 0x20u
+/* How a command uses its keys, for ACL key permissions (%R~ / %W~), as Redis's key
+ * specifications say: by default a read-only command reads the value (read permission) and a
+ * write command changes it (write permission). KEY_READS_TOO: a write that also returns or uses
+ * the old value (INCR, GETSET: read and write). KEY_META_ONLY: a read of the key's existence,
+ * type or length only (EXISTS, STRLEN: any pattern matching the key will do). */
+#define SRV_CMD_KEY_READS_TOO 0x40u
+#define SRV_CMD_KEY_META_ONLY 0x80u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
  * those its flags imply (srv_cmd_categories). */
-#define SRV_ACL_CATEGORIES(X)                                                                     \
+#define SRV_ACL_CATEGORIES(X)                                                                      \
     X(KEYSPACE, "keyspace")                                                                        \
     X(READ, "read")                                                                                \
     X(WRITE, "write")                                                                              \
@@ -246,6 +267,17 @@ enum {
 };
 #define SRV_ACL_CAT(id) (1u << SRV_ACL_BIT_##id)
 
+/* A subcommand of a container command (CLIENT KILL, ACL SETUSER): as in Redis, it has its own
+ * ACL bit and categories (its flags imply @read/@write/@fast/@slow/@admin/@dangerous as a
+ * command's do; acl_cats adds the rest). A container's table (srv_cmd.h, srv_subcmd_table_t)
+ * ends with a {NULL} row; a container without one has its row's categories for every
+ * subcommand. */
+typedef struct srv_subcmd {
+    const char *name; /* lower case */
+    unsigned flags;   /* SRV_CMD_* */
+    unsigned acl_cats;
+} srv_subcmd_t;
+
 typedef struct srv_cmd {
     const char *name; /* lower case */
     int arity;        /* Redis style: n exact, -n at least n (command name included) */
@@ -264,9 +296,20 @@ typedef struct srv_cmd {
 /* The command's ACL categories: its row's acl_cats plus those its flags imply. */
 unsigned srv_cmd_categories(const srv_cmd_t *cmd);
 
-/* Position of cmd in the sorted index (srv_cmd_at(srv_cmd_id(cmd)) == cmd): the bit ACL
- * command bitmaps use. */
+/* Position of cmd in the sorted index (srv_cmd_at(srv_cmd_id(cmd)) == cmd): its ACL entry. */
 size_t srv_cmd_id(const srv_cmd_t *cmd);
+
+/* ACL entries: every command (ids 0 .. srv_cmd_count()-1, as srv_cmd_at), then every
+ * subcommand of the containers that list theirs; each is one bit of an ACL command bitmap.
+ * Built with the index, read-only afterwards (any thread). */
+size_t srv_acl_entry_count(void);
+const char *srv_acl_entry_name(size_t id); /* "get", "client|kill" */
+unsigned srv_acl_entry_categories(size_t id);
+/* A command's subcommand entries: ids *first .. *first + returned count - 1 (0: none). */
+size_t srv_cmd_sub_range(size_t cmd_id, size_t *first);
+/* The entry of cmd's subcommand `sub` (any case), or -1 (not a container with a table, or no
+ * such subcommand). */
+ssize_t srv_cmd_sub_id(size_t cmd_id, const char *sub, size_t len);
 
 /* Looks a command up by name, case-insensitively; NULL when unknown. */
 const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len);

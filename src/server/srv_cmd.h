@@ -26,15 +26,45 @@ extern const srv_cmd_family_t srv_cmds_list;   /* cmd_list.c */
 extern const srv_cmd_family_t srv_cmds_set;    /* cmd_set.c */
 extern const srv_cmd_family_t srv_cmds_zset;   /* cmd_zset.c */
 extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
+extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
+extern const srv_cmd_family_t srv_cmds_debug;  /* cmd_debug.c */
 
-/* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
- * Redis's -WRONGPASS and counting the failure (c stays who it was). */
-bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass);
+/* A container command's subcommands with categories of their own (srv_subcmd_t): the family
+ * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,
+ * checks and ACL CAT then treat each subcommand as Redis does ("+client|id", "-@dangerous"
+ * denying CLIENT KILL but not CLIENT ID). */
+typedef struct srv_subcmd_table {
+    const char *cmd;          /* the container's name */
+    const srv_subcmd_t *subs; /* ends with a {NULL} row */
+} srv_subcmd_table_t;
+
+extern const srv_subcmd_table_t srv_subcmds_acl;     /* cmd_acl.c */
+extern const srv_subcmd_table_t srv_subcmds_memory;  /* cmd_memory.c */
+extern const srv_subcmd_table_t srv_subcmds_client;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_config;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_command; /* acl_subcmds.c */
+
+/* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
+ * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */
+bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass);
+
+/* Records a refusal of c in the ACL LOG (srv_acl_log_add), describing c (id, addresses, fd,
+ * name, db, user). `user` is the user named (AUTH) or c's. */
+void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user);
 
 /* Whether c may run commands: authenticated, or the default user needs no password. */
 bool srv_client_authenticated(const srv_client_t *c);
 
 /* Shared by handlers (cmd_util.c). */
+
+/* Redis 7's SCAN cursor parse (strtoul): optional sign, base 10, no leading space, nothing
+ * after the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor. False when
+ * invalid (the caller replies "ERR invalid cursor"). */
+bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor);
+
+/* A sink that appends what the store emits to buffer b (RESP), for a reply whose head needs
+ * what comes out of the store call (HSCAN's cursor precedes its elements). */
+void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b);
 
 /* Parses argv as an integer or replies "value is not an integer or out of range". */
 bool srv_arg_ll(srv_client_t *c, fl_slice_t arg, long long *out);
@@ -45,12 +75,7 @@ void srv_reply_arity(srv_client_t *c, const char *name);
 /* Replies "ERR unknown subcommand '<sub>'. Try <CMD> HELP.". */
 void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *cmd);
 
-/* Redis 7's SCAN cursor parse (strtoul): optional sign, base 10, no leading space, nothing
- * after the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor. The caller
- * replies "ERR invalid cursor" on false. */
-bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor);
-
-/* SSCAN/ZSCAN/HSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
+/* SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
  * error (Redis's: invalid cursor, syntax error, not an integer). */
 typedef struct srv_scan_args {
     unsigned long long cursor;

@@ -12,9 +12,9 @@
 
 #include "store_internal.h"
 
-#define EXPIRE_BUCKETS 256       /* buckets per active-expiry step */
-#define EXPIRE_BUDGET_NS 5000000 /* per namespace per tick */
-#define EVICT_BUDGET_NS 20000000 /* per namespace per tick */
+#define EXPIRE_KEYS 1024          /* keys per active-expiry step */
+#define EXPIRE_BUDGET_NS 25000000 /* per namespace per tick while keys are due (Redis: 25 %) */
+#define EVICT_BUDGET_NS 20000000  /* per namespace per tick */
 
 static int64_t mono_ns(void)
 {
@@ -28,13 +28,15 @@ static void ns_tick(fl_ns_t *ns)
     int64_t t0 = mono_ns();
     int64_t now = fl_now_ms();
     /* Active expiry: keep going while it finds expired keys, within the budget. */
-    while (fls_expire_step(ns, EXPIRE_BUCKETS, now) > 0 && mono_ns() - t0 < EXPIRE_BUDGET_NS)
+    while (!atomic_load_explicit(&ns->store->expire_off, memory_order_relaxed) &&
+           fls_expire_step(ns, EXPIRE_KEYS, now) > 0 && mono_ns() - t0 < EXPIRE_BUDGET_NS)
         ;
     fls_defrag_tick(ns, now);
-    if (ns->hw_mark == SIZE_MAX)
+    size_t hw = atomic_load_explicit(&ns->hw_mark, memory_order_relaxed);
+    if (hw == SIZE_MAX)
         return;
     /* Eviction: down a little below the mark, so writers do not cross it at once again. */
-    size_t target = ns->hw_mark - ns->hw_mark / 64;
+    size_t target = hw - hw / 64;
     t0 = mono_ns();
     while (fls_used(ns) > target && mono_ns() - t0 < EVICT_BUDGET_NS)
         if (!fls_evict_one(ns, now))
@@ -98,6 +100,11 @@ void fls_bg_pause(fl_store_t *s, bool paused)
     atomic_store(&s->bg_paused, paused);
     pthread_mutex_lock(&s->tick_mu); /* wait for a tick in progress */
     pthread_mutex_unlock(&s->tick_mu);
+}
+
+void fl_store_set_active_expire(fl_store_t *s, bool on)
+{
+    atomic_store(&s->expire_off, !on);
 }
 
 void fls_bg_kick(fl_store_t *s)

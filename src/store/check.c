@@ -71,7 +71,7 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
             FL_DEBUG_ASSERT(++n <= count); /* more records than counted, or a chain that loops */
             FL_DEBUG_ASSERT((r->hash & p->mask) == i);
             FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH ||
-                            fls_type_ops(r->type) != NULL);
+                            fls_coll_ops(r->type) != NULL);
             n_ttl += r->expire_at != 0;
         }
     }
@@ -101,6 +101,7 @@ bool fls_ns_check(fl_ns_t *ns)
         fls_rdlock(ns, p);
         FL_DEBUG_ASSERT(fls_part_check(ns, i));
         total += part_bytes(p);
+        total += (size_t)ns->tix[i].cap * sizeof(fls_tix_ent_t); /* its TTL index */
         fls_unlock(ns, p);
     }
     FL_DEBUG_ASSERT(total == fls_used(ns)); /* every allocation accounted exactly once */

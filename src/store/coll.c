@@ -38,7 +38,7 @@ int fls_coll_write_begin(fl_ns_t *ns, fl_slice_t key, uint8_t type, size_t hint,
 int fls_coll_create(fl_ns_t *ns, fls_cw_t *w)
 {
     FL_ASSERT(!w->rec);
-    const fls_type_ops_t *t = fls_type_ops(w->type);
+    const fls_coll_ops_t *t = fls_coll_ops(w->type);
     size_t size = fls_coll_rec_size(w->k.n, t);
     fls_rec_t *r = fls_alloc(ns, w->k.pidx, size);
     if (!r)
@@ -51,7 +51,7 @@ int fls_coll_create(fl_ns_t *ns, fls_cw_t *w)
     memset(r, 0, size);
     r->expire_at = fls_default_expiry(ns, w->now);
     r->hash = (uint32_t)w->k.h;
-    atomic_init(&r->atime, fls_clock(w->now));
+    atomic_init(&r->atime, fls_access_new(w->now));
     r->klen = (uint32_t)w->k.n;
     r->type = w->type;
     fls_copy(r->data, w->k.p, w->k.n);
@@ -66,7 +66,7 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
     fls_rec_t *r = w->rec;
     if (!r)
         return;
-    bool empty = fls_type_ops(r->type)->len(fls_rec_desc(r)) == 0;
+    bool empty = fls_coll_ops(r->type)->len(fls_rec_desc(r)) == 0;
     if (!w->created) {
         /* another key's commit in the same partition may have resized the table since */
         w->ref = fls_find(&w->k);
@@ -179,27 +179,32 @@ void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n)
     }
 }
 
-/* Redis 7.0's encoding of a string value: "int" for a base-10 int64 of up to 20 characters,
- * "embstr" up to 44 bytes, else "raw". */
-static const char *string_encoding(const fls_rec_t *r)
+/* ---- The record-level rows of types.c (RENAME, COPY, OBJECT) ------------------------------- */
+
+fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
 {
-    int64_t v;
-    if (r->vlen <= 20 && fls_parse_i64(fls_rec_val(r), r->vlen, &v))
-        return "int";
-    return r->vlen <= 44 ? "embstr" : "raw";
+    const fls_coll_ops_t *t = fls_coll_ops(src->type);
+    size_t size = fls_coll_rec_size(k->n, t);
+    fls_rec_t *r = fls_alloc(ns, k->pidx, size);
+    if (!r)
+        return NULL;
+    memset(r, 0, size);
+    r->expire_at = src->expire_at;
+    r->hash = (uint32_t)k->h;
+    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
+    r->klen = (uint32_t)k->n;
+    r->type = src->type;
+    fls_copy(r->data, k->p, k->n);
+    if (t->clone(ns, k->pidx, fls_rec_desc(r), fls_rec_desc(src)) != FL_OK) {
+        fls_free(ns, k->pidx, r, size);
+        return NULL;
+    }
+    return r;
 }
 
-/* A hash: "listpack" within Redis's hash-max-listpack-entries (128) and -value (64) defaults. */
-static const char *hash_encoding(fls_rec_t *r)
+const char *fls_coll_encoding(fls_rec_t *r)
 {
-    fls_htab_t *ht = fls_rec_htab(r);
-    if (ht->count > 128)
-        return "hashtable";
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            if (f->flen > 64 || f->vlen > 64)
-                return "hashtable";
-    return "listpack";
+    return fls_coll_ops(r->type)->encoding(fls_rec_desc(r));
 }
 
 int fl_key_encoding(fl_ns_t *ns, fl_slice_t key, const char **encoding)
@@ -207,13 +212,8 @@ int fl_key_encoding(fl_ns_t *ns, fl_slice_t key, const char **encoding)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), false);
-    *encoding = NULL;
-    if (r) {
-        const fls_type_ops_t *t = fls_type_ops(r->type);
-        *encoding = t                         ? t->encoding(fls_rec_desc(r))
-                    : r->type == FL_TYPE_HASH ? hash_encoding(r)
-                                              : string_encoding(r);
-    }
+    const fls_type_ops_t *t = r ? fls_type_ops(r->type) : NULL;
+    *encoding = t ? t->encoding(r) : NULL;
     fls_read_end(ns, &k);
     return FL_OK;
 }

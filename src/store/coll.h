@@ -56,6 +56,9 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed);
 void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hint);
 void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n);
 
+/* OBJECT ENCODING, RENAME and COPY reach the collections through types.c's rows, declared in
+ * store_internal.h (fls_coll_clone, fls_coll_encoding). */
+
 /* Cross-type reads (the sorted-set algebra takes sets, sets.c): a set record's size, its
  * members in turn from position *i (text of an intset member in buf, >= 24 bytes), and
  * membership. */

@@ -62,7 +62,7 @@ static void list_each(const void *d, void (*fn)(void *ctx, const char *p, size_t
     }
 }
 
-const fls_type_ops_t fls_list_type = {
+const fls_coll_ops_t fls_list_type = {
     .name = "list",
     .desc_size = sizeof(fls_ql_t),
     .total = list_total,

@@ -211,7 +211,7 @@ uint64_t fls_mt_scan(const fls_mtab_t *t, fl_ns_t *ns, size_t off, uint64_t curs
             if (((i + 1) & mask) == cursor)
                 break; /* a full table cannot happen (load <= 3/4): defensive */
         }
-        cursor = fls_scan_cursor_next(cursor, mask);
+        cursor = fls_cursor_next(cursor, mask);
     } while (cursor && --count > 0);
     return cursor;
 }

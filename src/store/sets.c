@@ -127,7 +127,7 @@ static void set_each(const void *d, void (*fn)(void *ctx, const char *p, size_t 
         fn(ctx, m.p, m.n, 0);
 }
 
-const fls_type_ops_t fls_set_type = {
+const fls_coll_ops_t fls_set_type = {
     .name = "set",
     .desc_size = sizeof(fls_set_t),
     .total = set_total,

@@ -63,7 +63,7 @@ size_t fls_used(const fl_ns_t *ns)
 size_t fls_rec_total(fls_rec_t *r)
 {
     size_t total = fls_rec_size(r);
-    const fls_type_ops_t *t = fls_type_ops(r->type);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         return total + t->total(fls_rec_desc(r));
     if (r->type != FL_TYPE_HASH)
@@ -79,7 +79,7 @@ size_t fls_rec_total(fls_rec_t *r)
 size_t fls_rec_usable(fls_rec_t *r)
 {
     size_t total = fl_mem_usable_size(r);
-    const fls_type_ops_t *t = fls_type_ops(r->type);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         return total + t->usable(fls_rec_desc(r));
     if (r->type != FL_TYPE_HASH)
@@ -94,7 +94,7 @@ size_t fls_rec_usable(fls_rec_t *r)
 
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
-    const fls_type_ops_t *t = fls_type_ops(r->type);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         t->destroy(ns, pidx, fls_rec_desc(r));
     if (r->type == FL_TYPE_HASH) {
@@ -152,7 +152,7 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
     put_u32(&w, end, (uint32_t)(e >> 32));
     put_u32(&w, end, r->klen);
     put_bytes(&w, end, fls_rec_key(r), r->klen);
-    const fls_type_ops_t *t = fls_type_ops(r->type);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t) {
         put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
         ser_t s = {&w, end, r->type == FL_TYPE_ZSET};
@@ -241,11 +241,8 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
     }
     if (count)
         atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
-    if (r) {
-        uint32_t c = fls_clock(now);
-        if (atomic_load_explicit(&r->atime, memory_order_relaxed) != c)
-            atomic_store_explicit(&r->atime, c, memory_order_relaxed);
-    }
+    if (r)
+        fls_touch(r, now);
     return r;
 }
 
@@ -289,7 +286,6 @@ static void part_resize(fl_ns_t *ns, uint32_t pidx, size_t new_size)
     fls_free(ns, pidx, p->b, old_size * sizeof(*nb));
     p->b = nb;
     p->mask = (uint32_t)(new_size - 1);
-    p->expire_cursor &= p->mask;
     FL_DEBUG_ASSERT(fls_part_check(ns, pidx)); /* O(partition), as the rehash itself */
 }
 
@@ -304,7 +300,6 @@ int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
         memset(nb, 0, FLS_MIN_BUCKETS * sizeof(*nb));
         p->b = nb;
         p->mask = FLS_MIN_BUCKETS - 1;
-        p->expire_cursor = 0;
     }
     *ref = &p->b[(uint32_t)k->h & p->mask];
     return FL_OK;
@@ -321,7 +316,7 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx)
         fls_free(ns, pidx, p->b, size * sizeof(*p->b));
         p->b = NULL;
         p->mask = 0;
-        p->expire_cursor = 0;
+        fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (count > size && size < ((size_t)1 << 31)) {
         part_resize(ns, pidx, size * 2);
     } else if (size > FLS_MIN_BUCKETS && count < size / 4) {
@@ -348,7 +343,7 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     fls_free(ns, pidx, p->b, size * sizeof(*p->b));
     p->b = NULL;
     p->mask = 0;
-    p->expire_cursor = 0;
+    fls_tix_clear(ns, pidx);
     atomic_store_explicit(&p->count, 0, memory_order_relaxed);
     atomic_store_explicit(&p->ttl_count, 0, memory_order_relaxed);
 }
@@ -358,7 +353,8 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     FL_ASSERT(pidx < ns->nparts);
     fls_part_t *p = &ns->parts[pidx];
     FLS_ASSERT_WRLOCKED(p);
-    /* An append-only log appends the serialized change here (see store_internal.h). */
+    if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
+        fls_hook_commit(ns, pidx, c); /* the log, in commit order per key (lock held) */
     bool has_key = false, has_ttl = false;
     uint32_t hash = 0; /* the bucket the change touched, for the debug chain check */
     switch (c->op) {
@@ -399,6 +395,8 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         atomic_fetch_add_explicit(&p->count, (uint64_t)dk, memory_order_relaxed);
     if (dt)
         atomic_fetch_add_explicit(&p->ttl_count, (uint64_t)dt, memory_order_relaxed);
+    if (has_ttl && !c->same_ttl)
+        fls_tix_add(ns, pidx, c->rec->expire_at, c->rec->hash);
     if (c->reason == FLS_EXPIRED)
         atomic_fetch_add_explicit(&p->expired, 1, memory_order_relaxed);
     else if (c->reason == FLS_EVICTED)
@@ -457,7 +455,7 @@ static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_
 static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx,
                       fls_walk_cursor_t *cur, size_t *did)
 {
-    if (!fls_type_ops(r->type)->walk(ns, fls_rec_desc(r), ops, ctx, &cur->fbucket, did)) {
+    if (!fls_coll_ops(r->type)->walk(ns, fls_rec_desc(r), ops, ctx, &cur->fbucket, did)) {
         cur->in_rec = true;
         return false;
     }
@@ -498,7 +496,7 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                         done = false;
                         goto out;
                     }
-                if (fls_type_ops((*ref)->type) && !walk_coll(ns, *ref, ops, ctx, cur, &did)) {
+                if (fls_coll_ops((*ref)->type) && !walk_coll(ns, *ref, ops, ctx, cur, &did)) {
                     done = false;
                     goto out;
                 }
@@ -516,7 +514,7 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                 *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
             did++;
             fls_rec_t *r = *ref;
-            if (fls_type_ops(r->type)) {
+            if (fls_coll_ops(r->type)) {
                 cur->fbucket = 0;
                 if (!walk_coll(ns, r, ops, ctx, cur, &did)) {
                     cur->bucket = (uint32_t)i;

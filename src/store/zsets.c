@@ -447,7 +447,7 @@ static void zset_each(const void *d, void (*fn)(void *ctx, const char *p, size_t
     }
 }
 
-const fls_type_ops_t fls_zset_type = {
+const fls_coll_ops_t fls_zset_type = {
     .name = "zset",
     .desc_size = sizeof(fls_zset_t),
     .total = zset_total,

@@ -748,7 +748,7 @@ TEST(clone_every_encoding)
         fls_key_init(ns, S(keys[i]), &k);
         fls_wrlock(ns, k.part);
         fls_rec_t *r = *fls_find(&k);
-        const fls_type_ops_t *t = fls_type_ops(r->type);
+        const fls_coll_ops_t *t = fls_coll_ops(r->type);
         char copy[128] = {0};
         CHECK(t->desc_size <= sizeof(copy));
         CHECK(t->clone(ns, k.pidx, copy, fls_rec_desc(r)) == FL_OK);
