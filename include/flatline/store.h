@@ -104,8 +104,7 @@ extern const char *const fl_evict_policy_names[];
  *     field    member of fl_ns_config_t, of type ctype
  *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned),
  *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file) or
- *              FL_OPT_WORD (unsigned: the index of a word of fl_ns_option_words, e.g. "memory"
- *              for storage, "allkeys-lru" for maxmemory-policy)
+ *              FL_OPT_WORD (unsigned: the index of a word of fl_ns_option_words, e.g. "memory")
  *     name     the option's name in config files and CONFIG GET ("namespace.<ns>.<name>")
  *     def      default value; min, max: inclusive bounds (fl_ns_config_check)
  *     runtime  true when the option may change while the store is open (CONFIG SET); false
@@ -126,7 +125,7 @@ extern const char *const fl_evict_policy_names[];
 #define FL_NS_OPTIONS(X)                                                                           \
     X(memory_limit, size_t, FL_OPT_SIZE, "memory-limit", 0, 0, 1024 * FL_GIB, true,                \
       "bytes of records and index the namespace may hold (its requested bytes; 0 = unlimited)")    \
-    X(evict_policy, unsigned, FL_OPT_WORD, "maxmemory-policy", FL_EVICT_NOEVICTION, 0,           \
+    X(evict_policy, unsigned, FL_OPT_WORD, "maxmemory-policy", FL_EVICT_NOEVICTION, 0,             \
       FL_EVICT_VOLATILE_RANDOM, true,                                                              \
       "what goes above high-water-pct (Redis's names); noeviction refuses writes instead")         \
     X(default_ttl_ms, int64_t, FL_OPT_INT, "default-ttl-ms", 0, 0, INT64_MAX / 2, true,            \
@@ -311,6 +310,13 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
 #define FL_FLOAT_BUF 5120
 int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, size_t *len);
 
+/* SETBIT / GETBIT: bit `bit` of the value (bit 0 the most significant of byte 0); SETBIT
+ * grows the value with zero bytes (a missing key counts as "") and *was gets the bit before;
+ * GETBIT reads 0 past the end or on a missing key. FL_EINVAL for a bit past 4 GiB - 1 bytes
+ * (the caller bounds it by proto-max-bulk-len, as Redis). */
+int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was);
+int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set);
+
 /* MSETNX: like MSET, but only when none of the keys exists (decided under the same locks);
  * *set tells whether the pairs were written. */
 int fl_str_msetnx(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool *set);
@@ -448,6 +454,9 @@ int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flag
 /* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing. */
 int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms);
 
+/* EXPIRETIME/PEXPIRETIME: *at_ms = the absolute expiry in ms, -1 without one, -2 when missing. */
+int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms);
+
 /* PERSIST: *changed tells whether an expiry was removed. */
 int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed);
 
@@ -494,7 +503,8 @@ typedef struct fl_ns_defrag_report {
     size_t resident_after;    /* ... after the pass and the purge */
     size_t frag_bytes_before; /* slab holes before / after */
     size_t frag_bytes_after;
-    uint64_t time_ns; /* wall time of the pass (purge included) */
+    uint64_t time_us; /* wall time of the pass (purge included), microseconds like every time
+                       * the store reports */
 } fl_ns_defrag_report_t;
 
 /* MEMORY DEFRAG: a full pass now, in the calling thread: sweeps over every partition from the
@@ -509,7 +519,7 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 /* A record as the persistence layer sees it, valid only inside the hook call that passes it
  * (the partition lock is held). */
 typedef struct fl_rec_view {
-    fl_type_t type;       /* FL_TYPE_STRING, _HASH, _LIST, _SET or _ZSET */
+    fl_type_t type; /* FL_TYPE_STRING, _HASH, _LIST, _SET or _ZSET */
     fl_slice_t key;
     fl_slice_t val;       /* string value (others: empty) */
     int64_t expire_at_ms; /* absolute; 0 = none */

@@ -67,8 +67,10 @@ static void write_out(flp_t *p)
     a->out.len -= done;
     if (rc) {
         if (atomic_exchange(&a->err, rc) == 0)
-            flpi_log(p, 0, "cannot write the append only file: %s (writes are refused until it "
-                           "can be written)", strerror(rc));
+            flpi_log(p, 0,
+                     "cannot write the append only file: %s (writes are refused until it "
+                     "can be written)",
+                     strerror(rc));
         return;
     }
     atomic_store(&a->written, a->out_end);
@@ -83,9 +85,9 @@ static void sync_out(flp_t *p, bool force)
     if (w == atomic_load(&a->durable))
         return;
     int64_t now = fl_now_ms();
-    bool due = force || p->cfg.appendfsync == FLP_FSYNC_ALWAYS ||
-               (p->cfg.appendfsync == FLP_FSYNC_EVERYSEC &&
-                now - atomic_load(&a->last_fsync_ms) >= 1000);
+    bool due =
+        force || p->cfg.appendfsync == FLP_FSYNC_ALWAYS ||
+        (p->cfg.appendfsync == FLP_FSYNC_EVERYSEC && now - atomic_load(&a->last_fsync_ms) >= 1000);
     if (p->cfg.appendfsync == FLP_FSYNC_NO && !force) {
         atomic_store(&a->durable, w); /* the kernel's business: nothing to wait for */
         return;

@@ -34,8 +34,8 @@ int flpi_manifest_read(const char *dir, const char *aofname, flpi_manifest_t *m,
             continue;
         if (sscanf(line, "file %255s seq %lld type %c", name, &seq, &type) != 3 ||
             (type != 'b' && type != 'i' && type != 'h')) {
-            snprintf(err, errlen, "%s:%d: bad manifest line (run redis-check-aof %s)", path,
-                     lineno, path);
+            snprintf(err, errlen, "%s:%d: bad manifest line (run redis-check-aof %s)", path, lineno,
+                     path);
             rc = -EINVAL;
             break;
         }

@@ -40,26 +40,27 @@ static int64_t now_s(void)
 
 /* ---- Hooks ---- */
 
-static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
+/* A change in db: counts it for the save rules and tells whether the log wants it (false for
+ * `storage memory` namespaces, while loading, and after flp_close). */
+static bool change_to_log(flp_t *p, size_t db)
 {
-    flp_t *p = ctx;
     if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
         atomic_load_explicit(&p->closed, memory_order_relaxed))
-        return;
+        return false;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
-    if (p->cfg.appendonly)
-        flpi_aof_put(p, db, v);
+    return p->cfg.appendonly;
+}
+
+static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
+{
+    if (change_to_log(ctx, db))
+        flpi_aof_put(ctx, db, v);
 }
 
 static void hook_del(void *ctx, size_t db, fl_slice_t key)
 {
-    flp_t *p = ctx;
-    if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
-        atomic_load_explicit(&p->closed, memory_order_relaxed))
-        return;
-    atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
-    if (p->cfg.appendonly)
-        flpi_aof_del(p, db, key);
+    if (change_to_log(ctx, db))
+        flpi_aof_del(ctx, db, key);
 }
 
 int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn *log,
@@ -100,8 +101,11 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     p->aof.cur_db = -1;
     pthread_mutex_init(&p->bg_mu, NULL);
     pthread_mutex_init(&p->job_mu, NULL);
-    fl_store_hooks_t h = {.ctx = p, .put = hook_put, .del = hook_del,
-                          .snap_rec = flpi_snap_rec, .snap_done = flpi_snap_done};
+    fl_store_hooks_t h = {.ctx = p,
+                          .put = hook_put,
+                          .del = hook_del,
+                          .snap_rec = flpi_snap_rec,
+                          .snap_done = flpi_snap_done};
     fl_store_set_hooks(store, &h);
     *out = p;
     return 0;
@@ -217,7 +221,8 @@ static void aof_dir(const flp_t *p, char *out, size_t len)
 static void file_name(const flp_t *p, char *out, size_t len, long long seq, bool base)
 {
     char t[FLP_PATH_MAX + 64]; /* config bounds appendfilename well below FLP_PATH_MAX */
-    snprintf(t, sizeof(t), "%s.%lld.%s", p->cfg.appendfilename, seq, base ? "base.rdb" : "incr.aof");
+    snprintf(t, sizeof(t), "%s.%lld.%s", p->cfg.appendfilename, seq,
+             base ? "base.rdb" : "incr.aof");
     snprintf(out, len, "%.*s", (int)len - 1, t);
 }
 
@@ -419,8 +424,8 @@ int flp_save(flp_t *p, char *err, size_t errlen)
     pthread_mutex_lock(&p->bg_mu);
     uint64_t dirty0 = atomic_load(&p->dirty), bytes, peak;
     int64_t t0 = fl_now_ms();
-    int rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err,
-                                 errlen);
+    int rc =
+        flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err, errlen);
     pthread_mutex_unlock(&p->bg_mu);
     atomic_store(&p->snap_peak, peak);
     atomic_store(&p->last_bgsave_ok, rc == 0);
@@ -618,10 +623,10 @@ void flp_info(flp_t *p, flp_info_fn *fn, void *ctx)
     int kind = atomic_load(&p->bg_kind);
     int64_t now = fl_now_ms(), start = atomic_load(&p->bg_start_ms);
     bool loading = atomic_load(&p->loading);
-#define EMIT(name, ...)                                                                       \
-    do {                                                                                      \
-        snprintf(v, sizeof(v), __VA_ARGS__);                                                  \
-        fn(ctx, name, v);                                                                     \
+#define EMIT(name, ...)                                                                            \
+    do {                                                                                           \
+        snprintf(v, sizeof(v), __VA_ARGS__);                                                       \
+        fn(ctx, name, v);                                                                          \
     } while (0)
     EMIT("loading", "%d", loading);
     EMIT("async_loading", "0");

@@ -31,11 +31,11 @@ typedef struct flp_config {
     char appendfilename[FLP_PATH_MAX];
     char appenddirname[FLP_PATH_MAX];
     char dbfilename[FLP_PATH_MAX];
-    bool aof_load_truncated;   /* a torn last record is dropped (logged) instead of refused */
-    bool load_skip_unknown;    /* RDB keys of types the store lacks are skipped and counted */
-    unsigned auto_aof_rewrite_pct;     /* rewrite when the log grew this % over its base size */
-    size_t auto_aof_rewrite_min_size;  /* ... and is at least this big; pct 0 = never */
-    size_t n_save;                     /* save rules: snapshot after secs when >= changes */
+    bool aof_load_truncated;       /* a torn last record is dropped (logged) instead of refused */
+    bool load_skip_unknown;        /* RDB keys of types the store lacks are skipped and counted */
+    unsigned auto_aof_rewrite_pct; /* rewrite when the log grew this % over its base size */
+    size_t auto_aof_rewrite_min_size; /* ... and is at least this big; pct 0 = never */
+    size_t n_save;                    /* save rules: snapshot after secs when >= changes */
     long long save_secs[FLP_SAVE_RULES_MAX], save_changes[FLP_SAVE_RULES_MAX];
 } flp_config_t;
 

@@ -56,20 +56,20 @@ int flpi_replace_file(const char *dir, const char *name, const void *p, size_t n
 
 typedef struct flpi_aof {
     pthread_mutex_t mu;
-    pthread_cond_t cv;     /* log thread waits for data / switch requests (mu) */
-    pthread_cond_t sw_cv;  /* a switch requester waits for it to be done (mu) */
-    flpi_buf_t buf;        /* mu: bytes appended, not yet taken by the log thread */
-    uint64_t seq;          /* mu: bytes appended since start */
-    int cur_db;            /* mu: db the buffered bytes selected last (-1: none yet) */
-    bool stop;             /* mu */
-    bool sw_req, sw_done;  /* mu: a file switch asked / done */
-    int sw_rc;             /* mu: its result */
-    int fd;                /* log thread (and open/close): the incremental file appended to */
-    flpi_buf_t out;        /* log thread: bytes taken, not yet written (kept on write errors) */
-    uint64_t out_end;      /* log thread: sequence number at the end of `out` */
-    _Atomic uint64_t durable;  /* written and fsynced up to here */
-    _Atomic uint64_t written;  /* written (not necessarily fsynced) up to here */
-    _Atomic int err;           /* errno of the failing write, 0 when writes succeed */
+    pthread_cond_t cv;        /* log thread waits for data / switch requests (mu) */
+    pthread_cond_t sw_cv;     /* a switch requester waits for it to be done (mu) */
+    flpi_buf_t buf;           /* mu: bytes appended, not yet taken by the log thread */
+    uint64_t seq;             /* mu: bytes appended since start */
+    int cur_db;               /* mu: db the buffered bytes selected last (-1: none yet) */
+    bool stop;                /* mu */
+    bool sw_req, sw_done;     /* mu: a file switch asked / done */
+    int sw_rc;                /* mu: its result */
+    int fd;                   /* log thread (and open/close): the incremental file appended to */
+    flpi_buf_t out;           /* log thread: bytes taken, not yet written (kept on write errors) */
+    uint64_t out_end;         /* log thread: sequence number at the end of `out` */
+    _Atomic uint64_t durable; /* written and fsynced up to here */
+    _Atomic uint64_t written; /* written (not necessarily fsynced) up to here */
+    _Atomic int err;          /* errno of the failing write, 0 when writes succeed */
     _Atomic uint64_t incr_bytes; /* size of the current incremental file */
     _Atomic uint64_t base_bytes; /* size of the base when the log was last rewritten/opened */
     _Atomic int64_t last_fsync_ms;
@@ -85,7 +85,7 @@ typedef struct flpi_aof {
  * first (Redis 7's multi-part AOF). */
 #define FLPI_INCR_MAX 8
 typedef struct flpi_manifest {
-    char base[FLP_PATH_MAX];          /* "" when none */
+    char base[FLP_PATH_MAX]; /* "" when none */
     long long base_seq;
     char incr[FLPI_INCR_MAX][FLP_PATH_MAX];
     long long incr_seq[FLPI_INCR_MAX];
@@ -169,8 +169,8 @@ typedef struct flpi_snap {
     int fd;
     uint64_t crc;
     int64_t cur_db;
-    int err;                  /* mu: first write error (-errno), 0 while fine */
-    uint64_t bytes;           /* mu: written */
+    int err;                   /* mu: first write error (-errno), 0 while fine */
+    uint64_t bytes;            /* mu: written */
     _Atomic uint64_t buffered; /* bytes serialised and not yet written, all threads */
     _Atomic uint64_t peak;     /* highest `buffered` seen: the snapshot's memory cost */
 } flpi_snap_t;
@@ -178,8 +178,8 @@ typedef struct flpi_snap {
 /* Writes a point-in-time snapshot of the store to dir/name (temp file, fsync, rename, fsync
  * dir). *bytes gets the file size, *peak the most serialised bytes held at once. 0 or
  * -errno with the reason in err. Callers serialise snapshots (p->bg_mu). */
-int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base,
-                        uint64_t *bytes, uint64_t *peak, char *err, size_t errlen);
+int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base, uint64_t *bytes,
+                        uint64_t *peak, char *err, size_t errlen);
 /* The store hooks' snapshot side. */
 void flpi_snap_rec(void *ctx, size_t db, const fl_rec_view_t *v);
 void flpi_snap_done(void *ctx, size_t db);
@@ -199,19 +199,19 @@ struct flp {
     _Atomic uint64_t load_done, load_total;
     int64_t load_start_ms;
     flpi_aof_t aof;
-    flpi_manifest_t man;     /* bg_mu (and open/close): the log directory's files */
+    flpi_manifest_t man;         /* bg_mu (and open/close): the log directory's files */
     _Atomic(flpi_snap_t *) snap; /* the snapshot under way, for the hooks */
-    pthread_mutex_t bg_mu;   /* held for the length of a snapshot or rewrite */
-    pthread_mutex_t job_mu;  /* protects bg_kind and bg_thread */
+    pthread_mutex_t bg_mu;       /* held for the length of a snapshot or rewrite */
+    pthread_mutex_t job_mu;      /* protects bg_kind and bg_thread */
     pthread_t bg_thread;
-    _Atomic int bg_kind;     /* FLPI_BG_* running in bg_thread */
-    bool bg_joinable;        /* job_mu */
-    _Atomic uint64_t dirty;  /* changes since the last successful save */
-    _Atomic int64_t lastsave;        /* s */
-    _Atomic int64_t last_save_try;   /* s: last attempt by a save rule */
+    _Atomic int bg_kind;           /* FLPI_BG_* running in bg_thread */
+    bool bg_joinable;              /* job_mu */
+    _Atomic uint64_t dirty;        /* changes since the last successful save */
+    _Atomic int64_t lastsave;      /* s */
+    _Atomic int64_t last_save_try; /* s: last attempt by a save rule */
     _Atomic bool last_bgsave_ok, last_rewrite_ok;
     _Atomic int64_t bg_start_ms, last_bgsave_secs, last_rewrite_secs;
-    _Atomic uint64_t snap_peak;      /* bytes held by the last snapshot at its peak */
+    _Atomic uint64_t snap_peak; /* bytes held by the last snapshot at its peak */
     _Atomic uint64_t rdb_saves;
     uint64_t load_skipped;
 };
@@ -222,7 +222,8 @@ static inline bool flpi_persisted(const flp_t *p, size_t db)
     return !p->memory_only[db];
 }
 
-void flpi_log(const flp_t *p, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void flpi_log(const flp_t *p, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- aof.c ---- */
 

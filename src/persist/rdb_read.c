@@ -196,8 +196,8 @@ static int load_body(flpi_rd_t *r, load_state_t *st, _Atomic uint64_t *progress)
             st->db = flpi_rd_len(r, NULL);
             st->ns = fl_store_ns(st->store, st->db);
             if (!r->failed && !st->ns) {
-                flpi_rd_fail(r, "db %zu has no namespace here (%zu namespaces configured)",
-                             st->db, fl_store_ns_count(st->store));
+                flpi_rd_fail(r, "db %zu has no namespace here (%zu namespaces configured)", st->db,
+                             fl_store_ns_count(st->store));
                 return -1;
             }
             break;
@@ -269,7 +269,10 @@ int flpi_rdb_load(fl_store_t *store, const uint8_t *p, size_t n, const char *fil
         r.end = p + n - 8;
     }
     r.p += 9;
-    load_state_t st = {.store = store, .skip_unknown = skip_unknown, .skipped = skipped,
-                       .now = fl_now_ms(), .ns = fl_store_ns(store, 0)};
+    load_state_t st = {.store = store,
+                       .skip_unknown = skip_unknown,
+                       .skipped = skipped,
+                       .now = fl_now_ms(),
+                       .ns = fl_store_ns(store, 0)};
     return load_body(&r, &st, progress) == 0 ? 0 : -EINVAL;
 }

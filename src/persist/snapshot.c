@@ -72,8 +72,8 @@ void flpi_snap_done(void *ctx, size_t db)
     flpi_buf_free(&chunk);
 }
 
-int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base,
-                        uint64_t *bytes, uint64_t *peak, char *err, size_t errlen)
+int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base, uint64_t *bytes,
+                        uint64_t *peak, char *err, size_t errlen)
 {
     char path[FLP_PATH_MAX * 2], tmp[FLP_PATH_MAX * 2 + 32];
     flpi_path(path, sizeof(path), dir, name);

@@ -22,6 +22,7 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
     c->ns = srv->store ? fl_store_ns(srv->store, 0) : NULL;
     c->ns_index = 0;
+    c->ctime_ms = fl_now_ms();
     if (srv->acl)
         srv_acl_session_init(srv->acl, &c->acl);
 }

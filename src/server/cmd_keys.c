@@ -273,6 +273,23 @@ static void cmd_pttl(srv_client_t *c, int argc, const fl_slice_t *argv)
     ttl_generic(c, argv[1], true);
 }
 
+static void expiretime_generic(srv_client_t *c, fl_slice_t key, bool ms)
+{
+    int64_t at = -2;
+    if (srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
+        srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
+}
+
+static void cmd_expiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    expiretime_generic(c, argv[1], false);
+}
+
+static void cmd_pexpiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    expiretime_generic(c, argv[1], true);
+}
+
 static void cmd_persist(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool changed = false;
@@ -443,28 +460,33 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"copy", -3, SRV_CMD_WRITE, cmd_copy, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
-    {"object", -2, SRV_CMD_READONLY, cmd_object, 2, 2, 1, SRV_ACL_CAT(KEYSPACE)},
-    {"randomkey", 1, SRV_CMD_READONLY, cmd_randomkey, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
-    {"rename", 3, SRV_CMD_WRITE, cmd_rename, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
-    {"renamenx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_renamenx, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"dbsize", 1, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_dbsize, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
     {"del", -2, SRV_CMD_WRITE, cmd_del, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"exists", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_exists, 1, -1, 1,
      SRV_ACL_CAT(KEYSPACE)},
     {"expire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expire, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"expireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expireat, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"expiretime", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_expiretime, 1, 1,
+     1, SRV_ACL_CAT(KEYSPACE)},
     {"flushall", -1, SRV_CMD_WRITE, cmd_flushall, 0, 0, 0,
      SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
     {"flushdb", -1, SRV_CMD_WRITE, cmd_flushdb, 0, 0, 0,
      SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
     {"keys", 2, SRV_CMD_READONLY, cmd_keys, 0, 0, 0,
      SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
+    {"object", -2, SRV_CMD_READONLY, cmd_object, 2, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"persist", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_persist, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"pexpire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpire, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"pexpireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpireat, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"pexpiretime", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_pexpiretime, 1,
+     1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"pttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_pttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"randomkey", 1, SRV_CMD_READONLY, cmd_randomkey, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
+    {"rename", 3, SRV_CMD_WRITE, cmd_rename, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"renamenx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_renamenx, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"scan", -2, SRV_CMD_READONLY, cmd_scan, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
-    {"touch", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_touch, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"touch", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_touch, 1, -1, 1,
+     SRV_ACL_CAT(KEYSPACE)},
     {"ttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_ttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_type, 1, 1, 1,
      SRV_ACL_CAT(KEYSPACE)},

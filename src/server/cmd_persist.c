@@ -59,8 +59,7 @@ static void cmd_bgrewriteaof(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     int rc = flp_bgrewrite(p, err, sizeof(err));
     if (rc == -EBUSY)
-        srv_reply_error(&c->out,
-                        "ERR Background append only file rewriting already in progress");
+        srv_reply_error(&c->out, "ERR Background append only file rewriting already in progress");
     else if (rc != 0)
         srv_reply_errorf(&c->out, "ERR %s", err);
     else

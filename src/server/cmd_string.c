@@ -264,6 +264,43 @@ static void cmd_getrange(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_done(c, c->out.len, fl_str_getrange(c->ns, argv[1], start, end, &sink));
 }
 
+/* A SETBIT/GETBIT offset: a non-negative integer whose byte is below proto-max-bulk-len. */
+static bool bit_offset(srv_client_t *c, fl_slice_t a, uint64_t *bit)
+{
+    long long v;
+    if (!srv_slice_to_ll(a, &v) || v < 0 ||
+        ((unsigned long long)v >> 3) >= c->srv->cfg.proto_max_bulk_len) {
+        srv_reply_error(&c->out, "ERR bit offset is not an integer or out of range");
+        return false;
+    }
+    *bit = (uint64_t)v;
+    return true;
+}
+
+static void cmd_setbit(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    uint64_t bit;
+    bool was = false;
+    if (!bit_offset(c, argv[2], &bit))
+        return;
+    if (argv[3].n != 1 || (argv[3].p[0] != '0' && argv[3].p[0] != '1')) {
+        srv_reply_error(&c->out, "ERR bit is not an integer or out of range");
+        return;
+    }
+    int st = fl_str_setbit(c->ns, argv[1], bit, argv[3].p[0] == '1', &was);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, was);
+}
+
+static void cmd_getbit(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    uint64_t bit;
+    bool set = false;
+    if (bit_offset(c, argv[2], &bit) &&
+        srv_sink_done(c, c->out.len, fl_str_getbit(c->ns, argv[1], bit, &set)))
+        srv_reply_int(&c->out, set);
+}
+
 static void cmd_strlen(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t len = 0;
@@ -339,10 +376,10 @@ static const srv_cmd_t cmds[] = {
     {"decrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_decrby, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"get", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_get, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"getbit", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_getbit, 1, 1, 1, SRV_ACL_CAT(BITMAP)},
     {"getdel", 2, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_getdel, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
-    {"getex", -2, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_getex, 1, 1, 1,
-     SRV_ACL_CAT(STRING)},
+    {"getex", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getex, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"getrange", 4, SRV_CMD_READONLY, cmd_getrange, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"getset", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_getset, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
@@ -350,17 +387,16 @@ static const srv_cmd_t cmds[] = {
      SRV_ACL_CAT(STRING)},
     {"incrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_incrby, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
-    {"incrbyfloat", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_incrbyfloat, 1, 1,
-     1, SRV_ACL_CAT(STRING)},
+    {"incrbyfloat", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incrbyfloat, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"mget", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_mget, 1, -1, 1, SRV_ACL_CAT(STRING)},
     {"mset", -3, SRV_CMD_WRITE, cmd_mset, 1, -1, 2, SRV_ACL_CAT(STRING)},
     {"msetnx", -3, SRV_CMD_WRITE, cmd_msetnx, 1, -1, 2, SRV_ACL_CAT(STRING)},
     {"psetex", 4, SRV_CMD_WRITE, cmd_psetex, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"set", -3, SRV_CMD_WRITE, cmd_set, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"setbit", 4, SRV_CMD_WRITE | SRV_CMD_KEY_READS_TOO, cmd_setbit, 1, 1, 1, SRV_ACL_CAT(BITMAP)},
     {"setex", 4, SRV_CMD_WRITE, cmd_setex, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"setnx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_setnx, 1, 1, 1, SRV_ACL_CAT(STRING)},
-    {"setrange", 4, SRV_CMD_WRITE | SRV_CMD_KEY_READS_TOO, cmd_setrange, 1, 1, 1,
-     SRV_ACL_CAT(STRING)},
+    {"setrange", 4, SRV_CMD_WRITE, cmd_setrange, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"strlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_strlen, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"substr", 4, SRV_CMD_READONLY, cmd_getrange, 1, 1, 1, SRV_ACL_CAT(STRING)},

@@ -265,11 +265,11 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
             srv_stat_add(&st->noauth_rejected, 1);
         return;
     case SRV_ACL_DENIED_KEY:
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
         srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the keys "
                                  "used as arguments");
         if (st)
             srv_stat_add(&st->acl_denied_key, 1);
-        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
         return;
     case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
         c->flags |= SRV_CLOSE_ASAP;
@@ -282,11 +282,11 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
                  sub ? argv[1].p : "");
         for (char *p = name; *p; p++)
             *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
         srv_reply_errorf(&c->out, "NOPERM this user has no permissions to run the '%s' command",
                          name);
         if (st)
             srv_stat_add(&st->acl_denied_cmd, 1);
-        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
         return;
     }
     }

@@ -41,7 +41,7 @@ typedef struct opt {
 
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
 static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
-static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
+static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL};   /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -116,20 +116,21 @@ static const opt_t opts[] = {
      "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
     {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
      "log every write to the append-only file (directory appenddirname in dir)"},
-    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false, NULL,
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false,
+     NULL,
      "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
     {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
      "directory of the snapshot and the append-only directory"},
     {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL, false, NULL,
      "snapshot file name (RDB version 10)"},
-    {"appendfilename", OPT_STR, SRV(persist.appendfilename), "appendonly.aof", 1, 200, NULL, false, NULL,
-     "prefix of the append-only files and their manifest"},
-    {"appenddirname", OPT_STR, SRV(persist.appenddirname), "appendonlydir", 1, 200, NULL, false, NULL,
-     "directory (in dir) of the append-only files"},
-    {"aof-load-truncated", OPT_BOOL, SRV(persist.aof_load_truncated), "yes", 0, 1, NULL, false, NULL,
-     "a torn last log record is dropped (logged) instead of refusing to start"},
-    {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL, false, NULL,
-     "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
+    {"appendfilename", OPT_STR, SRV(persist.appendfilename), "appendonly.aof", 1, 200, NULL, false,
+     NULL, "prefix of the append-only files and their manifest"},
+    {"appenddirname", OPT_STR, SRV(persist.appenddirname), "appendonlydir", 1, 200, NULL, false,
+     NULL, "directory (in dir) of the append-only files"},
+    {"aof-load-truncated", OPT_BOOL, SRV(persist.aof_load_truncated), "yes", 0, 1, NULL, false,
+     NULL, "a torn last log record is dropped (logged) instead of refusing to start"},
+    {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL, false,
+     NULL, "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
     {"auto-aof-rewrite-percentage", OPT_UNSIGNED, SRV(persist.auto_aof_rewrite_pct), "100", 0,
      100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
     {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
@@ -723,8 +724,10 @@ static int parse_save(srv_config_t *c, char *err, size_t errlen)
             return 0;
         if (sscanf(s, "%lld %lld%n", &secs, &changes, &used) != 2 || secs < 1 || changes < 0 ||
             pc->n_save == FLP_SAVE_RULES_MAX) {
-            snprintf(err, errlen, "bad value '%s' for 'save': expected up to %d pairs of "
-                     "'<seconds> <changes>'", c->save, FLP_SAVE_RULES_MAX);
+            snprintf(err, errlen,
+                     "bad value '%s' for 'save': expected up to %d pairs of "
+                     "'<seconds> <changes>'",
+                     c->save, FLP_SAVE_RULES_MAX);
             return -1;
         }
         pc->save_secs[pc->n_save] = secs;

@@ -106,6 +106,7 @@ typedef struct srv_client {
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
     char *name;                     /* CLIENT SETNAME, or NULL */
+    int64_t ctime_ms;               /* connected at (age= of ACL LOG's client-info) */
     srv_acl_session_t acl;          /* user and rules (srv->acl set), else unused */
     srv_conn_t conn;                /* plain socket or TLS session (conn.c) */
     bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */

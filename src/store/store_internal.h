@@ -293,11 +293,11 @@ struct fl_ns {
     _Atomic int policy;       /* fl_evict_policy_t */
     fls_stripe_t used[FLS_STRIPES];
     _Atomic uint64_t writes_refused;
-    _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
-    fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
+    _Atomic uint32_t expire_part;  /* next partition active expiry visits (background thread) */
+    fls_defrag_t defrag;           /* active defragmentation (defrag.c) */
+    fls_tix_t *tix;                /* nparts TTL indexes (ttl_index.c); pointer immutable */
     _Atomic uint64_t *snap_epochs; /* hooks.c: per partition, the snapshot it was last dumped
                                     * for (malloc'd while hooks are installed, else NULL) */
-    fls_tix_t *tix;               /* nparts TTL indexes (ttl_index.c); pointer immutable */
 };
 
 struct fl_store {
@@ -310,13 +310,13 @@ struct fl_store {
     pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
     pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
     bool bg_stop;
-    atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
-    atomic_bool bg_paused;   /* tests: skip ticks */
-    atomic_bool expire_off;  /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
-    pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
-    fl_store_hooks_t hooks;   /* persistence (hooks.c): written before has_hooks is set */
-    _Atomic bool has_hooks;   /* release/acquire: the store's background thread runs already
-                               * when the hooks are installed */
+    atomic_bool bg_kick;         /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_paused;       /* tests: skip ticks */
+    atomic_bool expire_off;      /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
+    pthread_mutex_t tick_mu;     /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;      /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;      /* release/acquire: the store's background thread runs already
+                                  * when the hooks are installed */
     _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
     _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
 };
@@ -490,6 +490,14 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
 
+/* ---- config.c ------------------------------------------------------------------------------ */
+
+/* Smallest memory limit a namespace with these settings can work with (its stop-writes mark
+ * holds its partition array and 4 KiB more); fls_limit_check says so in err (FL_EINVAL). */
+size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions);
+int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
+                    char *err, size_t errlen);
+
 /* ---- hooks.c: persistence hooks ------------------------------------------------------------ */
 
 /* After taking a partition's write lock (fls_wrlock): dumps the partition for the snapshot
@@ -498,13 +506,6 @@ void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
 /* At the commit point, before the change is applied: tells the hooks the key's new state
  * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
 void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
-/* ---- config.c ------------------------------------------------------------------------------ */
-
-/* Smallest memory limit a namespace with these settings can work with (its stop-writes mark
- * holds its partition array and 4 KiB more); fls_limit_check says so in err (FL_EINVAL). */
-size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions);
-int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
-                    char *err, size_t errlen);
 
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 

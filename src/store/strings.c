@@ -692,3 +692,75 @@ fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
     fls_copy(rec_val_mut(r), fls_rec_val(src), src->vlen);
     return r;
 }
+
+int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
+{
+    uint64_t byte = bit >> 3;
+    if (key.n > MAX_LEN || byte >= MAX_LEN)
+        return FL_EINVAL;
+    fls_key_t k;
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, (size_t)byte + 1, &k, &now);
+    fls_rec_t *cur = ref ? *ref : NULL;
+    int rc = FL_OK;
+    unsigned mask = 1u << (7 - (bit & 7));
+    if (cur && cur->type != FL_TYPE_STRING) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    size_t old_len = cur ? cur->vlen : 0;
+    size_t len = byte + 1 > old_len ? (size_t)byte + 1 : old_len;
+    *was = byte < old_len && (fls_rec_val(cur)[byte] & mask);
+    rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
+    if (rc != FL_OK)
+        goto out;
+    fls_rec_t *r = cur;
+    if (!cur) {
+        r = str_rec_new(ns, &k, len, fls_default_expiry(ns, now), now);
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memset(rec_val_mut(r), 0, len);
+    } else if (len != old_len) {
+        r = fls_realloc(ns, k.pidx, cur, fls_rec_size(cur), fls_str_rec_size(k.n, len));
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memset(rec_val_mut(r) + old_len, 0, len - old_len);
+        r->vlen = (uint32_t)len;
+    }
+    char *b = rec_val_mut(r) + byte;
+    *b = (char)(on ? (unsigned char)*b | mask : (unsigned char)*b & ~mask);
+    if (!cur) {
+        rc = insert_new(ns, &k, r);
+        goto out;
+    }
+    fls_touch(r, now);
+    fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
+                      .ref = ref,
+                      .rec = r,
+                      .had_key = true,
+                      .had_ttl = r->expire_at != 0, /* the record kept its expiry */
+                      .same_ttl = true};
+    fls_commit(ns, k.pidx, &c);
+out:
+    fls_unlock(ns, k.part);
+    return rc;
+}
+
+int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    int rc = FL_OK;
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    *set = false;
+    if (r && r->type != FL_TYPE_STRING)
+        rc = FL_EWRONGTYPE;
+    else if (r && (bit >> 3) < r->vlen)
+        *set = fls_rec_val(r)[bit >> 3] & (1u << (7 - (bit & 7)));
+    fls_read_end(ns, &k);
+    return rc;
+}

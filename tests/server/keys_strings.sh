@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/server/keys_strings.sh: the string, key and hash commands beyond the basics (GETEX,
-# SETRANGE, GETRANGE/SUBSTR, INCRBYFLOAT, MSETNX, MGET/EXISTS/DEL/TOUCH over several keys,
+# SETRANGE, GETRANGE/SUBSTR, INCRBYFLOAT, MSETNX, SETBIT/GETBIT, EXPIRETIME/PEXPIRETIME,
+# MGET/EXISTS/DEL/TOUCH over several keys,
 # RENAME/RENAMENX, COPY, RANDOMKEY, OBJECT, HKEYS/HVALS, HSETNX, HSTRLEN, HINCRBYFLOAT,
 # HRANDFIELD, HSCAN) with Redis 7.0's exact replies and errors. The expected outputs are
 # redis-server 7.0.15's: COMPARE_PORT=<port of a redis-server> runs the same checks against it
@@ -169,6 +170,43 @@ check $'(error) ERR value is not an integer or out of range' hscan one 0 count x
 check $'(error) ERR invalid cursor' hscan one x
 check $'(error) ERR syntax error' hscan one 0 type string
 check $'(error) ERR syntax error' hscan one 0 match
+
+# --- EXPIRETIME/PEXPIRETIME, SETBIT/GETBIT
+check $'OK' flushall
+check $'OK' set a 1
+check $'(integer) -1' expiretime a
+check $'(integer) -1' pexpiretime a
+check $'(integer) -2' expiretime nokey
+check $'(integer) 1' pexpireat a 1999999999999
+check $'(integer) 1999999999999' pexpiretime a
+check $'(integer) 2000000000' expiretime a
+check $'(integer) 1' pexpireat a 1999999999499
+check $'(integer) 1999999999' expiretime a
+check $'(integer) 0' setbit b 7 1
+check $'"\\x01"' get b
+check $'(integer) 1' setbit b 7 0
+check $'"\\x00"' get b
+check $'(integer) 0' setbit b 100 1
+check $'(integer) 13' strlen b
+check $'(integer) 1' getbit b 100
+check $'(integer) 0' getbit b 99
+check $'(integer) 0' getbit b 1000000
+check $'(integer) 0' getbit nokey 5
+check $'(error) ERR bit offset is not an integer or out of range' setbit b -1 1
+check $'(error) ERR bit offset is not an integer or out of range' setbit b 4294967296 1
+check $'(error) ERR bit is not an integer or out of range' setbit b 1 2
+check $'(error) ERR bit is not an integer or out of range' setbit b 1 -1
+check $'(error) ERR bit is not an integer or out of range' setbit b 1 x
+check $'(error) ERR bit offset is not an integer or out of range' getbit b x
+check $'(error) ERR bit offset is not an integer or out of range' getbit b -1
+check $'(integer) 1' hset h f v
+check $'(error) WRONGTYPE Operation against a key holding the wrong kind of value' setbit h 1 1
+check $'(error) WRONGTYPE Operation against a key holding the wrong kind of value' getbit h 1
+check $'OK' set s a
+check $'(integer) 0' setbit s 6 1
+check $'"c"' get s
+check $'(integer) 1' getbit s 1
+check $'(integer) 1' getbit s 2
 
 # --- what depends on the clock or on chance: within bounds
 rc flushall >/dev/null
