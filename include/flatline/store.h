@@ -40,6 +40,7 @@ typedef enum fl_status {
     FL_ENOMEM = -5,     /* allocation failed: nothing changed */
     FL_ECOND = -6,      /* NX/XX condition not met: nothing changed (SET replies nil) */
     FL_EINVAL = -7,     /* bad argument */
+    FL_ERANGE = -9,     /* index out of range (LSET) */
     /* -20..-29: string, key and hash commands (strings.c, keys.c, hashes.c) */
     FL_ENOTFLOAT = -20,     /* value is not a valid float */
     FL_ENAN = -21,          /* increment would produce NaN or Infinity */
@@ -388,7 +389,14 @@ int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
 
 /* ---- Keys ---------------------------------------------------------------------------------- */
 
-typedef enum fl_type { FL_TYPE_NONE = 0, FL_TYPE_STRING, FL_TYPE_HASH } fl_type_t;
+typedef enum fl_type {
+    FL_TYPE_NONE = 0,
+    FL_TYPE_STRING,
+    FL_TYPE_HASH,
+    FL_TYPE_LIST, /* flatline/collections.h */
+    FL_TYPE_SET,
+    FL_TYPE_ZSET,
+} fl_type_t;
 
 /* DEL/UNLINK of one key: *deleted tells whether it existed. */
 int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted);
@@ -511,17 +519,22 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 /* A record as the persistence layer sees it, valid only inside the hook call that passes it
  * (the partition lock is held). */
 typedef struct fl_rec_view {
-    fl_type_t type; /* FL_TYPE_STRING or FL_TYPE_HASH */
+    fl_type_t type; /* FL_TYPE_STRING, _HASH, _LIST, _SET or _ZSET */
     fl_slice_t key;
-    fl_slice_t val;       /* string value (hash: empty) */
+    fl_slice_t val;       /* string value (others: empty) */
     int64_t expire_at_ms; /* absolute; 0 = none */
-    size_t nfields;       /* hash: number of fields */
+    size_t nfields;       /* hash: number of fields; list, set, sorted set: of elements */
     const void *rec;      /* the store's record (for fl_rec_view_fields) */
 } fl_rec_view_t;
 
 /* Calls fn for every field of a hash view (nothing for a string), in table order. */
 typedef void (*fl_field_fn)(void *ctx, fl_slice_t field, fl_slice_t val);
 void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
+
+/* Calls fn for every element of a list (in order), set, or sorted set (in order, with its
+ * score; 0 for the others); nothing for a string or hash. */
+typedef void (*fl_elem_fn)(void *ctx, fl_slice_t elem, double score);
+void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx);
 
 /* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
  * partition's write lock held (so per key, hook calls come in commit order), must not call back

@@ -12,6 +12,7 @@
  * its base snapshot. Replay applies a MULTI block only at its EXEC, so a block torn by a crash
  * is dropped whole, never half applied.
  */
+#include "flatline/collections.h"
 #include "persist_internal.h"
 
 #include <errno.h>
@@ -82,6 +83,33 @@ static void field(void *ctx, fl_slice_t f, fl_slice_t v)
     h->left--;
 }
 
+/* A collection's elements as RPUSH / SADD / ZADD commands of at most HSET_PAIRS elements. */
+typedef struct elem_cmd {
+    flpi_buf_t *b;
+    fl_slice_t key;
+    const char *verb;
+    bool scores;
+    size_t left, in_chunk;
+} elem_cmd_t;
+
+static void elem(void *ctx, fl_slice_t e, double score)
+{
+    elem_cmd_t *h = ctx;
+    if (h->in_chunk == 0) {
+        h->in_chunk = h->left < HSET_PAIRS ? h->left : HSET_PAIRS;
+        arr(h->b, 2 + (h->scores ? 2 : 1) * h->in_chunk);
+        bulk_str(h->b, h->verb);
+        bulk(h->b, h->key.p, h->key.n);
+    }
+    if (h->scores) {
+        char buf[32];
+        bulk(h->b, buf, fl_fmt_score(score, buf));
+    }
+    bulk(h->b, e.p, e.n);
+    h->in_chunk--;
+    h->left--;
+}
+
 static void put_locked(flpi_aof_t *a, const fl_rec_view_t *v)
 {
     flpi_buf_t *b = &a->buf;
@@ -101,8 +129,16 @@ static void put_locked(flpi_aof_t *a, const fl_rec_view_t *v)
     arr(b, 2);
     bulk_str(b, "DEL");
     bulk(b, v->key.p, v->key.n);
-    hset_ctx_t h = {b, v->key, v->nfields, 0};
-    fl_rec_view_fields(v, field, &h);
+    if (v->type == FL_TYPE_HASH) {
+        hset_ctx_t h = {b, v->key, v->nfields, 0};
+        fl_rec_view_fields(v, field, &h);
+    } else {
+        const char *verb = v->type == FL_TYPE_LIST  ? "RPUSH"
+                           : v->type == FL_TYPE_SET ? "SADD"
+                                                    : "ZADD";
+        elem_cmd_t h = {b, v->key, verb, v->type == FL_TYPE_ZSET, v->nfields, 0};
+        fl_rec_view_elems(v, elem, &h);
+    }
     if (v->expire_at_ms) {
         arr(b, 3);
         bulk_str(b, "PEXPIREAT");
@@ -210,6 +246,34 @@ static bool to_i64(fl_slice_t a, int64_t *v)
     return *e == '\0';
 }
 
+/* ZADD key score member ...: the scores as the writer printed them (%.17g, inf, -inf). */
+static int apply_zadd(fl_ns_t *ns, const fl_slice_t *a, size_t argc, char *why, size_t wl)
+{
+    size_t n = (argc - 2) / 2, added, changed;
+    for (size_t i = 0; i < n; i++) {
+        char t[64];
+        fl_slice_t s = a[2 + 2 * i];
+        if (s.n == 0 || s.n >= sizeof(t)) {
+            snprintf(why, wl, "ZADD: bad score");
+            return -1;
+        }
+        memcpy(t, s.p, s.n);
+        t[s.n] = '\0';
+        char *e;
+        double score = strtod(t, &e);
+        if (*e != '\0' || score != score) {
+            snprintf(why, wl, "ZADD: bad score '%s'", t);
+            return -1;
+        }
+        int rc = fl_zset_add(ns, a[1], 0, &score, &a[3 + 2 * i], 1, &added, &changed, NULL, NULL);
+        if (rc != FL_OK) {
+            snprintf(why, wl, "ZADD: %s", fl_status_str(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Applies one command; a message in why when it is not one the log holds. */
 static int apply(flp_t *p, fl_ns_t **ns, const fl_slice_t *a, size_t argc, char *why, size_t wl)
 {
@@ -246,6 +310,18 @@ static int apply(flp_t *p, fl_ns_t **ns, const fl_slice_t *a, size_t argc, char 
         int rc = fl_hash_set(*ns, a[1], a + 2, (argc - 2) / 2, &added);
         return rc == FL_OK ? 0 : (snprintf(why, wl, "HSET: %s", fl_status_str(rc)), -1);
     }
+    if (is(a[0], "RPUSH") && argc >= 3) {
+        size_t len;
+        int rc = fl_list_push(*ns, a[1], true, a + 2, argc - 2, false, &len);
+        return rc == FL_OK ? 0 : (snprintf(why, wl, "RPUSH: %s", fl_status_str(rc)), -1);
+    }
+    if (is(a[0], "SADD") && argc >= 3) {
+        size_t added;
+        int rc = fl_set_add(*ns, a[1], a + 2, argc - 2, &added);
+        return rc == FL_OK ? 0 : (snprintf(why, wl, "SADD: %s", fl_status_str(rc)), -1);
+    }
+    if (is(a[0], "ZADD") && argc >= 4 && argc % 2 == 0)
+        return apply_zadd(*ns, a, argc, why, wl);
     if (is(a[0], "PEXPIREAT") && argc == 3 && to_i64(a[2], &v)) {
         fl_key_expire_at(*ns, a[1], v, &b);
         return 0;

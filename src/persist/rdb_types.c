@@ -10,6 +10,7 @@
  * stops naming the key and the type).
  */
 #include "fl_assert.h"
+#include "flatline/collections.h"
 #include "persist_internal.h"
 
 #include <stdio.h>
@@ -62,12 +63,36 @@ static void enc_hash(flpi_buf_t *b, const fl_rec_view_t *v)
     fl_rec_view_fields(v, enc_field, b);
 }
 
+static void enc_elem(void *ctx, fl_slice_t e, double score)
+{
+    (void)score;
+    flpi_rdb_string(ctx, e.p, e.n);
+}
+
+static void enc_zelem(void *ctx, fl_slice_t e, double score)
+{
+    flpi_rdb_string(ctx, e.p, e.n);
+    flpi_buf_put(ctx, &score, sizeof(score)); /* RDB_TYPE_ZSET_2: binary little-endian double */
+}
+
+/* Lists and sets as RDB_TYPE_LIST / RDB_TYPE_SET (a count and strings), sorted sets as
+ * RDB_TYPE_ZSET_2: formats every Redis since 4.0 loads (converting small ones itself). */
+static void enc_collection(flpi_buf_t *b, const fl_rec_view_t *v)
+{
+    flpi_buf_byte(b, v->type == FL_TYPE_LIST  ? RDB_TYPE_LIST
+                     : v->type == FL_TYPE_SET ? RDB_TYPE_SET
+                                              : RDB_TYPE_ZSET_2);
+    flpi_rdb_string(b, v->key.p, v->key.n);
+    flpi_rdb_len(b, v->nfields);
+    fl_rec_view_elems(v, v->type == FL_TYPE_ZSET ? enc_zelem : enc_elem, b);
+}
+
 static const struct {
     fl_type_t type;
     void (*encode)(flpi_buf_t *b, const fl_rec_view_t *v);
 } encoders[] = {
-    {FL_TYPE_STRING, enc_string},
-    {FL_TYPE_HASH, enc_hash},
+    {FL_TYPE_STRING, enc_string},  {FL_TYPE_HASH, enc_hash},       {FL_TYPE_LIST, enc_collection},
+    {FL_TYPE_SET, enc_collection}, {FL_TYPE_ZSET, enc_collection},
 };
 
 void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v)
@@ -322,20 +347,73 @@ static void skip_zset2(flpi_rd_t *r) /* member, binary double */
     }
 }
 
+/* RDB_TYPE_LIST / RDB_TYPE_SET / RDB_TYPE_ZSET_2: a count, then strings (each followed by a
+ * binary double for a sorted set), stored one element at a time. */
+static int load_elems(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, fl_type_t type)
+{
+    uint64_t n = flpi_rd_len(r, NULL);
+    int rc = FL_OK;
+    for (uint64_t i = 0; i < n && !r->failed && rc == FL_OK; i++) {
+        fl_slice_t s;
+        char *owned = NULL;
+        if (!flpi_rd_string(r, &s, &owned))
+            break;
+        double score = 0;
+        if (type == FL_TYPE_ZSET) {
+            const uint8_t *d = flpi_rd_bytes(r, sizeof(score));
+            if (!d) {
+                free(owned);
+                break;
+            }
+            memcpy(&score, d, sizeof(score));
+        }
+        size_t done, changed;
+        if (c->ns && type == FL_TYPE_LIST)
+            rc = fl_list_push(c->ns, key, true, &s, 1, false, &done);
+        else if (c->ns && type == FL_TYPE_SET)
+            rc = fl_set_add(c->ns, key, &s, 1, &done);
+        else if (c->ns)
+            rc = fl_zset_add(c->ns, key, 0, &score, &s, 1, &done, &changed, NULL, NULL);
+        free(owned);
+    }
+    if (r->failed)
+        return -1;
+    if (rc == FL_OK && c->ns && c->expire_at_ms)
+        rc = fl_key_expire_at(c->ns, key, c->expire_at_ms, NULL);
+    if (rc != FL_OK) {
+        flpi_rd_fail(r, "cannot store key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int load_list(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_elems(r, c, key, FL_TYPE_LIST);
+}
+static int load_set(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_elems(r, c, key, FL_TYPE_SET);
+}
+static int load_zset2(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_elems(r, c, key, FL_TYPE_ZSET);
+}
+
 static const flpi_rdb_type_t decoders[] = {
     {RDB_TYPE_STRING, "string", load_string, skip_one},
     {RDB_TYPE_HASH, "hash", load_hash, skip_hash},
     {RDB_TYPE_HASH_LISTPACK, "hash (listpack)", load_hash_listpack, skip_one},
     {RDB_TYPE_HASH_ZIPMAP, "hash (zipmap)", NULL, skip_one},
     {RDB_TYPE_HASH_ZIPLIST, "hash (ziplist)", NULL, skip_one},
-    {RDB_TYPE_LIST, "list", NULL, skip_list},
+    {RDB_TYPE_LIST, "list", load_list, skip_list},
     {RDB_TYPE_LIST_ZIPLIST, "list (ziplist)", NULL, skip_one},
     {RDB_TYPE_LIST_QUICKLIST, "list (quicklist)", NULL, skip_list},
     {RDB_TYPE_LIST_QUICKLIST_2, "list (quicklist)", NULL, skip_quicklist2},
-    {RDB_TYPE_SET, "set", NULL, skip_list},
+    {RDB_TYPE_SET, "set", load_set, skip_list},
     {RDB_TYPE_SET_INTSET, "set (intset)", NULL, skip_one},
     {RDB_TYPE_ZSET, "zset", NULL, skip_zset},
-    {RDB_TYPE_ZSET_2, "zset", NULL, skip_zset2},
+    {RDB_TYPE_ZSET_2, "zset", load_zset2, skip_zset2},
     {RDB_TYPE_ZSET_ZIPLIST, "zset (ziplist)", NULL, skip_one},
     {RDB_TYPE_ZSET_LISTPACK, "zset (listpack)", NULL, skip_one},
     {RDB_TYPE_MODULE, "module", NULL, NULL},

@@ -92,7 +92,8 @@ int srv_client_process_input(srv_client_t *c)
     c->stalled = false;
     c->flags &= ~SRV_PAUSED;
     srv_client_limits_refresh(c); /* a CONFIG SET since the last write applies from now */
-    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP | SRV_WAITING)) && !c->out.failed) {
+    while (!(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP | SRV_WAITING)) && !c->out.failed &&
+           !c->blocked) {
         if (c->out.len - c->out_sent > SRV_OUT_HIGH) {
             c->stalled = true; /* resumed by the worker once the output drains */
             break;

@@ -299,7 +299,11 @@ static void cmd_persist(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 static const char *type_name(fl_type_t t)
 {
-    return t == FL_TYPE_STRING ? "string" : t == FL_TYPE_HASH ? "hash" : "none";
+    static const char *const names[] = {
+        [FL_TYPE_NONE] = "none", [FL_TYPE_STRING] = "string", [FL_TYPE_HASH] = "hash",
+        [FL_TYPE_LIST] = "list", [FL_TYPE_SET] = "set",       [FL_TYPE_ZSET] = "zset",
+    };
+    return (size_t)t < sizeof(names) / sizeof(names[0]) ? names[t] : "none";
 }
 
 static void cmd_type(srv_client_t *c, int argc, const fl_slice_t *argv)

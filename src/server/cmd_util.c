@@ -158,3 +158,33 @@ void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b)
     sink->nil = buf_nil;
     sink->array = buf_array;
 }
+
+bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a)
+{
+    a->match = NULL;
+    a->count = 10;
+    if (!srv_parse_cursor(argv[2], &a->cursor)) {
+        srv_reply_error(&c->out, "ERR invalid cursor");
+        return false;
+    }
+    for (int i = 3; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            srv_reply_syntax(c);
+            return false;
+        }
+        if (srv_slice_eq(argv[i], "match")) {
+            a->match = &argv[i + 1];
+        } else if (srv_slice_eq(argv[i], "count")) {
+            if (!srv_arg_ll(c, argv[i + 1], &a->count))
+                return false;
+            if (a->count < 1) {
+                srv_reply_syntax(c);
+                return false;
+            }
+        } else {
+            srv_reply_syntax(c);
+            return false;
+        }
+    }
+    return true;
+}

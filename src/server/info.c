@@ -14,6 +14,8 @@
  */
 #include "srv.h"
 
+#include "block.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,7 +69,7 @@ static void section_clients(srv_server_t *srv, srv_buf_t *out)
     /* flatline keeps one figure per client (input and output buffers together). */
     srv_info_field(out, "client_recent_max_input_buffer:%llu", (unsigned long long)largest);
     srv_info_field(out, "client_recent_max_output_buffer:%llu", (unsigned long long)largest);
-    srv_info_field(out, "blocked_clients:0");
+    srv_info_field(out, "blocked_clients:%ld", srv_block_count());
     srv_info_field(out, "tracking_clients:0");
     srv_info_field(out, "clients_in_timeout_table:0");
     srv_info_field(out, "clients_memory:%llu", (unsigned long long)srv_clients_memory(srv));

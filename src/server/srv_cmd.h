@@ -24,6 +24,9 @@ extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_acl;     /* cmd_acl.c */
 extern const srv_cmd_family_t srv_cmds_debug;   /* cmd_debug.c */
+extern const srv_cmd_family_t srv_cmds_list;   /* cmd_list.c */
+extern const srv_cmd_family_t srv_cmds_set;    /* cmd_set.c */
+extern const srv_cmd_family_t srv_cmds_zset;   /* cmd_zset.c */
 extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
 extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
 extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
@@ -80,6 +83,14 @@ void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *c
 
 /* Lower-cases s in place and returns it ("client|list" for arity errors). */
 char *srv_lower(char *s);
+/* SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
+ * error (Redis's: invalid cursor, syntax error, not an integer). */
+typedef struct srv_scan_args {
+    unsigned long long cursor;
+    const fl_slice_t *match; /* NULL: all */
+    long long count;
+} srv_scan_args_t;
+bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a);
 
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);

@@ -31,6 +31,8 @@
  */
 #include "srv.h"
 
+#include "block.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,7 @@ static void close_client(srv_worker_t *w, srv_client_t *c)
 {
     SRV_ASSERT_OWNER(c);
     srv_monitor_detach(c);
+    srv_block_client_gone(c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     srv_conn_close(c);
     close(c->fd);
@@ -472,8 +475,12 @@ static void *worker_main(void *arg)
     struct epoll_event evs[128];
     int64_t last_cron = fl_now_ms();
     for (;;) {
-        /* With clients, wake at least every CRON_MS for their timeouts and limits. */
-        int n = epoll_wait(w->epfd, evs, 128, w->clients ? CRON_MS : -1);
+        /* Wake for the earliest blocking-pop deadline, and with clients at least every CRON_MS
+         * for their timeouts and limits. */
+        int timeout = srv_block_wait_ms(w);
+        if (w->clients && (timeout < 0 || timeout > CRON_MS))
+            timeout = CRON_MS;
+        int n = epoll_wait(w->epfd, evs, 128, timeout);
         if (n < 0 && errno != EINTR)
             break;
         bool stop = false, mail = false, durable = false;
@@ -506,6 +513,8 @@ static void *worker_main(void *arg)
         }
         if (stop)
             break;
+        if (w->blocked)
+            srv_block_expire(w); /* blocking pops whose timeout passed */
     }
     run_mail(w); /* tasks posted before the stop see their clients still connected */
     while (w->clients) {

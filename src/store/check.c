@@ -70,7 +70,8 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
         for (fls_rec_t *r = p->b[i]; r; r = r->next) {
             FL_DEBUG_ASSERT(++n <= count); /* more records than counted, or a chain that loops */
             FL_DEBUG_ASSERT((r->hash & p->mask) == i);
-            FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH);
+            FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH ||
+                            fls_coll_ops(r->type) != NULL);
             n_ttl += r->expire_at != 0;
         }
     }

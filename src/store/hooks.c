@@ -32,6 +32,9 @@ static void view_of(fls_rec_t *r, fl_rec_view_t *v)
     if (r->type == FL_TYPE_HASH) {
         v->val = (fl_slice_t){NULL, 0};
         v->nfields = fls_rec_htab(r)->count;
+    } else if (fls_coll_ops(r->type)) {
+        v->val = (fl_slice_t){NULL, 0};
+        v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
     } else {
         v->val = (fl_slice_t){fls_rec_val(r), r->vlen};
         v->nfields = 0;
@@ -46,6 +49,28 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx)
     for (size_t i = 0; i <= t->mask; i++)
         for (fls_field_t *f = t->b[i]; f; f = f->next)
             fn(ctx, (fl_slice_t){f->data, f->flen}, (fl_slice_t){f->data + f->flen, f->vlen});
+}
+
+/* Adapts a collection's element iterator to the view's callback. */
+typedef struct elem_ctx {
+    fl_elem_fn fn;
+    void *ctx;
+} elem_ctx_t;
+
+static void elem_adapt(void *ctx, const char *p, size_t n, double score)
+{
+    elem_ctx_t *e = ctx;
+    e->fn(e->ctx, (fl_slice_t){p, n}, score);
+}
+
+void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx)
+{
+    fls_rec_t *r = (fls_rec_t *)v->rec;
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
+    if (!t)
+        return;
+    elem_ctx_t e = {fn, ctx};
+    t->each(fls_rec_desc(r), elem_adapt, &e);
 }
 
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)

@@ -19,7 +19,8 @@
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
  * order: MSET (fl_str_mset) and the multi-key commands (multikey.c: MGET, EXISTS, DEL, TOUCH,
- * MSETNX, RENAME, COPY) hold several partition locks, taken in ascending partition index (for
+ * MSETNX, RENAME, COPY) and the multi-key collection commands (LMOVE, SMOVE, the
+ * set and sorted-set algebra, ZRANGESTORE: coll.c) hold several partition locks, taken in ascending partition index (for
  * two namespaces, the lower namespace index first); every other path (commands, eviction,
  * expiry, defrag, SCAN) holds one at a time and takes no other partition lock while holding it,
  * so no cycle can form. Values reach a sink while the lock is held.
@@ -28,7 +29,10 @@
  * from exactly one place: the partition array from the namespace, a bucket array from its
  * partition, a record from its bucket slot or its predecessor's `next`, a field table's bucket
  * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
- * string values are inline in their record, so moving the record moves them. fls_part_walk()
+ * string values are inline in their record, so moving the record moves them. A collection's
+ * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
+ * both its order index and its member table, and its walk fixes both (the callback still sees
+ * each allocation once). fls_part_walk()
  * visits every one of those references under the partition's write lock and lets a callback
  * replace the pointer by a moved copy.
  */
@@ -58,11 +62,13 @@ static inline void fls_copy(void *dst, const void *src, size_t n)
  * In-memory record. Serialized layout (what an append-only log or a snapshot would write, all
  * integers little-endian, see fls_rec_serialize):
  *
- *   u8  type            1 = string, 2 = hash
+ *   u8  type            1 = string, 2 = hash, 3 = list, 4 = set, 5 = sorted set (fl_type_t)
  *   i64 expire_at_ms    0 = none
  *   u32 key_len, key bytes
  *   string: u32 value_len, value bytes
  *   hash:   u32 field_count, then field_count times (u32 field_len, field, u32 value_len, value)
+ *   list, set: u32 count, then count times (u32 len, bytes), a list in order
+ *   sorted set: u32 count, then count times (u32 len, bytes, f64 score), in order
  */
 typedef struct fls_rec fls_rec_t;
 struct fls_rec {
@@ -72,8 +78,9 @@ struct fls_rec {
     _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
     uint32_t klen;          /* key length */
     uint32_t vlen;          /* string: value length; hash: 0 */
-    uint8_t type;           /* FL_TYPE_STRING or FL_TYPE_HASH */
-    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t */
+    uint8_t type;           /* fl_type_t */
+    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t;
+                             * list/set/zset: key, pad to 8, the type's descriptor */
 };
 #define FLS_REC_HDR offsetof(fls_rec_t, data)
 
@@ -122,9 +129,75 @@ static inline size_t fls_field_size(size_t flen, size_t vlen)
 {
     return FLS_FIELD_HDR + flen + vlen;
 }
-/* Size of the record's own allocation (not its fields). */
+/* ---- Collections (lists, sets, sorted sets): one table of operations per type ----------- */
+
+/*
+ * A collection record holds the key, pads to 8, then a type-specific descriptor of desc_size
+ * bytes (the collection's header: counts and the pointers to its internal nodes). Every
+ * internal node is an arena allocation owned by the descriptor; the type's file says how each
+ * node is referenced. The generic code (destroy, MEMORY USAGE, the defrag walk) reaches them
+ * only through these operations.
+ */
+struct fls_walk_ops;
+typedef struct fls_coll_ops {
+    const char *name;  /* TYPE's reply: "list", "set", "zset" */
+    size_t desc_size;  /* bytes of the inline descriptor (a multiple of 8) */
+    /* Requested (exact) / usable bytes of the internal nodes (not the record). */
+    size_t (*total)(const void *desc);
+    size_t (*usable)(const void *desc);
+    /* Frees every internal node (the record itself is freed by the caller). */
+    void (*destroy)(fl_ns_t *ns, uint32_t pidx, void *desc);
+    /* Defrag walk: offers the internal nodes to ops->node from position *pos (0 = start;
+     * the type defines the unit) and stores each returned pointer in every place that refers
+     * to the node. Asks ops->yield before each unit once *did > 0; on true saves *pos and
+     * returns false. Returns true when every node was offered. */
+    bool (*walk)(fl_ns_t *ns, void *desc, const struct fls_walk_ops *ops, void *ctx,
+                 uint32_t *pos, size_t *did);
+    /* OBJECT ENCODING, as Redis 7.0 names it for the same content. */
+    const char *(*encoding)(const void *desc);
+    /* Elements (a record whose count drops to 0 is deleted by its writer). */
+    uint64_t (*len)(const void *desc);
+    /* COPY: fills the zeroed descriptor dst with a deep copy of src's nodes, allocated for
+     * partition pidx. FL_OK, or FL_ENOMEM with dst left empty (nothing leaked). RENAME needs
+     * no entry: no node points back at its record, so a descriptor may be copied byte for
+     * byte into a record with another key (the old record then freed without its nodes). */
+    int (*clone)(fl_ns_t *ns, uint32_t pidx, void *dst, const void *src);
+    /* Calls fn for every element: in order for lists and sorted sets (score 0 for the others). */
+    void (*each)(const void *desc, void (*fn)(void *ctx, const char *p, size_t n, double score),
+                 void *ctx);
+} fls_coll_ops_t;
+
+extern const fls_coll_ops_t fls_list_type, fls_set_type, fls_zset_type;
+
+/* The operations of a collection type, or NULL for strings and hashes. */
+static inline const fls_coll_ops_t *fls_coll_ops(uint8_t type)
+{
+    switch (type) {
+    case FL_TYPE_LIST:
+        return &fls_list_type;
+    case FL_TYPE_SET:
+        return &fls_set_type;
+    case FL_TYPE_ZSET:
+        return &fls_zset_type;
+    default:
+        return NULL;
+    }
+}
+static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
+{
+    return fls_hrec_htab_off(klen) + t->desc_size;
+}
+static inline void *fls_rec_desc(fls_rec_t *r)
+{
+    return (char *)r + fls_hrec_htab_off(r->klen);
+}
+
+/* Size of the record's own allocation (not its fields or nodes). */
 static inline size_t fls_rec_size(const fls_rec_t *r)
 {
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
+    if (t)
+        return fls_coll_rec_size(r->klen, t);
     return r->type == FL_TYPE_HASH ? fls_hash_rec_size(r->klen)
                                    : fls_str_rec_size(r->klen, r->vlen);
 }
@@ -178,7 +251,8 @@ typedef struct fls_stripe {
 typedef struct fls_walk_cursor {
     uint32_t bucket;  /* next bucket of the partition's table */
     uint32_t chain;   /* records of that bucket's chain already visited */
-    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain` */
+    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain`, or
+                       * the collection's walk position */
     uint32_t mask;    /* the table's mask when the cursor was saved */
     bool started;     /* the bucket array was offered */
     bool in_rec;      /* stopped inside a hash record's fields */
@@ -384,8 +458,8 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
  * The walk stores the returned pointer in the one place that references the block.
- * Callbacks may be NULL. `yield`, when set, is asked before each record and each field bucket
- * of a hash (never before the first unit of a call, so every call makes progress); true stops
+ * Callbacks may be NULL. `yield`, when set, is asked before each record, each field bucket
+ * of a hash and each unit of a collection (fls_coll_ops_t.walk) (never before the first unit of a call, so every call makes progress); true stops
  * the walk there, and fls_part_walk_step returns false with its cursor saved. */
 typedef struct fls_walk_ops {
     void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
@@ -393,6 +467,7 @@ typedef struct fls_walk_ops {
     void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
     void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
     bool (*yield)(void *ctx);                             /* stop here for now? */
+    void *(*node)(void *ctx, void *ptr, size_t size); /* a collection's internal node */
 } fls_walk_ops_t;
 
 /* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor
@@ -485,6 +560,10 @@ typedef struct fls_type_ops {
 
 /* The row of a record type, or NULL for an unknown one. */
 const fls_type_ops_t *fls_type_ops(unsigned type);
+
+/* The list, set and sorted-set rows (coll.c, through each collection's fls_coll_ops_t). */
+fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+const char *fls_coll_encoding(fls_rec_t *r);
 
 /* The string and hash rows (strings.c, hashes.c). */
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);

@@ -63,6 +63,9 @@ size_t fls_used(const fl_ns_t *ns)
 size_t fls_rec_total(fls_rec_t *r)
 {
     size_t total = fls_rec_size(r);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
+    if (t)
+        return total + t->total(fls_rec_desc(r));
     if (r->type != FL_TYPE_HASH)
         return total;
     fls_htab_t *ht = fls_rec_htab(r);
@@ -76,6 +79,9 @@ size_t fls_rec_total(fls_rec_t *r)
 size_t fls_rec_usable(fls_rec_t *r)
 {
     size_t total = fl_mem_usable_size(r);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
+    if (t)
+        return total + t->usable(fls_rec_desc(r));
     if (r->type != FL_TYPE_HASH)
         return total;
     fls_htab_t *ht = fls_rec_htab(r);
@@ -88,6 +94,9 @@ size_t fls_rec_usable(fls_rec_t *r)
 
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
+    if (t)
+        t->destroy(ns, pidx, fls_rec_desc(r));
     if (r->type == FL_TYPE_HASH) {
         fls_htab_t *ht = fls_rec_htab(r);
         for (size_t i = 0; i <= ht->mask; i++) {
@@ -117,16 +126,39 @@ static void put_bytes(char **w, char *end, const char *p, size_t n)
     *w += n;
 }
 
+/* Where a collection's elements are being serialized. */
+typedef struct ser {
+    char **w;
+    char *end;
+    bool scores;
+} ser_t;
+
+static void put_elem(void *ctx, const char *p, size_t n, double score)
+{
+    ser_t *s = ctx;
+    put_u32(s->w, s->end, (uint32_t)n);
+    put_bytes(s->w, s->end, p, n);
+    if (s->scores)
+        put_bytes(s->w, s->end, (const char *)&score, sizeof(score));
+}
+
 size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
 {
     char *w = buf, *end = buf + len;
-    char type = r->type == FL_TYPE_HASH ? 2 : 1;
+    char type = (char)r->type;
     put_bytes(&w, end, &type, 1);
     uint64_t e = (uint64_t)r->expire_at;
     put_u32(&w, end, (uint32_t)e);
     put_u32(&w, end, (uint32_t)(e >> 32));
     put_u32(&w, end, r->klen);
     put_bytes(&w, end, fls_rec_key(r), r->klen);
+    const fls_coll_ops_t *t = fls_coll_ops(r->type);
+    if (t) {
+        put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
+        ser_t s = {&w, end, r->type == FL_TYPE_ZSET};
+        t->each(fls_rec_desc(r), put_elem, &s);
+        return (size_t)(w - buf);
+    }
     if (r->type != FL_TYPE_HASH) {
         put_u32(&w, end, r->vlen);
         put_bytes(&w, end, fls_rec_val(r), r->vlen);
@@ -418,6 +450,20 @@ static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_
     return true;
 }
 
+/* The nodes of collection record r from position cur->fbucket on. False when yield stopped
+ * it (cursor saved inside the record). */
+static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx,
+                      fls_walk_cursor_t *cur, size_t *did)
+{
+    if (!fls_coll_ops(r->type)->walk(ns, fls_rec_desc(r), ops, ctx, &cur->fbucket, did)) {
+        cur->in_rec = true;
+        return false;
+    }
+    cur->in_rec = false;
+    cur->fbucket = 0;
+    return true;
+}
+
 bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx,
                         fls_walk_cursor_t *cur, size_t *units)
 {
@@ -450,6 +496,10 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                         done = false;
                         goto out;
                     }
+                if (fls_coll_ops((*ref)->type) && !walk_coll(ns, *ref, ops, ctx, cur, &did)) {
+                    done = false;
+                    goto out;
+                }
                 cur->in_rec = false;
                 cur->fbucket = 0;
                 continue;
@@ -464,6 +514,16 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                 *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
             did++;
             fls_rec_t *r = *ref;
+            if (fls_coll_ops(r->type)) {
+                cur->fbucket = 0;
+                if (!walk_coll(ns, r, ops, ctx, cur, &did)) {
+                    cur->bucket = (uint32_t)i;
+                    cur->chain = pos;
+                    done = false;
+                    goto out;
+                }
+                continue;
+            }
             if (r->type != FL_TYPE_HASH)
                 continue;
             fls_htab_t *ht = fls_rec_htab(r);

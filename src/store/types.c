@@ -32,6 +32,9 @@ static const char *hash_encoding(fls_rec_t *r)
 static const fls_type_ops_t types[] = {
     [FL_TYPE_STRING] = {fls_str_clone, str_encoding},
     [FL_TYPE_HASH] = {fls_hash_clone, hash_encoding},
+    [FL_TYPE_LIST] = {fls_coll_clone, fls_coll_encoding},
+    [FL_TYPE_SET] = {fls_coll_clone, fls_coll_encoding},
+    [FL_TYPE_ZSET] = {fls_coll_clone, fls_coll_encoding},
 };
 
 const fls_type_ops_t *fls_type_ops(unsigned type)

@@ -27,6 +27,8 @@ const char *fl_status_str(int status)
         return "ERR condition not met";
     case FL_EINVAL:
         return "ERR invalid argument";
+    case FL_ERANGE:
+        return "ERR index out of range";
     case FL_ENOTFLOAT:
         return "ERR value is not a valid float";
     case FL_ENAN:

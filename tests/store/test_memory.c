@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "../testhelper.h"
+#include "flatline/collections.h"
 #include "store_internal.h"
 #include "store_test_util.h"
 
@@ -34,7 +35,19 @@ static void mixed_workload(fl_ns_t *ns, int ops)
         snprintf(f, sizeof(f), "f%u", (unsigned)(rnd() % 40));
         fl_slice_t val = {v, rnd() % sizeof(v)};
         fl_sink_t s = cap_sink(&c);
-        switch (rnd() % 14) {
+        switch (rnd() % 18) {
+        case 14: /* lists (flatline/collections.h) */
+            fl_list_push(ns, S(k), rnd() & 1, &val, 1, false, &(size_t){0});
+            break;
+        case 15:
+            fl_list_pop(ns, S(k), rnd() & 1, 1 + rnd() % 3, true, &s, &(size_t){0});
+            break;
+        case 16:
+            fl_list_rem(ns, S(k), 1, val, &(size_t){0});
+            break;
+        case 17:
+            fl_list_trim(ns, S(k), 1, -1);
+            break;
         case 0:
         case 1:
             fl_str_set(ns, S(k), val, NULL, NULL);
@@ -304,7 +317,7 @@ TEST(walk_moves_every_allocation)
     size_t used0 = 0, req = 0;
     CHECK(used_matches_arena(ns, &used0, &req));
     mover_t m = {fl_ns_arena(ns), 0, 0};
-    fls_walk_ops_t ops = {move_one, move_one, move_one, move_one, NULL};
+    fls_walk_ops_t ops = {move_one, move_one, move_one, move_one, NULL, move_one};
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);
         fls_part_walk(ns, p, &ops, &m);
