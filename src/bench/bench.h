@@ -45,9 +45,6 @@ typedef struct bd_workload {
     bool threaded;       /* the program takes a thread count first: runs at each count */
 } bd_workload_t;
 
-/* Thread counts a threaded stress program runs at (unless --threads fixes one). */
-#define BD_THREAD_COUNTS {1, 2, 4, 8}
-
 typedef struct bd_config {
     const bd_workload_t *workloads[BD_MAX_ITEMS];
     unsigned nworkloads;
@@ -61,11 +58,11 @@ typedef struct bd_config {
     unsigned threads; /* 0: each workload's default */
     const char *out;
     const char *trace;
-    const char *libdir; /* where allocator libraries live */
-    const char *bindir; /* where the runner executables live */
+    const char *libdir;    /* where allocator libraries live */
+    const char *bindir;    /* where the runner executables live */
     const char *stressdir; /* where the bench/stress programs live */
-    unsigned timeout_s; /* per run */
-    bool strict;        /* a missing allocator library is an error, not a skip */
+    unsigned timeout_s;    /* per run */
+    bool strict;           /* a missing allocator library is an error, not a skip */
 } bd_config_t;
 
 /* Allocator breakdown keys: the first BD_NSTAT fields of the memory vocabulary (FL_MEM_BYTES in
@@ -187,6 +184,9 @@ extern const bd_alloc_t bd_allocs[];
 extern const unsigned bd_nallocs;
 extern const bd_workload_t bd_workloads[];
 extern const unsigned bd_nworkloads;
+/* Thread counts a threaded stress program runs at (unless --threads fixes one), ascending. */
+extern const unsigned bd_thread_counts[];
+extern const unsigned bd_nthread_counts;
 const bd_alloc_t *bd_find_alloc(const char *name);
 const bd_workload_t *bd_find_workload(const char *name);
 /* Runs the whole matrix of cfg, writing DIR/runs.csv and DIR/series/. Returns 0, or 1 when a

@@ -25,9 +25,10 @@ const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];
 const bd_workload_t bd_workloads[] = {
     {"db-churn", true, false,
      "an in-memory database under load: persistent records, transient "
-     "request buffers", NULL, 0, false},
-    {"size-shift", false, false, "object sizes grow over the program's life (small, then large)", NULL, 0,
-     false},
+     "request buffers",
+     NULL, 0, false},
+    {"size-shift", false, false, "object sizes grow over the program's life (small, then large)",
+     NULL, 0, false},
     {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)", NULL, 0, false},
     {"replay", false, true, "re-runs a trace recorded by flatline-acct --trace (needs --trace)",
      NULL, 0, false},
@@ -44,6 +45,9 @@ const bd_workload_t bd_workloads[] = {
      "stress-cache-scratch", 400000, true},
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
+
+const unsigned bd_thread_counts[] = {1, 2, 4, 8};
+const unsigned bd_nthread_counts = sizeof bd_thread_counts / sizeof bd_thread_counts[0];
 
 #define BD_STAT_NAME_(f, name, doc) name,
 static const char *const vocabulary[] = {FL_MEM_BYTES(BD_STAT_NAME_)};
@@ -174,16 +178,15 @@ static int check_allocators(bd_config_t *cfg)
  * workload's own thread count or --threads, shown as 0. */
 static unsigned thread_counts(const bd_config_t *cfg, const bd_workload_t *wl, unsigned *counts)
 {
-    static const unsigned scaling[] = BD_THREAD_COUNTS;
     unsigned n = 0;
     if (!wl->program || !wl->threaded || cfg->threads) {
         if (counts)
             counts[0] = wl->program && wl->threaded ? cfg->threads : 0;
         return 1;
     }
-    for (; n < sizeof scaling / sizeof scaling[0]; n++)
+    for (; n < bd_nthread_counts && n < BD_MAX_ITEMS; n++)
         if (counts)
-            counts[n] = scaling[n];
+            counts[n] = bd_thread_counts[n];
     return n;
 }
 

@@ -216,8 +216,6 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
 static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const char *base,
                         const char **als, unsigned na)
 {
-    static const unsigned counts[] = BD_THREAD_COUNTS;
-    const size_t ncounts = sizeof counts / sizeof counts[0];
     char path[4096], name[64];
     snprintf(path, sizeof path, "%s/plots/scaling-%s.dat", dir, base);
     FILE *d = fopen(path, "w");
@@ -225,9 +223,9 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
         return -1;
     fprintf(d, "# threads, then per allocator: ops/s, peak RSS MiB (median)\n");
     unsigned points = 0;
-    for (size_t t = 0; t < ncounts; t++) {
-        snprintf(name, sizeof name, "%s-%ut", base, counts[t]);
-        fprintf(d, "%u", counts[t]);
+    for (unsigned t = 0; t < bd_nthread_counts; t++) {
+        snprintf(name, sizeof name, "%s-%ut", base, bd_thread_counts[t]);
+        fprintf(d, "%u", bd_thread_counts[t]);
         for (unsigned a = 0; a < na; a++) {
             double ops, rss, mn, mx;
             bool got = bd_stat_column(rows, n, name, als[a], BD_ops_per_s, &ops, &mn, &mx) &&
@@ -251,15 +249,17 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
     static const char *const titles[2] = {"ops/s", "peak RSS (MiB)"};
     for (int pass = 0; pass < 2; pass++) {
         terminals(gp, name, 1200, 480, pass);
-        fprintf(gp, "set datafile missing 'NaN'\nset grid\nset key below horizontal\n"
-                    "set logscale x 2\nset xrange [0.8:10]\nset xlabel 'threads'\n"
-                    "set xtics (1, 2, 4, 8)\n"
-                    "set yrange [0:*]\nset multiplot layout 1,2 title '%s: thread scaling'\n",
+        fprintf(gp,
+                "set datafile missing 'NaN'\nset grid\nset key below horizontal\n"
+                "set logscale x 2\nset xrange [0.8:10]\nset xlabel 'threads'\n"
+                "set xtics (1, 2, 4, 8)\n"
+                "set yrange [0:*]\nset multiplot layout 1,2 title '%s: thread scaling'\n",
                 base);
         for (int k = 0; k < 2; k++) {
             fprintf(gp, "set title '%s'\nplot ", titles[k]);
             for (unsigned a = 0; a < na; a++)
-                fprintf(gp, "%s'scaling-%s.dat' using 1:%u with linespoints lw 2 lc rgb '%s' "
+                fprintf(gp,
+                        "%s'scaling-%s.dat' using 1:%u with linespoints lw 2 lc rgb '%s' "
                         "title '%s'",
                         a ? ", " : "", base, 2 + 2 * a + (unsigned)k,
                         colours[a % (sizeof colours / sizeof colours[0])], als[a]);

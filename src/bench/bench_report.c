@@ -234,8 +234,9 @@ int bd_report(const char *dir, const char *page)
         bd_stress_name(first, sizeof first, &bd_workloads[i], 1);
         if (!bd_workloads[i].threaded || !has_workload(rows, n, first))
             continue;
-        fprintf(f, "### Thread scaling: %s\n\n![%s: ops/s and peak RSS against threads]"
-                   "(%s/plots/scaling-%s.svg)\n\n",
+        fprintf(f,
+                "### Thread scaling: %s\n\n![%s: ops/s and peak RSS against threads]"
+                "(%s/plots/scaling-%s.svg)\n\n",
                 bd_workloads[i].name, bd_workloads[i].name, rel, bd_workloads[i].name);
     }
     fprintf(f,

@@ -13,17 +13,17 @@
 /* One row per setting: column name, MALLOC_CONF (NULL: jemalloc's defaults), one line of doc. */
 #define BD_JEMALLOC_SWEEP(X)                                                                       \
     X("je-default", NULL, "jemalloc's defaults (narenas 4 x cores, decay 10 s, no bg threads)")    \
-    X("je-narenas1", "narenas:1", "one arena for every thread")                                   \
+    X("je-narenas1", "narenas:1", "one arena for every thread")                                    \
     X("je-narenas2", "narenas:2", "two arenas")                                                    \
     X("je-narenas8", "narenas:8", "eight arenas")                                                  \
-    X("je-decay0", "dirty_decay_ms:0,muzzy_decay_ms:0", "freed pages purged at once")             \
-    X("je-decay1s", "dirty_decay_ms:1000,muzzy_decay_ms:1000", "dirty and muzzy decay 1 s")       \
+    X("je-decay0", "dirty_decay_ms:0,muzzy_decay_ms:0", "freed pages purged at once")              \
+    X("je-decay1s", "dirty_decay_ms:1000,muzzy_decay_ms:1000", "dirty and muzzy decay 1 s")        \
     X("je-nomuzzy", "muzzy_decay_ms:0", "no muzzy stage: dirty pages go straight back")            \
     X("je-bg", "background_thread:true", "background purging threads")                             \
     X("je-bg-decay1s", "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000",           \
       "background threads and 1 s decay")
 
-#define BD_SWEEP_ROW_(name, conf, doc)                                                            \
+#define BD_SWEEP_ROW_(name, conf, doc)                                                             \
     {name, "libjemalloc.so.2", "jemalloc", "libjemalloc2", false, conf, doc},
 static const bd_alloc_t jemalloc_sweep[] = {BD_JEMALLOC_SWEEP(BD_SWEEP_ROW_)};
 #undef BD_SWEEP_ROW_

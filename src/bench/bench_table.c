@@ -150,12 +150,9 @@ void bd_print_rusage(FILE *f, const bd_row_t *rows, size_t n, bool markdown)
 {
     /* Counts use the rate format (k/M suffixes); CPU is shown in seconds. */
     static const colspec_t cols[] = {
-        {"user CPU s", BD_user_ms, 1000.0, "%.2f"},
-        {"sys CPU s", BD_sys_ms, 1000.0, "%.2f"},
-        {"minor faults", BD_minflt, 0, ""},
-        {"major faults", BD_majflt, 0, ""},
-        {"voluntary cs", BD_nvcsw, 0, ""},
-        {"involuntary cs", BD_nivcsw, 0, ""},
+        {"user CPU s", BD_user_ms, 1000.0, "%.2f"}, {"sys CPU s", BD_sys_ms, 1000.0, "%.2f"},
+        {"minor faults", BD_minflt, 0, ""},         {"major faults", BD_majflt, 0, ""},
+        {"voluntary cs", BD_nvcsw, 0, ""},          {"involuntary cs", BD_nivcsw, 0, ""},
     };
     print_generic(f, rows, n, markdown, cols, sizeof cols / sizeof cols[0], false, true);
 }
