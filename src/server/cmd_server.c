@@ -285,7 +285,7 @@ static const srv_cmd_t cmds[] = {
     {"ping", -1, SRV_CMD_FAST, cmd_ping, 0, 0, 0},
     {"quit", -1, SRV_CMD_FAST, cmd_quit, 0, 0, 0},
     {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0},
-    {"shutdown", -1, SRV_CMD_ADMIN, cmd_shutdown, 0, 0, 0},
+    {"shutdown", -1, SRV_CMD_ADMIN | SRV_CMD_NO_MULTI, cmd_shutdown, 0, 0, 0},
     {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0},
 };
 const srv_cmd_family_t srv_cmds_server = {cmds, sizeof(cmds) / sizeof(cmds[0])};

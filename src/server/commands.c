@@ -10,6 +10,7 @@
  * Redis 7's exact wording.
  */
 #include "srv_cmd.h"
+#include "multi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash, &srv_cmds_keys, &srv_cmds_server, &srv_cmds_memory,
+    &srv_cmds_string, &srv_cmds_hash,   &srv_cmds_keys, &srv_cmds_server,
+    &srv_cmds_memory, &srv_cmds_multi,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -118,11 +120,17 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_stat_add(&c->worker->stats.commands, 1);
     const srv_cmd_t *cmd = srv_cmd_lookup(argv[0].p, argv[0].n);
     if (!cmd) {
+        srv_multi_flag_error(c);
         reply_unknown(c, argc, argv);
         return;
     }
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        srv_multi_flag_error(c);
         srv_reply_arity(c, cmd->name);
+        return;
+    }
+    if (srv_multi_queues(c, cmd)) {
+        srv_multi_queue(c, cmd, argc, argv);
         return;
     }
     cmd->fn(c, argc, argv);

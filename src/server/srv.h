@@ -26,6 +26,8 @@
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
+typedef struct srv_multi srv_multi_t;   /* multi.c: MULTI queue and WATCHed keys */
+typedef struct srv_pubsub srv_pubsub_t; /* pubsub.c: a client's subscriptions */
 
 /* Counters of one worker. Written only by the owning worker (relaxed load+store), read by
  * any thread (relaxed load) and summed: no lock, no contended cache line. */
@@ -73,6 +75,9 @@ typedef struct srv_client {
     size_t argv_cap;
     char *name;                     /* CLIENT SETNAME, or NULL */
     bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
+    srv_multi_t *multi;             /* NULL until the first MULTI or WATCH */
+    srv_pubsub_t *pubsub;           /* NULL until the first (P)SUBSCRIBE */
+    struct srv_client *id_next;     /* the worker's id index (srv_worker_find_client) */
     uint32_t events;                /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
@@ -149,6 +154,9 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_READONLY 0x2u
 #define SRV_CMD_FAST 0x4u
 #define SRV_CMD_ADMIN 0x8u
+#define SRV_CMD_NO_MULTI 0x10u /* refused inside MULTI */
+#define SRV_CMD_PUBSUB_OK 0x20u /* allowed in subscribed mode (RESP2) */
+#define SRV_CMD_NOSCRIPT 0x40u /* refused inside scripts */
 
 typedef struct srv_cmd {
     const char *name; /* lower case */

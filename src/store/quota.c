@@ -31,6 +31,8 @@ void fls_make_room(fl_ns_t *ns, size_t hint)
 {
     if (hint == 0 || ns->hw_mark == SIZE_MAX || hint > ns->hw_mark)
         return; /* deletes and TTL changes never evict others */
+    if (fls_batch_cur && !fls_batch_all())
+        return; /* a batch's eviction would lock partitions out of order (batch.c) */
     if (fls_used(ns) + hint <= ns->hw_mark)
         return;
     fls_bg_kick(ns->store);

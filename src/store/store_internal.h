@@ -143,7 +143,8 @@ typedef struct fls_part {
     _Atomic uint64_t count; /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
-    char pad[16];                                    /* 128 bytes: less false sharing */
+    struct fl_watch *watch; /* lock: keys of this partition clients WATCH (watch.c) */
+    char pad[8];            /* 128 bytes: less false sharing */
 } fls_part_t;
 
 typedef struct fls_stripe {
@@ -400,6 +401,36 @@ void fls_bg_kick(fl_store_t *s);
 /* Tests: stops (true) or resumes background ticks; pausing waits for a running tick to end,
  * so afterwards only the caller's own operations change the store. */
 void fls_bg_pause(fl_store_t *s, bool paused);
+
+/* ---- batch.c: batches (fl_batch_begin) -------------------------------------------------- */
+
+typedef struct fls_held {
+    fl_ns_t *ns;
+    uint32_t pidx;
+} fls_held_t;
+
+/* The calling thread's open batch: the partitions it write-locked. */
+typedef struct fls_batch {
+    fl_store_t *store;
+    bool all;         /* every partition of every namespace is held */
+    fls_held_t *held; /* without `all`: sorted (namespace, partition), then undeclared ones */
+    size_t n, cap;
+} fls_batch_t;
+
+extern _Thread_local fls_batch_t *fls_batch_cur;
+extern _Atomic uint64_t fls_batch_undeclared; /* locks taken for keys a batch did not declare */
+
+/* Inside a batch: makes sure the batch holds p (locking it for the rest of the batch when it
+ * did not) and returns true, so the caller's own lock operation is skipped. */
+bool fls_batch_take(fl_ns_t *ns, fls_part_t *p);
+/* True when the calling thread's batch holds every partition. */
+bool fls_batch_all(void);
+
+/* ---- watch.c: watched keys (WATCH) ------------------------------------------------------- */
+
+/* From the commit point, before the change (partition lock held, p->watch not NULL): marks
+ * the watches of the key the change touches (every existing key's, for FLUSH). */
+void fls_watch_touch(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* Lock kind for stores opened later (benchmarks compare them); default mutex. */
 void fls_set_default_rwlock(bool rwlock);

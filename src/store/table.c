@@ -21,8 +21,12 @@
 
 /* ---- Locks -------------------------------------------------------------------------------- */
 
+/* Inside a batch (batch.c) the thread's partitions stay locked until the batch ends: the lock
+ * operations below are skipped for them. */
 void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
 {
+    if (fls_batch_cur && fls_batch_take(ns, p))
+        return;
     if (ns->store->rwlock)
         pthread_rwlock_rdlock(&p->lock.rw);
     else
@@ -31,6 +35,8 @@ void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
 
 void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
 {
+    if (fls_batch_cur && fls_batch_take(ns, p))
+        return;
     if (ns->store->rwlock)
         pthread_rwlock_wrlock(&p->lock.rw);
     else
@@ -39,6 +45,8 @@ void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
 
 void fls_unlock(fl_ns_t *ns, fls_part_t *p)
 {
+    if (fls_batch_cur)
+        return;
     if (ns->store->rwlock)
         pthread_rwlock_unlock(&p->lock.rw);
     else
@@ -356,6 +364,8 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
 {
     fls_part_t *p = &ns->parts[pidx];
     /* An append-only log appends the serialized change here (see store_internal.h). */
+    if (p->watch)
+        fls_watch_touch(ns, pidx, c);
     bool has_key = false, has_ttl = false;
     switch (c->op) {
     case FLS_PUT:
