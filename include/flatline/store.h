@@ -304,8 +304,9 @@ int fl_batch_begin(fl_store_t *store, const fl_batch_key_t *keys, size_t n, bool
 /* Releases the calling thread's batch. */
 void fl_batch_end(void);
 
-/* Whether the calling thread has a batch open. */
+/* Whether the calling thread has a batch open, and whether it holds every partition. */
 bool fl_batch_active(void);
+bool fl_batch_holds_all(void);
 
 /* One watched key (WATCH). Thread-safety: any thread; one owner calls changed/remove. */
 typedef struct fl_watch fl_watch_t;

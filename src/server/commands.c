@@ -11,6 +11,7 @@
  */
 #include "srv_cmd.h"
 #include "multi.h"
+#include "script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
     &srv_cmds_string, &srv_cmds_hash,   &srv_cmds_keys, &srv_cmds_server,
-    &srv_cmds_memory, &srv_cmds_multi,
+    &srv_cmds_memory, &srv_cmds_multi,  &srv_cmds_script,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -127,6 +128,12 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         srv_multi_flag_error(c);
         srv_reply_arity(c, cmd->name);
+        return;
+    }
+    const char *busy = srv_script_busy_error(cmd, argc, argv);
+    if (busy) {
+        srv_multi_flag_error(c);
+        srv_reply_error(&c->out, busy);
         return;
     }
     if (srv_multi_queues(c, cmd)) {

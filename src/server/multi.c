@@ -192,7 +192,7 @@ bool srv_multi_watch(srv_client_t *c, fl_slice_t key)
  * which namespace later keys belong to. */
 static bool touches_unnamed(const srv_cmd_t *cmd)
 {
-    if (strcmp(cmd->name, "select") == 0)
+    if (strcmp(cmd->name, "select") == 0 || (cmd->flags & SRV_CMD_ALL_PARTS))
         return true;
     return cmd->first_key == 0 && (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_READONLY));
 }

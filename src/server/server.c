@@ -16,6 +16,7 @@
  */
 #include "server.h"
 #include "srv.h"
+#include "script.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -190,6 +191,8 @@ int srv_server_run(srv_server_t *srv)
         srv_worker_release(&srv->workers[i]);
     close(srv->listen_fd);
     srv->listen_fd = -1;
+    srv_script_shutdown(); /* before the store: the script client's watches are none, but
+                            * its namespace pointer is the store's */
     fl_store_close(srv->store);
     srv->store = NULL;
     free(srv->workers);

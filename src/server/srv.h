@@ -156,7 +156,8 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_ADMIN 0x8u
 #define SRV_CMD_NO_MULTI 0x10u /* refused inside MULTI */
 #define SRV_CMD_PUBSUB_OK 0x20u /* allowed in subscribed mode (RESP2) */
-#define SRV_CMD_NOSCRIPT 0x40u /* refused inside scripts */
+#define SRV_CMD_ALL_PARTS 0x40u /* needs the whole store (scripting): a transaction holding
+                                 * it locks every partition */
 
 typedef struct srv_cmd {
     const char *name; /* lower case */

@@ -23,6 +23,7 @@ extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
 extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_multi;  /* cmd_multi.c */
+extern const srv_cmd_family_t srv_cmds_script; /* cmd_script.c */
 
 /* Shared by handlers (cmd_util.c). */
 

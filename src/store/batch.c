@@ -148,6 +148,11 @@ bool fls_batch_take(fl_ns_t *ns, fls_part_t *p)
     return true;
 }
 
+bool fl_batch_holds_all(void)
+{
+    return fls_batch_all();
+}
+
 bool fls_batch_all(void)
 {
     return fls_batch_cur && fls_batch_cur->all;
