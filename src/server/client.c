@@ -10,6 +10,7 @@
  */
 #include "srv.h"
 #include "multi.h"
+#include "pubsub.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
 void srv_client_free_buffers(srv_client_t *c)
 {
     srv_multi_free(c);
+    srv_pubsub_free(c);
     srv_buf_free(&c->in);
     srv_buf_free(&c->out);
     srv_parser_free(&c->parser);

@@ -11,6 +11,7 @@
  */
 #include "srv_cmd.h"
 #include "multi.h"
+#include "pubsub.h"
 #include "script.h"
 
 #include <stdio.h>
@@ -23,7 +24,7 @@
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
     &srv_cmds_string, &srv_cmds_hash,   &srv_cmds_keys, &srv_cmds_server,
-    &srv_cmds_memory, &srv_cmds_multi,  &srv_cmds_script,
+    &srv_cmds_memory, &srv_cmds_multi,  &srv_cmds_script, &srv_cmds_pubsub,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -128,6 +129,14 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         srv_multi_flag_error(c);
         srv_reply_arity(c, cmd->name);
+        return;
+    }
+    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK)) {
+        srv_multi_flag_error(c);
+        srv_reply_errorf(&c->out,
+                         "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                         "QUIT / RESET are allowed in this context",
+                         cmd->name);
         return;
     }
     const char *busy = srv_script_busy_error(cmd, argc, argv);

@@ -104,6 +104,10 @@ struct srv_worker {
     pthread_t thread;
     srv_server_t *srv;
     srv_client_t *clients;          /* list; worker thread only */
+    /* Its clients by id (srv_worker_find_client): buckets chained through id_next; worker
+     * thread only. by_id_mask + 1 buckets (0 and NULL before the first client). */
+    srv_client_t **by_id;
+    size_t by_id_mask, by_id_count;
     /* Mailbox (srv_worker_post): tasks from any thread, run on this worker's thread in the order
      * they were posted. mail_mu protects the queue; mail_fd (eventfd) wakes the loop. */
     pthread_mutex_t mail_mu;
@@ -249,6 +253,10 @@ void srv_worker_post(srv_worker_t *to, srv_task_t *t);
  * thread: writes what it can and updates what the worker waits for, closing the client when its
  * flags say so. c must not be used afterwards when it was closed: returns false then. */
 bool srv_client_settle(srv_client_t *c);
+
+/* The client of w with this id, or NULL when it is gone. w's thread only (a task posted to w
+ * finds its target this way, so a client closed meanwhile is simply not found). O(1). */
+srv_client_t *srv_worker_find_client(srv_worker_t *w, uint64_t id);
 
 /* Asks the worker to stop and joins it (closes its clients; the listener stays open). */
 void srv_worker_stop(srv_worker_t *w);

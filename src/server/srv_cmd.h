@@ -24,6 +24,7 @@ extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
 extern const srv_cmd_family_t srv_cmds_multi;  /* cmd_multi.c */
 extern const srv_cmd_family_t srv_cmds_script; /* cmd_script.c */
+extern const srv_cmd_family_t srv_cmds_pubsub; /* cmd_pubsub.c */
 
 /* Shared by handlers (cmd_util.c). */
 
