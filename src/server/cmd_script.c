@@ -65,7 +65,10 @@ static void cmd_script(srv_client_t *c, int argc, const fl_slice_t *argv)
     } else if (srv_slice_eq(sub, "help") && argc == 2) {
         static const char *const help[] = {
             "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "EXISTS <sha1> [<sha1> ...]", "FLUSH [ASYNC|SYNC]", "KILL", "LOAD <script>",
+            "EXISTS <sha1> [<sha1> ...]",
+            "FLUSH [ASYNC|SYNC]",
+            "KILL",
+            "LOAD <script>",
             "HELP"};
         reply_help(c, help, sizeof(help) / sizeof(help[0]));
     } else if (srv_slice_eq(sub, "load") || srv_slice_eq(sub, "exists") ||
@@ -108,8 +111,7 @@ static void function_load(srv_client_t *c, int argc, const fl_slice_t *argv)
     int i = 2;
     for (; i < argc - 1; i++) {
         if (!srv_slice_eq(argv[i], "replace")) {
-            srv_reply_errorf(&c->out, "ERR Unknown option given: %.*s", (int)argv[i].n,
-                             argv[i].p);
+            srv_reply_errorf(&c->out, "ERR Unknown option given: %.*s", (int)argv[i].n, argv[i].p);
             return;
         }
         replace = true;
@@ -177,8 +179,8 @@ static void cmd_function(srv_client_t *c, int argc, const fl_slice_t *argv)
             "HELP"};
         reply_help(c, help, sizeof(help) / sizeof(help[0]));
     } else {
-        static const char *const subs[] = {"load", "delete", "flush", "dump",
-                                           "restore", "stats", "kill"};
+        static const char *const subs[] = {"load",    "delete", "flush", "dump",
+                                           "restore", "stats",  "kill"};
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
             if (srv_slice_eq(sub, subs[i])) {
                 char name[32];

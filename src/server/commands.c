@@ -23,8 +23,8 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash,   &srv_cmds_keys, &srv_cmds_server,
-    &srv_cmds_memory, &srv_cmds_multi,  &srv_cmds_script, &srv_cmds_pubsub,
+    &srv_cmds_string, &srv_cmds_hash,  &srv_cmds_keys,   &srv_cmds_server,
+    &srv_cmds_memory, &srv_cmds_multi, &srv_cmds_script, &srv_cmds_pubsub,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

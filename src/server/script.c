@@ -76,9 +76,9 @@ void srv_script_unlock(bool own)
 static bool denied_in_script(const srv_cmd_t *cmd)
 {
     static const char *const denied[] = {
-        "discard", "eval",    "eval_ro", "evalsha",     "evalsha_ro", "exec",     "fcall",
-        "fcall_ro", "function", "multi",   "psubscribe", "punsubscribe", "quit",    "script",
-        "shutdown", "subscribe", "unsubscribe", "unwatch", "watch",      "monitor",  "reset"};
+        "discard",  "eval",      "eval_ro",     "evalsha",    "evalsha_ro",   "exec",    "fcall",
+        "fcall_ro", "function",  "multi",       "psubscribe", "punsubscribe", "quit",    "script",
+        "shutdown", "subscribe", "unsubscribe", "unwatch",    "watch",        "monitor", "reset"};
     for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
         if (strcmp(cmd->name, denied[i]) == 0)
             return true;
@@ -169,8 +169,7 @@ lua_State *srv_script_state(void)
     return srv_lua_state(script_call, srv_func_register);
 }
 
-void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro,
-                    bool eval)
+void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro, bool eval)
 {
     if (!run.fake_ready) {
         srv_client_init(&run.fake, c->srv, NULL, -1);
@@ -257,14 +256,19 @@ static bool eval_shebang(srv_client_t *c, fl_slice_t *body, bool *no_writes)
     const char *nl = memchr(body->p, '\n', body->n);
     size_t len = nl ? (size_t)(nl - body->p) : body->n;
     char line[256];
-    if (len >= sizeof(line) || len < 5 || memcmp(body->p, "#!lua", 5) != 0) {
+    if (len >= sizeof(line)) {
         srv_reply_error(&c->out, "ERR Unexpected engine in script shebang");
         return false;
     }
     memcpy(line, body->p, len);
     line[len] = '\0';
     char *save = NULL;
-    strtok_r(line, " ", &save);
+    const char *engine = strtok_r(line, " ", &save);
+    if (!engine || strcmp(engine, "#!lua") != 0) {
+        srv_reply_errorf(&c->out, "ERR Unexpected engine in script shebang: %s",
+                         engine ? engine : "");
+        return false;
+    }
     for (char *tok = strtok_r(NULL, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (strncmp(tok, "flags=", 6) != 0) {
             srv_reply_errorf(&c->out, "ERR Unknown lua shebang option: %s", tok);
@@ -471,7 +475,7 @@ const char *srv_script_busy_error(const srv_cmd_t *cmd, int argc, const fl_slice
         strcmp(cmd->name, "client") == 0 || strcmp(cmd->name, "hello") == 0)
         return NULL;
     if ((strcmp(cmd->name, "script") == 0 || strcmp(cmd->name, "function") == 0) && argc > 1 &&
-        (srv_slice_eq(argv[1], "kill") || srv_slice_eq(argv[1], "stats")))
+        srv_slice_eq(argv[1], "kill"))
         return NULL;
     return atomic_load(&run_is_eval) ? "BUSY Redis is busy running a script. You can only call "
                                        "SCRIPT KILL or SHUTDOWN NOSAVE."

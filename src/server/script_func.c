@@ -26,7 +26,13 @@
 #include "script_func.h"
 #include "srv_cmd.h"
 
-enum { FN_NO_WRITES = 1, FN_ALLOW_OOM = 2, FN_ALLOW_STALE = 4, FN_NO_CLUSTER = 8, FN_CROSS_SLOT = 16 };
+enum {
+    FN_NO_WRITES = 1,
+    FN_ALLOW_OOM = 2,
+    FN_ALLOW_STALE = 4,
+    FN_NO_CLUSTER = 8,
+    FN_CROSS_SLOT = 16
+};
 static const struct {
     unsigned bit;
     const char *name;
@@ -222,8 +228,8 @@ int srv_func_register(lua_State *L)
     }
     size_t nlen;
     const char *name = lua_tolstring(L, 2, &nlen);
-    if (!valid_name(name, nlen))
-        return reg_error(L, "Function names can only contain letters, numbers, or "
+    if (!valid_name(name, nlen)) /* Redis 7.0 words it as for library names */
+        return reg_error(L, "Library names can only contain letters, numbers, or "
                             "underscores(_) and must be at least one character long");
     for (size_t i = 0; i < loading->nf; i++)
         if (strcmp(loading->f[i].name, name) == 0)
@@ -297,8 +303,7 @@ static const char *parse_meta(fl_slice_t code, fl_slice_t *name, size_t *body_of
         return "Library names can only contain letters, numbers, or underscores(_) and must be "
                "at least one character long";
     if (eng_len != 3 || strncasecmp(eng, "lua", 3) != 0) {
-        snprintf(err, errlen, "Engine '%.*s' not found", (int)(eng_len < 200 ? eng_len : 200),
-                 eng);
+        snprintf(err, errlen, "Engine '%.*s' not found", (int)(eng_len < 200 ? eng_len : 200), eng);
         return err;
     }
     return NULL;
@@ -306,8 +311,8 @@ static const char *parse_meta(fl_slice_t code, fl_slice_t *name, size_t *body_of
 
 /* Loads one library (script lock held). Returns NULL, or the error message (no "ERR "),
  * possibly written into err. On success *name_out points to the library's name. */
-static const char *load_lib(fl_slice_t code, bool replace, const char **name_out, char *err,
-                            size_t errlen)
+static const char *load_lib(fl_slice_t code, bool replace, bool restoring, const char **name_out,
+                            char *err, size_t errlen)
 {
     fl_slice_t name;
     size_t off;
@@ -315,8 +320,10 @@ static const char *load_lib(fl_slice_t code, bool replace, const char **name_out
     if (e)
         return e;
     lib_t *old = lib_find(name.p, name.n);
-    if (old && !replace) {
-        snprintf(err, errlen, "Library '%.*s' already exists", (int)name.n, name.p);
+    if (old && !replace) { /* Redis 7.0 quotes the name in LOAD's message, not RESTORE's */
+        snprintf(err, errlen,
+                 restoring ? "Library %.*s already exists" : "Library '%.*s' already exists",
+                 (int)name.n, name.p);
         return err;
     }
     lua_State *L = srv_script_state();
@@ -339,7 +346,9 @@ static const char *load_lib(fl_slice_t code, bool replace, const char **name_out
     srv_lua_push_env(L, NULL);
     lua_setfenv(L, -2);
     loading = l;
+    srv_lua_set_loading(true);
     int rc = lua_pcall(L, 0, 0, -2);
+    srv_lua_set_loading(false);
     loading = NULL;
     if (rc != 0) {
         const char *msg = "unknown error";
@@ -387,7 +396,7 @@ void srv_function_load(srv_client_t *c, fl_slice_t code, bool replace)
         return;
     char err[512];
     const char *name = NULL;
-    const char *e = load_lib(code, replace, &name, err, sizeof(err));
+    const char *e = load_lib(code, replace, false, &name, err, sizeof(err));
     if (e)
         srv_reply_errorf(&c->out, "ERR %s", e);
     else
@@ -584,7 +593,7 @@ void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy)
     char err[512];
     while (!e && rest.n > 0 && next_code(&rest, &code)) {
         const char *name;
-        e = load_lib(code, policy == 1, &name, err, sizeof(err));
+        e = load_lib(code, policy == 1, true, &name, err, sizeof(err));
     }
     if (e)
         srv_reply_errorf(&c->out, "ERR %s", e);

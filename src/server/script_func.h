@@ -14,8 +14,7 @@ lua_State *srv_script_state(void);
 /* Calls the function below the `nargs` arguments on the stack, with the error handler below
  * it (srv_script_push_handler first), as the script `name` for client c, and appends its
  * reply (or error) to c->out. Pops the handler, function and arguments. */
-void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro,
-                    bool eval);
+void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro, bool eval);
 
 /* Pushes the error handler every script call uses. */
 void srv_script_push_handler(lua_State *L);

@@ -23,8 +23,12 @@
 
 #define ENV_MT "flatline.env_mt"
 
+#define LOAD_API "flatline.load_redis" /* registry: the redis table FUNCTION LOAD code sees */
+#define STRICT_MT "flatline.strict_mt"
+
 static lua_State *lua;
 static srv_lua_call_fn *call_impl;
+static bool loading; /* FUNCTION LOAD is running a library's code */
 
 void srv_sha1_hex(const char *p, size_t n, char out[41])
 {
@@ -243,16 +247,34 @@ void srv_lua_reply(lua_State *L, srv_buf_t *out)
 
 /* ---- The sandbox ------------------------------------------------------------------------ */
 
+static int nonexistent(lua_State *L)
+{
+    const char *name = lua_tostring(L, 2);
+    return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
+                      name ? name : "?");
+}
+
+/* Reads through to the globals; while a library loads, only `redis` exists, and it is the
+ * load API (register_function, log, constants). */
 static int env_index(lua_State *L)
 {
+    if (loading) {
+        const char *name = lua_tostring(L, 2);
+        if (!name || strcmp(name, "redis") != 0)
+            return nonexistent(L);
+        lua_getfield(L, LUA_REGISTRYINDEX, LOAD_API);
+        return 1;
+    }
     lua_pushvalue(L, 2);
     lua_rawget(L, LUA_GLOBALSINDEX);
-    if (lua_isnil(L, -1)) {
-        const char *name = lua_tostring(L, 2);
-        return luaL_error(L, "Script attempted to access nonexistent global variable '%s'",
-                          name ? name : "?");
-    }
+    if (lua_isnil(L, -1))
+        return nonexistent(L);
     return 1;
+}
+
+void srv_lua_set_loading(bool on)
+{
+    loading = on;
 }
 
 static int env_newindex(lua_State *L)
@@ -412,6 +434,28 @@ static void open_redis_lib(lua_State *L, lua_CFunction register_fn)
     lua_setglobal(L, "redis");
 }
 
+/* The redis table library code sees while it loads: no call/pcall, missing names raise. */
+static void open_load_api(lua_State *L, lua_CFunction register_fn)
+{
+    lua_newtable(L);
+    set_fn(L, "register_function", register_fn);
+    set_fn(L, "log", l_log);
+    set_num(L, "LOG_DEBUG", 0);
+    set_num(L, "LOG_VERBOSE", 1);
+    set_num(L, "LOG_NOTICE", 2);
+    set_num(L, "LOG_WARNING", 3);
+    lua_pushstring(L, "7.0.15");
+    lua_setfield(L, -2, "REDIS_VERSION");
+    set_num(L, "REDIS_VERSION_NUM", 0x07000f);
+    luaL_newmetatable(L, STRICT_MT);
+    lua_pushcfunction(L, nonexistent);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, LOAD_API);
+}
+
 static void open_libs(lua_State *L)
 {
     static const luaL_Reg libs[] = {{"", luaopen_base},
@@ -441,6 +485,7 @@ lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn)
     call_impl = call;
     open_libs(L);
     open_redis_lib(L, register_fn);
+    open_load_api(L, register_fn);
     luaL_newmetatable(L, ENV_MT);
     lua_pushcfunction(L, env_index);
     lua_setfield(L, -2, "__index");

@@ -26,6 +26,10 @@ void srv_lua_close(void);
  * NULL-terminated list, may be NULL): KEYS and ARGV for EVAL. */
 void srv_lua_push_env(lua_State *L, const char *const *writable);
 
+/* While on, environments show library code only the load API: `redis` with
+ * register_function, log and the constants (FUNCTION LOAD). */
+void srv_lua_set_loading(bool on);
+
 /* Pushes the Lua value of the RESP2 reply at p[0..n) (one complete reply): integer -> number,
  * bulk -> string, nil -> false, array -> table, status -> {ok=...}, error -> {err=...}. */
 void srv_lua_push_reply(lua_State *L, const char *p, size_t n);

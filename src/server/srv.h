@@ -103,7 +103,7 @@ struct srv_worker {
     _Atomic long load;
     pthread_t thread;
     srv_server_t *srv;
-    srv_client_t *clients;          /* list; worker thread only */
+    srv_client_t *clients; /* list; worker thread only */
     /* Its clients by id (srv_worker_find_client): buckets chained through id_next; worker
      * thread only. by_id_mask + 1 buckets (0 and NULL before the first client). */
     srv_client_t **by_id;
@@ -158,10 +158,10 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_READONLY 0x2u
 #define SRV_CMD_FAST 0x4u
 #define SRV_CMD_ADMIN 0x8u
-#define SRV_CMD_NO_MULTI 0x10u /* refused inside MULTI */
+#define SRV_CMD_NO_MULTI 0x10u  /* refused inside MULTI */
 #define SRV_CMD_PUBSUB_OK 0x20u /* allowed in subscribed mode (RESP2) */
-#define SRV_CMD_ALL_PARTS 0x40u /* needs the whole store (scripting): a transaction holding
-                                 * it locks every partition */
+/* Needs the whole store (scripting): a transaction holding it locks every partition. */
+#define SRV_CMD_ALL_PARTS 0x40u
 
 typedef struct srv_cmd {
     const char *name; /* lower case */
@@ -193,7 +193,6 @@ bool srv_slice_to_ll(fl_slice_t s, long long *out);
 
 /* Case-insensitive comparison of a slice with a NUL-terminated word. */
 bool srv_slice_eq(fl_slice_t s, const char *word);
-
 
 /* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
 
