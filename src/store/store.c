@@ -151,6 +151,7 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
         s->seed = (uint64_t)fl_now_ms() * 0x9e3779b97f4a7c15ull;
     pthread_mutex_init(&s->bg_mu, NULL);
     pthread_mutex_init(&s->tick_mu, NULL);
+    fls_gate_init(s);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -184,6 +185,7 @@ void fl_store_close(fl_store_t *store)
     pthread_cond_destroy(&store->bg_cv);
     pthread_mutex_destroy(&store->bg_mu);
     pthread_mutex_destroy(&store->tick_mu);
+    fls_gate_destroy(store);
     free(store->ns);
     free(store);
 }

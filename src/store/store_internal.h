@@ -18,10 +18,12 @@
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
- * order: only MSET (fl_str_mset) holds several partition locks, taken in ascending partition
- * index; every other path (commands, eviction, expiry, defrag, SCAN) holds one at a time and
- * takes no other partition lock while holding it, so no cycle can form. Values reach a sink while
- * the lock is held.
+ * order: MSET (fl_str_mset) and batches (batch.c: MULTI/EXEC) hold several partition locks,
+ * taken in ascending (namespace, partition) order; every other path (commands, eviction,
+ * expiry, defrag, SCAN) holds one at a time and takes no other partition lock while holding it,
+ * so no cycle can form. A thread's first partition lock passes the store's gate (batch.c),
+ * which a whole-store batch closes instead of taking every lock. Values reach a sink while the
+ * lock is held.
  *
  * Movability (for the active defragmenter, issue 6): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its
@@ -200,6 +202,21 @@ struct fl_ns {
     fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
 };
 
+/* The store's exclusive gate (batch.c): threads holding partition locks are counted in
+ * slots; closing it waits for zero and keeps newcomers out. */
+#define FLS_GATE_SLOTS 64
+typedef struct fls_gate_slot {
+    _Atomic long n; /* threads of this slot inside the gate */
+    char pad[56];
+} fls_gate_slot_t;
+typedef struct fls_gate {
+    fls_gate_slot_t slots[FLS_GATE_SLOTS];
+    _Atomic bool closed;
+    pthread_mutex_t close_mu; /* held by the one thread that has the gate closed */
+    pthread_mutex_t wait_mu;  /* wait_cv: threads waiting for the gate to open */
+    pthread_cond_t wait_cv;
+} fls_gate_t;
+
 struct fl_store {
     fl_ns_t *ns; /* n namespaces (malloc'd: store bookkeeping, not records) */
     size_t n;
@@ -213,6 +230,7 @@ struct fl_store {
     atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
     atomic_bool bg_paused;   /* tests: skip ticks */
     pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
+    fls_gate_t gate;         /* batch.c */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -423,8 +441,14 @@ extern _Atomic uint64_t fls_batch_undeclared; /* locks taken for keys a batch di
 /* Inside a batch: makes sure the batch holds p (locking it for the rest of the batch when it
  * did not) and returns true, so the caller's own lock operation is skipped. */
 bool fls_batch_take(fl_ns_t *ns, fls_part_t *p);
-/* True when the calling thread's batch holds every partition. */
+/* True when the calling thread's batch holds every partition (the gate is closed by it). */
 bool fls_batch_all(void);
+/* The gate: fls_rdlock/fls_wrlock enter it before a thread's first partition lock, fls_unlock
+ * leaves it after the last; init/destroy with the store. */
+void fls_gate_enter(fl_store_t *s);
+void fls_gate_leave(fl_store_t *s);
+void fls_gate_init(fl_store_t *s);
+void fls_gate_destroy(fl_store_t *s);
 
 /* ---- watch.c: watched keys (WATCH) ------------------------------------------------------- */
 

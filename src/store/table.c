@@ -22,11 +22,13 @@
 /* ---- Locks -------------------------------------------------------------------------------- */
 
 /* Inside a batch (batch.c) the thread's partitions stay locked until the batch ends: the lock
- * operations below are skipped for them. */
+ * operations below are skipped for them. Outside, a thread's first lock passes the store's
+ * gate and its last unlock leaves it. */
 void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
 {
     if (fls_batch_cur && fls_batch_take(ns, p))
         return;
+    fls_gate_enter(ns->store);
     if (ns->store->rwlock)
         pthread_rwlock_rdlock(&p->lock.rw);
     else
@@ -37,6 +39,7 @@ void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
 {
     if (fls_batch_cur && fls_batch_take(ns, p))
         return;
+    fls_gate_enter(ns->store);
     if (ns->store->rwlock)
         pthread_rwlock_wrlock(&p->lock.rw);
     else
@@ -51,6 +54,7 @@ void fls_unlock(fl_ns_t *ns, fls_part_t *p)
         pthread_rwlock_unlock(&p->lock.rw);
     else
         pthread_mutex_unlock(&p->lock.m);
+    fls_gate_leave(ns->store);
 }
 
 /* ---- Accounting --------------------------------------------------------------------------- */
