@@ -6,7 +6,9 @@ JOBS    ?= $(shell nproc)
 BUILD   ?= build
 CTEST   := ctest --output-on-failure --timeout 600 -j$(JOBS)
 
-.PHONY: all deps build run demo test test-plain test-asan test-tsan clean
+PREFIX  ?= /usr/local
+
+.PHONY: all deps build run demo install test test-plain test-asan test-tsan clean
 
 all: build
 
@@ -24,6 +26,10 @@ run: build
 # The memory layer's demonstration: Aerospike's problem in miniature.
 demo: build
 	exec $(BUILD)/src/mem/flatline-demo $(ARGS)
+
+# libflatline (shared and static), its headers, pkg-config file and CMake package under PREFIX.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 test: test-plain test-asan test-tsan
 

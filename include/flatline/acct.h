@@ -39,8 +39,8 @@ int fl_acct_get_totals(fl_acct_totals_t *out);
 typedef int (*fl_acct_get_totals_fn)(fl_acct_totals_t *out);
 #define FL_ACCT_GET_TOTALS "fl_acct_get_totals"
 
-/* Sets the growth of a call site's live bytes that reports it as a possible leak.
- * Returns 0, or -ERANGE outside the option's bounds (4 KiB .. 1 PiB). */
+/* Sets the least growth of a call site's live bytes (lower 95 % bound) called a leak.
+ * Returns 0, or -ERANGE outside the option's bounds (0 .. 1 PiB). */
 int fl_acct_set_leak_threshold(uint64_t bytes);
 typedef int (*fl_acct_set_leak_threshold_fn)(uint64_t bytes);
 #define FL_ACCT_SET_LEAK_THRESHOLD "fl_acct_set_leak_threshold"

@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "flatline/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -102,6 +104,68 @@ size_t fl_mem_usable_size(const void *ptr);
  * automatically at thread exit; call it earlier in a thread that stops using shared arenas. */
 void fl_thread_release_tcaches(void);
 
+/* ---- Adoption: code that frees without sizes, and plain malloc routed into an arena ------- */
+
+/*
+ * The unsized family, for existing code that frees without knowing the size (as free() does).
+ * A block allocated with fl_arena_malloc (or resized with fl_arena_realloc_unsized) is accounted
+ * at its usable size (jemalloc's size class, the only size known again at free time), and must be
+ * freed with fl_arena_free_unsized or resized with fl_arena_realloc_unsized; never mix a block
+ * between this family and the sized calls (debug builds assert on sizes). Once an arena has served
+ * an unsized block, its statistics say requested_known = false: requested then counts those
+ * blocks at their usable size. Errors as the sized calls: NULL on failure, ptr untouched.
+ */
+void *fl_arena_malloc(fl_arena_t *arena, size_t size);
+void *fl_arena_realloc_unsized(fl_arena_t *arena, void *ptr, size_t new_size);
+void fl_arena_free_unsized(fl_arena_t *arena, void *ptr);
+
+/* Flags of fl_thread_bind_arena. */
+#define FL_BIND_EXACT 0x1u /* no thread cache inside the binding (see below) */
+
+/* What fl_thread_unbind_arena restores. Opaque to callers; lives on their stack. */
+typedef struct fl_arena_binding {
+    unsigned prev_arena; /* the jemalloc arena the thread allocated from before */
+    bool prev_tcache;    /* FL_BIND_EXACT: whether the thread cache was enabled before */
+    unsigned flags;
+    bool active;
+} fl_arena_binding_t;
+
+/*
+ * Routes the calling thread's plain malloc/calloc/realloc/free (and C++ new/delete) into `arena`
+ * until fl_thread_unbind_arena(b): how existing code adopts lifecycle arenas by wrapping a region,
+ * e.g. "everything this handler keeps goes to the namespace's arena". Bindings nest (unbind in
+ * reverse order). Inside the region, new blocks come from `arena`; blocks freed go back to the
+ * arena they came from. The thread's cache is flushed at both ends, so no block of another arena
+ * is handed out inside the region and none of `arena`'s leaks out of it; with FL_BIND_EXACT the
+ * cache is off inside the region (every call goes to the arenas: exact separation even when the
+ * region frees blocks of other arenas, at jemalloc's uncached speed). A block allocated inside may
+ * be freed anywhere with free(); freeing it inside a binding to its arena (or with
+ * fl_mem_free_direct) returns it to the arena at once instead of the freeing thread's cache.
+ * Before fl_arena_destroy, every other thread that free()d blocks of the arena outside a binding
+ * must have flushed its thread cache (fl_thread_flush_cache; the rule of jemalloc's
+ * arena.<i>.destroy); the destroying thread's own cache is flushed for it.
+ * The arena's statistics then say requested_known = false (plain malloc passes no sizes to this
+ * layer: requested counts the blocks at their allocated size).
+ * Returns 0; -EINVAL (NULL arguments, unknown flags); -ENOSYS when plain malloc is not jemalloc.
+ */
+int fl_thread_bind_arena(fl_arena_t *arena, unsigned flags, fl_arena_binding_t *b);
+
+/* Ends the binding `b` (made by this thread): flushes the thread's cache and restores the arena
+ * (and cache state) the thread had before. A binding not active is a no-op. */
+void fl_thread_unbind_arena(fl_arena_binding_t *b);
+
+/* Frees a block of any arena straight to the arena it belongs to, bypassing the calling thread's
+ * cache (jemalloc's dallocx with MALLOCX_TCACHE_NONE): for persistent blocks freed by a thread that
+ * should not reuse them for its own transient allocations. NULL is a no-op. Not for blocks of the
+ * sized or unsized families (their accounting needs fl_arena_free / fl_arena_free_unsized). */
+void fl_mem_free_direct(void *ptr);
+
+/* Returns the blocks the calling thread's automatic tcache holds (plain malloc/free: its
+ * private arena's, or the default arena's) to their arena, so that arena's statistics show
+ * only live data. A few microseconds; call it when the thread goes idle. No-op without a
+ * tcache or when malloc is not jemalloc. */
+void fl_thread_flush_cache(void);
+
 /* ---- Thread-private arenas (transient objects) ------------------------------------------- */
 
 /* Binds the calling thread to a private arena (reused from the pool or newly created) so that
@@ -148,23 +212,24 @@ int fl_thread_private_arena_index(void);
  *                     fields get a prefix, e.g. "mem_requested"; CSV columns use it as is).
  *   FL_MEM_RATIOS(X)  X(field, name, formula, doc): the ratios, in report order.
  */
-#define FL_MEM_BYTES(X)                                                                      \
-    X(requested, "requested", "bytes asked for and still live")                             \
-    X(allocated, "allocated", "bytes handed out and still live (size-class rounded)")       \
-    X(active, "active", "bytes in pages holding at least one live object")                   \
-    X(resident, "resident", "allocator pages in RAM (data and metadata)")                    \
-    X(dirty, "dirty", "freed pages not yet purged")                                          \
-    X(muzzy, "muzzy", "pages purged lazily (MADV_FREE), counted until the kernel reclaims")  \
-    X(retained, "retained", "virtual memory kept mapped but returned to the OS")             \
-    X(metadata, "metadata", "the allocator's own bookkeeping")                               \
-    X(rss, "rss", "the process's resident set (/proc), stacks and code included")            \
+#define FL_MEM_BYTES(X)                                                                            \
+    X(requested, "requested", "bytes asked for and still live")                                    \
+    X(allocated, "allocated", "bytes handed out and still live (size-class rounded)")              \
+    X(active, "active", "bytes in pages holding at least one live object")                         \
+    X(resident, "resident", "allocator pages in RAM (data and metadata)")                          \
+    X(dirty, "dirty", "freed pages not yet purged")                                                \
+    X(muzzy, "muzzy", "pages purged lazily (MADV_FREE), counted until the kernel reclaims")        \
+    X(retained, "retained", "virtual memory kept mapped but returned to the OS")                   \
+    X(metadata, "metadata", "the allocator's own bookkeeping")                                     \
+    X(rss, "rss", "the process's resident set (/proc), stacks and code included")                  \
     X(slab_frag_bytes, "slab_holes", "free regions inside non-full slabs: what defrag recovers")
 
-#define FL_MEM_RATIOS(X)                                                                     \
-    X(frag_ratio, "frag_ratio", "rss/requested", "fragmentation ratio (arena: resident/requested)") \
-    X(rounding_ratio, "rounding_ratio", "allocated/requested", "size-class rounding")        \
-    X(holes_ratio, "holes_ratio", "active/allocated", "free regions in live pages")          \
-    X(unreturned_ratio, "unreturned_ratio", "resident/active", "pages not returned to the OS") \
+#define FL_MEM_RATIOS(X)                                                                           \
+    X(frag_ratio, "frag_ratio", "rss/requested",                                                   \
+      "fragmentation ratio (arena: resident/requested)")                                           \
+    X(rounding_ratio, "rounding_ratio", "allocated/requested", "size-class rounding")              \
+    X(holes_ratio, "holes_ratio", "active/allocated", "free regions in live pages")                \
+    X(unreturned_ratio, "unreturned_ratio", "resident/active", "pages not returned to the OS")     \
     X(outside_ratio, "outside_ratio", "rss/resident", "memory outside the heap (process only)")
 
 typedef struct fl_mem_stats {
@@ -188,6 +253,10 @@ int fl_private_arenas_stats(fl_mem_stats_t *out);
 /* Breakdown of the whole process (all arenas, jemalloc's stats.*, RSS). requested is the sum
  * over shared arenas plus allocated elsewhere (requested_known = false). Returns 0 or -errno. */
 int fl_process_stats(fl_mem_stats_t *out);
+
+/* The process's resident set in bytes (/proc/self/statm), 0 when unreadable. Never allocates;
+ * works whatever the allocator (the figure every breakdown's rss is). */
+size_t fl_mem_rss(void);
 
 /* Writes a human-readable breakdown of `s` titled `title` into buf (DESIGN.md order).
  * Returns the length it needed, as snprintf. */

@@ -68,29 +68,90 @@ typedef struct fl_sink {
 
 #define FL_NS_NAME_MAX 63
 
+/*
+ * THE NAMESPACE OPTIONS, defined once. Every consumer iterates this list: the struct below,
+ * fl_ns_config_default (the defaults), fl_ns_config_check (the bounds), and the server's config
+ * parser, --help, CONFIG GET and INFO (through fl_ns_options()). Adding an option is one row.
+ *
+ *   X(field, ctype, kind, name, def, min, max, runtime, doc)
+ *     field    member of fl_ns_config_t, of type ctype
+ *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned) or
+ *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file)
+ *     name     the option's name in config files and CONFIG GET ("namespace.<ns>.<name>")
+ *     def      default value; min, max: inclusive bounds (fl_ns_config_check)
+ *     runtime  true when the option may change while the store is open (CONFIG SET); false
+ *              when it shapes the store's layout (partitions)
+ *     doc      one line for --help
+ *
+ * Rules that involve two options or more than a range (partitions a power of two, cycle-min <=
+ * cycle-max) are in fl_ns_config_check.
+ *
+ * Active defragmentation (Redis's active-defrag-* settings, per namespace): fragmentation here
+ * = free regions inside the arena's slabs ("slab holes", the bytes defrag can recover) as a
+ * percentage of its allocated bytes (it exceeds 100 after a mass delete). cycle-max: Redis's
+ * default is 25 % of its one main thread; ours is a share of one core next to several workers.
+ * On the 2-core machine (flatline-defrag-bench cost, quieter runs) 25 % cost 7-33 % of
+ * throughput and 10 % cost 4-7 %; 10 % still compacts a 1M-key mass delete within seconds.
+ */
+#define FL_GIB ((int64_t)1 << 30)
+#define FL_NS_OPTIONS(X)                                                                           \
+    X(memory_limit, size_t, FL_OPT_SIZE, "memory-limit", FL_GIB, 0, 1024 * FL_GIB, true,           \
+      "bytes of records and index the namespace may hold (its requested bytes; 0 = unlimited)")    \
+    X(default_ttl_ms, int64_t, FL_OPT_INT, "default-ttl-ms", 0, 0, INT64_MAX / 2, true,            \
+      "TTL applied to writes that give none (0 = none)")                                           \
+    X(high_water_pct, unsigned, FL_OPT_UNSIGNED, "high-water-pct", 90, 1, 100, true,               \
+      "evict (soonest-expiring first) above this share of memory-limit")                           \
+    X(stop_writes_pct, unsigned, FL_OPT_UNSIGNED, "stop-writes-pct", 95, 1, 100, true,             \
+      "refuse writes with -OOM above this share of memory-limit")                                  \
+    X(partitions, unsigned, FL_OPT_UNSIGNED, "partitions", 4096, 1, 65536, false,                  \
+      "hash partitions, each under its own lock (power of two; each costs 128 bytes of used)")     \
+    X(dirty_decay_ms, ssize_t, FL_OPT_DECAY, "dirty-decay-ms", FL_DECAY_DEFAULT, -1,               \
+      INT64_MAX / 2, true,                                                                         \
+      "the namespace arena's dirty page decay (-1 never, 0 at once, 'default')")                   \
+    X(muzzy_decay_ms, ssize_t, FL_OPT_DECAY, "muzzy-decay-ms", FL_DECAY_DEFAULT, -1,               \
+      INT64_MAX / 2, true, "the namespace arena's muzzy page decay")                               \
+    X(defrag_pct, unsigned, FL_OPT_UNSIGNED, "defrag-pct", 10, 0, 1000, true,                      \
+      "active defrag starts above this % of slab holes per allocated byte (0 = off)")              \
+    X(defrag_pct_upper, unsigned, FL_OPT_UNSIGNED, "defrag-pct-upper", 100, 1, 1000, true,         \
+      "active defrag runs at its full CPU share at or above this %")                               \
+    X(defrag_ignore_bytes, size_t, FL_OPT_SIZE, "defrag-ignore-bytes", 8 << 20, 0, 1024 * FL_GIB,  \
+      true, "no active defrag below this many bytes of slab holes")                                \
+    X(defrag_cycle_min, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-min", 1, 1, 100, true,            \
+      "% of one CPU active defrag uses at defrag-pct")                                             \
+    X(defrag_cycle_max, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-max", 10, 1, 100, true,           \
+      "% of one CPU active defrag uses at defrag-pct-upper")
+
+typedef enum fl_opt_kind { FL_OPT_SIZE, FL_OPT_INT, FL_OPT_UNSIGNED, FL_OPT_DECAY } fl_opt_kind_t;
+
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
-    size_t memory_limit;      /* bytes of records + index (the namespace's requested bytes);
-                               * 0 = unlimited. Default 1 GiB. */
-    int64_t default_ttl_ms;   /* applied to writes that give no TTL; 0 = none */
-    unsigned high_water_pct;  /* evict above this share of memory_limit (1..100; default 90) */
-    unsigned stop_writes_pct; /* refuse growing writes above this share (1..100; default 95) */
-    unsigned partitions;      /* power of two, 1..65536 (default 4096); each costs 128 bytes of
-                               * `used` (the empty baseline) */
-    ssize_t dirty_decay_ms;   /* for the namespace's arena; FL_DECAY_DEFAULT keeps jemalloc's */
-    ssize_t muzzy_decay_ms;
-    /* Active defragmentation (Redis's active-defrag-* settings, per namespace). Fragmentation
-     * here = free regions inside the arena's slabs ("slab holes", the bytes defrag can recover)
-     * as a percentage of its allocated bytes (it exceeds 100 after a mass delete). */
-    unsigned defrag_pct;        /* threshold-lower: start above this %; 0 = background defrag off
-                                 * (fl_ns_defrag_full still works); 0..1000, default 10 */
-    unsigned defrag_pct_upper;  /* threshold-upper: full CPU share at/above this %; 1..1000,
-                                 * default 100 */
-    size_t defrag_ignore_bytes; /* ignore-bytes: not below this many bytes of slab holes;
-                                 * default 8 MiB */
-    unsigned defrag_cycle_min;  /* cycle-min: % of one CPU at threshold-lower; 1..100, def. 1 */
-    unsigned defrag_cycle_max;  /* cycle-max: % of one CPU at threshold-upper; 1..100, def. 10 */
+#define FL_NS_OPTION_FIELD_(field, ctype, kind, name, def, min, max, runtime, doc) ctype field;
+    FL_NS_OPTIONS(FL_NS_OPTION_FIELD_)
+#undef FL_NS_OPTION_FIELD_
 } fl_ns_config_t;
+
+/* One row of FL_NS_OPTIONS, as data. */
+typedef struct fl_ns_option {
+    const char *name;
+    fl_opt_kind_t kind;
+    size_t offset; /* into fl_ns_config_t */
+    int64_t def, min, max;
+    bool runtime;
+    const char *doc;
+} fl_ns_option_t;
+
+/* The namespace options in FL_NS_OPTIONS order; *n gets their count. Never NULL. */
+const fl_ns_option_t *fl_ns_options(size_t *n);
+
+/* Option `name` (case-insensitive, length len), or NULL. */
+const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len);
+
+/* The value of option o in c, widened to int64_t (FL_DECAY_DEFAULT stays INT64_MIN). */
+int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o);
+
+/* Stores v into option o of c, narrowing to the field's type. No bounds check: call
+ * fl_ns_config_check (or check o->min/o->max) before using c. */
+void fl_ns_option_set(fl_ns_config_t *c, const fl_ns_option_t *o, int64_t v);
 
 /* Fills *c with the defaults for a namespace called `name`. */
 void fl_ns_config_default(fl_ns_config_t *c, const char *name);
@@ -328,32 +389,52 @@ void fl_watch_remove(fl_watch_t *w);
 
 /* ---- Statistics --------------------------------------------------------------------------- */
 
+/*
+ * THE NAMESPACE STATISTICS, defined once: fl_ns_stats_t's scalar fields, iterated by INFO's
+ * namespace lines and MEMORY STATS (and checked against both by tests/server/vocabulary.sh).
+ *
+ *   X(field, ctype, name, unit, doc)
+ *     name  snake_case, as INFO prints it (MEMORY STATS prints it with '-' for '_')
+ *     unit  "count", "bytes", "pct", "bool" or "us": every time is in microseconds
+ *
+ * The namespace arena's memory breakdown (mem) follows the scalars in every printer, in
+ * FL_MEM_BYTES / FL_MEM_RATIOS order.
+ */
+#define FL_NS_STATS(X)                                                                             \
+    X(keys, uint64_t, "keys", "count", "keys held")                                                \
+    X(keys_with_ttl, uint64_t, "expires", "count", "keys with a TTL")                              \
+    X(used, size_t, "used", "bytes", "requested bytes of records + index: what quotas compare")    \
+    X(memory_limit, size_t, "memory_limit", "bytes", "the namespace's memory-limit")               \
+    X(hits, uint64_t, "hits", "count", "reads that found their key")                               \
+    X(misses, uint64_t, "misses", "count", "reads that did not find their key")                    \
+    X(expired, uint64_t, "expired", "count", "keys removed because their TTL passed")              \
+    X(evicted, uint64_t, "evicted", "count", "keys removed above the high-water mark")             \
+    X(writes_refused, uint64_t, "writes_refused", "count",                                         \
+      "writes refused above the stop-writes mark (FL_EOOM)")                                       \
+    X(defrag_running, bool, "defrag_running", "bool", "the background policy is running a pass")   \
+    X(defrag_cpu_pct, unsigned, "defrag_cpu_pct", "pct", "its CPU share (0 when not running)")     \
+    X(defrag_frag_pct, uint64_t, "defrag_frag_pct", "pct",                                         \
+      "last fragmentation the policy measured (slab holes % of allocated)")                        \
+    X(defrag_passes, uint64_t, "defrag_passes", "count", "passes run (background and on demand)")  \
+    X(defrag_sweeps, uint64_t, "defrag_sweeps", "count", "completed defrag sweeps")                \
+    X(defrag_scanned, uint64_t, "defrag_scanned", "count", "allocations looked at")                \
+    X(defrag_moves, uint64_t, "defrag_moves", "count", "allocations moved by active defrag")       \
+    X(defrag_bytes_moved, uint64_t, "defrag_bytes_moved", "bytes",                                 \
+      "requested bytes of the moved allocations")                                                  \
+    X(defrag_bytes_freed, uint64_t, "defrag_bytes_freed", "bytes",                                 \
+      "arena resident bytes given back by passes (approximate under concurrent writes)")           \
+    X(defrag_time_us, uint64_t, "defrag_time_us", "us", "wall time spent defragmenting")           \
+    X(defrag_lock_holds, uint64_t, "defrag_lock_holds", "count",                                   \
+      "partition write-lock holds by the defragmenter")                                            \
+    X(defrag_max_hold_us, uint64_t, "defrag_max_hold_us", "us",                                    \
+      "longest of those holds, rounded up (wall time: includes preemption)")                       \
+    X(defrag_slow_holds, uint64_t, "defrag_slow_holds", "count", "holds longer than 1 ms")
+
 typedef struct fl_ns_stats {
-    uint64_t keys;
-    uint64_t keys_with_ttl;
-    uint64_t hits, misses;   /* reads that found / did not find their key */
-    uint64_t expired;        /* keys removed because their TTL passed */
-    uint64_t evicted;        /* keys removed above the high-water mark */
-    uint64_t writes_refused; /* writes refused above the stop-writes mark (FL_EOOM) */
-    size_t used;             /* requested bytes of records + index: what quotas compare */
-    size_t memory_limit;
-    fl_mem_stats_t mem;          /* the namespace arena's breakdown */
-    uint64_t defrag_moves;       /* allocations moved by active defrag */
-    uint64_t defrag_sweeps;      /* completed defrag sweeps */
-    bool defrag_running;         /* the background policy is running a pass now */
-    unsigned defrag_cpu_pct;     /* the CPU share it runs with (0 when not running) */
-    uint64_t defrag_frag_pct;    /* last fragmentation the policy measured (slab holes % of
-                                  * allocated) */
-    uint64_t defrag_scanned;     /* allocations looked at */
-    uint64_t defrag_bytes_moved; /* requested bytes of the moved allocations */
-    uint64_t defrag_bytes_freed; /* arena resident bytes given back by passes (resident before
-                                  * a pass minus after it and its purge; approximate under
-                                  * concurrent writes) */
-    uint64_t defrag_passes;      /* passes run (background and on demand) */
-    uint64_t defrag_time_ns;     /* wall time spent defragmenting */
-    uint64_t defrag_lock_holds;  /* partition write-lock holds by the defragmenter */
-    uint64_t defrag_max_hold_ns; /* longest of those holds (wall time: includes preemption) */
-    uint64_t defrag_slow_holds;  /* holds longer than 1 ms */
+#define FL_NS_STATS_FIELD_(field, ctype, name, unit, doc) ctype field;
+    FL_NS_STATS(FL_NS_STATS_FIELD_)
+#undef FL_NS_STATS_FIELD_
+    fl_mem_stats_t mem; /* the namespace arena's breakdown */
 } fl_ns_stats_t;
 
 /* Fills *out for the namespace. Cheap enough for INFO. */

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <flatline/mem.h>
+
 #define ACCT_EXPORT __attribute__((visibility("default")))
 #define ACCT_TLS __attribute__((tls_model("initial-exec")))
 #define ACCT_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -53,17 +55,46 @@ int acct_opt_parse(int idx, const char *text, uint64_t *out);
 
 /* ---- Memory figures and the verdict (verdict.c) ----------------------------------------- */
 
-/* One sample of the memory breakdown (DESIGN.md's vocabulary). Unknown figures are -1. */
+/* One sample of the memory breakdown: the fields of flatline/mem.h's FL_MEM_BYTES (the one
+ * vocabulary, in its order), then what only the accountant knows. Unknown figures are -1. */
 typedef struct acct_figures {
-    double t;               /* seconds since the library started */
-    int64_t requested;      /* live requested bytes (see counters.c for its exactness) */
+    double t; /* seconds since the library started */
+#define ACCT_FIGURES_FIELD_(field, name, doc) int64_t field;
+    FL_MEM_BYTES(ACCT_FIGURES_FIELD_)
+#undef ACCT_FIGURES_FIELD_
     int64_t usable;         /* live usable bytes, exact */
     int64_t blocks;         /* live blocks, exact */
-    uint64_t allocs, frees; /* counts of allocations and frees */
-    int64_t rss;            /* process RSS */
-    int64_t allocated, active, resident, dirty, muzzy, retained, mapped, metadata;
-    int approximate; /* allocator figures are estimates (glibc mallinfo2) */
+    int64_t allocs, frees;  /* counts of allocations and frees */
+    int64_t mapped;         /* the allocator's mapped bytes (not in the time series) */
+    int approximate;        /* allocator figures are estimates (glibc mallinfo2) */
 } acct_figures_t;
+
+/* ---- The time series and ratios (figures.c) ---------------------------------------------- */
+
+/* The columns of timeseries.csv: "t_s", the FL_MEM_BYTES names, then usable, blocks, allocs,
+ * frees. Readers find columns by the header's names, never by position. */
+typedef struct acct_column {
+    const char *name;
+    size_t offset; /* of the int64_t in acct_figures_t (t_s: the double t) */
+} acct_column_t;
+extern const acct_column_t acct_columns[];
+extern const int acct_ncolumns;
+
+/* The header line and one data line (with '\n'). Return the length written (< cap). */
+size_t acct_csv_header(char *buf, size_t cap);
+size_t acct_csv_line(char *buf, size_t cap, const acct_figures_t *f);
+/* Maps the header's columns to acct_columns indexes (map[i] = -1 for a column we do not know).
+ * Returns the number of columns, or -1 without a "t_s" column. map holds 64 entries. */
+int acct_csv_map(const char *header, int map[64]);
+/* Parses one data line with the header's map into f (figures the file lacks are -1).
+ * Returns 0 or -1 for a malformed line. */
+int acct_csv_parse(const char *line, const int map[64], int ncols, acct_figures_t *f);
+
+/* A figure by its FL_MEM_BYTES name, or -1 for an unknown name or figure. */
+int64_t acct_figure(const acct_figures_t *f, const char *name, size_t len);
+/* The value of an FL_MEM_RATIOS formula "a/b" over f: 1.0 when b is 0, -1 when a figure is
+ * unknown. */
+double acct_ratio(const acct_figures_t *f, const char *formula);
 
 enum acct_verdict {
     ACCT_HEALTHY,
@@ -94,6 +125,40 @@ void acct_verdict(const acct_verdict_in_t *in, acct_verdict_out_t *out);
 
 /* Upper-case name of a verdict ("LEAK", ...). */
 const char *acct_verdict_name(enum acct_verdict v);
+
+/* ---- The growth test (trend.c) ------------------------------------------------------------ */
+
+/* Significance of the tests (one-sided): the long window's test is Bonferroni-corrected over the
+ * sites tested in it, the recent window's over the sites that passed the long one. */
+#define ACCT_TREND_ALPHA 0.01
+
+/* P(X >= births) for X ~ Binomial(births + deaths, 1/2): the p-value of "this site's samples
+ * are born more often than they die" (1.0 without births). */
+double acct_sign_test_p(uint64_t births, uint64_t deaths);
+/* 1.96 sqrt(variance): the 95 % bound of an estimate with that variance (0 for none). */
+double acct_bound95(double variance);
+
+/* One site over two windows ending now: the long one (the second half of the run) and the
+ * recent one (the last quarter), with the process's exact live bytes over the same windows. */
+typedef struct acct_trend_in {
+    uint64_t long_births, long_deaths, recent_births, recent_deaths; /* sample events */
+    double long_growth, long_growth_var; /* estimated growth of live bytes, its variance */
+    double recent_growth;
+    int64_t long_total_growth, recent_total_growth; /* exact growth of live usable bytes */
+    uint64_t min_growth; /* the leak threshold: least growth (lower bound) called a leak */
+    int tested;          /* sites with sample events in the long window */
+    int candidates;      /* sites that passed the long window's test */
+    int was_leaking;     /* the previous decision (a leaking site is held to uncorrected tests) */
+} acct_trend_in_t;
+
+typedef struct acct_trend_out {
+    double p_long, p_recent; /* the sign tests' p-values */
+    int site_growing;        /* both tests significant, growth positive and above min_growth */
+    int total_agrees;        /* the exact totals grew too */
+} acct_trend_out_t;
+
+/* Decides whether a site is leaking (returns 1: site_growing and total_agrees). Pure. */
+int acct_trend_decide(const acct_trend_in_t *in, acct_trend_out_t *out);
 
 /* ---- Size buckets (counters.c and the unit tests) ---------------------------------------- */
 

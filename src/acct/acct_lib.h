@@ -13,6 +13,7 @@
 #define FLATLINE_ACCT_LIB_H
 
 #include "acct_internal.h"
+#include "fl_assert.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -329,24 +330,27 @@ static inline bool acct_forget(const void *p)
 /* Marks the library's own text range so stacks start at the program's frame. */
 void acct_sample_init(void);
 
-/* A call site as reports see it (a copy). */
+/* A call site as reports see it (a copy). Byte figures are estimates; *_err their 95 % bound. */
 typedef struct acct_site_view {
     unsigned id;
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
-    double live_bytes, live_blocks, alloc_bytes;
-    int flagged;         /* currently a possible leak */
-    int growing;         /* flagged and still growing lately (a leak, not a plateau) */
-    double flag_t, rate; /* when flagged, growth rate (bytes/s) */
-    double last_growth_t;
+    double live_bytes, live_err, live_blocks, alloc_bytes;
+    int leaking;            /* the last watch found it growing, with the exact totals (trend.c) */
+    int offset;             /* growing, but the process's exact live bytes did not grow */
+    double flag_t;          /* when it started leaking */
+    double rate, rate_err;  /* growth of live bytes over the last test window, bytes/s */
+    double window_s, p_long; /* that window's length, its sign test's p-value */
 } acct_site_view_t;
 
 /* Copies the n call sites with the most live bytes into out (sorted). Returns how many. */
 int acct_sites_top(acct_site_view_t *out, int n);
-/* Leak watch: updates every site's growth record at time t; appends events to the file
- * events_path (if not ""). final: the last call, at exit. */
-void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int final);
-/* Number of flagged sites and their live bytes. */
+/* Leak watch (monitor thread, every interval and at the end): records every site at time t
+ * with the process's exact live usable bytes, runs trend.c's test over the second half and the
+ * last quarter of the run, and appends "possible leak" / "never mind" events to events_path
+ * (if not "") when a site's answer changes. min_growth: the leak threshold. */
+void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char *events_path);
+/* Number of leaking sites and their estimated growth over the test window. */
 int acct_sites_flagged(double *bytes);
 /* The latest leak events as text ("t=... possible leak ..."), newest last. */
 size_t acct_events_text(char *buf, size_t cap);
@@ -383,6 +387,10 @@ int64_t acct_rss_bytes(void);
 
 /* Writes the full report (verdict, breakdown, top sites, events) into buf. Returns its length. */
 size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why);
+/* The call sites with live sampled blocks (at most max_sites, most live bytes first) with their
+ * frames, the input of the driver's exports (collapsed stacks, pprof). Serialised by the caller
+ * (report_lock). Returns its length. */
+size_t acct_stacks_build(char *buf, size_t cap, int max_sites);
 /* "at 0xADDR (MODULE+0xOFF) symbol+0xN" for a code address (the form the driver symbolizes). */
 size_t acct_frame_format(char *buf, size_t cap, uintptr_t addr);
 
@@ -397,15 +405,27 @@ double acct_elapsed(void);
 /* Builds a report now and writes it to path (NULL: the output directory's next report file, or
  * stderr without one); gives it to the API callback. Returns 0 or -errno. */
 int acct_report_now(const char *path, const char *why);
+/* The final report, once per process (later calls return at once): when the program calls
+ * exit() or returns from main (exit.c), before atexit handlers and static destructors run;
+ * failing that from the library's destructor. Any thread but the monitor's. */
+void acct_final_report(const char *why);
 /* For api.c: fl_acct_dump() and fl_acct_set_report_callback(). */
 int acct_api_dump(const char *path);
 void acct_api_set_callback(void (*cb)(const char *, size_t, void *), void *arg);
 
-/* Small formatting helpers that never allocate. */
+/* ---- fmt.c: text and files, without allocating ------------------------------------------- */
+
+/* snprintf into buf that returns the length written (at most cap - 1), never more. */
 size_t acct_fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void acct_write_all(int fd, const char *buf, size_t len);
+/* Writes all of buf to fd (retrying short writes and EINTR). Returns 0 or -errno. */
+int acct_write_all(int fd, const char *buf, size_t len);
 /* Appends to an existing file, opening and closing it (no descriptor kept between writes). */
 void acct_append_file(const char *path, const char *buf, size_t len);
+/* Creates or truncates path and writes buf. Returns 0 or -errno. */
+int acct_write_file(const char *path, const char *buf, size_t len);
+/* Replaces path atomically (writes path.tmp, renames it over path). Returns 0 or -errno. */
+int acct_replace_file(const char *path, const char *buf, size_t len);
+/* A message on stderr (fd 2), at most 511 bytes. */
 void acct_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #pragma GCC visibility pop

@@ -61,6 +61,8 @@ typedef struct launch {
 static void usage(FILE *to)
 {
     fprintf(to, "usage: flatline-acct [options] [--] program [args...]\n"
+                "       flatline-acct report DIR   (findings of a run, e.g. a preloaded service)\n"
+                "       flatline-acct diff A B     (what grew from report A to report B)\n"
                 "Runs program under the flatline accounting library and tells why its memory "
                 "grows.\n\n"
                 "  --out DIR          output directory (default ./flatline-acct.out)\n"
@@ -260,9 +262,7 @@ static int prepare_outputs(const config_t *cfg, launch_t *l)
         if (!realpath(cfg->trace, l->trace))
             return die("cannot resolve '%s': %s", cfg->trace, strerror(errno));
     }
-    char report[PATH_MAX + 32];
-    snprintf(report, sizeof report, "%s/report.txt", l->dir);
-    unlink(report);
+    drv_clean_dir(l->dir);
     return CONTINUE;
 }
 
@@ -301,10 +301,28 @@ static void set_child_env(const config_t *cfg, const launch_t *l)
 
 static pid_t child_pid; /* the program, for forward(); written before the handlers are set */
 
-static void forward(int sig)
+/* Passes a signal sent to us on to the program. SIGINT and SIGQUIT from the terminal already
+ * reach it (same process group): only those sent by kill() are passed on, not to deliver twice. */
+static void forward(int sig, siginfo_t *si, void *ctx)
 {
-    if (child_pid > 0)
+    (void)ctx;
+    int from_terminal = (sig == SIGINT || sig == SIGQUIT) && si && si->si_code > 0;
+    if (child_pid > 0 && !from_terminal)
         kill(child_pid, sig);
+}
+
+/* We outlive the program whatever it is sent (to write its findings): the signals a user sends
+ * to stop or query it are passed on. */
+static void forward_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
 }
 
 /* Runs the program under the library and waits for it. Returns its exit status (128 + signal
@@ -327,10 +345,7 @@ static int run_program(const config_t *cfg, const launch_t *l, int *ran)
         _exit(127);
     }
     close(pipefd[1]);
-    signal(SIGINT, SIG_IGN); /* the program gets the terminal's ^C; we still write the report */
-    signal(SIGQUIT, SIG_IGN);
-    signal(SIGTERM, forward);
-    signal(SIGHUP, forward);
+    forward_signals();
     int exec_err = 0;
     ssize_t got = read(pipefd[0], &exec_err, sizeof exec_err);
     close(pipefd[0]);
@@ -343,32 +358,52 @@ static int run_program(const config_t *cfg, const launch_t *l, int *ran)
     return code < 0 ? 127 : code;
 }
 
-/* After the program: symbolized reports (or a verdict from the time series), the plot. */
-static void write_findings(const config_t *cfg, const launch_t *l)
+static uint64_t healthy_of(const config_t *cfg)
 {
-    if (drv_finish_reports(l->dir, cfg->quiet) != 0) {
-        fprintf(stderr,
-                "flatline-acct: the program ended without a final report (killed, _exit, or "
-                "exec of a static binary); the time series is in %s\n",
-                l->dir);
-        drv_verdict_from_csv(l->dir);
-    }
-    if (!cfg->no_plot) {
-        int rc = drv_plot(l->dir);
-        if (rc && rc != -ENOENT)
-            fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/plot.gp)\n",
-                    l->dir);
-    }
+    return cfg->set[ACCT_OPT_HEALTHY] ? cfg->vals[ACCT_OPT_HEALTHY]
+                                      : acct_opt_defs[ACCT_OPT_HEALTHY].def;
+}
+
+/* After the program: symbolized reports (from the rolling one if it was killed), the plot. */
+static void write_findings(const config_t *cfg, const launch_t *l, int status)
+{
+    drv_finish_reports(l->dir, cfg->quiet, !cfg->no_plot, status, healthy_of(cfg));
     if (!cfg->quiet)
         fprintf(stderr,
                 "flatline-acct: findings in %s (report.txt, timeseries.csv, events.log%s)\n",
                 l->dir, cfg->no_plot ? "" : ", plot.svg");
 }
 
+/* `flatline-acct report DIR`: the findings of a run whose driver did not write them (a service
+ * that preloads the library itself, a killed driver), whether its processes still run or not. */
+static int report_command(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: flatline-acct report DIR\n");
+        return 2;
+    }
+    char dir[PATH_MAX];
+    if (!realpath(argv[2], dir))
+        return die("cannot read '%s': %s", argv[2], strerror(errno));
+    if (drv_finish_reports(dir, 0, 1, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
+        return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir,
+                   "");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     config_t cfg;
     static launch_t l;
+    if (argc > 1 && !strcmp(argv[1], "report"))
+        return report_command(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "diff")) {
+        if (argc != 4) {
+            fprintf(stderr, "usage: flatline-acct diff A B   (reports or output directories)\n");
+            return 2;
+        }
+        return drv_diff(argv[2], argv[3]);
+    }
     int rc = parse_args(argc, argv, &cfg);
     if (rc != CONTINUE)
         return rc;
@@ -383,6 +418,6 @@ int main(int argc, char **argv)
     int ran;
     int code = run_program(&cfg, &l, &ran);
     if (ran)
-        write_findings(&cfg, &l);
+        write_findings(&cfg, &l, code);
     return code;
 }

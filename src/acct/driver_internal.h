@@ -28,18 +28,36 @@ int drv_wait(pid_t pid);
 
 /* ---- Findings (findings.c) ---------------------------------------------------------------- */
 
-/* Symbolizes report.txt, events.log and report-N.txt in dir, then prints report.txt on stderr
- * unless quiet. Returns 0, or -ENOENT when the program left no final report. */
-int drv_finish_reports(const char *dir, int quiet);
+/* For every process with files in dir: its final report symbolized (from its rolling
+ * latest.txt, with a note, when it left none; program_status > 128 says the program was killed
+ * by a signal), report.txt printed on stderr unless quiet, then a summary line per process when
+ * there were several; with `plot`, each process's plot (plot.c). healthy: --healthy, for a verdict from the time series when a process
+ * left no report at all. Returns 0, or -ENOENT when the program has no report. */
+#include <stdint.h>
+int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy);
 
-/* For a program that died without a report: prints on stderr a verdict from the first and last
- * samples of dir/timeseries.csv (no call sites, so never LEAK). */
-void drv_verdict_from_csv(const char *dir);
+/* Removes the files a previous run left in dir (ours only: reports, time series, events, plots,
+ * per-pid files), so a reused directory holds this run's findings alone. */
+void drv_clean_dir(const char *dir);
+
+/* ---- Exports (export.c) ----------------------------------------------------------------- */
+
+/* From dir/<prefix>stacks.txt (symbolized): dir/<prefix>stacks.collapsed (flamegraph.pl's
+ * input) and dir/<prefix>profile.pb (pprof's profile.proto, uncompressed). Returns 0 or -errno
+ * (-ENOENT without stacks.txt). */
+int drv_export_stacks(const char *dir, const char *prefix);
+
+/* ---- Diff (diff.c) ------------------------------------------------------------------------ */
+
+/* `flatline-acct diff A B`: prints on stdout how the totals and the call sites changed from
+ * report A to report B (files or output directories). Returns 0, or 2 when one cannot be read. */
+int drv_diff(const char *a, const char *b);
 
 /* ---- Plot (plot.c) ------------------------------------------------------------------------ */
 
-/* Draws dir/plot.svg and dir/plot.png from dir/timeseries.csv with gnuplot, when installed.
- * Returns 0, -ENOENT without gnuplot, or another -errno / -EIO when gnuplot failed. */
-int drv_plot(const char *dir);
+/* Draws dir/<prefix>plot.svg and .png from the process's time series, top call sites and
+ * leak-watch events with gnuplot, when installed. Returns 0, -ENOENT without gnuplot, or another
+ * -errno / -EIO when gnuplot failed. */
+int drv_plot(const char *dir, const char *prefix);
 
 #endif

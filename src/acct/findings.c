@@ -1,76 +1,72 @@
 /*
- * src/acct/findings.c: what the driver makes of the library's output after the program ended:
- * the reports (report.txt, report-N.txt, events.log) rewritten with call sites symbolized to
- * function and file:line (symbolize.c), report.txt echoed on stderr; and for a program killed
- * before it could report (SIGKILL, the OOM killer), a verdict from its time series' first and
- * last samples. Files it cannot read are left alone: the findings are best effort, the
- * program's exit status is what the driver returns.
+ * src/acct/findings.c: what the driver (and `flatline-acct report DIR`) makes of the library's
+ * output: for each process that wrote into the directory (the program: report.txt, latest.txt,
+ * timeseries.csv; a process it forked or exec'd: <pid>.report.txt, ...), a final report with
+ * call sites symbolized to function and file:line (symbolize.c), then a summary line per process
+ * naming the one that grew. A process that left no final report (SIGKILL, a crash, the OOM
+ * killer, _exit, still running) is reported from its rolling latest.txt (replaced every interval,
+ * so at most one interval old) with a note saying so; without even that, from its time series'
+ * first and last samples. Files it cannot read are left alone: the findings are best effort.
  */
 #include "acct_internal.h"
 #include "driver_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Parses one time-series line (monitor.c's columns) into f. Returns 0 or -1. */
-static int parse_csv_line(const char *line, acct_figures_t *f)
+#define MAX_PROCS 256
+
+/* One process's files in the directory: prefix "" (the program) or "<pid>.". */
+typedef struct proc {
+    char prefix[24];
+    int pid; /* 0: the program the driver started (or the root of a preloaded service) */
+} proc_t;
+
+static void file_of(char *out, size_t cap, const char *dir, const proc_t *p, const char *name)
 {
-    long long v[13];
-    double t;
-    if (sscanf(line, "%lf,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld", &t, &v[1],
-               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
-               &v[12]) != 13)
-        return -1;
-    memset(f, 0, sizeof *f);
-    f->t = t;
-    f->requested = v[1];
-    f->usable = v[2];
-    f->blocks = v[3];
-    f->allocs = (uint64_t)v[4];
-    f->frees = (uint64_t)v[5];
-    f->rss = v[6];
-    f->allocated = v[7];
-    f->active = v[8];
-    f->resident = v[9];
-    f->dirty = v[10];
-    f->muzzy = v[11];
-    f->retained = v[12];
-    return 0;
+    if (snprintf(out, cap, "%s/%s%s", dir, p->prefix, name) >= (int)cap)
+        out[0] = 0; /* too long: no such file */
 }
 
-/* When the program died without a report (SIGKILL, the OOM killer), a verdict from the time
- * series' first and last samples (no call sites, so no leak verdict). */
-void drv_verdict_from_csv(const char *dir)
+/* The first and last samples of a time series. Returns 0, or -1 without two samples. */
+static int csv_ends(const char *path, acct_figures_t *first, acct_figures_t *last)
 {
-    char path[PATH_MAX + 32], line[512];
-    acct_figures_t first, last;
-    int have_first = 0, have_last = 0;
-    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+    char line[1024];
     FILE *f = fopen(path, "r");
     if (!f)
-        return;
-    while (fgets(line, sizeof line, f)) {
+        return -1;
+    int map[64], ncols = -1, have = 0;
+    if (fgets(line, sizeof line, f))
+        ncols = acct_csv_map(line, map);
+    while (ncols > 0 && fgets(line, sizeof line, f)) {
         acct_figures_t x;
-        if (parse_csv_line(line, &x) != 0)
+        if (acct_csv_parse(line, map, ncols, &x) != 0)
             continue;
-        if (!have_first) {
-            first = x;
-            have_first = 1;
-        }
-        last = x;
-        have_last = 1;
+        if (!have++)
+            *first = x;
+        *last = x;
     }
     fclose(f);
-    if (!have_first || !have_last)
+    return have >= 1 ? 0 : -1;
+}
+
+/* A verdict from the time series' ends (no call sites, so never LEAK), on stderr. */
+static void verdict_from_csv(const char *csv, uint64_t healthy)
+{
+    acct_figures_t first, last;
+    if (csv_ends(csv, &first, &last) != 0)
         return;
     acct_verdict_in_t in;
     memset(&in, 0, sizeof in);
     in.now = last;
     in.rss_base = first.rss;
-    in.healthy_bytes = 16 << 20;
+    in.healthy_bytes = (int64_t)healthy;
     acct_verdict_out_t out;
     acct_verdict(&in, &out);
     fprintf(stderr,
@@ -81,35 +77,218 @@ void drv_verdict_from_csv(const char *dir)
             acct_verdict_name(out.verdict));
 }
 
-static void copy_to_stderr(const char *path)
+static int copy_file(const char *from, FILE *to)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(from, "r");
     if (!f)
-        return;
+        return -errno;
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, stderr);
+        fwrite(buf, 1, n, to);
     fclose(f);
+    return 0;
 }
 
-int drv_finish_reports(const char *dir, int quiet)
+/* report.txt from latest.txt, with a first line saying why. Returns 0 or -errno. */
+static int report_from_latest(const char *dir, const proc_t *p, const char *why)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/report.txt", dir);
-    if (access(path, R_OK) != 0)
+    char latest[PATH_MAX + 64], report[PATH_MAX + 64];
+    file_of(latest, sizeof latest, dir, p, "latest.txt");
+    file_of(report, sizeof report, dir, p, "report.txt");
+    if (access(latest, R_OK) != 0)
         return -ENOENT;
-    acct_symbolize_file(path);
-    char other[PATH_MAX + 32];
-    snprintf(other, sizeof other, "%s/events.log", dir);
+    FILE *out = fopen(report, "w");
+    if (!out)
+        return -errno;
+    fprintf(out,
+            "note: %s; this is its last rolling report (latest.txt, at most one interval old)\n",
+            why);
+    int rc = copy_file(latest, out);
+    return fclose(out) == 0 ? rc : -EIO;
+}
+
+/* The processes with files in dir (the program first). Returns how many. */
+static int list_procs(const char *dir, proc_t *procs, int cap)
+{
+    int n = 0;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+    snprintf(procs[0].prefix, sizeof procs[0].prefix, "%s", "");
+    procs[0].pid = 0;
+    n += access(path, R_OK) == 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return n;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < cap) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || pid <= 0 || strcmp(end, ".timeseries.csv") != 0)
+            continue;
+        snprintf(procs[n].prefix, sizeof procs[n].prefix, "%ld.", pid);
+        procs[n].pid = (int)pid;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int alive(int pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* One process: its final report symbolized (from latest.txt when it left none). Returns 0 when
+ * it has a report now. */
+static int finish_proc(const char *dir, const proc_t *p, int program_status, uint64_t healthy)
+{
+    char report[PATH_MAX + 64], other[PATH_MAX + 64];
+    file_of(report, sizeof report, dir, p, "report.txt");
+    if (access(report, R_OK) != 0 || (p->pid && alive(p->pid))) {
+        char why[128];
+        if (p->pid && alive(p->pid))
+            snprintf(why, sizeof why, "process %d is still running (a daemon?)", p->pid);
+        else if (!p->pid && program_status > 128)
+            snprintf(why, sizeof why, "the program was killed by signal %d before its final "
+                                      "report", program_status - 128);
+        else
+            snprintf(why, sizeof why, "the process ended without its final report (killed, "
+                                      "_exit, or exec of a static binary)");
+        if (report_from_latest(dir, p, why) != 0) {
+            fprintf(stderr, "flatline-acct: %s%s; no report was written yet\n", why,
+                    p->pid ? "" : "");
+            file_of(other, sizeof other, dir, p, "timeseries.csv");
+            verdict_from_csv(other, healthy);
+            return -ENOENT;
+        }
+    }
+    acct_symbolize_file(report);
+    file_of(other, sizeof other, dir, p, "events.log");
     acct_symbolize_file(other);
+    file_of(other, sizeof other, dir, p, "stacks.txt");
+    if (acct_symbolize_file(other) >= 0)
+        drv_export_stacks(dir, p->prefix);
     for (int n = 1; n < 10000; n++) {
-        snprintf(other, sizeof other, "%s/report-%d.txt", dir, n);
+        char name[64];
+        snprintf(name, sizeof name, "report-%d.txt", n);
+        file_of(other, sizeof other, dir, p, name);
         if (access(other, R_OK) != 0)
             break;
         acct_symbolize_file(other);
     }
-    if (!quiet)
-        copy_to_stderr(path);
     return 0;
+}
+
+/* The verdict line of a report ("" when none). */
+static void verdict_of(const char *path, char *out, size_t cap)
+{
+    char line[512];
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "verdict: ", 9)) {
+            line[strcspn(line, "\n")] = 0;
+            if (snprintf(out, cap, "%s", line + 9) >= (int)cap)
+                out[cap - 1] = 0;
+            break;
+        }
+    fclose(f);
+}
+
+/* One line per process (pid, verdict, RSS and requested growth), naming the one that grew. */
+static void summary(const char *dir, const proc_t *procs, int n)
+{
+    int grew = -1;
+    double most = 0;
+    fprintf(stderr, "flatline-acct: %d processes:\n", n);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX + 64], verdict[256];
+        acct_figures_t first, last;
+        file_of(path, sizeof path, dir, &procs[i], "report.txt");
+        verdict_of(path, verdict, sizeof verdict);
+        file_of(path, sizeof path, dir, &procs[i], "timeseries.csv");
+        if (csv_ends(path, &first, &last) != 0)
+            continue;
+        double growth = (double)(last.rss - first.rss);
+        fprintf(stderr,
+                "  %-9s %-8d RSS %8.1f -> %8.1f MiB, requested %8.1f MiB: %s (%sreport.txt)\n",
+                procs[i].pid ? "process" : "program", procs[i].pid ? procs[i].pid : 0,
+                (double)first.rss / 1048576.0, (double)last.rss / 1048576.0,
+                (double)last.requested / 1048576.0, verdict[0] ? verdict : "no report",
+                procs[i].prefix);
+        if (growth > most) {
+            most = growth;
+            grew = i;
+        }
+    }
+    if (grew >= 0 && procs[grew].pid)
+        fprintf(stderr, "flatline-acct: the process that grew most: process %d (%sreport.txt, "
+                        "RSS +%.1f MiB)\n",
+                procs[grew].pid, procs[grew].prefix, most / 1048576.0);
+    else if (grew >= 0)
+        fprintf(stderr, "flatline-acct: the process that grew most: the program (report.txt, RSS "
+                        "+%.1f MiB)\n",
+                most / 1048576.0);
+}
+
+int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy)
+{
+    proc_t procs[MAX_PROCS];
+    int n = list_procs(dir, procs, MAX_PROCS);
+    if (n == 0)
+        return -ENOENT;
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        int r = finish_proc(dir, &procs[i], program_status, healthy);
+        if (plot) {
+            int prc = drv_plot(dir, procs[i].prefix);
+            if (prc && prc != -ENOENT)
+                fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/%splot.gp)\n",
+                        dir, procs[i].prefix);
+        }
+        if (i == 0 && procs[0].pid == 0)
+            rc = r;
+    }
+    char path[PATH_MAX + 64];
+    file_of(path, sizeof path, dir, &procs[0], "report.txt");
+    if (!quiet && rc == 0) {
+        FILE *f = stderr;
+        copy_file(path, f);
+    }
+    if (n > 1)
+        summary(dir, procs, n);
+    return rc;
+}
+
+void drv_clean_dir(const char *dir)
+{
+    static const char *const ours[] = {
+        "report.txt", "latest.txt", "timeseries.csv", "events.log",       "plot.svg",
+        "plot.png",   "plot.gp",    "sites.csv",      "stacks.txt",       "stacks.collapsed",
+        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat"};
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name, *p = name;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p != name && *p == '.')
+            p++; /* "<pid>." */
+        else
+            p = name;
+        int match = !strncmp(p, "report-", 7);
+        for (size_t i = 0; i < sizeof ours / sizeof ours[0] && !match; i++)
+            match = !strcmp(p, ours[i]);
+        if (!match)
+            continue;
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        unlink(path);
+    }
+    closedir(d);
 }

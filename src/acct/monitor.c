@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <flatline/acct.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,46 +50,12 @@ static char *report_buf; /* report_lock; mmap'd */
 #define REPORT_CAP (1u << 20)
 static unsigned report_seq; /* report_lock */
 static int started;
+static atomic_int final_taken; /* the final report of this process was taken */
+static double teardown_t;      /* when (0: not yet) */
+static int64_t final_usable, final_requested, final_blocks; /* its figures */
 
 static fl_acct_report_cb acct_report_cb; /* report_lock */
 static void *acct_report_arg;            /* report_lock */
-
-size_t acct_fmt(char *buf, size_t cap, const char *fmt, ...)
-{
-    if (cap == 0)
-        return 0;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return 0;
-    return (size_t)n < cap ? (size_t)n : cap - 1;
-}
-
-void acct_write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        buf += n;
-        len -= (size_t)n;
-    }
-}
-
-void acct_log(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        acct_write_all(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
 
 double acct_elapsed(void)
 {
@@ -104,15 +69,6 @@ static int open_out(const char *name, int flags)
     return open(path, flags | O_CLOEXEC, 0644);
 }
 
-void acct_append_file(const char *path, const char *buf, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    acct_write_all(fd, buf, len);
-    close(fd);
-}
-
 static void csv_line(const acct_figures_t *f)
 {
     char line[512];
@@ -120,23 +76,22 @@ static void csv_line(const acct_figures_t *f)
         acct_peak_requested = (double)f->requested;
     if (!csv_on)
         return;
-    size_t n = acct_fmt(
-        line, sizeof line, "%.3f,%lld,%lld,%lld,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
-        f->t, (long long)f->requested, (long long)f->usable, (long long)f->blocks,
-        (unsigned long long)f->allocs, (unsigned long long)f->frees, (long long)f->rss,
-        (long long)f->allocated, (long long)f->active, (long long)f->resident, (long long)f->dirty,
-        (long long)f->muzzy, (long long)f->retained);
+    size_t n = acct_csv_line(line, sizeof line, f);
     char path[700];
     acct_fmt(path, sizeof path, "%s/%stimeseries.csv", out_dir, prefix);
     acct_append_file(path, line, n);
 }
 
-int acct_report_now(const char *path, const char *why)
+/* Builds a report and writes it: to path (truncated, or replaced atomically when `latest`),
+ * or to the output directory's next report-N.txt when path is NULL; gives it to the callback
+ * unless `latest` (the rolling report is not news); with `stacks`, also stacks.txt with that
+ * many call sites (replaced atomically). Returns 0 or -errno. */
+static int report_write(const char *path, int latest, int stacks, const char *why)
 {
     acct_figures_t f;
     int rc = 0;
     acct_busy++;
-    acct_figures_collect(&f, acct_elapsed(), 1);
+    acct_figures_collect(&f, acct_elapsed(), !latest);
     pthread_mutex_lock(&report_lock);
     if (!report_buf) {
         void *m =
@@ -149,27 +104,55 @@ int acct_report_now(const char *path, const char *why)
         return -ENOMEM;
     }
     size_t len = acct_report_build(report_buf, REPORT_CAP, &f, why);
-    int fd = -1;
-    if (path) {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-            rc = -errno;
-    } else if (out_dir[0]) {
-        char name[64];
-        acct_fmt(name, sizeof name, "report-%u.txt", ++report_seq);
-        fd = open_out(name, O_WRONLY | O_CREAT | O_TRUNC);
-        if (fd < 0)
-            rc = -errno;
+    char next[700];
+    if (!path && out_dir[0]) {
+        acct_fmt(next, sizeof next, "%s/%sreport-%u.txt", out_dir, prefix, ++report_seq);
+        path = next;
     }
-    if (fd >= 0) {
-        acct_write_all(fd, report_buf, len);
-        close(fd);
-    }
-    if (acct_report_cb)
+    if (path)
+        rc = latest ? acct_replace_file(path, report_buf, len)
+                    : acct_write_file(path, report_buf, len);
+    if (acct_report_cb && !latest)
         acct_report_cb(report_buf, len, acct_report_arg);
+    if (stacks && out_dir[0]) {
+        char spath[700];
+        acct_fmt(spath, sizeof spath, "%s/%sstacks.txt", out_dir, prefix);
+        len = acct_stacks_build(report_buf, REPORT_CAP, stacks);
+        if (len)
+            acct_replace_file(spath, report_buf, len);
+    }
     pthread_mutex_unlock(&report_lock);
     acct_busy--;
     return rc;
+}
+
+/* The top call sites' live bytes now, appended to sites.csv (the plot's per-site curves). */
+static void sites_line(double t)
+{
+    enum { TOP = 8 };
+    acct_site_view_t top[TOP];
+    char buf[TOP * 96], path[700];
+    int k = acct_sites_top(top, TOP);
+    size_t n = 0;
+    for (int i = 0; i < k; i++)
+        n += acct_fmt(buf + n, sizeof buf - n, "%.3f,%u,%.0f,%.0f\n", t, top[i].id,
+                      top[i].live_bytes, top[i].live_err);
+    acct_fmt(path, sizeof path, "%s/%ssites.csv", out_dir, prefix);
+    acct_append_file(path, buf, n);
+}
+
+int acct_report_now(const char *path, const char *why)
+{
+    return report_write(path, 0, 0, why);
+}
+
+/* The rolling report, replaced every interval: what a stop that leaves no final report (SIGKILL,
+ * a crash, the OOM killer) leaves behind, and what `flatline-acct report DIR` renders. */
+static void latest_write(void)
+{
+    char path[700];
+    acct_fmt(path, sizeof path, "%s/%slatest.txt", out_dir, prefix);
+    report_write(path, 1, 100, "latest (rolling, replaced every interval)");
 }
 
 static void on_signal(int sig)
@@ -223,7 +206,9 @@ static void *monitor_main(void *arg)
             acct_figures_t f;
             acct_figures_collect(&f, acct_elapsed(), 0);
             csv_line(&f);
-            acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_path, 0);
+            acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
+            latest_write();
+            sites_line(f.t);
             while (!before(&now, &next))
                 add_ms(&next, ms);
         }
@@ -231,6 +216,63 @@ static void *monitor_main(void *arg)
     }
     pthread_mutex_unlock(&stop_lock);
     return NULL;
+}
+
+/* Creates this process's time series (with its header) and events log in the output
+ * directory, named with its prefix ("" or "<pid>."). */
+static void outputs_open(void)
+{
+    int csv = open_out("timeseries.csv", O_WRONLY | O_CREAT | O_TRUNC);
+    int ev = open_out("events.log", O_WRONLY | O_CREAT | O_TRUNC);
+    if (csv < 0 || ev < 0)
+        acct_log("flatline-acct: cannot write into %s: %s\n", out_dir, strerror(errno));
+    char head[512];
+    size_t hlen = acct_csv_header(head, sizeof head);
+    if (csv >= 0) {
+        acct_write_all(csv, head, hlen);
+        close(csv);
+        csv_on = 1;
+    }
+    int sites = open_out("sites.csv", O_WRONLY | O_CREAT | O_TRUNC);
+    if (sites >= 0) {
+        static const char sites_head[] = "t_s,site,live_bytes,error_bytes\n";
+        acct_write_all(sites, sites_head, sizeof sites_head - 1);
+        close(sites);
+    }
+    if (ev >= 0) {
+        close(ev);
+        acct_fmt(events_path, sizeof events_path, "%s/%sevents.log", out_dir, prefix);
+    }
+}
+
+/* Starts the monitor thread, with every signal blocked (the program's signals are not ours). */
+static void monitor_start(void)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&stop_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    stop_flag = 0;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
+    monitor_running = pthread_create(&monitor, NULL, monitor_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
+/* Stops the monitor thread and waits for it (never from the monitor itself). */
+static void monitor_stop(void)
+{
+    if (!monitor_running)
+        return;
+    FL_ASSERT(!pthread_equal(pthread_self(), monitor));
+    pthread_mutex_lock(&stop_lock);
+    stop_flag = 1;
+    pthread_cond_signal(&stop_cond);
+    pthread_mutex_unlock(&stop_lock);
+    pthread_join(monitor, NULL);
+    monitor_running = 0;
 }
 
 static void fork_prepare(void)
@@ -255,10 +297,18 @@ static void fork_child(void)
     acct_trace_fork_child();
     csv_on = 0;
     events_path[0] = 0;
-    monitor_running = 0;
+    monitor_running = 0; /* the parent's monitor thread is not in the child */
+    atomic_store(&final_taken, 0);
+    teardown_t = 0;
     pthread_mutex_init(&stop_lock, NULL);
     acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
     report_seq = 0;
+    if (out_dir[0]) { /* a process of its own: its own files and monitor */
+        acct_busy++;
+        outputs_open();
+        monitor_start();
+        acct_busy--;
+    }
 }
 
 static void read_options(void)
@@ -303,21 +353,7 @@ __attribute__((constructor)) static void acct_start(void)
         char abs[PATH_MAX];
         acct_fmt(out_dir, sizeof out_dir, "%s",
                  realpath(dir, abs) ? abs : dir); /* cwd may change */
-        int csv = open_out("timeseries.csv", O_WRONLY | O_CREAT | O_TRUNC);
-        int ev = open_out("events.log", O_WRONLY | O_CREAT | O_TRUNC);
-        if (csv < 0 || ev < 0)
-            acct_log("flatline-acct: cannot write into %s: %s\n", dir, strerror(errno));
-        static const char head[] = "t_s,requested,usable,blocks,allocs,frees,rss,allocated,"
-                                   "active,resident,dirty,muzzy,retained\n";
-        if (csv >= 0) {
-            acct_write_all(csv, head, sizeof head - 1);
-            close(csv);
-            csv_on = 1;
-        }
-        if (ev >= 0) {
-            close(ev);
-            acct_fmt(events_path, sizeof events_path, "%s/%sevents.log", out_dir, prefix);
-        }
+        outputs_open();
     }
     const char *trace = getenv("FLATLINE_ACCT_TRACE");
     if (trace && *trace && is_root) {
@@ -340,19 +376,57 @@ __attribute__((constructor)) static void acct_start(void)
     acct_sample_mean = acct_opt[ACCT_OPT_SAMPLE];
     if (acct_self)
         acct_sample_reset(acct_self);
-    if (out_dir[0]) {
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&stop_cond, &ca);
-        pthread_condattr_destroy(&ca);
-        sigset_t all, saved;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &saved); /* the program's signals are not for us */
-        monitor_running = pthread_create(&monitor, NULL, monitor_main, NULL) == 0;
-        pthread_sigmask(SIG_SETMASK, &saved, NULL);
-    }
+    if (out_dir[0])
+        monitor_start();
     acct_busy--;
+}
+
+/* The final report: the monitor stopped, a last sample and leak watch, report.txt. */
+static void final_write(const char *why)
+{
+    monitor_stop();
+    acct_figures_t f;
+    acct_figures_collect(&f, acct_elapsed(), 0);
+    csv_line(&f);
+    acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
+    char path[700];
+    acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
+    report_write(path, 0, 400, why);
+    final_usable = f.usable;
+    final_requested = f.requested;
+    final_blocks = f.blocks;
+    teardown_t = f.t;
+}
+
+void acct_final_report(const char *why)
+{
+    if (acct_off || !started || atomic_exchange(&final_taken, 1))
+        return;
+    acct_busy++;
+    if (out_dir[0])
+        final_write(why);
+    else if (acct_report_cb)
+        acct_report_now(NULL, why);
+    acct_busy--;
+}
+
+/* After the final report: what the program's teardown (atexit handlers, static destructors)
+ * freed, appended to report.txt as its own section. */
+static void teardown_append(void)
+{
+    acct_figures_t f;
+    acct_figures_collect(&f, acct_elapsed(), 0);
+    char buf[512], path[700];
+    size_t n = acct_fmt(buf, sizeof buf,
+                        "teardown (atexit handlers, static destructors; %.3f s after the report "
+                        "above): requested %.1f -> %.1f MiB, usable %.1f -> %.1f MiB, live blocks "
+                        "%lld -> %lld\n",
+                        f.t - teardown_t, (double)final_requested / 1048576.0,
+                        (double)f.requested / 1048576.0, (double)final_usable / 1048576.0,
+                        (double)f.usable / 1048576.0, (long long)final_blocks,
+                        (long long)f.blocks);
+    acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
+    acct_append_file(path, buf, n);
 }
 
 __attribute__((destructor)) static void acct_stop(void)
@@ -360,25 +434,11 @@ __attribute__((destructor)) static void acct_stop(void)
     if (acct_off || !started)
         return;
     acct_busy++;
-    if (monitor_running) {
-        pthread_mutex_lock(&stop_lock);
-        stop_flag = 1;
-        pthread_cond_signal(&stop_cond);
-        pthread_mutex_unlock(&stop_lock);
-        pthread_join(monitor, NULL);
-        monitor_running = 0;
-    }
-    if (out_dir[0]) {
-        acct_figures_t f;
-        acct_figures_collect(&f, acct_elapsed(), 0);
-        csv_line(&f);
-        acct_sites_watch(f.t, acct_opt[ACCT_OPT_LEAK], events_path, 1);
-        char path[700];
-        acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
-        acct_report_now(path, "at exit");
-    } else if (acct_report_cb) {
-        acct_report_now(NULL, "at exit");
-    }
+    if (atomic_load(&final_taken) && out_dir[0] && teardown_t > 0)
+        teardown_append();
+    else
+        acct_final_report("at exit (after atexit handlers and destructors)");
+    monitor_stop();
     acct_trace_close();
     acct_busy--;
 }

@@ -8,22 +8,12 @@
 
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static double mib(int64_t v)
 {
     return (double)v / 1048576.0;
-}
-
-static size_t line_fig(char *b, size_t cap, const char *name, int64_t v, int64_t of,
-                       const char *of_name, const char *what)
-{
-    if (v < 0)
-        return acct_fmt(b, cap, "  %-14s %16s\n", name, "n/a");
-    if (of > 0)
-        return acct_fmt(b, cap, "  %-14s %16lld  %10.1f MiB  x%.2f of %s (%s)\n", name,
-                        (long long)v, mib(v), (double)v / (double)of, of_name, what);
-    return acct_fmt(b, cap, "  %-14s %16lld  %10.1f MiB\n", name, (long long)v, mib(v));
 }
 
 size_t acct_frame_format(char *b, size_t cap, uintptr_t addr)
@@ -58,7 +48,9 @@ static const char *explain(enum acct_verdict v)
 {
     switch (v) {
     case ACCT_LEAK:
-        return "call sites below keep growing past the leak threshold and have not shrunk back";
+        return "the call sites marked LEAK below keep more memory than they free: their sampled "
+               "blocks are born more often than they die over the second half and over the last "
+               "quarter of the run (one-sided sign test), and the exact live bytes grew with them";
     case ACCT_FRAGMENTATION:
         return "the excess is free space inside pages that still hold live objects (and size-"
                "class rounding): the allocator cannot return it. Not a leak: live data is small";
@@ -97,49 +89,62 @@ static size_t report_head(char *buf, size_t cap, const acct_figures_t *f, const 
     return n;
 }
 
-/* The memory breakdown in DESIGN.md's order, each figure against the one below it. */
+/* The memory breakdown: flatline/mem.h's fields and ratios, in its order, with its words. */
 static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f,
                                const acct_totals_t *tot)
 {
     size_t n = acct_fmt(buf, cap, "memory breakdown:\n");
-    n += acct_fmt(buf + n, cap - n, "  %-14s %16lld  %10.1f MiB  (within +-%lld bytes)\n",
-                  "requested", (long long)f->requested, mib(f->requested),
-                  (long long)tot->requested_error);
-    n += line_fig(buf + n, cap - n, "allocated", f->allocated, f->requested, "requested",
-                  "size-class rounding");
-    n += line_fig(buf + n, cap - n, "active", f->active, f->allocated, "allocated",
-                  "holes in pages");
-    n += line_fig(buf + n, cap - n, "resident", f->resident, f->active, "active",
-                  "unreturned pages");
-    n += line_fig(buf + n, cap - n, "dirty", f->dirty, -1, "", "");
-    n += line_fig(buf + n, cap - n, "muzzy", f->muzzy, -1, "", "");
-    n += line_fig(buf + n, cap - n, "retained", f->retained, -1, "", "");
-    n += line_fig(buf + n, cap - n, "RSS", f->rss, f->resident, "resident", "outside the heap");
-    n += acct_fmt(buf + n, cap - n, "  %-14s %16lld  %10.1f MiB  (RSS before accounting)\n",
-                  "RSS at start", (long long)acct_rss_base, mib(acct_rss_base));
-    if (f->requested > 0)
-        n += acct_fmt(buf + n, cap - n, "  fragmentation ratio RSS/requested = %.2f\n",
-                      (double)f->rss / (double)f->requested);
+#define BREAKDOWN_LINE_(field, name, doc)                                                    \
+    if (f->field < 0)                                                                        \
+        n += acct_fmt(buf + n, cap - n, "  %-16s %16s  %14s  %s\n", name, "n/a", "", doc);   \
+    else                                                                                     \
+        n += acct_fmt(buf + n, cap - n, "  %-16s %16lld  %10.1f MiB  %s\n", name,            \
+                      (long long)f->field, mib(f->field), doc);
+    FL_MEM_BYTES(BREAKDOWN_LINE_)
+#undef BREAKDOWN_LINE_
+    n += acct_fmt(buf + n, cap - n,
+                  "  requested is exact within +-%lld bytes; RSS before accounting started "
+                  "%.1f MiB\n",
+                  (long long)tot->requested_error, mib(acct_rss_base));
+#define RATIO_LINE_(field, name, formula, doc)                                               \
+    {                                                                                        \
+        double r = acct_ratio(f, formula);                                                   \
+        if (r >= 0)                                                                          \
+            n += acct_fmt(buf + n, cap - n, "  %-16s %8.2f  = %-20s %s\n", name, r, formula,  \
+                          doc);                                                              \
+    }
+    FL_MEM_RATIOS(RATIO_LINE_)
+#undef RATIO_LINE_
     return n;
 }
 
-/* The excess of RSS over requested, split into the verdict's terms; blocks released without
- * free(). */
+/* The excess of RSS over requested, split into terms that add up to it exactly (each the
+ * difference of two adjacent figures of the breakdown, so a term may be negative when the
+ * allocator's figures are estimates); blocks released without free(). */
 static size_t report_excess(char *buf, size_t cap, const acct_figures_t *f,
                             const acct_verdict_out_t *v)
 {
-    size_t n = acct_fmt(
-        buf, cap, "excess of RSS (less RSS at start) over requested: %.1f MiB = rounding %.1f",
-        mib(v->excess), mib(v->rounding));
-    if (v->holes >= 0)
-        n += acct_fmt(buf + n, cap - n, " + holes %.1f", mib(v->holes));
-    if (v->held >= 0)
-        n += acct_fmt(buf + n, cap - n, " + held %.1f", mib(v->held));
-    if (v->heap >= 0)
-        n += acct_fmt(buf + n, cap - n, " + heap overhead %.1f", mib(v->heap));
-    if (v->outside >= 0)
-        n += acct_fmt(buf + n, cap - n, " + outside %.1f", mib(v->outside));
-    n += acct_fmt(buf + n, cap - n, " MiB\n");
+    int64_t allocated = f->allocated >= 0 ? f->allocated : f->usable;
+    size_t n = acct_fmt(buf, cap, "excess of RSS over requested, less RSS at start: %.1f MiB = ",
+                        mib(v->excess));
+    if (f->active >= 0 && f->resident >= 0) {
+        n += acct_fmt(buf + n, cap - n,
+                      "rounding %.1f + holes %.1f + held %.1f + outside the heap %.1f"
+                      " - RSS at start %.1f MiB\n",
+                      mib(allocated - f->requested), mib(f->active - allocated),
+                      mib(f->resident - f->active), mib(f->rss - f->resident), mib(acct_rss_base));
+    } else if (f->resident >= 0) {
+        n += acct_fmt(buf + n, cap - n,
+                      "rounding %.1f + heap overhead (holes or held) %.1f + outside the heap %.1f"
+                      " - RSS at start %.1f MiB\n",
+                      mib(allocated - f->requested), mib(f->resident - allocated),
+                      mib(f->rss - f->resident), mib(acct_rss_base));
+    } else {
+        n += acct_fmt(buf + n, cap - n,
+                      "rounding %.1f + the rest (not split by this allocator) %.1f - RSS at "
+                      "start %.1f MiB\n",
+                      mib(allocated - f->requested), mib(f->rss - allocated), mib(acct_rss_base));
+    }
     if (f->allocated >= 0 && !f->approximate && f->allocated + (1 << 20) < f->usable)
         n +=
             acct_fmt(buf + n, cap - n,
@@ -167,21 +172,22 @@ static size_t report_counts(char *buf, size_t cap, const acct_figures_t *f,
     return n;
 }
 
-/* One call site: its figures, its leak-watch state, its frames. */
+/* One call site: its estimates with their 95 % bounds, its trend, its frames. */
 static size_t report_site(char *buf, size_t cap, int rank, const acct_site_view_t *s)
 {
     size_t n = acct_fmt(buf, cap,
-                        "  #%d site %u: live %.1f MiB in %.0f blocks, %.1f MiB allocated since "
-                        "start",
-                        rank, s->id, s->live_bytes / 1048576.0, s->live_blocks,
-                        s->alloc_bytes / 1048576.0);
-    if (s->growing)
-        n += acct_fmt(buf + n, cap - n, "  [POSSIBLE LEAK since t=%.1fs, %+.1f MiB/s]", s->flag_t,
-                      s->rate / 1048576.0);
-    else if (s->flagged)
-        n +=
-            acct_fmt(buf + n, cap - n, "  [grew past the threshold at t=%.1fs, flat since t=%.1fs]",
-                     s->flag_t, s->last_growth_t);
+                        "  #%d site %u: live %.2f +- %.2f MiB in ~%.0f blocks, %.1f MiB allocated "
+                        "since start",
+                        rank, s->id, s->live_bytes / 1048576.0, s->live_err / 1048576.0,
+                        s->live_blocks, s->alloc_bytes / 1048576.0);
+    if (s->window_s > 0)
+        n += acct_fmt(buf + n, cap - n, "; over the last %.0f s %+.1f +- %.1f KiB/s (p=%.1e)",
+                      s->window_s, s->rate / 1024.0, s->rate_err / 1024.0, s->p_long);
+    if (s->leaking)
+        n += acct_fmt(buf + n, cap - n, "  [LEAK: growing since t=%.1fs]", s->flag_t);
+    else if (s->offset)
+        n += acct_fmt(buf + n, cap - n,
+                      "  [growing, but the exact totals did not grow: other sites shrank]");
     n += acct_fmt(buf + n, cap - n, "\n");
     for (int j = 0; j < s->nframes && n + 512 < cap; j++)
         n += frame_text(buf + n, cap - n, s->frames[j] - 1); /* the call, not the return */
@@ -200,8 +206,8 @@ static size_t report_sites(char *buf, size_t cap)
         return acct_fmt(buf, cap, "call sites: sampling is off\n");
     int k = acct_sites_top(top, (int)acct_opt[ACCT_OPT_TOP]);
     size_t n = acct_fmt(buf, cap,
-                        "top call sites by net growth (estimated from %llu samples, one per %llu "
-                        "bytes on average; %u sites):\n",
+                        "top call sites by live bytes (estimated from %llu samples, one per %llu "
+                        "bytes on average; %u sites; +- is the 95 %% bound):\n",
                         (unsigned long long)samples, (unsigned long long)acct_sample_mean, nsites);
     for (int i = 0; i < k && n + 512 < cap; i++)
         n += report_site(buf + n, cap - n, i + 1, &top[i]);
@@ -213,12 +219,51 @@ static size_t report_sites(char *buf, size_t cap)
 /* The leak watch's events so far. */
 static size_t report_leak_watch(char *buf, size_t cap)
 {
-    size_t n = acct_fmt(buf, cap, "leak watch (threshold %llu bytes):\n",
-                        (unsigned long long)acct_opt[ACCT_OPT_LEAK]);
+    size_t n = acct_fmt(buf, cap,
+                        "leak watch (sign test at p < %.2g over the run's second half and last "
+                        "quarter, least growth %llu bytes):\n",
+                        ACCT_TREND_ALPHA, (unsigned long long)acct_opt[ACCT_OPT_LEAK]);
     size_t ev = acct_events_text(buf + n, cap - n);
     if (ev == 0)
         n += acct_fmt(buf + n, cap - n, "  no events\n");
     return n + ev;
+}
+
+/* A view array of n entries for the stack export, mmap'd once (never malloc in the library). */
+static acct_site_view_t *views(int n)
+{
+    static acct_site_view_t *v;
+    static int have;
+    if (n <= have)
+        return v;
+    if (v)
+        munmap(v, (size_t)have * sizeof *v);
+    void *m = mmap(NULL, (size_t)n * sizeof *v, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    v = m == MAP_FAILED ? NULL : m;
+    have = v ? n : 0;
+    return v;
+}
+
+size_t acct_stacks_build(char *buf, size_t cap, int max_sites)
+{
+    acct_site_view_t *top = views(max_sites);
+    if (!top || !acct_sample_mean)
+        return 0;
+    int k = acct_sites_top(top, max_sites);
+    size_t n = acct_fmt(buf, cap,
+                        "# flatline-acct stacks (pid %d): per call site with live sampled blocks, "
+                        "\"site ID live_bytes B live_blocks N alloc_bytes A\" (estimates), then "
+                        "its frames, innermost first\n",
+                        (int)getpid());
+    for (int i = 0; i < k && n + 4096 < cap; i++) {
+        const acct_site_view_t *s = &top[i];
+        n += acct_fmt(buf + n, cap - n, "site %u live_bytes %.0f live_blocks %.0f alloc_bytes %.0f\n",
+                      s->id, s->live_bytes, s->live_blocks, s->alloc_bytes);
+        for (int j = 0; j < s->nframes && n + 512 < cap; j++)
+            n += frame_text(buf + n, cap - n, s->frames[j] - 1);
+    }
+    return n;
 }
 
 size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why)

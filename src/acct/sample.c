@@ -53,17 +53,35 @@ typedef struct site {
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
     double live_bytes, live_blocks, alloc_bytes;
+    double live_var;          /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
+    double churn_var;         /* the same over every sample born or dead so far */
+    uint64_t births, deaths;  /* samples taken, samples freed */
     /* leak watch (monitor thread, under the lock) */
-    double min_live, min_t, max_live, last_growth_t;
-    int flagged;
-    double flag_t, rate;
+    int leaking;              /* the last test said so */
+    int offset;               /* growing, but the exact totals did not grow with it */
+    double flag_t;            /* when it started leaking */
+    double rate, rate_err;    /* growth over the long window, bytes/s, and its 95 % bound */
+    double window_s, p_long;  /* that window's length and its sign test's p-value */
 } site_t;
+
+/* A site at one watch time: what the windows are computed from. */
+typedef struct hist_point {
+    float live, churn_var;
+    uint32_t births, deaths;
+} hist_point_t;
+#define HIST_CAP 64 /* watch times kept: all of them until full, then older ones thinned */
 
 typedef struct live_entry {
     uintptr_t addr; /* 0: empty */
     uint32_t site;
-    double wbytes, wblocks;
+    double wbytes, wblocks; /* w = s/p and 1/p */
 } live_entry_t;
+
+/* (1 - p) w^2: a sample's share of its site's variance. */
+static double sample_var(double wbytes, double wblocks)
+{
+    return (1.0 - 1.0 / wblocks) * wbytes * wbytes;
+}
 
 /* Adaptive: spins briefly, then sleeps, so a holder preempted on a busy machine does not make
  * the others burn their time slices. Held for a few hundred ns. */
@@ -77,6 +95,10 @@ static uint64_t samples, dropped, nlive; /* acct_site_lock */
 static char events[NEVENTS][EVENT_LEN];  /* acct_site_lock */
 static unsigned nevents_total;           /* acct_site_lock */
 static uintptr_t self_lo, self_hi;       /* our own text: frames skipped at the top of a stack */
+static hist_point_t *hist;               /* MAX_SITES * HIST_CAP, acct_site_lock */
+static double hist_t[HIST_CAP];          /* acct_site_lock: the watch times */
+static int64_t hist_usable[HIST_CAP];    /* acct_site_lock: exact live usable bytes then */
+static int hist_n;                       /* acct_site_lock */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -103,13 +125,16 @@ void acct_sample_init(void)
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     site_index = mmap(NULL, SITE_INDEX * sizeof(uint32_t), PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    hist = mmap(NULL, (size_t)MAX_SITES * HIST_CAP * sizeof(hist_point_t), PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     live_cap = LIVE_MIN;
     live = mmap(NULL, live_cap * sizeof(live_entry_t), PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (sites == MAP_FAILED || site_index == MAP_FAILED || live == MAP_FAILED) {
+    if (sites == MAP_FAILED || site_index == MAP_FAILED || live == MAP_FAILED ||
+        hist == MAP_FAILED) {
         acct_log("flatline-acct: no memory for call sites; sampling is off\n");
         acct_sample_mean = 0;
-    } else if (acct_sample_backtrace) {
+    } else if (acct_sample_backtrace || acct_sample_auto) {
         void *warm[4];
         backtrace(warm, 4); /* loads libgcc_s now rather than inside someone's malloc */
     }
@@ -196,7 +221,7 @@ static uint64_t frames_hash(const uintptr_t *f, int n)
 }
 
 /* The site for this stack, created if new; MAX_SITES means "table full". Lock held. */
-static unsigned site_get_locked(const uintptr_t *f, int n, double t)
+static unsigned site_get_locked(const uintptr_t *f, int n)
 {
     uint64_t h = frames_hash(f, n);
     for (unsigned i = (unsigned)h & (SITE_INDEX - 1);; i = (i + 1) & (SITE_INDEX - 1)) {
@@ -208,7 +233,6 @@ static unsigned site_get_locked(const uintptr_t *f, int n, double t)
             st->hash = h;
             st->nframes = n;
             memcpy(st->frames, f, (size_t)n * sizeof *f);
-            st->min_t = t;
             site_index[i] = ++nsites;
             return nsites - 1;
         }
@@ -260,8 +284,13 @@ static void live_remove_locked(unsigned i)
 {
     live_entry_t *e = &live[i];
     site_t *st = &sites[e->site];
+    double v = sample_var(e->wbytes, e->wblocks);
+    FL_ASSERT(nlive > 0 && st->births > st->deaths);
     st->live_bytes -= e->wbytes;
     st->live_blocks -= e->wblocks;
+    st->live_var -= v;
+    st->churn_var += v;
+    st->deaths++;
     filter_add(e->addr, -1);
     nlive--;
     unsigned hole = i;
@@ -294,26 +323,39 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     acct_busy++;
     void *raw[ACCT_MAX_DEPTH + 8];
     int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
-    int n = use_bt ? backtrace(raw, (int)acct_sample_depth + 8)
-                   : fp_walk(t, raw, (int)acct_sample_depth + 8);
-    int skip = 0;
-    while (skip < n && (uintptr_t)raw[skip] >= self_lo && (uintptr_t)raw[skip] < self_hi)
-        skip++;
-    int nf = n - skip > (int)acct_sample_depth ? (int)acct_sample_depth : n - skip;
+    int judging = acct_sample_auto && !use_bt &&
+                  __atomic_load_n(&auto_samples, __ATOMIC_RELAXED) < AUTO_JUDGE;
+    int walked = 0;
+    if (judging) {
+        /* While the frame-pointer walks are judged, sites come from backtrace() all the same,
+         * so one call path is one site before and after the judgement. */
+        walked = fp_walk(t, raw, (int)acct_sample_depth + 8);
+        while (walked > 0 && (uintptr_t)raw[0] >= self_lo && (uintptr_t)raw[0] < self_hi) {
+            memmove(raw, raw + 1, (size_t)(walked - 1) * sizeof raw[0]);
+            walked--;
+        }
+    }
+    int n = use_bt || judging ? backtrace(raw, (int)acct_sample_depth + 8)
+                              : fp_walk(t, raw, (int)acct_sample_depth + 8);
+    /* our own frames are left out wherever they are: the wrappers on top, and the main of
+     * exit.c below the program's main */
+    int nf = 0;
     uintptr_t frames[ACCT_MAX_DEPTH];
-    for (int i = 0; i < nf; i++)
-        frames[i] = (uintptr_t)raw[skip + i];
+    for (int i = 0; i < n && nf < (int)acct_sample_depth; i++)
+        if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
+            frames[nf++] = (uintptr_t)raw[i];
+    if (judging && walked > (int)acct_sample_depth)
+        walked = (int)acct_sample_depth;
     double prob = req ? -expm1(-(double)req / (double)acct_sample_mean) : 1.0 / 1e9;
     double wbytes = (double)req / prob, wblocks = 1.0 / prob;
-    double now = acct_elapsed();
 
     pthread_mutex_lock(&acct_site_lock);
-    unsigned s = site_get_locked(frames, nf, now);
+    unsigned s = site_get_locked(frames, nf);
     int old = live_find_locked((uintptr_t)p);
     if (old >= 0)
         live_remove_locked((unsigned)old); /* freed behind our back: forget the stale entry */
-    if (acct_sample_auto && !use_bt && ++auto_samples <= AUTO_JUDGE) {
-        auto_frames += (unsigned)nf;
+    if (judging && ++auto_samples <= AUTO_JUDGE) {
+        auto_frames += (unsigned)walked;
         if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 &&
             2 * auto_frames < 3u * AUTO_JUDGE) {
             __atomic_store_n(&acct_sample_backtrace, 1, __ATOMIC_RELAXED);
@@ -332,9 +374,13 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         live[i] = (live_entry_t){(uintptr_t)p, s, wbytes, wblocks};
         filter_add((uintptr_t)p, 1);
         nlive++;
+        double v = sample_var(wbytes, wblocks);
         sites[s].live_bytes += wbytes;
         sites[s].live_blocks += wblocks;
         sites[s].alloc_bytes += wbytes;
+        sites[s].live_var += v;
+        sites[s].churn_var += v;
+        sites[s].births++;
     }
     samples++;
     pthread_mutex_unlock(&acct_site_lock);
@@ -354,16 +400,6 @@ void acct_sample_free(const void *p)
     pthread_mutex_unlock(&acct_site_lock);
 }
 
-/* A flagged site is a leak only while it keeps growing: it grew within the last three intervals
- * or the last quarter of the run. One that plateaued earlier is healthy growth. */
-static int still_growing(const site_t *st, double now)
-{
-    double recent = (double)acct_opt[ACCT_OPT_INTERVAL] / 1000.0 * 3;
-    if (recent < 0.25 * now)
-        recent = 0.25 * now;
-    return st->flagged && now - st->last_growth_t <= recent;
-}
-
 static void fill_view(acct_site_view_t *v, unsigned id)
 {
     const site_t *st = &sites[id];
@@ -371,13 +407,16 @@ static void fill_view(acct_site_view_t *v, unsigned id)
     v->nframes = st->nframes;
     memcpy(v->frames, st->frames, sizeof v->frames);
     v->live_bytes = st->live_bytes < 0 ? 0 : st->live_bytes;
+    v->live_err = acct_bound95(st->live_var);
     v->live_blocks = st->live_blocks < 0 ? 0 : st->live_blocks;
     v->alloc_bytes = st->alloc_bytes;
-    v->flagged = st->flagged;
-    v->growing = still_growing(st, acct_elapsed());
-    v->last_growth_t = st->last_growth_t;
+    v->leaking = st->leaking;
+    v->offset = st->offset;
     v->flag_t = st->flag_t;
     v->rate = st->rate;
+    v->rate_err = st->rate_err;
+    v->window_s = st->window_s;
+    v->p_long = st->p_long;
 }
 
 int acct_sites_top(acct_site_view_t *out, int n)
@@ -420,7 +459,7 @@ static void add_event_locked(const char *text)
 typedef struct pending {
     int kind; /* 1 possible leak, 0 never mind */
     unsigned id;
-    double t, live, rate_or_peak;
+    double t, live, live_err, rate, rate_err, p;
     uintptr_t frame;
 } pending_t;
 
@@ -434,12 +473,14 @@ static void emit(const pending_t *e, const char *events_path)
     size_t k;
     if (e->kind)
         k = acct_fmt(line, sizeof line,
-                     "t=%.1fs possible leak: site #%u live %.1f MiB, growing %.1f MiB/s, %s", e->t,
-                     e->id, e->live / 1048576.0, e->rate_or_peak / 1048576.0, where);
+                     "t=%.1fs possible leak: site #%u live %.2f +- %.2f MiB, growing %.1f +- %.1f "
+                     "KiB/s (p=%.1e), %s",
+                     e->t, e->id, e->live / 1048576.0, e->live_err / 1048576.0, e->rate / 1024.0,
+                     e->rate_err / 1024.0, e->p, where);
     else
         k = acct_fmt(line, sizeof line,
-                     "t=%.1fs never mind: site #%u shrank to %.1f MiB (peak %.1f MiB), %s", e->t,
-                     e->id, e->live / 1048576.0, e->rate_or_peak / 1048576.0, where);
+                     "t=%.1fs never mind: site #%u no longer grows (live %.2f +- %.2f MiB), %s",
+                     e->t, e->id, e->live / 1048576.0, e->live_err / 1048576.0, where);
     pthread_mutex_lock(&acct_site_lock);
     add_event_locked(line);
     pthread_mutex_unlock(&acct_site_lock);
@@ -449,45 +490,108 @@ static void emit(const pending_t *e, const char *events_path)
     }
 }
 
-void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int final)
+/* Records every site's figures at watch time t (with the exact live usable bytes then). When
+ * the history is full, every other point of its older half is dropped: recent times stay dense,
+ * older ones thin out, and the windows' starts are always found within a few intervals. */
+static void hist_append_locked(double t, int64_t usable)
+{
+    if (hist_n == HIST_CAP) {
+        int keep = 0;
+        for (int i = 0; i < HIST_CAP; i++) {
+            if (i < HIST_CAP / 2 && (i & 1))
+                continue;
+            hist_t[keep] = hist_t[i];
+            hist_usable[keep] = hist_usable[i];
+            for (unsigned id = 0; id < nsites; id++)
+                hist[(size_t)id * HIST_CAP + keep] = hist[(size_t)id * HIST_CAP + i];
+            keep++;
+        }
+        hist_n = keep;
+    }
+    FL_ASSERT(hist_n < HIST_CAP);
+    hist_t[hist_n] = t;
+    hist_usable[hist_n] = usable;
+    for (unsigned id = 0; id < nsites; id++) {
+        const site_t *st = &sites[id];
+        hist[(size_t)id * HIST_CAP + hist_n] = (hist_point_t){
+            (float)st->live_bytes, (float)st->churn_var, (uint32_t)st->births,
+            (uint32_t)st->deaths};
+    }
+    hist_n++;
+}
+
+/* The first watch time at or after t (the start of a window ending now); -1 when the window
+ * would hold fewer than three intervals. */
+static int window_start_locked(double t)
+{
+    for (int i = 0; i < hist_n - 1; i++)
+        if (hist_t[i] >= t)
+            return hist_n - 1 - i >= 3 ? i : -1;
+    return -1;
+}
+
+/* A site's figures over the window from history point `from` to now. */
+typedef struct window {
+    uint64_t births, deaths;
+    double growth, growth_var;
+} window_t;
+
+static window_t window_of(unsigned id, int from)
+{
+    const hist_point_t *a = &hist[(size_t)id * HIST_CAP + from];
+    const hist_point_t *z = &hist[(size_t)id * HIST_CAP + hist_n - 1];
+    return (window_t){z->births - a->births, z->deaths - a->deaths, (double)z->live - a->live,
+                      (double)z->churn_var - a->churn_var};
+}
+
+void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char *events_path)
 {
     pending_t ev[MAX_PENDING];
     int nev = 0;
-    double th = (double)threshold;
-    (void) final;
     if (!sites)
         return;
     pthread_mutex_lock(&acct_site_lock);
+    hist_append_locked(t, usable);
+    int lw = window_start_locked(t / 2), rw = window_start_locked(t * 3 / 4);
+    int tested = 0, candidates = 0;
+    for (unsigned id = 0; lw >= 0 && id < nsites; id++) {
+        window_t w = window_of(id, lw);
+        tested += w.births + w.deaths > 0;
+        candidates += acct_sign_test_p(w.births, w.deaths) < ACCT_TREND_ALPHA;
+    }
     for (unsigned id = 0; id < nsites; id++) {
         site_t *st = &sites[id];
-        double L = st->live_bytes;
-        if (L < st->min_live) {
-            st->min_live = L;
-            st->min_t = t;
+        int was = st->leaking;
+        st->leaking = st->offset = 0;
+        if (lw >= 0 && rw >= 0) {
+            window_t lo = window_of(id, lw), re = window_of(id, rw);
+            acct_trend_in_t in = {lo.births,
+                                  lo.deaths,
+                                  re.births,
+                                  re.deaths,
+                                  lo.growth,
+                                  lo.growth_var,
+                                  re.growth,
+                                  usable - hist_usable[lw],
+                                  usable - hist_usable[rw],
+                                  min_growth,
+                                  tested,
+                                  candidates,
+                                  was};
+            acct_trend_out_t out;
+            st->leaking = acct_trend_decide(&in, &out);
+            st->offset = out.site_growing && !out.total_agrees;
+            st->window_s = t - hist_t[lw];
+            st->rate = lo.growth / st->window_s;
+            st->rate_err = acct_bound95(lo.growth_var) / st->window_s;
+            st->p_long = out.p_long;
         }
-        if (L > st->max_live + th / 16) {
-            st->max_live = L;
-            st->last_growth_t = t;
-        } else if (L > st->max_live) {
-            st->max_live = L;
-        }
-        double span = t - st->min_t > 1e-3 ? t - st->min_t : 1e-3;
-        uintptr_t frame = st->nframes ? st->frames[0] - 1 : 0;
-        if (!st->flagged && L - st->min_live >= th && L >= 0.9 * st->max_live) {
-            st->flagged = 1;
+        if (st->leaking && !was)
             st->flag_t = t;
-            st->rate = (L - st->min_live) / span;
-            if (nev < MAX_PENDING)
-                ev[nev++] = (pending_t){1, id, t, L, st->rate, frame};
-        } else if (st->flagged && (L < st->min_live + th / 2 || L < 0.5 * st->max_live)) {
-            st->flagged = 0;
-            if (nev < MAX_PENDING)
-                ev[nev++] = (pending_t){0, id, t, L, st->max_live, frame};
-            st->min_live = st->max_live = L;
-            st->min_t = t;
-        } else if (st->flagged) {
-            st->rate = (L - st->min_live) / span;
-        }
+        if (st->leaking != was && nev < MAX_PENDING)
+            ev[nev++] = (pending_t){st->leaking, id, t, st->live_bytes, acct_bound95(st->live_var),
+                                    st->rate, st->rate_err, st->p_long,
+                                    st->nframes ? st->frames[0] - 1 : 0};
     }
     pthread_mutex_unlock(&acct_site_lock);
     for (int i = 0; i < nev; i++)
@@ -497,15 +601,15 @@ void acct_sites_watch(double t, uint64_t threshold, const char *events_path, int
 int acct_sites_flagged(double *bytes)
 {
     int n = 0;
-    double b = 0, now = acct_elapsed();
+    double b = 0;
     if (!sites)
         return 0;
     pthread_mutex_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
         const site_t *st = &sites[id];
-        if (still_growing(st, now)) {
+        if (st->leaking) {
             n++;
-            b += st->live_bytes - st->min_live;
+            b += st->rate * st->window_s;
         }
     }
     pthread_mutex_unlock(&acct_site_lock);

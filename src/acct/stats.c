@@ -139,7 +139,7 @@ void acct_figures_collect(acct_figures_t *f, double t, int detail)
     f->frees = tot.frees;
     f->rss = acct_rss_bytes();
     f->allocated = f->active = f->resident = f->dirty = f->muzzy = f->retained = f->mapped =
-        f->metadata = -1;
+        f->metadata = f->slab_frag_bytes = -1;
     acct_busy++;
     if (kind == K_JEMALLOC && p_mallctl) {
         uint64_t epoch = 1;

@@ -73,6 +73,9 @@ static void resolve_batch(frame_t *frames, size_t from, size_t to, int absolute)
     for (size_t i = from; i < to; i++) {
         if (!fgets(fn, sizeof fn, p) || !fgets(where, sizeof where, p))
             break;
+        char *disc = strstr(where, " (discriminator"); /* which basic block: not for people */
+        if (disc)
+            *disc = 0;
         frames[i].func = strdup(chomp(fn));
         frames[i].where = strdup(chomp(where));
     }

@@ -28,7 +28,6 @@
  *   requested(arena) = spill + sum over registered threads of tc[slot].requested where
  *   tc[slot].gen == arena.gen, summed under g_mtx.
  */
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +36,7 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include "fl_assert.h"
 #include "front.h"
 #include "mem_internal.h"
 
@@ -46,6 +46,8 @@ struct fl_arena {
     uint64_t gen;            /* unique, never 0; immutable */
     char name[FLM_NAME_MAX]; /* immutable */
     _Atomic int64_t spill;   /* see above */
+    _Atomic unsigned inexact; /* FLM_INEXACT_* bits (adopt.c): requested is partly counted at
+                               * usable or allocated size; bits are set, never cleared */
 };
 
 struct tc_entry {
@@ -254,6 +256,11 @@ void fl_arena_destroy(fl_arena_t *a)
     }
     g_slots[a->slot] = NULL;
     pthread_mutex_unlock(&g_mtx);
+    /* Plain free() of bound-malloc blocks (adopt.c) parks them in the freeing thread's automatic
+     * cache; jemalloc requires those caches flushed before the arena goes. The caller's own is
+     * flushed here; other threads' are the contract of fl_thread_bind_arena. */
+    if (atomic_load_explicit(&a->inexact, memory_order_relaxed) & FLM_INEXACT_BOUND)
+        (void)flm_ctl_run("thread.tcache.flush");
 
     char ctl[48];
     snprintf(ctl, sizeof(ctl), "arena.%u.destroy", a->index);
@@ -272,6 +279,18 @@ unsigned fl_arena_index(const fl_arena_t *a)
 }
 
 /* ---- allocation ---- */
+
+/* Debug builds, before a block leaves the caller (free, realloc, move): it belongs to arena a
+ * (a block of another arena would land in a's tcache or front cache and be handed out for a:
+ * the isolation this layer exists for), and `size` is the one it was requested with (its size
+ * class matches the block's). Two mallctl-level lookups: too slow for release builds. */
+static bool block_belongs(const fl_arena_t *a, const void *ptr, size_t size)
+{
+    unsigned owner;
+    if (flm_ctl_arena_of(ptr, &owner) != 0)
+        return false;
+    return owner == a->index && nallocx(size, 0) == sallocx(ptr, 0);
+}
 
 void *fl_arena_alloc(fl_arena_t *a, size_t size)
 {
@@ -319,7 +338,7 @@ void *fl_arena_realloc(fl_arena_t *a, void *ptr, size_t old_size, size_t new_siz
         return NULL;
     if (flm_should_fail())
         return NULL;
-    assert(nallocx(old_size, 0) == sallocx(ptr, 0)); /* old_size must be the requested one */
+    FL_DEBUG_ASSERT(block_belongs(a, ptr, old_size));
     struct tc_entry *e = tc_get(a);
     void *p = rallocx(ptr, new_size, (int)MALLOCX_ARENA(a->index) | tc_flags(e));
     if (p != NULL)
@@ -331,7 +350,7 @@ void fl_arena_free(fl_arena_t *a, void *ptr, size_t size)
 {
     if (ptr == NULL || a == NULL)
         return;
-    assert(nallocx(size, 0) == sallocx(ptr, 0)); /* size must be the requested one */
+    FL_DEBUG_ASSERT(block_belongs(a, ptr, size));
     struct tc_entry *e = tc_get(a);
     if (FLM_LIKELY(e != NULL && e->fc != NULL && size <= FLM_FRONT_MAX))
         flm_front_push(e->fc, size, ptr, tc_flags(e));
@@ -354,12 +373,24 @@ void *fl_arena_move(fl_arena_t *a, void *ptr, size_t size)
         return NULL;
     if (flm_should_fail())
         return NULL;
+    FL_DEBUG_ASSERT(block_belongs(a, ptr, size));
     void *p = mallocx(size, (int)MALLOCX_ARENA(a->index) | MALLOCX_TCACHE_NONE);
     if (p == NULL)
         return NULL;
     memcpy(p, ptr, size);
     sdallocx(ptr, size, MALLOCX_TCACHE_NONE);
     return p;
+}
+
+void flm_arena_mark_inexact(fl_arena_t *a, unsigned why)
+{
+    if ((atomic_load_explicit(&a->inexact, memory_order_relaxed) & why) != why)
+        atomic_fetch_or_explicit(&a->inexact, why, memory_order_relaxed);
+}
+
+unsigned flm_arena_inexact(const fl_arena_t *a)
+{
+    return atomic_load_explicit(&((fl_arena_t *)a)->inexact, memory_order_relaxed);
 }
 
 /* ---- accounting readers ---- */

@@ -193,40 +193,18 @@ static double mib(size_t b)
     return (double)b / 1048576.0;
 }
 
-/* One breakdown per column, rows in DESIGN.md order. */
+/* One breakdown per column, rows in FL_MEM_BYTES then FL_MEM_RATIOS order. */
 static void table(const char *title, const fl_mem_stats_t *a, const fl_mem_stats_t *b)
 {
     printf("%s\n", title);
     printf("  %-22s %16s %18s\n", "", "plain malloc", "lifecycle arenas");
-    const struct {
-        const char *label;
-        size_t x, y;
-    } rows[] = {
-        {"requested (MiB)", a->requested, b->requested},
-        {"allocated (MiB)", a->allocated, b->allocated},
-        {"active (MiB)", a->active, b->active},
-        {"resident (MiB)", a->resident, b->resident},
-        {"  dirty (MiB)", a->dirty, b->dirty},
-        {"  muzzy (MiB)", a->muzzy, b->muzzy},
-        {"  retained (MiB)", a->retained, b->retained},
-        {"  metadata (MiB)", a->metadata, b->metadata},
-        {"RSS (MiB)", a->rss, b->rss},
-        {"slab holes (MiB)", a->slab_frag_bytes, b->slab_frag_bytes},
-    };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-        printf("  %-22s %16.1f %18.1f\n", rows[i].label, mib(rows[i].x), mib(rows[i].y));
-    const struct {
-        const char *label;
-        double x, y;
-    } ratios[] = {
-        {"fragmentation RSS/req", a->frag_ratio, b->frag_ratio},
-        {"  rounding alloc/req", a->rounding_ratio, b->rounding_ratio},
-        {"  holes active/alloc", a->holes_ratio, b->holes_ratio},
-        {"  unreturned res/act", a->unreturned_ratio, b->unreturned_ratio},
-        {"  outside RSS/res", a->outside_ratio, b->outside_ratio},
-    };
-    for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++)
-        printf("  %-22s %16.2f %18.2f\n", ratios[i].label, ratios[i].x, ratios[i].y);
+#define DEMO_BYTES_(f, name, doc)                                                                  \
+    printf("  %-22s %16.1f %18.1f\n", name " (MiB)", mib(a->f), mib(b->f));
+    FL_MEM_BYTES(DEMO_BYTES_)
+#undef DEMO_BYTES_
+#define DEMO_RATIO_(f, name, formula, doc) printf("  %-22s %16.2f %18.2f\n", name, a->f, b->f);
+    FL_MEM_RATIOS(DEMO_RATIO_)
+#undef DEMO_RATIO_
 }
 
 int main(int argc, char **argv)

@@ -1,10 +1,9 @@
 /*
- * src/mem/init.c: process-wide setup of the memory layer, its error texts, the check that plain
- * malloc is jemalloc's, and the small mallctl helpers the other files use.
+ * src/mem/init.c: process-wide setup of the memory layer, its error texts, and the check that
+ * plain malloc is jemalloc's (mallctl access is ctl.c's).
  *
- * Invariants: every helper turns jemalloc's positive error codes into -errno; nothing here
- * allocates on a failure path. The "is malloc jemalloc" answer is computed once (pthread_once)
- * and is immutable afterwards.
+ * Invariants: nothing here allocates on a failure path. The "is malloc jemalloc" answer is computed
+ * once (pthread_once) and is immutable afterwards.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,27 +13,6 @@
 #include <jemalloc/jemalloc.h>
 
 #include "mem_internal.h"
-
-int flm_ctl_read(const char *name, void *out, size_t len)
-{
-    size_t sz = len;
-    int rc = mallctl(name, out, &sz, NULL, 0);
-    if (rc != 0)
-        return -rc;
-    return sz == len ? 0 : -EINVAL;
-}
-
-int flm_ctl_write(const char *name, const void *in, size_t len)
-{
-    int rc = mallctl(name, NULL, NULL, (void *)in, len);
-    return rc ? -rc : 0;
-}
-
-int flm_ctl_run(const char *name)
-{
-    int rc = mallctl(name, NULL, NULL, NULL, 0);
-    return rc ? -rc : 0;
-}
 
 int fl_mem_init(const fl_mem_opts_t *opts)
 {

@@ -41,6 +41,15 @@ size_t flm_shared_arenas_snapshot(unsigned *idx, int64_t *requested, size_t max)
 /* Exact requested bytes of one arena (sum of every thread's counter). */
 int64_t flm_arena_requested(fl_arena_t *arena);
 
+/* The arena served blocks whose requested size this layer does not know (adopt.c): its
+ * statistics report requested_known = false from then on. Any thread; relaxed.
+ *   FLM_INEXACT_UNSIZED  unsized blocks, counted at their usable size (counters stay exact)
+ *   FLM_INEXACT_BOUND    plain malloc in a binding: blocks this layer never sees */
+#define FLM_INEXACT_UNSIZED 0x1u
+#define FLM_INEXACT_BOUND 0x2u
+void flm_arena_mark_inexact(fl_arena_t *arena, unsigned why);
+unsigned flm_arena_inexact(const fl_arena_t *arena);
+
 /* ---- private.c: pool of thread-private arenas ---- */
 
 /* Exit hook: gives the calling thread's private arena back to the pool. */
@@ -63,10 +72,26 @@ static inline bool flm_should_fail(void)
     return flm_fail_now();
 }
 
-/* ---- init.c: small mallctl helpers returning 0 / -errno ---- */
+/* ---- ctl.c: the mallctl helpers, each returning 0 / -errno ---- */
 
+/* Read / write / run (neither input nor output) a mallctl by name. */
 int flm_ctl_read(const char *name, void *out, size_t len);
 int flm_ctl_write(const char *name, const void *in, size_t len);
-int flm_ctl_run(const char *name); /* a mallctl with neither input nor output */
+int flm_ctl_run(const char *name);
+
+/* A mallctl name translated once (mallctlnametomib); components may be patched (v[2] = arena
+ * or bin index) before reading. */
+#define FLM_MIB_MAX 8
+typedef struct flm_mib {
+    size_t v[FLM_MIB_MAX];
+    size_t len;
+} flm_mib_t;
+int flm_ctl_mib(const char *name, flm_mib_t *m);
+int flm_ctl_read_mib(const flm_mib_t *m, void *out, size_t len);
+/* Refreshes jemalloc's statistics snapshot through the "epoch" MIB. */
+int flm_ctl_refresh_epoch(const flm_mib_t *epoch);
+
+/* The index of the arena that owns the jemalloc block at ptr (arenas.lookup). */
+int flm_ctl_arena_of(const void *ptr, unsigned *index);
 
 #endif /* FLATLINE_MEM_INTERNAL_H */

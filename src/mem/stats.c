@@ -23,12 +23,6 @@
 #include "mem_internal.h"
 
 #define MAX_BINS 128
-#define MIB_MAX 8
-
-struct mib {
-    size_t v[MIB_MAX];
-    size_t len;
-};
 
 enum arena_field {
     AF_PACTIVE,
@@ -77,57 +71,43 @@ static const char *const g_process_names[PF_COUNT] = {
 /* Immutable after g_once. */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_err;
-static struct mib g_epoch;
-static struct mib g_arena_mib[AF_COUNT];
-static struct mib g_process_mib[PF_COUNT];
-static struct mib g_curregs, g_curslabs;
+static flm_mib_t g_epoch;
+static flm_mib_t g_arena_mib[AF_COUNT];
+static flm_mib_t g_process_mib[PF_COUNT];
+static flm_mib_t g_curregs, g_curslabs;
 static unsigned g_nbins;
 static size_t g_page;
 static size_t g_bin_size[MAX_BINS];
 static uint32_t g_bin_nregs[MAX_BINS];
 
-static int name_to_mib(const char *name, struct mib *m)
-{
-    m->len = MIB_MAX;
-    int rc = mallctlnametomib(name, m->v, &m->len);
-    return rc ? -rc : 0;
-}
-
-static int read_mib(const struct mib *m, void *out, size_t len)
-{
-    size_t sz = len;
-    int rc = mallctlbymib(m->v, m->len, out, &sz, NULL, 0);
-    return rc ? -rc : (sz == len ? 0 : -EINVAL);
-}
-
 static int init_tables(void)
 {
-    int rc = name_to_mib("epoch", &g_epoch);
+    int rc = flm_ctl_mib("epoch", &g_epoch);
     for (int f = 0; rc == 0 && f < AF_COUNT; f++)
-        rc = name_to_mib(g_arena_fields[f].name, &g_arena_mib[f]);
+        rc = flm_ctl_mib(g_arena_fields[f].name, &g_arena_mib[f]);
     for (int f = 0; rc == 0 && f < PF_COUNT; f++)
-        rc = name_to_mib(g_process_names[f], &g_process_mib[f]);
+        rc = flm_ctl_mib(g_process_names[f], &g_process_mib[f]);
     if (rc == 0)
-        rc = name_to_mib("stats.arenas.0.bins.0.curregs", &g_curregs);
+        rc = flm_ctl_mib("stats.arenas.0.bins.0.curregs", &g_curregs);
     if (rc == 0)
-        rc = name_to_mib("stats.arenas.0.bins.0.curslabs", &g_curslabs);
+        rc = flm_ctl_mib("stats.arenas.0.bins.0.curslabs", &g_curslabs);
     if (rc == 0)
         rc = flm_ctl_read("arenas.nbins", &g_nbins, sizeof(g_nbins));
     if (rc == 0)
         rc = flm_ctl_read("arenas.page", &g_page, sizeof(g_page));
     if (rc == 0 && g_nbins > MAX_BINS)
         return -ENOMEM;
-    struct mib size_mib, nregs_mib;
+    flm_mib_t size_mib, nregs_mib;
     if (rc == 0)
-        rc = name_to_mib("arenas.bin.0.size", &size_mib);
+        rc = flm_ctl_mib("arenas.bin.0.size", &size_mib);
     if (rc == 0)
-        rc = name_to_mib("arenas.bin.0.nregs", &nregs_mib);
+        rc = flm_ctl_mib("arenas.bin.0.nregs", &nregs_mib);
     for (unsigned j = 0; rc == 0 && j < g_nbins; j++) {
         size_mib.v[2] = j;
         nregs_mib.v[2] = j;
-        rc = read_mib(&size_mib, &g_bin_size[j], sizeof(size_t));
+        rc = flm_ctl_read_mib(&size_mib, &g_bin_size[j], sizeof(size_t));
         if (rc == 0)
-            rc = read_mib(&nregs_mib, &g_bin_nregs[j], sizeof(uint32_t));
+            rc = flm_ctl_read_mib(&nregs_mib, &g_bin_nregs[j], sizeof(uint32_t));
     }
     return rc;
 }
@@ -143,14 +123,6 @@ static int ensure_init(void)
     return g_init_err;
 }
 
-static int refresh_epoch(void)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    int rc = mallctlbymib(g_epoch.v, g_epoch.len, &e, &sz, &e, sz);
-    return rc ? -rc : 0;
-}
-
 /* Raw per-arena figures (bytes unless named p*: pages). */
 struct raw {
     size_t v[AF_COUNT]; /* uint64 fields stored widened */
@@ -160,28 +132,28 @@ struct raw {
 static int read_arena(unsigned index, struct raw *r)
 {
     for (int f = 0; f < AF_COUNT; f++) {
-        struct mib m = g_arena_mib[f];
+        flm_mib_t m = g_arena_mib[f];
         m.v[2] = index;
         int rc;
         if (g_arena_fields[f].is_u64) {
             uint64_t x = 0;
-            rc = read_mib(&m, &x, sizeof(x));
+            rc = flm_ctl_read_mib(&m, &x, sizeof(x));
             r->v[f] = (size_t)x;
         } else {
-            rc = read_mib(&m, &r->v[f], sizeof(size_t));
+            rc = flm_ctl_read_mib(&m, &r->v[f], sizeof(size_t));
         }
         if (rc != 0)
             return rc;
     }
     r->slab_frag = 0;
-    struct mib cr = g_curregs, cs = g_curslabs;
+    flm_mib_t cr = g_curregs, cs = g_curslabs;
     cr.v[2] = cs.v[2] = index;
     for (unsigned j = 0; j < g_nbins; j++) {
         size_t curregs, curslabs;
         cr.v[4] = cs.v[4] = j;
-        int rc = read_mib(&cr, &curregs, sizeof(curregs));
+        int rc = flm_ctl_read_mib(&cr, &curregs, sizeof(curregs));
         if (rc == 0)
-            rc = read_mib(&cs, &curslabs, sizeof(curslabs));
+            rc = flm_ctl_read_mib(&cs, &curslabs, sizeof(curslabs));
         if (rc != 0)
             return rc;
         size_t capacity = curslabs * g_bin_nregs[j];
@@ -198,8 +170,8 @@ static void add_raw(struct raw *sum, const struct raw *r)
     sum->slab_frag += r->slab_frag;
 }
 
-/* Process RSS from /proc/self/statm without allocating. 0 when unreadable. */
-static size_t read_rss(void)
+/* The layer's one RSS reader (contract in mem.h): /proc/self/statm, without allocating. */
+size_t fl_mem_rss(void)
 {
     char buf[128];
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -253,7 +225,7 @@ static int begin(const fl_mem_stats_t *out)
     if (out == NULL)
         return -EINVAL;
     int rc = ensure_init();
-    return rc != 0 ? rc : refresh_epoch();
+    return rc != 0 ? rc : flm_ctl_refresh_epoch(&g_epoch);
 }
 
 /* Every snapshot ends here: requested, RSS and ratios on top of the raw figures. */
@@ -264,7 +236,7 @@ static void finish(fl_mem_stats_t *out, const struct raw *r, size_t requested, b
     fill_from_raw(out, r);
     out->requested = requested;
     out->requested_known = known;
-    out->rss = read_rss();
+    out->rss = fl_mem_rss();
     set_ratios(out, process);
 }
 
@@ -277,7 +249,14 @@ int fl_arena_stats(fl_arena_t *arena, fl_mem_stats_t *out)
     if (rc != 0)
         return rc;
     int64_t req = flm_arena_requested(arena);
-    finish(out, &r, req > 0 ? (size_t)req : 0, true, false);
+    unsigned inexact = flm_arena_inexact(arena);
+    finish(out, &r, req > 0 ? (size_t)req : 0, inexact == 0, false);
+    /* Bound-malloc blocks (adopt.c) reach the arena without passing this layer: requested
+     * counts them at their allocated size, so it is never below what jemalloc says is there. */
+    if ((inexact & FLM_INEXACT_BOUND) && out->requested < out->allocated) {
+        out->requested = out->allocated;
+        set_ratios(out, false);
+    }
     return 0;
 }
 
@@ -310,9 +289,10 @@ static void shared_totals(size_t *alloc, size_t *requested)
     *alloc = *requested = 0;
     for (size_t i = 0; i < n && i < FLM_MAX_SHARED; i++) {
         size_t small = 0, large = 0;
-        struct mib ms = g_arena_mib[AF_SMALL_ALLOCATED], ml = g_arena_mib[AF_LARGE_ALLOCATED];
+        flm_mib_t ms = g_arena_mib[AF_SMALL_ALLOCATED], ml = g_arena_mib[AF_LARGE_ALLOCATED];
         ms.v[2] = ml.v[2] = idx[i];
-        if (read_mib(&ms, &small, sizeof(small)) != 0 || read_mib(&ml, &large, sizeof(large)))
+        if (flm_ctl_read_mib(&ms, &small, sizeof(small)) != 0 ||
+            flm_ctl_read_mib(&ml, &large, sizeof(large)))
             continue; /* destroyed meanwhile */
         *alloc += small + large;
         *requested += req[i] > 0 ? (size_t)req[i] : 0;
@@ -327,7 +307,7 @@ int fl_process_stats(fl_mem_stats_t *out)
         rc = read_arena(MALLCTL_ARENAS_ALL, &all);
     size_t pf[PF_COUNT];
     for (int f = 0; rc == 0 && f < PF_COUNT; f++)
-        rc = read_mib(&g_process_mib[f], &pf[f], sizeof(size_t));
+        rc = flm_ctl_read_mib(&g_process_mib[f], &pf[f], sizeof(size_t));
     if (rc != 0)
         return rc;
     /* jemalloc's process totals replace the sums over arenas where they exist. */
@@ -360,8 +340,7 @@ int fl_process_stats(fl_mem_stats_t *out)
 static void line(char *buf, size_t len, size_t *pos, const char *label, size_t bytes,
                  const char *note)
 {
-    APPEND("  %-16s %14zu B %10.2f MiB%s%s\n", label, bytes, (double)bytes / 1048576.0,
-           note[0] ? "  " : "", note);
+    APPEND("  %-16s %14zu B %10.2f MiB  %s\n", label, bytes, (double)bytes / 1048576.0, note);
 }
 
 int fl_mem_stats_format(const fl_mem_stats_t *s, const char *title, char *buf, size_t len)
@@ -374,22 +353,15 @@ int fl_mem_stats_format(const fl_mem_stats_t *s, const char *title, char *buf, s
     if (s == NULL)
         return 0;
     APPEND("%s\n", title ? title : "memory");
-    line(buf, len, pos, "requested", s->requested,
-         s->requested_known ? "(exact)" : "(partly unknown: counted as allocated)");
-    line(buf, len, pos, "allocated", s->allocated, "");
-    line(buf, len, pos, "active", s->active, "");
-    line(buf, len, pos, "resident", s->resident, "");
-    line(buf, len, pos, "dirty", s->dirty, "(freed, not yet purged)");
-    line(buf, len, pos, "muzzy", s->muzzy, "(lazily purged)");
-    line(buf, len, pos, "retained", s->retained, "(mapped, returned to the OS)");
-    line(buf, len, pos, "metadata", s->metadata, "");
-    line(buf, len, pos, "RSS", s->rss, "(process)");
-    line(buf, len, pos, "slab holes", s->slab_frag_bytes, "(free regions in non-full slabs)");
+#define FORMAT_BYTES_(f, name, doc) line(buf, len, pos, name, s->f, doc);
+    FL_MEM_BYTES(FORMAT_BYTES_)
+#undef FORMAT_BYTES_
+    APPEND("  %-16s %s\n", "requested_known",
+           s->requested_known ? "yes (exact)" : "no (partly counted as allocated)");
     APPEND("  %-16s %14" PRIu64 "   ndalloc %" PRIu64 "\n", "nmalloc", s->nmalloc, s->ndalloc);
-    APPEND("  %-16s %8.3f\n", "fragmentation", s->frag_ratio);
-    APPEND("    %-14s %8.3f  allocated/requested\n", "rounding", s->rounding_ratio);
-    APPEND("    %-14s %8.3f  active/allocated\n", "holes", s->holes_ratio);
-    APPEND("    %-14s %8.3f  resident/active\n", "unreturned", s->unreturned_ratio);
-    APPEND("    %-14s %8.3f  RSS/resident\n", "outside", s->outside_ratio);
+#define FORMAT_RATIO_(f, name, formula, doc)                                                       \
+    APPEND("  %-16s %8.3f  %-20s %s\n", name, s->f, formula, doc);
+    FL_MEM_RATIOS(FORMAT_RATIO_)
+#undef FORMAT_RATIO_
     return (int)p;
 }

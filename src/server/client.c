@@ -24,6 +24,8 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
     c->ns = srv->store ? fl_store_ns(srv->store, 0) : NULL;
     c->ns_index = 0;
+    if (srv->acl)
+        srv_acl_session_init(srv->acl, &c->acl);
 }
 
 void srv_client_free_buffers(srv_client_t *c)
@@ -38,6 +40,8 @@ void srv_client_free_buffers(srv_client_t *c)
     c->argv_cap = 0;
     free(c->name);
     c->name = NULL;
+    if (c->acl.user)
+        srv_acl_session_release(&c->acl);
 }
 
 static int protocol_error(srv_client_t *c, const char *why)

@@ -1,10 +1,11 @@
 /*
  * src/server/cmd_memory.c: the MEMORY command (STATS, USAGE, DOCTOR, PURGE, DEFRAG, HELP).
  *
- * Invariants: MEMORY STATS lists the memory layer's breakdown in DESIGN.md's vocabulary and
- * order (process, private arenas, each namespace), then the Redis names dashboards read;
- * ratios are bulk strings, as Redis sends doubles in RESP2. Every figure comes from one
- * srv_mem_snapshot.
+ * Invariants: MEMORY STATS lists every breakdown (process, private arenas, each namespace)
+ * by iterating FL_MEM_BYTES / FL_MEM_RATIOS, and each namespace's statistics by iterating
+ * FL_NS_STATS (names with '-' for '_', as Redis's MEMORY STATS spells them), then the Redis
+ * names dashboards read; ratios are bulk strings, as Redis sends doubles in RESP2. Every
+ * figure comes from one srv_mem_snapshot.
  */
 #include "srv_cmd.h"
 
@@ -53,25 +54,37 @@ static void p_send(srv_client_t *c, pairs_t *p)
     srv_buf_free(&p->buf);
 }
 
-static void breakdown(pairs_t *p, const fl_mem_stats_t *m, bool proc)
+/* A vocabulary name as MEMORY STATS spells it: '-' for '_'. */
+static const char *dashed(const char *name, char *buf, size_t len)
 {
-    p_int(p, "requested", (long long)m->requested);
-    p_int(p, "allocated", (long long)m->allocated);
-    p_int(p, "active", (long long)m->active);
-    p_int(p, "resident", (long long)m->resident);
-    p_int(p, "dirty", (long long)m->dirty);
-    p_int(p, "muzzy", (long long)m->muzzy);
-    p_int(p, "retained", (long long)m->retained);
-    p_int(p, "metadata", (long long)m->metadata);
-    if (proc)
-        p_int(p, "rss", (long long)m->rss);
-    p_ratio(p, "frag-ratio", m->frag_ratio);
-    p_ratio(p, "rounding-ratio", m->rounding_ratio);
-    p_ratio(p, "holes-ratio", m->holes_ratio);
-    p_ratio(p, "unreturned-ratio", m->unreturned_ratio);
-    if (proc)
-        p_ratio(p, "outside-ratio", m->outside_ratio);
-    p_int(p, "slab-frag-bytes", (long long)m->slab_frag_bytes);
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++)
+        buf[i] = name[i] == '_' ? '-' : name[i];
+    buf[i] = '\0';
+    return buf;
+}
+
+/* Every field of FL_MEM_BYTES then FL_MEM_RATIOS. */
+static void breakdown(pairs_t *p, const fl_mem_stats_t *m)
+{
+    char name[64];
+#define MEMORY_BYTES_(f, fname, doc) p_int(p, dashed(fname, name, sizeof(name)), (long long)m->f);
+    FL_MEM_BYTES(MEMORY_BYTES_)
+#undef MEMORY_BYTES_
+#define MEMORY_RATIO_(f, fname, formula, doc) p_ratio(p, dashed(fname, name, sizeof(name)), m->f);
+    FL_MEM_RATIOS(MEMORY_RATIO_)
+#undef MEMORY_RATIO_
+}
+
+/* Every field of FL_NS_STATS, then the namespace arena's breakdown. */
+static void namespace_stats(pairs_t *p, const fl_ns_stats_t *st)
+{
+    char name[64];
+#define MEMORY_NS_STAT_(f, ctype, fname, unit, doc)                                                \
+    p_int(p, dashed(fname, name, sizeof(name)), (long long)st->f);
+    FL_NS_STATS(MEMORY_NS_STAT_)
+#undef MEMORY_NS_STAT_
+    breakdown(p, &st->mem);
 }
 
 static void memory_stats(srv_client_t *c)
@@ -80,33 +93,17 @@ static void memory_stats(srv_client_t *c)
     srv_mem_snapshot(c->srv, &s);
     const fl_mem_stats_t *m = &s.process;
     pairs_t top = {{0}, 0}, inner = {{0}, 0};
-    breakdown(&inner, m, true);
+    breakdown(&inner, m);
     p_nested(&top, "process", &inner);
     if (s.priv_rc == 0) {
-        breakdown(&inner, &s.priv, false);
+        breakdown(&inner, &s.priv);
         p_nested(&top, "private-arenas", &inner);
     }
     for (size_t i = 0; i < s.n_ns; i++) {
         char name[96];
         if (s.ns_rc[i] != FL_OK)
             continue;
-        p_int(&inner, "keys", (long long)s.ns[i].keys);
-        p_int(&inner, "used", (long long)s.ns[i].used);
-        p_int(&inner, "memory-limit", (long long)s.ns[i].memory_limit);
-        breakdown(&inner, &s.ns[i].mem, false);
-        const fl_ns_stats_t *d = &s.ns[i];
-        p_int(&inner, "defrag-running", d->defrag_running);
-        p_int(&inner, "defrag-cpu-pct", d->defrag_cpu_pct);
-        p_int(&inner, "defrag-frag-pct", (long long)d->defrag_frag_pct);
-        p_int(&inner, "defrag-passes", (long long)d->defrag_passes);
-        p_int(&inner, "defrag-scanned", (long long)d->defrag_scanned);
-        p_int(&inner, "defrag-moves", (long long)d->defrag_moves);
-        p_int(&inner, "defrag-bytes-moved", (long long)d->defrag_bytes_moved);
-        p_int(&inner, "defrag-bytes-freed", (long long)d->defrag_bytes_freed);
-        p_int(&inner, "defrag-time-us", (long long)(d->defrag_time_ns / 1000));
-        p_int(&inner, "defrag-lock-holds", (long long)d->defrag_lock_holds);
-        p_int(&inner, "defrag-max-hold-us", (long long)(d->defrag_max_hold_ns / 1000));
-        p_int(&inner, "defrag-slow-holds", (long long)d->defrag_slow_holds);
+        namespace_stats(&inner, &s.ns[i]);
         snprintf(name, sizeof(name), "namespace.%s", s.ns_name[i]);
         p_nested(&top, name, &inner);
     }
@@ -247,6 +244,6 @@ static void cmd_memory(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"memory", -2, SRV_CMD_READONLY, cmd_memory, 0, 0, 0},
+    {"memory", -2, SRV_CMD_READONLY | SRV_CMD_SUBCOMMANDS, cmd_memory, 0, 0, 0, 0},
 };
 const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0])};

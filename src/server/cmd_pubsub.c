@@ -78,12 +78,12 @@ static void cmd_pubsub(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 #define PS SRV_CMD_PUBSUB_OK
 static const srv_cmd_t cmds[] = {
-    {"psubscribe", -2, PS, cmd_psubscribe, 0, 0, 0},
-    {"publish", 3, SRV_CMD_FAST, cmd_publish, 0, 0, 0},
-    {"pubsub", -2, 0, cmd_pubsub, 0, 0, 0},
-    {"punsubscribe", -1, PS, cmd_punsubscribe, 0, 0, 0},
-    {"subscribe", -2, PS, cmd_subscribe, 0, 0, 0},
-    {"unsubscribe", -1, PS, cmd_unsubscribe, 0, 0, 0},
+    {"psubscribe", -2, PS, cmd_psubscribe, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
+    {"publish", 3, SRV_CMD_FAST, cmd_publish, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
+    {"pubsub", -2, SRV_CMD_SUBCOMMANDS, cmd_pubsub, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
+    {"punsubscribe", -1, PS, cmd_punsubscribe, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
+    {"subscribe", -2, PS, cmd_subscribe, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
+    {"unsubscribe", -1, PS, cmd_unsubscribe, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
 };
 
 const srv_cmd_family_t srv_cmds_pubsub = {cmds, sizeof(cmds) / sizeof(cmds[0])};

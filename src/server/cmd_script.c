@@ -194,14 +194,14 @@ static void cmd_function(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 #define ALL SRV_CMD_ALL_PARTS
 static const srv_cmd_t cmds[] = {
-    {"eval", -3, SRV_CMD_WRITE | ALL, cmd_eval, 0, 0, 0},
-    {"eval_ro", -3, SRV_CMD_READONLY | ALL, cmd_eval_ro, 0, 0, 0},
-    {"evalsha", -3, SRV_CMD_WRITE | ALL, cmd_evalsha, 0, 0, 0},
-    {"evalsha_ro", -3, SRV_CMD_READONLY | ALL, cmd_evalsha_ro, 0, 0, 0},
-    {"fcall", -3, SRV_CMD_WRITE | ALL, cmd_fcall, 0, 0, 0},
-    {"fcall_ro", -3, SRV_CMD_READONLY | ALL, cmd_fcall_ro, 0, 0, 0},
-    {"function", -2, ALL, cmd_function, 0, 0, 0},
-    {"script", -2, ALL, cmd_script, 0, 0, 0},
+    {"eval", -3, SRV_CMD_WRITE | ALL, cmd_eval, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"eval_ro", -3, SRV_CMD_READONLY | ALL, cmd_eval_ro, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"evalsha", -3, SRV_CMD_WRITE | ALL, cmd_evalsha, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"evalsha_ro", -3, SRV_CMD_READONLY | ALL, cmd_evalsha_ro, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"fcall", -3, SRV_CMD_WRITE | ALL, cmd_fcall, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"fcall_ro", -3, SRV_CMD_READONLY | ALL, cmd_fcall_ro, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"function", -2, ALL | SRV_CMD_SUBCOMMANDS, cmd_function, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"script", -2, ALL | SRV_CMD_SUBCOMMANDS, cmd_script, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
 };
 
 const srv_cmd_family_t srv_cmds_script = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -224,7 +224,11 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     for (int i = 2; i < argc; i++) {
-        if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {
+        if (srv_slice_eq(argv[i], "auth") && i + 2 < argc && c->srv->acl) {
+            if (!srv_client_auth(c, argv[i + 1], argv[i + 2]))
+                return;
+            i += 2;
+        } else if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {
             if (!valid_client_name(argv[i + 1])) {
                 srv_reply_error(&c->out, "ERR Client names cannot contain spaces, newlines or "
                                          "special characters.");
@@ -238,6 +242,13 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
             srv_reply_errorf(&c->out, "ERR Syntax error in HELLO option '%.*s'", n, argv[i].p);
             return;
         }
+    }
+    if (!srv_client_authenticated(c)) {
+        srv_reply_error(&c->out, "NOAUTH HELLO must be called with the client already "
+                                 "authenticated, otherwise the HELLO AUTH <user> <pass> option "
+                                 "can be used to authenticate the client and select the RESP "
+                                 "protocol version at the same time");
+        return;
     }
     srv_reply_array(&c->out, 14);
     srv_reply_bulk_str(&c->out, "server");
@@ -282,16 +293,16 @@ static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"client", -2, 0, cmd_client, 0, 0, 0},
-    {"command", -1, 0, cmd_command, 0, 0, 0},
-    {"config", -2, SRV_CMD_ADMIN, cmd_config, 0, 0, 0},
-    {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0},
-    {"hello", -1, SRV_CMD_FAST, cmd_hello, 0, 0, 0},
-    {"info", -1, 0, cmd_info, 0, 0, 0},
-    {"ping", -1, SRV_CMD_FAST | SRV_CMD_PUBSUB_OK, cmd_ping, 0, 0, 0},
-    {"quit", -1, SRV_CMD_FAST | SRV_CMD_PUBSUB_OK, cmd_quit, 0, 0, 0},
-    {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0},
-    {"shutdown", -1, SRV_CMD_ADMIN | SRV_CMD_NO_MULTI, cmd_shutdown, 0, 0, 0},
-    {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0},
+    {"client", -2, SRV_CMD_SUBCOMMANDS, cmd_client, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"command", -1, SRV_CMD_SUBCOMMANDS, cmd_command, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"config", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_config, 0, 0, 0, 0},
+    {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"hello", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_hello, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"info", -1, 0, cmd_info, 0, 0, 0, SRV_ACL_CAT(DANGEROUS)},
+    {"ping", -1, SRV_CMD_FAST | SRV_CMD_PUBSUB_OK, cmd_ping, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"quit", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH | SRV_CMD_PUBSUB_OK, cmd_quit, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"shutdown", -1, SRV_CMD_ADMIN | SRV_CMD_NO_MULTI, cmd_shutdown, 0, 0, 0, 0},
+    {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0, 0},
 };
 const srv_cmd_family_t srv_cmds_server = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -6,10 +6,13 @@
  * search depends on it; index_build aborts on a duplicate name, and
  * tests/server/test_commands.c walks srv_cmd_at to check the order); lookup is
  * case-insensitive and allocation-free; dispatch checks the arity before any handler runs, so
- * handlers may index argv up to |arity|-1 without checks. Unknown commands and arity errors use
- * Redis 7's exact wording.
+ * handlers may index argv up to |arity|-1 without checks; no handler runs before the access
+ * check (authentication, ACL command bits, key patterns: acl.c) passed. Unknown commands,
+ * arity errors and refusals use Redis 7's exact wording, in Redis's order (unknown, arity,
+ * NOAUTH, NOPERM).
  */
 #include "srv_cmd.h"
+#include "fl_assert.h"
 #include "multi.h"
 #include "pubsub.h"
 #include "script.h"
@@ -23,13 +26,12 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash,  &srv_cmds_keys,   &srv_cmds_server,
-    &srv_cmds_memory, &srv_cmds_multi, &srv_cmds_script, &srv_cmds_pubsub,
+    &srv_cmds_string, &srv_cmds_hash,  &srv_cmds_keys,   &srv_cmds_server, &srv_cmds_memory,
+    &srv_cmds_acl,    &srv_cmds_multi, &srv_cmds_script, &srv_cmds_pubsub,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
 /* Every command of every family, sorted by name: built once, read-only afterwards. */
-#define SRV_CMDS_MAX 512
 static const srv_cmd_t *index_[SRV_CMDS_MAX];
 static size_t nindex;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
@@ -71,11 +73,12 @@ const srv_cmd_t *srv_cmd_at(size_t i)
     return i < nindex ? index_[i] : NULL;
 }
 
-const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
+/* Position of the command named `name` (any case) in the index, or -1. */
+static ssize_t lookup_id(const char *name, size_t len)
 {
     char low[24];
     if (len == 0 || len >= sizeof(low))
-        return NULL;
+        return -1;
     pthread_once(&index_once, index_build);
     for (size_t i = 0; i < len; i++) {
         char ch = name[i];
@@ -87,13 +90,39 @@ const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
         size_t mid = (lo + hi) / 2;
         int cmp = strcmp(low, index_[mid]->name);
         if (cmp == 0)
-            return index_[mid];
+            return (ssize_t)mid;
         if (cmp < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return NULL;
+    return -1;
+}
+
+const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len)
+{
+    ssize_t id = lookup_id(name, len);
+    return id < 0 ? NULL : index_[id];
+}
+
+size_t srv_cmd_id(const srv_cmd_t *cmd)
+{
+    ssize_t id = lookup_id(cmd->name, strlen(cmd->name));
+    FL_ASSERT(id >= 0 && index_[id] == cmd);
+    return (size_t)id;
+}
+
+unsigned srv_cmd_categories(const srv_cmd_t *cmd)
+{
+    unsigned cats = cmd->acl_cats;
+    if (cmd->flags & SRV_CMD_WRITE)
+        cats |= SRV_ACL_CAT(WRITE);
+    if (cmd->flags & SRV_CMD_READONLY)
+        cats |= SRV_ACL_CAT(READ);
+    if (cmd->flags & SRV_CMD_ADMIN)
+        cats |= SRV_ACL_CAT(ADMIN) | SRV_ACL_CAT(DANGEROUS);
+    cats |= cmd->flags & SRV_CMD_FAST ? SRV_ACL_CAT(FAST) : SRV_ACL_CAT(SLOW);
+    return cats;
 }
 
 /* "ERR unknown command 'x', with args beginning with: 'a' 'b' " (Redis 7, 128-byte caps). */
@@ -116,20 +145,66 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
                      argv[0].p, args);
 }
 
+/* Replies Redis's refusal for an access check that failed and counts it. */
+static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, int argc,
+                   const fl_slice_t *argv)
+{
+    srv_stats_t *st = c->worker ? &c->worker->stats : NULL;
+    switch (r) {
+    case SRV_ACL_NOAUTH:
+        srv_reply_error(&c->out, "NOAUTH Authentication required.");
+        if (st)
+            srv_stat_add(&st->noauth_rejected, 1);
+        return;
+    case SRV_ACL_DENIED_KEY:
+        srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the keys "
+                                 "used as arguments");
+        if (st)
+            srv_stat_add(&st->acl_denied_key, 1);
+        return;
+    case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
+        c->flags |= SRV_CLOSE_ASAP;
+        return;
+    default: { /* SRV_ACL_DENIED_CMD: Redis names a subcommand "config|get" */
+        bool sub = (cmd->flags & SRV_CMD_SUBCOMMANDS) && argc > 1;
+        int n = sub ? (int)(argv[1].n < 64 ? argv[1].n : 64) : 0;
+        char name[96];
+        snprintf(name, sizeof(name), "%s%s%.*s", cmd->name, sub ? "|" : "", n,
+                 sub ? argv[1].p : "");
+        for (char *p = name; *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        srv_reply_errorf(&c->out, "NOPERM this user has no permissions to run the '%s' command",
+                         name);
+        if (st)
+            srv_stat_add(&st->acl_denied_cmd, 1);
+        return;
+    }
+    }
+}
+
 void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (c->worker)
         srv_stat_add(&c->worker->stats.commands, 1);
-    const srv_cmd_t *cmd = srv_cmd_lookup(argv[0].p, argv[0].n);
-    if (!cmd) {
+    ssize_t id = lookup_id(argv[0].p, argv[0].n);
+    if (id < 0) {
         srv_multi_flag_error(c);
         reply_unknown(c, argc, argv);
         return;
     }
+    const srv_cmd_t *cmd = index_[id];
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
         srv_multi_flag_error(c);
         srv_reply_arity(c, cmd->name);
         return;
+    }
+    if (c->srv->acl) {
+        srv_acl_result_t r = srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv);
+        if (r != SRV_ACL_OK) {
+            srv_multi_flag_error(c);
+            refuse(c, r, cmd, argc, argv);
+            return;
+        }
     }
     if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK)) {
         srv_multi_flag_error(c);

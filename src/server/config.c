@@ -1,12 +1,13 @@
 /*
  * src/server/config.c: the option table, and the config file and command-line parsers.
  *
- * Invariants: every option lives in exactly one row of `opts` (server options) or
- * `ns_opts` (per-namespace options) with its type, default, bounds and documentation; the
- * defaults are applied through the same parser as user values, so a default can never be
- * out of its own bounds unnoticed. Namespace options default to the store's defaults
- * (fl_ns_config_default) and are checked by the store's rules at the end
- * (fl_ns_config_check). Every refusal says where (file:line or the flag) and why.
+ * Invariants: every server option lives in exactly one row of `opts` with its type, default,
+ * bounds, whether it may change at run time and documentation; the defaults are applied
+ * through the same parser as user values, so a default can never be out of its own bounds
+ * unnoticed. Namespace options are the store's (FL_NS_OPTIONS in flatline/store.h, read
+ * through fl_ns_options()): this file holds no second list of their names, defaults or
+ * bounds; they are checked by the store's rules at the end (fl_ns_config_check). Every
+ * refusal says where (file:line or the flag) and why.
  */
 #include "config.h"
 #include "srv.h"
@@ -21,77 +22,123 @@
 
 typedef enum { OPT_INT, OPT_SIZE, OPT_BOOL, OPT_STR, OPT_ENUM, OPT_UNSIGNED, OPT_DECAY } opt_type_t;
 
+/* What CONFIG SET runs after storing a new value of a runtime option into srv->cfg, to make
+ * the running server use it. Returns 0, or -1 with the reason in err. */
+typedef int opt_apply_fn(srv_server_t *srv, char *err, size_t errlen);
+
 typedef struct opt {
     const char *name;
     opt_type_t type;
-    size_t offset;   /* into srv_config_t, or into fl_ns_config_t for ns_opts */
-    const char *def; /* default, as text (NULL: the store's default) */
+    size_t offset;   /* into srv_config_t, or into fl_ns_config_t for namespace options */
+    const char *def; /* default, as text (namespace options: NULL, the store's default) */
     long long min, max;
     const char *const *values; /* OPT_ENUM: allowed words, NULL-terminated */
+    bool runtime;              /* CONFIG SET may change it while the server runs */
+    opt_apply_fn *apply;       /* runtime options the server does not re-read at each use: how
+                                * to apply a new value (NULL: the next use reads srv->cfg) */
     const char *doc;
 } opt_t;
 
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
 static const char *const only_no[] = {"no", NULL};
 static const char *const only_empty[] = {"", NULL};
+static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
-#define NS(f) offsetof(fl_ns_config_t, f)
 #define GB (1024LL * 1024 * 1024)
 
 _Static_assert(sizeof(long long) == sizeof(int64_t), "OPT_INT fields are 64-bit");
 _Static_assert(sizeof(ssize_t) == sizeof(int64_t), "OPT_DECAY fields are 64-bit");
 
+static int apply_mem_background_thread(srv_server_t *srv, char *err, size_t errlen)
+{
+    int rc = fl_mem_set_background_thread(srv->cfg.mem_background_thread);
+    if (rc != 0)
+        snprintf(err, errlen, "mem-background-thread: %s", fl_mem_strerror(rc));
+    return rc == 0 ? 0 : -1;
+}
+
+/* requirepass: the default user's password becomes the new one ("" = nopass), as Redis's
+ * ACLUpdateDefaultUserPassword; clients already authenticated stay so. */
+static int apply_requirepass(srv_server_t *srv, char *err, size_t errlen)
+{
+    char rule[sizeof(srv->cfg.requirepass) + 8];
+    snprintf(rule, sizeof(rule), "%s%s", srv->cfg.requirepass[0] ? ">" : "nopass",
+             srv->cfg.requirepass);
+    fl_slice_t rules[] = {{"resetpass", 9}, {rule, strlen(rule)}};
+    return srv->acl ? srv_acl_setuser(srv->acl, (fl_slice_t){"default", 7}, 2, rules, err, errlen)
+                    : 0;
+}
+
+/* The server's options: one row each. Namespace options are the store's (FL_NS_OPTIONS). */
 static const opt_t opts[] = {
-    {"port", OPT_INT, SRV(port), "7379", 1, 65535, NULL,
+    {"port", OPT_INT, SRV(port), "7379", 1, 65535, NULL, false, NULL,
      "TCP port to listen on (not Redis's 6379, which a Debian redis-server holds)"},
-    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 63, NULL, "IPv4 address to listen on"},
-    {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL,
+    {"bind", OPT_STR, SRV(bind), "127.0.0.1", 1, 255, NULL, false, NULL,
+     "addresses to listen on, IPv4 or IPv6, separated by spaces (quote the list in a file)"},
+    {"protected-mode", OPT_BOOL, SRV(protected_mode), "yes", 0, 1, NULL, true, NULL,
+     "while the default user has no password, refuse clients not on a loopback address"},
+    {"requirepass", OPT_STR, SRV(requirepass), "", 0, 255, NULL, true, apply_requirepass,
+     "password of the default user (AUTH <password>); empty = none"},
+    {"aclfile", OPT_STR, SRV(aclfile), "", 0, 511, NULL, false, NULL,
+     "users file ('user <name> <rules>' lines) loaded at start, ACL LOAD and ACL SAVE"},
+    {"unixsocket", OPT_STR, SRV(unixsocket), "", 0, 107, NULL, false, NULL,
+     "also listen on this unix socket path (empty = no)"},
+    {"unixsocketperm", OPT_STR, SRV(unixsocketperm), "", 0, 4, NULL, false, NULL,
+     "octal permissions of the unix socket (e.g. 700; empty = as the umask leaves them)"},
+    {"tls-port", OPT_INT, SRV(tls_port), "0", 0, 65535, NULL, false, NULL,
+     "also listen for TLS on this port at every bind address (0 = no)"},
+    {"tls-cert-file", OPT_STR, SRV(tls_cert_file), "", 0, 511, NULL, false, NULL,
+     "server certificate (PEM) for tls-port"},
+    {"tls-key-file", OPT_STR, SRV(tls_key_file), "", 0, 511, NULL, false, NULL,
+     "server private key (PEM) for tls-port"},
+    {"tls-ca-cert-file", OPT_STR, SRV(tls_ca_cert_file), "", 0, 511, NULL, false, NULL,
+     "CA certificates (PEM) that client certificates are checked against"},
+    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values, false,
+     NULL, "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
+    {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
-    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL,
+    {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, NULL,
      "connected clients at most; more are refused with an error"},
-    {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, "listen() backlog"},
-    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL,
+    {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, false, NULL,
+     "listen() backlog"},
+    {"proto-max-bulk-len", OPT_SIZE, SRV(proto_max_bulk_len), "512mb", 1, 16 * GB, NULL, true, NULL,
      "largest bulk string a request may carry"},
-    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL,
+    {"max-multibulk-len", OPT_SIZE, SRV(max_multibulk_len), "1048576", 1, INT_MAX, NULL, true, NULL,
      "most arguments a request may carry"},
     {"client-query-buffer-limit", OPT_SIZE, SRV(client_query_buffer_limit), "1gb", 1024, 16 * GB,
-     NULL, "most unprocessed bytes buffered for one client"},
-    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, "log verbosity"},
-    {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL,
+     NULL, true, NULL, "most unprocessed bytes buffered for one client"},
+    {"loglevel", OPT_ENUM, SRV(loglevel), "notice", 0, 0, loglevels, true, NULL, "log verbosity"},
+    {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL, true,
+     apply_mem_background_thread,
      "jemalloc background purging threads (return freed pages off the request path)"},
-    {"save", OPT_ENUM, 0, "", 0, 0, only_empty,
+    {"save", OPT_ENUM, 0, "", 0, 0, only_empty, false, NULL,
      "accepted for Redis compatibility: flatline does not persist"},
-    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no,
+    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no, false, NULL,
      "accepted for Redis compatibility: flatline does not persist"},
 };
 
-static const opt_t ns_opts[] = {
-    {"memory-limit", OPT_SIZE, NS(memory_limit), NULL, 0, 1024 * GB, NULL,
-     "bytes of records and index the namespace may hold (0 = unlimited)"},
-    {"default-ttl-ms", OPT_INT, NS(default_ttl_ms), NULL, 0, LLONG_MAX / 2, NULL,
-     "TTL applied to writes that give none (0 = none)"},
-    {"high-water-pct", OPT_UNSIGNED, NS(high_water_pct), NULL, 1, 100, NULL,
-     "evict (soonest-expiring first) above this share of memory-limit"},
-    {"stop-writes-pct", OPT_UNSIGNED, NS(stop_writes_pct), NULL, 1, 100, NULL,
-     "refuse writes with -OOM above this share of memory-limit"},
-    {"partitions", OPT_UNSIGNED, NS(partitions), NULL, 1, 65536, NULL,
-     "hash partitions, each under its own lock (power of two)"},
-    {"dirty-decay-ms", OPT_DECAY, NS(dirty_decay_ms), NULL, -1, LLONG_MAX / 2, NULL,
-     "the namespace arena's dirty page decay (-1 never, 0 at once, 'default')"},
-    {"muzzy-decay-ms", OPT_DECAY, NS(muzzy_decay_ms), NULL, -1, LLONG_MAX / 2, NULL,
-     "the namespace arena's muzzy page decay"},
-    {"defrag-pct", OPT_UNSIGNED, NS(defrag_pct), NULL, 0, 1000, NULL,
-     "active defrag starts above this % of slab holes per allocated byte (0 = off)"},
-    {"defrag-pct-upper", OPT_UNSIGNED, NS(defrag_pct_upper), NULL, 1, 1000, NULL,
-     "active defrag runs at its full CPU share at or above this %"},
-    {"defrag-ignore-bytes", OPT_SIZE, NS(defrag_ignore_bytes), NULL, 0, 1024 * GB, NULL,
-     "no active defrag below this many bytes of slab holes"},
-    {"defrag-cycle-min", OPT_UNSIGNED, NS(defrag_cycle_min), NULL, 1, 100, NULL,
-     "% of one CPU active defrag uses at defrag-pct"},
-    {"defrag-cycle-max", OPT_UNSIGNED, NS(defrag_cycle_max), NULL, 1, 100, NULL,
-     "% of one CPU active defrag uses at defrag-pct-upper"},
-};
+/* A namespace option (the store's row) as a row of this parser. */
+static opt_t ns_row(const fl_ns_option_t *o)
+{
+    static const opt_type_t types[] = {
+        [FL_OPT_SIZE] = OPT_SIZE,
+        [FL_OPT_INT] = OPT_INT,
+        [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
+        [FL_OPT_DECAY] = OPT_DECAY,
+    };
+    return (opt_t){o->name, types[o->kind], o->offset,  NULL, o->min,
+                   o->max,  NULL,           o->runtime, NULL, o->doc};
+}
+
+/* Namespace option `name` into *out; false when there is none. */
+static bool ns_opt_find(const char *name, opt_t *out)
+{
+    const fl_ns_option_t *o = fl_ns_option_find(name, strlen(name));
+    if (o)
+        *out = ns_row(o);
+    return o != NULL;
+}
 
 /* Redis's names for the active-defrag settings, at the top level: each sets the namespace
  * option it maps to in every namespace, declared before or after (a later per-namespace
@@ -113,7 +160,6 @@ _Static_assert(NALIASES == sizeof(((srv_config_t *)0)->defrag_all) /
                "one stored value per alias");
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
-#define NNS_OPTS (sizeof(ns_opts) / sizeof(ns_opts[0]))
 
 const char srv_config_embedded[] = "# flatline-server embedded default configuration\n"
                                    "port 7379\n"
@@ -286,10 +332,11 @@ static bool valid_ns_name(const char *s, size_t n)
 static int defrag_all_apply(srv_config_t *c, size_t i, char *err, size_t errlen)
 {
     for (size_t a = 0; a < NALIASES; a++) {
+        opt_t o;
         if (!c->defrag_all[a][0])
             continue;
-        if (apply(find_opt(ns_opts, NNS_OPTS, defrag_alias[a].ns_opt), &c->ns[i], c->defrag_all[a],
-                  err, errlen) != 0)
+        if (!ns_opt_find(defrag_alias[a].ns_opt, &o) ||
+            apply(&o, &c->ns[i], c->defrag_all[a], err, errlen) != 0)
             return -1;
     }
     if (c->activedefrag == 0)
@@ -367,12 +414,12 @@ static int ns_get(srv_config_t *c, const char *name, size_t n, char *err, size_t
 static int set_ns_opt(srv_config_t *c, int ns, const char *key, const char *value, char *err,
                       size_t errlen)
 {
-    const opt_t *o = find_opt(ns_opts, NNS_OPTS, key);
-    if (!o) {
+    opt_t o;
+    if (!ns_opt_find(key, &o)) {
         snprintf(err, errlen, "unknown namespace option '%s'", key);
         return -1;
     }
-    return apply(o, &c->ns[ns], value, err, errlen);
+    return apply(&o, &c->ns[ns], value, err, errlen);
 }
 
 int srv_config_set(srv_config_t *c, const char *name, const char *value, char *err, size_t errlen)
@@ -631,9 +678,9 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         const char *nm = a < NALIASES ? defrag_alias[a].redis : "activedefrag";
         if (!fl_glob_match(pattern, plen, nm, strlen(nm), true))
             continue;
-        if (a < NALIASES)
-            format_opt(find_opt(ns_opts, NNS_OPTS, defrag_alias[a].ns_opt), &c->ns[0], val,
-                       sizeof(val));
+        opt_t o;
+        if (a < NALIASES && ns_opt_find(defrag_alias[a].ns_opt, &o))
+            format_opt(&o, &c->ns[0], val, sizeof(val));
         else
             snprintf(val, sizeof(val), "%s", c->ns[0].defrag_pct ? "yes" : "no");
         fn(ctx, nm, val); /* the default namespace's value */
@@ -643,28 +690,34 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
      * TTL first, then approximately least recently used ones among all keys: of Redis's
      * policies, allkeys-lru says what a client needs to know (any key may go). */
     if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
-        unsigned long long sum = 0;
-        for (size_t n = 0; n < c->n_ns; n++) {
-            if (c->ns[n].memory_limit == 0) {
-                sum = 0;
-                break;
-            }
-            sum += c->ns[n].memory_limit;
-        }
-        snprintf(val, sizeof(val), "%llu", sum);
+        snprintf(val, sizeof(val), "%llu", srv_config_maxmemory(c));
         fn(ctx, "maxmemory", val);
     }
     if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
         fn(ctx, "maxmemory-policy", "allkeys-lru");
+    size_t nopts;
+    const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
     for (size_t n = 0; n < c->n_ns; n++) {
-        for (size_t i = 0; i < NNS_OPTS; i++) {
-            snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, ns_opts[i].name);
+        for (size_t i = 0; i < nopts; i++) {
+            opt_t o = ns_row(&ns_opts[i]);
+            snprintf(name, sizeof(name), "namespace.%s.%s", c->ns[n].name, o.name);
             if (!fl_glob_match(pattern, plen, name, strlen(name), true))
                 continue;
-            format_opt(&ns_opts[i], &c->ns[n], val, sizeof(val));
+            format_opt(&o, &c->ns[n], val, sizeof(val));
             fn(ctx, name, val);
         }
     }
+}
+
+unsigned long long srv_config_maxmemory(const srv_config_t *c)
+{
+    unsigned long long sum = 0;
+    for (size_t n = 0; n < c->n_ns; n++) {
+        if (c->ns[n].memory_limit == 0)
+            return 0;
+        sum += c->ns[n].memory_limit;
+    }
+    return sum;
 }
 
 void srv_config_print_help(void)
@@ -676,8 +729,16 @@ void srv_config_print_help(void)
                opts[i].doc);
     printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
-    for (size_t i = 0; i < NNS_OPTS; i++)
-        printf("  %-27s %s\n", ns_opts[i].name, ns_opts[i].doc);
+    size_t nopts;
+    const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
+    fl_ns_config_t defaults;
+    fl_ns_config_default(&defaults, NULL);
+    for (size_t i = 0; i < nopts; i++) {
+        char def[64];
+        opt_t o = ns_row(&ns_opts[i]);
+        format_opt(&o, &defaults, def, sizeof(def));
+        printf("  %-27s default %-10s %s\n", o.name, def, o.doc);
+    }
     printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
            "namespace (a later namespace option overrides them there):\n"
            "  %-31s defrag-pct 0 everywhere when 'no'\n",

@@ -29,10 +29,12 @@
 #define SRV_NS_MAX 16
 
 enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
+/* tls-auth-clients: client certificates required (yes), ignored (no), checked when sent. */
+enum { SRV_TLS_AUTH_NO = 0, SRV_TLS_AUTH_YES, SRV_TLS_AUTH_OPTIONAL };
 
 typedef struct srv_config {
     long long port;
-    char bind[64];
+    char bind[256]; /* addresses separated by spaces (listener.c) */
     long long threads; /* 0 = one per core */
     long long maxclients;
     long long tcp_backlog;
@@ -41,6 +43,15 @@ typedef struct srv_config {
     size_t client_query_buffer_limit;
     int loglevel;
     bool mem_background_thread;
+    /* Access control and listeners (acl.c, listener.c, tls.c); "" = not set. */
+    bool protected_mode;
+    char requirepass[256];
+    char aclfile[512];
+    char unixsocket[108];  /* sun_path's size */
+    char unixsocketperm[8]; /* octal, e.g. "700"; "" = as the umask leaves it */
+    long long tls_port;     /* 0 = no TLS listener */
+    char tls_cert_file[512], tls_key_file[512], tls_ca_cert_file[512];
+    int tls_auth_clients; /* SRV_TLS_AUTH_* */
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
     /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values
@@ -81,6 +92,10 @@ int srv_config_finish(srv_config_t *c, char *err, size_t errlen);
 typedef void (*srv_config_fn)(void *ctx, const char *name, const char *value);
 void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, srv_config_fn fn,
                      void *ctx);
+
+/* Redis's maxmemory: the namespaces' memory limits summed, 0 ("no limit") when any namespace
+ * is unlimited (CONFIG GET maxmemory, INFO memory). */
+unsigned long long srv_config_maxmemory(const srv_config_t *c);
 
 /* Prints the option table (--help). */
 void srv_config_print_help(void);

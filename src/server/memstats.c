@@ -20,26 +20,13 @@ double srv_mem_ratio(size_t a, size_t b)
     return b ? (double)a / (double)b : 1.0;
 }
 
-/* RSS straight from /proc when the memory layer cannot say (malloc is not jemalloc). */
-static size_t rss_fallback(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, rss = 0;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%lu %lu", &size, &rss) != 2)
-        rss = 0;
-    fclose(f);
-    return rss * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 void srv_mem_snapshot(srv_server_t *srv, srv_mem_snapshot_t *s)
 {
     memset(s, 0, sizeof(*s));
     s->process_rc = fl_process_stats(&s->process);
     s->priv_rc = fl_private_arenas_stats(&s->priv);
     if (s->process_rc != 0)
-        s->process.rss = rss_fallback();
+        s->process.rss = fl_mem_rss();
     s->n_ns = srv->store ? fl_store_ns_count(srv->store) : 0;
     if (s->n_ns > SRV_NS_MAX)
         s->n_ns = SRV_NS_MAX;
@@ -76,7 +63,9 @@ void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out)
                        fl_mem_strerror(s->process_rc));
         return;
     }
-    if (p->rss < 8u * 1024 * 1024 || p->requested == 0) {
+    /* Redis's criterion (under 5 MB allocated), not RSS: RSS also counts the pages of the
+     * mapped libraries (libcrypto alone is about 1 MB), which no diagnosis could act on. */
+    if (p->requested < 5u * 1024 * 1024) {
         srv_human_bytes(a, sizeof(a), p->rss);
         srv_buf_printf(out,
                        "Sam, this instance is nearly empty (RSS %s): there is nothing to diagnose "

@@ -2,11 +2,11 @@
  * src/server/server.c: start-up and shutdown of the whole server, and logging.
  *
  * The main thread blocks SIGINT/SIGTERM before anything starts a thread, opens
- * the store, opens the one listening socket (a busy port ends the start with
- * exit status 1), starts the workers, then only waits for SIGINT/SIGTERM
+ * the store, creates the users (requirepass, aclfile) and the TLS context, opens the
+ * listening sockets (a busy port ends the start with exit status 1), starts the workers, then only waits for SIGINT/SIGTERM
  * (sigtimedwait; SHUTDOWN sends SIGTERM to the process) and samples the memory
  * peak once a second. Shutdown order: stop every worker (each closes its
- * clients), close the listener, then fl_store_close, so no request runs against
+ * clients), close the listeners, then fl_store_close, so no request runs against
  * a closing store.
  *
  * Invariants: SIGINT/SIGTERM are blocked in every thread (the store's and
@@ -113,6 +113,34 @@ static void fit_open_files(srv_server_t *srv)
     }
 }
 
+/* Users (requirepass, aclfile) and the TLS context: 0, or -1 with the reason in err. */
+static int access_open(srv_server_t *srv, char *err, size_t errlen)
+{
+    if (srv_acl_create(&srv->acl, srv->cfg.requirepass) != 0) {
+        snprintf(err, errlen, "cannot create the users: out of memory");
+        return -1;
+    }
+    if (srv->cfg.aclfile[0] && srv_acl_load_file(srv->acl, srv->cfg.aclfile, err, errlen) != 0) {
+        memmove(err, err + 4, strlen(err + 4) + 1); /* without the reply's "ERR " */
+        srv_acl_destroy(srv->acl);
+        srv->acl = NULL;
+        return -1;
+    }
+    if (srv_tls_init(srv, err, errlen) != 0) {
+        srv_acl_destroy(srv->acl);
+        srv->acl = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void access_close(srv_server_t *srv)
+{
+    srv_tls_free(srv);
+    srv_acl_destroy(srv->acl);
+    srv->acl = NULL;
+}
+
 static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
 {
     uint64_t last_commands = 0;
@@ -145,7 +173,7 @@ int srv_server_run(srv_server_t *srv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    srv->listen_fd = -1;
+    srv->nlisteners = 0;
     srv->start_ms = fl_now_ms();
     srv->request_shutdown = request_shutdown;
     fl_mem_opts_t mopts = {.background_thread = srv->cfg.mem_background_thread};
@@ -166,21 +194,29 @@ int srv_server_run(srv_server_t *srv)
         return 1;
     }
     fit_open_files(srv);
-    if (srv_listen(srv, err, sizeof(err)) < 0) {
+    if (access_open(srv, err, sizeof(err)) != 0) {
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
         fl_store_close(srv->store);
         return 1;
     }
+    if (srv_listen(srv, err, sizeof(err)) < 0) {
+        srv_log(srv, SRV_LOG_WARNING, "%s", err);
+        access_close(srv);
+        fl_store_close(srv->store);
+        return 1;
+    }
     if (start_workers(srv) < 0) {
-        close(srv->listen_fd);
+        srv_listen_close(srv);
+        access_close(srv);
         fl_store_close(srv->store);
         free(srv->workers);
         return 1;
     }
+    char where[512];
+    srv_listen_describe(srv, where, sizeof(where));
     srv_log(srv, SRV_LOG_NOTICE,
-            "flatline-server ready to accept connections on %s:%lld (%d workers, %zu "
-            "namespaces)",
-            srv->cfg.bind, srv->cfg.port, srv->nworkers, srv->cfg.n_ns);
+            "flatline-server ready to accept connections on %s (%d workers, %zu namespaces)",
+            where, srv->nworkers, srv->cfg.n_ns);
     int sig = wait_for_signal(srv, &set);
     srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
             atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
@@ -189,10 +225,9 @@ int srv_server_run(srv_server_t *srv)
         srv_worker_stop(&srv->workers[i]);
     for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */
         srv_worker_release(&srv->workers[i]);
-    close(srv->listen_fd);
-    srv->listen_fd = -1;
-    srv_script_shutdown(); /* before the store: the script client's watches are none, but
-                            * its namespace pointer is the store's */
+    srv_listen_close(srv);
+    access_close(srv);
+    srv_script_shutdown(); /* the Lua state and the scripts' client, before the store */
     fl_store_close(srv->store);
     srv->store = NULL;
     free(srv->workers);

@@ -23,20 +23,40 @@
 #include "flatline/store.h"
 #include "config.h"
 #include "resp.h"
+#include "acl.h"
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
 typedef struct srv_multi srv_multi_t;   /* multi.c: MULTI queue and WATCHed keys */
 typedef struct srv_pubsub srv_pubsub_t; /* pubsub.c: a client's subscriptions */
 
+/*
+ * THE SERVER'S COUNTERS, defined once: srv_stats_t (per worker), srv_stats_sum_t (summed) and
+ * INFO stats's lines are generated from this list.
+ *
+ *   X(field, info_name, doc)   info_name: the field INFO stats prints (Redis's name where Redis
+ *                              has one)
+ */
+#define SRV_STATS(X)                                                                               \
+    X(connections, "total_connections_received", "connections accepted")                           \
+    X(commands, "total_commands_processed", "commands dispatched")                                 \
+    X(net_in, "total_net_input_bytes", "bytes read from clients")                                  \
+    X(net_out, "total_net_output_bytes", "bytes written to clients")                               \
+    X(rejected, "rejected_connections", "connections refused at maxclients")                       \
+    X(protocol_errors, "protocol_errors", "connections closed for bad input")                      \
+    X(acl_denied_auth, "acl_access_denied_auth", "failed AUTH / HELLO AUTH")                       \
+    X(acl_denied_cmd, "acl_access_denied_cmd", "commands refused by -NOPERM (user's rules)")       \
+    X(acl_denied_key, "acl_access_denied_key", "commands refused by -NOPERM (key patterns)")       \
+    X(noauth_rejected, "noauth_rejected_commands", "commands refused by -NOAUTH")                  \
+    X(protected_denied, "protected_mode_denied", "clients refused by protected mode (-DENIED)")    \
+    X(tls_handshake_failures, "tls_handshake_failures", "TLS clients closed in their handshake")
+
 /* Counters of one worker. Written only by the owning worker (relaxed load+store), read by
  * any thread (relaxed load) and summed: no lock, no contended cache line. */
 typedef struct srv_stats {
-    _Atomic uint64_t connections;     /* accepted */
-    _Atomic uint64_t rejected;        /* refused at maxclients */
-    _Atomic uint64_t commands;        /* dispatched */
-    _Atomic uint64_t net_in, net_out; /* bytes */
-    _Atomic uint64_t protocol_errors; /* connections closed for bad input */
+#define SRV_STATS_FIELD_(field, info_name, doc) _Atomic uint64_t field;
+    SRV_STATS(SRV_STATS_FIELD_)
+#undef SRV_STATS_FIELD_
 } srv_stats_t;
 
 static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
@@ -45,10 +65,14 @@ static inline void srv_stat_add(_Atomic uint64_t *s, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* Sums every worker's counters into *out (plain values). */
+/* Every worker's counters summed (plain values). */
 typedef struct srv_stats_sum {
-    uint64_t connections, rejected, commands, net_in, net_out, protocol_errors;
+#define SRV_STATS_SUM_FIELD_(field, info_name, doc) uint64_t field;
+    SRV_STATS(SRV_STATS_SUM_FIELD_)
+#undef SRV_STATS_SUM_FIELD_
 } srv_stats_sum_t;
+
+/* Sums every worker's counters into *out. Any thread; relaxed loads (a sum may mix moments). */
 void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 
 /* Above this many unsent reply bytes a client's commands wait (and its reads stop) until the
@@ -57,6 +81,14 @@ void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 
 #define SRV_CLOSE_AFTER_REPLY 0x1u /* QUIT, protocol error: flush the output, then close */
 #define SRV_CLOSE_ASAP 0x2u        /* I/O error: close without writing */
+
+/* How a client's bytes travel (conn.c): the plain socket, or a TLS session over it. */
+typedef struct srv_conn {
+    struct ssl_st *ssl; /* NULL: plain socket */
+    bool handshaking;   /* TLS handshake not finished: no request is read yet */
+    bool want_write;    /* the last TLS operation waits for the socket to be writable */
+    bool local;         /* peer on a loopback address or the unix socket (protected mode) */
+} srv_conn_t;
 
 /* One connection. Touched only by its worker's thread. */
 typedef struct srv_client {
@@ -74,6 +106,8 @@ typedef struct srv_client {
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
     char *name;                     /* CLIENT SETNAME, or NULL */
+    srv_acl_session_t acl;          /* user and rules (srv->acl set), else unused */
+    srv_conn_t conn;                /* plain socket or TLS session (conn.c) */
     bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
     srv_multi_t *multi;             /* NULL until the first MULTI or WATCH */
     srv_pubsub_t *pubsub;           /* NULL until the first (P)SUBSCRIBE */
@@ -81,6 +115,15 @@ typedef struct srv_client {
     uint32_t events;                /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
+
+/* A listening socket (listener.c). */
+typedef enum { SRV_LISTEN_TCP, SRV_LISTEN_TLS, SRV_LISTEN_UNIX } srv_listen_kind_t;
+#define SRV_LISTENERS_MAX 16
+typedef struct srv_listener {
+    int fd;
+    srv_listen_kind_t kind;
+    char name[108]; /* "127.0.0.1:7379", "[::1]:7379", or the unix socket's path */
+} srv_listener_t;
 
 /* A message for a worker's thread (srv_worker_post). The poster embeds it first in a struct of
  * its own (allocated by the poster, freed by fn): fn runs on the receiving worker's thread. */
@@ -121,12 +164,15 @@ struct srv_server {
     srv_config_t cfg;
     const char *config_file; /* NULL when running on the embedded default */
     fl_store_t *store;
+    srv_acl_t *acl; /* users (acl.c; internally synchronised); NULL: no access control */
     srv_worker_t *workers;
     int nworkers;
-    /* The one listening socket (no SO_REUSEPORT: a busy port fails the start). Opened and
-     * closed by the main thread (server.c) outside the workers' lifetime; every worker's
-     * epoll watches it with EPOLLEXCLUSIVE and accepts from it, non-blocking. */
-    int listen_fd;
+    /* The listening sockets (listener.c; no SO_REUSEPORT: a busy port fails the start).
+     * Opened and closed by the main thread (server.c) outside the workers' lifetime; every
+     * worker's epoll watches each with EPOLLEXCLUSIVE and accepts from it, non-blocking. */
+    srv_listener_t listeners[SRV_LISTENERS_MAX];
+    int nlisteners;
+    struct ssl_ctx_st *tls; /* tls.c: the TLS context when tls-port is set, else NULL */
     int64_t start_ms;
     _Atomic uint64_t next_client_id;
     _Atomic long connected;        /* clients connected, all workers */
@@ -158,10 +204,49 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_READONLY 0x2u
 #define SRV_CMD_FAST 0x4u
 #define SRV_CMD_ADMIN 0x8u
-#define SRV_CMD_NO_MULTI 0x10u  /* refused inside MULTI */
-#define SRV_CMD_PUBSUB_OK 0x20u /* allowed in subscribed mode (RESP2) */
+#define SRV_CMD_NO_MULTI 0x40u  /* refused inside MULTI */
+#define SRV_CMD_PUBSUB_OK 0x80u /* allowed in subscribed mode (RESP2) */
 /* Needs the whole store (scripting): a transaction holding it locks every partition. */
-#define SRV_CMD_ALL_PARTS 0x40u
+#define SRV_CMD_ALL_PARTS 0x100u
+
+#define SRV_CMD_NO_AUTH 0x10u /* runs before the client authenticated (AUTH, HELLO, QUIT) */
+/* The first argument names a subcommand (CONFIG GET): ACL rules may allow `+config|get`, and
+ * NOPERM errors name 'config|get', as Redis does. */
+#define SRV_CMD_SUBCOMMANDS 0x20u
+
+/* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
+ * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
+ * those its flags imply (srv_cmd_categories). */
+#define SRV_ACL_CATEGORIES(X)                                                                     \
+    X(KEYSPACE, "keyspace")                                                                        \
+    X(READ, "read")                                                                                \
+    X(WRITE, "write")                                                                              \
+    X(SET, "set")                                                                                  \
+    X(SORTEDSET, "sortedset")                                                                      \
+    X(LIST, "list")                                                                                \
+    X(HASH, "hash")                                                                                \
+    X(STRING, "string")                                                                            \
+    X(BITMAP, "bitmap")                                                                            \
+    X(HYPERLOGLOG, "hyperloglog")                                                                  \
+    X(GEO, "geo")                                                                                  \
+    X(STREAM, "stream")                                                                            \
+    X(PUBSUB, "pubsub")                                                                            \
+    X(ADMIN, "admin")                                                                              \
+    X(FAST, "fast")                                                                                \
+    X(SLOW, "slow")                                                                                \
+    X(BLOCKING, "blocking")                                                                        \
+    X(DANGEROUS, "dangerous")                                                                      \
+    X(CONNECTION, "connection")                                                                    \
+    X(TRANSACTION, "transaction")                                                                  \
+    X(SCRIPTING, "scripting")
+
+enum {
+#define SRV_ACL_CAT_BIT(id, name) SRV_ACL_BIT_##id,
+    SRV_ACL_CATEGORIES(SRV_ACL_CAT_BIT)
+#undef SRV_ACL_CAT_BIT
+        SRV_ACL_NCATEGORIES
+};
+#define SRV_ACL_CAT(id) (1u << SRV_ACL_BIT_##id)
 
 typedef struct srv_cmd {
     const char *name; /* lower case */
@@ -169,7 +254,21 @@ typedef struct srv_cmd {
     unsigned flags;
     srv_cmd_fn *fn;
     int first_key, last_key, step;
+    /* ACL categories (SRV_ACL_CAT(x) bits) beyond those the flags imply: @read, @write, @fast
+     * or else @slow, and @admin + @dangerous come from the flags, so a row that leaves this 0
+     * still gets sensible categories. Name the type (@string, @hash, @keyspace ...) here. */
+    unsigned acl_cats;
 } srv_cmd_t;
+
+/* Most commands the table may hold (commands.c aborts at start beyond it; ACL bitmaps size). */
+#define SRV_CMDS_MAX 512
+
+/* The command's ACL categories: its row's acl_cats plus those its flags imply. */
+unsigned srv_cmd_categories(const srv_cmd_t *cmd);
+
+/* Position of cmd in the sorted index (srv_cmd_at(srv_cmd_id(cmd)) == cmd): the bit ACL
+ * command bitmaps use. */
+size_t srv_cmd_id(const srv_cmd_t *cmd);
 
 /* Looks a command up by name, case-insensitively; NULL when unknown. */
 const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len);
@@ -195,6 +294,12 @@ bool srv_slice_to_ll(fl_slice_t s, long long *out);
 bool srv_slice_eq(fl_slice_t s, const char *word);
 
 /* ---- Memory snapshot (memstats.c), INFO (info.c) ----------------------------------------- */
+
+/* Builds one INFO section ("# Name" then its fields) into out. A row of info.c's table. */
+typedef void srv_info_section_fn(srv_server_t *srv, srv_buf_t *out);
+
+/* Appends one INFO line (printf format, "\r\n" added). For section builders. */
+void srv_info_field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. */
 double srv_mem_ratio(size_t a, size_t b);
@@ -238,10 +343,48 @@ int srv_worker_prepare(srv_worker_t *w);
 /* Starts worker w's thread (after srv_worker_prepare). Returns 0 or -errno. */
 int srv_worker_start(srv_worker_t *w);
 
-/* Opens the server's one listening socket on the configured address into srv->listen_fd,
- * without SO_REUSEPORT, so a port another process listens on fails here ("Address already in
- * use"). Returns 0, or -errno with the reason in err. */
+/* ---- Listeners (listener.c), connections (conn.c), TLS (tls.c) ---------------------------- */
+
+/* Opens every configured listener (bind addresses x {port, tls-port}, unixsocket) into
+ * srv->listeners, without SO_REUSEPORT, so a port another process listens on fails here
+ * ("Address already in use"). Returns 0, or -errno with the reason in err (nothing stays
+ * open). Main thread, before the workers start. */
 int srv_listen(srv_server_t *srv, char *err, size_t errlen);
+
+/* Closes every listener (and removes the unix socket's file). Main thread, workers stopped. */
+void srv_listen_close(srv_server_t *srv);
+
+/* "127.0.0.1:7379, tls [::1]:7380, /tmp/s" into buf, for the start-up log line. */
+void srv_listen_describe(const srv_server_t *srv, char *buf, size_t len);
+
+/* Whether the peer of connected socket fd is on a loopback address or a unix socket. */
+bool srv_peer_is_local(int fd);
+
+/* Creates srv->tls from tls-cert-file, tls-key-file, tls-ca-cert-file, tls-auth-clients when
+ * tls-port is set. Returns 0, or -1 with OpenSSL's reason in err. Main thread. */
+int srv_tls_init(srv_server_t *srv, char *err, size_t errlen);
+
+/* Frees srv->tls (after every client closed). */
+void srv_tls_free(srv_server_t *srv);
+
+/* Sets up c->conn for a client accepted on a listener of `kind`: a TLS session in server mode
+ * (handshake pending) for SRV_LISTEN_TLS. Returns 0 or -1 (out of memory, no TLS context). */
+int srv_conn_open(srv_client_t *c, srv_listen_kind_t kind);
+
+/* Reads / writes like read(2) / write(2) through the connection: > 0 bytes, 0 end of stream
+ * (read), -1 with errno (EAGAIN: try when epoll says so; c->conn.want_write tells which). */
+ssize_t srv_conn_read(srv_client_t *c, void *buf, size_t n);
+ssize_t srv_conn_write(srv_client_t *c, const void *buf, size_t n);
+
+/* Bytes already decrypted and waiting in the TLS session (epoll cannot see them). */
+size_t srv_conn_pending(const srv_client_t *c);
+
+/* Advances a TLS handshake: 1 done, 0 in progress (wait for c->conn.want_write ? EPOLLOUT :
+ * EPOLLIN), -1 failed (the reason in err). */
+int srv_conn_handshake(srv_client_t *c, char *err, size_t errlen);
+
+/* Ends the TLS session, if any (best-effort close_notify); the caller closes the fd. */
+void srv_conn_close(srv_client_t *c);
 
 /* Queues task t for worker `to` and wakes it: t->fn(to, t) runs on to's thread, after the
  * tasks posted to `to` before it (a total order per receiving worker, so messages from one

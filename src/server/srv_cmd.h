@@ -22,9 +22,17 @@ extern const srv_cmd_family_t srv_cmds_hash;   /* cmd_hash.c */
 extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
 extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
 extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
 extern const srv_cmd_family_t srv_cmds_multi;  /* cmd_multi.c */
 extern const srv_cmd_family_t srv_cmds_script; /* cmd_script.c */
 extern const srv_cmd_family_t srv_cmds_pubsub; /* cmd_pubsub.c */
+
+/* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
+ * Redis's -WRONGPASS and counting the failure (c stays who it was). */
+bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass);
+
+/* Whether c may run commands: authenticated, or the default user needs no password. */
+bool srv_client_authenticated(const srv_client_t *c);
 
 /* Shared by handlers (cmd_util.c). */
 

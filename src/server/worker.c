@@ -1,9 +1,9 @@
 /*
  * src/server/worker.c: a worker thread's epoll loop: accept, read, write, close.
  *
- * The server has one listening socket, bound without SO_REUSEPORT so a second server on a busy
- * port fails at start instead of silently sharing the port. Every worker's epoll watches it
- * with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per connection) and accepts with
+ * The server's listening sockets (listener.c: TCP, TLS, unix) are bound without SO_REUSEPORT so
+ * a second server on a busy port fails at start instead of silently sharing the port. Every
+ * worker's epoll watches each with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per connection) and accepts with
  * non-blocking accept4; a worker that loses the race gets EAGAIN and goes back to waiting.
  * The accepting worker hands each new connection to the least loaded worker (itself on a
  * tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
@@ -14,6 +14,10 @@
  *
  * When its last client leaves, the worker flushes its jemalloc thread cache, so what it
  * freed goes back to its private arena instead of waiting in the cache.
+ *
+ * Bytes go through conn.c (plain socket or TLS); a TLS client first completes its non-blocking
+ * handshake here (a failed one closes only that client, counted), then is admitted or refused
+ * by protected mode like any other.
  *
  * Invariants: level-triggered epoll; a client registers EPOLLOUT only while it has unsent
  * output or stalled commands, and drops EPOLLIN while it is stalled (unsent output above
@@ -35,39 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <jemalloc/jemalloc.h>
-
 #define READ_CHUNK (16 * 1024)
-
-int srv_listen(srv_server_t *srv, char *err, size_t errlen)
-{
-    const srv_config_t *cfg = &srv->cfg;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)cfg->port);
-    if (inet_pton(AF_INET, cfg->bind, &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "bad bind address '%s'", cfg->bind);
-        return -EINVAL;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        goto fail;
-    /* SO_REUSEADDR only lets us rebind over old TIME_WAIT connections; on Linux it does not
-     * let two sockets listen on one port (SO_REUSEPORT would, and is deliberately not set). */
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, (int)cfg->tcp_backlog) < 0)
-        goto fail;
-    srv->listen_fd = fd;
-    return 0;
-fail:;
-    int e = errno;
-    snprintf(err, errlen, "cannot listen on %s:%lld: %s", cfg->bind, cfg->port, strerror(e));
-    if (fd >= 0)
-        close(fd);
-    return -e;
-}
 
 static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 {
@@ -145,6 +117,7 @@ static void close_client(srv_worker_t *w, srv_client_t *c)
 {
     id_index_del(w, c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    srv_conn_close(c);
     close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -159,14 +132,14 @@ static void close_client(srv_worker_t *w, srv_client_t *c)
     /* The worker went idle: hand the blocks its thread cache kept back to its private arena,
      * so the arena's statistics show only live transient data (a few microseconds). */
     if (!w->clients)
-        mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+        fl_thread_flush_cache();
 }
 
 /* Writes what it can. */
 static void flush_output(srv_worker_t *w, srv_client_t *c)
 {
     while (c->out_sent < c->out.len) {
-        ssize_t n = write(c->fd, c->out.p + c->out_sent, c->out.len - c->out_sent);
+        ssize_t n = srv_conn_write(c, c->out.p + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
             srv_stat_add(&w->stats.net_out, (uint64_t)n);
@@ -204,9 +177,11 @@ static bool settle(srv_worker_t *w, srv_client_t *c)
     /* A stalled client waits for EPOLLOUT even with nothing left to send: the socket is
      * writable, so the loop comes straight back and runs its buffered commands, after
      * the other clients' events (fairness). */
-    uint32_t ev = pending || c->stalled ? EPOLLOUT : 0;
+    uint32_t ev = pending || c->stalled || c->conn.want_write ? EPOLLOUT : 0;
     if (!(c->flags & SRV_CLOSE_AFTER_REPLY) && pending <= SRV_OUT_HIGH && !c->stalled)
         ev |= EPOLLIN;
+    if (c->conn.handshaking) /* TLS: only what the handshake waits for */
+        ev = c->conn.want_write ? EPOLLOUT : EPOLLIN;
     set_events(w, c, ev);
     return true;
 }
@@ -254,22 +229,73 @@ static void run_mail(srv_worker_t *w)
 
 static void on_readable(srv_worker_t *w, srv_client_t *c)
 {
-    size_t want = srv_parser_want(&c->parser, c->in.len);
-    size_t chunk = want > READ_CHUNK ? (want < (16u << 20) ? want : (16u << 20)) : READ_CHUNK;
-    if (srv_buf_reserve(&c->in, chunk) < 0) {
-        c->flags |= SRV_CLOSE_ASAP;
-        return;
-    }
-    ssize_t n = read(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        c->flags |= SRV_CLOSE_ASAP;
-        return;
-    }
-    if (n < 0)
-        return;
-    c->in.len += (size_t)n;
-    srv_stat_add(&w->stats.net_in, (uint64_t)n);
+    do { /* a TLS session may hold decrypted bytes epoll cannot see: take them all */
+        size_t want = srv_parser_want(&c->parser, c->in.len);
+        size_t chunk = want > READ_CHUNK ? (want < (16u << 20) ? want : (16u << 20)) : READ_CHUNK;
+        if (srv_buf_reserve(&c->in, chunk) < 0) {
+            c->flags |= SRV_CLOSE_ASAP;
+            return;
+        }
+        ssize_t n = srv_conn_read(c, c->in.p + c->in.len, c->in.cap - c->in.len);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            c->flags |= SRV_CLOSE_ASAP;
+            return;
+        }
+        if (n < 0)
+            return;
+        c->in.len += (size_t)n;
+        srv_stat_add(&w->stats.net_in, (uint64_t)n);
+    } while (srv_conn_pending(c) > 0);
     srv_client_process_input(c);
+}
+
+/* Protected mode (Redis 7.0): while the default user needs no password, a client that is not
+ * on a loopback address or the unix socket gets Redis's -DENIED explanation and is closed
+ * after it (counted in rejected_connections and protected_mode_denied). */
+static void admit(srv_worker_t *w, srv_client_t *c)
+{
+    srv_server_t *srv = w->srv;
+    if (!srv->cfg.protected_mode || !srv->acl || c->conn.local ||
+        !srv_acl_default_is_open(srv->acl))
+        return;
+    srv_reply_error(
+        &c->out,
+        "DENIED Redis is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from "
+        "the loopback interface. If you want to connect from external computers to Redis you "
+        "may adopt one of the following solutions: 1) Just disable protected mode sending the "
+        "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+        "Redis from the same host the server is running, however MAKE SURE Redis is not "
+        "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+        "permanent. 2) Alternatively you can just disable the protected mode by editing the "
+        "Redis configuration file, and setting the protected mode option to 'no', and then "
+        "restarting the server. 3) If you started the server manually just for testing, "
+        "restart it with the '--protected-mode no' option. 4) Setup a an authentication "
+        "password for the default user. NOTE: You only need to do one of the above things in "
+        "order for the server to start accepting connections from the outside.");
+    c->flags |= SRV_CLOSE_AFTER_REPLY;
+    srv_stat_add(&w->stats.protected_denied, 1);
+    srv_stat_add(&w->stats.rejected, 1);
+}
+
+/* Advances a TLS handshake; when it completes, admits the client and reads what came with it.
+ * A failed handshake closes only this client (counted, logged at verbose). */
+static void on_handshake(srv_worker_t *w, srv_client_t *c)
+{
+    char why[256];
+    int r = srv_conn_handshake(c, why, sizeof(why));
+    if (r < 0) {
+        srv_stat_add(&w->stats.tls_handshake_failures, 1);
+        srv_log(w->srv, SRV_LOG_VERBOSE, "TLS handshake failed (client %llu): %s",
+                (unsigned long long)c->id, why);
+        c->flags |= SRV_CLOSE_ASAP;
+        return;
+    }
+    if (r == 0)
+        return;
+    admit(w, c);
+    if (!(c->flags & SRV_CLOSE_AFTER_REPLY))
+        on_readable(w, c);
 }
 
 static void on_client_event(srv_worker_t *w, srv_client_t *c, uint32_t ev)
@@ -281,13 +307,19 @@ static void on_client_event(srv_worker_t *w, srv_client_t *c, uint32_t ev)
             return;
         }
     }
+    if (c->conn.handshaking) {
+        on_handshake(w, c);
+        settle(w, c);
+        return;
+    }
     if (ev & EPOLLOUT) {
         flush_output(w, c);
         /* Output drained below the mark: run the commands already buffered. */
         if (c->stalled && c->out.len - c->out_sent <= SRV_OUT_HIGH)
             srv_client_process_input(c);
     }
-    if ((ev & EPOLLIN) && !(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)))
+    if ((ev & (EPOLLIN | EPOLLOUT)) && !(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP)) &&
+        ((ev & EPOLLIN) || c->conn.want_write)) /* a TLS read may wait for writability */
         on_readable(w, c);
     settle(w, c);
 }
@@ -301,16 +333,18 @@ static void refuse(srv_worker_t *w, int fd)
     srv_stat_add(&w->stats.rejected, 1);
 }
 
-/* Makes fd a client of w; w->load already counts it. Runs on w's thread, so the client's
- * memory comes from w's private arena. */
-static void adopt(srv_worker_t *w, int fd)
+/* Makes fd (accepted on a listener of `kind`) a client of w; w->load already counts it. Runs
+ * on w's thread, so the client's memory comes from w's private arena. */
+static void adopt(srv_worker_t *w, int fd, srv_listen_kind_t kind)
 {
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (kind != SRV_LISTEN_UNIX)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     srv_client_t *c = malloc(sizeof(*c));
     if (!c)
         goto drop;
     srv_client_init(c, w->srv, w, fd);
+    c->conn.local = srv_peer_is_local(fd);
     c->events = EPOLLIN;
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
     if (!id_index_add(w, c)) {
@@ -318,8 +352,9 @@ static void adopt(srv_worker_t *w, int fd)
         free(c);
         goto drop;
     }
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+    if (srv_conn_open(c, kind) != 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
         id_index_del(w, c);
+        srv_conn_close(c);
         srv_client_free_buffers(c);
         free(c);
         goto drop;
@@ -328,6 +363,11 @@ static void adopt(srv_worker_t *w, int fd)
     if (w->clients)
         w->clients->prev = c;
     w->clients = c;
+    if (!c->conn.handshaking) { /* TLS clients are admitted after their handshake */
+        admit(w, c);
+        if (c->flags & SRV_CLOSE_AFTER_REPLY)
+            settle(w, c);
+    }
     return;
 drop:
     close(fd);
@@ -351,11 +391,19 @@ static srv_worker_t *least_loaded(srv_worker_t *w)
     return best;
 }
 
+/* What goes through a hand-off pipe: an accepted fd and the kind of listener it came from.
+ * Smaller than PIPE_BUF, so each write is atomic. */
+typedef struct handoff {
+    int fd;
+    srv_listen_kind_t kind;
+} handoff_t;
+
 /* Hands an accepted fd to worker `to` through its pipe; false when the pipe is full. */
-static bool hand_off(srv_worker_t *to, int fd)
+static bool hand_off(srv_worker_t *to, int fd, srv_listen_kind_t kind)
 {
+    handoff_t h = {fd, kind};
     atomic_fetch_add(&to->load, 1);
-    if (write(to->handoff[1], &fd, sizeof(fd)) == (ssize_t)sizeof(fd))
+    if (write(to->handoff[1], &h, sizeof(h)) == (ssize_t)sizeof(h))
         return true;
     atomic_fetch_sub(&to->load, 1);
     return false;
@@ -364,10 +412,10 @@ static bool hand_off(srv_worker_t *to, int fd)
 /* Accepts what is pending. EPOLLEXCLUSIVE wakes the first idle worker, so one worker tends to
  * accept most connections: each goes to the least loaded worker instead (balance within one
  * client), as SO_REUSEPORT's hashing roughly did. */
-static void on_accept(srv_worker_t *w)
+static void on_accept(srv_worker_t *w, const srv_listener_t *l)
 {
     for (int i = 0; i < 64; i++) {
-        int fd = accept4(w->srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN (another worker took it), or a transient error: epoll says again */
         srv_stat_add(&w->stats.connections, 1);
@@ -377,25 +425,25 @@ static void on_accept(srv_worker_t *w)
             continue;
         }
         srv_worker_t *to = least_loaded(w);
-        if (to != w && hand_off(to, fd))
+        if (to != w && hand_off(to, fd, l->kind))
             continue;
         atomic_fetch_add(&w->load, 1);
-        adopt(w, fd);
+        adopt(w, fd, l->kind);
     }
 }
 
 /* Adopts the fds other workers handed to w. */
 static void on_handoff(srv_worker_t *w)
 {
-    int fds[64];
+    handoff_t hs[64];
     for (;;) {
-        ssize_t n = read(w->handoff[0], fds, sizeof(fds));
+        ssize_t n = read(w->handoff[0], hs, sizeof(hs));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return; /* EAGAIN: drained */
-        for (ssize_t i = 0; i < n / (ssize_t)sizeof(int); i++)
-            adopt(w, fds[i]);
+        for (ssize_t i = 0; i < n / (ssize_t)sizeof(hs[0]); i++)
+            adopt(w, hs[i].fd, hs[i].kind);
     }
 }
 
@@ -418,8 +466,9 @@ static void *worker_main(void *arg)
             void *p = evs[i].data.ptr;
             if (p == &w->wake_fd)
                 stop = true;
-            else if (p == &w->srv->listen_fd)
-                on_accept(w);
+            else if (p >= (void *)w->srv->listeners &&
+                     p < (void *)(w->srv->listeners + w->srv->nlisteners))
+                on_accept(w, p);
             else if (p == &w->handoff)
                 on_handoff(w);
             else if (p == &w->mail_fd)
@@ -449,9 +498,12 @@ int srv_worker_prepare(srv_worker_t *w)
     if (w->epfd < 0 || w->wake_fd < 0 || w->mail_fd < 0 ||
         pipe2(w->handoff, O_NONBLOCK | O_CLOEXEC) < 0)
         return -errno;
-    struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &w->srv->listen_fd};
-    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listen_fd, &e) < 0)
-        return -errno;
+    struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE};
+    for (int i = 0; i < w->srv->nlisteners; i++) {
+        e.data.ptr = &w->srv->listeners[i];
+        if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->srv->listeners[i].fd, &e) < 0)
+            return -errno;
+    }
     e.events = EPOLLIN;
     e.data.ptr = &w->wake_fd;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &e) < 0)
@@ -480,10 +532,10 @@ void srv_worker_stop(srv_worker_t *w)
 
 void srv_worker_release(srv_worker_t *w)
 {
-    int fd;
+    handoff_t h;
     /* Connections another worker handed over after this one stopped: nobody adopts them. */
-    while (w->handoff[0] >= 0 && read(w->handoff[0], &fd, sizeof(fd)) == (ssize_t)sizeof(fd)) {
-        close(fd);
+    while (w->handoff[0] >= 0 && read(w->handoff[0], &h, sizeof(h)) == (ssize_t)sizeof(h)) {
+        close(h.fd);
         atomic_fetch_sub(&w->srv->connected, 1);
         atomic_fetch_sub(&w->load, 1);
     }
@@ -507,11 +559,9 @@ void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out)
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < srv->nworkers; i++) {
         const srv_stats_t *s = &srv->workers[i].stats;
-        out->connections += atomic_load_explicit(&s->connections, memory_order_relaxed);
-        out->rejected += atomic_load_explicit(&s->rejected, memory_order_relaxed);
-        out->commands += atomic_load_explicit(&s->commands, memory_order_relaxed);
-        out->net_in += atomic_load_explicit(&s->net_in, memory_order_relaxed);
-        out->net_out += atomic_load_explicit(&s->net_out, memory_order_relaxed);
-        out->protocol_errors += atomic_load_explicit(&s->protocol_errors, memory_order_relaxed);
+#define SRV_STATS_ADD_(field, info_name, doc)                                                      \
+    out->field += atomic_load_explicit(&s->field, memory_order_relaxed);
+        SRV_STATS(SRV_STATS_ADD_)
+#undef SRV_STATS_ADD_
     }
 }

@@ -128,22 +128,6 @@ static int held_cmp(const void *a, const void *b)
     return ox < oy ? -1 : ox > oy;
 }
 
-static void raw_wrlock(fl_ns_t *ns, fls_part_t *p)
-{
-    if (ns->store->rwlock)
-        pthread_rwlock_wrlock(&p->lock.rw);
-    else
-        pthread_mutex_lock(&p->lock.m);
-}
-
-static void raw_unlock(fl_ns_t *ns, fls_part_t *p)
-{
-    if (ns->store->rwlock)
-        pthread_rwlock_unlock(&p->lock.rw);
-    else
-        pthread_mutex_unlock(&p->lock.m);
-}
-
 static bool held_push(fls_batch_t *b, fl_ns_t *ns, uint32_t pidx)
 {
     if (b->n == b->cap) {
@@ -196,7 +180,7 @@ int fl_batch_begin(fl_store_t *store, const fl_batch_key_t *keys, size_t n, bool
     held_sort_unique(b);
     fls_gate_enter(store);
     for (size_t i = 0; i < b->n; i++)
-        raw_wrlock(b->held[i].ns, &b->held[i].ns->parts[b->held[i].pidx]);
+        fls_lock_batch(b->held[i].ns, &b->held[i].ns->parts[b->held[i].pidx]);
     fls_batch_cur = b;
     return FL_OK;
 }
@@ -210,7 +194,7 @@ void fl_batch_end(void)
         gate_open(b->store);
     } else {
         for (size_t i = b->n; i-- > 0;)
-            raw_unlock(b->held[i].ns, &b->held[i].ns->parts[b->held[i].pidx]);
+            fls_unlock_batch(b->held[i].ns, &b->held[i].ns->parts[b->held[i].pidx]);
         fls_gate_leave(b->store);
     }
     free(b->held);
@@ -239,7 +223,7 @@ bool fls_batch_take(fl_ns_t *ns, fls_part_t *p)
     /* An undeclared key: lock it now and keep it (see the header). Out of memory for the one
      * entry leaves no way to release it later: that is a bug-level failure. */
     atomic_fetch_add_explicit(&fls_batch_undeclared, 1, memory_order_relaxed);
-    raw_wrlock(ns, p);
+    fls_lock_batch(ns, p);
     bool recorded = held_push(b, ns, pidx);
     FL_ASSERT(recorded);
     return true;

@@ -250,8 +250,8 @@ static void print_defrag(fl_ns_t *ns)
     printf(" %7.1f %7.1f %6.2f %7.1f %7.1f %4s %3u %9" PRIu64 " %5" PRIu64 " %6.1f %8.2f\n",
            s.mem.allocated / 1048576.0, s.mem.active / 1048576.0, s.mem.holes_ratio,
            ps.metadata / 1048576.0, ps.dirty / 1048576.0, s.defrag_running ? "yes" : "no",
-           s.defrag_cpu_pct, s.defrag_moves, s.defrag_sweeps, s.defrag_time_ns / 1e9,
-           s.defrag_max_hold_ns / 1e6);
+           s.defrag_cpu_pct, s.defrag_moves, s.defrag_sweeps, s.defrag_time_us / 1e6,
+           s.defrag_max_hold_us / 1e3);
 }
 
 static const char *HDR = " alloc_MB active_MB act/al meta_MB dirty_MB run cpu     moves sweeps"
@@ -422,7 +422,7 @@ static int scenario_cost(int threads, int secs, int cpu)
            "p99_us_idle=%.2f p99_us_defrag=%.2f moves=%" PRIu64 " holds=%" PRIu64
            " holds_over_1ms=%" PRIu64 " max_hold_ms=%.2f\n",
            threads, cpu, tput_off, tput_on, tput_on / tput_off, p99(a_off, n_off), p99(a_on, n_on),
-           s.defrag_moves, s.defrag_lock_holds, s.defrag_slow_holds, s.defrag_max_hold_ns / 1e6);
+           s.defrag_moves, s.defrag_lock_holds, s.defrag_slow_holds, s.defrag_max_hold_us / 1e3);
     free(a_off);
     free(a_on);
     free(l);

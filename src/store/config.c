@@ -1,83 +1,122 @@
 /*
- * src/store/config.c: namespace configuration defaults and validation (one place for every
- * bound). Pure functions; no shared state.
+ * src/store/config.c: the namespace options (FL_NS_OPTIONS in flatline/store.h) as a table,
+ * their defaults and their validation: one place for every default and bound, which the
+ * server's config parser, --help and CONFIG GET read through fl_ns_options().
+ * Pure functions over a const table; no shared state.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store_internal.h"
 
-#define FLS_DEFAULT_LIMIT ((size_t)1 << 30) /* 1 GiB of records + index */
-#define FLS_DEFAULT_HW 90
-#define FLS_DEFAULT_STOP 95
-#define FLS_DEFAULT_PARTS 4096
-#define FLS_DEFAULT_DEFRAG 10        /* % of allocated bytes in slab holes that starts a sweep */
-#define FLS_DEFAULT_DEFRAG_UPPER 100 /* ... that gives it its full CPU share */
-#define FLS_DEFAULT_DEFRAG_IGNORE ((size_t)8 << 20) /* slab holes below this are left alone */
-#define FLS_DEFAULT_DEFRAG_CYCLE_MIN 1              /* % of a CPU */
-/* Redis's default is 25 % of its one main thread; ours is a share of one core next to several
- * workers. On the 2-core machine (flatline-defrag-bench cost, quieter runs) 25 % cost 7-33 % of
- * throughput and 10 % cost 4-7 %; 10 % still compacts a 1M-key mass delete within seconds. */
-#define FLS_DEFAULT_DEFRAG_CYCLE_MAX 10
+/* The bytes a field of each kind takes: a row whose ctype disagrees with its kind fails to
+ * compile (the table below reads and writes fields through the kind). */
+#define FLS_KIND_SIZE(kind) ((kind) == FL_OPT_UNSIGNED ? sizeof(unsigned) : sizeof(int64_t))
+
+#define FLS_OPTION_ROW_(field, ctype, kind, name, def, min, max, runtime, doc)                     \
+    {name, kind, offsetof(fl_ns_config_t, field), (int64_t)(def), min, max, runtime, doc},
+static const fl_ns_option_t options[] = {FL_NS_OPTIONS(FLS_OPTION_ROW_)};
+#undef FLS_OPTION_ROW_
+
+#define FLS_OPTION_CHECK_(field, ctype, kind, name, def, min, max, runtime, doc)                   \
+    _Static_assert(sizeof(((fl_ns_config_t *)0)->field) == FLS_KIND_SIZE(kind),                    \
+                   "option " name ": field type does not match its kind");                         \
+    _Static_assert((kind) == FL_OPT_DECAY || ((def) >= (min) && (def) <= (max)),                   \
+                   "option " name ": default out of its bounds");
+FL_NS_OPTIONS(FLS_OPTION_CHECK_)
+#undef FLS_OPTION_CHECK_
+
+#define FLS_NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+const fl_ns_option_t *fl_ns_options(size_t *n)
+{
+    *n = FLS_NOPTIONS;
+    return options;
+}
+
+const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < FLS_NOPTIONS; i++)
+        if (strlen(options[i].name) == len && strncasecmp(options[i].name, name, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o)
+{
+    const char *field = (const char *)c + o->offset;
+    if (o->kind == FL_OPT_UNSIGNED) {
+        unsigned u;
+        memcpy(&u, field, sizeof(u));
+        return u;
+    }
+    int64_t v; /* size_t, int64_t and ssize_t fields: same size (asserted above) */
+    memcpy(&v, field, sizeof(v));
+    return v;
+}
+
+void fl_ns_option_set(fl_ns_config_t *c, const fl_ns_option_t *o, int64_t v)
+{
+    char *field = (char *)c + o->offset;
+    if (o->kind == FL_OPT_UNSIGNED) {
+        unsigned u = (unsigned)v;
+        memcpy(field, &u, sizeof(u));
+        return;
+    }
+    memcpy(field, &v, sizeof(v));
+}
 
 void fl_ns_config_default(fl_ns_config_t *c, const char *name)
 {
     memset(c, 0, sizeof(*c));
     if (name)
         snprintf(c->name, sizeof(c->name), "%s", name);
-    c->memory_limit = FLS_DEFAULT_LIMIT;
-    c->default_ttl_ms = 0;
-    c->high_water_pct = FLS_DEFAULT_HW;
-    c->stop_writes_pct = FLS_DEFAULT_STOP;
-    c->partitions = FLS_DEFAULT_PARTS;
-    c->dirty_decay_ms = FL_DECAY_DEFAULT;
-    c->muzzy_decay_ms = FL_DECAY_DEFAULT;
-    c->defrag_pct = FLS_DEFAULT_DEFRAG;
-    c->defrag_pct_upper = FLS_DEFAULT_DEFRAG_UPPER;
-    c->defrag_ignore_bytes = FLS_DEFAULT_DEFRAG_IGNORE;
-    c->defrag_cycle_min = FLS_DEFAULT_DEFRAG_CYCLE_MIN;
-    c->defrag_cycle_max = FLS_DEFAULT_DEFRAG_CYCLE_MAX;
+    for (size_t i = 0; i < FLS_NOPTIONS; i++)
+        fl_ns_option_set(c, &options[i], options[i].def);
 }
 
-static bool decay_ok(ssize_t d)
+static const char *name_problem(const char *name, size_t nlen)
 {
-    return d == FL_DECAY_DEFAULT || d >= -1;
+    if (nlen == 0 || nlen > FL_NS_NAME_MAX)
+        return "name must be 1..63 bytes";
+    for (size_t i = 0; i < nlen; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch <= ' ' || ch >= 0x7f || ch == '\'' || ch == '"')
+            return "name must be printable ASCII without spaces or quotes";
+    }
+    return NULL;
+}
+
+/* The first option out of its bounds, described into why; false when all are in bounds. */
+static bool bounds_problem(const fl_ns_config_t *c, char *why, size_t len)
+{
+    for (size_t i = 0; i < FLS_NOPTIONS; i++) {
+        const fl_ns_option_t *o = &options[i];
+        int64_t v = fl_ns_option_get(c, o);
+        if (o->kind == FL_OPT_DECAY && v == (int64_t)FL_DECAY_DEFAULT)
+            continue;
+        if (v >= o->min && v <= o->max) /* a size_t above INT64_MAX reads negative: refused */
+            continue;
+        snprintf(why, len, "%s must be %lld..%lld%s", o->name, (long long)o->min, (long long)o->max,
+                 o->kind == FL_OPT_DECAY ? " or the default" : "");
+        return true;
+    }
+    return false;
 }
 
 int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
 {
-    const char *why = NULL;
+    char bounds[160];
     size_t nlen = strnlen(c->name, sizeof(c->name));
-    if (nlen == 0 || nlen > FL_NS_NAME_MAX) {
-        why = "name must be 1..63 bytes";
-    } else {
-        for (size_t i = 0; i < nlen && !why; i++) {
-            unsigned char ch = (unsigned char)c->name[i];
-            if (ch <= ' ' || ch >= 0x7f || ch == '\'' || ch == '"')
-                why = "name must be printable ASCII without spaces or quotes";
-        }
-    }
+    const char *why = name_problem(c->name, nlen);
     if (why) {
-    } else if (c->high_water_pct < 1 || c->high_water_pct > 100) {
-        why = "high_water_pct must be 1..100";
-    } else if (c->stop_writes_pct < 1 || c->stop_writes_pct > 100) {
-        why = "stop_writes_pct must be 1..100";
-    } else if (c->partitions < 1 || c->partitions > 65536 ||
-               (c->partitions & (c->partitions - 1)) != 0) {
+    } else if (bounds_problem(c, bounds, sizeof(bounds))) {
+        why = bounds;
+    } else if ((c->partitions & (c->partitions - 1)) != 0) {
         why = "partitions must be a power of two in 1..65536";
-    } else if (c->defrag_pct > 1000) {
-        why = "defrag_pct (threshold-lower) must be 0..1000";
-    } else if (c->defrag_pct_upper < 1 || c->defrag_pct_upper > 1000) {
-        why = "defrag_pct_upper (threshold-upper) must be 1..1000";
-    } else if (c->defrag_cycle_min < 1 || c->defrag_cycle_min > 100 || c->defrag_cycle_max < 1 ||
-               c->defrag_cycle_max > 100) {
-        why = "defrag cycle-min and cycle-max must be 1..100 (% of a CPU)";
     } else if (c->defrag_cycle_min > c->defrag_cycle_max) {
-        why = "defrag cycle-min must not exceed cycle-max";
-    } else if (c->default_ttl_ms < 0) {
-        why = "default_ttl_ms must be >= 0";
-    } else if (!decay_ok(c->dirty_decay_ms) || !decay_ok(c->muzzy_decay_ms)) {
-        why = "decay must be -1 (never), >= 0 ms, or the default";
+        why = "defrag-cycle-min must not exceed defrag-cycle-max";
     }
     if (!why)
         return FL_OK;

@@ -158,6 +158,7 @@ void fls_defrag_destroy(fl_ns_t *ns)
 
 int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 {
+    FLS_ASSERT_NO_LOCK(); /* lock order: the defragmenter's mutex, then partition locks */
     pthread_mutex_lock(&ns->defrag.mu);
     bool done = run(ns, mono_ns() + STEP_NS, max_moves, moved);
     pthread_mutex_unlock(&ns->defrag.mu);
@@ -185,6 +186,7 @@ static size_t purge_and_count(fl_ns_t *ns, fl_mem_stats_t *m)
 
 int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
 {
+    FLS_ASSERT_NO_LOCK();
     fls_defrag_t *df = &ns->defrag;
     fl_ns_defrag_report_t r;
     memset(&r, 0, sizeof(r));

@@ -88,5 +88,6 @@ static bool evict_lru(fl_ns_t *ns, int64_t now)
 
 bool fls_evict_one(fl_ns_t *ns, int64_t now)
 {
+    FLS_ASSERT_NO_LOCK(); /* it takes a partition lock of its choosing: holding one is a cycle */
     return evict_ttl(ns, now) || evict_lru(ns, now);
 }

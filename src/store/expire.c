@@ -16,6 +16,7 @@
 
 size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now)
 {
+    FLS_ASSERT_NO_LOCK();
     size_t expired = 0, visited = 0;
     uint32_t start = atomic_load_explicit(&ns->expire_part, memory_order_relaxed);
     uint32_t i;

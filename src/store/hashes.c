@@ -157,6 +157,7 @@ static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r
 static int hash_for_write(fl_ns_t *ns, fls_key_t *k, int64_t now, fls_rec_t ***ref, fls_rec_t **rec,
                           bool *created)
 {
+    FLS_ASSERT_WRLOCKED(k->part);
     fls_rec_t **slot = fls_find_live(ns, k, now);
     *created = false;
     if (slot) {

@@ -11,7 +11,9 @@
  *     bounded number of keys (evict.c), and kicks the background thread to evict more.
  *
  * Locking: none of its own; fls_quota_check runs under the caller's partition lock(s) and reads
- * `used` (relaxed stripes); fls_make_room runs with no lock held.
+ * `used` (relaxed stripes); fls_make_room runs with no lock held (eviction takes partition
+ * locks: holding one here would break the lock order), and fls_write_begin, the write path's
+ * preamble, takes the write lock after it.
  */
 #include "store_internal.h"
 
@@ -19,6 +21,7 @@
 
 int fls_quota_check(fl_ns_t *ns, int64_t growth)
 {
+    FL_DEBUG_ASSERT(fls_locks_held() > 0);
     if (growth <= 0 || ns->stop_mark == SIZE_MAX)
         return FL_OK;
     if (fls_used(ns) + (size_t)growth <= ns->stop_mark)
@@ -29,6 +32,7 @@ int fls_quota_check(fl_ns_t *ns, int64_t growth)
 
 void fls_make_room(fl_ns_t *ns, size_t hint)
 {
+    FLS_ASSERT_NO_LOCK();
     if (hint == 0 || ns->hw_mark == SIZE_MAX || hint > ns->hw_mark)
         return; /* deletes and TTL changes never evict others */
     if (fls_batch_cur && !fls_batch_all())
@@ -40,4 +44,13 @@ void fls_make_room(fl_ns_t *ns, size_t hint)
     for (int i = 0; i < INLINE_EVICT_MAX && fls_used(ns) + hint > ns->hw_mark; i++)
         if (!fls_evict_one(ns, now))
             break;
+}
+
+fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now)
+{
+    fls_make_room(ns, hint);
+    *now = fl_now_ms();
+    fls_key_init(ns, key, k);
+    fls_wrlock(ns, k->part);
+    return fls_find_live(ns, k, *now);
 }

@@ -18,6 +18,12 @@ size_t fl_ns_size(fl_ns_t *ns)
     return (size_t)n;
 }
 
+/* Times are reported in microseconds (FL_NS_STATS), rounded up: a hold that happened is never 0. */
+static uint64_t ns_to_us(uint64_t ns)
+{
+    return ns / 1000 + (ns % 1000 != 0);
+}
+
 int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
 {
     memset(out, 0, sizeof(*out));
@@ -43,9 +49,10 @@ int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
     out->defrag_bytes_moved = atomic_load_explicit(&df->bytes_moved, memory_order_relaxed);
     out->defrag_bytes_freed = atomic_load_explicit(&df->bytes_freed, memory_order_relaxed);
     out->defrag_passes = atomic_load_explicit(&df->passes, memory_order_relaxed);
-    out->defrag_time_ns = atomic_load_explicit(&df->time_ns, memory_order_relaxed);
+    out->defrag_time_us = ns_to_us(atomic_load_explicit(&df->time_ns, memory_order_relaxed));
     out->defrag_lock_holds = atomic_load_explicit(&df->holds, memory_order_relaxed);
-    out->defrag_max_hold_ns = atomic_load_explicit(&df->max_hold_ns, memory_order_relaxed);
+    out->defrag_max_hold_us =
+        ns_to_us(atomic_load_explicit(&df->max_hold_ns, memory_order_relaxed));
     out->defrag_slow_holds = atomic_load_explicit(&df->slow_holds, memory_order_relaxed);
     int rc = fl_arena_stats(ns->arena, &out->mem);
     return rc < 0 ? FL_EINVAL : FL_OK;

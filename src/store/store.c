@@ -109,8 +109,10 @@ static void ns_close(fl_ns_t *ns)
     if (!ns->store)
         return; /* never opened */
     fls_defrag_destroy(ns);
+    fls_watch_destroy(ns);
     if (!ns->arena)
         return;
+    FL_DEBUG_ASSERT(fls_ns_check(ns)); /* the accounting, exact to the byte, at the end */
     part_locks_destroy(ns, ns->nparts);
     /* Destroying the arena frees every record, index and the partition array at once. */
     fl_arena_destroy(ns->arena);

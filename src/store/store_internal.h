@@ -43,6 +43,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fl_assert.h"
 #include "flatline/store.h"
 
 /* memcpy for slices: a (NULL, 0) slice is valid input, which memcpy does not accept. */
@@ -145,9 +146,16 @@ typedef struct fls_part {
     _Atomic uint64_t count; /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
-    struct fl_watch *watch; /* lock: keys of this partition clients WATCH (watch.c) */
-    char pad[8];            /* 128 bytes: less false sharing */
+#ifdef FLATLINE_DEBUG
+    _Atomic uint32_t writer;  /* lock.c: id of the thread holding it exclusively, 0 = none */
+    _Atomic uint32_t readers; /* lock.c: shared holders (rwlock mode) */
+#else
+    char pad[8];
+#endif
 } fls_part_t;
+/* Two partitions per 256 bytes, aligned in the array: less false sharing between neighbours.
+ * The rwlock (56 bytes on glibc x86-64) is the largest member of the lock union. */
+_Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
 
 typedef struct fls_stripe {
     _Atomic int64_t v;
@@ -200,6 +208,9 @@ struct fl_ns {
     _Atomic uint64_t writes_refused;
     _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
     fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
+    /* Watched keys (watch.c): nparts list heads, each under its partition's lock; allocated
+     * (malloc: client bookkeeping) at the first WATCH of the namespace, NULL before. */
+    _Atomic(struct fl_watch **) watch;
 };
 
 /* The store's exclusive gate (batch.c): threads holding partition locks are counted in
@@ -258,13 +269,31 @@ uint32_t fls_clock(int64_t now_ms);
 /* Thread-local xorshift random number. */
 uint64_t fls_rand(void);
 
-/* ---- table.c: tables, accounting, locks, the commit point --------------------------------- */
+/* ---- table.c: tables, accounting, the commit point ----------------------------------------- */
 
 void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k);
 
+/* ---- lock.c: partition locks ------------------------------------------------------------- */
+
+/* Take and release a partition's lock (shared or exclusive; in mutex mode both are the mutex).
+ * Debug builds check the lock order (see lock.c) and record the holder. */
 void fls_rdlock(fl_ns_t *ns, fls_part_t *p);
 void fls_wrlock(fl_ns_t *ns, fls_part_t *p);
 void fls_unlock(fl_ns_t *ns, fls_part_t *p);
+/* For batch.c only: write-lock / unlock a partition for a batch (no order check and no gate:
+ * the batch orders its locks and passes the gate once), recording the holder. */
+void fls_lock_batch(fl_ns_t *ns, fls_part_t *p);
+void fls_unlock_batch(fl_ns_t *ns, fls_part_t *p);
+
+/* Debug builds only (FLATLINE_DEBUG; read them through the assertions below): the calling
+ * thread holds p exclusively; p is held by this thread exclusively or by some reader; how many
+ * partition locks the calling thread holds. */
+bool fls_part_held_exclusive(const fls_part_t *p);
+bool fls_part_held(const fls_part_t *p);
+unsigned fls_locks_held(void);
+#define FLS_ASSERT_WRLOCKED(p) FL_DEBUG_ASSERT(fls_part_held_exclusive(p))
+#define FLS_ASSERT_LOCKED(p) FL_DEBUG_ASSERT(fls_part_held(p))
+#define FLS_ASSERT_NO_LOCK() FL_DEBUG_ASSERT(fls_locks_held() == 0)
 /* True when a read lock excludes every other thread (mutex mode): readers may then delete. */
 static inline bool fls_read_is_exclusive(const fl_ns_t *ns)
 {
@@ -327,10 +356,6 @@ typedef struct fls_change {
     bool had_ttl;
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
-/* Write preamble: evicts inline if needed for about `hint` bytes (fls_make_room), locates the
- * key, takes its partition's write lock and returns the live record's slot or NULL (lazy
- * expiry done). *now gets the time the write uses. The caller unlocks k->part. */
-fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now);
 /* Deletes the record at *ref through the commit point (write lock held). */
 void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t reason);
 
@@ -370,13 +395,32 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
 
+/* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
+
+/* The chain of partition pidx's bucket for `hash` (lock held): every record in it hashes there,
+ * the chain ends within the partition's count, and rec (NULL after a delete) is linked exactly
+ * once, with a consistent field table when it is a hash. Aborts on a difference; returns true. */
+bool fls_chain_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
+/* Partition pidx's whole table against its counters (lock held): every record in the bucket
+ * its hash names, as many records and TTL records as counted, the bucket array present exactly
+ * while a key is, a power-of-two size of at least 4 slots. Aborts or returns true. */
+bool fls_part_check(fl_ns_t *ns, uint32_t pidx);
+/* The whole namespace, no write in flight: every partition checked, and `used` equal both to
+ * the requested bytes of every allocation reachable from the partitions and to the arena's
+ * requested bytes. Takes each partition's read lock in turn. Aborts or returns true. */
+bool fls_ns_check(fl_ns_t *ns);
+
 /* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
 
 /* Before a write that may grow memory by about `hint` bytes (no lock held): evicts inline
  * (bounded work) when the namespace is above its high-water mark. hint 0: nothing. */
 void fls_make_room(fl_ns_t *ns, size_t hint);
-/* Under the partition lock, before allocating: FL_OK, or FL_EOOM (counted) when growth > 0
- * would take `used` above the stop-writes mark. */
+/* Write preamble: evicts inline if needed for about `hint` bytes (fls_make_room), locates the
+ * key, takes its partition's write lock and returns the live record's slot or NULL (lazy
+ * expiry done). *now gets the time the write uses. The caller unlocks k->part. */
+fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now);
+/* Under the partition lock(s) of the write, before allocating: FL_OK, or FL_EOOM (counted)
+ * when growth > 0 would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
 
 /* ---- expire.c: active expiry ---------------------------------------------------------------- */
@@ -452,9 +496,12 @@ void fls_gate_destroy(fl_store_t *s);
 
 /* ---- watch.c: watched keys (WATCH) ------------------------------------------------------- */
 
-/* From the commit point, before the change (partition lock held, p->watch not NULL): marks
- * the watches of the key the change touches (every existing key's, for FLUSH). */
+/* From the commit point, before the change (partition lock held): marks the watches of the
+ * key the change touches (every existing key's, for FLUSH). Returns at once when nothing in
+ * the partition is watched. */
 void fls_watch_touch(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+/* Frees the namespace's watch heads (ns_close; no watch is left). */
+void fls_watch_destroy(fl_ns_t *ns);
 
 /* Lock kind for stores opened later (benchmarks compare them); default mutex. */
 void fls_set_default_rwlock(bool rwlock);

@@ -42,6 +42,7 @@ static inline char *rec_val_mut(fls_rec_t *r)
 /* Links a new record for a missing key: FL_OK, or FL_ENOMEM (r freed). Write lock held. */
 static int insert_new(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
 {
+    FLS_ASSERT_WRLOCKED(k->part);
     fls_rec_t **ref;
     if (fls_insert_slot(ns, k, &ref) != FL_OK) {
         fls_rec_destroy(ns, k->pidx, r);
@@ -56,6 +57,7 @@ static int insert_new(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
 /* Replaces the live record *ref with r (same key) through the commit point. Write lock held. */
 static void replace_rec(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r)
 {
+    FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
     fls_rec_t *cur = *ref;
     r->next = cur->next;
     fls_change_t c = {.op = FLS_PUT,
@@ -302,6 +304,7 @@ int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
  * checked): in place when the length is unchanged, else by reallocation. */
 static int str_replace_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const char *buf, size_t n)
 {
+    FLS_ASSERT_WRLOCKED(k->part);
     fls_rec_t *cur = *ref;
     bool had_ttl = cur->expire_at != 0;
     fls_rec_t *r = cur;

@@ -1,7 +1,7 @@
 /*
- * src/store/table.c: a partition's hash table of records, the namespace-arena accounting, the
- * partition locks, lazy expiry on lookup, and THE COMMIT POINT (fls_commit) every mutation of
- * a namespace passes through.
+ * src/store/table.c: a partition's hash table of records, the namespace-arena accounting, lazy
+ * expiry on lookup, and THE COMMIT POINT (fls_commit) every mutation of a namespace passes
+ * through. The locks are lock.c's; the quota checks before a write are quota.c's.
  *
  * Invariants:
  *   - every arena allocation goes through fls_alloc/fls_free/fls_realloc, which add/subtract its
@@ -18,44 +18,6 @@
 #include "store_internal.h"
 
 #define FLS_MIN_BUCKETS 4u
-
-/* ---- Locks -------------------------------------------------------------------------------- */
-
-/* Inside a batch (batch.c) the thread's partitions stay locked until the batch ends: the lock
- * operations below are skipped for them. Outside, a thread's first lock passes the store's
- * gate and its last unlock leaves it. */
-void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
-{
-    if (fls_batch_cur && fls_batch_take(ns, p))
-        return;
-    fls_gate_enter(ns->store);
-    if (ns->store->rwlock)
-        pthread_rwlock_rdlock(&p->lock.rw);
-    else
-        pthread_mutex_lock(&p->lock.m);
-}
-
-void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
-{
-    if (fls_batch_cur && fls_batch_take(ns, p))
-        return;
-    fls_gate_enter(ns->store);
-    if (ns->store->rwlock)
-        pthread_rwlock_wrlock(&p->lock.rw);
-    else
-        pthread_mutex_lock(&p->lock.m);
-}
-
-void fls_unlock(fl_ns_t *ns, fls_part_t *p)
-{
-    if (fls_batch_cur)
-        return;
-    if (ns->store->rwlock)
-        pthread_rwlock_unlock(&p->lock.rw);
-    else
-        pthread_mutex_unlock(&p->lock.m);
-    fls_gate_leave(ns->store);
-}
 
 /* ---- Accounting --------------------------------------------------------------------------- */
 
@@ -198,6 +160,7 @@ void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k)
 fls_rec_t **fls_find(fls_key_t *k)
 {
     fls_part_t *p = k->part;
+    FLS_ASSERT_LOCKED(p);
     if (!p->b)
         return NULL;
     uint32_t h = (uint32_t)k->h;
@@ -222,21 +185,13 @@ void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t re
 
 fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now)
 {
+    FLS_ASSERT_WRLOCKED(k->part);
     fls_rec_t **ref = fls_find(k);
     if (ref && fls_rec_expired(*ref, now)) {
         fls_commit_del(ns, k->pidx, ref, FLS_EXPIRED);
         return NULL;
     }
     return ref;
-}
-
-fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t *k, int64_t *now)
-{
-    fls_make_room(ns, hint);
-    *now = fl_now_ms();
-    fls_key_init(ns, key, k);
-    fls_wrlock(ns, k->part);
-    return fls_find_live(ns, k, *now);
 }
 
 fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
@@ -303,11 +258,13 @@ static void part_resize(fl_ns_t *ns, uint32_t pidx, size_t new_size)
     p->b = nb;
     p->mask = (uint32_t)(new_size - 1);
     p->expire_cursor &= p->mask;
+    FL_DEBUG_ASSERT(fls_part_check(ns, pidx)); /* O(partition), as the rehash itself */
 }
 
 int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
 {
     fls_part_t *p = k->part;
+    FLS_ASSERT_WRLOCKED(p);
     if (!p->b) {
         fls_rec_t **nb = fls_alloc(ns, k->pidx, FLS_MIN_BUCKETS * sizeof(*nb));
         if (!nb)
@@ -366,13 +323,20 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
 
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
 {
+    FL_ASSERT(pidx < ns->nparts);
     fls_part_t *p = &ns->parts[pidx];
+    FLS_ASSERT_WRLOCKED(p);
     /* An append-only log appends the serialized change here (see store_internal.h). */
-    if (p->watch)
-        fls_watch_touch(ns, pidx, c);
+    fls_watch_touch(ns, pidx, c);
     bool has_key = false, has_ttl = false;
+    uint32_t hash = 0; /* the bucket the change touched, for the debug chain check */
     switch (c->op) {
     case FLS_PUT:
+        /* One reference per record: the slot takes the new record, which is not linked
+         * anywhere else yet; a replaced record leaves the slot it held. */
+        FL_ASSERT(c->rec != NULL && c->ref != NULL && c->rec != c->old);
+        FL_ASSERT(c->old == NULL || (*c->ref == c->old && c->had_key));
+        hash = c->rec->hash;
         *c->ref = c->rec;
         if (c->old)
             fls_rec_destroy(ns, pidx, c->old);
@@ -380,10 +344,14 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         has_ttl = c->rec->expire_at != 0;
         break;
     case FLS_MODIFY:
+        FL_ASSERT(c->rec != NULL);
+        hash = c->rec->hash;
         has_key = true;
         has_ttl = c->rec->expire_at != 0;
         break;
     case FLS_DEL:
+        FL_ASSERT(c->old != NULL && *c->ref == c->old && c->had_key); /* its one reference */
+        hash = c->old->hash;
         *c->ref = c->old->next;
         fls_rec_destroy(ns, pidx, c->old);
         break;
@@ -393,6 +361,9 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     }
     int64_t dk = (int64_t)has_key - (int64_t)c->had_key;
     int64_t dt = (int64_t)has_ttl - (int64_t)c->had_ttl;
+    /* The counters never go below zero: a delete or TTL removal had something to remove. */
+    FL_ASSERT(dk >= 0 || atomic_load_explicit(&p->count, memory_order_relaxed) > 0);
+    FL_ASSERT(dt >= 0 || atomic_load_explicit(&p->ttl_count, memory_order_relaxed) > 0);
     if (dk)
         atomic_fetch_add_explicit(&p->count, (uint64_t)dk, memory_order_relaxed);
     if (dt)
@@ -403,6 +374,7 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         atomic_fetch_add_explicit(&p->evicted, 1, memory_order_relaxed);
     if (dk)
         part_reshape(ns, pidx);
+    FL_DEBUG_ASSERT(fls_chain_check(ns, pidx, hash, c->op == FLS_DEL ? NULL : c->rec));
 }
 
 /* ---- Walk (defragmentation primitive) ----------------------------------------------------- */
@@ -453,6 +425,7 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                         fls_walk_cursor_t *cur, size_t *units)
 {
     fls_part_t *p = &ns->parts[pidx];
+    FLS_ASSERT_WRLOCKED(p);
     size_t did = 0;
     bool done = true;
     if (!p->b)

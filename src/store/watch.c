@@ -1,10 +1,11 @@
 /*
  * src/store/watch.c: watched keys (WATCH), Redis's optimistic locking.
  *
- * A watch is one key of one client, linked into its partition's list (fls_part_t.watch) under
- * the partition lock. The commit point calls fls_watch_touch before every change of a partition
- * that has watches, so a write by any command, expiry (lazy or active), eviction and FLUSHDB /
- * FLUSHALL all mark the key's watches: nothing changes a key without passing there.
+ * A watch is one key of one client, linked into its partition's list (ns->watch[pidx], heads
+ * allocated at the namespace's first WATCH) under the partition lock. The commit point calls
+ * fls_watch_touch before every change of a partition that has watches, so a write by any command,
+ * expiry (lazy or active), eviction and FLUSHDB / FLUSHALL all mark the key's watches: nothing
+ * changes a key without passing there.
  *
  * Redis 7.0's stale keys: a key already expired when it was watched counts as missing. Its
  * deletion (by expiry, DEL or FLUSH) is then no logical change and only clears `stale`; any
@@ -51,11 +52,34 @@ static void key_of(fl_watch_t *w, fls_key_t *k)
     fls_key_init(w->ns, (fl_slice_t){w->key, w->klen}, k);
 }
 
+/* The namespace's list heads, allocating them on first use; NULL when out of memory. */
+static fl_watch_t **heads(fl_ns_t *ns)
+{
+    fl_watch_t **h = atomic_load_explicit(&ns->watch, memory_order_acquire);
+    if (h)
+        return h;
+    fl_watch_t **fresh = calloc(ns->nparts, sizeof(*fresh));
+    if (!fresh)
+        return NULL;
+    if (atomic_compare_exchange_strong(&ns->watch, &h, fresh))
+        return fresh;
+    free(fresh); /* another thread published first: h is theirs */
+    return h;
+}
+
+void fls_watch_destroy(fl_ns_t *ns)
+{
+    free(atomic_load(&ns->watch));
+    atomic_store(&ns->watch, NULL);
+}
+
 void fls_watch_touch(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
 {
-    fls_part_t *p = &ns->parts[pidx];
+    fl_watch_t **h = atomic_load_explicit(&ns->watch, memory_order_acquire);
+    if (!h || !h[pidx])
+        return;
     if (c->op == FLS_FLUSH) {
-        for (fl_watch_t *w = p->watch; w; w = w->next) {
+        for (fl_watch_t *w = h[pidx]; w; w = w->next) {
             fls_key_t k;
             key_of(w, &k);
             if (fls_find(&k))
@@ -64,14 +88,15 @@ void fls_watch_touch(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         return;
     }
     const fls_rec_t *r = c->op == FLS_DEL ? c->old : c->rec;
-    for (fl_watch_t *w = p->watch; w; w = w->next)
+    for (fl_watch_t *w = h[pidx]; w; w = w->next)
         if (watch_is(w, r->hash, fls_rec_key(r), r->klen))
             watch_mark(w, c->op == FLS_DEL);
 }
 
 int fl_watch_add(fl_ns_t *ns, fl_slice_t key, fl_watch_t **out)
 {
-    fl_watch_t *w = malloc(sizeof(*w) + key.n);
+    fl_watch_t **h = heads(ns);
+    fl_watch_t *w = h ? malloc(sizeof(*w) + key.n) : NULL;
     if (!w)
         return FL_ENOMEM;
     fls_key_t k;
@@ -86,10 +111,10 @@ int fl_watch_add(fl_ns_t *ns, fl_slice_t key, fl_watch_t **out)
     fls_wrlock(ns, k.part);
     fls_rec_t **ref = fls_find(&k);
     w->stale = ref && fls_rec_expired(*ref, fl_now_ms());
-    w->next = k.part->watch;
+    w->next = h[k.pidx];
     if (w->next)
         w->next->prev = w;
-    k.part->watch = w;
+    h[k.pidx] = w;
     fls_unlock(ns, k.part);
     *out = w;
     return FL_OK;
@@ -119,11 +144,12 @@ void fl_watch_remove(fl_watch_t *w)
     if (!w)
         return;
     fls_part_t *p = &w->ns->parts[w->pidx];
+    fl_watch_t **h = atomic_load_explicit(&w->ns->watch, memory_order_acquire);
     fls_wrlock(w->ns, p);
     if (w->prev)
         w->prev->next = w->next;
     else
-        p->watch = w->next;
+        h[w->pidx] = w->next;
     if (w->next)
         w->next->prev = w->prev;
     fls_unlock(w->ns, p);

@@ -368,7 +368,7 @@ TEST(api)
     fl_acct_set_report_callback_fn cb =
         (fl_acct_set_report_callback_fn)dlsym(RTLD_DEFAULT, FL_ACCT_SET_REPORT_CALLBACK);
     CHECK(dump && thr && cb);
-    CHECK_EQ_I(thr(1), -ERANGE);
+    CHECK_EQ_I(thr(1ull << 51), -ERANGE);
     CHECK_EQ_I(thr(8 << 20), 0);
     CHECK_EQ_I(cb(on_report, NULL), 0);
     char path[] = "/tmp/flatline-acct-api-XXXXXX";

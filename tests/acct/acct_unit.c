@@ -1,7 +1,8 @@
 /*
  * tests/acct/acct_unit.c: white-box tests of the accounting layer's pure parts (no preload, so
  * they run under ASan and TSan too): option parsing and bounds, size buckets, the verdict rules,
- * and a round trip through the trace format's encoder and reader.
+ * a round trip through the trace format's encoder and reader, the growth test (sign test,
+ * decisions) and the time series' columns.
  */
 #include "../testhelper.h"
 
@@ -9,6 +10,8 @@
 
 #include <errno.h>
 #include <flatline/trace.h>
+#include <math.h>
+#include <string.h>
 
 TEST(options)
 {
@@ -197,6 +200,86 @@ TEST(trace_roundtrip)
     CHECK_EQ_I(fl_trace_read_header(file, n, &h), -ENOTSUP);
 }
 
+TEST(sign_test)
+{
+    /* exact binomial tails: all of m events births gives 2^-m */
+    CHECK(fabs(acct_sign_test_p(10, 0) - 1.0 / 1024) < 1e-12);
+    CHECK(fabs(acct_sign_test_p(1, 1) - 0.75) < 1e-12);
+    CHECK(fabs(acct_sign_test_p(5, 5) - 0.623046875) < 1e-9); /* P(X >= 5 | 10) */
+    CHECK_EQ_I((int)acct_sign_test_p(0, 7), 1);
+    /* the normal approximation agrees with the exact sum where they meet */
+    double exact = acct_sign_test_p(1050, 950), approx = acct_sign_test_p(1575, 1425);
+    CHECK(exact > 0.01 && exact < 0.02 && approx > 0.0001 && approx < 0.005);
+    CHECK(fabs(acct_sign_test_p(1001, 1001) - 0.5) < 0.02);
+    CHECK(fabs(acct_bound95(4.0) - 3.92) < 1e-9);
+}
+
+TEST(trend_decisions)
+{
+    /* a leak: only births in both windows, the exact totals grew */
+    acct_trend_in_t in = {40, 0, 20, 0, 4e6, 1e11, 2e6, 4000000, 2000000, 1 << 20, 3, 1, 0};
+    acct_trend_out_t out;
+    CHECK_EQ_I(acct_trend_decide(&in, &out), 1);
+    /* a bounded cache: as many deaths as births */
+    acct_trend_in_t cache = {400, 390, 200, 205, 6e5, 1e13, -1e5, 100000, -5000, 1 << 20, 3, 1, 0};
+    CHECK_EQ_I(acct_trend_decide(&cache, &out), 0);
+    CHECK_EQ_I(out.site_growing, 0);
+    /* the site grows but the process's exact live bytes did not: not a leak */
+    acct_trend_in_t offset = in;
+    offset.long_total_growth = -100;
+    CHECK_EQ_I(acct_trend_decide(&offset, &out), 0);
+    CHECK_EQ_I(out.site_growing, 1);
+    CHECK_EQ_I(out.total_agrees, 0);
+    /* many sites tested: the same evidence falls short of the corrected level */
+    acct_trend_in_t many = {9, 0, 8, 0, 4e6, 1e11, 2e6, 4000000, 2000000, 1 << 20, 100, 1, 0};
+    CHECK_EQ_I(acct_trend_decide(&many, &out), 0);
+    many.tested = 1;
+    CHECK_EQ_I(acct_trend_decide(&many, &out), 1);
+    /* grew earlier, flat lately (a cache that filled): not a leak */
+    acct_trend_in_t filled = {300, 10, 40, 42, 8e6, 1e12, 0, 8000000, 0, 1 << 20, 3, 1, 0};
+    CHECK_EQ_I(acct_trend_decide(&filled, &out), 0);
+    /* growth below the least growth called a leak */
+    acct_trend_in_t small = in;
+    small.long_growth = 5e5;
+    CHECK_EQ_I(acct_trend_decide(&small, &out), 0);
+    small.was_leaking = 1; /* hysteresis: a leaking site stays so while it still grows */
+    CHECK_EQ_I(acct_trend_decide(&small, &out), 1);
+}
+
+TEST(csv_columns)
+{
+    /* the time series' columns are FL_MEM_BYTES' names, in order, and parse back by name */
+    acct_figures_t f, g;
+    memset(&f, 0, sizeof f);
+    f.t = 1.5;
+    f.requested = 100;
+    f.rss = 4096;
+    f.slab_frag_bytes = -1;
+    f.usable = 128;
+    f.allocs = 7;
+    char head[512], line[512];
+    acct_csv_header(head, sizeof head);
+    CHECK(!strncmp(head, "t_s,requested,allocated,", 24));
+    int col = 1;
+#define CHECK_COLUMN_(field, col_name, doc) CHECK(!strcmp(acct_columns[col++].name, col_name));
+    FL_MEM_BYTES(CHECK_COLUMN_)
+#undef CHECK_COLUMN_
+    acct_csv_line(line, sizeof line, &f);
+    int map[64];
+    int n = acct_csv_map(head, map);
+    CHECK_EQ_I(n, acct_ncolumns);
+    CHECK_EQ_I(acct_csv_parse(line, map, n, &g), 0);
+    CHECK(g.t == 1.5 && g.requested == 100 && g.rss == 4096 && g.usable == 128 && g.allocs == 7);
+    CHECK(g.slab_frag_bytes == -1);
+    /* an older file without some columns: those figures are unknown */
+    CHECK_EQ_I(acct_csv_map("t_s,requested,rss\n", map), 3);
+    CHECK_EQ_I(acct_csv_parse("2.0,10,20\n", map, 3, &g), 0);
+    CHECK(g.requested == 10 && g.rss == 20 && g.allocated == -1);
+    CHECK_EQ_I(acct_csv_map("requested,rss\n", map), -1);
+    CHECK(fabs(acct_ratio(&f, "rss/requested") - 40.96) < 1e-9);
+    CHECK(acct_ratio(&f, "nosuch/requested") < 0);
+}
+
 int main(void)
 {
     RUN(options);
@@ -204,5 +287,8 @@ int main(void)
     RUN(buckets_hot_path);
     RUN(verdicts);
     RUN(trace_roundtrip);
+    RUN(sign_test);
+    RUN(trend_decisions);
+    RUN(csv_columns);
     return TEST_REPORT();
 }

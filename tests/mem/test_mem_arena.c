@@ -255,10 +255,15 @@ TEST(stats_ratios_sane)
     int n = fl_mem_stats_format(&s, "arena stats", buf, sizeof(buf));
     CHECK(n > 0 && (size_t)n < sizeof(buf));
     CHECK_EQ_U(strlen(buf), (size_t)n);
-    /* DESIGN.md order */
-    const char *order[] = {"arena stats",   "requested", "allocated", "active",     "resident",
-                           "dirty",         "muzzy",     "retained",  "metadata",   "RSS",
-                           "fragmentation", "rounding",  "holes",     "unreturned", "outside"};
+    /* Every field of the vocabulary, in its order (FL_MEM_BYTES, then FL_MEM_RATIOS). */
+    const char *order[] = {"arena stats",
+#define NAME_BYTES_(f, name, doc) name,
+                           FL_MEM_BYTES(NAME_BYTES_)
+#undef NAME_BYTES_
+#define NAME_RATIO_(f, name, formula, doc) name,
+                               FL_MEM_RATIOS(NAME_RATIO_)
+#undef NAME_RATIO_
+    };
     const char *at = buf;
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         const char *hit = strstr(at, order[i]);

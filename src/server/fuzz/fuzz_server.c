@@ -117,6 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = data[0] % 65 ? data[0] % 65 : size;
     data++;
     size--;
+    /* Fresh users per input (AUTH, ACL SETUSER ... reach acl.c), so one input's "ACL SETUSER
+     * default off" does not turn every later input into NOAUTH replies. */
+    if (srv_acl_create(&srv.acl, NULL) != 0)
+        return 0;
     srv_client_t c;
     srv_client_init(&c, &srv, NULL, -1);
     for (size_t at = 0; at < size && !(c.flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP));) {
@@ -139,5 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_replies(&c.out);
     }
     srv_client_free_buffers(&c);
+    srv_acl_destroy(srv.acl);
+    srv.acl = NULL;
     return 0;
 }

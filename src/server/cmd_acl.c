@@ -1,0 +1,293 @@
+/*
+ * src/server/cmd_acl.c: AUTH and the ACL family (SETUSER, GETUSER, DELUSER, LIST, USERS,
+ * WHOAMI, CAT, LOAD, SAVE, GENPASS, DRYRUN, HELP), with Redis 7.0's replies and errors. The
+ * users and rules live in acl.c; this file parses arguments and formats replies.
+ *
+ * Invariants: a failed authentication changes nothing about the client (it stays who it was)
+ * and is counted (acl_access_denied_auth); ACL subcommands check their own arity with Redis's
+ * "'acl|<sub>'" wording; nothing here touches stored data.
+ */
+#include "srv_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+static const char wrongpass[] = "WRONGPASS invalid username-password pair or user is disabled.";
+
+bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass)
+{
+    if (srv_acl_authenticate(c->srv->acl, &c->acl, user, pass) == 0)
+        return true;
+    srv_reply_error(&c->out, wrongpass);
+    if (c->worker)
+        srv_stat_add(&c->worker->stats.acl_denied_auth, 1);
+    return false;
+}
+
+bool srv_client_authenticated(const srv_client_t *c)
+{
+    return !c->srv->acl || c->acl.authenticated || srv_acl_default_is_open(c->srv->acl);
+}
+
+static void cmd_auth(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    if (argc > 3) {
+        srv_reply_syntax(c);
+        return;
+    }
+    if (!c->srv->acl) {
+        srv_reply_error(&c->out, "ERR AUTH is not available here (no access control)");
+        return;
+    }
+    fl_slice_t user = {"default", 7};
+    if (argc == 2 && srv_acl_default_is_open(c->srv->acl)) {
+        srv_reply_error(&c->out, "ERR AUTH <password> called without any password configured for "
+                                 "the default user. Are you sure your configuration is correct?");
+        return;
+    }
+    if (argc == 3)
+        user = argv[1];
+    if (srv_client_auth(c, user, argv[argc - 1]))
+        srv_reply_ok(&c->out);
+}
+
+/* ---- ACL subcommands ---------------------------------------------------------------------- */
+
+static void acl_setuser(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    char err[512];
+    if (srv_acl_setuser(c->srv->acl, argv[2], argc - 3, argv + 3, err, sizeof(err)) != 0)
+        srv_reply_error(&c->out, err);
+    else
+        srv_reply_ok(&c->out);
+}
+
+static void acl_getuser(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    if (!srv_acl_getuser(c->srv->acl, argv[2], &c->out))
+        srv_reply_nil(&c->out);
+}
+
+static void acl_deluser(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long n = 0;
+    for (int i = 2; i < argc; i++)
+        if (argv[i].n == 7 && memcmp(argv[i].p, "default", 7) == 0) {
+            srv_reply_error(&c->out, "ERR The 'default' user cannot be removed");
+            return;
+        }
+    for (int i = 2; i < argc; i++)
+        n += srv_acl_deluser(c->srv->acl, argv[i]) > 0;
+    srv_reply_int(&c->out, n);
+}
+
+static void acl_list(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    srv_acl_list(c->srv->acl, &c->out);
+}
+
+static void acl_users(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    srv_acl_users(c->srv->acl, &c->out);
+}
+
+static void acl_whoami(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    srv_reply_bulk_str(&c->out, srv_acl_session_user(&c->acl));
+}
+
+static void acl_cat(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    if (argc == 2) {
+        srv_reply_array(&c->out, SRV_ACL_NCATEGORIES);
+        for (int i = 0; i < SRV_ACL_NCATEGORIES; i++)
+            srv_reply_bulk_str(&c->out, srv_acl_category_name(i));
+        return;
+    }
+    int bit = srv_acl_category_bit(argv[2].p, argv[2].n);
+    if (bit < 0 || bit == SRV_ACL_NCATEGORIES) {
+        int n = argv[2].n < 64 ? (int)argv[2].n : 64;
+        srv_reply_errorf(&c->out, "ERR Unknown category '%.*s'", n, argv[2].p);
+        return;
+    }
+    size_t total = srv_cmd_count(), n = 0;
+    for (size_t i = 0; i < total; i++)
+        n += (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit)) != 0;
+    srv_reply_array(&c->out, n);
+    for (size_t i = 0; i < total; i++)
+        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
+            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
+}
+
+static bool have_aclfile(srv_client_t *c)
+{
+    if (c->srv->cfg.aclfile[0])
+        return true;
+    srv_reply_error(&c->out, "ERR This Redis instance is not configured to use an ACL file. You "
+                             "may want to specify users via the ACL SETUSER command and then "
+                             "issue a CONFIG REWRITE (assuming you have a Redis configuration "
+                             "file set) in order to store users in the Redis configuration.");
+    return false;
+}
+
+static void acl_load(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    char err[1024];
+    if (!have_aclfile(c))
+        return;
+    if (srv_acl_load_file(c->srv->acl, c->srv->cfg.aclfile, err, sizeof(err)) != 0)
+        srv_reply_error(&c->out, err);
+    else
+        srv_reply_ok(&c->out);
+}
+
+static void acl_save(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    char err[512];
+    if (!have_aclfile(c))
+        return;
+    if (srv_acl_save_file(c->srv->acl, c->srv->cfg.aclfile, err, sizeof(err)) != 0)
+        srv_reply_error(&c->out, err);
+    else
+        srv_reply_ok(&c->out);
+}
+
+/* ACL GENPASS [bits]: random hex from OpenSSL's CSPRNG, 256 bits by default. */
+static void acl_genpass(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long bits = 256;
+    if (argc > 3) {
+        srv_reply_arity(c, "acl|genpass");
+        return;
+    }
+    if (argc == 3 && (!srv_slice_to_ll(argv[2], &bits) || bits <= 0 || bits > 4096)) {
+        srv_reply_error(&c->out, "ERR ACL GENPASS argument must be the number of bits for the "
+                                 "output password, a positive number up to 4096");
+        return;
+    }
+    unsigned char raw[512];
+    char hex[1025];
+    size_t chars = (size_t)(bits + 3) / 4, bytes = (chars + 1) / 2;
+    if (RAND_bytes(raw, (int)bytes) != 1) {
+        srv_reply_error(&c->out, "ERR no random bytes available");
+        return;
+    }
+    for (size_t i = 0; i < bytes; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    srv_reply_bulk(&c->out, hex, chars);
+}
+
+/* ACL DRYRUN user command [args...]: would the user be allowed to run it? */
+static void acl_dryrun(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    const srv_cmd_t *cmd = srv_cmd_lookup(argv[3].p, argv[3].n);
+    if (!cmd) {
+        int n = argv[3].n < 64 ? (int)argv[3].n : 64;
+        srv_reply_errorf(&c->out, "ERR Command '%.*s' not found", n, argv[3].p);
+        return;
+    }
+    if ((cmd->arity > 0 && argc - 3 != cmd->arity) || (cmd->arity < 0 && argc - 3 < -cmd->arity)) {
+        srv_reply_errorf(&c->out, "ERR wrong number of arguments for '%s' command", cmd->name);
+        return;
+    }
+    srv_acl_session_t s;
+    srv_acl_session_init(c->srv->acl, &s);
+    if (srv_acl_session_as(c->srv->acl, &s, argv[2]) != 0) {
+        srv_acl_session_release(&s);
+        int n = argv[2].n < 64 ? (int)argv[2].n : 64;
+        srv_reply_errorf(&c->out, "ERR User '%.*s' not found", n, argv[2].p);
+        return;
+    }
+    srv_acl_result_t r = srv_acl_check(c->srv->acl, &s, cmd, srv_cmd_id(cmd), argc - 3, argv + 3);
+    srv_acl_session_release(&s);
+    if (r == SRV_ACL_DENIED_KEY)
+        srv_reply_bulk_str(&c->out, "This user has no permissions to access one of the keys "
+                                    "used as arguments");
+    else if (r == SRV_ACL_DENIED_CMD)
+        srv_reply_bulk_fmt(&c->out, "This user has no permissions to run the '%s' command",
+                           cmd->name);
+    else
+        srv_reply_ok(&c->out);
+}
+
+static void acl_help(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    static const char *const lines[] = {
+        "ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CAT [<category>]",
+        "    List all commands that belong to <category>, or all command categories",
+        "    when no category is specified.",
+        "DELUSER <username> [<username> ...]",
+        "    Delete a list of users.",
+        "DRYRUN <username> <command> [<arg> ...]",
+        "    Returns whether the user can execute the given command without executing the "
+        "command.",
+        "GETUSER <username>",
+        "    Get the user's details.",
+        "GENPASS [<bits>]",
+        "    Generate a secure 256-bit user password. The optional `bits` argument can",
+        "    be used to specify a different size.",
+        "LIST",
+        "    Show users details in config file format.",
+        "LOAD",
+        "    Reload users from the ACL file.",
+        "SAVE",
+        "    Save the current config to the ACL file.",
+        "SETUSER <username> <attribute> [<attribute> ...]",
+        "    Create or modify a user with the specified attributes.",
+        "USERS",
+        "    List all the registered usernames.",
+        "WHOAMI",
+        "    Return the current connection username.",
+        "HELP",
+        "    Print this help.",
+    };
+    srv_reply_array(&c->out, sizeof(lines) / sizeof(lines[0]));
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        srv_reply_simple(&c->out, lines[i]);
+}
+
+/* The ACL subcommands: name, arity (Redis style, counting "acl" and the subcommand), handler. */
+static const struct {
+    const char *name;
+    int arity;
+    srv_cmd_fn *fn;
+} acl_subs[] = {
+    {"cat", -2, acl_cat},         {"deluser", -3, acl_deluser}, {"dryrun", -4, acl_dryrun},
+    {"genpass", -2, acl_genpass}, {"getuser", 3, acl_getuser},  {"help", 2, acl_help},
+    {"list", 2, acl_list},        {"load", 2, acl_load},        {"save", 2, acl_save},
+    {"setuser", -3, acl_setuser}, {"users", 2, acl_users},      {"whoami", 2, acl_whoami},
+};
+
+static void cmd_acl(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    if (!c->srv->acl) {
+        srv_reply_error(&c->out, "ERR ACL is not available here (no access control)");
+        return;
+    }
+    for (size_t i = 0; i < sizeof(acl_subs) / sizeof(acl_subs[0]); i++) {
+        if (!srv_slice_eq(argv[1], acl_subs[i].name))
+            continue;
+        int a = acl_subs[i].arity;
+        if ((a > 0 && argc != a) || (a < 0 && argc < -a) ||
+            (acl_subs[i].fn == acl_cat && argc > 3)) {
+            char full[32];
+            snprintf(full, sizeof(full), "acl|%s", acl_subs[i].name);
+            srv_reply_arity(c, full);
+            return;
+        }
+        acl_subs[i].fn(c, argc, argv);
+        return;
+    }
+    srv_reply_unknown_subcommand(c, argv[1], "ACL");
+}
+
+/* This family's rows of the command table (commands.c merges the families). */
+static const srv_cmd_t cmds[] = {
+    {"acl", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_acl, 0, 0, 0, 0},
+    {"auth", -2, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_auth, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+};
+const srv_cmd_family_t srv_cmds_acl = {cmds, sizeof(cmds) / sizeof(cmds[0])};
