@@ -147,6 +147,8 @@ static bool held_push(fls_batch_t *b, fl_ns_t *ns, uint32_t pidx)
 /* Sorts the declared partitions and drops duplicates. */
 static void held_sort_unique(fls_batch_t *b)
 {
+    if (b->n < 2)
+        return; /* (held may be NULL: qsort must not see it) */
     qsort(b->held, b->n, sizeof(*b->held), held_cmp);
     size_t uniq = 0;
     for (size_t i = 0; i < b->n; i++)

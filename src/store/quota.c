@@ -21,7 +21,7 @@
 
 int fls_quota_check(fl_ns_t *ns, int64_t growth)
 {
-    FL_DEBUG_ASSERT(fls_locks_held() > 0);
+    FL_DEBUG_ASSERT(fls_locks_held() > 0 || fls_batch_all()); /* all: the gate is ours */
     if (growth <= 0 || ns->stop_mark == SIZE_MAX)
         return FL_OK;
     if (fls_used(ns) + (size_t)growth <= ns->stop_mark)
@@ -32,11 +32,11 @@ int fls_quota_check(fl_ns_t *ns, int64_t growth)
 
 void fls_make_room(fl_ns_t *ns, size_t hint)
 {
+    if (fls_batch_cur && !fls_batch_all())
+        return; /* a keys batch's eviction would lock partitions out of order (batch.c) */
     FLS_ASSERT_NO_LOCK();
     if (hint == 0 || ns->hw_mark == SIZE_MAX || hint > ns->hw_mark)
         return; /* deletes and TTL changes never evict others */
-    if (fls_batch_cur && !fls_batch_all())
-        return; /* a batch's eviction would lock partitions out of order (batch.c) */
     if (fls_used(ns) + hint <= ns->hw_mark)
         return;
     fls_bg_kick(ns->store);

@@ -45,7 +45,7 @@ watch_then() {
         redis-cli -p "$PORT" --no-raw 2>&1
 }
 rc flushall >/dev/null
-got=$(watch_then 'set x 1 px 200|watch x' 0.5 'multi|ping|exec')
+got=$(watch_then 'set x 1 px 1500|watch x' 2 'multi|ping|exec')
 CHECKS=$((CHECKS + 1))
 [ "$got" = $'OK\nOK\nOK\nQUEUED\n(nil)' ] || { echo "FAIL: expired watched key: $got" >&2; FAILS=$((FAILS + 1)); }
 got=$(watch_then 'set s 1 px 100' 0.3 'watch s|multi|ping|exec')
