@@ -156,10 +156,26 @@ void fls_defrag_destroy(fl_ns_t *ns)
     pthread_mutex_destroy(&ns->defrag.mu);
 }
 
+/* Takes the defragmenter's mutex. Inside a store batch (a transaction or script running MEMORY
+ * DEFRAG) only when it is free: its holder may be waiting for this batch's partitions or gate,
+ * so waiting here could deadlock; the pass is then skipped (nothing moved). */
+static bool defrag_lock(fls_defrag_t *df)
+{
+    if (fls_batch_cur)
+        return pthread_mutex_trylock(&df->mu) == 0;
+    pthread_mutex_lock(&df->mu);
+    return true;
+}
+
 int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 {
     FLS_ASSERT_NO_LOCK(); /* lock order: the defragmenter's mutex, then partition locks */
-    pthread_mutex_lock(&ns->defrag.mu);
+    if (!defrag_lock(&ns->defrag)) {
+        *moved = 0;
+        if (swept)
+            *swept = false;
+        return FL_OK;
+    }
     bool done = run(ns, mono_ns() + STEP_NS, max_moves, moved);
     pthread_mutex_unlock(&ns->defrag.mu);
     if (swept)
@@ -191,7 +207,11 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
     fl_ns_defrag_report_t r;
     memset(&r, 0, sizeof(r));
     int64_t t0 = mono_ns();
-    pthread_mutex_lock(&df->mu);
+    if (!defrag_lock(df)) {
+        if (report)
+            *report = r;
+        return FL_OK;
+    }
     fl_thread_release_tcaches(); /* blocks this thread caches count as used: give them back */
     fl_mem_stats_t m;
     if (fl_arena_stats(ns->arena, &m) < 0)
