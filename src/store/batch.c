@@ -191,6 +191,8 @@ void fl_batch_end(void)
 {
     fls_batch_t *b = fls_batch_cur;
     FL_ASSERT(b);
+    /* An append-only log ends the batch's group of commits here, before anything unlocks
+     * (store_internal.h, THE COMMIT POINT). */
     fls_batch_cur = NULL;
     if (b->all) {
         gate_open(b->store);

@@ -335,7 +335,9 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  * partition's write lock held, after every allocation it needs has succeeded (so a commit never
  * fails). This is where an append-only log would hook: serialize c->rec (fls_rec_serialize) for
  * PUT/MODIFY, or write a tombstone for DEL, before the change becomes visible; FLUSH logs one
- * "flush partition" entry.
+ * "flush partition" entry. Inside a batch (fls_batch_cur set: MULTI/EXEC, a script; batch.c)
+ * the commits up to fl_batch_end form one atomic unit, which a log writes as one group (a begin
+ * marker at the batch's first commit, an end marker in fl_batch_end).
  *
  *   PUT     *c->ref = c->rec (the caller set c->rec->next); c->old, if not NULL, is freed.
  *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
