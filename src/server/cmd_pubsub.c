@@ -29,7 +29,7 @@ static void cmd_punsubscribe(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 static void cmd_publish(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    srv_reply_int(&c->out, srv_pubsub_publish(c->srv, argv[1], argv[2]));
+    srv_reply_int(&c->out, srv_pubsub_publish(argv[1], argv[2]));
 }
 
 static void cmd_pubsub(srv_client_t *c, int argc, const fl_slice_t *argv)

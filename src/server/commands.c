@@ -214,7 +214,7 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
                          cmd->name);
         return;
     }
-    const char *busy = srv_script_busy_error(cmd, argc, argv);
+    const char *busy = srv_script_wait(cmd, argc, argv);
     if (busy) {
         srv_multi_flag_error(c);
         srv_reply_error(&c->out, busy);

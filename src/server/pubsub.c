@@ -338,9 +338,8 @@ static void post_all(const entry_t *e, const srv_buf_t *b)
     }
 }
 
-long long srv_pubsub_publish(srv_server_t *srv, fl_slice_t channel, fl_slice_t msg)
+long long srv_pubsub_publish(fl_slice_t channel, fl_slice_t msg)
 {
-    (void)srv;
     long long receivers = 0;
     srv_buf_t b = {0};
     pthread_mutex_lock(&reg_mu);

@@ -16,7 +16,7 @@ void srv_pubsub_unsubscribe(srv_client_t *c, const fl_slice_t *names, int n, boo
 /* PUBLISH: delivers msg to every subscriber of channel and every client with a matching
  * pattern, on their own workers, in the order publishes take the registry lock (so every
  * subscriber sees one channel's messages in the same order). Returns the receivers. */
-long long srv_pubsub_publish(srv_server_t *srv, fl_slice_t channel, fl_slice_t msg);
+long long srv_pubsub_publish(fl_slice_t channel, fl_slice_t msg);
 
 /* Channels plus patterns c is subscribed to (0: not in subscribed mode). */
 size_t srv_pubsub_count(const srv_client_t *c);

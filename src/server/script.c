@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fl_assert.h"
 #include "script_lua.h"
@@ -31,6 +32,10 @@ static _Atomic int64_t run_start_ms; /* 0: no script is running */
 static _Atomic bool run_is_eval;
 static _Atomic bool run_wrote;
 static _Atomic bool kill_requested;
+static _Atomic bool abort_requested; /* server stop: any script ends, written or not */
+/* Clients waiting for a running script (srv_script_wait) sleep on end_cv. */
+static pthread_mutex_t end_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t end_cv = PTHREAD_COND_INITIALIZER;
 /* The running script's name for FUNCTION STATS on other workers (copied under name_mu). */
 static pthread_mutex_t name_mu = PTHREAD_MUTEX_INITIALIZER;
 static char running_name[128];
@@ -39,7 +44,6 @@ static char running_name[128];
 static struct {
     srv_client_t fake;
     bool fake_ready;
-    srv_client_t *caller;
     bool ro;
     char name[128]; /* sha or function name, for error messages */
     fl_slice_t *argv;
@@ -158,15 +162,15 @@ static int script_call(lua_State *L, bool raise)
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    if (!atomic_load(&kill_requested))
+    if (!atomic_load(&kill_requested) && !atomic_load(&abort_requested))
         return;
     srv_lua_push_error(L, "Script killed by user with SCRIPT KILL...", 41);
     lua_error(L);
 }
 
-lua_State *srv_script_state(void)
+lua_State *srv_script_state(const srv_server_t *srv)
 {
-    return srv_lua_state(script_call, srv_func_register);
+    return srv_lua_state(script_call, srv_func_register, srv);
 }
 
 void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro, bool eval)
@@ -177,7 +181,6 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     }
     run.fake.ns = c->ns;
     run.fake.ns_index = c->ns_index;
-    run.caller = c;
     run.ro = ro;
     snprintf(run.name, sizeof(run.name), "%s", name);
     pthread_mutex_lock(&name_mu);
@@ -191,13 +194,15 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     /* Stack: handler, function, nargs arguments. */
     int err = lua_pcall(L, nargs, 1, -(nargs + 2));
     lua_sethook(L, NULL, 0, 0);
+    pthread_mutex_lock(&end_mu);
     atomic_store(&run_start_ms, 0);
+    pthread_cond_broadcast(&end_cv);
+    pthread_mutex_unlock(&end_mu);
     if (err)
         srv_lua_reply_error(L, &c->out, run.name);
     else
         srv_lua_reply(L, &c->out);
     lua_pop(L, 1); /* the handler */
-    run.caller = NULL;
     lua_gc(L, LUA_GCSTEP, 1);
 }
 
@@ -345,7 +350,7 @@ void srv_script_eval(srv_client_t *c, int argc, const fl_slice_t *argv, bool by_
     bool own;
     if (!srv_script_lock(c, &own))
         return;
-    lua_State *L = srv_script_state();
+    lua_State *L = srv_script_state(c->srv);
     if (!L) {
         srv_reply_error(&c->out, "ERR cannot create the Lua state");
         goto out;
@@ -363,7 +368,7 @@ void srv_script_eval(srv_client_t *c, int argc, const fl_slice_t *argv, bool by_
             goto out;
         }
     }
-    srv_lua_push_env(L, NULL);
+    srv_lua_push_env(L);
     lua_pushliteral(L, "KEYS"); /* raw: the environment refuses assignments */
     srv_script_push_array(L, argv + 3, (int)numkeys);
     lua_rawset(L, -3);
@@ -383,7 +388,7 @@ void srv_script_load(srv_client_t *c, fl_slice_t body)
     bool own;
     if (!srv_script_lock(c, &own))
         return;
-    lua_State *L = srv_script_state();
+    lua_State *L = srv_script_state(c->srv);
     bool no_writes;
     fl_slice_t code = body;
     if (!L) {
@@ -403,7 +408,7 @@ void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
     bool own;
     if (!srv_script_lock(c, &own))
         return;
-    lua_State *L = srv_script_state();
+    lua_State *L = srv_script_state(c->srv);
     srv_reply_array(&c->out, (size_t)argc - 2);
     for (int i = 2; i < argc; i++) {
         char sha[41];
@@ -421,7 +426,7 @@ void srv_script_flush(srv_client_t *c)
     bool own;
     if (!srv_script_lock(c, &own))
         return;
-    lua_State *L = srv_script_state();
+    lua_State *L = srv_script_state(c->srv);
     if (L) {
         lua_newtable(L);
         lua_setfield(L, LUA_REGISTRYINDEX, SCRIPTS_KEY);
@@ -463,24 +468,43 @@ bool srv_script_running(void)
     return atomic_load(&run_start_ms) != 0;
 }
 
-const char *srv_script_busy_error(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+/* Commands a client may run while a script is busy (Redis's allow-busy ones we have). */
+static bool allowed_while_busy(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
 {
-    int64_t start = atomic_load_explicit(&run_start_ms, memory_order_relaxed);
-    if (start == 0 || fl_now_ms() - start < SRV_SCRIPT_BUSY_MS)
+    if (strcmp(cmd->name, "shutdown") == 0)
+        return true;
+    return (strcmp(cmd->name, "script") == 0 || strcmp(cmd->name, "function") == 0) && argc > 1 &&
+           srv_slice_eq(argv[1], "kill");
+}
+
+const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+{
+    if (atomic_load(&run_start_ms) == 0 || fl_batch_active() || allowed_while_busy(cmd, argc, argv))
         return NULL;
-    if (fl_batch_active())
-        return NULL; /* the script's own thread */
-    if (strcmp(cmd->name, "shutdown") == 0 || strcmp(cmd->name, "multi") == 0 ||
-        strcmp(cmd->name, "exec") == 0 || strcmp(cmd->name, "discard") == 0 ||
-        strcmp(cmd->name, "client") == 0 || strcmp(cmd->name, "hello") == 0)
-        return NULL;
-    if ((strcmp(cmd->name, "script") == 0 || strcmp(cmd->name, "function") == 0) && argc > 1 &&
-        srv_slice_eq(argv[1], "kill"))
+    pthread_mutex_lock(&end_mu);
+    for (;;) {
+        int64_t start = atomic_load(&run_start_ms);
+        if (start == 0 || fl_now_ms() - start >= SRV_SCRIPT_BUSY_MS)
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (start + SRV_SCRIPT_BUSY_MS - fl_now_ms()) * 1000000;
+        until.tv_sec += ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        pthread_cond_timedwait(&end_cv, &end_mu, &until);
+    }
+    pthread_mutex_unlock(&end_mu);
+    if (atomic_load(&run_start_ms) == 0)
         return NULL;
     return atomic_load(&run_is_eval) ? "BUSY Redis is busy running a script. You can only call "
                                        "SCRIPT KILL or SHUTDOWN NOSAVE."
                                      : "BUSY Redis is busy running a script. You can only call "
                                        "FUNCTION KILL or SHUTDOWN NOSAVE.";
+}
+
+void srv_script_abort(void)
+{
+    atomic_store(&abort_requested, true);
 }
 
 void srv_script_running_name(char *buf, size_t len, bool *is_eval, int64_t *ms)

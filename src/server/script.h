@@ -48,9 +48,16 @@ void srv_function_dump(srv_client_t *c);
 void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy);
 void srv_function_stats(srv_client_t *c);
 
-/* The reply a client gets for cmd while a script has run past SRV_SCRIPT_BUSY_MS: the BUSY
- * error, or NULL when cmd may run (SCRIPT KILL, FUNCTION KILL, SHUTDOWN, ...). Any thread. */
-const char *srv_script_busy_error(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv);
+/* Before any command outside a script: when a script is running, waits (blocking the calling
+ * worker, as Redis's one thread is blocked) until it ends or has run SRV_SCRIPT_BUSY_MS, then
+ * returns the BUSY error to reply, or NULL when cmd may run (the script ended; SCRIPT KILL,
+ * FUNCTION KILL and SHUTDOWN never wait). Waiting here, not inside the store, keeps a worker
+ * able to answer BUSY and take SCRIPT KILL. Any worker thread. */
+const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv);
+
+/* Server stop: makes a running script fail at its next count hook, even one that wrote (Redis's
+ * SHUTDOWN NOSAVE), so its worker can stop. Any thread. */
+void srv_script_abort(void);
 
 /* Frees the Lua state (server stop, after every worker stopped). */
 void srv_script_shutdown(void);

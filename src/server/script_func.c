@@ -101,13 +101,14 @@ static lib_t *lib_find(const char *name, size_t len)
     return NULL;
 }
 
+/* Function names are case-insensitive across libraries (FCALL, conflicts), as in Redis. */
 static const func_t *func_find(const char *name, size_t len, const lib_t *skip)
 {
     for (lib_t *l = libs; l; l = l->next) {
         if (l == skip)
             continue;
         for (size_t i = 0; i < l->nf; i++)
-            if (strlen(l->f[i].name) == len && memcmp(l->f[i].name, name, len) == 0)
+            if (strlen(l->f[i].name) == len && strncasecmp(l->f[i].name, name, len) == 0)
                 return &l->f[i];
     }
     return NULL;
@@ -311,8 +312,8 @@ static const char *parse_meta(fl_slice_t code, fl_slice_t *name, size_t *body_of
 
 /* Loads one library (script lock held). Returns NULL, or the error message (no "ERR "),
  * possibly written into err. On success *name_out points to the library's name. */
-static const char *load_lib(fl_slice_t code, bool replace, bool restoring, const char **name_out,
-                            char *err, size_t errlen)
+static const char *load_lib(srv_client_t *c, fl_slice_t code, bool replace, bool restoring,
+                            const char **name_out, char *err, size_t errlen)
 {
     fl_slice_t name;
     size_t off;
@@ -326,7 +327,7 @@ static const char *load_lib(fl_slice_t code, bool replace, bool restoring, const
                  (int)name.n, name.p);
         return err;
     }
-    lua_State *L = srv_script_state();
+    lua_State *L = srv_script_state(c->srv);
     if (!L)
         return "cannot create the Lua state";
     lib_t *l = calloc(1, sizeof(*l));
@@ -343,7 +344,7 @@ static const char *load_lib(fl_slice_t code, bool replace, bool restoring, const
         lib_free(L, l);
         return err;
     }
-    srv_lua_push_env(L, NULL);
+    srv_lua_push_env(L);
     lua_setfenv(L, -2);
     loading = l;
     srv_lua_set_loading(true);
@@ -396,7 +397,7 @@ void srv_function_load(srv_client_t *c, fl_slice_t code, bool replace)
         return;
     char err[512];
     const char *name = NULL;
-    const char *e = load_lib(code, replace, false, &name, err, sizeof(err));
+    const char *e = load_lib(c, code, replace, false, &name, err, sizeof(err));
     if (e)
         srv_reply_errorf(&c->out, "ERR %s", e);
     else
@@ -411,7 +412,7 @@ void srv_script_fcall(srv_client_t *c, int argc, const fl_slice_t *argv, bool ro
     bool own;
     if (!srv_script_lock(c, &own))
         return;
-    lua_State *L = srv_script_state();
+    lua_State *L = srv_script_state(c->srv);
     const func_t *f = func_find(argv[1].p, argv[1].n, NULL);
     long long numkeys;
     if (!f || !L) {
@@ -450,7 +451,7 @@ void srv_function_delete(srv_client_t *c, fl_slice_t name)
     } else {
         lib_t *l = *pp;
         *pp = l->next;
-        lib_free(srv_script_state(), l);
+        lib_free(srv_script_state(c->srv), l);
         recount();
         srv_reply_ok(&c->out);
     }
@@ -472,7 +473,7 @@ void srv_function_flush(srv_client_t *c)
     bool own;
     if (!srv_script_lock(c, &own))
         return;
-    free_libs(srv_script_state());
+    free_libs(srv_script_state(c->srv));
     srv_script_unlock(own);
     srv_reply_ok(&c->out);
 }
@@ -587,13 +588,13 @@ void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy)
         return;
     /* policy: 0 APPEND (a library that exists is an error), 1 REPLACE, 2 FLUSH first. */
     if (policy == 2)
-        free_libs(srv_script_state());
+        free_libs(srv_script_state(c->srv));
     rest = (fl_slice_t){payload.p + mlen, payload.n - mlen};
     const char *e = NULL;
     char err[512];
     while (!e && rest.n > 0 && next_code(&rest, &code)) {
         const char *name;
-        e = load_lib(code, policy == 1, true, &name, err, sizeof(err));
+        e = load_lib(c, code, policy == 1, true, &name, err, sizeof(err));
     }
     if (e)
         srv_reply_errorf(&c->out, "ERR %s", e);

@@ -8,8 +8,8 @@
 
 #include "script_lua.h"
 
-/* The Lua state (created on first use), NULL when it cannot be created. */
-lua_State *srv_script_state(void);
+/* The Lua state (created on first use, logging to srv), NULL when it cannot be created. */
+lua_State *srv_script_state(const srv_server_t *srv);
 
 /* Calls the function below the `nargs` arguments on the stack, with the error handler below
  * it (srv_script_push_handler first), as the script `name` for client c, and appends its

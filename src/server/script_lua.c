@@ -28,7 +28,8 @@
 
 static lua_State *lua;
 static srv_lua_call_fn *call_impl;
-static bool loading; /* FUNCTION LOAD is running a library's code */
+static const srv_server_t *log_srv; /* redis.log's destination */
+static bool loading;                /* FUNCTION LOAD is running a library's code */
 
 void srv_sha1_hex(const char *p, size_t n, char out[41])
 {
@@ -282,9 +283,8 @@ static int env_newindex(lua_State *L)
     return luaL_error(L, "Attempt to modify a readonly table");
 }
 
-void srv_lua_push_env(lua_State *L, const char *const *writable)
+void srv_lua_push_env(lua_State *L)
 {
-    (void)writable;
     lua_newtable(L);
     luaL_getmetatable(L, ENV_MT);
     lua_setmetatable(L, -2);
@@ -375,9 +375,8 @@ static int l_log(lua_State *L)
         luaL_addlstring(&b, s, n);
     }
     luaL_pushresult(&b);
-    /* Redis's levels count up from debug (0) to warning (3): notice and warning are logged. */
-    if (level >= 2)
-        fprintf(stderr, "lua: %s\n", lua_tostring(L, -1));
+    /* Redis's levels count up from debug (0) to warning (3), the server's the other way. */
+    srv_log(log_srv, SRV_LOG_DEBUG - level, "%s", lua_tostring(L, -1));
     return 0;
 }
 
@@ -475,7 +474,7 @@ static void open_libs(lua_State *L)
     }
 }
 
-lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn)
+lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const srv_server_t *srv)
 {
     if (lua)
         return lua;
@@ -483,6 +482,7 @@ lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn)
     if (!L)
         return NULL;
     call_impl = call;
+    log_srv = srv;
     open_libs(L);
     open_redis_lib(L, register_fn);
     open_load_api(L, register_fn);

@@ -13,18 +13,18 @@
 
 /* The server's Lua state, created on first use with the sandboxed globals and the redis
  * library; NULL when it cannot be created. `call` implements redis.call (raise true) and
- * redis.pcall; `register_fn` implements redis.register_function (script_func.c). */
+ * redis.pcall; `register_fn` implements redis.register_function (script_func.c); redis.log
+ * writes to srv's log. */
 typedef int srv_lua_call_fn(lua_State *L, bool raise);
-lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn);
+lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const srv_server_t *srv);
 
 /* Closes the state (it is created again on next use). */
 void srv_lua_close(void);
 
 /* Pushes a new environment table for a script body or library: reads fall back to the
  * globals (a missing name raises "Script attempted to access nonexistent global variable"),
- * writes raise "Attempt to modify a readonly table" unless the key is in `writable` (a
- * NULL-terminated list, may be NULL): KEYS and ARGV for EVAL. */
-void srv_lua_push_env(lua_State *L, const char *const *writable);
+ * writes raise "Attempt to modify a readonly table" (set KEYS and ARGV with lua_rawset). */
+void srv_lua_push_env(lua_State *L);
 
 /* While on, environments show library code only the load API: `redis` with
  * register_function, log and the constants (FUNCTION LOAD). */

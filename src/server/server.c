@@ -221,6 +221,7 @@ int srv_server_run(srv_server_t *srv)
     srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
             atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
     atomic_store(&srv->stopping, 1);
+    srv_script_abort(); /* a script still running would keep its worker from stopping */
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
     for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */

@@ -163,4 +163,12 @@ CHECKS=$((CHECKS + 1))
     { echo "FAIL: killed script's reply: $(cat "$out")" >&2; FAILS=$((FAILS + 1)); }
 rm -f "$out"
 check "PONG" ping
+
+# A script that wrote cannot be killed (its writes stay); stopping the server still ends it:
+# the server must exit cleanly (lib.sh checks the status) with the script running.
+if [ -z "${COMPARE_PORT:-}" ]; then
+    redis-cli -p "$PORT" eval "redis.call('set','w','1') while true do end" 0 >/dev/null 2>&1 &
+    sleep 0.5
+    check "(error) UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command." script kill
+fi
 finish
