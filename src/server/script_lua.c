@@ -255,8 +255,9 @@ static int nonexistent(lua_State *L)
                       name ? name : "?");
 }
 
-/* Reads through to the globals; while a library loads, only `redis` exists, and it is the
- * load API (register_function, log, constants). */
+/* Reads through to the script globals (upvalue 1: read-only views of the real globals);
+ * while a library loads, only `redis` exists, and it is the load API (register_function, log,
+ * constants). */
 static int env_index(lua_State *L)
 {
     if (loading) {
@@ -267,7 +268,7 @@ static int env_index(lua_State *L)
         return 1;
     }
     lua_pushvalue(L, 2);
-    lua_rawget(L, LUA_GLOBALSINDEX);
+    lua_rawget(L, lua_upvalueindex(1));
     if (lua_isnil(L, -1))
         return nonexistent(L);
     return 1;
@@ -281,6 +282,119 @@ void srv_lua_set_loading(bool on)
 static int env_newindex(lua_State *L)
 {
     return luaL_error(L, "Attempt to modify a readonly table");
+}
+
+/* ---- Read-only views ----------------------------------------------------------------------
+ * Scripts see every library table (redis, string, table, math, _G) through a view: an empty
+ * table whose metatable reads from the real one, refuses writes, carries RO_MARK and hides
+ * itself behind a read-only placeholder (getmetatable returns that). setmetatable and rawset
+ * refuse views, so none of the tricks Redis's tests try (setmetatable(_G, ...), changing
+ * getmetatable(_G), redis.call = ...) changes what the next script sees. */
+
+#define RO_MARK "flatline_readonly"
+#define RO_PLACEHOLDER "flatline.ro_placeholder"
+
+static bool is_view(lua_State *L, int idx)
+{
+    if (!lua_getmetatable(L, idx))
+        return false;
+    lua_getfield(L, -1, RO_MARK);
+    bool ro = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    return ro;
+}
+
+/* A metatable that refuses writes, with the mark; __index set by the caller if any. */
+static void push_ro_metatable(lua_State *L)
+{
+    lua_newtable(L);
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, RO_MARK);
+    lua_getfield(L, LUA_REGISTRYINDEX, RO_PLACEHOLDER);
+    lua_setfield(L, -2, "__metatable");
+}
+
+/* Pushes a read-only view of the table at idx. */
+static void push_view(lua_State *L, int idx)
+{
+    idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+    lua_newtable(L);
+    push_ro_metatable(L);
+    lua_pushvalue(L, idx);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+}
+
+/* setmetatable / rawset for scripts (upvalue 1: Lua's own): refuse views. */
+static int guarded_call(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TTABLE && is_view(L, 1)) {
+        lua_pushliteral(L, "Attempt to modify a readonly table"); /* no position, as Redis */
+        return lua_error(L);
+    }
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* loadstring for scripts (upvalue 1: Lua's own): no precompiled (binary) chunks, which could
+ * break the interpreter; nil like any chunk that does not load. */
+static int guarded_loadstring(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    if (n >= 1 && s[0] == LUA_SIGNATURE[0]) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "binary chunks are not allowed");
+        return 2;
+    }
+    int top = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, top, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Replaces t[name] (t at the top) by a C closure over its current value. */
+static void wrap_field(lua_State *L, const char *name, lua_CFunction f)
+{
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, -2, name);
+}
+
+/* Builds the table scripts read globals from: every global, tables as views, the guarded
+ * setmetatable/rawset/loadstring, and _G as a view of the whole; leaves it on the stack. */
+static void push_script_globals(lua_State *L)
+{
+    lua_newtable(L); /* the placeholder getmetatable returns for views */
+    push_ro_metatable(L);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, RO_PLACEHOLDER);
+    lua_newtable(L);
+    int sg = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, LUA_GLOBALSINDEX)) {
+        lua_pushvalue(L, -2);
+        if (lua_istable(L, -2))
+            push_view(L, -2);
+        else
+            lua_pushvalue(L, -2);
+        lua_rawset(L, sg);
+        lua_pop(L, 1);
+    }
+    wrap_field(L, "setmetatable", guarded_call);
+    wrap_field(L, "rawset", guarded_call);
+    wrap_field(L, "loadstring", guarded_loadstring);
+    lua_pushliteral(L, "_G");
+    push_view(L, sg);
+    lua_rawset(L, sg);
 }
 
 void srv_lua_push_env(lua_State *L)
@@ -487,7 +601,8 @@ lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const
     open_redis_lib(L, register_fn);
     open_load_api(L, register_fn);
     luaL_newmetatable(L, ENV_MT);
-    lua_pushcfunction(L, env_index);
+    push_script_globals(L);
+    lua_pushcclosure(L, env_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, env_newindex);
     lua_setfield(L, -2, "__newindex");

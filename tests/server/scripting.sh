@@ -111,6 +111,16 @@ check $'(error) NOTBUSY No scripts in execution right now.' function kill
 check $'(error) ERR unknown subcommand \'nosuch\'. Try FUNCTION HELP.' function nosuch
 check $'(error) ERR FUNCTION FLUSH only supports SYNC|ASYNC option' function flush bogus
 
+# The sandbox holds against Redis's tricks: library tables and _G are read-only, rawset and
+# setmetatable refuse them, precompiled chunks do not load; nothing leaks into the next script.
+check $'(error) ERR Attempt to modify a readonly table script: 0bf0a51fbb051c942113de0105d3f8e18cdcddb5, on @user_script:1.' eval $'setmetatable(_G, {})' 0
+check $'(error) ERR user_script:1: Attempt to modify a readonly table script: d5bf2555a61874311845ed0da8f563e53d6e2a87, on @user_script:1.' eval $'local g = getmetatable(_G); g.__index = {}' 0
+check $'(error) ERR user_script:1: Attempt to modify a readonly table script: c43ce023c52dd77c04f1bc4f63c83d9433932121, on @user_script:1.' eval $'redis.call = function() return 1 end' 0
+check $'(error) ERR Attempt to modify a readonly table script: 5fe6a8883340d7b98ed047026ea0c11e1cd0fa4e, on @user_script:1.' eval $'rawset(redis, \'call\', 1)' 0
+check $'(error) ERR user_script:1: attempt to call a nil value script: 5dcb142d767eb350dbcc8f0ae66433b0e227f5a2, on @user_script:1.' eval $'return loadstring(string.dump(function() return 1 end))()' 0
+check $'(integer) 7' eval $'return loadstring(\'return 7\')()' 0
+check $'PONG' eval $'return _G.redis.call(\'ping\')' 0
+
 # LIST with code, one function per library (Redis lists a library's functions in hash order).
 check "OK" function flush
 check '"onelib"' function load $'#!lua name=onelib\nredis.register_function{function_name=\'only\', callback=function() return 1 end, description=\'the one\', flags={\'no-writes\', \'allow-oom\'}}'
