@@ -77,12 +77,16 @@ void srv_script_unlock(bool own)
 
 /* ---- redis.call ---------------------------------------------------------------------------- */
 
+/* Commands a script may not run (Redis's noscript flag): transactions, pub/sub, scripting
+ * itself, and the blocking commands (a script cannot wait). */
 static bool denied_in_script(const srv_cmd_t *cmd)
 {
     static const char *const denied[] = {
-        "discard",  "eval",      "eval_ro",     "evalsha",    "evalsha_ro",   "exec",    "fcall",
-        "fcall_ro", "function",  "multi",       "psubscribe", "punsubscribe", "quit",    "script",
-        "shutdown", "subscribe", "unsubscribe", "unwatch",    "watch",        "monitor", "reset"};
+        "blmove",      "blmpop",       "blpop",   "brpop",    "brpoplpush", "bzmpop",
+        "bzpopmax",    "bzpopmin",     "discard", "eval",     "eval_ro",    "evalsha",
+        "evalsha_ro",  "exec",         "fcall",   "fcall_ro", "function",   "multi",
+        "psubscribe",  "punsubscribe", "quit",    "script",   "shutdown",   "subscribe",
+        "unsubscribe", "unwatch",      "watch",   "monitor",  "reset"};
     for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
         if (strcmp(cmd->name, denied[i]) == 0)
             return true;
