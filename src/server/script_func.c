@@ -260,6 +260,19 @@ int srv_func_register(lua_State *L)
 
 /* ---- FUNCTION LOAD ------------------------------------------------------------------------ */
 
+/* A library's code only registers functions: it may run LOAD_TIMEOUT_MS (Redis's limit). */
+#define LOAD_TIMEOUT_MS 500
+static int64_t load_started_ms;
+
+static void load_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (fl_now_ms() - load_started_ms <= LOAD_TIMEOUT_MS)
+        return;
+    srv_lua_push_error(L, "FUNCTION LOAD timeout", 21);
+    lua_error(L);
+}
+
 /* Parses "#!lua name=<lib>" into *name (a slice of code) and where the Lua code starts.
  * Returns NULL or the error (without "ERR "), written into err when it names a value. */
 static const char *parse_meta(fl_slice_t code, fl_slice_t *name, size_t *body_off, char *err,
@@ -347,8 +360,11 @@ static const char *load_lib(srv_client_t *c, fl_slice_t code, bool replace, bool
     srv_lua_push_env(L);
     lua_setfenv(L, -2);
     loading = l;
+    load_started_ms = fl_now_ms();
     srv_lua_set_loading(true);
+    lua_sethook(L, load_hook, LUA_MASKCOUNT, 100000);
     int rc = lua_pcall(L, 0, 0, -2);
+    lua_sethook(L, NULL, 0, 0);
     srv_lua_set_loading(false);
     loading = NULL;
     if (rc != 0) {

@@ -120,6 +120,7 @@ check $'(error) ERR Attempt to modify a readonly table script: 5fe6a8883340d7b98
 check $'(error) ERR user_script:1: attempt to call a nil value script: 5dcb142d767eb350dbcc8f0ae66433b0e227f5a2, on @user_script:1.' eval $'return loadstring(string.dump(function() return 1 end))()' 0
 check $'(integer) 7' eval $'return loadstring(\'return 7\')()' 0
 check $'PONG' eval $'return _G.redis.call(\'ping\')' 0
+check "(error) ERR Error registering functions: ERR FUNCTION LOAD timeout" function load $'#!lua name=loop\nwhile true do end'
 
 # LIST with code, one function per library (Redis lists a library's functions in hash order).
 check "OK" function flush
