@@ -44,11 +44,16 @@ static _Thread_local fl_store_t *depth_store; /* whose gate it passed */
 static _Thread_local int my_slot = -1;
 static _Atomic unsigned next_slot;
 
+/* The calling thread's slot index, assigned at its first lock (out of line: once a thread). */
+static __attribute__((noinline)) int assign_slot(void)
+{
+    my_slot = (int)(atomic_fetch_add(&next_slot, 1) % FLS_GATE_SLOTS);
+    return my_slot;
+}
+
 static fls_gate_slot_t *slot_of(fl_store_t *s)
 {
-    if (my_slot < 0)
-        my_slot = (int)(atomic_fetch_add(&next_slot, 1) % FLS_GATE_SLOTS);
-    return &s->gate.slots[my_slot];
+    return &s->gate.slots[my_slot >= 0 ? my_slot : assign_slot()];
 }
 
 void fls_gate_init(fl_store_t *s)
@@ -65,33 +70,41 @@ void fls_gate_destroy(fl_store_t *s)
     pthread_cond_destroy(&s->gate.wait_cv);
 }
 
-void fls_gate_enter(fl_store_t *s)
+/* The gate was closed when this thread arrived (its slot already counts it): steps back out,
+ * waits for the gate to open and tries again. Out of line: the fast path stays a few
+ * instructions. */
+static __attribute__((noinline)) void gate_wait(fl_store_t *s, _Atomic long *n)
 {
-    if (lock_depth++ > 0) {
-        FL_ASSERT(depth_store == s); /* one store's partitions at a time */
-        return;
-    }
-    depth_store = s;
-    fls_gate_slot_t *slot = slot_of(s);
-    for (;;) {
-        atomic_fetch_add(&slot->n, 1);
-        if (!atomic_load(&s->gate.closed))
-            return;
-        atomic_fetch_sub(&slot->n, 1);
+    do {
+        atomic_fetch_sub(n, 1);
         pthread_mutex_lock(&s->gate.wait_mu);
         while (atomic_load(&s->gate.closed))
             pthread_cond_wait(&s->gate.wait_cv, &s->gate.wait_mu);
         pthread_mutex_unlock(&s->gate.wait_mu);
+        atomic_fetch_add(n, 1);
+    } while (atomic_load(&s->gate.closed));
+}
+
+void fls_gate_enter(fl_store_t *s)
+{
+    if (lock_depth++ > 0) {
+        FL_DEBUG_ASSERT(depth_store == s); /* one store's partitions at a time */
+        return;
     }
+    FL_DEBUG_ONLY(depth_store = s);
+    _Atomic long *n = &slot_of(s)->n;
+    atomic_fetch_add(n, 1); /* then read `closed`: both seq_cst, against gate_close's order */
+    if (__builtin_expect(atomic_load(&s->gate.closed), 0))
+        gate_wait(s, n);
 }
 
 void fls_gate_leave(fl_store_t *s)
 {
-    FL_ASSERT(lock_depth > 0 && depth_store == s);
+    FL_DEBUG_ASSERT(lock_depth > 0 && depth_store == s);
     if (--lock_depth > 0)
         return;
-    depth_store = NULL;
-    atomic_fetch_sub(&slot_of(s)->n, 1);
+    FL_DEBUG_ONLY(depth_store = NULL);
+    atomic_fetch_sub_explicit(&slot_of(s)->n, 1, memory_order_release);
 }
 
 /* Closes the gate and waits for every other thread to leave it. */
