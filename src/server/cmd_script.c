@@ -40,6 +40,14 @@ static void cmd_fcall_ro(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_script_fcall(c, argc, argv, true);
 }
 
+/* Redis's addReplySubcommandSyntaxError: a subcommand given too many arguments. */
+static void reply_sub_syntax(srv_client_t *c, fl_slice_t sub, const char *cmd)
+{
+    srv_reply_errorf(&c->out,
+                     "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+                     (int)(sub.n < 128 ? sub.n : 128), sub.p, cmd);
+}
+
 static void reply_help(srv_client_t *c, const char *const *lines, size_t n)
 {
     srv_reply_array(&c->out, n);
@@ -54,8 +62,9 @@ static void cmd_script(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_script_load(c, argv[2]);
     } else if (srv_slice_eq(sub, "exists") && argc >= 3) {
         srv_script_exists(c, argc, argv);
-    } else if (srv_slice_eq(sub, "flush") && argc <= 3) {
-        if (argc == 3 && !srv_slice_eq(argv[2], "sync") && !srv_slice_eq(argv[2], "async")) {
+    } else if (srv_slice_eq(sub, "flush")) {
+        if (argc > 3 ||
+            (argc == 3 && !srv_slice_eq(argv[2], "sync") && !srv_slice_eq(argv[2], "async"))) {
             srv_reply_error(&c->out, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
             return;
         }
@@ -72,7 +81,7 @@ static void cmd_script(srv_client_t *c, int argc, const fl_slice_t *argv)
             "HELP"};
         reply_help(c, help, sizeof(help) / sizeof(help[0]));
     } else if (srv_slice_eq(sub, "load") || srv_slice_eq(sub, "exists") ||
-               srv_slice_eq(sub, "kill") || srv_slice_eq(sub, "flush")) {
+               srv_slice_eq(sub, "kill")) {
         char name[32];
         snprintf(name, sizeof(name), "script|%.*s", (int)sub.n, sub.p);
         for (char *p = name; *p; p++)
@@ -149,7 +158,11 @@ static void cmd_function(srv_client_t *c, int argc, const fl_slice_t *argv)
         function_load(c, argc, argv);
     } else if (srv_slice_eq(sub, "delete") && argc == 3) {
         srv_function_delete(c, argv[2]);
-    } else if (srv_slice_eq(sub, "flush") && argc <= 3) {
+    } else if (srv_slice_eq(sub, "flush")) {
+        if (argc > 3) {
+            reply_sub_syntax(c, sub, "FUNCTION");
+            return;
+        }
         if (argc == 3 && !srv_slice_eq(argv[2], "sync") && !srv_slice_eq(argv[2], "async")) {
             srv_reply_error(&c->out, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             return;
@@ -159,7 +172,9 @@ static void cmd_function(srv_client_t *c, int argc, const fl_slice_t *argv)
         function_list(c, argc, argv);
     } else if (srv_slice_eq(sub, "dump") && argc == 2) {
         srv_function_dump(c);
-    } else if (srv_slice_eq(sub, "restore") && (argc == 3 || argc == 4)) {
+    } else if (srv_slice_eq(sub, "restore") && argc > 4) {
+        reply_sub_syntax(c, sub, "FUNCTION");
+    } else if (srv_slice_eq(sub, "restore") && argc >= 3) {
         function_restore(c, argc, argv);
     } else if (srv_slice_eq(sub, "stats") && argc == 2) {
         srv_function_stats(c);
@@ -179,8 +194,7 @@ static void cmd_function(srv_client_t *c, int argc, const fl_slice_t *argv)
             "HELP"};
         reply_help(c, help, sizeof(help) / sizeof(help[0]));
     } else {
-        static const char *const subs[] = {"load",    "delete", "flush", "dump",
-                                           "restore", "stats",  "kill"};
+        static const char *const subs[] = {"load", "delete", "dump", "restore", "stats", "kill"};
         for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
             if (srv_slice_eq(sub, subs[i])) {
                 char name[32];

@@ -305,6 +305,10 @@ static const char *parse_meta(fl_slice_t code, fl_slice_t *name, size_t *body_of
                 return "Invalid metadata value, name argument was given multiple times";
             name->p = tok + 5;
             name->n = tlen - 5;
+            if (name->n >= 2 && name->p[0] == '"' && name->p[name->n - 1] == '"') {
+                name->p++; /* name="lib": quoted as Redis's argument splitting allows */
+                name->n -= 2;
+            }
             continue;
         }
         snprintf(err, errlen, "Invalid metadata value given: %.*s", (int)(tlen < 200 ? tlen : 200),

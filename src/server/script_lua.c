@@ -517,7 +517,7 @@ static void set_num(lua_State *L, const char *name, lua_Number v)
     lua_setfield(L, -2, name);
 }
 
-static void open_redis_lib(lua_State *L, lua_CFunction register_fn)
+static void open_redis_lib(lua_State *L)
 {
     lua_newtable(L);
     set_fn(L, "call", l_call);
@@ -526,7 +526,6 @@ static void open_redis_lib(lua_State *L, lua_CFunction register_fn)
     set_fn(L, "error_reply", l_error_reply);
     set_fn(L, "status_reply", l_status_reply);
     set_fn(L, "log", l_log);
-    set_fn(L, "register_function", register_fn);
     set_fn(L, "replicate_commands", l_noop_true);
     set_fn(L, "set_repl", l_noop);
     set_fn(L, "setresp", l_noop);
@@ -598,7 +597,7 @@ lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const
     call_impl = call;
     log_srv = srv;
     open_libs(L);
-    open_redis_lib(L, register_fn);
+    open_redis_lib(L);
     open_load_api(L, register_fn);
     luaL_newmetatable(L, ENV_MT);
     push_script_globals(L);
