@@ -8,9 +8,10 @@
  *     fl_acct_dump_fn dump = (fl_acct_dump_fn)dlsym(RTLD_DEFAULT, FL_ACCT_DUMP);
  *     if (dump) dump(NULL);
  *
- * Figures use DESIGN.md's vocabulary. Totals are exact for usable bytes, live blocks and counts;
- * requested bytes are exact while no block of the same usable size was freed, exactly zero when
- * everything was freed, and otherwise within requested_error of the truth (see counters.c).
+ * Figures use flatline/mem.h's vocabulary (docs/design.md). Totals are exact for usable bytes,
+ * live blocks and counts; requested bytes are exact while no block of the same usable size was
+ * freed, exactly zero when everything was freed, and otherwise within requested_error of the
+ * truth (see counters.c).
  *
  * Errors: functions return 0 or a negative errno value. Every function may be called from any
  * thread, but not from a signal handler.

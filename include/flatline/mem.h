@@ -1,7 +1,7 @@
 /*
  * flatline/mem.h: lifecycle-aware allocation on jemalloc (libflatline's memory layer).
  *
- * Two kinds of arena, chosen by an object's life-cycle (see DESIGN.md):
+ * Two kinds of arena, chosen by an object's life-cycle (see docs/design.md):
  *
  *   - A *shared arena* (fl_arena_t) holds persistent objects: one per namespace. Any thread may
  *     allocate from it and free into it. Each (thread, shared arena) pair uses its own explicit
@@ -13,7 +13,7 @@
  *     there. Private arenas are pooled: a thread that exits gives its arena back for reuse.
  *
  * Sizes are explicit. Shared-arena calls take the size the caller asked for ("requested" in
- * DESIGN.md's vocabulary) on every call, as jemalloc's sdallocx does, so the layer can report
+ * docs/design.md's vocabulary) on every call, as jemalloc's sdallocx does, so the layer can report
  * requested bytes exactly without a per-object header. Passing a size other than the one the
  * object was allocated (or last reallocated) with is a caller bug; debug builds assert on it.
  *
@@ -176,7 +176,7 @@ int fl_thread_bind_private_arena(void);
 /* jemalloc index of the calling thread's private arena, or -1 when it has none. */
 int fl_thread_private_arena_index(void);
 
-/* ---- Statistics (DESIGN.md vocabulary) ---------------------------------------------------- */
+/* ---- Statistics (the vocabulary of docs/design.md) ------------------------------------------ */
 
 /*
  * A memory breakdown. All byte counts are a snapshot taken after refreshing jemalloc's epoch.
@@ -258,7 +258,7 @@ int fl_process_stats(fl_mem_stats_t *out);
  * works whatever the allocator (the figure every breakdown's rss is). */
 size_t fl_mem_rss(void);
 
-/* Writes a human-readable breakdown of `s` titled `title` into buf (DESIGN.md order).
+/* Writes a human-readable breakdown of `s` titled `title` into buf (docs/design.md order).
  * Returns the length it needed, as snprintf. */
 int fl_mem_stats_format(const fl_mem_stats_t *s, const char *title, char *buf, size_t len);
 

@@ -62,11 +62,11 @@ typedef struct acct_figures {
 #define ACCT_FIGURES_FIELD_(field, name, doc) int64_t field;
     FL_MEM_BYTES(ACCT_FIGURES_FIELD_)
 #undef ACCT_FIGURES_FIELD_
-    int64_t usable;         /* live usable bytes, exact */
-    int64_t blocks;         /* live blocks, exact */
-    int64_t allocs, frees;  /* counts of allocations and frees */
-    int64_t mapped;         /* the allocator's mapped bytes (not in the time series) */
-    int approximate;        /* allocator figures are estimates (glibc mallinfo2) */
+    int64_t usable;        /* live usable bytes, exact */
+    int64_t blocks;        /* live blocks, exact */
+    int64_t allocs, frees; /* counts of allocations and frees */
+    int64_t mapped;        /* the allocator's mapped bytes (not in the time series) */
+    int approximate;       /* allocator figures are estimates (glibc mallinfo2) */
 } acct_figures_t;
 
 /* ---- The time series and ratios (figures.c) ---------------------------------------------- */
@@ -199,6 +199,6 @@ static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
 /* ---- The driver (driver.c, symbolize.c) -------------------------------------------------- */
 
 /* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into
- * "at function (file:line) [module]" with addr2line. Returns frames resolved, or -errno. */
+ * "at function (file:line) [module]" with libdw (dwarf.c). Returns frames resolved, or -errno. */
 int acct_symbolize_file(const char *path);
 #endif /* FLATLINE_ACCT_INTERNAL_H */

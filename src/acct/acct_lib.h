@@ -335,11 +335,11 @@ typedef struct acct_site_view {
     unsigned id;
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
-    double live_bytes, live_err, live_blocks, alloc_bytes;
-    int leaking;            /* the last watch found it growing, with the exact totals (trend.c) */
-    int offset;             /* growing, but the process's exact live bytes did not grow */
-    double flag_t;          /* when it started leaking */
-    double rate, rate_err;  /* growth of live bytes over the last test window, bytes/s */
+    double live_bytes, live_err, live_blocks, blocks_err, alloc_bytes, alloc_err;
+    int leaking;             /* the last watch found it growing, with the exact totals (trend.c) */
+    int offset;              /* growing, but the process's exact live bytes did not grow */
+    double flag_t;           /* when it started leaking */
+    double rate, rate_err;   /* growth of live bytes over the last test window, bytes/s */
     double window_s, p_long; /* that window's length, its sign test's p-value */
 } acct_site_view_t;
 

@@ -204,6 +204,7 @@ static void add_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
 void acct_thread_fold(acct_thread_t *t)
 {
     pthread_mutex_lock(&acct_registry_lock);
+    FL_ASSERT(t->in_use); /* one fold per thread state: a second would count it twice */
     add_ctrs(&acct_global, &t->c);
     memset(&t->c, 0, sizeof t->c);
     t->in_use = 0;

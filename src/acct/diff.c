@@ -3,7 +3,9 @@
  * directories meaning their report.txt): the exact totals, and the call sites matched by their
  * frames (symbolized text, so reports of two runs of the same binary match), sorted by the growth
  * of their estimated live bytes, each with its 95 % bound (from both reports' bounds). A site is
- * called grown or shrunk only when the change exceeds its bound. Sites outside a report's top
+ * called grown or shrunk only when the change exceeds 3.29 standard deviations (two-sided
+ * p < 0.001), so that among a report's sites a steady one is almost never called changed (at the
+ * 95 % bound, one in twenty would be). Sites outside a report's top
  * list count as 0 there (said so). Output on stdout; errors 2 with a message.
  */
 #include "driver_internal.h"
@@ -20,8 +22,8 @@
 #define KEY_LEN 1024
 
 typedef struct dsite {
-    char key[KEY_LEN];   /* the frames' text, innermost first, joined by " <- " */
-    double live, err;    /* bytes */
+    char key[KEY_LEN]; /* the frames' text, innermost first, joined by " <- " */
+    double live, err;  /* bytes */
 } dsite_t;
 
 typedef struct dreport {
@@ -130,7 +132,8 @@ int drv_diff(const char *a_path, const char *b_path)
         for (int j = 0; j < a.n; j++)
             if (!strcmp(a.sites[j].key, b.sites[i].key)) {
                 ch[n].a = a.sites[j].live;
-                ch[n].bound = sqrt(a.sites[j].err * a.sites[j].err + b.sites[i].err * b.sites[i].err);
+                ch[n].bound =
+                    sqrt(a.sites[j].err * a.sites[j].err + b.sites[i].err * b.sites[i].err);
                 ch[n].in_a = 1;
             }
         n++;
@@ -150,10 +153,15 @@ int drv_diff(const char *a_path, const char *b_path)
            "report's top list counts as 0 there):\n");
     for (int i = 0; i < n; i++) {
         double d = ch[i].b - ch[i].a;
-        const char *word = fabs(d) <= ch[i].bound ? "same" : d > 0 ? "GREW" : "shrank";
+        const char *word = fabs(d) <= ch[i].bound * (3.29 / 1.96) ? "same"
+                           : d > 0                                ? "GREW"
+                                                                  : "shrank";
         printf("  %-6s %+9.2f +- %.2f MiB  (%.2f -> %.2f MiB%s)  %s\n", word, d / 1048576.0,
                ch[i].bound / 1048576.0, ch[i].a / 1048576.0, ch[i].b / 1048576.0,
-               !ch[i].in_a ? ", new" : !ch[i].in_b ? ", gone" : "", ch[i].key);
+               !ch[i].in_a   ? ", new"
+               : !ch[i].in_b ? ", gone"
+                             : "",
+               ch[i].key);
     }
     return 0;
 }

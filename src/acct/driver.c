@@ -1,15 +1,18 @@
 /*
  * src/acct/driver.c: `flatline-acct [options] -- program args`: runs an unmodified program
  * under libflatline-acct.so (LD_PRELOAD, options passed in the environment), waits for it, then
- * turns the library's findings into the final output in the output directory:
- *   report.txt (verdict, breakdown, call sites symbolized to function and file:line),
- *   timeseries.csv, events.log, plot.svg/plot.png (gnuplot, when installed), report-N.txt for
- *   reports asked for during the run (signal, default SIGUSR2), the trace with --trace.
+ * turns the library's findings into the final output in the output directory (findings.c):
+ * report.txt per process (from latest.txt when it was killed), symbolized, exports, a summary,
+ * the plot in the background. Also `flatline-acct report DIR` (the same for a directory written
+ * without the driver) and `flatline-acct diff A B`.
+ * Signals sent to flatline-acct: SIGTERM, SIGHUP, SIGUSR1, and SIGINT/SIGQUIT from kill() are
+ * passed on to the program (the terminal's reach it by themselves); the report signal (--signal,
+ * SIGUSR2) becomes DIR/report.request, which the library's monitor takes.
  * Bad input (unknown option, bad value, missing program, unwritable output) gets one clear
  * message and exit status 2 (127 when the program cannot be run). Otherwise the exit status is
  * the program's (128 + signal when it was killed).
- * This file owns the command line, the program's environment and running it; the findings are
- * findings.c's, the plot plot.c's, running helper tools spawn.c's.
+ * This file owns the command line, the program's environment, running it and its signals; the
+ * findings are findings.c's, the plot plot.c's, the exports export.c's, diff diff.c's.
  */
 #include "acct_internal.h"
 #include "driver_internal.h"
@@ -70,7 +73,8 @@ static void usage(FILE *to)
                 "  --allocator NAME   preload jemalloc, tcmalloc, mimalloc or a library path "
                 "under the accountant (default: the program's own)\n"
                 "  --lib PATH         the accounting library (default: next to this program)\n"
-                "  --no-plot          do not draw plot.svg/plot.png\n"
+                "  --no-plot          do not draw plot.svg/plot.png (drawn in the background after "
+                "the program)\n"
                 "  --quiet            do not print the report on stderr\n");
     for (int i = 0; i < ACCT_OPT_N; i++) {
         const acct_opt_def_t *d = &acct_opt_defs[i];
@@ -274,7 +278,7 @@ static void set_num_env(int idx, uint64_t v)
 }
 
 /* In the child, before exec: the library's environment. Only the program gets it: the tools
- * we run afterwards (addr2line, gnuplot) must not be accounted into the same directory. */
+ * we run afterwards (gnuplot) must not be accounted into the same directory. */
 static void set_child_env(const config_t *cfg, const launch_t *l)
 {
     char pid[32];
@@ -301,21 +305,35 @@ static void set_child_env(const config_t *cfg, const launch_t *l)
 
 static pid_t child_pid; /* the program, for forward(); written before the handlers are set */
 
+static int report_signal;                  /* --signal: asks for a report (0: none) */
+static char report_request[PATH_MAX + 32]; /* DIR/report.request: how we ask for it */
+
 /* Passes a signal sent to us on to the program. SIGINT and SIGQUIT from the terminal already
- * reach it (same process group): only those sent by kill() are passed on, not to deliver twice. */
+ * reach it (same process group): only those sent by kill() are passed on, not to deliver twice.
+ * The report signal becomes a request file that the library's monitor thread looks for: the
+ * program gets no signal, so none of its sleeps is cut short. */
 static void forward(int sig, siginfo_t *si, void *ctx)
 {
     (void)ctx;
     int from_terminal = (sig == SIGINT || sig == SIGQUIT) && si && si->si_code > 0;
+    if (sig == report_signal && report_request[0]) {
+        int fd = open(report_request, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
     if (child_pid > 0 && !from_terminal)
         kill(child_pid, sig);
 }
 
 /* We outlive the program whatever it is sent (to write its findings): the signals a user sends
  * to stop or query it are passed on. */
-static void forward_signals(void)
+static void forward_signals(const config_t *cfg, const launch_t *l)
 {
     static const int sigs[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+    report_signal = (int)(cfg->set[ACCT_OPT_SIGNAL] ? cfg->vals[ACCT_OPT_SIGNAL]
+                                                    : acct_opt_defs[ACCT_OPT_SIGNAL].def);
+    snprintf(report_request, sizeof report_request, "%s/report.request", l->dir);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = forward;
@@ -323,6 +341,8 @@ static void forward_signals(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         sigaction(sigs[i], &sa, NULL);
+    if (report_signal > 0 && report_signal != SIGKILL && report_signal != SIGSTOP)
+        sigaction(report_signal, &sa, NULL);
 }
 
 /* Runs the program under the library and waits for it. Returns its exit status (128 + signal
@@ -345,7 +365,7 @@ static int run_program(const config_t *cfg, const launch_t *l, int *ran)
         _exit(127);
     }
     close(pipefd[1]);
-    forward_signals();
+    forward_signals(cfg, l);
     int exec_err = 0;
     ssize_t got = read(pipefd[0], &exec_err, sizeof exec_err);
     close(pipefd[0]);
@@ -367,11 +387,12 @@ static uint64_t healthy_of(const config_t *cfg)
 /* After the program: symbolized reports (from the rolling one if it was killed), the plot. */
 static void write_findings(const config_t *cfg, const launch_t *l, int status)
 {
-    drv_finish_reports(l->dir, cfg->quiet, !cfg->no_plot, status, healthy_of(cfg));
+    drv_finish_reports(l->dir, cfg->quiet, cfg->no_plot ? DRV_PLOT_NONE : DRV_PLOT_BACKGROUND,
+                       status, healthy_of(cfg));
     if (!cfg->quiet)
         fprintf(stderr,
                 "flatline-acct: findings in %s (report.txt, timeseries.csv, events.log%s)\n",
-                l->dir, cfg->no_plot ? "" : ", plot.svg");
+                l->dir, cfg->no_plot ? "" : ", plot.svg in a moment");
 }
 
 /* `flatline-acct report DIR`: the findings of a run whose driver did not write them (a service
@@ -385,9 +406,8 @@ static int report_command(int argc, char **argv)
     char dir[PATH_MAX];
     if (!realpath(argv[2], dir))
         return die("cannot read '%s': %s", argv[2], strerror(errno));
-    if (drv_finish_reports(dir, 0, 1, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
-        return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir,
-                   "");
+    if (drv_finish_reports(dir, 0, DRV_PLOT_WAIT, 0, acct_opt_defs[ACCT_OPT_HEALTHY].def) != 0)
+        return die("no findings in '%s' (no report.txt, latest.txt or timeseries.csv)%s", dir, "");
     return 0;
 }
 

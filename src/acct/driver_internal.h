@@ -31,14 +31,32 @@ int drv_wait(pid_t pid);
 /* For every process with files in dir: its final report symbolized (from its rolling
  * latest.txt, with a note, when it left none; program_status > 128 says the program was killed
  * by a signal), report.txt printed on stderr unless quiet, then a summary line per process when
- * there were several; with `plot`, each process's plot (plot.c). healthy: --healthy, for a verdict from the time series when a process
- * left no report at all. Returns 0, or -ENOENT when the program has no report. */
+ * there were several; each process's plot (plot.c) unless plot is DRV_PLOT_NONE, drawn by a
+ * child of ours that outlives the call with DRV_PLOT_BACKGROUND. healthy: --healthy, for a verdict
+ * from the time series when a process left no report at all. Returns 0, or -ENOENT when the program
+ * has no report. */
 #include <stdint.h>
+enum { DRV_PLOT_NONE, DRV_PLOT_WAIT, DRV_PLOT_BACKGROUND };
 int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy);
 
 /* Removes the files a previous run left in dir (ours only: reports, time series, events, plots,
  * per-pid files), so a reused directory holds this run's findings alone. */
 void drv_clean_dir(const char *dir);
+
+/* ---- Symbols (dwarf.c) ------------------------------------------------------------------ */
+
+typedef struct drv_dwarf drv_dwarf_t;
+
+/* Opens a module (executable or shared object, by path) with its symbols and debug information
+ * (separate debug files by build-id or debuglink under /usr/lib/debug). NULL when it cannot. */
+drv_dwarf_t *drv_dwarf_open(const char *module);
+void drv_dwarf_close(drv_dwarf_t *d);
+
+/* Names the code at offset `off` from the module's load base into out: one line per frame,
+ * innermost inlined call first, "function (file:line)" with "(inlined)" on inlined ones, or
+ * "module+0xOFF" when no symbol contains it (a stripped binary). Returns 1 when named, 0 for
+ * module+offset. */
+int drv_dwarf_frame(drv_dwarf_t *d, unsigned long off, char *out, size_t cap);
 
 /* ---- Exports (export.c) ----------------------------------------------------------------- */
 

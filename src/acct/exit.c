@@ -14,8 +14,8 @@
 #include <stdlib.h>
 
 typedef int (*main_fn)(int, char **, char **);
-typedef int (*start_main_fn)(main_fn, int, char **, void (*)(void), void (*)(void),
-                             void (*)(void), void *);
+typedef int (*start_main_fn)(main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void),
+                             void *);
 
 /* glibc's start-up entry point (declared by no header). */
 int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),

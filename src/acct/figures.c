@@ -98,8 +98,8 @@ int acct_csv_parse(const char *line, const int map[64], int ncols, acct_figures_
 
 int64_t acct_figure(const acct_figures_t *f, const char *name, size_t len)
 {
-#define FIGURE_BY_NAME_(field, fname, doc)                                                   \
-    if (strlen(fname) == len && !strncmp(name, fname, len))                                  \
+#define FIGURE_BY_NAME_(field, fname, doc)                                                         \
+    if (strlen(fname) == len && !strncmp(name, fname, len))                                        \
         return f->field;
     FL_MEM_BYTES(FIGURE_BY_NAME_)
 #undef FIGURE_BY_NAME_

@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,25 +140,45 @@ static int alive(int pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* The pid a report names in its first line ("... report: pid N (...)"), or 0. */
+static int pid_in_report(const char *path)
+{
+    char line[512];
+    int pid = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, " pid ");
+        pid = p ? atoi(p + 5) : 0;
+    }
+    fclose(f);
+    return pid;
+}
+
 /* One process: its final report symbolized (from latest.txt when it left none). Returns 0 when
  * it has a report now. */
 static int finish_proc(const char *dir, const proc_t *p, int program_status, uint64_t healthy)
 {
     char report[PATH_MAX + 64], other[PATH_MAX + 64];
     file_of(report, sizeof report, dir, p, "report.txt");
-    if (access(report, R_OK) != 0 || (p->pid && alive(p->pid))) {
+    file_of(other, sizeof other, dir, p, "latest.txt");
+    int pid = p->pid ? p->pid : program_status ? 0 : pid_in_report(other);
+    if (access(report, R_OK) != 0 || alive(pid)) {
         char why[128];
-        if (p->pid && alive(p->pid))
-            snprintf(why, sizeof why, "process %d is still running (a daemon?)", p->pid);
+        if (alive(pid))
+            snprintf(why, sizeof why, "process %d is still running", pid);
         else if (!p->pid && program_status > 128)
-            snprintf(why, sizeof why, "the program was killed by signal %d before its final "
-                                      "report", program_status - 128);
+            snprintf(why, sizeof why,
+                     "the program was killed by signal %d before its final "
+                     "report",
+                     program_status - 128);
         else
-            snprintf(why, sizeof why, "the process ended without its final report (killed, "
-                                      "_exit, or exec of a static binary)");
+            snprintf(why, sizeof why,
+                     "the process ended without its final report (killed, "
+                     "_exit, or exec of a static binary)");
         if (report_from_latest(dir, p, why) != 0) {
-            fprintf(stderr, "flatline-acct: %s%s; no report was written yet\n", why,
-                    p->pid ? "" : "");
+            fprintf(stderr, "flatline-acct: %s; no report was written yet\n", why);
             file_of(other, sizeof other, dir, p, "timeseries.csv");
             verdict_from_csv(other, healthy);
             return -ENOENT;
@@ -199,39 +220,90 @@ static void verdict_of(const char *path, char *out, size_t cap)
 }
 
 /* One line per process (pid, verdict, RSS and requested growth), naming the one that grew. */
+/* A process's line of the summary: its first and last samples and its verdict. */
+typedef struct proc_line {
+    const proc_t *proc;
+    acct_figures_t first, last;
+    char verdict[256];
+} proc_line_t;
+
+static int by_rss_growth(const void *a, const void *b)
+{
+    const proc_line_t *x = a, *y = b;
+    int64_t gx = x->last.rss - x->first.rss, gy = y->last.rss - y->first.rss;
+    return gx < gy ? 1 : gx > gy ? -1 : 0;
+}
+
+#define SUMMARY_LINES 10
+
+/* One line per process (pid, RSS first and last, requested, verdict), the most grown first and
+ * at most SUMMARY_LINES of them, naming the one that grew most. */
 static void summary(const char *dir, const proc_t *procs, int n)
 {
-    int grew = -1;
-    double most = 0;
-    fprintf(stderr, "flatline-acct: %d processes:\n", n);
+    static proc_line_t lines[MAX_PROCS];
+    int k = 0;
     for (int i = 0; i < n; i++) {
-        char path[PATH_MAX + 64], verdict[256];
-        acct_figures_t first, last;
-        file_of(path, sizeof path, dir, &procs[i], "report.txt");
-        verdict_of(path, verdict, sizeof verdict);
+        char path[PATH_MAX + 64];
+        proc_line_t *l = &lines[k];
+        l->proc = &procs[i];
         file_of(path, sizeof path, dir, &procs[i], "timeseries.csv");
-        if (csv_ends(path, &first, &last) != 0)
+        if (csv_ends(path, &l->first, &l->last) != 0)
             continue;
-        double growth = (double)(last.rss - first.rss);
+        file_of(path, sizeof path, dir, &procs[i], "report.txt");
+        verdict_of(path, l->verdict, sizeof l->verdict);
+        k++;
+    }
+    qsort(lines, (size_t)k, sizeof lines[0], by_rss_growth);
+    fprintf(stderr, "flatline-acct: %d processes, by growth of RSS:\n", n);
+    for (int i = 0; i < k && i < SUMMARY_LINES; i++) {
+        const proc_line_t *l = &lines[i];
+        fprintf(
+            stderr, "  %-9s %-8d RSS %8.1f -> %8.1f MiB, requested %8.1f MiB: %s (%sreport.txt)\n",
+            l->proc->pid ? "process" : "program", l->proc->pid, (double)l->first.rss / 1048576.0,
+            (double)l->last.rss / 1048576.0, (double)l->last.requested / 1048576.0,
+            l->verdict[0] ? l->verdict : "no report", l->proc->prefix);
+    }
+    if (k > SUMMARY_LINES)
+        fprintf(stderr, "  ... and %d more (their <pid>.report.txt)\n", k - SUMMARY_LINES);
+    if (k == 0 || lines[0].last.rss <= lines[0].first.rss)
+        return;
+    double most = (double)(lines[0].last.rss - lines[0].first.rss) / 1048576.0;
+    if (lines[0].proc->pid)
         fprintf(stderr,
-                "  %-9s %-8d RSS %8.1f -> %8.1f MiB, requested %8.1f MiB: %s (%sreport.txt)\n",
-                procs[i].pid ? "process" : "program", procs[i].pid ? procs[i].pid : 0,
-                (double)first.rss / 1048576.0, (double)last.rss / 1048576.0,
-                (double)last.requested / 1048576.0, verdict[0] ? verdict : "no report",
-                procs[i].prefix);
-        if (growth > most) {
-            most = growth;
-            grew = i;
+                "flatline-acct: the process that grew most: process %d (%sreport.txt, RSS +%.1f "
+                "MiB)\n",
+                lines[0].proc->pid, lines[0].proc->prefix, most);
+    else
+        fprintf(stderr,
+                "flatline-acct: the process that grew most: the program (report.txt, RSS +%.1f "
+                "MiB)\n",
+                most);
+}
+
+/* Each process's plot; in the background, a child of ours draws them (with its output on
+ * /dev/null) while we return: gnuplot takes longer than everything else after the program. */
+static void plot_all(const char *dir, const proc_t *procs, int n, int background)
+{
+    if (background) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid != 0)
+            return; /* parent (or fork failed: no plot) */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDOUT_FILENO);
+            dup2(null, STDERR_FILENO);
         }
     }
-    if (grew >= 0 && procs[grew].pid)
-        fprintf(stderr, "flatline-acct: the process that grew most: process %d (%sreport.txt, "
-                        "RSS +%.1f MiB)\n",
-                procs[grew].pid, procs[grew].prefix, most / 1048576.0);
-    else if (grew >= 0)
-        fprintf(stderr, "flatline-acct: the process that grew most: the program (report.txt, RSS "
-                        "+%.1f MiB)\n",
-                most / 1048576.0);
+    for (int i = 0; i < n; i++) {
+        int prc = drv_plot(dir, procs[i].prefix);
+        if (prc && prc != -ENOENT)
+            fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/%splot.gp)\n", dir,
+                    procs[i].prefix);
+    }
+    if (background)
+        _exit(0);
 }
 
 int drv_finish_reports(const char *dir, int quiet, int plot, int program_status, uint64_t healthy)
@@ -243,15 +315,11 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
     int rc = 0;
     for (int i = 0; i < n; i++) {
         int r = finish_proc(dir, &procs[i], program_status, healthy);
-        if (plot) {
-            int prc = drv_plot(dir, procs[i].prefix);
-            if (prc && prc != -ENOENT)
-                fprintf(stderr, "flatline-acct: gnuplot could not draw the plot (%s/%splot.gp)\n",
-                        dir, procs[i].prefix);
-        }
         if (i == 0 && procs[0].pid == 0)
             rc = r;
     }
+    if (plot)
+        plot_all(dir, procs, n, plot == DRV_PLOT_BACKGROUND);
     char path[PATH_MAX + 64];
     file_of(path, sizeof path, dir, &procs[0], "report.txt");
     if (!quiet && rc == 0) {
@@ -266,9 +334,9 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
 void drv_clean_dir(const char *dir)
 {
     static const char *const ours[] = {
-        "report.txt", "latest.txt", "timeseries.csv", "events.log",       "plot.svg",
-        "plot.png",   "plot.gp",    "sites.csv",      "stacks.txt",       "stacks.collapsed",
-        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat"};
+        "report.txt", "latest.txt",     "timeseries.csv", "events.log",     "plot.svg",
+        "plot.png",   "plot.gp",        "sites.csv",      "stacks.txt",     "stacks.collapsed",
+        "profile.pb", "latest.txt.tmp", "stacks.txt.tmp", "plot-sites.dat", "report.request"};
     DIR *d = opendir(dir);
     if (!d)
         return;

@@ -1,18 +1,22 @@
 /*
  * src/acct/monitor.c: the library's life: start-up (options from the environment, output files,
- * the monitor thread, the report signal, fork handling) and exit (last sample, final report,
+ * the monitor thread, the report signal, fork handling) and the end (final report, teardown,
  * trace flush).
  *
- * The monitor thread wakes every interval, appends one line of figures to timeseries.csv, runs
- * the leak watch and makes the reports asked for by signal or API (a signal handler only sets
+ * The monitor thread wakes every interval: it appends one line of figures to timeseries.csv,
+ * runs the leak watch (sample.c), replaces latest.txt and stacks.txt atomically (the report a
+ * killed process leaves) and appends the top sites to sites.csv; it makes the reports asked for
+ * by signal, API or DIR/report.request (within 100 ms; a signal handler only sets
  * acct_report_wanted). It runs with acct_busy set for good, so it is never sampled or traced.
- * Files of the process the driver started are DIR/timeseries.csv, events.log, report.txt;
- * processes it execs carry their pid in the names (DIR/<pid>.report.txt). A forked child keeps
- * accounting for itself: it inherits the parent's counters (the parent's live blocks are live in
- * its copy of the heap too) and writes DIR/<pid>.report.txt at exit; it has no monitor thread
- * (no time series) and does not trace. Our locks are taken around fork() so the child inherits
- * them free and the tables consistent.
- * report_lock serialises reports (they share a static buffer).
+ * Files of the root process (the one the driver started, or that preloaded the library itself)
+ * have plain names; every other process's carry its pid (DIR/<pid>.report.txt). A forked child
+ * accounts for itself: it inherits the parent's counters (the parent's live blocks are live in
+ * its copy of the heap too), opens its own files and starts its own monitor thread; it does not
+ * trace. Our locks are taken around fork() so the child inherits them free and the tables
+ * consistent.
+ * The final report is taken once per process (final_taken), when exit() is called or main
+ * returns (exit.c), else by the destructor; the destructor then appends what the teardown freed.
+ * report_lock serialises reports (they share a mmap'd buffer).
  */
 #include "acct_lib.h"
 
@@ -24,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <limits.h>
 #include <unistd.h>
@@ -104,6 +109,7 @@ static int report_write(const char *path, int latest, int stacks, const char *wh
         return -ENOMEM;
     }
     size_t len = acct_report_build(report_buf, REPORT_CAP, &f, why);
+    FL_ASSERT(len < REPORT_CAP); /* every section is bounded by the space left */
     char next[700];
     if (!path && out_dir[0]) {
         acct_fmt(next, sizeof next, "%s/%sreport-%u.txt", out_dir, prefix, ++report_seq);
@@ -176,6 +182,17 @@ static int before(const struct timespec *a, const struct timespec *b)
     return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
+/* Whether flatline-acct asked for a report (it got the report signal) by creating
+ * DIR/report.request; the request is taken (removed). The program's own process only. */
+static int report_requested(void)
+{
+    char path[700];
+    if (prefix[0])
+        return 0;
+    acct_fmt(path, sizeof path, "%s/report.request", out_dir);
+    return unlink(path) == 0;
+}
+
 /* Samples every interval; wakes at least every 100 ms to notice a report request (the signal
  * handler can only set a flag). */
 static void *monitor_main(void *arg)
@@ -199,7 +216,7 @@ static void *monitor_main(void *arg)
         if (stop_flag)
             break;
         pthread_mutex_unlock(&stop_lock);
-        if (atomic_exchange(&acct_report_wanted, 0))
+        if (atomic_exchange(&acct_report_wanted, 0) || report_requested())
             acct_report_now(NULL, "on demand");
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (!before(&now, &next)) {
@@ -349,6 +366,14 @@ __attribute__((constructor)) static void acct_start(void)
     if (!is_root)
         acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
     const char *dir = getenv("FLATLINE_ACCT_DIR");
+    if (dir && *dir && !root) {
+        /* preloaded by hand (a service): this process is the root of its tree; what it execs
+         * must know (it writes <pid>.-prefixed files), and the directory may not exist yet */
+        char pid[24];
+        acct_fmt(pid, sizeof pid, "%d", (int)getpid());
+        setenv("FLATLINE_ACCT_ROOTPID", pid, 1);
+        mkdir(dir, 0755);
+    }
     if (dir && *dir) {
         char abs[PATH_MAX];
         acct_fmt(out_dir, sizeof out_dir, "%s",
@@ -423,8 +448,7 @@ static void teardown_append(void)
                         "%lld -> %lld\n",
                         f.t - teardown_t, (double)final_requested / 1048576.0,
                         (double)f.requested / 1048576.0, (double)final_usable / 1048576.0,
-                        (double)f.usable / 1048576.0, (long long)final_blocks,
-                        (long long)f.blocks);
+                        (double)f.usable / 1048576.0, (long long)final_blocks, (long long)f.blocks);
     acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
     acct_append_file(path, buf, n);
 }

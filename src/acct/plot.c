@@ -139,8 +139,9 @@ static int write_script(const char *path, const char *prefix, const plot_site_t 
                 prefix);
         if (!nsites)
             continue;
-        fprintf(f, "set title 'top call sites: estimated live bytes, shaded 95 %% bound'\n"
-                   "set datafile separator whitespace\ns='%splot-sites.dat'\nplot ",
+        fprintf(f,
+                "set title 'top call sites: estimated live bytes, shaded 95 %% bound'\n"
+                "set datafile separator whitespace\ns='%splot-sites.dat'\nplot ",
                 prefix);
         for (int i = 0; i < nsites; i++)
             fprintf(f,

@@ -1,5 +1,5 @@
 /*
- * src/acct/report.c: the text of a report: verdict, memory breakdown in DESIGN.md's order, top
+ * src/acct/report.c: the text of a report: verdict, memory breakdown in flatline/mem.h's order, top
  * call sites by net growth, leak-watch events. Built into a caller's buffer with acct_fmt (no
  * allocation); frames are printed as "at 0xADDR (MODULE+0xOFFSET) symbol+0xN" from dladdr, a
  * form the flatline-acct driver rewrites to function and file:line after the program exits.
@@ -94,11 +94,11 @@ static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f,
                                const acct_totals_t *tot)
 {
     size_t n = acct_fmt(buf, cap, "memory breakdown:\n");
-#define BREAKDOWN_LINE_(field, name, doc)                                                    \
-    if (f->field < 0)                                                                        \
-        n += acct_fmt(buf + n, cap - n, "  %-16s %16s  %14s  %s\n", name, "n/a", "", doc);   \
-    else                                                                                     \
-        n += acct_fmt(buf + n, cap - n, "  %-16s %16lld  %10.1f MiB  %s\n", name,            \
+#define BREAKDOWN_LINE_(field, name, doc)                                                          \
+    if (f->field < 0)                                                                              \
+        n += acct_fmt(buf + n, cap - n, "  %-16s %16s  %14s  %s\n", name, "n/a", "", doc);         \
+    else                                                                                           \
+        n += acct_fmt(buf + n, cap - n, "  %-16s %16lld  %10.1f MiB  %s\n", name,                  \
                       (long long)f->field, mib(f->field), doc);
     FL_MEM_BYTES(BREAKDOWN_LINE_)
 #undef BREAKDOWN_LINE_
@@ -106,12 +106,11 @@ static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f,
                   "  requested is exact within +-%lld bytes; RSS before accounting started "
                   "%.1f MiB\n",
                   (long long)tot->requested_error, mib(acct_rss_base));
-#define RATIO_LINE_(field, name, formula, doc)                                               \
-    {                                                                                        \
-        double r = acct_ratio(f, formula);                                                   \
-        if (r >= 0)                                                                          \
-            n += acct_fmt(buf + n, cap - n, "  %-16s %8.2f  = %-20s %s\n", name, r, formula,  \
-                          doc);                                                              \
+#define RATIO_LINE_(field, name, formula, doc)                                                     \
+    {                                                                                              \
+        double r = acct_ratio(f, formula);                                                         \
+        if (r >= 0)                                                                                \
+            n += acct_fmt(buf + n, cap - n, "  %-16s %8.2f  = %-20s %s\n", name, r, formula, doc); \
     }
     FL_MEM_RATIOS(RATIO_LINE_)
 #undef RATIO_LINE_
@@ -125,8 +124,8 @@ static size_t report_excess(char *buf, size_t cap, const acct_figures_t *f,
                             const acct_verdict_out_t *v)
 {
     int64_t allocated = f->allocated >= 0 ? f->allocated : f->usable;
-    size_t n = acct_fmt(buf, cap, "excess of RSS over requested, less RSS at start: %.1f MiB = ",
-                        mib(v->excess));
+    size_t n = acct_fmt(
+        buf, cap, "excess of RSS over requested, less RSS at start: %.1f MiB = ", mib(v->excess));
     if (f->active >= 0 && f->resident >= 0) {
         n += acct_fmt(buf + n, cap - n,
                       "rounding %.1f + holes %.1f + held %.1f + outside the heap %.1f"
@@ -175,11 +174,12 @@ static size_t report_counts(char *buf, size_t cap, const acct_figures_t *f,
 /* One call site: its estimates with their 95 % bounds, its trend, its frames. */
 static size_t report_site(char *buf, size_t cap, int rank, const acct_site_view_t *s)
 {
-    size_t n = acct_fmt(buf, cap,
-                        "  #%d site %u: live %.2f +- %.2f MiB in ~%.0f blocks, %.1f MiB allocated "
-                        "since start",
-                        rank, s->id, s->live_bytes / 1048576.0, s->live_err / 1048576.0,
-                        s->live_blocks, s->alloc_bytes / 1048576.0);
+    size_t n =
+        acct_fmt(buf, cap,
+                 "  #%d site %u: live %.2f +- %.2f MiB in %.0f +- %.0f blocks, %.1f +- %.1f "
+                 "MiB allocated since start",
+                 rank, s->id, s->live_bytes / 1048576.0, s->live_err / 1048576.0, s->live_blocks,
+                 s->blocks_err, s->alloc_bytes / 1048576.0, s->alloc_err / 1048576.0);
     if (s->window_s > 0)
         n += acct_fmt(buf + n, cap - n, "; over the last %.0f s %+.1f +- %.1f KiB/s (p=%.1e)",
                       s->window_s, s->rate / 1024.0, s->rate_err / 1024.0, s->p_long);
@@ -238,8 +238,8 @@ static acct_site_view_t *views(int n)
         return v;
     if (v)
         munmap(v, (size_t)have * sizeof *v);
-    void *m = mmap(NULL, (size_t)n * sizeof *v, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *m = mmap(NULL, (size_t)n * sizeof *v, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
     v = m == MAP_FAILED ? NULL : m;
     have = v ? n : 0;
     return v;
@@ -258,8 +258,9 @@ size_t acct_stacks_build(char *buf, size_t cap, int max_sites)
                         (int)getpid());
     for (int i = 0; i < k && n + 4096 < cap; i++) {
         const acct_site_view_t *s = &top[i];
-        n += acct_fmt(buf + n, cap - n, "site %u live_bytes %.0f live_blocks %.0f alloc_bytes %.0f\n",
-                      s->id, s->live_bytes, s->live_blocks, s->alloc_bytes);
+        n += acct_fmt(buf + n, cap - n,
+                      "site %u live_bytes %.0f live_blocks %.0f alloc_bytes %.0f\n", s->id,
+                      s->live_bytes, s->live_blocks, s->alloc_bytes);
         for (int j = 0; j < s->nframes && n + 512 < cap; j++)
             n += frame_text(buf + n, cap - n, s->frames[j] - 1);
     }

@@ -1,8 +1,9 @@
 /*
- * src/acct/sample.c: call sites by Poisson sampling, and the progressive leak watch.
+ * src/acct/sample.c: call sites by Poisson sampling, and the leak watch's bookkeeping (each
+ * site's sample births and deaths, estimates and variances over time; the test is trend.c's).
  *
  * Sampling: every allocated byte has the same chance 1/mean of being the sample point; a thread
- * counts down an exponentially distributed number of bytes (mean acct_sample_mean, 512 KiB by
+ * counts down an exponentially distributed number of bytes (mean acct_sample_mean, 64 KiB by
  * default) and samples the allocation that crosses zero. A block of s bytes is then sampled with
  * probability p = 1 - exp(-s/mean), so it stands for s/p bytes and 1/p blocks: the per-site sums
  * are unbiased estimates of the site's live bytes and blocks. Stacks come from a frame-pointer
@@ -13,14 +14,18 @@
  * such code: exact stacks, ~100x slower. By default (auto) the first 32 walks are judged: when
  * they average under 1.5 frames (without frame pointers a walk stops after the caller of malloc;
  * with them even a thread's shallow stack gives the function and its caller), sampling switches
- * to backtrace() for good (an event says so).
+ * to backtrace() for good (an event says so); while judging, a short walk's site comes from
+ * backtrace() already.
  *
  * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
  *     site's entries is its live_bytes / live_blocks;
  *   - sample_counts[h] counts live[] entries whose address hashes to h, and the filter's
- *     SAMPLE bit for h is set while it is nonzero, so free() only takes the lock on "maybe".
+ *     SAMPLE bit for h is set while it is nonzero, so free() only takes the lock on "maybe";
+ *   - a site's births - deaths is its number of live[] entries; its live_var and churn_var sum
+ *     (1 - p) w^2 over its live samples and over all its births and deaths;
+ *   - hist[] holds hist_n points for every site, taken at hist_t[] (the watch times).
  * Our memory is mmap'd (MAP_NORESERVE): untouched parts cost nothing.
  */
 #include "acct_lib.h"
@@ -53,15 +58,17 @@ typedef struct site {
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
     double live_bytes, live_blocks, alloc_bytes;
-    double live_var;          /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
-    double churn_var;         /* the same over every sample born or dead so far */
-    uint64_t births, deaths;  /* samples taken, samples freed */
+    double live_var;         /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
+    double churn_var;        /* the same over every sample born or dead so far */
+    double alloc_var;        /* the same over every sample born: alloc_bytes' variance */
+    double blocks_var;       /* sum of (1 - p) / p^2 over live samples: live_blocks' variance */
+    uint64_t births, deaths; /* samples taken, samples freed */
     /* leak watch (monitor thread, under the lock) */
-    int leaking;              /* the last test said so */
-    int offset;               /* growing, but the exact totals did not grow with it */
-    double flag_t;            /* when it started leaking */
-    double rate, rate_err;    /* growth over the long window, bytes/s, and its 95 % bound */
-    double window_s, p_long;  /* that window's length and its sign test's p-value */
+    int leaking;             /* the last test said so */
+    int offset;              /* growing, but the exact totals did not grow with it */
+    double flag_t;           /* when it started leaking */
+    double rate, rate_err;   /* growth over the long window, bytes/s, and its 95 % bound */
+    double window_s, p_long; /* that window's length and its sign test's p-value */
 } site_t;
 
 /* A site at one watch time: what the windows are computed from. */
@@ -77,7 +84,8 @@ typedef struct live_entry {
     double wbytes, wblocks; /* w = s/p and 1/p */
 } live_entry_t;
 
-/* (1 - p) w^2: a sample's share of its site's variance. */
+/* (1 - p) w^2: a sample's share of its site's variance (of live bytes with w = s/p; of live
+ * blocks with w = 1/p, as sample_var(wblocks, wblocks)). */
 static double sample_var(double wbytes, double wblocks)
 {
     return (1.0 - 1.0 / wblocks) * wbytes * wbytes;
@@ -234,6 +242,7 @@ static unsigned site_get_locked(const uintptr_t *f, int n)
             st->nframes = n;
             memcpy(st->frames, f, (size_t)n * sizeof *f);
             site_index[i] = ++nsites;
+            FL_ASSERT(nsites <= MAX_SITES);
             return nsites - 1;
         }
         site_t *st = &sites[s - 1];
@@ -290,6 +299,7 @@ static void live_remove_locked(unsigned i)
     st->live_blocks -= e->wblocks;
     st->live_var -= v;
     st->churn_var += v;
+    st->blocks_var -= sample_var(e->wblocks, e->wblocks);
     st->deaths++;
     filter_add(e->addr, -1);
     nlive--;
@@ -325,18 +335,21 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
     int judging = acct_sample_auto && !use_bt &&
                   __atomic_load_n(&auto_samples, __ATOMIC_RELAXED) < AUTO_JUDGE;
-    int walked = 0;
+    int walked = 0, n;
     if (judging) {
-        /* While the frame-pointer walks are judged, sites come from backtrace() all the same,
-         * so one call path is one site before and after the judgement. */
-        walked = fp_walk(t, raw, (int)acct_sample_depth + 8);
-        while (walked > 0 && (uintptr_t)raw[0] >= self_lo && (uintptr_t)raw[0] < self_hi) {
-            memmove(raw, raw + 1, (size_t)(walked - 1) * sizeof raw[0]);
-            walked--;
-        }
+        /* While the frame-pointer walks are judged, a walk that found the caller's caller is
+         * the site (what later walks give for the same path); a short one is replaced by
+         * backtrace() (what sampling switches to when walks keep coming back short): one call
+         * path is one site before and after the judgement. */
+        n = fp_walk(t, raw, (int)acct_sample_depth + 8);
+        for (int i = 0; i < n; i++)
+            walked += (uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi;
+        if (walked < 2)
+            n = backtrace(raw, (int)acct_sample_depth + 8);
+    } else {
+        n = use_bt ? backtrace(raw, (int)acct_sample_depth + 8)
+                   : fp_walk(t, raw, (int)acct_sample_depth + 8);
     }
-    int n = use_bt || judging ? backtrace(raw, (int)acct_sample_depth + 8)
-                              : fp_walk(t, raw, (int)acct_sample_depth + 8);
     /* our own frames are left out wherever they are: the wrappers on top, and the main of
      * exit.c below the program's main */
     int nf = 0;
@@ -344,7 +357,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     for (int i = 0; i < n && nf < (int)acct_sample_depth; i++)
         if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
             frames[nf++] = (uintptr_t)raw[i];
-    if (judging && walked > (int)acct_sample_depth)
+    if (walked > (int)acct_sample_depth)
         walked = (int)acct_sample_depth;
     double prob = req ? -expm1(-(double)req / (double)acct_sample_mean) : 1.0 / 1e9;
     double wbytes = (double)req / prob, wblocks = 1.0 / prob;
@@ -371,6 +384,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         unsigned i = live_slot((uintptr_t)p);
         while (live[i].addr)
             i = (i + 1) & (live_cap - 1);
+        FL_ASSERT(nlive < live_cap && s < nsites); /* a free slot, an existing site */
         live[i] = (live_entry_t){(uintptr_t)p, s, wbytes, wblocks};
         filter_add((uintptr_t)p, 1);
         nlive++;
@@ -380,6 +394,8 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         sites[s].alloc_bytes += wbytes;
         sites[s].live_var += v;
         sites[s].churn_var += v;
+        sites[s].alloc_var += v;
+        sites[s].blocks_var += sample_var(wblocks, wblocks);
         sites[s].births++;
     }
     samples++;
@@ -408,6 +424,8 @@ static void fill_view(acct_site_view_t *v, unsigned id)
     memcpy(v->frames, st->frames, sizeof v->frames);
     v->live_bytes = st->live_bytes < 0 ? 0 : st->live_bytes;
     v->live_err = acct_bound95(st->live_var);
+    v->blocks_err = acct_bound95(st->blocks_var);
+    v->alloc_err = acct_bound95(st->alloc_var);
     v->live_blocks = st->live_blocks < 0 ? 0 : st->live_blocks;
     v->alloc_bytes = st->alloc_bytes;
     v->leaking = st->leaking;
@@ -513,9 +531,9 @@ static void hist_append_locked(double t, int64_t usable)
     hist_usable[hist_n] = usable;
     for (unsigned id = 0; id < nsites; id++) {
         const site_t *st = &sites[id];
-        hist[(size_t)id * HIST_CAP + hist_n] = (hist_point_t){
-            (float)st->live_bytes, (float)st->churn_var, (uint32_t)st->births,
-            (uint32_t)st->deaths};
+        hist[(size_t)id * HIST_CAP + hist_n] =
+            (hist_point_t){(float)st->live_bytes, (float)st->churn_var, (uint32_t)st->births,
+                           (uint32_t)st->deaths};
     }
     hist_n++;
 }
@@ -589,8 +607,14 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
         if (st->leaking && !was)
             st->flag_t = t;
         if (st->leaking != was && nev < MAX_PENDING)
-            ev[nev++] = (pending_t){st->leaking, id, t, st->live_bytes, acct_bound95(st->live_var),
-                                    st->rate, st->rate_err, st->p_long,
+            ev[nev++] = (pending_t){st->leaking,
+                                    id,
+                                    t,
+                                    st->live_bytes,
+                                    acct_bound95(st->live_var),
+                                    st->rate,
+                                    st->rate_err,
+                                    st->p_long,
                                     st->nframes ? st->frames[0] - 1 : 0};
     }
     pthread_mutex_unlock(&acct_site_lock);

@@ -1,5 +1,5 @@
 /*
- * src/acct/spawn.c: runs the driver's helper tools (addr2line, gnuplot) without a shell: an argv
+ * src/acct/spawn.c: runs the driver's helper tool (gnuplot) without a shell: an argv
  * array through fork and execvp, so paths from /proc/<pid>/maps or --out reach the tool as they
  * are, whatever characters they hold (quotes, spaces), and can never become commands.
  * Invariant: a child never returns into the driver (it execs or _exits), and an exec failure is

@@ -19,6 +19,7 @@
  * a rate is the growth over the window's duration, its bound the growth's bound over the same.
  */
 #include "acct_internal.h"
+#include "fl_assert.h"
 
 #include <math.h>
 
@@ -34,6 +35,7 @@ double acct_sign_test_p(uint64_t births, uint64_t deaths)
     double lm = lgamma((double)m + 1) - (double)m * log(2.0), p = 0;
     for (uint64_t k = births; k <= m; k++)
         p += exp(lm - lgamma((double)k + 1) - lgamma((double)(m - k) + 1));
+    FL_DEBUG_ASSERT(p >= 0);
     return p > 1 ? 1 : p;
 }
 
@@ -59,9 +61,8 @@ int acct_trend_decide(const acct_trend_in_t *in, acct_trend_out_t *out)
         return out->site_growing && out->total_agrees;
     }
     out->site_growing = out->p_long < ACCT_TREND_ALPHA / tested &&
-                        out->p_recent < ACCT_TREND_ALPHA / candidates &&
-                        in->long_growth > 0 && in->recent_growth > 0 &&
-                        growth_low >= (double)in->min_growth;
+                        out->p_recent < ACCT_TREND_ALPHA / candidates && in->long_growth > 0 &&
+                        in->recent_growth > 0 && growth_low >= (double)in->min_growth;
     /* The exact totals must agree: memory a site keeps must show in the process's live bytes,
      * over both windows, by at least half of what the site surely grew. */
     out->total_agrees = in->long_total_growth > 0 && in->recent_total_growth > 0 &&

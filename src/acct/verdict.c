@@ -2,7 +2,7 @@
  * src/acct/verdict.c: why memory grew, decided from the figures (a pure function).
  *
  * The excess of RSS (less what the process held before accounting started) over the requested
- * bytes splits, in DESIGN.md's order, into
+ * bytes splits, in flatline/mem.h's order (docs/design.md), into
  *   rounding = allocated - requested   (size classes)
  *   holes    = active - allocated      (free space inside pages that hold live objects)
  *   held     = resident - active       (free pages the allocator keeps: dirty, muzzy, caches)

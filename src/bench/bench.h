@@ -17,17 +17,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "allocators.h"
+
 #define BD_MAX_ITEMS 8
 #define BD_NTAIL 3
 
 /* An allocator column of the matrix. */
 typedef struct bd_alloc {
-    const char *name; /* column name: glibc, jemalloc, jemalloc-bg, tcmalloc, mimalloc, flatline */
-    const char *lib;  /* file name under the library directory to preload, NULL for glibc */
+    const char *name;        /* column name (allocators.h) */
+    const char *lib;         /* file name under the library directory to preload, NULL for glibc */
     const char *expect;      /* what the runner's ident must say serves malloc */
     const char *pkg;         /* Debian package that provides it (for messages) */
     bool arenas;             /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
     const char *malloc_conf; /* MALLOC_CONF for the child (jemalloc options), or NULL */
+    const char *doc;         /* one line for --help */
 } bd_alloc_t;
 
 /* A workload row of the matrix. */
@@ -35,6 +38,7 @@ typedef struct bd_workload {
     const char *name;
     bool lifecycles; /* knows which objects are persistent: the flatline column applies */
     bool needs_trace;
+    const char *doc; /* one line for --help */
 } bd_workload_t;
 
 typedef struct bd_config {
@@ -56,7 +60,7 @@ typedef struct bd_config {
     bool strict;        /* a missing allocator library is an error, not a skip */
 } bd_config_t;
 
-/* Allocator breakdown keys, in DESIGN.md order. */
+/* Allocator breakdown keys, in docs/design.md order. */
 enum {
     BD_ST_REQUESTED,
     BD_ST_ALLOCATED,
@@ -79,18 +83,43 @@ typedef struct bd_sample {
 } bd_sample_t;
 
 /* Numeric columns of runs.csv (-1 = unknown). */
+/* clang-format off: one column a line (the formatter would reflow the list) */
 #define BD_NUM_COLUMNS(X)                                                                          \
     X(ops)                                                                                         \
     X(run_ms)                                                                                      \
     X(ops_per_s)                                                                                   \
     X(peak_live)                                                                                   \
     X(rss_at_peak_live)                                                                            \
-    X(frag_at_peak) X(max_rss) X(peak_ratio) X(rss_sync_peak) X(live_sync_peak)                    \
-        X(live_after_delete) X(rss_after_delete) X(rss_tail1) X(rss_tail2) X(rss_tail3) X(tail1_s) \
-            X(tail2_s) X(tail3_s) X(pk_requested) X(pk_allocated) X(pk_active) X(pk_resident)      \
-                X(pk_dirty) X(pk_muzzy) X(pk_retained) X(pk_metadata) X(tl_requested)              \
-                    X(tl_allocated) X(tl_active) X(tl_resident) X(tl_dirty) X(tl_muzzy)            \
-                        X(tl_retained) X(tl_metadata)
+    X(frag_at_peak)                                                                                \
+    X(max_rss)                                                                                     \
+    X(peak_ratio)                                                                                  \
+    X(rss_sync_peak)                                                                               \
+    X(live_sync_peak)                                                                              \
+    X(live_after_delete)                                                                           \
+    X(rss_after_delete)                                                                            \
+    X(rss_tail1)                                                                                   \
+    X(rss_tail2)                                                                                   \
+    X(rss_tail3)                                                                                   \
+    X(tail1_s)                                                                                     \
+    X(tail2_s)                                                                                     \
+    X(tail3_s)                                                                                     \
+    X(pk_requested)                                                                                \
+    X(pk_allocated)                                                                                \
+    X(pk_active)                                                                                   \
+    X(pk_resident)                                                                                 \
+    X(pk_dirty)                                                                                    \
+    X(pk_muzzy)                                                                                    \
+    X(pk_retained)                                                                                 \
+    X(pk_metadata)                                                                                 \
+    X(tl_requested)                                                                                \
+    X(tl_allocated)                                                                                \
+    X(tl_active)                                                                                   \
+    X(tl_resident)                                                                                 \
+    X(tl_dirty)                                                                                    \
+    X(tl_muzzy)                                                                                    \
+    X(tl_retained)                                                                                 \
+    X(tl_metadata)
+/* clang-format on */
 #define BD_ENUM(c) BD_##c,
 enum { BD_NUM_COLUMNS(BD_ENUM) BD_NNUM };
 #undef BD_ENUM
@@ -162,8 +191,10 @@ int bd_write_machine(const bd_config_t *cfg);
 /* Summary, plots and DIR/report.md (or `page`, with image links relative to it). Returns 0/-1. */
 int bd_report(const char *dir, const char *page);
 
-/* ---- helpers (bench_matrix.c) ---- */
+/* ---- helpers (bench_util.c) ---- */
+/* Monotonic time in seconds. */
 double bd_now(void);
+/* mkdir -p: creates path and its missing parents (0755). 0 or -errno. */
 int bd_mkdir_p(const char *path);
 
 #endif /* FLATLINE_BENCH_H */

@@ -27,6 +27,7 @@ static void usage(FILE *f)
            "                          [--timeout S] [--strict]\n"
            "                          [--libdir DIR]\n"
            "       flatline-bench report --out DIR [--page FILE]\n"
+           "       flatline-bench allocators\n"
            "       flatline-bench --help\n"
            "\n"
            "run     runs every workload under every allocator (each run a child process with\n"
@@ -35,13 +36,8 @@ static void usage(FILE *f)
            "report  rebuilds summary, plots and the Markdown page from DIR/runs.csv\n"
            "        (--page FILE writes the page elsewhere, images linked relative to it).\n"
            "\n"
-           "  --workloads   db-churn,size-shift,server-larson,replay (default: the first three,\n"
-           "                and replay when --trace is given)\n"
-           "  --allocators  glibc,jemalloc,jemalloc-bg,tcmalloc,mimalloc,flatline (default:\n"
-           "                all); jemalloc-bg = jemalloc with MALLOC_CONF=background_thread:true;\n"
-           "                flatline = jemalloc + lifecycle arenas + background threads (as\n"
-           "                flatline-server runs it), only on workloads that know object\n"
-           "                life-cycles (db-churn, server-larson)\n"
+           "  --workloads   a comma list of workloads (default: all; replay only with --trace)\n"
+           "  --allocators  a comma list of allocators (default: all)\n"
            "  --repeats N   runs per cell; the table shows the median and [min-max] (default 3)\n"
            "  --scale X     multiplies sizes and operation counts (default 1 = full shape;\n"
            "                0.01 fits a test)\n"
@@ -57,7 +53,28 @@ static void usage(FILE *f)
            "  --strict      a missing allocator library is an error (exit 2) instead of a\n"
            "                warning that skips that allocator\n"
            "  --libdir DIR  where the allocator libraries are (default " FLATLINE_BENCH_LIBDIR ";\n"
-           "                environment: FLATLINE_BENCH_LIBDIR)\n");
+           "                environment: FLATLINE_BENCH_LIBDIR)\n"
+           "\n"
+           "allocators  prints the allocator table, one per line: name, preloaded library (- for\n"
+           "        none), the family that must serve malloc, Debian package, 1 when it runs\n"
+           "        lifecycle arenas, MALLOC_CONF (- for none); tests read it\n");
+    fprintf(f, "\nWorkloads:\n");
+    for (unsigned i = 0; i < bd_nworkloads; i++)
+        fprintf(f, "  %-14s %s\n", bd_workloads[i].name, bd_workloads[i].doc);
+    fprintf(f, "\nAllocators:\n");
+    for (unsigned i = 0; i < bd_nallocs; i++)
+        fprintf(f, "  %-14s %s\n", bd_allocs[i].name, bd_allocs[i].doc);
+}
+
+/* Prints " (known: a, b, ...)" for the allocator or workload table. */
+static void print_known(bool allocators)
+{
+    unsigned n = allocators ? bd_nallocs : bd_nworkloads;
+    fprintf(stderr, " (known:");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i ? "," : "",
+                allocators ? bd_allocs[i].name : bd_workloads[i].name);
+    fprintf(stderr, ")\n");
 }
 
 static int bad(const char *fmt, const char *what)
@@ -80,11 +97,7 @@ static int parse_list(const char *arg, const char *kind, const void **out, unsig
         const void *item = find(tok);
         if (!item) {
             fprintf(stderr, "flatline-bench: unknown %s '%s'", kind, tok);
-            if (strcmp(kind, "allocator") == 0)
-                fprintf(stderr,
-                        " (known: glibc, jemalloc, jemalloc-bg, tcmalloc, mimalloc, flatline)\n");
-            else
-                fprintf(stderr, " (known: db-churn, size-shift, server-larson, replay)\n");
+            print_known(strcmp(kind, "allocator") == 0);
             return 2;
         }
         bool dup = false;
@@ -420,5 +433,13 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
-    return bad("unknown command '%s' (expected run or report)", cmd);
+    if (strcmp(cmd, "allocators") == 0 && argc == 2) {
+        for (unsigned i = 0; i < bd_nallocs; i++) {
+            const bd_alloc_t *a = &bd_allocs[i];
+            printf("%s %s %s %s %d %s\n", a->name, a->lib ? a->lib : "-", a->expect, a->pkg,
+                   a->arenas, a->malloc_conf ? a->malloc_conf : "-");
+        }
+        return 0;
+    }
+    return bad("unknown command '%s' (expected run, report or allocators)", cmd);
 }

@@ -1,8 +1,9 @@
 /*
- * bench_matrix.c: what flatline-bench runs and in which order. Owns the allocator and workload
- * tables, checks that every allocator library exists before anything runs (a missing one is
- * skipped with a warning, or is an error with --strict), runs the (workload, allocator, repeat)
- * matrix one child at a time, shows the progress line, and appends each run to DIR/runs.csv.
+ * bench_matrix.c: what flatline-bench runs and in which order. Owns the allocator table (made
+ * from allocators.h) and the workload table, checks that every allocator library exists before
+ * anything runs (a missing one is skipped with a warning, or is an error with --strict), runs the
+ * (workload, allocator, repeat) matrix one child at a time, shows the progress line, and appends
+ * each run to DIR/runs.csv.
  *
  * Order: for each repeat, for each workload, for each allocator, so a slow drift of the shared
  * machine (other jobs) spreads over all columns instead of penalising the last one.
@@ -12,28 +13,21 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-const bd_alloc_t bd_allocs[] = {
-    {"glibc", NULL, "glibc", "libc6", false, NULL},
-    {"jemalloc", "libjemalloc.so.2", "jemalloc", "libjemalloc2", false, NULL},
-    /* jemalloc's own answer to idle arenas that never purge: background purging threads */
-    {"jemalloc-bg", "libjemalloc.so.2", "jemalloc", "libjemalloc2", false,
-     "background_thread:true"},
-    {"tcmalloc", "libtcmalloc_minimal.so.4", "tcmalloc", "libtcmalloc-minimal4", false, NULL},
-    {"mimalloc", "libmimalloc.so.2", "mimalloc", "libmimalloc2.0", false, NULL},
-    /* libflatline as flatline-server runs it: lifecycle arenas + background purging threads */
-    {"flatline", "libjemalloc.so.2", "jemalloc", "libjemalloc2", true, NULL},
-};
+#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, conf, doc)                            \
+    {name, lib, family, pkg, arenas, conf, doc},
+const bd_alloc_t bd_allocs[] = {BENCH_ALLOCATORS(BD_ALLOC_ROW_)};
+#undef BD_ALLOC_ROW_
 const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];
 
 const bd_workload_t bd_workloads[] = {
-    {"db-churn", true, false},
-    {"size-shift", false, false},
-    {"server-larson", true, false},
-    {"replay", false, true},
+    {"db-churn", true, false,
+     "an in-memory database under load: persistent records, transient "
+     "request buffers"},
+    {"size-shift", false, false, "object sizes grow over the program's life (small, then large)"},
+    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)"},
+    {"replay", false, true, "re-runs a trace recorded by flatline-acct --trace (needs --trace)"},
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
 
@@ -55,30 +49,6 @@ const bd_workload_t *bd_find_workload(const char *name)
         if (strcmp(bd_workloads[i].name, name) == 0)
             return &bd_workloads[i];
     return NULL;
-}
-
-double bd_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int bd_mkdir_p(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
 }
 
 typedef struct progress {

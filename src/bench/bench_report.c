@@ -66,10 +66,20 @@ int bd_write_machine(const bd_config_t *cfg)
             sysconf(_SC_NPROCESSORS_ONLN), (double)mem_total_kib() / 1048576.0, u.sysname,
             u.release);
     fflush(f);
-    /* Library versions as Debian packaged them. */
-    FILE *p = popen("dpkg-query -W -f='library: ${Package} ${Version}\\n' libc6 libjemalloc2 "
-                    "libtcmalloc-minimal4 libmimalloc2.0 2>/dev/null",
-                    "r");
+    /* Library versions as Debian packaged them: each allocator's package, once. */
+    char cmd[512];
+    size_t n =
+        (size_t)snprintf(cmd, sizeof cmd, "dpkg-query -W -f='library: ${Package} ${Version}\\n'");
+    for (unsigned i = 0; i < bd_nallocs; i++) {
+        bool seen = false;
+        for (unsigned j = 0; j < i; j++)
+            seen |= strcmp(bd_allocs[j].pkg, bd_allocs[i].pkg) == 0;
+        if (!seen && n < sizeof cmd)
+            n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", bd_allocs[i].pkg);
+    }
+    if (n < sizeof cmd)
+        snprintf(cmd + n, sizeof cmd - n, " 2>/dev/null");
+    FILE *p = popen(cmd, "r");
     if (p) {
         char line[256];
         while (fgets(line, sizeof line, p))

@@ -13,12 +13,12 @@
  *   phase <name>                                  the workload entered a phase (for the plots)
  *   sync <name>                                   the runner stops until the driver writes "go\n"
  *                                                 on --ack-fd (the driver samples RSS meanwhile)
- *   stats <when> key=value ...                    the allocator's own breakdown (DESIGN.md words)
- *   result ops=<n> run_ms=<ms> [key=value ...]    the timed phase's operation count and duration
- *   error <text>                                  the runner failed; it exits non-zero
- * Sync points every workload passes, in order: "peak" (live memory at its designed peak, just
- * before the mass delete) and "deleted" (mass delete done: the tail starts). In the tail the
- * runner works lightly until the driver writes "stop\n" on the ack fd (or its own bound expires).
+ *   stats <when> key=value ...                    the allocator's own breakdown (docs/design.md
+ * words) result ops=<n> run_ms=<ms> [key=value ...]    the timed phase's operation count and
+ * duration error <text>                                  the runner failed; it exits non-zero Sync
+ * points every workload passes, in order: "peak" (live memory at its designed peak, just before the
+ * mass delete) and "deleted" (mass delete done: the tail starts). In the tail the runner works
+ * lightly until the driver writes "stop\n" on the ack fd (or its own bound expires).
  */
 #ifndef FLATLINE_BENCH_SHM_H
 #define FLATLINE_BENCH_SHM_H

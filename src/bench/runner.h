@@ -56,7 +56,7 @@ int64_t bw_live_total(void);
 /* After a workload freed everything: reports an accounting error (and returns -1) when live
  * requested bytes are not back to 0; returns rc otherwise. */
 int bw_check_teardown(int rc);
-/* Monotonic clock in nanoseconds. */
+/* Monotonic clock in nanoseconds (runner_util.c). */
 uint64_t bw_now_ns(void);
 
 /* ---- Which allocator serves malloc, and its breakdown (runner_ident.c) ---- */

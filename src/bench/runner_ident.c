@@ -3,13 +3,14 @@
  *
  * Everything is looked up with dlsym at run time, so one runner binary works under any preloaded
  * allocator: dladdr(malloc) names the library; jemalloc answers mallctl, tcmalloc
- * MallocExtension_GetNumericProperty, glibc mallinfo2. The breakdown uses DESIGN.md's words;
+ * MallocExtension_GetNumericProperty, glibc mallinfo2. The breakdown uses docs/design.md's words;
  * where an allocator has no exact equivalent the nearest figure is used and the report says
  * which (resident = jemalloc resident, tcmalloc heap minus unmapped, glibc arena + mmapped;
  * dirty = freed but still mapped). Debian's mimalloc is built without statistics: its only
  * figure, mi_process_info's committed bytes, counts reserved virtual memory (far above RSS), so
  * none is reported for it.
  */
+#include "allocators.h"
 #include "runner.h"
 
 #include <dlfcn.h>
@@ -31,6 +32,46 @@ typedef int (*mi_version_fn)(void);
 #endif
 #endif
 
+/* The family whose word (allocators.h's `match`) is in the path of malloc's library, or NULL. */
+static const char *family_of(const char *file)
+{
+#define FAMILY_OF_(name, lib, family, match, pkg, arenas, conf, doc)                               \
+    if (strstr(file, match))                                                                       \
+        return family;
+    BENCH_ALLOCATORS(FAMILY_OF_)
+#undef FAMILY_OF_
+    return NULL;
+}
+
+/* The version the family's own call reports ("?" when it has none). */
+static void family_version(const char *family, char *version, size_t vlen)
+{
+    snprintf(version, vlen, "?");
+    if (strcmp(family, "jemalloc") == 0) {
+        mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+        const char *v = NULL;
+        size_t sz = sizeof v;
+        if (mallctl && mallctl("version", &v, &sz, NULL, 0) == 0 && v)
+            snprintf(version, vlen, "%.*s", (int)strcspn(v, "-"), v);
+    } else if (strcmp(family, "tcmalloc") == 0) {
+        tc_version_fn tv = (tc_version_fn)dlsym(RTLD_DEFAULT, "tc_version");
+        int maj = 0, min = 0;
+        const char *patch = "";
+        if (tv) {
+            tv(&maj, &min, &patch);
+            snprintf(version, vlen, "%d.%d%s", maj, min, patch ? patch : "");
+        }
+    } else if (strcmp(family, "mimalloc") == 0) {
+        mi_version_fn mv = (mi_version_fn)dlsym(RTLD_DEFAULT, "mi_version");
+        if (mv) {
+            int v = mv();
+            snprintf(version, vlen, "%d.%d.%d", v / 100, (v / 10) % 10, v % 10);
+        }
+    } else if (strcmp(family, "glibc") == 0) {
+        snprintf(version, vlen, "%s", gnu_get_libc_version());
+    }
+}
+
 void bw_ident(char *name, size_t nlen, char *version, size_t vlen, char *path, size_t plen)
 {
     void *m = dlsym(RTLD_DEFAULT, "malloc");
@@ -39,38 +80,17 @@ void bw_ident(char *name, size_t nlen, char *version, size_t vlen, char *path, s
     if (m && dladdr(m, &info) && info.dli_fname)
         file = info.dli_fname;
     snprintf(path, plen, "%s", file);
-    snprintf(version, vlen, "?");
 
-    const char *who = "unknown";
+    const char *who = family_of(file);
+    if (who) {
+        family_version(who, version, vlen);
+    } else {
+        snprintf(version, vlen, "?");
 #ifdef RUNNER_SANITIZED
-    who = "sanitizer";
+        who = "sanitizer";
+#else
+        who = "unknown";
 #endif
-    if (strstr(file, "jemalloc")) {
-        who = "jemalloc";
-        mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
-        const char *v = NULL;
-        size_t sz = sizeof v;
-        if (mallctl && mallctl("version", &v, &sz, NULL, 0) == 0 && v)
-            snprintf(version, vlen, "%.*s", (int)strcspn(v, "-"), v);
-    } else if (strstr(file, "tcmalloc")) {
-        who = "tcmalloc";
-        tc_version_fn tv = (tc_version_fn)dlsym(RTLD_DEFAULT, "tc_version");
-        int maj = 0, min = 0;
-        const char *patch = "";
-        if (tv) {
-            tv(&maj, &min, &patch);
-            snprintf(version, vlen, "%d.%d%s", maj, min, patch ? patch : "");
-        }
-    } else if (strstr(file, "mimalloc")) {
-        who = "mimalloc";
-        mi_version_fn mv = (mi_version_fn)dlsym(RTLD_DEFAULT, "mi_version");
-        if (mv) {
-            int v = mv();
-            snprintf(version, vlen, "%d.%d.%d", v / 100, (v / 10) % 10, v % 10);
-        }
-    } else if (strstr(file, "libc.so")) {
-        who = "glibc";
-        snprintf(version, vlen, "%s", gnu_get_libc_version());
     }
     snprintf(name, nlen, "%s", who);
 }

@@ -181,10 +181,3 @@ int bw_check_teardown(int rc)
     }
     return rc;
 }
-
-uint64_t bw_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}

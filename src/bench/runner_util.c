@@ -1,13 +1,14 @@
 /*
  * runner_util.c: small helpers every workload uses: size distributions, page touching, scaling,
- * and transient allocation (plain malloc with the requested-bytes accounting, the same in every
- * strategy). No state of their own beyond the shared counters of runner_proto.c.
+ * monotonic time, and transient allocation (plain malloc with the requested-bytes accounting, the
+ * same in every strategy). No state of their own beyond the shared counters of runner_proto.c.
  */
 #include "runner.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 size_t bw_rng_logsize(bw_rng_t *r, size_t lo, size_t hi)
 {
@@ -51,4 +52,11 @@ void bw_tmp_free(void *p, size_t n)
         return;
     free(p);
     bw_live_add(-(int64_t)n);
+}
+
+uint64_t bw_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

@@ -1,5 +1,5 @@
 /*
- * strategy_flatline.c: the lifecycle strategy of flatline-bench-runner-fl (DESIGN.md step 3):
+ * strategy_flatline.c: the lifecycle strategy of flatline-bench-runner-fl (docs/design.md step 3):
  * persistent objects go to one shared arena (fl_arena_alloc), and every worker thread binds a
  * private arena (fl_thread_bind_private_arena) so that its transient buffers, allocated with
  * plain malloc, never share a page with a record. jemalloc's background purging threads are on,

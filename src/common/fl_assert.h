@@ -45,10 +45,10 @@ static inline void fl_assert_fail_(const char *file, int line, const char *func,
     abort();
 }
 
-#define FL_ASSERT(cond)                                                                      \
-    do {                                                                                     \
-        if (__builtin_expect(!(cond), 0))                                                    \
-            fl_assert_fail_(__FILE__, __LINE__, __func__, #cond);                            \
+#define FL_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (__builtin_expect(!(cond), 0))                                                          \
+            fl_assert_fail_(__FILE__, __LINE__, __func__, #cond);                                  \
     } while (0)
 
 #ifdef FLATLINE_DEBUG

@@ -74,17 +74,17 @@ int fl_thread_bind_arena(fl_arena_t *arena, unsigned flags, fl_arena_binding_t *
     if (flags & FL_BIND_EXACT) {
         bool off = false;
         size_t sz = sizeof(b->prev_tcache);
-        int e = mallctl("thread.tcache.enabled", &b->prev_tcache, &sz, &off, sizeof(off));
+        int e = flm_ctl_swap("thread.tcache.enabled", &b->prev_tcache, sz, &off, sizeof(off));
         if (e != 0)
-            return -e;
+            return e;
     }
     unsigned idx = fl_arena_index(arena);
     size_t sz = sizeof(b->prev_arena);
-    int e = mallctl("thread.arena", &b->prev_arena, &sz, &idx, sizeof(idx));
+    int e = flm_ctl_swap("thread.arena", &b->prev_arena, sz, &idx, sizeof(idx));
     if (e != 0) {
         if (flags & FL_BIND_EXACT)
             (void)flm_ctl_write("thread.tcache.enabled", &b->prev_tcache, sizeof(b->prev_tcache));
-        return -e;
+        return e;
     }
     flm_arena_mark_inexact(arena, FLM_INEXACT_BOUND);
     b->active = true;

@@ -41,11 +41,11 @@
 #include "mem_internal.h"
 
 struct fl_arena {
-    unsigned index;          /* jemalloc arena index; immutable */
-    unsigned slot;           /* index in g_slots and in every thread's tc[]; immutable */
-    uint64_t gen;            /* unique, never 0; immutable */
-    char name[FLM_NAME_MAX]; /* immutable */
-    _Atomic int64_t spill;   /* see above */
+    unsigned index;           /* jemalloc arena index; immutable */
+    unsigned slot;            /* index in g_slots and in every thread's tc[]; immutable */
+    uint64_t gen;             /* unique, never 0; immutable */
+    char name[FLM_NAME_MAX];  /* immutable */
+    _Atomic int64_t spill;    /* see above */
     _Atomic unsigned inexact; /* FLM_INEXACT_* bits (adopt.c): requested is partly counted at
                                * usable or allocated size; bits are set, never cleared */
 };
@@ -70,6 +70,21 @@ static uint64_t g_next_gen = 1;             /* g_mtx */
 /* initial-exec: the library is static and PIC; the default model would call __tls_get_addr on
  * every allocation. */
 static _Thread_local struct thread_tcaches t_self __attribute__((tls_model("initial-exec")));
+/* Whether the calling thread holds g_mtx, what the *_locked functions assert (kept in debug
+ * builds only; always false otherwise, and never read there). */
+static _Thread_local bool t_holds_g_mtx;
+
+static void g_lock(void)
+{
+    pthread_mutex_lock(&g_mtx);
+    FL_DEBUG_ONLY(t_holds_g_mtx = true;)
+}
+
+static void g_unlock(void)
+{
+    FL_DEBUG_ONLY(t_holds_g_mtx = false;)
+    pthread_mutex_unlock(&g_mtx);
+}
 
 /* ---- tcache registry ---- */
 
@@ -91,7 +106,7 @@ static struct tc_entry *tc_create(fl_arena_t *a)
         return NULL;
     }
     struct flm_front *fc = flm_front_new(); /* NULL: work without one */
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     if (!t_self.linked) {
         t_self.next = g_threads;
         t_self.prev = NULL;
@@ -104,7 +119,7 @@ static struct tc_entry *tc_create(fl_arena_t *a)
     atomic_store_explicit(&e->requested, 0, memory_order_relaxed);
     e->fc = fc;
     atomic_store_explicit(&e->gen, a->gen, memory_order_relaxed);
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
     return e;
 }
 
@@ -135,6 +150,7 @@ static inline void account(fl_arena_t *a, struct tc_entry *e, int64_t delta)
 /* Destroys every live tcache of thread `t` (caller holds g_mtx), folding its counters. */
 static void release_thread_locked(struct thread_tcaches *t)
 {
+    FL_DEBUG_ASSERT(t_holds_g_mtx);
     for (unsigned s = 0; s < FLM_MAX_SHARED; s++) {
         struct tc_entry *e = &t->tc[s];
         uint64_t gen = atomic_load_explicit(&e->gen, memory_order_relaxed);
@@ -155,15 +171,15 @@ static void release_thread_locked(struct thread_tcaches *t)
 
 void fl_thread_release_tcaches(void)
 {
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     if (t_self.linked)
         release_thread_locked(&t_self);
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
 }
 
 void flm_arena_thread_exit(void)
 {
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     if (t_self.linked) {
         release_thread_locked(&t_self);
         if (t_self.prev)
@@ -174,7 +190,7 @@ void flm_arena_thread_exit(void)
             t_self.next->prev = t_self.prev;
         t_self.linked = false;
     }
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
 }
 
 /* ---- arena lifecycle ---- */
@@ -208,7 +224,7 @@ int fl_arena_create(fl_arena_t **out, const char *name, const fl_arena_opts_t *o
             goto fail_destroy;
     }
 
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     unsigned slot = FLM_MAX_SHARED;
     for (unsigned s = 0; s < FLM_MAX_SHARED; s++) {
         if (g_slots[s] == NULL) {
@@ -217,14 +233,15 @@ int fl_arena_create(fl_arena_t **out, const char *name, const fl_arena_opts_t *o
         }
     }
     if (slot == FLM_MAX_SHARED) {
-        pthread_mutex_unlock(&g_mtx);
+        g_unlock();
         rc = -ENOMEM;
         goto fail_destroy;
     }
     a->slot = slot;
     a->gen = g_next_gen++;
+    FL_ASSERT(a->gen != 0); /* 0 marks a dead tcache entry; 2^64 creations never happen */
     g_slots[slot] = a;
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
     *out = a;
     return 0;
 
@@ -241,7 +258,7 @@ void fl_arena_destroy(fl_arena_t *a)
 {
     if (a == NULL)
         return;
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     /* Every thread's tcache for this arena holds blocks of it: destroy (which flushes) them
      * all before the arena goes. Their owners do not use the arena any more (contract); the
      * cleared gen tells them the entry is dead if the slot is reused. */
@@ -254,8 +271,9 @@ void fl_arena_destroy(fl_arena_t *a)
         destroy_tcache(atomic_load_explicit(&e->tcache, memory_order_relaxed));
         atomic_store_explicit(&e->gen, 0, memory_order_relaxed);
     }
+    FL_ASSERT(g_slots[a->slot] == a); /* destroyed once, and only a live arena */
     g_slots[a->slot] = NULL;
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
     /* Plain free() of bound-malloc blocks (adopt.c) parks them in the freeing thread's automatic
      * cache; jemalloc requires those caches flushed before the arena goes. The caller's own is
      * flushed here; other threads' are the contract of fl_thread_bind_arena. */
@@ -397,6 +415,7 @@ unsigned flm_arena_inexact(const fl_arena_t *a)
 
 static int64_t requested_locked(const fl_arena_t *a)
 {
+    FL_DEBUG_ASSERT(t_holds_g_mtx);
     int64_t sum = atomic_load_explicit(&((fl_arena_t *)a)->spill, memory_order_relaxed);
     for (struct thread_tcaches *t = g_threads; t != NULL; t = t->next) {
         struct tc_entry *e = &t->tc[a->slot];
@@ -408,16 +427,16 @@ static int64_t requested_locked(const fl_arena_t *a)
 
 int64_t flm_arena_requested(fl_arena_t *a)
 {
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     int64_t r = requested_locked(a);
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
     return r;
 }
 
 size_t flm_shared_arenas_snapshot(unsigned *idx, int64_t *requested, size_t max)
 {
     size_t n = 0;
-    pthread_mutex_lock(&g_mtx);
+    g_lock();
     for (unsigned s = 0; s < FLM_MAX_SHARED; s++) {
         fl_arena_t *a = g_slots[s];
         if (a == NULL)
@@ -428,6 +447,6 @@ size_t flm_shared_arenas_snapshot(unsigned *idx, int64_t *requested, size_t max)
         }
         n++;
     }
-    pthread_mutex_unlock(&g_mtx);
+    g_unlock();
     return n;
 }

@@ -34,6 +34,15 @@ int flm_ctl_run(const char *name)
     return rc ? -rc : 0;
 }
 
+int flm_ctl_swap(const char *name, void *old, size_t len, const void *in, size_t inlen)
+{
+    size_t sz = len;
+    int rc = mallctl(name, old, &sz, (void *)in, inlen);
+    if (rc != 0)
+        return -rc;
+    return sz == len ? 0 : -EINVAL;
+}
+
 int flm_ctl_mib(const char *name, flm_mib_t *m)
 {
     m->len = FLM_MIB_MAX;

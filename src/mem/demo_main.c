@@ -3,8 +3,8 @@
  * (so each RSS starts from the same small process), and the side-by-side report.
  *
  * The children run demo_run() (demo_workload.c) with the same seed and send their struct
- * demo_result back through a pipe; the driver prints both breakdowns in DESIGN.md's order and a
- * conclusion computed from the figures. Exit codes: 0 ok, 1 a run failed, 2 bad usage.
+ * demo_result back through a pipe; the driver prints both breakdowns in docs/design.md's order and
+ * a conclusion computed from the figures. Exit codes: 0 ok, 1 a run failed, 2 bad usage.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -69,6 +69,7 @@ struct flm_front *flm_front_new(void)
 
 void flm_front_spill(struct flm_front *f, unsigned c, int tcache_flags)
 {
+    FL_ASSERT(c < g_nclasses && f->n[c] == flm_front_cap[c]); /* called only when full */
     unsigned half = f->n[c] / 2;
     void **b = &f->blk[flm_front_base[c]];
     for (unsigned i = 0; i < half; i++)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fl_assert.h"
 #include "mem_internal.h"
 
 #define FLM_FRONT_MAX 4096   /* largest request size served by the front cache */
@@ -48,6 +49,7 @@ void flm_front_spill(struct flm_front *f, unsigned c, int tcache_flags);
 
 static inline void *flm_front_pop(struct flm_front *f, size_t size)
 {
+    FL_DEBUG_ASSERT(size <= FLM_FRONT_MAX);
     unsigned c = flm_front_cls[size];
     if (FLM_UNLIKELY(f->n[c] == 0))
         return NULL;
@@ -56,9 +58,11 @@ static inline void *flm_front_pop(struct flm_front *f, size_t size)
 
 static inline void flm_front_push(struct flm_front *f, size_t size, void *p, int tcache_flags)
 {
+    FL_DEBUG_ASSERT(size <= FLM_FRONT_MAX);
     unsigned c = flm_front_cls[size];
     if (FLM_UNLIKELY(f->n[c] == flm_front_cap[c]))
         flm_front_spill(f, c, tcache_flags);
+    FL_DEBUG_ASSERT(f->n[c] < flm_front_cap[c]); /* a class never overflows into the next */
     f->blk[flm_front_base[c] + f->n[c]++] = p;
 }
 

@@ -78,6 +78,8 @@ static inline bool flm_should_fail(void)
 int flm_ctl_read(const char *name, void *out, size_t len);
 int flm_ctl_write(const char *name, const void *in, size_t len);
 int flm_ctl_run(const char *name);
+/* Writes `in` and reads the previous value into `old` in one call (e.g. thread.arena). */
+int flm_ctl_swap(const char *name, void *old, size_t len, const void *in, size_t inlen);
 
 /* A mallctl name translated once (mallctlnametomib); components may be patched (v[2] = arena
  * or bin index) before reading. */

@@ -23,6 +23,7 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include "fl_assert.h"
 #include "mem_internal.h"
 
 static pthread_mutex_t g_pmtx = PTHREAD_MUTEX_INITIALIZER;
@@ -35,6 +36,7 @@ static _Thread_local int t_private = -1;
 static void pool_put(unsigned idx)
 {
     pthread_mutex_lock(&g_pmtx);
+    FL_ASSERT(g_npool < g_nall); /* an arena goes back only after it was taken */
     if (g_npool < FLM_MAX_PRIVATE)
         g_pool[g_npool++] = idx;
     pthread_mutex_unlock(&g_pmtx);

@@ -1,5 +1,5 @@
 /*
- * src/mem/stats.c: memory breakdowns in DESIGN.md's vocabulary, for one shared arena, for all
+ * src/mem/stats.c: memory breakdowns in docs/design.md's vocabulary, for one shared arena, for all
  * private arenas together, and for the process; and their text form.
  *
  * Every mallctl name is translated to a MIB once (pthread_once) and the tables below are

@@ -14,6 +14,7 @@
  * before a user's mu, never the other way.
  */
 #include "acl.h"
+#include "fl_assert.h"
 #include "srv.h"
 
 #include <errno.h>
@@ -76,6 +77,7 @@ struct srv_acl_user {
 };
 
 struct srv_acl {
+    srv_acl_log_t *log; /* ACL LOG (acl_log.c) */
     pthread_mutex_t mu; /* writers, and readers of users[] */
     srv_acl_user_t **users;
     size_t n, cap;
@@ -135,7 +137,11 @@ static void patterns_free(pattern_t *v, size_t n)
 
 static void perms_unref(srv_acl_perms_t *p)
 {
-    if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+    if (!p)
+        return;
+    long before = atomic_fetch_sub(&p->refs, 1);
+    FL_ASSERT(before > 0);
+    if (before != 1)
         return;
     free(p->pass);
     patterns_free(p->keys, p->nkeys);
@@ -232,13 +238,25 @@ static void firstargs_drop(srv_acl_perms_t *p, size_t id)
     p->nfirst = w;
 }
 
-static void set_cmd(srv_acl_perms_t *p, size_t id, bool on)
+static void set_bit(srv_acl_perms_t *p, size_t id, bool on)
 {
     if (on)
         p->cmds[id / 64] |= (uint64_t)1 << (id % 64);
     else
         p->cmds[id / 64] &= ~((uint64_t)1 << (id % 64));
-    firstargs_drop(p, id); /* as Redis: +cmd / -cmd forget cmd's allowed first args */
+}
+
+/* +cmd / -cmd: the entry's bit; a container's subcommands follow it, and the command's allowed
+ * first args are forgotten (as Redis's ACLChangeSelectorPerm). */
+static void set_cmd(srv_acl_perms_t *p, size_t id, bool on)
+{
+    set_bit(p, id, on);
+    if (id >= srv_cmd_count())
+        return; /* a subcommand */
+    firstargs_drop(p, id);
+    size_t first, n = srv_cmd_sub_range(id, &first);
+    for (size_t k = 0; k < n; k++)
+        set_bit(p, first + k, on);
 }
 
 static void set_all_cmds(srv_acl_perms_t *p, bool on)
@@ -253,11 +271,13 @@ static void set_all_cmds(srv_acl_perms_t *p, bool on)
         p->flags &= ~(unsigned)U_FUTURE_CMDS;
 }
 
+/* Every entry of the category, commands first (a container's own categories reach its
+ * subcommands, then each subcommand's own apply), as Redis walks its table. */
 static void set_category(srv_acl_perms_t *p, int bit, bool on)
 {
-    size_t n = srv_cmd_count();
+    size_t n = srv_acl_entry_count();
     for (size_t i = 0; i < n; i++)
-        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
+        if (srv_acl_entry_categories(i) & (1u << bit))
             set_cmd(p, i, on);
 }
 
@@ -376,7 +396,7 @@ static const char *key_rule(srv_acl_perms_t *p, const char *op, size_t n)
     return add_pattern(&p->keys, &p->nkeys, op + off, n - off, perm);
 }
 
-/* "+cmd", "-cmd", "+cmd|firstarg". */
+/* "+cmd", "-cmd", "+container|sub", "-container|sub", "+cmd|firstarg". */
 static const char *command_rule(srv_acl_perms_t *p, const char *op, size_t n)
 {
     bool on = op[0] == '+';
@@ -390,8 +410,17 @@ static const char *command_rule(srv_acl_perms_t *p, const char *op, size_t n)
         set_cmd(p, id, on);
         return NULL;
     }
-    size_t alen = n - (size_t)(bar - op) - 1;
-    if (!on || alen == 0 || memchr(bar + 1, '|', alen))
+    size_t alen = n - (size_t)(bar - op) - 1, first;
+    if (srv_cmd_sub_range(id, &first) > 0) { /* a subcommand with its own bit */
+        ssize_t sid = srv_cmd_sub_id(id, bar + 1, alen);
+        if (sid < 0)
+            return why_enoent;
+        set_bit(p, (size_t)sid, on);
+        return NULL;
+    }
+    if (!on)
+        return why_enoent; /* Redis: "-select|0" names no command */
+    if (alen == 0 || memchr(bar + 1, '|', alen))
         return why_einval;
     if (cmd_bit(p, id))
         return NULL; /* the whole command is allowed already */
@@ -516,7 +545,11 @@ static const char *apply_rule(srv_acl_perms_t *p, const char *op, size_t n)
 
 static void user_unref(srv_acl_user_t *u)
 {
-    if (!u || atomic_fetch_sub(&u->refs, 1) != 1)
+    if (!u)
+        return;
+    long before = atomic_fetch_sub(&u->refs, 1);
+    FL_ASSERT(before > 0);
+    if (before != 1)
         return;
     perms_unref(u->perms);
     pthread_mutex_destroy(&u->mu);
@@ -545,7 +578,7 @@ static srv_acl_user_t *user_new(const char *name, size_t n, srv_acl_perms_t *per
 /* Whether every command in the table is allowed (the check's fast path). */
 static bool covers_every_cmd(const srv_acl_perms_t *p)
 {
-    size_t n = srv_cmd_count();
+    size_t n = srv_acl_entry_count();
     for (size_t i = 0; i < n; i++)
         if (!cmd_bit(p, i))
             return false;
@@ -555,6 +588,7 @@ static bool covers_every_cmd(const srv_acl_perms_t *p)
 /* Replaces u's snapshot by p (taking the caller's reference). Caller holds acl->mu. */
 static void publish(srv_acl_t *acl, srv_acl_user_t *u, srv_acl_perms_t *p)
 {
+    FL_ASSERT(atomic_load(&p->refs) == 1); /* unpublished: only the builder holds it */
     p->every_cmd = covers_every_cmd(p);
     pthread_mutex_lock(&u->mu);
     srv_acl_perms_t *old = u->perms;
@@ -590,6 +624,15 @@ static ssize_t find_user(const srv_acl_t *acl, const char *name, size_t n)
     return -(ssize_t)lo - 1;
 }
 
+/* The invariant find_user relies on: users[] strictly sorted by name (debug builds check it). */
+static bool users_sorted(const srv_acl_t *acl)
+{
+    for (size_t i = 1; i < acl->n; i++)
+        if (name_cmp(acl->users[i - 1], acl->users[i]->name, acl->users[i]->nlen) >= 0)
+            return false;
+    return true;
+}
+
 static int insert_user(srv_acl_t *acl, size_t at, srv_acl_user_t *u)
 {
     if (acl->n == acl->cap) {
@@ -603,12 +646,14 @@ static int insert_user(srv_acl_t *acl, size_t at, srv_acl_user_t *u)
     memmove(acl->users + at + 1, acl->users + at, (acl->n - at) * sizeof(*acl->users));
     acl->users[at] = u;
     acl->n++;
+    FL_DEBUG_ASSERT(users_sorted(acl));
     return 0;
 }
 
 static void remove_user(srv_acl_t *acl, size_t at)
 {
     srv_acl_user_t *u = acl->users[at];
+    FL_ASSERT(u != acl->deflt); /* "default" is never removed */
     memmove(acl->users + at, acl->users + at + 1, (acl->n - at - 1) * sizeof(*acl->users));
     acl->n--;
     atomic_store(&u->deleted, true);
@@ -638,7 +683,13 @@ int srv_acl_create(srv_acl_t **out, const char *requirepass)
     srv_acl_t *acl = calloc(1, sizeof(*acl));
     srv_acl_perms_t *p = default_perms(requirepass);
     srv_acl_user_t *u = p ? user_new("default", 7, NULL) : NULL;
-    if (!acl || !u || insert_user(acl, 0, u) != 0) {
+    if (acl)
+        acl->log = srv_acl_log_create();
+    if (!acl || !acl->log || !u || insert_user(acl, 0, u) != 0) {
+        if (acl) {
+            srv_acl_log_destroy(acl->log);
+            free(acl->users);
+        }
         free(acl);
         user_unref(u);
         perms_unref(p);
@@ -658,8 +709,14 @@ void srv_acl_destroy(srv_acl_t *acl)
     for (size_t i = 0; i < acl->n; i++)
         user_unref(acl->users[i]);
     free(acl->users);
+    srv_acl_log_destroy(acl->log);
     pthread_mutex_destroy(&acl->mu);
     free(acl);
+}
+
+srv_acl_log_t *srv_acl_get_log(srv_acl_t *acl)
+{
+    return acl->log;
 }
 
 bool srv_acl_default_is_open(srv_acl_t *acl)
@@ -707,6 +764,11 @@ void srv_acl_session_init(srv_acl_t *acl, srv_acl_session_t *s)
     memset(s, 0, sizeof(*s));
     session_switch(s, acl->deflt); /* under no lock: default is never removed */
     s->authenticated = srv_acl_default_is_open(acl);
+}
+
+bool srv_acl_session_orphaned(const srv_acl_session_t *s)
+{
+    return s->user && atomic_load_explicit(&s->user->deleted, memory_order_relaxed);
 }
 
 void srv_acl_session_release(srv_acl_session_t *s)
@@ -773,6 +835,19 @@ int srv_acl_authenticate(srv_acl_t *acl, srv_acl_session_t *s, fl_slice_t user, 
     return ok ? 0 : -1;
 }
 
+/* The permission a command needs on its keys (Redis's key specifications: reading the value
+ * needs read, changing it write; a look at metadata needs neither, only a matching pattern). */
+static unsigned key_permission(unsigned flags)
+{
+    if (flags & SRV_CMD_KEY_META_ONLY)
+        return 0;
+    if (flags & SRV_CMD_KEY_READS_TOO)
+        return PERM_RW;
+    if (flags & SRV_CMD_READONLY)
+        return PERM_R;
+    return flags & SRV_CMD_WRITE ? PERM_W : PERM_RW;
+}
+
 static bool key_allowed(const srv_acl_perms_t *p, fl_slice_t key, unsigned need)
 {
     for (size_t i = 0; i < p->nkeys; i++)
@@ -793,8 +868,10 @@ static bool firstarg_allowed(const srv_acl_perms_t *p, size_t id, int argc, cons
 }
 
 srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_cmd_t *cmd,
-                               size_t id, int argc, const fl_slice_t *argv)
+                               size_t id, int argc, const fl_slice_t *argv, int *keypos)
 {
+    FL_DEBUG_ASSERT(id < srv_cmd_count() && srv_cmd_at(id) == cmd);
+    FL_DEBUG_ASSERT(srv_acl_entry_count() <= SRV_CMDS_MAX);
     if (atomic_load_explicit(&s->user->deleted, memory_order_relaxed))
         return SRV_ACL_USER_GONE;
     if (cmd->flags & SRV_CMD_NO_AUTH)
@@ -802,18 +879,23 @@ srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_c
     if (!s->authenticated && !srv_acl_default_is_open(acl))
         return SRV_ACL_NOAUTH;
     const srv_acl_perms_t *p = session_perms(s);
-    if (!p->every_cmd && !cmd_bit(p, id) && !firstarg_allowed(p, id, argc, argv))
+    size_t entry = id; /* a known subcommand of a container is checked by its own bit */
+    if ((cmd->flags & SRV_CMD_SUBCOMMANDS) && argc > 1) {
+        ssize_t sid = srv_cmd_sub_id(id, argv[1].p, argv[1].n);
+        entry = sid >= 0 ? (size_t)sid : id;
+    }
+    if (!p->every_cmd && !cmd_bit(p, entry) && !firstarg_allowed(p, id, argc, argv))
         return SRV_ACL_DENIED_CMD;
     if ((p->flags & U_ALLKEYS) || cmd->first_key <= 0)
         return SRV_ACL_OK;
-    unsigned need = cmd->flags & SRV_CMD_READONLY ? PERM_R
-                    : cmd->flags & SRV_CMD_WRITE  ? PERM_W
-                                                  : PERM_RW;
+    unsigned need = key_permission(cmd->flags);
     int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
     int step = cmd->step > 0 ? cmd->step : 1;
     for (int k = cmd->first_key; k <= last && k < argc; k += step)
-        if (!key_allowed(p, argv[k], need))
+        if (!key_allowed(p, argv[k], need)) {
+            *keypos = k;
             return SRV_ACL_DENIED_KEY;
+        }
     return SRV_ACL_OK;
 }
 
@@ -865,8 +947,8 @@ static bool valid_user_name(fl_slice_t name)
     return name.n > 0 && !has_space(name.p, name.n);
 }
 
-int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules,
-                    char *err, size_t errlen)
+int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules, char *err,
+                    size_t errlen)
 {
     if (!valid_user_name(name)) {
         snprintf(err, errlen, "ERR Usernames can't contain spaces or null characters");
@@ -899,11 +981,21 @@ int srv_acl_deluser(srv_acl_t *acl, fl_slice_t name)
 /* Commands of category `bit` allowed (*on) and not (*off) in p. */
 static void count_category(const srv_acl_perms_t *p, int bit, size_t *on, size_t *off)
 {
-    size_t n = srv_cmd_count();
+    size_t n = srv_acl_entry_count();
     *on = *off = 0;
     for (size_t i = 0; i < n; i++)
-        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
+        if (srv_acl_entry_categories(i) & (1u << bit))
             (cmd_bit(p, i) ? (*on)++ : (*off)++);
+}
+
+/* Emits "+name" / "-name" where p and fake differ on entry id, and makes fake agree. */
+static void describe_entry(const srv_acl_perms_t *p, srv_acl_perms_t *fake, size_t id, srv_buf_t *b)
+{
+    bool bit = cmd_bit(p, id);
+    if (bit == cmd_bit(fake, id))
+        return;
+    srv_buf_printf(b, " %c%s", bit ? '+' : '-', srv_acl_entry_name(id));
+    set_cmd(fake, id, bit);
 }
 
 /* The command rules that rebuild p's bits, as Redis describes them: "+@all" or "-@all", the
@@ -939,12 +1031,11 @@ static void describe_commands(const srv_acl_perms_t *p, srv_buf_t *b)
         applied[best] = true;
     }
     size_t n = srv_cmd_count();
-    for (size_t i = 0; i < n; i++) {
-        bool bit = cmd_bit(p, i);
-        if (bit != cmd_bit(&fake, i)) {
-            srv_buf_printf(b, " %c%s", bit ? '+' : '-', srv_cmd_at(i)->name);
-            set_cmd(&fake, i, bit);
-        }
+    for (size_t i = 0; i < n; i++) { /* each command, then its subcommands */
+        describe_entry(p, &fake, i, b);
+        size_t first, nsub = srv_cmd_sub_range(i, &first);
+        for (size_t k = 0; k < nsub; k++)
+            describe_entry(p, &fake, first + k, b);
     }
     for (size_t f = 0; f < p->nfirst; f++) /* only on commands whose bit is off */
         srv_buf_printf(b, " +%s|%s", srv_cmd_at(p->first[f].id)->name, p->first[f].arg);
@@ -953,7 +1044,7 @@ static void describe_commands(const srv_acl_perms_t *p, srv_buf_t *b)
 static void describe_patterns(const pattern_t *v, size_t n, char sigil, srv_buf_t *b)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *prefix = sigil == '&'               ? "&"
+        const char *prefix = sigil == '&'           ? "&"
                              : v[i].perm == PERM_RW ? "~"
                              : v[i].perm == PERM_R  ? "%R~"
                                                     : "%W~";
@@ -1142,15 +1233,10 @@ static int parse_line(char *line, loaded_t **v, size_t *n, char *why, size_t why
     return 0;
 }
 
-/* Reads every line of path into users; -1 with the reason in err. */
-static int read_acl_file(const char *path, loaded_t **users, size_t *n, char *err, size_t errlen)
+/* Reads every line of f into users (origin names f in errors); -1 with the reason in err. */
+static int read_acl_lines(FILE *f, const char *path, loaded_t **users, size_t *n, char *err,
+                          size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "ERR Error loading ACLs, opening file '%s': %s", path,
-                 strerror(errno));
-        return -1;
-    }
     char *line = NULL;
     size_t cap = 0;
     int lineno = 0, rc = 0;
@@ -1169,7 +1255,43 @@ static int read_acl_file(const char *path, loaded_t **users, size_t *n, char *er
         rc = -1;
     }
     free(line);
+    return rc;
+}
+
+static int read_acl_file(const char *path, loaded_t **users, size_t *n, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "ERR Error loading ACLs, opening file '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    int rc = read_acl_lines(f, path, users, n, err, errlen);
     fclose(f);
+    return rc;
+}
+
+int srv_acl_load_text(srv_acl_t *acl, const char *text, const char *origin, char *err,
+                      size_t errlen)
+{
+    loaded_t *users = NULL;
+    size_t n = 0;
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    int rc = f ? read_acl_lines(f, origin, &users, &n, err, errlen) : -1;
+    if (f)
+        fclose(f);
+    else
+        snprintf(err, errlen, "ERR %s", why_nomem);
+    pthread_mutex_lock(&acl->mu);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (put_user(acl, users[i].name, strlen(users[i].name), users[i].perms) != 0) {
+            snprintf(err, errlen, "ERR %s", why_nomem);
+            rc = -1;
+        }
+        users[i].perms = NULL; /* taken by put_user, even when it failed */
+    }
+    pthread_mutex_unlock(&acl->mu);
+    loaded_free(users, n);
     return rc;
 }
 
@@ -1217,8 +1339,9 @@ int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen
     snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) {
-        snprintf(err, errlen, "ERR There was an error trying to save the ACLs. Please check the "
-                              "server logs for more information");
+        snprintf(err, errlen,
+                 "ERR There was an error trying to save the ACLs. Please check the "
+                 "server logs for more information");
         return -1;
     }
     pthread_mutex_lock(&acl->mu);
@@ -1234,8 +1357,9 @@ int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen
     ok = fclose(f) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
         unlink(tmp);
-        snprintf(err, errlen, "ERR There was an error trying to save the ACLs. Please check the "
-                              "server logs for more information");
+        snprintf(err, errlen,
+                 "ERR There was an error trying to save the ACLs. Please check the "
+                 "server logs for more information");
         return -1;
     }
     return 0;

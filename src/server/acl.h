@@ -37,10 +37,10 @@ typedef struct srv_acl_session {
 /* Result of a permission check. */
 typedef enum {
     SRV_ACL_OK = 0,
-    SRV_ACL_NOAUTH,      /* not authenticated and the default user needs a password */
-    SRV_ACL_DENIED_CMD,  /* the user may not run this command (with these first args) */
-    SRV_ACL_DENIED_KEY,  /* one of the keys matches none of the user's patterns */
-    SRV_ACL_USER_GONE,   /* the client's user was deleted: close the client */
+    SRV_ACL_NOAUTH,     /* not authenticated and the default user needs a password */
+    SRV_ACL_DENIED_CMD, /* the user may not run this command (with these first args) */
+    SRV_ACL_DENIED_KEY, /* one of the keys matches none of the user's patterns */
+    SRV_ACL_USER_GONE,  /* the client's user was deleted: close the client */
 } srv_acl_result_t;
 
 /* Creates the registry with the user "default" (on nopass ~* &* +@all), or with
@@ -52,6 +52,9 @@ void srv_acl_destroy(srv_acl_t *acl);
 
 /* Starts a session as the default user, authenticated when that user needs no password. */
 void srv_acl_session_init(srv_acl_t *acl, srv_acl_session_t *s);
+
+/* Whether the session's user was deleted (ACL DELUSER, ACL LOAD): its client is to close. */
+bool srv_acl_session_orphaned(const srv_acl_session_t *s);
 
 /* Drops the session's references. */
 void srv_acl_session_release(srv_acl_session_t *s);
@@ -70,9 +73,10 @@ int srv_acl_session_as(srv_acl_t *acl, srv_acl_session_t *s, fl_slice_t user);
 /* May the session run cmd (id = srv_cmd_id(cmd)) with these arguments? Checks authentication
  * (commands flagged SRV_CMD_NO_AUTH pass), the command bits and first args, then every key
  * at cmd's key positions against the patterns (read for SRV_CMD_READONLY commands, write for
- * SRV_CMD_WRITE ones, both otherwise). Lock-free when the user's rules did not change. */
+ * SRV_CMD_WRITE ones, both otherwise; *keypos gets the refused key's index for
+ * SRV_ACL_DENIED_KEY). Lock-free when the user's rules did not change. */
 srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_cmd_t *cmd,
-                               size_t id, int argc, const fl_slice_t *argv);
+                               size_t id, int argc, const fl_slice_t *argv, int *keypos);
 
 /* The session's user name (ACL WHOAMI). */
 const char *srv_acl_session_user(const srv_acl_session_t *s);
@@ -80,8 +84,8 @@ const char *srv_acl_session_user(const srv_acl_session_t *s);
 /* ACL SETUSER name rules...: creates the user (off, -@all) when unknown and applies the rules
  * left to right to a copy of its rules, published only when every rule applied. Returns 0, or
  * -1 with Redis's message ("Error in ACL SETUSER modifier '<rule>': <why>") in err. */
-int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules,
-                    char *err, size_t errlen);
+int srv_acl_setuser(srv_acl_t *acl, fl_slice_t name, int nrules, const fl_slice_t *rules, char *err,
+                    size_t errlen);
 
 /* ACL DELUSER: 1 deleted, 0 unknown, -1 for "default" (which cannot be removed). Clients
  * authenticated as the user are closed at their next command. */
@@ -104,9 +108,43 @@ bool srv_acl_getuser(srv_acl_t *acl, fl_slice_t name, srv_buf_t *out);
  * "on nopass ~* &* +@all" when the file does not define it. */
 int srv_acl_load_file(srv_acl_t *acl, const char *path, char *err, size_t errlen);
 
+/* Applies "user <name> <rules...>" lines (the config file's `user` directives) on top of the
+ * current users, all or nothing: -1 with "<origin>:<n>: <why>" (n counts these lines) in err.
+ * Main thread, before the workers start. */
+int srv_acl_load_text(srv_acl_t *acl, const char *text, const char *origin, char *err,
+                      size_t errlen);
+
 /* ACL SAVE: writes ACL LIST's lines to path (through a temporary file renamed over it).
  * Returns 0 or -1 with the reason in err. */
 int srv_acl_save_file(srv_acl_t *acl, const char *path, char *err, size_t errlen);
+
+/* ---- ACL LOG (acl_log.c): one per registry (srv_acl_get_log); any thread ----------------- */
+
+typedef struct srv_acl_log srv_acl_log_t;
+
+/* The registry's log. */
+srv_acl_log_t *srv_acl_get_log(srv_acl_t *acl);
+
+/* Creates / frees a log (srv_acl_create / srv_acl_destroy do it for the registry's). */
+srv_acl_log_t *srv_acl_log_create(void);
+void srv_acl_log_destroy(srv_acl_log_t *log);
+
+/* Records a refusal (reason SRV_ACL_DENIED_CMD / _KEY, or SRV_ACL_LOG_AUTH for a failed
+ * authentication) of `object` (the command's name, the key, or the AUTH/HELLO word) for
+ * `user`, by the client `client_info` describes. Like Redis: the newest entry first, an entry
+ * identical in reason, object and user within 60 s counts up instead of adding one, at most
+ * SRV_ACL_LOG_MAX entries. Out of memory: the refusal goes unrecorded. */
+#define SRV_ACL_LOG_AUTH 100
+#define SRV_ACL_LOG_MAX 128
+void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice_t user,
+                     const char *client_info);
+
+/* ACL LOG [count]: appends the newest `count` entries as Redis 7.0's maps (count, reason,
+ * context, object, username, age-seconds, client-info). */
+void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out);
+
+/* ACL LOG RESET: forgets every entry. */
+void srv_acl_log_reset(srv_acl_log_t *log);
 
 /* Name of category bit i (0 <= i < SRV_ACL_NCATEGORIES), or the bit of a name (-1 unknown). */
 const char *srv_acl_category_name(int i);

@@ -75,6 +75,7 @@ static bool fill_argv(srv_client_t *c)
 
 int srv_client_process_input(srv_client_t *c)
 {
+    SRV_ASSERT_OWNER(c);
     const srv_config_t *cfg = &c->srv->cfg;
     srv_limits_t lim = {cfg->proto_max_bulk_len, cfg->max_multibulk_len};
     int rc = 0;

@@ -1,6 +1,6 @@
 /*
  * src/server/cmd_acl.c: AUTH and the ACL family (SETUSER, GETUSER, DELUSER, LIST, USERS,
- * WHOAMI, CAT, LOAD, SAVE, GENPASS, DRYRUN, HELP), with Redis 7.0's replies and errors. The
+ * WHOAMI, CAT, LOAD, SAVE, LOG, GENPASS, DRYRUN, HELP), with Redis 7.0's replies and errors. The
  * users and rules live in acl.c; this file parses arguments and formats replies.
  *
  * Invariants: a failed authentication changes nothing about the client (it stays who it was)
@@ -13,17 +13,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <openssl/rand.h>
 
 static const char wrongpass[] = "WRONGPASS invalid username-password pair or user is disabled.";
 
-bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass)
+/* "ip:port" (or "[ip6]:port", the unix socket's path) of fd's peer or own end into buf. */
+static void format_addr(int fd, bool peer, char *buf, size_t len)
+{
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&sa, &salen)
+                  : getsockname(fd, (struct sockaddr *)&sa, &salen);
+    if (fd < 0 || rc < 0) {
+        snprintf(buf, len, "?:0");
+    } else if (sa.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&sa;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%u", ip, ntohs(a->sin_port));
+    } else if (sa.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%u", ip, ntohs(a->sin6_port));
+    } else {
+        const struct sockaddr_un *a = (const struct sockaddr_un *)&sa;
+        snprintf(buf, len, "%s:0", salen > sizeof(sa_family_t) ? a->sun_path : "");
+    }
+}
+
+void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user)
+{
+    char addr[140], laddr[140], info[640];
+    format_addr(c->fd, true, addr, sizeof(addr));
+    format_addr(c->fd, false, laddr, sizeof(laddr));
+    snprintf(info, sizeof(info), "id=%llu addr=%s laddr=%s fd=%d name=%s db=%zu user=%s",
+             (unsigned long long)c->id, addr, laddr, c->fd, c->name ? c->name : "", c->ns_index,
+             srv_acl_session_user(&c->acl));
+    srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, object, user, info);
+}
+
+bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass)
 {
     if (srv_acl_authenticate(c->srv->acl, &c->acl, user, pass) == 0)
         return true;
     srv_reply_error(&c->out, wrongpass);
     if (c->worker)
         srv_stat_add(&c->worker->stats.acl_denied_auth, 1);
+    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, cmdword, user);
     return false;
 }
 
@@ -50,7 +91,7 @@ static void cmd_auth(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     if (argc == 3)
         user = argv[1];
-    if (srv_client_auth(c, user, argv[argc - 1]))
+    if (srv_client_auth(c, argv[0], user, argv[argc - 1]))
         srv_reply_ok(&c->out);
 }
 
@@ -71,6 +112,33 @@ static void acl_getuser(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_nil(&c->out);
 }
 
+/* Closes, on worker w's thread, every client of w whose user was deleted. */
+static void close_orphans(srv_worker_t *w, srv_task_t *t)
+{
+    free(t);
+    for (srv_client_t *c = w->clients, *next; c; c = next) {
+        next = c->next; /* settle may free c */
+        if (!srv_acl_session_orphaned(&c->acl))
+            continue;
+        c->flags |= SRV_CLOSE_ASAP;
+        srv_client_settle(c);
+    }
+}
+
+/* As Redis: the clients authenticated as a deleted user are disconnected at once (not at their
+ * next command), whichever worker holds them. */
+static void disconnect_orphans(srv_client_t *c)
+{
+    srv_server_t *srv = c->srv;
+    for (int i = 0; c->worker && i < srv->nworkers; i++) {
+        srv_task_t *t = malloc(sizeof(*t));
+        if (!t)
+            return; /* the rest close at their next command (srv_acl_check) */
+        t->fn = close_orphans;
+        srv_worker_post(&srv->workers[i], t);
+    }
+}
+
 static void acl_deluser(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     long long n = 0;
@@ -82,6 +150,8 @@ static void acl_deluser(srv_client_t *c, int argc, const fl_slice_t *argv)
     for (int i = 2; i < argc; i++)
         n += srv_acl_deluser(c->srv->acl, argv[i]) > 0;
     srv_reply_int(&c->out, n);
+    if (n > 0)
+        disconnect_orphans(c);
 }
 
 static void acl_list(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -113,13 +183,13 @@ static void acl_cat(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_errorf(&c->out, "ERR Unknown category '%.*s'", n, argv[2].p);
         return;
     }
-    size_t total = srv_cmd_count(), n = 0;
+    size_t total = srv_acl_entry_count(), n = 0;
     for (size_t i = 0; i < total; i++)
-        n += (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit)) != 0;
+        n += (srv_acl_entry_categories(i) & (1u << bit)) != 0;
     srv_reply_array(&c->out, n);
     for (size_t i = 0; i < total; i++)
-        if (srv_cmd_categories(srv_cmd_at(i)) & (1u << bit))
-            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
+        if (srv_acl_entry_categories(i) & (1u << bit))
+            srv_reply_bulk_str(&c->out, srv_acl_entry_name(i));
 }
 
 static bool have_aclfile(srv_client_t *c)
@@ -138,10 +208,12 @@ static void acl_load(srv_client_t *c, int argc, const fl_slice_t *argv)
     char err[1024];
     if (!have_aclfile(c))
         return;
-    if (srv_acl_load_file(c->srv->acl, c->srv->cfg.aclfile, err, sizeof(err)) != 0)
+    if (srv_acl_load_file(c->srv->acl, c->srv->cfg.aclfile, err, sizeof(err)) != 0) {
         srv_reply_error(&c->out, err);
-    else
-        srv_reply_ok(&c->out);
+        return;
+    }
+    srv_reply_ok(&c->out);
+    disconnect_orphans(c);
 }
 
 static void acl_save(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -201,7 +273,9 @@ static void acl_dryrun(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_errorf(&c->out, "ERR User '%.*s' not found", n, argv[2].p);
         return;
     }
-    srv_acl_result_t r = srv_acl_check(c->srv->acl, &s, cmd, srv_cmd_id(cmd), argc - 3, argv + 3);
+    int keypos = 0;
+    srv_acl_result_t r =
+        srv_acl_check(c->srv->acl, &s, cmd, srv_cmd_id(cmd), argc - 3, argv + 3, &keypos);
     srv_acl_session_release(&s);
     if (r == SRV_ACL_DENIED_KEY)
         srv_reply_bulk_str(&c->out, "This user has no permissions to access one of the keys "
@@ -211,6 +285,25 @@ static void acl_dryrun(srv_client_t *c, int argc, const fl_slice_t *argv)
                            cmd->name);
     else
         srv_reply_ok(&c->out);
+}
+
+/* ACL LOG [count | RESET] */
+static void acl_log(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long count = 10;
+    if (argc > 3) { /* Redis's generic reply: LOG's own parser does not get these */
+        srv_reply_error(&c->out, "ERR unknown subcommand or wrong number of arguments for 'log'. "
+                                 "Try ACL HELP.");
+        return;
+    }
+    if (argc == 3 && srv_slice_eq(argv[2], "reset")) {
+        srv_acl_log_reset(srv_acl_get_log(c->srv->acl));
+        srv_reply_ok(&c->out);
+        return;
+    }
+    if (argc == 3 && !srv_arg_ll(c, argv[2], &count))
+        return;
+    srv_acl_log_reply(srv_acl_get_log(c->srv->acl), count < 0 ? 0 : (long)count, &c->out);
 }
 
 static void acl_help(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -232,6 +325,8 @@ static void acl_help(srv_client_t *c, int argc, const fl_slice_t *argv)
         "    be used to specify a different size.",
         "LIST",
         "    Show users details in config file format.",
+        "LOG [<count> | RESET]",
+        "    Show the ACL log entries.",
         "LOAD",
         "    Reload users from the ACL file.",
         "SAVE",
@@ -258,8 +353,9 @@ static const struct {
 } acl_subs[] = {
     {"cat", -2, acl_cat},         {"deluser", -3, acl_deluser}, {"dryrun", -4, acl_dryrun},
     {"genpass", -2, acl_genpass}, {"getuser", 3, acl_getuser},  {"help", 2, acl_help},
-    {"list", 2, acl_list},        {"load", 2, acl_load},        {"save", 2, acl_save},
-    {"setuser", -3, acl_setuser}, {"users", 2, acl_users},      {"whoami", 2, acl_whoami},
+    {"list", 2, acl_list},        {"load", 2, acl_load},        {"log", -2, acl_log},
+    {"save", 2, acl_save},        {"setuser", -3, acl_setuser}, {"users", 2, acl_users},
+    {"whoami", 2, acl_whoami},
 };
 
 static void cmd_acl(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -285,9 +381,29 @@ static void cmd_acl(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_reply_unknown_subcommand(c, argv[1], "ACL");
 }
 
+/* ACL's subcommands and their categories, as Redis 7.0 gives them (the help and the reading
+ * ones anyone may run; those that show or change users are @admin @dangerous). */
+static const srv_subcmd_t acl_subcmds[] = {
+    {"cat", 0, 0},
+    {"deluser", SRV_CMD_ADMIN, 0},
+    {"dryrun", SRV_CMD_ADMIN, 0},
+    {"genpass", 0, 0},
+    {"getuser", SRV_CMD_ADMIN, 0},
+    {"help", 0, 0},
+    {"list", SRV_CMD_ADMIN, 0},
+    {"load", SRV_CMD_ADMIN, 0},
+    {"log", SRV_CMD_ADMIN, 0},
+    {"save", SRV_CMD_ADMIN, 0},
+    {"setuser", SRV_CMD_ADMIN, 0},
+    {"users", SRV_CMD_ADMIN, 0},
+    {"whoami", 0, 0},
+    {NULL, 0, 0},
+};
+
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"acl", -2, SRV_CMD_ADMIN | SRV_CMD_SUBCOMMANDS, cmd_acl, 0, 0, 0, 0},
+    {"acl", -2, SRV_CMD_SUBCOMMANDS, cmd_acl, 0, 0, 0, 0},
     {"auth", -2, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_auth, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
 };
 const srv_cmd_family_t srv_cmds_acl = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+const srv_subcmd_table_t srv_subcmds_acl = {"acl", acl_subcmds};

@@ -94,11 +94,14 @@ static void cmd_hincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"hdel", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hdel, 1, 1, 1, SRV_ACL_CAT(HASH)},
-    {"hexists", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hexists, 1, 1, 1, SRV_ACL_CAT(HASH)},
+    {"hexists", 3, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_hexists, 1, 1, 1,
+     SRV_ACL_CAT(HASH)},
     {"hget", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hget, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hgetall", 2, SRV_CMD_READONLY, cmd_hgetall, 1, 1, 1, SRV_ACL_CAT(HASH)},
-    {"hincrby", 4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hincrby, 1, 1, 1, SRV_ACL_CAT(HASH)},
-    {"hlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hlen, 1, 1, 1, SRV_ACL_CAT(HASH)},
+    {"hincrby", 4, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_hincrby, 1, 1, 1,
+     SRV_ACL_CAT(HASH)},
+    {"hlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_hlen, 1, 1, 1,
+     SRV_ACL_CAT(HASH)},
     {"hmget", -3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hmget, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hmset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hmset, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hset, 1, 1, 1, SRV_ACL_CAT(HASH)},

@@ -246,4 +246,13 @@ static void cmd_memory(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"memory", -2, SRV_CMD_READONLY | SRV_CMD_SUBCOMMANDS, cmd_memory, 0, 0, 0, 0},
 };
+/* MEMORY's subcommands for ACL rules and categories, as Redis 7.0 gives them (USAGE @read; the
+ * others, DEFRAG included, @slow). */
+static const srv_subcmd_t memory_subcmds[] = {
+    {"defrag", 0, 0}, {"doctor", 0, 0}, {"help", 0, 0},
+    {"purge", 0, 0},  {"stats", 0, 0},  {"usage", SRV_CMD_READONLY, 0},
+    {NULL, 0, 0},
+};
+const srv_subcmd_table_t srv_subcmds_memory = {"memory", memory_subcmds};
+
 const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -225,7 +225,7 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     for (int i = 2; i < argc; i++) {
         if (srv_slice_eq(argv[i], "auth") && i + 2 < argc && c->srv->acl) {
-            if (!srv_client_auth(c, argv[i + 1], argv[i + 2]))
+            if (!srv_client_auth(c, argv[0], argv[i + 1], argv[i + 2]))
                 return;
             i += 2;
         } else if (srv_slice_eq(argv[i], "setname") && i + 1 < argc) {

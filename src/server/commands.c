@@ -31,10 +31,27 @@ static const srv_cmd_family_t *const families[] = {
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
+/* Containers whose subcommands have categories of their own (srv_cmd.h). */
+static const srv_subcmd_table_t *const containers[] = {
+    &srv_subcmds_acl,    &srv_subcmds_memory,  &srv_subcmds_client,
+    &srv_subcmds_config, &srv_subcmds_command,
+};
+#define NCONTAINERS (sizeof(containers) / sizeof(containers[0]))
+
 /* Every command of every family, sorted by name: built once, read-only afterwards. */
 static const srv_cmd_t *index_[SRV_CMDS_MAX];
 static size_t nindex;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+/* ACL entries beyond the commands: the containers' subcommands, in index order, each with its
+ * full name and categories; sub_first/sub_n give a command's range. Built with the index. */
+typedef struct acl_entry {
+    char name[48]; /* "client|kill" */
+    unsigned cats;
+} acl_entry_t;
+static acl_entry_t subs_[SRV_CMDS_MAX];
+static size_t nsubs;
+static size_t sub_first[SRV_CMDS_MAX], sub_n[SRV_CMDS_MAX];
 
 static int cmd_cmp(const void *a, const void *b)
 {
@@ -59,6 +76,36 @@ static void index_build(void)
             fprintf(stderr, "commands.c: command '%s' defined twice\n", index_[i]->name);
             abort();
         }
+    for (size_t i = 0; i < nindex; i++) {
+        const srv_subcmd_t *table = NULL;
+        for (size_t t = 0; t < NCONTAINERS; t++)
+            if (strcmp(containers[t]->cmd, index_[i]->name) == 0)
+                table = containers[t]->subs;
+        sub_first[i] = nindex + nsubs;
+        for (const srv_subcmd_t *sc = table; sc && sc->name; sc++) {
+            if (nindex + nsubs == SRV_CMDS_MAX) {
+                fprintf(stderr, "commands.c: more than %d commands and subcommands\n",
+                        SRV_CMDS_MAX);
+                abort();
+            }
+            acl_entry_t *e = &subs_[nsubs++];
+            snprintf(e->name, sizeof(e->name), "%s|%s", index_[i]->name, sc->name);
+            srv_cmd_t as_cmd = {.flags = sc->flags, .acl_cats = sc->acl_cats};
+            e->cats = srv_cmd_categories(&as_cmd);
+            sub_n[i]++;
+        }
+    }
+    for (size_t t = 0; t < NCONTAINERS; t++) { /* a table naming no command is a mistake */
+        bool found = false;
+        for (size_t i = 0; i < nindex && !found; i++)
+            found = strcmp(containers[t]->cmd, index_[i]->name) == 0 &&
+                    (index_[i]->flags & SRV_CMD_SUBCOMMANDS);
+        if (!found) {
+            fprintf(stderr, "commands.c: subcommands of '%s', no such container command\n",
+                    containers[t]->cmd);
+            abort();
+        }
+    }
 }
 
 size_t srv_cmd_count(void)
@@ -112,6 +159,46 @@ size_t srv_cmd_id(const srv_cmd_t *cmd)
     return (size_t)id;
 }
 
+size_t srv_acl_entry_count(void)
+{
+    pthread_once(&index_once, index_build);
+    return nindex + nsubs;
+}
+
+const char *srv_acl_entry_name(size_t id)
+{
+    pthread_once(&index_once, index_build);
+    FL_ASSERT(id < nindex + nsubs);
+    return id < nindex ? index_[id]->name : subs_[id - nindex].name;
+}
+
+unsigned srv_acl_entry_categories(size_t id)
+{
+    pthread_once(&index_once, index_build);
+    FL_ASSERT(id < nindex + nsubs);
+    return id < nindex ? srv_cmd_categories(index_[id]) : subs_[id - nindex].cats;
+}
+
+size_t srv_cmd_sub_range(size_t cmd_id, size_t *first)
+{
+    pthread_once(&index_once, index_build);
+    FL_ASSERT(cmd_id < nindex);
+    *first = sub_first[cmd_id];
+    return sub_n[cmd_id];
+}
+
+ssize_t srv_cmd_sub_id(size_t cmd_id, const char *sub, size_t len)
+{
+    size_t first, n = srv_cmd_sub_range(cmd_id, &first);
+    size_t prefix = strlen(index_[cmd_id]->name) + 1; /* "client|" */
+    for (size_t k = 0; k < n; k++) {
+        const char *name = subs_[first - nindex + k].name + prefix;
+        if (strlen(name) == len && strncasecmp(name, sub, len) == 0)
+            return (ssize_t)(first + k);
+    }
+    return -1;
+}
+
 unsigned srv_cmd_categories(const srv_cmd_t *cmd)
 {
     unsigned cats = cmd->acl_cats;
@@ -147,9 +234,11 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* Replies Redis's refusal for an access check that failed and counts it. */
 static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, int argc,
-                   const fl_slice_t *argv)
+                   const fl_slice_t *argv, int keypos)
 {
     srv_stats_t *st = c->worker ? &c->worker->stats : NULL;
+    const char *uname = srv_acl_session_user(&c->acl);
+    fl_slice_t user = {uname, strlen(uname)};
     switch (r) {
     case SRV_ACL_NOAUTH:
         srv_reply_error(&c->out, "NOAUTH Authentication required.");
@@ -161,6 +250,7 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
                                  "used as arguments");
         if (st)
             srv_stat_add(&st->acl_denied_key, 1);
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
         return;
     case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
         c->flags |= SRV_CLOSE_ASAP;
@@ -177,6 +267,7 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
                          name);
         if (st)
             srv_stat_add(&st->acl_denied_cmd, 1);
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
         return;
     }
     }
@@ -199,10 +290,12 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     if (c->srv->acl) {
-        srv_acl_result_t r = srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv);
+        int keypos = 0;
+        srv_acl_result_t r =
+            srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv, &keypos);
         if (r != SRV_ACL_OK) {
             srv_multi_flag_error(c);
-            refuse(c, r, cmd, argc, argv);
+            refuse(c, r, cmd, argc, argv, keypos);
             return;
         }
     }

@@ -94,8 +94,8 @@ static const opt_t opts[] = {
      "server private key (PEM) for tls-port"},
     {"tls-ca-cert-file", OPT_STR, SRV(tls_ca_cert_file), "", 0, 511, NULL, false, NULL,
      "CA certificates (PEM) that client certificates are checked against"},
-    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values, false,
-     NULL, "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
+    {"tls-auth-clients", OPT_ENUM, SRV(tls_auth_clients), "yes", 0, 0, tls_auth_values, false, NULL,
+     "client certificates: required (yes), not asked for (no), checked when sent (optional)"},
     {"threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
     {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, NULL,
@@ -455,7 +455,7 @@ void srv_config_init(srv_config_t *c)
     ns_get(c, "default", 7, err, sizeof(err));
 }
 
-/* Splits a line into at most 4 tokens in place; quotes group, '#' outside quotes ends the
+/* Splits a line into at most max tokens in place; quotes group, '#' outside quotes ends the
  * line. Returns the token count, or -1 on an unbalanced quote. */
 static int tokenize(char *line, char **tok, int max)
 {
@@ -491,6 +491,28 @@ static int tokenize(char *line, char **tok, int max)
     }
 }
 
+/* Most words on one line: `bind` takes a list (Redis's `bind 127.0.0.1 ::1`), `user` rules. */
+#define CONFIG_WORDS_MAX 64
+
+/* A `user <name> <rules...>` line: kept, in order, for acl.c to apply at start. */
+static int add_user_line(srv_config_t *c, char **tok, int n, char *err, size_t errlen)
+{
+    size_t used = strlen(c->acl_users);
+    for (int i = 0; i < n; i++) {
+        size_t w = strlen(tok[i]);
+        if (used + w + 2 > sizeof(c->acl_users)) {
+            snprintf(err, errlen, "too many 'user' lines (%zu bytes at most; use aclfile)",
+                     sizeof(c->acl_users) - 1);
+            return -1;
+        }
+        memcpy(c->acl_users + used, tok[i], w);
+        used += w;
+        c->acl_users[used++] = i + 1 < n ? ' ' : '\n';
+        c->acl_users[used] = '\0';
+    }
+    return 0;
+}
+
 /* Applies one tokenised line; *block is the namespace index inside `namespace x {`, or -1. */
 static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err, size_t errlen)
 {
@@ -517,6 +539,17 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         *block = i;
         return 0;
     }
+    if (n >= 2 && *block < 0 && strcasecmp(tok[0], "user") == 0)
+        return add_user_line(c, tok, n, err, errlen);
+    if (n > 2 && *block < 0 && strcasecmp(tok[0], "bind") == 0) {
+        /* Redis's form: `bind 127.0.0.1 ::1` (one value: the words joined by spaces) */
+        char list[sizeof(c->bind) + 1] = "";
+        for (int i = 1; i < n; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s", i > 1 ? " " : "", tok[i]);
+        }
+        return srv_config_set(c, tok[0], list, err, errlen);
+    }
     if (n != 2) {
         snprintf(err, errlen, "expected '<option> <value>', got %d word%s", n, n == 1 ? "" : "s");
         return -1;
@@ -537,7 +570,7 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         lineno++;
         char line[1024];
-        char *tok[4];
+        char *tok[CONFIG_WORDS_MAX + 1];
         int ntok;
         if (n >= sizeof(line)) {
             snprintf(reason, sizeof(reason), "line too long (at most %zu bytes)", sizeof(line) - 1);
@@ -545,12 +578,12 @@ int srv_config_load_text(srv_config_t *c, const char *text, const char *origin, 
         }
         memcpy(line, p, n);
         line[n] = '\0';
-        ntok = tokenize(line, tok, 3);
+        ntok = tokenize(line, tok, CONFIG_WORDS_MAX);
         if (ntok < 0) {
             snprintf(reason, sizeof(reason), "unbalanced quotes");
             goto fail;
         }
-        if (ntok > 3) {
+        if (ntok > CONFIG_WORDS_MAX) {
             snprintf(reason, sizeof(reason), "too many words");
             goto fail;
         }
@@ -745,6 +778,8 @@ void srv_config_print_help(void)
            "activedefrag yes|no");
     for (size_t a = 0; a < NALIASES; a++)
         printf("  %-31s = %s\n", defrag_alias[a].redis, defrag_alias[a].ns_opt);
+    printf("\nUsers (file only, as in redis.conf; not with aclfile): 'user <name> <rules...>',\n"
+           "the rules of ACL SETUSER, e.g. 'user app on >s3cret ~app:* +@all -@dangerous'.\n");
     printf("\nSizes accept b, k, m, g (x1000) and kb, mb, gb (x1024).\n"
            "Without a config file, this embedded configuration is used:\n\n%s",
            srv_config_embedded);

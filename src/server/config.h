@@ -34,7 +34,7 @@ enum { SRV_TLS_AUTH_NO = 0, SRV_TLS_AUTH_YES, SRV_TLS_AUTH_OPTIONAL };
 
 typedef struct srv_config {
     long long port;
-    char bind[256]; /* addresses separated by spaces (listener.c) */
+    char bind[256];    /* addresses separated by spaces (listener.c) */
     long long threads; /* 0 = one per core */
     long long maxclients;
     long long tcp_backlog;
@@ -47,11 +47,14 @@ typedef struct srv_config {
     bool protected_mode;
     char requirepass[256];
     char aclfile[512];
-    char unixsocket[108];  /* sun_path's size */
+    char unixsocket[108];   /* sun_path's size */
     char unixsocketperm[8]; /* octal, e.g. "700"; "" = as the umask leaves it */
     long long tls_port;     /* 0 = no TLS listener */
     char tls_cert_file[512], tls_key_file[512], tls_ca_cert_file[512];
     int tls_auth_clients; /* SRV_TLS_AUTH_* */
+    /* The file's `user <name> <rules...>` lines (Redis's redis.conf form), '\n'-separated, in
+     * order; applied to the users at start (acl.c). Exclusive with aclfile, as in Redis. */
+    char acl_users[8192];
     size_t n_ns;
     fl_ns_config_t ns[SRV_NS_MAX];
     /* Redis's active-defrag settings given at the top level (config.c, defrag_alias): values

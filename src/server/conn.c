@@ -117,7 +117,8 @@ int srv_conn_handshake(srv_client_t *c, char *err, size_t errlen)
     if (code)
         ERR_error_string_n(code, err, errlen);
     else
-        snprintf(err, errlen, "%s", e == SSL_ERROR_SYSCALL ? "connection closed" : "protocol error");
+        snprintf(err, errlen, "%s",
+                 e == SSL_ERROR_SYSCALL ? "connection closed" : "protocol error");
     ERR_clear_error();
     return -1;
 }

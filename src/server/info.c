@@ -30,21 +30,6 @@ void srv_info_field(srv_buf_t *out, const char *fmt, ...)
     srv_reply_raw(out, "\r\n", 2);
 }
 
-void srv_human_bytes(char *buf, size_t len, uint64_t n)
-{
-    const char *units = "BKMGTP";
-    double v = (double)n;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%lluB", (unsigned long long)n);
-    else
-        snprintf(buf, len, "%.2f%c", v, units[u]);
-}
-
 static void section_server(srv_server_t *srv, srv_buf_t *out)
 {
     struct utsname u;

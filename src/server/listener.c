@@ -115,8 +115,7 @@ static int listen_unix(srv_server_t *srv, char *err, size_t errlen)
     unlink(path); /* a stale socket of an earlier run, as Redis does */
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        (mode >= 0 && chmod(path, (mode_t)mode) < 0) ||
-        listen(fd, (int)srv->cfg.tcp_backlog) < 0) {
+        (mode >= 0 && chmod(path, (mode_t)mode) < 0) || listen(fd, (int)srv->cfg.tcp_backlog) < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot listen on unix socket %s: %s", path, strerror(e));
         if (fd >= 0)
@@ -127,8 +126,7 @@ static int listen_unix(srv_server_t *srv, char *err, size_t errlen)
 }
 
 /* Opens listeners of one kind on every bind address. */
-static int listen_all(srv_server_t *srv, int port, srv_listen_kind_t kind, char *err,
-                      size_t errlen)
+static int listen_all(srv_server_t *srv, int port, srv_listen_kind_t kind, char *err, size_t errlen)
 {
     char words[sizeof(srv->cfg.bind)];
     snprintf(words, sizeof(words), "%s", srv->cfg.bind);

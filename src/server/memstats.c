@@ -1,9 +1,9 @@
 /*
  * src/server/memstats.c: one consistent memory snapshot for INFO memory, INFO namespaces,
- * MEMORY STATS and MEMORY DOCTOR, and the doctor's verdict.
+ * MEMORY STATS and MEMORY DOCTOR, the doctor's verdict, and the byte formatting they share.
  *
  * Invariants: figures come only from the memory layer (fl_process_stats,
- * fl_private_arenas_stats) and the store (fl_ns_stats), in DESIGN.md's vocabulary; the
+ * fl_private_arenas_stats) and the store (fl_ns_stats), in docs/design.md's vocabulary; the
  * verdict is computed from the breakdown's factors (rounding, holes, unreturned pages,
  * outside the heap), never hard-coded. srv->peak_allocated only grows (atomic max).
  */
@@ -13,6 +13,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+void srv_human_bytes(char *buf, size_t len, uint64_t n)
+{
+    const char *units = "BKMGTP";
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%lluB", (unsigned long long)n);
+    else
+        snprintf(buf, len, "%.2f%c", v, units[u]);
+}
 
 /* a / b, or 1.0 when b is 0 (contract in srv.h). */
 double srv_mem_ratio(size_t a, size_t b)

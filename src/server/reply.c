@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_assert.h"
+
 int srv_buf_reserve(srv_buf_t *b, size_t more)
 {
     if (b->cap - b->len >= more)
@@ -56,6 +58,7 @@ static char *room(srv_buf_t *b, size_t n)
         b->failed = true;
         return NULL;
     }
+    FL_ASSERT(b->len + n <= b->cap); /* what srv_buf_reserve promised */
     return b->p + b->len;
 }
 

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_assert.h"
+
 bool srv_str_to_ll(const char *s, size_t n, long long *out)
 {
     if (n == 0 || n > 20)
@@ -276,6 +278,8 @@ int srv_parse(srv_parser_t *p, char *buf, size_t len, const srv_limits_t *lim)
             p->bulk_len = -1;
         }
         int r = p->kind == '*' ? parse_multibulk(p, buf, len, lim) : parse_inline(p, buf, len);
+        /* pos only moves over bytes the parser understood, never past the data */
+        FL_ASSERT(p->cmd_start <= p->pos && p->pos <= len);
         if (r != SRV_PARSE_OK)
             return r;
         p->kind = 0;
@@ -294,6 +298,7 @@ void srv_parser_next(srv_parser_t *p)
 
 void srv_parser_shift(srv_parser_t *p, size_t n)
 {
+    FL_ASSERT(n <= p->cmd_start); /* only consumed bytes go: the current command stays whole */
     p->pos -= n;
     p->cmd_start -= n;
     for (size_t i = 0; i < p->argc; i++)

@@ -3,11 +3,10 @@
  *
  * The main thread blocks SIGINT/SIGTERM before anything starts a thread, opens
  * the store, creates the users (requirepass, aclfile) and the TLS context, opens the
- * listening sockets (a busy port ends the start with exit status 1), starts the workers, then only waits for SIGINT/SIGTERM
- * (sigtimedwait; SHUTDOWN sends SIGTERM to the process) and samples the memory
- * peak once a second. Shutdown order: stop every worker (each closes its
- * clients), close the listeners, then fl_store_close, so no request runs against
- * a closing store.
+ * listening sockets (a busy port ends the start with exit status 1), starts the workers, then only
+ * waits for SIGINT/SIGTERM (sigtimedwait; SHUTDOWN sends SIGTERM to the process) and samples the
+ * memory peak once a second. Shutdown order: stop every worker (each closes its clients), close the
+ * listeners, then fl_store_close, so no request runs against a closing store.
  *
  * Invariants: SIGINT/SIGTERM are blocked in every thread (the store's and
  * jemalloc's background threads and the workers inherit the mask, since it is
@@ -20,32 +19,11 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
-
-void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
-{
-    if (srv && level > srv->cfg.loglevel)
-        return;
-    char msg[512], ts[64];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    localtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%d %b %Y %H:%M:%S", &tm);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "%d:M %s.%03d %c %s\n", (int)getpid(), ts, (int)(tv.tv_usec / 1000),
-            level == SRV_LOG_WARNING ? '#' : '*', msg);
-}
 
 static void request_shutdown(srv_server_t *srv)
 {
@@ -120,6 +98,24 @@ static int access_open(srv_server_t *srv, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the users: out of memory");
         return -1;
     }
+    if (srv->cfg.aclfile[0] && srv->cfg.acl_users[0]) {
+        snprintf(err, errlen,
+                 "Configuring Redis with users defined in redis.conf and at the same "
+                 "setting an ACL file path is invalid. This setup is very likely to "
+                 "lead to configuration errors and security holes, please define "
+                 "either an ACL file or declare users directly in your redis.conf, "
+                 "but not both.");
+        srv_acl_destroy(srv->acl);
+        srv->acl = NULL;
+        return -1;
+    }
+    if (srv->cfg.acl_users[0] &&
+        srv_acl_load_text(srv->acl, srv->cfg.acl_users, "'user' line", err, errlen) != 0) {
+        memmove(err, err + 4, strlen(err + 4) + 1); /* without the reply's "ERR " */
+        srv_acl_destroy(srv->acl);
+        srv->acl = NULL;
+        return -1;
+    }
     if (srv->cfg.aclfile[0] && srv_acl_load_file(srv->acl, srv->cfg.aclfile, err, errlen) != 0) {
         memmove(err, err + 4, strlen(err + 4) + 1); /* without the reply's "ERR " */
         srv_acl_destroy(srv->acl);
@@ -162,7 +158,7 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
 
 int srv_server_run(srv_server_t *srv)
 {
-    char err[256];
+    char err[1024];
     /* First, before fl_mem_init or fl_store_open can start a thread: every thread
      * inherits this mask, so a signal can only be taken by sigtimedwait below,
      * never by the default action (death with status 143) in a background thread.
@@ -215,8 +211,8 @@ int srv_server_run(srv_server_t *srv)
     char where[512];
     srv_listen_describe(srv, where, sizeof(where));
     srv_log(srv, SRV_LOG_NOTICE,
-            "flatline-server ready to accept connections on %s (%d workers, %zu namespaces)",
-            where, srv->nworkers, srv->cfg.n_ns);
+            "flatline-server ready to accept connections on %s (%d workers, %zu namespaces)", where,
+            srv->nworkers, srv->cfg.n_ns);
     int sig = wait_for_signal(srv, &set);
     srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
             atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));

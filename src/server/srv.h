@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <pthread.h>
 
+#include "fl_assert.h"
 #include "flatline/store.h"
 #include "config.h"
 #include "resp.h"
@@ -183,6 +184,12 @@ struct srv_server {
     void (*request_shutdown)(srv_server_t *srv);
 };
 
+/* The worker whose thread is running (worker.c), NULL in every other thread. */
+extern _Thread_local srv_worker_t *srv_current_worker;
+
+/* A client is touched only by its worker's thread (in-process clients have no worker). */
+#define SRV_ASSERT_OWNER(c) FL_ASSERT((c)->worker == NULL || (c)->worker == srv_current_worker)
+
 /* ---- Clients (client.c) ------------------------------------------------------------------ */
 
 /* Initialises an in-process client (fd may be -1) bound to namespace 0. */
@@ -204,20 +211,26 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_READONLY 0x2u
 #define SRV_CMD_FAST 0x4u
 #define SRV_CMD_ADMIN 0x8u
-#define SRV_CMD_NO_MULTI 0x40u  /* refused inside MULTI */
-#define SRV_CMD_PUBSUB_OK 0x80u /* allowed in subscribed mode (RESP2) */
-/* Needs the whole store (scripting): a transaction holding it locks every partition. */
-#define SRV_CMD_ALL_PARTS 0x100u
-
 #define SRV_CMD_NO_AUTH 0x10u /* runs before the client authenticated (AUTH, HELLO, QUIT) */
 /* The first argument names a subcommand (CONFIG GET): ACL rules may allow `+config|get`, and
  * NOPERM errors name 'config|get', as Redis does. */
 #define SRV_CMD_SUBCOMMANDS 0x20u
+/* How a command uses its keys, for ACL key permissions (%R~ / %W~), as Redis's key
+ * specifications say: by default a read-only command reads the value (read permission) and a
+ * write command changes it (write permission). KEY_READS_TOO: a write that also returns or uses
+ * the old value (INCR, GETSET: read and write). KEY_META_ONLY: a read of the key's existence,
+ * type or length only (EXISTS, STRLEN: any pattern matching the key will do). */
+#define SRV_CMD_KEY_READS_TOO 0x40u
+#define SRV_CMD_KEY_META_ONLY 0x80u
+#define SRV_CMD_NO_MULTI 0x100u  /* refused inside MULTI */
+#define SRV_CMD_PUBSUB_OK 0x200u /* allowed in subscribed mode (RESP2) */
+/* Needs the whole store (scripting): a transaction holding it locks every partition. */
+#define SRV_CMD_ALL_PARTS 0x400u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
  * those its flags imply (srv_cmd_categories). */
-#define SRV_ACL_CATEGORIES(X)                                                                     \
+#define SRV_ACL_CATEGORIES(X)                                                                      \
     X(KEYSPACE, "keyspace")                                                                        \
     X(READ, "read")                                                                                \
     X(WRITE, "write")                                                                              \
@@ -248,6 +261,17 @@ enum {
 };
 #define SRV_ACL_CAT(id) (1u << SRV_ACL_BIT_##id)
 
+/* A subcommand of a container command (CLIENT KILL, ACL SETUSER): as in Redis, it has its own
+ * ACL bit and categories (its flags imply @read/@write/@fast/@slow/@admin/@dangerous as a
+ * command's do; acl_cats adds the rest). A container's table (srv_cmd.h, srv_subcmd_table_t)
+ * ends with a {NULL} row; a container without one has its row's categories for every
+ * subcommand. */
+typedef struct srv_subcmd {
+    const char *name; /* lower case */
+    unsigned flags;   /* SRV_CMD_* */
+    unsigned acl_cats;
+} srv_subcmd_t;
+
 typedef struct srv_cmd {
     const char *name; /* lower case */
     int arity;        /* Redis style: n exact, -n at least n (command name included) */
@@ -266,9 +290,20 @@ typedef struct srv_cmd {
 /* The command's ACL categories: its row's acl_cats plus those its flags imply. */
 unsigned srv_cmd_categories(const srv_cmd_t *cmd);
 
-/* Position of cmd in the sorted index (srv_cmd_at(srv_cmd_id(cmd)) == cmd): the bit ACL
- * command bitmaps use. */
+/* Position of cmd in the sorted index (srv_cmd_at(srv_cmd_id(cmd)) == cmd): its ACL entry. */
 size_t srv_cmd_id(const srv_cmd_t *cmd);
+
+/* ACL entries: every command (ids 0 .. srv_cmd_count()-1, as srv_cmd_at), then every
+ * subcommand of the containers that list theirs; each is one bit of an ACL command bitmap.
+ * Built with the index, read-only afterwards (any thread). */
+size_t srv_acl_entry_count(void);
+const char *srv_acl_entry_name(size_t id); /* "get", "client|kill" */
+unsigned srv_acl_entry_categories(size_t id);
+/* A command's subcommand entries: ids *first .. *first + returned count - 1 (0: none). */
+size_t srv_cmd_sub_range(size_t cmd_id, size_t *first);
+/* The entry of cmd's subcommand `sub` (any case), or -1 (not a container with a table, or no
+ * such subcommand). */
+ssize_t srv_cmd_sub_id(size_t cmd_id, const char *sub, size_t len);
 
 /* Looks a command up by name, case-insensitively; NULL when unknown. */
 const srv_cmd_t *srv_cmd_lookup(const char *name, size_t len);
@@ -301,6 +336,9 @@ typedef void srv_info_section_fn(srv_server_t *srv, srv_buf_t *out);
 /* Appends one INFO line (printf format, "\r\n" added). For section builders. */
 void srv_info_field(srv_buf_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "1.23M"-style human size into buf (INFO memory's *_human fields, MEMORY DOCTOR). */
+void srv_human_bytes(char *buf, size_t len, uint64_t n);
+
 /* a / b, or 1.0 when b is 0: the Redis-named ratios of INFO memory and MEMORY STATS. */
 double srv_mem_ratio(size_t a, size_t b);
 
@@ -329,9 +367,6 @@ void srv_mem_doctor(const srv_mem_snapshot_t *s, srv_buf_t *out);
 
 /* Appends the INFO text for the sections named in argv (all sections when argc == 0). */
 void srv_info_build(srv_server_t *srv, srv_buf_t *out, int argc, const fl_slice_t *argv);
-
-/* "1.23M"-style human size into buf. */
-void srv_human_bytes(char *buf, size_t len, uint64_t n);
 
 /* ---- Workers and server (worker.c, server.c) --------------------------------------------- */
 
@@ -407,7 +442,10 @@ void srv_worker_stop(srv_worker_t *w);
  * eventfd and pipe. */
 void srv_worker_release(srv_worker_t *w);
 
-/* Logs to stderr, Redis-style, when level <= the configured loglevel. */
+/* ---- Log (log.c) -------------------------------------------------------------------------- */
+
+/* Logs to stderr, Redis-style, when level <= the configured loglevel (srv may be NULL: always
+ * logs). */
 void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

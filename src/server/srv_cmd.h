@@ -27,9 +27,28 @@ extern const srv_cmd_family_t srv_cmds_multi;  /* cmd_multi.c */
 extern const srv_cmd_family_t srv_cmds_script; /* cmd_script.c */
 extern const srv_cmd_family_t srv_cmds_pubsub; /* cmd_pubsub.c */
 
-/* Authenticates c as user/pass (AUTH, HELLO AUTH; cmd_acl.c): true, or false after replying
- * Redis's -WRONGPASS and counting the failure (c stays who it was). */
-bool srv_client_auth(srv_client_t *c, fl_slice_t user, fl_slice_t pass);
+/* A container command's subcommands with categories of their own (srv_subcmd_t): the family
+ * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,
+ * checks and ACL CAT then treat each subcommand as Redis does ("+client|id", "-@dangerous"
+ * denying CLIENT KILL but not CLIENT ID). */
+typedef struct srv_subcmd_table {
+    const char *cmd;          /* the container's name */
+    const srv_subcmd_t *subs; /* ends with a {NULL} row */
+} srv_subcmd_table_t;
+
+extern const srv_subcmd_table_t srv_subcmds_acl;     /* cmd_acl.c */
+extern const srv_subcmd_table_t srv_subcmds_memory;  /* cmd_memory.c */
+extern const srv_subcmd_table_t srv_subcmds_client;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_config;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_command; /* acl_subcmds.c */
+
+/* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
+ * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */
+bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass);
+
+/* Records a refusal of c in the ACL LOG (srv_acl_log_add), describing c (id, addresses, fd,
+ * name, db, user). `user` is the user named (AUTH) or c's. */
+void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user);
 
 /* Whether c may run commands: authenticated, or the default user needs no password. */
 bool srv_client_authenticated(const srv_client_t *c);

@@ -4,8 +4,8 @@
  * are conn.c's.
  *
  * Invariants: built once by the main thread before the workers start, read-only while they run
- * (OpenSSL's SSL_CTX is safe to share for SSL_new), freed after they stopped. TLS 1.2 at least;
- * partial writes with a movable buffer (conn.c relies on both modes).
+ * (OpenSSL's SSL_CTX is safe to share for SSL_new), freed after they stopped. TLS 1.2 at least,
+ * no renegotiation; partial writes with a movable buffer (conn.c relies on both modes).
  */
 #include "srv.h"
 
@@ -47,6 +47,9 @@ int srv_tls_init(srv_server_t *srv, char *err, size_t errlen)
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    /* No renegotiation: a write would then wait for the peer's bytes (WANT_READ), which the
+     * worker's write path does not wait for. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     int rc = 0;
     if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert_file) != 1)
         rc = fail(err, errlen, "cannot load tls-cert-file", cfg->tls_cert_file);

@@ -3,10 +3,10 @@
  *
  * The server's listening sockets (listener.c: TCP, TLS, unix) are bound without SO_REUSEPORT so
  * a second server on a busy port fails at start instead of silently sharing the port. Every
- * worker's epoll watches each with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per connection) and accepts with
- * non-blocking accept4; a worker that loses the race gets EAGAIN and goes back to waiting.
- * The accepting worker hands each new connection to the least loaded worker (itself on a
- * tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
+ * worker's epoll watches each with EPOLLEXCLUSIVE (the kernel wakes one worker, not all, per
+ * connection) and accepts with non-blocking accept4; a worker that loses the race gets EAGAIN and
+ * goes back to waiting. The accepting worker hands each new connection to the least loaded worker
+ * (itself on a tie) through that worker's pipe, so clients spread evenly. Each worker owns an epoll
  * instance, an eventfd the main thread writes to stop it, the pipe, a mailbox (a queue of
  * tasks any thread may post, with its own eventfd: how one worker reaches another's clients),
  * and every client it adopted. It binds its thread-private arena first, so every transient byte it
@@ -115,6 +115,7 @@ srv_client_t *srv_worker_find_client(srv_worker_t *w, uint64_t id)
 
 static void close_client(srv_worker_t *w, srv_client_t *c)
 {
+    SRV_ASSERT_OWNER(c);
     id_index_del(w, c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     srv_conn_close(c);
@@ -188,6 +189,7 @@ static bool settle(srv_worker_t *w, srv_client_t *c)
 
 bool srv_client_settle(srv_client_t *c)
 {
+    SRV_ASSERT_OWNER(c);
     return c->worker ? settle(c->worker, c) : true;
 }
 
@@ -300,6 +302,7 @@ static void on_handshake(srv_worker_t *w, srv_client_t *c)
 
 static void on_client_event(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 {
+    SRV_ASSERT_OWNER(c);
     if (ev & (EPOLLERR | EPOLLHUP)) {
         if (!(ev & EPOLLIN)) {
             c->flags |= SRV_CLOSE_ASAP;
@@ -447,9 +450,12 @@ static void on_handoff(srv_worker_t *w)
     }
 }
 
+_Thread_local srv_worker_t *srv_current_worker;
+
 static void *worker_main(void *arg)
 {
     srv_worker_t *w = arg;
+    srv_current_worker = w;
     int rc = fl_thread_bind_private_arena();
     if (rc != 0 && w->index == 0)
         srv_log(w->srv, SRV_LOG_WARNING,

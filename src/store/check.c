@@ -1,8 +1,8 @@
 /*
  * src/store/check.c: invariant walkers for debug builds (FLATLINE_DEBUG). They recount what
- * the store maintains incrementally and abort (FL_ASSERT, naming the broken invariant) on the
- * first difference; they return true so that callers can write FL_DEBUG_ASSERT(fls_...(...)),
- * which compiles them out of release builds entirely.
+ * the store maintains incrementally and abort (naming the broken invariant) on the first
+ * difference; they return true so that callers can write FL_DEBUG_ASSERT(fls_...(...)), which
+ * compiles them out of release builds entirely.
  *
  *   fls_chain_check      after every commit, O(chain): the bucket the change touched (every
  *                        record in the bucket its hash names, the changed record linked
@@ -19,15 +19,15 @@
 static void check_fields(fls_rec_t *r)
 {
     fls_htab_t *ht = fls_rec_htab(r);
-    FL_ASSERT(ht->b != NULL && ((ht->mask + 1) & ht->mask) == 0);
+    FL_DEBUG_ASSERT(ht->b != NULL && ((ht->mask + 1) & ht->mask) == 0);
     uint64_t n = 0;
     for (size_t i = 0; i <= ht->mask; i++) {
         for (fls_field_t *f = ht->b[i]; f; f = f->next) {
-            FL_ASSERT((f->hash & ht->mask) == i);
-            FL_ASSERT(++n <= ht->count); /* also ends a chain that loops */
+            FL_DEBUG_ASSERT((f->hash & ht->mask) == i);
+            FL_DEBUG_ASSERT(++n <= ht->count); /* also ends a chain that loops */
         }
     }
-    FL_ASSERT(n == ht->count && n > 0); /* a hash loses its key with its last field */
+    FL_DEBUG_ASSERT(n == ht->count && n > 0); /* a hash loses its key with its last field */
 }
 
 bool fls_chain_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec)
@@ -36,18 +36,18 @@ bool fls_chain_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec)
     FLS_ASSERT_LOCKED(p);
     uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
     if (!p->b) { /* the bucket array exists exactly while the partition holds a key */
-        FL_ASSERT(count == 0 && rec == NULL);
+        FL_DEBUG_ASSERT(count == 0 && rec == NULL);
         return true;
     }
     uint64_t n = 0, seen = 0;
     uint32_t bucket = hash & p->mask;
     for (fls_rec_t *r = p->b[bucket]; r; r = r->next) {
-        FL_ASSERT(++n <= count); /* a chain longer than the partition: it loops */
-        FL_ASSERT((r->hash & p->mask) == bucket);
+        FL_DEBUG_ASSERT(++n <= count); /* a chain longer than the partition: it loops */
+        FL_DEBUG_ASSERT((r->hash & p->mask) == bucket);
         seen += r == rec;
     }
     if (rec) {
-        FL_ASSERT(seen == 1); /* exactly one reference to the record the change wrote */
+        FL_DEBUG_ASSERT(seen == 1); /* exactly one reference to the record the change wrote */
         if (rec->type == FL_TYPE_HASH)
             check_fields(rec);
     }
@@ -61,21 +61,21 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
     uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
     uint64_t ttl = atomic_load_explicit(&p->ttl_count, memory_order_relaxed);
     if (!p->b) { /* the bucket array exists exactly while the partition holds a key */
-        FL_ASSERT(count == 0 && ttl == 0);
+        FL_DEBUG_ASSERT(count == 0 && ttl == 0);
         return true;
     }
-    FL_ASSERT(count > 0 && p->mask + 1 >= 4 && ((p->mask + 1) & p->mask) == 0);
+    FL_DEBUG_ASSERT(count > 0 && p->mask + 1 >= 4 && ((p->mask + 1) & p->mask) == 0);
     uint64_t n = 0, n_ttl = 0;
     for (size_t i = 0; i <= p->mask; i++) {
         for (fls_rec_t *r = p->b[i]; r; r = r->next) {
-            FL_ASSERT(++n <= count); /* more records than counted, or a chain that loops */
-            FL_ASSERT((r->hash & p->mask) == i);
-            FL_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH);
+            FL_DEBUG_ASSERT(++n <= count); /* more records than counted, or a chain that loops */
+            FL_DEBUG_ASSERT((r->hash & p->mask) == i);
+            FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH);
             n_ttl += r->expire_at != 0;
         }
     }
-    FL_ASSERT(n == count);
-    FL_ASSERT(n_ttl == ttl);
+    FL_DEBUG_ASSERT(n == count);
+    FL_DEBUG_ASSERT(n_ttl == ttl);
     return true;
 }
 
@@ -98,14 +98,14 @@ bool fls_ns_check(fl_ns_t *ns)
     for (uint32_t i = 0; i < ns->nparts; i++) {
         fls_part_t *p = &ns->parts[i];
         fls_rdlock(ns, p);
-        FL_ASSERT(fls_part_check(ns, i));
+        FL_DEBUG_ASSERT(fls_part_check(ns, i));
         total += part_bytes(p);
         fls_unlock(ns, p);
     }
-    FL_ASSERT(total == fls_used(ns)); /* every allocation accounted exactly once */
+    FL_DEBUG_ASSERT(total == fls_used(ns)); /* every allocation accounted exactly once */
     fl_mem_stats_t m;
     if (fl_arena_stats(ns->arena, &m) == 0)
-        FL_ASSERT(m.requested == total); /* and nothing else lives in the namespace's arena */
+        FL_DEBUG_ASSERT(m.requested == total); /* and nothing else lives in the namespace's arena */
     return true;
 }
 #endif

@@ -1,5 +1,5 @@
 /*
- * src/store/defrag.c: active defragmentation on stock jemalloc (issue 6), the mechanism and the
+ * src/store/defrag.c: active defragmentation on stock jemalloc, the mechanism and the
  * background policy.
  *
  * Mechanism. A sweep visits every partition once and walks every persistent allocation of it

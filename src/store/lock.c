@@ -42,13 +42,13 @@ static void check_order(const fl_ns_t *ns, const fls_part_t *p)
 {
     if (t_held == 0)
         return;
-    FL_ASSERT(t_last >= ns->parts && t_last < ns->parts + ns->nparts); /* same namespace */
-    FL_ASSERT(p > t_last);                                             /* ascending order */
+    FL_DEBUG_ASSERT(t_last >= ns->parts && t_last < ns->parts + ns->nparts); /* same namespace */
+    FL_DEBUG_ASSERT(p > t_last);                                             /* ascending order */
 }
 
 static void note_exclusive(fls_part_t *p)
 {
-    FL_ASSERT(atomic_load_explicit(&p->writer, memory_order_relaxed) == 0);
+    FL_DEBUG_ASSERT(atomic_load_explicit(&p->writer, memory_order_relaxed) == 0);
     atomic_store_explicit(&p->writer, thread_id(), memory_order_relaxed);
     t_held++;
     t_last = p;
@@ -63,11 +63,11 @@ static void note_shared(fls_part_t *p)
 
 static void note_release(fls_part_t *p)
 {
-    FL_ASSERT(t_held > 0);
+    FL_DEBUG_ASSERT(t_held > 0);
     if (atomic_load_explicit(&p->writer, memory_order_relaxed) == thread_id()) {
         atomic_store_explicit(&p->writer, 0, memory_order_relaxed);
     } else {
-        FL_ASSERT(atomic_load_explicit(&p->readers, memory_order_relaxed) > 0);
+        FL_DEBUG_ASSERT(atomic_load_explicit(&p->readers, memory_order_relaxed) > 0);
         atomic_fetch_sub_explicit(&p->readers, 1, memory_order_relaxed);
     }
     if (--t_held == 0)

@@ -25,7 +25,7 @@
  * which a whole-store batch closes instead of taking every lock. Values reach a sink while the
  * lock is held.
  *
- * Movability (for the active defragmenter, issue 6): every persistent allocation is referenced
+ * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its
  * partition, a record from its bucket slot or its predecessor's `next`, a field table's bucket
  * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
@@ -153,8 +153,8 @@ typedef struct fls_part {
     char pad[8];
 #endif
 } fls_part_t;
-/* Two partitions per 256 bytes, aligned in the array: less false sharing between neighbours.
- * The rwlock (56 bytes on glibc x86-64) is the largest member of the lock union. */
+/* Two cache lines, so neighbouring partitions' locks and counters share less. The rwlock (56
+ * bytes on glibc x86-64) is the largest member of the lock union. */
 _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
 
 typedef struct fls_stripe {
@@ -364,7 +364,7 @@ void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t re
 /* Serializes the record (layout above) into buf when it fits; returns the size it needs. */
 size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
 
-/* Defragmentation primitive (issue 6). With the partition's WRITE lock held, calls each
+/* Defragmentation primitive. With the partition's WRITE lock held, calls each
  * callback for every persistent allocation of the partition, passing the pointer and its
  * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).

@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | synth MODE
+# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | service | symbols | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -42,6 +42,10 @@ need_alloc() {
     echo "$p"
 }
 
+# The top call site of a report: its line and its frames (top_site), or its frames (top_frames).
+top_site() { awk '/^  #1 site/{f=1;print;next} f&&/^  #2 site|^leak watch/{exit} f' "$1"; }
+top_frames() { top_site "$1" | tail -n +2; }
+
 # Runs the driver, captures stderr and the report.
 run_drv() {
     "$drv" --out "$work/out" --quiet --no-plot "$@" >"$work/stdout" 2>"$work/stderr"
@@ -63,7 +67,7 @@ leak)
     [[ -s "$r" ]] || fail "no report"
     grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict is not LEAK"; }
     # the top site is the leak, named by function and file:line
-    top=$(awk '/^  #1 site/{f=1;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+    top=$(top_frames "$r")
     echo "$top" | grep -q 'at leaky_function (.*acct_leak.c:[0-9]*)' ||
         { cat "$r" >&2; fail "top site is not leaky_function with file:line"; }
     grep -q '\[LEAK' "$r" || fail "site not marked as possible leak"
@@ -74,7 +78,7 @@ leak)
     ;;
 quoting)
     # a quote and a space in the output directory and in the program's path: the tools the
-    # driver runs (addr2line, gnuplot) get them as they are, never through a shell
+    # driver reads and runs (libdw, gnuplot) get them as they are, never through a shell
     odd="$work/it's here"
     mkdir "$odd" && cp "$TEST_BIN/acct_leak" "$odd/leak 'prog'" || fail "cannot set up $odd"
     "$drv" --out "$odd/o'ut dir" --quiet --interval 200 --leak-threshold 4M -- "$odd/leak 'prog'" \
@@ -83,10 +87,15 @@ quoting)
     [[ -s "$r" ]] || fail "no report in $odd/o'ut dir"
     grep -q "at leaky_function (.*acct_leak.c:[0-9]*) \[leak 'prog'\]" "$r" ||
         { cat "$r" >&2; fail "call site in a program with a quote in its path not symbolized"; }
-    if command -v gnuplot >/dev/null; then
+    if command -v gnuplot >/dev/null; then # drawn in the background after the driver returned
+        for _ in $(seq 200); do
+            [[ -s "$odd/o'ut dir/plot.png" && -s "$odd/o'ut dir/plot.svg" ]] && break
+            sleep 0.05
+        done
         [[ -s "$odd/o'ut dir/plot.png" && -s "$odd/o'ut dir/plot.svg" ]] ||
             { cat "$work/stderr" >&2; fail "no plot in a directory with a quote in its name"; }
     fi
+    "$drv" report "$odd/o'ut dir" 2>"$work/stderr" || fail "report DIR in a directory with a quote"
     grep -q 'gnuplot could not' "$work/stderr" && fail "gnuplot failed: $(cat "$work/stderr")"
     ;;
 frag)
@@ -213,16 +222,17 @@ signal)
 stops)
     # Stopping the service keeps the answer: SIGTERM to the driver is passed on to the program,
     # which dies of it (no exit handlers); report.txt then comes from the rolling latest.txt,
-    # symbolized, with the leak named. SIGUSR2 to the driver is passed on too (report-1.txt).
+    # symbolized, with the leak named; SIGUSR2 to the driver asks for report-1.txt; a crash (below)
+    # also leaves its report.
     "$drv" --out "$work/out" --quiet --no-plot --interval 100 -- \
         "$TEST_BIN/acct_synth" leak 60 1 1048576 >/dev/null 2>"$work/e" &
     dpid=$!
-    for _ in $(seq 300); do
+    for _ in $(seq 600); do
         grep -qs '\[LEAK' "$work/out/latest.txt" && break
         sleep 0.05
     done
     kill -USR2 "$dpid"
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         [[ -s "$work/out/report-1.txt" ]] && break
         sleep 0.05
     done
@@ -239,12 +249,12 @@ stops)
     "$drv" --out "$work/o3" --quiet --no-plot --interval 100 -- \
         "$TEST_BIN/acct_synth" leak 5 1 2097152 >/dev/null 2>&1 &
     dpid=$!
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         [[ -s "$work/o3/latest.txt" ]] && break
         sleep 0.05
     done
     kill -KILL "$dpid"
-    for _ in $(seq 400); do
+    for _ in $(seq 600); do
         grep -qs '^verdict' "$work/o3/report.txt" && break
         sleep 0.05
     done
@@ -252,6 +262,53 @@ stops)
     grep -q '^verdict: LEAK' "$work/e" || { cat "$work/e" >&2; fail "report DIR: no verdict"; }
     grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/o3/report.txt" ||
         fail "report DIR did not symbolize"
+    # a crash: the report comes from latest.txt, with the leak named
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" crash 5 1 2097152
+    [[ $? == 139 ]] || fail "crashed program: exit status want 139"
+    r="$work/out/report.txt"
+    grep -q '^note: the program was killed by signal 11' "$r" || fail "no note after a crash"
+    grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict after a crash is not LEAK"; }
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$r" || fail "crash report not symbolized"
+    ;;
+service)
+    # preload only, as from a systemd unit: LD_PRELOAD and FLATLINE_ACCT_DIR (created by the
+    # library); `flatline-acct report DIR` renders the verdict while it runs and after it exited
+    LD_PRELOAD="$lib" FLATLINE_ACCT_DIR="$work/svc" FLATLINE_ACCT_INTERVAL_MS=100 \
+        "$TEST_BIN/acct_synth" leak 5 1 2097152 >/dev/null &
+    spid=$!
+    for _ in $(seq 600); do
+        grep -qs '\[LEAK' "$work/svc/latest.txt" && break
+        sleep 0.05
+    done
+    "$drv" report "$work/svc" 2>"$work/e" || { cat "$work/e" >&2; fail "report DIR while running"; }
+    grep -q "^note: process $spid is still running" "$work/e" || { cat "$work/e" >&2; fail "not said running"; }
+    grep -q '^verdict: LEAK' "$work/e" || fail "no LEAK while running"
+    wait "$spid" || fail "the service failed"
+    "$drv" report "$work/svc" 2>"$work/e" || fail "report DIR after exit"
+    grep -q '^note:' "$work/e" && { cat "$work/e" >&2; fail "a note on a normal exit"; }
+    grep -q '^== flatline-acct report: pid [0-9]* (.*), at exit' "$work/e" || fail "no exit report"
+    grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' "$work/svc/report.txt" || fail "not symbolized"
+    ;;
+symbols)
+    # libdw: an inlined function shows as its own frame above its caller; a stripped copy of a
+    # program shows module+offset, never a wrong nearest name
+    run_drv --interval 100 --leak-threshold 4M -- "$TEST_BIN/acct_inline" || fail "driver exit $?"
+    r="$work/out/report.txt"
+    top=$(top_frames "$r")
+    echo "$top" | head -1 | grep -q 'at keep_block (.*acct_inline.c:[0-9]*) (inlined) \[acct_inline\]' ||
+        { cat "$r" >&2; fail "no inlined frame"; }
+    echo "$top" | sed -n 2p | grep -q 'at leak_outer (.*acct_inline.c:[0-9]*) \[acct_inline\]' ||
+        { cat "$r" >&2; fail "no caller after the inlined frame"; }
+    # one call path, one site: the walks judged at start-up do not make a second one
+    n=$(awk '/^  #[0-9]+ site/{getline; if (/at keep_block/) n++} END {print n + 0}' "$r")
+    ((n == 1)) || { cat "$r" >&2; fail "the leak's call path is $n sites"; }
+    cp "$TEST_BIN/acct_leak" "$work/stripped" && strip "$work/stripped" || fail "cannot strip"
+    run_drv --interval 200 --leak-threshold 4M -- "$work/stripped" || fail "driver exit $?"
+    r="$work/out/report.txt"
+    top=$(top_frames "$r")
+    echo "$top" | head -1 | grep -Eq '^      at stripped\+0x[0-9a-f]+ \[stripped\]$' ||
+        { cat "$r" >&2; fail "a stripped frame is not module+offset"; }
+    echo "$top" | grep -q 'at leaky_function' && fail "a name from nowhere"
     ;;
 export)
     # the sampled stacks as collapsed stacks and as pprof's profile.proto, checked by decoding the
@@ -303,10 +360,11 @@ assert [v for k, v in leak[0] if k == 2][0] > 1 << 20
 PY
     ;;
 diff)
-    # two runs of the same leak, 3 s and 8 s: the leak site GREW, the noise stayed the same
-    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 3 1 1048576 || fail "driver exit $?"
+    # two runs of the same leak (2 MiB/s), 3 s and 8 s: the leak site GREW (by 10 MiB, where the
+    # diff's 3.29 sd are about 4 MiB: 5 sd of margin), the noise stayed the same
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 3 1 2097152 || fail "driver exit $?"
     mv "$work/out" "$work/a"
-    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 8 1 1048576 || fail "driver exit $?"
+    run_drv --interval 100 -- "$TEST_BIN/acct_synth" leak 8 1 2097152 || fail "driver exit $?"
     "$drv" diff "$work/a" "$work/out" >"$work/diff" 2>&1 || { cat "$work/diff" >&2; fail "diff failed"; }
     grep -Eq '^  GREW .*leak_function \(.*acct_synth.c:[0-9]+\)' "$work/diff" ||
         { cat "$work/diff" >&2; fail "diff does not say the leak grew"; }
@@ -338,7 +396,7 @@ synth)
     leaks=$(grep -c '\[LEAK' "$r")
     if [[ "$1" == leak ]]; then
         grep -q '^verdict: LEAK' "$r" || { cat "$r" >&2; fail "verdict is not LEAK"; }
-        top=$(awk '/^  #1 site/{f=1;print;next} f&&/^  #2 site|^leak watch/{exit} f' "$r")
+        top=$(top_site "$r")
         echo "$top" | grep -q 'LEAK' || { cat "$r" >&2; fail "top site not marked LEAK"; }
         echo "$top" | grep -q 'at leak_function (.*acct_synth.c:[0-9]*)' ||
             { cat "$r" >&2; fail "top site is not leak_function with file:line"; }

@@ -1,6 +1,7 @@
 /*
  * tests/acct/acct_synth.c: synthetic programs whose memory behaviour is known, for checking the
- * accountant's verdicts (tests/acct, CI) and measuring them over many runs (bench/acct-verdicts.sh).
+ * accountant's verdicts (tests/acct, CI) and measuring them over many runs
+ * (bench/acct-verdicts.sh).
  *
  *   acct_synth MODE SECONDS SEED [LEAK_BYTES_PER_S]
  *
@@ -12,10 +13,12 @@
  *   turnover    noise only
  *   growshrink  grow_function() grows a list for the first half, then frees it all gradually
  *   forkleak    forks: the child runs "leak", the parent "turnover"; the parent waits for it
+ *   crash       "leak", then dies of SIGSEGV (no exit handlers, no final report)
  * Work is paced by the clock (what is due by now), so the rates hold on a loaded machine. Seeded
  * (xorshift): a run's allocation sequence depends only on SEED. Built -O0 -g with frame pointers
  * so that each function is its own call site with file:line.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,14 +149,14 @@ static void run(const char *mode, double seconds, double leak_rate)
         struct timespec pause = {0, 1000 * 1000};
         nanosleep(&pause, NULL);
     }
-    printf("%s: %.1f s, cache %zu bytes in %zu entries, leaked %.0f bytes, %ld nodes left\n",
-           mode, t, cache_bytes, cache_n, leaked, nodes);
+    printf("%s: %.1f s, cache %zu bytes in %zu entries, leaked %.0f bytes, %ld nodes left\n", mode,
+           t, cache_bytes, cache_n, leaked, nodes);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: acct_synth plateau|leak|turnover|growshrink|forkleak SECONDS "
+        fprintf(stderr, "usage: acct_synth plateau|leak|turnover|growshrink|forkleak|crash SECONDS "
                         "SEED [LEAK_BYTES_PER_S]\n");
         return 2;
     }
@@ -176,6 +179,13 @@ int main(int argc, char **argv)
         int status;
         waitpid(pid, &status, 0);
         return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+    }
+    if (!strcmp(mode, "crash")) {
+        run("leak", seconds, rate);
+        fflush(stdout);
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+        return 5;
     }
     run(mode, seconds, rate);
     return 0;

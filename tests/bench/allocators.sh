@@ -15,22 +15,37 @@ check() { # check LIB EXPECT
     echo "$got"
     [[ "$got" == "ident $2 "* ]] || { echo "FAIL: want $2 with LD_PRELOAD=$1"; exit 1; }
 }
-check "" glibc
-check "$libdir/libjemalloc.so.2" jemalloc
-check "$libdir/libtcmalloc_minimal.so.4" tcmalloc
-check "$libdir/libmimalloc.so.2" mimalloc
-got="$("$bin/flatline-bench-runner-fl" --identify 2>&1)"
-echo "$got"
-[[ "$got" == "ident jemalloc "* ]] || { echo "FAIL: the flatline runner is not on jemalloc"; exit 1; }
+# Every row of the allocator table (allocators.h, printed by `flatline-bench allocators`):
+# the package of a preloaded library is a declared dependency, and with its library preloaded the runner names its
+# family; the lifecycle-arena rows run flatline-bench-runner-fl, which links jemalloc itself.
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+table="$("$bin/flatline-bench" allocators)"
+[[ -n "$table" ]] || { echo "FAIL: flatline-bench allocators printed nothing"; exit 1; }
+while read -r name lib family pkg arenas conf; do
+    [[ "$lib" == - ]] || grep -q "^$pkg\b" "$root"/scripts/deps.d/*.txt ||
+        { echo "FAIL: $name's package $pkg is in no scripts/deps.d/*.txt"; exit 1; }
+    if [[ "$arenas" == 1 ]]; then
+        got="$("$bin/flatline-bench-runner-fl" --identify 2>&1)"
+        echo "$got"
+        [[ "$got" == "ident $family "* ]] || { echo "FAIL: $name: the arena runner is not on $family"; exit 1; }
+    elif [[ "$lib" == - ]]; then
+        check "" "$family"
+    else
+        check "$libdir/$lib" "$family"
+    fi
+done <<<"$table"
 
 "$bin/flatline-bench" run --workloads db-churn --repeats 1 --scale 0.003 --time-scale 0.003 \
     --out "$tmp/out" >/dev/null 2>"$tmp/log" || { cat "$tmp/log"; exit 1; }
-python3 - "$tmp/out/runs.csv" <<'PY'
+python3 - "$tmp/out/runs.csv" "$table" <<'PY'
 import csv, sys
-want = {"glibc": ("glibc", "malloc"), "jemalloc": ("jemalloc", "malloc"),
-        "jemalloc-bg": ("jemalloc", "malloc+bgthread"),
-        "tcmalloc": ("tcmalloc", "malloc"), "mimalloc": ("mimalloc", "malloc"),
-        "flatline": ("jemalloc", "lifecycle-arenas+bgthread")}
+# The family comes from the table; the strategy says how the runner used it.
+# Background threads: asked for by MALLOC_CONF, or started by the lifecycle-arena runner (as
+# flatline-server does).
+want = {}
+for n, lib, fam, pkg, arenas, conf in (l.split() for l in sys.argv[2].splitlines()):
+    bg = arenas == "1" or "background_thread:true" in conf
+    want[n] = (fam, ("lifecycle-arenas" if arenas == "1" else "malloc") + ("+bgthread" if bg else ""))
 rows = {r["allocator"]: r for r in csv.DictReader(open(sys.argv[1]))}
 assert set(rows) == set(want), rows.keys()
 for al, (ident, strategy) in want.items():

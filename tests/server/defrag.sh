@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/server/defrag.sh: active defragmentation (issue 6) through the real server and redis-cli.
+# tests/server/defrag.sh: active defragmentation through the real server and redis-cli.
 # Two namespaces each lose 90 % of their keys (a third of them carry a TTL):
 #   - "ondemand" (background defrag off): MEMORY DEFRAG ondemand moves records and reports a
 #     lower resident size; every remaining value and TTL is intact afterwards;

@@ -76,7 +76,7 @@ holes_dominate() {
 
 timeout 100 redis-benchmark -p "$PORT" -q -t set -r 200000 -n 300000 -d 200 -P 16 -c 20 >/dev/null 2>&1 ||
     fail "redis-benchmark failed"
-# The report's shape: a ratio, the four factors in DESIGN.md's order, a verdict.
+# The report's shape: a ratio, the four factors in docs/design.md's order, a verdict.
 check_match 'fragmentation ratio [0-9.]+\.' memory doctor
 check_match $'rounding .*\n *holes .*\n *unreturned .*\n *outside .*\nVerdict: ' memory doctor
 # Delete about 90% of the keys, scattered: holes in every slab.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/server/lifecycle.sh: the lifecycle separation DESIGN.md promises, measured on the
+# tests/server/lifecycle.sh: the lifecycle separation docs/design.md promises, measured on the
 # running server. After a redis-benchmark workload:
 #   - each namespace arena holds only records and index: its requested bytes equal the
 #     store's `used` for that namespace, exactly;

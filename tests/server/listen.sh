@@ -36,6 +36,13 @@ stop_server
 CHECKS=$((CHECKS + 1))
 [ ! -e "$SOCK" ] || { echo "FAIL: the unix socket file remains after shutdown" >&2; FAILS=$((FAILS + 1)); }
 
+# --- Redis's file form: `bind` followed by several words
+printf 'bind 127.0.0.1 -::1\n' >"$SOCKDIR/bind.conf"
+SERVER_CONFIG="$SOCKDIR/bind.conf" start_server --threads 1
+check $'1) "bind"\n2) "127.0.0.1 -::1"' config get bind
+have_ipv6 && check "PONG" -h ::1 ping
+stop_server
+
 # --- an address the machine does not have stops the start; "-addr" makes it optional
 PORT=$("$TOOL" port)
 "$SERVER" --port "$PORT" --bind "127.0.0.1 192.0.2.254" >"$LOG" 2>&1

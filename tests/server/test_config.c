@@ -1,7 +1,8 @@
 /*
  * tests/server/test_config.c: white-box tests of the option table and parsers
- * (src/server/config.c) and of CONFIG GET's use of the store's glob matcher (fl_glob_match): units, bounds, namespace blocks
- * and the dotted form, quotes and comments, errors naming file:line, CONFIG GET patterns.
+ * (src/server/config.c) and of CONFIG GET's use of the store's glob matcher (fl_glob_match): units,
+ * bounds, namespace blocks and the dotted form, quotes and comments, errors naming file:line,
+ * CONFIG GET patterns.
  */
 #include "../testhelper.h"
 #include "srv.h"

@@ -2,9 +2,10 @@
 # tests/server/tls.sh: the TLS listener (tls-port) with certificates this test makes with
 # `openssl req` (a CA, a server certificate for 127.0.0.1, a client certificate), driven with
 # `redis-cli --tls` and `redis-benchmark --tls`: tls-auth-clients no / yes / optional, a 1 MB
-# value each way (partial writes, records larger than one read), pipelined load, and bad
-# handshakes (a plain client, a client without the required certificate) that close only
-# that client and are counted in INFO stats tls_handshake_failures.
+# value each way (partial writes, records larger than one read), pipelined load, a client that
+# never starts its handshake (others are served meanwhile), and bad handshakes (a plain client,
+# no certificate or a self-signed one where one is required) that close only that client and
+# are counted in INFO stats tls_handshake_failures.
 . "$(dirname "$0")/lib.sh"
 command -v openssl >/dev/null || { echo "openssl not installed: skipping"; exit 77; }
 
@@ -21,6 +22,9 @@ for who in server client; do
     openssl x509 -req -in "$D/$who.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" -CAcreateserial \
         -days 2 -extfile "$D/$who.ext" -out "$D/$who.crt" 2>/dev/null || fail "openssl: $who cert"
 done
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rogue" -keyout "$D/rogue.key" \
+    -out "$D/rogue.crt" 2>/dev/null || fail "openssl: self-signed certificate"
 
 TLS_ARGS=(--tls-cert-file "$D/server.crt" --tls-key-file "$D/server.key" --tls-ca-cert-file "$D/ca.crt")
 tport() { "$TOOL" port; }
@@ -56,6 +60,11 @@ out=$(redis-benchmark -p "$TPORT" --tls --cacert "$D/ca.crt" -t set,get -n 20000
 CHECKS=$((CHECKS + 1))
 echo "$out" | tr '\r' '\n' | grep -q -E "^ *GET: [0-9.]+ requests per second" ||
     { echo "FAIL: redis-benchmark over TLS: $out" >&2; FAILS=$((FAILS + 1)); }
+# A client that connects and never starts its handshake holds nobody up (non-blocking).
+exec 7<>"/dev/tcp/127.0.0.1/$TPORT"
+tcheck "PONG" ping
+check "PONG" ping
+exec 7>&-
 # A plain client on the TLS port: its handshake fails, only it is closed, and it is counted.
 printf 'PING\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPORT; cat >&3; cat <&3" >/dev/null 2>&1
 tcheck "PONG" ping
@@ -71,6 +80,10 @@ got=$(redis-cli -p "$TPORT" --tls --cacert "$D/ca.crt" ping 2>&1)
 CHECKS=$((CHECKS + 1))
 [ "$got" != PONG ] || { echo "FAIL: a client without a certificate was served" >&2; FAILS=$((FAILS + 1)); }
 tcheck "PONG" --cert "$D/client.crt" --key "$D/client.key" ping
+# a certificate no trusted CA signed is refused too
+got=$(redis-cli -p "$TPORT" --tls --cacert "$D/ca.crt" --cert "$D/rogue.crt" --key "$D/rogue.key" ping 2>&1)
+CHECKS=$((CHECKS + 1))
+[ "$got" != PONG ] || { echo "FAIL: a client with a self-signed certificate was served" >&2; FAILS=$((FAILS + 1)); }
 v=$(info_field stats tls_handshake_failures)
 CHECKS=$((CHECKS + 1))
 [ "${v:-0}" -ge 1 ] || { echo "FAIL: tls_handshake_failures is '$v' after a refused client" >&2; FAILS=$((FAILS + 1)); }

@@ -64,8 +64,8 @@ TEST(glob_table)
         {"abc", "ABC", false}, /* case-sensitive */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        bool got =
-            fl_glob_match(cases[i].pat, strlen(cases[i].pat), cases[i].str, strlen(cases[i].str), false);
+        bool got = fl_glob_match(cases[i].pat, strlen(cases[i].pat), cases[i].str,
+                                 strlen(cases[i].str), false);
         if (got != cases[i].match)
             fprintf(stderr, "glob \"%s\" vs \"%s\": got %d\n", cases[i].pat, cases[i].str, got);
         CHECK(got == cases[i].match);

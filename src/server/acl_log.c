@@ -1,0 +1,162 @@
+/*
+ * src/server/acl_log.c: ACL LOG, Redis 7.0's record of refused commands, keys and
+ * authentications: newest entry first, an entry identical in reason, object and user to one of
+ * the last LOG_SCAN within LOG_GROUP_MS counts up instead of adding one, at most
+ * SRV_ACL_LOG_MAX entries (the oldest goes).
+ *
+ * Invariants: len is the list's length, at most SRV_ACL_LOG_MAX; every field is protected by
+ * mu, which is never held while taking another lock. Any thread.
+ */
+#include "acl.h"
+#include "fl_assert.h"
+#include "srv.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One entry. */
+typedef struct log_entry {
+    struct log_entry *next; /* older */
+    uint64_t count;
+    int reason;
+    char *object, *user, *client_info;
+    int64_t ms; /* last occurrence */
+} log_entry_t;
+
+struct srv_acl_log {
+    pthread_mutex_t mu;
+    log_entry_t *head; /* newest first */
+    size_t len;
+};
+
+srv_acl_log_t *srv_acl_log_create(void)
+{
+    srv_acl_log_t *log = calloc(1, sizeof(*log));
+    if (log)
+        pthread_mutex_init(&log->mu, NULL);
+    return log;
+}
+
+void srv_acl_log_destroy(srv_acl_log_t *log)
+{
+    if (!log)
+        return;
+    srv_acl_log_reset(log);
+    pthread_mutex_destroy(&log->mu);
+    free(log);
+}
+
+#define LOG_GROUP_MS 60000 /* Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA */
+#define LOG_SCAN 10        /* entries looked at for a match, as Redis */
+
+static void log_entry_free(log_entry_t *e)
+{
+    free(e->object);
+    free(e->user);
+    free(e->client_info);
+    free(e);
+}
+
+static bool slice_equals(const char *s, fl_slice_t x)
+{
+    return strlen(s) == x.n && memcmp(s, x.p, x.n) == 0;
+}
+
+static char *slice_dup(fl_slice_t x)
+{
+    size_t n = x.n < 512 ? x.n : 512;
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, x.p, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice_t user,
+                     const char *client_info)
+{
+    int64_t now = fl_now_ms();
+    char *info = strdup(client_info);
+    pthread_mutex_lock(&log->mu);
+    log_entry_t **pp = &log->head;
+    for (int i = 0; *pp && i < LOG_SCAN; i++, pp = &(*pp)->next) {
+        log_entry_t *e = *pp;
+        if (e->reason != reason || !slice_equals(e->object, object) ||
+            !slice_equals(e->user, user) || now - e->ms > LOG_GROUP_MS)
+            continue;
+        *pp = e->next; /* to the front, updated */
+        e->next = log->head;
+        log->head = e;
+        e->count++;
+        e->ms = now;
+        if (info) {
+            free(e->client_info);
+            e->client_info = info;
+        }
+        pthread_mutex_unlock(&log->mu);
+        return;
+    }
+    log_entry_t *e = calloc(1, sizeof(*e));
+    if (!e || !info || !(e->object = slice_dup(object)) || !(e->user = slice_dup(user))) {
+        pthread_mutex_unlock(&log->mu);
+        free(info);
+        if (e)
+            log_entry_free(e);
+        return; /* out of memory: the refusal stands, unlogged */
+    }
+    *e = (log_entry_t){log->head, 1, reason, e->object, e->user, info, now};
+    log->head = e;
+    FL_ASSERT(log->len <= SRV_ACL_LOG_MAX);
+    if (++log->len > SRV_ACL_LOG_MAX) {
+        log_entry_t **last = &log->head;
+        while ((*last)->next)
+            last = &(*last)->next;
+        log_entry_free(*last);
+        *last = NULL;
+        log->len--;
+    }
+    pthread_mutex_unlock(&log->mu);
+}
+
+void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out)
+{
+    int64_t now = fl_now_ms();
+    pthread_mutex_lock(&log->mu);
+    size_t n = log->len < (size_t)count ? log->len : (size_t)count;
+    srv_reply_array(out, n);
+    log_entry_t *e = log->head;
+    for (size_t i = 0; i < n; i++, e = e->next) {
+        srv_reply_array(out, 14);
+        srv_reply_bulk_str(out, "count");
+        srv_reply_int(out, (long long)e->count);
+        srv_reply_bulk_str(out, "reason");
+        srv_reply_bulk_str(out, e->reason == SRV_ACL_DENIED_KEY ? "key"
+                                : e->reason == SRV_ACL_LOG_AUTH ? "auth"
+                                                                : "command");
+        srv_reply_bulk_str(out, "context");
+        srv_reply_bulk_str(out, "toplevel");
+        srv_reply_bulk_str(out, "object");
+        srv_reply_bulk_str(out, e->object);
+        srv_reply_bulk_str(out, "username");
+        srv_reply_bulk_str(out, e->user);
+        srv_reply_bulk_str(out, "age-seconds");
+        srv_reply_bulk_fmt(out, "%.17g", (double)(now - e->ms) / 1000.0);
+        srv_reply_bulk_str(out, "client-info");
+        srv_reply_bulk_str(out, e->client_info);
+    }
+    pthread_mutex_unlock(&log->mu);
+}
+
+void srv_acl_log_reset(srv_acl_log_t *log)
+{
+    pthread_mutex_lock(&log->mu);
+    while (log->head) {
+        log_entry_t *e = log->head;
+        log->head = e->next;
+        log_entry_free(e);
+    }
+    log->len = 0;
+    pthread_mutex_unlock(&log->mu);
+}
