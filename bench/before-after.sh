@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/before-after.sh: what a change costs on the hot paths, measured side by side in one run:
-# the working tree against another revision (default: where this branch left main), both built the same way (Release,
-# debug-level assertions off: what users run). Not a test: it prints ratios after/before.
+# the working tree (or revision AFTER) against revision BEFORE (default: where this branch left
+# main), both built the same way (Release, debug-level assertions off: what users run). Not a
+# test: it prints ratios after/before.
 #
 #   1. memory layer: flatline-mem-microbench of each build, alternated ROUNDS times; per size the
 #      best shared-arena ns per alloc+free pair, then after/before (1.00 = no cost).
@@ -9,11 +10,12 @@
 #      SET then GET (-P 16 -c 50 -r 1000000 -d 100 -n N) against each in turn, ROUNDS times;
 #      the median rps of each, then after/before (1.00 = no cost).
 #
-#   usage: bench/before-after.sh [REV]     env: N (default 1000000), ROUNDS (default 3)
+#   usage: bench/before-after.sh [BEFORE [AFTER]]   env: N (default 1000000), ROUNDS (default 3)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$BENCH_ROOT"
 REV=${1:-$(git merge-base HEAD main)}
+AFTER=${2:-}
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-3}
 need_tools git redis-benchmark redis-cli python3
@@ -23,11 +25,21 @@ track_dir "$before_src"
 git archive "$REV" | tar -x -C "$before_src"
 flags=(-DCMAKE_BUILD_TYPE=Release -DFLATLINE_DEBUG=OFF)
 targets=(flatline-server flatline-mem-microbench)
-echo "building $REV ($(git rev-parse --short "$REV")) and the working tree (Release, FLATLINE_DEBUG=OFF)"
+echo "building $REV ($(git rev-parse --short "$REV")) and ${AFTER:-the working tree} (Release, FLATLINE_DEBUG=OFF)"
 cmake -S "$before_src" -B "$before_src/build" "${flags[@]}" >/dev/null
 cmake --build "$before_src/build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
-bench_build build-after "${flags[@]}" -- "${targets[@]}"
-declare -A dir=([before]="$before_src/build" [after]=build-after)
+if [ -n "$AFTER" ]; then
+    after_src=$(mktemp -d)
+    track_dir "$after_src"
+    git archive "$AFTER" | tar -x -C "$after_src"
+    cmake -S "$after_src" -B "$after_src/build" "${flags[@]}" >/dev/null
+    cmake --build "$after_src/build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+    after_dir="$after_src/build"
+else
+    bench_build build-after "${flags[@]}" -- "${targets[@]}"
+    after_dir=build-after
+fi
+declare -A dir=([before]="$before_src/build" [after]="$after_dir")
 
 # 1. The memory layer.
 out=$(mktemp)

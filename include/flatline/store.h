@@ -40,6 +40,12 @@ typedef enum fl_status {
     FL_ENOMEM = -5,     /* allocation failed: nothing changed */
     FL_ECOND = -6,      /* NX/XX condition not met: nothing changed (SET replies nil) */
     FL_EINVAL = -7,     /* bad argument */
+    /* -20..-29: string, key and hash commands (strings.c, keys.c, hashes.c) */
+    FL_ENOTFLOAT = -20,     /* value is not a valid float */
+    FL_ENAN = -21,          /* increment would produce NaN or Infinity */
+    FL_ENOKEY = -22,        /* no such key (RENAME) */
+    FL_EHASHNOTFLOAT = -23, /* hash value is not a float (HINCRBYFLOAT) */
+    FL_EINCRNAN = -24,      /* the increment itself is infinite (HINCRBYFLOAT) */
 } fl_status_t;
 
 /* Message for a status, without the leading '-' (e.g. "WRONGTYPE Operation against a key
@@ -68,6 +74,26 @@ typedef struct fl_sink {
 
 #define FL_NS_NAME_MAX 63
 
+/* What a namespace does above its high-water mark: Redis's maxmemory-policy names, in
+ * fl_evict_policy_names order. volatile-* policies only ever evict keys with a TTL (and evict
+ * nothing when none has one); allkeys-* any key. LRU: least recently accessed; LFU: least
+ * frequently (Redis's logarithmic counter, decayed by one per idle minute); TTL: soonest to
+ * expire; random. Candidates are sampled (as Redis does), so the choice is approximate. */
+typedef enum fl_evict_policy {
+    FL_EVICT_NOEVICTION = 0, /* never evict: growing writes get FL_EOOM at stop-writes */
+    FL_EVICT_ALLKEYS_LRU,
+    FL_EVICT_ALLKEYS_LFU,
+    FL_EVICT_VOLATILE_LRU,
+    FL_EVICT_VOLATILE_LFU,
+    FL_EVICT_VOLATILE_TTL,
+    FL_EVICT_ALLKEYS_RANDOM,
+    FL_EVICT_VOLATILE_RANDOM,
+} fl_evict_policy_t;
+
+/* The policies' names ("noeviction", "allkeys-lru", ...), indexed by fl_evict_policy_t,
+ * NULL-terminated (a configuration table can use it as its list of allowed words). */
+extern const char *const fl_evict_policy_names[];
+
 /*
  * THE NAMESPACE OPTIONS, defined once. Every consumer iterates this list: the struct below,
  * fl_ns_config_default (the defaults), fl_ns_config_check (the bounds), and the server's config
@@ -75,8 +101,9 @@ typedef struct fl_sink {
  *
  *   X(field, ctype, kind, name, def, min, max, runtime, doc)
  *     field    member of fl_ns_config_t, of type ctype
- *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned) or
- *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file)
+ *     kind     FL_OPT_SIZE (size_t bytes), FL_OPT_INT (int64_t), FL_OPT_UNSIGNED (unsigned),
+ *              FL_OPT_DECAY (ssize_t ms; also FL_DECAY_DEFAULT, "default" in the config file) or
+ *              FL_OPT_WORD (unsigned: the index of a word of fl_ns_option_words, e.g. "memory")
  *     name     the option's name in config files and CONFIG GET ("namespace.<ns>.<name>")
  *     def      default value; min, max: inclusive bounds (fl_ns_config_check)
  *     runtime  true when the option may change while the store is open (CONFIG SET); false
@@ -95,12 +122,15 @@ typedef struct fl_sink {
  */
 #define FL_GIB ((int64_t)1 << 30)
 #define FL_NS_OPTIONS(X)                                                                           \
-    X(memory_limit, size_t, FL_OPT_SIZE, "memory-limit", FL_GIB, 0, 1024 * FL_GIB, true,           \
+    X(memory_limit, size_t, FL_OPT_SIZE, "memory-limit", 0, 0, 1024 * FL_GIB, true,                \
       "bytes of records and index the namespace may hold (its requested bytes; 0 = unlimited)")    \
+    X(evict_policy, unsigned, FL_OPT_WORD, "maxmemory-policy", FL_EVICT_NOEVICTION, 0,             \
+      FL_EVICT_VOLATILE_RANDOM, true,                                                              \
+      "what goes above high-water-pct (Redis's names); noeviction refuses writes instead")         \
     X(default_ttl_ms, int64_t, FL_OPT_INT, "default-ttl-ms", 0, 0, INT64_MAX / 2, true,            \
       "TTL applied to writes that give none (0 = none)")                                           \
     X(high_water_pct, unsigned, FL_OPT_UNSIGNED, "high-water-pct", 90, 1, 100, true,               \
-      "evict (soonest-expiring first) above this share of memory-limit")                           \
+      "evict by maxmemory-policy above this share of memory-limit")                                \
     X(stop_writes_pct, unsigned, FL_OPT_UNSIGNED, "stop-writes-pct", 95, 1, 100, true,             \
       "refuse writes with -OOM above this share of memory-limit")                                  \
     X(partitions, unsigned, FL_OPT_UNSIGNED, "partitions", 4096, 1, 65536, false,                  \
@@ -119,9 +149,20 @@ typedef struct fl_sink {
     X(defrag_cycle_min, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-min", 1, 1, 100, true,            \
       "% of one CPU active defrag uses at defrag-pct")                                             \
     X(defrag_cycle_max, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-max", 10, 1, 100, true,           \
-      "% of one CPU active defrag uses at defrag-pct-upper")
+      "% of one CPU active defrag uses at defrag-pct-upper")                                       \
+    X(storage, unsigned, FL_OPT_WORD, "storage", FL_STORAGE_DISK, 0, 1, false,                     \
+      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")
 
-typedef enum fl_opt_kind { FL_OPT_SIZE, FL_OPT_INT, FL_OPT_UNSIGNED, FL_OPT_DECAY } fl_opt_kind_t;
+typedef enum fl_opt_kind {
+    FL_OPT_SIZE,
+    FL_OPT_INT,
+    FL_OPT_UNSIGNED,
+    FL_OPT_DECAY,
+    FL_OPT_WORD
+} fl_opt_kind_t;
+
+/* `storage` (Aerospike's per-namespace choice): the words of fl_ns_option_words, in order. */
+enum { FL_STORAGE_DISK = 0, FL_STORAGE_MEMORY = 1 };
 
 typedef struct fl_ns_config {
     char name[FL_NS_NAME_MAX + 1];
@@ -145,6 +186,10 @@ const fl_ns_option_t *fl_ns_options(size_t *n);
 
 /* Option `name` (case-insensitive, length len), or NULL. */
 const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len);
+
+/* The words of an FL_OPT_WORD option (its value is the index of one), NULL-terminated; NULL for
+ * other kinds. */
+const char *const *fl_ns_option_words(const fl_ns_option_t *o);
 
 /* The value of option o in c, widened to int64_t (FL_DECAY_DEFAULT stays INT64_MIN). */
 int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o);
@@ -174,6 +219,10 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
 /* Stops the background thread and frees every record and namespace arena. */
 void fl_store_close(fl_store_t *store);
 
+/* Switches the background thread's active expiry on or off (Redis's DEBUG SET-ACTIVE-EXPIRE,
+ * for tests); expired keys are still removed when accessed. Any thread. */
+void fl_store_set_active_expire(fl_store_t *store, bool on);
+
 size_t fl_store_ns_count(const fl_store_t *store);
 
 /* Namespace by index (SELECT <index>), or NULL when out of range. */
@@ -186,6 +235,15 @@ const fl_ns_config_t *fl_ns_config(const fl_ns_t *ns);
 
 /* The namespace's shared arena (for statistics and the lifecycle-separation test). */
 fl_arena_t *fl_ns_arena(fl_ns_t *ns);
+
+/* Run-time changes (CONFIG SET maxmemory / maxmemory-policy), effective for the next write;
+ * any thread. fl_ns_set_memory_limit: 0 = unlimited; FL_EINVAL with the reason in err when the
+ * limit is too small for the namespace's own partition array. Lowering it evicts (by the
+ * policy) in the background, or refuses growing writes under noeviction. */
+int fl_ns_set_memory_limit(fl_ns_t *ns, size_t limit, char *err, size_t errlen);
+int fl_ns_set_evict_policy(fl_ns_t *ns, fl_evict_policy_t policy);
+size_t fl_ns_memory_limit(const fl_ns_t *ns);
+fl_evict_policy_t fl_ns_evict_policy(const fl_ns_t *ns);
 
 /* Writes the FL_EOOM reply for this namespace into buf, without the leading '-':
  * "OOM command not allowed when used memory > 'maxmemory' in namespace '<name>'".
@@ -223,8 +281,44 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
  * FL_EINVAL for a key or value over 4 GiB - 1. */
 int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs);
 
+/* MGET: emits an array of n values (nil for a missing key or one of another type), read
+ * atomically: every partition of the keys is locked before the first is read, so no MSET is
+ * seen in part. FL_ENOMEM. */
+int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *out);
+
 /* GETDEL: emits the value or nil, and deletes the key. */
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
+
+/* GETEX: emits the value or nil (FL_EWRONGTYPE on another type) and, for a live key, sets its
+ * expiry to at_ms (> 0; a time not in the future deletes the key after emitting its value),
+ * removes it (persist), or leaves it (at_ms 0, !persist). */
+int fl_str_getex(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool persist, const fl_sink_t *out);
+
+/* SETRANGE: overwrites the value from `offset` with val, zero-padding a shorter value (a missing
+ * key counts as ""; nothing is created when val is empty); *new_len gets the length. The
+ * caller bounds offset + val.n (Redis's proto-max-bulk-len); FL_EINVAL above 4 GiB - 1. */
+int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, size_t *new_len);
+
+/* GETRANGE (SUBSTR): emits the bytes start..end (inclusive; negative counts from the end, as
+ * Redis), "" when the range is empty or the key missing. */
+int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, const fl_sink_t *out);
+
+/* INCRBYFLOAT: value (missing: 0) + incr as long doubles, stored and returned in Redis's
+ * human-friendly form (%.17Lf, trailing zeros removed) into buf (>= FL_FLOAT_BUF bytes, *len).
+ * FL_ENOTFLOAT (value or incr not a float), FL_ENAN (result NaN or infinite). */
+#define FL_FLOAT_BUF 5120
+int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, size_t *len);
+
+/* SETBIT / GETBIT: bit `bit` of the value (bit 0 the most significant of byte 0); SETBIT
+ * grows the value with zero bytes (a missing key counts as "") and *was gets the bit before;
+ * GETBIT reads 0 past the end or on a missing key. FL_EINVAL for a bit past 4 GiB - 1 bytes
+ * (the caller bounds it by proto-max-bulk-len, as Redis). */
+int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was);
+int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set);
+
+/* MSETNX: like MSET, but only when none of the keys exists (decided under the same locks);
+ * *set tells whether the pairs were written. */
+int fl_str_msetnx(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool *set);
 
 /* APPEND: creates the key when missing; *new_len gets the resulting length. */
 int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len);
@@ -253,6 +347,36 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
 /* HGETALL: emits an array of 2*len elements (field, value, ...); empty array when missing. */
 int fl_hash_getall(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);
 
+/* HKEYS, HVALS and HGETALL in one: emits an array of the fields' names and/or values (`what`:
+ * FL_HASH_FIELDS, FL_HASH_VALUES or both, interleaved); empty when missing. */
+#define FL_HASH_FIELDS 1u
+#define FL_HASH_VALUES 2u
+int fl_hash_each(fl_ns_t *ns, fl_slice_t key, unsigned what, const fl_sink_t *out);
+
+/* HSETNX: sets the field only when it does not exist; *set tells. */
+int fl_hash_setnx(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_t val, bool *set);
+
+/* HSTRLEN: the value's length, 0 when the field or key is missing. */
+int fl_hash_strlen(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t *len);
+
+/* HINCRBYFLOAT: as fl_str_incrbyfloat on one field (buf >= FL_FLOAT_BUF bytes);
+ * FL_EHASHNOTFLOAT when the field's value is not a float, FL_ENOTFLOAT for incr, FL_EINCRNAN
+ * for an infinite incr, FL_ENAN. */
+int fl_hash_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_t incr, char *buf,
+                        size_t *len);
+
+/* HRANDFIELD: count INT64_MIN: one random field name (bulk), nil when missing; count >= 0: up
+ * to count distinct fields; count < 0: -count fields, repetitions allowed; as an array of
+ * names, or name/value pairs with with_values (empty when missing). */
+int fl_hash_randfield(fl_ns_t *ns, fl_slice_t key, int64_t count, bool with_values,
+                      const fl_sink_t *out);
+
+/* HSCAN: emits an array of field/value pairs from `cursor` (about `count` fields, those
+ * matching the glob `pattern`, NULL = all) and sets *next (0: complete). Guarantees of SCAN:
+ * every field present for the whole scan is returned at least once. */
+int fl_hash_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
+                 size_t pattern_len, size_t count, const fl_sink_t *out, uint64_t *next);
+
 /* HLEN: 0 when missing. */
 int fl_hash_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
 
@@ -272,6 +396,40 @@ int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted);
 /* EXISTS of one key. */
 int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists);
 
+/* Over several keys, atomically (all their partitions locked first, as MSET; FL_ENOMEM):
+ * EXISTS (*count: keys that exist, counted per argument), TOUCH (the same, and records an
+ * access of each), DEL/UNLINK (*deleted: keys deleted, each once). */
+int fl_keys_exists(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
+int fl_keys_touch(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
+int fl_keys_del(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *deleted);
+
+/* RENAME / RENAMENX (nx): moves the value, its type and TTL from src to dst, replacing dst
+ * (unless nx: then *renamed is false when dst exists). Atomic: both keys' partitions are
+ * locked throughout. FL_ENOKEY when src does not exist; src == dst is a success that changes
+ * nothing (*renamed = !nx, as Redis). FL_EOOM, FL_ENOMEM: nothing changed. */
+int fl_key_rename(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, bool nx, bool *renamed);
+
+/* COPY: copies src's value, type and TTL from src_ns to dst in dst_ns (which may be the same
+ * namespace), replacing dst only with `replace`; *copied tells whether it did. Atomic within
+ * one namespace; across two, the copy is src as it was at one instant. The caller refuses
+ * src == dst in one namespace (Redis's "source and destination objects are the same"). */
+int fl_key_copy(fl_ns_t *src_ns, fl_slice_t src, fl_ns_t *dst_ns, fl_slice_t dst, bool replace,
+                bool *copied);
+
+/* RANDOMKEY: emits a random live key (bulk), or nil when the namespace is empty. */
+int fl_key_random(fl_ns_t *ns, const fl_sink_t *out);
+
+/* OBJECT: what Redis 7.0's OBJECT subcommands report about a key, read without recording an
+ * access. exists false for a missing key (and the rest zero). */
+typedef struct fl_key_object {
+    bool exists;
+    const char *encoding; /* "int", "embstr", "raw", "listpack", "hashtable", ... */
+    uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
+    unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */
+    int64_t refcount;     /* as Redis: INT32_MAX for its shared integers 0..9999, else 1 */
+} fl_key_object_t;
+int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
+
 /* EXPIRE/PEXPIRE: sets an absolute expiry; a time not in the future deletes the key.
  * *applied tells whether the key existed. */
 int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied);
@@ -287,6 +445,9 @@ int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flag
 
 /* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing. */
 int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms);
+
+/* EXPIRETIME/PEXPIRETIME: *at_ms = the absolute expiry in ms, -1 without one, -2 when missing. */
+int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms);
 
 /* PERSIST: *changed tells whether an expiry was removed. */
 int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed);
@@ -334,7 +495,8 @@ typedef struct fl_ns_defrag_report {
     size_t resident_after;    /* ... after the pass and the purge */
     size_t frag_bytes_before; /* slab holes before / after */
     size_t frag_bytes_after;
-    uint64_t time_ns; /* wall time of the pass (purge included) */
+    uint64_t time_us; /* wall time of the pass (purge included), microseconds like every time
+                       * the store reports */
 } fl_ns_defrag_report_t;
 
 /* MEMORY DEFRAG: a full pass now, in the calling thread: sweeps over every partition from the
@@ -387,6 +549,59 @@ fl_batch_key_t fl_watch_key(const fl_watch_t *w);
 /* Stops watching and frees w (NULL is fine). */
 void fl_watch_remove(fl_watch_t *w);
 
+/* ---- Persistence hooks (src/store/hooks.c) ---------------------------------------------- */
+
+/* A record as the persistence layer sees it, valid only inside the hook call that passes it
+ * (the partition lock is held). */
+typedef struct fl_rec_view {
+    fl_type_t type; /* FL_TYPE_STRING or FL_TYPE_HASH */
+    fl_slice_t key;
+    fl_slice_t val;       /* string value (hash: empty) */
+    int64_t expire_at_ms; /* absolute; 0 = none */
+    size_t nfields;       /* hash: number of fields */
+    const void *rec;      /* the store's record (for fl_rec_view_fields) */
+} fl_rec_view_t;
+
+/* Calls fn for every field of a hash view (nothing for a string), in table order. */
+typedef void (*fl_field_fn)(void *ctx, fl_slice_t field, fl_slice_t val);
+void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
+
+/* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
+ * partition's write lock held (so per key, hook calls come in commit order), must not call back
+ * into the store, and must not fail (a log that cannot be written buffers and reports later).
+ *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields);
+ *   del       the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
+ *   snap_rec  during a snapshot: one record of the partition's state when the snapshot began;
+ *   snap_done after the last snap_rec of a partition (same thread, lock still held). */
+typedef struct fl_store_hooks {
+    void *ctx;
+    void (*put)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
+    void (*del)(void *ctx, size_t ns_index, fl_slice_t key);
+    void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
+    void (*snap_done)(void *ctx, size_t ns_index);
+} fl_store_hooks_t;
+
+/* Installs (or with NULL removes) the hooks; *h is copied. Call while no other thread uses the
+ * store (before workers start). The hooks stay callable until fl_store_close returns (the
+ * store's background thread commits expiries until then), so their ctx must outlive it. */
+void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
+
+/* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
+ * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
+ * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a
+ * partition when nobody did yet (the snapshot thread walks them all with one short lock hold
+ * each). After every partition of every namespace went through fl_snap_part, fl_snap_end ends
+ * it. One snapshot at a time (the caller serialises snapshots). A write whose partition lock was
+ * taken after fl_snap_begin returned is absent from the dump; one that committed before
+ * fl_snap_begin was called is present (a write in between may be either: a log that also
+ * records it from fl_snap_begin on replays it idempotently). */
+void fl_snap_begin(fl_store_t *store);
+void fl_snap_part(fl_store_t *store, size_t ns_index, uint32_t pidx);
+void fl_snap_end(fl_store_t *store);
+
+/* Number of partitions of a namespace. */
+uint32_t fl_ns_partitions(const fl_ns_t *ns);
+
 /* ---- Statistics --------------------------------------------------------------------------- */
 
 /*
@@ -408,7 +623,8 @@ void fl_watch_remove(fl_watch_t *w);
     X(hits, uint64_t, "hits", "count", "reads that found their key")                               \
     X(misses, uint64_t, "misses", "count", "reads that did not find their key")                    \
     X(expired, uint64_t, "expired", "count", "keys removed because their TTL passed")              \
-    X(evicted, uint64_t, "evicted", "count", "keys removed above the high-water mark")             \
+    X(evicted, uint64_t, "evicted", "count",                                                       \
+      "keys removed above the high-water mark (by the policy)")                                    \
     X(writes_refused, uint64_t, "writes_refused", "count",                                         \
       "writes refused above the stop-writes mark (FL_EOOM)")                                       \
     X(defrag_running, bool, "defrag_running", "bool", "the background policy is running a pass")   \

@@ -580,8 +580,8 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
     for (unsigned id = 0; id < nsites; id++) {
         site_t *st = &sites[id];
         int was = st->leaking;
-        st->leaking = st->offset = 0;
-        if (lw >= 0 && rw >= 0) {
+        if (lw >= 0 && rw >= 0) { /* else the windows are too short: the answer stands */
+            st->leaking = st->offset = 0;
             window_t lo = window_of(id, lw), re = window_of(id, rw);
             acct_trend_in_t in = {lo.births,
                                   lo.deaths,

@@ -52,11 +52,11 @@ int acct_trend_decide(const acct_trend_in_t *in, acct_trend_out_t *out)
     int tested = in->tested > 0 ? in->tested : 1;
     int candidates = in->candidates > 0 ? in->candidates : 1;
     if (in->was_leaking) {
-        /* Hysteresis: a site found leaking stays so while both windows still grow
-         * significantly (uncorrected) with the exact totals, so that an answer near the
-         * thresholds does not flap with every interval's noise. */
-        out->site_growing = out->p_long < ACCT_TREND_ALPHA && out->p_recent < ACCT_TREND_ALPHA &&
-                            in->long_growth > 0 && in->recent_growth > 0;
+        /* Hysteresis: a site found leaking stays so while the long window still grows
+         * significantly (uncorrected) and the recent one grows at all, with the exact totals,
+         * so that an answer near the thresholds does not flap with every interval's noise. */
+        out->site_growing =
+            out->p_long < ACCT_TREND_ALPHA && in->long_growth > 0 && in->recent_growth > 0;
         out->total_agrees = in->long_total_growth > 0 && in->recent_total_growth > 0;
         return out->site_growing && out->total_agrees;
     }

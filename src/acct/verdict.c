@@ -7,7 +7,7 @@
  *   holes    = active - allocated      (free space inside pages that hold live objects)
  *   held     = resident - active       (free pages the allocator keeps: dirty, muzzy, caches)
  *   outside  = RSS - base - resident   (stacks, mmap'd files, code, other allocators)
- * Verdict: LEAK when call sites are still growing past the threshold at the end; otherwise
+ * Verdict: LEAK when some call site is leaking (trend.c's test, run by the leak watch); otherwise
  * HEALTHY when the excess is small (under healthy_bytes, or RSS under 1.5x requested: glibc's
  * chunk headers alone cost 25% on small blocks);
  * otherwise the largest term names it: rounding or holes FRAGMENTATION, held PAGES_HELD,

@@ -60,7 +60,9 @@ typedef struct bd_config {
     bool strict;        /* a missing allocator library is an error, not a skip */
 } bd_config_t;
 
-/* Allocator breakdown keys, in docs/design.md order. */
+/* Allocator breakdown keys: the first BD_NSTAT fields of the memory vocabulary (FL_MEM_BYTES in
+ * flatline/mem.h), the ones an allocator reports about itself (the driver samples RSS itself;
+ * slab holes only jemalloc's arenas could say). */
 enum {
     BD_ST_REQUESTED,
     BD_ST_ALLOCATED,
@@ -72,7 +74,7 @@ enum {
     BD_ST_METADATA,
     BD_NSTAT
 };
-extern const char *const bd_stat_names[BD_NSTAT];
+extern const char *const *const bd_stat_names;
 
 typedef struct bd_sample {
     double t; /* seconds since the child started */

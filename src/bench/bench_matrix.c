@@ -9,6 +9,7 @@
  * machine (other jobs) spreads over all columns instead of penalising the last one.
  */
 #include "bench.h"
+#include "flatline/mem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -31,9 +32,11 @@ const bd_workload_t bd_workloads[] = {
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
 
-const char *const bd_stat_names[BD_NSTAT] = {
-    "requested", "allocated", "active", "resident", "dirty", "muzzy", "retained", "metadata",
-};
+#define BD_STAT_NAME_(f, name, doc) name,
+static const char *const vocabulary[] = {FL_MEM_BYTES(BD_STAT_NAME_)};
+#undef BD_STAT_NAME_
+_Static_assert(sizeof(vocabulary) / sizeof(vocabulary[0]) >= BD_NSTAT, "keys from the vocabulary");
+const char *const *const bd_stat_names = vocabulary;
 
 const bd_alloc_t *bd_find_alloc(const char *name)
 {

@@ -21,7 +21,6 @@ static const srv_subcmd_t client_subcmds[] = {
     {"no-evict", SRV_CMD_ADMIN, CONN},
     {"pause", SRV_CMD_ADMIN, CONN},
     {"reply", 0, CONN},
-    {"setinfo", 0, CONN},
     {"setname", 0, CONN},
     {"tracking", 0, CONN},
     {"trackinginfo", 0, CONN},

@@ -24,6 +24,7 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
     c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
     c->ns = srv->store ? fl_store_ns(srv->store, 0) : NULL;
     c->ns_index = 0;
+    c->ctime_ms = fl_now_ms();
     if (srv->acl)
         srv_acl_session_init(srv->acl, &c->acl);
 }
@@ -73,6 +74,14 @@ static bool fill_argv(srv_client_t *c)
     return true;
 }
 
+void srv_client_note_log(srv_client_t *c, uint64_t seq_before)
+{
+    flp_t *p = c->srv->persist;
+    uint64_t seq = flp_thread_seq();
+    if (p && seq != seq_before && flp_sync_replies(p) && seq > c->hold_seq)
+        c->hold_seq = seq;
+}
+
 int srv_client_process_input(srv_client_t *c)
 {
     SRV_ASSERT_OWNER(c);
@@ -100,7 +109,9 @@ int srv_client_process_input(srv_client_t *c)
             c->out.failed = true;
             break;
         }
+        uint64_t seq = flp_thread_seq();
         srv_cmd_dispatch(c, (int)c->parser.argc, c->argv);
+        srv_client_note_log(c, seq);
         srv_parser_next(&c->parser);
     }
     size_t done = c->parser.cmd_start;

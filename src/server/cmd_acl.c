@@ -48,12 +48,33 @@ static void format_addr(int fd, bool peer, char *buf, size_t len)
 
 void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user)
 {
-    char addr[140], laddr[140], info[640];
+    /* CLIENT LIST's fields, at the moment of the refusal (so idle=0: the client is talking;
+     * redis-py's ACL LOG parser requires every numeric one). */
+    char addr[140], laddr[140], info[900];
     format_addr(c->fd, true, addr, sizeof(addr));
     format_addr(c->fd, false, laddr, sizeof(laddr));
-    snprintf(info, sizeof(info), "id=%llu addr=%s laddr=%s fd=%d name=%s db=%zu user=%s",
-             (unsigned long long)c->id, addr, laddr, c->fd, c->name ? c->name : "", c->ns_index,
-             srv_acl_session_user(&c->acl));
+    size_t argv_mem = 0;
+    for (size_t i = 0; i < c->parser.argc; i++)
+        argv_mem += c->parser.argv[i].len;
+    size_t tot = sizeof(*c) + c->in.cap + c->out.cap + c->argv_cap * sizeof(*c->argv);
+    char cmd[64] = "NULL";
+    if (c->parser.argc > 0) {
+        size_t n = c->argv[0].n < sizeof(cmd) - 1 ? c->argv[0].n : sizeof(cmd) - 1;
+        for (size_t i = 0; i < n; i++) {
+            char ch = c->argv[0].p[i];
+            cmd[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+        }
+        cmd[n] = '\0';
+    }
+    snprintf(info, sizeof(info),
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=0 flags=N db=%zu sub=0 "
+             "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu "
+             "rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 "
+             "resp=2",
+             (unsigned long long)c->id, addr, laddr, c->fd, c->name ? c->name : "",
+             (long long)(fl_now_ms() - c->ctime_ms) / 1000, c->ns_index, c->in.len,
+             c->in.cap - c->in.len, argv_mem, c->in.cap, c->in.cap, c->out.len - c->out_sent,
+             c->out.cap, tot, cmd, srv_acl_session_user(&c->acl));
     srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, object, user, info);
 }
 
@@ -61,10 +82,10 @@ bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_sl
 {
     if (srv_acl_authenticate(c->srv->acl, &c->acl, user, pass) == 0)
         return true;
+    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, cmdword, user);
     srv_reply_error(&c->out, wrongpass);
     if (c->worker)
         srv_stat_add(&c->worker->stats.acl_denied_auth, 1);
-    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, cmdword, user);
     return false;
 }
 

@@ -1,11 +1,15 @@
 /*
- * src/server/cmd_hash.c: hash commands (HSET, HMSET, HGET, HMGET, HDEL, HGETALL, HLEN,
- * HEXISTS, HINCRBY) on the store's Aerospike-style bins.
+ * src/server/cmd_hash.c: hash commands (HSET, HMSET, HSETNX, HGET, HMGET, HDEL, HGETALL,
+ * HKEYS, HVALS, HLEN, HEXISTS, HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN) on the
+ * store's Aerospike-style bins.
  *
  * Invariant: field/value arguments are passed to the store as slices of the request buffer
  * (argv + 2), never copied here; each handler appends exactly one reply.
  */
 #include "srv_cmd.h"
+
+#include <limits.h>
+#include <stdlib.h>
 
 static bool hset_generic(srv_client_t *c, int argc, const fl_slice_t *argv, const char *name,
                          size_t *added)
@@ -91,6 +95,125 @@ static void cmd_hincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_int(&c->out, result);
 }
 
+static void each_generic(srv_client_t *c, const fl_slice_t *argv, unsigned what)
+{
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    srv_sink_done(c, c->out.len, fl_hash_each(c->ns, argv[1], what, &sink));
+}
+
+static void cmd_hkeys(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    each_generic(c, argv, FL_HASH_FIELDS);
+}
+
+static void cmd_hvals(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    each_generic(c, argv, FL_HASH_VALUES);
+}
+
+static void cmd_hsetnx(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    bool set = false;
+    if (srv_sink_done(c, c->out.len, fl_hash_setnx(c->ns, argv[1], argv[2], argv[3], &set)))
+        srv_reply_int(&c->out, set);
+}
+
+static void cmd_hstrlen(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    size_t len = 0;
+    if (srv_sink_done(c, c->out.len, fl_hash_strlen(c->ns, argv[1], argv[2], &len)))
+        srv_reply_int(&c->out, (long long)len);
+}
+
+static void cmd_hincrbyfloat(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    char *buf = malloc(FL_FLOAT_BUF);
+    size_t len = 0;
+    if (!buf) {
+        c->out.failed = true; /* out of memory: drop the connection */
+        return;
+    }
+    int st = fl_hash_incrbyfloat(c->ns, argv[1], argv[2], argv[3], buf, &len);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_bulk(&c->out, buf, len);
+    free(buf);
+}
+
+/* HRANDFIELD key [count [WITHVALUES]]: Redis 7.0's argument checks, in its order. */
+static void cmd_hrandfield(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long count = LLONG_MIN;
+    bool with_values = false;
+    if (argc >= 3) {
+        if (!srv_arg_ll(c, argv[2], &count))
+            return;
+        if (count < -LLONG_MAX) {
+            srv_reply_errorf(&c->out, "ERR value is out of range, value must between %lld and %lld",
+                             -LLONG_MAX, LLONG_MAX);
+            return;
+        }
+        if (argc > 4 || (argc == 4 && !srv_slice_eq(argv[3], "withvalues"))) {
+            srv_reply_syntax(c);
+            return;
+        }
+        with_values = argc == 4;
+        if (with_values && (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2)) {
+            srv_reply_error(&c->out, "ERR value is out of range");
+            return;
+        }
+    }
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    srv_sink_done(c, c->out.len, fl_hash_randfield(c->ns, argv[1], count, with_values, &sink));
+}
+
+/* HSCAN key cursor [MATCH pattern] [COUNT count]. */
+static void cmd_hscan(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    unsigned long long cursor;
+    if (!srv_parse_cursor(argv[2], &cursor)) {
+        srv_reply_error(&c->out, "ERR invalid cursor");
+        return;
+    }
+    const fl_slice_t *match = NULL;
+    long long count = 10;
+    for (int i = 3; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            srv_reply_syntax(c);
+            return;
+        }
+        if (srv_slice_eq(argv[i], "match")) {
+            match = &argv[i + 1];
+        } else if (srv_slice_eq(argv[i], "count")) {
+            if (!srv_arg_ll(c, argv[i + 1], &count))
+                return;
+            if (count < 1) {
+                srv_reply_syntax(c);
+                return;
+            }
+        } else {
+            srv_reply_syntax(c);
+            return;
+        }
+    }
+    /* The pairs go to a scratch buffer first: the reply's cursor comes before them. */
+    srv_buf_t pairs = {0};
+    fl_sink_t sink;
+    srv_sink_init_buf(&sink, &pairs);
+    uint64_t next = 0;
+    int st = fl_hash_scan(c->ns, argv[1], cursor, match ? match->p : NULL, match ? match->n : 0,
+                          (size_t)count, &sink, &next);
+    if (pairs.failed) {
+        c->out.failed = true; /* out of memory: drop the connection */
+    } else if (srv_sink_done(c, c->out.len, st)) {
+        srv_reply_array(&c->out, 2);
+        srv_reply_bulk_fmt(&c->out, "%llu", (unsigned long long)next);
+        srv_reply_raw(&c->out, pairs.p, pairs.len);
+    }
+    srv_buf_free(&pairs);
+}
+
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"hdel", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hdel, 1, 1, 1, SRV_ACL_CAT(HASH)},
@@ -100,10 +223,20 @@ static const srv_cmd_t cmds[] = {
     {"hgetall", 2, SRV_CMD_READONLY, cmd_hgetall, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hincrby", 4, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_hincrby, 1, 1, 1,
      SRV_ACL_CAT(HASH)},
+    {"hincrbyfloat", 4, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_hincrbyfloat, 1,
+     1, 1, SRV_ACL_CAT(HASH)},
+    {"hkeys", 2, SRV_CMD_READONLY, cmd_hkeys, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_hlen, 1, 1, 1,
      SRV_ACL_CAT(HASH)},
     {"hmget", -3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_hmget, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hmset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hmset, 1, 1, 1, SRV_ACL_CAT(HASH)},
+    {"hrandfield", -2, SRV_CMD_READONLY, cmd_hrandfield, 1, 1, 1, SRV_ACL_CAT(HASH)},
+    {"hscan", -3, SRV_CMD_READONLY, cmd_hscan, 1, 1, 1, SRV_ACL_CAT(HASH)},
     {"hset", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_hset, 1, 1, 1, SRV_ACL_CAT(HASH)},
+    {"hsetnx", 4, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_hsetnx, 1, 1, 1,
+     SRV_ACL_CAT(HASH)},
+    {"hstrlen", 3, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_hstrlen, 1, 1, 1,
+     SRV_ACL_CAT(HASH)},
+    {"hvals", 2, SRV_CMD_READONLY, cmd_hvals, 1, 1, 1, SRV_ACL_CAT(HASH)},
 };
 const srv_cmd_family_t srv_cmds_hash = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -11,31 +11,171 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* DEL, UNLINK, EXISTS and TOUCH over several keys are atomic: the store locks the partitions
+ * of all the keys before the first one (one key: the single-key path). */
 static void cmd_del(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    long long n = 0;
-    for (int i = 1; i < argc; i++) {
-        bool deleted = false;
-        if (!srv_sink_done(c, c->out.len, fl_key_del(c->ns, argv[i], &deleted)))
-            return;
-        n += deleted;
-    }
-    srv_reply_int(&c->out, n);
+    size_t n = 0;
+    bool deleted = false;
+    int st = argc == 2 ? fl_key_del(c->ns, argv[1], &deleted)
+                       : fl_keys_del(c->ns, argv + 1, (size_t)argc - 1, &n);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, argc == 2 ? (long long)deleted : (long long)n);
 }
 
 static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    long long n = 0;
-    for (int i = 1; i < argc; i++) {
-        bool exists = false;
-        if (!srv_sink_done(c, c->out.len, fl_key_exists(c->ns, argv[i], &exists)))
-            return;
-        n += exists;
+    size_t n = 0;
+    bool exists = false;
+    int st = argc == 2 ? fl_key_exists(c->ns, argv[1], &exists)
+                       : fl_keys_exists(c->ns, argv + 1, (size_t)argc - 1, &n);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, argc == 2 ? (long long)exists : (long long)n);
+}
+
+static void rename_generic(srv_client_t *c, const fl_slice_t *argv, bool nx)
+{
+    bool renamed = false;
+    if (srv_sink_done(c, c->out.len, fl_key_rename(c->ns, argv[1], argv[2], nx, &renamed))) {
+        if (nx)
+            srv_reply_int(&c->out, renamed);
+        else
+            srv_reply_ok(&c->out);
     }
-    srv_reply_int(&c->out, n);
+}
+
+static void cmd_rename(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    rename_generic(c, argv, false);
+}
+
+static void cmd_renamenx(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    rename_generic(c, argv, true);
+}
+
+/* COPY source destination [DB index] [REPLACE]: the index is a namespace's (SELECT's). */
+static void cmd_copy(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    bool replace = false;
+    fl_ns_t *dst = c->ns;
+    for (int i = 3; i < argc; i++) {
+        long long db;
+        if (srv_slice_eq(argv[i], "replace")) {
+            replace = true;
+        } else if (srv_slice_eq(argv[i], "db") && i + 1 < argc) {
+            if (!srv_arg_ll(c, argv[++i], &db))
+                return;
+            if (db < INT_MIN || db > INT_MAX) {
+                srv_reply_error(&c->out, "ERR value is not an integer or out of range");
+                return;
+            }
+            dst = db < 0 ? NULL : fl_store_ns(c->srv->store, (size_t)db);
+            if (!dst) {
+                srv_reply_error(&c->out, "ERR DB index is out of range");
+                return;
+            }
+        } else {
+            srv_reply_syntax(c);
+            return;
+        }
+    }
+    if (dst == c->ns && argv[1].n == argv[2].n && memcmp(argv[1].p, argv[2].p, argv[1].n) == 0) {
+        srv_reply_error(&c->out, "ERR source and destination objects are the same");
+        return;
+    }
+    bool copied = false;
+    if (srv_sink_done(c, c->out.len, fl_key_copy(c->ns, argv[1], dst, argv[2], replace, &copied)))
+        srv_reply_int(&c->out, copied);
+}
+
+static void cmd_randomkey(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    srv_sink_done(c, c->out.len, fl_key_random(c->ns, &sink));
+}
+
+static bool policy_lfu(const fl_ns_t *ns)
+{
+    fl_evict_policy_t p = fl_ns_evict_policy(ns);
+    return p == FL_EVICT_ALLKEYS_LFU || p == FL_EVICT_VOLATILE_LFU;
+}
+
+static void cmd_object(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    static const char *const help[] = {
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help.",
+    };
+    fl_slice_t sub = argv[1];
+    if (argc == 2 && srv_slice_eq(sub, "help")) {
+        srv_reply_array(&c->out, sizeof(help) / sizeof(help[0]));
+        for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
+            srv_reply_simple(&c->out, help[i]);
+        return;
+    }
+    static const char *const subs[] = {"encoding", "freq", "idletime", "refcount", "help"};
+    size_t i = 0;
+    while (i < sizeof(subs) / sizeof(subs[0]) && !srv_slice_eq(sub, subs[i]))
+        i++;
+    if (i == sizeof(subs) / sizeof(subs[0])) {
+        srv_reply_unknown_subcommand(c, sub, "OBJECT");
+        return;
+    }
+    if (argc != (i == 4 ? 2 : 3)) {
+        char name[32];
+        snprintf(name, sizeof(name), "object|%s", subs[i]);
+        srv_reply_arity(c, name);
+        return;
+    }
+    fl_key_object_t o;
+    if (!srv_sink_done(c, c->out.len, fl_key_object(c->ns, argv[2], &o)))
+        return;
+    if (!o.exists) {
+        srv_reply_nil(&c->out);
+    } else if (srv_slice_eq(sub, "encoding")) {
+        srv_reply_bulk_str(&c->out, o.encoding);
+    } else if (srv_slice_eq(sub, "refcount")) {
+        srv_reply_int(&c->out, o.refcount);
+    } else if (srv_slice_eq(sub, "idletime") && policy_lfu(c->ns)) {
+        srv_reply_error(&c->out, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                                 "Please note that when switching between policies at runtime "
+                                 "LRU and LFU data will take some time to adjust.");
+    } else if (srv_slice_eq(sub, "idletime")) {
+        srv_reply_int(&c->out, (long long)o.idle_s);
+    } else if (!policy_lfu(c->ns)) {
+        srv_reply_error(&c->out,
+                        "ERR An LFU maxmemory policy is not selected, access frequency not "
+                        "tracked. Please note that when switching between policies at runtime "
+                        "LRU and LFU data will take some time to adjust.");
+    } else {
+        srv_reply_int(&c->out, o.freq);
+    }
+}
+
+static void cmd_touch(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    size_t n = 0;
+    if (srv_sink_done(c, c->out.len, fl_keys_touch(c->ns, argv + 1, (size_t)argc - 1, &n)))
+        srv_reply_int(&c->out, (long long)n);
 }
 
 static bool expire_flags(srv_client_t *c, int argc, const fl_slice_t *argv, unsigned *flags)
@@ -133,6 +273,23 @@ static void cmd_pttl(srv_client_t *c, int argc, const fl_slice_t *argv)
     ttl_generic(c, argv[1], true);
 }
 
+static void expiretime_generic(srv_client_t *c, fl_slice_t key, bool ms)
+{
+    int64_t at = -2;
+    if (srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
+        srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
+}
+
+static void cmd_expiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    expiretime_generic(c, argv[1], false);
+}
+
+static void cmd_pexpiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    expiretime_generic(c, argv[1], true);
+}
+
 static void cmd_persist(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool changed = false;
@@ -206,27 +363,10 @@ out:
     free(lens);
 }
 
-/* Redis 7's cursor parse (strtoul): optional sign, base 10, no leading space, nothing after
- * the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor (which ends a scan). */
-static bool parse_cursor(fl_slice_t a, unsigned long long *cursor)
-{
-    char tmp[32];
-    if (a.n >= sizeof(tmp))
-        return false;
-    memcpy(tmp, a.p, a.n);
-    tmp[a.n] = '\0';
-    if (isspace((unsigned char)tmp[0]))
-        return false;
-    char *end;
-    errno = 0;
-    *cursor = strtoull(tmp, &end, 10);
-    return errno != ERANGE && *end == '\0';
-}
-
 static void cmd_scan(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     unsigned long long cursor;
-    if (!parse_cursor(argv[1], &cursor)) {
+    if (!srv_parse_cursor(argv[1], &cursor)) {
         srv_reply_error(&c->out, "ERR invalid cursor");
         return;
     }
@@ -315,23 +455,34 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
+    {"copy", -3, SRV_CMD_WRITE, cmd_copy, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"dbsize", 1, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_dbsize, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
     {"del", -2, SRV_CMD_WRITE, cmd_del, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"exists", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_exists, 1, -1, 1,
      SRV_ACL_CAT(KEYSPACE)},
     {"expire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expire, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"expireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_expireat, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"expiretime", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_expiretime, 1, 1,
+     1, SRV_ACL_CAT(KEYSPACE)},
     {"flushall", -1, SRV_CMD_WRITE, cmd_flushall, 0, 0, 0,
      SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
     {"flushdb", -1, SRV_CMD_WRITE, cmd_flushdb, 0, 0, 0,
      SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
     {"keys", 2, SRV_CMD_READONLY, cmd_keys, 0, 0, 0,
      SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
+    {"object", -2, SRV_CMD_READONLY, cmd_object, 2, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"persist", 2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_persist, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"pexpire", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpire, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"pexpireat", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pexpireat, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"pexpiretime", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_pexpiretime, 1,
+     1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"pttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_pttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"randomkey", 1, SRV_CMD_READONLY, cmd_randomkey, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
+    {"rename", 3, SRV_CMD_WRITE, cmd_rename, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"renamenx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_renamenx, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"scan", -2, SRV_CMD_READONLY, cmd_scan, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
+    {"touch", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_touch, 1, -1, 1,
+     SRV_ACL_CAT(KEYSPACE)},
     {"ttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_ttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"type", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_type, 1, 1, 1,
      SRV_ACL_CAT(KEYSPACE)},

@@ -183,7 +183,7 @@ static void memory_defrag(srv_client_t *c, int argc, const fl_slice_t *argv)
     p_int(&top, "resident-after", (long long)r.resident_after);
     p_int(&top, "frag-bytes-before", (long long)r.frag_bytes_before);
     p_int(&top, "frag-bytes-after", (long long)r.frag_bytes_after);
-    p_int(&top, "time-us", (long long)(r.time_ns / 1000));
+    p_int(&top, "time-us", (long long)r.time_us);
     p_send(c, &top);
 }
 

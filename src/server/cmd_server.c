@@ -124,14 +124,34 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
 }
 
+/* CONFIG GET's reply under construction; `names` holds the names given so far, each
+ * followed by '\n', so that overlapping patterns return every name once (as Redis). */
 typedef struct config_pairs {
     srv_buf_t buf;
+    srv_buf_t names;
     size_t n;
 } config_pairs_t;
+
+static bool config_seen(const srv_buf_t *names, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t at = 0; at < names->len;) {
+        const char *nl = memchr(names->p + at, '\n', names->len - at);
+        size_t len = (size_t)(nl - (names->p + at));
+        if (len == n && memcmp(names->p + at, name, n) == 0)
+            return true;
+        at += len + 1;
+    }
+    return false;
+}
 
 static void config_pair(void *ctx, const char *name, const char *value)
 {
     config_pairs_t *p = ctx;
+    if (config_seen(&p->names, name))
+        return;
+    srv_reply_raw(&p->names, name, strlen(name));
+    srv_reply_raw(&p->names, "\n", 1);
     srv_reply_bulk_str(&p->buf, name);
     srv_reply_bulk_str(&p->buf, value);
     p->n += 2;
@@ -144,14 +164,15 @@ static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
             srv_reply_arity(c, "config|get");
             return;
         }
-        config_pairs_t pairs = {{0}, 0};
+        config_pairs_t pairs = {{0}, {0}, 0};
         for (int i = 2; i < argc; i++)
             srv_config_each(&c->srv->cfg, argv[i].p, argv[i].n, config_pair, &pairs);
         srv_reply_array(&c->out, pairs.n);
         srv_reply_raw(&c->out, pairs.buf.p, pairs.buf.len);
-        if (pairs.buf.failed)
+        if (pairs.buf.failed || pairs.names.failed)
             c->out.failed = true;
         srv_buf_free(&pairs.buf);
+        srv_buf_free(&pairs.names);
     } else if (srv_slice_eq(argv[1], "set")) {
         srv_reply_error(&c->out, "ERR CONFIG SET is not supported: restart flatline-server with "
                                  "--<option> <value>");
@@ -269,13 +290,18 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 static void cmd_shutdown(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
+    int save = 0; /* by the save rules */
     for (int i = 1; i < argc; i++) {
-        if (!srv_slice_eq(argv[i], "nosave") && !srv_slice_eq(argv[i], "save") &&
-            !srv_slice_eq(argv[i], "now") && !srv_slice_eq(argv[i], "force")) {
+        if (srv_slice_eq(argv[i], "nosave")) {
+            save = -1;
+        } else if (srv_slice_eq(argv[i], "save")) {
+            save = 1;
+        } else if (!srv_slice_eq(argv[i], "now") && !srv_slice_eq(argv[i], "force")) {
             srv_reply_syntax(c);
             return;
         }
     }
+    atomic_store(&c->srv->shutdown_save, save); /* the main thread saves (or not) */
     /* As in Redis, a successful SHUTDOWN sends no reply: the connection just closes. */
     c->flags |= SRV_CLOSE_AFTER_REPLY;
     if (c->srv->request_shutdown)

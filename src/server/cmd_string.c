@@ -1,6 +1,7 @@
 /*
  * src/server/cmd_string.c: string commands (GET, SET and its options, SETEX, PSETEX, SETNX,
- * MGET, MSET, GETDEL, GETSET, APPEND, STRLEN, INCR/DECR/INCRBY/DECRBY).
+ * MGET, MSET, MSETNX, GETDEL, GETEX, GETSET, APPEND, STRLEN, SETRANGE, GETRANGE/SUBSTR,
+ * INCR/DECR/INCRBY/DECRBY/INCRBYFLOAT).
  *
  * Invariants: option parsing follows Redis 7's rules and wording (conflicting options are a
  * syntax error, a non-positive or overflowing expire is "invalid expire time in '<cmd>'
@@ -10,6 +11,7 @@
 #include "srv_cmd.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void reply_invalid_expire(srv_client_t *c, const char *cmd)
@@ -146,14 +148,8 @@ static void cmd_mget(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_sink_t sink;
     srv_sink_init(&sink, c);
-    srv_reply_array(&c->out, (size_t)argc - 1);
-    for (int i = 1; i < argc; i++) {
-        size_t mark = c->out.len;
-        if (fl_str_get(c->ns, argv[i], &sink) != FL_OK) { /* a hash reads as nil, as in Redis */
-            c->out.len = mark;
-            srv_reply_nil(&c->out);
-        }
-    }
+    /* Atomic: the store locks every key's partition first; another type reads as nil. */
+    srv_sink_done(c, c->out.len, fl_str_mget(c->ns, argv + 1, (size_t)argc - 1, &sink));
 }
 
 static void cmd_mset(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -174,6 +170,39 @@ static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
     srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink));
+}
+
+/* GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: one option of the group (repeating
+ * the same one is allowed, as SET's), checked before the key is looked at. */
+static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    int seen = 0; /* 1 EX, 2 PX, 3 EXAT, 4 PXAT, 5 PERSIST */
+    int64_t at = 0;
+    for (int i = 2; i < argc; i++) {
+        int id = srv_slice_eq(argv[i], "ex")        ? 1
+                 : srv_slice_eq(argv[i], "px")      ? 2
+                 : srv_slice_eq(argv[i], "exat")    ? 3
+                 : srv_slice_eq(argv[i], "pxat")    ? 4
+                 : srv_slice_eq(argv[i], "persist") ? 5
+                                                    : 0;
+        if (!id || (seen && seen != id) || (id < 5 && i + 1 >= argc)) {
+            srv_reply_syntax(c);
+            return;
+        }
+        seen = id;
+        if (id == 5)
+            continue;
+        long long v;
+        if (!srv_arg_ll(c, argv[++i], &v))
+            return;
+        if (!expire_ms(v, id == 1 || id == 3, id >= 3, &at)) {
+            reply_invalid_expire(c, "getex");
+            return;
+        }
+    }
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    srv_sink_done(c, c->out.len, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink));
 }
 
 static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -202,6 +231,74 @@ static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len)))
         srv_reply_int(&c->out, (long long)len);
+}
+
+static void cmd_setrange(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long offset;
+    size_t len = 0;
+    if (!srv_arg_ll(c, argv[2], &offset))
+        return;
+    if (offset < 0) {
+        srv_reply_error(&c->out, "ERR offset is out of range");
+        return;
+    }
+    if (argv[3].n > 0 && ((unsigned long long)offset > c->srv->cfg.proto_max_bulk_len ||
+                          argv[3].n > c->srv->cfg.proto_max_bulk_len - (size_t)offset)) {
+        srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+        return;
+    }
+    if (srv_sink_done(c, c->out.len,
+                      fl_str_setrange(c->ns, argv[1], (size_t)offset, argv[3], &len)))
+        srv_reply_int(&c->out, (long long)len);
+}
+
+/* GETRANGE and SUBSTR. */
+static void cmd_getrange(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long start, end;
+    if (!srv_arg_ll(c, argv[2], &start) || !srv_arg_ll(c, argv[3], &end))
+        return;
+    fl_sink_t sink;
+    srv_sink_init(&sink, c);
+    srv_sink_done(c, c->out.len, fl_str_getrange(c->ns, argv[1], start, end, &sink));
+}
+
+/* A SETBIT/GETBIT offset: a non-negative integer whose byte is below proto-max-bulk-len. */
+static bool bit_offset(srv_client_t *c, fl_slice_t a, uint64_t *bit)
+{
+    long long v;
+    if (!srv_slice_to_ll(a, &v) || v < 0 ||
+        ((unsigned long long)v >> 3) >= c->srv->cfg.proto_max_bulk_len) {
+        srv_reply_error(&c->out, "ERR bit offset is not an integer or out of range");
+        return false;
+    }
+    *bit = (uint64_t)v;
+    return true;
+}
+
+static void cmd_setbit(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    uint64_t bit;
+    bool was = false;
+    if (!bit_offset(c, argv[2], &bit))
+        return;
+    if (argv[3].n != 1 || (argv[3].p[0] != '0' && argv[3].p[0] != '1')) {
+        srv_reply_error(&c->out, "ERR bit is not an integer or out of range");
+        return;
+    }
+    int st = fl_str_setbit(c->ns, argv[1], bit, argv[3].p[0] == '1', &was);
+    if (srv_sink_done(c, c->out.len, st))
+        srv_reply_int(&c->out, was);
+}
+
+static void cmd_getbit(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    uint64_t bit;
+    bool set = false;
+    if (bit_offset(c, argv[2], &bit) &&
+        srv_sink_done(c, c->out.len, fl_str_getbit(c->ns, argv[1], bit, &set)))
+        srv_reply_int(&c->out, set);
 }
 
 static void cmd_strlen(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -247,6 +344,30 @@ static void cmd_decrby(srv_client_t *c, int argc, const fl_slice_t *argv)
     incr_generic(c, argv[1], -v);
 }
 
+static void cmd_incrbyfloat(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    char *buf = malloc(FL_FLOAT_BUF);
+    size_t len = 0;
+    if (!buf) {
+        c->out.failed = true; /* out of memory: drop the connection */
+        return;
+    }
+    if (srv_sink_done(c, c->out.len, fl_str_incrbyfloat(c->ns, argv[1], argv[2], buf, &len)))
+        srv_reply_bulk(&c->out, buf, len);
+    free(buf);
+}
+
+static void cmd_msetnx(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    bool set = false;
+    if (argc % 2 == 0) {
+        srv_reply_arity(c, "msetnx");
+        return;
+    }
+    if (srv_sink_done(c, c->out.len, fl_str_msetnx(c->ns, argv + 1, (size_t)(argc - 1) / 2, &set)))
+        srv_reply_int(&c->out, set);
+}
+
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"append", 3, SRV_CMD_WRITE, cmd_append, 1, 1, 1, SRV_ACL_CAT(STRING)},
@@ -255,21 +376,29 @@ static const srv_cmd_t cmds[] = {
     {"decrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_decrby, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"get", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_get, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"getbit", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_getbit, 1, 1, 1, SRV_ACL_CAT(BITMAP)},
     {"getdel", 2, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_getdel, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
+    {"getex", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_getex, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"getrange", 4, SRV_CMD_READONLY, cmd_getrange, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"getset", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_getset, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"incr", 2, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_incr, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"incrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_incrby, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
+    {"incrbyfloat", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incrbyfloat, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"mget", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_mget, 1, -1, 1, SRV_ACL_CAT(STRING)},
     {"mset", -3, SRV_CMD_WRITE, cmd_mset, 1, -1, 2, SRV_ACL_CAT(STRING)},
+    {"msetnx", -3, SRV_CMD_WRITE, cmd_msetnx, 1, -1, 2, SRV_ACL_CAT(STRING)},
     {"psetex", 4, SRV_CMD_WRITE, cmd_psetex, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"set", -3, SRV_CMD_WRITE, cmd_set, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"setbit", 4, SRV_CMD_WRITE | SRV_CMD_KEY_READS_TOO, cmd_setbit, 1, 1, 1, SRV_ACL_CAT(BITMAP)},
     {"setex", 4, SRV_CMD_WRITE, cmd_setex, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"setnx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_setnx, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"setrange", 4, SRV_CMD_WRITE, cmd_setrange, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"strlen", 2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_strlen, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
+    {"substr", 4, SRV_CMD_READONLY, cmd_getrange, 1, 1, 1, SRV_ACL_CAT(STRING)},
 };
 const srv_cmd_family_t srv_cmds_string = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -8,7 +8,10 @@
  */
 #include "srv_cmd.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,6 +24,21 @@ bool srv_slice_eq(fl_slice_t s, const char *word)
 {
     size_t n = strlen(word);
     return s.n == n && strncasecmp(s.p, word, n) == 0;
+}
+
+bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor)
+{
+    char tmp[32];
+    if (a.n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, a.p, a.n);
+    tmp[a.n] = '\0';
+    if (isspace((unsigned char)tmp[0]))
+        return false;
+    char *end;
+    errno = 0;
+    *cursor = strtoull(tmp, &end, 10);
+    return errno != ERANGE && *end == '\0';
 }
 
 bool srv_arg_ll(srv_client_t *c, fl_slice_t arg, long long *out)
@@ -109,4 +127,27 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->bulk = sink_bulk;
     sink->nil = sink_nil;
     sink->array = sink_array;
+}
+
+static void buf_bulk(void *ctx, const char *p, size_t n)
+{
+    srv_reply_bulk(ctx, p, n);
+}
+
+static void buf_nil(void *ctx)
+{
+    srv_reply_nil(ctx);
+}
+
+static void buf_array(void *ctx, size_t n)
+{
+    srv_reply_array(ctx, n);
+}
+
+void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b)
+{
+    sink->ctx = b;
+    sink->bulk = buf_bulk;
+    sink->nil = buf_nil;
+    sink->array = buf_array;
 }

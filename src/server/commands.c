@@ -26,8 +26,9 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string, &srv_cmds_hash,  &srv_cmds_keys,   &srv_cmds_server, &srv_cmds_memory,
-    &srv_cmds_acl,    &srv_cmds_multi, &srv_cmds_script, &srv_cmds_pubsub,
+    &srv_cmds_string, &srv_cmds_hash,   &srv_cmds_keys,    &srv_cmds_server,
+    &srv_cmds_memory, &srv_cmds_acl,    &srv_cmds_persist, &srv_cmds_debug,
+    &srv_cmds_multi,  &srv_cmds_script, &srv_cmds_pubsub,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -232,6 +233,27 @@ static void reply_unknown(srv_client_t *c, int argc, const fl_slice_t *argv)
                      argv[0].p, args);
 }
 
+/* -LOADING while the data is being loaded (but INFO, CONFIG, COMMAND, SHUTDOWN run, as in
+ * Redis), and -MISCONF for writes while the log cannot be written (reads go on; writes resume
+ * by themselves once the log thread succeeds again). Replies and returns false when refused. */
+static bool persistence_allows(srv_client_t *c, const srv_cmd_t *cmd)
+{
+    if (!c->srv->persist)
+        return true;
+    if (atomic_load_explicit(&c->srv->loading, memory_order_relaxed) &&
+        strcmp(cmd->name, "info") != 0 && strcmp(cmd->name, "config") != 0 &&
+        strcmp(cmd->name, "command") != 0 && strcmp(cmd->name, "shutdown") != 0) {
+        srv_reply_error(&c->out, "LOADING Redis is loading the dataset in memory");
+        return false;
+    }
+    int e;
+    if ((cmd->flags & SRV_CMD_WRITE) && flp_write_failing(c->srv->persist, &e)) {
+        srv_reply_errorf(&c->out, "MISCONF Errors writing to the AOF file: %s", strerror(e));
+        return false;
+    }
+    return true;
+}
+
 /* Replies Redis's refusal for an access check that failed and counts it. */
 static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, int argc,
                    const fl_slice_t *argv, int keypos)
@@ -246,11 +268,11 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
             srv_stat_add(&st->noauth_rejected, 1);
         return;
     case SRV_ACL_DENIED_KEY:
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
         srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the keys "
                                  "used as arguments");
         if (st)
             srv_stat_add(&st->acl_denied_key, 1);
-        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
         return;
     case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
         c->flags |= SRV_CLOSE_ASAP;
@@ -263,11 +285,11 @@ static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, in
                  sub ? argv[1].p : "");
         for (char *p = name; *p; p++)
             *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
         srv_reply_errorf(&c->out, "NOPERM this user has no permissions to run the '%s' command",
                          name);
         if (st)
             srv_stat_add(&st->acl_denied_cmd, 1);
-        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
         return;
     }
     }
@@ -307,6 +329,8 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
                          cmd->name);
         return;
     }
+    if (!persistence_allows(c, cmd))
+        return;
     const char *busy = srv_script_wait(cmd, argc, argv);
     if (busy) {
         srv_multi_flag_error(c);

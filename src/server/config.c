@@ -40,9 +40,8 @@ typedef struct opt {
 } opt_t;
 
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
-static const char *const only_no[] = {"no", NULL};
-static const char *const only_empty[] = {"", NULL};
-static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL}; /* SRV_TLS_AUTH_* */
+static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
+static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL};   /* SRV_TLS_AUTH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -112,10 +111,30 @@ static const opt_t opts[] = {
     {"mem-background-thread", OPT_BOOL, SRV(mem_background_thread), "yes", 0, 1, NULL, true,
      apply_mem_background_thread,
      "jemalloc background purging threads (return freed pages off the request path)"},
-    {"save", OPT_ENUM, 0, "", 0, 0, only_empty, false, NULL,
-     "accepted for Redis compatibility: flatline does not persist"},
-    {"appendonly", OPT_ENUM, 0, "no", 0, 0, only_no, false, NULL,
-     "accepted for Redis compatibility: flatline does not persist"},
+    {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, false, NULL,
+     "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
+     "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
+     "log every write to the append-only file (directory appenddirname in dir)"},
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false,
+     NULL,
+     "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
+    {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
+     "directory of the snapshot and the append-only directory"},
+    {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL, false, NULL,
+     "snapshot file name (RDB version 10)"},
+    {"appendfilename", OPT_STR, SRV(persist.appendfilename), "appendonly.aof", 1, 200, NULL, false,
+     NULL, "prefix of the append-only files and their manifest"},
+    {"appenddirname", OPT_STR, SRV(persist.appenddirname), "appendonlydir", 1, 200, NULL, false,
+     NULL, "directory (in dir) of the append-only files"},
+    {"aof-load-truncated", OPT_BOOL, SRV(persist.aof_load_truncated), "yes", 0, 1, NULL, false,
+     NULL, "a torn last log record is dropped (logged) instead of refusing to start"},
+    {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL, false,
+     NULL, "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
+    {"auto-aof-rewrite-percentage", OPT_UNSIGNED, SRV(persist.auto_aof_rewrite_pct), "100", 0,
+     100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
+    {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
+     1024 * GB, NULL, false, NULL, "no automatic rewrite below this log size"},
 };
 
 /* A namespace option (the store's row) as a row of this parser. */
@@ -126,9 +145,10 @@ static opt_t ns_row(const fl_ns_option_t *o)
         [FL_OPT_INT] = OPT_INT,
         [FL_OPT_UNSIGNED] = OPT_UNSIGNED,
         [FL_OPT_DECAY] = OPT_DECAY,
+        [FL_OPT_WORD] = OPT_ENUM,
     };
-    return (opt_t){o->name, types[o->kind], o->offset,  NULL, o->min,
-                   o->max,  NULL,           o->runtime, NULL, o->doc};
+    return (opt_t){o->name, types[o->kind],        o->offset,  NULL, o->min,
+                   o->max,  fl_ns_option_words(o), o->runtime, NULL, o->doc};
 }
 
 /* Namespace option `name` into *out; false when there is none. */
@@ -169,6 +189,7 @@ const char srv_config_embedded[] = "# flatline-server embedded default configura
                                    "}\n"
                                    "namespace cache {\n"
                                    "    memory-limit 256mb\n"
+                                   "    maxmemory-policy allkeys-lru\n"
                                    "    high-water-pct 80\n"
                                    "}\n";
 
@@ -242,8 +263,7 @@ static int apply(const opt_t *o, void *base, const char *value, char *err, size_
     case OPT_ENUM:
         for (int i = 0; o->values[i]; i++) {
             if (strcasecmp(value, o->values[i]) == 0) {
-                if (o->offset) /* compatibility options (offset 0) store nothing */
-                    *(int *)dst = i;
+                *(int *)dst = i;
                 return 0;
             }
         }
@@ -295,7 +315,7 @@ static void format_opt(const opt_t *o, const void *base, char *buf, size_t len)
         snprintf(buf, len, "%s", *(const bool *)src ? "yes" : "no");
         break;
     case OPT_ENUM:
-        snprintf(buf, len, "%s", o->values[o->offset ? *(const int *)src : 0]);
+        snprintf(buf, len, "%s", o->values[*(const int *)src]);
         break;
     case OPT_SIZE:
         snprintf(buf, len, "%zu", *(const size_t *)src);
@@ -625,7 +645,15 @@ int srv_config_load_file(srv_config_t *c, const char *path, char *err, size_t er
             cap *= 2;
         }
     }
+    /* A directory opens but fails to read (EISDIR), as does a file with a bad sector: both
+     * stop the start rather than start on the defaults. */
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno) {
+        free(text);
+        snprintf(err, errlen, "cannot read config file '%s': %s", path, strerror(read_errno));
+        return -1;
+    }
     if (!text) {
         snprintf(err, errlen, "config file '%s' is too large", path);
         return -1;
@@ -681,18 +709,44 @@ int srv_config_from_args(srv_config_t *c, int argc, char **argv, const char **co
     return 0;
 }
 
+/* Parses `save`: pairs of "<seconds> <changes>" into the persistence rules. */
+static int parse_save(srv_config_t *c, char *err, size_t errlen)
+{
+    flp_config_t *pc = &c->persist;
+    const char *s = c->save;
+    pc->n_save = 0;
+    for (;;) {
+        long long secs, changes;
+        int used = 0;
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            return 0;
+        if (sscanf(s, "%lld %lld%n", &secs, &changes, &used) != 2 || secs < 1 || changes < 0 ||
+            pc->n_save == FLP_SAVE_RULES_MAX) {
+            snprintf(err, errlen,
+                     "bad value '%s' for 'save': expected up to %d pairs of "
+                     "'<seconds> <changes>'",
+                     c->save, FLP_SAVE_RULES_MAX);
+            return -1;
+        }
+        pc->save_secs[pc->n_save] = secs;
+        pc->save_changes[pc->n_save++] = changes;
+        s += used;
+    }
+}
+
 int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 {
+    if (parse_save(c, err, errlen) != 0)
+        return -1;
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (n > 128 ? 128 : n) : 1;
     }
     for (size_t i = 0; i < c->n_ns; i++) {
-        char why[256];
-        if (fl_ns_config_check(&c->ns[i], why, sizeof(why)) != FL_OK) {
-            snprintf(err, errlen, "namespace '%s': %s", c->ns[i].name, why);
-            return -1;
-        }
+        if (fl_ns_config_check(&c->ns[i], err, errlen) != FL_OK)
+            return -1; /* the store's reason names the namespace */
     }
     return 0;
 }
@@ -719,15 +773,13 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
         fn(ctx, nm, val); /* the default namespace's value */
     }
     /* Redis's maxmemory: the namespaces' memory limits summed, 0 (Redis's "no limit") when any
-     * namespace is unlimited. Above a namespace's high-water mark the store evicts keys with a
-     * TTL first, then approximately least recently used ones among all keys: of Redis's
-     * policies, allkeys-lru says what a client needs to know (any key may go). */
+     * namespace is unlimited; maxmemory-policy: the default namespace's. */
     if (fl_glob_match(pattern, plen, "maxmemory", 9, true)) {
         snprintf(val, sizeof(val), "%llu", srv_config_maxmemory(c));
         fn(ctx, "maxmemory", val);
     }
     if (fl_glob_match(pattern, plen, "maxmemory-policy", 16, true))
-        fn(ctx, "maxmemory-policy", "allkeys-lru");
+        fn(ctx, "maxmemory-policy", fl_evict_policy_names[c->ns[0].evict_policy]);
     size_t nopts;
     const fl_ns_option_t *ns_opts = fl_ns_options(&nopts);
     for (size_t n = 0; n < c->n_ns; n++) {
@@ -770,8 +822,15 @@ void srv_config_print_help(void)
         char def[64];
         opt_t o = ns_row(&ns_opts[i]);
         format_opt(&o, &defaults, def, sizeof(def));
-        printf("  %-27s default %-10s %s\n", o.name, def, o.doc);
+        printf("  %-27s default %-11s %s\n", o.name, def, o.doc);
     }
+    printf(
+        "\nNo namespace evicts unless its maxmemory-policy says so, and none has a memory limit\n"
+        "unless configured (as Redis). The embedded configuration's 'cache' namespace is a\n"
+        "cache: 256mb, allkeys-lru above 80%%. Policies: ");
+    for (size_t i = 0; fl_evict_policy_names[i]; i++)
+        printf("%s%s", i ? ", " : "", fl_evict_policy_names[i]);
+    printf(".\n");
     printf("\nRedis's active-defrag settings are accepted at the top level and apply to every\n"
            "namespace (a later namespace option overrides them there):\n"
            "  %-31s defrag-pct 0 everywhere when 'no'\n",

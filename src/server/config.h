@@ -25,6 +25,7 @@
 #include <stddef.h>
 
 #include "flatline/store.h"
+#include "persist.h"
 
 #define SRV_NS_MAX 16
 
@@ -62,6 +63,8 @@ typedef struct srv_config {
      * -1 = not given, 0 = no, 1 = yes. */
     char defrag_all[5][24];
     int activedefrag;
+    flp_config_t persist; /* durability (src/persist/); n_save/save_* parsed from `save` */
+    char save[128];       /* the `save` rules as given */
 } srv_config_t;
 
 /* The configuration text used when no config file is given. */

@@ -89,13 +89,13 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "used_memory_peak_human:%s", h);
     srv_info_field(out, "used_memory_dataset:%zu", s.ns_used);
     /* As CONFIG GET maxmemory: the namespaces' limits summed, 0 ("no limit") when any namespace
-     * is unlimited; eviction may take any key (TTL keys first, then approximate LRU), which of
-     * Redis's policies allkeys-lru describes. */
+     * is unlimited; the policy is the default namespace's. */
     unsigned long long maxmem = srv_config_maxmemory(&srv->cfg);
     srv_info_field(out, "maxmemory:%llu", maxmem);
     srv_human_bytes(h, sizeof(h), maxmem);
     srv_info_field(out, "maxmemory_human:%s", h);
-    srv_info_field(out, "maxmemory_policy:allkeys-lru");
+    srv_info_field(out, "maxmemory_policy:%s",
+                   fl_evict_policy_names[fl_ns_evict_policy(fl_store_ns(srv->store, 0))]);
     srv_info_field(out, "mem_allocator:jemalloc-5.3.0");
     srv_info_field(out, "mem_stats_available:%d", s.process_rc == 0);
     srv_info_field(out, "malloc_is_jemalloc:%d", fl_mem_malloc_is_jemalloc());
@@ -118,11 +118,19 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "mem_fragmentation_bytes:%lld", (long long)p->rss - (long long)used);
 }
 
-/* No persistence: nothing is ever loading or saving (clients wait on loading:0). */
+static void persistence_field(void *ctx, const char *name, const char *value)
+{
+    srv_info_field(ctx, "%s:%s", name, value);
+}
+
+/* src/persist/'s fields (Redis's names); an in-process server has none: nothing loads. */
 static void section_persistence(srv_server_t *srv, srv_buf_t *out)
 {
-    (void)srv;
     srv_info_field(out, "# Persistence");
+    if (srv->persist) {
+        flp_info(srv->persist, persistence_field, out);
+        return;
+    }
     srv_info_field(out, "loading:0");
     srv_info_field(out, "async_loading:0");
     srv_info_field(out, "rdb_bgsave_in_progress:0");

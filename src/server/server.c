@@ -8,7 +8,13 @@
  * memory peak once a second. Shutdown order: stop every worker (each closes its clients), close the
  * listeners, then fl_store_close, so no request runs against a closing store.
  *
- * Invariants: SIGINT/SIGTERM are blocked in every thread (the store's and
+ * Persistence (src/persist/): the store's hooks are installed before workers start; workers
+ * answer -LOADING while the main thread loads the data, then the log thread starts. At
+ * shutdown (SIGTERM, SIGINT, SHUTDOWN) the workers stop first (no write after the final
+ * snapshot), then SHUTDOWN SAVE or configured save rules take a snapshot, then the log is
+ * written and fsynced. SIGHUP is logged and otherwise ignored (it used to kill the server).
+ *
+ * Invariants: SIGINT/SIGTERM/SIGHUP are blocked in every thread (the store's and
  * jemalloc's background threads and the workers inherit the mask, since it is
  * set before any of them starts), so only sigtimedwait here receives them;
  * SIGPIPE is ignored (write errors close a client).
@@ -43,7 +49,7 @@ static int start_workers(srv_server_t *srv)
         srv_worker_t *w = &srv->workers[i];
         w->index = i;
         w->srv = srv;
-        w->epfd = w->wake_fd = w->mail_fd = w->handoff[0] = w->handoff[1] = -1;
+        w->epfd = w->wake_fd = w->mail_fd = w->durable_fd = w->handoff[0] = w->handoff[1] = -1;
     }
     for (int i = 0; i < srv->nworkers; i++) {
         int rc = srv_worker_prepare(&srv->workers[i]);
@@ -54,6 +60,8 @@ static int start_workers(srv_server_t *srv)
             return rc;
         }
     }
+    for (int i = 0; i < srv->nworkers; i++) /* before the log thread starts (flp_start) */
+        flp_add_waker(srv->persist, srv->workers[i].durable_fd);
     for (int i = 0; i < srv->nworkers; i++) {
         srv_worker_t *w = &srv->workers[i];
         int rc = srv_worker_start(w);
@@ -89,6 +97,46 @@ static void fit_open_files(srv_server_t *srv)
                 (unsigned long long)got, srv->cfg.maxclients, fit);
         srv->cfg.maxclients = fit;
     }
+}
+
+static void persist_log(void *ctx, int level, const char *msg)
+{
+    srv_log(ctx, level == 0 ? SRV_LOG_WARNING : SRV_LOG_NOTICE, "%s", msg);
+}
+
+/* Loads the data while workers answer -LOADING, then starts the log. 0 or -1 (logged). */
+static int load(srv_server_t *srv)
+{
+    char err[1024];
+    int64_t t0 = fl_now_ms();
+    if (flp_load(srv->persist, err, sizeof(err)) != 0 ||
+        flp_start(srv->persist, err, sizeof(err)) != 0) {
+        srv_log(srv, SRV_LOG_WARNING, "cannot load the data, not starting: %s", err);
+        return -1;
+    }
+    uint64_t keys = 0;
+    for (size_t i = 0; i < fl_store_ns_count(srv->store); i++)
+        keys += fl_ns_size(fl_store_ns(srv->store, i));
+    srv_log(srv, SRV_LOG_NOTICE, "Done loading: %llu keys in %.3f seconds",
+            (unsigned long long)keys, (double)(fl_now_ms() - t0) / 1000.0);
+    atomic_store(&srv->loading, false);
+    return 0;
+}
+
+/* After the workers stopped: the snapshot SHUTDOWN SAVE or the save rules ask for (not with
+ * NOSAVE). 0, or -1 when it failed (logged; the exit status says so). */
+static int final_save(srv_server_t *srv)
+{
+    char err[512];
+    int want = atomic_load(&srv->shutdown_save);
+    if (want < 0 || (want == 0 && srv->cfg.persist.n_save == 0))
+        return 0;
+    srv_log(srv, SRV_LOG_NOTICE, "Saving the final RDB snapshot before exiting.");
+    if (flp_save(srv->persist, err, sizeof(err)) != 0) {
+        srv_log(srv, SRV_LOG_WARNING, "Error trying to save the DB: %s", err);
+        return -1;
+    }
+    return 0;
 }
 
 /* Users (requirepass, aclfile) and the TLS context: 0, or -1 with the reason in err. */
@@ -130,6 +178,16 @@ static int access_open(srv_server_t *srv, char *err, size_t errlen)
     return 0;
 }
 
+/* Stops persistence (the log is written and fsynced), then closes the store. */
+static void close_store(srv_server_t *srv)
+{
+    flp_close(srv->persist);
+    fl_store_close(srv->store); /* its background thread may still call the (quiet) hooks */
+    srv->store = NULL;
+    flp_free(srv->persist);
+    srv->persist = NULL;
+}
+
 static void access_close(srv_server_t *srv)
 {
     srv_tls_free(srv);
@@ -143,6 +201,10 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
     for (;;) {
         struct timespec ts = {1, 0};
         int sig = sigtimedwait(set, NULL, &ts);
+        if (sig == SIGHUP) {
+            srv_log(srv, SRV_LOG_NOTICE, "Received SIGHUP: ignored (the server keeps running)");
+            continue;
+        }
         if (sig > 0)
             return sig;
         if (errno == EAGAIN) { /* once a second: used_memory_peak and ops/sec */
@@ -152,6 +214,7 @@ static int wait_for_signal(srv_server_t *srv, const sigset_t *set)
             srv_stats_sum(srv, &t);
             atomic_store(&srv->ops_per_sec, t.commands - last_commands);
             last_commands = t.commands;
+            flp_cron(srv->persist);
         }
     }
 }
@@ -167,6 +230,7 @@ int srv_server_run(srv_server_t *srv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     srv->nlisteners = 0;
@@ -195,40 +259,54 @@ int srv_server_run(srv_server_t *srv)
         fl_store_close(srv->store);
         return 1;
     }
+    if (flp_open(&srv->persist, &srv->cfg.persist, srv->store, persist_log, srv, err,
+                 sizeof(err)) != 0) { /* nothing installed */
+        access_close(srv);
+        srv_log(srv, SRV_LOG_WARNING, "%s", err);
+        fl_store_close(srv->store);
+        return 1;
+    }
+    atomic_store(&srv->loading, true);
     if (srv_listen(srv, err, sizeof(err)) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "%s", err);
         access_close(srv);
-        fl_store_close(srv->store);
+        close_store(srv);
         return 1;
     }
-    if (start_workers(srv) < 0) {
+    if (start_workers(srv) < 0) { /* every worker released: no eventfd left to write */
         srv_listen_close(srv);
         access_close(srv);
-        fl_store_close(srv->store);
+        close_store(srv);
         free(srv->workers);
         return 1;
     }
-    char where[512];
-    srv_listen_describe(srv, where, sizeof(where));
-    srv_log(srv, SRV_LOG_NOTICE,
-            "flatline-server ready to accept connections on %s (%d workers, %zu namespaces)", where,
-            srv->nworkers, srv->cfg.n_ns);
-    int sig = wait_for_signal(srv, &set);
-    srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
-            atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
+    int status = 0;
+    if (load(srv) != 0) {
+        status = 1;
+    } else {
+        char where[512];
+        srv_listen_describe(srv, where, sizeof(where));
+        srv_log(srv, SRV_LOG_NOTICE,
+                "flatline-server ready to accept connections on %s (%d workers, %zu namespaces)",
+                where, srv->nworkers, srv->cfg.n_ns);
+        int sig = wait_for_signal(srv, &set);
+        srv_log(srv, SRV_LOG_NOTICE, "%s: shutting down",
+                atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
+    }
     atomic_store(&srv->stopping, 1);
     srv_script_abort(); /* a script still running would keep its worker from stopping */
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
+    if (status == 0 && final_save(srv) != 0)
+        status = 1;
+    srv_script_shutdown(); /* the Lua state and the scripts' client, before the store */
+    close_store(srv); /* stops the log thread, which writes the workers' eventfds */
     for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */
         srv_worker_release(&srv->workers[i]);
     srv_listen_close(srv);
     access_close(srv);
-    srv_script_shutdown(); /* the Lua state and the scripts' client, before the store */
-    fl_store_close(srv->store);
-    srv->store = NULL;
     free(srv->workers);
     srv->workers = NULL;
     srv_log(srv, SRV_LOG_NOTICE, "bye");
-    return 0;
+    return status;
 }

@@ -23,6 +23,7 @@
 #include "fl_assert.h"
 #include "flatline/store.h"
 #include "config.h"
+#include "persist.h"
 #include "resp.h"
 #include "acl.h"
 
@@ -106,14 +107,17 @@ typedef struct srv_client {
     srv_parser_t parser;
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
-    char *name;                     /* CLIENT SETNAME, or NULL */
-    srv_acl_session_t acl;          /* user and rules (srv->acl set), else unused */
-    srv_conn_t conn;                /* plain socket or TLS session (conn.c) */
-    bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
-    srv_multi_t *multi;             /* NULL until the first MULTI or WATCH */
-    srv_pubsub_t *pubsub;           /* NULL until the first (P)SUBSCRIBE */
-    struct srv_client *id_next;     /* the worker's id index (srv_worker_find_client) */
-    uint32_t events;                /* epoll events currently registered */
+    char *name;                 /* CLIENT SETNAME, or NULL */
+    int64_t ctime_ms;           /* connected at (age= of ACL LOG's client-info) */
+    srv_acl_session_t acl;      /* user and rules (srv->acl set), else unused */
+    srv_conn_t conn;            /* plain socket or TLS session (conn.c) */
+    bool stalled;               /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
+    srv_multi_t *multi;         /* NULL until the first MULTI or WATCH */
+    srv_pubsub_t *pubsub;       /* NULL until the first (P)SUBSCRIBE */
+    struct srv_client *id_next; /* the worker's id index (srv_worker_find_client) */
+    uint64_t hold_seq;          /* appendfsync always: output is held until the log is durable up to
+                                 * here (0 = nothing held); see srv_client_note_log */
+    uint32_t events;            /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
 } srv_client_t;
 
@@ -157,6 +161,7 @@ struct srv_worker {
     pthread_mutex_t mail_mu;
     srv_task_t *mail_head, *mail_tail; /* mail_mu */
     int mail_fd;
+    int durable_fd; /* eventfd: the log thread says the log became more durable (hold_seq) */
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
 };
 
@@ -182,6 +187,12 @@ struct srv_server {
     _Atomic uint64_t ops_per_sec; /* commands in the last second, sampled by the main thread */
     /* Called by SHUTDOWN; the real server signals its main thread. */
     void (*request_shutdown)(srv_server_t *srv);
+    /* Durability (src/persist/): NULL for in-process servers (fuzz target, unit tests). Set
+     * before workers start. While `loading`, commands other than INFO, SHUTDOWN, CONFIG and
+     * COMMAND answer -LOADING. */
+    flp_t *persist;
+    _Atomic bool loading;
+    _Atomic int shutdown_save; /* SHUTDOWN's choice: 0 = by the save rules, 1 = SAVE, -1 = NOSAVE */
 };
 
 /* The worker whose thread is running (worker.c), NULL in every other thread. */
@@ -202,6 +213,10 @@ void srv_client_free_buffers(srv_client_t *c);
  * past the flush threshold or the client is to be closed. Returns 0, or -1 after a protocol
  * error (the error reply is queued and SRV_CLOSE_AFTER_REPLY set). */
 int srv_client_process_input(srv_client_t *c);
+
+/* After a command ran on c: when it appended to the log (seq_before = flp_thread_seq() before
+ * it) and appendfsync is always, holds c's output until the log is durable that far. */
+void srv_client_note_log(srv_client_t *c, uint64_t seq_before);
 
 /* ---- Commands (commands.c) -------------------------------------------------------------- */
 

@@ -17,15 +17,17 @@ typedef struct srv_cmd_family {
     size_t n;
 } srv_cmd_family_t;
 
-extern const srv_cmd_family_t srv_cmds_string; /* cmd_string.c */
-extern const srv_cmd_family_t srv_cmds_hash;   /* cmd_hash.c */
-extern const srv_cmd_family_t srv_cmds_keys;   /* cmd_keys.c */
-extern const srv_cmd_family_t srv_cmds_server; /* cmd_server.c */
-extern const srv_cmd_family_t srv_cmds_memory; /* cmd_memory.c */
-extern const srv_cmd_family_t srv_cmds_acl;    /* cmd_acl.c */
-extern const srv_cmd_family_t srv_cmds_multi;  /* cmd_multi.c */
-extern const srv_cmd_family_t srv_cmds_script; /* cmd_script.c */
-extern const srv_cmd_family_t srv_cmds_pubsub; /* cmd_pubsub.c */
+extern const srv_cmd_family_t srv_cmds_string;  /* cmd_string.c */
+extern const srv_cmd_family_t srv_cmds_hash;    /* cmd_hash.c */
+extern const srv_cmd_family_t srv_cmds_keys;    /* cmd_keys.c */
+extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
+extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_acl;     /* cmd_acl.c */
+extern const srv_cmd_family_t srv_cmds_debug;   /* cmd_debug.c */
+extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
+extern const srv_cmd_family_t srv_cmds_multi;   /* cmd_multi.c */
+extern const srv_cmd_family_t srv_cmds_script;  /* cmd_script.c */
+extern const srv_cmd_family_t srv_cmds_pubsub;  /* cmd_pubsub.c */
 
 /* A container command's subcommands with categories of their own (srv_subcmd_t): the family
  * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,
@@ -54,6 +56,15 @@ void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slic
 bool srv_client_authenticated(const srv_client_t *c);
 
 /* Shared by handlers (cmd_util.c). */
+
+/* Redis 7's SCAN cursor parse (strtoul): optional sign, base 10, no leading space, nothing
+ * after the digits, no overflow; "" is 0 and "-1" wraps to the largest cursor. False when
+ * invalid (the caller replies "ERR invalid cursor"). */
+bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor);
+
+/* A sink that appends what the store emits to buffer b (RESP), for a reply whose head needs
+ * what comes out of the store call (HSCAN's cursor precedes its elements). */
+void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b);
 
 /* Parses argv as an integer or replies "value is not an integer or out of range". */
 bool srv_arg_ll(srv_client_t *c, fl_slice_t arg, long long *out);

@@ -168,17 +168,23 @@ static bool settle(srv_worker_t *w, srv_client_t *c)
 {
     if (c->out.failed)
         c->flags |= SRV_CLOSE_ASAP;
-    if (!(c->flags & SRV_CLOSE_ASAP))
+    /* appendfsync always: replies to logged writes leave once the log is fsynced that far
+     * (on_durable settles the client again) */
+    bool held = c->hold_seq && flp_durable_seq(w->srv->persist) < c->hold_seq;
+    if (!held)
+        c->hold_seq = 0;
+    if (!(c->flags & SRV_CLOSE_ASAP) && !held)
         flush_output(w, c);
     size_t pending = c->out.len - c->out_sent;
-    if ((c->flags & SRV_CLOSE_ASAP) || ((c->flags & SRV_CLOSE_AFTER_REPLY) && pending == 0)) {
+    if ((c->flags & SRV_CLOSE_ASAP) ||
+        ((c->flags & SRV_CLOSE_AFTER_REPLY) && pending == 0 && !held)) {
         close_client(w, c);
         return false;
     }
     /* A stalled client waits for EPOLLOUT even with nothing left to send: the socket is
      * writable, so the loop comes straight back and runs its buffered commands, after
-     * the other clients' events (fairness). */
-    uint32_t ev = pending || c->stalled || c->conn.want_write ? EPOLLOUT : 0;
+     * the other clients' events (fairness). Held output waits for on_durable instead. */
+    uint32_t ev = (pending && !held) || c->stalled || c->conn.want_write ? EPOLLOUT : 0;
     if (!(c->flags & SRV_CLOSE_AFTER_REPLY) && pending <= SRV_OUT_HIGH && !c->stalled)
         ev |= EPOLLIN;
     if (c->conn.handshaking) /* TLS: only what the handshake waits for */
@@ -226,6 +232,22 @@ static void run_mail(srv_worker_t *w)
         srv_task_t *next = t->next;
         t->fn(w, t);
         t = next;
+    }
+}
+
+/* The log thread fsynced: releases the output of clients whose writes are now durable. */
+static void on_durable(srv_worker_t *w)
+{
+    uint64_t cnt;
+    ssize_t r = read(w->durable_fd, &cnt, sizeof(cnt));
+    (void)r;
+    uint64_t durable = flp_durable_seq(w->srv->persist);
+    srv_client_t *c = w->clients;
+    while (c) {
+        srv_client_t *next = c->next; /* settle may close c */
+        if (c->hold_seq && c->hold_seq <= durable)
+            settle(w, c);
+        c = next;
     }
 }
 
@@ -479,6 +501,8 @@ static void *worker_main(void *arg)
                 on_handoff(w);
             else if (p == &w->mail_fd)
                 run_mail(w);
+            else if (p == &w->durable_fd)
+                on_durable(w);
             else
                 on_client_event(w, p, evs[i].events);
         }
@@ -487,7 +511,10 @@ static void *worker_main(void *arg)
     }
     run_mail(w); /* tasks posted before the stop see their clients still connected */
     while (w->clients) {
-        flush_output(w, w->clients); /* best effort: a last reply such as SHUTDOWN's */
+        /* best effort: a last reply such as SHUTDOWN's (never one that is not durable yet) */
+        srv_client_t *c = w->clients;
+        if (!c->hold_seq || flp_durable_seq(w->srv->persist) >= c->hold_seq)
+            flush_output(w, c);
         close_client(w, w->clients);
     }
     fl_thread_release_tcaches();
@@ -499,9 +526,10 @@ int srv_worker_prepare(srv_worker_t *w)
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->mail_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->durable_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->mail_head = w->mail_tail = NULL;
     pthread_mutex_init(&w->mail_mu, NULL);
-    if (w->epfd < 0 || w->wake_fd < 0 || w->mail_fd < 0 ||
+    if (w->epfd < 0 || w->wake_fd < 0 || w->mail_fd < 0 || w->durable_fd < 0 ||
         pipe2(w->handoff, O_NONBLOCK | O_CLOEXEC) < 0)
         return -errno;
     struct epoll_event e = {.events = EPOLLIN | EPOLLEXCLUSIVE};
@@ -519,6 +547,9 @@ int srv_worker_prepare(srv_worker_t *w)
         return -errno;
     e.data.ptr = &w->mail_fd;
     if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mail_fd, &e) < 0)
+        return -errno;
+    e.data.ptr = &w->durable_fd;
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->durable_fd, &e) < 0)
         return -errno;
     return 0;
 }
@@ -552,7 +583,8 @@ void srv_worker_release(srv_worker_t *w)
     free(w->by_id); /* every client is closed */
     w->by_id = NULL;
     w->by_id_mask = w->by_id_count = 0;
-    int *fds[] = {&w->epfd, &w->wake_fd, &w->mail_fd, &w->handoff[0], &w->handoff[1]};
+    int *fds[] = {&w->epfd,       &w->wake_fd,    &w->mail_fd,
+                  &w->durable_fd, &w->handoff[0], &w->handoff[1]};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);

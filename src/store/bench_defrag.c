@@ -78,14 +78,7 @@ static int64_t mono_ns(void)
 
 static size_t rss_bytes(void)
 {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+    return fl_mem_rss(); /* the memory layer's one RSS reader */
 }
 
 static uint64_t rnd(uint64_t *x)

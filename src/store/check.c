@@ -100,6 +100,7 @@ bool fls_ns_check(fl_ns_t *ns)
         fls_rdlock(ns, p);
         FL_DEBUG_ASSERT(fls_part_check(ns, i));
         total += part_bytes(p);
+        total += (size_t)ns->tix[i].cap * sizeof(fls_tix_ent_t); /* its TTL index */
         fls_unlock(ns, p);
     }
     FL_DEBUG_ASSERT(total == fls_used(ns)); /* every allocation accounted exactly once */

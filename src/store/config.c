@@ -12,7 +12,21 @@
 
 /* The bytes a field of each kind takes: a row whose ctype disagrees with its kind fails to
  * compile (the table below reads and writes fields through the kind). */
-#define FLS_KIND_SIZE(kind) ((kind) == FL_OPT_UNSIGNED ? sizeof(unsigned) : sizeof(int64_t))
+#define FLS_UNSIGNED_KIND(kind) ((kind) == FL_OPT_UNSIGNED || (kind) == FL_OPT_WORD)
+#define FLS_KIND_SIZE(kind) (FLS_UNSIGNED_KIND(kind) ? sizeof(unsigned) : sizeof(int64_t))
+
+/* maxmemory-policy's words, in fl_evict_policy_t order (Redis's names). */
+const char *const fl_evict_policy_names[] = {
+    [FL_EVICT_NOEVICTION] = "noeviction",
+    [FL_EVICT_ALLKEYS_LRU] = "allkeys-lru",
+    [FL_EVICT_ALLKEYS_LFU] = "allkeys-lfu",
+    [FL_EVICT_VOLATILE_LRU] = "volatile-lru",
+    [FL_EVICT_VOLATILE_LFU] = "volatile-lfu",
+    [FL_EVICT_VOLATILE_TTL] = "volatile-ttl",
+    [FL_EVICT_ALLKEYS_RANDOM] = "allkeys-random",
+    [FL_EVICT_VOLATILE_RANDOM] = "volatile-random",
+    NULL,
+};
 
 #define FLS_OPTION_ROW_(field, ctype, kind, name, def, min, max, runtime, doc)                     \
     {name, kind, offsetof(fl_ns_config_t, field), (int64_t)(def), min, max, runtime, doc},
@@ -35,6 +49,25 @@ const fl_ns_option_t *fl_ns_options(size_t *n)
     return options;
 }
 
+/* The words of each FL_OPT_WORD option, by option name. */
+static const char *const storage_words[] = {"disk", "memory", NULL}; /* FL_STORAGE_* */
+static const struct {
+    const char *option;
+    const char *const *words;
+} option_words[] = {
+    {"storage", storage_words},
+    {"maxmemory-policy", fl_evict_policy_names},
+};
+
+const char *const *fl_ns_option_words(const fl_ns_option_t *o)
+{
+    for (size_t i = 0; o->kind == FL_OPT_WORD && i < sizeof(option_words) / sizeof(option_words[0]);
+         i++)
+        if (strcmp(option_words[i].option, o->name) == 0)
+            return option_words[i].words;
+    return NULL;
+}
+
 const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < FLS_NOPTIONS; i++)
@@ -46,7 +79,7 @@ const fl_ns_option_t *fl_ns_option_find(const char *name, size_t len)
 int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o)
 {
     const char *field = (const char *)c + o->offset;
-    if (o->kind == FL_OPT_UNSIGNED) {
+    if (FLS_UNSIGNED_KIND(o->kind)) {
         unsigned u;
         memcpy(&u, field, sizeof(u));
         return u;
@@ -59,7 +92,7 @@ int64_t fl_ns_option_get(const fl_ns_config_t *c, const fl_ns_option_t *o)
 void fl_ns_option_set(fl_ns_config_t *c, const fl_ns_option_t *o, int64_t v)
 {
     char *field = (char *)c + o->offset;
-    if (o->kind == FL_OPT_UNSIGNED) {
+    if (FLS_UNSIGNED_KIND(o->kind)) {
         unsigned u = (unsigned)v;
         memcpy(field, &u, sizeof(u));
         return;
@@ -74,6 +107,27 @@ void fl_ns_config_default(fl_ns_config_t *c, const char *name)
         snprintf(c->name, sizeof(c->name), "%s", name);
     for (size_t i = 0; i < FLS_NOPTIONS; i++)
         fl_ns_option_set(c, &options[i], options[i].def);
+}
+
+size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions)
+{
+    /* The stop-writes mark must hold the partition array and 4 KiB of records and index. */
+    size_t need = (size_t)partitions * sizeof(fls_part_t) + ((size_t)4 << 10);
+    return (need * 100 + stop_writes_pct - 1) / stop_writes_pct;
+}
+
+int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
+                    char *err, size_t errlen)
+{
+    size_t min = fls_limit_min(stop_writes_pct, partitions);
+    if (limit == 0 || limit >= min)
+        return FL_OK;
+    if (err && errlen)
+        snprintf(err, errlen,
+                 "namespace '%s': memory-limit %zu is too small: its %u partitions take %zu "
+                 "bytes, so it needs at least %zu (or 0 for no limit, or fewer partitions)",
+                 name, limit, partitions, (size_t)partitions * sizeof(fls_part_t), min);
+    return FL_EINVAL;
 }
 
 static const char *name_problem(const char *name, size_t nlen)
@@ -119,7 +173,8 @@ int fl_ns_config_check(const fl_ns_config_t *c, char *err, size_t errlen)
         why = "defrag-cycle-min must not exceed defrag-cycle-max";
     }
     if (!why)
-        return FL_OK;
+        return fls_limit_check(c->name, c->memory_limit, c->stop_writes_pct, c->partitions, err,
+                               errlen);
     if (err && errlen)
         snprintf(err, errlen, "namespace '%.*s': %s", (int)nlen, c->name, why);
     return FL_EINVAL;

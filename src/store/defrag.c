@@ -90,6 +90,41 @@ static void max_store(_Atomic uint64_t *a, uint64_t v)
         ;
 }
 
+/* The defragmenter a thread holds (debug builds; a thread holds at most one: the background
+ * thread visits namespaces one by one, and fl_ns_defrag_full takes no other). */
+static _Thread_local const fls_defrag_t *t_defrag_held;
+
+static void defrag_lock(fls_defrag_t *df)
+{
+    pthread_mutex_lock(&df->mu);
+    FL_DEBUG_ONLY(t_defrag_held = df;)
+}
+
+static bool defrag_trylock(fls_defrag_t *df)
+{
+    if (pthread_mutex_trylock(&df->mu) != 0)
+        return false;
+    FL_DEBUG_ONLY(t_defrag_held = df;)
+    return true;
+}
+
+/* Takes the defragmenter's mutex for an on-demand pass. Inside a store batch (a transaction
+ * or script running MEMORY DEFRAG) only when it is free: its holder may be waiting for the
+ * batch's partitions or gate, so waiting here could deadlock; the pass is then skipped. */
+static bool defrag_lock_on_demand(fls_defrag_t *df)
+{
+    if (fls_batch_cur)
+        return defrag_trylock(df);
+    defrag_lock(df);
+    return true;
+}
+
+static void defrag_unlock(fls_defrag_t *df)
+{
+    FL_DEBUG_ONLY(t_defrag_held = NULL;)
+    pthread_mutex_unlock(&df->mu);
+}
+
 /*
  * Continues the sweep (defrag.mu held) until it completes (returns true), max_moves moves were
  * made, or the monotonic clock passes `deadline`. One partition lock at a time, each held for
@@ -97,6 +132,7 @@ static void max_store(_Atomic uint64_t *a, uint64_t v)
  */
 static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
 {
+    FL_DEBUG_ASSERT(t_defrag_held == &ns->defrag);
     static const fls_walk_ops_t ops = {maybe_move, maybe_move, maybe_move, maybe_move, yield_now};
     fls_defrag_t *df = &ns->defrag;
     dctx_t d = {.ns = ns, .max_moves = max_moves};
@@ -156,28 +192,17 @@ void fls_defrag_destroy(fl_ns_t *ns)
     pthread_mutex_destroy(&ns->defrag.mu);
 }
 
-/* Takes the defragmenter's mutex. Inside a store batch (a transaction or script running MEMORY
- * DEFRAG) only when it is free: its holder may be waiting for this batch's partitions or gate,
- * so waiting here could deadlock; the pass is then skipped (nothing moved). */
-static bool defrag_lock(fls_defrag_t *df)
-{
-    if (fls_batch_cur)
-        return pthread_mutex_trylock(&df->mu) == 0;
-    pthread_mutex_lock(&df->mu);
-    return true;
-}
-
 int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 {
     FLS_ASSERT_NO_LOCK(); /* lock order: the defragmenter's mutex, then partition locks */
-    if (!defrag_lock(&ns->defrag)) {
+    if (!defrag_lock_on_demand(&ns->defrag)) {
         *moved = 0;
         if (swept)
             *swept = false;
         return FL_OK;
     }
     bool done = run(ns, mono_ns() + STEP_NS, max_moves, moved);
-    pthread_mutex_unlock(&ns->defrag.mu);
+    defrag_unlock(&ns->defrag);
     if (swept)
         *swept = done;
     return FL_OK;
@@ -189,6 +214,7 @@ int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 static size_t purge_and_count(fl_ns_t *ns, fl_mem_stats_t *m)
 {
     fls_defrag_t *df = &ns->defrag;
+    FL_DEBUG_ASSERT(t_defrag_held == df);
     fl_arena_purge(ns->arena);
     if (fl_arena_stats(ns->arena, m) < 0) {
         memset(m, 0, sizeof(*m));
@@ -207,7 +233,7 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
     fl_ns_defrag_report_t r;
     memset(&r, 0, sizeof(r));
     int64_t t0 = mono_ns();
-    if (!defrag_lock(df)) {
+    if (!defrag_lock_on_demand(df)) {
         if (report)
             *report = r;
         return FL_OK;
@@ -247,8 +273,8 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
     r.moved = atomic_load(&df->moves) - moves0;
     r.scanned = atomic_load(&df->scanned) - scanned0;
     r.bytes_moved = atomic_load(&df->bytes_moved) - bytes0;
-    pthread_mutex_unlock(&df->mu);
-    r.time_ns = (uint64_t)(mono_ns() - t0);
+    defrag_unlock(df);
+    r.time_us = (uint64_t)(mono_ns() - t0 + 999) / 1000; /* rounded up: a pass took time */
     if (report)
         *report = r;
     return FL_OK;
@@ -301,6 +327,7 @@ static void stop(fl_ns_t *ns, bool futile)
 static void sweep_done(fl_ns_t *ns, int64_t now_ms)
 {
     fls_defrag_t *df = &ns->defrag;
+    FL_DEBUG_ASSERT(t_defrag_held == df);
     fl_mem_stats_t m;
     size_t freed = purge_and_count(ns, &m);
     uint64_t pct;
@@ -328,7 +355,7 @@ void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
     fls_defrag_t *df = &ns->defrag;
     if (ns->cfg.defrag_pct == 0)
         return;
-    if (pthread_mutex_trylock(&df->mu) != 0)
+    if (!defrag_trylock(df))
         return; /* an on-demand pass is running */
     bool running = atomic_load(&df->running);
     int64_t period = running ? CHECK_MS : df->backoff_ms;
@@ -364,5 +391,5 @@ void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
         if (run(ns, mono_ns() + budget, SIZE_MAX, NULL))
             sweep_done(ns, now_ms);
     }
-    pthread_mutex_unlock(&df->mu);
+    defrag_unlock(df);
 }

@@ -1,54 +1,43 @@
 /*
- * src/store/expire.c: active expiry (Redis-like, off the request path).
+ * src/store/expire.c: active expiry (off the request path), driven by the partitions' TTL
+ * indexes (ttl_index.c).
  *
- * Each tick the background thread (background.c) calls fls_expire_step: it walks the
- * partitions that hold keys with a TTL, from where it stopped last time (ns->expire_part, then
- * each partition's expire_cursor), looking at a bounded number of buckets and deleting expired
- * records through the commit point; the caller repeats while it keeps finding expired keys,
- * within a time budget. Lazy expiry (every access) is in table.c.
+ * Each tick the background thread (background.c) calls fls_expire_step until it expires
+ * nothing or its time budget is spent. A step visits the partitions from where the last one
+ * stopped; one whose earliest expiry (next_expire, read without its lock) is not due costs one
+ * load; in a due one it deletes due records, soonest first, at most EXPIRE_HOLD_MAX per lock
+ * hold, so other clients never wait on a partition for long. Work is proportional to the keys
+ * that expire, not to the keys stored: three due keys among a million are found at the next
+ * tick, and a million keys due together are deleted at the rate the budget allows. Lazy expiry
+ * (every access) is in table.c.
  *
  * Locking: one partition write lock at a time; ns->expire_part is a relaxed atomic (only the
- * background thread and tests step expiry); expire_cursor is under the partition lock.
+ * background thread and tests step expiry).
  */
 #include "store_internal.h"
 
-#define EXPIRE_PART_BUCKETS 32 /* buckets per partition per step */
+#define EXPIRE_HOLD_MAX 64 /* deletions per partition lock hold */
 
-size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now)
+size_t fls_expire_step(fl_ns_t *ns, size_t max_keys, int64_t now)
 {
     FLS_ASSERT_NO_LOCK();
-    size_t expired = 0, visited = 0;
+    size_t expired = 0;
     uint32_t start = atomic_load_explicit(&ns->expire_part, memory_order_relaxed);
-    uint32_t i;
-    for (i = 0; i < ns->nparts && visited < max_buckets; i++) {
+    uint32_t i = 0;
+    while (i < ns->nparts && expired < max_keys) {
         uint32_t pidx = (start + i) & (ns->nparts - 1);
         fls_part_t *p = &ns->parts[pidx];
-        visited++; /* looking at an empty partition is work too */
-        if (atomic_load_explicit(&p->ttl_count, memory_order_relaxed) == 0)
+        if (atomic_load_explicit(&ns->tix[pidx].next_expire, memory_order_relaxed) > now) {
+            i++;
             continue;
-        fls_wrlock(ns, p);
-        unsigned n = 0;
-        while (n < EXPIRE_PART_BUCKETS && p->b) {
-            uint32_t bi = p->expire_cursor & p->mask;
-            bool deleted = false;
-            for (fls_rec_t **ref = &p->b[bi]; *ref; ref = &(*ref)->next) {
-                if (fls_rec_expired(*ref, now)) {
-                    /* The commit may reshape the table: look at the bucket again. */
-                    fls_commit_del(ns, pidx, ref, FLS_EXPIRED);
-                    expired++;
-                    deleted = true;
-                    break;
-                }
-            }
-            if (deleted)
-                continue;
-            n++;
-            p->expire_cursor = (bi + 1) & p->mask;
-            if (p->expire_cursor == 0)
-                break;
         }
-        visited += n;
+        size_t chunk = max_keys - expired < EXPIRE_HOLD_MAX ? max_keys - expired : EXPIRE_HOLD_MAX;
+        fls_wrlock(ns, p);
+        size_t n = fls_tix_expire(ns, pidx, now, chunk);
         fls_unlock(ns, p);
+        expired += n;
+        if (n < chunk) /* nothing more due here (or, out of memory, nothing to do now) */
+            i++;
     }
     atomic_store_explicit(&ns->expire_part, (start + i) & (ns->nparts - 1), memory_order_relaxed);
     return expired;

@@ -1,6 +1,7 @@
 /*
- * src/store/hashes.c: hash commands (HSET, HGET, HMGET, HDEL, HGETALL, HLEN, HEXISTS,
- * HINCRBY): a record's fields ("bins") in a chained hash table of their own.
+ * src/store/hashes.c: hash commands (HSET, HSETNX, HGET, HMGET, HDEL, HGETALL, HKEYS, HVALS,
+ * HLEN, HEXISTS, HSTRLEN, HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN): a record's fields
+ * ("bins") in a chained hash table of their own.
  *
  * Layout: the record holds the key and a fls_htab_t (bucket array pointer, mask, count); each
  * field is one arena allocation (header, field name, value). The field table doubles when the
@@ -11,6 +12,7 @@
  * linked, so FL_ENOMEM or FL_EOOM leaves the hash as it was (a failed table resize is not an
  * error: the table keeps its size and a higher load).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,7 +106,7 @@ static fls_rec_t *hash_rec_new(fl_ns_t *ns, fls_key_t *k, int64_t now)
     r->next = NULL;
     r->expire_at = fls_default_expiry(ns, now);
     r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, fls_clock(now));
+    atomic_init(&r->atime, fls_access_new(now));
     r->klen = (uint32_t)k->n;
     r->vlen = 0;
     r->type = FL_TYPE_HASH;
@@ -146,8 +148,11 @@ static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r
         fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
         fls_commit(ns, k->pidx, &c);
     } else {
-        fls_change_t c = {
-            .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+        fls_change_t c = {.op = FLS_MODIFY,
+                          .rec = r,
+                          .had_key = true,
+                          .had_ttl = r->expire_at != 0,
+                          .same_ttl = true};
         fls_commit(ns, k->pidx, &c);
     }
 }
@@ -383,18 +388,24 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
     return rc;
 }
 
-int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta, int64_t *result)
+/* Computes a field's new value from its current one (NULL when the field is missing) into
+ * *val (pointing into ctx or at an argument): FL_OK, or a status that leaves the hash as it
+ * was (FL_ECOND: nothing to write, not an error). */
+typedef int (*field_fn)(void *ctx, const fls_field_t *old, fl_slice_t *val);
+
+/* HINCRBY, HINCRBYFLOAT, HSETNX: reads one field and writes it back, under one write lock. */
+static int field_update(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t vhint, field_fn fn,
+                        void *ctx)
 {
     if (key.n > MAX_LEN || field.n > MAX_LEN)
         return FL_EINVAL;
-    size_t hint = fls_hash_rec_size(key.n) + fls_field_size(field.n, 20);
+    size_t hint = fls_hash_rec_size(key.n) + fls_field_size(field.n, vhint);
     fls_key_t k;
     int64_t now;
     fls_rec_t **cref = fls_write_begin(ns, key, hint, &k, &now);
     fls_rec_t *cur = cref ? *cref : NULL;
     uint32_t fh = field_hash(ns, field);
     fls_field_t *old = NULL;
-    int64_t v = 0;
     int rc = FL_OK;
     if (cur && cur->type != FL_TYPE_HASH) {
         rc = FL_EWRONGTYPE;
@@ -404,20 +415,18 @@ int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
         fls_field_t **fref = htab_find(fls_rec_htab(cur), field, fh);
         old = fref ? *fref : NULL;
     }
-    char buf[24];
-    size_t n = 0;
-    rc = old ? fls_incr_text(old->data + old->flen, old->vlen, delta, &v, buf, &n)
-             : fls_incr_text(NULL, 0, delta, &v, buf, &n);
-    if (rc != FL_OK)
+    fl_slice_t val;
+    rc = fn(ctx, old, &val);
+    if (rc != FL_OK || val.n > MAX_LEN)
         goto out;
     int64_t growth =
-        old ? (int64_t)n - (int64_t)old->vlen
-            : (int64_t)fls_field_size(field.n, n) +
+        old ? (int64_t)val.n - (int64_t)old->vlen
+            : (int64_t)fls_field_size(field.n, val.n) +
                   (cur ? 0 : (int64_t)(fls_hash_rec_size(k.n) + MIN_FBUCKETS * sizeof(void *)));
     rc = fls_quota_check(ns, growth);
     if (rc != FL_OK)
         goto out;
-    fls_field_t *x = field_new(ns, k.pidx, field, fh, buf, n);
+    fls_field_t *x = field_new(ns, k.pidx, field, fh, val.p, val.n);
     if (!x) {
         rc = FL_ENOMEM;
         goto out;
@@ -432,9 +441,254 @@ int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta,
     }
     htab_put(ns, k.pidx, fls_rec_htab(r), x);
     hash_commit(ns, &k, ref, r, created, now);
-    if (result)
-        *result = v;
 out:
     fls_unlock(ns, k.part);
     return rc;
+}
+
+typedef struct incr_ctx {
+    int64_t delta, result;
+    char buf[24];
+} incr_ctx_t;
+
+static int incr_fn(void *ctx, const fls_field_t *old, fl_slice_t *val)
+{
+    incr_ctx_t *c = ctx;
+    size_t n = 0;
+    int rc = old ? fls_incr_text(old->data + old->flen, old->vlen, c->delta, &c->result, c->buf, &n)
+                 : fls_incr_text(NULL, 0, c->delta, &c->result, c->buf, &n);
+    *val = (fl_slice_t){c->buf, n};
+    return rc;
+}
+
+int fl_hash_incrby(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, int64_t delta, int64_t *result)
+{
+    incr_ctx_t c = {.delta = delta};
+    int rc = field_update(ns, key, field, 20, incr_fn, &c);
+    if (rc == FL_OK && result)
+        *result = c.result;
+    return rc;
+}
+
+typedef struct incrf_ctx {
+    long double delta;
+    char *buf; /* FL_FLOAT_BUF bytes */
+    size_t len;
+} incrf_ctx_t;
+
+static int incrf_fn(void *ctx, const fls_field_t *old, fl_slice_t *val)
+{
+    incrf_ctx_t *c = ctx;
+    long double v = 0;
+    if (old && !fls_parse_ld(old->data + old->flen, old->vlen, &v))
+        return FL_EHASHNOTFLOAT;
+    v += c->delta;
+    if (isnan(v) || isinf(v))
+        return FL_ENAN;
+    c->len = fls_fmt_ld(v, c->buf, FL_FLOAT_BUF);
+    if (c->len == 0)
+        return FL_EHASHNOTFLOAT;
+    *val = (fl_slice_t){c->buf, c->len};
+    return FL_OK;
+}
+
+int fl_hash_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_t incr, char *buf,
+                        size_t *len)
+{
+    incrf_ctx_t c = {.buf = buf};
+    if (!fls_parse_ld(incr.p, incr.n, &c.delta))
+        return FL_ENOTFLOAT;
+    if (isinf(c.delta))
+        return FL_EINCRNAN;
+    int rc = field_update(ns, key, field, 40, incrf_fn, &c);
+    if (rc == FL_OK)
+        *len = c.len;
+    return rc;
+}
+
+static int setnx_fn(void *ctx, const fls_field_t *old, fl_slice_t *val)
+{
+    if (old)
+        return FL_ECOND;
+    *val = *(const fl_slice_t *)ctx;
+    return FL_OK;
+}
+
+int fl_hash_setnx(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_t val, bool *set)
+{
+    int rc = field_update(ns, key, field, val.n, setnx_fn, &val);
+    *set = rc == FL_OK;
+    return rc == FL_ECOND ? FL_OK : rc;
+}
+
+int fl_hash_strlen(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t *len)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK) {
+        fls_field_t *x = r ? field_get(ns, r, field) : NULL;
+        *len = x ? x->vlen : 0;
+    }
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+/* Emits field x: its name, its value, or both. */
+static void emit_field(const fl_sink_t *out, const fls_field_t *x, unsigned what)
+{
+    if (what & FL_HASH_FIELDS)
+        out->bulk(out->ctx, x->data, x->flen);
+    if (what & FL_HASH_VALUES)
+        out->bulk(out->ctx, x->data + x->flen, x->vlen);
+}
+
+int fl_hash_each(fl_ns_t *ns, fl_slice_t key, unsigned what, const fl_sink_t *out)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    if (rc == FL_OK) {
+        fls_htab_t *ht = r ? fls_rec_htab(r) : NULL;
+        size_t per = (what & FL_HASH_FIELDS ? 1 : 0) + (what & FL_HASH_VALUES ? 1 : 0);
+        out->array(out->ctx, ht ? per * ht->count : 0);
+        for (size_t i = 0; ht && i <= ht->mask; i++)
+            for (fls_field_t *x = ht->b[i]; x; x = x->next)
+                emit_field(out, x, what);
+    }
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_randfield(fl_ns_t *ns, fl_slice_t key, int64_t count, bool with_values,
+                      const fl_sink_t *out)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    fls_field_t **all = NULL;
+    unsigned what = FL_HASH_FIELDS | (with_values ? FL_HASH_VALUES : 0);
+    size_t per = with_values ? 2 : 1;
+    if (rc != FL_OK)
+        goto out;
+    fls_htab_t *ht = r ? fls_rec_htab(r) : NULL;
+    size_t size = ht ? ht->count : 0;
+    if (count == INT64_MIN && !ht) { /* HRANDFIELD key: one field, or nil */
+        out->nil(out->ctx);
+        goto out;
+    }
+    if (size && !(all = malloc(size * sizeof(*all)))) { /* scratch: private arena */
+        rc = FL_ENOMEM;
+        goto out;
+    }
+    size_t n = 0;
+    for (size_t i = 0; ht && i <= ht->mask; i++)
+        for (fls_field_t *x = ht->b[i]; x; x = x->next)
+            all[n++] = x;
+    if (count == INT64_MIN) {
+        fls_field_t *x = all[fls_rand() % size];
+        out->bulk(out->ctx, x->data, x->flen);
+        goto out;
+    }
+    if (size == 0 || count == 0) {
+        out->array(out->ctx, 0);
+    } else if (count < 0) { /* repetitions allowed: -count picks */
+        uint64_t picks = (uint64_t)0 - (uint64_t)count;
+        out->array(out->ctx, (size_t)(picks * per));
+        for (uint64_t i = 0; i < picks; i++)
+            emit_field(out, all[fls_rand() % size], what);
+    } else { /* distinct: a partial Fisher-Yates shuffle */
+        size_t picks = (uint64_t)count < size ? (size_t)count : size;
+        out->array(out->ctx, picks * per);
+        for (size_t i = 0; i < picks; i++) {
+            size_t j = i + (size_t)(fls_rand() % (size - i));
+            fls_field_t *t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+            emit_field(out, all[i], what);
+        }
+    }
+out:
+    free(all);
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+int fl_hash_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
+                 size_t pattern_len, size_t count, const fl_sink_t *out, uint64_t *next)
+{
+    fls_key_t k;
+    int rc;
+    fls_rec_t *r = hash_read(ns, &k, key, &rc);
+    *next = 0;
+    if (rc != FL_OK)
+        goto out;
+    fls_htab_t *ht = r ? fls_rec_htab(r) : NULL;
+    if (!ht) {
+        out->array(out->ctx, 0);
+        goto out;
+    }
+    /* The fields of whole buckets from the cursor, about `count` of them, at most count * 10
+     * buckets; matching ones emitted (the array's length counted first). */
+    bool all = !pattern || (pattern_len == 1 && pattern[0] == '*');
+    uint64_t v = cursor, end = cursor;
+    size_t seen = 0, steps = 0, emit = 0;
+    do {
+        for (fls_field_t *x = ht->b[end & ht->mask]; x; x = x->next) {
+            seen++;
+            emit += all || fl_glob_match(pattern, pattern_len, x->data, x->flen, false);
+        }
+        end = fls_cursor_next(end, ht->mask);
+    } while (end != 0 && seen < count && ++steps < count * 10);
+    out->array(out->ctx, 2 * emit);
+    do {
+        for (fls_field_t *x = ht->b[v & ht->mask]; x; x = x->next)
+            if (all || fl_glob_match(pattern, pattern_len, x->data, x->flen, false))
+                emit_field(out, x, FL_HASH_FIELDS | FL_HASH_VALUES);
+        v = fls_cursor_next(v, ht->mask);
+    } while (v != end);
+    *next = end;
+out:
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
+{
+    fls_htab_t *sh = fls_rec_htab(src);
+    size_t slots = (size_t)sh->mask + 1;
+    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_hash_rec_size(k->n));
+    fls_field_t **b = r ? fls_alloc(ns, k->pidx, slots * sizeof(*b)) : NULL;
+    if (!b) {
+        fls_free(ns, k->pidx, r, fls_hash_rec_size(k->n));
+        return NULL;
+    }
+    memset(b, 0, slots * sizeof(*b));
+    r->next = NULL;
+    r->expire_at = src->expire_at;
+    r->hash = (uint32_t)k->h;
+    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
+    r->klen = (uint32_t)k->n;
+    r->vlen = 0;
+    r->type = FL_TYPE_HASH;
+    fls_copy(r->data, k->p, k->n);
+    fls_htab_t *ht = fls_rec_htab(r);
+    ht->b = b;
+    ht->mask = sh->mask;
+    ht->count = 0;
+    for (size_t i = 0; i < slots; i++) {
+        for (fls_field_t *f = sh->b[i]; f; f = f->next) {
+            size_t sz = fls_field_size(f->flen, f->vlen);
+            fls_field_t *x = fls_alloc(ns, k->pidx, sz);
+            if (!x) {
+                fls_rec_destroy(ns, k->pidx, r);
+                return NULL;
+            }
+            memcpy(x, f, sz); /* same seed: same field hash, same bucket */
+            x->next = b[i];
+            b[i] = x;
+            ht->count++;
+        }
+    }
+    return r;
 }

@@ -91,6 +91,17 @@ int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms)
     return FL_OK;
 }
 
+int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms)
+{
+    int64_t now = fl_now_ms();
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    fls_rec_t *r = fls_read_begin(ns, &k, now, false);
+    *at_ms = !r ? -2 : r->expire_at == 0 ? -1 : r->expire_at;
+    fls_read_end(ns, &k);
+    return FL_OK;
+}
+
 int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed)
 {
     fls_key_t k;

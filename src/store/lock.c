@@ -128,6 +128,8 @@ void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
         ns->store->rwlock ? pthread_rwlock_wrlock(&p->lock.rw) : pthread_mutex_lock(&p->lock.m);
     FL_ASSERT(rc == 0);
     note_exclusive(p);
+    if (atomic_load_explicit(&ns->store->snap_active, memory_order_acquire))
+        fls_snap_cow(ns, p); /* a snapshot is under way: dump before the first change */
 }
 
 void fls_unlock(fl_ns_t *ns, fls_part_t *p)

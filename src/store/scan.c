@@ -24,8 +24,7 @@ static uint64_t rev64(uint64_t v)
     return __builtin_bswap64(v);
 }
 
-/* Redis's reverse-binary cursor increment for a table of mask + 1 slots; 0 when done. */
-static uint64_t cursor_next(uint64_t v, uint64_t mask)
+uint64_t fls_cursor_next(uint64_t v, uint64_t mask)
 {
     v |= ~mask;
     v = rev64(v);
@@ -71,7 +70,7 @@ int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t patter
                 if (all || fl_glob_match(pattern, pattern_len, r->data, r->klen, false))
                     fn(ctx, r->data, r->klen);
             }
-            v = cursor_next(v, p->mask);
+            v = fls_cursor_next(v, p->mask);
             if (v == 0) {
                 done = true;
                 break;

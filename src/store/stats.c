@@ -38,7 +38,7 @@ int fl_ns_stats(fl_ns_t *ns, fl_ns_stats_t *out)
     }
     out->writes_refused = atomic_load_explicit(&ns->writes_refused, memory_order_relaxed);
     out->used = fls_used(ns);
-    out->memory_limit = ns->cfg.memory_limit;
+    out->memory_limit = fl_ns_memory_limit(ns);
     const fls_defrag_t *df = &ns->defrag;
     out->defrag_moves = atomic_load_explicit(&df->moves, memory_order_relaxed);
     out->defrag_sweeps = atomic_load_explicit(&df->sweeps, memory_order_relaxed);

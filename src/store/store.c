@@ -29,13 +29,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *a, co
         snprintf(err, errlen, fmt, a, b);
 }
 
-static size_t mark(size_t limit, unsigned pct)
-{
-    if (limit == 0)
-        return SIZE_MAX;
-    return limit / 100 * pct + limit % 100 * pct / 100;
-}
-
 static void part_locks_destroy(fl_ns_t *ns, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -74,8 +67,7 @@ static int ns_open(fl_store_t *s, fl_ns_t *ns, const fl_ns_config_t *cfg, char *
     ns->cfg = *cfg;
     fls_defrag_init(ns);
     ns->nparts = cfg->partitions;
-    ns->hw_mark = mark(cfg->memory_limit, cfg->high_water_pct);
-    ns->stop_mark = mark(cfg->memory_limit, cfg->stop_writes_pct);
+    fls_quota_set(ns, cfg->memory_limit, (fl_evict_policy_t)cfg->evict_policy);
     fl_arena_opts_t ao = {.dirty_decay_ms = cfg->dirty_decay_ms,
                           .muzzy_decay_ms = cfg->muzzy_decay_ms};
     int rc = fl_arena_create(&ns->arena, cfg->name, &ao);
@@ -92,6 +84,13 @@ static int ns_open(fl_store_t *s, fl_ns_t *ns, const fl_ns_config_t *cfg, char *
         goto fail;
     }
     memset(ns->parts, 0, bytes);
+    ns->tix = calloc(ns->nparts, sizeof(*ns->tix));
+    if (!ns->tix) {
+        set_err(err, errlen, "namespace '%s': %s", cfg->name, "cannot allocate its TTL indexes");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < ns->nparts; i++)
+        atomic_init(&ns->tix[i].next_expire, INT64_MAX);
     if (part_locks_init(ns) != FL_OK) {
         set_err(err, errlen, "namespace '%s': %s", cfg->name, "cannot initialise its locks");
         goto fail;
@@ -101,6 +100,8 @@ fail:
     fl_arena_destroy(ns->arena);
     ns->arena = NULL;
     ns->parts = NULL;
+    free(ns->tix);
+    ns->tix = NULL;
     return FL_ENOMEM;
 }
 
@@ -110,6 +111,8 @@ static void ns_close(fl_ns_t *ns)
         return; /* never opened */
     fls_defrag_destroy(ns);
     fls_watch_destroy(ns);
+    free(ns->snap_epochs); /* persistence hooks' stamps (hooks.c), when installed */
+    ns->snap_epochs = NULL;
     if (!ns->arena)
         return;
     FL_DEBUG_ASSERT(fls_ns_check(ns)); /* the accounting, exact to the byte, at the end */
@@ -118,6 +121,8 @@ static void ns_close(fl_ns_t *ns)
     fl_arena_destroy(ns->arena);
     ns->arena = NULL;
     ns->parts = NULL;
+    free(ns->tix); /* the heaps went with the arena */
+    ns->tix = NULL;
 }
 
 int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char *err, size_t errlen)

@@ -18,12 +18,13 @@
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
- * order: MSET (fl_str_mset) and batches (batch.c: MULTI/EXEC) hold several partition locks,
- * taken in ascending (namespace, partition) order; every other path (commands, eviction,
- * expiry, defrag, SCAN) holds one at a time and takes no other partition lock while holding it,
- * so no cycle can form. A thread's first partition lock passes the store's gate (batch.c),
- * which a whole-store batch closes instead of taking every lock. Values reach a sink while the
- * lock is held.
+ * order: MSET (fl_str_mset), the multi-key commands (multikey.c: MGET, EXISTS, DEL, TOUCH,
+ * MSETNX, RENAME, COPY) and batches (batch.c: MULTI/EXEC) hold several partition locks, taken
+ * in ascending partition index (for two namespaces, the lower namespace index first); every
+ * other path (commands, eviction, expiry, defrag, SCAN) holds one at a time and takes no other
+ * partition lock while holding it, so no cycle can form. A thread's first partition lock passes
+ * the store's gate (batch.c), which a whole-store batch closes instead of taking every lock.
+ * Values reach a sink while the lock is held.
  *
  * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its
@@ -70,7 +71,7 @@ struct fls_rec {
     fls_rec_t *next;        /* next record in the bucket chain */
     int64_t expire_at;      /* absolute Unix ms; 0 = no expiry */
     uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
-    _Atomic uint32_t atime; /* coarse access clock (fls_clock()), relaxed: approximate LRU */
+    _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
     uint32_t klen;          /* key length */
     uint32_t vlen;          /* string: value length; hash: 0 */
     uint8_t type;           /* FL_TYPE_STRING or FL_TYPE_HASH */
@@ -142,7 +143,6 @@ typedef struct fls_part {
     } lock;
     fls_rec_t **b;          /* bucket array of mask + 1 slots; NULL while the table is empty */
     uint32_t mask;          /* lock */
-    uint32_t expire_cursor; /* lock: next bucket active expiry looks at */
     _Atomic uint64_t count; /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
@@ -156,6 +156,17 @@ typedef struct fls_part {
 /* Two cache lines, so neighbouring partitions' locks and counters share less. The rwlock (56
  * bytes on glibc x86-64) is the largest member of the lock union. */
 _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
+
+/* A partition's TTL index (ttl_index.c), kept beside the partition (ns->tix[pidx]) so that
+ * the partition stays 128 bytes: the heap's fields are under the partition's lock, next_expire
+ * is written under it and read without it. The descriptors are store bookkeeping (malloc'd
+ * with the namespace); the heaps live in the namespace's arena and count in `used`. */
+typedef struct fls_tix {
+    struct fls_tix_ent *heap;    /* lock: min-heap of the TTL records' (expiry, key hash) */
+    uint32_t len, cap;           /* lock: entries, allocated entries */
+    bool stale;                  /* lock: an entry could not be added: rebuild before use */
+    _Atomic int64_t next_expire; /* heap's earliest expiry; INT64_MAX none, INT64_MIN stale */
+} fls_tix_t;
 
 typedef struct fls_stripe {
     _Atomic int64_t v;
@@ -202,12 +213,19 @@ struct fl_ns {
     fl_arena_t *arena;
     fls_part_t *parts; /* in the arena: nparts entries; immutable pointer after open */
     uint32_t nparts;
-    size_t hw_mark;   /* bytes: evict above; SIZE_MAX when unlimited */
-    size_t stop_mark; /* bytes: refuse growing writes above; SIZE_MAX when unlimited */
+    /* Set at open and by fl_ns_set_memory_limit / fl_ns_set_evict_policy (CONFIG SET), read
+     * relaxed without a lock (a write racing a change sees the old or the new value). */
+    _Atomic size_t limit;     /* bytes; 0 = unlimited */
+    _Atomic size_t hw_mark;   /* bytes: evict above; SIZE_MAX when unlimited or noeviction */
+    _Atomic size_t stop_mark; /* bytes: refuse growing writes above; SIZE_MAX when unlimited */
+    _Atomic int policy;       /* fl_evict_policy_t */
     fls_stripe_t used[FLS_STRIPES];
     _Atomic uint64_t writes_refused;
-    _Atomic uint32_t expire_part; /* next partition active expiry visits (background thread) */
-    fls_defrag_t defrag;          /* active defragmentation (defrag.c) */
+    _Atomic uint32_t expire_part;  /* next partition active expiry visits (background thread) */
+    fls_defrag_t defrag;           /* active defragmentation (defrag.c) */
+    fls_tix_t *tix;                /* nparts TTL indexes (ttl_index.c); pointer immutable */
+    _Atomic uint64_t *snap_epochs; /* hooks.c: per partition, the snapshot it was last dumped
+                                    * for (malloc'd while hooks are installed, else NULL) */
     /* Watched keys (watch.c): nparts list heads, each under its partition's lock; allocated
      * (malloc: client bookkeeping) at the first WATCH of the namespace, NULL before. */
     _Atomic(struct fl_watch **) watch;
@@ -238,10 +256,16 @@ struct fl_store {
     pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
     pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
     bool bg_stop;
-    atomic_bool bg_kick;     /* a writer crossed the high-water mark: run a tick now */
-    atomic_bool bg_paused;   /* tests: skip ticks */
-    pthread_mutex_t tick_mu; /* held by the background thread for the length of a tick */
-    fls_gate_t gate;         /* batch.c */
+    atomic_bool bg_kick;         /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_paused;       /* tests: skip ticks */
+    atomic_bool expire_off;      /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
+    pthread_mutex_t tick_mu;     /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;      /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;      /* release/acquire: the store's background thread runs already
+                                  * when the hooks are installed */
+    _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
+    _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
+    fls_gate_t gate;             /* batch.c */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -261,11 +285,26 @@ uint64_t fls_hash(uint64_t seed, const void *p, size_t n);
 bool fls_parse_i64(const char *p, size_t n, int64_t *out);
 /* Writes v in base 10 into buf (>= 21 bytes); returns the length. */
 size_t fls_fmt_i64(int64_t v, char *buf);
+/* Redis's string2ld: the whole text a long double, no leading space, no NaN, no overflow. */
+bool fls_parse_ld(const char *p, size_t n, long double *out);
+/* A long double in Redis's human-friendly form (%.17Lf without trailing zeros, no "-0") into
+ * buf; returns the length, 0 when it does not fit. */
+size_t fls_fmt_ld(long double v, char *buf, size_t cap);
 /* INCRBY on a decimal text value (p == NULL: missing, counts as 0): *v = value + delta and
  * its text in buf (>= 21 bytes, length *len). FL_OK, FL_ENOTINT or FL_EOVERFLOW. */
 int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf, size_t *len);
-/* Coarse access clock for LRU: fl_now_ms() / 256, wrapping. */
-uint32_t fls_clock(int64_t now_ms);
+/* A record's access word (atime), one 32-bit word for both LRU and LFU, so switching policy
+ * loses nothing and the record header does not grow: bits 31..8 hold the last access in
+ * seconds (24 bits, wrapping every 194 days, Redis's LRU clock), bits 7..0 Redis's logarithmic
+ * access counter (LFU: new keys start at 5; an access increments it with probability
+ * 1 / ((counter - 5) * 10 + 1); it loses one per idle minute). Updated relaxed, also under a
+ * shared lock: concurrent accesses may lose an increment, as approximate as Redis's. */
+#define FLS_LFU_INIT 5
+uint32_t fls_access_new(int64_t now_ms);
+uint32_t fls_access_bump(uint32_t word, int64_t now_ms);
+/* Seconds since the last access; the counter after its idle decay (OBJECT FREQ). */
+uint64_t fls_access_idle_s(uint32_t word, int64_t now_ms);
+unsigned fls_access_freq(uint32_t word, int64_t now_ms);
 /* Thread-local xorshift random number. */
 uint64_t fls_rand(void);
 
@@ -343,6 +382,7 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
  *   MODIFY  the record was changed in place (TTL, hash fields): bookkeeping only.
  *   DEL     unlinks c->old from *c->ref and frees it; c->reason says why (stats).
+ * A PUT or MODIFY that leaves the record with a TTL adds it to the partition's TTL index.
  *   FLUSH   frees every record of the partition and its bucket array.
  * had_key/had_ttl describe the key before the change, for the key and TTL counters.
  */
@@ -356,6 +396,8 @@ typedef struct fls_change {
     fls_rec_t *old;
     bool had_key;
     bool had_ttl;
+    bool same_ttl; /* PUT/MODIFY kept the expiry the TTL index already has (skips an entry;
+                    * false is always safe: a duplicate entry is dropped when met) */
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* Deletes the record at *ref through the commit point (write lock held). */
@@ -388,14 +430,34 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
 /* A whole partition in one go (ops->yield is ignored). */
 void fls_part_walk(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx);
 
-/* Stamps a record's access clock (relaxed; fine under a read lock). */
+/* Records an access to r (relaxed; fine under a read lock): LRU clock and LFU counter. */
 static inline void fls_touch(fls_rec_t *r, int64_t now)
 {
-    atomic_store_explicit(&r->atime, fls_clock(now), memory_order_relaxed);
+    uint32_t old = atomic_load_explicit(&r->atime, memory_order_relaxed);
+    uint32_t w = fls_access_bump(old, now);
+    if (w != old)
+        atomic_store_explicit(&r->atime, w, memory_order_relaxed);
 }
 
 /* Expiry for a new key that gives none: now + default TTL, or 0. */
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now);
+
+/* ---- config.c ------------------------------------------------------------------------------ */
+
+/* Smallest memory limit a namespace with these settings can work with (its stop-writes mark
+ * holds its partition array and 4 KiB more); fls_limit_check says so in err (FL_EINVAL). */
+size_t fls_limit_min(unsigned stop_writes_pct, unsigned partitions);
+int fls_limit_check(const char *name, size_t limit, unsigned stop_writes_pct, unsigned partitions,
+                    char *err, size_t errlen);
+
+/* ---- hooks.c: persistence hooks ------------------------------------------------------------ */
+
+/* After taking a partition's write lock (fls_wrlock): dumps the partition for the snapshot
+ * under way when it was not dumped yet (copy-before-write). */
+void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
+/* At the commit point, before the change is applied: tells the hooks the key's new state
+ * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
+void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 
@@ -414,6 +476,9 @@ bool fls_ns_check(fl_ns_t *ns);
 
 /* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
 
+/* Sets the marks from a limit and the configured percentages (open and CONFIG SET). */
+void fls_quota_set(fl_ns_t *ns, size_t limit, fl_evict_policy_t policy);
+
 /* Before a write that may grow memory by about `hint` bytes (no lock held): evicts inline
  * (bounded work) when the namespace is above its high-water mark. hint 0: nothing. */
 void fls_make_room(fl_ns_t *ns, size_t hint);
@@ -425,16 +490,85 @@ fls_rec_t **fls_write_begin(fl_ns_t *ns, fl_slice_t key, size_t hint, fls_key_t 
  * when growth > 0 would take `used` above the stop-writes mark. */
 int fls_quota_check(fl_ns_t *ns, int64_t growth);
 
+/* ---- scan.c ------------------------------------------------------------------------------- */
+
+/* Redis's reverse-binary cursor increment over a table of mask + 1 slots (0 when done): every
+ * slot present for a whole scan is visited even when the table doubles or halves between
+ * steps (SCAN, HSCAN). */
+uint64_t fls_cursor_next(uint64_t v, uint64_t mask);
+
+/* ---- types.c: what the commands over any type (RENAME, COPY, OBJECT) need of each type ---- */
+
+/* One row per record type (FL_TYPE_*); a new type adds its row in types.c. */
+typedef struct fls_type_ops {
+    /* A deep copy of src (any namespace) as a record for key k in ns, with src's expiry and
+     * access word, every allocation in ns's arena accounted to k's partition; not linked.
+     * NULL when an allocation failed (nothing left allocated). No lock needed on k's
+     * partition (nothing is linked); src's partition lock held. */
+    fls_rec_t *(*clone)(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+    /* OBJECT ENCODING: the name Redis 7.0 would report for this value. */
+    const char *(*encoding)(fls_rec_t *r);
+} fls_type_ops_t;
+
+/* The row of a record type, or NULL for an unknown one. */
+const fls_type_ops_t *fls_type_ops(unsigned type);
+
+/* The string and hash rows (strings.c, hashes.c). */
+fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+
+/* ---- multikey.c: several keys under their partitions' write locks ----------------------- */
+
+#define FLS_KEYSET_INLINE 8 /* key sets up to this size need no allocation */
+
+/* Located keys (in argument order) and their distinct partitions (ascending), all write-locked
+ * between fls_keyset_lock and fls_keyset_unlock. */
+typedef struct fls_keyset {
+    fl_ns_t *ns;
+    fls_key_t *k;
+    uint32_t *parts;
+    size_t n, nparts;
+    fls_key_t k_inline[FLS_KEYSET_INLINE];
+    uint32_t parts_inline[FLS_KEYSET_INLINE];
+} fls_keyset_t;
+
+/* Locates the n keys and write-locks their partitions in ascending index order (the lock
+ * order, see the top of this file). FL_ENOMEM (nothing locked) when scratch memory fails. */
+int fls_keyset_lock(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fls_keyset_t *ks);
+void fls_keyset_unlock(fls_keyset_t *ks);
+
+/* ---- ttl_index.c: a partition's TTL index ------------------------------------------------- */
+
+/* One index entry: a TTL record's expiry and key hash (not a pointer: records move). */
+typedef struct fls_tix_ent {
+    int64_t at;
+    uint32_t hash;
+} fls_tix_ent_t;
+
+/* Every function here runs with the partition's write lock held. */
+/* Notes that a record of the partition now expires at `at` (commit point). Never fails: when
+ * the index cannot grow it is marked stale and rebuilt from the table before its next use. */
+void fls_tix_add(fl_ns_t *ns, uint32_t pidx, int64_t at, uint32_t hash);
+/* Frees the index (the partition holds no key any more). */
+void fls_tix_clear(fl_ns_t *ns, uint32_t pidx);
+/* Deletes up to `max` records whose expiry is due (soonest first). Returns how many. */
+size_t fls_tix_expire(fl_ns_t *ns, uint32_t pidx, int64_t now, size_t max);
+/* The slot of the live TTL record that expires soonest, or NULL (volatile-ttl). */
+fls_rec_t **fls_tix_soonest(fl_ns_t *ns, uint32_t pidx);
+/* The slot of a TTL record picked at random, or NULL (volatile-lru/lfu/random sampling). */
+fls_rec_t **fls_tix_random(fl_ns_t *ns, uint32_t pidx);
+
 /* ---- expire.c: active expiry ---------------------------------------------------------------- */
 
-/* One active-expiry step for a namespace, bounded by `max_buckets` bucket visits. Returns the
- * number of keys it expired. */
-size_t fls_expire_step(fl_ns_t *ns, size_t max_buckets, int64_t now);
+/* One active-expiry step for a namespace: visits every partition once from where the last step
+ * stopped, and in those whose earliest expiry is due deletes due records, soonest first,
+ * at most `max_keys` in all. Returns the number of keys it expired. */
+size_t fls_expire_step(fl_ns_t *ns, size_t max_keys, int64_t now);
 
 /* ---- evict.c: eviction ---------------------------------------------------------------------- */
 
-/* Evicts one key (soonest to expire first, else approximate LRU). Returns false when nothing
- * could be evicted. */
+/* Evicts one key chosen by the namespace's policy (never one without a TTL under volatile-*).
+ * Returns false when the policy allows nothing to be evicted. */
 bool fls_evict_one(fl_ns_t *ns, int64_t now);
 
 /* ---- defrag.c: active defragmentation ------------------------------------------------------ */

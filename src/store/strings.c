@@ -1,6 +1,7 @@
 /*
  * src/store/strings.c: string commands (GET, SET with NX/XX/KEEPTTL/GET, GETDEL, APPEND,
- * STRLEN, INCRBY). A string record is a single arena allocation: header, key, value.
+ * STRLEN, INCRBY, MSET/MSETNX, GETEX, SETRANGE, GETRANGE, INCRBYFLOAT). A string record is a
+ * single arena allocation: header, key, value.
  *
  * Every write follows the same order, so that a refused or failed write changes nothing and
  * emits nothing: make room (no lock) -> write lock -> lazy-expire lookup -> type and condition
@@ -10,6 +11,10 @@
  * others hold one at a time, so no cycle can form), checks the quota for the total growth,
  * allocates every record, and only then commits them all.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +31,7 @@ static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t ex
     r->next = NULL;
     r->expire_at = expire;
     r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, fls_clock(now));
+    atomic_init(&r->atime, fls_access_new(now));
     r->klen = (uint32_t)k->n;
     r->vlen = (uint32_t)vlen;
     r->type = FL_TYPE_STRING;
@@ -191,8 +196,10 @@ static void mset_unlock(fl_ns_t *ns, const mset_ent_t *e, size_t n)
             fls_unlock(ns, e[i].k.part);
 }
 
-int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs)
+/* MSET, and MSETNX (nx: nothing is written when a key exists; *set tells). */
+static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool nx, bool *set)
 {
+    *set = false;
     if (n_pairs == 0)
         return FL_OK;
     size_t hint = 0;
@@ -227,14 +234,16 @@ int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs)
             fls_wrlock(ns, e[i].k.part);
     /* Lazy expiry first (it may reshape tables), then the total growth against the quota. */
     int64_t grow = 0;
+    bool exists = false;
     for (size_t i = 0; i < n_pairs; i++) {
         if (e[i].shadowed)
             continue;
         fls_rec_t **ref = fls_find_live(ns, &e[i].k, now);
+        exists |= ref != NULL;
         grow += growth(fls_str_rec_size(e[i].k.n, kv[2 * e[i].pair + 1].n),
                        ref ? fls_rec_total(*ref) : 0);
     }
-    int rc = fls_quota_check(ns, grow);
+    int rc = nx && exists ? FL_ECOND : fls_quota_check(ns, grow);
     if (rc != FL_OK)
         goto out;
     /* Every allocation before the first commit: a table for each partition that has none, and
@@ -274,11 +283,23 @@ int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs)
             fls_commit(ns, e[i].k.pidx, &c);
         }
     }
+    *set = true;
 out:
     mset_unlock(ns, e, n_pairs);
     free(e);
     free(recs);
-    return rc;
+    return rc == FL_ECOND ? FL_OK : rc;
+}
+
+int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs)
+{
+    bool set;
+    return mset_generic(ns, kv, n_pairs, false, &set);
+}
+
+int fl_str_msetnx(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool *set)
+{
+    return mset_generic(ns, kv, n_pairs, true, set);
 }
 
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
@@ -319,7 +340,8 @@ static int str_replace_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const c
                       .ref = ref,
                       .rec = r,
                       .had_key = true,
-                      .had_ttl = had_ttl};
+                      .had_ttl = had_ttl,
+                      .same_ttl = true};
     fls_commit(ns, k->pidx, &c);
     return FL_OK;
 }
@@ -357,7 +379,12 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
         fls_copy(rec_val_mut(r) + old_len, val.p, val.n);
         r->vlen = (uint32_t)(old_len + val.n);
         fls_touch(r, now);
-        fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r, .had_key = true, .had_ttl = had_ttl};
+        fls_change_t c = {.op = FLS_PUT,
+                          .ref = ref,
+                          .rec = r,
+                          .had_key = true,
+                          .had_ttl = had_ttl,
+                          .same_ttl = true};
         fls_commit(ns, k.pidx, &c);
     } else {
         fls_rec_t *r = str_rec_new(ns, &k, val.n, fls_default_expiry(ns, now), now);
@@ -431,5 +458,309 @@ int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
         *result = v;
 out:
     fls_unlock(ns, k.part);
+    return rc;
+}
+
+int fl_str_getex(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool persist, const fl_sink_t *out)
+{
+    fls_key_t k;
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
+    int rc = FL_OK;
+    atomic_fetch_add_explicit(ref ? &k.part->hits : &k.part->misses, 1, memory_order_relaxed);
+    if (!ref) {
+        out->nil(out->ctx);
+        goto out;
+    }
+    fls_rec_t *r = *ref;
+    if (r->type != FL_TYPE_STRING) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    out->bulk(out->ctx, fls_rec_val(r), r->vlen);
+    fls_touch(r, now);
+    if (at_ms > 0 && at_ms <= now) {
+        fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
+    } else if ((at_ms > 0 && r->expire_at != at_ms) || (persist && r->expire_at != 0)) {
+        bool had_ttl = r->expire_at != 0;
+        r->expire_at = persist ? 0 : at_ms;
+        fls_change_t c = {.op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = had_ttl};
+        fls_commit(ns, k.pidx, &c);
+    }
+out:
+    fls_unlock(ns, k.part);
+    return rc;
+}
+
+int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, size_t *new_len)
+{
+    if (key.n > MAX_LEN || offset > MAX_LEN || val.n > MAX_LEN - offset)
+        return FL_EINVAL;
+    fls_key_t k;
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, offset + val.n, &k, &now);
+    fls_rec_t *cur = ref ? *ref : NULL;
+    int rc = FL_OK;
+    if (cur && cur->type != FL_TYPE_STRING) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    size_t old_len = cur ? cur->vlen : 0;
+    size_t len = val.n == 0 ? old_len : (offset + val.n > old_len ? offset + val.n : old_len);
+    *new_len = len;
+    if (val.n == 0)
+        goto out; /* nothing to write (and no key to create) */
+    rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
+    if (rc != FL_OK)
+        goto out;
+    if (!cur) {
+        fls_rec_t *r = str_rec_new(ns, &k, len, fls_default_expiry(ns, now), now);
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memset(rec_val_mut(r), 0, offset);
+        memcpy(rec_val_mut(r) + offset, val.p, val.n);
+        rc = insert_new(ns, &k, r);
+        goto out;
+    }
+    bool had_ttl = cur->expire_at != 0;
+    fls_rec_t *r = cur;
+    if (len != old_len) {
+        r = fls_realloc(ns, k.pidx, cur, fls_rec_size(cur), fls_str_rec_size(k.n, len));
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memset(rec_val_mut(r) + old_len, 0, len - old_len);
+        r->vlen = (uint32_t)len;
+    }
+    memcpy(rec_val_mut(r) + offset, val.p, val.n);
+    fls_touch(r, now);
+    fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
+                      .ref = ref,
+                      .rec = r,
+                      .had_key = true,
+                      .had_ttl = had_ttl,
+                      .same_ttl = true};
+    fls_commit(ns, k.pidx, &c);
+out:
+    fls_unlock(ns, k.part);
+    return rc;
+}
+
+int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, const fl_sink_t *out)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    int rc = FL_OK;
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    if (r && r->type != FL_TYPE_STRING) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    int64_t len = r ? r->vlen : 0;
+    /* Redis's getrange: both negative and crossed is empty; clamp; past the end is the end. */
+    if (start < 0 && end < 0 && start > end) {
+        out->bulk(out->ctx, "", 0);
+        goto out;
+    }
+    if (start < 0)
+        start = len + start;
+    if (end < 0)
+        end = len + end;
+    if (start < 0)
+        start = 0;
+    if (end < 0)
+        end = 0;
+    if (end >= len)
+        end = len - 1;
+    if (len == 0 || start > end)
+        out->bulk(out->ctx, "", 0);
+    else
+        out->bulk(out->ctx, fls_rec_val(r) + start, (size_t)(end - start + 1));
+out:
+    fls_read_end(ns, &k);
+    return rc;
+}
+
+bool fls_parse_ld(const char *p, size_t n, long double *out)
+{
+    char buf[FL_FLOAT_BUF];
+    if (n == 0 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long double v = strtold(buf, &end);
+    if (isspace((unsigned char)buf[0]) || *end != '\0' || (size_t)(end - buf) != n ||
+        (errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+        errno == EINVAL || isnan(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+size_t fls_fmt_ld(long double v, char *buf, size_t cap)
+{
+    int l = snprintf(buf, cap, "%.17Lf", v);
+    if (l < 0 || (size_t)l >= cap)
+        return 0;
+    size_t n = (size_t)l;
+    if (memchr(buf, '.', n)) { /* trailing zeros after the point, then the point */
+        while (buf[n - 1] == '0')
+            n--;
+        if (buf[n - 1] == '.')
+            n--;
+    }
+    if (n == 2 && buf[0] == '-' && buf[1] == '0') { /* no negative zero */
+        buf[0] = '0';
+        n = 1;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, size_t *len)
+{
+    long double d;
+    if (key.n > MAX_LEN)
+        return FL_EINVAL;
+    if (!fls_parse_ld(incr.p, incr.n, &d))
+        return FL_ENOTFLOAT;
+    fls_key_t k;
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, fls_str_rec_size(key.n, 40), &k, &now);
+    fls_rec_t *cur = ref ? *ref : NULL;
+    int rc = FL_OK;
+    long double v = 0;
+    if (cur && cur->type != FL_TYPE_STRING) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    if (cur && !fls_parse_ld(fls_rec_val(cur), cur->vlen, &v)) {
+        rc = FL_ENOTFLOAT;
+        goto out;
+    }
+    v += d;
+    size_t n;
+    if (isnan(v) || isinf(v)) {
+        rc = FL_ENAN;
+        goto out;
+    }
+    if ((n = fls_fmt_ld(v, buf, FL_FLOAT_BUF)) == 0) {
+        rc = FL_ENOTFLOAT;
+        goto out;
+    }
+    rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, n), cur ? fls_rec_size(cur) : 0));
+    if (rc != FL_OK)
+        goto out;
+    if (cur) {
+        rc = str_replace_value(ns, &k, ref, buf, n);
+        if (rc == FL_OK)
+            fls_touch(*ref, now);
+    } else {
+        fls_rec_t *r = str_rec_new(ns, &k, n, fls_default_expiry(ns, now), now);
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memcpy(rec_val_mut(r), buf, n);
+        rc = insert_new(ns, &k, r);
+    }
+    if (rc == FL_OK)
+        *len = n;
+out:
+    fls_unlock(ns, k.part);
+    return rc;
+}
+
+fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
+{
+    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_str_rec_size(k->n, src->vlen));
+    if (!r)
+        return NULL;
+    r->next = NULL;
+    r->expire_at = src->expire_at;
+    r->hash = (uint32_t)k->h;
+    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
+    r->klen = (uint32_t)k->n;
+    r->vlen = src->vlen;
+    r->type = FL_TYPE_STRING;
+    fls_copy(r->data, k->p, k->n);
+    fls_copy(rec_val_mut(r), fls_rec_val(src), src->vlen);
+    return r;
+}
+
+int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
+{
+    uint64_t byte = bit >> 3;
+    if (key.n > MAX_LEN || byte >= MAX_LEN)
+        return FL_EINVAL;
+    fls_key_t k;
+    int64_t now;
+    fls_rec_t **ref = fls_write_begin(ns, key, (size_t)byte + 1, &k, &now);
+    fls_rec_t *cur = ref ? *ref : NULL;
+    int rc = FL_OK;
+    unsigned mask = 1u << (7 - (bit & 7));
+    if (cur && cur->type != FL_TYPE_STRING) {
+        rc = FL_EWRONGTYPE;
+        goto out;
+    }
+    size_t old_len = cur ? cur->vlen : 0;
+    size_t len = byte + 1 > old_len ? (size_t)byte + 1 : old_len;
+    *was = byte < old_len && (fls_rec_val(cur)[byte] & mask);
+    rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
+    if (rc != FL_OK)
+        goto out;
+    fls_rec_t *r = cur;
+    if (!cur) {
+        r = str_rec_new(ns, &k, len, fls_default_expiry(ns, now), now);
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memset(rec_val_mut(r), 0, len);
+    } else if (len != old_len) {
+        r = fls_realloc(ns, k.pidx, cur, fls_rec_size(cur), fls_str_rec_size(k.n, len));
+        if (!r) {
+            rc = FL_ENOMEM;
+            goto out;
+        }
+        memset(rec_val_mut(r) + old_len, 0, len - old_len);
+        r->vlen = (uint32_t)len;
+    }
+    char *b = rec_val_mut(r) + byte;
+    *b = (char)(on ? (unsigned char)*b | mask : (unsigned char)*b & ~mask);
+    if (!cur) {
+        rc = insert_new(ns, &k, r);
+        goto out;
+    }
+    fls_touch(r, now);
+    fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
+                      .ref = ref,
+                      .rec = r,
+                      .had_key = true,
+                      .had_ttl = r->expire_at != 0, /* the record kept its expiry */
+                      .same_ttl = true};
+    fls_commit(ns, k.pidx, &c);
+out:
+    fls_unlock(ns, k.part);
+    return rc;
+}
+
+int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    int rc = FL_OK;
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    *set = false;
+    if (r && r->type != FL_TYPE_STRING)
+        rc = FL_EWRONGTYPE;
+    else if (r && (bit >> 3) < r->vlen)
+        *set = fls_rec_val(r)[bit >> 3] & (1u << (7 - (bit & 7)));
+    fls_read_end(ns, &k);
     return rc;
 }

@@ -209,11 +209,8 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
     }
     if (count)
         atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
-    if (r) {
-        uint32_t c = fls_clock(now);
-        if (atomic_load_explicit(&r->atime, memory_order_relaxed) != c)
-            atomic_store_explicit(&r->atime, c, memory_order_relaxed);
-    }
+    if (r)
+        fls_touch(r, now);
     return r;
 }
 
@@ -257,7 +254,6 @@ static void part_resize(fl_ns_t *ns, uint32_t pidx, size_t new_size)
     fls_free(ns, pidx, p->b, old_size * sizeof(*nb));
     p->b = nb;
     p->mask = (uint32_t)(new_size - 1);
-    p->expire_cursor &= p->mask;
     FL_DEBUG_ASSERT(fls_part_check(ns, pidx)); /* O(partition), as the rehash itself */
 }
 
@@ -272,7 +268,6 @@ int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
         memset(nb, 0, FLS_MIN_BUCKETS * sizeof(*nb));
         p->b = nb;
         p->mask = FLS_MIN_BUCKETS - 1;
-        p->expire_cursor = 0;
     }
     *ref = &p->b[(uint32_t)k->h & p->mask];
     return FL_OK;
@@ -289,7 +284,7 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx)
         fls_free(ns, pidx, p->b, size * sizeof(*p->b));
         p->b = NULL;
         p->mask = 0;
-        p->expire_cursor = 0;
+        fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (count > size && size < ((size_t)1 << 31)) {
         part_resize(ns, pidx, size * 2);
     } else if (size > FLS_MIN_BUCKETS && count < size / 4) {
@@ -316,7 +311,7 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     fls_free(ns, pidx, p->b, size * sizeof(*p->b));
     p->b = NULL;
     p->mask = 0;
-    p->expire_cursor = 0;
+    fls_tix_clear(ns, pidx);
     atomic_store_explicit(&p->count, 0, memory_order_relaxed);
     atomic_store_explicit(&p->ttl_count, 0, memory_order_relaxed);
 }
@@ -326,8 +321,9 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     FL_ASSERT(pidx < ns->nparts);
     fls_part_t *p = &ns->parts[pidx];
     FLS_ASSERT_WRLOCKED(p);
-    /* An append-only log appends the serialized change here (see store_internal.h). */
     fls_watch_touch(ns, pidx, c);
+    if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
+        fls_hook_commit(ns, pidx, c); /* the log, in commit order per key (lock held) */
     bool has_key = false, has_ttl = false;
     uint32_t hash = 0; /* the bucket the change touched, for the debug chain check */
     switch (c->op) {
@@ -368,6 +364,8 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         atomic_fetch_add_explicit(&p->count, (uint64_t)dk, memory_order_relaxed);
     if (dt)
         atomic_fetch_add_explicit(&p->ttl_count, (uint64_t)dt, memory_order_relaxed);
+    if (has_ttl && !c->same_ttl)
+        fls_tix_add(ns, pidx, c->rec->expire_at, c->rec->hash);
     if (c->reason == FLS_EXPIRED)
         atomic_fetch_add_explicit(&p->expired, 1, memory_order_relaxed);
     else if (c->reason == FLS_EVICTED)

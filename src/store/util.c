@@ -27,6 +27,16 @@ const char *fl_status_str(int status)
         return "ERR condition not met";
     case FL_EINVAL:
         return "ERR invalid argument";
+    case FL_ENOTFLOAT:
+        return "ERR value is not a valid float";
+    case FL_ENAN:
+        return "ERR increment would produce NaN or Infinity";
+    case FL_ENOKEY:
+        return "ERR no such key";
+    case FL_EHASHNOTFLOAT:
+        return "ERR hash value is not a float";
+    case FL_EINCRNAN:
+        return "ERR value is NaN or Infinity";
     default:
         return "ERR unknown error";
     }
@@ -37,11 +47,6 @@ int64_t fl_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint32_t fls_clock(int64_t now_ms)
-{
-    return (uint32_t)((uint64_t)now_ms >> 8);
 }
 
 static inline uint64_t mix(uint64_t a, uint64_t b)

@@ -238,6 +238,8 @@ TEST(trend_decisions)
     /* grew earlier, flat lately (a cache that filled): not a leak */
     acct_trend_in_t filled = {300, 10, 40, 42, 8e6, 1e12, 0, 8000000, 0, 1 << 20, 3, 1, 0};
     CHECK_EQ_I(acct_trend_decide(&filled, &out), 0);
+    filled.was_leaking = 1; /* a leaking site whose recent window stopped growing stops */
+    CHECK_EQ_I(acct_trend_decide(&filled, &out), 0);
     /* growth below the least growth called a leak */
     acct_trend_in_t small = in;
     small.long_growth = 5e5;

@@ -183,7 +183,8 @@ static void *other_thread_main(void *arg)
     char *p = malloc(300);
     if (p == NULL)
         return NULL;
-    p[0] = 1; /* written: GCC's ASan build otherwise warns that tu_arena_of reads it uninitialised */
+    /* written first: GCC's ASan build otherwise warns that tu_arena_of reads it uninitialised */
+    p[0] = 1;
     o->saw_bound = tu_arena_of(p) == o->bound_index;
     free(p);
     return NULL;

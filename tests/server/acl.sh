@@ -189,6 +189,12 @@ as logu lp config set x y
 same_head 10 acl log 1
 same_head 10 acl log 2 # (the entry before: the failed AUTH)
 same_head 1 acl log
+# client-info: CLIENT LIST's fields, the same names in the same order (redis-py parses them)
+info_keys() { redis-cli -p "$1" --raw acl log 1 | tail -n 1 | tr ' ' '\n' | cut -d= -f1 | tr '\n' ' '; }
+fk=$(info_keys "$FPORT")
+rk=$(info_keys "$RPORT")
+CHECKS=$((CHECKS + 1))
+[ "$fk" = "$rk" ] || { echo "FAIL: ACL LOG client-info fields: redis '$rk', flatline '$fk'" >&2; FAILS=$((FAILS + 1)); }
 same acl log -1
 same acl log 1 2
 same acl log x

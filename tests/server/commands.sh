@@ -241,9 +241,12 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     CHECKS=$((CHECKS + 1))
     [ "$got" = "0 ma mb " ] || { echo "FAIL: SCAN 0 COUNT 10 over 2 keys gave '$got'" >&2; FAILS=$((FAILS + 1)); }
     check "(integer) 2" -n 3 del ma mb
-    # maxmemory: the namespaces' limits summed (1gb + 256mb + 64mb + 1mb), INFO as CONFIG GET
-    check $'1) "maxmemory"\n2) "1410334720"' config get maxmemory
-    check_match '^maxmemory:1410334720' info memory
+    # maxmemory: the namespaces' limits summed, 0 when one is unlimited (default, by default)
+    check $'1) "maxmemory"\n2) "0"' config get maxmemory
+    check_match '^maxmemory:0' info memory
+    check_match '^maxmemory_policy:noeviction' info memory
+    # overlapping patterns name each option once, as Redis
+    check $'1) "maxmemory"\n2) "0"\n3) "maxmemory-policy"\n4) "noeviction"' config get maxmemory maxmem* max*ory
     # APPEND stops at proto-max-bulk-len (4mb here), as Redis does
     head -c 3000000 /dev/zero | tr '\0' x | redis-cli -p "$PORT" -x set big >/dev/null
     got=$(head -c 2000000 /dev/zero | tr '\0' y | redis-cli -p "$PORT" -x append big 2>&1)

@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
-# tests/server/quota.sh: per-namespace quotas. Above stop-writes, writes get -OOM naming the
-# namespace while reads, deletes and other namespaces keep working and no data is lost;
-# above the high-water mark, the store evicts (keys with a TTL first) instead of refusing.
+# tests/server/quota.sh: per-namespace quotas and eviction policies. By default nothing is
+# evicted: above stop-writes, writes get -OOM naming the namespace while reads, deletes and
+# other namespaces keep working and no data is lost (also past the high-water mark); with a
+# maxmemory-policy, above the high-water mark the store evicts by it instead of refusing.
+# A limit too small for the namespace's own structures, or a config path that cannot be read,
+# stops the start with a message.
 . "$(dirname "$0")/lib.sh"
+
+# ---- refused starts ----
+expect_refused() { # WHAT PATTERN ARGS...: the server exits non-zero at once, saying PATTERN
+    local what=$1 pattern=$2 out st
+    shift 2
+    out=$(timeout 30 "$SERVER" "$@" 2>&1)
+    st=$?
+    CHECKS=$((CHECKS + 1))
+    if [ "$st" = 0 ] || [ "$st" = 124 ] || ! printf '%s' "$out" | grep -q -- "$pattern"; then
+        echo "FAIL: $what: status $st, output: $out" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+cfgdir=$(mktemp -d /tmp/flatline-quota-test.XXXXXX)
+expect_refused "a config path that is a directory" "cannot read config file.*Is a directory" \
+    "$cfgdir" --port 1
+rmdir "$cfgdir"
+expect_refused "a limit below the partition array" "memory-limit 102400 is too small" \
+    --port 1 --namespace.tiny.memory-limit 100kb
+expect_refused "an unknown policy" "bad value 'allkeys-lra' for 'maxmemory-policy'" \
+    --port 1 --namespace.default.maxmemory-policy allkeys-lra
+
 start_server --threads 2 \
-    --namespace.small.memory-limit 256kb --namespace.small.high-water-pct 100 \
+    --namespace.small.memory-limit 256kb --namespace.small.high-water-pct 50 \
     --namespace.small.stop-writes-pct 80 --namespace.small.partitions 16 \
     --namespace.lru.memory-limit 256kb --namespace.lru.high-water-pct 50 \
-    --namespace.lru.stop-writes-pct 95 --namespace.lru.partitions 16
+    --namespace.lru.stop-writes-pct 95 --namespace.lru.partitions 16 \
+    --namespace.lru.maxmemory-policy volatile-ttl
+check $'1) "namespace.lru.maxmemory-policy"\n2) "volatile-ttl"' config get namespace.lru.maxmemory-policy
+check $'1) "namespace.small.maxmemory-policy"\n2) "noeviction"' config get namespace.small.maxmemory-policy
 # namespaces: 0 default, 1 cache (embedded), 2 small, 3 lru (few partitions: an empty
 # 4096-partition index alone would take most of a 256 KB quota)
 val=$(head -c 1000 /dev/zero | tr '\0' 'v')
@@ -31,8 +59,9 @@ check "OK" -n 2 set k1 small
 used=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_small:.*,used=\([0-9]*\),.*/\1/p')
 [ "$used" -le $((256 * 1024)) ] || fail "namespace small uses $used bytes over its 256 KB limit"
 check_match 'writes_refused=[1-9]' info namespaces
+check_match '^ns_small:.*,evicted=0,' info namespaces # past high-water, noeviction: none
 
-# "lru": above 50% of 256 KB the store evicts; writes keep succeeding.
+# "lru" (volatile-ttl): above 50% of 256 KB the store evicts; writes keep succeeding.
 out=$(for i in $(seq 600); do echo "SET t$i $val EX 1000"; done | redis-cli -p "$PORT" -n 3 2>&1)
 [ "$(printf '%s\n' "$out" | grep -c '^OK$')" = 600 ] || fail "writes refused under the high-water mark: $(printf '%s' "$out" | sort | uniq -c | head)"
 for _ in $(seq 50); do

@@ -132,11 +132,17 @@ TEST(config_get)
     CHECK_STR(out, "save=;");
     out[0] = '\0';
     srv_config_each(&cfg, "nothing*", 8, collect, out);
-    CHECK_STR(out, ""); /* maxmemory: the namespaces' limits summed (default's 1 GiB + u's 2 KiB); 0
-                         * when any namespace is unlimited. */
+    CHECK_STR(out, ""); /* maxmemory: the namespaces' limits summed; 0 when any namespace is
+                         * unlimited, as the default namespace is by default */
     out[0] = '\0';
     srv_config_each(&cfg, "maxmemory*", 10, collect, out);
-    CHECK_STR(out, "maxmemory=1073743872;maxmemory-policy=allkeys-lru;");
+    CHECK_STR(out, "maxmemory=0;maxmemory-policy=noeviction;");
+    CHECK_EQ_I(load("namespace.default.memory-limit 1gb\nnamespace.default.maxmemory-policy "
+                    "volatile-lfu\n"),
+               0);
+    out[0] = '\0';
+    srv_config_each(&cfg, "maxmemory*", 10, collect, out);
+    CHECK_STR(out, "maxmemory=1073741824;maxmemory-policy=volatile-lfu;");
     CHECK_EQ_I(load("namespace.u.memory-limit 2kb\nnamespace.v.memory-limit 0\n"), 0);
     out[0] = '\0';
     srv_config_each(&cfg, "MAXMEMORY", 9, collect, out);

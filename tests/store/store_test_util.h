@@ -75,8 +75,10 @@ static inline void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Opens a one-namespace store named "test" with `parts` partitions and the given limit. */
-static inline fl_store_t *open_one(unsigned parts, size_t limit, unsigned hw, unsigned stop)
+/* Opens a one-namespace store named "test" with `parts` partitions, the given limit and
+ * eviction policy. */
+static inline fl_store_t *open_policy(unsigned parts, size_t limit, unsigned hw, unsigned stop,
+                                      fl_evict_policy_t policy)
 {
     fl_ns_config_t c;
     fl_ns_config_default(&c, "test");
@@ -84,6 +86,7 @@ static inline fl_store_t *open_one(unsigned parts, size_t limit, unsigned hw, un
     c.memory_limit = limit;
     c.high_water_pct = hw;
     c.stop_writes_pct = stop;
+    c.evict_policy = (int)policy;
     fl_store_t *s = NULL;
     char err[256];
     if (fl_store_open(&s, &c, 1, err, sizeof(err)) != FL_OK) {
@@ -91,6 +94,12 @@ static inline fl_store_t *open_one(unsigned parts, size_t limit, unsigned hw, un
         return NULL;
     }
     return s;
+}
+
+/* open_policy with allkeys-lru, the policy of a cache. */
+static inline fl_store_t *open_one(unsigned parts, size_t limit, unsigned hw, unsigned stop)
+{
+    return open_policy(parts, limit, hw, stop, FL_EVICT_ALLKEYS_LRU);
 }
 
 /* used == the arena's requested bytes (the lifecycle-separation evidence). */

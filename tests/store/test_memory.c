@@ -104,13 +104,14 @@ TEST(used_equals_arena_requested)
     fprintf(stderr, "  after 30000 mixed ops: used %zu == arena requested %zu, %zu keys\n", used,
             req, fl_ns_size(ns));
     CHECK(used > base);
-    /* used is also the sum of what every record says it holds */
+    /* used is also the sum of what every record and index says it holds */
     size_t sum = 64 * sizeof(fls_part_t);
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_part_t *part = &ns->parts[p];
         if (!part->b)
             continue;
         sum += ((size_t)part->mask + 1) * sizeof(fls_rec_t *);
+        sum += (size_t)ns->tix[p].cap * sizeof(fls_tix_ent_t); /* the TTL index */
         for (size_t b = 0; b <= part->mask; b++)
             for (fls_rec_t *r = part->b[b]; r; r = r->next)
                 sum += fls_rec_total(r);

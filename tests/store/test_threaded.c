@@ -9,6 +9,7 @@
  * Labelled `threaded`: it also runs under TSan.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "../testhelper.h"
@@ -300,11 +301,130 @@ TEST(mset_atomic)
     CHECK(run_mset(true));
 }
 
+/* MGET, EXISTS, DEL and TOUCH over several keys are atomic too: a writer MSETs the MKEYS keys
+ * to i, a deleter DELs all of them at once; MGET readers must see either no key or every key
+ * with one value, EXISTS/TOUCH readers 0 or MKEYS (never part of an MSET or of a DEL). Readers
+ * name the keys in opposite orders (partitions are still locked ascending: no deadlock). */
+static _Atomic int multi_torn;
+static _Atomic int multi_seen_full, multi_seen_empty;
+static _Atomic bool multi_stop;
+
+static void multi_keys(char keys[MKEYS][16], fl_slice_t *k, bool reverse)
+{
+    for (int j = 0; j < MKEYS; j++) {
+        mkey(keys[j], sizeof(keys[j]), "m", j);
+        k[reverse ? MKEYS - 1 - j : j] = S(keys[j]);
+    }
+}
+
+static void *multi_deleter(void *arg)
+{
+    (void)arg;
+    char keys[MKEYS][16];
+    fl_slice_t k[MKEYS];
+    multi_keys(keys, k, false);
+    while (!atomic_load(&multi_stop)) {
+        size_t d = 0;
+        fl_keys_del(ns, k, MKEYS, &d);
+        if (d != 0 && d != MKEYS)
+            atomic_fetch_add(&multi_torn, 1);
+        sched_yield();
+    }
+    return NULL;
+}
+
+static void *multi_mget_reader(void *arg)
+{
+    char keys[MKEYS][16];
+    fl_slice_t k[MKEYS];
+    multi_keys(keys, k, arg != NULL);
+    while (!atomic_load(&multi_stop)) {
+        cap_t c;
+        fl_sink_t sk = cap_sink(&c);
+        fl_str_mget(ns, k, MKEYS, &sk);
+        /* c.all is "v|v|...": all nil, or MKEYS equal values */
+        if (c.nils == MKEYS) {
+            atomic_fetch_add(&multi_seen_empty, 1);
+            continue;
+        }
+        bool same = c.bulks == MKEYS;
+        const char *first = c.all, *bar = strchr(first, '|');
+        size_t flen = bar ? (size_t)(bar - first) : strlen(first);
+        for (const char *p = c.all; same && p && *p; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+            same = strncmp(p, first, flen) == 0 && (p[flen] == '|' || p[flen] == '\0');
+        if (!same)
+            atomic_fetch_add(&multi_torn, 1);
+        else
+            atomic_fetch_add(&multi_seen_full, 1);
+    }
+    return NULL;
+}
+
+static void *multi_count_reader(void *arg)
+{
+    char keys[MKEYS][16];
+    fl_slice_t k[MKEYS];
+    multi_keys(keys, k, arg != NULL);
+    for (int round = 0; !atomic_load(&multi_stop); round++) {
+        size_t n = 0;
+        if (round % 2)
+            fl_keys_touch(ns, k, MKEYS, &n);
+        else
+            fl_keys_exists(ns, k, MKEYS, &n);
+        if (n != 0 && n != MKEYS)
+            atomic_fetch_add(&multi_torn, 1);
+    }
+    return NULL;
+}
+
+static bool run_multi(bool rwlock)
+{
+    fls_set_default_rwlock(rwlock);
+    fl_store_t *st = open_one(64, 0, 100, 100);
+    fls_set_default_rwlock(false);
+    if (!st)
+        return false;
+    ns = fl_store_ns(st, 0);
+    atomic_store(&multi_stop, false);
+    atomic_store(&multi_torn, 0);
+    atomic_store(&multi_seen_full, 0);
+    atomic_store(&multi_seen_empty, 0);
+    pthread_t t[6];
+    pthread_create(&t[1], NULL, multi_deleter, NULL);
+    pthread_create(&t[2], NULL, multi_mget_reader, NULL);
+    pthread_create(&t[3], NULL, multi_mget_reader, (void *)1);
+    pthread_create(&t[4], NULL, multi_count_reader, NULL);
+    pthread_create(&t[5], NULL, multi_count_reader, (void *)1);
+    /* the writer last, and again while the readers have not seen the keys a few times */
+    for (int i = 0; i < 50 && (i == 0 || atomic_load(&multi_seen_full) < 100); i++) {
+        pthread_create(&t[0], NULL, mset_writer, NULL);
+        pthread_join(t[0], NULL);
+    }
+    atomic_store(&multi_stop, true);
+    for (int i = 1; i < 6; i++)
+        pthread_join(t[i], NULL);
+    fprintf(stderr, "  %s: torn %d, full %d, empty %d\n", rwlock ? "rwlock" : "mutex",
+            atomic_load(&multi_torn), atomic_load(&multi_seen_full),
+            atomic_load(&multi_seen_empty));
+    bool ok = atomic_load(&multi_torn) == 0 && atomic_load(&multi_seen_full) > 0;
+    size_t used = 0, req = 0;
+    ok = ok && used_matches_arena(ns, &used, &req);
+    fl_store_close(st);
+    return ok;
+}
+
+TEST(multi_key_atomic)
+{
+    CHECK(run_multi(false));
+    CHECK(run_multi(true));
+}
+
 int main(void)
 {
     RUN(stress_mutex);
     RUN(stress_rwlock);
     RUN(stress_with_eviction);
     RUN(mset_atomic);
+    RUN(multi_key_atomic);
     return TEST_REPORT();
 }

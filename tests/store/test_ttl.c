@@ -171,6 +171,54 @@ static int64_t expiry_of(const char *k)
     return ttl;
 }
 
+/* The TTL index: a few due keys among many without a TTL are found by one step (it visits
+ * only partitions whose earliest expiry is due, not their buckets); a PERSIST or a changed TTL
+ * leaves a stale entry that deletes nothing; rewriting TTLs again and again does not make the
+ * index grow without bound. */
+TEST(ttl_index)
+{
+    fls_bg_pause(st, true);
+    fl_ns_flush(ns);
+    char k[32];
+    for (int i = 0; i < 100000; i++) {
+        int n = snprintf(k, sizeof(k), "plain:%d", i);
+        fl_str_set(ns, (fl_slice_t){k, (size_t)n}, S("v"), NULL, NULL);
+    }
+    int64_t at = fl_now_ms() + 200;
+    put("soon:1", at);
+    put("soon:2", at);
+    put("soon:3", at);
+    put("kept", at);
+    bool b;
+    CHECK_EQ_I(fl_key_persist(ns, S("kept"), &b), FL_OK); /* its entry is now stale */
+    put("later", at + 3600000);
+    fl_key_expire_at(ns, S("later"), at, &b); /* earlier now: a second entry, the first stale */
+    fl_key_expire_at(ns, S("later"), at + 7200000, &b); /* later again */
+    CHECK_EQ_U(fls_expire_step(ns, 1024, fl_now_ms()), 0); /* nothing due yet */
+    wait_past(at);
+    CHECK_EQ_U(fls_expire_step(ns, 1024, fl_now_ms()), 3);
+    CHECK_EQ_U(fl_ns_size(ns), 100002);
+    fl_key_exists(ns, S("kept"), &b);
+    CHECK(b);
+    fl_key_exists(ns, S("later"), &b);
+    CHECK(b);
+    /* 100,000 TTL rewrites of one key: the index stays small */
+    for (int i = 0; i < 100000; i++)
+        fl_key_expire_at(ns, S("later"), at + 3600000 + i, &b);
+    size_t entries = 0;
+    for (uint32_t p = 0; p < ns->nparts; p++) {
+        fls_wrlock(ns, &ns->parts[p]);
+        entries += ns->tix[p].len;
+        fls_unlock(ns, &ns->parts[p]);
+    }
+    fprintf(stderr, "  index entries after 100000 rewrites: %zu\n", entries);
+    CHECK(entries < 100000 / 16 + 200);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    fl_ns_flush(ns);
+    fls_bg_pause(st, false);
+}
+
 TEST(expire_conditions)
 {
     int64_t far = fl_now_ms() + 1000000, later = far + 1000000, sooner = far - 500000;
@@ -281,6 +329,7 @@ int main(void)
     RUN(lazy_expiry_every_path);
     RUN(active_expiry);
     RUN(expiry_step_bounded);
+    RUN(ttl_index);
     RUN(expire_conditions);
     RUN(expire_nx_race);
     fl_store_close(st);

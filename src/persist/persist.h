@@ -1,0 +1,114 @@
+/*
+ * src/persist/persist.h: durability for a store (library flatline_persist, prefix flp_), in
+ * Redis 7.0's file formats: an append-only log (a manifest directory of a base snapshot and an
+ * incremental RESP log, as redis-server 7.0 writes with aof-use-rdb-preamble) and RDB version
+ * 10 snapshots, both taken without fork (fl_snap_begin: copy-before-write per partition).
+ *
+ * One flp_t per store. Lifecycle: flp_open (loads what the files hold, installs the store's
+ * hooks) -> flp_start (log thread) -> commands -> flp_close. Loading happens with the hooks
+ * quiet: flp_loading() is true until it finished.
+ *
+ * Errors: 0 or -errno, with the reason in the caller's err buffer.
+ * Thread-safety: every function may be called from any thread, except flp_open/flp_close.
+ */
+#ifndef FLATLINE_PERSIST_H
+#define FLATLINE_PERSIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flatline/store.h"
+
+enum { FLP_FSYNC_ALWAYS = 0, FLP_FSYNC_EVERYSEC, FLP_FSYNC_NO };
+#define FLP_SAVE_RULES_MAX 8
+#define FLP_PATH_MAX 256
+
+typedef struct flp_config {
+    bool appendonly;
+    int appendfsync; /* FLP_FSYNC_* */
+    char dir[FLP_PATH_MAX];
+    char appendfilename[FLP_PATH_MAX];
+    char appenddirname[FLP_PATH_MAX];
+    char dbfilename[FLP_PATH_MAX];
+    bool aof_load_truncated;       /* a torn last record is dropped (logged) instead of refused */
+    bool load_skip_unknown;        /* RDB keys of types the store lacks are skipped and counted */
+    unsigned auto_aof_rewrite_pct; /* rewrite when the log grew this % over its base size */
+    size_t auto_aof_rewrite_min_size; /* ... and is at least this big; pct 0 = never */
+    size_t n_save;                    /* save rules: snapshot after secs when >= changes */
+    long long save_secs[FLP_SAVE_RULES_MAX], save_changes[FLP_SAVE_RULES_MAX];
+} flp_config_t;
+
+typedef struct flp flp_t;
+
+/* Log sink for the layer's messages (level: 0 warning, 1 notice). */
+typedef void flp_log_fn(void *ctx, int level, const char *msg);
+
+/* Creates the persistence state for store (cfg copied) and installs the store's hooks (quiet
+ * until flp_load ends: flp_loading() is true). Call before other threads use the store. */
+int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn *log,
+             void *log_ctx, char *err, size_t errlen);
+
+/* Loads the data: the append-only log when appendonly is on (its manifest; or dbfilename when
+ * no log exists yet), else dbfilename, if present. A damaged file refuses with file, offset
+ * and the tool to run in err (-EINVAL); a torn last log record is truncated (logged with the
+ * bytes dropped) when aof_load_truncated. Then, with appendonly, opens the log for appending
+ * (creating the directory with a first base snapshot when there was none). Other threads
+ * must not write to the store meanwhile (the server answers -LOADING). */
+int flp_load(flp_t *p, char *err, size_t errlen);
+
+/* Starts the log thread (appendonly) and the background save machinery. */
+int flp_start(flp_t *p, char *err, size_t errlen);
+
+/* Stops the threads and writes and fsyncs what the log holds; the hooks stay installed but do
+ * nothing from then on (the store may still commit expiries until it is closed). */
+void flp_close(flp_t *p);
+/* Frees p: after fl_store_close (the hooks' ctx must outlive the store). */
+void flp_free(flp_t *p);
+
+/* True while flp_open loads (other threads may ask). */
+bool flp_loading(const flp_t *p);
+/* Loading progress for INFO: bytes done and total. */
+void flp_loading_progress(const flp_t *p, uint64_t *done, uint64_t *total, int64_t *start_ms);
+
+/* ---- Log durability (group commit) ---- */
+
+/* Log sequence number (bytes appended since start, over all log files) after the last record
+ * the calling thread appended; 0 when it appended none. */
+uint64_t flp_thread_seq(void);
+/* True when replies to writes must wait for flp_durable_seq to reach their sequence number
+ * (appendonly with appendfsync always). */
+bool flp_sync_replies(const flp_t *p);
+/* Sequence number up to which the log is written and fsynced. */
+uint64_t flp_durable_seq(const flp_t *p);
+/* Registers an eventfd the log thread writes after each fsync (workers hold replies until
+ * flp_durable_seq passes theirs). At most 256; call before flp_start. */
+int flp_add_waker(flp_t *p, int eventfd);
+/* True when the log cannot be written now (-MISCONF for writes): *err_no gets the errno. */
+bool flp_write_failing(const flp_t *p, int *err_no);
+
+/* ---- Snapshots ---- */
+
+/* SAVE: a snapshot to dbfilename now, in the calling thread (writers keep going). */
+int flp_save(flp_t *p, char *err, size_t errlen);
+/* BGSAVE: the same in a background thread; -EBUSY when one runs. */
+int flp_bgsave(flp_t *p, char *err, size_t errlen);
+/* BGREWRITEAOF: a new base snapshot and a new incremental log; -EBUSY when one runs,
+ * -ENOTSUP with appendonly off. */
+int flp_bgrewrite(flp_t *p, char *err, size_t errlen);
+/* Unix time (s) of the last successful snapshot to dbfilename (or of the start). */
+int64_t flp_lastsave(const flp_t *p);
+/* Once a second (main thread): save rules, automatic rewrite, everysec housekeeping. */
+void flp_cron(flp_t *p);
+/* True while BGSAVE runs. */
+bool flp_bgsave_running(const flp_t *p);
+/* Waits for a background save or rewrite under way to end. */
+void flp_wait_background(flp_t *p);
+
+/* ---- INFO persistence ---- */
+
+/* Calls fn for each INFO `persistence` field (Redis's names), in Redis's order. */
+typedef void flp_info_fn(void *ctx, const char *name, const char *value);
+void flp_info(flp_t *p, flp_info_fn *fn, void *ctx);
+
+#endif /* FLATLINE_PERSIST_H */

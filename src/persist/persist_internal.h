@@ -1,0 +1,252 @@
+/*
+ * src/persist/persist_internal.h: the persistence layer's cross-file internals (prefix flpi_).
+ *
+ * Files: util.c (byte buffer, CRC-64, durable file replacement), aof.c (the log: buffer, log
+ * thread, group commit, file switch), aof_format.c (RESP encoding of changes, replay),
+ * manifest.c (the log directory's manifest), rdb_types.c (one encoder and decoder per value
+ * type), rdb_write.c / rdb_read.c (RDB version 10), snapshot.c (fork-less snapshots into
+ * an RDB file), persist.c (open/load/close, commands' entry points, INFO).
+ *
+ * Locking: aof.mu protects the log buffer, the sequence counter and the log's current db;
+ * it is taken inside a partition lock (the commit hook) and nothing is taken inside it. The
+ * snapshot's mu (snapshot.c) protects the snapshot file and its CRC; also taken inside a
+ * partition lock, never together with aof.mu. p->bg_mu serialises snapshots and rewrites.
+ */
+#ifndef FLATLINE_PERSIST_INTERNAL_H
+#define FLATLINE_PERSIST_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "persist.h"
+
+/* ---- util.c ---- */
+
+typedef struct flpi_buf {
+    char *p;
+    size_t len, cap;
+    bool failed; /* an allocation failed: contents incomplete */
+} flpi_buf_t;
+
+void flpi_buf_put(flpi_buf_t *b, const void *p, size_t n);
+void flpi_buf_byte(flpi_buf_t *b, uint8_t c);
+void flpi_buf_free(flpi_buf_t *b);
+/* Appends the decimal text of v. */
+void flpi_buf_i64(flpi_buf_t *b, int64_t v);
+
+/* CRC-64/Jones (reflected, poly 0xad93d23594c935a9), as RDB's trailer: crc of p[0..n) continued
+ * from crc. */
+uint64_t flpi_crc64(uint64_t crc, const void *p, size_t n);
+
+/* Writes all n bytes (retrying short writes): 0 or -errno. */
+int flpi_write_all(int fd, const void *p, size_t n);
+/* fsyncs a directory: 0 or -errno. */
+int flpi_fsync_dir(const char *dir);
+/* Joins dir and name into out (FLP_PATH_MAX * 2). */
+void flpi_path(char *out, size_t len, const char *dir, const char *name);
+/* Atomically replaces dir/name with the contents in b: temp file, fsync, rename, fsync dir. */
+int flpi_replace_file(const char *dir, const char *name, const void *p, size_t n);
+
+/* ---- aof.c: the log ---- */
+
+#define FLPI_WAKERS_MAX 256
+
+typedef struct flpi_aof {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* log thread waits for data / switch requests (mu) */
+    pthread_cond_t sw_cv;     /* a switch requester waits for it to be done (mu) */
+    flpi_buf_t buf;           /* mu: bytes appended, not yet taken by the log thread */
+    uint64_t seq;             /* mu: bytes appended since start */
+    int cur_db;               /* mu: db the buffered bytes selected last (-1: none yet) */
+    bool stop;                /* mu */
+    bool sw_req, sw_done;     /* mu: a file switch asked / done */
+    int sw_rc;                /* mu: its result */
+    int fd;                   /* log thread (and open/close): the incremental file appended to */
+    flpi_buf_t out;           /* log thread: bytes taken, not yet written (kept on write errors) */
+    uint64_t out_end;         /* log thread: sequence number at the end of `out` */
+    _Atomic uint64_t durable; /* written and fsynced up to here */
+    _Atomic uint64_t written; /* written (not necessarily fsynced) up to here */
+    _Atomic int err;          /* errno of the failing write, 0 when writes succeed */
+    _Atomic uint64_t incr_bytes; /* size of the current incremental file */
+    _Atomic uint64_t base_bytes; /* size of the base when the log was last rewritten/opened */
+    _Atomic int64_t last_fsync_ms;
+    int wakers[FLPI_WAKERS_MAX];
+    int n_wakers;
+    pthread_t thread;
+    bool started;
+} flpi_aof_t;
+
+/* ---- manifest.c ---- */
+
+/* The log directory's state: one base (RDB) and the incremental files after it, oldest
+ * first (Redis 7's multi-part AOF). */
+#define FLPI_INCR_MAX 8
+typedef struct flpi_manifest {
+    char base[FLP_PATH_MAX]; /* "" when none */
+    long long base_seq;
+    char incr[FLPI_INCR_MAX][FLP_PATH_MAX];
+    long long incr_seq[FLPI_INCR_MAX];
+    int n_incr;
+} flpi_manifest_t;
+
+/* Reads dir/<appendfilename>.manifest: 1 when present, 0 when absent, -EINVAL (reason in err). */
+int flpi_manifest_read(const char *dir, const char *aofname, flpi_manifest_t *m, char *err,
+                       size_t errlen);
+/* Writes it durably (temp, fsync, rename, fsync dir). */
+int flpi_manifest_write(const char *dir, const char *aofname, const flpi_manifest_t *m);
+
+/* ---- rdb ---- */
+
+/* RDB constants (Redis 7.0's rdb.h values). */
+enum {
+    FLPI_RDB_VERSION = 10,
+    FLPI_RDB_OPCODE_FUNCTION2 = 245,
+    FLPI_RDB_OPCODE_MODULE_AUX = 247,
+    FLPI_RDB_OPCODE_IDLE = 248,
+    FLPI_RDB_OPCODE_FREQ = 249,
+    FLPI_RDB_OPCODE_AUX = 250,
+    FLPI_RDB_OPCODE_RESIZEDB = 251,
+    FLPI_RDB_OPCODE_EXPIRETIME_MS = 252,
+    FLPI_RDB_OPCODE_EXPIRETIME = 253,
+    FLPI_RDB_OPCODE_SELECTDB = 254,
+    FLPI_RDB_OPCODE_EOF = 255,
+};
+
+/* Encoding helpers (rdb_write.c). */
+void flpi_rdb_len(flpi_buf_t *b, uint64_t n);
+void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n);
+void flpi_rdb_header(flpi_buf_t *b, bool aof_base);
+void flpi_rdb_select(flpi_buf_t *b, size_t db);
+/* One key: expiry, type byte, key, value (through the type's encoder). */
+void flpi_rdb_key(flpi_buf_t *b, const fl_rec_view_t *v);
+
+/* Decoding cursor (rdb_read.c). On the first error `err` is set and every read returns 0s. */
+typedef struct flpi_rd {
+    const uint8_t *p, *end, *start;
+    const char *file;
+    char *err;
+    size_t errlen;
+    bool failed;
+} flpi_rd_t;
+void flpi_rd_fail(flpi_rd_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t flpi_rd_len(flpi_rd_t *r, bool *is_encoded);
+/* Reads a string (raw, integer or LZF) into *out (malloc'd into *owned when decoded; else
+ * pointing into the file). */
+bool flpi_rd_string(flpi_rd_t *r, fl_slice_t *out, char **owned);
+const uint8_t *flpi_rd_bytes(flpi_rd_t *r, size_t n);
+
+/* Per-type codecs (rdb_types.c). A row per RDB value type: `load` puts the value into the
+ * store (NULL: the store has no such type), `skip` steps over it (NULL: cannot be skipped). */
+typedef struct flpi_load_ctx {
+    fl_ns_t *ns;
+    int64_t expire_at_ms;
+} flpi_load_ctx_t;
+typedef struct flpi_rdb_type {
+    uint8_t rdb_type;
+    const char *name;
+    int (*load)(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key);
+    void (*skip)(flpi_rd_t *r);
+} flpi_rdb_type_t;
+const flpi_rdb_type_t *flpi_rdb_type_find(uint8_t rdb_type);
+/* The encoder of the view's store type: writes the RDB type byte, the key and the value. */
+void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v);
+
+/* Loads an RDB image (whole file in memory) into the store; progress counts bytes parsed.
+ * 0, or -EINVAL with file, offset and reason in err. *skipped counts keys skipped. */
+int flpi_rdb_load(fl_store_t *store, const uint8_t *p, size_t n, const char *file,
+                  bool skip_unknown, uint64_t *skipped, _Atomic uint64_t *progress, char *err,
+                  size_t errlen);
+
+/* ---- snapshot.c ---- */
+
+/* A snapshot being written: the RDB file, its running CRC and the db its last chunk selected.
+ * mu protects everything but the statistics. */
+typedef struct flpi_snap {
+    pthread_mutex_t mu;
+    int fd;
+    uint64_t crc;
+    int64_t cur_db;
+    int err;                   /* mu: first write error (-errno), 0 while fine */
+    uint64_t bytes;            /* mu: written */
+    _Atomic uint64_t buffered; /* bytes serialised and not yet written, all threads */
+    _Atomic uint64_t peak;     /* highest `buffered` seen: the snapshot's memory cost */
+} flpi_snap_t;
+
+/* Writes a point-in-time snapshot of the store to dir/name (temp file, fsync, rename, fsync
+ * dir). *bytes gets the file size, *peak the most serialised bytes held at once. 0 or
+ * -errno with the reason in err. Callers serialise snapshots (p->bg_mu). */
+int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base, uint64_t *bytes,
+                        uint64_t *peak, char *err, size_t errlen);
+/* The store hooks' snapshot side. */
+void flpi_snap_rec(void *ctx, size_t db, const fl_rec_view_t *v);
+void flpi_snap_done(void *ctx, size_t db);
+
+/* ---- The persistence state ---- */
+
+enum { FLPI_BG_NONE = 0, FLPI_BG_SAVE, FLPI_BG_REWRITE };
+
+struct flp {
+    flp_config_t cfg; /* immutable after open */
+    fl_store_t *store;
+    bool *memory_only; /* per namespace: `storage memory`, never logged nor snapshotted */
+    flp_log_fn *log;
+    void *log_ctx;
+    _Atomic bool loading;
+    _Atomic bool closed; /* flp_close ran: the hooks do nothing */
+    _Atomic uint64_t load_done, load_total;
+    int64_t load_start_ms;
+    flpi_aof_t aof;
+    flpi_manifest_t man;         /* bg_mu (and open/close): the log directory's files */
+    _Atomic(flpi_snap_t *) snap; /* the snapshot under way, for the hooks */
+    pthread_mutex_t bg_mu;       /* held for the length of a snapshot or rewrite */
+    pthread_mutex_t job_mu;      /* protects bg_kind and bg_thread */
+    pthread_t bg_thread;
+    _Atomic int bg_kind;           /* FLPI_BG_* running in bg_thread */
+    bool bg_joinable;              /* job_mu */
+    _Atomic uint64_t dirty;        /* changes since the last successful save */
+    _Atomic int64_t lastsave;      /* s */
+    _Atomic int64_t last_save_try; /* s: last attempt by a save rule */
+    _Atomic bool last_bgsave_ok, last_rewrite_ok;
+    _Atomic int64_t bg_start_ms, last_bgsave_secs, last_rewrite_secs;
+    _Atomic uint64_t snap_peak; /* bytes held by the last snapshot at its peak */
+    _Atomic uint64_t rdb_saves;
+    uint64_t load_skipped;
+};
+
+/* True when namespace db is persisted (`storage disk`). */
+static inline bool flpi_persisted(const flp_t *p, size_t db)
+{
+    return !p->memory_only[db];
+}
+
+void flpi_log(const flp_t *p, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- aof.c ---- */
+
+/* Starts / stops the log thread (stop writes and fsyncs what is buffered). */
+int flpi_aof_start(flp_t *p);
+void flpi_aof_stop(flp_t *p);
+/* Asks the log thread to write out what is buffered to the current file and continue in
+ * dir/name (an fd the caller opened): returns once every byte appended before the call is in
+ * the old file and every later one goes to the new one. 0 or -errno (the old file stays). */
+int flpi_aof_switch(flp_t *p, int new_fd);
+/* Called with aof.mu held after bytes were appended: wakes the log thread. */
+void flpi_aof_appended_locked(flpi_aof_t *a, bool was_empty);
+
+/* ---- aof_format.c ---- */
+
+/* The commit hooks' log side: append the key's state / deletion as RESP (takes aof.mu). */
+void flpi_aof_put(flp_t *p, size_t db, const fl_rec_view_t *v);
+void flpi_aof_del(flp_t *p, size_t db, fl_slice_t key);
+/* Replays a RESP log image into the store. *valid gets the length of its complete prefix
+ * (commands and whole MULTI/EXEC blocks). Returns 0 when the whole image was complete, 1
+ * when it ends in a torn command (*valid < n), -EINVAL on damage before the end (reason
+ * with file and offset in err). */
+int flpi_aof_replay(flp_t *p, const char *data, size_t n, const char *file, size_t *valid,
+                    char *err, size_t errlen);
+
+#endif /* FLATLINE_PERSIST_INTERNAL_H */

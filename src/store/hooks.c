@@ -1,0 +1,154 @@
+/*
+ * src/store/hooks.c: the persistence hooks (flatline/store.h, fl_store_hooks_t): the commit
+ * hook the append-only log hangs on, and the fork-less snapshot's copy-before-write.
+ *
+ * Snapshot invariant: while a snapshot is under way (store->snap_active), a partition whose
+ * snap_epoch differs from store->snap_epoch still holds exactly the state it had when the
+ * snapshot began: every path that changes a partition takes its write lock through fls_wrlock,
+ * which dumps the partition first (then stamps it in ns->snap_epochs) when it was not dumped
+ * yet. So every
+ * partition is dumped exactly once per snapshot, by the first writer or by the snapshot thread
+ * (fl_snap_part), always under the partition's lock: a lock hold as long as one partition's
+ * records take to serialise, and no memory beyond one partition's serialised bytes per
+ * dumping thread. The stamp is written under the partition's lock (write lock, or the
+ * snapshot thread's read lock: writers are excluded either way) and read under it.
+ */
+#include <stdlib.h>
+
+#include "fl_assert.h"
+#include "store_internal.h"
+
+static size_t ns_index(const fl_ns_t *ns)
+{
+    return (size_t)(ns - ns->store->ns);
+}
+
+static void view_of(fls_rec_t *r, fl_rec_view_t *v)
+{
+    v->type = (fl_type_t)r->type;
+    v->key = (fl_slice_t){fls_rec_key(r), r->klen};
+    v->expire_at_ms = r->expire_at;
+    v->rec = r;
+    if (r->type == FL_TYPE_HASH) {
+        v->val = (fl_slice_t){NULL, 0};
+        v->nfields = fls_rec_htab(r)->count;
+    } else {
+        v->val = (fl_slice_t){fls_rec_val(r), r->vlen};
+        v->nfields = 0;
+    }
+}
+
+void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx)
+{
+    if (v->type != FL_TYPE_HASH)
+        return;
+    fls_htab_t *t = fls_rec_htab((fls_rec_t *)v->rec);
+    for (size_t i = 0; i <= t->mask; i++)
+        for (fls_field_t *f = t->b[i]; f; f = f->next)
+            fn(ctx, (fl_slice_t){f->data, f->flen}, (fl_slice_t){f->data + f->flen, f->vlen});
+}
+
+void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)
+{
+    atomic_store_explicit(&store->has_hooks, false, memory_order_release);
+    for (size_t i = 0; i < store->n; i++) {
+        fl_ns_t *ns = &store->ns[i];
+        free(ns->snap_epochs);
+        ns->snap_epochs = NULL;
+        if (h) { /* every partition stamped with the current snapshot: nothing to dump */
+            ns->snap_epochs = malloc(ns->nparts * sizeof(*ns->snap_epochs));
+            FL_ASSERT(ns->snap_epochs != NULL);
+            for (uint32_t j = 0; j < ns->nparts; j++)
+                atomic_init(&ns->snap_epochs[j], atomic_load(&store->snap_epoch));
+        }
+    }
+    if (h)
+        store->hooks = *h;
+    atomic_store_explicit(&store->has_hooks, h != NULL, memory_order_release);
+}
+
+uint32_t fl_ns_partitions(const fl_ns_t *ns)
+{
+    return ns->nparts;
+}
+
+/* Calls fn for every record of the partition (lock held). */
+static void each_rec(fls_part_t *p, void (*fn)(fl_ns_t *, fls_rec_t *), fl_ns_t *ns)
+{
+    if (!p->b)
+        return;
+    for (size_t i = 0; i <= p->mask; i++)
+        for (fls_rec_t *r = p->b[i]; r; r = r->next)
+            fn(ns, r);
+}
+
+static void snap_one(fl_ns_t *ns, fls_rec_t *r)
+{
+    fl_rec_view_t v;
+    view_of(r, &v);
+    ns->store->hooks.snap_rec(ns->store->hooks.ctx, ns_index(ns), &v);
+}
+
+/* Dumps the partition for the current snapshot unless done (partition lock held). */
+static void snap_dump(fl_ns_t *ns, fls_part_t *p)
+{
+    fl_store_t *s = ns->store;
+    _Atomic uint64_t *stamp = &ns->snap_epochs[p - ns->parts];
+    uint64_t epoch = atomic_load_explicit(&s->snap_epoch, memory_order_acquire);
+    if (atomic_load_explicit(stamp, memory_order_relaxed) == epoch)
+        return;
+    each_rec(p, snap_one, ns);
+    s->hooks.snap_done(s->hooks.ctx, ns_index(ns));
+    atomic_store_explicit(stamp, epoch, memory_order_relaxed);
+}
+
+void fls_snap_cow(fl_ns_t *ns, fls_part_t *p)
+{
+    if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
+        snap_dump(ns, p);
+}
+
+void fl_snap_begin(fl_store_t *store)
+{
+    FL_ASSERT(atomic_load(&store->has_hooks) && !atomic_load(&store->snap_active));
+    atomic_fetch_add_explicit(&store->snap_epoch, 1, memory_order_release);
+    atomic_store_explicit(&store->snap_active, true, memory_order_release);
+}
+
+void fl_snap_part(fl_store_t *store, size_t ns_i, uint32_t pidx)
+{
+    fl_ns_t *ns = &store->ns[ns_i];
+    fls_part_t *p = &ns->parts[pidx];
+    fls_rdlock(ns, p);
+    snap_dump(ns, p);
+    fls_unlock(ns, p);
+}
+
+void fl_snap_end(fl_store_t *store)
+{
+    atomic_store_explicit(&store->snap_active, false, memory_order_release);
+}
+
+static void del_one(fl_ns_t *ns, fls_rec_t *r)
+{
+    ns->store->hooks.del(ns->store->hooks.ctx, ns_index(ns), (fl_slice_t){fls_rec_key(r), r->klen});
+}
+
+void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
+{
+    const fl_store_hooks_t *h = &ns->store->hooks;
+    fl_rec_view_t v;
+    switch (c->op) {
+    case FLS_PUT:
+    case FLS_MODIFY:
+        view_of(c->rec, &v);
+        h->put(h->ctx, ns_index(ns), &v);
+        break;
+    case FLS_DEL:
+        del_one(ns, c->old);
+        break;
+    case FLS_FLUSH:
+        each_rec(&ns->parts[pidx], del_one, ns);
+        break;
+    }
+}

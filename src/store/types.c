@@ -1,0 +1,42 @@
+/*
+ * src/store/types.c: the record types' table (fls_type_ops): what the commands that work on a
+ * value of any type (RENAME, COPY, OBJECT ENCODING, in keys_move.c and keys.c) need of each
+ * type. A new record type adds one row here; nothing else in those commands changes.
+ */
+#include "store_internal.h"
+
+/* Redis 7.0's string encodings: "int" for a value string2l accepts (at most 20 bytes), "embstr"
+ * up to 44 bytes, "raw" above. */
+static const char *str_encoding(fls_rec_t *r)
+{
+    int64_t v;
+    if (r->vlen <= 20 && fls_parse_i64(fls_rec_val(r), r->vlen, &v))
+        return "int";
+    return r->vlen <= 44 ? "embstr" : "raw";
+}
+
+/* Redis 7.0's hash encodings: "listpack" while at most hash-max-listpack-entries (128) fields
+ * of at most hash-max-listpack-value (64) bytes, "hashtable" above. */
+static const char *hash_encoding(fls_rec_t *r)
+{
+    fls_htab_t *ht = fls_rec_htab(r);
+    if (ht->count > 128)
+        return "hashtable";
+    for (size_t i = 0; i <= ht->mask; i++)
+        for (fls_field_t *f = ht->b[i]; f; f = f->next)
+            if (f->flen > 64 || f->vlen > 64)
+                return "hashtable";
+    return "listpack";
+}
+
+static const fls_type_ops_t types[] = {
+    [FL_TYPE_STRING] = {fls_str_clone, str_encoding},
+    [FL_TYPE_HASH] = {fls_hash_clone, hash_encoding},
+};
+
+const fls_type_ops_t *fls_type_ops(unsigned type)
+{
+    if (type >= sizeof(types) / sizeof(types[0]) || !types[type].clone)
+        return NULL;
+    return &types[type];
+}
