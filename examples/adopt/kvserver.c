@@ -195,8 +195,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (fl_mem_init(NULL) != 0 || !fl_mem_malloc_is_jemalloc()) {
-        fprintf(stderr, "%s: needs jemalloc as malloc (link libflatline, no sanitizer)\n",
-                argv[0]);
+        fprintf(stderr, "%s: needs jemalloc as malloc (link libflatline, no sanitizer)\n", argv[0]);
         return 77;
     }
     for (int s = 0; s < STRIPES; s++)

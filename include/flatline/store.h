@@ -514,6 +514,49 @@ typedef struct fl_ns_defrag_report {
  * NULL. Returns FL_OK. */
 int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report);
 
+/* ---- Batches and watches (MULTI/EXEC, WATCH, scripts) ------------------------------------- */
+
+typedef struct fl_batch_key {
+    fl_ns_t *ns;
+    fl_slice_t key;
+} fl_batch_key_t;
+
+/* Opens a batch on the calling thread: write-locks the partitions of keys[0..n) in ascending
+ * (namespace, partition) order, or, with `all`, every partition of every namespace (for
+ * commands that name no keys: FLUSHALL, KEYS, SCAN, scripts). Until fl_batch_end the store's
+ * functions called on this thread keep those partitions locked instead of locking and
+ * unlocking them, so the whole sequence is atomic: no other thread sees part of it and none of
+ * its reads sees another thread's write. A key outside the batch is locked on first use and
+ * kept to the end (atomic still, but taken out of order: declare every key). One batch per
+ * thread, no nesting; a batch must not wait for another thread that uses the store.
+ * Inline eviction is skipped in a keys-only batch. Returns FL_OK or FL_ENOMEM (nothing held). */
+int fl_batch_begin(fl_store_t *store, const fl_batch_key_t *keys, size_t n, bool all);
+
+/* Releases the calling thread's batch. */
+void fl_batch_end(void);
+
+/* Whether the calling thread has a batch open, and whether it holds every partition. */
+bool fl_batch_active(void);
+bool fl_batch_holds_all(void);
+
+/* One watched key (WATCH). Thread-safety: any thread; one owner calls changed/remove. */
+typedef struct fl_watch fl_watch_t;
+
+/* Starts watching key: from now on any change of the key (a write by any command, expiry,
+ * eviction, FLUSHDB/FLUSHALL of a namespace where it exists) marks the watch. A key already
+ * expired counts as missing (its later deletion is no change). FL_OK or FL_ENOMEM. */
+int fl_watch_add(fl_ns_t *ns, fl_slice_t key, fl_watch_t **out);
+
+/* Whether the key changed since fl_watch_add (or expired since). Exact when the caller holds
+ * the key's partition in a batch, which EXEC does so the answer holds until it commits. */
+bool fl_watch_changed(fl_watch_t *w);
+
+/* The watch's namespace and key (valid until fl_watch_remove), to declare in a batch. */
+fl_batch_key_t fl_watch_key(const fl_watch_t *w);
+
+/* Stops watching and frees w (NULL is fine). */
+void fl_watch_remove(fl_watch_t *w);
+
 /* ---- Persistence hooks (src/store/hooks.c) ---------------------------------------------- */
 
 /* A record as the persistence layer sees it, valid only inside the hook call that passes it

@@ -9,6 +9,8 @@
  * and marks the client to close after it is written, touching no other client or data.
  */
 #include "srv.h"
+#include "multi.h"
+#include "pubsub.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
 
 void srv_client_free_buffers(srv_client_t *c)
 {
+    srv_multi_free(c);
+    srv_pubsub_free(c);
     srv_buf_free(&c->in);
     srv_buf_free(&c->out);
     srv_parser_free(&c->parser);

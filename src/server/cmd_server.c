@@ -7,6 +7,7 @@
  * main thread to stop (srv->request_shutdown), it never tears anything down itself.
  */
 #include "srv_cmd.h"
+#include "pubsub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,17 @@
 
 static void cmd_ping(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    if (argc > 2)
+    if (argc > 2) {
         srv_reply_arity(c, "ping");
-    else if (argc == 2)
+    } else if (srv_pubsub_count(c) > 0) { /* subscribed mode (RESP2): ["pong", arg or ""] */
+        srv_reply_array(&c->out, 2);
+        srv_reply_bulk_str(&c->out, "pong");
+        srv_reply_bulk(&c->out, argc == 2 ? argv[1].p : "", argc == 2 ? argv[1].n : 0);
+    } else if (argc == 2) {
         srv_reply_bulk(&c->out, argv[1].p, argv[1].n);
-    else
+    } else {
         srv_reply_simple(&c->out, "PONG");
+    }
 }
 
 static void cmd_echo(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -161,10 +167,10 @@ static const srv_cmd_t cmds[] = {
     {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"hello", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_hello, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"info", -1, 0, cmd_info, 0, 0, 0, SRV_ACL_CAT(DANGEROUS)},
-    {"ping", -1, SRV_CMD_FAST, cmd_ping, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
-    {"quit", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_quit, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"ping", -1, SRV_CMD_FAST | SRV_CMD_PUBSUB_OK, cmd_ping, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
+    {"quit", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH | SRV_CMD_PUBSUB_OK, cmd_quit, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
-    {"shutdown", -1, SRV_CMD_ADMIN, cmd_shutdown, 0, 0, 0, 0},
+    {"shutdown", -1, SRV_CMD_ADMIN | SRV_CMD_NO_MULTI, cmd_shutdown, 0, 0, 0, 0},
     {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0, 0},
 };
 const srv_cmd_family_t srv_cmds_server = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -15,6 +15,9 @@
  */
 #include "srv_cmd.h"
 #include "fl_assert.h"
+#include "multi.h"
+#include "pubsub.h"
+#include "script.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +32,7 @@ static const srv_cmd_family_t *const families[] = {
     &srv_cmds_string,  &srv_cmds_hash,    &srv_cmds_keys,    &srv_cmds_server, &srv_cmds_memory,
     &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,  &srv_cmds_config, &srv_cmds_command,
     &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_debug,  &srv_cmds_list,
-    &srv_cmds_set,     &srv_cmds_zset,
+    &srv_cmds_set,     &srv_cmds_zset,    &srv_cmds_multi,   &srv_cmds_script, &srv_cmds_pubsub,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -345,6 +348,7 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
                      const fl_slice_t *argv)
 {
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        srv_multi_flag_error(c);
         srv_reply_arity(c, cmd->name);
         srv_cmdstats_rejected(c, (size_t)id);
         return false;
@@ -354,12 +358,30 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
         srv_acl_result_t r =
             srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv, &keypos);
         if (r != SRV_ACL_OK) {
+            srv_multi_flag_error(c);
             refuse(c, r, cmd, argc, argv, keypos);
             srv_cmdstats_rejected(c, (size_t)id);
             return false;
         }
     }
+    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK)) {
+        srv_multi_flag_error(c);
+        srv_reply_errorf(&c->out,
+                         "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
+                         "QUIT / RESET are allowed in this context",
+                         cmd->name);
+        srv_cmdstats_rejected(c, (size_t)id);
+        return false;
+    }
     if (!persistence_allows(c, cmd)) {
+        srv_multi_flag_error(c);
+        srv_cmdstats_rejected(c, (size_t)id);
+        return false;
+    }
+    const char *busy = srv_script_wait(cmd, argc, argv);
+    if (busy) {
+        srv_multi_flag_error(c);
+        srv_reply_error(&c->out, busy);
         srv_cmdstats_rejected(c, (size_t)id);
         return false;
     }
@@ -375,10 +397,16 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
     ssize_t id = lookup_id(argv[0].p, argv[0].n);
     const srv_cmd_t *cmd = id < 0 ? NULL : index_[id];
     if (!cmd) {
+        srv_multi_flag_error(c);
         reply_unknown(c, argc, argv);
         if (c->worker)
             srv_stat_add(&c->worker->stats.rejected_calls, 1);
     } else if (admitted(c, cmd, id, argc, argv)) {
+        if (srv_multi_queues(c, cmd)) { /* inside MULTI: +QUEUED, runs at EXEC */
+            srv_multi_queue(c, cmd, argc, argv);
+            apply_reply_mode(c, mode, mark);
+            return;
+        }
         c->last_cmd = cmd->name;
         uint64_t t0 = now_ns();
         cmd->fn(c, argc, argv);

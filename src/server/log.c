@@ -15,7 +15,7 @@
 void srv_log(const srv_server_t *srv, int level, const char *fmt, ...)
 {
     if (srv && level > atomic_load_explicit(&srv->live.loglevel, memory_order_relaxed))
-        return; /* live: CONFIG SET loglevel changes it while workers log */
+        return;             /* live: CONFIG SET loglevel changes it while workers log */
     char msg[1024], ts[64]; /* room for a closed client's CLIENT LIST line */
     struct timeval tv;
     struct tm tm;

@@ -21,6 +21,7 @@
  */
 #include "server.h"
 #include "srv.h"
+#include "script.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -336,12 +337,14 @@ int srv_server_run(srv_server_t *srv)
                 atomic_load(&srv->stopping) ? "SHUTDOWN" : strsignal(sig));
     }
     atomic_store(&srv->stopping, 1);
+    srv_script_abort(); /* a script still running would keep its worker from stopping */
     srv_metrics_stop(srv);
     for (int i = 0; i < srv->nworkers; i++)
         srv_worker_stop(&srv->workers[i]);
     srv_workers_drain_mail(srv); /* fan-outs still in flight: every step, then freed */
     if (status == 0 && final_save(srv) != 0)
         status = 1;
+    srv_script_shutdown(); /* the Lua state and the scripts' client, before the store */
     close_store(srv); /* stops the log thread, which writes the workers' eventfds */
     for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */
         srv_worker_release(&srv->workers[i]);

@@ -29,6 +29,8 @@
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
+typedef struct srv_multi srv_multi_t;   /* multi.c: MULTI queue and WATCHed keys */
+typedef struct srv_pubsub srv_pubsub_t; /* pubsub.c: a client's subscriptions */
 
 /*
  * THE SERVER'S COUNTERS, defined once: srv_stats_t (per worker), srv_stats_sum_t (summed) and
@@ -134,6 +136,9 @@ typedef struct srv_client {
     struct srv_blocked *blocked;    /* a blocking pop waiting (block.c); commands wait in `in` */
     bool deny_blocking;             /* inside MULTI/EXEC or a script: blocking pops answer as
                                      * on a timeout at once (Redis's CLIENT_DENY_BLOCKING) */
+    srv_multi_t *multi;             /* NULL until the first MULTI or WATCH */
+    srv_pubsub_t *pubsub;           /* NULL until the first (P)SUBSCRIBE */
+    struct srv_client *id_next;     /* the worker's id index (srv_worker_find_client) */
     uint64_t hold_seq; /* appendfsync always: output is held until the log is durable up to
                         * here (0 = nothing held); see srv_client_note_log */
     uint32_t events;                /* epoll events currently registered */
@@ -180,6 +185,10 @@ struct srv_worker {
     srv_server_t *srv;
     srv_client_t *clients;          /* list; worker thread only */
     struct srv_blocked *blocked;    /* its blocked clients (block.c); worker thread only */
+    /* Its clients by id (srv_worker_find_client): buckets chained through id_next; worker
+     * thread only. by_id_mask + 1 buckets (0 and NULL before the first client). */
+    srv_client_t **by_id;
+    size_t by_id_mask, by_id_count;
     /* Mailbox (srv_worker_post): tasks from any thread, run on this worker's thread in the order
      * they were posted. mail_mu protects the queue; mail_fd (eventfd) wakes the loop. */
     pthread_mutex_t mail_mu;
@@ -399,7 +408,6 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_READONLY 0x2u
 #define SRV_CMD_FAST 0x4u
 #define SRV_CMD_ADMIN 0x8u
-
 #define SRV_CMD_NO_AUTH 0x10u /* runs before the client authenticated (AUTH, HELLO, QUIT) */
 /* The first argument names a subcommand (CONFIG GET): ACL rules may allow `+config|get`, and
  * NOPERM errors name 'config|get', as Redis does. */
@@ -411,6 +419,10 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
  * type or length only (EXISTS, STRLEN: any pattern matching the key will do). */
 #define SRV_CMD_KEY_READS_TOO 0x40u
 #define SRV_CMD_KEY_META_ONLY 0x80u
+#define SRV_CMD_NO_MULTI 0x100u  /* refused inside MULTI */
+#define SRV_CMD_PUBSUB_OK 0x200u /* allowed in subscribed mode (RESP2) */
+/* Needs the whole store (scripting): a transaction holding it locks every partition. */
+#define SRV_CMD_ALL_PARTS 0x400u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
@@ -619,6 +631,10 @@ void srv_worker_post(srv_worker_t *to, srv_task_t *t);
  * thread: writes what it can and updates what the worker waits for, closing the client when its
  * flags say so. c must not be used afterwards when it was closed: returns false then. */
 bool srv_client_settle(srv_client_t *c);
+
+/* The client of w with this id, or NULL when it is gone. w's thread only (a task posted to w
+ * finds its target this way, so a client closed meanwhile is simply not found). O(1). */
+srv_client_t *srv_worker_find_client(srv_worker_t *w, uint64_t id);
 
 /* Asks the worker to stop and joins it (closes its clients; the listener stays open). */
 void srv_worker_stop(srv_worker_t *w);

@@ -34,6 +34,9 @@ extern const srv_cmd_family_t srv_cmds_command; /* cmd_command.c */
 extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
 extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
 extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */
+extern const srv_cmd_family_t srv_cmds_multi;   /* cmd_multi.c */
+extern const srv_cmd_family_t srv_cmds_script;  /* cmd_script.c */
+extern const srv_cmd_family_t srv_cmds_pubsub;  /* cmd_pubsub.c */
 
 /* A container command's subcommands with categories of their own (srv_subcmd_t): the family
  * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,

@@ -61,11 +61,73 @@ static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
         c->flags |= SRV_CLOSE_ASAP;
 }
 
+/* ---- The id index (srv_worker_find_client) ---------------------------------------------- */
+
+static size_t id_bucket(const srv_worker_t *w, uint64_t id)
+{
+    return (size_t)(id * 0x9e3779b97f4a7c15ull >> 32) & w->by_id_mask;
+}
+
+/* Doubles the bucket array (or makes the first); false when out of memory (then the index
+ * keeps its size: lookups stay correct, only longer). */
+static bool id_index_grow(srv_worker_t *w)
+{
+    size_t n = w->by_id ? 2 * (w->by_id_mask + 1) : 64;
+    srv_client_t **b = calloc(n, sizeof(*b));
+    if (!b)
+        return w->by_id != NULL;
+    srv_client_t **old = w->by_id;
+    size_t old_n = old ? w->by_id_mask + 1 : 0;
+    w->by_id = b;
+    w->by_id_mask = n - 1;
+    for (size_t i = 0; i < old_n; i++)
+        for (srv_client_t *c = old[i], *next; c; c = next) {
+            next = c->id_next;
+            size_t j = id_bucket(w, c->id);
+            c->id_next = b[j];
+            b[j] = c;
+        }
+    free(old);
+    return true;
+}
+
+static bool id_index_add(srv_worker_t *w, srv_client_t *c)
+{
+    if ((!w->by_id || w->by_id_count > w->by_id_mask) && !id_index_grow(w))
+        return false;
+    size_t j = id_bucket(w, c->id);
+    c->id_next = w->by_id[j];
+    w->by_id[j] = c;
+    w->by_id_count++;
+    return true;
+}
+
+static void id_index_del(srv_worker_t *w, srv_client_t *c)
+{
+    for (srv_client_t **pp = &w->by_id[id_bucket(w, c->id)]; *pp; pp = &(*pp)->id_next)
+        if (*pp == c) {
+            *pp = c->id_next;
+            w->by_id_count--;
+            return;
+        }
+}
+
+srv_client_t *srv_worker_find_client(srv_worker_t *w, uint64_t id)
+{
+    if (!w->by_id)
+        return NULL;
+    for (srv_client_t *c = w->by_id[id_bucket(w, id)]; c; c = c->id_next)
+        if (c->id == id)
+            return c;
+    return NULL;
+}
+
 static void close_client(srv_worker_t *w, srv_client_t *c)
 {
     SRV_ASSERT_OWNER(c);
     srv_monitor_detach(c);
     srv_block_client_gone(c);
+    id_index_del(w, c);
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     srv_conn_close(c);
     close(c->fd);
@@ -365,7 +427,13 @@ static void adopt(srv_worker_t *w, int fd, srv_listen_kind_t kind)
     c->conn.local = srv_peer_is_local(fd);
     c->events = EPOLLIN;
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+    if (!id_index_add(w, c)) {
+        srv_client_free_buffers(c);
+        free(c);
+        goto drop;
+    }
     if (srv_conn_open(c, kind) != 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+        id_index_del(w, c);
         srv_conn_close(c);
         srv_client_free_buffers(c);
         free(c);
@@ -610,6 +678,9 @@ void srv_worker_release(srv_worker_t *w)
     srv_cmdstats_free(w);
     free(w->monitors);
     w->monitors = NULL;
+    free(w->by_id); /* every client is closed */
+    w->by_id = NULL;
+    w->by_id_mask = w->by_id_count = 0;
     int *fds[] = {&w->epfd,       &w->wake_fd,    &w->mail_fd,
                   &w->durable_fd, &w->handoff[0], &w->handoff[1]};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

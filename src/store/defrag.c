@@ -108,6 +108,17 @@ static bool defrag_trylock(fls_defrag_t *df)
     return true;
 }
 
+/* Takes the defragmenter's mutex for an on-demand pass. Inside a store batch (a transaction
+ * or script running MEMORY DEFRAG) only when it is free: its holder may be waiting for the
+ * batch's partitions or gate, so waiting here could deadlock; the pass is then skipped. */
+static bool defrag_lock_on_demand(fls_defrag_t *df)
+{
+    if (fls_batch_cur)
+        return defrag_trylock(df);
+    defrag_lock(df);
+    return true;
+}
+
 static void defrag_unlock(fls_defrag_t *df)
 {
     FL_DEBUG_ONLY(t_defrag_held = NULL;)
@@ -189,7 +200,12 @@ void fls_defrag_destroy(fl_ns_t *ns)
 int fl_ns_defrag_step(fl_ns_t *ns, size_t max_moves, size_t *moved, bool *swept)
 {
     FLS_ASSERT_NO_LOCK(); /* lock order: the defragmenter's mutex, then partition locks */
-    defrag_lock(&ns->defrag);
+    if (!defrag_lock_on_demand(&ns->defrag)) {
+        *moved = 0;
+        if (swept)
+            *swept = false;
+        return FL_OK;
+    }
     bool done = run(ns, mono_ns() + STEP_NS, max_moves, moved);
     defrag_unlock(&ns->defrag);
     if (swept)
@@ -222,7 +238,11 @@ int fl_ns_defrag_full(fl_ns_t *ns, fl_ns_defrag_report_t *report)
     fl_ns_defrag_report_t r;
     memset(&r, 0, sizeof(r));
     int64_t t0 = mono_ns();
-    defrag_lock(df);
+    if (!defrag_lock_on_demand(df)) {
+        if (report)
+            *report = r;
+        return FL_OK;
+    }
     fl_thread_release_tcaches(); /* blocks this thread caches count as used: give them back */
     fl_mem_stats_t m;
     if (fl_arena_stats(ns->arena, &m) < 0)

@@ -5,10 +5,16 @@
  * checked on every acquisition.
  *
  * Lock order (store_internal.h): a thread holds at most one partition lock, except MSET, which
- * takes several in ascending partition order. Debug builds assert it: a thread that already
- * holds partition locks may only take one of a higher index in the same namespace, so a sink
- * that called back into the store, or a path that took locks out of order, aborts at once
- * instead of deadlocking some day.
+ * takes several in ascending partition order, and batches (batch.c), which take theirs in
+ * ascending (namespace, partition) order through fls_lock_batch. Debug builds assert the
+ * former: a thread that already holds partition locks may only take one of a higher index in
+ * the same namespace, so a sink that called back into the store, or a path that took locks out
+ * of order, aborts at once instead of deadlocking some day.
+ *
+ * Batches: inside one, the thread's fls_rdlock/fls_wrlock on a partition the batch holds and
+ * every fls_unlock do nothing (the batch releases at its end); a thread whose batch closed the
+ * store's gate holds every partition without locking any (fls_part_held* say so). Outside a
+ * batch, a thread's first partition lock passes the gate and its last unlock leaves it.
  *
  * Debug bookkeeping: each partition records the small id of the thread holding it exclusively
  * (`writer`: a write lock, or any lock in mutex mode) and how many readers hold it shared
@@ -70,7 +76,7 @@ static void note_release(fls_part_t *p)
 
 bool fls_part_held_exclusive(const fls_part_t *p)
 {
-    return atomic_load_explicit(&p->writer, memory_order_relaxed) == thread_id();
+    return fls_batch_all() || atomic_load_explicit(&p->writer, memory_order_relaxed) == thread_id();
 }
 
 bool fls_part_held(const fls_part_t *p)
@@ -96,7 +102,10 @@ unsigned fls_locks_held(void)
  * without the lock would corrupt the table silently. */
 void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
 {
+    if (fls_batch_cur && fls_batch_take(ns, p))
+        return;
     check_order(ns, p);
+    fls_gate_enter(ns->store);
     int rc;
     if (ns->store->rwlock) {
         rc = pthread_rwlock_rdlock(&p->lock.rw);
@@ -111,7 +120,10 @@ void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
 
 void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
 {
+    if (fls_batch_cur && fls_batch_take(ns, p))
+        return;
     check_order(ns, p);
+    fls_gate_enter(ns->store);
     int rc =
         ns->store->rwlock ? pthread_rwlock_wrlock(&p->lock.rw) : pthread_mutex_lock(&p->lock.m);
     FL_ASSERT(rc == 0);
@@ -121,6 +133,25 @@ void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
 }
 
 void fls_unlock(fl_ns_t *ns, fls_part_t *p)
+{
+    if (fls_batch_cur)
+        return;
+    note_release(p);
+    int rc =
+        ns->store->rwlock ? pthread_rwlock_unlock(&p->lock.rw) : pthread_mutex_unlock(&p->lock.m);
+    FL_ASSERT(rc == 0);
+    fls_gate_leave(ns->store);
+}
+
+void fls_lock_batch(fl_ns_t *ns, fls_part_t *p)
+{
+    int rc =
+        ns->store->rwlock ? pthread_rwlock_wrlock(&p->lock.rw) : pthread_mutex_lock(&p->lock.m);
+    FL_ASSERT(rc == 0);
+    note_exclusive(p);
+}
+
+void fls_unlock_batch(fl_ns_t *ns, fls_part_t *p)
 {
     note_release(p);
     int rc =

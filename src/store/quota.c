@@ -71,7 +71,7 @@ fl_evict_policy_t fl_ns_evict_policy(const fl_ns_t *ns)
 
 int fls_quota_check(fl_ns_t *ns, int64_t growth)
 {
-    FL_DEBUG_ASSERT(fls_locks_held() > 0);
+    FL_DEBUG_ASSERT(fls_locks_held() > 0 || fls_batch_all()); /* all: the gate is ours */
     size_t stop = atomic_load_explicit(&ns->stop_mark, memory_order_relaxed);
     if (growth <= 0 || stop == SIZE_MAX)
         return FL_OK;
@@ -83,6 +83,8 @@ int fls_quota_check(fl_ns_t *ns, int64_t growth)
 
 void fls_make_room(fl_ns_t *ns, size_t hint)
 {
+    if (fls_batch_cur && !fls_batch_all())
+        return; /* a keys batch's eviction would lock partitions out of order (batch.c) */
     FLS_ASSERT_NO_LOCK();
     size_t hw = atomic_load_explicit(&ns->hw_mark, memory_order_relaxed);
     if (hint == 0 || hw == SIZE_MAX || hint > hw)

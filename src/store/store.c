@@ -110,6 +110,7 @@ static void ns_close(fl_ns_t *ns)
     if (!ns->store)
         return; /* never opened */
     fls_defrag_destroy(ns);
+    fls_watch_destroy(ns);
     free(ns->snap_epochs); /* persistence hooks' stamps (hooks.c), when installed */
     ns->snap_epochs = NULL;
     if (!ns->arena)
@@ -157,6 +158,7 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
         s->seed = (uint64_t)fl_now_ms() * 0x9e3779b97f4a7c15ull;
     pthread_mutex_init(&s->bg_mu, NULL);
     pthread_mutex_init(&s->tick_mu, NULL);
+    fls_gate_init(s);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -190,6 +192,7 @@ void fl_store_close(fl_store_t *store)
     pthread_cond_destroy(&store->bg_cv);
     pthread_mutex_destroy(&store->bg_mu);
     pthread_mutex_destroy(&store->tick_mu);
+    fls_gate_destroy(store);
     free(store->ns);
     free(store);
 }

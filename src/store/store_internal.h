@@ -18,12 +18,14 @@
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
- * order: MSET (fl_str_mset) and the multi-key commands (multikey.c: MGET, EXISTS, DEL, TOUCH,
- * MSETNX, RENAME, COPY) and the multi-key collection commands (LMOVE, SMOVE, the
- * set and sorted-set algebra, ZRANGESTORE: coll.c) hold several partition locks, taken in ascending partition index (for
- * two namespaces, the lower namespace index first); every other path (commands, eviction,
- * expiry, defrag, SCAN) holds one at a time and takes no other partition lock while holding it,
- * so no cycle can form. Values reach a sink while the lock is held.
+ * order: MSET (fl_str_mset), the multi-key commands (multikey.c: MGET, EXISTS, DEL, TOUCH,
+ * MSETNX, RENAME, COPY), the multi-key collection commands (LMOVE, SMOVE, the set and
+ * sorted-set algebra, ZRANGESTORE: coll.c) and batches (batch.c: MULTI/EXEC) hold several
+ * partition locks, taken in ascending partition index (for two namespaces, the lower namespace
+ * index first); every other path (commands, eviction, expiry, defrag, SCAN) holds one at a time
+ * and takes no other partition lock while holding it, so no cycle can form. A thread's first
+ * partition lock passes the store's gate (batch.c), which a whole-store batch closes instead of
+ * taking every lock. Values reach a sink while the lock is held.
  *
  * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its
@@ -298,7 +300,25 @@ struct fl_ns {
     fls_tix_t *tix;                /* nparts TTL indexes (ttl_index.c); pointer immutable */
     _Atomic uint64_t *snap_epochs; /* hooks.c: per partition, the snapshot it was last dumped
                                     * for (malloc'd while hooks are installed, else NULL) */
+    /* Watched keys (watch.c): nparts list heads, each under its partition's lock; allocated
+     * (malloc: client bookkeeping) at the first WATCH of the namespace, NULL before. */
+    _Atomic(struct fl_watch **) watch;
 };
+
+/* The store's exclusive gate (batch.c): threads holding partition locks are counted in
+ * slots; closing it waits for zero and keeps newcomers out. */
+#define FLS_GATE_SLOTS 64
+typedef struct fls_gate_slot {
+    _Atomic long n; /* threads of this slot inside the gate */
+    char pad[56];
+} fls_gate_slot_t;
+typedef struct fls_gate {
+    fls_gate_slot_t slots[FLS_GATE_SLOTS];
+    _Atomic bool closed;
+    pthread_mutex_t close_mu; /* held by the one thread that has the gate closed */
+    pthread_mutex_t wait_mu;  /* wait_cv: threads waiting for the gate to open */
+    pthread_cond_t wait_cv;
+} fls_gate_t;
 
 struct fl_store {
     fl_ns_t *ns; /* n namespaces (malloc'd: store bookkeeping, not records) */
@@ -319,6 +339,7 @@ struct fl_store {
                                   * when the hooks are installed */
     _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
     _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
+    fls_gate_t gate;             /* batch.c */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -372,6 +393,10 @@ void fls_key_init(fl_ns_t *ns, fl_slice_t key, fls_key_t *k);
 void fls_rdlock(fl_ns_t *ns, fls_part_t *p);
 void fls_wrlock(fl_ns_t *ns, fls_part_t *p);
 void fls_unlock(fl_ns_t *ns, fls_part_t *p);
+/* For batch.c only: write-lock / unlock a partition for a batch (no order check and no gate:
+ * the batch orders its locks and passes the gate once), recording the holder. */
+void fls_lock_batch(fl_ns_t *ns, fls_part_t *p);
+void fls_unlock_batch(fl_ns_t *ns, fls_part_t *p);
 
 /* Debug builds only (FLATLINE_DEBUG; read them through the assertions below): the calling
  * thread holds p exclusively; p is held by this thread exclusively or by some reader; how many
@@ -423,7 +448,9 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  * partition's write lock held, after every allocation it needs has succeeded (so a commit never
  * fails). This is where an append-only log would hook: serialize c->rec (fls_rec_serialize) for
  * PUT/MODIFY, or write a tombstone for DEL, before the change becomes visible; FLUSH logs one
- * "flush partition" entry.
+ * "flush partition" entry. Inside a batch (fls_batch_cur set: MULTI/EXEC, a script; batch.c)
+ * the commits up to fl_batch_end form one atomic unit, which a log writes as one group (a begin
+ * marker at the batch's first commit, an end marker in fl_batch_end).
  *
  *   PUT     *c->ref = c->rec (the caller set c->rec->next); c->old, if not NULL, is freed.
  *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
@@ -651,6 +678,45 @@ void fls_bg_kick(fl_store_t *s);
 /* Tests: stops (true) or resumes background ticks; pausing waits for a running tick to end,
  * so afterwards only the caller's own operations change the store. */
 void fls_bg_pause(fl_store_t *s, bool paused);
+
+/* ---- batch.c: batches (fl_batch_begin) -------------------------------------------------- */
+
+typedef struct fls_held {
+    fl_ns_t *ns;
+    uint32_t pidx;
+} fls_held_t;
+
+/* The calling thread's open batch: the partitions it write-locked. */
+typedef struct fls_batch {
+    fl_store_t *store;
+    bool all;         /* every partition of every namespace is held */
+    fls_held_t *held; /* without `all`: sorted (namespace, partition), then undeclared ones */
+    size_t n, cap;
+} fls_batch_t;
+
+extern _Thread_local fls_batch_t *fls_batch_cur;
+extern _Atomic uint64_t fls_batch_undeclared; /* locks taken for keys a batch did not declare */
+
+/* Inside a batch: makes sure the batch holds p (locking it for the rest of the batch when it
+ * did not) and returns true, so the caller's own lock operation is skipped. */
+bool fls_batch_take(fl_ns_t *ns, fls_part_t *p);
+/* True when the calling thread's batch holds every partition (the gate is closed by it). */
+bool fls_batch_all(void);
+/* The gate: fls_rdlock/fls_wrlock enter it before a thread's first partition lock, fls_unlock
+ * leaves it after the last; init/destroy with the store. */
+void fls_gate_enter(fl_store_t *s);
+void fls_gate_leave(fl_store_t *s);
+void fls_gate_init(fl_store_t *s);
+void fls_gate_destroy(fl_store_t *s);
+
+/* ---- watch.c: watched keys (WATCH) ------------------------------------------------------- */
+
+/* From the commit point, before the change (partition lock held): marks the watches of the
+ * key the change touches (every existing key's, for FLUSH). Returns at once when nothing in
+ * the partition is watched. */
+void fls_watch_touch(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+/* Frees the namespace's watch heads (ns_close; no watch is left). */
+void fls_watch_destroy(fl_ns_t *ns);
 
 /* Lock kind for stores opened later (benchmarks compare them); default mutex. */
 void fls_set_default_rwlock(bool rwlock);

@@ -353,6 +353,7 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     FL_ASSERT(pidx < ns->nparts);
     fls_part_t *p = &ns->parts[pidx];
     FLS_ASSERT_WRLOCKED(p);
+    fls_watch_touch(ns, pidx, c);
     if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
         fls_hook_commit(ns, pidx, c); /* the log, in commit order per key (lock held) */
     bool has_key = false, has_ttl = false;

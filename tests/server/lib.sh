@@ -151,6 +151,20 @@ check() {
     fi
 }
 
+# check_session EXPECTED 'cmd a|cmd b|...': runs the commands, split at '|', on ONE connection
+# (redis-cli reading them from its input: MULTI ... EXEC, WATCH) and compares the transcript.
+check_session() {
+    local want=$1 got
+    got=$(printf '%s\n' "$2" | tr '|' '\n' | redis-cli -p "$PORT" --no-raw 2>&1)
+    CHECKS=$((CHECKS + 1))
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: session $2" >&2
+        echo "  expected: $(printf '%q' "$want")" >&2
+        echo "  got:      $(printf '%q' "$got")" >&2
+        FAILS=$((FAILS + 1))
+    fi
+}
+
 # check_match REGEX ARGS...: like check, with an extended regular expression.
 check_match() {
     local want=$1

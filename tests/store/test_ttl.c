@@ -193,7 +193,7 @@ TEST(ttl_index)
     CHECK_EQ_I(fl_key_persist(ns, S("kept"), &b), FL_OK); /* its entry is now stale */
     put("later", at + 3600000);
     fl_key_expire_at(ns, S("later"), at, &b); /* earlier now: a second entry, the first stale */
-    fl_key_expire_at(ns, S("later"), at + 7200000, &b); /* later again */
+    fl_key_expire_at(ns, S("later"), at + 7200000, &b);    /* later again */
     CHECK_EQ_U(fls_expire_step(ns, 1024, fl_now_ms()), 0); /* nothing due yet */
     wait_past(at);
     CHECK_EQ_U(fls_expire_step(ns, 1024, fl_now_ms()), 3);

@@ -1,0 +1,53 @@
+/*
+ * src/server/script_lua.h: the Lua side of scripting (script_lua.c): the state and its
+ * sandbox, the redis.* library, and the conversions between Lua values and RESP replies.
+ * Used by script.c and script_func.c only; every function needs the script lock (script.h).
+ */
+#ifndef FLATLINE_SERVER_SCRIPT_LUA_H
+#define FLATLINE_SERVER_SCRIPT_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "srv.h"
+
+/* The server's Lua state, created on first use with the sandboxed globals and the redis
+ * library; NULL when it cannot be created. `call` implements redis.call (raise true) and
+ * redis.pcall; `register_fn` implements redis.register_function (script_func.c); redis.log
+ * writes to srv's log. */
+typedef int srv_lua_call_fn(lua_State *L, bool raise);
+lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const srv_server_t *srv);
+
+/* Closes the state (it is created again on next use). */
+void srv_lua_close(void);
+
+/* Pushes a new environment table for a script body or library: reads fall back to the
+ * globals (a missing name raises "Script attempted to access nonexistent global variable"),
+ * writes raise "Attempt to modify a readonly table" (set KEYS and ARGV with lua_rawset). */
+void srv_lua_push_env(lua_State *L);
+
+/* While on, environments show library code only the load API: `redis` with
+ * register_function, log and the constants (FUNCTION LOAD). */
+void srv_lua_set_loading(bool on);
+
+/* Pushes the Lua value of the RESP2 reply at p[0..n) (one complete reply): integer -> number,
+ * bulk -> string, nil -> false, array -> table, status -> {ok=...}, error -> {err=...}. */
+void srv_lua_push_reply(lua_State *L, const char *p, size_t n);
+
+/* Pops the value on top of the stack and appends it to out as a RESP2 reply (Redis's rules:
+ * number -> integer, string -> bulk, true -> 1, false/nil -> nil, {err=} -> error,
+ * {ok=} -> status, other table -> array up to its first nil). */
+void srv_lua_reply(lua_State *L, srv_buf_t *out);
+
+/* Pops the error object a script raised (a table from the error handler, or a string) and
+ * appends the error reply Redis 7 gives: "-<msg> script: <name>, on <source>:<line>." */
+void srv_lua_reply_error(lua_State *L, srv_buf_t *out, const char *name);
+
+/* Pushes {err="<code> <msg>"} from a message that may start with "-CODE" (Redis's
+ * luaPushError rules: no code means ERR). */
+void srv_lua_push_error(lua_State *L, const char *msg, size_t len);
+
+/* SHA1 of p[0..n) as 40 lower-case hex digits and a NUL. */
+void srv_sha1_hex(const char *p, size_t n, char out[41]);
+
+#endif /* FLATLINE_SERVER_SCRIPT_LUA_H */

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tests/server/transactions.sh: MULTI, EXEC, DISCARD, WATCH, UNWATCH with Redis 7.0's exact
+# replies: queued replies, EXECABORT after a queuing error, errors inside EXEC per command,
+# WATCH invalidated by writes, EXPIRE, DEL and FLUSHALL (and not by FLUSHALL of a missing
+# key), nested MULTI, WATCH inside MULTI, SHUTDOWN refused in MULTI, SELECT inside a
+# transaction, a script inside a transaction. Expectations are redis-server 7.0.15's
+# transcripts; with COMPARE_PORT set the same checks run against a server already there.
+. "$(dirname "$0")/lib.sh"
+
+if [ -n "${COMPARE_PORT:-}" ]; then
+    PORT=$COMPARE_PORT
+    rc flushall >/dev/null
+else
+    start_server --threads 2
+fi
+
+check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) (integer) 2\n3) "2"' $'multi|set a 1|incr a|get a|exec'
+check_session $'OK\nQUEUED\n(error) ERR unknown command \'nosuchcommand\', with args beginning with: \n(error) EXECABORT Transaction discarded because of previous errors.\n"2"' $'multi|set a 1|nosuchcommand|exec|get a'
+check_session $'OK\n(error) ERR wrong number of arguments for \'get\' command\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|get|exec'
+check_session $'(error) ERR EXEC without MULTI' $'exec'
+check_session $'(error) ERR DISCARD without MULTI' $'discard'
+check_session $'OK\n(error) ERR MULTI calls can not be nested\nOK' $'multi|multi|discard'
+check_session $'OK\n(error) ERR WATCH inside MULTI is not allowed\nOK' $'multi|watch x|discard'
+check_session $'OK\nOK\nOK\nOK\nQUEUED\n(nil)' $'set x 1|watch x|set x 2|multi|ping|exec'
+check_session $'OK\nOK\nOK\nQUEUED\n1) PONG' $'set x 1|watch x|multi|ping|exec'
+check_session $'(integer) 1\nOK\nOK\nQUEUED\n1) PONG' $'del x|watch x|multi|ping|exec'
+check_session $'OK\nOK\nOK\nOK\nOK\nQUEUED\n1) PONG' $'set x 1|watch x|unwatch|set x 2|multi|ping|exec'
+check_session $'OK\nOK\n(integer) 1\nOK\nQUEUED\n(nil)' $'set x 1|watch x|expire x 100|multi|ping|exec'
+check_session $'OK\nOK\n(integer) 1\nOK\nQUEUED\n(nil)' $'set x 1|watch x|del x|multi|ping|exec'
+check_session $'OK\nOK\nOK\nOK\nQUEUED\n(nil)' $'set x 1|watch x|flushall|multi|ping|exec'
+check_session $'(integer) 0\nOK\nOK\nOK\nQUEUED\n1) PONG' $'del x|watch x|flushall|multi|ping|exec'
+check_session $'OK\nOK\nOK\nOK\nOK\nOK\nQUEUED\n1) (integer) 3' $'set x 1|watch x|set x 2|multi|discard|multi|incr x|exec'
+check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) (integer) 2\n3) (integer) 3\n"3"' $'multi|set a 1|incr a|incr a|exec|get a'
+check_session $'OK\nOK\nQUEUED\nQUEUED\nQUEUED\n1) (error) ERR value is not an integer or out of range\n2) OK\n3) (integer) 6' $'set s abc|multi|incr s|set s 5|incr s|exec'
+check_session $'OK\nQUEUED\nQUEUED\nOK\n(nil)' $'multi|set k v|get k|discard|get k'
+check_session $'OK\n(error) ERR Command not allowed inside a transaction\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|shutdown|exec'
+check_session $'OK\nOK\nOK\nQUEUED\n(nil)' $'watch a b c|set b 1|multi|ping|exec'
+check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) OK\n3) OK\n(nil)\nOK\n"1"\n(integer) 1' $'multi|select 1|set nsk 1|select 0|exec|get nsk|select 1|get nsk|del nsk'
+check_session $'OK\nOK\nOK\nQUEUED\n1) (nil)\n"9"' $'set x 1|watch x|multi|eval "redis.call(\'set\',\'x\',\'9\')" 0|exec|get x'
+
+# A key that expires while watched fails EXEC (it vanished since WATCH); one that was already
+# expired when watched does not (Redis 7.0's stale keys). One connection, a pause inside.
+watch_then() {
+    { printf '%s\n' "$1" | tr '|' '\n'; sleep "$2"; printf '%s\n' "$3" | tr '|' '\n'; } |
+        redis-cli -p "$PORT" --no-raw 2>&1
+}
+rc flushall >/dev/null
+got=$(watch_then 'set x 1 px 1500|watch x' 2 'multi|ping|exec')
+CHECKS=$((CHECKS + 1))
+[ "$got" = $'OK\nOK\nOK\nQUEUED\n(nil)' ] || { echo "FAIL: expired watched key: $got" >&2; FAILS=$((FAILS + 1)); }
+got=$(watch_then 'set s 1 px 100' 0.3 'watch s|multi|ping|exec')
+CHECKS=$((CHECKS + 1))
+[ "$got" = $'OK\nOK\nOK\nQUEUED\n1) PONG' ] || { echo "FAIL: stale watched key: $got" >&2; FAILS=$((FAILS + 1)); }
+finish
