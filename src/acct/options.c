@@ -13,8 +13,8 @@ const acct_opt_def_t acct_opt_defs[ACCT_OPT_N] = {
                            "milliseconds between time-series samples"},
     [ACCT_OPT_SAMPLE] = {"sample", "FLATLINE_ACCT_SAMPLE", 64 * 1024, 0, 1ull << 40, 1,
                          "mean bytes allocated between call-site samples (0: no call sites)"},
-    [ACCT_OPT_LEAK] = {"leak-threshold", "FLATLINE_ACCT_LEAK_THRESHOLD", 256ull << 10, 0, 1ull << 50,
-                       1,
+    [ACCT_OPT_LEAK] = {"leak-threshold", "FLATLINE_ACCT_LEAK_THRESHOLD", 256ull << 10, 0,
+                       1ull << 50, 1,
                        "least growth of a site's live bytes (lower 95 % bound, over the second "
                        "half of the run) called a leak, once the sign test says it grows"},
     [ACCT_OPT_HEALTHY] = {"healthy", "FLATLINE_ACCT_HEALTHY", 16ull << 20, 0, 1ull << 50, 1,

@@ -345,7 +345,7 @@ int srv_server_run(srv_server_t *srv)
     if (status == 0 && final_save(srv) != 0)
         status = 1;
     srv_script_shutdown(); /* the Lua state and the scripts' client, before the store */
-    close_store(srv); /* stops the log thread, which writes the workers' eventfds */
+    close_store(srv);      /* stops the log thread, which writes the workers' eventfds */
     for (int i = 0; i < srv->nworkers; i++) /* all stopped: no hand-off can race this */
         srv_worker_release(&srv->workers[i]);
     srv_listen_close(srv);

@@ -128,20 +128,20 @@ typedef struct srv_client {
     srv_parser_t parser;
     fl_slice_t *argv; /* the current command's arguments, pointing into `in` */
     size_t argv_cap;
-    char *name;                     /* CLIENT SETNAME, or NULL */
-    int64_t ctime_ms;               /* connected at (age= of ACL LOG's client-info) */
-    srv_acl_session_t acl;          /* user and rules (srv->acl set), else unused */
-    srv_conn_t conn;                /* plain socket or TLS session (conn.c) */
-    bool stalled;                   /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
-    struct srv_blocked *blocked;    /* a blocking pop waiting (block.c); commands wait in `in` */
-    bool deny_blocking;             /* inside MULTI/EXEC or a script: blocking pops answer as
-                                     * on a timeout at once (Redis's CLIENT_DENY_BLOCKING) */
-    srv_multi_t *multi;             /* NULL until the first MULTI or WATCH */
-    srv_pubsub_t *pubsub;           /* NULL until the first (P)SUBSCRIBE */
-    struct srv_client *id_next;     /* the worker's id index (srv_worker_find_client) */
+    char *name;                  /* CLIENT SETNAME, or NULL */
+    int64_t ctime_ms;            /* connected at (age= of ACL LOG's client-info) */
+    srv_acl_session_t acl;       /* user and rules (srv->acl set), else unused */
+    srv_conn_t conn;             /* plain socket or TLS session (conn.c) */
+    bool stalled;                /* commands wait in `in`: unsent output passed SRV_OUT_HIGH */
+    struct srv_blocked *blocked; /* a blocking pop waiting (block.c); commands wait in `in` */
+    bool deny_blocking;          /* inside MULTI/EXEC or a script: blocking pops answer as
+                                  * on a timeout at once (Redis's CLIENT_DENY_BLOCKING) */
+    srv_multi_t *multi;          /* NULL until the first MULTI or WATCH */
+    srv_pubsub_t *pubsub;        /* NULL until the first (P)SUBSCRIBE */
+    struct srv_client *id_next;  /* the worker's id index (srv_worker_find_client) */
     uint64_t hold_seq; /* appendfsync always: output is held until the log is durable up to
                         * here (0 = nothing held); see srv_client_note_log */
-    uint32_t events;                /* epoll events currently registered */
+    uint32_t events;   /* epoll events currently registered */
     struct srv_client *prev, *next; /* the worker's list */
     /* Bookkeeping for CLIENT LIST, limits and timeouts (client_info.c, client_limits.c). */
     char addr[128], laddr[128]; /* "ip:port" (unix: "path:0") of the peer and of our end */
@@ -183,8 +183,8 @@ struct srv_worker {
     _Atomic long load;
     pthread_t thread;
     srv_server_t *srv;
-    srv_client_t *clients;          /* list; worker thread only */
-    struct srv_blocked *blocked;    /* its blocked clients (block.c); worker thread only */
+    srv_client_t *clients;       /* list; worker thread only */
+    struct srv_blocked *blocked; /* its blocked clients (block.c); worker thread only */
     /* Its clients by id (srv_worker_find_client): buckets chained through id_next; worker
      * thread only. by_id_mask + 1 buckets (0 and NULL before the first client). */
     srv_client_t **by_id;

@@ -142,8 +142,8 @@ static inline size_t fls_field_size(size_t flen, size_t vlen)
  */
 struct fls_walk_ops;
 typedef struct fls_coll_ops {
-    const char *name;  /* TYPE's reply: "list", "set", "zset" */
-    size_t desc_size;  /* bytes of the inline descriptor (a multiple of 8) */
+    const char *name; /* TYPE's reply: "list", "set", "zset" */
+    size_t desc_size; /* bytes of the inline descriptor (a multiple of 8) */
     /* Requested (exact) / usable bytes of the internal nodes (not the record). */
     size_t (*total)(const void *desc);
     size_t (*usable)(const void *desc);
@@ -153,8 +153,8 @@ typedef struct fls_coll_ops {
      * the type defines the unit) and stores each returned pointer in every place that refers
      * to the node. Asks ops->yield before each unit once *did > 0; on true saves *pos and
      * returns false. Returns true when every node was offered. */
-    bool (*walk)(fl_ns_t *ns, void *desc, const struct fls_walk_ops *ops, void *ctx,
-                 uint32_t *pos, size_t *did);
+    bool (*walk)(fl_ns_t *ns, void *desc, const struct fls_walk_ops *ops, void *ctx, uint32_t *pos,
+                 size_t *did);
     /* OBJECT ENCODING, as Redis 7.0 names it for the same content. */
     const char *(*encoding)(const void *desc);
     /* Elements (a record whose count drops to 0 is deleted by its writer). */
@@ -486,15 +486,16 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
  * The walk stores the returned pointer in the one place that references the block.
  * Callbacks may be NULL. `yield`, when set, is asked before each record, each field bucket
- * of a hash and each unit of a collection (fls_coll_ops_t.walk) (never before the first unit of a call, so every call makes progress); true stops
- * the walk there, and fls_part_walk_step returns false with its cursor saved. */
+ * of a hash and each unit of a collection (fls_coll_ops_t.walk) (never before the first unit of a
+ * call, so every call makes progress); true stops the walk there, and fls_part_walk_step returns
+ * false with its cursor saved. */
 typedef struct fls_walk_ops {
     void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
     void *(*rec)(void *ctx, void *ptr, size_t size);      /* a record (key/value inline) */
     void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
     void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
     bool (*yield)(void *ctx);                             /* stop here for now? */
-    void *(*node)(void *ctx, void *ptr, size_t size); /* a collection's internal node */
+    void *(*node)(void *ctx, void *ptr, size_t size);     /* a collection's internal node */
 } fls_walk_ops_t;
 
 /* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor
