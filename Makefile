@@ -35,7 +35,7 @@ demo: build
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
-test: test-plain test-asan test-tsan
+test: format-check test-plain test-asan test-tsan
 
 # Tests run with the debug-level assertions (lock owners, invariant walkers, arena identity).
 test-plain: deps
@@ -53,7 +53,7 @@ test-tsan: deps
 	cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp $(CTEST) -L threaded
 
-format-check:
+format-check: deps
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files match .clang-format"
 
 format:
