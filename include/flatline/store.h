@@ -232,6 +232,9 @@ fl_ns_t *fl_store_ns(fl_store_t *store, size_t index);
 /* Namespace by name (SELECT <name>), or NULL. */
 fl_ns_t *fl_store_ns_find(fl_store_t *store, const char *name, size_t len);
 
+/* The namespace's configuration. Its name and the options that cannot change while it is open
+ * are stable; the run-time options may be changed by fl_ns_reconfigure from another thread, so
+ * callers that can race with a CONFIG SET read those from their own copy of the configuration. */
 const fl_ns_config_t *fl_ns_config(const fl_ns_t *ns);
 
 /* The namespace's shared arena (for statistics and the lifecycle-separation test). */
@@ -245,6 +248,14 @@ int fl_ns_set_memory_limit(fl_ns_t *ns, size_t limit, char *err, size_t errlen);
 int fl_ns_set_evict_policy(fl_ns_t *ns, fl_evict_policy_t policy);
 size_t fl_ns_memory_limit(const fl_ns_t *ns);
 fl_evict_policy_t fl_ns_evict_policy(const fl_ns_t *ns);
+
+/* CONFIG SET on an open namespace, all its options at once: `next` must pass
+ * fl_ns_config_check, hold the namespace's own structures in its memory limit, and keep every
+ * option FL_NS_OPTIONS does not mark run-time (partitions, storage) as it is. The run-time ones
+ * (limits, marks, policy, default TTL, decay, defrag thresholds and CPU shares) take effect for
+ * the next write, tick or defrag check. All or nothing: FL_OK, or FL_EINVAL with the reason in
+ * err and nothing changed. Any thread; reconfigurations are serialised. */
+int fl_ns_reconfigure(fl_ns_t *ns, const fl_ns_config_t *next, char *err, size_t errlen);
 
 /* Writes the FL_EOOM reply for this namespace into buf, without the leading '-':
  * "OOM command not allowed when used memory > 'maxmemory' in namespace '<name>'".

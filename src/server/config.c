@@ -946,45 +946,17 @@ static void set_reason(const opt_t *o, const char *value, char *err, size_t errl
     }
 }
 
-/* Namespace options CONFIG SET changes in the open namespace through the store's run-time
- * setters (the other namespace options shape it when it opens). */
-static int ns_apply_memory_limit(srv_server_t *srv, size_t i, char *err, size_t errlen)
-{
-    fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
-    return !ns || fl_ns_set_memory_limit(ns, srv->cfg.ns[i].memory_limit, err, errlen) == FL_OK
-               ? 0
-               : -1;
-}
-
-static int ns_apply_policy(srv_server_t *srv, size_t i, char *err, size_t errlen)
-{
-    (void)err;
-    (void)errlen;
-    fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
-    return !ns || fl_ns_set_evict_policy(ns, (fl_evict_policy_t)srv->cfg.ns[i].evict_policy) ==
-                       FL_OK
-               ? 0
-               : -1;
-}
-
-static const struct {
-    const char *name;
-    int (*apply)(srv_server_t *srv, size_t ns, char *err, size_t errlen);
-} ns_live[] = {
-    {"memory-limit", ns_apply_memory_limit},
-    {"maxmemory-policy", ns_apply_policy},
-};
-
-/* One namespace option of a CONFIG SET: which namespace, its row, its setter. */
+/* One namespace option of a CONFIG SET: which namespace and its row. The store applies a
+ * namespace's changes together (fl_ns_reconfigure) once every pair is checked. */
 typedef struct ns_change {
     size_t ns;
     opt_t row;
-    int (*apply)(srv_server_t *srv, size_t ns, char *err, size_t errlen);
+    size_t arg; /* its index among CONFIG SET's pairs */
 } ns_change_t;
 
 /* Parses `name` as namespace.<ns>.<option> (or Redis's maxmemory-policy: the default
- * namespace's) for an option ns_live can change, and value into next. Returns 1 (done), 0 (not
- * such an option) or -1 (bad value, reason in err). */
+ * namespace's) for an option FL_NS_OPTIONS marks run-time, and value into next. Returns 1
+ * (done), 0 (not such an option) or -1 (bad value, reason in err). */
 static int ns_set_parse(srv_config_t *next, const char *name, const char *value, ns_change_t *ch,
                         char *err, size_t errlen)
 {
@@ -1005,12 +977,8 @@ static int ns_set_parse(srv_config_t *next, const char *name, const char *value,
     } else if (strcasecmp(name, "maxmemory-policy") != 0) {
         return 0;
     }
-    size_t k = 0;
-    while (k < sizeof(ns_live) / sizeof(ns_live[0]) && strcasecmp(ns_live[k].name, opt) != 0)
-        k++;
-    if (k == sizeof(ns_live) / sizeof(ns_live[0]) || !ns_opt_find(ns_live[k].name, &ch->row))
+    if (!ns_opt_find(opt, &ch->row) || !ch->row.runtime)
         return 0;
-    ch->apply = ns_live[k].apply;
     if (apply(&ch->row, &next->ns[ch->ns], value, err, errlen) != 0) {
         set_reason(&ch->row, value, err, errlen);
         return -1;
@@ -1064,15 +1032,34 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
         if (!rows[i]) {
             int r = ns_set_parse(next, names[i], values[i], &ns_changes[n_ns_changes], err, errlen);
             if (r == 1) {
+                ns_changes[n_ns_changes].arg = i;
                 for (size_t j = 0; j < n_ns_changes && rc == SRV_CONFIG_SET_OK; j++)
                     if (ns_changes[j].ns == ns_changes[n_ns_changes].ns &&
-                        ns_changes[j].apply == ns_changes[n_ns_changes].apply) {
+                        ns_changes[j].row.offset == ns_changes[n_ns_changes].row.offset) {
                         rc = SRV_CONFIG_SET_FAILED;
                         snprintf(err, errlen, "duplicate parameter");
                     }
                 n_ns_changes++;
                 continue;
             }
+            if (r < 0) {
+                rc = SRV_CONFIG_SET_FAILED;
+                break;
+            }
+            /* Redis's active-defrag names set their option in every namespace. */
+            r = set_defrag_all(next, names[i], values[i], err, errlen);
+            for (size_t k = 0; r == 1 && k < next->n_ns && rc == SRV_CONFIG_SET_OK; k++) {
+                if (fl_ns_config_check(&next->ns[k], err, errlen) != FL_OK) {
+                    rc = SRV_CONFIG_SET_FAILED;
+                } else if (n_ns_changes < SRV_CONFIG_SET_MAX) {
+                    ns_change_t *ch = &ns_changes[n_ns_changes++];
+                    ch->ns = k;
+                    ch->arg = i;
+                    ns_opt_find("defrag-pct", &ch->row); /* any row: the namespace is whole */
+                }
+            }
+            if (r == 1)
+                continue;
             if (r < 0) {
                 rc = SRV_CONFIG_SET_FAILED;
                 break;
@@ -1099,14 +1086,31 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
         }
     }
     if (rc == SRV_CONFIG_SET_OK) {
-        /* Namespace options first (checked above, so their setters succeed), then the rest. */
-        for (size_t j = 0; j < n_ns_changes; j++) {
-            const ns_change_t *ch = &ns_changes[j];
-            memcpy((char *)&srv->cfg.ns[ch->ns] + ch->row.offset,
-                   (const char *)&next->ns[ch->ns] + ch->row.offset, field_size(&ch->row));
-            if (ch->apply(srv, ch->ns, err, errlen) != 0)
+        /* Namespace options first, each namespace's together (checked above as a whole, so
+         * the store accepts them), then the rest. */
+        for (size_t j = 0; j < n_ns_changes && rc == SRV_CONFIG_SET_OK; j++) {
+            size_t i = ns_changes[j].ns;
+            bool first = true;
+            for (size_t k = 0; k < j; k++)
+                first = first && ns_changes[k].ns != i;
+            fl_ns_t *ns = srv->store ? fl_store_ns(srv->store, i) : NULL;
+            if (!first || !ns)
+                continue;
+            if (fl_ns_reconfigure(ns, &next->ns[i], err, errlen) != FL_OK) {
+                *culprit = ns_changes[j].arg;
                 rc = SRV_CONFIG_SET_FAILED;
+                break;
+            }
+            srv->cfg.ns[i] = next->ns[i];
         }
+        if (rc != SRV_CONFIG_SET_OK) {
+            srv_config_unlock();
+            free(next);
+            return rc;
+        }
+        /* Redis's active-defrag names are remembered (CONFIG GET, REWRITE, a later alias). */
+        memcpy(srv->cfg.defrag_all, next->defrag_all, sizeof(srv->cfg.defrag_all));
+        srv->cfg.activedefrag = next->activedefrag;
         for (size_t i = 0; i < n; i++)
             if (rows[i])
                 copy_field(rows[i], &srv->cfg, next);
@@ -1210,7 +1214,7 @@ void srv_config_print_help(void)
         char def[64];
         opt_t o = ns_row(&ns_opts[i]);
         format_opt(&o, &defaults, def, sizeof(def));
-        printf("  %-27s default %-11s %s\n", o.name, def, o.doc);
+        printf("  %-27s default %-11s %s%s\n", o.name, def, o.runtime ? "[set] " : "", o.doc);
     }
     printf(
         "\nNo namespace evicts unless its maxmemory-policy says so, and none has a memory limit\n"

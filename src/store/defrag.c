@@ -346,19 +346,21 @@ static void sweep_done(fl_ns_t *ns, int64_t now_ms)
         df->sweep_moves == 0 || (m.slab_frag_bytes + bar > df->sweep_frag0 && freed < bar);
     df->sweep_moves = 0;
     df->sweep_frag0 = m.slab_frag_bytes;
-    if (futile || m.slab_frag_bytes <= ns->cfg.defrag_ignore_bytes || pct <= ns->cfg.defrag_pct) {
+    fl_ns_config_t c; /* the thresholds now (CONFIG SET may change them) */
+    fls_cfg_snapshot(ns, &c);
+    if (futile || m.slab_frag_bytes <= c.defrag_ignore_bytes || pct <= c.defrag_pct) {
         atomic_fetch_add_explicit(&df->passes, 1, memory_order_relaxed);
         stop(ns, futile);
         return;
     }
-    atomic_store_explicit(&df->cpu_pct, fls_defrag_cpu_pct(&ns->cfg, pct), memory_order_relaxed);
+    atomic_store_explicit(&df->cpu_pct, fls_defrag_cpu_pct(&c, pct), memory_order_relaxed);
     fl_thread_release_tcaches();
 }
 
 void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
 {
     fls_defrag_t *df = &ns->defrag;
-    if (ns->cfg.defrag_pct == 0)
+    if (FLS_CFG(ns, defrag_pct) == 0)
         return;
     if (!defrag_trylock(df))
         return; /* an on-demand pass is running */
@@ -368,16 +370,18 @@ void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
         df->checked_ms = now_ms;
         fl_mem_stats_t m;
         uint64_t pct = 0;
+        fl_ns_config_t c; /* the thresholds now (CONFIG SET may change them) */
+        fls_cfg_snapshot(ns, &c);
         if (fl_arena_stats(ns->arena, &m) == 0) {
             measure(ns, &m, &pct);
-            if (!running && fls_defrag_should_start(&ns->cfg, m.slab_frag_bytes, pct)) {
+            if (!running && fls_defrag_should_start(&c, m.slab_frag_bytes, pct)) {
                 running = true;
                 df->resident0 = m.resident;
                 df->sweep_moves = 0;
                 df->sweep_frag0 = m.slab_frag_bytes;
                 atomic_store(&df->running, true);
                 fl_thread_release_tcaches(); /* blocks cached here would count as used */
-            } else if (running && pct <= ns->cfg.defrag_pct) {
+            } else if (running && pct <= c.defrag_pct) {
                 /* below the lower threshold mid-sweep: stop, purge what was freed */
                 fl_mem_stats_t after;
                 purge_and_count(ns, &after);
@@ -386,7 +390,7 @@ void fls_defrag_tick(fl_ns_t *ns, int64_t now_ms)
                 running = false;
             }
             if (running)
-                atomic_store_explicit(&df->cpu_pct, fls_defrag_cpu_pct(&ns->cfg, pct),
+                atomic_store_explicit(&df->cpu_pct, fls_defrag_cpu_pct(&c, pct),
                                       memory_order_relaxed);
         }
     }

@@ -33,17 +33,17 @@ static size_t mark(size_t limit, unsigned pct)
 
 void fls_quota_set(fl_ns_t *ns, size_t limit, fl_evict_policy_t policy)
 {
-    size_t hw = policy == FL_EVICT_NOEVICTION ? SIZE_MAX : mark(limit, ns->cfg.high_water_pct);
+    size_t hw = policy == FL_EVICT_NOEVICTION ? SIZE_MAX : mark(limit, FLS_CFG(ns, high_water_pct));
     atomic_store_explicit(&ns->limit, limit, memory_order_relaxed);
     atomic_store_explicit(&ns->policy, (int)policy, memory_order_relaxed);
     atomic_store_explicit(&ns->hw_mark, hw, memory_order_relaxed);
-    atomic_store_explicit(&ns->stop_mark, mark(limit, ns->cfg.stop_writes_pct),
+    atomic_store_explicit(&ns->stop_mark, mark(limit, FLS_CFG(ns, stop_writes_pct)),
                           memory_order_relaxed);
 }
 
 int fl_ns_set_memory_limit(fl_ns_t *ns, size_t limit, char *err, size_t errlen)
 {
-    if (fls_limit_check(ns->cfg.name, limit, ns->cfg.stop_writes_pct, ns->nparts, err, errlen))
+    if (fls_limit_check(ns->cfg.name, limit, FLS_CFG(ns, stop_writes_pct), ns->nparts, err, errlen))
         return FL_EINVAL;
     fls_quota_set(ns, limit, fl_ns_evict_policy(ns));
     fls_bg_kick(ns->store); /* evict down to a lowered mark now */

@@ -283,7 +283,9 @@ typedef struct fls_defrag {
 
 struct fl_ns {
     fl_store_t *store;
-    fl_ns_config_t cfg; /* immutable after open */
+    fl_ns_config_t cfg; /* immutable after open, except the options FL_NS_OPTIONS marks
+                         * run-time: fl_ns_reconfigure stores them atomically and every other
+                         * reader loads them with FLS_CFG or fls_cfg_snapshot */
     fl_arena_t *arena;
     fls_part_t *parts; /* in the arena: nparts entries; immutable pointer after open */
     uint32_t nparts;
@@ -549,6 +551,14 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx);
  * the requested bytes of every allocation reachable from the partitions and to the arena's
  * requested bytes. Takes each partition's read lock in turn. Aborts or returns true. */
 bool fls_ns_check(fl_ns_t *ns);
+
+/* ---- reconfigure.c: run-time options ------------------------------------------------------- */
+
+/* A run-time option of ns->cfg (see fl_ns_reconfigure), read with a relaxed atomic load. */
+#define FLS_CFG(ns, field) __atomic_load_n(&(ns)->cfg.field, __ATOMIC_RELAXED)
+/* The namespace's options now, every field loaded atomically, the live memory limit and policy
+ * included: for code that hands a whole configuration to a pure function. */
+void fls_cfg_snapshot(const fl_ns_t *ns, fl_ns_config_t *out);
 
 /* ---- quota.c: stop-writes and high-water checks ------------------------------------------- */
 

@@ -259,7 +259,8 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k)
 
 int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
 {
-    return ns->cfg.default_ttl_ms > 0 ? now + ns->cfg.default_ttl_ms : 0;
+    int64_t ttl = FLS_CFG(ns, default_ttl_ms); /* CONFIG SET may change it */
+    return ttl > 0 ? now + ttl : 0;
 }
 
 /* ---- Table shape -------------------------------------------------------------------------- */

@@ -51,6 +51,35 @@ check "(error) ERR CONFIG SET failed (possibly related to argument 'namespace.us
 check "OK" config set namespace.users.memory-limit 64mb namespace.users.maxmemory-policy noeviction \
     maxmemory-policy noeviction
 
+# Every other run-time namespace option: checked as a whole configuration, applied by the store.
+check "OK" config set namespace.users.default-ttl-ms 100000 namespace.users.defrag-pct 40 \
+    namespace.users.high-water-pct 85 namespace.users.stop-writes-pct 90 \
+    namespace.users.dirty-decay-ms 500
+redis-cli -p "$PORT" select users >/dev/null
+CHECKS=$((CHECKS + 1))
+ttl=$(redis-cli -p "$PORT" -n 1 eval "redis.call('set','ttl:k','v') return redis.call('pttl','ttl:k')" 0 2>/dev/null ||
+    { redis-cli -p "$PORT" -n 1 set ttl:k v >/dev/null; redis-cli -p "$PORT" -n 1 pttl ttl:k; })
+{ [ "$ttl" -gt 90000 ] && [ "$ttl" -le 100000 ]; } ||
+    { echo "FAIL: a write after CONFIG SET default-ttl-ms 100000 got pttl '$ttl'" >&2; FAILS=$((FAILS + 1)); }
+check $'1) "namespace.users.defrag-pct"\n2) "40"' config get namespace.users.defrag-pct
+check $'1) "namespace.users.dirty-decay-ms"\n2) "500"' config get namespace.users.dirty-decay-ms
+# A pair that breaks a rule between options is refused whole: nothing changed.
+check_match "^\(error\) ERR CONFIG SET failed \(possibly related to argument 'namespace.users.defrag-cycle-min'\) - .*cycle-min" \
+    config set namespace.users.defrag-pct 30 namespace.users.defrag-cycle-min 99
+check $'1) "namespace.users.defrag-pct"\n2) "40"' config get namespace.users.defrag-pct
+# Redis's active-defrag names set their option in every namespace; activedefrag no/yes.
+check "OK" config set active-defrag-threshold-lower 25
+check $'1) "namespace.default.defrag-pct"\n2) "25"' config get namespace.default.defrag-pct
+check $'1) "namespace.users.defrag-pct"\n2) "25"' config get namespace.users.defrag-pct
+check "OK" config set activedefrag no
+check $'1) "namespace.users.defrag-pct"\n2) "0"' config get namespace.users.defrag-pct
+check "OK" config set activedefrag yes
+check $'1) "namespace.users.defrag-pct"\n2) "25"' config get namespace.users.defrag-pct
+# Back to the values the server started with (CONFIG REWRITE below compares against them).
+check "OK" config set namespace.users.default-ttl-ms 0 namespace.users.high-water-pct 90 \
+    namespace.users.stop-writes-pct 95 namespace.users.dirty-decay-ms default \
+    namespace.users.defrag-pct 10 namespace.default.defrag-pct 10
+
 # --- SLOWLOG: every command logged (threshold 0), the last 3 kept, Redis's entry shape.
 check_same slowlog reset
 for p in "$PORT" "$RPORT"; do
