@@ -48,7 +48,8 @@ static void field_store(fl_ns_config_t *to, const fl_ns_option_t *o, const fl_ns
 
 static bool field_differs(const fl_ns_config_t *a, const fl_ns_config_t *b, const fl_ns_option_t *o)
 {
-    return memcmp((const char *)a + o->offset, (const char *)b + o->offset, kind_size(o->kind)) != 0;
+    return memcmp((const char *)a + o->offset, (const char *)b + o->offset, kind_size(o->kind)) !=
+           0;
 }
 
 void fls_cfg_snapshot(const fl_ns_t *ns, fl_ns_config_t *out)
@@ -73,15 +74,16 @@ int fl_ns_reconfigure(fl_ns_t *ns, const fl_ns_config_t *next, char *err, size_t
     int rc = fl_ns_config_check(next, err, errlen);
     for (size_t i = 0; i < n && rc == FL_OK; i++)
         if (!opts[i].runtime && field_differs(&cur, next, &opts[i])) {
-            snprintf(err, errlen, "namespace '%s': %s cannot change while it is open",
-                     ns->cfg.name, opts[i].name);
+            snprintf(err, errlen, "namespace '%s': %s cannot change while it is open", ns->cfg.name,
+                     opts[i].name);
             rc = FL_EINVAL;
         }
     if (rc == FL_OK && fls_limit_check(ns->cfg.name, next->memory_limit, next->stop_writes_pct,
                                        ns->nparts, err, errlen) != 0)
         rc = FL_EINVAL;
-    if (rc == FL_OK && (next->dirty_decay_ms != cur.dirty_decay_ms ||
-                        next->muzzy_decay_ms != cur.muzzy_decay_ms) &&
+    if (rc == FL_OK &&
+        (next->dirty_decay_ms != cur.dirty_decay_ms ||
+         next->muzzy_decay_ms != cur.muzzy_decay_ms) &&
         fl_arena_set_decay(ns->arena, next->dirty_decay_ms, next->muzzy_decay_ms) != 0) {
         snprintf(err, errlen, "namespace '%s': the arena refused the decay times", ns->cfg.name);
         rc = FL_EINVAL;
