@@ -21,7 +21,9 @@ void srv_client_init(srv_client_t *c, srv_server_t *srv, srv_worker_t *w, int fd
     c->fd = fd;
     c->srv = srv;
     c->worker = w;
-    c->id = atomic_fetch_add(&srv->next_client_id, 1) + 1;
+    /* Connections number themselves as Redis's do; an in-process client (a script's) takes no
+     * number, so running a script does not shift the ids later connections get. */
+    c->id = w || fd >= 0 ? atomic_fetch_add(&srv->next_client_id, 1) + 1 : 0;
     c->ns = srv->store ? fl_store_ns(srv->store, 0) : NULL;
     c->ns_index = 0;
     c->ctime_ms = c->last_ms = fl_now_ms();

@@ -46,6 +46,7 @@ static struct {
     bool fake_ready;
     bool ro;
     char name[128]; /* sha or function name, for error messages */
+    srv_client_t *caller; /* the client running the script: its ACL session checks redis.call */
     fl_slice_t *argv;
     size_t argv_cap;
 } run;
@@ -143,6 +144,25 @@ static int script_call(lua_State *L, bool raise)
         return call_error(L, "This Redis command is not allowed from script", raise);
     if (run.ro && (cmd->flags & SRV_CMD_WRITE))
         return call_error(L, "Write commands are not allowed from read-only scripts.", raise);
+    if (run.caller && run.caller->srv->acl) { /* a script has its caller's permissions */
+        int keypos = 0;
+        switch (srv_acl_check(run.caller->srv->acl, &run.caller->acl, cmd, srv_cmd_id(cmd), argc,
+                              run.argv, &keypos)) {
+        case SRV_ACL_OK:
+            break;
+        case SRV_ACL_DENIED_KEY:
+            return call_error(L,
+                              "The user executing the script can't access at least one of the "
+                              "keys mentioned in the command arguments",
+                              raise);
+        case SRV_ACL_DENIED_CMD:
+            return call_error(
+                L, "The user executing the script can't run this command or subcommand", raise);
+        default:
+            return call_error(
+                L, "The user executing the script lacking the permissions for the command", raise);
+        }
+    }
     srv_client_t *f = &run.fake;
     f->out.len = 0;
     f->out.failed = false;
@@ -185,6 +205,7 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     }
     run.fake.ns = c->ns;
     run.fake.ns_index = c->ns_index;
+    run.caller = c;
     run.ro = ro;
     snprintf(run.name, sizeof(run.name), "%s", name);
     pthread_mutex_lock(&name_mu);

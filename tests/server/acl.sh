@@ -108,6 +108,12 @@ same set foo1 v
 same set r1 v
 same set other v
 as alice pw get foo1
+# A script has its caller's permissions: redis.call is checked against them (Redis's words).
+same acl setuser scripter on '>sp' '~allowed:*' +@all -flushall
+as scripter sp eval "return redis.call('set','secret','x')" 0
+as scripter sp eval "return redis.call('flushall')" 0
+as scripter sp eval "return redis.call('set','allowed:1','x')" 0
+same acl deluser scripter
 as alice pw get r1
 as alice pw get other
 as alice pw mget foo1 r1 other
