@@ -45,7 +45,7 @@ static struct {
     srv_client_t fake;
     bool fake_ready;
     bool ro;
-    char name[128]; /* sha or function name, for error messages */
+    char name[128];       /* sha or function name, for error messages */
     srv_client_t *caller; /* the client running the script: its ACL session checks redis.call */
     fl_slice_t *argv;
     size_t argv_cap;
