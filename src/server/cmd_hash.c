@@ -171,39 +171,16 @@ static void cmd_hrandfield(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* HSCAN key cursor [MATCH pattern] [COUNT count]. */
 static void cmd_hscan(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    unsigned long long cursor;
-    if (!srv_parse_cursor(argv[2], &cursor)) {
-        srv_reply_error(&c->out, "ERR invalid cursor");
+    srv_scan_args_t a;
+    if (!srv_parse_member_scan(c, argc, argv, &a))
         return;
-    }
-    const fl_slice_t *match = NULL;
-    long long count = 10;
-    for (int i = 3; i < argc; i += 2) {
-        if (i + 1 >= argc) {
-            srv_reply_syntax(c);
-            return;
-        }
-        if (srv_slice_eq(argv[i], "match")) {
-            match = &argv[i + 1];
-        } else if (srv_slice_eq(argv[i], "count")) {
-            if (!srv_arg_ll(c, argv[i + 1], &count))
-                return;
-            if (count < 1) {
-                srv_reply_syntax(c);
-                return;
-            }
-        } else {
-            srv_reply_syntax(c);
-            return;
-        }
-    }
     /* The pairs go to a scratch buffer first: the reply's cursor comes before them. */
     srv_buf_t pairs = {0};
     fl_sink_t sink;
     srv_sink_init_buf(&sink, &pairs);
     uint64_t next = 0;
-    int st = fl_hash_scan(c->ns, argv[1], cursor, match ? match->p : NULL, match ? match->n : 0,
-                          (size_t)count, &sink, &next);
+    int st = fl_hash_scan(c->ns, argv[1], a.cursor, a.match ? a.match->p : NULL,
+                          a.match ? a.match->n : 0, (size_t)a.count, &sink, &next);
     if (pairs.failed) {
         c->out.failed = true; /* out of memory: drop the connection */
     } else if (srv_sink_done(c, c->out.len, st)) {

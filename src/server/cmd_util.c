@@ -188,3 +188,38 @@ bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, sr
     }
     return true;
 }
+
+/* SSCAN/ZSCAN's members, copied out of the store's callback as RESP bulks: the reply's cursor
+ * comes before them. */
+typedef struct member_list {
+    srv_buf_t buf;
+    size_t count;
+} member_list_t;
+
+static void collect_member(void *ctx, const char *p, size_t n)
+{
+    member_list_t *l = ctx;
+    srv_reply_bulk(&l->buf, p, n);
+    l->count++;
+}
+
+void srv_cmd_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv,
+                         srv_member_scan_fn *scan)
+{
+    srv_scan_args_t a;
+    if (!srv_parse_member_scan(c, argc, argv, &a))
+        return;
+    member_list_t l = {{0}, 0};
+    uint64_t next = 0;
+    int st = scan(c->ns, argv[1], a.cursor, a.match ? a.match->p : NULL, a.match ? a.match->n : 0,
+                  (size_t)a.count, collect_member, &l, &next);
+    if (l.buf.failed) {
+        c->out.failed = true;
+    } else if (srv_sink_done(c, c->out.len, st)) {
+        srv_reply_array(&c->out, 2);
+        srv_reply_bulk_fmt(&c->out, "%llu", (unsigned long long)next);
+        srv_reply_array(&c->out, l.count);
+        srv_reply_raw(&c->out, l.buf.p, l.buf.len);
+    }
+    srv_buf_free(&l.buf);
+}

@@ -572,36 +572,9 @@ static void cmd_zrandmember(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_done(c, mark, fl_zset_randmember(c->ns, argv[1], count, argc == 2, withscores, &sink));
 }
 
-typedef struct bulk_list {
-    srv_buf_t buf;
-    size_t count;
-} bulk_list_t;
-
-static void collect_bulk(void *ctx, const char *p, size_t n)
-{
-    bulk_list_t *l = ctx;
-    srv_reply_bulk(&l->buf, p, n);
-    l->count++;
-}
-
 static void cmd_zscan(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    srv_scan_args_t a;
-    if (!srv_parse_member_scan(c, argc, argv, &a))
-        return;
-    bulk_list_t l = {{0}, 0};
-    uint64_t next = 0;
-    int st = fl_zset_scan(c->ns, argv[1], a.cursor, a.match ? a.match->p : NULL,
-                          a.match ? a.match->n : 0, (size_t)a.count, collect_bulk, &l, &next);
-    if (l.buf.failed) {
-        c->out.failed = true;
-    } else if (srv_sink_done(c, c->out.len, st)) {
-        srv_reply_array(&c->out, 2);
-        srv_reply_bulk_fmt(&c->out, "%llu", (unsigned long long)next);
-        srv_reply_array(&c->out, l.count);
-        srv_reply_raw(&c->out, l.buf.p, l.buf.len);
-    }
-    srv_buf_free(&l.buf);
+    srv_cmd_member_scan(c, argc, argv, fl_zset_scan);
 }
 
 /* ---- ZUNION, ZINTER, ZDIFF and their STORE forms, ZINTERCARD -------------------------------- */

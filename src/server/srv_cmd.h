@@ -9,6 +9,8 @@
 
 #include "srv.h"
 
+#include "flatline/collections.h"
+
 /* Each family file defines its handlers `static` and exports its rows of the command table as
  * one srv_cmd_family_t; commands.c merges the families listed in its `families` array into one
  * sorted index. A new family is a new file plus one line there. */
@@ -86,7 +88,7 @@ void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *c
 
 /* Lower-cases s in place and returns it ("client|list" for arity errors). */
 char *srv_lower(char *s);
-/* SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
+/* HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
  * error (Redis's: invalid cursor, syntax error, not an integer). */
 typedef struct srv_scan_args {
     unsigned long long cursor;
@@ -94,6 +96,15 @@ typedef struct srv_scan_args {
     long long count;
 } srv_scan_args_t;
 bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a);
+
+/* A collection's SCAN (fl_set_scan, fl_zset_scan): members to fn, the next cursor to *next. */
+typedef int srv_member_scan_fn(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
+                               size_t pattern_len, size_t count, fl_member_fn fn, void *ctx,
+                               uint64_t *next);
+/* SSCAN/ZSCAN: parses the arguments (srv_parse_member_scan), runs `scan` and replies
+ * [cursor, [member...]], or the store's error; out of memory drops the connection. */
+void srv_cmd_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv,
+                         srv_member_scan_fn *scan);
 
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);
