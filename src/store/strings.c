@@ -418,6 +418,29 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
     return rc;
 }
 
+/* INCRBY/INCRBYFLOAT's write (write lock held): the key's string value becomes buf[0, n), in
+ * place of the record at *ref (NULL: a new key, with the namespace's default TTL). FL_OK, FL_EOOM
+ * or FL_ENOMEM, nothing changed on an error. */
+static int put_text(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const char *buf, size_t n,
+                    int64_t now)
+{
+    fls_rec_t *cur = ref ? *ref : NULL;
+    int rc = fls_quota_check(ns, growth(fls_str_rec_size(k->n, n), cur ? fls_rec_size(cur) : 0));
+    if (rc != FL_OK)
+        return rc;
+    if (cur) {
+        rc = str_replace_value(ns, k, ref, buf, n);
+        if (rc == FL_OK)
+            fls_touch(*ref, now);
+        return rc;
+    }
+    fls_rec_t *r = str_rec_new(ns, k, n, fls_default_expiry(ns, now), now);
+    if (!r)
+        return FL_ENOMEM;
+    memcpy(rec_val_mut(r), buf, n);
+    return insert_new(ns, k, r);
+}
+
 int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
 {
     if (key.n > MAX_LEN)
@@ -438,22 +461,7 @@ int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
              : fls_incr_text(NULL, 0, delta, &v, buf, &n);
     if (rc != FL_OK)
         goto out;
-    rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, n), cur ? fls_rec_size(cur) : 0));
-    if (rc != FL_OK)
-        goto out;
-    if (cur) {
-        rc = str_replace_value(ns, &k, ref, buf, n);
-        if (rc == FL_OK)
-            fls_touch(*ref, now);
-    } else {
-        fls_rec_t *r = str_rec_new(ns, &k, n, fls_default_expiry(ns, now), now);
-        if (!r) {
-            rc = FL_ENOMEM;
-            goto out;
-        }
-        memcpy(rec_val_mut(r), buf, n);
-        rc = insert_new(ns, &k, r);
-    }
+    rc = put_text(ns, &k, ref, buf, n, now);
     if (rc == FL_OK && result)
         *result = v;
 out:
@@ -653,22 +661,7 @@ int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, 
         rc = FL_ENOTFLOAT;
         goto out;
     }
-    rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, n), cur ? fls_rec_size(cur) : 0));
-    if (rc != FL_OK)
-        goto out;
-    if (cur) {
-        rc = str_replace_value(ns, &k, ref, buf, n);
-        if (rc == FL_OK)
-            fls_touch(*ref, now);
-    } else {
-        fls_rec_t *r = str_rec_new(ns, &k, n, fls_default_expiry(ns, now), now);
-        if (!r) {
-            rc = FL_ENOMEM;
-            goto out;
-        }
-        memcpy(rec_val_mut(r), buf, n);
-        rc = insert_new(ns, &k, r);
-    }
+    rc = put_text(ns, &k, ref, buf, n, now);
     if (rc == FL_OK)
         *len = n;
 out:
