@@ -475,11 +475,7 @@ static void client_help(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 /* The subcommands, each with Redis's full name and arity (command name included). */
-static const struct {
-    const char *name, *fullname;
-    int arity;
-    srv_cmd_fn *fn;
-} subs[] = {
+static const srv_subcmd_route_t subs[] = {
     {"id", "client|id", 2, client_id},
     {"info", "client|info", 2, client_info},
     {"list", "client|list", -2, client_list},
@@ -495,20 +491,7 @@ static const struct {
 
 static void cmd_client(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    size_t s = 0;
-    while (s < sizeof(subs) / sizeof(subs[0]) && !srv_slice_eq(argv[1], subs[s].name))
-        s++;
-    if (s == sizeof(subs) / sizeof(subs[0])) {
-        srv_reply_unknown_subcommand(c, argv[1], "CLIENT");
-        return;
-    }
-    int a = subs[s].arity;
-    if ((a > 0 && argc != a) || (a < 0 && argc < -a)) {
-        srv_reply_arity(c, subs[s].fullname);
-        return;
-    }
-    c->last_cmd = subs[s].fullname;
-    subs[s].fn(c, argc, argv);
+    srv_cmd_route(c, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), "CLIENT");
 }
 
 static const srv_cmd_t cmds[] = {

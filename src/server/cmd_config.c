@@ -174,11 +174,7 @@ static void config_help(srv_client_t *c, int argc, const fl_slice_t *argv)
 }
 
 /* The subcommands, each with Redis's full name and arity (command name included). */
-static const struct {
-    const char *name, *fullname;
-    int arity;
-    srv_cmd_fn *fn;
-} subs[] = {
+static const srv_subcmd_route_t subs[] = {
     {"get", "config|get", -3, config_get},
     {"set", "config|set", -4, config_set},
     {"resetstat", "config|resetstat", 2, config_resetstat},
@@ -188,20 +184,7 @@ static const struct {
 
 static void cmd_config(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    size_t s = 0;
-    while (s < sizeof(subs) / sizeof(subs[0]) && !srv_slice_eq(argv[1], subs[s].name))
-        s++;
-    if (s == sizeof(subs) / sizeof(subs[0])) {
-        srv_reply_unknown_subcommand(c, argv[1], "CONFIG");
-        return;
-    }
-    int a = subs[s].arity;
-    if ((a > 0 && argc != a) || (a < 0 && argc < -a)) {
-        srv_reply_arity(c, subs[s].fullname);
-        return;
-    }
-    c->last_cmd = subs[s].fullname;
-    subs[s].fn(c, argc, argv);
+    srv_cmd_route(c, argc, argv, subs, sizeof(subs) / sizeof(subs[0]), "CONFIG");
 }
 
 static const srv_cmd_t cmds[] = {

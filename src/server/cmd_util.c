@@ -223,3 +223,22 @@ void srv_cmd_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv,
     }
     srv_buf_free(&l.buf);
 }
+
+void srv_cmd_route(srv_client_t *c, int argc, const fl_slice_t *argv,
+                   const srv_subcmd_route_t *subs, size_t n, const char *upper)
+{
+    size_t s = 0;
+    while (s < n && !srv_slice_eq(argv[1], subs[s].name))
+        s++;
+    if (s == n) {
+        srv_reply_unknown_subcommand(c, argv[1], upper);
+        return;
+    }
+    int a = subs[s].arity;
+    if ((a > 0 && argc != a) || (a < 0 && argc < -a)) {
+        srv_reply_arity(c, subs[s].fullname);
+        return;
+    }
+    c->last_cmd = subs[s].fullname;
+    subs[s].fn(c, argc, argv);
+}

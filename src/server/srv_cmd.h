@@ -88,6 +88,19 @@ void srv_reply_unknown_subcommand(srv_client_t *c, fl_slice_t sub, const char *c
 
 /* Lower-cases s in place and returns it ("client|list" for arity errors). */
 char *srv_lower(char *s);
+/* One subcommand of a container command (CLIENT, CONFIG): its name, Redis's full name
+ * ("client|list": arity errors and per-subcommand statistics), arity (command name included). */
+typedef struct srv_subcmd_route {
+    const char *name, *fullname;
+    int arity;
+    srv_cmd_fn *fn;
+} srv_subcmd_route_t;
+/* Runs the subcommand argv[1] names among subs[0, n): Redis's unknown-subcommand error naming
+ * `upper` (e.g. "CLIENT"), or its arity error with the full name, else the handler (after setting
+ * c->last_cmd to the full name). */
+void srv_cmd_route(srv_client_t *c, int argc, const fl_slice_t *argv,
+                   const srv_subcmd_route_t *subs, size_t n, const char *upper);
+
 /* HSCAN/SSCAN/ZSCAN key cursor [MATCH pattern] [COUNT n]: parses argv[2..] or replies the
  * error (Redis's: invalid cursor, syntax error, not an integer). */
 typedef struct srv_scan_args {
