@@ -26,25 +26,9 @@ static bool same_key(const fls_key_t *a, const fls_key_t *b)
 static int link_rec(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
 {
     fls_rec_t **ref = fls_find(k);
-    if (ref) {
-        fls_rec_t *cur = *ref;
-        r->next = cur->next;
-        fls_change_t c = {.op = FLS_PUT,
-                          .ref = ref,
-                          .rec = r,
-                          .old = cur,
-                          .had_key = true,
-                          .had_ttl = cur->expire_at != 0};
-        fls_commit(ns, k->pidx, &c);
-        return FL_OK;
-    }
-    if (fls_insert_slot(ns, k, &ref) != FL_OK) {
-        fls_rec_destroy(ns, k->pidx, r);
-        return FL_ENOMEM;
-    }
-    r->next = *ref;
-    fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
-    fls_commit(ns, k->pidx, &c);
+    if (!ref)
+        return fls_commit_insert(ns, k, r);
+    fls_commit_replace(ns, k->pidx, ref, r);
     return FL_OK;
 }
 

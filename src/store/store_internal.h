@@ -478,6 +478,12 @@ typedef struct fls_change {
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* Deletes the record at *ref through the commit point (write lock held). */
 void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t reason);
+/* Links r as the record of a missing key k through the commit point (write lock held): FL_OK, or
+ * FL_ENOMEM (r freed, nothing changed) when the partition's table cannot be created. */
+int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r);
+/* Puts r (same key) in place of the live record *ref through the commit point, which frees the
+ * old one (write lock held). */
+void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r);
 
 /* Serializes the record (layout above) into buf when it fits; returns the size it needs. */
 size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);

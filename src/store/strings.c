@@ -44,36 +44,6 @@ static inline char *rec_val_mut(fls_rec_t *r)
     return r->data + r->klen;
 }
 
-/* Links a new record for a missing key: FL_OK, or FL_ENOMEM (r freed). Write lock held. */
-static int insert_new(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
-{
-    FLS_ASSERT_WRLOCKED(k->part);
-    fls_rec_t **ref;
-    if (fls_insert_slot(ns, k, &ref) != FL_OK) {
-        fls_rec_destroy(ns, k->pidx, r);
-        return FL_ENOMEM;
-    }
-    r->next = *ref;
-    fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
-    fls_commit(ns, k->pidx, &c);
-    return FL_OK;
-}
-
-/* Replaces the live record *ref with r (same key) through the commit point. Write lock held. */
-static void replace_rec(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r)
-{
-    FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
-    fls_rec_t *cur = *ref;
-    r->next = cur->next;
-    fls_change_t c = {.op = FLS_PUT,
-                      .ref = ref,
-                      .rec = r,
-                      .old = cur,
-                      .had_key = true,
-                      .had_ttl = cur->expire_at != 0};
-    fls_commit(ns, pidx, &c);
-}
-
 /* SET GET: the old string value, or nil. */
 static void emit_old(const fl_sink_t *old, const fls_rec_t *cur)
 {
@@ -151,9 +121,9 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
     if (flags & FL_SET_GET)
         emit_old(old, cur);
     if (cur) {
-        replace_rec(ns, k.pidx, ref, r);
+        fls_commit_replace(ns, k.pidx, ref, r);
     } else {
-        rc = insert_new(ns, &k, r);
+        rc = fls_commit_insert(ns, &k, r);
     }
 out:
     fls_unlock(ns, k.part);
@@ -274,7 +244,7 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
             continue;
         fls_rec_t **ref = fls_find(&e[i].k), *r = recs[i];
         if (ref) {
-            replace_rec(ns, e[i].k.pidx, ref, r);
+            fls_commit_replace(ns, e[i].k.pidx, ref, r);
         } else {
             fls_rec_t **slot;
             fls_insert_slot(ns, &e[i].k, &slot);
@@ -393,7 +363,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             goto out;
         }
         fls_copy(rec_val_mut(r), val.p, val.n);
-        rc = insert_new(ns, &k, r);
+        rc = fls_commit_insert(ns, &k, r);
     }
     if (rc == FL_OK && new_len)
         *new_len = old_len + val.n;
@@ -438,7 +408,7 @@ static int put_text(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const char *buf,
     if (!r)
         return FL_ENOMEM;
     memcpy(rec_val_mut(r), buf, n);
-    return insert_new(ns, k, r);
+    return fls_commit_insert(ns, k, r);
 }
 
 int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
@@ -529,7 +499,7 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
         }
         memset(rec_val_mut(r), 0, offset);
         memcpy(rec_val_mut(r) + offset, val.p, val.n);
-        rc = insert_new(ns, &k, r);
+        rc = fls_commit_insert(ns, &k, r);
         goto out;
     }
     bool had_ttl = cur->expire_at != 0;
@@ -727,7 +697,7 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
     char *b = rec_val_mut(r) + byte;
     *b = (char)(on ? (unsigned char)*b | mask : (unsigned char)*b & ~mask);
     if (!cur) {
-        rc = insert_new(ns, &k, r);
+        rc = fls_commit_insert(ns, &k, r);
         goto out;
     }
     fls_touch(r, now);

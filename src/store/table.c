@@ -215,6 +215,36 @@ void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t re
     fls_commit(ns, pidx, &c);
 }
 
+/* Links a new record for a missing key: FL_OK, or FL_ENOMEM (r freed). Write lock held. */
+int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
+{
+    FLS_ASSERT_WRLOCKED(k->part);
+    fls_rec_t **ref;
+    if (fls_insert_slot(ns, k, &ref) != FL_OK) {
+        fls_rec_destroy(ns, k->pidx, r);
+        return FL_ENOMEM;
+    }
+    r->next = *ref;
+    fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
+    fls_commit(ns, k->pidx, &c);
+    return FL_OK;
+}
+
+/* Replaces the live record *ref with r (same key) through the commit point. Write lock held. */
+void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r)
+{
+    FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
+    fls_rec_t *cur = *ref;
+    r->next = cur->next;
+    fls_change_t c = {.op = FLS_PUT,
+                      .ref = ref,
+                      .rec = r,
+                      .old = cur,
+                      .had_key = true,
+                      .had_ttl = cur->expire_at != 0};
+    fls_commit(ns, pidx, &c);
+}
+
 fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now)
 {
     FLS_ASSERT_WRLOCKED(k->part);
