@@ -18,7 +18,8 @@ static void cmd_ping(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (argc > 2) {
         srv_reply_arity(c, "ping");
-    } else if (srv_pubsub_count(c) > 0) { /* subscribed mode (RESP2): ["pong", arg or ""] */
+    } else if (srv_pubsub_count(c) > 0 && srv_client_proto(c) == SRV_RESP2) {
+        /* subscribed mode (RESP2): ["pong", arg or ""] */
         srv_reply_array(&c->out, 2);
         srv_reply_bulk_str(&c->out, "pong");
         srv_reply_bulk(&c->out, argc == 2 ? argv[1].p : "", argc == 2 ? argv[1].n : 0);

@@ -8,14 +8,15 @@
  *                                     ("[open]", default 2000) or, when LINES > 0 is given,
  *                                     LINES CRLF-ended lines arrived ("[done]"; nothing after
  *                                     them is read): a count, not a wall-clock window, ends it
- *   server_test_tool resp PORT        runs a transcript on one connection: each stdin line is
+ *   server_test_tool resp PORT        runs a transcript on connections to PORT: each stdin line is
  *                                     a command (words split at spaces; "double quotes" group
  *                                     and take \r \n \" \\ \xNN), sent as a multibulk; then
  *                                     one whole reply is read (RESP2 or RESP3, parsed so no
  *                                     timing decides where it ends) and printed on one line,
  *                                     bytes escaped (CR LF as \r\n). A line "!N command" reads
  *                                     N replies (pushes count), "!N" alone reads N without
- *                                     sending; "#" lines are comments
+ *                                     sending; "@K ..." uses connection K (0-3, opened at its
+ *                                     first use; 0 without "@"); "#" lines are comments
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -247,47 +248,70 @@ static int encode_command(const char *line, char *out, size_t cap, size_t *outle
     return argc;
 }
 
-static int transcript(int port)
+static int connect_port(int port)
 {
-    signal(SIGPIPE, SIG_IGN);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         perror("connect");
-        return 1;
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
-    static reader_t r;
-    r.fd = fd;
+    return fd;
+}
+
+#define TRANSCRIPT_CONNS 4
+
+static int transcript(int port)
+{
+    signal(SIGPIPE, SIG_IGN);
+    static reader_t conns[TRANSCRIPT_CONNS];
+    for (int i = 0; i < TRANSCRIPT_CONNS; i++)
+        conns[i].fd = -1;
     static char line[70000], out[70000];
+    int rc = 0;
     while (fgets(line, sizeof(line), stdin)) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#' || line[0] == '\0')
             continue;
-        const char *cmd = line;
-        long replies = 1;
-        if (line[0] == '!') {
-            char *end;
-            replies = strtol(line + 1, &end, 10);
-            cmd = end;
+        char *cmd = line;
+        long which = 0, replies = 1;
+        if (cmd[0] == '@') {
+            which = strtol(cmd + 1, &cmd, 10);
+            if (which < 0 || which >= TRANSCRIPT_CONNS)
+                which = 0;
+        }
+        while (*cmd == ' ')
+            cmd++;
+        if (cmd[0] == '!')
+            replies = strtol(cmd + 1, &cmd, 10);
+        reader_t *r = &conns[which];
+        if (r->fd < 0 && (r->fd = connect_port(port)) < 0) {
+            rc = 1;
+            break;
         }
         size_t len = 0;
-        if (encode_command(cmd, out, sizeof(out), &len) > 0 && write(fd, out, len) != (ssize_t)len) {
+        if (encode_command(cmd, out, sizeof(out), &len) > 0 &&
+            write(r->fd, out, len) != (ssize_t)len) {
             printf("[write failed]\n");
             break;
         }
-        for (long i = 0; i < replies; i++) {
-            if (!echo_reply(&r)) {
-                printf("[closed]\n");
-                close(fd);
-                return 0;
-            }
+        long i = 0;
+        for (; i < replies && echo_reply(r); i++)
             putchar('\n');
+        if (i < replies) {
+            printf("[closed]\n");
+            close(r->fd);
+            r->fd = -1;
         }
         fflush(stdout);
     }
-    close(fd);
-    return 0;
+    for (int i = 0; i < TRANSCRIPT_CONNS; i++)
+        if (conns[i].fd >= 0)
+            close(conns[i].fd);
+    return rc;
 }
 
 int main(int argc, char **argv)
