@@ -257,12 +257,20 @@ void srv_reply_bool(srv_buf_t *b, bool v)
 
 void srv_reply_verbatim(srv_buf_t *b, const char *p, size_t n)
 {
+    srv_reply_verbatim_as(b, p, n, "txt");
+}
+
+void srv_reply_verbatim_as(srv_buf_t *b, const char *p, size_t n, const char *format)
+{
     if (!srv_buf_resp3(b)) {
         srv_reply_bulk(b, p, n);
         return;
     }
+    char fmt[4] = "   ";
+    for (int i = 0; i < 3 && format[i]; i++)
+        fmt[i] = format[i];
     char head[48];
-    int h = snprintf(head, sizeof(head), "=%zu\r\ntxt:", n + 4);
+    int h = snprintf(head, sizeof(head), "=%zu\r\n%s:", n + 4, fmt);
     char *w = room(b, (size_t)h + n + 2);
     if (!w)
         return;

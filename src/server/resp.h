@@ -152,6 +152,8 @@ void srv_reply_double(srv_buf_t *b, double d);
 void srv_reply_bool(srv_buf_t *b, bool v); /* #t #f / :1 :0 */
 /* =len txt:text / the text as a bulk: human-readable text (INFO, CLIENT LIST). */
 void srv_reply_verbatim(srv_buf_t *b, const char *p, size_t n);
+/* ... with another format than txt (its first 3 characters, padded with spaces). */
+void srv_reply_verbatim_as(srv_buf_t *b, const char *p, size_t n, const char *format);
 /* Only the verbatim string's header, for a text copied in parts: the caller appends exactly n
  * bytes and then CRLF (srv_reply_raw). */
 void srv_reply_verbatim_head(srv_buf_t *b, size_t n);
