@@ -44,7 +44,7 @@ for file in "$DIR"/*.txt; do
     name=$(basename "$file" .txt)
     compare "$name (RESP3)" "$file"
     grep -q '^# resp3-only' "$file" && continue
-    sed 's/^HELLO 3$/HELLO 2/' "$file" >"$RESP2"
+    sed 's/HELLO 3$/HELLO 2/' "$file" >"$RESP2"
     compare "$name (RESP2)" "$RESP2"
 done
 rm -f "$RESP2"
