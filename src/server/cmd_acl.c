@@ -46,7 +46,8 @@ static void format_addr(int fd, bool peer, char *buf, size_t len)
     }
 }
 
-void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user)
+void srv_acl_log_refusal(srv_client_t *c, int reason, srv_acl_ctx_t context, fl_slice_t object,
+                         fl_slice_t user)
 {
     /* CLIENT LIST's fields, at the moment of the refusal (so idle=0: the client is talking;
      * redis-py's ACL LOG parser requires every numeric one). */
@@ -75,14 +76,14 @@ void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slic
              (long long)(fl_now_ms() - c->ctime_ms) / 1000, c->ns_index, c->in.len,
              c->in.cap - c->in.len, argv_mem, c->in.cap, c->in.cap, c->out.len - c->out_sent,
              c->out.cap, tot, cmd, srv_acl_session_user(&c->acl));
-    srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, object, user, info);
+    srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, context, object, user, info);
 }
 
 bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass)
 {
     if (srv_acl_authenticate(c->srv->acl, &c->acl, user, pass) == 0)
         return true;
-    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, cmdword, user);
+    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, SRV_ACL_CTX_TOPLEVEL, cmdword, user);
     srv_reply_error(&c->out, wrongpass);
     if (c->worker)
         srv_stat_add(&c->worker->stats.acl_denied_auth, 1);
