@@ -917,6 +917,14 @@ static int channels_refused(const srv_acl_perms_t *p, const srv_cmd_t *cmd, int 
     return 0;
 }
 
+bool srv_acl_may_subscribe(srv_acl_session_t *s, fl_slice_t name, bool pattern)
+{
+    if (atomic_load_explicit(&s->user->deleted, memory_order_relaxed))
+        return false;
+    const srv_acl_perms_t *p = session_perms(s);
+    return (p->flags & U_ALLCHANNELS) || channel_allowed(p, name, pattern);
+}
+
 static bool firstarg_allowed(const srv_acl_perms_t *p, size_t id, int argc, const fl_slice_t *argv)
 {
     if (argc < 2)

@@ -85,6 +85,47 @@ if [ "$ours" != same ]; then
 fi
 log_same
 
+# subscribers whose channel or pattern is revoked are disconnected at once (Redis 7.0)
+revoked=$(python3 - "$PORT" "$RPORT" <<'PY'
+import socket, subprocess, sys, time
+
+def cmd(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+def cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port)] + list(args), capture_output=True,
+                          text=True, check=True).stdout
+
+def run(port):
+    seen = []
+    for sub, grant in (("SUBSCRIBE", "&foo:1"), ("PSUBSCRIBE", "&bar:*")):
+        cli(port, "acl", "setuser", "ps", "on", ">pw", "+@all", "resetchannels", grant)
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(cmd("AUTH", "ps", "pw") + cmd("CLIENT", "SETNAME", "deathrow") +
+                  cmd(sub, grant[1:]))
+        time.sleep(0.3)
+        s.recv(65536)
+        before = "deathrow" in cli(port, "client", "list")
+        cli(port, "acl", "setuser", "ps", "resetchannels", "&other")
+        after = "deathrow" in cli(port, "client", "list")
+        seen.append((sub, before, after))
+        s.close()
+    return seen
+
+a, b = run(int(sys.argv[1])), run(int(sys.argv[2]))
+print("same" if a == b and all(x[1] and not x[2] for x in a) else "differ: flatline %s redis %s" % (a, b))
+PY
+)
+CHECKS=$((CHECKS + 1))
+if [ "$revoked" != same ]; then
+    echo "FAIL: subscribers after their channels were revoked: $revoked" >&2
+    FAILS=$((FAILS + 1))
+fi
+
 # COMMAND GETKEYS: the same key positions the rules use
 both command getkeys zunionstore d 2 a b
 both command getkeys lmpop 5 a left
