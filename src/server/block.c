@@ -58,7 +58,7 @@ struct srv_blocked {
     int64_t deadline_ms;
     uint8_t proto; /* the client's protocol: the serving thread writes the reply in it */
     bool served;   /* reg_mu */
-    bool gone;   /* worker thread: the client closed after being served */
+    bool gone;     /* worker thread: the client closed after being served */
     wait_link_t *links;
     srv_blocked_t *wprev, *wnext; /* the worker's list (worker thread) */
 };

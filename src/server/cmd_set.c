@@ -119,9 +119,9 @@ static void algebra(srv_client_t *c, int argc, const fl_slice_t *argv, fl_set_op
     srv_sink_t sink;
     size_t mark = c->out.len, card = 0;
     int first = store ? 2 : 1;
-    int st = fl_set_algebra(c->ns, op, argv + first, (size_t)(argc - first),
-                            store ? &argv[1] : NULL, false, 0,
-                            srv_sink_as(&sink, &c->out, SRV_SHAPE_SET), &card);
+    int st =
+        fl_set_algebra(c->ns, op, argv + first, (size_t)(argc - first), store ? &argv[1] : NULL,
+                       false, 0, srv_sink_as(&sink, &c->out, SRV_SHAPE_SET), &card);
     if (srv_sink_done(c, mark, st) && store)
         srv_reply_int(&c->out, (long long)card);
 }

@@ -187,9 +187,9 @@ static void shaped_bulk(void *ctx, const char *p, size_t n)
     size_t i = s->values++;
     if (shape_pairs(s->shape) && i % 2 == 0)
         srv_reply_pair(s->out);
-    bool score = s->shape == SRV_SHAPE_SCORES ||
-                 ((s->shape == SRV_SHAPE_MEMBER_SCORE || s->shape == SRV_SHAPE_SCORED_PAIRS) &&
-                  i % 2 == 1);
+    bool score =
+        s->shape == SRV_SHAPE_SCORES ||
+        ((s->shape == SRV_SHAPE_MEMBER_SCORE || s->shape == SRV_SHAPE_SCORED_PAIRS) && i % 2 == 1);
     char text[64];
     if (!score || n >= sizeof(text)) {
         srv_reply_bulk(s->out, p, n);

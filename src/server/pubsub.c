@@ -329,8 +329,7 @@ static void deliver(srv_worker_t *w, srv_task_t *t)
 
 /* The message's elements: message (channel, payload) or pmessage (pattern, channel, payload),
  * built once per publish and per pattern; each receiver adds the push header. */
-static size_t build_message(srv_buf_t *b, const fl_slice_t *pattern, fl_slice_t ch,
-                            fl_slice_t msg)
+static size_t build_message(srv_buf_t *b, const fl_slice_t *pattern, fl_slice_t ch, fl_slice_t msg)
 {
     b->len = 0;
     srv_reply_bulk_str(b, pattern ? "pmessage" : "message");

@@ -137,9 +137,9 @@ void srv_reply_int(srv_buf_t *b, long long v);              /* :v */
 void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n); /* $n p */
 void srv_reply_bulk_str(srv_buf_t *b, const char *s);
 void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void srv_reply_nil(srv_buf_t *b);             /* null: _ / $-1 (the null bulk string) */
-void srv_reply_null_array(srv_buf_t *b);      /* null: _ / *-1 (a missing aggregate) */
-void srv_reply_array(srv_buf_t *b, size_t n); /* *n */
+void srv_reply_nil(srv_buf_t *b);               /* null: _ / $-1 (the null bulk string) */
+void srv_reply_null_array(srv_buf_t *b);        /* null: _ / *-1 (a missing aggregate) */
+void srv_reply_array(srv_buf_t *b, size_t n);   /* *n */
 void srv_reply_map(srv_buf_t *b, size_t pairs); /* %pairs / *(2 pairs) */
 void srv_reply_set(srv_buf_t *b, size_t n);     /* ~n / *n */
 void srv_reply_push(srv_buf_t *b, size_t n);    /* >n / *n: out-of-band data (pub/sub) */

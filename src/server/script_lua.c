@@ -317,9 +317,9 @@ static bool reply_typed(lua_State *L, srv_buf_t *out, const char *field, int typ
             srv_reply_set(out, n);
         for (lua_pushnil(L); lua_next(L, -2);) {
             if (map) {
-                lua_pushvalue(L, -2); /* table, key, value, key */
-                srv_lua_reply(L, out);  /* the key: table, key, value */
-                srv_lua_reply(L, out);  /* the value: table, key */
+                lua_pushvalue(L, -2);  /* table, key, value, key */
+                srv_lua_reply(L, out); /* the key: table, key, value */
+                srv_lua_reply(L, out); /* the value: table, key */
             } else {
                 lua_pop(L, 1);
                 lua_pushvalue(L, -1);

@@ -93,12 +93,12 @@ void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b);
 /* What the values a store call emits mean, so a sink writes them as Redis 7.0 does in the
  * buffer's protocol. RESP2 gets the store's own stream in every shape (the same bytes). */
 typedef enum srv_shape {
-    SRV_SHAPE_ARRAY,       /* as emitted (srv_sink_init) */
-    SRV_SHAPE_MAP,         /* field, value, ...: the first header (2n) is a map of n (HGETALL) */
-    SRV_SHAPE_SET,         /* the first header is a set (SMEMBERS, SINTER, SPOP with a count) */
-    SRV_SHAPE_PAIRS,       /* field, value, ...: the first header (2n) is a list of n pairs
-                            * (HRANDFIELD WITHVALUES) */
-    SRV_SHAPE_SCORES,      /* every value is a score: a double (ZSCORE, ZMSCORE) */
+    SRV_SHAPE_ARRAY,        /* as emitted (srv_sink_init) */
+    SRV_SHAPE_MAP,          /* field, value, ...: the first header (2n) is a map of n (HGETALL) */
+    SRV_SHAPE_SET,          /* the first header is a set (SMEMBERS, SINTER, SPOP with a count) */
+    SRV_SHAPE_PAIRS,        /* field, value, ...: the first header (2n) is a list of n pairs
+                             * (HRANDFIELD WITHVALUES) */
+    SRV_SHAPE_SCORES,       /* every value is a score: a double (ZSCORE, ZMSCORE) */
     SRV_SHAPE_MEMBER_SCORE, /* member, score, ...: scores are doubles, headers as emitted
                              * (ZPOPMIN without a count, ZMPOP's nested pairs) */
     SRV_SHAPE_SCORED_PAIRS, /* member, score, ...: SCORES' doubles in PAIRS' list (ZRANGE

@@ -174,9 +174,17 @@ static bool echo_reply(reader_t *r)
         return false;
     long long n = strtoll(text + 1, NULL, 10);
     switch (text[0]) {
-    case '+': case '-': case ':': case '_': case ',': case '#': case '(':
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case ',':
+    case '#':
+    case '(':
         return true;
-    case '$': case '=': case '!':
+    case '$':
+    case '=':
+    case '!':
         for (long long i = 0; i < n + 2 && n >= 0; i++) {
             int ch = next_byte(r);
             if (ch < 0)
@@ -184,10 +192,13 @@ static bool echo_reply(reader_t *r)
             put_escaped(ch);
         }
         return true;
-    case '%': case '|':
+    case '%':
+    case '|':
         n *= 2;
         /* fall through */
-    case '*': case '~': case '>':
+    case '*':
+    case '~':
+    case '>':
         for (long long i = 0; i < n; i++)
             if (!echo_reply(r))
                 return false;
@@ -224,7 +235,8 @@ static int encode_command(const char *line, char *out, size_t cap, size_t *outle
                     ch = '\r';
                 else if (ch == 'n')
                     ch = '\n';
-                else if (ch == 'x' && isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1])) {
+                else if (ch == 'x' && isxdigit((unsigned char)p[0]) &&
+                         isxdigit((unsigned char)p[1])) {
                     char hex[3] = {p[0], p[1], 0};
                     ch = (int)strtol(hex, NULL, 16);
                     p += 2;
