@@ -1205,9 +1205,9 @@ bool srv_acl_getuser(srv_acl_t *acl, fl_slice_t name, srv_buf_t *out)
     size_t nflags = 1;
     for (size_t f = 0; f < sizeof(user_flags) / sizeof(user_flags[0]); f++)
         nflags += (p->flags & user_flags[f].flag) != 0;
-    srv_reply_array(out, 12);
+    srv_reply_map(out, 6);
     srv_reply_bulk_str(out, "flags");
-    srv_reply_array(out, nflags);
+    srv_reply_set(out, nflags);
     srv_reply_bulk_str(out, p->flags & U_ON ? "on" : "off");
     for (size_t f = 0; f < sizeof(user_flags) / sizeof(user_flags[0]); f++)
         if (p->flags & user_flags[f].flag)

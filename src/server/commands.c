@@ -254,11 +254,15 @@ static bool replied_error(srv_client_t *c, size_t mark)
 }
 
 /* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
- * command started with (CLIENT REPLY ON answers even when replies were off). */
+ * command started with (CLIENT REPLY ON answers even when replies were off). RESP3 push data
+ * is not a reply and stays, as in Redis: a command whose output starts with a push frame
+ * (the (P)SUBSCRIBE family's confirmations) wrote nothing else. */
 static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
 {
     if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
         c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
+    if (c->out.len > mark && c->out.p[mark] == '>')
+        return;
     if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
         c->out.len = mark;
 }
@@ -391,7 +395,8 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
             return false;
         }
     }
-    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK)) {
+    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK) &&
+        srv_client_proto(c) == SRV_RESP2) { /* RESP3 mixes pushes and replies */
         srv_multi_flag_error(c);
         srv_reply_errorf(&c->out,
                          "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "

@@ -155,6 +155,12 @@ typedef struct srv_client {
     size_t mem;                 /* capacity of in + out */
 } srv_client_t;
 
+/* The protocol c speaks (SRV_RESP2 or SRV_RESP3, HELLO's choice): its output buffer's. */
+static inline int srv_client_proto(const srv_client_t *c)
+{
+    return srv_buf_resp3(&c->out) ? SRV_RESP3 : SRV_RESP2;
+}
+
 /* A listening socket (listener.c). */
 typedef enum { SRV_LISTEN_TCP, SRV_LISTEN_TLS, SRV_LISTEN_UNIX } srv_listen_kind_t;
 #define SRV_LISTENERS_MAX 16
