@@ -133,10 +133,8 @@ static void defrag_unlock(fls_defrag_t *df)
 static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
 {
     FL_DEBUG_ASSERT(t_defrag_held == &ns->defrag);
-    static const fls_walk_ops_t ops = {.buckets = maybe_move,
-                                       .rec = maybe_move,
-                                       .yield = yield_now,
-                                       .node = maybe_move};
+    static const fls_walk_ops_t ops = {
+        .buckets = maybe_move, .rec = maybe_move, .yield = yield_now, .node = maybe_move};
     fls_defrag_t *df = &ns->defrag;
     dctx_t d = {.ns = ns, .max_moves = max_moves};
     size_t units = 0;

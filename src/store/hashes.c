@@ -535,8 +535,7 @@ const fls_coll_ops_t fls_hash_type = {
     .each = hash_each,
 };
 
-void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_slice_t v),
-                        void *ctx)
+void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_slice_t v), void *ctx)
 {
     hiter_t it = hiter(rec_hash(r));
     fl_slice_t f, v;
@@ -563,7 +562,8 @@ bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r)
 }
 #endif
 
-/* ---- Commands ---------------------------------------------------------------------------------- */
+/* ---- Commands ----------------------------------------------------------------------------------
+ */
 
 /* Write preamble: locks, finds or creates the hash (FL_EWRONGTYPE, FL_ENOMEM); *extra gets
  * the bytes a created record took. The lock is held on return: fls_coll_write_end. */

@@ -469,10 +469,10 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * call, so every call makes progress); true stops the walk there, and fls_part_walk_step returns
  * false with its cursor saved. */
 typedef struct fls_walk_ops {
-    void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
-    void *(*rec)(void *ctx, void *ptr, size_t size);      /* a record (key/value inline) */
-    bool (*yield)(void *ctx);                             /* stop here for now? */
-    void *(*node)(void *ctx, void *ptr, size_t size);     /* a collection's internal node */
+    void *(*buckets)(void *ctx, void *ptr, size_t size); /* a partition's bucket array */
+    void *(*rec)(void *ctx, void *ptr, size_t size);     /* a record (key/value inline) */
+    bool (*yield)(void *ctx);                            /* stop here for now? */
+    void *(*node)(void *ctx, void *ptr, size_t size);    /* a collection's internal node */
 } fls_walk_ops_t;
 
 /* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor
@@ -584,8 +584,7 @@ fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
 /* ---- hashes.c: what other files need of a hash record ------------------------------------- */
 
 /* Calls fn for every field and value of hash record r (lock held), in the hash's order. */
-void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_slice_t v),
-                        void *ctx);
+void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_slice_t v), void *ctx);
 /* Debug builds: r's fields against its count and encoding (check.c). Aborts or true. */
 bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r);
 

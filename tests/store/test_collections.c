@@ -49,9 +49,7 @@ static void *move_one(void *ctx, void *ptr, size_t size)
 static size_t move_everything(fl_ns_t *ns)
 {
     mover_t m = {fl_ns_arena(ns), 0};
-    fls_walk_ops_t ops = {.buckets = move_one,
-                          .rec = move_one,
-                          .node = move_one};
+    fls_walk_ops_t ops = {.buckets = move_one, .rec = move_one, .node = move_one};
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);
         fls_part_walk(ns, p, &ops, &m);

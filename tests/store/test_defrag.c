@@ -269,10 +269,8 @@ static void fill_mixed(fl_ns_t *ns)
  * into v->seen) and sets *steps. */
 static size_t walk_in_steps(fl_ns_t *ns, uint32_t pidx, int every, visit_t *v, size_t *steps)
 {
-    fls_walk_ops_t ops = {.buckets = count_visit,
-                          .rec = count_visit,
-                          .yield = yield_sometimes,
-                          .node = count_visit};
+    fls_walk_ops_t ops = {
+        .buckets = count_visit, .rec = count_visit, .yield = yield_sometimes, .node = count_visit};
     fls_walk_cursor_t cur = {0};
     v->n = 0;
     v->yields_asked = 0;

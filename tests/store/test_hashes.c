@@ -174,7 +174,8 @@ TEST(thousand_fields)
     fls_key_init(ns, S("big"), &k);
     size_t pairs = 0;
     for (int i = 0; i < 1000; i++)
-        pairs += 2 + (size_t)snprintf(NULL, 0, "field-%d", i) + (size_t)snprintf(NULL, 0, "value-%d", i);
+        pairs +=
+            2 + (size_t)snprintf(NULL, 0, "field-%d", i) + (size_t)snprintf(NULL, 0, "value-%d", i);
     size_t total = fls_rec_total(peek(&k));
     CHECK(total >= pairs + 1024 * 8 && total <= pairs + 2048 * 8 + 128);
     cap_t c;
