@@ -78,6 +78,10 @@ int srv_acl_session_as(srv_acl_t *acl, srv_acl_session_t *s, fl_slice_t user);
 srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_cmd_t *cmd,
                                size_t id, int argc, const fl_slice_t *argv, int *keypos);
 
+/* May the session's user read every key (the `allkeys` flag, or a `~*` / `%R~*` pattern)?
+ * Redis's condition for SORT's BY and GET patterns. Worker thread of the session. */
+bool srv_acl_reads_every_key(srv_acl_session_t *s);
+
 /* The session's user name (ACL WHOAMI). */
 const char *srv_acl_session_user(const srv_acl_session_t *s);
 
