@@ -1,6 +1,6 @@
 /*
- * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS, in
- * Redis 7.0's reply shapes, built from the command table alone (commands.c).
+ * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS /
+ * GETKEYS, in Redis 7.0's reply shapes, built from the command table alone (commands.c).
  *
  * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
  * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
@@ -165,6 +165,36 @@ static void reply_some(srv_client_t *c, int argc, const fl_slice_t *argv, bool d
     srv_buf_free(&body);
 }
 
+/* COMMAND GETKEYS cmd args...: the keys at the command's key positions (first/last/step of
+ * its row; SORT's STORE key too), with Redis 7.0's errors. */
+static void reply_getkeys(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    const srv_cmd_t *cmd = srv_cmd_lookup(argv[0].p, argv[0].n);
+    if (!cmd) {
+        srv_reply_error(&c->out, "ERR Invalid command specified");
+        return;
+    }
+    if (cmd->first_key <= 0) {
+        srv_reply_error(&c->out, "ERR The command has no key arguments");
+        return;
+    }
+    if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity) {
+        srv_reply_error(&c->out, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    int step = cmd->step > 0 ? cmd->step : 1;
+    int store = strcmp(cmd->name, "sort") == 0 ? srv_sort_store_pos(argc, argv) : 0;
+    size_t n = 0;
+    for (int k = cmd->first_key; k <= last && k < argc; k += step)
+        n++;
+    srv_reply_array(&c->out, n + (store > 0));
+    for (int k = cmd->first_key; k <= last && k < argc; k += step)
+        srv_reply_bulk(&c->out, argv[k].p, argv[k].n);
+    if (store > 0)
+        srv_reply_bulk(&c->out, argv[store].p, argv[store].n);
+}
+
 static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t n = srv_cmd_count();
@@ -178,6 +208,10 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
             srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
     } else if (srv_slice_eq(argv[1], "docs") && argc == 2) {
         srv_reply_array(&c->out, 0); /* see the file's comment */
+    } else if (srv_slice_eq(argv[1], "getkeys") && argc >= 4) {
+        reply_getkeys(c, argc - 2, argv + 2);
+    } else if (srv_slice_eq(argv[1], "getkeys")) {
+        srv_reply_arity(c, "command|getkeys");
     } else if (srv_slice_eq(argv[1], "info") || srv_slice_eq(argv[1], "docs")) {
         reply_some(c, argc - 2, argv + 2, srv_slice_eq(argv[1], "docs"));
     } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {

@@ -492,6 +492,20 @@ static void sort_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool
         free(gets);
 }
 
+int srv_sort_store_pos(int argc, const fl_slice_t *argv)
+{
+    int pos = 0;
+    for (int i = 2; i < argc; i++) {
+        if (srv_slice_eq(argv[i], "limit"))
+            i += 2;
+        else if (srv_slice_eq(argv[i], "get") || srv_slice_eq(argv[i], "by"))
+            i += 1;
+        else if (srv_slice_eq(argv[i], "store") && i + 1 < argc)
+            pos = i + 1; /* the last STORE wins, as in SORT */
+    }
+    return pos;
+}
+
 static void cmd_sort(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     sort_generic(c, argc, argv, false);

@@ -80,6 +80,19 @@ check_same eval "return redis.call('sort', KEYS[1], 'by', 'nosort')" 1 s
 check_same eval "return redis.call('sort', KEYS[1], 'by', 'w_*', 'get', '#')" 1 l
 check_same eval "return redis.call('sort', KEYS[1], 'by', 'nosort', 'desc')" 1 z
 
+# COMMAND GETKEYS finds SORT's STORE key as Redis does (the last one; option arguments skipped)
+check_same command getkeys sort abc store def
+check_same command getkeys sort abc store invalid store stillbad store def
+check_same command getkeys sort abc limit store x y store z
+check_same command getkeys sort abc get store
+check_same command getkeys sort_ro abc store x
+check_same command getkeys lcs a b
+check_same command getkeys mset a 1 b 2
+check_same command getkeys get a b
+check_same command getkeys nosuch x
+check_same command getkeys ping x
+check_same command getkeys get
+
 # BY/GET patterns need access to every key
 both acl setuser limited on nopass '~l' '~s' '+@all'
 for args in "l" "l by w_*" "l get o_*" "l by nosort" "l get #" "s alpha"; do
