@@ -576,3 +576,8 @@ void srv_script_shutdown(void)
     run.argv = NULL;
     run.argv_cap = 0;
 }
+
+srv_client_t *srv_script_caller(const srv_client_t *c)
+{
+    return c == &run.fake ? run.caller : NULL; /* only the script's own thread passes &run.fake */
+}
