@@ -378,7 +378,8 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
         srv_cmdstats_rejected(c, (size_t)id);
         return false;
     }
-    const char *busy = srv_script_wait(cmd, argc, argv);
+    const char *busy =
+        srv_script_wait(cmd, argc, argv, atomic_load(&c->srv->live.busy_reply_threshold_ms));
     if (busy) {
         srv_multi_flag_error(c);
         srv_reply_error(&c->out, busy);

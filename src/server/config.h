@@ -81,6 +81,8 @@ typedef struct srv_config {
     char defrag_all[5][24];
     int activedefrag;
     flp_config_t persist; /* durability (src/persist/); n_save/save_* parsed from `save` */
+    fl_coll_limits_t coll; /* Redis's encoding thresholds (FL_COLL_OPTIONS), the store's */
+    long long busy_reply_threshold; /* ms (Redis's lua-time-limit) */
     char save[128];       /* the `save` rules as given */
 } srv_config_t;
 

@@ -7,7 +7,7 @@
  * transaction's batch already holds everything (scripting commands name no keys), so a script
  * queued in MULTI runs in it. Long scripts: the Lua count hook runs every 100,000 instructions
  * and stops the script when a kill was requested; clients on other workers see run_start_ms
- * and get -BUSY once the script has run SRV_SCRIPT_BUSY_MS (they cannot run a store command
+ * and get -BUSY once the script has run busy-reply-threshold ms (they cannot run a store command
  * before it ends anyway). A kill is refused once the script has written (UNKILLABLE: the
  * writes cannot be undone), as in Redis.
  *
@@ -502,18 +502,19 @@ static bool allowed_while_busy(const srv_cmd_t *cmd, int argc, const fl_slice_t 
            srv_slice_eq(argv[1], "kill");
 }
 
-const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv,
+                            long long busy_ms)
 {
     if (atomic_load(&run_start_ms) == 0 || fl_batch_active() || allowed_while_busy(cmd, argc, argv))
         return NULL;
     pthread_mutex_lock(&end_mu);
     for (;;) {
         int64_t start = atomic_load(&run_start_ms);
-        if (start == 0 || fl_now_ms() - start >= SRV_SCRIPT_BUSY_MS)
+        if (start == 0 || fl_now_ms() - start >= busy_ms)
             break;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + (start + SRV_SCRIPT_BUSY_MS - fl_now_ms()) * 1000000;
+        int64_t ns = until.tv_nsec + (start + busy_ms - fl_now_ms()) * 1000000;
         until.tv_sec += ns / 1000000000;
         until.tv_nsec = ns % 1000000000;
         pthread_cond_timedwait(&end_cv, &end_mu, &until);

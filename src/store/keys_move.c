@@ -216,7 +216,7 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
         uint32_t w = atomic_load_explicit(&r->atime, memory_order_relaxed);
         int64_t v;
         info->exists = true;
-        info->encoding = ops->encoding(r);
+        info->encoding = ops->encoding(ns, r);
         info->idle_s = fls_access_idle_s(w, now);
         info->freq = fls_access_freq(w, now);
         /* Redis shares the objects of the integers 0..9999 (a huge refcount), else 1 */

@@ -7,24 +7,27 @@
 
 /* Redis 7.0's string encodings: "int" for a value string2l accepts (at most 20 bytes), "embstr"
  * up to 44 bytes, "raw" above. */
-static const char *str_encoding(fls_rec_t *r)
+static const char *str_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
+    (void)ns;
     int64_t v;
     if (r->vlen <= 20 && fls_parse_i64(fls_rec_val(r), r->vlen, &v))
         return "int";
     return r->vlen <= 44 ? "embstr" : "raw";
 }
 
-/* Redis 7.0's hash encodings: "listpack" while at most hash-max-listpack-entries (128) fields
- * of at most hash-max-listpack-value (64) bytes, "hashtable" above. */
-static const char *hash_encoding(fls_rec_t *r)
+/* Redis 7.0's hash encodings: "listpack" while at most hash-max-listpack-entries (512) fields
+ * of at most hash-max-listpack-value (64) bytes, "hashtable" above (FL_COLL_OPTIONS; hashes
+ * have one layout here, so the name follows the content). */
+static const char *hash_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
     fls_htab_t *ht = fls_rec_htab(r);
-    if (ht->count > 128)
+    int64_t max_value = FLS_LIMIT(ns, hash_max_listpack_value);
+    if ((int64_t)ht->count > FLS_LIMIT(ns, hash_max_listpack_entries))
         return "hashtable";
     for (size_t i = 0; i <= ht->mask; i++)
         for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            if (f->flen > 64 || f->vlen > 64)
+            if ((int64_t)f->flen > max_value || (int64_t)f->vlen > max_value)
                 return "hashtable";
     return "listpack";
 }
