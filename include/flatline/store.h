@@ -507,6 +507,12 @@ typedef struct fl_key_object {
     uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
     unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */
     int64_t refcount;     /* as Redis: INT32_MAX for its shared integers 0..9999, else 1 */
+    /* DEBUG OBJECT's: */
+    const void *addr;  /* the record's address (stable while the value is changed in place) */
+    uint32_t lru;      /* the access clock's seconds (24 bits, Redis's lru field) */
+    size_t bytes;      /* the record's bytes with its internal nodes (MEMORY USAGE's core) */
+    uint64_t elements; /* hash fields or collection elements; 0 for a string */
+    uint32_t chunks;   /* a list's quicklist chunks (Redis's ql_nodes); 0 for other types */
 } fl_key_object_t;
 int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
 
@@ -650,6 +656,16 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
  * score; 0 for the others); nothing for a string or hash. */
 typedef void (*fl_elem_fn)(void *ctx, fl_slice_t elem, double score);
 void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx);
+
+/* Reads records as views outside the hooks (DEBUG DIGEST-VALUE, DIGEST): fn runs under the
+ * partition's read lock, must not call into the store, and sees only records not expired at
+ * the call's time; no access is recorded. fl_key_view: key's record, *found false (fn not
+ * called) when it is missing. fl_ns_each_view: every record of the namespace, one partition
+ * at a time (a point-in-time view only when the caller holds the whole store: an "all" batch).
+ * Any thread. */
+typedef void (*fl_view_fn)(void *ctx, const fl_rec_view_t *v);
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found);
+void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx);
 
 /* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
  * partition's write lock held (so per key, hook calls come in commit order), must not call back

@@ -444,6 +444,37 @@ int flp_save(flp_t *p, char *err, size_t errlen)
     return rc;
 }
 
+int flp_reload(flp_t *p, bool save, bool flush, char *err, size_t errlen)
+{
+    if (fl_batch_active()) {
+        snprintf(err, errlen, "cannot reload inside a transaction or script");
+        return -EBUSY;
+    }
+    char path[FLP_PATH_MAX * 2];
+    uint64_t bytes, peak;
+    pthread_mutex_lock(&p->bg_mu); /* first: a background snapshot needs partition locks */
+    int rc = fl_batch_begin(p->store, NULL, 0, true) == FL_OK ? 0 : -ENOMEM;
+    if (rc == 0 && save)
+        rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err,
+                                 errlen);
+    for (size_t i = 0; rc == 0 && flush && i < fl_store_ns_count(p->store); i++)
+        if (flpi_persisted(p, i)) /* a `storage memory` namespace is not in the file: kept */
+            fl_ns_flush(fl_store_ns(p->store, i));
+    if (rc == 0) {
+        flpi_path(path, sizeof(path), p->cfg.dir, p->cfg.dbfilename);
+        rc = load_rdb(p, path, err, errlen);
+        if (rc == 0)
+            snprintf(err, errlen, "no snapshot at %s", path);
+        rc = rc > 0 ? 0 : rc < 0 ? rc : -ENOENT;
+    }
+    if (fl_batch_active())
+        fl_batch_end();
+    pthread_mutex_unlock(&p->bg_mu);
+    if (rc == 0 && save)
+        atomic_store(&p->lastsave, now_s());
+    return rc;
+}
+
 static int rewrite(flp_t *p, char *err, size_t errlen)
 {
     char dir[FLP_PATH_MAX * 2];

@@ -54,6 +54,7 @@ typedef struct opt {
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
 static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
 static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL};   /* SRV_TLS_AUTH_* */
+static const char *const debug_values[] = {"no", "yes", "local", NULL};         /* SRV_DEBUG_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -210,6 +211,8 @@ static const opt_t opts[] = {
      100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
     {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
      1024 * GB, NULL, false, NULL, "no automatic rewrite below this log size"},
+    {"enable-debug-command", OPT_ENUM, SRV(enable_debug_command), "no", 0, 0, debug_values, false,
+     NULL, "DEBUG (test hooks: RELOAD, SLEEP, OBJECT...) allowed: no, yes, or local clients only"},
     {"busy-reply-threshold", OPT_INT, SRV(busy_reply_threshold), "5000", 0, LLONG_MAX / 2, NULL,
      true, apply_live,
      "ms a script runs before other clients get -BUSY and SCRIPT/FUNCTION KILL may stop it"},

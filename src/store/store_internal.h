@@ -615,6 +615,8 @@ const fls_type_ops_t *fls_type_ops(unsigned type);
 /* The list, set and sorted-set rows (coll.c, through each collection's fls_coll_ops_t). */
 fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
 const char *fls_coll_encoding(const fl_ns_t *ns, fls_rec_t *r);
+/* A list descriptor's chunk count (lists.c; DEBUG OBJECT's ql_nodes). */
+uint32_t fls_list_chunks(const void *desc);
 
 /* The string and hash rows (strings.c, hashes.c). */
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
