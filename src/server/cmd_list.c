@@ -433,7 +433,8 @@ static void cmd_blmpop(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"blmove", 6, SRV_CMD_WRITE, cmd_blmove, 1, 2, 1, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
-    {"blmpop", -5, SRV_CMD_WRITE, cmd_blmpop, 0, 0, 0, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
+    {"blmpop", -5, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_blmpop, 0, 0, 0,
+     SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
     {"blpop", -3, SRV_CMD_WRITE, cmd_blpop, 1, -2, 1, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
     {"brpop", -3, SRV_CMD_WRITE, cmd_brpop, 1, -2, 1, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
     {"brpoplpush", 4, SRV_CMD_WRITE, cmd_brpoplpush, 1, 2, 1,
@@ -442,7 +443,7 @@ static const srv_cmd_t cmds[] = {
     {"linsert", 5, SRV_CMD_WRITE, cmd_linsert, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"llen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_llen, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"lmove", 5, SRV_CMD_WRITE, cmd_lmove, 1, 2, 1, SRV_ACL_CAT(LIST)},
-    {"lmpop", -4, SRV_CMD_WRITE, cmd_lmpop, 0, 0, 0, SRV_ACL_CAT(LIST)},
+    {"lmpop", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_1, cmd_lmpop, 0, 0, 0, SRV_ACL_CAT(LIST)},
     {"lpop", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_lpop, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"lpos", -3, SRV_CMD_READONLY, cmd_lpos, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"lpush", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_lpush, 1, 1, 1, SRV_ACL_CAT(LIST)},

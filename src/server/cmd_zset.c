@@ -692,20 +692,20 @@ static void cmd_zintercard(srv_client_t *c, int argc, const fl_slice_t *argv)
 #define ZB (SRV_ACL_CAT(SORTEDSET) | SRV_ACL_CAT(BLOCKING))
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"bzmpop", -5, SRV_CMD_WRITE, cmd_bzmpop, 0, 0, 0, ZB},
+    {"bzmpop", -5, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_bzmpop, 0, 0, 0, ZB},
     {"bzpopmax", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_bzpopmax, 1, -2, 1, ZB},
     {"bzpopmin", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_bzpopmin, 1, -2, 1, ZB},
     {"zadd", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zadd, 1, 1, 1, Z},
     {"zcard", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zcard, 1, 1, 1, Z},
     {"zcount", 4, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zcount, 1, 1, 1, Z},
-    {"zdiff", -3, SRV_CMD_READONLY, cmd_zdiff, 0, 0, 0, Z},
-    {"zdiffstore", -4, SRV_CMD_WRITE, cmd_zdiffstore, 1, 1, 1, Z},
+    {"zdiff", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zdiff, 0, 0, 0, Z},
+    {"zdiffstore", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_zdiffstore, 1, 1, 1, Z},
     {"zincrby", 4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zincrby, 1, 1, 1, Z},
-    {"zinter", -3, SRV_CMD_READONLY, cmd_zinter, 0, 0, 0, Z},
-    {"zintercard", -3, SRV_CMD_READONLY, cmd_zintercard, 0, 0, 0, Z},
-    {"zinterstore", -4, SRV_CMD_WRITE, cmd_zinterstore, 1, 1, 1, Z},
+    {"zinter", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zinter, 0, 0, 0, Z},
+    {"zintercard", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zintercard, 0, 0, 0, Z},
+    {"zinterstore", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_zinterstore, 1, 1, 1, Z},
     {"zlexcount", 4, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zlexcount, 1, 1, 1, Z},
-    {"zmpop", -4, SRV_CMD_WRITE, cmd_zmpop, 0, 0, 0, Z},
+    {"zmpop", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_1, cmd_zmpop, 0, 0, 0, Z},
     {"zmscore", -3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zmscore, 1, 1, 1, Z},
     {"zpopmax", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zpopmax, 1, 1, 1, Z},
     {"zpopmin", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zpopmin, 1, 1, 1, Z},
@@ -725,8 +725,8 @@ static const srv_cmd_t cmds[] = {
     {"zrevrank", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zrevrank, 1, 1, 1, Z},
     {"zscan", -3, SRV_CMD_READONLY, cmd_zscan, 1, 1, 1, Z},
     {"zscore", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zscore, 1, 1, 1, Z},
-    {"zunion", -3, SRV_CMD_READONLY, cmd_zunion, 0, 0, 0, Z},
-    {"zunionstore", -4, SRV_CMD_WRITE, cmd_zunionstore, 1, 1, 1, Z},
+    {"zunion", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zunion, 0, 0, 0, Z},
+    {"zunionstore", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_zunionstore, 1, 1, 1, Z},
 };
 #undef Z
 #undef ZB

@@ -194,6 +194,19 @@ size_t srv_pubsub_count(const srv_client_t *c)
     return c->pubsub ? c->pubsub->chans.n + c->pubsub->pats.n : 0;
 }
 
+bool srv_pubsub_permitted(srv_client_t *c)
+{
+    if (!c->pubsub || !c->srv->acl)
+        return true;
+    for (size_t i = 0; i < c->pubsub->chans.n; i++)
+        if (!srv_acl_may_subscribe(&c->acl, c->pubsub->chans.v[i], false))
+            return false;
+    for (size_t i = 0; i < c->pubsub->pats.n; i++)
+        if (!srv_acl_may_subscribe(&c->acl, c->pubsub->pats.v[i], true))
+            return false;
+    return true;
+}
+
 static void reply_confirm(srv_client_t *c, const char *kind, const fl_slice_t *name)
 {
     srv_reply_array(&c->out, 3);

@@ -61,7 +61,20 @@ bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_sl
 
 /* Records a refusal of c in the ACL LOG (srv_acl_log_add), describing c (id, addresses, fd,
  * name, db, user). `user` is the user named (AUTH) or c's. */
-void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user);
+void srv_acl_log_refusal(srv_client_t *c, int reason, srv_acl_ctx_t context, fl_slice_t object,
+                         fl_slice_t user);
+
+/* The command's full name as Redis reports it (a subcommand as "config|get"), lower case, cut
+ * to fit cap bytes. (commands.c) */
+void srv_cmd_full_name(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, char *name,
+                       size_t cap);
+
+/* Answers a refused srv_acl_check (r != SRV_ACL_OK) of cmd with argv as Redis 7.0 does in
+ * `context`: -NOAUTH, or -NOPERM naming what was refused (at EXEC, Redis's "ACLs rules changed
+ * ..." message), logged in ACL LOG and counted; a deleted user's client is closed. `pos` is
+ * the refused key's or channel's index. (commands.c) */
+void srv_acl_refuse(srv_client_t *c, srv_acl_result_t r, srv_acl_ctx_t context,
+                    const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, int pos);
 
 /* Whether c may run commands: authenticated, or the default user needs no password. */
 bool srv_client_authenticated(const srv_client_t *c);
