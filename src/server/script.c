@@ -514,11 +514,16 @@ bool srv_script_running(void)
     return atomic_load(&run_start_ms) != 0;
 }
 
-/* Commands a client may run while a script is busy (Redis's allow-busy ones we have). */
+/* Commands a client may run while a script is busy: Redis 7.0's allow-busy ones that do not
+ * touch the store (the script holds all of it, so WATCH, UNWATCH, DISCARD and RESET, which
+ * drop or add watches, would wait for the script instead of answering). MULTI passes, so a
+ * command the script's BUSY refuses after it flags the transaction (EXECABORT), as in Redis. */
 static bool allowed_while_busy(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
 {
-    if (strcmp(cmd->name, "shutdown") == 0)
-        return true;
+    static const char *const always[] = {"shutdown", "multi", "auth", "hello", "quit"};
+    for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+        if (strcmp(cmd->name, always[i]) == 0)
+            return true;
     return (strcmp(cmd->name, "script") == 0 || strcmp(cmd->name, "function") == 0) && argc > 1 &&
            srv_slice_eq(argv[1], "kill");
 }
