@@ -149,6 +149,12 @@ void srv_multi_unwatch(srv_client_t *c)
     m->nwatch = m->wcap = 0;
 }
 
+void srv_multi_exec_busy(srv_client_t *c, const char *err)
+{
+    clear_queue(c->multi);
+    srv_reply_errorf(&c->out, "EXECABORT Transaction discarded because of: %s", err);
+}
+
 void srv_multi_discard(srv_client_t *c)
 {
     if (!c->multi)

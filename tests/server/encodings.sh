@@ -101,11 +101,20 @@ check_same config get busy-reply-threshold
 redis-cli -p "$PORT" eval 'local t = redis.call("time") while true do end' 0 >/dev/null 2>&1 &
 loop=$!
 for _ in $(seq 100); do
+    rc ping | grep -q BUSY && break
+    sleep 0.05
+done
+# While it is busy, MULTI passes (Redis's allow-busy) and an EXEC is aborted, as redis-server does.
+BUSY="(error) BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+check_session $'OK\n'"$BUSY"$'\n(error) EXECABORT Transaction discarded because of: '"${BUSY#(error) }"$'\n'"$BUSY" \
+    'multi|incr xx|exec|ping'
+for _ in $(seq 100); do
     [ "$(redis-cli -p "$PORT" script kill 2>&1)" = OK ] && break
     sleep 0.05
 done
 wait "$loop"
 check "PONG" ping
+check "(nil)" get xx
 
 # --- save: run-time rules, Redis's validation.
 check_same config set save "100 10"
