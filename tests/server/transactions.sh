@@ -34,6 +34,7 @@ check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) (integer) 2\n3) (integer) 
 check_session $'OK\nOK\nQUEUED\nQUEUED\nQUEUED\n1) (error) ERR value is not an integer or out of range\n2) OK\n3) (integer) 6' $'set s abc|multi|incr s|set s 5|incr s|exec'
 check_session $'OK\nQUEUED\nQUEUED\nOK\n(nil)' $'multi|set k v|get k|discard|get k'
 check_session $'OK\n(error) ERR Command not allowed inside a transaction\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|shutdown|exec'
+check_session $'OK\n(error) ERR Command not allowed inside a transaction\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|save|exec'
 check_session $'OK\nOK\nOK\nQUEUED\n(nil)' $'watch a b c|set b 1|multi|ping|exec'
 check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) OK\n3) OK\n(nil)\nOK\n"1"\n(integer) 1' $'multi|select 1|set nsk 1|select 0|exec|get nsk|select 1|get nsk|del nsk'
 check_session $'OK\nOK\nOK\nQUEUED\n1) (nil)\n"9"' $'set x 1|watch x|multi|eval "redis.call(\'set\',\'x\',\'9\')" 0|exec|get x'
