@@ -326,10 +326,49 @@ static void serve_key(fl_ns_t *ns, fl_slice_t key, pending_key_t **more)
     }
 }
 
+/* Keys signalled inside a batch (EXEC, a script) on this thread, in signal order: served when
+ * the batch has ended (srv_block_batch_done), so a waiter sees the transaction's result, never
+ * a state inside it (Redis serves blocked clients after the whole command). */
+static _Thread_local pending_key_t *deferred, *deferred_last;
+
+static void defer_key(fl_ns_t *ns, fl_slice_t key)
+{
+    pending_key_t *pk = malloc(sizeof(*pk) + key.n);
+    if (!pk)
+        return; /* out of memory: the waiter keeps waiting, as when serve_key cannot allocate */
+    pk->next = NULL;
+    pk->ns = ns;
+    pk->n = key.n;
+    if (key.n)
+        memcpy(pk->key, key.p, key.n);
+    if (deferred_last)
+        deferred_last->next = pk;
+    else
+        deferred = pk;
+    deferred_last = pk;
+}
+
+void srv_block_batch_done(void)
+{
+    FL_ASSERT(!fl_batch_active());
+    while (deferred) {
+        pending_key_t *pk = deferred;
+        deferred = pk->next;
+        if (!deferred)
+            deferred_last = NULL;
+        srv_block_signal(pk->ns, (fl_slice_t){pk->key, pk->n});
+        free(pk);
+    }
+}
+
 void srv_block_signal(fl_ns_t *ns, fl_slice_t key)
 {
     if (atomic_load(&nwaiting) == 0)
         return;
+    if (fl_batch_active()) {
+        defer_key(ns, key);
+        return;
+    }
     pending_key_t *more = NULL;
     pthread_mutex_lock(&reg_mu);
     serve_key(ns, key, &more);

@@ -49,6 +49,10 @@ void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms);
  * (one relaxed load) when no client is blocked anywhere. Call without store locks held. */
 void srv_block_signal(fl_ns_t *ns, fl_slice_t key);
 
+/* Inside a batch (EXEC, a script) srv_block_signal only notes the key; the code that ends the
+ * batch calls this after fl_batch_end to serve them, in signal order. */
+void srv_block_batch_done(void);
+
 /* c is closing (its worker's thread): forget its blocked pop. */
 void srv_block_client_gone(srv_client_t *c);
 

@@ -14,6 +14,7 @@
  * Invariants: `run` and the Lua state are touched only under the script lock; the atomics
  * below are written under it and read by any worker.
  */
+#include "block.h"
 #include "script.h"
 
 #include <stdio.h>
@@ -72,8 +73,10 @@ bool srv_script_lock(srv_client_t *c, bool *own)
 
 void srv_script_unlock(bool own)
 {
-    if (own)
-        fl_batch_end();
+    if (!own)
+        return;
+    fl_batch_end();
+    srv_block_batch_done(); /* the waiters see the script's result */
 }
 
 /* ---- redis.call ---------------------------------------------------------------------------- */

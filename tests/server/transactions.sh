@@ -52,4 +52,25 @@ CHECKS=$((CHECKS + 1))
 got=$(watch_then 'set s 1 px 100' 0.3 'watch s|multi|ping|exec')
 CHECKS=$((CHECKS + 1))
 [ "$got" = $'OK\nOK\nOK\nQUEUED\n1) PONG' ] || { echo "FAIL: stale watched key: $got" >&2; FAILS=$((FAILS + 1)); }
+
+# A client blocked on a key sees the transaction's result, not a state inside it: after
+# LPUSH a, b, c it pops c; after LPUSH + DEL it stays blocked and pops the next push (Redis).
+BLOCKED=$(mktemp /tmp/flatline-tx-blpop.XXXXXX)
+blpop_after() { # SESSION: a BLPOP on key bl waits, the session runs, then one more push
+    rc del bl >/dev/null
+    redis-cli -p "$PORT" blpop bl 5 >"$BLOCKED" 2>&1 &
+    local pop=$!
+    for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+    printf '%s\n' "$1" | tr '|' '\n' | redis-cli -p "$PORT" >/dev/null 2>&1
+    rc lpush bl z >/dev/null
+    wait "$pop"
+    tr '\n' ' ' <"$BLOCKED"
+}
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'multi|lpush bl a|lpush bl b|lpush bl c|exec')
+[ "$got" = "bl c " ] || { echo "FAIL: BLPOP woken inside EXEC: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'multi|lpush bl a|del bl|exec')
+[ "$got" = "bl z " ] || { echo "FAIL: BLPOP woken by a push EXEC undid: $got" >&2; FAILS=$((FAILS + 1)); }
+rm -f "$BLOCKED"
 finish
