@@ -302,6 +302,7 @@ static void serve_key(fl_ns_t *ns, fl_slice_t key, pending_key_t **more)
         served_task_t *st = calloc(1, sizeof(*st));
         if (!st)
             return; /* out of memory: the waiter keeps waiting */
+        b->op.serving = true;
         if (!b->op.try_pop(b->ns, &b->op, &st->reply)) {
             srv_buf_free(&st->reply);
             free(st);

@@ -38,6 +38,9 @@ struct srv_bpop {
     const fl_slice_t *keys;
     size_t nkeys;
     fl_slice_t dst; /* MOVE: the destination */
+    bool serving;   /* set by block.c while it serves a blocked client: try_pop then skips a
+                     * key of the wrong type (Redis serves a waiter only from a key of its
+                     * type) instead of answering WRONGTYPE */
 };
 
 /* Runs op for c now when it can, else blocks c on op's keys until deadline_ms (absolute Unix

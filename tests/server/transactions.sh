@@ -72,6 +72,9 @@ got=$(blpop_after 'multi|lpush bl a|lpush bl b|lpush bl c|exec')
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'multi|lpush bl a|del bl|exec')
 [ "$got" = "bl z " ] || { echo "FAIL: BLPOP woken by a push EXEC undid: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'multi|lpush bl a|del bl|set bl foo|exec|del bl')
+[ "$got" = "bl z " ] || { echo "FAIL: BLPOP served from a key of another type: $got" >&2; FAILS=$((FAILS + 1)); }
 # A list moved into place by RENAME or COPY serves the clients blocked on its new name.
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'lpush bob a b c|rename bob bl')
