@@ -382,6 +382,31 @@ void srv_block_signal(fl_ns_t *ns, fl_slice_t key)
     pthread_mutex_unlock(&reg_mu);
 }
 
+bool srv_block_unblock(uint64_t client_id, bool error)
+{
+    pthread_mutex_lock(&reg_mu);
+    srv_blocked_t *b = NULL;
+    for (size_t i = 0; i < REG_BUCKETS && !b; i++)
+        for (key_entry_t *e = reg[i]; e && !b; e = e->next)
+            for (wait_link_t *l = e->head; l && !b; l = l->next)
+                if (l->b->c->id == client_id) /* ids are immutable: readable from any thread */
+                    b = l->b;
+    served_task_t *st = b ? calloc(1, sizeof(*st)) : NULL;
+    if (st) { /* answered on its worker, as a served pop is */
+        unqueue(b);
+        b->served = true;
+        if (error)
+            srv_reply_error(&st->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+            srv_reply_raw(&st->reply, "*-1\r\n", 5);
+        st->b = b;
+        st->t.fn = served_run;
+        srv_worker_post(b->w, &st->t);
+    }
+    pthread_mutex_unlock(&reg_mu);
+    return st != NULL;
+}
+
 void srv_block_client_gone(srv_client_t *c)
 {
     srv_blocked_t *b = c->blocked;

@@ -56,6 +56,11 @@ void srv_block_signal(fl_ns_t *ns, fl_slice_t key);
  * batch calls this after fl_batch_end to serve them, in signal order. */
 void srv_block_batch_done(void);
 
+/* CLIENT UNBLOCK: the client with this id, when blocked, gets its timeout reply (or, with
+ * error, Redis's -UNBLOCKED error) on its worker and resumes. False when no such client is
+ * blocked. Any thread. */
+bool srv_block_unblock(uint64_t client_id, bool error);
+
 /* c is closing (its worker's thread): forget its blocked pop. */
 void srv_block_client_gone(srv_client_t *c);
 

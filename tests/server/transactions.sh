@@ -82,5 +82,29 @@ got=$(blpop_after 'lpush bob a b c|rename bob bl')
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'lpush bob2 x y|copy bob2 bl')
 [ "$got" = "bl y " ] || { echo "FAIL: BLPOP not woken by COPY: $got" >&2; FAILS=$((FAILS + 1)); }
+# CLIENT UNBLOCK (whichever worker has the client): its timeout reply, or Redis's error.
+unblock_with() { # REASON...: a BLPOP waits, CLIENT UNBLOCK <its id> REASON; prints both answers
+    rc del bl >/dev/null
+    redis-cli -p "$PORT" blpop bl 0 >"$BLOCKED" 2>&1 &
+    local pop=$! id=""
+    for _ in $(seq 100); do
+        id=$(rc client list | sed -n 's/^id=\([0-9]*\) .*cmd=blpop.*/\1/p')
+        [ -n "$id" ] && [ "$(info_field clients blocked_clients)" = 1 ] && break
+        sleep 0.02
+    done
+    rc client unblock "$id" "$@" | tr '\n' ' '
+    wait "$pop"
+    tr '\n' ' ' <"$BLOCKED"
+}
+CHECKS=$((CHECKS + 1))
+got=$(unblock_with)
+[ "$got" = "(integer) 1  " ] || { echo "FAIL: CLIENT UNBLOCK: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(unblock_with error)
+[ "$got" = "(integer) 1 UNBLOCKED client unblocked via CLIENT UNBLOCK  " ] ||
+    { echo "FAIL: CLIENT UNBLOCK ERROR: $got" >&2; FAILS=$((FAILS + 1)); }
+check "(integer) 0" client unblock 999999
+check "(error) ERR value is not an integer or out of range" client unblock abc
+check "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR" client unblock 1 x
 rm -f "$BLOCKED"
 finish
