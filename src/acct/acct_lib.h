@@ -70,65 +70,55 @@ size_t acct_boot_size(const void *p);
 size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allocations) */
 
 /* The filter in front of the own-block table (counters.c) and the sampled-block table (sample.c):
- * per address hash, two bits: "an own block may hash here", "a sampled block may hash here".
- * 32768 cells fit in 8 KiB, so a free's one load almost always hits the cache; a lock is taken
- * only when a bit is set. Each bit is maintained by its table's owner under that table's lock
- * from a count of entries hashing there (acct_filter_add); readers take no lock (a block being
+ * one bit per cell of 16 bytes of address space (addresses 1 MiB apart share a cell), set while
+ * an own or a sampled block lies in the cell. 65536 cells fit in 8 KiB, and neighbouring blocks
+ * share a cache line of it, so a free's one load almost always hits the cache; the tables are
+ * looked into only when the bit is set. The bit is kept by acct_filter_add (counters.c) from a
+ * count per kind and cell, under the filter's own lock; readers take no lock (a block being
  * freed had its bit set before it was handed to the program). */
-#define ACCT_FILTER_BITS 15
-enum { ACCT_FILTER_OWN = 1, ACCT_FILTER_SAMPLE = 2 };
-extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 32];
+#define ACCT_FILTER_BITS 16
+enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_SAMPLE };
+extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
 
-static inline unsigned acct_addr_hash(const void *p)
+static inline unsigned acct_filter_cell(const void *p)
 {
-    return (unsigned)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> (64 - ACCT_FILTER_BITS));
+    return (unsigned)((uintptr_t)p >> 4) & ((1u << ACCT_FILTER_BITS) - 1);
 }
 
-/* Adds delta (+1/-1) to the count of `kind` entries hashing to p's cell, keeping its bit in step.
- * counts is the caller's table of saturating counts (255 sticks); caller holds that table's lock.
- */
-static inline void acct_filter_add(uint8_t *counts, int kind, const void *p, int delta)
-{
-    unsigned h = acct_addr_hash(p);
-    uint8_t v = counts[h];
-    if (v == 255)
-        return;
-    counts[h] = (uint8_t)(v + delta);
-    uint64_t bit = (uint64_t)kind << ((h & 31) * 2);
-    if (counts[h])
-        __atomic_fetch_or(&acct_filter_words[h >> 5], bit, __ATOMIC_RELAXED);
-    else
-        __atomic_fetch_and(&acct_filter_words[h >> 5], ~bit, __ATOMIC_RELAXED);
-}
+/* Adds delta (+1/-1) to the count of `kind` entries in p's cell, keeping its bit in step
+ * (saturating counts: 255 sticks). Called by the table's owner under the table's lock; takes
+ * the filter's lock (after it). */
+void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta);
 
-/* The filter bits of p (ACCT_FILTER_OWN | ACCT_FILTER_SAMPLE), one load. */
-static inline unsigned acct_filter_get(const void *p)
+/* Whether p may be an own or a sampled block: one load. */
+static inline bool acct_filter_maybe(const void *p)
 {
-    unsigned h = acct_addr_hash(p);
-    return (unsigned)(__atomic_load_n(&acct_filter_words[h >> 5], __ATOMIC_RELAXED) >>
-                      ((h & 31) * 2)) &
-           3u;
+    unsigned c = acct_filter_cell(p);
+    return (__atomic_load_n(&acct_filter_words[c >> 6], __ATOMIC_RELAXED) >> (c & 63)) & 1;
 }
 
 /* ---- counters.c: exact totals --------------------------------------------------------------- */
 
 typedef struct acct_bucket_ctr {
-    uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this bucket */
+    uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this slot or bucket */
     uint64_t slack;       /* sum of (usable - requested) over the blocks allocated */
     uint64_t slack_max;   /* largest (usable - requested) seen: bounds the estimate's error */
 } acct_bucket_ctr_t;
 
-/* Kept as small as the hot path allows: allocation and free counts are the sums of the buckets'
- * n_in and n_out, and usable bytes are implied by the bucket for the usable sizes that the small
- * buckets hold exactly (multiples of 8 up to 1 KiB: acct_bucket_implied); only the rest of a
- * usable size (all of it above 1 KiB) goes into usable_extra. */
+/* Allocation and free counts are the sums of the slots' and buckets' n_in and n_out; usable
+ * bytes are implied by the slots, and kept in usable_big for the buckets. */
 typedef struct acct_ctrs {
-    uint64_t reallocs;
-    uint64_t usable_extra; /* sum over live blocks of usable - implied (two's complement) */
+    acct_bucket_ctr_t slot[ACCT_SLOTS];
     acct_bucket_ctr_t b[ACCT_NBUCKETS];
+    uint64_t usable_big; /* sum of usable over the live blocks counted in buckets */
+    uint64_t reallocs;
 } acct_ctrs_t;
 
-typedef struct acct_thread {
+/* One per live thread, in slabs of mmap'd memory. Aligned to 128 bytes (two cache lines, what
+ * adjacent-line prefetch pulls in) so that no two threads' states share a line: a thread's
+ * counters are written by that thread only, and a block freed by another thread is counted in
+ * the freeing thread's own state. */
+typedef struct __attribute__((aligned(128))) acct_thread {
     acct_ctrs_t c;        /* owner writes (relaxed stores); readers hold acct_registry_lock */
     int64_t sample_left;  /* owner only: bytes until the next call-site sample */
     uint64_t rng;         /* owner only */
@@ -139,8 +129,14 @@ typedef struct acct_thread {
     struct acct_thread *next_all, *next_free; /* acct_registry_lock */
 } acct_thread_t;
 
-extern __thread acct_thread_t *acct_self ACCT_TLS;
-extern __thread int acct_busy ACCT_TLS;
+/* The per-thread words the wrappers read, in one thread-local block: one address lookup (the
+ * initial-exec offset from the GOT) reaches both. */
+typedef struct acct_tls {
+    acct_thread_t *self; /* this thread's state, NULL before its first count or after its exit */
+    int busy; /* nonzero while our own code is on this thread's stack: its allocations are ours */
+    int dead; /* the thread's exit handler ran: count into acct_global from now on */
+} acct_tls_t;
+extern __thread acct_tls_t acct_tls ACCT_TLS;
 extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
 /* Nonzero while every allocation and free must take the wrappers' slow path: acct_off or
@@ -159,90 +155,73 @@ extern pthread_mutex_t acct_registry_lock;
 acct_thread_t *acct_thread_slow(void);
 static inline acct_thread_t *acct_thread(void)
 {
-    acct_thread_t *t = acct_self;
+    acct_thread_t *t = acct_tls.self;
     return ACCT_LIKELY(t != NULL) ? t : acct_thread_slow();
 }
 
 #define ACCT_BUMP(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
-/* acct_bucket_x for the usual usable sizes (multiples of 8 below 4 KiB: every glibc and
- * jemalloc size there) from a 1 KiB table built before the first count (acct_buckets_init). */
-#define ACCT_BUCKET_TBL 4096
-extern uint16_t acct_bucket_tbl[ACCT_BUCKET_TBL / 8];
-void acct_buckets_init(void);
-static inline unsigned acct_bucket_hot(size_t usable, uint64_t *extra)
-{
-    if (ACCT_LIKELY((usable & ~(size_t)(ACCT_BUCKET_TBL - 8)) == 0)) {
-        *extra = usable & -(uint64_t)(usable > 1024); /* sizes above 1 KiB are not implied */
-        return acct_bucket_tbl[usable >> 3];
-    }
-    return acct_bucket_x(usable, extra);
-}
+/* Counting outside the slots (counters.c): t may be NULL (then acct_global, atomically). */
+void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key);
+void acct_count_free_big(acct_thread_t *t, size_t key);
 
-static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
+/* Counts a block of req bytes just allocated, with size key `key`, in t (NULL: acct_global). */
+static inline __attribute__((always_inline)) void acct_count_alloc(acct_thread_t *t, size_t req,
+                                                                   size_t key)
 {
-    uint64_t extra;
-    unsigned b = acct_bucket_hot(usable, &extra);
+    if (ACCT_UNLIKELY(t == NULL) || ACCT_UNLIKELY((key & ~ACCT_SLOT_KEY_BITS) != 0)) {
+        acct_count_alloc_big(t, req, key);
+        return;
+    }
+    acct_bucket_ctr_t *c = &t->c.slot[key >> 3];
+    uint64_t usable = (key & ~(size_t)7) - 8;
     uint64_t slack = usable >= req ? usable - req : 0;
-    if (ACCT_LIKELY(t != NULL)) {
-        acct_bucket_ctr_t *c = &t->c.b[b];
-        ACCT_BUMP(t->c.usable_extra, extra); /* always: cheaper than a branch on it */
-        ACCT_BUMP(c->n_in, 1);
-        ACCT_BUMP(c->slack, slack);
-        if (ACCT_UNLIKELY(slack > c->slack_max))
-            __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
-        return;
-    }
-    __atomic_fetch_add(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.b[b].n_in, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.b[b].slack, slack, __ATOMIC_RELAXED);
-    uint64_t m = __atomic_load_n(&acct_global.b[b].slack_max, __ATOMIC_RELAXED);
-    while (slack > m && !__atomic_compare_exchange_n(&acct_global.b[b].slack_max, &m, slack, 1,
-                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
+    ACCT_BUMP(c->n_in, 1);
+    ACCT_BUMP(c->slack, slack);
+    if (ACCT_UNLIKELY(slack > c->slack_max))
+        __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
 }
 
-static inline void acct_count_free(acct_thread_t *t, size_t usable)
+/* Counts a block with size key `key` about to be freed, in t (NULL: acct_global). */
+static inline __attribute__((always_inline)) void acct_count_free(acct_thread_t *t, size_t key)
 {
-    uint64_t extra;
-    unsigned b = acct_bucket_hot(usable, &extra);
-    if (ACCT_LIKELY(t != NULL)) {
-        ACCT_BUMP(t->c.usable_extra, -extra);
-        ACCT_BUMP(t->c.b[b].n_out, 1);
+    if (ACCT_UNLIKELY(t == NULL) || ACCT_UNLIKELY((key & ~ACCT_SLOT_KEY_BITS) != 0)) {
+        acct_count_free_big(t, key);
         return;
     }
-    __atomic_fetch_sub(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.b[b].n_out, 1, __ATOMIC_RELAXED);
+    ACCT_BUMP(t->c.slot[key >> 3].n_out, 1);
 }
 
-/* Our own blocks: what the allocator gives us while acct_busy (libgcc_s loading for backtrace,
- * the monitor thread's start, pthread_setspecific) is remembered here and left out of the
- * program's totals, at allocation and at free, whichever thread frees it. Bounded: when full,
- * further own blocks are counted like the program's. */
+/* Our own blocks: what the allocator gives us while acct_tls.busy (libgcc_s loading for
+ * backtrace, the monitor thread's start, pthread_setspecific) is remembered here and left out of
+ * the program's totals, at allocation and at free, whichever thread frees it. Bounded: when
+ * full, further own blocks are counted like the program's. */
 extern atomic_int acct_own_n; /* entries in the table */
 bool acct_own_add(const void *p);
 bool acct_own_remove(const void *p);
 
-/* The usable size of a live block of the allocator underneath. For glibc (checked at start-up
- * against malloc_usable_size, see real.c) it is read from the chunk header next to the block,
- * which the program's own access brings into cache: glibc's malloc_usable_size also reads the
- * next chunk's header, a second cache miss on every call. */
+/* The size key of a live block of the allocator underneath. For glibc (checked at start-up
+ * against malloc_usable_size, see real.c) it is the chunk header next to the block, which the
+ * program's own access brings into cache: glibc's malloc_usable_size also reads the next
+ * chunk's header, a second cache miss on every call. */
 extern int acct_glibc_header;
 extern int acct_je_sized;
-/* glibc: the chunk size (header bits 3..) less the header: 8 bytes, 16 for an mmapped chunk
- * (IS_MMAPPED, bit 1): malloc_usable_size's own arithmetic for a chunk in use. */
-static inline size_t acct_glibc_usable(const void *p)
+static inline size_t acct_glibc_key(const void *p)
 {
-    size_t h = ((const size_t *)p)[-1];
-    return (h & ~(size_t)7) - 8 - ((h & 2) << 2);
+    return ((const size_t *)p)[-1];
 }
-static inline size_t acct_usable(void *p)
+static inline size_t acct_key(void *p)
 {
     if (ACCT_LIKELY(acct_glibc_header))
-        return acct_glibc_usable(p);
+        return acct_glibc_key(p);
     if (acct_je_sized) /* jemalloc: sallocx skips malloc_usable_size's pointer validation */
-        return acct_real.sallocx(p, 0);
-    return acct_real.usable(p);
+        return acct_key_of_usable(acct_real.sallocx(p, 0));
+    return acct_key_of_usable(acct_real.usable(p));
+}
+/* The usable size of a live block. */
+static inline size_t acct_usable(void *p)
+{
+    return acct_key_usable(acct_key(p));
 }
 
 /* The usable size of a block just allocated for req bytes with jemalloc-style alignment bits
@@ -275,13 +254,14 @@ static inline size_t acct_je_usable(size_t req, int lg_align)
     }
     return acct_real.nallocx(req ? req : 1, lg_align);
 }
-static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
+/* The size key of block p just allocated for req bytes (lg_align as above). */
+static inline size_t acct_key_new(void *p, size_t req, int lg_align)
 {
     if (ACCT_LIKELY(acct_glibc_header))
-        return acct_glibc_usable(p);
+        return acct_glibc_key(p);
     if (acct_je_sized && lg_align >= 0)
-        return acct_je_usable(req, lg_align);
-    return acct_usable(p);
+        return acct_key_of_usable(acct_je_usable(req, lg_align));
+    return acct_key(p);
 }
 
 /* Exact totals now, summed over the folded counters and every live thread. */
@@ -320,12 +300,11 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
 /* Forgets p if it was sampled (call before the block is given back). */
 void acct_sample_free(const void *p);
 /* Forgets p in whichever table holds it; true when it was one of our own blocks (then the
- * program's counters must not see it). Call only when acct_filter_get(p) is nonzero. */
-bool acct_filter_slow(const void *p, unsigned bits);
+ * program's counters must not see it). Call only when acct_filter_maybe(p). */
+bool acct_filter_slow(const void *p);
 static inline bool acct_forget(const void *p)
 {
-    unsigned bits = acct_filter_get(p);
-    return ACCT_UNLIKELY(bits != 0) && acct_filter_slow(p, bits);
+    return ACCT_UNLIKELY(acct_filter_maybe(p)) && acct_filter_slow(p);
 }
 /* Marks the library's own text range so stacks start at the program's frame. */
 void acct_sample_init(void);

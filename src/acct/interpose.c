@@ -6,7 +6,7 @@
  * (trace.c). Frees are counted before the block is given back. Invariants:
  *   - results and errno are exactly the real allocator's: we only look at them;
  *   - the hot path takes no lock and allocates nothing; sampling and tracing are skipped while
- *     acct_busy (our own code is on the stack), counting never is, so totals stay exact;
+ *     acct_tls.busy (our own code is on the stack), counting never is, so totals stay exact;
  *   - blocks from the bootstrap buffer (real.c) are never passed to the real allocator;
  *   - when acct_off is set every wrapper is a plain pass-through (it is never set today: forked
  *     children account for themselves, see monitor.c); malloc, calloc and free learn it in
@@ -33,24 +33,24 @@ void sdallocx(void *ptr, size_t size, int flags);
 
 #define MALLOCX_ZERO_FLAG 0x40
 
-/* lg(align) for acct_usable_new: 0 for none, -1 when jemalloc's nallocx would not know. */
+/* lg(align) for acct_key_new: 0 for none, -1 when jemalloc's nallocx would not know. */
 static inline int lg_of(size_t align)
 {
     return align ? (align & (align - 1)) ? -1 : __builtin_ctzll(align) : 0;
 }
 
-/* on_alloc outside the common case: our own code is on the stack (acct_busy), the thread has no
- * state yet (or no more), tracing is on, or accounting is off (acct_detour). */
+/* on_alloc outside the common case: our own code is on the stack (acct_tls.busy), the thread
+ * has no state yet (or no more), tracing is on, or accounting is off (acct_detour). */
 static __attribute__((noinline)) void on_alloc_slow(void *p, size_t req, int op, size_t align)
 {
     if (acct_off)
         return;
-    if (ACCT_UNLIKELY(acct_busy) && acct_own_add(p))
+    if (ACCT_UNLIKELY(acct_tls.busy) && acct_own_add(p))
         return; /* our own block: not the program's */
-    size_t u = acct_usable_new(p, req, lg_of(align));
+    size_t key = acct_key_new(p, req, lg_of(align));
     acct_thread_t *t = acct_thread();
-    acct_count_alloc(t, req, u);
-    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_busy)) {
+    acct_count_alloc(t, req, key);
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_tls.busy)) {
         t->sample_left -= (int64_t)req;
         if (ACCT_UNLIKELY(t->sample_left < 0))
             acct_sample_alloc(t, p, req);
@@ -63,41 +63,41 @@ static __attribute__((noinline)) void on_alloc_slow(void *p, size_t req, int op,
 static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
                                                            size_t align)
 {
-    acct_thread_t *t = acct_self;
-    if (ACCT_UNLIKELY(t == NULL || acct_busy || acct_detour)) {
+    acct_thread_t *t = acct_tls.self;
+    if (ACCT_UNLIKELY(t == NULL || (acct_tls.busy | acct_detour))) {
         on_alloc_slow(p, req, op, align);
         return;
     }
-    acct_count_alloc(t, req, acct_usable_new(p, req, lg_of(align)));
+    acct_count_alloc(t, req, acct_key_new(p, req, lg_of(align)));
     t->sample_left -= (int64_t)req;
     if (ACCT_UNLIKELY(t->sample_left < 0))
         acct_sample_alloc(t, p, req);
 }
 
 /* on_free_sized outside the common case: no thread state, tracing, or accounting off. */
-static __attribute__((noinline)) void on_free_slow(void *p, size_t u)
+static __attribute__((noinline)) void on_free_slow(void *p, size_t key)
 {
     if (acct_off)
         return;
     acct_thread_t *t = acct_thread();
-    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_tls.busy)
         acct_trace_free(t, p, acct_now_ns());
-    acct_count_free(t, u);
+    acct_count_free(t, key);
 }
 
-/* Counts a block about to be given back; known_usable is its usable size when the caller knows
- * it (sdallocx), else 0. */
-static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t known_usable)
+/* Counts a block about to be given back; known_key is its size key when the caller knows it
+ * (sdallocx), else 0. */
+static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t known_key)
 {
     if (acct_forget(p))
         return; /* one of our own blocks */
-    size_t u = known_usable ? known_usable : acct_usable(p);
-    acct_thread_t *t = acct_self;
+    size_t key = known_key ? known_key : acct_key(p);
+    acct_thread_t *t = acct_tls.self;
     if (ACCT_UNLIKELY(t == NULL || acct_detour)) {
-        on_free_slow(p, u);
+        on_free_slow(p, key);
         return;
     }
-    acct_count_free(t, u);
+    acct_count_free(t, key);
 }
 
 static inline __attribute__((always_inline)) void on_free(void *p)
@@ -173,8 +173,7 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             on_alloc(p, n, FL_TOP_MALLOC, 0);
         return p;
     }
-    unsigned bits = acct_filter_get(old);
-    if (ACCT_UNLIKELY(bits != 0) && acct_filter_slow(old, bits)) {
+    if (ACCT_UNLIKELY(acct_filter_maybe(old)) && acct_filter_slow(old)) {
         void *p = acct_real.realloc(old, n); /* our own block stays ours, or is forgotten */
         if (p && !acct_own_add(p))
             on_alloc(p, n, FL_TOP_MALLOC, 0);
@@ -182,25 +181,25 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             acct_own_add(old);
         return p;
     }
-    size_t u_old = acct_usable(old);
+    size_t k_old = acct_key(old);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     /* (a sampled old block was forgotten above: once given back, its address may be reused) */
     void *p = acct_real.realloc(old, n);
     acct_thread_t *t = acct_thread();
     if (p == NULL) {
         if (n == 0) { /* the allocator freed old (glibc's realloc(p, 0)) */
-            acct_count_free(t, u_old);
-            if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+            acct_count_free(t, k_old);
+            if (ACCT_UNLIKELY(acct_tracing) && t && !acct_tls.busy)
                 acct_trace_free(t, old, t0);
         }
         return NULL; /* otherwise a failure: old is still live and still counted */
     }
-    size_t u = acct_usable_new(p, n, 0);
-    acct_count_free(t, u_old);
-    acct_count_alloc(t, n, u);
+    size_t key = acct_key_new(p, n, 0);
+    acct_count_free(t, k_old);
+    acct_count_alloc(t, n, key);
     if (t) {
         ACCT_BUMP(t->c.reallocs, 1);
-        if (!acct_busy) {
+        if (!acct_tls.busy) {
             t->sample_left -= (int64_t)n;
             if (ACCT_UNLIKELY(t->sample_left < 0))
                 acct_sample_alloc(t, p, n);
@@ -347,16 +346,16 @@ ACCT_EXPORT void *rallocx(void *old, size_t n, int flags)
     }
     if (acct_off)
         return acct_real.rallocx(old, n, flags);
-    size_t u_old = acct_usable(old);
+    size_t k_old = acct_key(old);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     acct_forget(old); /* our own blocks are never passed to rallocx */
     void *p = acct_real.rallocx(old, n, flags);
     if (!p)
         return NULL;
     acct_thread_t *t = acct_thread();
-    acct_count_free(t, u_old);
-    acct_count_alloc(t, n, acct_usable_new(p, n, lg_of(flags_align(flags))));
-    if (t && !acct_busy) {
+    acct_count_free(t, k_old);
+    acct_count_alloc(t, n, acct_key_new(p, n, lg_of(flags_align(flags))));
+    if (t && !acct_tls.busy) {
         ACCT_BUMP(t->c.reallocs, 1);
         t->sample_left -= (int64_t)n;
         if (ACCT_UNLIKELY(t->sample_left < 0))
@@ -373,14 +372,14 @@ ACCT_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         return malloc_usable_size(p); /* cannot resize in place: report the current size */
     if (acct_off)
         return acct_real.xallocx(p, size, extra, flags);
-    size_t u_old = acct_usable(p);
+    size_t k_old = acct_key(p);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     size_t r = acct_real.xallocx(p, size, extra, flags);
-    if (r != u_old) {
+    if (r != acct_key_usable(k_old)) {
         acct_thread_t *t = acct_thread();
-        acct_count_free(t, u_old);
-        acct_count_alloc(t, size < r ? size : r, r);
-        if (t && !acct_busy && ACCT_UNLIKELY(acct_tracing))
+        acct_count_free(t, k_old);
+        acct_count_alloc(t, size < r ? size : r, acct_key_of_usable(r));
+        if (t && !acct_tls.busy && ACCT_UNLIKELY(acct_tracing))
             acct_trace_realloc(t, p, p, size < r ? size : r, t0);
     }
     return r;
@@ -417,6 +416,6 @@ ACCT_EXPORT void sdallocx(void *p, size_t size, int flags)
         return;
     }
     if (!acct_off) /* jemalloc: the size given is within the block's size class */
-        on_free_sized(p, acct_je_sized ? acct_je_usable(size, flags & 0x3f) : 0);
+        on_free_sized(p, acct_je_sized ? acct_key_of_usable(acct_je_usable(size, flags & 0x3f)) : 0);
     acct_real.sdallocx(p, size, flags);
 }

@@ -65,7 +65,7 @@ static void *must(const char *name)
 
 int acct_glibc_header;
 
-/* Enables acct_usable()'s header read when the allocator is glibc's and the header agrees with
+/* Enables acct_key()'s header read when the allocator is glibc's and the header agrees with
  * malloc_usable_size on blocks of every kind (small, large, mmapped, aligned). */
 static void check_glibc_header(void)
 {
@@ -78,8 +78,8 @@ static void check_glibc_header(void)
         void *q = acct_real.memalign(4096, sizes[i]);
         if (!p || !q)
             return; /* stays off; the blocks are lost only if memory is exhausted */
-        int ok = acct_glibc_usable(p) == acct_real.usable(p) &&
-                 acct_glibc_usable(q) == acct_real.usable(q);
+        int ok = acct_key_usable(acct_glibc_key(p)) == acct_real.usable(p) &&
+                 acct_key_usable(acct_glibc_key(q)) == acct_real.usable(q);
         acct_real.free(p);
         acct_real.free(q);
         if (!ok)
@@ -92,7 +92,7 @@ int acct_je_sized;
 int acct_je_classes;
 uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1];
 
-/* Enables acct_usable_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
+/* Enables acct_key_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
  * with malloc_usable_size on a sweep of sizes and alignments. */
 static void check_jemalloc_sizes(void)
 {
@@ -164,7 +164,6 @@ bool acct_real_init_slow(void)
         r.sdallocx = (void (*)(void *, size_t, int))must("sdallocx");
         r.nallocx = (size_t(*)(size_t, int))must("nallocx");
         acct_real = r;
-        acct_buckets_init(); /* before anything is counted: counting starts at acct_ready 2 */
         if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.usable) {
             static const char msg[] = "flatline-acct: cannot find the allocator underneath "
                                       "(malloc/free/malloc_usable_size); accounting is off\n";
