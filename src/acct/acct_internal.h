@@ -23,6 +23,9 @@
 
 #define ACCT_EXPORT __attribute__((visibility("default")))
 #define ACCT_TLS __attribute__((tls_model("initial-exec")))
+/* Starts a variable on a cache line of its own: a lock or a word written at run time does not
+ * share a line with the words every allocation reads. */
+#define ACCT_LINE __attribute__((aligned(64)))
 #define ACCT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ACCT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -187,6 +190,12 @@ static inline unsigned acct_bucket(size_t usable)
 #define ACCT_SLOTS 512
 #define ACCT_SLOT_KEY_BITS ((size_t)0xFF8 | 5)
 #define ACCT_KEY_ODD ((size_t)1 << 63)
+
+/* Whether a key is counted in slot key >> 3. */
+static inline int acct_key_in_slot(size_t key)
+{
+    return (key & ~ACCT_SLOT_KEY_BITS) == 0;
+}
 
 static inline uint64_t acct_slot_usable(unsigned slot)
 {

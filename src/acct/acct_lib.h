@@ -69,15 +69,16 @@ static inline bool acct_is_boot(const void *p)
 size_t acct_boot_size(const void *p);
 size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allocations) */
 
-/* The filter in front of the own-block table (counters.c) and the sampled-block table (sample.c):
- * one bit per cell of 16 bytes of address space (addresses 1 MiB apart share a cell), set while
- * an own or a sampled block lies in the cell. 65536 cells fit in 8 KiB, and neighbouring blocks
- * share a cache line of it, so a free's one load almost always hits the cache; the tables are
- * looked into only when the bit is set. The bit is kept by acct_filter_add (counters.c) from a
- * count per kind and cell, under the filter's own lock; readers take no lock (a block being
- * freed had its bit set before it was handed to the program). */
+/* The filter in front of the own-block table (counters.c), the sampled-block table (sample.c) and
+ * the bootstrap buffer (real.c): one bit per cell of 16 bytes of address space (addresses 1 MiB
+ * apart share a cell), set while an own, a sampled or a bootstrap block lies in the cell. 65536
+ * cells fit in 8 KiB, and neighbouring blocks share a cache line of it, so a free's one load
+ * almost always hits the cache; the tables are looked into only when the bit is set. The bit is
+ * kept by acct_filter_add (counters.c) from a count per kind and cell, under the filter's own
+ * lock; readers take no lock (a block being freed had its bit set before it was handed to the
+ * program). */
 #define ACCT_FILTER_BITS 16
-enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_SAMPLE };
+enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_SAMPLE, ACCT_FILTER_BOOT, ACCT_FILTER_KINDS };
 extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
 
 static inline unsigned acct_filter_cell(const void *p)
@@ -139,14 +140,18 @@ typedef struct acct_tls {
 extern __thread acct_tls_t acct_tls ACCT_TLS;
 extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
-/* Nonzero while every allocation and free must take the wrappers' slow path: acct_off or
- * acct_tracing is set (the hot path then tests one word for both). Whoever changes either
- * calls acct_detour_update(). */
+/* Zero while the wrappers' common case applies: the allocator is glibc's and its chunk header
+ * gives the size key (acct_glibc_header), accounting is on and nobody traces. Otherwise every
+ * allocation and free takes the wrappers' slow path, which handles each case (the hot path then
+ * tests one word for all of them). Nonzero until the allocator underneath has been checked;
+ * whoever changes one of the three calls acct_detour_update(). */
 extern int acct_detour;
+extern int acct_glibc_header;
 static inline void acct_detour_update(void)
 {
     extern int acct_tracing;
-    __atomic_store_n(&acct_detour, acct_off | acct_tracing, __ATOMIC_RELAXED);
+    __atomic_store_n(&acct_detour, acct_off | acct_tracing | !acct_glibc_header,
+                     __ATOMIC_RELAXED);
 }
 extern pthread_mutex_t acct_registry_lock;
 
@@ -165,14 +170,10 @@ static inline acct_thread_t *acct_thread(void)
 void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key);
 void acct_count_free_big(acct_thread_t *t, size_t key);
 
-/* Counts a block of req bytes just allocated, with size key `key`, in t (NULL: acct_global). */
-static inline __attribute__((always_inline)) void acct_count_alloc(acct_thread_t *t, size_t req,
-                                                                   size_t key)
+/* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. */
+static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thread_t *t,
+                                                                        size_t req, size_t key)
 {
-    if (ACCT_UNLIKELY(t == NULL) || ACCT_UNLIKELY((key & ~ACCT_SLOT_KEY_BITS) != 0)) {
-        acct_count_alloc_big(t, req, key);
-        return;
-    }
     acct_bucket_ctr_t *c = &t->c.slot[key >> 3];
     uint64_t usable = (key & ~(size_t)7) - 8;
     uint64_t slack = usable >= req ? usable - req : 0;
@@ -182,14 +183,29 @@ static inline __attribute__((always_inline)) void acct_count_alloc(acct_thread_t
         __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
 }
 
-/* Counts a block with size key `key` about to be freed, in t (NULL: acct_global). */
-static inline __attribute__((always_inline)) void acct_count_free(acct_thread_t *t, size_t key)
+/* Counts a block about to be freed, whose size key is counted in a slot, in t's. */
+static inline __attribute__((always_inline)) void acct_count_free_slot(acct_thread_t *t,
+                                                                       size_t key)
 {
-    if (ACCT_UNLIKELY(t == NULL) || ACCT_UNLIKELY((key & ~ACCT_SLOT_KEY_BITS) != 0)) {
-        acct_count_free_big(t, key);
-        return;
-    }
     ACCT_BUMP(t->c.slot[key >> 3].n_out, 1);
+}
+
+/* Counts a block of req bytes just allocated, with size key `key`, in t (NULL: acct_global). */
+static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t key)
+{
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(acct_key_in_slot(key)))
+        acct_count_alloc_slot(t, req, key);
+    else
+        acct_count_alloc_big(t, req, key);
+}
+
+/* Counts a block with size key `key` about to be freed, in t (NULL: acct_global). */
+static inline void acct_count_free(acct_thread_t *t, size_t key)
+{
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(acct_key_in_slot(key)))
+        acct_count_free_slot(t, key);
+    else
+        acct_count_free_big(t, key);
 }
 
 /* Our own blocks: what the allocator gives us while acct_tls.busy (libgcc_s loading for
@@ -204,7 +220,6 @@ bool acct_own_remove(const void *p);
  * against malloc_usable_size, see real.c) it is the chunk header next to the block, which the
  * program's own access brings into cache: glibc's malloc_usable_size also reads the next
  * chunk's header, a second cache miss on every call. */
-extern int acct_glibc_header;
 extern int acct_je_sized;
 static inline size_t acct_glibc_key(const void *p)
 {

@@ -46,7 +46,7 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
 {
     size_t usable = acct_key_usable(key);
     uint64_t slack = usable >= req ? usable - req : 0;
-    int in_slot = (key & ~ACCT_SLOT_KEY_BITS) == 0;
+    int in_slot = acct_key_in_slot(key);
     if (t) {
         acct_bucket_ctr_t *c = in_slot ? &t->c.slot[key >> 3] : &t->c.b[acct_bucket(usable)];
         if (!in_slot)
@@ -68,7 +68,7 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
 void acct_count_free_big(acct_thread_t *t, size_t key)
 {
     size_t usable = acct_key_usable(key);
-    int in_slot = (key & ~ACCT_SLOT_KEY_BITS) == 0;
+    int in_slot = acct_key_in_slot(key);
     acct_ctrs_t *c = t ? &t->c : &acct_global;
     acct_bucket_ctr_t *b = in_slot ? &c->slot[key >> 3] : &c->b[acct_bucket(usable)];
     if (t) {
@@ -84,8 +84,8 @@ void acct_count_free_big(acct_thread_t *t, size_t key)
 
 acct_ctrs_t acct_global;
 int acct_off;
-int acct_detour;
-pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+ACCT_LINE int acct_detour = 1; /* until real.c has checked the allocator */
+ACCT_LINE pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static acct_thread_t *all_threads;  /* acct_registry_lock */
 static acct_thread_t *free_threads; /* acct_registry_lock */
@@ -95,7 +95,7 @@ static pthread_key_t exit_key;
 #define OWN_CAP 256
 atomic_int acct_own_n;
 static const void *own[OWN_CAP];                   /* own_lock */
-static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
+ACCT_LINE static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool acct_own_add(const void *p)
 {
@@ -114,9 +114,9 @@ bool acct_own_add(const void *p)
     return done;
 }
 
-uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
-static uint8_t filter_counts[2][1u << ACCT_FILTER_BITS]; /* filter_lock (written), by kind */
-static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
+static uint8_t filter_counts[ACCT_FILTER_KINDS][1u << ACCT_FILTER_BITS]; /* filter_lock (written) */
+ACCT_LINE static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
 {
@@ -126,7 +126,8 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
     if (*n != 255)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
     uint64_t bit = (uint64_t)1 << (c & 63);
-    if (filter_counts[ACCT_FILTER_OWN][c] || filter_counts[ACCT_FILTER_SAMPLE][c])
+    if (filter_counts[ACCT_FILTER_OWN][c] || filter_counts[ACCT_FILTER_SAMPLE][c] ||
+        filter_counts[ACCT_FILTER_BOOT][c])
         __atomic_fetch_or(&acct_filter_words[c >> 6], bit, __ATOMIC_RELAXED);
     else
         __atomic_fetch_and(&acct_filter_words[c >> 6], ~bit, __ATOMIC_RELAXED);

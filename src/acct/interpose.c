@@ -40,13 +40,14 @@ static inline int lg_of(size_t align)
 }
 
 /* on_alloc outside the common case: our own code is on the stack (acct_tls.busy), the thread
- * has no state yet (or no more), tracing is on, or accounting is off (acct_detour). */
-static __attribute__((noinline)) void on_alloc_slow(void *p, size_t req, int op, size_t align)
+ * has no state yet (or no more), the allocator is not glibc, tracing is on, accounting is off
+ * (acct_detour), or the block's size is not counted in a slot. Returns p. */
+static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op, size_t align)
 {
     if (acct_off)
-        return;
+        return p;
     if (ACCT_UNLIKELY(acct_tls.busy) && acct_own_add(p))
-        return; /* our own block: not the program's */
+        return p; /* our own block: not the program's */
     size_t key = acct_key_new(p, req, lg_of(align));
     acct_thread_t *t = acct_thread();
     acct_count_alloc(t, req, key);
@@ -57,52 +58,58 @@ static __attribute__((noinline)) void on_alloc_slow(void *p, size_t req, int op,
         if (ACCT_UNLIKELY(acct_tracing))
             acct_trace_alloc(t, op, p, req, align);
     }
+    return p;
 }
 
-/* Counts block p of req bytes just allocated, and counts down to the next sample. */
-static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
-                                                           size_t align)
+/* The sample point of this thread was crossed: samples p. Returns p. */
+static __attribute__((noinline)) void *on_alloc_sample(acct_thread_t *t, void *p, size_t req)
+{
+    acct_sample_alloc(t, p, req);
+    return p;
+}
+
+/* Counts block p of req bytes just allocated, and counts down to the next sample. Returns p.
+ * Every call but the real allocator's is a tail call, so that the wrappers' common case keeps
+ * nothing but the request across that one call. */
+static inline __attribute__((always_inline)) void *on_alloc(void *p, size_t req, int op,
+                                                            size_t align)
 {
     acct_thread_t *t = acct_tls.self;
-    if (ACCT_UNLIKELY(t == NULL || (acct_tls.busy | acct_detour))) {
-        on_alloc_slow(p, req, op, align);
-        return;
-    }
-    acct_count_alloc(t, req, acct_key_new(p, req, lg_of(align)));
+    if (ACCT_UNLIKELY(t == NULL || (acct_tls.busy | acct_detour)))
+        return on_alloc_slow(p, req, op, align);
+    size_t key = acct_glibc_key(p);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return on_alloc_slow(p, req, op, align);
+    acct_count_alloc_slot(t, req, key);
     t->sample_left -= (int64_t)req;
     if (ACCT_UNLIKELY(t->sample_left < 0))
-        acct_sample_alloc(t, p, req);
+        return on_alloc_sample(t, p, req);
+    return p;
 }
 
-/* on_free_sized outside the common case: no thread state, tracing, or accounting off. */
-static __attribute__((noinline)) void on_free_slow(void *p, size_t key)
+/* Counts a block about to be given back, the general way: our own or a sampled block (the
+ * filter said maybe), no thread state, an allocator other than glibc, tracing, accounting off,
+ * a size outside the slots. known_key is its size key when the caller knows it (sdallocx),
+ * else 0. */
+static __attribute__((noinline)) void on_free_slow(void *p, size_t known_key)
 {
-    if (acct_off)
-        return;
+    if (acct_forget(p) || acct_off)
+        return; /* one of our own blocks, or nothing to count */
+    size_t key = known_key ? known_key : acct_key(p);
     acct_thread_t *t = acct_thread();
     if (ACCT_UNLIKELY(acct_tracing) && t && !acct_tls.busy)
         acct_trace_free(t, p, acct_now_ns());
     acct_count_free(t, key);
 }
 
-/* Counts a block about to be given back; known_key is its size key when the caller knows it
- * (sdallocx), else 0. */
-static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t known_key)
+/* free() outside the common case: the block may be a bootstrap one, the allocator not looked up
+ * yet (then only bootstrap blocks exist), or see on_free_slow. */
+static __attribute__((noinline)) void free_slow(void *p)
 {
-    if (acct_forget(p))
-        return; /* one of our own blocks */
-    size_t key = known_key ? known_key : acct_key(p);
-    acct_thread_t *t = acct_tls.self;
-    if (ACCT_UNLIKELY(t == NULL || acct_detour)) {
-        on_free_slow(p, key);
-        return;
-    }
-    acct_count_free(t, key);
-}
-
-static inline __attribute__((always_inline)) void on_free(void *p)
-{
-    on_free_sized(p, 0);
+    if (acct_is_boot(p) || !acct_real_init())
+        return; /* never given back */
+    on_free_slow(p, 0);
+    acct_real.free(p);
 }
 
 ACCT_EXPORT void *malloc(size_t n)
@@ -110,18 +117,29 @@ ACCT_EXPORT void *malloc(size_t n)
     if (ACCT_UNLIKELY(!acct_real_init()))
         return acct_boot_alloc(n, 16);
     void *p = acct_real.malloc(n);
-    if (ACCT_LIKELY(p != NULL)) /* (acct_off: on_alloc's slow path) */
-        on_alloc(p, n, FL_TOP_MALLOC, 0);
-    return p;
+    if (ACCT_UNLIKELY(p == NULL)) /* (acct_off: on_alloc's slow path) */
+        return p;
+    return on_alloc(p, n, FL_TOP_MALLOC, 0);
 }
 
 ACCT_EXPORT void free(void *p)
 {
-    if (ACCT_UNLIKELY(p == NULL) || ACCT_UNLIKELY(acct_is_boot(p)))
+    if (ACCT_UNLIKELY(p == NULL))
         return;
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return; /* only bootstrap blocks exist before the lookup */
-    on_free(p); /* (acct_off: on_free's slow path; the filter only forgets) */
+    /* A thread has a state only once the allocator underneath was looked up (acct_real is then
+     * valid) and acct_detour is clear only for glibc's, so that its header is the size key.
+     * Bootstrap, own and sampled blocks are all behind the filter (acct_boot_alloc marks it). */
+    acct_thread_t *t = acct_tls.self;
+    if (ACCT_UNLIKELY(t == NULL || acct_detour || acct_filter_maybe(p))) {
+        free_slow(p);
+        return;
+    }
+    size_t key = acct_glibc_key(p);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key))) {
+        free_slow(p);
+        return;
+    }
+    acct_count_free_slot(t, key);
     acct_real.free(p);
 }
 
@@ -137,9 +155,9 @@ ACCT_EXPORT void *calloc(size_t n, size_t m)
     if (ACCT_UNLIKELY(!acct_real_init()))
         return acct_boot_alloc(bytes, 16);
     void *p = acct_real.calloc(n, m);
-    if (ACCT_LIKELY(p != NULL))
-        on_alloc(p, bytes, FL_TOP_CALLOC, 0);
-    return p;
+    if (ACCT_UNLIKELY(p == NULL))
+        return p;
+    return on_alloc(p, bytes, FL_TOP_CALLOC, 0);
 }
 
 /* realloc of a bootstrap block: a new real block with the old contents. */
@@ -402,8 +420,7 @@ ACCT_EXPORT void dallocx(void *p, int flags)
         free(p);
         return;
     }
-    if (!acct_off)
-        on_free(p);
+    on_free_slow(p, 0); /* (no jemalloc call is cheap enough to be worth a fast path) */
     acct_real.dallocx(p, flags);
 }
 
@@ -415,7 +432,7 @@ ACCT_EXPORT void sdallocx(void *p, size_t size, int flags)
         free(p);
         return;
     }
-    if (!acct_off) /* jemalloc: the size given is within the block's size class */
-        on_free_sized(p, acct_je_sized ? acct_key_of_usable(acct_je_usable(size, flags & 0x3f)) : 0);
+    /* jemalloc: the size given is within the block's size class */
+    on_free_slow(p, acct_je_sized ? acct_key_of_usable(acct_je_usable(size, flags & 0x3f)) : 0);
     acct_real.sdallocx(p, size, flags);
 }

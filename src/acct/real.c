@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 acct_real_t acct_real;
-atomic_int acct_ready;
+ACCT_LINE atomic_int acct_ready;
 static pid_t lookup_tid; /* the thread doing the lookup; written before acct_ready becomes 1 */
 
 #define BOOT_CAP ACCT_BOOT_CAP
@@ -41,6 +41,7 @@ void *acct_boot_alloc(size_t size, size_t align)
             char *p = acct_boot_area + start;
             memcpy(p - 16, &size, sizeof size);
             memset(p, 0, size); /* the area is static and never reused: already zero */
+            acct_filter_add(ACCT_FILTER_BOOT, p, 1); /* free() looks here only on "maybe" */
             return p;
         }
     }
@@ -174,6 +175,7 @@ bool acct_real_init_slow(void)
         }
         atomic_store_explicit(&acct_ready, 2, memory_order_release);
         check_glibc_header();
+        acct_detour_update();
         check_jemalloc_sizes();
         return true;
     }

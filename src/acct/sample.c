@@ -93,7 +93,7 @@ static double sample_var(double wbytes, double wblocks)
 
 /* Adaptive: spins briefly, then sleeps, so a holder preempted on a busy machine does not make
  * the others burn their time slices. Held for a few hundred ns. */
-static pthread_mutex_t acct_site_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+ACCT_LINE static pthread_mutex_t acct_site_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static site_t *sites;                    /* MAX_SITES, acct_site_lock */
 static uint32_t *site_index;             /* SITE_INDEX slots of site number + 1, acct_site_lock */
 static unsigned nsites;                  /* acct_site_lock */
