@@ -133,6 +133,8 @@ typedef struct __attribute__((aligned(128))) acct_thread {
 /* The per-thread words the wrappers read, in one thread-local block: one address lookup (the
  * initial-exec offset from the GOT) reaches both. */
 typedef struct acct_tls {
+    acct_thread_t *fast; /* self while busy is 0 and acct_detour clear (the wrappers' common
+                          * case: one test for all three), else NULL; see acct_fast_refresh */
     acct_thread_t *self; /* this thread's state, NULL before its first count or after its exit */
     int busy; /* nonzero while our own code is on this thread's stack: its allocations are ours */
     int dead; /* the thread's exit handler ran: count into acct_global from now on */
@@ -142,9 +144,11 @@ extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
 /* Zero while the wrappers' common case applies: the allocator is glibc's and its chunk header
  * gives the size key (acct_glibc_header), accounting is on and nobody traces. Otherwise every
- * allocation and free takes the wrappers' slow path, which handles each case (the hot path then
- * tests one word for all of them). Nonzero until the allocator underneath has been checked;
- * whoever changes one of the three calls acct_detour_update(). */
+ * allocation and free takes the wrappers' slow path, which handles each case. Set until the
+ * library's constructor has decided (monitor.c); after that it may only clear (trace closed,
+ * forked child), never set again: threads cache it in acct_tls.fast and notice a change only
+ * in their slow path. Whoever changes acct_off, acct_tracing or acct_glibc_header calls
+ * acct_detour_update(). */
 extern int acct_detour;
 extern int acct_glibc_header;
 static inline void acct_detour_update(void)
@@ -152,6 +156,26 @@ static inline void acct_detour_update(void)
     extern int acct_tracing;
     __atomic_store_n(&acct_detour, acct_off | acct_tracing | !acct_glibc_header,
                      __ATOMIC_RELAXED);
+}
+
+/* Recomputes acct_tls.fast from this thread's state, busy and acct_detour. */
+static inline void acct_fast_refresh(void)
+{
+    int slow = acct_tls.busy || __atomic_load_n(&acct_detour, __ATOMIC_RELAXED);
+    acct_tls.fast = slow ? NULL : acct_tls.self;
+}
+
+/* Our own code runs on this thread until the matching acct_busy_leave() (they nest): what it
+ * allocates is ours, nothing is sampled or traced, the wrappers take their slow path. */
+static inline void acct_busy_enter(void)
+{
+    acct_tls.busy++;
+    acct_tls.fast = NULL;
+}
+static inline void acct_busy_leave(void)
+{
+    if (--acct_tls.busy == 0)
+        acct_fast_refresh();
 }
 extern pthread_mutex_t acct_registry_lock;
 
@@ -170,11 +194,19 @@ static inline acct_thread_t *acct_thread(void)
 void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key);
 void acct_count_free_big(acct_thread_t *t, size_t key);
 
+/* The counters of key's slot (key >> 3), addressed from the key's size bits without a shift
+ * down and up again (size8 is a multiple of 8). */
+static inline acct_bucket_ctr_t *acct_slot_ctr(acct_ctrs_t *c, size_t key)
+{
+    size_t size8 = key & ~(size_t)7;
+    return (acct_bucket_ctr_t *)((char *)c->slot + size8 * (sizeof(acct_bucket_ctr_t) / 8));
+}
+
 /* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. */
 static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thread_t *t,
                                                                         size_t req, size_t key)
 {
-    acct_bucket_ctr_t *c = &t->c.slot[key >> 3];
+    acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
     uint64_t usable = (key & ~(size_t)7) - 8;
     uint64_t slack = usable >= req ? usable - req : 0;
     ACCT_BUMP(c->n_in, 1);
@@ -187,7 +219,7 @@ static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thr
 static inline __attribute__((always_inline)) void acct_count_free_slot(acct_thread_t *t,
                                                                        size_t key)
 {
-    ACCT_BUMP(t->c.slot[key >> 3].n_out, 1);
+    ACCT_BUMP(acct_slot_ctr(&t->c, key)->n_out, 1);
 }
 
 /* Counts a block of req bytes just allocated, with size key `key`, in t (NULL: acct_global). */

@@ -172,11 +172,11 @@ static atomic_int key_ready;
 static void thread_exit(void *arg)
 {
     acct_thread_t *t = arg;
-    acct_tls.busy++;
+    acct_busy_enter();
     if (acct_tracing && t->tb)
         acct_trace_thread_end(t);
     acct_thread_fold(t);
-    acct_tls.busy--;
+    acct_busy_leave();
 }
 
 void acct_counters_forklock(int lock)
@@ -226,7 +226,7 @@ acct_thread_t *acct_thread_slow(void)
     if (acct_tls.dead || acct_tls.busy || !atomic_load(&key_ready))
         return NULL;
     int saved_errno = errno; /* the program sees errno exactly as the allocator left it */
-    acct_tls.busy++;
+    acct_busy_enter();
     pthread_mutex_lock(&acct_registry_lock);
     acct_thread_t *t = state_get_locked();
     if (t) {
@@ -243,7 +243,7 @@ acct_thread_t *acct_thread_slow(void)
         acct_tls.self = t;
         pthread_setspecific(exit_key, t); /* may allocate: we are busy, that counts globally */
     }
-    acct_tls.busy--;
+    acct_busy_leave();
     errno = saved_errno;
     return t;
 }
@@ -281,6 +281,7 @@ void acct_thread_fold(acct_thread_t *t)
     pthread_mutex_unlock(&acct_registry_lock);
     if (acct_tls.self == t) {
         acct_tls.self = NULL;
+        acct_tls.fast = NULL;
         acct_tls.dead = 1;
     }
 }

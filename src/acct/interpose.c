@@ -58,6 +58,7 @@ static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op
         if (ACCT_UNLIKELY(acct_tracing))
             acct_trace_alloc(t, op, p, req, align);
     }
+    acct_fast_refresh(); /* (acct_detour may have cleared) */
     return p;
 }
 
@@ -74,8 +75,8 @@ static __attribute__((noinline)) void *on_alloc_sample(acct_thread_t *t, void *p
 static inline __attribute__((always_inline)) void *on_alloc(void *p, size_t req, int op,
                                                             size_t align)
 {
-    acct_thread_t *t = acct_tls.self;
-    if (ACCT_UNLIKELY(t == NULL || (acct_tls.busy | acct_detour)))
+    acct_thread_t *t = acct_tls.fast;
+    if (ACCT_UNLIKELY(t == NULL))
         return on_alloc_slow(p, req, op, align);
     size_t key = acct_glibc_key(p);
     if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
@@ -100,6 +101,7 @@ static __attribute__((noinline)) void on_free_slow(void *p, size_t known_key)
     if (ACCT_UNLIKELY(acct_tracing) && t && !acct_tls.busy)
         acct_trace_free(t, p, acct_now_ns());
     acct_count_free(t, key);
+    acct_fast_refresh(); /* (acct_detour may have cleared) */
 }
 
 /* free() outside the common case: the block may be a bootstrap one, the allocator not looked up
@@ -129,8 +131,8 @@ ACCT_EXPORT void free(void *p)
     /* A thread has a state only once the allocator underneath was looked up (acct_real is then
      * valid) and acct_detour is clear only for glibc's, so that its header is the size key.
      * Bootstrap, own and sampled blocks are all behind the filter (acct_boot_alloc marks it). */
-    acct_thread_t *t = acct_tls.self;
-    if (ACCT_UNLIKELY(t == NULL || acct_detour || acct_filter_maybe(p))) {
+    acct_thread_t *t = acct_tls.fast;
+    if (ACCT_UNLIKELY(t == NULL || acct_filter_maybe(p))) {
         free_slow(p);
         return;
     }

@@ -174,8 +174,7 @@ bool acct_real_init_slow(void)
             return false;
         }
         atomic_store_explicit(&acct_ready, 2, memory_order_release);
-        check_glibc_header();
-        acct_detour_update();
+        check_glibc_header(); /* (acct_detour is updated by the constructor, monitor.c) */
         check_jemalloc_sizes();
         return true;
     }

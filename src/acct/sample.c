@@ -127,7 +127,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 
 void acct_sample_init(void)
 {
-    acct_tls.busy++;
+    acct_busy_enter();
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&acct_sample_init);
     sites = mmap(NULL, MAX_SITES * sizeof(site_t), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -146,7 +146,7 @@ void acct_sample_init(void)
         void *warm[4];
         backtrace(warm, 4); /* loads libgcc_s now rather than inside someone's malloc */
     }
-    acct_tls.busy--;
+    acct_busy_leave();
 }
 
 void acct_sample_forklock(int lock)
@@ -328,7 +328,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     if (!acct_sample_mean || !live)
         return;
     int saved_errno = errno;
-    acct_tls.busy++;
+    acct_busy_enter();
     void *raw[ACCT_MAX_DEPTH + 8];
     int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
     int judging = acct_sample_auto && !use_bt &&
@@ -398,7 +398,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     }
     samples++;
     pthread_mutex_unlock(&acct_site_lock);
-    acct_tls.busy--;
+    acct_busy_leave();
     errno = saved_errno;
 }
 
