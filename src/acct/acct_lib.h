@@ -57,6 +57,12 @@ static inline bool acct_real_init(void)
     return acct_real_init_slow();
 }
 
+/* What malloc and calloc call: the real functions once acct_ready is 2, before that the lookup
+ * (bootstrap blocks for the thread doing it). Read with relaxed loads, without testing
+ * acct_ready: whoever then needs acct_real or our state takes the slow path, which does. */
+extern void *(*acct_malloc_entry)(size_t);
+extern void *(*acct_calloc_entry)(size_t, size_t);
+
 /* Bootstrap buffer: a static bump allocator for what dlsym allocates before the real functions
  * are known. Its blocks are never given back; free() recognises and ignores them. */
 void *acct_boot_alloc(size_t size, size_t align);

@@ -44,8 +44,8 @@ static inline int lg_of(size_t align)
  * (acct_detour), or the block's size is not counted in a slot. Returns p. */
 static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op, size_t align)
 {
-    if (acct_off)
-        return p;
+    if (!acct_real_init() || acct_off)
+        return p; /* a bootstrap block (malloc and calloc do not test acct_ready), or not counting */
     if (ACCT_UNLIKELY(acct_tls.busy) && acct_own_add(p))
         return p; /* our own block: not the program's */
     size_t key = acct_key_new(p, req, lg_of(align));
@@ -116,9 +116,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 ACCT_EXPORT void *malloc(size_t n)
 {
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(n, 16);
-    void *p = acct_real.malloc(n);
+    void *p = __atomic_load_n(&acct_malloc_entry, __ATOMIC_RELAXED)(n);
     if (ACCT_UNLIKELY(p == NULL)) /* (acct_off: on_alloc's slow path) */
         return p;
     return on_alloc(p, n, FL_TOP_MALLOC, 0);
@@ -154,9 +152,7 @@ ACCT_EXPORT void *calloc(size_t n, size_t m)
         errno = ENOMEM;
         return NULL;
     }
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(bytes, 16);
-    void *p = acct_real.calloc(n, m);
+    void *p = __atomic_load_n(&acct_calloc_entry, __ATOMIC_RELAXED)(n, m);
     if (ACCT_UNLIKELY(p == NULL))
         return p;
     return on_alloc(p, bytes, FL_TOP_CALLOC, 0);

@@ -19,6 +19,25 @@
 
 acct_real_t acct_real;
 ACCT_LINE atomic_int acct_ready;
+
+/* malloc and calloc until the allocator is known: the lookup (or the bootstrap buffer for the
+ * thread doing it, and for good when it failed), then the real function. */
+static void *boot_malloc(size_t n)
+{
+    if (!acct_real_init())
+        return acct_boot_alloc(n, 16);
+    return acct_real.malloc(n);
+}
+
+static void *boot_calloc(size_t n, size_t m)
+{
+    if (!acct_real_init())
+        return acct_boot_alloc(n * m, 16); /* (the caller checked the product) */
+    return acct_real.calloc(n, m);
+}
+
+void *(*acct_malloc_entry)(size_t) = boot_malloc;
+void *(*acct_calloc_entry)(size_t, size_t) = boot_calloc;
 static pid_t lookup_tid; /* the thread doing the lookup; written before acct_ready becomes 1 */
 
 #define BOOT_CAP ACCT_BOOT_CAP
@@ -173,6 +192,10 @@ bool acct_real_init_slow(void)
             atomic_store_explicit(&acct_ready, 3, memory_order_release);
             return false;
         }
+        /* the wrappers call these without testing acct_ready: a thread that sees the real
+         * function early only calls it sooner (its slow path waits for acct_ready) */
+        __atomic_store_n(&acct_malloc_entry, r.malloc, __ATOMIC_RELAXED);
+        __atomic_store_n(&acct_calloc_entry, r.calloc, __ATOMIC_RELAXED);
         atomic_store_explicit(&acct_ready, 2, memory_order_release);
         check_glibc_header(); /* (acct_detour is updated by the constructor, monitor.c) */
         check_jemalloc_sizes();
