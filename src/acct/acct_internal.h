@@ -222,4 +222,6 @@ static inline size_t acct_key_usable(size_t key)
 /* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into
  * "at function (file:line) [module]" with libdw (dwarf.c). Returns frames resolved, or -errno. */
 int acct_symbolize_file(const char *path);
+/* Closes the modules acct_symbolize_file keeps open between files (opening one is its cost). */
+void acct_symbolize_release(void);
 #endif /* FLATLINE_ACCT_INTERNAL_H */
