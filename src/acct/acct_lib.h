@@ -141,6 +141,8 @@ typedef struct __attribute__((aligned(128))) acct_thread {
 typedef struct acct_tls {
     acct_thread_t *fast; /* self while busy is 0 and acct_detour clear (the wrappers' common
                           * case: one test for all three), else NULL; see acct_fast_refresh */
+    acct_thread_t *fast_je; /* the same for jemalloc underneath (its sizes known: acct_je_sized,
+                             * acct_je_classes): the slow path's first case */
     acct_thread_t *self; /* this thread's state, NULL before its first count or after its exit */
     int busy; /* nonzero while our own code is on this thread's stack: its allocations are ours */
     int dead; /* the thread's exit handler ran: count into acct_global from now on */
@@ -150,25 +152,30 @@ extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
 /* Zero while the wrappers' common case applies: the allocator is glibc's and its chunk header
  * gives the size key (acct_glibc_header), accounting is on and nobody traces. Otherwise every
- * allocation and free takes the wrappers' slow path, which handles each case. Set until the
- * library's constructor has decided (monitor.c); after that it may only clear (trace closed,
- * forked child), never set again: threads cache it in acct_tls.fast and notice a change only
- * in their slow path. Whoever changes acct_off, acct_tracing or acct_glibc_header calls
- * acct_detour_update(). */
+ * allocation and free takes the wrappers' slow path, which handles each case (jemalloc's first).
+ * Set until the library's constructor has decided (monitor.c); after that it may only clear
+ * (trace closed, forked child), never set again: threads cache it in acct_tls.fast and notice
+ * a change only in their slow path. Whoever changes acct_off, acct_tracing or
+ * acct_glibc_header calls acct_detour_update(). */
+enum { ACCT_DETOUR_SPECIAL = 1, /* acct_off or acct_tracing: every call the general way */
+       ACCT_DETOUR_ALLOCATOR = 2 /* not glibc with a usable header */ };
 extern int acct_detour;
-extern int acct_glibc_header;
+extern int acct_glibc_header, acct_je_sized, acct_je_classes;
 static inline void acct_detour_update(void)
 {
     extern int acct_tracing;
-    __atomic_store_n(&acct_detour, acct_off | acct_tracing | !acct_glibc_header,
-                     __ATOMIC_RELAXED);
+    int d = ((acct_off | acct_tracing) ? ACCT_DETOUR_SPECIAL : 0) |
+            (acct_glibc_header ? 0 : ACCT_DETOUR_ALLOCATOR);
+    __atomic_store_n(&acct_detour, d, __ATOMIC_RELAXED);
 }
 
-/* Recomputes acct_tls.fast from this thread's state, busy and acct_detour. */
+/* Recomputes acct_tls.fast and fast_je from this thread's state, busy and acct_detour. */
 static inline void acct_fast_refresh(void)
 {
-    int slow = acct_tls.busy || __atomic_load_n(&acct_detour, __ATOMIC_RELAXED);
-    acct_tls.fast = slow ? NULL : acct_tls.self;
+    int d = __atomic_load_n(&acct_detour, __ATOMIC_RELAXED);
+    int special = acct_tls.busy || (d & ACCT_DETOUR_SPECIAL);
+    acct_tls.fast = special || d ? NULL : acct_tls.self;
+    acct_tls.fast_je = special || !acct_je_sized || !acct_je_classes ? NULL : acct_tls.self;
 }
 
 /* Our own code runs on this thread until the matching acct_busy_leave() (they nest): what it
@@ -177,6 +184,7 @@ static inline void acct_busy_enter(void)
 {
     acct_tls.busy++;
     acct_tls.fast = NULL;
+    acct_tls.fast_je = NULL;
 }
 static inline void acct_busy_leave(void)
 {
@@ -258,7 +266,6 @@ bool acct_own_remove(const void *p);
  * against malloc_usable_size, see real.c) it is the chunk header next to the block, which the
  * program's own access brings into cache: glibc's malloc_usable_size also reads the next
  * chunk's header, a second cache miss on every call. */
-extern int acct_je_sized;
 static inline size_t acct_glibc_key(const void *p)
 {
     return ((const size_t *)p)[-1];
@@ -287,7 +294,6 @@ extern uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1]; /* usable of (i * 8), from
  * quarter of the power of two below it. Used only when acct_je_classes says that start-up
  * found it equal to nallocx on a sweep of sizes up to ACCT_JE_CLASSES_MAX. */
 #define ACCT_JE_CLASSES_MAX ((size_t)1 << 40)
-extern int acct_je_classes;
 static inline size_t acct_je_class_of(size_t req)
 {
     unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)(req - 1)); /* 2^k < req */
@@ -423,7 +429,8 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
  * frames, the input of the driver's exports (collapsed stacks, pprof). Serialised by the caller
  * (report_lock). Returns its length. */
 size_t acct_stacks_build(char *buf, size_t cap, int max_sites);
-/* "at 0xADDR (MODULE+0xOFF) symbol+0xN" for a code address (the form the driver symbolizes). */
+/* "at 0xADDR (MODULE+0xOFF)" for a code address (the form the driver symbolizes); no lookup
+ * of names, no allocation (_dl_find_object). */
 size_t acct_frame_format(char *buf, size_t cap, uintptr_t addr);
 
 /* ---- monitor.c ---------------------------------------------------------------------------------

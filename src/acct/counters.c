@@ -84,7 +84,7 @@ void acct_count_free_big(acct_thread_t *t, size_t key)
 
 acct_ctrs_t acct_global;
 int acct_off;
-ACCT_LINE int acct_detour = 1; /* until real.c has checked the allocator */
+ACCT_LINE int acct_detour = ACCT_DETOUR_SPECIAL; /* until the constructor has decided */
 ACCT_LINE pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static acct_thread_t *all_threads;  /* acct_registry_lock */
@@ -282,6 +282,7 @@ void acct_thread_fold(acct_thread_t *t)
     if (acct_tls.self == t) {
         acct_tls.self = NULL;
         acct_tls.fast = NULL;
+        acct_tls.fast_je = NULL;
         acct_tls.dead = 1;
     }
 }

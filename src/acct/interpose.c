@@ -1,9 +1,12 @@
 /*
  * src/acct/interpose.c: the allocation functions the program calls (the hot path).
  *
- * Each wrapper calls the real function, then counts the block by its usable size (counters.c),
+ * Each wrapper calls the real function, then counts the block by its size key (counters.c),
  * counts down to the next call-site sample (sample.c) and, in --trace mode, records the event
- * (trace.c). Frees are counted before the block is given back. Invariants:
+ * (trace.c). Frees are counted before the block is given back. malloc, calloc and free have a
+ * common case (glibc underneath, a thread with a state outside our own code: acct_tls.fast) that
+ * reads the chunk header and bumps one slot, and leave by a tail call for everything else.
+ * Invariants:
  *   - results and errno are exactly the real allocator's: we only look at them;
  *   - the hot path takes no lock and allocates nothing; sampling and tracing are skipped while
  *     acct_tls.busy (our own code is on the stack), counting never is, so totals stay exact;
@@ -39,10 +42,11 @@ static inline int lg_of(size_t align)
     return align ? (align & (align - 1)) ? -1 : __builtin_ctzll(align) : 0;
 }
 
-/* on_alloc outside the common case: our own code is on the stack (acct_tls.busy), the thread
- * has no state yet (or no more), the allocator is not glibc, tracing is on, accounting is off
- * (acct_detour), or the block's size is not counted in a slot. Returns p. */
-static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op, size_t align)
+/* on_alloc the general way: our own code is on the stack (acct_tls.busy), the thread has no state
+ * yet (or no more), the allocator is neither glibc nor a known jemalloc, tracing is on,
+ * accounting is off (acct_detour), or the block's size is not counted in a slot. Returns p. */
+static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int op,
+                                                        size_t align)
 {
     if (!acct_real_init() || acct_off)
         return p; /* a bootstrap block (malloc and calloc do not test acct_ready), or not counting */
@@ -66,6 +70,25 @@ static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op
 static __attribute__((noinline)) void *on_alloc_sample(acct_thread_t *t, void *p, size_t req)
 {
     acct_sample_alloc(t, p, req);
+    return p;
+}
+
+/* on_alloc outside glibc's common case: jemalloc's (acct_tls.fast_je: the size class from its
+ * table or its rule, checked against nallocx at start-up, without a call into jemalloc), else
+ * on_alloc_general. Only tail calls, so that it needs no frame. Returns p. */
+static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op, size_t align)
+{
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_UNLIKELY(je == NULL || align != 0 || req > ACCT_JE_CLASSES_MAX))
+        return on_alloc_general(p, req, op, align);
+    size_t usable = req <= ACCT_JE_SMALL ? acct_je_small[(req + 7) >> 3] : acct_je_class_of(req);
+    size_t key = acct_key_of_usable(usable);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return on_alloc_general(p, req, op, align);
+    acct_count_alloc_slot(je, req, key);
+    je->sample_left -= (int64_t)req;
+    if (ACCT_UNLIKELY(je->sample_left < 0))
+        return on_alloc_sample(je, p, req);
     return p;
 }
 
@@ -104,10 +127,20 @@ static __attribute__((noinline)) void on_free_slow(void *p, size_t known_key)
     acct_fast_refresh(); /* (acct_detour may have cleared) */
 }
 
-/* free() outside the common case: the block may be a bootstrap one, the allocator not looked up
- * yet (then only bootstrap blocks exist), or see on_free_slow. */
+/* free() outside the common case: jemalloc's common case, else the block may be a bootstrap one,
+ * the allocator not looked up yet (then only bootstrap blocks exist), or see on_free_slow. */
 static __attribute__((noinline)) void free_slow(void *p)
 {
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_LIKELY(je != NULL) && !acct_filter_maybe(p)) {
+        /* jemalloc's common case: not a bootstrap, own or sampled block (all behind the
+         * filter). sallocx is its cheapest size lookup; given that size, sdallocx skips the
+         * lookup that free would repeat. */
+        size_t usable = acct_real.sallocx(p, 0);
+        acct_count_free(je, acct_key_of_usable(usable));
+        acct_real.sdallocx(p, usable, 0);
+        return;
+    }
     if (acct_is_boot(p) || !acct_real_init())
         return; /* never given back */
     on_free_slow(p, 0);

@@ -3,7 +3,7 @@
  * program exited (outside its hot path, in the driver's own process): frames are grouped by
  * module, each module is opened once with libdw (dwarf.c: its symbols, DWARF lines and inline
  * frames, separate debug files by build-id), and each frame line is rewritten in place.
- * Frame line form in:  "      at 0xADDR (MODULE+0xOFF) symbol+0xN"
+ * Frame line form in:  "      at 0xADDR (MODULE+0xOFF)" (anything after it is ignored)
  *                 out: "      at function (file:line) [module]"  (file:line with debug info),
  *                      one such line per inlined call above it ("... (inlined) [module]"),
  *                      or "      at module+0xOFF [module]" when no symbol contains the address.
