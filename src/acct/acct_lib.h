@@ -137,13 +137,13 @@ typedef struct __attribute__((aligned(128))) acct_thread {
 } acct_thread_t;
 
 /* The per-thread words the wrappers read, in one thread-local block: one address lookup (the
- * initial-exec offset from the GOT) reaches both. */
+ * initial-exec offset from the GOT) reaches them all. */
 typedef struct acct_tls {
-    acct_thread_t *fast; /* self while busy is 0 and acct_detour clear (the wrappers' common
-                          * case: one test for all three), else NULL; see acct_fast_refresh */
+    acct_thread_t *fast;    /* self while busy is 0 and acct_detour clear (the wrappers' common
+                             * case: one test for all three), else NULL; see acct_fast_refresh */
     acct_thread_t *fast_je; /* the same for jemalloc underneath (its sizes known: acct_je_sized,
                              * acct_je_classes): the slow path's first case */
-    acct_thread_t *self; /* this thread's state, NULL before its first count or after its exit */
+    acct_thread_t *self;    /* this thread's state, NULL before its first count or after its exit */
     int busy; /* nonzero while our own code is on this thread's stack: its allocations are ours */
     int dead; /* the thread's exit handler ran: count into acct_global from now on */
 } acct_tls_t;
@@ -157,8 +157,10 @@ extern int acct_off;            /* pass-through only (forked child, or before/af
  * (trace closed, forked child), never set again: threads cache it in acct_tls.fast and notice
  * a change only in their slow path. Whoever changes acct_off, acct_tracing or
  * acct_glibc_header calls acct_detour_update(). */
-enum { ACCT_DETOUR_SPECIAL = 1, /* acct_off or acct_tracing: every call the general way */
-       ACCT_DETOUR_ALLOCATOR = 2 /* not glibc with a usable header */ };
+enum {
+    ACCT_DETOUR_SPECIAL = 1,  /* acct_off or acct_tracing: every call the general way */
+    ACCT_DETOUR_ALLOCATOR = 2 /* not glibc with a usable header */
+};
 extern int acct_detour;
 extern int acct_glibc_header, acct_je_sized, acct_je_classes;
 static inline void acct_detour_update(void)
@@ -230,8 +232,7 @@ static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thr
 }
 
 /* Counts a block about to be freed, whose size key is counted in a slot, in t's. */
-static inline __attribute__((always_inline)) void acct_count_free_slot(acct_thread_t *t,
-                                                                       size_t key)
+static inline __attribute__((always_inline)) void acct_count_free_slot(acct_thread_t *t, size_t key)
 {
     ACCT_BUMP(acct_slot_ctr(&t->c, key)->n_out, 1);
 }

@@ -57,7 +57,8 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
             __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
         return;
     }
-    acct_bucket_ctr_t *c = in_slot ? &acct_global.slot[key >> 3] : &acct_global.b[acct_bucket(usable)];
+    acct_bucket_ctr_t *c =
+        in_slot ? &acct_global.slot[key >> 3] : &acct_global.b[acct_bucket(usable)];
     if (!in_slot)
         __atomic_fetch_add(&acct_global.usable_big, usable, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->n_in, 1, __ATOMIC_RELAXED);
@@ -94,7 +95,7 @@ static pthread_key_t exit_key;
 
 #define OWN_CAP 256
 atomic_int acct_own_n;
-static const void *own[OWN_CAP];                   /* own_lock */
+static const void *own[OWN_CAP]; /* own_lock */
 ACCT_LINE static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool acct_own_add(const void *p)

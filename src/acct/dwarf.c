@@ -22,7 +22,7 @@
 struct drv_dwarf {
     Dwfl *dwfl;
     Dwfl_Module *mod;
-    GElf_Addr low;        /* where the module sits in dwfl's address space */
+    GElf_Addr low;      /* where the module sits in dwfl's address space */
     char basename[256]; /* for "module+0xOFF" (a copy: the handle outlives the caller's text) */
 };
 

@@ -45,11 +45,11 @@ static inline int lg_of(size_t align)
 /* on_alloc the general way: our own code is on the stack (acct_tls.busy), the thread has no state
  * yet (or no more), the allocator is neither glibc nor a known jemalloc, tracing is on,
  * accounting is off (acct_detour), or the block's size is not counted in a slot. Returns p. */
-static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int op,
-                                                        size_t align)
+static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int op, size_t align)
 {
     if (!acct_real_init() || acct_off)
-        return p; /* a bootstrap block (malloc and calloc do not test acct_ready), or not counting */
+        return p; /* a bootstrap block (malloc and calloc do not test acct_ready), or not counting
+                   */
     if (ACCT_UNLIKELY(acct_tls.busy) && acct_own_add(p))
         return p; /* our own block: not the program's */
     size_t key = acct_key_new(p, req, lg_of(align));
