@@ -126,11 +126,13 @@ typedef struct acct_ctrs {
  * counters are written by that thread only, and a block freed by another thread is counted in
  * the freeing thread's own state. */
 typedef struct __attribute__((aligned(128))) acct_thread {
-    acct_ctrs_t c;        /* owner writes (relaxed stores); readers hold acct_registry_lock */
-    int64_t sample_left;  /* owner only: bytes until the next call-site sample */
-    uint64_t rng;         /* owner only */
-    uint32_t tid;         /* dense thread index for the trace (never reused) */
-    struct acct_tbuf *tb; /* trace buffer, or NULL */
+    acct_ctrs_t c; /* owner writes (relaxed stores); readers hold acct_registry_lock; zero
+                    * whenever the state is free (acct_thread_fold clears it) */
+    /* from here to next_all: reset when a thread takes the state */
+    int64_t sample_left;          /* owner only: bytes until the next call-site sample */
+    uint64_t rng;                 /* owner only */
+    uint32_t tid;                 /* dense thread index for the trace (never reused) */
+    struct acct_tbuf *tb;         /* trace buffer, or NULL */
     uintptr_t stack_lo, stack_hi; /* owner only: the thread's stack (hi 0: not known yet) */
     int in_use;                   /* acct_registry_lock */
     struct acct_thread *next_all, *next_free; /* acct_registry_lock */

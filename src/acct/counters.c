@@ -231,8 +231,12 @@ acct_thread_t *acct_thread_slow(void)
     pthread_mutex_lock(&acct_registry_lock);
     acct_thread_t *t = state_get_locked();
     if (t) {
+        /* The counters are zero already (a new slab's are, acct_thread_fold clears a recycled
+         * state's): left untouched, their pages cost nothing until the thread counts there. */
+        FL_DEBUG_ASSERT(t->c.reallocs == 0 && t->c.usable_big == 0 && t->c.slot[4].n_in == 0);
         struct acct_tbuf *tb = t->tb; /* a recycled slot keeps its trace buffer mapping */
-        memset(t, 0, offsetof(acct_thread_t, next_all));
+        memset(&t->sample_left, 0,
+               offsetof(acct_thread_t, next_all) - offsetof(acct_thread_t, sample_left));
         t->tb = tb;
         t->tid = next_tid++;
         t->in_use = 1;
