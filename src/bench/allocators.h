@@ -5,14 +5,15 @@
  * dependency check read) and the runner's identification of what serves malloc
  * (runner_ident.c) all iterate this list.
  *
- *   X(name, lib, family, match, pkg, arenas, malloc_conf, doc)
+ *   X(name, lib, family, match, pkg, arenas, env, doc)
  *     name         the matrix column (--allocators)
  *     lib          file preloaded from the library directory; NULL = nothing (glibc)
  *     family       what must serve malloc in the runner ("glibc", "jemalloc", ...)
  *     match        the word in the path of malloc's library that names that family
  *     pkg          the Debian package that provides lib (listed in scripts/deps.d/)
  *     arenas       runs the lifecycle-arena runner (flatline-bench-runner-fl --arenas)
- *     malloc_conf  MALLOC_CONF for the run (jemalloc options), or NULL
+ *     env          the allocator's options for the run as environment assignments
+ *                  ("NAME=value", several separated by spaces), or NULL
  *     doc          one line for --help
  */
 #ifndef FLATLINE_BENCH_ALLOCATORS_H
@@ -24,7 +25,7 @@
     X("jemalloc", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", false, NULL,         \
       "jemalloc as Debian builds it")                                                              \
     X("jemalloc-bg", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", false,            \
-      "background_thread:true",                                                                    \
+      "MALLOC_CONF=background_thread:true",                                                        \
       "jemalloc with its background purging threads (MALLOC_CONF=background_thread:true)")         \
     X("tcmalloc", "libtcmalloc_minimal.so.4", "tcmalloc", "tcmalloc", "libtcmalloc-minimal4",      \
       false, NULL, "gperftools' tcmalloc (minimal)")                                               \

@@ -25,13 +25,13 @@
 
 /* An allocator column of the matrix. */
 typedef struct bd_alloc {
-    const char *name;        /* column name (allocators.h) */
-    const char *lib;         /* file name under the library directory to preload, NULL for glibc */
-    const char *expect;      /* what the runner's ident must say serves malloc */
-    const char *pkg;         /* Debian package that provides it (for messages) */
-    bool arenas;             /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
-    const char *malloc_conf; /* MALLOC_CONF for the child (jemalloc options), or NULL */
-    const char *doc;         /* one line for --help */
+    const char *name;   /* column name (allocators.h) */
+    const char *lib;    /* file name under the library directory to preload, NULL for glibc */
+    const char *expect; /* what the runner's ident must say serves malloc */
+    const char *pkg;    /* Debian package that provides it (for messages) */
+    bool arenas;        /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
+    const char *env;    /* the allocator's options: "NAME=value ..." (allocators.h), or NULL */
+    const char *doc;    /* one line for --help */
 } bd_alloc_t;
 
 /* A workload row of the matrix. */
@@ -175,9 +175,11 @@ int bd_run_stress(const bd_config_t *cfg, const bd_workload_t *wl, const bd_allo
 void bd_stress_name(char *buf, size_t len, const bd_workload_t *wl, unsigned threads);
 
 /* ---- bench_sweep.c ---- */
-/* The columns of an option sweep of `allocator` (only "jemalloc" has one): fills out (at most
- * max) and returns how many, or -1 when that allocator has no sweep. Static storage. */
+/* The columns of an option sweep of `allocator` (jemalloc, tcmalloc, mimalloc): fills out (at
+ * most max) and returns how many, or -1 when that allocator has no sweep. Static storage. */
 int bd_sweep_columns(const char *allocator, const bd_alloc_t **out, unsigned max);
+/* The allocators that have a sweep, for messages ("jemalloc, tcmalloc, mimalloc"). */
+const char *bd_sweep_names(void);
 
 /* ---- bench_matrix.c ---- */
 extern const bd_alloc_t bd_allocs[];
@@ -239,5 +241,8 @@ double bd_now(void);
 int bd_mkdir_p(const char *path);
 /* Resident bytes of process pid (/proc/<pid>/statm), 0 when it is gone. */
 uint64_t bd_read_rss(pid_t pid);
+/* In a forked child before exec: sets each "NAME=value" of env (space-separated; NULL: none).
+ * Returns 0, or -1 when an assignment has no '=' or is too long (nothing more is set). */
+int bd_apply_env(const char *env);
 
 #endif /* FLATLINE_BENCH_H */

@@ -175,9 +175,9 @@ static void handle_line(child_t *c, char *line)
         }
         if (c->al->arenas && strncmp(strategy, "lifecycle-arenas", 16) != 0)
             set_error(row, "runner did not enable lifecycle arenas");
-        if (c->al->malloc_conf && strstr(c->al->malloc_conf, "background_thread:true") &&
+        if (c->al->env && strstr(c->al->env, "background_thread:true") &&
             !strstr(strategy, "+bgthread"))
-            set_error(row, "MALLOC_CONF=%s did not take effect", c->al->malloc_conf);
+            set_error(row, "%s did not take effect", c->al->env);
     } else if (strcmp(line, "sync") == 0) {
         bd_sample_t *s = take_sample(c);
         if (s && strcmp(rest, "peak") == 0) {
@@ -318,8 +318,10 @@ static _Noreturn void exec_runner(const child_t *c, const runner_cmd_t *cmd)
         setenv("LD_PRELOAD", cmd->preload, 1);
     else
         unsetenv("LD_PRELOAD");
-    if (c->al->malloc_conf)
-        setenv("MALLOC_CONF", c->al->malloc_conf, 1);
+    if (bd_apply_env(c->al->env) != 0) {
+        fprintf(stderr, "flatline-bench: bad allocator options '%s'\n", c->al->env);
+        _exit(127);
+    }
     execv(cmd->runner, (char *const *)cmd->argv);
     fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", cmd->runner, strerror(errno));
     _exit(127);

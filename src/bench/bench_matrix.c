@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, conf, doc)                            \
-    {name, lib, family, pkg, arenas, conf, doc},
+#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, env, doc)                             \
+    {name, lib, family, pkg, arenas, env, doc},
 const bd_alloc_t bd_allocs[] = {BENCH_ALLOCATORS(BD_ALLOC_ROW_)};
 #undef BD_ALLOC_ROW_
 const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];

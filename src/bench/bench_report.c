@@ -229,6 +229,11 @@ int bd_report(const char *dir, const char *page)
                 "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
                 wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
     fprintf(f, "### Ratios\n\n![fragmentation ratios](%s/plots/ratios.svg)\n\n", rel);
+    fprintf(f,
+            "### Against the first column\n\nEach column's median peak RSS, RSS at the last tail "
+            "checkpoint and ops/s over the first column's (with `--sweep`, the defaults).\n\n"
+            "![relative to the first column](%s/plots/relative.svg)\n\n",
+            rel);
     for (unsigned i = 0; i < bd_nworkloads; i++) {
         char first[64];
         bd_stress_name(first, sizeof first, &bd_workloads[i], 1);

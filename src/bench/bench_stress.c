@@ -91,8 +91,10 @@ static _Noreturn void exec_program(const bd_config_t *cfg, const bd_alloc_t *al,
     } else {
         unsetenv("LD_PRELOAD");
     }
-    if (al->malloc_conf)
-        setenv("MALLOC_CONF", al->malloc_conf, 1);
+    if (bd_apply_env(al->env) != 0) {
+        fprintf(stderr, "flatline-bench: bad allocator options '%s'\n", al->env);
+        _exit(127);
+    }
     execv(argv[0], argv);
     fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
