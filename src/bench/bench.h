@@ -30,6 +30,7 @@ typedef struct bd_alloc {
     const char *expect; /* what the runner's ident must say serves malloc */
     const char *pkg;    /* Debian package that provides it (for messages) */
     bool arenas;        /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
+    const char *store;  /* NULL, or records in the store, defrag "on"/"off" (runner-store) */
     const char *env;    /* the allocator's options: "NAME=value ..." (allocators.h), or NULL */
     const char *doc;    /* one line for --help */
 } bd_alloc_t;
@@ -43,6 +44,7 @@ typedef struct bd_workload {
     const char *program; /* a bench/stress program run as is (bench_stress.c), or NULL */
     long work;           /* the program's count argument at --scale 1 */
     bool threaded;       /* the program takes a thread count first: runs at each count */
+    bool store;          /* keeps its records in the namespace store under the store columns */
 } bd_workload_t;
 
 typedef struct bd_config {
@@ -148,7 +150,7 @@ typedef struct bd_row {
     bool ok;
     char ident[32];    /* allocator the runner saw serving malloc */
     char version[64];  /* its version */
-    char strategy[32]; /* malloc or lifecycle-arenas */
+    char strategy[48]; /* malloc or lifecycle-arenas, +bgthread, +store or +store-defrag */
     double v[BD_NNUM];
     char error[256];
 } bd_row_t;
@@ -191,6 +193,8 @@ extern const unsigned bd_thread_counts[];
 extern const unsigned bd_nthread_counts;
 const bd_alloc_t *bd_find_alloc(const char *name);
 const bd_workload_t *bd_find_workload(const char *name);
+/* The runner executable a column runs (file name under cfg->bindir). */
+const char *bd_runner_name(const bd_alloc_t *al);
 /* Runs the whole matrix of cfg, writing DIR/runs.csv and DIR/series/. Returns 0, or 1 when a
  * run failed (the others still ran and were written). */
 int bd_run_matrix(const bd_config_t *cfg);

@@ -73,7 +73,9 @@ static void usage(FILE *f)
            "\n"
            "allocators  prints the allocator table, one per line: name, preloaded library (- for\n"
            "        none), the family that must serve malloc, Debian package, 1 when it runs\n"
-           "        lifecycle arenas, the options as environment assignments (- for none);\n"
+           "        lifecycle arenas, the store's defragmentation when db-churn's records go\n"
+           "        through the store (on/off, - for no store), the options as environment\n"
+           "        assignments (- for none);\n"
            "        with --sweep ALLOC, the columns of that sweep instead; tests read it\n");
     fprintf(f, "\nWorkloads:\n");
     for (unsigned i = 0; i < bd_nworkloads; i++)
@@ -481,8 +483,8 @@ static int cmd_report(int argc, char **argv)
 
 static void print_column(const bd_alloc_t *a)
 {
-    printf("%s %s %s %s %d %s\n", a->name, a->lib ? a->lib : "-", a->expect, a->pkg, a->arenas,
-           a->env ? a->env : "-");
+    printf("%s %s %s %s %d %s %s\n", a->name, a->lib ? a->lib : "-", a->expect, a->pkg, a->arenas,
+           a->store ? a->store : "-", a->env ? a->env : "-");
 }
 
 static int cmd_allocators(int argc, char **argv)

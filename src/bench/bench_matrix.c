@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, env, doc)                             \
-    {name, lib, family, pkg, arenas, env, doc},
+#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, store, env, doc)                      \
+    {name, lib, family, pkg, arenas, store, env, doc},
 const bd_alloc_t bd_allocs[] = {BENCH_ALLOCATORS(BD_ALLOC_ROW_)};
 #undef BD_ALLOC_ROW_
 const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];
@@ -26,31 +26,32 @@ const bd_workload_t bd_workloads[] = {
     {"db-churn", true, false,
      "an in-memory database under load: persistent records, transient "
      "request buffers",
-     NULL, 0, false},
+     NULL, 0, false, true},
     {"size-shift", false, false, "object sizes grow over the program's life (small, then large)",
-     NULL, 0, false},
-    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)", NULL, 0, false},
+     NULL, 0, false, false},
+    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)", NULL, 0, false,
+     false},
     {"replay", false, true, "re-runs a trace recorded by flatline-acct --trace (needs --trace)",
-     NULL, 0, false},
+     NULL, 0, false, false},
     /* The classic stress programs of bench/stress, run as they are (bench_stress.c). */
     {"cfrac", false, false, "cfrac-like bignum arithmetic: tiny short-lived blocks, 1 thread",
-     "stress-cfrac", 4000000, false},
+     "stress-cfrac", 4000000, false, false},
     {"espresso", false, false, "espresso-like cube covers: mixed lifetimes, realloc, 1 thread",
-     "stress-espresso", 250, false},
+     "stress-espresso", 250, false, false},
     {"larson", false, false, "larson-like: blocks freed by the next thread (1, 2, 4, 8 threads)",
-     "stress-larson", 40, true},
+     "stress-larson", 40, true, false},
     {"xmalloc", false, false, "xmalloc-like producer/consumer frees (1, 2, 4, 8 pairs)",
-     "stress-xmalloc", 2000000, true},
+     "stress-xmalloc", 2000000, true, false},
     {"cache-scratch", false, false, "cache-scratch: passive false sharing (1, 2, 4, 8 threads)",
-     "stress-cache-scratch", 400000, true},
+     "stress-cache-scratch", 400000, true, false},
     {"mstress", false, false,
      "mstress-like: power-of-2 sizes, migrating and long-lived blocks, threads replaced every "
      "round (1, 2, 4, 8 threads)",
-     "stress-mstress", 6, true},
+     "stress-mstress", 6, true, false},
     {"rptest", false, false,
      "rptest-like: 16 B-16 KB falloff sizes, scattered frees, cross-thread handoffs "
      "(1, 2, 4, 8 threads)",
-     "stress-rptest", 300, true},
+     "stress-rptest", 300, true, false},
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
 
@@ -137,10 +138,18 @@ static void show_progress(const bd_row_t *row, const bd_sample_t *s, void *ctx)
     fflush(stderr);
 }
 
-/* True when the pair runs: the flatline column needs a workload that knows life-cycles. */
+/* True when the pair runs: the flatline column needs a workload that knows life-cycles, the
+ * store columns one that keeps its records in the store. */
 static bool pair_applies(const bd_workload_t *wl, const bd_alloc_t *al)
 {
-    return !al->arenas || wl->lifecycles;
+    return (!al->arenas || wl->lifecycles) && (!al->store || wl->store);
+}
+
+const char *bd_runner_name(const bd_alloc_t *al)
+{
+    if (al->store)
+        return "flatline-bench-runner-store";
+    return al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner";
 }
 
 /* Checks libraries and runners; drops unusable allocators (or fails with --strict). */
@@ -157,8 +166,7 @@ static int check_allocators(bd_config_t *cfg)
                 why = "library not found";
         }
         if (!why) {
-            snprintf(path, sizeof path, "%s/%s", cfg->bindir,
-                     al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner");
+            snprintf(path, sizeof path, "%s/%s", cfg->bindir, bd_runner_name(al));
             if (access(path, X_OK) != 0)
                 why = "runner not built";
         }

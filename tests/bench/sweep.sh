@@ -16,7 +16,7 @@ grep -q "no option sweep for 'glibc' (there is one for jemalloc, tcmalloc, mimal
 
 # The options each setting sets are the ones the installed library reads.
 "$bin/flatline-bench" allocators --sweep mimalloc >"$tmp/mi"
-while read -r name lib family pkg arenas env; do
+while read -r name lib family pkg arenas store env; do
     [[ "$env" == - ]] && continue
     var="${env%%=*}" value="${env#*=}"
     option="$(tr 'A-Z' 'a-z' <<<"${var#MIMALLOC_}")"
@@ -26,7 +26,7 @@ while read -r name lib family pkg arenas env; do
     ! grep -q "is deprecated\|invalid value" <<<"$out" || { echo "FAIL: $name: $out"; exit 1; }
 done <"$tmp/mi"
 "$bin/flatline-bench" allocators --sweep tcmalloc >"$tmp/tc"
-while read -r name lib family pkg arenas env; do
+while read -r name lib family pkg arenas store env; do
     [[ "$env" == - ]] && continue
     grep -qx "${env%%=*}" < <(strings "$libdir/$lib") ||
         { echo "FAIL: $name: $libdir/$lib does not know ${env%%=*}"; exit 1; }
