@@ -198,7 +198,13 @@ int bd_report(const char *dir, const char *page)
                "time scale; see the configuration below) while the workload keeps serving a "
                "light trickle of requests. `flatline` is jemalloc with lifecycle arenas "
                "(libflatline: records in a shared arena, transient buffers in per-thread private "
-               "arenas); it runs only on workloads that know their objects' life-cycles.\n\n");
+               "arenas); it runs only on workloads that know their objects' life-cycles. "
+               "`store` and `store-defrag` run db-churn's records through libflatline's "
+               "namespace store (keys and values, as flatline-server keeps them), its active "
+               "defragmentation off and on; their live bytes are the values' sizes, so the "
+               "store's keys, headers and index count as overhead. The stress programs (rows "
+               "`<name>-<N>t` at N threads) report no live bytes over time; mstress and rptest "
+               "report their peak, which gives peak RSS / peak live.\n\n");
     fprintf(f, "## Results\n\n");
     bd_print_table(f, rows, n, true);
     fprintf(f, "\n## Memory breakdown (MiB, median over the repeats; the allocator's own "
