@@ -163,6 +163,10 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
                  unsigned repeat, bd_row_t *row, bd_sample_t **samples, size_t *nsamples,
                  bd_progress_fn progress, void *ctx);
 
+/* Seconds a run of wl in repeat `repeat` waits after its mass delete for the tail checkpoints
+ * (the last one's time; +1 s only in repeats past --tail-repeats; 0 for a stress program). */
+double bd_tail_wait(const bd_config_t *cfg, const bd_workload_t *wl, unsigned repeat);
+
 /* Records the rusage wait4 gave for a finished child in row's CPU/fault/switch columns. */
 struct rusage;
 void bd_record_rusage(bd_row_t *row, const struct rusage *ru);

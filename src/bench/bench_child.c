@@ -569,3 +569,10 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
     *nsamples = c.n;
     return row->ok ? 0 : -1;
 }
+
+double bd_tail_wait(const bd_config_t *cfg, const bd_workload_t *wl, unsigned repeat)
+{
+    if (wl->program)
+        return 0;
+    return tail_at[repeat <= cfg->tail_repeats ? BD_NTAIL - 1 : 0] * cfg->time_scale;
+}

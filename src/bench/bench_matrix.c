@@ -80,29 +80,47 @@ const bd_workload_t *bd_find_workload(const char *name)
     return NULL;
 }
 
+/* Progress and the time left. A run's time is its work plus the time it waits in its tail
+ * (known in advance: 30 s x the time scale for the repeats that wait for every checkpoint, 1 s x
+ * it for the others, none for a stress program), so the estimate is the tail waits still to
+ * come plus, per workload, its mean work time so far times its runs left. A workload not
+ * started yet takes the mean of the started ones of its kind (stress program or runner
+ * workload), or of all. */
 typedef struct progress {
     unsigned index, total, repeats;
     bool tty;
     double last_print;
-    /* Per workload (index in cfg.workloads): runs planned, runs done, seconds they took. */
+    double tail_left; /* seconds of tail waits in the runs not done yet */
+    /* Per workload (index in cfg.workloads): runs planned, runs done, their work seconds. */
     unsigned planned[BD_MAX_ITEMS], done[BD_MAX_ITEMS];
-    double spent[BD_MAX_ITEMS];
+    double work[BD_MAX_ITEMS];
 } progress_t;
 
-/* Seconds the runs not done yet should take: each workload's mean run time so far, or the mean
- * over all runs for a workload not started yet. -1 before the first run ends. */
-static double time_left(const progress_t *pg, unsigned nworkloads)
+/* Mean work seconds of the started workloads (of wl's kind when kind_only). -1: none. */
+static double mean_work(const progress_t *pg, const bd_config_t *cfg, const bd_workload_t *wl,
+                        bool kind_only)
 {
     unsigned done = 0;
-    double spent = 0, left = 0;
-    for (unsigned w = 0; w < nworkloads; w++) {
-        done += pg->done[w];
-        spent += pg->spent[w];
-    }
-    if (done == 0)
+    double work = 0;
+    for (unsigned w = 0; w < cfg->nworkloads; w++)
+        if (!kind_only || !cfg->workloads[w]->program == !wl->program) {
+            done += pg->done[w];
+            work += pg->work[w];
+        }
+    return done ? work / done : -1;
+}
+
+/* Seconds the runs not done yet should take; -1 before the first run ends. */
+static double time_left(const progress_t *pg, const bd_config_t *cfg)
+{
+    if (mean_work(pg, cfg, cfg->workloads[0], false) < 0)
         return -1;
-    for (unsigned w = 0; w < nworkloads; w++) {
-        double mean = pg->done[w] ? pg->spent[w] / pg->done[w] : spent / done;
+    double left = pg->tail_left;
+    for (unsigned w = 0; w < cfg->nworkloads; w++) {
+        const bd_workload_t *wl = cfg->workloads[w];
+        double mean = pg->done[w] ? pg->work[w] / pg->done[w] : mean_work(pg, cfg, wl, true);
+        if (mean < 0)
+            mean = mean_work(pg, cfg, wl, false);
         left += mean * (pg->planned[w] - pg->done[w]);
     }
     return left;
@@ -229,10 +247,12 @@ static int run_one(const bd_config_t *cfg, unsigned w, const bd_alloc_t *al, uns
     bd_csv_write_row(csv, &row);
     fflush(csv);
     double took = bd_now() - t0;
+    double tail = bd_tail_wait(cfg, wl, r);
     pg->done[w]++;
-    pg->spent[w] += took;
+    pg->work[w] += took > tail ? took - tail : 0;
+    pg->tail_left -= tail;
     char left[32];
-    fmt_duration(left, sizeof left, time_left(pg, cfg->nworkloads));
+    fmt_duration(left, sizeof left, time_left(pg, cfg));
     if (pg->tty)
         fprintf(stderr, "\r\033[K");
     if (res != 0) {
@@ -299,9 +319,14 @@ int bd_run_matrix(const bd_config_t *cfg_in)
 
     progress_t pg = {.repeats = cfg.repeats, .tty = isatty(2)};
     for (unsigned w = 0; w < cfg.nworkloads; w++)
-        for (unsigned a = 0; a < cfg.nallocs; a++)
-            if (pair_applies(cfg.workloads[w], cfg.allocs[a]))
-                pg.planned[w] += cfg.repeats * thread_counts(&cfg, cfg.workloads[w], NULL);
+        for (unsigned a = 0; a < cfg.nallocs; a++) {
+            if (!pair_applies(cfg.workloads[w], cfg.allocs[a]))
+                continue;
+            unsigned runs = thread_counts(&cfg, cfg.workloads[w], NULL);
+            pg.planned[w] += cfg.repeats * runs;
+            for (unsigned r = 1; r <= cfg.repeats; r++)
+                pg.tail_left += runs * bd_tail_wait(&cfg, cfg.workloads[w], r);
+        }
     for (unsigned w = 0; w < cfg.nworkloads; w++)
         pg.total += pg.planned[w];
 
