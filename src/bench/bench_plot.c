@@ -246,13 +246,13 @@ static int plot_relative(const char *dir, const bd_row_t *rows, size_t n, const 
             "# workload, then per column: peak RSS, RSS at the last checkpoint, ops/s, each "
             "over %s's\n",
             als[0]);
-    unsigned drawn = 0;
+    unsigned drawn[3] = {0, 0, 0}; /* values per panel: gnuplot rejects an all-NaN one */
     for (unsigned w = 0; w < nw; w++) {
         fprintf(d, "%s", wls[w]);
         for (int k = 0; k < 3; k++)
             for (unsigned a = 0; a < na; a++) {
                 double r = relative_to_first(rows, n, wls[w], als, a, cols[k]);
-                drawn += r > 0;
+                drawn[k] += r > 0;
                 if (r > 0)
                     fprintf(d, " %.4f", r);
                 else
@@ -261,7 +261,8 @@ static int plot_relative(const char *dir, const bd_row_t *rows, size_t n, const 
         fputc('\n', d);
     }
     fclose(d);
-    if (drawn == 0)
+    int panels = (drawn[0] > 0) + (drawn[1] > 0) + (drawn[2] > 0);
+    if (panels == 0)
         return 0;
     snprintf(path, sizeof path, "%s/plots/relative.gp", dir);
     FILE *gp = fopen(path, "w");
@@ -269,16 +270,22 @@ static int plot_relative(const char *dir, const bd_row_t *rows, size_t n, const 
         return -1;
     int width = 500 + 60 * (int)(nw * na);
     for (int pass = 0; pass < 2; pass++) {
-        terminals(gp, "relative", width < 1600 ? 1600 : width > 4000 ? 4000 : width, 1200, pass);
+        terminals(gp, "relative",
+                  width < 1600   ? 1600
+                  : width > 4000 ? 4000
+                                 : width,
+                  400 * panels, pass);
         fprintf(gp,
                 "set style data histograms\n" /* NaN: a gap (as missing, a row would go) */
                 "set style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
                 "set grid ytics\nset yrange [0:*]\nset key outside right top vertical\n"
                 "set xtics rotate by -30\nset arrow from graph 0, first 1 to graph 1, first 1 "
                 "nohead lw 2 dt 2 lc rgb 'black' front\n"
-                "set multiplot layout 3,1 title 'Each column over %s (dashed line: 1)'\n",
-                als[0]);
+                "set multiplot layout %d,1 title 'Each column over %s (dashed line: 1)'\n",
+                panels, als[0]);
         for (int k = 0; k < 3; k++) {
+            if (!drawn[k])
+                continue;
             fprintf(gp, "set title '%s'\nplot ", titles[k]);
             for (unsigned a = 0; a < na; a++)
                 fprintf(gp, "%s'relative.dat' using %u%s lc rgb '%s' title '%s'", a ? ", " : "",
