@@ -235,6 +235,9 @@ void bd_print_best(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 /* Writes gnuplot scripts and draws DIR/plots/{rss-<workload>,ratios}.{svg,png}. Returns 0, or -1
  * when gnuplot is missing or failed (a warning is printed; the rest of the report still works). */
 int bd_plot(const char *dir, const bd_row_t *rows, size_t n);
+/* True when some good run of workload wl sampled its live bytes over time (a runner workload:
+ * it has RSS-over-time plots and ratios at the peak; the stress programs do not). */
+bool bd_has_timeline(const bd_row_t *rows, size_t n, const char *wl);
 
 /* ---- bench_report.c ---- */
 /* Writes DIR/machine.txt (CPU, cores, memory, kernel, library versions) and DIR/config.txt. */

@@ -1,5 +1,6 @@
 /*
- * bench_plot.c: the plots, drawn by gnuplot from the run's CSV files. For each workload one plot
+ * bench_plot.c: the plots, drawn by gnuplot from the run's CSV files. For each workload that
+ * samples its live bytes (not the stress programs, which get thread-scaling plots) one plot
  * of RSS over time per allocator (solid) with that run's live requested bytes (dashed, same
  * colour), taken from the first repeat that succeeded; and one plot of the ratios (RSS / live at
  * peak, peak RSS / peak live, RSS 30 s after the mass delete / peak RSS) as clustered bars.
@@ -136,11 +137,10 @@ static int plot_rss(const char *dir, const bd_row_t *rows, size_t n, const char 
     return lines ? run_gnuplot(dir, script) : 0;
 }
 
-/* True when some run of workload wl knew its live bytes (the stress programs do not). */
-static bool knows_live(const bd_row_t *rows, size_t n, const char *wl)
+bool bd_has_timeline(const bd_row_t *rows, size_t n, const char *wl)
 {
     for (size_t i = 0; i < n; i++)
-        if (rows[i].ok && strcmp(rows[i].workload, wl) == 0 && rows[i].v[BD_peak_live] > 0)
+        if (rows[i].ok && strcmp(rows[i].workload, wl) == 0 && rows[i].v[BD_frag_at_peak] > 0)
             return true;
     return false;
 }
@@ -150,7 +150,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
 {
     unsigned drawn = 0;
     for (unsigned w = 0; w < nw; w++)
-        drawn += knows_live(rows, n, wls[w]);
+        drawn += bd_has_timeline(rows, n, wls[w]);
     if (drawn == 0) /* no ratio to draw: gnuplot would reject an all-NaN histogram */
         return 0;
     char path[4096];
@@ -162,7 +162,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
     fprintf(d, "# workload, then per allocator: RSS/live@peak, peakRSS/peaklive, "
                "RSS+30s/peak RSS\n");
     for (unsigned w = 0; w < nw; w++) {
-        if (!knows_live(rows, n, wls[w]))
+        if (!bd_has_timeline(rows, n, wls[w]))
             continue;
         fprintf(d, "%s", wls[w]);
         for (int k = 0; k < 3; k++)
@@ -310,7 +310,7 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
     if (!d)
         return -1;
     fprintf(d, "# threads, then per allocator: ops/s, peak RSS MiB (median)\n");
-    unsigned points = 0;
+    unsigned points = 0, per_alloc[BD_MAX_ITEMS * 2] = {0};
     for (unsigned t = 0; t < bd_nthread_counts; t++) {
         snprintf(name, sizeof name, "%s-%ut", base, bd_thread_counts[t]);
         fprintf(d, "%u", bd_thread_counts[t]);
@@ -319,6 +319,7 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
             bool got = bd_stat_column(rows, n, name, als[a], BD_ops_per_s, &ops, &mn, &mx) &&
                        bd_stat_column(rows, n, name, als[a], BD_max_rss, &rss, &mn, &mx);
             points += got;
+            per_alloc[a] += got;
             if (got)
                 fprintf(d, " %.1f %.2f", ops, rss / 1048576.0);
             else
@@ -345,12 +346,17 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
                 base);
         for (int k = 0; k < 2; k++) {
             fprintf(gp, "set title '%s'\nplot ", titles[k]);
-            for (unsigned a = 0; a < na; a++)
+            bool first = true;
+            for (unsigned a = 0; a < na; a++) {
+                if (!per_alloc[a]) /* a column that does not run this program */
+                    continue;
                 fprintf(gp,
                         "%s'scaling-%s.dat' using 1:%u with linespoints lw 2 lc rgb '%s' "
                         "title '%s'",
-                        a ? ", " : "", base, 2 + 2 * a + (unsigned)k,
+                        first ? "" : ", ", base, 2 + 2 * a + (unsigned)k,
                         colours[a % (sizeof colours / sizeof colours[0])], als[a]);
+                first = false;
+            }
             fputc('\n', gp);
         }
         fprintf(gp, "unset multiplot\n");
@@ -373,6 +379,8 @@ int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
     unsigned na = bd_distinct(rows, n, true, als, BD_MAX_ITEMS * 2);
     int rc = 0;
     for (unsigned w = 0; w < nw; w++) {
+        if (!bd_has_timeline(rows, n, wls[w])) /* a stress program: its scaling plot */
+            continue;
         rc |= plot_rss(dir, rows, n, wls[w], als, na, false);
         rc |= plot_rss(dir, rows, n, wls[w], als, na, true);
     }

@@ -230,10 +230,11 @@ int bd_report(const char *dir, const char *page)
     bd_print_best(f, rows, n, true);
     fprintf(f, "\n## Plots\n\n");
     for (unsigned w = 0; w < nw; w++)
-        fprintf(f,
-                "### %s\n\n![RSS over time, %s](%s/plots/rss-%s.svg)\n\n"
-                "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
-                wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
+        if (bd_has_timeline(rows, n, wls[w]))
+            fprintf(f,
+                    "### %s\n\n![RSS over time, %s](%s/plots/rss-%s.svg)\n\n"
+                    "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
+                    wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
     fprintf(f, "### Ratios\n\n![fragmentation ratios](%s/plots/ratios.svg)\n\n", rel);
     fprintf(f,
             "### Against the first column\n\nEach column's median peak RSS, RSS at the last tail "
