@@ -108,8 +108,10 @@ int bd_write_machine(const bd_config_t *cfg)
         fprintf(f, "threads: %u\n", cfg->threads);
     else
         fprintf(f, "threads: the workload's default (4)\n");
-    if (cfg->trace)
-        fprintf(f, "trace: %s\n", cfg->trace);
+    if (cfg->trace) { /* its file name only: a temporary directory means nothing in a report */
+        const char *slash = strrchr(cfg->trace, '/');
+        fprintf(f, "trace: %s\n", slash ? slash + 1 : cfg->trace);
+    }
     fclose(f);
     return 0;
 }
