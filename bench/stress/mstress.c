@@ -17,7 +17,7 @@
  * A thread that ends hands one block of its array in four to the transfer array and frees the
  * rest. The transfer and retained arrays survive the round; main frees them at the end.
  * Bounded: at most LOCAL blocks per thread plus TRANSFER + RETAINED blocks are live, none over
- * 64 KiB. Prints its peak live requested bytes (stress_live.h).
+ * 64 KiB. Prints its peak live requested bytes (stress_common.h).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stress_live.h"
+#include "stress_common.h"
 
 #define STEPS 50000
 #define LOCAL 4000
@@ -39,14 +39,6 @@ typedef struct worker {
     uint64_t rng;
     long steps;
 } worker_t;
-
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
 
 /* A power of two: 16 B .. 1 KiB, one in 64 from 2 KiB to 64 KiB. */
 static size_t pow2_size(uint64_t r)
@@ -70,7 +62,7 @@ static void *worker(void *arg)
     if (!local)
         exit(3);
     for (long i = 0; i < w->steps; i++) {
-        uint64_t r = rnd(&w->rng);
+        uint64_t r = stress_rnd(&w->rng);
         void *p = live_alloc(&live, pow2_size(r));
         unsigned dice = (unsigned)(r % 64);
         if (dice < 8) {
@@ -84,7 +76,7 @@ static void *worker(void *arg)
         }
     }
     for (unsigned k = 0; k < LOCAL; k++) { /* one in four survives the thread */
-        uint64_t r = rnd(&w->rng);
+        uint64_t r = stress_rnd(&w->rng);
         if (local[k] && r % 4 == 0)
             swap_into(&live, transfer, TRANSFER, r, local[k]);
         else

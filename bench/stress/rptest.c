@@ -10,7 +10,7 @@
  * threads end, new threads take the arrays over (thread t the array of thread t + 1, so the
  * blocks of the second pass are freed by other threads), run it once, free everything, and run
  * it a last time. The parameters are mimalloc-bench's (1000 blocks, 100 ops, every 2nd loop,
- * 16..16000 bytes; rpmalloc's lower bound of 8 is 16 here, the size header of stress_live.h).
+ * 16..16000 bytes; rpmalloc's lower bound of 8 is 16 here, the size header of stress_common.h).
  *
  *   rptest [threads] [loops] [seed]   (default 4 threads, 500 loops per pass, seed 1)
  *
@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stress_live.h"
+#include "stress_common.h"
 
 #define BLOCKS 1000
 #define OPS 100
@@ -56,14 +56,6 @@ typedef struct worker {
     int threads;
     _Atomic int *finished; /* loop sequences finished, summed over the threads of this run */
 } worker_t;
-
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
 
 /* Linear falloff: density proportional to (MAX_SIZE - size). */
 static size_t falloff_size(uint64_t r)
@@ -122,12 +114,12 @@ static void loop_sequence(worker_t *w, live_local_t *l)
     for (long it = 0; it < w->loops; it++) {
         inbox_drain(l, w->in);
         for (int i = 0; i < OPS; i++) { /* free, scattered */
-            unsigned k = (unsigned)(rnd(&a->rng) % BLOCKS);
+            unsigned k = (unsigned)(stress_rnd(&a->rng) % BLOCKS);
             live_free(l, a->slot[k]);
             a->slot[k] = NULL;
         }
         for (int i = 0; i < OPS; i++) { /* allocate, scattered */
-            uint64_t r = rnd(&a->rng);
+            uint64_t r = stress_rnd(&a->rng);
             unsigned k = (unsigned)(r % BLOCKS);
             live_free(l, a->slot[k]);
             a->slot[k] = live_alloc(l, falloff_size(r));
@@ -135,7 +127,7 @@ static void loop_sequence(worker_t *w, live_local_t *l)
         if (it % CROSS == 0) { /* hand OPS new blocks to the next thread */
             void *handed[OPS];
             for (int i = 0; i < OPS; i++)
-                handed[i] = live_alloc(l, falloff_size(rnd(&a->rng)));
+                handed[i] = live_alloc(l, falloff_size(stress_rnd(&a->rng)));
             inbox_push(l, w->in, w->next, handed, OPS);
         }
     }

@@ -32,7 +32,7 @@ static long scaled_work(const bd_config_t *cfg, const bd_workload_t *wl)
 }
 
 /* The program's own peak of live requested bytes, from the `peak-live-bytes: N` line some
- * programs print (bench/stress/stress_live.h); -1 when the log has none. */
+ * programs print (bench/stress/stress_common.h); -1 when the log has none. */
 static double reported_peak_live(const char *log)
 {
     FILE *f = fopen(log, "r");

@@ -1,17 +1,17 @@
 /*
- * bench/stress/stress_live.h: the live requested bytes of a stress program and their peak, for
- * the programs that report them (mstress, rptest). Every block carries its requested size in
- * its first 8 bytes (blocks are at least 16 bytes), so whichever thread frees it knows how much
- * to subtract. Each thread keeps a private running delta and adds it to the shared total every
- * LIVE_FLUSH operations, raising the shared peak when the total passes it: the peak is exact to
- * within LIVE_FLUSH blocks per thread, and the counting costs one atomic add per LIVE_FLUSH
- * operations instead of one per operation.
+ * bench/stress/stress_common.h: what mstress and rptest share: a seeded random stream, and the
+ * live requested bytes of the program and their peak, which they report. Every block carries its
+ * requested size in its first 8 bytes (blocks are at least 16 bytes), so whichever thread frees it
+ * knows how much to subtract. Each thread keeps a private running delta and adds it to the shared
+ * total every LIVE_FLUSH operations, raising the shared peak when the total passes it: the peak is
+ * exact to within LIVE_FLUSH blocks per thread, and the counting costs one atomic add per
+ * LIVE_FLUSH operations instead of one per operation.
  *
  * At exit a program prints `peak-live-bytes: N` on stdout; flatline-bench reads that line from
  * the program's output and divides the peak RSS by it (peak RSS / peak live).
  */
-#ifndef FLATLINE_STRESS_LIVE_H
-#define FLATLINE_STRESS_LIVE_H
+#ifndef FLATLINE_STRESS_COMMON_H
+#define FLATLINE_STRESS_COMMON_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -20,6 +20,15 @@
 #include <string.h>
 
 #define LIVE_FLUSH 256
+
+/* xorshift64* : the next number of the stream in *s (seed it non-zero). */
+static uint64_t stress_rnd(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
 
 typedef struct live_local {
     int64_t delta; /* bytes allocated minus bytes freed by this thread since its last flush */
@@ -77,4 +86,4 @@ static void live_print_peak(void)
     printf("peak-live-bytes: %lld\n", (long long)atomic_load(&live_peak));
 }
 
-#endif /* FLATLINE_STRESS_LIVE_H */
+#endif /* FLATLINE_STRESS_COMMON_H */
