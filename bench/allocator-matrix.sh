@@ -19,7 +19,9 @@
 # default; redis: Debian's redis-server), REQUESTS (redis-benchmark requests per phase, 150000;
 # a tenth with QUICK=1), QUICK (1: flatline-bench --quick's defaults, SCALE etc. unset unless
 # given), SWEEPS (the allocators to sweep, "jemalloc tcmalloc mimalloc"; empty: none),
-# SWEEP_WORKLOADS (db-churn,server-larson,rptest; the stress rows at 4 threads).
+# SWEEP_WORKLOADS (db-churn,server-larson,rptest; the stress rows at 4 threads), WORKLOADS (the
+# matrix's workloads, default all; e.g. WORKLOADS=replay TRACE_PROGRAM=redis SWEEPS= replays
+# redis-server alone).
 #
 # Recording the trace by hand (what record_trace below does):
 #   flatline-acct --quiet --no-plot --out DIR --trace server.trace -- \
@@ -45,6 +47,7 @@ if [[ "$quick" == 1 ]]; then
     [[ -n "${SCALE:-}" ]] && opts+=(--scale "$SCALE")
     [[ -n "${TIME_SCALE:-}" ]] && opts+=(--time-scale "$TIME_SCALE")
 fi
+[[ -n "${WORKLOADS:-}" ]] && opts+=(--workloads "$WORKLOADS")
 [[ "$program" == flatline || "$program" == redis ]] ||
     { echo "TRACE_PROGRAM is flatline or redis, not '$program'" >&2; exit 2; }
 
