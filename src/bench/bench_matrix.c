@@ -45,12 +45,10 @@ const bd_workload_t bd_workloads[] = {
     {"cache-scratch", false, false, "cache-scratch: passive false sharing (1, 2, 4, 8 threads)",
      "stress-cache-scratch", 400000, true, false},
     {"mstress", false, false,
-     "mstress-like: power-of-2 sizes, migrating and long-lived blocks, threads replaced every "
-     "round (1, 2, 4, 8 threads)",
+     "mstress-like: power-of-2 blocks that migrate and outlive threads (1, 2, 4, 8 threads)",
      "stress-mstress", 6, true, false},
     {"rptest", false, false,
-     "rptest-like: 16 B-16 KB falloff sizes, scattered frees, cross-thread handoffs "
-     "(1, 2, 4, 8 threads)",
+     "rptest-like: 16 B-16 KB, scattered and cross-thread frees (1, 2, 4, 8 threads)",
      "stress-rptest", 300, true, false},
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
