@@ -138,21 +138,23 @@ static bool htab_put(fl_ns_t *ns, uint32_t pidx, fls_htab_t *ht, fls_field_t *x)
     return true;
 }
 
-/* Publishes a hash write: links a new record (ref = its slot) or notes a modified one. */
+/* Publishes a hash write: links a new record (ref = its slot) or notes a modified one; d says
+ * the change as a command for the log (flatline/store.h, fl_delta_t). */
 static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r, bool created,
-                        int64_t now)
+                        int64_t now, const fl_delta_t *d)
 {
     fls_touch(r, now);
     if (created) {
         r->next = *ref;
-        fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
+        fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r, .delta = d};
         fls_commit(ns, k->pidx, &c);
     } else {
         fls_change_t c = {.op = FLS_MODIFY,
                           .rec = r,
                           .had_key = true,
                           .had_ttl = r->expire_at != 0,
-                          .same_ttl = true};
+                          .same_ttl = true,
+                          .delta = d};
         fls_commit(ns, k->pidx, &c);
     }
 }
@@ -239,7 +241,8 @@ int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pair
     for (size_t i = 0; i < n_pairs; i++)
         n_added += htab_put(ns, k.pidx, ht, nodes[i]);
     made = 0; /* linked: no longer ours to free */
-    hash_commit(ns, &k, ref, r, created, now);
+    hash_commit(ns, &k, ref, r, created, now,
+                &(fl_delta_t){.verb = "HSET", .args = fv, .n_args = 2 * n_pairs});
     if (added)
         *added = n_added;
 out:
@@ -377,8 +380,12 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
             fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
         } else if (gone) {
             htab_reshape(ns, k.pidx, ht);
-            fls_change_t c = {
-                .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+            fl_delta_t d = {.verb = "HDEL", .args = fields, .n_args = n};
+            fls_change_t c = {.op = FLS_MODIFY,
+                              .rec = r,
+                              .had_key = true,
+                              .had_ttl = r->expire_at != 0,
+                              .delta = &d};
             fls_commit(ns, k.pidx, &c);
         }
     }
@@ -440,7 +447,8 @@ static int field_update(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t vh
         goto out;
     }
     htab_put(ns, k.pidx, fls_rec_htab(r), x);
-    hash_commit(ns, &k, ref, r, created, now);
+    hash_commit(ns, &k, ref, r, created, now,
+                &(fl_delta_t){.verb = "HSET", .args = (fl_slice_t[]){field, val}, .n_args = 2});
 out:
     fls_unlock(ns, k.part);
     return rc;
