@@ -21,11 +21,17 @@
  */
 #include "persist_internal.h"
 
+#include "flatline/mem.h"
+
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The size of the log's buffers between bursts (renew). */
+#define OUT_KEEP (64 * 1024)
 
 static _Thread_local uint64_t tls_seq;
 
@@ -48,6 +54,20 @@ static void wake_workers(flpi_aof_t *a)
         ssize_t n = write(a->wakers[i], &one, sizeof(one));
         (void)n; /* EAGAIN: a wake-up is pending anyway */
     }
+}
+
+/* Gives a written buffer OUT_KEEP bytes of this thread's memory. The buffers circulate: a
+ * writer appends to the stream's buffer, the log thread takes it and gives back the one it
+ * wrote. A buffer a burst grew (in a writer's thread, so in a worker's private arena) is thus
+ * replaced once written, and an idle log holds two OUT_KEEP buffers of the log thread's own. */
+static bool renew(flpi_buf_t *b)
+{
+    if (b->cap == OUT_KEEP)
+        return false;
+    flpi_buf_free(b);
+    b->p = malloc(OUT_KEEP);
+    b->cap = b->p ? OUT_KEEP : 0;
+    return true;
 }
 
 /* Writes b to fd; on failure keeps what is left and returns the errno. */
@@ -96,6 +116,8 @@ static void write_out(flp_t *p)
         return;
     }
     atomic_store(&a->written, a->out_end);
+    if (renew(&a->out) | renew(&a->out_old))
+        fl_thread_flush_cache(); /* what it freed goes back to the writers' arenas now */
     if (atomic_exchange(&a->err, 0) != 0)
         flpi_log(p, 1, "append only file written again: writes accepted");
 }

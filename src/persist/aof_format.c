@@ -199,6 +199,7 @@ static void appended(flpi_aof_t *a, flpi_stream_t *s, size_t before)
 {
     size_t added = s->buf.len - before;
     a->seq += added;
+    atomic_store_explicit(&a->appended, a->seq, memory_order_relaxed);
     flpi_aof_appended_locked(a, a->main.buf.len + a->pre.buf.len == added);
 }
 

@@ -407,6 +407,13 @@ uint64_t flp_durable_seq(const flp_t *p)
     return atomic_load_explicit(&p->aof.durable, memory_order_acquire);
 }
 
+uint64_t flp_appended_seq(const flp_t *p)
+{
+    /* relaxed: the change a reader saw was appended before its partition lock was released,
+     * and the reader took that lock since (happens-before) */
+    return atomic_load_explicit(&p->aof.appended, memory_order_relaxed);
+}
+
 int flp_add_waker(flp_t *p, int fd)
 {
     if (p->aof.n_wakers == FLPI_WAKERS_MAX)

@@ -64,11 +64,12 @@ typedef struct flpi_stream {
 
 typedef struct flpi_aof {
     pthread_mutex_t mu;
-    pthread_cond_t cv;  /* log thread waits for data / split requests (mu) */
-    flpi_stream_t main; /* mu: records for the current incremental file */
-    flpi_stream_t pre;  /* mu: while a rewrite's records split, those its snapshot holds */
-    uint64_t seq;       /* mu: bytes appended since start, both streams */
-    bool stop;          /* mu */
+    pthread_cond_t cv;         /* log thread waits for data / split requests (mu) */
+    flpi_stream_t main;        /* mu: records for the current incremental file */
+    flpi_stream_t pre;         /* mu: while a rewrite's records split, those its snapshot holds */
+    uint64_t seq;              /* mu: bytes appended since start, both streams */
+    _Atomic uint64_t appended; /* seq, for lock-free readers (stored under mu) */
+    bool stop;                 /* mu */
     /* The rewrite's split (flpi_aof_split_begin / _end), all mu: */
     uint64_t split_snap; /* the rewrite's snapshot number while records split, else 0 */
     int split_fd;        /* the new incremental file, handed to the log thread; -1 once taken */
