@@ -159,9 +159,9 @@ static const opt_t opts[] = {
     {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, false, NULL,
      "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
      "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
-    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "yes", 0, 1, NULL, false, NULL,
      "log every write to the append-only file (directory appenddirname in dir)"},
-    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false,
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "always", 0, 0, fsync_policies, false,
      NULL,
      "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
     {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
