@@ -11,7 +11,13 @@
  * (fl_snap_part), always under the partition's lock: a lock hold as long as one partition's
  * records take to serialise, and no memory beyond one partition's serialised bytes per
  * dumping thread. The stamp is written under the partition's lock (write lock, or the
- * snapshot thread's read lock: writers are excluded either way) and read under it.
+ * snapshot thread's read lock: writers are excluded either way) and read under it, also by
+ * the log (fl_snap_dumped): a change committed while its partition's stamp is the snapshot's
+ * number is absent from the snapshot, any other change during the snapshot is in it.
+ *
+ * The commit hook passes the change's delta (fls_change_t.delta, filled by the write op under
+ * the same lock) with the record's new state: a delta only ever changes a record in place or
+ * makes a new one, never replaces another record.
  */
 #include <stdlib.h>
 
