@@ -857,17 +857,6 @@ static bool key_allowed(const srv_acl_perms_t *p, fl_slice_t key, unsigned need)
     return false;
 }
 
-bool srv_acl_reads_every_key(srv_acl_session_t *s)
-{
-    const srv_acl_perms_t *p = session_perms(s);
-    if (p->flags & U_ALLKEYS)
-        return true;
-    for (size_t i = 0; i < p->nkeys; i++)
-        if ((p->keys[i].perm & PERM_R) && p->keys[i].n == 1 && p->keys[i].p[0] == '*')
-            return true;
-    return false;
-}
-
 typedef struct key_check {
     const srv_acl_perms_t *p;
     const fl_slice_t *argv;
@@ -934,6 +923,17 @@ bool srv_acl_may_subscribe(srv_acl_session_t *s, fl_slice_t name, bool pattern)
         return false;
     const srv_acl_perms_t *p = session_perms(s);
     return (p->flags & U_ALLCHANNELS) || channel_allowed(p, name, pattern);
+}
+
+bool srv_acl_reads_every_key(srv_acl_session_t *s)
+{
+    const srv_acl_perms_t *p = session_perms(s);
+    if (p->flags & U_ALLKEYS)
+        return true;
+    for (size_t i = 0; i < p->nkeys; i++)
+        if ((p->keys[i].perm & PERM_R) && p->keys[i].n == 1 && p->keys[i].p[0] == '*')
+            return true;
+    return false;
 }
 
 static bool firstarg_allowed(const srv_acl_perms_t *p, size_t id, int argc, const fl_slice_t *argv)

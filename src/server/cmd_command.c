@@ -1,6 +1,6 @@
 /*
- * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS, in
- * Redis 7.0's reply shapes, built from the command table alone (commands.c).
+ * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS /
+ * GETKEYS, in Redis 7.0's reply shapes, built from the command table alone (commands.c).
  *
  * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
  * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
@@ -213,12 +213,12 @@ static void reply_getkeys(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR Invalid command specified");
         return;
     }
-    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
-        srv_reply_error(&c->out, "ERR Invalid number of arguments specified for command");
-        return;
-    }
     if (!srv_cmd_has_keys(cmd)) {
         srv_reply_error(&c->out, "ERR The command has no key arguments");
+        return;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        srv_reply_error(&c->out, "ERR Invalid number of arguments specified for command");
         return;
     }
     key_list_t keys = {malloc((size_t)argc * sizeof(int)), 0};

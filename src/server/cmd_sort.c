@@ -492,6 +492,20 @@ static void sort_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool
         free(gets);
 }
 
+int srv_sort_store_pos(int argc, const fl_slice_t *argv)
+{
+    int pos = 0;
+    for (int i = 2; i < argc; i++) {
+        if (srv_slice_eq(argv[i], "limit"))
+            i += 2;
+        else if (srv_slice_eq(argv[i], "get") || srv_slice_eq(argv[i], "by"))
+            i += 1;
+        else if (srv_slice_eq(argv[i], "store") && i + 1 < argc)
+            pos = i + 1; /* the last STORE wins, as in SORT */
+    }
+    return pos;
+}
+
 static void cmd_sort(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     sort_generic(c, argc, argv, false);
@@ -506,8 +520,7 @@ static void cmd_sort_ro(srv_client_t *c, int argc, const fl_slice_t *argv)
 #define SORT_CATS                                                                                  \
     (SRV_ACL_CAT(SET) | SRV_ACL_CAT(SORTEDSET) | SRV_ACL_CAT(LIST) | SRV_ACL_CAT(DANGEROUS))
 static const srv_cmd_t cmds[] = {
-    {"sort", -2, SRV_CMD_WRITE | SRV_CMD_ALL_PARTS | SRV_CMD_STORE_KEY, cmd_sort, 1, 1, 1,
-     SORT_CATS},
+    {"sort", -2, SRV_CMD_WRITE | SRV_CMD_ALL_PARTS, cmd_sort, 1, 1, 1, SORT_CATS},
     {"sort_ro", -2, SRV_CMD_READONLY | SRV_CMD_ALL_PARTS, cmd_sort_ro, 1, 1, 1, SORT_CATS},
 };
 const srv_cmd_family_t srv_cmds_sort = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -436,10 +436,6 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
  * srv_cmd_each_key, never directly. */
 #define SRV_CMD_NUMKEYS_1 0x800u
 #define SRV_CMD_NUMKEYS_2 0x1000u
-/* SORT: reads its key (argv[1]) and writes the one after its last STORE option, found as
- * Redis finds it (the other options skipped by their argument counts). Read through
- * srv_cmd_each_key. */
-#define SRV_CMD_STORE_KEY 0x2000u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
@@ -503,8 +499,7 @@ typedef struct srv_cmd {
 typedef bool srv_key_fn(void *ctx, int pos, bool source);
 
 /* The one definition of where a command's keys are (keyspec.c): calls fn for each key of cmd
- * called with argv: first_key..last_key by step, then the keys a numkeys argument counts
- * (SRV_CMD_STORE_KEY: argv[1] as a source, then the STORE key).
+ * called with argv: first_key..last_key by step, then the keys a numkeys argument counts.
  * Returns SRV_KEYS_ALL when every key was visited, SRV_KEYS_STOPPED when fn stopped it, or
  * SRV_KEYS_BAD_COUNT when the numkeys argument is not a number, negative or larger than the
  * arguments (its keys are not visited: the command refuses the call itself). Any thread. */

@@ -164,6 +164,10 @@ void srv_cmd_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv,
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);
 
+/* SORT's STORE key (cmd_sort.c): its position in argv (the command name at 0), found as Redis
+ * finds it (options skipped by their argument counts, the last STORE), or 0 (COMMAND GETKEYS). */
+int srv_sort_store_pos(int argc, const fl_slice_t *argv);
+
 /* Runs a sink-emitting store call's result: on error drops whatever it emitted since
  * `mark` and replies the error instead. Returns true when the status was FL_OK. */
 bool srv_sink_done(srv_client_t *c, size_t mark, int status);
