@@ -23,6 +23,7 @@
  * FL_EOOM leaves the hash as it was.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,10 @@ typedef union hash {
         uint32_t count; /* pairs (aliases t.count) */
     } lp;
 } hash_t;
-_Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t), "the listpack view aliases the table");
+_Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t) &&
+                   offsetof(hash_t, lp.mask0) == offsetof(hash_t, t.mask) &&
+                   offsetof(hash_t, lp.count) == offsetof(hash_t, t.count),
+               "the listpack view aliases the table's mask and count");
 
 static size_t max_entries(const fl_ns_t *ns)
 {
