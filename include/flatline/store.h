@@ -220,6 +220,67 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
 /* Stops the background thread and frees every record and namespace arena. */
 void fl_store_close(fl_store_t *store);
 
+/*
+ * THE COLLECTION ENCODING THRESHOLDS, defined once: Redis 7.0's options that decide which
+ * encoding a small collection has and when it converts, store-wide as in Redis (one value for
+ * every namespace). The server's option table (config file, CONFIG GET/SET/REWRITE, --help)
+ * has one row per entry and one per alias, the store's defaults come from the same rows.
+ *
+ *   X(field, name, def, min, max, is_size, doc)
+ *     field    member of fl_coll_limits_t (int64_t)
+ *     name     Redis 7.0's name; min, max: Redis's bounds; is_size: Redis takes a memory
+ *              value ("64", "1kb"), else an integer
+ *     doc      one line for --help (what flatline does with it)
+ *
+ * Redis's older names (the *-ziplist-* forms) are FL_COLL_ALIASES: X(field, alias).
+ */
+#define FL_COLL_OPTIONS(X)                                                                         \
+    X(set_max_intset_entries, "set-max-intset-entries", 512, 0, INT64_MAX, false,                  \
+      "a set of integers stays an intset up to this many members, then becomes a hashtable")       \
+    X(zset_max_listpack_entries, "zset-max-listpack-entries", 128, 0, INT64_MAX, false,            \
+      "a sorted set stays a listpack up to this many members, then becomes a skiplist")            \
+    X(zset_max_listpack_value, "zset-max-listpack-value", 64, 0, INT64_MAX, true,                  \
+      "... and while every member is at most this many bytes")                                     \
+    X(hash_max_listpack_entries, "hash-max-listpack-entries", 512, 0, INT64_MAX, false,            \
+      "OBJECT ENCODING of a hash: listpack up to this many fields (one layout for every hash)")    \
+    X(hash_max_listpack_value, "hash-max-listpack-value", 64, 0, INT64_MAX, true,                  \
+      "... and while every field and value is at most this many bytes")                            \
+    X(list_max_listpack_size, "list-max-listpack-size", -2, INT32_MIN, INT32_MAX, false,           \
+      "a list chunk holds this many elements (> 0; at most 8 KiB) or -1..-5: 4..64 KiB")           \
+    X(list_compress_depth, "list-compress-depth", 0, 0, INT32_MAX, false,                          \
+      "accepted and kept: list chunks are never compressed")
+
+#define FL_COLL_ALIASES(X)                                                                         \
+    X(zset_max_listpack_entries, "zset-max-ziplist-entries")                                       \
+    X(zset_max_listpack_value, "zset-max-ziplist-value")                                           \
+    X(hash_max_listpack_entries, "hash-max-ziplist-entries")                                       \
+    X(hash_max_listpack_value, "hash-max-ziplist-value")                                           \
+    X(list_max_listpack_size, "list-max-ziplist-size")
+
+typedef struct fl_coll_limits {
+#define FL_COLL_FIELD_(field, name, def, min, max, is_size, doc) int64_t field;
+    FL_COLL_OPTIONS(FL_COLL_FIELD_)
+#undef FL_COLL_FIELD_
+} fl_coll_limits_t;
+
+/* Fills *l with Redis 7.0's defaults (the `def` column). */
+void fl_coll_limits_default(fl_coll_limits_t *l);
+
+/* Sets the store's encoding thresholds (CONFIG SET; at start). Collections convert by the new
+ * values from their next write on; what they already are stays (as in Redis). The values must be
+ * within the table's bounds. Any thread. */
+void fl_store_set_coll_limits(fl_store_t *store, const fl_coll_limits_t *l);
+
+/* The store's current thresholds (each field read on its own). Any thread. */
+void fl_store_coll_limits(const fl_store_t *store, fl_coll_limits_t *out);
+
+/* Elements of a list at or above this many bytes get a chunk of their own (Redis's plain
+ * quicklist nodes; DEBUG QUICKLIST-PACKED-THRESHOLD, for tests): 0 = the default (1 GiB).
+ * FL_EINVAL above FL_LIST_PACKED_THRESHOLD_MAX (Redis's bound). Any thread. */
+#define FL_LIST_PACKED_THRESHOLD_DEFAULT ((uint64_t)1 << 30)
+#define FL_LIST_PACKED_THRESHOLD_MAX (((uint64_t)1 << 32) - ((uint64_t)1 << 20))
+int fl_store_set_list_packed_threshold(fl_store_t *store, uint64_t bytes);
+
 /* Switches the background thread's active expiry on or off (Redis's DEBUG SET-ACTIVE-EXPIRE,
  * for tests); expired keys are still removed when accessed. Any thread. */
 void fl_store_set_active_expire(fl_store_t *store, bool on);
@@ -457,6 +518,12 @@ typedef struct fl_key_object {
     uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
     unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */
     int64_t refcount;     /* as Redis: INT32_MAX for its shared integers 0..9999, else 1 */
+    /* DEBUG OBJECT's: */
+    const void *addr;  /* the record's address (stable while the value is changed in place) */
+    uint32_t lru;      /* the access clock's seconds (24 bits, Redis's lru field) */
+    size_t bytes;      /* the record's bytes with its internal nodes (MEMORY USAGE's core) */
+    uint64_t elements; /* hash fields or collection elements; 0 for a string */
+    uint32_t chunks;   /* a list's quicklist chunks (Redis's ql_nodes); 0 for other types */
 } fl_key_object_t;
 int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
 
@@ -600,6 +667,16 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
  * score; 0 for the others); nothing for a string or hash. */
 typedef void (*fl_elem_fn)(void *ctx, fl_slice_t elem, double score);
 void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx);
+
+/* Reads records as views outside the hooks (DEBUG DIGEST-VALUE, DIGEST): fn runs under the
+ * partition's read lock, must not call into the store, and sees only records not expired at
+ * the call's time; no access is recorded. fl_key_view: key's record, *found false (fn not
+ * called) when it is missing. fl_ns_each_view: every record of the namespace, one partition
+ * at a time (a point-in-time view only when the caller holds the whole store: an "all" batch).
+ * Any thread. */
+typedef void (*fl_view_fn)(void *ctx, const fl_rec_view_t *v);
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found);
+void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx);
 
 /* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
  * partition's write lock held (so per key, hook calls come in commit order), must not call back

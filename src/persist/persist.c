@@ -100,6 +100,7 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     p->aof.fd = -1;
     p->aof.cur_db = -1;
     pthread_mutex_init(&p->bg_mu, NULL);
+    pthread_mutex_init(&p->rules_mu, NULL);
     pthread_mutex_init(&p->job_mu, NULL);
     fl_store_hooks_t h = {.ctx = p,
                           .put = hook_put,
@@ -384,6 +385,7 @@ void flp_free(flp_t *p)
     pthread_cond_destroy(&p->aof.cv);
     pthread_cond_destroy(&p->aof.sw_cv);
     pthread_mutex_destroy(&p->bg_mu);
+    pthread_mutex_destroy(&p->rules_mu);
     pthread_mutex_destroy(&p->job_mu);
     free(p->memory_only);
     free(p);
@@ -439,6 +441,37 @@ int flp_save(flp_t *p, char *err, size_t errlen)
     } else {
         flpi_log(p, 0, "snapshot failed: %s", err);
     }
+    return rc;
+}
+
+int flp_reload(flp_t *p, bool save, bool flush, char *err, size_t errlen)
+{
+    if (fl_batch_active()) {
+        snprintf(err, errlen, "cannot reload inside a transaction or script");
+        return -EBUSY;
+    }
+    char path[FLP_PATH_MAX * 2];
+    uint64_t bytes, peak;
+    pthread_mutex_lock(&p->bg_mu); /* first: a background snapshot needs partition locks */
+    int rc = fl_batch_begin(p->store, NULL, 0, true) == FL_OK ? 0 : -ENOMEM;
+    if (rc == 0 && save)
+        rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err,
+                                 errlen);
+    for (size_t i = 0; rc == 0 && flush && i < fl_store_ns_count(p->store); i++)
+        if (flpi_persisted(p, i)) /* a `storage memory` namespace is not in the file: kept */
+            fl_ns_flush(fl_store_ns(p->store, i));
+    if (rc == 0) {
+        flpi_path(path, sizeof(path), p->cfg.dir, p->cfg.dbfilename);
+        rc = load_rdb(p, path, err, errlen);
+        if (rc == 0)
+            snprintf(err, errlen, "no snapshot at %s", path);
+        rc = rc > 0 ? 0 : rc < 0 ? rc : -ENOENT;
+    }
+    if (fl_batch_active())
+        fl_batch_end();
+    pthread_mutex_unlock(&p->bg_mu);
+    if (rc == 0 && save)
+        atomic_store(&p->lastsave, now_s());
     return rc;
 }
 
@@ -577,6 +610,15 @@ void flp_wait_background(flp_t *p)
     pthread_mutex_unlock(&p->job_mu);
 }
 
+void flp_set_save_rules(flp_t *p, const flp_config_t *rules)
+{
+    pthread_mutex_lock(&p->rules_mu);
+    p->cfg.n_save = rules->n_save;
+    memcpy(p->cfg.save_secs, rules->save_secs, sizeof(p->cfg.save_secs));
+    memcpy(p->cfg.save_changes, rules->save_changes, sizeof(p->cfg.save_changes));
+    pthread_mutex_unlock(&p->rules_mu);
+}
+
 int64_t flp_lastsave(const flp_t *p)
 {
     return atomic_load(&p->lastsave);
@@ -589,16 +631,19 @@ void flp_cron(flp_t *p)
         return;
     int64_t now = now_s();
     uint64_t dirty = atomic_load(&p->dirty);
-    for (size_t i = 0; i < p->cfg.n_save; i++) {
-        if (dirty < (uint64_t)p->cfg.save_changes[i] ||
-            now - atomic_load(&p->lastsave) < p->cfg.save_secs[i])
+    pthread_mutex_lock(&p->rules_mu);
+    flp_config_t rules = p->cfg; /* the save rules as they are now (CONFIG SET save) */
+    pthread_mutex_unlock(&p->rules_mu);
+    for (size_t i = 0; i < rules.n_save; i++) {
+        if (dirty < (uint64_t)rules.save_changes[i] ||
+            now - atomic_load(&p->lastsave) < rules.save_secs[i])
             continue;
         /* after a failure, retry no sooner than 5 s later (Redis's delay) */
         if (!atomic_load(&p->last_bgsave_ok) && now - atomic_load(&p->last_save_try) < 5)
             return;
         atomic_store(&p->last_save_try, now);
-        flpi_log(p, 1, "%lld changes in %lld seconds. Saving...", p->cfg.save_changes[i],
-                 p->cfg.save_secs[i]);
+        flpi_log(p, 1, "%lld changes in %lld seconds. Saving...", rules.save_changes[i],
+                 rules.save_secs[i]);
         flp_bgsave(p, err, sizeof(err));
         return;
     }

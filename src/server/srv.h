@@ -227,8 +227,9 @@ typedef struct srv_live {
     _Atomic unsigned long long maxmemory_clients; /* 0 = no cap */
     _Atomic long long slowlog_slower_than;        /* us; -1 = off */
     _Atomic long long slowlog_max_len;
-    _Atomic long long latency_threshold_ms; /* 0 = off */
-    _Atomic bool latency_tracking;          /* per-command histograms */
+    _Atomic long long latency_threshold_ms;    /* 0 = off */
+    _Atomic bool latency_tracking;             /* per-command histograms */
+    _Atomic long long busy_reply_threshold_ms; /* a script this old makes others get -BUSY */
 } srv_live_t;
 
 /* Copies the runtime-settable settings from srv->cfg into srv->live. */

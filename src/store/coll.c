@@ -202,8 +202,9 @@ fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
     return r;
 }
 
-const char *fls_coll_encoding(fls_rec_t *r)
+const char *fls_coll_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
+    (void)ns; /* a collection's descriptor knows its encoding */
     return fls_coll_ops(r->type)->encoding(fls_rec_desc(r));
 }
 
@@ -213,7 +214,42 @@ int fl_key_encoding(fl_ns_t *ns, fl_slice_t key, const char **encoding)
     fls_key_init(ns, key, &k);
     fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), false);
     const fls_type_ops_t *t = r ? fls_type_ops(r->type) : NULL;
-    *encoding = t ? t->encoding(r) : NULL;
+    *encoding = t ? t->encoding(ns, r) : NULL;
     fls_read_end(ns, &k);
+    return FL_OK;
+}
+
+/* ---- Encoding thresholds (FL_COLL_OPTIONS) ------------------------------------------------- */
+
+void fl_coll_limits_default(fl_coll_limits_t *l)
+{
+#define FLS_LIMIT_DEFAULT_(field, name, def, min, max, is_size, doc) l->field = (def);
+    FL_COLL_OPTIONS(FLS_LIMIT_DEFAULT_)
+#undef FLS_LIMIT_DEFAULT_
+}
+
+void fl_store_set_coll_limits(fl_store_t *store, const fl_coll_limits_t *l)
+{
+#define FLS_LIMIT_STORE_(field, name, def, min, max, is_size, doc)                                 \
+    FL_ASSERT(l->field >= (min) && l->field <= (max));                                             \
+    __atomic_store_n(&store->limits.field, l->field, __ATOMIC_RELAXED);
+    FL_COLL_OPTIONS(FLS_LIMIT_STORE_)
+#undef FLS_LIMIT_STORE_
+}
+
+void fl_store_coll_limits(const fl_store_t *store, fl_coll_limits_t *out)
+{
+#define FLS_LIMIT_LOAD_(field, name, def, min, max, is_size, doc)                                  \
+    out->field = __atomic_load_n(&store->limits.field, __ATOMIC_RELAXED);
+    FL_COLL_OPTIONS(FLS_LIMIT_LOAD_)
+#undef FLS_LIMIT_LOAD_
+}
+
+int fl_store_set_list_packed_threshold(fl_store_t *store, uint64_t bytes)
+{
+    if (bytes > FL_LIST_PACKED_THRESHOLD_MAX)
+        return FL_EINVAL;
+    __atomic_store_n(&store->list_packed_threshold,
+                     bytes ? bytes : (uint64_t)FL_LIST_PACKED_THRESHOLD_DEFAULT, __ATOMIC_RELAXED);
     return FL_OK;
 }

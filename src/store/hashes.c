@@ -30,11 +30,9 @@
 #include "coll.h"
 #include "mtab.h"
 
-/* Redis 7.0's defaults of hash-max-listpack-entries and hash-max-listpack-value; read only
- * through max_entries() / max_value(). */
-#define HASH_MAX_LISTPACK_ENTRIES 512u
-#define HASH_MAX_LISTPACK_VALUE 64u
-/* A listpack never grows past this (Redis's LISTPACK_MAX_SAFETY_SIZE): it converts first. */
+/* A listpack never grows past this (Redis's LISTPACK_MAX_SAFETY_SIZE): it converts first. The
+ * thresholds hash-max-listpack-entries / -value are the store's run-time limits
+ * (FL_COLL_OPTIONS), read through max_entries() / max_value(). */
 #define LISTPACK_MAX_BYTES ((size_t)1 << 30)
 #define MAX_LEN UINT32_MAX
 
@@ -53,13 +51,13 @@ _Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t) &&
 
 static size_t max_entries(const fl_ns_t *ns)
 {
-    (void)ns;
-    return HASH_MAX_LISTPACK_ENTRIES;
+    int64_t v = FLS_LIMIT(ns, hash_max_listpack_entries);
+    return v > 0 ? (size_t)v : 0;
 }
 static size_t max_value(const fl_ns_t *ns)
 {
-    (void)ns;
-    return HASH_MAX_LISTPACK_VALUE;
+    int64_t v = FLS_LIMIT(ns, hash_max_listpack_value);
+    return v > 0 ? (size_t)v : 0;
 }
 
 static bool is_table(const hash_t *h)
@@ -548,7 +546,7 @@ void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_sli
 }
 
 #ifdef FLATLINE_DEBUG
-#define HASH_CHECK_LOOKUPS_MAX 1024
+#define HASH_CHECK_WALK_MAX 1024
 
 bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r)
 {
@@ -556,12 +554,15 @@ bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r)
     size_t n = 0;
     hiter_t it = hiter(h);
     fl_slice_t f, v;
-    /* The lookups make the walk O(fields x chain): after every write that is quadratic on a
-     * big hash, so they check small tables only; the count is checked at any size. */
-    bool lookups = hash_len(h) <= HASH_CHECK_LOOKUPS_MAX;
+    /* This runs after every write: a walk of a big hash would make a run of writes to it
+     * quadratic (a 50k-field HSET load never ends), so a table past HASH_CHECK_WALK_MAX pairs
+     * is walked only when its length is a power of two (log-many times as it grows). */
+    size_t len = hash_len(h);
+    if (len > HASH_CHECK_WALK_MAX && (len & (len - 1)) != 0)
+        return true;
     for (const uint8_t *m; (m = hiter_next(&it, &f, &v)); n++) {
         if (is_table(h)) /* each pair where a lookup of its field finds it */
-            FL_DEBUG_ASSERT(!lookups || hash_find(ns, h, f) == m);
+            FL_DEBUG_ASSERT(hash_find(ns, h, f) == m);
         else /* a listpack holds only what the thresholds allow (they may have been raised) */
             FL_DEBUG_ASSERT(f.n <= LISTPACK_MAX_BYTES && v.n <= LISTPACK_MAX_BYTES);
     }

@@ -67,6 +67,39 @@ void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx)
     t->each(fls_rec_desc(r), elem_adapt, &e);
 }
 
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    fls_rdlock(ns, k.part);
+    fls_rec_t **ref = fls_find(&k);
+    *found = ref && !fls_rec_expired(*ref, fl_now_ms());
+    if (*found) {
+        fl_rec_view_t v;
+        view_of(*ref, &v);
+        fn(ctx, &v);
+    }
+    fls_unlock(ns, k.part);
+}
+
+void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx)
+{
+    int64_t now = fl_now_ms();
+    for (uint32_t i = 0; i < ns->nparts; i++) {
+        fls_part_t *p = &ns->parts[i];
+        fls_rdlock(ns, p);
+        for (size_t b = 0; p->b && b <= p->mask; b++)
+            for (fls_rec_t *r = p->b[b]; r; r = r->next) {
+                if (fls_rec_expired(r, now))
+                    continue;
+                fl_rec_view_t v;
+                view_of(r, &v);
+                fn(ctx, &v);
+            }
+        fls_unlock(ns, p);
+    }
+}
+
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)
 {
     atomic_store_explicit(&store->has_hooks, false, memory_order_release);

@@ -16,6 +16,11 @@
 
 #define MAX_LEN UINT32_MAX
 
+uint32_t fls_list_chunks(const void *desc)
+{
+    return ((const fls_ql_t *)desc)->nchunks;
+}
+
 static size_t list_total(const void *d)
 {
     return fls_ql_total(d);

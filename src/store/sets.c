@@ -2,7 +2,7 @@
  * src/store/sets.c: set commands (flatline/collections.h). A set's descriptor, inline in its
  * record, holds one of Redis 7.0's two encodings for the same content:
  *   - intset: while every member is a base-10 int64 (Redis's string2ll) and there are at most
- *     FLS_SET_MAX_INTSET (512, set-max-intset-entries) of them: a sorted int64 array, one
+ *     set-max-intset-entries (FL_COLL_OPTIONS; 512) of them: a sorted int64 array, one
  *     arena allocation of exactly 8 bytes per member;
  *   - hashtable: otherwise, for good (as Redis, a set never converts back): a member table
  *     (mtab.h), one allocation per member (length byte + bytes) and the slot array.
@@ -16,7 +16,6 @@
 #include "flatline/collections.h"
 #include "mtab.h"
 
-#define FLS_SET_MAX_INTSET 512u
 #define MAX_LEN UINT32_MAX
 
 typedef struct fls_set {
@@ -254,7 +253,7 @@ static int set_add(fl_ns_t *ns, uint32_t pidx, fls_set_t *s, fl_slice_t m, bool 
             size_t at = ints_find(s, v, &found);
             if (found)
                 return FL_OK;
-            if (s->nints < FLS_SET_MAX_INTSET) {
+            if ((int64_t)s->nints < FLS_LIMIT(ns, set_max_intset_entries)) {
                 if (s->nints == s->cap) {
                     size_t old = (size_t)s->cap * sizeof(int64_t);
                     int64_t *a = s->ints ? fls_realloc(ns, pidx, s->ints, old, old + 8)
