@@ -212,6 +212,9 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     if (!atomic_load(&kill_requested) && !atomic_load(&abort_requested))
         return;
+    /* From now on every line raises again (Redis does the same): a pcall in the script may
+     * catch one raise, the code around it meets the next. */
+    lua_sethook(L, count_hook, LUA_MASKLINE, 0);
     srv_lua_push_error(L, "Script killed by user with SCRIPT KILL...", 41);
     lua_error(L);
 }
