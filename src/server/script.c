@@ -205,6 +205,25 @@ static int script_call(lua_State *L, bool raise)
     return 1;
 }
 
+/* redis.acl_check_cmd(command, args...): whether the script's caller may run that command
+ * with those arguments (its ACL rules: command and keys), as Redis 7.0 answers it. */
+static int script_acl_check(lua_State *L)
+{
+    int argc = lua_gettop(L);
+    const char *err = call_args(L, argc);
+    if (err)
+        return call_error(L, err, true);
+    const srv_cmd_t *cmd = srv_cmd_lookup(run.argv[0].p, run.argv[0].n);
+    if (!cmd)
+        return call_error(L, "Invalid command passed to redis.acl_check_cmd()", true);
+    int keypos = 0;
+    bool allowed = !run.caller || !run.caller->srv->acl ||
+                   srv_acl_check(run.caller->srv->acl, &run.caller->acl, cmd, srv_cmd_id(cmd), argc,
+                                 run.argv, &keypos) == SRV_ACL_OK;
+    lua_pushboolean(L, allowed);
+    return 1;
+}
+
 /* ---- Running a function ------------------------------------------------------------------ */
 
 static void count_hook(lua_State *L, lua_Debug *ar)
@@ -221,7 +240,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 
 lua_State *srv_script_state(const srv_server_t *srv)
 {
-    return srv_lua_state(script_call, srv_func_register, srv);
+    return srv_lua_state(script_call, script_acl_check, srv_func_register, srv);
 }
 
 void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro, bool eval)
