@@ -500,9 +500,12 @@ int fl_key_copy(fl_ns_t *src_ns, fl_slice_t src, fl_ns_t *dst_ns, fl_slice_t dst
 int fl_key_random(fl_ns_t *ns, const fl_sink_t *out);
 
 /* OBJECT: what Redis 7.0's OBJECT subcommands report about a key, read without recording an
- * access. exists false for a missing key (and the rest zero). */
+ * access. exists false for a missing key (and the rest zero); a key whose TTL passed but which
+ * expiry has not deleted yet has exists false and expired true, with the rest filled (DEBUG
+ * OBJECT shows it, as Redis's does). */
 typedef struct fl_key_object {
     bool exists;
+    bool expired;
     const char *encoding; /* "int", "embstr", "raw", "listpack", "hashtable", ... */
     uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
     unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */

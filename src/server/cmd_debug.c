@@ -9,6 +9,7 @@
  *   RELOAD [MERGE|NOFLUSH|NOSAVE]  save the snapshot, empty, load it back (flp_reload)
  *   SLEEP seconds               the calling worker sleeps (Redis's whole server does)
  *   SET-ACTIVE-EXPIRE 0|1       the store's active expiry off/on
+ *   SET-DISABLE-DENY-SCRIPTS 0|1  scripts may call DEBUG (script.h)
  *   QUICKLIST-PACKED-THRESHOLD size  list elements this big get a chunk of their own
  * Like Redis, DEBUG is refused unless `enable-debug-command` is yes (or local, for a client on
  * a loopback address or the unix socket). Other subcommands get Redis's unknown-subcommand
@@ -21,6 +22,7 @@
 
 #include "digest.h"
 #include "persist.h"
+#include "script.h"
 #include "srv_cmd.h"
 
 /* An argument as a NUL-terminated string (truncated to the buffer). */
@@ -35,7 +37,7 @@ static void debug_object(srv_client_t *c, fl_slice_t key)
 {
     fl_key_object_t o;
     fl_key_object(c->ns, key, &o);
-    if (!o.exists) {
+    if (!o.exists && !o.expired) { /* Redis's DEBUG OBJECT sees a key expiry did not delete yet */
         srv_reply_error(&c->out, "ERR no such key");
         return;
     }
@@ -132,6 +134,27 @@ static void debug_packed_threshold(srv_client_t *c, fl_slice_t arg)
     srv_reply_ok(&c->out);
 }
 
+static void set_active_expire(srv_client_t *c, bool on)
+{
+    fl_store_set_active_expire(c->srv->store, on);
+}
+
+static void set_debug_in_scripts(srv_client_t *c, bool on)
+{
+    (void)c;
+    srv_script_allow_debug(on);
+}
+
+/* SET-ACTIVE-EXPIRE / SET-DISABLE-DENY-SCRIPTS: an integer, nonzero = on. */
+static void debug_switch(srv_client_t *c, fl_slice_t arg, void (*set)(srv_client_t *, bool))
+{
+    long long on;
+    if (!srv_arg_ll(c, arg, &on))
+        return;
+    set(c, on != 0);
+    srv_reply_ok(&c->out);
+}
+
 static void debug_help(srv_client_t *c)
 {
     static const char *const lines[] = {
@@ -148,6 +171,8 @@ static void debug_help(srv_client_t *c)
         "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+        "SET-DISABLE-DENY-SCRIPTS <0|1>",
+        "    Enable scripts to call the DEBUG command (the other noscript commands stay denied).",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         "HELP",
@@ -158,11 +183,14 @@ static void debug_help(srv_client_t *c)
         srv_reply_simple(&c->out, lines[i]);
 }
 
-/* Redis's enable-debug-command: no, yes, or local (a client on loopback or the unix socket). */
+/* Redis's enable-debug-command: no, yes, or local (a client on loopback or the unix socket;
+ * a script's in-process client counts as local: only a client DEBUG allowed can have let
+ * scripts call it, with SET-DISABLE-DENY-SCRIPTS). */
 static bool debug_allowed(const srv_client_t *c)
 {
     int mode = c->srv->cfg.enable_debug_command; /* immutable once the server runs */
-    return mode == SRV_DEBUG_YES || (mode == SRV_DEBUG_LOCAL && c->conn.local);
+    bool local = c->conn.local || !c->worker;
+    return mode == SRV_DEBUG_YES || (mode == SRV_DEBUG_LOCAL && local);
 }
 
 static void cmd_debug(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -190,13 +218,11 @@ static void cmd_debug(srv_client_t *c, int argc, const fl_slice_t *argv)
         debug_sleep(c, argv[2]);
     else if (srv_slice_eq(sub, "quicklist-packed-threshold") && argc == 3)
         debug_packed_threshold(c, argv[2]);
-    else if (srv_slice_eq(sub, "set-active-expire") && argc == 3) {
-        long long on;
-        if (!srv_arg_ll(c, argv[2], &on))
-            return;
-        fl_store_set_active_expire(c->srv->store, on != 0);
-        srv_reply_ok(&c->out);
-    } else
+    else if (srv_slice_eq(sub, "set-active-expire") && argc == 3)
+        debug_switch(c, argv[2], set_active_expire);
+    else if (srv_slice_eq(sub, "set-disable-deny-scripts") && argc == 3)
+        debug_switch(c, argv[2], set_debug_in_scripts);
+    else
         srv_reply_unknown_subcommand(c, sub, "DEBUG");
 }
 

@@ -83,8 +83,17 @@ void srv_script_unlock(bool own)
 
 /* Commands a script may not run (Redis's noscript flag): transactions, pub/sub, scripting
  * itself, and the blocking commands (a script cannot wait). */
+static atomic_bool debug_in_scripts; /* DEBUG SET-DISABLE-DENY-SCRIPTS 1 */
+
+void srv_script_allow_debug(bool on)
+{
+    atomic_store(&debug_in_scripts, on);
+}
+
 static bool denied_in_script(const srv_cmd_t *cmd)
 {
+    if (strcmp(cmd->name, "debug") == 0)
+        return !atomic_load(&debug_in_scripts);
     static const char *const denied[] = {
         "blmove",      "blmpop",       "blpop",   "brpop",    "brpoplpush", "bzmpop",
         "bzpopmax",    "bzpopmin",     "discard", "eval",     "eval_ro",    "evalsha",
@@ -369,6 +378,10 @@ static bool eval_shebang(srv_client_t *c, fl_slice_t *body, bool *no_writes)
 
 /* Compiles body into the cache under sha; leaves the function on the stack. False (error
  * replied) on a syntax error. */
+/* Scripts in the cache (INFO memory's number_of_cached_scripts): written under the script
+ * lock, read by INFO on any worker. */
+static _Atomic size_t n_cached;
+
 static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, const char *sha)
 {
     if (luaL_loadbuffer(L, body.p, body.n, "@user_script") != 0) {
@@ -381,7 +394,13 @@ static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, c
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    atomic_fetch_add(&n_cached, 1); /* callers compile only what is not cached */
     return true;
+}
+
+size_t srv_script_cached_count(void)
+{
+    return atomic_load(&n_cached);
 }
 
 /* Pushes the cached function for sha, or nothing (returns false). */
@@ -502,6 +521,7 @@ void srv_script_flush(srv_client_t *c)
         lua_newtable(L);
         lua_setfield(L, LUA_REGISTRYINDEX, SCRIPTS_KEY);
         lua_gc(L, LUA_GCCOLLECT, 0);
+        atomic_store(&n_cached, 0);
     }
     srv_script_unlock(own);
     srv_reply_ok(&c->out);
@@ -598,6 +618,7 @@ void srv_script_shutdown(void)
 {
     srv_func_free_all();
     srv_lua_close();
+    atomic_store(&n_cached, 0);
     if (run.fake_ready)
         srv_client_free_buffers(&run.fake);
     run.fake_ready = false;

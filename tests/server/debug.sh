@@ -100,4 +100,21 @@ check "OK" debug sleep 0
 check "OK" debug set-active-expire 0
 check "OK" debug set-active-expire 1
 check "(error) ERR unknown subcommand 'nosuch'. Try DEBUG HELP." debug nosuch
+
+# A key past its TTL that expiry did not delete yet still shows in DEBUG OBJECT (Redis's
+# looks the key up without expiring it); OBJECT and reads see it gone.
+check "OK" debug set-active-expire 0
+check "OK" set short v px 1
+sleep 0.05
+check_match '^Value at:' debug object short
+check "(nil)" object encoding short
+check "(integer) 0" exists short
+check "OK" debug set-active-expire 1
+
+# Scripts may call DEBUG only after SET-DISABLE-DENY-SCRIPTS 1 (Redis's noscript flag).
+check_match "This Redis command is not allowed from script" eval "return redis.call('debug','sleep',0)" 0
+check "OK" debug set-disable-deny-scripts 1
+check "OK" eval "return redis.call('debug','sleep',0)" 0
+check "OK" debug set-disable-deny-scripts 0
+check_match "This Redis command is not allowed from script" eval "return redis.call('debug','sleep',0)" 0
 finish
