@@ -236,17 +236,17 @@ void fl_store_close(fl_store_t *store);
  */
 #define FL_COLL_OPTIONS(X)                                                                         \
     X(set_max_intset_entries, "set-max-intset-entries", 512, 0, INT64_MAX, false,                  \
-      "a set of integers stays an intset up to this many members, then becomes a hashtable")      \
+      "a set of integers stays an intset up to this many members, then becomes a hashtable")       \
     X(zset_max_listpack_entries, "zset-max-listpack-entries", 128, 0, INT64_MAX, false,            \
-      "a sorted set stays a listpack up to this many members, then becomes a skiplist")           \
+      "a sorted set stays a listpack up to this many members, then becomes a skiplist")            \
     X(zset_max_listpack_value, "zset-max-listpack-value", 64, 0, INT64_MAX, true,                  \
-      "... and while every member is at most this many bytes")                                    \
+      "... and while every member is at most this many bytes")                                     \
     X(hash_max_listpack_entries, "hash-max-listpack-entries", 512, 0, INT64_MAX, false,            \
-      "OBJECT ENCODING of a hash: listpack up to this many fields (one layout for every hash)")   \
+      "OBJECT ENCODING of a hash: listpack up to this many fields (one layout for every hash)")    \
     X(hash_max_listpack_value, "hash-max-listpack-value", 64, 0, INT64_MAX, true,                  \
-      "... and while every field and value is at most this many bytes")                           \
+      "... and while every field and value is at most this many bytes")                            \
     X(list_max_listpack_size, "list-max-listpack-size", -2, INT32_MIN, INT32_MAX, false,           \
-      "a list chunk holds this many elements (> 0; at most 8 KiB) or -1..-5: 4..64 KiB")          \
+      "a list chunk holds this many elements (> 0; at most 8 KiB) or -1..-5: 4..64 KiB")           \
     X(list_compress_depth, "list-compress-depth", 0, 0, INT32_MAX, false,                          \
       "accepted and kept: list chunks are never compressed")
 
@@ -358,6 +358,11 @@ int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs);
  * atomically: every partition of the keys is locked before the first is read, so no MSET is
  * seen in part. FL_ENOMEM. */
 int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *out);
+/* The values of n string keys read atomically (MGET's locks), passed to fn(ctx, i, value,
+ * present) for each key in order while the locks are held (a missing key: present false,
+ * value empty). FL_EWRONGTYPE, before any call, when a key holds another type; FL_ENOMEM. */
+typedef void (*fl_value_fn)(void *ctx, size_t i, fl_slice_t value, bool present);
+int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn fn, void *ctx);
 
 /* GETDEL: emits the value or nil, and deletes the key. */
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);

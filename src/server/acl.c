@@ -925,6 +925,17 @@ bool srv_acl_may_subscribe(srv_acl_session_t *s, fl_slice_t name, bool pattern)
     return (p->flags & U_ALLCHANNELS) || channel_allowed(p, name, pattern);
 }
 
+bool srv_acl_reads_every_key(srv_acl_session_t *s)
+{
+    const srv_acl_perms_t *p = session_perms(s);
+    if (p->flags & U_ALLKEYS)
+        return true;
+    for (size_t i = 0; i < p->nkeys; i++)
+        if ((p->keys[i].perm & PERM_R) && p->keys[i].n == 1 && p->keys[i].p[0] == '*')
+            return true;
+    return false;
+}
+
 static bool firstarg_allowed(const srv_acl_perms_t *p, size_t id, int argc, const fl_slice_t *argv)
 {
     if (argc < 2)
@@ -1205,9 +1216,9 @@ bool srv_acl_getuser(srv_acl_t *acl, fl_slice_t name, srv_buf_t *out)
     size_t nflags = 1;
     for (size_t f = 0; f < sizeof(user_flags) / sizeof(user_flags[0]); f++)
         nflags += (p->flags & user_flags[f].flag) != 0;
-    srv_reply_array(out, 12);
+    srv_reply_map(out, 6);
     srv_reply_bulk_str(out, "flags");
-    srv_reply_array(out, nflags);
+    srv_reply_set(out, nflags);
     srv_reply_bulk_str(out, p->flags & U_ON ? "on" : "off");
     for (size_t f = 0; f < sizeof(user_flags) / sizeof(user_flags[0]); f++)
         if (p->flags & user_flags[f].flag)

@@ -85,6 +85,9 @@ srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_c
  * by the rule SUBSCRIBE and PSUBSCRIBE are checked with; the user's current rules. A session
  * whose user was deleted may not. */
 bool srv_acl_may_subscribe(srv_acl_session_t *s, fl_slice_t name, bool pattern);
+/* May the session's user read every key (the `allkeys` flag, or a `~*` / `%R~*` pattern)?
+ * Redis's condition for SORT's BY and GET patterns. Worker thread of the session. */
+bool srv_acl_reads_every_key(srv_acl_session_t *s);
 
 /* The session's user name (ACL WHOAMI). */
 const char *srv_acl_session_user(const srv_acl_session_t *s);

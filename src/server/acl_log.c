@@ -129,7 +129,7 @@ void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out)
     srv_reply_array(out, n);
     log_entry_t *e = log->head;
     for (size_t i = 0; i < n; i++, e = e->next) {
-        srv_reply_array(out, 14);
+        srv_reply_map(out, 7);
         srv_reply_bulk_str(out, "count");
         srv_reply_int(out, (long long)e->count);
         srv_reply_bulk_str(out, "reason");
@@ -146,7 +146,7 @@ void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out)
         srv_reply_bulk_str(out, "username");
         srv_reply_bulk_str(out, e->user);
         srv_reply_bulk_str(out, "age-seconds");
-        srv_reply_bulk_fmt(out, "%.17g", (double)(now - e->ms) / 1000.0);
+        srv_reply_double(out, (double)(now - e->ms) / 1000.0);
         srv_reply_bulk_str(out, "client-info");
         srv_reply_bulk_str(out, e->client_info);
     }

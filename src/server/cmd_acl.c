@@ -72,11 +72,11 @@ void srv_acl_log_refusal(srv_client_t *c, int reason, srv_acl_ctx_t context, fl_
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=0 flags=N db=%zu sub=0 "
              "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu "
              "rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 "
-             "resp=2",
+             "resp=%d",
              (unsigned long long)c->id, addr, laddr, c->fd, c->name ? c->name : "",
              (long long)(fl_now_ms() - c->ctime_ms) / 1000, c->ns_index, c->in.len,
              c->in.cap - c->in.len, argv_mem, c->in.cap, c->in.cap, c->out.len - c->out_sent,
-             c->out.cap, tot, cmd, srv_acl_session_user(&c->acl));
+             c->out.cap, tot, cmd, srv_acl_session_user(&c->acl), srv_client_proto(c));
     srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, context, object, user, info);
 }
 

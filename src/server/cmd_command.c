@@ -1,6 +1,6 @@
 /*
- * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS, in
- * Redis 7.0's reply shapes, built from the command table alone (commands.c).
+ * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS /
+ * GETKEYS, in Redis 7.0's reply shapes, built from the command table alone (commands.c).
  *
  * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
  * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
@@ -40,7 +40,7 @@ static void reply_categories(srv_buf_t *out, const srv_cmd_t *cmd)
 #undef SRV_ACL_CAT_NAME_
     };
     unsigned cats = srv_cmd_categories(cmd);
-    srv_reply_array(out, (size_t)__builtin_popcount(cats));
+    srv_reply_set(out, (size_t)__builtin_popcount(cats));
     for (int i = 0; i < SRV_ACL_NCATEGORIES; i++)
         if (cats & (1u << i))
             srv_reply_simple(out, names[i]);
@@ -78,21 +78,21 @@ static const char *group_of(const srv_cmd_t *cmd)
 /* A key specification's flags and begin_search part: keys from argument `index`. */
 static void spec_head(srv_buf_t *out, bool write, int index)
 {
-    srv_reply_array(out, 6);
+    srv_reply_map(out, 3);
     srv_reply_bulk_str(out, "flags");
-    srv_reply_array(out, 2);
+    srv_reply_set(out, 2);
     srv_reply_simple(out, write ? "RW" : "RO");
     srv_reply_simple(out, write ? "update" : "access");
     srv_reply_bulk_str(out, "begin_search");
-    srv_reply_array(out, 4);
+    srv_reply_map(out, 2);
     srv_reply_bulk_str(out, "type");
     srv_reply_bulk_str(out, "index");
     srv_reply_bulk_str(out, "spec");
-    srv_reply_array(out, 2);
+    srv_reply_map(out, 1);
     srv_reply_bulk_str(out, "index");
     srv_reply_int(out, index);
     srv_reply_bulk_str(out, "find_keys");
-    srv_reply_array(out, 4);
+    srv_reply_map(out, 2);
     srv_reply_bulk_str(out, "type");
 }
 
@@ -103,12 +103,12 @@ static void reply_key_specs(srv_buf_t *out, const srv_cmd_t *cmd)
 {
     bool write = cmd->flags & SRV_CMD_WRITE;
     int at = srv_cmd_numkeys_at(cmd);
-    srv_reply_array(out, (size_t)(cmd->first_key > 0) + (size_t)(at > 0));
+    srv_reply_set(out, (size_t)(cmd->first_key > 0) + (size_t)(at > 0));
     if (cmd->first_key > 0) {
         spec_head(out, write, cmd->first_key);
         srv_reply_bulk_str(out, "range");
         srv_reply_bulk_str(out, "spec");
-        srv_reply_array(out, 6);
+        srv_reply_map(out, 3);
         srv_reply_bulk_str(out, "lastkey");
         srv_reply_int(out, cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key);
         srv_reply_bulk_str(out, "keystep");
@@ -120,7 +120,7 @@ static void reply_key_specs(srv_buf_t *out, const srv_cmd_t *cmd)
         spec_head(out, write && cmd->first_key <= 0, at);
         srv_reply_bulk_str(out, "keynum");
         srv_reply_bulk_str(out, "spec");
-        srv_reply_array(out, 6);
+        srv_reply_map(out, 3);
         srv_reply_bulk_str(out, "keynumidx");
         srv_reply_int(out, 0);
         srv_reply_bulk_str(out, "firstkey");
@@ -138,7 +138,7 @@ static void reply_info(srv_buf_t *out, const srv_cmd_t *cmd)
     srv_reply_array(out, 10);
     srv_reply_bulk_str(out, cmd->name);
     srv_reply_int(out, cmd->arity);
-    srv_reply_array(out, nflags);
+    srv_reply_set(out, nflags);
     for (size_t i = 0; i < NFLAGS; i++)
         if (cmd->flags & flag_names[i].bit)
             srv_reply_simple(out, flag_names[i].name);
@@ -146,15 +146,15 @@ static void reply_info(srv_buf_t *out, const srv_cmd_t *cmd)
     srv_reply_int(out, cmd->last_key);
     srv_reply_int(out, cmd->step);
     reply_categories(out, cmd);
-    srv_reply_array(out, 0); /* tips */
+    srv_reply_set(out, 0); /* tips */
     reply_key_specs(out, cmd);
-    srv_reply_array(out, 0); /* subcommands */
+    srv_reply_set(out, 0); /* subcommands */
 }
 
 static void reply_docs(srv_buf_t *out, const srv_cmd_t *cmd)
 {
     srv_reply_bulk_str(out, cmd->name);
-    srv_reply_array(out, 2);
+    srv_reply_map(out, 1);
     srv_reply_bulk_str(out, "group");
     srv_reply_bulk_str(out, group_of(cmd));
 }
@@ -164,7 +164,7 @@ static void reply_docs(srv_buf_t *out, const srv_cmd_t *cmd)
 static void reply_some(srv_client_t *c, int argc, const fl_slice_t *argv, bool docs)
 {
     size_t n = srv_cmd_count(), count = 0;
-    srv_buf_t body = {0};
+    srv_buf_t body = srv_buf_like(&c->out);
     if (argc == 0) {
         for (size_t i = 0; i < n; i++)
             docs ? reply_docs(&body, srv_cmd_at(i)) : reply_info(&body, srv_cmd_at(i));
@@ -182,7 +182,10 @@ static void reply_some(srv_client_t *c, int argc, const fl_slice_t *argv, bool d
             reply_info(&body, cmd);
         count++;
     }
-    srv_reply_array(&c->out, docs ? 2 * count : count);
+    if (docs)
+        srv_reply_map(&c->out, count);
+    else
+        srv_reply_array(&c->out, count);
     srv_reply_raw(&c->out, body.p, body.len);
     if (body.failed)
         c->out.failed = true;
@@ -210,12 +213,12 @@ static void reply_getkeys(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR Invalid command specified");
         return;
     }
-    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
-        srv_reply_error(&c->out, "ERR Invalid number of arguments specified for command");
-        return;
-    }
     if (!srv_cmd_has_keys(cmd)) {
         srv_reply_error(&c->out, "ERR The command has no key arguments");
+        return;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        srv_reply_error(&c->out, "ERR Invalid number of arguments specified for command");
         return;
     }
     key_list_t keys = {malloc((size_t)argc * sizeof(int)), 0};
@@ -248,7 +251,7 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
         for (size_t i = 0; i < n; i++)
             srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
     } else if (srv_slice_eq(argv[1], "docs") && argc == 2) {
-        srv_reply_array(&c->out, 0); /* see the file's comment */
+        srv_reply_map(&c->out, 0); /* see the file's comment */
     } else if (srv_slice_eq(argv[1], "getkeys")) {
         if (argc < 4)
             srv_reply_arity(c, "command|getkeys");

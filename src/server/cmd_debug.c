@@ -48,8 +48,8 @@ static void debug_object(srv_client_t *c, fl_slice_t key)
         snprintf(extra, sizeof(extra),
                  " ql_nodes:%u ql_avg_node:%.2f ql_listpack_max:%lld ql_compressed:0"
                  " ql_uncompressed_size:%zu",
-                 o.chunks, (double)o.elements / o.chunks,
-                 (long long)limits.list_max_listpack_size, o.bytes);
+                 o.chunks, (double)o.elements / o.chunks, (long long)limits.list_max_listpack_size,
+                 o.bytes);
     char line[512];
     snprintf(line, sizeof(line),
              "Value at:%p refcount:%lld encoding:%s serializedlength:%zu lru:%u "
@@ -89,8 +89,8 @@ static void debug_reload(srv_client_t *c, int argc, const fl_slice_t *argv)
         } else if (srv_slice_eq(argv[i], "noflush")) {
             flush = false;
         } else if (!srv_slice_eq(argv[i], "merge")) { /* loading over existing keys replaces */
-            srv_reply_error(&c->out,
-                            "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            srv_reply_error(
+                &c->out, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
             return;
         }
     }

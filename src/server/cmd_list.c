@@ -86,7 +86,7 @@ static void pop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool 
     if (!srv_sink_done(c, mark, st) || c->out.len > mark)
         return; /* the elements, or LPOP key 0's empty array */
     if (argc == 3)
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
     else
         srv_reply_nil(&c->out);
 }
@@ -315,7 +315,7 @@ static void pop_now(srv_client_t *c, srv_bpop_t *op)
 {
     op->try_pop = try_list_pop;
     if (!try_list_pop(c->ns, op, &c->out))
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
     else if (op->kind == SRV_BPOP_MOVE)
         srv_block_signal(c->ns, op->dst);
 }

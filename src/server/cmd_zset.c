@@ -43,12 +43,6 @@ static bool arg_double(srv_client_t *c, fl_slice_t a, double *out, const char *m
     return false;
 }
 
-static void reply_score(srv_client_t *c, double d)
-{
-    char buf[32];
-    srv_reply_bulk(&c->out, buf, fl_fmt_score(d, buf));
-}
-
 /* ---- ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK ------------------------------------- */
 
 static void zadd_generic(srv_client_t *c, int argc, const fl_slice_t *argv, unsigned flags)
@@ -115,7 +109,7 @@ static void zadd_generic(srv_client_t *c, int argc, const fl_slice_t *argv, unsi
     else if (!(flags & FL_ZADD_INCR))
         srv_reply_int(&c->out, (long long)(ch ? added + changed : added));
     else if (done)
-        reply_score(c, score);
+        srv_reply_double(&c->out, score);
     else
         srv_reply_nil(&c->out);
     if (added)
@@ -144,7 +138,7 @@ static void cmd_zincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (st == FL_EINVAL)
         srv_reply_error(&c->out, "ERR resulting score is not a number (NaN)");
     else if (srv_sink_done(c, c->out.len, st))
-        reply_score(c, score);
+        srv_reply_double(&c->out, score);
     if (added)
         srv_block_signal(c->ns, argv[1]);
 }
@@ -168,18 +162,20 @@ static void cmd_zcard(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_zscore(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_zset_score(c->ns, argv[1], argv + 2, 1, false, &sink));
+    srv_sink_done(c, mark,
+                  fl_zset_score(c->ns, argv[1], argv + 2, 1, false,
+                                srv_sink_as(&sink, &c->out, SRV_SHAPE_SCORES)));
 }
 
 static void cmd_zmscore(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_zset_score(c->ns, argv[1], argv + 2, (size_t)argc - 2, true, &sink));
+    srv_sink_done(c, mark,
+                  fl_zset_score(c->ns, argv[1], argv + 2, (size_t)argc - 2, true,
+                                srv_sink_as(&sink, &c->out, SRV_SHAPE_SCORES)));
 }
 
 static void rank_generic(srv_client_t *c, const fl_slice_t *argv, bool rev)
@@ -323,10 +319,11 @@ static void range_emit(srv_client_t *c, int argc, const fl_slice_t *argv, range_
     fl_zrange_t r;
     if (!parse_range(c, argc, argv, 2, f, &r))
         return;
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, r.withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len, n;
-    srv_sink_done(c, mark, fl_zset_range(c->ns, argv[1], &r, FL_ZR_EMIT, &sink, &n));
+    srv_sink_done(c, mark, fl_zset_range(c->ns, argv[1], &r, FL_ZR_EMIT, out, &n));
 }
 
 static void cmd_zrange(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -409,14 +406,14 @@ static void cmd_zremrangebylex(srv_client_t *c, int argc, const fl_slice_t *argv
 /* The sorted-set pops of block.h: BZPOPMIN/BZPOPMAX ([key member score]) and [B]ZMPOP. */
 static bool try_zset_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
 {
-    fl_sink_t sink;
-    srv_sink_init_buf(&sink, out);
+    srv_sink_t sink;
+    const fl_sink_t *scored = srv_sink_as(&sink, out, SRV_SHAPE_MEMBER_SCORE);
     bool mpop = op->kind == SRV_BPOP_ZMPOP;
     for (size_t i = 0; i < op->nkeys; i++) {
         size_t mark = out->len, popped = 0;
         srv_reply_array(out, mpop ? 2 : 3);
         srv_reply_bulk(out, op->keys[i].p, op->keys[i].n);
-        int st = fl_zset_pop(ns, op->keys[i], op->tail, mpop ? op->count : 1, mpop, mpop, &sink,
+        int st = fl_zset_pop(ns, op->keys[i], op->tail, mpop ? op->count : 1, mpop, mpop, scored,
                              &popped);
         if (st == FL_EWRONGTYPE && op->serving) {
             out->len = mark;
@@ -445,11 +442,12 @@ static void pop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool 
         srv_reply_error(&c->out, "ERR value is out of range, must be positive");
         return;
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink; /* with a count, the pairs' list; else one flat [member, score] */
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, argc == 3 ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_MEMBER_SCORE);
     size_t mark = c->out.len, popped;
     srv_sink_done(c, mark,
-                  fl_zset_pop(c->ns, argv[1], max, (size_t)count, true, false, &sink, &popped));
+                  fl_zset_pop(c->ns, argv[1], max, (size_t)count, true, false, out, &popped));
 }
 
 static void cmd_zpopmin(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -534,7 +532,7 @@ static void cmd_zmpop(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (!parse_zmpop(c, argc, argv, 1, &op))
         return;
     if (!try_zset_pop(c->ns, &op, &c->out))
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
 }
 
 static void cmd_bzmpop(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -570,10 +568,11 @@ static void cmd_zrandmember(srv_client_t *c, int argc, const fl_slice_t *argv)
             return;
         }
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_zset_randmember(c->ns, argv[1], count, argc == 2, withscores, &sink));
+    srv_sink_done(c, mark, fl_zset_randmember(c->ns, argv[1], count, argc == 2, withscores, out));
 }
 
 static void cmd_zscan(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -651,11 +650,12 @@ static void algebra(srv_client_t *c, int argc, const fl_slice_t *argv, fl_zset_o
             return;
         }
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len, card = 0;
     int st = fl_zset_algebra(c->ns, op, keys, n, weights, aggr, store ? &argv[1] : NULL, withscores,
-                             card_only, (size_t)limit, &sink, &card);
+                             card_only, (size_t)limit, out, &card);
     free(weights);
     if (srv_sink_done(c, mark, st) && (store || card_only))
         srv_reply_int(&c->out, (long long)card);

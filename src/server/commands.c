@@ -33,6 +33,7 @@ static const srv_cmd_family_t *const families[] = {
     &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,  &srv_cmds_config, &srv_cmds_command,
     &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_debug,  &srv_cmds_list,
     &srv_cmds_set,     &srv_cmds_zset,    &srv_cmds_multi,   &srv_cmds_script, &srv_cmds_pubsub,
+    &srv_cmds_sort,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -254,11 +255,15 @@ static bool replied_error(srv_client_t *c, size_t mark)
 }
 
 /* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
- * command started with (CLIENT REPLY ON answers even when replies were off). */
+ * command started with (CLIENT REPLY ON answers even when replies were off). RESP3 push data
+ * is not a reply and stays, as in Redis: a command whose output starts with a push frame
+ * (the (P)SUBSCRIBE family's confirmations) wrote nothing else. */
 static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
 {
     if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
         c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
+    if (c->out.len > mark && c->out.p[mark] == '>')
+        return;
     if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
         c->out.len = mark;
 }
@@ -391,7 +396,8 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
             return false;
         }
     }
-    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK)) {
+    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK) &&
+        srv_client_proto(c) == SRV_RESP2) { /* RESP3 mixes pushes and replies */
         srv_multi_flag_error(c);
         srv_reply_errorf(&c->out,
                          "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "

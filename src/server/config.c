@@ -117,7 +117,17 @@ static int apply_coll(srv_server_t *srv, char *err, size_t errlen)
 
 /* A row of FL_COLL_OPTIONS (the store's encoding thresholds) as a row of this table. */
 #define COLL_ROW_(field, name, def, min, max, is_size, doc)                                        \
-    {name, (is_size) ? OPT_SIZE : OPT_INT, SRV(coll.field), #def, min, max, NULL, true, apply_coll, doc},
+    {                                                                                              \
+        name,                                                                                      \
+        (is_size) ? OPT_SIZE : OPT_INT,                                                            \
+        SRV(coll.field),                                                                           \
+        #def,                                                                                      \
+        min,                                                                                       \
+        max,                                                                                       \
+        NULL,                                                                                      \
+        true,                                                                                      \
+        apply_coll,                                                                                \
+        doc},
 
 /* The server's options: one row each. Namespace options are the store's (FL_NS_OPTIONS); the
  * encoding thresholds are the store's FL_COLL_OPTIONS. Redis's older names are `aliases`. */
@@ -216,8 +226,7 @@ static const opt_t opts[] = {
     {"busy-reply-threshold", OPT_INT, SRV(busy_reply_threshold), "5000", 0, LLONG_MAX / 2, NULL,
      true, apply_live,
      "ms a script runs before other clients get -BUSY and SCRIPT/FUNCTION KILL may stop it"},
-    FL_COLL_OPTIONS(COLL_ROW_)
-};
+    FL_COLL_OPTIONS(COLL_ROW_)};
 #undef COLL_ROW_
 
 /* Redis's other names of options: the file, CONFIG GET/SET and --help accept them for the
@@ -229,7 +238,7 @@ static const struct {
 #define COLL_ALIAS_(field, alias) {alias, SRV(coll.field)},
     FL_COLL_ALIASES(COLL_ALIAS_)
 #undef COLL_ALIAS_
-    {"lua-time-limit", SRV(busy_reply_threshold)},
+        {"lua-time-limit", SRV(busy_reply_threshold)},
 };
 #define NALIAS_NAMES (sizeof(aliases) / sizeof(aliases[0]))
 

@@ -82,11 +82,11 @@ typedef struct srv_config {
      * -1 = not given, 0 = no, 1 = yes. */
     char defrag_all[5][24];
     int activedefrag;
-    flp_config_t persist; /* durability (src/persist/); n_save/save_* parsed from `save` */
+    flp_config_t persist;  /* durability (src/persist/); n_save/save_* parsed from `save` */
     fl_coll_limits_t coll; /* Redis's encoding thresholds (FL_COLL_OPTIONS), the store's */
     long long busy_reply_threshold; /* ms (Redis's lua-time-limit) */
     int enable_debug_command;       /* SRV_DEBUG_* */
-    char save[128];       /* the `save` rules as given */
+    char save[128];                 /* the `save` rules as given */
 } srv_config_t;
 
 /* The configuration text used when no config file is given. */

@@ -3,9 +3,14 @@
  * everything that needs them (ACL key patterns, MULTI's batch of keys, COMMAND GETKEYS and
  * COMMAND INFO's key specifications). A command row gives a range (first_key..last_key by
  * step, last_key < 0 counting from the end) and, for commands that count their keys, the
- * index of the numkeys argument (flag SRV_CMD_NUMKEYS_1 or _2): its keys follow it.
+ * index of the numkeys argument (flag SRV_CMD_NUMKEYS_1 or _2): its keys follow it. SORT is
+ * the one command whose key is found by parsing its options (STORE dest, cmd_sort.c): its
+ * sorted key is then only read.
  */
 #include "srv.h"
+#include "srv_cmd.h"
+
+#include <string.h>
 
 /* The count at argv[at] when it is a number the arguments can hold; -1 otherwise. */
 static long long key_count(int argc, const fl_slice_t *argv, int at)
@@ -21,6 +26,12 @@ static long long key_count(int argc, const fl_slice_t *argv, int at)
 int srv_cmd_each_key(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, srv_key_fn *fn,
                      void *ctx)
 {
+    if (strcmp(cmd->name, "sort") == 0) {
+        int store = srv_sort_store_pos(argc, argv);
+        if (argc > 1 && !fn(ctx, 1, true))
+            return SRV_KEYS_STOPPED;
+        return store > 0 && !fn(ctx, store, false) ? SRV_KEYS_STOPPED : SRV_KEYS_ALL;
+    }
     if (cmd->first_key > 0) {
         int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
         int step = cmd->step > 0 ? cmd->step : 1;

@@ -289,7 +289,7 @@ void srv_multi_exec(srv_client_t *c)
     if (watches_changed(m)) {
         fl_batch_end();
         srv_multi_discard(c);
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
         return;
     }
     /* The queue is detached first: a queued command may be MULTI-aware (UNWATCH). */

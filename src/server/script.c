@@ -199,6 +199,7 @@ static int script_call(lua_State *L, bool raise)
     srv_client_t *f = &run.fake;
     f->out.len = 0;
     f->out.failed = false;
+    f->out.proto = (uint8_t)srv_lua_resp();
     cmd->fn(f, argc, run.argv);
     if (cmd->flags & SRV_CMD_WRITE)
         atomic_store(&run_wrote, true);
@@ -262,6 +263,7 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     run.fake.ns_index = c->ns_index;
     run.caller = c;
     run.ro = ro;
+    srv_lua_reset_resp();
     snprintf(run.name, sizeof(run.name), "%s", name);
     pthread_mutex_lock(&name_mu);
     snprintf(running_name, sizeof(running_name), "%s", name);
@@ -625,4 +627,9 @@ void srv_script_shutdown(void)
     free(run.argv);
     run.argv = NULL;
     run.argv_cap = 0;
+}
+
+srv_client_t *srv_script_caller(const srv_client_t *c)
+{
+    return c == &run.fake ? run.caller : NULL; /* only the script's own thread passes &run.fake */
 }

@@ -156,6 +156,12 @@ typedef struct srv_client {
     size_t mem;                 /* capacity of in + out */
 } srv_client_t;
 
+/* The protocol c speaks (SRV_RESP2 or SRV_RESP3, HELLO's choice): its output buffer's. */
+static inline int srv_client_proto(const srv_client_t *c)
+{
+    return srv_buf_resp3(&c->out) ? SRV_RESP3 : SRV_RESP2;
+}
+
 /* A listening socket (listener.c). */
 typedef enum { SRV_LISTEN_TCP, SRV_LISTEN_TLS, SRV_LISTEN_UNIX } srv_listen_kind_t;
 #define SRV_LISTENERS_MAX 16
@@ -222,8 +228,8 @@ typedef struct srv_live {
     _Atomic unsigned long long maxmemory_clients; /* 0 = no cap */
     _Atomic long long slowlog_slower_than;        /* us; -1 = off */
     _Atomic long long slowlog_max_len;
-    _Atomic long long latency_threshold_ms; /* 0 = off */
-    _Atomic bool latency_tracking;          /* per-command histograms */
+    _Atomic long long latency_threshold_ms;    /* 0 = off */
+    _Atomic bool latency_tracking;             /* per-command histograms */
     _Atomic long long busy_reply_threshold_ms; /* a script this old makes others get -BUSY */
 } srv_live_t;
 

@@ -222,9 +222,7 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
         info->addr = r;
         info->lru = w >> 8;
         info->bytes = fls_rec_total(r);
-        info->elements = r->type == FL_TYPE_HASH ? fls_rec_htab(r)->count
-                         : fls_coll_ops(r->type) ? fls_coll_ops(r->type)->len(fls_rec_desc(r))
-                                                 : 0;
+        info->elements = fls_coll_ops(r->type) ? fls_coll_ops(r->type)->len(fls_rec_desc(r)) : 0;
         info->chunks = r->type == FL_TYPE_LIST ? fls_list_chunks(fls_rec_desc(r)) : 0;
         info->freq = fls_access_freq(w, now);
         /* Redis shares the objects of the integers 0..9999 (a huge refcount), else 1 */

@@ -319,7 +319,7 @@ int fls_ql_insert(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q, fls_ql_pos_t pos, con
         }
         if (chunk_split(ns, pidx, q, pos.ci, pos.off) != FL_OK)
             return FL_ENOMEM;
-        c = q->p[pos.ci]; /* insert at the end of the first half */
+        c = q->p[pos.ci];              /* insert at the end of the first half */
         if (!chunk_has_room(ns, c, n)) /* a large element: a chunk of its own between them */
             return insert_chunk(ns, pidx, q, pos.ci + 1, p, n);
     }

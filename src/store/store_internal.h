@@ -4,17 +4,17 @@
  *
  * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
  * arena); a partition is a chained hash table of records under its own lock. A record is ONE
- * allocation (header + key + string value), or, for a hash, one allocation (header + key + field
- * table descriptor) plus a bucket array and one allocation per field.
+ * allocation (header + key + string value), or, for a collection (hash, list, set, sorted set),
+ * one allocation (header + key + the type's descriptor) plus the type's internal nodes.
  *
- * Memory: every persistent byte (partition array, bucket arrays, records, field tables, fields)
+ * Memory: every persistent byte (partition array, bucket arrays, records, collection nodes)
  * comes from the namespace's shared arena through fls_alloc/fls_free/fls_realloc, which add the
  * exact requested size to one of the namespace's `used` stripes. Therefore, when no write is in
  * flight, fl_ns_stats().used == fl_arena_stats().requested. Scratch memory is on the stack or
  * from malloc (the calling worker's private arena), never from the namespace arena.
  *
  * Locking (memcached-style one paragraph): a partition's lock protects its bucket array, mask,
- * expire cursor, every record in it and every field of those records. Counters (count,
+ * expire cursor, every record in it and every node of those records. Counters (count,
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
@@ -29,8 +29,7 @@
  *
  * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, a bucket array from its
- * partition, a record from its bucket slot or its predecessor's `next`, a field table's bucket
- * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
+ * partition, a record from its bucket slot or its predecessor's `next`. Keys and
  * string values are inline in their record, so moving the record moves them. A collection's
  * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
  * both its order index and its member table, and its walk fixes both (the callback still sees
@@ -79,29 +78,12 @@ struct fls_rec {
     uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
     _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
     uint32_t klen;          /* key length */
-    uint32_t vlen;          /* string: value length; hash: 0 */
+    uint32_t vlen;          /* string: value length; collections: 0 */
     uint8_t type;           /* fl_type_t */
-    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t;
-                             * list/set/zset: key, pad to 8, the type's descriptor */
+    char data[];            /* key, then the string value; hash/list/set/zset: key, pad to
+                             * 8, the type's descriptor */
 };
 #define FLS_REC_HDR offsetof(fls_rec_t, data)
-
-/* A hash record's field table (lives inside the record, after the key, 8-byte aligned). */
-typedef struct fls_field fls_field_t;
-typedef struct fls_htab {
-    fls_field_t **b; /* bucket array of mask + 1 slots (never NULL while the record exists) */
-    uint32_t mask;
-    uint32_t count; /* fields; a hash record with 0 fields is deleted */
-} fls_htab_t;
-
-struct fls_field {
-    fls_field_t *next;
-    uint32_t hash;
-    uint32_t flen;
-    uint32_t vlen;
-    char data[]; /* field, then value */
-};
-#define FLS_FIELD_HDR offsetof(fls_field_t, data)
 
 static inline const char *fls_rec_key(const fls_rec_t *r)
 {
@@ -111,27 +93,16 @@ static inline const char *fls_rec_val(const fls_rec_t *r)
 {
     return r->data + r->klen;
 }
+/* Offset of a collection's descriptor: after the key, 8-byte aligned. */
 static inline size_t fls_hrec_htab_off(size_t klen)
 {
     return (FLS_REC_HDR + klen + 7u) & ~(size_t)7u;
-}
-static inline fls_htab_t *fls_rec_htab(fls_rec_t *r)
-{
-    return (fls_htab_t *)((char *)r + fls_hrec_htab_off(r->klen));
 }
 static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
 {
     return FLS_REC_HDR + klen + vlen;
 }
-static inline size_t fls_hash_rec_size(size_t klen)
-{
-    return fls_hrec_htab_off(klen) + sizeof(fls_htab_t);
-}
-static inline size_t fls_field_size(size_t flen, size_t vlen)
-{
-    return FLS_FIELD_HDR + flen + vlen;
-}
-/* ---- Collections (lists, sets, sorted sets): one table of operations per type ----------- */
+/* ---- Collections (hashes, lists, sets, sorted sets): one table of operations per type ----- */
 
 /*
  * A collection record holds the key, pads to 8, then a type-specific descriptor of desc_size
@@ -169,12 +140,14 @@ typedef struct fls_coll_ops {
                  void *ctx);
 } fls_coll_ops_t;
 
-extern const fls_coll_ops_t fls_list_type, fls_set_type, fls_zset_type;
+extern const fls_coll_ops_t fls_hash_type, fls_list_type, fls_set_type, fls_zset_type;
 
-/* The operations of a collection type, or NULL for strings and hashes. */
+/* The operations of a collection type, or NULL for strings. */
 static inline const fls_coll_ops_t *fls_coll_ops(uint8_t type)
 {
     switch (type) {
+    case FL_TYPE_HASH:
+        return &fls_hash_type;
     case FL_TYPE_LIST:
         return &fls_list_type;
     case FL_TYPE_SET:
@@ -200,8 +173,7 @@ static inline size_t fls_rec_size(const fls_rec_t *r)
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         return fls_coll_rec_size(r->klen, t);
-    return r->type == FL_TYPE_HASH ? fls_hash_rec_size(r->klen)
-                                   : fls_str_rec_size(r->klen, r->vlen);
+    return fls_str_rec_size(r->klen, r->vlen);
 }
 
 /* ---- Partitions, namespaces, store -------------------------------------------------------- */
@@ -253,11 +225,10 @@ typedef struct fls_stripe {
 typedef struct fls_walk_cursor {
     uint32_t bucket;  /* next bucket of the partition's table */
     uint32_t chain;   /* records of that bucket's chain already visited */
-    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain`, or
-                       * the collection's walk position */
+    uint32_t fbucket; /* in_rec: the walk position inside the collection at `chain` */
     uint32_t mask;    /* the table's mask when the cursor was saved */
     bool started;     /* the bucket array was offered */
-    bool in_rec;      /* stopped inside a hash record's fields */
+    bool in_rec;      /* stopped inside a collection record's nodes */
 } fls_walk_cursor_t;
 
 /* A namespace's active defragmenter (defrag.c). `mu` serialises defragmenters of the namespace
@@ -332,18 +303,18 @@ struct fl_store {
     pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
     pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
     bool bg_stop;
-    atomic_bool bg_kick;         /* a writer crossed the high-water mark: run a tick now */
-    atomic_bool bg_paused;       /* tests: skip ticks */
-    atomic_bool expire_off;      /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
-    pthread_mutex_t tick_mu;     /* held by the background thread for the length of a tick */
-    fl_store_hooks_t hooks;      /* persistence (hooks.c): written before has_hooks is set */
-    _Atomic bool has_hooks;      /* release/acquire: the store's background thread runs already
-                                  * when the hooks are installed */
-    _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
-    _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
-    fls_gate_t gate;             /* batch.c */
-    fl_coll_limits_t limits;     /* encoding thresholds (coll.c): written with relaxed atomic
-                                  * stores by fl_store_set_coll_limits, read with FLS_LIMIT */
+    atomic_bool bg_kick;            /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_paused;          /* tests: skip ticks */
+    atomic_bool expire_off;         /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
+    pthread_mutex_t tick_mu;        /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;         /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;         /* release/acquire: the store's background thread runs already
+                                     * when the hooks are installed */
+    _Atomic bool snap_active;       /* a snapshot is under way (hooks.c) */
+    _Atomic uint64_t snap_epoch;    /* the current (or last) snapshot's number */
+    fls_gate_t gate;                /* batch.c */
+    fl_coll_limits_t limits;        /* encoding thresholds (coll.c): written with relaxed atomic
+                                     * stores by fl_store_set_coll_limits, read with FLS_LIMIT */
     uint64_t list_packed_threshold; /* quicklist.c: elements this big get a chunk of their own
                                      * (relaxed atomic, fl_store_set_list_packed_threshold) */
 };
@@ -428,7 +399,7 @@ size_t fls_used(const fl_ns_t *ns);
 /* Bytes the record holds in the arena, requested (exact) or usable (size classes). */
 size_t fls_rec_total(fls_rec_t *r);
 size_t fls_rec_usable(fls_rec_t *r);
-/* Frees a record and its fields (the record is already unlinked). */
+/* Frees a record and its nodes (the record is already unlinked). */
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r);
 
 /* The slot where a new record for k goes (bucket head), creating the partition's table when
@@ -460,7 +431,7 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  *
  *   PUT     *c->ref = c->rec (the caller set c->rec->next); c->old, if not NULL, is freed.
  *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
- *   MODIFY  the record was changed in place (TTL, hash fields): bookkeeping only.
+ *   MODIFY  the record was changed in place (TTL, a collection's content): bookkeeping only.
  *   DEL     unlinks c->old from *c->ref and frees it; c->reason says why (stats).
  * A PUT or MODIFY that leaves the record with a TTL adds it to the partition's TTL index.
  *   FLUSH   frees every record of the partition and its bucket array.
@@ -497,17 +468,15 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
  * The walk stores the returned pointer in the one place that references the block.
- * Callbacks may be NULL. `yield`, when set, is asked before each record, each field bucket
- * of a hash and each unit of a collection (fls_coll_ops_t.walk) (never before the first unit of a
+ * Callbacks may be NULL. `yield`, when set, is asked before each record and each unit of a
+ * collection (fls_coll_ops_t.walk) (never before the first unit of a
  * call, so every call makes progress); true stops the walk there, and fls_part_walk_step returns
  * false with its cursor saved. */
 typedef struct fls_walk_ops {
-    void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
-    void *(*rec)(void *ctx, void *ptr, size_t size);      /* a record (key/value inline) */
-    void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
-    void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
-    bool (*yield)(void *ctx);                             /* stop here for now? */
-    void *(*node)(void *ctx, void *ptr, size_t size);     /* a collection's internal node */
+    void *(*buckets)(void *ctx, void *ptr, size_t size); /* a partition's bucket array */
+    void *(*rec)(void *ctx, void *ptr, size_t size);     /* a record (key/value inline) */
+    bool (*yield)(void *ctx);                            /* stop here for now? */
+    void *(*node)(void *ctx, void *ptr, size_t size);    /* a collection's internal node */
 } fls_walk_ops_t;
 
 /* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor
@@ -551,7 +520,7 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* The chain of partition pidx's bucket for `hash` (lock held): every record in it hashes there,
  * the chain ends within the partition's count, and rec (NULL after a delete) is linked exactly
- * once, with a consistent field table when it is a hash. Aborts on a difference; returns true. */
+ * once, with consistent fields when it is a hash. Aborts on a difference; returns true. */
 bool fls_chain_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
 /* Partition pidx's whole table against its counters (lock held): every record in the bucket
  * its hash names, as many records and TTL records as counted, the bucket array present exactly
@@ -618,9 +587,15 @@ const char *fls_coll_encoding(const fl_ns_t *ns, fls_rec_t *r);
 /* A list descriptor's chunk count (lists.c; DEBUG OBJECT's ql_nodes). */
 uint32_t fls_list_chunks(const void *desc);
 
-/* The string and hash rows (strings.c, hashes.c). */
+/* The string row (strings.c). */
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
-fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+
+/* ---- hashes.c: what other files need of a hash record ------------------------------------- */
+
+/* Calls fn for every field and value of hash record r (lock held), in the hash's order. */
+void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_slice_t v), void *ctx);
+/* Debug builds: r's fields against its count and encoding (check.c). Aborts or true. */
+bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r);
 
 /* ---- multikey.c: several keys under their partitions' write locks ----------------------- */
 

@@ -64,32 +64,14 @@ size_t fls_rec_total(fls_rec_t *r)
 {
     size_t total = fls_rec_size(r);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t)
-        return total + t->total(fls_rec_desc(r));
-    if (r->type != FL_TYPE_HASH)
-        return total;
-    fls_htab_t *ht = fls_rec_htab(r);
-    total += ((size_t)ht->mask + 1) * sizeof(fls_field_t *);
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            total += fls_field_size(f->flen, f->vlen);
-    return total;
+    return t ? total + t->total(fls_rec_desc(r)) : total;
 }
 
 size_t fls_rec_usable(fls_rec_t *r)
 {
     size_t total = fl_mem_usable_size(r);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t)
-        return total + t->usable(fls_rec_desc(r));
-    if (r->type != FL_TYPE_HASH)
-        return total;
-    fls_htab_t *ht = fls_rec_htab(r);
-    total += fl_mem_usable_size(ht->b);
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            total += fl_mem_usable_size(f);
-    return total;
+    return t ? total + t->usable(fls_rec_desc(r)) : total;
 }
 
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
@@ -97,18 +79,6 @@ void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         t->destroy(ns, pidx, fls_rec_desc(r));
-    if (r->type == FL_TYPE_HASH) {
-        fls_htab_t *ht = fls_rec_htab(r);
-        for (size_t i = 0; i <= ht->mask; i++) {
-            fls_field_t *f = ht->b[i];
-            while (f) {
-                fls_field_t *next = f->next;
-                fls_free(ns, pidx, f, fls_field_size(f->flen, f->vlen));
-                f = next;
-            }
-        }
-        fls_free(ns, pidx, ht->b, ((size_t)ht->mask + 1) * sizeof(fls_field_t *));
-    }
     fls_free(ns, pidx, r, fls_rec_size(r));
 }
 
@@ -153,27 +123,14 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
     put_u32(&w, end, r->klen);
     put_bytes(&w, end, fls_rec_key(r), r->klen);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t) {
+    if (t) { /* a hash's count is its fields; each emits a field, then its value */
         put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
         ser_t s = {&w, end, r->type == FL_TYPE_ZSET};
         t->each(fls_rec_desc(r), put_elem, &s);
         return (size_t)(w - buf);
     }
-    if (r->type != FL_TYPE_HASH) {
-        put_u32(&w, end, r->vlen);
-        put_bytes(&w, end, fls_rec_val(r), r->vlen);
-        return (size_t)(w - buf);
-    }
-    fls_htab_t *ht = fls_rec_htab(r);
-    put_u32(&w, end, ht->count);
-    for (size_t i = 0; i <= ht->mask; i++) {
-        for (fls_field_t *f = ht->b[i]; f; f = f->next) {
-            put_u32(&w, end, f->flen);
-            put_bytes(&w, end, f->data, f->flen);
-            put_u32(&w, end, f->vlen);
-            put_bytes(&w, end, f->data + f->flen, f->vlen);
-        }
-    }
+    put_u32(&w, end, r->vlen);
+    put_bytes(&w, end, fls_rec_val(r), r->vlen);
     return (size_t)(w - buf);
 }
 
@@ -456,32 +413,6 @@ static void cursor_rescale(fls_walk_cursor_t *cur, uint32_t mask)
     cur->mask = mask;
 }
 
-/* The fields of hash record r from field bucket cur->fbucket on. False when yield stopped it
- * (cursor saved inside the record). */
-static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_walk_cursor_t *cur,
-                        size_t *did)
-{
-    fls_htab_t *ht = fls_rec_htab(r);
-    size_t fsize = (size_t)ht->mask + 1;
-    for (size_t j = cur->fbucket; j < fsize; j++) {
-        if (*did && ops->yield && ops->yield(ctx)) {
-            cur->in_rec = true;
-            cur->fbucket = (uint32_t)j;
-            return false;
-        }
-        for (fls_field_t **fref = &ht->b[j]; *fref; fref = &(*fref)->next) {
-            if (ops->field)
-                *fref = ops->field(ctx, *fref, fls_field_size((*fref)->flen, (*fref)->vlen));
-            (*did)++;
-        }
-        if (!ops->field)
-            (*did)++;
-    }
-    cur->in_rec = false;
-    cur->fbucket = 0;
-    return true;
-}
-
 /* The nodes of collection record r from position cur->fbucket on. False when yield stopped
  * it (cursor saved inside the record). */
 static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx,
@@ -522,12 +453,7 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
             if (pos < cur->chain)
                 continue; /* visited before the lock was released */
             if (cur->in_rec) {
-                /* resuming inside this position's hash record: only its remaining fields */
-                if ((*ref)->type == FL_TYPE_HASH && cur->fbucket <= fls_rec_htab(*ref)->mask)
-                    if (!walk_fields(*ref, ops, ctx, cur, &did)) {
-                        done = false;
-                        goto out;
-                    }
+                /* resuming inside this position's collection: only its remaining nodes */
                 if (fls_coll_ops((*ref)->type) && !walk_coll(ns, *ref, ops, ctx, cur, &did)) {
                     done = false;
                     goto out;
@@ -554,20 +480,6 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
                     done = false;
                     goto out;
                 }
-                continue;
-            }
-            if (r->type != FL_TYPE_HASH)
-                continue;
-            fls_htab_t *ht = fls_rec_htab(r);
-            if (ops->fbuckets)
-                ht->b = ops->fbuckets(ctx, ht->b, ((size_t)ht->mask + 1) * sizeof(*ht->b));
-            did++;
-            cur->fbucket = 0;
-            if (!walk_fields(r, ops, ctx, cur, &did)) {
-                cur->bucket = (uint32_t)i;
-                cur->chain = pos;
-                done = false;
-                goto out;
             }
         }
         cur->chain = 0;

@@ -16,25 +16,9 @@ static const char *str_encoding(const fl_ns_t *ns, fls_rec_t *r)
     return r->vlen <= 44 ? "embstr" : "raw";
 }
 
-/* Redis 7.0's hash encodings: "listpack" while at most hash-max-listpack-entries (512) fields
- * of at most hash-max-listpack-value (64) bytes, "hashtable" above (FL_COLL_OPTIONS; hashes
- * have one layout here, so the name follows the content). */
-static const char *hash_encoding(const fl_ns_t *ns, fls_rec_t *r)
-{
-    fls_htab_t *ht = fls_rec_htab(r);
-    int64_t max_value = FLS_LIMIT(ns, hash_max_listpack_value);
-    if ((int64_t)ht->count > FLS_LIMIT(ns, hash_max_listpack_entries))
-        return "hashtable";
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            if ((int64_t)f->flen > max_value || (int64_t)f->vlen > max_value)
-                return "hashtable";
-    return "listpack";
-}
-
 static const fls_type_ops_t types[] = {
     [FL_TYPE_STRING] = {fls_str_clone, str_encoding},
-    [FL_TYPE_HASH] = {fls_hash_clone, hash_encoding},
+    [FL_TYPE_HASH] = {fls_coll_clone, fls_coll_encoding},
     [FL_TYPE_LIST] = {fls_coll_clone, fls_coll_encoding},
     [FL_TYPE_SET] = {fls_coll_clone, fls_coll_encoding},
     [FL_TYPE_ZSET] = {fls_coll_clone, fls_coll_encoding},

@@ -25,7 +25,7 @@
 #include "zindex.h"
 
 #define LP_VALUE_CAP UINT8_MAX /* the listpack's one-byte member length */
-#define LP_ENTRY_HDR 9u /* score + length byte */
+#define LP_ENTRY_HDR 9u        /* score + length byte */
 #define MAX_LEN UINT32_MAX
 
 typedef struct fls_zset {

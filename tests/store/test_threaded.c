@@ -153,7 +153,7 @@ static int run_stress(bool rwlock, size_t limit)
                     ttl += r->expire_at != 0;
                     if (r->type != FL_TYPE_STRING && r->type != FL_TYPE_HASH)
                         ok = 0;
-                    if (r->type == FL_TYPE_HASH && fls_rec_htab(r)->count == 0)
+                    if (r->type == FL_TYPE_HASH && fls_hash_type.len(fls_rec_desc(r)) == 0)
                         ok = 0;
                 }
             }
