@@ -94,6 +94,9 @@ got=$(blpop_after 'lpush bob a b c|rename bob bl')
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'lpush bob2 x y|copy bob2 bl')
 [ "$got" = "bl y " ] || { echo "FAIL: BLPOP not woken by COPY: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'rpush notbl c a b|sort notbl alpha store bl')
+[ "$got" = "bl a " ] || { echo "FAIL: BLPOP not woken by SORT ... STORE: $got" >&2; FAILS=$((FAILS + 1)); }
 # CLIENT UNBLOCK (whichever worker has the client): its timeout reply, or Redis's error.
 unblock_with() { # REASON...: a BLPOP waits, CLIENT UNBLOCK <its id> REASON; prints both answers
     rc del bl >/dev/null
