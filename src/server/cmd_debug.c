@@ -11,6 +11,7 @@
  *   SET-ACTIVE-EXPIRE 0|1       the store's active expiry off/on
  *   SET-DISABLE-DENY-SCRIPTS 0|1  scripts may call DEBUG (script.h)
  *   QUICKLIST-PACKED-THRESHOLD size  list elements this big get a chunk of their own
+ *   PROTOCOL type               one reply of each RESP3 type, in the client's protocol
  * Like Redis, DEBUG is refused unless `enable-debug-command` is yes (or local, for a client on
  * a loopback address or the unix socket). Other subcommands get Redis's unknown-subcommand
  * error.
@@ -155,6 +156,63 @@ static void debug_switch(srv_client_t *c, fl_slice_t arg, void (*set)(srv_client
     srv_reply_ok(&c->out);
 }
 
+/* DEBUG PROTOCOL: Redis's sample reply of each type (RESP2 clients get its RESP2 form). */
+static void debug_protocol(srv_client_t *c, fl_slice_t type)
+{
+    srv_buf_t *b = &c->out;
+    bool resp3 = b->proto == SRV_RESP3;
+    if (srv_slice_eq(type, "string")) {
+        srv_reply_bulk_str(b, "Hello World");
+    } else if (srv_slice_eq(type, "integer")) {
+        srv_reply_int(b, 12345);
+    } else if (srv_slice_eq(type, "double")) {
+        srv_reply_double(b, 3.141);
+    } else if (srv_slice_eq(type, "bignum")) {
+        srv_reply_bignum(b, "1234567999999999999999999999999999999", 37);
+    } else if (srv_slice_eq(type, "null")) {
+        srv_reply_nil(b);
+    } else if (srv_slice_eq(type, "array") || srv_slice_eq(type, "set")) {
+        if (srv_slice_eq(type, "set"))
+            srv_reply_set(b, 3);
+        else
+            srv_reply_array(b, 3);
+        for (int j = 0; j < 3; j++)
+            srv_reply_int(b, j);
+    } else if (srv_slice_eq(type, "map")) {
+        srv_reply_map(b, 3);
+        for (int j = 0; j < 3; j++) {
+            srv_reply_int(b, j);
+            srv_reply_bool(b, j == 1);
+        }
+    } else if (srv_slice_eq(type, "attrib")) {
+        if (resp3) { /* an attribute, then the real reply it annotates */
+            srv_reply_raw(b, "|1\r\n", 4);
+            srv_reply_bulk_str(b, "key-popularity");
+            srv_reply_array(b, 2);
+            srv_reply_bulk_str(b, "key:123");
+            srv_reply_int(b, 90);
+        }
+        srv_reply_bulk_str(b, "Some real reply following the attribute");
+    } else if (srv_slice_eq(type, "push")) {
+        if (!resp3) {
+            srv_reply_error(b, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        srv_reply_push(b, 2);
+        srv_reply_bulk_str(b, "server-cpu-usage");
+        srv_reply_int(b, 42);
+        srv_reply_bulk_str(b, "Some real reply following the push reply");
+    } else if (srv_slice_eq(type, "true") || srv_slice_eq(type, "false")) {
+        srv_reply_bool(b, srv_slice_eq(type, "true"));
+    } else if (srv_slice_eq(type, "verbatim")) {
+        srv_reply_verbatim(b, "This is a verbatim\nstring", 25);
+    } else {
+        srv_reply_error(b, "ERR Wrong protocol type name. Please use one of the following: "
+                           "string|integer|double|bignum|null|array|set|map|attrib|push|"
+                           "verbatim|true|false");
+    }
+}
+
 static void debug_help(srv_client_t *c)
 {
     static const char *const lines[] = {
@@ -165,6 +223,10 @@ static void debug_help(srv_client_t *c)
         "    Output a hex signature of the values of all the specified keys.",
         "OBJECT <key>",
         "    Show low level info about the `key` and associated value.",
+        "PROTOCOL <type>",
+        "    Reply with a test value of the specified type. <type> can be: string,",
+        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+        "    true, false.",
         "QUICKLIST-PACKED-THRESHOLD <size>",
         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
         "RELOAD [option ...]",
@@ -214,6 +276,8 @@ static void cmd_debug(srv_client_t *c, int argc, const fl_slice_t *argv)
         debug_digest(c);
     else if (srv_slice_eq(sub, "reload"))
         debug_reload(c, argc, argv);
+    else if (srv_slice_eq(sub, "protocol") && argc == 3)
+        debug_protocol(c, argv[2]);
     else if (srv_slice_eq(sub, "sleep") && argc == 3)
         debug_sleep(c, argv[2]);
     else if (srv_slice_eq(sub, "quicklist-packed-threshold") && argc == 3)

@@ -94,6 +94,16 @@ check "(error) ERR argument must be a memory value bigger than 1 and smaller tha
 check "(error) ERR argument must be a memory value bigger than 1 and smaller than 4gb" \
     debug quicklist-packed-threshold abc
 
+# --- PROTOCOL: Redis's sample replies (RESP2 forms here; the bytes match redis-server's in
+# both protocols).
+check '"1234567999999999999999999999999999999"' debug protocol bignum
+check '"3.141"' debug protocol double
+check $'1) (integer) 0\n2) (integer) 0\n3) (integer) 1\n4) (integer) 1\n5) (integer) 2\n6) (integer) 0' debug protocol map
+check '"Some real reply following the attribute"' debug protocol attrib
+check "(error) ERR RESP2 is not supported by this command" debug protocol push
+check '"This is a verbatim\nstring"' debug protocol verbatim
+check_match "^\(error\) ERR Wrong protocol type name" debug protocol nosuch
+
 # --- SLEEP, SET-ACTIVE-EXPIRE, unknown subcommands.
 check "OK" debug sleep 0.05
 check "OK" debug sleep 0
