@@ -55,8 +55,13 @@ typedef enum fl_status {
  * the namespace. */
 const char *fl_status_str(int status);
 
-/* Current Unix time in milliseconds. */
+/* Current Unix time in milliseconds; on a thread that froze it, the frozen time. */
 int64_t fl_now_ms(void);
+
+/* Freezes fl_now_ms() on the calling thread at ms (> 0), or thaws it (0): a script sees one
+ * time from its start to its end, as Redis's scripts do, so expiry and TTLs inside it agree.
+ * Other threads are unaffected. */
+void fl_now_freeze(int64_t ms);
 
 typedef struct fl_slice {
     const char *p;

@@ -271,10 +271,15 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     atomic_store(&kill_requested, false);
     atomic_store(&run_wrote, false);
     atomic_store(&run_is_eval, eval);
-    atomic_store(&run_start_ms, fl_now_ms());
+    int64_t start = fl_now_ms();
+    atomic_store(&run_start_ms, start);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 100000);
+    /* One time for the whole script, as in Redis: a key whose TTL passes while it runs still
+     * exists for it (the store reads this thread's clock). */
+    fl_now_freeze(start);
     /* Stack: handler, function, nargs arguments. */
     int err = lua_pcall(L, nargs, 1, -(nargs + 2));
+    fl_now_freeze(0);
     lua_sethook(L, NULL, 0, 0);
     pthread_mutex_lock(&end_mu);
     atomic_store(&run_start_ms, 0);

@@ -175,6 +175,11 @@ CHECKS=$((CHECKS + 1))
 rm -f "$out"
 check "PONG" ping
 
+# A script sees one time from start to end (Redis 7.0): a key whose TTL passes while it runs
+# still exists for it, and is gone for the next command.
+check "(integer) 1" eval "redis.call('set','tk','v','px',1) local s = redis.call('time') repeat local n = redis.call('time') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 20000 return redis.call('exists','tk')" 0
+check "(integer) 0" exists tk
+
 # redis.acl_check_cmd: the caller's rules for a command and its keys.
 check "OK" acl setuser aclbob on '>123' '+@scripting' '+set' '~x*'
 check_session $'OK\n(integer) 1\n(nil)\n(nil)\n(error) ERR Invalid command passed to redis.acl_check_cmd() script: a12d971d2c3928485c1688dce89f9c4972f603f6, on @user_script:1.' \
