@@ -31,8 +31,8 @@ static lua_State *lua;
 static srv_lua_call_fn *call_impl;
 static lua_CFunction acl_check_impl; /* redis.acl_check_cmd */
 static int script_resp = SRV_RESP2;  /* redis.setresp's choice for the running script */
-static const srv_server_t *log_srv; /* redis.log's destination */
-static bool loading;                /* FUNCTION LOAD is running a library's code */
+static const srv_server_t *log_srv;  /* redis.log's destination */
+static bool loading;                 /* FUNCTION LOAD is running a library's code */
 
 void srv_sha1_hex(const char *p, size_t n, char out[41])
 {
