@@ -680,17 +680,36 @@ typedef void (*fl_view_fn)(void *ctx, const fl_rec_view_t *v);
 void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found);
 void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx);
 
+/* A change said as one command Redis 7.0 replays, when that is shorter than the key's state
+ * (a push onto a long list, one member of a big set): verb, the key, then the words, the
+ * integers and the arguments, each argument preceded by scores[i] when scores is set (ZADD).
+ * A delta is exact, not idempotent: replayed once, in commit order, on the state the key had
+ * before it, it gives the state after it. Valid only inside the hook call that passes it. */
+typedef struct fl_delta {
+    const char *verb;     /* "LPUSH", "SREM", ...; NULL: no delta */
+    const char *words[2]; /* fixed words after the key ("BEFORE", "NX"), NULL when absent */
+    int64_t nums[2];      /* then n_nums integers (LPOP's count, LTRIM's range) */
+    size_t n_nums;
+    const fl_slice_t *args; /* then n_args arguments (elements, members, field-value pairs) */
+    size_t n_args;
+    const double *scores; /* sorted sets: scores[i] is written before args[i] */
+} fl_delta_t;
+
 /* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
  * partition's write lock held (so per key, hook calls come in commit order), must not call back
- * into the store, and must not fail (a log that cannot be written buffers and reports later).
- *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields);
+ * into the store (fl_snap_dumped excepted), and must not fail (a log that cannot be written
+ * buffers and reports later). `part` is the key's partition (for fl_snap_dumped).
+ *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields); when
+ *             `delta` is not NULL, the change is also said by it (the key's previous state
+ *             plus the delta gives *rec), so a log may write the delta instead of *rec;
  *   del       the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
  *   snap_rec  during a snapshot: one record of the partition's state when the snapshot began;
  *   snap_done after the last snap_rec of a partition (same thread, lock still held). */
 typedef struct fl_store_hooks {
     void *ctx;
-    void (*put)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
-    void (*del)(void *ctx, size_t ns_index, fl_slice_t key);
+    void (*put)(void *ctx, size_t ns_index, uint32_t part, const fl_rec_view_t *rec,
+                const fl_delta_t *delta);
+    void (*del)(void *ctx, size_t ns_index, uint32_t part, fl_slice_t key);
     void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
     void (*snap_done)(void *ctx, size_t ns_index);
 } fl_store_hooks_t;
@@ -707,11 +726,17 @@ void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
  * each). After every partition of every namespace went through fl_snap_part, fl_snap_end ends
  * it. One snapshot at a time (the caller serialises snapshots). A write whose partition lock was
  * taken after fl_snap_begin returned is absent from the dump; one that committed before
- * fl_snap_begin was called is present (a write in between may be either: a log that also
- * records it from fl_snap_begin on replays it idempotently). */
-void fl_snap_begin(fl_store_t *store);
+ * fl_snap_begin was called is present; a write in between may be either, and inside a commit
+ * hook fl_snap_dumped tells which. Returns the snapshot's number. */
+uint64_t fl_snap_begin(fl_store_t *store);
 void fl_snap_part(fl_store_t *store, size_t ns_index, uint32_t pidx);
 void fl_snap_end(fl_store_t *store);
+
+/* Inside a put/del hook (the partition's lock held): whether partition `part` of namespace
+ * ns_index was dumped for snapshot `snap` (a number fl_snap_begin returned) before this
+ * change, i.e. whether the change is absent from that snapshot. Exact: partitions are dumped
+ * under their lock, before the first change after fl_snap_begin. */
+bool fl_snap_dumped(fl_store_t *store, size_t ns_index, uint32_t part, uint64_t snap);
 
 /* Number of partitions of a namespace. */
 uint32_t fl_ns_partitions(const fl_ns_t *ns);

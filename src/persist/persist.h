@@ -81,6 +81,10 @@ uint64_t flp_thread_seq(void);
 bool flp_sync_replies(const flp_t *p);
 /* Sequence number up to which the log is written and fsynced. */
 uint64_t flp_durable_seq(const flp_t *p);
+/* Sequence number of the last byte appended by any thread: a reply to a read may show any
+ * change appended up to here (a change is appended before it is visible), so under `always`
+ * a read's reply is held until flp_durable_seq reaches it. Any thread; lock-free. */
+uint64_t flp_appended_seq(const flp_t *p);
 /* Registers an eventfd the log thread writes after each fsync (workers hold replies until
  * flp_durable_seq passes theirs). At most 256; call before flp_start. */
 int flp_add_waker(flp_t *p, int eventfd);

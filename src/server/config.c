@@ -200,11 +200,14 @@ static const opt_t opts[] = {
      apply_save,
      "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
      "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
-    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
-     "log every write to the append-only file (directory appenddirname in dir)"},
-    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false,
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "yes", 0, 1, NULL, false, NULL,
+     "log every write to the append-only file (directory appenddirname in dir); 'no': a "
+     "restart starts empty unless a snapshot was saved"},
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "always", 0, 0, fsync_policies, false,
      NULL,
-     "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
+     "always: a write (and a read of it) is answered once fsynced, one fsync for every write "
+     "buffered meanwhile (group commit); everysec: a power loss loses ~1 s; no: the kernel "
+     "decides"},
     {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
      "directory of the snapshot and the append-only directory"},
     {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL, false, NULL,

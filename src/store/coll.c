@@ -17,6 +17,8 @@ int fls_coll_locked_find(fl_ns_t *ns, fls_key_t *k, uint8_t type, int64_t now, f
     w->now = now;
     w->type = type;
     w->created = false;
+    w->delta = (fl_delta_t){0};
+    w->copy = NULL;
     w->ref = fls_find_live(ns, &w->k, now);
     w->rec = w->ref ? *w->ref : NULL;
     if (w->rec && w->rec->type != type) {
@@ -61,11 +63,82 @@ int fls_coll_create(fl_ns_t *ns, fls_cw_t *w)
     return FL_OK;
 }
 
+/* Copied delta arguments: the bytes, then (built when published) the slices into them. */
+struct fls_dcopy {
+    char *bytes;
+    size_t len, cap;
+    size_t *lens; /* each argument's length, in order */
+    size_t n, lens_cap;
+    bool failed;
+};
+
+void fls_coll_delta_copy(fls_cw_t *w, const char *verb, const char *p, size_t n)
+{
+    fls_dcopy_t *c = w->copy;
+    if (!c && !(c = w->copy = calloc(1, sizeof(*c))))
+        return; /* w->delta stays without a verb: the state is logged */
+    if (c->failed)
+        return;
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 256;
+        while (cap < c->len + n)
+            cap *= 2;
+        char *b = realloc(c->bytes, cap);
+        c->failed = !b;
+        c->bytes = b ? b : c->bytes;
+        c->cap = b ? cap : c->cap;
+    }
+    if (!c->failed && c->n == c->lens_cap) {
+        size_t cap = c->lens_cap ? 2 * c->lens_cap : 16;
+        size_t *l = realloc(c->lens, cap * sizeof(*l));
+        c->failed = !l;
+        c->lens = l ? l : c->lens;
+        c->lens_cap = l ? cap : c->lens_cap;
+    }
+    if (c->failed)
+        return;
+    fls_copy(c->bytes + c->len, p, n);
+    c->len += n;
+    c->lens[c->n++] = n;
+    w->delta.verb = verb;
+}
+
+/* Points the delta's arguments at the copies (NULL, and the delta dropped, when out of
+ * memory); the caller frees the returned array after the commit. */
+static fl_slice_t *copy_args(fls_cw_t *w)
+{
+    fls_dcopy_t *c = w->copy;
+    fl_slice_t *a = c->failed ? NULL : malloc(c->n * sizeof(*a));
+    if (!a) {
+        w->delta.verb = NULL;
+        return NULL;
+    }
+    for (size_t i = 0, at = 0; i < c->n; at += c->lens[i], i++)
+        a[i] = (fl_slice_t){c->bytes + at, c->lens[i]};
+    w->delta.args = a;
+    w->delta.n_args = c->n;
+    return a;
+}
+
+static void copy_free(fls_cw_t *w)
+{
+    if (!w->copy)
+        return;
+    free(w->copy->bytes);
+    free(w->copy->lens);
+    free(w->copy);
+    w->copy = NULL;
+}
+
 void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
 {
     fls_rec_t *r = w->rec;
-    if (!r)
+    fl_slice_t *copied = w->copy && r ? copy_args(w) : NULL;
+    const fl_delta_t *delta = w->delta.verb ? &w->delta : NULL;
+    if (!r) {
+        copy_free(w);
         return;
+    }
     bool empty = fls_coll_ops(r->type)->len(fls_rec_desc(r)) == 0;
     if (!w->created) {
         /* another key's commit in the same partition may have resized the table since */
@@ -78,18 +151,23 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
         } else {
             fls_touch(r, w->now);
             r->next = *w->ref;
-            fls_change_t c = {.op = FLS_PUT, .ref = w->ref, .rec = r};
+            fls_change_t c = {.op = FLS_PUT, .ref = w->ref, .rec = r, .delta = delta};
             fls_commit(ns, w->k.pidx, &c);
         }
     } else if (empty) {
         fls_commit_del(ns, w->k.pidx, w->ref, FLS_WRITE);
     } else if (changed) {
         fls_touch(r, w->now);
-        fls_change_t c = {
-            .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+        fls_change_t c = {.op = FLS_MODIFY,
+                          .rec = r,
+                          .had_key = true,
+                          .had_ttl = r->expire_at != 0,
+                          .delta = delta};
         fls_commit(ns, w->k.pidx, &c);
     }
     w->rec = NULL;
+    free(copied);
+    copy_free(w);
 }
 
 void fls_coll_write_end(fl_ns_t *ns, fls_cw_t *w, bool changed)

@@ -600,6 +600,7 @@ int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pair
     int rc = hash_write_begin(ns, key, hint, &w, &extra);
     if (rc == FL_OK)
         rc = hash_put(ns, w.k.pidx, rec_hash(w.rec), fv, n_pairs, extra, &n_added);
+    w.delta = (fl_delta_t){.verb = "HSET", .args = fv, .n_args = 2 * n_pairs};
     fls_coll_write_end(ns, &w, rc == FL_OK);
     if (added)
         *added = n_added;
@@ -731,6 +732,7 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
     size_t gone = 0;
     for (size_t i = 0; rc == FL_OK && w.rec && i < n && hash_len(rec_hash(w.rec)); i++)
         gone += hash_remove(ns, w.k.pidx, rec_hash(w.rec), fields[i], &rc);
+    w.delta = (fl_delta_t){.verb = rc == FL_OK ? "HDEL" : NULL, .args = fields, .n_args = n};
     fls_coll_write_end(ns, &w, gone > 0);
     if (removed)
         *removed = gone;
@@ -766,6 +768,7 @@ static int field_update(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t vh
     fl_slice_t fv[2] = {field, val};
     if (rc == FL_OK)
         rc = hash_put(ns, w.k.pidx, rec_hash(w.rec), fv, 1, extra, &added);
+    w.delta = (fl_delta_t){.verb = "HSET", .args = fv, .n_args = 2};
     fls_coll_write_end(ns, &w, rc == FL_OK);
     return rc;
 }

@@ -64,7 +64,9 @@ int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flag
         } else {
             bool had_ttl = r->expire_at != 0;
             r->expire_at = at_ms;
-            fls_change_t c = {.op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = had_ttl};
+            fl_delta_t d = {.verb = "PEXPIREAT", .nums = {at_ms}, .n_nums = 1};
+            fls_change_t c = {
+                .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = had_ttl, .delta = &d};
             fls_commit(ns, k.pidx, &c);
         }
         did = true;
@@ -110,7 +112,9 @@ int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed)
     bool did = false;
     if (ref && (*ref)->expire_at != 0) {
         (*ref)->expire_at = 0;
-        fls_change_t c = {.op = FLS_MODIFY, .rec = *ref, .had_key = true, .had_ttl = true};
+        fl_delta_t d = {.verb = "PERSIST"};
+        fls_change_t c = {
+            .op = FLS_MODIFY, .rec = *ref, .had_key = true, .had_ttl = true, .delta = &d};
         fls_commit(ns, k.pidx, &c);
         did = true;
     }

@@ -361,6 +361,7 @@ int fl_set_add(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n,
         done += a;
     }
     *added = done;
+    w.delta = (fl_delta_t){.verb = rc == FL_OK ? "SADD" : NULL, .args = members, .n_args = n};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -373,6 +374,7 @@ int fl_set_rem(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n,
     for (size_t i = 0; rc == FL_OK && w.rec && i < n && set_len(rec_set(w.rec)); i++)
         done += set_remove(ns, w.k.pidx, rec_set(w.rec), members[i]);
     *removed = done;
+    w.delta = (fl_delta_t){.verb = "SREM", .args = members, .n_args = n};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -505,6 +507,7 @@ int fl_set_pop(fl_ns_t *ns, fl_slice_t key, size_t count, bool single, const fl_
         void **slot = NULL;
         set_random(s, &m, &slot);
         emit(out, &m);
+        fls_coll_delta_copy(&w, "SREM", m.p, m.n);
         if (slot)
             fls_mbr_free(ns, w.k.pidx, fls_mt_remove(ns, w.k.pidx, &s->t, 0, slot), 0);
         else
@@ -545,6 +548,8 @@ int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, 
         rc = set_add(ns, kd.pidx, rec_set(wd.rec), member, &added);
     if (rc == FL_OK)
         set_remove(ns, ks.pidx, rec_set(ws.rec), member);
+    wd.delta = (fl_delta_t){.verb = "SADD", .args = &member, .n_args = 1};
+    ws.delta = (fl_delta_t){.verb = "SREM", .args = &member, .n_args = 1};
     fls_coll_publish(ns, &wd, added); /* the created one first (coll.h) */
     fls_coll_publish(ns, &ws, rc == FL_OK);
     *moved = rc == FL_OK;

@@ -449,6 +449,8 @@ typedef struct fls_change {
     bool had_ttl;
     bool same_ttl; /* PUT/MODIFY kept the expiry the TTL index already has (skips an entry;
                     * false is always safe: a duplicate entry is dropped when met) */
+    const fl_delta_t *delta; /* PUT of a new record / MODIFY: the change as a command (the log
+                              * writes it instead of the record's state), or NULL */
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* Deletes the record at *ref through the commit point (write lock held). */

@@ -508,6 +508,24 @@ static int zadd_one(fl_ns_t *ns, uint32_t pidx, fls_zset_t *z, unsigned flags, d
     return zs_insert(ns, pidx, z, m.p, m.n, score);
 }
 
+/* ZADD's delta: the command as given (NX/XX/GT/LT decide the same on the same state), except
+ * INCR, logged as the member's resulting absolute score; none after a failure (state). */
+static fl_delta_t zadd_delta(unsigned flags, int rc, const double *scores,
+                             const double *incr_result, const fl_slice_t *members, size_t n)
+{
+    if (rc != FL_OK)
+        return (fl_delta_t){0};
+    if (flags & FL_ZADD_INCR)
+        return (fl_delta_t){.verb = "ZADD", .args = members, .n_args = 1, .scores = incr_result};
+    const char *cond = flags & FL_ZADD_NX ? "NX" : flags & FL_ZADD_XX ? "XX" : NULL;
+    const char *cmp = flags & FL_ZADD_GT ? "GT" : flags & FL_ZADD_LT ? "LT" : NULL;
+    return (fl_delta_t){.verb = "ZADD",
+                        .words = {cond ? cond : cmp, cond ? cmp : NULL},
+                        .args = members,
+                        .n_args = n,
+                        .scores = scores};
+}
+
 int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *scores,
                 const fl_slice_t *members, size_t n, size_t *added, size_t *changed, double *score,
                 bool *done)
@@ -524,6 +542,7 @@ int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *score
     int rc = fls_coll_write_begin(ns, key, FL_TYPE_ZSET, grow, &w);
     size_t nadd = 0, nchg = 0;
     bool wrote = false;
+    double incr_result = 0;
     if (rc == FL_OK && !w.rec && (flags & FL_ZADD_XX))
         goto out;
     if (rc == FL_OK)
@@ -538,6 +557,7 @@ int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *score
         nadd += a;
         nchg += c;
         wrote |= written;
+        incr_result = written ? res : incr_result;
         if (written && score)
             *score = res;
     }
@@ -546,6 +566,7 @@ out:
     *changed = nchg;
     if (done)
         *done = wrote;
+    w.delta = zadd_delta(flags, rc, scores, &incr_result, members, n);
     fls_coll_write_end(ns, &w, nadd + nchg > 0);
     return rc;
 }
@@ -558,6 +579,7 @@ int fl_zset_rem(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n
     for (size_t i = 0; rc == FL_OK && w.rec && i < n && zs_len(rec_zset(w.rec)); i++)
         done += zs_delete(ns, w.k.pidx, rec_zset(w.rec), members[i].p, members[i].n);
     *removed = done;
+    w.delta = (fl_delta_t){.verb = "ZREM", .args = members, .n_args = n};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -804,6 +826,7 @@ int fl_zset_range(fl_ns_t *ns, fl_slice_t key, const fl_zrange_t *r, fl_zrange_m
                     size_t len;
                     zcopy_next(&c, &at, &s, &p, &len);
                     *n += zs_delete(ns, w.k.pidx, rec_zset(w.rec), p, len);
+                    fls_coll_delta_copy(&w, "ZREM", p, len);
                 }
             }
         }
@@ -912,6 +935,7 @@ int fl_zset_pop(fl_ns_t *ns, fl_slice_t key, bool max, size_t count, bool header
         zs_delete(ns, w.k.pidx, z, del, n);
     }
     *popped = k;
+    w.delta = (fl_delta_t){.verb = max ? "ZPOPMAX" : "ZPOPMIN", .nums = {(int64_t)k}, .n_nums = 1};
 out:
     fls_coll_write_end(ns, &w, *popped > 0);
     return rc;

@@ -16,6 +16,11 @@ case "${TSAN_OPTIONS:-}" in
 *) export TSAN_OPTIONS="${TSAN_OPTIONS:-}${TSAN_OPTIONS:+:}suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tsan.supp" ;;
 esac
 LOG=$(mktemp /tmp/flatline-server-test.XXXXXX)
+# The server's defaults are durable (appendonly yes in dir "."): each test script runs in a
+# private working directory, so servers started without --dir never share or reload each
+# other's files. Removed on exit.
+WORKDIR=$(mktemp -d /tmp/flatline-server-cwd.XXXXXX)
+cd "$WORKDIR" || exit 1
 FAILS=0
 CHECKS=0
 
@@ -72,6 +77,7 @@ on_exit() {
         rc=1
     fi
     rm -f "$LOG"
+    cd / && rm -rf "$WORKDIR"
     exit $rc
 }
 trap on_exit EXIT
