@@ -55,8 +55,13 @@ typedef enum fl_status {
  * the namespace. */
 const char *fl_status_str(int status);
 
-/* Current Unix time in milliseconds. */
+/* Current Unix time in milliseconds; on a thread that froze it, the frozen time. */
 int64_t fl_now_ms(void);
+
+/* Freezes fl_now_ms() on the calling thread at ms (> 0), or thaws it (0): a script sees one
+ * time from its start to its end, as Redis's scripts do, so expiry and TTLs inside it agree.
+ * Other threads are unaffected. */
+void fl_now_freeze(int64_t ms);
 
 typedef struct fl_slice {
     const char *p;
@@ -511,9 +516,12 @@ int fl_key_copy(fl_ns_t *src_ns, fl_slice_t src, fl_ns_t *dst_ns, fl_slice_t dst
 int fl_key_random(fl_ns_t *ns, const fl_sink_t *out);
 
 /* OBJECT: what Redis 7.0's OBJECT subcommands report about a key, read without recording an
- * access. exists false for a missing key (and the rest zero). */
+ * access. exists false for a missing key (and the rest zero); a key whose TTL passed but which
+ * expiry has not deleted yet has exists false and expired true, with the rest filled (DEBUG
+ * OBJECT shows it, as Redis's does). */
 typedef struct fl_key_object {
     bool exists;
+    bool expired;
     const char *encoding; /* "int", "embstr", "raw", "listpack", "hashtable", ... */
     uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
     unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */
