@@ -468,8 +468,8 @@ int flp_reload(flp_t *p, bool save, bool flush, char *err, size_t errlen)
     pthread_mutex_lock(&p->bg_mu); /* first: a background snapshot needs partition locks */
     int rc = fl_batch_begin(p->store, NULL, 0, true) == FL_OK ? 0 : -ENOMEM;
     if (rc == 0 && save)
-        rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err,
-                                 errlen);
+        rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, FLPI_SNAP_RDB, &bytes, &peak,
+                                 err, errlen);
     for (size_t i = 0; rc == 0 && flush && i < fl_store_ns_count(p->store); i++)
         if (flpi_persisted(p, i)) /* a `storage memory` namespace is not in the file: kept */
             fl_ns_flush(fl_store_ns(p->store, i));
