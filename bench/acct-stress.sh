@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/acct-stress.sh: the cost of watching memory, side by side: the classic allocator stress
-# programs (bench/stress: cfrac, espresso, larson, xmalloc, cache-scratch) run plain and under
-# flatline-acct at its defaults in alternating rounds, with jemalloc and its own sampling
-# profiler (Debian's libjemalloc preloaded, MALLOC_CONF=prof:true) in the same rounds, then
+# programs (bench/stress: cfrac, espresso, larson, xmalloc, cache-scratch, mstress, rptest) run
+# plain and under flatline-acct at its defaults in alternating rounds, with jemalloc and its own
+# sampling profiler (Debian's libjemalloc preloaded, MALLOC_CONF=prof:true) in the same rounds, then
 # heaptrack, valgrind's massif and DHAT; then flatline-server under redis-benchmark, plain and
 # under flatline-acct, alternating; then flatline-acct's fixed cost (on /bin/true and on a 0.07 s
 # program). A benchmark, not a test: figures depend on the machine and its load; compare the
@@ -31,7 +31,8 @@ build="$BENCH_ROOT/build-acct-bench"
 work="$(mktemp -d /tmp/acct-stress.XXXXXX)"
 track_dir "$work"
 bench_build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -- flatline-acct flatline-acct-lib \
-    stress-cfrac stress-espresso stress-larson stress-xmalloc stress-cache-scratch flatline-server
+    stress-cfrac stress-espresso stress-larson stress-xmalloc stress-cache-scratch stress-mstress \
+    stress-rptest flatline-server
 acct="$build/src/acct/flatline-acct"
 multiarch="$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
 jemalloc="/usr/lib/$multiarch/libjemalloc.so.2"
@@ -43,6 +44,8 @@ programs=(
     "larson 4 250"           # threads, rounds (a new thread per array each round)
     "xmalloc 2 8000000"      # producer/consumer pairs, blocks per pair
     "cache-scratch 4 2000000" # threads, iterations
+    "mstress 4 16"            # threads, rounds (mimalloc-bench's mstress)
+    "rptest 4 1200"           # threads, loops per pass (rpmalloc-benchmark's rptest)
 )
 
 # scaled ARGS...: the arguments with every number above 100 divided by $scale_div

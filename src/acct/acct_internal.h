@@ -183,12 +183,12 @@ static inline unsigned acct_bucket(size_t usable)
  * NON_MAIN_ARENA), so that for glibc the header word read next to the block is the key; for
  * the other allocators it is usable + 8, with ACCT_KEY_ODD set when usable is not a multiple of
  * 8 (then no flag bit is set). A key whose only bits are in ACCT_SLOT_KEY_BITS (a multiple-of-8
- * usable size below 4 KiB, not mmapped: every glibc and jemalloc size class there, and most of
- * any program's blocks) is counted in slot key >> 3, whose usable size is implied exactly
+ * usable size below 16 KiB, not mmapped: every glibc and jemalloc size class there, and most
+ * of any program's blocks) is counted in slot key >> 3, whose usable size is implied exactly
  * (acct_slot_usable); any other key in the bucket of its usable size (acct_bucket), its usable
  * bytes added to usable_big. */
-#define ACCT_SLOTS 512
-#define ACCT_SLOT_KEY_BITS ((size_t)0xFF8 | 5)
+#define ACCT_SLOTS 2048 /* 64 KiB of counters a thread; pages untouched until it counts there */
+#define ACCT_SLOT_KEY_BITS ((size_t)0x3FF8 | 5)
 #define ACCT_KEY_ODD ((size_t)1 << 63)
 
 /* Whether a key is counted in slot key >> 3. */

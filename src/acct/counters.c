@@ -9,7 +9,7 @@
  * as it can (acct_count_alloc: a slot's count and slack; acct_count_free: a slot's count, in the
  * calling thread's own state: no lock, no atomic read-modify-write, no line shared with another
  * thread): counts are sums over slots and buckets, usable bytes are implied by the slot (one
- * per multiple of 8 below 4 KiB) and summed in usable_big for the rest. The requested size is
+ * per multiple of 8 below 16 KiB) and summed in usable_big for the rest. The requested size is
  * not recoverable at free, so each slot and bucket keeps the number of blocks allocated and
  * freed and the total slack (usable - requested) of the blocks allocated; live requested is
  *   usable_live - sum over slots and buckets of live_blocks * mean_slack.

@@ -158,6 +158,8 @@ static int read_text(FILE *f, text_t *t)
 /* Resolves all frames, one module at a time; frames end up in line order again. */
 static void resolve_all(text_t *t)
 {
+    if (t->nframes == 0)
+        return; /* (an empty file has no frames array: qsort wants one) */
     qsort(t->frames, t->nframes, sizeof *t->frames, by_module);
     for (size_t i = 0; i < t->nframes;) {
         size_t j = i;

@@ -10,6 +10,9 @@
  *   SLEEP seconds               the calling worker sleeps (Redis's whole server does)
  *   SET-ACTIVE-EXPIRE 0|1       the store's active expiry off/on
  *   QUICKLIST-PACKED-THRESHOLD size  list elements this big get a chunk of their own
+ *   PROTOCOL type               Redis's sample reply of each RESP3 type (string, integer,
+ *                               double, bignum, null, array, set, map, attrib, push, verbatim,
+ *                               true, false), in the client's protocol
  * Like Redis, DEBUG is refused unless `enable-debug-command` is yes (or local, for a client on
  * a loopback address or the unix socket). Other subcommands get Redis's unknown-subcommand
  * error.
@@ -158,6 +161,62 @@ static void debug_help(srv_client_t *c)
         srv_reply_simple(&c->out, lines[i]);
 }
 
+/* DEBUG PROTOCOL type: Redis's sample reply of each type, written in c's protocol by the reply
+ * functions (a RESP2 client gets each type's RESP2 form; an attribute is left out). */
+static void debug_protocol(srv_client_t *c, fl_slice_t type)
+{
+    srv_buf_t *out = &c->out;
+    if (srv_slice_eq(type, "string")) {
+        srv_reply_bulk_str(out, "Hello World");
+    } else if (srv_slice_eq(type, "integer")) {
+        srv_reply_int(out, 12345);
+    } else if (srv_slice_eq(type, "double")) {
+        srv_reply_double(out, 3.141);
+    } else if (srv_slice_eq(type, "bignum")) {
+        srv_reply_bignum(out, "1234567999999999999999999999999999999", 37);
+    } else if (srv_slice_eq(type, "null")) {
+        srv_reply_nil(out);
+    } else if (srv_slice_eq(type, "array") || srv_slice_eq(type, "set")) {
+        if (srv_slice_eq(type, "set"))
+            srv_reply_set(out, 3);
+        else
+            srv_reply_array(out, 3);
+        for (int j = 0; j < 3; j++)
+            srv_reply_int(out, j);
+    } else if (srv_slice_eq(type, "map")) {
+        srv_reply_map(out, 3);
+        for (int j = 0; j < 3; j++) {
+            srv_reply_int(out, j);
+            srv_reply_bool(out, j == 1);
+        }
+    } else if (srv_slice_eq(type, "attrib")) {
+        if (srv_reply_attribute(out, 1)) {
+            srv_reply_bulk_str(out, "key-popularity");
+            srv_reply_array(out, 2);
+            srv_reply_bulk_str(out, "key:123");
+            srv_reply_int(out, 90);
+        }
+        srv_reply_bulk_str(out, "Some real reply following the attribute");
+    } else if (srv_slice_eq(type, "push")) {
+        if (srv_client_proto(c) != SRV_RESP3) { /* a push has no RESP2 form to stand in */
+            srv_reply_error(out, "ERR RESP2 is not supported by this command");
+            return;
+        }
+        srv_reply_push(out, 2);
+        srv_reply_bulk_str(out, "server-cpu-usage");
+        srv_reply_int(out, 42);
+        srv_reply_bulk_str(out, "Some real reply following the push reply");
+    } else if (srv_slice_eq(type, "true") || srv_slice_eq(type, "false")) {
+        srv_reply_bool(out, srv_slice_eq(type, "true"));
+    } else if (srv_slice_eq(type, "verbatim")) {
+        srv_reply_verbatim(out, "This is a verbatim\nstring", 25);
+    } else {
+        srv_reply_error(out, "ERR Wrong protocol type name. Please use one of the following: "
+                             "string|integer|double|bignum|null|array|set|map|attrib|push|"
+                             "verbatim|true|false");
+    }
+}
+
 /* Redis's enable-debug-command: no, yes, or local (a client on loopback or the unix socket). */
 static bool debug_allowed(const srv_client_t *c)
 {
@@ -190,6 +249,8 @@ static void cmd_debug(srv_client_t *c, int argc, const fl_slice_t *argv)
         debug_sleep(c, argv[2]);
     else if (srv_slice_eq(sub, "quicklist-packed-threshold") && argc == 3)
         debug_packed_threshold(c, argv[2]);
+    else if (srv_slice_eq(sub, "protocol") && argc == 3)
+        debug_protocol(c, argv[2]);
     else if (srv_slice_eq(sub, "set-active-expire") && argc == 3) {
         long long on;
         if (!srv_arg_ll(c, argv[2], &on))

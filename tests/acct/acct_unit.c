@@ -51,7 +51,7 @@ TEST(buckets)
 }
 
 /* Size keys give back the usable size exactly (what makes live usable bytes exact without
- * summing them), a slot's implied usable size is its keys', and only multiples of 8 below 4 KiB
+ * summing them), a slot's implied usable size is its keys', and only multiples of 8 below 16 KiB
  * (not mmapped) go to slots. glibc's header words: chunk size | flags. */
 TEST(size_keys)
 {
@@ -59,7 +59,7 @@ TEST(size_keys)
         size_t key = acct_key_of_usable(u);
         CHECK(acct_key_usable(key) == u);
         int in_slot = (key & ~ACCT_SLOT_KEY_BITS) == 0;
-        CHECK(in_slot == (u % 8 == 0 && u < 4088));
+        CHECK(in_slot == (u % 8 == 0 && u < 16376));
         if (in_slot) {
             CHECK(key >> 3 < ACCT_SLOTS);
             CHECK(acct_slot_usable((unsigned)(key >> 3)) == u);
@@ -73,7 +73,8 @@ TEST(size_keys)
     /* an mmapped chunk (IS_MMAPPED) has a 16-byte header and never goes to a slot */
     CHECK(acct_key_usable(4096 | 2) == 4080);
     CHECK(((64 | 2) & ~ACCT_SLOT_KEY_BITS) != 0);
-    CHECK(((4096 | 1) & ~ACCT_SLOT_KEY_BITS) != 0);
+    CHECK(((16384 | 1) & ~ACCT_SLOT_KEY_BITS) != 0);
+    CHECK(((4096 | 1) & ~ACCT_SLOT_KEY_BITS) == 0 && acct_slot_usable((4096 | 1) >> 3) == 4088);
 }
 
 static acct_verdict_in_t base_in(void)

@@ -114,8 +114,9 @@ start_server() {
     fail "could not find a free port"
 }
 
-# start_redis: starts Debian's redis-server (no persistence) on a free port in RPORT, for
-# side-by-side comparisons; skips the test (exit 77) when redis-server is not installed.
+# start_redis [--option value ...]: starts Debian's redis-server (no persistence; the options
+# after those) on a free port in RPORT, for side-by-side comparisons; skips the test (exit 77)
+# when redis-server is not installed.
 start_redis() {
     command -v redis-server >/dev/null || { echo "redis-server not installed: skipped"; exit 77; }
     local dir pid
@@ -124,7 +125,7 @@ start_redis() {
     for attempt in 1 2 3; do
         RPORT=$("$TOOL" port) || fail "no free port"
         redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-            >"$dir/log" 2>&1 &
+            "$@" >"$dir/log" 2>&1 &
         pid=$!
         HELPER_PIDS="$HELPER_PIDS $pid"
         for _ in $(seq 200); do
