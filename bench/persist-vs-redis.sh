@@ -155,7 +155,7 @@ if [[ " $SECTIONS " == *" 4 "* ]]; then
 all_tests() {
     local t0 t1
     t0=$(date +%s.%N)
-    redis-benchmark -p "$1" -n "$ALL_N" --csv 2>/dev/null | awk -F'","' 'NR > 1 {gsub(/"/, ""); print $1 "\t" $2}'
+    redis-benchmark -p "$1" -n "$ALL_N" --csv 2>/dev/null | awk -F'"' 'NR > 1 {print $2 "\t" $4}'
     t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN {printf "total\t%.1f\n", b - a}'
 }

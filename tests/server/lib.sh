@@ -93,7 +93,7 @@ start_server() {
         PORT=$("$TOOL" port) || fail "no free port"
         "$SERVER" ${SERVER_CONFIG:+"$SERVER_CONFIG"} --port "$PORT" "$@" >"$LOG" 2>&1 &
         SPID=$!
-        for _ in $(seq 300); do
+        for _ in $(seq "${START_WAIT:-300}"); do # 15 s, or START_WAIT / 20 s (a long load)
             if grep -q "ready to accept connections" "$LOG" &&
                 [ "$(redis-cli -p "$PORT" ping 2>/dev/null)" = "PONG" ]; then
                 return 0
