@@ -77,7 +77,6 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
             fls_rec_destroy(ns, w->k.pidx, r);
         } else {
             fls_touch(r, w->now);
-            r->next = *w->ref;
             fls_change_t c = {.op = FLS_PUT, .ref = w->ref, .rec = r};
             fls_commit(ns, w->k.pidx, &c);
         }

@@ -98,11 +98,11 @@ static bool consider(pick_t *k, fls_rec_t **ref)
            k->policy == FL_EVICT_VOLATILE_RANDOM;
 }
 
-/* Looks at the chain of bucket b; true when the sample is complete. */
+/* Looks at the records of bucket b of the index; true when the sample is complete. */
 static bool sample_bucket(pick_t *k, fls_part_t *p, size_t b)
 {
-    for (fls_rec_t **ref = &p->b[b]; *ref; ref = &(*ref)->next)
-        if (consider(k, ref))
+    for (size_t i = b * p->width; i < (b + 1) * p->width; i++)
+        if (p->b[i] && consider(k, &p->b[i]))
             return true;
     return false;
 }
@@ -112,7 +112,7 @@ static void sample_all(pick_t *k, fls_part_t *p)
 {
     if (!p->b)
         return;
-    size_t size = (size_t)p->mask + 1;
+    size_t size = (size_t)p->mask + 1; /* buckets */
     bool done = false;
     for (unsigned i = 0; i < EVICT_PROBES && !done; i++)
         done = sample_bucket(k, p, (size_t)fls_rand() & p->mask);

@@ -103,7 +103,6 @@ static fls_rec_t *hash_rec_new(fl_ns_t *ns, fls_key_t *k, int64_t now)
         return NULL;
     }
     memset(b, 0, MIN_FBUCKETS * sizeof(*b));
-    r->next = NULL;
     r->expire_at = fls_default_expiry(ns, now);
     r->hash = (uint32_t)k->h;
     atomic_init(&r->atime, fls_access_new(now));
@@ -144,7 +143,6 @@ static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r
 {
     fls_touch(r, now);
     if (created) {
-        r->next = *ref;
         fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
         fls_commit(ns, k->pidx, &c);
     } else {
@@ -664,7 +662,6 @@ fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
         return NULL;
     }
     memset(b, 0, slots * sizeof(*b));
-    r->next = NULL;
     r->expire_at = src->expire_at;
     r->hash = (uint32_t)k->h;
     atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));

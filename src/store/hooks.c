@@ -100,11 +100,10 @@ uint32_t fl_ns_partitions(const fl_ns_t *ns)
 /* Calls fn for every record of the partition (lock held). */
 static void each_rec(fls_part_t *p, void (*fn)(fl_ns_t *, fls_rec_t *), fl_ns_t *ns)
 {
-    if (!p->b)
-        return;
-    for (size_t i = 0; i <= p->mask; i++)
-        for (fls_rec_t *r = p->b[i]; r; r = r->next)
-            fn(ns, r);
+    size_t slots = fls_part_slots(p);
+    for (size_t i = 0; i < slots; i++)
+        if (p->b[i])
+            fn(ns, p->b[i]);
 }
 
 static void snap_one(fl_ns_t *ns, fls_rec_t *r)

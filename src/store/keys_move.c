@@ -156,19 +156,10 @@ static fls_rec_t *random_in(fl_ns_t *ns, uint32_t pidx, int64_t now)
 {
     fls_part_t *p = &ns->parts[pidx];
     for (int tries = 0; tries < 64 && p->b; tries++) {
-        size_t b = (size_t)fls_rand() & p->mask;
-        if (!p->b[b]) {
-            size_t start = b;
-            do
-                b = (b + 1) & p->mask;
-            while (!p->b[b] && b != start);
-        }
-        size_t len = 0;
-        for (fls_rec_t *r = p->b[b]; r; r = r->next)
-            len++;
-        fls_rec_t **ref = &p->b[b];
-        for (size_t i = (size_t)(fls_rand() % (len ? len : 1)); i > 0; i--)
-            ref = &(*ref)->next;
+        size_t slots = fls_part_slots(p), i = (size_t)(fls_rand() % slots);
+        for (size_t n = 0; n < slots && !p->b[i]; n++)
+            i = (i + 1) % slots;
+        fls_rec_t **ref = &p->b[i];
         if (!*ref)
             return NULL;
         if (!fls_rec_expired(*ref, now))

@@ -3,7 +3,7 @@
  * fls_). Nothing here is visible outside src/store/.
  *
  * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
- * arena); a partition is a chained hash table of records under its own lock. A record is ONE
+ * arena); a partition is an open-addressing index of records under its own lock. A record is ONE
  * allocation (header + key + string value), or, for a hash, one allocation (header + key + field
  * table descriptor) plus a bucket array and one allocation per field.
  *
@@ -28,8 +28,8 @@
  * taking every lock. Values reach a sink while the lock is held.
  *
  * Movability (for the active defragmenter): every persistent allocation is referenced
- * from exactly one place: the partition array from the namespace, a bucket array from its
- * partition, a record from its bucket slot or its predecessor's `next`, a field table's bucket
+ * from exactly one place: the partition array from the namespace, an index from its
+ * partition, a record from its index slot, a field table's bucket
  * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
  * string values are inline in their record, so moving the record moves them. A collection's
  * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
@@ -74,7 +74,6 @@ static inline void fls_copy(void *dst, const void *src, size_t n)
  */
 typedef struct fls_rec fls_rec_t;
 struct fls_rec {
-    fls_rec_t *next;        /* next record in the bucket chain */
     int64_t expire_at;      /* absolute Unix ms; 0 = no expiry */
     uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
     _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
@@ -214,8 +213,10 @@ typedef struct fls_part {
         pthread_mutex_t m;
         pthread_rwlock_t rw;
     } lock;
-    fls_rec_t **b;          /* bucket array of mask + 1 slots; NULL while the table is empty */
-    uint32_t mask;          /* lock */
+    fls_rec_t **b;          /* the index (table.c): (mask + 1) buckets of `width` record
+                             * slots, then one tag byte per slot; NULL while the table is empty */
+    uint32_t mask;          /* lock: buckets - 1 (buckets is a power of two) */
+    uint8_t width;          /* lock: slots per bucket */
     _Atomic uint64_t count; /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
@@ -229,6 +230,41 @@ typedef struct fls_part {
 /* Two cache lines, so neighbouring partitions' locks and counters share less. The rwlock (56
  * bytes on glibc x86-64) is the largest member of the lock union. */
 _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
+
+/*
+ * A partition's index (table.c): open addressing over buckets of `width` slots, probed bucket
+ * by bucket from the key's home bucket (hash & mask) to the first bucket with a free slot
+ * (linear probing by buckets, backward-shift deletion). Invariant: every record sits in its
+ * home bucket or, when that was full, in a later one, and every bucket from its home up to
+ * (excluding) its own is full. A slot is a plain record pointer (NULL = free), so `fls_rec_t **`
+ * slot references work as chain references did; its tag byte, in a parallel array after the
+ * slots, is 0 for a free slot, else FLS_TAG_USED | (FLS_TAG_AWAY when the record is not in its
+ * home bucket) | 6 bits of the hash, so a lookup dereferences almost only the record it wants
+ * and a deletion rehashes only displaced records. Buckets stay a power of two (SCAN's
+ * reverse-binary cursor and its guarantee work on home buckets), while the width steps by 2
+ * (10..16 slots, 4..16 in a one-bucket table), so the table grows by 1.14-1.25x and stays
+ * 75-90 % full: 9 bytes per slot, about 11 per key.
+ */
+#define FLS_TAG_USED 0x80u
+#define FLS_TAG_AWAY 0x40u
+static inline size_t fls_part_slots(const fls_part_t *p)
+{
+    return p->b ? ((size_t)p->mask + 1) * p->width : 0;
+}
+static inline uint8_t *fls_part_tags(const fls_part_t *p)
+{
+    return (uint8_t *)(p->b + fls_part_slots(p));
+}
+/* Bytes of an index with `slots` slots (pointers and tags). */
+static inline size_t fls_index_bytes(size_t slots)
+{
+    return slots * (sizeof(fls_rec_t *) + 1);
+}
+/* The tag of a record with this hash, in its home bucket (away = false) or after it. */
+static inline uint8_t fls_tag(uint32_t hash, bool away)
+{
+    return (uint8_t)(FLS_TAG_USED | (away ? FLS_TAG_AWAY : 0) | ((hash >> 24) & 0x3f));
+}
 
 /* A partition's TTL index (ttl_index.c), kept beside the partition (ns->tix[pidx]) so that
  * the partition stays 128 bytes: the heap's fields are under the partition's lock, next_expire
@@ -247,17 +283,16 @@ typedef struct fls_stripe {
 } fls_stripe_t;
 
 /* Where a partition walk stopped. Only positions are kept (no pointers), so the lock can be
- * released between steps; when the table was resized or chains changed meanwhile, the walk
+ * released between steps; when the table was resized or records moved meanwhile, the walk
  * resumes at the corresponding position and may skip or revisit a few allocations (harmless
  * for defragmentation: the next sweep catches them). Zero-initialised = start of partition. */
 typedef struct fls_walk_cursor {
-    uint32_t bucket;  /* next bucket of the partition's table */
-    uint32_t chain;   /* records of that bucket's chain already visited */
-    uint32_t fbucket; /* in_rec: next field bucket of the hash record at position `chain`, or
-                       * the collection's walk position */
-    uint32_t mask;    /* the table's mask when the cursor was saved */
-    bool started;     /* the bucket array was offered */
-    bool in_rec;      /* stopped inside a hash record's fields */
+    uint32_t slot;    /* next slot of the partition's index */
+    uint32_t fbucket; /* in_rec: next field bucket of the hash record in `slot`, or the
+                       * collection's walk position */
+    uint32_t slots;   /* the index's slot count when the cursor was saved */
+    bool started;     /* the index was offered */
+    bool in_rec;      /* stopped inside the record in `slot` */
 } fls_walk_cursor_t;
 
 /* A namespace's active defragmenter (defrag.c). `mu` serialises defragmenters of the namespace
@@ -427,9 +462,19 @@ size_t fls_rec_usable(fls_rec_t *r);
 /* Frees a record and its fields (the record is already unlinked). */
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r);
 
-/* The slot where a new record for k goes (bucket head), creating the partition's table when
- * it has none: FL_OK or FL_ENOMEM. Write lock held. */
+/* The free slot where a new record for the missing key k goes (FLS_PUT with this ref and no
+ * old record fills it and its tag), creating or growing the partition's index when it has no
+ * free slot: FL_OK or FL_ENOMEM. Write lock held; valid until the partition's next commit. */
 int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref);
+/* Makes room for n more keys in k's partition (creating or growing its index), so that the
+ * next n inserts there find a free slot without allocating: FL_OK or FL_ENOMEM. Write lock. */
+int fls_part_reserve(fl_ns_t *ns, fls_key_t *k, size_t n);
+/* The 32-bit hash of a record's key (its home bucket is hash & mask). */
+static inline uint32_t fls_rec_hash(const fl_ns_t *ns, const fls_rec_t *r)
+{
+    (void)ns;
+    return r->hash;
+}
 /* The slot that references the record with this key in k's partition, or NULL (lock held). */
 fls_rec_t **fls_find(fls_key_t *k);
 static inline bool fls_rec_expired(const fls_rec_t *r, int64_t now)
@@ -454,10 +499,12 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  * the commits up to fl_batch_end form one atomic unit, which a log writes as one group (a begin
  * marker at the batch's first commit, an end marker in fl_batch_end).
  *
- *   PUT     *c->ref = c->rec (the caller set c->rec->next); c->old, if not NULL, is freed.
- *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
+ *   PUT     *c->ref = c->rec; c->old, if not NULL, is freed. Covers insert (ref = a free
+ *           slot from fls_insert_slot, whose tag it sets), replace (ref = the old record's
+ *           slot), and realloc in place (old = NULL, ref = the record's slot).
  *   MODIFY  the record was changed in place (TTL, hash fields): bookkeeping only.
- *   DEL     unlinks c->old from *c->ref and frees it; c->reason says why (stats).
+ *   DEL     empties c->old's slot *c->ref (later records of its probe run may shift into
+ *           it) and frees it; c->reason says why (stats).
  * A PUT or MODIFY that leaves the record with a TTL adds it to the partition's TTL index.
  *   FLUSH   frees every record of the partition and its bucket array.
  * had_key/had_ttl describe the key before the change, for the key and TTL counters.
@@ -545,13 +592,13 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 
-/* The chain of partition pidx's bucket for `hash` (lock held): every record in it hashes there,
- * the chain ends within the partition's count, and rec (NULL after a delete) is linked exactly
- * once, with a consistent field table when it is a hash. Aborts on a difference; returns true. */
-bool fls_chain_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
-/* Partition pidx's whole table against its counters (lock held): every record in the bucket
- * its hash names, as many records and TTL records as counted, the bucket array present exactly
- * while a key is, a power-of-two size of at least 4 slots. Aborts or returns true. */
+/* The probe run of partition pidx from the home bucket of `hash` (lock held): tags agree with
+ * their slots, and rec (NULL after a delete) is referenced exactly once in the run, with a
+ * consistent field table when it is a hash. Aborts on a difference; returns true. */
+bool fls_run_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
+/* Partition pidx's whole index against its counters (lock held): every record findable from
+ * its home bucket (every bucket between full), tags right, as many records and TTL records as
+ * counted, a free slot left, the index present exactly while a key is. Aborts or returns true. */
 bool fls_part_check(fl_ns_t *ns, uint32_t pidx);
 /* The whole namespace, no write in flight: every partition checked, and `used` equal both to
  * the requested bytes of every allocation reachable from the partitions and to the arena's

@@ -28,7 +28,6 @@ static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t ex
     fls_rec_t *r = fls_alloc(ns, k->pidx, fls_str_rec_size(k->n, vlen));
     if (!r)
         return NULL;
-    r->next = NULL;
     r->expire_at = expire;
     r->hash = (uint32_t)k->h;
     atomic_init(&r->atime, fls_access_new(now));
@@ -166,6 +165,15 @@ static void mset_unlock(fl_ns_t *ns, const mset_ent_t *e, size_t n)
             fls_unlock(ns, e[i].k.part);
 }
 
+/* Keys of e[i..n) (sorted by partition) that MSET writes in e[i]'s partition. */
+static size_t part_run(const mset_ent_t *e, size_t n, size_t i)
+{
+    size_t keys = 0;
+    for (size_t j = i; j < n && e[j].k.pidx == e[i].k.pidx; j++)
+        keys += !e[j].shadowed;
+    return keys;
+}
+
 /* MSET, and MSETNX (nx: nothing is written when a key exists; *set tells). */
 static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool nx, bool *set)
 {
@@ -216,17 +224,20 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
     int rc = nx && exists ? FL_ECOND : fls_quota_check(ns, grow);
     if (rc != FL_OK)
         goto out;
-    /* Every allocation before the first commit: a table for each partition that has none, and
-     * every record. (A table created here and left empty by a failure is freed by the
+    /* Every allocation before the first commit: room in each partition's index for its keys,
+     * and every record. (An index created here and left empty by a failure is freed by the
      * partition's next commit.) */
     int64_t expire = fls_default_expiry(ns, now);
     for (size_t i = 0; i < n_pairs && rc == FL_OK; i++) {
+        if ((i == 0 || e[i].k.pidx != e[i - 1].k.pidx) &&
+            fls_part_reserve(ns, &e[i].k, part_run(e, n_pairs, i)) != FL_OK) {
+            rc = FL_ENOMEM;
+            break;
+        }
         if (e[i].shadowed)
             continue;
-        fls_rec_t **slot;
         const fl_slice_t *v = &kv[2 * e[i].pair + 1];
-        if (fls_insert_slot(ns, &e[i].k, &slot) != FL_OK ||
-            !(recs[i] = str_rec_new(ns, &e[i].k, v->n, expire, now))) {
+        if (!(recs[i] = str_rec_new(ns, &e[i].k, v->n, expire, now))) {
             rc = FL_ENOMEM;
             break;
         }
@@ -247,8 +258,8 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
             fls_commit_replace(ns, e[i].k.pidx, ref, r);
         } else {
             fls_rec_t **slot;
-            fls_insert_slot(ns, &e[i].k, &slot);
-            r->next = *slot;
+            int ok = fls_insert_slot(ns, &e[i].k, &slot);
+            FL_ASSERT(ok == FL_OK); /* reserved above */
             fls_change_t c = {.op = FLS_PUT, .ref = slot, .rec = r};
             fls_commit(ns, e[i].k.pidx, &c);
         }
@@ -644,7 +655,6 @@ fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
     fls_rec_t *r = fls_alloc(ns, k->pidx, fls_str_rec_size(k->n, src->vlen));
     if (!r)
         return NULL;
-    r->next = NULL;
     r->expire_at = src->expire_at;
     r->hash = (uint32_t)k->h;
     atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));

@@ -123,11 +123,11 @@ TEST(used_equals_arena_requested)
         fls_part_t *part = &ns->parts[p];
         if (!part->b)
             continue;
-        sum += ((size_t)part->mask + 1) * sizeof(fls_rec_t *);
+        sum += fls_index_bytes(fls_part_slots(part));
         sum += (size_t)ns->tix[p].cap * sizeof(fls_tix_ent_t); /* the TTL index */
-        for (size_t b = 0; b <= part->mask; b++)
-            for (fls_rec_t *r = part->b[b]; r; r = r->next)
-                sum += fls_rec_total(r);
+        for (size_t i = 0; i < fls_part_slots(part); i++)
+            if (part->b[i])
+                sum += fls_rec_total(part->b[i]);
     }
     CHECK_EQ_U(sum, used);
     fls_bg_pause(st, false);
