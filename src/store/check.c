@@ -105,7 +105,7 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
         n++;
         FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH ||
                         fls_coll_ops(r->type) != NULL);
-        n_ttl += r->expire_at != 0;
+        n_ttl += fls_rec_expiry(r) != 0;
     }
     FL_DEBUG_ASSERT(n == count);
     FL_DEBUG_ASSERT(n_ttl == ttl);

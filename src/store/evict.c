@@ -77,7 +77,7 @@ static uint64_t score(const pick_t *k, const fls_rec_t *r)
     case FL_EVICT_VOLATILE_LFU:
         return (uint64_t)(255 - fls_access_freq(w, k->now)) << 32 | fls_access_idle_s(w, k->now);
     case FL_EVICT_VOLATILE_TTL:
-        return UINT64_MAX - 1 - (uint64_t)r->expire_at;
+        return UINT64_MAX - 1 - (uint64_t)fls_rec_expiry(r);
     case FL_EVICT_ALLKEYS_RANDOM:
     case FL_EVICT_VOLATILE_RANDOM:
         return 1;

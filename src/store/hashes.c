@@ -94,22 +94,15 @@ static fls_field_t *field_new(fl_ns_t *ns, uint32_t pidx, fl_slice_t f, uint32_t
 /* A new, empty hash record for k (not linked), or NULL. */
 static fls_rec_t *hash_rec_new(fl_ns_t *ns, fls_key_t *k, int64_t now)
 {
-    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_hash_rec_size(k->n));
-    if (!r)
-        return NULL;
-    fls_field_t **b = fls_alloc(ns, k->pidx, MIN_FBUCKETS * sizeof(*b));
+    fls_rec_t *r = fls_rec_new(ns, k->pidx, FL_TYPE_HASH, k, 0, fls_default_expiry(ns, now),
+                               fls_access_new(now));
+    fls_field_t **b = r ? fls_alloc(ns, k->pidx, MIN_FBUCKETS * sizeof(*b)) : NULL;
     if (!b) {
-        fls_free(ns, k->pidx, r, fls_hash_rec_size(k->n));
+        if (r)
+            fls_free(ns, k->pidx, r, fls_rec_size(r));
         return NULL;
     }
     memset(b, 0, MIN_FBUCKETS * sizeof(*b));
-    r->expire_at = fls_default_expiry(ns, now);
-    r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, fls_access_new(now));
-    r->klen = (uint32_t)k->n;
-    r->vlen = 0;
-    r->type = FL_TYPE_HASH;
-    fls_copy(r->data, k->p, k->n);
     fls_htab_t *ht = fls_rec_htab(r);
     ht->b = b;
     ht->mask = MIN_FBUCKETS - 1;
@@ -149,7 +142,7 @@ static void hash_commit(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r
         fls_change_t c = {.op = FLS_MODIFY,
                           .rec = r,
                           .had_key = true,
-                          .had_ttl = r->expire_at != 0,
+                          .had_ttl = fls_rec_expiry(r) != 0,
                           .same_ttl = true};
         fls_commit(ns, k->pidx, &c);
     }
@@ -376,7 +369,7 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
         } else if (gone) {
             htab_reshape(ns, k.pidx, ht);
             fls_change_t c = {
-                .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = r->expire_at != 0};
+                .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = fls_rec_expiry(r) != 0};
             fls_commit(ns, k.pidx, &c);
         }
     }
@@ -655,20 +648,15 @@ fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
 {
     fls_htab_t *sh = fls_rec_htab(src);
     size_t slots = (size_t)sh->mask + 1;
-    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_hash_rec_size(k->n));
+    fls_rec_t *r = fls_rec_new(ns, k->pidx, FL_TYPE_HASH, k, 0, fls_rec_expiry(src),
+                               atomic_load_explicit(&src->atime, memory_order_relaxed));
     fls_field_t **b = r ? fls_alloc(ns, k->pidx, slots * sizeof(*b)) : NULL;
     if (!b) {
-        fls_free(ns, k->pidx, r, fls_hash_rec_size(k->n));
+        if (r)
+            fls_free(ns, k->pidx, r, fls_rec_size(r));
         return NULL;
     }
     memset(b, 0, slots * sizeof(*b));
-    r->expire_at = src->expire_at;
-    r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
-    r->klen = (uint32_t)k->n;
-    r->vlen = 0;
-    r->type = FL_TYPE_HASH;
-    fls_copy(r->data, k->p, k->n);
     fls_htab_t *ht = fls_rec_htab(r);
     ht->b = b;
     ht->mask = sh->mask;

@@ -26,8 +26,8 @@ static size_t ns_index(const fl_ns_t *ns)
 static void view_of(fls_rec_t *r, fl_rec_view_t *v)
 {
     v->type = (fl_type_t)r->type;
-    v->key = (fl_slice_t){fls_rec_key(r), r->klen};
-    v->expire_at_ms = r->expire_at;
+    v->key = (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)};
+    v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
     if (r->type == FL_TYPE_HASH) {
         v->val = (fl_slice_t){NULL, 0};
@@ -36,7 +36,7 @@ static void view_of(fls_rec_t *r, fl_rec_view_t *v)
         v->val = (fl_slice_t){NULL, 0};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
     } else {
-        v->val = (fl_slice_t){fls_rec_val(r), r->vlen};
+        v->val = (fl_slice_t){fls_rec_val(r), fls_rec_vlen(r)};
         v->nfields = 0;
     }
 }
@@ -155,7 +155,8 @@ void fl_snap_end(fl_store_t *store)
 
 static void del_one(fl_ns_t *ns, fls_rec_t *r)
 {
-    ns->store->hooks.del(ns->store->hooks.ctx, ns_index(ns), (fl_slice_t){fls_rec_key(r), r->klen});
+    ns->store->hooks.del(ns->store->hooks.ctx, ns_index(ns),
+                         (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)});
 }
 
 void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)

@@ -81,7 +81,7 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
     for (size_t i = 0; i < n; i++) {
         fls_rec_t *r = keyset_get(&ks, i, now, true, true);
         if (r && r->type == FL_TYPE_STRING)
-            out->bulk(out->ctx, fls_rec_val(r), r->vlen);
+            out->bulk(out->ctx, fls_rec_val(r), fls_rec_vlen(r));
         else
             out->nil(out->ctx); /* missing, or another type: nil, as Redis */
     }

@@ -57,8 +57,10 @@ static void scan_emit(const scan_ctx_t *sc, const fls_rec_t *r)
     (*sc->visited)++;
     if (fls_rec_expired(r, sc->now))
         return;
-    if (sc->all || fl_glob_match(sc->pattern, sc->pattern_len, r->data, r->klen, false))
-        sc->fn(sc->ctx, r->data, r->klen);
+    const char *key = fls_rec_key(r);
+    size_t klen = fls_rec_klen(r);
+    if (sc->all || fl_glob_match(sc->pattern, sc->pattern_len, key, klen, false))
+        sc->fn(sc->ctx, key, klen);
 }
 
 /* Returns the keys whose home bucket is `home` (read lock held): the ones in it, and the

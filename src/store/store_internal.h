@@ -74,16 +74,107 @@ static inline void fls_copy(void *dst, const void *src, size_t n)
  */
 typedef struct fls_rec fls_rec_t;
 struct fls_rec {
-    int64_t expire_at;      /* absolute Unix ms; 0 = no expiry */
-    uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
     _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
-    uint32_t klen;          /* key length */
-    uint32_t vlen;          /* string: value length; hash: 0 */
-    uint8_t type;           /* fl_type_t */
-    char data[];            /* key, then the string value; hash: key, pad to 8, fls_htab_t;
-                             * list/set/zset: key, pad to 8, the type's descriptor */
+    uint8_t type : 4;       /* fl_type_t */
+    uint8_t ttl : 1;        /* an expiry is stored (it may be 0: none, after PERSIST) */
+    uint8_t wide : 1;       /* lengths are u32 + u32 (else u8 key length + u16 value length) */
+    char data[];            /* the lengths, the expiry (i64, when ttl), the key, then: a string's
+                             * value; a hash's fls_htab_t or a collection's descriptor, at the
+                             * next multiple of 8 (see fls_rec_bytes) */
 };
+/*
+ * The record header is 8 bytes for a key up to 255 bytes and a value up to 64 KiB without an
+ * expiry (atime 4, type/flags 1, key length 1, value length 2), 16 with one, 13 or 21 with wide
+ * lengths. Nothing derivable is stored: the key's hash is recomputed when the index needs it
+ * (resize, displaced records, SCAN), and a record gets its expiry slot when it first gets an
+ * expiry (fls_rec_set_expiry). So a 16-byte key with a 100-byte value fills a 128-byte size
+ * class (124 bytes) and one with a 1000-byte value the 1024-byte class exactly.
+ */
 #define FLS_REC_HDR offsetof(fls_rec_t, data)
+#define FLS_NARROW_KLEN 255u
+#define FLS_NARROW_VLEN 65535u
+
+static inline bool fls_rec_narrow(size_t klen, size_t vlen)
+{
+    return klen <= FLS_NARROW_KLEN && vlen <= FLS_NARROW_VLEN;
+}
+/* Bytes before the key of a record with these lengths, with or without an expiry. */
+static inline size_t fls_rec_hdr_size(size_t klen, size_t vlen, bool ttl)
+{
+    return FLS_REC_HDR + (fls_rec_narrow(klen, vlen) ? 3 : 8) + (ttl ? 8 : 0);
+}
+static inline size_t fls_rec_key_off(const fls_rec_t *r)
+{
+    return FLS_REC_HDR + (r->wide ? 8 : 3) + (r->ttl ? 8 : 0);
+}
+static inline size_t fls_rec_klen(const fls_rec_t *r)
+{
+    if (!r->wide)
+        return (uint8_t)r->data[0];
+    uint32_t v;
+    memcpy(&v, r->data, sizeof(v));
+    return v;
+}
+/* A string's value length (0 for the other types). */
+static inline size_t fls_rec_vlen(const fls_rec_t *r)
+{
+    if (!r->wide) {
+        uint16_t v;
+        memcpy(&v, r->data + 1, sizeof(v));
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, r->data + 4, sizeof(v));
+    return v;
+}
+/* Writes the lengths; a narrow record takes only narrow ones (fls_rec_narrow). */
+static inline void fls_rec_set_lens(fls_rec_t *r, size_t klen, size_t vlen)
+{
+    if (!r->wide) {
+        FL_ASSERT(fls_rec_narrow(klen, vlen));
+        uint8_t k = (uint8_t)klen;
+        uint16_t v = (uint16_t)vlen;
+        memcpy(r->data, &k, 1);
+        memcpy(r->data + 1, &v, sizeof(v));
+        return;
+    }
+    uint32_t k = (uint32_t)klen, v = (uint32_t)vlen;
+    memcpy(r->data, &k, sizeof(k));
+    memcpy(r->data + 4, &v, sizeof(v));
+}
+/* Absolute Unix ms; 0 = no expiry. */
+static inline int64_t fls_rec_expiry(const fls_rec_t *r)
+{
+    if (!r->ttl)
+        return 0;
+    int64_t at;
+    memcpy(&at, r->data + (r->wide ? 8 : 3), sizeof(at));
+    return at;
+}
+/* Stores an expiry in a record that has the slot (r->ttl), or 0 in any record. */
+static inline void fls_rec_put_expiry(fls_rec_t *r, int64_t at)
+{
+    FL_ASSERT(r->ttl || at == 0);
+    if (r->ttl)
+        memcpy(r->data + (r->wide ? 8 : 3), &at, sizeof(at));
+}
+static inline const char *fls_rec_key(const fls_rec_t *r)
+{
+    return (const char *)r + fls_rec_key_off(r);
+}
+static inline const char *fls_rec_val(const fls_rec_t *r)
+{
+    return fls_rec_key(r) + fls_rec_klen(r);
+}
+static inline char *fls_rec_val_mut(fls_rec_t *r)
+{
+    return (char *)r + fls_rec_key_off(r) + fls_rec_klen(r);
+}
+/* Offset of a hash's field table or a collection's descriptor: after the key, 8-aligned. */
+static inline size_t fls_rec_body_off(size_t key_end)
+{
+    return (key_end + 7u) & ~(size_t)7u;
+}
 
 /* A hash record's field table (lives inside the record, after the key, 8-byte aligned). */
 typedef struct fls_field fls_field_t;
@@ -102,29 +193,9 @@ struct fls_field {
 };
 #define FLS_FIELD_HDR offsetof(fls_field_t, data)
 
-static inline const char *fls_rec_key(const fls_rec_t *r)
-{
-    return r->data;
-}
-static inline const char *fls_rec_val(const fls_rec_t *r)
-{
-    return r->data + r->klen;
-}
-static inline size_t fls_hrec_htab_off(size_t klen)
-{
-    return (FLS_REC_HDR + klen + 7u) & ~(size_t)7u;
-}
 static inline fls_htab_t *fls_rec_htab(fls_rec_t *r)
 {
-    return (fls_htab_t *)((char *)r + fls_hrec_htab_off(r->klen));
-}
-static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
-{
-    return FLS_REC_HDR + klen + vlen;
-}
-static inline size_t fls_hash_rec_size(size_t klen)
-{
-    return fls_hrec_htab_off(klen) + sizeof(fls_htab_t);
+    return (fls_htab_t *)((char *)r + fls_rec_body_off(fls_rec_key_off(r) + fls_rec_klen(r)));
 }
 static inline size_t fls_field_size(size_t flen, size_t vlen)
 {
@@ -184,23 +255,39 @@ static inline const fls_coll_ops_t *fls_coll_ops(uint8_t type)
         return NULL;
     }
 }
-static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
-{
-    return fls_hrec_htab_off(klen) + t->desc_size;
-}
 static inline void *fls_rec_desc(fls_rec_t *r)
 {
-    return (char *)r + fls_hrec_htab_off(r->klen);
+    return (char *)r + fls_rec_body_off(fls_rec_key_off(r) + fls_rec_klen(r));
+}
+
+/* Bytes of a record's own allocation (not its fields or nodes): its type, key length, value
+ * length (strings; 0 otherwise) and whether it stores an expiry. */
+static inline size_t fls_rec_bytes(unsigned type, size_t klen, size_t vlen, bool ttl)
+{
+    size_t key_end = fls_rec_hdr_size(klen, vlen, ttl) + klen;
+    if (type == FL_TYPE_STRING)
+        return key_end + vlen;
+    const fls_coll_ops_t *t = fls_coll_ops((uint8_t)type);
+    return fls_rec_body_off(key_end) + (t ? t->desc_size : sizeof(fls_htab_t));
+}
+/* Sizes of records without an expiry: write hints and quota estimates. */
+static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
+{
+    return fls_rec_bytes(FL_TYPE_STRING, klen, vlen, false);
+}
+static inline size_t fls_hash_rec_size(size_t klen)
+{
+    return fls_rec_bytes(FL_TYPE_HASH, klen, 0, false);
+}
+static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
+{
+    return fls_rec_body_off(fls_rec_hdr_size(klen, 0, false) + klen) + t->desc_size;
 }
 
 /* Size of the record's own allocation (not its fields or nodes). */
 static inline size_t fls_rec_size(const fls_rec_t *r)
 {
-    const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t)
-        return fls_coll_rec_size(r->klen, t);
-    return r->type == FL_TYPE_HASH ? fls_hash_rec_size(r->klen)
-                                   : fls_str_rec_size(r->klen, r->vlen);
+    return fls_rec_bytes(r->type, fls_rec_klen(r), fls_rec_vlen(r), r->ttl);
 }
 
 /* ---- Partitions, namespaces, store -------------------------------------------------------- */
@@ -469,17 +556,32 @@ int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref);
 /* Makes room for n more keys in k's partition (creating or growing its index), so that the
  * next n inserts there find a free slot without allocating: FL_OK or FL_ENOMEM. Write lock. */
 int fls_part_reserve(fl_ns_t *ns, fls_key_t *k, size_t n);
-/* The 32-bit hash of a record's key (its home bucket is hash & mask). */
+/* The 32-bit hash of a record's key (its home bucket is hash & mask), recomputed. */
 static inline uint32_t fls_rec_hash(const fl_ns_t *ns, const fls_rec_t *r)
 {
-    (void)ns;
-    return r->hash;
+    return (uint32_t)fls_hash(ns->store->seed, fls_rec_key(r), fls_rec_klen(r));
 }
+
+/* Allocates a record of `type` for key k whose string value will have vlen bytes (0 for the
+ * other types), with the expiry `expire` (a slot for one only when it is not 0) and the access
+ * word `atime`: header and key written, a hash's or collection's descriptor zeroed, a string's
+ * value left to the caller. NULL when the allocation fails. Not linked. */
+fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
+                       int64_t expire, uint32_t atime);
+/* Sets the expiry of the live record *ref (0 removes it), first giving the record a slot for
+ * one when it has none: the record then moves and *ref (its one reference) is updated. FL_OK,
+ * or FL_ENOMEM with nothing changed. Write lock held; the caller commits (FLS_MODIFY). */
+int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at);
+/* A string record r resized for an n-byte value (the first min(old, n) bytes kept; the key,
+ * expiry and access word too), like realloc: the new record, r itself freed, or NULL with r
+ * unchanged. Write lock held; the caller commits it in r's slot (FLS_PUT, old NULL). */
+fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n);
 /* The slot that references the record with this key in k's partition, or NULL (lock held). */
 fls_rec_t **fls_find(fls_key_t *k);
 static inline bool fls_rec_expired(const fls_rec_t *r, int64_t now)
 {
-    return r->expire_at != 0 && r->expire_at <= now;
+    int64_t at = fls_rec_expiry(r);
+    return at != 0 && at <= now;
 }
 /* Write path lookup (write lock held): deletes the record if it has expired (lazy expiry),
  * then returns its slot or NULL. */

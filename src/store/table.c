@@ -92,6 +92,70 @@ size_t fls_rec_usable(fls_rec_t *r)
     return total;
 }
 
+fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
+                       int64_t expire, uint32_t atime)
+{
+    size_t size = fls_rec_bytes(type, k->n, vlen, expire != 0);
+    fls_rec_t *r = fls_alloc(ns, pidx, size);
+    if (!r)
+        return NULL;
+    atomic_init(&r->atime, atime);
+    r->type = (uint8_t)type & 0xf;
+    r->ttl = expire != 0;
+    r->wide = !fls_rec_narrow(k->n, vlen);
+    fls_rec_set_lens(r, k->n, vlen);
+    fls_rec_put_expiry(r, expire);
+    size_t key_off = fls_rec_key_off(r);
+    fls_copy((char *)r + key_off, k->p, k->n);
+    if (type != FL_TYPE_STRING) /* pad and descriptor */
+        memset((char *)r + key_off + k->n, 0, size - key_off - k->n);
+    return r;
+}
+
+int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
+{
+    FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
+    fls_rec_t *r = *ref;
+    if (r->ttl || at == 0) {
+        fls_rec_put_expiry(r, at);
+        return FL_OK;
+    }
+    /* Room for the expiry: everything after the lengths moves 8 bytes up (a descriptor keeps
+     * its 8-byte alignment; nothing points into a record but its slot). */
+    size_t old = fls_rec_size(r), from = fls_rec_key_off(r);
+    r = fls_realloc(ns, pidx, r, old, old + sizeof(int64_t));
+    if (!r)
+        return FL_ENOMEM;
+    memmove((char *)r + from + sizeof(int64_t), (char *)r + from, old - from);
+    r->ttl = 1;
+    fls_rec_put_expiry(r, at);
+    FL_DEBUG_ASSERT(fls_rec_size(r) == old + sizeof(int64_t));
+    *ref = r;
+    return FL_OK;
+}
+
+fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
+{
+    FL_ASSERT(r->type == FL_TYPE_STRING);
+    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r);
+    if (r->wide || fls_rec_narrow(klen, n)) { /* same layout: the value's end moves */
+        fls_rec_t *nr = fls_realloc(ns, pidx, r, fls_rec_size(r),
+                                    fls_rec_bytes(FL_TYPE_STRING, klen, n, r->ttl));
+        if (nr)
+            fls_rec_set_lens(nr, klen, n);
+        return nr;
+    }
+    /* A value past 64 KiB: wide lengths, so a new record. */
+    fls_key_t k = {.p = fls_rec_key(r), .n = klen};
+    fls_rec_t *nr = fls_rec_new(ns, pidx, FL_TYPE_STRING, &k, n, fls_rec_expiry(r),
+                                atomic_load_explicit(&r->atime, memory_order_relaxed));
+    if (!nr)
+        return NULL;
+    fls_copy(fls_rec_val_mut(nr), fls_rec_val(r), vlen < n ? vlen : n);
+    fls_free(ns, pidx, r, fls_rec_size(r));
+    return nr;
+}
+
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
@@ -147,11 +211,11 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
     char *w = buf, *end = buf + len;
     char type = (char)r->type;
     put_bytes(&w, end, &type, 1);
-    uint64_t e = (uint64_t)r->expire_at;
+    uint64_t e = (uint64_t)fls_rec_expiry(r);
     put_u32(&w, end, (uint32_t)e);
     put_u32(&w, end, (uint32_t)(e >> 32));
-    put_u32(&w, end, r->klen);
-    put_bytes(&w, end, fls_rec_key(r), r->klen);
+    put_u32(&w, end, (uint32_t)fls_rec_klen(r));
+    put_bytes(&w, end, fls_rec_key(r), fls_rec_klen(r));
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t) {
         put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
@@ -160,8 +224,8 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
         return (size_t)(w - buf);
     }
     if (r->type != FL_TYPE_HASH) {
-        put_u32(&w, end, r->vlen);
-        put_bytes(&w, end, fls_rec_val(r), r->vlen);
+        put_u32(&w, end, (uint32_t)fls_rec_vlen(r));
+        put_bytes(&w, end, fls_rec_val(r), fls_rec_vlen(r));
         return (size_t)(w - buf);
     }
     fls_htab_t *ht = fls_rec_htab(r);
@@ -204,7 +268,8 @@ fls_rec_t **fls_find(fls_key_t *k)
         for (size_t s = bkt * w; s < bkt * w + w; s++) {
             if (tags[s] == want) {
                 fls_rec_t *r = p->b[s];
-                if (r->klen == k->n && (k->n == 0 || memcmp(r->data, k->p, k->n) == 0))
+                if (fls_rec_klen(r) == k->n &&
+                    (k->n == 0 || memcmp(fls_rec_key(r), k->p, k->n) == 0))
                     return &p->b[s];
             } else if (!tags[s]) {
                 full = false;
@@ -224,7 +289,7 @@ void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t re
                       .ref = ref,
                       .old = *ref,
                       .had_key = true,
-                      .had_ttl = (*ref)->expire_at != 0};
+                      .had_ttl = fls_rec_expiry(*ref) != 0};
     fls_commit(ns, pidx, &c);
 }
 
@@ -252,7 +317,7 @@ void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *
                       .rec = r,
                       .old = cur,
                       .had_key = true,
-                      .had_ttl = cur->expire_at != 0};
+                      .had_ttl = fls_rec_expiry(cur) != 0};
     fls_commit(ns, pidx, &c);
 }
 
@@ -535,13 +600,13 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         if (c->old)
             fls_rec_destroy(ns, pidx, c->old);
         has_key = true;
-        has_ttl = c->rec->expire_at != 0;
+        has_ttl = fls_rec_expiry(c->rec) != 0;
         break;
     case FLS_MODIFY:
         FL_ASSERT(c->rec != NULL);
         hash = fls_rec_hash(ns, c->rec);
         has_key = true;
-        has_ttl = c->rec->expire_at != 0;
+        has_ttl = fls_rec_expiry(c->rec) != 0;
         break;
     case FLS_DEL:
         FL_ASSERT(c->old != NULL && *c->ref == c->old && c->had_key); /* its one reference */
@@ -563,7 +628,7 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     if (dt)
         atomic_fetch_add_explicit(&p->ttl_count, (uint64_t)dt, memory_order_relaxed);
     if (has_ttl && !c->same_ttl)
-        fls_tix_add(ns, pidx, c->rec->expire_at, hash);
+        fls_tix_add(ns, pidx, fls_rec_expiry(c->rec), hash);
     if (c->reason == FLS_EXPIRED)
         atomic_fetch_add_explicit(&p->expired, 1, memory_order_relaxed);
     else if (c->reason == FLS_EVICTED)

@@ -83,7 +83,7 @@ static fls_rec_t **resolve(fl_ns_t *ns, fls_part_t *p, const fls_tix_ent_t *e)
         for (size_t i = b * w; i < b * w + w; i++) {
             if (!tags[i])
                 full = false;
-            else if (tags[i] == want && p->b[i]->expire_at == e->at &&
+            else if (tags[i] == want && fls_rec_expiry(p->b[i]) == e->at &&
                      fls_rec_hash(ns, p->b[i]) == e->hash)
                 return &p->b[i];
         }
@@ -115,8 +115,8 @@ static bool rebuild(fl_ns_t *ns, uint32_t pidx)
     size_t len = 0;
     size_t slots = fls_part_slots(p);
     for (size_t i = 0; i < slots && len < n; i++)
-        if (p->b[i] && p->b[i]->expire_at != 0)
-            t[len++] = (fls_tix_ent_t){p->b[i]->expire_at, fls_rec_hash(ns, p->b[i])};
+        if (p->b[i] && fls_rec_expiry(p->b[i]) != 0)
+            t[len++] = (fls_tix_ent_t){fls_rec_expiry(p->b[i]), fls_rec_hash(ns, p->b[i])};
     FL_DEBUG_ASSERT(len == n);
     for (size_t i = len / 2; i-- > 0;)
         sift_down(t, len, i);

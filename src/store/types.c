@@ -10,9 +10,9 @@
 static const char *str_encoding(fls_rec_t *r)
 {
     int64_t v;
-    if (r->vlen <= 20 && fls_parse_i64(fls_rec_val(r), r->vlen, &v))
+    if (fls_rec_vlen(r) <= 20 && fls_parse_i64(fls_rec_val(r), fls_rec_vlen(r), &v))
         return "int";
-    return r->vlen <= 44 ? "embstr" : "raw";
+    return fls_rec_vlen(r) <= 44 ? "embstr" : "raw";
 }
 
 /* Redis 7.0's hash encodings: "listpack" while at most hash-max-listpack-entries (128) fields

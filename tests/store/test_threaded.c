@@ -151,7 +151,7 @@ static int run_stress(bool rwlock, size_t limit)
             if (!r)
                 continue;
             keys++;
-            ttl += r->expire_at != 0;
+            ttl += fls_rec_expiry(r) != 0;
             if (r->type != FL_TYPE_STRING && r->type != FL_TYPE_HASH)
                 ok = 0;
             if (r->type == FL_TYPE_HASH && fls_rec_htab(r)->count == 0)
