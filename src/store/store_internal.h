@@ -328,9 +328,10 @@ _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
  * slots, is 0 for a free slot, else FLS_TAG_USED | (FLS_TAG_AWAY when the record is not in its
  * home bucket) | 6 bits of the hash, so a lookup dereferences almost only the record it wants
  * and a deletion rehashes only displaced records. Buckets stay a power of two (SCAN's
- * reverse-binary cursor and its guarantee work on home buckets), while the width steps by 2
- * (10..16 slots, 4..16 in a one-bucket table), so the table grows by 1.14-1.25x and stays
- * 75-90 % full: 9 bytes per slot, about 11 per key.
+ * reverse-binary cursor and its guarantee work on home buckets), while the width varies (8-20
+ * slots; 4-20 in a one-bucket index), so the index grows by about 1/8 at a time, fills the
+ * allocator's size class it lands in (table.c, shape_for) and stays 80-90 % full after
+ * growing: 9 bytes per slot, about 11 per key.
  */
 #define FLS_TAG_USED 0x80u
 #define FLS_TAG_AWAY 0x40u

@@ -9,9 +9,10 @@
  *   - a partition's index is NULL exactly when the partition holds no key; otherwise it is
  *     open addressing by buckets (store_internal.h: every record in its home bucket or a
  *     later one, every bucket between full; tags agree with their slots) with at least one
- *     free slot, at most 90 % full after every commit that added a key (it grows by one width
- *     step, 1.14-1.25x), and after a delete at least a quarter full (it shrinks to about half
- *     full, so an index thinned by a mass delete costs at most 4 slots per key): a
+ *     free slot, at most 90 % full after every commit that added a key (it grows to at least
+ *     9/8 of its slots, filling its size class), and after a delete at least a quarter full (it
+ *     shrinks to about half full, so an index thinned by a mass delete costs at most 4 slots
+ *     per key): a
  *     per-partition rehash, so one pause costs about (keys / partitions) record moves;
  *   - a record is referenced from exactly one slot of its partition's index.
  */
@@ -371,10 +372,13 @@ int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
 
 /* ---- Index shape ------------------------------------------------------------------------- */
 
-#define MIN_WIDTH 4u /* a one-bucket index starts with 4 slots and widens by 2 up to MAX_WIDTH */
-#define WIDE_MIN 10u /* with more buckets the width steps 10, 12, 14, 16, then buckets double */
-#define MAX_WIDTH 16u
-#define FILL_MAX_PCT 90 /* grow above this fill; shrink below a quarter, to half full */
+#define MIN_WIDTH 4u       /* slots per bucket of a one-bucket index, at least */
+#define WIDE_MIN 8u        /* with more buckets: at least 8 slots per bucket ... */
+#define WIDE_MAX 16u       /* ... and at most 16 before the buckets double ... */
+#define FILL_WIDTH_MAX 20u /* ... or 20 when that fills the allocation's size class */
+#define FILL_MAX_PCT 90    /* grow above this fill; shrink below a quarter, to half full */
+#define GROW_NUM 9u        /* a grown index has at least 9/8 of the slots */
+#define GROW_DEN 8u
 
 typedef struct shape {
     size_t buckets, width;
@@ -385,22 +389,23 @@ static size_t shape_slots(shape_t s)
     return s.buckets * s.width;
 }
 
-/* The next larger / smaller shape: the width steps by 2; buckets double (or halve) at the
- * ends of the width range, so homes stay hash & (buckets - 1). */
-static shape_t shape_grow(shape_t s)
+/* The smallest shape with at least `want` slots: buckets a power of two, 8-16 slots each (a
+ * single bucket: 4-16), then as many more slots per bucket (up to 20) as fit in the size
+ * class the index's allocation gets anyway, so the index pays no rounding. */
+static shape_t shape_for(size_t want)
 {
-    if (s.width < MAX_WIDTH)
-        return (shape_t){s.buckets, s.width + 2};
-    return (shape_t){s.buckets * 2, WIDE_MIN};
-}
-
-static shape_t shape_shrink(shape_t s)
-{
-    if (s.buckets == 1)
-        return (shape_t){1, s.width > MIN_WIDTH ? s.width - 2 : MIN_WIDTH};
-    if (s.width > WIDE_MIN)
-        return (shape_t){s.buckets, s.width - 2};
-    return (shape_t){s.buckets / 2, MAX_WIDTH};
+    size_t buckets = 1;
+    while (want > buckets * WIDE_MAX)
+        buckets *= 2;
+    size_t min = buckets == 1 ? MIN_WIDTH : WIDE_MIN;
+    size_t width = (want + buckets - 1) / buckets;
+    if (width < min)
+        width = min;
+    size_t cls = fl_mem_size_class(fls_index_bytes(buckets * width));
+    size_t fill = cls / fls_index_bytes(buckets);
+    if (fill > width)
+        width = fill < FILL_WIDTH_MAX ? fill : FILL_WIDTH_MAX;
+    return (shape_t){buckets, width};
 }
 
 static bool over_full(size_t count, size_t slots)
@@ -460,12 +465,9 @@ int fls_part_reserve(fl_ns_t *ns, fls_key_t *k, size_t n)
     fls_part_t *p = k->part;
     FLS_ASSERT_WRLOCKED(p);
     size_t want = atomic_load_explicit(&p->count, memory_order_relaxed) + n;
-    shape_t s = p->b ? part_shape(p) : (shape_t){1, MIN_WIDTH};
-    if (p->b && want < shape_slots(s))
+    if (p->b && want < fls_part_slots(p))
         return FL_OK;
-    while (want >= shape_slots(s))
-        s = shape_grow(s);
-    return part_resize(ns, k->pidx, s) ? FL_OK : FL_ENOMEM;
+    return part_resize(ns, k->pidx, shape_for(want + 1)) ? FL_OK : FL_ENOMEM;
 }
 
 int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
@@ -545,12 +547,11 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
         p->width = 0;
         fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (dk > 0 && over_full(count, shape_slots(s)) && s.buckets < ((size_t)1 << 27)) {
-        part_resize(ns, pidx, shape_grow(s));
-    } else if (dk < 0 && shape_slots(s) > MIN_WIDTH && count < shape_slots(s) / 4) {
-        shape_t t = s;
-        while (shape_slots(t) > MIN_WIDTH && count * 2 < shape_slots(shape_shrink(t)))
-            t = shape_shrink(t);
-        part_resize(ns, pidx, t);
+        part_resize(ns, pidx, shape_for(shape_slots(s) * GROW_NUM / GROW_DEN + 1));
+    } else if (dk < 0 && count < shape_slots(s) / 4) {
+        shape_t t = shape_for(count * 2 + 1);
+        if (shape_slots(t) < shape_slots(s))
+            part_resize(ns, pidx, t);
     }
 }
 
