@@ -297,6 +297,11 @@ int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs);
  * atomically: every partition of the keys is locked before the first is read, so no MSET is
  * seen in part. FL_ENOMEM. */
 int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *out);
+/* The values of n string keys read atomically (MGET's locks), passed to fn(ctx, i, value,
+ * present) for each key in order while the locks are held (a missing key: present false,
+ * value empty). FL_EWRONGTYPE, before any call, when a key holds another type; FL_ENOMEM. */
+typedef void (*fl_value_fn)(void *ctx, size_t i, fl_slice_t value, bool present);
+int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn fn, void *ctx);
 
 /* GETDEL: emits the value or nil, and deletes the key. */
 int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out);

@@ -857,6 +857,85 @@ static bool key_allowed(const srv_acl_perms_t *p, fl_slice_t key, unsigned need)
     return false;
 }
 
+typedef struct key_check {
+    const srv_acl_perms_t *p;
+    const fl_slice_t *argv;
+    unsigned need; /* for the command's own keys; a write's sources need read */
+    int refused;
+} key_check_t;
+
+static bool key_check(void *ctx, int pos, bool source)
+{
+    key_check_t *kc = ctx;
+    if (key_allowed(kc->p, kc->argv[pos], source ? PERM_R : kc->need))
+        return true;
+    kc->refused = pos;
+    return false;
+}
+
+/* The pub/sub commands' channel arguments (Redis 7.0's getChannelsFromCommand; flatline has no
+ * sharded pub/sub): from argument `first` to the last (or only `first` when `one`); `pattern`
+ * arguments are patterns. */
+static const struct {
+    const char *name;
+    int first;
+    bool one, pattern;
+} channel_cmds[] = {
+    {"publish", 1, true, false},
+    {"subscribe", 1, false, false},
+    {"psubscribe", 1, false, true},
+};
+
+/* A channel is allowed when a pattern glob-matches it; a subscribed pattern only when it
+ * equals one of the patterns (a narrower pattern is not checked for inclusion, as in Redis). */
+static bool channel_allowed(const srv_acl_perms_t *p, fl_slice_t ch, bool pattern)
+{
+    for (size_t i = 0; i < p->nchans; i++) {
+        const pattern_t *c = &p->chans[i];
+        if (pattern ? (c->n == ch.n && memcmp(c->p, ch.p, ch.n) == 0)
+                    : fl_glob_match(c->p, c->n, ch.p, ch.n, false))
+            return true;
+    }
+    return false;
+}
+
+/* The index of the first channel argument of cmd the user may not use, or 0. */
+static int channels_refused(const srv_acl_perms_t *p, const srv_cmd_t *cmd, int argc,
+                            const fl_slice_t *argv)
+{
+    if (!(srv_cmd_categories(cmd) & SRV_ACL_CAT(PUBSUB)))
+        return 0;
+    for (size_t i = 0; i < sizeof(channel_cmds) / sizeof(channel_cmds[0]); i++) {
+        if (strcmp(cmd->name, channel_cmds[i].name) != 0)
+            continue;
+        int last = channel_cmds[i].one ? channel_cmds[i].first : argc - 1;
+        for (int a = channel_cmds[i].first; a <= last && a < argc; a++)
+            if (!channel_allowed(p, argv[a], channel_cmds[i].pattern))
+                return a;
+        return 0;
+    }
+    return 0;
+}
+
+bool srv_acl_may_subscribe(srv_acl_session_t *s, fl_slice_t name, bool pattern)
+{
+    if (atomic_load_explicit(&s->user->deleted, memory_order_relaxed))
+        return false;
+    const srv_acl_perms_t *p = session_perms(s);
+    return (p->flags & U_ALLCHANNELS) || channel_allowed(p, name, pattern);
+}
+
+bool srv_acl_reads_every_key(srv_acl_session_t *s)
+{
+    const srv_acl_perms_t *p = session_perms(s);
+    if (p->flags & U_ALLKEYS)
+        return true;
+    for (size_t i = 0; i < p->nkeys; i++)
+        if ((p->keys[i].perm & PERM_R) && p->keys[i].n == 1 && p->keys[i].p[0] == '*')
+            return true;
+    return false;
+}
+
 static bool firstarg_allowed(const srv_acl_perms_t *p, size_t id, int argc, const fl_slice_t *argv)
 {
     if (argc < 2)
@@ -886,16 +965,20 @@ srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_c
     }
     if (!p->every_cmd && !cmd_bit(p, entry) && !firstarg_allowed(p, id, argc, argv))
         return SRV_ACL_DENIED_CMD;
-    if ((p->flags & U_ALLKEYS) || cmd->first_key <= 0)
-        return SRV_ACL_OK;
-    unsigned need = key_permission(cmd->flags);
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    int step = cmd->step > 0 ? cmd->step : 1;
-    for (int k = cmd->first_key; k <= last && k < argc; k += step)
-        if (!key_allowed(p, argv[k], need)) {
-            *keypos = k;
+    if (!(p->flags & U_ALLKEYS) && srv_cmd_has_keys(cmd)) {
+        key_check_t kc = {p, argv, key_permission(cmd->flags), -1};
+        if (srv_cmd_each_key(cmd, argc, argv, key_check, &kc) == SRV_KEYS_STOPPED) {
+            *keypos = kc.refused;
             return SRV_ACL_DENIED_KEY;
         }
+    }
+    if (!(p->flags & U_ALLCHANNELS)) {
+        int refused = channels_refused(p, cmd, argc, argv);
+        if (refused > 0) {
+            *keypos = refused;
+            return SRV_ACL_DENIED_CHANNEL;
+        }
+    }
     return SRV_ACL_OK;
 }
 
@@ -1133,9 +1216,9 @@ bool srv_acl_getuser(srv_acl_t *acl, fl_slice_t name, srv_buf_t *out)
     size_t nflags = 1;
     for (size_t f = 0; f < sizeof(user_flags) / sizeof(user_flags[0]); f++)
         nflags += (p->flags & user_flags[f].flag) != 0;
-    srv_reply_array(out, 12);
+    srv_reply_map(out, 6);
     srv_reply_bulk_str(out, "flags");
-    srv_reply_array(out, nflags);
+    srv_reply_set(out, nflags);
     srv_reply_bulk_str(out, p->flags & U_ON ? "on" : "off");
     for (size_t f = 0; f < sizeof(user_flags) / sizeof(user_flags[0]); f++)
         if (p->flags & user_flags[f].flag)

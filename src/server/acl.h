@@ -37,10 +37,11 @@ typedef struct srv_acl_session {
 /* Result of a permission check. */
 typedef enum {
     SRV_ACL_OK = 0,
-    SRV_ACL_NOAUTH,     /* not authenticated and the default user needs a password */
-    SRV_ACL_DENIED_CMD, /* the user may not run this command (with these first args) */
-    SRV_ACL_DENIED_KEY, /* one of the keys matches none of the user's patterns */
-    SRV_ACL_USER_GONE,  /* the client's user was deleted: close the client */
+    SRV_ACL_NOAUTH,         /* not authenticated and the default user needs a password */
+    SRV_ACL_DENIED_CMD,     /* the user may not run this command (with these first args) */
+    SRV_ACL_DENIED_KEY,     /* one of the keys matches none of the user's patterns */
+    SRV_ACL_DENIED_CHANNEL, /* a pub/sub channel (or pattern) the user's &patterns do not allow */
+    SRV_ACL_USER_GONE,      /* the client's user was deleted: close the client */
 } srv_acl_result_t;
 
 /* Creates the registry with the user "default" (on nopass ~* &* +@all), or with
@@ -72,11 +73,21 @@ int srv_acl_session_as(srv_acl_t *acl, srv_acl_session_t *s, fl_slice_t user);
 
 /* May the session run cmd (id = srv_cmd_id(cmd)) with these arguments? Checks authentication
  * (commands flagged SRV_CMD_NO_AUTH pass), the command bits and first args, then every key
- * at cmd's key positions against the patterns (read for SRV_CMD_READONLY commands, write for
- * SRV_CMD_WRITE ones, both otherwise; *keypos gets the refused key's index for
- * SRV_ACL_DENIED_KEY). Lock-free when the user's rules did not change. */
+ * srv_cmd_each_key names against the patterns (read for SRV_CMD_READONLY commands and for the
+ * sources of a write, write for SRV_CMD_WRITE ones, both otherwise), then the channels of
+ * PUBLISH/SPUBLISH/SUBSCRIBE/SSUBSCRIBE (glob-matched against the &patterns) and PSUBSCRIBE
+ * (a pattern must equal one of them), as Redis 7.0. *keypos gets the refused key's or
+ * channel's index for SRV_ACL_DENIED_KEY / _CHANNEL. Lock-free when the rules did not change. */
 srv_acl_result_t srv_acl_check(srv_acl_t *acl, srv_acl_session_t *s, const srv_cmd_t *cmd,
                                size_t id, int argc, const fl_slice_t *argv, int *keypos);
+
+/* Whether the session's user may (still) be subscribed to `name` (a pattern when `pattern`),
+ * by the rule SUBSCRIBE and PSUBSCRIBE are checked with; the user's current rules. A session
+ * whose user was deleted may not. */
+bool srv_acl_may_subscribe(srv_acl_session_t *s, fl_slice_t name, bool pattern);
+/* May the session's user read every key (the `allkeys` flag, or a `~*` / `%R~*` pattern)?
+ * Redis's condition for SORT's BY and GET patterns. Worker thread of the session. */
+bool srv_acl_reads_every_key(srv_acl_session_t *s);
 
 /* The session's user name (ACL WHOAMI). */
 const char *srv_acl_session_user(const srv_acl_session_t *s);
@@ -129,15 +140,18 @@ srv_acl_log_t *srv_acl_get_log(srv_acl_t *acl);
 srv_acl_log_t *srv_acl_log_create(void);
 void srv_acl_log_destroy(srv_acl_log_t *log);
 
-/* Records a refusal (reason SRV_ACL_DENIED_CMD / _KEY, or SRV_ACL_LOG_AUTH for a failed
- * authentication) of `object` (the command's name, the key, or the AUTH/HELLO word) for
- * `user`, by the client `client_info` describes. Like Redis: the newest entry first, an entry
- * identical in reason, object and user within 60 s counts up instead of adding one, at most
- * SRV_ACL_LOG_MAX entries. Out of memory: the refusal goes unrecorded. */
+/* Records a refusal (reason SRV_ACL_DENIED_CMD / _KEY / _CHANNEL, or SRV_ACL_LOG_AUTH for a
+ * failed authentication) of `object` (the command's name, the key or channel, or the
+ * AUTH/HELLO word) for `user` in `context`, by the client `client_info` describes. Like Redis:
+ * the newest entry first, an entry identical in reason, context, object and user within 60 s
+ * counts up instead of adding one, at most SRV_ACL_LOG_MAX entries. Out of memory: the refusal
+ * goes unrecorded. */
 #define SRV_ACL_LOG_AUTH 100
 #define SRV_ACL_LOG_MAX 128
-void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice_t user,
-                     const char *client_info);
+/* Where the refused call came from (ACL LOG's "context"). */
+typedef enum { SRV_ACL_CTX_TOPLEVEL, SRV_ACL_CTX_MULTI, SRV_ACL_CTX_LUA } srv_acl_ctx_t;
+void srv_acl_log_add(srv_acl_log_t *log, int reason, srv_acl_ctx_t context, fl_slice_t object,
+                     fl_slice_t user, const char *client_info);
 
 /* ACL LOG [count]: appends the newest `count` entries as Redis 7.0's maps (count, reason,
  * context, object, username, age-seconds, client-info). */

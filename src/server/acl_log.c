@@ -20,6 +20,7 @@ typedef struct log_entry {
     struct log_entry *next; /* older */
     uint64_t count;
     int reason;
+    srv_acl_ctx_t context;
     char *object, *user, *client_info;
     int64_t ms; /* last occurrence */
 } log_entry_t;
@@ -74,8 +75,8 @@ static char *slice_dup(fl_slice_t x)
     return d;
 }
 
-void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice_t user,
-                     const char *client_info)
+void srv_acl_log_add(srv_acl_log_t *log, int reason, srv_acl_ctx_t context, fl_slice_t object,
+                     fl_slice_t user, const char *client_info)
 {
     int64_t now = fl_now_ms();
     char *info = strdup(client_info);
@@ -83,7 +84,7 @@ void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice
     log_entry_t **pp = &log->head;
     for (int i = 0; *pp && i < LOG_SCAN; i++, pp = &(*pp)->next) {
         log_entry_t *e = *pp;
-        if (e->reason != reason || !slice_equals(e->object, object) ||
+        if (e->reason != reason || e->context != context || !slice_equals(e->object, object) ||
             !slice_equals(e->user, user) || now - e->ms > LOG_GROUP_MS)
             continue;
         *pp = e->next; /* to the front, updated */
@@ -106,7 +107,7 @@ void srv_acl_log_add(srv_acl_log_t *log, int reason, fl_slice_t object, fl_slice
             log_entry_free(e);
         return; /* out of memory: the refusal stands, unlogged */
     }
-    *e = (log_entry_t){log->head, 1, reason, e->object, e->user, info, now};
+    *e = (log_entry_t){log->head, 1, reason, context, e->object, e->user, info, now};
     log->head = e;
     FL_ASSERT(log->len <= SRV_ACL_LOG_MAX);
     if (++log->len > SRV_ACL_LOG_MAX) {
@@ -128,21 +129,24 @@ void srv_acl_log_reply(srv_acl_log_t *log, long count, srv_buf_t *out)
     srv_reply_array(out, n);
     log_entry_t *e = log->head;
     for (size_t i = 0; i < n; i++, e = e->next) {
-        srv_reply_array(out, 14);
+        srv_reply_map(out, 7);
         srv_reply_bulk_str(out, "count");
         srv_reply_int(out, (long long)e->count);
         srv_reply_bulk_str(out, "reason");
-        srv_reply_bulk_str(out, e->reason == SRV_ACL_DENIED_KEY ? "key"
-                                : e->reason == SRV_ACL_LOG_AUTH ? "auth"
-                                                                : "command");
+        srv_reply_bulk_str(out, e->reason == SRV_ACL_DENIED_KEY       ? "key"
+                                : e->reason == SRV_ACL_DENIED_CHANNEL ? "channel"
+                                : e->reason == SRV_ACL_LOG_AUTH       ? "auth"
+                                                                      : "command");
         srv_reply_bulk_str(out, "context");
-        srv_reply_bulk_str(out, "toplevel");
+        srv_reply_bulk_str(out, e->context == SRV_ACL_CTX_MULTI ? "multi"
+                                : e->context == SRV_ACL_CTX_LUA ? "lua"
+                                                                : "toplevel");
         srv_reply_bulk_str(out, "object");
         srv_reply_bulk_str(out, e->object);
         srv_reply_bulk_str(out, "username");
         srv_reply_bulk_str(out, e->user);
         srv_reply_bulk_str(out, "age-seconds");
-        srv_reply_bulk_fmt(out, "%.17g", (double)(now - e->ms) / 1000.0);
+        srv_reply_double(out, (double)(now - e->ms) / 1000.0);
         srv_reply_bulk_str(out, "client-info");
         srv_reply_bulk_str(out, e->client_info);
     }

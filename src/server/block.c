@@ -56,8 +56,9 @@ struct srv_blocked {
     fl_slice_t *keys;
     char *args;
     int64_t deadline_ms;
-    bool served; /* reg_mu */
-    bool gone;   /* worker thread: the client closed after being served */
+    uint8_t proto; /* the client's protocol: the serving thread writes the reply in it */
+    bool served;   /* reg_mu */
+    bool gone;     /* worker thread: the client closed after being served */
     wait_link_t *links;
     srv_blocked_t *wprev, *wnext; /* the worker's list (worker thread) */
 };
@@ -227,10 +228,11 @@ void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms)
         else if (op->kind == SRV_BPOP_MOVE) /* may not block: Redis's null for BLMOVE... */
             srv_reply_nil(&c->out);
         else /* ... and the null array of a timeout for the others */
-            srv_reply_raw(&c->out, "*-1\r\n", 5);
+            srv_reply_null_array(&c->out);
         return;
     }
     b->deadline_ms = deadline_ms;
+    b->proto = c->out.proto;
     size_t linked = 0;
     for (; linked < op->nkeys; linked++)
         if (!link_add(b, &b->links[linked], b->keys[linked]))
@@ -302,6 +304,7 @@ static void serve_key(fl_ns_t *ns, fl_slice_t key, pending_key_t **more)
         served_task_t *st = calloc(1, sizeof(*st));
         if (!st)
             return; /* out of memory: the waiter keeps waiting */
+        st->reply.proto = b->proto;
         if (!b->op.try_pop(b->ns, &b->op, &st->reply)) {
             srv_buf_free(&st->reply);
             free(st);
@@ -388,7 +391,7 @@ void srv_block_expire(srv_worker_t *w)
                 srv_client_t *c = b->c;
                 worker_unlink(b);
                 blocked_free(b);
-                srv_reply_raw(&c->out, "*-1\r\n", 5);
+                srv_reply_null_array(&c->out);
                 resume(c);
                 /* resume may have blocked c again or closed it: restart from the head */
                 next = w->blocked;

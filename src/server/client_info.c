@@ -56,10 +56,11 @@ void srv_client_describe(const srv_client_t *c, int64_t now_ms, srv_buf_t *out)
                    "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%zu "
                    "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                    "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
-                   "cmd=%s user=%s redir=-1 resp=2",
+                   "cmd=%s user=%s redir=-1 resp=%d",
                    (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                    (long long)(now_ms - c->ctime_ms) / 1000,
                    (long long)(now_ms - c->last_ms) / 1000, flags, c->ns_index, c->in.len,
                    c->in.cap - c->in.len, argv_mem, c->out.cap, c->out.cap, pending, c->out.cap,
-                   tot, events, c->last_cmd ? c->last_cmd : "NULL", srv_client_user(c));
+                   tot, events, c->last_cmd ? c->last_cmd : "NULL", srv_client_user(c),
+                   srv_client_proto(c));
 }

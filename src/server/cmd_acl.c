@@ -7,6 +7,7 @@
  * and is counted (acl_access_denied_auth); ACL subcommands check their own arity with Redis's
  * "'acl|<sub>'" wording; nothing here touches stored data.
  */
+#include "pubsub.h"
 #include "srv_cmd.h"
 
 #include <stdio.h>
@@ -46,7 +47,8 @@ static void format_addr(int fd, bool peer, char *buf, size_t len)
     }
 }
 
-void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user)
+void srv_acl_log_refusal(srv_client_t *c, int reason, srv_acl_ctx_t context, fl_slice_t object,
+                         fl_slice_t user)
 {
     /* CLIENT LIST's fields, at the moment of the refusal (so idle=0: the client is talking;
      * redis-py's ACL LOG parser requires every numeric one). */
@@ -70,19 +72,19 @@ void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slic
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=0 flags=N db=%zu sub=0 "
              "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu "
              "rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=%s redir=-1 "
-             "resp=2",
+             "resp=%d",
              (unsigned long long)c->id, addr, laddr, c->fd, c->name ? c->name : "",
              (long long)(fl_now_ms() - c->ctime_ms) / 1000, c->ns_index, c->in.len,
              c->in.cap - c->in.len, argv_mem, c->in.cap, c->in.cap, c->out.len - c->out_sent,
-             c->out.cap, tot, cmd, srv_acl_session_user(&c->acl));
-    srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, object, user, info);
+             c->out.cap, tot, cmd, srv_acl_session_user(&c->acl), srv_client_proto(c));
+    srv_acl_log_add(srv_acl_get_log(c->srv->acl), reason, context, object, user, info);
 }
 
 bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_slice_t pass)
 {
     if (srv_acl_authenticate(c->srv->acl, &c->acl, user, pass) == 0)
         return true;
-    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, cmdword, user);
+    srv_acl_log_refusal(c, SRV_ACL_LOG_AUTH, SRV_ACL_CTX_TOPLEVEL, cmdword, user);
     srv_reply_error(&c->out, wrongpass);
     if (c->worker)
         srv_stat_add(&c->worker->stats.acl_denied_auth, 1);
@@ -118,13 +120,17 @@ static void cmd_auth(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 /* ---- ACL subcommands ---------------------------------------------------------------------- */
 
+static void disconnect_revoked(srv_client_t *c);
+
 static void acl_setuser(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     char err[512];
-    if (srv_acl_setuser(c->srv->acl, argv[2], argc - 3, argv + 3, err, sizeof(err)) != 0)
+    if (srv_acl_setuser(c->srv->acl, argv[2], argc - 3, argv + 3, err, sizeof(err)) != 0) {
         srv_reply_error(&c->out, err);
-    else
-        srv_reply_ok(&c->out);
+        return;
+    }
+    srv_reply_ok(&c->out);
+    disconnect_revoked(c);
 }
 
 static void acl_getuser(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -133,29 +139,32 @@ static void acl_getuser(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_nil(&c->out);
 }
 
-/* Closes, on worker w's thread, every client of w whose user was deleted. */
-static void close_orphans(srv_worker_t *w, srv_task_t *t)
+/* Closes, on worker w's thread, every client of w whose user was deleted, or that is
+ * subscribed to a channel or pattern its user's rules no longer allow. */
+static void close_revoked(srv_worker_t *w, srv_task_t *t)
 {
     free(t);
     for (srv_client_t *c = w->clients, *next; c; c = next) {
         next = c->next; /* settle may free c */
-        if (!srv_acl_session_orphaned(&c->acl))
+        if (!srv_acl_session_orphaned(&c->acl) && srv_pubsub_permitted(c))
             continue;
         c->flags |= SRV_CLOSE_ASAP;
         srv_client_settle(c);
     }
 }
 
-/* As Redis: the clients authenticated as a deleted user are disconnected at once (not at their
- * next command), whichever worker holds them. */
-static void disconnect_orphans(srv_client_t *c)
+/* As Redis: after users changed, the clients authenticated as a deleted user, and subscribers
+ * whose channels were revoked, are disconnected at once (not at their next command or
+ * message), whichever worker holds them. A worker's mailbox runs in order, so a later command
+ * (CLIENT LIST) of anyone no longer sees them. */
+static void disconnect_revoked(srv_client_t *c)
 {
     srv_server_t *srv = c->srv;
     for (int i = 0; c->worker && i < srv->nworkers; i++) {
         srv_task_t *t = malloc(sizeof(*t));
         if (!t)
-            return; /* the rest close at their next command (srv_acl_check) */
-        t->fn = close_orphans;
+            return; /* orphans close at their next command (srv_acl_check) */
+        t->fn = close_revoked;
         srv_worker_post(&srv->workers[i], t);
     }
 }
@@ -172,7 +181,7 @@ static void acl_deluser(srv_client_t *c, int argc, const fl_slice_t *argv)
         n += srv_acl_deluser(c->srv->acl, argv[i]) > 0;
     srv_reply_int(&c->out, n);
     if (n > 0)
-        disconnect_orphans(c);
+        disconnect_revoked(c);
 }
 
 static void acl_list(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -234,7 +243,7 @@ static void acl_load(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     srv_reply_ok(&c->out);
-    disconnect_orphans(c);
+    disconnect_revoked(c);
 }
 
 static void acl_save(srv_client_t *c, int argc, const fl_slice_t *argv)

@@ -103,7 +103,7 @@ static void list_done(srv_client_t *c, srv_fanout_t *f)
         c->out.failed = true;
         return;
     }
-    srv_buf_printf(&c->out, "$%zu\r\n", len);
+    srv_reply_verbatim_head(&c->out, len);
     for (int i = 0; i < f->nparts; i++)
         srv_reply_raw(&c->out, f->parts[i].p, f->parts[i].len);
     srv_reply_raw(&c->out, "\r\n", 2);
@@ -374,7 +374,7 @@ static void client_info(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (line.failed)
         c->out.failed = true;
     else
-        srv_reply_bulk(&c->out, line.p, line.len);
+        srv_reply_verbatim(&c->out, line.p, line.len);
     srv_buf_free(&line);
 }
 

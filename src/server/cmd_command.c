@@ -1,6 +1,6 @@
 /*
- * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS, in
- * Redis 7.0's reply shapes, built from the command table alone (commands.c).
+ * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS /
+ * GETKEYS, in Redis 7.0's reply shapes, built from the command table alone (commands.c).
  *
  * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
  * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
@@ -14,7 +14,10 @@
 #include "srv_cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fl_assert.h"
 
 static const struct {
     unsigned bit;
@@ -22,7 +25,9 @@ static const struct {
 } flag_names[] = {{SRV_CMD_WRITE, "write"},
                   {SRV_CMD_READONLY, "readonly"},
                   {SRV_CMD_FAST, "fast"},
-                  {SRV_CMD_ADMIN, "admin"}};
+                  {SRV_CMD_ADMIN, "admin"},
+                  {SRV_CMD_NUMKEYS_1, "movablekeys"},
+                  {SRV_CMD_NUMKEYS_2, "movablekeys"}};
 #define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 /* The command's ACL categories (srv_cmd_categories), in SRV_ACL_CATEGORIES's order as Redis
@@ -35,7 +40,7 @@ static void reply_categories(srv_buf_t *out, const srv_cmd_t *cmd)
 #undef SRV_ACL_CAT_NAME_
     };
     unsigned cats = srv_cmd_categories(cmd);
-    srv_reply_array(out, (size_t)__builtin_popcount(cats));
+    srv_reply_set(out, (size_t)__builtin_popcount(cats));
     for (int i = 0; i < SRV_ACL_NCATEGORIES; i++)
         if (cats & (1u << i))
             srv_reply_simple(out, names[i]);
@@ -70,40 +75,59 @@ static const char *group_of(const srv_cmd_t *cmd)
     return "server";
 }
 
-/* One key specification covering first_key..last_key by step, as Redis describes a range. */
-static void reply_key_specs(srv_buf_t *out, const srv_cmd_t *cmd)
+/* A key specification's flags and begin_search part: keys from argument `index`. */
+static void spec_head(srv_buf_t *out, bool write, int index)
 {
-    if (cmd->first_key <= 0) {
-        srv_reply_array(out, 0);
-        return;
-    }
-    bool write = cmd->flags & SRV_CMD_WRITE;
-    srv_reply_array(out, 1);
-    srv_reply_array(out, 6);
+    srv_reply_map(out, 3);
     srv_reply_bulk_str(out, "flags");
-    srv_reply_array(out, 2);
+    srv_reply_set(out, 2);
     srv_reply_simple(out, write ? "RW" : "RO");
     srv_reply_simple(out, write ? "update" : "access");
     srv_reply_bulk_str(out, "begin_search");
-    srv_reply_array(out, 4);
+    srv_reply_map(out, 2);
     srv_reply_bulk_str(out, "type");
     srv_reply_bulk_str(out, "index");
     srv_reply_bulk_str(out, "spec");
-    srv_reply_array(out, 2);
+    srv_reply_map(out, 1);
     srv_reply_bulk_str(out, "index");
-    srv_reply_int(out, cmd->first_key);
+    srv_reply_int(out, index);
     srv_reply_bulk_str(out, "find_keys");
-    srv_reply_array(out, 4);
+    srv_reply_map(out, 2);
     srv_reply_bulk_str(out, "type");
-    srv_reply_bulk_str(out, "range");
-    srv_reply_bulk_str(out, "spec");
-    srv_reply_array(out, 6);
-    srv_reply_bulk_str(out, "lastkey");
-    srv_reply_int(out, cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key);
-    srv_reply_bulk_str(out, "keystep");
-    srv_reply_int(out, cmd->step);
-    srv_reply_bulk_str(out, "limit");
-    srv_reply_int(out, 0);
+}
+
+/* The key specifications srv_cmd_each_key follows, as Redis describes them: a range
+ * (first_key..last_key by step), then a keynum list (the numkeys argument, its keys after it;
+ * read-only sources when the command also has a range of its own). */
+static void reply_key_specs(srv_buf_t *out, const srv_cmd_t *cmd)
+{
+    bool write = cmd->flags & SRV_CMD_WRITE;
+    int at = srv_cmd_numkeys_at(cmd);
+    srv_reply_set(out, (size_t)(cmd->first_key > 0) + (size_t)(at > 0));
+    if (cmd->first_key > 0) {
+        spec_head(out, write, cmd->first_key);
+        srv_reply_bulk_str(out, "range");
+        srv_reply_bulk_str(out, "spec");
+        srv_reply_map(out, 3);
+        srv_reply_bulk_str(out, "lastkey");
+        srv_reply_int(out, cmd->last_key < 0 ? cmd->last_key : cmd->last_key - cmd->first_key);
+        srv_reply_bulk_str(out, "keystep");
+        srv_reply_int(out, cmd->step);
+        srv_reply_bulk_str(out, "limit");
+        srv_reply_int(out, 0);
+    }
+    if (at > 0) {
+        spec_head(out, write && cmd->first_key <= 0, at);
+        srv_reply_bulk_str(out, "keynum");
+        srv_reply_bulk_str(out, "spec");
+        srv_reply_map(out, 3);
+        srv_reply_bulk_str(out, "keynumidx");
+        srv_reply_int(out, 0);
+        srv_reply_bulk_str(out, "firstkey");
+        srv_reply_int(out, 1);
+        srv_reply_bulk_str(out, "keystep");
+        srv_reply_int(out, 1);
+    }
 }
 
 static void reply_info(srv_buf_t *out, const srv_cmd_t *cmd)
@@ -114,7 +138,7 @@ static void reply_info(srv_buf_t *out, const srv_cmd_t *cmd)
     srv_reply_array(out, 10);
     srv_reply_bulk_str(out, cmd->name);
     srv_reply_int(out, cmd->arity);
-    srv_reply_array(out, nflags);
+    srv_reply_set(out, nflags);
     for (size_t i = 0; i < NFLAGS; i++)
         if (cmd->flags & flag_names[i].bit)
             srv_reply_simple(out, flag_names[i].name);
@@ -122,15 +146,15 @@ static void reply_info(srv_buf_t *out, const srv_cmd_t *cmd)
     srv_reply_int(out, cmd->last_key);
     srv_reply_int(out, cmd->step);
     reply_categories(out, cmd);
-    srv_reply_array(out, 0); /* tips */
+    srv_reply_set(out, 0); /* tips */
     reply_key_specs(out, cmd);
-    srv_reply_array(out, 0); /* subcommands */
+    srv_reply_set(out, 0); /* subcommands */
 }
 
 static void reply_docs(srv_buf_t *out, const srv_cmd_t *cmd)
 {
     srv_reply_bulk_str(out, cmd->name);
-    srv_reply_array(out, 2);
+    srv_reply_map(out, 1);
     srv_reply_bulk_str(out, "group");
     srv_reply_bulk_str(out, group_of(cmd));
 }
@@ -140,7 +164,7 @@ static void reply_docs(srv_buf_t *out, const srv_cmd_t *cmd)
 static void reply_some(srv_client_t *c, int argc, const fl_slice_t *argv, bool docs)
 {
     size_t n = srv_cmd_count(), count = 0;
-    srv_buf_t body = {0};
+    srv_buf_t body = srv_buf_like(&c->out);
     if (argc == 0) {
         for (size_t i = 0; i < n; i++)
             docs ? reply_docs(&body, srv_cmd_at(i)) : reply_info(&body, srv_cmd_at(i));
@@ -158,11 +182,61 @@ static void reply_some(srv_client_t *c, int argc, const fl_slice_t *argv, bool d
             reply_info(&body, cmd);
         count++;
     }
-    srv_reply_array(&c->out, docs ? 2 * count : count);
+    if (docs)
+        srv_reply_map(&c->out, count);
+    else
+        srv_reply_array(&c->out, count);
     srv_reply_raw(&c->out, body.p, body.len);
     if (body.failed)
         c->out.failed = true;
     srv_buf_free(&body);
+}
+
+typedef struct key_list {
+    int *pos;
+    size_t n;
+} key_list_t;
+
+static bool add_key(void *ctx, int pos, bool source)
+{
+    (void)source;
+    key_list_t *k = ctx;
+    k->pos[k->n++] = pos; /* sized argc: a key is an argument */
+    return true;
+}
+
+/* COMMAND GETKEYS cmd arg...: the keys srv_cmd_each_key names, with Redis 7.0's errors. */
+static void reply_getkeys(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    const srv_cmd_t *cmd = srv_cmd_lookup(argv[0].p, argv[0].n);
+    if (!cmd) {
+        srv_reply_error(&c->out, "ERR Invalid command specified");
+        return;
+    }
+    if (!srv_cmd_has_keys(cmd)) {
+        srv_reply_error(&c->out, "ERR The command has no key arguments");
+        return;
+    }
+    if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity)) {
+        srv_reply_error(&c->out, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    key_list_t keys = {malloc((size_t)argc * sizeof(int)), 0};
+    if (!keys.pos) {
+        srv_reply_error(&c->out, "ERR Out of memory");
+        return;
+    }
+    int rc = srv_cmd_each_key(cmd, argc, argv, add_key, &keys);
+    FL_ASSERT(rc != SRV_KEYS_STOPPED && keys.n <= (size_t)argc);
+    if (rc == SRV_KEYS_BAD_COUNT && !(cmd->flags & SRV_CMD_ALL_PARTS)) {
+        /* scripts name no keys then (Redis's evalGetKeys); the others refuse the call */
+        srv_reply_error(&c->out, "ERR Invalid arguments specified for command");
+    } else {
+        srv_reply_array(&c->out, keys.n);
+        for (size_t i = 0; i < keys.n; i++)
+            srv_reply_bulk(&c->out, argv[keys.pos[i]].p, argv[keys.pos[i]].n);
+    }
+    free(keys.pos);
 }
 
 static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -177,7 +251,12 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
         for (size_t i = 0; i < n; i++)
             srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
     } else if (srv_slice_eq(argv[1], "docs") && argc == 2) {
-        srv_reply_array(&c->out, 0); /* see the file's comment */
+        srv_reply_map(&c->out, 0); /* see the file's comment */
+    } else if (srv_slice_eq(argv[1], "getkeys")) {
+        if (argc < 4)
+            srv_reply_arity(c, "command|getkeys");
+        else
+            reply_getkeys(c, argc - 2, argv + 2);
     } else if (srv_slice_eq(argv[1], "info") || srv_slice_eq(argv[1], "docs")) {
         reply_some(c, argc - 2, argv + 2, srv_slice_eq(argv[1], "docs"));
     } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {

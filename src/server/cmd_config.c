@@ -55,7 +55,7 @@ static void config_get(srv_client_t *c, int argc, const fl_slice_t *argv)
     for (int i = 2; i < argc; i++)
         srv_config_each(&c->srv->cfg, argv[i].p, argv[i].n, config_pair, &pairs);
     srv_config_unlock();
-    srv_reply_array(&c->out, pairs.n);
+    srv_reply_map(&c->out, pairs.n / 2);
     srv_reply_raw(&c->out, pairs.buf.p, pairs.buf.len);
     if (pairs.buf.failed || pairs.names.failed)
         c->out.failed = true;

@@ -62,10 +62,10 @@ static void cmd_hdel(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 static void cmd_hgetall(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_hash_getall(c->ns, argv[1], &sink));
+    srv_sink_done(c, mark,
+                  fl_hash_getall(c->ns, argv[1], srv_sink_as(&sink, &c->out, SRV_SHAPE_MAP)));
 }
 
 static void cmd_hlen(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -163,9 +163,10 @@ static void cmd_hrandfield(srv_client_t *c, int argc, const fl_slice_t *argv)
             return;
         }
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
-    srv_sink_done(c, c->out.len, fl_hash_randfield(c->ns, argv[1], count, with_values, &sink));
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, with_values ? SRV_SHAPE_PAIRS : SRV_SHAPE_ARRAY);
+    srv_sink_done(c, c->out.len, fl_hash_randfield(c->ns, argv[1], count, with_values, out));
 }
 
 /* HSCAN key cursor [MATCH pattern] [COUNT count]. */

@@ -86,7 +86,7 @@ static void pop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool 
     if (!srv_sink_done(c, mark, st) || c->out.len > mark)
         return; /* the elements, or LPOP key 0's empty array */
     if (argc == 3)
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
     else
         srv_reply_nil(&c->out);
 }
@@ -309,7 +309,7 @@ static void pop_now(srv_client_t *c, srv_bpop_t *op)
 {
     op->try_pop = try_list_pop;
     if (!try_list_pop(c->ns, op, &c->out))
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
     else if (op->kind == SRV_BPOP_MOVE)
         srv_block_signal(c->ns, op->dst);
 }
@@ -433,7 +433,8 @@ static void cmd_blmpop(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"blmove", 6, SRV_CMD_WRITE, cmd_blmove, 1, 2, 1, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
-    {"blmpop", -5, SRV_CMD_WRITE, cmd_blmpop, 0, 0, 0, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
+    {"blmpop", -5, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_blmpop, 0, 0, 0,
+     SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
     {"blpop", -3, SRV_CMD_WRITE, cmd_blpop, 1, -2, 1, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
     {"brpop", -3, SRV_CMD_WRITE, cmd_brpop, 1, -2, 1, SRV_ACL_CAT(LIST) | SRV_ACL_CAT(BLOCKING)},
     {"brpoplpush", 4, SRV_CMD_WRITE, cmd_brpoplpush, 1, 2, 1,
@@ -442,7 +443,7 @@ static const srv_cmd_t cmds[] = {
     {"linsert", 5, SRV_CMD_WRITE, cmd_linsert, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"llen", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_llen, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"lmove", 5, SRV_CMD_WRITE, cmd_lmove, 1, 2, 1, SRV_ACL_CAT(LIST)},
-    {"lmpop", -4, SRV_CMD_WRITE, cmd_lmpop, 0, 0, 0, SRV_ACL_CAT(LIST)},
+    {"lmpop", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_1, cmd_lmpop, 0, 0, 0, SRV_ACL_CAT(LIST)},
     {"lpop", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_lpop, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"lpos", -3, SRV_CMD_READONLY, cmd_lpos, 1, 1, 1, SRV_ACL_CAT(LIST)},
     {"lpush", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_lpush, 1, 1, 1, SRV_ACL_CAT(LIST)},

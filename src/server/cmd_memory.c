@@ -4,14 +4,14 @@
  * Invariants: MEMORY STATS lists every breakdown (process, private arenas, each namespace)
  * by iterating FL_MEM_BYTES / FL_MEM_RATIOS, and each namespace's statistics by iterating
  * FL_NS_STATS (names with '-' for '_', as Redis's MEMORY STATS spells them), then the Redis
- * names dashboards read; ratios are bulk strings, as Redis sends doubles in RESP2. Every
- * figure comes from one srv_mem_snapshot.
+ * names dashboards read, in maps; ratios are doubles, as Redis sends them. Every figure comes
+ * from one srv_mem_snapshot.
  */
 #include "srv_cmd.h"
 
 #include <stdio.h>
 
-/* A flat name/value array built before its length is known. */
+/* A name/value map built before its length is known. */
 typedef struct pairs {
     srv_buf_t buf;
     size_t n; /* elements (names + values) */
@@ -27,14 +27,14 @@ static void p_int(pairs_t *p, const char *name, long long v)
 static void p_ratio(pairs_t *p, const char *name, double v)
 {
     srv_reply_bulk_str(&p->buf, name);
-    srv_reply_bulk_fmt(&p->buf, "%.4f", v);
+    srv_reply_double(&p->buf, v);
     p->n += 2;
 }
 
 static void p_nested(pairs_t *p, const char *name, pairs_t *inner)
 {
     srv_reply_bulk_str(&p->buf, name);
-    srv_reply_array(&p->buf, inner->n);
+    srv_reply_map(&p->buf, inner->n / 2);
     srv_reply_raw(&p->buf, inner->buf.p, inner->buf.len);
     p->buf.failed |= inner->buf.failed;
     srv_buf_free(&inner->buf);
@@ -42,13 +42,13 @@ static void p_nested(pairs_t *p, const char *name, pairs_t *inner)
     p->n += 2;
 }
 
-/* Replies with the array built in *p (or marks the reply failed) and frees it. */
+/* Replies with the map built in *p (or marks the reply failed) and frees it. */
 static void p_send(srv_client_t *c, pairs_t *p)
 {
     if (p->buf.failed) {
         c->out.failed = true;
     } else {
-        srv_reply_array(&c->out, p->n);
+        srv_reply_map(&c->out, p->n / 2);
         srv_reply_raw(&c->out, p->buf.p, p->buf.len);
     }
     srv_buf_free(&p->buf);
@@ -92,7 +92,7 @@ static void memory_stats(srv_client_t *c)
     srv_mem_snapshot_t s;
     srv_mem_snapshot(c->srv, &s);
     const fl_mem_stats_t *m = &s.process;
-    pairs_t top = {{0}, 0}, inner = {{0}, 0};
+    pairs_t top = {srv_buf_like(&c->out), 0}, inner = {srv_buf_like(&c->out), 0};
     breakdown(&inner, m);
     p_nested(&top, "process", &inner);
     if (s.priv_rc == 0) {
@@ -216,7 +216,7 @@ static void cmd_memory(srv_client_t *c, int argc, const fl_slice_t *argv)
         if (text.failed)
             c->out.failed = true;
         else
-            srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
+            srv_reply_verbatim(&c->out, text.p ? text.p : "", text.len);
         srv_buf_free(&text);
     } else if (srv_slice_eq(sub, "defrag")) {
         memory_defrag(c, argc, argv);

@@ -208,12 +208,18 @@ static void cmd_function(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 #define ALL SRV_CMD_ALL_PARTS
 static const srv_cmd_t cmds[] = {
-    {"eval", -3, SRV_CMD_WRITE | ALL, cmd_eval, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
-    {"eval_ro", -3, SRV_CMD_READONLY | ALL, cmd_eval_ro, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
-    {"evalsha", -3, SRV_CMD_WRITE | ALL, cmd_evalsha, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
-    {"evalsha_ro", -3, SRV_CMD_READONLY | ALL, cmd_evalsha_ro, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
-    {"fcall", -3, SRV_CMD_WRITE | ALL, cmd_fcall, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
-    {"fcall_ro", -3, SRV_CMD_READONLY | ALL, cmd_fcall_ro, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
+    {"eval", -3, SRV_CMD_WRITE | ALL | SRV_CMD_NUMKEYS_2, cmd_eval, 0, 0, 0,
+     SRV_ACL_CAT(SCRIPTING)},
+    {"eval_ro", -3, SRV_CMD_READONLY | ALL | SRV_CMD_NUMKEYS_2, cmd_eval_ro, 0, 0, 0,
+     SRV_ACL_CAT(SCRIPTING)},
+    {"evalsha", -3, SRV_CMD_WRITE | ALL | SRV_CMD_NUMKEYS_2, cmd_evalsha, 0, 0, 0,
+     SRV_ACL_CAT(SCRIPTING)},
+    {"evalsha_ro", -3, SRV_CMD_READONLY | ALL | SRV_CMD_NUMKEYS_2, cmd_evalsha_ro, 0, 0, 0,
+     SRV_ACL_CAT(SCRIPTING)},
+    {"fcall", -3, SRV_CMD_WRITE | ALL | SRV_CMD_NUMKEYS_2, cmd_fcall, 0, 0, 0,
+     SRV_ACL_CAT(SCRIPTING)},
+    {"fcall_ro", -3, SRV_CMD_READONLY | ALL | SRV_CMD_NUMKEYS_2, cmd_fcall_ro, 0, 0, 0,
+     SRV_ACL_CAT(SCRIPTING)},
     {"function", -2, ALL | SRV_CMD_SUBCOMMANDS, cmd_function, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
     {"script", -2, ALL | SRV_CMD_SUBCOMMANDS, cmd_script, 0, 0, 0, SRV_ACL_CAT(SCRIPTING)},
 };

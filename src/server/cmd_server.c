@@ -18,7 +18,8 @@ static void cmd_ping(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (argc > 2) {
         srv_reply_arity(c, "ping");
-    } else if (srv_pubsub_count(c) > 0) { /* subscribed mode (RESP2): ["pong", arg or ""] */
+    } else if (srv_pubsub_count(c) > 0 && srv_client_proto(c) == SRV_RESP2) {
+        /* subscribed mode (RESP2): ["pong", arg or ""] */
         srv_reply_array(&c->out, 2);
         srv_reply_bulk_str(&c->out, "pong");
         srv_reply_bulk(&c->out, argc == 2 ? argv[1].p : "", argc == 2 ? argv[1].n : 0);
@@ -74,18 +75,18 @@ static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (text.failed)
         c->out.failed = true;
     else
-        srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
+        srv_reply_verbatim(&c->out, text.p ? text.p : "", text.len);
     srv_buf_free(&text);
 }
 
 static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    long long proto = 2;
+    long long proto = 0; /* none given: the client keeps its protocol */
     if (argc >= 2 && !srv_slice_to_ll(argv[1], &proto)) {
         srv_reply_error(&c->out, "ERR Protocol version is not an integer or out of range");
         return;
     }
-    if (proto != 2) {
+    if (argc >= 2 && proto != SRV_RESP2 && proto != SRV_RESP3) {
         srv_reply_error(&c->out, "NOPROTO unsupported protocol version");
         return;
     }
@@ -116,13 +117,15 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
                                  "protocol version at the same time");
         return;
     }
-    srv_reply_array(&c->out, 14);
+    if (proto)
+        c->out.proto = (uint8_t)proto;
+    srv_reply_map(&c->out, 7);
     srv_reply_bulk_str(&c->out, "server");
     srv_reply_bulk_str(&c->out, "redis");
     srv_reply_bulk_str(&c->out, "version");
     srv_reply_bulk_str(&c->out, "7.0.0");
     srv_reply_bulk_str(&c->out, "proto");
-    srv_reply_int(&c->out, 2);
+    srv_reply_int(&c->out, srv_client_proto(c));
     srv_reply_bulk_str(&c->out, "id");
     srv_reply_int(&c->out, (long long)c->id);
     srv_reply_bulk_str(&c->out, "mode");

@@ -61,10 +61,10 @@ static void cmd_smismember(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_smembers(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_set_members(c->ns, argv[1], &sink));
+    srv_sink_done(c, mark,
+                  fl_set_members(c->ns, argv[1], srv_sink_as(&sink, &c->out, SRV_SHAPE_SET)));
 }
 
 static void cmd_srandmember(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -98,10 +98,11 @@ static void cmd_spop(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR value is out of range, must be positive");
         return;
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_set_pop(c->ns, argv[1], (size_t)count, argc == 2, &sink));
+    srv_sink_done(c, mark,
+                  fl_set_pop(c->ns, argv[1], (size_t)count, argc == 2,
+                             srv_sink_as(&sink, &c->out, SRV_SHAPE_SET)));
 }
 
 static void cmd_smove(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -115,12 +116,12 @@ static void cmd_smove(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* SINTER/SUNION/SDIFF (dst NULL) and their STORE forms (argv[1] the destination). */
 static void algebra(srv_client_t *c, int argc, const fl_slice_t *argv, fl_set_op_t op, bool store)
 {
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len, card = 0;
     int first = store ? 2 : 1;
-    int st = fl_set_algebra(c->ns, op, argv + first, (size_t)(argc - first),
-                            store ? &argv[1] : NULL, false, 0, &sink, &card);
+    int st =
+        fl_set_algebra(c->ns, op, argv + first, (size_t)(argc - first), store ? &argv[1] : NULL,
+                       false, 0, srv_sink_as(&sink, &c->out, SRV_SHAPE_SET), &card);
     if (srv_sink_done(c, mark, st) && store)
         srv_reply_int(&c->out, (long long)card);
 }
@@ -191,7 +192,8 @@ static const srv_cmd_t cmds[] = {
     {"sdiff", -2, SRV_CMD_READONLY, cmd_sdiff, 1, -1, 1, SRV_ACL_CAT(SET)},
     {"sdiffstore", -3, SRV_CMD_WRITE, cmd_sdiffstore, 1, -1, 1, SRV_ACL_CAT(SET)},
     {"sinter", -2, SRV_CMD_READONLY, cmd_sinter, 1, -1, 1, SRV_ACL_CAT(SET)},
-    {"sintercard", -3, SRV_CMD_READONLY, cmd_sintercard, 0, 0, 0, SRV_ACL_CAT(SET)},
+    {"sintercard", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_sintercard, 0, 0, 0,
+     SRV_ACL_CAT(SET)},
     {"sinterstore", -3, SRV_CMD_WRITE, cmd_sinterstore, 1, -1, 1, SRV_ACL_CAT(SET)},
     {"sismember", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_sismember, 1, 1, 1, SRV_ACL_CAT(SET)},
     {"smembers", 2, SRV_CMD_READONLY, cmd_smembers, 1, 1, 1, SRV_ACL_CAT(SET)},

@@ -1,7 +1,7 @@
 /*
  * src/server/cmd_string.c: string commands (GET, SET and its options, SETEX, PSETEX, SETNX,
  * MGET, MSET, MSETNX, GETDEL, GETEX, GETSET, APPEND, STRLEN, SETRANGE, GETRANGE/SUBSTR,
- * INCR/DECR/INCRBY/DECRBY/INCRBYFLOAT).
+ * INCR/DECR/INCRBY/DECRBY/INCRBYFLOAT, LCS).
  *
  * Invariants: option parsing follows Redis 7's rules and wording (conflicting options are a
  * syntax error, a non-positive or overflowing expire is "invalid expire time in '<cmd>'
@@ -369,6 +369,187 @@ static void cmd_msetnx(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_int(&c->out, set);
 }
 
+/* ---- LCS -------------------------------------------------------------------------------- */
+
+/* LCS's two values, copied out of the store (the table is built without a lock held). */
+typedef struct lcs_in {
+    char *v[2];
+    size_t n[2];
+    bool failed;
+} lcs_in_t;
+
+static void lcs_copy(void *ctx, size_t i, fl_slice_t v, bool present)
+{
+    (void)present; /* a missing key is an empty string, as Redis */
+    lcs_in_t *in = ctx;
+    in->v[i] = malloc(v.n ? v.n : 1); /* scratch: private arena */
+    in->failed |= !in->v[i];
+    if (in->v[i] && v.n)
+        memcpy(in->v[i], v.p, v.n);
+    in->n[i] = v.n;
+}
+
+/* One matching range of IDX: a[a0..a1] == b[b0..b1]. */
+typedef struct lcs_range {
+    uint32_t a0, a1, b0, b1;
+} lcs_range_t;
+
+/* The LCS of a and b by Redis's dynamic programme (table L[i][j] = LCS length of a[0..i) and
+ * b[0..j)), walked back from the end as Redis walks it, so that the string and the ranges
+ * (longest-index first, each reported when a mismatch or the start ends it) are Redis's
+ * exactly. *out gets the LCS (NULL when !want_str), *ranges the ranges of at least minlen
+ * (NULL when !want_idx). Returns the length, or -1 when memory is short. */
+static long long lcs_compute(const char *a, uint32_t alen, const char *b, uint32_t blen,
+                             bool want_str, bool want_idx, long long minlen, char **out,
+                             lcs_range_t **ranges, size_t *nranges)
+{
+    size_t w = (size_t)blen + 1;
+    uint32_t *L = malloc(((size_t)alen + 1) * w * sizeof(*L)); /* scratch: private arena */
+    if (!L)
+        return -1;
+#define LCS(i, j) L[(size_t)(i)*w + (j)]
+    for (uint32_t i = 0; i <= alen; i++)
+        for (uint32_t j = 0; j <= blen; j++)
+            LCS(i, j) = i == 0 || j == 0                ? 0
+                        : a[i - 1] == b[j - 1]          ? LCS(i - 1, j - 1) + 1
+                        : LCS(i - 1, j) > LCS(i, j - 1) ? LCS(i - 1, j)
+                                                        : LCS(i, j - 1);
+    uint32_t len = LCS(alen, blen), k = len;
+    char *str = want_str || want_idx ? malloc(len ? len : 1) : NULL;
+    size_t cap = want_idx ? 16 : 0, n = 0;
+    lcs_range_t *rs = want_idx ? malloc(cap * sizeof(*rs)) : NULL;
+    if ((want_str || want_idx) && (!str || (want_idx && !rs))) {
+        free(L), free(str), free(rs);
+        return -1;
+    }
+    uint32_t i = alen, j = blen, as = alen, ae = 0, bs = 0, be = 0; /* as == alen: no range */
+    while ((want_str || want_idx) && i > 0 && j > 0) {
+        bool emit = false;
+        if (a[i - 1] == b[j - 1]) {
+            str[--k] = a[i - 1];
+            if (as == alen) {
+                as = ae = i - 1;
+                bs = be = j - 1;
+            } else if (as == i && bs == j) { /* contiguous: the range grows backwards */
+                as--;
+                bs--;
+            } else {
+                emit = true;
+            }
+            emit |= as == 0 || bs == 0;
+            i--, j--;
+        } else {
+            if (LCS(i - 1, j) > LCS(i, j - 1))
+                i--;
+            else
+                j--;
+            emit = as != alen;
+        }
+        if (!emit)
+            continue;
+        if (want_idx && (minlen == 0 || (long long)(ae - as + 1) >= minlen)) {
+            if (n == cap) {
+                lcs_range_t *more = realloc(rs, 2 * cap * sizeof(*rs));
+                if (!more) {
+                    free(L), free(str), free(rs);
+                    return -1;
+                }
+                rs = more, cap *= 2;
+            }
+            rs[n++] = (lcs_range_t){as, ae, bs, be};
+        }
+        as = alen; /* the next match starts a new range */
+    }
+#undef LCS
+    free(L);
+    *out = str;
+    *ranges = rs;
+    *nranges = n;
+    return len;
+}
+
+static void cmd_lcs(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    lcs_in_t in = {{NULL, NULL}, {0, 0}, false};
+    int st = fl_str_read_many(c->ns, argv + 1, 2, lcs_copy, &in);
+    bool getlen = false, getidx = false, withlen = false;
+    long long minlen = 0;
+    if (st == FL_EWRONGTYPE) {
+        srv_reply_error(&c->out, "ERR The specified keys must contain string values");
+        goto out;
+    }
+    if (st != FL_OK || in.failed) {
+        c->out.failed = true; /* out of memory: drop the connection */
+        goto out;
+    }
+    for (int j = 3; j < argc; j++) {
+        if (srv_slice_eq(argv[j], "idx")) {
+            getidx = true;
+        } else if (srv_slice_eq(argv[j], "len")) {
+            getlen = true;
+        } else if (srv_slice_eq(argv[j], "withmatchlen")) {
+            withlen = true;
+        } else if (srv_slice_eq(argv[j], "minmatchlen") && j + 1 < argc) {
+            if (!srv_arg_ll(c, argv[++j], &minlen))
+                goto out;
+            minlen = minlen < 0 ? 0 : minlen;
+        } else {
+            srv_reply_syntax(c);
+            goto out;
+        }
+    }
+    if (getlen && getidx) {
+        srv_reply_error(&c->out,
+                        "ERR If you want both the length and indexes, please just use IDX.");
+        goto out;
+    }
+    if (in.n[0] >= UINT32_MAX - 1 || in.n[1] >= UINT32_MAX - 1) {
+        srv_reply_error(&c->out, "ERR String too long for LCS");
+        goto out;
+    }
+    size_t max = atomic_load_explicit(&c->srv->live.proto_max_bulk_len, memory_order_relaxed);
+    if ((in.n[0] + 1) * (in.n[1] + 1) * sizeof(uint32_t) > max) {
+        srv_reply_error(&c->out, "ERR Insufficient memory, transient memory for LCS exceeds "
+                                 "proto-max-bulk-len");
+        goto out;
+    }
+    char *str = NULL;
+    lcs_range_t *rs = NULL;
+    size_t nr = 0;
+    long long len = lcs_compute(in.v[0], (uint32_t)in.n[0], in.v[1], (uint32_t)in.n[1], !getlen,
+                                getidx, minlen, &str, &rs, &nr);
+    if (len < 0) {
+        srv_reply_error(&c->out,
+                        "ERR Insufficient memory, failed allocating transient memory for LCS");
+    } else if (getidx) { /* Redis's map {matches: [...], len: n}, as a flat array in RESP2 */
+        srv_reply_array(&c->out, 4);
+        srv_reply_bulk_str(&c->out, "matches");
+        srv_reply_array(&c->out, nr);
+        for (size_t i = 0; i < nr; i++) {
+            srv_reply_array(&c->out, withlen ? 3 : 2);
+            srv_reply_array(&c->out, 2);
+            srv_reply_int(&c->out, rs[i].a0);
+            srv_reply_int(&c->out, rs[i].a1);
+            srv_reply_array(&c->out, 2);
+            srv_reply_int(&c->out, rs[i].b0);
+            srv_reply_int(&c->out, rs[i].b1);
+            if (withlen)
+                srv_reply_int(&c->out, (long long)rs[i].a1 - rs[i].a0 + 1);
+        }
+        srv_reply_bulk_str(&c->out, "len");
+        srv_reply_int(&c->out, len);
+    } else if (getlen) {
+        srv_reply_int(&c->out, len);
+    } else {
+        srv_reply_bulk(&c->out, str, (size_t)len);
+    }
+    free(str);
+    free(rs);
+out:
+    free(in.v[0]);
+    free(in.v[1]);
+}
+
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"append", 3, SRV_CMD_WRITE, cmd_append, 1, 1, 1, SRV_ACL_CAT(STRING)},
@@ -389,6 +570,7 @@ static const srv_cmd_t cmds[] = {
     {"incrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_incrby, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"incrbyfloat", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_incrbyfloat, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"lcs", -3, SRV_CMD_READONLY, cmd_lcs, 1, 2, 1, SRV_ACL_CAT(STRING)},
     {"mget", -2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_mget, 1, -1, 1, SRV_ACL_CAT(STRING)},
     {"mset", -3, SRV_CMD_WRITE, cmd_mset, 1, -1, 2, SRV_ACL_CAT(STRING)},
     {"msetnx", -3, SRV_CMD_WRITE, cmd_msetnx, 1, -1, 2, SRV_ACL_CAT(STRING)},

@@ -159,6 +159,66 @@ void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b)
     sink->array = buf_array;
 }
 
+/* ---- Shaped sinks (srv_sink_as) ------------------------------------------------------------ */
+
+static bool shape_pairs(srv_shape_t shape)
+{
+    return shape == SRV_SHAPE_PAIRS || shape == SRV_SHAPE_SCORED_PAIRS;
+}
+
+static void shaped_array(void *ctx, size_t n)
+{
+    srv_sink_t *s = ctx;
+    bool first = !s->headed;
+    s->headed = true;
+    if (first && s->shape == SRV_SHAPE_MAP)
+        srv_reply_map(s->out, n / 2);
+    else if (first && s->shape == SRV_SHAPE_SET)
+        srv_reply_set(s->out, n);
+    else if (first && shape_pairs(s->shape))
+        srv_reply_pairs(s->out, n / 2);
+    else
+        srv_reply_array(s->out, n);
+}
+
+static void shaped_bulk(void *ctx, const char *p, size_t n)
+{
+    srv_sink_t *s = ctx;
+    size_t i = s->values++;
+    if (shape_pairs(s->shape) && i % 2 == 0)
+        srv_reply_pair(s->out);
+    bool score =
+        s->shape == SRV_SHAPE_SCORES ||
+        ((s->shape == SRV_SHAPE_MEMBER_SCORE || s->shape == SRV_SHAPE_SCORED_PAIRS) && i % 2 == 1);
+    char text[64];
+    if (!score || n >= sizeof(text)) {
+        srv_reply_bulk(s->out, p, n);
+        return;
+    }
+    /* The store prints scores as %.17g (fl_fmt_score, "inf", "-inf"): read back exactly. */
+    memcpy(text, p, n);
+    text[n] = '\0';
+    srv_reply_double(s->out, strtod(text, NULL));
+}
+
+static void shaped_nil(void *ctx)
+{
+    srv_sink_t *s = ctx;
+    s->values++;
+    srv_reply_nil(s->out);
+}
+
+const fl_sink_t *srv_sink_as(srv_sink_t *s, srv_buf_t *out, srv_shape_t shape)
+{
+    *s = (srv_sink_t){.out = out, .shape = shape};
+    if (!srv_buf_resp3(out) || shape == SRV_SHAPE_ARRAY) {
+        srv_sink_init_buf(&s->sink, out); /* RESP2's forms are the store's own stream */
+        return &s->sink;
+    }
+    s->sink = (fl_sink_t){.ctx = s, .bulk = shaped_bulk, .nil = shaped_nil, .array = shaped_array};
+    return &s->sink;
+}
+
 bool srv_parse_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv, srv_scan_args_t *a)
 {
     a->match = NULL;

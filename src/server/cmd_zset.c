@@ -43,12 +43,6 @@ static bool arg_double(srv_client_t *c, fl_slice_t a, double *out, const char *m
     return false;
 }
 
-static void reply_score(srv_client_t *c, double d)
-{
-    char buf[32];
-    srv_reply_bulk(&c->out, buf, fl_fmt_score(d, buf));
-}
-
 /* ---- ZADD, ZINCRBY, ZREM, ZCARD, ZSCORE, ZMSCORE, ZRANK ------------------------------------- */
 
 static void zadd_generic(srv_client_t *c, int argc, const fl_slice_t *argv, unsigned flags)
@@ -115,7 +109,7 @@ static void zadd_generic(srv_client_t *c, int argc, const fl_slice_t *argv, unsi
     else if (!(flags & FL_ZADD_INCR))
         srv_reply_int(&c->out, (long long)(ch ? added + changed : added));
     else if (done)
-        reply_score(c, score);
+        srv_reply_double(&c->out, score);
     else
         srv_reply_nil(&c->out);
     if (added)
@@ -144,7 +138,7 @@ static void cmd_zincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (st == FL_EINVAL)
         srv_reply_error(&c->out, "ERR resulting score is not a number (NaN)");
     else if (srv_sink_done(c, c->out.len, st))
-        reply_score(c, score);
+        srv_reply_double(&c->out, score);
     if (added)
         srv_block_signal(c->ns, argv[1]);
 }
@@ -168,18 +162,20 @@ static void cmd_zcard(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_zscore(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_zset_score(c->ns, argv[1], argv + 2, 1, false, &sink));
+    srv_sink_done(c, mark,
+                  fl_zset_score(c->ns, argv[1], argv + 2, 1, false,
+                                srv_sink_as(&sink, &c->out, SRV_SHAPE_SCORES)));
 }
 
 static void cmd_zmscore(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_zset_score(c->ns, argv[1], argv + 2, (size_t)argc - 2, true, &sink));
+    srv_sink_done(c, mark,
+                  fl_zset_score(c->ns, argv[1], argv + 2, (size_t)argc - 2, true,
+                                srv_sink_as(&sink, &c->out, SRV_SHAPE_SCORES)));
 }
 
 static void rank_generic(srv_client_t *c, const fl_slice_t *argv, bool rev)
@@ -323,10 +319,11 @@ static void range_emit(srv_client_t *c, int argc, const fl_slice_t *argv, range_
     fl_zrange_t r;
     if (!parse_range(c, argc, argv, 2, f, &r))
         return;
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, r.withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len, n;
-    srv_sink_done(c, mark, fl_zset_range(c->ns, argv[1], &r, FL_ZR_EMIT, &sink, &n));
+    srv_sink_done(c, mark, fl_zset_range(c->ns, argv[1], &r, FL_ZR_EMIT, out, &n));
 }
 
 static void cmd_zrange(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -409,14 +406,14 @@ static void cmd_zremrangebylex(srv_client_t *c, int argc, const fl_slice_t *argv
 /* The sorted-set pops of block.h: BZPOPMIN/BZPOPMAX ([key member score]) and [B]ZMPOP. */
 static bool try_zset_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
 {
-    fl_sink_t sink;
-    srv_sink_init_buf(&sink, out);
+    srv_sink_t sink;
+    const fl_sink_t *scored = srv_sink_as(&sink, out, SRV_SHAPE_MEMBER_SCORE);
     bool mpop = op->kind == SRV_BPOP_ZMPOP;
     for (size_t i = 0; i < op->nkeys; i++) {
         size_t mark = out->len, popped = 0;
         srv_reply_array(out, mpop ? 2 : 3);
         srv_reply_bulk(out, op->keys[i].p, op->keys[i].n);
-        int st = fl_zset_pop(ns, op->keys[i], op->tail, mpop ? op->count : 1, mpop, mpop, &sink,
+        int st = fl_zset_pop(ns, op->keys[i], op->tail, mpop ? op->count : 1, mpop, mpop, scored,
                              &popped);
         if (st != FL_OK) {
             out->len = mark;
@@ -441,11 +438,12 @@ static void pop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool 
         srv_reply_error(&c->out, "ERR value is out of range, must be positive");
         return;
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink; /* with a count, the pairs' list; else one flat [member, score] */
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, argc == 3 ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_MEMBER_SCORE);
     size_t mark = c->out.len, popped;
     srv_sink_done(c, mark,
-                  fl_zset_pop(c->ns, argv[1], max, (size_t)count, true, false, &sink, &popped));
+                  fl_zset_pop(c->ns, argv[1], max, (size_t)count, true, false, out, &popped));
 }
 
 static void cmd_zpopmin(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -530,7 +528,7 @@ static void cmd_zmpop(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (!parse_zmpop(c, argc, argv, 1, &op))
         return;
     if (!try_zset_pop(c->ns, &op, &c->out))
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
 }
 
 static void cmd_bzmpop(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -566,10 +564,11 @@ static void cmd_zrandmember(srv_client_t *c, int argc, const fl_slice_t *argv)
             return;
         }
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_zset_randmember(c->ns, argv[1], count, argc == 2, withscores, &sink));
+    srv_sink_done(c, mark, fl_zset_randmember(c->ns, argv[1], count, argc == 2, withscores, out));
 }
 
 static void cmd_zscan(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -647,11 +646,12 @@ static void algebra(srv_client_t *c, int argc, const fl_slice_t *argv, fl_zset_o
             return;
         }
     }
-    fl_sink_t sink;
-    srv_sink_init(&sink, c);
+    srv_sink_t sink;
+    const fl_sink_t *out =
+        srv_sink_as(&sink, &c->out, withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len, card = 0;
     int st = fl_zset_algebra(c->ns, op, keys, n, weights, aggr, store ? &argv[1] : NULL, withscores,
-                             card_only, (size_t)limit, &sink, &card);
+                             card_only, (size_t)limit, out, &card);
     free(weights);
     if (srv_sink_done(c, mark, st) && (store || card_only))
         srv_reply_int(&c->out, (long long)card);
@@ -692,20 +692,20 @@ static void cmd_zintercard(srv_client_t *c, int argc, const fl_slice_t *argv)
 #define ZB (SRV_ACL_CAT(SORTEDSET) | SRV_ACL_CAT(BLOCKING))
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"bzmpop", -5, SRV_CMD_WRITE, cmd_bzmpop, 0, 0, 0, ZB},
+    {"bzmpop", -5, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_bzmpop, 0, 0, 0, ZB},
     {"bzpopmax", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_bzpopmax, 1, -2, 1, ZB},
     {"bzpopmin", -3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_bzpopmin, 1, -2, 1, ZB},
     {"zadd", -4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zadd, 1, 1, 1, Z},
     {"zcard", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zcard, 1, 1, 1, Z},
     {"zcount", 4, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zcount, 1, 1, 1, Z},
-    {"zdiff", -3, SRV_CMD_READONLY, cmd_zdiff, 0, 0, 0, Z},
-    {"zdiffstore", -4, SRV_CMD_WRITE, cmd_zdiffstore, 1, 1, 1, Z},
+    {"zdiff", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zdiff, 0, 0, 0, Z},
+    {"zdiffstore", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_zdiffstore, 1, 1, 1, Z},
     {"zincrby", 4, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zincrby, 1, 1, 1, Z},
-    {"zinter", -3, SRV_CMD_READONLY, cmd_zinter, 0, 0, 0, Z},
-    {"zintercard", -3, SRV_CMD_READONLY, cmd_zintercard, 0, 0, 0, Z},
-    {"zinterstore", -4, SRV_CMD_WRITE, cmd_zinterstore, 1, 1, 1, Z},
+    {"zinter", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zinter, 0, 0, 0, Z},
+    {"zintercard", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zintercard, 0, 0, 0, Z},
+    {"zinterstore", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_zinterstore, 1, 1, 1, Z},
     {"zlexcount", 4, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zlexcount, 1, 1, 1, Z},
-    {"zmpop", -4, SRV_CMD_WRITE, cmd_zmpop, 0, 0, 0, Z},
+    {"zmpop", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_1, cmd_zmpop, 0, 0, 0, Z},
     {"zmscore", -3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zmscore, 1, 1, 1, Z},
     {"zpopmax", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zpopmax, 1, 1, 1, Z},
     {"zpopmin", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_zpopmin, 1, 1, 1, Z},
@@ -725,8 +725,8 @@ static const srv_cmd_t cmds[] = {
     {"zrevrank", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zrevrank, 1, 1, 1, Z},
     {"zscan", -3, SRV_CMD_READONLY, cmd_zscan, 1, 1, 1, Z},
     {"zscore", 3, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_zscore, 1, 1, 1, Z},
-    {"zunion", -3, SRV_CMD_READONLY, cmd_zunion, 0, 0, 0, Z},
-    {"zunionstore", -4, SRV_CMD_WRITE, cmd_zunionstore, 1, 1, 1, Z},
+    {"zunion", -3, SRV_CMD_READONLY | SRV_CMD_NUMKEYS_1, cmd_zunion, 0, 0, 0, Z},
+    {"zunionstore", -4, SRV_CMD_WRITE | SRV_CMD_NUMKEYS_2, cmd_zunionstore, 1, 1, 1, Z},
 };
 #undef Z
 #undef ZB

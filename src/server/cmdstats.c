@@ -377,11 +377,11 @@ static void histogram_entry(srv_buf_t *out, const char *name, const cmd_sum_t *t
             break;
     }
     srv_reply_bulk_str(out, name);
-    srv_reply_array(out, 4);
+    srv_reply_map(out, 2);
     srv_reply_bulk_str(out, "calls");
     srv_reply_int(out, (long long)total);
     srv_reply_bulk_str(out, "histogram_usec");
-    srv_reply_array(out, npairs * 2);
+    srv_reply_map(out, npairs);
     srv_reply_raw(out, pairs.p, pairs.len);
     out->failed |= pairs.failed;
     srv_buf_free(&pairs);
@@ -404,7 +404,7 @@ static void histogram_row(void *ctx, const char *name, const cmd_sum_t *t)
 void srv_reply_latency_histogram(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     cmd_sum_t *t = malloc(sizeof(*t));
-    histogram_ctx_t h = {{0}, 0};
+    histogram_ctx_t h = {srv_buf_like(&c->out), 0};
     for (size_t i = 0; t && i < srv_cmd_count(); i++) {
         const srv_cmd_t *cmd = srv_cmd_at(i);
         bool want = argc == 0;
@@ -413,7 +413,7 @@ void srv_reply_latency_histogram(srv_client_t *c, int argc, const fl_slice_t *ar
         if (want)
             each_row(c->srv, i, t, histogram_row, &h);
     }
-    srv_reply_array(&c->out, h.n * 2);
+    srv_reply_map(&c->out, h.n);
     srv_reply_raw(&c->out, h.body.p, h.body.len);
     if (h.body.failed || !t)
         c->out.failed = true;

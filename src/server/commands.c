@@ -33,6 +33,7 @@ static const srv_cmd_family_t *const families[] = {
     &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,  &srv_cmds_config, &srv_cmds_command,
     &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_debug,  &srv_cmds_list,
     &srv_cmds_set,     &srv_cmds_zset,    &srv_cmds_multi,   &srv_cmds_script, &srv_cmds_pubsub,
+    &srv_cmds_sort,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -254,11 +255,15 @@ static bool replied_error(srv_client_t *c, size_t mark)
 }
 
 /* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
- * command started with (CLIENT REPLY ON answers even when replies were off). */
+ * command started with (CLIENT REPLY ON answers even when replies were off). RESP3 push data
+ * is not a reply and stays, as in Redis: a command whose output starts with a push frame
+ * (the (P)SUBSCRIBE family's confirmations) wrote nothing else. */
 static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
 {
     if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
         c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
+    if (c->out.len > mark && c->out.p[mark] == '>')
+        return;
     if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
         c->out.len = mark;
 }
@@ -302,44 +307,71 @@ static bool persistence_allows(srv_client_t *c, const srv_cmd_t *cmd)
 }
 
 /* Replies Redis's refusal for an access check that failed and counts it. */
-static void refuse(srv_client_t *c, srv_acl_result_t r, const srv_cmd_t *cmd, int argc,
-                   const fl_slice_t *argv, int keypos)
+void srv_cmd_full_name(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, char *name,
+                       size_t cap)
+{
+    bool sub = (cmd->flags & SRV_CMD_SUBCOMMANDS) && argc > 1;
+    int n = sub ? (int)(argv[1].n < 64 ? argv[1].n : 64) : 0;
+    snprintf(name, cap, "%s%s%.*s", cmd->name, sub ? "|" : "", n, sub ? argv[1].p : "");
+    for (char *p = name; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+}
+
+void srv_acl_refuse(srv_client_t *c, srv_acl_result_t r, srv_acl_ctx_t context,
+                    const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, int pos)
 {
     srv_stats_t *st = c->worker ? &c->worker->stats : NULL;
     const char *uname = srv_acl_session_user(&c->acl);
     fl_slice_t user = {uname, strlen(uname)};
+    char name[96];
+    const char *why = NULL; /* EXEC's reason */
     switch (r) {
+    case SRV_ACL_OK:
+        FL_ASSERT(!"srv_acl_refuse of an allowed call");
+        return;
     case SRV_ACL_NOAUTH:
         srv_reply_error(&c->out, "NOAUTH Authentication required.");
         if (st)
             srv_stat_add(&st->noauth_rejected, 1);
         return;
-    case SRV_ACL_DENIED_KEY:
-        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, argv[keypos], user);
-        srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the keys "
-                                 "used as arguments");
-        if (st)
-            srv_stat_add(&st->acl_denied_key, 1);
-        return;
     case SRV_ACL_USER_GONE: /* Redis disconnects the clients of a deleted user */
         c->flags |= SRV_CLOSE_ASAP;
         return;
-    default: { /* SRV_ACL_DENIED_CMD: Redis names a subcommand "config|get" */
-        bool sub = (cmd->flags & SRV_CMD_SUBCOMMANDS) && argc > 1;
-        int n = sub ? (int)(argv[1].n < 64 ? argv[1].n : 64) : 0;
-        char name[96];
-        snprintf(name, sizeof(name), "%s%s%.*s", cmd->name, sub ? "|" : "", n,
-                 sub ? argv[1].p : "");
-        for (char *p = name; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, (fl_slice_t){name, strlen(name)}, user);
-        srv_reply_errorf(&c->out, "NOPERM this user has no permissions to run the '%s' command",
-                         name);
+    case SRV_ACL_DENIED_KEY:
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_KEY, context, argv[pos], user);
+        if (st)
+            srv_stat_add(&st->acl_denied_key, 1);
+        why = "no permission to touch the specified keys";
+        if (context != SRV_ACL_CTX_MULTI)
+            srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the "
+                                     "keys used as arguments");
+        break;
+    case SRV_ACL_DENIED_CHANNEL:
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_CHANNEL, context, argv[pos], user);
+        if (st)
+            srv_stat_add(&st->acl_denied_channel, 1);
+        why = "no permission to access one of the channels used as arguments";
+        if (context != SRV_ACL_CTX_MULTI)
+            srv_reply_error(&c->out, "NOPERM this user has no permissions to access one of the "
+                                     "channels used as arguments");
+        break;
+    case SRV_ACL_DENIED_CMD:
+        srv_cmd_full_name(cmd, argc, argv, name, sizeof(name));
+        srv_acl_log_refusal(c, SRV_ACL_DENIED_CMD, context, (fl_slice_t){name, strlen(name)}, user);
         if (st)
             srv_stat_add(&st->acl_denied_cmd, 1);
-        return;
+        why = "no permission to execute the command or subcommand";
+        if (context != SRV_ACL_CTX_MULTI)
+            srv_reply_errorf(&c->out, "NOPERM this user has no permissions to run the '%s' command",
+                             name);
+        break;
     }
-    }
+    if (context == SRV_ACL_CTX_MULTI)
+        srv_reply_errorf(&c->out,
+                         "NOPERM ACLs rules changed between the moment the transaction was "
+                         "accumulated and the EXEC call. This command is no longer allowed for "
+                         "the following reason: %s",
+                         why);
 }
 
 /* The checks before a command runs (arity, access, persistence state), in Redis's order. False
@@ -359,12 +391,13 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
             srv_acl_check(c->srv->acl, &c->acl, cmd, (size_t)id, argc, argv, &keypos);
         if (r != SRV_ACL_OK) {
             srv_multi_flag_error(c);
-            refuse(c, r, cmd, argc, argv, keypos);
+            srv_acl_refuse(c, r, SRV_ACL_CTX_TOPLEVEL, cmd, argc, argv, keypos);
             srv_cmdstats_rejected(c, (size_t)id);
             return false;
         }
     }
-    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK)) {
+    if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK) &&
+        srv_client_proto(c) == SRV_RESP2) { /* RESP3 mixes pushes and replies */
         srv_multi_flag_error(c);
         srv_reply_errorf(&c->out,
                          "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "

@@ -242,7 +242,7 @@ static void cmd_latency(srv_client_t *c, int argc, const fl_slice_t *argv)
     } else if (argc == 2 && srv_slice_eq(argv[1], "doctor")) {
         srv_buf_t text = {0};
         doctor(c->srv, l, &text);
-        srv_reply_bulk(&c->out, text.p ? text.p : "", text.len);
+        srv_reply_verbatim(&c->out, text.p ? text.p : "", text.len);
         srv_buf_free(&text);
     } else if (srv_slice_eq(argv[1], "latest") || srv_slice_eq(argv[1], "history") ||
                srv_slice_eq(argv[1], "doctor") || srv_slice_eq(argv[1], "help")) {

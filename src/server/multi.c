@@ -194,7 +194,24 @@ static bool touches_unnamed(const srv_cmd_t *cmd)
 {
     if (strcmp(cmd->name, "select") == 0 || (cmd->flags & SRV_CMD_ALL_PARTS))
         return true;
-    return cmd->first_key == 0 && (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_READONLY));
+    return !srv_cmd_has_keys(cmd) && (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_READONLY));
+}
+
+typedef struct batch_fill {
+    const fl_slice_t *argv;
+    fl_ns_t *ns;
+    fl_batch_key_t *keys;
+    size_t *n, cap;
+} batch_fill_t;
+
+static bool batch_add(void *ctx, int pos, bool source)
+{
+    (void)source;
+    batch_fill_t *f = ctx;
+    if (*f->n == f->cap)
+        return false;
+    f->keys[(*f->n)++] = (fl_batch_key_t){f->ns, f->argv[pos]};
+    return true;
 }
 
 bool srv_cmd_batch_keys(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, fl_ns_t *ns,
@@ -202,16 +219,8 @@ bool srv_cmd_batch_keys(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, 
 {
     if (touches_unnamed(cmd))
         return false;
-    if (cmd->first_key <= 0)
-        return true;
-    int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
-    int step = cmd->step > 0 ? cmd->step : 1;
-    for (int i = cmd->first_key; i <= last && i < argc; i += step) {
-        if (*n == cap)
-            return false;
-        keys[(*n)++] = (fl_batch_key_t){ns, argv[i]};
-    }
-    return true;
+    batch_fill_t f = {argv, ns, keys, n, cap};
+    return srv_cmd_each_key(cmd, argc, argv, batch_add, &f) != SRV_KEYS_STOPPED;
 }
 
 /* Opens the batch EXEC runs in: every queued key and watched key, or everything. */
@@ -242,6 +251,21 @@ static bool watches_changed(const srv_multi_t *m)
     return false;
 }
 
+/* ACL rules may have changed since the command was queued: Redis checks again at EXEC and
+ * answers a refused command with its own error, running the others. */
+static bool exec_allowed(srv_client_t *c, const queued_t *q)
+{
+    if (!c->srv->acl)
+        return true;
+    int pos = 0;
+    srv_acl_result_t r =
+        srv_acl_check(c->srv->acl, &c->acl, q->cmd, srv_cmd_id(q->cmd), q->argc, q->argv, &pos);
+    if (r == SRV_ACL_OK)
+        return true;
+    srv_acl_refuse(c, r, SRV_ACL_CTX_MULTI, q->cmd, q->argc, q->argv, pos);
+    return false;
+}
+
 void srv_multi_exec(srv_client_t *c)
 {
     srv_multi_t *m = c->multi;
@@ -258,7 +282,7 @@ void srv_multi_exec(srv_client_t *c)
     if (watches_changed(m)) {
         fl_batch_end();
         srv_multi_discard(c);
-        srv_reply_raw(&c->out, "*-1\r\n", 5);
+        srv_reply_null_array(&c->out);
         return;
     }
     /* The queue is detached first: a queued command may be MULTI-aware (UNWATCH). */
@@ -272,7 +296,8 @@ void srv_multi_exec(srv_client_t *c)
     bool deny = c->deny_blocking;
     c->deny_blocking = true;
     for (size_t i = 0; i < nq; i++)
-        q[i].cmd->fn(c, q[i].argc, q[i].argv);
+        if (exec_allowed(c, &q[i]))
+            q[i].cmd->fn(c, q[i].argc, q[i].argv);
     c->deny_blocking = deny;
     fl_batch_end();
     for (size_t i = 0; i < nq; i++)

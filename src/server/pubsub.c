@@ -194,9 +194,22 @@ size_t srv_pubsub_count(const srv_client_t *c)
     return c->pubsub ? c->pubsub->chans.n + c->pubsub->pats.n : 0;
 }
 
+bool srv_pubsub_permitted(srv_client_t *c)
+{
+    if (!c->pubsub || !c->srv->acl)
+        return true;
+    for (size_t i = 0; i < c->pubsub->chans.n; i++)
+        if (!srv_acl_may_subscribe(&c->acl, c->pubsub->chans.v[i], false))
+            return false;
+    for (size_t i = 0; i < c->pubsub->pats.n; i++)
+        if (!srv_acl_may_subscribe(&c->acl, c->pubsub->pats.v[i], true))
+            return false;
+    return true;
+}
+
 static void reply_confirm(srv_client_t *c, const char *kind, const fl_slice_t *name)
 {
-    srv_reply_array(&c->out, 3);
+    srv_reply_push(&c->out, 3);
     srv_reply_bulk_str(&c->out, kind);
     if (name)
         srv_reply_bulk(&c->out, name->p, name->n);
@@ -292,10 +305,12 @@ void srv_pubsub_free(srv_client_t *c)
 
 /* ---- Delivery ----------------------------------------------------------------------------- */
 
-/* One message for one client: its RESP2 bytes, ready to append. */
+/* One message for one client: its elements' bytes, ready to append after the push header
+ * (the receiver's protocol decides the header's type). */
 typedef struct delivery {
     srv_task_t task; /* first: the mailbox links it */
     uint64_t id;
+    size_t elems; /* 3 (message) or 4 (pmessage) */
     size_t len;
     char resp[];
 } delivery_t;
@@ -305,26 +320,27 @@ static void deliver(srv_worker_t *w, srv_task_t *t)
     delivery_t *d = (delivery_t *)t;
     srv_client_t *c = w ? srv_worker_find_client(w, d->id) : NULL;
     if (c && !(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP))) {
+        srv_reply_push(&c->out, d->elems);
         srv_reply_raw(&c->out, d->resp, d->len);
         srv_client_settle(c);
     }
     free(d);
 }
 
-/* The message's RESP2 text: message (channel, payload) or pmessage (pattern, channel,
- * payload), built once per publish and per pattern. */
-static void build_message(srv_buf_t *b, const fl_slice_t *pattern, fl_slice_t ch, fl_slice_t msg)
+/* The message's elements: message (channel, payload) or pmessage (pattern, channel, payload),
+ * built once per publish and per pattern; each receiver adds the push header. */
+static size_t build_message(srv_buf_t *b, const fl_slice_t *pattern, fl_slice_t ch, fl_slice_t msg)
 {
     b->len = 0;
-    srv_reply_array(b, pattern ? 4 : 3);
     srv_reply_bulk_str(b, pattern ? "pmessage" : "message");
     if (pattern)
         srv_reply_bulk(b, pattern->p, pattern->n);
     srv_reply_bulk(b, ch.p, ch.n);
     srv_reply_bulk(b, msg.p, msg.n);
+    return pattern ? 4 : 3;
 }
 
-static void post_all(const entry_t *e, const srv_buf_t *b)
+static void post_all(const entry_t *e, const srv_buf_t *b, size_t elems)
 {
     for (size_t i = 0; i < e->nsubs; i++) {
         delivery_t *d = malloc(sizeof(*d) + b->len);
@@ -332,6 +348,7 @@ static void post_all(const entry_t *e, const srv_buf_t *b)
             continue; /* out of memory: this receiver misses the message */
         d->task.fn = deliver;
         d->id = e->subs[i].id;
+        d->elems = elems;
         d->len = b->len;
         memcpy(d->resp, b->p, b->len);
         srv_worker_post(e->subs[i].w, &d->task);
@@ -345,9 +362,9 @@ long long srv_pubsub_publish(fl_slice_t channel, fl_slice_t msg)
     pthread_mutex_lock(&reg_mu);
     entry_t **pp = slot(&channels, channel.p, channel.n, name_hash(channel.p, channel.n));
     if (pp) {
-        build_message(&b, NULL, channel, msg);
+        size_t elems = build_message(&b, NULL, channel, msg);
         if (!b.failed) {
-            post_all(*pp, &b);
+            post_all(*pp, &b, elems);
             receivers += (long long)(*pp)->nsubs;
         }
     }
@@ -356,10 +373,10 @@ long long srv_pubsub_publish(fl_slice_t channel, fl_slice_t msg)
             if (!fl_glob_match(e->name, e->len, channel.p, channel.n, false))
                 continue;
             fl_slice_t pat = {e->name, e->len};
-            build_message(&b, &pat, channel, msg);
+            size_t elems = build_message(&b, &pat, channel, msg);
             if (b.failed)
                 continue;
-            post_all(e, &b);
+            post_all(e, &b, elems);
             receivers += (long long)e->nsubs;
         }
     pthread_mutex_unlock(&reg_mu);

@@ -26,6 +26,10 @@ void srv_pubsub_channels(srv_client_t *c, const fl_slice_t *pattern);
 void srv_pubsub_numsub(srv_client_t *c, const fl_slice_t *channels, int n);
 void srv_pubsub_numpat(srv_client_t *c);
 
+/* Whether c's user still allows every channel and pattern c is subscribed to
+ * (srv_acl_may_subscribe); true without ACL. c's worker thread. */
+bool srv_pubsub_permitted(srv_client_t *c);
+
 /* Drops every subscription of c (client close). */
 void srv_pubsub_free(srv_client_t *c);
 

@@ -1,5 +1,6 @@
 /*
- * src/server/reply.c: growable byte buffers and the RESP2 reply writer.
+ * src/server/reply.c: growable byte buffers and the reply writer (RESP2 and RESP3: each
+ * function writes the type its name says in the buffer's protocol, see resp.h).
  *
  * Invariants: a buffer's bytes [0, len) are always whole replies: an append either writes
  * its complete value or, when memory runs out, nothing (and sets b->failed so the owner
@@ -9,6 +10,7 @@
 #include "resp.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +48,7 @@ void srv_buf_free(srv_buf_t *b)
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
-    b->failed = b->over_limit = false;
+    b->failed = b->over_limit = false; /* limit, meter and proto stay */
 }
 
 void srv_buf_consume(srv_buf_t *b, size_t n)
@@ -183,12 +185,123 @@ void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...)
 
 void srv_reply_nil(srv_buf_t *b)
 {
-    srv_reply_raw(b, "$-1\r\n", 5);
+    if (srv_buf_resp3(b))
+        srv_reply_raw(b, "_\r\n", 3);
+    else
+        srv_reply_raw(b, "$-1\r\n", 5);
+}
+
+void srv_reply_null_array(srv_buf_t *b)
+{
+    if (srv_buf_resp3(b))
+        srv_reply_raw(b, "_\r\n", 3);
+    else
+        srv_reply_raw(b, "*-1\r\n", 5);
 }
 
 void srv_reply_array(srv_buf_t *b, size_t n)
 {
     prefixed_num(b, '*', (long long)n);
+}
+
+void srv_reply_map(srv_buf_t *b, size_t pairs)
+{
+    if (srv_buf_resp3(b))
+        prefixed_num(b, '%', (long long)pairs);
+    else
+        prefixed_num(b, '*', (long long)(2 * pairs));
+}
+
+void srv_reply_set(srv_buf_t *b, size_t n)
+{
+    prefixed_num(b, srv_buf_resp3(b) ? '~' : '*', (long long)n);
+}
+
+void srv_reply_push(srv_buf_t *b, size_t n)
+{
+    prefixed_num(b, srv_buf_resp3(b) ? '>' : '*', (long long)n);
+}
+
+void srv_reply_pairs(srv_buf_t *b, size_t n)
+{
+    srv_reply_array(b, srv_buf_resp3(b) ? n : 2 * n);
+}
+
+void srv_reply_pair(srv_buf_t *b)
+{
+    if (srv_buf_resp3(b))
+        srv_reply_array(b, 2);
+}
+
+void srv_reply_double(srv_buf_t *b, double d)
+{
+    char num[64];
+    if (isinf(d))
+        snprintf(num, sizeof(num), "%s", d > 0 ? "inf" : "-inf");
+    else
+        snprintf(num, sizeof(num), "%.17g", d);
+    if (!srv_buf_resp3(b)) {
+        srv_reply_bulk_str(b, num);
+        return;
+    }
+    srv_buf_printf(b, ",%s\r\n", num);
+}
+
+void srv_reply_bool(srv_buf_t *b, bool v)
+{
+    if (srv_buf_resp3(b))
+        srv_reply_raw(b, v ? "#t\r\n" : "#f\r\n", 4);
+    else
+        srv_reply_raw(b, v ? ":1\r\n" : ":0\r\n", 4);
+}
+
+void srv_reply_verbatim(srv_buf_t *b, const char *p, size_t n)
+{
+    srv_reply_verbatim_as(b, p, n, "txt");
+}
+
+void srv_reply_verbatim_as(srv_buf_t *b, const char *p, size_t n, const char *format)
+{
+    if (!srv_buf_resp3(b)) {
+        srv_reply_bulk(b, p, n);
+        return;
+    }
+    char fmt[4] = "   ";
+    for (int i = 0; i < 3 && format[i]; i++)
+        fmt[i] = format[i];
+    char head[48];
+    int h = snprintf(head, sizeof(head), "=%zu\r\n%s:", n + 4, fmt);
+    char *w = room(b, (size_t)h + n + 2);
+    if (!w)
+        return;
+    memcpy(w, head, (size_t)h);
+    if (n)
+        memcpy(w + h, p, n);
+    memcpy(w + h + n, "\r\n", 2);
+    b->len += (size_t)h + n + 2;
+}
+
+void srv_reply_verbatim_head(srv_buf_t *b, size_t n)
+{
+    if (srv_buf_resp3(b))
+        srv_buf_printf(b, "=%zu\r\ntxt:", n + 4);
+    else
+        srv_buf_printf(b, "$%zu\r\n", n);
+}
+
+void srv_reply_bignum(srv_buf_t *b, const char *p, size_t n)
+{
+    if (!srv_buf_resp3(b)) {
+        srv_reply_bulk(b, p, n);
+        return;
+    }
+    char *w = room(b, n + 3);
+    if (!w)
+        return;
+    w[0] = '(';
+    memcpy(w + 1, p, n);
+    memcpy(w + 1 + n, "\r\n", 2);
+    b->len += n + 3;
 }
 
 void srv_reply_ok(srv_buf_t *b)

@@ -1,11 +1,16 @@
 /*
- * src/server/resp.h: RESP2 request parser (resp.c) and reply writer (reply.c).
+ * src/server/resp.h: RESP request parser (resp.c) and reply writer (reply.c).
  *
  * The parser is incremental and copies nothing: it records each argument as an (offset,
  * length) slice of the caller's input buffer, so the buffer may be reallocated or compacted
  * between calls (srv_parser_shift). Inline commands are unescaped in place (the unescaped
  * text is never longer than the source). The writer appends RESP replies to a growable
  * buffer; both allocate with plain malloc (the calling worker's private arena).
+ *
+ * Protocol versions: a buffer carries the version its replies speak (`proto`, set by HELLO on a
+ * client's output). Each reply function says what a reply means (a map, a set, a double, a
+ * null) and writes RESP3's type for it or, on a RESP2 buffer, the RESP2 form Redis 7.0 sends
+ * for it, so no command handler tests the version itself.
  */
 #ifndef FLATLINE_SERVER_RESP_H
 #define FLATLINE_SERVER_RESP_H
@@ -25,6 +30,9 @@ struct srv_buf_meter {
     void (*resized)(srv_buf_meter_t *m, srv_buf_t *b, long long delta);
 };
 
+/* Protocol versions (HELLO's argument). A zeroed buffer speaks RESP2. */
+enum { SRV_RESP2 = 2, SRV_RESP3 = 3 };
+
 /* A growable byte buffer. */
 struct srv_buf {
     char *p;
@@ -33,7 +41,21 @@ struct srv_buf {
     srv_buf_meter_t *meter; /* or NULL; kept by free */
     bool failed;            /* an append could not allocate: the content is incomplete */
     bool over_limit;        /* ... because it would have passed `limit` */
+    uint8_t proto;          /* SRV_RESP3: replies use RESP3's types; else RESP2; kept by free */
 };
+
+/* An empty buffer speaking the same protocol as `like`: for a reply's part built before its
+ * header is known (the parts are copied into `like` afterwards). */
+static inline srv_buf_t srv_buf_like(const srv_buf_t *like)
+{
+    return (srv_buf_t){.proto = like->proto};
+}
+
+/* Whether b's replies speak RESP3. */
+static inline bool srv_buf_resp3(const srv_buf_t *b)
+{
+    return b->proto == SRV_RESP3;
+}
 
 /* Makes room for `more` bytes after len. Returns 0, -ENOBUFS (len + more would pass limit:
  * over_limit set) or -ENOMEM (buffer unchanged). */
@@ -98,8 +120,10 @@ size_t srv_parser_want(const srv_parser_t *p, size_t len);
 void srv_parser_free(srv_parser_t *p);
 
 /* ---- Reply writer (reply.c) --------------------------------------------------------------
- * Each appends one RESP2 value to b. On allocation failure the reply is dropped and
- * b->failed set: the owner then closes the connection rather than send a broken stream. */
+ * Each appends one value to b, in b's protocol (RESP3's type, or its RESP2 form after "/").
+ * On allocation failure the reply is dropped and b->failed set: the owner then closes the
+ * connection rather than send a broken stream. An aggregate's header is followed by its
+ * elements (a map's: key, value, key, value ...). */
 
 void srv_reply_raw(srv_buf_t *b, const char *p, size_t n);
 void srv_buf_printf(srv_buf_t *b, const char *fmt, ...) /* formatted text, no framing */
@@ -113,8 +137,27 @@ void srv_reply_int(srv_buf_t *b, long long v);              /* :v */
 void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n); /* $n p */
 void srv_reply_bulk_str(srv_buf_t *b, const char *s);
 void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void srv_reply_nil(srv_buf_t *b);             /* $-1 */
-void srv_reply_array(srv_buf_t *b, size_t n); /* *n */
-void srv_reply_ok(srv_buf_t *b);              /* +OK */
+void srv_reply_nil(srv_buf_t *b);               /* null: _ / $-1 (the null bulk string) */
+void srv_reply_null_array(srv_buf_t *b);        /* null: _ / *-1 (a missing aggregate) */
+void srv_reply_array(srv_buf_t *b, size_t n);   /* *n */
+void srv_reply_map(srv_buf_t *b, size_t pairs); /* %pairs / *(2 pairs) */
+void srv_reply_set(srv_buf_t *b, size_t n);     /* ~n / *n */
+void srv_reply_push(srv_buf_t *b, size_t n);    /* >n / *n: out-of-band data (pub/sub) */
+/* A list of n pairs (ZRANGE WITHSCORES, HRANDFIELD WITHVALUES): *n, each pair an array of two
+ * (srv_reply_pair before each) / one flat array of 2n, srv_reply_pair writing nothing. */
+void srv_reply_pairs(srv_buf_t *b, size_t n);
+void srv_reply_pair(srv_buf_t *b);
+/* ,d / bulk: Redis's addReplyDouble, %.17g with inf and -inf spelled out. */
+void srv_reply_double(srv_buf_t *b, double d);
+void srv_reply_bool(srv_buf_t *b, bool v); /* #t #f / :1 :0 */
+/* =len txt:text / the text as a bulk: human-readable text (INFO, CLIENT LIST). */
+void srv_reply_verbatim(srv_buf_t *b, const char *p, size_t n);
+/* ... with another format than txt (its first 3 characters, padded with spaces). */
+void srv_reply_verbatim_as(srv_buf_t *b, const char *p, size_t n, const char *format);
+/* Only the verbatim string's header, for a text copied in parts: the caller appends exactly n
+ * bytes and then CRLF (srv_reply_raw). */
+void srv_reply_verbatim_head(srv_buf_t *b, size_t n);
+void srv_reply_bignum(srv_buf_t *b, const char *p, size_t n); /* (digits / bulk */
+void srv_reply_ok(srv_buf_t *b);                              /* +OK */
 
 #endif /* FLATLINE_SERVER_RESP_H */

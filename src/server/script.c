@@ -101,6 +101,39 @@ static int call_error(lua_State *L, const char *msg, bool raise)
     return raise ? lua_error(L) : 1;
 }
 
+/* A redis.call refused by the caller's ACL rules: logged (context "lua") and answered with
+ * Redis 7.0's "The user executing the script ..." error. */
+static int acl_error(lua_State *L, srv_acl_result_t r, const srv_cmd_t *cmd, int argc, int pos,
+                     bool raise)
+{
+    srv_client_t *c = run.caller;
+    const char *uname = srv_acl_session_user(&c->acl);
+    fl_slice_t user = {uname, strlen(uname)};
+    char name[96];
+    switch (r) {
+    case SRV_ACL_DENIED_KEY:
+        srv_acl_log_refusal(c, r, SRV_ACL_CTX_LUA, run.argv[pos], user);
+        return call_error(L,
+                          "The user executing the script can't access at least one of the keys "
+                          "mentioned in the command arguments",
+                          raise);
+    case SRV_ACL_DENIED_CHANNEL:
+        srv_acl_log_refusal(c, r, SRV_ACL_CTX_LUA, run.argv[pos], user);
+        return call_error(
+            L,
+            "The user executing the script can't publish to the channel mentioned in the command",
+            raise);
+    case SRV_ACL_DENIED_CMD:
+        srv_cmd_full_name(cmd, argc, run.argv, name, sizeof(name));
+        srv_acl_log_refusal(c, r, SRV_ACL_CTX_LUA, (fl_slice_t){name, strlen(name)}, user);
+        return call_error(L, "The user executing the script can't run this command or subcommand",
+                          raise);
+    default:
+        return call_error(
+            L, "The user executing the script lacking the permissions for the command", raise);
+    }
+}
+
 /* Converts the call's arguments (strings or numbers, in place on the stack) to run.argv. */
 static const char *call_args(lua_State *L, int argc)
 {
@@ -146,26 +179,15 @@ static int script_call(lua_State *L, bool raise)
         return call_error(L, "Write commands are not allowed from read-only scripts.", raise);
     if (run.caller && run.caller->srv->acl) { /* a script has its caller's permissions */
         int keypos = 0;
-        switch (srv_acl_check(run.caller->srv->acl, &run.caller->acl, cmd, srv_cmd_id(cmd), argc,
-                              run.argv, &keypos)) {
-        case SRV_ACL_OK:
-            break;
-        case SRV_ACL_DENIED_KEY:
-            return call_error(L,
-                              "The user executing the script can't access at least one of the "
-                              "keys mentioned in the command arguments",
-                              raise);
-        case SRV_ACL_DENIED_CMD:
-            return call_error(
-                L, "The user executing the script can't run this command or subcommand", raise);
-        default:
-            return call_error(
-                L, "The user executing the script lacking the permissions for the command", raise);
-        }
+        srv_acl_result_t r = srv_acl_check(run.caller->srv->acl, &run.caller->acl, cmd,
+                                           srv_cmd_id(cmd), argc, run.argv, &keypos);
+        if (r != SRV_ACL_OK)
+            return acl_error(L, r, cmd, argc, keypos, raise);
     }
     srv_client_t *f = &run.fake;
     f->out.len = 0;
     f->out.failed = false;
+    f->out.proto = (uint8_t)srv_lua_resp();
     cmd->fn(f, argc, run.argv);
     if (cmd->flags & SRV_CMD_WRITE)
         atomic_store(&run_wrote, true);
@@ -207,6 +229,7 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     run.fake.ns_index = c->ns_index;
     run.caller = c;
     run.ro = ro;
+    srv_lua_reset_resp();
     snprintf(run.name, sizeof(run.name), "%s", name);
     pthread_mutex_lock(&name_mu);
     snprintf(running_name, sizeof(running_name), "%s", name);
@@ -552,4 +575,9 @@ void srv_script_shutdown(void)
     free(run.argv);
     run.argv = NULL;
     run.argv_cap = 0;
+}
+
+srv_client_t *srv_script_caller(const srv_client_t *c)
+{
+    return c == &run.fake ? run.caller : NULL; /* only the script's own thread passes &run.fake */
 }

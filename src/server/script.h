@@ -55,6 +55,10 @@ void srv_function_stats(srv_client_t *c);
  * able to answer BUSY and take SCRIPT KILL. Any worker thread. */
 const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv);
 
+/* The client running the script when c is the script's own client (its commands come from
+ * redis.call), else NULL. Worker thread of c. */
+srv_client_t *srv_script_caller(const srv_client_t *c);
+
 /* Server stop: makes a running script fail at its next count hook, even one that wrote (Redis's
  * SHUTDOWN NOSAVE), so its worker can stop. Any thread. */
 void srv_script_abort(void);

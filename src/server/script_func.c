@@ -505,7 +505,7 @@ void srv_func_free_all(void)
 
 static void reply_function(srv_client_t *c, const func_t *f)
 {
-    srv_reply_array(&c->out, 6);
+    srv_reply_map(&c->out, 3);
     srv_reply_bulk_str(&c->out, "name");
     srv_reply_bulk_str(&c->out, f->name);
     srv_reply_bulk_str(&c->out, "description");
@@ -517,7 +517,7 @@ static void reply_function(srv_client_t *c, const func_t *f)
     size_t n = 0;
     for (size_t i = 0; i < N_FN_FLAGS; i++)
         n += (f->flags & fn_flags[i].bit) != 0;
-    srv_reply_array(&c->out, n);
+    srv_reply_set(&c->out, n);
     for (size_t i = 0; i < N_FN_FLAGS; i++)
         if (f->flags & fn_flags[i].bit)
             srv_reply_simple(&c->out, fn_flags[i].name);
@@ -535,7 +535,7 @@ void srv_function_list(srv_client_t *c, fl_slice_t pattern, bool with_code)
     for (lib_t *l = libs; l; l = l->next) {
         if (pattern.p && !fl_glob_match(pattern.p, pattern.n, l->name, strlen(l->name), false))
             continue;
-        srv_reply_array(&c->out, with_code ? 8 : 6);
+        srv_reply_map(&c->out, with_code ? 4 : 3);
         srv_reply_bulk_str(&c->out, "library_name");
         srv_reply_bulk_str(&c->out, l->name);
         srv_reply_bulk_str(&c->out, "engine");
@@ -625,7 +625,7 @@ void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy)
 
 void srv_function_stats(srv_client_t *c)
 {
-    srv_reply_array(&c->out, 4);
+    srv_reply_map(&c->out, 2);
     srv_reply_bulk_str(&c->out, "running_script");
     char name[128];
     bool is_eval;
@@ -634,7 +634,7 @@ void srv_function_stats(srv_client_t *c)
     if (!name[0]) {
         srv_reply_nil(&c->out);
     } else {
-        srv_reply_array(&c->out, 6);
+        srv_reply_map(&c->out, 3);
         srv_reply_bulk_str(&c->out, "name");
         srv_reply_bulk_str(&c->out, name);
         srv_reply_bulk_str(&c->out, "command");
@@ -644,9 +644,9 @@ void srv_function_stats(srv_client_t *c)
         srv_reply_int(&c->out, ms);
     }
     srv_reply_bulk_str(&c->out, "engines");
-    srv_reply_array(&c->out, 2);
+    srv_reply_map(&c->out, 1);
     srv_reply_bulk_str(&c->out, "LUA");
-    srv_reply_array(&c->out, 4);
+    srv_reply_map(&c->out, 2);
     srv_reply_bulk_str(&c->out, "libraries_count");
     srv_reply_int(&c->out, (long long)atomic_load(&lib_count));
     srv_reply_bulk_str(&c->out, "functions_count");

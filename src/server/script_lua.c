@@ -2,7 +2,8 @@
  * src/server/script_lua.c: the Lua side of scripting: one lua_State with the libraries Redis
  * offers scripts (base without file access, table, string, math; no os, io or package), the
  * redis.* library, the sandbox's environments, and the conversions between Lua values and
- * RESP2 replies with Redis 7.0's rules.
+ * RESP2 / RESP3 replies with Redis 7.0's rules (redis.setresp picks the protocol redis.call's
+ * replies come in; a script's reply is written in its caller's).
  *
  * Sandbox: scripts never run with the globals table as their environment. Each EVAL body and
  * each function library runs in a fresh environment table whose metatable (one, shared) reads
@@ -28,6 +29,7 @@
 
 static lua_State *lua;
 static srv_lua_call_fn *call_impl;
+static int script_resp = SRV_RESP2; /* redis.setresp's choice for the running script */
 static const srv_server_t *log_srv; /* redis.log's destination */
 static bool loading;                /* FUNCTION LOAD is running a library's code */
 
@@ -116,7 +118,40 @@ void srv_lua_reply_error(lua_State *L, srv_buf_t *out, const char *name)
 
 /* ---- RESP -> Lua ------------------------------------------------------------------------ */
 
-/* Parses one reply at *p (complete, as written by reply.c) and pushes its Lua value. */
+static void push_one(lua_State *L, const char **p, const char *end);
+
+/* t[key] = value for the table under the two values on the stack's top (pops them). */
+static void set_pair(lua_State *L)
+{
+    lua_settable(L, -3);
+}
+
+/* Pushes {field = <the value the next reply gives>} (a double, a big number...). */
+static void push_wrapped(lua_State *L, const char *field)
+{
+    lua_newtable(L);
+    lua_pushstring(L, field);
+}
+
+/* RESP3's aggregates: {map={k=v...}} and {set={member=true...}} (Redis's Lua shapes). */
+static void push_map_or_set(lua_State *L, const char **p, const char *end, long long n, bool map)
+{
+    lua_checkstack(L, 6);
+    push_wrapped(L, map ? "map" : "set");
+    lua_newtable(L);
+    for (long long i = 0; i < n; i++) {
+        push_one(L, p, end);
+        if (map)
+            push_one(L, p, end);
+        else
+            lua_pushboolean(L, 1);
+        set_pair(L);
+    }
+    set_pair(L);
+}
+
+/* Parses one reply at *p (complete, as written by reply.c, in either protocol) and pushes its
+ * Lua value. */
 static void push_one(lua_State *L, const char **p, const char *end)
 {
     const char *s = *p;
@@ -127,18 +162,30 @@ static void push_one(lua_State *L, const char **p, const char *end)
     size_t blen = (size_t)(crlf - body);
     *p = crlf + 2;
     long long n = 0;
+    lua_checkstack(L, 4);
     switch (s[0]) {
     case ':':
         srv_str_to_ll(body, blen, &n);
         lua_pushnumber(L, (lua_Number)n);
         return;
     case '$':
+    case '=':
         srv_str_to_ll(body, blen, &n);
         if (n < 0) {
             lua_pushboolean(L, 0);
             return;
         }
-        lua_pushlstring(L, *p, (size_t)n);
+        if (s[0] == '$' || n < 4) {
+            lua_pushlstring(L, *p, (size_t)n);
+        } else { /* {verbatim_string={format="txt", string=...}} */
+            push_wrapped(L, "verbatim_string");
+            lua_newtable(L);
+            lua_pushlstring(L, *p + 4, (size_t)n - 4);
+            lua_setfield(L, -2, "string");
+            lua_pushlstring(L, *p, 3);
+            lua_setfield(L, -2, "format");
+            set_pair(L);
+        }
         *p += n + 2;
         return;
     case '+':
@@ -151,13 +198,47 @@ static void push_one(lua_State *L, const char **p, const char *end)
         lua_pushlstring(L, body, blen);
         lua_setfield(L, -2, "err");
         return;
+    case '_':
+        lua_pushnil(L);
+        return;
+    case '#':
+        lua_pushboolean(L, blen == 1 && body[0] == 't');
+        return;
+    case ',': {
+        char num[64];
+        size_t k = blen < sizeof(num) - 1 ? blen : sizeof(num) - 1;
+        memcpy(num, body, k);
+        num[k] = '\0';
+        push_wrapped(L, "double");
+        lua_pushnumber(L, strtod(num, NULL));
+        set_pair(L);
+        return;
+    }
+    case '(':
+        push_wrapped(L, "big_number");
+        lua_pushlstring(L, body, blen);
+        set_pair(L);
+        return;
+    case '%':
+    case '~':
+        srv_str_to_ll(body, blen, &n);
+        push_map_or_set(L, p, end, n, s[0] == '%');
+        return;
+    case '|': /* an attribute: not shown to scripts (as in Redis); the reply follows it */
+        srv_str_to_ll(body, blen, &n);
+        for (long long i = 0; i < 2 * n; i++) {
+            push_one(L, p, end);
+            lua_pop(L, 1);
+        }
+        push_one(L, p, end);
+        return;
     case '*':
+    case '>':
         srv_str_to_ll(body, blen, &n);
         if (n < 0) {
             lua_pushboolean(L, 0);
             return;
         }
-        lua_checkstack(L, 4);
         lua_createtable(L, (int)n, 0);
         for (long long i = 1; i <= n; i++) {
             push_one(L, p, end);
@@ -186,6 +267,80 @@ static int raw_field(lua_State *L, const char *field)
     return lua_type(L, -1);
 }
 
+/* Copies s[0..len) with CR and LF turned into spaces (status and big number texts). */
+static void push_one_line(lua_State *L, const char *s, size_t len)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++)
+        luaL_addchar(&b, s[i] == '\r' || s[i] == '\n' ? ' ' : s[i]);
+    luaL_pushresult(&b);
+}
+
+/* The table on top has t[field] of type `type`: replies it as RESP3's type (RESP2's form for a
+ * RESP2 caller) and returns true; else false, the stack unchanged. */
+static bool reply_typed(lua_State *L, srv_buf_t *out, const char *field, int type)
+{
+    if (raw_field(L, field) != type) {
+        lua_pop(L, 1);
+        return false;
+    }
+    size_t len, n = 0;
+    const char *s;
+    if (strcmp(field, "double") == 0) {
+        srv_reply_double(out, lua_tonumber(L, -1));
+    } else if (strcmp(field, "big_number") == 0) {
+        s = lua_tolstring(L, -1, &len);
+        push_one_line(L, s, len);
+        s = lua_tolstring(L, -1, &len);
+        srv_reply_bignum(out, s, len);
+        lua_pop(L, 1);
+    } else if (strcmp(field, "verbatim_string") == 0) {
+        lua_pushstring(L, "format");
+        lua_rawget(L, -2);
+        lua_pushstring(L, "string");
+        lua_rawget(L, -3); /* stack: table, t.verbatim_string, format, string */
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 3); /* not a verbatim string after all: the caller tries other forms */
+            return false;
+        }
+        s = lua_tolstring(L, -1, &len);
+        srv_reply_verbatim_as(out, s, len, lua_tostring(L, -2));
+        lua_pop(L, 2);
+    } else { /* map: key, value ...; set: the keys (values are true) */
+        bool map = strcmp(field, "map") == 0;
+        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1))
+            n++;
+        if (map)
+            srv_reply_map(out, n);
+        else
+            srv_reply_set(out, n);
+        for (lua_pushnil(L); lua_next(L, -2);) {
+            if (map) {
+                lua_pushvalue(L, -2);  /* table, key, value, key */
+                srv_lua_reply(L, out); /* the key: table, key, value */
+                srv_lua_reply(L, out); /* the value: table, key */
+            } else {
+                lua_pop(L, 1);
+                lua_pushvalue(L, -1);
+                srv_lua_reply(L, out);
+            }
+        }
+    }
+    lua_pop(L, 1);
+    return true;
+}
+
+int srv_lua_resp(void)
+{
+    return script_resp;
+}
+
+void srv_lua_reset_resp(void)
+{
+    script_resp = SRV_RESP2;
+}
+
 void srv_lua_reply(lua_State *L, srv_buf_t *out)
 {
     if (!lua_checkstack(L, 4)) {
@@ -200,8 +355,10 @@ void srv_lua_reply(lua_State *L, srv_buf_t *out)
         s = lua_tolstring(L, -1, &len);
         srv_reply_bulk(out, s, len);
         break;
-    case LUA_TBOOLEAN:
-        if (lua_toboolean(L, -1))
+    case LUA_TBOOLEAN: /* a RESP2 script's false is the null of its caller's protocol */
+        if (script_resp == SRV_RESP3)
+            srv_reply_bool(out, lua_toboolean(L, -1));
+        else if (lua_toboolean(L, -1))
             srv_reply_int(out, 1);
         else
             srv_reply_nil(out);
@@ -226,6 +383,11 @@ void srv_lua_reply(lua_State *L, srv_buf_t *out)
             break;
         }
         lua_pop(L, 1);
+        if (reply_typed(L, out, "double", LUA_TNUMBER) ||
+            reply_typed(L, out, "big_number", LUA_TSTRING) ||
+            reply_typed(L, out, "verbatim_string", LUA_TTABLE) ||
+            reply_typed(L, out, "map", LUA_TTABLE) || reply_typed(L, out, "set", LUA_TTABLE))
+            break;
         size_t n = 0;
         for (;; n++) {
             lua_rawgeti(L, -1, (int)n + 1);
@@ -494,6 +656,22 @@ static int l_log(lua_State *L)
     return 0;
 }
 
+/* redis.setresp(2|3): the protocol of redis.call's replies for the rest of the script. */
+static int l_setresp(lua_State *L)
+{
+    if (lua_gettop(L) != 1) {
+        srv_lua_push_error(L, "redis.setresp() requires one argument.", 38);
+        return lua_error(L);
+    }
+    int resp = (int)lua_tonumber(L, 1);
+    if (resp != SRV_RESP2 && resp != SRV_RESP3) {
+        srv_lua_push_error(L, "RESP version must be 2 or 3.", 28);
+        return lua_error(L);
+    }
+    script_resp = resp;
+    return 0;
+}
+
 static int l_noop_true(lua_State *L)
 {
     lua_pushboolean(L, 1);
@@ -528,7 +706,7 @@ static void open_redis_lib(lua_State *L)
     set_fn(L, "log", l_log);
     set_fn(L, "replicate_commands", l_noop_true);
     set_fn(L, "set_repl", l_noop);
-    set_fn(L, "setresp", l_noop);
+    set_fn(L, "setresp", l_setresp);
     set_fn(L, "breakpoint", l_noop);
     set_fn(L, "debug", l_noop);
     set_num(L, "LOG_DEBUG", 0);

@@ -30,14 +30,23 @@ void srv_lua_push_env(lua_State *L);
  * register_function, log and the constants (FUNCTION LOAD). */
 void srv_lua_set_loading(bool on);
 
-/* Pushes the Lua value of the RESP2 reply at p[0..n) (one complete reply): integer -> number,
- * bulk -> string, nil -> false, array -> table, status -> {ok=...}, error -> {err=...}. */
+/* Pushes the Lua value of the reply at p[0..n) (one complete reply, RESP2 or RESP3): integer
+ * -> number, bulk -> string, RESP2 nil -> false, array -> table, status -> {ok=...}, error ->
+ * {err=...}; RESP3's null -> nil, boolean -> boolean, double -> {double=n}, map -> {map={k=v}},
+ * set -> {set={m=true}}, big number -> {big_number=s}, verbatim -> {verbatim_string={format,
+ * string}}; attributes are skipped. */
 void srv_lua_push_reply(lua_State *L, const char *p, size_t n);
 
-/* Pops the value on top of the stack and appends it to out as a RESP2 reply (Redis's rules:
- * number -> integer, string -> bulk, true -> 1, false/nil -> nil, {err=} -> error,
- * {ok=} -> status, other table -> array up to its first nil). */
+/* Pops the value on top of the stack and appends it to out, in out's protocol (Redis's rules:
+ * number -> integer, string -> bulk, true -> 1, false/nil -> nil (after redis.setresp(3):
+ * booleans), {err=} -> error, {ok=} -> status, {double=}, {big_number=}, {verbatim_string=},
+ * {map=}, {set=} -> those types, other table -> array up to its first nil). */
 void srv_lua_reply(lua_State *L, srv_buf_t *out);
+
+/* The protocol redis.call's replies reach the running script in (redis.setresp; RESP2 at the
+ * start of every script: srv_lua_reset_resp). */
+int srv_lua_resp(void);
+void srv_lua_reset_resp(void);
 
 /* Pops the error object a script raised (a table from the error handler, or a string) and
  * appends the error reply Redis 7 gives: "-<msg> script: <name>, on <source>:<line>." */

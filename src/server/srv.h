@@ -61,6 +61,8 @@ typedef struct srv_pubsub srv_pubsub_t; /* pubsub.c: a client's subscriptions */
     X(acl_denied_auth, "acl_access_denied_auth", "failed AUTH / HELLO AUTH")                       \
     X(acl_denied_cmd, "acl_access_denied_cmd", "commands refused by -NOPERM (user's rules)")       \
     X(acl_denied_key, "acl_access_denied_key", "commands refused by -NOPERM (key patterns)")       \
+    X(acl_denied_channel, "acl_access_denied_channel",                                             \
+      "commands refused by -NOPERM (channel patterns)")                                            \
     X(noauth_rejected, "noauth_rejected_commands", "commands refused by -NOAUTH")                  \
     X(protected_denied, "protected_mode_denied", "clients refused by protected mode (-DENIED)")    \
     X(tls_handshake_failures, "tls_handshake_failures", "TLS clients closed in their handshake")
@@ -152,6 +154,12 @@ typedef struct srv_client {
     srv_buf_meter_t meter;      /* keeps `mem` and the worker's total current */
     size_t mem;                 /* capacity of in + out */
 } srv_client_t;
+
+/* The protocol c speaks (SRV_RESP2 or SRV_RESP3, HELLO's choice): its output buffer's. */
+static inline int srv_client_proto(const srv_client_t *c)
+{
+    return srv_buf_resp3(&c->out) ? SRV_RESP3 : SRV_RESP2;
+}
 
 /* A listening socket (listener.c). */
 typedef enum { SRV_LISTEN_TCP, SRV_LISTEN_TLS, SRV_LISTEN_UNIX } srv_listen_kind_t;
@@ -423,6 +431,11 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 #define SRV_CMD_PUBSUB_OK 0x200u /* allowed in subscribed mode (RESP2) */
 /* Needs the whole store (scripting): a transaction holding it locks every partition. */
 #define SRV_CMD_ALL_PARTS 0x400u
+/* The command counts its keys (Redis's "movablekeys": EVAL, LMPOP, ZUNIONSTORE ...): the
+ * numkeys argument is argv[1] or argv[2] and its keys follow it. Read through
+ * srv_cmd_each_key, never directly. */
+#define SRV_CMD_NUMKEYS_1 0x800u
+#define SRV_CMD_NUMKEYS_2 0x1000u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
@@ -480,6 +493,25 @@ typedef struct srv_cmd {
      * still gets sensible categories. Name the type (@string, @hash, @keyspace ...) here. */
     unsigned acl_cats;
 } srv_cmd_t;
+
+/* Called by srv_cmd_each_key for the key at argv[pos]; `source` is true for a key a write
+ * command only reads (ZUNIONSTORE's inputs). Returns false to stop. */
+typedef bool srv_key_fn(void *ctx, int pos, bool source);
+
+/* The one definition of where a command's keys are (keyspec.c): calls fn for each key of cmd
+ * called with argv: first_key..last_key by step, then the keys a numkeys argument counts.
+ * Returns SRV_KEYS_ALL when every key was visited, SRV_KEYS_STOPPED when fn stopped it, or
+ * SRV_KEYS_BAD_COUNT when the numkeys argument is not a number, negative or larger than the
+ * arguments (its keys are not visited: the command refuses the call itself). Any thread. */
+enum { SRV_KEYS_ALL, SRV_KEYS_STOPPED, SRV_KEYS_BAD_COUNT };
+int srv_cmd_each_key(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, srv_key_fn *fn,
+                     void *ctx);
+
+/* The index of cmd's numkeys argument (SRV_CMD_NUMKEYS_*), or 0 when it has none. */
+int srv_cmd_numkeys_at(const srv_cmd_t *cmd);
+
+/* True when cmd's arguments name keys (a key range or a numkeys list). */
+bool srv_cmd_has_keys(const srv_cmd_t *cmd);
 
 /* Most commands the table may hold (commands.c aborts at start beyond it; ACL bitmaps size). */
 #define SRV_CMDS_MAX 512

@@ -29,6 +29,7 @@ extern const srv_cmd_family_t srv_cmds_debug;   /* cmd_debug.c */
 extern const srv_cmd_family_t srv_cmds_list;    /* cmd_list.c */
 extern const srv_cmd_family_t srv_cmds_set;     /* cmd_set.c */
 extern const srv_cmd_family_t srv_cmds_zset;    /* cmd_zset.c */
+extern const srv_cmd_family_t srv_cmds_sort;    /* cmd_sort.c */
 extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
 extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
 extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
@@ -61,7 +62,20 @@ bool srv_client_auth(srv_client_t *c, fl_slice_t cmdword, fl_slice_t user, fl_sl
 
 /* Records a refusal of c in the ACL LOG (srv_acl_log_add), describing c (id, addresses, fd,
  * name, db, user). `user` is the user named (AUTH) or c's. */
-void srv_acl_log_refusal(srv_client_t *c, int reason, fl_slice_t object, fl_slice_t user);
+void srv_acl_log_refusal(srv_client_t *c, int reason, srv_acl_ctx_t context, fl_slice_t object,
+                         fl_slice_t user);
+
+/* The command's full name as Redis reports it (a subcommand as "config|get"), lower case, cut
+ * to fit cap bytes. (commands.c) */
+void srv_cmd_full_name(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, char *name,
+                       size_t cap);
+
+/* Answers a refused srv_acl_check (r != SRV_ACL_OK) of cmd with argv as Redis 7.0 does in
+ * `context`: -NOAUTH, or -NOPERM naming what was refused (at EXEC, Redis's "ACLs rules changed
+ * ..." message), logged in ACL LOG and counted; a deleted user's client is closed. `pos` is
+ * the refused key's or channel's index. (commands.c) */
+void srv_acl_refuse(srv_client_t *c, srv_acl_result_t r, srv_acl_ctx_t context,
+                    const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, int pos);
 
 /* Whether c may run commands: authenticated, or the default user needs no password. */
 bool srv_client_authenticated(const srv_client_t *c);
@@ -76,6 +90,34 @@ bool srv_parse_cursor(fl_slice_t a, unsigned long long *cursor);
 /* A sink that appends what the store emits to buffer b (RESP), for a reply whose head needs
  * what comes out of the store call (HSCAN's cursor precedes its elements). */
 void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b);
+
+/* What the values a store call emits mean, so a sink writes them as Redis 7.0 does in the
+ * buffer's protocol. RESP2 gets the store's own stream in every shape (the same bytes). */
+typedef enum srv_shape {
+    SRV_SHAPE_ARRAY,        /* as emitted (srv_sink_init) */
+    SRV_SHAPE_MAP,          /* field, value, ...: the first header (2n) is a map of n (HGETALL) */
+    SRV_SHAPE_SET,          /* the first header is a set (SMEMBERS, SINTER, SPOP with a count) */
+    SRV_SHAPE_PAIRS,        /* field, value, ...: the first header (2n) is a list of n pairs
+                             * (HRANDFIELD WITHVALUES) */
+    SRV_SHAPE_SCORES,       /* every value is a score: a double (ZSCORE, ZMSCORE) */
+    SRV_SHAPE_MEMBER_SCORE, /* member, score, ...: scores are doubles, headers as emitted
+                             * (ZPOPMIN without a count, ZMPOP's nested pairs) */
+    SRV_SHAPE_SCORED_PAIRS, /* member, score, ...: SCORES' doubles in PAIRS' list (ZRANGE
+                             * WITHSCORES, ZRANDMEMBER WITHSCORES, ZPOPMIN with a count) */
+} srv_shape_t;
+
+/* A sink writing to a buffer in a shape; give the store srv_sink_as's result. */
+typedef struct srv_sink {
+    fl_sink_t sink;
+    srv_buf_t *out;
+    srv_shape_t shape;
+    size_t values; /* bulks and nils written so far */
+    bool headed;   /* the first array header was written */
+} srv_sink_t;
+
+/* Sets s up to write what a store call emits into out, as `shape` says; returns the sink to
+ * pass to the store. Runs under the store's lock like any sink: appends to out only. */
+const fl_sink_t *srv_sink_as(srv_sink_t *s, srv_buf_t *out, srv_shape_t shape);
 
 /* Parses argv as an integer or replies "value is not an integer or out of range". */
 bool srv_arg_ll(srv_client_t *c, fl_slice_t arg, long long *out);
@@ -121,6 +163,10 @@ void srv_cmd_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv,
 
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);
+
+/* SORT's STORE key (cmd_sort.c): its position in argv (the command name at 0), found as Redis
+ * finds it (options skipped by their argument counts, the last STORE), or 0 (COMMAND GETKEYS). */
+int srv_sort_store_pos(int argc, const fl_slice_t *argv);
 
 /* Runs a sink-emitting store call's result: on error drops whatever it emitted since
  * `mark` and replies the error instead. Returns true when the status was FL_OK. */

@@ -6,7 +6,7 @@
  *
  *   fls_run_check        after every commit, O(probe run): the run from the home bucket the
  *                        change touched (tags, every record findable, the changed record
- *                        referenced exactly once, a hash's field table against its count)
+ *                        referenced exactly once, a hash's fields against its count)
  *   fls_part_check       after every resize of a partition's table (which costs O(partition)
  *                        anyway) and at close: the whole table against its counters
  *   fls_ns_check         at close: the namespace's `used` against every allocation it holds
@@ -15,20 +15,6 @@
 #include "store_internal.h"
 
 #ifdef FLATLINE_DEBUG
-/* A hash record's field table: fields in their buckets, their count, at least one field. */
-static void check_fields(fls_rec_t *r)
-{
-    fls_htab_t *ht = fls_rec_htab(r);
-    FL_DEBUG_ASSERT(ht->b != NULL && ((ht->mask + 1) & ht->mask) == 0);
-    uint64_t n = 0;
-    for (size_t i = 0; i <= ht->mask; i++) {
-        for (fls_field_t *f = ht->b[i]; f; f = f->next) {
-            FL_DEBUG_ASSERT((f->hash & ht->mask) == i);
-            FL_DEBUG_ASSERT(++n <= ht->count); /* also ends a chain that loops */
-        }
-    }
-    FL_DEBUG_ASSERT(n == ht->count && n > 0); /* a hash loses its key with its last field */
-}
 
 /* Whether bucket b of p's index has no free slot. */
 static bool bucket_full(const fls_part_t *p, size_t b)
@@ -79,7 +65,7 @@ bool fls_run_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec)
     if (rec) {
         FL_DEBUG_ASSERT(seen == 1); /* exactly one reference to the record the change wrote */
         if (rec->type == FL_TYPE_HASH)
-            check_fields(rec);
+            FL_DEBUG_ASSERT(fls_hash_rec_check(ns, rec));
     }
     return true;
 }
@@ -103,8 +89,7 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
         if (!r)
             continue;
         n++;
-        FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || r->type == FL_TYPE_HASH ||
-                        fls_coll_ops(r->type) != NULL);
+        FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING || fls_coll_ops(r->type) != NULL);
         n_ttl += fls_rec_expiry(r) != 0;
     }
     FL_DEBUG_ASSERT(n == count);
@@ -113,8 +98,8 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
     return true;
 }
 
-/* Sums the requested bytes of every allocation of partition p: index, records, field tables
- * and fields. */
+/* Sums the requested bytes of every allocation of partition p: index, records and their
+ * nodes. */
 static size_t part_bytes(const fls_part_t *p)
 {
     if (!p->b)

@@ -3,7 +3,7 @@
  * background policy.
  *
  * Mechanism. A sweep visits every partition once and walks every persistent allocation of it
- * (bucket array, records with their inline keys and values, hash field tables, fields) with
+ * (bucket array, records with their inline keys and values, collections' nodes) with
  * fls_part_walk_step; each one that sits in a sparse slab (fl_mem_should_move: less used than
  * its bin's average, not the slab jemalloc fills next) is moved by fl_arena_move to a block
  * from a fuller slab, and the walk stores the new pointer in the one place that referenced it.
@@ -133,12 +133,8 @@ static void defrag_unlock(fls_defrag_t *df)
 static bool run(fl_ns_t *ns, int64_t deadline, size_t max_moves, size_t *moved)
 {
     FL_DEBUG_ASSERT(t_defrag_held == &ns->defrag);
-    static const fls_walk_ops_t ops = {.buckets = maybe_move,
-                                       .rec = maybe_move,
-                                       .fbuckets = maybe_move,
-                                       .field = maybe_move,
-                                       .yield = yield_now,
-                                       .node = maybe_move};
+    static const fls_walk_ops_t ops = {
+        .buckets = maybe_move, .rec = maybe_move, .yield = yield_now, .node = maybe_move};
     fls_defrag_t *df = &ns->defrag;
     dctx_t d = {.ns = ns, .max_moves = max_moves};
     size_t units = 0;

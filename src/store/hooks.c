@@ -29,10 +29,7 @@ static void view_of(fls_rec_t *r, fl_rec_view_t *v)
     v->key = (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)};
     v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
-    if (r->type == FL_TYPE_HASH) {
-        v->val = (fl_slice_t){NULL, 0};
-        v->nfields = fls_rec_htab(r)->count;
-    } else if (fls_coll_ops(r->type)) {
+    if (fls_coll_ops(r->type)) {
         v->val = (fl_slice_t){NULL, 0};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
     } else {
@@ -45,10 +42,7 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx)
 {
     if (v->type != FL_TYPE_HASH)
         return;
-    fls_htab_t *t = fls_rec_htab((fls_rec_t *)v->rec);
-    for (size_t i = 0; i <= t->mask; i++)
-        for (fls_field_t *f = t->b[i]; f; f = f->next)
-            fn(ctx, (fl_slice_t){f->data, f->flen}, (fl_slice_t){f->data + f->flen, f->vlen});
+    fls_hash_rec_pairs((fls_rec_t *)v->rec, fn, ctx);
 }
 
 /* Adapts a collection's element iterator to the view's callback. */

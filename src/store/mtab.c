@@ -13,12 +13,8 @@ size_t fls_mbr_size(size_t off, size_t n)
     return off + (n < 0xff ? 1 : 5) + n;
 }
 
-void *fls_mbr_new(fl_ns_t *ns, uint32_t pidx, size_t off, const char *p, size_t n)
+uint8_t *fls_mbr_put(uint8_t *w, const char *p, size_t n)
 {
-    uint8_t *m = fls_alloc(ns, pidx, fls_mbr_size(off, n));
-    if (!m)
-        return NULL;
-    uint8_t *w = m + off;
     if (n < 0xff) {
         *w++ = (uint8_t)n;
     } else {
@@ -28,6 +24,15 @@ void *fls_mbr_new(fl_ns_t *ns, uint32_t pidx, size_t off, const char *p, size_t 
         w += 4;
     }
     fls_copy(w, p, n);
+    return w + n;
+}
+
+void *fls_mbr_new(fl_ns_t *ns, uint32_t pidx, size_t off, const char *p, size_t n)
+{
+    uint8_t *m = fls_alloc(ns, pidx, fls_mbr_size(off, n));
+    if (!m)
+        return NULL;
+    fls_mbr_put(m + off, p, n);
     return m;
 }
 
@@ -219,6 +224,12 @@ uint64_t fls_mt_scan(const fls_mtab_t *t, fl_ns_t *ns, size_t off, uint64_t curs
 bool fls_mt_walk(fls_mtab_t *t, size_t off, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos,
                  size_t *did)
 {
+    return fls_mt_walk_sized(t, off, fls_mbr_alloc_size, ops, ctx, pos, did);
+}
+
+bool fls_mt_walk_sized(fls_mtab_t *t, size_t off, size_t (*size)(const void *m, size_t off),
+                       const fls_walk_ops_t *ops, void *ctx, uint32_t *pos, size_t *did)
+{
     if (!t->slots || !ops->node)
         return true;
     uint64_t start = *pos ? *pos - 1 : 0; /* *pos = next slot + 1; 0 = array not offered yet */
@@ -232,7 +243,7 @@ bool fls_mt_walk(fls_mtab_t *t, size_t off, const fls_walk_ops_t *ops, void *ctx
             return false;
         }
         if (t->slots[i]) {
-            t->slots[i] = ops->node(ctx, t->slots[i], fls_mbr_alloc_size(t->slots[i], off));
+            t->slots[i] = ops->node(ctx, t->slots[i], size(t->slots[i], off));
             (*did)++;
         }
     }

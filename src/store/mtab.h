@@ -32,6 +32,8 @@ typedef struct fls_mtab {
 /* Member allocations: size, creation (the owner's `off` header bytes left for the caller),
  * reading, freeing. */
 size_t fls_mbr_size(size_t off, size_t n);
+/* Writes (p, n) in the member encoding (length, bytes) at w; returns the byte after it. */
+uint8_t *fls_mbr_put(uint8_t *w, const char *p, size_t n);
 void *fls_mbr_new(fl_ns_t *ns, uint32_t pidx, size_t off, const char *p, size_t n);
 void fls_mbr_get(const void *m, size_t off, const char **p, size_t *n);
 size_t fls_mbr_alloc_size(const void *m, size_t off);
@@ -67,5 +69,9 @@ uint64_t fls_mt_scan(const fls_mtab_t *t, fl_ns_t *ns, size_t off, uint64_t curs
  * the first unit of a call so every call makes progress). */
 bool fls_mt_walk(fls_mtab_t *t, size_t off, const fls_walk_ops_t *ops, void *ctx, uint32_t *pos,
                  size_t *did);
+/* The same for members that hold more than the member encoding after it (a hash's field and
+ * value): `size` gives a member's allocation size. */
+bool fls_mt_walk_sized(fls_mtab_t *t, size_t off, size_t (*size)(const void *m, size_t off),
+                       const fls_walk_ops_t *ops, void *ctx, uint32_t *pos, size_t *did);
 
 #endif /* FLATLINE_STORE_MTAB_H */

@@ -1,9 +1,9 @@
 /*
  * src/store/multikey.c: commands over several keys that are atomic as in Redis (MGET, EXISTS,
- * DEL/UNLINK, TOUCH over several keys; RENAME and COPY use the same lock set): every partition
- * of their keys is write-locked, in ascending index order, before the first key is looked at,
- * and released after the last, so no reader sees part of an MSET and no writer slips between
- * two keys of a DEL.
+ * DEL/UNLINK, TOUCH over several keys, the values LCS compares; RENAME and COPY use the same lock
+ * set): every partition of their keys is write-locked, in ascending index order, before the first
+ * key is looked at, and released after the last, so no reader sees part of an MSET and no writer
+ * slips between two keys of a DEL.
  *
  * Lock order: a key set takes its partitions in ascending index order and holds no other lock
  * meanwhile, as MSET does (strings.c); every other path holds one partition lock at a time, so
@@ -87,6 +87,29 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
     }
     fls_keyset_unlock(&ks);
     return FL_OK;
+}
+
+int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn fn, void *ctx)
+{
+    fls_keyset_t ks;
+    if (fls_keyset_lock(ns, keys, n, &ks) != FL_OK)
+        return FL_ENOMEM;
+    int64_t now = fl_now_ms();
+    int rc = FL_OK;
+    for (size_t i = 0; i < n && rc == FL_OK; i++) {
+        fls_rec_t *r = keyset_get(&ks, i, now, true, true);
+        if (r && r->type != FL_TYPE_STRING)
+            rc = FL_EWRONGTYPE;
+    }
+    for (size_t i = 0; i < n && rc == FL_OK; i++) {
+        fls_rec_t **ref = fls_find(&ks.k[i]); /* found live above, under the same locks */
+        if (ref)
+            fn(ctx, i, (fl_slice_t){fls_rec_val(*ref), fls_rec_vlen(*ref)}, true);
+        else
+            fn(ctx, i, (fl_slice_t){NULL, 0}, false);
+    }
+    fls_keyset_unlock(&ks);
+    return rc;
 }
 
 /* EXISTS (touch false) and TOUCH (touch true): keys counted per argument. */

@@ -4,17 +4,17 @@
  *
  * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
  * arena); a partition is an open-addressing index of records under its own lock. A record is ONE
- * allocation (header + key + string value), or, for a hash, one allocation (header + key + field
- * table descriptor) plus a bucket array and one allocation per field.
+ * allocation (header + key + string value), or, for a collection (hash, list, set, sorted set),
+ * one allocation (header + key + the type's descriptor) plus the type's internal nodes.
  *
- * Memory: every persistent byte (partition array, bucket arrays, records, field tables, fields)
+ * Memory: every persistent byte (partition array, bucket arrays, records, collection nodes)
  * comes from the namespace's shared arena through fls_alloc/fls_free/fls_realloc, which add the
  * exact requested size to one of the namespace's `used` stripes. Therefore, when no write is in
  * flight, fl_ns_stats().used == fl_arena_stats().requested. Scratch memory is on the stack or
  * from malloc (the calling worker's private arena), never from the namespace arena.
  *
  * Locking (memcached-style one paragraph): a partition's lock protects its bucket array, mask,
- * expire cursor, every record in it and every field of those records. Counters (count,
+ * expire cursor, every record in it and every node of those records. Counters (count,
  * ttl_count, hits, ...) are written only under the partition lock (or are statistics) and are
  * _Atomic so that readers without the lock (stats, DBSIZE, eviction's choice of partition) can
  * load them relaxed. A record's `atime` is written relaxed under a shared (read) lock too. Lock
@@ -29,8 +29,7 @@
  *
  * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, an index from its
- * partition, a record from its index slot, a field table's bucket
- * array from its record, a field from its bucket slot or its predecessor's `next`. Keys and
+ * partition, a record from its index slot. Keys and
  * string values are inline in their record, so moving the record moves them. A collection's
  * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
  * both its order index and its member table, and its walk fixes both (the callback still sees
@@ -79,8 +78,8 @@ struct fls_rec {
     uint8_t ttl : 1;        /* an expiry is stored (it may be 0: none, after PERSIST) */
     uint8_t wide : 1;       /* lengths are u32 + u32 (else u8 key length + u16 value length) */
     char data[];            /* the lengths, the expiry (i64, when ttl), the key, then: a string's
-                             * value; a hash's fls_htab_t or a collection's descriptor, at the
-                             * next multiple of 8 (see fls_rec_bytes) */
+                             * value, or a collection's descriptor at the next multiple of 8 (see
+                             * fls_rec_bytes) */
 };
 /*
  * The record header is 8 bytes for a key up to 255 bytes and a value up to 64 KiB without an
@@ -176,32 +175,7 @@ static inline size_t fls_rec_body_off(size_t key_end)
     return (key_end + 7u) & ~(size_t)7u;
 }
 
-/* A hash record's field table (lives inside the record, after the key, 8-byte aligned). */
-typedef struct fls_field fls_field_t;
-typedef struct fls_htab {
-    fls_field_t **b; /* bucket array of mask + 1 slots (never NULL while the record exists) */
-    uint32_t mask;
-    uint32_t count; /* fields; a hash record with 0 fields is deleted */
-} fls_htab_t;
-
-struct fls_field {
-    fls_field_t *next;
-    uint32_t hash;
-    uint32_t flen;
-    uint32_t vlen;
-    char data[]; /* field, then value */
-};
-#define FLS_FIELD_HDR offsetof(fls_field_t, data)
-
-static inline fls_htab_t *fls_rec_htab(fls_rec_t *r)
-{
-    return (fls_htab_t *)((char *)r + fls_rec_body_off(fls_rec_key_off(r) + fls_rec_klen(r)));
-}
-static inline size_t fls_field_size(size_t flen, size_t vlen)
-{
-    return FLS_FIELD_HDR + flen + vlen;
-}
-/* ---- Collections (lists, sets, sorted sets): one table of operations per type ----------- */
+/* ---- Collections (hashes, lists, sets, sorted sets): one table of operations per type ----- */
 
 /*
  * A collection record holds the key, pads to 8, then a type-specific descriptor of desc_size
@@ -239,12 +213,14 @@ typedef struct fls_coll_ops {
                  void *ctx);
 } fls_coll_ops_t;
 
-extern const fls_coll_ops_t fls_list_type, fls_set_type, fls_zset_type;
+extern const fls_coll_ops_t fls_hash_type, fls_list_type, fls_set_type, fls_zset_type;
 
-/* The operations of a collection type, or NULL for strings and hashes. */
+/* The operations of a collection type, or NULL for strings. */
 static inline const fls_coll_ops_t *fls_coll_ops(uint8_t type)
 {
     switch (type) {
+    case FL_TYPE_HASH:
+        return &fls_hash_type;
     case FL_TYPE_LIST:
         return &fls_list_type;
     case FL_TYPE_SET:
@@ -267,17 +243,12 @@ static inline size_t fls_rec_bytes(unsigned type, size_t klen, size_t vlen, bool
     size_t key_end = fls_rec_hdr_size(klen, vlen, ttl) + klen;
     if (type == FL_TYPE_STRING)
         return key_end + vlen;
-    const fls_coll_ops_t *t = fls_coll_ops((uint8_t)type);
-    return fls_rec_body_off(key_end) + (t ? t->desc_size : sizeof(fls_htab_t));
+    return fls_rec_body_off(key_end) + fls_coll_ops((uint8_t)type)->desc_size;
 }
 /* Sizes of records without an expiry: write hints and quota estimates. */
 static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
 {
     return fls_rec_bytes(FL_TYPE_STRING, klen, vlen, false);
-}
-static inline size_t fls_hash_rec_size(size_t klen)
-{
-    return fls_rec_bytes(FL_TYPE_HASH, klen, 0, false);
 }
 static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
 {
@@ -376,11 +347,10 @@ typedef struct fls_stripe {
  * for defragmentation: the next sweep catches them). Zero-initialised = start of partition. */
 typedef struct fls_walk_cursor {
     uint32_t slot;    /* next slot of the partition's index */
-    uint32_t fbucket; /* in_rec: next field bucket of the hash record in `slot`, or the
-                       * collection's walk position */
+    uint32_t fbucket; /* in_rec: the walk position inside the collection in `slot` */
     uint32_t slots;   /* the index's slot count when the cursor was saved */
     bool started;     /* the index was offered */
-    bool in_rec;      /* stopped inside the record in `slot` */
+    bool in_rec;      /* stopped inside the collection record in `slot` */
 } fls_walk_cursor_t;
 
 /* A namespace's active defragmenter (defrag.c). `mu` serialises defragmenters of the namespace
@@ -547,7 +517,7 @@ size_t fls_used(const fl_ns_t *ns);
 /* Bytes the record holds in the arena, requested (exact) or usable (size classes). */
 size_t fls_rec_total(fls_rec_t *r);
 size_t fls_rec_usable(fls_rec_t *r);
-/* Frees a record and its fields (the record is already unlinked). */
+/* Frees a record and its nodes (the record is already unlinked). */
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r);
 
 /* The free slot where a new record for the missing key k goes (FLS_PUT with this ref and no
@@ -605,7 +575,7 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  *   PUT     *c->ref = c->rec; c->old, if not NULL, is freed. Covers insert (ref = a free
  *           slot from fls_insert_slot, whose tag it sets), replace (ref = the old record's
  *           slot), and realloc in place (old = NULL, ref = the record's slot).
- *   MODIFY  the record was changed in place (TTL, hash fields): bookkeeping only.
+ *   MODIFY  the record was changed in place (TTL, a collection's content): bookkeeping only.
  *   DEL     empties c->old's slot *c->ref (later records of its probe run may shift into
  *           it) and frees it; c->reason says why (stats).
  * A PUT or MODIFY that leaves the record with a TTL adds it to the partition's TTL index.
@@ -643,17 +613,15 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);
  * requested size; the callback returns the pointer to keep: the same one, or a moved copy of
  * the same size and contents (it then frees the old block itself, e.g. with fl_arena_move).
  * The walk stores the returned pointer in the one place that references the block.
- * Callbacks may be NULL. `yield`, when set, is asked before each record, each field bucket
- * of a hash and each unit of a collection (fls_coll_ops_t.walk) (never before the first unit of a
+ * Callbacks may be NULL. `yield`, when set, is asked before each record and each unit of a
+ * collection (fls_coll_ops_t.walk) (never before the first unit of a
  * call, so every call makes progress); true stops the walk there, and fls_part_walk_step returns
  * false with its cursor saved. */
 typedef struct fls_walk_ops {
-    void *(*buckets)(void *ctx, void *ptr, size_t size);  /* a partition's bucket array */
-    void *(*rec)(void *ctx, void *ptr, size_t size);      /* a record (key/value inline) */
-    void *(*fbuckets)(void *ctx, void *ptr, size_t size); /* a hash's field bucket array */
-    void *(*field)(void *ctx, void *ptr, size_t size);    /* one hash field */
-    bool (*yield)(void *ctx);                             /* stop here for now? */
-    void *(*node)(void *ctx, void *ptr, size_t size);     /* a collection's internal node */
+    void *(*buckets)(void *ctx, void *ptr, size_t size); /* a partition's bucket array */
+    void *(*rec)(void *ctx, void *ptr, size_t size);     /* a record (key/value inline) */
+    bool (*yield)(void *ctx);                            /* stop here for now? */
+    void *(*node)(void *ctx, void *ptr, size_t size);    /* a collection's internal node */
 } fls_walk_ops_t;
 
 /* Walks the partition from *cur (write lock held) until the end (returns true, and the cursor
@@ -696,8 +664,8 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 
 /* The probe run of partition pidx from the home bucket of `hash` (lock held): tags agree with
- * their slots, and rec (NULL after a delete) is referenced exactly once in the run, with a
- * consistent field table when it is a hash. Aborts on a difference; returns true. */
+ * their slots, and rec (NULL after a delete) is referenced exactly once in the run, with
+ * consistent fields when it is a hash. Aborts on a difference; returns true. */
 bool fls_run_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
 /* Partition pidx's whole index against its counters (lock held): every record findable from
  * its home bucket (every bucket between full), tags right, as many records and TTL records as
@@ -759,9 +727,15 @@ const fls_type_ops_t *fls_type_ops(unsigned type);
 fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
 const char *fls_coll_encoding(fls_rec_t *r);
 
-/* The string and hash rows (strings.c, hashes.c). */
+/* The string row (strings.c). */
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
-fls_rec_t *fls_hash_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
+
+/* ---- hashes.c: what other files need of a hash record ------------------------------------- */
+
+/* Calls fn for every field and value of hash record r (lock held), in the hash's order. */
+void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_slice_t v), void *ctx);
+/* Debug builds: r's fields against its count and encoding (check.c). Aborts or true. */
+bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r);
 
 /* ---- multikey.c: several keys under their partitions' write locks ----------------------- */
 

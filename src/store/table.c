@@ -65,32 +65,14 @@ size_t fls_rec_total(fls_rec_t *r)
 {
     size_t total = fls_rec_size(r);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t)
-        return total + t->total(fls_rec_desc(r));
-    if (r->type != FL_TYPE_HASH)
-        return total;
-    fls_htab_t *ht = fls_rec_htab(r);
-    total += ((size_t)ht->mask + 1) * sizeof(fls_field_t *);
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            total += fls_field_size(f->flen, f->vlen);
-    return total;
+    return t ? total + t->total(fls_rec_desc(r)) : total;
 }
 
 size_t fls_rec_usable(fls_rec_t *r)
 {
     size_t total = fl_mem_usable_size(r);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t)
-        return total + t->usable(fls_rec_desc(r));
-    if (r->type != FL_TYPE_HASH)
-        return total;
-    fls_htab_t *ht = fls_rec_htab(r);
-    total += fl_mem_usable_size(ht->b);
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            total += fl_mem_usable_size(f);
-    return total;
+    return t ? total + t->usable(fls_rec_desc(r)) : total;
 }
 
 fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
@@ -162,18 +144,6 @@ void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         t->destroy(ns, pidx, fls_rec_desc(r));
-    if (r->type == FL_TYPE_HASH) {
-        fls_htab_t *ht = fls_rec_htab(r);
-        for (size_t i = 0; i <= ht->mask; i++) {
-            fls_field_t *f = ht->b[i];
-            while (f) {
-                fls_field_t *next = f->next;
-                fls_free(ns, pidx, f, fls_field_size(f->flen, f->vlen));
-                f = next;
-            }
-        }
-        fls_free(ns, pidx, ht->b, ((size_t)ht->mask + 1) * sizeof(fls_field_t *));
-    }
     fls_free(ns, pidx, r, fls_rec_size(r));
 }
 
@@ -218,27 +188,14 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
     put_u32(&w, end, (uint32_t)fls_rec_klen(r));
     put_bytes(&w, end, fls_rec_key(r), fls_rec_klen(r));
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t) {
+    if (t) { /* a hash's count is its fields; each emits a field, then its value */
         put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
         ser_t s = {&w, end, r->type == FL_TYPE_ZSET};
         t->each(fls_rec_desc(r), put_elem, &s);
         return (size_t)(w - buf);
     }
-    if (r->type != FL_TYPE_HASH) {
-        put_u32(&w, end, (uint32_t)fls_rec_vlen(r));
-        put_bytes(&w, end, fls_rec_val(r), fls_rec_vlen(r));
-        return (size_t)(w - buf);
-    }
-    fls_htab_t *ht = fls_rec_htab(r);
-    put_u32(&w, end, ht->count);
-    for (size_t i = 0; i <= ht->mask; i++) {
-        for (fls_field_t *f = ht->b[i]; f; f = f->next) {
-            put_u32(&w, end, f->flen);
-            put_bytes(&w, end, f->data, f->flen);
-            put_u32(&w, end, f->vlen);
-            put_bytes(&w, end, f->data + f->flen, f->vlen);
-        }
-    }
+    put_u32(&w, end, (uint32_t)fls_rec_vlen(r));
+    put_bytes(&w, end, fls_rec_val(r), fls_rec_vlen(r));
     return (size_t)(w - buf);
 }
 
@@ -654,32 +611,6 @@ static void cursor_rescale(fls_walk_cursor_t *cur, size_t slots)
     cur->slots = (uint32_t)slots;
 }
 
-/* The fields of hash record r from field bucket cur->fbucket on. False when yield stopped it
- * (cursor saved inside the record). */
-static bool walk_fields(fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx, fls_walk_cursor_t *cur,
-                        size_t *did)
-{
-    fls_htab_t *ht = fls_rec_htab(r);
-    size_t fsize = (size_t)ht->mask + 1;
-    for (size_t j = cur->fbucket; j < fsize; j++) {
-        if (*did && ops->yield && ops->yield(ctx)) {
-            cur->in_rec = true;
-            cur->fbucket = (uint32_t)j;
-            return false;
-        }
-        for (fls_field_t **fref = &ht->b[j]; *fref; fref = &(*fref)->next) {
-            if (ops->field)
-                *fref = ops->field(ctx, *fref, fls_field_size((*fref)->flen, (*fref)->vlen));
-            (*did)++;
-        }
-        if (!ops->field)
-            (*did)++;
-    }
-    cur->in_rec = false;
-    cur->fbucket = 0;
-    return true;
-}
-
 /* The nodes of collection record r from position cur->fbucket on. False when yield stopped
  * it (cursor saved inside the record). */
 static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx,
@@ -694,36 +625,16 @@ static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void
     return true;
 }
 
-/* Offers record *ref and, for a hash or a collection, its allocations from the start; false
- * when yield stopped inside it (cursor saved with in_rec). */
+/* Offers record *ref and, for a collection, its nodes from the start; false when yield
+ * stopped inside it (cursor saved with in_rec). */
 static bool walk_rec(fl_ns_t *ns, fls_rec_t **ref, const fls_walk_ops_t *ops, void *ctx,
                      fls_walk_cursor_t *cur, size_t *did)
 {
     if (ops->rec)
         *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
     (*did)++;
-    fls_rec_t *r = *ref;
     cur->fbucket = 0;
-    if (fls_coll_ops(r->type))
-        return walk_coll(ns, r, ops, ctx, cur, did);
-    if (r->type != FL_TYPE_HASH)
-        return true;
-    fls_htab_t *ht = fls_rec_htab(r);
-    if (ops->fbuckets)
-        ht->b = ops->fbuckets(ctx, ht->b, ((size_t)ht->mask + 1) * sizeof(*ht->b));
-    (*did)++;
-    return walk_fields(r, ops, ctx, cur, did);
-}
-
-/* Resumes inside record r, where the cursor stopped; false when yield stopped it again. */
-static bool walk_rec_rest(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void *ctx,
-                          fls_walk_cursor_t *cur, size_t *did)
-{
-    if (r->type == FL_TYPE_HASH && cur->fbucket <= fls_rec_htab(r)->mask)
-        return walk_fields(r, ops, ctx, cur, did);
-    if (fls_coll_ops(r->type))
-        return walk_coll(ns, r, ops, ctx, cur, did);
-    return true;
+    return !fls_coll_ops((*ref)->type) || walk_coll(ns, *ref, ops, ctx, cur, did);
 }
 
 bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx,
@@ -751,8 +662,8 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
         if (!*ref)
             continue;
         bool whole;
-        if (cur->in_rec) { /* resuming inside this slot's record: only what remains of it */
-            whole = walk_rec_rest(ns, *ref, ops, ctx, cur, &did);
+        if (cur->in_rec) { /* resuming inside this slot's collection: only its remaining nodes */
+            whole = !fls_coll_ops((*ref)->type) || walk_coll(ns, *ref, ops, ctx, cur, &did);
         } else {
             if (did && ops->yield && ops->yield(ctx)) {
                 cur->slot = (uint32_t)i;

@@ -15,23 +15,9 @@ static const char *str_encoding(fls_rec_t *r)
     return fls_rec_vlen(r) <= 44 ? "embstr" : "raw";
 }
 
-/* Redis 7.0's hash encodings: "listpack" while at most hash-max-listpack-entries (128) fields
- * of at most hash-max-listpack-value (64) bytes, "hashtable" above. */
-static const char *hash_encoding(fls_rec_t *r)
-{
-    fls_htab_t *ht = fls_rec_htab(r);
-    if (ht->count > 128)
-        return "hashtable";
-    for (size_t i = 0; i <= ht->mask; i++)
-        for (fls_field_t *f = ht->b[i]; f; f = f->next)
-            if (f->flen > 64 || f->vlen > 64)
-                return "hashtable";
-    return "listpack";
-}
-
 static const fls_type_ops_t types[] = {
     [FL_TYPE_STRING] = {fls_str_clone, str_encoding},
-    [FL_TYPE_HASH] = {fls_hash_clone, hash_encoding},
+    [FL_TYPE_HASH] = {fls_coll_clone, fls_coll_encoding},
     [FL_TYPE_LIST] = {fls_coll_clone, fls_coll_encoding},
     [FL_TYPE_SET] = {fls_coll_clone, fls_coll_encoding},
     [FL_TYPE_ZSET] = {fls_coll_clone, fls_coll_encoding},

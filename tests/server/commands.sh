@@ -296,7 +296,8 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     check "(integer) 0" dbsize
     check "(integer) 0" -n 1 dbsize
     check_match '"server"' hello 2
-    check "(error) NOPROTO unsupported protocol version" hello 3
+    check_match '"proto" => \(integer\) 3' hello 3
+    check "(error) NOPROTO unsupported protocol version" hello 4
 fi
 
 finish

@@ -229,6 +229,53 @@ TEST(reply_writer)
     srv_buf_free(&b);
 }
 
+/* Every typed reply in both protocols: RESP3's type, and the RESP2 form Redis 7.0 sends. */
+static void typed_replies(srv_buf_t *b)
+{
+    srv_reply_map(b, 1);
+    srv_reply_set(b, 2);
+    srv_reply_push(b, 3);
+    srv_reply_pairs(b, 2);
+    srv_reply_pair(b);
+    srv_reply_nil(b);
+    srv_reply_null_array(b);
+    srv_reply_double(b, 1.5);
+    srv_reply_double(b, 0.1);
+    srv_reply_double(b, -1.0 / 0.0);
+    srv_reply_bool(b, true);
+    srv_reply_bool(b, false);
+    srv_reply_verbatim(b, "a\r\nb", 4);
+    srv_reply_verbatim_as(b, "x", 1, "md");
+    srv_reply_verbatim_head(b, 2);
+    srv_reply_bignum(b, "123", 3);
+}
+
+TEST(typed_replies_both_protocols)
+{
+    srv_buf_t b = {0}; /* a zeroed buffer speaks RESP2 */
+    typed_replies(&b);
+    const char *resp2 = "*2\r\n*2\r\n*3\r\n*4\r\n$-1\r\n*-1\r\n$3\r\n1.5\r\n"
+                        "$19\r\n0.10000000000000001\r\n$4\r\n-inf\r\n:1\r\n:0\r\n"
+                        "$4\r\na\r\nb\r\n$1\r\nx\r\n$2\r\n$3\r\n123\r\n";
+    CHECK_EQ_U(b.len, strlen(resp2));
+    CHECK(b.len == strlen(resp2) && memcmp(b.p, resp2, b.len) == 0);
+    srv_buf_free(&b);
+    CHECK(!srv_buf_resp3(&b));
+
+    b.proto = SRV_RESP3;
+    srv_buf_free(&b); /* keeps the protocol */
+    CHECK(srv_buf_resp3(&b));
+    typed_replies(&b);
+    const char *resp3 = "%1\r\n~2\r\n>3\r\n*2\r\n*2\r\n_\r\n_\r\n,1.5\r\n"
+                        ",0.10000000000000001\r\n,-inf\r\n#t\r\n#f\r\n"
+                        "=8\r\ntxt:a\r\nb\r\n=5\r\nmd :x\r\n=6\r\ntxt:(123\r\n";
+    CHECK_EQ_U(b.len, strlen(resp3));
+    CHECK(b.len == strlen(resp3) && memcmp(b.p, resp3, b.len) == 0);
+    srv_buf_t part = srv_buf_like(&b);
+    CHECK(srv_buf_resp3(&part) && part.len == 0 && part.p == NULL);
+    srv_buf_free(&b);
+}
+
 int main(void)
 {
     RUN(multibulk_complete);
@@ -242,5 +289,6 @@ int main(void)
     RUN(limits);
     RUN(str_to_ll);
     RUN(reply_writer);
+    RUN(typed_replies_both_protocols);
     return TEST_REPORT();
 }

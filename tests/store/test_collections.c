@@ -49,11 +49,7 @@ static void *move_one(void *ctx, void *ptr, size_t size)
 static size_t move_everything(fl_ns_t *ns)
 {
     mover_t m = {fl_ns_arena(ns), 0};
-    fls_walk_ops_t ops = {.buckets = move_one,
-                          .rec = move_one,
-                          .fbuckets = move_one,
-                          .field = move_one,
-                          .node = move_one};
+    fls_walk_ops_t ops = {.buckets = move_one, .rec = move_one, .node = move_one};
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);
         fls_part_walk(ns, p, &ops, &m);
@@ -843,7 +839,7 @@ TEST(walk_steps_through_collections)
         fl_list_push(ns, S("list"), true, &(fl_slice_t){m, strlen(m)}, 1, false, &n);
         fl_set_add(ns, S("set"), &(fl_slice_t){m, strlen(m)}, 1, &n);
     }
-    fls_walk_ops_t all = {count_unit, count_unit, count_unit, count_unit, NULL, count_unit};
+    fls_walk_ops_t all = {.buckets = count_unit, .rec = count_unit, .node = count_unit};
     size_t whole = 0;
     fls_part_t *p = &ns->parts[0];
     fls_wrlock(ns, p);

@@ -398,7 +398,7 @@ TEST(walk_moves_every_allocation)
     size_t used0 = 0, req = 0;
     CHECK(used_matches_arena(ns, &used0, &req));
     mover_t m = {fl_ns_arena(ns), 0, 0};
-    fls_walk_ops_t ops = {move_one, move_one, move_one, move_one, NULL, move_one};
+    fls_walk_ops_t ops = {.buckets = move_one, .rec = move_one, .node = move_one};
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);
         fls_part_walk(ns, p, &ops, &m);

@@ -154,7 +154,7 @@ static int run_stress(bool rwlock, size_t limit)
             ttl += fls_rec_expiry(r) != 0;
             if (r->type != FL_TYPE_STRING && r->type != FL_TYPE_HASH)
                 ok = 0;
-            if (r->type == FL_TYPE_HASH && fls_rec_htab(r)->count == 0)
+            if (r->type == FL_TYPE_HASH && fls_hash_type.len(fls_rec_desc(r)) == 0)
                 ok = 0;
         }
         fls_unlock(ns, part);

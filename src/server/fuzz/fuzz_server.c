@@ -54,7 +54,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Length of the complete RESP2 value at p[0, n), or 0 when it is not one. */
+/* Length of the complete RESP2 or RESP3 value at p[0, n), or 0 when it is not one. */
 static size_t reply_len(const char *p, size_t n, int depth)
 {
     if (n < 3 || depth > 8)
@@ -62,25 +62,42 @@ static size_t reply_len(const char *p, size_t n, int depth)
     const char *cr = memchr(p, '\r', n);
     if (!cr || (size_t)(cr - p) + 1 >= n || cr[1] != '\n')
         return 0;
-    size_t head = (size_t)(cr - p) + 2;
+    size_t head = (size_t)(cr - p) + 2, line = (size_t)(cr - p - 1);
     long long v = 0;
     switch (p[0]) {
     case '+':
     case '-':
         return head;
     case ':':
-        return srv_str_to_ll(p + 1, (size_t)(cr - p - 1), &v) ? head : 0;
+    case '(':
+        return srv_str_to_ll(p + 1, line, &v) || p[0] == '(' ? head : 0;
+    case '_':
+        return line == 0 ? head : 0;
+    case '#':
+        return line == 1 && (p[1] == 't' || p[1] == 'f') ? head : 0;
+    case ',':
+        return line > 0 ? head : 0;
     case '$':
-        if (!srv_str_to_ll(p + 1, (size_t)(cr - p - 1), &v) || v < -1)
+    case '=':
+        if (!srv_str_to_ll(p + 1, line, &v) || v < -1 || (p[0] == '=' && v < 4))
             return 0;
         if (v == -1)
-            return head;
+            return p[0] == '$' ? head : 0;
         if (head + (size_t)v + 2 > n || p[head + v] != '\r' || p[head + v + 1] != '\n')
             return 0;
-        return head + (size_t)v + 2;
-    case '*': {
-        if (!srv_str_to_ll(p + 1, (size_t)(cr - p - 1), &v) || v < 0)
+        if (p[0] == '=' && p[head + 3] != ':')
             return 0;
+        return head + (size_t)v + 2;
+    case '*':
+    case '~':
+    case '>':
+    case '%': {
+        if (!srv_str_to_ll(p + 1, line, &v) || v < -1)
+            return 0;
+        if (v == -1)
+            return p[0] == '*' ? head : 0;
+        if (p[0] == '%')
+            v *= 2;
         size_t at = head;
         for (long long i = 0; i < v; i++) {
             size_t l = reply_len(p + at, n - at, depth + 1);
