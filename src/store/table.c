@@ -221,6 +221,9 @@ fls_rec_t **fls_find(fls_key_t *k)
     const uint8_t *tags = fls_part_tags(p);
     size_t w = p->width, home = h & p->mask;
     uint8_t want = fls_tag(h, false);
+    /* The home bucket's tags and slots are in different cache lines: load both at once. */
+    __builtin_prefetch(&p->b[home * w]);
+    __builtin_prefetch(&p->b[home * w + w - 1]);
     for (size_t i = 0, bkt = home; i <= p->mask; i++, bkt = (bkt + 1) & p->mask) {
         bool full = true;
         for (size_t s = bkt * w; s < bkt * w + w; s++) {
