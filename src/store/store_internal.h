@@ -306,6 +306,7 @@ _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
  */
 #define FLS_TAG_USED 0x80u
 #define FLS_TAG_AWAY 0x40u
+#define FLS_TAG_HASH 0x3fu /* bits 29..24 of the key's 32-bit hash */
 static inline size_t fls_part_slots(const fls_part_t *p)
 {
     return p->b ? ((size_t)p->mask + 1) * p->width : 0;
@@ -322,7 +323,7 @@ static inline size_t fls_index_bytes(size_t slots)
 /* The tag of a record with this hash, in its home bucket (away = false) or after it. */
 static inline uint8_t fls_tag(uint32_t hash, bool away)
 {
-    return (uint8_t)(FLS_TAG_USED | (away ? FLS_TAG_AWAY : 0) | ((hash >> 24) & 0x3f));
+    return (uint8_t)(FLS_TAG_USED | (away ? FLS_TAG_AWAY : 0) | ((hash >> 24) & FLS_TAG_HASH));
 }
 
 /* A partition's TTL index (ttl_index.c), kept beside the partition (ns->tix[pidx]) so that

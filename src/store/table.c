@@ -380,15 +380,16 @@ static shape_t part_shape(const fls_part_t *p)
     return (shape_t){(size_t)p->mask + 1, p->width};
 }
 
-/* Puts r (hash h) in the first free slot from its home bucket of an index being built. */
-static void place(fls_rec_t **b, uint8_t *tags, shape_t s, uint32_t h, fls_rec_t *r)
+/* Puts r (tag hash bits `bits`) in the first free slot from its home bucket of an index being
+ * built. */
+static void place(fls_rec_t **b, uint8_t *tags, shape_t s, size_t home, uint8_t bits, fls_rec_t *r)
 {
-    size_t mask = s.buckets - 1, home = h & mask;
+    size_t mask = s.buckets - 1;
     for (size_t bkt = home;; bkt = (bkt + 1) & mask) {
         for (size_t i = bkt * s.width; i < bkt * s.width + s.width; i++) {
             if (!tags[i]) {
                 b[i] = r;
-                tags[i] = fls_tag(h, bkt != home);
+                tags[i] = (uint8_t)(FLS_TAG_USED | (bkt != home ? FLS_TAG_AWAY : 0) | bits);
                 return;
             }
         }
@@ -408,9 +409,18 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
     memset(nb, 0, fls_index_bytes(slots));
     uint8_t *ntags = (uint8_t *)(nb + slots);
     size_t old = fls_part_slots(p);
-    for (size_t i = 0; i < old; i++)
-        if (p->b[i])
-            place(nb, ntags, s, fls_rec_hash(ns, p->b[i]), p->b[i]);
+    const uint8_t *otags = p->b ? fls_part_tags(p) : NULL;
+    /* With the bucket count unchanged (only the width grows or shrinks), a record in its home
+     * bucket keeps that home: only displaced ones are rehashed (a record dereferenced). */
+    bool same_homes = p->b && s.buckets == (size_t)p->mask + 1;
+    for (size_t i = 0; i < old; i++) {
+        if (!p->b[i])
+            continue;
+        size_t home = same_homes && !(otags[i] & FLS_TAG_AWAY)
+                          ? i / p->width
+                          : fls_rec_hash(ns, p->b[i]) & (s.buckets - 1);
+        place(nb, ntags, s, home, otags[i] & FLS_TAG_HASH, p->b[i]);
+    }
     if (p->b)
         fls_free(ns, pidx, p->b, fls_index_bytes(old));
     p->b = nb;
