@@ -53,17 +53,22 @@ bool fls_run_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec)
     }
     FL_DEBUG_ASSERT(count < fls_part_slots(p)); /* a free slot is left for the next insert */
     uint64_t seen = 0;
-    size_t b = hash & p->mask;
+    size_t b = hash & p->mask, at = SIZE_MAX;
+    const uint8_t *tags = fls_part_tags(p);
     for (size_t n = 0; n <= p->mask; n++, b = (b + 1) & p->mask) {
         for (size_t i = b * p->width; i < (b + 1) * p->width; i++) {
-            check_slot(ns, p, i);
-            seen += rec && p->b[i] == rec;
+            FL_DEBUG_ASSERT((tags[i] == 0) == (p->b[i] == NULL));
+            if (rec && p->b[i] == rec) {
+                seen++;
+                at = i;
+            }
         }
         if (!bucket_full(p, b))
             break;
     }
     if (rec) {
         FL_DEBUG_ASSERT(seen == 1); /* exactly one reference to the record the change wrote */
+        check_slot(ns, p, at);      /* its tag, and every bucket from its home full */
         if (rec->type == FL_TYPE_HASH)
             FL_DEBUG_ASSERT(fls_hash_rec_check(ns, rec));
     }
