@@ -339,7 +339,7 @@ int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
 #define FILL_MAX_PCT 90    /* grow above this fill; shrink below half full */
 #define SHRINK_NUM 5u      /* a shrunk index is about 4/5 full (room for 1/8 more keys) */
 #define SHRINK_DEN 4u
-#define CHECK_MAX_SLOTS 4096u /* debug builds check a rebuilt index up to this size */
+#define CHECK_MAX_SLOTS 1024u /* debug builds check a rebuilt index up to this size */
 #define GROW_NUM 9u           /* a grown index has at least 9/8 of the slots */
 #define GROW_DEN 8u
 
