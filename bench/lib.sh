@@ -107,7 +107,9 @@ start_redis() {
 start_flatline() {
     local var=$1 server=$2 port=$3 log=$4
     shift 4
-    "$server" --bind 127.0.0.1 --port "$port" --loglevel warning "$@" >"$log" 2>&1 &
+    # Like for like with start_redis: no persistence unless the caller's options turn it on
+    # (later options win), although flatline-server's own defaults are durable.
+    "$server" --bind 127.0.0.1 --port "$port" --loglevel warning --appendonly no "$@" >"$log" 2>&1 &
     printf -v "$var" %s $!
     track_pid $!
     wait_ping "$port"

@@ -13,9 +13,13 @@
 #      duplicated), sampled every 20 ms. As a share of the dataset (RSS growth of the load).
 #   3. restart: SAVE, stop, start again on the dump: load time (each server's own log line)
 #      and memory per key after the restart against before it.
+#   4. every default test: redis-benchmark -q -n ALL_N (no -t: PING ... LPUSH, LPOP, SADD,
+#      HSET, SPOP, ZADD, ZPOPMIN, LRANGE_*, MSET; one list grows by every LPUSH/RPUSH) against
+#      flatline on its defaults (appendonly yes, appendfsync always: group commit) and Redis
+#      with appendonly yes, appendfsync always; per test rps, flatline / redis, total time.
 #
 # Environment: BUILD (default build), N (default 1000000), KEYS (default 1000000),
-# THREADS (flatline workers, default 2).
+# THREADS (flatline workers, default 2), ALL_N (default 100000), SECTIONS (default "1 2 3 4").
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -23,6 +27,8 @@ BUILD=${BUILD:-build}
 N=${N:-1000000}
 KEYS=${KEYS:-1000000}
 THREADS=${THREADS:-2}
+ALL_N=${ALL_N:-100000}
+SECTIONS=${SECTIONS:-1 2 3 4}
 SERVER=$BUILD/src/server/flatline-server
 need_tools redis-server redis-benchmark redis-cli python3
 [ -x "$SERVER" ] || bench_build "$BUILD" -- flatline-server
@@ -40,6 +46,7 @@ rps() { # rps PORT ARGS...: SET requests per second
 }
 
 # ---- 1. throughput by fsync policy ----
+if [[ " $SECTIONS " == *" 1 "* ]]; then
 printf 'throughput: redis-benchmark -P 16 -c 50 -t set -r 1000000 -d 100 -n %d\n' "$N"
 printf '  %-9s %12s %12s %10s %10s %12s\n' policy "flatline" "redis" "fl/off" "redis/off" "fl/redis"
 declare -A F R
@@ -64,8 +71,10 @@ for pol in off no everysec always; do
 done
 echo "  (targets: flatline always >= 1/3 of flatline no; flatline always ahead of redis always)"
 echo
+fi
 
-# ---- 2. memory during a snapshot under writes ----
+# ---- 2. memory during a snapshot under writes, 3. restart ----
+if [[ " $SECTIONS " == *" 2 "* || " $SECTIONS " == *" 3 "* ]]; then
 private_dirty_kb() { awk '/^Private_Dirty:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 load_keys() { redis-benchmark -p "$1" -q -t set -r "$KEYS" -n $((KEYS * 3)) -d 100 -P 16 -c 50 >/dev/null 2>&1; }
 
@@ -138,3 +147,33 @@ awk -v f="$fload" -v r="$rload" 'BEGIN {printf "  load time: flatline %.3f s, re
 awk -v b="$fbefore" -v a="$fafter" -v k="$fkeys" -v z="$f0" 'BEGIN {
     printf "  flatline memory per key (RSS above the empty server): before %.0f B, after restart %.0f B, ratio %.2f (target <= 1)\n",
         (b - z) * 1024 / k, (a - z) * 1024 / k, (a - z) / (b - z) }'
+fi
+
+# ---- 4. every default test of redis-benchmark, durable on both sides ----
+if [[ " $SECTIONS " == *" 4 "* ]]; then
+# all_tests PORT: "test rps" lines, then "total <seconds>"
+all_tests() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    redis-benchmark -p "$1" -n "$ALL_N" --csv 2>/dev/null | awk -F'","' 'NR > 1 {gsub(/"/, ""); print $1 "\t" $2}'
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN {printf "total\t%.1f\n", b - a}'
+}
+mkdir -p "$WORK/all/f" "$WORK/all/r"
+port=$(free_port)
+start_flatline fpid "$SERVER" "$port" /dev/null --threads "$THREADS" --dir "$WORK/all/f" \
+    --appendonly yes --appendfsync always # flatline-server's defaults
+all_tests "$port" >"$WORK/all/f.txt"
+stop_pid "$fpid"
+port=$(free_port)
+start_redis rpid "$port" /dev/null --dir "$WORK/all/r" --appendonly yes --appendfsync always
+all_tests "$port" >"$WORK/all/r.txt"
+stop_pid "$rpid"
+printf 'every default test: redis-benchmark -q -n %d (50 clients), appendonly yes, appendfsync always on both\n' "$ALL_N"
+printf '  %-38s %12s %12s %9s\n' test "flatline" "redis" "fl/redis"
+awk -F'\t' 'NR == FNR {r[$1] = $2; next}
+    $1 != "total" && r[$1] {printf "  %-38s %12.0f %12.0f %9.2f\n", $1, $2, r[$1], $2 / r[$1]}' \
+    "$WORK/all/r.txt" "$WORK/all/f.txt"
+awk -F'\t' '$1 == "total" {print $2}' "$WORK/all/f.txt" "$WORK/all/r.txt" | paste - - |
+    awk '{printf "  %-38s %11.1fs %11.1fs %9.2f (time: lower is better)\n", "whole run", $1, $2, $1 / $2}'
+fi

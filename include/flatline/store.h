@@ -220,6 +220,67 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
 /* Stops the background thread and frees every record and namespace arena. */
 void fl_store_close(fl_store_t *store);
 
+/*
+ * THE COLLECTION ENCODING THRESHOLDS, defined once: Redis 7.0's options that decide which
+ * encoding a small collection has and when it converts, store-wide as in Redis (one value for
+ * every namespace). The server's option table (config file, CONFIG GET/SET/REWRITE, --help)
+ * has one row per entry and one per alias, the store's defaults come from the same rows.
+ *
+ *   X(field, name, def, min, max, is_size, doc)
+ *     field    member of fl_coll_limits_t (int64_t)
+ *     name     Redis 7.0's name; min, max: Redis's bounds; is_size: Redis takes a memory
+ *              value ("64", "1kb"), else an integer
+ *     doc      one line for --help (what flatline does with it)
+ *
+ * Redis's older names (the *-ziplist-* forms) are FL_COLL_ALIASES: X(field, alias).
+ */
+#define FL_COLL_OPTIONS(X)                                                                         \
+    X(set_max_intset_entries, "set-max-intset-entries", 512, 0, INT64_MAX, false,                  \
+      "a set of integers stays an intset up to this many members, then becomes a hashtable")       \
+    X(zset_max_listpack_entries, "zset-max-listpack-entries", 128, 0, INT64_MAX, false,            \
+      "a sorted set stays a listpack up to this many members, then becomes a skiplist")            \
+    X(zset_max_listpack_value, "zset-max-listpack-value", 64, 0, INT64_MAX, true,                  \
+      "... and while every member is at most this many bytes")                                     \
+    X(hash_max_listpack_entries, "hash-max-listpack-entries", 512, 0, INT64_MAX, false,            \
+      "OBJECT ENCODING of a hash: listpack up to this many fields (one layout for every hash)")    \
+    X(hash_max_listpack_value, "hash-max-listpack-value", 64, 0, INT64_MAX, true,                  \
+      "... and while every field and value is at most this many bytes")                            \
+    X(list_max_listpack_size, "list-max-listpack-size", -2, INT32_MIN, INT32_MAX, false,           \
+      "a list chunk holds this many elements (> 0; at most 8 KiB) or -1..-5: 4..64 KiB")           \
+    X(list_compress_depth, "list-compress-depth", 0, 0, INT32_MAX, false,                          \
+      "accepted and kept: list chunks are never compressed")
+
+#define FL_COLL_ALIASES(X)                                                                         \
+    X(zset_max_listpack_entries, "zset-max-ziplist-entries")                                       \
+    X(zset_max_listpack_value, "zset-max-ziplist-value")                                           \
+    X(hash_max_listpack_entries, "hash-max-ziplist-entries")                                       \
+    X(hash_max_listpack_value, "hash-max-ziplist-value")                                           \
+    X(list_max_listpack_size, "list-max-ziplist-size")
+
+typedef struct fl_coll_limits {
+#define FL_COLL_FIELD_(field, name, def, min, max, is_size, doc) int64_t field;
+    FL_COLL_OPTIONS(FL_COLL_FIELD_)
+#undef FL_COLL_FIELD_
+} fl_coll_limits_t;
+
+/* Fills *l with Redis 7.0's defaults (the `def` column). */
+void fl_coll_limits_default(fl_coll_limits_t *l);
+
+/* Sets the store's encoding thresholds (CONFIG SET; at start). Collections convert by the new
+ * values from their next write on; what they already are stays (as in Redis). The values must be
+ * within the table's bounds. Any thread. */
+void fl_store_set_coll_limits(fl_store_t *store, const fl_coll_limits_t *l);
+
+/* The store's current thresholds (each field read on its own). Any thread. */
+void fl_store_coll_limits(const fl_store_t *store, fl_coll_limits_t *out);
+
+/* Elements of a list at or above this many bytes get a chunk of their own (Redis's plain
+ * quicklist nodes; DEBUG QUICKLIST-PACKED-THRESHOLD, for tests): 0 = the default (1 GiB).
+ * FL_EINVAL above FL_LIST_PACKED_THRESHOLD_MAX (Redis's bound). Any thread. */
+#define FL_LIST_PACKED_THRESHOLD_DEFAULT ((uint64_t)1 << 30)
+#define FL_LIST_PACKED_THRESHOLD_MAX (((uint64_t)1 << 32) - ((uint64_t)1 << 20))
+int fl_store_set_list_packed_threshold(fl_store_t *store, uint64_t bytes);
+
 /* Switches the background thread's active expiry on or off (Redis's DEBUG SET-ACTIVE-EXPIRE,
  * for tests); expired keys are still removed when accessed. Any thread. */
 void fl_store_set_active_expire(fl_store_t *store, bool on);
@@ -346,9 +407,14 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
 /* INCRBY/DECRBY: the value must be a base-10 int64; missing counts as 0. */
 int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result);
 
-/* ---- Hashes (Aerospike-style bins) --------------------------------------------------------- */
+/* ---- Hashes --------------------------------------------------------------------------------- */
 
-/* HSET: fv holds n_pairs field/value pairs (2*n_pairs slices). *added = new fields. */
+/* A hash has Redis 7.0's two encodings (OBJECT ENCODING): "listpack" (fields in insertion
+ * order, the order HGETALL/HKEYS/HVALS answer in) up to 512 fields of at most 64 bytes each
+ * (field and value), "hashtable" past either, for good. */
+
+/* HSET: fv holds n_pairs field/value pairs (2*n_pairs slices). *added = new fields. All or
+ * nothing: FL_ENOMEM / FL_EOOM leave the hash as it was. */
 int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pairs, size_t *added);
 
 /* HGET: emits the field's value or nil. */
@@ -388,9 +454,10 @@ int fl_hash_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_
 int fl_hash_randfield(fl_ns_t *ns, fl_slice_t key, int64_t count, bool with_values,
                       const fl_sink_t *out);
 
-/* HSCAN: emits an array of field/value pairs from `cursor` (about `count` fields, those
- * matching the glob `pattern`, NULL = all) and sets *next (0: complete). Guarantees of SCAN:
- * every field present for the whole scan is returned at least once. */
+/* HSCAN: emits an array of field/value pairs from `cursor` (those matching the glob `pattern`,
+ * NULL = all; a listpack: all of them and *next 0, as Redis; a hashtable: about `count` slots
+ * of its table) and sets *next (0: complete). Guarantees of SCAN: every field present for the
+ * whole scan is returned at least once. */
 int fl_hash_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
                  size_t pattern_len, size_t count, const fl_sink_t *out, uint64_t *next);
 
@@ -451,6 +518,12 @@ typedef struct fl_key_object {
     uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
     unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */
     int64_t refcount;     /* as Redis: INT32_MAX for its shared integers 0..9999, else 1 */
+    /* DEBUG OBJECT's: */
+    const void *addr;  /* the record's address (stable while the value is changed in place) */
+    uint32_t lru;      /* the access clock's seconds (24 bits, Redis's lru field) */
+    size_t bytes;      /* the record's bytes with its internal nodes (MEMORY USAGE's core) */
+    uint64_t elements; /* hash fields or collection elements; 0 for a string */
+    uint32_t chunks;   /* a list's quicklist chunks (Redis's ql_nodes); 0 for other types */
 } fl_key_object_t;
 int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
 
@@ -596,17 +669,46 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
 typedef void (*fl_elem_fn)(void *ctx, fl_slice_t elem, double score);
 void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx);
 
+/* Reads records as views outside the hooks (DEBUG DIGEST-VALUE, DIGEST): fn runs under the
+ * partition's read lock, must not call into the store, and sees only records not expired at
+ * the call's time; no access is recorded. fl_key_view: key's record, *found false (fn not
+ * called) when it is missing. fl_ns_each_view: every record of the namespace, one partition
+ * at a time (a point-in-time view only when the caller holds the whole store: an "all" batch).
+ * Any thread. */
+typedef void (*fl_view_fn)(void *ctx, const fl_rec_view_t *v);
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found);
+void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx);
+
+/* A change said as one command Redis 7.0 replays, when that is shorter than the key's state
+ * (a push onto a long list, one member of a big set): verb, the key, then the words, the
+ * integers and the arguments, each argument preceded by scores[i] when scores is set (ZADD).
+ * A delta is exact, not idempotent: replayed once, in commit order, on the state the key had
+ * before it, it gives the state after it. Valid only inside the hook call that passes it. */
+typedef struct fl_delta {
+    const char *verb;     /* "LPUSH", "SREM", ...; NULL: no delta */
+    const char *words[2]; /* fixed words after the key ("BEFORE", "NX"), NULL when absent */
+    int64_t nums[2];      /* then n_nums integers (LPOP's count, LTRIM's range) */
+    size_t n_nums;
+    const fl_slice_t *args; /* then n_args arguments (elements, members, field-value pairs) */
+    size_t n_args;
+    const double *scores; /* sorted sets: scores[i] is written before args[i] */
+} fl_delta_t;
+
 /* What a persistence layer (src/persist/) hooks into the store. Every callback runs with the
  * partition's write lock held (so per key, hook calls come in commit order), must not call back
- * into the store, and must not fail (a log that cannot be written buffers and reports later).
- *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields);
+ * into the store (fl_snap_dumped excepted), and must not fail (a log that cannot be written
+ * buffers and reports later). `part` is the key's partition (for fl_snap_dumped).
+ *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields); when
+ *             `delta` is not NULL, the change is also said by it (the key's previous state
+ *             plus the delta gives *rec), so a log may write the delta instead of *rec;
  *   del       the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
  *   snap_rec  during a snapshot: one record of the partition's state when the snapshot began;
  *   snap_done after the last snap_rec of a partition (same thread, lock still held). */
 typedef struct fl_store_hooks {
     void *ctx;
-    void (*put)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
-    void (*del)(void *ctx, size_t ns_index, fl_slice_t key);
+    void (*put)(void *ctx, size_t ns_index, uint32_t part, const fl_rec_view_t *rec,
+                const fl_delta_t *delta);
+    void (*del)(void *ctx, size_t ns_index, uint32_t part, fl_slice_t key);
     void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
     void (*snap_done)(void *ctx, size_t ns_index);
 } fl_store_hooks_t;
@@ -623,11 +725,17 @@ void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
  * each). After every partition of every namespace went through fl_snap_part, fl_snap_end ends
  * it. One snapshot at a time (the caller serialises snapshots). A write whose partition lock was
  * taken after fl_snap_begin returned is absent from the dump; one that committed before
- * fl_snap_begin was called is present (a write in between may be either: a log that also
- * records it from fl_snap_begin on replays it idempotently). */
-void fl_snap_begin(fl_store_t *store);
+ * fl_snap_begin was called is present; a write in between may be either, and inside a commit
+ * hook fl_snap_dumped tells which. Returns the snapshot's number. */
+uint64_t fl_snap_begin(fl_store_t *store);
 void fl_snap_part(fl_store_t *store, size_t ns_index, uint32_t pidx);
 void fl_snap_end(fl_store_t *store);
+
+/* Inside a put/del hook (the partition's lock held): whether partition `part` of namespace
+ * ns_index was dumped for snapshot `snap` (a number fl_snap_begin returned) before this
+ * change, i.e. whether the change is absent from that snapshot. Exact: partitions are dumped
+ * under their lock, before the first change after fl_snap_begin. */
+bool fl_snap_dumped(fl_store_t *store, size_t ns_index, uint32_t part, uint64_t snap);
 
 /* Number of partitions of a namespace. */
 uint32_t fl_ns_partitions(const fl_ns_t *ns);

@@ -9,7 +9,7 @@
  *
  * Rules for library code: never call malloc on our own behalf (our memory comes from mmap), never
  * abort, never hold one of our locks while calling into the allocator, and set the per-thread
- * reentrancy guard (acct_busy) around anything that may allocate (backtrace, dladdr, stdio).
+ * reentrancy guard (acct_tls.busy) around anything that may allocate (backtrace, dladdr, stdio).
  */
 #ifndef FLATLINE_ACCT_INTERNAL_H
 #define FLATLINE_ACCT_INTERNAL_H
@@ -23,6 +23,9 @@
 
 #define ACCT_EXPORT __attribute__((visibility("default")))
 #define ACCT_TLS __attribute__((tls_model("initial-exec")))
+/* Starts a variable on a cache line of its own: a lock or a word written at run time does not
+ * share a line with the words every allocation reads. */
+#define ACCT_LINE __attribute__((aligned(64)))
 #define ACCT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ACCT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -160,9 +163,10 @@ typedef struct acct_trend_out {
 /* Decides whether a site is leaking (returns 1: site_growing and total_agrees). Pure. */
 int acct_trend_decide(const acct_trend_in_t *in, acct_trend_out_t *out);
 
-/* ---- Size buckets (counters.c and the unit tests) ---------------------------------------- */
+/* ---- Size buckets and keys (counters.c, the wrappers and the unit tests) ---------------- */
 
-/* Usable sizes up to 1024 get one bucket per 8 bytes; above, 8 buckets per power of two. */
+/* Usable sizes outside the slots (below): up to 1024 one bucket per 8 bytes; above, 8 buckets
+ * per power of two. */
 #define ACCT_NBUCKETS (129 + 8 * 54)
 
 static inline unsigned acct_bucket(size_t usable)
@@ -173,27 +177,44 @@ static inline unsigned acct_bucket(size_t usable)
     return 129u + (k - 10u) * 8u + (unsigned)((usable >> (k - 3)) & 7u);
 }
 
-/* The usable size every block of bucket b has when b holds one size exactly (8 * b up to 1 KiB),
- * else 0. A usable size u <= 1024 that is not a multiple of 8 is in bucket (u + 7) / 8 all the
- * same: counters.c then keeps its difference from 8 * b apart. */
-static inline uint64_t acct_bucket_implied(unsigned b)
+/* Size keys. The hot path does not compute a usable size: it reads a key, a word that encodes
+ * it, and counts most blocks in a slot indexed by the key itself. A key is what glibc's chunk
+ * header holds (chunk size = usable + 8, with flag bits 0..2: PREV_INUSE, IS_MMAPPED,
+ * NON_MAIN_ARENA), so that for glibc the header word read next to the block is the key; for
+ * the other allocators it is usable + 8, with ACCT_KEY_ODD set when usable is not a multiple of
+ * 8 (then no flag bit is set). A key whose only bits are in ACCT_SLOT_KEY_BITS (a multiple-of-8
+ * usable size below 16 KiB, not mmapped: every glibc and jemalloc size class there, and most
+ * of any program's blocks) is counted in slot key >> 3, whose usable size is implied exactly
+ * (acct_slot_usable); any other key in the bucket of its usable size (acct_bucket), its usable
+ * bytes added to usable_big. */
+#define ACCT_SLOTS 2048 /* 64 KiB of counters a thread; pages untouched until it counts there */
+#define ACCT_SLOT_KEY_BITS ((size_t)0x3FF8 | 5)
+#define ACCT_KEY_ODD ((size_t)1 << 63)
+
+/* Whether a key is counted in slot key >> 3. */
+static inline int acct_key_in_slot(size_t key)
 {
-    return b <= 128 ? (uint64_t)b << 3 : 0;
+    return (key & ~ACCT_SLOT_KEY_BITS) == 0;
 }
 
-/* acct_bucket(usable) for the hot path, and in *extra the part of usable that the bucket does
- * not imply (usable == acct_bucket_implied(b) + *extra, modulo 2^64: it is "negative" for a
- * small size that is not a multiple of 8). Without a data-dependent branch: small and large
- * sizes come mixed at random in real programs, and a mispredicted branch costs more than the
- * few instructions computing both answers. */
-static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
+static inline uint64_t acct_slot_usable(unsigned slot)
 {
-    unsigned small = (unsigned)((usable + 7) >> 3);
-    unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)(usable | 1024)); /* >= 10 */
-    unsigned big = 129u + (k - 10u) * 8u + (unsigned)((usable >> (k - 3)) & 7u);
-    uint64_t small_mask = -(uint64_t)(usable <= 1024); /* a mask, not a branch */
-    *extra = usable - (((uint64_t)small << 3) & small_mask);
-    return (unsigned)((small & small_mask) | (big & ~small_mask));
+    return slot ? ((uint64_t)slot << 3) - 8 : 0; /* slot 0 is never used */
+}
+
+/* The key of a block of the given usable size (below 2^63 - 8; not from glibc's header). */
+static inline size_t acct_key_of_usable(size_t usable)
+{
+    return (usable + 8) | ((usable & 7) ? ACCT_KEY_ODD : 0);
+}
+
+/* The usable size a key stands for. */
+static inline size_t acct_key_usable(size_t key)
+{
+    if (key & ACCT_KEY_ODD)
+        return (key & ~ACCT_KEY_ODD) - 8;
+    /* glibc's own arithmetic for a chunk in use: an mmapped chunk's header is 16 bytes */
+    return (key & ~(size_t)7) - 8 - ((key & 2) << 2);
 }
 
 /* ---- The driver (driver.c, symbolize.c) -------------------------------------------------- */
@@ -201,4 +222,6 @@ static inline unsigned acct_bucket_x(size_t usable, uint64_t *extra)
 /* Rewrites the frame lines of a report ("at 0xADDR (MODULE+0xOFF) ...") in place into
  * "at function (file:line) [module]" with libdw (dwarf.c). Returns frames resolved, or -errno. */
 int acct_symbolize_file(const char *path);
+/* Closes the modules acct_symbolize_file keeps open between files (opening one is its cost). */
+void acct_symbolize_release(void);
 #endif /* FLATLINE_ACCT_INTERNAL_H */

@@ -57,6 +57,12 @@ static inline bool acct_real_init(void)
     return acct_real_init_slow();
 }
 
+/* What malloc and calloc call: the real functions once acct_ready is 2, before that the lookup
+ * (bootstrap blocks for the thread doing it). Read with relaxed loads, without testing
+ * acct_ready: whoever then needs acct_real or our state takes the slow path, which does. */
+extern void *(*acct_malloc_entry)(size_t);
+extern void *(*acct_calloc_entry)(size_t, size_t);
+
 /* Bootstrap buffer: a static bump allocator for what dlsym allocates before the real functions
  * are known. Its blocks are never given back; free() recognises and ignores them. */
 void *acct_boot_alloc(size_t size, size_t align);
@@ -69,88 +75,125 @@ static inline bool acct_is_boot(const void *p)
 size_t acct_boot_size(const void *p);
 size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allocations) */
 
-/* The filter in front of the own-block table (counters.c) and the sampled-block table (sample.c):
- * per address hash, two bits: "an own block may hash here", "a sampled block may hash here".
- * 32768 cells fit in 8 KiB, so a free's one load almost always hits the cache; a lock is taken
- * only when a bit is set. Each bit is maintained by its table's owner under that table's lock
- * from a count of entries hashing there (acct_filter_add); readers take no lock (a block being
- * freed had its bit set before it was handed to the program). */
-#define ACCT_FILTER_BITS 15
-enum { ACCT_FILTER_OWN = 1, ACCT_FILTER_SAMPLE = 2 };
-extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 32];
+/* The filter in front of the own-block table (counters.c), the sampled-block table (sample.c) and
+ * the bootstrap buffer (real.c): one bit per cell of 16 bytes of address space (addresses 1 MiB
+ * apart share a cell), set while an own, a sampled or a bootstrap block lies in the cell. 65536
+ * cells fit in 8 KiB, and neighbouring blocks share a cache line of it, so a free's one load
+ * almost always hits the cache; the tables are looked into only when the bit is set. The bit is
+ * kept by acct_filter_add (counters.c) from a count per kind and cell, under the filter's own
+ * lock; readers take no lock (a block being freed had its bit set before it was handed to the
+ * program). */
+#define ACCT_FILTER_BITS 16
+enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_SAMPLE, ACCT_FILTER_BOOT, ACCT_FILTER_KINDS };
+extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
 
-static inline unsigned acct_addr_hash(const void *p)
+static inline unsigned acct_filter_cell(const void *p)
 {
-    return (unsigned)(((uintptr_t)p * 0x9E3779B97F4A7C15ull) >> (64 - ACCT_FILTER_BITS));
+    return (unsigned)((uintptr_t)p >> 4) & ((1u << ACCT_FILTER_BITS) - 1);
 }
 
-/* Adds delta (+1/-1) to the count of `kind` entries hashing to p's cell, keeping its bit in step.
- * counts is the caller's table of saturating counts (255 sticks); caller holds that table's lock.
- */
-static inline void acct_filter_add(uint8_t *counts, int kind, const void *p, int delta)
-{
-    unsigned h = acct_addr_hash(p);
-    uint8_t v = counts[h];
-    if (v == 255)
-        return;
-    counts[h] = (uint8_t)(v + delta);
-    uint64_t bit = (uint64_t)kind << ((h & 31) * 2);
-    if (counts[h])
-        __atomic_fetch_or(&acct_filter_words[h >> 5], bit, __ATOMIC_RELAXED);
-    else
-        __atomic_fetch_and(&acct_filter_words[h >> 5], ~bit, __ATOMIC_RELAXED);
-}
+/* Adds delta (+1/-1) to the count of `kind` entries in p's cell, keeping its bit in step
+ * (saturating counts: 255 sticks). Called by the table's owner under the table's lock; takes
+ * the filter's lock (after it). */
+void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta);
 
-/* The filter bits of p (ACCT_FILTER_OWN | ACCT_FILTER_SAMPLE), one load. */
-static inline unsigned acct_filter_get(const void *p)
+/* Whether p may be an own or a sampled block: one load. */
+static inline bool acct_filter_maybe(const void *p)
 {
-    unsigned h = acct_addr_hash(p);
-    return (unsigned)(__atomic_load_n(&acct_filter_words[h >> 5], __ATOMIC_RELAXED) >>
-                      ((h & 31) * 2)) &
-           3u;
+    unsigned c = acct_filter_cell(p);
+    return (__atomic_load_n(&acct_filter_words[c >> 6], __ATOMIC_RELAXED) >> (c & 63)) & 1;
 }
 
 /* ---- counters.c: exact totals --------------------------------------------------------------- */
 
 typedef struct acct_bucket_ctr {
-    uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this bucket */
+    uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this slot or bucket */
     uint64_t slack;       /* sum of (usable - requested) over the blocks allocated */
     uint64_t slack_max;   /* largest (usable - requested) seen: bounds the estimate's error */
 } acct_bucket_ctr_t;
 
-/* Kept as small as the hot path allows: allocation and free counts are the sums of the buckets'
- * n_in and n_out, and usable bytes are implied by the bucket for the usable sizes that the small
- * buckets hold exactly (multiples of 8 up to 1 KiB: acct_bucket_implied); only the rest of a
- * usable size (all of it above 1 KiB) goes into usable_extra. */
+/* Allocation and free counts are the sums of the slots' and buckets' n_in and n_out; usable
+ * bytes are implied by the slots, and kept in usable_big for the buckets. */
 typedef struct acct_ctrs {
-    uint64_t reallocs;
-    uint64_t usable_extra; /* sum over live blocks of usable - implied (two's complement) */
+    acct_bucket_ctr_t slot[ACCT_SLOTS];
     acct_bucket_ctr_t b[ACCT_NBUCKETS];
+    uint64_t usable_big; /* sum of usable over the live blocks counted in buckets */
+    uint64_t reallocs;
 } acct_ctrs_t;
 
-typedef struct acct_thread {
-    acct_ctrs_t c;        /* owner writes (relaxed stores); readers hold acct_registry_lock */
-    int64_t sample_left;  /* owner only: bytes until the next call-site sample */
-    uint64_t rng;         /* owner only */
-    uint32_t tid;         /* dense thread index for the trace (never reused) */
-    struct acct_tbuf *tb; /* trace buffer, or NULL */
+/* One per live thread, in slabs of mmap'd memory. Aligned to 128 bytes (two cache lines, what
+ * adjacent-line prefetch pulls in) so that no two threads' states share a line: a thread's
+ * counters are written by that thread only, and a block freed by another thread is counted in
+ * the freeing thread's own state. */
+typedef struct __attribute__((aligned(128))) acct_thread {
+    acct_ctrs_t c; /* owner writes (relaxed stores); readers hold acct_registry_lock; zero
+                    * whenever the state is free (acct_thread_fold clears it) */
+    /* from here to next_all: reset when a thread takes the state */
+    int64_t sample_left;          /* owner only: bytes until the next call-site sample */
+    uint64_t rng;                 /* owner only */
+    uint32_t tid;                 /* dense thread index for the trace (never reused) */
+    struct acct_tbuf *tb;         /* trace buffer, or NULL */
     uintptr_t stack_lo, stack_hi; /* owner only: the thread's stack (hi 0: not known yet) */
     int in_use;                   /* acct_registry_lock */
     struct acct_thread *next_all, *next_free; /* acct_registry_lock */
 } acct_thread_t;
 
-extern __thread acct_thread_t *acct_self ACCT_TLS;
-extern __thread int acct_busy ACCT_TLS;
+/* The per-thread words the wrappers read, in one thread-local block: one address lookup (the
+ * initial-exec offset from the GOT) reaches them all. */
+typedef struct acct_tls {
+    acct_thread_t *fast;    /* self while busy is 0 and acct_detour clear (the wrappers' common
+                             * case: one test for all three), else NULL; see acct_fast_refresh */
+    acct_thread_t *fast_je; /* the same for jemalloc underneath (its sizes known: acct_je_sized,
+                             * acct_je_classes): the slow path's first case */
+    acct_thread_t *self;    /* this thread's state, NULL before its first count or after its exit */
+    int busy; /* nonzero while our own code is on this thread's stack: its allocations are ours */
+    int dead; /* the thread's exit handler ran: count into acct_global from now on */
+} acct_tls_t;
+extern __thread acct_tls_t acct_tls ACCT_TLS;
 extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
-/* Nonzero while every allocation and free must take the wrappers' slow path: acct_off or
- * acct_tracing is set (the hot path then tests one word for both). Whoever changes either
- * calls acct_detour_update(). */
+/* Zero while the wrappers' common case applies: the allocator is glibc's and its chunk header
+ * gives the size key (acct_glibc_header), accounting is on and nobody traces. Otherwise every
+ * allocation and free takes the wrappers' slow path, which handles each case (jemalloc's first).
+ * Set until the library's constructor has decided (monitor.c); after that it may only clear
+ * (trace closed, forked child), never set again: threads cache it in acct_tls.fast and notice
+ * a change only in their slow path. Whoever changes acct_off, acct_tracing or
+ * acct_glibc_header calls acct_detour_update(). */
+enum {
+    ACCT_DETOUR_SPECIAL = 1,  /* acct_off or acct_tracing: every call the general way */
+    ACCT_DETOUR_ALLOCATOR = 2 /* not glibc with a usable header */
+};
 extern int acct_detour;
+extern int acct_glibc_header, acct_je_sized, acct_je_classes;
 static inline void acct_detour_update(void)
 {
     extern int acct_tracing;
-    __atomic_store_n(&acct_detour, acct_off | acct_tracing, __ATOMIC_RELAXED);
+    int d = ((acct_off | acct_tracing) ? ACCT_DETOUR_SPECIAL : 0) |
+            (acct_glibc_header ? 0 : ACCT_DETOUR_ALLOCATOR);
+    __atomic_store_n(&acct_detour, d, __ATOMIC_RELAXED);
+}
+
+/* Recomputes acct_tls.fast and fast_je from this thread's state, busy and acct_detour. */
+static inline void acct_fast_refresh(void)
+{
+    int d = __atomic_load_n(&acct_detour, __ATOMIC_RELAXED);
+    int special = acct_tls.busy || (d & ACCT_DETOUR_SPECIAL);
+    acct_tls.fast = special || d ? NULL : acct_tls.self;
+    acct_tls.fast_je = special || !acct_je_sized || !acct_je_classes ? NULL : acct_tls.self;
+}
+
+/* Our own code runs on this thread until the matching acct_busy_leave() (they nest): what it
+ * allocates is ours, nothing is sampled or traced, the wrappers take their slow path. */
+static inline void acct_busy_enter(void)
+{
+    acct_tls.busy++;
+    acct_tls.fast = NULL;
+    acct_tls.fast_je = NULL;
+}
+static inline void acct_busy_leave(void)
+{
+    if (--acct_tls.busy == 0)
+        acct_fast_refresh();
 }
 extern pthread_mutex_t acct_registry_lock;
 
@@ -159,90 +202,89 @@ extern pthread_mutex_t acct_registry_lock;
 acct_thread_t *acct_thread_slow(void);
 static inline acct_thread_t *acct_thread(void)
 {
-    acct_thread_t *t = acct_self;
+    acct_thread_t *t = acct_tls.self;
     return ACCT_LIKELY(t != NULL) ? t : acct_thread_slow();
 }
 
 #define ACCT_BUMP(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
 
-/* acct_bucket_x for the usual usable sizes (multiples of 8 below 4 KiB: every glibc and
- * jemalloc size there) from a 1 KiB table built before the first count (acct_buckets_init). */
-#define ACCT_BUCKET_TBL 4096
-extern uint16_t acct_bucket_tbl[ACCT_BUCKET_TBL / 8];
-void acct_buckets_init(void);
-static inline unsigned acct_bucket_hot(size_t usable, uint64_t *extra)
+/* Counting outside the slots (counters.c): t may be NULL (then acct_global, atomically). */
+void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key);
+void acct_count_free_big(acct_thread_t *t, size_t key);
+
+/* The counters of key's slot (key >> 3), addressed from the key's size bits without a shift
+ * down and up again (size8 is a multiple of 8). */
+static inline acct_bucket_ctr_t *acct_slot_ctr(acct_ctrs_t *c, size_t key)
 {
-    if (ACCT_LIKELY((usable & ~(size_t)(ACCT_BUCKET_TBL - 8)) == 0)) {
-        *extra = usable & -(uint64_t)(usable > 1024); /* sizes above 1 KiB are not implied */
-        return acct_bucket_tbl[usable >> 3];
-    }
-    return acct_bucket_x(usable, extra);
+    size_t size8 = key & ~(size_t)7;
+    return (acct_bucket_ctr_t *)((char *)c->slot + size8 * (sizeof(acct_bucket_ctr_t) / 8));
 }
 
-static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t usable)
+/* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. */
+static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thread_t *t,
+                                                                        size_t req, size_t key)
 {
-    uint64_t extra;
-    unsigned b = acct_bucket_hot(usable, &extra);
+    acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
+    uint64_t usable = (key & ~(size_t)7) - 8;
     uint64_t slack = usable >= req ? usable - req : 0;
-    if (ACCT_LIKELY(t != NULL)) {
-        acct_bucket_ctr_t *c = &t->c.b[b];
-        ACCT_BUMP(t->c.usable_extra, extra); /* always: cheaper than a branch on it */
-        ACCT_BUMP(c->n_in, 1);
-        ACCT_BUMP(c->slack, slack);
-        if (ACCT_UNLIKELY(slack > c->slack_max))
-            __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
-        return;
-    }
-    __atomic_fetch_add(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.b[b].n_in, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.b[b].slack, slack, __ATOMIC_RELAXED);
-    uint64_t m = __atomic_load_n(&acct_global.b[b].slack_max, __ATOMIC_RELAXED);
-    while (slack > m && !__atomic_compare_exchange_n(&acct_global.b[b].slack_max, &m, slack, 1,
-                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
+    ACCT_BUMP(c->n_in, 1);
+    ACCT_BUMP(c->slack, slack);
+    if (ACCT_UNLIKELY(slack > c->slack_max))
+        __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
 }
 
-static inline void acct_count_free(acct_thread_t *t, size_t usable)
+/* Counts a block about to be freed, whose size key is counted in a slot, in t's. */
+static inline __attribute__((always_inline)) void acct_count_free_slot(acct_thread_t *t, size_t key)
 {
-    uint64_t extra;
-    unsigned b = acct_bucket_hot(usable, &extra);
-    if (ACCT_LIKELY(t != NULL)) {
-        ACCT_BUMP(t->c.usable_extra, -extra);
-        ACCT_BUMP(t->c.b[b].n_out, 1);
-        return;
-    }
-    __atomic_fetch_sub(&acct_global.usable_extra, extra, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&acct_global.b[b].n_out, 1, __ATOMIC_RELAXED);
+    ACCT_BUMP(acct_slot_ctr(&t->c, key)->n_out, 1);
 }
 
-/* Our own blocks: what the allocator gives us while acct_busy (libgcc_s loading for backtrace,
- * the monitor thread's start, pthread_setspecific) is remembered here and left out of the
- * program's totals, at allocation and at free, whichever thread frees it. Bounded: when full,
- * further own blocks are counted like the program's. */
+/* Counts a block of req bytes just allocated, with size key `key`, in t (NULL: acct_global). */
+static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t key)
+{
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(acct_key_in_slot(key)))
+        acct_count_alloc_slot(t, req, key);
+    else
+        acct_count_alloc_big(t, req, key);
+}
+
+/* Counts a block with size key `key` about to be freed, in t (NULL: acct_global). */
+static inline void acct_count_free(acct_thread_t *t, size_t key)
+{
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(acct_key_in_slot(key)))
+        acct_count_free_slot(t, key);
+    else
+        acct_count_free_big(t, key);
+}
+
+/* Our own blocks: what the allocator gives us while acct_tls.busy (libgcc_s loading for
+ * backtrace, the monitor thread's start, pthread_setspecific) is remembered here and left out of
+ * the program's totals, at allocation and at free, whichever thread frees it. Bounded: when
+ * full, further own blocks are counted like the program's. */
 extern atomic_int acct_own_n; /* entries in the table */
 bool acct_own_add(const void *p);
 bool acct_own_remove(const void *p);
 
-/* The usable size of a live block of the allocator underneath. For glibc (checked at start-up
- * against malloc_usable_size, see real.c) it is read from the chunk header next to the block,
- * which the program's own access brings into cache: glibc's malloc_usable_size also reads the
- * next chunk's header, a second cache miss on every call. */
-extern int acct_glibc_header;
-extern int acct_je_sized;
-/* glibc: the chunk size (header bits 3..) less the header: 8 bytes, 16 for an mmapped chunk
- * (IS_MMAPPED, bit 1): malloc_usable_size's own arithmetic for a chunk in use. */
-static inline size_t acct_glibc_usable(const void *p)
+/* The size key of a live block of the allocator underneath. For glibc (checked at start-up
+ * against malloc_usable_size, see real.c) it is the chunk header next to the block, which the
+ * program's own access brings into cache: glibc's malloc_usable_size also reads the next
+ * chunk's header, a second cache miss on every call. */
+static inline size_t acct_glibc_key(const void *p)
 {
-    size_t h = ((const size_t *)p)[-1];
-    return (h & ~(size_t)7) - 8 - ((h & 2) << 2);
+    return ((const size_t *)p)[-1];
 }
-static inline size_t acct_usable(void *p)
+static inline size_t acct_key(void *p)
 {
     if (ACCT_LIKELY(acct_glibc_header))
-        return acct_glibc_usable(p);
+        return acct_glibc_key(p);
     if (acct_je_sized) /* jemalloc: sallocx skips malloc_usable_size's pointer validation */
-        return acct_real.sallocx(p, 0);
-    return acct_real.usable(p);
+        return acct_key_of_usable(acct_real.sallocx(p, 0));
+    return acct_key_of_usable(acct_real.usable(p));
+}
+/* The usable size of a live block. */
+static inline size_t acct_usable(void *p)
+{
+    return acct_key_usable(acct_key(p));
 }
 
 /* The usable size of a block just allocated for req bytes with jemalloc-style alignment bits
@@ -255,7 +297,6 @@ extern uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1]; /* usable of (i * 8), from
  * quarter of the power of two below it. Used only when acct_je_classes says that start-up
  * found it equal to nallocx on a sweep of sizes up to ACCT_JE_CLASSES_MAX. */
 #define ACCT_JE_CLASSES_MAX ((size_t)1 << 40)
-extern int acct_je_classes;
 static inline size_t acct_je_class_of(size_t req)
 {
     unsigned k = 63u - (unsigned)__builtin_clzll((unsigned long long)(req - 1)); /* 2^k < req */
@@ -275,13 +316,14 @@ static inline size_t acct_je_usable(size_t req, int lg_align)
     }
     return acct_real.nallocx(req ? req : 1, lg_align);
 }
-static inline size_t acct_usable_new(void *p, size_t req, int lg_align)
+/* The size key of block p just allocated for req bytes (lg_align as above). */
+static inline size_t acct_key_new(void *p, size_t req, int lg_align)
 {
     if (ACCT_LIKELY(acct_glibc_header))
-        return acct_glibc_usable(p);
+        return acct_glibc_key(p);
     if (acct_je_sized && lg_align >= 0)
-        return acct_je_usable(req, lg_align);
-    return acct_usable(p);
+        return acct_key_of_usable(acct_je_usable(req, lg_align));
+    return acct_key(p);
 }
 
 /* Exact totals now, summed over the folded counters and every live thread. */
@@ -320,12 +362,11 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
 /* Forgets p if it was sampled (call before the block is given back). */
 void acct_sample_free(const void *p);
 /* Forgets p in whichever table holds it; true when it was one of our own blocks (then the
- * program's counters must not see it). Call only when acct_filter_get(p) is nonzero. */
-bool acct_filter_slow(const void *p, unsigned bits);
+ * program's counters must not see it). Call only when acct_filter_maybe(p). */
+bool acct_filter_slow(const void *p);
 static inline bool acct_forget(const void *p)
 {
-    unsigned bits = acct_filter_get(p);
-    return ACCT_UNLIKELY(bits != 0) && acct_filter_slow(p, bits);
+    return ACCT_UNLIKELY(acct_filter_maybe(p)) && acct_filter_slow(p);
 }
 /* Marks the library's own text range so stacks start at the program's frame. */
 void acct_sample_init(void);
@@ -391,7 +432,8 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
  * frames, the input of the driver's exports (collapsed stacks, pprof). Serialised by the caller
  * (report_lock). Returns its length. */
 size_t acct_stacks_build(char *buf, size_t cap, int max_sites);
-/* "at 0xADDR (MODULE+0xOFF) symbol+0xN" for a code address (the form the driver symbolizes). */
+/* "at 0xADDR (MODULE+0xOFF)" for a code address (the form the driver symbolizes); no lookup
+ * of names, no allocation (_dl_find_object). */
 size_t acct_frame_format(char *buf, size_t cap, uintptr_t addr);
 
 /* ---- monitor.c ---------------------------------------------------------------------------------

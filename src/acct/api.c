@@ -12,9 +12,9 @@ ACCT_EXPORT int fl_acct_get_totals(fl_acct_totals_t *out)
     if (!out)
         return -EINVAL;
     acct_totals_t t;
-    acct_busy++;
+    acct_busy_enter();
     acct_totals(&t);
-    acct_busy--;
+    acct_busy_leave();
     out->requested = t.requested;
     out->requested_error = t.requested_error;
     out->usable = t.usable;

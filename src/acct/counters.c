@@ -3,20 +3,23 @@
  * line on the hot path.
  *
  * Design and exactness guarantee. We keep no per-block header and no pointer table: at every
- * allocation and free we ask the allocator underneath for the block's usable size
- * (malloc_usable_size), which it knows exactly at both ends. Hence live usable bytes, live blocks
- * and the counts are exact. The hot path updates as little as it can (acct_count_alloc: a
- * bucket's count and slack; acct_count_free: a bucket's count): counts are sums over buckets,
- * and usable bytes are implied by the bucket (8 * b) up to 1 KiB, plus usable_extra for sizes
- * the bucket does not imply. The requested size is not recoverable at free, so each usable-size
- * bucket (8-byte steps to 1 KiB, then 8 per power of two) keeps the number of blocks allocated
- * and freed and the total slack (usable - requested) of the blocks allocated; live requested is
- *   usable_live - sum over buckets of live_blocks(b) * mean_slack(b).
- * It is exact while nothing of a bucket was freed, exactly zero when everything was freed, and
- * otherwise off by at most sum of live_blocks(b) * max_slack(b) (reported as requested_error;
- * glibc's max slack is under 24 bytes for small blocks). A header would make requested exact but
+ * allocation and free we read the block's size key (acct_internal.h: glibc's chunk header, or
+ * usable + 8 from the allocator underneath), which encodes its usable size exactly at both ends.
+ * Hence live usable bytes, live blocks and the counts are exact. The hot path updates as little
+ * as it can (acct_count_alloc: a slot's count and slack; acct_count_free: a slot's count, in the
+ * calling thread's own state: no lock, no atomic read-modify-write, no line shared with another
+ * thread): counts are sums over slots and buckets, usable bytes are implied by the slot (one
+ * per multiple of 8 below 16 KiB) and summed in usable_big for the rest. The requested size is
+ * not recoverable at free, so each slot and bucket keeps the number of blocks allocated and
+ * freed and the total slack (usable - requested) of the blocks allocated; live requested is
+ *   usable_live - sum over slots and buckets of live_blocks * mean_slack.
+ * It is exact while nothing of a slot was freed, exactly zero when everything was freed, and
+ * otherwise off by at most sum of live_blocks * max_slack (reported as requested_error; glibc's
+ * max slack is under 24 bytes for small blocks). A header would make requested exact but
  * changes every block's size class and alignment, breaks malloc_usable_size users and programs
- * mixing allocators, and distorts the fragmentation it is meant to measure.
+ * mixing allocators, and distorts the fragmentation it is meant to measure. Nothing is batched:
+ * a snapshot (acct_totals) sums every live thread's counters as they are, so it is exact at any
+ * moment that no allocation is in flight.
  *
  * Thread states live in mmap'd slabs and are recycled: at thread exit (pthread key destructor)
  * a thread's counters are added to acct_global and its slot goes back to a free list, so
@@ -29,22 +32,61 @@
 #include <string.h>
 #include <sys/mman.h>
 
-__thread acct_thread_t *acct_self ACCT_TLS;
-__thread int acct_busy ACCT_TLS;
-static __thread int thread_dead ACCT_TLS; /* the exit handler ran: count globally */
+__thread acct_tls_t acct_tls ACCT_TLS;
 
-uint16_t acct_bucket_tbl[ACCT_BUCKET_TBL / 8];
-
-void acct_buckets_init(void)
+/* *dst = max(*dst, v), atomically. */
+static void atomic_max(uint64_t *dst, uint64_t v)
 {
-    for (size_t i = 0; i < ACCT_BUCKET_TBL / 8; i++)
-        acct_bucket_tbl[i] = (uint16_t)acct_bucket(i * 8);
+    uint64_t m = __atomic_load_n(dst, __ATOMIC_RELAXED);
+    while (v > m && !__atomic_compare_exchange_n(dst, &m, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
+{
+    size_t usable = acct_key_usable(key);
+    uint64_t slack = usable >= req ? usable - req : 0;
+    int in_slot = acct_key_in_slot(key);
+    if (t) {
+        acct_bucket_ctr_t *c = in_slot ? &t->c.slot[key >> 3] : &t->c.b[acct_bucket(usable)];
+        if (!in_slot)
+            ACCT_BUMP(t->c.usable_big, usable);
+        ACCT_BUMP(c->n_in, 1);
+        ACCT_BUMP(c->slack, slack);
+        if (slack > c->slack_max)
+            __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
+        return;
+    }
+    acct_bucket_ctr_t *c =
+        in_slot ? &acct_global.slot[key >> 3] : &acct_global.b[acct_bucket(usable)];
+    if (!in_slot)
+        __atomic_fetch_add(&acct_global.usable_big, usable, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->n_in, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->slack, slack, __ATOMIC_RELAXED);
+    atomic_max(&c->slack_max, slack);
+}
+
+void acct_count_free_big(acct_thread_t *t, size_t key)
+{
+    size_t usable = acct_key_usable(key);
+    int in_slot = acct_key_in_slot(key);
+    acct_ctrs_t *c = t ? &t->c : &acct_global;
+    acct_bucket_ctr_t *b = in_slot ? &c->slot[key >> 3] : &c->b[acct_bucket(usable)];
+    if (t) {
+        if (!in_slot)
+            ACCT_BUMP(c->usable_big, -usable);
+        ACCT_BUMP(b->n_out, 1);
+        return;
+    }
+    if (!in_slot)
+        __atomic_fetch_sub(&c->usable_big, usable, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&b->n_out, 1, __ATOMIC_RELAXED);
 }
 
 acct_ctrs_t acct_global;
 int acct_off;
-int acct_detour;
-pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+ACCT_LINE int acct_detour = ACCT_DETOUR_SPECIAL; /* until the constructor has decided */
+ACCT_LINE pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static acct_thread_t *all_threads;  /* acct_registry_lock */
 static acct_thread_t *free_threads; /* acct_registry_lock */
@@ -53,9 +95,8 @@ static pthread_key_t exit_key;
 
 #define OWN_CAP 256
 atomic_int acct_own_n;
-static const void *own[OWN_CAP];                   /* own_lock */
-static uint8_t own_counts[1u << ACCT_FILTER_BITS]; /* own_lock: the filter's OWN counts */
-static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
+static const void *own[OWN_CAP]; /* own_lock */
+ACCT_LINE static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool acct_own_add(const void *p)
 {
@@ -68,19 +109,43 @@ bool acct_own_add(const void *p)
         }
     if (done) {
         atomic_fetch_add(&acct_own_n, 1);
-        acct_filter_add(own_counts, ACCT_FILTER_OWN, p, 1);
+        acct_filter_add(ACCT_FILTER_OWN, p, 1);
     }
     pthread_mutex_unlock(&own_lock);
     return done;
 }
 
-uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 32];
+ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
+static uint8_t filter_counts[ACCT_FILTER_KINDS][1u << ACCT_FILTER_BITS]; /* filter_lock (written) */
+ACCT_LINE static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
 
-bool acct_filter_slow(const void *p, unsigned bits)
+void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
 {
-    if ((bits & ACCT_FILTER_OWN) && acct_own_remove(p))
+    unsigned c = acct_filter_cell(p);
+    pthread_mutex_lock(&filter_lock);
+    uint8_t *n = &filter_counts[kind][c];
+    if (*n != 255)
+        __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
+    uint64_t bit = (uint64_t)1 << (c & 63);
+    if (filter_counts[ACCT_FILTER_OWN][c] || filter_counts[ACCT_FILTER_SAMPLE][c] ||
+        filter_counts[ACCT_FILTER_BOOT][c])
+        __atomic_fetch_or(&acct_filter_words[c >> 6], bit, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_and(&acct_filter_words[c >> 6], ~bit, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&filter_lock);
+}
+
+/* Whether a `kind` entry may lie in p's cell (its count was set before p was handed out). */
+static bool filter_has(enum acct_filter_kind kind, const void *p)
+{
+    return __atomic_load_n(&filter_counts[kind][acct_filter_cell(p)], __ATOMIC_RELAXED) != 0;
+}
+
+bool acct_filter_slow(const void *p)
+{
+    if (filter_has(ACCT_FILTER_OWN, p) && acct_own_remove(p))
         return true;
-    if (bits & ACCT_FILTER_SAMPLE)
+    if (filter_has(ACCT_FILTER_SAMPLE, p))
         acct_sample_free(p);
     return false;
 }
@@ -96,7 +161,7 @@ bool acct_own_remove(const void *p)
         }
     if (done) {
         atomic_fetch_sub(&acct_own_n, 1);
-        acct_filter_add(own_counts, ACCT_FILTER_OWN, p, -1);
+        acct_filter_add(ACCT_FILTER_OWN, p, -1);
     }
     pthread_mutex_unlock(&own_lock);
     return done;
@@ -108,11 +173,11 @@ static atomic_int key_ready;
 static void thread_exit(void *arg)
 {
     acct_thread_t *t = arg;
-    acct_busy++;
+    acct_busy_enter();
     if (acct_tracing && t->tb)
         acct_trace_thread_end(t);
     acct_thread_fold(t);
-    acct_busy--;
+    acct_busy_leave();
 }
 
 void acct_counters_forklock(int lock)
@@ -120,7 +185,9 @@ void acct_counters_forklock(int lock)
     if (lock) {
         pthread_mutex_lock(&acct_registry_lock);
         pthread_mutex_lock(&own_lock);
+        pthread_mutex_lock(&filter_lock);
     } else {
+        pthread_mutex_unlock(&filter_lock);
         pthread_mutex_unlock(&own_lock);
         pthread_mutex_unlock(&acct_registry_lock);
     }
@@ -132,8 +199,8 @@ void acct_counters_init(void)
         atomic_store(&key_ready, 1);
 }
 
-/* A slot from the free list, or a new slab. Caller holds acct_registry_lock. */
-static acct_thread_t *slot_get_locked(void)
+/* A thread state from the free list, or a new slab. Caller holds acct_registry_lock. */
+static acct_thread_t *state_get_locked(void)
 {
     if (!free_threads) {
         size_t bytes = SLAB_THREADS * sizeof(acct_thread_t);
@@ -157,15 +224,19 @@ acct_thread_t *acct_thread_slow(void)
 {
     /* Inside our own code without a state (e.g. acquiring it, or the monitor thread), or after
      * the exit handler: count into acct_global. */
-    if (thread_dead || acct_busy || !atomic_load(&key_ready))
+    if (acct_tls.dead || acct_tls.busy || !atomic_load(&key_ready))
         return NULL;
     int saved_errno = errno; /* the program sees errno exactly as the allocator left it */
-    acct_busy++;
+    acct_busy_enter();
     pthread_mutex_lock(&acct_registry_lock);
-    acct_thread_t *t = slot_get_locked();
+    acct_thread_t *t = state_get_locked();
     if (t) {
+        /* The counters are zero already (a new slab's are, acct_thread_fold clears a recycled
+         * state's): left untouched, their pages cost nothing until the thread counts there. */
+        FL_DEBUG_ASSERT(t->c.reallocs == 0 && t->c.usable_big == 0 && t->c.slot[4].n_in == 0);
         struct acct_tbuf *tb = t->tb; /* a recycled slot keeps its trace buffer mapping */
-        memset(t, 0, offsetof(acct_thread_t, next_all));
+        memset(&t->sample_left, 0,
+               offsetof(acct_thread_t, next_all) - offsetof(acct_thread_t, sample_left));
         t->tb = tb;
         t->tid = next_tid++;
         t->in_use = 1;
@@ -174,31 +245,33 @@ acct_thread_t *acct_thread_slow(void)
     if (t) {
         t->rng = (uintptr_t)t ^ ((uint64_t)t->tid << 32) ^ acct_now_ns();
         acct_sample_reset(t);
-        acct_self = t;
+        acct_tls.self = t;
         pthread_setspecific(exit_key, t); /* may allocate: we are busy, that counts globally */
     }
-    acct_busy--;
+    acct_busy_leave();
     errno = saved_errno;
     return t;
+}
+
+/* Adds one slot's or bucket's counters to another's, atomically (dst is acct_global). */
+static void add_ctr(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *s)
+{
+    if (!s->n_in && !s->n_out)
+        return;
+    __atomic_fetch_add(&dst->n_in, s->n_in, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&dst->n_out, s->n_out, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&dst->slack, s->slack, __ATOMIC_RELAXED);
+    atomic_max(&dst->slack_max, s->slack_max);
 }
 
 static void add_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
 {
     __atomic_fetch_add(&dst->reallocs, src->reallocs, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->usable_extra, src->usable_extra, __ATOMIC_RELAXED);
-    for (unsigned b = 0; b < ACCT_NBUCKETS; b++) {
-        const acct_bucket_ctr_t *s = &src->b[b];
-        if (!s->n_in && !s->n_out)
-            continue;
-        __atomic_fetch_add(&dst->b[b].n_in, s->n_in, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&dst->b[b].n_out, s->n_out, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&dst->b[b].slack, s->slack, __ATOMIC_RELAXED);
-        uint64_t m = __atomic_load_n(&dst->b[b].slack_max, __ATOMIC_RELAXED);
-        while (s->slack_max > m &&
-               !__atomic_compare_exchange_n(&dst->b[b].slack_max, &m, s->slack_max, 1,
-                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            ;
-    }
+    __atomic_fetch_add(&dst->usable_big, src->usable_big, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < ACCT_SLOTS; i++)
+        add_ctr(&dst->slot[i], &src->slot[i]);
+    for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
+        add_ctr(&dst->b[b], &src->b[b]);
 }
 
 void acct_thread_fold(acct_thread_t *t)
@@ -211,27 +284,62 @@ void acct_thread_fold(acct_thread_t *t)
     t->next_free = free_threads;
     free_threads = t;
     pthread_mutex_unlock(&acct_registry_lock);
-    if (acct_self == t) {
-        acct_self = NULL;
-        thread_dead = 1;
+    if (acct_tls.self == t) {
+        acct_tls.self = NULL;
+        acct_tls.fast = NULL;
+        acct_tls.fast_je = NULL;
+        acct_tls.dead = 1;
     }
 }
 
-/* Reads src with relaxed loads (another thread may be writing it) and adds it to dst. */
+#define LD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
+/* Reads one slot's or bucket's counters with relaxed loads (their owner may be writing them) and
+ * adds them to dst. */
+static void sum_ctr(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *src)
+{
+    dst->n_in += LD(src->n_in);
+    dst->n_out += LD(src->n_out);
+    dst->slack += LD(src->slack);
+    uint64_t m = LD(src->slack_max);
+    if (m > dst->slack_max)
+        dst->slack_max = m;
+}
+
+/* Reads src (another thread may be writing it) and adds it to dst. */
 static void sum_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
 {
-#define LD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
     dst->reallocs += LD(src->reallocs);
-    dst->usable_extra += LD(src->usable_extra);
-    for (unsigned b = 0; b < ACCT_NBUCKETS; b++) {
-        dst->b[b].n_in += LD(src->b[b].n_in);
-        dst->b[b].n_out += LD(src->b[b].n_out);
-        dst->b[b].slack += LD(src->b[b].slack);
-        uint64_t m = LD(src->b[b].slack_max);
-        if (m > dst->b[b].slack_max)
-            dst->b[b].slack_max = m;
-    }
+    dst->usable_big += LD(src->usable_big);
+    for (unsigned i = 0; i < ACCT_SLOTS; i++)
+        sum_ctr(&dst->slot[i], &src->slot[i]);
+    for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
+        sum_ctr(&dst->b[b], &src->b[b]);
+}
 #undef LD
+
+/* One slot's or bucket's share of the totals: live blocks, allocations and frees, the live
+ * blocks' estimated slack and its error bound. */
+typedef struct totals_acc {
+    int64_t blocks;
+    uint64_t allocs, frees;
+    double slack_live, err;
+} totals_acc_t;
+
+static int64_t acc_ctr(totals_acc_t *acc, const acct_bucket_ctr_t *c)
+{
+    int64_t live = (int64_t)(c->n_in - c->n_out);
+    acc->blocks += live;
+    acc->allocs += c->n_in;
+    acc->frees += c->n_out;
+    if (live <= 0 || c->n_in == 0)
+        return live;
+    if ((uint64_t)live == c->n_in) {
+        acc->slack_live += (double)c->slack; /* nothing freed here: exact */
+        return live;
+    }
+    acc->slack_live += (double)live * ((double)c->slack / (double)c->n_in);
+    acc->err += (double)live * (double)c->slack_max;
+    return live;
 }
 
 void acct_totals(acct_totals_t *out)
@@ -243,31 +351,18 @@ void acct_totals(acct_totals_t *out)
     for (acct_thread_t *t = all_threads; t; t = t->next_all)
         if (t->in_use)
             sum_ctrs(&sum, &t->c);
-    double slack_live = 0, err = 0;
-    int64_t blocks = 0;
-    uint64_t usable = sum.usable_extra, allocs = 0, frees = 0;
-    for (unsigned b = 0; b < ACCT_NBUCKETS; b++) {
-        const acct_bucket_ctr_t *c = &sum.b[b];
-        int64_t live = (int64_t)(c->n_in - c->n_out);
-        blocks += live;
-        allocs += c->n_in;
-        frees += c->n_out;
-        usable += (uint64_t)live * acct_bucket_implied(b);
-        if (live <= 0 || c->n_in == 0)
-            continue;
-        if ((uint64_t)live == c->n_in)
-            slack_live += (double)c->slack; /* nothing freed here: exact */
-        else
-            slack_live += (double)live * ((double)c->slack / (double)c->n_in);
-        if ((uint64_t)live != c->n_in)
-            err += (double)live * (double)c->slack_max;
-    }
+    totals_acc_t acc = {0};
+    uint64_t usable = sum.usable_big;
+    for (unsigned i = 0; i < ACCT_SLOTS; i++)
+        usable += (uint64_t)acc_ctr(&acc, &sum.slot[i]) * acct_slot_usable(i);
+    for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
+        acc_ctr(&acc, &sum.b[b]);
     pthread_mutex_unlock(&acct_registry_lock);
     out->usable = (int64_t)usable;
-    out->requested = out->usable - (int64_t)(slack_live + 0.5);
-    out->requested_error = (int64_t)(err + 0.5);
-    out->blocks = blocks;
-    out->allocs = allocs;
-    out->frees = frees;
+    out->requested = out->usable - (int64_t)(acc.slack_live + 0.5);
+    out->requested_error = (int64_t)(acc.err + 0.5);
+    out->blocks = acc.blocks;
+    out->allocs = acc.allocs;
+    out->frees = acc.frees;
     out->reallocs = sum.reallocs;
 }

@@ -22,8 +22,8 @@
 struct drv_dwarf {
     Dwfl *dwfl;
     Dwfl_Module *mod;
-    GElf_Addr low;        /* where the module sits in dwfl's address space */
-    const char *basename; /* for "module+0xOFF" */
+    GElf_Addr low;      /* where the module sits in dwfl's address space */
+    char basename[256]; /* for "module+0xOFF" (a copy: the handle outlives the caller's text) */
 };
 
 static const Dwfl_Callbacks callbacks = {
@@ -47,7 +47,7 @@ drv_dwarf_t *drv_dwarf_open(const char *module)
     }
     dwfl_module_info(d->mod, NULL, &d->low, NULL, NULL, NULL, NULL, NULL);
     const char *slash = strrchr(module, '/');
-    d->basename = slash ? slash + 1 : module;
+    snprintf(d->basename, sizeof d->basename, "%s", slash ? slash + 1 : module);
     return d;
 }
 

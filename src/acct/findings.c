@@ -318,6 +318,7 @@ int drv_finish_reports(const char *dir, int quiet, int plot, int program_status,
         if (i == 0 && procs[0].pid == 0)
             rc = r;
     }
+    acct_symbolize_release();
     if (plot)
         plot_all(dir, procs, n, plot == DRV_PLOT_BACKGROUND);
     char path[PATH_MAX + 64];

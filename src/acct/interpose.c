@@ -1,12 +1,15 @@
 /*
  * src/acct/interpose.c: the allocation functions the program calls (the hot path).
  *
- * Each wrapper calls the real function, then counts the block by its usable size (counters.c),
+ * Each wrapper calls the real function, then counts the block by its size key (counters.c),
  * counts down to the next call-site sample (sample.c) and, in --trace mode, records the event
- * (trace.c). Frees are counted before the block is given back. Invariants:
+ * (trace.c). Frees are counted before the block is given back. malloc, calloc and free have a
+ * common case (glibc underneath, a thread with a state outside our own code: acct_tls.fast) that
+ * reads the chunk header and bumps one slot, and leave by a tail call for everything else.
+ * Invariants:
  *   - results and errno are exactly the real allocator's: we only look at them;
  *   - the hot path takes no lock and allocates nothing; sampling and tracing are skipped while
- *     acct_busy (our own code is on the stack), counting never is, so totals stay exact;
+ *     acct_tls.busy (our own code is on the stack), counting never is, so totals stay exact;
  *   - blocks from the bootstrap buffer (real.c) are never passed to the real allocator;
  *   - when acct_off is set every wrapper is a plain pass-through (it is never set today: forked
  *     children account for themselves, see monitor.c); malloc, calloc and free learn it in
@@ -33,95 +36,143 @@ void sdallocx(void *ptr, size_t size, int flags);
 
 #define MALLOCX_ZERO_FLAG 0x40
 
-/* lg(align) for acct_usable_new: 0 for none, -1 when jemalloc's nallocx would not know. */
+/* lg(align) for acct_key_new: 0 for none, -1 when jemalloc's nallocx would not know. */
 static inline int lg_of(size_t align)
 {
     return align ? (align & (align - 1)) ? -1 : __builtin_ctzll(align) : 0;
 }
 
-/* on_alloc outside the common case: our own code is on the stack (acct_busy), the thread has no
- * state yet (or no more), tracing is on, or accounting is off (acct_detour). */
-static __attribute__((noinline)) void on_alloc_slow(void *p, size_t req, int op, size_t align)
+/* on_alloc the general way: our own code is on the stack (acct_tls.busy), the thread has no state
+ * yet (or no more), the allocator is neither glibc nor a known jemalloc, tracing is on,
+ * accounting is off (acct_detour), or the block's size is not counted in a slot. Returns p. */
+static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int op, size_t align)
 {
-    if (acct_off)
-        return;
-    if (ACCT_UNLIKELY(acct_busy) && acct_own_add(p))
-        return; /* our own block: not the program's */
-    size_t u = acct_usable_new(p, req, lg_of(align));
+    if (!acct_real_init() || acct_off)
+        return p; /* a bootstrap block (malloc and calloc do not test acct_ready), or not counting
+                   */
+    if (ACCT_UNLIKELY(acct_tls.busy) && acct_own_add(p))
+        return p; /* our own block: not the program's */
+    size_t key = acct_key_new(p, req, lg_of(align));
     acct_thread_t *t = acct_thread();
-    acct_count_alloc(t, req, u);
-    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_busy)) {
+    acct_count_alloc(t, req, key);
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_tls.busy)) {
         t->sample_left -= (int64_t)req;
         if (ACCT_UNLIKELY(t->sample_left < 0))
             acct_sample_alloc(t, p, req);
         if (ACCT_UNLIKELY(acct_tracing))
             acct_trace_alloc(t, op, p, req, align);
     }
+    acct_fast_refresh(); /* (acct_detour may have cleared) */
+    return p;
 }
 
-/* Counts block p of req bytes just allocated, and counts down to the next sample. */
-static inline __attribute__((always_inline)) void on_alloc(void *p, size_t req, int op,
-                                                           size_t align)
+/* The sample point of this thread was crossed: samples p. Returns p. */
+static __attribute__((noinline)) void *on_alloc_sample(acct_thread_t *t, void *p, size_t req)
 {
-    acct_thread_t *t = acct_self;
-    if (ACCT_UNLIKELY(t == NULL || acct_busy || acct_detour)) {
-        on_alloc_slow(p, req, op, align);
-        return;
-    }
-    acct_count_alloc(t, req, acct_usable_new(p, req, lg_of(align)));
+    acct_sample_alloc(t, p, req);
+    return p;
+}
+
+/* on_alloc outside glibc's common case: jemalloc's (acct_tls.fast_je: the size class from its
+ * table or its rule, checked against nallocx at start-up, without a call into jemalloc), else
+ * on_alloc_general. Only tail calls, so that it needs no frame. Returns p. */
+static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op, size_t align)
+{
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_UNLIKELY(je == NULL || align != 0 || req > ACCT_JE_CLASSES_MAX))
+        return on_alloc_general(p, req, op, align);
+    size_t usable = req <= ACCT_JE_SMALL ? acct_je_small[(req + 7) >> 3] : acct_je_class_of(req);
+    size_t key = acct_key_of_usable(usable);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return on_alloc_general(p, req, op, align);
+    acct_count_alloc_slot(je, req, key);
+    je->sample_left -= (int64_t)req;
+    if (ACCT_UNLIKELY(je->sample_left < 0))
+        return on_alloc_sample(je, p, req);
+    return p;
+}
+
+/* Counts block p of req bytes just allocated, and counts down to the next sample. Returns p.
+ * Every call but the real allocator's is a tail call, so that the wrappers' common case keeps
+ * nothing but the request across that one call. */
+static inline __attribute__((always_inline)) void *on_alloc(void *p, size_t req, int op,
+                                                            size_t align)
+{
+    acct_thread_t *t = acct_tls.fast;
+    if (ACCT_UNLIKELY(t == NULL))
+        return on_alloc_slow(p, req, op, align);
+    size_t key = acct_glibc_key(p);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return on_alloc_slow(p, req, op, align);
+    acct_count_alloc_slot(t, req, key);
     t->sample_left -= (int64_t)req;
     if (ACCT_UNLIKELY(t->sample_left < 0))
-        acct_sample_alloc(t, p, req);
+        return on_alloc_sample(t, p, req);
+    return p;
 }
 
-/* on_free_sized outside the common case: no thread state, tracing, or accounting off. */
-static __attribute__((noinline)) void on_free_slow(void *p, size_t u)
+/* Counts a block about to be given back, the general way: our own or a sampled block (the
+ * filter said maybe), no thread state, an allocator other than glibc, tracing, accounting off,
+ * a size outside the slots. known_key is its size key when the caller knows it (sdallocx),
+ * else 0. */
+static __attribute__((noinline)) void on_free_slow(void *p, size_t known_key)
 {
-    if (acct_off)
-        return;
+    if (acct_forget(p) || acct_off)
+        return; /* one of our own blocks, or nothing to count */
+    size_t key = known_key ? known_key : acct_key(p);
     acct_thread_t *t = acct_thread();
-    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+    if (ACCT_UNLIKELY(acct_tracing) && t && !acct_tls.busy)
         acct_trace_free(t, p, acct_now_ns());
-    acct_count_free(t, u);
+    acct_count_free(t, key);
+    acct_fast_refresh(); /* (acct_detour may have cleared) */
 }
 
-/* Counts a block about to be given back; known_usable is its usable size when the caller knows
- * it (sdallocx), else 0. */
-static inline __attribute__((always_inline)) void on_free_sized(void *p, size_t known_usable)
+/* free() outside the common case: jemalloc's common case, else the block may be a bootstrap one,
+ * the allocator not looked up yet (then only bootstrap blocks exist), or see on_free_slow. */
+static __attribute__((noinline)) void free_slow(void *p)
 {
-    if (acct_forget(p))
-        return; /* one of our own blocks */
-    size_t u = known_usable ? known_usable : acct_usable(p);
-    acct_thread_t *t = acct_self;
-    if (ACCT_UNLIKELY(t == NULL || acct_detour)) {
-        on_free_slow(p, u);
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_LIKELY(je != NULL) && !acct_filter_maybe(p)) {
+        /* jemalloc's common case: not a bootstrap, own or sampled block (all behind the
+         * filter). sallocx is its cheapest size lookup; given that size, sdallocx skips the
+         * lookup that free would repeat. */
+        size_t usable = acct_real.sallocx(p, 0);
+        acct_count_free(je, acct_key_of_usable(usable));
+        acct_real.sdallocx(p, usable, 0);
         return;
     }
-    acct_count_free(t, u);
-}
-
-static inline __attribute__((always_inline)) void on_free(void *p)
-{
-    on_free_sized(p, 0);
+    if (acct_is_boot(p) || !acct_real_init())
+        return; /* never given back */
+    on_free_slow(p, 0);
+    acct_real.free(p);
 }
 
 ACCT_EXPORT void *malloc(size_t n)
 {
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(n, 16);
-    void *p = acct_real.malloc(n);
-    if (ACCT_LIKELY(p != NULL)) /* (acct_off: on_alloc's slow path) */
-        on_alloc(p, n, FL_TOP_MALLOC, 0);
-    return p;
+    void *p = __atomic_load_n(&acct_malloc_entry, __ATOMIC_RELAXED)(n);
+    if (ACCT_UNLIKELY(p == NULL)) /* (acct_off: on_alloc's slow path) */
+        return p;
+    return on_alloc(p, n, FL_TOP_MALLOC, 0);
 }
 
 ACCT_EXPORT void free(void *p)
 {
-    if (ACCT_UNLIKELY(p == NULL) || ACCT_UNLIKELY(acct_is_boot(p)))
+    if (ACCT_UNLIKELY(p == NULL))
         return;
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return; /* only bootstrap blocks exist before the lookup */
-    on_free(p); /* (acct_off: on_free's slow path; the filter only forgets) */
+    /* A thread has a state only once the allocator underneath was looked up (acct_real is then
+     * valid) and acct_detour is clear only for glibc's, so that its header is the size key.
+     * Bootstrap, own and sampled blocks are all behind the filter (acct_boot_alloc marks it). */
+    acct_thread_t *t = acct_tls.fast;
+    if (ACCT_UNLIKELY(t == NULL || acct_filter_maybe(p))) {
+        free_slow(p);
+        return;
+    }
+    size_t key = acct_glibc_key(p);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key))) {
+        free_slow(p);
+        return;
+    }
+    acct_count_free_slot(t, key);
     acct_real.free(p);
 }
 
@@ -134,12 +185,10 @@ ACCT_EXPORT void *calloc(size_t n, size_t m)
         errno = ENOMEM;
         return NULL;
     }
-    if (ACCT_UNLIKELY(!acct_real_init()))
-        return acct_boot_alloc(bytes, 16);
-    void *p = acct_real.calloc(n, m);
-    if (ACCT_LIKELY(p != NULL))
-        on_alloc(p, bytes, FL_TOP_CALLOC, 0);
-    return p;
+    void *p = __atomic_load_n(&acct_calloc_entry, __ATOMIC_RELAXED)(n, m);
+    if (ACCT_UNLIKELY(p == NULL))
+        return p;
+    return on_alloc(p, bytes, FL_TOP_CALLOC, 0);
 }
 
 /* realloc of a bootstrap block: a new real block with the old contents. */
@@ -173,8 +222,7 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             on_alloc(p, n, FL_TOP_MALLOC, 0);
         return p;
     }
-    unsigned bits = acct_filter_get(old);
-    if (ACCT_UNLIKELY(bits != 0) && acct_filter_slow(old, bits)) {
+    if (ACCT_UNLIKELY(acct_filter_maybe(old)) && acct_filter_slow(old)) {
         void *p = acct_real.realloc(old, n); /* our own block stays ours, or is forgotten */
         if (p && !acct_own_add(p))
             on_alloc(p, n, FL_TOP_MALLOC, 0);
@@ -182,25 +230,25 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
             acct_own_add(old);
         return p;
     }
-    size_t u_old = acct_usable(old);
+    size_t k_old = acct_key(old);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     /* (a sampled old block was forgotten above: once given back, its address may be reused) */
     void *p = acct_real.realloc(old, n);
     acct_thread_t *t = acct_thread();
     if (p == NULL) {
         if (n == 0) { /* the allocator freed old (glibc's realloc(p, 0)) */
-            acct_count_free(t, u_old);
-            if (ACCT_UNLIKELY(acct_tracing) && t && !acct_busy)
+            acct_count_free(t, k_old);
+            if (ACCT_UNLIKELY(acct_tracing) && t && !acct_tls.busy)
                 acct_trace_free(t, old, t0);
         }
         return NULL; /* otherwise a failure: old is still live and still counted */
     }
-    size_t u = acct_usable_new(p, n, 0);
-    acct_count_free(t, u_old);
-    acct_count_alloc(t, n, u);
+    size_t key = acct_key_new(p, n, 0);
+    acct_count_free(t, k_old);
+    acct_count_alloc(t, n, key);
     if (t) {
         ACCT_BUMP(t->c.reallocs, 1);
-        if (!acct_busy) {
+        if (!acct_tls.busy) {
             t->sample_left -= (int64_t)n;
             if (ACCT_UNLIKELY(t->sample_left < 0))
                 acct_sample_alloc(t, p, n);
@@ -347,16 +395,16 @@ ACCT_EXPORT void *rallocx(void *old, size_t n, int flags)
     }
     if (acct_off)
         return acct_real.rallocx(old, n, flags);
-    size_t u_old = acct_usable(old);
+    size_t k_old = acct_key(old);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     acct_forget(old); /* our own blocks are never passed to rallocx */
     void *p = acct_real.rallocx(old, n, flags);
     if (!p)
         return NULL;
     acct_thread_t *t = acct_thread();
-    acct_count_free(t, u_old);
-    acct_count_alloc(t, n, acct_usable_new(p, n, lg_of(flags_align(flags))));
-    if (t && !acct_busy) {
+    acct_count_free(t, k_old);
+    acct_count_alloc(t, n, acct_key_new(p, n, lg_of(flags_align(flags))));
+    if (t && !acct_tls.busy) {
         ACCT_BUMP(t->c.reallocs, 1);
         t->sample_left -= (int64_t)n;
         if (ACCT_UNLIKELY(t->sample_left < 0))
@@ -373,14 +421,14 @@ ACCT_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         return malloc_usable_size(p); /* cannot resize in place: report the current size */
     if (acct_off)
         return acct_real.xallocx(p, size, extra, flags);
-    size_t u_old = acct_usable(p);
+    size_t k_old = acct_key(p);
     uint64_t t0 = ACCT_UNLIKELY(acct_tracing) ? acct_now_ns() : 0;
     size_t r = acct_real.xallocx(p, size, extra, flags);
-    if (r != u_old) {
+    if (r != acct_key_usable(k_old)) {
         acct_thread_t *t = acct_thread();
-        acct_count_free(t, u_old);
-        acct_count_alloc(t, size < r ? size : r, r);
-        if (t && !acct_busy && ACCT_UNLIKELY(acct_tracing))
+        acct_count_free(t, k_old);
+        acct_count_alloc(t, size < r ? size : r, acct_key_of_usable(r));
+        if (t && !acct_tls.busy && ACCT_UNLIKELY(acct_tracing))
             acct_trace_realloc(t, p, p, size < r ? size : r, t0);
     }
     return r;
@@ -403,8 +451,7 @@ ACCT_EXPORT void dallocx(void *p, int flags)
         free(p);
         return;
     }
-    if (!acct_off)
-        on_free(p);
+    on_free_slow(p, 0); /* (no jemalloc call is cheap enough to be worth a fast path) */
     acct_real.dallocx(p, flags);
 }
 
@@ -416,7 +463,7 @@ ACCT_EXPORT void sdallocx(void *p, size_t size, int flags)
         free(p);
         return;
     }
-    if (!acct_off) /* jemalloc: the size given is within the block's size class */
-        on_free_sized(p, acct_je_sized ? acct_je_usable(size, flags & 0x3f) : 0);
+    /* jemalloc: the size given is within the block's size class */
+    on_free_slow(p, acct_je_sized ? acct_key_of_usable(acct_je_usable(size, flags & 0x3f)) : 0);
     acct_real.sdallocx(p, size, flags);
 }

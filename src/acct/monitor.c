@@ -7,7 +7,7 @@
  * runs the leak watch (sample.c), replaces latest.txt and stacks.txt atomically (the report a
  * killed process leaves) and appends the top sites to sites.csv; it makes the reports asked for
  * by signal, API or DIR/report.request (within 100 ms; a signal handler only sets
- * acct_report_wanted). It runs with acct_busy set for good, so it is never sampled or traced.
+ * acct_report_wanted). It runs with acct_tls.busy set for good, so it is never sampled or traced.
  * Files of the root process (the one the driver started, or that preloaded the library itself)
  * have plain names; every other process's carry its pid (DIR/<pid>.report.txt). A forked child
  * accounts for itself: it inherits the parent's counters (the parent's live blocks are live in
@@ -95,7 +95,7 @@ static int report_write(const char *path, int latest, int stacks, const char *wh
 {
     acct_figures_t f;
     int rc = 0;
-    acct_busy++;
+    acct_busy_enter();
     acct_figures_collect(&f, acct_elapsed(), !latest);
     pthread_mutex_lock(&report_lock);
     if (!report_buf) {
@@ -105,7 +105,7 @@ static int report_write(const char *path, int latest, int stacks, const char *wh
     }
     if (!report_buf) {
         pthread_mutex_unlock(&report_lock);
-        acct_busy--;
+        acct_busy_leave();
         return -ENOMEM;
     }
     size_t len = acct_report_build(report_buf, REPORT_CAP, &f, why);
@@ -128,7 +128,7 @@ static int report_write(const char *path, int latest, int stacks, const char *wh
             acct_replace_file(spath, report_buf, len);
     }
     pthread_mutex_unlock(&report_lock);
-    acct_busy--;
+    acct_busy_leave();
     return rc;
 }
 
@@ -198,7 +198,7 @@ static int report_requested(void)
 static void *monitor_main(void *arg)
 {
     (void)arg;
-    acct_busy = 1; /* for good: the monitor is never sampled or traced */
+    acct_busy_enter(); /* for good: the monitor is never sampled or traced */
     struct timespec next, now, wake;
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t ms = acct_opt[ACCT_OPT_INTERVAL];
@@ -321,10 +321,10 @@ static void fork_child(void)
     acct_fmt(prefix, sizeof prefix, "%d.", (int)getpid());
     report_seq = 0;
     if (out_dir[0]) { /* a process of its own: its own files and monitor */
-        acct_busy++;
+        acct_busy_enter();
         outputs_open();
         monitor_start();
-        acct_busy--;
+        acct_busy_leave();
     }
 }
 
@@ -349,7 +349,7 @@ __attribute__((constructor)) static void acct_start(void)
         return;
     started = 1;
     start_ns = acct_now_ns();
-    acct_busy++;
+    acct_busy_enter();
     acct_real_init();
     read_options();
     acct_rss_base = acct_rss_bytes();
@@ -399,11 +399,12 @@ __attribute__((constructor)) static void acct_start(void)
         sigaction((int)acct_opt[ACCT_OPT_SIGNAL], &sa, NULL);
     }
     acct_sample_mean = acct_opt[ACCT_OPT_SAMPLE];
-    if (acct_self)
-        acct_sample_reset(acct_self);
+    if (acct_tls.self)
+        acct_sample_reset(acct_tls.self);
     if (out_dir[0])
         monitor_start();
-    acct_busy--;
+    acct_detour_update(); /* decided: the common case may start (acct_busy_leave notices) */
+    acct_busy_leave();
 }
 
 /* The final report: the monitor stopped, a last sample and leak watch, report.txt. */
@@ -427,12 +428,12 @@ void acct_final_report(const char *why)
 {
     if (acct_off || !started || atomic_exchange(&final_taken, 1))
         return;
-    acct_busy++;
+    acct_busy_enter();
     if (out_dir[0])
         final_write(why);
     else if (acct_report_cb)
         acct_report_now(NULL, why);
-    acct_busy--;
+    acct_busy_leave();
 }
 
 /* After the final report: what the program's teardown (atexit handlers, static destructors)
@@ -457,14 +458,14 @@ __attribute__((destructor)) static void acct_stop(void)
 {
     if (acct_off || !started)
         return;
-    acct_busy++;
+    acct_busy_enter();
     if (atomic_load(&final_taken) && out_dir[0] && teardown_t > 0)
         teardown_append();
     else
         acct_final_report("at exit (after atexit handlers and destructors)");
     monitor_stop();
     acct_trace_close();
-    acct_busy--;
+    acct_busy_leave();
 }
 
 int acct_api_dump(const char *path)

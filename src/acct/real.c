@@ -18,7 +18,26 @@
 #include <unistd.h>
 
 acct_real_t acct_real;
-atomic_int acct_ready;
+ACCT_LINE atomic_int acct_ready;
+
+/* malloc and calloc until the allocator is known: the lookup (or the bootstrap buffer for the
+ * thread doing it, and for good when it failed), then the real function. */
+static void *boot_malloc(size_t n)
+{
+    if (!acct_real_init())
+        return acct_boot_alloc(n, 16);
+    return acct_real.malloc(n);
+}
+
+static void *boot_calloc(size_t n, size_t m)
+{
+    if (!acct_real_init())
+        return acct_boot_alloc(n * m, 16); /* (the caller checked the product) */
+    return acct_real.calloc(n, m);
+}
+
+void *(*acct_malloc_entry)(size_t) = boot_malloc;
+void *(*acct_calloc_entry)(size_t, size_t) = boot_calloc;
 static pid_t lookup_tid; /* the thread doing the lookup; written before acct_ready becomes 1 */
 
 #define BOOT_CAP ACCT_BOOT_CAP
@@ -41,6 +60,7 @@ void *acct_boot_alloc(size_t size, size_t align)
             char *p = acct_boot_area + start;
             memcpy(p - 16, &size, sizeof size);
             memset(p, 0, size); /* the area is static and never reused: already zero */
+            acct_filter_add(ACCT_FILTER_BOOT, p, 1); /* free() looks here only on "maybe" */
             return p;
         }
     }
@@ -65,7 +85,7 @@ static void *must(const char *name)
 
 int acct_glibc_header;
 
-/* Enables acct_usable()'s header read when the allocator is glibc's and the header agrees with
+/* Enables acct_key()'s header read when the allocator is glibc's and the header agrees with
  * malloc_usable_size on blocks of every kind (small, large, mmapped, aligned). */
 static void check_glibc_header(void)
 {
@@ -78,8 +98,8 @@ static void check_glibc_header(void)
         void *q = acct_real.memalign(4096, sizes[i]);
         if (!p || !q)
             return; /* stays off; the blocks are lost only if memory is exhausted */
-        int ok = acct_glibc_usable(p) == acct_real.usable(p) &&
-                 acct_glibc_usable(q) == acct_real.usable(q);
+        int ok = acct_key_usable(acct_glibc_key(p)) == acct_real.usable(p) &&
+                 acct_key_usable(acct_glibc_key(q)) == acct_real.usable(q);
         acct_real.free(p);
         acct_real.free(q);
         if (!ok)
@@ -92,7 +112,7 @@ int acct_je_sized;
 int acct_je_classes;
 uint16_t acct_je_small[ACCT_JE_SMALL / 8 + 1];
 
-/* Enables acct_usable_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
+/* Enables acct_key_new()'s nallocx when malloc and nallocx are the same jemalloc and agree
  * with malloc_usable_size on a sweep of sizes and alignments. */
 static void check_jemalloc_sizes(void)
 {
@@ -164,7 +184,6 @@ bool acct_real_init_slow(void)
         r.sdallocx = (void (*)(void *, size_t, int))must("sdallocx");
         r.nallocx = (size_t(*)(size_t, int))must("nallocx");
         acct_real = r;
-        acct_buckets_init(); /* before anything is counted: counting starts at acct_ready 2 */
         if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.usable) {
             static const char msg[] = "flatline-acct: cannot find the allocator underneath "
                                       "(malloc/free/malloc_usable_size); accounting is off\n";
@@ -173,8 +192,12 @@ bool acct_real_init_slow(void)
             atomic_store_explicit(&acct_ready, 3, memory_order_release);
             return false;
         }
+        /* the wrappers call these without testing acct_ready: a thread that sees the real
+         * function early only calls it sooner (its slow path waits for acct_ready) */
+        __atomic_store_n(&acct_malloc_entry, r.malloc, __ATOMIC_RELAXED);
+        __atomic_store_n(&acct_calloc_entry, r.calloc, __ATOMIC_RELAXED);
         atomic_store_explicit(&acct_ready, 2, memory_order_release);
-        check_glibc_header();
+        check_glibc_header(); /* (acct_detour is updated by the constructor, monitor.c) */
         check_jemalloc_sizes();
         return true;
     }

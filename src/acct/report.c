@@ -1,12 +1,15 @@
 /*
  * src/acct/report.c: the text of a report: verdict, memory breakdown in flatline/mem.h's order, top
  * call sites by net growth, leak-watch events. Built into a caller's buffer with acct_fmt (no
- * allocation); frames are printed as "at 0xADDR (MODULE+0xOFFSET) symbol+0xN" from dladdr, a
- * form the flatline-acct driver rewrites to function and file:line after the program exits.
+ * allocation); frames are printed as "at 0xADDR (MODULE+0xOFFSET)", a form the flatline-acct
+ * driver rewrites to function and file:line after the program exits. Names are not looked up
+ * here: the rolling report is rebuilt every interval, and dladdr's nearest-symbol search scans a
+ * module's symbol table for each frame (symbols are the driver's job, with libdw, once).
  */
 #include "acct_lib.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,25 +19,29 @@ static double mib(int64_t v)
     return (double)v / 1048576.0;
 }
 
-size_t acct_frame_format(char *b, size_t cap, uintptr_t addr)
+/* The path of the main program (its link map's name is ""), read once. */
+static const char *exe_path(void)
 {
-    Dl_info di;
-    memset(&di, 0, sizeof di);
-    if (!dladdr((void *)addr, &di) || !di.dli_fname)
-        return acct_fmt(b, cap, "at %#lx", (unsigned long)addr);
-    const char *mod = di.dli_fname;
-    char exe[256];
-    if (mod[0] != '/') { /* the main program: dladdr gives its name as invoked, or "" */
+    static char exe[512];
+    static atomic_int known;
+    if (!atomic_load(&known)) {
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
         exe[n > 0 ? n : 0] = 0;
-        mod = exe;
+        atomic_store(&known, 1); /* (two first callers write the same text) */
     }
-    size_t len = acct_fmt(b, cap, "at %#lx (%s+%#lx)", (unsigned long)addr, mod,
-                          (unsigned long)(addr - (uintptr_t)di.dli_fbase));
-    if (di.dli_sname)
-        len += acct_fmt(b + len, cap - len, " %s+%#lx", di.dli_sname,
-                        (unsigned long)(addr - (uintptr_t)di.dli_saddr));
-    return len;
+    return exe;
+}
+
+size_t acct_frame_format(char *b, size_t cap, uintptr_t addr)
+{
+    struct dl_find_object fo;
+    if (_dl_find_object((void *)addr, &fo) != 0 || !fo.dlfo_link_map)
+        return acct_fmt(b, cap, "at %#lx", (unsigned long)addr);
+    const char *mod = fo.dlfo_link_map->l_name;
+    if (!mod || !mod[0]) /* the main program */
+        mod = exe_path();
+    return acct_fmt(b, cap, "at %#lx (%s+%#lx)", (unsigned long)addr, mod,
+                    (unsigned long)(addr - (uintptr_t)fo.dlfo_map_start));
 }
 
 static size_t frame_text(char *b, size_t cap, uintptr_t addr)

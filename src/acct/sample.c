@@ -21,8 +21,8 @@
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
  *     site's entries is its live_bytes / live_blocks;
- *   - sample_counts[h] counts live[] entries whose address hashes to h, and the filter's
- *     SAMPLE bit for h is set while it is nonzero, so free() only takes the lock on "maybe";
+ *   - the filter (acct_filter_add) counts the live[] entries in each of its cells, and its bit
+ *     for a cell is set while that is nonzero, so free() only takes the lock on "maybe";
  *   - a site's births - deaths is its number of live[] entries; its live_var and churn_var sum
  *     (1 - p) w^2 over its live samples and over all its births and deaths;
  *   - hist[] holds hist_n points for every site, taken at hist_t[] (the watch times).
@@ -93,7 +93,7 @@ static double sample_var(double wbytes, double wblocks)
 
 /* Adaptive: spins briefly, then sleeps, so a holder preempted on a busy machine does not make
  * the others burn their time slices. Held for a few hundred ns. */
-static pthread_mutex_t acct_site_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+ACCT_LINE static pthread_mutex_t acct_site_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static site_t *sites;                    /* MAX_SITES, acct_site_lock */
 static uint32_t *site_index;             /* SITE_INDEX slots of site number + 1, acct_site_lock */
 static unsigned nsites;                  /* acct_site_lock */
@@ -127,7 +127,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 
 void acct_sample_init(void)
 {
-    acct_busy++;
+    acct_busy_enter();
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&acct_sample_init);
     sites = mmap(NULL, MAX_SITES * sizeof(site_t), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -146,7 +146,7 @@ void acct_sample_init(void)
         void *warm[4];
         backtrace(warm, 4); /* loads libgcc_s now rather than inside someone's malloc */
     }
-    acct_busy--;
+    acct_busy_leave();
 }
 
 void acct_sample_forklock(int lock)
@@ -281,11 +281,9 @@ static bool live_grow_locked(void)
     return true;
 }
 
-static uint8_t sample_counts[1u << ACCT_FILTER_BITS]; /* acct_site_lock: filter counts */
-
 static void filter_add(uintptr_t a, int delta)
 {
-    acct_filter_add(sample_counts, ACCT_FILTER_SAMPLE, (const void *)a, delta);
+    acct_filter_add(ACCT_FILTER_SAMPLE, (const void *)a, delta);
 }
 
 /* Removes live[i] and closes the gap (linear probing, backward shift). Lock held. */
@@ -330,7 +328,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     if (!acct_sample_mean || !live)
         return;
     int saved_errno = errno;
-    acct_busy++;
+    acct_busy_enter();
     void *raw[ACCT_MAX_DEPTH + 8];
     int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
     int judging = acct_sample_auto && !use_bt &&
@@ -400,7 +398,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     }
     samples++;
     pthread_mutex_unlock(&acct_site_lock);
-    acct_busy--;
+    acct_busy_leave();
     errno = saved_errno;
 }
 

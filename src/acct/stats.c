@@ -38,7 +38,7 @@ static int (*p_tc_prop)(const char *, size_t *);
 void acct_stats_init(void)
 {
     Dl_info di;
-    acct_busy++;
+    acct_busy_enter();
     memset(&di, 0, sizeof di);
     if (acct_real.malloc && dladdr((void *)acct_real.malloc, &di) && di.dli_fname)
         acct_fmt(acct_allocator_path, sizeof acct_allocator_path, "%s", di.dli_fname);
@@ -60,7 +60,7 @@ void acct_stats_init(void)
         p_mallinfo2 = (struct mallinfo2(*)(void))dlsym(RTLD_DEFAULT, "mallinfo2");
     static const char *names[] = {"other", "glibc", "jemalloc", "tcmalloc", "mimalloc"};
     acct_fmt(acct_allocator_name, sizeof acct_allocator_name, "%s", names[kind]);
-    acct_busy--;
+    acct_busy_leave();
 }
 
 int64_t acct_rss_bytes(void)
@@ -140,7 +140,7 @@ void acct_figures_collect(acct_figures_t *f, double t, int detail)
     f->rss = acct_rss_bytes();
     f->allocated = f->active = f->resident = f->dirty = f->muzzy = f->retained = f->mapped =
         f->metadata = f->slab_frag_bytes = -1;
-    acct_busy++;
+    acct_busy_enter();
     if (kind == K_JEMALLOC && p_mallctl) {
         uint64_t epoch = 1;
         size_t len = sizeof epoch;
@@ -186,7 +186,7 @@ void acct_figures_collect(acct_figures_t *f, double t, int detail)
         }
         f->approximate = 1;
     }
-    acct_busy--;
+    acct_busy_leave();
     if (f->allocated < 0)
         f->allocated = f->usable;
 }

@@ -3,7 +3,7 @@
  * program exited (outside its hot path, in the driver's own process): frames are grouped by
  * module, each module is opened once with libdw (dwarf.c: its symbols, DWARF lines and inline
  * frames, separate debug files by build-id), and each frame line is rewritten in place.
- * Frame line form in:  "      at 0xADDR (MODULE+0xOFF) symbol+0xN"
+ * Frame line form in:  "      at 0xADDR (MODULE+0xOFF)" (anything after it is ignored)
  *                 out: "      at function (file:line) [module]"  (file:line with debug info),
  *                      one such line per inlined call above it ("... (inlined) [module]"),
  *                      or "      at module+0xOFF [module]" when no symbol contains the address.
@@ -24,10 +24,46 @@ typedef struct frame {
     char *text; /* the resolved frames, one per line (NULL: unresolved) */
 } frame_t;
 
+/* The modules opened so far, kept open until acct_symbolize_release(): a run's report, events,
+ * stacks and on-demand reports name the same modules, and opening one (libdw reads its debug
+ * sections, decompressing them whole: about 0.1 s for glibc's) costs far more than resolving
+ * its frames. A module that could not be opened is remembered too (d NULL). */
+#define MODULES_KEPT 64
+static struct module {
+    char path[512];
+    drv_dwarf_t *d;
+} modules[MODULES_KEPT];
+static int nmodules;
+
+/* The module at path, opened once; *kept is 0 when the table is full (the caller closes it). */
+static drv_dwarf_t *module_open(const char *path, int *kept)
+{
+    *kept = 1;
+    for (int i = 0; i < nmodules; i++)
+        if (!strcmp(modules[i].path, path))
+            return modules[i].d;
+    drv_dwarf_t *d = drv_dwarf_open(path);
+    if (nmodules == MODULES_KEPT) {
+        *kept = 0;
+        return d;
+    }
+    snprintf(modules[nmodules].path, sizeof modules[nmodules].path, "%s", path);
+    modules[nmodules++].d = d;
+    return d;
+}
+
+void acct_symbolize_release(void)
+{
+    for (int i = 0; i < nmodules; i++)
+        drv_dwarf_close(modules[i].d);
+    nmodules = 0;
+}
+
 /* Resolves every frame of frames[from..to) (same module). */
 static void resolve_module(frame_t *frames, size_t from, size_t to)
 {
-    drv_dwarf_t *d = drv_dwarf_open(frames[from].module);
+    int kept;
+    drv_dwarf_t *d = module_open(frames[from].module, &kept);
     if (!d)
         return;
     char buf[8192];
@@ -35,7 +71,8 @@ static void resolve_module(frame_t *frames, size_t from, size_t to)
         drv_dwarf_frame(d, frames[i].off, buf, sizeof buf);
         frames[i].text = strdup(buf);
     }
-    drv_dwarf_close(d);
+    if (!kept)
+        drv_dwarf_close(d);
 }
 
 static int by_module(const void *a, const void *b)
@@ -121,6 +158,8 @@ static int read_text(FILE *f, text_t *t)
 /* Resolves all frames, one module at a time; frames end up in line order again. */
 static void resolve_all(text_t *t)
 {
+    if (t->nframes == 0)
+        return; /* (an empty file has no frames array: qsort wants one) */
     qsort(t->frames, t->nframes, sizeof *t->frames, by_module);
     for (size_t i = 0; i < t->nframes;) {
         size_t j = i;

@@ -184,7 +184,7 @@ static void end(acct_tbuf_t *b, uint32_t at, int op)
 void acct_trace_alloc(acct_thread_t *t, int op, const void *p, size_t size, size_t align)
 {
     uint32_t at;
-    acct_busy++;
+    acct_busy_enter();
     acct_tbuf_t *b = begin(t, acct_now_ns(), &at);
     if (b) {
         put_addr(b, (uintptr_t)p);
@@ -197,19 +197,19 @@ void acct_trace_alloc(acct_thread_t *t, int op, const void *p, size_t size, size
         }
         end(b, at, op);
     }
-    acct_busy--;
+    acct_busy_leave();
 }
 
 void acct_trace_free(acct_thread_t *t, const void *p, uint64_t t_ns)
 {
     uint32_t at;
-    acct_busy++;
+    acct_busy_enter();
     acct_tbuf_t *b = begin(t, t_ns, &at);
     if (b) {
         put_addr(b, (uintptr_t)p);
         end(b, at, FL_TOP_FREE);
     }
-    acct_busy--;
+    acct_busy_leave();
 }
 
 void acct_trace_realloc(acct_thread_t *t, const void *old, const void *p, size_t size,
@@ -217,7 +217,7 @@ void acct_trace_realloc(acct_thread_t *t, const void *old, const void *p, size_t
 {
     uint32_t at;
     uint64_t after = acct_now_ns();
-    acct_busy++;
+    acct_busy_enter();
     acct_tbuf_t *b = begin(t, t_before, &at);
     if (b) {
         put_addr(b, (uintptr_t)old);
@@ -226,7 +226,7 @@ void acct_trace_realloc(acct_thread_t *t, const void *old, const void *p, size_t
         put_u(b, after > t_before ? after - t_before : 0);
         end(b, at, FL_TOP_REALLOC);
     }
-    acct_busy--;
+    acct_busy_leave();
 }
 
 void acct_trace_thread_end(acct_thread_t *t)

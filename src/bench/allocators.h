@@ -5,32 +5,39 @@
  * dependency check read) and the runner's identification of what serves malloc
  * (runner_ident.c) all iterate this list.
  *
- *   X(name, lib, family, match, pkg, arenas, malloc_conf, doc)
+ *   X(name, lib, family, match, pkg, arenas, store, env, doc)
  *     name         the matrix column (--allocators)
  *     lib          file preloaded from the library directory; NULL = nothing (glibc)
  *     family       what must serve malloc in the runner ("glibc", "jemalloc", ...)
  *     match        the word in the path of malloc's library that names that family
  *     pkg          the Debian package that provides lib (listed in scripts/deps.d/)
- *     arenas       runs the lifecycle-arena runner (flatline-bench-runner-fl --arenas)
- *     malloc_conf  MALLOC_CONF for the run (jemalloc options), or NULL
+ *     arenas       runs with lifecycle arenas (flatline-bench-runner-fl --arenas)
+ *     store        NULL, or db-churn's records in libflatline's namespace store with its active
+ *                  defragmentation "on" or "off" (flatline-bench-runner-store --store-defrag)
+ *     env          the allocator's options for the run as environment assignments
+ *                  ("NAME=value", several separated by spaces), or NULL
  *     doc          one line for --help
  */
 #ifndef FLATLINE_BENCH_ALLOCATORS_H
 #define FLATLINE_BENCH_ALLOCATORS_H
 
 #define BENCH_ALLOCATORS(X)                                                                        \
-    X("glibc", NULL, "glibc", "libc.so", "libc6", false, NULL,                                     \
+    X("glibc", NULL, "glibc", "libc.so", "libc6", false, NULL, NULL,                               \
       "glibc's malloc, nothing preloaded")                                                         \
-    X("jemalloc", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", false, NULL,         \
+    X("jemalloc", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", false, NULL, NULL,   \
       "jemalloc as Debian builds it")                                                              \
-    X("jemalloc-bg", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", false,            \
-      "background_thread:true",                                                                    \
+    X("jemalloc-bg", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", false, NULL,      \
+      "MALLOC_CONF=background_thread:true",                                                        \
       "jemalloc with its background purging threads (MALLOC_CONF=background_thread:true)")         \
     X("tcmalloc", "libtcmalloc_minimal.so.4", "tcmalloc", "tcmalloc", "libtcmalloc-minimal4",      \
-      false, NULL, "gperftools' tcmalloc (minimal)")                                               \
-    X("mimalloc", "libmimalloc.so.2", "mimalloc", "mimalloc", "libmimalloc2.0", false, NULL,       \
+      false, NULL, NULL, "gperftools' tcmalloc (minimal)")                                         \
+    X("mimalloc", "libmimalloc.so.2", "mimalloc", "mimalloc", "libmimalloc2.0", false, NULL, NULL, \
       "Microsoft's mimalloc")                                                                      \
-    X("flatline", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", true, NULL,          \
-      "lifecycle arenas on jemalloc, as flatline-server runs them (db-churn, server-larson)")
+    X("flatline", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", true, NULL, NULL,    \
+      "lifecycle arenas on jemalloc, as flatline-server runs them (db-churn, server-larson)")      \
+    X("store", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", true, "off", NULL,      \
+      "db-churn's records in libflatline's namespace store, active defragmentation off")           \
+    X("store-defrag", "libjemalloc.so.2", "jemalloc", "jemalloc", "libjemalloc2", true, "on",      \
+      NULL, "the same with the store's active defragmentation (its default policy) on")
 
 #endif /* FLATLINE_BENCH_ALLOCATORS_H */

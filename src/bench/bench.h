@@ -25,13 +25,14 @@
 
 /* An allocator column of the matrix. */
 typedef struct bd_alloc {
-    const char *name;        /* column name (allocators.h) */
-    const char *lib;         /* file name under the library directory to preload, NULL for glibc */
-    const char *expect;      /* what the runner's ident must say serves malloc */
-    const char *pkg;         /* Debian package that provides it (for messages) */
-    bool arenas;             /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
-    const char *malloc_conf; /* MALLOC_CONF for the child (jemalloc options), or NULL */
-    const char *doc;         /* one line for --help */
+    const char *name;   /* column name (allocators.h) */
+    const char *lib;    /* file name under the library directory to preload, NULL for glibc */
+    const char *expect; /* what the runner's ident must say serves malloc */
+    const char *pkg;    /* Debian package that provides it (for messages) */
+    bool arenas;        /* lifecycle arenas: runs flatline-bench-runner-fl --arenas */
+    const char *store;  /* NULL, or records in the store, defrag "on"/"off" (runner-store) */
+    const char *env;    /* the allocator's options: "NAME=value ..." (allocators.h), or NULL */
+    const char *doc;    /* one line for --help */
 } bd_alloc_t;
 
 /* A workload row of the matrix. */
@@ -43,6 +44,7 @@ typedef struct bd_workload {
     const char *program; /* a bench/stress program run as is (bench_stress.c), or NULL */
     long work;           /* the program's count argument at --scale 1 */
     bool threaded;       /* the program takes a thread count first: runs at each count */
+    bool store;          /* keeps its records in the namespace store under the store columns */
 } bd_workload_t;
 
 typedef struct bd_config {
@@ -148,7 +150,7 @@ typedef struct bd_row {
     bool ok;
     char ident[32];    /* allocator the runner saw serving malloc */
     char version[64];  /* its version */
-    char strategy[32]; /* malloc or lifecycle-arenas */
+    char strategy[48]; /* malloc or lifecycle-arenas, +bgthread, +store or +store-defrag */
     double v[BD_NNUM];
     char error[256];
 } bd_row_t;
@@ -160,6 +162,10 @@ typedef void (*bd_progress_fn)(const bd_row_t *row, const bd_sample_t *s, void *
 int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc_t *al,
                  unsigned repeat, bd_row_t *row, bd_sample_t **samples, size_t *nsamples,
                  bd_progress_fn progress, void *ctx);
+
+/* Seconds a run of wl in repeat `repeat` waits after its mass delete for the tail checkpoints
+ * (the last one's time; +1 s only in repeats past --tail-repeats; 0 for a stress program). */
+double bd_tail_wait(const bd_config_t *cfg, const bd_workload_t *wl, unsigned repeat);
 
 /* Records the rusage wait4 gave for a finished child in row's CPU/fault/switch columns. */
 struct rusage;
@@ -175,9 +181,11 @@ int bd_run_stress(const bd_config_t *cfg, const bd_workload_t *wl, const bd_allo
 void bd_stress_name(char *buf, size_t len, const bd_workload_t *wl, unsigned threads);
 
 /* ---- bench_sweep.c ---- */
-/* The columns of an option sweep of `allocator` (only "jemalloc" has one): fills out (at most
- * max) and returns how many, or -1 when that allocator has no sweep. Static storage. */
+/* The columns of an option sweep of `allocator` (jemalloc, tcmalloc, mimalloc): fills out (at
+ * most max) and returns how many, or -1 when that allocator has no sweep. Static storage. */
 int bd_sweep_columns(const char *allocator, const bd_alloc_t **out, unsigned max);
+/* The allocators that have a sweep, for messages ("jemalloc, tcmalloc, mimalloc"). */
+const char *bd_sweep_names(void);
 
 /* ---- bench_matrix.c ---- */
 extern const bd_alloc_t bd_allocs[];
@@ -189,6 +197,8 @@ extern const unsigned bd_thread_counts[];
 extern const unsigned bd_nthread_counts;
 const bd_alloc_t *bd_find_alloc(const char *name);
 const bd_workload_t *bd_find_workload(const char *name);
+/* The runner executable a column runs (file name under cfg->bindir). */
+const char *bd_runner_name(const bd_alloc_t *al);
 /* Runs the whole matrix of cfg, writing DIR/runs.csv and DIR/series/. Returns 0, or 1 when a
  * run failed (the others still ran and were written). */
 int bd_run_matrix(const bd_config_t *cfg);
@@ -225,6 +235,9 @@ void bd_print_best(FILE *f, const bd_row_t *rows, size_t n, bool markdown);
 /* Writes gnuplot scripts and draws DIR/plots/{rss-<workload>,ratios}.{svg,png}. Returns 0, or -1
  * when gnuplot is missing or failed (a warning is printed; the rest of the report still works). */
 int bd_plot(const char *dir, const bd_row_t *rows, size_t n);
+/* True when some good run of workload wl sampled its live bytes over time (a runner workload:
+ * it has RSS-over-time plots and ratios at the peak; the stress programs do not). */
+bool bd_has_timeline(const bd_row_t *rows, size_t n, const char *wl);
 
 /* ---- bench_report.c ---- */
 /* Writes DIR/machine.txt (CPU, cores, memory, kernel, library versions) and DIR/config.txt. */
@@ -239,5 +252,8 @@ double bd_now(void);
 int bd_mkdir_p(const char *path);
 /* Resident bytes of process pid (/proc/<pid>/statm), 0 when it is gone. */
 uint64_t bd_read_rss(pid_t pid);
+/* In a forked child before exec: sets each "NAME=value" of env (space-separated; NULL: none).
+ * Returns 0, or -1 when an assignment has no '=' or is too long (nothing more is set). */
+int bd_apply_env(const char *env);
 
 #endif /* FLATLINE_BENCH_H */

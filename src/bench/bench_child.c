@@ -143,14 +143,26 @@ static void parse_stats(bd_row_t *row, char *rest, bool full_tail)
     }
 }
 
-static void parse_result(bd_row_t *row, char *rest)
+/* The result line: ops, run time and, for db-churn, where the records were (in=heap, store or
+ * store-defrag), which must be what the column asked for; a store shows in the strategy. */
+static void parse_result(child_t *c, char *rest)
 {
+    bd_row_t *row = c->row;
+    const char *want = !c->al->store                     ? "heap"
+                       : strcmp(c->al->store, "on") == 0 ? "store-defrag"
+                                                         : "store";
     char *save = NULL;
     for (char *kv = strtok_r(rest, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
         if (strncmp(kv, "ops=", 4) == 0)
             row->v[BD_ops] = strtod(kv + 4, NULL);
         else if (strncmp(kv, "run_ms=", 7) == 0)
             row->v[BD_run_ms] = strtod(kv + 7, NULL);
+        else if (strncmp(kv, "in=", 3) == 0 && strcmp(kv + 3, want) != 0)
+            set_error(row, "records were in %s, the column wants them in %s", kv + 3, want);
+        else if (strncmp(kv, "in=", 3) == 0 && c->al->store) {
+            size_t len = strlen(row->strategy);
+            snprintf(row->strategy + len, sizeof row->strategy - len, "+%s", kv + 3);
+        }
     }
 }
 
@@ -162,8 +174,8 @@ static void handle_line(child_t *c, char *line)
     if (sp)
         *sp = '\0';
     if (strcmp(line, "ident") == 0) {
-        char name[32] = "", version[64] = "", path[256] = "", strategy[32] = "";
-        sscanf(rest, "%31s %63s %255s %31s", name, version, path, strategy);
+        char name[32] = "", version[64] = "", path[256] = "", strategy[48] = "";
+        sscanf(rest, "%31s %63s %255s %47s", name, version, path, strategy);
         snprintf(row->ident, sizeof row->ident, "%s", name);
         snprintf(row->version, sizeof row->version, "%s", version);
         snprintf(row->strategy, sizeof row->strategy, "%s", strategy);
@@ -175,9 +187,9 @@ static void handle_line(child_t *c, char *line)
         }
         if (c->al->arenas && strncmp(strategy, "lifecycle-arenas", 16) != 0)
             set_error(row, "runner did not enable lifecycle arenas");
-        if (c->al->malloc_conf && strstr(c->al->malloc_conf, "background_thread:true") &&
+        if (c->al->env && strstr(c->al->env, "background_thread:true") &&
             !strstr(strategy, "+bgthread"))
-            set_error(row, "MALLOC_CONF=%s did not take effect", c->al->malloc_conf);
+            set_error(row, "%s did not take effect", c->al->env);
     } else if (strcmp(line, "sync") == 0) {
         bd_sample_t *s = take_sample(c);
         if (s && strcmp(rest, "peak") == 0) {
@@ -192,7 +204,7 @@ static void handle_line(child_t *c, char *line)
     } else if (strcmp(line, "stats") == 0) {
         parse_stats(row, rest, c->ntail == BD_NTAIL);
     } else if (strcmp(line, "result") == 0) {
-        parse_result(row, rest);
+        parse_result(c, rest);
     } else if (strcmp(line, "error") == 0) {
         set_error(row, "runner: %s", rest);
     }
@@ -261,8 +273,7 @@ static void build_cmd(runner_cmd_t *cmd, const child_t *c, const bd_workload_t *
 {
     const bd_config_t *cfg = c->cfg;
     const bd_alloc_t *al = c->al;
-    snprintf(cmd->runner, sizeof cmd->runner, "%s/%s", cfg->bindir,
-             al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner");
+    snprintf(cmd->runner, sizeof cmd->runner, "%s/%s", cfg->bindir, bd_runner_name(al));
     cmd->preload[0] = '\0';
     if (al->lib)
         snprintf(cmd->preload, sizeof cmd->preload, "%s/%s", cfg->libdir, al->lib);
@@ -292,6 +303,10 @@ static void build_cmd(runner_cmd_t *cmd, const child_t *c, const bd_workload_t *
     }
     if (al->arenas)
         argv[a++] = "--arenas";
+    if (al->store) {
+        argv[a++] = "--store-defrag";
+        argv[a++] = al->store;
+    }
     if (wl->needs_trace) {
         argv[a++] = "--trace";
         argv[a++] = cfg->trace;
@@ -318,8 +333,10 @@ static _Noreturn void exec_runner(const child_t *c, const runner_cmd_t *cmd)
         setenv("LD_PRELOAD", cmd->preload, 1);
     else
         unsetenv("LD_PRELOAD");
-    if (c->al->malloc_conf)
-        setenv("MALLOC_CONF", c->al->malloc_conf, 1);
+    if (bd_apply_env(c->al->env) != 0) {
+        fprintf(stderr, "flatline-bench: bad allocator options '%s'\n", c->al->env);
+        _exit(127);
+    }
     execv(cmd->runner, (char *const *)cmd->argv);
     fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", cmd->runner, strerror(errno));
     _exit(127);
@@ -551,4 +568,11 @@ int bd_run_child(const bd_config_t *cfg, const bd_workload_t *wl, const bd_alloc
     *samples = c.samples;
     *nsamples = c.n;
     return row->ok ? 0 : -1;
+}
+
+double bd_tail_wait(const bd_config_t *cfg, const bd_workload_t *wl, unsigned repeat)
+{
+    if (wl->program)
+        return 0;
+    return tail_at[repeat <= cfg->tail_repeats ? BD_NTAIL - 1 : 0] * cfg->time_scale;
 }

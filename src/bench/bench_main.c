@@ -30,7 +30,7 @@ static void usage(FILE *f)
            "                          [--timeout S] [--strict]\n"
            "                          [--libdir DIR] [--quick] [--sweep ALLOC]\n"
            "       flatline-bench report --out DIR [--page FILE]\n"
-           "       flatline-bench allocators\n"
+           "       flatline-bench allocators [--sweep ALLOC]\n"
            "       flatline-bench --help\n"
            "\n"
            "run     runs every workload under every allocator (each run a child process with\n"
@@ -55,7 +55,9 @@ static void usage(FILE *f)
            "                --scale 0.2 --time-scale 0.05; options given still win)\n"
            "  --sweep ALLOC  instead of the allocator columns, ALLOC under each setting of\n"
            "                its option sweep (jemalloc: narenas, dirty/muzzy decay,\n"
-           "                background threads); the report names the best setting\n"
+           "                background threads; tcmalloc: release rate, aggressive decommit,\n"
+           "                thread cache size; mimalloc: decommit delays, page reset, no\n"
+           "                decommit); the report names the best setting\n"
            "  --threads N   worker threads per workload (default: the workload's own, 4; the\n"
            "                threaded stress programs run at 1, 2, 4 and 8, a row per count)\n"
            "  --timeout S   kill a run after S seconds (default 600)\n"
@@ -71,7 +73,10 @@ static void usage(FILE *f)
            "\n"
            "allocators  prints the allocator table, one per line: name, preloaded library (- for\n"
            "        none), the family that must serve malloc, Debian package, 1 when it runs\n"
-           "        lifecycle arenas, MALLOC_CONF (- for none); tests read it\n");
+           "        lifecycle arenas, the store's defragmentation when db-churn's records go\n"
+           "        through the store (on/off, - for no store), the options as environment\n"
+           "        assignments (- for none);\n"
+           "        with --sweep ALLOC, the columns of that sweep instead; tests read it\n");
     fprintf(f, "\nWorkloads:\n");
     for (unsigned i = 0; i < bd_nworkloads; i++)
         fprintf(f, "  %-14s %s\n", bd_workloads[i].name, bd_workloads[i].doc);
@@ -369,8 +374,11 @@ static int resolve_allocators(run_args_t *a)
                    a->sweep);
     if (a->sweep) {
         int n = bd_sweep_columns(a->sweep, cfg->allocs, BD_MAX_ITEMS);
-        if (n < 0)
-            return bad("no option sweep for '%s' (there is one for jemalloc)", a->sweep);
+        if (n < 0) {
+            fprintf(stderr, "flatline-bench: no option sweep for '%s' (there is one for %s)\n",
+                    a->sweep, bd_sweep_names());
+            return 2;
+        }
         cfg->nallocs = (unsigned)n;
         return 0;
     }
@@ -471,6 +479,35 @@ static int cmd_report(int argc, char **argv)
     return bd_report(a.out, a.page) == 0 ? 0 : 1;
 }
 
+/* ---- flatline-bench allocators [--sweep ALLOC] ---- */
+
+static void print_column(const bd_alloc_t *a)
+{
+    printf("%s %s %s %s %d %s %s\n", a->name, a->lib ? a->lib : "-", a->expect, a->pkg, a->arenas,
+           a->store ? a->store : "-", a->env ? a->env : "-");
+}
+
+static int cmd_allocators(int argc, char **argv)
+{
+    if (argc == 1) {
+        for (unsigned i = 0; i < bd_nallocs; i++)
+            print_column(&bd_allocs[i]);
+        return 0;
+    }
+    if (argc != 3 || strcmp(argv[1], "--sweep") != 0)
+        return bad("%s takes no argument but --sweep ALLOC", "allocators");
+    const bd_alloc_t *cols[BD_MAX_ITEMS];
+    int n = bd_sweep_columns(argv[2], cols, BD_MAX_ITEMS);
+    if (n < 0) {
+        fprintf(stderr, "flatline-bench: no option sweep for '%s' (there is one for %s)\n", argv[2],
+                bd_sweep_names());
+        return 2;
+    }
+    for (int i = 0; i < n; i++)
+        print_column(cols[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -486,13 +523,7 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "allocators") == 0 && argc == 2) {
-        for (unsigned i = 0; i < bd_nallocs; i++) {
-            const bd_alloc_t *a = &bd_allocs[i];
-            printf("%s %s %s %s %d %s\n", a->name, a->lib ? a->lib : "-", a->expect, a->pkg,
-                   a->arenas, a->malloc_conf ? a->malloc_conf : "-");
-        }
-        return 0;
-    }
+    if (strcmp(cmd, "allocators") == 0)
+        return cmd_allocators(argc - 1, argv + 1);
     return bad("unknown command '%s' (expected run, report or allocators)", cmd);
 }

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, conf, doc)                            \
-    {name, lib, family, pkg, arenas, conf, doc},
+#define BD_ALLOC_ROW_(name, lib, family, match, pkg, arenas, store, env, doc)                      \
+    {name, lib, family, pkg, arenas, store, env, doc},
 const bd_alloc_t bd_allocs[] = {BENCH_ALLOCATORS(BD_ALLOC_ROW_)};
 #undef BD_ALLOC_ROW_
 const unsigned bd_nallocs = sizeof bd_allocs / sizeof bd_allocs[0];
@@ -26,23 +26,30 @@ const bd_workload_t bd_workloads[] = {
     {"db-churn", true, false,
      "an in-memory database under load: persistent records, transient "
      "request buffers",
-     NULL, 0, false},
+     NULL, 0, false, true},
     {"size-shift", false, false, "object sizes grow over the program's life (small, then large)",
-     NULL, 0, false},
-    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)", NULL, 0, false},
+     NULL, 0, false, false},
+    {"server-larson", true, false, "Larson and Krishnan's server benchmark (1998)", NULL, 0, false,
+     false},
     {"replay", false, true, "re-runs a trace recorded by flatline-acct --trace (needs --trace)",
-     NULL, 0, false},
+     NULL, 0, false, false},
     /* The classic stress programs of bench/stress, run as they are (bench_stress.c). */
     {"cfrac", false, false, "cfrac-like bignum arithmetic: tiny short-lived blocks, 1 thread",
-     "stress-cfrac", 4000000, false},
+     "stress-cfrac", 4000000, false, false},
     {"espresso", false, false, "espresso-like cube covers: mixed lifetimes, realloc, 1 thread",
-     "stress-espresso", 250, false},
+     "stress-espresso", 250, false, false},
     {"larson", false, false, "larson-like: blocks freed by the next thread (1, 2, 4, 8 threads)",
-     "stress-larson", 40, true},
+     "stress-larson", 40, true, false},
     {"xmalloc", false, false, "xmalloc-like producer/consumer frees (1, 2, 4, 8 pairs)",
-     "stress-xmalloc", 2000000, true},
+     "stress-xmalloc", 2000000, true, false},
     {"cache-scratch", false, false, "cache-scratch: passive false sharing (1, 2, 4, 8 threads)",
-     "stress-cache-scratch", 400000, true},
+     "stress-cache-scratch", 400000, true, false},
+    {"mstress", false, false,
+     "mstress-like: power-of-2 blocks that migrate and outlive threads (1, 2, 4, 8 threads)",
+     "stress-mstress", 6, true, false},
+    {"rptest", false, false,
+     "rptest-like: 16 B-16 KB, scattered and cross-thread frees (1, 2, 4, 8 threads)",
+     "stress-rptest", 300, true, false},
 };
 const unsigned bd_nworkloads = sizeof bd_workloads / sizeof bd_workloads[0];
 
@@ -71,29 +78,47 @@ const bd_workload_t *bd_find_workload(const char *name)
     return NULL;
 }
 
+/* Progress and the time left. A run's time is its work plus the time it waits in its tail
+ * (known in advance: 30 s x the time scale for the repeats that wait for every checkpoint, 1 s x
+ * it for the others, none for a stress program), so the estimate is the tail waits still to
+ * come plus, per workload, its mean work time so far times its runs left. A workload not
+ * started yet takes the mean of the started ones of its kind (stress program or runner
+ * workload), or of all. */
 typedef struct progress {
     unsigned index, total, repeats;
     bool tty;
     double last_print;
-    /* Per workload (index in cfg.workloads): runs planned, runs done, seconds they took. */
+    double tail_left; /* seconds of tail waits in the runs not done yet */
+    /* Per workload (index in cfg.workloads): runs planned, runs done, their work seconds. */
     unsigned planned[BD_MAX_ITEMS], done[BD_MAX_ITEMS];
-    double spent[BD_MAX_ITEMS];
+    double work[BD_MAX_ITEMS];
 } progress_t;
 
-/* Seconds the runs not done yet should take: each workload's mean run time so far, or the mean
- * over all runs for a workload not started yet. -1 before the first run ends. */
-static double time_left(const progress_t *pg, unsigned nworkloads)
+/* Mean work seconds of the started workloads (of wl's kind when kind_only). -1: none. */
+static double mean_work(const progress_t *pg, const bd_config_t *cfg, const bd_workload_t *wl,
+                        bool kind_only)
 {
     unsigned done = 0;
-    double spent = 0, left = 0;
-    for (unsigned w = 0; w < nworkloads; w++) {
-        done += pg->done[w];
-        spent += pg->spent[w];
-    }
-    if (done == 0)
+    double work = 0;
+    for (unsigned w = 0; w < cfg->nworkloads; w++)
+        if (!kind_only || !cfg->workloads[w]->program == !wl->program) {
+            done += pg->done[w];
+            work += pg->work[w];
+        }
+    return done ? work / done : -1;
+}
+
+/* Seconds the runs not done yet should take; -1 before the first run ends. */
+static double time_left(const progress_t *pg, const bd_config_t *cfg)
+{
+    if (mean_work(pg, cfg, cfg->workloads[0], false) < 0)
         return -1;
-    for (unsigned w = 0; w < nworkloads; w++) {
-        double mean = pg->done[w] ? pg->spent[w] / pg->done[w] : spent / done;
+    double left = pg->tail_left;
+    for (unsigned w = 0; w < cfg->nworkloads; w++) {
+        const bd_workload_t *wl = cfg->workloads[w];
+        double mean = pg->done[w] ? pg->work[w] / pg->done[w] : mean_work(pg, cfg, wl, true);
+        if (mean < 0)
+            mean = mean_work(pg, cfg, wl, false);
         left += mean * (pg->planned[w] - pg->done[w]);
     }
     return left;
@@ -129,10 +154,18 @@ static void show_progress(const bd_row_t *row, const bd_sample_t *s, void *ctx)
     fflush(stderr);
 }
 
-/* True when the pair runs: the flatline column needs a workload that knows life-cycles. */
+/* True when the pair runs: the flatline column needs a workload that knows life-cycles, the
+ * store columns one that keeps its records in the store. */
 static bool pair_applies(const bd_workload_t *wl, const bd_alloc_t *al)
 {
-    return !al->arenas || wl->lifecycles;
+    return (!al->arenas || wl->lifecycles) && (!al->store || wl->store);
+}
+
+const char *bd_runner_name(const bd_alloc_t *al)
+{
+    if (al->store)
+        return "flatline-bench-runner-store";
+    return al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner";
 }
 
 /* Checks libraries and runners; drops unusable allocators (or fails with --strict). */
@@ -149,8 +182,7 @@ static int check_allocators(bd_config_t *cfg)
                 why = "library not found";
         }
         if (!why) {
-            snprintf(path, sizeof path, "%s/%s", cfg->bindir,
-                     al->arenas ? "flatline-bench-runner-fl" : "flatline-bench-runner");
+            snprintf(path, sizeof path, "%s/%s", cfg->bindir, bd_runner_name(al));
             if (access(path, X_OK) != 0)
                 why = "runner not built";
         }
@@ -213,10 +245,12 @@ static int run_one(const bd_config_t *cfg, unsigned w, const bd_alloc_t *al, uns
     bd_csv_write_row(csv, &row);
     fflush(csv);
     double took = bd_now() - t0;
+    double tail = bd_tail_wait(cfg, wl, r);
     pg->done[w]++;
-    pg->spent[w] += took;
+    pg->work[w] += took > tail ? took - tail : 0;
+    pg->tail_left -= tail;
     char left[32];
-    fmt_duration(left, sizeof left, time_left(pg, cfg->nworkloads));
+    fmt_duration(left, sizeof left, time_left(pg, cfg));
     if (pg->tty)
         fprintf(stderr, "\r\033[K");
     if (res != 0) {
@@ -224,11 +258,16 @@ static int run_one(const bd_config_t *cfg, unsigned w, const bd_alloc_t *al, uns
                 row.workload, al->name, r, row.error, left);
         return 1;
     }
+    /* RSS/live at peak; a stress program that knows only its peak live bytes: the peak ratio */
+    char ratio[48] = "";
+    if (row.v[BD_frag_at_peak] > 0)
+        snprintf(ratio, sizeof ratio, "  RSS/live@peak %.2f", row.v[BD_frag_at_peak]);
+    else if (row.v[BD_peak_ratio] > 0)
+        snprintf(ratio, sizeof ratio, "  peakRSS/peaklive %.2f", row.v[BD_peak_ratio]);
     fprintf(stderr,
-            "[%u/%u] %-16s %-11s rep %u  %5.1f s  %9.0f ops/s  peak RSS %6.1f MiB  "
-            "RSS/live@peak %.2f  left ~%s\n",
+            "[%u/%u] %-16s %-12s rep %u  %5.1f s  %9.0f ops/s  peak RSS %6.1f MiB%s  left ~%s\n",
             pg->index, pg->total, row.workload, al->name, r, took, row.v[BD_ops_per_s],
-            row.v[BD_max_rss] / 1048576.0, row.v[BD_frag_at_peak], left);
+            row.v[BD_max_rss] / 1048576.0, ratio, left);
     return 0;
 }
 
@@ -278,9 +317,14 @@ int bd_run_matrix(const bd_config_t *cfg_in)
 
     progress_t pg = {.repeats = cfg.repeats, .tty = isatty(2)};
     for (unsigned w = 0; w < cfg.nworkloads; w++)
-        for (unsigned a = 0; a < cfg.nallocs; a++)
-            if (pair_applies(cfg.workloads[w], cfg.allocs[a]))
-                pg.planned[w] += cfg.repeats * thread_counts(&cfg, cfg.workloads[w], NULL);
+        for (unsigned a = 0; a < cfg.nallocs; a++) {
+            if (!pair_applies(cfg.workloads[w], cfg.allocs[a]))
+                continue;
+            unsigned runs = thread_counts(&cfg, cfg.workloads[w], NULL);
+            pg.planned[w] += cfg.repeats * runs;
+            for (unsigned r = 1; r <= cfg.repeats; r++)
+                pg.tail_left += runs * bd_tail_wait(&cfg, cfg.workloads[w], r);
+        }
     for (unsigned w = 0; w < cfg.nworkloads; w++)
         pg.total += pg.planned[w];
 

@@ -1,11 +1,14 @@
 /*
- * bench_plot.c: the plots, drawn by gnuplot from the run's CSV files. For each workload one plot
+ * bench_plot.c: the plots, drawn by gnuplot from the run's CSV files. For each workload that
+ * samples its live bytes (not the stress programs, which get thread-scaling plots) one plot
  * of RSS over time per allocator (solid) with that run's live requested bytes (dashed, same
  * colour), taken from the first repeat that succeeded; and one plot of the ratios (RSS / live at
  * peak, peak RSS / peak live, RSS 30 s after the mass delete / peak RSS) as clustered bars.
  * A second plot per workload shows only the time after the mass delete, counted from it, so the
- * allocators' tails line up. Each plot is written as SVG and PNG into DIR/plots/, next to the .gp
- * script that drew it, so a reader can redraw or restyle it. Keeps no state.
+ * allocators' tails line up. One plot draws every column against the first (a sweep's defaults):
+ * peak RSS, RSS at the end and ops/s over the first column's. Each plot is written as SVG and PNG
+ * into DIR/plots/, next to the .gp script that drew it, so a reader can redraw or restyle it. Keeps
+ * no state.
  */
 #include "bench.h"
 #include "bench_shm.h"
@@ -15,7 +18,8 @@
 #include <sys/stat.h>
 
 static const char *const colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
-                                      "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"};
+                                      "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f",
+                                      "#17becf", "#bcbd22", "#393b79", "#ad494a"};
 
 static unsigned first_ok_repeat(const bd_row_t *rows, size_t n, const char *wl, const char *al)
 {
@@ -133,11 +137,10 @@ static int plot_rss(const char *dir, const bd_row_t *rows, size_t n, const char 
     return lines ? run_gnuplot(dir, script) : 0;
 }
 
-/* True when some run of workload wl knew its live bytes (the stress programs do not). */
-static bool knows_live(const bd_row_t *rows, size_t n, const char *wl)
+bool bd_has_timeline(const bd_row_t *rows, size_t n, const char *wl)
 {
     for (size_t i = 0; i < n; i++)
-        if (rows[i].ok && strcmp(rows[i].workload, wl) == 0 && rows[i].v[BD_peak_live] > 0)
+        if (rows[i].ok && strcmp(rows[i].workload, wl) == 0 && rows[i].v[BD_frag_at_peak] > 0)
             return true;
     return false;
 }
@@ -147,7 +150,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
 {
     unsigned drawn = 0;
     for (unsigned w = 0; w < nw; w++)
-        drawn += knows_live(rows, n, wls[w]);
+        drawn += bd_has_timeline(rows, n, wls[w]);
     if (drawn == 0) /* no ratio to draw: gnuplot would reject an all-NaN histogram */
         return 0;
     char path[4096];
@@ -159,7 +162,7 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
     fprintf(d, "# workload, then per allocator: RSS/live@peak, peakRSS/peaklive, "
                "RSS+30s/peak RSS\n");
     for (unsigned w = 0; w < nw; w++) {
-        if (!knows_live(rows, n, wls[w]))
+        if (!bd_has_timeline(rows, n, wls[w]))
             continue;
         fprintf(d, "%s", wls[w]);
         for (int k = 0; k < 3; k++)
@@ -211,6 +214,91 @@ static int plot_ratios(const char *dir, const bd_row_t *rows, size_t n, const ch
     return run_gnuplot(dir, "ratios.gp");
 }
 
+/* The median of column col for (wl, al) over the first column's (als[0]) median: NaN when
+ * either is unknown. */
+static double relative_to_first(const bd_row_t *rows, size_t n, const char *wl, const char **als,
+                                unsigned a, int col)
+{
+    double md, base, mn, mx;
+    if (!bd_stat_column(rows, n, wl, als[0], col, &base, &mn, &mx) || base <= 0 ||
+        !bd_stat_column(rows, n, wl, als[a], col, &md, &mn, &mx))
+        return -1;
+    return md / base;
+}
+
+/* Every column against the first (the defaults of a sweep, glibc in the matrix): its median
+ * peak RSS, RSS at the last tail checkpoint and ops/s over the first column's, per workload, as
+ * clustered bars in plots/relative.{svg,png}. */
+static int plot_relative(const char *dir, const bd_row_t *rows, size_t n, const char **wls,
+                         unsigned nw, const char **als, unsigned na)
+{
+    static const int cols[3] = {BD_max_rss, BD_rss_tail3, BD_ops_per_s};
+    static const char *const titles[3] = {"peak RSS", "RSS at the last tail checkpoint",
+                                          "ops/s (higher is better)"};
+    if (na < 2)
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/plots/relative.dat", dir);
+    FILE *d = fopen(path, "w");
+    if (!d)
+        return -1;
+    fprintf(d,
+            "# workload, then per column: peak RSS, RSS at the last checkpoint, ops/s, each "
+            "over %s's\n",
+            als[0]);
+    unsigned drawn[3] = {0, 0, 0}; /* values per panel: gnuplot rejects an all-NaN one */
+    for (unsigned w = 0; w < nw; w++) {
+        fprintf(d, "%s", wls[w]);
+        for (int k = 0; k < 3; k++)
+            for (unsigned a = 0; a < na; a++) {
+                double r = relative_to_first(rows, n, wls[w], als, a, cols[k]);
+                drawn[k] += r > 0;
+                if (r > 0)
+                    fprintf(d, " %.4f", r);
+                else
+                    fprintf(d, " NaN");
+            }
+        fputc('\n', d);
+    }
+    fclose(d);
+    int panels = (drawn[0] > 0) + (drawn[1] > 0) + (drawn[2] > 0);
+    if (panels == 0)
+        return 0;
+    snprintf(path, sizeof path, "%s/plots/relative.gp", dir);
+    FILE *gp = fopen(path, "w");
+    if (!gp)
+        return -1;
+    int width = 500 + 60 * (int)(nw * na);
+    for (int pass = 0; pass < 2; pass++) {
+        terminals(gp, "relative",
+                  width < 1600   ? 1600
+                  : width > 4000 ? 4000
+                                 : width,
+                  400 * panels, pass);
+        fprintf(gp,
+                "set style data histograms\n" /* NaN: a gap (as missing, a row would go) */
+                "set style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
+                "set grid ytics\nset yrange [0:*]\nset key outside right top vertical\n"
+                "set xtics rotate by -30\nset arrow from graph 0, first 1 to graph 1, first 1 "
+                "nohead lw 2 dt 2 lc rgb 'black' front\n"
+                "set multiplot layout %d,1 title 'Each column over %s (dashed line: 1)'\n",
+                panels, als[0]);
+        for (int k = 0; k < 3; k++) {
+            if (!drawn[k])
+                continue;
+            fprintf(gp, "set title '%s'\nplot ", titles[k]);
+            for (unsigned a = 0; a < na; a++)
+                fprintf(gp, "%s'relative.dat' using %u%s lc rgb '%s' title '%s'", a ? ", " : "",
+                        2 + (unsigned)k * na + a, a == 0 ? ":xtic(1)" : "",
+                        colours[a % (sizeof colours / sizeof colours[0])], als[a]);
+            fprintf(gp, "\n");
+        }
+        fprintf(gp, "unset multiplot\n");
+    }
+    fclose(gp);
+    return run_gnuplot(dir, "relative.gp");
+}
+
 /* Thread scaling of one threaded stress program (rows named "<base>-<N>t"): ops/s and peak RSS
  * against the thread count, a line per allocator, into plots/scaling-<base>.{svg,png}. */
 static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const char *base,
@@ -222,7 +310,7 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
     if (!d)
         return -1;
     fprintf(d, "# threads, then per allocator: ops/s, peak RSS MiB (median)\n");
-    unsigned points = 0;
+    unsigned points = 0, per_alloc[BD_MAX_ITEMS * 2] = {0};
     for (unsigned t = 0; t < bd_nthread_counts; t++) {
         snprintf(name, sizeof name, "%s-%ut", base, bd_thread_counts[t]);
         fprintf(d, "%u", bd_thread_counts[t]);
@@ -231,6 +319,7 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
             bool got = bd_stat_column(rows, n, name, als[a], BD_ops_per_s, &ops, &mn, &mx) &&
                        bd_stat_column(rows, n, name, als[a], BD_max_rss, &rss, &mn, &mx);
             points += got;
+            per_alloc[a] += got;
             if (got)
                 fprintf(d, " %.1f %.2f", ops, rss / 1048576.0);
             else
@@ -257,12 +346,17 @@ static int plot_scaling(const char *dir, const bd_row_t *rows, size_t n, const c
                 base);
         for (int k = 0; k < 2; k++) {
             fprintf(gp, "set title '%s'\nplot ", titles[k]);
-            for (unsigned a = 0; a < na; a++)
+            bool first = true;
+            for (unsigned a = 0; a < na; a++) {
+                if (!per_alloc[a]) /* a column that does not run this program */
+                    continue;
                 fprintf(gp,
                         "%s'scaling-%s.dat' using 1:%u with linespoints lw 2 lc rgb '%s' "
                         "title '%s'",
-                        a ? ", " : "", base, 2 + 2 * a + (unsigned)k,
+                        first ? "" : ", ", base, 2 + 2 * a + (unsigned)k,
                         colours[a % (sizeof colours / sizeof colours[0])], als[a]);
+                first = false;
+            }
             fputc('\n', gp);
         }
         fprintf(gp, "unset multiplot\n");
@@ -285,10 +379,13 @@ int bd_plot(const char *dir, const bd_row_t *rows, size_t n)
     unsigned na = bd_distinct(rows, n, true, als, BD_MAX_ITEMS * 2);
     int rc = 0;
     for (unsigned w = 0; w < nw; w++) {
+        if (!bd_has_timeline(rows, n, wls[w])) /* a stress program: its scaling plot */
+            continue;
         rc |= plot_rss(dir, rows, n, wls[w], als, na, false);
         rc |= plot_rss(dir, rows, n, wls[w], als, na, true);
     }
     rc |= plot_ratios(dir, rows, n, wls, nw, als, na);
+    rc |= plot_relative(dir, rows, n, wls, nw, als, na);
     for (unsigned i = 0; i < bd_nworkloads; i++)
         if (bd_workloads[i].threaded)
             rc |= plot_scaling(dir, rows, n, bd_workloads[i].name, als, na);

@@ -108,8 +108,10 @@ int bd_write_machine(const bd_config_t *cfg)
         fprintf(f, "threads: %u\n", cfg->threads);
     else
         fprintf(f, "threads: the workload's default (4)\n");
-    if (cfg->trace)
-        fprintf(f, "trace: %s\n", cfg->trace);
+    if (cfg->trace) { /* its file name only: a temporary directory means nothing in a report */
+        const char *slash = strrchr(cfg->trace, '/');
+        fprintf(f, "trace: %s\n", slash ? slash + 1 : cfg->trace);
+    }
     fclose(f);
     return 0;
 }
@@ -198,7 +200,13 @@ int bd_report(const char *dir, const char *page)
                "time scale; see the configuration below) while the workload keeps serving a "
                "light trickle of requests. `flatline` is jemalloc with lifecycle arenas "
                "(libflatline: records in a shared arena, transient buffers in per-thread private "
-               "arenas); it runs only on workloads that know their objects' life-cycles.\n\n");
+               "arenas); it runs only on workloads that know their objects' life-cycles. "
+               "`store` and `store-defrag` run db-churn's records through libflatline's "
+               "namespace store (keys and values, as flatline-server keeps them), its active "
+               "defragmentation off and on; their live bytes are the values' sizes, so the "
+               "store's keys, headers and index count as overhead. The stress programs (rows "
+               "`<name>-<N>t` at N threads) report no live bytes over time; mstress and rptest "
+               "report their peak, which gives peak RSS / peak live.\n\n");
     fprintf(f, "## Results\n\n");
     bd_print_table(f, rows, n, true);
     fprintf(f, "\n## Memory breakdown (MiB, median over the repeats; the allocator's own "
@@ -224,11 +232,17 @@ int bd_report(const char *dir, const char *page)
     bd_print_best(f, rows, n, true);
     fprintf(f, "\n## Plots\n\n");
     for (unsigned w = 0; w < nw; w++)
-        fprintf(f,
-                "### %s\n\n![RSS over time, %s](%s/plots/rss-%s.svg)\n\n"
-                "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
-                wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
+        if (bd_has_timeline(rows, n, wls[w]))
+            fprintf(f,
+                    "### %s\n\n![RSS over time, %s](%s/plots/rss-%s.svg)\n\n"
+                    "![after the mass delete, %s](%s/plots/after-%s.svg)\n\n",
+                    wls[w], wls[w], rel, wls[w], wls[w], rel, wls[w]);
     fprintf(f, "### Ratios\n\n![fragmentation ratios](%s/plots/ratios.svg)\n\n", rel);
+    fprintf(f,
+            "### Against the first column\n\nEach column's median peak RSS, RSS at the last tail "
+            "checkpoint and ops/s over the first column's (with `--sweep`, the defaults).\n\n"
+            "![relative to the first column](%s/plots/relative.svg)\n\n",
+            rel);
     for (unsigned i = 0; i < bd_nworkloads; i++) {
         char first[64];
         bd_stress_name(first, sizeof first, &bd_workloads[i], 1);

@@ -4,8 +4,9 @@
  * programs with no protocol: the driver preloads the allocator exactly as it does for the runner,
  * samples the program's RSS from /proc every SAMPLE_MS, and takes its CPU, page faults and context
  * switches from wait4. Throughput is the work the program was given (its count argument, times
- * the thread count for the threaded ones, whose count is per thread) over its wall time; live
- * bytes are unknown (the fragmentation ratios stay -1), peak RSS is max_rss.
+ * the thread count for the threaded ones, whose count is per thread) over its wall time; peak
+ * RSS is max_rss. Live bytes over time are unknown (RSS/live at peak stays -1); a program that
+ * prints `peak-live-bytes: N` (mstress, rptest) gets peak live and peak RSS / peak live.
  *
  * Command line of a program: `<program> [threads] <work> <seed>` (threads only when threaded).
  */
@@ -28,6 +29,24 @@ static long scaled_work(const bd_config_t *cfg, const bd_workload_t *wl)
 {
     double w = floor((double)wl->work * cfg->scale);
     return w < 1 ? 1 : (long)w;
+}
+
+/* The program's own peak of live requested bytes, from the `peak-live-bytes: N` line some
+ * programs print (bench/stress/stress_common.h); -1 when the log has none. */
+static double reported_peak_live(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    double peak = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long v;
+        if (sscanf(line, "peak-live-bytes: %llu", &v) == 1 && v > 0)
+            peak = (double)v;
+    }
+    fclose(f);
+    return peak;
 }
 
 /* True when pid runs program (it has exec'd) and the library the column preloads is mapped in
@@ -72,8 +91,10 @@ static _Noreturn void exec_program(const bd_config_t *cfg, const bd_alloc_t *al,
     } else {
         unsetenv("LD_PRELOAD");
     }
-    if (al->malloc_conf)
-        setenv("MALLOC_CONF", al->malloc_conf, 1);
+    if (bd_apply_env(al->env) != 0) {
+        fprintf(stderr, "flatline-bench: bad allocator options '%s'\n", al->env);
+        _exit(127);
+    }
     execv(argv[0], argv);
     fprintf(stderr, "flatline-bench: cannot exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -175,6 +196,11 @@ int bd_run_stress(const bd_config_t *cfg, const bd_workload_t *wl, const bd_allo
     else if (!row->error[0] && WEXITSTATUS(status) != 0)
         snprintf(row->error, sizeof row->error, "%s exited with status %d (log: %.150s)",
                  wl->program, WEXITSTATUS(status), log);
+    double peak_live = reported_peak_live(log);
+    if (peak_live > 0 && row->v[BD_max_rss] > 0) {
+        row->v[BD_peak_live] = peak_live;
+        row->v[BD_peak_ratio] = row->v[BD_max_rss] / peak_live;
+    }
     row->v[BD_ops] = (double)units * (wl->threaded ? threads : 1);
     row->v[BD_run_ms] = (t1 - t0) * 1000.0;
     row->v[BD_ops_per_s] = row->v[BD_ops] / (t1 - t0);

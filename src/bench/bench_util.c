@@ -1,13 +1,15 @@
 /*
- * bench_util.c: the driver's small system helpers (monotonic time, mkdir -p, a process's RSS),
- * shared by the
- * matrix, the child runs and the plots. Stateless.
+ * bench_util.c: the driver's small system helpers (monotonic time, mkdir -p, a process's RSS,
+ * an allocator's options into a child's environment), shared by the matrix, the child runs and
+ * the plots. Stateless.
  */
 #include "bench.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -52,4 +54,27 @@ uint64_t bd_read_rss(pid_t pid)
     if (sscanf(line, "%llu %llu", &size, &res) != 2)
         return 0;
     return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+int bd_apply_env(const char *env)
+{
+    while (env && *env) {
+        env += strspn(env, " ");
+        size_t len = strcspn(env, " ");
+        if (len == 0)
+            break;
+        char kv[512];
+        if (len >= sizeof kv)
+            return -1;
+        memcpy(kv, env, len);
+        kv[len] = '\0';
+        char *eq = strchr(kv, '=');
+        if (!eq || eq == kv)
+            return -1;
+        *eq = '\0';
+        if (setenv(kv, eq + 1, 1) != 0)
+            return -1;
+        env += len;
+    }
+    return 0;
 }

@@ -14,6 +14,7 @@
 #include "bench_shm.h"
 
 /* ---- Parameters of one run (runner_main.c) ---- */
+#define BW_MAX_STORE_OPTIONS 8
 typedef struct bw_params {
     const char *workload;
     double scale;         /* sizes and counts multiply by this */
@@ -23,6 +24,9 @@ typedef struct bw_params {
     const char *trace;    /* replay: the trace file */
     bool arenas;          /* lifecycle arenas (flatline runner only) */
     unsigned curve_every; /* replay: report "curve <events> <live>" every N events (0: never) */
+    int store_defrag;     /* records in the store (runner-store): 1 defrag on, 0 off; -1 none */
+    const char *store_options[BW_MAX_STORE_OPTIONS]; /* NAME=VALUE for the store's namespace */
+    unsigned nstore_options;
 } bw_params_t;
 
 /* ---- Protocol with the driver (runner_proto.c) ---- */
@@ -87,6 +91,33 @@ void *bw_tmp_alloc(size_t n);
 void bw_tmp_free(void *p, size_t n);
 /* Allocator statistics the strategy adds to a stats line (may write nothing). */
 int bw_strategy_stats(char *buf, size_t len);
+
+/* ---- Records of db-churn: where they live (records_heap.c or records_store.c) ----
+ * flatline-bench-runner and -runner-fl keep each record as a block of the strategy's allocator
+ * (bw_persist_alloc); flatline-bench-runner-store keeps it as a value in libflatline's namespace
+ * store, whose active defragmentation may move it. Either way the live bytes counted are the
+ * records' requested sizes, so the ratios compare the same thing. */
+typedef struct bw_rec {
+    void *p;       /* the block (records_heap.c); unused by the store */
+    uint32_t size; /* requested bytes; 0 when the slot is empty */
+} bw_rec_t;
+
+/* Before the first record: sets the records' home up (the store opens its namespace). 0 or -1
+ * after reporting why. */
+int bw_records_open(const bw_params_t *p);
+/* After the last record is cleared (the store closes). */
+void bw_records_close(void);
+/* Gives slot's record `size` bytes: a new block (the old contents that fit copied over) or a
+ * new value. Caller holds the slot's lock. 0, or -1 when out of memory. Counted as live. */
+int bw_record_set(bw_rec_t *r, uint64_t slot, size_t size);
+/* Removes slot's record (its size must be non-zero). Caller holds the slot's lock. */
+void bw_record_clear(bw_rec_t *r, uint64_t slot);
+/* Copies up to n bytes of slot's record into buf. Caller holds the slot's lock. */
+void bw_record_read(const bw_rec_t *r, uint64_t slot, void *buf, size_t n);
+/* Where the records are: "heap", "store" or "store-defrag" (the result line's records=). */
+const char *bw_records_kind(void);
+/* Statistics the records' home adds to a stats line (may write nothing). */
+int bw_records_stats(char *buf, size_t len);
 
 /* ---- Workloads ---- */
 int bw_db_churn(const bw_params_t *p);

@@ -35,7 +35,7 @@ typedef int (*mi_version_fn)(void);
 /* The family whose word (allocators.h's `match`) is in the path of malloc's library, or NULL. */
 static const char *family_of(const char *file)
 {
-#define FAMILY_OF_(name, lib, family, match, pkg, arenas, conf, doc)                               \
+#define FAMILY_OF_(name, lib, family, match, pkg, arenas, store, env, doc)                         \
     if (strstr(file, match))                                                                       \
         return family;
     BENCH_ALLOCATORS(FAMILY_OF_)
@@ -172,7 +172,9 @@ void bw_stats_report(const char *when)
         tcmalloc_stats(buf, sizeof buf);
     else if (strcmp(name, "glibc") == 0)
         glibc_stats(buf, sizeof buf);
-    char extra[512] = "";
+    char extra[512] = "", records[512] = "";
     bw_strategy_stats(extra, sizeof extra);
-    bw_report("stats %s requested=%lld%s%s", when, (long long)bw_live_total(), buf, extra);
+    bw_records_stats(records, sizeof records);
+    bw_report("stats %s requested=%lld%s%s%s", when, (long long)bw_live_total(), buf, extra,
+              records);
 }

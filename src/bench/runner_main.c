@@ -3,7 +3,9 @@
  * flatline-bench-runner-fl). The driver execs it once per (workload, allocator, repeat) with the
  * allocator preloaded; it parses the run's parameters, says which allocator it got, runs one
  * workload and exits 0 on success, 1 on failure, 2 on bad usage. It owns no state beyond the
- * parameters.
+ * parameters. flatline-bench-runner-store (records_store.c) keeps db-churn's records in the
+ * namespace store: --store-defrag on|off (its active defragmentation), --store-option
+ * NAME=VALUE (any namespace option, repeatable).
  */
 #include "runner.h"
 
@@ -29,7 +31,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: flatline-bench-runner --workload NAME [--scale X] [--seed S] [--threads N]\n"
                "         [--tail-max-ms MS] [--trace FILE] [--arenas]\n"
-               "         [--curve-every N]\n"
+               "         [--curve-every N] [--store-defrag on|off] [--store-option NAME=VALUE]\n"
                "         [--report-fd FD --ack-fd FD --shm-fd FD]\n"
                "       flatline-bench-runner --identify\n"
                "Runs one flatline-bench workload; normally started by flatline-bench itself.\n"
@@ -54,7 +56,20 @@ typedef struct runner_args {
     bool identify;
 } runner_args_t;
 
-enum { O_SCALE = 256, O_SEED, O_THREADS, O_TAIL, O_TRACE, O_ARENAS, O_RFD, O_AFD, O_SFD, O_CURVE };
+enum {
+    O_SCALE = 256,
+    O_SEED,
+    O_THREADS,
+    O_TAIL,
+    O_TRACE,
+    O_ARENAS,
+    O_RFD,
+    O_AFD,
+    O_SFD,
+    O_CURVE,
+    O_STORE_DEFRAG,
+    O_STORE_OPTION
+};
 
 static const struct option opts[] = {
     {"workload", required_argument, 0, 'w'},
@@ -68,6 +83,8 @@ static const struct option opts[] = {
     {"ack-fd", required_argument, 0, O_AFD},
     {"shm-fd", required_argument, 0, O_SFD},
     {"curve-every", required_argument, 0, O_CURVE},
+    {"store-defrag", required_argument, 0, O_STORE_DEFRAG},
+    {"store-option", required_argument, 0, O_STORE_OPTION},
     {"identify", no_argument, 0, 'i'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
@@ -123,6 +140,16 @@ static int apply_option(runner_args_t *a, int c, const char *arg)
         return parse_long(arg, 0, 65535, &a->shm_fd);
     case O_CURVE:
         return parse_unsigned(arg, 1, INT32_MAX, &a->p.curve_every);
+    case O_STORE_DEFRAG:
+        if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+            return -1;
+        a->p.store_defrag = strcmp(arg, "on") == 0;
+        return 0;
+    case O_STORE_OPTION:
+        if (a->p.nstore_options == BW_MAX_STORE_OPTIONS || !strchr(arg, '='))
+            return -1;
+        a->p.store_options[a->p.nstore_options++] = arg;
+        return 0;
     default: /* 'i' */
         a->identify = true;
         return 0;
@@ -132,10 +159,11 @@ static int apply_option(runner_args_t *a, int c, const char *arg)
 /* Parses the command line into a. Returns -1 to go on, else the exit code (0 after --help). */
 static int parse_args(int argc, char **argv, runner_args_t *a)
 {
-    *a = (runner_args_t){.p = {.scale = 1.0, .seed = 1, .threads = 0, .tail_max_ms = 60000},
-                         .report_fd = -1,
-                         .ack_fd = -1,
-                         .shm_fd = -1};
+    *a = (runner_args_t){
+        .p = {.scale = 1.0, .seed = 1, .threads = 0, .tail_max_ms = 60000, .store_defrag = -1},
+        .report_fd = -1,
+        .ack_fd = -1,
+        .shm_fd = -1};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'h') {

@@ -11,6 +11,7 @@
  */
 #include "runner.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #include "flatline/mem.h"
@@ -27,6 +28,11 @@ int bw_strategy_init(bool arenas)
      * purge dirty pages of idle arenas, which otherwise keep them until they are used again. */
     fl_mem_opts_t opts = {.background_thread = true};
     int rc = fl_mem_init(&opts);
+    if (rc == -ENOTSUP) { /* e.g. a TSan build: as flatline-server, go on without them (the
+                           * ident line then lacks +bgthread) */
+        opts.background_thread = false;
+        rc = fl_mem_init(&opts);
+    }
     if (rc == 0)
         rc = fl_arena_create(&shared, "bench-records", NULL);
     if (rc != 0) {

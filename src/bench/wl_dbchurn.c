@@ -14,6 +14,8 @@
  * Determinism: the table size, the initial record sizes (a function of seed and slot) and each
  * thread's request stream (seed, thread) are fixed by the seed; how the threads interleave is
  * not, so the record sizes after the churn vary slightly between runs.
+ * Where the records live is the runner's choice (runner.h, "Records"): blocks of the strategy's
+ * allocator, or values in libflatline's namespace store.
  * Synchronisation: record i is protected by lock[i % NLOCKS]; the request ring is per thread.
  */
 #include "runner.h"
@@ -28,13 +30,8 @@
 #define REC_MIN 16
 #define REC_MAX (16 * 1024)
 
-typedef struct rec {
-    void *p;
-    uint32_t size; /* requested bytes of p; 0 when the slot is empty */
-} rec_t;
-
 typedef struct table {
-    rec_t *rec;
+    bw_rec_t *rec;
     uint64_t n;
     pthread_mutex_t lock[NLOCKS];
 } table_t;
@@ -66,29 +63,6 @@ static bool survives_delete(uint64_t seed, uint64_t slot)
     return bw_splitmix(&x) % 10 == 0;
 }
 
-/* Replaces the record's block by one of `size` bytes, copying what fits. Caller holds the lock. */
-static int rec_set(rec_t *r, size_t size, uint64_t tag)
-{
-    void *np = bw_persist_alloc(size);
-    if (!np)
-        return -1;
-    bw_touch(np, size, tag);
-    if (r->p) {
-        memcpy(np, r->p, r->size < size ? r->size : size);
-        bw_persist_free(r->p, r->size);
-    }
-    r->p = np;
-    r->size = (uint32_t)size;
-    return 0;
-}
-
-static void rec_clear(rec_t *r)
-{
-    bw_persist_free(r->p, r->size);
-    r->p = NULL;
-    r->size = 0;
-}
-
 /* One request: a transient buffer, then an operation on a random record. */
 static int request(worker_t *w, bw_rng_t *rng)
 {
@@ -108,21 +82,21 @@ static int request(worker_t *w, bw_rng_t *rng)
         dice = dice < 10 ? 0 : 99;
     pthread_mutex_t *lk = &t->lock[slot % NLOCKS];
     pthread_mutex_lock(lk);
-    rec_t *r = &t->rec[slot];
+    bw_rec_t *r = &t->rec[slot];
     int rc = 0;
-    if (r->p) {
+    if (r->size) {
         if (dice < 70) { /* update: the size drifts, mostly upward */
             double f = 0.8 + (double)bw_rng_below(rng, 56) / 100.0; /* 0.80 .. 1.35 */
             size_t ns = (size_t)((double)r->size * f);
             ns = ns < REC_MIN ? REC_MIN : ns > REC_MAX ? REC_MAX : ns;
-            rc = rec_set(r, ns, slot);
+            rc = bw_record_set(r, slot, ns);
         } else if (dice < 85) {
-            rec_clear(r);
+            bw_record_clear(r, slot);
         } else {
-            memcpy(w->ring[k], r->p, r->size < bsz ? r->size : bsz); /* read */
+            bw_record_read(r, slot, w->ring[k], bsz);
         }
     } else if (dice < 80 && w->mode != 3) {
-        rc = rec_set(r, bw_rng_logsize(rng, 32, 2048), slot);
+        rc = bw_record_set(r, slot, bw_rng_logsize(rng, 32, 2048));
     }
     pthread_mutex_unlock(lk);
     return rc;
@@ -146,7 +120,7 @@ static void *worker_main(void *arg)
     if (w->mode == 0) {
         for (uint64_t i = w->first; i < w->last && !w->failed; i++) {
             pthread_mutex_lock(&t->lock[i % NLOCKS]);
-            if (rec_set(&t->rec[i], initial_size(w->p->seed, i), i) != 0)
+            if (bw_record_set(&t->rec[i], i, initial_size(w->p->seed, i)) != 0)
                 w->failed = 1;
             pthread_mutex_unlock(&t->lock[i % NLOCKS]);
         }
@@ -163,8 +137,8 @@ static void *worker_main(void *arg)
     } else {
         for (uint64_t i = w->first; i < w->last; i++) {
             pthread_mutex_lock(&t->lock[i % NLOCKS]);
-            if (t->rec[i].p && !survives_delete(w->p->seed, i))
-                rec_clear(&t->rec[i]);
+            if (t->rec[i].size && !survives_delete(w->p->seed, i))
+                bw_record_clear(&t->rec[i], i);
             pthread_mutex_unlock(&t->lock[i % NLOCKS]);
         }
     }
@@ -220,6 +194,10 @@ int bw_db_churn(const bw_params_t *p)
         w[i].last = t->n * (i + 1) / nt;
     }
     int rc = t->rec ? 0 : -1;
+    if (rc == 0 && bw_records_open(p) != 0) {
+        bw_report("error cannot open the records' store");
+        rc = -1;
+    }
 
     bw_phase(BENCH_PH_FILL);
     if (rc == 0)
@@ -256,14 +234,15 @@ int bw_db_churn(const bw_params_t *p)
 
     bw_phase(BENCH_PH_TEARDOWN);
     for (uint64_t i = 0; t->rec && i < t->n; i++)
-        if (t->rec[i].p)
-            rec_clear(&t->rec[i]);
+        if (t->rec[i].size)
+            bw_record_clear(&t->rec[i], i);
     bw_thread_leave();
+    bw_records_close();
     rc = bw_check_teardown(rc);
     if (rc == 0)
-        bw_report("result ops=%llu run_ms=%.3f records=%llu threads=%u",
+        bw_report("result ops=%llu run_ms=%.3f records=%llu threads=%u in=%s",
                   (unsigned long long)(total_ops / nt * nt), (double)run_ns / 1e6,
-                  (unsigned long long)t->n, nt);
+                  (unsigned long long)t->n, nt, bw_records_kind());
     else
         bw_report("error db-churn failed");
     for (unsigned i = 0; i < NLOCKS; i++)

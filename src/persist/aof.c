@@ -13,14 +13,25 @@
  * aof.err: the server then refuses writes (-MISCONF) while reads go on; the thread retries
  * every 100 ms and clears aof.err once everything is written, so writes resume by themselves.
  * Invariant: durable <= written <= seq; bytes are written in append order, exactly once.
+ *
+ * During a rewrite the records split in two streams (flpi_aof_split_begin): `pre` for the
+ * previous incremental file (changes the new base will hold), `main` for the new one. The
+ * log thread writes both, each to its file, and fsyncs both before publishing `durable`; it
+ * closes the previous file once the split ended and its bytes are written.
  */
 #include "persist_internal.h"
 
+#include "flatline/mem.h"
+
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The size of the log's buffers between bursts (renew). */
+#define OUT_KEEP (64 * 1024)
 
 static _Thread_local uint64_t tls_seq;
 
@@ -45,14 +56,27 @@ static void wake_workers(flpi_aof_t *a)
     }
 }
 
-/* Writes aof.out; on failure keeps what is left and records the error. */
-static void write_out(flp_t *p)
+/* Gives a written buffer OUT_KEEP bytes of this thread's memory. The buffers circulate: a
+ * writer appends to the stream's buffer, the log thread takes it and gives back the one it
+ * wrote. A buffer a burst grew (in a writer's thread, so in a worker's private arena) is thus
+ * replaced once written, and an idle log holds two OUT_KEEP buffers of the log thread's own. */
+static bool renew(flpi_buf_t *b)
 {
-    flpi_aof_t *a = &p->aof;
+    if (b->cap == OUT_KEEP)
+        return false;
+    flpi_buf_free(b);
+    b->p = malloc(OUT_KEEP);
+    b->cap = b->p ? OUT_KEEP : 0;
+    return true;
+}
+
+/* Writes b to fd; on failure keeps what is left and returns the errno. */
+static int write_buf(int fd, flpi_buf_t *b, size_t *done_out)
+{
     size_t done = 0;
     int rc = 0;
-    while (done < a->out.len) {
-        ssize_t w = write(a->fd, a->out.p + done, a->out.len - done);
+    while (done < b->len) {
+        ssize_t w = write(fd, b->p + done, b->len - done);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -61,10 +85,28 @@ static void write_out(flp_t *p)
         }
         done += (size_t)w;
     }
-    atomic_fetch_add(&a->incr_bytes, done);
     if (done)
-        memmove(a->out.p, a->out.p + done, a->out.len - done);
-    a->out.len -= done;
+        memmove(b->p, b->p + done, b->len - done);
+    b->len -= done;
+    *done_out = done;
+    return rc;
+}
+
+/* Writes what was taken (the previous file's bytes first); on failure keeps what is left and
+ * records the error. */
+static void write_out(flp_t *p)
+{
+    flpi_aof_t *a = &p->aof;
+    size_t done = 0;
+    int rc = 0;
+    if (a->out_old.len) {
+        rc = write_buf(a->old_fd, &a->out_old, &done);
+        a->old_dirty |= done > 0;
+    }
+    if (rc == 0 && a->out.len) {
+        rc = write_buf(a->fd, &a->out, &done);
+        atomic_fetch_add(&a->incr_bytes, done);
+    }
     if (rc) {
         if (atomic_exchange(&a->err, rc) == 0)
             flpi_log(p, 0,
@@ -74,8 +116,21 @@ static void write_out(flp_t *p)
         return;
     }
     atomic_store(&a->written, a->out_end);
+    if (renew(&a->out) | renew(&a->out_old))
+        fl_thread_flush_cache(); /* what it freed goes back to the writers' arenas now */
     if (atomic_exchange(&a->err, 0) != 0)
         flpi_log(p, 1, "append only file written again: writes accepted");
+}
+
+/* fdatasync of the current file, and of the previous one when written since its last. */
+static int sync_files(flpi_aof_t *a)
+{
+    if (a->old_fd >= 0 && a->old_dirty) {
+        if (fdatasync(a->old_fd) != 0)
+            return errno;
+        a->old_dirty = false;
+    }
+    return fdatasync(a->fd) != 0 ? errno : 0;
 }
 
 static void sync_out(flp_t *p, bool force)
@@ -94,8 +149,8 @@ static void sync_out(flp_t *p, bool force)
     }
     if (!due)
         return;
-    if (fdatasync(a->fd) != 0) {
-        int e = errno;
+    int e = sync_files(a);
+    if (e) {
         if (atomic_exchange(&a->err, e) == 0)
             flpi_log(p, 0, "cannot fsync the append only file: %s", strerror(e));
         return;
@@ -108,27 +163,58 @@ static void sync_out(flp_t *p, bool force)
 
 static void flush(flp_t *p, bool force_sync)
 {
-    if (p->aof.out.len)
+    if (p->aof.out.len || p->aof.out_old.len)
         write_out(p);
-    if (p->aof.out.len == 0)
+    if (p->aof.out.len == 0 && p->aof.out_old.len == 0)
         sync_out(p, force_sync);
 }
 
-/* Takes the buffered bytes into aof.out (mu held). */
-static void take(flpi_aof_t *a)
+/* Moves a stream's bytes to the end of out (mu held). */
+static void take_stream(flpi_buf_t *from, flpi_buf_t *out)
 {
-    if (a->buf.len == 0)
+    if (from->len == 0)
         return;
-    if (a->out.len == 0) {
-        flpi_buf_t t = a->out;
-        a->out = a->buf;
-        a->buf = t;
-        a->buf.len = 0;
+    if (out->len == 0) {
+        flpi_buf_t t = *out;
+        *out = *from;
+        *from = t;
     } else {
-        flpi_buf_put(&a->out, a->buf.p, a->buf.len);
-        a->buf.len = 0;
+        flpi_buf_put(out, from->p, from->len);
     }
-    a->out_end = a->seq;
+    from->len = 0;
+}
+
+/* Takes a split's new file (mu held): what was taken for the current file and not written
+ * yet belongs to the previous one. */
+static void adopt_split(flpi_aof_t *a)
+{
+    a->old_fd = a->fd;
+    a->fd = a->split_fd;
+    a->split_fd = -1;
+    flpi_buf_t t = a->out_old;
+    a->out_old = a->out;
+    a->out = t;
+    atomic_store(&a->incr_bytes, 0);
+}
+
+/* Closes the previous file once the split ended and its bytes are written and fsynced. */
+static void close_old(flp_t *p)
+{
+    flpi_aof_t *a = &p->aof;
+    if (a->old_fd < 0 || a->out_old.len)
+        return;
+    if (fsync(a->old_fd) != 0) {
+        flpi_log(p, 0, "cannot fsync the previous append only file: %s", strerror(errno));
+        return;
+    }
+    close(a->old_fd);
+    a->old_fd = -1;
+    a->old_dirty = false;
+}
+
+static bool idle(const flpi_aof_t *a)
+{
+    return !a->stop && a->split_fd < 0 && a->main.buf.len == 0 && a->pre.buf.len == 0;
 }
 
 static void *log_main(void *arg)
@@ -137,7 +223,7 @@ static void *log_main(void *arg)
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
     for (;;) {
-        if (!a->stop && !a->sw_req && a->buf.len == 0) {
+        if (idle(a)) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             ts.tv_nsec += 100 * 1000000L;
@@ -147,34 +233,31 @@ static void *log_main(void *arg)
             }
             pthread_cond_timedwait(&a->cv, &a->mu, &ts);
         }
-        bool sw = a->sw_req, stop = a->stop;
-        take(a);
-        if (sw)
-            a->cur_db = -1; /* the next file starts without a selected db */
+        if (a->split_fd >= 0)
+            adopt_split(a);
+        bool end = a->split_end, stop = a->stop;
+        take_stream(&a->pre.buf, a->old_fd >= 0 ? &a->out_old : &a->out);
+        take_stream(&a->main.buf, &a->out);
+        a->out_end = a->seq;
         pthread_mutex_unlock(&a->mu);
-        flush(p, sw || stop);
-        int rc = 0;
-        if (sw) {
-            rc = a->out.len ? -atomic_load(&a->err) : 0;
-            if (rc == 0 && fsync(a->fd) != 0)
-                rc = -errno;
-        }
+        flush(p, stop);
+        if (end || stop)
+            close_old(p);
         pthread_mutex_lock(&a->mu);
-        if (sw) {
-            a->sw_rc = rc;
-            a->sw_done = true;
-            a->sw_req = false;
-            pthread_cond_broadcast(&a->sw_cv);
-            while (a->sw_done) /* the requester swaps the fd, then clears sw_done */
-                pthread_cond_wait(&a->sw_cv, &a->mu);
+        if (end && a->old_fd < 0) {
+            a->split_end = false;
+            a->split_open = false;
         }
-        if (stop && (a->buf.len == 0 || atomic_load(&a->err)))
+        if (stop && ((a->main.buf.len == 0 && a->pre.buf.len == 0) || atomic_load(&a->err)))
             break;
     }
     pthread_mutex_unlock(&a->mu);
-    if (a->out.len || a->buf.len)
+    if (a->out.len || a->out_old.len || a->main.buf.len || a->pre.buf.len)
         flpi_log(p, 0, "append only file: %zu bytes could not be written at shutdown",
-                 a->out.len + a->buf.len);
+                 a->out.len + a->out_old.len + a->main.buf.len + a->pre.buf.len);
+    if (a->old_fd >= 0)
+        close(a->old_fd);
+    a->old_fd = -1;
     return NULL;
 }
 
@@ -203,23 +286,35 @@ void flpi_aof_stop(flp_t *p)
     a->started = false;
 }
 
-int flpi_aof_switch(flp_t *p, int new_fd)
+uint64_t flpi_aof_split_begin(flp_t *p, int new_fd)
 {
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
-    a->sw_req = true;
-    a->sw_done = false;
-    pthread_cond_signal(&a->cv);
-    while (!a->sw_done)
-        pthread_cond_wait(&a->sw_cv, &a->mu);
-    int rc = a->sw_rc;
-    if (rc == 0) {
-        close(a->fd);
-        a->fd = new_fd;
-        atomic_store(&a->incr_bytes, 0);
+    if (a->split_open) {
+        pthread_mutex_unlock(&a->mu);
+        return 0;
     }
-    a->sw_done = false;
-    pthread_cond_broadcast(&a->sw_cv);
+    /* what is buffered now goes to the previous file, with that file's db selection */
+    flpi_stream_t t = a->pre;
+    a->pre = a->main;
+    a->main = t;
+    a->main.buf.len = 0;
+    a->main.cur_db = -1; /* the new file starts without a selected db */
+    a->split_fd = new_fd;
+    a->split_open = true;
+    uint64_t snap = fl_snap_begin(p->store); /* under mu: every record is on one side of it */
+    a->split_snap = snap;
+    pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    return rc;
+    return snap;
+}
+
+void flpi_aof_split_end(flp_t *p)
+{
+    flpi_aof_t *a = &p->aof;
+    pthread_mutex_lock(&a->mu);
+    a->split_snap = 0;
+    a->split_end = true;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
 }

@@ -1,16 +1,23 @@
 /*
  * src/persist/aof_format.c: what the log says, and reading it back.
  *
- * Every change is logged as the key's resulting state, in RESP commands Redis 7.0 also
- * replays (so redis-check-aof accepts the file and redis-server can load the directory):
+ * Every change is logged in RESP commands Redis 7.0 also replays (so redis-check-aof accepts
+ * the file and redis-server can load the directory), preceded by SELECT db when the db
+ * differs from the previous record's in the same file:
+ *   delta    the store's description of the change (fl_delta_t: LPUSH k e..., LPOP k n,
+ *            SADD/SREM, ZADD/ZREM/ZPOPMIN, HSET/HDEL, LSET/LINSERT/LREM/LTRIM/LMOVE,
+ *            PEXPIREAT, PERSIST), then PEXPIREAT k ms when the key has a TTL
  *   string   SET key value [PXAT ms]
- *   hash     MULTI, DEL key, HSET key f v ..., [PEXPIREAT key ms], EXEC
+ *   other    the key's state: MULTI, DEL key, HSET / RPUSH / SADD / ZADD ..., [PEXPIREAT],
+ *            EXEC (a change without a delta: SINTERSTORE, RENAME, COPY, RESTORE...)
  *   deletion DEL key
- * preceded by SELECT db when the db differs from the previous record's. Expiries are
- * absolute (PXAT / PEXPIREAT), so replaying later sets the same deadline. Each record is
- * idempotent (replaying it twice gives the same state): a log rewrite may therefore overlap
- * its base snapshot. Replay applies a MULTI block only at its EXEC, so a block torn by a crash
- * is dropped whole, never half applied.
+ * So a write costs log bytes in proportion to what it changed, not to the key's size. Expiries
+ * are absolute (PXAT / PEXPIREAT), so replaying later sets the same deadline; the PEXPIREAT
+ * after a delta deletes again a key whose deadline passed before the replay (the delta may
+ * have recreated it). Deltas are exact, not idempotent: each must be replayed once, on the
+ * state before it. The rewrite guarantees that (aof.c, flpi_aof_split_begin: a record is
+ * either in the new base or after it, never both). Replay applies a MULTI block only at its
+ * EXEC, so a block torn by a crash is dropped whole, never half applied.
  */
 #include "flatline/collections.h"
 #include "persist_internal.h"
@@ -49,14 +56,14 @@ static void bulk_i64(flpi_buf_t *b, int64_t v)
     bulk(b, t, (size_t)n);
 }
 
-static void select_db(flpi_aof_t *a, size_t db)
+static void select_db(flpi_stream_t *s, size_t db)
 {
-    if (a->cur_db == (int)db)
+    if (s->cur_db == (int)db)
         return;
-    arr(&a->buf, 2);
-    bulk_str(&a->buf, "SELECT");
-    bulk_i64(&a->buf, (int64_t)db);
-    a->cur_db = (int)db;
+    arr(&s->buf, 2);
+    bulk_str(&s->buf, "SELECT");
+    bulk_i64(&s->buf, (int64_t)db);
+    s->cur_db = (int)db;
 }
 
 /* A hash's fields as HSET commands of at most HSET_PAIRS pairs each (replay's argument cap). */
@@ -110,9 +117,17 @@ static void elem(void *ctx, fl_slice_t e, double score)
     h->left--;
 }
 
-static void put_locked(flpi_aof_t *a, const fl_rec_view_t *v)
+static void pexpireat(flpi_buf_t *b, fl_slice_t key, int64_t at_ms)
 {
-    flpi_buf_t *b = &a->buf;
+    arr(b, 3);
+    bulk_str(b, "PEXPIREAT");
+    bulk(b, key.p, key.n);
+    bulk_i64(b, at_ms);
+}
+
+/* The key's state (no delta): SET for a string, a MULTI block for the others. */
+static void put_locked(flpi_buf_t *b, const fl_rec_view_t *v)
+{
     if (v->type == FL_TYPE_STRING) {
         arr(b, v->expire_at_ms ? 5 : 3);
         bulk_str(b, "SET");
@@ -139,53 +154,96 @@ static void put_locked(flpi_aof_t *a, const fl_rec_view_t *v)
         elem_cmd_t h = {b, v->key, verb, v->type == FL_TYPE_ZSET, v->nfields, 0};
         fl_rec_view_elems(v, elem, &h);
     }
-    if (v->expire_at_ms) {
-        arr(b, 3);
-        bulk_str(b, "PEXPIREAT");
-        bulk(b, v->key.p, v->key.n);
-        bulk_i64(b, v->expire_at_ms);
-    }
+    if (v->expire_at_ms)
+        pexpireat(b, v->key, v->expire_at_ms);
     arr(b, 1);
     bulk_str(b, "EXEC");
 }
 
-void flpi_aof_put(flp_t *p, size_t db, const fl_rec_view_t *v)
+/* The delta as one command, then the key's deadline when it has one (a delta may recreate,
+ * on replay, a key whose deadline passed meanwhile: PEXPIREAT deletes it again). */
+static void put_delta(flpi_buf_t *b, const fl_rec_view_t *v, const fl_delta_t *d)
+{
+    size_t words = (d->words[0] != NULL) + (d->words[1] != NULL);
+    arr(b, 2 + words + d->n_nums + d->n_args * (d->scores ? 2 : 1));
+    bulk_str(b, d->verb);
+    bulk(b, v->key.p, v->key.n);
+    for (size_t i = 0; i < 2; i++)
+        if (d->words[i])
+            bulk_str(b, d->words[i]);
+    for (size_t i = 0; i < d->n_nums; i++)
+        bulk_i64(b, d->nums[i]);
+    for (size_t i = 0; i < d->n_args; i++) {
+        if (d->scores) {
+            char t[32];
+            bulk(b, t, fl_fmt_score(d->scores[i], t));
+        }
+        bulk(b, d->args[i].p, d->args[i].n);
+    }
+    if (v->expire_at_ms && strcmp(d->verb, "PEXPIREAT") != 0)
+        pexpireat(b, v->key, v->expire_at_ms);
+}
+
+/* The stream a change of partition `part` goes to (aof.mu held): while a rewrite splits the
+ * log, a change its snapshot will hold (partition not dumped yet) goes to the previous file. */
+static flpi_stream_t *stream_for(flp_t *p, size_t db, uint32_t part)
+{
+    flpi_aof_t *a = &p->aof;
+    if (a->split_snap && !fl_snap_dumped(p->store, db, part, a->split_snap))
+        return &a->pre;
+    return &a->main;
+}
+
+/* Appends one record (aof.mu held) and accounts for it. */
+static void appended(flpi_aof_t *a, flpi_stream_t *s, size_t before)
+{
+    size_t added = s->buf.len - before;
+    a->seq += added;
+    atomic_store_explicit(&a->appended, a->seq, memory_order_relaxed);
+    flpi_aof_appended_locked(a, a->main.buf.len + a->pre.buf.len == added);
+}
+
+void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d)
 {
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
-    size_t before = a->buf.len;
-    select_db(a, db);
-    put_locked(a, v);
-    a->seq += a->buf.len - before;
-    flpi_aof_appended_locked(a, before == 0);
+    flpi_stream_t *s = stream_for(p, db, part);
+    size_t before = s->buf.len;
+    select_db(s, db);
+    if (d)
+        put_delta(&s->buf, v, d);
+    else
+        put_locked(&s->buf, v);
+    appended(a, s, before);
     pthread_mutex_unlock(&a->mu);
 }
 
-void flpi_aof_del(flp_t *p, size_t db, fl_slice_t key)
+void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key)
 {
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
-    size_t before = a->buf.len;
-    select_db(a, db);
-    arr(&a->buf, 2);
-    bulk_str(&a->buf, "DEL");
-    bulk(&a->buf, key.p, key.n);
-    a->seq += a->buf.len - before;
-    flpi_aof_appended_locked(a, before == 0);
+    flpi_stream_t *s = stream_for(p, db, part);
+    size_t before = s->buf.len;
+    select_db(s, db);
+    arr(&s->buf, 2);
+    bulk_str(&s->buf, "DEL");
+    bulk(&s->buf, key.p, key.n);
+    appended(a, s, before);
     pthread_mutex_unlock(&a->mu);
 }
 
 /* ---- Replay ---- */
 
-#define ARGS_MAX 1024
+/* A command's arguments grow as needed (a delta may carry any number of elements). */
+#define ARGS_MAX (1u << 24)
 
 typedef struct parser {
     const char *p, *end, *start;
-    fl_slice_t argv[ARGS_MAX];
-    size_t argc;
+    fl_slice_t *argv;
+    size_t argc, cap;
 } parser_t;
 
-enum { P_OK = 0, P_TORN = 1, P_BAD = -1 };
+enum { P_OK = 0, P_TORN = 1, P_BAD = -1, P_NOMEM = -2 };
 
 /* A decimal line "<c><digits>\r\n". */
 static int number_line(parser_t *s, char c, long long *v)
@@ -205,7 +263,7 @@ static int number_line(parser_t *s, char c, long long *v)
     return P_OK;
 }
 
-/* One command into s->argv (at most ARGS_MAX arguments: the writer splits HSETs below it). */
+/* One command into s->argv. */
 static int parse_command(parser_t *s)
 {
     long long n, len;
@@ -214,6 +272,16 @@ static int parse_command(parser_t *s)
         return rc;
     if (n < 1 || n > ARGS_MAX)
         return P_BAD;
+    if ((size_t)n > s->cap) {
+        size_t cap = s->cap;
+        while (cap < (size_t)n)
+            cap *= 2;
+        fl_slice_t *a = realloc(s->argv, cap * sizeof(*a));
+        if (!a)
+            return P_NOMEM;
+        s->argv = a;
+        s->cap = cap;
+    }
     s->argc = 0;
     for (long long i = 0; i < n; i++) {
         if ((rc = number_line(s, '$', &len)) != P_OK)
@@ -246,39 +314,148 @@ static bool to_i64(fl_slice_t a, int64_t *v)
     return *e == '\0';
 }
 
-/* ZADD key score member ...: the scores as the writer printed them (%.17g, inf, -inf). */
-static int apply_zadd(fl_ns_t *ns, const fl_slice_t *a, size_t argc, char *why, size_t wl)
+/* A score as the writer printed it (%.17g, inf, -inf). */
+static bool to_score(fl_slice_t a, double *v)
 {
-    size_t n = (argc - 2) / 2, added, changed;
-    for (size_t i = 0; i < n; i++) {
-        char t[64];
-        fl_slice_t s = a[2 + 2 * i];
-        if (s.n == 0 || s.n >= sizeof(t)) {
-            snprintf(why, wl, "ZADD: bad score");
-            return -1;
-        }
-        memcpy(t, s.p, s.n);
-        t[s.n] = '\0';
-        char *e;
-        double score = strtod(t, &e);
-        if (*e != '\0' || score != score) {
-            snprintf(why, wl, "ZADD: bad score '%s'", t);
-            return -1;
-        }
-        int rc = fl_zset_add(ns, a[1], 0, &score, &a[3 + 2 * i], 1, &added, &changed, NULL, NULL);
-        if (rc != FL_OK) {
-            snprintf(why, wl, "ZADD: %s", fl_status_str(rc));
-            return -1;
+    char t[64];
+    if (a.n == 0 || a.n >= sizeof(t))
+        return false;
+    memcpy(t, a.p, a.n);
+    t[a.n] = '\0';
+    char *e;
+    *v = strtod(t, &e);
+    return *e == '\0' && *v == *v;
+}
+
+/* What replay passes to a command: the namespace, the arguments (a[0] the verb, a[1] the
+ * key) and where a reason goes. */
+typedef struct cmd {
+    fl_ns_t *ns;
+    const fl_slice_t *a;
+    size_t argc;
+    char *why;
+    size_t wl;
+} cmd_t;
+
+static void sink_bulk(void *ctx, const char *p, size_t n)
+{
+    (void)ctx, (void)p, (void)n;
+}
+static void sink_nil(void *ctx)
+{
+    (void)ctx;
+}
+static void sink_array(void *ctx, size_t n)
+{
+    (void)ctx, (void)n;
+}
+static const fl_sink_t discard = {NULL, sink_bulk, sink_nil, sink_array};
+
+/* ZADD key [NX|XX] [GT|LT] [INCR] score member ...: one call, as the writer gave it. */
+static int apply_zadd(const cmd_t *c)
+{
+    unsigned flags = 0;
+    size_t i = 2;
+    for (; i < c->argc; i++) {
+        unsigned f = is(c->a[i], "NX")     ? FL_ZADD_NX
+                     : is(c->a[i], "XX")   ? FL_ZADD_XX
+                     : is(c->a[i], "GT")   ? FL_ZADD_GT
+                     : is(c->a[i], "LT")   ? FL_ZADD_LT
+                     : is(c->a[i], "INCR") ? FL_ZADD_INCR
+                                           : 0;
+        if (!f)
+            break;
+        flags |= f;
+    }
+    size_t n = (c->argc - i) / 2;
+    if (n == 0 || (c->argc - i) % 2 || ((flags & FL_ZADD_INCR) && n != 1)) {
+        snprintf(c->why, c->wl, "ZADD: bad arguments");
+        return FL_EINVAL;
+    }
+    double *scores = malloc(n * sizeof(*scores));
+    fl_slice_t *members = malloc(n * sizeof(*members));
+    int rc = scores && members ? FL_OK : FL_ENOMEM;
+    for (size_t j = 0; rc == FL_OK && j < n; j++) {
+        members[j] = c->a[i + 2 * j + 1];
+        if (!to_score(c->a[i + 2 * j], &scores[j])) {
+            snprintf(c->why, c->wl, "ZADD: bad score '%.*s'", (int)c->a[i + 2 * j].n,
+                     c->a[i + 2 * j].p);
+            rc = FL_EINVAL;
         }
     }
-    return 0;
+    size_t added, changed;
+    double res;
+    bool done;
+    if (rc == FL_OK)
+        rc = fl_zset_add(c->ns, c->a[1], flags, scores, members, n, &added, &changed, &res, &done);
+    free(scores);
+    free(members);
+    return rc;
+}
+
+/* The commands the log holds after the key; each returns a store status (FL_ENOKEY and
+ * FL_ERANGE are a delta on a key whose deadline passed before the replay: ignored). */
+static int apply_key_cmd(const cmd_t *c)
+{
+    const fl_slice_t *a = c->a;
+    size_t argc = c->argc, n;
+    int64_t v, w;
+    bool b;
+    fl_ns_t *ns = c->ns;
+    if (is(a[0], "SET") && (argc == 3 || (argc == 5 && is(a[3], "PXAT") && to_i64(a[4], &v)))) {
+        fl_set_opts_t o = {.expire_at_ms = argc == 5 ? v : 0};
+        int rc = fl_str_set(ns, a[1], a[2], &o, NULL);
+        if (rc == FL_OK && argc == 3 && fl_ns_config(ns)->default_ttl_ms)
+            fl_key_persist(ns, a[1], &b); /* logged without a TTL: it had none */
+        return rc;
+    }
+    if (is(a[0], "DEL") && argc >= 2) {
+        for (size_t i = 1; i < argc; i++)
+            fl_key_del(ns, a[i], &b);
+        return FL_OK;
+    }
+    if (is(a[0], "PEXPIREAT") && argc == 3 && to_i64(a[2], &v))
+        return fl_key_expire_at(ns, a[1], v, &b);
+    if (is(a[0], "PERSIST") && argc == 2)
+        return fl_key_persist(ns, a[1], &b);
+    if (is(a[0], "HSET") && argc >= 4 && argc % 2 == 0)
+        return fl_hash_set(ns, a[1], a + 2, (argc - 2) / 2, &n);
+    if (is(a[0], "HDEL") && argc >= 3)
+        return fl_hash_del(ns, a[1], a + 2, argc - 2, &n);
+    if ((is(a[0], "RPUSH") || is(a[0], "LPUSH")) && argc >= 3)
+        return fl_list_push(ns, a[1], is(a[0], "RPUSH"), a + 2, argc - 2, false, &n);
+    if ((is(a[0], "RPOP") || is(a[0], "LPOP")) && argc == 3 && to_i64(a[2], &v) && v >= 0)
+        return fl_list_pop(ns, a[1], is(a[0], "RPOP"), (size_t)v, false, &discard, &n);
+    if (is(a[0], "LSET") && argc == 4 && to_i64(a[2], &v))
+        return fl_list_set(ns, a[1], v, a[3]);
+    if (is(a[0], "LINSERT") && argc == 5 && (is(a[2], "BEFORE") || is(a[2], "AFTER")))
+        return fl_list_insert(ns, a[1], is(a[2], "AFTER"), a[3], a[4], &v);
+    if (is(a[0], "LREM") && argc == 4 && to_i64(a[2], &v))
+        return fl_list_rem(ns, a[1], v, a[3], &n);
+    if (is(a[0], "LTRIM") && argc == 4 && to_i64(a[2], &v) && to_i64(a[3], &w))
+        return fl_list_trim(ns, a[1], v, w);
+    if (is(a[0], "LMOVE") && argc == 5 && (is(a[3], "LEFT") || is(a[3], "RIGHT")) &&
+        (is(a[4], "LEFT") || is(a[4], "RIGHT")))
+        return fl_list_move(ns, a[1], a[2], is(a[3], "RIGHT"), is(a[4], "RIGHT"), &discard, &b);
+    if (is(a[0], "SADD") && argc >= 3)
+        return fl_set_add(ns, a[1], a + 2, argc - 2, &n);
+    if (is(a[0], "SREM") && argc >= 3)
+        return fl_set_rem(ns, a[1], a + 2, argc - 2, &n);
+    if (is(a[0], "ZADD") && argc >= 4)
+        return apply_zadd(c);
+    if (is(a[0], "ZREM") && argc >= 3)
+        return fl_zset_rem(ns, a[1], a + 2, argc - 2, &n);
+    if ((is(a[0], "ZPOPMIN") || is(a[0], "ZPOPMAX")) && argc == 3 && to_i64(a[2], &v) && v >= 0)
+        return fl_zset_pop(ns, a[1], is(a[0], "ZPOPMAX"), (size_t)v, false, false, &discard, &n);
+    snprintf(c->why, c->wl, "unexpected command '%.*s' with %zu arguments", (int)a[0].n, a[0].p,
+             argc);
+    return FL_EINVAL;
 }
 
 /* Applies one command; a message in why when it is not one the log holds. */
 static int apply(flp_t *p, fl_ns_t **ns, const fl_slice_t *a, size_t argc, char *why, size_t wl)
 {
     int64_t v;
-    bool b;
     if (is(a[0], "SELECT") && argc == 2 && to_i64(a[1], &v)) {
         *ns = fl_store_ns(p->store, (size_t)v);
         if (!*ns) {
@@ -293,40 +470,17 @@ static int apply(flp_t *p, fl_ns_t **ns, const fl_slice_t *a, size_t argc, char 
         snprintf(why, wl, "a command before any SELECT");
         return -1;
     }
-    if (is(a[0], "SET") && (argc == 3 || (argc == 5 && is(a[3], "PXAT") && to_i64(a[4], &v)))) {
-        fl_set_opts_t o = {.expire_at_ms = argc == 5 ? v : 0};
-        int rc = fl_str_set(*ns, a[1], a[2], &o, NULL);
-        if (rc == FL_OK && argc == 3 && fl_ns_config(*ns)->default_ttl_ms)
-            fl_key_persist(*ns, a[1], &b); /* logged without a TTL: it had none */
-        return rc == FL_OK ? 0 : (snprintf(why, wl, "SET: %s", fl_status_str(rc)), -1);
+    if (argc < 2) {
+        snprintf(why, wl, "'%.*s' without a key", (int)a[0].n, a[0].p);
+        return -1;
     }
-    if (is(a[0], "DEL") && argc >= 2) {
-        for (size_t i = 1; i < argc; i++)
-            fl_key_del(*ns, a[i], &b);
+    why[0] = '\0';
+    cmd_t c = {*ns, a, argc, why, wl};
+    int rc = apply_key_cmd(&c);
+    if (rc == FL_OK || rc == FL_ENOKEY || rc == FL_ERANGE)
         return 0;
-    }
-    if (is(a[0], "HSET") && argc >= 4 && argc % 2 == 0) {
-        size_t added;
-        int rc = fl_hash_set(*ns, a[1], a + 2, (argc - 2) / 2, &added);
-        return rc == FL_OK ? 0 : (snprintf(why, wl, "HSET: %s", fl_status_str(rc)), -1);
-    }
-    if (is(a[0], "RPUSH") && argc >= 3) {
-        size_t len;
-        int rc = fl_list_push(*ns, a[1], true, a + 2, argc - 2, false, &len);
-        return rc == FL_OK ? 0 : (snprintf(why, wl, "RPUSH: %s", fl_status_str(rc)), -1);
-    }
-    if (is(a[0], "SADD") && argc >= 3) {
-        size_t added;
-        int rc = fl_set_add(*ns, a[1], a + 2, argc - 2, &added);
-        return rc == FL_OK ? 0 : (snprintf(why, wl, "SADD: %s", fl_status_str(rc)), -1);
-    }
-    if (is(a[0], "ZADD") && argc >= 4 && argc % 2 == 0)
-        return apply_zadd(*ns, a, argc, why, wl);
-    if (is(a[0], "PEXPIREAT") && argc == 3 && to_i64(a[2], &v)) {
-        fl_key_expire_at(*ns, a[1], v, &b);
-        return 0;
-    }
-    snprintf(why, wl, "unexpected command '%.*s' with %zu arguments", (int)a[0].n, a[0].p, argc);
+    if (!why[0])
+        snprintf(why, wl, "%.*s: %s", (int)a[0].n, a[0].p, fl_status_str(rc));
     return -1;
 }
 
@@ -340,6 +494,13 @@ int flpi_aof_replay(flp_t *p, const char *data, size_t n, const char *file, size
     }
     s->p = s->start = data;
     s->end = data + n;
+    s->cap = 64;
+    s->argv = malloc(s->cap * sizeof(*s->argv));
+    if (!s->argv) {
+        free(s);
+        snprintf(err, errlen, "out of memory replaying %s", file);
+        return -ENOMEM;
+    }
     fl_ns_t *ns = NULL;
     const char *multi = NULL; /* start of the open MULTI block, applied at its EXEC */
     int result = 0;
@@ -351,6 +512,12 @@ int flpi_aof_replay(flp_t *p, const char *data, size_t n, const char *file, size
         int rc = parse_command(s);
         if (rc == P_TORN) {
             result = 1;
+            break;
+        }
+        if (rc == P_NOMEM) {
+            snprintf(err, errlen, "out of memory replaying %s at offset %zu", file,
+                     (size_t)(at - data));
+            result = -ENOMEM;
             break;
         }
         if (rc == P_BAD) {
@@ -392,6 +559,7 @@ int flpi_aof_replay(flp_t *p, const char *data, size_t n, const char *file, size
     }
     if (result == 0 && multi)
         result = 1; /* ends inside a MULTI block: torn */
+    free(s->argv);
     free(s);
     return result;
 }

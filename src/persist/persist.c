@@ -5,10 +5,12 @@
  *
  * Log directory (Redis 7.0's layout): <dir>/<appenddirname>/ holds <appendfilename>.manifest,
  * one base snapshot <appendfilename>.<n>.base.rdb and incremental logs
- * <appendfilename>.<n>.incr.aof. A rewrite first adds a new incremental file to the manifest
- * and switches the log to it (flpi_aof_switch), then snapshots the store into a new base and
- * replaces the manifest by {new base, new incr}: a crash at any point leaves a manifest whose
- * files together hold every write (the overlap is harmless: log records are idempotent).
+ * <appendfilename>.<n>.incr.aof. A rewrite first adds a new incremental file to the manifest,
+ * then snapshots the store into a new base while the log splits at the snapshot's point in
+ * time (flpi_aof_split_begin: a change goes to the new incremental file exactly when the base
+ * does not hold it), then replaces the manifest by {new base, new incr}. A crash at any point
+ * leaves a manifest whose files hold every write exactly once (log records are deltas: a
+ * write in two of them would be applied twice).
  */
 #include "persist_internal.h"
 
@@ -51,16 +53,17 @@ static bool change_to_log(flp_t *p, size_t db)
     return p->cfg.appendonly;
 }
 
-static void hook_put(void *ctx, size_t db, const fl_rec_view_t *v)
+static void hook_put(void *ctx, size_t db, uint32_t part, const fl_rec_view_t *v,
+                     const fl_delta_t *d)
 {
     if (change_to_log(ctx, db))
-        flpi_aof_put(ctx, db, v);
+        flpi_aof_put(ctx, db, part, v, d);
 }
 
-static void hook_del(void *ctx, size_t db, fl_slice_t key)
+static void hook_del(void *ctx, size_t db, uint32_t part, fl_slice_t key)
 {
     if (change_to_log(ctx, db))
-        flpi_aof_del(ctx, db, key);
+        flpi_aof_del(ctx, db, part, key);
 }
 
 int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn *log,
@@ -96,10 +99,13 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->aof.cv, &ca);
     pthread_condattr_destroy(&ca);
-    pthread_cond_init(&p->aof.sw_cv, NULL);
     p->aof.fd = -1;
-    p->aof.cur_db = -1;
+    p->aof.old_fd = -1;
+    p->aof.split_fd = -1;
+    p->aof.main.cur_db = -1;
+    p->aof.pre.cur_db = -1;
     pthread_mutex_init(&p->bg_mu, NULL);
+    pthread_mutex_init(&p->rules_mu, NULL);
     pthread_mutex_init(&p->job_mu, NULL);
     fl_store_hooks_t h = {.ctx = p,
                           .put = hook_put,
@@ -280,7 +286,7 @@ static int create_log_dir(flp_t *p, const char *dir, char *err, size_t errlen)
     m.incr_seq[0] = 1;
     m.n_incr = 1;
     uint64_t bytes, peak;
-    int rc = flpi_snapshot_write(p, dir, m.base, true, &bytes, &peak, err, errlen);
+    int rc = flpi_snapshot_write(p, dir, m.base, -1, &bytes, &peak, err, errlen);
     if (rc != 0)
         return rc;
     atomic_store(&p->aof.base_bytes, bytes);
@@ -378,12 +384,14 @@ void flp_free(flp_t *p)
 {
     if (!p)
         return;
-    flpi_buf_free(&p->aof.buf);
+    flpi_buf_free(&p->aof.main.buf);
+    flpi_buf_free(&p->aof.pre.buf);
     flpi_buf_free(&p->aof.out);
+    flpi_buf_free(&p->aof.out_old);
     pthread_mutex_destroy(&p->aof.mu);
     pthread_cond_destroy(&p->aof.cv);
-    pthread_cond_destroy(&p->aof.sw_cv);
     pthread_mutex_destroy(&p->bg_mu);
+    pthread_mutex_destroy(&p->rules_mu);
     pthread_mutex_destroy(&p->job_mu);
     free(p->memory_only);
     free(p);
@@ -399,6 +407,13 @@ bool flp_sync_replies(const flp_t *p)
 uint64_t flp_durable_seq(const flp_t *p)
 {
     return atomic_load_explicit(&p->aof.durable, memory_order_acquire);
+}
+
+uint64_t flp_appended_seq(const flp_t *p)
+{
+    /* relaxed: the change a reader saw was appended before its partition lock was released,
+     * and the reader took that lock since (happens-before) */
+    return atomic_load_explicit(&p->aof.appended, memory_order_relaxed);
 }
 
 int flp_add_waker(flp_t *p, int fd)
@@ -424,8 +439,8 @@ int flp_save(flp_t *p, char *err, size_t errlen)
     pthread_mutex_lock(&p->bg_mu);
     uint64_t dirty0 = atomic_load(&p->dirty), bytes, peak;
     int64_t t0 = fl_now_ms();
-    int rc =
-        flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, false, &bytes, &peak, err, errlen);
+    int rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, FLPI_SNAP_RDB, &bytes, &peak,
+                                 err, errlen);
     pthread_mutex_unlock(&p->bg_mu);
     atomic_store(&p->snap_peak, peak);
     atomic_store(&p->last_bgsave_ok, rc == 0);
@@ -439,6 +454,37 @@ int flp_save(flp_t *p, char *err, size_t errlen)
     } else {
         flpi_log(p, 0, "snapshot failed: %s", err);
     }
+    return rc;
+}
+
+int flp_reload(flp_t *p, bool save, bool flush, char *err, size_t errlen)
+{
+    if (fl_batch_active()) {
+        snprintf(err, errlen, "cannot reload inside a transaction or script");
+        return -EBUSY;
+    }
+    char path[FLP_PATH_MAX * 2];
+    uint64_t bytes, peak;
+    pthread_mutex_lock(&p->bg_mu); /* first: a background snapshot needs partition locks */
+    int rc = fl_batch_begin(p->store, NULL, 0, true) == FL_OK ? 0 : -ENOMEM;
+    if (rc == 0 && save)
+        rc = flpi_snapshot_write(p, p->cfg.dir, p->cfg.dbfilename, FLPI_SNAP_RDB, &bytes, &peak,
+                                 err, errlen);
+    for (size_t i = 0; rc == 0 && flush && i < fl_store_ns_count(p->store); i++)
+        if (flpi_persisted(p, i)) /* a `storage memory` namespace is not in the file: kept */
+            fl_ns_flush(fl_store_ns(p->store, i));
+    if (rc == 0) {
+        flpi_path(path, sizeof(path), p->cfg.dir, p->cfg.dbfilename);
+        rc = load_rdb(p, path, err, errlen);
+        if (rc == 0)
+            snprintf(err, errlen, "no snapshot at %s", path);
+        rc = rc > 0 ? 0 : rc < 0 ? rc : -ENOENT;
+    }
+    if (fl_batch_active())
+        fl_batch_end();
+    pthread_mutex_unlock(&p->bg_mu);
+    if (rc == 0 && save)
+        atomic_store(&p->lastsave, now_s());
     return rc;
 }
 
@@ -463,19 +509,18 @@ static int rewrite(flp_t *p, char *err, size_t errlen)
         goto out;
     }
     rc = flpi_manifest_write(dir, p->cfg.appendfilename, &m);
-    if (rc == 0)
-        rc = flpi_aof_switch(p, fd);
     if (rc != 0) {
         close(fd);
-        snprintf(err, errlen, "cannot switch the log to a new file: %s", strerror(-rc));
+        snprintf(err, errlen, "cannot write the manifest: %s", strerror(-rc));
         goto out;
     }
     p->man = m;
-    /* 2. the new base, from a snapshot that begins after the switch */
+    /* 2. the new base; the log splits at its point in time (flpi_aof_split_begin): a change
+     * goes to the new incremental file exactly when the base does not hold it */
     file_name(p, next.base, sizeof(next.base), seq, true);
     next.base_seq = seq;
     uint64_t bytes, peak;
-    rc = flpi_snapshot_write(p, dir, next.base, true, &bytes, &peak, err, errlen);
+    rc = flpi_snapshot_write(p, dir, next.base, fd, &bytes, &peak, err, errlen);
     if (rc != 0)
         goto out;
     atomic_store(&p->snap_peak, peak);
@@ -577,6 +622,15 @@ void flp_wait_background(flp_t *p)
     pthread_mutex_unlock(&p->job_mu);
 }
 
+void flp_set_save_rules(flp_t *p, const flp_config_t *rules)
+{
+    pthread_mutex_lock(&p->rules_mu);
+    p->cfg.n_save = rules->n_save;
+    memcpy(p->cfg.save_secs, rules->save_secs, sizeof(p->cfg.save_secs));
+    memcpy(p->cfg.save_changes, rules->save_changes, sizeof(p->cfg.save_changes));
+    pthread_mutex_unlock(&p->rules_mu);
+}
+
 int64_t flp_lastsave(const flp_t *p)
 {
     return atomic_load(&p->lastsave);
@@ -589,16 +643,19 @@ void flp_cron(flp_t *p)
         return;
     int64_t now = now_s();
     uint64_t dirty = atomic_load(&p->dirty);
-    for (size_t i = 0; i < p->cfg.n_save; i++) {
-        if (dirty < (uint64_t)p->cfg.save_changes[i] ||
-            now - atomic_load(&p->lastsave) < p->cfg.save_secs[i])
+    pthread_mutex_lock(&p->rules_mu);
+    flp_config_t rules = p->cfg; /* the save rules as they are now (CONFIG SET save) */
+    pthread_mutex_unlock(&p->rules_mu);
+    for (size_t i = 0; i < rules.n_save; i++) {
+        if (dirty < (uint64_t)rules.save_changes[i] ||
+            now - atomic_load(&p->lastsave) < rules.save_secs[i])
             continue;
         /* after a failure, retry no sooner than 5 s later (Redis's delay) */
         if (!atomic_load(&p->last_bgsave_ok) && now - atomic_load(&p->last_save_try) < 5)
             return;
         atomic_store(&p->last_save_try, now);
-        flpi_log(p, 1, "%lld changes in %lld seconds. Saving...", p->cfg.save_changes[i],
-                 p->cfg.save_secs[i]);
+        flpi_log(p, 1, "%lld changes in %lld seconds. Saving...", rules.save_changes[i],
+                 rules.save_secs[i]);
         flp_bgsave(p, err, sizeof(err));
         return;
     }

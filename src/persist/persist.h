@@ -81,6 +81,10 @@ uint64_t flp_thread_seq(void);
 bool flp_sync_replies(const flp_t *p);
 /* Sequence number up to which the log is written and fsynced. */
 uint64_t flp_durable_seq(const flp_t *p);
+/* Sequence number of the last byte appended by any thread: a reply to a read may show any
+ * change appended up to here (a change is appended before it is visible), so under `always`
+ * a read's reply is held until flp_durable_seq reaches it. Any thread; lock-free. */
+uint64_t flp_appended_seq(const flp_t *p);
 /* Registers an eventfd the log thread writes after each fsync (workers hold replies until
  * flp_durable_seq passes theirs). At most 256; call before flp_start. */
 int flp_add_waker(flp_t *p, int eventfd);
@@ -93,9 +97,19 @@ bool flp_write_failing(const flp_t *p, int *err_no);
 int flp_save(flp_t *p, char *err, size_t errlen);
 /* BGSAVE: the same in a background thread; -EBUSY when one runs. */
 int flp_bgsave(flp_t *p, char *err, size_t errlen);
+/* DEBUG RELOAD: with the whole store held (no other thread reads or writes meanwhile), saves
+ * the snapshot to dbfilename (unless !save), empties the persisted namespaces (unless !flush;
+ * `storage memory` ones keep their data) and loads dbfilename back. Writes go through the hooks
+ * as any write (the log, when on, records the reload). -EBUSY inside a batch, -ENOENT without
+ * a snapshot to load, or the save's or load's error (reason in err: then the data may be
+ * partly loaded, as Redis after a failed DEBUG RELOAD). Any thread. */
+int flp_reload(flp_t *p, bool save, bool flush, char *err, size_t errlen);
 /* BGREWRITEAOF: a new base snapshot and a new incremental log; -EBUSY when one runs,
  * -ENOTSUP with appendonly off. */
 int flp_bgrewrite(flp_t *p, char *err, size_t errlen);
+/* CONFIG SET save: the save rules (n_save, save_secs, save_changes of rules) flp_cron follows
+ * from now on. Any thread. */
+void flp_set_save_rules(flp_t *p, const flp_config_t *rules);
 /* Unix time (s) of the last successful snapshot to dbfilename (or of the start). */
 int64_t flp_lastsave(const flp_t *p);
 /* Once a second (main thread): save rules, automatic rewrite, everysec housekeeping. */

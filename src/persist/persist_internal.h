@@ -7,8 +7,9 @@
  * type), rdb_write.c / rdb_read.c (RDB version 10), snapshot.c (fork-less snapshots into
  * an RDB file), persist.c (open/load/close, commands' entry points, INFO).
  *
- * Locking: aof.mu protects the log buffer, the sequence counter and the log's current db;
- * it is taken inside a partition lock (the commit hook) and nothing is taken inside it. The
+ * Locking: aof.mu protects the log's streams, the sequence counter and the rewrite's split;
+ * it is taken inside a partition lock (the commit hook) and nothing is taken inside it but
+ * the store's snapshot start (fl_snap_begin, lock-free). The
  * snapshot's mu (snapshot.c) protects the snapshot file and its CRC; also taken inside a
  * partition lock, never together with aof.mu. p->bg_mu serialises snapshots and rewrites.
  */
@@ -54,22 +55,35 @@ int flpi_replace_file(const char *dir, const char *name, const void *p, size_t n
 
 #define FLPI_WAKERS_MAX 256
 
+/* One destination of log records: its bytes not yet taken by the log thread, and the db
+ * they selected last (-1: none yet), so each file carries its own SELECTs. */
+typedef struct flpi_stream {
+    flpi_buf_t buf;
+    int cur_db;
+} flpi_stream_t;
+
 typedef struct flpi_aof {
     pthread_mutex_t mu;
-    pthread_cond_t cv;        /* log thread waits for data / switch requests (mu) */
-    pthread_cond_t sw_cv;     /* a switch requester waits for it to be done (mu) */
-    flpi_buf_t buf;           /* mu: bytes appended, not yet taken by the log thread */
-    uint64_t seq;             /* mu: bytes appended since start */
-    int cur_db;               /* mu: db the buffered bytes selected last (-1: none yet) */
-    bool stop;                /* mu */
-    bool sw_req, sw_done;     /* mu: a file switch asked / done */
-    int sw_rc;                /* mu: its result */
-    int fd;                   /* log thread (and open/close): the incremental file appended to */
-    flpi_buf_t out;           /* log thread: bytes taken, not yet written (kept on write errors) */
-    uint64_t out_end;         /* log thread: sequence number at the end of `out` */
-    _Atomic uint64_t durable; /* written and fsynced up to here */
-    _Atomic uint64_t written; /* written (not necessarily fsynced) up to here */
-    _Atomic int err;          /* errno of the failing write, 0 when writes succeed */
+    pthread_cond_t cv;         /* log thread waits for data / split requests (mu) */
+    flpi_stream_t main;        /* mu: records for the current incremental file */
+    flpi_stream_t pre;         /* mu: while a rewrite's records split, those its snapshot holds */
+    uint64_t seq;              /* mu: bytes appended since start, both streams */
+    _Atomic uint64_t appended; /* seq, for lock-free readers (stored under mu) */
+    bool stop;                 /* mu */
+    /* The rewrite's split (flpi_aof_split_begin / _end), all mu: */
+    uint64_t split_snap; /* the rewrite's snapshot number while records split, else 0 */
+    int split_fd;        /* the new incremental file, handed to the log thread; -1 once taken */
+    bool split_open;     /* the previous file is still open (its bytes not all written) */
+    bool split_end;      /* no more records go to the previous file: close it once written */
+    int fd;              /* log thread (and open/close): the incremental file appended to */
+    int old_fd;          /* log thread: the previous file while a split is open, else -1 */
+    flpi_buf_t out;      /* log thread: bytes taken for fd, not yet written (kept on errors) */
+    flpi_buf_t out_old;  /* log thread: bytes taken for old_fd, not yet written */
+    bool old_dirty;      /* log thread: old_fd written since its last fsync */
+    uint64_t out_end;    /* log thread: sequence number at the end of what was taken */
+    _Atomic uint64_t durable;    /* written and fsynced up to here */
+    _Atomic uint64_t written;    /* written (not necessarily fsynced) up to here */
+    _Atomic int err;             /* errno of the failing write, 0 when writes succeed */
     _Atomic uint64_t incr_bytes; /* size of the current incremental file */
     _Atomic uint64_t base_bytes; /* size of the base when the log was last rewritten/opened */
     _Atomic int64_t last_fsync_ms;
@@ -176,9 +190,14 @@ typedef struct flpi_snap {
 } flpi_snap_t;
 
 /* Writes a point-in-time snapshot of the store to dir/name (temp file, fsync, rename, fsync
- * dir). *bytes gets the file size, *peak the most serialised bytes held at once. 0 or
- * -errno with the reason in err. Callers serialise snapshots (p->bg_mu). */
-int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base, uint64_t *bytes,
+ * dir). `log_fd`: FLPI_SNAP_RDB for a dump.rdb (BGSAVE, SAVE), -1 for a log base written while
+ * nothing logs (at start), or a rewrite's new incremental file: the log splits at the
+ * snapshot's start (flpi_aof_split_begin) and the log thread owns the fd (closed here when
+ * the split cannot begin). *bytes gets the file size, *peak the most
+ * serialised bytes held at once. 0 or -errno with the reason in err. Callers serialise
+ * snapshots (p->bg_mu). */
+#define FLPI_SNAP_RDB (-2)
+int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, int log_fd, uint64_t *bytes,
                         uint64_t *peak, char *err, size_t errlen);
 /* The store hooks' snapshot side. */
 void flpi_snap_rec(void *ctx, size_t db, const fl_rec_view_t *v);
@@ -189,7 +208,10 @@ void flpi_snap_done(void *ctx, size_t db);
 enum { FLPI_BG_NONE = 0, FLPI_BG_SAVE, FLPI_BG_REWRITE };
 
 struct flp {
-    flp_config_t cfg; /* immutable after open */
+    flp_config_t cfg; /* immutable after open, except the save rules (n_save, save_secs,
+                       * save_changes): written by flp_set_save_rules and read by flp_cron
+                       * under rules_mu */
+    pthread_mutex_t rules_mu;
     fl_store_t *store;
     bool *memory_only; /* per namespace: `storage memory`, never logged nor snapshotted */
     flp_log_fn *log;
@@ -230,18 +252,25 @@ void flpi_log(const flp_t *p, int level, const char *fmt, ...)
 /* Starts / stops the log thread (stop writes and fsyncs what is buffered). */
 int flpi_aof_start(flp_t *p);
 void flpi_aof_stop(flp_t *p);
-/* Asks the log thread to write out what is buffered to the current file and continue in
- * dir/name (an fd the caller opened): returns once every byte appended before the call is in
- * the old file and every later one goes to the new one. 0 or -errno (the old file stays). */
-int flpi_aof_switch(flp_t *p, int new_fd);
+/* A rewrite's point in time for the log, exact per partition. flpi_aof_split_begin takes the
+ * snapshot's start (fl_snap_begin) under aof.mu and from then on sends each record either to
+ * the current file (when the snapshot will hold the change: its partition was not dumped yet)
+ * or to new_fd (when the snapshot will not), so the new base plus new_fd's records give every
+ * write exactly once, and the old files plus new_fd too. Returns the snapshot's number, or 0
+ * (nothing changed) when the previous split's file is still being written (-EBUSY case).
+ * flpi_aof_split_end, after every partition was dumped (fl_snap_end), sends everything to
+ * new_fd again; the log thread closes the previous file once its bytes are written. */
+uint64_t flpi_aof_split_begin(flp_t *p, int new_fd);
+void flpi_aof_split_end(flp_t *p);
 /* Called with aof.mu held after bytes were appended: wakes the log thread. */
 void flpi_aof_appended_locked(flpi_aof_t *a, bool was_empty);
 
 /* ---- aof_format.c ---- */
 
-/* The commit hooks' log side: append the key's state / deletion as RESP (takes aof.mu). */
-void flpi_aof_put(flp_t *p, size_t db, const fl_rec_view_t *v);
-void flpi_aof_del(flp_t *p, size_t db, fl_slice_t key);
+/* The commit hooks' log side (takes aof.mu; the partition's lock is held): append the change
+ * as RESP, the delta when there is one, else the key's state; or the key's deletion. */
+void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d);
+void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key);
 /* Replays a RESP log image into the store. *valid gets the length of its complete prefix
  * (commands and whole MULTI/EXEC blocks). Returns 0 when the whole image was complete, 1
  * when it ends in a torn command (*valid < n), -EINVAL on damage before the end (reason

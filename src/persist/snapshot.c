@@ -72,7 +72,7 @@ void flpi_snap_done(void *ctx, size_t db)
     flpi_buf_free(&chunk);
 }
 
-int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_base, uint64_t *bytes,
+int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, int log_fd, uint64_t *bytes,
                         uint64_t *peak, char *err, size_t errlen)
 {
     char path[FLP_PATH_MAX * 2], tmp[FLP_PATH_MAX * 2 + 32];
@@ -87,12 +87,23 @@ int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_ba
     }
     pthread_mutex_init(&s.mu, NULL);
     flpi_buf_t head = {0};
-    flpi_rdb_header(&head, aof_base);
+    flpi_rdb_header(&head, log_fd != FLPI_SNAP_RDB);
     emit(&s, head.p, head.len);
     flpi_buf_free(&head);
 
     atomic_store(&p->snap, &s);
-    fl_snap_begin(p->store);
+    bool split = log_fd >= 0;
+    if (split && flpi_aof_split_begin(p, log_fd) == 0) {
+        atomic_store(&p->snap, NULL);
+        close(log_fd);
+        close(s.fd);
+        unlink(tmp);
+        pthread_mutex_destroy(&s.mu);
+        snprintf(err, errlen, "the previous rewrite's log file is still being written");
+        return -EBUSY;
+    }
+    if (!split)
+        fl_snap_begin(p->store);
     size_t n_ns = fl_store_ns_count(p->store);
     for (size_t i = 0; i < n_ns; i++) {
         if (!flpi_persisted(p, i))
@@ -102,6 +113,8 @@ int flpi_snapshot_write(flp_t *p, const char *dir, const char *name, bool aof_ba
             fl_snap_part(p->store, i, j);
     }
     fl_snap_end(p->store);
+    if (split)
+        flpi_aof_split_end(p); /* every partition dumped: no change can be in the base now */
     atomic_store(&p->snap, NULL);
 
     uint8_t tail[9] = {FLPI_RDB_OPCODE_EOF};

@@ -305,6 +305,7 @@ static void serve_key(fl_ns_t *ns, fl_slice_t key, pending_key_t **more)
         if (!st)
             return; /* out of memory: the waiter keeps waiting */
         st->reply.proto = b->proto;
+        b->op.serving = true;
         if (!b->op.try_pop(b->ns, &b->op, &st->reply)) {
             srv_buf_free(&st->reply);
             free(st);
@@ -329,10 +330,49 @@ static void serve_key(fl_ns_t *ns, fl_slice_t key, pending_key_t **more)
     }
 }
 
+/* Keys signalled inside a batch (EXEC, a script) on this thread, in signal order: served when
+ * the batch has ended (srv_block_batch_done), so a waiter sees the transaction's result, never
+ * a state inside it (Redis serves blocked clients after the whole command). */
+static _Thread_local pending_key_t *deferred, *deferred_last;
+
+static void defer_key(fl_ns_t *ns, fl_slice_t key)
+{
+    pending_key_t *pk = malloc(sizeof(*pk) + key.n);
+    if (!pk)
+        return; /* out of memory: the waiter keeps waiting, as when serve_key cannot allocate */
+    pk->next = NULL;
+    pk->ns = ns;
+    pk->n = key.n;
+    if (key.n)
+        memcpy(pk->key, key.p, key.n);
+    if (deferred_last)
+        deferred_last->next = pk;
+    else
+        deferred = pk;
+    deferred_last = pk;
+}
+
+void srv_block_batch_done(void)
+{
+    FL_ASSERT(!fl_batch_active());
+    while (deferred) {
+        pending_key_t *pk = deferred;
+        deferred = pk->next;
+        if (!deferred)
+            deferred_last = NULL;
+        srv_block_signal(pk->ns, (fl_slice_t){pk->key, pk->n});
+        free(pk);
+    }
+}
+
 void srv_block_signal(fl_ns_t *ns, fl_slice_t key)
 {
     if (atomic_load(&nwaiting) == 0)
         return;
+    if (fl_batch_active()) {
+        defer_key(ns, key);
+        return;
+    }
     pending_key_t *more = NULL;
     pthread_mutex_lock(&reg_mu);
     serve_key(ns, key, &more);
@@ -343,6 +383,31 @@ void srv_block_signal(fl_ns_t *ns, fl_slice_t key)
         free(pk);
     }
     pthread_mutex_unlock(&reg_mu);
+}
+
+bool srv_block_unblock(uint64_t client_id, bool error)
+{
+    pthread_mutex_lock(&reg_mu);
+    srv_blocked_t *b = NULL;
+    for (size_t i = 0; i < REG_BUCKETS && !b; i++)
+        for (key_entry_t *e = reg[i]; e && !b; e = e->next)
+            for (wait_link_t *l = e->head; l && !b; l = l->next)
+                if (l->b->c->id == client_id) /* ids are immutable: readable from any thread */
+                    b = l->b;
+    served_task_t *st = b ? calloc(1, sizeof(*st)) : NULL;
+    if (st) { /* answered on its worker, as a served pop is */
+        unqueue(b);
+        b->served = true;
+        if (error)
+            srv_reply_error(&st->reply, "UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        else
+            srv_reply_raw(&st->reply, "*-1\r\n", 5);
+        st->b = b;
+        st->t.fn = served_run;
+        srv_worker_post(b->w, &st->t);
+    }
+    pthread_mutex_unlock(&reg_mu);
+    return st != NULL;
 }
 
 void srv_block_client_gone(srv_client_t *c)

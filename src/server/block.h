@@ -38,6 +38,9 @@ struct srv_bpop {
     const fl_slice_t *keys;
     size_t nkeys;
     fl_slice_t dst; /* MOVE: the destination */
+    bool serving;   /* set by block.c while it serves a blocked client: try_pop then skips a
+                     * key of the wrong type (Redis serves a waiter only from a key of its
+                     * type) instead of answering WRONGTYPE */
 };
 
 /* Runs op for c now when it can, else blocks c on op's keys until deadline_ms (absolute Unix
@@ -48,6 +51,15 @@ void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms);
 /* After a write that may have given `key` elements: serves the clients blocked on it. Cheap
  * (one relaxed load) when no client is blocked anywhere. Call without store locks held. */
 void srv_block_signal(fl_ns_t *ns, fl_slice_t key);
+
+/* Inside a batch (EXEC, a script) srv_block_signal only notes the key; the code that ends the
+ * batch calls this after fl_batch_end to serve them, in signal order. */
+void srv_block_batch_done(void);
+
+/* CLIENT UNBLOCK: the client with this id, when blocked, gets its timeout reply (or, with
+ * error, Redis's -UNBLOCKED error) on its worker and resumes. False when no such client is
+ * blocked. Any thread. */
+bool srv_block_unblock(uint64_t client_id, bool error);
 
 /* c is closing (its worker's thread): forget its blocked pop. */
 void srv_block_client_gone(srv_client_t *c);

@@ -83,8 +83,15 @@ static bool fill_argv(srv_client_t *c)
 void srv_client_note_log(srv_client_t *c, uint64_t seq_before)
 {
     flp_t *p = c->srv->persist;
+    if (!p || !flp_sync_replies(p))
+        return;
     uint64_t seq = flp_thread_seq();
-    if (p && seq != seq_before && flp_sync_replies(p) && seq > c->hold_seq)
+    if (seq == seq_before) { /* no write: what it read may be a change not durable yet */
+        if (flp_write_failing(p, NULL))
+            return; /* reads go on while the log cannot be written (-MISCONF for writes) */
+        seq = flp_appended_seq(p);
+    }
+    if (seq > c->hold_seq && seq > flp_durable_seq(p))
         c->hold_seq = seq;
 }
 

@@ -44,8 +44,7 @@ static int class_of(const char *word)
     return -1;
 }
 
-/* A size as Redis's memtoull reads it: digits with an optional b, k, kb, m, mb, g, gb. */
-static bool parse_mem(const char *s, unsigned long long *out)
+bool srv_parse_mem(const char *s, unsigned long long *out)
 {
     char *end;
     if (*s < '0' || *s > '9')
@@ -94,7 +93,7 @@ int srv_obl_parse(srv_obl_t *obl, const char *value, char *err, size_t errlen)
             return -1;
         }
         l.secs = strtoull(words[i + 3], &end, 10);
-        if (!parse_mem(words[i + 1], &l.hard) || !parse_mem(words[i + 2], &l.soft) ||
+        if (!srv_parse_mem(words[i + 1], &l.hard) || !srv_parse_mem(words[i + 2], &l.soft) ||
             *end != '\0' || words[i + 3][0] < '0' || words[i + 3][0] > '9') {
             snprintf(err, errlen,
                      "Error in hard, soft or soft_seconds setting in buffer limit "

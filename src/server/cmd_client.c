@@ -1,6 +1,6 @@
 /*
  * src/server/cmd_client.c: the CLIENT command (ID, INFO, LIST, KILL, SETNAME, GETNAME, PAUSE,
- * UNPAUSE, NO-EVICT, REPLY, HELP) with Redis 7.0's replies and errors, and the pause rule
+ * UNPAUSE, NO-EVICT, REPLY, UNBLOCK, HELP) with Redis 7.0's replies and errors, and the pause rule
  * the request pipeline asks (srv_pause_holds).
  *
  * LIST and KILL reach clients of every worker through a fan-out (fanout.c): each worker lists
@@ -8,6 +8,7 @@
  * (pause_until_ms, pause_all); each worker holds its clients' paused commands and resumes them
  * when UNPAUSE posts it a task, or its cron sees the deadline passed.
  */
+#include "block.h"
 #include "srv_cmd.h"
 
 #include <stdio.h>
@@ -439,6 +440,8 @@ static const char *const help[] = {
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -448,6 +451,22 @@ static const char *const help[] = {
 static void client_id(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_reply_int(&c->out, (long long)c->id);
+}
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: whichever worker owns the blocked client. */
+static void client_unblock(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    long long id;
+    bool error = false;
+    if (!srv_arg_ll(c, argv[2], &id))
+        return;
+    if (argc == 4 && srv_slice_eq(argv[3], "error")) {
+        error = true;
+    } else if (argc == 4 && !srv_slice_eq(argv[3], "timeout")) {
+        srv_reply_error(&c->out, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+    }
+    srv_reply_int(&c->out, srv_block_unblock((uint64_t)id, error));
 }
 
 static void client_getname(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -485,6 +504,7 @@ static const srv_subcmd_route_t subs[] = {
     {"pause", "client|pause", -3, client_pause},
     {"unpause", "client|unpause", 2, client_unpause},
     {"no-evict", "client|no-evict", 3, client_no_evict},
+    {"unblock", "client|unblock", -3, client_unblock},
     {"reply", "client|reply", 3, client_reply},
     {"help", "client|help", 2, client_help},
 };

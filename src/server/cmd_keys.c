@@ -6,6 +6,7 @@
  * SCAN/KEYS copy key names out of the store's callback (which runs under a partition lock)
  * into a private buffer before replying or asking the store anything else.
  */
+#include "block.h"
 #include "srv_cmd.h"
 
 #include <ctype.h>
@@ -37,15 +38,19 @@ static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_int(&c->out, argc == 2 ? (long long)exists : (long long)n);
 }
 
+/* RENAME / RENAMENX; a list or sorted set moved into place serves the clients blocked on its
+ * new name (Redis's signalKeyAsReady). */
 static void rename_generic(srv_client_t *c, const fl_slice_t *argv, bool nx)
 {
     bool renamed = false;
-    if (srv_sink_done(c, c->out.len, fl_key_rename(c->ns, argv[1], argv[2], nx, &renamed))) {
-        if (nx)
-            srv_reply_int(&c->out, renamed);
-        else
-            srv_reply_ok(&c->out);
-    }
+    if (!srv_sink_done(c, c->out.len, fl_key_rename(c->ns, argv[1], argv[2], nx, &renamed)))
+        return;
+    if (nx)
+        srv_reply_int(&c->out, renamed);
+    else
+        srv_reply_ok(&c->out);
+    if (renamed || !nx)
+        srv_block_signal(c->ns, argv[2]);
 }
 
 static void cmd_rename(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -89,8 +94,11 @@ static void cmd_copy(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     bool copied = false;
-    if (srv_sink_done(c, c->out.len, fl_key_copy(c->ns, argv[1], dst, argv[2], replace, &copied)))
-        srv_reply_int(&c->out, copied);
+    if (!srv_sink_done(c, c->out.len, fl_key_copy(c->ns, argv[1], dst, argv[2], replace, &copied)))
+        return;
+    srv_reply_int(&c->out, copied);
+    if (copied)
+        srv_block_signal(dst, argv[2]);
 }
 
 static void cmd_randomkey(srv_client_t *c, int argc, const fl_slice_t *argv)

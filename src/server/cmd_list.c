@@ -280,6 +280,8 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
         int st = fl_list_move(ns, op->keys[0], op->dst, op->tail, op->dst_tail, &sink, &moved);
         if (st != FL_OK) {
             out->len = mark;
+            if (st == FL_EWRONGTYPE && op->serving)
+                return false;
             buf_error(out, st);
             return true;
         }
@@ -292,6 +294,10 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
         bool lmpop = op->kind == SRV_BPOP_LMPOP;
         int st =
             fl_list_pop(ns, op->keys[i], op->tail, lmpop ? op->count : 1, lmpop, &sink, &popped);
+        if (st == FL_EWRONGTYPE && op->serving) {
+            out->len = mark;
+            continue;
+        }
         if (st != FL_OK) {
             out->len = mark;
             buf_error(out, st);

@@ -79,6 +79,6 @@ static const srv_cmd_t cmds[] = {
     {"bgrewriteaof", 1, SRV_CMD_ADMIN, cmd_bgrewriteaof, 0, 0, 0, 0},
     {"bgsave", -1, SRV_CMD_ADMIN, cmd_bgsave, 0, 0, 0, 0},
     {"lastsave", 1, SRV_CMD_ADMIN | SRV_CMD_FAST, cmd_lastsave, 0, 0, 0, 0},
-    {"save", 1, SRV_CMD_ADMIN, cmd_save, 0, 0, 0, 0},
+    {"save", 1, SRV_CMD_ADMIN | SRV_CMD_NO_MULTI, cmd_save, 0, 0, 0, 0},
 };
 const srv_cmd_family_t srv_cmds_persist = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -522,7 +522,7 @@ static void cmd_lcs(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out,
                         "ERR Insufficient memory, failed allocating transient memory for LCS");
     } else if (getidx) { /* Redis's map {matches: [...], len: n}, as a flat array in RESP2 */
-        srv_reply_array(&c->out, 4);
+        srv_reply_map(&c->out, 2);
         srv_reply_bulk_str(&c->out, "matches");
         srv_reply_array(&c->out, nr);
         for (size_t i = 0; i < nr; i++) {

@@ -415,6 +415,10 @@ static bool try_zset_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
         srv_reply_bulk(out, op->keys[i].p, op->keys[i].n);
         int st = fl_zset_pop(ns, op->keys[i], op->tail, mpop ? op->count : 1, mpop, mpop, scored,
                              &popped);
+        if (st == FL_EWRONGTYPE && op->serving) {
+            out->len = mark;
+            continue;
+        }
         if (st != FL_OK) {
             out->len = mark;
             srv_reply_error(out, fl_status_str(st));

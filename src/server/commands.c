@@ -411,8 +411,14 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
         srv_cmdstats_rejected(c, (size_t)id);
         return false;
     }
-    const char *busy = srv_script_wait(cmd, argc, argv);
+    const char *busy =
+        srv_script_wait(cmd, argc, argv, atomic_load(&c->srv->live.busy_reply_threshold_ms));
     if (busy) {
+        if (srv_multi_active(c) && strcmp(cmd->name, "exec") == 0) {
+            srv_multi_exec_busy(c, busy);
+            srv_cmdstats_rejected(c, (size_t)id);
+            return false;
+        }
         srv_multi_flag_error(c);
         srv_reply_error(&c->out, busy);
         srv_cmdstats_rejected(c, (size_t)id);

@@ -54,6 +54,7 @@ typedef struct opt {
 static const char *const loglevels[] = {"warning", "notice", "verbose", "debug", NULL};
 static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
 static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL};   /* SRV_TLS_AUTH_* */
+static const char *const debug_values[] = {"no", "yes", "local", NULL};         /* SRV_DEBUG_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -90,7 +91,46 @@ static int apply_requirepass(srv_server_t *srv, char *err, size_t errlen)
                     : 0;
 }
 
-/* The server's options: one row each. Namespace options are the store's (FL_NS_OPTIONS). */
+static int parse_save(srv_config_t *c, char *err, size_t errlen);
+
+/* `save`: the rules parsed from the new text, then followed by the persistence layer. */
+static int apply_save(srv_server_t *srv, char *err, size_t errlen)
+{
+    if (parse_save(&srv->cfg, err, errlen) != 0) {
+        snprintf(err, errlen, "Invalid save parameters"); /* Redis's words */
+        return -1;
+    }
+    if (srv->persist)
+        flp_set_save_rules(srv->persist, &srv->cfg.persist);
+    return 0;
+}
+
+/* The store's encoding thresholds follow srv->cfg.coll. */
+static int apply_coll(srv_server_t *srv, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    if (srv->store)
+        fl_store_set_coll_limits(srv->store, &srv->cfg.coll);
+    return 0;
+}
+
+/* A row of FL_COLL_OPTIONS (the store's encoding thresholds) as a row of this table. */
+#define COLL_ROW_(field, name, def, min, max, is_size, doc)                                        \
+    {                                                                                              \
+        name,                                                                                      \
+        (is_size) ? OPT_SIZE : OPT_INT,                                                            \
+        SRV(coll.field),                                                                           \
+        #def,                                                                                      \
+        min,                                                                                       \
+        max,                                                                                       \
+        NULL,                                                                                      \
+        true,                                                                                      \
+        apply_coll,                                                                                \
+        doc},
+
+/* The server's options: one row each. Namespace options are the store's (FL_NS_OPTIONS); the
+ * encoding thresholds are the store's FL_COLL_OPTIONS. Redis's older names are `aliases`. */
 static const opt_t opts[] = {
     {"port", OPT_INT, SRV(port), "7379", 1, 65535, NULL, false, NULL,
      "TCP port to listen on (not Redis's 6379, which a Debian redis-server holds)"},
@@ -156,14 +196,18 @@ static const opt_t opts[] = {
     {"metrics-port", OPT_INT, SRV(metrics_port), "0", 0, 65535, NULL, false, NULL,
      "serve Prometheus metrics (memory breakdown per namespace, defrag) on this port at "
      "/metrics (0 = off)"},
-    {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, false, NULL,
+    {"save", OPT_STR, SRV(save), "", 0, sizeof(((srv_config_t *)0)->save) - 1, NULL, true,
+     apply_save,
      "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
      "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
-    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "no", 0, 1, NULL, false, NULL,
-     "log every write to the append-only file (directory appenddirname in dir)"},
-    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "everysec", 0, 0, fsync_policies, false,
+    {"appendonly", OPT_BOOL, SRV(persist.appendonly), "yes", 0, 1, NULL, false, NULL,
+     "log every write to the append-only file (directory appenddirname in dir); 'no': a "
+     "restart starts empty unless a snapshot was saved"},
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "always", 0, 0, fsync_policies, false,
      NULL,
-     "always: a write is acknowledged once fsynced (group commit); everysec: at most ~1 s lost"},
+     "always: a write (and a read of it) is answered once fsynced, one fsync for every write "
+     "buffered meanwhile (group commit); everysec: a power loss loses ~1 s; no: the kernel "
+     "decides"},
     {"dir", OPT_STR, SRV(persist.dir), ".", 1, 200, NULL, false, NULL,
      "directory of the snapshot and the append-only directory"},
     {"dbfilename", OPT_STR, SRV(persist.dbfilename), "dump.rdb", 1, 200, NULL, false, NULL,
@@ -180,7 +224,26 @@ static const opt_t opts[] = {
      100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
     {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
      1024 * GB, NULL, false, NULL, "no automatic rewrite below this log size"},
+    {"enable-debug-command", OPT_ENUM, SRV(enable_debug_command), "no", 0, 0, debug_values, false,
+     NULL, "DEBUG (test hooks: RELOAD, SLEEP, OBJECT...) allowed: no, yes, or local clients only"},
+    {"busy-reply-threshold", OPT_INT, SRV(busy_reply_threshold), "5000", 0, LLONG_MAX / 2, NULL,
+     true, apply_live,
+     "ms a script runs before other clients get -BUSY and SCRIPT/FUNCTION KILL may stop it"},
+    FL_COLL_OPTIONS(COLL_ROW_)};
+#undef COLL_ROW_
+
+/* Redis's other names of options: the file, CONFIG GET/SET and --help accept them for the
+ * option they name (CONFIG REWRITE writes the option's own name). */
+static const struct {
+    const char *alias;
+    size_t offset; /* the option's field: its row is the one with this offset */
+} aliases[] = {
+#define COLL_ALIAS_(field, alias) {alias, SRV(coll.field)},
+    FL_COLL_ALIASES(COLL_ALIAS_)
+#undef COLL_ALIAS_
+        {"lua-time-limit", SRV(busy_reply_threshold)},
 };
+#define NALIAS_NAMES (sizeof(aliases) / sizeof(aliases[0]))
 
 /* A namespace option (the store's row) as a row of this parser. */
 static opt_t ns_row(const fl_ns_option_t *o)
@@ -235,11 +298,16 @@ const char srv_config_embedded[] = "# flatline-server embedded default configura
                                    "    high-water-pct 80\n"
                                    "}\n";
 
-static const opt_t *find_opt(const opt_t *table, size_t n, const char *name)
+/* The row of option `name`, or of the option `name` is an alias of; NULL when none. */
+static const opt_t *find_opt(const char *name)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(table[i].name, name) == 0)
-            return &table[i];
+    size_t offset = SIZE_MAX;
+    for (size_t i = 0; i < NALIAS_NAMES; i++)
+        if (strcasecmp(aliases[i].alias, name) == 0)
+            offset = aliases[i].offset;
+    for (size_t i = 0; i < NOPTS; i++)
+        if (offset == SIZE_MAX ? strcasecmp(opts[i].name, name) == 0 : opts[i].offset == offset)
+            return &opts[i];
     return NULL;
 }
 
@@ -503,7 +571,7 @@ int srv_config_set(srv_config_t *c, const char *name, const char *value, char *e
     int rc = set_defrag_all(c, name, value, err, errlen);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    const opt_t *o = find_opt(opts, NOPTS, name);
+    const opt_t *o = find_opt(name);
     if (!o) {
         snprintf(err, errlen, "unknown option '%s'", name);
         return -1;
@@ -617,7 +685,7 @@ static int config_line(srv_config_t *c, char **tok, int n, int *block, char *err
         }
         return srv_config_set(c, tok[0], list, err, errlen);
     }
-    const opt_t *multi = *block < 0 ? find_opt(opts, NOPTS, tok[0]) : NULL;
+    const opt_t *multi = *block < 0 ? find_opt(tok[0]) : NULL;
     if (n > 2 && multi && multi->type == OPT_OBL) { /* several words: one value */
         char value[512] = "";
         for (int i = 1; i < n; i++) {
@@ -816,6 +884,12 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
             continue;
         format_opt(&opts[i], c, val, sizeof(val));
         fn(ctx, opts[i].name, val);
+    }
+    for (size_t i = 0; i < NALIAS_NAMES; i++) { /* Redis lists its aliases too */
+        if (!fl_glob_match(pattern, plen, aliases[i].alias, strlen(aliases[i].alias), true))
+            continue;
+        format_opt(find_opt(aliases[i].alias), c, val, sizeof(val));
+        fn(ctx, aliases[i].alias, val);
     }
     for (size_t a = 0; a <= NALIASES && c->n_ns > 0; a++) {
         const char *nm = a < NALIASES ? defrag_alias[a].redis : "activedefrag";
@@ -1028,7 +1102,7 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
     *old = srv->cfg;
     for (size_t i = 0; i < n && rc == SRV_CONFIG_SET_OK; i++) {
         *culprit = i;
-        rows[i] = find_opt(opts, NOPTS, names[i]);
+        rows[i] = find_opt(names[i]);
         if (!rows[i]) {
             int r = ns_set_parse(next, names[i], values[i], &ns_changes[n_ns_changes], err, errlen);
             if (r == 1) {
@@ -1075,8 +1149,8 @@ int srv_config_set_runtime(srv_server_t *srv, size_t n, const char *const *names
             snprintf(err, errlen, "can't set immutable config");
             break;
         }
-        for (size_t j = 0; j < i; j++)
-            if (rows[j] && rows[j]->offset == rows[i]->offset) {
+        for (size_t j = 0; j < i; j++) /* as Redis: a name and its alias together are fine */
+            if (rows[j] && strcasecmp(names[j], names[i]) == 0) {
                 rc = SRV_CONFIG_SET_FAILED;
                 snprintf(err, errlen, "duplicate parameter");
             }
@@ -1154,7 +1228,7 @@ void srv_config_each_option(const srv_config_t *c, srv_config_fn fn, void *ctx)
 
 bool srv_config_runtime(const char *name)
 {
-    const opt_t *o = find_opt(opts, NOPTS, name);
+    const opt_t *o = find_opt(name);
     opt_t ns;
     if (o)
         return o->runtime;
@@ -1204,6 +1278,8 @@ void srv_config_print_help(void)
     for (size_t i = 0; i < NOPTS; i++)
         printf("  %-27s default %-10s %s%s\n", opts[i].name, opts[i].def[0] ? opts[i].def : "\"\"",
                opts[i].runtime ? "[set] " : "", opts[i].doc);
+    for (size_t i = 0; i < NALIAS_NAMES; i++)
+        printf("  %-27s = %s\n", aliases[i].alias, find_opt(aliases[i].alias)->name);
     printf("\nNamespace options (file: inside 'namespace <name> { ... }' or as\n"
            "'namespace.<name>.<option> value'; command line: --namespace.<name>.<option>):\n");
     size_t nopts;

@@ -32,6 +32,8 @@
 enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
 /* tls-auth-clients: client certificates required (yes), ignored (no), checked when sent. */
 enum { SRV_TLS_AUTH_NO = 0, SRV_TLS_AUTH_YES, SRV_TLS_AUTH_OPTIONAL };
+/* enable-debug-command (Redis's): DEBUG refused, allowed, allowed from a local client. */
+enum { SRV_DEBUG_NO = 0, SRV_DEBUG_YES, SRV_DEBUG_LOCAL };
 
 /* Output-buffer classes of client-output-buffer-limit, in Redis's order. */
 enum { SRV_CLASS_NORMAL, SRV_CLASS_REPLICA, SRV_CLASS_PUBSUB, SRV_CLASS_COUNT };
@@ -80,8 +82,11 @@ typedef struct srv_config {
      * -1 = not given, 0 = no, 1 = yes. */
     char defrag_all[5][24];
     int activedefrag;
-    flp_config_t persist; /* durability (src/persist/); n_save/save_* parsed from `save` */
-    char save[128];       /* the `save` rules as given */
+    flp_config_t persist;  /* durability (src/persist/); n_save/save_* parsed from `save` */
+    fl_coll_limits_t coll; /* Redis's encoding thresholds (FL_COLL_OPTIONS), the store's */
+    long long busy_reply_threshold; /* ms (Redis's lua-time-limit) */
+    int enable_debug_command;       /* SRV_DEBUG_* */
+    char save[128];                 /* the `save` rules as given */
 } srv_config_t;
 
 /* The configuration text used when no config file is given. */
@@ -121,6 +126,10 @@ void srv_config_each(const srv_config_t *c, const char *pattern, size_t plen, sr
  * changing the classes named and only when every group is valid. Returns 0 or -1 with
  * Redis's reason in err. */
 int srv_obl_parse(srv_obl_t *obl, const char *value, char *err, size_t errlen);
+
+/* A size as Redis's memtoull reads it (client_limits.c): digits with an optional b, k, kb, m,
+ * mb, g, gb (case-insensitive). False when s is not one or overflows. */
+bool srv_parse_mem(const char *s, unsigned long long *out);
 
 /* Formats obl[SRV_CLASS_COUNT] as Redis's CONFIG GET does ("normal 0 0 0 slave ..."). */
 void srv_obl_format(const srv_obl_t *obl, char *buf, size_t len);

@@ -15,6 +15,7 @@
  * Invariants: c->multi is touched only by c's worker thread; every fl_watch_t in watch[] is
  * registered in the store until srv_multi_unwatch; a batch never outlives srv_multi_exec.
  */
+#include "block.h"
 #include "multi.h"
 
 #include <stdlib.h>
@@ -147,6 +148,12 @@ void srv_multi_unwatch(srv_client_t *c)
     free(m->watch);
     m->watch = NULL;
     m->nwatch = m->wcap = 0;
+}
+
+void srv_multi_exec_busy(srv_client_t *c, const char *err)
+{
+    clear_queue(c->multi);
+    srv_reply_errorf(&c->out, "EXECABORT Transaction discarded because of: %s", err);
 }
 
 void srv_multi_discard(srv_client_t *c)
@@ -300,6 +307,7 @@ void srv_multi_exec(srv_client_t *c)
             q[i].cmd->fn(c, q[i].argc, q[i].argv);
     c->deny_blocking = deny;
     fl_batch_end();
+    srv_block_batch_done(); /* the waiters see the whole transaction */
     for (size_t i = 0; i < nq; i++)
         free(q[i].argv);
     free(q);

@@ -30,6 +30,11 @@ bool srv_multi_active(const srv_client_t *c);
 /* EXEC (c is in MULTI): runs the queue atomically and replies; see multi.c. */
 void srv_multi_exec(srv_client_t *c);
 
+/* EXEC refused by a busy script (Redis's execCommandAbort): forgets the queue, leaves MULTI and
+ * replies "-EXECABORT Transaction discarded because of: <err>". The watches stay until the next
+ * UNWATCH, EXEC or close: dropping them takes their partitions' locks, which the script holds. */
+void srv_multi_exec_busy(srv_client_t *c, const char *err);
+
 /* DISCARD and the end of EXEC: forgets the queue and every watch. */
 void srv_multi_discard(srv_client_t *c);
 

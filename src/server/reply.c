@@ -289,6 +289,14 @@ void srv_reply_verbatim_head(srv_buf_t *b, size_t n)
         srv_buf_printf(b, "$%zu\r\n", n);
 }
 
+bool srv_reply_attribute(srv_buf_t *b, size_t pairs)
+{
+    if (!srv_buf_resp3(b))
+        return false;
+    prefixed_num(b, '|', (long long)pairs);
+    return true;
+}
+
 void srv_reply_bignum(srv_buf_t *b, const char *p, size_t n)
 {
     if (!srv_buf_resp3(b)) {

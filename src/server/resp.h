@@ -158,6 +158,9 @@ void srv_reply_verbatim_as(srv_buf_t *b, const char *p, size_t n, const char *fo
  * bytes and then CRLF (srv_reply_raw). */
 void srv_reply_verbatim_head(srv_buf_t *b, size_t n);
 void srv_reply_bignum(srv_buf_t *b, const char *p, size_t n); /* (digits / bulk */
-void srv_reply_ok(srv_buf_t *b);                              /* +OK */
+/* |pairs: an attribute (pairs of key, value) describing the reply that follows it. RESP2 has
+ * none: writes nothing and returns false, and the caller leaves the pairs out. */
+bool srv_reply_attribute(srv_buf_t *b, size_t pairs);
+void srv_reply_ok(srv_buf_t *b); /* +OK */
 
 #endif /* FLATLINE_SERVER_RESP_H */

@@ -7,13 +7,14 @@
  * transaction's batch already holds everything (scripting commands name no keys), so a script
  * queued in MULTI runs in it. Long scripts: the Lua count hook runs every 100,000 instructions
  * and stops the script when a kill was requested; clients on other workers see run_start_ms
- * and get -BUSY once the script has run SRV_SCRIPT_BUSY_MS (they cannot run a store command
+ * and get -BUSY once the script has run busy-reply-threshold ms (they cannot run a store command
  * before it ends anyway). A kill is refused once the script has written (UNKILLABLE: the
  * writes cannot be undone), as in Redis.
  *
  * Invariants: `run` and the Lua state are touched only under the script lock; the atomics
  * below are written under it and read by any worker.
  */
+#include "block.h"
 #include "script.h"
 
 #include <stdio.h>
@@ -72,8 +73,10 @@ bool srv_script_lock(srv_client_t *c, bool *own)
 
 void srv_script_unlock(bool own)
 {
-    if (own)
-        fl_batch_end();
+    if (!own)
+        return;
+    fl_batch_end();
+    srv_block_batch_done(); /* the waiters see the script's result */
 }
 
 /* ---- redis.call ---------------------------------------------------------------------------- */
@@ -516,27 +519,33 @@ bool srv_script_running(void)
     return atomic_load(&run_start_ms) != 0;
 }
 
-/* Commands a client may run while a script is busy (Redis's allow-busy ones we have). */
+/* Commands a client may run while a script is busy: Redis 7.0's allow-busy ones that do not
+ * touch the store (the script holds all of it, so WATCH, UNWATCH, DISCARD and RESET, which
+ * drop or add watches, would wait for the script instead of answering). MULTI passes, so a
+ * command the script's BUSY refuses after it flags the transaction (EXECABORT), as in Redis. */
 static bool allowed_while_busy(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
 {
-    if (strcmp(cmd->name, "shutdown") == 0)
-        return true;
+    static const char *const always[] = {"shutdown", "multi", "auth", "hello", "quit"};
+    for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+        if (strcmp(cmd->name, always[i]) == 0)
+            return true;
     return (strcmp(cmd->name, "script") == 0 || strcmp(cmd->name, "function") == 0) && argc > 1 &&
            srv_slice_eq(argv[1], "kill");
 }
 
-const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv,
+                            long long busy_ms)
 {
     if (atomic_load(&run_start_ms) == 0 || fl_batch_active() || allowed_while_busy(cmd, argc, argv))
         return NULL;
     pthread_mutex_lock(&end_mu);
     for (;;) {
         int64_t start = atomic_load(&run_start_ms);
-        if (start == 0 || fl_now_ms() - start >= SRV_SCRIPT_BUSY_MS)
+        if (start == 0 || fl_now_ms() - start >= busy_ms)
             break;
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        int64_t ns = until.tv_nsec + (start + SRV_SCRIPT_BUSY_MS - fl_now_ms()) * 1000000;
+        int64_t ns = until.tv_nsec + (start + busy_ms - fl_now_ms()) * 1000000;
         until.tv_sec += ns / 1000000000;
         until.tv_nsec = ns % 1000000000;
         pthread_cond_timedwait(&end_cv, &end_mu, &until);

@@ -21,10 +21,6 @@
 
 #include "srv.h"
 
-/* How long a script runs before other clients get -BUSY and SCRIPT KILL / FUNCTION KILL may
- * stop it (Redis's busy-reply-threshold / lua-time-limit default). */
-#define SRV_SCRIPT_BUSY_MS 5000
-
 /* EVAL / EVALSHA / EVAL_RO / EVALSHA_RO (argv as given by the client). */
 void srv_script_eval(srv_client_t *c, int argc, const fl_slice_t *argv, bool by_sha, bool ro);
 
@@ -49,11 +45,13 @@ void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy);
 void srv_function_stats(srv_client_t *c);
 
 /* Before any command outside a script: when a script is running, waits (blocking the calling
- * worker, as Redis's one thread is blocked) until it ends or has run SRV_SCRIPT_BUSY_MS, then
+ * worker, as Redis's one thread is blocked) until it ends or has run busy_ms (Redis's
+ * busy-reply-threshold, alias lua-time-limit: the option busy-reply-threshold), then
  * returns the BUSY error to reply, or NULL when cmd may run (the script ended; SCRIPT KILL,
  * FUNCTION KILL and SHUTDOWN never wait). Waiting here, not inside the store, keeps a worker
  * able to answer BUSY and take SCRIPT KILL. Any worker thread. */
-const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv);
+const char *srv_script_wait(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv,
+                            long long busy_ms);
 
 /* The client running the script when c is the script's own client (its commands come from
  * redis.call), else NULL. Worker thread of c. */

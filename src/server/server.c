@@ -51,6 +51,7 @@ void srv_live_load(srv_server_t *srv)
     atomic_store(&l->slowlog_max_len, c->slowlog_max_len);
     atomic_store(&l->latency_threshold_ms, c->latency_monitor_threshold);
     atomic_store(&l->latency_tracking, c->latency_tracking);
+    atomic_store(&l->busy_reply_threshold_ms, c->busy_reply_threshold);
 }
 
 static void request_shutdown(srv_server_t *srv)
@@ -284,6 +285,7 @@ int srv_server_run(srv_server_t *srv)
         srv_log(srv, SRV_LOG_WARNING, "cannot open the store: %s", err);
         return 1;
     }
+    fl_store_set_coll_limits(srv->store, &srv->cfg.coll); /* before loading: RDB sets convert */
     fit_open_files(srv);
     if (srv_slowlog_create(srv) < 0 || srv_latency_create(srv) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "out of memory at start");

@@ -227,8 +227,9 @@ typedef struct srv_live {
     _Atomic unsigned long long maxmemory_clients; /* 0 = no cap */
     _Atomic long long slowlog_slower_than;        /* us; -1 = off */
     _Atomic long long slowlog_max_len;
-    _Atomic long long latency_threshold_ms; /* 0 = off */
-    _Atomic bool latency_tracking;          /* per-command histograms */
+    _Atomic long long latency_threshold_ms;    /* 0 = off */
+    _Atomic bool latency_tracking;             /* per-command histograms */
+    _Atomic long long busy_reply_threshold_ms; /* a script this old makes others get -BUSY */
 } srv_live_t;
 
 /* Copies the runtime-settable settings from srv->cfg into srv->live. */
@@ -404,8 +405,11 @@ bool srv_pause_holds(const srv_client_t *c, fl_slice_t name);
 
 /* CLIENT SETNAME's rule: printable characters, no spaces. */
 bool srv_client_name_valid(fl_slice_t s);
-/* After a command ran on c: when it appended to the log (seq_before = flp_thread_seq() before
- * it) and appendfsync is always, holds c's output until the log is durable that far. */
+/* After a command ran on c, when appendfsync is always: holds c's output until the log is
+ * durable as far as the command appended (seq_before = flp_thread_seq() before it), or for a
+ * command that appended nothing (a read), as far as anyone had appended: a reply never shows
+ * a change that a crash could still lose (except while the log cannot be written: reads are
+ * then answered, and may show the one write the failure caught, never acknowledged). */
 void srv_client_note_log(srv_client_t *c, uint64_t seq_before);
 
 /* ---- Commands (commands.c) -------------------------------------------------------------- */

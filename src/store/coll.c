@@ -17,6 +17,8 @@ int fls_coll_locked_find(fl_ns_t *ns, fls_key_t *k, uint8_t type, int64_t now, f
     w->now = now;
     w->type = type;
     w->created = false;
+    w->delta = (fl_delta_t){0};
+    w->copy = NULL;
     w->ref = fls_find_live(ns, &w->k, now);
     w->rec = w->ref ? *w->ref : NULL;
     if (w->rec && w->rec->type != type) {
@@ -53,11 +55,82 @@ int fls_coll_create(fl_ns_t *ns, fls_cw_t *w)
     return FL_OK;
 }
 
+/* Copied delta arguments: the bytes, then (built when published) the slices into them. */
+struct fls_dcopy {
+    char *bytes;
+    size_t len, cap;
+    size_t *lens; /* each argument's length, in order */
+    size_t n, lens_cap;
+    bool failed;
+};
+
+void fls_coll_delta_copy(fls_cw_t *w, const char *verb, const char *p, size_t n)
+{
+    fls_dcopy_t *c = w->copy;
+    if (!c && !(c = w->copy = calloc(1, sizeof(*c))))
+        return; /* w->delta stays without a verb: the state is logged */
+    if (c->failed)
+        return;
+    if (c->len + n > c->cap) {
+        size_t cap = c->cap ? c->cap : 256;
+        while (cap < c->len + n)
+            cap *= 2;
+        char *b = realloc(c->bytes, cap);
+        c->failed = !b;
+        c->bytes = b ? b : c->bytes;
+        c->cap = b ? cap : c->cap;
+    }
+    if (!c->failed && c->n == c->lens_cap) {
+        size_t cap = c->lens_cap ? 2 * c->lens_cap : 16;
+        size_t *l = realloc(c->lens, cap * sizeof(*l));
+        c->failed = !l;
+        c->lens = l ? l : c->lens;
+        c->lens_cap = l ? cap : c->lens_cap;
+    }
+    if (c->failed)
+        return;
+    fls_copy(c->bytes + c->len, p, n);
+    c->len += n;
+    c->lens[c->n++] = n;
+    w->delta.verb = verb;
+}
+
+/* Points the delta's arguments at the copies (NULL, and the delta dropped, when out of
+ * memory); the caller frees the returned array after the commit. */
+static fl_slice_t *copy_args(fls_cw_t *w)
+{
+    fls_dcopy_t *c = w->copy;
+    fl_slice_t *a = c->failed ? NULL : malloc(c->n * sizeof(*a));
+    if (!a) {
+        w->delta.verb = NULL;
+        return NULL;
+    }
+    for (size_t i = 0, at = 0; i < c->n; at += c->lens[i], i++)
+        a[i] = (fl_slice_t){c->bytes + at, c->lens[i]};
+    w->delta.args = a;
+    w->delta.n_args = c->n;
+    return a;
+}
+
+static void copy_free(fls_cw_t *w)
+{
+    if (!w->copy)
+        return;
+    free(w->copy->bytes);
+    free(w->copy->lens);
+    free(w->copy);
+    w->copy = NULL;
+}
+
 void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
 {
     fls_rec_t *r = w->rec;
-    if (!r)
+    fl_slice_t *copied = w->copy && r ? copy_args(w) : NULL;
+    const fl_delta_t *delta = w->delta.verb ? &w->delta : NULL;
+    if (!r) {
+        copy_free(w);
         return;
+    }
     bool empty = fls_coll_ops(r->type)->len(fls_rec_desc(r)) == 0;
     if (!w->created) {
         /* another key's commit in the same partition may have resized the table since */
@@ -69,18 +142,23 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
             fls_rec_destroy(ns, w->k.pidx, r);
         } else {
             fls_touch(r, w->now);
-            fls_change_t c = {.op = FLS_PUT, .ref = w->ref, .rec = r};
+            fls_change_t c = {.op = FLS_PUT, .ref = w->ref, .rec = r, .delta = delta};
             fls_commit(ns, w->k.pidx, &c);
         }
     } else if (empty) {
         fls_commit_del(ns, w->k.pidx, w->ref, FLS_WRITE);
     } else if (changed) {
         fls_touch(r, w->now);
-        fls_change_t c = {
-            .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = fls_rec_expiry(r) != 0};
+        fls_change_t c = {.op = FLS_MODIFY,
+                          .rec = r,
+                          .had_key = true,
+                          .had_ttl = fls_rec_expiry(r) != 0,
+                          .delta = delta};
         fls_commit(ns, w->k.pidx, &c);
     }
     w->rec = NULL;
+    free(copied);
+    copy_free(w);
 }
 
 void fls_coll_write_end(fl_ns_t *ns, fls_cw_t *w, bool changed)
@@ -186,8 +264,9 @@ fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
     return r;
 }
 
-const char *fls_coll_encoding(fls_rec_t *r)
+const char *fls_coll_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
+    (void)ns; /* a collection's descriptor knows its encoding */
     return fls_coll_ops(r->type)->encoding(fls_rec_desc(r));
 }
 
@@ -197,7 +276,42 @@ int fl_key_encoding(fl_ns_t *ns, fl_slice_t key, const char **encoding)
     fls_key_init(ns, key, &k);
     fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), false);
     const fls_type_ops_t *t = r ? fls_type_ops(r->type) : NULL;
-    *encoding = t ? t->encoding(r) : NULL;
+    *encoding = t ? t->encoding(ns, r) : NULL;
     fls_read_end(ns, &k);
+    return FL_OK;
+}
+
+/* ---- Encoding thresholds (FL_COLL_OPTIONS) ------------------------------------------------- */
+
+void fl_coll_limits_default(fl_coll_limits_t *l)
+{
+#define FLS_LIMIT_DEFAULT_(field, name, def, min, max, is_size, doc) l->field = (def);
+    FL_COLL_OPTIONS(FLS_LIMIT_DEFAULT_)
+#undef FLS_LIMIT_DEFAULT_
+}
+
+void fl_store_set_coll_limits(fl_store_t *store, const fl_coll_limits_t *l)
+{
+#define FLS_LIMIT_STORE_(field, name, def, min, max, is_size, doc)                                 \
+    FL_ASSERT(l->field >= (min) && l->field <= (max));                                             \
+    __atomic_store_n(&store->limits.field, l->field, __ATOMIC_RELAXED);
+    FL_COLL_OPTIONS(FLS_LIMIT_STORE_)
+#undef FLS_LIMIT_STORE_
+}
+
+void fl_store_coll_limits(const fl_store_t *store, fl_coll_limits_t *out)
+{
+#define FLS_LIMIT_LOAD_(field, name, def, min, max, is_size, doc)                                  \
+    out->field = __atomic_load_n(&store->limits.field, __ATOMIC_RELAXED);
+    FL_COLL_OPTIONS(FLS_LIMIT_LOAD_)
+#undef FLS_LIMIT_LOAD_
+}
+
+int fl_store_set_list_packed_threshold(fl_store_t *store, uint64_t bytes)
+{
+    if (bytes > FL_LIST_PACKED_THRESHOLD_MAX)
+        return FL_EINVAL;
+    __atomic_store_n(&store->list_packed_threshold,
+                     bytes ? bytes : (uint64_t)FL_LIST_PACKED_THRESHOLD_DEFAULT, __ATOMIC_RELAXED);
     return FL_OK;
 }

@@ -9,8 +9,13 @@
 
 #include "store_internal.h"
 
+typedef struct fls_dcopy fls_dcopy_t;
+
 /* A collection write in progress: the partition's write lock is held from
- * fls_coll_write_begin to fls_coll_write_end. */
+ * fls_coll_write_begin to fls_coll_write_end. The write op describes its change in `delta`
+ * (one assignment, or fls_coll_delta_copy per element for what it frees as it goes): the
+ * commit passes it to the log, which writes it instead of the whole collection. Left without
+ * a verb, the log writes the collection's state. */
 typedef struct fls_cw {
     fls_key_t k;
     int64_t now;
@@ -18,7 +23,14 @@ typedef struct fls_cw {
     fls_rec_t **ref; /* the live record's slot, or the insertion slot of a new one */
     fls_rec_t *rec;  /* the record (NULL while the key is missing) */
     bool created;    /* rec is new and not linked yet */
+    fl_delta_t delta;
+    fls_dcopy_t *copy; /* fls_coll_delta_copy's arguments (private malloc), or NULL */
 } fls_cw_t;
+
+/* Sets w's delta to `verb` with a copy of p[0..n) appended to its arguments (SPOP's SREM,
+ * ZREMRANGEBY*'s ZREM: the member is freed right after). Out of memory: the delta is dropped
+ * (the log writes the state). The copies are freed when the write is published. */
+void fls_coll_delta_copy(fls_cw_t *w, const char *verb, const char *p, size_t n);
 
 /* Locks key's partition for writing (evicting first for about `hint` bytes) and finds the
  * live record. FL_OK (w->rec NULL when missing) or FL_EWRONGTYPE; the lock is held either

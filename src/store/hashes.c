@@ -23,17 +23,16 @@
  * FL_EOOM leaves the hash as it was.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coll.h"
 #include "mtab.h"
 
-/* Redis 7.0's defaults of hash-max-listpack-entries and hash-max-listpack-value; read only
- * through max_entries() / max_value(). */
-#define HASH_MAX_LISTPACK_ENTRIES 512u
-#define HASH_MAX_LISTPACK_VALUE 64u
-/* A listpack never grows past this (Redis's LISTPACK_MAX_SAFETY_SIZE): it converts first. */
+/* A listpack never grows past this (Redis's LISTPACK_MAX_SAFETY_SIZE): it converts first. The
+ * thresholds hash-max-listpack-entries / -value are the store's run-time limits
+ * (FL_COLL_OPTIONS), read through max_entries() / max_value(). */
 #define LISTPACK_MAX_BYTES ((size_t)1 << 30)
 #define MAX_LEN UINT32_MAX
 
@@ -45,17 +44,20 @@ typedef union hash {
         uint32_t count; /* pairs (aliases t.count) */
     } lp;
 } hash_t;
-_Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t), "the listpack view aliases the table");
+_Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t) &&
+                   offsetof(hash_t, lp.mask0) == offsetof(hash_t, t.mask) &&
+                   offsetof(hash_t, lp.count) == offsetof(hash_t, t.count),
+               "the listpack view aliases the table's mask and count");
 
 static size_t max_entries(const fl_ns_t *ns)
 {
-    (void)ns;
-    return HASH_MAX_LISTPACK_ENTRIES;
+    int64_t v = FLS_LIMIT(ns, hash_max_listpack_entries);
+    return v > 0 ? (size_t)v : 0;
 }
 static size_t max_value(const fl_ns_t *ns)
 {
-    (void)ns;
-    return HASH_MAX_LISTPACK_VALUE;
+    int64_t v = FLS_LIMIT(ns, hash_max_listpack_value);
+    return v > 0 ? (size_t)v : 0;
 }
 
 static bool is_table(const hash_t *h)
@@ -398,31 +400,39 @@ static int hash_put(fl_ns_t *ns, uint32_t pidx, hash_t *h, const fl_slice_t *fv,
     return rc;
 }
 
-/* Removes field f from h; true when it was there. A listpack is rewritten (FL_ENOMEM in *rc
- * leaves it as it was). */
-static bool hash_remove(fl_ns_t *ns, uint32_t pidx, hash_t *h, fl_slice_t f, int *rc)
+/* Removes the n fields from h; returns how many were there. A listpack is rewritten once, all
+ * or nothing (FL_ENOMEM in *rc: it is as it was, 0 removed); a table cannot fail. */
+static size_t hash_remove(fl_ns_t *ns, uint32_t pidx, hash_t *h, const fl_slice_t *f, size_t n,
+                          int *rc)
 {
+    size_t gone = 0;
+    *rc = FL_OK;
     if (is_table(h)) {
-        void **slot = fls_mt_find(&h->t, ns, 0, f.p, f.n);
-        if (!slot)
-            return false;
-        void *m = fls_mt_remove(ns, pidx, &h->t, 0, slot);
-        fls_free(ns, pidx, m, pair_size(m, 0));
-        return true;
+        for (size_t i = 0; i < n; i++) {
+            void **slot = fls_mt_find(&h->t, ns, 0, f[i].p, f[i].n);
+            if (!slot)
+                continue;
+            void *m = fls_mt_remove(ns, pidx, &h->t, 0, slot);
+            fls_free(ns, pidx, m, pair_size(m, 0));
+            gone++;
+        }
+        return gone;
     }
     scratch_t s;
-    size_t at, size;
     if ((*rc = scratch_init(&s, h, 0)) != FL_OK)
-        return false;
-    bool found = scratch_find(&s, f, &at, &size);
-    if (found) {
+        return 0;
+    for (size_t i = 0; i < n && s.count > 0; i++) {
+        size_t at, size;
+        if (!scratch_find(&s, f[i], &at, &size))
+            continue;
         scratch_splice(&s, at, size, NULL);
         s.count--;
-        *rc = lp_install(ns, pidx, h, &s, 0); /* shrinks: no quota refusal */
-        found = *rc == FL_OK;
+        gone++;
     }
+    if (gone && (*rc = lp_install(ns, pidx, h, &s, 0)) != FL_OK) /* shrinks: no quota refusal */
+        gone = 0;
     scratch_free(&s);
-    return found;
+    return gone;
 }
 
 /* ---- The type's operations (coll.h) ---------------------------------------------------------- */
@@ -544,7 +554,7 @@ void fls_hash_rec_pairs(fls_rec_t *r, void (*fn)(void *ctx, fl_slice_t f, fl_sli
 }
 
 #ifdef FLATLINE_DEBUG
-#define HASH_CHECK_LOOKUPS_MAX 1024
+#define HASH_CHECK_WALK_MAX 1024
 
 bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r)
 {
@@ -552,12 +562,15 @@ bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r)
     size_t n = 0;
     hiter_t it = hiter(h);
     fl_slice_t f, v;
-    /* The lookups make the walk O(fields x chain): after every write that is quadratic on a
-     * big hash, so they check small tables only; the count is checked at any size. */
-    bool lookups = hash_len(h) <= HASH_CHECK_LOOKUPS_MAX;
+    /* This runs after every write: a walk of a big hash would make a run of writes to it
+     * quadratic (a 50k-field HSET load never ends), so a table past HASH_CHECK_WALK_MAX pairs
+     * is walked only when its length is a power of two (log-many times as it grows). */
+    size_t len = hash_len(h);
+    if (len > HASH_CHECK_WALK_MAX && (len & (len - 1)) != 0)
+        return true;
     for (const uint8_t *m; (m = hiter_next(&it, &f, &v)); n++) {
         if (is_table(h)) /* each pair where a lookup of its field finds it */
-            FL_DEBUG_ASSERT(!lookups || hash_find(ns, h, f) == m);
+            FL_DEBUG_ASSERT(hash_find(ns, h, f) == m);
         else /* a listpack holds only what the thresholds allow (they may have been raised) */
             FL_DEBUG_ASSERT(f.n <= LISTPACK_MAX_BYTES && v.n <= LISTPACK_MAX_BYTES);
     }
@@ -599,6 +612,7 @@ int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pair
     int rc = hash_write_begin(ns, key, hint, &w, &extra);
     if (rc == FL_OK)
         rc = hash_put(ns, w.k.pidx, rec_hash(w.rec), fv, n_pairs, extra, &n_added);
+    w.delta = (fl_delta_t){.verb = "HSET", .args = fv, .n_args = 2 * n_pairs};
     fls_coll_write_end(ns, &w, rc == FL_OK);
     if (added)
         *added = n_added;
@@ -728,8 +742,9 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
     fls_cw_t w;
     int rc = fls_coll_write_begin(ns, key, FL_TYPE_HASH, 0, &w);
     size_t gone = 0;
-    for (size_t i = 0; rc == FL_OK && w.rec && i < n && hash_len(rec_hash(w.rec)); i++)
-        gone += hash_remove(ns, w.k.pidx, rec_hash(w.rec), fields[i], &rc);
+    if (rc == FL_OK && w.rec)
+        gone = hash_remove(ns, w.k.pidx, rec_hash(w.rec), fields, n, &rc);
+    w.delta = (fl_delta_t){.verb = rc == FL_OK ? "HDEL" : NULL, .args = fields, .n_args = n};
     fls_coll_write_end(ns, &w, gone > 0);
     if (removed)
         *removed = gone;
@@ -765,6 +780,7 @@ static int field_update(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, size_t vh
     fl_slice_t fv[2] = {field, val};
     if (rc == FL_OK)
         rc = hash_put(ns, w.k.pidx, rec_hash(w.rec), fv, 1, extra, &added);
+    w.delta = (fl_delta_t){.verb = "HSET", .args = fv, .n_args = 2};
     fls_coll_write_end(ns, &w, rc == FL_OK);
     return rc;
 }

@@ -11,7 +11,13 @@
  * (fl_snap_part), always under the partition's lock: a lock hold as long as one partition's
  * records take to serialise, and no memory beyond one partition's serialised bytes per
  * dumping thread. The stamp is written under the partition's lock (write lock, or the
- * snapshot thread's read lock: writers are excluded either way) and read under it.
+ * snapshot thread's read lock: writers are excluded either way) and read under it, also by
+ * the log (fl_snap_dumped): a change committed while its partition's stamp is the snapshot's
+ * number is absent from the snapshot, any other change during the snapshot is in it.
+ *
+ * The commit hook passes the change's delta (fls_change_t.delta, filled by the write op under
+ * the same lock) with the record's new state: a delta only ever changes a record in place or
+ * makes a new one, never replaces another record.
  */
 #include <stdlib.h>
 
@@ -65,6 +71,40 @@ void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx)
         return;
     elem_ctx_t e = {fn, ctx};
     t->each(fls_rec_desc(r), elem_adapt, &e);
+}
+
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    fls_rdlock(ns, k.part);
+    fls_rec_t **ref = fls_find(&k);
+    *found = ref && !fls_rec_expired(*ref, fl_now_ms());
+    if (*found) {
+        fl_rec_view_t v;
+        view_of(*ref, &v);
+        fn(ctx, &v);
+    }
+    fls_unlock(ns, k.part);
+}
+
+void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx)
+{
+    int64_t now = fl_now_ms();
+    for (uint32_t i = 0; i < ns->nparts; i++) {
+        fls_part_t *p = &ns->parts[i];
+        fls_rdlock(ns, p);
+        size_t slots = fls_part_slots(p);
+        for (size_t s = 0; s < slots; s++) {
+            fls_rec_t *r = p->b[s];
+            if (!r || fls_rec_expired(r, now))
+                continue;
+            fl_rec_view_t v;
+            view_of(r, &v);
+            fn(ctx, &v);
+        }
+        fls_unlock(ns, p);
+    }
 }
 
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h)
@@ -126,11 +166,20 @@ void fls_snap_cow(fl_ns_t *ns, fls_part_t *p)
         snap_dump(ns, p);
 }
 
-void fl_snap_begin(fl_store_t *store)
+uint64_t fl_snap_begin(fl_store_t *store)
 {
     FL_ASSERT(atomic_load(&store->has_hooks) && !atomic_load(&store->snap_active));
-    atomic_fetch_add_explicit(&store->snap_epoch, 1, memory_order_release);
+    uint64_t epoch = atomic_fetch_add_explicit(&store->snap_epoch, 1, memory_order_release) + 1;
     atomic_store_explicit(&store->snap_active, true, memory_order_release);
+    return epoch;
+}
+
+bool fl_snap_dumped(fl_store_t *store, size_t ns_i, uint32_t part, uint64_t snap)
+{
+    fl_ns_t *ns = &store->ns[ns_i];
+    FL_ASSERT(part < ns->nparts);
+    FLS_ASSERT_WRLOCKED(&ns->parts[part]);
+    return atomic_load_explicit(&ns->snap_epochs[part], memory_order_relaxed) == snap;
 }
 
 void fl_snap_part(fl_store_t *store, size_t ns_i, uint32_t pidx)
@@ -147,9 +196,9 @@ void fl_snap_end(fl_store_t *store)
     atomic_store_explicit(&store->snap_active, false, memory_order_release);
 }
 
-static void del_one(fl_ns_t *ns, fls_rec_t *r)
+static void del_one(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
-    ns->store->hooks.del(ns->store->hooks.ctx, ns_index(ns),
+    ns->store->hooks.del(ns->store->hooks.ctx, ns_index(ns), pidx,
                          (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)});
 }
 
@@ -160,14 +209,22 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     switch (c->op) {
     case FLS_PUT:
     case FLS_MODIFY:
+        /* a delta changes a key in place or makes a new one, never replaces another record */
+        FL_ASSERT(!c->delta || c->delta->verb);
+        FL_ASSERT(!c->delta || c->op == FLS_MODIFY || c->old == NULL);
         view_of(c->rec, &v);
-        h->put(h->ctx, ns_index(ns), &v);
+        h->put(h->ctx, ns_index(ns), pidx, &v, c->delta);
         break;
     case FLS_DEL:
-        del_one(ns, c->old);
+        del_one(ns, pidx, c->old);
         break;
-    case FLS_FLUSH:
-        each_rec(&ns->parts[pidx], del_one, ns);
+    case FLS_FLUSH: {
+        fls_part_t *p = &ns->parts[pidx];
+        size_t slots = fls_part_slots(p);
+        for (size_t i = 0; i < slots; i++)
+            if (p->b[i])
+                del_one(ns, pidx, p->b[i]);
         break;
+    }
     }
 }

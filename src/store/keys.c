@@ -66,8 +66,12 @@ int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flag
             bool had_ttl = fls_rec_expiry(*ref) != 0;
             rc = fls_rec_set_expiry(ns, k.pidx, ref, at_ms); /* may move the record */
             if (rc == FL_OK) {
-                fls_change_t c = {
-                    .op = FLS_MODIFY, .rec = *ref, .had_key = true, .had_ttl = had_ttl};
+                fl_delta_t d = {.verb = "PEXPIREAT", .nums = {at_ms}, .n_nums = 1};
+                fls_change_t c = {.op = FLS_MODIFY,
+                                  .rec = *ref,
+                                  .had_key = true,
+                                  .had_ttl = had_ttl,
+                                  .delta = &d};
                 fls_commit(ns, k.pidx, &c);
                 did = true;
             }
@@ -114,7 +118,9 @@ int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed)
     bool did = false;
     if (ref && fls_rec_expiry(*ref) != 0) {
         fls_rec_put_expiry(*ref, 0);
-        fls_change_t c = {.op = FLS_MODIFY, .rec = *ref, .had_key = true, .had_ttl = true};
+        fl_delta_t d = {.verb = "PERSIST"};
+        fls_change_t c = {
+            .op = FLS_MODIFY, .rec = *ref, .had_key = true, .had_ttl = true, .delta = &d};
         fls_commit(ns, k.pidx, &c);
         did = true;
     }

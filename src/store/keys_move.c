@@ -207,8 +207,13 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
         uint32_t w = atomic_load_explicit(&r->atime, memory_order_relaxed);
         int64_t v;
         info->exists = true;
-        info->encoding = ops->encoding(r);
+        info->encoding = ops->encoding(ns, r);
         info->idle_s = fls_access_idle_s(w, now);
+        info->addr = r;
+        info->lru = w >> 8;
+        info->bytes = fls_rec_total(r);
+        info->elements = fls_coll_ops(r->type) ? fls_coll_ops(r->type)->len(fls_rec_desc(r)) : 0;
+        info->chunks = r->type == FL_TYPE_LIST ? fls_list_chunks(fls_rec_desc(r)) : 0;
         info->freq = fls_access_freq(w, now);
         /* Redis shares the objects of the integers 0..9999 (a huge refcount), else 1 */
         info->refcount = r->type == FL_TYPE_STRING && fls_rec_vlen(r) <= 4 &&

@@ -16,6 +16,11 @@
 
 #define MAX_LEN UINT32_MAX
 
+uint32_t fls_list_chunks(const void *desc)
+{
+    return ((const fls_ql_t *)desc)->nchunks;
+}
+
 static size_t list_total(const void *d)
 {
     return fls_ql_total(d);
@@ -107,6 +112,8 @@ int fl_list_push(fl_ns_t *ns, fl_slice_t key, bool tail, const fl_slice_t *elems
     for (; rc == FL_OK && done < n; done++)
         rc = fls_ql_push(ns, w.k.pidx, rec_ql(w.rec), tail, elems[done].p, elems[done].n);
     *len = w.rec ? (size_t)rec_ql(w.rec)->count : 0;
+    size_t pushed = done - (rc != FL_OK && done > 0); /* the failed push added nothing */
+    w.delta = (fl_delta_t){.verb = tail ? "RPUSH" : "LPUSH", .args = elems, .n_args = pushed};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -137,6 +144,7 @@ int fl_list_pop(fl_ns_t *ns, fl_slice_t key, bool tail, size_t count, bool as_ar
             fls_ql_delete(ns, w.k.pidx, q, &pos);
         }
         *popped = k;
+        w.delta = (fl_delta_t){.verb = tail ? "RPOP" : "LPOP", .nums = {(int64_t)k}, .n_nums = 1};
     }
     fls_coll_write_end(ns, &w, *popped > 0);
     return rc;
@@ -224,6 +232,7 @@ int fl_list_set(fl_ns_t *ns, fl_slice_t key, int64_t index, fl_slice_t val)
     if (rc == FL_OK)
         rc = fls_ql_replace(ns, w.k.pidx, rec_ql(w.rec), pos, val.p, val.n);
     changed = rc == FL_OK;
+    w.delta = (fl_delta_t){.verb = "LSET", .nums = {index}, .n_nums = 1, .args = &val, .n_args = 1};
     fls_coll_write_end(ns, &w, changed);
     return rc;
 }
@@ -265,6 +274,9 @@ int fl_list_insert(fl_ns_t *ns, fl_slice_t key, bool after, fl_slice_t pivot, fl
             *len = (int64_t)q->count;
         }
     }
+    fl_slice_t pv[2] = {pivot, val};
+    w.delta = (fl_delta_t){
+        .verb = "LINSERT", .words = {after ? "AFTER" : "BEFORE"}, .args = pv, .n_args = 2};
     fls_coll_write_end(ns, &w, changed);
     return rc;
 }
@@ -300,6 +312,7 @@ int fl_list_rem(fl_ns_t *ns, fl_slice_t key, int64_t count, fl_slice_t val, size
         }
     }
     *removed = gone;
+    w.delta = (fl_delta_t){.verb = "LREM", .nums = {count}, .n_nums = 1, .args = &val, .n_args = 1};
     fls_coll_write_end(ns, &w, gone > 0);
     return rc;
 }
@@ -329,6 +342,7 @@ int fl_list_trim(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t stop)
         for (; head > 0; head--)
             fls_ql_delete(ns, w.k.pidx, q, &pos);
     }
+    w.delta = (fl_delta_t){.verb = "LTRIM", .nums = {start, stop}, .n_nums = 2};
     fls_coll_write_end(ns, &w, changed);
     return rc;
 }
@@ -393,7 +407,12 @@ int fl_list_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, bool src_tail, boo
         goto out;
     }
     fls_copy(copy, p, n);
+    fl_slice_t moved_elem = {copy, n},
+               rotate[3] = {src,
+                            {src_tail ? "RIGHT" : "LEFT", src_tail ? 5 : 4},
+                            {dst_tail ? "RIGHT" : "LEFT", dst_tail ? 5 : 4}};
     if (same) {
+        ws.delta = (fl_delta_t){.verb = "LMOVE", .args = rotate, .n_args = 3};
         fls_ql_delete(ns, ks.pidx, qs, &pos);
         rc = fls_ql_push(ns, ks.pidx, qs, dst_tail, copy, n); /* cannot fail for lack of room:
                                                                * pushing back what left */
@@ -406,6 +425,9 @@ int fl_list_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, bool src_tail, boo
             rc = fls_ql_push(ns, kd.pidx, rec_ql(wd.rec), dst_tail, copy, n);
         if (rc == FL_OK)
             fls_ql_delete(ns, ks.pidx, qs, &pos);
+        wd.delta =
+            (fl_delta_t){.verb = dst_tail ? "RPUSH" : "LPUSH", .args = &moved_elem, .n_args = 1};
+        ws.delta = (fl_delta_t){.verb = src_tail ? "RPOP" : "LPOP", .nums = {1}, .n_nums = 1};
         fls_coll_publish(ns, &wd, rc == FL_OK); /* the created one first (coll.h) */
         fls_coll_publish(ns, &ws, rc == FL_OK);
     }

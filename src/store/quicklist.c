@@ -263,10 +263,40 @@ static int chunk_split(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q, uint32_t ci, uin
     return FL_OK;
 }
 
+/* True when an element of n bytes counts as large (Redis's plain nodes: DEBUG
+ * QUICKLIST-PACKED-THRESHOLD): it gets a chunk of its own. */
+static bool is_large(const fl_ns_t *ns, size_t n)
+{
+    return n >= __atomic_load_n(&ns->store->list_packed_threshold, __ATOMIC_RELAXED);
+}
+
+/* True when chunk c may take one more element of n bytes, by Redis's list-max-listpack-size
+ * (fill): > 0 at most fill entries and FLS_QL_CHUNK_MAX bytes; -1..-5 at most 4..64 KiB (below
+ * -5 as -5). A large element, or a chunk holding one, takes no other. */
+static bool chunk_has_room(const fl_ns_t *ns, const uint8_t *c, size_t n)
+{
+    const chunk_hdr_t *h = (const chunk_hdr_t *)c;
+    size_t bytes = h->bytes + fls_ql_entry_size(n);
+    if (is_large(ns, n))
+        return false;
+    if (h->count == 1) {
+        const char *p;
+        size_t on;
+        uint32_t size;
+        entry_at(c, FLS_QL_HDR, &p, &on, &size);
+        if (is_large(ns, on))
+            return false;
+    }
+    int64_t fill = FLS_LIMIT(ns, list_max_listpack_size);
+    if (fill >= 0)
+        return h->count < fill && bytes <= FLS_QL_CHUNK_MAX;
+    int level = fill < -5 ? 5 : (int)-fill;
+    return bytes <= (size_t)4096 << (level - 1);
+}
+
 int fls_ql_insert(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q, fls_ql_pos_t pos, const char *p,
                   size_t n)
 {
-    size_t esize = fls_ql_entry_size(n);
     if (q->nchunks == 0)
         return insert_chunk(ns, pidx, q, 0, p, n);
     if (pos.ci >= q->nchunks) { /* append to the last chunk */
@@ -274,24 +304,26 @@ int fls_ql_insert(fl_ns_t *ns, uint32_t pidx, fls_ql_t *q, fls_ql_pos_t pos, con
         pos.off = hdr(q->p[pos.ci])->bytes;
     }
     uint8_t *c = q->p[pos.ci];
-    if (hdr(c)->bytes + esize > FLS_QL_CHUNK_MAX) {
+    if (!chunk_has_room(ns, c, n)) {
         if (pos.off == FLS_QL_HDR) {
             /* before the chunk's first entry: the previous chunk's end when it has room */
-            if (pos.ci > 0 && hdr(q->p[pos.ci - 1])->bytes + esize <= FLS_QL_CHUNK_MAX)
+            if (pos.ci > 0 && chunk_has_room(ns, q->p[pos.ci - 1], n))
                 return fls_ql_insert(
                     ns, pidx, q, (fls_ql_pos_t){pos.ci - 1, hdr(q->p[pos.ci - 1])->bytes}, p, n);
             return insert_chunk(ns, pidx, q, pos.ci, p, n);
         }
         if (pos.off == hdr(c)->bytes) {
-            if (pos.ci + 1 < q->nchunks && hdr(q->p[pos.ci + 1])->bytes + esize <= FLS_QL_CHUNK_MAX)
+            if (pos.ci + 1 < q->nchunks && chunk_has_room(ns, q->p[pos.ci + 1], n))
                 return fls_ql_insert(ns, pidx, q, (fls_ql_pos_t){pos.ci + 1, FLS_QL_HDR}, p, n);
             return insert_chunk(ns, pidx, q, pos.ci + 1, p, n);
         }
         if (chunk_split(ns, pidx, q, pos.ci, pos.off) != FL_OK)
             return FL_ENOMEM;
-        c = q->p[pos.ci]; /* insert at the end of the first half */
+        c = q->p[pos.ci];              /* insert at the end of the first half */
+        if (!chunk_has_room(ns, c, n)) /* a large element: a chunk of its own between them */
+            return insert_chunk(ns, pidx, q, pos.ci + 1, p, n);
     }
-    c = chunk_open(ns, pidx, q, pos.ci, pos.off, esize);
+    c = chunk_open(ns, pidx, q, pos.ci, pos.off, fls_ql_entry_size(n));
     if (!c)
         return FL_ENOMEM;
     entry_write(c + pos.off, p, n);

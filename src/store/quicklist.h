@@ -6,8 +6,10 @@
  * each chunk is one arena allocation of its used size: a 12-byte header then its entries back to
  * back. An entry is [len][bytes][len]: len is one byte when below 0x80, else the byte 0x80 and a
  * 32-bit length (five bytes; mirrored at the end as the 32-bit length then 0x80), so a chunk is
- * read forwards and backwards. A chunk holds up to FLS_QL_CHUNK_MAX bytes (8 KiB, Redis's
- * list-max-listpack-size -2) unless one entry is larger. The header is (bytes used, entries, bytes
+ * read forwards and backwards. A chunk holds what Redis's list-max-listpack-size allows (-2 by
+ * default: 8 KiB; a count of entries of at most FLS_QL_CHUNK_MAX bytes) unless one entry is
+ * larger; an element at or above DEBUG QUICKLIST-PACKED-THRESHOLD (1 GiB) is alone in its chunk
+ * (Redis's plain node). The header is (bytes used, entries, bytes
  * allocated): allocated == used except after a shrinking realloc failed (the block is kept, and
  * freed with its real size).
  *
@@ -23,7 +25,7 @@
 
 #include "store_internal.h"
 
-#define FLS_QL_CHUNK_MAX 8192u
+#define FLS_QL_CHUNK_MAX 8192u /* Redis's SIZE_SAFETY_LIMIT: chunks filled by count */
 #define FLS_QL_HDR 12u
 
 typedef struct fls_ql {

@@ -2,7 +2,7 @@
  * src/store/sets.c: set commands (flatline/collections.h). A set's descriptor, inline in its
  * record, holds one of Redis 7.0's two encodings for the same content:
  *   - intset: while every member is a base-10 int64 (Redis's string2ll) and there are at most
- *     FLS_SET_MAX_INTSET (512, set-max-intset-entries) of them: a sorted int64 array, one
+ *     set-max-intset-entries (FL_COLL_OPTIONS; 512) of them: a sorted int64 array, one
  *     arena allocation of exactly 8 bytes per member;
  *   - hashtable: otherwise, for good (as Redis, a set never converts back): a member table
  *     (mtab.h), one allocation per member (length byte + bytes) and the slot array.
@@ -16,7 +16,6 @@
 #include "flatline/collections.h"
 #include "mtab.h"
 
-#define FLS_SET_MAX_INTSET 512u
 #define MAX_LEN UINT32_MAX
 
 typedef struct fls_set {
@@ -254,7 +253,7 @@ static int set_add(fl_ns_t *ns, uint32_t pidx, fls_set_t *s, fl_slice_t m, bool 
             size_t at = ints_find(s, v, &found);
             if (found)
                 return FL_OK;
-            if (s->nints < FLS_SET_MAX_INTSET) {
+            if ((int64_t)s->nints < FLS_LIMIT(ns, set_max_intset_entries)) {
                 if (s->nints == s->cap) {
                     size_t old = (size_t)s->cap * sizeof(int64_t);
                     int64_t *a = s->ints ? fls_realloc(ns, pidx, s->ints, old, old + 8)
@@ -362,6 +361,7 @@ int fl_set_add(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n,
         done += a;
     }
     *added = done;
+    w.delta = (fl_delta_t){.verb = rc == FL_OK ? "SADD" : NULL, .args = members, .n_args = n};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -374,6 +374,7 @@ int fl_set_rem(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n,
     for (size_t i = 0; rc == FL_OK && w.rec && i < n && set_len(rec_set(w.rec)); i++)
         done += set_remove(ns, w.k.pidx, rec_set(w.rec), members[i]);
     *removed = done;
+    w.delta = (fl_delta_t){.verb = "SREM", .args = members, .n_args = n};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -506,6 +507,7 @@ int fl_set_pop(fl_ns_t *ns, fl_slice_t key, size_t count, bool single, const fl_
         void **slot = NULL;
         set_random(s, &m, &slot);
         emit(out, &m);
+        fls_coll_delta_copy(&w, "SREM", m.p, m.n);
         if (slot)
             fls_mbr_free(ns, w.k.pidx, fls_mt_remove(ns, w.k.pidx, &s->t, 0, slot), 0);
         else
@@ -546,6 +548,8 @@ int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, 
         rc = set_add(ns, kd.pidx, rec_set(wd.rec), member, &added);
     if (rc == FL_OK)
         set_remove(ns, ks.pidx, rec_set(ws.rec), member);
+    wd.delta = (fl_delta_t){.verb = "SADD", .args = &member, .n_args = 1};
+    ws.delta = (fl_delta_t){.verb = "SREM", .args = &member, .n_args = 1};
     fls_coll_publish(ns, &wd, added); /* the created one first (coll.h) */
     fls_coll_publish(ns, &ws, rc == FL_OK);
     *moved = rc == FL_OK;

@@ -159,6 +159,8 @@ int fl_store_open(fl_store_t **out, const fl_ns_config_t *ns, size_t n_ns, char 
     pthread_mutex_init(&s->bg_mu, NULL);
     pthread_mutex_init(&s->tick_mu, NULL);
     fls_gate_init(s);
+    fl_coll_limits_default(&s->limits);
+    s->list_packed_threshold = FL_LIST_PACKED_THRESHOLD_DEFAULT;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

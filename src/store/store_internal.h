@@ -426,16 +426,20 @@ struct fl_store {
     pthread_mutex_t bg_mu; /* protects bg_stop; bg_cv waits on it */
     pthread_cond_t bg_cv;  /* CLOCK_MONOTONIC */
     bool bg_stop;
-    atomic_bool bg_kick;         /* a writer crossed the high-water mark: run a tick now */
-    atomic_bool bg_paused;       /* tests: skip ticks */
-    atomic_bool expire_off;      /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
-    pthread_mutex_t tick_mu;     /* held by the background thread for the length of a tick */
-    fl_store_hooks_t hooks;      /* persistence (hooks.c): written before has_hooks is set */
-    _Atomic bool has_hooks;      /* release/acquire: the store's background thread runs already
-                                  * when the hooks are installed */
-    _Atomic bool snap_active;    /* a snapshot is under way (hooks.c) */
-    _Atomic uint64_t snap_epoch; /* the current (or last) snapshot's number */
-    fls_gate_t gate;             /* batch.c */
+    atomic_bool bg_kick;            /* a writer crossed the high-water mark: run a tick now */
+    atomic_bool bg_paused;          /* tests: skip ticks */
+    atomic_bool expire_off;         /* active expiry switched off (DEBUG SET-ACTIVE-EXPIRE 0) */
+    pthread_mutex_t tick_mu;        /* held by the background thread for the length of a tick */
+    fl_store_hooks_t hooks;         /* persistence (hooks.c): written before has_hooks is set */
+    _Atomic bool has_hooks;         /* release/acquire: the store's background thread runs already
+                                     * when the hooks are installed */
+    _Atomic bool snap_active;       /* a snapshot is under way (hooks.c) */
+    _Atomic uint64_t snap_epoch;    /* the current (or last) snapshot's number */
+    fls_gate_t gate;                /* batch.c */
+    fl_coll_limits_t limits;        /* encoding thresholds (coll.c): written with relaxed atomic
+                                     * stores by fl_store_set_coll_limits, read with FLS_LIMIT */
+    uint64_t list_packed_threshold; /* quicklist.c: elements this big get a chunk of their own
+                                     * (relaxed atomic, fl_store_set_list_packed_threshold) */
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -595,6 +599,8 @@ typedef struct fls_change {
     bool had_ttl;
     bool same_ttl; /* PUT/MODIFY kept the expiry the TTL index already has (skips an entry;
                     * false is always safe: a duplicate entry is dropped when met) */
+    const fl_delta_t *delta; /* PUT of a new record / MODIFY: the change as a command (the log
+                              * writes it instead of the record's state), or NULL */
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* Deletes the record at *ref through the commit point (write lock held). */
@@ -681,6 +687,8 @@ bool fls_ns_check(fl_ns_t *ns);
 
 /* A run-time option of ns->cfg (see fl_ns_reconfigure), read with a relaxed atomic load. */
 #define FLS_CFG(ns, field) __atomic_load_n(&(ns)->cfg.field, __ATOMIC_RELAXED)
+/* One of the store's collection encoding thresholds (fl_coll_limits_t's field). */
+#define FLS_LIMIT(ns, field) __atomic_load_n(&(ns)->store->limits.field, __ATOMIC_RELAXED)
 /* The namespace's options now, every field loaded atomically, the live memory limit and policy
  * included: for code that hands a whole configuration to a pure function. */
 void fls_cfg_snapshot(const fl_ns_t *ns, fl_ns_config_t *out);
@@ -717,8 +725,9 @@ typedef struct fls_type_ops {
      * NULL when an allocation failed (nothing left allocated). No lock needed on k's
      * partition (nothing is linked); src's partition lock held. */
     fls_rec_t *(*clone)(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
-    /* OBJECT ENCODING: the name Redis 7.0 would report for this value. */
-    const char *(*encoding)(fls_rec_t *r);
+    /* OBJECT ENCODING: the name Redis 7.0 would report for this value in ns (whose encoding
+     * thresholds apply). */
+    const char *(*encoding)(const fl_ns_t *ns, fls_rec_t *r);
 } fls_type_ops_t;
 
 /* The row of a record type, or NULL for an unknown one. */
@@ -726,7 +735,9 @@ const fls_type_ops_t *fls_type_ops(unsigned type);
 
 /* The list, set and sorted-set rows (coll.c, through each collection's fls_coll_ops_t). */
 fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);
-const char *fls_coll_encoding(fls_rec_t *r);
+const char *fls_coll_encoding(const fl_ns_t *ns, fls_rec_t *r);
+/* A list descriptor's chunk count (lists.c; DEBUG OBJECT's ql_nodes). */
+uint32_t fls_list_chunks(const void *desc);
 
 /* The string row (strings.c). */
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src);

@@ -7,8 +7,9 @@
 
 /* Redis 7.0's string encodings: "int" for a value string2l accepts (at most 20 bytes), "embstr"
  * up to 44 bytes, "raw" above. */
-static const char *str_encoding(fls_rec_t *r)
+static const char *str_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
+    (void)ns;
     int64_t v;
     if (fls_rec_vlen(r) <= 20 && fls_parse_i64(fls_rec_val(r), fls_rec_vlen(r), &v))
         return "int";

@@ -2,9 +2,10 @@
  * src/store/zsets.c: sorted-set commands (flatline/collections.h). A sorted set's
  * descriptor, inline in its record, holds one of Redis 7.0's two encodings for the same
  * content:
- *   - listpack: at most FLS_ZSET_MAX_LP_ENTRIES (128) members of at most
- *     FLS_ZSET_MAX_LP_VALUE (64) bytes: one arena allocation of entries [double score][u8
- *     length][bytes] in (score, member) order;
+ *   - listpack: at most zset-max-listpack-entries (FL_COLL_OPTIONS; 128) members of at most
+ *     zset-max-listpack-value (64) bytes: one arena allocation of entries [double score][u8
+ *     length][bytes] in (score, member) order (so a member over LP_VALUE_CAP bytes converts
+ *     whatever zset-max-listpack-value says);
  *   - skiplist: otherwise, for good: each member one allocation ([double score][length]
  *     [bytes], mtab.h layout with an 8-byte header) referenced from both the member table
  *     (mtab.h: member -> allocation) and the order index (zindex.h); the walk moves a member
@@ -23,9 +24,8 @@
 #include "mtab.h"
 #include "zindex.h"
 
-#define FLS_ZSET_MAX_LP_ENTRIES 128u
-#define FLS_ZSET_MAX_LP_VALUE 64u
-#define LP_ENTRY_HDR 9u /* score + length byte */
+#define LP_VALUE_CAP UINT8_MAX /* the listpack's one-byte member length */
+#define LP_ENTRY_HDR 9u        /* score + length byte */
 #define MAX_LEN UINT32_MAX
 
 typedef struct fls_zset {
@@ -133,7 +133,8 @@ static bool zit_prev(zit_t *it)
         it->rank--;
         return fls_zi_prev(&it->z->zi, &it->pos);
     }
-    return zit_seek(it, it->z, it->rank - 1); /* a listpack holds at most 128 entries */
+    /* a rescan from the front: a listpack holds zset-max-listpack-entries (128 by default) */
+    return zit_seek(it, it->z, it->rank - 1);
 }
 
 /* The rank of the first member not before the bound. */
@@ -242,13 +243,19 @@ static bool before_exact(const void *ctx, double score, const char *p, size_t n)
     return fls_zcmp(score, p, n, e->score, e->p, e->n) < 0;
 }
 
+/* True when a listpack of `count` members may hold one of n bytes (Redis's thresholds, read at
+ * each insert: CONFIG SET changes them for the next write). */
+static bool lp_fits(fl_ns_t *ns, uint64_t count, size_t n)
+{
+    return (int64_t)count <= FLS_LIMIT(ns, zset_max_listpack_entries) &&
+           (int64_t)n <= FLS_LIMIT(ns, zset_max_listpack_value) && n <= LP_VALUE_CAP;
+}
+
 /* Adds an absent member. FL_OK or FL_ENOMEM (unchanged). */
 static int zs_insert(fl_ns_t *ns, uint32_t pidx, fls_zset_t *z, const char *p, size_t n,
                      double score)
 {
-    if (!z->is_skiplist &&
-        (z->lp_count + 1 > FLS_ZSET_MAX_LP_ENTRIES || n > FLS_ZSET_MAX_LP_VALUE) &&
-        zs_convert(ns, pidx, z) != FL_OK)
+    if (!z->is_skiplist && !lp_fits(ns, z->lp_count + 1, n) && zs_convert(ns, pidx, z) != FL_OK)
         return FL_ENOMEM;
     if (z->is_skiplist)
         return sl_insert(ns, pidx, z, p, n, score);
@@ -313,7 +320,7 @@ static int zs_rescore(fl_ns_t *ns, uint32_t pidx, fls_zset_t *z, const char *p, 
         fls_mbr_free(ns, pidx, m, FLS_ZI_HDR);
         return FL_ENOMEM;
     }
-    char copy[FLS_ZSET_MAX_LP_VALUE];
+    char copy[LP_VALUE_CAP];
     fls_copy(copy, p, n);
     zs_delete(ns, pidx, z, copy, n);
     return zs_insert(ns, pidx, z, copy, n, score); /* room freed just before: no failure */
@@ -501,6 +508,24 @@ static int zadd_one(fl_ns_t *ns, uint32_t pidx, fls_zset_t *z, unsigned flags, d
     return zs_insert(ns, pidx, z, m.p, m.n, score);
 }
 
+/* ZADD's delta: the command as given (NX/XX/GT/LT decide the same on the same state), except
+ * INCR, logged as the member's resulting absolute score; none after a failure (state). */
+static fl_delta_t zadd_delta(unsigned flags, int rc, const double *scores,
+                             const double *incr_result, const fl_slice_t *members, size_t n)
+{
+    if (rc != FL_OK)
+        return (fl_delta_t){0};
+    if (flags & FL_ZADD_INCR)
+        return (fl_delta_t){.verb = "ZADD", .args = members, .n_args = 1, .scores = incr_result};
+    const char *cond = flags & FL_ZADD_NX ? "NX" : flags & FL_ZADD_XX ? "XX" : NULL;
+    const char *cmp = flags & FL_ZADD_GT ? "GT" : flags & FL_ZADD_LT ? "LT" : NULL;
+    return (fl_delta_t){.verb = "ZADD",
+                        .words = {cond ? cond : cmp, cond ? cmp : NULL},
+                        .args = members,
+                        .n_args = n,
+                        .scores = scores};
+}
+
 int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *scores,
                 const fl_slice_t *members, size_t n, size_t *added, size_t *changed, double *score,
                 bool *done)
@@ -517,6 +542,7 @@ int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *score
     int rc = fls_coll_write_begin(ns, key, FL_TYPE_ZSET, grow, &w);
     size_t nadd = 0, nchg = 0;
     bool wrote = false;
+    double incr_result = 0;
     if (rc == FL_OK && !w.rec && (flags & FL_ZADD_XX))
         goto out;
     if (rc == FL_OK)
@@ -531,6 +557,7 @@ int fl_zset_add(fl_ns_t *ns, fl_slice_t key, unsigned flags, const double *score
         nadd += a;
         nchg += c;
         wrote |= written;
+        incr_result = written ? res : incr_result;
         if (written && score)
             *score = res;
     }
@@ -539,6 +566,7 @@ out:
     *changed = nchg;
     if (done)
         *done = wrote;
+    w.delta = zadd_delta(flags, rc, scores, &incr_result, members, n);
     fls_coll_write_end(ns, &w, nadd + nchg > 0);
     return rc;
 }
@@ -551,6 +579,7 @@ int fl_zset_rem(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *members, size_t n
     for (size_t i = 0; rc == FL_OK && w.rec && i < n && zs_len(rec_zset(w.rec)); i++)
         done += zs_delete(ns, w.k.pidx, rec_zset(w.rec), members[i].p, members[i].n);
     *removed = done;
+    w.delta = (fl_delta_t){.verb = "ZREM", .args = members, .n_args = n};
     fls_coll_write_end(ns, &w, done > 0);
     return rc;
 }
@@ -797,6 +826,7 @@ int fl_zset_range(fl_ns_t *ns, fl_slice_t key, const fl_zrange_t *r, fl_zrange_m
                     size_t len;
                     zcopy_next(&c, &at, &s, &p, &len);
                     *n += zs_delete(ns, w.k.pidx, rec_zset(w.rec), p, len);
+                    fls_coll_delta_copy(&w, "ZREM", p, len);
                 }
             }
         }
@@ -896,7 +926,7 @@ int fl_zset_pop(fl_ns_t *ns, fl_slice_t key, bool max, size_t count, bool header
             out->array(out->ctx, 2);
         out->bulk(out->ctx, p, n);
         emit_score(out, s);
-        char small[FLS_ZSET_MAX_LP_VALUE];
+        char small[LP_VALUE_CAP];
         const char *del = p;
         if (!z->is_skiplist) { /* the listpack moves under a delete: keep the bytes */
             fls_copy(small, p, n);
@@ -905,6 +935,7 @@ int fl_zset_pop(fl_ns_t *ns, fl_slice_t key, bool max, size_t count, bool header
         zs_delete(ns, w.k.pidx, z, del, n);
     }
     *popped = k;
+    w.delta = (fl_delta_t){.verb = max ? "ZPOPMAX" : "ZPOPMIN", .nums = {(int64_t)k}, .n_nums = 1};
 out:
     fls_coll_write_end(ns, &w, *popped > 0);
     return rc;

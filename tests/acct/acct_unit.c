@@ -50,24 +50,31 @@ TEST(buckets)
     CHECK(acct_bucket(1024) != acct_bucket(1025));
 }
 
-/* The hot path's branch-free bucket agrees with acct_bucket, and bucket plus extra give back the
- * usable size exactly (what makes live usable bytes exact without summing them). */
-TEST(buckets_hot_path)
+/* Size keys give back the usable size exactly (what makes live usable bytes exact without
+ * summing them), a slot's implied usable size is its keys', and only multiples of 8 below 16 KiB
+ * (not mmapped) go to slots. glibc's header words: chunk size | flags. */
+TEST(size_keys)
 {
-    size_t sizes[] = {0, 1, 7, 8, 9, 24, 1016, 1017, 1023, 1024, 1025, 4095, 4096, SIZE_MAX};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        uint64_t extra = 12345;
-        unsigned b = acct_bucket_x(sizes[i], &extra);
-        CHECK(b == acct_bucket(sizes[i]));
-        CHECK(acct_bucket_implied(b) + extra == (uint64_t)sizes[i]);
-    }
     for (size_t u = 0; u < (1u << 22); u += 1 + u / 64) {
-        uint64_t extra;
-        unsigned b = acct_bucket_x(u, &extra);
-        CHECK(b == acct_bucket(u));
-        CHECK(acct_bucket_implied(b) + extra == u);
-        CHECK(extra == 0 || u % 8 != 0 || u > 1024); /* multiples of 8 to 1 KiB: all implied */
+        size_t key = acct_key_of_usable(u);
+        CHECK(acct_key_usable(key) == u);
+        int in_slot = (key & ~ACCT_SLOT_KEY_BITS) == 0;
+        CHECK(in_slot == (u % 8 == 0 && u < 16376));
+        if (in_slot) {
+            CHECK(key >> 3 < ACCT_SLOTS);
+            CHECK(acct_slot_usable((unsigned)(key >> 3)) == u);
+        }
     }
+    CHECK(acct_key_usable(acct_key_of_usable(((size_t)1 << 62) + 3)) == ((size_t)1 << 62) + 3);
+    CHECK(acct_key_usable(acct_key_of_usable(4081)) == 4081);
+    /* glibc: a 32-byte chunk in use (PREV_INUSE, NON_MAIN_ARENA) holds 24 bytes, in slot 4 */
+    CHECK(acct_key_usable(32 | 1 | 4) == 24);
+    CHECK(((32 | 1 | 4) & ~ACCT_SLOT_KEY_BITS) == 0 && acct_slot_usable((32 | 5) >> 3) == 24);
+    /* an mmapped chunk (IS_MMAPPED) has a 16-byte header and never goes to a slot */
+    CHECK(acct_key_usable(4096 | 2) == 4080);
+    CHECK(((64 | 2) & ~ACCT_SLOT_KEY_BITS) != 0);
+    CHECK(((16384 | 1) & ~ACCT_SLOT_KEY_BITS) != 0);
+    CHECK(((4096 | 1) & ~ACCT_SLOT_KEY_BITS) == 0 && acct_slot_usable((4096 | 1) >> 3) == 4088);
 }
 
 static acct_verdict_in_t base_in(void)
@@ -286,7 +293,7 @@ int main(void)
 {
     RUN(options);
     RUN(buckets);
-    RUN(buckets_hot_path);
+    RUN(size_keys);
     RUN(verdicts);
     RUN(trace_roundtrip);
     RUN(sign_test);

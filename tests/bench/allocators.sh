@@ -17,15 +17,18 @@ check() { # check LIB EXPECT
 }
 # Every row of the allocator table (allocators.h, printed by `flatline-bench allocators`):
 # the package of a preloaded library is a declared dependency, and with its library preloaded the runner names its
-# family; the lifecycle-arena rows run flatline-bench-runner-fl, which links jemalloc itself.
+# family; the lifecycle-arena rows run flatline-bench-runner-fl (the store rows
+# flatline-bench-runner-store), which link jemalloc themselves.
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 table="$("$bin/flatline-bench" allocators)"
 [[ -n "$table" ]] || { echo "FAIL: flatline-bench allocators printed nothing"; exit 1; }
-while read -r name lib family pkg arenas conf; do
+while read -r name lib family pkg arenas store conf; do
     [[ "$lib" == - ]] || grep -q "^$pkg\b" "$root"/scripts/deps.d/*.txt ||
         { echo "FAIL: $name's package $pkg is in no scripts/deps.d/*.txt"; exit 1; }
     if [[ "$arenas" == 1 ]]; then
-        got="$("$bin/flatline-bench-runner-fl" --identify 2>&1)"
+        runner=flatline-bench-runner-fl
+        [[ "$store" == - ]] || runner=flatline-bench-runner-store
+        got="$("$bin/$runner" --identify 2>&1)"
         echo "$got"
         [[ "$got" == "ident $family "* ]] || { echo "FAIL: $name: the arena runner is not on $family"; exit 1; }
     elif [[ "$lib" == - ]]; then
@@ -43,9 +46,11 @@ import csv, sys
 # Background threads: asked for by MALLOC_CONF, or started by the lifecycle-arena runner (as
 # flatline-server does).
 want = {}
-for n, lib, fam, pkg, arenas, conf in (l.split() for l in sys.argv[2].splitlines()):
+for n, lib, fam, pkg, arenas, store, conf in (l.split() for l in sys.argv[2].splitlines()):
     bg = arenas == "1" or "background_thread:true" in conf
-    want[n] = (fam, ("lifecycle-arenas" if arenas == "1" else "malloc") + ("+bgthread" if bg else ""))
+    records = {"-": "", "off": "+store", "on": "+store-defrag"}[store]
+    want[n] = (fam, ("lifecycle-arenas" if arenas == "1" else "malloc") + ("+bgthread" if bg else "")
+               + records)
 rows = {r["allocator"]: r for r in csv.DictReader(open(sys.argv[1]))}
 assert set(rows) == set(want), rows.keys()
 for al, (ident, strategy) in want.items():
@@ -55,7 +60,7 @@ for al, (ident, strategy) in want.items():
     assert r["version"] not in ("", "-", "?"), (al, r["version"])
     print(f"{al}: malloc served by {r['ident']} {r['version']} ({r['strategy']})")
 # jemalloc exposes its breakdown: allocated <= active <= resident at the peak.
-for al in ("jemalloc", "jemalloc-bg", "flatline"):
+for al in ("jemalloc", "jemalloc-bg", "flatline", "store", "store-defrag"):
     r = rows[al]
     a, act, res = (float(r[k]) for k in ("pk_allocated", "pk_active", "pk_resident"))
     assert 0 < a <= act <= res, (al, a, act, res)

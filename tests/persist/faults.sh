@@ -90,18 +90,18 @@ wait "$SPID"
 SPID=""
 expect_log "Saving the final RDB snapshot before exiting" "SIGTERM saves with save rules"
 mkdir "$DATA/rules2" && cp "$DATA/rules/dump.rdb" "$DATA/rules2/"
-start_server --dir "$DATA/rules2" --threads 2
+start_server --dir "$DATA/rules2" --threads 2 --appendonly no # RDB saving alone
 check '"1"' get last-before-term
 check "OK" set only-in-memory 1
 rc shutdown nosave >/dev/null
 wait "$SPID"
 SPID=""
-start_server --dir "$DATA/rules2" --threads 2
+start_server --dir "$DATA/rules2" --threads 2 --appendonly no # RDB saving alone
 check "(integer) 0" exists only-in-memory
 check "OK" set saved-by-shutdown 1
 rc shutdown save >/dev/null
 wait "$SPID"
 SPID=""
-start_server --dir "$DATA/rules2" --threads 2
+start_server --dir "$DATA/rules2" --threads 2 --appendonly no # RDB saving alone
 check '"1"' get saved-by-shutdown
 finish

@@ -106,7 +106,7 @@ same "redis encoding of large" "$(rr object encoding large)" '"hashtable"'
 same "redis encoding of int" "$(rr object encoding int)" '"int"'
 rr save >/dev/null
 stop_redis
-start_server --dir "$DATA/r3" --threads 2
+start_server --dir "$DATA/r3" --threads 2 --appendonly no # loads dump.rdb: no log directory
 check '"plain text"' get raw
 check '"4242"' get int
 check "\"$long\"" get lzf
@@ -122,14 +122,14 @@ start_redis "$DATA/r3"
 rr zadd azset 1 m1 2 m2 >/dev/null # Redis writes a small sorted set as a listpack
 rr save >/dev/null
 stop_redis
-out=$(timeout 60 "$SERVER" --port "$("$TOOL" port)" --dir "$DATA/r3" --threads 2 2>&1)
+out=$(timeout 60 "$SERVER" --port "$("$TOOL" port)" --dir "$DATA/r3" --threads 2 --appendonly no 2>&1)
 st=$?
 CHECKS=$((CHECKS + 1))
 if [ "$st" = 0 ] || ! printf '%s' "$out" | grep -q "key 'azset' in db 0 is a zset (listpack)"; then
     echo "FAIL: a listpack sorted set in dump.rdb: status $st, output: $out" >&2
     FAILS=$((FAILS + 1))
 fi
-start_server --dir "$DATA/r3" --threads 2 --load-skip-unknown-types yes
+start_server --dir "$DATA/r3" --threads 2 --appendonly no --load-skip-unknown-types yes
 expect_log "1 keys of types flatline does not store were skipped" "skipped keys are counted"
 check '"plain text"' get raw
 check "(integer) 0" exists azset

@@ -32,7 +32,8 @@ check "(error) ERR Client names cannot contain spaces, newlines or special chara
 check "(error) ERR unknown subcommand 'nosuch'. Try CLIENT HELP." client nosuch
 check "(error) ERR unknown subcommand 'nosuch'. Try MEMORY HELP." memory nosuch
 check $'1) "save"\n2) ""' config get save
-check $'1) "appendonly"\n2) "no"' config get appendonly
+check $'1) "appendonly"\n2) "yes"' config get appendonly # flatline's default: durable
+check $'1) "appendfsync"\n2) "always"' config get appendfsync
 check "(error) ERR wrong number of arguments for 'config|get' command" config get
 check_match '^1\) "[0-9]+"' time
 

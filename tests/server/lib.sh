@@ -16,6 +16,11 @@ case "${TSAN_OPTIONS:-}" in
 *) export TSAN_OPTIONS="${TSAN_OPTIONS:-}${TSAN_OPTIONS:+:}suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../tsan.supp" ;;
 esac
 LOG=$(mktemp /tmp/flatline-server-test.XXXXXX)
+# The server's defaults are durable (appendonly yes in dir "."): each test script runs in a
+# private working directory, so servers started without --dir never share or reload each
+# other's files. Removed on exit.
+WORKDIR=$(mktemp -d /tmp/flatline-server-cwd.XXXXXX)
+cd "$WORKDIR" || exit 1
 FAILS=0
 CHECKS=0
 
@@ -72,6 +77,7 @@ on_exit() {
         rc=1
     fi
     rm -f "$LOG"
+    cd / && rm -rf "$WORKDIR"
     exit $rc
 }
 trap on_exit EXIT
@@ -108,8 +114,9 @@ start_server() {
     fail "could not find a free port"
 }
 
-# start_redis: starts Debian's redis-server (no persistence) on a free port in RPORT, for
-# side-by-side comparisons; skips the test (exit 77) when redis-server is not installed.
+# start_redis [--option value ...]: starts Debian's redis-server (no persistence; the options
+# after those) on a free port in RPORT, for side-by-side comparisons; skips the test (exit 77)
+# when redis-server is not installed.
 start_redis() {
     command -v redis-server >/dev/null || { echo "redis-server not installed: skipped"; exit 77; }
     local dir pid
@@ -118,7 +125,7 @@ start_redis() {
     for attempt in 1 2 3; do
         RPORT=$("$TOOL" port) || fail "no free port"
         redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
-            >"$dir/log" 2>&1 &
+            "$@" >"$dir/log" 2>&1 &
         pid=$!
         HELPER_PIDS="$HELPER_PIDS $pid"
         for _ in $(seq 200); do

@@ -273,7 +273,12 @@ TEST(typed_replies_both_protocols)
     CHECK(b.len == strlen(resp3) && memcmp(b.p, resp3, b.len) == 0);
     srv_buf_t part = srv_buf_like(&b);
     CHECK(srv_buf_resp3(&part) && part.len == 0 && part.p == NULL);
+    CHECK(srv_reply_attribute(&part, 2)); /* RESP3 only: RESP2 leaves attributes out */
+    CHECK(part.len == 4 && memcmp(part.p, "|2\r\n", 4) == 0);
+    srv_buf_free(&part);
     srv_buf_free(&b);
+    b.proto = SRV_RESP2;
+    CHECK(!srv_reply_attribute(&b, 1) && b.len == 0);
 }
 
 int main(void)

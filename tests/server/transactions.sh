@@ -34,6 +34,7 @@ check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) (integer) 2\n3) (integer) 
 check_session $'OK\nOK\nQUEUED\nQUEUED\nQUEUED\n1) (error) ERR value is not an integer or out of range\n2) OK\n3) (integer) 6' $'set s abc|multi|incr s|set s 5|incr s|exec'
 check_session $'OK\nQUEUED\nQUEUED\nOK\n(nil)' $'multi|set k v|get k|discard|get k'
 check_session $'OK\n(error) ERR Command not allowed inside a transaction\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|shutdown|exec'
+check_session $'OK\n(error) ERR Command not allowed inside a transaction\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|save|exec'
 check_session $'OK\nOK\nOK\nQUEUED\n(nil)' $'watch a b c|set b 1|multi|ping|exec'
 check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) OK\n3) OK\n(nil)\nOK\n"1"\n(integer) 1' $'multi|select 1|set nsk 1|select 0|exec|get nsk|select 1|get nsk|del nsk'
 check_session $'OK\nOK\nOK\nQUEUED\n1) (nil)\n"9"' $'set x 1|watch x|multi|eval "redis.call(\'set\',\'x\',\'9\')" 0|exec|get x'
@@ -51,4 +52,59 @@ CHECKS=$((CHECKS + 1))
 got=$(watch_then 'set s 1 px 100' 0.3 'watch s|multi|ping|exec')
 CHECKS=$((CHECKS + 1))
 [ "$got" = $'OK\nOK\nOK\nQUEUED\n1) PONG' ] || { echo "FAIL: stale watched key: $got" >&2; FAILS=$((FAILS + 1)); }
+
+# A client blocked on a key sees the transaction's result, not a state inside it: after
+# LPUSH a, b, c it pops c; after LPUSH + DEL it stays blocked and pops the next push (Redis).
+BLOCKED=$(mktemp /tmp/flatline-tx-blpop.XXXXXX)
+blpop_after() { # SESSION: a BLPOP on key bl waits, the session runs, then one more push
+    rc del bl >/dev/null
+    redis-cli -p "$PORT" blpop bl 5 >"$BLOCKED" 2>&1 &
+    local pop=$!
+    for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+    printf '%s\n' "$1" | tr '|' '\n' | redis-cli -p "$PORT" >/dev/null 2>&1
+    rc lpush bl z >/dev/null
+    wait "$pop"
+    tr '\n' ' ' <"$BLOCKED"
+}
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'multi|lpush bl a|lpush bl b|lpush bl c|exec')
+[ "$got" = "bl c " ] || { echo "FAIL: BLPOP woken inside EXEC: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'multi|lpush bl a|del bl|exec')
+[ "$got" = "bl z " ] || { echo "FAIL: BLPOP woken by a push EXEC undid: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'multi|lpush bl a|del bl|set bl foo|exec|del bl')
+[ "$got" = "bl z " ] || { echo "FAIL: BLPOP served from a key of another type: $got" >&2; FAILS=$((FAILS + 1)); }
+# A list moved into place by RENAME or COPY serves the clients blocked on its new name.
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'lpush bob a b c|rename bob bl')
+[ "$got" = "bl c " ] || { echo "FAIL: BLPOP not woken by RENAME: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'lpush bob2 x y|copy bob2 bl')
+[ "$got" = "bl y " ] || { echo "FAIL: BLPOP not woken by COPY: $got" >&2; FAILS=$((FAILS + 1)); }
+# CLIENT UNBLOCK (whichever worker has the client): its timeout reply, or Redis's error.
+unblock_with() { # REASON...: a BLPOP waits, CLIENT UNBLOCK <its id> REASON; prints both answers
+    rc del bl >/dev/null
+    redis-cli -p "$PORT" blpop bl 0 >"$BLOCKED" 2>&1 &
+    local pop=$! id=""
+    for _ in $(seq 100); do
+        id=$(rc client list | sed -n 's/^id=\([0-9]*\) .*cmd=blpop.*/\1/p')
+        [ -n "$id" ] && [ "$(info_field clients blocked_clients)" = 1 ] && break
+        sleep 0.02
+    done
+    rc client unblock "$id" "$@" | tr '\n' ' '
+    wait "$pop"
+    tr '\n' ' ' <"$BLOCKED"
+}
+CHECKS=$((CHECKS + 1))
+got=$(unblock_with)
+[ "$got" = "(integer) 1  " ] || { echo "FAIL: CLIENT UNBLOCK: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(unblock_with error)
+[ "$got" = "(integer) 1 UNBLOCKED client unblocked via CLIENT UNBLOCK  " ] ||
+    { echo "FAIL: CLIENT UNBLOCK ERROR: $got" >&2; FAILS=$((FAILS + 1)); }
+check "(integer) 0" client unblock 999999
+check "(error) ERR value is not an integer or out of range" client unblock abc
+check "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR" client unblock 1 x
+rm -f "$BLOCKED"
 finish

@@ -8,16 +8,16 @@ set ylabel 'MiB'
 set yrange [0:*]
 set title 'replay: RSS (solid) and live requested bytes (dashed) after the mass delete'
 set xrange [-0.5:*]
-plot '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.858 : NaN):($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'glibc RSS', \
-  '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.858 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'glibc live', \
-  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.883 : NaN):($2/1048576) with lines lw 2 lc rgb '#d62728' title 'jemalloc RSS', \
-  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.883 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'jemalloc live', \
-  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.569 : NaN):($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'jemalloc-bg RSS', \
-  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.569 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'jemalloc-bg live', \
-  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 3.085 : NaN):($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'tcmalloc RSS', \
-  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 3.085 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'tcmalloc live', \
-  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 4.795 : NaN):($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
-  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 4.795 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live'
+plot '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.216 : NaN):($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'glibc RSS', \
+  '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.216 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'glibc live', \
+  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.182 : NaN):($2/1048576) with lines lw 2 lc rgb '#d62728' title 'jemalloc RSS', \
+  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.182 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'jemalloc live', \
+  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.211 : NaN):($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'jemalloc-bg RSS', \
+  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.211 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'jemalloc-bg live', \
+  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'tcmalloc RSS', \
+  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'tcmalloc live', \
+  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.078 : NaN):($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
+  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.078 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live'
 set terminal pngcairo size 1000,560 background rgb 'white' font 'Sans,10'
 set output 'after-replay.png'
 set datafile separator ','
@@ -28,13 +28,13 @@ set ylabel 'MiB'
 set yrange [0:*]
 set title 'replay: RSS (solid) and live requested bytes (dashed) after the mass delete'
 set xrange [-0.5:*]
-plot '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.858 : NaN):($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'glibc RSS', \
-  '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.858 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'glibc live', \
-  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.883 : NaN):($2/1048576) with lines lw 2 lc rgb '#d62728' title 'jemalloc RSS', \
-  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.883 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'jemalloc live', \
-  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.569 : NaN):($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'jemalloc-bg RSS', \
-  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.569 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'jemalloc-bg live', \
-  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 3.085 : NaN):($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'tcmalloc RSS', \
-  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 3.085 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'tcmalloc live', \
-  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 4.795 : NaN):($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
-  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 4.795 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live'
+plot '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.216 : NaN):($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'glibc RSS', \
+  '../series/replay-glibc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.216 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'glibc live', \
+  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.182 : NaN):($2/1048576) with lines lw 2 lc rgb '#d62728' title 'jemalloc RSS', \
+  '../series/replay-jemalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.182 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'jemalloc live', \
+  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.211 : NaN):($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'jemalloc-bg RSS', \
+  '../series/replay-jemalloc-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.211 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'jemalloc-bg live', \
+  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'tcmalloc RSS', \
+  '../series/replay-tcmalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'tcmalloc live', \
+  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.078 : NaN):($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
+  '../series/replay-mimalloc-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.078 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live'

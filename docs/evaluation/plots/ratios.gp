@@ -9,11 +9,11 @@ set yrange [0:*]
 set key below horizontal
 set multiplot layout 1,3
 set title 'RSS / live at peak live'
-plot 'ratios.dat' using 2:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 3 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 4 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 5 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 6 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 7 lc rgb '#8c564b' title 'flatline'
+plot 'ratios.dat' using 2:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 3 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 4 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 5 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 6 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 7 lc rgb '#8c564b' title 'flatline', 'ratios.dat' using 8 lc rgb '#e377c2' title 'store', 'ratios.dat' using 9 lc rgb '#7f7f7f' title 'store-defrag'
 set title 'peak RSS / peak live'
-plot 'ratios.dat' using 8:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 9 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 10 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 11 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 12 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 13 lc rgb '#8c564b' title 'flatline'
+plot 'ratios.dat' using 10:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 11 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 12 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 13 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 14 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 15 lc rgb '#8c564b' title 'flatline', 'ratios.dat' using 16 lc rgb '#e377c2' title 'store', 'ratios.dat' using 17 lc rgb '#7f7f7f' title 'store-defrag'
 set title 'RSS 30 s after the mass delete / peak RSS'
-plot 'ratios.dat' using 14:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 15 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 16 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 17 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 18 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 19 lc rgb '#8c564b' title 'flatline'
+plot 'ratios.dat' using 18:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 19 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 20 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 21 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 22 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 23 lc rgb '#8c564b' title 'flatline', 'ratios.dat' using 24 lc rgb '#e377c2' title 'store', 'ratios.dat' using 25 lc rgb '#7f7f7f' title 'store-defrag'
 unset multiplot
 set terminal pngcairo size 1500,520 background rgb 'white' font 'Sans,10'
 set output 'ratios.png'
@@ -26,9 +26,9 @@ set yrange [0:*]
 set key below horizontal
 set multiplot layout 1,3
 set title 'RSS / live at peak live'
-plot 'ratios.dat' using 2:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 3 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 4 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 5 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 6 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 7 lc rgb '#8c564b' title 'flatline'
+plot 'ratios.dat' using 2:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 3 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 4 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 5 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 6 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 7 lc rgb '#8c564b' title 'flatline', 'ratios.dat' using 8 lc rgb '#e377c2' title 'store', 'ratios.dat' using 9 lc rgb '#7f7f7f' title 'store-defrag'
 set title 'peak RSS / peak live'
-plot 'ratios.dat' using 8:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 9 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 10 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 11 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 12 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 13 lc rgb '#8c564b' title 'flatline'
+plot 'ratios.dat' using 10:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 11 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 12 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 13 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 14 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 15 lc rgb '#8c564b' title 'flatline', 'ratios.dat' using 16 lc rgb '#e377c2' title 'store', 'ratios.dat' using 17 lc rgb '#7f7f7f' title 'store-defrag'
 set title 'RSS 30 s after the mass delete / peak RSS'
-plot 'ratios.dat' using 14:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 15 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 16 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 17 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 18 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 19 lc rgb '#8c564b' title 'flatline'
+plot 'ratios.dat' using 18:xtic(1) lc rgb '#1f77b4' title 'glibc', 'ratios.dat' using 19 lc rgb '#d62728' title 'jemalloc', 'ratios.dat' using 20 lc rgb '#2ca02c' title 'jemalloc-bg', 'ratios.dat' using 21 lc rgb '#9467bd' title 'tcmalloc', 'ratios.dat' using 22 lc rgb '#ff7f0e' title 'mimalloc', 'ratios.dat' using 23 lc rgb '#8c564b' title 'flatline', 'ratios.dat' using 24 lc rgb '#e377c2' title 'store', 'ratios.dat' using 25 lc rgb '#7f7f7f' title 'store-defrag'
 unset multiplot

@@ -18,7 +18,11 @@ plot '../series/db-churn-glibc-r1.csv' skip 1 using 1:($2/1048576) with lines lw
   '../series/db-churn-mimalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
   '../series/db-churn-mimalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live', \
   '../series/db-churn-flatline-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#8c564b' title 'flatline RSS', \
-  '../series/db-churn-flatline-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#8c564b' title 'flatline live'
+  '../series/db-churn-flatline-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#8c564b' title 'flatline live', \
+  '../series/db-churn-store-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#e377c2' title 'store RSS', \
+  '../series/db-churn-store-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#e377c2' title 'store live', \
+  '../series/db-churn-store-defrag-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#7f7f7f' title 'store-defrag RSS', \
+  '../series/db-churn-store-defrag-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#7f7f7f' title 'store-defrag live'
 set terminal pngcairo size 1000,560 background rgb 'white' font 'Sans,10'
 set output 'rss-db-churn.png'
 set datafile separator ','
@@ -39,4 +43,8 @@ plot '../series/db-churn-glibc-r1.csv' skip 1 using 1:($2/1048576) with lines lw
   '../series/db-churn-mimalloc-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'mimalloc RSS', \
   '../series/db-churn-mimalloc-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'mimalloc live', \
   '../series/db-churn-flatline-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#8c564b' title 'flatline RSS', \
-  '../series/db-churn-flatline-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#8c564b' title 'flatline live'
+  '../series/db-churn-flatline-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#8c564b' title 'flatline live', \
+  '../series/db-churn-store-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#e377c2' title 'store RSS', \
+  '../series/db-churn-store-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#e377c2' title 'store live', \
+  '../series/db-churn-store-defrag-r1.csv' skip 1 using 1:($2/1048576) with lines lw 2 lc rgb '#7f7f7f' title 'store-defrag RSS', \
+  '../series/db-churn-store-defrag-r1.csv' skip 1 using 1:($3/1048576) with lines lw 1 dt 2 lc rgb '#7f7f7f' title 'store-defrag live'

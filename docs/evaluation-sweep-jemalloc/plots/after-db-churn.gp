@@ -1,0 +1,56 @@
+set terminal svg size 1000,560 dynamic background rgb 'white' font 'Sans,12'
+set output 'after-db-churn.svg'
+set datafile separator ','
+set grid
+set key outside right top
+set xlabel 'seconds since the mass delete'
+set ylabel 'MiB'
+set yrange [0:*]
+set title 'db-churn: RSS (solid) and live requested bytes (dashed) after the mass delete'
+set xrange [-0.5:*]
+plot '../series/db-churn-je-default-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.292 : NaN):($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'je-default RSS', \
+  '../series/db-churn-je-default-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.292 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'je-default live', \
+  '../series/db-churn-je-narenas1-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.775 : NaN):($2/1048576) with lines lw 2 lc rgb '#d62728' title 'je-narenas1 RSS', \
+  '../series/db-churn-je-narenas1-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.775 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'je-narenas1 live', \
+  '../series/db-churn-je-narenas2-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.762 : NaN):($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'je-narenas2 RSS', \
+  '../series/db-churn-je-narenas2-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.762 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'je-narenas2 live', \
+  '../series/db-churn-je-narenas8-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.796 : NaN):($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'je-narenas8 RSS', \
+  '../series/db-churn-je-narenas8-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.796 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'je-narenas8 live', \
+  '../series/db-churn-je-decay0-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 8.729 : NaN):($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'je-decay0 RSS', \
+  '../series/db-churn-je-decay0-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 8.729 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'je-decay0 live', \
+  '../series/db-churn-je-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.115 : NaN):($2/1048576) with lines lw 2 lc rgb '#8c564b' title 'je-decay1s RSS', \
+  '../series/db-churn-je-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.115 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#8c564b' title 'je-decay1s live', \
+  '../series/db-churn-je-nomuzzy-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($2/1048576) with lines lw 2 lc rgb '#e377c2' title 'je-nomuzzy RSS', \
+  '../series/db-churn-je-nomuzzy-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#e377c2' title 'je-nomuzzy live', \
+  '../series/db-churn-je-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.746 : NaN):($2/1048576) with lines lw 2 lc rgb '#7f7f7f' title 'je-bg RSS', \
+  '../series/db-churn-je-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.746 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#7f7f7f' title 'je-bg live', \
+  '../series/db-churn-je-bg-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.613 : NaN):($2/1048576) with lines lw 2 lc rgb '#17becf' title 'je-bg-decay1s RSS', \
+  '../series/db-churn-je-bg-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.613 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#17becf' title 'je-bg-decay1s live'
+set terminal pngcairo size 1000,560 background rgb 'white' font 'Sans,10'
+set output 'after-db-churn.png'
+set datafile separator ','
+set grid
+set key outside right top
+set xlabel 'seconds since the mass delete'
+set ylabel 'MiB'
+set yrange [0:*]
+set title 'db-churn: RSS (solid) and live requested bytes (dashed) after the mass delete'
+set xrange [-0.5:*]
+plot '../series/db-churn-je-default-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.292 : NaN):($2/1048576) with lines lw 2 lc rgb '#1f77b4' title 'je-default RSS', \
+  '../series/db-churn-je-default-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.292 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#1f77b4' title 'je-default live', \
+  '../series/db-churn-je-narenas1-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.775 : NaN):($2/1048576) with lines lw 2 lc rgb '#d62728' title 'je-narenas1 RSS', \
+  '../series/db-churn-je-narenas1-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.775 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#d62728' title 'je-narenas1 live', \
+  '../series/db-churn-je-narenas2-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.762 : NaN):($2/1048576) with lines lw 2 lc rgb '#2ca02c' title 'je-narenas2 RSS', \
+  '../series/db-churn-je-narenas2-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.762 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#2ca02c' title 'je-narenas2 live', \
+  '../series/db-churn-je-narenas8-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.796 : NaN):($2/1048576) with lines lw 2 lc rgb '#9467bd' title 'je-narenas8 RSS', \
+  '../series/db-churn-je-narenas8-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.796 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#9467bd' title 'je-narenas8 live', \
+  '../series/db-churn-je-decay0-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 8.729 : NaN):($2/1048576) with lines lw 2 lc rgb '#ff7f0e' title 'je-decay0 RSS', \
+  '../series/db-churn-je-decay0-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 8.729 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#ff7f0e' title 'je-decay0 live', \
+  '../series/db-churn-je-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.115 : NaN):($2/1048576) with lines lw 2 lc rgb '#8c564b' title 'je-decay1s RSS', \
+  '../series/db-churn-je-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 1.115 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#8c564b' title 'je-decay1s live', \
+  '../series/db-churn-je-nomuzzy-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($2/1048576) with lines lw 2 lc rgb '#e377c2' title 'je-nomuzzy RSS', \
+  '../series/db-churn-je-nomuzzy-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 2.008 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#e377c2' title 'je-nomuzzy live', \
+  '../series/db-churn-je-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.746 : NaN):($2/1048576) with lines lw 2 lc rgb '#7f7f7f' title 'je-bg RSS', \
+  '../series/db-churn-je-bg-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.746 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#7f7f7f' title 'je-bg live', \
+  '../series/db-churn-je-bg-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.613 : NaN):($2/1048576) with lines lw 2 lc rgb '#17becf' title 'je-bg-decay1s RSS', \
+  '../series/db-churn-je-bg-decay1s-r1.csv' skip 1 using ($5 >= 4 && $5 <= 5 ? $1 - 0.613 : NaN):($3/1048576) with lines lw 1 dt 2 lc rgb '#17becf' title 'je-bg-decay1s live'

@@ -1,0 +1,32 @@
+set terminal svg size 1200,480 dynamic background rgb 'white' font 'Sans,12'
+set output 'scaling-rptest.svg'
+set datafile missing 'NaN'
+set grid
+set key below horizontal
+set logscale x 2
+set xrange [0.8:10]
+set xlabel 'threads'
+set xtics (1, 2, 4, 8)
+set yrange [0:*]
+set multiplot layout 1,2 title 'rptest: thread scaling'
+set title 'ops/s'
+plot 'scaling-rptest.dat' using 1:2 with linespoints lw 2 lc rgb '#1f77b4' title 'je-default', 'scaling-rptest.dat' using 1:4 with linespoints lw 2 lc rgb '#d62728' title 'je-narenas1', 'scaling-rptest.dat' using 1:6 with linespoints lw 2 lc rgb '#2ca02c' title 'je-narenas2', 'scaling-rptest.dat' using 1:8 with linespoints lw 2 lc rgb '#9467bd' title 'je-narenas8', 'scaling-rptest.dat' using 1:10 with linespoints lw 2 lc rgb '#ff7f0e' title 'je-decay0', 'scaling-rptest.dat' using 1:12 with linespoints lw 2 lc rgb '#8c564b' title 'je-decay1s', 'scaling-rptest.dat' using 1:14 with linespoints lw 2 lc rgb '#e377c2' title 'je-nomuzzy', 'scaling-rptest.dat' using 1:16 with linespoints lw 2 lc rgb '#7f7f7f' title 'je-bg', 'scaling-rptest.dat' using 1:18 with linespoints lw 2 lc rgb '#17becf' title 'je-bg-decay1s'
+set title 'peak RSS (MiB)'
+plot 'scaling-rptest.dat' using 1:3 with linespoints lw 2 lc rgb '#1f77b4' title 'je-default', 'scaling-rptest.dat' using 1:5 with linespoints lw 2 lc rgb '#d62728' title 'je-narenas1', 'scaling-rptest.dat' using 1:7 with linespoints lw 2 lc rgb '#2ca02c' title 'je-narenas2', 'scaling-rptest.dat' using 1:9 with linespoints lw 2 lc rgb '#9467bd' title 'je-narenas8', 'scaling-rptest.dat' using 1:11 with linespoints lw 2 lc rgb '#ff7f0e' title 'je-decay0', 'scaling-rptest.dat' using 1:13 with linespoints lw 2 lc rgb '#8c564b' title 'je-decay1s', 'scaling-rptest.dat' using 1:15 with linespoints lw 2 lc rgb '#e377c2' title 'je-nomuzzy', 'scaling-rptest.dat' using 1:17 with linespoints lw 2 lc rgb '#7f7f7f' title 'je-bg', 'scaling-rptest.dat' using 1:19 with linespoints lw 2 lc rgb '#17becf' title 'je-bg-decay1s'
+unset multiplot
+set terminal pngcairo size 1200,480 background rgb 'white' font 'Sans,10'
+set output 'scaling-rptest.png'
+set datafile missing 'NaN'
+set grid
+set key below horizontal
+set logscale x 2
+set xrange [0.8:10]
+set xlabel 'threads'
+set xtics (1, 2, 4, 8)
+set yrange [0:*]
+set multiplot layout 1,2 title 'rptest: thread scaling'
+set title 'ops/s'
+plot 'scaling-rptest.dat' using 1:2 with linespoints lw 2 lc rgb '#1f77b4' title 'je-default', 'scaling-rptest.dat' using 1:4 with linespoints lw 2 lc rgb '#d62728' title 'je-narenas1', 'scaling-rptest.dat' using 1:6 with linespoints lw 2 lc rgb '#2ca02c' title 'je-narenas2', 'scaling-rptest.dat' using 1:8 with linespoints lw 2 lc rgb '#9467bd' title 'je-narenas8', 'scaling-rptest.dat' using 1:10 with linespoints lw 2 lc rgb '#ff7f0e' title 'je-decay0', 'scaling-rptest.dat' using 1:12 with linespoints lw 2 lc rgb '#8c564b' title 'je-decay1s', 'scaling-rptest.dat' using 1:14 with linespoints lw 2 lc rgb '#e377c2' title 'je-nomuzzy', 'scaling-rptest.dat' using 1:16 with linespoints lw 2 lc rgb '#7f7f7f' title 'je-bg', 'scaling-rptest.dat' using 1:18 with linespoints lw 2 lc rgb '#17becf' title 'je-bg-decay1s'
+set title 'peak RSS (MiB)'
+plot 'scaling-rptest.dat' using 1:3 with linespoints lw 2 lc rgb '#1f77b4' title 'je-default', 'scaling-rptest.dat' using 1:5 with linespoints lw 2 lc rgb '#d62728' title 'je-narenas1', 'scaling-rptest.dat' using 1:7 with linespoints lw 2 lc rgb '#2ca02c' title 'je-narenas2', 'scaling-rptest.dat' using 1:9 with linespoints lw 2 lc rgb '#9467bd' title 'je-narenas8', 'scaling-rptest.dat' using 1:11 with linespoints lw 2 lc rgb '#ff7f0e' title 'je-decay0', 'scaling-rptest.dat' using 1:13 with linespoints lw 2 lc rgb '#8c564b' title 'je-decay1s', 'scaling-rptest.dat' using 1:15 with linespoints lw 2 lc rgb '#e377c2' title 'je-nomuzzy', 'scaling-rptest.dat' using 1:17 with linespoints lw 2 lc rgb '#7f7f7f' title 'je-bg', 'scaling-rptest.dat' using 1:19 with linespoints lw 2 lc rgb '#17becf' title 'je-bg-decay1s'
+unset multiplot
