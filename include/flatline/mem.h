@@ -100,6 +100,10 @@ void fl_arena_free(fl_arena_t *arena, void *ptr, size_t size);
 /* Bytes usable at ptr (>= the requested size): jemalloc's size class. */
 size_t fl_mem_usable_size(const void *ptr);
 
+/* Bytes a block of `size` requested bytes would take (jemalloc's size class, nallocx): lets a
+ * caller choose a layout that fills its class. 0 when size is 0 or too large. */
+size_t fl_mem_size_class(size_t size);
+
 /* Flushes and destroys the calling thread's explicit tcaches for every shared arena. Runs
  * automatically at thread exit; call it earlier in a thread that stops using shared arenas. */
 void fl_thread_release_tcaches(void);

@@ -545,7 +545,8 @@ enum { FL_EXPIRE_NX = 1u, FL_EXPIRE_XX = 2u, FL_EXPIRE_GT = 4u, FL_EXPIRE_LT = 8
 /* EXPIRE with conditions: like fl_key_expire_at, but only when the key's current expiry
  * satisfies `flags` (0 = always), decided under the partition's write lock together with the
  * change. *applied tells whether the expiry was set (or the key deleted for a past time).
- * FL_EINVAL for unknown flags or NX with XX/GT/LT, or GT with LT. */
+ * FL_EINVAL for unknown flags or NX with XX/GT/LT, or GT with LT; FL_ENOMEM when the record
+ * could not grow to hold its first expiry (nothing changed). */
 int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flags, bool *applied);
 
 /* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing. */

@@ -382,6 +382,11 @@ size_t fl_mem_usable_size(const void *ptr)
     return ptr ? sallocx(ptr, 0) : 0;
 }
 
+size_t fl_mem_size_class(size_t size)
+{
+    return size ? nallocx(size, 0) : 0;
+}
+
 /* For the defragmenter (see move.c for the hints): both the new allocation and the free
  * bypass every cache, so the new block comes from the arena's current slab; requested is
  * unchanged. */

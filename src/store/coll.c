@@ -40,23 +40,15 @@ int fls_coll_write_begin(fl_ns_t *ns, fl_slice_t key, uint8_t type, size_t hint,
 int fls_coll_create(fl_ns_t *ns, fls_cw_t *w)
 {
     FL_ASSERT(!w->rec);
-    const fls_coll_ops_t *t = fls_coll_ops(w->type);
-    size_t size = fls_coll_rec_size(w->k.n, t);
-    fls_rec_t *r = fls_alloc(ns, w->k.pidx, size);
+    fls_rec_t *r = fls_rec_new(ns, w->k.pidx, w->type, &w->k, 0, fls_default_expiry(ns, w->now),
+                               fls_access_new(w->now));
     if (!r)
         return FL_ENOMEM;
     fls_rec_t **slot;
     if (fls_insert_slot(ns, &w->k, &slot) != FL_OK) {
-        fls_free(ns, w->k.pidx, r, size);
+        fls_free(ns, w->k.pidx, r, fls_rec_size(r));
         return FL_ENOMEM;
     }
-    memset(r, 0, size);
-    r->expire_at = fls_default_expiry(ns, w->now);
-    r->hash = (uint32_t)w->k.h;
-    atomic_init(&r->atime, fls_access_new(w->now));
-    r->klen = (uint32_t)w->k.n;
-    r->type = w->type;
-    fls_copy(r->data, w->k.p, w->k.n);
     w->rec = r;
     w->ref = slot;
     w->created = true;
@@ -150,7 +142,6 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
             fls_rec_destroy(ns, w->k.pidx, r);
         } else {
             fls_touch(r, w->now);
-            r->next = *w->ref;
             fls_change_t c = {.op = FLS_PUT, .ref = w->ref, .rec = r, .delta = delta};
             fls_commit(ns, w->k.pidx, &c);
         }
@@ -161,7 +152,7 @@ void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed)
         fls_change_t c = {.op = FLS_MODIFY,
                           .rec = r,
                           .had_key = true,
-                          .had_ttl = r->expire_at != 0,
+                          .had_ttl = fls_rec_expiry(r) != 0,
                           .delta = delta};
         fls_commit(ns, w->k.pidx, &c);
     }
@@ -262,19 +253,12 @@ void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n)
 fls_rec_t *fls_coll_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
 {
     const fls_coll_ops_t *t = fls_coll_ops(src->type);
-    size_t size = fls_coll_rec_size(k->n, t);
-    fls_rec_t *r = fls_alloc(ns, k->pidx, size);
+    fls_rec_t *r = fls_rec_new(ns, k->pidx, src->type, k, 0, fls_rec_expiry(src),
+                               atomic_load_explicit(&src->atime, memory_order_relaxed));
     if (!r)
         return NULL;
-    memset(r, 0, size);
-    r->expire_at = src->expire_at;
-    r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
-    r->klen = (uint32_t)k->n;
-    r->type = src->type;
-    fls_copy(r->data, k->p, k->n);
     if (t->clone(ns, k->pidx, fls_rec_desc(r), fls_rec_desc(src)) != FL_OK) {
-        fls_free(ns, k->pidx, r, size);
+        fls_free(ns, k->pidx, r, fls_rec_size(r));
         return NULL;
     }
     return r;

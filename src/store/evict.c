@@ -77,7 +77,7 @@ static uint64_t score(const pick_t *k, const fls_rec_t *r)
     case FL_EVICT_VOLATILE_LFU:
         return (uint64_t)(255 - fls_access_freq(w, k->now)) << 32 | fls_access_idle_s(w, k->now);
     case FL_EVICT_VOLATILE_TTL:
-        return UINT64_MAX - 1 - (uint64_t)r->expire_at;
+        return UINT64_MAX - 1 - (uint64_t)fls_rec_expiry(r);
     case FL_EVICT_ALLKEYS_RANDOM:
     case FL_EVICT_VOLATILE_RANDOM:
         return 1;
@@ -98,11 +98,11 @@ static bool consider(pick_t *k, fls_rec_t **ref)
            k->policy == FL_EVICT_VOLATILE_RANDOM;
 }
 
-/* Looks at the chain of bucket b; true when the sample is complete. */
+/* Looks at the records of bucket b of the index; true when the sample is complete. */
 static bool sample_bucket(pick_t *k, fls_part_t *p, size_t b)
 {
-    for (fls_rec_t **ref = &p->b[b]; *ref; ref = &(*ref)->next)
-        if (consider(k, ref))
+    for (size_t i = b * p->width; i < (b + 1) * p->width; i++)
+        if (p->b[i] && consider(k, &p->b[i]))
             return true;
     return false;
 }
@@ -112,7 +112,7 @@ static void sample_all(pick_t *k, fls_part_t *p)
 {
     if (!p->b)
         return;
-    size_t size = (size_t)p->mask + 1;
+    size_t size = (size_t)p->mask + 1; /* buckets */
     bool done = false;
     for (unsigned i = 0; i < EVICT_PROBES && !done; i++)
         done = sample_bucket(k, p, (size_t)fls_rand() & p->mask);

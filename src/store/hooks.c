@@ -32,14 +32,14 @@ static size_t ns_index(const fl_ns_t *ns)
 static void view_of(fls_rec_t *r, fl_rec_view_t *v)
 {
     v->type = (fl_type_t)r->type;
-    v->key = (fl_slice_t){fls_rec_key(r), r->klen};
-    v->expire_at_ms = r->expire_at;
+    v->key = (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)};
+    v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
     if (fls_coll_ops(r->type)) {
         v->val = (fl_slice_t){NULL, 0};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
     } else {
-        v->val = (fl_slice_t){fls_rec_val(r), r->vlen};
+        v->val = (fl_slice_t){fls_rec_val(r), fls_rec_vlen(r)};
         v->nfields = 0;
     }
 }
@@ -94,14 +94,15 @@ void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx)
     for (uint32_t i = 0; i < ns->nparts; i++) {
         fls_part_t *p = &ns->parts[i];
         fls_rdlock(ns, p);
-        for (size_t b = 0; p->b && b <= p->mask; b++)
-            for (fls_rec_t *r = p->b[b]; r; r = r->next) {
-                if (fls_rec_expired(r, now))
-                    continue;
-                fl_rec_view_t v;
-                view_of(r, &v);
-                fn(ctx, &v);
-            }
+        size_t slots = fls_part_slots(p);
+        for (size_t s = 0; s < slots; s++) {
+            fls_rec_t *r = p->b[s];
+            if (!r || fls_rec_expired(r, now))
+                continue;
+            fl_rec_view_t v;
+            view_of(r, &v);
+            fn(ctx, &v);
+        }
         fls_unlock(ns, p);
     }
 }
@@ -133,11 +134,10 @@ uint32_t fl_ns_partitions(const fl_ns_t *ns)
 /* Calls fn for every record of the partition (lock held). */
 static void each_rec(fls_part_t *p, void (*fn)(fl_ns_t *, fls_rec_t *), fl_ns_t *ns)
 {
-    if (!p->b)
-        return;
-    for (size_t i = 0; i <= p->mask; i++)
-        for (fls_rec_t *r = p->b[i]; r; r = r->next)
-            fn(ns, r);
+    size_t slots = fls_part_slots(p);
+    for (size_t i = 0; i < slots; i++)
+        if (p->b[i])
+            fn(ns, p->b[i]);
 }
 
 static void snap_one(fl_ns_t *ns, fls_rec_t *r)
@@ -199,7 +199,7 @@ void fl_snap_end(fl_store_t *store)
 static void del_one(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
     ns->store->hooks.del(ns->store->hooks.ctx, ns_index(ns), pidx,
-                         (fl_slice_t){fls_rec_key(r), r->klen});
+                         (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)});
 }
 
 void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
@@ -220,10 +220,10 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         break;
     case FLS_FLUSH: {
         fls_part_t *p = &ns->parts[pidx];
-        if (p->b)
-            for (size_t i = 0; i <= p->mask; i++)
-                for (fls_rec_t *r = p->b[i]; r; r = r->next)
-                    del_one(ns, pidx, r);
+        size_t slots = fls_part_slots(p);
+        for (size_t i = 0; i < slots; i++)
+            if (p->b[i])
+                del_one(ns, pidx, p->b[i]);
         break;
     }
     }

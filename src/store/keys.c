@@ -55,26 +55,32 @@ int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flag
     int64_t now;
     fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     bool did = false;
+    int rc = FL_OK;
     /* The condition is decided under the same write lock as the change: no writer can slip in
      * between (EXPIRE k t NX from several clients sets it exactly once). */
-    if (ref && expire_cond_ok(flags, (*ref)->expire_at, at_ms)) {
-        fls_rec_t *r = *ref;
+    if (ref && expire_cond_ok(flags, fls_rec_expiry(*ref), at_ms)) {
         if (at_ms <= now) {
             fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
+            did = true;
         } else {
-            bool had_ttl = r->expire_at != 0;
-            r->expire_at = at_ms;
-            fl_delta_t d = {.verb = "PEXPIREAT", .nums = {at_ms}, .n_nums = 1};
-            fls_change_t c = {
-                .op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = had_ttl, .delta = &d};
-            fls_commit(ns, k.pidx, &c);
+            bool had_ttl = fls_rec_expiry(*ref) != 0;
+            rc = fls_rec_set_expiry(ns, k.pidx, ref, at_ms); /* may move the record */
+            if (rc == FL_OK) {
+                fl_delta_t d = {.verb = "PEXPIREAT", .nums = {at_ms}, .n_nums = 1};
+                fls_change_t c = {.op = FLS_MODIFY,
+                                  .rec = *ref,
+                                  .had_key = true,
+                                  .had_ttl = had_ttl,
+                                  .delta = &d};
+                fls_commit(ns, k.pidx, &c);
+                did = true;
+            }
         }
-        did = true;
     }
     fls_unlock(ns, k.part);
     if (applied)
         *applied = did;
-    return FL_OK;
+    return rc;
 }
 
 int fl_key_expire_at(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool *applied)
@@ -88,7 +94,7 @@ int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     fls_rec_t *r = fls_read_begin(ns, &k, now, false);
-    *ttl_ms = !r ? -2 : r->expire_at == 0 ? -1 : r->expire_at - now;
+    *ttl_ms = !r ? -2 : fls_rec_expiry(r) == 0 ? -1 : fls_rec_expiry(r) - now;
     fls_read_end(ns, &k);
     return FL_OK;
 }
@@ -99,7 +105,7 @@ int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     fls_rec_t *r = fls_read_begin(ns, &k, now, false);
-    *at_ms = !r ? -2 : r->expire_at == 0 ? -1 : r->expire_at;
+    *at_ms = !r ? -2 : fls_rec_expiry(r) == 0 ? -1 : fls_rec_expiry(r);
     fls_read_end(ns, &k);
     return FL_OK;
 }
@@ -110,8 +116,8 @@ int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed)
     int64_t now;
     fls_rec_t **ref = fls_write_begin(ns, key, 0, &k, &now);
     bool did = false;
-    if (ref && (*ref)->expire_at != 0) {
-        (*ref)->expire_at = 0;
+    if (ref && fls_rec_expiry(*ref) != 0) {
+        fls_rec_put_expiry(*ref, 0);
         fl_delta_t d = {.verb = "PERSIST"};
         fls_change_t c = {
             .op = FLS_MODIFY, .rec = *ref, .had_key = true, .had_ttl = true, .delta = &d};

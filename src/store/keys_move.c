@@ -40,7 +40,7 @@ static int clone_for(fl_ns_t *ns, fls_key_t *k, fls_rec_t *src, fls_rec_t *repla
     const fls_type_ops_t *ops = fls_type_ops(src->type);
     if (!ops)
         return FL_EINVAL;
-    int64_t grow = (int64_t)fls_rec_total(src) + (int64_t)k->n - (int64_t)src->klen -
+    int64_t grow = (int64_t)fls_rec_total(src) + (int64_t)k->n - (int64_t)fls_rec_klen(src) -
                    (replaced ? (int64_t)fls_rec_total(replaced) : 0);
     int rc = fls_quota_check(ns, grow);
     if (rc != FL_OK)
@@ -156,19 +156,10 @@ static fls_rec_t *random_in(fl_ns_t *ns, uint32_t pidx, int64_t now)
 {
     fls_part_t *p = &ns->parts[pidx];
     for (int tries = 0; tries < 64 && p->b; tries++) {
-        size_t b = (size_t)fls_rand() & p->mask;
-        if (!p->b[b]) {
-            size_t start = b;
-            do
-                b = (b + 1) & p->mask;
-            while (!p->b[b] && b != start);
-        }
-        size_t len = 0;
-        for (fls_rec_t *r = p->b[b]; r; r = r->next)
-            len++;
-        fls_rec_t **ref = &p->b[b];
-        for (size_t i = (size_t)(fls_rand() % (len ? len : 1)); i > 0; i--)
-            ref = &(*ref)->next;
+        size_t slots = fls_part_slots(p), i = (size_t)(fls_rand() % slots);
+        for (size_t n = 0; n < slots && !p->b[i]; n++)
+            i = (i + 1) % slots;
+        fls_rec_t **ref = &p->b[i];
         if (!*ref)
             return NULL;
         if (!fls_rec_expired(*ref, now))
@@ -193,7 +184,7 @@ int fl_key_random(fl_ns_t *ns, const fl_sink_t *out)
         fls_wrlock(ns, p);
         fls_rec_t *r = random_in(ns, pidx, now);
         if (r)
-            out->bulk(out->ctx, fls_rec_key(r), r->klen);
+            out->bulk(out->ctx, fls_rec_key(r), fls_rec_klen(r));
         fls_unlock(ns, p);
         if (r)
             return FL_OK;
@@ -226,8 +217,9 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
         info->chunks = r->type == FL_TYPE_LIST ? fls_list_chunks(fls_rec_desc(r)) : 0;
         info->freq = fls_access_freq(w, now);
         /* Redis shares the objects of the integers 0..9999 (a huge refcount), else 1 */
-        info->refcount = r->type == FL_TYPE_STRING && r->vlen <= 4 &&
-                                 fls_parse_i64(fls_rec_val(r), r->vlen, &v) && v >= 0 && v < 10000
+        info->refcount = r->type == FL_TYPE_STRING && fls_rec_vlen(r) <= 4 &&
+                                 fls_parse_i64(fls_rec_val(r), fls_rec_vlen(r), &v) && v >= 0 &&
+                                 v < 10000
                              ? INT32_MAX
                              : 1;
     }

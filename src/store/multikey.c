@@ -81,7 +81,7 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
     for (size_t i = 0; i < n; i++) {
         fls_rec_t *r = keyset_get(&ks, i, now, true, true);
         if (r && r->type == FL_TYPE_STRING)
-            out->bulk(out->ctx, fls_rec_val(r), r->vlen);
+            out->bulk(out->ctx, fls_rec_val(r), fls_rec_vlen(r));
         else
             out->nil(out->ctx); /* missing, or another type: nil, as Redis */
     }
@@ -104,7 +104,7 @@ int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn 
     for (size_t i = 0; i < n && rc == FL_OK; i++) {
         fls_rec_t **ref = fls_find(&ks.k[i]); /* found live above, under the same locks */
         if (ref)
-            fn(ctx, i, (fl_slice_t){fls_rec_val(*ref), (*ref)->vlen}, true);
+            fn(ctx, i, (fl_slice_t){fls_rec_val(*ref), fls_rec_vlen(*ref)}, true);
         else
             fn(ctx, i, (fl_slice_t){NULL, 0}, false);
     }

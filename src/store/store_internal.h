@@ -3,7 +3,7 @@
  * fls_). Nothing here is visible outside src/store/.
  *
  * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
- * arena); a partition is a chained hash table of records under its own lock. A record is ONE
+ * arena); a partition is an open-addressing index of records under its own lock. A record is ONE
  * allocation (header + key + string value), or, for a collection (hash, list, set, sorted set),
  * one allocation (header + key + the type's descriptor) plus the type's internal nodes.
  *
@@ -28,8 +28,8 @@
  * taking every lock. Values reach a sink while the lock is held.
  *
  * Movability (for the active defragmenter): every persistent allocation is referenced
- * from exactly one place: the partition array from the namespace, a bucket array from its
- * partition, a record from its bucket slot or its predecessor's `next`. Keys and
+ * from exactly one place: the partition array from the namespace, an index from its
+ * partition, a record from its index slot. Keys and
  * string values are inline in their record, so moving the record moves them. A collection's
  * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
  * both its order index and its member table, and its walk fixes both (the callback still sees
@@ -73,35 +73,108 @@ static inline void fls_copy(void *dst, const void *src, size_t n)
  */
 typedef struct fls_rec fls_rec_t;
 struct fls_rec {
-    fls_rec_t *next;        /* next record in the bucket chain */
-    int64_t expire_at;      /* absolute Unix ms; 0 = no expiry */
-    uint32_t hash;          /* low 32 bits of the key's hash: bucket = hash & mask */
     _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
-    uint32_t klen;          /* key length */
-    uint32_t vlen;          /* string: value length; collections: 0 */
-    uint8_t type;           /* fl_type_t */
-    char data[];            /* key, then the string value; hash/list/set/zset: key, pad to
-                             * 8, the type's descriptor */
+    uint8_t type : 4;       /* fl_type_t */
+    uint8_t ttl : 1;        /* an expiry is stored (it may be 0: none, after PERSIST) */
+    uint8_t wide : 1;       /* lengths are u32 + u32 (else u8 key length + u16 value length) */
+    char data[];            /* the lengths, the expiry (i64, when ttl), the key, then: a string's
+                             * value, or a collection's descriptor at the next multiple of 8 (see
+                             * fls_rec_bytes) */
 };
+/*
+ * The record header is 8 bytes for a key up to 255 bytes and a value up to 64 KiB without an
+ * expiry (atime 4, type/flags 1, key length 1, value length 2), 16 with one, 13 or 21 with wide
+ * lengths. Nothing derivable is stored: the key's hash is recomputed when the index needs it
+ * (resize, displaced records, SCAN), and a record gets its expiry slot when it first gets an
+ * expiry (fls_rec_set_expiry). So a 16-byte key with a 100-byte value fills a 128-byte size
+ * class (124 bytes) and one with a 1000-byte value the 1024-byte class exactly.
+ */
 #define FLS_REC_HDR offsetof(fls_rec_t, data)
+#define FLS_NARROW_KLEN 255u
+#define FLS_NARROW_VLEN 65535u
 
+static inline bool fls_rec_narrow(size_t klen, size_t vlen)
+{
+    return klen <= FLS_NARROW_KLEN && vlen <= FLS_NARROW_VLEN;
+}
+/* Bytes before the key of a record with these lengths, with or without an expiry. */
+static inline size_t fls_rec_hdr_size(size_t klen, size_t vlen, bool ttl)
+{
+    return FLS_REC_HDR + (fls_rec_narrow(klen, vlen) ? 3 : 8) + (ttl ? 8 : 0);
+}
+static inline size_t fls_rec_key_off(const fls_rec_t *r)
+{
+    return FLS_REC_HDR + (r->wide ? 8 : 3) + (r->ttl ? 8 : 0);
+}
+static inline size_t fls_rec_klen(const fls_rec_t *r)
+{
+    if (!r->wide)
+        return (uint8_t)r->data[0];
+    uint32_t v;
+    memcpy(&v, r->data, sizeof(v));
+    return v;
+}
+/* A string's value length (0 for the other types). */
+static inline size_t fls_rec_vlen(const fls_rec_t *r)
+{
+    if (!r->wide) {
+        uint16_t v;
+        memcpy(&v, r->data + 1, sizeof(v));
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, r->data + 4, sizeof(v));
+    return v;
+}
+/* Writes the lengths; a narrow record takes only narrow ones (fls_rec_narrow). */
+static inline void fls_rec_set_lens(fls_rec_t *r, size_t klen, size_t vlen)
+{
+    if (!r->wide) {
+        FL_ASSERT(fls_rec_narrow(klen, vlen));
+        uint8_t k = (uint8_t)klen;
+        uint16_t v = (uint16_t)vlen;
+        memcpy(r->data, &k, 1);
+        memcpy(r->data + 1, &v, sizeof(v));
+        return;
+    }
+    uint32_t k = (uint32_t)klen, v = (uint32_t)vlen;
+    memcpy(r->data, &k, sizeof(k));
+    memcpy(r->data + 4, &v, sizeof(v));
+}
+/* Absolute Unix ms; 0 = no expiry. */
+static inline int64_t fls_rec_expiry(const fls_rec_t *r)
+{
+    if (!r->ttl)
+        return 0;
+    int64_t at;
+    memcpy(&at, r->data + (r->wide ? 8 : 3), sizeof(at));
+    return at;
+}
+/* Stores an expiry in a record that has the slot (r->ttl), or 0 in any record. */
+static inline void fls_rec_put_expiry(fls_rec_t *r, int64_t at)
+{
+    FL_ASSERT(r->ttl || at == 0);
+    if (r->ttl)
+        memcpy(r->data + (r->wide ? 8 : 3), &at, sizeof(at));
+}
 static inline const char *fls_rec_key(const fls_rec_t *r)
 {
-    return r->data;
+    return (const char *)r + fls_rec_key_off(r);
 }
 static inline const char *fls_rec_val(const fls_rec_t *r)
 {
-    return r->data + r->klen;
+    return fls_rec_key(r) + fls_rec_klen(r);
 }
-/* Offset of a collection's descriptor: after the key, 8-byte aligned. */
-static inline size_t fls_hrec_htab_off(size_t klen)
+static inline char *fls_rec_val_mut(fls_rec_t *r)
 {
-    return (FLS_REC_HDR + klen + 7u) & ~(size_t)7u;
+    return (char *)r + fls_rec_key_off(r) + fls_rec_klen(r);
 }
-static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
+/* Offset of a hash's field table or a collection's descriptor: after the key, 8-aligned. */
+static inline size_t fls_rec_body_off(size_t key_end)
 {
-    return FLS_REC_HDR + klen + vlen;
+    return (key_end + 7u) & ~(size_t)7u;
 }
+
 /* ---- Collections (hashes, lists, sets, sorted sets): one table of operations per type ----- */
 
 /*
@@ -158,22 +231,34 @@ static inline const fls_coll_ops_t *fls_coll_ops(uint8_t type)
         return NULL;
     }
 }
-static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
-{
-    return fls_hrec_htab_off(klen) + t->desc_size;
-}
 static inline void *fls_rec_desc(fls_rec_t *r)
 {
-    return (char *)r + fls_hrec_htab_off(r->klen);
+    return (char *)r + fls_rec_body_off(fls_rec_key_off(r) + fls_rec_klen(r));
+}
+
+/* Bytes of a record's own allocation (not its fields or nodes): its type, key length, value
+ * length (strings; 0 otherwise) and whether it stores an expiry. */
+static inline size_t fls_rec_bytes(unsigned type, size_t klen, size_t vlen, bool ttl)
+{
+    size_t key_end = fls_rec_hdr_size(klen, vlen, ttl) + klen;
+    if (type == FL_TYPE_STRING)
+        return key_end + vlen;
+    return fls_rec_body_off(key_end) + fls_coll_ops((uint8_t)type)->desc_size;
+}
+/* Sizes of records without an expiry: write hints and quota estimates. */
+static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
+{
+    return fls_rec_bytes(FL_TYPE_STRING, klen, vlen, false);
+}
+static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
+{
+    return fls_rec_body_off(fls_rec_hdr_size(klen, 0, false) + klen) + t->desc_size;
 }
 
 /* Size of the record's own allocation (not its fields or nodes). */
 static inline size_t fls_rec_size(const fls_rec_t *r)
 {
-    const fls_coll_ops_t *t = fls_coll_ops(r->type);
-    if (t)
-        return fls_coll_rec_size(r->klen, t);
-    return fls_str_rec_size(r->klen, r->vlen);
+    return fls_rec_bytes(r->type, fls_rec_klen(r), fls_rec_vlen(r), r->ttl);
 }
 
 /* ---- Partitions, namespaces, store -------------------------------------------------------- */
@@ -186,8 +271,10 @@ typedef struct fls_part {
         pthread_mutex_t m;
         pthread_rwlock_t rw;
     } lock;
-    fls_rec_t **b;          /* bucket array of mask + 1 slots; NULL while the table is empty */
-    uint32_t mask;          /* lock */
+    fls_rec_t **b;          /* the index (table.c): (mask + 1) buckets of `width` record
+                             * slots, then one tag byte per slot; NULL while the table is empty */
+    uint32_t mask;          /* lock: buckets - 1 (buckets is a power of two) */
+    uint8_t width;          /* lock: slots per bucket */
     _Atomic uint64_t count; /* keys (written under lock) */
     _Atomic uint64_t ttl_count;
     _Atomic uint64_t hits, misses, expired, evicted; /* statistics */
@@ -201,6 +288,43 @@ typedef struct fls_part {
 /* Two cache lines, so neighbouring partitions' locks and counters share less. The rwlock (56
  * bytes on glibc x86-64) is the largest member of the lock union. */
 _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
+
+/*
+ * A partition's index (table.c): open addressing over buckets of `width` slots, probed bucket
+ * by bucket from the key's home bucket (hash & mask) to the first bucket with a free slot
+ * (linear probing by buckets, backward-shift deletion). Invariant: every record sits in its
+ * home bucket or, when that was full, in a later one, and every bucket from its home up to
+ * (excluding) its own is full. A slot is a plain record pointer (NULL = free), so `fls_rec_t **`
+ * slot references work as chain references did; its tag byte, in a parallel array after the
+ * slots, is 0 for a free slot, else FLS_TAG_USED | (FLS_TAG_AWAY when the record is not in its
+ * home bucket) | 6 bits of the hash, so a lookup dereferences almost only the record it wants
+ * and a deletion rehashes only displaced records. Buckets stay a power of two (SCAN's
+ * reverse-binary cursor and its guarantee work on home buckets), while the width varies (8-20
+ * slots; 4-20 in a one-bucket index), so the index grows by about 1/8 at a time, fills the
+ * allocator's size class it lands in (table.c, shape_for) and stays 80-90 % full after
+ * growing: 9 bytes per slot, about 11 per key.
+ */
+#define FLS_TAG_USED 0x80u
+#define FLS_TAG_AWAY 0x40u
+#define FLS_TAG_HASH 0x3fu /* bits 29..24 of the key's 32-bit hash */
+static inline size_t fls_part_slots(const fls_part_t *p)
+{
+    return p->b ? ((size_t)p->mask + 1) * p->width : 0;
+}
+static inline uint8_t *fls_part_tags(const fls_part_t *p)
+{
+    return (uint8_t *)(p->b + fls_part_slots(p));
+}
+/* Bytes of an index with `slots` slots (pointers and tags). */
+static inline size_t fls_index_bytes(size_t slots)
+{
+    return slots * (sizeof(fls_rec_t *) + 1);
+}
+/* The tag of a record with this hash, in its home bucket (away = false) or after it. */
+static inline uint8_t fls_tag(uint32_t hash, bool away)
+{
+    return (uint8_t)(FLS_TAG_USED | (away ? FLS_TAG_AWAY : 0) | ((hash >> 24) & FLS_TAG_HASH));
+}
 
 /* A partition's TTL index (ttl_index.c), kept beside the partition (ns->tix[pidx]) so that
  * the partition stays 128 bytes: the heap's fields are under the partition's lock, next_expire
@@ -219,16 +343,15 @@ typedef struct fls_stripe {
 } fls_stripe_t;
 
 /* Where a partition walk stopped. Only positions are kept (no pointers), so the lock can be
- * released between steps; when the table was resized or chains changed meanwhile, the walk
+ * released between steps; when the table was resized or records moved meanwhile, the walk
  * resumes at the corresponding position and may skip or revisit a few allocations (harmless
  * for defragmentation: the next sweep catches them). Zero-initialised = start of partition. */
 typedef struct fls_walk_cursor {
-    uint32_t bucket;  /* next bucket of the partition's table */
-    uint32_t chain;   /* records of that bucket's chain already visited */
-    uint32_t fbucket; /* in_rec: the walk position inside the collection at `chain` */
-    uint32_t mask;    /* the table's mask when the cursor was saved */
-    bool started;     /* the bucket array was offered */
-    bool in_rec;      /* stopped inside a collection record's nodes */
+    uint32_t slot;    /* next slot of the partition's index */
+    uint32_t fbucket; /* in_rec: the walk position inside the collection in `slot` */
+    uint32_t slots;   /* the index's slot count when the cursor was saved */
+    bool started;     /* the index was offered */
+    bool in_rec;      /* stopped inside the collection record in `slot` */
 } fls_walk_cursor_t;
 
 /* A namespace's active defragmenter (defrag.c). `mu` serialises defragmenters of the namespace
@@ -402,14 +525,39 @@ size_t fls_rec_usable(fls_rec_t *r);
 /* Frees a record and its nodes (the record is already unlinked). */
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r);
 
-/* The slot where a new record for k goes (bucket head), creating the partition's table when
- * it has none: FL_OK or FL_ENOMEM. Write lock held. */
+/* The free slot where a new record for the missing key k goes (FLS_PUT with this ref and no
+ * old record fills it and its tag), creating or growing the partition's index when it has no
+ * free slot: FL_OK or FL_ENOMEM. Write lock held; valid until the partition's next commit. */
 int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref);
+/* Makes room for n more keys in k's partition (creating or growing its index), so that the
+ * next n inserts there find a free slot without allocating: FL_OK or FL_ENOMEM. Write lock. */
+int fls_part_reserve(fl_ns_t *ns, fls_key_t *k, size_t n);
+/* The 32-bit hash of a record's key (its home bucket is hash & mask), recomputed. */
+static inline uint32_t fls_rec_hash(const fl_ns_t *ns, const fls_rec_t *r)
+{
+    return (uint32_t)fls_hash(ns->store->seed, fls_rec_key(r), fls_rec_klen(r));
+}
+
+/* Allocates a record of `type` for key k whose string value will have vlen bytes (0 for the
+ * other types), with the expiry `expire` (a slot for one only when it is not 0) and the access
+ * word `atime`: header and key written, a hash's or collection's descriptor zeroed, a string's
+ * value left to the caller. NULL when the allocation fails. Not linked. */
+fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
+                       int64_t expire, uint32_t atime);
+/* Sets the expiry of the live record *ref (0 removes it), first giving the record a slot for
+ * one when it has none: the record then moves and *ref (its one reference) is updated. FL_OK,
+ * or FL_ENOMEM with nothing changed. Write lock held; the caller commits (FLS_MODIFY). */
+int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at);
+/* A string record r resized for an n-byte value (the first min(old, n) bytes kept; the key,
+ * expiry and access word too), like realloc: the new record, r itself freed, or NULL with r
+ * unchanged. Write lock held; the caller commits it in r's slot (FLS_PUT, old NULL). */
+fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n);
 /* The slot that references the record with this key in k's partition, or NULL (lock held). */
 fls_rec_t **fls_find(fls_key_t *k);
 static inline bool fls_rec_expired(const fls_rec_t *r, int64_t now)
 {
-    return r->expire_at != 0 && r->expire_at <= now;
+    int64_t at = fls_rec_expiry(r);
+    return at != 0 && at <= now;
 }
 /* Write path lookup (write lock held): deletes the record if it has expired (lazy expiry),
  * then returns its slot or NULL. */
@@ -429,10 +577,12 @@ void fls_read_end(fl_ns_t *ns, fls_key_t *k);
  * the commits up to fl_batch_end form one atomic unit, which a log writes as one group (a begin
  * marker at the batch's first commit, an end marker in fl_batch_end).
  *
- *   PUT     *c->ref = c->rec (the caller set c->rec->next); c->old, if not NULL, is freed.
- *           Covers insert (ref = bucket head), replace, and realloc in place (old = NULL).
+ *   PUT     *c->ref = c->rec; c->old, if not NULL, is freed. Covers insert (ref = a free
+ *           slot from fls_insert_slot, whose tag it sets), replace (ref = the old record's
+ *           slot), and realloc in place (old = NULL, ref = the record's slot).
  *   MODIFY  the record was changed in place (TTL, a collection's content): bookkeeping only.
- *   DEL     unlinks c->old from *c->ref and frees it; c->reason says why (stats).
+ *   DEL     empties c->old's slot *c->ref (later records of its probe run may shift into
+ *           it) and frees it; c->reason says why (stats).
  * A PUT or MODIFY that leaves the record with a TTL adds it to the partition's TTL index.
  *   FLUSH   frees every record of the partition and its bucket array.
  * had_key/had_ttl describe the key before the change, for the key and TTL counters.
@@ -520,13 +670,13 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 
-/* The chain of partition pidx's bucket for `hash` (lock held): every record in it hashes there,
- * the chain ends within the partition's count, and rec (NULL after a delete) is linked exactly
- * once, with consistent fields when it is a hash. Aborts on a difference; returns true. */
-bool fls_chain_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
-/* Partition pidx's whole table against its counters (lock held): every record in the bucket
- * its hash names, as many records and TTL records as counted, the bucket array present exactly
- * while a key is, a power-of-two size of at least 4 slots. Aborts or returns true. */
+/* The probe run of partition pidx from the home bucket of `hash` (lock held): tags agree with
+ * their slots, and rec (NULL after a delete) is referenced exactly once in the run, with
+ * consistent fields when it is a hash. Aborts on a difference; returns true. */
+bool fls_run_check(fl_ns_t *ns, uint32_t pidx, uint32_t hash, fls_rec_t *rec);
+/* Partition pidx's whole index against its counters (lock held): every record findable from
+ * its home bucket (every bucket between full), tags right, as many records and TTL records as
+ * counted, a free slot left, the index present exactly while a key is. Aborts or returns true. */
 bool fls_part_check(fl_ns_t *ns, uint32_t pidx);
 /* The whole namespace, no write in flight: every partition checked, and `used` equal both to
  * the requested bytes of every allocation reachable from the partitions and to the arena's

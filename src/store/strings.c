@@ -25,30 +25,14 @@
 /* Allocates a string record for k with room for vlen value bytes; header and key filled. */
 static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t expire, int64_t now)
 {
-    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_str_rec_size(k->n, vlen));
-    if (!r)
-        return NULL;
-    r->next = NULL;
-    r->expire_at = expire;
-    r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, fls_access_new(now));
-    r->klen = (uint32_t)k->n;
-    r->vlen = (uint32_t)vlen;
-    r->type = FL_TYPE_STRING;
-    fls_copy(r->data, k->p, k->n);
-    return r;
-}
-
-static inline char *rec_val_mut(fls_rec_t *r)
-{
-    return r->data + r->klen;
+    return fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, vlen, expire, fls_access_new(now));
 }
 
 /* SET GET: the old string value, or nil. */
 static void emit_old(const fl_sink_t *old, const fls_rec_t *cur)
 {
     if (cur)
-        old->bulk(old->ctx, fls_rec_val(cur), cur->vlen);
+        old->bulk(old->ctx, fls_rec_val(cur), fls_rec_vlen(cur));
     else
         old->nil(old->ctx);
 }
@@ -69,7 +53,7 @@ int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     else if (r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
     else
-        out->bulk(out->ctx, fls_rec_val(r), r->vlen);
+        out->bulk(out->ctx, fls_rec_val(r), fls_rec_vlen(r));
     fls_read_end(ns, &k);
     return rc;
 }
@@ -98,7 +82,7 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         rc = FL_ECOND;
         goto out;
     }
-    int64_t expire = (flags & FL_SET_KEEPTTL) && cur ? cur->expire_at
+    int64_t expire = (flags & FL_SET_KEEPTTL) && cur ? fls_rec_expiry(cur)
                      : exp                           ? exp
                                                      : fls_default_expiry(ns, now);
     if (exp && exp <= now && !((flags & FL_SET_KEEPTTL) && cur)) {
@@ -117,7 +101,7 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         rc = FL_ENOMEM;
         goto out;
     }
-    fls_copy(rec_val_mut(r), val.p, val.n);
+    fls_copy(fls_rec_val_mut(r), val.p, val.n);
     if (flags & FL_SET_GET)
         emit_old(old, cur);
     if (cur) {
@@ -164,6 +148,15 @@ static void mset_unlock(fl_ns_t *ns, const mset_ent_t *e, size_t n)
     for (size_t i = 0; i < n; i++)
         if (i == 0 || e[i].k.pidx != e[i - 1].k.pidx)
             fls_unlock(ns, e[i].k.part);
+}
+
+/* Keys of e[i..n) (sorted by partition) that MSET writes in e[i]'s partition. */
+static size_t part_run(const mset_ent_t *e, size_t n, size_t i)
+{
+    size_t keys = 0;
+    for (size_t j = i; j < n && e[j].k.pidx == e[i].k.pidx; j++)
+        keys += !e[j].shadowed;
+    return keys;
 }
 
 /* MSET, and MSETNX (nx: nothing is written when a key exists; *set tells). */
@@ -216,21 +209,24 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
     int rc = nx && exists ? FL_ECOND : fls_quota_check(ns, grow);
     if (rc != FL_OK)
         goto out;
-    /* Every allocation before the first commit: a table for each partition that has none, and
-     * every record. (A table created here and left empty by a failure is freed by the
+    /* Every allocation before the first commit: room in each partition's index for its keys,
+     * and every record. (An index created here and left empty by a failure is freed by the
      * partition's next commit.) */
     int64_t expire = fls_default_expiry(ns, now);
     for (size_t i = 0; i < n_pairs && rc == FL_OK; i++) {
-        if (e[i].shadowed)
-            continue;
-        fls_rec_t **slot;
-        const fl_slice_t *v = &kv[2 * e[i].pair + 1];
-        if (fls_insert_slot(ns, &e[i].k, &slot) != FL_OK ||
-            !(recs[i] = str_rec_new(ns, &e[i].k, v->n, expire, now))) {
+        if ((i == 0 || e[i].k.pidx != e[i - 1].k.pidx) &&
+            fls_part_reserve(ns, &e[i].k, part_run(e, n_pairs, i)) != FL_OK) {
             rc = FL_ENOMEM;
             break;
         }
-        fls_copy(rec_val_mut(recs[i]), v->p, v->n);
+        if (e[i].shadowed)
+            continue;
+        const fl_slice_t *v = &kv[2 * e[i].pair + 1];
+        if (!(recs[i] = str_rec_new(ns, &e[i].k, v->n, expire, now))) {
+            rc = FL_ENOMEM;
+            break;
+        }
+        fls_copy(fls_rec_val_mut(recs[i]), v->p, v->n);
     }
     if (rc != FL_OK) {
         for (size_t i = 0; i < n_pairs; i++)
@@ -247,8 +243,8 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
             fls_commit_replace(ns, e[i].k.pidx, ref, r);
         } else {
             fls_rec_t **slot;
-            fls_insert_slot(ns, &e[i].k, &slot);
-            r->next = *slot;
+            int ok = fls_insert_slot(ns, &e[i].k, &slot);
+            FL_ASSERT(ok == FL_OK); /* reserved above */
             fls_change_t c = {.op = FLS_PUT, .ref = slot, .rec = r};
             fls_commit(ns, e[i].k.pidx, &c);
         }
@@ -284,7 +280,7 @@ int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     } else if ((*ref)->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
     } else {
-        out->bulk(out->ctx, fls_rec_val(*ref), (*ref)->vlen);
+        out->bulk(out->ctx, fls_rec_val(*ref), fls_rec_vlen(*ref));
         fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
     }
     fls_unlock(ns, k.part);
@@ -297,15 +293,14 @@ static int str_replace_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const c
 {
     FLS_ASSERT_WRLOCKED(k->part);
     fls_rec_t *cur = *ref;
-    bool had_ttl = cur->expire_at != 0;
+    bool had_ttl = fls_rec_expiry(cur) != 0;
     fls_rec_t *r = cur;
-    if (n != cur->vlen) {
-        r = fls_realloc(ns, k->pidx, cur, fls_rec_size(cur), fls_str_rec_size(cur->klen, n));
+    if (n != fls_rec_vlen(cur)) {
+        r = fls_str_resize(ns, k->pidx, cur, n);
         if (!r)
             return FL_ENOMEM;
-        r->vlen = (uint32_t)n;
     }
-    memcpy(rec_val_mut(r), buf, n);
+    memcpy(fls_rec_val_mut(r), buf, n);
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
                       .rec = r,
@@ -329,7 +324,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    size_t old_len = cur ? cur->vlen : 0;
+    size_t old_len = cur ? fls_rec_vlen(cur) : 0;
     if (old_len + val.n > MAX_LEN) {
         rc = FL_EINVAL;
         goto out;
@@ -339,15 +334,13 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
     if (rc != FL_OK)
         goto out;
     if (cur) {
-        bool had_ttl = cur->expire_at != 0;
-        fls_rec_t *r =
-            fls_realloc(ns, k.pidx, cur, fls_rec_size(cur), fls_str_rec_size(k.n, old_len + val.n));
+        bool had_ttl = fls_rec_expiry(cur) != 0;
+        fls_rec_t *r = fls_str_resize(ns, k.pidx, cur, old_len + val.n);
         if (!r) {
             rc = FL_ENOMEM;
             goto out;
         }
-        fls_copy(rec_val_mut(r) + old_len, val.p, val.n);
-        r->vlen = (uint32_t)(old_len + val.n);
+        fls_copy(fls_rec_val_mut(r) + old_len, val.p, val.n);
         fls_touch(r, now);
         fls_change_t c = {.op = FLS_PUT,
                           .ref = ref,
@@ -362,7 +355,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             rc = FL_ENOMEM;
             goto out;
         }
-        fls_copy(rec_val_mut(r), val.p, val.n);
+        fls_copy(fls_rec_val_mut(r), val.p, val.n);
         rc = fls_commit_insert(ns, &k, r);
     }
     if (rc == FL_OK && new_len)
@@ -383,7 +376,7 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
     else if (r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
     else
-        *len = r->vlen;
+        *len = fls_rec_vlen(r);
     fls_read_end(ns, &k);
     return rc;
 }
@@ -407,7 +400,7 @@ static int put_text(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const char *buf,
     fls_rec_t *r = str_rec_new(ns, k, n, fls_default_expiry(ns, now), now);
     if (!r)
         return FL_ENOMEM;
-    memcpy(rec_val_mut(r), buf, n);
+    memcpy(fls_rec_val_mut(r), buf, n);
     return fls_commit_insert(ns, k, r);
 }
 
@@ -427,7 +420,7 @@ int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    rc = cur ? fls_incr_text(fls_rec_val(cur), cur->vlen, delta, &v, buf, &n)
+    rc = cur ? fls_incr_text(fls_rec_val(cur), fls_rec_vlen(cur), delta, &v, buf, &n)
              : fls_incr_text(NULL, 0, delta, &v, buf, &n);
     if (rc != FL_OK)
         goto out;
@@ -455,14 +448,19 @@ int fl_str_getex(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool persist, const
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    out->bulk(out->ctx, fls_rec_val(r), r->vlen);
+    int64_t at = fls_rec_expiry(r);
+    bool gone = at_ms > 0 && at_ms <= now;
+    bool retime = !gone && ((at_ms > 0 && at != at_ms) || (persist && at != 0));
+    /* The expiry's slot first (it may move the record): a failure emits nothing. */
+    if (retime && (rc = fls_rec_set_expiry(ns, k.pidx, ref, persist ? 0 : at_ms)) != FL_OK)
+        goto out;
+    r = *ref;
+    out->bulk(out->ctx, fls_rec_val(r), fls_rec_vlen(r));
     fls_touch(r, now);
-    if (at_ms > 0 && at_ms <= now) {
+    if (gone) {
         fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
-    } else if ((at_ms > 0 && r->expire_at != at_ms) || (persist && r->expire_at != 0)) {
-        bool had_ttl = r->expire_at != 0;
-        r->expire_at = persist ? 0 : at_ms;
-        fls_change_t c = {.op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = had_ttl};
+    } else if (retime) {
+        fls_change_t c = {.op = FLS_MODIFY, .rec = r, .had_key = true, .had_ttl = at != 0};
         fls_commit(ns, k.pidx, &c);
     }
 out:
@@ -483,7 +481,7 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    size_t old_len = cur ? cur->vlen : 0;
+    size_t old_len = cur ? fls_rec_vlen(cur) : 0;
     size_t len = val.n == 0 ? old_len : (offset + val.n > old_len ? offset + val.n : old_len);
     *new_len = len;
     if (val.n == 0)
@@ -497,23 +495,22 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(rec_val_mut(r), 0, offset);
-        memcpy(rec_val_mut(r) + offset, val.p, val.n);
+        memset(fls_rec_val_mut(r), 0, offset);
+        memcpy(fls_rec_val_mut(r) + offset, val.p, val.n);
         rc = fls_commit_insert(ns, &k, r);
         goto out;
     }
-    bool had_ttl = cur->expire_at != 0;
+    bool had_ttl = fls_rec_expiry(cur) != 0;
     fls_rec_t *r = cur;
     if (len != old_len) {
-        r = fls_realloc(ns, k.pidx, cur, fls_rec_size(cur), fls_str_rec_size(k.n, len));
+        r = fls_str_resize(ns, k.pidx, cur, len);
         if (!r) {
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(rec_val_mut(r) + old_len, 0, len - old_len);
-        r->vlen = (uint32_t)len;
+        memset(fls_rec_val_mut(r) + old_len, 0, len - old_len);
     }
-    memcpy(rec_val_mut(r) + offset, val.p, val.n);
+    memcpy(fls_rec_val_mut(r) + offset, val.p, val.n);
     fls_touch(r, now);
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
@@ -537,7 +534,7 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    int64_t len = r ? r->vlen : 0;
+    int64_t len = r ? fls_rec_vlen(r) : 0;
     /* Redis's getrange: both negative and crossed is empty; clamp; past the end is the end. */
     if (start < 0 && end < 0 && start > end) {
         out->bulk(out->ctx, "", 0);
@@ -617,7 +614,7 @@ int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, 
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    if (cur && !fls_parse_ld(fls_rec_val(cur), cur->vlen, &v)) {
+    if (cur && !fls_parse_ld(fls_rec_val(cur), fls_rec_vlen(cur), &v)) {
         rc = FL_ENOTFLOAT;
         goto out;
     }
@@ -641,18 +638,11 @@ out:
 
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
 {
-    fls_rec_t *r = fls_alloc(ns, k->pidx, fls_str_rec_size(k->n, src->vlen));
-    if (!r)
-        return NULL;
-    r->next = NULL;
-    r->expire_at = src->expire_at;
-    r->hash = (uint32_t)k->h;
-    atomic_init(&r->atime, atomic_load_explicit(&src->atime, memory_order_relaxed));
-    r->klen = (uint32_t)k->n;
-    r->vlen = src->vlen;
-    r->type = FL_TYPE_STRING;
-    fls_copy(r->data, k->p, k->n);
-    fls_copy(rec_val_mut(r), fls_rec_val(src), src->vlen);
+    size_t vlen = fls_rec_vlen(src);
+    fls_rec_t *r = fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, vlen, fls_rec_expiry(src),
+                               atomic_load_explicit(&src->atime, memory_order_relaxed));
+    if (r)
+        fls_copy(fls_rec_val_mut(r), fls_rec_val(src), vlen);
     return r;
 }
 
@@ -671,7 +661,7 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    size_t old_len = cur ? cur->vlen : 0;
+    size_t old_len = cur ? fls_rec_vlen(cur) : 0;
     size_t len = byte + 1 > old_len ? (size_t)byte + 1 : old_len;
     *was = byte < old_len && (fls_rec_val(cur)[byte] & mask);
     rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
@@ -684,17 +674,16 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(rec_val_mut(r), 0, len);
+        memset(fls_rec_val_mut(r), 0, len);
     } else if (len != old_len) {
-        r = fls_realloc(ns, k.pidx, cur, fls_rec_size(cur), fls_str_rec_size(k.n, len));
+        r = fls_str_resize(ns, k.pidx, cur, len);
         if (!r) {
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(rec_val_mut(r) + old_len, 0, len - old_len);
-        r->vlen = (uint32_t)len;
+        memset(fls_rec_val_mut(r) + old_len, 0, len - old_len);
     }
-    char *b = rec_val_mut(r) + byte;
+    char *b = fls_rec_val_mut(r) + byte;
     *b = (char)(on ? (unsigned char)*b | mask : (unsigned char)*b & ~mask);
     if (!cur) {
         rc = fls_commit_insert(ns, &k, r);
@@ -705,7 +694,7 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
                       .ref = ref,
                       .rec = r,
                       .had_key = true,
-                      .had_ttl = r->expire_at != 0, /* the record kept its expiry */
+                      .had_ttl = fls_rec_expiry(r) != 0, /* the record kept its expiry */
                       .same_ttl = true};
     fls_commit(ns, k.pidx, &c);
 out:
@@ -722,7 +711,7 @@ int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
     *set = false;
     if (r && r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
-    else if (r && (bit >> 3) < r->vlen)
+    else if (r && (bit >> 3) < fls_rec_vlen(r))
         *set = fls_rec_val(r)[bit >> 3] & (1u << (7 - (bit & 7)));
     fls_read_end(ns, &k);
     return rc;

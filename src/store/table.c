@@ -6,18 +6,19 @@
  * Invariants:
  *   - every arena allocation goes through fls_alloc/fls_free/fls_realloc, which add/subtract its
  *     exact requested size to the stripe of its partition: sum(stripes) == arena requested;
- *   - a partition's bucket array is NULL exactly when the partition holds no key; otherwise it
- *     has mask + 1 (a power of two >= 4) slots and count <= 2 * (mask + 1) after every commit
- *     (it doubles when count exceeds the slot count, halves below 1/4 full, so an index thinned by
- * a mass delete costs at most 4 slots per key): a per-partition rehash, so one pause costs about
- * (keys / partitions) record moves;
- *   - a record is reachable from exactly one slot (bucket or predecessor's next).
+ *   - a partition's index is NULL exactly when the partition holds no key; otherwise it is
+ *     open addressing by buckets (store_internal.h: every record in its home bucket or a
+ *     later one, every bucket between full; tags agree with their slots) with at least one
+ *     free slot, at most 90 % full after every commit that added a key (it grows to at least
+ *     9/8 of its slots, filling its size class), and after a delete at least half full (it
+ *     shrinks to about 4/5 full, so an index thinned by a mass delete costs at most 2 slots per
+ *     key, and a shrunk one takes 1/8 more keys before it grows): a
+ *     per-partition rehash, so one pause costs about (keys / partitions) record moves;
+ *   - a record is referenced from exactly one slot of its partition's index.
  */
 #include <string.h>
 
 #include "store_internal.h"
-
-#define FLS_MIN_BUCKETS 4u
 
 /* ---- Accounting --------------------------------------------------------------------------- */
 
@@ -74,6 +75,70 @@ size_t fls_rec_usable(fls_rec_t *r)
     return t ? total + t->usable(fls_rec_desc(r)) : total;
 }
 
+fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
+                       int64_t expire, uint32_t atime)
+{
+    size_t size = fls_rec_bytes(type, k->n, vlen, expire != 0);
+    fls_rec_t *r = fls_alloc(ns, pidx, size);
+    if (!r)
+        return NULL;
+    atomic_init(&r->atime, atime);
+    r->type = (uint8_t)type & 0xf;
+    r->ttl = expire != 0;
+    r->wide = !fls_rec_narrow(k->n, vlen);
+    fls_rec_set_lens(r, k->n, vlen);
+    fls_rec_put_expiry(r, expire);
+    size_t key_off = fls_rec_key_off(r);
+    fls_copy((char *)r + key_off, k->p, k->n);
+    if (type != FL_TYPE_STRING) /* pad and descriptor */
+        memset((char *)r + key_off + k->n, 0, size - key_off - k->n);
+    return r;
+}
+
+int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
+{
+    FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
+    fls_rec_t *r = *ref;
+    if (r->ttl || at == 0) {
+        fls_rec_put_expiry(r, at);
+        return FL_OK;
+    }
+    /* Room for the expiry: everything after the lengths moves 8 bytes up (a descriptor keeps
+     * its 8-byte alignment; nothing points into a record but its slot). */
+    size_t old = fls_rec_size(r), from = fls_rec_key_off(r);
+    r = fls_realloc(ns, pidx, r, old, old + sizeof(int64_t));
+    if (!r)
+        return FL_ENOMEM;
+    memmove((char *)r + from + sizeof(int64_t), (char *)r + from, old - from);
+    r->ttl = 1;
+    fls_rec_put_expiry(r, at);
+    FL_DEBUG_ASSERT(fls_rec_size(r) == old + sizeof(int64_t));
+    *ref = r;
+    return FL_OK;
+}
+
+fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
+{
+    FL_ASSERT(r->type == FL_TYPE_STRING);
+    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r);
+    if (r->wide || fls_rec_narrow(klen, n)) { /* same layout: the value's end moves */
+        fls_rec_t *nr = fls_realloc(ns, pidx, r, fls_rec_size(r),
+                                    fls_rec_bytes(FL_TYPE_STRING, klen, n, r->ttl));
+        if (nr)
+            fls_rec_set_lens(nr, klen, n);
+        return nr;
+    }
+    /* A value past 64 KiB: wide lengths, so a new record. */
+    fls_key_t k = {.p = fls_rec_key(r), .n = klen};
+    fls_rec_t *nr = fls_rec_new(ns, pidx, FL_TYPE_STRING, &k, n, fls_rec_expiry(r),
+                                atomic_load_explicit(&r->atime, memory_order_relaxed));
+    if (!nr)
+        return NULL;
+    fls_copy(fls_rec_val_mut(nr), fls_rec_val(r), vlen < n ? vlen : n);
+    fls_free(ns, pidx, r, fls_rec_size(r));
+    return nr;
+}
+
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
@@ -117,11 +182,11 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
     char *w = buf, *end = buf + len;
     char type = (char)r->type;
     put_bytes(&w, end, &type, 1);
-    uint64_t e = (uint64_t)r->expire_at;
+    uint64_t e = (uint64_t)fls_rec_expiry(r);
     put_u32(&w, end, (uint32_t)e);
     put_u32(&w, end, (uint32_t)(e >> 32));
-    put_u32(&w, end, r->klen);
-    put_bytes(&w, end, fls_rec_key(r), r->klen);
+    put_u32(&w, end, (uint32_t)fls_rec_klen(r));
+    put_bytes(&w, end, fls_rec_key(r), fls_rec_klen(r));
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t) { /* a hash's count is its fields; each emits a field, then its value */
         put_u32(&w, end, (uint32_t)t->len(fls_rec_desc(r)));
@@ -129,8 +194,8 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
         t->each(fls_rec_desc(r), put_elem, &s);
         return (size_t)(w - buf);
     }
-    put_u32(&w, end, r->vlen);
-    put_bytes(&w, end, fls_rec_val(r), r->vlen);
+    put_u32(&w, end, (uint32_t)fls_rec_vlen(r));
+    put_bytes(&w, end, fls_rec_val(r), fls_rec_vlen(r));
     return (size_t)(w - buf);
 }
 
@@ -153,10 +218,27 @@ fls_rec_t **fls_find(fls_key_t *k)
     if (!p->b)
         return NULL;
     uint32_t h = (uint32_t)k->h;
-    fls_rec_t **ref = &p->b[h & p->mask];
-    for (fls_rec_t *r = *ref; r; ref = &r->next, r = *ref) {
-        if (r->hash == h && r->klen == k->n && (k->n == 0 || memcmp(r->data, k->p, k->n) == 0))
-            return ref;
+    const uint8_t *tags = fls_part_tags(p);
+    size_t w = p->width, home = h & p->mask;
+    uint8_t want = fls_tag(h, false);
+    /* The home bucket's tags and slots are in different cache lines: load both at once. */
+    __builtin_prefetch(&p->b[home * w]);
+    __builtin_prefetch(&p->b[home * w + w - 1]);
+    for (size_t i = 0, bkt = home; i <= p->mask; i++, bkt = (bkt + 1) & p->mask) {
+        bool full = true;
+        for (size_t s = bkt * w; s < bkt * w + w; s++) {
+            if (tags[s] == want) {
+                fls_rec_t *r = p->b[s];
+                if (fls_rec_klen(r) == k->n &&
+                    (k->n == 0 || memcmp(fls_rec_key(r), k->p, k->n) == 0))
+                    return &p->b[s];
+            } else if (!tags[s]) {
+                full = false;
+            }
+        }
+        if (!full)
+            return NULL;
+        want = fls_tag(h, true); /* past the home bucket: only displaced records */
     }
     return NULL;
 }
@@ -168,7 +250,7 @@ void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t re
                       .ref = ref,
                       .old = *ref,
                       .had_key = true,
-                      .had_ttl = (*ref)->expire_at != 0};
+                      .had_ttl = fls_rec_expiry(*ref) != 0};
     fls_commit(ns, pidx, &c);
 }
 
@@ -181,7 +263,6 @@ int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
         fls_rec_destroy(ns, k->pidx, r);
         return FL_ENOMEM;
     }
-    r->next = *ref;
     fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
     fls_commit(ns, k->pidx, &c);
     return FL_OK;
@@ -192,13 +273,12 @@ void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *
 {
     FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
     fls_rec_t *cur = *ref;
-    r->next = cur->next;
     fls_change_t c = {.op = FLS_PUT,
                       .ref = ref,
                       .rec = r,
                       .old = cur,
                       .had_key = true,
-                      .had_ttl = cur->expire_at != 0};
+                      .had_ttl = fls_rec_expiry(cur) != 0};
     fls_commit(ns, pidx, &c);
 }
 
@@ -250,65 +330,203 @@ int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
     return ttl > 0 ? now + ttl : 0;
 }
 
-/* ---- Table shape -------------------------------------------------------------------------- */
+/* ---- Index shape ------------------------------------------------------------------------- */
 
-/* Rehashes partition pidx into new_size slots; on allocation failure keeps the old table. */
-static void part_resize(fl_ns_t *ns, uint32_t pidx, size_t new_size)
+#define MIN_WIDTH 4u       /* slots per bucket of a one-bucket index, at least */
+#define WIDE_MIN 8u        /* with more buckets: at least 8 slots per bucket ... */
+#define WIDE_MAX 16u       /* ... and at most 16 before the buckets double ... */
+#define FILL_WIDTH_MAX 20u /* ... or 20 when that fills the allocation's size class */
+#define FILL_MAX_PCT 90    /* grow above this fill; shrink below half full */
+#define SHRINK_NUM 5u      /* a shrunk index is about 4/5 full (room for 1/8 more keys) */
+#define SHRINK_DEN 4u
+#define CHECK_MAX_SLOTS 1024u /* debug builds check a rebuilt index up to this size */
+#define GROW_NUM 9u           /* a grown index has at least 9/8 of the slots */
+#define GROW_DEN 8u
+
+typedef struct shape {
+    size_t buckets, width;
+} shape_t;
+
+static size_t shape_slots(shape_t s)
 {
-    fls_part_t *p = &ns->parts[pidx];
-    fls_rec_t **nb = fls_alloc(ns, pidx, new_size * sizeof(*nb));
-    if (!nb)
-        return;
-    memset(nb, 0, new_size * sizeof(*nb));
-    size_t old_size = (size_t)p->mask + 1;
-    for (size_t i = 0; i < old_size; i++) {
-        fls_rec_t *r = p->b[i];
-        while (r) {
-            fls_rec_t *next = r->next;
-            size_t j = r->hash & (new_size - 1);
-            r->next = nb[j];
-            nb[j] = r;
-            r = next;
+    return s.buckets * s.width;
+}
+
+/* The smallest shape with at least `want` slots: buckets a power of two, 8-16 slots each (a
+ * single bucket: 4-16), then as many more slots per bucket (up to 20) as fit in the size
+ * class the index's allocation gets anyway, so the index pays no rounding. */
+static shape_t shape_for(size_t want)
+{
+    size_t buckets = 1;
+    while (want > buckets * WIDE_MAX)
+        buckets *= 2;
+    size_t min = buckets == 1 ? MIN_WIDTH : WIDE_MIN;
+    size_t width = (want + buckets - 1) / buckets;
+    if (width < min)
+        width = min;
+    size_t cls = fl_mem_size_class(fls_index_bytes(buckets * width));
+    size_t fill = cls / fls_index_bytes(buckets);
+    if (fill > width)
+        width = fill < FILL_WIDTH_MAX ? fill : FILL_WIDTH_MAX;
+    return (shape_t){buckets, width};
+}
+
+static bool over_full(size_t count, size_t slots)
+{
+    return count * 100 > slots * FILL_MAX_PCT;
+}
+
+static shape_t part_shape(const fls_part_t *p)
+{
+    return (shape_t){(size_t)p->mask + 1, p->width};
+}
+
+/* Puts r (tag hash bits `bits`) in the first free slot from its home bucket of an index being
+ * built. */
+static void place(fls_rec_t **b, uint8_t *tags, shape_t s, size_t home, uint8_t bits, fls_rec_t *r)
+{
+    size_t mask = s.buckets - 1;
+    for (size_t bkt = home;; bkt = (bkt + 1) & mask) {
+        for (size_t i = bkt * s.width; i < bkt * s.width + s.width; i++) {
+            if (!tags[i]) {
+                b[i] = r;
+                tags[i] = (uint8_t)(FLS_TAG_USED | (bkt != home ? FLS_TAG_AWAY : 0) | bits);
+                return;
+            }
         }
     }
-    fls_free(ns, pidx, p->b, old_size * sizeof(*nb));
+}
+
+/* Rebuilds partition pidx's index in shape s (which holds its count with a slot to spare);
+ * false, keeping the old index, when the allocation fails. */
+static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
+{
+    fls_part_t *p = &ns->parts[pidx];
+    size_t slots = shape_slots(s);
+    FL_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) < slots);
+    fls_rec_t **nb = fls_alloc(ns, pidx, fls_index_bytes(slots));
+    if (!nb)
+        return false;
+    memset(nb, 0, fls_index_bytes(slots));
+    uint8_t *ntags = (uint8_t *)(nb + slots);
+    size_t old = fls_part_slots(p);
+    const uint8_t *otags = p->b ? fls_part_tags(p) : NULL;
+    /* With the bucket count unchanged (only the width grows or shrinks), a record in its home
+     * bucket keeps that home: only displaced ones are rehashed (a record dereferenced). */
+    bool same_homes = p->b && s.buckets == (size_t)p->mask + 1;
+    for (size_t i = 0; i < old; i++) {
+        if (!p->b[i])
+            continue;
+        size_t home = same_homes && !(otags[i] & FLS_TAG_AWAY)
+                          ? i / p->width
+                          : fls_rec_hash(ns, p->b[i]) & (s.buckets - 1);
+        place(nb, ntags, s, home, otags[i] & FLS_TAG_HASH, p->b[i]);
+    }
+    if (p->b)
+        fls_free(ns, pidx, p->b, fls_index_bytes(old));
     p->b = nb;
-    p->mask = (uint32_t)(new_size - 1);
-    FL_DEBUG_ASSERT(fls_part_check(ns, pidx)); /* O(partition), as the rehash itself */
+    p->mask = (uint32_t)(s.buckets - 1);
+    p->width = (uint8_t)s.width;
+    /* O(partition), as the rehash itself, but a few times its cost (rehashing, probe runs):
+     * checked up to CHECK_MAX_SLOTS, since growth by 1/8 rebuilds an index about 9 times per
+     * key count; an index made for a first insert holds no key yet. */
+    FL_DEBUG_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) == 0 ||
+                    slots > CHECK_MAX_SLOTS || fls_part_check(ns, pidx));
+    return true;
+}
+
+int fls_part_reserve(fl_ns_t *ns, fls_key_t *k, size_t n)
+{
+    fls_part_t *p = k->part;
+    FLS_ASSERT_WRLOCKED(p);
+    size_t want = atomic_load_explicit(&p->count, memory_order_relaxed) + n;
+    if (p->b && want < fls_part_slots(p))
+        return FL_OK;
+    return part_resize(ns, k->pidx, shape_for(want + 1)) ? FL_OK : FL_ENOMEM;
 }
 
 int fls_insert_slot(fl_ns_t *ns, fls_key_t *k, fls_rec_t ***ref)
 {
     fls_part_t *p = k->part;
     FLS_ASSERT_WRLOCKED(p);
-    if (!p->b) {
-        fls_rec_t **nb = fls_alloc(ns, k->pidx, FLS_MIN_BUCKETS * sizeof(*nb));
-        if (!nb)
-            return FL_ENOMEM;
-        memset(nb, 0, FLS_MIN_BUCKETS * sizeof(*nb));
-        p->b = nb;
-        p->mask = FLS_MIN_BUCKETS - 1;
+    if (fls_part_reserve(ns, k, 1) != FL_OK)
+        return FL_ENOMEM;
+    const uint8_t *tags = fls_part_tags(p);
+    size_t w = p->width;
+    for (size_t bkt = (uint32_t)k->h & p->mask;; bkt = (bkt + 1) & p->mask) {
+        for (size_t i = bkt * w; i < bkt * w + w; i++) {
+            if (!tags[i]) {
+                *ref = &p->b[i];
+                return FL_OK;
+            }
+        }
     }
-    *ref = &p->b[(uint32_t)k->h & p->mask];
-    return FL_OK;
 }
 
-static void part_reshape(fl_ns_t *ns, uint32_t pidx)
+/* Empties slot `hole` and restores the probe invariant (backward shift by buckets): a record
+ * of a later bucket whose probe run passed the hole's bucket moves into the hole, which moves
+ * to where it was; this stops at the first bucket that had a free slot (no run goes past it).
+ * Only displaced records (tag FLS_TAG_AWAY) can move, so only they are rehashed. */
+static void index_remove(fl_ns_t *ns, fls_part_t *p, size_t hole)
+{
+    uint8_t *tags = fls_part_tags(p);
+    size_t w = p->width, mask = p->mask;
+    p->b[hole] = NULL;
+    tags[hole] = 0;
+    size_t hb = hole / w;
+    for (size_t k = (hb + 1) & mask, n = 0; n < mask; n++, k = (k + 1) & mask) {
+        bool full = true;
+        size_t from = SIZE_MAX;
+        uint32_t fh = 0;
+        for (size_t i = k * w; i < k * w + w; i++) {
+            if (!tags[i]) {
+                full = false;
+                continue;
+            }
+            if (from != SIZE_MAX || !(tags[i] & FLS_TAG_AWAY))
+                continue;
+            uint32_t h = fls_rec_hash(ns, p->b[i]);
+            if (((k - (h & mask)) & mask) >= ((k - hb) & mask)) { /* its run covers hb */
+                from = i;
+                fh = h;
+            }
+        }
+        if (from != SIZE_MAX) {
+            p->b[hole] = p->b[from];
+            tags[hole] = fls_tag(fh, (fh & mask) != hb);
+            p->b[from] = NULL;
+            tags[from] = 0;
+            hole = from;
+            hb = k;
+        }
+        if (!full)
+            return;
+    }
+}
+
+/* After a commit changed the key count by dk: frees an index left empty, grows one above
+ * FILL_MAX_PCT, and (after a delete) shrinks one below half full to about 4/5 full, so an
+ * index thinned by a mass delete costs at most 2 slots per key. A failed resize keeps the old
+ * index (fls_insert_slot grows it when it has no free slot left). */
+static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
 {
     fls_part_t *p = &ns->parts[pidx];
     if (!p->b)
         return;
     uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
-    size_t size = (size_t)p->mask + 1;
+    shape_t s = part_shape(p);
     if (count == 0) {
-        fls_free(ns, pidx, p->b, size * sizeof(*p->b));
+        fls_free(ns, pidx, p->b, fls_index_bytes(shape_slots(s)));
         p->b = NULL;
         p->mask = 0;
+        p->width = 0;
         fls_tix_clear(ns, pidx); /* only stale entries are left */
-    } else if (count > size && size < ((size_t)1 << 31)) {
-        part_resize(ns, pidx, size * 2);
-    } else if (size > FLS_MIN_BUCKETS && count < size / 4) {
-        part_resize(ns, pidx, size / 2);
+    } else if (dk > 0 && over_full(count, shape_slots(s)) && s.buckets < ((size_t)1 << 27)) {
+        part_resize(ns, pidx, shape_for(shape_slots(s) * GROW_NUM / GROW_DEN + 1));
+    } else if (dk < 0 && count < shape_slots(s) / 2) {
+        shape_t t = shape_for(count * SHRINK_NUM / SHRINK_DEN + 1);
+        if (shape_slots(t) < shape_slots(s))
+            part_resize(ns, pidx, t);
     }
 }
 
@@ -319,18 +537,14 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     fls_part_t *p = &ns->parts[pidx];
     if (!p->b)
         return;
-    size_t size = (size_t)p->mask + 1;
-    for (size_t i = 0; i < size; i++) {
-        fls_rec_t *r = p->b[i];
-        while (r) {
-            fls_rec_t *next = r->next;
-            fls_rec_destroy(ns, pidx, r);
-            r = next;
-        }
-    }
-    fls_free(ns, pidx, p->b, size * sizeof(*p->b));
+    size_t slots = fls_part_slots(p);
+    for (size_t i = 0; i < slots; i++)
+        if (p->b[i])
+            fls_rec_destroy(ns, pidx, p->b[i]);
+    fls_free(ns, pidx, p->b, fls_index_bytes(slots));
     p->b = NULL;
     p->mask = 0;
+    p->width = 0;
     fls_tix_clear(ns, pidx);
     atomic_store_explicit(&p->count, 0, memory_order_relaxed);
     atomic_store_explicit(&p->ttl_count, 0, memory_order_relaxed);
@@ -345,30 +559,35 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
         fls_hook_commit(ns, pidx, c); /* the log, in commit order per key (lock held) */
     bool has_key = false, has_ttl = false;
-    uint32_t hash = 0; /* the bucket the change touched, for the debug chain check */
+    uint32_t hash = 0; /* the home bucket the change touched, for the debug run check */
     switch (c->op) {
     case FLS_PUT:
         /* One reference per record: the slot takes the new record, which is not linked
          * anywhere else yet; a replaced record leaves the slot it held. */
         FL_ASSERT(c->rec != NULL && c->ref != NULL && c->rec != c->old);
         FL_ASSERT(c->old == NULL || (*c->ref == c->old && c->had_key));
-        hash = c->rec->hash;
+        hash = fls_rec_hash(ns, c->rec);
+        if (!c->had_key) { /* an insert fills the free slot fls_insert_slot gave */
+            size_t slot = (size_t)(c->ref - p->b);
+            FL_ASSERT(slot < fls_part_slots(p) && *c->ref == NULL);
+            fls_part_tags(p)[slot] = fls_tag(hash, slot / p->width != (hash & p->mask));
+        }
         *c->ref = c->rec;
         if (c->old)
             fls_rec_destroy(ns, pidx, c->old);
         has_key = true;
-        has_ttl = c->rec->expire_at != 0;
+        has_ttl = fls_rec_expiry(c->rec) != 0;
         break;
     case FLS_MODIFY:
         FL_ASSERT(c->rec != NULL);
-        hash = c->rec->hash;
+        hash = fls_rec_hash(ns, c->rec);
         has_key = true;
-        has_ttl = c->rec->expire_at != 0;
+        has_ttl = fls_rec_expiry(c->rec) != 0;
         break;
     case FLS_DEL:
         FL_ASSERT(c->old != NULL && *c->ref == c->old && c->had_key); /* its one reference */
-        hash = c->old->hash;
-        *c->ref = c->old->next;
+        hash = fls_rec_hash(ns, c->old);
+        index_remove(ns, p, (size_t)(c->ref - p->b));
         fls_rec_destroy(ns, pidx, c->old);
         break;
     case FLS_FLUSH:
@@ -385,32 +604,27 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     if (dt)
         atomic_fetch_add_explicit(&p->ttl_count, (uint64_t)dt, memory_order_relaxed);
     if (has_ttl && !c->same_ttl)
-        fls_tix_add(ns, pidx, c->rec->expire_at, c->rec->hash);
+        fls_tix_add(ns, pidx, fls_rec_expiry(c->rec), hash);
     if (c->reason == FLS_EXPIRED)
         atomic_fetch_add_explicit(&p->expired, 1, memory_order_relaxed);
     else if (c->reason == FLS_EVICTED)
         atomic_fetch_add_explicit(&p->evicted, 1, memory_order_relaxed);
     if (dk)
-        part_reshape(ns, pidx);
-    FL_DEBUG_ASSERT(fls_chain_check(ns, pidx, hash, c->op == FLS_DEL ? NULL : c->rec));
+        part_reshape(ns, pidx, dk);
+    FL_DEBUG_ASSERT(fls_run_check(ns, pidx, hash, c->op == FLS_DEL ? NULL : c->rec));
 }
 
 /* ---- Walk (defragmentation primitive) ----------------------------------------------------- */
 
-/* Moves the cursor to the matching position of a table whose mask changed since it was saved
- * (best effort: a grown table's bucket i splits into i and i + old size, a shrunk one merges). */
-static void cursor_rescale(fls_walk_cursor_t *cur, uint32_t mask)
+/* Moves the cursor to the matching position of an index whose shape changed since it was
+ * saved (best effort: records moved meanwhile may be skipped or offered again). */
+static void cursor_rescale(fls_walk_cursor_t *cur, size_t slots)
 {
-    uint64_t b = cur->bucket;
-    if (mask > cur->mask)
-        b *= ((uint64_t)mask + 1) / ((uint64_t)cur->mask + 1);
-    else
-        b /= ((uint64_t)cur->mask + 1) / ((uint64_t)mask + 1);
-    cur->bucket = b > (uint64_t)mask + 1 ? mask + 1 : (uint32_t)b;
-    cur->chain = 0;
+    uint64_t at = cur->slots ? (uint64_t)cur->slot * slots / cur->slots : 0;
+    cur->slot = at > slots ? (uint32_t)slots : (uint32_t)at;
     cur->in_rec = false;
     cur->fbucket = 0;
-    cur->mask = mask;
+    cur->slots = (uint32_t)slots;
 }
 
 /* The nodes of collection record r from position cur->fbucket on. False when yield stopped
@@ -427,6 +641,18 @@ static bool walk_coll(fl_ns_t *ns, fls_rec_t *r, const fls_walk_ops_t *ops, void
     return true;
 }
 
+/* Offers record *ref and, for a collection, its nodes from the start; false when yield
+ * stopped inside it (cursor saved with in_rec). */
+static bool walk_rec(fl_ns_t *ns, fls_rec_t **ref, const fls_walk_ops_t *ops, void *ctx,
+                     fls_walk_cursor_t *cur, size_t *did)
+{
+    if (ops->rec)
+        *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
+    (*did)++;
+    cur->fbucket = 0;
+    return !fls_coll_ops((*ref)->type) || walk_coll(ns, *ref, ops, ctx, cur, did);
+}
+
 bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, void *ctx,
                         fls_walk_cursor_t *cur, size_t *units)
 {
@@ -434,56 +660,41 @@ bool fls_part_walk_step(fl_ns_t *ns, uint32_t pidx, const fls_walk_ops_t *ops, v
     FLS_ASSERT_WRLOCKED(p);
     size_t did = 0;
     bool done = true;
+    size_t slots = fls_part_slots(p);
     if (!p->b)
         goto out;
     if (!cur->started) {
         memset(cur, 0, sizeof(*cur));
         cur->started = true;
-        cur->mask = p->mask;
+        cur->slots = (uint32_t)slots;
         if (ops->buckets)
-            p->b = ops->buckets(ctx, p->b, ((size_t)p->mask + 1) * sizeof(*p->b));
+            p->b = ops->buckets(ctx, p->b, fls_index_bytes(slots));
         did++;
-    } else if (cur->mask != p->mask) {
-        cursor_rescale(cur, p->mask);
+    } else if (cur->slots != slots) {
+        cursor_rescale(cur, slots);
     }
-    size_t size = (size_t)p->mask + 1;
-    for (size_t i = cur->bucket; i < size; i++) {
-        uint32_t pos = 0;
-        for (fls_rec_t **ref = &p->b[i]; *ref; ref = &(*ref)->next, pos++) {
-            if (pos < cur->chain)
-                continue; /* visited before the lock was released */
-            if (cur->in_rec) {
-                /* resuming inside this position's collection: only its remaining nodes */
-                if (fls_coll_ops((*ref)->type) && !walk_coll(ns, *ref, ops, ctx, cur, &did)) {
-                    done = false;
-                    goto out;
-                }
-                cur->in_rec = false;
-                cur->fbucket = 0;
-                continue;
-            }
+    for (size_t i = cur->slot; i < slots; i++) {
+        fls_rec_t **ref = &p->b[i];
+        if (!*ref)
+            continue;
+        bool whole;
+        if (cur->in_rec) { /* resuming inside this slot's collection: only its remaining nodes */
+            whole = !fls_coll_ops((*ref)->type) || walk_coll(ns, *ref, ops, ctx, cur, &did);
+        } else {
             if (did && ops->yield && ops->yield(ctx)) {
-                cur->bucket = (uint32_t)i;
-                cur->chain = pos;
+                cur->slot = (uint32_t)i;
                 done = false;
                 goto out;
             }
-            if (ops->rec)
-                *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
-            did++;
-            fls_rec_t *r = *ref;
-            if (fls_coll_ops(r->type)) {
-                cur->fbucket = 0;
-                if (!walk_coll(ns, r, ops, ctx, cur, &did)) {
-                    cur->bucket = (uint32_t)i;
-                    cur->chain = pos;
-                    done = false;
-                    goto out;
-                }
-            }
+            whole = walk_rec(ns, ref, ops, ctx, cur, &did);
         }
-        cur->chain = 0;
+        if (!whole) {
+            cur->slot = (uint32_t)i;
+            done = false;
+            goto out;
+        }
         cur->in_rec = false;
+        cur->fbucket = 0;
     }
 out:
     if (done)

@@ -71,13 +71,25 @@ static void remove_at(fls_tix_t *x, size_t i)
 }
 
 /* The slot of the record an entry names, or NULL when the entry is stale. */
-static fls_rec_t **resolve(fls_part_t *p, const fls_tix_ent_t *e)
+static fls_rec_t **resolve(fl_ns_t *ns, fls_part_t *p, const fls_tix_ent_t *e)
 {
     if (!p->b)
         return NULL;
-    for (fls_rec_t **ref = &p->b[e->hash & p->mask]; *ref; ref = &(*ref)->next)
-        if ((*ref)->hash == e->hash && (*ref)->expire_at == e->at)
-            return ref;
+    const uint8_t *tags = fls_part_tags(p);
+    size_t w = p->width, home = e->hash & p->mask;
+    for (size_t n = 0, b = home; n <= p->mask; n++, b = (b + 1) & p->mask) {
+        bool full = true;
+        uint8_t want = fls_tag(e->hash, b != home);
+        for (size_t i = b * w; i < b * w + w; i++) {
+            if (!tags[i])
+                full = false;
+            else if (tags[i] == want && fls_rec_expiry(p->b[i]) == e->at &&
+                     fls_rec_hash(ns, p->b[i]) == e->hash)
+                return &p->b[i];
+        }
+        if (!full)
+            return NULL;
+    }
     return NULL;
 }
 
@@ -101,10 +113,10 @@ static bool rebuild(fl_ns_t *ns, uint32_t pidx)
         return false;
     }
     size_t len = 0;
-    for (size_t b = 0; p->b && b <= p->mask && len < n; b++)
-        for (fls_rec_t *r = p->b[b]; r && len < n; r = r->next)
-            if (r->expire_at != 0)
-                t[len++] = (fls_tix_ent_t){r->expire_at, r->hash};
+    size_t slots = fls_part_slots(p);
+    for (size_t i = 0; i < slots && len < n; i++)
+        if (p->b[i] && fls_rec_expiry(p->b[i]) != 0)
+            t[len++] = (fls_tix_ent_t){fls_rec_expiry(p->b[i]), fls_rec_hash(ns, p->b[i])};
     FL_DEBUG_ASSERT(len == n);
     for (size_t i = len / 2; i-- > 0;)
         sift_down(t, len, i);
@@ -174,7 +186,7 @@ size_t fls_tix_expire(fl_ns_t *ns, uint32_t pidx, int64_t now, size_t max)
     while (n < max && x->len && x->heap[0].at <= now) {
         fls_tix_ent_t e = x->heap[0];
         remove_at(x, 0);
-        fls_rec_t **ref = resolve(p, &e);
+        fls_rec_t **ref = resolve(ns, p, &e);
         if (!ref)
             continue;                               /* stale */
         fls_commit_del(ns, pidx, ref, FLS_EXPIRED); /* may clear the index: len 0 */
@@ -191,7 +203,7 @@ fls_rec_t **fls_tix_soonest(fl_ns_t *ns, uint32_t pidx)
     if (!ready(ns, pidx))
         return NULL;
     fls_rec_t **ref = NULL;
-    while (x->len && !(ref = resolve(p, &x->heap[0])))
+    while (x->len && !(ref = resolve(ns, p, &x->heap[0])))
         remove_at(x, 0);
     publish(x);
     return ref;
@@ -206,7 +218,7 @@ fls_rec_t **fls_tix_random(fl_ns_t *ns, uint32_t pidx)
     fls_rec_t **ref = NULL;
     for (int i = 0; i < RANDOM_PROBES && x->len && !ref; i++) {
         size_t at = (size_t)(fls_rand() % x->len);
-        ref = resolve(p, &x->heap[at]);
+        ref = resolve(ns, p, &x->heap[at]);
         if (!ref)
             remove_at(x, at);
     }

@@ -88,8 +88,9 @@ void fls_watch_touch(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         return;
     }
     const fls_rec_t *r = c->op == FLS_DEL ? c->old : c->rec;
+    uint32_t hash = fls_rec_hash(ns, r);
     for (fl_watch_t *w = h[pidx]; w; w = w->next)
-        if (watch_is(w, r->hash, fls_rec_key(r), r->klen))
+        if (watch_is(w, hash, fls_rec_key(r), fls_rec_klen(r)))
             watch_mark(w, c->op == FLS_DEL);
 }
 

@@ -123,11 +123,11 @@ TEST(used_equals_arena_requested)
         fls_part_t *part = &ns->parts[p];
         if (!part->b)
             continue;
-        sum += ((size_t)part->mask + 1) * sizeof(fls_rec_t *);
+        sum += fls_index_bytes(fls_part_slots(part));
         sum += (size_t)ns->tix[p].cap * sizeof(fls_tix_ent_t); /* the TTL index */
-        for (size_t b = 0; b <= part->mask; b++)
-            for (fls_rec_t *r = part->b[b]; r; r = r->next)
-                sum += fls_rec_total(r);
+        for (size_t i = 0; i < fls_part_slots(part); i++)
+            if (part->b[i])
+                sum += fls_rec_total(part->b[i]);
     }
     CHECK_EQ_U(sum, used);
     fls_bg_pause(st, false);
@@ -190,6 +190,18 @@ static int w_hincr(fl_ns_t *ns)
     return fl_hash_incrby(ns, S("hash"), S("cnt"), 5, &r);
 }
 
+static int w_expire(fl_ns_t *ns) /* the record grows a slot for its first expiry */
+{
+    bool applied;
+    return fl_key_expire_at(ns, S("hash"), fl_now_ms() + 100000, &applied);
+}
+static int w_append_wide(fl_ns_t *ns) /* past 64 KiB: the record takes wide lengths */
+{
+    static char big[70000];
+    memset(big, 'b', sizeof(big));
+    return fl_str_append(ns, S("str"), (fl_slice_t){big, sizeof(big)}, NULL);
+}
+
 static void seed_keys(fl_ns_t *ns)
 {
     fl_str_set(ns, S("str"), S("original"), NULL, NULL);
@@ -204,12 +216,13 @@ TEST(allocation_failure_changes_nothing)
         const char *name, *key;
         write_fn fn;
     } writes[] = {
-        {"set new", "fresh", w_set_new},     {"set overwrite", "str", w_set_over},
-        {"append", "str", w_append},         {"incrby", "num", w_incr},
-        {"hset new", "newhash", w_hset_new}, {"hset grow", "hash", w_hset_grow},
-        {"hincrby", "hash", w_hincr},
+        {"set new", "fresh", w_set_new},       {"set overwrite", "str", w_set_over},
+        {"append", "str", w_append},           {"incrby", "num", w_incr},
+        {"hset new", "newhash", w_hset_new},   {"hset grow", "hash", w_hset_grow},
+        {"hincrby", "hash", w_hincr},          {"expire", "hash", w_expire},
+        {"append wide", "str", w_append_wide},
     };
-    char before[512], after[512];
+    static char before[80000], after[80000];
     for (size_t w = 0; w < sizeof(writes) / sizeof(writes[0]); w++) {
         int failures = 0;
         for (uint64_t nth = 1; nth <= 12; nth++) {
@@ -282,6 +295,74 @@ TEST(sticky_failure_reads_still_work)
     CHECK(err[0] != 0);
 }
 
+/* Record sizes of the compact layout, and a record's life through its layout changes. */
+TEST(record_layout)
+{
+    /* 16-byte key: an 8-byte header, so 100-byte values fill the 128-byte size class and
+     * 1000-byte values the 1024-byte class exactly; an expiry adds 8, wide lengths 5 */
+    CHECK_EQ_U(fls_str_rec_size(16, 8), 32);
+    CHECK_EQ_U(fls_str_rec_size(16, 100), 124);
+    CHECK_EQ_U(fls_str_rec_size(16, 1000), 1024);
+    CHECK_EQ_U(fls_rec_bytes(FL_TYPE_STRING, 16, 100, true), 132);
+    CHECK_EQ_U(fls_str_rec_size(16, 70000), 13 + 16 + 70000);
+    CHECK_EQ_U(fls_str_rec_size(300, 10), 13 + 300 + 10);
+    fl_store_t *st = open_one(4, 0, 100, 100);
+    CHECK(st);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    fls_bg_pause(st, true);
+    static char big[70000], key[300];
+    memset(big, 'z', sizeof(big));
+    memset(key, 'k', sizeof(key));
+    fl_slice_t lk = {key, sizeof(key)};
+    cap_t c;
+    fl_sink_t s;
+    bool b;
+    /* a long key: wide from the start; an expiry then a PERSIST keep key and value */
+    CHECK_EQ_I(fl_str_set(ns, lk, S("v"), NULL, NULL), FL_OK);
+    CHECK_EQ_I(fl_key_expire_at(ns, lk, fl_now_ms() + 100000, &b), FL_OK);
+    CHECK(b);
+    int64_t ttl = 0;
+    CHECK_EQ_I(fl_key_ttl_ms(ns, lk, &ttl), FL_OK);
+    CHECK(ttl > 90000);
+    CHECK_EQ_I(fl_key_persist(ns, lk, &b), FL_OK);
+    CHECK_EQ_I(fl_key_ttl_ms(ns, lk, &ttl), FL_OK);
+    CHECK_EQ_I(ttl, -1);
+    s = cap_sink(&c);
+    CHECK_EQ_I(fl_str_get(ns, lk, &s), FL_OK);
+    CHECK_STR(c.last, "v");
+    /* a narrow string with an expiry grows past 64 KiB (wide), keeping its expiry */
+    CHECK_EQ_I(fl_str_set(ns, S("s"), S("head"), NULL, NULL), FL_OK);
+    CHECK_EQ_I(fl_key_expire_at(ns, S("s"), fl_now_ms() + 100000, &b), FL_OK);
+    size_t len = 0;
+    CHECK_EQ_I(fl_str_append(ns, S("s"), (fl_slice_t){big, sizeof(big)}, &len), FL_OK);
+    CHECK_EQ_U(len, 4 + sizeof(big));
+    CHECK_EQ_I(fl_key_ttl_ms(ns, S("s"), &ttl), FL_OK);
+    CHECK(ttl > 90000);
+    CHECK_EQ_I(fl_str_len(ns, S("s"), &len), FL_OK);
+    CHECK_EQ_U(len, 4 + sizeof(big));
+    s = cap_sink(&c);
+    CHECK_EQ_I(fl_str_getrange(ns, S("s"), 0, 9, &s), FL_OK);
+    CHECK_STR(c.last, "headzzzzzz");
+    /* a hash and a list given an expiry: their descriptors move with the key, still whole */
+    fl_slice_t fv[4] = {S("f1"), S("v1"), S("f2"), S("v2")};
+    CHECK_EQ_I(fl_hash_set(ns, S("h"), fv, 2, NULL), FL_OK);
+    CHECK_EQ_I(fl_key_expire_at(ns, S("h"), fl_now_ms() + 100000, &b), FL_OK);
+    s = cap_sink(&c);
+    CHECK_EQ_I(fl_hash_get(ns, S("h"), S("f2"), &s), FL_OK);
+    CHECK_STR(c.last, "v2");
+    fl_slice_t items[3] = {S("a"), S("b"), S("c")};
+    CHECK_EQ_I(fl_list_push(ns, S("l"), false, items, 3, false, &len), FL_OK);
+    CHECK_EQ_I(fl_key_expire_at(ns, S("l"), fl_now_ms() + 100000, &b), FL_OK);
+    CHECK_EQ_I(fl_list_push(ns, S("l"), false, items, 1, false, &len), FL_OK);
+    CHECK_EQ_U(len, 4);
+    CHECK_EQ_I(fl_key_ttl_ms(ns, S("l"), &ttl), FL_OK);
+    CHECK(ttl > 90000);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    fls_bg_pause(st, false);
+    fl_store_close(st);
+}
+
 typedef struct mover {
     fl_arena_t *arena;
     size_t moved, kept;
@@ -349,6 +430,7 @@ int main(void)
 {
     RUN(used_equals_arena_requested);
     RUN(allocation_failure_changes_nothing);
+    RUN(record_layout);
     RUN(sticky_failure_reads_still_work);
     RUN(walk_moves_every_allocation);
     return TEST_REPORT();

@@ -146,17 +146,16 @@ static int run_stress(bool rwlock, size_t limit)
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_part_t *part = &ns->parts[p];
         fls_wrlock(ns, part);
-        if (part->b) {
-            for (size_t b = 0; b <= part->mask; b++) {
-                for (fls_rec_t *r = part->b[b]; r; r = r->next) {
-                    keys++;
-                    ttl += r->expire_at != 0;
-                    if (r->type != FL_TYPE_STRING && r->type != FL_TYPE_HASH)
-                        ok = 0;
-                    if (r->type == FL_TYPE_HASH && fls_hash_type.len(fls_rec_desc(r)) == 0)
-                        ok = 0;
-                }
-            }
+        for (size_t i = 0; i < fls_part_slots(part); i++) {
+            fls_rec_t *r = part->b[i];
+            if (!r)
+                continue;
+            keys++;
+            ttl += fls_rec_expiry(r) != 0;
+            if (r->type != FL_TYPE_STRING && r->type != FL_TYPE_HASH)
+                ok = 0;
+            if (r->type == FL_TYPE_HASH && fls_hash_type.len(fls_rec_desc(r)) == 0)
+                ok = 0;
         }
         fls_unlock(ns, part);
     }

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# bench/keys-vs-redis.sh: memory per key and string throughput of flatline-server next to
+# Debian's redis-server 7.0.15, side by side in one run on free 127.0.0.1 ports. Not a test:
+# it prints figures and ratios (flatline / redis).
+#
+#   1. memory per key: for each value size in SIZES, both servers fresh, exactly KEYS keys of
+#      16 bytes ("key:%012d") with values of that size written through redis-cli --pipe; then
+#      (RSS after - RSS before) / keys and (used_memory after - before) / keys, printed next to
+#      the physical limit (key + value bytes). flatline's used_memory counts requested bytes,
+#      Redis's counts its allocator's size classes (so RSS is the fairer of the two).
+#   2. throughput: redis-benchmark -t set,get -r 1000000 -d 100 -c 50 at -P 16 and at -P 1,
+#      ROUNDS rounds alternating between the servers; the median of each is printed.
+#
+# Environment: BUILD (build dir, default build-rel, configured Release), KEYS (1000000),
+# SIZES ("8 32 100 1000"), ROUNDS (3), N (requests per -P 16 run, 2000000), N1 (per -P 1 run,
+# 200000), THREADS (flatline workers, 2), SKIP_MEMORY / SKIP_THROUGHPUT (1 to skip a part).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build-rel}
+KEYS=${KEYS:-1000000}
+SIZES=${SIZES:-"8 32 100 1000"}
+ROUNDS=${ROUNDS:-3}
+N=${N:-2000000}
+N1=${N1:-200000}
+THREADS=${THREADS:-2}
+SERVER=$BUILD/src/server/flatline-server
+need_tools redis-server redis-benchmark redis-cli python3
+[ -x "$SERVER" ] || bench_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DFLATLINE_DEBUG=OFF -- flatline-server
+
+echo "flatline-server --threads $THREADS vs $(redis-server --version | cut -d' ' -f1-3)"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); servers and clients share them"
+echo
+
+# start NAME: a fresh server; sets PORT and PID.
+start() {
+    PORT=$(free_port)
+    if [ "$1" = flatline ]; then
+        start_flatline PID "$SERVER" "$PORT" /dev/null --threads "$THREADS"
+    else
+        start_redis PID "$PORT" /dev/null
+    fi
+}
+
+used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)$/\1/p'; }
+
+# load PORT SIZE: KEYS SETs of 16-byte keys and SIZE-byte values through redis-cli --pipe.
+load() {
+    python3 - "$KEYS" "$2" <<'EOF' | redis-cli -p "$1" --pipe >/dev/null
+import sys
+keys, size = int(sys.argv[1]), int(sys.argv[2])
+val = (b"0123456789abcdefghijklmnopqrstuvwxyz" * (size // 36 + 1))[:size]
+tail = b"\r\n$%d\r\n%s\r\n" % (size, val)
+out = sys.stdout.buffer
+chunk = []
+for i in range(keys):
+    chunk.append(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d" % i + tail)
+    if len(chunk) == 4096:
+        out.write(b"".join(chunk))
+        chunk = []
+out.write(b"".join(chunk))
+EOF
+}
+
+if [ "${SKIP_MEMORY:-0}" != 1 ]; then
+    printf 'memory per key: %d keys of 16 B, redis-cli --pipe (bytes per key)\n' "$KEYS"
+    printf '  %6s %9s | %9s %9s %6s | %9s %9s %6s\n' value physical "fl RSS" "redis RSS" ratio \
+        "fl used" "redis used" ratio
+    for size in $SIZES; do
+        declare -A rss used
+        for s in flatline redis; do
+            start $s
+            r0=$(rss_kb "$PID") u0=$(used_memory "$PORT")
+            load "$PORT" "$size"
+            sleep 1
+            r1=$(rss_kb "$PID") u1=$(used_memory "$PORT")
+            n=$(redis-cli -p "$PORT" dbsize)
+            [ "$n" = "$KEYS" ] || { echo "$s holds $n keys, not $KEYS" >&2; exit 1; }
+            rss[$s]=$(((r1 - r0) * 1024 / KEYS))
+            used[$s]=$(((u1 - u0) / KEYS))
+            stop_pid "$PID"
+        done
+        awk -v v="$size" -v fr="${rss[flatline]}" -v rr="${rss[redis]}" -v fu="${used[flatline]}" \
+            -v ru="${used[redis]}" 'BEGIN {
+            printf "  %6d %9d | %9d %9d %6.2f | %9d %9d %6.2f\n", v, v + 16, fr, rr, fr / rr, fu, ru, fu / ru }'
+    done
+    echo "  (target: ratio <= 0.70 at every size; the physical limit is key + value bytes)"
+    echo
+fi
+
+# rps PORT TEST ARGS...: requests per second of one redis-benchmark test (CSV output).
+rps() {
+    local port=$1 test=$2
+    shift 2
+    redis-benchmark -p "$port" --csv -t "$test" "$@" 2>/dev/null |
+        awk -F'","' -v t="$(echo "$test" | tr a-z A-Z)" '$1 == "\"" t {print $2}'
+}
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+if [ "${SKIP_THROUGHPUT:-0}" != 1 ]; then
+    start flatline
+    FPORT=$PORT
+    start redis
+    RPORT=$PORT
+    printf 'throughput: redis-benchmark -c 50 -r 1000000 -d 100, median of %d alternating rounds\n' "$ROUNDS"
+    printf '  %-10s %14s %14s %8s\n' test "flatline rps" "redis rps" ratio
+    for p in 16 1; do
+        n=$N
+        [ "$p" = 1 ] && n=$N1
+        for t in set get; do
+            f="" r=""
+            for ((i = 0; i < ROUNDS; i++)); do
+                f+=" $(rps "$FPORT" $t -P "$p" -c 50 -r 1000000 -d 100 -n "$n")"
+                r+=" $(rps "$RPORT" $t -P "$p" -c 50 -r 1000000 -d 100 -n "$n")"
+            done
+            fm=$(echo "$f" | median) rm=$(echo "$r" | median)
+            goal=">= 1.3"
+            [ "$p" = 1 ] && goal=">= 1"
+            awk -v t="$(echo $t | tr a-z A-Z) -P $p" -v f="$fm" -v r="$rm" -v g="$goal" -v fs="$f" -v rs="$r" 'BEGIN {
+                printf "  %-10s %14.0f %14.0f %8.2f (target %s; rounds flatline%s, redis%s)\n", t, f, r, f / r, g, fs, rs }'
+        done
+    done
+fi
