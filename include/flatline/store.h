@@ -55,8 +55,13 @@ typedef enum fl_status {
  * the namespace. */
 const char *fl_status_str(int status);
 
-/* Current Unix time in milliseconds. */
+/* Current Unix time in milliseconds; on a thread that froze it, the frozen time. */
 int64_t fl_now_ms(void);
+
+/* Freezes fl_now_ms() on the calling thread at ms (> 0), or thaws it (0): a script sees one
+ * time from its start to its end, as Redis's scripts do, so expiry and TTLs inside it agree.
+ * Other threads are unaffected. */
+void fl_now_freeze(int64_t ms);
 
 typedef struct fl_slice {
     const char *p;
@@ -407,9 +412,14 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
 /* INCRBY/DECRBY: the value must be a base-10 int64; missing counts as 0. */
 int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result);
 
-/* ---- Hashes (Aerospike-style bins) --------------------------------------------------------- */
+/* ---- Hashes --------------------------------------------------------------------------------- */
 
-/* HSET: fv holds n_pairs field/value pairs (2*n_pairs slices). *added = new fields. */
+/* A hash has Redis 7.0's two encodings (OBJECT ENCODING): "listpack" (fields in insertion
+ * order, the order HGETALL/HKEYS/HVALS answer in) up to 512 fields of at most 64 bytes each
+ * (field and value), "hashtable" past either, for good. */
+
+/* HSET: fv holds n_pairs field/value pairs (2*n_pairs slices). *added = new fields. All or
+ * nothing: FL_ENOMEM / FL_EOOM leave the hash as it was. */
 int fl_hash_set(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fv, size_t n_pairs, size_t *added);
 
 /* HGET: emits the field's value or nil. */
@@ -449,9 +459,10 @@ int fl_hash_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t field, fl_slice_
 int fl_hash_randfield(fl_ns_t *ns, fl_slice_t key, int64_t count, bool with_values,
                       const fl_sink_t *out);
 
-/* HSCAN: emits an array of field/value pairs from `cursor` (about `count` fields, those
- * matching the glob `pattern`, NULL = all) and sets *next (0: complete). Guarantees of SCAN:
- * every field present for the whole scan is returned at least once. */
+/* HSCAN: emits an array of field/value pairs from `cursor` (those matching the glob `pattern`,
+ * NULL = all; a listpack: all of them and *next 0, as Redis; a hashtable: about `count` slots
+ * of its table) and sets *next (0: complete). Guarantees of SCAN: every field present for the
+ * whole scan is returned at least once. */
 int fl_hash_scan(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, const char *pattern,
                  size_t pattern_len, size_t count, const fl_sink_t *out, uint64_t *next);
 
@@ -505,9 +516,12 @@ int fl_key_copy(fl_ns_t *src_ns, fl_slice_t src, fl_ns_t *dst_ns, fl_slice_t dst
 int fl_key_random(fl_ns_t *ns, const fl_sink_t *out);
 
 /* OBJECT: what Redis 7.0's OBJECT subcommands report about a key, read without recording an
- * access. exists false for a missing key (and the rest zero). */
+ * access. exists false for a missing key (and the rest zero); a key whose TTL passed but which
+ * expiry has not deleted yet has exists false and expired true, with the rest filled (DEBUG
+ * OBJECT shows it, as Redis's does). */
 typedef struct fl_key_object {
     bool exists;
+    bool expired;
     const char *encoding; /* "int", "embstr", "raw", "listpack", "hashtable", ... */
     uint64_t idle_s;      /* seconds since the last access (OBJECT IDLETIME) */
     unsigned freq;        /* logarithmic access counter, decayed (OBJECT FREQ) */

@@ -52,8 +52,9 @@ void srv_block_pop(srv_client_t *c, const srv_bpop_t *op, int64_t deadline_ms);
  * (one relaxed load) when no client is blocked anywhere. Call without store locks held. */
 void srv_block_signal(fl_ns_t *ns, fl_slice_t key);
 
-/* Inside a batch (EXEC, a script) srv_block_signal only notes the key; the code that ends the
- * batch calls this after fl_batch_end to serve them, in signal order. */
+/* Inside a batch (EXEC, a script, SORT) srv_block_signal only notes the key; this serves them,
+ * in signal order, once the batch has ended: EXEC and scripts call it right after fl_batch_end,
+ * the dispatcher after every command (so no batch's signals wait). */
 void srv_block_batch_done(void);
 
 /* CLIENT UNBLOCK: the client with this id, when blocked, gets its timeout reply (or, with

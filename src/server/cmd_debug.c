@@ -9,6 +9,7 @@
  *   RELOAD [MERGE|NOFLUSH|NOSAVE]  save the snapshot, empty, load it back (flp_reload)
  *   SLEEP seconds               the calling worker sleeps (Redis's whole server does)
  *   SET-ACTIVE-EXPIRE 0|1       the store's active expiry off/on
+ *   SET-DISABLE-DENY-SCRIPTS 0|1  scripts may call DEBUG (script.h)
  *   QUICKLIST-PACKED-THRESHOLD size  list elements this big get a chunk of their own
  *   PROTOCOL type               Redis's sample reply of each RESP3 type (string, integer,
  *                               double, bignum, null, array, set, map, attrib, push, verbatim,
@@ -24,6 +25,7 @@
 
 #include "digest.h"
 #include "persist.h"
+#include "script.h"
 #include "srv_cmd.h"
 
 /* An argument as a NUL-terminated string (truncated to the buffer). */
@@ -38,7 +40,7 @@ static void debug_object(srv_client_t *c, fl_slice_t key)
 {
     fl_key_object_t o;
     fl_key_object(c->ns, key, &o);
-    if (!o.exists) {
+    if (!o.exists && !o.expired) { /* Redis's DEBUG OBJECT sees a key expiry did not delete yet */
         srv_reply_error(&c->out, "ERR no such key");
         return;
     }
@@ -135,6 +137,27 @@ static void debug_packed_threshold(srv_client_t *c, fl_slice_t arg)
     srv_reply_ok(&c->out);
 }
 
+static void set_active_expire(srv_client_t *c, bool on)
+{
+    fl_store_set_active_expire(c->srv->store, on);
+}
+
+static void set_debug_in_scripts(srv_client_t *c, bool on)
+{
+    (void)c;
+    srv_script_allow_debug(on);
+}
+
+/* SET-ACTIVE-EXPIRE / SET-DISABLE-DENY-SCRIPTS: an integer, nonzero = on. */
+static void debug_switch(srv_client_t *c, fl_slice_t arg, void (*set)(srv_client_t *, bool))
+{
+    long long on;
+    if (!srv_arg_ll(c, arg, &on))
+        return;
+    set(c, on != 0);
+    srv_reply_ok(&c->out);
+}
+
 static void debug_help(srv_client_t *c)
 {
     static const char *const lines[] = {
@@ -145,12 +168,18 @@ static void debug_help(srv_client_t *c)
         "    Output a hex signature of the values of all the specified keys.",
         "OBJECT <key>",
         "    Show low level info about the `key` and associated value.",
+        "PROTOCOL <type>",
+        "    Reply with a test value of the specified type. <type> can be: string,",
+        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+        "    true, false.",
         "QUICKLIST-PACKED-THRESHOLD <size>",
         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
         "RELOAD [option ...]",
         "    Save the RDB on disk and reload it back to memory. Options: MERGE, NOFLUSH, NOSAVE.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not accessed.",
+        "SET-DISABLE-DENY-SCRIPTS <0|1>",
+        "    Enable scripts to call the DEBUG command (the other noscript commands stay denied).",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
         "HELP",
@@ -217,11 +246,14 @@ static void debug_protocol(srv_client_t *c, fl_slice_t type)
     }
 }
 
-/* Redis's enable-debug-command: no, yes, or local (a client on loopback or the unix socket). */
+/* Redis's enable-debug-command: no, yes, or local (a client on loopback or the unix socket;
+ * a script's in-process client counts as local: only a client DEBUG allowed can have let
+ * scripts call it, with SET-DISABLE-DENY-SCRIPTS). */
 static bool debug_allowed(const srv_client_t *c)
 {
     int mode = c->srv->cfg.enable_debug_command; /* immutable once the server runs */
-    return mode == SRV_DEBUG_YES || (mode == SRV_DEBUG_LOCAL && c->conn.local);
+    bool local = c->conn.local || !c->worker;
+    return mode == SRV_DEBUG_YES || (mode == SRV_DEBUG_LOCAL && local);
 }
 
 static void cmd_debug(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -245,19 +277,17 @@ static void cmd_debug(srv_client_t *c, int argc, const fl_slice_t *argv)
         debug_digest(c);
     else if (srv_slice_eq(sub, "reload"))
         debug_reload(c, argc, argv);
+    else if (srv_slice_eq(sub, "protocol") && argc == 3)
+        debug_protocol(c, argv[2]);
     else if (srv_slice_eq(sub, "sleep") && argc == 3)
         debug_sleep(c, argv[2]);
     else if (srv_slice_eq(sub, "quicklist-packed-threshold") && argc == 3)
         debug_packed_threshold(c, argv[2]);
-    else if (srv_slice_eq(sub, "protocol") && argc == 3)
-        debug_protocol(c, argv[2]);
-    else if (srv_slice_eq(sub, "set-active-expire") && argc == 3) {
-        long long on;
-        if (!srv_arg_ll(c, argv[2], &on))
-            return;
-        fl_store_set_active_expire(c->srv->store, on != 0);
-        srv_reply_ok(&c->out);
-    } else
+    else if (srv_slice_eq(sub, "set-active-expire") && argc == 3)
+        debug_switch(c, argv[2], set_active_expire);
+    else if (srv_slice_eq(sub, "set-disable-deny-scripts") && argc == 3)
+        debug_switch(c, argv[2], set_debug_in_scripts);
+    else
         srv_reply_unknown_subcommand(c, sub, "DEBUG");
 }
 

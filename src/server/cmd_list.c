@@ -270,6 +270,13 @@ static void buf_error(srv_buf_t *out, int st)
 }
 
 /* The list pops of block.h: BLPOP/BRPOP, [B]LMPOP, [B]LMOVE/[B]RPOPLPUSH. */
+/* True when key holds a list (a blocked BLMOVE's source, or missing: false). */
+static bool source_is_list(fl_ns_t *ns, fl_slice_t key)
+{
+    fl_type_t type = FL_TYPE_NONE;
+    return fl_key_type(ns, key, &type) == FL_OK && type == FL_TYPE_LIST;
+}
+
 static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
 {
     fl_sink_t sink;
@@ -280,8 +287,8 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
         int st = fl_list_move(ns, op->keys[0], op->dst, op->tail, op->dst_tail, &sink, &moved);
         if (st != FL_OK) {
             out->len = mark;
-            if (st == FL_EWRONGTYPE && op->serving)
-                return false;
+            if (st == FL_EWRONGTYPE && op->serving && !source_is_list(ns, op->keys[0]))
+                return false; /* a destination of another type is the waiter's error, as Redis */
             buf_error(out, st);
             return true;
         }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "script.h"
 
 typedef struct sort_args {
@@ -363,6 +364,8 @@ static int store_result(srv_client_t *c, fl_slice_t dst, const collect_t *res)
     size_t len;
     rc = fl_list_push(c->ns, dst, true, elems, res->n, false, &len);
     free(elems);
+    if (rc == FL_OK)
+        srv_block_signal(c->ns, dst); /* served when the command's batch has ended */
     return rc;
 }
 

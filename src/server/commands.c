@@ -14,6 +14,7 @@
  * its code; CLIENT REPLY OFF / SKIP drop the reply.
  */
 #include "srv_cmd.h"
+#include "block.h"
 #include "fl_assert.h"
 #include "multi.h"
 #include "pubsub.h"
@@ -449,6 +450,8 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
         c->last_cmd = cmd->name;
         uint64_t t0 = now_ns();
         cmd->fn(c, argc, argv);
+        if (!fl_batch_active()) /* keys a batched command (SORT ... STORE) pushed to */
+            srv_block_batch_done();
         uint64_t ns = now_ns() - t0;
         observe(c, cmd, (size_t)id, argc, argv, ns, replied_error(c, mark));
         apply_reply_mode(c, mode, mark);

@@ -203,8 +203,7 @@ static const opt_t opts[] = {
     {"appendonly", OPT_BOOL, SRV(persist.appendonly), "yes", 0, 1, NULL, false, NULL,
      "log every write to the append-only file (directory appenddirname in dir); 'no': a "
      "restart starts empty unless a snapshot was saved"},
-    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "always", 0, 0, fsync_policies, false,
-     NULL,
+    {"appendfsync", OPT_ENUM, SRV(persist.appendfsync), "always", 0, 0, fsync_policies, false, NULL,
      "always: a write (and a read of it) is answered once fsynced, one fsync for every write "
      "buffered meanwhile (group commit); everysec: a power loss loses ~1 s; no: the kernel "
      "decides"},

@@ -15,6 +15,7 @@
 #include "srv.h"
 
 #include "block.h"
+#include "script.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -136,7 +137,7 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     srv_info_field(out, "used_memory_startup:0");
     srv_info_field(out, "used_memory_lua:0");
     srv_info_field(out, "used_memory_scripts:0");
-    srv_info_field(out, "number_of_cached_scripts:0");
+    srv_info_field(out, "number_of_cached_scripts:%zu", srv_script_cached_count());
     srv_info_field(out, "mem_not_counted_for_evict:0");
     srv_info_field(out, "mem_clients_slaves:0");
     srv_info_field(out, "mem_clients_normal:%llu", (unsigned long long)clients);

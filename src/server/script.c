@@ -83,8 +83,17 @@ void srv_script_unlock(bool own)
 
 /* Commands a script may not run (Redis's noscript flag): transactions, pub/sub, scripting
  * itself, and the blocking commands (a script cannot wait). */
+static atomic_bool debug_in_scripts; /* DEBUG SET-DISABLE-DENY-SCRIPTS 1 */
+
+void srv_script_allow_debug(bool on)
+{
+    atomic_store(&debug_in_scripts, on);
+}
+
 static bool denied_in_script(const srv_cmd_t *cmd)
 {
+    if (strcmp(cmd->name, "debug") == 0)
+        return !atomic_load(&debug_in_scripts);
     static const char *const denied[] = {
         "blmove",      "blmpop",       "blpop",   "brpop",    "brpoplpush", "bzmpop",
         "bzpopmax",    "bzpopmin",     "discard", "eval",     "eval_ro",    "evalsha",
@@ -206,6 +215,25 @@ static int script_call(lua_State *L, bool raise)
     return 1;
 }
 
+/* redis.acl_check_cmd(command, args...): whether the script's caller may run that command
+ * with those arguments (its ACL rules: command and keys), as Redis 7.0 answers it. */
+static int script_acl_check(lua_State *L)
+{
+    int argc = lua_gettop(L);
+    const char *err = call_args(L, argc);
+    if (err)
+        return call_error(L, err, true);
+    const srv_cmd_t *cmd = srv_cmd_lookup(run.argv[0].p, run.argv[0].n);
+    if (!cmd)
+        return call_error(L, "Invalid command passed to redis.acl_check_cmd()", true);
+    int keypos = 0;
+    bool allowed = !run.caller || !run.caller->srv->acl ||
+                   srv_acl_check(run.caller->srv->acl, &run.caller->acl, cmd, srv_cmd_id(cmd), argc,
+                                 run.argv, &keypos) == SRV_ACL_OK;
+    lua_pushboolean(L, allowed);
+    return 1;
+}
+
 /* ---- Running a function ------------------------------------------------------------------ */
 
 static void count_hook(lua_State *L, lua_Debug *ar)
@@ -213,13 +241,16 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     if (!atomic_load(&kill_requested) && !atomic_load(&abort_requested))
         return;
+    /* From now on every line raises again (Redis does the same): a pcall in the script may
+     * catch one raise, the code around it meets the next. */
+    lua_sethook(L, count_hook, LUA_MASKLINE, 0);
     srv_lua_push_error(L, "Script killed by user with SCRIPT KILL...", 41);
     lua_error(L);
 }
 
 lua_State *srv_script_state(const srv_server_t *srv)
 {
-    return srv_lua_state(script_call, srv_func_register, srv);
+    return srv_lua_state(script_call, script_acl_check, srv_func_register, srv);
 }
 
 void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, bool ro, bool eval)
@@ -240,10 +271,15 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     atomic_store(&kill_requested, false);
     atomic_store(&run_wrote, false);
     atomic_store(&run_is_eval, eval);
-    atomic_store(&run_start_ms, fl_now_ms());
+    int64_t start = fl_now_ms();
+    atomic_store(&run_start_ms, start);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 100000);
+    /* One time for the whole script, as in Redis: a key whose TTL passes while it runs still
+     * exists for it (the store reads this thread's clock). */
+    fl_now_freeze(start);
     /* Stack: handler, function, nargs arguments. */
     int err = lua_pcall(L, nargs, 1, -(nargs + 2));
+    fl_now_freeze(0);
     lua_sethook(L, NULL, 0, 0);
     pthread_mutex_lock(&end_mu);
     atomic_store(&run_start_ms, 0);
@@ -349,6 +385,10 @@ static bool eval_shebang(srv_client_t *c, fl_slice_t *body, bool *no_writes)
 
 /* Compiles body into the cache under sha; leaves the function on the stack. False (error
  * replied) on a syntax error. */
+/* Scripts in the cache (INFO memory's number_of_cached_scripts): written under the script
+ * lock, read by INFO on any worker. */
+static _Atomic size_t n_cached;
+
 static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, const char *sha)
 {
     if (luaL_loadbuffer(L, body.p, body.n, "@user_script") != 0) {
@@ -361,7 +401,13 @@ static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, c
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, sha);
     lua_pop(L, 1);
+    atomic_fetch_add(&n_cached, 1); /* callers compile only what is not cached */
     return true;
+}
+
+size_t srv_script_cached_count(void)
+{
+    return atomic_load(&n_cached);
 }
 
 /* Pushes the cached function for sha, or nothing (returns false). */
@@ -482,6 +528,7 @@ void srv_script_flush(srv_client_t *c)
         lua_newtable(L);
         lua_setfield(L, LUA_REGISTRYINDEX, SCRIPTS_KEY);
         lua_gc(L, LUA_GCCOLLECT, 0);
+        atomic_store(&n_cached, 0);
     }
     srv_script_unlock(own);
     srv_reply_ok(&c->out);
@@ -578,6 +625,7 @@ void srv_script_shutdown(void)
 {
     srv_func_free_all();
     srv_lua_close();
+    atomic_store(&n_cached, 0);
     if (run.fake_ready)
         srv_client_free_buffers(&run.fake);
     run.fake_ready = false;

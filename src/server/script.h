@@ -32,6 +32,14 @@ void srv_script_load(srv_client_t *c, fl_slice_t body);
 void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv);
 void srv_script_flush(srv_client_t *c);
 
+/* DEBUG SET-DISABLE-DENY-SCRIPTS: lets scripts call DEBUG (Redis's flag lifts every noscript
+ * refusal; here only DEBUG's: the others would nest transactions, scripts or blocking waits
+ * inside the script lock). Any thread. */
+void srv_script_allow_debug(bool on);
+
+/* Scripts in the EVAL cache (INFO memory's number_of_cached_scripts). Any thread. */
+size_t srv_script_cached_count(void);
+
 /* SCRIPT KILL (eval true) / FUNCTION KILL: replies OK, NOTBUSY, UNKILLABLE or BUSY. */
 void srv_script_kill(srv_client_t *c, bool eval);
 

@@ -29,9 +29,10 @@
 
 static lua_State *lua;
 static srv_lua_call_fn *call_impl;
-static int script_resp = SRV_RESP2; /* redis.setresp's choice for the running script */
-static const srv_server_t *log_srv; /* redis.log's destination */
-static bool loading;                /* FUNCTION LOAD is running a library's code */
+static lua_CFunction acl_check_impl; /* redis.acl_check_cmd */
+static int script_resp = SRV_RESP2;  /* redis.setresp's choice for the running script */
+static const srv_server_t *log_srv;  /* redis.log's destination */
+static bool loading;                 /* FUNCTION LOAD is running a library's code */
 
 void srv_sha1_hex(const char *p, size_t n, char out[41])
 {
@@ -700,6 +701,7 @@ static void open_redis_lib(lua_State *L)
     lua_newtable(L);
     set_fn(L, "call", l_call);
     set_fn(L, "pcall", l_pcall);
+    set_fn(L, "acl_check_cmd", acl_check_impl);
     set_fn(L, "sha1hex", l_sha1hex);
     set_fn(L, "error_reply", l_error_reply);
     set_fn(L, "status_reply", l_status_reply);
@@ -765,7 +767,8 @@ static void open_libs(lua_State *L)
     }
 }
 
-lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const srv_server_t *srv)
+lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction acl_check_fn,
+                         lua_CFunction register_fn, const srv_server_t *srv)
 {
     if (lua)
         return lua;
@@ -773,6 +776,7 @@ lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const
     if (!L)
         return NULL;
     call_impl = call;
+    acl_check_impl = acl_check_fn;
     log_srv = srv;
     open_libs(L);
     open_redis_lib(L);

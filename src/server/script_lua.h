@@ -13,10 +13,11 @@
 
 /* The server's Lua state, created on first use with the sandboxed globals and the redis
  * library; NULL when it cannot be created. `call` implements redis.call (raise true) and
- * redis.pcall; `register_fn` implements redis.register_function (script_func.c); redis.log
- * writes to srv's log. */
+ * redis.pcall; `acl_check_fn` redis.acl_check_cmd; `register_fn` redis.register_function
+ * (script_func.c); redis.log writes to srv's log. */
 typedef int srv_lua_call_fn(lua_State *L, bool raise);
-lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction register_fn, const srv_server_t *srv);
+lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction acl_check_fn,
+                         lua_CFunction register_fn, const srv_server_t *srv);
 
 /* Closes the state (it is created again on next use). */
 void srv_lua_close(void);

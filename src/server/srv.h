@@ -49,8 +49,9 @@ typedef struct srv_pubsub srv_pubsub_t; /* pubsub.c: a client's subscriptions */
     X(reads, "total_reads_processed", "read calls that returned data")                             \
     X(writes, "total_writes_processed", "write calls that sent data")                              \
     X(error_replies, "total_error_replies", "error replies sent")                                  \
-    X(rejected_calls, "rejected_calls", "commands refused before running (unknown, arity)")        \
-    X(failed_calls, "failed_calls", "commands that ran and replied an error")                      \
+    X(rejected_calls, "rejected_commands",                                                         \
+      "commands refused before running (unknown, arity); Redis counts them per command only")      \
+    X(failed_calls, "failed_commands", "commands that ran and replied an error")                   \
     X(evicted_clients, "evicted_clients", "clients closed by maxmemory-clients")                   \
     X(obl_disconnects, "client_output_buffer_limit_disconnections",                                \
       "clients closed for passing client-output-buffer-limit")                                     \

@@ -23,6 +23,7 @@
  * FL_EOOM leaves the hash as it was.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,10 @@ typedef union hash {
         uint32_t count; /* pairs (aliases t.count) */
     } lp;
 } hash_t;
-_Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t), "the listpack view aliases the table");
+_Static_assert(sizeof(hash_t) == sizeof(fls_mtab_t) &&
+                   offsetof(hash_t, lp.mask0) == offsetof(hash_t, t.mask) &&
+                   offsetof(hash_t, lp.count) == offsetof(hash_t, t.count),
+               "the listpack view aliases the table's mask and count");
 
 static size_t max_entries(const fl_ns_t *ns)
 {
@@ -396,31 +400,39 @@ static int hash_put(fl_ns_t *ns, uint32_t pidx, hash_t *h, const fl_slice_t *fv,
     return rc;
 }
 
-/* Removes field f from h; true when it was there. A listpack is rewritten (FL_ENOMEM in *rc
- * leaves it as it was). */
-static bool hash_remove(fl_ns_t *ns, uint32_t pidx, hash_t *h, fl_slice_t f, int *rc)
+/* Removes the n fields from h; returns how many were there. A listpack is rewritten once, all
+ * or nothing (FL_ENOMEM in *rc: it is as it was, 0 removed); a table cannot fail. */
+static size_t hash_remove(fl_ns_t *ns, uint32_t pidx, hash_t *h, const fl_slice_t *f, size_t n,
+                          int *rc)
 {
+    size_t gone = 0;
+    *rc = FL_OK;
     if (is_table(h)) {
-        void **slot = fls_mt_find(&h->t, ns, 0, f.p, f.n);
-        if (!slot)
-            return false;
-        void *m = fls_mt_remove(ns, pidx, &h->t, 0, slot);
-        fls_free(ns, pidx, m, pair_size(m, 0));
-        return true;
+        for (size_t i = 0; i < n; i++) {
+            void **slot = fls_mt_find(&h->t, ns, 0, f[i].p, f[i].n);
+            if (!slot)
+                continue;
+            void *m = fls_mt_remove(ns, pidx, &h->t, 0, slot);
+            fls_free(ns, pidx, m, pair_size(m, 0));
+            gone++;
+        }
+        return gone;
     }
     scratch_t s;
-    size_t at, size;
     if ((*rc = scratch_init(&s, h, 0)) != FL_OK)
-        return false;
-    bool found = scratch_find(&s, f, &at, &size);
-    if (found) {
+        return 0;
+    for (size_t i = 0; i < n && s.count > 0; i++) {
+        size_t at, size;
+        if (!scratch_find(&s, f[i], &at, &size))
+            continue;
         scratch_splice(&s, at, size, NULL);
         s.count--;
-        *rc = lp_install(ns, pidx, h, &s, 0); /* shrinks: no quota refusal */
-        found = *rc == FL_OK;
+        gone++;
     }
+    if (gone && (*rc = lp_install(ns, pidx, h, &s, 0)) != FL_OK) /* shrinks: no quota refusal */
+        gone = 0;
     scratch_free(&s);
-    return found;
+    return gone;
 }
 
 /* ---- The type's operations (coll.h) ---------------------------------------------------------- */
@@ -730,8 +742,8 @@ int fl_hash_del(fl_ns_t *ns, fl_slice_t key, const fl_slice_t *fields, size_t n,
     fls_cw_t w;
     int rc = fls_coll_write_begin(ns, key, FL_TYPE_HASH, 0, &w);
     size_t gone = 0;
-    for (size_t i = 0; rc == FL_OK && w.rec && i < n && hash_len(rec_hash(w.rec)); i++)
-        gone += hash_remove(ns, w.k.pidx, rec_hash(w.rec), fields[i], &rc);
+    if (rc == FL_OK && w.rec)
+        gone = hash_remove(ns, w.k.pidx, rec_hash(w.rec), fields, n, &rc);
     w.delta = (fl_delta_t){.verb = rc == FL_OK ? "HDEL" : NULL, .args = fields, .n_args = n};
     fls_coll_write_end(ns, &w, gone > 0);
     if (removed)

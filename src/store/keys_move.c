@@ -210,12 +210,13 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
     memset(info, 0, sizeof(*info));
     fls_rdlock(ns, k.part); /* no access is recorded: OBJECT does not touch the key */
     fls_rec_t **ref = fls_find(&k);
-    fls_rec_t *r = ref && !fls_rec_expired(*ref, now) ? *ref : NULL;
+    fls_rec_t *r = ref ? *ref : NULL;
     const fls_type_ops_t *ops = r ? fls_type_ops(r->type) : NULL;
     if (ops) {
         uint32_t w = atomic_load_explicit(&r->atime, memory_order_relaxed);
         int64_t v;
-        info->exists = true;
+        info->expired = fls_rec_expired(r, now);
+        info->exists = !info->expired;
         info->encoding = ops->encoding(ns, r);
         info->idle_s = fls_access_idle_s(w, now);
         info->addr = r;

@@ -44,8 +44,17 @@ const char *fl_status_str(int status)
     }
 }
 
+static _Thread_local int64_t frozen_ms; /* fl_now_freeze; 0 = the clock runs */
+
+void fl_now_freeze(int64_t ms)
+{
+    frozen_ms = ms;
+}
+
 int64_t fl_now_ms(void)
 {
+    if (frozen_ms)
+        return frozen_ms;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

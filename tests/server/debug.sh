@@ -94,10 +94,37 @@ check "(error) ERR argument must be a memory value bigger than 1 and smaller tha
 check "(error) ERR argument must be a memory value bigger than 1 and smaller than 4gb" \
     debug quicklist-packed-threshold abc
 
+# --- PROTOCOL: Redis's sample replies (RESP2 forms here; the bytes match redis-server's in
+# both protocols).
+check '"1234567999999999999999999999999999999"' debug protocol bignum
+check '"3.141"' debug protocol double
+check $'1) (integer) 0\n2) (integer) 0\n3) (integer) 1\n4) (integer) 1\n5) (integer) 2\n6) (integer) 0' debug protocol map
+check '"Some real reply following the attribute"' debug protocol attrib
+check "(error) ERR RESP2 is not supported by this command" debug protocol push
+check '"This is a verbatim\nstring"' debug protocol verbatim
+check_match "^\(error\) ERR Wrong protocol type name" debug protocol nosuch
+
 # --- SLEEP, SET-ACTIVE-EXPIRE, unknown subcommands.
 check "OK" debug sleep 0.05
 check "OK" debug sleep 0
 check "OK" debug set-active-expire 0
 check "OK" debug set-active-expire 1
 check "(error) ERR unknown subcommand 'nosuch'. Try DEBUG HELP." debug nosuch
+
+# A key past its TTL that expiry did not delete yet still shows in DEBUG OBJECT (Redis's
+# looks the key up without expiring it); OBJECT and reads see it gone.
+check "OK" debug set-active-expire 0
+check "OK" set short v px 1
+sleep 0.05
+check_match '^Value at:' debug object short
+check "(nil)" object encoding short
+check "(integer) 0" exists short
+check "OK" debug set-active-expire 1
+
+# Scripts may call DEBUG only after SET-DISABLE-DENY-SCRIPTS 1 (Redis's noscript flag).
+check_match "This Redis command is not allowed from script" eval "return redis.call('debug','sleep',0)" 0
+check "OK" debug set-disable-deny-scripts 1
+check "OK" eval "return redis.call('debug','sleep',0)" 0
+check "OK" debug set-disable-deny-scripts 0
+check_match "This Redis command is not allowed from script" eval "return redis.call('debug','sleep',0)" 0
 finish

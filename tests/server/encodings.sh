@@ -115,6 +115,22 @@ done
 wait "$loop"
 check "PONG" ping
 check "(nil)" get xx
+# A kill is not swallowed by a pcall inside the script (Redis re-raises it on every line).
+KILLED=$(mktemp /tmp/flatline-killed.XXXXXX)
+redis-cli -p "$PORT" eval 'local f = function() while 1 do redis.call("ping") end end while 1 do pcall(f) end' 0 >"$KILLED" 2>&1 &
+loop=$!
+for _ in $(seq 100); do
+    rc ping | grep -q BUSY && break
+    sleep 0.05
+done
+check "OK" script kill
+for _ in $(seq 100); do kill -0 "$loop" 2>/dev/null || break; sleep 0.05; done
+CHECKS=$((CHECKS + 1))
+grep -q "killed by user" "$KILLED" || { echo "FAIL: pcall swallowed SCRIPT KILL: $(cat "$KILLED")" >&2; FAILS=$((FAILS + 1)); }
+kill "$loop" 2>/dev/null
+wait "$loop" 2>/dev/null
+rm -f "$KILLED"
+check "PONG" ping
 
 # --- save: run-time rules, Redis's validation.
 check_same config set save "100 10"

@@ -27,6 +27,9 @@ for args in "virus1 virus2" "virus1 virus2 len" "virus1 virus2 idx" "virus1 viru
     check_same lcs $args
 done
 check_same lcs x
+# RESP3: IDX answers a map
+check_same -3 lcs virus1 virus2 idx withmatchlen
+check_same -3 lcs virus1 virus2 len
 
 # random strings over a small alphabet: many ties, so the walk's choices show
 RANDOM=7

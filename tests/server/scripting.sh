@@ -175,6 +175,17 @@ CHECKS=$((CHECKS + 1))
 rm -f "$out"
 check "PONG" ping
 
+# A script sees one time from start to end (Redis 7.0): a key whose TTL passes while it runs
+# still exists for it, and is gone for the next command.
+check "(integer) 1" eval "redis.call('set','tk','v','px',1) local s = redis.call('time') repeat local n = redis.call('time') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 20000 return redis.call('exists','tk')" 0
+check "(integer) 0" exists tk
+
+# redis.acl_check_cmd: the caller's rules for a command and its keys.
+check "OK" acl setuser aclbob on '>123' '+@scripting' '+set' '~x*'
+check_session $'OK\n(integer) 1\n(nil)\n(nil)\n(error) ERR Invalid command passed to redis.acl_check_cmd() script: a12d971d2c3928485c1688dce89f9c4972f603f6, on @user_script:1.' \
+    "auth aclbob 123|eval \"return redis.acl_check_cmd('set','xx',1)\" 1 xx|eval \"return redis.acl_check_cmd('hset','xx','f',1)\" 1 xx|eval \"return redis.acl_check_cmd('set','yy',1)\" 0|eval \"return redis.acl_check_cmd('invalid-cmd','arg')\" 0"
+check "(integer) 1" acl deluser aclbob
+
 # A script that wrote cannot be killed (its writes stay); stopping the server still ends it:
 # the server must exit cleanly (lib.sh checks the status) with the script running.
 if [ -z "${COMPARE_PORT:-}" ]; then

@@ -43,6 +43,7 @@ check_same sort l by 'w_*->'
 check_same sort_ro l by w_* get '#'
 check_same sort_ro l store dst
 check_same sort_ro z desc
+check_same -3 sort l by w_* get o_* get '#'
 
 # STORE
 check_same sort l by w_* store dst

@@ -75,6 +75,18 @@ got=$(blpop_after 'multi|lpush bl a|del bl|exec')
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'multi|lpush bl a|del bl|set bl foo|exec|del bl')
 [ "$got" = "bl z " ] || { echo "FAIL: BLPOP served from a key of another type: $got" >&2; FAILS=$((FAILS + 1)); }
+# A blocked BRPOPLPUSH whose destination holds another type gets WRONGTYPE when its source
+# gets an element, which stays in the source (Redis).
+rc del src >/dev/null
+rc set dst nolist >/dev/null
+redis-cli -p "$PORT" brpoplpush src dst 5 >"$BLOCKED" 2>&1 &
+pop=$!
+for _ in $(seq 100); do [ "$(info_field clients blocked_clients)" = 1 ] && break; sleep 0.02; done
+rc rpush src foo >/dev/null
+wait "$pop"
+CHECKS=$((CHECKS + 1))
+grep -q "^WRONGTYPE" "$BLOCKED" || { echo "FAIL: blocked BRPOPLPUSH to a string: $(cat "$BLOCKED")" >&2; FAILS=$((FAILS + 1)); }
+check $'1) "foo"' lrange src 0 -1
 # A list moved into place by RENAME or COPY serves the clients blocked on its new name.
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'lpush bob a b c|rename bob bl')
@@ -82,6 +94,9 @@ got=$(blpop_after 'lpush bob a b c|rename bob bl')
 CHECKS=$((CHECKS + 1))
 got=$(blpop_after 'lpush bob2 x y|copy bob2 bl')
 [ "$got" = "bl y " ] || { echo "FAIL: BLPOP not woken by COPY: $got" >&2; FAILS=$((FAILS + 1)); }
+CHECKS=$((CHECKS + 1))
+got=$(blpop_after 'rpush notbl c a b|sort notbl alpha store bl')
+[ "$got" = "bl a " ] || { echo "FAIL: BLPOP not woken by SORT ... STORE: $got" >&2; FAILS=$((FAILS + 1)); }
 # CLIENT UNBLOCK (whichever worker has the client): its timeout reply, or Redis's error.
 unblock_with() { # REASON...: a BLPOP waits, CLIENT UNBLOCK <its id> REASON; prints both answers
     rc del bl >/dev/null

@@ -1,7 +1,9 @@
 /*
  * tests/store/test_hashes.c: semantics of the hash functions (HSET, HGET, HMGET, HDEL, HGETALL,
- * HLEN, HEXISTS, HINCRBY), type errors, and that a 1000-field hash gets a real table (not a
- * list scanned per field: the field table's slots grow with the field count).
+ * HLEN, HEXISTS, HINCRBY), type errors, that a 1000-field hash gets a real table (its slots
+ * grow and shrink with the field count), and both encodings against a model: Redis's
+ * conversions (above 512 fields or a field/value over 64 bytes, for good), a listpack's
+ * insertion order, exact accounting, the defrag walk moving every block, COPY.
  */
 #include "../testhelper.h"
 #include "flatline/collections.h"
@@ -266,6 +268,208 @@ TEST(serialized_layout)
     CHECK(memcmp(buf, hwant, n) == 0);
 }
 
+/* ---- Both encodings against a model ------------------------------------------------------------
+ */
+
+#define MODEL_KEYS 4
+#define MODEL_FIELDS 700
+typedef struct model_hash {
+    int order[MODEL_FIELDS]; /* field numbers in insertion order */
+    int n;
+    char val[MODEL_FIELDS][96];
+    bool has[MODEL_FIELDS];
+    bool table; /* converted: above 512 fields or a long field/value once */
+} model_hash_t;
+
+static void model_set(model_hash_t *m, int f, const char *v)
+{
+    if (!m->has[f])
+        m->order[m->n++] = f;
+    m->has[f] = true;
+    snprintf(m->val[f], sizeof(m->val[f]), "%s", v);
+    m->table |= m->n > 512 || strlen(v) > 64;
+}
+
+static void model_del(model_hash_t *m, int f)
+{
+    if (!m->has[f])
+        return;
+    m->has[f] = false;
+    int j = 0;
+    for (int i = 0; i < m->n; i++)
+        if (m->order[i] != f)
+            m->order[j++] = m->order[i];
+    m->n = j;
+    if (m->n == 0)
+        m->table = false; /* the key went with its last field: a new hash starts small */
+}
+
+/* The hash at key against the model: length, encoding, every value, and for a listpack the
+ * order of HGETALL (insertion order, as Redis). */
+static void model_check(const char *key, const model_hash_t *m)
+{
+    size_t len = 99;
+    CHECK_EQ_I(fl_hash_len(ns, S(key), &len), FL_OK);
+    CHECK_EQ_U(len, (size_t)m->n);
+    const char *enc = NULL;
+    fl_key_encoding(ns, S(key), &enc);
+    if (m->n == 0) {
+        CHECK(enc == NULL);
+        return;
+    }
+    CHECK_STR(enc, m->table ? "hashtable" : "listpack");
+    cap_t c;
+    fl_sink_t s = cap_sink(&c);
+    fl_hash_getall(ns, S(key), &s);
+    CHECK_EQ_U(c.array_n, 2 * (size_t)m->n);
+    if (!m->table && m->n <= 40) { /* cap_t keeps 4 KiB of the reply */
+        char want[4096];
+        size_t w = 0;
+        for (int i = 0; i < m->n; i++)
+            w += (size_t)snprintf(want + w, sizeof(want) - w, "%sf%d|%s", i ? "|" : "", m->order[i],
+                                  m->val[m->order[i]]);
+        CHECK_STR(c.all, want);
+    }
+    for (int f = 0; f < MODEL_FIELDS; f += 37) {
+        char name[16];
+        snprintf(name, sizeof(name), "f%d", f);
+        s = cap_sink(&c);
+        fl_hash_get(ns, S(key), S(name), &s);
+        if (m->has[f])
+            CHECK_STR(c.last, m->val[f]);
+        else
+            CHECK_EQ_I(c.nils, 1);
+    }
+}
+
+typedef struct mover {
+    fl_arena_t *arena;
+    size_t moved;
+} mover_t;
+
+static void *move_one(void *ctx, void *ptr, size_t size)
+{
+    mover_t *m = ctx;
+    void *p = fl_arena_move(m->arena, ptr, size);
+    if (!p)
+        return ptr;
+    m->moved++;
+    return p;
+}
+
+TEST(encodings_model)
+{
+    fl_ns_flush(ns);
+    size_t used0 = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used0, &req));
+    static model_hash_t model[MODEL_KEYS];
+    memset(model, 0, sizeof(model));
+    srand(11);
+    char key[16], name[16], val[96];
+    for (int round = 0; round < 40; round++) {
+        for (int op = 0; op < 400; op++) {
+            int k = rand() % MODEL_KEYS, f = rand() % (k == 0 ? MODEL_FIELDS : 30);
+            snprintf(key, sizeof(key), "m%d", k);
+            snprintf(name, sizeof(name), "f%d", f);
+            int r = rand() % 100;
+            if (r < 55 || (k == 0 && r < 80)) {
+                int vlen =
+                    k == 1 && rand() % 500 == 0 ? 70 : rand() % 12; /* m1 converts by a value */
+                for (int i = 0; i < vlen; i++)
+                    val[i] = (char)('a' + rand() % 26);
+                val[vlen] = 0;
+                fl_slice_t fv[2] = {S(name), S(val)};
+                CHECK_EQ_I(fl_hash_set(ns, S(key), fv, 1, NULL), FL_OK);
+                model_set(&model[k], f, val);
+            } else if (r < 90) {
+                size_t gone;
+                CHECK_EQ_I(fl_hash_del(ns, S(key), &(fl_slice_t){name, strlen(name)}, 1, &gone),
+                           FL_OK);
+                CHECK_EQ_U(gone, model[k].has[f] ? 1 : 0);
+                model_del(&model[k], f);
+            } else {
+                bool set;
+                CHECK_EQ_I(fl_hash_setnx(ns, S(key), S(name), S("nx"), &set), FL_OK);
+                CHECK_EQ_I(set, !model[k].has[f]);
+                if (set)
+                    model_set(&model[k], f, "nx");
+            }
+        }
+        for (int k = 0; k < MODEL_KEYS; k++) {
+            snprintf(key, sizeof(key), "m%d", k);
+            model_check(key, &model[k]);
+        }
+        size_t used = 0;
+        CHECK(used_matches_arena(ns, &used, &req));
+    }
+    int tables = 0;
+    for (int k = 0; k < MODEL_KEYS; k++)
+        tables += model[k].table;
+    CHECK(model[0].table && tables < MODEL_KEYS); /* both encodings and both conversions */
+    /* the defrag walk moves every block of both encodings; contents and accounting hold */
+    mover_t mv = {fl_ns_arena(ns), 0};
+    fls_walk_ops_t ops = {.buckets = move_one, .rec = move_one, .node = move_one};
+    for (uint32_t p = 0; p < ns->nparts; p++) {
+        fls_wrlock(ns, &ns->parts[p]);
+        fls_part_walk(ns, p, &ops, &mv);
+        fls_unlock(ns, &ns->parts[p]);
+    }
+    CHECK(mv.moved > MODEL_KEYS);
+    for (int k = 0; k < MODEL_KEYS; k++) {
+        snprintf(key, sizeof(key), "m%d", k);
+        model_check(key, &model[k]);
+    }
+    /* COPY keeps content and encoding (a deep copy: the source can go) */
+    for (int k = 0; k < MODEL_KEYS; k++) {
+        char dst[16];
+        bool copied;
+        snprintf(key, sizeof(key), "m%d", k);
+        snprintf(dst, sizeof(dst), "c%d", k);
+        CHECK_EQ_I(fl_key_copy(ns, S(key), ns, S(dst), false, &copied), FL_OK);
+        CHECK_EQ_I(copied, model[k].n > 0);
+        bool deleted;
+        fl_key_del(ns, S(key), &deleted);
+        model_check(dst, &model[k]);
+        fl_key_del(ns, S(dst), &deleted);
+    }
+    size_t used = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    CHECK_EQ_U(used, used0);
+}
+
+TEST(listpack_block_is_exact)
+{
+    fl_ns_flush(ns);
+    fl_slice_t fv[4] = {S("field0"), S("value-1"), S("f1"), S("")};
+    CHECK_EQ_I(fl_hash_set(ns, S("h"), fv, 2, NULL), FL_OK);
+    fls_key_t k;
+    fls_key_init(ns, S("h"), &k);
+    fls_rec_t *r = peek(&k);
+    /* the record, then one block: a length byte and the bytes of each field and value */
+    CHECK_EQ_U(fls_rec_total(r), fls_rec_size(r) + (1 + 6 + 1 + 7) + (1 + 2 + 1 + 0));
+    /* one HSET with 600 pairs converts at once, and a failed one changes nothing */
+    fl_slice_t *many = malloc(1200 * sizeof(*many));
+    char(*names)[16] = malloc(600 * sizeof(*names));
+    for (int i = 0; i < 600; i++) {
+        snprintf(names[i], 16, "n%d", i);
+        many[2 * i] = S(names[i]);
+        many[2 * i + 1] = S("v");
+    }
+    size_t added;
+    CHECK_EQ_I(fl_hash_set(ns, S("big"), many, 600, &added), FL_OK);
+    CHECK_EQ_U(added, 600);
+    const char *enc = NULL;
+    fl_key_encoding(ns, S("big"), &enc);
+    CHECK_STR(enc, "hashtable");
+    CHECK_EQ_I(fl_hash_set(ns, S("big2"), many, 512, &added), FL_OK);
+    fl_key_encoding(ns, S("big2"), &enc);
+    CHECK_STR(enc, "listpack");
+    free(names);
+    free(many);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+}
+
 int main(void)
 {
     st = open_one(4, 0, 100, 100);
@@ -280,6 +484,8 @@ int main(void)
     RUN(thousand_fields);
     RUN(hash_ttl_and_overwrite);
     RUN(serialized_layout);
+    RUN(encodings_model);
+    RUN(listpack_block_is_exact);
     fl_store_close(st);
     return TEST_REPORT();
 }
