@@ -31,7 +31,7 @@ refused $'namespace bad/name {\n}\n' "$f:1: bad namespace name"
 refused $'port\n' "$f:1: expected '<option> <value>'"
 refused $'bind "127.0.0.1\n' "$f:1: unbalanced quotes"
 refused $'loglevel loud\n' "$f:1: bad value 'loud' for 'loglevel': must be one of: 'warning'"
-refused $'appendonly yes\n' "$f:1: bad value 'yes' for 'appendonly'"
+refused $'appendonly maybe\n' "$f:1: bad value 'maybe' for 'appendonly'"
 refused $'namespace.users.high-water-pct 0\n' "$f:1: bad value '0' for 'high-water-pct'"
 refused $'port 7000\n' "command line: unknown option 'nosuch'" --nosuch 1
 refused $'port 7000\n' "command line: --port needs a value" --port
