@@ -77,6 +77,9 @@ struct fls_rec {
     uint8_t type : 4;       /* fl_type_t */
     uint8_t ttl : 1;        /* an expiry is stored (it may be 0: none, after PERSIST) */
     uint8_t wide : 1;       /* lengths are u32 + u32 (else u8 key length + u16 value length) */
+    uint8_t raw : 1;        /* a string an edit made (APPEND to an existing key, SETRANGE,
+                             * SETBIT): OBJECT ENCODING says "raw" whatever the content, as
+                             * Redis's unshared strings do; a whole new value clears it */
     char data[];            /* the lengths, the expiry (i64, when ttl), the key, then: a string's
                              * value, or a collection's descriptor at the next multiple of 8 (see
                              * fls_rec_bytes) */

@@ -301,6 +301,7 @@ static int str_replace_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const c
             return FL_ENOMEM;
     }
     memcpy(fls_rec_val_mut(r), buf, n);
+    r->raw = 0; /* a whole new value (INCR's number): encoded by its content again */
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
                       .rec = r,
@@ -341,6 +342,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             goto out;
         }
         fls_copy(fls_rec_val_mut(r) + old_len, val.p, val.n);
+        r->raw = 1;
         fls_touch(r, now);
         fls_change_t c = {.op = FLS_PUT,
                           .ref = ref,
@@ -497,6 +499,7 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
         }
         memset(fls_rec_val_mut(r), 0, offset);
         memcpy(fls_rec_val_mut(r) + offset, val.p, val.n);
+        r->raw = 1;
         rc = fls_commit_insert(ns, &k, r);
         goto out;
     }
@@ -511,6 +514,7 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
         memset(fls_rec_val_mut(r) + old_len, 0, len - old_len);
     }
     memcpy(fls_rec_val_mut(r) + offset, val.p, val.n);
+    r->raw = 1;
     fls_touch(r, now);
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
@@ -641,8 +645,10 @@ fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
     size_t vlen = fls_rec_vlen(src);
     fls_rec_t *r = fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, vlen, fls_rec_expiry(src),
                                atomic_load_explicit(&src->atime, memory_order_relaxed));
-    if (r)
+    if (r) {
         fls_copy(fls_rec_val_mut(r), fls_rec_val(src), vlen);
+        r->raw = src->raw; /* Redis's COPY duplicates the encoding too */
+    }
     return r;
 }
 
@@ -685,6 +691,7 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
     }
     char *b = fls_rec_val_mut(r) + byte;
     *b = (char)(on ? (unsigned char)*b | mask : (unsigned char)*b & ~mask);
+    r->raw = 1;
     if (!cur) {
         rc = fls_commit_insert(ns, &k, r);
         goto out;

@@ -86,6 +86,7 @@ fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_
     r->type = (uint8_t)type & 0xf;
     r->ttl = expire != 0;
     r->wide = !fls_rec_narrow(k->n, vlen);
+    r->raw = 0;
     fls_rec_set_lens(r, k->n, vlen);
     fls_rec_put_expiry(r, expire);
     size_t key_off = fls_rec_key_off(r);
@@ -135,6 +136,7 @@ fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
     if (!nr)
         return NULL;
     fls_copy(fls_rec_val_mut(nr), fls_rec_val(r), vlen < n ? vlen : n);
+    nr->raw = r->raw;
     fls_free(ns, pidx, r, fls_rec_size(r));
     return nr;
 }

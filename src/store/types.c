@@ -11,6 +11,8 @@ static const char *str_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
     (void)ns;
     int64_t v;
+    if (r->raw)
+        return "raw";
     if (fls_rec_vlen(r) <= 20 && fls_parse_i64(fls_rec_val(r), fls_rec_vlen(r), &v))
         return "int";
     return fls_rec_vlen(r) <= 44 ? "embstr" : "raw";

@@ -142,6 +142,23 @@ check_same config get save
 
 # --- CONFIG REWRITE writes the options (by their own names) into the file.
 check "OK" config set zset-max-ziplist-entries 9
+# strings: an edit in place (APPEND to a key, SETRANGE, SETBIT) makes Redis's "raw" string
+# whatever the content; INCR, a new value or a new key are encoded by their content again
+for steps in "set s1 1|append s1 2" "append s2 abc" "append s3 abc|append s3 d" \
+    "setrange s4 0 ab" "setbit s5 3 1" "set s6 5|setrange s6 0 x" "set s7 5|setbit s7 0 0" \
+    "set s8 1|append s8 2|incr s8" "set s9 5|setbit s9 0 0|copy s9 s10" \
+    "set s11 1|append s11 2|rename s11 s12" "set s13 1|append s13 2|set s13 3" \
+    "set s14 5|incrbyfloat s14 1.5"; do
+    IFS='|' read -r -a cmds <<<"$steps"
+    for c in "${cmds[@]}"; do
+        # shellcheck disable=SC2086 # each step is a command line of plain words
+        both $c
+    done
+    key=$(awk '{print $NF}' <<<"${cmds[-1]}")
+    case "${cmds[-1]}" in copy* | rename*) ;; *) key=$(awk '{print $2}' <<<"${cmds[-1]}") ;; esac
+    check_same object encoding "$key"
+done
+
 check "OK" config rewrite
 CHECKS=$((CHECKS + 1))
 grep -q '^zset-max-listpack-entries 9$' "$CONF" ||
