@@ -3,8 +3,10 @@
 # side with Debian's redis-server 7.0.15 (every reply compared): key patterns for commands that
 # count their keys (LMPOP, ZUNIONSTORE, SINTERCARD, EVAL ...), channel patterns for PUBLISH /
 # SUBSCRIBE / PSUBSCRIBE (also from a script), rules changed between MULTI and EXEC, the ACL
-# LOG's reason and context, and COMMAND GETKEYS.
-. "$(dirname "$0")/lib.sh"
+# LOG's reason and context, and COMMAND GETKEYS. acl_live.py plays the rule changes made while
+# clients are connected.
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 start_server --threads 2
 start_redis
 
@@ -51,33 +53,7 @@ as v publish x y
 
 # rules changed between MULTI and EXEC: checked again, per command
 both acl setuser w on nopass '~*' '&*' '+@all'
-ours=$(python3 - "$PORT" "$RPORT" <<'PY'
-import socket, subprocess, sys, time
-
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def run(port):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(cmd("AUTH", "w", "x") + cmd("MULTI") + cmd("SET", "k", "1") + cmd("GET", "k") +
-              cmd("PUBLISH", "c", "m") + cmd("SET", "q", "2"))
-    time.sleep(0.3)
-    subprocess.run(["redis-cli", "-p", str(port), "acl", "setuser", "w", "-get", "resetchannels",
-                    "~k"], capture_output=True, check=True)
-    s.sendall(cmd("EXEC"))
-    data, deadline = b"", time.time() + 10
-    while data.count(b"\r\n") < 11 and time.time() < deadline:
-        data += s.recv(65536)
-    return data.decode()
-
-a, b = run(int(sys.argv[1])), run(int(sys.argv[2]))
-print("same" if a == b else "differ:\n--- flatline\n%s--- redis\n%s" % (a, b))
-PY
-)
+ours=$(python3 "$HERE/acl_live.py" exec "$PORT" "$RPORT")
 CHECKS=$((CHECKS + 1))
 if [ "$ours" != same ]; then
     echo "FAIL: EXEC after the user's rules changed: $ours" >&2
@@ -86,40 +62,7 @@ fi
 log_same
 
 # subscribers whose channel or pattern is revoked are disconnected at once (Redis 7.0)
-revoked=$(python3 - "$PORT" "$RPORT" <<'PY'
-import socket, subprocess, sys, time
-
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a.encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port)] + list(args), capture_output=True,
-                          text=True, check=True).stdout
-
-def run(port):
-    seen = []
-    for sub, grant in (("SUBSCRIBE", "&foo:1"), ("PSUBSCRIBE", "&bar:*")):
-        cli(port, "acl", "setuser", "ps", "on", ">pw", "+@all", "resetchannels", grant)
-        s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(cmd("AUTH", "ps", "pw") + cmd("CLIENT", "SETNAME", "deathrow") +
-                  cmd(sub, grant[1:]))
-        time.sleep(0.3)
-        s.recv(65536)
-        before = "deathrow" in cli(port, "client", "list")
-        cli(port, "acl", "setuser", "ps", "resetchannels", "&other")
-        after = "deathrow" in cli(port, "client", "list")
-        seen.append((sub, before, after))
-        s.close()
-    return seen
-
-a, b = run(int(sys.argv[1])), run(int(sys.argv[2]))
-print("same" if a == b and all(x[1] and not x[2] for x in a) else "differ: flatline %s redis %s" % (a, b))
-PY
-)
+revoked=$(python3 "$HERE/acl_live.py" revoked "$PORT" "$RPORT")
 CHECKS=$((CHECKS + 1))
 if [ "$revoked" != same ]; then
     echo "FAIL: subscribers after their channels were revoked: $revoked" >&2
