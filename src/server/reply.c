@@ -152,10 +152,10 @@ void srv_reply_int(srv_buf_t *b, long long v)
     prefixed_num(b, ':', v);
 }
 
-void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
+/* Appends head (h bytes), the n payload bytes and CRLF in one reservation: a bulk or
+ * verbatim string. Out of memory: nothing is appended (room marks the buffer failed). */
+static void framed(srv_buf_t *b, const char *head, int h, const char *p, size_t n)
 {
-    char head[32];
-    int h = snprintf(head, sizeof(head), "$%zu\r\n", n);
     char *w = room(b, (size_t)h + n + 2);
     if (!w)
         return;
@@ -164,6 +164,13 @@ void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
         memcpy(w + h, p, n);
     memcpy(w + h + n, "\r\n", 2);
     b->len += (size_t)h + n + 2;
+}
+
+void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
+{
+    char head[32];
+    int h = snprintf(head, sizeof(head), "$%zu\r\n", n);
+    framed(b, head, h, p, n);
 }
 
 void srv_reply_bulk_str(srv_buf_t *b, const char *s)
@@ -271,14 +278,7 @@ void srv_reply_verbatim_as(srv_buf_t *b, const char *p, size_t n, const char *fo
         fmt[i] = format[i];
     char head[48];
     int h = snprintf(head, sizeof(head), "=%zu\r\n%s:", n + 4, fmt);
-    char *w = room(b, (size_t)h + n + 2);
-    if (!w)
-        return;
-    memcpy(w, head, (size_t)h);
-    if (n)
-        memcpy(w + h, p, n);
-    memcpy(w + h + n, "\r\n", 2);
-    b->len += (size_t)h + n + 2;
+    framed(b, head, h, p, n);
 }
 
 void srv_reply_verbatim_head(srv_buf_t *b, size_t n)
