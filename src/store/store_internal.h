@@ -677,7 +677,7 @@ void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *
 
 /* Value bytes a string record with these lengths stores apart from its head (0: one block):
  * nonzero only when the head (filling a size class exactly) plus the tail's class save at least
- * max(64 bytes, 1/16) of the one block's class. Pure (depends only on jemalloc's classes). */
+ * max(32 bytes, 1/32 of the one block's class). Pure (depends only on jemalloc's classes). */
 size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl);
 /* Writers' one mutable range: copies n bytes of src into r's value at off / sets n bytes from
  * off to c (off + n <= the value's length; spans the head and tail of a split record). */

@@ -16,8 +16,8 @@
 #include "store_internal.h"
 
 #define SPLIT_MIN_RECORD 512 /* below, a class's rounding is too few bytes to be worth a block */
-#define SPLIT_MIN_GAIN 64    /* a split must save at least this many bytes ... */
-#define SPLIT_GAIN_SHIFT 4   /* ... and 1/16 of the single block's class */
+#define SPLIT_MIN_GAIN 32    /* a split must save at least this many bytes ... */
+#define SPLIT_GAIN_SHIFT 5   /* ... and 1/32 of the single block's class */
 #define SPLIT_HEADS 3        /* head classes tried, downwards from the one below the block's */
 
 /* The size class just below class c (c > 128): jemalloc has four classes per doubling, so the
