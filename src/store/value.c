@@ -18,7 +18,6 @@
 #define SPLIT_MIN_RECORD 512 /* below, a class's rounding is too few bytes to be worth a block */
 #define SPLIT_MIN_GAIN 32    /* a split must save at least this many bytes ... */
 #define SPLIT_GAIN_SHIFT 5   /* ... and 1/32 of the single block's class */
-#define SPLIT_HEADS 3        /* head classes tried, downwards from the one below the block's */
 
 /* The size class just below class c (c > 128): jemalloc has four classes per doubling, so the
  * spacing below c is a quarter of the power of two under it. 0 when jemalloc says otherwise
@@ -40,21 +39,14 @@ size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl)
                                                             : SPLIT_MIN_GAIN;
     if (cls == 0 || cls - whole < gain) /* a split saves less than the rounding */
         return 0;
+    /* The head fills the class below (the largest that is not enough for the whole record:
+     * the smallest tail; a smaller head never did better over 0..70000 bytes). */
     size_t fixed = whole - vlen + FLS_SPLIT_LINK; /* a head without value bytes */
-    size_t best = cls - gain + 1, best_tail = 0;
-    size_t head = cls;
-    for (int i = 0; i < SPLIT_HEADS; i++) {
-        head = class_below(head); /* < whole, so the tail is longer than the link */
-        if (head == 0 || head <= fixed)
-            break;
-        size_t tail = vlen - (head - fixed);
-        size_t sum = head + fl_mem_size_class(tail);
-        if (sum < best) {
-            best = sum;
-            best_tail = tail;
-        }
-    }
-    return best_tail;
+    size_t head = class_below(cls);
+    if (head == 0 || head <= fixed)
+        return 0;
+    size_t tail = vlen - (head - fixed); /* head < whole: longer than the link */
+    return head + fl_mem_size_class(tail) + gain <= cls ? tail : 0;
 }
 
 void fl_value_copy(fl_value_t v, size_t off, size_t n, void *dst)
