@@ -9,7 +9,10 @@
  * and stops the script when a kill was requested; clients on other workers see run_start_ms
  * and get -BUSY once the script has run busy-reply-threshold ms (they cannot run a store command
  * before it ends anyway). A kill is refused once the script has written (UNKILLABLE: the
- * writes cannot be undone), as in Redis.
+ * writes cannot be undone), as in Redis. The script's own worker answers nobody while it runs:
+ * it takes no new client meanwhile (worker.c, least_loaded), so SCRIPT KILL from a new
+ * connection always reaches a worker that answers; its other existing clients wait for the
+ * script's end (Redis answers them -BUSY).
  *
  * Invariants: `run` and the Lua state are touched only under the script lock; the atomics
  * below are written under it and read by any worker.
@@ -273,6 +276,8 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     atomic_store(&run_is_eval, eval);
     int64_t start = fl_now_ms();
     atomic_store(&run_start_ms, start);
+    if (c->worker)
+        atomic_store_explicit(&c->worker->in_script, true, memory_order_relaxed);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 100000);
     /* One time for the whole script, as in Redis: a key whose TTL passes while it runs still
      * exists for it (the store reads this thread's clock). */
@@ -281,6 +286,8 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     int err = lua_pcall(L, nargs, 1, -(nargs + 2));
     fl_now_freeze(0);
     lua_sethook(L, NULL, 0, 0);
+    if (c->worker)
+        atomic_store_explicit(&c->worker->in_script, false, memory_order_relaxed);
     pthread_mutex_lock(&end_mu);
     atomic_store(&run_start_ms, 0);
     pthread_cond_broadcast(&end_cv);

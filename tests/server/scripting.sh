@@ -175,6 +175,23 @@ CHECKS=$((CHECKS + 1))
 rm -f "$out"
 check "PONG" ping
 
+# A new connection never lands on the worker running the script (it answers nobody until the
+# script ends): with the script's worker holding 1 client and the other worker 2 idle ones, the
+# least loaded worker is the busy one, and SCRIPT KILL must still be answered.
+if [ -z "${COMPARE_PORT:-}" ]; then
+    redis-cli -p "$PORT" eval "while true do end" 0 >/dev/null 2>&1 &
+    looper=$!
+    sleep 0.5
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
+    sleep 0.2
+    CHECKS=$((CHECKS + 1))
+    got=$(timeout 20 redis-cli -p "$PORT" script kill 2>&1)
+    [ "$got" = "OK" ] || { echo "FAIL: SCRIPT KILL from a new connection: '$got'" >&2; FAILS=$((FAILS + 1)); }
+    wait "$looper"
+    exec 5>&- 6>&-
+    check "PONG" ping
+fi
+
 # A script sees one time from start to end (Redis 7.0): a key whose TTL passes while it runs
 # still exists for it, and is gone for the next command.
 check "(integer) 1" eval "redis.call('set','tk','v','px',1) local s = redis.call('time') repeat local n = redis.call('time') until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 20000 return redis.call('exists','tk')" 0
