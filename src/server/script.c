@@ -84,8 +84,6 @@ void srv_script_unlock(bool own)
 
 /* ---- redis.call ---------------------------------------------------------------------------- */
 
-/* Commands a script may not run (Redis's noscript flag): transactions, pub/sub, scripting
- * itself, and the blocking commands (a script cannot wait). */
 static atomic_bool debug_in_scripts; /* DEBUG SET-DISABLE-DENY-SCRIPTS 1 */
 
 void srv_script_allow_debug(bool on)
@@ -93,19 +91,31 @@ void srv_script_allow_debug(bool on)
     atomic_store(&debug_in_scripts, on);
 }
 
-static bool denied_in_script(const srv_cmd_t *cmd)
+/* Whether a script may not run this command: Redis 7.0's commands flagged NOSCRIPT (its
+ * src/commands/\*.json) -- transactions, pub/sub, scripting itself, the blocking commands that
+ * would wait (BLMPOP and BZMPOP are allowed: in a script they do not block), connection and
+ * server administration -- and every subcommand of ACL, CLIENT, CONFIG, LATENCY, SCRIPT and
+ * FUNCTION but HELP. DEBUG only until DEBUG SET-DISABLE-DENY-SCRIPTS 1. */
+static bool denied_in_script(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
 {
     if (strcmp(cmd->name, "debug") == 0)
         return !atomic_load(&debug_in_scripts);
     static const char *const denied[] = {
-        "blmove",      "blmpop",       "blpop",   "brpop",    "brpoplpush", "bzmpop",
-        "bzpopmax",    "bzpopmin",     "discard", "eval",     "eval_ro",    "evalsha",
-        "evalsha_ro",  "exec",         "fcall",   "fcall_ro", "function",   "multi",
-        "psubscribe",  "punsubscribe", "quit",    "script",   "shutdown",   "subscribe",
-        "unsubscribe", "unwatch",      "watch",   "monitor",  "reset"};
+        "auth",        "bgrewriteaof", "bgsave",     "blmove",     "blpop",        "brpop",
+        "brpoplpush",  "bzpopmax",     "bzpopmin",   "discard",    "eval",         "eval_ro",
+        "evalsha",     "evalsha_ro",   "exec",       "failover",   "fcall",        "fcall_ro",
+        "hello",       "monitor",      "multi",      "psubscribe", "psync",        "punsubscribe",
+        "quit",        "replconf",     "replicaof",  "reset",      "role",         "save",
+        "shutdown",    "slaveof",      "ssubscribe", "subscribe",  "sunsubscribe", "sync",
+        "unsubscribe", "unwatch",      "wait",       "watch"};
     for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
         if (strcmp(cmd->name, denied[i]) == 0)
             return true;
+    static const char *const containers[] = {"acl",     "client", "config",
+                                             "latency", "script", "function"};
+    for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++)
+        if (strcmp(cmd->name, containers[i]) == 0)
+            return !(argc > 1 && srv_slice_eq(argv[1], "help"));
     return false;
 }
 
@@ -188,7 +198,7 @@ static int script_call(lua_State *L, bool raise)
         return call_error(L, "Unknown Redis command called from script", raise);
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
         return call_error(L, "Wrong number of args calling Redis command from script", raise);
-    if (denied_in_script(cmd))
+    if (denied_in_script(cmd, argc, run.argv))
         return call_error(L, "This Redis command is not allowed from script", raise);
     if (run.ro && (cmd->flags & SRV_CMD_WRITE))
         return call_error(L, "Write commands are not allowed from read-only scripts.", raise);

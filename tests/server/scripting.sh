@@ -79,6 +79,11 @@ check $'OK' script flush
 check $'1) (integer) 0' script exists 6bd9b02a33abf1f3f2df5ab3b21b3f2b7e3dab75
 check $'(error) ERR SCRIPT FLUSH only support SYNC|ASYNC option' script flush bogus
 check $'(error) NOTBUSY No scripts in execution right now.' script kill
+# Redis 7.0's NOSCRIPT commands and subcommands are refused; BLMPOP does not block in a script.
+for call in "'client','id'" "'config','get','x'" "'acl','whoami'" "'save'" "'hello'" "'script','exists','x'" "'blpop','l','0'" "'role'"; do
+    check_match "^\(error\) ERR This Redis command is not allowed from script script: [0-9a-f]{40}, on @user_script:1\.$" eval "return redis.call($call)" 0
+done
+check $'(nil)' eval "return redis.call('blmpop','0','1','nosuchlist','left')" 0
 check $'(error) ERR unknown subcommand \'nosuch\'. Try SCRIPT HELP.' script nosuch
 check $'(error) ERR wrong number of arguments for \'script|load\' command' script load
 check $'OK' function flush
