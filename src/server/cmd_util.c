@@ -237,8 +237,11 @@ const fl_sink_t *srv_sink_as(srv_sink_t *s, srv_buf_t *out, srv_shape_t shape)
         srv_sink_init_buf(&s->sink, out); /* RESP2's forms are the store's own stream */
         return &s->sink;
     }
-    s->sink = (fl_sink_t){
-        .ctx = s, .bulk = shaped_bulk, .nil = shaped_nil, .array = shaped_array, .bulk2 = shaped_bulk2};
+    s->sink = (fl_sink_t){.ctx = s,
+                          .bulk = shaped_bulk,
+                          .nil = shaped_nil,
+                          .array = shaped_array,
+                          .bulk2 = shaped_bulk2};
     return &s->sink;
 }
 

@@ -154,8 +154,8 @@ void srv_reply_int(srv_buf_t *b, long long v)
 
 /* Appends head (h bytes), the payload p[0, n) then q[0, m), and CRLF in one reservation: a
  * bulk or verbatim string. Out of memory: nothing is appended (room marks the buffer failed). */
-static void framed2(srv_buf_t *b, const char *head, int h, const char *p, size_t n,
-                    const char *q, size_t m)
+static void framed2(srv_buf_t *b, const char *head, int h, const char *p, size_t n, const char *q,
+                    size_t m)
 {
     char *w = room(b, (size_t)h + n + m + 2);
     if (!w)

@@ -4,8 +4,9 @@
  *
  * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
  * arena); a partition is an open-addressing index of records under its own lock. A record is ONE
- * allocation (header + key + string value), or, for a collection (hash, list, set, sorted set),
- * one allocation (header + key + the type's descriptor) plus the type's internal nodes.
+ * allocation (header + key + string value; a large string whose one block would waste much of
+ * a size class is a head + a tail, see FLS_SPLIT_LINK), or, for a collection (hash, list, set,
+ * sorted set), one allocation (header + key + the type's descriptor) plus its internal nodes.
  *
  * Memory: every persistent byte (partition array, bucket arrays, records, collection nodes)
  * comes from the namespace's shared arena through fls_alloc/fls_free/fls_realloc, which add the
@@ -30,12 +31,12 @@
  * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, an index from its
  * partition, a record from its index slot. Keys and
- * string values are inline in their record, so moving the record moves them. A collection's
- * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
- * both its order index and its member table, and its walk fixes both (the callback still sees
- * each allocation once). fls_part_walk()
- * visits every one of those references under the partition's write lock and lets a callback
- * replace the pointer by a moved copy.
+ * string values are inline in their record, so moving the record moves them; a split string's
+ * tail is referenced from its head only (the walk offers it as a node and fixes the link). A
+ * collection's nodes hang off the descriptor inside its record; a sorted set's members are
+ * referenced from both its order index and its member table, and its walk fixes both (the callback
+ * still sees each allocation once). fls_part_walk() visits every one of those references under the
+ * partition's write lock and lets a callback replace the pointer by a moved copy.
  */
 #ifndef FLATLINE_STORE_INTERNAL_H
 #define FLATLINE_STORE_INTERNAL_H

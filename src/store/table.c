@@ -158,7 +158,8 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
 fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
 {
     FL_ASSERT(r->type == FL_TYPE_STRING);
-    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r), tail = fls_str_tail_plan(klen, n, r->ttl);
+    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r),
+           tail = fls_str_tail_plan(klen, n, r->ttl);
     bool same_width = r->wide == !fls_rec_narrow(klen, n);
     if (same_width && !r->split && !tail) { /* one block before and after: its end moves */
         fls_rec_t *nr = fls_realloc(ns, pidx, r, fls_rec_size(r),

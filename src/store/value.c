@@ -29,14 +29,19 @@ static size_t class_below(size_t c)
     return fl_mem_size_class(below) == below ? below : 0;
 }
 
-size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl)
+/* The last plan of this thread (a SET plans twice, for its quota check and its record, and a
+ * workload repeats its value sizes): three nallocx calls saved when it matches. */
+static _Thread_local struct {
+    size_t klen, vlen, tail;
+    bool ttl;
+} last_plan = {SIZE_MAX, SIZE_MAX, 0, false};
+
+/* The value bytes a record of `whole` bytes with a vlen-byte value stores apart (0: none). */
+static size_t plan(size_t vlen, size_t whole)
 {
-    size_t whole = fls_rec_bytes(FL_TYPE_STRING, klen, vlen, ttl);
-    if (whole < SPLIT_MIN_RECORD)
-        return 0;
     size_t cls = fl_mem_size_class(whole);
-    size_t gain = cls >> SPLIT_GAIN_SHIFT > SPLIT_MIN_GAIN ? cls >> SPLIT_GAIN_SHIFT
-                                                            : SPLIT_MIN_GAIN;
+    size_t gain =
+        cls >> SPLIT_GAIN_SHIFT > SPLIT_MIN_GAIN ? cls >> SPLIT_GAIN_SHIFT : SPLIT_MIN_GAIN;
     if (cls == 0 || cls - whole < gain) /* a split saves less than the rounding */
         return 0;
     /* The head fills the class below (the largest that is not enough for the whole record:
@@ -47,6 +52,20 @@ size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl)
         return 0;
     size_t tail = vlen - (head - fixed); /* head < whole: longer than the link */
     return head + fl_mem_size_class(tail) + gain <= cls ? tail : 0;
+}
+
+size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl)
+{
+    size_t whole = fls_rec_bytes(FL_TYPE_STRING, klen, vlen, ttl);
+    if (whole < SPLIT_MIN_RECORD)
+        return 0;
+    if (last_plan.klen != klen || last_plan.vlen != vlen || last_plan.ttl != ttl) {
+        last_plan.tail = plan(vlen, whole);
+        last_plan.klen = klen;
+        last_plan.vlen = vlen;
+        last_plan.ttl = ttl;
+    }
+    return last_plan.tail;
 }
 
 void fl_value_copy(fl_value_t v, size_t off, size_t n, void *dst)

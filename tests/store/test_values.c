@@ -83,7 +83,7 @@ static fl_sink_t grab_sink(grab_t *g)
 /* ---- the model ------------------------------------------------------------------------------ */
 
 typedef struct model {
-    char key[KLEN + 1];
+    char key[32]; /* KLEN bytes used */
     char *v;
     size_t n;
 } model_t;
@@ -205,8 +205,9 @@ TEST(plan_saves_and_bounds_rounding)
                 worst_at[i] = v;
             }
     }
-    fprintf(stderr, "  %zu of 70001 sizes split; worst rounding from 512 B %zu.%zu %% (value %zu), "
-                    "from 1 KiB %zu.%zu %% (value %zu)\n",
+    fprintf(stderr,
+            "  %zu of 70001 sizes split; worst rounding from 512 B %zu.%zu %% (value %zu), "
+            "from 1 KiB %zu.%zu %% (value %zu)\n",
             splits, worst[0] / 10, worst[0] % 10, worst_at[0], worst[1] / 10, worst[1] % 10,
             worst_at[1]);
     CHECK(splits > 10000);
@@ -242,8 +243,8 @@ static bool one_size(model_t *m, grab_t *g)
     /* reads: ranges (random, around the split, negative), bits, MGET, GETEX, OBJECT */
     size_t h = split_at(m);
     int64_t n = (int64_t)m->n, hh = (int64_t)h;
-    int64_t rs[][2] = {{0, -1},      {hh - 1, hh}, {hh, hh},       {hh - 3, hh + 4}, {0, hh - 1},
-                       {hh, -1},     {-5, -1},     {n - 1, n + 10}, {-n - 3, 2},     {5, 3}};
+    int64_t rs[][2] = {{0, -1},  {hh - 1, hh}, {hh, hh},        {hh - 3, hh + 4}, {0, hh - 1},
+                       {hh, -1}, {-5, -1},     {n - 1, n + 10}, {-n - 3, 2},      {5, 3}};
     for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
         EXPECT(range_ok(m, rs[i][0], rs[i][1], g));
     for (int i = 0; i < 4; i++) {
