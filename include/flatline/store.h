@@ -98,7 +98,9 @@ static inline fl_value_t fl_value_sub(fl_value_t v, size_t off, size_t n)
 /* Copies bytes [off, off + n) of v (off + n <= fl_value_len(v)) to dst. */
 void fl_value_copy(fl_value_t v, size_t off, size_t n, void *dst);
 
-/* Receives values from the store, under the partition lock. Every callback is required. */
+/* Receives values from the store, under the partition lock. Every callback is required, except
+ * that bulk2 may be NULL in a sink that never receives a string key's value (only those come
+ * in two spans). */
 typedef struct fl_sink {
     void *ctx;
     void (*bulk)(void *ctx, const char *p, size_t n); /* one string */
