@@ -479,6 +479,9 @@ int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf,
 #define FLS_LFU_INIT 5
 uint32_t fls_access_new(int64_t now_ms);
 uint32_t fls_access_bump(uint32_t word, int64_t now_ms);
+/* The word of a record last accessed idle_s seconds before now_ms (idle_s >= 0, the counter
+ * kept from word), or, when idle_s < 0, accessed now with counter freq. */
+uint32_t fls_access_set(uint32_t word, int64_t now_ms, long long idle_s, unsigned freq);
 /* Seconds since the last access; the counter after its idle decay (OBJECT FREQ). */
 uint64_t fls_access_idle_s(uint32_t word, int64_t now_ms);
 unsigned fls_access_freq(uint32_t word, int64_t now_ms);
