@@ -383,6 +383,24 @@ static shape_t part_shape(const fls_part_t *p)
     return (shape_t){(size_t)p->mask + 1, p->width};
 }
 
+/* An index array is allocated and freed past the thread's caches (accounted as fls_alloc):
+ * an outgrown array cached by the thread that freed it would keep its whole slab alive, and
+ * nothing else of that thread asks for the size; uncached, a new array fills the arena's
+ * fullest slab of its class, and a slab whose last array leaves goes back at once. */
+static fls_rec_t **index_alloc(fl_ns_t *ns, uint32_t pidx, size_t slots)
+{
+    fls_rec_t **b = fl_arena_alloc_uncached(ns->arena, fls_index_bytes(slots));
+    if (b)
+        used_add(ns, pidx, (int64_t)fls_index_bytes(slots));
+    return b;
+}
+
+static void index_free(fl_ns_t *ns, uint32_t pidx, fls_rec_t **b, size_t slots)
+{
+    fl_arena_free_uncached(ns->arena, b, fls_index_bytes(slots));
+    used_add(ns, pidx, -(int64_t)fls_index_bytes(slots));
+}
+
 /* Puts r (tag hash bits `bits`) in the first free slot from its home bucket of an index being
  * built. */
 static void place(fls_rec_t **b, uint8_t *tags, shape_t s, size_t home, uint8_t bits, fls_rec_t *r)
@@ -406,7 +424,7 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
     fls_part_t *p = &ns->parts[pidx];
     size_t slots = shape_slots(s);
     FL_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) < slots);
-    fls_rec_t **nb = fls_alloc(ns, pidx, fls_index_bytes(slots));
+    fls_rec_t **nb = index_alloc(ns, pidx, slots);
     if (!nb)
         return false;
     memset(nb, 0, fls_index_bytes(slots));
@@ -425,7 +443,7 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
         place(nb, ntags, s, home, otags[i] & FLS_TAG_HASH, p->b[i]);
     }
     if (p->b)
-        fls_free(ns, pidx, p->b, fls_index_bytes(old));
+        index_free(ns, pidx, p->b, old);
     p->b = nb;
     p->mask = (uint32_t)(s.buckets - 1);
     p->width = (uint8_t)s.width;
@@ -518,7 +536,7 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
     uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
     shape_t s = part_shape(p);
     if (count == 0) {
-        fls_free(ns, pidx, p->b, fls_index_bytes(shape_slots(s)));
+        index_free(ns, pidx, p->b, shape_slots(s));
         p->b = NULL;
         p->mask = 0;
         p->width = 0;
@@ -543,7 +561,7 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     for (size_t i = 0; i < slots; i++)
         if (p->b[i])
             fls_rec_destroy(ns, pidx, p->b[i]);
-    fls_free(ns, pidx, p->b, fls_index_bytes(slots));
+    index_free(ns, pidx, p->b, slots);
     p->b = NULL;
     p->mask = 0;
     p->width = 0;
