@@ -100,8 +100,9 @@ void fl_arena_free(fl_arena_t *arena, void *ptr, size_t size);
 /* Like fl_arena_alloc / fl_arena_free (same accounting, same errors, any thread), bypassing the
  * calling thread's caches: for big blocks replaced rarely, e.g. a hash table's array that its
  * table outgrows. A cached free block of such a size is seldom reused, and each one keeps a
- * whole slab of its size class alive; uncached, the allocation fills the arena's fullest slab
- * and the free lets an emptied slab go back at once. A block may be freed by either family. */
+ * whole slab of its size class alive; uncached, the allocation comes from the arena's current
+ * slab of its class (jemalloc refills it from the oldest non-full one) and the free lets an
+ * emptied slab go back at once. A block may be freed by either family. */
 void *fl_arena_alloc_uncached(fl_arena_t *arena, size_t size);
 void fl_arena_free_uncached(fl_arena_t *arena, void *ptr, size_t size);
 

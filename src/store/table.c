@@ -388,7 +388,7 @@ static shape_t part_shape(const fls_part_t *p)
 /* An index array is allocated and freed past the thread's caches (accounted as fls_alloc):
  * an outgrown array cached by the thread that freed it would keep its whole slab alive, and
  * nothing else of that thread asks for the size; uncached, a new array fills the arena's
- * fullest slab of its class, and a slab whose last array leaves goes back at once. */
+ * slabs of its class oldest first, and a slab whose last array leaves goes back at once. */
 static fls_rec_t **index_alloc(fl_ns_t *ns, uint32_t pidx, size_t slots)
 {
     fls_rec_t **b = fl_arena_alloc_uncached(ns->arena, fls_index_bytes(slots));
