@@ -137,6 +137,9 @@ enum {
 /* Encoding helpers (rdb_write.c). */
 void flpi_rdb_len(flpi_buf_t *b, uint64_t n);
 void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n);
+/* A store value as an RDB string (flpi_rdb_string; a two-span value joined in scratch memory
+ * first, since LZF compresses one span: b->failed when that fails). */
+void flpi_rdb_value(flpi_buf_t *b, fl_value_t v);
 void flpi_rdb_header(flpi_buf_t *b, bool aof_base);
 void flpi_rdb_select(flpi_buf_t *b, size_t db);
 /* One key: expiry, type byte, key, value (through the type's encoder). */
