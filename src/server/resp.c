@@ -101,8 +101,8 @@ static int header_line(const srv_parser_t *p, const char *buf, size_t len, const
  * Fast path for the usual header (1 to 18 digits, no sign, no leading zero, then '\r' and a
  * byte after it): the digits are read while the line's end is found, instead of a memchr for
  * '\r' and a second pass. Anything else takes the general path, which decides every error. */
-static int header_number(const srv_parser_t *p, const char *buf, size_t len, long long *v,
-                         size_t *next)
+static inline int header_number(const srv_parser_t *p, const char *buf, size_t len, long long *v,
+                                size_t *next)
 {
     const char *s = buf + p->pos + 1, *end = buf + len, *q = s;
     long long fast = 0;
