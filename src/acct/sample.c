@@ -694,9 +694,8 @@ static void hist_append_locked(double t, int64_t usable)
     live_lock();
     for (unsigned id = 0; id < nsites; id++) {
         const site_sums_t *s = &sums[id];
-        hist[(size_t)id * HIST_CAP + hist_n] =
-            (hist_point_t){(float)s->live_bytes, (float)s->churn_var, (uint32_t)s->births,
-                           (uint32_t)s->deaths};
+        hist[(size_t)id * HIST_CAP + hist_n] = (hist_point_t){
+            (float)s->live_bytes, (float)s->churn_var, (uint32_t)s->births, (uint32_t)s->deaths};
     }
     live_unlock();
     hist_n++;
