@@ -102,6 +102,7 @@ typedef struct live_entry {
     uintptr_t addr; /* 0: empty */
     uint32_t site;
     double wbytes, wblocks; /* w = s/p and 1/p */
+    double var, blocks_var; /* its shares of the site's variances: (1 - p) w^2 for both w */
 } live_entry_t;
 
 /* 1 - exp(-x) for x > 0: the chance that a block of x means is sampled. Below x = 1/4 (blocks
@@ -121,11 +122,13 @@ static double sample_prob(double x)
     return x * r;
 }
 
-/* (1 - p) w^2: a sample's share of its site's variance (of live bytes with w = s/p; of live
- * blocks with w = 1/p, as sample_var(wblocks, wblocks)). */
-static double sample_var(double wbytes, double wblocks)
+/* The live entry of block a of req bytes (its site s): weights w = s/p and 1/p, and its
+ * shares (1 - p) w^2 of the variances of its site's live bytes and blocks. */
+static live_entry_t sample_entry(uintptr_t a, unsigned s, size_t req)
 {
-    return (1.0 - 1.0 / wblocks) * wbytes * wbytes;
+    double prob = req ? sample_prob((double)req / (double)acct_sample_mean) : 1.0 / 1e9;
+    double wbytes = (double)req / prob, wblocks = 1.0 / prob, q = 1.0 - prob;
+    return (live_entry_t){a, s, wbytes, wblocks, q * wbytes * wbytes, q * wblocks * wblocks};
 }
 
 /* Adaptive: spins briefly, then sleeps, so a holder preempted on a busy machine does not make
@@ -243,6 +246,31 @@ static uint64_t rng_next(acct_thread_t *t)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
+/* -ln(u) for u in [2^-54, 1): with u = m 2^e, m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(x) for
+ * x = (m - 1) / (m + 1), |x| < 0.172, by its series to x^11 (absolute error under 2e-11): the
+ * sampling distance's exponential variate at half the cost of libm's log. */
+static double neg_log(double u)
+{
+    uint64_t bits;
+    memcpy(&bits, &u, sizeof bits);
+    int e = (int)(bits >> 52) - 1023;
+    bits = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull; /* m in [1, 2) */
+    double m;
+    memcpy(&m, &bits, sizeof m);
+    if (m > 1.4142135623730951) {
+        m *= 0.5;
+        e++;
+    }
+    double x = (m - 1.0) / (m + 1.0), x2 = x * x;
+    double s = 1.0 / 11;
+    s = 1.0 / 9 + x2 * s;
+    s = 1.0 / 7 + x2 * s;
+    s = 1.0 / 5 + x2 * s;
+    s = 1.0 / 3 + x2 * s;
+    s = 1.0 + x2 * s;
+    return -((double)e * 0.69314718055994531 + 2.0 * x * s);
+}
+
 void acct_sample_reset(acct_thread_t *t)
 {
     if (!acct_sample_mean) {
@@ -250,13 +278,13 @@ void acct_sample_reset(acct_thread_t *t)
         return;
     }
     double u = ((double)(rng_next(t) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double d = -log(u) * (double)acct_sample_mean;
+    double d = neg_log(u) * (double)acct_sample_mean;
     t->sample_left = d < 1 ? 1 : d > 1e15 ? (int64_t)1e15 : (int64_t)d;
 }
 
 /* The calling thread's stack, learned once (pthread_getattr_np may allocate: we are busy
  * meanwhile, so those are our own blocks). */
-static void stack_bounds(acct_thread_t *t)
+__attribute__((noinline, cold)) static void stack_bounds(acct_thread_t *t)
 {
     pthread_attr_t a;
     void *lo;
@@ -283,35 +311,35 @@ static bool is_self(uintptr_t pc)
 
 /* The program's return addresses, by following saved frame pointers: at most `depth` of them
  * into frames, our own frames left out wherever they are (the wrappers on top, exit.c's main
- * below the program's), from at most depth + 8 frames. Each frame must lie on the thread's
- * stack (bounds learned once per thread), above the last: a frame elsewhere (a signal's
- * alternate stack, a coroutine's stack, code without frame pointers) ends the walk, so nothing
- * outside the known stack is ever read. Returns how many frames it kept. */
+ * below the program's). Each frame must lie on the thread's stack (bounds learned once per
+ * thread), above the last: a frame elsewhere (a signal's alternate stack, a coroutine's stack,
+ * code without frame pointers) ends the walk, so nothing outside the known stack is ever read,
+ * and the walk ends since frames only go up. Returns how many frames it kept. */
 __attribute__((noinline)) static int fp_walk(acct_thread_t *t, uintptr_t *frames, int depth)
 {
     if (ACCT_UNLIKELY(!t->stack_hi))
         stack_bounds(t);
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = t->stack_lo;
-    uintptr_t span = t->stack_hi - 16 - lo; /* fp - lo <= span: a whole frame on the stack */
-    int n = 0;
-    if (fp - lo > span || t->stack_hi < lo + 16)
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t lo = t->stack_lo, hi = t->stack_hi - 16; /* a frame's two words lie below hi */
+    uintptr_t self = self_lo, self_len = self_hi - self_lo;
+    uintptr_t *out = frames, *end = frames + depth;
+    if (t->stack_hi < lo + 16 || fp < lo || fp > hi || depth <= 0)
         return 0;
-    for (int raw = depth + 8; raw > 0; raw--) {
+    for (;;) {
         const uintptr_t *f = (const uintptr_t *)fp;
         uintptr_t next = f[0], ret = f[1];
-        if (ret < 4096)
-            break;
-        if (!is_self(ret)) {
-            frames[n++] = ret;
-            if (n == depth)
+        if (ret - self >= self_len) { /* not our own */
+            if (ret < 4096)
+                break;
+            *out++ = ret;
+            if (out == end)
                 break;
         }
-        /* the next frame lies above this one (so walks end) and on the stack */
-        if (next <= fp || next - lo > span)
+        if (next <= fp || next > hi)
             break;
         fp = next;
     }
-    return n;
+    return (int)(out - frames);
 }
 
 /* The same with backtrace() (exact without frame pointers, ~100x slower; it may allocate). */
@@ -457,27 +485,25 @@ static bool live_grow_locked(void)
 static void sums_birth_locked(const live_entry_t *e)
 {
     site_sums_t *s = &sums[e->site];
-    double v = sample_var(e->wbytes, e->wblocks);
     s->live_bytes += e->wbytes;
     s->live_blocks += e->wblocks;
     s->alloc_bytes += e->wbytes;
-    s->live_var += v;
-    s->churn_var += v;
-    s->alloc_var += v;
-    s->blocks_var += sample_var(e->wblocks, e->wblocks);
+    s->live_var += e->var;
+    s->churn_var += e->var;
+    s->alloc_var += e->var;
+    s->blocks_var += e->blocks_var;
     s->births++;
 }
 
 static void sums_death_locked(const live_entry_t *e)
 {
     site_sums_t *s = &sums[e->site];
-    double v = sample_var(e->wbytes, e->wblocks);
     FL_ASSERT(s->births > s->deaths);
     s->live_bytes -= e->wbytes;
     s->live_blocks -= e->wblocks;
-    s->live_var -= v;
-    s->churn_var += v;
-    s->blocks_var -= sample_var(e->wblocks, e->wblocks);
+    s->live_var -= e->var;
+    s->churn_var += e->var;
+    s->blocks_var -= e->blocks_var;
     s->deaths++;
 }
 
@@ -539,8 +565,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     uintptr_t frames[ACCT_MAX_DEPTH];
     int nf = sample_stack(t, frames);
     unsigned s = site_get(frames, nf);
-    double prob = req ? sample_prob((double)req / (double)acct_sample_mean) : 1.0 / 1e9;
-    live_entry_t e = {(uintptr_t)p, s, (double)req / prob, 1.0 / prob};
+    live_entry_t e = sample_entry((uintptr_t)p, s, req);
     bool kept = false, replaced = false;
     live_lock();
     samples++;
