@@ -149,8 +149,11 @@ static int hist_n;                      /* acct_site_lock */
 /* live_lock: a spin lock (test and test-and-set) over the sampled blocks and the sites' sums,
  * held for a few dozen instructions by a sample or a sampled free: a pthread mutex's lock and
  * unlock cost more than the work they protect. A waiter spins briefly, then yields, so a holder
- * preempted on a busy machine gets its core back. Taken after acct_site_lock when both are. */
+ * preempted on a busy machine gets its core back. Taken after acct_site_lock when both are.
+ * A signal handler that allocates or frees on a thread holding it must not wait for it (the
+ * holder is the thread it interrupted): see live_mine's uses. */
 ACCT_LINE static int live_held;
+static __thread bool live_mine ACCT_TLS; /* this thread holds live_lock (signal handlers) */
 static live_entry_t *live;               /* live_cap entries, live_lock */
 static unsigned live_cap;                /* a power of two, live_lock */
 static site_sums_t *sums;                /* MAX_SITES, live_lock */
@@ -170,10 +173,12 @@ static void live_lock(void)
             }
         }
     }
+    live_mine = true;
 }
 
 static void live_unlock(void)
 {
+    live_mine = false;
     __atomic_store_n(&live_held, 0, __ATOMIC_RELEASE);
 }
 
@@ -559,9 +564,13 @@ static bool live_insert_locked(const live_entry_t *e, bool *replaced)
 
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
 {
-    acct_sample_reset(t);
-    if (!acct_sample_mean || !live)
+    if (!acct_sample_mean || !live || live_mine) {
+        acct_sample_reset(t);
         return;
+    }
+    /* No sample within a sample: a signal handler's malloc on this thread (while live_lock is
+     * held here) only counts. The next distance is drawn at the end. */
+    t->sample_left = INT64_MAX;
     uintptr_t frames[ACCT_MAX_DEPTH];
     int nf = sample_stack(t, frames);
     unsigned s = site_get(frames, nf);
@@ -582,11 +591,14 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     /* (outside live_lock: p is not the program's yet, so nobody frees it meanwhile) */
     if (kept != replaced)
         acct_filter_add(ACCT_FILTER_SAMPLE, p, kept ? 1 : -1);
+    acct_sample_reset(t);
 }
 
 void acct_sample_free(const void *p)
 {
-    if (!live)
+    /* A signal handler freeing while its thread holds live_lock leaves the entry: it is
+     * replaced when the address is sampled again, or forgotten at the address's next free. */
+    if (!live || live_mine)
         return;
     live_lock();
     int i = live_find_locked((uintptr_t)p);
