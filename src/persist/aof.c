@@ -180,6 +180,7 @@ static void take_stream(flpi_buf_t *from, flpi_buf_t *out)
         *from = t;
     } else {
         flpi_buf_put(out, from->p, from->len);
+        flpi_buf_must_hold(out, "the append-only log");
     }
     from->len = 0;
 }

@@ -35,6 +35,11 @@ typedef struct flpi_buf {
 void flpi_buf_put(flpi_buf_t *b, const void *p, size_t n);
 void flpi_buf_byte(flpi_buf_t *b, uint8_t c);
 void flpi_buf_free(flpi_buf_t *b);
+/* Stops the process when b lost bytes to an allocation failure (b->failed): for the log's
+ * buffers, where a record that could not be buffered can never be written, so going on would
+ * acknowledge writes a restart loses (and leave a file that ends mid-record). Redis stops on a
+ * failed allocation too. `what` names the buffer in the message. */
+void flpi_buf_must_hold(const flpi_buf_t *b, const char *what);
 /* Appends the decimal text of v. */
 void flpi_buf_i64(flpi_buf_t *b, int64_t v);
 
@@ -271,6 +276,11 @@ void flpi_aof_appended_locked(flpi_aof_t *a, bool was_empty);
  * as RESP, the delta when there is one, else the key's state; or the key's deletion. */
 void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d);
 void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key);
+/* A write atomic over several keys (the store's group hooks, on the writing thread): from
+ * group_begin the thread's records are collected, and group_end (the group's partition locks
+ * still held) appends them as one MULTI block (takes aof.mu). */
+void flpi_aof_group_begin(void);
+void flpi_aof_group_end(flp_t *p);
 /* Replays a RESP log image into the store. *valid gets the length of its complete prefix
  * (commands and whole MULTI/EXEC blocks). Returns 0 when the whole image was complete, 1
  * when it ends in a torn command (*valid < n), -EINVAL on damage before the end (reason
