@@ -347,8 +347,9 @@ __attribute__((noinline)) static int fp_walk(acct_thread_t *t, uintptr_t *frames
     return (int)(out - frames);
 }
 
-/* The same with backtrace() (exact without frame pointers, ~100x slower; it may allocate). */
-static int bt_walk(uintptr_t *frames, int depth)
+/* The same with backtrace() (exact without frame pointers, ~100x slower; it may allocate).
+ * Inlined: every frame of ours costs backtrace() thousands of instructions to unwind. */
+static inline __attribute__((always_inline)) int bt_walk(uintptr_t *frames, int depth)
 {
     void *raw[ACCT_MAX_DEPTH + 8];
     int saved_errno = errno;
@@ -380,7 +381,7 @@ static void judge_walk(int walked)
 }
 
 /* The calling thread's stack for a sample, into frames (ACCT_MAX_DEPTH); returns its length. */
-static int sample_stack(acct_thread_t *t, uintptr_t *frames)
+static inline __attribute__((always_inline)) int sample_stack(acct_thread_t *t, uintptr_t *frames)
 {
     int depth = (int)acct_sample_depth;
     if (__atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED))
