@@ -17,10 +17,11 @@
  * to backtrace() for good (an event says so); while judging, a short walk's site comes from
  * backtrace() already.
  *
- * A sample costs no lock but live_lock (a spin lock held for a few dozen instructions) and
- * the filter's: the walk reads the thread's stack with bounds learned once per thread, the site
- * is found in site_index[] without a lock (a site is created once, under acct_site_lock, then
- * never changes), and nothing is allocated unless backtrace() is the unwinder.
+ * A sample takes no lock but live_lock (a spin lock held for a few dozen instructions) and the
+ * filter's: the walk reads the thread's stack with bounds learned once per thread, the site is
+ * found in site_index[] without a lock (a site is created once, under acct_site_lock, then never
+ * changes), and nothing is allocated unless backtrace() is the unwinder. A signal handler's
+ * malloc or free on a thread inside the sampled path neither samples nor waits (live_mine).
  *
  * Locks: acct_site_lock (a mutex: creating a site, the leak watch, events, reports) is taken
  * before live_lock (the sampled blocks and the sites' sums) when both are; neither is held while
@@ -54,7 +55,7 @@ uint64_t acct_sample_mean;
 unsigned acct_sample_depth = 12;
 int acct_sample_backtrace;
 int acct_sample_auto;
-static unsigned auto_samples, auto_frames; /* acct_site_lock: frame-pointer walks so far */
+static unsigned auto_samples, auto_frames; /* acct_site_lock (auto_samples also read without) */
 #define AUTO_JUDGE 32                      /* walks before judging */
 
 #define MAX_SITES 16384
@@ -368,7 +369,7 @@ static inline __attribute__((always_inline)) int bt_walk(uintptr_t *frames, int 
 static void judge_walk(int walked)
 {
     pthread_mutex_lock(&acct_site_lock);
-    if (++auto_samples <= AUTO_JUDGE) {
+    if (__atomic_add_fetch(&auto_samples, 1, __ATOMIC_RELAXED) <= AUTO_JUDGE) {
         auto_frames += (unsigned)walked;
         if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 &&
             2 * auto_frames < 3u * AUTO_JUDGE) {
