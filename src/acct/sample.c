@@ -106,28 +106,11 @@ typedef struct live_entry {
     double var, blocks_var; /* its shares of the site's variances: (1 - p) w^2 for both w */
 } live_entry_t;
 
-/* 1 - exp(-x) for x > 0: the chance that a block of x means is sampled. Below x = 1/4 (blocks
- * under 16 KiB at the default mean) by its series, 8 terms (relative error under x^8 / 9!,
- * 4e-11), a sixth of expm1's instructions. */
-static double sample_prob(double x)
-{
-    if (x >= 0.25)
-        return -expm1(-x);
-    double r = 1.0 - x * (1.0 / 8);
-    r = 1.0 - x * (1.0 / 7) * r;
-    r = 1.0 - x * (1.0 / 6) * r;
-    r = 1.0 - x * (1.0 / 5) * r;
-    r = 1.0 - x * (1.0 / 4) * r;
-    r = 1.0 - x * (1.0 / 3) * r;
-    r = 1.0 - x * (1.0 / 2) * r;
-    return x * r;
-}
-
 /* The live entry of block a of req bytes (its site s): weights w = s/p and 1/p, and its
  * shares (1 - p) w^2 of the variances of its site's live bytes and blocks. */
 static live_entry_t sample_entry(uintptr_t a, unsigned s, size_t req)
 {
-    double prob = req ? sample_prob((double)req / (double)acct_sample_mean) : 1.0 / 1e9;
+    double prob = req ? acct_sample_prob((double)req / (double)acct_sample_mean) : 1.0 / 1e9;
     double wbytes = (double)req / prob, wblocks = 1.0 / prob, q = 1.0 - prob;
     return (live_entry_t){a, s, wbytes, wblocks, q * wbytes * wbytes, q * wblocks * wblocks};
 }
@@ -252,31 +235,6 @@ static uint64_t rng_next(acct_thread_t *t)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-/* -ln(u) for u in [2^-54, 1): with u = m 2^e, m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(x) for
- * x = (m - 1) / (m + 1), |x| < 0.172, by its series to x^11 (absolute error under 2e-11): the
- * sampling distance's exponential variate at half the cost of libm's log. */
-static double neg_log(double u)
-{
-    uint64_t bits;
-    memcpy(&bits, &u, sizeof bits);
-    int e = (int)(bits >> 52) - 1023;
-    bits = (bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull; /* m in [1, 2) */
-    double m;
-    memcpy(&m, &bits, sizeof m);
-    if (m > 1.4142135623730951) {
-        m *= 0.5;
-        e++;
-    }
-    double x = (m - 1.0) / (m + 1.0), x2 = x * x;
-    double s = 1.0 / 11;
-    s = 1.0 / 9 + x2 * s;
-    s = 1.0 / 7 + x2 * s;
-    s = 1.0 / 5 + x2 * s;
-    s = 1.0 / 3 + x2 * s;
-    s = 1.0 + x2 * s;
-    return -((double)e * 0.69314718055994531 + 2.0 * x * s);
-}
-
 void acct_sample_reset(acct_thread_t *t)
 {
     if (!acct_sample_mean) {
@@ -284,7 +242,7 @@ void acct_sample_reset(acct_thread_t *t)
         return;
     }
     double u = ((double)(rng_next(t) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double d = neg_log(u) * (double)acct_sample_mean;
+    double d = acct_neg_log(u) * (double)acct_sample_mean;
     t->sample_left = d < 1 ? 1 : d > 1e15 ? (int64_t)1e15 : (int64_t)d;
 }
 
