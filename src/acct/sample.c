@@ -20,8 +20,9 @@
  * A sample takes no lock but live_lock (a spin lock held for a few dozen instructions) and the
  * filter's: the walk reads the thread's stack with bounds learned once per thread, the site is
  * found in site_index[] without a lock (a site is created once, under acct_site_lock, then never
- * changes), and nothing is allocated unless backtrace() is the unwinder. A signal handler's
- * malloc or free on a thread inside the sampled path neither samples nor waits (live_mine).
+ * changes), and nothing is allocated unless backtrace() is the unwinder. A sample runs busy
+ * (acct_busy_enter), so a signal handler's malloc on its thread does not sample; a handler's
+ * free on a thread holding live_lock does not wait for it (live_mine).
  *
  * Locks: acct_site_lock (a mutex: creating a site, the leak watch, events, reports) is taken
  * before live_lock (the sampled blocks and the sites' sums) when both are; neither is held while
@@ -246,15 +247,14 @@ void acct_sample_reset(acct_thread_t *t)
     t->sample_left = d < 1 ? 1 : d > 1e15 ? (int64_t)1e15 : (int64_t)d;
 }
 
-/* The calling thread's stack, learned once (pthread_getattr_np may allocate: we are busy
- * meanwhile, so those are our own blocks). */
+/* The calling thread's stack, learned once (pthread_getattr_np may allocate: the sampler is
+ * busy, so those are our own blocks). */
 __attribute__((noinline, cold)) static void stack_bounds(acct_thread_t *t)
 {
     pthread_attr_t a;
     void *lo;
     size_t size;
     int saved_errno = errno;
-    acct_busy_enter();
     if (pthread_getattr_np(pthread_self(), &a) == 0) {
         if (pthread_attr_getstack(&a, &lo, &size) == 0) {
             t->stack_lo = (uintptr_t)lo;
@@ -264,7 +264,6 @@ __attribute__((noinline, cold)) static void stack_bounds(acct_thread_t *t)
     }
     if (!t->stack_hi)
         t->stack_hi = 1; /* unknown: walks stop at once */
-    acct_busy_leave();
     errno = saved_errno;
 }
 
@@ -306,15 +305,14 @@ __attribute__((noinline)) static int fp_walk(acct_thread_t *t, uintptr_t *frames
     return (int)(out - frames);
 }
 
-/* The same with backtrace() (exact without frame pointers, ~100x slower; it may allocate).
- * Inlined: every frame of ours costs backtrace() thousands of instructions to unwind. */
+/* The same with backtrace() (exact without frame pointers, ~100x slower; it may allocate: the
+ * sampler is busy). Inlined: every frame of ours costs backtrace() thousands of instructions to
+ * unwind. */
 static inline __attribute__((always_inline)) int bt_walk(uintptr_t *frames, int depth)
 {
     void *raw[ACCT_MAX_DEPTH + 8];
     int saved_errno = errno;
-    acct_busy_enter();
     int n = backtrace(raw, depth + 8), kept = 0;
-    acct_busy_leave();
     errno = saved_errno;
     for (int i = 0; i < n && kept < depth; i++)
         if (!is_self((uintptr_t)raw[i]))
@@ -528,9 +526,11 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
         acct_sample_reset(t);
         return;
     }
-    /* No sample within a sample: a signal handler's malloc on this thread (while live_lock is
-     * held here) only counts. The next distance is drawn at the end. */
-    t->sample_left = INT64_MAX;
+    /* Our own code until the next distance is drawn: what backtrace() or pthread_getattr_np
+     * allocate is ours, a signal handler's malloc on this thread meanwhile only counts (no
+     * sample within a sample), and the wrappers' common case, off meanwhile, resumes with the
+     * new distance. */
+    acct_busy_enter();
     uintptr_t frames[ACCT_MAX_DEPTH];
     int nf = sample_stack(t, frames);
     unsigned s = site_get(frames, nf);
@@ -552,6 +552,7 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     if (kept != replaced)
         acct_filter_add(ACCT_FILTER_SAMPLE, p, kept ? 1 : -1);
     acct_sample_reset(t);
+    acct_busy_leave();
 }
 
 void acct_sample_free(const void *p)
