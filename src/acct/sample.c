@@ -374,7 +374,7 @@ static bool site_is(const site_t *st, uint64_t h, const uintptr_t *f, int n)
     return true;
 }
 
-/* The site of stack f (n frames, hash h): found without a lock (published sites never change),
+/* The site of stack f (n frames): found without a lock (published sites never change),
  * else created under acct_site_lock. MAX_SITES means "table full". */
 static unsigned site_get(const uintptr_t *f, int n)
 {
