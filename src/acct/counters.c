@@ -294,7 +294,8 @@ void acct_thread_fold(acct_thread_t *t)
 #define LD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
 /* Reads one slot's or bucket's counters with relaxed loads (their owner may be writing them) and
  * adds them to dst. */
-static void sum_ctr(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *src)
+static inline __attribute__((always_inline)) void sum_ctr(acct_bucket_ctr_t *dst,
+                                                          const acct_bucket_ctr_t *src)
 {
     uint64_t in = LD(src->n_in), out = LD(src->n_out);
     if ((in | out) == 0)
@@ -325,30 +326,37 @@ typedef struct totals_acc {
     double slack_live, err;
 } totals_acc_t;
 
-static int64_t acc_ctr(totals_acc_t *acc, const acct_bucket_ctr_t *c)
+/* Adds c's share to acc and clears c (acct_totals' sum stays zero between calls). Returns its
+ * live blocks. */
+static inline __attribute__((always_inline)) int64_t acc_take(totals_acc_t *acc,
+                                                              acct_bucket_ctr_t *c)
 {
     if ((c->n_in | c->n_out) == 0)
-        return 0;
-    int64_t live = (int64_t)(c->n_in - c->n_out);
+        return 0; /* (then its slack is zero too) */
+    acct_bucket_ctr_t v = *c;
+    *c = (acct_bucket_ctr_t){0};
+    int64_t live = (int64_t)(v.n_in - v.n_out);
     acc->blocks += live;
-    acc->allocs += c->n_in;
-    acc->frees += c->n_out;
-    if (live <= 0 || c->n_in == 0)
+    acc->allocs += v.n_in;
+    acc->frees += v.n_out;
+    if (live <= 0 || v.n_in == 0)
         return live;
-    if ((uint64_t)live == c->n_in) {
-        acc->slack_live += (double)c->slack; /* nothing freed here: exact */
+    if ((uint64_t)live == v.n_in) {
+        acc->slack_live += (double)v.slack; /* nothing freed here: exact */
         return live;
     }
-    acc->slack_live += (double)live * ((double)c->slack / (double)c->n_in);
-    acc->err += (double)live * (double)c->slack_bits;
+    acc->slack_live += (double)live * ((double)v.slack / (double)v.n_in);
+    acc->err += (double)live * (double)v.slack_bits;
     return live;
 }
 
 void acct_totals(acct_totals_t *out)
 {
-    static acct_ctrs_t sum; /* acct_registry_lock: too big for some thread stacks */
+    /* acct_registry_lock (too big for some thread stacks). All zero between calls: acc_take
+     * clears what it reads, so that a snapshot touches only the slots somebody counted in. */
+    static acct_ctrs_t sum;
     pthread_mutex_lock(&acct_registry_lock);
-    memset(&sum, 0, sizeof sum);
+    FL_DEBUG_ASSERT(sum.reallocs == 0 && sum.usable_big == 0 && sum.slot[4].n_in == 0);
     sum_ctrs(&sum, &acct_global);
     for (acct_thread_t *t = all_threads; t; t = t->next_all)
         if (t->in_use)
@@ -356,9 +364,12 @@ void acct_totals(acct_totals_t *out)
     totals_acc_t acc = {0};
     uint64_t usable = sum.usable_big;
     for (unsigned i = 0; i < ACCT_SLOTS; i++)
-        usable += (uint64_t)acc_ctr(&acc, &sum.slot[i]) * acct_slot_usable(i);
+        usable += (uint64_t)acc_take(&acc, &sum.slot[i]) * acct_slot_usable(i);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
-        acc_ctr(&acc, &sum.b[b]);
+        acc_take(&acc, &sum.b[b]);
+    uint64_t reallocs = sum.reallocs;
+    sum.reallocs = 0;
+    sum.usable_big = 0;
     pthread_mutex_unlock(&acct_registry_lock);
     out->usable = (int64_t)usable;
     out->requested = out->usable - (int64_t)(acc.slack_live + 0.5);
@@ -366,5 +377,5 @@ void acct_totals(acct_totals_t *out)
     out->blocks = acc.blocks;
     out->allocs = acc.allocs;
     out->frees = acc.frees;
-    out->reallocs = sum.reallocs;
+    out->reallocs = reallocs;
 }
