@@ -86,33 +86,64 @@ static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int
     return p;
 }
 
-/* on_alloc when its countdown went below zero. Armed (acct_tls.fast set), the sample point of
- * this thread was crossed: counts p (glibc's key), then samples it. Parked: jemalloc's common
- * case (acct_tls.fast_je: the size class from its table or its rule, checked against nallocx at
- * start-up, without a call into jemalloc), else on_alloc_general. Returns p. */
-void *acct_alloc_slow(void *p, size_t req, int op, size_t align)
+/* The armed common case crossed its sample point: counts p (glibc's key), then samples it.
+ * Returns p. */
+static __attribute__((noinline)) void *alloc_sample(acct_thread_t *t, void *p, size_t req)
 {
-    acct_thread_t *t = acct_tls.fast;
-    if (t != NULL) {
-        acct_count_alloc(t, req, acct_glibc_key(p));
-        acct_fast_park();
-        acct_sample_alloc(t, p, req);
-        acct_fast_refresh();
-        return p;
-    }
-    acct_tls.left = ACCT_LEFT_PARKED; /* (each request moved it down) */
-    acct_thread_t *je = acct_tls.fast_je;
-    if (ACCT_UNLIKELY(je == NULL || align != 0 || req > ACCT_JE_CLASSES_MAX))
-        return on_alloc_general(p, req, op, align);
-    size_t usable = req <= ACCT_JE_SMALL ? acct_je_small[(req + 7) >> 3] : acct_je_class_of(req);
-    size_t key = acct_key_of_usable(usable);
-    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
-        return on_alloc_general(p, req, op, align);
+    acct_count_alloc(t, req, acct_glibc_key(p));
+    acct_fast_park();
+    acct_sample_alloc(t, p, req);
+    acct_fast_refresh();
+    return p;
+}
+
+/* jemalloc's common case crossed its sample point (parked: the countdown is in the state, where
+ * the sampler resets it). Returns p. */
+static __attribute__((noinline)) void *je_alloc_sample(acct_thread_t *je, void *p, size_t req)
+{
+    acct_sample_alloc(je, p, req);
+    return p;
+}
+
+/* Counts block p of req bytes from jemalloc, its size class known (acct_tls.fast_je, checked
+ * against nallocx at start-up) and counted in slot `key`, in je's, and counts down. Returns p. */
+static inline __attribute__((always_inline)) void *je_count(acct_thread_t *je, void *p, size_t req,
+                                                            size_t key)
+{
     acct_count_alloc_slot(je, req, key);
     je->sample_left -= (int64_t)req; /* (parked: the countdown is in the state) */
     if (ACCT_UNLIKELY(je->sample_left < 0))
-        acct_sample_alloc(je, p, req);
+        return je_alloc_sample(je, p, req);
     return p;
+}
+
+/* jemalloc's common case above its table (ACCT_JE_SMALL): the four-classes-per-doubling rule. */
+static __attribute__((noinline)) void *je_alloc_class(acct_thread_t *je, void *p, size_t req,
+                                                      int op)
+{
+    size_t key = acct_key_of_usable(acct_je_class_of(req));
+    if (req > ACCT_JE_CLASSES_MAX || !acct_key_in_slot(key))
+        return on_alloc_general(p, req, op, 0);
+    return je_count(je, p, req, key);
+}
+
+/* acct_on_alloc when its countdown went below zero. Armed (acct_tls.fast set), the sample point
+ * of this thread was crossed. Parked: jemalloc's common case (acct_tls.fast_je: the size class
+ * from its table, without a call into jemalloc), else on_alloc_general. Only tail calls, so
+ * that jemalloc's case needs no frame. */
+void *acct_alloc_slow(void *p, size_t req, int op, size_t align)
+{
+    acct_thread_t *t = acct_tls.fast;
+    if (ACCT_UNLIKELY(t != NULL))
+        return alloc_sample(t, p, req);
+    acct_tls.left = ACCT_LEFT_PARKED; /* (each request moved it down) */
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_UNLIKELY(je == NULL || align != 0))
+        return on_alloc_general(p, req, op, align);
+    if (ACCT_UNLIKELY(req > ACCT_JE_SMALL))
+        return je_alloc_class(je, p, req, op);
+    /* the table's sizes are multiples of 8 (checked at start-up), below 16 KiB: in a slot */
+    return je_count(je, p, req, (size_t)acct_je_small[(req + 7) >> 3] + 8);
 }
 
 /* The common case found a size outside the slots: counts it in t's buckets. Returns p. */
@@ -138,27 +169,37 @@ static __attribute__((noinline)) void on_free_slow(void *p, size_t known_key)
     acct_fast_refresh(); /* (acct_detour may have cleared) */
 }
 
-/* free() outside the common case: NULL, jemalloc's common case, else the block may be a
- * bootstrap one, the allocator not looked up yet (then only bootstrap blocks exist), or see
- * on_free_slow. */
-void acct_free_slow(void *p)
+/* free() the general way: NULL, a bootstrap block, the allocator not looked up yet (then only
+ * bootstrap blocks exist), or see on_free_slow. */
+static __attribute__((noinline)) void free_general(void *p)
 {
-    if (p == NULL)
-        return;
-    acct_thread_t *je = acct_tls.fast_je;
-    if (ACCT_LIKELY(je != NULL) && !acct_filter_maybe(p)) {
-        /* jemalloc's common case: not a bootstrap, own or sampled block (all behind the
-         * filter). sallocx is its cheapest size lookup; given that size, sdallocx skips the
-         * lookup that free would repeat. */
-        size_t usable = acct_real.sallocx(p, 0);
-        acct_count_free(je, acct_key_of_usable(usable));
-        acct_real.sdallocx(p, usable, 0);
-        return;
-    }
-    if (acct_is_boot(p) || !acct_real_init())
+    if (p == NULL || acct_is_boot(p) || !acct_real_init())
         return; /* never given back */
     on_free_slow(p, 0);
     acct_real.free(p);
+}
+
+/* jemalloc's common case, a size outside the slots. */
+static __attribute__((noinline)) void je_free_big(acct_thread_t *je, void *p, size_t usable)
+{
+    acct_count_free_big(je, acct_key_of_usable(usable));
+    acct_real.sdallocx(p, usable, 0);
+}
+
+/* free() outside the common case: jemalloc's common case, else free_general. */
+void acct_free_slow(void *p)
+{
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_UNLIKELY(je == NULL) || acct_filter_maybe(p))
+        return free_general(p); /* (NULL, bootstrap, own and sampled blocks: behind the filter) */
+    /* sallocx is jemalloc's cheapest size lookup; given that size, sdallocx skips the lookup
+     * that free would repeat */
+    size_t usable = acct_real.sallocx(p, 0);
+    size_t key = acct_key_of_usable(usable);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return je_free_big(je, p, usable);
+    acct_count_free_slot(je, key);
+    acct_real.sdallocx(p, usable, 0);
 }
 
 /* realloc of a bootstrap block: a new real block with the old contents. */
