@@ -706,17 +706,27 @@ typedef struct fl_delta {
  * partition's write lock held (so per key, hook calls come in commit order), must not call back
  * into the store (fl_snap_dumped excepted), and must not fail (a log that cannot be written
  * buffers and reports later). `part` is the key's partition (for fl_snap_dumped).
- *   put       the key now holds *rec (insert, replace, in-place change of TTL or fields); when
- *             `delta` is not NULL, the change is also said by it (the key's previous state
- *             plus the delta gives *rec), so a log may write the delta instead of *rec;
- *   del       the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
- *   snap_rec  during a snapshot: one record of the partition's state when the snapshot began;
- *   snap_done after the last snap_rec of a partition (same thread, lock still held). */
+ *   put         the key now holds *rec (insert, replace, in-place change of TTL or fields); when
+ *               `delta` is not NULL, the change is also said by it (the key's previous state
+ *               plus the delta gives *rec), so a log may write the delta instead of *rec;
+ *   del         the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
+ *   group_begin the calling thread starts a write that is atomic over several keys (MSET, DEL
+ *               of several keys, RENAME, SMOVE, LMOVE, the set algebra's STOREs, a MULTI/EXEC or
+ *               script batch): its put/del calls until group_end are one unit, all or nothing
+ *               after a crash;
+ *   group_end   the group ends, on the same thread, BEFORE any of its partition locks is
+ *               released (so the whole group may be logged there, still in commit order per
+ *               key). Groups do not nest: inner ones are folded into the outermost. Either may
+ *               be NULL;
+ *   snap_rec    during a snapshot: one record of the partition's state when the snapshot began;
+ *   snap_done   after the last snap_rec of a partition (same thread, lock still held). */
 typedef struct fl_store_hooks {
     void *ctx;
     void (*put)(void *ctx, size_t ns_index, uint32_t part, const fl_rec_view_t *rec,
                 const fl_delta_t *delta);
     void (*del)(void *ctx, size_t ns_index, uint32_t part, fl_slice_t key);
+    void (*group_begin)(void *ctx);
+    void (*group_end)(void *ctx);
     void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);
     void (*snap_done)(void *ctx, size_t ns_index);
 } fl_store_hooks_t;

@@ -11,6 +11,8 @@
  *   other    the key's state: MULTI, DEL key, HSET / RPUSH / SADD / ZADD ..., [PEXPIREAT],
  *            EXEC (a change without a delta: SINTERSTORE, RENAME, COPY, RESTORE...)
  *   deletion DEL key
+ *   group    the records of one write atomic over several keys (MSET, RENAME, SMOVE, MULTI/
+ *            EXEC, a script ...) as one block: MULTI, the records, EXEC (see "Groups" below)
  * So a write costs log bytes in proportion to what it changed, not to the key's size. Expiries
  * are absolute (PXAT / PEXPIREAT), so replaying later sets the same deadline; the PEXPIREAT
  * after a delta deletes again a key whose deadline passed before the replay (the delta may
@@ -19,6 +21,7 @@
  * either in the new base or after it, never both). Replay applies a MULTI block only at its
  * EXEC, so a block torn by a crash is dropped whole, never half applied.
  */
+#include "fl_assert.h"
 #include "flatline/collections.h"
 #include "persist_internal.h"
 
@@ -125,8 +128,10 @@ static void pexpireat(flpi_buf_t *b, fl_slice_t key, int64_t at_ms)
     bulk_i64(b, at_ms);
 }
 
-/* The key's state (no delta): SET for a string, a MULTI block for the others. */
-static void put_locked(flpi_buf_t *b, const fl_rec_view_t *v)
+/* The key's state (no delta): SET for a string, a MULTI block for the others (without the
+ * MULTI and EXEC when `in_block`: the caller's block holds it). Returns the number of commands
+ * written apart from MULTI/EXEC. */
+static size_t put_locked(flpi_buf_t *b, const fl_rec_view_t *v, bool in_block)
 {
     if (v->type == FL_TYPE_STRING) {
         arr(b, v->expire_at_ms ? 5 : 3);
@@ -137,10 +142,12 @@ static void put_locked(flpi_buf_t *b, const fl_rec_view_t *v)
             bulk_str(b, "PXAT");
             bulk_i64(b, v->expire_at_ms);
         }
-        return;
+        return 1;
     }
-    arr(b, 1);
-    bulk_str(b, "MULTI");
+    if (!in_block) {
+        arr(b, 1);
+        bulk_str(b, "MULTI");
+    }
     arr(b, 2);
     bulk_str(b, "DEL");
     bulk(b, v->key.p, v->key.n);
@@ -156,13 +163,17 @@ static void put_locked(flpi_buf_t *b, const fl_rec_view_t *v)
     }
     if (v->expire_at_ms)
         pexpireat(b, v->key, v->expire_at_ms);
-    arr(b, 1);
-    bulk_str(b, "EXEC");
+    if (!in_block) {
+        arr(b, 1);
+        bulk_str(b, "EXEC");
+    }
+    return 2; /* DEL and at least one more */
 }
 
 /* The delta as one command, then the key's deadline when it has one (a delta may recreate,
- * on replay, a key whose deadline passed meanwhile: PEXPIREAT deletes it again). */
-static void put_delta(flpi_buf_t *b, const fl_rec_view_t *v, const fl_delta_t *d)
+ * on replay, a key whose deadline passed meanwhile: PEXPIREAT deletes it again). Returns the
+ * number of commands written. */
+static size_t put_delta(flpi_buf_t *b, const fl_rec_view_t *v, const fl_delta_t *d)
 {
     size_t words = (d->words[0] != NULL) + (d->words[1] != NULL);
     arr(b, 2 + words + d->n_nums + d->n_args * (d->scores ? 2 : 1));
@@ -180,8 +191,11 @@ static void put_delta(flpi_buf_t *b, const fl_rec_view_t *v, const fl_delta_t *d
         }
         bulk(b, d->args[i].p, d->args[i].n);
     }
-    if (v->expire_at_ms && strcmp(d->verb, "PEXPIREAT") != 0)
+    if (v->expire_at_ms && strcmp(d->verb, "PEXPIREAT") != 0) {
         pexpireat(b, v->key, v->expire_at_ms);
+        return 2;
+    }
+    return 1;
 }
 
 /* The stream a change of partition `part` goes to (aof.mu held): while a rewrite splits the
@@ -197,14 +211,144 @@ static flpi_stream_t *stream_for(flp_t *p, size_t db, uint32_t part)
 /* Appends one record (aof.mu held) and accounts for it. */
 static void appended(flpi_aof_t *a, flpi_stream_t *s, size_t before)
 {
+    flpi_buf_must_hold(&s->buf, "the append-only log");
     size_t added = s->buf.len - before;
     a->seq += added;
     atomic_store_explicit(&a->appended, a->seq, memory_order_relaxed);
     flpi_aof_appended_locked(a, a->main.buf.len + a->pre.buf.len == added);
 }
 
+/* ---- Groups: a write atomic over several keys is one MULTI block ---- */
+
+/*
+ * Between the store's group_begin and group_end (MSET, RENAME, SMOVE, a MULTI/EXEC or script
+ * batch ...) the calling thread collects its records here instead of appending them, and
+ * group_end appends them together under aof.mu: `MULTI`, the records (each preceded by SELECT
+ * when its db differs), `EXEC`. Replay applies a block only at its EXEC, so a crash that tears
+ * the block loses the whole write, never a part of it (Redis logs such writes as one command
+ * or one MULTI block too). The order per key stays the commit order: the store calls
+ * group_end before it releases any of the group's partition locks, so no other writer of
+ * these keys can append in between.
+ *
+ * Which file a record goes to while a rewrite splits the log is decided at group_end, not when
+ * the record was made: a partition the group holds cannot be dumped before the group unlocks
+ * it, so fl_snap_dumped then still says whether the snapshot will hold the change, and a
+ * split that began in between routes the earlier records to the previous file, as it must
+ * (the dump will contain them). A group spread over both files of a split is two blocks, one
+ * in each; both are fsynced before the reply, and only a crash between the two fsyncs of one
+ * rewrite could keep one half.
+ *
+ * A group of one single-command record is written as it is, without MULTI/EXEC.
+ */
+typedef struct group_rec {
+    size_t db;
+    uint32_t part;
+    size_t off, len; /* its bytes in the group's buffer */
+    size_t cmds;     /* commands in them (a state form or a delta with its PEXPIREAT: 2+) */
+    bool pre;        /* at group_end: goes to the previous file of a split */
+} group_rec_t;
+
+typedef struct group {
+    bool open;
+    flpi_buf_t buf; /* the records, without SELECTs (added at group_end) */
+    group_rec_t *recs;
+    size_t n, cap;
+    bool failed; /* out of memory for recs */
+} group_t;
+
+/* The calling thread's open group: records made while the store's locks are held, freed at
+ * group_end (so an exiting thread leaves nothing). */
+static _Thread_local group_t tl_group;
+
+void flpi_aof_group_begin(void)
+{
+    FL_ASSERT(!tl_group.open && tl_group.n == 0);
+    tl_group.open = true;
+}
+
+/* Starts a record in the open group; the caller then writes its bytes to tl_group.buf. */
+static group_rec_t *group_add(size_t db, uint32_t part)
+{
+    group_t *g = &tl_group;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 8;
+        group_rec_t *r = realloc(g->recs, cap * sizeof(*r));
+        if (!r) {
+            g->failed = true;
+            return NULL;
+        }
+        g->recs = r;
+        g->cap = cap;
+    }
+    group_rec_t *r = &g->recs[g->n++];
+    *r = (group_rec_t){.db = db, .part = part, .off = g->buf.len};
+    return r;
+}
+
+/* Appends the group's records that go to stream s (pre: the split's previous file), as one
+ * MULTI block when they are more than one command (aof.mu held). */
+static void group_write(flpi_aof_t *a, flpi_stream_t *s, bool pre)
+{
+    const group_t *g = &tl_group;
+    size_t recs = 0, cmds = 0, first = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->recs[i].pre == pre) {
+            first = recs++ ? first : i;
+            cmds += g->recs[i].cmds;
+        }
+    if (recs == 0)
+        return;
+    size_t before = s->buf.len;
+    select_db(s, g->recs[first].db);
+    if (cmds > 1) {
+        arr(&s->buf, 1);
+        bulk_str(&s->buf, "MULTI");
+    }
+    for (size_t i = first; i < g->n; i++) {
+        if (g->recs[i].pre != pre)
+            continue;
+        select_db(s, g->recs[i].db);
+        flpi_buf_put(&s->buf, g->buf.p + g->recs[i].off, g->recs[i].len);
+    }
+    if (cmds > 1) {
+        arr(&s->buf, 1);
+        bulk_str(&s->buf, "EXEC");
+    }
+    if (g->failed || g->buf.failed)
+        s->buf.failed = true; /* records are missing: appended() stops the process */
+    appended(a, s, before);
+}
+
+void flpi_aof_group_end(flp_t *p)
+{
+    group_t *g = &tl_group;
+    FL_ASSERT(g->open);
+    if (g->n > 0 || g->failed) {
+        flpi_aof_t *a = &p->aof;
+        pthread_mutex_lock(&a->mu);
+        for (size_t i = 0; i < g->n; i++)
+            g->recs[i].pre = stream_for(p, g->recs[i].db, g->recs[i].part) == &a->pre;
+        group_write(a, &a->pre, true);
+        group_write(a, &a->main, false);
+        pthread_mutex_unlock(&a->mu);
+    }
+    flpi_buf_free(&g->buf);
+    free(g->recs);
+    *g = (group_t){0};
+}
+
+/* ---- Single records ---- */
+
 void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d)
 {
+    if (tl_group.open) {
+        group_rec_t *r = group_add(db, part);
+        if (r) {
+            r->cmds = d ? put_delta(&tl_group.buf, v, d) : put_locked(&tl_group.buf, v, true);
+            r->len = tl_group.buf.len - r->off;
+        }
+        return;
+    }
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
     flpi_stream_t *s = stream_for(p, db, part);
@@ -213,21 +357,35 @@ void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, co
     if (d)
         put_delta(&s->buf, v, d);
     else
-        put_locked(&s->buf, v);
+        put_locked(&s->buf, v, false);
     appended(a, s, before);
     pthread_mutex_unlock(&a->mu);
 }
 
+static void put_del(flpi_buf_t *b, fl_slice_t key)
+{
+    arr(b, 2);
+    bulk_str(b, "DEL");
+    bulk(b, key.p, key.n);
+}
+
 void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key)
 {
+    if (tl_group.open) {
+        group_rec_t *r = group_add(db, part);
+        if (r) {
+            put_del(&tl_group.buf, key);
+            r->cmds = 1;
+            r->len = tl_group.buf.len - r->off;
+        }
+        return;
+    }
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
     flpi_stream_t *s = stream_for(p, db, part);
     size_t before = s->buf.len;
     select_db(s, db);
-    arr(&s->buf, 2);
-    bulk_str(&s->buf, "DEL");
-    bulk(&s->buf, key.p, key.n);
+    put_del(&s->buf, key);
     appended(a, s, before);
     pthread_mutex_unlock(&a->mu);
 }

@@ -66,6 +66,17 @@ static void hook_del(void *ctx, size_t db, uint32_t part, fl_slice_t key)
         flpi_aof_del(ctx, db, part, key);
 }
 
+static void hook_group_begin(void *ctx)
+{
+    (void)ctx;
+    flpi_aof_group_begin();
+}
+
+static void hook_group_end(void *ctx)
+{
+    flpi_aof_group_end(ctx);
+}
+
 int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn *log,
              void *log_ctx, char *err, size_t errlen)
 {
@@ -110,6 +121,8 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     fl_store_hooks_t h = {.ctx = p,
                           .put = hook_put,
                           .del = hook_del,
+                          .group_begin = hook_group_begin,
+                          .group_end = hook_group_end,
                           .snap_rec = flpi_snap_rec,
                           .snap_done = flpi_snap_done};
     fl_store_set_hooks(store, &h);

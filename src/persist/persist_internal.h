@@ -35,6 +35,11 @@ typedef struct flpi_buf {
 void flpi_buf_put(flpi_buf_t *b, const void *p, size_t n);
 void flpi_buf_byte(flpi_buf_t *b, uint8_t c);
 void flpi_buf_free(flpi_buf_t *b);
+/* Stops the process when b lost bytes to an allocation failure (b->failed): for the log's
+ * buffers, where a record that could not be buffered can never be written, so going on would
+ * acknowledge writes a restart loses (and leave a file that ends mid-record). Redis stops on a
+ * failed allocation too. `what` names the buffer in the message. */
+void flpi_buf_must_hold(const flpi_buf_t *b, const char *what);
 /* Appends the decimal text of v. */
 void flpi_buf_i64(flpi_buf_t *b, int64_t v);
 
@@ -151,6 +156,22 @@ uint64_t flpi_rd_len(flpi_rd_t *r, bool *is_encoded);
  * pointing into the file). */
 bool flpi_rd_string(flpi_rd_t *r, fl_slice_t *out, char **owned);
 const uint8_t *flpi_rd_bytes(flpi_rd_t *r, size_t n);
+
+/* Packed containers inside RDB strings (rdb_packed.c): listpacks and ziplists entry by entry,
+ * intsets by index. An integer entry is printed into the caller's num buffer, a string entry
+ * points into the blob. */
+#define FLPI_PACK_NUM 24
+typedef struct flpi_pack {
+    const uint8_t *p, *end; /* next entry, the terminator */
+    bool ziplist;
+} flpi_pack_t;
+/* Checks the header and terminator of a listpack (ziplist false) or ziplist blob. */
+bool flpi_pack_open(flpi_pack_t *it, fl_slice_t blob, bool ziplist);
+/* The next entry into *s: 1, 0 at the end, -1 when the entry is damaged. */
+int flpi_pack_next(flpi_pack_t *it, fl_slice_t *s, char num[FLPI_PACK_NUM]);
+/* An intset's count (SIZE_MAX when damaged) and width; entry i printed into num. */
+size_t flpi_intset_open(fl_slice_t blob, unsigned *width);
+fl_slice_t flpi_intset_get(fl_slice_t blob, unsigned width, size_t i, char num[FLPI_PACK_NUM]);
 
 /* Per-type codecs (rdb_types.c). A row per RDB value type: `load` puts the value into the
  * store (NULL: the store has no such type), `skip` steps over it (NULL: cannot be skipped). */
@@ -271,6 +292,11 @@ void flpi_aof_appended_locked(flpi_aof_t *a, bool was_empty);
  * as RESP, the delta when there is one, else the key's state; or the key's deletion. */
 void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d);
 void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key);
+/* A write atomic over several keys (the store's group hooks, on the writing thread): from
+ * group_begin the thread's records are collected, and group_end (the group's partition locks
+ * still held) appends them as one MULTI block (takes aof.mu). */
+void flpi_aof_group_begin(void);
+void flpi_aof_group_end(flp_t *p);
 /* Replays a RESP log image into the store. *valid gets the length of its complete prefix
  * (commands and whole MULTI/EXEC blocks). Returns 0 when the whole image was complete, 1
  * when it ends in a torn command (*valid < n), -EINVAL on damage before the end (reason

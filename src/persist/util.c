@@ -45,6 +45,17 @@ void flpi_buf_i64(flpi_buf_t *b, int64_t v)
     flpi_buf_put(b, tmp, (size_t)n);
 }
 
+void flpi_buf_must_hold(const flpi_buf_t *b, const char *what)
+{
+    if (__builtin_expect(!b->failed, 1))
+        return;
+    fprintf(stderr,
+            "flatline: out of memory buffering %s: stopping, so that no write the log "
+            "could not keep is acknowledged\n",
+            what);
+    abort();
+}
+
 void flpi_buf_free(flpi_buf_t *b)
 {
     free(b->p);

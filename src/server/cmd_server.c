@@ -1,6 +1,6 @@
 /*
  * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT,
- * INFO, HELLO, SHUTDOWN, TIME).
+ * INFO, HELLO, SHUTDOWN, TIME, ROLE).
  *
  * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
  * 7.0; nothing here changes stored data; SHUTDOWN only asks the
@@ -165,6 +165,19 @@ static void cmd_time(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_reply_bulk_fmt(&c->out, "%lld", (long long)tv.tv_usec);
 }
 
+/* ROLE: always a master without replicas (flatline does not replicate): "master", the
+ * replication offset (0: there is no replication stream), no replicas, as redis-server 7.0
+ * answers before any replica ever connected. */
+static void cmd_role(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    (void)argc;
+    (void)argv;
+    srv_reply_array(&c->out, 3);
+    srv_reply_bulk(&c->out, "master", 6);
+    srv_reply_int(&c->out, 0);
+    srv_reply_array(&c->out, 0);
+}
+
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"echo", 2, SRV_CMD_FAST, cmd_echo, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
@@ -173,6 +186,7 @@ static const srv_cmd_t cmds[] = {
     {"ping", -1, SRV_CMD_FAST | SRV_CMD_PUBSUB_OK, cmd_ping, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"quit", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH | SRV_CMD_PUBSUB_OK, cmd_quit, 0, 0, 0,
      SRV_ACL_CAT(CONNECTION)},
+    {"role", 1, SRV_CMD_ADMIN | SRV_CMD_FAST, cmd_role, 0, 0, 0, 0},
     {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"shutdown", -1, SRV_CMD_ADMIN | SRV_CMD_NO_MULTI, cmd_shutdown, 0, 0, 0, 0},
     {"time", 1, SRV_CMD_FAST, cmd_time, 0, 0, 0, 0},

@@ -9,7 +9,10 @@
  * and stops the script when a kill was requested; clients on other workers see run_start_ms
  * and get -BUSY once the script has run busy-reply-threshold ms (they cannot run a store command
  * before it ends anyway). A kill is refused once the script has written (UNKILLABLE: the
- * writes cannot be undone), as in Redis.
+ * writes cannot be undone), as in Redis. The script's own worker answers nobody while it runs:
+ * it takes no new client meanwhile (worker.c, least_loaded), so SCRIPT KILL from a new
+ * connection always reaches a worker that answers; its other existing clients wait for the
+ * script's end (Redis answers them -BUSY).
  *
  * Invariants: `run` and the Lua state are touched only under the script lock; the atomics
  * below are written under it and read by any worker.
@@ -81,8 +84,6 @@ void srv_script_unlock(bool own)
 
 /* ---- redis.call ---------------------------------------------------------------------------- */
 
-/* Commands a script may not run (Redis's noscript flag): transactions, pub/sub, scripting
- * itself, and the blocking commands (a script cannot wait). */
 static atomic_bool debug_in_scripts; /* DEBUG SET-DISABLE-DENY-SCRIPTS 1 */
 
 void srv_script_allow_debug(bool on)
@@ -90,19 +91,31 @@ void srv_script_allow_debug(bool on)
     atomic_store(&debug_in_scripts, on);
 }
 
-static bool denied_in_script(const srv_cmd_t *cmd)
+/* Whether a script may not run this command: Redis 7.0's commands flagged NOSCRIPT (its
+ * src/commands/\*.json) -- transactions, pub/sub, scripting itself, the blocking commands that
+ * would wait (BLMPOP and BZMPOP are allowed: in a script they do not block), connection and
+ * server administration -- and every subcommand of ACL, CLIENT, CONFIG, LATENCY, SCRIPT and
+ * FUNCTION but HELP. DEBUG only until DEBUG SET-DISABLE-DENY-SCRIPTS 1. */
+static bool denied_in_script(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
 {
     if (strcmp(cmd->name, "debug") == 0)
         return !atomic_load(&debug_in_scripts);
     static const char *const denied[] = {
-        "blmove",      "blmpop",       "blpop",   "brpop",    "brpoplpush", "bzmpop",
-        "bzpopmax",    "bzpopmin",     "discard", "eval",     "eval_ro",    "evalsha",
-        "evalsha_ro",  "exec",         "fcall",   "fcall_ro", "function",   "multi",
-        "psubscribe",  "punsubscribe", "quit",    "script",   "shutdown",   "subscribe",
-        "unsubscribe", "unwatch",      "watch",   "monitor",  "reset"};
+        "auth",        "bgrewriteaof", "bgsave",     "blmove",     "blpop",        "brpop",
+        "brpoplpush",  "bzpopmax",     "bzpopmin",   "discard",    "eval",         "eval_ro",
+        "evalsha",     "evalsha_ro",   "exec",       "failover",   "fcall",        "fcall_ro",
+        "hello",       "monitor",      "multi",      "psubscribe", "psync",        "punsubscribe",
+        "quit",        "replconf",     "replicaof",  "reset",      "role",         "save",
+        "shutdown",    "slaveof",      "ssubscribe", "subscribe",  "sunsubscribe", "sync",
+        "unsubscribe", "unwatch",      "wait",       "watch"};
     for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
         if (strcmp(cmd->name, denied[i]) == 0)
             return true;
+    static const char *const containers[] = {"acl",     "client", "config",
+                                             "latency", "script", "function"};
+    for (size_t i = 0; i < sizeof(containers) / sizeof(containers[0]); i++)
+        if (strcmp(cmd->name, containers[i]) == 0)
+            return !(argc > 1 && srv_slice_eq(argv[1], "help"));
     return false;
 }
 
@@ -185,7 +198,7 @@ static int script_call(lua_State *L, bool raise)
         return call_error(L, "Unknown Redis command called from script", raise);
     if ((cmd->arity > 0 && argc != cmd->arity) || (cmd->arity < 0 && argc < -cmd->arity))
         return call_error(L, "Wrong number of args calling Redis command from script", raise);
-    if (denied_in_script(cmd))
+    if (denied_in_script(cmd, argc, run.argv))
         return call_error(L, "This Redis command is not allowed from script", raise);
     if (run.ro && (cmd->flags & SRV_CMD_WRITE))
         return call_error(L, "Write commands are not allowed from read-only scripts.", raise);
@@ -273,6 +286,8 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     atomic_store(&run_is_eval, eval);
     int64_t start = fl_now_ms();
     atomic_store(&run_start_ms, start);
+    if (c->worker)
+        atomic_store_explicit(&c->worker->in_script, true, memory_order_relaxed);
     lua_sethook(L, count_hook, LUA_MASKCOUNT, 100000);
     /* One time for the whole script, as in Redis: a key whose TTL passes while it runs still
      * exists for it (the store reads this thread's clock). */
@@ -281,6 +296,8 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
     int err = lua_pcall(L, nargs, 1, -(nargs + 2));
     fl_now_freeze(0);
     lua_sethook(L, NULL, 0, 0);
+    if (c->worker)
+        atomic_store_explicit(&c->worker->in_script, false, memory_order_relaxed);
     pthread_mutex_lock(&end_mu);
     atomic_store(&run_start_ms, 0);
     pthread_cond_broadcast(&end_cv);

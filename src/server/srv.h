@@ -190,6 +190,9 @@ struct srv_worker {
     /* Clients it owns plus fds handed to it not yet adopted: any worker adds (hand-off), the
      * owner subtracts (close); read relaxed by acceptors to pick the least loaded worker. */
     _Atomic long load;
+    /* Running a script now (script.c): acceptors hand it no new client, so a client that
+     * connects to send SCRIPT KILL reaches a worker that answers. */
+    _Atomic bool in_script;
     pthread_t thread;
     srv_server_t *srv;
     srv_client_t *clients;       /* list; worker thread only */

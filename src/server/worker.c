@@ -455,7 +455,9 @@ drop:
     atomic_fetch_sub(&w->load, 1);
 }
 
-/* The worker with the fewest clients, w itself on a tie. */
+/* The worker with the fewest clients, w itself on a tie; never one running a script (it
+ * answers nobody until the script ends: a client connecting for SCRIPT KILL would wait for the
+ * very script it wants to stop). w, which is accepting, is not running one. */
 static srv_worker_t *least_loaded(srv_worker_t *w)
 {
     srv_worker_t *best = w;
@@ -463,7 +465,7 @@ static srv_worker_t *least_loaded(srv_worker_t *w)
     for (int i = 0; i < w->srv->nworkers; i++) {
         srv_worker_t *o = &w->srv->workers[i];
         long l = atomic_load_explicit(&o->load, memory_order_relaxed);
-        if (l < min) {
+        if (l < min && !atomic_load_explicit(&o->in_script, memory_order_relaxed)) {
             min = l;
             best = o;
         }

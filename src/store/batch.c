@@ -181,6 +181,7 @@ int fl_batch_begin(fl_store_t *store, const fl_batch_key_t *keys, size_t n, bool
     if (all) {
         gate_close(store);
         fls_batch_cur = b;
+        fls_group_begin(store);
         return FL_OK;
     }
     for (size_t i = 0; i < n; i++) {
@@ -197,6 +198,7 @@ int fl_batch_begin(fl_store_t *store, const fl_batch_key_t *keys, size_t n, bool
     for (size_t i = 0; i < b->n; i++)
         fls_lock_batch(b->held[i].ns, &b->held[i].ns->parts[b->held[i].pidx]);
     fls_batch_cur = b;
+    fls_group_begin(store);
     return FL_OK;
 }
 
@@ -204,8 +206,9 @@ void fl_batch_end(void)
 {
     fls_batch_t *b = fls_batch_cur;
     FL_ASSERT(b);
-    /* An append-only log ends the batch's group of commits here, before anything unlocks
-     * (store_internal.h, THE COMMIT POINT). */
+    /* The batch's commits are one group for the hooks (an append-only log writes them as one
+     * MULTI block), ended before anything unlocks (store_internal.h, THE COMMIT POINT). */
+    fls_group_end(b->store);
     fls_batch_cur = NULL;
     if (b->all) {
         gate_open(b->store);

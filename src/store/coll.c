@@ -181,6 +181,7 @@ int fls_coll_read_begin(fl_ns_t *ns, fl_slice_t key, uint8_t type, fls_key_t *k,
 void fls_coll_lock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b, size_t hint)
 {
     fls_make_room(ns, hint);
+    fls_group_begin(ns->store);
     if (a->pidx == b->pidx) {
         fls_wrlock(ns, a->part);
     } else if (a->pidx < b->pidx) {
@@ -194,6 +195,7 @@ void fls_coll_lock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b, size_t hint)
 
 void fls_coll_unlock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b)
 {
+    fls_group_end(ns->store);
     fls_unlock(ns, a->part);
     if (a->pidx != b->pidx)
         fls_unlock(ns, b->part);
@@ -220,6 +222,7 @@ static size_t distinct_parts(const fls_key_t *keys, size_t n, uint32_t *idx)
 void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hint)
 {
     fls_make_room(ns, hint);
+    fls_group_begin(ns->store);
     uint32_t stack[16], *idx = n <= 16 ? stack : malloc(n * sizeof(*idx));
     if (!idx) { /* out of memory for the scratch: lock one at a time, the slow way */
         for (uint32_t p = 0; p < ns->nparts; p++)
@@ -239,6 +242,7 @@ void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hin
 
 void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n)
 {
+    fls_group_end(ns->store);
     for (size_t i = 0; i < n; i++) {
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)

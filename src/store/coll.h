@@ -53,7 +53,8 @@ int fls_coll_read_begin(fl_ns_t *ns, fl_slice_t key, uint8_t type, fls_key_t *k,
 int fls_coll_locked_find(fl_ns_t *ns, fls_key_t *k, uint8_t type, int64_t now, fls_cw_t *w);
 
 /* Locks two keys' partitions for writing in ascending index order (once when they share one),
- * evicting first for about `hint` bytes. fls_coll_unlock2 releases them. */
+ * evicting first for about `hint` bytes. fls_coll_unlock2 releases them. The commits in
+ * between are one group (fls_group_begin): one unit in the log. */
 void fls_coll_lock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b, size_t hint);
 void fls_coll_unlock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b);
 
@@ -64,7 +65,8 @@ void fls_coll_unlock2(fl_ns_t *ns, fls_key_t *a, fls_key_t *b);
 void fls_coll_publish(fl_ns_t *ns, fls_cw_t *w, bool changed);
 
 /* Locks the partitions of n keys for writing, each once, in ascending index order (the lock
- * order MSET uses), evicting first for about `hint` bytes; fls_coll_unlock_many releases them. */
+ * order MSET uses), evicting first for about `hint` bytes; fls_coll_unlock_many releases them.
+ * The commits in between are one group, as with fls_coll_lock2. */
 void fls_coll_lock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n, size_t hint);
 void fls_coll_unlock_many(fl_ns_t *ns, const fls_key_t *keys, size_t n);
 

@@ -228,3 +228,32 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     }
     }
 }
+
+/* ---- Groups: writes atomic over several keys ------------------------------------------------ */
+
+/* Nesting depth of the calling thread's groups (a key set inside a batch is one group). */
+static _Thread_local unsigned group_depth;
+
+static const fl_store_hooks_t *group_hooks(fl_store_t *store)
+{
+    return atomic_load_explicit(&store->has_hooks, memory_order_acquire) ? &store->hooks : NULL;
+}
+
+void fls_group_begin(fl_store_t *store)
+{
+    if (group_depth++ > 0)
+        return;
+    const fl_store_hooks_t *h = group_hooks(store);
+    if (h && h->group_begin)
+        h->group_begin(h->ctx);
+}
+
+void fls_group_end(fl_store_t *store)
+{
+    FL_ASSERT(group_depth > 0);
+    if (--group_depth > 0)
+        return;
+    const fl_store_hooks_t *h = group_hooks(store);
+    if (h && h->group_end)
+        h->group_end(h->ctx);
+}

@@ -25,6 +25,7 @@ int fls_keyset_lock(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fls_keyset_t 
     ks->ns = ns;
     ks->n = n;
     ks->nparts = 0;
+    fls_group_begin(ns->store); /* ended by fls_keyset_unlock, also on the failure below */
     ks->k = n <= FLS_KEYSET_INLINE ? ks->k_inline : malloc(n * sizeof(*ks->k));
     ks->parts = n <= FLS_KEYSET_INLINE ? ks->parts_inline : malloc(n * sizeof(*ks->parts));
     if (!ks->k || !ks->parts) {
@@ -46,6 +47,7 @@ int fls_keyset_lock(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fls_keyset_t 
 
 void fls_keyset_unlock(fls_keyset_t *ks)
 {
+    fls_group_end(ks->ns->store);
     for (size_t i = 0; i < ks->nparts; i++)
         fls_unlock(ks->ns, &ks->ns->parts[ks->parts[i]]);
     ks->nparts = 0;

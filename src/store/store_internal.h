@@ -670,6 +670,11 @@ void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
 /* At the commit point, before the change is applied: tells the hooks the key's new state
  * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
 void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+/* Brackets a write that is atomic over several keys (fl_store_hooks_t.group_begin/_end), on
+ * the calling thread: begin before its first commit, end after its last and before its first
+ * unlock. They nest (a key set inside a batch): only the outermost pair reaches the hooks. */
+void fls_group_begin(fl_store_t *store);
+void fls_group_end(fl_store_t *store);
 
 /* ---- check.c: invariant walkers (debug builds; use inside FL_DEBUG_ASSERT) ------------------ */
 
@@ -757,7 +762,8 @@ bool fls_hash_rec_check(fl_ns_t *ns, fls_rec_t *r);
 #define FLS_KEYSET_INLINE 8 /* key sets up to this size need no allocation */
 
 /* Located keys (in argument order) and their distinct partitions (ascending), all write-locked
- * between fls_keyset_lock and fls_keyset_unlock. */
+ * between fls_keyset_lock and fls_keyset_unlock; the commits in between are one group
+ * (fls_group_begin): one unit in the log. */
 typedef struct fls_keyset {
     fl_ns_t *ns;
     fls_key_t *k;

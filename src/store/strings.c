@@ -142,9 +142,11 @@ static int mset_cmp(const void *pa, const void *pb)
     return a->pair < b->pair ? -1 : a->pair > b->pair;
 }
 
-/* Unlocks the distinct partitions of e[0..n) (sorted by partition). */
+/* Ends the MSET's group (opened before its locks) and unlocks the distinct partitions of
+ * e[0..n) (sorted by partition). */
 static void mset_unlock(fl_ns_t *ns, const mset_ent_t *e, size_t n)
 {
+    fls_group_end(ns->store);
     for (size_t i = 0; i < n; i++)
         if (i == 0 || e[i].k.pidx != e[i - 1].k.pidx)
             fls_unlock(ns, e[i].k.part);
@@ -192,6 +194,7 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
 
     fls_make_room(ns, hint);
     int64_t now = fl_now_ms();
+    fls_group_begin(ns->store); /* one unit for the log (ended by mset_unlock) */
     for (size_t i = 0; i < n_pairs; i++)
         if (i == 0 || e[i].k.pidx != e[i - 1].k.pidx)
             fls_wrlock(ns, e[i].k.part);

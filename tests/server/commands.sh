@@ -19,6 +19,8 @@ check '"hi there"' ping "hi there"
 check "(error) ERR wrong number of arguments for 'ping' command" ping a b
 check '"x"' echo x
 check "(error) ERR wrong number of arguments for 'echo' command" echo
+check $'1) "master"\n2) (integer) 0\n3) (empty array)' role
+check "(error) ERR wrong number of arguments for 'role' command" role x
 check "(error) ERR unknown command 'nosuchcmd', with args beginning with: 'a' 'b' " nosuchcmd a b
 check "(error) ERR unknown command 'nosuchcmd', with args beginning with: " nosuchcmd
 check "OK" select 0

@@ -79,6 +79,11 @@ check $'OK' script flush
 check $'1) (integer) 0' script exists 6bd9b02a33abf1f3f2df5ab3b21b3f2b7e3dab75
 check $'(error) ERR SCRIPT FLUSH only support SYNC|ASYNC option' script flush bogus
 check $'(error) NOTBUSY No scripts in execution right now.' script kill
+# Redis 7.0's NOSCRIPT commands and subcommands are refused; BLMPOP does not block in a script.
+for call in "'client','id'" "'config','get','x'" "'acl','whoami'" "'save'" "'hello'" "'script','exists','x'" "'blpop','l','0'" "'role'"; do
+    check_match "^\(error\) ERR This Redis command is not allowed from script script: [0-9a-f]{40}, on @user_script:1\.$" eval "return redis.call($call)" 0
+done
+check $'(nil)' eval "return redis.call('blmpop','0','1','nosuchlist','left')" 0
 check $'(error) ERR unknown subcommand \'nosuch\'. Try SCRIPT HELP.' script nosuch
 check $'(error) ERR wrong number of arguments for \'script|load\' command' script load
 check $'OK' function flush
@@ -174,6 +179,23 @@ CHECKS=$((CHECKS + 1))
     { echo "FAIL: killed script's reply: $(cat "$out")" >&2; FAILS=$((FAILS + 1)); }
 rm -f "$out"
 check "PONG" ping
+
+# A new connection never lands on the worker running the script (it answers nobody until the
+# script ends): with the script's worker holding 1 client and the other worker 2 idle ones, the
+# least loaded worker is the busy one, and SCRIPT KILL must still be answered.
+if [ -z "${COMPARE_PORT:-}" ]; then
+    redis-cli -p "$PORT" eval "while true do end" 0 >/dev/null 2>&1 &
+    looper=$!
+    sleep 0.5
+    exec 5<>"/dev/tcp/127.0.0.1/$PORT" 6<>"/dev/tcp/127.0.0.1/$PORT"
+    sleep 0.2
+    CHECKS=$((CHECKS + 1))
+    got=$(timeout 20 redis-cli -p "$PORT" script kill 2>&1)
+    [ "$got" = "OK" ] || { echo "FAIL: SCRIPT KILL from a new connection: '$got'" >&2; FAILS=$((FAILS + 1)); }
+    wait "$looper"
+    exec 5>&- 6>&-
+    check "PONG" ping
+fi
 
 # A script sees one time from start to end (Redis 7.0): a key whose TTL passes while it runs
 # still exists for it, and is gone for the next command.
