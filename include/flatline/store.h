@@ -568,6 +568,10 @@ typedef struct fl_key_object {
     uint32_t chunks;   /* a list's quicklist chunks (Redis's ql_nodes); 0 for other types */
 } fl_key_object_t;
 int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
+/* Sets key's access clock as RESTORE's IDLETIME / FREQ do: idle_s >= 0 makes it last accessed
+ * that many seconds ago (OBJECT IDLETIME), else freq (0..255) becomes its access counter,
+ * accessed now (OBJECT FREQ). FL_ENOKEY when missing. Any thread. */
+int fl_key_set_access(fl_ns_t *ns, fl_slice_t key, long long idle_s, int freq);
 
 /* EXPIRE/PEXPIRE: sets an absolute expiry; a time not in the future deletes the key.
  * *applied tells whether the key existed. */

@@ -223,7 +223,18 @@ static void *log_main(void *arg)
     flp_t *p = arg;
     flpi_aof_t *a = &p->aof;
     pthread_mutex_lock(&a->mu);
+    bool cache_flushed = true;
     for (;;) {
+        if (idle(a) && !cache_flushed) {
+            /* Going idle: the buffers this thread freed (grown by workers, so blocks of their
+             * private arenas) leave its thread cache for their arenas, whose statistics then
+             * show only live transient data. Once per idle period, a few microseconds. */
+            pthread_mutex_unlock(&a->mu);
+            fl_thread_flush_cache();
+            pthread_mutex_lock(&a->mu);
+            cache_flushed = true;
+            continue;
+        }
         if (idle(a)) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -240,6 +251,8 @@ static void *log_main(void *arg)
         take_stream(&a->pre.buf, a->old_fd >= 0 ? &a->out_old : &a->out);
         take_stream(&a->main.buf, &a->out);
         a->out_end = a->seq;
+        if (a->out.len || a->out_old.len)
+            cache_flushed = false; /* bytes to write: buffers will be renewed, blocks freed */
         pthread_mutex_unlock(&a->mu);
         flush(p, stop);
         if (end || stop)

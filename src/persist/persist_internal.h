@@ -160,11 +160,28 @@ uint64_t flpi_rd_len(flpi_rd_t *r, bool *is_encoded);
 bool flpi_rd_string(flpi_rd_t *r, fl_slice_t *out, char **owned);
 const uint8_t *flpi_rd_bytes(flpi_rd_t *r, size_t n);
 
+/* Packed containers inside RDB strings (rdb_packed.c): listpacks and ziplists entry by entry,
+ * intsets by index. An integer entry is printed into the caller's num buffer, a string entry
+ * points into the blob. */
+#define FLPI_PACK_NUM 24
+typedef struct flpi_pack {
+    const uint8_t *p, *end; /* next entry, the terminator */
+    bool ziplist;
+} flpi_pack_t;
+/* Checks the header and terminator of a listpack (ziplist false) or ziplist blob. */
+bool flpi_pack_open(flpi_pack_t *it, fl_slice_t blob, bool ziplist);
+/* The next entry into *s: 1, 0 at the end, -1 when the entry is damaged. */
+int flpi_pack_next(flpi_pack_t *it, fl_slice_t *s, char num[FLPI_PACK_NUM]);
+/* An intset's count (SIZE_MAX when damaged) and width; entry i printed into num. */
+size_t flpi_intset_open(fl_slice_t blob, unsigned *width);
+fl_slice_t flpi_intset_get(fl_slice_t blob, unsigned width, size_t i, char num[FLPI_PACK_NUM]);
+
 /* Per-type codecs (rdb_types.c). A row per RDB value type: `load` puts the value into the
  * store (NULL: the store has no such type), `skip` steps over it (NULL: cannot be skipped). */
 typedef struct flpi_load_ctx {
     fl_ns_t *ns;
     int64_t expire_at_ms;
+    int *store_status; /* when set: the store's status when it refused a write (quota ...) */
 } flpi_load_ctx_t;
 typedef struct flpi_rdb_type {
     uint8_t rdb_type;
@@ -173,8 +190,10 @@ typedef struct flpi_rdb_type {
     void (*skip)(flpi_rd_t *r);
 } flpi_rdb_type_t;
 const flpi_rdb_type_t *flpi_rdb_type_find(uint8_t rdb_type);
-/* The encoder of the view's store type: writes the RDB type byte, the key and the value. */
+/* The encoder of the view's store type: writes the RDB type byte, the key and the value;
+ * _payload the same without the key (DUMP's body). */
 void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v);
+void flpi_rdb_encode_payload(flpi_buf_t *b, const fl_rec_view_t *v);
 
 /* Loads an RDB image (whole file in memory) into the store; progress counts bytes parsed.
  * 0, or -EINVAL with file, offset and reason in err. *skipped counts keys skipped. */

@@ -4,15 +4,19 @@
  *
  * Encoders (store type -> RDB): strings as RDB_TYPE_STRING; hashes as RDB_TYPE_HASH (a count
  * and field/value strings), which every Redis since 2.x loads (and converts to a listpack
- * when small). Decoders (RDB type -> store): strings; hashes as RDB_TYPE_HASH and as Redis
- * 7.0's RDB_TYPE_HASH_LISTPACK. Types the store lacks have `load` NULL and, where the layout
- * is simple, a `skip` (aof/rdb loading skips them only when configured to; otherwise the load
- * stops naming the key and the type).
+ * when small). Decoders (RDB type -> store): every encoding Redis 2.8-7.0 writes for the types
+ * the store has: strings; hashes plain, listpack and ziplist; lists plain, ziplist, quicklist
+ * of ziplists (RDB 7-9) and quicklist 2 (listpack and plain nodes); sets plain and intset;
+ * sorted sets with text scores (RDB_TYPE_ZSET), binary scores, ziplist and listpack (the
+ * packed containers are read by rdb_packed.c). Zipmap hashes (Redis before 2.6), streams and
+ * modules have `load` NULL and, where the layout is simple, a `skip` (loading skips them only
+ * when configured to; otherwise the load stops naming the key and the type).
  */
 #include "fl_assert.h"
 #include "flatline/collections.h"
 #include "persist_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +46,13 @@ enum {
 
 /* ---- Encoders ---- */
 
-static void enc_string(flpi_buf_t *b, const fl_rec_view_t *v)
+/* Each encoder writes the RDB type byte, the key when with_key (a DUMP payload has none), then
+ * the value. */
+static void enc_string(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     flpi_buf_byte(b, RDB_TYPE_STRING);
-    flpi_rdb_string(b, v->key.p, v->key.n);
+    if (with_key)
+        flpi_rdb_string(b, v->key.p, v->key.n);
     flpi_rdb_value(b, v->val);
 }
 
@@ -55,10 +62,11 @@ static void enc_field(void *ctx, fl_slice_t f, fl_slice_t val)
     flpi_rdb_string(ctx, val.p, val.n);
 }
 
-static void enc_hash(flpi_buf_t *b, const fl_rec_view_t *v)
+static void enc_hash(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     flpi_buf_byte(b, RDB_TYPE_HASH);
-    flpi_rdb_string(b, v->key.p, v->key.n);
+    if (with_key)
+        flpi_rdb_string(b, v->key.p, v->key.n);
     flpi_rdb_len(b, v->nfields);
     fl_rec_view_fields(v, enc_field, b);
 }
@@ -77,36 +85,55 @@ static void enc_zelem(void *ctx, fl_slice_t e, double score)
 
 /* Lists and sets as RDB_TYPE_LIST / RDB_TYPE_SET (a count and strings), sorted sets as
  * RDB_TYPE_ZSET_2: formats every Redis since 4.0 loads (converting small ones itself). */
-static void enc_collection(flpi_buf_t *b, const fl_rec_view_t *v)
+static void enc_collection(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     flpi_buf_byte(b, v->type == FL_TYPE_LIST  ? RDB_TYPE_LIST
                      : v->type == FL_TYPE_SET ? RDB_TYPE_SET
                                               : RDB_TYPE_ZSET_2);
-    flpi_rdb_string(b, v->key.p, v->key.n);
+    if (with_key)
+        flpi_rdb_string(b, v->key.p, v->key.n);
     flpi_rdb_len(b, v->nfields);
     fl_rec_view_elems(v, v->type == FL_TYPE_ZSET ? enc_zelem : enc_elem, b);
 }
 
 static const struct {
     fl_type_t type;
-    void (*encode)(flpi_buf_t *b, const fl_rec_view_t *v);
+    void (*encode)(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key);
 } encoders[] = {
     {FL_TYPE_STRING, enc_string},  {FL_TYPE_HASH, enc_hash},       {FL_TYPE_LIST, enc_collection},
     {FL_TYPE_SET, enc_collection}, {FL_TYPE_ZSET, enc_collection},
 };
 
-void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v)
+static void encode(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     for (size_t i = 0; i < sizeof(encoders) / sizeof(encoders[0]); i++) {
         if (encoders[i].type == v->type) {
-            encoders[i].encode(b, v);
+            encoders[i].encode(b, v, with_key);
             return;
         }
     }
     FL_ASSERT(!"a store type without an RDB encoder");
 }
 
+void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v)
+{
+    encode(b, v, true);
+}
+
+void flpi_rdb_encode_payload(flpi_buf_t *b, const fl_rec_view_t *v)
+{
+    encode(b, v, false);
+}
+
 /* ---- Decoders ---- */
+
+/* The store refused a write of the key being loaded: the load fails, saying why. */
+static void store_failed(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, int rc)
+{
+    if (c->store_status)
+        *c->store_status = rc;
+    flpi_rd_fail(r, "cannot store key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+}
 
 static int load_string(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
 {
@@ -121,7 +148,7 @@ static int load_string(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
     }
     free(owned);
     if (rc != FL_OK)
-        flpi_rd_fail(r, "cannot store string key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+        store_failed(r, c, key, rc);
     return rc == FL_OK ? 0 : -1;
 }
 
@@ -143,7 +170,7 @@ static int batch_flush(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, h
         free(hb->owned[i]);
     hb->n = 0;
     if (rc != FL_OK)
-        flpi_rd_fail(r, "cannot store hash key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+        store_failed(r, c, key, rc);
     return rc == FL_OK ? 0 : -1;
 }
 
@@ -190,104 +217,42 @@ static int load_hash(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
     return hash_done(r, c, key, &hb);
 }
 
-/* One listpack entry at *p (bounds-checked against end): a string slice, or an integer
- * printed into num. Advances *p past the entry and its back-length. */
-static bool lp_entry(const uint8_t **pp, const uint8_t *end, fl_slice_t *s, char *num)
+/* A hash packed in a listpack or a ziplist (RDB_TYPE_HASH_LISTPACK / _ZIPLIST): fields and
+ * values alternating. */
+static int load_hash_pack(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, bool ziplist)
 {
-    const uint8_t *p = *pp;
-    if (p >= end)
-        return false;
-    uint8_t b = p[0];
-    int64_t v = 0;
-    size_t hdr = 0, len = 0;
-    bool is_int = false;
-    if ((b & 0x80) == 0) {
-        v = b & 0x7f, hdr = 1, is_int = true;
-    } else if ((b & 0xC0) == 0x80) {
-        hdr = 1, len = b & 0x3f;
-    } else if ((b & 0xE0) == 0xC0) {
-        if (end - p < 2)
-            return false;
-        uint16_t u = (uint16_t)(((b & 0x1f) << 8) | p[1]);
-        v = u >= 1 << 12 ? (int64_t)u - (1 << 13) : u, hdr = 2, is_int = true;
-    } else if ((b & 0xF0) == 0xE0) {
-        if (end - p < 2)
-            return false;
-        hdr = 2, len = (size_t)((b & 0x0f) << 8) | p[1];
-    } else if (b == 0xF0) {
-        if (end - p < 5)
-            return false;
-        hdr = 5, len = (size_t)p[1] | (size_t)p[2] << 8 | (size_t)p[3] << 16 | (size_t)p[4] << 24;
-    } else if (b >= 0xF1 && b <= 0xF4) {
-        static const size_t bytes[] = {2, 3, 4, 8};
-        size_t k = bytes[b - 0xF1];
-        if ((size_t)(end - p) < 1 + k)
-            return false;
-        uint64_t u = 0;
-        for (size_t i = 0; i < k; i++)
-            u |= (uint64_t)p[1 + i] << (8 * i);
-        if (k < 8 && (u >> (8 * k - 1)) & 1)
-            u |= ~0ULL << (8 * k); /* sign-extend */
-        v = (int64_t)u, hdr = 1 + k, is_int = true;
-    } else {
-        return false;
-    }
-    size_t entry = hdr + len;
-    if ((size_t)(end - p) < entry)
-        return false;
-    size_t back = entry < 128         ? 1
-                  : entry < 16384     ? 2
-                  : entry < 2097152   ? 3
-                  : entry < 268435456 ? 4
-                                      : 5;
-    if ((size_t)(end - p) < entry + back)
-        return false;
-    if (is_int) {
-        int n = snprintf(num, 24, "%lld", (long long)v);
-        *s = (fl_slice_t){num, (size_t)n};
-    } else {
-        *s = (fl_slice_t){(const char *)p + hdr, len};
-    }
-    *pp = p + entry + back;
-    return true;
-}
-
-static int load_hash_listpack(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
-{
-    fl_slice_t lp;
+    fl_slice_t blob;
     char *owned = NULL;
-    if (!flpi_rd_string(r, &lp, &owned))
+    if (!flpi_rd_string(r, &blob, &owned))
         return -1;
-    const uint8_t *p = (const uint8_t *)lp.p, *end = p + lp.n;
+    flpi_pack_t it;
     hash_batch_t hb;
     hb.n = 0;
-    int rc = 0;
-    if (lp.n < 7 || p[lp.n - 1] != 0xFF) {
-        flpi_rd_fail(r, "hash key '%.*s': bad listpack", (int)key.n, key.p);
-        rc = -1;
-    }
-    p += 6;
-    end -= 1;
-    while (rc == 0 && p < end) {
-        char num[24];
-        fl_slice_t s;
-        if (!lp_entry(&p, end, &s, num)) {
-            flpi_rd_fail(r, "hash key '%.*s': bad listpack entry", (int)key.n, key.p);
-            rc = -1;
-            break;
-        }
-        char *copy = NULL;
-        if (s.p == num) { /* integers live in num: give the batch its own copy */
-            copy = malloc(s.n);
-            if (!copy) {
-                flpi_rd_fail(r, "out of memory");
-                rc = -1;
+    int rc = 0, more = 0;
+    if (!flpi_pack_open(&it, blob, ziplist))
+        more = -1;
+    else
+        while (rc == 0) {
+            char num[FLPI_PACK_NUM];
+            fl_slice_t e;
+            if ((more = flpi_pack_next(&it, &e, num)) <= 0)
                 break;
+            char *copy = NULL;
+            if (e.p == num) { /* integers live in num: give the batch its own copy */
+                if (!(copy = malloc(e.n))) {
+                    flpi_rd_fail(r, "out of memory");
+                    rc = -1;
+                    break;
+                }
+                memcpy(copy, num, e.n);
+                e.p = copy;
             }
-            memcpy(copy, num, s.n);
-            s.p = copy;
+            rc = batch_add(r, c, key, &hb, e, copy);
         }
-        rc = batch_add(r, c, key, &hb, s, copy);
+    if (rc == 0 && more < 0) {
+        flpi_rd_fail(r, "hash key '%.*s': bad %s", (int)key.n, key.p,
+                     ziplist ? "ziplist" : "listpack");
+        rc = -1;
     }
     if (rc == 0)
         rc = hash_done(r, c, key, &hb);
@@ -296,6 +261,15 @@ static int load_hash_listpack(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t
             free(hb.owned[i]);
     free(owned);
     return rc;
+}
+
+static int load_hash_listpack(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_hash_pack(r, c, key, false);
+}
+static int load_hash_ziplist(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_hash_pack(r, c, key, true);
 }
 
 /* Skippers for types the store lacks. */
@@ -347,6 +321,72 @@ static void skip_zset2(flpi_rd_t *r) /* member, binary double */
     }
 }
 
+/* Stores one element of a list (appended), set or sorted set. */
+static int store_elem(const flpi_load_ctx_t *c, fl_slice_t key, fl_type_t type, fl_slice_t e,
+                      double score)
+{
+    size_t done, changed;
+    if (!c->ns)
+        return FL_OK;
+    if (type == FL_TYPE_LIST)
+        return fl_list_push(c->ns, key, true, &e, 1, false, &done);
+    if (type == FL_TYPE_SET)
+        return fl_set_add(c->ns, key, &e, 1, &done);
+    return fl_zset_add(c->ns, key, 0, &score, &e, 1, &done, &changed, NULL, NULL);
+}
+
+/* After the last element: the key's deadline, or the error. */
+static int elems_done(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, int rc)
+{
+    if (r->failed)
+        return -1;
+    if (rc == FL_OK && c->ns && c->expire_at_ms)
+        rc = fl_key_expire_at(c->ns, key, c->expire_at_ms, NULL);
+    if (rc != FL_OK) {
+        store_failed(r, c, key, rc);
+        return -1;
+    }
+    return 0;
+}
+
+/* A score written as text (sorted sets in listpacks, ziplists and RDB_TYPE_ZSET). */
+static bool parse_score(fl_slice_t t, double *score)
+{
+    char buf[64];
+    if (t.n == 0 || t.n >= sizeof(buf))
+        return false;
+    memcpy(buf, t.p, t.n);
+    buf[t.n] = '\0';
+    char *end;
+    *score = strtod(buf, &end);
+    return end == buf + t.n && *score == *score; /* not NaN */
+}
+
+/* The elements packed in one listpack or ziplist blob; a sorted set's alternate member and
+ * score. *rc: the store's status. False when the blob is damaged (r failed). */
+static bool pack_elems(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, fl_type_t type,
+                       fl_slice_t blob, bool ziplist, int *rc)
+{
+    flpi_pack_t it;
+    int more = flpi_pack_open(&it, blob, ziplist) ? 1 : -1;
+    while (more > 0 && *rc == FL_OK) {
+        char num[FLPI_PACK_NUM], snum[FLPI_PACK_NUM];
+        fl_slice_t e, t;
+        double score = 0;
+        if ((more = flpi_pack_next(&it, &e, num)) <= 0)
+            break;
+        if (type == FL_TYPE_ZSET &&
+            (flpi_pack_next(&it, &t, snum) != 1 || !parse_score(t, &score))) {
+            more = -1;
+            break;
+        }
+        *rc = store_elem(c, key, type, e, score);
+    }
+    if (more < 0)
+        flpi_rd_fail(r, "key '%.*s': bad %s", (int)key.n, key.p, ziplist ? "ziplist" : "listpack");
+    return more >= 0;
+}
+
 /* RDB_TYPE_LIST / RDB_TYPE_SET / RDB_TYPE_ZSET_2: a count, then strings (each followed by a
  * binary double for a sorted set), stored one element at a time. */
 static int load_elems(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, fl_type_t type)
@@ -367,24 +407,10 @@ static int load_elems(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, fl
             }
             memcpy(&score, d, sizeof(score));
         }
-        size_t done, changed;
-        if (c->ns && type == FL_TYPE_LIST)
-            rc = fl_list_push(c->ns, key, true, &s, 1, false, &done);
-        else if (c->ns && type == FL_TYPE_SET)
-            rc = fl_set_add(c->ns, key, &s, 1, &done);
-        else if (c->ns)
-            rc = fl_zset_add(c->ns, key, 0, &score, &s, 1, &done, &changed, NULL, NULL);
+        rc = store_elem(c, key, type, s, score);
         free(owned);
     }
-    if (r->failed)
-        return -1;
-    if (rc == FL_OK && c->ns && c->expire_at_ms)
-        rc = fl_key_expire_at(c->ns, key, c->expire_at_ms, NULL);
-    if (rc != FL_OK) {
-        flpi_rd_fail(r, "cannot store key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
-        return -1;
-    }
-    return 0;
+    return elems_done(r, c, key, rc);
 }
 
 static int load_list(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
@@ -400,22 +426,128 @@ static int load_zset2(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
     return load_elems(r, c, key, FL_TYPE_ZSET);
 }
 
+/* One string holding a listpack or a ziplist of elements. */
+static int load_packed(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, fl_type_t type,
+                       bool ziplist)
+{
+    fl_slice_t blob;
+    char *owned = NULL;
+    int rc = FL_OK;
+    if (flpi_rd_string(r, &blob, &owned))
+        pack_elems(r, c, key, type, blob, ziplist, &rc);
+    free(owned);
+    return elems_done(r, c, key, rc);
+}
+
+static int load_list_ziplist(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_packed(r, c, key, FL_TYPE_LIST, true);
+}
+static int load_zset_ziplist(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_packed(r, c, key, FL_TYPE_ZSET, true);
+}
+static int load_zset_listpack(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_packed(r, c, key, FL_TYPE_ZSET, false);
+}
+
+/* RDB_TYPE_LIST_QUICKLIST (ziplist nodes) and _QUICKLIST_2 (each node a container kind, 1 =
+ * one plain element, 2 = a listpack, then the node's string). */
+static int load_quicklist(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, bool v2)
+{
+    uint64_t nodes = flpi_rd_len(r, NULL);
+    int rc = FL_OK;
+    for (uint64_t i = 0; i < nodes && !r->failed && rc == FL_OK; i++) {
+        uint64_t kind = v2 ? flpi_rd_len(r, NULL) : 2;
+        if (v2 && kind != 1 && kind != 2 && !r->failed)
+            flpi_rd_fail(r, "list key '%.*s': quicklist node of kind %llu", (int)key.n, key.p,
+                         (unsigned long long)kind);
+        fl_slice_t blob;
+        char *owned = NULL;
+        if (r->failed || !flpi_rd_string(r, &blob, &owned))
+            break;
+        if (kind == 1)
+            rc = store_elem(c, key, FL_TYPE_LIST, blob, 0);
+        else
+            pack_elems(r, c, key, FL_TYPE_LIST, blob, !v2, &rc);
+        free(owned);
+    }
+    return elems_done(r, c, key, rc);
+}
+
+static int load_quicklist1(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_quicklist(r, c, key, false);
+}
+static int load_quicklist2(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    return load_quicklist(r, c, key, true);
+}
+
+/* RDB_TYPE_SET_INTSET: the set's integers in one string. */
+static int load_set_intset(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    fl_slice_t blob;
+    char *owned = NULL;
+    int rc = FL_OK;
+    if (flpi_rd_string(r, &blob, &owned)) {
+        unsigned width;
+        size_t n = flpi_intset_open(blob, &width);
+        if (n == SIZE_MAX)
+            flpi_rd_fail(r, "set key '%.*s': bad intset", (int)key.n, key.p);
+        for (size_t i = 0; n != SIZE_MAX && i < n && rc == FL_OK; i++) {
+            char num[FLPI_PACK_NUM];
+            rc = store_elem(c, key, FL_TYPE_SET, flpi_intset_get(blob, width, i, num), 0);
+        }
+    }
+    free(owned);
+    return elems_done(r, c, key, rc);
+}
+
+/* RDB_TYPE_ZSET (before RDB 8): members with their scores as text after a length byte (253:
+ * NaN, 254: +inf, 255: -inf). */
+static int load_zset1(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
+{
+    uint64_t n = flpi_rd_len(r, NULL);
+    int rc = FL_OK;
+    for (uint64_t i = 0; i < n && !r->failed && rc == FL_OK; i++) {
+        fl_slice_t m;
+        char *owned = NULL;
+        if (!flpi_rd_string(r, &m, &owned))
+            break;
+        const uint8_t *l = flpi_rd_bytes(r, 1);
+        double score = 0;
+        const uint8_t *t = l && *l < 253 ? flpi_rd_bytes(r, *l) : NULL;
+        if (l && *l == 254)
+            score = HUGE_VAL;
+        else if (l && *l == 255)
+            score = -HUGE_VAL;
+        else if (!t || !parse_score((fl_slice_t){(const char *)t, *l}, &score))
+            flpi_rd_fail(r, "zset key '%.*s': bad score", (int)key.n, key.p);
+        if (!r->failed)
+            rc = store_elem(c, key, FL_TYPE_ZSET, m, score);
+        free(owned);
+    }
+    return elems_done(r, c, key, rc);
+}
+
 static const flpi_rdb_type_t decoders[] = {
     {RDB_TYPE_STRING, "string", load_string, skip_one},
     {RDB_TYPE_HASH, "hash", load_hash, skip_hash},
     {RDB_TYPE_HASH_LISTPACK, "hash (listpack)", load_hash_listpack, skip_one},
     {RDB_TYPE_HASH_ZIPMAP, "hash (zipmap)", NULL, skip_one},
-    {RDB_TYPE_HASH_ZIPLIST, "hash (ziplist)", NULL, skip_one},
+    {RDB_TYPE_HASH_ZIPLIST, "hash (ziplist)", load_hash_ziplist, skip_one},
     {RDB_TYPE_LIST, "list", load_list, skip_list},
-    {RDB_TYPE_LIST_ZIPLIST, "list (ziplist)", NULL, skip_one},
-    {RDB_TYPE_LIST_QUICKLIST, "list (quicklist)", NULL, skip_list},
-    {RDB_TYPE_LIST_QUICKLIST_2, "list (quicklist)", NULL, skip_quicklist2},
+    {RDB_TYPE_LIST_ZIPLIST, "list (ziplist)", load_list_ziplist, skip_one},
+    {RDB_TYPE_LIST_QUICKLIST, "list (quicklist)", load_quicklist1, skip_list},
+    {RDB_TYPE_LIST_QUICKLIST_2, "list (quicklist)", load_quicklist2, skip_quicklist2},
     {RDB_TYPE_SET, "set", load_set, skip_list},
-    {RDB_TYPE_SET_INTSET, "set (intset)", NULL, skip_one},
-    {RDB_TYPE_ZSET, "zset", NULL, skip_zset},
+    {RDB_TYPE_SET_INTSET, "set (intset)", load_set_intset, skip_one},
+    {RDB_TYPE_ZSET, "zset", load_zset1, skip_zset},
     {RDB_TYPE_ZSET_2, "zset", load_zset2, skip_zset2},
-    {RDB_TYPE_ZSET_ZIPLIST, "zset (ziplist)", NULL, skip_one},
-    {RDB_TYPE_ZSET_LISTPACK, "zset (listpack)", NULL, skip_one},
+    {RDB_TYPE_ZSET_ZIPLIST, "zset (ziplist)", load_zset_ziplist, skip_one},
+    {RDB_TYPE_ZSET_LISTPACK, "zset (listpack)", load_zset_listpack, skip_one},
     {RDB_TYPE_MODULE, "module", NULL, NULL},
     {RDB_TYPE_MODULE_2, "module", NULL, NULL},
     {RDB_TYPE_STREAM_LISTPACKS, "stream", NULL, NULL},

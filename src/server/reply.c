@@ -104,12 +104,38 @@ void srv_buf_printf(srv_buf_t *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Longest reply header: a type byte, a sign, 20 digits, CRLF. */
+#define HEAD_MAX 24
+
+/* Writes "<prefix>[-]<magnitude>\r\n" at dst (HEAD_MAX bytes of room) and returns its length.
+ * Every reply has such a header (a bulk's length, an integer, an array's count): formatting it
+ * by hand costs a few dozen instructions, snprintf several hundred. */
+static int format_head(char *dst, char prefix, bool negative, unsigned long long magnitude)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    int len = 0;
+    dst[len++] = prefix;
+    if (negative)
+        dst[len++] = '-';
+    while (n)
+        dst[len++] = digits[--n];
+    dst[len++] = '\r';
+    dst[len++] = '\n';
+    return len;
+}
+
 /* Appends "<prefix><v>\r\n". */
 static void prefixed_num(srv_buf_t *b, char prefix, long long v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%c%lld\r\n", prefix, v);
-    srv_reply_raw(b, tmp, (size_t)n);
+    char head[HEAD_MAX];
+    /* the magnitude of LLONG_MIN fits in unsigned long long: negate after the conversion */
+    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    srv_reply_raw(b, head, (size_t)format_head(head, prefix, v < 0, m));
 }
 
 void srv_reply_simple(srv_buf_t *b, const char *s)
@@ -181,9 +207,8 @@ void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
 
 void srv_reply_bulk2(srv_buf_t *b, const char *p, size_t n, const char *q, size_t m)
 {
-    char head[32];
-    int h = snprintf(head, sizeof(head), "$%zu\r\n", n + m);
-    framed2(b, head, h, p, n, q, m);
+    char head[HEAD_MAX];
+    framed2(b, head, format_head(head, '$', false, n + m), p, n, q, m);
 }
 
 void srv_reply_bulk_str(srv_buf_t *b, const char *s)

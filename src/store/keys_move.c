@@ -227,3 +227,20 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
     fls_unlock(ns, k.part);
     return FL_OK;
 }
+
+int fl_key_set_access(fl_ns_t *ns, fl_slice_t key, long long idle_s, int freq)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    int64_t now = fl_now_ms();
+    fls_wrlock(ns, k.part);
+    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    if (ref) {
+        uint32_t w = atomic_load_explicit(&(*ref)->atime, memory_order_relaxed);
+        atomic_store_explicit(&(*ref)->atime,
+                              fls_access_set(w, now, idle_s, freq < 0 ? 0u : (unsigned)freq),
+                              memory_order_relaxed);
+    }
+    fls_unlock(ns, k.part);
+    return ref ? FL_OK : FL_ENOKEY;
+}

@@ -361,9 +361,10 @@ _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
  * home bucket) | 6 bits of the hash, so a lookup dereferences almost only the record it wants
  * and a deletion rehashes only displaced records. Buckets stay a power of two (SCAN's
  * reverse-binary cursor and its guarantee work on home buckets), while the width varies (8-20
- * slots; 4-20 in a one-bucket index), so the index grows by about 1/8 at a time, fills the
- * allocator's size class it lands in (table.c, shape_for) and stays 80-90 % full after
- * growing: 9 bytes per slot, about 11 per key.
+ * slots; 4-20 in a one-bucket index), so the index grows by about 1/16 at a time, fills the
+ * allocator's size class it lands in (table.c, shape_for) and stays 75-95 % full while it
+ * grows: 9 bytes per slot, about 10.3 per key (1.14-1.15 slots per key from 300k to 1.5M
+ * keys in 4096 partitions).
  */
 #define FLS_TAG_USED 0x80u
 #define FLS_TAG_AWAY 0x40u
@@ -537,6 +538,9 @@ int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf,
 #define FLS_LFU_INIT 5
 uint32_t fls_access_new(int64_t now_ms);
 uint32_t fls_access_bump(uint32_t word, int64_t now_ms);
+/* The word of a record last accessed idle_s seconds before now_ms (idle_s >= 0, the counter
+ * kept from word), or, when idle_s < 0, accessed now with counter freq. */
+uint32_t fls_access_set(uint32_t word, int64_t now_ms, long long idle_s, unsigned freq);
 /* Seconds since the last access; the counter after its idle decay (OBJECT FREQ). */
 uint64_t fls_access_idle_s(uint32_t word, int64_t now_ms);
 unsigned fls_access_freq(uint32_t word, int64_t now_ms);

@@ -9,10 +9,10 @@
  *   - a partition's index is NULL exactly when the partition holds no key; otherwise it is
  *     open addressing by buckets (store_internal.h: every record in its home bucket or a
  *     later one, every bucket between full; tags agree with their slots) with at least one
- *     free slot, at most 90 % full after every commit that added a key (it grows to at least
- *     9/8 of its slots, filling its size class), and after a delete at least half full (it
- *     shrinks to about 4/5 full, so an index thinned by a mass delete costs at most 2 slots per
- *     key, and a shrunk one takes 1/8 more keys before it grows): a
+ *     free slot, at most 95 % full after every commit that added a key (it grows to at least
+ *     17/16 of its slots, filling its size class), and after a delete at least 2/3 full (it
+ *     shrinks to about 8/9 full, so an index thinned by a mass delete costs at most 1.5 slots
+ *     per key, and a shrunk one takes 1/16 more keys before it grows): a
  *     per-partition rehash, so one pause costs about (keys / partitions) record moves;
  *   - a record is referenced from exactly one slot of its partition's index.
  */
@@ -382,12 +382,14 @@ int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
 #define WIDE_MIN 8u        /* with more buckets: at least 8 slots per bucket ... */
 #define WIDE_MAX 16u       /* ... and at most 16 before the buckets double ... */
 #define FILL_WIDTH_MAX 20u /* ... or 20 when that fills the allocation's size class */
-#define FILL_MAX_PCT 90    /* grow above this fill; shrink below half full */
-#define SHRINK_NUM 5u      /* a shrunk index is about 4/5 full (room for 1/8 more keys) */
-#define SHRINK_DEN 4u
+#define FILL_MAX_PCT 95    /* grow above this fill ... */
+#define FILL_MIN_NUM 2u    /* ... shrink below 2/3 full */
+#define FILL_MIN_DEN 3u
+#define SHRINK_NUM 9u /* a shrunk index is about 8/9 full (room for 1/16 more keys) */
+#define SHRINK_DEN 8u
 #define CHECK_MAX_SLOTS 1024u /* debug builds check a rebuilt index up to this size */
-#define GROW_NUM 9u           /* a grown index has at least 9/8 of the slots */
-#define GROW_DEN 8u
+#define GROW_NUM 17u          /* a grown index has at least 17/16 of the slots */
+#define GROW_DEN 16u
 
 typedef struct shape {
     size_t buckets, width;
@@ -427,6 +429,24 @@ static shape_t part_shape(const fls_part_t *p)
     return (shape_t){(size_t)p->mask + 1, p->width};
 }
 
+/* An index array is allocated and freed past the thread's caches (accounted as fls_alloc):
+ * an outgrown array cached by the thread that freed it would keep its whole slab alive, and
+ * nothing else of that thread asks for the size; uncached, a new array fills the arena's
+ * slabs of its class oldest first, and a slab whose last array leaves goes back at once. */
+static fls_rec_t **index_alloc(fl_ns_t *ns, uint32_t pidx, size_t slots)
+{
+    fls_rec_t **b = fl_arena_alloc_uncached(ns->arena, fls_index_bytes(slots));
+    if (b)
+        used_add(ns, pidx, (int64_t)fls_index_bytes(slots));
+    return b;
+}
+
+static void index_free(fl_ns_t *ns, uint32_t pidx, fls_rec_t **b, size_t slots)
+{
+    fl_arena_free_uncached(ns->arena, b, fls_index_bytes(slots));
+    used_add(ns, pidx, -(int64_t)fls_index_bytes(slots));
+}
+
 /* Puts r (tag hash bits `bits`) in the first free slot from its home bucket of an index being
  * built. */
 static void place(fls_rec_t **b, uint8_t *tags, shape_t s, size_t home, uint8_t bits, fls_rec_t *r)
@@ -450,7 +470,7 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
     fls_part_t *p = &ns->parts[pidx];
     size_t slots = shape_slots(s);
     FL_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) < slots);
-    fls_rec_t **nb = fls_alloc(ns, pidx, fls_index_bytes(slots));
+    fls_rec_t **nb = index_alloc(ns, pidx, slots);
     if (!nb)
         return false;
     memset(nb, 0, fls_index_bytes(slots));
@@ -469,12 +489,12 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
         place(nb, ntags, s, home, otags[i] & FLS_TAG_HASH, p->b[i]);
     }
     if (p->b)
-        fls_free(ns, pidx, p->b, fls_index_bytes(old));
+        index_free(ns, pidx, p->b, old);
     p->b = nb;
     p->mask = (uint32_t)(s.buckets - 1);
     p->width = (uint8_t)s.width;
     /* O(partition), as the rehash itself, but a few times its cost (rehashing, probe runs):
-     * checked up to CHECK_MAX_SLOTS, since growth by 1/8 rebuilds an index about 9 times per
+     * checked up to CHECK_MAX_SLOTS, since growth by 1/16 rebuilds an index about 17 times per
      * key count; an index made for a first insert holds no key yet. */
     FL_DEBUG_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) == 0 ||
                     slots > CHECK_MAX_SLOTS || fls_part_check(ns, pidx));
@@ -551,8 +571,8 @@ static void index_remove(fl_ns_t *ns, fls_part_t *p, size_t hole)
 }
 
 /* After a commit changed the key count by dk: frees an index left empty, grows one above
- * FILL_MAX_PCT, and (after a delete) shrinks one below half full to about 4/5 full, so an
- * index thinned by a mass delete costs at most 2 slots per key. A failed resize keeps the old
+ * FILL_MAX_PCT, and (after a delete) shrinks one below 2/3 full to about 8/9 full, so an
+ * index thinned by a mass delete costs at most 1.5 slots per key. A failed resize keeps the old
  * index (fls_insert_slot grows it when it has no free slot left). */
 static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
 {
@@ -562,14 +582,14 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
     uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
     shape_t s = part_shape(p);
     if (count == 0) {
-        fls_free(ns, pidx, p->b, fls_index_bytes(shape_slots(s)));
+        index_free(ns, pidx, p->b, shape_slots(s));
         p->b = NULL;
         p->mask = 0;
         p->width = 0;
         fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (dk > 0 && over_full(count, shape_slots(s)) && s.buckets < ((size_t)1 << 27)) {
         part_resize(ns, pidx, shape_for(shape_slots(s) * GROW_NUM / GROW_DEN + 1));
-    } else if (dk < 0 && count < shape_slots(s) / 2) {
+    } else if (dk < 0 && count * FILL_MIN_DEN < shape_slots(s) * FILL_MIN_NUM) {
         shape_t t = shape_for(count * SHRINK_NUM / SHRINK_DEN + 1);
         if (shape_slots(t) < shape_slots(s))
             part_resize(ns, pidx, t);
@@ -587,7 +607,7 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     for (size_t i = 0; i < slots; i++)
         if (p->b[i])
             fls_rec_destroy(ns, pidx, p->b[i]);
-    fls_free(ns, pidx, p->b, fls_index_bytes(slots));
+    index_free(ns, pidx, p->b, slots);
     p->b = NULL;
     p->mask = 0;
     p->width = 0;
