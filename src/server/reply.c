@@ -104,12 +104,38 @@ void srv_buf_printf(srv_buf_t *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Longest reply header: a type byte, a sign, 20 digits, CRLF. */
+#define HEAD_MAX 24
+
+/* Writes "<prefix>[-]<magnitude>\r\n" at dst (HEAD_MAX bytes of room) and returns its length.
+ * Every reply has such a header (a bulk's length, an integer, an array's count): formatting it
+ * by hand costs a few dozen instructions, snprintf several hundred. */
+static int format_head(char *dst, char prefix, bool negative, unsigned long long magnitude)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    int len = 0;
+    dst[len++] = prefix;
+    if (negative)
+        dst[len++] = '-';
+    while (n)
+        dst[len++] = digits[--n];
+    dst[len++] = '\r';
+    dst[len++] = '\n';
+    return len;
+}
+
 /* Appends "<prefix><v>\r\n". */
 static void prefixed_num(srv_buf_t *b, char prefix, long long v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof(tmp), "%c%lld\r\n", prefix, v);
-    srv_reply_raw(b, tmp, (size_t)n);
+    char head[HEAD_MAX];
+    /* the magnitude of LLONG_MIN fits in unsigned long long: negate after the conversion */
+    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    srv_reply_raw(b, head, (size_t)format_head(head, prefix, v < 0, m));
 }
 
 void srv_reply_simple(srv_buf_t *b, const char *s)
@@ -152,25 +178,37 @@ void srv_reply_int(srv_buf_t *b, long long v)
     prefixed_num(b, ':', v);
 }
 
-/* Appends head (h bytes), the n payload bytes and CRLF in one reservation: a bulk or
- * verbatim string. Out of memory: nothing is appended (room marks the buffer failed). */
-static void framed(srv_buf_t *b, const char *head, int h, const char *p, size_t n)
+/* Appends head (h bytes), the payload p[0, n) then q[0, m), and CRLF in one reservation: a
+ * bulk or verbatim string. Out of memory: nothing is appended (room marks the buffer failed). */
+static void framed2(srv_buf_t *b, const char *head, int h, const char *p, size_t n, const char *q,
+                    size_t m)
 {
-    char *w = room(b, (size_t)h + n + 2);
+    char *w = room(b, (size_t)h + n + m + 2);
     if (!w)
         return;
     memcpy(w, head, (size_t)h);
     if (n)
         memcpy(w + h, p, n);
-    memcpy(w + h + n, "\r\n", 2);
-    b->len += (size_t)h + n + 2;
+    if (m)
+        memcpy(w + h + n, q, m);
+    memcpy(w + h + n + m, "\r\n", 2);
+    b->len += (size_t)h + n + m + 2;
+}
+
+static void framed(srv_buf_t *b, const char *head, int h, const char *p, size_t n)
+{
+    framed2(b, head, h, p, n, NULL, 0);
 }
 
 void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
 {
-    char head[32];
-    int h = snprintf(head, sizeof(head), "$%zu\r\n", n);
-    framed(b, head, h, p, n);
+    srv_reply_bulk2(b, p, n, NULL, 0);
+}
+
+void srv_reply_bulk2(srv_buf_t *b, const char *p, size_t n, const char *q, size_t m)
+{
+    char head[HEAD_MAX];
+    framed2(b, head, format_head(head, '$', false, n + m), p, n, q, m);
 }
 
 void srv_reply_bulk_str(srv_buf_t *b, const char *s)

@@ -281,7 +281,7 @@ static void on_readable(srv_worker_t *w, srv_client_t *c)
         if (n < 0)
             return;
         c->in.len += (size_t)n;
-        c->last_ms = fl_now_ms();
+        c->last_ms = w->woke_ms; /* one clock read per loop, not one per read */
         srv_stat_add(&w->stats.net_in, (uint64_t)n);
         srv_stat_add(&w->stats.reads, 1);
     } while (srv_conn_pending(c) > 0);
@@ -543,7 +543,7 @@ static void *worker_main(void *arg)
                 "arenas",
                 fl_mem_strerror(rc));
     struct epoll_event evs[128];
-    int64_t last_cron = fl_now_ms();
+    int64_t last_cron = w->woke_ms = fl_now_ms();
     for (;;) {
         /* Wake for the earliest blocking-pop deadline, and with clients at least every CRON_MS
          * for their timeouts and limits. */
@@ -553,6 +553,7 @@ static void *worker_main(void *arg)
         int n = epoll_wait(w->epfd, evs, 128, timeout);
         if (n < 0 && errno != EINTR)
             break;
+        w->woke_ms = fl_now_ms();
         bool stop = false, mail = false, durable = false;
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
@@ -576,10 +577,9 @@ static void *worker_main(void *arg)
             run_mail(w);
         if (durable)
             on_durable(w);
-        int64_t now = fl_now_ms();
-        if (now - last_cron >= CRON_MS) {
-            srv_clients_cron(w, now);
-            last_cron = now;
+        if (w->woke_ms - last_cron >= CRON_MS) {
+            srv_clients_cron(w, w->woke_ms);
+            last_cron = w->woke_ms;
         }
         if (stop)
             break;

@@ -94,6 +94,11 @@ static void nop_bulk(void *c, const char *p, size_t n)
     (void)p;
     *(size_t *)c += n;
 }
+static void nop_bulk2(void *c, const char *p, size_t n, const char *q, size_t m)
+{
+    (void)p, (void)q;
+    *(size_t *)c += n + m;
+}
 static void nop_nil(void *c)
 {
     (void)c;
@@ -209,7 +214,7 @@ static void *load_main(void *arg)
     load_t *l = arg;
     uint64_t x = l->seed | 1;
     size_t got = 0;
-    fl_sink_t sink = {&got, nop_bulk, nop_nil, nop_array};
+    fl_sink_t sink = {&got, nop_bulk, nop_nil, nop_array, nop_bulk2};
     int64_t t0 = mono_ns();
     while (!atomic_load_explicit(l->stop, memory_order_relaxed)) {
         uint64_t r = rnd(&x);

@@ -63,14 +63,14 @@ size_t fls_used(const fl_ns_t *ns)
 
 size_t fls_rec_total(fls_rec_t *r)
 {
-    size_t total = fls_rec_size(r);
+    size_t total = fls_rec_size(r) + fls_rec_tail_len(r);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     return t ? total + t->total(fls_rec_desc(r)) : total;
 }
 
 size_t fls_rec_usable(fls_rec_t *r)
 {
-    size_t total = fl_mem_usable_size(r);
+    size_t total = fl_mem_usable_size(r) + (r->split ? fl_mem_usable_size(fls_rec_tail(r)) : 0);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     return t ? total + t->usable(fls_rec_desc(r)) : total;
 }
@@ -78,22 +78,52 @@ size_t fls_rec_usable(fls_rec_t *r)
 fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
                        int64_t expire, uint32_t atime)
 {
-    size_t size = fls_rec_bytes(type, k->n, vlen, expire != 0);
+    size_t tail = type == FL_TYPE_STRING ? fls_str_tail_plan(k->n, vlen, expire != 0) : 0;
+    size_t size = tail ? fls_str_head_bytes(k->n, vlen, expire != 0, tail)
+                       : fls_rec_bytes(type, k->n, vlen, expire != 0);
     fls_rec_t *r = fls_alloc(ns, pidx, size);
     if (!r)
         return NULL;
+    void *t = tail ? fls_alloc(ns, pidx, tail) : NULL;
+    if (tail && !t) {
+        fls_free(ns, pidx, r, size);
+        return NULL;
+    }
     atomic_init(&r->atime, atime);
     r->type = (uint8_t)type & 0xf;
     r->ttl = expire != 0;
     r->wide = !fls_rec_narrow(k->n, vlen);
     r->raw = 0;
+    r->split = tail != 0;
     fls_rec_set_lens(r, k->n, vlen);
     fls_rec_put_expiry(r, expire);
     size_t key_off = fls_rec_key_off(r);
     fls_copy((char *)r + key_off, k->p, k->n);
+    if (tail)
+        fls_rec_set_tail(r, t, tail);
     if (type != FL_TYPE_STRING) /* pad and descriptor */
         memset((char *)r + key_off + k->n, 0, size - key_off - k->n);
     return r;
+}
+
+/* A new record for string r's key with an n-byte value (r's first min(old, n) bytes), the
+ * expiry `expire`, r's access word and encoding flag; r is freed. NULL (r unchanged) when an
+ * allocation fails. */
+static fls_rec_t *str_rebuild(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n, int64_t expire)
+{
+    fls_key_t k = {.p = fls_rec_key(r), .n = fls_rec_klen(r)};
+    fls_rec_t *nr = fls_rec_new(ns, pidx, FL_TYPE_STRING, &k, n, expire,
+                                atomic_load_explicit(&r->atime, memory_order_relaxed));
+    if (!nr)
+        return NULL;
+    fl_value_t v = fls_str_view(r);
+    size_t keep = fl_value_len(v) < n ? fl_value_len(v) : n;
+    fls_str_put(nr, 0, v.head.p, keep < v.head.n ? keep : v.head.n);
+    if (keep > v.head.n)
+        fls_str_put(nr, v.head.n, v.tail.p, keep - v.head.n);
+    nr->raw = r->raw;
+    fls_rec_destroy(ns, pidx, r);
+    return nr;
 }
 
 int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
@@ -102,6 +132,13 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
     fls_rec_t *r = *ref;
     if (r->ttl || at == 0) {
         fls_rec_put_expiry(r, at);
+        return FL_OK;
+    }
+    if (r->split) { /* a head fills its class: a new layout for the longer header */
+        fls_rec_t *nr = str_rebuild(ns, pidx, r, fls_rec_vlen(r), at);
+        if (!nr)
+            return FL_ENOMEM;
+        *ref = nr;
         return FL_OK;
     }
     /* Room for the expiry: everything after the lengths moves 8 bytes up (a descriptor keeps
@@ -121,28 +158,33 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
 fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
 {
     FL_ASSERT(r->type == FL_TYPE_STRING);
-    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r);
-    if (r->wide || fls_rec_narrow(klen, n)) { /* same layout: the value's end moves */
+    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r),
+           tail = fls_str_tail_plan(klen, n, r->ttl);
+    bool same_width = r->wide == !fls_rec_narrow(klen, n);
+    if (same_width && !r->split && !tail) { /* one block before and after: its end moves */
         fls_rec_t *nr = fls_realloc(ns, pidx, r, fls_rec_size(r),
                                     fls_rec_bytes(FL_TYPE_STRING, klen, n, r->ttl));
         if (nr)
             fls_rec_set_lens(nr, klen, n);
         return nr;
     }
-    /* A value past 64 KiB: wide lengths, so a new record. */
-    fls_key_t k = {.p = fls_rec_key(r), .n = klen};
-    fls_rec_t *nr = fls_rec_new(ns, pidx, FL_TYPE_STRING, &k, n, fls_rec_expiry(r),
-                                atomic_load_explicit(&r->atime, memory_order_relaxed));
-    if (!nr)
-        return NULL;
-    fls_copy(fls_rec_val_mut(nr), fls_rec_val(r), vlen < n ? vlen : n);
-    nr->raw = r->raw;
-    fls_free(ns, pidx, r, fls_rec_size(r));
-    return nr;
+    size_t old_tail = fls_rec_tail_len(r);
+    if (same_width && r->split && tail && n - tail == vlen - old_tail) { /* the same head */
+        void *t = fls_realloc(ns, pidx, fls_rec_tail(r), old_tail, tail);
+        if (!t)
+            return NULL;
+        fls_rec_set_lens(r, klen, n);
+        fls_rec_set_tail(r, t, tail);
+        return r;
+    }
+    /* Another layout (wide lengths past 64 KiB, split or joined, another head): a new record. */
+    return str_rebuild(ns, pidx, r, n, fls_rec_expiry(r));
 }
 
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
+    if (r->split)
+        fls_free(ns, pidx, fls_rec_tail(r), fls_rec_tail_len(r));
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         t->destroy(ns, pidx, fls_rec_desc(r));
@@ -196,8 +238,10 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
         t->each(fls_rec_desc(r), put_elem, &s);
         return (size_t)(w - buf);
     }
-    put_u32(&w, end, (uint32_t)fls_rec_vlen(r));
-    put_bytes(&w, end, fls_rec_val(r), fls_rec_vlen(r));
+    fl_value_t v = fls_str_view(r);
+    put_u32(&w, end, (uint32_t)fl_value_len(v));
+    put_bytes(&w, end, v.head.p, v.head.n);
+    put_bytes(&w, end, v.tail.p, v.tail.n);
     return (size_t)(w - buf);
 }
 
@@ -672,6 +716,12 @@ static bool walk_rec(fl_ns_t *ns, fls_rec_t **ref, const fls_walk_ops_t *ops, vo
     if (ops->rec)
         *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
     (*did)++;
+    if ((*ref)->split) { /* a split string's tail, referenced from its head only */
+        size_t n = fls_rec_tail_len(*ref);
+        if (ops->node)
+            fls_rec_set_tail(*ref, ops->node(ctx, fls_rec_tail(*ref), n), n);
+        (*did)++;
+    }
     cur->fbucket = 0;
     return !fls_coll_ops((*ref)->type) || walk_coll(ns, *ref, ops, ctx, cur, did);
 }

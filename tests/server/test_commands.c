@@ -1,7 +1,7 @@
 /*
  * tests/server/test_commands.c: white-box tests of the command table and dispatch
- * (src/server/commands.c): the table is strictly sorted in lower case (the binary search in
- * srv_cmd_lookup depends on it) and every entry is found by its name in any case; the
+ * (src/server/commands.c): the table is strictly sorted in lower case and every entry is found
+ * by its name in any case, and nothing by a prefix, an extension or a name with a NUL; the
  * unknown-command reply quotes at most 128 bytes of each argument even when an argument's
  * length does not fit in an int (2-4 GiB), without reading past those 128 bytes.
  */
@@ -40,9 +40,17 @@ TEST(table_sorted_and_found)
         }
         CHECK(srv_cmd_lookup(c->name, len) == c);
         CHECK(srv_cmd_lookup(up, len) == c);
+        char longer[40];
+        snprintf(longer, sizeof(longer), "%s%c", c->name, '\0');
+        CHECK(srv_cmd_lookup(longer, len + 1) == NULL); /* "get\0" is not GET */
+        const srv_cmd_t *prefix = srv_cmd_lookup(c->name, len - 1);
+        CHECK(prefix == NULL || strlen(prefix->name) == len - 1);
     }
     CHECK(srv_cmd_lookup("nosuchcommand", 13) == NULL);
     CHECK(srv_cmd_lookup("", 0) == NULL);
+    CHECK(srv_cmd_lookup("get\0x", 5) == NULL);
+    CHECK(srv_cmd_lookup("gets", 4) == NULL);
+    CHECK(srv_cmd_lookup("ge", 2) == NULL);
 }
 
 TEST(unknown_command_huge_argument)

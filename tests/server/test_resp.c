@@ -163,6 +163,13 @@ TEST(malformed)
     CHECK_STR(parse_error("*1\r\n$-5\r\n", &big), "invalid bulk length");
     CHECK_STR(parse_error("*1\r\n$x\r\n", &big), "invalid bulk length");
     CHECK_STR(parse_error("*1\r\n$01\r\n", &big), "invalid bulk length");
+    CHECK_STR(parse_error("*1\r\n$00\r\n", &big), "invalid bulk length");
+    CHECK_STR(parse_error("*1\r\n$-0\r\n", &big), "invalid bulk length");
+    CHECK_STR(parse_error("*1\r\n$1x\r\n", &big), "invalid bulk length");
+    CHECK_STR(parse_error("*01\r\n", &big), "invalid multibulk length");
+    CHECK_STR(parse_error("*1 \r\n", &big), "invalid multibulk length");
+    CHECK_STR(parse_error("*1\r\n*1\r\n", &big), "expected '$', got '*'");
+    CHECK_STR(parse_error("*1\r\n:x\r\n", &big), "expected '$', got ':'");
     CHECK_STR(parse_error("SET \"abc\n", &big), "unbalanced quotes in request");
     CHECK_STR(parse_error("SET \"abc\"def\n", &big), "unbalanced quotes in request");
     CHECK_STR(parse_error("SET 'abc\n", &big), "unbalanced quotes in request");
@@ -192,6 +199,30 @@ TEST(limits)
     CHECK_STR(parse_error(huge + 5, &big), "(no error)");
 }
 
+/* Header numbers of every length, across the parser's short-number path (up to 18 digits) and
+ * its general one: the largest bulk limit is taken, the next is refused. */
+TEST(header_numbers)
+{
+    char in[64];
+    int last;
+    CHECK_STR(parse_all("*0\r\n*1\r\n$0\r\n\r\n", &last), ";");
+    snprintf(in, sizeof(in), "*1\r\n$%llu\r\n", (unsigned long long)INT64_MAX);
+    srv_limits_t all = {(uint64_t)INT64_MAX, 1u << 20};
+    CHECK_STR(parse_error(in, &all), "(no error)");
+    snprintf(in, sizeof(in), "*1\r\n$%llu\r\n", (unsigned long long)INT64_MAX + 1);
+    CHECK_STR(parse_error(in, &all), "invalid bulk length");
+    for (unsigned long long v = 1, digits = 1; digits <= 19; v *= 10, digits++) {
+        srv_limits_t lim = {v - 1, 1u << 20};
+        snprintf(in, sizeof(in), "*1\r\n$%llu\r\n", v);
+        CHECK_STR(parse_error(in, &lim), "invalid bulk length");
+        lim.max_bulk = v;
+        CHECK_STR(parse_error(in, &lim), "(no error)");
+    }
+    /* A header whose '\r' is the last byte waits for the byte after it. */
+    CHECK_STR(parse_error("*1\r\n$5\r", &big), "(no error)");
+    CHECK_STR(parse_error("*1\r", &big), "(no error)");
+}
+
 TEST(str_to_ll)
 {
     long long v;
@@ -219,8 +250,13 @@ TEST(reply_writer)
     srv_reply_error(&b, "ERR bad\r\nthing");
     srv_reply_simple(&b, "PONG");
     srv_reply_bulk(&b, "", 0);
+    srv_reply_int(&b, 0);
+    srv_reply_int(&b, INT64_MAX);
+    srv_reply_int(&b, INT64_MIN);
+    srv_reply_array(&b, 10);
     const char *want =
-        "*3\r\n$2\r\nab\r\n$-1\r\n:-7\r\n+OK\r\n-ERR bad  thing\r\n+PONG\r\n$0\r\n\r\n";
+        "*3\r\n$2\r\nab\r\n$-1\r\n:-7\r\n+OK\r\n-ERR bad  thing\r\n+PONG\r\n$0\r\n\r\n"
+        ":0\r\n:9223372036854775807\r\n:-9223372036854775808\r\n*10\r\n";
     CHECK_EQ_U(b.len, strlen(want));
     CHECK(memcmp(b.p, want, b.len) == 0);
     CHECK(!b.failed);
@@ -287,6 +323,7 @@ int main(void)
     RUN(pipelined);
     RUN(binary_safe_bulk);
     RUN(split_at_every_byte);
+    RUN(header_numbers);
     RUN(shift_between_reads);
     RUN(want_for_large_bulk);
     RUN(inline_quoting);

@@ -304,7 +304,9 @@ TEST(record_layout)
     CHECK_EQ_U(fls_str_rec_size(16, 100), 124);
     CHECK_EQ_U(fls_str_rec_size(16, 1000), 1024);
     CHECK_EQ_U(fls_rec_bytes(FL_TYPE_STRING, 16, 100, true), 132);
-    CHECK_EQ_U(fls_str_rec_size(16, 70000), 13 + 16 + 70000);
+    CHECK_EQ_U(fls_rec_bytes(FL_TYPE_STRING, 16, 70000, false), 13 + 16 + 70000);
+    /* ... which is stored split (value.c): head and tail add the link */
+    CHECK_EQ_U(fls_str_rec_size(16, 70000), 13 + 16 + 70000 + FLS_SPLIT_LINK);
     CHECK_EQ_U(fls_str_rec_size(300, 10), 13 + 300 + 10);
     fl_store_t *st = open_one(4, 0, 100, 100);
     CHECK(st);
