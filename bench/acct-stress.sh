@@ -15,6 +15,8 @@
 #          SCALE=N      divide every program's scale by N (a quick look; ratios get noisier)
 #          SERVER=0     skip flatline-server under redis-benchmark
 #          REQS=<redis-benchmark requests per run> (default 200000)
+#          BEFORE_LIB=<an older libflatline-acct.so>  also run flatline-acct with it, in the same
+#                       rounds ("acct-before"): a change to the library measured side by side
 #   Targets: flatline-acct at most 1.10x wall on each, fixed cost after exit under 0.1 s.
 #
 # Output: per program, the best (least) and the median wall time of each variant over the rounds,
@@ -85,10 +87,13 @@ for entry in "${programs[@]}"; do
     read -r prog args <<<"$entry"
     read -r -a argv <<<"$(scaled $args)"
     bin=("$build/bench/stress/stress-$prog" "${argv[@]}")
-    plain=() fa=() je=() jp=()
+    plain=() fa=() fb=() je=() jp=()
     for ((r = 0; r < rounds; r++)); do
         timed plain "${bin[@]}"
         timed fa "$acct" --out "$work/fa" --quiet --no-plot -- "${bin[@]}"
+        if [[ -n "${BEFORE_LIB:-}" ]]; then
+            timed fb "$acct" --lib "$BEFORE_LIB" --out "$work/fa" --quiet --no-plot -- "${bin[@]}"
+        fi
         if [[ -r "$jemalloc" ]]; then
             timed je env LD_PRELOAD="$jemalloc" "${bin[@]}"
             timed jp env MALLOC_CONF="prof:true,prof_prefix:$work/jeprof" LD_PRELOAD="$jemalloc" \
@@ -109,13 +114,14 @@ for entry in "${programs[@]}"; do
     read -r pc_best pc_med <<<"$(best_median 2 "${plain[@]}")"
     read -r jw_best jw_med <<<"$(best_median 1 "${je[@]}")"
     first=1
-    for v in plain fa je jp ht ms dh; do
+    for v in plain fa fb je jp ht ms dh; do
         eval "vals=(\"\${$v[@]}\")"
         ((${#vals[@]})) || continue
         read -r w_best w_med <<<"$(best_median 1 "${vals[@]}")"
         read -r c_best c_med <<<"$(best_median 2 "${vals[@]}")"
         name=$v
-        case $v in fa) name=flatline-acct ;; je) name=jemalloc ;; jp) name=je-prof ;;
+        case $v in fa) name=flatline-acct ;; fb) name=acct-before ;; je) name=jemalloc ;;
+            jp) name=je-prof ;;
             ht) name=heaptrack ;; ms) name=massif ;; dh) name=dhat ;; esac
         own="-"
         [[ $v == jp ]] && own="$(ratio "$jw_best" "$w_best")x"

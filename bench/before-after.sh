@@ -7,10 +7,11 @@
 #   1. memory layer: flatline-mem-microbench of each build, alternated ROUNDS times; per size the
 #      best shared-arena ns per alloc+free pair, then after/before (1.00 = no cost).
 #   2. server: both servers up at once (--threads 2, free 127.0.0.1 ports), redis-benchmark
-#      SET then GET (-P 16 -c 50 -r 1000000 -d 100 -n N) against each in turn, ROUNDS times;
-#      the median rps of each, then after/before (1.00 = no cost).
+#      SET then GET (-P 16 -c 50 -r 1000000 -d D -n N, for each D in DSIZES) against each in
+#      turn, ROUNDS times; the median rps of each, then after/before (1.00 = no cost).
 #
-#   usage: bench/before-after.sh [BEFORE [AFTER]]   env: N (default 1000000), ROUNDS (default 3)
+#   usage: bench/before-after.sh [BEFORE [AFTER]]
+#   env: N (default 1000000), ROUNDS (default 3), DSIZES (value sizes, default "100")
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$BENCH_ROOT"
@@ -18,6 +19,7 @@ REV=${1:-$(git merge-base HEAD main)}
 AFTER=${2:-}
 N=${N:-1000000}
 ROUNDS=${ROUNDS:-3}
+DSIZES=${DSIZES:-100}
 need_tools git redis-benchmark redis-cli python3
 
 before_src=$(mktemp -d)
@@ -75,28 +77,32 @@ for b in before after; do
     start_flatline "pid_$b" "${dir[$b]}/src/server/flatline-server" "${port[$b]}" /dev/null \
         --threads 2 --namespace.default.memory-limit 4gb
 done
-rps() { # PORT TEST
-    redis-benchmark -p "$1" --csv -t "$2" -P 16 -c 50 -r 1000000 -d 100 -n "$N" 2>/dev/null |
+rps() { # PORT TEST SIZE
+    redis-benchmark -p "$1" --csv -t "$2" -P 16 -c 50 -r 1000000 -d "$3" -n "$N" 2>/dev/null |
         awk -F'","' -v t="$(echo "$2" | tr a-z A-Z)" '$1 == "\"" t {print $2}'
 }
 : >"$out"
 for r in $(seq "$ROUNDS"); do
-    for t in set get; do
-        for b in before after; do
-            echo "$b $t $(rps "${port[$b]}" "$t")" >>"$out"
+    for d in $DSIZES; do
+        for t in set get; do
+            for b in before after; do
+                echo "$b $t-d$d $(rps "${port[$b]}" "$t" "$d")" >>"$out"
+            done
         done
     done
 done
 echo
-echo "server: redis-benchmark -P 16 -c 50 -r 1000000 -d 100 -n $N, median of $ROUNDS rounds"
+echo "server: redis-benchmark -P 16 -c 50 -r 1000000 -d D -n $N, median of $ROUNDS rounds"
 python3 - "$out" <<'PY'
 import statistics, sys
-v = {}
+v, tests = {}, []
 for line in open(sys.argv[1]):
     b, t, rps = line.split()
     v.setdefault((b, t), []).append(float(rps))
-print(f"{'test':>5} {'before rps':>11} {'after rps':>11} {'after/before':>13}")
-for t in ("set", "get"):
+    if t not in tests:
+        tests.append(t)
+print(f"{'test':>10} {'before rps':>11} {'after rps':>11} {'after/before':>13}")
+for t in tests:
     b, a = statistics.median(v[("before", t)]), statistics.median(v[("after", t)])
-    print(f"{t.upper():>5} {b:>11.0f} {a:>11.0f} {a / b:>13.3f}")
+    print(f"{t.upper():>10} {b:>11.0f} {a:>11.0f} {a / b:>13.3f}")
 PY

@@ -8,12 +8,17 @@
 #      (RSS after - RSS before) / keys and (used_memory after - before) / keys, printed next to
 #      the physical limit (key + value bytes). flatline's used_memory counts requested bytes,
 #      Redis's counts its allocator's size classes (so RSS is the fairer of the two).
-#   2. throughput: redis-benchmark -t set,get -r 1000000 -d 100 -c 50 at -P 16 and at -P 1,
-#      ROUNDS rounds alternating between the servers; the median of each is printed.
+#   2. throughput: redis-benchmark -t set,get -r 1000000 -d D -c 50 at -P 16 and at -P 1 for
+#      each D in DSIZES, ROUNDS rounds alternating between the servers; the median of each.
 #
 # Environment: BUILD (build dir, default build-rel, configured Release), KEYS (1000000),
 # SIZES ("8 32 100 1000"), ROUNDS (3), N (requests per -P 16 run, 2000000), N1 (per -P 1 run,
-# 200000), THREADS (flatline workers, 2), SKIP_MEMORY / SKIP_THROUGHPUT (1 to skip a part).
+# 200000), THREADS (flatline workers, 2), DSIZES (throughput value sizes, "100"),
+# SKIP_MEMORY / SKIP_THROUGHPUT (1 to skip a part).
+# The sweep over values jemalloc's size classes round up the most (a single 1,030-byte record
+# would take 1,280 bytes, 2,100 bytes 2,560), stored in two blocks by flatline:
+#   KEYS=100000 SIZES="1000 1030 1100 1500 2100 5000" SKIP_THROUGHPUT=1 bench/keys-vs-redis.sh
+#   DSIZES="100 1100" SKIP_MEMORY=1 bench/keys-vs-redis.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -24,6 +29,7 @@ ROUNDS=${ROUNDS:-3}
 N=${N:-2000000}
 N1=${N1:-200000}
 THREADS=${THREADS:-2}
+DSIZES=${DSIZES:-100}
 SERVER=$BUILD/src/server/flatline-server
 need_tools redis-server redis-benchmark redis-cli python3
 [ -x "$SERVER" ] || bench_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DFLATLINE_DEBUG=OFF -- flatline-server
@@ -103,22 +109,24 @@ if [ "${SKIP_THROUGHPUT:-0}" != 1 ]; then
     FPORT=$PORT
     start redis
     RPORT=$PORT
-    printf 'throughput: redis-benchmark -c 50 -r 1000000 -d 100, median of %d alternating rounds\n' "$ROUNDS"
-    printf '  %-10s %14s %14s %8s\n' test "flatline rps" "redis rps" ratio
-    for p in 16 1; do
-        n=$N
-        [ "$p" = 1 ] && n=$N1
-        for t in set get; do
-            f="" r=""
-            for ((i = 0; i < ROUNDS; i++)); do
-                f+=" $(rps "$FPORT" $t -P "$p" -c 50 -r 1000000 -d 100 -n "$n")"
-                r+=" $(rps "$RPORT" $t -P "$p" -c 50 -r 1000000 -d 100 -n "$n")"
+    printf 'throughput: redis-benchmark -c 50 -r 1000000, median of %d alternating rounds\n' "$ROUNDS"
+    printf '  %-18s %14s %14s %8s\n' test "flatline rps" "redis rps" ratio
+    for d in $DSIZES; do
+        for p in 16 1; do
+            n=$N
+            [ "$p" = 1 ] && n=$N1
+            for t in set get; do
+                f="" r=""
+                for ((i = 0; i < ROUNDS; i++)); do
+                    f+=" $(rps "$FPORT" $t -P "$p" -c 50 -r 1000000 -d "$d" -n "$n")"
+                    r+=" $(rps "$RPORT" $t -P "$p" -c 50 -r 1000000 -d "$d" -n "$n")"
+                done
+                fm=$(echo "$f" | median) rm=$(echo "$r" | median)
+                goal=">= 1.3"
+                [ "$p" = 1 ] && goal=">= 1"
+                awk -v t="$(echo $t | tr a-z A-Z) -P $p -d $d" -v f="$fm" -v r="$rm" -v g="$goal" -v fs="$f" -v rs="$r" 'BEGIN {
+                    printf "  %-18s %14.0f %14.0f %8.2f (target %s; rounds flatline%s, redis%s)\n", t, f, r, f / r, g, fs, rs }'
             done
-            fm=$(echo "$f" | median) rm=$(echo "$r" | median)
-            goal=">= 1.3"
-            [ "$p" = 1 ] && goal=">= 1"
-            awk -v t="$(echo $t | tr a-z A-Z) -P $p" -v f="$fm" -v r="$rm" -v g="$goal" -v fs="$f" -v rs="$r" 'BEGIN {
-                printf "  %-10s %14.0f %14.0f %8.2f (target %s; rounds flatline%s, redis%s)\n", t, f, r, f / r, g, fs, rs }'
         done
     done
 fi

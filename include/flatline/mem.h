@@ -97,6 +97,15 @@ void *fl_arena_realloc(fl_arena_t *arena, void *ptr, size_t old_size, size_t new
  * Any thread may free any object of the arena (cross-thread frees are normal). */
 void fl_arena_free(fl_arena_t *arena, void *ptr, size_t size);
 
+/* Like fl_arena_alloc / fl_arena_free (same accounting, same errors, any thread), bypassing the
+ * calling thread's caches: for big blocks replaced rarely, e.g. a hash table's array that its
+ * table outgrows. A cached free block of such a size is seldom reused, and each one keeps a
+ * whole slab of its size class alive; uncached, the allocation comes from the arena's current
+ * slab of its class (jemalloc refills it from the oldest non-full one) and the free lets an
+ * emptied slab go back at once. A block may be freed by either family. */
+void *fl_arena_alloc_uncached(fl_arena_t *arena, size_t size);
+void fl_arena_free_uncached(fl_arena_t *arena, void *ptr, size_t size);
+
 /* Bytes usable at ptr (>= the requested size): jemalloc's size class. */
 size_t fl_mem_usable_size(const void *ptr);
 

@@ -68,12 +68,44 @@ typedef struct fl_slice {
     size_t n;
 } fl_slice_t;
 
+/* A string value as the store holds it: `head`, then `tail` (empty unless the value is large
+ * and stored in two blocks so that neither pays much size-class rounding). Valid while the
+ * partition lock that produced it is held. */
+typedef struct fl_value {
+    fl_slice_t head, tail;
+} fl_value_t;
+
+static inline size_t fl_value_len(fl_value_t v)
+{
+    return v.head.n + v.tail.n;
+}
+/* Bytes [off, off + n) of v (off + n <= fl_value_len(v)) as a value of their own. */
+static inline fl_value_t fl_value_sub(fl_value_t v, size_t off, size_t n)
+{
+    fl_value_t s = {{NULL, 0}, {NULL, 0}};
+    if (off < v.head.n) {
+        size_t a = n < v.head.n - off ? n : v.head.n - off;
+        s.head = (fl_slice_t){v.head.p + off, a};
+        n -= a;
+        off = v.head.n;
+    }
+    if (n && !s.head.n)
+        s.head = (fl_slice_t){v.tail.p + (off - v.head.n), n};
+    else if (n)
+        s.tail = (fl_slice_t){v.tail.p, n};
+    return s;
+}
+/* Copies bytes [off, off + n) of v (off + n <= fl_value_len(v)) to dst. */
+void fl_value_copy(fl_value_t v, size_t off, size_t n, void *dst);
+
 /* Receives values from the store, under the partition lock. Every callback is required. */
 typedef struct fl_sink {
     void *ctx;
     void (*bulk)(void *ctx, const char *p, size_t n); /* one string */
     void (*nil)(void *ctx);                           /* a missing value */
     void (*array)(void *ctx, size_t n);               /* an array of the next n elements */
+    /* one string given as two spans: a[0, an) then b[0, bn) (a large string value) */
+    void (*bulk2)(void *ctx, const char *a, size_t an, const char *b, size_t bn);
 } fl_sink_t;
 
 /* ---- Configuration ------------------------------------------------------------------------ */
@@ -366,7 +398,7 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
 /* The values of n string keys read atomically (MGET's locks), passed to fn(ctx, i, value,
  * present) for each key in order while the locks are held (a missing key: present false,
  * value empty). FL_EWRONGTYPE, before any call, when a key holds another type; FL_ENOMEM. */
-typedef void (*fl_value_fn)(void *ctx, size_t i, fl_slice_t value, bool present);
+typedef void (*fl_value_fn)(void *ctx, size_t i, fl_value_t value, bool present);
 int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn fn, void *ctx);
 
 /* GETDEL: emits the value or nil, and deletes the key. */
@@ -534,6 +566,10 @@ typedef struct fl_key_object {
     uint32_t chunks;   /* a list's quicklist chunks (Redis's ql_nodes); 0 for other types */
 } fl_key_object_t;
 int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
+/* Sets key's access clock as RESTORE's IDLETIME / FREQ do: idle_s >= 0 makes it last accessed
+ * that many seconds ago (OBJECT IDLETIME), else freq (0..255) becomes its access counter,
+ * accessed now (OBJECT FREQ). FL_ENOKEY when missing. Any thread. */
+int fl_key_set_access(fl_ns_t *ns, fl_slice_t key, long long idle_s, int freq);
 
 /* EXPIRE/PEXPIRE: sets an absolute expiry; a time not in the future deletes the key.
  * *applied tells whether the key existed. */
@@ -662,7 +698,7 @@ void fl_watch_remove(fl_watch_t *w);
 typedef struct fl_rec_view {
     fl_type_t type; /* FL_TYPE_STRING, _HASH, _LIST, _SET or _ZSET */
     fl_slice_t key;
-    fl_slice_t val;       /* string value (others: empty) */
+    fl_value_t val;       /* string value (others: empty) */
     int64_t expire_at_ms; /* absolute; 0 = none */
     size_t nfields;       /* hash: number of fields; list, set, sorted set: of elements */
     const void *rec;      /* the store's record (for fl_rec_view_fields) */

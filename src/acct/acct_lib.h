@@ -4,7 +4,7 @@
  * Data ownership:
  *   - acct_real (real.c): written once by the thread that wins acct_real_init(), read-only after
  *     acct_ready becomes 2 (release/acquire).
- *   - per-thread counters (counters.c): written only by the owning thread (relaxed atomic stores),
+ *   - per-thread counters (counters.c): written only by the owning thread (ACCT_BUMP: one add),
  *     read by acct_totals() under acct_registry_lock; folded into acct_global at thread exit.
  *   - call sites and sampled blocks (sample.c): protected by acct_site_lock.
  *   - trace buffers (trace.c): each has its own spin flag; the file by acct_trace_lock.
@@ -58,8 +58,11 @@ static inline bool acct_real_init(void)
 }
 
 /* What malloc and calloc call: the real functions once acct_ready is 2, before that the lookup
- * (bootstrap blocks for the thread doing it). Read with relaxed loads, without testing
- * acct_ready: whoever then needs acct_real or our state takes the slow path, which does. */
+ * (bootstrap blocks for the thread doing it). Read plainly (one `call *entry`), without testing
+ * acct_ready: they are stored once, by the process's first allocation (the dynamic loader's,
+ * before the program can start a thread), and a thread that still saw the lookup would only
+ * take its path, which waits for acct_ready; whoever then needs acct_real or our state takes
+ * the slow path, which tests it. */
 extern void *(*acct_malloc_entry)(size_t);
 extern void *(*acct_calloc_entry)(size_t, size_t);
 
@@ -97,11 +100,24 @@ static inline unsigned acct_filter_cell(const void *p)
  * the filter's lock (after it). */
 void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta);
 
-/* Whether p may be an own or a sampled block: one load. */
-static inline bool acct_filter_maybe(const void *p)
+/* Cell 0 (addresses 0..15 modulo 1 MiB) is always marked, so that free(NULL) leaves the common
+ * case at the filter test it makes anyway. */
+#define ACCT_FILTER_NULL_CELL 0u
+/* Every bit set: what a thread outside the wrappers' common case tests instead of the filter
+ * (acct_tls.filter), so that its frees all take the slow path without a test of their own. */
+extern const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64];
+
+/* Whether filter (acct_filter_words or acct_filter_all) marks p's cell: one load. */
+static inline bool acct_filter_test(const uint64_t *filter, const void *p)
 {
     unsigned c = acct_filter_cell(p);
-    return (__atomic_load_n(&acct_filter_words[c >> 6], __ATOMIC_RELAXED) >> (c & 63)) & 1;
+    return (__atomic_load_n(&filter[c >> 6], __ATOMIC_RELAXED) >> (c & 63)) & 1;
+}
+
+/* Whether p may be an own, a sampled or a bootstrap block (or NULL): one load. */
+static inline bool acct_filter_maybe(const void *p)
+{
+    return acct_filter_test(acct_filter_words, p);
 }
 
 /* ---- counters.c: exact totals --------------------------------------------------------------- */
@@ -109,7 +125,8 @@ static inline bool acct_filter_maybe(const void *p)
 typedef struct acct_bucket_ctr {
     uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this slot or bucket */
     uint64_t slack;       /* sum of (usable - requested) over the blocks allocated */
-    uint64_t slack_max;   /* largest (usable - requested) seen: bounds the estimate's error */
+    uint64_t slack_bits;  /* bitwise OR of every (usable - requested): at least the largest and
+                           * under twice it, it bounds the estimate's error (one OR, no branch) */
 } acct_bucket_ctr_t;
 
 /* Allocation and free counts are the sums of the slots' and buckets' n_in and n_out; usable
@@ -126,10 +143,11 @@ typedef struct acct_ctrs {
  * counters are written by that thread only, and a block freed by another thread is counted in
  * the freeing thread's own state. */
 typedef struct __attribute__((aligned(128))) acct_thread {
-    acct_ctrs_t c; /* owner writes (relaxed stores); readers hold acct_registry_lock; zero
-                    * whenever the state is free (acct_thread_fold clears it) */
+    acct_ctrs_t c; /* owner writes (ACCT_BUMP); readers hold acct_registry_lock; zero whenever
+                    * the state is free (acct_thread_fold clears it) */
     /* from here to next_all: reset when a thread takes the state */
-    int64_t sample_left;          /* owner only: bytes until the next call-site sample */
+    int64_t sample_left;          /* owner only: bytes until the next call-site sample, while the
+                                   * wrappers' common case is off (acct_tls.left while it is on) */
     uint64_t rng;                 /* owner only */
     uint32_t tid;                 /* dense thread index for the trace (never reused) */
     struct acct_tbuf *tb;         /* trace buffer, or NULL */
@@ -139,16 +157,34 @@ typedef struct __attribute__((aligned(128))) acct_thread {
 } acct_thread_t;
 
 /* The per-thread words the wrappers read, in one thread-local block: one address lookup (the
- * initial-exec offset from the GOT) reaches them all. */
+ * initial-exec offset from the GOT) reaches them all.
+ *
+ * The wrappers' common case (glibc underneath, a thread with a state, outside our own code,
+ * nobody traces, accounting on) is "on" (armed) or "off" (parked), and every condition that
+ * turns it off is folded into a test the common case makes anyway:
+ *   - malloc and calloc subtract the request from `left` and leave for the slow path when it
+ *     goes negative: armed, it is the thread's sampling countdown (so the slow path samples);
+ *     parked, it is ACCT_LEFT_PARKED (far below zero: every call leaves, and the slow path, which
+ *     resets it, handles the call the general way);
+ *   - free tests p's bit in `filter`: armed, acct_filter_words (own, sampled and bootstrap
+ *     blocks, and NULL); parked, acct_filter_all (every bit set: every call leaves).
+ * Armed, fast is the thread's state and the countdown is `left`; parked, fast is NULL and the
+ * countdown is fast's sample_left (the sampler resets it there: sample.c only ever runs with the
+ * common case parked). acct_fast_park and acct_fast_arm move it between the two. The fields are
+ * written only by their thread, in an order that keeps them consistent for a signal handler
+ * that allocates in between (a compiler barrier between the stores). */
 typedef struct acct_tls {
-    acct_thread_t *fast;    /* self while busy is 0 and acct_detour clear (the wrappers' common
-                             * case: one test for all three), else NULL; see acct_fast_refresh */
-    acct_thread_t *fast_je; /* the same for jemalloc underneath (its sizes known: acct_je_sized,
-                             * acct_je_classes): the slow path's first case */
+    int64_t left;           /* see above: the countdown, or ACCT_LEFT_PARKED */
+    const uint64_t *filter; /* acct_filter_words armed, acct_filter_all parked */
+    acct_thread_t *fast;    /* this thread's state armed, NULL parked */
+    acct_thread_t *fast_je; /* the state while jemalloc is underneath with its sizes known
+                             * (acct_je_sized, acct_je_classes) and outside our own code: the
+                             * slow path's first case */
     acct_thread_t *self;    /* this thread's state, NULL before its first count or after its exit */
     int busy; /* nonzero while our own code is on this thread's stack: its allocations are ours */
     int dead; /* the thread's exit handler ran: count into acct_global from now on */
 } acct_tls_t;
+#define ACCT_LEFT_PARKED (INT64_MIN / 2) /* no request brings it back to zero (reset each time) */
 extern __thread acct_tls_t acct_tls ACCT_TLS;
 extern acct_ctrs_t acct_global; /* folded counters: atomic adds only */
 extern int acct_off;            /* pass-through only (forked child, or before/after life) */
@@ -156,9 +192,9 @@ extern int acct_off;            /* pass-through only (forked child, or before/af
  * gives the size key (acct_glibc_header), accounting is on and nobody traces. Otherwise every
  * allocation and free takes the wrappers' slow path, which handles each case (jemalloc's first).
  * Set until the library's constructor has decided (monitor.c); after that it may only clear
- * (trace closed, forked child), never set again: threads cache it in acct_tls.fast and notice
- * a change only in their slow path. Whoever changes acct_off, acct_tracing or
- * acct_glibc_header calls acct_detour_update(). */
+ * (trace closed, forked child), never set again: an armed thread would not notice (a parked one
+ * notices in its slow path). Whoever changes acct_off, acct_tracing or acct_glibc_header calls
+ * acct_detour_update(). */
 enum {
     ACCT_DETOUR_SPECIAL = 1,  /* acct_off or acct_tracing: every call the general way */
     ACCT_DETOUR_ALLOCATOR = 2 /* not glibc with a usable header */
@@ -173,12 +209,43 @@ static inline void acct_detour_update(void)
     __atomic_store_n(&acct_detour, d, __ATOMIC_RELAXED);
 }
 
-/* Recomputes acct_tls.fast and fast_je from this thread's state, busy and acct_detour. */
+/* Turns the calling thread's common case off (see acct_tls_t): its countdown goes back to its
+ * state, and every malloc, calloc and free leaves for the slow path. Idempotent. */
+static inline void acct_fast_park(void)
+{
+    acct_thread_t *t = acct_tls.fast;
+    int64_t left = acct_tls.left;
+    acct_tls.left = ACCT_LEFT_PARKED;
+    acct_tls.filter = acct_filter_all;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* both tests fail before fast is cleared */
+    acct_tls.fast = NULL;
+    if (t)
+        t->sample_left = left;
+}
+
+/* Turns the calling thread's common case on with state t (parked before). */
+static inline void acct_fast_arm(acct_thread_t *t)
+{
+    acct_tls.fast = t;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* fast is set before either test can pass */
+    acct_tls.left = t->sample_left;
+    acct_tls.filter = acct_filter_words;
+}
+
+/* Arms or parks the common case as this thread's state, busy and acct_detour say, and sets
+ * fast_je likewise. */
 static inline void acct_fast_refresh(void)
 {
     int d = __atomic_load_n(&acct_detour, __ATOMIC_RELAXED);
     int special = acct_tls.busy || (d & ACCT_DETOUR_SPECIAL);
-    acct_tls.fast = special || d ? NULL : acct_tls.self;
+    acct_thread_t *want = special || d ? NULL : acct_tls.self;
+    if (want != acct_tls.fast) {
+        acct_fast_park();
+        if (want)
+            acct_fast_arm(want);
+    } else if (!want) {
+        acct_tls.left = ACCT_LEFT_PARKED; /* (a parked countdown drifts down by each request) */
+    }
     acct_tls.fast_je = special || !acct_je_sized || !acct_je_classes ? NULL : acct_tls.self;
 }
 
@@ -187,7 +254,7 @@ static inline void acct_fast_refresh(void)
 static inline void acct_busy_enter(void)
 {
     acct_tls.busy++;
-    acct_tls.fast = NULL;
+    acct_fast_park();
     acct_tls.fast_je = NULL;
 }
 static inline void acct_busy_leave(void)
@@ -206,7 +273,17 @@ static inline acct_thread_t *acct_thread(void)
     return ACCT_LIKELY(t != NULL) ? t : acct_thread_slow();
 }
 
+/* Adds v to a counter that only the calling thread writes, with one instruction where we can:
+ * others read it with relaxed loads (acct_totals), and an aligned 8-byte store is single-copy
+ * atomic, so they see the old or the new value, never a torn one. (A relaxed atomic store of
+ * field + v is what C offers; compilers do not turn it into one add to memory.) */
+#if defined(__x86_64__)
+#define ACCT_BUMP(field, v) __asm__("addq %1, %0" : "+m"(field) : "er"((uint64_t)(v)))
+#define ACCT_OR(field, v) __asm__("orq %1, %0" : "+m"(field) : "er"((uint64_t)(v)))
+#else
 #define ACCT_BUMP(field, v) __atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+#define ACCT_OR(field, v) __atomic_store_n(&(field), (field) | (v), __ATOMIC_RELAXED)
+#endif
 
 /* Counting outside the slots (counters.c): t may be NULL (then acct_global, atomically). */
 void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key);
@@ -220,17 +297,16 @@ static inline acct_bucket_ctr_t *acct_slot_ctr(acct_ctrs_t *c, size_t key)
     return (acct_bucket_ctr_t *)((char *)c->slot + size8 * (sizeof(acct_bucket_ctr_t) / 8));
 }
 
-/* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. */
+/* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. The
+ * block's usable size (implied by the slot) is at least req. */
 static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thread_t *t,
                                                                         size_t req, size_t key)
 {
     acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
-    uint64_t usable = (key & ~(size_t)7) - 8;
-    uint64_t slack = usable >= req ? usable - req : 0;
+    uint64_t slack = (key & ~(size_t)7) - 8 - req; /* usable - req */
     ACCT_BUMP(c->n_in, 1);
     ACCT_BUMP(c->slack, slack);
-    if (ACCT_UNLIKELY(slack > c->slack_max))
-        __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
+    ACCT_OR(c->slack_bits, slack);
 }
 
 /* Counts a block about to be freed, whose size key is counted in a slot, in t's. */
@@ -242,10 +318,12 @@ static inline __attribute__((always_inline)) void acct_count_free_slot(acct_thre
 /* Counts a block of req bytes just allocated, with size key `key`, in t (NULL: acct_global). */
 static inline void acct_count_alloc(acct_thread_t *t, size_t req, size_t key)
 {
-    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(acct_key_in_slot(key)))
-        acct_count_alloc_slot(t, req, key);
-    else
+    if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(acct_key_in_slot(key))) {
+        size_t usable = (key & ~(size_t)7) - 8;
+        acct_count_alloc_slot(t, req < usable ? req : usable, key);
+    } else {
         acct_count_alloc_big(t, req, key);
+    }
 }
 
 /* Counts a block with size key `key` about to be freed, in t (NULL: acct_global). */
@@ -324,6 +402,36 @@ static inline size_t acct_key_new(void *p, size_t req, int lg_align)
     if (acct_je_sized && lg_align >= 0)
         return acct_key_of_usable(acct_je_usable(req, lg_align));
     return acct_key(p);
+}
+
+/* ---- interpose.c and fastpath.c: the wrappers ---------------------------------------------- */
+
+/* The slow paths (interpose.c) that malloc, calloc and free (fastpath.c) leave for by a tail
+ * call. acct_alloc_slow: on_alloc's countdown went below zero (a sample, or the common case is
+ * parked); acct_alloc_big: the common case met a size outside the slots; acct_free_slow: the
+ * free filter said maybe (also NULL, and every call while parked), or a size outside the
+ * slots. The alloc ones count block p (req bytes) and return p; acct_free_slow gives p back. */
+void *acct_alloc_slow(void *p, size_t req, int op, size_t align);
+void *acct_alloc_big(acct_thread_t *t, void *p, size_t req, size_t key);
+void acct_free_slow(void *p);
+
+/* Counts block p of req bytes just allocated, and counts down to the next sample. Returns p.
+ * The common case (armed, acct_tls_t) is one subtraction and its test, the key's read and its
+ * test, and three adds to the key's slot; everything else leaves by a tail call, so that the
+ * wrappers keep nothing but the request across the real allocator's call. op and align: how
+ * it was allocated (FL_TOP_*, the alignment asked for or 0), for the slow path. */
+static inline __attribute__((always_inline)) void *acct_on_alloc(void *p, size_t req, int op,
+                                                                 size_t align)
+{
+    acct_tls.left -= (int64_t)req;
+    if (ACCT_UNLIKELY(acct_tls.left < 0))
+        return acct_alloc_slow(p, req, op, align); /* a sample, or parked */
+    acct_thread_t *t = acct_tls.fast;              /* armed: glibc's header is the key */
+    size_t key = acct_glibc_key(p);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return acct_alloc_big(t, p, req, key);
+    acct_count_alloc_slot(t, req, key);
+    return p;
 }
 
 /* Exact totals now, summed over the folded counters and every live thread. */

@@ -14,12 +14,13 @@
  * freed and the total slack (usable - requested) of the blocks allocated; live requested is
  *   usable_live - sum over slots and buckets of live_blocks * mean_slack.
  * It is exact while nothing of a slot was freed, exactly zero when everything was freed, and
- * otherwise off by at most sum of live_blocks * max_slack (reported as requested_error; glibc's
- * max slack is under 24 bytes for small blocks). A header would make requested exact but
- * changes every block's size class and alignment, breaks malloc_usable_size users and programs
- * mixing allocators, and distorts the fragmentation it is meant to measure. Nothing is batched:
- * a snapshot (acct_totals) sums every live thread's counters as they are, so it is exact at any
- * moment that no allocation is in flight.
+ * otherwise off by at most sum of live_blocks * slack_bits (reported as requested_error), where
+ * slack_bits, the bitwise OR of the slot's slacks, is at least the largest and under twice it
+ * (glibc's slack is under 16 bytes for most small blocks, under 48 for all). A header would make
+ * requested exact but changes every block's size class and alignment, breaks malloc_usable_size
+ * users and programs mixing allocators, and distorts the fragmentation it is meant to measure.
+ * Nothing is batched: a snapshot (acct_totals) sums every live thread's counters as they are, so it
+ * is exact at any moment that no allocation is in flight.
  *
  * Thread states live in mmap'd slabs and are recycled: at thread exit (pthread key destructor)
  * a thread's counters are added to acct_global and its slot goes back to a free list, so
@@ -32,15 +33,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-__thread acct_tls_t acct_tls ACCT_TLS;
-
-/* *dst = max(*dst, v), atomically. */
-static void atomic_max(uint64_t *dst, uint64_t v)
-{
-    uint64_t m = __atomic_load_n(dst, __ATOMIC_RELAXED);
-    while (v > m && !__atomic_compare_exchange_n(dst, &m, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        ;
-}
+/* Parked until the thread's first slow call (acct_tls_t): the initial image of every thread's
+ * block, relocated before any thread (the first included) gets a copy. */
+__thread acct_tls_t acct_tls ACCT_TLS = {.left = ACCT_LEFT_PARKED, .filter = acct_filter_all};
 
 void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
 {
@@ -53,8 +48,7 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
             ACCT_BUMP(t->c.usable_big, usable);
         ACCT_BUMP(c->n_in, 1);
         ACCT_BUMP(c->slack, slack);
-        if (slack > c->slack_max)
-            __atomic_store_n(&c->slack_max, slack, __ATOMIC_RELAXED);
+        ACCT_OR(c->slack_bits, slack);
         return;
     }
     acct_bucket_ctr_t *c =
@@ -63,7 +57,7 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
         __atomic_fetch_add(&acct_global.usable_big, usable, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->n_in, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->slack, slack, __ATOMIC_RELAXED);
-    atomic_max(&c->slack_max, slack);
+    __atomic_fetch_or(&c->slack_bits, slack, __ATOMIC_RELAXED);
 }
 
 void acct_count_free_big(acct_thread_t *t, size_t key)
@@ -115,7 +109,10 @@ bool acct_own_add(const void *p)
     return done;
 }
 
-ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
+ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64] = {
+    [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
+ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
+    [0 ...(1u << ACCT_FILTER_BITS) / 64 - 1] = ~(uint64_t)0};
 static uint8_t filter_counts[ACCT_FILTER_KINDS][1u << ACCT_FILTER_BITS]; /* filter_lock (written) */
 ACCT_LINE static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -127,8 +124,8 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
     if (*n != 255)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
     uint64_t bit = (uint64_t)1 << (c & 63);
-    if (filter_counts[ACCT_FILTER_OWN][c] || filter_counts[ACCT_FILTER_SAMPLE][c] ||
-        filter_counts[ACCT_FILTER_BOOT][c])
+    if (c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
+        filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c])
         __atomic_fetch_or(&acct_filter_words[c >> 6], bit, __ATOMIC_RELAXED);
     else
         __atomic_fetch_and(&acct_filter_words[c >> 6], ~bit, __ATOMIC_RELAXED);
@@ -153,6 +150,8 @@ bool acct_filter_slow(const void *p)
 bool acct_own_remove(const void *p)
 {
     bool done = false;
+    if (p == NULL)
+        return false; /* (NULL marks the table's free entries) */
     pthread_mutex_lock(&own_lock);
     for (int i = 0; i < OWN_CAP && !done; i++)
         if (own[i] == p) {
@@ -261,7 +260,7 @@ static void add_ctr(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *s)
     __atomic_fetch_add(&dst->n_in, s->n_in, __ATOMIC_RELAXED);
     __atomic_fetch_add(&dst->n_out, s->n_out, __ATOMIC_RELAXED);
     __atomic_fetch_add(&dst->slack, s->slack, __ATOMIC_RELAXED);
-    atomic_max(&dst->slack_max, s->slack_max);
+    __atomic_fetch_or(&dst->slack_bits, s->slack_bits, __ATOMIC_RELAXED);
 }
 
 static void add_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
@@ -285,8 +284,8 @@ void acct_thread_fold(acct_thread_t *t)
     free_threads = t;
     pthread_mutex_unlock(&acct_registry_lock);
     if (acct_tls.self == t) {
+        acct_fast_park();
         acct_tls.self = NULL;
-        acct_tls.fast = NULL;
         acct_tls.fast_je = NULL;
         acct_tls.dead = 1;
     }
@@ -295,14 +294,34 @@ void acct_thread_fold(acct_thread_t *t)
 #define LD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
 /* Reads one slot's or bucket's counters with relaxed loads (their owner may be writing them) and
  * adds them to dst. */
-static void sum_ctr(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *src)
+static inline __attribute__((always_inline)) void sum_ctr(acct_bucket_ctr_t *dst,
+                                                          const acct_bucket_ctr_t *src)
 {
     dst->n_in += LD(src->n_in);
     dst->n_out += LD(src->n_out);
     dst->slack += LD(src->slack);
-    uint64_t m = LD(src->slack_max);
-    if (m > dst->slack_max)
-        dst->slack_max = m;
+    dst->slack_bits |= LD(src->slack_bits);
+}
+
+/* Whether none of the four slots or buckets from c on was counted in (a slack is counted only
+ * with its n_in): most of a thread's are not, and one test for four halves a snapshot's cost. */
+static inline bool quad_unused(const acct_bucket_ctr_t *c)
+{
+    return (LD(c[0].n_in) | LD(c[0].n_out) | LD(c[1].n_in) | LD(c[1].n_out) | LD(c[2].n_in) |
+            LD(c[2].n_out) | LD(c[3].n_in) | LD(c[3].n_out)) == 0;
+}
+
+/* Adds the n slots or buckets from src on to those from dst on. */
+static void sum_range(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *src, unsigned n)
+{
+    unsigned i = 0;
+    for (; i + 4 <= n; i += 4)
+        if (!quad_unused(src + i))
+            for (unsigned j = i; j < i + 4; j++)
+                sum_ctr(&dst[j], &src[j]);
+    for (; i < n; i++)
+        if (LD(src[i].n_in) | LD(src[i].n_out))
+            sum_ctr(&dst[i], &src[i]);
 }
 
 /* Reads src (another thread may be writing it) and adds it to dst. */
@@ -310,12 +329,9 @@ static void sum_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
 {
     dst->reallocs += LD(src->reallocs);
     dst->usable_big += LD(src->usable_big);
-    for (unsigned i = 0; i < ACCT_SLOTS; i++)
-        sum_ctr(&dst->slot[i], &src->slot[i]);
-    for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
-        sum_ctr(&dst->b[b], &src->b[b]);
+    sum_range(dst->slot, src->slot, ACCT_SLOTS);
+    sum_range(dst->b, src->b, ACCT_NBUCKETS);
 }
-#undef LD
 
 /* One slot's or bucket's share of the totals: live blocks, allocations and frees, the live
  * blocks' estimated slack and its error bound. */
@@ -325,38 +341,52 @@ typedef struct totals_acc {
     double slack_live, err;
 } totals_acc_t;
 
-static int64_t acc_ctr(totals_acc_t *acc, const acct_bucket_ctr_t *c)
+/* Adds c's share to acc and clears c (acct_totals' sum stays zero between calls). Returns its
+ * live blocks. */
+static inline __attribute__((always_inline)) int64_t acc_take(totals_acc_t *acc,
+                                                              acct_bucket_ctr_t *c)
 {
-    int64_t live = (int64_t)(c->n_in - c->n_out);
+    if ((c->n_in | c->n_out) == 0)
+        return 0; /* (then its slack is zero too) */
+    acct_bucket_ctr_t v = *c;
+    *c = (acct_bucket_ctr_t){0};
+    int64_t live = (int64_t)(v.n_in - v.n_out);
     acc->blocks += live;
-    acc->allocs += c->n_in;
-    acc->frees += c->n_out;
-    if (live <= 0 || c->n_in == 0)
+    acc->allocs += v.n_in;
+    acc->frees += v.n_out;
+    if (live <= 0 || v.n_in == 0)
         return live;
-    if ((uint64_t)live == c->n_in) {
-        acc->slack_live += (double)c->slack; /* nothing freed here: exact */
+    if ((uint64_t)live == v.n_in) {
+        acc->slack_live += (double)v.slack; /* nothing freed here: exact */
         return live;
     }
-    acc->slack_live += (double)live * ((double)c->slack / (double)c->n_in);
-    acc->err += (double)live * (double)c->slack_max;
+    acc->slack_live += (double)live * ((double)v.slack / (double)v.n_in);
+    acc->err += (double)live * (double)v.slack_bits;
     return live;
 }
 
 void acct_totals(acct_totals_t *out)
 {
-    static acct_ctrs_t sum; /* acct_registry_lock: too big for some thread stacks */
+    /* acct_registry_lock (too big for some thread stacks). All zero between calls: acc_take
+     * clears what it reads, so that a snapshot touches only the slots somebody counted in. */
+    static acct_ctrs_t sum;
     pthread_mutex_lock(&acct_registry_lock);
-    memset(&sum, 0, sizeof sum);
+    FL_DEBUG_ASSERT(sum.reallocs == 0 && sum.usable_big == 0 && sum.slot[4].n_in == 0);
     sum_ctrs(&sum, &acct_global);
     for (acct_thread_t *t = all_threads; t; t = t->next_all)
         if (t->in_use)
             sum_ctrs(&sum, &t->c);
     totals_acc_t acc = {0};
     uint64_t usable = sum.usable_big;
-    for (unsigned i = 0; i < ACCT_SLOTS; i++)
-        usable += (uint64_t)acc_ctr(&acc, &sum.slot[i]) * acct_slot_usable(i);
+    for (unsigned i = 0; i < ACCT_SLOTS; i += 4) /* (ACCT_SLOTS is a multiple of 4) */
+        if (!quad_unused(&sum.slot[i]))
+            for (unsigned j = i; j < i + 4; j++)
+                usable += (uint64_t)acc_take(&acc, &sum.slot[j]) * acct_slot_usable(j);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
-        acc_ctr(&acc, &sum.b[b]);
+        acc_take(&acc, &sum.b[b]);
+    uint64_t reallocs = sum.reallocs;
+    sum.reallocs = 0;
+    sum.usable_big = 0;
     pthread_mutex_unlock(&acct_registry_lock);
     out->usable = (int64_t)usable;
     out->requested = out->usable - (int64_t)(acc.slack_live + 0.5);
@@ -364,5 +394,6 @@ void acct_totals(acct_totals_t *out)
     out->blocks = acc.blocks;
     out->allocs = acc.allocs;
     out->frees = acc.frees;
-    out->reallocs = sum.reallocs;
+    out->reallocs = reallocs;
 }
+#undef LD

@@ -1,19 +1,22 @@
 /*
- * src/acct/interpose.c: the allocation functions the program calls (the hot path).
+ * src/acct/interpose.c: the allocation functions the program calls, but for the common case of
+ * malloc, calloc and free (fastpath.c), and every slow path.
  *
  * Each wrapper calls the real function, then counts the block by its size key (counters.c),
  * counts down to the next call-site sample (sample.c) and, in --trace mode, records the event
  * (trace.c). Frees are counted before the block is given back. malloc, calloc and free have a
- * common case (glibc underneath, a thread with a state outside our own code: acct_tls.fast) that
- * reads the chunk header and bumps one slot, and leave by a tail call for everything else.
- * Invariants:
+ * common case (fastpath.c; armed or parked: acct_tls_t) that leaves for the slow paths here by a
+ * tail call. Invariants:
  *   - results and errno are exactly the real allocator's: we only look at them;
  *   - the hot path takes no lock and allocates nothing; sampling and tracing are skipped while
  *     acct_tls.busy (our own code is on the stack), counting never is, so totals stay exact;
  *   - blocks from the bootstrap buffer (real.c) are never passed to the real allocator;
  *   - when acct_off is set every wrapper is a plain pass-through (it is never set today: forked
  *     children account for themselves, see monitor.c); malloc, calloc and free learn it in
- *     their slow path (acct_detour), so the common case tests one flag for it and tracing.
+ *     their slow path (acct_detour parks their common case);
+ *   - a thread's sampling countdown is acct_tls.left while its common case is armed and its
+ *     state's sample_left while parked (countdown() decrements whichever it is), and the
+ *     sampler runs only while parked.
  * jemalloc's *allocx are exported always: when no jemalloc is underneath they behave as jemalloc
  * documents using the standard functions (so a program probing for mallctl still sees none).
  */
@@ -42,9 +45,28 @@ static inline int lg_of(size_t align)
     return align ? (align & (align - 1)) ? -1 : __builtin_ctzll(align) : 0;
 }
 
+/* The calling thread, outside our own code with state t (its own), counts down v bytes to its
+ * next call-site sample, wherever its countdown is (acct_tls_t), and samples block p when the
+ * countdown went below zero. */
+static void countdown(acct_thread_t *t, void *p, size_t v)
+{
+    if (acct_tls.fast == t) { /* armed: the countdown is acct_tls.left */
+        acct_tls.left -= (int64_t)v;
+        if (ACCT_LIKELY(acct_tls.left >= 0))
+            return;
+        acct_fast_park(); /* (the sampler resets the countdown in t) */
+    } else {
+        t->sample_left -= (int64_t)v;
+        if (ACCT_LIKELY(t->sample_left >= 0))
+            return;
+    }
+    acct_sample_alloc(t, p, v);
+    acct_fast_refresh();
+}
+
 /* on_alloc the general way: our own code is on the stack (acct_tls.busy), the thread has no state
- * yet (or no more), the allocator is neither glibc nor a known jemalloc, tracing is on,
- * accounting is off (acct_detour), or the block's size is not counted in a slot. Returns p. */
+ * yet (or no more), the allocator is neither glibc nor a known jemalloc, tracing is on, or
+ * accounting is off (acct_detour). Returns p. */
 static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int op, size_t align)
 {
     if (!acct_real_init() || acct_off)
@@ -53,12 +75,10 @@ static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int
     if (ACCT_UNLIKELY(acct_tls.busy) && acct_own_add(p))
         return p; /* our own block: not the program's */
     size_t key = acct_key_new(p, req, lg_of(align));
-    acct_thread_t *t = acct_thread();
+    acct_thread_t *t = acct_thread(); /* (acquiring a state may arm the common case) */
     acct_count_alloc(t, req, key);
     if (ACCT_LIKELY(t != NULL) && ACCT_LIKELY(!acct_tls.busy)) {
-        t->sample_left -= (int64_t)req;
-        if (ACCT_UNLIKELY(t->sample_left < 0))
-            acct_sample_alloc(t, p, req);
+        countdown(t, p, req);
         if (ACCT_UNLIKELY(acct_tracing))
             acct_trace_alloc(t, op, p, req, align);
     }
@@ -66,48 +86,70 @@ static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int
     return p;
 }
 
-/* The sample point of this thread was crossed: samples p. Returns p. */
-static __attribute__((noinline)) void *on_alloc_sample(acct_thread_t *t, void *p, size_t req)
+/* The armed common case crossed its sample point: counts p (glibc's key), then samples it.
+ * Returns p. */
+static __attribute__((noinline)) void *alloc_sample(acct_thread_t *t, void *p, size_t req)
 {
+    acct_count_alloc(t, req, acct_glibc_key(p));
+    acct_fast_park();
     acct_sample_alloc(t, p, req);
+    acct_fast_refresh();
     return p;
 }
 
-/* on_alloc outside glibc's common case: jemalloc's (acct_tls.fast_je: the size class from its
- * table or its rule, checked against nallocx at start-up, without a call into jemalloc), else
- * on_alloc_general. Only tail calls, so that it needs no frame. Returns p. */
-static __attribute__((noinline)) void *on_alloc_slow(void *p, size_t req, int op, size_t align)
+/* jemalloc's common case crossed its sample point (parked: the countdown is in the state, where
+ * the sampler resets it). Returns p. */
+static __attribute__((noinline)) void *je_alloc_sample(acct_thread_t *je, void *p, size_t req)
 {
-    acct_thread_t *je = acct_tls.fast_je;
-    if (ACCT_UNLIKELY(je == NULL || align != 0 || req > ACCT_JE_CLASSES_MAX))
-        return on_alloc_general(p, req, op, align);
-    size_t usable = req <= ACCT_JE_SMALL ? acct_je_small[(req + 7) >> 3] : acct_je_class_of(req);
-    size_t key = acct_key_of_usable(usable);
-    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
-        return on_alloc_general(p, req, op, align);
-    acct_count_alloc_slot(je, req, key);
-    je->sample_left -= (int64_t)req;
-    if (ACCT_UNLIKELY(je->sample_left < 0))
-        return on_alloc_sample(je, p, req);
+    acct_sample_alloc(je, p, req);
     return p;
 }
 
-/* Counts block p of req bytes just allocated, and counts down to the next sample. Returns p.
- * Every call but the real allocator's is a tail call, so that the wrappers' common case keeps
- * nothing but the request across that one call. */
-static inline __attribute__((always_inline)) void *on_alloc(void *p, size_t req, int op,
-                                                            size_t align)
+/* Counts block p of req bytes from jemalloc, its size class known (acct_tls.fast_je, checked
+ * against nallocx at start-up) and counted in slot `key`, in je's, and counts down. Returns p. */
+static inline __attribute__((always_inline)) void *je_count(acct_thread_t *je, void *p, size_t req,
+                                                            size_t key)
+{
+    acct_count_alloc_slot(je, req, key);
+    je->sample_left -= (int64_t)req; /* (parked: the countdown is in the state) */
+    if (ACCT_UNLIKELY(je->sample_left < 0))
+        return je_alloc_sample(je, p, req);
+    return p;
+}
+
+/* jemalloc's common case above its table (ACCT_JE_SMALL): the four-classes-per-doubling rule. */
+static __attribute__((noinline)) void *je_alloc_class(acct_thread_t *je, void *p, size_t req,
+                                                      int op)
+{
+    size_t key = acct_key_of_usable(acct_je_class_of(req));
+    if (req > ACCT_JE_CLASSES_MAX || !acct_key_in_slot(key))
+        return on_alloc_general(p, req, op, 0);
+    return je_count(je, p, req, key);
+}
+
+/* acct_on_alloc when its countdown went below zero. Armed (acct_tls.fast set), the sample point
+ * of this thread was crossed. Parked: jemalloc's common case (acct_tls.fast_je: the size class
+ * from its table, without a call into jemalloc), else on_alloc_general. Only tail calls, so
+ * that jemalloc's case needs no frame. */
+void *acct_alloc_slow(void *p, size_t req, int op, size_t align)
 {
     acct_thread_t *t = acct_tls.fast;
-    if (ACCT_UNLIKELY(t == NULL))
-        return on_alloc_slow(p, req, op, align);
-    size_t key = acct_glibc_key(p);
-    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
-        return on_alloc_slow(p, req, op, align);
-    acct_count_alloc_slot(t, req, key);
-    t->sample_left -= (int64_t)req;
-    if (ACCT_UNLIKELY(t->sample_left < 0))
-        return on_alloc_sample(t, p, req);
+    if (ACCT_UNLIKELY(t != NULL))
+        return alloc_sample(t, p, req);
+    acct_tls.left = ACCT_LEFT_PARKED; /* (each request moved it down) */
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_UNLIKELY(je == NULL || align != 0))
+        return on_alloc_general(p, req, op, align);
+    if (ACCT_UNLIKELY(req > ACCT_JE_SMALL))
+        return je_alloc_class(je, p, req, op);
+    /* the table's sizes are multiples of 8 (checked at start-up), below 16 KiB: in a slot */
+    return je_count(je, p, req, (size_t)acct_je_small[(req + 7) >> 3] + 8);
+}
+
+/* The common case found a size outside the slots: counts it in t's buckets. Returns p. */
+void *acct_alloc_big(acct_thread_t *t, void *p, size_t req, size_t key)
+{
+    acct_count_alloc_big(t, req, key);
     return p;
 }
 
@@ -127,68 +169,37 @@ static __attribute__((noinline)) void on_free_slow(void *p, size_t known_key)
     acct_fast_refresh(); /* (acct_detour may have cleared) */
 }
 
-/* free() outside the common case: jemalloc's common case, else the block may be a bootstrap one,
- * the allocator not looked up yet (then only bootstrap blocks exist), or see on_free_slow. */
-static __attribute__((noinline)) void free_slow(void *p)
+/* free() the general way: NULL, a bootstrap block, the allocator not looked up yet (then only
+ * bootstrap blocks exist), or see on_free_slow. */
+static __attribute__((noinline)) void free_general(void *p)
 {
-    acct_thread_t *je = acct_tls.fast_je;
-    if (ACCT_LIKELY(je != NULL) && !acct_filter_maybe(p)) {
-        /* jemalloc's common case: not a bootstrap, own or sampled block (all behind the
-         * filter). sallocx is its cheapest size lookup; given that size, sdallocx skips the
-         * lookup that free would repeat. */
-        size_t usable = acct_real.sallocx(p, 0);
-        acct_count_free(je, acct_key_of_usable(usable));
-        acct_real.sdallocx(p, usable, 0);
-        return;
-    }
-    if (acct_is_boot(p) || !acct_real_init())
+    if (p == NULL || acct_is_boot(p) || !acct_real_init())
         return; /* never given back */
     on_free_slow(p, 0);
     acct_real.free(p);
 }
 
-ACCT_EXPORT void *malloc(size_t n)
+/* jemalloc's common case, a size outside the slots. */
+static __attribute__((noinline)) void je_free_big(acct_thread_t *je, void *p, size_t usable)
 {
-    void *p = __atomic_load_n(&acct_malloc_entry, __ATOMIC_RELAXED)(n);
-    if (ACCT_UNLIKELY(p == NULL)) /* (acct_off: on_alloc's slow path) */
-        return p;
-    return on_alloc(p, n, FL_TOP_MALLOC, 0);
+    acct_count_free_big(je, acct_key_of_usable(usable));
+    acct_real.sdallocx(p, usable, 0);
 }
 
-ACCT_EXPORT void free(void *p)
+/* free() outside the common case: jemalloc's common case, else free_general. */
+void acct_free_slow(void *p)
 {
-    if (ACCT_UNLIKELY(p == NULL))
-        return;
-    /* A thread has a state only once the allocator underneath was looked up (acct_real is then
-     * valid) and acct_detour is clear only for glibc's, so that its header is the size key.
-     * Bootstrap, own and sampled blocks are all behind the filter (acct_boot_alloc marks it). */
-    acct_thread_t *t = acct_tls.fast;
-    if (ACCT_UNLIKELY(t == NULL || acct_filter_maybe(p))) {
-        free_slow(p);
-        return;
-    }
-    size_t key = acct_glibc_key(p);
-    if (ACCT_UNLIKELY(!acct_key_in_slot(key))) {
-        free_slow(p);
-        return;
-    }
-    acct_count_free_slot(t, key);
-    acct_real.free(p);
-}
-
-ACCT_EXPORT void *calloc(size_t n, size_t m)
-{
-    size_t bytes;
-    if (__builtin_mul_overflow(n, m, &bytes)) {
-        if (acct_real_init())
-            return acct_real.calloc(n, m); /* the allocator reports the overflow its way */
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *p = __atomic_load_n(&acct_calloc_entry, __ATOMIC_RELAXED)(n, m);
-    if (ACCT_UNLIKELY(p == NULL))
-        return p;
-    return on_alloc(p, bytes, FL_TOP_CALLOC, 0);
+    acct_thread_t *je = acct_tls.fast_je;
+    if (ACCT_UNLIKELY(je == NULL) || acct_filter_maybe(p))
+        return free_general(p); /* (NULL, bootstrap, own and sampled blocks: behind the filter) */
+    /* sallocx is jemalloc's cheapest size lookup; given that size, sdallocx skips the lookup
+     * that free would repeat */
+    size_t usable = acct_real.sallocx(p, 0);
+    size_t key = acct_key_of_usable(usable);
+    if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
+        return je_free_big(je, p, usable);
+    acct_count_free_slot(je, key);
+    acct_real.sdallocx(p, usable, 0);
 }
 
 /* realloc of a bootstrap block: a new real block with the old contents. */
@@ -219,13 +230,13 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
     if (old == NULL) {
         void *p = acct_real.realloc(NULL, n);
         if (p)
-            on_alloc(p, n, FL_TOP_MALLOC, 0);
+            acct_on_alloc(p, n, FL_TOP_MALLOC, 0);
         return p;
     }
     if (ACCT_UNLIKELY(acct_filter_maybe(old)) && acct_filter_slow(old)) {
         void *p = acct_real.realloc(old, n); /* our own block stays ours, or is forgotten */
         if (p && !acct_own_add(p))
-            on_alloc(p, n, FL_TOP_MALLOC, 0);
+            acct_on_alloc(p, n, FL_TOP_MALLOC, 0);
         else if (!p && n > 0)
             acct_own_add(old);
         return p;
@@ -249,9 +260,7 @@ ACCT_EXPORT void *realloc(void *old, size_t n)
     if (t) {
         ACCT_BUMP(t->c.reallocs, 1);
         if (!acct_tls.busy) {
-            t->sample_left -= (int64_t)n;
-            if (ACCT_UNLIKELY(t->sample_left < 0))
-                acct_sample_alloc(t, p, n);
+            countdown(t, p, n);
             if (ACCT_UNLIKELY(acct_tracing))
                 acct_trace_realloc(t, old, p, n, t0);
         }
@@ -282,7 +291,7 @@ ACCT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     int rc = acct_real.posix_memalign(out, align, n);
     if (rc == 0 && *out && !acct_off)
-        on_alloc(*out, n, FL_TOP_MEMALIGN, align);
+        acct_on_alloc(*out, n, FL_TOP_MEMALIGN, align);
     return rc;
 }
 
@@ -301,7 +310,7 @@ static void *aligned(void *(*fn)(size_t, size_t), size_t align, size_t n, size_t
         return acct_boot_alloc(counted, align);
     void *p = fn ? fn(align, n) : acct_real.memalign(align, counted);
     if (p && !acct_off)
-        on_alloc(p, counted, FL_TOP_MEMALIGN, align);
+        acct_on_alloc(p, counted, FL_TOP_MEMALIGN, align);
     return p;
 }
 
@@ -376,11 +385,11 @@ ACCT_EXPORT void *mallocx(size_t n, int flags)
     }
     void *p = acct_real.mallocx(n, flags);
     if (p && !acct_off)
-        on_alloc(p, n,
-                 align                         ? FL_TOP_MEMALIGN
-                 : (flags & MALLOCX_ZERO_FLAG) ? FL_TOP_CALLOC
-                                               : FL_TOP_MALLOC,
-                 align);
+        acct_on_alloc(p, n,
+                      align                         ? FL_TOP_MEMALIGN
+                      : (flags & MALLOCX_ZERO_FLAG) ? FL_TOP_CALLOC
+                                                    : FL_TOP_MALLOC,
+                      align);
     return p;
 }
 
@@ -406,9 +415,7 @@ ACCT_EXPORT void *rallocx(void *old, size_t n, int flags)
     acct_count_alloc(t, n, acct_key_new(p, n, lg_of(flags_align(flags))));
     if (t && !acct_tls.busy) {
         ACCT_BUMP(t->c.reallocs, 1);
-        t->sample_left -= (int64_t)n;
-        if (ACCT_UNLIKELY(t->sample_left < 0))
-            acct_sample_alloc(t, p, n);
+        countdown(t, p, n);
         if (ACCT_UNLIKELY(acct_tracing))
             acct_trace_realloc(t, old, p, n, t0);
     }

@@ -17,12 +17,24 @@
  * to backtrace() for good (an event says so); while judging, a short walk's site comes from
  * backtrace() already.
  *
- * Invariants (all under acct_site_lock, never held while calling the allocator or backtrace):
+ * A sample takes no lock but live_lock (a spin lock held for a few dozen instructions) and the
+ * filter's: the walk reads the thread's stack with bounds learned once per thread, the site is
+ * found in site_index[] without a lock (a site is created once, under acct_site_lock, then never
+ * changes), and nothing is allocated unless backtrace() is the unwinder. A sample runs busy
+ * (acct_busy_enter), so a signal handler's malloc on its thread does not sample; a handler's
+ * free on a thread holding live_lock does not wait for it (live_mine).
+ *
+ * Locks: acct_site_lock (a mutex: creating a site, the leak watch, events, reports) is taken
+ * before live_lock (the sampled blocks and the sites' sums) when both are; neither is held while
+ * calling the allocator or backtrace, and the filter's lock is taken with neither held.
+ * Invariants:
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
- *     site's entries is its live_bytes / live_blocks;
+ *     site's entries is its sums' live_bytes / live_blocks (live_lock);
  *   - the filter (acct_filter_add) counts the live[] entries in each of its cells, and its bit
- *     for a cell is set while that is nonzero, so free() only takes the lock on "maybe";
+ *     for a cell is set while that is nonzero, so free() only looks on "maybe"; an entry is
+ *     counted there before its block reaches the program and uncounted before the allocator
+ *     gets it back, so the count never misses a live entry;
  *   - a site's births - deaths is its number of live[] entries; its live_var and churn_var sum
  *     (1 - p) w^2 over its live samples and over all its births and deaths;
  *   - hist[] holds hist_n points for every site, taken at hist_t[] (the watch times).
@@ -35,6 +47,7 @@
 #include <execinfo.h>
 #include <link.h>
 #include <math.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,7 +56,7 @@ uint64_t acct_sample_mean;
 unsigned acct_sample_depth = 12;
 int acct_sample_backtrace;
 int acct_sample_auto;
-static unsigned auto_samples, auto_frames; /* acct_site_lock: frame-pointer walks so far */
+static unsigned auto_samples, auto_frames; /* acct_site_lock (auto_samples also read without) */
 #define AUTO_JUDGE 32                      /* walks before judging */
 
 #define MAX_SITES 16384
@@ -53,23 +66,32 @@ static unsigned auto_samples, auto_frames; /* acct_site_lock: frame-pointer walk
 #define NEVENTS 64
 #define EVENT_LEN 480
 
+/* A call site's stack: written once by its creator, then published in site_index[] (release)
+ * and never changed, so lookups read it without a lock. */
 typedef struct site {
     uint64_t hash;
     int nframes;
     uintptr_t frames[ACCT_MAX_DEPTH];
+} site_t;
+
+/* A site's sums over its samples (live_lock): what every sample and sampled free changes. */
+typedef struct site_sums {
     double live_bytes, live_blocks, alloc_bytes;
     double live_var;         /* sum of (1 - p) w^2 over live samples: live_bytes' variance */
     double churn_var;        /* the same over every sample born or dead so far */
     double alloc_var;        /* the same over every sample born: alloc_bytes' variance */
     double blocks_var;       /* sum of (1 - p) / p^2 over live samples: live_blocks' variance */
     uint64_t births, deaths; /* samples taken, samples freed */
-    /* leak watch (monitor thread, under the lock) */
+} site_sums_t;
+
+/* A site's answer from the leak watch (monitor thread, acct_site_lock). */
+typedef struct site_watch {
     int leaking;             /* the last test said so */
     int offset;              /* growing, but the exact totals did not grow with it */
     double flag_t;           /* when it started leaking */
     double rate, rate_err;   /* growth over the long window, bytes/s, and its 95 % bound */
     double window_s, p_long; /* that window's length and its sign test's p-value */
-} site_t;
+} site_watch_t;
 
 /* A site at one watch time: what the windows are computed from. */
 typedef struct hist_point {
@@ -82,31 +104,68 @@ typedef struct live_entry {
     uintptr_t addr; /* 0: empty */
     uint32_t site;
     double wbytes, wblocks; /* w = s/p and 1/p */
+    double var, blocks_var; /* its shares of the site's variances: (1 - p) w^2 for both w */
 } live_entry_t;
 
-/* (1 - p) w^2: a sample's share of its site's variance (of live bytes with w = s/p; of live
- * blocks with w = 1/p, as sample_var(wblocks, wblocks)). */
-static double sample_var(double wbytes, double wblocks)
+/* The live entry of block a of req bytes (its site s): weights w = s/p and 1/p, and its
+ * shares (1 - p) w^2 of the variances of its site's live bytes and blocks. */
+static live_entry_t sample_entry(uintptr_t a, unsigned s, size_t req)
 {
-    return (1.0 - 1.0 / wblocks) * wbytes * wbytes;
+    double prob = req ? acct_sample_prob((double)req / (double)acct_sample_mean) : 1.0 / 1e9;
+    double wbytes = (double)req / prob, wblocks = 1.0 / prob, q = 1.0 - prob;
+    return (live_entry_t){a, s, wbytes, wblocks, q * wbytes * wbytes, q * wblocks * wblocks};
 }
 
 /* Adaptive: spins briefly, then sleeps, so a holder preempted on a busy machine does not make
- * the others burn their time slices. Held for a few hundred ns. */
+ * the others burn their time slices. Taken by the sampled path only to create a site. */
 ACCT_LINE static pthread_mutex_t acct_site_lock = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-static site_t *sites;                    /* MAX_SITES, acct_site_lock */
-static uint32_t *site_index;             /* SITE_INDEX slots of site number + 1, acct_site_lock */
-static unsigned nsites;                  /* acct_site_lock */
-static live_entry_t *live;               /* live_cap entries, acct_site_lock */
-static unsigned live_cap;                /* a power of two, acct_site_lock */
-static uint64_t samples, dropped, nlive; /* acct_site_lock */
-static char events[NEVENTS][EVENT_LEN];  /* acct_site_lock */
-static unsigned nevents_total;           /* acct_site_lock */
-static uintptr_t self_lo, self_hi;       /* our own text: frames skipped at the top of a stack */
-static hist_point_t *hist;               /* MAX_SITES * HIST_CAP, acct_site_lock */
-static double hist_t[HIST_CAP];          /* acct_site_lock: the watch times */
-static int64_t hist_usable[HIST_CAP];    /* acct_site_lock: exact live usable bytes then */
-static int hist_n;                       /* acct_site_lock */
+static site_t *sites;                   /* MAX_SITES; entry i immutable once published */
+static uint32_t *site_index;            /* SITE_INDEX slots of site number + 1 (see above) */
+static unsigned nsites;                 /* written under acct_site_lock, read atomically */
+static site_watch_t *watch;             /* MAX_SITES, acct_site_lock */
+static char events[NEVENTS][EVENT_LEN]; /* acct_site_lock */
+static unsigned nevents_total;          /* acct_site_lock */
+static uintptr_t self_lo, self_hi;      /* our own text: frames skipped at the top of a stack */
+static hist_point_t *hist;              /* MAX_SITES * HIST_CAP, acct_site_lock */
+static double hist_t[HIST_CAP];         /* acct_site_lock: the watch times */
+static int64_t hist_usable[HIST_CAP];   /* acct_site_lock: exact live usable bytes then */
+static int hist_n;                      /* acct_site_lock */
+
+/* live_lock: a spin lock (test and test-and-set) over the sampled blocks and the sites' sums,
+ * held for a few dozen instructions by a sample or a sampled free: a pthread mutex's lock and
+ * unlock cost more than the work they protect. A waiter spins briefly, then yields, so a holder
+ * preempted on a busy machine gets its core back. Taken after acct_site_lock when both are.
+ * A signal handler that allocates or frees on a thread holding it must not wait for it (the
+ * holder is the thread it interrupted): see live_mine's uses. */
+ACCT_LINE static int live_held;
+static __thread bool live_mine ACCT_TLS; /* this thread holds live_lock (signal handlers) */
+static live_entry_t *live;               /* live_cap entries, live_lock */
+static unsigned live_cap;                /* a power of two, live_lock */
+static site_sums_t *sums;                /* MAX_SITES, live_lock */
+static uint64_t samples, dropped, nlive; /* live_lock */
+
+static void live_lock(void)
+{
+    unsigned spins = 0;
+    while (__atomic_exchange_n(&live_held, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&live_held, __ATOMIC_RELAXED)) {
+            if (++spins < 100) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                sched_yield();
+            }
+        }
+    }
+    live_mine = true;
+}
+
+static void live_unlock(void)
+{
+    live_mine = false;
+    __atomic_store_n(&live_held, 0, __ATOMIC_RELEASE);
+}
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -125,23 +184,28 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+static void *map_table(size_t bytes)
+{
+    return mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                -1, 0);
+}
+
 void acct_sample_init(void)
 {
     acct_busy_enter();
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&acct_sample_init);
-    sites = mmap(NULL, MAX_SITES * sizeof(site_t), PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    site_index = mmap(NULL, SITE_INDEX * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    hist = mmap(NULL, (size_t)MAX_SITES * HIST_CAP * sizeof(hist_point_t), PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    sites = map_table(MAX_SITES * sizeof(site_t));
+    sums = map_table(MAX_SITES * sizeof(site_sums_t));
+    watch = map_table(MAX_SITES * sizeof(site_watch_t));
+    site_index = map_table(SITE_INDEX * sizeof(uint32_t));
+    hist = map_table((size_t)MAX_SITES * HIST_CAP * sizeof(hist_point_t));
     live_cap = LIVE_MIN;
-    live = mmap(NULL, live_cap * sizeof(live_entry_t), PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (sites == MAP_FAILED || site_index == MAP_FAILED || live == MAP_FAILED ||
-        hist == MAP_FAILED) {
+    live = map_table(live_cap * sizeof(live_entry_t));
+    if (sites == MAP_FAILED || sums == MAP_FAILED || watch == MAP_FAILED ||
+        site_index == MAP_FAILED || live == MAP_FAILED || hist == MAP_FAILED) {
         acct_log("flatline-acct: no memory for call sites; sampling is off\n");
         acct_sample_mean = 0;
+        live = NULL;
     } else if (acct_sample_backtrace || acct_sample_auto) {
         void *warm[4];
         backtrace(warm, 4); /* loads libgcc_s now rather than inside someone's malloc */
@@ -151,10 +215,13 @@ void acct_sample_init(void)
 
 void acct_sample_forklock(int lock)
 {
-    if (lock)
+    if (lock) {
         pthread_mutex_lock(&acct_site_lock);
-    else
+        live_lock();
+    } else {
+        live_unlock();
         pthread_mutex_unlock(&acct_site_lock);
+    }
 }
 
 static void add_event_locked(const char *text);
@@ -176,48 +243,116 @@ void acct_sample_reset(acct_thread_t *t)
         return;
     }
     double u = ((double)(rng_next(t) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-    double d = -log(u) * (double)acct_sample_mean;
+    double d = acct_neg_log(u) * (double)acct_sample_mean;
     t->sample_left = d < 1 ? 1 : d > 1e15 ? (int64_t)1e15 : (int64_t)d;
 }
 
-/* The calling thread's stack, learned once (pthread_getattr_np may allocate: the caller is
+/* The calling thread's stack, learned once (pthread_getattr_np may allocate: the sampler is
  * busy, so those are our own blocks). */
-static void stack_bounds(acct_thread_t *t)
+__attribute__((noinline, cold)) static void stack_bounds(acct_thread_t *t)
 {
-    if (!t->stack_hi) {
-        pthread_attr_t a;
-        void *lo;
-        size_t size;
-        if (pthread_getattr_np(pthread_self(), &a) == 0) {
-            if (pthread_attr_getstack(&a, &lo, &size) == 0) {
-                t->stack_lo = (uintptr_t)lo;
-                t->stack_hi = (uintptr_t)lo + size;
-            }
-            pthread_attr_destroy(&a);
+    pthread_attr_t a;
+    void *lo;
+    size_t size;
+    int saved_errno = errno;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        if (pthread_attr_getstack(&a, &lo, &size) == 0) {
+            t->stack_lo = (uintptr_t)lo;
+            t->stack_hi = (uintptr_t)lo + size;
         }
-        if (!t->stack_hi)
-            t->stack_hi = 1; /* unknown: walks stop at once */
+        pthread_attr_destroy(&a);
     }
+    if (!t->stack_hi)
+        t->stack_hi = 1; /* unknown: walks stop at once */
+    errno = saved_errno;
 }
 
-/* Return addresses by following saved frame pointers, each frame on the thread's stack and
- * above the last. A frame elsewhere (a signal's alternate stack, a coroutine's stack) stops the
- * walk: nothing outside the known stack is ever read. Returns how many. */
-__attribute__((noinline)) static int fp_walk(acct_thread_t *t, void **out, int max)
+static bool is_self(uintptr_t pc)
 {
-    stack_bounds(t);
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0), lo = t->stack_lo, hi = t->stack_hi;
-    int n = 0;
-    while (n < max && (fp & 7) == 0 && fp >= lo && fp + 16 <= hi) {
-        uintptr_t next = ((const uintptr_t *)fp)[0], ret = ((const uintptr_t *)fp)[1];
-        if (ret < 4096)
-            break;
-        out[n++] = (void *)ret;
-        if (next <= fp || next - fp > (64u << 20))
+    return pc - self_lo < self_hi - self_lo; /* one compare */
+}
+
+/* The program's return addresses, by following saved frame pointers: at most `depth` of them
+ * into frames, our own frames left out wherever they are (the wrappers on top, exit.c's main
+ * below the program's). Each frame must lie on the thread's stack (bounds learned once per
+ * thread), above the last: a frame elsewhere (a signal's alternate stack, a coroutine's stack,
+ * code without frame pointers) ends the walk, so nothing outside the known stack is ever read,
+ * and the walk ends since frames only go up. Returns how many frames it kept. */
+__attribute__((noinline)) static int fp_walk(acct_thread_t *t, uintptr_t *frames, int depth)
+{
+    if (ACCT_UNLIKELY(!t->stack_hi))
+        stack_bounds(t);
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t lo = t->stack_lo, hi = t->stack_hi - 16; /* a frame's two words lie below hi */
+    uintptr_t self = self_lo, self_len = self_hi - self_lo;
+    uintptr_t *out = frames, *end = frames + depth;
+    if (t->stack_hi < lo + 16 || fp < lo || fp > hi || depth <= 0)
+        return 0;
+    for (;;) {
+        const uintptr_t *f = (const uintptr_t *)fp;
+        uintptr_t next = f[0], ret = f[1];
+        if (ret - self >= self_len) { /* not our own */
+            if (ret < 4096)
+                break;
+            *out++ = ret;
+            if (out == end)
+                break;
+        }
+        if (next <= fp || next > hi)
             break;
         fp = next;
     }
-    return n;
+    return (int)(out - frames);
+}
+
+/* The same with backtrace() (exact without frame pointers, ~100x slower; it may allocate: the
+ * sampler is busy). Inlined: every frame of ours costs backtrace() thousands of instructions to
+ * unwind. */
+static inline __attribute__((always_inline)) int bt_walk(uintptr_t *frames, int depth)
+{
+    void *raw[ACCT_MAX_DEPTH + 8];
+    int saved_errno = errno;
+    int n = backtrace(raw, depth + 8), kept = 0;
+    errno = saved_errno;
+    for (int i = 0; i < n && kept < depth; i++)
+        if (!is_self((uintptr_t)raw[i]))
+            frames[kept++] = (uintptr_t)raw[i];
+    return kept;
+}
+
+/* While the frame-pointer walks are judged (unwind auto, the first AUTO_JUDGE samples), counts
+ * this walk's frames; the last one decides whether sampling switches to backtrace() for good. */
+static void judge_walk(int walked)
+{
+    pthread_mutex_lock(&acct_site_lock);
+    if (__atomic_add_fetch(&auto_samples, 1, __ATOMIC_RELAXED) <= AUTO_JUDGE) {
+        auto_frames += (unsigned)walked;
+        if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 &&
+            2 * auto_frames < 3u * AUTO_JUDGE) {
+            __atomic_store_n(&acct_sample_backtrace, 1, __ATOMIC_RELAXED);
+            add_event_locked("stacks: frame pointers are missing (short walks): call sites now "
+                             "come from backtrace()");
+        }
+    }
+    pthread_mutex_unlock(&acct_site_lock);
+}
+
+/* The calling thread's stack for a sample, into frames (ACCT_MAX_DEPTH); returns its length. */
+static inline __attribute__((always_inline)) int sample_stack(acct_thread_t *t, uintptr_t *frames)
+{
+    int depth = (int)acct_sample_depth;
+    if (__atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED))
+        return bt_walk(frames, depth);
+    int n = fp_walk(t, frames, depth);
+    if (ACCT_LIKELY(!acct_sample_auto) ||
+        __atomic_load_n(&auto_samples, __ATOMIC_RELAXED) >= AUTO_JUDGE)
+        return n;
+    /* While the walks are judged, a walk that found the caller's caller is the site (what
+     * later walks give for the same path); a short one is replaced by backtrace() (what
+     * sampling switches to when walks keep coming back short): one call path is one site
+     * before and after the judgement. */
+    judge_walk(n);
+    return n < 2 ? bt_walk(frames, depth) : n;
 }
 
 static uint64_t frames_hash(const uintptr_t *f, int n)
@@ -225,30 +360,55 @@ static uint64_t frames_hash(const uintptr_t *f, int n)
     uint64_t h = 1469598103934665603ull;
     for (int i = 0; i < n; i++)
         h = (h ^ f[i]) * 1099511628211ull;
+    h ^= h >> 29;
     return h ? h : 1;
 }
 
-/* The site for this stack, created if new; MAX_SITES means "table full". Lock held. */
-static unsigned site_get_locked(const uintptr_t *f, int n)
+static bool site_is(const site_t *st, uint64_t h, const uintptr_t *f, int n)
+{
+    if (st->hash != h || st->nframes != n)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (st->frames[i] != f[i])
+            return false;
+    return true;
+}
+
+/* The site of stack f (n frames): found without a lock (published sites never change),
+ * else created under acct_site_lock. MAX_SITES means "table full". */
+static unsigned site_get(const uintptr_t *f, int n)
 {
     uint64_t h = frames_hash(f, n);
-    for (unsigned i = (unsigned)h & (SITE_INDEX - 1);; i = (i + 1) & (SITE_INDEX - 1)) {
-        uint32_t s = site_index[i];
-        if (s == 0) {
-            if (nsites >= MAX_SITES)
-                return MAX_SITES;
-            site_t *st = &sites[nsites];
-            st->hash = h;
-            st->nframes = n;
-            memcpy(st->frames, f, (size_t)n * sizeof *f);
-            site_index[i] = ++nsites;
-            FL_ASSERT(nsites <= MAX_SITES);
-            return nsites - 1;
-        }
-        site_t *st = &sites[s - 1];
-        if (st->hash == h && st->nframes == n && !memcmp(st->frames, f, (size_t)n * sizeof *f))
+    unsigned i = (unsigned)h & (SITE_INDEX - 1);
+    for (;; i = (i + 1) & (SITE_INDEX - 1)) {
+        uint32_t s = __atomic_load_n(&site_index[i], __ATOMIC_ACQUIRE);
+        if (s == 0)
+            break;
+        if (site_is(&sites[s - 1], h, f, n))
             return s - 1;
     }
+    pthread_mutex_lock(&acct_site_lock);
+    for (;; i = (i + 1) & (SITE_INDEX - 1)) { /* on from the empty slot: only it can have filled */
+        uint32_t s = site_index[i];
+        if (s != 0 && site_is(&sites[s - 1], h, f, n)) {
+            pthread_mutex_unlock(&acct_site_lock);
+            return s - 1;
+        }
+        if (s == 0)
+            break;
+    }
+    unsigned id = MAX_SITES;
+    if (nsites < MAX_SITES) {
+        id = nsites;
+        site_t *st = &sites[id];
+        st->hash = h;
+        st->nframes = n;
+        memcpy(st->frames, f, (size_t)n * sizeof *f);
+        __atomic_store_n(&site_index[i], id + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&nsites, id + 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&acct_site_lock);
+    return id;
 }
 
 static unsigned live_slot(uintptr_t a)
@@ -256,15 +416,17 @@ static unsigned live_slot(uintptr_t a)
     return (unsigned)((a * 0x9E3779B97F4A7C15ull) >> 40) & (live_cap - 1);
 }
 
-/* Doubles live[] (rehashing every entry). Lock held; false when no memory (keep the old one). */
+/* Doubles live[] (rehashing every entry). live_lock held; false when no memory (keep the old
+ * one). */
 static bool live_grow_locked(void)
 {
     unsigned old_cap = live_cap;
     live_entry_t *old = live;
     if (old_cap >= LIVE_MAX)
         return false;
-    live_entry_t *n = mmap(NULL, 2 * old_cap * sizeof(live_entry_t), PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int saved_errno = errno;
+    live_entry_t *n = map_table(2 * old_cap * sizeof(live_entry_t));
+    errno = saved_errno;
     if (n == MAP_FAILED)
         return false;
     live = n;
@@ -278,28 +440,41 @@ static bool live_grow_locked(void)
         live[j] = old[i];
     }
     munmap(old, old_cap * sizeof(live_entry_t));
+    errno = saved_errno;
     return true;
 }
 
-static void filter_add(uintptr_t a, int delta)
+/* A sample is born into or dies out of its site's sums. live_lock held. */
+static void sums_birth_locked(const live_entry_t *e)
 {
-    acct_filter_add(ACCT_FILTER_SAMPLE, (const void *)a, delta);
+    site_sums_t *s = &sums[e->site];
+    s->live_bytes += e->wbytes;
+    s->live_blocks += e->wblocks;
+    s->alloc_bytes += e->wbytes;
+    s->live_var += e->var;
+    s->churn_var += e->var;
+    s->alloc_var += e->var;
+    s->blocks_var += e->blocks_var;
+    s->births++;
 }
 
-/* Removes live[i] and closes the gap (linear probing, backward shift). Lock held. */
+static void sums_death_locked(const live_entry_t *e)
+{
+    site_sums_t *s = &sums[e->site];
+    FL_ASSERT(s->births > s->deaths);
+    s->live_bytes -= e->wbytes;
+    s->live_blocks -= e->wblocks;
+    s->live_var -= e->var;
+    s->churn_var += e->var;
+    s->blocks_var -= e->blocks_var;
+    s->deaths++;
+}
+
+/* Removes live[i] and closes the gap (linear probing, backward shift). live_lock held. */
 static void live_remove_locked(unsigned i)
 {
-    live_entry_t *e = &live[i];
-    site_t *st = &sites[e->site];
-    double v = sample_var(e->wbytes, e->wblocks);
-    FL_ASSERT(nlive > 0 && st->births > st->deaths);
-    st->live_bytes -= e->wbytes;
-    st->live_blocks -= e->wblocks;
-    st->live_var -= v;
-    st->churn_var += v;
-    st->blocks_var -= sample_var(e->wblocks, e->wblocks);
-    st->deaths++;
-    filter_add(e->addr, -1);
+    FL_ASSERT(nlive > 0);
+    sums_death_locked(&live[i]);
     nlive--;
     unsigned hole = i;
     for (unsigned j = (i + 1) & (live_cap - 1); live[j].addr; j = (j + 1) & (live_cap - 1)) {
@@ -322,127 +497,113 @@ static int live_find_locked(uintptr_t a)
     return -1;
 }
 
+/* Records e as live. An entry left for the same address (a block freed behind our back) is
+ * replaced: it dies as e is born. Returns false when the table is full (e dropped). live_lock
+ * held. The filter is the caller's. */
+static bool live_insert_locked(const live_entry_t *e, bool *replaced)
+{
+    *replaced = false;
+    if (nlive >= live_cap / 2 && !live_grow_locked())
+        return false;
+    unsigned i = live_slot(e->addr);
+    while (live[i].addr && live[i].addr != e->addr)
+        i = (i + 1) & (live_cap - 1);
+    if (live[i].addr) {
+        sums_death_locked(&live[i]);
+        *replaced = true;
+    } else {
+        nlive++;
+    }
+    FL_ASSERT(nlive <= live_cap / 2 + 1);
+    live[i] = *e;
+    sums_birth_locked(e);
+    return true;
+}
+
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
 {
-    acct_sample_reset(t);
-    if (!acct_sample_mean || !live)
+    if (!acct_sample_mean || !live || live_mine) {
+        acct_sample_reset(t);
         return;
-    int saved_errno = errno;
+    }
+    /* Our own code until the next distance is drawn: what backtrace() or pthread_getattr_np
+     * allocate is ours, a signal handler's malloc on this thread meanwhile only counts (no
+     * sample within a sample), and the wrappers' common case, off meanwhile, resumes with the
+     * new distance. */
     acct_busy_enter();
-    void *raw[ACCT_MAX_DEPTH + 8];
-    int use_bt = __atomic_load_n(&acct_sample_backtrace, __ATOMIC_RELAXED);
-    int judging = acct_sample_auto && !use_bt &&
-                  __atomic_load_n(&auto_samples, __ATOMIC_RELAXED) < AUTO_JUDGE;
-    int walked = 0, n;
-    if (judging) {
-        /* While the frame-pointer walks are judged, a walk that found the caller's caller is
-         * the site (what later walks give for the same path); a short one is replaced by
-         * backtrace() (what sampling switches to when walks keep coming back short): one call
-         * path is one site before and after the judgement. */
-        n = fp_walk(t, raw, (int)acct_sample_depth + 8);
-        for (int i = 0; i < n; i++)
-            walked += (uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi;
-        if (walked < 2)
-            n = backtrace(raw, (int)acct_sample_depth + 8);
-    } else {
-        n = use_bt ? backtrace(raw, (int)acct_sample_depth + 8)
-                   : fp_walk(t, raw, (int)acct_sample_depth + 8);
-    }
-    /* our own frames are left out wherever they are: the wrappers on top, and the main of
-     * exit.c below the program's main */
-    int nf = 0;
     uintptr_t frames[ACCT_MAX_DEPTH];
-    for (int i = 0; i < n && nf < (int)acct_sample_depth; i++)
-        if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
-            frames[nf++] = (uintptr_t)raw[i];
-    if (walked > (int)acct_sample_depth)
-        walked = (int)acct_sample_depth;
-    double prob = req ? -expm1(-(double)req / (double)acct_sample_mean) : 1.0 / 1e9;
-    double wbytes = (double)req / prob, wblocks = 1.0 / prob;
-
-    pthread_mutex_lock(&acct_site_lock);
-    unsigned s = site_get_locked(frames, nf);
-    int old = live_find_locked((uintptr_t)p);
-    if (old >= 0)
-        live_remove_locked((unsigned)old); /* freed behind our back: forget the stale entry */
-    if (judging && ++auto_samples <= AUTO_JUDGE) {
-        auto_frames += (unsigned)walked;
-        if (auto_samples == AUTO_JUDGE && acct_sample_depth >= 3 &&
-            2 * auto_frames < 3u * AUTO_JUDGE) {
-            __atomic_store_n(&acct_sample_backtrace, 1, __ATOMIC_RELAXED);
-            add_event_locked("stacks: frame pointers are missing (short walks): call sites now "
-                             "come from backtrace()");
-        }
-    }
-    if (nlive >= live_cap / 2)
-        live_grow_locked();
-    if (s == MAX_SITES || nlive >= live_cap / 2) {
-        dropped++;
-    } else {
-        unsigned i = live_slot((uintptr_t)p);
-        while (live[i].addr)
-            i = (i + 1) & (live_cap - 1);
-        FL_ASSERT(nlive < live_cap && s < nsites); /* a free slot, an existing site */
-        live[i] = (live_entry_t){(uintptr_t)p, s, wbytes, wblocks};
-        filter_add((uintptr_t)p, 1);
-        nlive++;
-        double v = sample_var(wbytes, wblocks);
-        sites[s].live_bytes += wbytes;
-        sites[s].live_blocks += wblocks;
-        sites[s].alloc_bytes += wbytes;
-        sites[s].live_var += v;
-        sites[s].churn_var += v;
-        sites[s].alloc_var += v;
-        sites[s].blocks_var += sample_var(wblocks, wblocks);
-        sites[s].births++;
-    }
+    int nf = sample_stack(t, frames);
+    unsigned s = site_get(frames, nf);
+    live_entry_t e = sample_entry((uintptr_t)p, s, req);
+    bool kept = false, replaced = false;
+    live_lock();
     samples++;
-    pthread_mutex_unlock(&acct_site_lock);
+    if (s < MAX_SITES) {
+        kept = live_insert_locked(&e, &replaced);
+    } else {
+        int old = live_find_locked(e.addr); /* no site: forget a stale entry all the same */
+        if ((replaced = old >= 0))
+            live_remove_locked((unsigned)old);
+    }
+    if (!kept)
+        dropped++;
+    live_unlock();
+    /* (outside live_lock: p is not the program's yet, so nobody frees it meanwhile) */
+    if (kept != replaced)
+        acct_filter_add(ACCT_FILTER_SAMPLE, p, kept ? 1 : -1);
+    acct_sample_reset(t);
     acct_busy_leave();
-    errno = saved_errno;
 }
 
 void acct_sample_free(const void *p)
 {
-    if (!live)
+    /* A signal handler freeing while its thread holds live_lock leaves the entry: it is
+     * replaced when the address is sampled again, or forgotten at the address's next free. */
+    if (!live || live_mine)
         return;
-    pthread_mutex_lock(&acct_site_lock);
+    live_lock();
     int i = live_find_locked((uintptr_t)p);
-    if (i >= 0) {
+    if (i >= 0)
         live_remove_locked((unsigned)i);
-    }
-    pthread_mutex_unlock(&acct_site_lock);
+    live_unlock();
+    /* (outside live_lock: p is not the allocator's yet, so nobody is given it meanwhile) */
+    if (i >= 0)
+        acct_filter_add(ACCT_FILTER_SAMPLE, p, -1);
 }
 
+/* Both locks held. */
 static void fill_view(acct_site_view_t *v, unsigned id)
 {
     const site_t *st = &sites[id];
+    const site_sums_t *s = &sums[id];
+    const site_watch_t *w = &watch[id];
     v->id = id;
     v->nframes = st->nframes;
     memcpy(v->frames, st->frames, sizeof v->frames);
-    v->live_bytes = st->live_bytes < 0 ? 0 : st->live_bytes;
-    v->live_err = acct_bound95(st->live_var);
-    v->blocks_err = acct_bound95(st->blocks_var);
-    v->alloc_err = acct_bound95(st->alloc_var);
-    v->live_blocks = st->live_blocks < 0 ? 0 : st->live_blocks;
-    v->alloc_bytes = st->alloc_bytes;
-    v->leaking = st->leaking;
-    v->offset = st->offset;
-    v->flag_t = st->flag_t;
-    v->rate = st->rate;
-    v->rate_err = st->rate_err;
-    v->window_s = st->window_s;
-    v->p_long = st->p_long;
+    v->live_bytes = s->live_bytes < 0 ? 0 : s->live_bytes;
+    v->live_err = acct_bound95(s->live_var);
+    v->blocks_err = acct_bound95(s->blocks_var);
+    v->alloc_err = acct_bound95(s->alloc_var);
+    v->live_blocks = s->live_blocks < 0 ? 0 : s->live_blocks;
+    v->alloc_bytes = s->alloc_bytes;
+    v->leaking = w->leaking;
+    v->offset = w->offset;
+    v->flag_t = w->flag_t;
+    v->rate = w->rate;
+    v->rate_err = w->rate_err;
+    v->window_s = w->window_s;
+    v->p_long = w->p_long;
 }
 
 int acct_sites_top(acct_site_view_t *out, int n)
 {
     int have = 0;
-    if (!sites)
+    if (!live)
         return 0;
     pthread_mutex_lock(&acct_site_lock);
+    live_lock();
     for (unsigned id = 0; id < nsites; id++) {
-        double lb = sites[id].live_bytes;
+        double lb = sums[id].live_bytes;
         if (lb < 1)
             continue;
         int pos = have < n ? have : n - 1;
@@ -456,6 +617,7 @@ int acct_sites_top(acct_site_view_t *out, int n)
         if (have < n)
             have++;
     }
+    live_unlock();
     pthread_mutex_unlock(&acct_site_lock);
     return have;
 }
@@ -527,12 +689,13 @@ static void hist_append_locked(double t, int64_t usable)
     FL_ASSERT(hist_n < HIST_CAP);
     hist_t[hist_n] = t;
     hist_usable[hist_n] = usable;
+    live_lock();
     for (unsigned id = 0; id < nsites; id++) {
-        const site_t *st = &sites[id];
-        hist[(size_t)id * HIST_CAP + hist_n] =
-            (hist_point_t){(float)st->live_bytes, (float)st->churn_var, (uint32_t)st->births,
-                           (uint32_t)st->deaths};
+        const site_sums_t *s = &sums[id];
+        hist[(size_t)id * HIST_CAP + hist_n] = (hist_point_t){
+            (float)s->live_bytes, (float)s->churn_var, (uint32_t)s->births, (uint32_t)s->deaths};
     }
+    live_unlock();
     hist_n++;
 }
 
@@ -564,7 +727,7 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
 {
     pending_t ev[MAX_PENDING];
     int nev = 0;
-    if (!sites)
+    if (!live)
         return;
     pthread_mutex_lock(&acct_site_lock);
     hist_append_locked(t, usable);
@@ -576,7 +739,7 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
         candidates += acct_sign_test_p(w.births, w.deaths) < ACCT_TREND_ALPHA;
     }
     for (unsigned id = 0; id < nsites; id++) {
-        site_t *st = &sites[id];
+        site_watch_t *st = &watch[id];
         int was = st->leaking;
         if (lw >= 0 && rw >= 0) { /* else the windows are too short: the answer stands */
             st->leaking = st->offset = 0;
@@ -604,16 +767,20 @@ void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char 
         }
         if (st->leaking && !was)
             st->flag_t = t;
-        if (st->leaking != was && nev < MAX_PENDING)
+        if (st->leaking != was && nev < MAX_PENDING) {
+            live_lock();
+            double live_bytes = sums[id].live_bytes, live_var = sums[id].live_var;
+            live_unlock();
             ev[nev++] = (pending_t){st->leaking,
                                     id,
                                     t,
-                                    st->live_bytes,
-                                    acct_bound95(st->live_var),
+                                    live_bytes,
+                                    acct_bound95(live_var),
                                     st->rate,
                                     st->rate_err,
                                     st->p_long,
-                                    st->nframes ? st->frames[0] - 1 : 0};
+                                    sites[id].nframes ? sites[id].frames[0] - 1 : 0};
+        }
     }
     pthread_mutex_unlock(&acct_site_lock);
     for (int i = 0; i < nev; i++)
@@ -624,11 +791,11 @@ int acct_sites_flagged(double *bytes)
 {
     int n = 0;
     double b = 0;
-    if (!sites)
+    if (!live)
         return 0;
     pthread_mutex_lock(&acct_site_lock);
     for (unsigned id = 0; id < nsites; id++) {
-        const site_t *st = &sites[id];
+        const site_watch_t *st = &watch[id];
         if (st->leaking) {
             n++;
             b += st->rate * st->window_s;
@@ -655,9 +822,9 @@ size_t acct_events_text(char *buf, size_t cap)
 
 void acct_sample_stats(uint64_t *nsamples, uint64_t *ndropped, unsigned *n)
 {
-    pthread_mutex_lock(&acct_site_lock);
+    live_lock();
     *nsamples = samples;
     *ndropped = dropped;
-    *n = nsites;
-    pthread_mutex_unlock(&acct_site_lock);
+    live_unlock();
+    *n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
 }

@@ -96,7 +96,8 @@ static int64_t glibc_big_free(void)
             return -1;
         buf = m;
     }
-    memset(buf, 0, cap);
+    /* (no clearing: closing the stream ends what it wrote with a NUL, and buf[cap - 1], outside
+     * the stream, stays the NUL that mmap gave) */
     FILE *f = fmemopen(buf, cap - 1, "w");
     if (!f)
         return -1;

@@ -124,6 +124,13 @@ static void copy_bulk(void *ctx, const char *p, size_t n)
     memcpy(rc->buf, p, n < rc->n ? n : rc->n);
 }
 
+static void copy_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    read_ctx_t *rc = ctx;
+    fl_value_t v = {{p, n}, {q, m}};
+    fl_value_copy(v, 0, n + m < rc->n ? n + m : rc->n, rc->buf);
+}
+
 static void no_value(void *ctx)
 {
     (void)ctx;
@@ -140,7 +147,8 @@ void bw_record_read(const bw_rec_t *r, uint64_t slot, void *buf, size_t n)
     (void)r;
     char kb[32];
     read_ctx_t ctx = {buf, n};
-    fl_sink_t sink = {.ctx = &ctx, .bulk = copy_bulk, .nil = no_value, .array = no_array};
+    fl_sink_t sink = {
+        .ctx = &ctx, .bulk = copy_bulk, .nil = no_value, .array = no_array, .bulk2 = copy_bulk2};
     fl_str_get(ns, key_of(kb, sizeof kb, slot), &sink);
 }
 

@@ -377,6 +377,30 @@ void fl_arena_free(fl_arena_t *a, void *ptr, size_t size)
     account(a, e, -(int64_t)size);
 }
 
+/* The uncached pair: the block comes from (and returns to) the arena's bins directly, never a
+ * front cache or tcache, so a freed block cannot keep a slab alive from a cache; the
+ * accounting is the cached calls'. */
+void *fl_arena_alloc_uncached(fl_arena_t *a, size_t size)
+{
+    if (FLM_UNLIKELY(a == NULL || size == 0 || size > (size_t)INT64_MAX))
+        return NULL;
+    if (FLM_UNLIKELY(flm_should_fail()))
+        return NULL;
+    void *p = mallocx(size, (int)MALLOCX_ARENA(a->index) | MALLOCX_TCACHE_NONE);
+    if (p != NULL)
+        account(a, tc_get(a), (int64_t)size);
+    return p;
+}
+
+void fl_arena_free_uncached(fl_arena_t *a, void *ptr, size_t size)
+{
+    if (ptr == NULL || a == NULL)
+        return;
+    FL_DEBUG_ASSERT(block_belongs(a, ptr, size));
+    sdallocx(ptr, size, MALLOCX_TCACHE_NONE);
+    account(a, tc_get(a), -(int64_t)size);
+}
+
 size_t fl_mem_usable_size(const void *ptr)
 {
     return ptr ? sallocx(ptr, 0) : 0;

@@ -47,6 +47,17 @@ static void bulk(flpi_buf_t *b, const char *p, size_t n)
     flpi_buf_put(b, "\r\n", 2);
 }
 
+/* A bulk string of a store value (one span or two). */
+static void bulk_value(flpi_buf_t *b, fl_value_t v)
+{
+    flpi_buf_byte(b, '$');
+    flpi_buf_i64(b, (int64_t)fl_value_len(v));
+    flpi_buf_put(b, "\r\n", 2);
+    flpi_buf_put(b, v.head.p, v.head.n);
+    flpi_buf_put(b, v.tail.p, v.tail.n);
+    flpi_buf_put(b, "\r\n", 2);
+}
+
 static void bulk_str(flpi_buf_t *b, const char *s)
 {
     bulk(b, s, strlen(s));
@@ -137,7 +148,7 @@ static size_t put_locked(flpi_buf_t *b, const fl_rec_view_t *v, bool in_block)
         arr(b, v->expire_at_ms ? 5 : 3);
         bulk_str(b, "SET");
         bulk(b, v->key.p, v->key.n);
-        bulk(b, v->val.p, v->val.n);
+        bulk_value(b, v->val);
         if (v->expire_at_ms) {
             bulk_str(b, "PXAT");
             bulk_i64(b, v->expire_at_ms);
@@ -507,7 +518,11 @@ static void sink_array(void *ctx, size_t n)
 {
     (void)ctx, (void)n;
 }
-static const fl_sink_t discard = {NULL, sink_bulk, sink_nil, sink_array};
+static void sink_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    (void)ctx, (void)p, (void)n, (void)q, (void)m;
+}
+static const fl_sink_t discard = {NULL, sink_bulk, sink_nil, sink_array, sink_bulk2};
 
 /* ZADD key [NX|XX] [GT|LT] [INCR] score member ...: one call, as the writer gave it. */
 static int apply_zadd(const cmd_t *c)

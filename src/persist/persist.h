@@ -122,6 +122,29 @@ void flp_wait_background(flp_t *p);
 /* ---- INFO persistence ---- */
 
 /* Calls fn for each INFO `persistence` field (Redis's names), in Redis's order. */
+/* DUMP: key's value as Redis 7.0's serialized payload (RDB type, value, RDB version, CRC-64)
+ * into *out (malloc'd, *len bytes; the caller frees it). FL_ENOKEY when the key is missing,
+ * FL_ENOMEM. Any thread; the key's partition is read-locked meanwhile. */
+int flp_dump(fl_ns_t *ns, fl_slice_t key, char **out, size_t *len);
+
+/* Whether a payload's footer holds an RDB version this server reads and a matching CRC-64. */
+bool flp_payload_valid(fl_slice_t payload);
+
+/* RESTORE: key of ns gets the payload's value, with expire_at_ms (absolute; 0: none; already
+ * passed: nothing is created, and with replace the old key is deleted), atomically (one store
+ * batch: readers and the log see all or nothing; any failure leaves the key as it was).
+ * Returns what happened; on FLP_RESTORE_STORE_ERROR *status is the store's refusal (FL_EOOM,
+ * FL_ENOMEM). Works inside EXEC and scripts (their batch holds the store). */
+typedef enum {
+    FLP_RESTORE_OK,
+    FLP_RESTORE_BAD_PAYLOAD, /* version or checksum wrong */
+    FLP_RESTORE_BAD_DATA,    /* the value does not decode (or is a type the store lacks) */
+    FLP_RESTORE_BUSYKEY,     /* the key exists and replace is false */
+    FLP_RESTORE_STORE_ERROR,
+} flp_restore_t;
+flp_restore_t flp_restore(fl_store_t *store, fl_ns_t *ns, fl_slice_t key, fl_slice_t payload,
+                          int64_t expire_at_ms, bool replace, int *status);
+
 typedef void flp_info_fn(void *ctx, const char *name, const char *value);
 void flp_info(flp_t *p, flp_info_fn *fn, void *ctx);
 

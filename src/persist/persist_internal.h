@@ -137,6 +137,9 @@ enum {
 /* Encoding helpers (rdb_write.c). */
 void flpi_rdb_len(flpi_buf_t *b, uint64_t n);
 void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n);
+/* A store value as an RDB string (flpi_rdb_string; a two-span value joined in scratch memory
+ * first, since LZF compresses one span: b->failed when that fails). */
+void flpi_rdb_value(flpi_buf_t *b, fl_value_t v);
 void flpi_rdb_header(flpi_buf_t *b, bool aof_base);
 void flpi_rdb_select(flpi_buf_t *b, size_t db);
 /* One key: expiry, type byte, key, value (through the type's encoder). */
@@ -178,6 +181,7 @@ fl_slice_t flpi_intset_get(fl_slice_t blob, unsigned width, size_t i, char num[F
 typedef struct flpi_load_ctx {
     fl_ns_t *ns;
     int64_t expire_at_ms;
+    int *store_status; /* when set: the store's status when it refused a write (quota ...) */
 } flpi_load_ctx_t;
 typedef struct flpi_rdb_type {
     uint8_t rdb_type;
@@ -186,8 +190,10 @@ typedef struct flpi_rdb_type {
     void (*skip)(flpi_rd_t *r);
 } flpi_rdb_type_t;
 const flpi_rdb_type_t *flpi_rdb_type_find(uint8_t rdb_type);
-/* The encoder of the view's store type: writes the RDB type byte, the key and the value. */
+/* The encoder of the view's store type: writes the RDB type byte, the key and the value;
+ * _payload the same without the key (DUMP's body). */
 void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v);
+void flpi_rdb_encode_payload(flpi_buf_t *b, const fl_rec_view_t *v);
 
 /* Loads an RDB image (whole file in memory) into the store; progress counts bytes parsed.
  * 0, or -EINVAL with file, offset and reason in err. *skipped counts keys skipped. */

@@ -28,8 +28,8 @@ bool flpi_pack_open(flpi_pack_t *it, fl_slice_t blob, bool ziplist)
     it->ziplist = ziplist;
     if (blob.n < hdr + 1 || p[blob.n - 1] != 0xFF)
         return false;
-    uint32_t total = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
+    uint32_t total =
+        (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     if (total != blob.n)
         return false;
     it->p = p + hdr;

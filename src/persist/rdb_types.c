@@ -46,11 +46,14 @@ enum {
 
 /* ---- Encoders ---- */
 
-static void enc_string(flpi_buf_t *b, const fl_rec_view_t *v)
+/* Each encoder writes the RDB type byte, the key when with_key (a DUMP payload has none), then
+ * the value. */
+static void enc_string(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     flpi_buf_byte(b, RDB_TYPE_STRING);
-    flpi_rdb_string(b, v->key.p, v->key.n);
-    flpi_rdb_string(b, v->val.p, v->val.n);
+    if (with_key)
+        flpi_rdb_string(b, v->key.p, v->key.n);
+    flpi_rdb_value(b, v->val);
 }
 
 static void enc_field(void *ctx, fl_slice_t f, fl_slice_t val)
@@ -59,10 +62,11 @@ static void enc_field(void *ctx, fl_slice_t f, fl_slice_t val)
     flpi_rdb_string(ctx, val.p, val.n);
 }
 
-static void enc_hash(flpi_buf_t *b, const fl_rec_view_t *v)
+static void enc_hash(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     flpi_buf_byte(b, RDB_TYPE_HASH);
-    flpi_rdb_string(b, v->key.p, v->key.n);
+    if (with_key)
+        flpi_rdb_string(b, v->key.p, v->key.n);
     flpi_rdb_len(b, v->nfields);
     fl_rec_view_fields(v, enc_field, b);
 }
@@ -81,36 +85,55 @@ static void enc_zelem(void *ctx, fl_slice_t e, double score)
 
 /* Lists and sets as RDB_TYPE_LIST / RDB_TYPE_SET (a count and strings), sorted sets as
  * RDB_TYPE_ZSET_2: formats every Redis since 4.0 loads (converting small ones itself). */
-static void enc_collection(flpi_buf_t *b, const fl_rec_view_t *v)
+static void enc_collection(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     flpi_buf_byte(b, v->type == FL_TYPE_LIST  ? RDB_TYPE_LIST
                      : v->type == FL_TYPE_SET ? RDB_TYPE_SET
                                               : RDB_TYPE_ZSET_2);
-    flpi_rdb_string(b, v->key.p, v->key.n);
+    if (with_key)
+        flpi_rdb_string(b, v->key.p, v->key.n);
     flpi_rdb_len(b, v->nfields);
     fl_rec_view_elems(v, v->type == FL_TYPE_ZSET ? enc_zelem : enc_elem, b);
 }
 
 static const struct {
     fl_type_t type;
-    void (*encode)(flpi_buf_t *b, const fl_rec_view_t *v);
+    void (*encode)(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key);
 } encoders[] = {
     {FL_TYPE_STRING, enc_string},  {FL_TYPE_HASH, enc_hash},       {FL_TYPE_LIST, enc_collection},
     {FL_TYPE_SET, enc_collection}, {FL_TYPE_ZSET, enc_collection},
 };
 
-void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v)
+static void encode(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
 {
     for (size_t i = 0; i < sizeof(encoders) / sizeof(encoders[0]); i++) {
         if (encoders[i].type == v->type) {
-            encoders[i].encode(b, v);
+            encoders[i].encode(b, v, with_key);
             return;
         }
     }
     FL_ASSERT(!"a store type without an RDB encoder");
 }
 
+void flpi_rdb_encode_value(flpi_buf_t *b, const fl_rec_view_t *v)
+{
+    encode(b, v, true);
+}
+
+void flpi_rdb_encode_payload(flpi_buf_t *b, const fl_rec_view_t *v)
+{
+    encode(b, v, false);
+}
+
 /* ---- Decoders ---- */
+
+/* The store refused a write of the key being loaded: the load fails, saying why. */
+static void store_failed(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, int rc)
+{
+    if (c->store_status)
+        *c->store_status = rc;
+    flpi_rd_fail(r, "cannot store key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+}
 
 static int load_string(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
 {
@@ -125,7 +148,7 @@ static int load_string(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
     }
     free(owned);
     if (rc != FL_OK)
-        flpi_rd_fail(r, "cannot store string key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+        store_failed(r, c, key, rc);
     return rc == FL_OK ? 0 : -1;
 }
 
@@ -147,7 +170,7 @@ static int batch_flush(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, h
         free(hb->owned[i]);
     hb->n = 0;
     if (rc != FL_OK)
-        flpi_rd_fail(r, "cannot store hash key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+        store_failed(r, c, key, rc);
     return rc == FL_OK ? 0 : -1;
 }
 
@@ -320,7 +343,7 @@ static int elems_done(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, in
     if (rc == FL_OK && c->ns && c->expire_at_ms)
         rc = fl_key_expire_at(c->ns, key, c->expire_at_ms, NULL);
     if (rc != FL_OK) {
-        flpi_rd_fail(r, "cannot store key '%.*s': %s", (int)key.n, key.p, fl_status_str(rc));
+        store_failed(r, c, key, rc);
         return -1;
     }
     return 0;

@@ -110,6 +110,23 @@ void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n)
     flpi_buf_put(b, p, n);
 }
 
+void flpi_rdb_value(flpi_buf_t *b, fl_value_t v)
+{
+    if (!v.tail.n) {
+        flpi_rdb_string(b, v.head.p, v.head.n);
+        return;
+    }
+    size_t n = fl_value_len(v);
+    char *flat = malloc(n); /* scratch: the writer's private arena */
+    if (!flat) {
+        b->failed = true;
+        return;
+    }
+    fl_value_copy(v, 0, n, flat);
+    flpi_rdb_string(b, flat, n);
+    free(flat);
+}
+
 static void aux(flpi_buf_t *b, const char *k, const char *v)
 {
     flpi_buf_byte(b, FLPI_RDB_OPCODE_AUX);

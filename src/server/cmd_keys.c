@@ -1,6 +1,6 @@
 /*
  * src/server/cmd_keys.c: keyspace commands (DEL, UNLINK, EXISTS, EXPIRE family, TTL, PTTL,
- * PERSIST, TYPE, SCAN, KEYS, DBSIZE, FLUSHDB, FLUSHALL).
+ * PERSIST, TYPE, SCAN, KEYS, DBSIZE, FLUSHDB, FLUSHALL, DUMP, RESTORE).
  *
  * Invariants: multi-key commands count per argument as Redis does (EXISTS k k counts 2);
  * SCAN/KEYS copy key names out of the store's callback (which runs under a partition lock)
@@ -99,6 +99,93 @@ static void cmd_copy(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_reply_int(&c->out, copied);
     if (copied)
         srv_block_signal(dst, argv[2]);
+}
+
+/* DUMP key: the value serialized as Redis 7.0 does (src/persist/dump.c), or nil. */
+static void cmd_dump(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    (void)argc;
+    char *payload;
+    size_t len;
+    int rc = flp_dump(c->ns, argv[1], &payload, &len);
+    if (rc == FL_ENOKEY) {
+        srv_reply_nil(&c->out);
+        return;
+    }
+    if (rc != FL_OK) {
+        srv_reply_status(c, rc);
+        return;
+    }
+    srv_reply_bulk(&c->out, payload, len);
+    free(payload);
+}
+
+/* RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f], with Redis 7.0's checks in
+ * its order: options, the key's existence (BUSYKEY), the TTL, the payload's footer, its value.
+ * IDLETIME and FREQ are checked and set the key's access clock as OBJECT reports it. */
+static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    bool replace = false, absttl = false;
+    long long idle = -1, freq = -1, ttl;
+    for (int i = 4; i < argc; i++) {
+        bool more = i + 1 < argc;
+        if (srv_slice_eq(argv[i], "replace")) {
+            replace = true;
+        } else if (srv_slice_eq(argv[i], "absttl")) {
+            absttl = true;
+        } else if (srv_slice_eq(argv[i], "idletime") && more && freq == -1) {
+            if (!srv_arg_ll(c, argv[++i], &idle))
+                return;
+            if (idle < 0) {
+                srv_reply_error(&c->out, "ERR Invalid IDLETIME value, must be >= 0");
+                return;
+            }
+        } else if (srv_slice_eq(argv[i], "freq") && more && idle == -1) {
+            if (!srv_arg_ll(c, argv[++i], &freq))
+                return;
+            if (freq < 0 || freq > 255) {
+                srv_reply_error(&c->out, "ERR Invalid FREQ value, must be >= 0 and <= 255");
+                return;
+            }
+        } else {
+            srv_reply_syntax(c);
+            return;
+        }
+    }
+    bool exists = false;
+    fl_key_exists(c->ns, argv[1], &exists);
+    if (exists && !replace) {
+        srv_reply_error(&c->out, "BUSYKEY Target key name already exists.");
+        return;
+    }
+    if (!srv_arg_ll(c, argv[2], &ttl))
+        return;
+    if (ttl < 0) {
+        srv_reply_error(&c->out, "ERR Invalid TTL value, must be >= 0");
+        return;
+    }
+    int64_t at = ttl == 0 ? 0 : absttl ? ttl : fl_now_ms() + ttl;
+    int status;
+    switch (flp_restore(c->srv->store, c->ns, argv[1], argv[3], at, replace, &status)) {
+    case FLP_RESTORE_OK:
+        break;
+    case FLP_RESTORE_BAD_PAYLOAD:
+        srv_reply_error(&c->out, "ERR DUMP payload version or checksum are wrong");
+        return;
+    case FLP_RESTORE_BAD_DATA:
+        srv_reply_error(&c->out, "ERR Bad data format");
+        return;
+    case FLP_RESTORE_BUSYKEY:
+        srv_reply_error(&c->out, "BUSYKEY Target key name already exists.");
+        return;
+    case FLP_RESTORE_STORE_ERROR:
+        srv_reply_status(c, status);
+        return;
+    }
+    if (idle >= 0 || freq >= 0)
+        fl_key_set_access(c->ns, argv[1], idle, freq);
+    srv_reply_ok(&c->out);
+    srv_block_signal(c->ns, argv[1]);
 }
 
 static void cmd_randomkey(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -469,6 +556,7 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 static const srv_cmd_t cmds[] = {
     {"copy", -3, SRV_CMD_WRITE, cmd_copy, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"dbsize", 1, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_dbsize, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
+    {"dump", 2, SRV_CMD_READONLY, cmd_dump, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"del", -2, SRV_CMD_WRITE, cmd_del, 1, -1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"exists", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_exists, 1, -1, 1,
      SRV_ACL_CAT(KEYSPACE)},
@@ -491,6 +579,8 @@ static const srv_cmd_t cmds[] = {
     {"pttl", 2, SRV_CMD_READONLY | SRV_CMD_FAST, cmd_pttl, 1, 1, 1, SRV_ACL_CAT(KEYSPACE)},
     {"randomkey", 1, SRV_CMD_READONLY, cmd_randomkey, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
     {"rename", 3, SRV_CMD_WRITE, cmd_rename, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
+    {"restore", -4, SRV_CMD_WRITE, cmd_restore, 1, 1, 1,
+     SRV_ACL_CAT(KEYSPACE) | SRV_ACL_CAT(DANGEROUS)},
     {"renamenx", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_renamenx, 1, 2, 1, SRV_ACL_CAT(KEYSPACE)},
     {"scan", -2, SRV_CMD_READONLY, cmd_scan, 0, 0, 0, SRV_ACL_CAT(KEYSPACE)},
     {"touch", -2, SRV_CMD_READONLY | SRV_CMD_FAST | SRV_CMD_KEY_META_ONLY, cmd_touch, 1, -1, 1,

@@ -61,22 +61,22 @@ typedef struct collect {
     bool oom;
 } collect_t;
 
-static bool str_copy(sort_str_t *s, const char *p, size_t n)
+static bool str_copy(sort_str_t *s, fl_value_t v)
 {
+    size_t n = fl_value_len(v);
     s->p = malloc(n + 1); /* scratch: the worker's private arena */
     if (!s->p)
         return false;
-    if (n)
-        memcpy(s->p, p, n);
+    fl_value_copy(v, 0, n, s->p);
     s->p[n] = '\0';
     s->n = n;
     s->present = true;
     return true;
 }
 
-static void collect_bulk(void *ctx, const char *p, size_t n)
+/* Keeps a copy of a value the store emitted (one span or two). */
+static void collect_value(collect_t *c, fl_value_t val)
 {
-    collect_t *c = ctx;
     if (c->n == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 16;
         sort_str_t *v = realloc(c->v, cap * sizeof(*v));
@@ -87,10 +87,18 @@ static void collect_bulk(void *ctx, const char *p, size_t n)
         c->v = v;
         c->cap = cap;
     }
-    if (str_copy(&c->v[c->n], p, n))
+    if (str_copy(&c->v[c->n], val))
         c->n++;
     else
         c->oom = true;
+}
+static void collect_bulk(void *ctx, const char *p, size_t n)
+{
+    collect_value(ctx, (fl_value_t){{p, n}, {NULL, 0}});
+}
+static void collect_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    collect_value(ctx, (fl_value_t){{p, n}, {q, m}});
 }
 static void collect_nil(void *ctx)
 {
@@ -105,7 +113,7 @@ static void collect_array(void *ctx, size_t n)
 static fl_sink_t collect_sink(collect_t *c)
 {
     memset(c, 0, sizeof(*c));
-    return (fl_sink_t){c, collect_bulk, collect_nil, collect_array};
+    return (fl_sink_t){c, collect_bulk, collect_nil, collect_array, collect_bulk2};
 }
 
 static void str_free(sort_str_t *s)
@@ -123,7 +131,7 @@ static bool lookup(srv_client_t *c, fl_slice_t pat, const sort_str_t *elem, sort
 {
     memset(out, 0, sizeof(*out));
     if (pat.n >= 1 && pat.p[0] == '#' && (pat.n == 1 || pat.p[1] == '\0'))
-        return str_copy(out, elem->p, elem->n);
+        return str_copy(out, (fl_value_t){{elem->p, elem->n}, {NULL, 0}});
     size_t clen = strnlen(pat.p, pat.n); /* Redis searches the pattern as a C string */
     const char *star = memchr(pat.p, '*', clen);
     if (!star)

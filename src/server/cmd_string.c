@@ -378,15 +378,16 @@ typedef struct lcs_in {
     bool failed;
 } lcs_in_t;
 
-static void lcs_copy(void *ctx, size_t i, fl_slice_t v, bool present)
+static void lcs_copy(void *ctx, size_t i, fl_value_t v, bool present)
 {
     (void)present; /* a missing key is an empty string, as Redis */
     lcs_in_t *in = ctx;
-    in->v[i] = malloc(v.n ? v.n : 1); /* scratch: private arena */
+    size_t n = fl_value_len(v);
+    in->v[i] = malloc(n ? n : 1); /* scratch: private arena */
     in->failed |= !in->v[i];
-    if (in->v[i] && v.n)
-        memcpy(in->v[i], v.p, v.n);
-    in->n[i] = v.n;
+    if (in->v[i])
+        fl_value_copy(v, 0, n, in->v[i]);
+    in->n[i] = n;
 }
 
 /* One matching range of IDX: a[a0..a1] == b[b0..b1]. */

@@ -111,6 +111,11 @@ static void sink_bulk(void *ctx, const char *p, size_t n)
     srv_reply_bulk(&((srv_client_t *)ctx)->out, p, n);
 }
 
+static void sink_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    srv_reply_bulk2(&((srv_client_t *)ctx)->out, p, n, q, m);
+}
+
 static void sink_nil(void *ctx)
 {
     srv_reply_nil(&((srv_client_t *)ctx)->out);
@@ -127,6 +132,7 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->bulk = sink_bulk;
     sink->nil = sink_nil;
     sink->array = sink_array;
+    sink->bulk2 = sink_bulk2;
 }
 
 char *srv_lower(char *s)
@@ -139,6 +145,11 @@ char *srv_lower(char *s)
 static void buf_bulk(void *ctx, const char *p, size_t n)
 {
     srv_reply_bulk(ctx, p, n);
+}
+
+static void buf_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    srv_reply_bulk2(ctx, p, n, q, m);
 }
 
 static void buf_nil(void *ctx)
@@ -157,6 +168,7 @@ void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b)
     sink->bulk = buf_bulk;
     sink->nil = buf_nil;
     sink->array = buf_array;
+    sink->bulk2 = buf_bulk2;
 }
 
 /* ---- Shaped sinks (srv_sink_as) ------------------------------------------------------------ */
@@ -201,6 +213,16 @@ static void shaped_bulk(void *ctx, const char *p, size_t n)
     srv_reply_double(s->out, strtod(text, NULL));
 }
 
+/* A string value in two spans: never a score (scores are short), so as it is. */
+static void shaped_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    srv_sink_t *s = ctx;
+    size_t i = s->values++;
+    if (shape_pairs(s->shape) && i % 2 == 0)
+        srv_reply_pair(s->out);
+    srv_reply_bulk2(s->out, p, n, q, m);
+}
+
 static void shaped_nil(void *ctx)
 {
     srv_sink_t *s = ctx;
@@ -215,7 +237,11 @@ const fl_sink_t *srv_sink_as(srv_sink_t *s, srv_buf_t *out, srv_shape_t shape)
         srv_sink_init_buf(&s->sink, out); /* RESP2's forms are the store's own stream */
         return &s->sink;
     }
-    s->sink = (fl_sink_t){.ctx = s, .bulk = shaped_bulk, .nil = shaped_nil, .array = shaped_array};
+    s->sink = (fl_sink_t){.ctx = s,
+                          .bulk = shaped_bulk,
+                          .nil = shaped_nil,
+                          .array = shaped_array,
+                          .bulk2 = shaped_bulk2};
     return &s->sink;
 }
 

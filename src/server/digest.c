@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fl_assert.h"
+
 static void sha1(const void *p, size_t n, unsigned char out[SRV_DIGEST_LEN])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -22,18 +24,48 @@ static void sha1(const void *p, size_t n, unsigned char out[SRV_DIGEST_LEN])
     memcpy(out, md, SRV_DIGEST_LEN);
 }
 
-static void xor_digest(unsigned char *d, const void *p, size_t n)
+/* SHA1 of a store value, one span or two (a large string), as of its bytes joined. */
+static void sha1_value(fl_value_t v, unsigned char out[SRV_DIGEST_LEN])
+{
+    if (!v.tail.n) {
+        sha1(v.head.p, v.head.n, out);
+        return;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    FL_ASSERT(c != NULL); /* a small allocation: a digest has no error to return */
+    EVP_DigestInit_ex(c, EVP_sha1(), NULL);
+    EVP_DigestUpdate(c, v.head.p, v.head.n);
+    EVP_DigestUpdate(c, v.tail.p, v.tail.n);
+    EVP_DigestFinal_ex(c, md, &len);
+    EVP_MD_CTX_free(c);
+    memcpy(out, md, SRV_DIGEST_LEN);
+}
+
+static void xor_value(unsigned char *d, fl_value_t v)
 {
     unsigned char h[SRV_DIGEST_LEN];
-    sha1(p, n, h);
+    sha1_value(v, h);
     for (int i = 0; i < SRV_DIGEST_LEN; i++)
         d[i] ^= h[i];
 }
 
+static void xor_digest(unsigned char *d, const void *p, size_t n)
+{
+    xor_value(d, (fl_value_t){{p, n}, {NULL, 0}});
+}
+
+/* d = SHA1(d ^ SHA1(value)) */
+static void mix_value(unsigned char *d, fl_value_t v)
+{
+    xor_value(d, v);
+    sha1(d, SRV_DIGEST_LEN, d);
+}
+
 static void mix_digest(unsigned char *d, const void *p, size_t n)
 {
-    xor_digest(d, p, n);
-    sha1(d, SRV_DIGEST_LEN, d);
+    mix_value(d, (fl_value_t){{p, n}, {NULL, 0}});
 }
 
 /* A set member or list element (score unused). */
@@ -76,7 +108,7 @@ static void value_digest(void *d, const fl_rec_view_t *v)
     mix_digest(d, &type, sizeof(type));
     switch (v->type) {
     case FL_TYPE_STRING:
-        mix_digest(d, v->val.p, v->val.n);
+        mix_value(d, v->val);
         break;
     case FL_TYPE_HASH:
         fl_rec_view_fields(v, field_pair, d);

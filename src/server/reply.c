@@ -178,24 +178,37 @@ void srv_reply_int(srv_buf_t *b, long long v)
     prefixed_num(b, ':', v);
 }
 
-/* Appends head (h bytes), the n payload bytes and CRLF in one reservation: a bulk or
- * verbatim string. Out of memory: nothing is appended (room marks the buffer failed). */
-static void framed(srv_buf_t *b, const char *head, int h, const char *p, size_t n)
+/* Appends head (h bytes), the payload p[0, n) then q[0, m), and CRLF in one reservation: a
+ * bulk or verbatim string. Out of memory: nothing is appended (room marks the buffer failed). */
+static void framed2(srv_buf_t *b, const char *head, int h, const char *p, size_t n, const char *q,
+                    size_t m)
 {
-    char *w = room(b, (size_t)h + n + 2);
+    char *w = room(b, (size_t)h + n + m + 2);
     if (!w)
         return;
     memcpy(w, head, (size_t)h);
     if (n)
         memcpy(w + h, p, n);
-    memcpy(w + h + n, "\r\n", 2);
-    b->len += (size_t)h + n + 2;
+    if (m)
+        memcpy(w + h + n, q, m);
+    memcpy(w + h + n + m, "\r\n", 2);
+    b->len += (size_t)h + n + m + 2;
+}
+
+static void framed(srv_buf_t *b, const char *head, int h, const char *p, size_t n)
+{
+    framed2(b, head, h, p, n, NULL, 0);
 }
 
 void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n)
 {
+    srv_reply_bulk2(b, p, n, NULL, 0);
+}
+
+void srv_reply_bulk2(srv_buf_t *b, const char *p, size_t n, const char *q, size_t m)
+{
     char head[HEAD_MAX];
-    framed(b, head, format_head(head, '$', false, n), p, n);
+    framed2(b, head, format_head(head, '$', false, n + m), p, n, q, m);
 }
 
 void srv_reply_bulk_str(srv_buf_t *b, const char *s)

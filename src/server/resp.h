@@ -135,6 +135,8 @@ void srv_reply_errorf(srv_buf_t *b, const char *fmt, ...) /* -formatted */
     __attribute__((format(printf, 2, 3)));
 void srv_reply_int(srv_buf_t *b, long long v);              /* :v */
 void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n); /* $n p */
+/* One bulk string given as two spans (a large store value): $n+m p q, copied once. */
+void srv_reply_bulk2(srv_buf_t *b, const char *p, size_t n, const char *q, size_t m);
 void srv_reply_bulk_str(srv_buf_t *b, const char *s);
 void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void srv_reply_nil(srv_buf_t *b);               /* null: _ / $-1 (the null bulk string) */

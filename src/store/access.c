@@ -50,3 +50,11 @@ uint32_t fls_access_bump(uint32_t word, int64_t now_ms)
     }
     return pack(clock_s(now_ms), counter);
 }
+
+uint32_t fls_access_set(uint32_t word, int64_t now_ms, long long idle_s, unsigned freq)
+{
+    if (idle_s < 0)
+        return pack(clock_s(now_ms), freq);
+    uint32_t ago = idle_s > (long long)CLOCK_MASK ? CLOCK_MASK : (uint32_t)idle_s;
+    return pack((clock_s(now_ms) - ago) & CLOCK_MASK, word & 0xffu);
+}

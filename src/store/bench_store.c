@@ -29,6 +29,11 @@ static void sink_bulk(void *c, const char *p, size_t n)
     (void)p;
     *(size_t *)c += n;
 }
+static void sink_bulk2(void *c, const char *p, size_t n, const char *q, size_t m)
+{
+    (void)p, (void)q;
+    *(size_t *)c += n + m;
+}
 static void sink_nil(void *c)
 {
     (void)c;
@@ -44,7 +49,7 @@ static void *run(void *arg)
     job_t *j = arg;
     uint64_t x = j->seed | 1;
     size_t got = 0;
-    fl_sink_t sink = {&got, sink_bulk, sink_nil, sink_array};
+    fl_sink_t sink = {&got, sink_bulk, sink_nil, sink_array, sink_bulk2};
     char k[24], v[64];
     memset(v, 'v', sizeof(v));
     fl_slice_t val = {v, sizeof(v)};

@@ -103,6 +103,19 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
     return true;
 }
 
+/* A split string (value.c): its head fills a size class exactly and its tail holds part of
+ * the value, neither empty. Aborts on a difference; returns 0 (to add). */
+static size_t split_checked(const fls_rec_t *r)
+{
+    if (!r->split)
+        return 0;
+    size_t tail = fls_rec_tail_len(r);
+    FL_ASSERT(r->type == FL_TYPE_STRING && tail > 0 && tail < fls_rec_vlen(r));
+    FL_ASSERT(fl_mem_usable_size(r) == fls_rec_size(r));
+    FL_ASSERT(fl_mem_usable_size(fls_rec_tail(r)) >= tail);
+    return 0;
+}
+
 /* Sums the requested bytes of every allocation of partition p: index, records and their
  * nodes. */
 static size_t part_bytes(const fls_part_t *p)
@@ -113,7 +126,7 @@ static size_t part_bytes(const fls_part_t *p)
     size_t total = fls_index_bytes(slots);
     for (size_t i = 0; i < slots; i++)
         if (p->b[i])
-            total += fls_rec_total(p->b[i]);
+            total += split_checked(p->b[i]) + fls_rec_total(p->b[i]);
     return total;
 }
 

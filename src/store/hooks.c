@@ -36,10 +36,10 @@ static void view_of(fls_rec_t *r, fl_rec_view_t *v)
     v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
     if (fls_coll_ops(r->type)) {
-        v->val = (fl_slice_t){NULL, 0};
+        v->val = (fl_value_t){{NULL, 0}, {NULL, 0}};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
     } else {
-        v->val = (fl_slice_t){fls_rec_val(r), fls_rec_vlen(r)};
+        v->val = fls_str_view(r);
         v->nfields = 0;
     }
 }

@@ -206,6 +206,8 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
     if (ops) {
         uint32_t w = atomic_load_explicit(&r->atime, memory_order_relaxed);
         int64_t v;
+        char text[4];
+        fl_slice_t t;
         info->expired = fls_rec_expired(r, now);
         info->exists = !info->expired;
         info->encoding = ops->encoding(ns, r);
@@ -217,12 +219,28 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
         info->chunks = r->type == FL_TYPE_LIST ? fls_list_chunks(fls_rec_desc(r)) : 0;
         info->freq = fls_access_freq(w, now);
         /* Redis shares the objects of the integers 0..9999 (a huge refcount), else 1 */
-        info->refcount = r->type == FL_TYPE_STRING && fls_rec_vlen(r) <= 4 &&
-                                 fls_parse_i64(fls_rec_val(r), fls_rec_vlen(r), &v) && v >= 0 &&
-                                 v < 10000
+        info->refcount = r->type == FL_TYPE_STRING && fls_str_text(r, text, sizeof(text), &t) &&
+                                 fls_parse_i64(t.p, t.n, &v) && v >= 0 && v < 10000
                              ? INT32_MAX
                              : 1;
     }
     fls_unlock(ns, k.part);
     return FL_OK;
+}
+
+int fl_key_set_access(fl_ns_t *ns, fl_slice_t key, long long idle_s, int freq)
+{
+    fls_key_t k;
+    fls_key_init(ns, key, &k);
+    int64_t now = fl_now_ms();
+    fls_wrlock(ns, k.part);
+    fls_rec_t **ref = fls_find_live(ns, &k, now);
+    if (ref) {
+        uint32_t w = atomic_load_explicit(&(*ref)->atime, memory_order_relaxed);
+        atomic_store_explicit(&(*ref)->atime,
+                              fls_access_set(w, now, idle_s, freq < 0 ? 0u : (unsigned)freq),
+                              memory_order_relaxed);
+    }
+    fls_unlock(ns, k.part);
+    return ref ? FL_OK : FL_ENOKEY;
 }

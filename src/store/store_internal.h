@@ -4,8 +4,9 @@
  *
  * Shape: a store holds namespaces; a namespace holds a power-of-two array of partitions (in its
  * arena); a partition is an open-addressing index of records under its own lock. A record is ONE
- * allocation (header + key + string value), or, for a collection (hash, list, set, sorted set),
- * one allocation (header + key + the type's descriptor) plus the type's internal nodes.
+ * allocation (header + key + string value; a large string whose one block would waste much of
+ * a size class is a head + a tail, see FLS_SPLIT_LINK), or, for a collection (hash, list, set,
+ * sorted set), one allocation (header + key + the type's descriptor) plus its internal nodes.
  *
  * Memory: every persistent byte (partition array, bucket arrays, records, collection nodes)
  * comes from the namespace's shared arena through fls_alloc/fls_free/fls_realloc, which add the
@@ -30,12 +31,12 @@
  * Movability (for the active defragmenter): every persistent allocation is referenced
  * from exactly one place: the partition array from the namespace, an index from its
  * partition, a record from its index slot. Keys and
- * string values are inline in their record, so moving the record moves them. A collection's
- * nodes hang off the descriptor inside its record; a sorted set's members are referenced from
- * both its order index and its member table, and its walk fixes both (the callback still sees
- * each allocation once). fls_part_walk()
- * visits every one of those references under the partition's write lock and lets a callback
- * replace the pointer by a moved copy.
+ * string values are inline in their record, so moving the record moves them; a split string's
+ * tail is referenced from its head only (the walk offers it as a node and fixes the link). A
+ * collection's nodes hang off the descriptor inside its record; a sorted set's members are
+ * referenced from both its order index and its member table, and its walk fixes both (the callback
+ * still sees each allocation once). fls_part_walk() visits every one of those references under the
+ * partition's write lock and lets a callback replace the pointer by a moved copy.
  */
 #ifndef FLATLINE_STORE_INTERNAL_H
 #define FLATLINE_STORE_INTERNAL_H
@@ -80,6 +81,7 @@ struct fls_rec {
     uint8_t raw : 1;        /* a string an edit made (APPEND to an existing key, SETRANGE,
                              * SETBIT): OBJECT ENCODING says "raw" whatever the content, as
                              * Redis's unshared strings do; a whole new value clears it */
+    uint8_t split : 1;      /* a string stored in two blocks: the value's tail is apart (below) */
     char data[];            /* the lengths, the expiry (i64, when ttl), the key, then: a string's
                              * value, or a collection's descriptor at the next multiple of 8 (see
                              * fls_rec_bytes) */
@@ -92,6 +94,16 @@ struct fls_rec {
  * expiry (fls_rec_set_expiry). So a 16-byte key with a 100-byte value fills a 128-byte size
  * class (124 bytes) and one with a 1000-byte value the 1024-byte class exactly.
  */
+/*
+ * A large string whose single block would waste more than a small bound to size-class rounding
+ * is split (value.c chooses where, with nallocx): the record (its head) fills a size class with
+ * header, key, the link to the tail (a pointer, then the tail's u32 length) and the value's
+ * first bytes; the tail block holds the rest of the value, exactly sized. The tail is
+ * referenced only from its head (the defrag walk moves both and fixes the head's link); a
+ * split record is read through fls_str_view and written through fls_str_put/fls_str_fill,
+ * never through the raw accessors fls_rec_val/fls_rec_val_mut.
+ */
+#define FLS_SPLIT_LINK (sizeof(void *) + sizeof(uint32_t))
 #define FLS_REC_HDR offsetof(fls_rec_t, data)
 #define FLS_NARROW_KLEN 255u
 #define FLS_NARROW_VLEN 65535u
@@ -164,13 +176,48 @@ static inline const char *fls_rec_key(const fls_rec_t *r)
 {
     return (const char *)r + fls_rec_key_off(r);
 }
-static inline const char *fls_rec_val(const fls_rec_t *r)
-{
-    return fls_rec_key(r) + fls_rec_klen(r);
-}
-static inline char *fls_rec_val_mut(fls_rec_t *r)
+/* A split record's link, just after its key: the tail block and its length. */
+static inline char *fls_rec_link(const fls_rec_t *r)
 {
     return (char *)r + fls_rec_key_off(r) + fls_rec_klen(r);
+}
+static inline char *fls_rec_tail(const fls_rec_t *r)
+{
+    char *t;
+    memcpy(&t, fls_rec_link(r), sizeof(t));
+    return t;
+}
+static inline size_t fls_rec_tail_len(const fls_rec_t *r)
+{
+    if (!r->split)
+        return 0;
+    uint32_t n;
+    memcpy(&n, fls_rec_link(r) + sizeof(void *), sizeof(n));
+    return n;
+}
+static inline void fls_rec_set_tail(fls_rec_t *r, void *tail, size_t n)
+{
+    FL_ASSERT(r->split && n <= UINT32_MAX);
+    uint32_t n32 = (uint32_t)n;
+    memcpy(fls_rec_link(r), &tail, sizeof(tail));
+    memcpy(fls_rec_link(r) + sizeof(void *), &n32, sizeof(n32));
+}
+/* The value bytes inside the record's own block: all of them, or a split record's first
+ * ones. Only the view and the mutable range (value.c) use it; there is no raw accessor that
+ * could miss a tail. */
+static inline char *fls_rec_val_in(const fls_rec_t *r)
+{
+    return fls_rec_link(r) + (r->split ? FLS_SPLIT_LINK : 0);
+}
+/* A string record's value (lock held; valid until the record changes): one span, or two for a
+ * split record. */
+static inline fl_value_t fls_str_view(const fls_rec_t *r)
+{
+    size_t n = fls_rec_vlen(r), t = fls_rec_tail_len(r);
+    fl_value_t v = {{fls_rec_val_in(r), n - t}, {NULL, 0}};
+    if (t)
+        v.tail = (fl_slice_t){fls_rec_tail(r), t};
+    return v;
 }
 /* Offset of a hash's field table or a collection's descriptor: after the key, 8-aligned. */
 static inline size_t fls_rec_body_off(size_t key_end)
@@ -248,19 +295,30 @@ static inline size_t fls_rec_bytes(unsigned type, size_t klen, size_t vlen, bool
         return key_end + vlen;
     return fls_rec_body_off(key_end) + fls_coll_ops((uint8_t)type)->desc_size;
 }
-/* Sizes of records without an expiry: write hints and quota estimates. */
+size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl);
+/* Sizes of records without an expiry (a split string's head and tail): write hints and quota
+ * estimates. */
 static inline size_t fls_str_rec_size(size_t klen, size_t vlen)
 {
-    return fls_rec_bytes(FL_TYPE_STRING, klen, vlen, false);
+    size_t link = fls_str_tail_plan(klen, vlen, false) ? FLS_SPLIT_LINK : 0;
+    return fls_rec_bytes(FL_TYPE_STRING, klen, vlen, false) + link;
 }
 static inline size_t fls_coll_rec_size(size_t klen, const fls_coll_ops_t *t)
 {
     return fls_rec_body_off(fls_rec_hdr_size(klen, 0, false) + klen) + t->desc_size;
 }
 
-/* Size of the record's own allocation (not its fields or nodes). */
+/* Bytes of a string record's head when `tail` value bytes are stored apart (0: unsplit). */
+static inline size_t fls_str_head_bytes(size_t klen, size_t vlen, bool ttl, size_t tail)
+{
+    return fls_rec_bytes(FL_TYPE_STRING, klen, vlen, ttl) + (tail ? FLS_SPLIT_LINK - tail : 0);
+}
+
+/* Size of the record's own allocation (not its fields or nodes, nor a split string's tail). */
 static inline size_t fls_rec_size(const fls_rec_t *r)
 {
+    if (r->split)
+        return fls_str_head_bytes(fls_rec_klen(r), fls_rec_vlen(r), r->ttl, fls_rec_tail_len(r));
     return fls_rec_bytes(r->type, fls_rec_klen(r), fls_rec_vlen(r), r->ttl);
 }
 
@@ -303,9 +361,10 @@ _Static_assert(sizeof(fls_part_t) == 128, "a partition is 128 bytes");
  * home bucket) | 6 bits of the hash, so a lookup dereferences almost only the record it wants
  * and a deletion rehashes only displaced records. Buckets stay a power of two (SCAN's
  * reverse-binary cursor and its guarantee work on home buckets), while the width varies (8-20
- * slots; 4-20 in a one-bucket index), so the index grows by about 1/8 at a time, fills the
- * allocator's size class it lands in (table.c, shape_for) and stays 80-90 % full after
- * growing: 9 bytes per slot, about 11 per key.
+ * slots; 4-20 in a one-bucket index), so the index grows by about 1/16 at a time, fills the
+ * allocator's size class it lands in (table.c, shape_for) and stays 75-95 % full while it
+ * grows: 9 bytes per slot, about 10.3 per key (1.14-1.15 slots per key from 300k to 1.5M
+ * keys in 4096 partitions).
  */
 #define FLS_TAG_USED 0x80u
 #define FLS_TAG_AWAY 0x40u
@@ -479,6 +538,9 @@ int fls_incr_text(const char *p, size_t n, int64_t delta, int64_t *v, char *buf,
 #define FLS_LFU_INIT 5
 uint32_t fls_access_new(int64_t now_ms);
 uint32_t fls_access_bump(uint32_t word, int64_t now_ms);
+/* The word of a record last accessed idle_s seconds before now_ms (idle_s >= 0, the counter
+ * kept from word), or, when idle_s < 0, accessed now with counter freq. */
+uint32_t fls_access_set(uint32_t word, int64_t now_ms, long long idle_s, unsigned freq);
 /* Seconds since the last access; the counter after its idle decay (OBJECT FREQ). */
 uint64_t fls_access_idle_s(uint32_t word, int64_t now_ms);
 unsigned fls_access_freq(uint32_t word, int64_t now_ms);
@@ -544,7 +606,8 @@ static inline uint32_t fls_rec_hash(const fl_ns_t *ns, const fls_rec_t *r)
 /* Allocates a record of `type` for key k whose string value will have vlen bytes (0 for the
  * other types), with the expiry `expire` (a slot for one only when it is not 0) and the access
  * word `atime`: header and key written, a hash's or collection's descriptor zeroed, a string's
- * value left to the caller. NULL when the allocation fails. Not linked. */
+ * value left to the caller (fls_str_put), split when fls_str_tail_plan says so. NULL when an
+ * allocation fails (nothing left allocated). Not linked. */
 fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
                        int64_t expire, uint32_t atime);
 /* Sets the expiry of the live record *ref (0 removes it), first giving the record a slot for
@@ -614,6 +677,23 @@ int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r);
 /* Puts r (same key) in place of the live record *ref through the commit point, which frees the
  * old one (write lock held). */
 void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r);
+
+/* ---- value.c: string values in one block or two ------------------------------------------ */
+
+/* Value bytes a string record with these lengths stores apart from its head (0: one block):
+ * nonzero only when the head (filling a size class exactly) plus the tail's class save at least
+ * max(32 bytes, 1/32 of the one block's class). Pure (depends only on jemalloc's classes). */
+size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl);
+/* Writers' one mutable range: copies n bytes of src into r's value at off / sets n bytes from
+ * off to c (off + n <= the value's length; spans the head and tail of a split record). */
+void fls_str_put(fls_rec_t *r, size_t off, const void *src, size_t n);
+void fls_str_fill(fls_rec_t *r, size_t off, int c, size_t n);
+/* Emits a value (fls_str_view, or a range of one: fl_value_sub) to a sink: bulk, or bulk2 when
+ * it spans two blocks. */
+void fls_emit(const fl_sink_t *out, fl_value_t v);
+/* The value as one span when it has at most cap bytes (a split value copied into buf, cap
+ * bytes); false when it is longer (too long to be a number: INCR, OBJECT ENCODING). */
+bool fls_str_text(const fls_rec_t *r, char *buf, size_t cap, fl_slice_t *out);
 
 /* Serializes the record (layout above) into buf when it fits; returns the size it needs. */
 size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len);

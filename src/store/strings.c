@@ -1,7 +1,8 @@
 /*
  * src/store/strings.c: string commands (GET, SET with NX/XX/KEEPTTL/GET, GETDEL, APPEND,
  * STRLEN, INCRBY, MSET/MSETNX, GETEX, SETRANGE, GETRANGE, INCRBYFLOAT). A string record is a
- * single arena allocation: header, key, value.
+ * single arena allocation (header, key, value), or two for a large value (value.c): values are
+ * read through fls_str_view and written through fls_str_put / fls_str_fill only.
  *
  * Every write follows the same order, so that a refused or failed write changes nothing and
  * emits nothing: make room (no lock) -> write lock -> lazy-expire lookup -> type and condition
@@ -32,7 +33,7 @@ static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t ex
 static void emit_old(const fl_sink_t *old, const fls_rec_t *cur)
 {
     if (cur)
-        old->bulk(old->ctx, fls_rec_val(cur), fls_rec_vlen(cur));
+        fls_emit(old, fls_str_view(cur));
     else
         old->nil(old->ctx);
 }
@@ -53,7 +54,7 @@ int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     else if (r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
     else
-        out->bulk(out->ctx, fls_rec_val(r), fls_rec_vlen(r));
+        fls_emit(out, fls_str_view(r));
     fls_read_end(ns, &k);
     return rc;
 }
@@ -101,7 +102,7 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
         rc = FL_ENOMEM;
         goto out;
     }
-    fls_copy(fls_rec_val_mut(r), val.p, val.n);
+    fls_str_put(r, 0, val.p, val.n);
     if (flags & FL_SET_GET)
         emit_old(old, cur);
     if (cur) {
@@ -229,7 +230,7 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
             rc = FL_ENOMEM;
             break;
         }
-        fls_copy(fls_rec_val_mut(recs[i]), v->p, v->n);
+        fls_str_put(recs[i], 0, v->p, v->n);
     }
     if (rc != FL_OK) {
         for (size_t i = 0; i < n_pairs; i++)
@@ -283,7 +284,7 @@ int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     } else if ((*ref)->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
     } else {
-        out->bulk(out->ctx, fls_rec_val(*ref), fls_rec_vlen(*ref));
+        fls_emit(out, fls_str_view(*ref));
         fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
     }
     fls_unlock(ns, k.part);
@@ -303,7 +304,7 @@ static int str_replace_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const c
         if (!r)
             return FL_ENOMEM;
     }
-    memcpy(fls_rec_val_mut(r), buf, n);
+    fls_str_put(r, 0, buf, n);
     r->raw = 0; /* a whole new value (INCR's number): encoded by its content again */
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
@@ -344,7 +345,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             rc = FL_ENOMEM;
             goto out;
         }
-        fls_copy(fls_rec_val_mut(r) + old_len, val.p, val.n);
+        fls_str_put(r, old_len, val.p, val.n);
         r->raw = 1;
         fls_touch(r, now);
         fls_change_t c = {.op = FLS_PUT,
@@ -360,7 +361,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
             rc = FL_ENOMEM;
             goto out;
         }
-        fls_copy(fls_rec_val_mut(r), val.p, val.n);
+        fls_str_put(r, 0, val.p, val.n);
         rc = fls_commit_insert(ns, &k, r);
     }
     if (rc == FL_OK && new_len)
@@ -405,7 +406,7 @@ static int put_text(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const char *buf,
     fls_rec_t *r = str_rec_new(ns, k, n, fls_default_expiry(ns, now), now);
     if (!r)
         return FL_ENOMEM;
-    memcpy(fls_rec_val_mut(r), buf, n);
+    fls_str_put(r, 0, buf, n);
     return fls_commit_insert(ns, k, r);
 }
 
@@ -425,8 +426,13 @@ int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result)
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    rc = cur ? fls_incr_text(fls_rec_val(cur), fls_rec_vlen(cur), delta, &v, buf, &n)
-             : fls_incr_text(NULL, 0, delta, &v, buf, &n);
+    char text[24]; /* longer is no integer */
+    fl_slice_t t = {NULL, 0};
+    if (cur && !fls_str_text(cur, text, sizeof(text), &t)) {
+        rc = FL_ENOTINT;
+        goto out;
+    }
+    rc = fls_incr_text(cur ? t.p : NULL, t.n, delta, &v, buf, &n);
     if (rc != FL_OK)
         goto out;
     rc = put_text(ns, &k, ref, buf, n, now);
@@ -460,7 +466,7 @@ int fl_str_getex(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool persist, const
     if (retime && (rc = fls_rec_set_expiry(ns, k.pidx, ref, persist ? 0 : at_ms)) != FL_OK)
         goto out;
     r = *ref;
-    out->bulk(out->ctx, fls_rec_val(r), fls_rec_vlen(r));
+    fls_emit(out, fls_str_view(r));
     fls_touch(r, now);
     if (gone) {
         fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
@@ -500,8 +506,8 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(fls_rec_val_mut(r), 0, offset);
-        memcpy(fls_rec_val_mut(r) + offset, val.p, val.n);
+        fls_str_fill(r, 0, 0, offset);
+        fls_str_put(r, offset, val.p, val.n);
         r->raw = 1;
         rc = fls_commit_insert(ns, &k, r);
         goto out;
@@ -514,9 +520,9 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(fls_rec_val_mut(r) + old_len, 0, len - old_len);
+        fls_str_fill(r, old_len, 0, len - old_len);
     }
-    memcpy(fls_rec_val_mut(r) + offset, val.p, val.n);
+    fls_str_put(r, offset, val.p, val.n);
     r->raw = 1;
     fls_touch(r, now);
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
@@ -560,7 +566,7 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
     if (len == 0 || start > end)
         out->bulk(out->ctx, "", 0);
     else
-        out->bulk(out->ctx, fls_rec_val(r) + start, (size_t)(end - start + 1));
+        fls_emit(out, fl_value_sub(fls_str_view(r), (size_t)start, (size_t)(end - start + 1)));
 out:
     fls_read_end(ns, &k);
     return rc;
@@ -621,7 +627,9 @@ int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, 
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    if (cur && !fls_parse_ld(fls_rec_val(cur), fls_rec_vlen(cur), &v)) {
+    char text[FL_FLOAT_BUF - 1]; /* longer is no float (fls_parse_ld) */
+    fl_slice_t t;
+    if (cur && !(fls_str_text(cur, text, sizeof(text), &t) && fls_parse_ld(t.p, t.n, &v))) {
         rc = FL_ENOTFLOAT;
         goto out;
     }
@@ -649,7 +657,9 @@ fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
     fls_rec_t *r = fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, vlen, fls_rec_expiry(src),
                                atomic_load_explicit(&src->atime, memory_order_relaxed));
     if (r) {
-        fls_copy(fls_rec_val_mut(r), fls_rec_val(src), vlen);
+        fl_value_t v = fls_str_view(src);
+        fls_str_put(r, 0, v.head.p, v.head.n);
+        fls_str_put(r, v.head.n, v.tail.p, v.tail.n);
         r->raw = src->raw; /* Redis's COPY duplicates the encoding too */
     }
     return r;
@@ -672,7 +682,10 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
     }
     size_t old_len = cur ? fls_rec_vlen(cur) : 0;
     size_t len = byte + 1 > old_len ? (size_t)byte + 1 : old_len;
-    *was = byte < old_len && (fls_rec_val(cur)[byte] & mask);
+    unsigned char old = 0;
+    if (byte < old_len)
+        fl_value_copy(fls_str_view(cur), (size_t)byte, 1, &old);
+    *was = old & mask;
     rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
     if (rc != FL_OK)
         goto out;
@@ -683,17 +696,17 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(fls_rec_val_mut(r), 0, len);
+        fls_str_fill(r, 0, 0, len);
     } else if (len != old_len) {
         r = fls_str_resize(ns, k.pidx, cur, len);
         if (!r) {
             rc = FL_ENOMEM;
             goto out;
         }
-        memset(fls_rec_val_mut(r) + old_len, 0, len - old_len);
+        fls_str_fill(r, old_len, 0, len - old_len);
     }
-    char *b = fls_rec_val_mut(r) + byte;
-    *b = (char)(on ? (unsigned char)*b | mask : (unsigned char)*b & ~mask);
+    unsigned char b = (unsigned char)(on ? old | mask : old & ~mask);
+    fls_str_put(r, (size_t)byte, &b, 1);
     r->raw = 1;
     if (!cur) {
         rc = fls_commit_insert(ns, &k, r);
@@ -721,8 +734,11 @@ int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
     *set = false;
     if (r && r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
-    else if (r && (bit >> 3) < fls_rec_vlen(r))
-        *set = fls_rec_val(r)[bit >> 3] & (1u << (7 - (bit & 7)));
+    else if (r && (bit >> 3) < fls_rec_vlen(r)) {
+        unsigned char b;
+        fl_value_copy(fls_str_view(r), (size_t)(bit >> 3), 1, &b);
+        *set = b & (1u << (7 - (bit & 7)));
+    }
     fls_read_end(ns, &k);
     return rc;
 }

@@ -9,10 +9,10 @@
  *   - a partition's index is NULL exactly when the partition holds no key; otherwise it is
  *     open addressing by buckets (store_internal.h: every record in its home bucket or a
  *     later one, every bucket between full; tags agree with their slots) with at least one
- *     free slot, at most 90 % full after every commit that added a key (it grows to at least
- *     9/8 of its slots, filling its size class), and after a delete at least half full (it
- *     shrinks to about 4/5 full, so an index thinned by a mass delete costs at most 2 slots per
- *     key, and a shrunk one takes 1/8 more keys before it grows): a
+ *     free slot, at most 95 % full after every commit that added a key (it grows to at least
+ *     17/16 of its slots, filling its size class), and after a delete at least 2/3 full (it
+ *     shrinks to about 8/9 full, so an index thinned by a mass delete costs at most 1.5 slots
+ *     per key, and a shrunk one takes 1/16 more keys before it grows): a
  *     per-partition rehash, so one pause costs about (keys / partitions) record moves;
  *   - a record is referenced from exactly one slot of its partition's index.
  */
@@ -63,14 +63,14 @@ size_t fls_used(const fl_ns_t *ns)
 
 size_t fls_rec_total(fls_rec_t *r)
 {
-    size_t total = fls_rec_size(r);
+    size_t total = fls_rec_size(r) + fls_rec_tail_len(r);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     return t ? total + t->total(fls_rec_desc(r)) : total;
 }
 
 size_t fls_rec_usable(fls_rec_t *r)
 {
-    size_t total = fl_mem_usable_size(r);
+    size_t total = fl_mem_usable_size(r) + (r->split ? fl_mem_usable_size(fls_rec_tail(r)) : 0);
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     return t ? total + t->usable(fls_rec_desc(r)) : total;
 }
@@ -78,22 +78,52 @@ size_t fls_rec_usable(fls_rec_t *r)
 fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
                        int64_t expire, uint32_t atime)
 {
-    size_t size = fls_rec_bytes(type, k->n, vlen, expire != 0);
+    size_t tail = type == FL_TYPE_STRING ? fls_str_tail_plan(k->n, vlen, expire != 0) : 0;
+    size_t size = tail ? fls_str_head_bytes(k->n, vlen, expire != 0, tail)
+                       : fls_rec_bytes(type, k->n, vlen, expire != 0);
     fls_rec_t *r = fls_alloc(ns, pidx, size);
     if (!r)
         return NULL;
+    void *t = tail ? fls_alloc(ns, pidx, tail) : NULL;
+    if (tail && !t) {
+        fls_free(ns, pidx, r, size);
+        return NULL;
+    }
     atomic_init(&r->atime, atime);
     r->type = (uint8_t)type & 0xf;
     r->ttl = expire != 0;
     r->wide = !fls_rec_narrow(k->n, vlen);
     r->raw = 0;
+    r->split = tail != 0;
     fls_rec_set_lens(r, k->n, vlen);
     fls_rec_put_expiry(r, expire);
     size_t key_off = fls_rec_key_off(r);
     fls_copy((char *)r + key_off, k->p, k->n);
+    if (tail)
+        fls_rec_set_tail(r, t, tail);
     if (type != FL_TYPE_STRING) /* pad and descriptor */
         memset((char *)r + key_off + k->n, 0, size - key_off - k->n);
     return r;
+}
+
+/* A new record for string r's key with an n-byte value (r's first min(old, n) bytes), the
+ * expiry `expire`, r's access word and encoding flag; r is freed. NULL (r unchanged) when an
+ * allocation fails. */
+static fls_rec_t *str_rebuild(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n, int64_t expire)
+{
+    fls_key_t k = {.p = fls_rec_key(r), .n = fls_rec_klen(r)};
+    fls_rec_t *nr = fls_rec_new(ns, pidx, FL_TYPE_STRING, &k, n, expire,
+                                atomic_load_explicit(&r->atime, memory_order_relaxed));
+    if (!nr)
+        return NULL;
+    fl_value_t v = fls_str_view(r);
+    size_t keep = fl_value_len(v) < n ? fl_value_len(v) : n;
+    fls_str_put(nr, 0, v.head.p, keep < v.head.n ? keep : v.head.n);
+    if (keep > v.head.n)
+        fls_str_put(nr, v.head.n, v.tail.p, keep - v.head.n);
+    nr->raw = r->raw;
+    fls_rec_destroy(ns, pidx, r);
+    return nr;
 }
 
 int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
@@ -102,6 +132,13 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
     fls_rec_t *r = *ref;
     if (r->ttl || at == 0) {
         fls_rec_put_expiry(r, at);
+        return FL_OK;
+    }
+    if (r->split) { /* a head fills its class: a new layout for the longer header */
+        fls_rec_t *nr = str_rebuild(ns, pidx, r, fls_rec_vlen(r), at);
+        if (!nr)
+            return FL_ENOMEM;
+        *ref = nr;
         return FL_OK;
     }
     /* Room for the expiry: everything after the lengths moves 8 bytes up (a descriptor keeps
@@ -121,28 +158,33 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
 fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
 {
     FL_ASSERT(r->type == FL_TYPE_STRING);
-    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r);
-    if (r->wide || fls_rec_narrow(klen, n)) { /* same layout: the value's end moves */
+    size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r),
+           tail = fls_str_tail_plan(klen, n, r->ttl);
+    bool same_width = r->wide == !fls_rec_narrow(klen, n);
+    if (same_width && !r->split && !tail) { /* one block before and after: its end moves */
         fls_rec_t *nr = fls_realloc(ns, pidx, r, fls_rec_size(r),
                                     fls_rec_bytes(FL_TYPE_STRING, klen, n, r->ttl));
         if (nr)
             fls_rec_set_lens(nr, klen, n);
         return nr;
     }
-    /* A value past 64 KiB: wide lengths, so a new record. */
-    fls_key_t k = {.p = fls_rec_key(r), .n = klen};
-    fls_rec_t *nr = fls_rec_new(ns, pidx, FL_TYPE_STRING, &k, n, fls_rec_expiry(r),
-                                atomic_load_explicit(&r->atime, memory_order_relaxed));
-    if (!nr)
-        return NULL;
-    fls_copy(fls_rec_val_mut(nr), fls_rec_val(r), vlen < n ? vlen : n);
-    nr->raw = r->raw;
-    fls_free(ns, pidx, r, fls_rec_size(r));
-    return nr;
+    size_t old_tail = fls_rec_tail_len(r);
+    if (same_width && r->split && tail && n - tail == vlen - old_tail) { /* the same head */
+        void *t = fls_realloc(ns, pidx, fls_rec_tail(r), old_tail, tail);
+        if (!t)
+            return NULL;
+        fls_rec_set_lens(r, klen, n);
+        fls_rec_set_tail(r, t, tail);
+        return r;
+    }
+    /* Another layout (wide lengths past 64 KiB, split or joined, another head): a new record. */
+    return str_rebuild(ns, pidx, r, n, fls_rec_expiry(r));
 }
 
 void fls_rec_destroy(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r)
 {
+    if (r->split)
+        fls_free(ns, pidx, fls_rec_tail(r), fls_rec_tail_len(r));
     const fls_coll_ops_t *t = fls_coll_ops(r->type);
     if (t)
         t->destroy(ns, pidx, fls_rec_desc(r));
@@ -196,8 +238,10 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
         t->each(fls_rec_desc(r), put_elem, &s);
         return (size_t)(w - buf);
     }
-    put_u32(&w, end, (uint32_t)fls_rec_vlen(r));
-    put_bytes(&w, end, fls_rec_val(r), fls_rec_vlen(r));
+    fl_value_t v = fls_str_view(r);
+    put_u32(&w, end, (uint32_t)fl_value_len(v));
+    put_bytes(&w, end, v.head.p, v.head.n);
+    put_bytes(&w, end, v.tail.p, v.tail.n);
     return (size_t)(w - buf);
 }
 
@@ -338,12 +382,14 @@ int64_t fls_default_expiry(const fl_ns_t *ns, int64_t now)
 #define WIDE_MIN 8u        /* with more buckets: at least 8 slots per bucket ... */
 #define WIDE_MAX 16u       /* ... and at most 16 before the buckets double ... */
 #define FILL_WIDTH_MAX 20u /* ... or 20 when that fills the allocation's size class */
-#define FILL_MAX_PCT 90    /* grow above this fill; shrink below half full */
-#define SHRINK_NUM 5u      /* a shrunk index is about 4/5 full (room for 1/8 more keys) */
-#define SHRINK_DEN 4u
+#define FILL_MAX_PCT 95    /* grow above this fill ... */
+#define FILL_MIN_NUM 2u    /* ... shrink below 2/3 full */
+#define FILL_MIN_DEN 3u
+#define SHRINK_NUM 9u /* a shrunk index is about 8/9 full (room for 1/16 more keys) */
+#define SHRINK_DEN 8u
 #define CHECK_MAX_SLOTS 1024u /* debug builds check a rebuilt index up to this size */
-#define GROW_NUM 9u           /* a grown index has at least 9/8 of the slots */
-#define GROW_DEN 8u
+#define GROW_NUM 17u          /* a grown index has at least 17/16 of the slots */
+#define GROW_DEN 16u
 
 typedef struct shape {
     size_t buckets, width;
@@ -383,6 +429,24 @@ static shape_t part_shape(const fls_part_t *p)
     return (shape_t){(size_t)p->mask + 1, p->width};
 }
 
+/* An index array is allocated and freed past the thread's caches (accounted as fls_alloc):
+ * an outgrown array cached by the thread that freed it would keep its whole slab alive, and
+ * nothing else of that thread asks for the size; uncached, a new array fills the arena's
+ * slabs of its class oldest first, and a slab whose last array leaves goes back at once. */
+static fls_rec_t **index_alloc(fl_ns_t *ns, uint32_t pidx, size_t slots)
+{
+    fls_rec_t **b = fl_arena_alloc_uncached(ns->arena, fls_index_bytes(slots));
+    if (b)
+        used_add(ns, pidx, (int64_t)fls_index_bytes(slots));
+    return b;
+}
+
+static void index_free(fl_ns_t *ns, uint32_t pidx, fls_rec_t **b, size_t slots)
+{
+    fl_arena_free_uncached(ns->arena, b, fls_index_bytes(slots));
+    used_add(ns, pidx, -(int64_t)fls_index_bytes(slots));
+}
+
 /* Puts r (tag hash bits `bits`) in the first free slot from its home bucket of an index being
  * built. */
 static void place(fls_rec_t **b, uint8_t *tags, shape_t s, size_t home, uint8_t bits, fls_rec_t *r)
@@ -406,7 +470,7 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
     fls_part_t *p = &ns->parts[pidx];
     size_t slots = shape_slots(s);
     FL_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) < slots);
-    fls_rec_t **nb = fls_alloc(ns, pidx, fls_index_bytes(slots));
+    fls_rec_t **nb = index_alloc(ns, pidx, slots);
     if (!nb)
         return false;
     memset(nb, 0, fls_index_bytes(slots));
@@ -425,12 +489,12 @@ static bool part_resize(fl_ns_t *ns, uint32_t pidx, shape_t s)
         place(nb, ntags, s, home, otags[i] & FLS_TAG_HASH, p->b[i]);
     }
     if (p->b)
-        fls_free(ns, pidx, p->b, fls_index_bytes(old));
+        index_free(ns, pidx, p->b, old);
     p->b = nb;
     p->mask = (uint32_t)(s.buckets - 1);
     p->width = (uint8_t)s.width;
     /* O(partition), as the rehash itself, but a few times its cost (rehashing, probe runs):
-     * checked up to CHECK_MAX_SLOTS, since growth by 1/8 rebuilds an index about 9 times per
+     * checked up to CHECK_MAX_SLOTS, since growth by 1/16 rebuilds an index about 17 times per
      * key count; an index made for a first insert holds no key yet. */
     FL_DEBUG_ASSERT(atomic_load_explicit(&p->count, memory_order_relaxed) == 0 ||
                     slots > CHECK_MAX_SLOTS || fls_part_check(ns, pidx));
@@ -507,8 +571,8 @@ static void index_remove(fl_ns_t *ns, fls_part_t *p, size_t hole)
 }
 
 /* After a commit changed the key count by dk: frees an index left empty, grows one above
- * FILL_MAX_PCT, and (after a delete) shrinks one below half full to about 4/5 full, so an
- * index thinned by a mass delete costs at most 2 slots per key. A failed resize keeps the old
+ * FILL_MAX_PCT, and (after a delete) shrinks one below 2/3 full to about 8/9 full, so an
+ * index thinned by a mass delete costs at most 1.5 slots per key. A failed resize keeps the old
  * index (fls_insert_slot grows it when it has no free slot left). */
 static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
 {
@@ -518,14 +582,14 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
     uint64_t count = atomic_load_explicit(&p->count, memory_order_relaxed);
     shape_t s = part_shape(p);
     if (count == 0) {
-        fls_free(ns, pidx, p->b, fls_index_bytes(shape_slots(s)));
+        index_free(ns, pidx, p->b, shape_slots(s));
         p->b = NULL;
         p->mask = 0;
         p->width = 0;
         fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (dk > 0 && over_full(count, shape_slots(s)) && s.buckets < ((size_t)1 << 27)) {
         part_resize(ns, pidx, shape_for(shape_slots(s) * GROW_NUM / GROW_DEN + 1));
-    } else if (dk < 0 && count < shape_slots(s) / 2) {
+    } else if (dk < 0 && count * FILL_MIN_DEN < shape_slots(s) * FILL_MIN_NUM) {
         shape_t t = shape_for(count * SHRINK_NUM / SHRINK_DEN + 1);
         if (shape_slots(t) < shape_slots(s))
             part_resize(ns, pidx, t);
@@ -543,7 +607,7 @@ static void flush_part(fl_ns_t *ns, uint32_t pidx)
     for (size_t i = 0; i < slots; i++)
         if (p->b[i])
             fls_rec_destroy(ns, pidx, p->b[i]);
-    fls_free(ns, pidx, p->b, fls_index_bytes(slots));
+    index_free(ns, pidx, p->b, slots);
     p->b = NULL;
     p->mask = 0;
     p->width = 0;
@@ -651,6 +715,12 @@ static bool walk_rec(fl_ns_t *ns, fls_rec_t **ref, const fls_walk_ops_t *ops, vo
     if (ops->rec)
         *ref = ops->rec(ctx, *ref, fls_rec_size(*ref));
     (*did)++;
+    if ((*ref)->split) { /* a split string's tail, referenced from its head only */
+        size_t n = fls_rec_tail_len(*ref);
+        if (ops->node)
+            fls_rec_set_tail(*ref, ops->node(ctx, fls_rec_tail(*ref), n), n);
+        (*did)++;
+    }
     cur->fbucket = 0;
     return !fls_coll_ops((*ref)->type) || walk_coll(ns, *ref, ops, ctx, cur, did);
 }

@@ -11,9 +11,11 @@ static const char *str_encoding(const fl_ns_t *ns, fls_rec_t *r)
 {
     (void)ns;
     int64_t v;
+    char text[20];
+    fl_slice_t t;
     if (r->raw)
         return "raw";
-    if (fls_rec_vlen(r) <= 20 && fls_parse_i64(fls_rec_val(r), fls_rec_vlen(r), &v))
+    if (fls_str_text(r, text, sizeof(text), &t) && fls_parse_i64(t.p, t.n, &v))
         return "int";
     return fls_rec_vlen(r) <= 44 ? "embstr" : "raw";
 }

@@ -5,7 +5,7 @@
 #                              TEST_BIN (dir of the test programs) in the environment;
 #                              ACCT_LIBDIR (where the allocators are installed, from CMake's
 #                              CMAKE_LIBRARY_ARCHITECTURE; else from gcc -print-multiarch).
-# Cases: stress ALLOC MODE | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | service | symbols | synth MODE
+# Cases: stress ALLOC MODE | sampled ALLOC | stress-linked MODE | leak | quoting | frag ALLOC | held ALLOC | verdict MODE VERDICT | daemon | badinput | trace | signal | stops | forkleak | export | diff | service | symbols | synth MODE
 # Exit 0 pass, 1 fail, 77 skipped (an allocator is not installed).
 set -u
 case_name="$1"
@@ -55,6 +55,13 @@ case "$case_name" in
 stress)
     p="$(need_alloc "$1")"
     LD_PRELOAD="$lib${p:+ $p}" timeout 120 "$TEST_BIN/acct_stress" "$2" || fail "stress $2 under $1"
+    ;;
+sampled)
+    # nearly every block sampled (mean 256 bytes) and freed by another thread: sampled blocks'
+    # table and filter must lose and keep nothing
+    p="$(need_alloc "$1")"
+    FLATLINE_ACCT_SAMPLE=256 LD_PRELOAD="$lib${p:+ $p}" timeout 120 "$TEST_BIN/acct_stress" sampled ||
+        fail "sampled blocks under $1"
     ;;
 stress-linked)
     # jemalloc linked into the program: the stress must find mallctl and take the *allocx paths

@@ -13,6 +13,9 @@
  *   edge    realloc(NULL, n), realloc(p, 0), failed allocations, zero sizes, reallocarray
  *   boot    dlsym/dlerror (which allocate) in a loop; blocks from before main are freed fine
  *   api     fl_acct_dump() writes a report; fl_acct_set_leak_threshold bounds
+ *   sampled (run with FLATLINE_ACCT_SAMPLE=256: nearly every block sampled) threads free each
+ *           other's sampled blocks while others sample: the workload's call site is live in a
+ *           report before, and gone once every block is freed (no sampled block lost or kept)
  * Without the library preloaded it exits 77 (skipped).
  */
 #include "../testhelper.h"
@@ -350,6 +353,111 @@ TEST(boot)
         CHECK(boot >= 0); /* jemalloc underneath: every lookup may succeed without allocating */
 }
 
+/* ---- sampled: the sampled blocks' table under cross-thread frees -------------------------- */
+
+#define SAMPLED_THREADS 6
+#define SAMPLED_BLOCKS 12000 /* per thread: over 2^14 sampled blocks live, so the table grows */
+
+static void *sampled_blocks[SAMPLED_THREADS][SAMPLED_BLOCKS];
+static pthread_barrier_t sampled_barrier;
+
+/* The workload's only call to malloc: its call site. Compiled at -O0 (no inlining or
+ * reordering), so its code lies between its address and sampled_alloc_end's. */
+__attribute__((noinline)) static void *sampled_alloc(size_t n)
+{
+    return malloc(n);
+}
+__attribute__((noinline)) static void sampled_alloc_end(void) {}
+
+/* Thread i fills its row, waits for all rows, frees the next thread's row and fills its own
+ * again, then waits: the rows stay live for the main thread to look at, then it frees them. */
+static void *sampled_worker(void *arg)
+{
+    uintptr_t i = (uintptr_t)arg;
+    for (int k = 0; k < SAMPLED_BLOCKS; k++)
+        sampled_blocks[i][k] = sampled_alloc(64 + (k * 2654435761u + i) % 960);
+    pthread_barrier_wait(&sampled_barrier);
+    unsigned next = (unsigned)(i + 1) % SAMPLED_THREADS;
+    for (int k = 0; k < SAMPLED_BLOCKS; k++) {
+        free(sampled_blocks[next][k]);
+        sampled_blocks[next][k] = NULL;
+    }
+    pthread_barrier_wait(&sampled_barrier);
+    for (int k = 0; k < SAMPLED_BLOCKS; k++)
+        sampled_blocks[next][k] = sampled_alloc(32 + (k * 40503u + i) % 2000);
+    return NULL;
+}
+
+/* From a report now: the live bytes (MiB) of the sites whose first frame lies in
+ * sampled_alloc (-1 without one) and the samples taken so far. */
+static void sampled_report(double *live_mib, unsigned long long *samples)
+{
+    *live_mib = -1;
+    fl_acct_dump_fn dump = (fl_acct_dump_fn)dlsym(RTLD_DEFAULT, FL_ACCT_DUMP);
+    CHECK(dump != NULL);
+    char path[] = "/tmp/flatline-acct-sampled-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_I(dump(path), 0);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    uintptr_t lo = (uintptr_t)sampled_alloc, hi = (uintptr_t)sampled_alloc_end;
+    char line[1024];
+    double site_mib = 0;
+    int first_frame = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *est = strstr(line, "estimated from ");
+        if (est)
+            sscanf(est, "estimated from %llu samples", samples);
+        if (sscanf(line, "  #%*d site %*u: live %lf", &site_mib) == 1) {
+            first_frame = 1;
+            continue;
+        }
+        const char *at = strstr(line, "at 0x");
+        if (first_frame && at) {
+            uintptr_t a = (uintptr_t)strtoull(at + 3, NULL, 16);
+            if (a >= lo && a < hi)
+                *live_mib = (*live_mib < 0 ? 0 : *live_mib) + site_mib;
+            first_frame = 0;
+        }
+    }
+    if (f)
+        fclose(f);
+    unlink(path);
+}
+
+TEST(sampled)
+{
+    const char *mean = getenv("FLATLINE_ACCT_SAMPLE");
+    if (!mean || atoi(mean) > 4096) {
+        printf("  (skipped: wants FLATLINE_ACCT_SAMPLE=256)\n");
+        return;
+    }
+    CHECK((uintptr_t)sampled_alloc < (uintptr_t)sampled_alloc_end);
+    warm_threads(SAMPLED_THREADS);
+    unsigned long long samples0 = 0, samples1 = 0, samples2 = 0;
+    double live0, live1, live2;
+    sampled_report(&live0, &samples0);
+    CHECK(live0 < 0);
+    pthread_barrier_init(&sampled_barrier, NULL, SAMPLED_THREADS);
+    pthread_t th[SAMPLED_THREADS];
+    for (uintptr_t i = 0; i < SAMPLED_THREADS; i++)
+        CHECK(pthread_create(&th[i], NULL, sampled_worker, (void *)i) == 0);
+    for (int i = 0; i < SAMPLED_THREADS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&sampled_barrier);
+    /* about 3/4 of 72000 live blocks of ~1 KiB are sampled: some 50 MiB estimated */
+    sampled_report(&live1, &samples1);
+    CHECK(live1 > 20);
+    CHECK(samples1 - samples0 > 2 * SAMPLED_THREADS * SAMPLED_BLOCKS / 2);
+    for (int i = 0; i < SAMPLED_THREADS; i++)
+        for (int k = 0; k < SAMPLED_BLOCKS; k++)
+            free(sampled_blocks[i][k]);
+    sampled_report(&live2, &samples2);
+    CHECK(live2 < 0);
+}
+
 /* ---- the API --------------------------------------------------------------------------------- */
 
 static atomic_int callback_calls;
@@ -417,5 +525,7 @@ int main(int argc, char **argv)
         RUN(boot);
     if (all || !strcmp(mode, "api"))
         RUN(api);
+    if (all || !strcmp(mode, "sampled"))
+        RUN(sampled);
     return TEST_REPORT();
 }

@@ -2,7 +2,7 @@
  * tests/acct/acct_unit.c: white-box tests of the accounting layer's pure parts (no preload, so
  * they run under ASan and TSan too): option parsing and bounds, size buckets, the verdict rules,
  * a round trip through the trace format's encoder and reader, the growth test (sign test,
- * decisions) and the time series' columns.
+ * decisions), the time series' columns and the sampling arithmetic against libm.
  */
 #include "../testhelper.h"
 
@@ -289,6 +289,33 @@ TEST(csv_columns)
     CHECK(acct_ratio(&f, "nosuch/requested") < 0);
 }
 
+/* The sampling chance and distance by their series stay within 1e-10 of libm's (relative):
+ * the weights s/p and the exponential distances they give are unbiased to that precision. */
+TEST(sampling_arithmetic)
+{
+    double worst = 0;
+    for (double x = 1e-9; x < 8; x *= 1.001) {
+        double want = -expm1(-x), err = fabs(acct_sample_prob(x) - want) / want;
+        worst = err > worst ? err : worst;
+    }
+    CHECK(worst < 1e-10);
+    worst = 0;
+    uint64_t r = 88172645463325252ull;
+    for (int i = 0; i < 2000000; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        double u = ((double)(r >> 11) + 0.5) * (1.0 / 9007199254740992.0); /* as sample.c draws */
+        double want = -log(u), err = fabs(acct_neg_log(u) - want) / want;
+        worst = err > worst ? err : worst;
+    }
+    static const double edges[] = {0x1p-54,    0x1p-53,  0.5,          0.70710678,
+                                   0.70710679, 0.999999, 1.0 - 0x1p-53};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        double want = -log(edges[i]), err = fabs(acct_neg_log(edges[i]) - want) / want;
+        worst = err > worst ? err : worst;
+    }
+    CHECK(worst < 1e-10);
+}
+
 int main(void)
 {
     RUN(options);
@@ -299,5 +326,6 @@ int main(void)
     RUN(sign_test);
     RUN(trend_decisions);
     RUN(csv_columns);
+    RUN(sampling_arithmetic);
     return TEST_REPORT();
 }

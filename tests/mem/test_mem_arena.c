@@ -118,6 +118,42 @@ TEST(alloc_calloc_realloc_free_and_requested)
     fl_arena_destroy(a);
 }
 
+/* The uncached pair: accounted as the cached calls, blocks of the arena asked for, and a freed
+ * block goes straight back to its slab (the arena's allocated bytes drop to 0, where a cached
+ * free would keep the block, and its slab, in this thread's caches). */
+TEST(uncached_alloc_free)
+{
+    fl_arena_t *a;
+    CHECK_EQ_I(fl_arena_create(&a, "uncached", NULL), 0);
+    CHECK(fl_arena_alloc_uncached(a, 0) == NULL);
+    CHECK(fl_arena_alloc_uncached(NULL, 8) == NULL);
+    void *b[8];
+    for (int i = 0; i < 8; i++) {
+        b[i] = fl_arena_alloc_uncached(a, 2500);
+        CHECK(b[i] != NULL);
+        CHECK_EQ_U(tu_arena_of(b[i]), fl_arena_index(a));
+        memset(b[i], i, 2500);
+    }
+    fl_mem_stats_t s;
+    CHECK_EQ_I(fl_arena_stats(a, &s), 0);
+    CHECK_EQ_U(s.requested, 8 * 2500);
+    CHECK(s.allocated >= s.requested);
+    for (int i = 0; i < 7; i++)
+        fl_arena_free_uncached(a, b[i], 2500);
+    fl_arena_free_uncached(a, NULL, 2500);
+    fl_arena_free(a, b[7], 2500); /* either family frees */
+    fl_thread_release_tcaches();
+    CHECK_EQ_I(fl_arena_stats(a, &s), 0);
+    CHECK_EQ_U(s.requested, 0);
+    CHECK_EQ_U(s.allocated, 0);
+    fl_mem_test_fail_after(1, false);
+    CHECK(fl_arena_alloc_uncached(a, 64) == NULL); /* the failure hook applies */
+    void *p = fl_arena_alloc_uncached(a, 64);
+    CHECK(p != NULL);
+    fl_arena_free_uncached(a, p, 64);
+    fl_arena_destroy(a);
+}
+
 /*
  * The reason for explicit tcaches. With jemalloc's automatic tcache, a block freed from arena A
  * sits in the thread's cache and comes back from mallocx(MALLOCX_ARENA(B)). Through our API a
@@ -413,5 +449,6 @@ int main(void)
     RUN(background_thread_toggle);
     RUN(failure_hook);
     RUN(release_tcaches_then_reuse);
+    RUN(uncached_alloc_free);
     return TEST_REPORT();
 }

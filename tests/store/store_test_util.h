@@ -16,10 +16,18 @@ typedef struct cap {
     char last[256];
     size_t last_len;
     int bulks, nils, arrays;
+    int bulk2s; /* of the bulks, those given in two spans */
     size_t array_n;
     char all[4096]; /* every bulk, '|'-separated, nil as "(nil)" */
     size_t all_len;
 } cap_t;
+
+static void cap_more(cap_t *c, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n && c->all_len < sizeof(c->all) - 1; i++)
+        c->all[c->all_len++] = p[i];
+    c->all[c->all_len] = 0;
+}
 
 static void cap_add(cap_t *c, const char *p, size_t n)
 {
@@ -38,6 +46,22 @@ static void cap_bulk(void *ctx, const char *p, size_t n)
     memcpy(c->last, p, c->last_len);
     c->last[c->last_len] = 0;
     cap_add(c, p, n);
+}
+
+/* A value in two spans (a split string): captured as the one string it is. */
+static void cap_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    cap_t *c = ctx;
+    c->bulks++;
+    c->bulk2s++;
+    size_t room = sizeof(c->last) - 1;
+    size_t a = n < room ? n : room, b = m < room - a ? m : room - a;
+    memcpy(c->last, p, a);
+    memcpy(c->last + a, q, b);
+    c->last_len = a + b;
+    c->last[c->last_len] = 0;
+    cap_add(c, p, n);
+    cap_more(c, q, m); /* the tail continues the same string */
 }
 
 static void cap_nil(void *ctx)
@@ -59,7 +83,7 @@ static void cap_array(void *ctx, size_t n)
 static inline fl_sink_t cap_sink(cap_t *c)
 {
     memset(c, 0, sizeof(*c));
-    fl_sink_t s = {c, cap_bulk, cap_nil, cap_array};
+    fl_sink_t s = {c, cap_bulk, cap_nil, cap_array, cap_bulk2};
     return s;
 }
 

@@ -151,6 +151,11 @@ static void read_sink_bulk(void *ctx, const char *p, size_t n)
     if (!value_ok(i, p, n))
         atomic_fetch_add(&g_bad_reads, 1);
 }
+static void read_sink_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t m)
+{
+    (void)ctx, (void)p, (void)n, (void)q, (void)m;
+    atomic_fetch_add(&g_bad_reads, 1); /* values here are short: never in two blocks */
+}
 static void read_sink_nil(void *ctx)
 {
     (void)ctx;
@@ -168,7 +173,7 @@ static void *reader(void *arg)
     while (!atomic_load(&g_stop) && reads < 4 * WRITER_OPS) {
         uint64_t r = rnd(&x);
         int i;
-        fl_sink_t s = {&i, read_sink_bulk, read_sink_nil, read_sink_array};
+        fl_sink_t s = {&i, read_sink_bulk, read_sink_nil, read_sink_array, read_sink_bulk2};
         char k[32], fk[32];
         if (r % 4 == 0) {
             int h = (int)((r >> 8) % NHASH), f = (int)((r >> 40) % NFIELDS);

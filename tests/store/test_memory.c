@@ -304,7 +304,9 @@ TEST(record_layout)
     CHECK_EQ_U(fls_str_rec_size(16, 100), 124);
     CHECK_EQ_U(fls_str_rec_size(16, 1000), 1024);
     CHECK_EQ_U(fls_rec_bytes(FL_TYPE_STRING, 16, 100, true), 132);
-    CHECK_EQ_U(fls_str_rec_size(16, 70000), 13 + 16 + 70000);
+    CHECK_EQ_U(fls_rec_bytes(FL_TYPE_STRING, 16, 70000, false), 13 + 16 + 70000);
+    /* ... which is stored split (value.c): head and tail add the link */
+    CHECK_EQ_U(fls_str_rec_size(16, 70000), 13 + 16 + 70000 + FLS_SPLIT_LINK);
     CHECK_EQ_U(fls_str_rec_size(300, 10), 13 + 300 + 10);
     fl_store_t *st = open_one(4, 0, 100, 100);
     CHECK(st);
@@ -380,6 +382,61 @@ static void *move_one(void *ctx, void *ptr, size_t size)
     return p;
 }
 
+/* The index's fill bounds (table.c): after every insert at most 95 % full, after every delete
+ * at least 2/3 full (or as small as its shape allows), and slots per key low at every size: an
+ * index fills the size class it lands in, so the bounds are checked on slots, the bytes on
+ * fls_index_bytes. */
+static void check_fill(fl_ns_t *ns, bool after_delete, size_t *slots, size_t *keys)
+{
+    *slots = *keys = 0;
+    for (uint32_t p = 0; p < ns->nparts; p++) {
+        fls_part_t *part = &ns->parts[p];
+        size_t n = atomic_load(&part->count), s = fls_part_slots(part);
+        CHECK_EQ_I(n == 0, s == 0);
+        if (!n)
+            continue;
+        CHECK(n * 100 <= s * 95);
+        if (after_delete && s > 20) /* larger than the smallest shapes */
+            CHECK(n * 3 >= s * 2);
+        *slots += s;
+        *keys += n;
+    }
+}
+
+TEST(index_fill_bounds)
+{
+    fl_store_t *st = open_one(16, 0, 90, 100);
+    CHECK(st != NULL);
+    fl_ns_t *ns = fl_store_ns(st, 0);
+    char k[32];
+    size_t slots, keys;
+    for (int i = 0; i < 60000; i++) {
+        int n = snprintf(k, sizeof(k), "key:%d", i);
+        CHECK_EQ_I(fl_str_set(ns, (fl_slice_t){k, (size_t)n}, S("v"), NULL, NULL), FL_OK);
+        if (i % 1000 == 999) {
+            check_fill(ns, false, &slots, &keys);
+            CHECK_EQ_U(keys, (size_t)i + 1);
+            CHECK(slots * 100 <= keys * 135); /* 1.15 slots per key in large indexes */
+        }
+    }
+    fprintf(stderr, "  60000 keys in 16 partitions: %.3f slots per key\n", (double)slots / keys);
+    for (int i = 0; i < 60000; i++) {
+        if (i % 10 == 0)
+            continue;
+        int n = snprintf(k, sizeof(k), "key:%d", i);
+        bool deleted = false;
+        CHECK_EQ_I(fl_key_del(ns, (fl_slice_t){k, (size_t)n}, &deleted), FL_OK);
+        CHECK(deleted);
+        if (i % 1000 == 999)
+            check_fill(ns, true, &slots, &keys);
+    }
+    check_fill(ns, true, &slots, &keys);
+    CHECK_EQ_U(keys, 6000);
+    CHECK(slots * 2 <= keys * 3);
+    fprintf(stderr, "  after deleting 90 %%: %.3f slots per key\n", (double)slots / keys);
+    fl_store_close(st);
+}
+
 TEST(walk_moves_every_allocation)
 {
     fl_store_t *st = open_one(8, 0, 100, 100);
@@ -433,5 +490,6 @@ int main(void)
     RUN(record_layout);
     RUN(sticky_failure_reads_still_work);
     RUN(walk_moves_every_allocation);
+    RUN(index_fill_bounds);
     return TEST_REPORT();
 }
