@@ -214,6 +214,7 @@ static inline void acct_detour_update(void)
 static inline void acct_fast_park(void)
 {
     acct_thread_t *t = acct_tls.fast;
+    FL_DEBUG_ASSERT((t == NULL) == (acct_tls.filter == acct_filter_all)); /* armed or parked */
     int64_t left = acct_tls.left;
     acct_tls.left = ACCT_LEFT_PARKED;
     acct_tls.filter = acct_filter_all;
@@ -226,6 +227,8 @@ static inline void acct_fast_park(void)
 /* Turns the calling thread's common case on with state t (parked before). */
 static inline void acct_fast_arm(acct_thread_t *t)
 {
+    FL_DEBUG_ASSERT(acct_tls.fast == NULL && acct_tls.filter == acct_filter_all &&
+                    t == acct_tls.self && acct_tls.busy == 0);
     acct_tls.fast = t;
     __atomic_signal_fence(__ATOMIC_SEQ_CST); /* fast is set before either test can pass */
     acct_tls.left = t->sample_left;

@@ -50,6 +50,7 @@ static inline int lg_of(size_t align)
  * countdown went below zero. */
 static void countdown(acct_thread_t *t, void *p, size_t v)
 {
+    FL_DEBUG_ASSERT(t == acct_tls.self && acct_tls.busy == 0);
     if (acct_tls.fast == t) { /* armed: the countdown is acct_tls.left */
         acct_tls.left -= (int64_t)v;
         if (ACCT_LIKELY(acct_tls.left >= 0))
@@ -90,6 +91,7 @@ static __attribute__((noinline)) void *on_alloc_general(void *p, size_t req, int
  * Returns p. */
 static __attribute__((noinline)) void *alloc_sample(acct_thread_t *t, void *p, size_t req)
 {
+    FL_DEBUG_ASSERT(t == acct_tls.self && acct_tls.left < 0);
     acct_count_alloc(t, req, acct_glibc_key(p));
     acct_fast_park();
     acct_sample_alloc(t, p, req);

@@ -91,7 +91,9 @@ static bool decode(fl_ns_t *ns, fl_slice_t key, fl_slice_t payload, int64_t expi
 static size_t hidden_key(char *buf, size_t len)
 {
     static _Atomic uint64_t seq;
-    return (size_t)snprintf(buf, len, "\xff\xfe" "flatline:restore:%llu",
+    return (size_t)snprintf(buf, len,
+                            "\xff\xfe"
+                            "flatline:restore:%llu",
                             (unsigned long long)atomic_fetch_add(&seq, 1));
 }
 

@@ -215,7 +215,7 @@ struct srv_worker {
     size_t nmonitors, monitors_cap;
     _Atomic int monitor_count;     /* nmonitors, for posters (monitor.c) */
     struct srv_cmdstats *cmdstats; /* per-command counters (cmdstats.c); owner writes */
-    int durable_fd; /* eventfd: the log thread says the log became more durable (hold_seq) */
+    int durable_fd;  /* eventfd: the log thread says the log became more durable (hold_seq) */
     int64_t woke_ms; /* when its loop last woke (fl_now_ms): a read's time; worker thread only */
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */
 };

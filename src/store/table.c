@@ -588,11 +588,12 @@ static void part_reshape(fl_ns_t *ns, uint32_t pidx, int64_t dk)
         p->width = 0;
         fls_tix_clear(ns, pidx); /* only stale entries are left */
     } else if (dk > 0 && over_full(count, shape_slots(s)) && s.buckets < ((size_t)1 << 27)) {
-        part_resize(ns, pidx, shape_for(shape_slots(s) * GROW_NUM / GROW_DEN + 1));
+        if (part_resize(ns, pidx, shape_for(shape_slots(s) * GROW_NUM / GROW_DEN + 1)))
+            FL_ASSERT(!over_full(count, fls_part_slots(p)));
     } else if (dk < 0 && count * FILL_MIN_DEN < shape_slots(s) * FILL_MIN_NUM) {
         shape_t t = shape_for(count * SHRINK_NUM / SHRINK_DEN + 1);
-        if (shape_slots(t) < shape_slots(s))
-            part_resize(ns, pidx, t);
+        if (shape_slots(t) < shape_slots(s) && part_resize(ns, pidx, t))
+            FL_ASSERT(!over_full(count, fls_part_slots(p))); /* room to grow before it grows */
     }
 }
 
