@@ -37,7 +37,7 @@ static uint64_t popcount_bytes(const char *p, size_t n)
 static uint64_t count_bits(fl_value_t v, uint64_t from, uint64_t to)
 {
     size_t first = (size_t)(from >> 3), last = (size_t)(to >> 3);
-    unsigned char lo_mask = (unsigned char)(0xffu >> (from & 7)); /* bits >= from in its byte */
+    unsigned char lo_mask = (unsigned char)(0xffu >> (from & 7));     /* bits >= from in its byte */
     unsigned char hi_mask = (unsigned char)(0xffu << (7 - (to & 7))); /* bits <= to */
     if (first == last)
         return (uint64_t)__builtin_popcount(byte_at(v, first) & lo_mask & hi_mask);
@@ -64,7 +64,8 @@ static long long find_bit(fl_value_t v, uint64_t from, uint64_t to, int bit)
     return -1;
 }
 
-/* ---- Ranges ----------------------------------------------------------------------------------- */
+/* ---- Ranges -----------------------------------------------------------------------------------
+ */
 
 /* A [start, end] range given in bytes or bits over a value of len bytes, as bit positions
  * [*from, *to] after Redis's conversion of negative offsets and clamping. False when empty. */
@@ -103,7 +104,8 @@ static bool parse_unit(srv_client_t *c, fl_slice_t arg, bool *in_bits)
     return true;
 }
 
-/* ---- BITCOUNT / BITPOS -------------------------------------------------------------------------- */
+/* ---- BITCOUNT / BITPOS --------------------------------------------------------------------------
+ */
 
 /* One key's value, read under its lock, handed to a command's reader with the parsed request. */
 typedef struct bit_read {
@@ -221,7 +223,8 @@ static void cmd_bitpos(srv_client_t *c, int argc, const fl_slice_t *argv)
     bit_read_reply(c, argc, argv, (int)bit, bitpos_read);
 }
 
-/* ---- BITOP --------------------------------------------------------------------------------------- */
+/* ---- BITOP
+ * --------------------------------------------------------------------------------------- */
 
 typedef enum { OP_AND, OP_OR, OP_XOR, OP_NOT } bit_op_t;
 
