@@ -15,6 +15,7 @@
 #define FLATLINE_ACCT_INTERNAL_H
 
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +31,30 @@
 #define ACCT_LINE __attribute__((aligned(64)))
 #define ACCT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ACCT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* A spin lock (test and test-and-set) for sections of a few dozen instructions, where a pthread
+ * mutex's lock and unlock cost more than the work they protect. A waiter spins briefly, then
+ * yields, so a holder preempted on a busy machine gets its core back. *held: 0 free, 1 held. */
+static inline void acct_spin_lock(int *held)
+{
+    unsigned spins = 0;
+    while (__atomic_exchange_n(held, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(held, __ATOMIC_RELAXED)) {
+            if (++spins < 100) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                sched_yield();
+            }
+        }
+    }
+}
+
+static inline void acct_spin_unlock(int *held)
+{
+    __atomic_store_n(held, 0, __ATOMIC_RELEASE);
+}
 
 /* ---- Options (options.c): one bounded table shared by the driver and the library ---------- */
 

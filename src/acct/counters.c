@@ -114,12 +114,12 @@ ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64] = {
 ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
     [0 ...(1u << ACCT_FILTER_BITS) / 64 - 1] = ~(uint64_t)0};
 static uint8_t filter_counts[ACCT_FILTER_KINDS][1u << ACCT_FILTER_BITS]; /* filter_lock (written) */
-ACCT_LINE static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+ACCT_LINE static int filter_lock; /* acct_spin_lock: held for a few instructions per update */
 
 void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
 {
     unsigned c = acct_filter_cell(p);
-    pthread_mutex_lock(&filter_lock);
+    acct_spin_lock(&filter_lock);
     uint8_t *n = &filter_counts[kind][c];
     if (*n != 255)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
@@ -129,7 +129,7 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
         __atomic_fetch_or(&acct_filter_words[c >> 6], bit, __ATOMIC_RELAXED);
     else
         __atomic_fetch_and(&acct_filter_words[c >> 6], ~bit, __ATOMIC_RELAXED);
-    pthread_mutex_unlock(&filter_lock);
+    acct_spin_unlock(&filter_lock);
 }
 
 /* Whether a `kind` entry may lie in p's cell (its count was set before p was handed out). */
@@ -184,9 +184,9 @@ void acct_counters_forklock(int lock)
     if (lock) {
         pthread_mutex_lock(&acct_registry_lock);
         pthread_mutex_lock(&own_lock);
-        pthread_mutex_lock(&filter_lock);
+        acct_spin_lock(&filter_lock);
     } else {
-        pthread_mutex_unlock(&filter_lock);
+        acct_spin_unlock(&filter_lock);
         pthread_mutex_unlock(&own_lock);
         pthread_mutex_unlock(&acct_registry_lock);
     }

@@ -131,10 +131,9 @@ static double hist_t[HIST_CAP];         /* acct_site_lock: the watch times */
 static int64_t hist_usable[HIST_CAP];   /* acct_site_lock: exact live usable bytes then */
 static int hist_n;                      /* acct_site_lock */
 
-/* live_lock: a spin lock (test and test-and-set) over the sampled blocks and the sites' sums,
- * held for a few dozen instructions by a sample or a sampled free: a pthread mutex's lock and
- * unlock cost more than the work they protect. A waiter spins briefly, then yields, so a holder
- * preempted on a busy machine gets its core back. Taken after acct_site_lock when both are.
+/* live_lock: a spin lock (acct_spin_lock) over the sampled blocks and the sites' sums, held for
+ * a few dozen instructions by a sample or a sampled free. Taken after acct_site_lock when both
+ * are.
  * A signal handler that allocates or frees on a thread holding it must not wait for it (the
  * holder is the thread it interrupted): see live_mine's uses. */
 ACCT_LINE static int live_held;
@@ -146,25 +145,14 @@ static uint64_t samples, dropped, nlive; /* live_lock */
 
 static void live_lock(void)
 {
-    unsigned spins = 0;
-    while (__atomic_exchange_n(&live_held, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&live_held, __ATOMIC_RELAXED)) {
-            if (++spins < 100) {
-#if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
-#endif
-            } else {
-                sched_yield();
-            }
-        }
-    }
+    acct_spin_lock(&live_held);
     live_mine = true;
 }
 
 static void live_unlock(void)
 {
     live_mine = false;
-    __atomic_store_n(&live_held, 0, __ATOMIC_RELEASE);
+    acct_spin_unlock(&live_held);
 }
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
