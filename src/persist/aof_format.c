@@ -483,19 +483,6 @@ static bool to_i64(fl_slice_t a, int64_t *v)
     return *e == '\0';
 }
 
-/* A score as the writer printed it (%.17g, inf, -inf). */
-static bool to_score(fl_slice_t a, double *v)
-{
-    char t[64];
-    if (a.n == 0 || a.n >= sizeof(t))
-        return false;
-    memcpy(t, a.p, a.n);
-    t[a.n] = '\0';
-    char *e;
-    *v = strtod(t, &e);
-    return *e == '\0' && *v == *v;
-}
-
 /* What replay passes to a command: the namespace, the arguments (a[0] the verb, a[1] the
  * key) and where a reason goes. */
 typedef struct cmd {
@@ -550,7 +537,7 @@ static int apply_zadd(const cmd_t *c)
     int rc = scores && members ? FL_OK : FL_ENOMEM;
     for (size_t j = 0; rc == FL_OK && j < n; j++) {
         members[j] = c->a[i + 2 * j + 1];
-        if (!to_score(c->a[i + 2 * j], &scores[j])) {
+        if (!flpi_parse_score(c->a[i + 2 * j], &scores[j])) {
             snprintf(c->why, c->wl, "ZADD: bad score '%.*s'", (int)c->a[i + 2 * j].n,
                      c->a[i + 2 * j].p);
             rc = FL_EINVAL;

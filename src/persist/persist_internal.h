@@ -42,6 +42,9 @@ void flpi_buf_free(flpi_buf_t *b);
 void flpi_buf_must_hold(const flpi_buf_t *b, const char *what);
 /* Appends the decimal text of v. */
 void flpi_buf_i64(flpi_buf_t *b, int64_t v);
+/* A sorted-set score written as text (the log's ZADD, listpacks, ziplists, RDB_TYPE_ZSET):
+ * the whole slice a number as strtod reads it ("inf", "-inf" included), not NaN. */
+bool flpi_parse_score(fl_slice_t t, double *score);
 
 /* CRC-64/Jones (reflected, poly 0xad93d23594c935a9), as RDB's trailer: crc of p[0..n) continued
  * from crc. */

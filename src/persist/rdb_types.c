@@ -349,19 +349,6 @@ static int elems_done(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, in
     return 0;
 }
 
-/* A score written as text (sorted sets in listpacks, ziplists and RDB_TYPE_ZSET). */
-static bool parse_score(fl_slice_t t, double *score)
-{
-    char buf[64];
-    if (t.n == 0 || t.n >= sizeof(buf))
-        return false;
-    memcpy(buf, t.p, t.n);
-    buf[t.n] = '\0';
-    char *end;
-    *score = strtod(buf, &end);
-    return end == buf + t.n && *score == *score; /* not NaN */
-}
-
 /* The elements packed in one listpack or ziplist blob; a sorted set's alternate member and
  * score. *rc: the store's status. False when the blob is damaged (r failed). */
 static bool pack_elems(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, fl_type_t type,
@@ -376,7 +363,7 @@ static bool pack_elems(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key, f
         if ((more = flpi_pack_next(&it, &e, num)) <= 0)
             break;
         if (type == FL_TYPE_ZSET &&
-            (flpi_pack_next(&it, &t, snum) != 1 || !parse_score(t, &score))) {
+            (flpi_pack_next(&it, &t, snum) != 1 || !flpi_parse_score(t, &score))) {
             more = -1;
             break;
         }
@@ -523,7 +510,7 @@ static int load_zset1(flpi_rd_t *r, const flpi_load_ctx_t *c, fl_slice_t key)
             score = HUGE_VAL;
         else if (l && *l == 255)
             score = -HUGE_VAL;
-        else if (!t || !parse_score((fl_slice_t){(const char *)t, *l}, &score))
+        else if (!t || !flpi_parse_score((fl_slice_t){(const char *)t, *l}, &score))
             flpi_rd_fail(r, "zset key '%.*s': bad score", (int)key.n, key.p);
         if (!r->failed)
             rc = store_elem(c, key, FL_TYPE_ZSET, m, score);

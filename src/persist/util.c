@@ -45,6 +45,18 @@ void flpi_buf_i64(flpi_buf_t *b, int64_t v)
     flpi_buf_put(b, tmp, (size_t)n);
 }
 
+bool flpi_parse_score(fl_slice_t t, double *score)
+{
+    char buf[64];
+    if (t.n == 0 || t.n >= sizeof(buf))
+        return false;
+    memcpy(buf, t.p, t.n);
+    buf[t.n] = '\0';
+    char *end;
+    *score = strtod(buf, &end);
+    return end == buf + t.n && *score == *score; /* not NaN */
+}
+
 void flpi_buf_must_hold(const flpi_buf_t *b, const char *what)
 {
     if (__builtin_expect(!b->failed, 1))
