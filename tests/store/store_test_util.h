@@ -127,6 +127,25 @@ static inline fl_store_t *open_one(unsigned parts, size_t limit, unsigned hw, un
 }
 
 /* used == the arena's requested bytes (the lifecycle-separation evidence). */
+/* A defrag walk's move callback (fls_walk_ops_t) that moves every block it is offered to a new
+ * place in the arena, counting what moved and what fl_arena_move kept in place. */
+typedef struct mover {
+    fl_arena_t *arena;
+    size_t moved, kept;
+} mover_t;
+
+static inline void *move_one(void *ctx, void *ptr, size_t size)
+{
+    mover_t *m = ctx;
+    void *p = fl_arena_move(m->arena, ptr, size);
+    if (!p) {
+        m->kept++;
+        return ptr;
+    }
+    m->moved++;
+    return p;
+}
+
 static inline int used_matches_arena(fl_ns_t *ns, size_t *used, size_t *requested)
 {
     fl_ns_stats_t st;

@@ -30,25 +30,10 @@ static bool accounted(fl_ns_t *ns)
     return false;
 }
 
-typedef struct mover {
-    fl_arena_t *arena;
-    size_t moved;
-} mover_t;
-
-static void *move_one(void *ctx, void *ptr, size_t size)
-{
-    mover_t *m = ctx;
-    void *p = fl_arena_move(m->arena, ptr, size);
-    if (!p)
-        return ptr;
-    m->moved++;
-    return p;
-}
-
 /* Moves every allocation of the namespace once; returns how many moved. */
 static size_t move_everything(fl_ns_t *ns)
 {
-    mover_t m = {fl_ns_arena(ns), 0};
+    mover_t m = {fl_ns_arena(ns), 0, 0};
     fls_walk_ops_t ops = {.buckets = move_one, .rec = move_one, .node = move_one};
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);

@@ -342,21 +342,6 @@ static void model_check(const char *key, const model_hash_t *m)
     }
 }
 
-typedef struct mover {
-    fl_arena_t *arena;
-    size_t moved;
-} mover_t;
-
-static void *move_one(void *ctx, void *ptr, size_t size)
-{
-    mover_t *m = ctx;
-    void *p = fl_arena_move(m->arena, ptr, size);
-    if (!p)
-        return ptr;
-    m->moved++;
-    return p;
-}
-
 TEST(encodings_model)
 {
     fl_ns_flush(ns);
@@ -407,7 +392,7 @@ TEST(encodings_model)
         tables += model[k].table;
     CHECK(model[0].table && tables < MODEL_KEYS); /* both encodings and both conversions */
     /* the defrag walk moves every block of both encodings; contents and accounting hold */
-    mover_t mv = {fl_ns_arena(ns), 0};
+    mover_t mv = {fl_ns_arena(ns), 0, 0};
     fls_walk_ops_t ops = {.buckets = move_one, .rec = move_one, .node = move_one};
     for (uint32_t p = 0; p < ns->nparts; p++) {
         fls_wrlock(ns, &ns->parts[p]);

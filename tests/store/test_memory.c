@@ -365,23 +365,6 @@ TEST(record_layout)
     fl_store_close(st);
 }
 
-typedef struct mover {
-    fl_arena_t *arena;
-    size_t moved, kept;
-} mover_t;
-
-static void *move_one(void *ctx, void *ptr, size_t size)
-{
-    mover_t *m = ctx;
-    void *p = fl_arena_move(m->arena, ptr, size);
-    if (!p) {
-        m->kept++;
-        return ptr;
-    }
-    m->moved++;
-    return p;
-}
-
 /* The index's fill bounds (table.c): after every insert at most 95 % full, after every delete
  * at least 2/3 full (or as small as its shape allows), and slots per key low at every size: an
  * index fills the size class it lands in, so the bounds are checked on slots, the bytes on

@@ -362,23 +362,6 @@ TEST(every_size_every_op)
     FL_DEBUG_ASSERT(fls_ns_check(ns));
 }
 
-typedef struct mover {
-    fl_arena_t *arena;
-    size_t moved, kept;
-} mover_t;
-
-static void *move_one(void *ctx, void *ptr, size_t size)
-{
-    mover_t *m = ctx;
-    void *p = fl_arena_move(m->arena, ptr, size);
-    if (!p) {
-        m->kept++;
-        return ptr;
-    }
-    m->moved++;
-    return p;
-}
-
 TEST(after_defrag_walk)
 {
     size_t used0 = 0, used1 = 0, req = 0;
