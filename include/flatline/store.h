@@ -108,6 +108,10 @@ typedef struct fl_sink {
     void (*array)(void *ctx, size_t n);               /* an array of the next n elements */
     /* one string given as two spans: a[0, an) then b[0, bn) (a large string value) */
     void (*bulk2)(void *ctx, const char *a, size_t an, const char *b, size_t bn);
+    /* Optional (NULL: the store uses bulk): frames one string of n bytes and returns where its
+     * bytes go, to be written completely before the sink's next call (a compressed value is
+     * decompressed straight into the reply); NULL when it cannot (the store then uses bulk). */
+    char *(*bulk_fill)(void *ctx, size_t n);
 } fl_sink_t;
 
 /* ---- Configuration ------------------------------------------------------------------------ */
@@ -191,7 +195,10 @@ extern const char *const fl_evict_policy_names[];
     X(defrag_cycle_max, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-max", 10, 1, 100, true,           \
       "% of one CPU active defrag uses at defrag-pct-upper")                                       \
     X(storage, unsigned, FL_OPT_WORD, "storage", FL_STORAGE_DISK, 0, 1, false,                     \
-      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")
+      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")        \
+    X(string_compress_min, size_t, FL_OPT_SIZE, "string-compress-min", 512, 0, UINT32_MAX, true,   \
+      "string values this long are kept LZF-compressed when that saves 1/8 and a size class "      \
+      "(0 = never)")
 
 typedef enum fl_opt_kind {
     FL_OPT_SIZE,
@@ -399,7 +406,8 @@ int fl_str_mset(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs);
 int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *out);
 /* The values of n string keys read atomically (MGET's locks), passed to fn(ctx, i, value,
  * present) for each key in order while the locks are held (a missing key: present false,
- * value empty). FL_EWRONGTYPE, before any call, when a key holds another type; FL_ENOMEM. */
+ * value empty); a value is valid during its own call only (a compressed one is decompressed
+ * into scratch freed after it): fn copies what it keeps. FL_EWRONGTYPE, before any call, when a key holds another type; FL_ENOMEM. */
 typedef void (*fl_value_fn)(void *ctx, size_t i, fl_value_t value, bool present);
 int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn fn, void *ctx);
 

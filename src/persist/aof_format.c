@@ -509,7 +509,7 @@ static void sink_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t
 {
     (void)ctx, (void)p, (void)n, (void)q, (void)m;
 }
-static const fl_sink_t discard = {NULL, sink_bulk, sink_nil, sink_array, sink_bulk2};
+static const fl_sink_t discard = {NULL, sink_bulk, sink_nil, sink_array, sink_bulk2, NULL};
 
 /* ZADD key [NX|XX] [GT|LT] [INCR] score member ...: one call, as the writer gave it. */
 static int apply_zadd(const cmd_t *c)

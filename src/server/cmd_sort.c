@@ -113,7 +113,7 @@ static void collect_array(void *ctx, size_t n)
 static fl_sink_t collect_sink(collect_t *c)
 {
     memset(c, 0, sizeof(*c));
-    return (fl_sink_t){c, collect_bulk, collect_nil, collect_array, collect_bulk2};
+    return (fl_sink_t){c, collect_bulk, collect_nil, collect_array, collect_bulk2, NULL};
 }
 
 static void str_free(sort_str_t *s)

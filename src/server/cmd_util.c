@@ -116,6 +116,11 @@ static void sink_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t
     srv_reply_bulk2(&((srv_client_t *)ctx)->out, p, n, q, m);
 }
 
+static char *sink_bulk_fill(void *ctx, size_t n)
+{
+    return srv_reply_bulk_fill(&((srv_client_t *)ctx)->out, n);
+}
+
 static void sink_nil(void *ctx)
 {
     srv_reply_nil(&((srv_client_t *)ctx)->out);
@@ -133,6 +138,7 @@ void srv_sink_init(fl_sink_t *sink, srv_client_t *c)
     sink->nil = sink_nil;
     sink->array = sink_array;
     sink->bulk2 = sink_bulk2;
+    sink->bulk_fill = sink_bulk_fill;
 }
 
 char *srv_lower(char *s)
@@ -152,6 +158,11 @@ static void buf_bulk2(void *ctx, const char *p, size_t n, const char *q, size_t 
     srv_reply_bulk2(ctx, p, n, q, m);
 }
 
+static char *buf_bulk_fill(void *ctx, size_t n)
+{
+    return srv_reply_bulk_fill(ctx, n);
+}
+
 static void buf_nil(void *ctx)
 {
     srv_reply_nil(ctx);
@@ -169,6 +180,7 @@ void srv_sink_init_buf(fl_sink_t *sink, srv_buf_t *b)
     sink->nil = buf_nil;
     sink->array = buf_array;
     sink->bulk2 = buf_bulk2;
+    sink->bulk_fill = buf_bulk_fill;
 }
 
 /* ---- Shaped sinks (srv_sink_as) ------------------------------------------------------------ */

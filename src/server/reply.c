@@ -211,6 +211,19 @@ void srv_reply_bulk2(srv_buf_t *b, const char *p, size_t n, const char *q, size_
     framed2(b, head, format_head(head, '$', false, n + m), p, n, q, m);
 }
 
+char *srv_reply_bulk_fill(srv_buf_t *b, size_t n)
+{
+    char head[HEAD_MAX];
+    int h = format_head(head, '$', false, n);
+    char *w = room(b, (size_t)h + n + 2);
+    if (!w)
+        return NULL;
+    memcpy(w, head, (size_t)h);
+    memcpy(w + h + n, "\r\n", 2);
+    b->len += (size_t)h + n + 2;
+    return w + h;
+}
+
 void srv_reply_bulk_str(srv_buf_t *b, const char *s)
 {
     srv_reply_bulk(b, s, strlen(s));

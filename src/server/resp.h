@@ -137,6 +137,10 @@ void srv_reply_int(srv_buf_t *b, long long v);              /* :v */
 void srv_reply_bulk(srv_buf_t *b, const char *p, size_t n); /* $n p */
 /* One bulk string given as two spans (a large store value): $n+m p q, copied once. */
 void srv_reply_bulk2(srv_buf_t *b, const char *p, size_t n, const char *q, size_t m);
+/* One bulk string of n bytes whose payload the caller writes at the returned address before
+ * the buffer's next use (a compressed store value decompressed in place); NULL, nothing
+ * appended, when memory is short. */
+char *srv_reply_bulk_fill(srv_buf_t *b, size_t n);
 void srv_reply_bulk_str(srv_buf_t *b, const char *s);
 void srv_reply_bulk_fmt(srv_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void srv_reply_nil(srv_buf_t *b);               /* null: _ / $-1 (the null bulk string) */

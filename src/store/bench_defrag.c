@@ -214,7 +214,7 @@ static void *load_main(void *arg)
     load_t *l = arg;
     uint64_t x = l->seed | 1;
     size_t got = 0;
-    fl_sink_t sink = {&got, nop_bulk, nop_nil, nop_array, nop_bulk2};
+    fl_sink_t sink = {&got, nop_bulk, nop_nil, nop_array, nop_bulk2, NULL};
     int64_t t0 = mono_ns();
     while (!atomic_load_explicit(l->stop, memory_order_relaxed)) {
         uint64_t r = rnd(&x);

@@ -49,7 +49,7 @@ static void *run(void *arg)
     job_t *j = arg;
     uint64_t x = j->seed | 1;
     size_t got = 0;
-    fl_sink_t sink = {&got, sink_bulk, sink_nil, sink_array, sink_bulk2};
+    fl_sink_t sink = {&got, sink_bulk, sink_nil, sink_array, sink_bulk2, NULL};
     char k[24], v[64];
     memset(v, 'v', sizeof(v));
     fl_slice_t val = {v, sizeof(v)};

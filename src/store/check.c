@@ -104,9 +104,16 @@ bool fls_part_check(fl_ns_t *ns, uint32_t pidx)
 }
 
 /* A split string (value.c): its head fills a size class exactly and its tail holds part of
- * the value, neither empty. Aborts on a difference; returns 0 (to add). */
+ * the value, neither empty. A compressed string: one block whose bytes decompress to its
+ * length (fls_str_view asserts it). Aborts on a difference; returns 0 (to add). */
 static size_t split_checked(const fls_rec_t *r)
 {
+    if (r->lzf) {
+        FL_ASSERT(r->type == FL_TYPE_STRING && !r->split);
+        fls_scratch_t s = FLS_SCRATCH_INIT;
+        FL_ASSERT(fl_value_len(fls_str_view(r, &s)) == fls_str_len(r));
+        fls_scratch_release(&s);
+    }
     if (!r->split)
         return 0;
     size_t tail = fls_rec_tail_len(r);

@@ -29,7 +29,9 @@ static size_t ns_index(const fl_ns_t *ns)
     return (size_t)(ns - ns->store->ns);
 }
 
-static void view_of(fls_rec_t *r, fl_rec_view_t *v)
+/* Fills v with r's view; a compressed string value is decompressed into s, which the caller
+ * releases once v is no longer used (after the callback it passes v to). */
+static void view_of(fls_rec_t *r, fl_rec_view_t *v, fls_scratch_t *s)
 {
     v->type = (fl_type_t)r->type;
     v->key = (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)};
@@ -39,7 +41,7 @@ static void view_of(fls_rec_t *r, fl_rec_view_t *v)
         v->val = (fl_value_t){{NULL, 0}, {NULL, 0}};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
     } else {
-        v->val = fls_str_view(r);
+        v->val = fls_str_view(r, s);
         v->nfields = 0;
     }
 }
@@ -82,8 +84,10 @@ void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *fo
     *found = ref && !fls_rec_expired(*ref, fl_now_ms());
     if (*found) {
         fl_rec_view_t v;
-        view_of(*ref, &v);
+        fls_scratch_t s = FLS_SCRATCH_INIT;
+        view_of(*ref, &v, &s);
         fn(ctx, &v);
+        fls_scratch_release(&s);
     }
     fls_unlock(ns, k.part);
 }
@@ -100,8 +104,10 @@ void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx)
             if (!r || fls_rec_expired(r, now))
                 continue;
             fl_rec_view_t v;
-            view_of(r, &v);
+            fls_scratch_t sc = FLS_SCRATCH_INIT;
+            view_of(r, &v, &sc);
             fn(ctx, &v);
+            fls_scratch_release(&sc);
         }
         fls_unlock(ns, p);
     }
@@ -143,8 +149,10 @@ static void each_rec(fls_part_t *p, void (*fn)(fl_ns_t *, fls_rec_t *), fl_ns_t 
 static void snap_one(fl_ns_t *ns, fls_rec_t *r)
 {
     fl_rec_view_t v;
-    view_of(r, &v);
+    fls_scratch_t s = FLS_SCRATCH_INIT;
+    view_of(r, &v, &s);
     ns->store->hooks.snap_rec(ns->store->hooks.ctx, ns_index(ns), &v);
+    fls_scratch_release(&s);
 }
 
 /* Dumps the partition for the current snapshot unless done (partition lock held). */
@@ -206,14 +214,16 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
 {
     const fl_store_hooks_t *h = &ns->store->hooks;
     fl_rec_view_t v;
+    fls_scratch_t s = FLS_SCRATCH_INIT;
     switch (c->op) {
     case FLS_PUT:
     case FLS_MODIFY:
         /* a delta changes a key in place or makes a new one, never replaces another record */
         FL_ASSERT(!c->delta || c->delta->verb);
         FL_ASSERT(!c->delta || c->op == FLS_MODIFY || c->old == NULL);
-        view_of(c->rec, &v);
+        view_of(c->rec, &v, &s);
         h->put(h->ctx, ns_index(ns), pidx, &v, c->delta);
+        fls_scratch_release(&s);
         break;
     case FLS_DEL:
         del_one(ns, pidx, c->old);

@@ -83,7 +83,7 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
     for (size_t i = 0; i < n; i++) {
         fls_rec_t *r = keyset_get(&ks, i, now, true, true);
         if (r && r->type == FL_TYPE_STRING)
-            fls_emit(out, fls_str_view(r));
+            fls_emit_str(out, r);
         else
             out->nil(out->ctx); /* missing, or another type: nil, as Redis */
     }
@@ -105,9 +105,13 @@ int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn 
     }
     for (size_t i = 0; i < n && rc == FL_OK; i++) {
         fls_rec_t **ref = fls_find(&ks.k[i]); /* found live above, under the same locks */
-        if (ref)
-            fn(ctx, i, fls_str_view(*ref), true);
-        else
+        if (ref) {
+            /* Each value's view lives for its own call (a reader that keeps several, as LCS
+             * and BITOP do, copies what it needs: fl_value_fn's contract). */
+            fls_scratch_t s = FLS_SCRATCH_INIT;
+            fn(ctx, i, fls_str_view(*ref, &s), true);
+            fls_scratch_release(&s);
+        } else
             fn(ctx, i, (fl_value_t){{NULL, 0}, {NULL, 0}}, false);
     }
     fls_keyset_unlock(&ks);

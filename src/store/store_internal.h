@@ -75,7 +75,8 @@ static inline void fls_copy(void *dst, const void *src, size_t n)
 typedef struct fls_rec fls_rec_t;
 struct fls_rec {
     _Atomic uint32_t atime; /* access word (fls_access_*): last access + LFU counter, relaxed */
-    uint8_t type : 4;       /* fl_type_t */
+    uint8_t type : 3;       /* fl_type_t */
+    uint8_t lzf : 1;        /* a string value stored LZF-compressed (FLS_LZF_HDR, value.c) */
     uint8_t ttl : 1;        /* an expiry is stored (it may be 0: none, after PERSIST) */
     uint8_t wide : 1;       /* lengths are u32 + u32 (else u8 key length + u16 value length) */
     uint8_t raw : 1;        /* a string an edit made (APPEND to an existing key, SETRANGE,
@@ -94,6 +95,16 @@ struct fls_rec {
  * expiry (fls_rec_set_expiry). So a 16-byte key with a 100-byte value fills a 128-byte size
  * class (124 bytes) and one with a 1000-byte value the 1024-byte class exactly.
  */
+/*
+ * A string value of at least the namespace's string-compress-min bytes is stored compressed
+ * (`lzf`) when LZF saves 1/8 of it and the record lands in a smaller size class (value.c): the
+ * value's bytes in the record are then its real length (u32) followed by the LZF bytes, and the
+ * record's value length (fls_rec_vlen) counts those stored bytes; fls_str_len is the real one.
+ * A compressed record is one block (never split). Readers get the real bytes through
+ * fls_str_view, which decompresses into scratch the caller owns; writers never edit compressed
+ * bytes in place (fls_str_put asserts it): an edit first lays the value out plain.
+ */
+#define FLS_LZF_HDR sizeof(uint32_t)
 /*
  * A large string whose single block would waste more than a small bound to size-class rounding
  * is split (value.c chooses where, with nallocx): the record (its head) fills a size class with
@@ -129,7 +140,8 @@ static inline size_t fls_rec_klen(const fls_rec_t *r)
     memcpy(&v, r->data, sizeof(v));
     return v;
 }
-/* A string's value length (0 for the other types). */
+/* Bytes a string record stores for its value (0 for the other types): the value's length, or,
+ * compressed, FLS_LZF_HDR + the LZF bytes (the layout's length; fls_str_len is the value's). */
 static inline size_t fls_rec_vlen(const fls_rec_t *r)
 {
     if (!r->wide) {
@@ -209,9 +221,19 @@ static inline char *fls_rec_val_in(const fls_rec_t *r)
 {
     return fls_rec_link(r) + (r->split ? FLS_SPLIT_LINK : 0);
 }
-/* A string record's value (lock held; valid until the record changes): one span, or two for a
- * split record. */
-static inline fl_value_t fls_str_view(const fls_rec_t *r)
+/* A string record's value length (STRLEN), compressed or not. */
+static inline size_t fls_str_len(const fls_rec_t *r)
+{
+    if (!r->lzf)
+        return fls_rec_vlen(r);
+    uint32_t n;
+    memcpy(&n, fls_rec_val_in(r), sizeof(n));
+    return n;
+}
+/* The stored bytes of a string record as they are (plain: its value; compressed: the length
+ * word and the LZF bytes): one span, or two for a split record (lock held; valid until the
+ * record changes). Layout code (copies, serialization of the representation) only. */
+static inline fl_value_t fls_str_stored(const fls_rec_t *r)
 {
     size_t n = fls_rec_vlen(r), t = fls_rec_tail_len(r);
     fl_value_t v = {{fls_rec_val_in(r), n - t}, {NULL, 0}};
@@ -219,6 +241,17 @@ static inline fl_value_t fls_str_view(const fls_rec_t *r)
         v.tail = (fl_slice_t){fls_rec_tail(r), t};
     return v;
 }
+/*
+ * Scratch memory a reader owns for the view of one compressed value (malloc: the calling
+ * thread's private arena). Declared FLS_SCRATCH_INIT beside the view, released with
+ * fls_scratch_release once the view is no longer used. One scratch holds one view: viewing a
+ * second value through a scratch still holding one aborts, so two views alive at once (LCS,
+ * BITOP, COPY...) each have their own and none can overwrite another.
+ */
+typedef struct fls_scratch {
+    char *p;
+} fls_scratch_t;
+#define FLS_SCRATCH_INIT {NULL}
 /* Offset of a hash's field table or a collection's descriptor: after the key, 8-aligned. */
 static inline size_t fls_rec_body_off(size_t key_end)
 {
@@ -610,13 +643,17 @@ static inline uint32_t fls_rec_hash(const fl_ns_t *ns, const fls_rec_t *r)
  * allocation fails (nothing left allocated). Not linked. */
 fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
                        int64_t expire, uint32_t atime);
+/* A one-block string record (never split) with `stored` bytes for a compressed value (lzf set),
+ * which the caller fills (fls_rec_val_in); otherwise as fls_rec_new. */
+fls_rec_t *fls_rec_new_lzf(fl_ns_t *ns, uint32_t pidx, const fls_key_t *k, size_t stored,
+                           int64_t expire, uint32_t atime);
 /* Sets the expiry of the live record *ref (0 removes it), first giving the record a slot for
  * one when it has none: the record then moves and *ref (its one reference) is updated. FL_OK,
  * or FL_ENOMEM with nothing changed. Write lock held; the caller commits (FLS_MODIFY). */
 int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at);
 /* A string record r resized for an n-byte value (the first min(old, n) bytes kept; the key,
  * expiry and access word too), like realloc: the new record, r itself freed, or NULL with r
- * unchanged. Write lock held; the caller commits it in r's slot (FLS_PUT, old NULL). */
+ * unchanged. A compressed r is laid out plain (always a new record, even for its own length). Write lock held; the caller commits it in r's slot (FLS_PUT, old NULL). */
 fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n);
 /* The slot that references the record with this key in k's partition, or NULL (lock held). */
 fls_rec_t **fls_find(fls_key_t *k);
@@ -684,8 +721,25 @@ void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *
  * nonzero only when the head (filling a size class exactly) plus the tail's class save at least
  * max(32 bytes, 1/32 of the one block's class). Pure (depends only on jemalloc's classes). */
 size_t fls_str_tail_plan(size_t klen, size_t vlen, bool ttl);
+/* A string record's value as readers see it (lock held; valid until the record changes or s
+ * is released): the stored spans of a plain record (s untouched), or a compressed value
+ * decompressed into s, which must hold no view yet (FL_ASSERT). Aborts when scratch memory
+ * cannot be had (as other scratch of the store does). */
+fl_value_t fls_str_view(const fls_rec_t *r, fls_scratch_t *s);
+/* Frees what a view put in s (nothing for a plain record's view); s can hold a view again. */
+void fls_scratch_release(fls_scratch_t *s);
+/* Emits r's value to out (bulk, or bulk2 for a split record); a compressed value is
+ * decompressed straight into the reply when the sink has bulk_fill, else through scratch. */
+void fls_emit_str(const fl_sink_t *out, const fls_rec_t *r);
+/* A new string record for k holding val, with the expiry and access word given, not linked:
+ * LZF-compressed when val has at least the namespace's string-compress-min bytes, LZF saves
+ * 1/8 of them and the record lands in a smaller allocation than the plain one's (one block or
+ * head + tail); plain otherwise (fls_rec_new). NULL when an allocation fails (nothing left). */
+fls_rec_t *fls_str_rec_new(fl_ns_t *ns, const fls_key_t *k, fl_slice_t val, int64_t expire,
+                           uint32_t atime);
 /* Writers' one mutable range: copies n bytes of src into r's value at off / sets n bytes from
- * off to c (off + n <= the value's length; spans the head and tail of a split record). */
+ * off to c (off + n <= the value's length; spans the head and tail of a split record; never a
+ * compressed record: fls_str_resize lays one out plain first). */
 void fls_str_put(fls_rec_t *r, size_t off, const void *src, size_t n);
 void fls_str_fill(fls_rec_t *r, size_t off, int c, size_t n);
 /* Emits a value (fls_str_view, or a range of one: fl_value_sub) to a sink: bulk, or bulk2 when

@@ -1,8 +1,10 @@
 /*
  * src/store/strings.c: string commands (GET, SET with NX/XX/KEEPTTL/GET, GETDEL, APPEND,
  * STRLEN, INCRBY, MSET/MSETNX, GETEX, SETRANGE, GETRANGE, INCRBYFLOAT). A string record is a
- * single arena allocation (header, key, value), or two for a large value (value.c): values are
- * read through fls_str_view and written through fls_str_put / fls_str_fill only.
+ * single arena allocation (header, key, value), or two for a large value, and a large value may
+ * be stored compressed (value.c): values are read through fls_str_view / fls_emit_str, written
+ * whole through fls_str_rec_new (which applies the compression rule) and edited through
+ * fls_str_put / fls_str_fill after fls_str_resize (which lays a compressed value out plain).
  *
  * Every write follows the same order, so that a refused or failed write changes nothing and
  * emits nothing: make room (no lock) -> write lock -> lazy-expire lookup -> type and condition
@@ -23,17 +25,25 @@
 
 #define MAX_LEN UINT32_MAX
 
-/* Allocates a string record for k with room for vlen value bytes; header and key filled. */
+/* Allocates a plain string record for k with room for vlen value bytes (an edit fills them);
+ * header and key filled. */
 static fls_rec_t *str_rec_new(fl_ns_t *ns, fls_key_t *k, size_t vlen, int64_t expire, int64_t now)
 {
     return fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, vlen, expire, fls_access_new(now));
+}
+
+/* A string record for k holding the whole value val (compressed by the namespace's rule). */
+static fls_rec_t *str_rec_value(fl_ns_t *ns, fls_key_t *k, fl_slice_t val, int64_t expire,
+                                int64_t now)
+{
+    return fls_str_rec_new(ns, k, val, expire, fls_access_new(now));
 }
 
 /* SET GET: the old string value, or nil. */
 static void emit_old(const fl_sink_t *old, const fls_rec_t *cur)
 {
     if (cur)
-        fls_emit(old, fls_str_view(cur));
+        fls_emit_str(old, cur);
     else
         old->nil(old->ctx);
 }
@@ -54,7 +64,7 @@ int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     else if (r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
     else
-        fls_emit(out, fls_str_view(r));
+        fls_emit_str(out, r);
     fls_read_end(ns, &k);
     return rc;
 }
@@ -97,12 +107,11 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
     rc = fls_quota_check(ns, growth(nsize, cur ? fls_rec_total(cur) : 0));
     if (rc != FL_OK)
         goto out;
-    fls_rec_t *r = str_rec_new(ns, &k, val.n, expire, now);
+    fls_rec_t *r = str_rec_value(ns, &k, val, expire, now);
     if (!r) {
         rc = FL_ENOMEM;
         goto out;
     }
-    fls_str_put(r, 0, val.p, val.n);
     if (flags & FL_SET_GET)
         emit_old(old, cur);
     if (cur) {
@@ -226,11 +235,10 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
         if (e[i].shadowed)
             continue;
         const fl_slice_t *v = &kv[2 * e[i].pair + 1];
-        if (!(recs[i] = str_rec_new(ns, &e[i].k, v->n, expire, now))) {
+        if (!(recs[i] = str_rec_value(ns, &e[i].k, *v, expire, now))) {
             rc = FL_ENOMEM;
             break;
         }
-        fls_str_put(recs[i], 0, v->p, v->n);
     }
     if (rc != FL_OK) {
         for (size_t i = 0; i < n_pairs; i++)
@@ -284,7 +292,7 @@ int fl_str_getdel(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     } else if ((*ref)->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
     } else {
-        fls_emit(out, fls_str_view(*ref));
+        fls_emit_str(out, *ref);
         fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
     }
     fls_unlock(ns, k.part);
@@ -299,7 +307,7 @@ static int str_replace_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const c
     fls_rec_t *cur = *ref;
     bool had_ttl = fls_rec_expiry(cur) != 0;
     fls_rec_t *r = cur;
-    if (n != fls_rec_vlen(cur)) {
+    if (n != fls_str_len(cur) || cur->lzf) {
         r = fls_str_resize(ns, k->pidx, cur, n);
         if (!r)
             return FL_ENOMEM;
@@ -329,7 +337,7 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    size_t old_len = cur ? fls_rec_vlen(cur) : 0;
+    size_t old_len = cur ? fls_str_len(cur) : 0;
     if (old_len + val.n > MAX_LEN) {
         rc = FL_EINVAL;
         goto out;
@@ -356,12 +364,11 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len)
                           .same_ttl = true};
         fls_commit(ns, k.pidx, &c);
     } else {
-        fls_rec_t *r = str_rec_new(ns, &k, val.n, fls_default_expiry(ns, now), now);
+        fls_rec_t *r = str_rec_value(ns, &k, val, fls_default_expiry(ns, now), now);
         if (!r) {
             rc = FL_ENOMEM;
             goto out;
         }
-        fls_str_put(r, 0, val.p, val.n);
         rc = fls_commit_insert(ns, &k, r);
     }
     if (rc == FL_OK && new_len)
@@ -382,7 +389,7 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
     else if (r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
     else
-        *len = fls_rec_vlen(r);
+        *len = fls_str_len(r);
     fls_read_end(ns, &k);
     return rc;
 }
@@ -403,10 +410,9 @@ static int put_text(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, const char *buf,
             fls_touch(*ref, now);
         return rc;
     }
-    fls_rec_t *r = str_rec_new(ns, k, n, fls_default_expiry(ns, now), now);
+    fls_rec_t *r = str_rec_value(ns, k, (fl_slice_t){buf, n}, fls_default_expiry(ns, now), now);
     if (!r)
         return FL_ENOMEM;
-    fls_str_put(r, 0, buf, n);
     return fls_commit_insert(ns, k, r);
 }
 
@@ -466,7 +472,7 @@ int fl_str_getex(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, bool persist, const
     if (retime && (rc = fls_rec_set_expiry(ns, k.pidx, ref, persist ? 0 : at_ms)) != FL_OK)
         goto out;
     r = *ref;
-    fls_emit(out, fls_str_view(r));
+    fls_emit_str(out, r);
     fls_touch(r, now);
     if (gone) {
         fls_commit_del(ns, k.pidx, ref, FLS_WRITE);
@@ -492,7 +498,7 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    size_t old_len = cur ? fls_rec_vlen(cur) : 0;
+    size_t old_len = cur ? fls_str_len(cur) : 0;
     size_t len = val.n == 0 ? old_len : (offset + val.n > old_len ? offset + val.n : old_len);
     *new_len = len;
     if (val.n == 0)
@@ -514,7 +520,7 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
     }
     bool had_ttl = fls_rec_expiry(cur) != 0;
     fls_rec_t *r = cur;
-    if (len != old_len) {
+    if (len != old_len || cur->lzf) {
         r = fls_str_resize(ns, k.pidx, cur, len);
         if (!r) {
             rc = FL_ENOMEM;
@@ -547,7 +553,7 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    int64_t len = r ? fls_rec_vlen(r) : 0;
+    int64_t len = r ? (int64_t)fls_str_len(r) : 0;
     /* Redis's getrange: both negative and crossed is empty; clamp; past the end is the end. */
     if (start < 0 && end < 0 && start > end) {
         out->bulk(out->ctx, "", 0);
@@ -563,10 +569,14 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
         end = 0;
     if (end >= len)
         end = len - 1;
-    if (len == 0 || start > end)
+    if (len == 0 || start > end) {
         out->bulk(out->ctx, "", 0);
-    else
-        fls_emit(out, fl_value_sub(fls_str_view(r), (size_t)start, (size_t)(end - start + 1)));
+    } else {
+        fls_scratch_t s = FLS_SCRATCH_INIT;
+        fl_value_t v = fls_str_view(r, &s);
+        fls_emit(out, fl_value_sub(v, (size_t)start, (size_t)(end - start + 1)));
+        fls_scratch_release(&s);
+    }
 out:
     fls_read_end(ns, &k);
     return rc;
@@ -653,15 +663,22 @@ out:
 
 fls_rec_t *fls_str_clone(fl_ns_t *ns, const fls_key_t *k, fls_rec_t *src)
 {
-    size_t vlen = fls_rec_vlen(src);
-    fls_rec_t *r = fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, vlen, fls_rec_expiry(src),
-                               atomic_load_explicit(&src->atime, memory_order_relaxed));
-    if (r) {
-        fl_value_t v = fls_str_view(src);
+    size_t stored = fls_rec_vlen(src);
+    int64_t at = fls_rec_expiry(src);
+    uint32_t atime = atomic_load_explicit(&src->atime, memory_order_relaxed);
+    /* The same representation: a compressed value's bytes are copied as they are. */
+    fls_rec_t *r = src->lzf ? fls_rec_new_lzf(ns, k->pidx, k, stored, at, atime)
+                            : fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, stored, at, atime);
+    if (!r)
+        return NULL;
+    fl_value_t v = fls_str_stored(src);
+    if (r->lzf) {
+        fl_value_copy(v, 0, stored, fls_rec_val_in(r));
+    } else {
         fls_str_put(r, 0, v.head.p, v.head.n);
         fls_str_put(r, v.head.n, v.tail.p, v.tail.n);
-        r->raw = src->raw; /* Redis's COPY duplicates the encoding too */
     }
+    r->raw = src->raw; /* Redis's COPY duplicates the encoding too */
     return r;
 }
 
@@ -680,11 +697,14 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
         rc = FL_EWRONGTYPE;
         goto out;
     }
-    size_t old_len = cur ? fls_rec_vlen(cur) : 0;
+    size_t old_len = cur ? fls_str_len(cur) : 0;
     size_t len = byte + 1 > old_len ? (size_t)byte + 1 : old_len;
     unsigned char old = 0;
-    if (byte < old_len)
-        fl_value_copy(fls_str_view(cur), (size_t)byte, 1, &old);
+    if (byte < old_len) {
+        fls_scratch_t s = FLS_SCRATCH_INIT;
+        fl_value_copy(fls_str_view(cur, &s), (size_t)byte, 1, &old);
+        fls_scratch_release(&s);
+    }
     *was = old & mask;
     rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
     if (rc != FL_OK)
@@ -697,7 +717,7 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
             goto out;
         }
         fls_str_fill(r, 0, 0, len);
-    } else if (len != old_len) {
+    } else if (len != old_len || cur->lzf) {
         r = fls_str_resize(ns, k.pidx, cur, len);
         if (!r) {
             rc = FL_ENOMEM;
@@ -734,9 +754,11 @@ int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
     *set = false;
     if (r && r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
-    else if (r && (bit >> 3) < fls_rec_vlen(r)) {
+    else if (r && (bit >> 3) < fls_str_len(r)) {
         unsigned char b;
-        fl_value_copy(fls_str_view(r), (size_t)(bit >> 3), 1, &b);
+        fls_scratch_t s = FLS_SCRATCH_INIT;
+        fl_value_copy(fls_str_view(r, &s), (size_t)(bit >> 3), 1, &b);
+        fls_scratch_release(&s);
         *set = b & (1u << (7 - (bit & 7)));
     }
     fls_read_end(ns, &k);

@@ -75,10 +75,11 @@ size_t fls_rec_usable(fls_rec_t *r)
     return t ? total + t->usable(fls_rec_desc(r)) : total;
 }
 
-fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
-                       int64_t expire, uint32_t atime)
+/* fls_rec_new, and fls_rec_new_lzf when lzf (a string never split). */
+static fls_rec_t *rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k,
+                          size_t vlen, int64_t expire, uint32_t atime, bool lzf)
 {
-    size_t tail = type == FL_TYPE_STRING ? fls_str_tail_plan(k->n, vlen, expire != 0) : 0;
+    size_t tail = type == FL_TYPE_STRING && !lzf ? fls_str_tail_plan(k->n, vlen, expire != 0) : 0;
     size_t size = tail ? fls_str_head_bytes(k->n, vlen, expire != 0, tail)
                        : fls_rec_bytes(type, k->n, vlen, expire != 0);
     fls_rec_t *r = fls_alloc(ns, pidx, size);
@@ -90,7 +91,8 @@ fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_
         return NULL;
     }
     atomic_init(&r->atime, atime);
-    r->type = (uint8_t)type & 0xf;
+    r->type = (uint8_t)type & 0x7;
+    r->lzf = lzf;
     r->ttl = expire != 0;
     r->wide = !fls_rec_narrow(k->n, vlen);
     r->raw = 0;
@@ -106,6 +108,18 @@ fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_
     return r;
 }
 
+fls_rec_t *fls_rec_new(fl_ns_t *ns, uint32_t pidx, unsigned type, const fls_key_t *k, size_t vlen,
+                       int64_t expire, uint32_t atime)
+{
+    return rec_new(ns, pidx, type, k, vlen, expire, atime, false);
+}
+
+fls_rec_t *fls_rec_new_lzf(fl_ns_t *ns, uint32_t pidx, const fls_key_t *k, size_t stored,
+                           int64_t expire, uint32_t atime)
+{
+    return rec_new(ns, pidx, FL_TYPE_STRING, k, stored, expire, atime, true);
+}
+
 /* A new record for string r's key with an n-byte value (r's first min(old, n) bytes), the
  * expiry `expire`, r's access word and encoding flag; r is freed. NULL (r unchanged) when an
  * allocation fails. */
@@ -116,11 +130,13 @@ static fls_rec_t *str_rebuild(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n
                                 atomic_load_explicit(&r->atime, memory_order_relaxed));
     if (!nr)
         return NULL;
-    fl_value_t v = fls_str_view(r);
+    fls_scratch_t s = FLS_SCRATCH_INIT;
+    fl_value_t v = fls_str_view(r, &s);
     size_t keep = fl_value_len(v) < n ? fl_value_len(v) : n;
     fls_str_put(nr, 0, v.head.p, keep < v.head.n ? keep : v.head.n);
     if (keep > v.head.n)
         fls_str_put(nr, v.head.n, v.tail.p, keep - v.head.n);
+    fls_scratch_release(&s);
     nr->raw = r->raw;
     fls_rec_destroy(ns, pidx, r);
     return nr;
@@ -135,7 +151,7 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
         return FL_OK;
     }
     if (r->split) { /* a head fills its class: a new layout for the longer header */
-        fls_rec_t *nr = str_rebuild(ns, pidx, r, fls_rec_vlen(r), at);
+        fls_rec_t *nr = str_rebuild(ns, pidx, r, fls_str_len(r), at);
         if (!nr)
             return FL_ENOMEM;
         *ref = nr;
@@ -158,6 +174,8 @@ int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at)
 fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n)
 {
     FL_ASSERT(r->type == FL_TYPE_STRING);
+    if (r->lzf) /* edited values are laid out plain (value.c) */
+        return str_rebuild(ns, pidx, r, n, fls_rec_expiry(r));
     size_t klen = fls_rec_klen(r), vlen = fls_rec_vlen(r),
            tail = fls_str_tail_plan(klen, n, r->ttl);
     bool same_width = r->wide == !fls_rec_narrow(klen, n);
@@ -238,10 +256,12 @@ size_t fls_rec_serialize(fls_rec_t *r, char *buf, size_t len)
         t->each(fls_rec_desc(r), put_elem, &s);
         return (size_t)(w - buf);
     }
-    fl_value_t v = fls_str_view(r);
+    fls_scratch_t s = FLS_SCRATCH_INIT;
+    fl_value_t v = fls_str_view(r, &s);
     put_u32(&w, end, (uint32_t)fl_value_len(v));
     put_bytes(&w, end, v.head.p, v.head.n);
     put_bytes(&w, end, v.tail.p, v.tail.n);
+    fls_scratch_release(&s);
     return (size_t)(w - buf);
 }
 

@@ -17,7 +17,7 @@ static const char *str_encoding(const fl_ns_t *ns, fls_rec_t *r)
         return "raw";
     if (fls_str_text(r, text, sizeof(text), &t) && fls_parse_i64(t.p, t.n, &v))
         return "int";
-    return fls_rec_vlen(r) <= 44 ? "embstr" : "raw";
+    return fls_str_len(r) <= 44 ? "embstr" : "raw";
 }
 
 static const fls_type_ops_t types[] = {

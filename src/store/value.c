@@ -1,18 +1,32 @@
 /*
- * src/store/value.c: string values in one block or two. Owns the split plan (where a large
- * string's record ends and its tail begins, chosen with jemalloc's size classes), the value
- * view's helpers (range copy, emission to a sink) and the writers' one mutable range.
+ * src/store/value.c: string values in one block or two, plain or LZF-compressed. Owns the split
+ * plan (where a large string's record ends and its tail begins, chosen with jemalloc's size
+ * classes), the compression rule, the value view (decompressing into the reader's scratch) and
+ * its helpers (range copy, emission to a sink) and the writers' one mutable range.
  *
  * Why split: jemalloc rounds a block up to its size class, four classes per doubling, so one
  * block can waste up to 25 % (a 1,030-byte record takes 1,280 bytes). A split record's head
  * fills a class exactly (header, key, link, the value's first bytes) and its tail holds the
  * rest, exactly sized, in a class of its own whose rounding is small in bytes.
  *
+ * Why compress: a value much larger than its key is most of a record; Redis compresses cold
+ * list nodes with LZF (list-compress-depth), flatline large string values. A value of at least
+ * string-compress-min bytes written whole (SET, MSET, INCR*, a load, RESTORE) is compressed when
+ * LZF saves 1/8 of it and the record's block is smaller than the plain layout's; LZF writes into
+ * a buffer of exactly that bound, so an incompressible value gives up as soon as it passes it.
+ * An edit (APPEND, SETRANGE, SETBIT) lays a compressed value out plain (fls_str_resize) and
+ * leaves it so: later edits cost what they cost before, and a value being edited is hot.
+ *
  * Invariants: a split record's head is fls_str_head_bytes(klen, vlen, ttl, tail) bytes and its
  * tail exactly `tail` bytes, both accounted to the record's partition; the link (pointer and
  * length) after the key is the tail's only reference. The layout is self-describing: a record
- * may be split or not whatever the plan says now (the plan only chooses for new blocks).
+ * may be split or not, compressed or not, whatever the plan and the option say now (they only
+ * choose for new blocks). A compressed record is one block: the value's length (u32), then LZF
+ * bytes that decompress to exactly that many.
  */
+#include <liblzf/lzf.h>
+#include <stdlib.h>
+
 #include "store_internal.h"
 
 #define SPLIT_MIN_RECORD 512 /* below, a class's rounding is too few bytes to be worth a block */
@@ -83,10 +97,104 @@ void fl_value_copy(fl_value_t v, size_t off, size_t n, void *dst)
         memcpy(d, v.tail.p + (off - v.head.n), n);
 }
 
+/* ---- Compressed values ---------------------------------------------------------------- */
+
+/* Decompresses compressed record r's value into dst (fls_str_len(r) bytes). */
+static void inflate(const fls_rec_t *r, char *dst)
+{
+    size_t n = fls_str_len(r), stored = fls_rec_vlen(r);
+    FL_ASSERT(r->lzf && !r->split && stored > FLS_LZF_HDR);
+    unsigned got = lzf_decompress(fls_rec_val_in(r) + FLS_LZF_HDR, (unsigned)(stored - FLS_LZF_HDR),
+                                  dst, (unsigned)n);
+    FL_ASSERT(got == n); /* the store wrote these bytes itself */
+}
+
+fl_value_t fls_str_view(const fls_rec_t *r, fls_scratch_t *s)
+{
+    if (!r->lzf)
+        return fls_str_stored(r);
+    FL_ASSERT(s->p == NULL); /* one view per scratch: a live view is never overwritten */
+    size_t n = fls_str_len(r);
+    s->p = malloc(n);
+    FL_ASSERT(s->p != NULL);
+    inflate(r, s->p);
+    return (fl_value_t){{s->p, n}, {NULL, 0}};
+}
+
+void fls_scratch_release(fls_scratch_t *s)
+{
+    free(s->p);
+    s->p = NULL;
+}
+
+void fls_emit_str(const fl_sink_t *out, const fls_rec_t *r)
+{
+    char *dst = r->lzf && out->bulk_fill ? out->bulk_fill(out->ctx, fls_str_len(r)) : NULL;
+    if (dst) {
+        inflate(r, dst);
+        return;
+    }
+    fls_scratch_t s = FLS_SCRATCH_INIT;
+    fls_emit(out, fls_str_view(r, &s));
+    fls_scratch_release(&s);
+}
+
+/* Bytes the plain layout of this value takes in the allocator: its block, or head + tail. */
+static size_t plain_usable(size_t klen, size_t vlen, bool ttl)
+{
+    size_t tail = fls_str_tail_plan(klen, vlen, ttl);
+    if (!tail)
+        return fl_mem_size_class(fls_rec_bytes(FL_TYPE_STRING, klen, vlen, ttl));
+    return fl_mem_size_class(fls_str_head_bytes(klen, vlen, ttl, tail)) + fl_mem_size_class(tail);
+}
+
+/* The most LZF bytes a compressed record for this value may hold: 1/8 less than the value and
+ * a block of a class below the plain layout's footprint. 0: compression cannot pay. */
+static size_t lzf_budget(size_t klen, size_t vlen, bool ttl)
+{
+    size_t plain = plain_usable(klen, vlen, ttl);
+    size_t cls = plain ? fl_mem_size_class(plain) : 0;
+    size_t below = cls > 128 ? class_below(cls) : 0; /* the largest class under the footprint */
+    size_t fixed = fls_rec_bytes(FL_TYPE_STRING, klen, vlen, ttl) - vlen + FLS_LZF_HDR;
+    if (below <= fixed || vlen <= vlen / 8 + FLS_LZF_HDR)
+        return 0;
+    size_t budget = below - fixed, saving = vlen - vlen / 8 - FLS_LZF_HDR;
+    return budget < saving ? budget : saving;
+}
+
+fls_rec_t *fls_str_rec_new(fl_ns_t *ns, const fls_key_t *k, fl_slice_t val, int64_t expire,
+                           uint32_t atime)
+{
+    size_t min = FLS_CFG(ns, string_compress_min);
+    size_t budget = min && val.n >= min && val.n <= UINT32_MAX
+                        ? lzf_budget(k->n, val.n, expire != 0)
+                        : 0;
+    char stack[4096], *buf = budget <= sizeof(stack) ? stack : malloc(budget);
+    unsigned c = budget && buf ? lzf_compress(val.p, (unsigned)val.n, buf, (unsigned)budget) : 0;
+    fls_rec_t *r;
+    if (c) {
+        r = fls_rec_new_lzf(ns, k->pidx, k, FLS_LZF_HDR + c, expire, atime);
+        if (r) {
+            uint32_t n = (uint32_t)val.n;
+            memcpy(fls_rec_val_in(r), &n, sizeof(n));
+            memcpy(fls_rec_val_in(r) + FLS_LZF_HDR, buf, c);
+        }
+    } else {
+        r = fls_rec_new(ns, k->pidx, FL_TYPE_STRING, k, val.n, expire, atime);
+        if (r)
+            fls_str_put(r, 0, val.p, val.n);
+    }
+    if (buf != stack)
+        free(buf);
+    return r;
+}
+
+/* ---- The writers' mutable range ------------------------------------------------------------ */
+
 /* The value's writable spans: head[0, *hn), then tail[0, *tn). */
 static char *spans_mut(fls_rec_t *r, size_t *hn, char **tail, size_t *tn)
 {
-    FL_ASSERT(r->type == FL_TYPE_STRING);
+    FL_ASSERT(r->type == FL_TYPE_STRING && !r->lzf);
     *tn = fls_rec_tail_len(r);
     *hn = fls_rec_vlen(r) - *tn;
     *tail = *tn ? fls_rec_tail(r) : NULL;
@@ -137,10 +245,15 @@ void fls_emit(const fl_sink_t *out, fl_value_t v)
 
 bool fls_str_text(const fls_rec_t *r, char *buf, size_t cap, fl_slice_t *out)
 {
-    fl_value_t v = fls_str_view(r);
-    size_t n = fl_value_len(v);
+    size_t n = fls_str_len(r);
     if (n > cap)
         return false;
+    if (r->lzf) {
+        inflate(r, buf);
+        *out = (fl_slice_t){buf, n};
+        return true;
+    }
+    fl_value_t v = fls_str_stored(r);
     if (!v.tail.n) {
         *out = v.head;
         return true;

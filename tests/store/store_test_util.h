@@ -83,7 +83,7 @@ static void cap_array(void *ctx, size_t n)
 static inline fl_sink_t cap_sink(cap_t *c)
 {
     memset(c, 0, sizeof(*c));
-    fl_sink_t s = {c, cap_bulk, cap_nil, cap_array, cap_bulk2};
+    fl_sink_t s = {c, cap_bulk, cap_nil, cap_array, cap_bulk2, NULL};
     return s;
 }
 
@@ -118,6 +118,19 @@ static inline fl_store_t *open_policy(unsigned parts, size_t limit, unsigned hw,
         return NULL;
     }
     return s;
+}
+
+/* Namespace 0 of s keeps string values plain (string-compress-min 0): for tests that size
+ * memory by value lengths with values that would compress (memset). Returns s. */
+static inline fl_store_t *plain_values(fl_store_t *s)
+{
+    if (!s)
+        return NULL;
+    fl_ns_t *ns = fl_store_ns(s, 0);
+    fl_ns_config_t c = *fl_ns_config(ns);
+    char err[128];
+    c.string_compress_min = 0;
+    return fl_ns_reconfigure(ns, &c, err, sizeof(err)) == FL_OK ? s : NULL;
 }
 
 /* open_policy with allkeys-lru, the policy of a cache. */

@@ -94,7 +94,7 @@ static bool list_equals(fl_ns_t *ns, const char *key, const model_list_t *m)
         return false;
     for (size_t i = 0; i < m->n; i++) {
         whole_t w = {.bulks = 0};
-        fl_sink_t s = {&w, whole_bulk, whole_nil, whole_array, NULL}; /* no string value */
+        fl_sink_t s = {&w, whole_bulk, whole_nil, whole_array, NULL, NULL}; /* no string value */
         fl_list_index(ns, S(key), (int64_t)i, &s);
         if (w.bulks != 1 || strlen(m->v[i]) != w.n || memcmp(m->v[i], w.buf, w.n) != 0)
             return false;
@@ -517,7 +517,7 @@ static bool zset_equals(fl_ns_t *ns, const zmodel_t *m, unsigned limit)
     size_t n = zmodel_order(m, limit, want, sizeof(want));
     bigcap_t b = {got, 0, sizeof(got), 0, 0};
     got[0] = 0;
-    fl_sink_t s = {&b, big_bulk, big_nil, big_array, NULL}; /* no string value */
+    fl_sink_t s = {&b, big_bulk, big_nil, big_array, NULL, NULL}; /* no string value */
     fl_zrange_t r = {.by = FL_ZBY_RANK, .start = 0, .stop = -1, .count = -1};
     size_t k;
     fl_zset_range(ns, S("Z"), &r, FL_ZR_EMIT, &s, &k);

@@ -173,7 +173,7 @@ static void *reader(void *arg)
     while (!atomic_load(&g_stop) && reads < 4 * WRITER_OPS) {
         uint64_t r = rnd(&x);
         int i;
-        fl_sink_t s = {&i, read_sink_bulk, read_sink_nil, read_sink_array, read_sink_bulk2};
+        fl_sink_t s = {&i, read_sink_bulk, read_sink_nil, read_sink_array, read_sink_bulk2, NULL};
         char k[32], fk[32];
         if (r % 4 == 0) {
             int h = (int)((r >> 8) % NHASH), f = (int)((r >> 40) % NFIELDS);

@@ -36,7 +36,7 @@ static bool value_ok(fl_ns_t *ns, const char *k, int i)
 
 TEST(stop_writes_refuses_and_keeps_data)
 {
-    fl_store_t *st = open_one(4, LIMIT, 100, 50);
+    fl_store_t *st = plain_values(open_one(4, LIMIT, 100, 50));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];
@@ -117,7 +117,7 @@ TEST(stop_writes_refuses_and_keeps_data)
 
 TEST(eviction_keeps_used_under_limit)
 {
-    fl_store_t *st = open_one(4, LIMIT, 80, 100);
+    fl_store_t *st = plain_values(open_one(4, LIMIT, 80, 100));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];
@@ -159,7 +159,7 @@ TEST(eviction_keeps_used_under_limit)
 TEST(eviction_takes_soonest_expiring_first)
 {
     /* One partition, so "soonest among the records looked at" is the namespace's soonest. */
-    fl_store_t *st = open_policy(1, LIMIT, 80, 100, FL_EVICT_VOLATILE_TTL);
+    fl_store_t *st = plain_values(open_policy(1, LIMIT, 80, 100, FL_EVICT_VOLATILE_TTL));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];
@@ -200,7 +200,7 @@ TEST(eviction_takes_soonest_expiring_first)
 
 TEST(eviction_spares_recently_used)
 {
-    fl_store_t *st = open_one(1, LIMIT, 80, 100);
+    fl_store_t *st = plain_values(open_one(1, LIMIT, 80, 100));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];
@@ -242,7 +242,7 @@ TEST(background_eviction)
 {
     /* A write may take a namespace past its high-water mark (inline eviction is bounded and
      * the write stays under stop-writes); the background thread then brings it back under. */
-    fl_store_t *st = open_one(4, LIMIT, 50, 100);
+    fl_store_t *st = plain_values(open_one(4, LIMIT, 50, 100));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     fls_bg_pause(st, true);
@@ -275,7 +275,7 @@ TEST(background_eviction)
 /* MSET over the quota refuses every pair (none applied), within it applies every pair. */
 TEST(mset_all_or_nothing)
 {
-    fl_store_t *st = open_one(4, LIMIT, 100, 100);
+    fl_store_t *st = plain_values(open_one(4, LIMIT, 100, 100));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     size_t big_len = 2 * LIMIT;
@@ -313,7 +313,7 @@ TEST(defaults_never_evict)
     CHECK_EQ_U(d.memory_limit, 0);
     CHECK_EQ_I(d.evict_policy, FL_EVICT_NOEVICTION);
     CHECK(strcmp(fl_evict_policy_names[FL_EVICT_VOLATILE_LFU], "volatile-lfu") == 0);
-    fl_store_t *st = open_policy(4, LIMIT, 50, 95, FL_EVICT_NOEVICTION);
+    fl_store_t *st = plain_values(open_policy(4, LIMIT, 50, 95, FL_EVICT_NOEVICTION));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];
@@ -348,7 +348,7 @@ TEST(limit_below_structures_refused)
     CHECK_EQ_I(fl_store_open(&st, &c, 1, err, sizeof(err)), FL_EINVAL);
     c.partitions = 16;
     CHECK_EQ_I(fl_ns_config_check(&c, err, sizeof(err)), FL_OK);
-    st = open_policy(4096, 0, 90, 95, FL_EVICT_NOEVICTION);
+    st = plain_values(open_policy(4096, 0, 90, 95, FL_EVICT_NOEVICTION));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     CHECK_EQ_I(fl_ns_set_memory_limit(ns, 100 * 1024, err, sizeof(err)), FL_EINVAL);
@@ -371,7 +371,7 @@ TEST(limit_below_structures_refused)
 TEST(volatile_spares_persistent_keys_at_scale)
 {
     enum { PERSISTENT = SCALE_PERSISTENT, VOLATILE = 3000 };
-    fl_store_t *st = open_policy(4, 0, 90, 95, FL_EVICT_VOLATILE_LRU);
+    fl_store_t *st = plain_values(open_policy(4, 0, 90, 95, FL_EVICT_VOLATILE_LRU));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];
@@ -417,7 +417,7 @@ TEST(volatile_spares_persistent_keys_at_scale)
 /* allkeys-lfu keeps frequently read keys and evicts rarely read ones. */
 TEST(lfu_spares_frequently_used)
 {
-    fl_store_t *st = open_policy(1, LIMIT, 80, 100, FL_EVICT_ALLKEYS_LFU);
+    fl_store_t *st = plain_values(open_policy(1, LIMIT, 80, 100, FL_EVICT_ALLKEYS_LFU));
     CHECK(st);
     fl_ns_t *ns = fl_store_ns(st, 0);
     char k[32];

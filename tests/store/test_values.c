@@ -1,11 +1,16 @@
 /*
- * tests/store/test_values.c: string values in one block or two (src/store/value.c). Every value
- * size at a size-class boundary (+-1, narrow and wide headers) and a sweep of 0..70000 is
- * written, read and edited by every string operation, each result compared with a plain model
- * (a malloc'd copy); then the defragmentation walk moves every block (heads and tails) and
- * everything is compared again, and the store is "reloaded" through the persistence views
- * into a second store and compared once more. White-box checks: the split layout never takes
- * more memory than one block, and its rounding stays within the plan's bound.
+ * tests/store/test_values.c: string values in one block or two, plain or LZF-compressed
+ * (src/store/value.c). Every value size at a size-class boundary (+-1, narrow and wide headers)
+ * and a sweep of 0..70000 is written, read and edited by every string operation, each result
+ * compared with a plain model (a malloc'd copy), twice: with incompressible values (random
+ * letters) and with compressible ones (a repeated motif), which from string-compress-min (512)
+ * up are stored compressed, each edit starting from the compressed value again; then the
+ * defragmentation walk moves every block (heads and tails) and everything is compared again,
+ * and the store is "reloaded" through the persistence views into a second store and compared
+ * once more. White-box checks: the split layout never takes more memory than one block, its
+ * rounding stays within the plan's bound, a compressed record takes less than the plain one
+ * would, exactly the compressible values from the threshold up are compressed, and the option
+ * changes at run time.
  */
 #include "../testhelper.h"
 #include "store_internal.h"
@@ -31,6 +36,25 @@ static void fill(char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = (char)('a' + rnd() % 26);
+}
+
+/* Compressible: a 64-letter motif repeated, one byte in 97 changed. */
+static void fill_packable(char *p, size_t n)
+{
+    char motif[64];
+    fill(motif, sizeof(motif));
+    for (size_t i = 0; i < n; i++)
+        p[i] = i % 97 == 96 ? (char)('a' + rnd() % 26) : motif[i % sizeof(motif)];
+}
+
+/* The namespace's string-compress-min now becomes n (CONFIG SET's path). */
+static void set_compress_min(fl_ns_t *in, size_t n)
+{
+    fl_ns_config_t c;
+    char err[128];
+    fls_cfg_snapshot(in, &c);
+    c.string_compress_min = n;
+    FL_ASSERT(fl_ns_reconfigure(in, &c, err, sizeof(err)) == FL_OK);
 }
 
 /* ---- a sink keeping everything it is given ------------------------------------------------- */
@@ -73,11 +97,31 @@ static void grab_array(void *ctx, size_t n)
 {
     (void)ctx, (void)n;
 }
+/* The server's way: the string framed, its bytes written in place by the store. */
+static char *grab_fill(void *ctx, size_t n)
+{
+    grab_t *g = ctx;
+    g->bulks++;
+    grab_put(g, NULL, 0);
+    if (g->n + n > g->cap) {
+        g->cap = (g->n + n) * 2 + 64;
+        g->p = realloc(g->p, g->cap);
+    }
+    g->n += n;
+    return g->p + g->n - n;
+}
 static fl_sink_t grab_sink(grab_t *g)
 {
     g->n = 0;
     g->bulks = g->bulk2s = g->nils = 0;
-    return (fl_sink_t){g, grab_bulk, grab_nil, grab_array, grab_bulk2};
+    return (fl_sink_t){g, grab_bulk, grab_nil, grab_array, grab_bulk2, NULL};
+}
+/* The same with bulk_fill (every other read checks the scratch path). */
+static fl_sink_t grab_fill_sink(grab_t *g)
+{
+    fl_sink_t s = grab_sink(g);
+    s.bulk_fill = grab_fill;
+    return s;
 }
 
 /* ---- the model ------------------------------------------------------------------------------ */
@@ -86,6 +130,7 @@ typedef struct model {
     char key[32]; /* KLEN bytes used */
     char *v;
     size_t n;
+    bool packable; /* filled by fill_packable: compressed from string-compress-min up */
 } model_t;
 
 static fl_slice_t key_of(const model_t *m)
@@ -104,16 +149,20 @@ static fls_rec_t *peek(const model_t *m)
     return ref ? *ref : NULL;
 }
 
-/* The store's value of m's key equals the model: GET, STRLEN, and the view's two spans. */
+/* The store's value of m's key equals the model: GET (both sink kinds), STRLEN, and the
+ * view's two spans. */
 static bool same(fl_ns_t *in, const model_t *m, grab_t *g)
 {
-    fl_sink_t s = grab_sink(g);
-    size_t len = 0;
-    if (fl_str_get(in, key_of(m), &s) != FL_OK || g->bulks != 1 || g->n != m->n ||
-        (m->n && memcmp(g->p, m->v, m->n) != 0)) {
-        fprintf(stderr, "  %.*s: GET differs (%zu bytes, model %zu)\n", KLEN, m->key, g->n, m->n);
-        return false;
+    for (int fill_sink = 0; fill_sink < 2; fill_sink++) {
+        fl_sink_t s = fill_sink ? grab_fill_sink(g) : grab_sink(g);
+        if (fl_str_get(in, key_of(m), &s) != FL_OK || g->bulks != 1 || g->n != m->n ||
+            (m->n && memcmp(g->p, m->v, m->n) != 0)) {
+            fprintf(stderr, "  %.*s: GET differs (%zu bytes, model %zu)\n", KLEN, m->key, g->n,
+                    m->n);
+            return false;
+        }
     }
+    size_t len = 0;
     return fl_str_len(in, key_of(m), &len) == FL_OK && len == m->n;
 }
 
@@ -227,6 +276,17 @@ TEST(plan_saves_and_bounds_rounding)
         }                                                                                          \
     } while (0)
 
+/* A compressible model's value written whole again (an edit leaves it plain): compressed
+ * again from the threshold up, so the next edit starts from a compressed record. */
+static bool repack(model_t *m, grab_t *g)
+{
+    if (!m->packable)
+        return true;
+    EXPECT(fl_str_set(ns, key_of(m), (fl_slice_t){m->v, m->n}, NULL, NULL) == FL_OK);
+    EXPECT(peek(m)->lzf == (m->n >= 512) && same(ns, m, g));
+    return true;
+}
+
 static bool one_size(model_t *m, grab_t *g)
 {
     bool b, was;
@@ -234,12 +294,16 @@ static bool one_size(model_t *m, grab_t *g)
     fl_slice_t k = key_of(m);
     fl_slice_t v = {m->v, m->n};
     EXPECT(fl_str_set(ns, k, v, NULL, NULL) == FL_OK && same(ns, m, g));
-    /* memory: never more than one block would take, MEMORY USAGE counts both blocks */
+    /* memory: never more than one block would take, MEMORY USAGE counts both blocks; exactly
+     * the compressible values from the threshold up are compressed, into less than the plain
+     * layout would take */
     fls_rec_t *r = peek(m);
     size_t usage = 0, one = fl_mem_size_class(fls_rec_bytes(FL_TYPE_STRING, KLEN, m->n, false));
     EXPECT(fl_key_memory_usage(ns, k, &usage) == FL_OK && usage == fls_rec_usable(r));
     EXPECT(usage <= one);
     EXPECT(!r->split || usage == fl_mem_usable_size(r) + fl_mem_usable_size(fls_rec_tail(r)));
+    EXPECT(r->lzf == (m->packable && m->n >= 512));
+    EXPECT(!r->lzf || (usage < one && !r->split && fls_rec_vlen(r) <= m->n - m->n / 8));
     /* reads: ranges (random, around the split, negative), bits, MGET, GETEX, OBJECT */
     size_t h = split_at(m);
     int64_t n = (int64_t)m->n, hh = (int64_t)h;
@@ -276,12 +340,14 @@ static bool one_size(model_t *m, grab_t *g)
     bool ser_ok = vl == m->n && (m->n == 0 || memcmp(ser + need - m->n, m->v, m->n) == 0);
     free(ser);
     EXPECT(ser_ok);
-    /* edits: SETRANGE inside, across the split, past the end; SETBIT inside and past the end */
+    /* edits: SETRANGE inside, across the split, past the end; SETBIT inside and past the end
+     * (each from a compressed record, for a compressible value) */
     char patch[64];
     size_t offs[3] = {m->n ? rnd() % m->n : 0, h > 10 ? h - 10 : 0, m->n + rnd() % 40};
     for (int i = 0; i < 3; i++) {
         size_t pn = 1 + rnd() % 40;
         fill(patch, pn);
+        EXPECT(repack(m, g));
         EXPECT(fl_str_setrange(ns, k, offs[i], (fl_slice_t){patch, pn}, &len) == FL_OK);
         if (offs[i] + pn > m->n)
             model_resize(m, offs[i] + pn);
@@ -291,6 +357,7 @@ static bool one_size(model_t *m, grab_t *g)
     uint64_t bits[2] = {rnd() % (8 * (uint64_t)m->n), 8 * (uint64_t)m->n + rnd() % 100};
     for (int i = 0; i < 2; i++) {
         bool on = rnd() & 1;
+        EXPECT(repack(m, g));
         EXPECT(fl_str_setbit(ns, k, bits[i], on, &was) == FL_OK);
         if (bits[i] / 8 >= m->n)
             model_resize(m, bits[i] / 8 + 1);
@@ -302,11 +369,14 @@ static bool one_size(model_t *m, grab_t *g)
     /* APPEND, then an expiry (a split head is laid out again) and PERSIST */
     size_t an = 1 + rnd() % sizeof(patch);
     fill(patch, an);
+    EXPECT(repack(m, g));
     EXPECT(fl_str_append(ns, k, (fl_slice_t){patch, an}, &len) == FL_OK);
+    EXPECT(!peek(m)->lzf);
     model_resize(m, m->n + an);
     memcpy(m->v + m->n - an, patch, an);
     EXPECT(len == m->n && same(ns, m, g));
     int64_t ttl = 0;
+    EXPECT(repack(m, g));
     EXPECT(fl_key_expire_at(ns, k, fl_now_ms() + 1000000, &b) == FL_OK && b && same(ns, m, g));
     EXPECT(fl_key_ttl_ms(ns, k, &ttl) == FL_OK && ttl > 0);
     EXPECT(fl_key_persist(ns, k, &b) == FL_OK && b && same(ns, m, g));
@@ -315,51 +385,138 @@ static bool one_size(model_t *m, grab_t *g)
     char fbuf[FL_FLOAT_BUF];
     EXPECT(fl_str_incrby(ns, k, 1, &iv) == FL_ENOTINT);
     EXPECT(fl_str_incrbyfloat(ns, k, S("1.5"), fbuf, &len) == FL_ENOTFLOAT && same(ns, m, g));
-    /* COPY and RENAME carry the value; the copy is laid out like the original */
+    /* COPY and RENAME carry the value; the copy is laid out like the original (compressed
+     * bytes copied as they are) */
     bool copied = false, renamed = false;
     model_t c = *m;
     memcpy(c.key, "copy:", 5);
     EXPECT(fl_key_copy(ns, k, ns, key_of(&c), false, &copied) == FL_OK && copied);
-    EXPECT(same(ns, &c, g));
+    EXPECT(same(ns, &c, g) && peek(&c)->lzf == peek(m)->lzf);
+    EXPECT(fls_rec_vlen(peek(&c)) == fls_rec_vlen(peek(m)));
     model_t rn = c;
     memcpy(rn.key, "renm:", 5);
     EXPECT(fl_key_rename(ns, key_of(&c), key_of(&rn), false, &renamed) == FL_OK && renamed);
-    EXPECT(same(ns, &rn, g) && fls_rec_total(peek(&rn)) == fls_str_rec_size(KLEN, m->n));
+    EXPECT(same(ns, &rn, g) && fls_rec_vlen(peek(&rn)) == fls_rec_vlen(peek(m)));
+    EXPECT(peek(m)->lzf || fls_rec_total(peek(&rn)) == fls_str_rec_size(KLEN, m->n));
     s = grab_sink(g);
     EXPECT(fl_str_getdel(ns, key_of(&rn), &s) == FL_OK && g->n == m->n);
     return true;
 }
 
 static size_t g_sizes[4096];
-static model_t g_models[4096];
+static model_t g_models[8192];
 static size_t g_nmodels;
+
+/* Every size of sizes() as models of one kind, appended to g_models; *split gets the number
+ * split after their edits. False when a size failed. */
+static bool run_sizes(bool packable, size_t *split)
+{
+    size_t n = sizes(g_sizes, sizeof(g_sizes) / sizeof(g_sizes[0]));
+    *split = 0;
+    grab_t g = {0};
+    for (size_t i = 0; i < n && g_nmodels < sizeof(g_models) / sizeof(g_models[0]); i++) {
+        model_t *m = &g_models[g_nmodels];
+        snprintf(m->key, sizeof(m->key), "%s:%012zu", packable ? "lzf" : "val", i);
+        m->n = g_sizes[i];
+        m->v = malloc(m->n ? m->n : 1);
+        m->packable = packable;
+        (packable ? fill_packable : fill)(m->v, m->n);
+        g_nmodels++;
+        if (!one_size(m, &g)) {
+            fprintf(stderr, "  value size %zu failed\n", g_sizes[i]);
+            free(g.p);
+            return false;
+        }
+        *split += peek(m)->split;
+    }
+    free(g.p);
+    fprintf(stderr, "  %zu sizes, %zu of them split after their edits\n", n, *split);
+    return true;
+}
 
 TEST(every_size_every_op)
 {
-    size_t n = sizes(g_sizes, sizeof(g_sizes) / sizeof(g_sizes[0]));
-    grab_t g = {0};
-    size_t split = 0;
-    for (size_t i = 0; i < n; i++) {
-        model_t *m = &g_models[i];
-        snprintf(m->key, sizeof(m->key), "val:%012zu", i);
-        m->n = g_sizes[i];
-        m->v = malloc(m->n ? m->n : 1);
-        fill(m->v, m->n);
-        g_nmodels = i + 1;
-        fls_rec_t *r;
-        if (!one_size(m, &g)) {
-            fprintf(stderr, "  value size %zu failed\n", g_sizes[i]);
-            CHECK(0);
-        }
-        r = peek(m);
-        split += r->split;
-    }
-    free(g.p);
-    fprintf(stderr, "  %zu sizes, %zu of them split after their edits\n", n, split);
-    CHECK(split > n / 4);
+    size_t split;
+    CHECK(run_sizes(false, &split));
+    CHECK(split > g_nmodels / 4);
     size_t used = 0, req = 0;
     CHECK(used_matches_arena(ns, &used, &req));
     FL_DEBUG_ASSERT(fls_ns_check(ns));
+}
+
+/* The same over compressible values (one_size checks which are compressed), left compressed
+ * for the defrag walk and the reload; and the store's memory for them beside the plain one. */
+TEST(compressible_every_size_every_op)
+{
+    size_t first = g_nmodels, split;
+    CHECK(run_sizes(true, &split));
+    size_t packed = 0, usage = 0, plain = 0;
+    for (size_t i = first; i < g_nmodels; i++) {
+        model_t *m = &g_models[i];
+        CHECK_EQ_I(fl_str_set(ns, key_of(m), (fl_slice_t){m->v, m->n}, NULL, NULL), FL_OK);
+        fls_rec_t *r = peek(m);
+        CHECK(r->lzf == (m->n >= 512));
+        packed += r->lzf;
+        usage += fls_rec_usable(r);
+        plain += fl_mem_size_class(fls_rec_bytes(FL_TYPE_STRING, KLEN, m->n, false));
+    }
+    fprintf(stderr, "  %zu of %zu compressible values compressed: %zu bytes (plain <= %zu)\n",
+            packed, g_nmodels - first, usage, plain);
+    CHECK(packed > 0 && usage < plain / 2);
+    size_t used = 0, req = 0;
+    CHECK(used_matches_arena(ns, &used, &req));
+    FL_DEBUG_ASSERT(fls_ns_check(ns));
+}
+
+/* Two compressed values read at once (LCS, BITOP's way): each view is its own. */
+typedef struct two_reads {
+    const model_t *m[2];
+    bool ok;
+} two_reads_t;
+
+static void check_read(void *ctx, size_t i, fl_value_t v, bool present)
+{
+    two_reads_t *t = ctx;
+    const model_t *m = t->m[i];
+    char *copy = malloc(m->n);
+    fl_value_copy(v, 0, fl_value_len(v), copy);
+    t->ok &= present && fl_value_len(v) == m->n && !memcmp(copy, m->v, m->n);
+    free(copy);
+}
+
+TEST(two_views_and_runtime_option)
+{
+    model_t a = {.key = "two:aaaaaaaaaaaa", .n = 3000, .packable = true};
+    model_t b = {.key = "two:bbbbbbbbbbbb", .n = 5000, .packable = true};
+    a.v = malloc(a.n), b.v = malloc(b.n);
+    fill_packable(a.v, a.n);
+    fill_packable(b.v, b.n);
+    grab_t g = {0};
+    CHECK_EQ_I(fl_str_set(ns, key_of(&a), (fl_slice_t){a.v, a.n}, NULL, NULL), FL_OK);
+    CHECK_EQ_I(fl_str_set(ns, key_of(&b), (fl_slice_t){b.v, b.n}, NULL, NULL), FL_OK);
+    CHECK(peek(&a)->lzf && peek(&b)->lzf);
+    fl_slice_t keys[2] = {key_of(&a), key_of(&b)};
+    two_reads_t t = {{&a, &b}, true};
+    CHECK_EQ_I(fl_str_read_many(ns, keys, 2, check_read, &t), FL_OK);
+    CHECK(t.ok);
+    /* MGET of both through the fill sink: one reply after the other */
+    fl_sink_t s = grab_fill_sink(&g);
+    CHECK_EQ_I(fl_str_mget(ns, keys, 2, &s), FL_OK);
+    CHECK(g.n == a.n + b.n && !memcmp(g.p, a.v, a.n) && !memcmp(g.p + a.n, b.v, b.n));
+    /* off at run time: new writes plain, the compressed value still reads; a higher
+     * threshold leaves the smaller value plain */
+    set_compress_min(ns, 0);
+    CHECK_EQ_I(fl_str_set(ns, key_of(&a), (fl_slice_t){a.v, a.n}, NULL, NULL), FL_OK);
+    CHECK(!peek(&a)->lzf && peek(&b)->lzf && same(ns, &a, &g) && same(ns, &b, &g));
+    set_compress_min(ns, 4000);
+    CHECK_EQ_I(fl_str_set(ns, key_of(&a), (fl_slice_t){a.v, a.n}, NULL, NULL), FL_OK);
+    CHECK_EQ_I(fl_str_set(ns, key_of(&b), (fl_slice_t){b.v, b.n}, NULL, NULL), FL_OK);
+    CHECK(!peek(&a)->lzf && peek(&b)->lzf);
+    set_compress_min(ns, 512);
+    bool del;
+    CHECK_EQ_I(fl_key_del(ns, key_of(&a), &del), FL_OK);
+    CHECK_EQ_I(fl_key_del(ns, key_of(&b), &del), FL_OK);
+    free(a.v), free(b.v), free(g.p);
 }
 
 TEST(after_defrag_walk)
@@ -427,9 +584,17 @@ TEST(after_reload)
     }
     free(d.keys), free(d.vals), free(d.klen), free(d.vlen);
     grab_t g = {0};
-    for (size_t i = 0; i < g_nmodels; i++)
+    size_t packed = 0;
+    for (size_t i = 0; i < g_nmodels; i++) {
         CHECK(same(ns2, &g_models[i], &g));
+        fls_key_t k;
+        fls_key_init(ns2, key_of(&g_models[i]), &k);
+        fls_rdlock(ns2, k.part);
+        packed += (*fls_find(&k))->lzf;
+        fls_unlock(ns2, k.part);
+    }
     free(g.p);
+    CHECK(packed > 0); /* the reload compressed by the same rule */
     size_t used = 0, req = 0;
     CHECK(used_matches_arena(ns2, &used, &req));
     fl_store_close(st2);
@@ -444,6 +609,7 @@ TEST(allocation_failure_leaves_nothing)
     fl_slice_t k = S("fail:0123456789a");
     size_t used0 = 0, used1 = 0, req = 0;
     CHECK(used_matches_arena(ns, &used0, &req));
+    set_compress_min(ns, 0); /* the value is compressible: plain, so split */
     for (uint64_t nth = 1; nth <= 2; nth++) {
         fl_mem_test_fail_after(nth, false);
         int rc = fl_str_set(ns, k, (fl_slice_t){big, sizeof(big)}, NULL, NULL);
@@ -452,6 +618,14 @@ TEST(allocation_failure_leaves_nothing)
         CHECK(used_matches_arena(ns, &used1, &req));
         CHECK_EQ_U(used1, used0);
     }
+    set_compress_min(ns, 512);
+    /* compressed: its one block fails */
+    fl_mem_test_fail_after(1, false);
+    int rc = fl_str_set(ns, k, (fl_slice_t){big, sizeof(big)}, NULL, NULL);
+    fl_mem_test_fail_after(0, false);
+    CHECK_EQ_I(rc, FL_ENOMEM);
+    CHECK(used_matches_arena(ns, &used1, &req));
+    CHECK_EQ_U(used1, used0);
 }
 
 int main(void)
@@ -463,6 +637,8 @@ int main(void)
     fls_bg_pause(st, true);
     RUN(plan_saves_and_bounds_rounding);
     RUN(every_size_every_op);
+    RUN(compressible_every_size_every_op);
+    RUN(two_views_and_runtime_option);
     RUN(after_defrag_walk);
     RUN(after_reload);
     RUN(allocation_failure_leaves_nothing);
