@@ -14,7 +14,12 @@
 # Environment: BUILD (build dir, default build-rel, configured Release), KEYS (1000000),
 # SIZES ("8 32 100 1000"), ROUNDS (3), N (requests per -P 16 run, 2000000), N1 (per -P 1 run,
 # 200000), THREADS (flatline workers, 2), DSIZES (throughput value sizes, "100"),
-# SKIP_MEMORY / SKIP_THROUGHPUT (1 to skip a part).
+# SKIP_MEMORY / SKIP_THROUGHPUT (1 to skip a part), VALUES (the memory part's values: "repeat",
+# the default, an alphabet repeated, which flatline keeps LZF-compressed from 512 bytes; or
+# "random": random bytes, one value per key, which nothing can compress), FLATLINE_ARGS (extra
+# flatline-server options, e.g. "--namespace.default.string-compress-min 0": compression off).
+# redis-benchmark's -d values are all 'x': the throughput part at -d 1000 measures compressed
+# values (the price of compressing every SET and decompressing every GET).
 # The sweep over values jemalloc's size classes round up the most (a single 1,030-byte record
 # would take 1,280 bytes, 2,100 bytes 2,560), stored in two blocks by flatline:
 #   KEYS=100000 SIZES="1000 1030 1100 1500 2100 5000" SKIP_THROUGHPUT=1 bench/keys-vs-redis.sh
@@ -30,11 +35,14 @@ N=${N:-2000000}
 N1=${N1:-200000}
 THREADS=${THREADS:-2}
 DSIZES=${DSIZES:-100}
+VALUES=${VALUES:-repeat}
+FLATLINE_ARGS=${FLATLINE_ARGS:-}
+case $VALUES in repeat | random) ;; *) echo "VALUES must be repeat or random" >&2; exit 2 ;; esac
 SERVER=$BUILD/src/server/flatline-server
 need_tools redis-server redis-benchmark redis-cli python3
 [ -x "$SERVER" ] || bench_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DFLATLINE_DEBUG=OFF -- flatline-server
 
-echo "flatline-server --threads $THREADS vs $(redis-server --version | cut -d' ' -f1-3)"
+echo "flatline-server --threads $THREADS $FLATLINE_ARGS vs $(redis-server --version | cut -d' ' -f1-3)"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); servers and clients share them"
 echo
 
@@ -42,7 +50,8 @@ echo
 start() {
     PORT=$(free_port)
     if [ "$1" = flatline ]; then
-        start_flatline PID "$SERVER" "$PORT" /dev/null --threads "$THREADS"
+        # shellcheck disable=SC2086
+        start_flatline PID "$SERVER" "$PORT" /dev/null --threads "$THREADS" $FLATLINE_ARGS
     else
         start_redis PID "$PORT" /dev/null
     fi
@@ -50,16 +59,20 @@ start() {
 
 used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)$/\1/p'; }
 
-# load PORT SIZE: KEYS SETs of 16-byte keys and SIZE-byte values through redis-cli --pipe.
+# load PORT SIZE: KEYS SETs of 16-byte keys and SIZE-byte values (VALUES) through redis-cli
+# --pipe. Random values come from one seed: both servers get the same bytes.
 load() {
-    python3 - "$KEYS" "$2" <<'EOF' | redis-cli -p "$1" --pipe >/dev/null
-import sys
-keys, size = int(sys.argv[1]), int(sys.argv[2])
+    python3 - "$KEYS" "$2" "$VALUES" <<'EOF' | redis-cli -p "$1" --pipe >/dev/null
+import random, sys
+keys, size, kind = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 val = (b"0123456789abcdefghijklmnopqrstuvwxyz" * (size // 36 + 1))[:size]
-tail = b"\r\n$%d\r\n%s\r\n" % (size, val)
+rng = random.Random(42)
 out = sys.stdout.buffer
 chunk = []
 for i in range(keys):
+    if kind == "random":
+        val = rng.randbytes(size)
+    tail = b"\r\n$%d\r\n%s\r\n" % (size, val)
     chunk.append(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d" % i + tail)
     if len(chunk) == 4096:
         out.write(b"".join(chunk))
@@ -69,7 +82,8 @@ EOF
 }
 
 if [ "${SKIP_MEMORY:-0}" != 1 ]; then
-    printf 'memory per key: %d keys of 16 B, redis-cli --pipe (bytes per key)\n' "$KEYS"
+    printf 'memory per key: %d keys of 16 B, %s values, redis-cli --pipe (bytes per key)\n' \
+        "$KEYS" "$VALUES"
     printf '  %6s %9s | %9s %9s %6s | %9s %9s %6s\n' value physical "fl RSS" "redis RSS" ratio \
         "fl used" "redis used" ratio
     for size in $SIZES; do

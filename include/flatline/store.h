@@ -450,6 +450,9 @@ int fl_str_append(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, size_t *new_len);
 
 /* STRLEN: 0 when missing. */
 int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len);
+/* The same for a command's own check before it writes (APPEND's cap): no keyspace hit or miss
+ * is counted. */
+int fl_str_len_peek(fl_ns_t *ns, fl_slice_t key, size_t *len);
 
 /* INCRBY/DECRBY: the value must be a base-10 int64; missing counts as 0. */
 int fl_str_incrby(fl_ns_t *ns, fl_slice_t key, int64_t delta, int64_t *result);

@@ -220,13 +220,12 @@ static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
     /* Redis caps a string at proto-max-bulk-len. The current length is read in a separate
      * call, so concurrent APPENDs to one key may pass the cap by one argument each (each one
      * is itself at most proto-max-bulk-len); the store's hard cap (4 GiB - 1) always holds.
-     * The record's size bounds its value's length without counting a keyspace hit or miss;
-     * only a record that large has its exact length read. */
+     * The length is read without counting a keyspace hit or miss (a record's size does not
+     * bound it: a large value may be stored compressed). */
     size_t max = atomic_load_explicit(&c->srv->live.proto_max_bulk_len, memory_order_relaxed);
     size_t cur = 0;
     if (argv[2].n > max ||
-        (fl_key_memory_usage(c->ns, argv[1], &cur) == FL_OK && cur > max - argv[2].n &&
-         fl_str_len(c->ns, argv[1], &cur) == FL_OK && cur > max - argv[2].n)) {
+        (fl_str_len_peek(c->ns, argv[1], &cur) == FL_OK && cur > max - argv[2].n)) {
         srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }

@@ -378,12 +378,13 @@ out:
     return rc;
 }
 
-int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
+/* STRLEN, counting a keyspace hit or miss or not. */
+static int str_len(fl_ns_t *ns, fl_slice_t key, size_t *len, bool count)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), count);
     if (!r)
         *len = 0;
     else if (r->type != FL_TYPE_STRING)
@@ -392,6 +393,16 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
         *len = fls_str_len(r);
     fls_read_end(ns, &k);
     return rc;
+}
+
+int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
+{
+    return str_len(ns, key, len, true);
+}
+
+int fl_str_len_peek(fl_ns_t *ns, fl_slice_t key, size_t *len)
+{
+    return str_len(ns, key, len, false);
 }
 
 /* INCRBY/INCRBYFLOAT's write (write lock held): the key's string value becomes buf[0, n), in

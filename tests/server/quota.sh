@@ -38,7 +38,8 @@ check $'1) "namespace.lru.maxmemory-policy"\n2) "volatile-ttl"' config get names
 check $'1) "namespace.small.maxmemory-policy"\n2) "noeviction"' config get namespace.small.maxmemory-policy
 # namespaces: 0 default, 1 cache (embedded), 2 small, 3 lru (few partitions: an empty
 # 4096-partition index alone would take most of a 256 KB quota)
-val=$(head -c 1000 /dev/zero | tr '\0' 'v')
+# random letters: a key takes its value's bytes (a repetitive value would be kept compressed)
+val=$(python3 -c "import random; r = random.Random(1); print(''.join(chr(97 + r.randrange(26)) for _ in range(1000)), end='')")
 
 # Fill "small" until writes are refused.
 out=$(for i in $(seq 400); do echo "SET k$i $val"; done | redis-cli -p "$PORT" -n 2 2>&1)
