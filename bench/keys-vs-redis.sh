@@ -19,7 +19,9 @@
 # "random": random bytes, one value per key, which nothing can compress), FLATLINE_ARGS (extra
 # flatline-server options, e.g. "--namespace.default.string-compress-min 0": compression off).
 # redis-benchmark's -d values are all 'x': the throughput part at -d 1000 measures compressed
-# values (the price of compressing every SET and decompressing every GET).
+# values (the price of compressing every SET and decompressing every GET). BASE_ARGS: when set,
+# a second flatline-server with FLATLINE_ARGS then these options (e.g. compression off) joins
+# the throughput rounds, and each row also prints flatline / that baseline.
 # The sweep over values jemalloc's size classes round up the most (a single 1,030-byte record
 # would take 1,280 bytes, 2,100 bytes 2,560), stored in two blocks by flatline:
 #   KEYS=100000 SIZES="1000 1030 1100 1500 2100 5000" SKIP_THROUGHPUT=1 bench/keys-vs-redis.sh
@@ -37,6 +39,7 @@ THREADS=${THREADS:-2}
 DSIZES=${DSIZES:-100}
 VALUES=${VALUES:-repeat}
 FLATLINE_ARGS=${FLATLINE_ARGS:-}
+BASE_ARGS=${BASE_ARGS:-}
 case $VALUES in repeat | random) ;; *) echo "VALUES must be repeat or random" >&2; exit 2 ;; esac
 SERVER=$BUILD/src/server/flatline-server
 need_tools redis-server redis-benchmark redis-cli python3
@@ -46,12 +49,14 @@ echo "flatline-server --threads $THREADS $FLATLINE_ARGS vs $(redis-server --vers
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); servers and clients share them"
 echo
 
-# start NAME: a fresh server; sets PORT and PID.
+# start NAME [OPTIONS...]: a fresh server (flatline with FLATLINE_ARGS, then OPTIONS); sets
+# PORT and PID.
 start() {
     PORT=$(free_port)
     if [ "$1" = flatline ]; then
+        shift
         # shellcheck disable=SC2086
-        start_flatline PID "$SERVER" "$PORT" /dev/null --threads "$THREADS" $FLATLINE_ARGS
+        start_flatline PID "$SERVER" "$PORT" /dev/null --threads "$THREADS" $FLATLINE_ARGS "$@"
     else
         start_redis PID "$PORT" /dev/null
     fi
@@ -123,6 +128,13 @@ if [ "${SKIP_THROUGHPUT:-0}" != 1 ]; then
     FPORT=$PORT
     start redis
     RPORT=$PORT
+    BPORT=""
+    if [ -n "$BASE_ARGS" ]; then
+        # shellcheck disable=SC2086
+        start flatline $BASE_ARGS
+        BPORT=$PORT
+        echo "baseline: flatline-server $FLATLINE_ARGS $BASE_ARGS"
+    fi
     printf 'throughput: redis-benchmark -c 50 -r 1000000, median of %d alternating rounds\n' "$ROUNDS"
     printf '  %-18s %14s %14s %8s\n' test "flatline rps" "redis rps" ratio
     for d in $DSIZES; do
@@ -130,16 +142,19 @@ if [ "${SKIP_THROUGHPUT:-0}" != 1 ]; then
             n=$N
             [ "$p" = 1 ] && n=$N1
             for t in set get; do
-                f="" r=""
+                f="" r="" b=""
                 for ((i = 0; i < ROUNDS; i++)); do
                     f+=" $(rps "$FPORT" $t -P "$p" -c 50 -r 1000000 -d "$d" -n "$n")"
                     r+=" $(rps "$RPORT" $t -P "$p" -c 50 -r 1000000 -d "$d" -n "$n")"
+                    [ -z "$BPORT" ] || b+=" $(rps "$BPORT" $t -P "$p" -c 50 -r 1000000 -d "$d" -n "$n")"
                 done
                 fm=$(echo "$f" | median) rm=$(echo "$r" | median)
                 goal=">= 1.3"
                 [ "$p" = 1 ] && goal=">= 1"
                 awk -v t="$(echo $t | tr a-z A-Z) -P $p -d $d" -v f="$fm" -v r="$rm" -v g="$goal" -v fs="$f" -v rs="$r" 'BEGIN {
                     printf "  %-18s %14.0f %14.0f %8.2f (target %s; rounds flatline%s, redis%s)\n", t, f, r, f / r, g, fs, rs }'
+                [ -z "$BPORT" ] || echo "$b" | median | awk -v f="$fm" -v bs="$b" '{
+                    printf "  %-18s %14.0f %14s %8.2f (flatline / baseline; rounds baseline%s)\n", "  baseline", $1, "", f / $1, bs }'
             done
         done
     done

@@ -195,7 +195,7 @@ extern const char *const fl_evict_policy_names[];
     X(defrag_cycle_max, unsigned, FL_OPT_UNSIGNED, "defrag-cycle-max", 10, 1, 100, true,           \
       "% of one CPU active defrag uses at defrag-pct-upper")                                       \
     X(storage, unsigned, FL_OPT_WORD, "storage", FL_STORAGE_DISK, 0, 1, false,                     \
-      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")        \
+      "disk: written to the log and snapshots; memory: never persisted (a cache namespace)")       \
     X(string_compress_min, size_t, FL_OPT_SIZE, "string-compress-min", 512, 0, UINT32_MAX, true,   \
       "string values this long are kept LZF-compressed when that saves 1/8 and a size class "      \
       "(0 = never)")
@@ -407,7 +407,8 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
 /* The values of n string keys read atomically (MGET's locks), passed to fn(ctx, i, value,
  * present) for each key in order while the locks are held (a missing key: present false,
  * value empty); a value is valid during its own call only (a compressed one is decompressed
- * into scratch freed after it): fn copies what it keeps. FL_EWRONGTYPE, before any call, when a key holds another type; FL_ENOMEM. */
+ * into scratch freed after it): fn copies what it keeps. FL_EWRONGTYPE, before any call, when
+ * a key holds another type; FL_ENOMEM. */
 typedef void (*fl_value_fn)(void *ctx, size_t i, fl_value_t value, bool present);
 int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn fn, void *ctx);
 

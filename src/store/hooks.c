@@ -29,21 +29,31 @@ static size_t ns_index(const fl_ns_t *ns)
     return (size_t)(ns - ns->store->ns);
 }
 
-/* Fills v with r's view; a compressed string value is decompressed into s, which the caller
- * releases once v is no longer used (after the callback it passes v to). */
-static void view_of(fls_rec_t *r, fl_rec_view_t *v, fls_scratch_t *s)
+/* view_of, with the string's whole value when the writer has it (whole.p not NULL: the same
+ * bytes as the record's, passed as they are instead of being decompressed). */
+static void view_with(fls_rec_t *r, fl_rec_view_t *v, fls_scratch_t *s, fl_slice_t whole)
 {
     v->type = (fl_type_t)r->type;
     v->key = (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)};
     v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
+    v->nfields = 0;
     if (fls_coll_ops(r->type)) {
         v->val = (fl_value_t){{NULL, 0}, {NULL, 0}};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
+    } else if (whole.p) {
+        FL_DEBUG_ASSERT(whole.n == fls_str_len(r));
+        v->val = (fl_value_t){whole, {NULL, 0}};
     } else {
         v->val = fls_str_view(r, s);
-        v->nfields = 0;
     }
+}
+
+/* Fills v with r's view; a compressed string value is decompressed into s, which the caller
+ * releases once v is no longer used (after the callback it passes v to). */
+static void view_of(fls_rec_t *r, fl_rec_view_t *v, fls_scratch_t *s)
+{
+    view_with(r, v, s, (fl_slice_t){NULL, 0});
 }
 
 void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx)
@@ -221,7 +231,7 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         /* a delta changes a key in place or makes a new one, never replaces another record */
         FL_ASSERT(!c->delta || c->delta->verb);
         FL_ASSERT(!c->delta || c->op == FLS_MODIFY || c->old == NULL);
-        view_of(c->rec, &v, &s);
+        view_with(c->rec, &v, &s, c->whole);
         h->put(h->ctx, ns_index(ns), pidx, &v, c->delta);
         fls_scratch_release(&s);
         break;

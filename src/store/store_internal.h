@@ -251,7 +251,10 @@ static inline fl_value_t fls_str_stored(const fls_rec_t *r)
 typedef struct fls_scratch {
     char *p;
 } fls_scratch_t;
-#define FLS_SCRATCH_INIT {NULL}
+#define FLS_SCRATCH_INIT                                                                           \
+    {                                                                                              \
+        NULL                                                                                       \
+    }
 /* Offset of a hash's field table or a collection's descriptor: after the key, 8-aligned. */
 static inline size_t fls_rec_body_off(size_t key_end)
 {
@@ -653,7 +656,8 @@ fls_rec_t *fls_rec_new_lzf(fl_ns_t *ns, uint32_t pidx, const fls_key_t *k, size_
 int fls_rec_set_expiry(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, int64_t at);
 /* A string record r resized for an n-byte value (the first min(old, n) bytes kept; the key,
  * expiry and access word too), like realloc: the new record, r itself freed, or NULL with r
- * unchanged. A compressed r is laid out plain (always a new record, even for its own length). Write lock held; the caller commits it in r's slot (FLS_PUT, old NULL). */
+ * unchanged. A compressed r is laid out plain (always a new record, even for its own length). Write
+ * lock held; the caller commits it in r's slot (FLS_PUT, old NULL). */
 fls_rec_t *fls_str_resize(fl_ns_t *ns, uint32_t pidx, fls_rec_t *r, size_t n);
 /* The slot that references the record with this key in k's partition, or NULL (lock held). */
 fls_rec_t **fls_find(fls_key_t *k);
@@ -704,6 +708,9 @@ typedef struct fls_change {
                     * false is always safe: a duplicate entry is dropped when met) */
     const fl_delta_t *delta; /* PUT of a new record / MODIFY: the change as a command (the log
                               * writes it instead of the record's state), or NULL */
+    fl_slice_t whole; /* PUT of a string written whole (SET, MSET): its bytes, which the hooks
+                       * pass as the value instead of decompressing what was just compressed;
+                       * p NULL: none (the hooks read the record) */
 } fls_change_t;
 void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
 /* Deletes the record at *ref through the commit point (write lock held). */
@@ -714,6 +721,11 @@ int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r);
 /* Puts r (same key) in place of the live record *ref through the commit point, which frees the
  * old one (write lock held). */
 void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r);
+/* A string record r holding the whole value `whole` (fls_str_rec_new) for key k, through the
+ * commit point: in place of the live record *ref, or inserted when ref is NULL (then as
+ * fls_commit_insert: FL_OK or FL_ENOMEM with r freed). The hooks get whole's bytes as the
+ * value (fls_change_t.whole). Write lock held. */
+int fls_commit_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r, fl_slice_t whole);
 
 /* ---- value.c: string values in one block or two ------------------------------------------ */
 

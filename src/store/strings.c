@@ -114,11 +114,7 @@ int fl_str_set(fl_ns_t *ns, fl_slice_t key, fl_slice_t val, const fl_set_opts_t 
     }
     if (flags & FL_SET_GET)
         emit_old(old, cur);
-    if (cur) {
-        fls_commit_replace(ns, k.pidx, ref, r);
-    } else {
-        rc = fls_commit_insert(ns, &k, r);
-    }
+    rc = fls_commit_value(ns, &k, ref, r, val);
 out:
     fls_unlock(ns, k.part);
     return rc;
@@ -251,15 +247,8 @@ static int mset_generic(fl_ns_t *ns, const fl_slice_t *kv, size_t n_pairs, bool 
         if (e[i].shadowed)
             continue;
         fls_rec_t **ref = fls_find(&e[i].k), *r = recs[i];
-        if (ref) {
-            fls_commit_replace(ns, e[i].k.pidx, ref, r);
-        } else {
-            fls_rec_t **slot;
-            int ok = fls_insert_slot(ns, &e[i].k, &slot);
-            FL_ASSERT(ok == FL_OK); /* reserved above */
-            fls_change_t c = {.op = FLS_PUT, .ref = slot, .rec = r};
-            fls_commit(ns, e[i].k.pidx, &c);
-        }
+        int ok = fls_commit_value(ns, &e[i].k, ref, r, kv[2 * e[i].pair + 1]);
+        FL_ASSERT(ok == FL_OK); /* room reserved above */
     }
     *set = true;
 out:

@@ -320,8 +320,8 @@ void fls_commit_del(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_reason_t re
     fls_commit(ns, pidx, &c);
 }
 
-/* Links a new record for a missing key: FL_OK, or FL_ENOMEM (r freed). Write lock held. */
-int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
+/* fls_commit_insert, with the value's bytes for the hooks (whole.p NULL: none). */
+static int commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r, fl_slice_t whole)
 {
     FLS_ASSERT_WRLOCKED(k->part);
     fls_rec_t **ref;
@@ -329,13 +329,14 @@ int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
         fls_rec_destroy(ns, k->pidx, r);
         return FL_ENOMEM;
     }
-    fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r};
+    fls_change_t c = {.op = FLS_PUT, .ref = ref, .rec = r, .whole = whole};
     fls_commit(ns, k->pidx, &c);
     return FL_OK;
 }
 
-/* Replaces the live record *ref with r (same key) through the commit point. Write lock held. */
-void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r)
+/* fls_commit_replace, with the value's bytes for the hooks (whole.p NULL: none). */
+static void commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r,
+                           fl_slice_t whole)
 {
     FLS_ASSERT_WRLOCKED(&ns->parts[pidx]);
     fls_rec_t *cur = *ref;
@@ -344,8 +345,32 @@ void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *
                       .rec = r,
                       .old = cur,
                       .had_key = true,
-                      .had_ttl = fls_rec_expiry(cur) != 0};
+                      .had_ttl = fls_rec_expiry(cur) != 0,
+                      .whole = whole};
     fls_commit(ns, pidx, &c);
+}
+
+/* Links a new record for a missing key: FL_OK, or FL_ENOMEM (r freed). Write lock held. */
+int fls_commit_insert(fl_ns_t *ns, fls_key_t *k, fls_rec_t *r)
+{
+    return commit_insert(ns, k, r, (fl_slice_t){NULL, 0});
+}
+
+/* Replaces the live record *ref with r (same key) through the commit point. Write lock held. */
+void fls_commit_replace(fl_ns_t *ns, uint32_t pidx, fls_rec_t **ref, fls_rec_t *r)
+{
+    commit_replace(ns, pidx, ref, r, (fl_slice_t){NULL, 0});
+}
+
+int fls_commit_value(fl_ns_t *ns, fls_key_t *k, fls_rec_t **ref, fls_rec_t *r, fl_slice_t whole)
+{
+    FL_DEBUG_ASSERT(r->type == FL_TYPE_STRING && fls_str_len(r) == whole.n);
+    if (!whole.p) /* an empty value may come as (NULL, 0): it needs no bytes anyway */
+        whole.p = "";
+    if (!ref)
+        return commit_insert(ns, k, r, whole);
+    commit_replace(ns, k->pidx, ref, r, whole);
+    return FL_OK;
 }
 
 fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now)
