@@ -58,7 +58,7 @@ int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     if (!r)
         out->nil(out->ctx);
     else if (r->type != FL_TYPE_STRING)
@@ -367,13 +367,13 @@ out:
     return rc;
 }
 
-/* STRLEN, counting a keyspace hit or miss or not. */
-static int str_len(fl_ns_t *ns, fl_slice_t key, size_t *len, bool count)
+/* STRLEN, with the lookup's counting. */
+static int str_len(fl_ns_t *ns, fl_slice_t key, size_t *len, fl_lookup_t how)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), count);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), how);
     if (!r)
         *len = 0;
     else if (r->type != FL_TYPE_STRING)
@@ -386,12 +386,12 @@ static int str_len(fl_ns_t *ns, fl_slice_t key, size_t *len, bool count)
 
 int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
 {
-    return str_len(ns, key, len, true);
+    return str_len(ns, key, len, FL_LOOKUP_READ);
 }
 
 int fl_str_len_peek(fl_ns_t *ns, fl_slice_t key, size_t *len)
 {
-    return str_len(ns, key, len, false);
+    return str_len(ns, key, len, FL_LOOKUP_QUIET);
 }
 
 /* INCRBY/INCRBYFLOAT's write (write lock held): the key's string value becomes buf[0, n), in
@@ -548,7 +548,7 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     if (r && r->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
         goto out;
@@ -750,7 +750,7 @@ int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     *set = false;
     if (r && r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;
