@@ -31,6 +31,7 @@ extern const srv_cmd_family_t srv_cmds_set;     /* cmd_set.c */
 extern const srv_cmd_family_t srv_cmds_zset;    /* cmd_zset.c */
 extern const srv_cmd_family_t srv_cmds_sort;    /* cmd_sort.c */
 extern const srv_cmd_family_t srv_cmds_bitops;  /* cmd_bitops.c */
+extern const srv_cmd_family_t srv_cmds_bitfield; /* cmd_bitfield.c */
 extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
 extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
 extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
@@ -168,6 +169,11 @@ void srv_reply_syntax(srv_client_t *c);
 /* SORT's STORE key (cmd_sort.c): its position in argv (the command name at 0), found as Redis
  * finds it (options skipped by their argument counts, the last STORE), or 0 (COMMAND GETKEYS). */
 int srv_sort_store_pos(int argc, const fl_slice_t *argv);
+
+/* Whether a BITFIELD call only reads its key (GET and OVERFLOW only; cmd_bitfield.c), as
+ * Redis's key flags for it say: then read permission on the key is enough. A malformed call
+ * counts as a write, as in Redis. */
+bool srv_bitfield_reads_only(int argc, const fl_slice_t *argv);
 
 /* Runs a sink-emitting store call's result: on error drops whatever it emitted since
  * `mark` and replies the error instead. Returns true when the status was FL_OK. */
