@@ -686,6 +686,10 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
     if (byte < old_len)
         fl_value_copy(fls_str_view(cur), (size_t)byte, 1, &old);
     *was = old & mask;
+    if (cur && len == old_len && *was == on) { /* as Redis: no change, no write (nor log) */
+        fls_touch(cur, now);
+        goto out;
+    }
     rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
     if (rc != FL_OK)
         goto out;

@@ -13,7 +13,7 @@ Usage:
   bitfield.py log FLATLINE_PORT INCR_AOF
       a BITFIELD that changes its key appends exactly one record to the log, a SET of the
       key's resulting value; one that changes nothing (reads, equal values, OVERFLOW FAIL
-      refusals on an existing key) appends none.
+      refusals on an existing key) appends none; nor does a SETBIT that changes nothing.
 Prints one line per failed check (with the seed to replay it) and a tally; exits 1 on a failure.
 """
 import os
@@ -259,6 +259,8 @@ def log_records(fl, path):
     for args, want in (
         (("BITFIELD", "lk", "SET", "u8", "0", "1", "INCRBY", "u8", "8", "5", "GET", "u8", "0",
           "INCRBY", "i16", "20", "-3"), 1),
+        (("SETBIT", "lk", "15", "1"), 0),  # SETBIT too: the bit was already 1
+        (("SETBIT", "lk", "14", "1"), 1),
         (("BITFIELD", "lk", "GET", "u8", "0", "GET", "i64", "100"), 0),
         (("BITFIELD_RO", "lk", "GET", "u8", "0"), 0),
         (("BITFIELD", "lk", "SET", "u8", "0", "1"), 0),
