@@ -103,8 +103,8 @@ static bool signed_add(int64_t old, int64_t incr, unsigned bits, bf_overflow_t o
     int64_t min = -max - 1;
     int64_t max_incr = (int64_t)((uint64_t)max - (uint64_t)old);
     int64_t min_incr = (int64_t)((uint64_t)min - (uint64_t)old);
-    bool over = old > max || (bits != 64 && incr > max_incr) ||
-                (old >= 0 && incr > 0 && incr > max_incr);
+    bool over =
+        old > max || (bits != 64 && incr > max_incr) || (old >= 0 && incr > 0 && incr > max_incr);
     bool under = !over && (old < min || (bits != 64 && incr < min_incr) ||
                            (old < 0 && incr < 0 && incr < min_incr));
     uint64_t sum = (uint64_t)old + (uint64_t)incr; /* two's complement, defined */

@@ -35,7 +35,7 @@ int srv_cmd_each_key(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, srv
     }
     if (strcmp(cmd->name, "bitfield") == 0) /* a read-only BITFIELD only reads its key */
         return argc > 1 && !fn(ctx, 1, srv_bitfield_reads_only(argc, argv)) ? SRV_KEYS_STOPPED
-                                                                             : SRV_KEYS_ALL;
+                                                                            : SRV_KEYS_ALL;
     if (cmd->first_key > 0) {
         int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
         int step = cmd->step > 0 ? cmd->step : 1;

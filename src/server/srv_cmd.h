@@ -19,29 +19,29 @@ typedef struct srv_cmd_family {
     size_t n;
 } srv_cmd_family_t;
 
-extern const srv_cmd_family_t srv_cmds_string;  /* cmd_string.c */
-extern const srv_cmd_family_t srv_cmds_hash;    /* cmd_hash.c */
-extern const srv_cmd_family_t srv_cmds_keys;    /* cmd_keys.c */
-extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
-extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
-extern const srv_cmd_family_t srv_cmds_acl;     /* cmd_acl.c */
-extern const srv_cmd_family_t srv_cmds_debug;   /* cmd_debug.c */
-extern const srv_cmd_family_t srv_cmds_list;    /* cmd_list.c */
-extern const srv_cmd_family_t srv_cmds_set;     /* cmd_set.c */
-extern const srv_cmd_family_t srv_cmds_zset;    /* cmd_zset.c */
-extern const srv_cmd_family_t srv_cmds_sort;    /* cmd_sort.c */
-extern const srv_cmd_family_t srv_cmds_bitops;  /* cmd_bitops.c */
+extern const srv_cmd_family_t srv_cmds_string;   /* cmd_string.c */
+extern const srv_cmd_family_t srv_cmds_hash;     /* cmd_hash.c */
+extern const srv_cmd_family_t srv_cmds_keys;     /* cmd_keys.c */
+extern const srv_cmd_family_t srv_cmds_server;   /* cmd_server.c */
+extern const srv_cmd_family_t srv_cmds_memory;   /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_acl;      /* cmd_acl.c */
+extern const srv_cmd_family_t srv_cmds_debug;    /* cmd_debug.c */
+extern const srv_cmd_family_t srv_cmds_list;     /* cmd_list.c */
+extern const srv_cmd_family_t srv_cmds_set;      /* cmd_set.c */
+extern const srv_cmd_family_t srv_cmds_zset;     /* cmd_zset.c */
+extern const srv_cmd_family_t srv_cmds_sort;     /* cmd_sort.c */
+extern const srv_cmd_family_t srv_cmds_bitops;   /* cmd_bitops.c */
 extern const srv_cmd_family_t srv_cmds_bitfield; /* cmd_bitfield.c */
-extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
-extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
-extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
-extern const srv_cmd_family_t srv_cmds_command; /* cmd_command.c */
-extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
-extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
-extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */
-extern const srv_cmd_family_t srv_cmds_multi;   /* cmd_multi.c */
-extern const srv_cmd_family_t srv_cmds_script;  /* cmd_script.c */
-extern const srv_cmd_family_t srv_cmds_pubsub;  /* cmd_pubsub.c */
+extern const srv_cmd_family_t srv_cmds_persist;  /* cmd_persist.c */
+extern const srv_cmd_family_t srv_cmds_client;   /* cmd_client.c */
+extern const srv_cmd_family_t srv_cmds_config;   /* cmd_config.c */
+extern const srv_cmd_family_t srv_cmds_command;  /* cmd_command.c */
+extern const srv_cmd_family_t srv_cmds_slowlog;  /* slowlog.c */
+extern const srv_cmd_family_t srv_cmds_latency;  /* latency.c */
+extern const srv_cmd_family_t srv_cmds_monitor;  /* monitor.c */
+extern const srv_cmd_family_t srv_cmds_multi;    /* cmd_multi.c */
+extern const srv_cmd_family_t srv_cmds_script;   /* cmd_script.c */
+extern const srv_cmd_family_t srv_cmds_pubsub;   /* cmd_pubsub.c */
 
 /* A container command's subcommands with categories of their own (srv_subcmd_t): the family
  * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,
