@@ -100,6 +100,8 @@ static bool denied_in_script(const srv_cmd_t *cmd, int argc, const fl_slice_t *a
 {
     if (strcmp(cmd->name, "debug") == 0)
         return !atomic_load(&debug_in_scripts);
+    if (strcmp(cmd->name, "cluster") == 0) /* RESET alone is NOSCRIPT among its subcommands */
+        return argc > 1 && srv_slice_eq(argv[1], "reset");
     static const char *const denied[] = {
         "auth",        "bgrewriteaof", "bgsave",     "blmove",     "blpop",        "brpop",
         "brpoplpush",  "bzpopmax",     "bzpopmin",   "discard",    "eval",         "eval_ro",

@@ -32,6 +32,7 @@ extern const srv_cmd_family_t srv_cmds_zset;     /* cmd_zset.c */
 extern const srv_cmd_family_t srv_cmds_sort;     /* cmd_sort.c */
 extern const srv_cmd_family_t srv_cmds_bitops;   /* cmd_bitops.c */
 extern const srv_cmd_family_t srv_cmds_bitfield; /* cmd_bitfield.c */
+extern const srv_cmd_family_t srv_cmds_cluster;  /* cmd_cluster.c */
 extern const srv_cmd_family_t srv_cmds_persist;  /* cmd_persist.c */
 extern const srv_cmd_family_t srv_cmds_client;   /* cmd_client.c */
 extern const srv_cmd_family_t srv_cmds_config;   /* cmd_config.c */
@@ -57,6 +58,7 @@ extern const srv_subcmd_table_t srv_subcmds_memory;  /* cmd_memory.c */
 extern const srv_subcmd_table_t srv_subcmds_client;  /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_config;  /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_command; /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_cluster; /* cmd_cluster.c */
 
 /* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
  * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */
