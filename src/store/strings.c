@@ -687,6 +687,7 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
         fl_value_copy(fls_str_view(cur), (size_t)byte, 1, &old);
     *was = old & mask;
     if (cur && len == old_len && *was == on) { /* as Redis: no change, no write (nor log) */
+        cur->raw = 1; /* but Redis unshared the value: OBJECT ENCODING says "raw" */
         fls_touch(cur, now);
         goto out;
     }
