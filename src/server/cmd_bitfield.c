@@ -20,6 +20,8 @@
  */
 #include "srv_cmd.h"
 
+#include "fl_assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,12 +65,18 @@ static void field_set(unsigned char *p, uint64_t offset, unsigned bits, uint64_t
     }
 }
 
-/* The field's bits read as the op's type: sign-extended for a signed one. */
+/* The low `bits` of v as a two's complement number of that width. */
+static int64_t sign_extend(uint64_t v, unsigned bits)
+{
+    if (bits == 64 || !((v >> (bits - 1)) & 1u))
+        return (int64_t)v;
+    return (int64_t)(v | (~(uint64_t)0 << bits));
+}
+
+/* The field's bits read as the op's type (an unsigned one has at most 63). */
 static int64_t field_value(uint64_t raw, const bf_op_t *op)
 {
-    if (!op->sign || op->bits == 64 || !(raw >> (op->bits - 1)))
-        return (int64_t)raw;
-    return (int64_t)(raw | (~(uint64_t)0 << op->bits));
+    return op->sign ? sign_extend(raw, op->bits) : (int64_t)raw;
 }
 
 /* ---- Overflow (Redis's rules, including its unsigned SET of a negative value: above max) -- */
@@ -112,13 +120,10 @@ static bool signed_add(int64_t old, int64_t incr, unsigned bits, bf_overflow_t o
         *out = (int64_t)sum;
         return false;
     }
-    if (ow == OW_WRAP) {
-        uint64_t low = bits == 64 ? sum : sum & ((((uint64_t)1) << bits) - 1);
-        bool neg = (low >> (bits - 1)) & 1u;
-        *out = (int64_t)(neg && bits < 64 ? low | (~(uint64_t)0 << bits) : low);
-    } else {
+    if (ow == OW_WRAP)
+        *out = sign_extend(bits == 64 ? sum : sum & ((((uint64_t)1) << bits) - 1), bits);
+    else
         *out = over ? max : min;
-    }
     return true;
 }
 
@@ -299,8 +304,11 @@ static void bf_run_read(void *ctx, size_t i, fl_value_t v, bool present)
         const bf_op_t *op = &r->ops[j];
         if (op->code == OP_GET)
             r->results[j] = (bf_result_t){op_get(r, v, op), false};
-        else
+        else {
+            FL_DEBUG_ASSERT((op->offset >> 3) >= r->lo &&
+                            ((op->offset + op->bits - 1) >> 3) - r->lo < r->span_n);
             op_write(r->span, op->offset - (uint64_t)r->lo * 8, op, &r->results[j]);
+        }
     }
     if (r->span)
         r->changed = !present || r->lo + r->span_n > len || span_differs(r, v);
