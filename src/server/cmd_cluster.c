@@ -63,7 +63,7 @@ static const srv_subcmd_t cluster_subcmds[] = {
 #undef CLUSTER_ACL_
         {NULL, 0, 0},
 };
-const srv_subcmd_table_t srv_subcmds_cluster = {"cluster", cluster_subcmds};
+const srv_subcmd_table_t srv_subcmds_cluster = {"cluster", cluster_subcmds, 0};
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
