@@ -235,6 +235,7 @@ typedef struct srv_live {
     _Atomic long long latency_threshold_ms;    /* 0 = off */
     _Atomic bool latency_tracking;             /* per-command histograms */
     _Atomic long long busy_reply_threshold_ms; /* a script this old makes others get -BUSY */
+    _Atomic size_t hll_sparse_max_bytes;
 } srv_live_t;
 
 /* Copies the runtime-settable settings from srv->cfg into srv->live. */
