@@ -46,7 +46,28 @@ stop_server || fail "server did not stop cleanly"
 start_server --threads 2 --dir "$WORKDIR/fl" --appendonly yes
 same_as_redis "flatline restarted on its log"
 
+# ---- a PFADD that raises registers of a dense HLL logs those bytes, not the 12 KB value ----
+# shellcheck disable=SC2046
+rc pfadd log:dense $(seq 3000) >/dev/null
+check 'dense' pfdebug encoding log:dense
+before=$(info_field persistence aof_current_size)
+changed=$(for i in $(seq 400); do echo "PFADD log:dense log-element-$i"; done | redis-cli -p "$PORT" | grep -c '^1$')
+sleep 0.3
+grown=$(($(info_field persistence aof_current_size) - before))
+CHECKS=$((CHECKS + 1))
+if [ "$changed" -lt 10 ] || [ "$grown" -gt $((changed * 400)) ]; then
+    echo "FAIL: $changed PFADDs that changed log:dense grew the log by $grown bytes" >&2
+    FAILS=$((FAILS + 1))
+fi
+stop_server || fail "server did not stop cleanly"
+start_server --threads 2 --dir "$WORKDIR/fl" --appendonly yes
+# shellcheck disable=SC2046
+redis-cli -p "$RPORT" pfadd log:dense $(seq 3000) >/dev/null
+for i in $(seq 400); do echo "PFADD log:dense log-element-$i"; done | redis-cli -p "$RPORT" >/dev/null
+same_as_redis "the log's SETRANGEs replayed"
+
 # ---- flatline's dump.rdb loaded by redis-server, and the other way round ----
+want=$(snapshot "$RPORT")
 rc save >/dev/null
 redis-cli -p "$RPORT" save >/dev/null
 mkdir -p "$WORKDIR/fl-rdb" "$WORKDIR/redis-rdb"
