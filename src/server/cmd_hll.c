@@ -504,9 +504,12 @@ static void cmd_pfselftest(srv_client_t *c, int argc, const fl_slice_t *argv)
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
     {"pfadd", -2, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_pfadd, 1, 1, 1, SRV_ACL_CAT(HYPERLOGLOG)},
-    {"pfcount", -2, SRV_CMD_READONLY, cmd_pfcount, 1, -1, 1, SRV_ACL_CAT(HYPERLOGLOG)},
-    {"pfdebug", 3, SRV_CMD_WRITE | SRV_CMD_ADMIN, cmd_pfdebug, 2, 2, 1, SRV_ACL_CAT(HYPERLOGLOG)},
-    {"pfmerge", -2, SRV_CMD_WRITE, cmd_pfmerge, 1, -1, 1, SRV_ACL_CAT(HYPERLOGLOG)},
+    {"pfcount", -2, SRV_CMD_READONLY | SRV_CMD_MAY_WRITE, cmd_pfcount, 1, -1, 1,
+     SRV_ACL_CAT(HYPERLOGLOG)},
+    {"pfdebug", 3, SRV_CMD_WRITE | SRV_CMD_ADMIN | SRV_CMD_KEY_READ_ONLY, cmd_pfdebug, 2, 2, 1,
+     SRV_ACL_CAT(HYPERLOGLOG)},
+    {"pfmerge", -2, SRV_CMD_WRITE | SRV_CMD_KEY_READS_TOO | SRV_CMD_SOURCES_AFTER_FIRST,
+     cmd_pfmerge, 1, -1, 1, SRV_ACL_CAT(HYPERLOGLOG)},
     {"pfselftest", 1, SRV_CMD_ADMIN, cmd_pfselftest, 0, 0, 0, SRV_ACL_CAT(HYPERLOGLOG)},
 };
 const srv_cmd_family_t srv_cmds_hll = {cmds, sizeof(cmds) / sizeof(cmds[0])};

@@ -281,6 +281,32 @@ def transaction(b):
     b.same_value("x:m")
 
 
+def scripts_and_acl(b, ports):
+    """PFADD / PFCOUNT from scripts (PFCOUNT refused in read-only ones: it may write the
+    cache), and the key permissions ACL rules ask of each command."""
+    b("DEL", "s:k")
+    b("EVAL", "redis.call('pfadd', KEYS[1], 'a', 'b'); return redis.call('pfcount', KEYS[1], KEYS[2])",
+      2, "s:k", "s:other")
+    b("EVAL_RO", "return redis.call('pfcount', KEYS[1])", 1, "s:k")
+    b("EVAL_RO", "return redis.call('pfcount', KEYS[1], KEYS[2])", 1, "s:k", "s:other")
+    b("EVAL", "return redis.call('pfcount', KEYS[1])", 1, "s:k")
+    b.same_value("s:k")
+    b("ACL", "SETUSER", "hll-ro", "on", "nopass", "%R~*", "+@all")
+    b("ACL", "SETUSER", "hll-w", "on", "nopass", "%W~s:*", "%R~hll:*", "+@all")
+    b("ACL", "SETUSER", "hll-src", "on", "nopass", "~s:m", "%R~s:k", "%R~hll:*", "+@all")
+    for name in ("hll-ro", "hll-w", "hll-src"):
+        u = Both(Conn(ports[0]), Conn(ports[1]))
+        u("AUTH", name, "x")
+        u("PFCOUNT", "s:k")
+        u("PFCOUNT", "s:k", "hll:10")
+        u("PFADD", "s:k", "c")
+        u("PFMERGE", "s:m", "hll:10")
+        u("PFMERGE", "s:m", "s:k")
+        u("PFDEBUG", "ENCODING", "s:k")
+    b("ACL", "DELUSER", "hll-ro", "hll-w", "hll-src")
+    b.same_value("s:m")
+
+
 def main():
     fl, rd = Conn(int(sys.argv[1])), Conn(int(sys.argv[2]))
     b = Both(fl, rd)
@@ -298,6 +324,7 @@ def main():
     transfer(b, rnd)
     ttl_kept(fl)
     transaction(b)
+    scripts_and_acl(b, (int(sys.argv[1]), int(sys.argv[2])))
     check("PFSELFTEST", fl("PFSELFTEST"), "+OK")
     check("same keys", sorted(fl("KEYS", "*")), sorted(rd("KEYS", "*")))
     for f in FAILS[:40]:
