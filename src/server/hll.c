@@ -551,6 +551,7 @@ size_t hll_decode(const uint8_t *p, size_t len, char *out, size_t cap)
 {
     const uint8_t *op = p + HLL_HDR_SIZE, *end = p + len;
     size_t n = 0;
+    bool fits = cap > 0;
     if (cap)
         out[0] = '\0';
     while (op < end) {
@@ -563,7 +564,8 @@ size_t hll_decode(const uint8_t *p, size_t len, char *out, size_t cap)
         else
             w = snprintf(word, sizeof(word), "%s%c:%ld", n ? " " : "", op_zero(*op) ? 'z' : 'Z',
                          run);
-        if (n + (size_t)w < cap)
+        fits = fits && n + (size_t)w < cap; /* whole words only, and none after a cut */
+        if (fits)
             memcpy(out + n, word, (size_t)w + 1);
         n += (size_t)w;
         op += bytes;

@@ -104,7 +104,7 @@ size_t hll_dense_offset(long i, size_t *bytes);
 uint8_t hll_dense_reg(const uint8_t *b, long i);
 
 /* PFDEBUG DECODE's text for a sparse HLL ("Z:16384" / "z:3 v:2,1 ..."): written to out (cap
- * bytes, NUL-terminated, truncated if short); returns the length it needed. */
+ * bytes, NUL-terminated; when short, the words that fit); returns the length it needed. */
 size_t hll_decode(const uint8_t *p, size_t len, char *out, size_t cap);
 
 /* PFSELFTEST: register accessors over random values, then sparse and dense estimates of up to
