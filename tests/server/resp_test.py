@@ -1,9 +1,13 @@
-"""tests/server/resp_conn.py: a minimal RESP2 client for the Python integration tests, which
-send binary payloads and compare raw replies (no client library needed on a fresh machine).
+"""tests/server/resp_test.py: what the Python integration tests share: a minimal RESP2
+client (they send binary payloads and compare raw replies; no client library needed on a fresh
+machine) and a tally of checks.
 
 Conn(port)(*args) sends one command and returns its reply: "+status" / "-error" strings, int,
 bytes (None for a nil bulk), or a list. Conn.many(commands) pipelines a list of commands (each
 a tuple of arguments) and returns their replies in order.
+
+Tally.check(what, got, want) counts a check and keeps a failure; Tally.report() prints the
+failures and "N passed, N failed" and returns the exit status.
 """
 import socket
 
@@ -57,3 +61,26 @@ class Conn:
     def many(self, commands):
         self.s.sendall(b"".join(self._encode(c) for c in commands))
         return [self._reply() for _ in commands]
+
+
+class Tally:
+    def __init__(self, got="got", want="expected", shown=40):
+        self.checks, self.fails = 0, []
+        self.got, self.want, self.shown = got, want, shown
+
+    def check(self, what, got, want):
+        self.checks += 1
+        if got != want:
+            self.fails.append("FAIL: %s: %s %s, %s %s" % (what, self.got, short(got), self.want,
+                                                          short(want)))
+
+    def report(self):
+        for f in self.fails[:self.shown]:
+            print(f)
+        print("%d passed, %d failed" % (self.checks - len(self.fails), len(self.fails)))
+        return 1 if self.fails else 0
+
+
+def short(v):
+    r = repr(v)
+    return r if len(r) < 300 else r[:300] + "..."
