@@ -19,6 +19,7 @@
  * a second command on such a value may differ: no valid HLL ever has a cut opcode).
  */
 #include "hll.h"
+#include "fl_assert.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -423,9 +424,15 @@ static int sparse_set(hll_t *h, long index, uint8_t count, size_t sparse_max)
 
 int hll_set(hll_t *h, long index, uint8_t count, size_t sparse_max)
 {
-    if (hll_encoding(h->p) == HLL_DENSE)
+    FL_ASSERT(index >= 0 && index < HLL_REGISTERS && count >= 1 && count <= REG_MAX);
+    FL_ASSERT(h->cap > h->len); /* the byte past the value exists */
+    if (hll_encoding(h->p) == HLL_DENSE) {
+        FL_ASSERT(h->len == HLL_DENSE_SIZE);
         return dense_set(h->p, index, count);
-    return sparse_set(h, index, count, sparse_max);
+    }
+    int rc = sparse_set(h, index, count, sparse_max);
+    FL_DEBUG_ASSERT(h->cap > h->len);
+    return rc;
 }
 
 int hll_add(hll_t *h, const void *ele, size_t n, size_t sparse_max)
