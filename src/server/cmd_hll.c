@@ -3,12 +3,13 @@
  * PFSELFTEST) with Redis 7.0's replies, errors and side effects, over hll.c's format.
  *
  * A HyperLogLog is a plain string key: each command opens a store batch over its keys (or runs
- * in the EXEC's or script's one), copies the values out through fl_str_read_many, edits the
- * copy with hll.c and writes the whole value back with fl_str_set (keeping the key's TTL), so
- * it is atomic and logged like any string write. What redis-server changes in place, this
- * writes back, including PFCOUNT's refreshed cached cardinality (8 header bytes, by
- * fl_str_setrange) and a PFADD stopped half-way by a corrupt value, so GET returns the same
- * bytes on both servers after the same commands.
+ * in the EXEC's or script's one), so its reads and writes are atomic. It copies a value out
+ * through fl_str_read_many only when it needs more than the header or a few registers, edits
+ * the copy with hll.c and writes back what changed, keeping the key's TTL: the bytes of the
+ * raised dense registers and the header (fl_str_setrange, logged as SETRANGE), or the whole
+ * value when it changed length (fl_str_set). What redis-server changes in place, this writes
+ * back, including PFCOUNT's refreshed cached cardinality and a PFADD stopped half-way by a
+ * corrupt value, so GET returns the same bytes on both servers after the same commands.
  */
 #include "hll.h"
 #include "srv_cmd.h"
