@@ -795,6 +795,14 @@ int acct_sites_flagged(double *bytes)
     return n;
 }
 
+unsigned acct_events_count(void)
+{
+    pthread_mutex_lock(&acct_site_lock);
+    unsigned n = nevents_total;
+    pthread_mutex_unlock(&acct_site_lock);
+    return n;
+}
+
 size_t acct_events_text(char *buf, size_t cap)
 {
     size_t len = 0;
