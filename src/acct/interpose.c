@@ -188,9 +188,27 @@ static __attribute__((noinline)) void je_free_big(acct_thread_t *je, void *p, si
     acct_real.sdallocx(p, usable, 0);
 }
 
-/* free() outside the common case: jemalloc's common case, else free_general. */
+/* The armed common case left free() (glibc underneath, thread t's own state, outside our
+ * code, nobody tracing): the filter marked p's cell (NULL, or a sampled, own or bootstrap block
+ * may lie there) or its size is outside the slots. A sampled block's free, the frequent case
+ * here (one block in 13 on rptest), goes straight to the sampled-block table, not through
+ * free_general's general checks (255 instructions a sampled free on rptest, 308 that way). */
+static __attribute__((noinline)) void free_armed(acct_thread_t *t, void *p)
+{
+    if (p == NULL || acct_is_boot(p))
+        return;          /* never given back */
+    if (!acct_forget(p)) /* (else one of our own blocks: not counted) */
+        acct_count_free(t, acct_glibc_key(p));
+    acct_real.free(p);
+}
+
+/* free() outside the common case: the armed case's rarer blocks (free_armed), jemalloc's common
+ * case, else free_general. */
 void acct_free_slow(void *p)
 {
+    acct_thread_t *t = acct_tls.fast;
+    if (ACCT_LIKELY(t != NULL))
+        return free_armed(t, p);
     acct_thread_t *je = acct_tls.fast_je;
     if (ACCT_UNLIKELY(je == NULL) || acct_filter_maybe(p))
         return free_general(p); /* (NULL, bootstrap, own and sampled blocks: behind the filter) */
