@@ -19,8 +19,8 @@
  * (glibc's slack is under 16 bytes for most small blocks, under 48 for all). A header would make
  * requested exact but changes every block's size class and alignment, breaks malloc_usable_size
  * users and programs mixing allocators, and distorts the fragmentation it is meant to measure.
- * Nothing is batched: a snapshot (acct_totals) sums every live thread's counters as they are, so it
- * is exact at any moment that no allocation is in flight.
+ * Nothing is batched: a snapshot (acct_totals) sums every thread state's counters as they are, so
+ * it is exact at any moment that no allocation is in flight.
  *
  * Thread states live in mmap'd slabs and are recycled: at thread exit (pthread key destructor)
  * a thread's state goes back to a free list with its counters as they are, and the next thread

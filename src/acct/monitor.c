@@ -3,9 +3,10 @@
  * the monitor thread, the report signal, fork handling) and the end (final report, teardown,
  * trace flush).
  *
- * The monitor thread wakes every interval: it appends one line of figures to timeseries.csv,
- * runs the leak watch (sample.c), replaces latest.txt and stacks.txt atomically (the report a
- * killed process leaves) and appends the top sites to sites.csv; it makes the reports asked for
+ * The monitor thread wakes every interval and takes one snapshot of the figures: it appends a
+ * line to timeseries.csv, runs the leak watch (sample.c), replaces latest.txt and stacks.txt
+ * atomically when what they show changed (the report a killed process leaves) and appends the
+ * top sites to sites.csv; it makes the reports asked for
  * by signal, API or DIR/report.request (within 100 ms; a signal handler only sets
  * acct_report_wanted). It runs with acct_tls.busy set for good, so it is never sampled or traced.
  * Files of the root process (the one the driver started, or that preloaded the library itself)
