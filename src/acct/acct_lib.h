@@ -171,8 +171,8 @@ typedef struct __attribute__((aligned(128))) acct_thread {
  *   - free tests p's bit in `filter`: armed, acct_filter_words (own, sampled and bootstrap
  *     blocks, and NULL); parked, acct_filter_all (every bit set: every call leaves).
  * Armed, fast is the thread's state and the countdown is `left`; parked, fast is NULL and the
- * countdown is fast's sample_left (the sampler resets it there: sample.c only ever runs with the
- * common case parked). acct_fast_park and acct_fast_arm move it between the two. The fields are
+ * countdown is fast's sample_left (the sampler parks the common case, resets the countdown
+ * there, and re-arms it). acct_fast_park and acct_fast_arm move it between the two. The fields are
  * written only by their thread, in an order that keeps them consistent for a signal handler
  * that allocates in between (a compiler barrier between the stores). */
 typedef struct acct_tls {
@@ -471,7 +471,10 @@ extern unsigned acct_sample_depth;
 
 /* Draws the next sampling distance for t (exponential with mean acct_sample_mean). */
 void acct_sample_reset(acct_thread_t *t);
-/* Records block p (req bytes) as a sample of its call site; t->sample_left went <= 0. */
+/* Records block p (req bytes) as a sample of its call site. The caller is t's thread, outside our
+ * own code, and its countdown went below zero (armed or parked): the sampler parks the common
+ * case while it runs (the countdown moves to t, where it draws the next distance) and leaves it
+ * refreshed (armed again when it applies). */
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
 /* Forgets p if it was sampled (call before the block is given back). */
 void acct_sample_free(const void *p);

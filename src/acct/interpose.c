@@ -15,8 +15,8 @@
  *     children account for themselves, see monitor.c); malloc, calloc and free learn it in
  *     their slow path (acct_detour parks their common case);
  *   - a thread's sampling countdown is acct_tls.left while its common case is armed and its
- *     state's sample_left while parked (countdown() decrements whichever it is), and the
- *     sampler runs only while parked.
+ *     state's sample_left while parked (countdown() decrements whichever it is); the sampler
+ *     parks the common case while it runs and re-arms it with the next distance.
  * jemalloc's *allocx are exported always: when no jemalloc is underneath they behave as jemalloc
  * documents using the standard functions (so a program probing for mallctl still sees none).
  */
@@ -93,9 +93,7 @@ static __attribute__((noinline)) void *alloc_sample(acct_thread_t *t, void *p, s
 {
     FL_DEBUG_ASSERT(t == acct_tls.self && acct_tls.left < 0);
     acct_count_alloc(t, req, acct_glibc_key(p));
-    acct_fast_park();
-    acct_sample_alloc(t, p, req);
-    acct_fast_refresh();
+    acct_sample_alloc(t, p, req); /* (parks and re-arms the common case itself) */
     return p;
 }
 

@@ -511,7 +511,9 @@ static bool live_insert_locked(const live_entry_t *e, bool *replaced)
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
 {
     if (!acct_sample_mean || !live || live_mine) {
+        acct_fast_park(); /* (the countdown moves to t, where the new distance goes) */
         acct_sample_reset(t);
+        acct_fast_refresh();
         return;
     }
     /* Our own code until the next distance is drawn: what backtrace() or pthread_getattr_np
