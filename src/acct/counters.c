@@ -112,6 +112,7 @@ bool acct_own_add(const void *p)
     return done;
 }
 
+/* Written under filter_lock only (acct_filter_add); read without a lock. */
 ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64] = {
     [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
 ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
@@ -127,11 +128,14 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
     if (*n != 255)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
     uint64_t bit = (uint64_t)1 << (c & 63);
-    if (c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
-        filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c])
-        __atomic_fetch_or(&acct_filter_words[c >> 6], bit, __ATOMIC_RELAXED);
-    else
-        __atomic_fetch_and(&acct_filter_words[c >> 6], ~bit, __ATOMIC_RELAXED);
+    bool marked = c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
+                  filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c];
+    /* Only filter_lock's holder writes the words: a load and a store, not a locked
+     * read-modify-write (readers load the word without a lock, and see it before or after) */
+    uint64_t *w = &acct_filter_words[c >> 6];
+    uint64_t was = __atomic_load_n(w, __ATOMIC_RELAXED), now = marked ? was | bit : was & ~bit;
+    if (now != was)
+        __atomic_store_n(w, now, __ATOMIC_RELAXED);
     acct_spin_unlock(&filter_lock);
 }
 
