@@ -9,7 +9,8 @@ case, the slow paths (why they are taken), sampling, threads' first call and exi
 final report, and the monitor thread (thread 2: the library's constructor starts it before the
 program's own threads) with its cost per interval. Costs are inclusive, without the allocator's
 own work reached from a slow path (the plain run does that too); what no part explains is the
-"rest" (the allocator's and the program's own differences, e.g. sampling's random draws).
+"rest": glibc's and the program's own differences (a single-threaded program's malloc takes its
+arena lock once the monitor thread exists; programs that spin while they wait).
 bench/acct-callgrind.sh runs it.
 """
 import collections
@@ -117,7 +118,7 @@ def main():
     for label, cost in rows:
         print(f'  {label:52s} {cost / 1e6:8.2f}M {100 * cost / plain_total:5.1f}% of plain')
     unexplained = above - sum(cost for _, cost in rows)
-    print(f'  {"rest (the allocator and the program, run to run)":52s} {unexplained / 1e6:8.2f}M '
+    print(f'  {"rest (glibc and the program: see the README)":52s} {unexplained / 1e6:8.2f}M '
           f'{100 * unexplained / plain_total:5.1f}% of plain')
     per = f', {mon_total / intervals / 1e3:.0f}K each' if intervals else ''
     print(f'  {"monitor thread (" + str(intervals) + " intervals" + per + ")":52s} '
