@@ -32,7 +32,7 @@ static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t n = 0;
     bool exists = false;
-    int st = argc == 2 ? fl_key_exists(c->ns, argv[1], &exists)
+    int st = argc == 2 ? fl_key_exists(c->ns, argv[1], FL_LOOKUP_META, &exists)
                        : fl_keys_exists(c->ns, argv + 1, (size_t)argc - 1, &n);
     if (srv_sink_done(c, c->out.len, st))
         srv_reply_int(&c->out, argc == 2 ? (long long)exists : (long long)n);
@@ -153,7 +153,7 @@ static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
         }
     }
     bool exists = false;
-    fl_key_exists(c->ns, argv[1], &exists);
+    fl_key_exists(c->ns, argv[1], FL_LOOKUP_QUIET, &exists);
     if (exists && !replace) {
         srv_reply_error(&c->out, "BUSYKEY Target key name already exists.");
         return;
@@ -242,7 +242,7 @@ static void cmd_object(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     fl_key_object_t o;
-    if (!srv_sink_done(c, c->out.len, fl_key_object(c->ns, argv[2], &o)))
+    if (!srv_sink_done(c, c->out.len, fl_key_object(c->ns, argv[2], FL_LOOKUP_META, &o)))
         return;
     if (!o.exists) {
         srv_reply_nil(&c->out);
@@ -404,7 +404,7 @@ static const char *type_name(fl_type_t t)
 static void cmd_type(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_type_t t = FL_TYPE_NONE;
-    if (srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], &t)))
+    if (srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], FL_LOOKUP_META, &t)))
         srv_reply_simple(&c->out, type_name(t));
 }
 
@@ -447,7 +447,7 @@ static void reply_keys(srv_client_t *c, key_list_t *l, const fl_slice_t *want)
         at += sizeof(len) + len;
         if (want) {
             fl_type_t t = FL_TYPE_NONE;
-            fl_key_type(c->ns, (fl_slice_t){k, len}, &t);
+            fl_key_type(c->ns, (fl_slice_t){k, len}, FL_LOOKUP_QUIET, &t);
             if (!srv_slice_eq(*want, type_name(t)))
                 continue;
         }

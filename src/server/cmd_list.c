@@ -274,7 +274,7 @@ static void buf_error(srv_buf_t *out, int st)
 static bool source_is_list(fl_ns_t *ns, fl_slice_t key)
 {
     fl_type_t type = FL_TYPE_NONE;
-    return fl_key_type(ns, key, &type) == FL_OK && type == FL_TYPE_LIST;
+    return fl_key_type(ns, key, FL_LOOKUP_QUIET, &type) == FL_OK && type == FL_TYPE_LIST;
 }
 
 static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
