@@ -172,7 +172,7 @@ static struct {
  * `flatline-acct report DIR` renders. f: this interval's figures (its one snapshot). An interval
  * without an allocation, a free, a change of RSS or a leak-watch event would rewrite the same
  * figures, sites and verdict: the file on disk already holds them (its header keeps the time it
- * was written). */
+ * was written, its per-site rates the windows they had then). */
 static void latest_write(const acct_figures_t *f)
 {
     unsigned events = acct_events_count();
