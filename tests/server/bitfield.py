@@ -20,25 +20,13 @@ import os
 import random
 import sys
 
-from respconn import Conn
+from resp_test import Conn, Tally
 
-FAILS = []
-CHECKS = 0
+TALLY = Tally("flatline", "redis", 50)
+check = TALLY.check
 KEYS = ["bf0", "bf1", "bf2", "big", "int", "ttl"]
 WRONG = "list"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-def short(v):
-    r = repr(v)
-    return r if len(r) <= 200 else "%s... (%d chars)" % (r[:200], len(r))
-
-
-def check(what, got, want):
-    global CHECKS
-    CHECKS += 1
-    if got != want:
-        FAILS.append("FAIL: %s: flatline %s, redis %s" % (what, short(got), short(want)))
 
 
 def both(fl, rd, *args):
@@ -295,10 +283,7 @@ def main():
         same(fl, Conn(int(sys.argv[3])))
     elif mode == "log":
         log_records(fl, sys.argv[3])
-    for f in FAILS[:50]:
-        print(f)
-    print("%d checks, %d failed" % (CHECKS, len(FAILS)))
-    sys.exit(1 if FAILS else 0)
+    sys.exit(TALLY.report())
 
 
 main()

@@ -12,17 +12,10 @@ exits 1 when a check failed. Payloads are binary, so this speaks RESP itself.
 import sys
 import time
 
-from respconn import Conn
+from resp_test import Conn, Tally
 
-FAILS = []
-CHECKS = 0
-
-
-def check(what, got, want):
-    global CHECKS
-    CHECKS += 1
-    if got != want:
-        FAILS.append("FAIL: %s: got %r, expected %r" % (what, got, want))
+TALLY = Tally()
+check = TALLY.check
 
 
 def content(c, key):
@@ -119,10 +112,7 @@ def main():
         check("RESTORE over the quota", r.startswith("-OOM"), True)
         check("the old value after an OOM RESTORE", tiny("GET", "old"), b"kept")
 
-    for f in FAILS:
-        print(f)
-    print("%d passed, %d failed" % (CHECKS - len(FAILS), len(FAILS)))
-    sys.exit(1 if FAILS else 0)
+    sys.exit(TALLY.report())
 
 
 def crc64(data):
