@@ -12,9 +12,9 @@
  *    [lo, hi] = [first written byte, last written byte], are copied into a buffer, every
  *    operation runs in argument order on the buffer (reads outside it see the value as it
  *    is), and the buffer goes back with one fl_str_setrange. So the key gets one change, logged
- *    as one record holding its resulting state (not the INCRBYs, which would give another
- *    result replayed on another state), and none at all when no byte and not the length
- *    changed.
+ *    as one record holding its effect (the persistence layer writes a new key's value, or
+ *    SETRANGE of those bytes), never the INCRBYs, which would give another result replayed on
+ *    another state; and none at all when no byte and not the length changed.
  *  - As Redis, a request with a write creates the key, or grows it with zero bytes, up to its
  *    last written byte, even when every write was refused by OVERFLOW FAIL.
  */

@@ -11,8 +11,9 @@ Usage:
   bitfield.py same FLATLINE_PORT REDIS_PORT
       every key of db 0 holds the same on both servers (after a restart of flatline).
   bitfield.py log FLATLINE_PORT INCR_AOF
-      a BITFIELD that changes its key appends exactly one record to the log, a SET of the
-      key's resulting value; one that changes nothing (reads, equal values, OVERFLOW FAIL
+      a BITFIELD that changes its key appends exactly one record to the log, its effect: a
+      SET of a new key's value, a SETRANGE of the bytes it wrote in an existing one (never the
+      INCRBYs, which replayed on another state would give another result); one that changes nothing (reads, equal values, OVERFLOW FAIL
       refusals on an existing key) appends none; nor does a SETBIT that changes nothing.
 Prints one line per failed check (with the seed to replay it) and a tally; exits 1 on a failure.
 """
@@ -265,9 +266,16 @@ def log_records(fl, path):
             f.seek(before)
             cmds = [c for c in parse_commands(f.read()) if c[0].upper() != b"SELECT"]
         check("%s (reply %r): log records" % (" ".join(args), reply), len(cmds), want)
-        for c in cmds:
-            check("%s: logged as" % " ".join(args), (c[0].upper(), c[1]), (b"SET", args[1].encode()))
-            check("%s: logs the value" % " ".join(args), c[2], fl("GET", args[1]))
+        value = fl("GET", args[1])
+        for c in cmds:  # the effect: SET of a new key's value, SETRANGE of an existing one's bytes
+            verb = c[0].upper()
+            check("%s: logged as" % " ".join(args), (verb in (b"SET", b"SETRANGE"), c[1]),
+                  (True, args[1].encode()))
+            if verb == b"SET":
+                check("%s: logs the value" % " ".join(args), c[2], value)
+            elif verb == b"SETRANGE":
+                off = int(c[2])
+                check("%s: logs the bytes" % " ".join(args), c[3], value[off:off + len(c[3])])
     fl("DEL", "lk", "lk2")  # flatline only: not compared with redis-server afterwards
 
 

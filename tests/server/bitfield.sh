@@ -3,8 +3,9 @@
 # (bitfield.py: every malformed form, MULTI/EXEC, scripts, then generated commands; replies and
 # values compared byte for byte), ACL key permissions (a GET-only BITFIELD needs read
 # permission only, a write both), then durability: each BITFIELD that writes is one log record
-# holding the key's resulting value, and a restart from the log, one from an RDB snapshot, and
-# redis-server loading flatline's log directory all give redis-server's values back.
+# holding its effect (the new key's value, or the bytes it wrote), and a restart from the log,
+# one from an RDB snapshot, and redis-server loading flatline's log directory all give
+# redis-server's values back.
 # SEED=n COUNT=n replay or lengthen the generated part.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "skipped: python3 not installed"; exit 77; }
@@ -33,7 +34,7 @@ check_same command getkeys bitfield bf0 get u8 0 set u8 0 1
 check_same acl dryrun r bitfield bf0 get u8 0
 check_same acl dryrun r bitfield bf0 set u8 0 1
 
-# The log: one record per BITFIELD that changed its key, a SET of its value.
+# The log: one record per BITFIELD that changed its key: SET of a new key, SETRANGE of the bytes.
 CHECKS=$((CHECKS + 1))
 python3 "$PY" log "$PORT" "$(ls "$WORKDIR"/appendonlydir/*.incr.aof)" || FAILS=$((FAILS + 1))
 
