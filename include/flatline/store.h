@@ -774,6 +774,35 @@ typedef struct fl_store_hooks {
  * store's background thread commits expiries until then), so their ctx must outlive it. */
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
 
+/* ---- Key events (src/store/key_events.c) ------------------------------------------------ */
+
+/* What happened to a key, for keyspace notifications: a key that did not exist now does
+ * (NEW), a write removed it (DELETED: DEL, a collection left empty, the old name of RENAME,
+ * ...), its TTL passed (EXPIRED: lazily on access or by the background thread), or the
+ * eviction policy removed it (EVICTED). FLUSHDB/FLUSHALL report nothing (as Redis). */
+typedef enum fl_key_event {
+    FL_KEY_NEW,
+    FL_KEY_DELETED,
+    FL_KEY_EXPIRED,
+    FL_KEY_EVICTED,
+} fl_key_event_t;
+
+/* Called at the commit point, by the thread that made the change (a command's worker, the
+ * background thread), with the key's partition write-locked, before the change is applied:
+ * per key, in commit order. It must not call into the store, must copy the key if it keeps
+ * it, and must be fast (it holds the partition). */
+typedef void (*fl_key_event_fn)(void *ctx, size_t ns_index, fl_slice_t key, fl_key_event_t ev);
+
+/* Installs the key-event callback (NULL removes it); events are reported only while switched
+ * on by fl_store_key_events. Call while no other thread uses the store (before workers
+ * start); ctx must outlive the store (its background thread commits expiries until
+ * fl_store_close returns). */
+void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx);
+
+/* Switches reporting on or off (any thread, any time; off costs the commit point one relaxed
+ * load). A change racing with the switch may or may not be reported. */
+void fl_store_key_events(fl_store_t *store, bool on);
+
 /* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
  * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
  * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a

@@ -8,6 +8,7 @@
  * command"); values stream from the store to the reply buffer through the sink; each
  * handler appends exactly one reply.
  */
+#include "notify.h"
 #include "srv_cmd.h"
 
 #include <limits.h>
@@ -46,6 +47,22 @@ static void cmd_get(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
     srv_sink_done(c, mark, fl_str_get(c->ns, argv[1], &sink));
+}
+
+/* After a SET-like write of key (SET, SETEX, PSETEX, GETSET, SET ... GET): Redis's "set", then
+ * "expire" when an expiry was given. An expiry already past made the store drop the key at
+ * once; Redis keeps it until it is next touched, so its "new" (when the key was missing),
+ * "set", "expire" and "expired" are told here in Redis's order. */
+static void notify_set(srv_client_t *c, fl_slice_t key, int64_t expire_at_ms)
+{
+    bool past = expire_at_ms != 0 && expire_at_ms <= fl_now_ms();
+    if (past && !srv_notify_deleted(c, key))
+        srv_notify(c, SRV_NOTIFY_NEW, "new", key);
+    srv_notify(c, SRV_NOTIFY_STRING, "set", key);
+    if (expire_at_ms)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "expire", key);
+    if (past)
+        srv_notify(c, SRV_NOTIFY_EXPIRED, "expired", key);
 }
 
 /* SET's options by exclusive group. As in Redis 7, an option may be repeated (the last value
@@ -97,16 +114,19 @@ static void cmd_set(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
+    srv_notify_begin();
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, &sink);
     if (o.flags & FL_SET_GET) {
-        if (st != FL_ECOND)
-            srv_sink_done(c, mark, st); /* old value (already emitted) or the error */
+        if (st != FL_ECOND && srv_sink_done(c, mark, st)) /* old value (emitted) or the error */
+            notify_set(c, argv[1], o.expire_at_ms);
         return;
     }
-    if (st == FL_ECOND)
+    if (st == FL_ECOND) {
         srv_reply_nil(&c->out);
-    else if (srv_sink_done(c, mark, st))
+    } else if (srv_sink_done(c, mark, st)) {
         srv_reply_ok(&c->out);
+        notify_set(c, argv[1], o.expire_at_ms);
+    }
 }
 
 static void setex_generic(srv_client_t *c, const fl_slice_t *argv, bool seconds, const char *n)
@@ -119,9 +139,12 @@ static void setex_generic(srv_client_t *c, const fl_slice_t *argv, bool seconds,
         reply_invalid_expire(c, n);
         return;
     }
+    srv_notify_begin();
     int st = fl_str_set(c->ns, argv[1], argv[3], &o, NULL);
-    if (srv_sink_done(c, c->out.len, st))
+    if (srv_sink_done(c, c->out.len, st)) {
         srv_reply_ok(&c->out);
+        notify_set(c, argv[1], o.expire_at_ms);
+    }
 }
 
 static void cmd_setex(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -138,10 +161,12 @@ static void cmd_setnx(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_set_opts_t o = {0, FL_SET_NX};
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, NULL);
-    if (st == FL_ECOND)
+    if (st == FL_ECOND) {
         srv_reply_int(&c->out, 0);
-    else if (srv_sink_done(c, c->out.len, st))
+    } else if (srv_sink_done(c, c->out.len, st)) {
         srv_reply_int(&c->out, 1);
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[1]);
+    }
 }
 
 static void cmd_mget(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -160,8 +185,11 @@ static void cmd_mset(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     /* All or nothing: the store checks the quota for every pair first and applies them
      * together. */
-    if (srv_sink_done(c, c->out.len, fl_str_mset(c->ns, argv + 1, (size_t)(argc - 1) / 2)))
-        srv_reply_ok(&c->out);
+    if (!srv_sink_done(c, c->out.len, fl_str_mset(c->ns, argv + 1, (size_t)(argc - 1) / 2)))
+        return;
+    srv_reply_ok(&c->out);
+    for (int i = 1; i < argc; i += 2)
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[i]);
 }
 
 static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -169,7 +197,9 @@ static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink));
+    srv_notify_begin();
+    if (srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink)))
+        srv_notify_del_if_gone(c, argv[1]);
 }
 
 /* GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: one option of the group (repeating
@@ -202,7 +232,21 @@ static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     fl_sink_t sink;
     srv_sink_init(&sink, c);
-    srv_sink_done(c, c->out.len, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink));
+    size_t mark = c->out.len;
+    int64_t ttl = -2; /* PERSIST is told only when it removed a TTL */
+    if (seen == 5 &&
+        (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_GENERIC))
+        fl_key_ttl_ms(c->ns, argv[1], &ttl);
+    srv_notify_begin();
+    if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)) ||
+        srv_replied_none(c, mark))
+        return;
+    if (srv_notify_deleted(c, argv[1]))
+        srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[1]);
+    else if (at)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "expire", argv[1]);
+    else if (seen == 5 && ttl >= 0)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "persist", argv[1]);
 }
 
 static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -211,7 +255,8 @@ static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink));
+    if (srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink)))
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[1]);
 }
 
 static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -230,8 +275,10 @@ static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }
-    if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len)))
+    if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len))) {
         srv_reply_int(&c->out, (long long)len);
+        srv_notify(c, SRV_NOTIFY_STRING, "append", argv[1]);
+    }
 }
 
 static void cmd_setrange(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -249,9 +296,12 @@ static void cmd_setrange(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }
-    if (srv_sink_done(c, c->out.len,
-                      fl_str_setrange(c->ns, argv[1], (size_t)offset, argv[3], &len)))
-        srv_reply_int(&c->out, (long long)len);
+    if (!srv_sink_done(c, c->out.len,
+                       fl_str_setrange(c->ns, argv[1], (size_t)offset, argv[3], &len)))
+        return;
+    srv_reply_int(&c->out, (long long)len);
+    if (argv[3].n > 0) /* Redis: nothing written, nothing told */
+        srv_notify(c, SRV_NOTIFY_STRING, "setrange", argv[1]);
 }
 
 /* GETRANGE and SUBSTR. */
@@ -288,9 +338,20 @@ static void cmd_setbit(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR bit is not an integer or out of range");
         return;
     }
-    int st = fl_str_setbit(c->ns, argv[1], bit, argv[3].p[0] == '1', &was);
-    if (srv_sink_done(c, c->out.len, st))
-        srv_reply_int(&c->out, was);
+    /* Redis tells "setbit" when the bit changed or the value was created or grew. */
+    bool existed = true;
+    size_t len = 0;
+    if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_STRING) {
+        fl_key_exists(c->ns, argv[1], &existed);
+        fl_str_len(c->ns, argv[1], &len);
+    }
+    bool on = argv[3].p[0] == '1';
+    int st = fl_str_setbit(c->ns, argv[1], bit, on, &was);
+    if (!srv_sink_done(c, c->out.len, st))
+        return;
+    srv_reply_int(&c->out, was);
+    if (was != on || !existed || bit / 8 >= len)
+        srv_notify(c, SRV_NOTIFY_STRING, "setbit", argv[1]);
 }
 
 static void cmd_getbit(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -312,8 +373,10 @@ static void cmd_strlen(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void incr_generic(srv_client_t *c, fl_slice_t key, long long delta)
 {
     int64_t result = 0;
-    if (srv_sink_done(c, c->out.len, fl_str_incrby(c->ns, key, delta, &result)))
+    if (srv_sink_done(c, c->out.len, fl_str_incrby(c->ns, key, delta, &result))) {
         srv_reply_int(&c->out, result);
+        srv_notify(c, SRV_NOTIFY_STRING, "incrby", key);
+    }
 }
 
 static void cmd_incr(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -353,8 +416,10 @@ static void cmd_incrbyfloat(srv_client_t *c, int argc, const fl_slice_t *argv)
         c->out.failed = true; /* out of memory: drop the connection */
         return;
     }
-    if (srv_sink_done(c, c->out.len, fl_str_incrbyfloat(c->ns, argv[1], argv[2], buf, &len)))
+    if (srv_sink_done(c, c->out.len, fl_str_incrbyfloat(c->ns, argv[1], argv[2], buf, &len))) {
         srv_reply_bulk(&c->out, buf, len);
+        srv_notify(c, SRV_NOTIFY_STRING, "incrbyfloat", argv[1]);
+    }
     free(buf);
 }
 
@@ -365,8 +430,11 @@ static void cmd_msetnx(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_arity(c, "msetnx");
         return;
     }
-    if (srv_sink_done(c, c->out.len, fl_str_msetnx(c->ns, argv + 1, (size_t)(argc - 1) / 2, &set)))
-        srv_reply_int(&c->out, set);
+    if (!srv_sink_done(c, c->out.len, fl_str_msetnx(c->ns, argv + 1, (size_t)(argc - 1) / 2, &set)))
+        return;
+    srv_reply_int(&c->out, set);
+    for (int i = 1; set && i < argc; i += 2)
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[i]);
 }
 
 /* ---- LCS -------------------------------------------------------------------------------- */

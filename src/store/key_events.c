@@ -1,0 +1,57 @@
+/*
+ * src/store/key_events.c: key events for keyspace notifications (flatline/store.h,
+ * fl_key_event_fn): which change of the commit point is a new key, a deletion by a write, an
+ * expiry or an eviction, told to the callback the server installed.
+ *
+ * The commit point (table.c, fls_commit) calls fls_key_event_commit only while key_events_on,
+ * so the store pays one relaxed load per commit when nobody listens. The callback runs under
+ * the partition's write lock, before the change: per key, events come in commit order, and a
+ * deleted key's bytes are still valid.
+ */
+#include "fl_assert.h"
+#include "store_internal.h"
+
+void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx)
+{
+    atomic_store_explicit(&store->key_events_on, false, memory_order_relaxed);
+    store->key_event_fn = fn;
+    store->key_event_ctx = ctx;
+}
+
+void fl_store_key_events(fl_store_t *store, bool on)
+{
+    FL_ASSERT(!on || store->key_event_fn != NULL);
+    atomic_store_explicit(&store->key_events_on, on, memory_order_relaxed);
+}
+
+static size_t ns_index(const fl_ns_t *ns)
+{
+    return (size_t)(ns - ns->store->ns);
+}
+
+void fls_key_event_commit(fl_ns_t *ns, const fls_change_t *c)
+{
+    fl_store_t *s = ns->store;
+    fl_key_event_t ev;
+    const fls_rec_t *r;
+    switch (c->op) {
+    case FLS_PUT:
+        if (c->had_key)
+            return; /* a replaced value: the key existed */
+        ev = FL_KEY_NEW;
+        r = c->rec;
+        break;
+    case FLS_DEL:
+        ev = c->reason == FLS_EXPIRED   ? FL_KEY_EXPIRED
+             : c->reason == FLS_EVICTED ? FL_KEY_EVICTED
+                                        : FL_KEY_DELETED;
+        r = c->old;
+        break;
+    case FLS_MODIFY:
+    case FLS_FLUSH:
+    default:
+        return;
+    }
+    s->key_event_fn(s->key_event_ctx, ns_index(ns), (fl_slice_t){fls_rec_key(r), fls_rec_klen(r)},
+                    ev);
+}
