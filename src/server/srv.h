@@ -445,6 +445,9 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
  * srv_cmd_each_key, never directly. */
 #define SRV_CMD_NUMKEYS_1 0x800u
 #define SRV_CMD_NUMKEYS_2 0x1000u
+/* Replies only with pub/sub confirmations: push data, which CLIENT REPLY OFF / SKIP does not
+ * silence in either protocol (Redis's CLIENT_PUSHING). */
+#define SRV_CMD_PUSHES 0x2000u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
