@@ -778,18 +778,20 @@ void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
 
 /* What happened to a key, for keyspace notifications: a key that did not exist now does
  * (NEW), a write removed it (DELETED: DEL, a collection left empty, the old name of RENAME,
- * ...), its TTL passed (EXPIRED: lazily on access or by the background thread), or the
- * eviction policy removed it (EVICTED). FLUSHDB/FLUSHALL report nothing (as Redis). */
+ * ...), its TTL passed (EXPIRED: lazily on access or by the background thread), the eviction
+ * policy removed it (EVICTED), or a read looked it up and did not find it (MISS: the reads
+ * counted in the namespace's misses). FLUSHDB/FLUSHALL report nothing (as Redis). */
 typedef enum fl_key_event {
     FL_KEY_NEW,
     FL_KEY_DELETED,
     FL_KEY_EXPIRED,
     FL_KEY_EVICTED,
+    FL_KEY_MISS,
 } fl_key_event_t;
 
-/* Called at the commit point, by the thread that made the change (a command's worker, the
- * background thread), with the key's partition write-locked, before the change is applied:
- * per key, in commit order. It must not call into the store, must copy the key if it keeps
+/* Called by the thread that made the change or the read (a command's worker, the background
+ * thread) with the key's partition locked (write-locked for a change, before it is applied:
+ * per key, in commit order). It must not call into the store, must copy the key if it keeps
  * it, and must be fast (it holds the partition). */
 typedef void (*fl_key_event_fn)(void *ctx, size_t ns_index, fl_slice_t key, fl_key_event_t ev);
 

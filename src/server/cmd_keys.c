@@ -375,6 +375,8 @@ static void ttl_generic(srv_client_t *c, fl_slice_t key, bool ms)
     int64_t ttl = -2;
     if (!srv_sink_done(c, c->out.len, fl_key_ttl_ms(c->ns, key, &ttl)))
         return;
+    if (ttl == -2) /* Redis's lookup of a missing key for reading */
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", key);
     srv_reply_int(&c->out, ttl < 0 || ms ? ttl : (ttl + 500) / 1000);
 }
 
@@ -391,8 +393,11 @@ static void cmd_pttl(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void expiretime_generic(srv_client_t *c, fl_slice_t key, bool ms)
 {
     int64_t at = -2;
-    if (srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
-        srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
+    if (!srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
+        return;
+    srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
+    if (at == -2)
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", key);
 }
 
 static void cmd_expiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -427,8 +432,11 @@ static const char *type_name(fl_type_t t)
 static void cmd_type(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_type_t t = FL_TYPE_NONE;
-    if (srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], &t)))
-        srv_reply_simple(&c->out, type_name(t));
+    if (!srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], &t)))
+        return;
+    srv_reply_simple(&c->out, type_name(t));
+    if (t == FL_TYPE_NONE)
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
 }
 
 /* Keys copied out of the store's scan callback: [size_t len][bytes] records. */

@@ -117,8 +117,11 @@ static void cmd_set(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_notify_begin();
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, &sink);
     if (o.flags & FL_SET_GET) {
-        if (st != FL_ECOND && srv_sink_done(c, mark, st)) /* old value (emitted) or the error */
-            notify_set(c, argv[1], o.expire_at_ms);
+        if (st == FL_ECOND || !srv_sink_done(c, mark, st)) /* old value (emitted), error */
+            return;
+        if (srv_replied_none(c, mark))
+            srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+        notify_set(c, argv[1], o.expire_at_ms);
         return;
     }
     if (st == FL_ECOND) {
@@ -198,8 +201,11 @@ static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
     srv_notify_begin();
-    if (srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink)))
-        srv_notify_del_if_gone(c, argv[1]);
+    if (!srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink)))
+        return;
+    if (srv_replied_none(c, mark))
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 /* GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: one option of the group (repeating
@@ -238,9 +244,12 @@ static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
         (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_GENERIC))
         fl_key_ttl_ms(c->ns, argv[1], &ttl);
     srv_notify_begin();
-    if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)) ||
-        srv_replied_none(c, mark))
+    if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)))
         return;
+    if (srv_replied_none(c, mark)) {
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+        return;
+    }
     if (srv_notify_deleted(c, argv[1]))
         srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[1]);
     else if (at)
@@ -255,8 +264,11 @@ static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    if (srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink)))
-        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[1]);
+    if (!srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink)))
+        return;
+    if (srv_replied_none(c, mark))
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+    srv_notify(c, SRV_NOTIFY_STRING, "set", argv[1]);
 }
 
 static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)

@@ -187,6 +187,9 @@ static void key_event(void *ctx, size_t db, fl_slice_t key, fl_key_event_t ev)
     case FL_KEY_EVICTED:
         srv_notify_publish(db, SRV_NOTIFY_EVICTED, "evicted", key);
         break;
+    case FL_KEY_MISS:
+        srv_notify_publish(db, SRV_NOTIFY_KEY_MISS, "keymiss", key);
+        break;
     case FL_KEY_DELETED:
         if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed))
             record_deletion(db, key);
@@ -204,6 +207,7 @@ void srv_notify_configure(srv_server_t *srv, unsigned flags)
     unsigned on = (flags & (SRV_NOTIFY_KEYSPACE | SRV_NOTIFY_KEYEVENT)) ? flags : 0;
     atomic_store_explicit(&srv_notify_classes, on, memory_order_relaxed);
     if (srv->store)
-        fl_store_key_events(srv->store, (on & (SRV_NOTIFY_NEW | SRV_NOTIFY_EXPIRED |
-                                               SRV_NOTIFY_EVICTED | SRV_NOTIFY_GENERIC)) != 0);
+        fl_store_key_events(srv->store,
+                            (on & (SRV_NOTIFY_NEW | SRV_NOTIFY_EXPIRED | SRV_NOTIFY_EVICTED |
+                                   SRV_NOTIFY_GENERIC | SRV_NOTIFY_KEY_MISS)) != 0);
 }

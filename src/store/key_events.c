@@ -4,9 +4,10 @@
  * expiry or an eviction, told to the callback the server installed.
  *
  * The commit point (table.c, fls_commit) calls fls_key_event_commit only while key_events_on,
- * so the store pays one relaxed load per commit when nobody listens. The callback runs under
- * the partition's write lock, before the change: per key, events come in commit order, and a
- * deleted key's bytes are still valid.
+ * so the store pays one relaxed load per commit when nobody listens; a counted read that finds
+ * nothing (fls_read_begin, multikey.c) calls fls_key_event_miss, which checks the same flag. The
+ * callback runs under the partition's write lock, before the change: per key, events come in commit
+ * order, and a deleted key's bytes are still valid.
  */
 #include "fl_assert.h"
 #include "store_internal.h"
@@ -27,6 +28,13 @@ void fl_store_key_events(fl_store_t *store, bool on)
 static size_t ns_index(const fl_ns_t *ns)
 {
     return (size_t)(ns - ns->store->ns);
+}
+
+void fls_key_event_miss(fl_ns_t *ns, const fls_key_t *k)
+{
+    fl_store_t *s = ns->store;
+    if (atomic_load_explicit(&s->key_events_on, memory_order_relaxed))
+        s->key_event_fn(s->key_event_ctx, ns_index(ns), (fl_slice_t){k->p, k->n}, FL_KEY_MISS);
 }
 
 void fls_key_event_commit(fl_ns_t *ns, const fls_change_t *c)

@@ -68,6 +68,8 @@ static fls_rec_t *keyset_get(fls_keyset_t *ks, size_t i, int64_t now, bool count
     if (count)
         atomic_fetch_add_explicit(r ? &ks->k[i].part->hits : &ks->k[i].part->misses, 1,
                                   memory_order_relaxed);
+    if (count && !r)
+        fls_key_event_miss(ks->ns, &ks->k[i]); /* keyspace notifications' "keymiss" */
     if (r && touch)
         fls_touch(r, now);
     return r;

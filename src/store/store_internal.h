@@ -761,6 +761,8 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
  * installed callback; the commit point calls it while key_events_on, before the change
  * (partition write lock held, the key's bytes still valid). */
 void fls_key_event_commit(fl_ns_t *ns, const fls_change_t *c);
+/* A counted read did not find key k (partition locked): FL_KEY_MISS when key events are on. */
+void fls_key_event_miss(fl_ns_t *ns, const fls_key_t *k);
 
 /* Brackets a write that is atomic over several keys (fl_store_hooks_t.group_begin/_end), on
  * the calling thread: begin before its first commit, end after its last and before its first

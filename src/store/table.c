@@ -354,6 +354,8 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
     }
     if (count)
         atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
+    if (count && !r)
+        fls_key_event_miss(ns, k); /* keyspace notifications' "keymiss" */
     if (r)
         fls_touch(r, now);
     return r;

@@ -326,6 +326,42 @@ incr c
 append p x
 EOF
 
+# Key misses ("m", not in "A"): reads of missing keys.
+compare keymiss Em <<'EOF'
+get a
+mget a b
+set b v
+mget a b
+strlen a
+getrange a 0 1
+hget h f
+hgetall h
+hexists h f
+hlen h
+lrange l 0 -1
+llen l
+lindex l 0
+smembers s
+scard s
+sismember s m
+zscore z m
+zrange z 0 -1
+zcard z
+exists a
+type a
+ttl a
+pttl a
+expiretime a
+getdel a
+getex a
+getex b
+set q v get
+set q v get
+getset q2 v
+incr n
+append p x
+EOF
+
 # Expiry: lazy (active expiry off), then active (the background thread; Redis's cron).
 compare expired-lazy KEA <<'EOF'
 debug set-active-expire 0
