@@ -805,6 +805,10 @@ void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx);
  * load). A change racing with the switch may or may not be reported. */
 void fl_store_key_events(fl_store_t *store, bool on);
 
+/* Silences the calling thread's key events (quiet true) until called again with false: for a
+ * scratch key no client should hear of (RESTORE decodes into a hidden key, then renames it). */
+void fl_key_events_quiet(bool quiet);
+
 /* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
  * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
  * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a

@@ -48,6 +48,7 @@ static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void rename_generic(srv_client_t *c, const fl_slice_t *argv, bool nx)
 {
     bool renamed = false;
+    srv_notify_begin();
     if (!srv_sink_done(c, c->out.len, fl_key_rename(c->ns, argv[1], argv[2], nx, &renamed)))
         return;
     if (nx)
@@ -56,6 +57,7 @@ static void rename_generic(srv_client_t *c, const fl_slice_t *argv, bool nx)
         srv_reply_ok(&c->out);
     bool same = argv[1].n == argv[2].n && memcmp(argv[1].p, argv[2].p, argv[1].n) == 0;
     if ((renamed || !nx) && !same) {
+        srv_notify_new_unless_created(c, argv[2]);
         srv_notify(c, SRV_NOTIFY_GENERIC, "rename_from", argv[1]);
         srv_notify(c, SRV_NOTIFY_GENERIC, "rename_to", argv[2]);
     }
@@ -180,6 +182,7 @@ static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     int64_t at = ttl == 0 ? 0 : absttl ? ttl : fl_now_ms() + ttl;
     int status;
+    srv_notify_begin();
     switch (flp_restore(c->srv->store, c->ns, argv[1], argv[3], at, replace, &status)) {
     case FLP_RESTORE_OK:
         break;
@@ -199,7 +202,12 @@ static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (idle >= 0 || freq >= 0)
         fl_key_set_access(c->ns, argv[1], idle, freq);
     srv_reply_ok(&c->out);
-    srv_notify(c, SRV_NOTIFY_GENERIC, "restore", argv[1]);
+    if (srv_notify_deleted(c, argv[1])) { /* a TTL already past: REPLACE deleted the key */
+        srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[1]);
+    } else if (at == 0 || at > fl_now_ms()) { /* else nothing was created */
+        srv_notify_new_unless_created(c, argv[1]);
+        srv_notify(c, SRV_NOTIFY_GENERIC, "restore", argv[1]);
+    }
     srv_block_signal(c->ns, argv[1]);
 }
 

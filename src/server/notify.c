@@ -8,9 +8,9 @@
  * a caller one relaxed load; the store reports key events only while a class that needs them
  * is on. Messages go through srv_pubsub_publish, whose registry lock orders them: every
  * subscriber sees one server-wide order, and one thread's events in the order it published
- * them. The deletion record is thread-local (each worker, the background thread), a byte
- * buffer of entries (db, key length, key bytes; db SRV_NOTIFY_TAKEN once answered), cleared
- * by the next handler's srv_notify_begin.
+ * them. The record of a write's deletions (and, with the n class, creations) is thread-local
+ * (each worker, the background thread), a byte buffer of entries (entry_head_t, then the key's
+ * bytes), cleared by the next handler's srv_notify_begin.
  */
 #include "notify.h"
 #include "pubsub.h"
@@ -112,10 +112,17 @@ void srv_notify_publish(size_t db, unsigned type, const char *event, fl_slice_t 
     }
 }
 
-/* ---- Deletions by writes: the calling thread's record --------------------------------------- */
+/* ---- A write's deletions and creations: the calling thread's record ------------------------ */
 
-#define SRV_NOTIFY_TAKEN SIZE_MAX /* an entry's db once srv_notify_gone answered it */
 #define RECORD_KEEP (64u * 1024u) /* capacity kept across commands */
+
+/* One entry's head; the key's bytes follow it. */
+typedef struct entry_head {
+    size_t db; /* SRV_NOTIFY_TAKEN once a query answered it */
+    size_t n;
+    fl_key_event_t ev; /* FL_KEY_DELETED or FL_KEY_NEW */
+} entry_head_t;
+#define SRV_NOTIFY_TAKEN SIZE_MAX
 
 typedef struct record {
     char *p;
@@ -124,10 +131,10 @@ typedef struct record {
 
 static _Thread_local record_t rec;
 
-/* Appends (db, key); an entry that does not fit in memory is dropped (its "del" is lost). */
-static void record_deletion(size_t db, fl_slice_t key)
+/* Appends (db, key, ev); an entry that does not fit in memory is dropped (its "del" is lost). */
+static void record_add(size_t db, fl_slice_t key, fl_key_event_t ev)
 {
-    size_t need = rec.len + 2 * sizeof(size_t) + key.n;
+    size_t need = rec.len + sizeof(entry_head_t) + key.n;
     if (need > rec.cap) {
         size_t cap = rec.cap ? 2 * rec.cap : 256;
         while (cap < need)
@@ -138,28 +145,38 @@ static void record_deletion(size_t db, fl_slice_t key)
         rec.p = p;
         rec.cap = cap;
     }
-    memcpy(rec.p + rec.len, &db, sizeof(db));
-    memcpy(rec.p + rec.len + sizeof(db), &key.n, sizeof(key.n));
+    entry_head_t h = {db, key.n, ev};
+    memcpy(rec.p + rec.len, &h, sizeof(h));
     if (key.n)
-        memcpy(rec.p + rec.len + 2 * sizeof(size_t), key.p, key.n);
+        memcpy(rec.p + rec.len + sizeof(h), key.p, key.n);
     rec.len = need;
+}
+
+/* Whether the record holds an unanswered (db, key, ev); marks it answered. */
+static bool record_take(size_t db, fl_slice_t key, fl_key_event_t ev)
+{
+    for (size_t at = 0; at + sizeof(entry_head_t) <= rec.len;) {
+        entry_head_t h;
+        memcpy(&h, rec.p + at, sizeof(h));
+        const char *k = rec.p + at + sizeof(h);
+        if (h.db == db && h.ev == ev && h.n == key.n && (h.n == 0 || !memcmp(k, key.p, h.n))) {
+            h.db = SRV_NOTIFY_TAKEN;
+            memcpy(rec.p + at, &h, sizeof(h));
+            return true;
+        }
+        at += sizeof(h) + h.n;
+    }
+    return false;
 }
 
 bool srv_notify_gone(size_t db, fl_slice_t key)
 {
-    for (size_t at = 0; at + 2 * sizeof(size_t) <= rec.len;) {
-        size_t entry_db, n;
-        memcpy(&entry_db, rec.p + at, sizeof(entry_db));
-        memcpy(&n, rec.p + at + sizeof(entry_db), sizeof(n));
-        const char *k = rec.p + at + 2 * sizeof(size_t);
-        if (entry_db == db && n == key.n && (n == 0 || !memcmp(k, key.p, n))) {
-            entry_db = SRV_NOTIFY_TAKEN;
-            memcpy(rec.p + at, &entry_db, sizeof(entry_db));
-            return true;
-        }
-        at += 2 * sizeof(size_t) + n;
-    }
-    return false;
+    return record_take(db, key, FL_KEY_DELETED);
+}
+
+bool srv_notify_created(size_t db, fl_slice_t key)
+{
+    return record_take(db, key, FL_KEY_NEW);
 }
 
 void srv_notify_record_clear(void)
@@ -180,6 +197,8 @@ static void key_event(void *ctx, size_t db, fl_slice_t key, fl_key_event_t ev)
     switch (ev) {
     case FL_KEY_NEW:
         srv_notify_publish(db, SRV_NOTIFY_NEW, "new", key);
+        if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_NEW)
+            record_add(db, key, FL_KEY_NEW);
         break;
     case FL_KEY_EXPIRED:
         srv_notify_publish(db, SRV_NOTIFY_EXPIRED, "expired", key);
@@ -192,7 +211,7 @@ static void key_event(void *ctx, size_t db, fl_slice_t key, fl_key_event_t ev)
         break;
     case FL_KEY_DELETED:
         if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed))
-            record_deletion(db, key);
+            record_add(db, key, FL_KEY_DELETED);
         break;
     }
 }

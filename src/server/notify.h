@@ -76,6 +76,18 @@ static inline void srv_notify(const srv_client_t *c, unsigned type, const char *
  * after it. Handlers do not nest (a store call runs no handler), so begin clears the record. */
 void srv_notify_record_clear(void);
 bool srv_notify_gone(size_t db, fl_slice_t key);
+/* With the n class on: whether the store call since srv_notify_begin created key (and told its
+ * "new"); once per creation, like srv_notify_gone. */
+bool srv_notify_created(size_t db, fl_slice_t key);
+
+/* Redis tells "new" for a key a command deletes and adds again (RENAME's destination,
+ * RESTORE ... REPLACE): told here when the store replaced the key in place instead. */
+static inline void srv_notify_new_unless_created(const srv_client_t *c, fl_slice_t key)
+{
+    if ((atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_NEW) &&
+        !srv_notify_created(c->ns_index, key))
+        srv_notify_publish(c->ns_index, SRV_NOTIFY_NEW, "new", key);
+}
 
 static inline void srv_notify_begin(void)
 {

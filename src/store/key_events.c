@@ -25,6 +25,14 @@ void fl_store_key_events(fl_store_t *store, bool on)
     atomic_store_explicit(&store->key_events_on, on, memory_order_relaxed);
 }
 
+/* The calling thread reports nothing while set (fl_key_events_quiet). */
+static _Thread_local bool quiet_thread;
+
+void fl_key_events_quiet(bool quiet)
+{
+    quiet_thread = quiet;
+}
+
 static size_t ns_index(const fl_ns_t *ns)
 {
     return (size_t)(ns - ns->store->ns);
@@ -33,13 +41,15 @@ static size_t ns_index(const fl_ns_t *ns)
 void fls_key_event_miss(fl_ns_t *ns, const fls_key_t *k)
 {
     fl_store_t *s = ns->store;
-    if (atomic_load_explicit(&s->key_events_on, memory_order_relaxed))
+    if (atomic_load_explicit(&s->key_events_on, memory_order_relaxed) && !quiet_thread)
         s->key_event_fn(s->key_event_ctx, ns_index(ns), (fl_slice_t){k->p, k->n}, FL_KEY_MISS);
 }
 
 void fls_key_event_commit(fl_ns_t *ns, const fls_change_t *c)
 {
     fl_store_t *s = ns->store;
+    if (quiet_thread)
+        return;
     fl_key_event_t ev;
     const fls_rec_t *r;
     switch (c->op) {

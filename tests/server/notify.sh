@@ -267,6 +267,13 @@ set r1 hello
 restore r2 0 $payload
 restore r2 0 $payload replace
 restore r1 0 $payload
+restore r3 1 $payload absttl
+restore r2 1 $payload absttl replace
+EOF
+compare restore-new KEn <<EOF
+set r1 hello
+restore r2 0 $payload
+restore r2 0 $payload replace
 EOF
 
 compare multi KEA <<'EOF'
@@ -324,6 +331,12 @@ del a
 set a v
 incr c
 append p x
+set b v
+rename a b
+rename b b
+rename b c
+rpush l2 x
+lmove l2 l2 left left
 EOF
 
 # Key misses ("m", not in "A"): reads of missing keys.
