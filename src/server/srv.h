@@ -676,6 +676,12 @@ void srv_worker_post(srv_worker_t *to, srv_task_t *t);
  * flags say so. c must not be used afterwards when it was closed: returns false then. */
 bool srv_client_settle(srv_client_t *c);
 
+/* Like srv_client_settle for output that may be followed by more soon (a burst of pub/sub
+ * messages from the mailbox): instead of writing now, makes the worker wait for writability,
+ * so everything appended until its next loop turn leaves in one write. Settles at once when
+ * the client is over a limit, to close, handshaking or holding output. c's worker thread. */
+void srv_client_settle_soon(srv_client_t *c);
+
 /* The client of w with this id, or NULL when it is gone. w's thread only (a task posted to w
  * finds its target this way, so a client closed meanwhile is simply not found). O(1). */
 srv_client_t *srv_worker_find_client(srv_worker_t *w, uint64_t id);

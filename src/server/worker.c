@@ -212,6 +212,17 @@ bool srv_client_settle(srv_client_t *c)
     return c->worker ? settle(c->worker, c) : true;
 }
 
+void srv_client_settle_soon(srv_client_t *c)
+{
+    SRV_ASSERT_OWNER(c);
+    if (!c->worker || c->out.failed || c->conn.handshaking || c->hold_seq ||
+        (c->flags & (SRV_CLOSE_ASAP | SRV_CLOSE_AFTER_REPLY)) || srv_client_check_limits(c, 0)) {
+        srv_client_settle(c);
+        return;
+    }
+    set_events(c->worker, c, c->events | EPOLLOUT); /* the loop's EPOLLOUT flushes, settles */
+}
+
 void srv_worker_post(srv_worker_t *to, srv_task_t *t)
 {
     t->next = NULL;
