@@ -523,12 +523,22 @@ typedef enum fl_type {
 /* DEL/UNLINK of one key: *deleted tells whether it existed. */
 int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted);
 
-/* EXISTS of one key. */
-int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists);
+/* How a lookup counts (Redis 7.0's lookupKey flags): a command reading a key's value counts a
+ * keyspace hit or miss and records the access (LRU/LFU); TTL, TYPE, EXISTS and OBJECT count
+ * the hit or miss but leave the access clock (LOOKUP_NOTOUCH); the server's own look at a key
+ * (RESTORE's BUSYKEY check, SCAN's TYPE filter, MEMORY USAGE, DEBUG OBJECT) does neither. */
+typedef enum fl_lookup {
+    FL_LOOKUP_QUIET, /* neither */
+    FL_LOOKUP_READ,  /* a hit or miss, and the access */
+    FL_LOOKUP_META,  /* a hit or miss only */
+} fl_lookup_t;
+
+/* EXISTS of one key, counted as `how` says. */
+int fl_key_exists(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, bool *exists);
 
 /* Over several keys, atomically (all their partitions locked first, as MSET; FL_ENOMEM):
- * EXISTS (*count: keys that exist, counted per argument), TOUCH (the same, and records an
- * access of each), DEL/UNLINK (*deleted: keys deleted, each once). */
+ * EXISTS (*count: keys that exist, counted per argument; FL_LOOKUP_META each), TOUCH (the
+ * same, FL_LOOKUP_READ each), DEL/UNLINK (*deleted: keys deleted, each once). */
 int fl_keys_exists(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
 int fl_keys_touch(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count);
 int fl_keys_del(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *deleted);
@@ -550,9 +560,9 @@ int fl_key_copy(fl_ns_t *src_ns, fl_slice_t src, fl_ns_t *dst_ns, fl_slice_t dst
 int fl_key_random(fl_ns_t *ns, const fl_sink_t *out);
 
 /* OBJECT: what Redis 7.0's OBJECT subcommands report about a key, read without recording an
- * access. exists false for a missing key (and the rest zero); a key whose TTL passed but which
- * expiry has not deleted yet has exists false and expired true, with the rest filled (DEBUG
- * OBJECT shows it, as Redis's does). */
+ * access (`how`: FL_LOOKUP_META for OBJECT, FL_LOOKUP_QUIET for DEBUG OBJECT). exists false for a
+ * missing key (and the rest zero); a key whose TTL passed but which expiry has not deleted yet has
+ * exists false and expired true, with the rest filled (DEBUG OBJECT shows it, as Redis's does). */
 typedef struct fl_key_object {
     bool exists;
     bool expired;
@@ -567,7 +577,7 @@ typedef struct fl_key_object {
     uint64_t elements; /* hash fields or collection elements; 0 for a string */
     uint32_t chunks;   /* a list's quicklist chunks (Redis's ql_nodes); 0 for other types */
 } fl_key_object_t;
-int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info);
+int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_key_object_t *info);
 /* Sets key's access clock as RESTORE's IDLETIME / FREQ do: idle_s >= 0 makes it last accessed
  * that many seconds ago (OBJECT IDLETIME), else freq (0..255) becomes its access counter,
  * accessed now (OBJECT FREQ). FL_ENOKEY when missing. Any thread. */
@@ -587,19 +597,21 @@ enum { FL_EXPIRE_NX = 1u, FL_EXPIRE_XX = 2u, FL_EXPIRE_GT = 4u, FL_EXPIRE_LT = 8
  * could not grow to hold its first expiry (nothing changed). */
 int fl_key_expire_cond(fl_ns_t *ns, fl_slice_t key, int64_t at_ms, unsigned flags, bool *applied);
 
-/* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing. */
+/* PTTL: *ttl_ms = remaining ms, -1 without expiry, -2 when missing (FL_LOOKUP_META). */
 int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms);
 
-/* EXPIRETIME/PEXPIRETIME: *at_ms = the absolute expiry in ms, -1 without one, -2 when missing. */
+/* EXPIRETIME/PEXPIRETIME: *at_ms = the absolute expiry in ms, -1 without one, -2 when missing
+ * (FL_LOOKUP_META). */
 int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms);
 
 /* PERSIST: *changed tells whether an expiry was removed. */
 int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed);
 
-/* TYPE. */
-int fl_key_type(fl_ns_t *ns, fl_slice_t key, fl_type_t *type);
+/* TYPE, counted as `how` says (FL_TYPE_NONE when missing). */
+int fl_key_type(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_type_t *type);
 
-/* MEMORY USAGE: bytes the record takes in the arena (usable sizes), 0 when missing. */
+/* MEMORY USAGE: bytes the record takes in the arena (usable sizes), 0 when missing; counts
+ * nothing (FL_LOOKUP_QUIET). */
 int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes);
 
 /* Glob match with Redis's stringmatchlen rules (* ? [abc] [^a] [a-z] and \ escapes), binary
@@ -715,14 +727,15 @@ void fl_rec_view_fields(const fl_rec_view_t *v, fl_field_fn fn, void *ctx);
 typedef void (*fl_elem_fn)(void *ctx, fl_slice_t elem, double score);
 void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx);
 
-/* Reads records as views outside the hooks (DEBUG DIGEST-VALUE, DIGEST): fn runs under the
- * partition's read lock, must not call into the store, and sees only records not expired at
- * the call's time; no access is recorded. fl_key_view: key's record, *found false (fn not
+/* Reads records as views outside the hooks (DUMP, DEBUG DIGEST-VALUE, DIGEST): fn runs under
+ * the partition's read lock, must not call into the store, and sees only records not expired
+ * at the call's time. fl_key_view: key's record, counted as `how` says, *found false (fn not
  * called) when it is missing. fl_ns_each_view: every record of the namespace, one partition
- * at a time (a point-in-time view only when the caller holds the whole store: an "all" batch).
- * Any thread. */
+ * at a time (a point-in-time view only when the caller holds the whole store: an "all" batch),
+ * no access recorded. Any thread. */
 typedef void (*fl_view_fn)(void *ctx, const fl_rec_view_t *v);
-void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found);
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_view_fn fn, void *ctx,
+                 bool *found);
 void fl_ns_each_view(fl_ns_t *ns, fl_view_fn fn, void *ctx);
 
 /* A change said as one command Redis 7.0 replays, when that is shorter than the key's state

@@ -33,7 +33,7 @@ int flp_dump(fl_ns_t *ns, fl_slice_t key, char **out, size_t *len)
     bool found;
     *out = NULL;
     *len = 0;
-    fl_key_view(ns, key, dump_view, &d, &found);
+    fl_key_view(ns, key, FL_LOOKUP_READ, dump_view, &d, &found);
     if (!found)
         return FL_ENOKEY;
     uint8_t ver[2] = {FLPI_RDB_VERSION & 0xff, FLPI_RDB_VERSION >> 8};
@@ -115,7 +115,7 @@ flp_restore_t flp_restore(fl_store_t *store, fl_ns_t *ns, fl_slice_t key, fl_sli
     }
     flp_restore_t rc = FLP_RESTORE_OK;
     bool exists = false, done;
-    *status = fl_key_exists(ns, key, &exists);
+    *status = fl_key_exists(ns, key, FL_LOOKUP_QUIET, &exists);
     if (*status == FL_OK && exists && !replace) {
         rc = FLP_RESTORE_BUSYKEY;
     } else if (*status == FL_OK && expire_at_ms && expire_at_ms <= fl_now_ms()) {

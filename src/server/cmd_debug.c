@@ -39,7 +39,7 @@ static void arg_str(fl_slice_t a, char *buf, size_t len)
 static void debug_object(srv_client_t *c, fl_slice_t key)
 {
     fl_key_object_t o;
-    fl_key_object(c->ns, key, &o);
+    fl_key_object(c->ns, key, FL_LOOKUP_QUIET, &o);
     if (!o.exists && !o.expired) { /* Redis's DEBUG OBJECT sees a key expiry did not delete yet */
         srv_reply_error(&c->out, "ERR no such key");
         return;

@@ -37,7 +37,7 @@ static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t n = 0;
     bool exists = false;
-    int st = argc == 2 ? fl_key_exists(c->ns, argv[1], &exists)
+    int st = argc == 2 ? fl_key_exists(c->ns, argv[1], FL_LOOKUP_META, &exists)
                        : fl_keys_exists(c->ns, argv + 1, (size_t)argc - 1, &n);
     if (srv_sink_done(c, c->out.len, st))
         srv_reply_int(&c->out, argc == 2 ? (long long)exists : (long long)n);
@@ -169,7 +169,7 @@ static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
         }
     }
     bool exists = false;
-    fl_key_exists(c->ns, argv[1], &exists);
+    fl_key_exists(c->ns, argv[1], FL_LOOKUP_QUIET, &exists);
     if (exists && !replace) {
         srv_reply_error(&c->out, "BUSYKEY Target key name already exists.");
         return;
@@ -265,7 +265,7 @@ static void cmd_object(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     fl_key_object_t o;
-    if (!srv_sink_done(c, c->out.len, fl_key_object(c->ns, argv[2], &o)))
+    if (!srv_sink_done(c, c->out.len, fl_key_object(c->ns, argv[2], FL_LOOKUP_META, &o)))
         return;
     if (!o.exists) {
         srv_reply_nil(&c->out);
@@ -383,8 +383,6 @@ static void ttl_generic(srv_client_t *c, fl_slice_t key, bool ms)
     int64_t ttl = -2;
     if (!srv_sink_done(c, c->out.len, fl_key_ttl_ms(c->ns, key, &ttl)))
         return;
-    if (ttl == -2) /* Redis's lookup of a missing key for reading */
-        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", key);
     srv_reply_int(&c->out, ttl < 0 || ms ? ttl : (ttl + 500) / 1000);
 }
 
@@ -404,8 +402,6 @@ static void expiretime_generic(srv_client_t *c, fl_slice_t key, bool ms)
     if (!srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
         return;
     srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
-    if (at == -2)
-        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", key);
 }
 
 static void cmd_expiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -440,11 +436,8 @@ static const char *type_name(fl_type_t t)
 static void cmd_type(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_type_t t = FL_TYPE_NONE;
-    if (!srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], &t)))
-        return;
-    srv_reply_simple(&c->out, type_name(t));
-    if (t == FL_TYPE_NONE)
-        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+    if (srv_sink_done(c, c->out.len, fl_key_type(c->ns, argv[1], FL_LOOKUP_META, &t)))
+        srv_reply_simple(&c->out, type_name(t));
 }
 
 /* Keys copied out of the store's scan callback: [size_t len][bytes] records. */
@@ -486,7 +479,7 @@ static void reply_keys(srv_client_t *c, key_list_t *l, const fl_slice_t *want)
         at += sizeof(len) + len;
         if (want) {
             fl_type_t t = FL_TYPE_NONE;
-            fl_key_type(c->ns, (fl_slice_t){k, len}, &t);
+            fl_key_type(c->ns, (fl_slice_t){k, len}, FL_LOOKUP_QUIET, &t);
             if (!srv_slice_eq(*want, type_name(t)))
                 continue;
         }

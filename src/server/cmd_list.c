@@ -199,7 +199,7 @@ static void cmd_ltrim(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     srv_notify_begin();
     bool exists = false; /* Redis tells "ltrim" for an existing list only */
-    fl_key_exists(c->ns, argv[1], &exists);
+    fl_key_exists(c->ns, argv[1], FL_LOOKUP_QUIET, &exists);
     if (!srv_sink_done(c, c->out.len, fl_list_trim(c->ns, argv[1], start, stop)))
         return;
     srv_reply_ok(&c->out);
@@ -302,7 +302,7 @@ static void buf_error(srv_buf_t *out, int st)
 static bool source_is_list(fl_ns_t *ns, fl_slice_t key)
 {
     fl_type_t type = FL_TYPE_NONE;
-    return fl_key_type(ns, key, &type) == FL_OK && type == FL_TYPE_LIST;
+    return fl_key_type(ns, key, FL_LOOKUP_QUIET, &type) == FL_OK && type == FL_TYPE_LIST;
 }
 
 static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)

@@ -124,11 +124,10 @@ static void cmd_spop(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_smove(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    bool moved = false, in_dst = false; /* Redis tells "sadd" when dst did not have it */
-    if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_SET)
-        fl_set_ismember(c->ns, argv[2], argv + 3, 1, &in_dst);
+    bool moved = false, added = false; /* Redis tells "sadd" when dst did not have it */
     srv_notify_begin();
-    if (!srv_sink_done(c, c->out.len, fl_set_move(c->ns, argv[1], argv[2], argv[3], &moved)))
+    if (!srv_sink_done(c, c->out.len,
+                       fl_set_move(c->ns, argv[1], argv[2], argv[3], &moved, &added)))
         return;
     srv_reply_int(&c->out, moved);
     bool same = argv[1].n == argv[2].n && memcmp(argv[1].p, argv[2].p, argv[1].n) == 0;
@@ -136,7 +135,7 @@ static void cmd_smove(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     srv_notify(c, SRV_NOTIFY_SET, "srem", argv[1]);
     srv_notify_del_if_gone(c, argv[1]);
-    if (!in_dst)
+    if (added)
         srv_notify(c, SRV_NOTIFY_SET, "sadd", argv[2]);
 }
 

@@ -283,7 +283,7 @@ static bool parse(srv_client_t *c, int argc, const fl_slice_t *argv, bool ro,
 static int load(srv_client_t *c, fl_slice_t key, fl_type_t *type, collect_t *col)
 {
     fl_sink_t sink = collect_sink(col);
-    fl_key_type(c->ns, key, type);
+    fl_key_type(c->ns, key, FL_LOOKUP_QUIET, type);
     switch (*type) {
     case FL_TYPE_NONE:
         return FL_OK;

@@ -49,6 +49,28 @@ static void cmd_get(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_done(c, mark, fl_str_get(c->ns, argv[1], &sink));
 }
 
+/* A key's state read for a notification's condition, without counting a lookup. */
+typedef struct peek {
+    bool found;
+    size_t len;           /* a string's length */
+    int64_t expire_at_ms; /* 0: no TTL */
+} peek_t;
+
+static void peek_view(void *ctx, const fl_rec_view_t *v)
+{
+    peek_t *p = ctx;
+    p->len = v->type == FL_TYPE_STRING ? fl_value_len(v->val) : 0;
+    p->expire_at_ms = v->expire_at_ms;
+}
+
+/* Reads key's state into *p when the classes `want` are on (else leaves it "found"). */
+static void peek(srv_client_t *c, fl_slice_t key, unsigned want, peek_t *p)
+{
+    *p = (peek_t){true, 0, 0};
+    if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & want)
+        fl_key_view(c->ns, key, FL_LOOKUP_QUIET, peek_view, p, &p->found);
+}
+
 /* After a SET-like write of key (SET, SETEX, PSETEX, GETSET, SET ... GET): Redis's "set", then
  * "expire" when an expiry was given. An expiry already past made the store drop the key at
  * once; Redis keeps it until it is next touched, so its "new" (when the key was missing),
@@ -239,10 +261,8 @@ static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    int64_t ttl = -2; /* PERSIST is told only when it removed a TTL */
-    if (seen == 5 &&
-        (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_GENERIC))
-        fl_key_ttl_ms(c->ns, argv[1], &ttl);
+    peek_t before; /* PERSIST is told only when it removed a TTL */
+    peek(c, argv[1], seen == 5 ? SRV_NOTIFY_GENERIC : 0, &before);
     srv_notify_begin();
     if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)))
         return;
@@ -254,7 +274,7 @@ static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[1]);
     else if (at)
         srv_notify(c, SRV_NOTIFY_GENERIC, "expire", argv[1]);
-    else if (seen == 5 && ttl >= 0)
+    else if (seen == 5 && before.expire_at_ms != 0)
         srv_notify(c, SRV_NOTIFY_GENERIC, "persist", argv[1]);
 }
 
@@ -351,18 +371,14 @@ static void cmd_setbit(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     /* Redis tells "setbit" when the bit changed or the value was created or grew. */
-    bool existed = true;
-    size_t len = 0;
-    if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_STRING) {
-        fl_key_exists(c->ns, argv[1], &existed);
-        fl_str_len(c->ns, argv[1], &len);
-    }
+    peek_t before;
+    peek(c, argv[1], SRV_NOTIFY_STRING, &before);
     bool on = argv[3].p[0] == '1';
     int st = fl_str_setbit(c->ns, argv[1], bit, on, &was);
     if (!srv_sink_done(c, c->out.len, st))
         return;
     srv_reply_int(&c->out, was);
-    if (was != on || !existed || bit / 8 >= len)
+    if (was != on || !before.found || bit / 8 >= before.len)
         srv_notify(c, SRV_NOTIFY_STRING, "setbit", argv[1]);
 }
 

@@ -21,6 +21,7 @@
 #include "pubsub.h"
 #include "script.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,27 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
     return true;
 }
 
+/* A container's subcommand its table does not know is refused before anything else, as Redis
+ * 7.0's command lookup refuses it (so inside MULTI it aborts the transaction instead of being
+ * queued). Containers without a table (srv_cmd.h) route argv[1] in their handler. */
+static bool subcommand_known(srv_client_t *c, size_t id, int argc, const fl_slice_t *argv)
+{
+    size_t first;
+    if (argc < 2 || srv_cmd_sub_range(id, &first) == 0 ||
+        srv_cmd_sub_id(id, argv[1].p, argv[1].n) >= 0)
+        return true;
+    char upper[64];
+    size_t n = argv[0].n < sizeof(upper) - 1 ? argv[0].n : sizeof(upper) - 1;
+    for (size_t i = 0; i < n; i++)
+        upper[i] = (char)toupper((unsigned char)argv[0].p[i]);
+    upper[n] = '\0';
+    srv_multi_flag_error(c);
+    srv_reply_unknown_subcommand(c, argv[1], upper);
+    if (c->worker)
+        srv_stat_add(&c->worker->stats.rejected_calls, 1);
+    return false;
+}
+
 void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (c->worker)
@@ -465,7 +487,7 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
         reply_unknown(c, argc, argv);
         if (c->worker)
             srv_stat_add(&c->worker->stats.rejected_calls, 1);
-    } else if (admitted(c, cmd, id, argc, argv)) {
+    } else if (subcommand_known(c, (size_t)id, argc, argv) && admitted(c, cmd, id, argc, argv)) {
         if (srv_multi_queues(c, cmd)) { /* inside MULTI: +QUEUED, runs at EXEC */
             srv_multi_queue(c, cmd, argc, argv);
             apply_reply_mode(c, mode, mark, false);

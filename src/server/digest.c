@@ -133,7 +133,7 @@ void srv_digest_value(fl_ns_t *ns, fl_slice_t key, unsigned char out[SRV_DIGEST_
 {
     bool found;
     memset(out, 0, SRV_DIGEST_LEN);
-    fl_key_view(ns, key, value_digest, out, &found);
+    fl_key_view(ns, key, FL_LOOKUP_QUIET, value_digest, out, &found);
 }
 
 /* A namespace's keys: their digests xored together, and how many. */

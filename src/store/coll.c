@@ -170,7 +170,7 @@ void fls_coll_write_end(fl_ns_t *ns, fls_cw_t *w, bool changed)
 int fls_coll_read_begin(fl_ns_t *ns, fl_slice_t key, uint8_t type, fls_key_t *k, fls_rec_t **rec)
 {
     fls_key_init(ns, key, k);
-    fls_rec_t *r = fls_read_begin(ns, k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, k, fl_now_ms(), FL_LOOKUP_READ);
     *rec = NULL;
     if (r && r->type != type)
         return FL_EWRONGTYPE;
@@ -278,7 +278,7 @@ int fl_key_encoding(fl_ns_t *ns, fl_slice_t key, const char **encoding)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), false);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_QUIET);
     const fls_type_ops_t *t = r ? fls_type_ops(r->type) : NULL;
     *encoding = t ? t->encoding(ns, r) : NULL;
     fls_read_end(ns, &k);

@@ -73,13 +73,18 @@ void fl_rec_view_elems(const fl_rec_view_t *v, fl_elem_fn fn, void *ctx)
     t->each(fls_rec_desc(r), elem_adapt, &e);
 }
 
-void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_view_fn fn, void *ctx, bool *found)
+void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_view_fn fn, void *ctx,
+                 bool *found)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
+    int64_t now = fl_now_ms();
     fls_rdlock(ns, k.part);
     fls_rec_t **ref = fls_find(&k);
-    *found = ref && !fls_rec_expired(*ref, fl_now_ms());
+    *found = ref && !fls_rec_expired(*ref, now);
+    fls_lookup_count(k.part, *found ? *ref : NULL, now, how);
+    if (!*found && how != FL_LOOKUP_QUIET)
+        fls_key_event_miss(ns, &k); /* keyspace notifications' "keymiss" (DUMP) */
     if (*found) {
         fl_rec_view_t v;
         view_of(*ref, &v);

@@ -20,11 +20,11 @@ int fl_key_del(fl_ns_t *ns, fl_slice_t key, bool *deleted)
     return FL_OK;
 }
 
-int fl_key_exists(fl_ns_t *ns, fl_slice_t key, bool *exists)
+int fl_key_exists(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, bool *exists)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
-    *exists = fls_read_begin(ns, &k, fl_now_ms(), true) != NULL;
+    *exists = fls_read_begin(ns, &k, fl_now_ms(), how) != NULL;
     fls_read_end(ns, &k);
     return FL_OK;
 }
@@ -93,7 +93,7 @@ int fl_key_ttl_ms(fl_ns_t *ns, fl_slice_t key, int64_t *ttl_ms)
     int64_t now = fl_now_ms();
     fls_key_t k;
     fls_key_init(ns, key, &k);
-    fls_rec_t *r = fls_read_begin(ns, &k, now, false);
+    fls_rec_t *r = fls_read_begin(ns, &k, now, FL_LOOKUP_META);
     *ttl_ms = !r ? -2 : fls_rec_expiry(r) == 0 ? -1 : fls_rec_expiry(r) - now;
     fls_read_end(ns, &k);
     return FL_OK;
@@ -104,7 +104,7 @@ int fl_key_expire_time(fl_ns_t *ns, fl_slice_t key, int64_t *at_ms)
     int64_t now = fl_now_ms();
     fls_key_t k;
     fls_key_init(ns, key, &k);
-    fls_rec_t *r = fls_read_begin(ns, &k, now, false);
+    fls_rec_t *r = fls_read_begin(ns, &k, now, FL_LOOKUP_META);
     *at_ms = !r ? -2 : fls_rec_expiry(r) == 0 ? -1 : fls_rec_expiry(r);
     fls_read_end(ns, &k);
     return FL_OK;
@@ -130,11 +130,11 @@ int fl_key_persist(fl_ns_t *ns, fl_slice_t key, bool *changed)
     return FL_OK;
 }
 
-int fl_key_type(fl_ns_t *ns, fl_slice_t key, fl_type_t *type)
+int fl_key_type(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_type_t *type)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), false);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), how);
     *type = r ? (fl_type_t)r->type : FL_TYPE_NONE;
     fls_read_end(ns, &k);
     return FL_OK;
@@ -144,7 +144,7 @@ int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), false);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_QUIET);
     *bytes = r ? fls_rec_usable(r) : 0;
     fls_read_end(ns, &k);
     return FL_OK;

@@ -193,13 +193,14 @@ int fl_key_random(fl_ns_t *ns, const fl_sink_t *out)
     return FL_OK;
 }
 
-int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
+int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_key_object_t *info)
 {
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int64_t now = fl_now_ms();
+    FL_ASSERT(how != FL_LOOKUP_READ); /* OBJECT never records an access */
     memset(info, 0, sizeof(*info));
-    fls_rdlock(ns, k.part); /* no access is recorded: OBJECT does not touch the key */
+    fls_rdlock(ns, k.part);
     fls_rec_t **ref = fls_find(&k);
     fls_rec_t *r = ref ? *ref : NULL;
     const fls_type_ops_t *ops = r ? fls_type_ops(r->type) : NULL;
@@ -224,6 +225,7 @@ int fl_key_object(fl_ns_t *ns, fl_slice_t key, fl_key_object_t *info)
                              ? INT32_MAX
                              : 1;
     }
+    fls_lookup_count(k.part, info->exists ? r : NULL, now, how); /* after the idle time */
     fls_unlock(ns, k.part);
     return FL_OK;
 }

@@ -59,19 +59,15 @@ void fls_keyset_unlock(fls_keyset_t *ks)
     ks->parts = NULL;
 }
 
-/* The live record of key i of a locked set (lazy expiry done), or NULL; counts a hit or miss
- * when `count`, and an access (LRU/LFU) when `touch`. */
-static fls_rec_t *keyset_get(fls_keyset_t *ks, size_t i, int64_t now, bool count, bool touch)
+/* The live record of key i of a locked set (lazy expiry done), or NULL; the lookup counted as
+ * `how` says. */
+static fls_rec_t *keyset_get(fls_keyset_t *ks, size_t i, int64_t now, fl_lookup_t how)
 {
     fls_rec_t **ref = fls_find_live(ks->ns, &ks->k[i], now);
     fls_rec_t *r = ref ? *ref : NULL;
-    if (count)
-        atomic_fetch_add_explicit(r ? &ks->k[i].part->hits : &ks->k[i].part->misses, 1,
-                                  memory_order_relaxed);
-    if (count && !r)
+    fls_lookup_count(ks->k[i].part, r, now, how);
+    if (!r && how != FL_LOOKUP_QUIET)
         fls_key_event_miss(ks->ns, &ks->k[i]); /* keyspace notifications' "keymiss" */
-    if (r && touch)
-        fls_touch(r, now);
     return r;
 }
 
@@ -83,7 +79,7 @@ int fl_str_mget(fl_ns_t *ns, const fl_slice_t *keys, size_t n, const fl_sink_t *
     int64_t now = fl_now_ms();
     out->array(out->ctx, n);
     for (size_t i = 0; i < n; i++) {
-        fls_rec_t *r = keyset_get(&ks, i, now, true, true);
+        fls_rec_t *r = keyset_get(&ks, i, now, FL_LOOKUP_READ);
         if (r && r->type == FL_TYPE_STRING)
             fls_emit(out, fls_str_view(r));
         else
@@ -101,7 +97,7 @@ int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn 
     int64_t now = fl_now_ms();
     int rc = FL_OK;
     for (size_t i = 0; i < n && rc == FL_OK; i++) {
-        fls_rec_t *r = keyset_get(&ks, i, now, true, true);
+        fls_rec_t *r = keyset_get(&ks, i, now, FL_LOOKUP_READ);
         if (r && r->type != FL_TYPE_STRING)
             rc = FL_EWRONGTYPE;
     }
@@ -116,8 +112,8 @@ int fl_str_read_many(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_value_fn 
     return rc;
 }
 
-/* EXISTS (touch false) and TOUCH (touch true): keys counted per argument. */
-static int keys_count(fl_ns_t *ns, const fl_slice_t *keys, size_t n, bool touch, size_t *count)
+/* EXISTS (FL_LOOKUP_META) and TOUCH (FL_LOOKUP_READ): keys counted per argument. */
+static int keys_count(fl_ns_t *ns, const fl_slice_t *keys, size_t n, fl_lookup_t how, size_t *count)
 {
     fls_keyset_t ks;
     if (fls_keyset_lock(ns, keys, n, &ks) != FL_OK)
@@ -125,7 +121,7 @@ static int keys_count(fl_ns_t *ns, const fl_slice_t *keys, size_t n, bool touch,
     int64_t now = fl_now_ms();
     size_t c = 0;
     for (size_t i = 0; i < n; i++)
-        c += keyset_get(&ks, i, now, !touch, touch) != NULL;
+        c += keyset_get(&ks, i, now, how) != NULL;
     fls_keyset_unlock(&ks);
     *count = c;
     return FL_OK;
@@ -133,12 +129,12 @@ static int keys_count(fl_ns_t *ns, const fl_slice_t *keys, size_t n, bool touch,
 
 int fl_keys_exists(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count)
 {
-    return keys_count(ns, keys, n, false, count);
+    return keys_count(ns, keys, n, FL_LOOKUP_META, count);
 }
 
 int fl_keys_touch(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *count)
 {
-    return keys_count(ns, keys, n, true, count);
+    return keys_count(ns, keys, n, FL_LOOKUP_READ, count);
 }
 
 int fl_keys_del(fl_ns_t *ns, const fl_slice_t *keys, size_t n, size_t *deleted)

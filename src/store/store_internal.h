@@ -634,9 +634,10 @@ static inline bool fls_rec_expired(const fls_rec_t *r, int64_t now)
 /* Write path lookup (write lock held): deletes the record if it has expired (lazy expiry),
  * then returns its slot or NULL. */
 fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now);
-/* Read path: takes the read lock, finds a live record (counts a hit or miss when `count`);
- * an expired one is deleted when the lock is exclusive, otherwise noted for fls_read_end. */
-fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count);
+/* Read path: takes the read lock, finds a live record (a hit or miss and the access counted
+ * as `how` says); an expired one is deleted when the lock is exclusive, otherwise noted for
+ * fls_read_end. */
+fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, fl_lookup_t how);
 /* Releases the read lock; deletes an expired record the reader saw (lazy expiry). */
 void fls_read_end(fl_ns_t *ns, fls_key_t *k);
 
@@ -735,6 +736,15 @@ static inline void fls_touch(fls_rec_t *r, int64_t now)
     uint32_t w = fls_access_bump(old, now);
     if (w != old)
         atomic_store_explicit(&r->atime, w, memory_order_relaxed);
+}
+/* Counts a lookup of record r (NULL: missing) in partition p as `how` says (lock held). */
+static inline void fls_lookup_count(fls_part_t *p, fls_rec_t *r, int64_t now, fl_lookup_t how)
+{
+    if (how == FL_LOOKUP_QUIET)
+        return;
+    atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
+    if (r && how == FL_LOOKUP_READ)
+        fls_touch(r, now);
 }
 
 /* Expiry for a new key that gives none: now + default TTL, or 0. */

@@ -48,7 +48,7 @@ int fl_str_get(fl_ns_t *ns, fl_slice_t key, const fl_sink_t *out)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     if (!r)
         out->nil(out->ctx);
     else if (r->type != FL_TYPE_STRING)
@@ -376,7 +376,7 @@ int fl_str_len(fl_ns_t *ns, fl_slice_t key, size_t *len)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     if (!r)
         *len = 0;
     else if (r->type != FL_TYPE_STRING)
@@ -542,7 +542,7 @@ int fl_str_getrange(fl_ns_t *ns, fl_slice_t key, int64_t start, int64_t end, con
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     if (r && r->type != FL_TYPE_STRING) {
         rc = FL_EWRONGTYPE;
         goto out;
@@ -730,7 +730,7 @@ int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set)
     fls_key_t k;
     fls_key_init(ns, key, &k);
     int rc = FL_OK;
-    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), true);
+    fls_rec_t *r = fls_read_begin(ns, &k, fl_now_ms(), FL_LOOKUP_READ);
     *set = false;
     if (r && r->type != FL_TYPE_STRING)
         rc = FL_EWRONGTYPE;

@@ -339,7 +339,7 @@ fls_rec_t **fls_find_live(fl_ns_t *ns, fls_key_t *k, int64_t now)
     return ref;
 }
 
-fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
+fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, fl_lookup_t how)
 {
     fls_part_t *p = k->part;
     fls_rdlock(ns, p);
@@ -352,12 +352,9 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, bool count)
             k->expired_seen = true;
         r = NULL;
     }
-    if (count)
-        atomic_fetch_add_explicit(r ? &p->hits : &p->misses, 1, memory_order_relaxed);
-    if (count && !r)
+    fls_lookup_count(p, r, now, how);
+    if (!r && how != FL_LOOKUP_QUIET)
         fls_key_event_miss(ns, k); /* keyspace notifications' "keymiss" */
-    if (r)
-        fls_touch(r, now);
     return r;
 }
 

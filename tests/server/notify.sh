@@ -371,6 +371,9 @@ getex b
 set q v get
 set q v get
 getset q2 v
+dump a
+object encoding a
+touch a b
 incr n
 append p x
 EOF

@@ -17,6 +17,9 @@ fi
 check_session $'OK\nQUEUED\nQUEUED\nQUEUED\n1) OK\n2) (integer) 2\n3) "2"' $'multi|set a 1|incr a|get a|exec'
 check_session $'OK\nQUEUED\n(error) ERR unknown command \'nosuchcommand\', with args beginning with: \n(error) EXECABORT Transaction discarded because of previous errors.\n"2"' $'multi|set a 1|nosuchcommand|exec|get a'
 check_session $'OK\n(error) ERR wrong number of arguments for \'get\' command\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|get|exec'
+# a container's unknown subcommand is refused at queueing, as Redis's command lookup refuses it
+check_session $'OK\n(error) ERR unknown subcommand \'GET_XX\'. Try CONFIG HELP.\n(error) EXECABORT Transaction discarded because of previous errors.' $'multi|config GET_XX|exec'
+check "(error) ERR unknown subcommand 'nope'. Try MEMORY HELP." memory nope
 check_session $'(error) ERR EXEC without MULTI' $'exec'
 check_session $'(error) ERR DISCARD without MULTI' $'discard'
 check_session $'OK\n(error) ERR MULTI calls can not be nested\nOK' $'multi|multi|discard'

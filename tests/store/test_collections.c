@@ -252,7 +252,7 @@ TEST(list_matches_model)
         CHECK(list_equals(ns, "L", m));
         CHECK(accounted(ns));
         fl_type_t t;
-        fl_key_type(ns, S("L"), &t);
+        fl_key_type(ns, S("L"), FL_LOOKUP_QUIET, &t);
         CHECK_EQ_I(t, m->n ? FL_TYPE_LIST : FL_TYPE_NONE);
     }
     fprintf(stderr, "  list of %zu elements matches its model\n", m->n);
@@ -293,7 +293,7 @@ TEST(list_errors_and_move)
     for (int i = 0; i < 2; i++)
         fl_list_move(ns, S("src"), S("dst"), false, true, &s, &moved);
     fl_type_t t;
-    fl_key_type(ns, S("src"), &t);
+    fl_key_type(ns, S("src"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_NONE); /* the last element left: the key went */
     s = cap_sink(&c);
     fl_list_range(ns, S("dst"), 0, -1, &s);
@@ -410,14 +410,14 @@ TEST(set_encodings_and_algebra)
     CHECK_EQ_U(n, 2);
     CHECK(fl_set_algebra(ns, FL_SINTER, keys, 3, &(fl_slice_t){"a", 1}, false, 0, &s, &n) == FL_OK);
     fl_type_t t;
-    fl_key_type(ns, S("a"), &t);
+    fl_key_type(ns, S("a"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_NONE); /* an empty result deletes the destination */
     fl_str_set(ns, S("str"), S("v"), NULL, NULL);
     keys[1] = S("str");
     CHECK(fl_set_algebra(ns, FL_SUNION, keys, 2, NULL, false, 0, &s, &n) == FL_EWRONGTYPE);
     bool moved;
-    CHECK(fl_set_move(ns, S("b"), S("str"), S("x"), &moved) == FL_EWRONGTYPE);
-    CHECK(fl_set_move(ns, S("b"), S("c"), S("x"), &moved) == FL_OK && moved);
+    CHECK(fl_set_move(ns, S("b"), S("str"), S("x"), &moved, NULL) == FL_EWRONGTYPE);
+    CHECK(fl_set_move(ns, S("b"), S("c"), S("x"), &moved, NULL) == FL_OK && moved);
     fl_set_card(ns, S("b"), &n);
     CHECK_EQ_U(n, 2);
     /* 513 integers: hashtable, as Redis */
@@ -431,7 +431,7 @@ TEST(set_encodings_and_algebra)
     s = cap_sink(&c);
     CHECK(fl_set_pop(ns, S("big"), 600, false, &s) == FL_OK);
     CHECK_EQ_U(c.array_n, 513);
-    fl_key_type(ns, S("big"), &t);
+    fl_key_type(ns, S("big"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_NONE);
     CHECK(accounted(ns));
     fl_store_close(st);

@@ -54,7 +54,7 @@ TEST(hset_hget)
     fl_hash_exists(ns, S("h"), S("d"), &e);
     CHECK(!e);
     fl_type_t t;
-    fl_key_type(ns, S("h"), &t);
+    fl_key_type(ns, S("h"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_HASH);
     CHECK_EQ_I(fl_hash_set(ns, S("h"), fv, 0, &added), FL_EINVAL);
 }
@@ -93,12 +93,12 @@ TEST(hdel)
     CHECK_EQ_I(fl_hash_del(ns, S("h"), d1, 2, &r), FL_OK);
     CHECK_EQ_U(r, 1);
     bool e;
-    fl_key_exists(ns, S("h"), &e);
+    fl_key_exists(ns, S("h"), FL_LOOKUP_QUIET, &e);
     CHECK(e);
     fl_slice_t d2[2] = {S("b"), S("b")};
     CHECK_EQ_I(fl_hash_del(ns, S("h"), d2, 2, &r), FL_OK);
     CHECK_EQ_U(r, 1);
-    fl_key_exists(ns, S("h"), &e);
+    fl_key_exists(ns, S("h"), FL_LOOKUP_QUIET, &e);
     CHECK(!e); /* the last field took the key with it */
     CHECK_EQ_I(fl_hash_del(ns, S("h"), d2, 1, &r), FL_OK);
     CHECK_EQ_U(r, 0);

@@ -146,7 +146,7 @@ TEST(eviction_keeps_used_under_limit)
     for (int i = 0; i < 2000; i++) {
         snprintf(k, sizeof(k), "k:%d", i);
         bool e;
-        fl_key_exists(ns, S(k), &e);
+        fl_key_exists(ns, S(k), FL_LOOKUP_QUIET, &e);
         if (e) {
             present++;
             CHECK(value_ok(ns, k, i));
@@ -188,7 +188,7 @@ TEST(eviction_takes_soonest_expiring_first)
     for (int i = 0; i < (int)s.evicted; i++) {
         snprintf(k, sizeof(k), "ttl:%d", i);
         bool e;
-        fl_key_exists(ns, S(k), &e);
+        fl_key_exists(ns, S(k), FL_LOOKUP_QUIET, &e);
         soonest_gone += !e;
     }
     fprintf(stderr, "  evicted %ju, of them among the soonest %d\n", (uintmax_t)s.evicted,
@@ -224,7 +224,7 @@ TEST(eviction_spares_recently_used)
     for (int i = 0; i < 150; i++) {
         snprintf(k, sizeof(k), "k:%d", i);
         bool e;
-        fl_key_exists(ns, S(k), &e);
+        fl_key_exists(ns, S(k), FL_LOOKUP_QUIET, &e);
         if (i < 20)
             hot += e;
         else
@@ -288,7 +288,7 @@ TEST(mset_all_or_nothing)
     free(big);
     CHECK_EQ_I(rc, FL_EOOM);
     bool ex = true;
-    fl_key_exists(ns, S("a"), &ex);
+    fl_key_exists(ns, S("a"), FL_LOOKUP_QUIET, &ex);
     CHECK(!ex);
     cap_t c;
     fl_sink_t sk = cap_sink(&c);
@@ -442,7 +442,7 @@ TEST(lfu_spares_frequently_used)
     for (int i = 0; i < 20; i++) {
         snprintf(k, sizeof(k), "k:%d", i);
         bool e;
-        fl_key_exists(ns, S(k), &e);
+        fl_key_exists(ns, S(k), FL_LOOKUP_QUIET, &e);
         hot += e;
     }
     fprintf(stderr, "  hot kept %d/20, evicted %ju\n", hot, (uintmax_t)s.evicted);

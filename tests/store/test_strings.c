@@ -104,10 +104,10 @@ TEST(set_get_option)
     CHECK_EQ_I(fl_str_set(ns, S("h"), S("x"), &g, &s), FL_EWRONGTYPE);
     CHECK_EQ_I(c.bulks + c.nils, 0);
     fl_type_t t;
-    fl_key_type(ns, S("h"), &t);
+    fl_key_type(ns, S("h"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_HASH);
     CHECK_EQ_I(fl_str_set(ns, S("h"), S("x"), NULL, NULL), FL_OK);
-    fl_key_type(ns, S("h"), &t);
+    fl_key_type(ns, S("h"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_STRING);
 }
 
@@ -138,7 +138,7 @@ TEST(set_ttl_options)
     fl_set_opts_t past = {now - 10, 0};
     CHECK_EQ_I(fl_str_set(ns, S("k"), S("v5"), &past, NULL), FL_OK);
     bool ex2;
-    fl_key_exists(ns, S("k"), &ex2);
+    fl_key_exists(ns, S("k"), FL_LOOKUP_QUIET, &ex2);
     CHECK(!ex2);
     CHECK_EQ_U(fl_ns_size(ns), 0);
     fl_ns_stats_t stt;
@@ -158,13 +158,13 @@ TEST(getdel)
     CHECK_EQ_I(fl_str_getdel(ns, S("k"), &s), FL_OK);
     CHECK_STR(c.last, "v");
     bool e;
-    fl_key_exists(ns, S("k"), &e);
+    fl_key_exists(ns, S("k"), FL_LOOKUP_QUIET, &e);
     CHECK(!e);
     fl_slice_t fv[2] = {S("f"), S("v")};
     fl_hash_set(ns, S("h"), fv, 1, NULL);
     s = cap_sink(&c);
     CHECK_EQ_I(fl_str_getdel(ns, S("h"), &s), FL_EWRONGTYPE);
-    fl_key_exists(ns, S("h"), &e);
+    fl_key_exists(ns, S("h"), FL_LOOKUP_QUIET, &e);
     CHECK(e);
 }
 
@@ -248,16 +248,16 @@ TEST(del_exists_type)
     CHECK_EQ_I(fl_key_del(ns, S("k"), &d), FL_OK);
     CHECK(!d);
     fl_str_set(ns, S("k"), S("v"), NULL, NULL);
-    fl_key_exists(ns, S("k"), &e);
+    fl_key_exists(ns, S("k"), FL_LOOKUP_QUIET, &e);
     CHECK(e);
     fl_type_t t;
-    fl_key_type(ns, S("k"), &t);
+    fl_key_type(ns, S("k"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_STRING);
-    fl_key_type(ns, S("nope"), &t);
+    fl_key_type(ns, S("nope"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_NONE);
     CHECK_EQ_I(fl_key_del(ns, S("k"), &d), FL_OK);
     CHECK(d);
-    fl_key_exists(ns, S("k"), &e);
+    fl_key_exists(ns, S("k"), FL_LOOKUP_QUIET, &e);
     CHECK(!e);
     CHECK_EQ_U(fl_ns_size(ns), 0);
 }
@@ -293,7 +293,7 @@ TEST(expire_ttl_persist)
     fl_key_expire_at(ns, S("k"), fl_now_ms() - 1, &ok);
     CHECK(ok);
     bool e;
-    fl_key_exists(ns, S("k"), &e);
+    fl_key_exists(ns, S("k"), FL_LOOKUP_QUIET, &e);
     CHECK(!e);
     fl_key_ttl_ms(ns, S("k"), &ttl);
     CHECK_EQ_I(ttl, -2);
@@ -364,7 +364,7 @@ TEST(config)
     /* namespaces are separate keyspaces with separate arenas */
     fl_str_set(fl_store_ns(s2, 0), S("k"), S("a"), NULL, NULL);
     bool e;
-    fl_key_exists(fl_store_ns(s2, 1), S("k"), &e);
+    fl_key_exists(fl_store_ns(s2, 1), S("k"), FL_LOOKUP_QUIET, &e);
     CHECK(!e);
     CHECK(fl_ns_arena(fl_store_ns(s2, 0)) != fl_ns_arena(fl_store_ns(s2, 1)));
     fl_store_close(s2);

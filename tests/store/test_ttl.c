@@ -58,13 +58,13 @@ TEST(lazy_expiry_every_path)
     CHECK_EQ_I(fl_str_get(ns, S("get"), &s), FL_OK);
     CHECK_EQ_I(c.nils, 1);
     bool b;
-    fl_key_exists(ns, S("exists"), &b);
+    fl_key_exists(ns, S("exists"), FL_LOOKUP_QUIET, &b);
     CHECK(!b);
     int64_t ttl;
     fl_key_ttl_ms(ns, S("ttl"), &ttl);
     CHECK_EQ_I(ttl, -2);
     fl_type_t t;
-    fl_key_type(ns, S("type"), &t);
+    fl_key_type(ns, S("type"), FL_LOOKUP_QUIET, &t);
     CHECK_EQ_I(t, FL_TYPE_NONE);
     fl_set_opts_t nx = {0, FL_SET_NX};
     CHECK_EQ_I(fl_str_set(ns, S("set_nx"), S("new"), &nx, NULL), FL_OK);
@@ -126,9 +126,9 @@ TEST(active_expiry)
     fl_ns_stats(ns, &s);
     CHECK_EQ_U(s.keys_with_ttl, 100);
     bool b;
-    fl_key_exists(ns, S("long:7"), &b);
+    fl_key_exists(ns, S("long:7"), FL_LOOKUP_QUIET, &b);
     CHECK(b);
-    fl_key_exists(ns, S("forever:7"), &b);
+    fl_key_exists(ns, S("forever:7"), FL_LOOKUP_QUIET, &b);
     CHECK(b);
 }
 
@@ -199,9 +199,9 @@ TEST(ttl_index)
     wait_past(at);
     CHECK_EQ_U(fls_expire_step(ns, 1024, fl_now_ms()), 3);
     CHECK_EQ_U(fl_ns_size(ns), 100002);
-    fl_key_exists(ns, S("kept"), &b);
+    fl_key_exists(ns, S("kept"), FL_LOOKUP_QUIET, &b);
     CHECK(b);
-    fl_key_exists(ns, S("later"), &b);
+    fl_key_exists(ns, S("later"), FL_LOOKUP_QUIET, &b);
     CHECK(b);
     /* 100,000 TTL rewrites of one key: the index stays small */
     for (int i = 0; i < 100000; i++)
