@@ -54,7 +54,16 @@ compare() {
         redis-cli -p "$port" flushall >/dev/null
         redis-cli -p "$port" config set notify-keyspace-events "$flags" >/dev/null
         subscribe "$port" "$OUT/$name.$side"
+        if [ -n "${BLOCKER:-}" ]; then # a client blocked first (its pop is served later)
+            redis-cli -p "$port" $BLOCKER >/dev/null 2>&1 &
+            BPID=$!
+            for _ in $(seq 200); do
+                redis-cli -p "$port" info clients | grep -q '^blocked_clients:1' && break
+                sleep 0.05
+            done
+        fi
         printf '%s\n' "$cmds" | redis-cli -p "$port" >"$OUT/$name.$side.replies" 2>&1
+        [ -n "${BLOCKER:-}" ] && wait "$BPID"
         sleep "$wait"
         drain "$port" "$OUT/$name.$side"
         [ "$order" = sorted ] && sort -o "$OUT/$name.$side" "$OUT/$name.$side"
@@ -300,6 +309,31 @@ set d1 v
 lpush d2 a
 select 0
 set d1 v
+multi
+select 1
+del d1
+select 0
+del d1
+exec
+eval "redis.call('select', 1); redis.call('set', KEYS[1], 'v'); return redis.call('del', KEYS[1])" 1 d3
+set d4 v
+EOF
+
+# Blocked clients served by another client's write: Redis's order (the push, then the pop).
+BLOCKER="blpop bl1 bl2 5" compare blocked-blpop KEA <<'EOF'
+rpush bl2 a b
+EOF
+BLOCKER="blmove bm1 bm2 left right 5" compare blocked-blmove KEA <<'EOF'
+lpush bm1 x
+EOF
+BLOCKER="bzpopmin bz1 5" compare blocked-bzpop KEA <<'EOF'
+zadd bz1 1 a
+EOF
+BLOCKER="blmpop 5 1 bp1 left count 10" compare blocked-blmpop KEA <<'EOF'
+multi
+rpush bp1 a b c
+rpush bp1 d
+exec
 EOF
 
 # Masks: K only, E only, a class only, generic only, and the "new" class.
@@ -415,8 +449,17 @@ subscribe "$PORT" "$OUT/evicted"
 val=$(head -c 1000 /dev/zero | tr '\0' 'v')
 for i in $(seq 400); do printf 'set key:%d %s\n' "$i" "$val"; done |
     (echo "select 2"; cat) | redis-cli -p "$PORT" >/dev/null
+evicted_count() {
+    redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_small:.*,evicted=\([0-9]*\),.*/\1/p'
+}
+evicted=$(evicted_count) # the background thread may still be evicting: wait until it stopped
+for _ in $(seq 100); do
+    sleep 0.2
+    now=$(evicted_count)
+    [ "$now" = "$evicted" ] && break
+    evicted=$now
+done
 drain "$PORT" "$OUT/evicted"
-evicted=$(redis-cli -p "$PORT" info namespaces | tr -d '\r' | sed -n 's/^ns_small:.*,evicted=\([0-9]*\),.*/\1/p')
 events=$(grep -c '"__keyevent@2__:evicted"' "$OUT/evicted")
 CHECKS=$((CHECKS + 1))
 if [ "${evicted:-0}" -lt 1 ] || [ "$events" != "$evicted" ]; then
@@ -443,16 +486,20 @@ for i in 1 2 3; do
 done
 for i in $(seq 200); do printf 'set exp:%d v px %d\n' "$i" $((20 + i % 50)); done |
     redis-cli -p "$PORT" >/dev/null
-for _ in $(seq 100); do
+for _ in $(seq 200); do
     [ "$(redis-cli -p "$PORT" dbsize)" = 0 ] && break
     sleep 0.05
 done
-sleep 0.3
+redis-cli -p "$PORT" publish __keyevent@0__:expired zz-end >/dev/null # after every expiry's
+for i in 1 2 3; do
+    for _ in $(seq 200); do grep -q 'zz-end' "$OUT/multi.$i" && break; sleep 0.05; done
+done
 for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 for i in 1 2 3; do
     check_line "$(grep -c '"message","__keyevent@0__:expired","exp:' "$OUT/multi.$i")" 200 \
         "subscriber $i: expired events"
-    check_line "$(grep '"message"' "$OUT/multi.$i" | sort -u | wc -l)" 200 "subscriber $i: distinct"
+    check_line "$(grep '"message","__keyevent@0__:expired","exp:' "$OUT/multi.$i" | sort -u | wc -l)" \
+        200 "subscriber $i: distinct"
 done
 
 finish
