@@ -179,6 +179,12 @@ bool srv_notify_created(size_t db, fl_slice_t key)
     return record_take(db, key, FL_KEY_NEW);
 }
 
+void srv_notify_thread_done(void)
+{
+    free(rec.p);
+    rec = (record_t){NULL, 0, 0};
+}
+
 void srv_notify_record_clear(void)
 {
     rec.len = 0;

@@ -75,6 +75,8 @@ static inline void srv_notify(const srv_client_t *c, unsigned type, const char *
  * srv_notify_begin() before the store call and srv_notify_del_if_gone() (or srv_notify_gone)
  * after it. Handlers do not nest (a store call runs no handler), so begin clears the record. */
 void srv_notify_record_clear(void);
+/* Frees the calling thread's record (a worker thread at its end). */
+void srv_notify_thread_done(void);
 bool srv_notify_gone(size_t db, fl_slice_t key);
 /* With the n class on: whether the store call since srv_notify_begin created key (and told its
  * "new"); once per creation, like srv_notify_gone. */

@@ -32,6 +32,7 @@
 #include "srv.h"
 
 #include "block.h"
+#include "notify.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -605,6 +606,7 @@ static void *worker_main(void *arg)
             flush_output(w, c);
         close_client(w, w->clients);
     }
+    srv_notify_thread_done();
     fl_thread_release_tcaches();
     return NULL;
 }

@@ -23,7 +23,7 @@ subscribe() {
     redis-cli -p "$1" --csv psubscribe '__key*__:*' >"$2" 2>&1 &
     SUB=$!
     for _ in $(seq 200); do
-        grep -q '^"psubscribe"' "$2" && return 0
+        grep -qs '^"psubscribe"' "$2" && return 0
         sleep 0.05
     done
     fail "subscriber on port $1 did not start"
@@ -34,7 +34,7 @@ subscribe() {
 drain() {
     redis-cli -p "$1" publish __keyevent@0__:zz-end done >/dev/null
     for _ in $(seq 200); do
-        grep -q 'zz-end' "$2" && break
+        grep -qs 'zz-end' "$2" && break
         sleep 0.05
     done
     kill "$SUB" 2>/dev/null
@@ -482,7 +482,7 @@ for i in 1 2 3; do
     pids="$pids $!"
 done
 for i in 1 2 3; do
-    for _ in $(seq 200); do grep -q '^"subscribe"' "$OUT/multi.$i" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -qs '^"subscribe"' "$OUT/multi.$i" && break; sleep 0.05; done
 done
 for i in $(seq 200); do printf 'set exp:%d v px %d\n' "$i" $((20 + i % 50)); done |
     redis-cli -p "$PORT" >/dev/null
@@ -492,7 +492,7 @@ for _ in $(seq 200); do
 done
 redis-cli -p "$PORT" publish __keyevent@0__:expired zz-end >/dev/null # after every expiry's
 for i in 1 2 3; do
-    for _ in $(seq 200); do grep -q 'zz-end' "$OUT/multi.$i" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -qs 'zz-end' "$OUT/multi.$i" && break; sleep 0.05; done
 done
 for p in $pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 for i in 1 2 3; do
