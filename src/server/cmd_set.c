@@ -115,7 +115,7 @@ static void cmd_spop(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (!srv_sink_done(c, mark,
                        fl_set_pop(c->ns, argv[1], (size_t)count, argc == 2,
                                   srv_sink_as(&sink, &c->out, SRV_SHAPE_SET))) ||
-        srv_replied_none(c, mark))
+        srv_notify_off() || srv_replied_none(c, mark))
         return;
     srv_notify(c, SRV_NOTIFY_SET, "spop", argv[1]);
     srv_notify_del_if_gone(c, argv[1]);

@@ -77,6 +77,8 @@ static void peek(srv_client_t *c, fl_slice_t key, unsigned want, peek_t *p)
  * "set", "expire" and "expired" are told here in Redis's order. */
 static void notify_set(srv_client_t *c, fl_slice_t key, int64_t expire_at_ms)
 {
+    if (srv_notify_off())
+        return;
     bool past = expire_at_ms != 0 && expire_at_ms <= fl_now_ms();
     if (past && !srv_notify_deleted(c, key))
         srv_notify(c, SRV_NOTIFY_NEW, "new", key);
@@ -139,8 +141,8 @@ static void cmd_set(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_notify_begin();
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, &sink);
     if (o.flags & FL_SET_GET) {
-        if (st == FL_ECOND || !srv_sink_done(c, mark, st)) /* old value (emitted), error */
-            return;
+        if (st == FL_ECOND || !srv_sink_done(c, mark, st) || srv_notify_off())
+            return; /* the old value was emitted, or the error */
         if (srv_replied_none(c, mark))
             srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
         notify_set(c, argv[1], o.expire_at_ms);
@@ -223,7 +225,7 @@ static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
     srv_notify_begin();
-    if (!srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink)))
+    if (!srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink)) || srv_notify_off())
         return;
     if (srv_replied_none(c, mark))
         srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
@@ -264,7 +266,8 @@ static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
     peek_t before; /* PERSIST is told only when it removed a TTL */
     peek(c, argv[1], seen == 5 ? SRV_NOTIFY_GENERIC : 0, &before);
     srv_notify_begin();
-    if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)))
+    if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)) ||
+        srv_notify_off())
         return;
     if (srv_replied_none(c, mark)) {
         srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
@@ -284,7 +287,7 @@ static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    if (!srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink)))
+    if (!srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink)) || srv_notify_off())
         return;
     if (srv_replied_none(c, mark))
         srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);

@@ -61,6 +61,12 @@ void srv_notify_install(srv_server_t *srv);
  * (never call it holding that lock). */
 void srv_notify_publish(size_t db, unsigned type, const char *event, fl_slice_t key);
 
+/* Whether notifications are off (the default): a handler may skip deciding what to tell. */
+static inline bool srv_notify_off(void)
+{
+    return atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) == 0;
+}
+
 /* After c's command changed key: publishes Redis's event when its class is enabled. */
 static inline void srv_notify(const srv_client_t *c, unsigned type, const char *event,
                               fl_slice_t key)
