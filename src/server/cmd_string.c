@@ -71,21 +71,40 @@ static void peek(srv_client_t *c, fl_slice_t key, unsigned want, peek_t *p)
         fl_key_view(c->ns, key, FL_LOOKUP_QUIET, peek_view, p, &p->found);
 }
 
+/* Whether the SET just made (since srv_notify_begin) dropped key at once for an expiry that
+ * was already past when the store looked, as the store does; Redis keeps such a key until it
+ * is next touched. *was_missing: it did not exist before. Only asked once the expiry is past:
+ * the store created the key (recorded), deleted the old one (recorded), or neither, when it
+ * replaced the key (still there) or dropped a missing one (not there). */
+static bool set_dropped(srv_client_t *c, fl_slice_t key, bool *was_missing)
+{
+    *was_missing = false;
+    if (srv_notify_created(c->ns_index, key))
+        return false;
+    if (srv_notify_deleted(c, key))
+        return true;
+    peek_t now;
+    peek(c, key, ~0u, &now);
+    *was_missing = !now.found;
+    return !now.found;
+}
+
 /* After a SET-like write of key (SET, SETEX, PSETEX, GETSET, SET ... GET): Redis's "set", then
- * "expire" when an expiry was given. An expiry already past made the store drop the key at
- * once; Redis keeps it until it is next touched, so its "new" (when the key was missing),
- * "set", "expire" and "expired" are told here in Redis's order. */
+ * "expire" when an expiry was given. A key the store dropped at once (set_dropped) is told as
+ * Redis tells it: "new" (when it was missing), "set", "expire", then "expired". */
 static void notify_set(srv_client_t *c, fl_slice_t key, int64_t expire_at_ms)
 {
     if (srv_notify_off())
         return;
-    bool past = expire_at_ms != 0 && expire_at_ms <= fl_now_ms();
-    if (past && !srv_notify_deleted(c, key))
+    bool was_missing = false;
+    bool dropped =
+        expire_at_ms != 0 && expire_at_ms <= fl_now_ms() && set_dropped(c, key, &was_missing);
+    if (was_missing)
         srv_notify(c, SRV_NOTIFY_NEW, "new", key);
     srv_notify(c, SRV_NOTIFY_STRING, "set", key);
     if (expire_at_ms)
         srv_notify(c, SRV_NOTIFY_GENERIC, "expire", key);
-    if (past)
+    if (dropped)
         srv_notify(c, SRV_NOTIFY_EXPIRED, "expired", key);
 }
 

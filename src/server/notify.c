@@ -8,7 +8,7 @@
  * a caller one relaxed load; the store reports key events only while a class that needs them
  * is on. Messages go through srv_pubsub_publish, whose registry lock orders them: every
  * subscriber sees one server-wide order, and one thread's events in the order it published
- * them. The record of a write's deletions (and, with the n class, creations) is thread-local
+ * them. The record of a write's deletions and creations is thread-local
  * (each worker, the background thread), a byte buffer of entries (entry_head_t, then the key's
  * bytes), cleared by the next handler's srv_notify_begin.
  */
@@ -203,7 +203,7 @@ static void key_event(void *ctx, size_t db, fl_slice_t key, fl_key_event_t ev)
     switch (ev) {
     case FL_KEY_NEW:
         srv_notify_publish(db, SRV_NOTIFY_NEW, "new", key);
-        if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & SRV_NOTIFY_NEW)
+        if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed))
             record_add(db, key, FL_KEY_NEW);
         break;
     case FL_KEY_EXPIRED:

@@ -84,8 +84,8 @@ void srv_notify_record_clear(void);
 /* Frees the calling thread's record (a worker thread at its end). */
 void srv_notify_thread_done(void);
 bool srv_notify_gone(size_t db, fl_slice_t key);
-/* With the n class on: whether the store call since srv_notify_begin created key (and told its
- * "new"); once per creation, like srv_notify_gone. */
+/* Whether the store call since srv_notify_begin created key (and told its "new"); once per
+ * creation, like srv_notify_gone. */
 bool srv_notify_created(size_t db, fl_slice_t key);
 
 /* Redis tells "new" for a key a command deletes and adds again (RENAME's destination,
