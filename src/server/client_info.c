@@ -7,6 +7,8 @@
  * (one output buffer: obl = unsent bytes, oll = 0, omem = its capacity).
  */
 #include "srv.h"
+#include "multi.h"
+#include "pubsub.h"
 
 #include <sys/epoll.h>
 
@@ -23,7 +25,9 @@ static void flag_letters(const srv_client_t *c, char *buf)
         *p++ = 'O';
     if (c->flags & SRV_PUBSUB)
         *p++ = 'P';
-    if (c->flags & SRV_PAUSED)
+    if (srv_multi_active(c))
+        *p++ = 'x';
+    if ((c->flags & SRV_PAUSED) || c->blocked)
         *p++ = 'b';
     if (c->flags & SRV_CLOSE_AFTER_REPLY)
         *p++ = 'c';
@@ -54,13 +58,14 @@ void srv_client_describe(const srv_client_t *c, int64_t now_ms, srv_buf_t *out)
                  c->parser.argv_cap * sizeof(*c->parser.argv);
     srv_buf_printf(out,
                    "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%zu "
-                   "sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu "
+                   "sub=%zu psub=%zu ssub=0 multi=%ld qbuf=%zu qbuf-free=%zu argv-mem=%zu "
                    "multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu tot-mem=%zu events=%s "
                    "cmd=%s user=%s redir=-1 resp=%d",
                    (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
                    (long long)(now_ms - c->ctime_ms) / 1000,
-                   (long long)(now_ms - c->last_ms) / 1000, flags, c->ns_index, c->in.len,
-                   c->in.cap - c->in.len, argv_mem, c->out.cap, c->out.cap, pending, c->out.cap,
-                   tot, events, c->last_cmd ? c->last_cmd : "NULL", srv_client_user(c),
+                   (long long)(now_ms - c->last_ms) / 1000, flags, c->ns_index,
+                   srv_pubsub_count_of(c, false), srv_pubsub_count_of(c, true), srv_multi_queued(c),
+                   c->in.len, c->in.cap - c->in.len, argv_mem, c->out.cap, c->out.cap, pending,
+                   c->out.cap, tot, events, c->last_cmd ? c->last_cmd : "NULL", srv_client_user(c),
                    srv_client_proto(c));
 }

@@ -1,5 +1,5 @@
 /*
- * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT,
+ * src/server/cmd_server.c: connection and server commands (PING, ECHO, SELECT, QUIT, RESET,
  * INFO, HELLO, SHUTDOWN, TIME, ROLE).
  *
  * Invariants: replies match what redis-cli, redis-benchmark and hiredis expect from Redis
@@ -7,6 +7,7 @@
  * main thread to stop (srv->request_shutdown), it never tears anything down itself.
  */
 #include "srv_cmd.h"
+#include "multi.h"
 #include "pubsub.h"
 
 #include <stdio.h>
@@ -68,6 +69,28 @@ static void cmd_quit(srv_client_t *c, int argc, const fl_slice_t *argv)
     c->flags |= SRV_CLOSE_AFTER_REPLY;
 }
 
+/* RESET: the connection as it was when it connected, as Redis 7.0's clearClientConnectionState
+ * leaves it: out of MONITOR, MULTI (queue and watches dropped) and every subscription (without
+ * confirmations), namespace 0, RESP2, the default user (authenticated only when that user needs
+ * no password), no name, replies on. CLIENT NO-EVICT stays, as in Redis. */
+static void cmd_reset(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    srv_monitor_detach(c);
+    srv_multi_discard(c);
+    srv_pubsub_free(c);
+    c->ns = fl_store_ns(c->srv->store, 0);
+    c->ns_index = 0;
+    c->out.proto = SRV_RESP2;
+    if (c->srv->acl) {
+        srv_acl_session_release(&c->acl);
+        srv_acl_session_init(c->srv->acl, &c->acl);
+    }
+    free(c->name);
+    c->name = NULL;
+    c->reply_mode = SRV_REPLY_ON;
+    srv_reply_simple(&c->out, "RESET");
+}
+
 static void cmd_info(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     srv_buf_t text = {0};
@@ -123,7 +146,7 @@ static void cmd_hello(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_reply_bulk_str(&c->out, "server");
     srv_reply_bulk_str(&c->out, "redis");
     srv_reply_bulk_str(&c->out, "version");
-    srv_reply_bulk_str(&c->out, "7.0.0");
+    srv_reply_bulk_str(&c->out, SRV_REDIS_VERSION);
     srv_reply_bulk_str(&c->out, "proto");
     srv_reply_int(&c->out, srv_client_proto(c));
     srv_reply_bulk_str(&c->out, "id");
@@ -185,6 +208,8 @@ static const srv_cmd_t cmds[] = {
     {"info", -1, 0, cmd_info, 0, 0, 0, SRV_ACL_CAT(DANGEROUS)},
     {"ping", -1, SRV_CMD_FAST | SRV_CMD_PUBSUB_OK, cmd_ping, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
     {"quit", -1, SRV_CMD_FAST | SRV_CMD_NO_AUTH | SRV_CMD_PUBSUB_OK, cmd_quit, 0, 0, 0,
+     SRV_ACL_CAT(CONNECTION)},
+    {"reset", 1, SRV_CMD_FAST | SRV_CMD_NO_AUTH | SRV_CMD_PUBSUB_OK, cmd_reset, 0, 0, 0,
      SRV_ACL_CAT(CONNECTION)},
     {"role", 1, SRV_CMD_ADMIN | SRV_CMD_FAST, cmd_role, 0, 0, 0, 0},
     {"select", 2, SRV_CMD_FAST, cmd_select, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},

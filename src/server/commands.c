@@ -424,11 +424,13 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
     }
     if (srv_pubsub_count(c) > 0 && !(cmd->flags & SRV_CMD_PUBSUB_OK) &&
         srv_client_proto(c) == SRV_RESP2) { /* RESP3 mixes pushes and replies */
+        char name[64];
+        srv_cmd_full_name(cmd, argc, argv, name, sizeof(name));
         srv_multi_flag_error(c);
         srv_reply_errorf(&c->out,
                          "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / "
                          "QUIT / RESET are allowed in this context",
-                         cmd->name);
+                         name);
         srv_cmdstats_rejected(c, (size_t)id);
         return false;
     }

@@ -40,7 +40,7 @@ static void section_server(srv_server_t *srv, srv_buf_t *out)
     uname(&u);
     int64_t up = (fl_now_ms() - srv->start_ms) / 1000;
     srv_info_field(out, "# Server");
-    srv_info_field(out, "redis_version:7.0.0");
+    srv_info_field(out, "redis_version:" SRV_REDIS_VERSION);
     srv_info_field(out, "flatline_version:0.1.0");
     srv_info_field(out, "redis_mode:standalone");
     srv_info_field(out, "os:%s %s %s", u.sysname, u.release, u.machine);

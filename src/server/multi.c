@@ -50,6 +50,11 @@ bool srv_multi_active(const srv_client_t *c)
     return c->multi && c->multi->active;
 }
 
+long srv_multi_queued(const srv_client_t *c)
+{
+    return srv_multi_active(c) ? (long)c->multi->nq : -1;
+}
+
 bool srv_multi_queues(const srv_client_t *c, const srv_cmd_t *cmd)
 {
     if (!srv_multi_active(c))

@@ -27,6 +27,9 @@ void srv_multi_flag_error(srv_client_t *c);
 bool srv_multi_begin(srv_client_t *c);
 bool srv_multi_active(const srv_client_t *c);
 
+/* Commands queued since MULTI, or -1 outside MULTI (CLIENT LIST's multi=). */
+long srv_multi_queued(const srv_client_t *c);
+
 /* EXEC (c is in MULTI): runs the queue atomically and replies; see multi.c. */
 void srv_multi_exec(srv_client_t *c);
 

@@ -194,6 +194,11 @@ size_t srv_pubsub_count(const srv_client_t *c)
     return c->pubsub ? c->pubsub->chans.n + c->pubsub->pats.n : 0;
 }
 
+size_t srv_pubsub_count_of(const srv_client_t *c, bool pattern)
+{
+    return !c->pubsub ? 0 : pattern ? c->pubsub->pats.n : c->pubsub->chans.n;
+}
+
 bool srv_pubsub_permitted(srv_client_t *c)
 {
     if (!c->pubsub || !c->srv->acl)
@@ -246,6 +251,7 @@ void srv_pubsub_subscribe(srv_client_t *c, const fl_slice_t *names, int n, bool 
         }
         reply_confirm(c, pattern ? "psubscribe" : "subscribe", &names[i]);
     }
+    c->flags |= SRV_PUBSUB; /* the pubsub output-buffer class, CLIENT LIST's P */
 }
 
 /* Removes own->v[i] from the registry and the list, and confirms it. */
@@ -260,7 +266,7 @@ static void unsubscribe_at(srv_client_t *c, names_t *own, size_t i, bool pattern
     free((char *)name.p);
 }
 
-void srv_pubsub_unsubscribe(srv_client_t *c, const fl_slice_t *names, int n, bool pattern)
+static void unsubscribe_names(srv_client_t *c, const fl_slice_t *names, int n, bool pattern)
 {
     const char *kind = pattern ? "punsubscribe" : "unsubscribe";
     names_t *own = c->pubsub ? (pattern ? &c->pubsub->pats : &c->pubsub->chans) : NULL;
@@ -282,6 +288,13 @@ void srv_pubsub_unsubscribe(srv_client_t *c, const fl_slice_t *names, int n, boo
     }
 }
 
+void srv_pubsub_unsubscribe(srv_client_t *c, const fl_slice_t *names, int n, bool pattern)
+{
+    unsubscribe_names(c, names, n, pattern);
+    if (srv_pubsub_count(c) == 0)
+        c->flags &= ~SRV_PUBSUB; /* as Redis: only an unsubscribe leaves the pubsub class */
+}
+
 void srv_pubsub_free(srv_client_t *c)
 {
     srv_pubsub_t *ps = c->pubsub;
@@ -301,6 +314,7 @@ void srv_pubsub_free(srv_client_t *c)
     free(ps->pats.v);
     free(ps);
     c->pubsub = NULL;
+    c->flags &= ~SRV_PUBSUB;
 }
 
 /* ---- Delivery ----------------------------------------------------------------------------- */

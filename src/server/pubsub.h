@@ -7,7 +7,8 @@
 
 #include "srv.h"
 
-/* SUBSCRIBE / PSUBSCRIBE: one confirmation per name. */
+/* SUBSCRIBE / PSUBSCRIBE: one confirmation per name; c is then in the pubsub class
+ * (SRV_PUBSUB) until an unsubscribe leaves it without subscriptions. */
 void srv_pubsub_subscribe(srv_client_t *c, const fl_slice_t *names, int n, bool pattern);
 
 /* UNSUBSCRIBE / PUNSUBSCRIBE: the names given, or every one of c's when n == 0. */
@@ -26,11 +27,14 @@ void srv_pubsub_channels(srv_client_t *c, const fl_slice_t *pattern);
 void srv_pubsub_numsub(srv_client_t *c, const fl_slice_t *channels, int n);
 void srv_pubsub_numpat(srv_client_t *c);
 
+/* c's subscriptions of one kind: channels, or patterns (CLIENT LIST's sub= and psub=). */
+size_t srv_pubsub_count_of(const srv_client_t *c, bool pattern);
+
 /* Whether c's user still allows every channel and pattern c is subscribed to
  * (srv_acl_may_subscribe); true without ACL. c's worker thread. */
 bool srv_pubsub_permitted(srv_client_t *c);
 
-/* Drops every subscription of c (client close). */
+/* Drops every subscription of c without confirming any (client close, RESET). */
 void srv_pubsub_free(srv_client_t *c);
 
 #endif /* FLATLINE_SERVER_PUBSUB_H */

@@ -720,9 +720,9 @@ static void open_redis_lib(lua_State *L)
     set_num(L, "REPL_SLAVE", 2);
     set_num(L, "REPL_REPLICA", 2);
     set_num(L, "REPL_ALL", 3);
-    lua_pushstring(L, "7.0.15");
+    lua_pushstring(L, SRV_REDIS_VERSION);
     lua_setfield(L, -2, "REDIS_VERSION");
-    set_num(L, "REDIS_VERSION_NUM", 0x07000f);
+    set_num(L, "REDIS_VERSION_NUM", SRV_REDIS_VERSION_NUM);
     lua_setglobal(L, "redis");
 }
 
@@ -736,9 +736,9 @@ static void open_load_api(lua_State *L, lua_CFunction register_fn)
     set_num(L, "LOG_VERBOSE", 1);
     set_num(L, "LOG_NOTICE", 2);
     set_num(L, "LOG_WARNING", 3);
-    lua_pushstring(L, "7.0.15");
+    lua_pushstring(L, SRV_REDIS_VERSION);
     lua_setfield(L, -2, "REDIS_VERSION");
-    set_num(L, "REDIS_VERSION_NUM", 0x07000f);
+    set_num(L, "REDIS_VERSION_NUM", SRV_REDIS_VERSION_NUM);
     luaL_newmetatable(L, STRICT_MT);
     lua_pushcfunction(L, nonexistent);
     lua_setfield(L, -2, "__index");

@@ -93,6 +93,11 @@ typedef struct srv_stats_sum {
 /* Sums every worker's counters into *out. Any thread; relaxed loads (a sum may mix moments). */
 void srv_stats_sum(const srv_server_t *srv, srv_stats_sum_t *out);
 
+/* The Redis version flatline answers as (HELLO, INFO's redis_version, scripts' REDIS_VERSION):
+ * the release whose replies and errors it reproduces, so clients enable what 7.0 has. */
+#define SRV_REDIS_VERSION "7.0.15"
+#define SRV_REDIS_VERSION_NUM 0x07000f /* REDIS_VERSION_NUM: 0x00MMmmpp */
+
 /* Above this many unsent reply bytes a client's commands wait (and its reads stop) until the
  * socket drains: a client that pipelines without reading cannot grow its buffer unbounded. */
 #define SRV_OUT_HIGH (1u << 20)
