@@ -436,4 +436,4 @@ static const srv_cmd_t cmds[] = {
     {"auth", -2, SRV_CMD_FAST | SRV_CMD_NO_AUTH, cmd_auth, 0, 0, 0, SRV_ACL_CAT(CONNECTION)},
 };
 const srv_cmd_family_t srv_cmds_acl = {cmds, sizeof(cmds) / sizeof(cmds[0])};
-const srv_subcmd_table_t srv_subcmds_acl = {"acl", acl_subcmds};
+const srv_subcmd_table_t srv_subcmds_acl = {"acl", acl_subcmds, 0};

@@ -1,6 +1,6 @@
 /*
- * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST / INFO / DOCS /
- * GETKEYS, in Redis 7.0's reply shapes, built from the command table alone (commands.c).
+ * src/server/cmd_command.c: COMMAND (the whole table), COMMAND COUNT / LIST [FILTERBY] / INFO /
+ * DOCS / GETKEYS, in Redis 7.0's reply shapes, built from the command table alone (commands.c).
  *
  * A COMMAND INFO entry has Redis 7's ten fields: name, arity, flags, first key, last key, step,
  * ACL categories (srv_cmd_categories: the row's and those its flags imply), tips (none), key
@@ -39,7 +39,7 @@ static void reply_categories(srv_buf_t *out, const srv_cmd_t *cmd)
         SRV_ACL_CATEGORIES(SRV_ACL_CAT_NAME_)
 #undef SRV_ACL_CAT_NAME_
     };
-    unsigned cats = srv_cmd_categories(cmd);
+    unsigned cats = srv_acl_entry_categories(srv_cmd_id(cmd));
     srv_reply_set(out, (size_t)__builtin_popcount(cats));
     for (int i = 0; i < SRV_ACL_NCATEGORIES; i++)
         if (cats & (1u << i))
@@ -239,6 +239,42 @@ static void reply_getkeys(srv_client_t *c, int argc, const fl_slice_t *argv)
     free(keys.pos);
 }
 
+/* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: every command and
+ * subcommand ("config|get") as Redis 7.0 lists them, or those of a category (an unknown one
+ * and any module: none), or whose name matches the glob (case-insensitive). */
+static void reply_list(srv_client_t *c, int argc, const fl_slice_t *argv)
+{
+    enum { ALL, MODULE, ACLCAT, PATTERN } by = ALL;
+    if (argc == 5 && srv_slice_eq(argv[2], "filterby")) {
+        by = srv_slice_eq(argv[3], "module")    ? MODULE
+             : srv_slice_eq(argv[3], "aclcat")  ? ACLCAT
+             : srv_slice_eq(argv[3], "pattern") ? PATTERN
+                                                : ALL;
+    }
+    if (argc != 2 && by == ALL) {
+        srv_reply_syntax(c);
+        return;
+    }
+    int bit = by == ACLCAT ? srv_acl_category_bit(argv[4].p, argv[4].n) : -1;
+    bool no_category = by == ACLCAT && (bit < 0 || bit == SRV_ACL_NCATEGORIES);
+    size_t total = srv_acl_entry_count(), n = 0;
+    srv_buf_t body = srv_buf_like(&c->out);
+    for (size_t i = 0; i < total && by != MODULE && !no_category; i++) {
+        const char *name = srv_acl_entry_name(i);
+        if (by == ACLCAT && !(srv_acl_entry_categories(i) & (1u << bit)))
+            continue;
+        if (by == PATTERN && !fl_glob_match(argv[4].p, argv[4].n, name, strlen(name), true))
+            continue;
+        srv_reply_bulk_str(&body, name);
+        n++;
+    }
+    srv_reply_array(&c->out, n);
+    srv_reply_raw(&c->out, body.p, body.len);
+    if (body.failed)
+        c->out.failed = true;
+    srv_buf_free(&body);
+}
+
 static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t n = srv_cmd_count();
@@ -246,10 +282,8 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
         reply_some(c, 0, NULL, false);
     } else if (srv_slice_eq(argv[1], "count") && argc == 2) {
         srv_reply_int(&c->out, (long long)n);
-    } else if (srv_slice_eq(argv[1], "list") && argc == 2) {
-        srv_reply_array(&c->out, n);
-        for (size_t i = 0; i < n; i++)
-            srv_reply_bulk_str(&c->out, srv_cmd_at(i)->name);
+    } else if (srv_slice_eq(argv[1], "list")) {
+        reply_list(c, argc, argv);
     } else if (srv_slice_eq(argv[1], "docs") && argc == 2) {
         srv_reply_map(&c->out, 0); /* see the file's comment */
     } else if (srv_slice_eq(argv[1], "getkeys")) {
@@ -259,8 +293,8 @@ static void cmd_command(srv_client_t *c, int argc, const fl_slice_t *argv)
             reply_getkeys(c, argc - 2, argv + 2);
     } else if (srv_slice_eq(argv[1], "info") || srv_slice_eq(argv[1], "docs")) {
         reply_some(c, argc - 2, argv + 2, srv_slice_eq(argv[1], "docs"));
-    } else if (srv_slice_eq(argv[1], "count") || srv_slice_eq(argv[1], "list")) {
-        srv_reply_arity(c, srv_slice_eq(argv[1], "count") ? "command|count" : "command|list");
+    } else if (srv_slice_eq(argv[1], "count")) {
+        srv_reply_arity(c, "command|count");
     } else {
         srv_reply_unknown_subcommand(c, argv[1], "COMMAND");
     }

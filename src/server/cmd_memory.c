@@ -253,6 +253,6 @@ static const srv_subcmd_t memory_subcmds[] = {
     {"purge", 0, 0},  {"stats", 0, 0},  {"usage", SRV_CMD_READONLY, 0},
     {NULL, 0, 0},
 };
-const srv_subcmd_table_t srv_subcmds_memory = {"memory", memory_subcmds};
+const srv_subcmd_table_t srv_subcmds_memory = {"memory", memory_subcmds, 0};
 
 const srv_cmd_family_t srv_cmds_memory = {cmds, sizeof(cmds) / sizeof(cmds[0])};

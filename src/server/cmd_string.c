@@ -671,7 +671,7 @@ out:
 
 /* This family's rows of the command table (commands.c merges the families). */
 static const srv_cmd_t cmds[] = {
-    {"append", 3, SRV_CMD_WRITE, cmd_append, 1, 1, 1, SRV_ACL_CAT(STRING)},
+    {"append", 3, SRV_CMD_WRITE | SRV_CMD_FAST, cmd_append, 1, 1, 1, SRV_ACL_CAT(STRING)},
     {"decr", 2, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_decr, 1, 1, 1,
      SRV_ACL_CAT(STRING)},
     {"decrby", 3, SRV_CMD_WRITE | SRV_CMD_FAST | SRV_CMD_KEY_READS_TOO, cmd_decrby, 1, 1, 1,

@@ -42,8 +42,9 @@ static const srv_cmd_family_t *const families[] = {
 
 /* Containers whose subcommands have categories of their own (srv_cmd.h). */
 static const srv_subcmd_table_t *const containers[] = {
-    &srv_subcmds_acl,    &srv_subcmds_memory,  &srv_subcmds_client,
-    &srv_subcmds_config, &srv_subcmds_command,
+    &srv_subcmds_acl,     &srv_subcmds_memory,  &srv_subcmds_client,   &srv_subcmds_config,
+    &srv_subcmds_command, &srv_subcmds_script,  &srv_subcmds_function, &srv_subcmds_pubsub,
+    &srv_subcmds_slowlog, &srv_subcmds_latency, &srv_subcmds_object,
 };
 #define NCONTAINERS (sizeof(containers) / sizeof(containers[0]))
 
@@ -67,6 +68,7 @@ typedef struct acl_entry {
 static acl_entry_t subs_[SRV_CMDS_MAX];
 static size_t nsubs;
 static size_t sub_first[SRV_CMDS_MAX], sub_n[SRV_CMDS_MAX];
+static unsigned container_cats[SRV_CMDS_MAX]; /* a container's own (its table's cats + @slow) */
 
 /* FNV-1a of a lower-case name; lookup_id computes the same while it folds the case. */
 static uint32_t name_hash(const char *low, size_t len)
@@ -114,8 +116,10 @@ static void index_build(void)
     for (size_t i = 0; i < nindex; i++) {
         const srv_subcmd_t *table = NULL;
         for (size_t t = 0; t < NCONTAINERS; t++)
-            if (strcmp(containers[t]->cmd, index_[i]->name) == 0)
+            if (strcmp(containers[t]->cmd, index_[i]->name) == 0) {
                 table = containers[t]->subs;
+                container_cats[i] = containers[t]->cats | SRV_ACL_CAT(SLOW);
+            }
         sub_first[i] = nindex + nsubs;
         for (const srv_subcmd_t *sc = table; sc && sc->name; sc++) {
             if (nindex + nsubs == SRV_CMDS_MAX) {
@@ -208,7 +212,10 @@ unsigned srv_acl_entry_categories(size_t id)
 {
     pthread_once(&index_once, index_build);
     FL_ASSERT(id < nindex + nsubs);
-    return id < nindex ? srv_cmd_categories(index_[id]) : subs_[id - nindex].cats;
+    if (id >= nindex)
+        return subs_[id - nindex].cats;
+    /* a container with a table has, as in Redis, its own few: its subcommands carry the rest */
+    return sub_n[id] ? container_cats[id] : srv_cmd_categories(index_[id]);
 }
 
 size_t srv_cmd_sub_range(size_t cmd_id, size_t *first)
@@ -496,6 +503,11 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
             return;
         }
         c->last_cmd = cmd->name;
+        if (sub_n[id] && argc > 1) { /* "object|encoding": statistics and CLIENT LIST's cmd= */
+            ssize_t sid = srv_cmd_sub_id((size_t)id, argv[1].p, argv[1].n);
+            if (sid >= 0)
+                c->last_cmd = srv_acl_entry_name((size_t)sid);
+        }
         uint64_t t0 = now_ns();
         cmd->fn(c, argc, argv);
         if (!fl_batch_active()) /* keys a batched command (SORT ... STORE) pushed to */

@@ -49,13 +49,20 @@ extern const srv_cmd_family_t srv_cmds_pubsub;  /* cmd_pubsub.c */
 typedef struct srv_subcmd_table {
     const char *cmd;          /* the container's name */
     const srv_subcmd_t *subs; /* ends with a {NULL} row */
+    unsigned cats;            /* the container's own categories beyond @slow (Redis's row) */
 } srv_subcmd_table_t;
 
-extern const srv_subcmd_table_t srv_subcmds_acl;     /* cmd_acl.c */
-extern const srv_subcmd_table_t srv_subcmds_memory;  /* cmd_memory.c */
-extern const srv_subcmd_table_t srv_subcmds_client;  /* acl_subcmds.c */
-extern const srv_subcmd_table_t srv_subcmds_config;  /* acl_subcmds.c */
-extern const srv_subcmd_table_t srv_subcmds_command; /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_acl;      /* cmd_acl.c */
+extern const srv_subcmd_table_t srv_subcmds_memory;   /* cmd_memory.c */
+extern const srv_subcmd_table_t srv_subcmds_client;   /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_config;   /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_command;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_object;   /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_script;   /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_function; /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_pubsub;   /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_slowlog;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_latency;  /* acl_subcmds.c */
 
 /* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
  * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */
