@@ -815,7 +815,8 @@ typedef void (*fl_key_event_fn)(void *ctx, size_t ns_index, fl_slice_t key, fl_k
 void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx);
 
 /* Switches reporting on or off (any thread, any time; off costs the commit point one relaxed
- * load). A change racing with the switch may or may not be reported. */
+ * load; on does nothing without a callback installed). A change racing with the switch may or
+ * may not be reported. */
 void fl_store_key_events(fl_store_t *store, bool on);
 
 /* Silences the calling thread's key events (quiet true) until called again with false: for a

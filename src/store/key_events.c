@@ -9,7 +9,6 @@
  * callback runs under the partition's write lock, before the change: per key, events come in commit
  * order, and a deleted key's bytes are still valid.
  */
-#include "fl_assert.h"
 #include "store_internal.h"
 
 void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx)
@@ -21,8 +20,8 @@ void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx)
 
 void fl_store_key_events(fl_store_t *store, bool on)
 {
-    FL_ASSERT(!on || store->key_event_fn != NULL);
-    atomic_store_explicit(&store->key_events_on, on, memory_order_relaxed);
+    atomic_store_explicit(&store->key_events_on, on && store->key_event_fn != NULL,
+                          memory_order_relaxed);
 }
 
 /* The calling thread reports nothing while set (fl_key_events_quiet). */
