@@ -12,6 +12,7 @@
 #   usage: bench/acct-stress.sh [rounds]   (default 5)
 #   env:   VALGRIND=0   skip massif and DHAT (30-200x slower: they run once, at the same scale)
 #          HEAPTRACK=0  skip heaptrack (3-20x slower: runs once)
+#          JEMALLOC=0   skip jemalloc and its profiler (more rounds of the others in the same time)
 #          SCALE=N      divide every program's scale by N (a quick look; ratios get noisier)
 #          SERVER=0     skip flatline-server under redis-benchmark
 #          REQS=<redis-benchmark requests per run> (default 200000)
@@ -94,7 +95,7 @@ for entry in "${programs[@]}"; do
         if [[ -n "${BEFORE_LIB:-}" ]]; then
             timed fb "$acct" --lib "$BEFORE_LIB" --out "$work/fa" --quiet --no-plot -- "${bin[@]}"
         fi
-        if [[ -r "$jemalloc" ]]; then
+        if [[ -r "$jemalloc" && "${JEMALLOC:-1}" != 0 ]]; then
             timed je env LD_PRELOAD="$jemalloc" "${bin[@]}"
             timed jp env MALLOC_CONF="prof:true,prof_prefix:$work/jeprof" LD_PRELOAD="$jemalloc" \
                 "${bin[@]}"

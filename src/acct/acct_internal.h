@@ -92,11 +92,13 @@ typedef struct acct_figures {
 #define ACCT_FIGURES_FIELD_(field, name, doc) int64_t field;
     FL_MEM_BYTES(ACCT_FIGURES_FIELD_)
 #undef ACCT_FIGURES_FIELD_
-    int64_t usable;        /* live usable bytes, exact */
-    int64_t blocks;        /* live blocks, exact */
-    int64_t allocs, frees; /* counts of allocations and frees */
-    int64_t mapped;        /* the allocator's mapped bytes (not in the time series) */
-    int approximate;       /* allocator figures are estimates (glibc mallinfo2) */
+    int64_t usable;          /* live usable bytes, exact */
+    int64_t blocks;          /* live blocks, exact */
+    int64_t allocs, frees;   /* counts of allocations and frees */
+    int64_t mapped;          /* the allocator's mapped bytes (not in the time series) */
+    int64_t requested_error; /* requested is exact within +- this (not in the time series) */
+    int64_t reallocs;        /* count of reallocations (not in the time series) */
+    int approximate;         /* allocator figures are estimates (glibc mallinfo2) */
 } acct_figures_t;
 
 /* ---- The time series and ratios (figures.c) ---------------------------------------------- */

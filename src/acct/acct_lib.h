@@ -5,7 +5,8 @@
  *   - acct_real (real.c): written once by the thread that wins acct_real_init(), read-only after
  *     acct_ready becomes 2 (release/acquire).
  *   - per-thread counters (counters.c): written only by the owning thread (ACCT_BUMP: one add),
- *     read by acct_totals() under acct_registry_lock; folded into acct_global at thread exit.
+ *     read by acct_totals() under acct_registry_lock; kept in the state when its thread exits, for
+ *     the state's next thread to count on from.
  *   - call sites and sampled blocks (sample.c): protected by acct_site_lock.
  *   - trace buffers (trace.c): each has its own spin flag; the file by acct_trace_lock.
  */
@@ -143,8 +144,8 @@ typedef struct acct_ctrs {
  * counters are written by that thread only, and a block freed by another thread is counted in
  * the freeing thread's own state. */
 typedef struct __attribute__((aligned(128))) acct_thread {
-    acct_ctrs_t c; /* owner writes (ACCT_BUMP); readers hold acct_registry_lock; zero whenever
-                    * the state is free (acct_thread_fold clears it) */
+    acct_ctrs_t c; /* owner writes (ACCT_BUMP); readers hold acct_registry_lock; a free state
+                    * keeps what its past threads counted (the next owner adds to it) */
     /* from here to next_all: reset when a thread takes the state */
     int64_t sample_left;          /* owner only: bytes until the next call-site sample, while the
                                    * wrappers' common case is off (acct_tls.left while it is on) */
@@ -154,6 +155,7 @@ typedef struct __attribute__((aligned(128))) acct_thread {
     uintptr_t stack_lo, stack_hi; /* owner only: the thread's stack (hi 0: not known yet) */
     int in_use;                   /* acct_registry_lock */
     struct acct_thread *next_all, *next_free; /* acct_registry_lock */
+    int listed; /* acct_registry_lock: on the all-states list (taken at least once) */
 } acct_thread_t;
 
 /* The per-thread words the wrappers read, in one thread-local block: one address lookup (the
@@ -169,8 +171,8 @@ typedef struct __attribute__((aligned(128))) acct_thread {
  *   - free tests p's bit in `filter`: armed, acct_filter_words (own, sampled and bootstrap
  *     blocks, and NULL); parked, acct_filter_all (every bit set: every call leaves).
  * Armed, fast is the thread's state and the countdown is `left`; parked, fast is NULL and the
- * countdown is fast's sample_left (the sampler resets it there: sample.c only ever runs with the
- * common case parked). acct_fast_park and acct_fast_arm move it between the two. The fields are
+ * countdown is fast's sample_left (the sampler parks the common case, resets the countdown
+ * there, and re-arms it). acct_fast_park and acct_fast_arm move it between the two. The fields are
  * written only by their thread, in an order that keeps them consistent for a signal handler
  * that allocates in between (a compiler barrier between the stores). */
 typedef struct acct_tls {
@@ -437,7 +439,7 @@ static inline __attribute__((always_inline)) void *acct_on_alloc(void *p, size_t
     return p;
 }
 
-/* Exact totals now, summed over the folded counters and every live thread. */
+/* Exact totals now, summed over acct_global and every thread state (taken or free). */
 typedef struct acct_totals {
     int64_t requested, usable, blocks;
     int64_t requested_error; /* |requested - true requested| <= this */
@@ -451,8 +453,9 @@ void acct_counters_forklock(int lock);
 void acct_sample_forklock(int lock);
 void acct_trace_forklock(int lock);
 
-/* Folds the calling thread's counters into acct_global (thread exit). */
-void acct_thread_fold(acct_thread_t *t);
+/* Gives the calling thread's state back at its exit (its counters stay in it, for the next
+ * thread that takes it); the thread counts in acct_global from now on. */
+void acct_thread_retire(acct_thread_t *t);
 
 /* Creates the thread-exit key; called once by the library's constructor. */
 void acct_counters_init(void);
@@ -468,7 +471,10 @@ extern unsigned acct_sample_depth;
 
 /* Draws the next sampling distance for t (exponential with mean acct_sample_mean). */
 void acct_sample_reset(acct_thread_t *t);
-/* Records block p (req bytes) as a sample of its call site; t->sample_left went <= 0. */
+/* Records block p (req bytes) as a sample of its call site. The caller is t's thread, outside our
+ * own code, and its countdown went below zero (armed or parked): the sampler parks the common
+ * case while it runs (the countdown moves to t, where it draws the next distance) and leaves it
+ * refreshed (armed again when it applies). */
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req);
 /* Forgets p if it was sampled (call before the block is given back). */
 void acct_sample_free(const void *p);
@@ -504,6 +510,8 @@ int acct_sites_top(acct_site_view_t *out, int n);
 void acct_sites_watch(double t, int64_t usable, uint64_t min_growth, const char *events_path);
 /* Number of leaking sites and their estimated growth over the test window. */
 int acct_sites_flagged(double *bytes);
+/* How many leak-watch events there were so far (each changes the report's text). */
+unsigned acct_events_count(void);
 /* The latest leak events as text ("t=... possible leak ..."), newest last. */
 size_t acct_events_text(char *buf, size_t cap);
 /* Sampling statistics for the report. */
@@ -537,7 +545,8 @@ int64_t acct_rss_bytes(void);
 
 /* ---- report.c -------------------------------------------------------------------------------- */
 
-/* Writes the full report (verdict, breakdown, top sites, events) into buf. Returns its length. */
+/* Writes the full report (verdict, breakdown, top sites, events) into buf, from the figures f
+ * (one snapshot: the report takes no other). Returns its length. */
 size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const char *why);
 /* The call sites with live sampled blocks (at most max_sites, most live bytes first) with their
  * frames, the input of the driver's exports (collapsed stacks, pprof). Serialised by the caller

@@ -19,13 +19,16 @@
  * (glibc's slack is under 16 bytes for most small blocks, under 48 for all). A header would make
  * requested exact but changes every block's size class and alignment, breaks malloc_usable_size
  * users and programs mixing allocators, and distorts the fragmentation it is meant to measure.
- * Nothing is batched: a snapshot (acct_totals) sums every live thread's counters as they are, so it
- * is exact at any moment that no allocation is in flight.
+ * Nothing is batched: a snapshot (acct_totals) sums every thread state's counters as they are, so
+ * it is exact at any moment that no allocation is in flight.
  *
  * Thread states live in mmap'd slabs and are recycled: at thread exit (pthread key destructor)
- * a thread's counters are added to acct_global and its slot goes back to a free list, so
- * thousands of short threads cost one slot each only while they run. Allocations a thread makes
- * after its destructor ran (other TLS destructors) are counted directly in acct_global.
+ * a thread's state goes back to a free list with its counters as they are, and the next thread
+ * to take it counts on from there (the counters are sums, and a snapshot sums every state,
+ * taken or free), so thousands of short threads cost one state each only while they run, and a
+ * thread's exit costs a list push, not a pass over its slots (which cost larson, a thread per
+ * array and round, 3 % of its instructions). Allocations a thread makes after its destructor
+ * ran (other TLS destructors) are counted directly in acct_global.
  */
 #include "acct_lib.h"
 
@@ -82,7 +85,7 @@ int acct_off;
 ACCT_LINE int acct_detour = ACCT_DETOUR_SPECIAL; /* until the constructor has decided */
 ACCT_LINE pthread_mutex_t acct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static acct_thread_t *all_threads;  /* acct_registry_lock */
+static acct_thread_t *all_threads;  /* acct_registry_lock: every state ever taken */
 static acct_thread_t *free_threads; /* acct_registry_lock */
 static uint32_t next_tid;           /* acct_registry_lock */
 static pthread_key_t exit_key;
@@ -109,6 +112,7 @@ bool acct_own_add(const void *p)
     return done;
 }
 
+/* Written under filter_lock only (acct_filter_add); read without a lock. */
 ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64] = {
     [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
 ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
@@ -124,11 +128,14 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
     if (*n != 255)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
     uint64_t bit = (uint64_t)1 << (c & 63);
-    if (c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
-        filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c])
-        __atomic_fetch_or(&acct_filter_words[c >> 6], bit, __ATOMIC_RELAXED);
-    else
-        __atomic_fetch_and(&acct_filter_words[c >> 6], ~bit, __ATOMIC_RELAXED);
+    bool marked = c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
+                  filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c];
+    /* Only filter_lock's holder writes the words: a load and a store, not a locked
+     * read-modify-write (readers load the word without a lock, and see it before or after) */
+    uint64_t *w = &acct_filter_words[c >> 6];
+    uint64_t was = __atomic_load_n(w, __ATOMIC_RELAXED), now = marked ? was | bit : was & ~bit;
+    if (now != was)
+        __atomic_store_n(w, now, __ATOMIC_RELAXED);
     acct_spin_unlock(&filter_lock);
 }
 
@@ -175,7 +182,7 @@ static void thread_exit(void *arg)
     acct_busy_enter();
     if (acct_tracing && t->tb)
         acct_trace_thread_end(t);
-    acct_thread_fold(t);
+    acct_thread_retire(t);
     acct_busy_leave();
 }
 
@@ -210,12 +217,15 @@ static acct_thread_t *state_get_locked(void)
         for (int i = 0; i < SLAB_THREADS; i++) {
             slab[i].next_free = free_threads;
             free_threads = &slab[i];
-            slab[i].next_all = all_threads;
-            all_threads = &slab[i];
         }
     }
     acct_thread_t *t = free_threads;
     free_threads = t->next_free;
+    if (!t->listed) { /* snapshots sum the states ever taken: a slab's others cost them nothing */
+        t->listed = 1;
+        t->next_all = all_threads;
+        all_threads = t;
+    }
     return t;
 }
 
@@ -230,9 +240,8 @@ acct_thread_t *acct_thread_slow(void)
     pthread_mutex_lock(&acct_registry_lock);
     acct_thread_t *t = state_get_locked();
     if (t) {
-        /* The counters are zero already (a new slab's are, acct_thread_fold clears a recycled
-         * state's): left untouched, their pages cost nothing until the thread counts there. */
-        FL_DEBUG_ASSERT(t->c.reallocs == 0 && t->c.usable_big == 0 && t->c.slot[4].n_in == 0);
+        /* The counters stay as the state's last thread left them (a new slab's are zero): this
+         * thread counts on from there. */
         struct acct_tbuf *tb = t->tb; /* a recycled slot keeps its trace buffer mapping */
         memset(&t->sample_left, 0,
                offsetof(acct_thread_t, next_all) - offsetof(acct_thread_t, sample_left));
@@ -252,33 +261,10 @@ acct_thread_t *acct_thread_slow(void)
     return t;
 }
 
-/* Adds one slot's or bucket's counters to another's, atomically (dst is acct_global). */
-static void add_ctr(acct_bucket_ctr_t *dst, const acct_bucket_ctr_t *s)
-{
-    if (!s->n_in && !s->n_out)
-        return;
-    __atomic_fetch_add(&dst->n_in, s->n_in, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->n_out, s->n_out, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->slack, s->slack, __ATOMIC_RELAXED);
-    __atomic_fetch_or(&dst->slack_bits, s->slack_bits, __ATOMIC_RELAXED);
-}
-
-static void add_ctrs(acct_ctrs_t *dst, const acct_ctrs_t *src)
-{
-    __atomic_fetch_add(&dst->reallocs, src->reallocs, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&dst->usable_big, src->usable_big, __ATOMIC_RELAXED);
-    for (unsigned i = 0; i < ACCT_SLOTS; i++)
-        add_ctr(&dst->slot[i], &src->slot[i]);
-    for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
-        add_ctr(&dst->b[b], &src->b[b]);
-}
-
-void acct_thread_fold(acct_thread_t *t)
+void acct_thread_retire(acct_thread_t *t)
 {
     pthread_mutex_lock(&acct_registry_lock);
-    FL_ASSERT(t->in_use); /* one fold per thread state: a second would count it twice */
-    add_ctrs(&acct_global, &t->c);
-    memset(&t->c, 0, sizeof t->c);
+    FL_ASSERT(t->in_use); /* one retirement per thread: the free list holds each state once */
     t->in_use = 0;
     t->next_free = free_threads;
     free_threads = t;
@@ -368,14 +354,14 @@ static inline __attribute__((always_inline)) int64_t acc_take(totals_acc_t *acc,
 void acct_totals(acct_totals_t *out)
 {
     /* acct_registry_lock (too big for some thread stacks). All zero between calls: acc_take
-     * clears what it reads, so that a snapshot touches only the slots somebody counted in. */
+     * clears what it reads, so that a snapshot touches only the slots somebody counted in.
+     * Every state is summed, taken or free: a free one holds what its past threads counted. */
     static acct_ctrs_t sum;
     pthread_mutex_lock(&acct_registry_lock);
     FL_DEBUG_ASSERT(sum.reallocs == 0 && sum.usable_big == 0 && sum.slot[4].n_in == 0);
     sum_ctrs(&sum, &acct_global);
     for (acct_thread_t *t = all_threads; t; t = t->next_all)
-        if (t->in_use)
-            sum_ctrs(&sum, &t->c);
+        sum_ctrs(&sum, &t->c);
     totals_acc_t acc = {0};
     uint64_t usable = sum.usable_big;
     for (unsigned i = 0; i < ACCT_SLOTS; i += 4) /* (ACCT_SLOTS is a multiple of 4) */

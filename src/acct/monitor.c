@@ -3,9 +3,10 @@
  * the monitor thread, the report signal, fork handling) and the end (final report, teardown,
  * trace flush).
  *
- * The monitor thread wakes every interval: it appends one line of figures to timeseries.csv,
- * runs the leak watch (sample.c), replaces latest.txt and stacks.txt atomically (the report a
- * killed process leaves) and appends the top sites to sites.csv; it makes the reports asked for
+ * The monitor thread wakes every interval and takes one snapshot of the figures: it appends a
+ * line to timeseries.csv, runs the leak watch (sample.c), replaces latest.txt and stacks.txt
+ * atomically when what they show changed (the report a killed process leaves) and appends the
+ * top sites to sites.csv; it makes the reports asked for
  * by signal, API or DIR/report.request (within 100 ms; a signal handler only sets
  * acct_report_wanted). It runs with acct_tls.busy set for good, so it is never sampled or traced.
  * Files of the root process (the one the driver started, or that preloaded the library itself)
@@ -87,16 +88,22 @@ static void csv_line(const acct_figures_t *f)
     acct_append_file(path, line, n);
 }
 
-/* Builds a report and writes it: to path (truncated, or replaced atomically when `latest`),
- * or to the output directory's next report-N.txt when path is NULL; gives it to the callback
- * unless `latest` (the rolling report is not news); with `stacks`, also stacks.txt with that
- * many call sites (replaced atomically). Returns 0 or -errno. */
-static int report_write(const char *path, int latest, int stacks, const char *why)
+/* Builds a report from the figures f (NULL: a snapshot taken now, with the allocator's detail)
+ * and writes it: to path (truncated, or replaced atomically when `latest`), or to the output
+ * directory's next report-N.txt when path is NULL; gives it to the callback unless `latest` (the
+ * rolling report is not news); with `stacks`, also stacks.txt with that many call sites
+ * (replaced atomically). Returns 0 or -errno. */
+static int report_write(const char *path, int latest, int stacks, const char *why,
+                        const acct_figures_t *given)
 {
-    acct_figures_t f;
+    acct_figures_t now;
     int rc = 0;
     acct_busy_enter();
-    acct_figures_collect(&f, acct_elapsed(), !latest);
+    if (!given) {
+        acct_figures_collect(&now, acct_elapsed(), 1);
+        given = &now;
+    }
+    const acct_figures_t *f = given;
     pthread_mutex_lock(&report_lock);
     if (!report_buf) {
         void *m =
@@ -108,7 +115,7 @@ static int report_write(const char *path, int latest, int stacks, const char *wh
         acct_busy_leave();
         return -ENOMEM;
     }
-    size_t len = acct_report_build(report_buf, REPORT_CAP, &f, why);
+    size_t len = acct_report_build(report_buf, REPORT_CAP, f, why);
     FL_ASSERT(len < REPORT_CAP); /* every section is bounded by the space left */
     char next[700];
     if (!path && out_dir[0]) {
@@ -149,16 +156,39 @@ static void sites_line(double t)
 
 int acct_report_now(const char *path, const char *why)
 {
-    return report_write(path, 0, 0, why);
+    return report_write(path, 0, 0, why, NULL);
 }
 
-/* The rolling report, replaced every interval: what a stop that leaves no final report (SIGKILL,
- * a crash, the OOM killer) leaves behind, and what `flatline-acct report DIR` renders. */
-static void latest_write(void)
+/* What the rolling report last written was built from (monitor thread; cleared in a forked
+ * child, whose files are its own). */
+static struct {
+    int valid;
+    int64_t allocs, frees, reallocs, rss;
+    unsigned events;
+} latest_key;
+
+/* The rolling report, replaced every interval in which something it shows changed: what a stop
+ * that leaves no final report (SIGKILL, a crash, the OOM killer) leaves behind, and what
+ * `flatline-acct report DIR` renders. f: this interval's figures (its one snapshot). An interval
+ * without an allocation, a free, a change of RSS or a leak-watch event would rewrite the same
+ * figures, sites and verdict: the file on disk already holds them (its header keeps the time it
+ * was written, its per-site rates the windows they had then). */
+static void latest_write(const acct_figures_t *f)
 {
+    unsigned events = acct_events_count();
+    if (latest_key.valid && latest_key.allocs == f->allocs && latest_key.frees == f->frees &&
+        latest_key.reallocs == f->reallocs && latest_key.rss == f->rss &&
+        latest_key.events == events)
+        return;
     char path[700];
     acct_fmt(path, sizeof path, "%s/%slatest.txt", out_dir, prefix);
-    report_write(path, 1, 100, "latest (rolling, replaced every interval)");
+    report_write(path, 1, 100, "latest (rolling, replaced every interval)", f);
+    latest_key.valid = 1;
+    latest_key.allocs = f->allocs;
+    latest_key.frees = f->frees;
+    latest_key.reallocs = f->reallocs;
+    latest_key.rss = f->rss;
+    latest_key.events = events;
 }
 
 static void on_signal(int sig)
@@ -224,7 +254,7 @@ static void *monitor_main(void *arg)
             acct_figures_collect(&f, acct_elapsed(), 0);
             csv_line(&f);
             acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
-            latest_write();
+            latest_write(&f);
             sites_line(f.t);
             while (!before(&now, &next))
                 add_ms(&next, ms);
@@ -315,6 +345,7 @@ static void fork_child(void)
     csv_on = 0;
     events_path[0] = 0;
     monitor_running = 0; /* the parent's monitor thread is not in the child */
+    latest_key.valid = 0;
     atomic_store(&final_taken, 0);
     teardown_t = 0;
     pthread_mutex_init(&stop_lock, NULL);
@@ -417,7 +448,7 @@ static void final_write(const char *why)
     acct_sites_watch(f.t, f.usable, acct_opt[ACCT_OPT_LEAK], events_path);
     char path[700];
     acct_fmt(path, sizeof path, "%s/%sreport.txt", out_dir, prefix);
-    report_write(path, 0, 400, why);
+    report_write(path, 0, 400, why, NULL); /* (with the allocator's detail, like every report) */
     final_usable = f.usable;
     final_requested = f.requested;
     final_blocks = f.blocks;

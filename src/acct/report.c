@@ -97,8 +97,7 @@ static size_t report_head(char *buf, size_t cap, const acct_figures_t *f, const 
 }
 
 /* The memory breakdown: flatline/mem.h's fields and ratios, in its order, with its words. */
-static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f,
-                               const acct_totals_t *tot)
+static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f)
 {
     size_t n = acct_fmt(buf, cap, "memory breakdown:\n");
 #define BREAKDOWN_LINE_(field, name, doc)                                                          \
@@ -112,7 +111,7 @@ static size_t report_breakdown(char *buf, size_t cap, const acct_figures_t *f,
     n += acct_fmt(buf + n, cap - n,
                   "  requested is exact within +-%lld bytes; RSS before accounting started "
                   "%.1f MiB\n",
-                  (long long)tot->requested_error, mib(acct_rss_base));
+                  (long long)f->requested_error, mib(acct_rss_base));
 #define RATIO_LINE_(field, name, formula, doc)                                                     \
     {                                                                                              \
         double r = acct_ratio(f, formula);                                                         \
@@ -162,14 +161,13 @@ static size_t report_excess(char *buf, size_t cap, const acct_figures_t *f,
 }
 
 /* Allocation counts and the dlsym bootstrap. */
-static size_t report_counts(char *buf, size_t cap, const acct_figures_t *f,
-                            const acct_totals_t *tot)
+static size_t report_counts(char *buf, size_t cap, const acct_figures_t *f)
 {
     size_t n = acct_fmt(buf, cap,
                         "counts: %llu allocations, %llu frees, %llu reallocs, %lld live blocks, "
                         "%.1f MiB live usable, peak requested %.1f MiB\n",
                         (unsigned long long)f->allocs, (unsigned long long)f->frees,
-                        (unsigned long long)tot->reallocs, (long long)f->blocks, mib(f->usable),
+                        (unsigned long long)f->reallocs, (long long)f->blocks, mib(f->usable),
                         acct_peak_requested / 1048576.0);
     n += acct_fmt(buf + n, cap - n,
                   "bootstrap: %zu bytes served from the static buffer while dlsym looked up the "
@@ -282,13 +280,11 @@ size_t acct_report_build(char *buf, size_t cap, const acct_figures_t *f, const c
                              leaks, (int64_t)leak_bytes, (int64_t)sysconf(_SC_PAGESIZE)};
     acct_verdict_out_t v;
     acct_verdict(&vin, &v);
-    acct_totals_t tot;
-    acct_totals(&tot);
 
     size_t n = report_head(buf, cap, f, why, &v);
-    n += report_breakdown(buf + n, cap - n, f, &tot);
+    n += report_breakdown(buf + n, cap - n, f);
     n += report_excess(buf + n, cap - n, f, &v);
-    n += report_counts(buf + n, cap - n, f, &tot);
+    n += report_counts(buf + n, cap - n, f);
     n += report_sites(buf + n, cap - n);
     n += report_leak_watch(buf + n, cap - n);
     return n;

@@ -511,7 +511,9 @@ static bool live_insert_locked(const live_entry_t *e, bool *replaced)
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
 {
     if (!acct_sample_mean || !live || live_mine) {
+        acct_fast_park(); /* (the countdown moves to t, where the new distance goes) */
         acct_sample_reset(t);
+        acct_fast_refresh();
         return;
     }
     /* Our own code until the next distance is drawn: what backtrace() or pthread_getattr_np
@@ -792,6 +794,14 @@ int acct_sites_flagged(double *bytes)
     pthread_mutex_unlock(&acct_site_lock);
     if (bytes)
         *bytes = b;
+    return n;
+}
+
+unsigned acct_events_count(void)
+{
+    pthread_mutex_lock(&acct_site_lock);
+    unsigned n = nevents_total;
+    pthread_mutex_unlock(&acct_site_lock);
     return n;
 }
 

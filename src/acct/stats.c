@@ -138,6 +138,8 @@ void acct_figures_collect(acct_figures_t *f, double t, int detail)
     f->blocks = tot.blocks;
     f->allocs = tot.allocs;
     f->frees = tot.frees;
+    f->requested_error = tot.requested_error;
+    f->reallocs = (int64_t)tot.reallocs;
     f->rss = acct_rss_bytes();
     f->allocated = f->active = f->resident = f->dirty = f->muzzy = f->retained = f->mapped =
         f->metadata = f->slab_frag_bytes = -1;

@@ -6,7 +6,7 @@
  * differs from the previous record's in the same file:
  *   delta    the store's description of the change (fl_delta_t: LPUSH k e..., LPOP k n,
  *            SADD/SREM, ZADD/ZREM/ZPOPMIN, HSET/HDEL, LSET/LINSERT/LREM/LTRIM/LMOVE,
- *            PEXPIREAT, PERSIST), then PEXPIREAT k ms when the key has a TTL
+ *            SETRANGE, PEXPIREAT, PERSIST), then PEXPIREAT k ms when the key has a TTL
  *   string   SET key value [PXAT ms]
  *   other    the key's state: MULTI, DEL key, HSET / RPUSH / SADD / ZADD ..., [PEXPIREAT],
  *            EXEC (a change without a delta: SINTERSTORE, RENAME, COPY, RESTORE...)
@@ -574,6 +574,8 @@ static int apply_key_cmd(const cmd_t *c)
             fl_key_del(ns, a[i], &b);
         return FL_OK;
     }
+    if (is(a[0], "SETRANGE") && argc == 4 && to_i64(a[2], &v) && v >= 0)
+        return fl_str_setrange(ns, a[1], (size_t)v, a[3], &n);
     if (is(a[0], "PEXPIREAT") && argc == 3 && to_i64(a[2], &v))
         return fl_key_expire_at(ns, a[1], v, &b);
     if (is(a[0], "PERSIST") && argc == 2)

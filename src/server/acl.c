@@ -841,6 +841,8 @@ static unsigned key_permission(unsigned flags)
 {
     if (flags & SRV_CMD_KEY_META_ONLY)
         return 0;
+    if (flags & SRV_CMD_KEY_READ_ONLY)
+        return PERM_R;
     if (flags & SRV_CMD_KEY_READS_TOO)
         return PERM_RW;
     if (flags & SRV_CMD_READONLY)

@@ -26,8 +26,7 @@ static const struct {
                   {SRV_CMD_READONLY, "readonly"},
                   {SRV_CMD_FAST, "fast"},
                   {SRV_CMD_ADMIN, "admin"},
-                  {SRV_CMD_NUMKEYS_1, "movablekeys"},
-                  {SRV_CMD_NUMKEYS_2, "movablekeys"}};
+                  {SRV_CMD_NUMKEYS_1 | SRV_CMD_NUMKEYS_2 | SRV_CMD_KEYS_IN_OPTIONS, "movablekeys"}};
 #define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
 
 /* The command's ACL categories (srv_cmd_categories), in SRV_ACL_CATEGORIES's order as Redis

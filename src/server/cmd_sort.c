@@ -536,7 +536,9 @@ static void cmd_sort_ro(srv_client_t *c, int argc, const fl_slice_t *argv)
 #define SORT_CATS                                                                                  \
     (SRV_ACL_CAT(SET) | SRV_ACL_CAT(SORTEDSET) | SRV_ACL_CAT(LIST) | SRV_ACL_CAT(DANGEROUS))
 static const srv_cmd_t cmds[] = {
-    {"sort", -2, SRV_CMD_WRITE | SRV_CMD_ALL_PARTS, cmd_sort, 1, 1, 1, SORT_CATS},
-    {"sort_ro", -2, SRV_CMD_READONLY | SRV_CMD_ALL_PARTS, cmd_sort_ro, 1, 1, 1, SORT_CATS},
+    {"sort", -2, SRV_CMD_WRITE | SRV_CMD_ALL_PARTS | SRV_CMD_KEYS_IN_OPTIONS, cmd_sort, 1, 1, 1,
+     SORT_CATS},
+    {"sort_ro", -2, SRV_CMD_READONLY | SRV_CMD_ALL_PARTS | SRV_CMD_KEYS_IN_OPTIONS, cmd_sort_ro, 1,
+     1, 1, SORT_CATS},
 };
 const srv_cmd_family_t srv_cmds_sort = {cmds, sizeof(cmds) / sizeof(cmds[0])};

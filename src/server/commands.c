@@ -36,7 +36,7 @@ static const srv_cmd_family_t *const families[] = {
     &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,  &srv_cmds_config, &srv_cmds_command,
     &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_debug,  &srv_cmds_list,
     &srv_cmds_set,     &srv_cmds_zset,    &srv_cmds_multi,   &srv_cmds_script, &srv_cmds_pubsub,
-    &srv_cmds_sort,    &srv_cmds_bitops,
+    &srv_cmds_sort,    &srv_cmds_bitops, &srv_cmds_hll,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

@@ -254,6 +254,9 @@ static const opt_t opts[] = {
     {"busy-reply-threshold", OPT_INT, SRV(busy_reply_threshold), "5000", 0, LLONG_MAX / 2, NULL,
      true, apply_live,
      "ms a script runs before other clients get -BUSY and SCRIPT/FUNCTION KILL may stop it"},
+    {"hll-sparse-max-bytes", OPT_SIZE, SRV(hll_sparse_max_bytes), "3000", 0, LONG_MAX, NULL, true,
+     apply_live,
+     "a sparse HyperLogLog that would grow past this many bytes is converted to dense"},
     FL_COLL_OPTIONS(COLL_ROW_)};
 #undef COLL_ROW_
 

@@ -85,6 +85,7 @@ typedef struct srv_config {
     flp_config_t persist;  /* durability (src/persist/); n_save/save_* parsed from `save` */
     fl_coll_limits_t coll; /* Redis's encoding thresholds (FL_COLL_OPTIONS), the store's */
     long long busy_reply_threshold; /* ms (Redis's lua-time-limit) */
+    size_t hll_sparse_max_bytes;    /* a sparse HyperLogLog grown past this turns dense */
     int enable_debug_command;       /* SRV_DEBUG_* */
     char save[128];                 /* the `save` rules as given */
     /* notify-keyspace-events: Redis's class letters, canonical once applied (notify.h) */

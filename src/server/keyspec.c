@@ -3,7 +3,8 @@
  * everything that needs them (ACL key patterns, MULTI's batch of keys, COMMAND GETKEYS and
  * COMMAND INFO's key specifications). A command row gives a range (first_key..last_key by
  * step, last_key < 0 counting from the end) and, for commands that count their keys, the
- * index of the numkeys argument (flag SRV_CMD_NUMKEYS_1 or _2): its keys follow it. SORT is
+ * index of the numkeys argument (flag SRV_CMD_NUMKEYS_1 or _2): its keys follow it; a write
+ * flagged SRV_CMD_SOURCES_AFTER_FIRST only reads the keys of its range after the first. SORT is
  * the one command whose key is found by parsing its options (STORE dest, cmd_sort.c): its
  * sorted key is then only read.
  */
@@ -35,8 +36,9 @@ int srv_cmd_each_key(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, srv
     if (cmd->first_key > 0) {
         int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
         int step = cmd->step > 0 ? cmd->step : 1;
+        bool sources = cmd->flags & SRV_CMD_SOURCES_AFTER_FIRST;
         for (int k = cmd->first_key; k <= last && k < argc; k += step)
-            if (!fn(ctx, k, false))
+            if (!fn(ctx, k, sources && k > cmd->first_key))
                 return SRV_KEYS_STOPPED;
     }
     int at = srv_cmd_numkeys_at(cmd);

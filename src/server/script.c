@@ -200,7 +200,7 @@ static int script_call(lua_State *L, bool raise)
         return call_error(L, "Wrong number of args calling Redis command from script", raise);
     if (denied_in_script(cmd, argc, run.argv))
         return call_error(L, "This Redis command is not allowed from script", raise);
-    if (run.ro && (cmd->flags & SRV_CMD_WRITE))
+    if (run.ro && (cmd->flags & (SRV_CMD_WRITE | SRV_CMD_MAY_WRITE)))
         return call_error(L, "Write commands are not allowed from read-only scripts.", raise);
     if (run.caller && run.caller->srv->acl) { /* a script has its caller's permissions */
         int keypos = 0;

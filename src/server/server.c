@@ -53,6 +53,7 @@ void srv_live_load(srv_server_t *srv)
     atomic_store(&l->latency_threshold_ms, c->latency_monitor_threshold);
     atomic_store(&l->latency_tracking, c->latency_tracking);
     atomic_store(&l->busy_reply_threshold_ms, c->busy_reply_threshold);
+    atomic_store(&l->hll_sparse_max_bytes, c->hll_sparse_max_bytes);
 }
 
 static void request_shutdown(srv_server_t *srv)

@@ -240,6 +240,7 @@ typedef struct srv_live {
     _Atomic long long latency_threshold_ms;    /* 0 = off */
     _Atomic bool latency_tracking;             /* per-command histograms */
     _Atomic long long busy_reply_threshold_ms; /* a script this old makes others get -BUSY */
+    _Atomic size_t hll_sparse_max_bytes;
 } srv_live_t;
 
 /* Copies the runtime-settable settings from srv->cfg into srv->live. */
@@ -450,9 +451,21 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
  * srv_cmd_each_key, never directly. */
 #define SRV_CMD_NUMKEYS_1 0x800u
 #define SRV_CMD_NUMKEYS_2 0x1000u
+/* A read that may change its key's value (PFCOUNT refreshing the cached cardinality):
+ * refused in read-only scripts, as Redis refuses its may_replicate commands there. Its keys
+ * still need only read permission (Redis's key specification: ACCESS). */
+#define SRV_CMD_MAY_WRITE 0x2000u
+/* Key permissions beyond the defaults above, as Redis's key specifications ask: KEY_READ_ONLY,
+ * a write whose keys need only read permission (PFDEBUG: ACCESS); SOURCES_AFTER_FIRST, a write
+ * whose range is its destination, then sources that need only read (PFMERGE). */
+#define SRV_CMD_KEY_READ_ONLY 0x4000u
+#define SRV_CMD_SOURCES_AFTER_FIRST 0x8000u
+/* Keys an option names (SORT's STORE, and the keys BY/GET patterns read): Redis's
+ * "movablekeys" too (COMMAND INFO). srv_cmd_each_key knows SORT's. */
+#define SRV_CMD_KEYS_IN_OPTIONS 0x10000u
 /* Replies only with pub/sub confirmations: push data, which CLIENT REPLY OFF / SKIP does not
  * silence in either protocol (Redis's CLIENT_PUSHING). */
-#define SRV_CMD_PUSHES 0x2000u
+#define SRV_CMD_PUSHES 0x20000u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus

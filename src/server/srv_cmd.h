@@ -31,6 +31,7 @@ extern const srv_cmd_family_t srv_cmds_set;     /* cmd_set.c */
 extern const srv_cmd_family_t srv_cmds_zset;    /* cmd_zset.c */
 extern const srv_cmd_family_t srv_cmds_sort;    /* cmd_sort.c */
 extern const srv_cmd_family_t srv_cmds_bitops;  /* cmd_bitops.c */
+extern const srv_cmd_family_t srv_cmds_hll;     /* cmd_hll.c */
 extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
 extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
 extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */

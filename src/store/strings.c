@@ -525,12 +525,17 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
     fls_str_put(r, offset, val.p, val.n);
     r->raw = 1;
     fls_touch(r, now);
+    /* Logged as the command, not the value: a few bytes changed in a large value (an HLL's
+     * registers) cost a few bytes of log. */
+    fl_delta_t d = {.verb = "SETRANGE", .nums = {(int64_t)offset}, .n_nums = 1, .args = &val,
+                    .n_args = 1};
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
                       .rec = r,
                       .had_key = true,
                       .had_ttl = had_ttl,
-                      .same_ttl = true};
+                      .same_ttl = true,
+                      .delta = &d};
     fls_commit(ns, k.pidx, &c);
 out:
     fls_unlock(ns, k.part);

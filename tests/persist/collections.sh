@@ -8,7 +8,7 @@
 #    order, none twice, none missing in the middle;
 #  - redis-check-aof accepts the log directory; redis-server 7.0 loads it and holds the same
 #    content (every delta form: LSET, LINSERT, LREM, LTRIM, LMOVE, SPOP, SMOVE, ZINCRBY,
-#    ZPOPMIN, ZREMRANGEBYSCORE, HINCRBY(FLOAT), HDEL, EXPIRE, PERSIST);
+#    ZPOPMIN, ZREMRANGEBYSCORE, HINCRBY(FLOAT), HDEL, EXPIRE, PERSIST, SETRANGE);
 #  - BGREWRITEAOF several times under writers (redis-benchmark pushing, adding, popping):
 #    a restart gives exactly the content before it (a change in both the new base and the new
 #    incremental file would be applied twice).
@@ -157,6 +157,12 @@ start_server --threads 2 --dir "$DATA/forms"
     echo "PERSIST pe"
     echo "SADD gone x"
     echo "SREM gone x"
+    echo "SET st 'hello world'"
+    echo "SETRANGE st 6 WORLD"
+    echo "SETRANGE st 14 tail"
+    echo "EXPIRE st 5000"
+    echo "SETRANGE st 0 H"
+    echo "SETRANGE fresh 3 new"
 } | redis-cli -p "$PORT" >/dev/null
 want=$(digest rc)
 stop_server || fail "server did not stop cleanly"
@@ -166,6 +172,8 @@ printf '%s' "$out" | grep -q "All AOF files and manifest are valid" ||
     { echo "FAIL: redis-check-aof on every delta form: $out" >&2; FAILS=$((FAILS + 1)); }
 grep -qa $'^LPUSH\r$' "$DATA/forms/appendonlydir/"*.incr.aof ||
     { echo "FAIL: the log holds no delta (LPUSH)" >&2; FAILS=$((FAILS + 1)); }
+grep -qa $'^SETRANGE\r$' "$DATA/forms/appendonlydir/"*.incr.aof ||
+    { echo "FAIL: the log holds no SETRANGE delta" >&2; FAILS=$((FAILS + 1)); }
 start_server --threads 2 --dir "$DATA/forms"
 same "flatline restart: every delta form" "$(digest rc)" "$want"
 stop_server || fail "server did not stop cleanly"

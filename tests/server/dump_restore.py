@@ -9,56 +9,13 @@ exits 1 when a check failed. Payloads are binary, so this speaks RESP itself.
   - TTL, ABSTTL (a passed deadline creates nothing, REPLACE still deletes), IDLETIME;
   - a payload that does not decode leaves the old value (REPLACE), and so does the quota.
 """
-import socket
 import sys
 import time
 
-FAILS = []
-CHECKS = 0
+from resp_test import Conn, Tally
 
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self.buf += self.s.recv(65536)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind in (b"+", b"-"):
-            return (kind + rest).decode()
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.s.recv(65536)
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return data
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise ValueError(line)
-
-    def __call__(self, *args):
-        args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-        self.s.sendall(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
-        return self._reply()
-
-
-def check(what, got, want):
-    global CHECKS
-    CHECKS += 1
-    if got != want:
-        FAILS.append("FAIL: %s: got %r, expected %r" % (what, got, want))
+TALLY = Tally()
+check = TALLY.check
 
 
 def content(c, key):
@@ -155,10 +112,7 @@ def main():
         check("RESTORE over the quota", r.startswith("-OOM"), True)
         check("the old value after an OOM RESTORE", tiny("GET", "old"), b"kept")
 
-    for f in FAILS:
-        print(f)
-    print("%d passed, %d failed" % (CHECKS - len(FAILS), len(FAILS)))
-    sys.exit(1 if FAILS else 0)
+    sys.exit(TALLY.report())
 
 
 def crc64(data):

@@ -126,6 +126,12 @@ bitop or b2 b1 s7
 bitop and b3 nosuch1 nosuch2
 set b3 x
 bitop and b3 nosuch1 nosuch2
+pfadd h1 a b c
+pfadd h1 a
+pfadd h2
+pfadd h2
+pfmerge h3 h1 h2
+pfcount h1
 EOF
 
 compare hashes KEA <<'EOF'
