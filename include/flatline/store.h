@@ -428,8 +428,9 @@ int fl_str_incrbyfloat(fl_ns_t *ns, fl_slice_t key, fl_slice_t incr, char *buf, 
 
 /* SETBIT / GETBIT: bit `bit` of the value (bit 0 the most significant of byte 0); SETBIT
  * grows the value with zero bytes (a missing key counts as "") and *was gets the bit before;
- * GETBIT reads 0 past the end or on a missing key. FL_EINVAL for a bit past 4 GiB - 1 bytes
- * (the caller bounds it by proto-max-bulk-len, as Redis). */
+ * GETBIT reads 0 past the end or on a missing key. A SETBIT that changes nothing (the bit
+ * already so, no growth) writes nothing: no persistence hook call, no watch marked, as Redis.
+ * FL_EINVAL for a bit past 4 GiB - 1 bytes (the caller bounds it by proto-max-bulk-len). */
 int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was);
 int fl_str_getbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool *set);
 

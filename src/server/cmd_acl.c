@@ -307,9 +307,10 @@ static void acl_dryrun(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_acl_result_t r =
         srv_acl_check(c->srv->acl, &s, cmd, srv_cmd_id(cmd), argc - 3, argv + 3, &keypos);
     srv_acl_session_release(&s);
-    if (r == SRV_ACL_DENIED_KEY)
-        srv_reply_bulk_str(&c->out, "This user has no permissions to access one of the keys "
-                                    "used as arguments");
+    if (r == SRV_ACL_DENIED_KEY || r == SRV_ACL_DENIED_CHANNEL) /* Redis names the argument */
+        srv_reply_bulk_fmt(&c->out, "This user has no permissions to access the '%.*s' %s",
+                           (int)argv[3 + keypos].n, argv[3 + keypos].p,
+                           r == SRV_ACL_DENIED_KEY ? "key" : "channel");
     else if (r == SRV_ACL_DENIED_CMD)
         srv_reply_bulk_fmt(&c->out, "This user has no permissions to run the '%s' command",
                            cmd->name);

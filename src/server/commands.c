@@ -32,11 +32,11 @@
 
 /* The families merged into the command table (srv_cmd.h). */
 static const srv_cmd_family_t *const families[] = {
-    &srv_cmds_string,  &srv_cmds_hash,    &srv_cmds_keys,    &srv_cmds_server, &srv_cmds_memory,
-    &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,  &srv_cmds_config, &srv_cmds_command,
-    &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor, &srv_cmds_debug,  &srv_cmds_list,
-    &srv_cmds_set,     &srv_cmds_zset,    &srv_cmds_multi,   &srv_cmds_script, &srv_cmds_pubsub,
-    &srv_cmds_sort,    &srv_cmds_bitops, &srv_cmds_hll,
+    &srv_cmds_string,  &srv_cmds_hash,    &srv_cmds_keys,     &srv_cmds_server,  &srv_cmds_memory,
+    &srv_cmds_acl,     &srv_cmds_persist, &srv_cmds_client,   &srv_cmds_config,  &srv_cmds_command,
+    &srv_cmds_slowlog, &srv_cmds_latency, &srv_cmds_monitor,  &srv_cmds_debug,   &srv_cmds_list,
+    &srv_cmds_set,     &srv_cmds_zset,    &srv_cmds_multi,    &srv_cmds_script,  &srv_cmds_pubsub,
+    &srv_cmds_sort,    &srv_cmds_bitops,  &srv_cmds_bitfield, &srv_cmds_cluster, &srv_cmds_hll,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -44,7 +44,7 @@ static const srv_cmd_family_t *const families[] = {
 static const srv_subcmd_table_t *const containers[] = {
     &srv_subcmds_acl,     &srv_subcmds_memory,  &srv_subcmds_client,   &srv_subcmds_config,
     &srv_subcmds_command, &srv_subcmds_script,  &srv_subcmds_function, &srv_subcmds_pubsub,
-    &srv_subcmds_slowlog, &srv_subcmds_latency, &srv_subcmds_object,
+    &srv_subcmds_slowlog, &srv_subcmds_latency, &srv_subcmds_object,   &srv_subcmds_cluster,
 };
 #define NCONTAINERS (sizeof(containers) / sizeof(containers[0]))
 

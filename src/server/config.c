@@ -255,8 +255,7 @@ static const opt_t opts[] = {
      true, apply_live,
      "ms a script runs before other clients get -BUSY and SCRIPT/FUNCTION KILL may stop it"},
     {"hll-sparse-max-bytes", OPT_SIZE, SRV(hll_sparse_max_bytes), "3000", 0, LONG_MAX, NULL, true,
-     apply_live,
-     "a sparse HyperLogLog that would grow past this many bytes is converted to dense"},
+     apply_live, "a sparse HyperLogLog that would grow past this many bytes is converted to dense"},
     FL_COLL_OPTIONS(COLL_ROW_)};
 #undef COLL_ROW_
 

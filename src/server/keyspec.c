@@ -6,7 +6,8 @@
  * index of the numkeys argument (flag SRV_CMD_NUMKEYS_1 or _2): its keys follow it; a write
  * flagged SRV_CMD_SOURCES_AFTER_FIRST only reads the keys of its range after the first. SORT is
  * the one command whose key is found by parsing its options (STORE dest, cmd_sort.c): its
- * sorted key is then only read.
+ * sorted key is then only read. BITFIELD's key is only read when its operations are all GETs
+ * (srv_bitfield_reads_only), as Redis's key flags for it say.
  */
 #include "srv.h"
 #include "srv_cmd.h"
@@ -33,6 +34,9 @@ int srv_cmd_each_key(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, srv
             return SRV_KEYS_STOPPED;
         return store > 0 && !fn(ctx, store, false) ? SRV_KEYS_STOPPED : SRV_KEYS_ALL;
     }
+    if (strcmp(cmd->name, "bitfield") == 0) /* a read-only BITFIELD only reads its key */
+        return argc > 1 && !fn(ctx, 1, srv_bitfield_reads_only(argc, argv)) ? SRV_KEYS_STOPPED
+                                                                            : SRV_KEYS_ALL;
     if (cmd->first_key > 0) {
         int last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
         int step = cmd->step > 0 ? cmd->step : 1;

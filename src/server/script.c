@@ -100,6 +100,8 @@ static bool denied_in_script(const srv_cmd_t *cmd, int argc, const fl_slice_t *a
 {
     if (strcmp(cmd->name, "debug") == 0)
         return !atomic_load(&debug_in_scripts);
+    if (strcmp(cmd->name, "cluster") == 0) /* RESET alone is NOSCRIPT among its subcommands */
+        return argc > 1 && srv_slice_eq(argv[1], "reset");
     static const char *const denied[] = {
         "auth",        "bgrewriteaof", "bgsave",     "blmove",     "blpop",        "brpop",
         "brpoplpush",  "bzpopmax",     "bzpopmin",   "discard",    "eval",         "eval_ro",
@@ -406,7 +408,15 @@ static bool eval_shebang(srv_client_t *c, fl_slice_t *body, bool *no_writes)
  * lock, read by INFO on any worker. */
 static _Atomic size_t n_cached;
 
-static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, const char *sha)
+/* The cache's key for whether sha's shebang said flags=no-writes (true, or absent): kept with
+ * the function so that EVALSHA and a repeated EVAL run it read-only too, as Redis does. */
+static void no_writes_key(const char *sha, char key[64])
+{
+    snprintf(key, 64, "%s:no-writes", sha);
+}
+
+static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, const char *sha,
+                               bool no_writes)
 {
     if (luaL_loadbuffer(L, body.p, body.n, "@user_script") != 0) {
         srv_reply_errorf(&c->out, "ERR Error compiling script (new function): %s",
@@ -417,6 +427,12 @@ static bool compile_into_cache(srv_client_t *c, lua_State *L, fl_slice_t body, c
     push_cache(L);
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, sha);
+    if (no_writes) {
+        char key[64];
+        no_writes_key(sha, key);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, key);
+    }
     lua_pop(L, 1);
     atomic_fetch_add(&n_cached, 1); /* callers compile only what is not cached */
     return true;
@@ -427,16 +443,25 @@ size_t srv_script_cached_count(void)
     return atomic_load(&n_cached);
 }
 
-/* Pushes the cached function for sha, or nothing (returns false). */
-static bool cached(lua_State *L, const char *sha)
+/* Pushes the cached function for sha, or nothing (returns false); *no_writes (may be NULL)
+ * gets its shebang's no-writes flag. */
+static bool cached(lua_State *L, const char *sha, bool *no_writes)
 {
     push_cache(L);
     lua_getfield(L, -1, sha);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 2);
+        return false;
+    }
+    if (no_writes) {
+        char key[64];
+        no_writes_key(sha, key);
+        lua_getfield(L, -2, key);
+        *no_writes = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     lua_remove(L, -2);
-    if (lua_isfunction(L, -1))
-        return true;
-    lua_pop(L, 1);
-    return false;
+    return true;
 }
 
 static void sha_of_arg(fl_slice_t a, char sha[41])
@@ -470,14 +495,15 @@ void srv_script_eval(srv_client_t *c, int argc, const fl_slice_t *argv, bool by_
         goto out;
     }
     srv_script_push_handler(L);
-    if (!cached(L, sha)) {
+    if (!cached(L, sha, &no_writes)) {
         if (by_sha) {
             lua_pop(L, 1);
             srv_reply_error(&c->out, "NOSCRIPT No matching script. Please use EVAL.");
             goto out;
         }
         fl_slice_t code = body;
-        if (!eval_shebang(c, &code, &no_writes) || !compile_into_cache(c, L, code, sha)) {
+        if (!eval_shebang(c, &code, &no_writes) ||
+            !compile_into_cache(c, L, code, sha, no_writes)) {
             lua_pop(L, 1);
             goto out;
         }
@@ -507,10 +533,11 @@ void srv_script_load(srv_client_t *c, fl_slice_t body)
     fl_slice_t code = body;
     if (!L) {
         srv_reply_error(&c->out, "ERR cannot create the Lua state");
-    } else if (cached(L, sha)) {
+    } else if (cached(L, sha, NULL)) {
         lua_pop(L, 1);
         srv_reply_bulk(&c->out, sha, 40);
-    } else if (eval_shebang(c, &code, &no_writes) && compile_into_cache(c, L, code, sha)) {
+    } else if (eval_shebang(c, &code, &no_writes) &&
+               compile_into_cache(c, L, code, sha, no_writes)) {
         lua_pop(L, 1);
         srv_reply_bulk(&c->out, sha, 40);
     }
@@ -527,7 +554,7 @@ void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
     for (int i = 2; i < argc; i++) {
         char sha[41];
         sha_of_arg(argv[i], sha);
-        bool found = L && argv[i].n == 40 && cached(L, sha);
+        bool found = L && argv[i].n == 40 && cached(L, sha, NULL);
         if (found)
             lua_pop(L, 1);
         srv_reply_int(&c->out, found);

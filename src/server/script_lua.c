@@ -1,6 +1,8 @@
 /*
  * src/server/script_lua.c: the Lua side of scripting: one lua_State with the libraries Redis
- * offers scripts (base without file access, table, string, math; no os, io or package), the
+ * offers scripts (base without file access, table, string, math, cjson and bit from Debian's
+ * lua-cjson and lua-bitop, read-only like the others; no os, io or package; not Redis's
+ * cmsgpack and struct, which Debian does not package), the
  * redis.* library, the sandbox's environments, and the conversions between Lua values and
  * RESP2 / RESP3 replies with Redis 7.0's rules (redis.setresp picks the protocol redis.call's
  * replies come in; a script's reply is written in its caller's).
@@ -21,6 +23,10 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+
+/* Debian's lua-cjson-dev and lua-bitop-dev declare their openers without including Lua. */
+#include <lua-bitop.h>
+#include <lua-cjson.h>
 
 #define ENV_MT "flatline.env_mt"
 
@@ -758,6 +764,13 @@ static void open_libs(lua_State *L)
         lua_pushcfunction(L, libs[i].func);
         lua_pushstring(L, libs[i].name);
         lua_call(L, 1, 0);
+    }
+    /* Redis's bundled libraries Debian packages: globals cjson and bit. */
+    static const luaL_Reg globals[] = {{"cjson", luaopen_cjson}, {"bit", luaopen_bit}};
+    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+        lua_pushcfunction(L, globals[i].func);
+        lua_call(L, 0, 1);
+        lua_setglobal(L, globals[i].name);
     }
     /* No file or code loading from outside the script. */
     static const char *const removed[] = {"dofile", "loadfile", "print"};

@@ -19,29 +19,31 @@ typedef struct srv_cmd_family {
     size_t n;
 } srv_cmd_family_t;
 
-extern const srv_cmd_family_t srv_cmds_string;  /* cmd_string.c */
-extern const srv_cmd_family_t srv_cmds_hash;    /* cmd_hash.c */
-extern const srv_cmd_family_t srv_cmds_keys;    /* cmd_keys.c */
-extern const srv_cmd_family_t srv_cmds_server;  /* cmd_server.c */
-extern const srv_cmd_family_t srv_cmds_memory;  /* cmd_memory.c */
-extern const srv_cmd_family_t srv_cmds_acl;     /* cmd_acl.c */
-extern const srv_cmd_family_t srv_cmds_debug;   /* cmd_debug.c */
-extern const srv_cmd_family_t srv_cmds_list;    /* cmd_list.c */
-extern const srv_cmd_family_t srv_cmds_set;     /* cmd_set.c */
-extern const srv_cmd_family_t srv_cmds_zset;    /* cmd_zset.c */
-extern const srv_cmd_family_t srv_cmds_sort;    /* cmd_sort.c */
-extern const srv_cmd_family_t srv_cmds_bitops;  /* cmd_bitops.c */
-extern const srv_cmd_family_t srv_cmds_hll;     /* cmd_hll.c */
-extern const srv_cmd_family_t srv_cmds_persist; /* cmd_persist.c */
-extern const srv_cmd_family_t srv_cmds_client;  /* cmd_client.c */
-extern const srv_cmd_family_t srv_cmds_config;  /* cmd_config.c */
-extern const srv_cmd_family_t srv_cmds_command; /* cmd_command.c */
-extern const srv_cmd_family_t srv_cmds_slowlog; /* slowlog.c */
-extern const srv_cmd_family_t srv_cmds_latency; /* latency.c */
-extern const srv_cmd_family_t srv_cmds_monitor; /* monitor.c */
-extern const srv_cmd_family_t srv_cmds_multi;   /* cmd_multi.c */
-extern const srv_cmd_family_t srv_cmds_script;  /* cmd_script.c */
-extern const srv_cmd_family_t srv_cmds_pubsub;  /* cmd_pubsub.c */
+extern const srv_cmd_family_t srv_cmds_string;   /* cmd_string.c */
+extern const srv_cmd_family_t srv_cmds_hash;     /* cmd_hash.c */
+extern const srv_cmd_family_t srv_cmds_keys;     /* cmd_keys.c */
+extern const srv_cmd_family_t srv_cmds_server;   /* cmd_server.c */
+extern const srv_cmd_family_t srv_cmds_memory;   /* cmd_memory.c */
+extern const srv_cmd_family_t srv_cmds_acl;      /* cmd_acl.c */
+extern const srv_cmd_family_t srv_cmds_debug;    /* cmd_debug.c */
+extern const srv_cmd_family_t srv_cmds_list;     /* cmd_list.c */
+extern const srv_cmd_family_t srv_cmds_set;      /* cmd_set.c */
+extern const srv_cmd_family_t srv_cmds_zset;     /* cmd_zset.c */
+extern const srv_cmd_family_t srv_cmds_sort;     /* cmd_sort.c */
+extern const srv_cmd_family_t srv_cmds_bitops;   /* cmd_bitops.c */
+extern const srv_cmd_family_t srv_cmds_bitfield; /* cmd_bitfield.c */
+extern const srv_cmd_family_t srv_cmds_cluster;  /* cmd_cluster.c */
+extern const srv_cmd_family_t srv_cmds_hll;      /* cmd_hll.c */
+extern const srv_cmd_family_t srv_cmds_persist;  /* cmd_persist.c */
+extern const srv_cmd_family_t srv_cmds_client;   /* cmd_client.c */
+extern const srv_cmd_family_t srv_cmds_config;   /* cmd_config.c */
+extern const srv_cmd_family_t srv_cmds_command;  /* cmd_command.c */
+extern const srv_cmd_family_t srv_cmds_slowlog;  /* slowlog.c */
+extern const srv_cmd_family_t srv_cmds_latency;  /* latency.c */
+extern const srv_cmd_family_t srv_cmds_monitor;  /* monitor.c */
+extern const srv_cmd_family_t srv_cmds_multi;    /* cmd_multi.c */
+extern const srv_cmd_family_t srv_cmds_script;   /* cmd_script.c */
+extern const srv_cmd_family_t srv_cmds_pubsub;   /* cmd_pubsub.c */
 
 /* A container command's subcommands with categories of their own (srv_subcmd_t): the family
  * file exports one; commands.c lists it in its `containers` array (one line), and ACL rules,
@@ -64,6 +66,7 @@ extern const srv_subcmd_table_t srv_subcmds_function; /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_pubsub;   /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_slowlog;  /* acl_subcmds.c */
 extern const srv_subcmd_table_t srv_subcmds_latency;  /* acl_subcmds.c */
+extern const srv_subcmd_table_t srv_subcmds_cluster;  /* cmd_cluster.c */
 
 /* Authenticates c as user/pass (AUTH, HELLO AUTH: cmdword; cmd_acl.c): true, or false after
  * replying Redis's -WRONGPASS, counting and logging the failure (c stays who it was). */
@@ -180,6 +183,11 @@ void srv_reply_syntax(srv_client_t *c);
 /* SORT's STORE key (cmd_sort.c): its position in argv (the command name at 0), found as Redis
  * finds it (options skipped by their argument counts, the last STORE), or 0 (COMMAND GETKEYS). */
 int srv_sort_store_pos(int argc, const fl_slice_t *argv);
+
+/* Whether a BITFIELD call only reads its key (GET and OVERFLOW only; cmd_bitfield.c), as
+ * Redis's key flags for it say: then read permission on the key is enough. A malformed call
+ * counts as a write, as in Redis. */
+bool srv_bitfield_reads_only(int argc, const fl_slice_t *argv);
 
 /* Runs a sink-emitting store call's result: on error drops whatever it emitted since
  * `mark` and replies the error instead. Returns true when the status was FL_OK. */

@@ -527,8 +527,8 @@ int fl_str_setrange(fl_ns_t *ns, fl_slice_t key, size_t offset, fl_slice_t val, 
     fls_touch(r, now);
     /* Logged as the command, not the value: a few bytes changed in a large value (an HLL's
      * registers) cost a few bytes of log. */
-    fl_delta_t d = {.verb = "SETRANGE", .nums = {(int64_t)offset}, .n_nums = 1, .args = &val,
-                    .n_args = 1};
+    fl_delta_t d = {
+        .verb = "SETRANGE", .nums = {(int64_t)offset}, .n_nums = 1, .args = &val, .n_args = 1};
     fls_change_t c = {.op = r == cur ? FLS_MODIFY : FLS_PUT,
                       .ref = ref,
                       .rec = r,
@@ -691,6 +691,11 @@ int fl_str_setbit(fl_ns_t *ns, fl_slice_t key, uint64_t bit, bool on, bool *was)
     if (byte < old_len)
         fl_value_copy(fls_str_view(cur), (size_t)byte, 1, &old);
     *was = old & mask;
+    if (cur && len == old_len && *was == on) { /* as Redis: no change, no write (nor log) */
+        cur->raw = 1; /* but Redis unshared the value: OBJECT ENCODING says "raw" */
+        fls_touch(cur, now);
+        goto out;
+    }
     rc = fls_quota_check(ns, growth(fls_str_rec_size(k.n, len), cur ? fls_rec_size(cur) : 0));
     if (rc != FL_OK)
         goto out;

@@ -303,4 +303,14 @@ if [ -z "${COMPARE_PORT:-}" ]; then
     check "(error) NOPROTO unsupported protocol version" hello 4
 fi
 
+# CLUSTER without cluster mode: Redis's answers (arity first, then "disabled").
+check "ERR This instance has cluster support disabled" cluster info # redis-cli prints CLUSTER INFO raw
+check "(error) ERR This instance has cluster support disabled" cluster keyslot foo
+check "(error) ERR wrong number of arguments for 'cluster|keyslot' command" cluster keyslot
+check "(error) ERR unknown subcommand 'bogus'. Try CLUSTER HELP." cluster bogus
+check "(error) ERR This Redis command is not allowed from script script: c7681ef2f81993ee423ec4c83d92a422d581e560, on @user_script:1." \
+    eval "return redis.call('cluster','reset')" 0
+check "(error) ERR This instance has cluster support disabled script: 080f2e8de25b3caf214921ec6c8c5af604cc9e4a, on @user_script:1." \
+    eval "return redis.call('cluster','info')" 0
+
 finish

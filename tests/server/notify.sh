@@ -132,6 +132,12 @@ pfadd h2
 pfadd h2
 pfmerge h3 h1 h2
 pfcount h1
+bitfield f1 set u8 0 255
+bitfield f1 set u8 0 255
+bitfield f1 get u8 0
+bitfield f1 incrby u8 0 1 overflow fail incrby u8 0 300
+bitfield f1 overflow fail incrby u8 0 300
+bitfield_ro f1 get u8 0
 EOF
 
 compare hashes KEA <<'EOF'

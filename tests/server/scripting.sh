@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/server/scripting.sh: EVAL, EVALSHA, EVAL_RO, SCRIPT, FUNCTION and FCALL with Redis
 # 7.0's exact replies: Lua <-> RESP conversions, redis.call/pcall errors, error_reply,
-# status_reply, sha1hex, the sandbox (no new globals, no file access), read-only scripts,
+# status_reply, sha1hex, cjson and bit, the sandbox (no new globals, no file access), read-only scripts,
 # shebang flags, the script cache, function libraries (load, replace, errors, list, delete,
 # dump/restore), and a long script answered with BUSY and stopped by SCRIPT KILL.
 # Expectations are redis-server 7.0.15's; with COMPARE_PORT set the checks run against a
@@ -26,6 +26,16 @@ check $'(nil)' eval $'return false' 0
 check $'(nil)' eval $'return nil' 0
 check $'1) (integer) 1\n2) (integer) 2\n3) (integer) 3\n4) "x"\n5) 1) (integer) 4\n   2) (integer) 5\n6) (integer) 1\n7) (nil)' eval $'return {1,2,3,\'x\',{4,5},true,false,nil,7}' 0
 check $'(error) My Error' eval $'return {err=\'My Error\'}' 0
+# Redis's cjson and bit libraries, read-only like the others.
+check '"[1,\"a\",{\"k\":true}]"' eval "return cjson.encode({1,'a',{k=true}})" 0
+check '"0 -5000 -1 0.0003 1023.2 0"' eval 'return table.concat(cjson.decode("[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]"), " ")' 0
+check '1) "a"
+2) "b"' eval "local d = cjson.decode('{\"ka\": \"a\", \"kb\": \"b\"}') return {d.ka, d.kb}" 0
+check '1) (integer) 255
+2) (integer) 3
+3) (integer) -2' eval 'return {bit.bor(1,2,4,8,16,32,64,128), bit.bxor(1,2), bit.bnot(1)}' 0
+check_match 'Attempt to modify a readonly table' eval 'cjson.encode = function() return 1 end' 0
+check_match 'Attempt to modify a readonly table' eval 'bit.lshift = function() return 1 end' 0
 check $'Fine' eval $'return {ok=\'Fine\'}' 0
 check $'(error) My Error' eval $'return redis.error_reply(\'My Error\')' 0
 check $'(error) WRONG x y' eval $'return redis.error_reply(\'-WRONG x y\')' 0
