@@ -288,14 +288,14 @@ static bool replied_error(srv_client_t *c, size_t mark)
 }
 
 /* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
- * command started with (CLIENT REPLY ON answers even when replies were off). RESP3 push data
- * is not a reply and stays, as in Redis: a command whose output starts with a push frame
- * (the (P)SUBSCRIBE family's confirmations) wrote nothing else. */
-static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
+ * command started with (CLIENT REPLY ON answers even when replies were off). Push data is not
+ * a reply and stays, as in Redis: the (P)(UN)SUBSCRIBE family's confirmations (`pushes`, RESP2
+ * included), and any output that starts with a RESP3 push frame. */
+static void apply_reply_mode(srv_client_t *c, int before, size_t mark, bool pushes)
 {
     if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
         c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
-    if (c->out.len > mark && c->out.p[mark] == '>')
+    if (pushes || (c->out.len > mark && c->out.p[mark] == '>'))
         return;
     if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
         c->out.len = mark;
@@ -540,13 +540,13 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
     } else if (subcommand_known(c, (size_t)id, argc, argv) && admitted(c, cmd, id, argc, argv)) {
         if (srv_multi_queues(c, cmd)) { /* inside MULTI: +QUEUED, runs at EXEC */
             srv_multi_queue(c, cmd, argc, argv);
-            apply_reply_mode(c, mode, mark);
+            apply_reply_mode(c, mode, mark, false);
             return;
         }
         srv_cmd_call(c, cmd, argc, argv);
-        apply_reply_mode(c, mode, mark);
+        apply_reply_mode(c, mode, mark, (cmd->flags & SRV_CMD_PUSHES) != 0);
         return;
     }
     replied_error(c, mark);
-    apply_reply_mode(c, mode, mark);
+    apply_reply_mode(c, mode, mark, false);
 }

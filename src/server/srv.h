@@ -475,8 +475,11 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 /* Keys an option names (SORT's STORE, and the keys BY/GET patterns read): Redis's
  * "movablekeys" too (COMMAND INFO). srv_cmd_each_key knows SORT's. */
 #define SRV_CMD_KEYS_IN_OPTIONS 0x10000u
+/* Replies only with pub/sub confirmations: push data, which CLIENT REPLY OFF / SKIP does not
+ * silence in either protocol (Redis's CLIENT_PUSHING). */
+#define SRV_CMD_PUSHES 0x20000u
 /* Not in the slow log itself (EXEC: the commands it ran are, each on its own). */
-#define SRV_CMD_SKIP_SLOWLOG 0x20000u
+#define SRV_CMD_SKIP_SLOWLOG 0x40000u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
@@ -704,6 +707,12 @@ void srv_worker_post(srv_worker_t *to, srv_task_t *t);
  * thread: writes what it can and updates what the worker waits for, closing the client when its
  * flags say so. c must not be used afterwards when it was closed: returns false then. */
 bool srv_client_settle(srv_client_t *c);
+
+/* Like srv_client_settle for output that may be followed by more soon (a burst of pub/sub
+ * messages from the mailbox): instead of writing now, makes the worker wait for writability,
+ * so everything appended until its next loop turn leaves in one write. Settles at once when
+ * the client is over a limit, to close, handshaking or holding output. c's worker thread. */
+void srv_client_settle_soon(srv_client_t *c);
 
 /* The client of w with this id, or NULL when it is gone. w's thread only (a task posted to w
  * finds its target this way, so a client closed meanwhile is simply not found). O(1). */
