@@ -94,8 +94,10 @@ int fl_set_randmember(fl_ns_t *ns, fl_slice_t key, int64_t count, bool single,
  * one member (bulk) or nil. */
 int fl_set_pop(fl_ns_t *ns, fl_slice_t key, size_t count, bool single, const fl_sink_t *out);
 
-/* SMOVE: *moved tells whether the member left src (and is in dst). */
-int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, bool *moved);
+/* SMOVE: *moved tells whether the member left src (and is in dst); *added (may be NULL)
+ * whether dst did not hold it before. */
+int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, bool *moved,
+                bool *added);
 
 /* SINTER/SUNION/SDIFF over n keys, with every key's partition locked (ascending order) for
  * the whole operation, so it is atomic. dst NULL: emits array(k) then the members; else

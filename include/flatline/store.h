@@ -800,6 +800,42 @@ typedef struct fl_store_hooks {
  * store's background thread commits expiries until then), so their ctx must outlive it. */
 void fl_store_set_hooks(fl_store_t *store, const fl_store_hooks_t *h);
 
+/* ---- Key events (src/store/key_events.c) ------------------------------------------------ */
+
+/* What happened to a key, for keyspace notifications: a key that did not exist now does
+ * (NEW), a write removed it (DELETED: DEL, a collection left empty, the old name of RENAME,
+ * ...), its TTL passed (EXPIRED: lazily on access or by the background thread), the eviction
+ * policy removed it (EVICTED), or a read looked it up and did not find it (MISS: the reads
+ * counted in the namespace's misses). FLUSHDB/FLUSHALL report nothing (as Redis). */
+typedef enum fl_key_event {
+    FL_KEY_NEW,
+    FL_KEY_DELETED,
+    FL_KEY_EXPIRED,
+    FL_KEY_EVICTED,
+    FL_KEY_MISS,
+} fl_key_event_t;
+
+/* Called by the thread that made the change or the read (a command's worker, the background
+ * thread) with the key's partition locked (write-locked for a change, before it is applied:
+ * per key, in commit order). It must not call into the store, must copy the key if it keeps
+ * it, and must be fast (it holds the partition). */
+typedef void (*fl_key_event_fn)(void *ctx, size_t ns_index, fl_slice_t key, fl_key_event_t ev);
+
+/* Installs the key-event callback (NULL removes it); events are reported only while switched
+ * on by fl_store_key_events. Call while no other thread uses the store (before workers
+ * start); ctx must outlive the store (its background thread commits expiries until
+ * fl_store_close returns). */
+void fl_store_set_key_events(fl_store_t *store, fl_key_event_fn fn, void *ctx);
+
+/* Switches reporting on or off (any thread, any time; off costs the commit point one relaxed
+ * load; on does nothing without a callback installed). A change racing with the switch may or
+ * may not be reported. */
+void fl_store_key_events(fl_store_t *store, bool on);
+
+/* Silences the calling thread's key events (quiet true) until called again with false: for a
+ * scratch key no client should hear of (RESTORE decodes into a hidden key, then renames it). */
+void fl_key_events_quiet(bool quiet);
+
 /* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
  * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
  * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a

@@ -123,13 +123,18 @@ flp_restore_t flp_restore(fl_store_t *store, fl_ns_t *ns, fl_slice_t key, fl_sli
         if (exists)
             *status = fl_key_del(ns, key, &done);
     } else if (*status == FL_OK) {
-        if (!decode(ns, tmp, payload, expire_at_ms, status)) {
+        fl_key_events_quiet(true); /* the hidden key is nobody's: no keyspace notification */
+        bool decoded = decode(ns, tmp, payload, expire_at_ms, status);
+        fl_key_events_quiet(false);
+        if (!decoded) {
             if (*status == FL_OK) /* the dry run passed: the store refused (quota, memory) */
                 *status = FL_ENOMEM;
         } else {
             *status = fl_key_rename(ns, tmp, key, false, &done);
         }
+        fl_key_events_quiet(true);
         fl_key_del(ns, tmp, &done); /* what a failure left; nothing after the rename */
+        fl_key_events_quiet(false);
     }
     if (*status != FL_OK && rc == FLP_RESTORE_OK)
         rc = FLP_RESTORE_STORE_ERROR;

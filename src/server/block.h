@@ -41,6 +41,7 @@ struct srv_bpop {
     bool serving;   /* set by block.c while it serves a blocked client: try_pop then skips a
                      * key of the wrong type (Redis serves a waiter only from a key of its
                      * type) instead of answering WRONGTYPE */
+    size_t db;      /* the keys' namespace index, for keyspace notifications (notify.h) */
 };
 
 /* Runs op for c now when it can, else blocks c on op's keys until deadline_ms (absolute Unix

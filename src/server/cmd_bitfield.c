@@ -21,6 +21,7 @@
 #include "srv_cmd.h"
 
 #include "fl_assert.h"
+#include "notify.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,8 @@ static void bitfield_generic(srv_client_t *c, int argc, const fl_slice_t *argv, 
         else
             srv_reply_int(&c->out, results[j].v);
     }
+    if (writes && r.changed) /* Redis tells "setbit" when a value changed or the key grew */
+        srv_notify(c, SRV_NOTIFY_STRING, "setbit", argv[1]);
 out:
     free(r.span);
     free(results);

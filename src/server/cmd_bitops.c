@@ -7,6 +7,7 @@
  * key's lock (a large value is two spans: fl_value_t), without a copy. BITOP reads its sources
  * and writes its destination inside one store batch, so it is atomic as in Redis.
  */
+#include "notify.h"
 #include "srv_cmd.h"
 
 #include <stdlib.h>
@@ -302,7 +303,7 @@ static void cmd_bitop(srv_client_t *c, int argc, const fl_slice_t *argv)
         rc = FL_ENOMEM;
     if (rc == FL_OK && a.len)
         rc = fl_str_read_many(c->ns, &argv[3], nsrc, bitop_read, &a);
-    bool deleted;
+    bool deleted = false;
     if (rc == FL_OK && a.len)
         rc = fl_str_set(c->ns, argv[2], (fl_slice_t){(const char *)a.out, a.len}, NULL, NULL);
     else if (rc == FL_OK)
@@ -316,6 +317,10 @@ static void cmd_bitop(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     srv_reply_int(&c->out, (long long)a.len);
+    if (a.len)
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[2]);
+    else if (deleted)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[2]);
 }
 
 /* This family's rows of the command table (commands.c merges the families). */

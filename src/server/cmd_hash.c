@@ -6,6 +6,7 @@
  * Invariant: field/value arguments are passed to the store as slices of the request buffer
  * (argv + 2), never copied here; each handler appends exactly one reply.
  */
+#include "notify.h"
 #include "srv_cmd.h"
 
 #include <limits.h>
@@ -19,7 +20,10 @@ static bool hset_generic(srv_client_t *c, int argc, const fl_slice_t *argv, cons
         return false;
     }
     int st = fl_hash_set(c->ns, argv[1], argv + 2, (size_t)(argc - 2) / 2, added);
-    return srv_sink_done(c, c->out.len, st);
+    if (!srv_sink_done(c, c->out.len, st))
+        return false;
+    srv_notify(c, SRV_NOTIFY_HASH, "hset", argv[1]);
+    return true;
 }
 
 static void cmd_hset(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -55,9 +59,15 @@ static void cmd_hmget(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_hdel(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t removed = 0;
+    srv_notify_begin();
     int st = fl_hash_del(c->ns, argv[1], argv + 2, (size_t)argc - 2, &removed);
-    if (srv_sink_done(c, c->out.len, st))
-        srv_reply_int(&c->out, (long long)removed);
+    if (!srv_sink_done(c, c->out.len, st))
+        return;
+    srv_reply_int(&c->out, (long long)removed);
+    if (removed) {
+        srv_notify(c, SRV_NOTIFY_HASH, "hdel", argv[1]);
+        srv_notify_del_if_gone(c, argv[1]);
+    }
 }
 
 static void cmd_hgetall(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -91,8 +101,10 @@ static void cmd_hincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
     int st = fl_hash_incrby(c->ns, argv[1], argv[2], delta, &result);
     if (st == FL_ENOTINT)
         srv_reply_error(&c->out, "ERR hash value is not an integer");
-    else if (srv_sink_done(c, c->out.len, st))
+    else if (srv_sink_done(c, c->out.len, st)) {
         srv_reply_int(&c->out, result);
+        srv_notify(c, SRV_NOTIFY_HASH, "hincrby", argv[1]);
+    }
 }
 
 static void each_generic(srv_client_t *c, const fl_slice_t *argv, unsigned what)
@@ -115,8 +127,11 @@ static void cmd_hvals(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_hsetnx(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool set = false;
-    if (srv_sink_done(c, c->out.len, fl_hash_setnx(c->ns, argv[1], argv[2], argv[3], &set)))
-        srv_reply_int(&c->out, set);
+    if (!srv_sink_done(c, c->out.len, fl_hash_setnx(c->ns, argv[1], argv[2], argv[3], &set)))
+        return;
+    srv_reply_int(&c->out, set);
+    if (set)
+        srv_notify(c, SRV_NOTIFY_HASH, "hset", argv[1]);
 }
 
 static void cmd_hstrlen(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -135,8 +150,10 @@ static void cmd_hincrbyfloat(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     int st = fl_hash_incrbyfloat(c->ns, argv[1], argv[2], argv[3], buf, &len);
-    if (srv_sink_done(c, c->out.len, st))
+    if (srv_sink_done(c, c->out.len, st)) {
         srv_reply_bulk(&c->out, buf, len);
+        srv_notify(c, SRV_NOTIFY_HASH, "hincrbyfloat", argv[1]);
+    }
     free(buf);
 }
 

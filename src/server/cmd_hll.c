@@ -12,6 +12,7 @@
  * corrupt value, so GET returns the same bytes on both servers after the same commands.
  */
 #include "hll.h"
+#include "notify.h"
 #include "srv_cmd.h"
 
 #include <stdlib.h>
@@ -248,6 +249,8 @@ static void pfadd_locked(srv_client_t *c, fl_slice_t key, const hll_pair_t *pair
         reply_failure(c, failed);
     else
         srv_reply_int(&c->out, updated ? 1 : 0);
+    if (rc == FL_OK && failed == HLL_SAME && updated)
+        srv_notify(c, SRV_NOTIFY_STRING, "pfadd", key);
     hll_free(&k.h);
 }
 
@@ -403,6 +406,8 @@ static void cmd_pfmerge(srv_client_t *c, int argc, const fl_slice_t *argv)
             srv_reply_status(c, st);
         else
             srv_reply_ok(&c->out);
+        if (rc == HLL_SAME && st == FL_OK) /* Redis: PFMERGE is told as a mass PFADD */
+            srv_notify(c, SRV_NOTIFY_STRING, "pfadd", argv[1]);
     }
     batch_close(own);
     hll_free(&dest.h);

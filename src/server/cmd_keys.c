@@ -7,6 +7,7 @@
  * into a private buffer before replying or asking the store anything else.
  */
 #include "block.h"
+#include "notify.h"
 #include "srv_cmd.h"
 
 #include <ctype.h>
@@ -22,10 +23,14 @@ static void cmd_del(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t n = 0;
     bool deleted = false;
+    srv_notify_begin();
     int st = argc == 2 ? fl_key_del(c->ns, argv[1], &deleted)
                        : fl_keys_del(c->ns, argv + 1, (size_t)argc - 1, &n);
-    if (srv_sink_done(c, c->out.len, st))
-        srv_reply_int(&c->out, argc == 2 ? (long long)deleted : (long long)n);
+    if (!srv_sink_done(c, c->out.len, st))
+        return;
+    srv_reply_int(&c->out, argc == 2 ? (long long)deleted : (long long)n);
+    for (int i = 1; i < argc; i++) /* Redis's order: the arguments' */
+        srv_notify_del_if_gone(c, argv[i]);
 }
 
 static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -43,12 +48,19 @@ static void cmd_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void rename_generic(srv_client_t *c, const fl_slice_t *argv, bool nx)
 {
     bool renamed = false;
+    srv_notify_begin();
     if (!srv_sink_done(c, c->out.len, fl_key_rename(c->ns, argv[1], argv[2], nx, &renamed)))
         return;
     if (nx)
         srv_reply_int(&c->out, renamed);
     else
         srv_reply_ok(&c->out);
+    bool same = argv[1].n == argv[2].n && memcmp(argv[1].p, argv[2].p, argv[1].n) == 0;
+    if ((renamed || !nx) && !same) {
+        srv_notify_new_unless_created(c, argv[2]);
+        srv_notify(c, SRV_NOTIFY_GENERIC, "rename_from", argv[1]);
+        srv_notify(c, SRV_NOTIFY_GENERIC, "rename_to", argv[2]);
+    }
     if (renamed || !nx)
         srv_block_signal(c->ns, argv[2]);
 }
@@ -68,6 +80,7 @@ static void cmd_copy(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool replace = false;
     fl_ns_t *dst = c->ns;
+    size_t dst_index = c->ns_index;
     for (int i = 3; i < argc; i++) {
         long long db;
         if (srv_slice_eq(argv[i], "replace")) {
@@ -80,6 +93,7 @@ static void cmd_copy(srv_client_t *c, int argc, const fl_slice_t *argv)
                 return;
             }
             dst = db < 0 ? NULL : fl_store_ns(c->srv->store, (size_t)db);
+            dst_index = (size_t)db;
             if (!dst) {
                 srv_reply_error(&c->out, "ERR DB index is out of range");
                 return;
@@ -97,8 +111,10 @@ static void cmd_copy(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (!srv_sink_done(c, c->out.len, fl_key_copy(c->ns, argv[1], dst, argv[2], replace, &copied)))
         return;
     srv_reply_int(&c->out, copied);
-    if (copied)
-        srv_block_signal(dst, argv[2]);
+    if (!copied)
+        return;
+    srv_notify_publish(dst_index, SRV_NOTIFY_GENERIC, "copy_to", argv[2]);
+    srv_block_signal(dst, argv[2]);
 }
 
 /* DUMP key: the value serialized as Redis 7.0 does (src/persist/dump.c), or nil. */
@@ -166,6 +182,7 @@ static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     int64_t at = ttl == 0 ? 0 : absttl ? ttl : fl_now_ms() + ttl;
     int status;
+    srv_notify_begin();
     switch (flp_restore(c->srv->store, c->ns, argv[1], argv[3], at, replace, &status)) {
     case FLP_RESTORE_OK:
         break;
@@ -185,6 +202,12 @@ static void cmd_restore(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (idle >= 0 || freq >= 0)
         fl_key_set_access(c->ns, argv[1], idle, freq);
     srv_reply_ok(&c->out);
+    if (srv_notify_deleted(c, argv[1])) { /* a TTL already past: REPLACE deleted the key */
+        srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[1]);
+    } else if (at == 0 || at > fl_now_ms()) { /* else nothing was created */
+        srv_notify_new_unless_created(c, argv[1]);
+        srv_notify(c, SRV_NOTIFY_GENERIC, "restore", argv[1]);
+    }
     srv_block_signal(c->ns, argv[1]);
 }
 
@@ -323,8 +346,13 @@ static void expire_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bo
     }
     /* The condition is checked by the store under the write lock that applies the change. */
     bool applied = false;
-    if (srv_sink_done(c, c->out.len, fl_key_expire_cond(c->ns, argv[1], v, flags, &applied)))
-        srv_reply_int(&c->out, applied);
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len, fl_key_expire_cond(c->ns, argv[1], v, flags, &applied)))
+        return;
+    srv_reply_int(&c->out, applied);
+    if (applied) /* a time already past deleted the key: Redis tells "del" */
+        srv_notify(c, SRV_NOTIFY_GENERIC, srv_notify_deleted(c, argv[1]) ? "del" : "expire",
+                   argv[1]);
     return;
 invalid:
     srv_reply_errorf(&c->out, "ERR invalid expire time in '%s' command", name);
@@ -371,8 +399,9 @@ static void cmd_pttl(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void expiretime_generic(srv_client_t *c, fl_slice_t key, bool ms)
 {
     int64_t at = -2;
-    if (srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
-        srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
+    if (!srv_sink_done(c, c->out.len, fl_key_expire_time(c->ns, key, &at)))
+        return;
+    srv_reply_int(&c->out, at < 0 || ms ? at : (at + 500) / 1000);
 }
 
 static void cmd_expiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -388,8 +417,11 @@ static void cmd_pexpiretime(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_persist(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     bool changed = false;
-    if (srv_sink_done(c, c->out.len, fl_key_persist(c->ns, argv[1], &changed)))
-        srv_reply_int(&c->out, changed);
+    if (!srv_sink_done(c, c->out.len, fl_key_persist(c->ns, argv[1], &changed)))
+        return;
+    srv_reply_int(&c->out, changed);
+    if (changed)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "persist", argv[1]);
 }
 
 static const char *type_name(fl_type_t t)

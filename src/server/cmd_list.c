@@ -11,6 +11,7 @@
 
 #include "block.h"
 #include "flatline/collections.h"
+#include "notify.h"
 #include "srv_cmd.h"
 
 /* LEFT/RIGHT, or a syntax error. */
@@ -46,8 +47,10 @@ static void push_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool
     if (!srv_sink_done(c, c->out.len, st))
         return;
     srv_reply_int(&c->out, (long long)len);
-    if (len)
-        srv_block_signal(c->ns, argv[1]);
+    if (!len)
+        return; /* LPUSHX on a missing key: nothing happened */
+    srv_notify(c, SRV_NOTIFY_LIST, tail ? "rpush" : "lpush", argv[1]);
+    srv_block_signal(c->ns, argv[1]);
 }
 
 static void cmd_lpush(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -82,8 +85,15 @@ static void pop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool 
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len, popped = 0;
+    srv_notify_begin();
     int st = fl_list_pop(c->ns, argv[1], tail, (size_t)count, argc == 3, &sink, &popped);
-    if (!srv_sink_done(c, mark, st) || c->out.len > mark)
+    if (!srv_sink_done(c, mark, st))
+        return;
+    if (popped) {
+        srv_notify(c, SRV_NOTIFY_LIST, tail ? "rpop" : "lpop", argv[1]);
+        srv_notify_del_if_gone(c, argv[1]);
+    }
+    if (c->out.len > mark)
         return; /* the elements, or LPOP key 0's empty array */
     if (argc == 3)
         srv_reply_null_array(&c->out);
@@ -138,8 +148,10 @@ static void cmd_lset(srv_client_t *c, int argc, const fl_slice_t *argv)
     long long index;
     if (!srv_arg_ll(c, argv[2], &index))
         return;
-    if (srv_sink_done(c, c->out.len, fl_list_set(c->ns, argv[1], index, argv[3])))
-        srv_reply_ok(&c->out);
+    if (!srv_sink_done(c, c->out.len, fl_list_set(c->ns, argv[1], index, argv[3])))
+        return;
+    srv_reply_ok(&c->out);
+    srv_notify(c, SRV_NOTIFY_LIST, "lset", argv[1]);
 }
 
 static void cmd_linsert(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -155,8 +167,12 @@ static void cmd_linsert(srv_client_t *c, int argc, const fl_slice_t *argv)
         return;
     }
     int64_t len = 0;
-    if (srv_sink_done(c, c->out.len, fl_list_insert(c->ns, argv[1], after, argv[3], argv[4], &len)))
-        srv_reply_int(&c->out, len);
+    if (!srv_sink_done(c, c->out.len,
+                       fl_list_insert(c->ns, argv[1], after, argv[3], argv[4], &len)))
+        return;
+    srv_reply_int(&c->out, len);
+    if (len > 0)
+        srv_notify(c, SRV_NOTIFY_LIST, "linsert", argv[1]);
 }
 
 static void cmd_lrem(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -166,8 +182,13 @@ static void cmd_lrem(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (!srv_arg_ll(c, argv[2], &count))
         return;
     size_t removed = 0;
-    if (srv_sink_done(c, c->out.len, fl_list_rem(c->ns, argv[1], count, argv[3], &removed)))
-        srv_reply_int(&c->out, (long long)removed);
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len, fl_list_rem(c->ns, argv[1], count, argv[3], &removed)))
+        return;
+    srv_reply_int(&c->out, (long long)removed);
+    if (removed)
+        srv_notify(c, SRV_NOTIFY_LIST, "lrem", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 static void cmd_ltrim(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -176,8 +197,15 @@ static void cmd_ltrim(srv_client_t *c, int argc, const fl_slice_t *argv)
     long long start, stop;
     if (!srv_arg_ll(c, argv[2], &start) || !srv_arg_ll(c, argv[3], &stop))
         return;
-    if (srv_sink_done(c, c->out.len, fl_list_trim(c->ns, argv[1], start, stop)))
-        srv_reply_ok(&c->out);
+    srv_notify_begin();
+    bool exists = false; /* Redis tells "ltrim" for an existing list only */
+    fl_key_exists(c->ns, argv[1], FL_LOOKUP_QUIET, &exists);
+    if (!srv_sink_done(c, c->out.len, fl_list_trim(c->ns, argv[1], start, stop)))
+        return;
+    srv_reply_ok(&c->out);
+    if (exists || srv_notify_deleted(c, argv[1]))
+        srv_notify(c, SRV_NOTIFY_LIST, "ltrim", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 /* LPOS matches, collected before the reply (the count is not known in advance). */
@@ -284,6 +312,7 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
     if (op->kind == SRV_BPOP_MOVE) {
         size_t mark = out->len;
         bool moved = false;
+        srv_notify_begin();
         int st = fl_list_move(ns, op->keys[0], op->dst, op->tail, op->dst_tail, &sink, &moved);
         if (st != FL_OK) {
             out->len = mark;
@@ -292,6 +321,11 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
             buf_error(out, st);
             return true;
         }
+        if (moved) { /* Redis's order: the push, the pop, the source's deletion */
+            srv_notify_publish(op->db, SRV_NOTIFY_LIST, op->dst_tail ? "rpush" : "lpush", op->dst);
+            srv_notify_publish(op->db, SRV_NOTIFY_LIST, op->tail ? "rpop" : "lpop", op->keys[0]);
+            srv_notify_del_if_gone_in(op->db, op->keys[0]);
+        }
         return moved;
     }
     for (size_t i = 0; i < op->nkeys; i++) {
@@ -299,6 +333,7 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
         srv_reply_array(out, 2);
         srv_reply_bulk(out, op->keys[i].p, op->keys[i].n);
         bool lmpop = op->kind == SRV_BPOP_LMPOP;
+        srv_notify_begin();
         int st =
             fl_list_pop(ns, op->keys[i], op->tail, lmpop ? op->count : 1, lmpop, &sink, &popped);
         if (st == FL_EWRONGTYPE && op->serving) {
@@ -310,8 +345,11 @@ static bool try_list_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
             buf_error(out, st);
             return true;
         }
-        if (popped)
+        if (popped) {
+            srv_notify_publish(op->db, SRV_NOTIFY_LIST, op->tail ? "rpop" : "lpop", op->keys[i]);
+            srv_notify_del_if_gone_in(op->db, op->keys[i]);
             return true;
+        }
         out->len = mark;
     }
     return false;
@@ -341,21 +379,26 @@ static void pop_blocking(srv_client_t *c, srv_bpop_t *op, fl_slice_t timeout)
 
 static void cmd_blpop(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    srv_bpop_t op = {.kind = SRV_BPOP_LIST, .keys = argv + 1, .nkeys = (size_t)argc - 2};
+    srv_bpop_t op = {
+        .db = c->ns_index, .kind = SRV_BPOP_LIST, .keys = argv + 1, .nkeys = (size_t)argc - 2};
     pop_blocking(c, &op, argv[argc - 1]);
 }
 
 static void cmd_brpop(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
-    srv_bpop_t op = {
-        .kind = SRV_BPOP_LIST, .tail = true, .keys = argv + 1, .nkeys = (size_t)argc - 2};
+    srv_bpop_t op = {.db = c->ns_index,
+                     .kind = SRV_BPOP_LIST,
+                     .tail = true,
+                     .keys = argv + 1,
+                     .nkeys = (size_t)argc - 2};
     pop_blocking(c, &op, argv[argc - 1]);
 }
 
 static void cmd_lmove(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    srv_bpop_t op = {.kind = SRV_BPOP_MOVE, .keys = argv + 1, .nkeys = 1, .dst = argv[2]};
+    srv_bpop_t op = {
+        .db = c->ns_index, .kind = SRV_BPOP_MOVE, .keys = argv + 1, .nkeys = 1, .dst = argv[2]};
     if (!parse_side(c, argv[3], &op.tail) || !parse_side(c, argv[4], &op.dst_tail))
         return;
     op.try_pop = try_list_pop;
@@ -368,8 +411,12 @@ static void cmd_lmove(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_rpoplpush(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    srv_bpop_t op = {
-        .kind = SRV_BPOP_MOVE, .tail = true, .keys = argv + 1, .nkeys = 1, .dst = argv[2]};
+    srv_bpop_t op = {.db = c->ns_index,
+                     .kind = SRV_BPOP_MOVE,
+                     .tail = true,
+                     .keys = argv + 1,
+                     .nkeys = 1,
+                     .dst = argv[2]};
     op.try_pop = try_list_pop;
     if (!try_list_pop(c->ns, &op, &c->out))
         srv_reply_nil(&c->out);
@@ -380,7 +427,8 @@ static void cmd_rpoplpush(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_blmove(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    srv_bpop_t op = {.kind = SRV_BPOP_MOVE, .keys = argv + 1, .nkeys = 1, .dst = argv[2]};
+    srv_bpop_t op = {
+        .db = c->ns_index, .kind = SRV_BPOP_MOVE, .keys = argv + 1, .nkeys = 1, .dst = argv[2]};
     if (!parse_side(c, argv[3], &op.tail) || !parse_side(c, argv[4], &op.dst_tail))
         return;
     pop_blocking(c, &op, argv[5]);
@@ -389,8 +437,12 @@ static void cmd_blmove(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_brpoplpush(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    srv_bpop_t op = {
-        .kind = SRV_BPOP_MOVE, .tail = true, .keys = argv + 1, .nkeys = 1, .dst = argv[2]};
+    srv_bpop_t op = {.db = c->ns_index,
+                     .kind = SRV_BPOP_MOVE,
+                     .tail = true,
+                     .keys = argv + 1,
+                     .nkeys = 1,
+                     .dst = argv[2]};
     pop_blocking(c, &op, argv[3]);
 }
 
@@ -406,8 +458,11 @@ static bool parse_lmpop(srv_client_t *c, int argc, const fl_slice_t *argv, int f
         return false;
     }
     int where = first + (int)numkeys + 1;
-    *op = (srv_bpop_t){
-        .kind = SRV_BPOP_LMPOP, .keys = argv + first + 1, .nkeys = numkeys, .count = 1};
+    *op = (srv_bpop_t){.db = c->ns_index,
+                       .kind = SRV_BPOP_LMPOP,
+                       .keys = argv + first + 1,
+                       .nkeys = numkeys,
+                       .count = 1};
     if (!parse_side(c, argv[where], &op->tail))
         return false;
     bool have_count = false;

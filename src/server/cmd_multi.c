@@ -55,7 +55,7 @@ static void cmd_unwatch(srv_client_t *c, int argc, const fl_slice_t *argv)
 
 static const srv_cmd_t cmds[] = {
     {"discard", 1, SRV_CMD_FAST, cmd_discard, 0, 0, 0, SRV_ACL_CAT(TRANSACTION)},
-    {"exec", 1, 0, cmd_exec, 0, 0, 0, SRV_ACL_CAT(TRANSACTION)},
+    {"exec", 1, SRV_CMD_SKIP_SLOWLOG, cmd_exec, 0, 0, 0, SRV_ACL_CAT(TRANSACTION)},
     {"multi", 1, SRV_CMD_FAST, cmd_multi, 0, 0, 0, SRV_ACL_CAT(TRANSACTION)},
     {"unwatch", 1, SRV_CMD_FAST, cmd_unwatch, 0, 0, 0, SRV_ACL_CAT(TRANSACTION)},
     {"watch", -2, SRV_CMD_FAST, cmd_watch, 1, -1, 1, SRV_ACL_CAT(TRANSACTION)},

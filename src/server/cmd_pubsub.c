@@ -76,7 +76,7 @@ static void cmd_pubsub(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
 }
 
-#define PS SRV_CMD_PUBSUB_OK
+#define PS (SRV_CMD_PUBSUB_OK | SRV_CMD_PUSHES)
 static const srv_cmd_t cmds[] = {
     {"psubscribe", -2, PS, cmd_psubscribe, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},
     {"publish", 3, SRV_CMD_FAST, cmd_publish, 0, 0, 0, SRV_ACL_CAT(PUBSUB)},

@@ -6,24 +6,35 @@
  * and wording; members are passed to the store as slices of the request, never copied here.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "flatline/collections.h"
+#include "notify.h"
 #include "srv_cmd.h"
 
 static void cmd_sadd(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t added = 0;
-    if (srv_sink_done(c, c->out.len,
-                      fl_set_add(c->ns, argv[1], argv + 2, (size_t)argc - 2, &added)))
-        srv_reply_int(&c->out, (long long)added);
+    if (!srv_sink_done(c, c->out.len,
+                       fl_set_add(c->ns, argv[1], argv + 2, (size_t)argc - 2, &added)))
+        return;
+    srv_reply_int(&c->out, (long long)added);
+    if (added)
+        srv_notify(c, SRV_NOTIFY_SET, "sadd", argv[1]);
 }
 
 static void cmd_srem(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t removed = 0;
-    if (srv_sink_done(c, c->out.len,
-                      fl_set_rem(c->ns, argv[1], argv + 2, (size_t)argc - 2, &removed)))
-        srv_reply_int(&c->out, (long long)removed);
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len,
+                       fl_set_rem(c->ns, argv[1], argv + 2, (size_t)argc - 2, &removed)))
+        return;
+    srv_reply_int(&c->out, (long long)removed);
+    if (removed) {
+        srv_notify(c, SRV_NOTIFY_SET, "srem", argv[1]);
+        srv_notify_del_if_gone(c, argv[1]);
+    }
 }
 
 static void cmd_scard(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -100,17 +111,32 @@ static void cmd_spop(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     srv_sink_t sink;
     size_t mark = c->out.len;
-    srv_sink_done(c, mark,
-                  fl_set_pop(c->ns, argv[1], (size_t)count, argc == 2,
-                             srv_sink_as(&sink, &c->out, SRV_SHAPE_SET)));
+    srv_notify_begin();
+    if (!srv_sink_done(c, mark,
+                       fl_set_pop(c->ns, argv[1], (size_t)count, argc == 2,
+                                  srv_sink_as(&sink, &c->out, SRV_SHAPE_SET))) ||
+        srv_notify_off() || srv_replied_none(c, mark))
+        return;
+    srv_notify(c, SRV_NOTIFY_SET, "spop", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 static void cmd_smove(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    bool moved = false;
-    if (srv_sink_done(c, c->out.len, fl_set_move(c->ns, argv[1], argv[2], argv[3], &moved)))
-        srv_reply_int(&c->out, moved);
+    bool moved = false, added = false; /* Redis tells "sadd" when dst did not have it */
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len,
+                       fl_set_move(c->ns, argv[1], argv[2], argv[3], &moved, &added)))
+        return;
+    srv_reply_int(&c->out, moved);
+    bool same = argv[1].n == argv[2].n && memcmp(argv[1].p, argv[2].p, argv[1].n) == 0;
+    if (!moved || same)
+        return;
+    srv_notify(c, SRV_NOTIFY_SET, "srem", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
+    if (added)
+        srv_notify(c, SRV_NOTIFY_SET, "sadd", argv[2]);
 }
 
 /* SINTER/SUNION/SDIFF (dst NULL) and their STORE forms (argv[1] the destination). */
@@ -119,11 +145,19 @@ static void algebra(srv_client_t *c, int argc, const fl_slice_t *argv, fl_set_op
     srv_sink_t sink;
     size_t mark = c->out.len, card = 0;
     int first = store ? 2 : 1;
+    srv_notify_begin();
     int st =
         fl_set_algebra(c->ns, op, argv + first, (size_t)(argc - first), store ? &argv[1] : NULL,
                        false, 0, srv_sink_as(&sink, &c->out, SRV_SHAPE_SET), &card);
-    if (srv_sink_done(c, mark, st) && store)
-        srv_reply_int(&c->out, (long long)card);
+    if (!srv_sink_done(c, mark, st) || !store)
+        return;
+    srv_reply_int(&c->out, (long long)card);
+    static const char *const events[] = {
+        [FL_SINTER] = "sinterstore", [FL_SUNION] = "sunionstore", [FL_SDIFF] = "sdiffstore"};
+    if (card)
+        srv_notify(c, SRV_NOTIFY_SET, events[op], argv[1]);
+    else
+        srv_notify_del_if_gone(c, argv[1]);
 }
 
 static void cmd_sinter(srv_client_t *c, int argc, const fl_slice_t *argv)

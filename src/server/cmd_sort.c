@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "block.h"
+#include "notify.h"
 #include "script.h"
 
 typedef struct sort_args {
@@ -360,8 +361,10 @@ static bool emit(srv_client_t *c, const sort_args_t *a, const sort_elem_t *v, lo
 /* STORE: the result replaces the destination as a list, or deletes it when empty. */
 static int store_result(srv_client_t *c, fl_slice_t dst, const collect_t *res)
 {
-    size_t gone;
+    size_t gone = 0;
     int rc = fl_keys_del(c->ns, &dst, 1, &gone);
+    if (rc == FL_OK && res->n == 0 && gone)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "del", dst);
     if (rc != FL_OK || res->n == 0)
         return rc;
     fl_slice_t *elems = malloc(res->n * sizeof(*elems));
@@ -372,8 +375,10 @@ static int store_result(srv_client_t *c, fl_slice_t dst, const collect_t *res)
     size_t len;
     rc = fl_list_push(c->ns, dst, true, elems, res->n, false, &len);
     free(elems);
-    if (rc == FL_OK)
+    if (rc == FL_OK) {
+        srv_notify(c, SRV_NOTIFY_LIST, "sortstore", dst);
         srv_block_signal(c->ns, dst); /* served when the command's batch has ended */
+    }
     return rc;
 }
 

@@ -8,6 +8,7 @@
  * command"); values stream from the store to the reply buffer through the sink; each
  * handler appends exactly one reply.
  */
+#include "notify.h"
 #include "srv_cmd.h"
 
 #include <limits.h>
@@ -46,6 +47,65 @@ static void cmd_get(srv_client_t *c, int argc, const fl_slice_t *argv)
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
     srv_sink_done(c, mark, fl_str_get(c->ns, argv[1], &sink));
+}
+
+/* A key's state read for a notification's condition, without counting a lookup. */
+typedef struct peek {
+    bool found;
+    size_t len;           /* a string's length */
+    int64_t expire_at_ms; /* 0: no TTL */
+} peek_t;
+
+static void peek_view(void *ctx, const fl_rec_view_t *v)
+{
+    peek_t *p = ctx;
+    p->len = v->type == FL_TYPE_STRING ? fl_value_len(v->val) : 0;
+    p->expire_at_ms = v->expire_at_ms;
+}
+
+/* Reads key's state into *p when the classes `want` are on (else leaves it "found"). */
+static void peek(srv_client_t *c, fl_slice_t key, unsigned want, peek_t *p)
+{
+    *p = (peek_t){true, 0, 0};
+    if (atomic_load_explicit(&srv_notify_classes, memory_order_relaxed) & want)
+        fl_key_view(c->ns, key, FL_LOOKUP_QUIET, peek_view, p, &p->found);
+}
+
+/* Whether the SET just made (since srv_notify_begin) dropped key at once for an expiry that
+ * was already past when the store looked, as the store does; Redis keeps such a key until it
+ * is next touched. *was_missing: it did not exist before. Only asked once the expiry is past:
+ * the store created the key (recorded), deleted the old one (recorded), or neither, when it
+ * replaced the key (still there) or dropped a missing one (not there). */
+static bool set_dropped(srv_client_t *c, fl_slice_t key, bool *was_missing)
+{
+    *was_missing = false;
+    if (srv_notify_created(c->ns_index, key))
+        return false;
+    if (srv_notify_deleted(c, key))
+        return true;
+    peek_t now;
+    peek(c, key, ~0u, &now);
+    *was_missing = !now.found;
+    return !now.found;
+}
+
+/* After a SET-like write of key (SET, SETEX, PSETEX, GETSET, SET ... GET): Redis's "set", then
+ * "expire" when an expiry was given. A key the store dropped at once (set_dropped) is told as
+ * Redis tells it: "new" (when it was missing), "set", "expire", then "expired". */
+static void notify_set(srv_client_t *c, fl_slice_t key, int64_t expire_at_ms)
+{
+    if (srv_notify_off())
+        return;
+    bool was_missing = false;
+    bool dropped =
+        expire_at_ms != 0 && expire_at_ms <= fl_now_ms() && set_dropped(c, key, &was_missing);
+    if (was_missing)
+        srv_notify(c, SRV_NOTIFY_NEW, "new", key);
+    srv_notify(c, SRV_NOTIFY_STRING, "set", key);
+    if (expire_at_ms)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "expire", key);
+    if (dropped)
+        srv_notify(c, SRV_NOTIFY_EXPIRED, "expired", key);
 }
 
 /* SET's options by exclusive group. As in Redis 7, an option may be repeated (the last value
@@ -97,16 +157,22 @@ static void cmd_set(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
+    srv_notify_begin();
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, &sink);
     if (o.flags & FL_SET_GET) {
-        if (st != FL_ECOND)
-            srv_sink_done(c, mark, st); /* old value (already emitted) or the error */
+        if (st == FL_ECOND || !srv_sink_done(c, mark, st) || srv_notify_off())
+            return; /* the old value was emitted, or the error */
+        if (srv_replied_none(c, mark))
+            srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+        notify_set(c, argv[1], o.expire_at_ms);
         return;
     }
-    if (st == FL_ECOND)
+    if (st == FL_ECOND) {
         srv_reply_nil(&c->out);
-    else if (srv_sink_done(c, mark, st))
+    } else if (srv_sink_done(c, mark, st)) {
         srv_reply_ok(&c->out);
+        notify_set(c, argv[1], o.expire_at_ms);
+    }
 }
 
 static void setex_generic(srv_client_t *c, const fl_slice_t *argv, bool seconds, const char *n)
@@ -119,9 +185,12 @@ static void setex_generic(srv_client_t *c, const fl_slice_t *argv, bool seconds,
         reply_invalid_expire(c, n);
         return;
     }
+    srv_notify_begin();
     int st = fl_str_set(c->ns, argv[1], argv[3], &o, NULL);
-    if (srv_sink_done(c, c->out.len, st))
+    if (srv_sink_done(c, c->out.len, st)) {
         srv_reply_ok(&c->out);
+        notify_set(c, argv[1], o.expire_at_ms);
+    }
 }
 
 static void cmd_setex(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -138,10 +207,12 @@ static void cmd_setnx(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     fl_set_opts_t o = {0, FL_SET_NX};
     int st = fl_str_set(c->ns, argv[1], argv[2], &o, NULL);
-    if (st == FL_ECOND)
+    if (st == FL_ECOND) {
         srv_reply_int(&c->out, 0);
-    else if (srv_sink_done(c, c->out.len, st))
+    } else if (srv_sink_done(c, c->out.len, st)) {
         srv_reply_int(&c->out, 1);
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[1]);
+    }
 }
 
 static void cmd_mget(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -160,8 +231,11 @@ static void cmd_mset(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     /* All or nothing: the store checks the quota for every pair first and applies them
      * together. */
-    if (srv_sink_done(c, c->out.len, fl_str_mset(c->ns, argv + 1, (size_t)(argc - 1) / 2)))
-        srv_reply_ok(&c->out);
+    if (!srv_sink_done(c, c->out.len, fl_str_mset(c->ns, argv + 1, (size_t)(argc - 1) / 2)))
+        return;
+    srv_reply_ok(&c->out);
+    for (int i = 1; i < argc; i += 2)
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[i]);
 }
 
 static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -169,7 +243,12 @@ static void cmd_getdel(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink));
+    srv_notify_begin();
+    if (!srv_sink_done(c, mark, fl_str_getdel(c->ns, argv[1], &sink)) || srv_notify_off())
+        return;
+    if (srv_replied_none(c, mark))
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 /* GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: one option of the group (repeating
@@ -202,7 +281,23 @@ static void cmd_getex(srv_client_t *c, int argc, const fl_slice_t *argv)
     }
     fl_sink_t sink;
     srv_sink_init(&sink, c);
-    srv_sink_done(c, c->out.len, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink));
+    size_t mark = c->out.len;
+    peek_t before; /* PERSIST is told only when it removed a TTL */
+    peek(c, argv[1], seen == 5 ? SRV_NOTIFY_GENERIC : 0, &before);
+    srv_notify_begin();
+    if (!srv_sink_done(c, mark, fl_str_getex(c->ns, argv[1], at, seen == 5, &sink)) ||
+        srv_notify_off())
+        return;
+    if (srv_replied_none(c, mark)) {
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+        return;
+    }
+    if (srv_notify_deleted(c, argv[1]))
+        srv_notify(c, SRV_NOTIFY_GENERIC, "del", argv[1]);
+    else if (at)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "expire", argv[1]);
+    else if (seen == 5 && before.expire_at_ms != 0)
+        srv_notify(c, SRV_NOTIFY_GENERIC, "persist", argv[1]);
 }
 
 static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -211,7 +306,11 @@ static void cmd_getset(srv_client_t *c, int argc, const fl_slice_t *argv)
     fl_sink_t sink;
     srv_sink_init(&sink, c);
     size_t mark = c->out.len;
-    srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink));
+    if (!srv_sink_done(c, mark, fl_str_set(c->ns, argv[1], argv[2], &o, &sink)) || srv_notify_off())
+        return;
+    if (srv_replied_none(c, mark))
+        srv_notify(c, SRV_NOTIFY_KEY_MISS, "keymiss", argv[1]);
+    srv_notify(c, SRV_NOTIFY_STRING, "set", argv[1]);
 }
 
 static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -229,8 +328,10 @@ static void cmd_append(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }
-    if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len)))
+    if (srv_sink_done(c, c->out.len, fl_str_append(c->ns, argv[1], argv[2], &len))) {
         srv_reply_int(&c->out, (long long)len);
+        srv_notify(c, SRV_NOTIFY_STRING, "append", argv[1]);
+    }
 }
 
 static void cmd_setrange(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -248,9 +349,12 @@ static void cmd_setrange(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         return;
     }
-    if (srv_sink_done(c, c->out.len,
-                      fl_str_setrange(c->ns, argv[1], (size_t)offset, argv[3], &len)))
-        srv_reply_int(&c->out, (long long)len);
+    if (!srv_sink_done(c, c->out.len,
+                       fl_str_setrange(c->ns, argv[1], (size_t)offset, argv[3], &len)))
+        return;
+    srv_reply_int(&c->out, (long long)len);
+    if (argv[3].n > 0) /* Redis: nothing written, nothing told */
+        srv_notify(c, SRV_NOTIFY_STRING, "setrange", argv[1]);
 }
 
 /* GETRANGE and SUBSTR. */
@@ -287,9 +391,16 @@ static void cmd_setbit(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR bit is not an integer or out of range");
         return;
     }
-    int st = fl_str_setbit(c->ns, argv[1], bit, argv[3].p[0] == '1', &was);
-    if (srv_sink_done(c, c->out.len, st))
-        srv_reply_int(&c->out, was);
+    /* Redis tells "setbit" when the bit changed or the value was created or grew. */
+    peek_t before;
+    peek(c, argv[1], SRV_NOTIFY_STRING, &before);
+    bool on = argv[3].p[0] == '1';
+    int st = fl_str_setbit(c->ns, argv[1], bit, on, &was);
+    if (!srv_sink_done(c, c->out.len, st))
+        return;
+    srv_reply_int(&c->out, was);
+    if (was != on || !before.found || bit / 8 >= before.len)
+        srv_notify(c, SRV_NOTIFY_STRING, "setbit", argv[1]);
 }
 
 static void cmd_getbit(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -311,8 +422,10 @@ static void cmd_strlen(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void incr_generic(srv_client_t *c, fl_slice_t key, long long delta)
 {
     int64_t result = 0;
-    if (srv_sink_done(c, c->out.len, fl_str_incrby(c->ns, key, delta, &result)))
+    if (srv_sink_done(c, c->out.len, fl_str_incrby(c->ns, key, delta, &result))) {
         srv_reply_int(&c->out, result);
+        srv_notify(c, SRV_NOTIFY_STRING, "incrby", key);
+    }
 }
 
 static void cmd_incr(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -352,8 +465,10 @@ static void cmd_incrbyfloat(srv_client_t *c, int argc, const fl_slice_t *argv)
         c->out.failed = true; /* out of memory: drop the connection */
         return;
     }
-    if (srv_sink_done(c, c->out.len, fl_str_incrbyfloat(c->ns, argv[1], argv[2], buf, &len)))
+    if (srv_sink_done(c, c->out.len, fl_str_incrbyfloat(c->ns, argv[1], argv[2], buf, &len))) {
         srv_reply_bulk(&c->out, buf, len);
+        srv_notify(c, SRV_NOTIFY_STRING, "incrbyfloat", argv[1]);
+    }
     free(buf);
 }
 
@@ -364,8 +479,11 @@ static void cmd_msetnx(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_arity(c, "msetnx");
         return;
     }
-    if (srv_sink_done(c, c->out.len, fl_str_msetnx(c->ns, argv + 1, (size_t)(argc - 1) / 2, &set)))
-        srv_reply_int(&c->out, set);
+    if (!srv_sink_done(c, c->out.len, fl_str_msetnx(c->ns, argv + 1, (size_t)(argc - 1) / 2, &set)))
+        return;
+    srv_reply_int(&c->out, set);
+    for (int i = 1; set && i < argc; i += 2)
+        srv_notify(c, SRV_NOTIFY_STRING, "set", argv[i]);
 }
 
 /* ---- LCS -------------------------------------------------------------------------------- */

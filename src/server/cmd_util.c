@@ -340,3 +340,14 @@ void srv_cmd_route(srv_client_t *c, int argc, const fl_slice_t *argv,
     c->last_cmd = subs[s].fullname;
     subs[s].fn(c, argc, argv);
 }
+
+bool srv_replied_none(const srv_client_t *c, size_t mark)
+{
+    static const char *const none[] = {"_\r\n", "$-1\r\n", "*-1\r\n", "*0\r\n", "~0\r\n"};
+    const char *p = c->out.p + mark;
+    size_t len = c->out.len - mark;
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+        if (len == strlen(none[i]) && memcmp(p, none[i], len) == 0)
+            return true;
+    return false;
+}

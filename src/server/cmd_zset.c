@@ -14,6 +14,7 @@
 
 #include "block.h"
 #include "flatline/collections.h"
+#include "notify.h"
 #include "srv_cmd.h"
 
 /* Redis's string2d: strtod over the whole argument, no leading space, no NaN, no overflow
@@ -112,6 +113,8 @@ static void zadd_generic(srv_client_t *c, int argc, const fl_slice_t *argv, unsi
         srv_reply_double(&c->out, score);
     else
         srv_reply_nil(&c->out);
+    if (st == FL_OK && (added || changed))
+        srv_notify(c, SRV_NOTIFY_ZSET, (flags & FL_ZADD_INCR) ? "zincr" : "zadd", argv[1]);
     if (added)
         srv_block_signal(c->ns, argv[1]);
 out:
@@ -139,6 +142,8 @@ static void cmd_zincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_error(&c->out, "ERR resulting score is not a number (NaN)");
     else if (srv_sink_done(c, c->out.len, st))
         srv_reply_double(&c->out, score);
+    if (st == FL_OK && (added || changed))
+        srv_notify(c, SRV_NOTIFY_ZSET, "zincr", argv[1]);
     if (added)
         srv_block_signal(c->ns, argv[1]);
 }
@@ -146,9 +151,15 @@ static void cmd_zincrby(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_zrem(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     size_t removed = 0;
-    if (srv_sink_done(c, c->out.len,
-                      fl_zset_rem(c->ns, argv[1], argv + 2, (size_t)argc - 2, &removed)))
-        srv_reply_int(&c->out, (long long)removed);
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len,
+                       fl_zset_rem(c->ns, argv[1], argv + 2, (size_t)argc - 2, &removed)))
+        return;
+    srv_reply_int(&c->out, (long long)removed);
+    if (removed) {
+        srv_notify(c, SRV_NOTIFY_ZSET, "zrem", argv[1]);
+        srv_notify_del_if_gone(c, argv[1]);
+    }
 }
 
 static void cmd_zcard(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -357,10 +368,16 @@ static void cmd_zrangestore(srv_client_t *c, int argc, const fl_slice_t *argv)
     if (!parse_range(c, argc, argv, 3, (range_form_t){FL_ZBY_RANK, false, false, true}, &r))
         return;
     size_t n = 0;
-    if (srv_sink_done(c, c->out.len, fl_zset_range_store(c->ns, argv[1], argv[2], &r, &n)))
-        srv_reply_int(&c->out, (long long)n);
-    if (n)
-        srv_block_signal(c->ns, argv[1]);
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len, fl_zset_range_store(c->ns, argv[1], argv[2], &r, &n)))
+        return;
+    srv_reply_int(&c->out, (long long)n);
+    if (!n) {
+        srv_notify_del_if_gone(c, argv[1]);
+        return;
+    }
+    srv_notify(c, SRV_NOTIFY_ZSET, "zrangestore", argv[1]);
+    srv_block_signal(c->ns, argv[1]);
 }
 
 /* ZCOUNT / ZLEXCOUNT / ZREMRANGEBY...: a min/max (or start/stop) pair and nothing else. */
@@ -371,8 +388,17 @@ static void range_count(srv_client_t *c, const fl_slice_t *argv, fl_zrange_by_t 
     if (!parse_range(c, 4, argv, 2, (range_form_t){by, true, false, false}, &r))
         return;
     size_t n = 0;
-    if (srv_sink_done(c, c->out.len, fl_zset_range(c->ns, argv[1], &r, mode, NULL, &n)))
-        srv_reply_int(&c->out, (long long)n);
+    srv_notify_begin();
+    if (!srv_sink_done(c, c->out.len, fl_zset_range(c->ns, argv[1], &r, mode, NULL, &n)))
+        return;
+    srv_reply_int(&c->out, (long long)n);
+    if (mode != FL_ZR_REMOVE || !n)
+        return;
+    static const char *const events[] = {[FL_ZBY_RANK] = "zremrangebyrank",
+                                         [FL_ZBY_SCORE] = "zremrangebyscore",
+                                         [FL_ZBY_LEX] = "zremrangebylex"};
+    srv_notify(c, SRV_NOTIFY_ZSET, events[by], argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 static void cmd_zcount(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -413,6 +439,7 @@ static bool try_zset_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
         size_t mark = out->len, popped = 0;
         srv_reply_array(out, mpop ? 2 : 3);
         srv_reply_bulk(out, op->keys[i].p, op->keys[i].n);
+        srv_notify_begin();
         int st = fl_zset_pop(ns, op->keys[i], op->tail, mpop ? op->count : 1, mpop, mpop, scored,
                              &popped);
         if (st == FL_EWRONGTYPE && op->serving) {
@@ -424,8 +451,12 @@ static bool try_zset_pop(fl_ns_t *ns, const srv_bpop_t *op, srv_buf_t *out)
             srv_reply_error(out, fl_status_str(st));
             return true;
         }
-        if (popped)
+        if (popped) {
+            srv_notify_publish(op->db, SRV_NOTIFY_ZSET, op->tail ? "zpopmax" : "zpopmin",
+                               op->keys[i]);
+            srv_notify_del_if_gone_in(op->db, op->keys[i]);
             return true;
+        }
         out->len = mark;
     }
     return false;
@@ -445,9 +476,14 @@ static void pop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, bool 
     srv_sink_t sink; /* with a count, the pairs' list; else one flat [member, score] */
     const fl_sink_t *out =
         srv_sink_as(&sink, &c->out, argc == 3 ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_MEMBER_SCORE);
-    size_t mark = c->out.len, popped;
-    srv_sink_done(c, mark,
-                  fl_zset_pop(c->ns, argv[1], max, (size_t)count, true, false, out, &popped));
+    size_t mark = c->out.len, popped = 0;
+    srv_notify_begin();
+    if (!srv_sink_done(
+            c, mark, fl_zset_pop(c->ns, argv[1], max, (size_t)count, true, false, out, &popped)) ||
+        !popped)
+        return;
+    srv_notify(c, SRV_NOTIFY_ZSET, max ? "zpopmax" : "zpopmin", argv[1]);
+    srv_notify_del_if_gone(c, argv[1]);
 }
 
 static void cmd_zpopmin(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -464,7 +500,8 @@ static void bzpop_generic(srv_client_t *c, int argc, const fl_slice_t *argv, boo
     int64_t deadline;
     if (!srv_block_parse_timeout(c, argv[argc - 1], &deadline))
         return;
-    srv_bpop_t op = {.kind = SRV_BPOP_ZPOP,
+    srv_bpop_t op = {.db = c->ns_index,
+                     .kind = SRV_BPOP_ZPOP,
                      .try_pop = try_zset_pop,
                      .tail = max,
                      .keys = argv + 1,
@@ -495,7 +532,8 @@ static bool parse_zmpop(srv_client_t *c, int argc, const fl_slice_t *argv, int f
         return false;
     }
     int where = first + (int)numkeys + 1;
-    *op = (srv_bpop_t){.kind = SRV_BPOP_ZMPOP,
+    *op = (srv_bpop_t){.db = c->ns_index,
+                       .kind = SRV_BPOP_ZMPOP,
                        .try_pop = try_zset_pop,
                        .keys = argv + first + 1,
                        .nkeys = (size_t)numkeys,
@@ -654,13 +692,24 @@ static void algebra(srv_client_t *c, int argc, const fl_slice_t *argv, fl_zset_o
     const fl_sink_t *out =
         srv_sink_as(&sink, &c->out, withscores ? SRV_SHAPE_SCORED_PAIRS : SRV_SHAPE_ARRAY);
     size_t mark = c->out.len, card = 0;
+    srv_notify_begin();
     int st = fl_zset_algebra(c->ns, op, keys, n, weights, aggr, store ? &argv[1] : NULL, withscores,
                              card_only, (size_t)limit, out, &card);
     free(weights);
-    if (srv_sink_done(c, mark, st) && (store || card_only))
+    if (!srv_sink_done(c, mark, st))
+        return;
+    if (store || card_only)
         srv_reply_int(&c->out, (long long)card);
-    if (store && card)
-        srv_block_signal(c->ns, argv[1]);
+    if (!store)
+        return;
+    static const char *const events[] = {
+        [FL_ZUNION] = "zunionstore", [FL_ZINTER] = "zinterstore", [FL_ZDIFF] = "zdiffstore"};
+    if (!card) {
+        srv_notify_del_if_gone(c, argv[1]);
+        return;
+    }
+    srv_notify(c, SRV_NOTIFY_ZSET, events[op], argv[1]);
+    srv_block_signal(c->ns, argv[1]);
 }
 
 static void cmd_zunion(srv_client_t *c, int argc, const fl_slice_t *argv)

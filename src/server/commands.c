@@ -288,34 +288,56 @@ static bool replied_error(srv_client_t *c, size_t mark)
 }
 
 /* CLIENT REPLY OFF / SKIP: drops the reply appended since mark. `before` is the mode the
- * command started with (CLIENT REPLY ON answers even when replies were off). RESP3 push data
- * is not a reply and stays, as in Redis: a command whose output starts with a push frame
- * (the (P)SUBSCRIBE family's confirmations) wrote nothing else. */
-static void apply_reply_mode(srv_client_t *c, int before, size_t mark)
+ * command started with (CLIENT REPLY ON answers even when replies were off). Push data is not
+ * a reply and stays, as in Redis: the (P)(UN)SUBSCRIBE family's confirmations (`pushes`, RESP2
+ * included), and any output that starts with a RESP3 push frame. */
+static void apply_reply_mode(srv_client_t *c, int before, size_t mark, bool pushes)
 {
     if (before == SRV_REPLY_SKIP && c->reply_mode == SRV_REPLY_SKIP)
         c->reply_mode = SRV_REPLY_ON; /* the one skipped reply was this one */
-    if (c->out.len > mark && c->out.p[mark] == '>')
+    if (pushes || (c->out.len > mark && c->out.p[mark] == '>'))
         return;
     if (before == SRV_REPLY_SKIP || c->reply_mode != SRV_REPLY_ON)
         c->out.len = mark;
 }
 
 /* After a command ran: statistics, slow log, latency monitor, MONITOR feed. */
-static void observe(srv_client_t *c, const srv_cmd_t *cmd, size_t id, int argc,
+static void observe(srv_client_t *c, const srv_cmd_t *cmd, size_t id, size_t entry, int argc,
                     const fl_slice_t *argv, uint64_t ns, bool failed)
 {
     srv_server_t *srv = c->srv;
     /* A container command's handler names the subcommand it ran (CLIENT -> "client|list"). */
     srv_cmdstats_record(c, id, c->last_cmd != cmd->name ? c->last_cmd : NULL, ns, failed);
     long long slower = atomic_load_explicit(&srv->live.slowlog_slower_than, memory_order_relaxed);
-    if (slower >= 0 && ns / 1000 >= (uint64_t)slower)
-        srv_slowlog_push(c, argc, argv, ns / 1000);
+    if (slower >= 0 && ns / 1000 >= (uint64_t)slower && !(cmd->flags & SRV_CMD_SKIP_SLOWLOG))
+        srv_slowlog_push(c, cmd, argc, argv, ns / 1000);
     /* The two below are off almost always: a relaxed load each, no call. */
     if (atomic_load_explicit(&srv->live.latency_threshold_ms, memory_order_relaxed) > 0)
         srv_latency_add(srv, cmd->flags & SRV_CMD_FAST ? "fast-command" : "command", ns / 1000000);
-    if (!(cmd->flags & SRV_CMD_ADMIN) && atomic_load_explicit(&srv->monitors, memory_order_relaxed))
-        srv_monitor_feed(c, argc, argv);
+    /* an admin command or subcommand (ACL SETUSER, CONFIG SET) is not shown, as in Redis */
+    if (!(srv_acl_entry_categories(entry) & SRV_ACL_CAT(ADMIN)) &&
+        atomic_load_explicit(&srv->monitors, memory_order_relaxed))
+        srv_monitor_feed(c, cmd, argc, argv);
+}
+
+bool srv_cmd_redacted(const srv_cmd_t *cmd, int argc, const fl_slice_t *argv, int i)
+{
+    if (i < 1 || i >= argc)
+        return false;
+    const char *n = cmd->name;
+    if (strcmp(n, "auth") == 0)
+        return true;
+    if (strcmp(n, "hello") == 0) /* HELLO [protover [AUTH username password] [SETNAME name]] */
+        return (i >= 3 && srv_slice_eq(argv[i - 1], "auth")) ||
+               (i >= 4 && srv_slice_eq(argv[i - 2], "auth"));
+    if (strcmp(n, "acl") == 0)
+        return i >= 2 && srv_slice_eq(argv[1], "setuser");
+    if (strcmp(n, "config") == 0 && i >= 3 && (i - 2) % 2 == 1 && srv_slice_eq(argv[1], "set")) {
+        fl_slice_t name = argv[i - 1]; /* CONFIG SET name value [name value ...] */
+        return srv_slice_eq(name, "requirepass") || srv_slice_eq(name, "masterauth") ||
+               srv_slice_eq(name, "masteruser");
+    }
+    return false;
 }
 
 /* -LOADING while the data is being loaded (but INFO, CONFIG, COMMAND, SHUTDOWN run, as in
@@ -462,6 +484,25 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
     return true;
 }
 
+void srv_cmd_call(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+{
+    size_t id = srv_cmd_id(cmd), entry = id, mark = c->out.len;
+    c->last_cmd = cmd->name;
+    if (sub_n[id] && argc > 1) { /* "object|encoding": statistics and CLIENT LIST's cmd= */
+        ssize_t sid = srv_cmd_sub_id(id, argv[1].p, argv[1].n);
+        if (sid >= 0) {
+            entry = (size_t)sid;
+            c->last_cmd = srv_acl_entry_name(entry);
+        }
+    }
+    uint64_t t0 = now_ns();
+    cmd->fn(c, argc, argv);
+    if (!fl_batch_active()) /* keys a batched command (SORT ... STORE) pushed to */
+        srv_block_batch_done();
+    uint64_t ns = now_ns() - t0;
+    observe(c, cmd, id, entry, argc, argv, ns, replied_error(c, mark));
+}
+
 /* A container's subcommand its table does not know is refused before anything else, as Redis
  * 7.0's command lookup refuses it (so inside MULTI it aborts the transaction instead of being
  * queued). Containers without a table (srv_cmd.h) route argv[1] in their handler. */
@@ -499,24 +540,13 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
     } else if (subcommand_known(c, (size_t)id, argc, argv) && admitted(c, cmd, id, argc, argv)) {
         if (srv_multi_queues(c, cmd)) { /* inside MULTI: +QUEUED, runs at EXEC */
             srv_multi_queue(c, cmd, argc, argv);
-            apply_reply_mode(c, mode, mark);
+            apply_reply_mode(c, mode, mark, false);
             return;
         }
-        c->last_cmd = cmd->name;
-        if (sub_n[id] && argc > 1) { /* "object|encoding": statistics and CLIENT LIST's cmd= */
-            ssize_t sid = srv_cmd_sub_id((size_t)id, argv[1].p, argv[1].n);
-            if (sid >= 0)
-                c->last_cmd = srv_acl_entry_name((size_t)sid);
-        }
-        uint64_t t0 = now_ns();
-        cmd->fn(c, argc, argv);
-        if (!fl_batch_active()) /* keys a batched command (SORT ... STORE) pushed to */
-            srv_block_batch_done();
-        uint64_t ns = now_ns() - t0;
-        observe(c, cmd, (size_t)id, argc, argv, ns, replied_error(c, mark));
-        apply_reply_mode(c, mode, mark);
+        srv_cmd_call(c, cmd, argc, argv);
+        apply_reply_mode(c, mode, mark, (cmd->flags & SRV_CMD_PUSHES) != 0);
         return;
     }
     replied_error(c, mark);
-    apply_reply_mode(c, mode, mark);
+    apply_reply_mode(c, mode, mark, false);
 }

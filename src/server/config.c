@@ -10,6 +10,7 @@
  * refusal says where (file:line or the flag) and why.
  */
 #include "config.h"
+#include "notify.h"
 #include "srv.h"
 
 #include <ctype.h>
@@ -102,6 +103,27 @@ static int apply_save(srv_server_t *srv, char *err, size_t errlen)
     }
     if (srv->persist)
         flp_set_save_rules(srv->persist, &srv->cfg.persist);
+    return 0;
+}
+
+/* notify-keyspace-events: the letters checked, written back in Redis's canonical form (what
+ * CONFIG GET answers) and put in force. */
+static int canon_notify(srv_config_t *c, unsigned *flags, char *err, size_t errlen)
+{
+    if (srv_notify_parse(c->notify_keyspace_events, flags) != 0) {
+        snprintf(err, errlen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+        return -1;
+    }
+    srv_notify_format(*flags, c->notify_keyspace_events, sizeof(c->notify_keyspace_events));
+    return 0;
+}
+
+static int apply_notify(srv_server_t *srv, char *err, size_t errlen)
+{
+    unsigned flags;
+    if (canon_notify(&srv->cfg, &flags, err, errlen) != 0)
+        return -1;
+    srv_notify_configure(srv, flags);
     return 0;
 }
 
@@ -200,6 +222,10 @@ static const opt_t opts[] = {
      apply_save,
      "snapshot rules '<seconds> <changes> ...': BGSAVE when that many changes are that old "
      "(\"\" = none); SHUTDOWN and SIGTERM save when rules are set"},
+    {"notify-keyspace-events", OPT_STR, SRV(notify_keyspace_events), "", 0,
+     sizeof(((srv_config_t *)0)->notify_keyspace_events) - 1, NULL, true, apply_notify,
+     "keyspace notifications, Redis's class letters (K E g $ l s h z x e t m d n A; \"\" = off): "
+     "__keyspace@<db>__:<key> and __keyevent@<db>__:<event> pub/sub messages"},
     {"appendonly", OPT_BOOL, SRV(persist.appendonly), "yes", 0, 1, NULL, false, NULL,
      "log every write to the append-only file (directory appenddirname in dir); 'no': a "
      "restart starts empty unless a snapshot was saved"},
@@ -864,6 +890,9 @@ static int parse_save(srv_config_t *c, char *err, size_t errlen)
 int srv_config_finish(srv_config_t *c, char *err, size_t errlen)
 {
     if (parse_save(c, err, errlen) != 0)
+        return -1;
+    unsigned notify;
+    if (canon_notify(c, &notify, err, errlen) != 0)
         return -1;
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

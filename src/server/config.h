@@ -88,6 +88,8 @@ typedef struct srv_config {
     size_t hll_sparse_max_bytes;    /* a sparse HyperLogLog grown past this turns dense */
     int enable_debug_command;       /* SRV_DEBUG_* */
     char save[128];                 /* the `save` rules as given */
+    /* notify-keyspace-events: Redis's class letters, canonical once applied (notify.h) */
+    char notify_keyspace_events[64];
 } srv_config_t;
 
 /* The configuration text used when no config file is given. */

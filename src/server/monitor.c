@@ -75,7 +75,7 @@ static void deliver(srv_worker_t *w, srv_task_t *t)
     free(l);
 }
 
-void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv)
+void srv_monitor_feed(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
 {
     srv_server_t *srv = c->srv;
     if (atomic_load_explicit(&srv->monitors, memory_order_relaxed) == 0 || !srv->workers)
@@ -92,7 +92,10 @@ void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv)
     for (int i = 0; i < argc; i++) {
         if (i)
             srv_reply_raw(&line, " ", 1);
-        repr(&line, argv[i].p, argv[i].n);
+        if (srv_cmd_redacted(cmd, argc, argv, i))
+            srv_reply_raw(&line, "\"(redacted)\"", 12);
+        else
+            repr(&line, argv[i].p, argv[i].n);
     }
     srv_reply_raw(&line, "\r\n", 2);
     for (int i = 0; i < srv->nworkers && !line.failed; i++) {

@@ -309,7 +309,7 @@ void srv_multi_exec(srv_client_t *c)
     c->deny_blocking = true;
     for (size_t i = 0; i < nq; i++)
         if (exec_allowed(c, &q[i]))
-            q[i].cmd->fn(c, q[i].argc, q[i].argv);
+            srv_cmd_call(c, q[i].cmd, q[i].argc, q[i].argv);
     c->deny_blocking = deny;
     fl_batch_end();
     srv_block_batch_done(); /* the waiters see the whole transaction */

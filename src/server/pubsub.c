@@ -336,7 +336,7 @@ static void deliver(srv_worker_t *w, srv_task_t *t)
     if (c && !(c->flags & (SRV_CLOSE_AFTER_REPLY | SRV_CLOSE_ASAP))) {
         srv_reply_push(&c->out, d->elems);
         srv_reply_raw(&c->out, d->resp, d->len);
-        srv_client_settle(c);
+        srv_client_settle_soon(c); /* the mailbox's other messages go in the same write */
     }
     free(d);
 }

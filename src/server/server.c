@@ -22,6 +22,7 @@
 #include "server.h"
 #include "srv.h"
 #include "script.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -287,6 +288,7 @@ int srv_server_run(srv_server_t *srv)
         return 1;
     }
     fl_store_set_coll_limits(srv->store, &srv->cfg.coll); /* before loading: RDB sets convert */
+    srv_notify_install(srv); /* switched on after loading (loading notifies nobody) */
     fit_open_files(srv);
     if (srv_slowlog_create(srv) < 0 || srv_latency_create(srv) < 0) {
         srv_log(srv, SRV_LOG_WARNING, "out of memory at start");
@@ -328,6 +330,11 @@ int srv_server_run(srv_server_t *srv)
     if (load(srv) != 0) {
         status = 1;
     } else {
+        unsigned notify = 0;
+        srv_config_lock();
+        srv_notify_parse(srv->cfg.notify_keyspace_events, &notify); /* checked at start */
+        srv_notify_configure(srv, notify);
+        srv_config_unlock();
         if (srv_metrics_start(srv, err, sizeof(err)) < 0) /* the server runs without it */
             srv_log(srv, SRV_LOG_WARNING, "%s", err);
         char where[512];

@@ -66,27 +66,28 @@ void srv_slowlog_destroy(srv_server_t *srv)
     srv->slowlog = NULL;
 }
 
-/* Copies argument i of argv into e (truncated as Redis does) at text + *used. */
-static void keep_arg(entry_t *e, size_t *used, int argc, const fl_slice_t *argv, int i)
+/* Copies `arg`, argument i of argc, into e (truncated as Redis does) at text + *used. */
+static void keep_arg(entry_t *e, size_t *used, int argc, const fl_slice_t *arg, int i)
 {
     char *w = e->text + *used;
     int n;
     if (i == ENTRY_MAX_ARGC - 1 && argc > ENTRY_MAX_ARGC)
         n = snprintf(w, 64, "... (%d more arguments)", argc - ENTRY_MAX_ARGC + 1);
-    else if (argv[i].n > ENTRY_MAX_STRING) {
-        memcpy(w, argv[i].p, ENTRY_MAX_STRING);
-        n = ENTRY_MAX_STRING + snprintf(w + ENTRY_MAX_STRING, 64, "... (%zu more bytes)",
-                                        argv[i].n - ENTRY_MAX_STRING);
+    else if (arg->n > ENTRY_MAX_STRING) {
+        memcpy(w, arg->p, ENTRY_MAX_STRING);
+        n = ENTRY_MAX_STRING +
+            snprintf(w + ENTRY_MAX_STRING, 64, "... (%zu more bytes)", arg->n - ENTRY_MAX_STRING);
     } else {
-        memcpy(w, argv[i].p, argv[i].n);
-        n = (int)argv[i].n;
+        memcpy(w, arg->p, arg->n);
+        n = (int)arg->n;
     }
     e->argv[i].p = w;
     e->argv[i].n = (size_t)n;
     *used += (size_t)n;
 }
 
-void srv_slowlog_push(srv_client_t *c, int argc, const fl_slice_t *argv, uint64_t usec)
+void srv_slowlog_push(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slice_t *argv,
+                      uint64_t usec)
 {
     struct srv_slowlog *l = c->srv->slowlog;
     long long max = atomic_load_explicit(&c->srv->live.slowlog_max_len, memory_order_relaxed);
@@ -100,8 +101,9 @@ void srv_slowlog_push(srv_client_t *c, int argc, const fl_slice_t *argv, uint64_
     if (!e)
         return; /* the log is best effort: a missing entry loses nothing */
     size_t used = 0;
+    static const fl_slice_t redacted = {"(redacted)", 10};
     for (int i = 0; i < keep; i++)
-        keep_arg(e, &used, argc, argv, i);
+        keep_arg(e, &used, argc, srv_cmd_redacted(cmd, argc, argv, i) ? &redacted : argv + i, i);
     e->argc = keep;
     e->time_s = fl_now_ms() / 1000;
     e->usec = usec;

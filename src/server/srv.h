@@ -390,7 +390,19 @@ void srv_reply_latency_histogram(srv_client_t *c, int argc, const fl_slice_t *ar
  * then nothing is recorded), destroyed after they stopped. Return 0 or -1. */
 int srv_slowlog_create(srv_server_t *srv);
 void srv_slowlog_destroy(srv_server_t *srv);
-void srv_slowlog_push(srv_client_t *c, int argc, const fl_slice_t *argv, uint64_t usec);
+void srv_slowlog_push(srv_client_t *c, const struct srv_cmd *cmd, int argc, const fl_slice_t *argv,
+                      uint64_t usec);
+
+/* Whether argument i of cmd called with argv is a secret the slow log and MONITOR show as
+ * "(redacted)", as Redis 7.0 redacts them: AUTH's arguments, HELLO's AUTH username and password,
+ * every argument of ACL SETUSER, the value of CONFIG SET requirepass / masterauth /
+ * masteruser. (commands.c) */
+bool srv_cmd_redacted(const struct srv_cmd *cmd, int argc, const fl_slice_t *argv, int i);
+
+/* Runs cmd for c as dispatch does once the command is admitted: its handler, then the
+ * statistics, slow log, latency monitor and MONITOR feed. EXEC runs its queue through it, so
+ * each queued command is counted and logged as Redis counts them. (commands.c) */
+void srv_cmd_call(srv_client_t *c, const struct srv_cmd *cmd, int argc, const fl_slice_t *argv);
 int srv_latency_create(srv_server_t *srv);
 void srv_latency_destroy(srv_server_t *srv);
 /* Records `event` (a static name) when ms passes latency-monitor-threshold. */
@@ -403,7 +415,7 @@ void srv_metrics_stop(srv_server_t *srv);
 void srv_metrics_text(srv_server_t *srv, srv_buf_t *out);
 
 /* MONITOR: sends the command to every monitor; forgets a closing monitor. */
-void srv_monitor_feed(srv_client_t *c, int argc, const fl_slice_t *argv);
+void srv_monitor_feed(srv_client_t *c, const struct srv_cmd *cmd, int argc, const fl_slice_t *argv);
 void srv_monitor_detach(srv_client_t *c);
 
 /* CONFIG REWRITE (config_rewrite.c): writes srv->cfg into the file the server started from,
@@ -463,6 +475,11 @@ typedef void srv_cmd_fn(srv_client_t *c, int argc, const fl_slice_t *argv);
 /* Keys an option names (SORT's STORE, and the keys BY/GET patterns read): Redis's
  * "movablekeys" too (COMMAND INFO). srv_cmd_each_key knows SORT's. */
 #define SRV_CMD_KEYS_IN_OPTIONS 0x10000u
+/* Replies only with pub/sub confirmations: push data, which CLIENT REPLY OFF / SKIP does not
+ * silence in either protocol (Redis's CLIENT_PUSHING). */
+#define SRV_CMD_PUSHES 0x20000u
+/* Not in the slow log itself (EXEC: the commands it ran are, each on its own). */
+#define SRV_CMD_SKIP_SLOWLOG 0x40000u
 
 /* Redis's ACL command categories, in Redis's order (ACL CAT lists them so): one row each,
  * iterated by every consumer (acl.c). A command's categories are its row's acl_cats plus
@@ -690,6 +707,12 @@ void srv_worker_post(srv_worker_t *to, srv_task_t *t);
  * thread: writes what it can and updates what the worker waits for, closing the client when its
  * flags say so. c must not be used afterwards when it was closed: returns false then. */
 bool srv_client_settle(srv_client_t *c);
+
+/* Like srv_client_settle for output that may be followed by more soon (a burst of pub/sub
+ * messages from the mailbox): instead of writing now, makes the worker wait for writability,
+ * so everything appended until its next loop turn leaves in one write. Settles at once when
+ * the client is over a limit, to close, handshaking or holding output. c's worker thread. */
+void srv_client_settle_soon(srv_client_t *c);
 
 /* The client of w with this id, or NULL when it is gone. w's thread only (a task posted to w
  * finds its target this way, so a client closed meanwhile is simply not found). O(1). */

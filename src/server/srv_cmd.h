@@ -173,6 +173,10 @@ typedef int srv_member_scan_fn(fl_ns_t *ns, fl_slice_t key, uint64_t cursor, con
 void srv_cmd_member_scan(srv_client_t *c, int argc, const fl_slice_t *argv,
                          srv_member_scan_fn *scan);
 
+/* Whether what c's handler wrote since `mark` says "nothing": one nil, null array, or empty
+ * array or set, in c's protocol (a sink-emitting GETEX or SPOP found no key or no element). */
+bool srv_replied_none(const srv_client_t *c, size_t mark);
+
 /* Replies "ERR syntax error". */
 void srv_reply_syntax(srv_client_t *c);
 

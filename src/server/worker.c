@@ -32,6 +32,7 @@
 #include "srv.h"
 
 #include "block.h"
+#include "notify.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -210,6 +211,17 @@ bool srv_client_settle(srv_client_t *c)
 {
     SRV_ASSERT_OWNER(c);
     return c->worker ? settle(c->worker, c) : true;
+}
+
+void srv_client_settle_soon(srv_client_t *c)
+{
+    SRV_ASSERT_OWNER(c);
+    if (!c->worker || c->out.failed || c->conn.handshaking || c->hold_seq ||
+        (c->flags & (SRV_CLOSE_ASAP | SRV_CLOSE_AFTER_REPLY)) || srv_client_check_limits(c, 0)) {
+        srv_client_settle(c);
+        return;
+    }
+    set_events(c->worker, c, c->events | EPOLLOUT); /* the loop's EPOLLOUT flushes, settles */
 }
 
 void srv_worker_post(srv_worker_t *to, srv_task_t *t)
@@ -594,6 +606,7 @@ static void *worker_main(void *arg)
             flush_output(w, c);
         close_client(w, w->clients);
     }
+    srv_notify_thread_done();
     fl_thread_release_tcaches();
     return NULL;
 }

@@ -95,6 +95,8 @@ void fl_key_view(fl_ns_t *ns, fl_slice_t key, fl_lookup_t how, fl_view_fn fn, vo
     fls_rec_t **ref = fls_find(&k);
     *found = ref && !fls_rec_expired(*ref, now);
     fls_lookup_count(k.part, *found ? *ref : NULL, now, how);
+    if (!*found && how != FL_LOOKUP_QUIET)
+        fls_key_event_miss(ns, &k); /* keyspace notifications' "keymiss" (DUMP) */
     if (*found) {
         fl_rec_view_t v;
         fls_scratch_t s = FLS_SCRATCH_INIT;

@@ -66,6 +66,8 @@ static fls_rec_t *keyset_get(fls_keyset_t *ks, size_t i, int64_t now, fl_lookup_
     fls_rec_t **ref = fls_find_live(ks->ns, &ks->k[i], now);
     fls_rec_t *r = ref ? *ref : NULL;
     fls_lookup_count(ks->k[i].part, r, now, how);
+    if (!r && how != FL_LOOKUP_QUIET)
+        fls_key_event_miss(ks->ns, &ks->k[i]); /* keyspace notifications' "keymiss" */
     return r;
 }
 

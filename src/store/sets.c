@@ -519,12 +519,15 @@ out:
     return rc;
 }
 
-int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, bool *moved)
+int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, bool *moved,
+                bool *added_out)
 {
     fls_key_t ks, kd;
     fls_key_init(ns, src, &ks);
     fls_key_init(ns, dst, &kd);
     *moved = false;
+    if (added_out)
+        *added_out = false;
     fls_coll_lock2(ns, &ks, &kd, fls_mbr_size(0, member.n) + 64);
     int64_t now = fl_now_ms();
     fls_cw_t ws, wd;
@@ -553,6 +556,8 @@ int fl_set_move(fl_ns_t *ns, fl_slice_t src, fl_slice_t dst, fl_slice_t member, 
     fls_coll_publish(ns, &wd, added); /* the created one first (coll.h) */
     fls_coll_publish(ns, &ws, rc == FL_OK);
     *moved = rc == FL_OK;
+    if (added_out)
+        *added_out = added && rc == FL_OK;
 out:
     fls_coll_unlock2(ns, &ks, &kd);
     return rc;

@@ -538,6 +538,12 @@ struct fl_store {
                                      * stores by fl_store_set_coll_limits, read with FLS_LIMIT */
     uint64_t list_packed_threshold; /* quicklist.c: elements this big get a chunk of their own
                                      * (relaxed atomic, fl_store_set_list_packed_threshold) */
+
+    /* Key events (key_events.c): fn and ctx written before the store is shared, read only
+     * while key_events_on (relaxed: the commit point's one load when nobody listens). */
+    fl_key_event_fn key_event_fn;
+    void *key_event_ctx;
+    atomic_bool key_events_on;
 };
 
 /* A key located: its hash, partition and stripe. */
@@ -826,6 +832,14 @@ void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
 /* At the commit point, before the change is applied: tells the hooks the key's new state
  * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
 void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+
+/* key_events.c: reports the change's key event (new key, deleted, expired, evicted) to the
+ * installed callback; the commit point calls it while key_events_on, before the change
+ * (partition write lock held, the key's bytes still valid). */
+void fls_key_event_commit(fl_ns_t *ns, const fls_change_t *c);
+/* A counted read did not find key k (partition locked): FL_KEY_MISS when key events are on. */
+void fls_key_event_miss(fl_ns_t *ns, const fls_key_t *k);
+
 /* Brackets a write that is atomic over several keys (fl_store_hooks_t.group_begin/_end), on
  * the calling thread: begin before its first commit, end after its last and before its first
  * unlock. They nest (a key set inside a batch): only the outermost pair reaches the hooks. */

@@ -398,6 +398,8 @@ fls_rec_t *fls_read_begin(fl_ns_t *ns, fls_key_t *k, int64_t now, fl_lookup_t ho
         r = NULL;
     }
     fls_lookup_count(p, r, now, how);
+    if (!r && how != FL_LOOKUP_QUIET)
+        fls_key_event_miss(ns, k); /* keyspace notifications' "keymiss" */
     return r;
 }
 
@@ -667,6 +669,8 @@ void fls_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
     fls_watch_touch(ns, pidx, c);
     if (atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
         fls_hook_commit(ns, pidx, c); /* the log, in commit order per key (lock held) */
+    if (atomic_load_explicit(&ns->store->key_events_on, memory_order_relaxed))
+        fls_key_event_commit(ns, c); /* keyspace notifications (lock held) */
     bool has_key = false, has_ttl = false;
     uint32_t hash = 0; /* the home bucket the change touched, for the debug run check */
     switch (c->op) {

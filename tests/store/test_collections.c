@@ -416,8 +416,8 @@ TEST(set_encodings_and_algebra)
     keys[1] = S("str");
     CHECK(fl_set_algebra(ns, FL_SUNION, keys, 2, NULL, false, 0, &s, &n) == FL_EWRONGTYPE);
     bool moved;
-    CHECK(fl_set_move(ns, S("b"), S("str"), S("x"), &moved) == FL_EWRONGTYPE);
-    CHECK(fl_set_move(ns, S("b"), S("c"), S("x"), &moved) == FL_OK && moved);
+    CHECK(fl_set_move(ns, S("b"), S("str"), S("x"), &moved, NULL) == FL_EWRONGTYPE);
+    CHECK(fl_set_move(ns, S("b"), S("c"), S("x"), &moved, NULL) == FL_OK && moved);
     fl_set_card(ns, S("b"), &n);
     CHECK_EQ_U(n, 2);
     /* 513 integers: hashtable, as Redis */

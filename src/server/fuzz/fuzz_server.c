@@ -10,6 +10,7 @@
  * discarded as a socket write would. Limits are small so the fuzzer reaches them.
  * Invariants checked by the sanitizers: no crash, no leak, no undefined behaviour.
  */
+#include "notify.h"
 #include "srv.h"
 
 #include <stdio.h>
@@ -48,6 +49,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz store: %s\n", err);
         abort();
     }
+    srv_notify_install(&srv); /* CONFIG SET notify-keyspace-events reaches the store's events */
     srv.start_ms = fl_now_ms();
     srv.request_shutdown = no_shutdown;
     srv_live_load(&srv); /* the request limits above, as the real server reads them */
