@@ -458,7 +458,8 @@ check_same config set notify-keyspace-events ""
 # arrives, the keys are gone, and the count is INFO's.
 rc config set notify-keyspace-events Ee >/dev/null
 subscribe "$PORT" "$OUT/evicted"
-val=$(head -c 1000 /dev/zero | tr '\0' 'v')
+# random letters: a key takes its value's bytes (a repetitive value would be kept compressed)
+val=$(python3 -c "import random; r = random.Random(1); print(''.join(chr(97 + r.randrange(26)) for _ in range(1000)), end='')")
 for i in $(seq 400); do printf 'set key:%d %s\n' "$i" "$val"; done |
     (echo "select 2"; cat) | redis-cli -p "$PORT" >/dev/null
 evicted_count() {
