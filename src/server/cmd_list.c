@@ -408,15 +408,21 @@ static void cmd_lmove(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_block_signal(c->ns, op.dst);
 }
 
+/* [B]RPOPLPUSH source destination: LMOVE's RIGHT LEFT. */
+static srv_bpop_t rpoplpush_op(const srv_client_t *c, const fl_slice_t *argv)
+{
+    return (srv_bpop_t){.db = c->ns_index,
+                        .kind = SRV_BPOP_MOVE,
+                        .tail = true,
+                        .keys = argv + 1,
+                        .nkeys = 1,
+                        .dst = argv[2]};
+}
+
 static void cmd_rpoplpush(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    srv_bpop_t op = {.db = c->ns_index,
-                     .kind = SRV_BPOP_MOVE,
-                     .tail = true,
-                     .keys = argv + 1,
-                     .nkeys = 1,
-                     .dst = argv[2]};
+    srv_bpop_t op = rpoplpush_op(c, argv);
     op.try_pop = try_list_pop;
     if (!try_list_pop(c->ns, &op, &c->out))
         srv_reply_nil(&c->out);
@@ -437,12 +443,7 @@ static void cmd_blmove(srv_client_t *c, int argc, const fl_slice_t *argv)
 static void cmd_brpoplpush(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     (void)argc;
-    srv_bpop_t op = {.db = c->ns_index,
-                     .kind = SRV_BPOP_MOVE,
-                     .tail = true,
-                     .keys = argv + 1,
-                     .nkeys = 1,
-                     .dst = argv[2]};
+    srv_bpop_t op = rpoplpush_op(c, argv);
     pop_blocking(c, &op, argv[3]);
 }
 

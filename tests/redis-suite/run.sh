@@ -40,7 +40,8 @@ export LC_ALL=C
 
 DEFAULT_FILES="unit/type/string unit/type/incr unit/type/hash unit/type/list unit/type/list-2
 unit/type/list-3 unit/type/set unit/type/zset unit/keyspace unit/expire unit/multi unit/pubsub
-unit/scripting unit/scan unit/info-command unit/quit unit/dump unit/bitops unit/bitfield unit/hyperloglog"
+unit/scripting unit/scan unit/info-command unit/quit unit/dump unit/bitops unit/bitfield unit/hyperloglog
+unit/introspection-2 unit/protocol"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 src=${REDIS_SRC:-}
