@@ -318,6 +318,21 @@ TEST(edge)
 
 /* ---- dlsym bootstrap ------------------------------------------------------------------------- */
 
+/* Writes the library's report now (FL_ACCT_DUMP) to a new file named from the mkstemp template
+ * `path` and opens it for reading in *f (NULL after a failed check): the caller reads it,
+ * closes it and unlinks path. */
+static void report_now(char *path, FILE **f)
+{
+    *f = NULL;
+    fl_acct_dump_fn dump = (fl_acct_dump_fn)dlsym(RTLD_DEFAULT, FL_ACCT_DUMP);
+    CHECK(dump != NULL);
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_I(dump(path), 0);
+    *f = fopen(path, "r");
+}
+
 TEST(boot)
 {
     fl_acct_totals_t a = totals();
@@ -331,14 +346,9 @@ TEST(boot)
 
     /* The library's own lookups went through the bootstrap buffer (under glibc, dlsym of an
      * absent jemalloc function allocates its error message) and everything still works. */
-    fl_acct_dump_fn dump = (fl_acct_dump_fn)dlsym(RTLD_DEFAULT, FL_ACCT_DUMP);
-    CHECK(dump != NULL);
     char path[] = "/tmp/flatline-acct-boot-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    CHECK_EQ_I(dump(path), 0);
-    FILE *f = fopen(path, "r");
+    FILE *f;
+    report_now(path, &f);
     CHECK(f != NULL);
     char line[256];
     long boot = -1;
@@ -393,14 +403,9 @@ static void *sampled_worker(void *arg)
 static void sampled_report(double *live_mib, unsigned long long *samples)
 {
     *live_mib = -1;
-    fl_acct_dump_fn dump = (fl_acct_dump_fn)dlsym(RTLD_DEFAULT, FL_ACCT_DUMP);
-    CHECK(dump != NULL);
     char path[] = "/tmp/flatline-acct-sampled-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    close(fd);
-    CHECK_EQ_I(dump(path), 0);
-    FILE *f = fopen(path, "r");
+    FILE *f;
+    report_now(path, &f);
     CHECK(f != NULL);
     uintptr_t lo = (uintptr_t)sampled_alloc, hi = (uintptr_t)sampled_alloc_end;
     char line[1024];
