@@ -484,9 +484,11 @@ static bool admitted(srv_client_t *c, const srv_cmd_t *cmd, ssize_t id, int argc
     return true;
 }
 
-void srv_cmd_call(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+/* srv_cmd_call with cmd's index position already known (dispatch found it by name). */
+static void call_id(srv_client_t *c, const srv_cmd_t *cmd, size_t id, int argc,
+                    const fl_slice_t *argv)
 {
-    size_t id = srv_cmd_id(cmd), entry = id, mark = c->out.len;
+    size_t entry = id, mark = c->out.len;
     c->last_cmd = cmd->name;
     if (sub_n[id] && argc > 1) { /* "object|encoding": statistics and CLIENT LIST's cmd= */
         ssize_t sid = srv_cmd_sub_id(id, argv[1].p, argv[1].n);
@@ -501,6 +503,11 @@ void srv_cmd_call(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slic
         srv_block_batch_done();
     uint64_t ns = now_ns() - t0;
     observe(c, cmd, id, entry, argc, argv, ns, replied_error(c, mark));
+}
+
+void srv_cmd_call(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)
+{
+    call_id(c, cmd, srv_cmd_id(cmd), argc, argv);
 }
 
 /* A container's subcommand its table does not know is refused before anything else, as Redis
@@ -543,7 +550,7 @@ void srv_cmd_dispatch(srv_client_t *c, int argc, const fl_slice_t *argv)
             apply_reply_mode(c, mode, mark, false);
             return;
         }
-        srv_cmd_call(c, cmd, argc, argv);
+        call_id(c, cmd, (size_t)id, argc, argv); /* no second lookup by name */
         apply_reply_mode(c, mode, mark, (cmd->flags & SRV_CMD_PUSHES) != 0);
         return;
     }
