@@ -2,68 +2,139 @@
 # bench/server-vs-redis.sh: flatline-server against Debian's redis-server, side by side on
 # free 127.0.0.1 ports, under the same redis-benchmark load. Not a test: it prints figures.
 #
-#   1. memory per key: both servers fresh, load KEYS random keys with 100-byte values
-#      (redis-benchmark -t set -r KEYS, about 3*KEYS requests), then
+#   1. memory per key (MEMORY=1, the default): both servers fresh, load KEYS random keys with
+#      100-byte values (redis-benchmark -t set -r KEYS, about 3*KEYS requests), then
 #      (RSS after - RSS before) / keys actually stored.
-#   2. throughput: redis-benchmark -P 16 -c 50 -t set,get -r 1000000 -d 100 -n N against each.
+#   2. throughput: redis-benchmark -c 50 -r 1000000 -d 100 -n N, SET and GET, pipelined
+#      (-P 16) and not (-P 1), on servers holding the key space. The machine is shared (with
+#      redis-benchmark itself, and often with other work), so absolute figures mean little:
+#      the servers run in ROUNDS alternating rounds (each round a different server first),
+#      every round gives a ratio flatline / redis per test, and the table shows the median
+#      ratio with the range of the rounds, beside the load average before and after.
+#      BASELINE=path/to/another/flatline-server adds it to every round (started the same
+#      way) and prints the median ratio flatline / baseline too: an A/B of a change.
 #
 # flatline-server runs with --threads THREADS (default 2); redis-server is single-threaded
 # (io-threads 1), as Debian ships it. Environment: BUILD (build dir, default build),
-# N (requests per test, default 2000000), KEYS (default 1000000), THREADS (default 2).
+# N (requests per -P 16 test, default 2000000), N1 (per -P 1 test, default 200000), ROUNDS
+# (default 5), KEYS (default 1000000), THREADS (default 2), MEMORY (0: skip part 1),
+# PIPELINES (default "16 1"), BASELINE (unset: no A/B).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 N=${N:-2000000}
+N1=${N1:-200000}
+ROUNDS=${ROUNDS:-5}
 KEYS=${KEYS:-1000000}
 THREADS=${THREADS:-2}
+MEMORY=${MEMORY:-1}
+PIPELINES=${PIPELINES:-16 1}
+BASELINE=${BASELINE:-}
 SERVER=$BUILD/src/server/flatline-server
 need_tools redis-server redis-benchmark redis-cli python3
 [ -x "$SERVER" ] || bench_build "$BUILD" -- flatline-server
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "BASELINE=$BASELINE is not executable" >&2; exit 1; }
 
-FPORT=$(free_port)
-start_flatline FPID "$SERVER" "$FPORT" /dev/null --threads "$THREADS" \
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+declare -A port pid
+servers=(flatline redis)
+port[flatline]=$(free_port)
+start_flatline 'pid[flatline]' "$SERVER" "${port[flatline]}" /dev/null --threads "$THREADS" \
     --namespace.default.memory-limit 4gb
-RPORT=$(free_port)
-start_redis RPID "$RPORT" /dev/null
+port[redis]=$(free_port)
+start_redis 'pid[redis]' "${port[redis]}" /dev/null
+if [ -n "$BASELINE" ]; then
+    servers+=(baseline)
+    port[baseline]=$(free_port)
+    start_flatline 'pid[baseline]' "$BASELINE" "${port[baseline]}" /dev/null --threads "$THREADS" \
+        --namespace.default.memory-limit 4gb
+fi
 
 # rps PORT TEST ARGS...: requests per second of one redis-benchmark test (CSV output).
 rps() {
-    local port=$1 test=$2
+    local p=$1 test=$2
     shift 2
-    redis-benchmark -p "$port" --csv -t "$test" "$@" 2>/dev/null |
+    redis-benchmark -p "$p" --csv -t "$test" "$@" 2>/dev/null |
         awk -F'","' -v t="$(echo "$test" | tr a-z A-Z)" '$1 == "\"" t {print $2}'
 }
 
-echo "flatline-server --threads $THREADS (port $FPORT) vs $(redis-server --version | cut -d' ' -f1-3) (port $RPORT)"
-echo "machine: $(nproc) cores; both servers and redis-benchmark share them"
+echo "flatline-server --threads $THREADS (port ${port[flatline]}) vs $(redis-server --version | cut -d' ' -f1-3) (port ${port[redis]})${BASELINE:+, baseline $BASELINE (port ${port[baseline]})}"
+echo "machine: $(nproc) cores; the servers and redis-benchmark share them; load $(loadavg)"
 echo
 
 # 1. Memory per key.
-declare -A before after keys
-for s in flatline redis; do
-    port=$FPORT pid=$FPID
-    [ $s = redis ] && port=$RPORT pid=$RPID
-    before[$s]=$(rss_kb "$pid")
-    redis-benchmark -p "$port" -q -t set -r "$KEYS" -n $((KEYS * 3)) -d 100 -P 16 -c 50 >/dev/null 2>&1
-    sleep 1
-    after[$s]=$(rss_kb "$pid")
-    keys[$s]=$(redis-cli -p "$port" dbsize)
-done
-printf 'memory: redis-benchmark -t set -r %d -n %d -d 100 -P 16 -c 50\n' "$KEYS" $((KEYS * 3))
-printf '  %-10s %10s %14s %14s %12s\n' server keys "RSS before" "RSS after" "bytes/key"
-for s in flatline redis; do
-    bpk=$(( (after[$s] - before[$s]) * 1024 / keys[$s] ))
-    printf '  %-10s %10d %12d kB %12d kB %12d\n' $s "${keys[$s]}" "${before[$s]}" "${after[$s]}" "$bpk"
-    eval "bpk_$s=$bpk"
-done
-awk -v f="$bpk_flatline" -v r="$bpk_redis" 'BEGIN {printf "  memory per key, flatline / redis: %.2f (target <= 1)\n\n", f / r}'
+if [ "$MEMORY" = 1 ]; then
+    declare -A before after keys
+    for s in flatline redis; do
+        before[$s]=$(rss_kb "${pid[$s]}")
+        redis-benchmark -p "${port[$s]}" -q -t set -r "$KEYS" -n $((KEYS * 3)) -d 100 -P 16 -c 50 \
+            >/dev/null 2>&1
+        sleep 1
+        after[$s]=$(rss_kb "${pid[$s]}")
+        keys[$s]=$(redis-cli -p "${port[$s]}" dbsize)
+    done
+    printf 'memory: redis-benchmark -t set -r %d -n %d -d 100 -P 16 -c 50\n' "$KEYS" $((KEYS * 3))
+    printf '  %-10s %10s %14s %14s %12s\n' server keys "RSS before" "RSS after" "bytes/key"
+    declare -A bpk
+    for s in flatline redis; do
+        bpk[$s]=$(((after[$s] - before[$s]) * 1024 / keys[$s]))
+        printf '  %-10s %10d %12d kB %12d kB %12d\n' $s "${keys[$s]}" "${before[$s]}" \
+            "${after[$s]}" "${bpk[$s]}"
+    done
+    awk -v f="${bpk[flatline]}" -v r="${bpk[redis]}" \
+        'BEGIN {printf "  memory per key, flatline / redis: %.2f (target <= 1)\n\n", f / r}'
+fi
 
-# 2. Throughput (after the load, on the same data).
-printf 'throughput: redis-benchmark -P 16 -c 50 -r 1000000 -d 100 -n %d\n' "$N"
-printf '  %-6s %14s %14s %8s\n' test "flatline rps" "redis rps" ratio
-for t in set get; do
-    f=$(rps "$FPORT" $t -P 16 -c 50 -r 1000000 -d 100 -n "$N")
-    r=$(rps "$RPORT" $t -P 16 -c 50 -r 1000000 -d 100 -n "$N")
-    awk -v t="$t" -v f="$f" -v r="$r" 'BEGIN {printf "  %-6s %14.0f %14.0f %8.2f (target >= 1)\n", toupper(t), f, r, f / r}'
+# 2. Throughput, alternating rounds, on the key space (loaded here when part 1 did not).
+for s in "${servers[@]}"; do
+    [ "$MEMORY" = 1 ] && [ "$s" != baseline ] && continue
+    redis-benchmark -p "${port[$s]}" -q -t set -r 1000000 -n 1000000 -d 100 -P 16 -c 50 >/dev/null 2>&1
 done
+LOAD0=$(loadavg)
+declare -A ratios # "test P" -> space-separated ratios, one per round
+tests=()
+for p in $PIPELINES; do for t in set get; do tests+=("$t $p"); done; done
+printf 'throughput: redis-benchmark -c 50 -r 1000000 -d 100, -n %d at -P 16, -n %d at -P 1; %d rounds\n' \
+    "$N" "$N1" "$ROUNDS"
+for ((round = 0; round < ROUNDS; round++)); do
+    line="  round $((round + 1)) (load $(loadavg)):"
+    for tp in "${tests[@]}"; do
+        read -r t p <<<"$tp"
+        n=$N
+        [ "$p" = 1 ] && n=$N1
+        declare -A got=()
+        # each round starts with a different server, so none always runs first
+        for ((i = 0; i < ${#servers[@]}; i++)); do
+            s=${servers[$(((i + round) % ${#servers[@]}))]}
+            got[$s]=$(rps "${port[$s]}" "$t" -P "$p" -c 50 -r 1000000 -d 100 -n "$n")
+        done
+        r=$(awk -v f="${got[flatline]}" -v r="${got[redis]}" 'BEGIN {printf "%.3f", f / r}')
+        ratios["$tp/redis"]+="$r "
+        line+=" $(echo "$t" | tr a-z A-Z) -P $p $r"
+        if [ -n "$BASELINE" ]; then
+            ratios["$tp/baseline"]+="$(awk -v f="${got[flatline]}" -v b="${got[baseline]}" \
+                'BEGIN {printf "%.3f", f / b}') "
+        fi
+    done
+    echo "$line"
+done
+
+# median RATIOS...: "median (min-max)".
+median() {
+    printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {
+        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
+}
+echo
+printf '  %-10s %-22s%s\n' test "flatline / redis" "${BASELINE:+flatline / baseline}"
+for tp in "${tests[@]}"; do
+    read -r t p <<<"$tp"
+    # shellcheck disable=SC2086 # the ratios are one word each
+    row=$(printf '  %-10s %-22s' "$(echo "$t" | tr a-z A-Z) -P $p" "$(median ${ratios["$tp/redis"]})")
+    # shellcheck disable=SC2086
+    [ -n "$BASELINE" ] && row+=$(median ${ratios["$tp/baseline"]})
+    echo "$row"
+done
+echo "  load average: $LOAD0 before, $(loadavg) after (target: each median >= 1.3 at -P 16, >= 1 at -P 1)"
