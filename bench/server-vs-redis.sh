@@ -11,8 +11,12 @@
 #      the servers run in ROUNDS alternating rounds (each round a different server first),
 #      every round gives a ratio flatline / redis per test, and the table shows the median
 #      ratio with the range of the rounds, beside the load average before and after.
+#      Beside throughput, each run measures the CPU time the server and redis-benchmark spent
+#      per request together (schedstat of the server's threads, rusage of the benchmark): on
+#      a saturated machine throughput follows it, and other work running meanwhile moves it
+#      far less than it moves throughput (ratio below 1: flatline costs less).
 #      BASELINE=path/to/another/flatline-server adds it to every round (started the same
-#      way) and prints the median ratio flatline / baseline too: an A/B of a change.
+#      way) and prints the medians flatline / baseline too: an A/B of a change.
 #
 # flatline-server runs with --threads THREADS (default 2); redis-server is single-threaded
 # (io-threads 1), as Debian ships it. Environment: BUILD (build dir, default build),
@@ -60,6 +64,31 @@ rps() {
         awk -F'","' -v t="$(echo "$test" | tr a-z A-Z)" '$1 == "\"" t {print $2}'
 }
 
+# cpu_ns PID: CPU time every thread of PID has run so far, in ns (/proc schedstat).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{n += $1} END {printf "%.0f", n}'; }
+
+# measure PID PORT TEST N ARGS...: "rps cpu_us" of one redis-benchmark test, cpu_us being the
+# CPU time server and redis-benchmark spent per request together. On a saturated machine
+# throughput follows it; unlike throughput, other work running meanwhile barely moves it.
+measure() {
+    local pid=$1 p=$2 test=$3 n=$4 s0 s1 out
+    shift 4
+    s0=$(cpu_ns "$pid")
+    out=$(python3 - "$p" "$test" "$n" "$@" <<'PY'
+import resource, subprocess, sys
+port, test, n, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+run = subprocess.run(["redis-benchmark", "-p", port, "--csv", "-t", test, "-n", n] + args,
+                     capture_output=True, text=True)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+rps = [l.split('","')[1] for l in run.stdout.splitlines() if l.startswith('"' + test.upper() + '"')]
+print(rps[0] if rps else 0, ru.ru_utime + ru.ru_stime)
+PY
+)
+    s1=$(cpu_ns "$pid")
+    awk -v o="$out" -v s0="$s0" -v s1="$s1" -v n="$n" 'BEGIN {
+        split(o, f, " "); printf "%s %.3f\n", f[1], ((s1 - s0) / 1e3 + f[2] * 1e6) / n }'
+}
+
 echo "flatline-server --threads $THREADS (port ${port[flatline]}) vs $(redis-server --version | cut -d' ' -f1-3) (port ${port[redis]})${BASELINE:+, baseline $BASELINE (port ${port[baseline]})}"
 echo "machine: $(nproc) cores; the servers and redis-benchmark share them; load $(loadavg)"
 echo
@@ -93,7 +122,7 @@ for s in "${servers[@]}"; do
     redis-benchmark -p "${port[$s]}" -q -t set -r 1000000 -n 1000000 -d 100 -P 16 -c 50 >/dev/null 2>&1
 done
 LOAD0=$(loadavg)
-declare -A ratios # "test P" -> space-separated ratios, one per round
+declare -A ratios cpus # "test P/other" -> ratios of throughput / of CPU per request, per round
 tests=()
 for p in $PIPELINES; do for t in set get; do tests+=("$t $p"); done; done
 printf 'throughput: redis-benchmark -c 50 -r 1000000 -d 100, -n %d at -P 16, -n %d at -P 1; %d rounds\n' \
@@ -104,17 +133,22 @@ for ((round = 0; round < ROUNDS; round++)); do
         read -r t p <<<"$tp"
         n=$N
         [ "$p" = 1 ] && n=$N1
-        declare -A got=()
+        declare -A got=() cpu=()
         # each round starts with a different server, so none always runs first
         for ((i = 0; i < ${#servers[@]}; i++)); do
             s=${servers[$(((i + round) % ${#servers[@]}))]}
-            got[$s]=$(rps "${port[$s]}" "$t" -P "$p" -c 50 -r 1000000 -d 100 -n "$n")
+            read -r got[$s] cpu[$s] < <(measure "${pid[$s]}" "${port[$s]}" "$t" "$n" -P "$p" \
+                -c 50 -r 1000000 -d 100)
         done
         r=$(awk -v f="${got[flatline]}" -v r="${got[redis]}" 'BEGIN {printf "%.3f", f / r}')
         ratios["$tp/redis"]+="$r "
+        cpus["$tp/redis"]+="$(awk -v f="${cpu[flatline]}" -v r="${cpu[redis]}" \
+            'BEGIN {printf "%.3f", f / r}') "
         line+=" $(echo "$t" | tr a-z A-Z) -P $p $r"
         if [ -n "$BASELINE" ]; then
             ratios["$tp/baseline"]+="$(awk -v f="${got[flatline]}" -v b="${got[baseline]}" \
+                'BEGIN {printf "%.3f", f / b}') "
+            cpus["$tp/baseline"]+="$(awk -v f="${cpu[flatline]}" -v b="${cpu[baseline]}" \
                 'BEGIN {printf "%.3f", f / b}') "
         fi
     done
@@ -128,13 +162,17 @@ median() {
         printf "%.2f (%.2f-%.2f)", m, v[1], v[NR] }'
 }
 echo
-printf '  %-10s %-22s%s\n' test "flatline / redis" "${BASELINE:+flatline / baseline}"
+echo "  medians of the rounds' ratios (range); cpu: CPU time of server + redis-benchmark per request"
+printf '  %-10s %-20s %-20s%s\n' test "rps flatline/redis" "cpu flatline/redis" \
+    "${BASELINE:+rps flatline/baseline  cpu flatline/baseline}"
 for tp in "${tests[@]}"; do
     read -r t p <<<"$tp"
     # shellcheck disable=SC2086 # the ratios are one word each
-    row=$(printf '  %-10s %-22s' "$(echo "$t" | tr a-z A-Z) -P $p" "$(median ${ratios["$tp/redis"]})")
+    row=$(printf '  %-10s %-20s %-20s' "$(echo "$t" | tr a-z A-Z) -P $p" \
+        "$(median ${ratios["$tp/redis"]})" "$(median ${cpus["$tp/redis"]})")
     # shellcheck disable=SC2086
-    [ -n "$BASELINE" ] && row+=$(median ${ratios["$tp/baseline"]})
+    [ -n "$BASELINE" ] && row+=$(printf ' %-22s %s' "$(median ${ratios["$tp/baseline"]})" \
+        "$(median ${cpus["$tp/baseline"]})")
     echo "$row"
 done
 echo "  load average: $LOAD0 before, $(loadavg) after (target: each median >= 1.3 at -P 16, >= 1 at -P 1)"

@@ -56,6 +56,7 @@ static const char *const loglevels[] = {"warning", "notice", "verbose", "debug",
 static const char *const fsync_policies[] = {"always", "everysec", "no", NULL}; /* FLP_FSYNC_* */
 static const char *const tls_auth_values[] = {"no", "yes", "optional", NULL};   /* SRV_TLS_AUTH_* */
 static const char *const debug_values[] = {"no", "yes", "local", NULL};         /* SRV_DEBUG_* */
+static const char *const sched_batch_values[] = {"no", "yes", "auto", NULL}; /* SRV_SCHED_BATCH_* */
 
 #define SRV(f) offsetof(srv_config_t, f)
 #define GB (1024LL * 1024 * 1024)
@@ -182,6 +183,11 @@ static const opt_t opts[] = {
      "worker threads, each with its own epoll loop and private arena (0 = one per core)"},
     {"io-threads", OPT_INT, SRV(threads), "0", 0, 128, NULL, false, NULL,
      "Redis's name for `threads` (each worker does its own I/O)"},
+    {"worker-sched-batch", OPT_ENUM, SRV(worker_sched_batch), "auto", 0, 0, sched_batch_values,
+     false, NULL,
+     "workers run as SCHED_BATCH (woken by a request, one does not preempt the thread running "
+     "on its core, often its client's, but waits for a free core or that thread's slice): "
+     "auto = while its clients send one command per read (no pipelining), yes = always"},
     {"maxclients", OPT_INT, SRV(maxclients), "10000", 1, 1000000, NULL, true, apply_live,
      "connected clients at most; more are refused with an error"},
     {"tcp-backlog", OPT_INT, SRV(tcp_backlog), "511", 1, 65535, NULL, false, NULL,

@@ -34,6 +34,8 @@ enum { SRV_LOG_WARNING = 0, SRV_LOG_NOTICE, SRV_LOG_VERBOSE, SRV_LOG_DEBUG };
 enum { SRV_TLS_AUTH_NO = 0, SRV_TLS_AUTH_YES, SRV_TLS_AUTH_OPTIONAL };
 /* enable-debug-command (Redis's): DEBUG refused, allowed, allowed from a local client. */
 enum { SRV_DEBUG_NO = 0, SRV_DEBUG_YES, SRV_DEBUG_LOCAL };
+/* worker-sched-batch: never, always, or while a worker's clients do not pipeline. */
+enum { SRV_SCHED_BATCH_NO = 0, SRV_SCHED_BATCH_YES, SRV_SCHED_BATCH_AUTO };
 
 /* Output-buffer classes of client-output-buffer-limit, in Redis's order. */
 enum { SRV_CLASS_NORMAL, SRV_CLASS_REPLICA, SRV_CLASS_PUBSUB, SRV_CLASS_COUNT };
@@ -55,6 +57,7 @@ typedef struct srv_config {
     size_t client_query_buffer_limit;
     int loglevel;
     bool mem_background_thread;
+    int worker_sched_batch; /* SRV_SCHED_BATCH_*: when workers run as SCHED_BATCH (worker.c) */
     long long timeout;                 /* seconds idle before a client is closed */
     srv_obl_t obl[SRV_CLASS_COUNT];    /* client-output-buffer-limit */
     size_t maxmemory_clients;          /* all clients' buffers together; 0 = no cap */
