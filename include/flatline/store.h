@@ -729,6 +729,9 @@ typedef struct fl_rec_view {
     fl_type_t type; /* FL_TYPE_STRING, _HASH, _LIST, _SET or _ZSET */
     fl_slice_t key;
     fl_value_t val;       /* string value (others: empty) */
+    fl_slice_t lzf;       /* a string the store keeps LZF-compressed (string-compress-min): its
+                           * compressed bytes, liblzf's format (an RDB's LZF string), which
+                           * expand to val; p NULL otherwise */
     int64_t expire_at_ms; /* absolute; 0 = none */
     size_t nfields;       /* hash: number of fields; list, set, sorted set: of elements */
     const void *rec;      /* the store's record (for fl_rec_view_fields) */

@@ -143,6 +143,9 @@ void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n);
 /* A store value as an RDB string (flpi_rdb_string; a two-span value joined in scratch memory
  * first, since LZF compresses one span: b->failed when that fails). */
 void flpi_rdb_value(flpi_buf_t *b, fl_value_t v);
+/* A string already LZF-compressed (liblzf's bytes `lzf`, expanding to n bytes) as an RDB LZF
+ * string, written as it is. */
+void flpi_rdb_lzf(flpi_buf_t *b, fl_slice_t lzf, size_t n);
 void flpi_rdb_header(flpi_buf_t *b, bool aof_base);
 void flpi_rdb_select(flpi_buf_t *b, size_t db);
 /* One key: expiry, type byte, key, value (through the type's encoder). */
