@@ -666,6 +666,14 @@ void flp_set_rules(flp_t *p, const flp_config_t *rules)
     pthread_mutex_unlock(&p->rules_mu);
 }
 
+bool flp_has_save_rules(flp_t *p)
+{
+    pthread_mutex_lock(&p->rules_mu);
+    bool set = p->cfg.n_save > 0;
+    pthread_mutex_unlock(&p->rules_mu);
+    return set;
+}
+
 int64_t flp_lastsave(const flp_t *p)
 {
     return atomic_load(&p->lastsave);
