@@ -44,10 +44,15 @@ static int64_t now_s(void)
 
 /* A change in db: counts it for the save rules and tells whether the log wants it (false for
  * `storage memory` namespaces, while loading, and after flp_close). */
+static bool counts_changes(flp_t *p, size_t db)
+{
+    return flpi_persisted(p, db) && !atomic_load_explicit(&p->loading, memory_order_relaxed) &&
+           !atomic_load_explicit(&p->closed, memory_order_relaxed);
+}
+
 static bool change_to_log(flp_t *p, size_t db)
 {
-    if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
-        atomic_load_explicit(&p->closed, memory_order_relaxed))
+    if (!counts_changes(p, db))
         return false;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
     return p->cfg.appendonly;
@@ -64,6 +69,20 @@ static void hook_del(void *ctx, size_t db, uint32_t part, fl_slice_t key)
 {
     if (change_to_log(ctx, db))
         flpi_aof_del(ctx, db, part, key);
+}
+
+/* FLUSHDB/FLUSHALL of db: one FLUSHDB record, `keys` changes for the save rules (as Redis
+ * counts them); false, so that each key is logged as a DEL, when the log cannot say it in one
+ * record now (flpi_aof_flush). */
+static bool hook_flush(void *ctx, size_t db, uint64_t keys)
+{
+    flp_t *p = ctx;
+    if (!counts_changes(p, db))
+        return true; /* nothing of it is counted or logged */
+    if (p->cfg.appendonly && !flpi_aof_flush(p, db))
+        return false;
+    atomic_fetch_add_explicit(&p->dirty, keys, memory_order_relaxed);
+    return true;
 }
 
 static void hook_group_begin(void *ctx)
@@ -121,6 +140,7 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     fl_store_hooks_t h = {.ctx = p,
                           .put = hook_put,
                           .del = hook_del,
+                          .flush = hook_flush,
                           .group_begin = hook_group_begin,
                           .group_end = hook_group_end,
                           .snap_rec = flpi_snap_rec,
@@ -635,13 +655,23 @@ void flp_wait_background(flp_t *p)
     pthread_mutex_unlock(&p->job_mu);
 }
 
-void flp_set_save_rules(flp_t *p, const flp_config_t *rules)
+void flp_set_rules(flp_t *p, const flp_config_t *rules)
 {
     pthread_mutex_lock(&p->rules_mu);
     p->cfg.n_save = rules->n_save;
     memcpy(p->cfg.save_secs, rules->save_secs, sizeof(p->cfg.save_secs));
     memcpy(p->cfg.save_changes, rules->save_changes, sizeof(p->cfg.save_changes));
+    p->cfg.auto_aof_rewrite_pct = rules->auto_aof_rewrite_pct;
+    p->cfg.auto_aof_rewrite_min_size = rules->auto_aof_rewrite_min_size;
     pthread_mutex_unlock(&p->rules_mu);
+}
+
+bool flp_has_save_rules(flp_t *p)
+{
+    pthread_mutex_lock(&p->rules_mu);
+    bool set = p->cfg.n_save > 0;
+    pthread_mutex_unlock(&p->rules_mu);
+    return set;
 }
 
 int64_t flp_lastsave(const flp_t *p)
@@ -657,7 +687,7 @@ void flp_cron(flp_t *p)
     int64_t now = now_s();
     uint64_t dirty = atomic_load(&p->dirty);
     pthread_mutex_lock(&p->rules_mu);
-    flp_config_t rules = p->cfg; /* the save rules as they are now (CONFIG SET save) */
+    flp_config_t rules = p->cfg; /* the rules as they are now (CONFIG SET, flp_set_rules) */
     pthread_mutex_unlock(&p->rules_mu);
     for (size_t i = 0; i < rules.n_save; i++) {
         if (dirty < (uint64_t)rules.save_changes[i] ||
@@ -672,13 +702,13 @@ void flp_cron(flp_t *p)
         flp_bgsave(p, err, sizeof(err));
         return;
     }
-    if (!p->cfg.appendonly || p->cfg.auto_aof_rewrite_pct == 0)
+    if (!rules.appendonly || rules.auto_aof_rewrite_pct == 0)
         return;
     uint64_t base = atomic_load(&p->aof.base_bytes), incr = atomic_load(&p->aof.incr_bytes);
-    if (base + incr < p->cfg.auto_aof_rewrite_min_size)
+    if (base + incr < rules.auto_aof_rewrite_min_size)
         return;
     uint64_t growth = base ? incr * 100 / base : 100;
-    if (growth >= p->cfg.auto_aof_rewrite_pct) {
+    if (growth >= rules.auto_aof_rewrite_pct) {
         flpi_log(p, 1, "Starting automatic rewriting of AOF on %llu%% growth",
                  (unsigned long long)growth);
         flp_bgrewrite(p, err, sizeof(err));
