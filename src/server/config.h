@@ -57,7 +57,8 @@ typedef struct srv_config {
     size_t client_query_buffer_limit;
     int loglevel;
     bool mem_background_thread;
-    int worker_sched_batch; /* SRV_SCHED_BATCH_*: when workers run as SCHED_BATCH (worker.c) */
+    /* worker-sched-batch (SRV_SCHED_BATCH_*): when workers run as SCHED_BATCH (worker.c) */
+    int worker_sched_batch;
     long long timeout;                 /* seconds idle before a client is closed */
     srv_obl_t obl[SRV_CLASS_COUNT];    /* client-output-buffer-limit */
     size_t maxmemory_clients;          /* all clients' buffers together; 0 = no cap */
