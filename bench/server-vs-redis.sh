@@ -16,13 +16,14 @@
 #      a saturated machine throughput follows it, and other work running meanwhile moves it
 #      far less than it moves throughput (ratio below 1: flatline costs less).
 #      BASELINE=path/to/another/flatline-server adds it to every round (started the same
-#      way) and prints the medians flatline / baseline too: an A/B of a change.
+#      way, plus BASELINE_ARGS) and prints the medians flatline / baseline too: an A/B of a
+#      change, or of an option (BASELINE=$BUILD/src/server/flatline-server BASELINE_ARGS=...).
 #
 # flatline-server runs with --threads THREADS (default 2); redis-server is single-threaded
 # (io-threads 1), as Debian ships it. Environment: BUILD (build dir, default build),
 # N (requests per -P 16 test, default 2000000), N1 (per -P 1 test, default 200000), ROUNDS
 # (default 5), KEYS (default 1000000), THREADS (default 2), MEMORY (0: skip part 1),
-# PIPELINES (default "16 1"), BASELINE (unset: no A/B).
+# PIPELINES (default "16 1"), BASELINE (unset: no A/B), BASELINE_ARGS.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
@@ -52,8 +53,9 @@ start_redis 'pid[redis]' "${port[redis]}" /dev/null
 if [ -n "$BASELINE" ]; then
     servers+=(baseline)
     port[baseline]=$(free_port)
+    # shellcheck disable=SC2086 # BASELINE_ARGS: words
     start_flatline 'pid[baseline]' "$BASELINE" "${port[baseline]}" /dev/null --threads "$THREADS" \
-        --namespace.default.memory-limit 4gb
+        --namespace.default.memory-limit 4gb ${BASELINE_ARGS:-}
 fi
 
 # rps PORT TEST ARGS...: requests per second of one redis-benchmark test (CSV output).
@@ -89,7 +91,7 @@ PY
         split(o, f, " "); printf "%s %.3f\n", f[1], ((s1 - s0) / 1e3 + f[2] * 1e6) / n }'
 }
 
-echo "flatline-server --threads $THREADS (port ${port[flatline]}) vs $(redis-server --version | cut -d' ' -f1-3) (port ${port[redis]})${BASELINE:+, baseline $BASELINE (port ${port[baseline]})}"
+echo "flatline-server --threads $THREADS (port ${port[flatline]}) vs $(redis-server --version | cut -d' ' -f1-3) (port ${port[redis]})${BASELINE:+, baseline $BASELINE ${BASELINE_ARGS:+$BASELINE_ARGS }(port ${port[baseline]})}"
 echo "machine: $(nproc) cores; the servers and redis-benchmark share them; load $(loadavg)"
 echo
 

@@ -222,8 +222,9 @@ struct srv_worker {
     struct srv_cmdstats *cmdstats; /* per-command counters (cmdstats.c); owner writes */
     int durable_fd;  /* eventfd: the log thread says the log became more durable (hold_seq) */
     int64_t woke_ms; /* when its loop last woke (fl_now_ms): a read's time; worker thread only */
-    /* worker-sched-batch auto (worker.c): whether the thread runs as SCHED_BATCH now, and the
-     * reads and commands counters when the cron last looked; worker thread only. */
+    /* worker-sched-batch (worker.c): whether the thread runs as SCHED_BATCH now, whether the
+     * kernel refused it, and the reads and commands counters when `auto` last judged; worker
+     * thread only. */
     bool sched_batch, sched_refused;
     uint64_t sched_reads, sched_commands;
     _Alignas(64) srv_stats_t stats; /* own cache lines: no false sharing between workers */

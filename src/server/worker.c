@@ -55,10 +55,11 @@
 
 #define READ_CHUNK (16 * 1024)
 #define CRON_MS 100 /* the clients' cron: Redis's hz 10 */
-/* worker-sched-batch auto: batch below this many commands per read, judged over a cron
- * period with at least AUTO_MIN_READS reads (-P 1: 1 per read; -P 16: about 16). */
+/* worker-sched-batch auto: batch below this many commands per read, judged every
+ * AUTO_WINDOW_READS reads (-P 1: 1 per read; -P 16: about 16). A window is a few ms under
+ * load, so a client that starts pipelining gets a preempting worker back at once. */
 #define AUTO_BATCH_CMDS_PER_READ 2
-#define AUTO_MIN_READS 100
+#define AUTO_WINDOW_READS 64
 
 static void set_events(srv_worker_t *w, srv_client_t *c, uint32_t ev)
 {
@@ -575,19 +576,21 @@ static void set_sched_batch(srv_worker_t *w, bool batch)
     w->sched_refused = true;
 }
 
-/* worker-sched-batch auto, from the cron: batch while fewer than AUTO_BATCH_CMDS_PER_READ
- * commands came per read since the last look (idle periods change nothing). */
+/* worker-sched-batch auto, after each loop turn: once AUTO_WINDOW_READS reads passed, batch
+ * while fewer than AUTO_BATCH_CMDS_PER_READ commands came per read (idle: nothing changes). */
 static void adapt_sched(srv_worker_t *w)
 {
     if (w->srv->cfg.worker_sched_batch != SRV_SCHED_BATCH_AUTO || w->sched_refused)
         return;
     uint64_t reads = atomic_load_explicit(&w->stats.reads, memory_order_relaxed);
+    if (reads - w->sched_reads < AUTO_WINDOW_READS && reads >= w->sched_reads)
+        return;
     uint64_t cmds = atomic_load_explicit(&w->stats.commands, memory_order_relaxed);
     uint64_t dr = reads - w->sched_reads, dc = cmds - w->sched_commands;
     bool reset = reads < w->sched_reads || cmds < w->sched_commands; /* CONFIG RESETSTAT */
     w->sched_reads = reads;
     w->sched_commands = cmds;
-    if (!reset && dr >= AUTO_MIN_READS)
+    if (!reset)
         set_sched_batch(w, dc < AUTO_BATCH_CMDS_PER_READ * dr);
 }
 
@@ -639,13 +642,13 @@ static void *worker_main(void *arg)
             on_durable(w);
         if (w->woke_ms - last_cron >= CRON_MS) {
             srv_clients_cron(w, w->woke_ms);
-            adapt_sched(w);
             last_cron = w->woke_ms;
         }
         if (stop)
             break;
         if (w->blocked)
             srv_block_expire(w); /* blocking pops whose timeout passed */
+        adapt_sched(w);
     }
     run_mail(w); /* tasks posted before the stop see their clients still connected */
     while (w->clients) {
