@@ -26,6 +26,7 @@
 #include "persist.h"
 #include "resp.h"
 #include "acl.h"
+#include "lifetime.h"
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
@@ -624,6 +625,8 @@ typedef struct srv_mem_snapshot {
     fl_mem_stats_t process; /* whole process (process_rc 0 when available) */
     fl_mem_stats_t priv;    /* all thread-private arenas together */
     int process_rc, priv_rc;
+    fl_mem_stats_t arena[SRV_ARENA_COUNT]; /* each server-lifetime arena (lifetime.h) */
+    int arena_rc[SRV_ARENA_COUNT];
     size_t n_ns;
     fl_ns_stats_t ns[SRV_NS_MAX];
     int ns_rc[SRV_NS_MAX];
