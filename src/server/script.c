@@ -318,6 +318,11 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
      * or freed by the worker that runs the next script (a block of this worker's private arena
      * held by another). */
     srv_buf_free(&run.fake.out);
+    if (run.argv_cap > 64) { /* a call with many arguments: not kept for the server's life */
+        srv_keep_free(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*run.argv));
+        run.argv = NULL;
+        run.argv_cap = 0;
+    }
 }
 
 void srv_script_push_handler(lua_State *L)
