@@ -5,7 +5,9 @@
  * Ownership of memory: every byte declared here (client buffers, parser argv, reply buffers)
  * is transient and allocated with plain malloc by a worker thread, so it lands in that
  * worker's private arena (fl_thread_bind_private_arena). Persistent data never lives here:
- * it goes through the store into a namespace's shared arena.
+ * it goes through the store into a namespace's shared arena; what the server itself keeps
+ * beyond a request or a client (slow log, ACL, scripts, pub/sub registry) is in the
+ * server-lifetime arenas (lifetime.h).
  *
  * Threads: a client belongs to exactly one worker for its whole life and is touched only by
  * that worker's thread. The server struct is read-only after start except for the fields
