@@ -143,6 +143,9 @@ void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n);
 /* A store value as an RDB string (flpi_rdb_string; a two-span value joined in scratch memory
  * first, since LZF compresses one span: b->failed when that fails). */
 void flpi_rdb_value(flpi_buf_t *b, fl_value_t v);
+/* A string already LZF-compressed (liblzf's bytes `lzf`, expanding to n bytes) as an RDB LZF
+ * string, written as it is. */
+void flpi_rdb_lzf(flpi_buf_t *b, fl_slice_t lzf, size_t n);
 void flpi_rdb_header(flpi_buf_t *b, bool aof_base);
 void flpi_rdb_select(flpi_buf_t *b, size_t db);
 /* One key: expiry, type byte, key, value (through the type's encoder). */
@@ -301,6 +304,10 @@ void flpi_aof_appended_locked(flpi_aof_t *a, bool was_empty);
  * as RESP, the delta when there is one, else the key's state; or the key's deletion. */
 void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d);
 void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key);
+/* The flush of db (the store's flush hook: inside a group, every partition of db held) as one
+ * FLUSHDB record; false (nothing written) while a rewrite's snapshot has dumped some of db's
+ * partitions and not others, where no single record is right for both files. */
+bool flpi_aof_flush(flp_t *p, size_t db);
 /* A write atomic over several keys (the store's group hooks, on the writing thread): from
  * group_begin the thread's records are collected, and group_end (the group's partition locks
  * still held) appends them as one MULTI block (takes aof.mu). */

@@ -38,6 +38,12 @@ static void view_with(fls_rec_t *r, fl_rec_view_t *v, fls_scratch_t *s, fl_slice
     v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
     v->nfields = 0;
+    v->lzf = (fl_slice_t){NULL, 0};
+    if (!fls_coll_ops(r->type) && r->lzf) { /* one block: the length word, then LZF's bytes */
+        fl_value_t stored = fls_str_stored(r);
+        FL_ASSERT(stored.tail.n == 0 && stored.head.n > FLS_LZF_HDR);
+        v->lzf = (fl_slice_t){stored.head.p + FLS_LZF_HDR, stored.head.n - FLS_LZF_HDR};
+    }
     if (fls_coll_ops(r->type)) {
         v->val = (fl_value_t){{NULL, 0}, {NULL, 0}};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));
@@ -244,6 +250,8 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         del_one(ns, pidx, c->old);
         break;
     case FLS_FLUSH: {
+        if (c->hooked)
+            break; /* taken whole by fls_hook_flush */
         fls_part_t *p = &ns->parts[pidx];
         size_t slots = fls_part_slots(p);
         for (size_t i = 0; i < slots; i++)
@@ -252,6 +260,22 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         break;
     }
     }
+}
+
+bool fls_hook_flush(fl_ns_t *ns)
+{
+    if (!atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
+        return false;
+    const fl_store_hooks_t *h = &ns->store->hooks;
+    if (!h->flush)
+        return false;
+    FL_ASSERT(fl_batch_active()); /* every partition held until the group ends */
+    uint64_t keys = 0;
+    for (uint32_t i = 0; i < ns->nparts; i++) {
+        FLS_ASSERT_WRLOCKED(&ns->parts[i]);
+        keys += atomic_load_explicit(&ns->parts[i].count, memory_order_relaxed);
+    }
+    return h->flush(h->ctx, ns_index(ns), keys);
 }
 
 /* ---- Groups: writes atomic over several keys ------------------------------------------------ */
