@@ -241,9 +241,9 @@ void flpi_snap_done(void *ctx, size_t db);
 enum { FLPI_BG_NONE = 0, FLPI_BG_SAVE, FLPI_BG_REWRITE };
 
 struct flp {
-    flp_config_t cfg; /* immutable after open, except the save rules (n_save, save_secs,
-                       * save_changes): written by flp_set_save_rules and read by flp_cron
-                       * under rules_mu */
+    flp_config_t cfg; /* immutable after open, except the rules (n_save, save_secs,
+                       * save_changes, auto_aof_rewrite_*): written by flp_set_rules and read
+                       * by flp_cron under rules_mu */
     pthread_mutex_t rules_mu;
     fl_store_t *store;
     bool *memory_only; /* per namespace: `storage memory`, never logged nor snapshotted */
