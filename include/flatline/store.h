@@ -645,10 +645,14 @@ size_t fl_ns_size(fl_ns_t *ns);
 
 /* FLUSHDB: deletes every record of the namespace, atomically as Redis does (no other thread's
  * write lands between two partitions: the caller's batch holds them, or the flush closes the
- * store's gate for its duration), then purges the namespace's arena (the freed pages go back to
- * the system at once). FL_OK, or FL_ENOMEM (nothing deleted). Call holding no partition lock
- * outside a batch. */
+ * store's gate for its duration and then purges the namespace's arena, fl_ns_purge). FL_OK, or
+ * FL_ENOMEM (nothing deleted). Call holding no partition lock outside a batch. */
 int fl_ns_flush(fl_ns_t *ns);
+
+/* Gives the namespace arena's free pages back to the system now instead of a decay period
+ * later (after a flush made inside the caller's batch: call it once the batch ended, as
+ * Redis's synchronous flush purges jemalloc). 0 or -errno. */
+int fl_ns_purge(fl_ns_t *ns);
 
 /* ACTIVE DEFRAG, one bounded step: continues the namespace's sweep over its partitions and
  * moves each record, hash field and index array that sits in a sparse slab (fl_mem_should_move)
