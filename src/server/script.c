@@ -77,12 +77,13 @@ bool srv_script_lock(srv_client_t *c, bool *own)
     return true;
 }
 
-void srv_script_unlock(bool own)
+void srv_script_unlock(srv_client_t *c, bool own)
 {
     if (!own)
         return;
     fl_batch_end();
     srv_block_batch_done(); /* the waiters see the script's result */
+    srv_flush_after_batch(c->srv);
 }
 
 /* ---- redis.call ---------------------------------------------------------------------------- */
@@ -531,7 +532,7 @@ void srv_script_eval(srv_client_t *c, int argc, const fl_slice_t *argv, bool by_
     lua_setfenv(L, -2);
     srv_script_run(c, L, 0, sha, ro || no_writes, true);
 out:
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_script_load(srv_client_t *c, fl_slice_t body)
@@ -554,7 +555,7 @@ void srv_script_load(srv_client_t *c, fl_slice_t body)
         lua_pop(L, 1);
         srv_reply_bulk(&c->out, sha, 40);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -572,7 +573,7 @@ void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
             lua_pop(L, 1);
         srv_reply_int(&c->out, found);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_script_flush(srv_client_t *c)
@@ -587,7 +588,7 @@ void srv_script_flush(srv_client_t *c)
         lua_gc(L, LUA_GCCOLLECT, 0);
         atomic_store(&n_cached, 0);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
     srv_reply_ok(&c->out);
 }
 

@@ -426,7 +426,7 @@ void srv_function_load(srv_client_t *c, fl_slice_t code, bool replace)
         srv_reply_errorf(&c->out, "ERR %s", e);
     else
         srv_reply_bulk_str(&c->out, name);
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 /* ---- FCALL ------------------------------------------------------------------------------- */
@@ -457,7 +457,7 @@ void srv_script_fcall(srv_client_t *c, int argc, const fl_slice_t *argv, bool ro
         srv_script_push_array(L, argv + 3 + numkeys, argc - 3 - (int)numkeys);
         srv_script_run(c, L, 2, f->name, ro || (f->flags & FN_NO_WRITES), false);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 /* ---- FUNCTION DELETE / FLUSH / LIST / DUMP / RESTORE / STATS ------------------------------ */
@@ -479,7 +479,7 @@ void srv_function_delete(srv_client_t *c, fl_slice_t name)
         recount();
         srv_reply_ok(&c->out);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 static void free_libs(lua_State *L)
@@ -498,7 +498,7 @@ void srv_function_flush(srv_client_t *c)
     if (!srv_script_lock(c, &own))
         return;
     free_libs(srv_script_state(c->srv));
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
     srv_reply_ok(&c->out);
 }
 
@@ -553,7 +553,7 @@ void srv_function_list(srv_client_t *c, fl_slice_t pattern, bool with_code)
             srv_reply_bulk(&c->out, l->code, l->code_len);
         }
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_function_dump(srv_client_t *c)
@@ -575,7 +575,7 @@ void srv_function_dump(srv_client_t *c)
     else
         srv_reply_bulk(&c->out, b.p, b.len);
     srv_buf_free(&b);
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 /* Splits a DUMP payload into its libraries' code; false when it is not one. */
@@ -624,7 +624,7 @@ void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy)
         srv_reply_errorf(&c->out, "ERR %s", e);
     else
         srv_reply_ok(&c->out);
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_function_stats(srv_client_t *c)
