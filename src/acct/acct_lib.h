@@ -84,11 +84,14 @@ size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allo
  * apart share a cell), set while an own, a sampled or a bootstrap block lies in the cell. 65536
  * cells fit in 8 KiB, and neighbouring blocks share a cache line of it, so a free's one load
  * almost always hits the cache; the tables are looked into only when the bit is set. The bit is
- * kept by acct_filter_add (counters.c) from a count per kind and cell, under the filter's own
- * lock; readers take no lock (a block being freed had its bit set before it was handed to the
- * program). */
+ * kept under the filter's lock, which is also the sampled-block table's (sample.c): from a
+ * count per cell of own and bootstrap blocks (acct_filter_add), and for sampled blocks from
+ * their table, hashed by cell, whose run for a cell says whether one lies there: a sample and
+ * its free take one lock and touch no table of counts (192 KiB of them cost larson a cache and
+ * TLB miss in every sample). Readers of the words take no lock (a block being freed had its bit
+ * set before it was handed to the program). */
 #define ACCT_FILTER_BITS 16
-enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_SAMPLE, ACCT_FILTER_BOOT, ACCT_FILTER_KINDS };
+enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_BOOT, ACCT_FILTER_KINDS };
 extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
 
 static inline unsigned acct_filter_cell(const void *p)
@@ -96,10 +99,34 @@ static inline unsigned acct_filter_cell(const void *p)
     return (unsigned)((uintptr_t)p >> 4) & ((1u << ACCT_FILTER_BITS) - 1);
 }
 
-/* Adds delta (+1/-1) to the count of `kind` entries in p's cell, keeping its bit in step
+/* The filter's lock (acct_spin_lock; 0 free, 1 held): held for a few dozen instructions by a
+ * filter update, a sample or a sampled free. Taken after acct_site_lock and the own-block
+ * table's lock when they are held; nothing is locked under it. acct_filter_mine: the calling
+ * thread holds it, so a signal handler that interrupted the holder must not wait for it. */
+extern int acct_filter_held;
+extern __thread bool acct_filter_mine ACCT_TLS;
+static inline void acct_filter_lock(void)
+{
+    acct_spin_lock(&acct_filter_held);
+    acct_filter_mine = true;
+}
+static inline void acct_filter_unlock(void)
+{
+    acct_filter_mine = false;
+    acct_spin_unlock(&acct_filter_held);
+}
+
+/* Adds delta (+1/-1) to the count of `kind` blocks in p's cell, keeping its bit in step
  * (saturating counts: 255 sticks). Called by the table's owner under the table's lock; takes
  * the filter's lock (after it). */
 void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta);
+/* The filter's lock held (sample.c): a sampled block lies in p's cell (sets its bit); the last
+ * sampled block of p's cell left (clears the bit unless an own or bootstrap block, or NULL,
+ * lies there). */
+void acct_filter_mark_locked(const void *p);
+void acct_filter_unmark_locked(const void *p);
+/* Whether a sampled block lies in filter cell c (sample.c). The filter's lock held. */
+bool acct_sample_in_cell_locked(unsigned c);
 
 /* Cell 0 (addresses 0..15 modulo 1 MiB) is always marked, so that free(NULL) leaves the common
  * case at the filter test it makes anyway. */

@@ -98,6 +98,8 @@ ACCT_LINE static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 bool acct_own_add(const void *p)
 {
     bool done = false;
+    if (ACCT_UNLIKELY(acct_filter_mine))
+        return false; /* a signal handler on a thread inside a sample: counted as the program's */
     pthread_mutex_lock(&own_lock);
     for (int i = 0; i < OWN_CAP && !done; i++)
         if (!own[i]) {
@@ -112,45 +114,91 @@ bool acct_own_add(const void *p)
     return done;
 }
 
-/* Written under filter_lock only (acct_filter_add); read without a lock. */
+/* Written under the filter's lock only (filter_set_locked); read without a lock. */
 ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64] = {
     [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
 ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
     [0 ...(1u << ACCT_FILTER_BITS) / 64 - 1] = ~(uint64_t)0};
-static uint8_t filter_counts[ACCT_FILTER_KINDS][1u << ACCT_FILTER_BITS]; /* filter_lock (written) */
-ACCT_LINE static int filter_lock; /* acct_spin_lock: held for a few instructions per update */
+/* Own and bootstrap blocks per cell (128 KiB), written under the filter's lock, read only when
+ * filter_needed says one may lie there: a sampled block's free touches only filter_needed's 8
+ * KiB (a cache and TLB miss in this table cost larson's samples 0.2 us each). */
+static uint8_t filter_counts[1u << ACCT_FILTER_BITS][ACCT_FILTER_KINDS];
+/* A bit per cell: set while an own or bootstrap block lies there (a count above), and for the
+ * NULL cell. Written under the filter's lock; read without it. */
+static uint64_t filter_needed[(1u << ACCT_FILTER_BITS) / 64] = {
+    [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
+ACCT_LINE int acct_filter_held;
+__thread bool acct_filter_mine ACCT_TLS;
 
-void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
+/* Sets (marked) or clears cell c's bit in words (acct_filter_words or filter_needed). The
+ * filter's lock held: only its holder writes them, with a load and a store, not a locked
+ * read-modify-write (readers load the word without a lock, and see it before or after). */
+static void bit_set_locked(uint64_t *words, unsigned c, bool marked)
 {
-    unsigned c = acct_filter_cell(p);
-    acct_spin_lock(&filter_lock);
-    uint8_t *n = &filter_counts[kind][c];
-    if (*n != 255)
-        __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
+    FL_DEBUG_ASSERT(__atomic_load_n(&acct_filter_held, __ATOMIC_RELAXED));
     uint64_t bit = (uint64_t)1 << (c & 63);
-    bool marked = c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
-                  filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c];
-    /* Only filter_lock's holder writes the words: a load and a store, not a locked
-     * read-modify-write (readers load the word without a lock, and see it before or after) */
-    uint64_t *w = &acct_filter_words[c >> 6];
+    uint64_t *w = &words[c >> 6];
     uint64_t was = __atomic_load_n(w, __ATOMIC_RELAXED), now = marked ? was | bit : was & ~bit;
     if (now != was)
         __atomic_store_n(w, now, __ATOMIC_RELAXED);
-    acct_spin_unlock(&filter_lock);
+}
+
+static void filter_set_locked(unsigned c, bool marked)
+{
+    bit_set_locked(acct_filter_words, c, marked);
+}
+
+/* Whether an own or bootstrap block, or NULL, may need cell c's bit (one load). */
+static bool filter_needed_at(unsigned c)
+{
+    return (__atomic_load_n(&filter_needed[c >> 6], __ATOMIC_RELAXED) >> (c & 63)) & 1;
+}
+
+void acct_filter_mark_locked(const void *p)
+{
+    filter_set_locked(acct_filter_cell(p), true);
+}
+
+void acct_filter_unmark_locked(const void *p)
+{
+    unsigned c = acct_filter_cell(p);
+    if (!filter_needed_at(c))
+        filter_set_locked(c, false);
+}
+
+void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
+{
+    if (ACCT_UNLIKELY(acct_filter_mine)) {
+        /* a signal handler on the holder's thread, giving back an own block (acct_own_add
+         * refuses new ones then): a count left too high only sends frees to the slow path */
+        FL_ASSERT(delta < 0);
+        return;
+    }
+    unsigned c = acct_filter_cell(p);
+    acct_filter_lock();
+    uint8_t *n = &filter_counts[c][kind];
+    if (*n != 255)
+        __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
+    const uint8_t *counts = filter_counts[c];
+    bool needed =
+        c == ACCT_FILTER_NULL_CELL || counts[ACCT_FILTER_OWN] || counts[ACCT_FILTER_BOOT];
+    bit_set_locked(filter_needed, c, needed);
+    filter_set_locked(c, needed || acct_sample_in_cell_locked(c));
+    acct_filter_unlock();
 }
 
 /* Whether a `kind` entry may lie in p's cell (its count was set before p was handed out). */
 static bool filter_has(enum acct_filter_kind kind, const void *p)
 {
-    return __atomic_load_n(&filter_counts[kind][acct_filter_cell(p)], __ATOMIC_RELAXED) != 0;
+    return __atomic_load_n(&filter_counts[acct_filter_cell(p)][kind], __ATOMIC_RELAXED) != 0;
 }
 
 bool acct_filter_slow(const void *p)
 {
-    if (filter_has(ACCT_FILTER_OWN, p) && acct_own_remove(p))
+    if (filter_needed_at(acct_filter_cell(p)) && filter_has(ACCT_FILTER_OWN, p) &&
+        acct_own_remove(p))
         return true;
-    if (filter_has(ACCT_FILTER_SAMPLE, p))
-        acct_sample_free(p);
+    acct_sample_free(p); /* (sampled blocks have no count: their table says) */
     return false;
 }
 
@@ -191,9 +239,9 @@ void acct_counters_forklock(int lock)
     if (lock) {
         pthread_mutex_lock(&acct_registry_lock);
         pthread_mutex_lock(&own_lock);
-        acct_spin_lock(&filter_lock);
+        acct_filter_lock(); /* (also the sampled blocks': sample.c's forklock came first) */
     } else {
-        acct_spin_unlock(&filter_lock);
+        acct_filter_unlock();
         pthread_mutex_unlock(&own_lock);
         pthread_mutex_unlock(&acct_registry_lock);
     }
