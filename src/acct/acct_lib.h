@@ -152,9 +152,16 @@ static inline bool acct_filter_maybe(const void *p)
 
 typedef struct acct_bucket_ctr {
     uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this slot or bucket */
-    uint64_t slack;       /* sum of (usable - requested) over the blocks allocated */
-    uint64_t slack_bits;  /* bitwise OR of every (usable - requested): at least the largest and
-                           * under twice it, it bounds the estimate's error (one OR, no branch) */
+    union {
+        uint64_t req;   /* a slot: the requested bytes of the blocks allocated (their slack is
+                         * n_in x the slot's usable size - req, derived by a snapshot) */
+        uint64_t slack; /* a bucket (usable sizes differ): sum of (usable - requested) */
+    };
+    uint64_t slack_bits; /* bitwise OR of (usable - requested), at least the largest and under
+                          * twice it, over the blocks allocated but those of glibc's malloc and
+                          * calloc counted by the wrappers' common case, whose slack glibc's
+                          * rounding bounds (acct_glibc_slack_max): it bounds the estimate's
+                          * error with that (counters.c) */
 } acct_bucket_ctr_t;
 
 /* Allocation and free counts are the sums of the slots' and buckets' n_in and n_out; usable
@@ -329,16 +336,38 @@ static inline acct_bucket_ctr_t *acct_slot_ctr(acct_ctrs_t *c, size_t key)
     return (acct_bucket_ctr_t *)((char *)c->slot + size8 * (sizeof(acct_bucket_ctr_t) / 8));
 }
 
+/* Counts a block of req bytes just allocated by glibc's malloc or calloc, whose size key is
+ * counted in a slot, in t's: two adds (its slack needs no OR: acct_glibc_slack_max bounds it). */
+static inline __attribute__((always_inline)) void
+acct_count_alloc_slot_glibc(acct_thread_t *t, size_t req, size_t key)
+{
+#if defined(__x86_64__)
+    /* both adds addressed from the state and the key's size bits (the compiler computes the
+     * slot's address into a register first: one instruction more) */
+    _Static_assert(offsetof(acct_thread_t, c.slot) == 0 && sizeof(acct_bucket_ctr_t) == 32 &&
+                       offsetof(acct_bucket_ctr_t, req) == 16,
+                   "the slot's counters at t + size8 * 4");
+    size_t size8 = key & ~(size_t)7;
+    __asm__("addq $1, (%0,%1,4)\n\taddq %2, 16(%0,%1,4)"
+            :
+            : "r"(t), "r"(size8), "r"((uint64_t)req)
+            : "memory");
+#else
+    acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
+    ACCT_BUMP(c->n_in, 1);
+    ACCT_BUMP(c->req, req);
+#endif
+}
+
 /* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. The
  * block's usable size (implied by the slot) is at least req. */
 static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thread_t *t,
                                                                         size_t req, size_t key)
 {
     acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
-    uint64_t slack = (key & ~(size_t)7) - 8 - req; /* usable - req */
     ACCT_BUMP(c->n_in, 1);
-    ACCT_BUMP(c->slack, slack);
-    ACCT_OR(c->slack_bits, slack);
+    ACCT_BUMP(c->req, req);
+    ACCT_OR(c->slack_bits, (key & ~(size_t)7) - 8 - req); /* usable - req */
 }
 
 /* Counts a block about to be freed, whose size key is counted in a slot, in t's. */
@@ -449,9 +478,10 @@ void acct_free_slow(void *p);
 
 /* Counts block p of req bytes just allocated, and counts down to the next sample. Returns p.
  * The common case (armed, acct_tls_t) is one subtraction and its test, the key's read and its
- * test, and three adds to the key's slot; everything else leaves by a tail call, so that the
- * wrappers keep nothing but the request across the real allocator's call. op and align: how
- * it was allocated (FL_TOP_*, the alignment asked for or 0), for the slow path. */
+ * test, and two adds to the key's slot (malloc and calloc: align 0; the aligned allocators' slack
+ * is not glibc's rounding, so they OR it as well); everything else leaves by a tail call, so
+ * that the wrappers keep nothing but the request across the real allocator's call. op and
+ * align: how it was allocated (FL_TOP_*, the alignment asked for or 0), for the slow path. */
 static inline __attribute__((always_inline)) void *acct_on_alloc(void *p, size_t req, int op,
                                                                  size_t align)
 {
@@ -462,7 +492,10 @@ static inline __attribute__((always_inline)) void *acct_on_alloc(void *p, size_t
     size_t key = acct_glibc_key(p);
     if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
         return acct_alloc_big(t, p, req, key);
-    acct_count_alloc_slot(t, req, key);
+    if (align == 0)
+        acct_count_alloc_slot_glibc(t, req, key);
+    else
+        acct_count_alloc_slot(t, req, key);
     return p;
 }
 

@@ -13,10 +13,13 @@
  * not recoverable at free, so each slot and bucket keeps the number of blocks allocated and
  * freed and the total slack (usable - requested) of the blocks allocated; live requested is
  *   usable_live - sum over slots and buckets of live_blocks * mean_slack.
- * It is exact while nothing of a slot was freed, exactly zero when everything was freed, and
- * otherwise off by at most sum of live_blocks * slack_bits (reported as requested_error), where
- * slack_bits, the bitwise OR of the slot's slacks, is at least the largest and under twice it
- * (glibc's slack is under 16 bytes for most small blocks, under 48 for all). A header would make
+ * A slot sums the requests rather than the slack (one add fewer per malloc): its slack is
+ * n_in x usable - requests, derived by a snapshot. The estimate is exact while nothing of a slot
+ * was freed, exactly zero when everything was freed, and otherwise off by at most sum of
+ * live_blocks * bound (reported as requested_error). The bound is slack_bits, the bitwise OR of
+ * the slacks (at least the largest and under twice it), raised for glibc to what its rounding
+ * can leave (acct_glibc_slack_max: 31 bytes, 24 and 40 for the two least chunks), since the
+ * wrappers' common case, glibc's malloc and calloc, does not OR the slack (one OR fewer). A header would make
  * requested exact but changes every block's size class and alignment, breaks malloc_usable_size
  * users and programs mixing allocators, and distorts the fragmentation it is meant to measure.
  * Nothing is batched: a snapshot (acct_totals) sums every thread state's counters as they are, so
@@ -43,14 +46,17 @@ __thread acct_tls_t acct_tls ACCT_TLS = {.left = ACCT_LEFT_PARKED, .filter = acc
 void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
 {
     size_t usable = acct_key_usable(key);
-    uint64_t slack = usable >= req ? usable - req : 0;
+    if (req > usable)
+        req = usable;
+    uint64_t slack = usable - req;
     int in_slot = acct_key_in_slot(key);
+    uint64_t sum = in_slot ? req : slack; /* (a slot sums requests, a bucket slack) */
     if (t) {
         acct_bucket_ctr_t *c = in_slot ? &t->c.slot[key >> 3] : &t->c.b[acct_bucket(usable)];
         if (!in_slot)
             ACCT_BUMP(t->c.usable_big, usable);
         ACCT_BUMP(c->n_in, 1);
-        ACCT_BUMP(c->slack, slack);
+        ACCT_BUMP(c->req, sum);
         ACCT_OR(c->slack_bits, slack);
         return;
     }
@@ -59,7 +65,7 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
     if (!in_slot)
         __atomic_fetch_add(&acct_global.usable_big, usable, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->n_in, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&c->slack, slack, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->req, sum, __ATOMIC_RELAXED);
     __atomic_fetch_or(&c->slack_bits, slack, __ATOMIC_RELAXED);
 }
 
@@ -333,7 +339,7 @@ static inline __attribute__((always_inline)) void sum_ctr(acct_bucket_ctr_t *dst
 {
     dst->n_in += LD(src->n_in);
     dst->n_out += LD(src->n_out);
-    dst->slack += LD(src->slack);
+    dst->req += LD(src->req); /* (a bucket's slack) */
     dst->slack_bits |= LD(src->slack_bits);
 }
 
@@ -399,6 +405,21 @@ static inline __attribute__((always_inline)) int64_t acc_take(totals_acc_t *acc,
     return live;
 }
 
+/* Turns slot j's sums into a bucket's: its slack from the requests (n_in x usable - req), and
+ * its error bound raised to what glibc's rounding leaves when glibc's malloc and calloc may
+ * have been counted there without their slack's OR (the wrappers' common case). Returns c. */
+static acct_bucket_ctr_t *slot_as_bucket(acct_bucket_ctr_t *c, unsigned j)
+{
+    if ((c->n_in | c->n_out) == 0)
+        return c; /* (nothing counted: acc_take leaves it as it is, all zero) */
+    uint64_t usable = acct_slot_usable(j), all = c->n_in * usable;
+    /* (an allocation in flight on another thread may have added its request before its n_in) */
+    c->slack = c->req < all ? all - c->req : 0;
+    if (acct_glibc_header && c->slack_bits < acct_glibc_slack_max(usable))
+        c->slack_bits = acct_glibc_slack_max(usable);
+    return c;
+}
+
 void acct_totals(acct_totals_t *out)
 {
     /* acct_registry_lock (too big for some thread stacks). All zero between calls: acc_take
@@ -415,7 +436,8 @@ void acct_totals(acct_totals_t *out)
     for (unsigned i = 0; i < ACCT_SLOTS; i += 4) /* (ACCT_SLOTS is a multiple of 4) */
         if (!quad_unused(&sum.slot[i]))
             for (unsigned j = i; j < i + 4; j++)
-                usable += (uint64_t)acc_take(&acc, &sum.slot[j]) * acct_slot_usable(j);
+                usable += (uint64_t)acc_take(&acc, slot_as_bucket(&sum.slot[j], j)) *
+                          acct_slot_usable(j);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
         acc_take(&acc, &sum.b[b]);
     uint64_t reallocs = sum.reallocs;
