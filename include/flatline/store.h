@@ -643,7 +643,10 @@ int fl_key_scan(fl_ns_t *ns, uint64_t cursor, const char *pattern, size_t patter
 /* DBSIZE. */
 size_t fl_ns_size(fl_ns_t *ns);
 
-/* FLUSHDB: deletes every record of the namespace. */
+/* FLUSHDB: deletes every record of the namespace, atomically as Redis does (no other thread's
+ * write lands between two partitions: the caller's batch holds them, or the flush closes the
+ * store's gate for its duration). FL_OK, or FL_ENOMEM (nothing deleted). Call holding no
+ * partition lock outside a batch. */
 int fl_ns_flush(fl_ns_t *ns);
 
 /* ACTIVE DEFRAG, one bounded step: continues the namespace's sweep over its partitions and
@@ -773,7 +776,12 @@ typedef struct fl_delta {
  *   put         the key now holds *rec (insert, replace, in-place change of TTL or fields); when
  *               `delta` is not NULL, the change is also said by it (the key's previous state
  *               plus the delta gives *rec), so a log may write the delta instead of *rec;
- *   del         the key is gone (DEL, expiry, eviction, FLUSHDB: one call per key);
+ *   del         the key is gone (DEL, expiry, eviction; FLUSHDB when `flush` declined it);
+ *   flush       the namespace is about to be emptied (FLUSHDB, FLUSHALL), `keys` records: called
+ *               once, inside a group, with every partition of it held by the calling thread,
+ *               before any partition is emptied. Returns true when it takes the flush as one
+ *               change, false to be told each key through del instead (a log that cannot say
+ *               the flush in one record at that moment). NULL: always per key;
  *   group_begin the calling thread starts a write that is atomic over several keys (MSET, DEL
  *               of several keys, RENAME, SMOVE, LMOVE, the set algebra's STOREs, a MULTI/EXEC or
  *               script batch): its put/del calls until group_end are one unit, all or nothing
@@ -789,6 +797,7 @@ typedef struct fl_store_hooks {
     void (*put)(void *ctx, size_t ns_index, uint32_t part, const fl_rec_view_t *rec,
                 const fl_delta_t *delta);
     void (*del)(void *ctx, size_t ns_index, uint32_t part, fl_slice_t key);
+    bool (*flush)(void *ctx, size_t ns_index, uint64_t keys);
     void (*group_begin)(void *ctx);
     void (*group_end)(void *ctx);
     void (*snap_rec)(void *ctx, size_t ns_index, const fl_rec_view_t *rec);

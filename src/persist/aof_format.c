@@ -11,6 +11,8 @@
  *   other    the key's state: MULTI, DEL key, HSET / RPUSH / SADD / ZADD ..., [PEXPIREAT],
  *            EXEC (a change without a delta: SINTERSTORE, RENAME, COPY, RESTORE...)
  *   deletion DEL key
+ *   flush    FLUSHDB: a db emptied at once (FLUSHDB, FLUSHALL), except in the middle of a
+ *            rewrite that has dumped part of it (flpi_aof_flush), where each key is a DEL
  *   group    the records of one write atomic over several keys (MSET, RENAME, SMOVE, MULTI/
  *            EXEC, a script ...) as one block: MULTI, the records, EXEC (see "Groups" below)
  * So a write costs log bytes in proportion to what it changed, not to the key's size. Expiries
@@ -401,6 +403,40 @@ void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key)
     pthread_mutex_unlock(&a->mu);
 }
 
+/*
+ * A flush is one FLUSHDB record where a whole db empties at one moment. While a rewrite splits
+ * the log it belongs in the previous file when none of db's partitions is dumped yet (the new
+ * base will be dumped empty), in the new one when all are (the base holds the keys it
+ * deletes); with some dumped and some not, neither file could replay it right, and each key
+ * is logged instead. The partitions stay held until group_end, so no dump changes the answer
+ * in between and group_end routes the record by partition 0 alike.
+ */
+bool flpi_aof_flush(flp_t *p, size_t db)
+{
+    FL_ASSERT(tl_group.open);
+    flpi_aof_t *a = &p->aof;
+    fl_ns_t *ns = fl_store_ns(p->store, db);
+    uint32_t parts = fl_ns_partitions(ns);
+    bool mixed = false;
+    pthread_mutex_lock(&a->mu);
+    if (a->split_snap) {
+        bool first = fl_snap_dumped(p->store, db, 0, a->split_snap);
+        for (uint32_t i = 1; !mixed && i < parts; i++)
+            mixed = fl_snap_dumped(p->store, db, i, a->split_snap) != first;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (mixed)
+        return false;
+    group_rec_t *r = group_add(db, 0);
+    if (r) {
+        arr(&tl_group.buf, 1);
+        bulk_str(&tl_group.buf, "FLUSHDB");
+        r->cmds = 1;
+        r->len = tl_group.buf.len - r->off;
+    }
+    return true;
+}
+
 /* ---- Replay ---- */
 
 /* A command's arguments grow as needed (a delta may carry any number of elements). */
@@ -628,8 +664,22 @@ static int apply(flp_t *p, fl_ns_t **ns, const fl_slice_t *a, size_t argc, char 
     }
     if (is(a[0], "MULTI") || is(a[0], "EXEC"))
         return 0;
+    if (is(a[0], "FLUSHALL") && argc <= 2) { /* Redis's own logs say FLUSHALL [SYNC|ASYNC] */
+        for (size_t i = 0; i < fl_store_ns_count(p->store); i++)
+            if (fl_ns_flush(fl_store_ns(p->store, i)) != FL_OK) {
+                snprintf(why, wl, "FLUSHALL: out of memory");
+                return -1;
+            }
+        return 0;
+    }
     if (!*ns) {
         snprintf(why, wl, "a command before any SELECT");
+        return -1;
+    }
+    if (is(a[0], "FLUSHDB") && argc <= 2) {
+        if (fl_ns_flush(*ns) == FL_OK)
+            return 0;
+        snprintf(why, wl, "FLUSHDB: out of memory");
         return -1;
     }
     if (argc < 2) {

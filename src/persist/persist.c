@@ -44,10 +44,15 @@ static int64_t now_s(void)
 
 /* A change in db: counts it for the save rules and tells whether the log wants it (false for
  * `storage memory` namespaces, while loading, and after flp_close). */
+static bool counts_changes(flp_t *p, size_t db)
+{
+    return flpi_persisted(p, db) && !atomic_load_explicit(&p->loading, memory_order_relaxed) &&
+           !atomic_load_explicit(&p->closed, memory_order_relaxed);
+}
+
 static bool change_to_log(flp_t *p, size_t db)
 {
-    if (!flpi_persisted(p, db) || atomic_load_explicit(&p->loading, memory_order_relaxed) ||
-        atomic_load_explicit(&p->closed, memory_order_relaxed))
+    if (!counts_changes(p, db))
         return false;
     atomic_fetch_add_explicit(&p->dirty, 1, memory_order_relaxed);
     return p->cfg.appendonly;
@@ -64,6 +69,20 @@ static void hook_del(void *ctx, size_t db, uint32_t part, fl_slice_t key)
 {
     if (change_to_log(ctx, db))
         flpi_aof_del(ctx, db, part, key);
+}
+
+/* FLUSHDB/FLUSHALL of db: one FLUSHDB record, `keys` changes for the save rules (as Redis
+ * counts them); false, so that each key is logged as a DEL, when the log cannot say it in one
+ * record now (flpi_aof_flush). */
+static bool hook_flush(void *ctx, size_t db, uint64_t keys)
+{
+    flp_t *p = ctx;
+    if (!counts_changes(p, db))
+        return true; /* nothing of it is counted or logged */
+    if (p->cfg.appendonly && !flpi_aof_flush(p, db))
+        return false;
+    atomic_fetch_add_explicit(&p->dirty, keys, memory_order_relaxed);
+    return true;
 }
 
 static void hook_group_begin(void *ctx)
@@ -121,6 +140,7 @@ int flp_open(flp_t **out, const flp_config_t *cfg, fl_store_t *store, flp_log_fn
     fl_store_hooks_t h = {.ctx = p,
                           .put = hook_put,
                           .del = hook_del,
+                          .flush = hook_flush,
                           .group_begin = hook_group_begin,
                           .group_end = hook_group_end,
                           .snap_rec = flpi_snap_rec,

@@ -301,6 +301,10 @@ void flpi_aof_appended_locked(flpi_aof_t *a, bool was_empty);
  * as RESP, the delta when there is one, else the key's state; or the key's deletion. */
 void flpi_aof_put(flp_t *p, size_t db, uint32_t part, const fl_rec_view_t *v, const fl_delta_t *d);
 void flpi_aof_del(flp_t *p, size_t db, uint32_t part, fl_slice_t key);
+/* The flush of db (the store's flush hook: inside a group, every partition of db held) as one
+ * FLUSHDB record; false (nothing written) while a rewrite's snapshot has dumped some of db's
+ * partitions and not others, where no single record is right for both files. */
+bool flpi_aof_flush(flp_t *p, size_t db);
 /* A write atomic over several keys (the store's group hooks, on the writing thread): from
  * group_begin the thread's records are collected, and group_end (the group's partition locks
  * still held) appends them as one MULTI block (takes aof.mu). */

@@ -577,11 +577,18 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (!flush_mode_ok(c, argc, argv))
         return;
-    size_t n = fl_store_ns_count(c->srv->store);
-    for (size_t i = 0; i < n; i++)
-        if (!srv_sink_done(c, c->out.len, fl_ns_flush(fl_store_ns(c->srv->store, i))))
-            return;
-    srv_reply_ok(&c->out);
+    /* One batch over the store: every namespace empties at one moment, as in Redis. */
+    fl_store_t *store = c->srv->store;
+    bool own = !fl_batch_active();
+    if (own && !srv_sink_done(c, c->out.len, fl_batch_begin(store, NULL, 0, true)))
+        return;
+    int rc = FL_OK;
+    for (size_t i = 0; rc == FL_OK && i < fl_store_ns_count(store); i++)
+        rc = fl_ns_flush(fl_store_ns(store, i));
+    if (own)
+        fl_batch_end();
+    if (srv_sink_done(c, c->out.len, rc))
+        srv_reply_ok(&c->out);
 }
 
 /* This family's rows of the command table (commands.c merges the families). */

@@ -244,6 +244,8 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         del_one(ns, pidx, c->old);
         break;
     case FLS_FLUSH: {
+        if (c->hooked)
+            break; /* taken whole by fls_hook_flush */
         fls_part_t *p = &ns->parts[pidx];
         size_t slots = fls_part_slots(p);
         for (size_t i = 0; i < slots; i++)
@@ -252,6 +254,22 @@ void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c)
         break;
     }
     }
+}
+
+bool fls_hook_flush(fl_ns_t *ns)
+{
+    if (!atomic_load_explicit(&ns->store->has_hooks, memory_order_acquire))
+        return false;
+    const fl_store_hooks_t *h = &ns->store->hooks;
+    if (!h->flush)
+        return false;
+    FL_ASSERT(fl_batch_active()); /* every partition held until the group ends */
+    uint64_t keys = 0;
+    for (uint32_t i = 0; i < ns->nparts; i++) {
+        FLS_ASSERT_WRLOCKED(&ns->parts[i]);
+        keys += atomic_load_explicit(&ns->parts[i].count, memory_order_relaxed);
+    }
+    return h->flush(h->ctx, ns_index(ns), keys);
 }
 
 /* ---- Groups: writes atomic over several keys ------------------------------------------------ */

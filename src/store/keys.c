@@ -152,12 +152,24 @@ int fl_key_memory_usage(fl_ns_t *ns, fl_slice_t key, size_t *bytes)
 
 int fl_ns_flush(fl_ns_t *ns)
 {
-    for (uint32_t i = 0; i < ns->nparts; i++) {
-        fls_part_t *p = &ns->parts[i];
-        fls_wrlock(ns, p);
-        fls_change_t c = {.op = FLS_FLUSH};
-        fls_commit(ns, i, &c);
-        fls_unlock(ns, p);
+    bool own = !fl_batch_active();
+    if (own) {
+        int rc = fl_batch_begin(ns->store, NULL, 0, true);
+        if (rc != FL_OK)
+            return rc;
     }
+    /* Inside a batch every lock below is kept until the batch ends (or skipped under the
+     * closed gate), so all partitions are held before the hooks hear of the flush. */
+    for (uint32_t i = 0; i < ns->nparts; i++)
+        fls_wrlock(ns, &ns->parts[i]);
+    bool whole = fls_hook_flush(ns);
+    for (uint32_t i = 0; i < ns->nparts; i++) {
+        fls_change_t c = {.op = FLS_FLUSH, .hooked = whole};
+        fls_commit(ns, i, &c);
+    }
+    for (uint32_t i = 0; i < ns->nparts; i++)
+        fls_unlock(ns, &ns->parts[i]);
+    if (own)
+        fl_batch_end();
     return FL_OK;
 }

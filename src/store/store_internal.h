@@ -715,6 +715,8 @@ typedef struct fls_change {
                     * false is always safe: a duplicate entry is dropped when met) */
     const fl_delta_t *delta; /* PUT of a new record / MODIFY: the change as a command (the log
                               * writes it instead of the record's state), or NULL */
+    bool hooked;      /* FLUSH: the hooks took the namespace's flush whole (fls_hook_flush), so they
+                       * are not told of each key */
     fl_slice_t whole; /* PUT of a string written whole (SET, MSET): its bytes, which the hooks
                        * pass as the value instead of decompressing what was just compressed;
                        * p NULL: none (the hooks read the record) */
@@ -832,6 +834,10 @@ void fls_snap_cow(fl_ns_t *ns, fls_part_t *p);
 /* At the commit point, before the change is applied: tells the hooks the key's new state
  * (PUT/MODIFY), its deletion (DEL), or every key's deletion (FLUSH). */
 void fls_hook_commit(fl_ns_t *ns, uint32_t pidx, const fls_change_t *c);
+/* Offers the hooks the flush of the whole namespace as one change (every partition held by
+ * the calling thread's batch): true when they took it, false when each key's deletion must
+ * be reported (no flush hook, or it declined). */
+bool fls_hook_flush(fl_ns_t *ns);
 
 /* key_events.c: reports the change's key event (new key, deleted, expired, evicted) to the
  * installed callback; the commit point calls it while key_events_on, before the change

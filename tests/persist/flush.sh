@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# tests/persist/flush.sh: FLUSHDB and FLUSHALL are atomic and logged as one record each.
+#  - FLUSHALL over two dbs of 50,000 keys writes one FLUSHDB per db (one MULTI block), not a
+#    DEL per key; redis-check-aof accepts the log, a restart and redis-server 7.0 both load
+#    exactly the keys written after it;
+#  - atomic: one client writes seq:0, seq:1, ... in order (pipelined) while another flushes;
+#    what survives is a suffix of the sequence (no key written before a deleted one survives);
+#  - under writers, FLUSHDB and BGREWRITEAOF over and over (the flush meets rewrites at every
+#    stage: none, part or all of the db dumped): the state after a restart is the state before.
+. "$(dirname "$0")/lib.sh"
+need_tools redis-check-aof redis-benchmark python3
+
+FL="--dir $DATA --appendonly yes --appendfsync everysec --threads 2 --enable-debug-command yes"
+start_server $FL
+INCR() { ls "$DATA"/appendonlydir/*.incr.aof | tail -1; }
+
+# 1. one record per db
+redis-benchmark -p "$PORT" -t set -r 50000 -n 150000 -P 32 -q >/dev/null 2>&1
+redis-benchmark -p "$PORT" --dbnum 1 -t set -r 50000 -n 150000 -P 32 -q >/dev/null 2>&1
+check_match "^\(integer\) [0-9]{5}$" dbsize
+check_match "^\(integer\) [0-9]{5}$" -n 1 dbsize
+check "Background append only file rewriting started" bgrewriteaof
+for _ in $(seq 200); do [ "$(info_field persistence aof_rewrite_in_progress)" = 0 ] && break; sleep 0.05; done
+check "OK" flushall
+check "OK" set kept 1
+check "OK" -n 1 set kept1 2
+check "(integer) 1" dbsize
+stop_server || fail "server did not stop cleanly"
+dels=$(grep -c '^DEL' "$(INCR)" || true)
+flushes=$(grep -c '^FLUSHDB' "$(INCR)" || true)
+CHECKS=$((CHECKS + 1))
+if [ "$dels" != 0 ] || [ "$flushes" != 2 ]; then
+    echo "FAIL: log after FLUSHALL: $dels DEL and $flushes FLUSHDB records (want 0 and 2)" >&2
+    FAILS=$((FAILS + 1))
+fi
+out=$(redis-check-aof "$DATA/appendonlydir/appendonly.aof.manifest" 2>&1)
+CHECKS=$((CHECKS + 1))
+printf '%s' "$out" | grep -q "All AOF files and manifest are valid" ||
+    { echo "FAIL: redis-check-aof: $out" >&2; FAILS=$((FAILS + 1)); }
+if command -v redis-server >/dev/null; then
+    cp -r "$DATA/appendonlydir" "$DATA/peer" 2>/dev/null && mkdir -p "$DATA/r" &&
+        mv "$DATA/peer" "$DATA/r/appendonlydir"
+    start_redis "$DATA/r" --appendonly yes
+    same "redis-server: db 0 after replay" "$(rr dbsize)|$(rr get kept)" "(integer) 1|\"1\""
+    same "redis-server: db 1 after replay" "$(rr -n 1 dbsize)|$(rr -n 1 get kept1)" "(integer) 1|\"2\""
+    stop_redis
+fi
+start_server $FL
+check "(integer) 1" dbsize
+check '"1"' get kept
+check '"2"' -n 1 get kept1
+
+# 2. atomic: survivors of a flush under an ordered writer are a suffix of the order
+redis-benchmark -p "$PORT" -t set -r 200000 -n 400000 -P 32 -q >/dev/null 2>&1
+python3 - "$PORT" <<'EOF' || FAILS=$((FAILS + 1))
+import socket, sys, threading, time
+port, W, N, B = int(sys.argv[1]), 8, 8000, 20
+def conn():
+    s = socket.create_connection(("127.0.0.1", port))
+    return s, s.makefile("rb")
+def cmd(*a):
+    return b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a)
+def writer(s, f, w):
+    # sequence w:0, w:1, ... in batches, each answered before the next; the eight writers
+    # spread over the workers, so some run on another worker than the flush throughout it
+    for base in range(0, N, B):
+        s.sendall(b"".join(cmd(b"SET", b"%d:%d" % (w, i), b"v") for i in range(base, base + B)))
+        for _ in range(B):
+            assert f.readline() == b"+OK\r\n"
+conns = [conn() for _ in range(W)]
+threads = [threading.Thread(target=writer, args=(s, f, w)) for w, (s, f) in enumerate(conns)]
+for t in threads:
+    t.start()
+time.sleep(0.1)
+s, f = conn()
+s.sendall(cmd(b"FLUSHDB"))
+assert f.readline() == b"+OK\r\n"
+for t in threads:
+    t.join()
+bad = 0
+for w in range(W):
+    alive = []
+    for base in range(0, N, 1000):
+        s.sendall(b"".join(cmd(b"EXISTS", b"%d:%d" % (w, i)) for i in range(base, base + 1000)))
+        alive += [f.readline() == b":1\r\n" for _ in range(1000)]
+    first = alive.index(True) if True in alive else N
+    holes = alive[first:].count(False)
+    print("writer %d: first survivor %d of %d, %d missing after it" % (w, first, N, holes))
+    bad += holes
+if bad:
+    print("FAIL: FLUSHDB was not atomic: %d keys written after a survivor are gone" % bad, file=sys.stderr)
+    sys.exit(1)
+EOF
+CHECKS=$((CHECKS + 1))
+
+# 3. flushes meeting rewrites under writers: restart gives the same state
+redis-benchmark -p "$PORT" -t set,lpush,sadd -r 100000 -n 3000000 -P 8 -c 4 -q >/dev/null 2>&1 &
+BENCH=$!
+for round in $(seq 12); do
+    sleep 0.$((RANDOM % 4 + 1))
+    redis-cli -p "$PORT" bgrewriteaof >/dev/null
+    sleep 0.0$((RANDOM % 9 + 1))
+    if ((round % 3 == 0)); then redis-cli -p "$PORT" flushall >/dev/null; else redis-cli -p "$PORT" flushdb >/dev/null; fi
+done
+kill "$BENCH" 2>/dev/null
+wait "$BENCH" 2>/dev/null
+for _ in $(seq 400); do [ "$(info_field persistence aof_rewrite_in_progress)" = 0 ] && break; sleep 0.05; done
+before="$(redis-cli -p "$PORT" dbsize) $(redis-cli -p "$PORT" debug digest)"
+stop_server || fail "server did not stop cleanly"
+start_server $FL
+after="$(redis-cli -p "$PORT" dbsize) $(redis-cli -p "$PORT" debug digest)"
+same "dbsize and digest after flushes, rewrites and a restart" "$after" "$before"
+finish
