@@ -13,17 +13,17 @@
  * not recoverable at free, so each slot and bucket keeps the number of blocks allocated and
  * freed and the total slack (usable - requested) of the blocks allocated; live requested is
  *   usable_live - sum over slots and buckets of live_blocks * mean_slack.
- * A slot sums the requests rather than the slack (one add fewer per malloc): its slack is
- * n_in x usable - requests, derived by a snapshot. The estimate is exact while nothing of a slot
+ * A slot keeps the sum of the requests instead (two subtractions fewer per malloc): its slack
+ * is n_in x usable - requests, derived by a snapshot. The estimate is exact while nothing of a slot
  * was freed, exactly zero when everything was freed, and otherwise off by at most sum of
  * live_blocks * bound (reported as requested_error). The bound is slack_bits, the bitwise OR of
  * the slacks (at least the largest and under twice it), raised for glibc to what its rounding
  * can leave (acct_glibc_slack_max: 31 bytes, 24 and 40 for the two least chunks), since the
- * wrappers' common case, glibc's malloc and calloc, does not OR the slack (one OR fewer). A header would make
- * requested exact but changes every block's size class and alignment, breaks malloc_usable_size
- * users and programs mixing allocators, and distorts the fragmentation it is meant to measure.
- * Nothing is batched: a snapshot (acct_totals) sums every thread state's counters as they are, so
- * it is exact at any moment that no allocation is in flight.
+ * wrappers' common case, glibc's malloc and calloc, does not OR the slack (one OR fewer). A header
+ * would make requested exact but changes every block's size class and alignment, breaks
+ * malloc_usable_size users and programs mixing allocators, and distorts the fragmentation it is
+ * meant to measure. Nothing is batched: a snapshot (acct_totals) sums every thread state's counters
+ * as they are, so it is exact at any moment that no allocation is in flight.
  *
  * Thread states live in mmap'd slabs and are recycled: at thread exit (pthread key destructor)
  * a thread's state goes back to a free list with its counters as they are, and the next thread
@@ -186,8 +186,7 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
     if (*n != 255)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
     const uint8_t *counts = filter_counts[c];
-    bool needed =
-        c == ACCT_FILTER_NULL_CELL || counts[ACCT_FILTER_OWN] || counts[ACCT_FILTER_BOOT];
+    bool needed = c == ACCT_FILTER_NULL_CELL || counts[ACCT_FILTER_OWN] || counts[ACCT_FILTER_BOOT];
     bit_set_locked(filter_needed, c, needed);
     filter_set_locked(c, needed || acct_sample_in_cell_locked(c));
     acct_filter_unlock();
@@ -436,8 +435,8 @@ void acct_totals(acct_totals_t *out)
     for (unsigned i = 0; i < ACCT_SLOTS; i += 4) /* (ACCT_SLOTS is a multiple of 4) */
         if (!quad_unused(&sum.slot[i]))
             for (unsigned j = i; j < i + 4; j++)
-                usable += (uint64_t)acc_take(&acc, slot_as_bucket(&sum.slot[j], j)) *
-                          acct_slot_usable(j);
+                usable +=
+                    (uint64_t)acc_take(&acc, slot_as_bucket(&sum.slot[j], j)) * acct_slot_usable(j);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
         acc_take(&acc, &sum.b[b]);
     uint64_t reallocs = sum.reallocs;

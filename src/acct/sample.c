@@ -18,11 +18,12 @@
  * backtrace() already.
  *
  * A sample takes no lock but live_lock (the filter's spin lock, held for a few dozen
- * instructions, under which it also marks the filter): the walk reads the thread's stack with bounds learned once per thread, the site is
- * found in site_index[] without a lock (a site is created once, under acct_site_lock, then never
- * changes), and nothing is allocated unless backtrace() is the unwinder. A sample runs busy
- * (acct_busy_enter), so a signal handler's malloc on its thread does not sample; a handler's
- * free on a thread holding live_lock does not wait for it (acct_filter_mine).
+ * instructions, under which it also marks the filter): the walk reads the thread's stack with
+ * bounds learned once per thread, the site is found in site_index[] without a lock (a site is
+ * created once, under acct_site_lock, then never changes), and nothing is allocated unless
+ * backtrace() is the unwinder. A sample runs busy (acct_busy_enter), so a signal handler's malloc
+ * on its thread does not sample; a handler's free on a thread holding live_lock does not wait for
+ * it (acct_filter_mine).
  *
  * Locks: acct_site_lock (a mutex: creating a site, the leak watch, events, reports) is taken
  * before live_lock (the filter's lock, acct_filter_lock: the sampled blocks, the sites' sums and
@@ -403,8 +404,7 @@ static unsigned site_get(const uintptr_t *f, int n)
  * lengthen with the samples per cell. */
 static unsigned live_slot(uintptr_t a)
 {
-    return (unsigned)(((uint64_t)acct_filter_cell((const void *)a) * 0x9E3779B97F4A7C15ull) >>
-                      40) &
+    return (unsigned)(((uint64_t)acct_filter_cell((const void *)a) * 0x9E3779B97F4A7C15ull) >> 40) &
            (live_cap - 1);
 }
 
