@@ -130,9 +130,15 @@ ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
  * KiB (a cache and TLB miss in this table cost larson's samples 0.2 us each). */
 static uint8_t filter_counts[1u << ACCT_FILTER_BITS][ACCT_FILTER_KINDS];
 /* A bit per cell: set while an own or bootstrap block lies there (a count above), and for the
- * NULL cell. Written under the filter's lock; read without it. */
-static uint64_t filter_needed[(1u << ACCT_FILTER_BITS) / 64] = {
-    [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
+ * NULL cell; and a bit per word of it, set while the word is not zero: the few words that are
+ * lie in 128 bytes that stay in cache, where a sampled free's look into the 8 KiB of the first
+ * missed it. Written under the filter's lock (a word's bit is set before a bit in the word, and
+ * cleared after its last one); read without it. */
+#define FILTER_WORDS ((1u << ACCT_FILTER_BITS) / 64)
+static uint64_t filter_needed[FILTER_WORDS] = {[ACCT_FILTER_NULL_CELL / 64] =
+                                                   (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
+static uint64_t filter_needed_words[FILTER_WORDS / 64] = {
+    [ACCT_FILTER_NULL_CELL / 64 / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL / 64 % 64)};
 ACCT_LINE int acct_filter_held;
 __thread bool acct_filter_mine ACCT_TLS;
 
@@ -154,10 +160,26 @@ static void filter_set_locked(unsigned c, bool marked)
     bit_set_locked(acct_filter_words, c, marked);
 }
 
-/* Whether an own or bootstrap block, or NULL, may need cell c's bit (one load). */
+/* Whether an own or bootstrap block, or NULL, may need cell c's bit (one load, nearly always
+ * of filter_needed_words). */
 static bool filter_needed_at(unsigned c)
 {
-    return (__atomic_load_n(&filter_needed[c >> 6], __ATOMIC_RELAXED) >> (c & 63)) & 1;
+    unsigned w = c >> 6;
+    if (!((__atomic_load_n(&filter_needed_words[w >> 6], __ATOMIC_RELAXED) >> (w & 63)) & 1))
+        return false;
+    return (__atomic_load_n(&filter_needed[w], __ATOMIC_RELAXED) >> (c & 63)) & 1;
+}
+
+/* Sets or clears cell c's bit in filter_needed, and its word's in filter_needed_words, in the
+ * order that keeps filter_needed_at's first test safe. The filter's lock held. */
+static void filter_needed_set_locked(unsigned c, bool needed)
+{
+    unsigned w = c >> 6;
+    if (needed)
+        bit_set_locked(filter_needed_words, w, true);
+    bit_set_locked(filter_needed, c, needed);
+    if (!needed && filter_needed[w] == 0)
+        bit_set_locked(filter_needed_words, w, false);
 }
 
 void acct_filter_mark_locked(const void *p)
@@ -187,7 +209,7 @@ void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
         __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
     const uint8_t *counts = filter_counts[c];
     bool needed = c == ACCT_FILTER_NULL_CELL || counts[ACCT_FILTER_OWN] || counts[ACCT_FILTER_BOOT];
-    bit_set_locked(filter_needed, c, needed);
+    filter_needed_set_locked(c, needed);
     filter_set_locked(c, needed || acct_sample_in_cell_locked(c));
     acct_filter_unlock();
 }
