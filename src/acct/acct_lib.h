@@ -7,7 +7,9 @@
  *   - per-thread counters (counters.c): written only by the owning thread (ACCT_BUMP: one add),
  *     read by acct_totals() under acct_registry_lock; kept in the state when its thread exits, for
  *     the state's next thread to count on from.
- *   - call sites and sampled blocks (sample.c): protected by acct_site_lock.
+ *   - call sites (sample.c): created under acct_site_lock, then immutable; the sampled blocks,
+ *     the sites' sums and the filter (counters.c): under the filter's spin lock
+ *     (acct_filter_lock).
  *   - trace buffers (trace.c): each has its own spin flag; the file by acct_trace_lock.
  */
 #ifndef FLATLINE_ACCT_LIB_H
