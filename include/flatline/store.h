@@ -645,8 +645,9 @@ size_t fl_ns_size(fl_ns_t *ns);
 
 /* FLUSHDB: deletes every record of the namespace, atomically as Redis does (no other thread's
  * write lands between two partitions: the caller's batch holds them, or the flush closes the
- * store's gate for its duration). FL_OK, or FL_ENOMEM (nothing deleted). Call holding no
- * partition lock outside a batch. */
+ * store's gate for its duration), then purges the namespace's arena (the freed pages go back to
+ * the system at once). FL_OK, or FL_ENOMEM (nothing deleted). Call holding no partition lock
+ * outside a batch. */
 int fl_ns_flush(fl_ns_t *ns);
 
 /* ACTIVE DEFRAG, one bounded step: continues the namespace's sweep over its partitions and
@@ -729,6 +730,9 @@ typedef struct fl_rec_view {
     fl_type_t type; /* FL_TYPE_STRING, _HASH, _LIST, _SET or _ZSET */
     fl_slice_t key;
     fl_value_t val;       /* string value (others: empty) */
+    fl_slice_t lzf;       /* a string the store keeps LZF-compressed (string-compress-min): its
+                           * compressed bytes, liblzf's format (an RDB's LZF string), which
+                           * expand to val; p NULL otherwise */
     int64_t expire_at_ms; /* absolute; 0 = none */
     size_t nfields;       /* hash: number of fields; list, set, sorted set: of elements */
     const void *rec;      /* the store's record (for fl_rec_view_fields) */

@@ -655,13 +655,23 @@ void flp_wait_background(flp_t *p)
     pthread_mutex_unlock(&p->job_mu);
 }
 
-void flp_set_save_rules(flp_t *p, const flp_config_t *rules)
+void flp_set_rules(flp_t *p, const flp_config_t *rules)
 {
     pthread_mutex_lock(&p->rules_mu);
     p->cfg.n_save = rules->n_save;
     memcpy(p->cfg.save_secs, rules->save_secs, sizeof(p->cfg.save_secs));
     memcpy(p->cfg.save_changes, rules->save_changes, sizeof(p->cfg.save_changes));
+    p->cfg.auto_aof_rewrite_pct = rules->auto_aof_rewrite_pct;
+    p->cfg.auto_aof_rewrite_min_size = rules->auto_aof_rewrite_min_size;
     pthread_mutex_unlock(&p->rules_mu);
+}
+
+bool flp_has_save_rules(flp_t *p)
+{
+    pthread_mutex_lock(&p->rules_mu);
+    bool set = p->cfg.n_save > 0;
+    pthread_mutex_unlock(&p->rules_mu);
+    return set;
 }
 
 int64_t flp_lastsave(const flp_t *p)
@@ -677,7 +687,7 @@ void flp_cron(flp_t *p)
     int64_t now = now_s();
     uint64_t dirty = atomic_load(&p->dirty);
     pthread_mutex_lock(&p->rules_mu);
-    flp_config_t rules = p->cfg; /* the save rules as they are now (CONFIG SET save) */
+    flp_config_t rules = p->cfg; /* the rules as they are now (CONFIG SET, flp_set_rules) */
     pthread_mutex_unlock(&p->rules_mu);
     for (size_t i = 0; i < rules.n_save; i++) {
         if (dirty < (uint64_t)rules.save_changes[i] ||
@@ -692,13 +702,13 @@ void flp_cron(flp_t *p)
         flp_bgsave(p, err, sizeof(err));
         return;
     }
-    if (!p->cfg.appendonly || p->cfg.auto_aof_rewrite_pct == 0)
+    if (!rules.appendonly || rules.auto_aof_rewrite_pct == 0)
         return;
     uint64_t base = atomic_load(&p->aof.base_bytes), incr = atomic_load(&p->aof.incr_bytes);
-    if (base + incr < p->cfg.auto_aof_rewrite_min_size)
+    if (base + incr < rules.auto_aof_rewrite_min_size)
         return;
     uint64_t growth = base ? incr * 100 / base : 100;
-    if (growth >= p->cfg.auto_aof_rewrite_pct) {
+    if (growth >= rules.auto_aof_rewrite_pct) {
         flpi_log(p, 1, "Starting automatic rewriting of AOF on %llu%% growth",
                  (unsigned long long)growth);
         flp_bgrewrite(p, err, sizeof(err));

@@ -107,9 +107,12 @@ int flp_reload(flp_t *p, bool save, bool flush, char *err, size_t errlen);
 /* BGREWRITEAOF: a new base snapshot and a new incremental log; -EBUSY when one runs,
  * -ENOTSUP with appendonly off. */
 int flp_bgrewrite(flp_t *p, char *err, size_t errlen);
-/* CONFIG SET save: the save rules (n_save, save_secs, save_changes of rules) flp_cron follows
- * from now on. Any thread. */
-void flp_set_save_rules(flp_t *p, const flp_config_t *rules);
+/* CONFIG SET save, auto-aof-rewrite-percentage, auto-aof-rewrite-min-size: the rules flp_cron
+ * follows from now on (n_save, save_secs, save_changes, auto_aof_rewrite_pct and
+ * auto_aof_rewrite_min_size of rules). Any thread. */
+void flp_set_rules(flp_t *p, const flp_config_t *rules);
+/* Whether any save rule is set (`save` not empty). Any thread. */
+bool flp_has_save_rules(flp_t *p);
 /* Unix time (s) of the last successful snapshot to dbfilename (or of the start). */
 int64_t flp_lastsave(const flp_t *p);
 /* Once a second (main thread): save rules, automatic rewrite, everysec housekeeping. */

@@ -143,6 +143,9 @@ void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n);
 /* A store value as an RDB string (flpi_rdb_string; a two-span value joined in scratch memory
  * first, since LZF compresses one span: b->failed when that fails). */
 void flpi_rdb_value(flpi_buf_t *b, fl_value_t v);
+/* A string already LZF-compressed (liblzf's bytes `lzf`, expanding to n bytes) as an RDB LZF
+ * string, written as it is. */
+void flpi_rdb_lzf(flpi_buf_t *b, fl_slice_t lzf, size_t n);
 void flpi_rdb_header(flpi_buf_t *b, bool aof_base);
 void flpi_rdb_select(flpi_buf_t *b, size_t db);
 /* One key: expiry, type byte, key, value (through the type's encoder). */
@@ -238,9 +241,9 @@ void flpi_snap_done(void *ctx, size_t db);
 enum { FLPI_BG_NONE = 0, FLPI_BG_SAVE, FLPI_BG_REWRITE };
 
 struct flp {
-    flp_config_t cfg; /* immutable after open, except the save rules (n_save, save_secs,
-                       * save_changes): written by flp_set_save_rules and read by flp_cron
-                       * under rules_mu */
+    flp_config_t cfg; /* immutable after open, except the rules (n_save, save_secs,
+                       * save_changes, auto_aof_rewrite_*): written by flp_set_rules and read
+                       * by flp_cron under rules_mu */
     pthread_mutex_t rules_mu;
     fl_store_t *store;
     bool *memory_only; /* per namespace: `storage memory`, never logged nor snapshotted */

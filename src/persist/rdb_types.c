@@ -53,7 +53,10 @@ static void enc_string(flpi_buf_t *b, const fl_rec_view_t *v, bool with_key)
     flpi_buf_byte(b, RDB_TYPE_STRING);
     if (with_key)
         flpi_rdb_string(b, v->key.p, v->key.n);
-    flpi_rdb_value(b, v->val);
+    if (v->lzf.p)
+        flpi_rdb_lzf(b, v->lzf, fl_value_len(v->val)); /* as the store keeps it: no recompression */
+    else
+        flpi_rdb_value(b, v->val);
 }
 
 static void enc_field(void *ctx, fl_slice_t f, fl_slice_t val)

@@ -78,6 +78,15 @@ static bool put_int(flpi_buf_t *b, long long v)
     return true;
 }
 
+/* An RDB LZF string: clen compressed bytes that expand to n. */
+static void lzf_string(flpi_buf_t *b, const char *lzf, size_t clen, size_t n)
+{
+    flpi_buf_byte(b, 0xC0 | ENC_LZF);
+    flpi_rdb_len(b, clen);
+    flpi_rdb_len(b, n);
+    flpi_buf_put(b, lzf, clen);
+}
+
 static bool put_lzf(flpi_buf_t *b, const char *p, size_t n)
 {
     if (n <= 20 || n > UINT32_MAX)
@@ -88,15 +97,16 @@ static bool put_lzf(flpi_buf_t *b, const char *p, size_t n)
     if (!out)
         return false;
     unsigned c = lzf_compress(p, (unsigned)n, out, (unsigned)cap);
-    if (c > 0) {
-        flpi_buf_byte(b, 0xC0 | ENC_LZF);
-        flpi_rdb_len(b, c);
-        flpi_rdb_len(b, n);
-        flpi_buf_put(b, out, c);
-    }
+    if (c > 0)
+        lzf_string(b, out, c, n);
     if (out != stack)
         free(out);
     return c > 0;
+}
+
+void flpi_rdb_lzf(flpi_buf_t *b, fl_slice_t lzf, size_t n)
+{
+    lzf_string(b, lzf.p, lzf.n, n);
 }
 
 void flpi_rdb_string(flpi_buf_t *b, const char *p, size_t n)

@@ -587,6 +587,13 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
         rc = fl_ns_flush(fl_store_ns(store, i));
     if (own)
         fl_batch_end();
+    /* With save rules, the snapshot on disk is replaced by the empty one at once (Redis's
+     * FLUSHALL saves synchronously too), so a crash before the next save cannot bring the
+     * deleted keys back. Inside a transaction or a script the rules' next save does it. */
+    char err[512];
+    flp_t *p = c->srv->persist;
+    if (own && rc == FL_OK && p && flp_has_save_rules(p))
+        flp_save(p, err, sizeof(err)); /* a failure is logged and shown by INFO, as Redis's */
     if (srv_sink_done(c, c->out.len, rc))
         srv_reply_ok(&c->out);
 }

@@ -102,7 +102,16 @@ static int apply_save(srv_server_t *srv, char *err, size_t errlen)
         return -1;
     }
     if (srv->persist)
-        flp_set_save_rules(srv->persist, &srv->cfg.persist);
+        flp_set_rules(srv->persist, &srv->cfg.persist);
+    return 0;
+}
+
+/* auto-aof-rewrite-*: the values set, followed by the persistence layer from its next tick. */
+static int apply_persist_rules(srv_server_t *srv, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    if (srv->persist)
+        flp_set_rules(srv->persist, &srv->cfg.persist);
     return 0;
 }
 
@@ -246,9 +255,10 @@ static const opt_t opts[] = {
     {"load-skip-unknown-types", OPT_BOOL, SRV(persist.load_skip_unknown), "no", 0, 1, NULL, false,
      NULL, "RDB keys of types flatline lacks are skipped and counted instead of stopping the load"},
     {"auto-aof-rewrite-percentage", OPT_UNSIGNED, SRV(persist.auto_aof_rewrite_pct), "100", 0,
-     100000, NULL, false, NULL, "rewrite the log when it grew this % over its base (0 = never)"},
+     100000, NULL, true, apply_persist_rules,
+     "rewrite the log when it grew this % over its base (0 = never)"},
     {"auto-aof-rewrite-min-size", OPT_SIZE, SRV(persist.auto_aof_rewrite_min_size), "64mb", 0,
-     1024 * GB, NULL, false, NULL, "no automatic rewrite below this log size"},
+     1024 * GB, NULL, true, apply_persist_rules, "no automatic rewrite below this log size"},
     {"enable-debug-command", OPT_ENUM, SRV(enable_debug_command), "no", 0, 0, debug_values, false,
      NULL, "DEBUG (test hooks: RELOAD, SLEEP, OBJECT...) allowed: no, yes, or local clients only"},
     {"busy-reply-threshold", OPT_INT, SRV(busy_reply_threshold), "5000", 0, LLONG_MAX / 2, NULL,

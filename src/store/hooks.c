@@ -38,6 +38,12 @@ static void view_with(fls_rec_t *r, fl_rec_view_t *v, fls_scratch_t *s, fl_slice
     v->expire_at_ms = fls_rec_expiry(r);
     v->rec = r;
     v->nfields = 0;
+    v->lzf = (fl_slice_t){NULL, 0};
+    if (!fls_coll_ops(r->type) && r->lzf) { /* one block: the length word, then LZF's bytes */
+        fl_value_t stored = fls_str_stored(r);
+        FL_ASSERT(stored.tail.n == 0 && stored.head.n > FLS_LZF_HDR);
+        v->lzf = (fl_slice_t){stored.head.p + FLS_LZF_HDR, stored.head.n - FLS_LZF_HDR};
+    }
     if (fls_coll_ops(r->type)) {
         v->val = (fl_value_t){{NULL, 0}, {NULL, 0}};
         v->nfields = (size_t)fls_coll_ops(r->type)->len(fls_rec_desc(r));

@@ -171,5 +171,9 @@ int fl_ns_flush(fl_ns_t *ns)
         fls_unlock(ns, &ns->parts[i]);
     if (own)
         fl_batch_end();
+    /* The emptied pages go back to the system now, not a decay period later (as Redis's
+     * synchronous flush purges jemalloc): what this thread's cache holds first. */
+    fl_thread_flush_cache();
+    fl_arena_purge(ns->arena);
     return FL_OK;
 }

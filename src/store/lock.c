@@ -120,16 +120,18 @@ void fls_rdlock(fl_ns_t *ns, fls_part_t *p)
 
 void fls_wrlock(fl_ns_t *ns, fls_part_t *p)
 {
-    if (fls_batch_cur && fls_batch_take(ns, p))
-        return;
-    check_order(ns, p);
-    fls_gate_enter(ns->store);
-    int rc =
-        ns->store->rwlock ? pthread_rwlock_wrlock(&p->lock.rw) : pthread_mutex_lock(&p->lock.m);
-    FL_ASSERT(rc == 0);
-    note_exclusive(p);
+    if (!fls_batch_cur || !fls_batch_take(ns, p)) {
+        check_order(ns, p);
+        fls_gate_enter(ns->store);
+        int rc =
+            ns->store->rwlock ? pthread_rwlock_wrlock(&p->lock.rw) : pthread_mutex_lock(&p->lock.m);
+        FL_ASSERT(rc == 0);
+        note_exclusive(p);
+    }
+    /* A snapshot under way: dump before the first change, also when a batch holds the
+     * partition (else a batch over a dumped and an undumped partition lands half in it). */
     if (atomic_load_explicit(&ns->store->snap_active, memory_order_acquire))
-        fls_snap_cow(ns, p); /* a snapshot is under way: dump before the first change */
+        fls_snap_cow(ns, p);
 }
 
 void fls_unlock(fl_ns_t *ns, fls_part_t *p)
