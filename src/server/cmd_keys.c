@@ -585,8 +585,11 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
     int rc = FL_OK;
     for (size_t i = 0; rc == FL_OK && i < fl_store_ns_count(store); i++)
         rc = fl_ns_flush(fl_store_ns(store, i));
-    if (own)
+    if (own) {
         fl_batch_end();
+        for (size_t i = 0; i < fl_store_ns_count(store); i++)
+            fl_ns_purge(fl_store_ns(store, i));
+    }
     /* With save rules, the snapshot on disk is replaced by the empty one at once (Redis's
      * FLUSHALL saves synchronously too), so a crash before the next save cannot bring the
      * deleted keys back. Inside a transaction or a script the rules' next save does it. */

@@ -15,7 +15,9 @@
  * script's end (Redis answers them -BUSY).
  *
  * Invariants: `run` and the Lua state are touched only under the script lock; the atomics
- * below are written under it and read by any worker.
+ * below are written under it and read by any worker. Memory: what lasts from one script to the
+ * next (the Lua state, run.argv) is in the "scripts" server-lifetime arena (lifetime.h); the
+ * fake client's reply buffer is the running worker's and is freed when its script ends.
  */
 #include "block.h"
 #include "script.h"
@@ -26,6 +28,7 @@
 #include <time.h>
 
 #include "fl_assert.h"
+#include "lifetime.h"
 #include "script_lua.h"
 #include "script_func.h"
 #include "srv_cmd.h"
@@ -168,7 +171,8 @@ static const char *call_args(lua_State *L, int argc)
         return "Please specify at least one argument for this redis lib call";
     if ((size_t)argc > run.argv_cap) {
         size_t cap = (size_t)argc < 16 ? 16 : (size_t)argc;
-        fl_slice_t *a = realloc(run.argv, cap * sizeof(*a));
+        fl_slice_t *a = srv_keep_realloc(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*a),
+                                         cap * sizeof(*a));
         if (!a)
             return "Out of memory";
         run.argv = a;
@@ -310,6 +314,15 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
         srv_lua_reply(L, &c->out);
     lua_pop(L, 1); /* the handler */
     lua_gc(L, LUA_GCSTEP, 1);
+    /* The fake client's reply buffer is this worker's transient memory: it must not be grown
+     * or freed by the worker that runs the next script (a block of this worker's private arena
+     * held by another). */
+    srv_buf_free(&run.fake.out);
+    if (run.argv_cap > 64) { /* a call with many arguments: not kept for the server's life */
+        srv_keep_free(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*run.argv));
+        run.argv = NULL;
+        run.argv_cap = 0;
+    }
 }
 
 void srv_script_push_handler(lua_State *L)
@@ -673,7 +686,7 @@ void srv_script_shutdown(void)
     if (run.fake_ready)
         srv_client_free_buffers(&run.fake);
     run.fake_ready = false;
-    free(run.argv);
+    srv_keep_free(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*run.argv));
     run.argv = NULL;
     run.argv_cap = 0;
 }

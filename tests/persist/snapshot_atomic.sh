@@ -3,7 +3,10 @@
 # are atomic over several keys. While BGSAVE dumps 400,000 keys partition by partition, clients
 # run MULTI/EXEC transactions, scripts and MSETs that set pairs of keys (in different partitions)
 # to the same round number; the dump.rdb, loaded by a restart, holds every pair equal (a write
-# batch that met a dumped and an undumped partition must not land half in the file).
+# batch that met a dumped and an undumped partition must not land half in the file). And the
+# other way round: BGSAVE and BGREWRITEAOF asked for while a long EXEC runs begin after it (the
+# snapshot's moment falls between writes): the dump holds the whole transaction, and the log
+# after the rewrite replays it exactly once (a list of 200,000 RPUSHes has 200,000 elements).
 . "$(dirname "$0")/lib.sh"
 need_tools redis-benchmark python3
 
@@ -82,4 +85,55 @@ if torn or have == 0:
     sys.exit(1)
 EOF
 CHECKS=$((CHECKS + 2))
+
+# mid_exec KIND: one EXEC (SET a; 200,000 RPUSH; SET b) while KIND (bgsave|bgrewriteaof)
+# arrives from another client 50 ms after it was sent; waits until that is done.
+mid_exec() {
+    python3 - "$PORT" "$1" <<'EOF'
+import socket, sys, time
+port, kind = int(sys.argv[1]), sys.argv[2].encode()
+def conn():
+    s = socket.create_connection(("127.0.0.1", port))
+    return s, s.makefile("rb")
+def cmd(*a):
+    a = [x if isinstance(x, bytes) else str(x).encode() for x in a]
+    return b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a)
+N = 200000
+s, f = conn()
+s.sendall(cmd("MULTI") + cmd("SET", "a", 1) + b"".join(cmd("RPUSH", "filler", i) for i in range(N)) +
+          cmd("SET", "b", 1))
+for _ in range(N + 3):
+    f.readline()
+s.sendall(cmd("EXEC"))
+time.sleep(0.05)
+o, g = conn()
+o.sendall(cmd(kind))
+print(kind.decode(), "->", g.readline().decode().strip())
+assert f.readline().startswith(b"*%d" % (N + 2))
+flag = b"aof_rewrite_in_progress:0" if kind == b"bgrewriteaof" else b"rdb_bgsave_in_progress:0"
+while True:
+    o.sendall(cmd("INFO", "persistence"))
+    n = int(g.readline()[1:])
+    info = g.read(n + 2)
+    if flag in info and b"aof_rewrite_scheduled:0" in info:
+        break
+    time.sleep(0.05)
+EOF
+}
+check "OK" flushall
+mid_exec bgsave
+stop_server || fail "server did not stop cleanly"
+start_server --dir "$DATA" --appendonly no --save "" --threads 2
+same "a snapshot asked for during EXEC: a, b, the list's length" "$(rc get a) $(rc get b) $(rc llen filler)" \
+    '"1" "1" (integer) 200000'
+stop_server || fail "server did not stop cleanly"
+rm -f "$DATA/dump.rdb"
+start_server --dir "$DATA" --appendonly yes --appendfsync everysec --threads 2
+mid_exec bgrewriteaof
+check "(integer) 200000" llen filler
+stop_server || fail "server did not stop cleanly"
+start_server --dir "$DATA" --appendonly yes --appendfsync everysec --threads 2
+same "the log after a rewrite asked for during EXEC: a, b, the list's length" \
+    "$(rc get a) $(rc get b) $(rc llen filler)" '"1" "1" (integer) 200000'
+stop_server || fail "server did not stop cleanly"
 finish
