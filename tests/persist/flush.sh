@@ -85,37 +85,27 @@ start_server $FL
 
 # 2. atomic: survivors of a flush under an ordered writer are a suffix of the order
 redis-benchmark -p "$PORT" -t set -r 200000 -n 400000 -P 32 -q >/dev/null 2>&1
-python3 - "$PORT" <<'EOF' || FAILS=$((FAILS + 1))
-import socket, sys, threading, time
+python3 - "$PORT" "$(dirname "$0")/../server" <<'EOF' || FAILS=$((FAILS + 1))
+import sys, threading, time
+sys.path.insert(0, sys.argv[2])
+from resp_test import Conn
 port, W, N, B = int(sys.argv[1]), 8, 8000, 20
-def conn():
-    s = socket.create_connection(("127.0.0.1", port))
-    return s, s.makefile("rb")
-def cmd(*a):
-    return b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a)
-def writer(s, f, w):
+def writer(c, w):
     # sequence w:0, w:1, ... in batches, each answered before the next; the eight writers
     # spread over the workers, so some run on another worker than the flush throughout it
     for base in range(0, N, B):
-        s.sendall(b"".join(cmd(b"SET", b"%d:%d" % (w, i), b"v") for i in range(base, base + B)))
-        for _ in range(B):
-            assert f.readline() == b"+OK\r\n"
-conns = [conn() for _ in range(W)]
-threads = [threading.Thread(target=writer, args=(s, f, w)) for w, (s, f) in enumerate(conns)]
+        assert c.many([("SET", "%d:%d" % (w, i), "v") for i in range(base, base + B)]) == ["+OK"] * B
+threads = [threading.Thread(target=writer, args=(Conn(port), w)) for w in range(W)]
 for t in threads:
     t.start()
 time.sleep(0.1)
-s, f = conn()
-s.sendall(cmd(b"FLUSHDB"))
-assert f.readline() == b"+OK\r\n"
+c = Conn(port)
+assert c("FLUSHDB") == "+OK"
 for t in threads:
     t.join()
 bad = 0
 for w in range(W):
-    alive = []
-    for base in range(0, N, 1000):
-        s.sendall(b"".join(cmd(b"EXISTS", b"%d:%d" % (w, i)) for i in range(base, base + 1000)))
-        alive += [f.readline() == b":1\r\n" for _ in range(1000)]
+    alive = [r == 1 for r in c.many([("EXISTS", "%d:%d" % (w, i)) for i in range(N)])]
     first = alive.index(True) if True in alive else N
     holes = alive[first:].count(False)
     print("writer %d: first survivor %d of %d, %d missing after it" % (w, first, N, holes))
