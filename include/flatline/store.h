@@ -645,10 +645,14 @@ size_t fl_ns_size(fl_ns_t *ns);
 
 /* FLUSHDB: deletes every record of the namespace, atomically as Redis does (no other thread's
  * write lands between two partitions: the caller's batch holds them, or the flush closes the
- * store's gate for its duration), then purges the namespace's arena (the freed pages go back to
- * the system at once). FL_OK, or FL_ENOMEM (nothing deleted). Call holding no partition lock
- * outside a batch. */
+ * store's gate for its duration and then purges the namespace's arena, fl_ns_purge). FL_OK, or
+ * FL_ENOMEM (nothing deleted). Call holding no partition lock outside a batch. */
 int fl_ns_flush(fl_ns_t *ns);
+
+/* Gives the namespace arena's free pages back to the system now instead of a decay period
+ * later (after a flush made inside the caller's batch: call it once the batch ended, as
+ * Redis's synchronous flush purges jemalloc). 0 or -errno. */
+int fl_ns_purge(fl_ns_t *ns);
 
 /* ACTIVE DEFRAG, one bounded step: continues the namespace's sweep over its partitions and
  * moves each record, hash field and index array that sits in a sparse slab (fl_mem_should_move)
@@ -851,14 +855,20 @@ void fl_key_events_quiet(bool quiet);
 
 /* Snapshot without fork. fl_snap_begin starts a point-in-time view: from then on, the first
  * thread to write-lock a partition not yet dumped dumps it first (snap_rec per record, then
- * snap_done: copy-before-write, under the lock it already holds), and fl_snap_part dumps a
- * partition when nobody did yet (the snapshot thread walks them all with one short lock hold
- * each). After every partition of every namespace went through fl_snap_part, fl_snap_end ends
- * it. One snapshot at a time (the caller serialises snapshots). A write whose partition lock was
- * taken after fl_snap_begin returned is absent from the dump; one that committed before
- * fl_snap_begin was called is present; a write in between may be either, and inside a commit
- * hook fl_snap_dumped tells which. Returns the snapshot's number. */
+ * snap_done: copy-before-write, under the lock it already holds, also inside a batch), and
+ * fl_snap_part dumps a partition when nobody did yet (the snapshot thread walks them all with
+ * one short lock hold each). After every partition of every namespace went through
+ * fl_snap_part, fl_snap_end ends it. One snapshot at a time (the caller serialises snapshots).
+ * The moment falls between writes: fl_snap_begin closes the store's gate (waits until no
+ * thread holds a partition lock, so no single write, key set or batch is half done), unless
+ * the caller's own "all" batch holds the store; call it holding no partition lock otherwise.
+ * Every write committed before it is in the dump, every later one is not; inside a commit
+ * hook fl_snap_dumped tells which side a change is on. Returns the snapshot's number.
+ * fl_snap_begin_at also calls at(ctx, number) at that moment, with no writer running (the log
+ * switches files there): `at` must not call into the store. */
+typedef void (*fl_snap_at_fn)(void *ctx, uint64_t snap);
 uint64_t fl_snap_begin(fl_store_t *store);
+uint64_t fl_snap_begin_at(fl_store_t *store, fl_snap_at_fn at, void *ctx);
 void fl_snap_part(fl_store_t *store, size_t ns_index, uint32_t pidx);
 void fl_snap_end(fl_store_t *store);
 

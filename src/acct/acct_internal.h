@@ -231,6 +231,18 @@ static inline uint64_t acct_slot_usable(unsigned slot)
     return slot ? ((uint64_t)slot << 3) - 8 : 0; /* slot 0 is never used */
 }
 
+/* The most that 64-bit glibc's malloc and calloc leave between a request and the usable size of
+ * the chunk they return, by that usable size (not mmapped). A chunk is the request plus its
+ * 8-byte header rounded up to 16 bytes, at least 32, and glibc hands out 16 bytes more when
+ * splitting them off would leave less than a least chunk: a chunk of usable U >= 56 holds a
+ * request of at least U - 31; the least chunk (U = 24) any request up to 24, and the one above
+ * it (U = 40, the least chunk and 16 more) any request up to 40. real.c checks the rule against
+ * the glibc underneath before the wrappers' common case relies on it (counters.c). */
+static inline uint64_t acct_glibc_slack_max(uint64_t usable)
+{
+    return usable <= 40 ? usable : 31;
+}
+
 /* The key of a block of the given usable size (below 2^63 - 8; not from glibc's header). */
 static inline size_t acct_key_of_usable(size_t usable)
 {

@@ -7,7 +7,9 @@
  *   - per-thread counters (counters.c): written only by the owning thread (ACCT_BUMP: one add),
  *     read by acct_totals() under acct_registry_lock; kept in the state when its thread exits, for
  *     the state's next thread to count on from.
- *   - call sites and sampled blocks (sample.c): protected by acct_site_lock.
+ *   - call sites (sample.c): created under acct_site_lock, then immutable; the sampled blocks,
+ *     the sites' sums and the filter (counters.c): under the filter's spin lock
+ *     (acct_filter_lock).
  *   - trace buffers (trace.c): each has its own spin flag; the file by acct_trace_lock.
  */
 #ifndef FLATLINE_ACCT_LIB_H
@@ -84,11 +86,14 @@ size_t acct_boot_used(void); /* bytes of the buffer handed out (dlsym's own allo
  * apart share a cell), set while an own, a sampled or a bootstrap block lies in the cell. 65536
  * cells fit in 8 KiB, and neighbouring blocks share a cache line of it, so a free's one load
  * almost always hits the cache; the tables are looked into only when the bit is set. The bit is
- * kept by acct_filter_add (counters.c) from a count per kind and cell, under the filter's own
- * lock; readers take no lock (a block being freed had its bit set before it was handed to the
- * program). */
+ * kept under the filter's lock, which is also the sampled-block table's (sample.c): from a
+ * count per cell of own and bootstrap blocks (acct_filter_add), and for sampled blocks from
+ * their table, hashed by cell, whose run for a cell says whether one lies there: a sample and
+ * its free take one lock and touch no table of counts (192 KiB of them cost larson a cache and
+ * TLB miss in every sample). Readers of the words take no lock (a block being freed had its bit
+ * set before it was handed to the program). */
 #define ACCT_FILTER_BITS 16
-enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_SAMPLE, ACCT_FILTER_BOOT, ACCT_FILTER_KINDS };
+enum acct_filter_kind { ACCT_FILTER_OWN, ACCT_FILTER_BOOT, ACCT_FILTER_KINDS };
 extern uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64];
 
 static inline unsigned acct_filter_cell(const void *p)
@@ -96,10 +101,34 @@ static inline unsigned acct_filter_cell(const void *p)
     return (unsigned)((uintptr_t)p >> 4) & ((1u << ACCT_FILTER_BITS) - 1);
 }
 
-/* Adds delta (+1/-1) to the count of `kind` entries in p's cell, keeping its bit in step
+/* The filter's lock (acct_spin_lock; 0 free, 1 held): held for a few dozen instructions by a
+ * filter update, a sample or a sampled free. Taken after acct_site_lock and the own-block
+ * table's lock when they are held; nothing is locked under it. acct_filter_mine: the calling
+ * thread holds it, so a signal handler that interrupted the holder must not wait for it. */
+extern int acct_filter_held;
+extern __thread bool acct_filter_mine ACCT_TLS;
+static inline void acct_filter_lock(void)
+{
+    acct_spin_lock(&acct_filter_held);
+    acct_filter_mine = true;
+}
+static inline void acct_filter_unlock(void)
+{
+    acct_filter_mine = false;
+    acct_spin_unlock(&acct_filter_held);
+}
+
+/* Adds delta (+1/-1) to the count of `kind` blocks in p's cell, keeping its bit in step
  * (saturating counts: 255 sticks). Called by the table's owner under the table's lock; takes
  * the filter's lock (after it). */
 void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta);
+/* The filter's lock held (sample.c): a sampled block lies in p's cell (sets its bit); the last
+ * sampled block of p's cell left (clears the bit unless an own or bootstrap block, or NULL,
+ * lies there). */
+void acct_filter_mark_locked(const void *p);
+void acct_filter_unmark_locked(const void *p);
+/* Whether a sampled block lies in filter cell c (sample.c). The filter's lock held. */
+bool acct_sample_in_cell_locked(unsigned c);
 
 /* Cell 0 (addresses 0..15 modulo 1 MiB) is always marked, so that free(NULL) leaves the common
  * case at the filter test it makes anyway. */
@@ -125,9 +154,16 @@ static inline bool acct_filter_maybe(const void *p)
 
 typedef struct acct_bucket_ctr {
     uint64_t n_in, n_out; /* blocks allocated / freed with a usable size in this slot or bucket */
-    uint64_t slack;       /* sum of (usable - requested) over the blocks allocated */
-    uint64_t slack_bits;  /* bitwise OR of every (usable - requested): at least the largest and
-                           * under twice it, it bounds the estimate's error (one OR, no branch) */
+    union {
+        uint64_t req;   /* a slot: the requested bytes of the blocks allocated (their slack is
+                         * n_in x the slot's usable size - req, derived by a snapshot) */
+        uint64_t slack; /* a bucket (usable sizes differ): sum of (usable - requested) */
+    };
+    uint64_t slack_bits; /* bitwise OR of (usable - requested), at least the largest and under
+                          * twice it, over the blocks allocated but those of glibc's malloc and
+                          * calloc counted by the wrappers' common case, whose slack glibc's
+                          * rounding bounds (acct_glibc_slack_max): it bounds the estimate's
+                          * error with that (counters.c) */
 } acct_bucket_ctr_t;
 
 /* Allocation and free counts are the sums of the slots' and buckets' n_in and n_out; usable
@@ -302,16 +338,38 @@ static inline acct_bucket_ctr_t *acct_slot_ctr(acct_ctrs_t *c, size_t key)
     return (acct_bucket_ctr_t *)((char *)c->slot + size8 * (sizeof(acct_bucket_ctr_t) / 8));
 }
 
+/* Counts a block of req bytes just allocated by glibc's malloc or calloc, whose size key is
+ * counted in a slot, in t's: two adds (its slack needs no OR: acct_glibc_slack_max bounds it). */
+static inline __attribute__((always_inline)) void
+acct_count_alloc_slot_glibc(acct_thread_t *t, size_t req, size_t key)
+{
+#if defined(__x86_64__)
+    /* both adds addressed from the state and the key's size bits (the compiler computes the
+     * slot's address into a register first: one instruction more) */
+    _Static_assert(offsetof(acct_thread_t, c.slot) == 0 && sizeof(acct_bucket_ctr_t) == 32 &&
+                       offsetof(acct_bucket_ctr_t, req) == 16,
+                   "the slot's counters at t + size8 * 4");
+    size_t size8 = key & ~(size_t)7;
+    __asm__("addq $1, (%0,%1,4)\n\taddq %2, 16(%0,%1,4)"
+            :
+            : "r"(t), "r"(size8), "r"((uint64_t)req)
+            : "memory");
+#else
+    acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
+    ACCT_BUMP(c->n_in, 1);
+    ACCT_BUMP(c->req, req);
+#endif
+}
+
 /* Counts a block of req bytes just allocated, whose size key is counted in a slot, in t's. The
  * block's usable size (implied by the slot) is at least req. */
 static inline __attribute__((always_inline)) void acct_count_alloc_slot(acct_thread_t *t,
                                                                         size_t req, size_t key)
 {
     acct_bucket_ctr_t *c = acct_slot_ctr(&t->c, key);
-    uint64_t slack = (key & ~(size_t)7) - 8 - req; /* usable - req */
     ACCT_BUMP(c->n_in, 1);
-    ACCT_BUMP(c->slack, slack);
-    ACCT_OR(c->slack_bits, slack);
+    ACCT_BUMP(c->req, req);
+    ACCT_OR(c->slack_bits, (key & ~(size_t)7) - 8 - req); /* usable - req */
 }
 
 /* Counts a block about to be freed, whose size key is counted in a slot, in t's. */
@@ -422,9 +480,10 @@ void acct_free_slow(void *p);
 
 /* Counts block p of req bytes just allocated, and counts down to the next sample. Returns p.
  * The common case (armed, acct_tls_t) is one subtraction and its test, the key's read and its
- * test, and three adds to the key's slot; everything else leaves by a tail call, so that the
- * wrappers keep nothing but the request across the real allocator's call. op and align: how
- * it was allocated (FL_TOP_*, the alignment asked for or 0), for the slow path. */
+ * test, and two adds to the key's slot (malloc and calloc: align 0; the aligned allocators' slack
+ * is not glibc's rounding, so they OR it as well); everything else leaves by a tail call, so
+ * that the wrappers keep nothing but the request across the real allocator's call. op and
+ * align: how it was allocated (FL_TOP_*, the alignment asked for or 0), for the slow path. */
 static inline __attribute__((always_inline)) void *acct_on_alloc(void *p, size_t req, int op,
                                                                  size_t align)
 {
@@ -435,7 +494,10 @@ static inline __attribute__((always_inline)) void *acct_on_alloc(void *p, size_t
     size_t key = acct_glibc_key(p);
     if (ACCT_UNLIKELY(!acct_key_in_slot(key)))
         return acct_alloc_big(t, p, req, key);
-    acct_count_alloc_slot(t, req, key);
+    if (align == 0)
+        acct_count_alloc_slot_glibc(t, req, key);
+    else
+        acct_count_alloc_slot(t, req, key);
     return p;
 }
 

@@ -13,14 +13,17 @@
  * not recoverable at free, so each slot and bucket keeps the number of blocks allocated and
  * freed and the total slack (usable - requested) of the blocks allocated; live requested is
  *   usable_live - sum over slots and buckets of live_blocks * mean_slack.
- * It is exact while nothing of a slot was freed, exactly zero when everything was freed, and
- * otherwise off by at most sum of live_blocks * slack_bits (reported as requested_error), where
- * slack_bits, the bitwise OR of the slot's slacks, is at least the largest and under twice it
- * (glibc's slack is under 16 bytes for most small blocks, under 48 for all). A header would make
- * requested exact but changes every block's size class and alignment, breaks malloc_usable_size
- * users and programs mixing allocators, and distorts the fragmentation it is meant to measure.
- * Nothing is batched: a snapshot (acct_totals) sums every thread state's counters as they are, so
- * it is exact at any moment that no allocation is in flight.
+ * A slot keeps the sum of the requests instead (two subtractions fewer per malloc): its slack
+ * is n_in x usable - requests, derived by a snapshot. The estimate is exact while nothing of a slot
+ * was freed, exactly zero when everything was freed, and otherwise off by at most sum of
+ * live_blocks * bound (reported as requested_error). The bound is slack_bits, the bitwise OR of
+ * the slacks (at least the largest and under twice it), raised for glibc to what its rounding
+ * can leave (acct_glibc_slack_max: 31 bytes, 24 and 40 for the two least chunks), since the
+ * wrappers' common case, glibc's malloc and calloc, does not OR the slack (one OR fewer). A header
+ * would make requested exact but changes every block's size class and alignment, breaks
+ * malloc_usable_size users and programs mixing allocators, and distorts the fragmentation it is
+ * meant to measure. Nothing is batched: a snapshot (acct_totals) sums every thread state's counters
+ * as they are, so it is exact at any moment that no allocation is in flight.
  *
  * Thread states live in mmap'd slabs and are recycled: at thread exit (pthread key destructor)
  * a thread's state goes back to a free list with its counters as they are, and the next thread
@@ -43,14 +46,17 @@ __thread acct_tls_t acct_tls ACCT_TLS = {.left = ACCT_LEFT_PARKED, .filter = acc
 void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
 {
     size_t usable = acct_key_usable(key);
-    uint64_t slack = usable >= req ? usable - req : 0;
+    if (req > usable)
+        req = usable;
+    uint64_t slack = usable - req;
     int in_slot = acct_key_in_slot(key);
+    uint64_t sum = in_slot ? req : slack; /* (a slot sums requests, a bucket slack) */
     if (t) {
         acct_bucket_ctr_t *c = in_slot ? &t->c.slot[key >> 3] : &t->c.b[acct_bucket(usable)];
         if (!in_slot)
             ACCT_BUMP(t->c.usable_big, usable);
         ACCT_BUMP(c->n_in, 1);
-        ACCT_BUMP(c->slack, slack);
+        ACCT_BUMP(c->req, sum);
         ACCT_OR(c->slack_bits, slack);
         return;
     }
@@ -59,7 +65,7 @@ void acct_count_alloc_big(acct_thread_t *t, size_t req, size_t key)
     if (!in_slot)
         __atomic_fetch_add(&acct_global.usable_big, usable, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->n_in, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&c->slack, slack, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->req, sum, __ATOMIC_RELAXED);
     __atomic_fetch_or(&c->slack_bits, slack, __ATOMIC_RELAXED);
 }
 
@@ -98,6 +104,8 @@ ACCT_LINE static pthread_mutex_t own_lock = PTHREAD_MUTEX_INITIALIZER;
 bool acct_own_add(const void *p)
 {
     bool done = false;
+    if (ACCT_UNLIKELY(acct_filter_mine))
+        return false; /* a signal handler on a thread inside a sample: counted as the program's */
     pthread_mutex_lock(&own_lock);
     for (int i = 0; i < OWN_CAP && !done; i++)
         if (!own[i]) {
@@ -112,45 +120,112 @@ bool acct_own_add(const void *p)
     return done;
 }
 
-/* Written under filter_lock only (acct_filter_add); read without a lock. */
+/* Written under the filter's lock only (filter_set_locked); read without a lock. */
 ACCT_LINE uint64_t acct_filter_words[(1u << ACCT_FILTER_BITS) / 64] = {
     [ACCT_FILTER_NULL_CELL / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
 ACCT_LINE const uint64_t acct_filter_all[(1u << ACCT_FILTER_BITS) / 64] = {
     [0 ...(1u << ACCT_FILTER_BITS) / 64 - 1] = ~(uint64_t)0};
-static uint8_t filter_counts[ACCT_FILTER_KINDS][1u << ACCT_FILTER_BITS]; /* filter_lock (written) */
-ACCT_LINE static int filter_lock; /* acct_spin_lock: held for a few instructions per update */
+/* Own and bootstrap blocks per cell (128 KiB), written under the filter's lock, read only when
+ * filter_needed says one may lie there: a sampled block's free touches only filter_needed's 8
+ * KiB (a cache and TLB miss in this table cost larson's samples 0.2 us each). */
+static uint8_t filter_counts[1u << ACCT_FILTER_BITS][ACCT_FILTER_KINDS];
+/* A bit per cell: set while an own or bootstrap block lies there (a count above), and for the
+ * NULL cell; and a bit per word of it, set while the word is not zero: the few words that are
+ * lie in 128 bytes that stay in cache, where a sampled free's look into the 8 KiB of the first
+ * missed it. Written under the filter's lock (a word's bit is set before a bit in the word, and
+ * cleared after its last one); read without it. */
+#define FILTER_WORDS ((1u << ACCT_FILTER_BITS) / 64)
+static uint64_t filter_needed[FILTER_WORDS] = {[ACCT_FILTER_NULL_CELL / 64] =
+                                                   (uint64_t)1 << (ACCT_FILTER_NULL_CELL % 64)};
+static uint64_t filter_needed_words[FILTER_WORDS / 64] = {
+    [ACCT_FILTER_NULL_CELL / 64 / 64] = (uint64_t)1 << (ACCT_FILTER_NULL_CELL / 64 % 64)};
+ACCT_LINE int acct_filter_held;
+__thread bool acct_filter_mine ACCT_TLS;
 
-void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
+/* Sets (marked) or clears cell c's bit in words (acct_filter_words or filter_needed). The
+ * filter's lock held: only its holder writes them, with a load and a store, not a locked
+ * read-modify-write (readers load the word without a lock, and see it before or after). */
+static void bit_set_locked(uint64_t *words, unsigned c, bool marked)
 {
-    unsigned c = acct_filter_cell(p);
-    acct_spin_lock(&filter_lock);
-    uint8_t *n = &filter_counts[kind][c];
-    if (*n != 255)
-        __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
+    FL_DEBUG_ASSERT(__atomic_load_n(&acct_filter_held, __ATOMIC_RELAXED));
     uint64_t bit = (uint64_t)1 << (c & 63);
-    bool marked = c == ACCT_FILTER_NULL_CELL || filter_counts[ACCT_FILTER_OWN][c] ||
-                  filter_counts[ACCT_FILTER_SAMPLE][c] || filter_counts[ACCT_FILTER_BOOT][c];
-    /* Only filter_lock's holder writes the words: a load and a store, not a locked
-     * read-modify-write (readers load the word without a lock, and see it before or after) */
-    uint64_t *w = &acct_filter_words[c >> 6];
+    uint64_t *w = &words[c >> 6];
     uint64_t was = __atomic_load_n(w, __ATOMIC_RELAXED), now = marked ? was | bit : was & ~bit;
     if (now != was)
         __atomic_store_n(w, now, __ATOMIC_RELAXED);
-    acct_spin_unlock(&filter_lock);
+}
+
+static void filter_set_locked(unsigned c, bool marked)
+{
+    bit_set_locked(acct_filter_words, c, marked);
+}
+
+/* Whether an own or bootstrap block, or NULL, may need cell c's bit (one load, nearly always
+ * of filter_needed_words). */
+static bool filter_needed_at(unsigned c)
+{
+    unsigned w = c >> 6;
+    if (!((__atomic_load_n(&filter_needed_words[w >> 6], __ATOMIC_RELAXED) >> (w & 63)) & 1))
+        return false;
+    return (__atomic_load_n(&filter_needed[w], __ATOMIC_RELAXED) >> (c & 63)) & 1;
+}
+
+/* Sets or clears cell c's bit in filter_needed, and its word's in filter_needed_words, in the
+ * order that keeps filter_needed_at's first test safe. The filter's lock held. */
+static void filter_needed_set_locked(unsigned c, bool needed)
+{
+    unsigned w = c >> 6;
+    if (needed)
+        bit_set_locked(filter_needed_words, w, true);
+    bit_set_locked(filter_needed, c, needed);
+    if (!needed && filter_needed[w] == 0)
+        bit_set_locked(filter_needed_words, w, false);
+}
+
+void acct_filter_mark_locked(const void *p)
+{
+    filter_set_locked(acct_filter_cell(p), true);
+}
+
+void acct_filter_unmark_locked(const void *p)
+{
+    unsigned c = acct_filter_cell(p);
+    if (!filter_needed_at(c))
+        filter_set_locked(c, false);
+}
+
+void acct_filter_add(enum acct_filter_kind kind, const void *p, int delta)
+{
+    if (ACCT_UNLIKELY(acct_filter_mine)) {
+        /* a signal handler on the holder's thread, giving back an own block (acct_own_add
+         * refuses new ones then): a count left too high only sends frees to the slow path */
+        FL_ASSERT(delta < 0);
+        return;
+    }
+    unsigned c = acct_filter_cell(p);
+    acct_filter_lock();
+    uint8_t *n = &filter_counts[c][kind];
+    if (*n != 255)
+        __atomic_store_n(n, (uint8_t)(*n + delta), __ATOMIC_RELAXED);
+    const uint8_t *counts = filter_counts[c];
+    bool needed = c == ACCT_FILTER_NULL_CELL || counts[ACCT_FILTER_OWN] || counts[ACCT_FILTER_BOOT];
+    filter_needed_set_locked(c, needed);
+    filter_set_locked(c, needed || acct_sample_in_cell_locked(c));
+    acct_filter_unlock();
 }
 
 /* Whether a `kind` entry may lie in p's cell (its count was set before p was handed out). */
 static bool filter_has(enum acct_filter_kind kind, const void *p)
 {
-    return __atomic_load_n(&filter_counts[kind][acct_filter_cell(p)], __ATOMIC_RELAXED) != 0;
+    return __atomic_load_n(&filter_counts[acct_filter_cell(p)][kind], __ATOMIC_RELAXED) != 0;
 }
 
 bool acct_filter_slow(const void *p)
 {
-    if (filter_has(ACCT_FILTER_OWN, p) && acct_own_remove(p))
+    if (filter_needed_at(acct_filter_cell(p)) && filter_has(ACCT_FILTER_OWN, p) &&
+        acct_own_remove(p))
         return true;
-    if (filter_has(ACCT_FILTER_SAMPLE, p))
-        acct_sample_free(p);
+    acct_sample_free(p); /* (sampled blocks have no count: their table says) */
     return false;
 }
 
@@ -191,9 +266,9 @@ void acct_counters_forklock(int lock)
     if (lock) {
         pthread_mutex_lock(&acct_registry_lock);
         pthread_mutex_lock(&own_lock);
-        acct_spin_lock(&filter_lock);
+        acct_filter_lock(); /* (also the sampled blocks': sample.c's forklock came first) */
     } else {
-        acct_spin_unlock(&filter_lock);
+        acct_filter_unlock();
         pthread_mutex_unlock(&own_lock);
         pthread_mutex_unlock(&acct_registry_lock);
     }
@@ -285,7 +360,7 @@ static inline __attribute__((always_inline)) void sum_ctr(acct_bucket_ctr_t *dst
 {
     dst->n_in += LD(src->n_in);
     dst->n_out += LD(src->n_out);
-    dst->slack += LD(src->slack);
+    dst->req += LD(src->req); /* (a bucket's slack) */
     dst->slack_bits |= LD(src->slack_bits);
 }
 
@@ -351,6 +426,21 @@ static inline __attribute__((always_inline)) int64_t acc_take(totals_acc_t *acc,
     return live;
 }
 
+/* Turns slot j's sums into a bucket's: its slack from the requests (n_in x usable - req), and
+ * its error bound raised to what glibc's rounding leaves when glibc's malloc and calloc may
+ * have been counted there without their slack's OR (the wrappers' common case). Returns c. */
+static acct_bucket_ctr_t *slot_as_bucket(acct_bucket_ctr_t *c, unsigned j)
+{
+    if ((c->n_in | c->n_out) == 0)
+        return c; /* (nothing counted: acc_take leaves it as it is, all zero) */
+    uint64_t usable = acct_slot_usable(j), all = c->n_in * usable;
+    /* (an allocation in flight on another thread may have added its request before its n_in) */
+    c->slack = c->req < all ? all - c->req : 0;
+    if (acct_glibc_header && c->slack_bits < acct_glibc_slack_max(usable))
+        c->slack_bits = acct_glibc_slack_max(usable);
+    return c;
+}
+
 void acct_totals(acct_totals_t *out)
 {
     /* acct_registry_lock (too big for some thread stacks). All zero between calls: acc_take
@@ -367,7 +457,8 @@ void acct_totals(acct_totals_t *out)
     for (unsigned i = 0; i < ACCT_SLOTS; i += 4) /* (ACCT_SLOTS is a multiple of 4) */
         if (!quad_unused(&sum.slot[i]))
             for (unsigned j = i; j < i + 4; j++)
-                usable += (uint64_t)acc_take(&acc, &sum.slot[j]) * acct_slot_usable(j);
+                usable +=
+                    (uint64_t)acc_take(&acc, slot_as_bucket(&sum.slot[j], j)) * acct_slot_usable(j);
     for (unsigned b = 0; b < ACCT_NBUCKETS; b++)
         acc_take(&acc, &sum.b[b]);
     uint64_t reallocs = sum.reallocs;

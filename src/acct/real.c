@@ -85,8 +85,27 @@ static void *must(const char *name)
 
 int acct_glibc_header;
 
-/* Enables acct_key()'s header read when the allocator is glibc's and the header agrees with
- * malloc_usable_size on blocks of every kind (small, large, mmapped, aligned). */
+/* Whether glibc's malloc rounds requests of 0 to 127 bytes (and a few larger) as
+ * acct_glibc_slack_max says: the common case counts malloc's and calloc's blocks without their
+ * slack's OR on that rule (counters.c). */
+static bool glibc_rounding_known(void)
+{
+    for (size_t n = 0; n < 160; n++) {
+        size_t req = n < 128 ? n : 4000 + n;
+        void *p = acct_real.malloc(req);
+        if (!p)
+            return false;
+        size_t usable = acct_real.usable(p);
+        acct_real.free(p);
+        if (usable < req || usable - req > acct_glibc_slack_max(usable))
+            return false;
+    }
+    return true;
+}
+
+/* Enables acct_key()'s header read, and the wrappers' common case, when the allocator is
+ * glibc's, the header agrees with malloc_usable_size on blocks of every kind (small, large,
+ * mmapped, aligned) and the rounding is the one acct_glibc_slack_max knows. */
 static void check_glibc_header(void)
 {
     static const size_t sizes[] = {0, 1, 24, 25, 100, 1000, 5000, 70000, 300000, 2 << 20};
@@ -105,7 +124,8 @@ static void check_glibc_header(void)
         if (!ok)
             return;
     }
-    acct_glibc_header = 1;
+    if (glibc_rounding_known())
+        acct_glibc_header = 1;
 }
 
 int acct_je_sized;

@@ -17,24 +17,25 @@
  * to backtrace() for good (an event says so); while judging, a short walk's site comes from
  * backtrace() already.
  *
- * A sample takes no lock but live_lock (a spin lock held for a few dozen instructions) and the
- * filter's: the walk reads the thread's stack with bounds learned once per thread, the site is
- * found in site_index[] without a lock (a site is created once, under acct_site_lock, then never
- * changes), and nothing is allocated unless backtrace() is the unwinder. A sample runs busy
- * (acct_busy_enter), so a signal handler's malloc on its thread does not sample; a handler's
- * free on a thread holding live_lock does not wait for it (live_mine).
+ * A sample takes no lock but live_lock (the filter's spin lock, held for a few dozen
+ * instructions, under which it also marks the filter): the walk reads the thread's stack with
+ * bounds learned once per thread, the site is found in site_index[] without a lock (a site is
+ * created once, under acct_site_lock, then never changes), and nothing is allocated unless
+ * backtrace() is the unwinder. A sample runs busy (acct_busy_enter), so a signal handler's malloc
+ * on its thread does not sample; a handler's free on a thread holding live_lock does not wait for
+ * it (acct_filter_mine).
  *
  * Locks: acct_site_lock (a mutex: creating a site, the leak watch, events, reports) is taken
- * before live_lock (the sampled blocks and the sites' sums) when both are; neither is held while
- * calling the allocator or backtrace, and the filter's lock is taken with neither held.
+ * before live_lock (the filter's lock, acct_filter_lock: the sampled blocks, the sites' sums and
+ * the filter's counts) when both are; neither is held while calling the allocator or backtrace.
  * Invariants:
  *   - sites[] holds each distinct stack once (nsites entries), indexed by site_index[];
  *   - live[] maps each sampled, still-live block address to its site and weights; the sum of a
  *     site's entries is its sums' live_bytes / live_blocks (live_lock);
- *   - the filter (acct_filter_add) counts the live[] entries in each of its cells, and its bit
- *     for a cell is set while that is nonzero, so free() only looks on "maybe"; an entry is
- *     counted there before its block reaches the program and uncounted before the allocator
- *     gets it back, so the count never misses a live entry;
+ *   - the filter's bit for a cell is set while a live[] entry lies in it, so free() only looks
+ *     on "maybe": it is set, under the same lock, before the block reaches the program, and
+ *     cleared after its last entry left, before the allocator gets that block back; live[] is
+ *     hashed by cell, so the cell's run of the table says whether one is left;
  *   - a site's births - deaths is its number of live[] entries; its live_var and churn_var sum
  *     (1 - p) w^2 over its live samples and over all its births and deaths;
  *   - hist[] holds hist_n points for every site, taken at hist_t[] (the watch times).
@@ -61,7 +62,10 @@ static unsigned auto_samples, auto_frames; /* acct_site_lock (auto_samples also 
 
 #define MAX_SITES 16384
 #define SITE_INDEX (MAX_SITES * 2)
-#define LIVE_MIN (1u << 14) /* first capacity of live[]; it doubles when half full */
+/* First capacity of live[]; it doubles when half full. Small, so that the few dozen live samples
+ * of a program with small blocks lie in a few KiB that stay in cache: entries spread over 768
+ * KiB cost larson a cache miss in every sample and every sampled free. */
+#define LIVE_MIN (1u << 8)
 #define LIVE_MAX (1u << 23)
 #define NEVENTS 64
 #define EVENT_LEN 480
@@ -131,13 +135,11 @@ static double hist_t[HIST_CAP];         /* acct_site_lock: the watch times */
 static int64_t hist_usable[HIST_CAP];   /* acct_site_lock: exact live usable bytes then */
 static int hist_n;                      /* acct_site_lock */
 
-/* live_lock: a spin lock (acct_spin_lock) over the sampled blocks and the sites' sums, held for
- * a few dozen instructions by a sample or a sampled free. Taken after acct_site_lock when both
- * are.
+/* live_lock: the filter's spin lock (acct_filter_lock), over the sampled blocks and the sites'
+ * sums too: held for a few dozen instructions by a sample or a sampled free, which update the
+ * filter under it. Taken after acct_site_lock when both are.
  * A signal handler that allocates or frees on a thread holding it must not wait for it (the
- * holder is the thread it interrupted): see live_mine's uses. */
-ACCT_LINE static int live_held;
-static __thread bool live_mine ACCT_TLS; /* this thread holds live_lock (signal handlers) */
+ * holder is the thread it interrupted): see acct_filter_mine's uses. */
 static live_entry_t *live;               /* live_cap entries, live_lock */
 static unsigned live_cap;                /* a power of two, live_lock */
 static site_sums_t *sums;                /* MAX_SITES, live_lock */
@@ -145,14 +147,12 @@ static uint64_t samples, dropped, nlive; /* live_lock */
 
 static void live_lock(void)
 {
-    acct_spin_lock(&live_held);
-    live_mine = true;
+    acct_filter_lock();
 }
 
 static void live_unlock(void)
 {
-    live_mine = false;
-    acct_spin_unlock(&live_held);
+    acct_filter_unlock();
 }
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
@@ -203,13 +203,11 @@ void acct_sample_init(void)
 
 void acct_sample_forklock(int lock)
 {
-    if (lock) {
+    /* (live_lock, the filter's, is taken by acct_counters_forklock, after the own blocks' lock) */
+    if (lock)
         pthread_mutex_lock(&acct_site_lock);
-        live_lock();
-    } else {
-        live_unlock();
+    else
         pthread_mutex_unlock(&acct_site_lock);
-    }
 }
 
 static void add_event_locked(const char *text);
@@ -399,9 +397,40 @@ static unsigned site_get(const uintptr_t *f, int n)
     return id;
 }
 
+/* An entry's home slot: a hash of its block's filter cell, so that the sampled blocks of one
+ * cell lie in one run of the table (a run ends at an empty slot) and the run tells whether a
+ * cell still holds one (live_cell_has_locked): the filter keeps no count of them. Addresses 1
+ * MiB apart share a cell, so beyond 65536 live samples (a 4 GiB heap at the default mean) runs
+ * lengthen with the samples per cell. */
 static unsigned live_slot(uintptr_t a)
 {
-    return (unsigned)((a * 0x9E3779B97F4A7C15ull) >> 40) & (live_cap - 1);
+    return (unsigned)(((uint64_t)acct_filter_cell((const void *)a) * 0x9E3779B97F4A7C15ull) >> 40) &
+           (live_cap - 1);
+}
+
+/* Whether a live entry's block lies in filter cell c. live_lock held. */
+static bool live_cell_has_locked(unsigned c)
+{
+    if (!live)
+        return false;
+    unsigned i = (unsigned)(((uint64_t)c * 0x9E3779B97F4A7C15ull) >> 40) & (live_cap - 1);
+    for (; live[i].addr; i = (i + 1) & (live_cap - 1))
+        if (acct_filter_cell((const void *)live[i].addr) == c)
+            return true;
+    return false;
+}
+
+bool acct_sample_in_cell_locked(unsigned c)
+{
+    return live_cell_has_locked(c);
+}
+
+/* After entry (block) p left live[]: its cell's filter bit goes when no sampled block is left
+ * there (and no own or bootstrap block, nor NULL, needs it). live_lock held. */
+static void live_unmark_locked(const void *p)
+{
+    if (!live_cell_has_locked(acct_filter_cell(p)))
+        acct_filter_unmark_locked(p);
 }
 
 /* Doubles live[] (rehashing every entry). live_lock held; false when no memory (keep the old
@@ -510,7 +539,7 @@ static bool live_insert_locked(const live_entry_t *e, bool *replaced)
 
 void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
 {
-    if (!acct_sample_mean || !live || live_mine) {
+    if (!acct_sample_mean || !live || acct_filter_mine) {
         acct_fast_park(); /* (the countdown moves to t, where the new distance goes) */
         acct_sample_reset(t);
         acct_fast_refresh();
@@ -537,10 +566,11 @@ void acct_sample_alloc(acct_thread_t *t, void *p, size_t req)
     }
     if (!kept)
         dropped++;
+    if (kept) /* (before p reaches the program) */
+        acct_filter_mark_locked(p);
+    else if (replaced)
+        live_unmark_locked(p);
     live_unlock();
-    /* (outside live_lock: p is not the program's yet, so nobody frees it meanwhile) */
-    if (kept != replaced)
-        acct_filter_add(ACCT_FILTER_SAMPLE, p, kept ? 1 : -1);
     acct_sample_reset(t);
     acct_busy_leave();
 }
@@ -549,16 +579,15 @@ void acct_sample_free(const void *p)
 {
     /* A signal handler freeing while its thread holds live_lock leaves the entry: it is
      * replaced when the address is sampled again, or forgotten at the address's next free. */
-    if (!live || live_mine)
+    if (!live || acct_filter_mine)
         return;
     live_lock();
     int i = live_find_locked((uintptr_t)p);
-    if (i >= 0)
+    if (i >= 0) { /* (before the allocator gets p back) */
         live_remove_locked((unsigned)i);
+        live_unmark_locked(p);
+    }
     live_unlock();
-    /* (outside live_lock: p is not the allocator's yet, so nobody is given it meanwhile) */
-    if (i >= 0)
-        acct_filter_add(ACCT_FILTER_SAMPLE, p, -1);
 }
 
 /* Both locks held. */

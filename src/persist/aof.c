@@ -19,6 +19,7 @@
  * log thread writes both, each to its file, and fsyncs both before publishing `durable`; it
  * closes the previous file once the split ended and its bytes are written.
  */
+#include "fl_assert.h"
 #include "persist_internal.h"
 
 #include "flatline/mem.h"
@@ -300,27 +301,44 @@ void flpi_aof_stop(flp_t *p)
     a->started = false;
 }
 
-uint64_t flpi_aof_split_begin(flp_t *p, int new_fd)
+typedef struct split_at {
+    flp_t *p;
+    int new_fd;
+} split_at_t;
+
+/* The split itself, at the snapshot's moment (no writer inside the store, so no record is
+ * being made): what is buffered now goes to the previous file, with that file's db selection;
+ * every later record is routed by fl_snap_dumped. */
+static void split_at(void *ctx, uint64_t snap)
 {
-    flpi_aof_t *a = &p->aof;
+    split_at_t *s = ctx;
+    flpi_aof_t *a = &s->p->aof;
     pthread_mutex_lock(&a->mu);
-    if (a->split_open) {
-        pthread_mutex_unlock(&a->mu);
-        return 0;
-    }
-    /* what is buffered now goes to the previous file, with that file's db selection */
+    FL_ASSERT(!a->split_open);
     flpi_stream_t t = a->pre;
     a->pre = a->main;
     a->main = t;
     a->main.buf.len = 0;
     a->main.cur_db = -1; /* the new file starts without a selected db */
-    a->split_fd = new_fd;
+    a->split_fd = s->new_fd;
     a->split_open = true;
-    uint64_t snap = fl_snap_begin(p->store); /* under mu: every record is on one side of it */
     a->split_snap = snap;
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
-    return snap;
+}
+
+uint64_t flpi_aof_split_begin(flp_t *p, int new_fd)
+{
+    flpi_aof_t *a = &p->aof;
+    pthread_mutex_lock(&a->mu);
+    bool busy = a->split_open; /* only the log thread clears it; only this function sets it */
+    pthread_mutex_unlock(&a->mu);
+    if (busy)
+        return 0;
+    /* aof.mu is taken inside the quiet moment, never around it: writers take it while they
+     * hold partition locks, so holding it while the gate closes would wait for them forever. */
+    split_at_t s = {p, new_fd};
+    return fl_snap_begin_at(p->store, split_at, &s);
 }
 
 void flpi_aof_split_end(flp_t *p)

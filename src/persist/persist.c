@@ -765,6 +765,9 @@ void flp_info(flp_t *p, flp_info_fn *fn, void *ctx)
              (unsigned long long)(base + atomic_load(&p->aof.incr_bytes)));
         EMIT("aof_base_size", "%llu", (unsigned long long)base);
         EMIT("aof_pending_rewrite", "0");
+        uint64_t appended = atomic_load(&p->aof.appended), written = atomic_load(&p->aof.written);
+        EMIT("aof_buffer_length", "%llu", /* appended, not yet written to the file */
+             (unsigned long long)(appended > written ? appended - written : 0));
         EMIT("aof_durable_seq", "%llu", (unsigned long long)flp_durable_seq(p));
     }
 #undef EMIT

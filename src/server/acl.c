@@ -12,9 +12,16 @@
  * a published snapshot is never modified; acl->default_open mirrors the default user's
  * current snapshot (on and nopass). Locks: acl->mu (writers; readers of `users`) is taken
  * before a user's mu, never the other way.
+ *
+ * Memory: the registry, users and snapshots live as long as the server and are released by
+ * whichever worker drops the last reference, so they are in the "server" server-lifetime arena
+ * (lifetime.h), through its unsized calls (rule lists shrink in place without their sizes).
+ * What ACL LOAD parses before it publishes is the calling worker's transient memory.
  */
 #include "acl.h"
 #include "fl_assert.h"
+#include "lifetime.h"
+#include "script_lua.h"
 #include "srv.h"
 
 #include <errno.h>
@@ -131,8 +138,8 @@ static bool slice_is(const char *p, size_t n, const char *word)
 static void patterns_free(pattern_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(v[i].p);
-    free(v);
+        srv_keep_free_unsized(SRV_ARENA_SERVER, v[i].p);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, v);
 }
 
 static void perms_unref(srv_acl_perms_t *p)
@@ -143,13 +150,13 @@ static void perms_unref(srv_acl_perms_t *p)
     FL_ASSERT(before > 0);
     if (before != 1)
         return;
-    free(p->pass);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, p->pass);
     patterns_free(p->keys, p->nkeys);
     patterns_free(p->chans, p->nchans);
     for (size_t i = 0; i < p->nfirst; i++)
-        free(p->first[i].arg);
-    free(p->first);
-    free(p);
+        srv_keep_free_unsized(SRV_ARENA_SERVER, p->first[i].arg);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, p->first);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, p);
 }
 
 static void perms_ref(srv_acl_perms_t *p)
@@ -161,12 +168,12 @@ static pattern_t *patterns_dup(const pattern_t *v, size_t n)
 {
     if (n == 0)
         return NULL;
-    pattern_t *d = calloc(n, sizeof(*d));
+    pattern_t *d = srv_keep_zalloc(SRV_ARENA_SERVER, n, sizeof(*d));
     if (!d)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         d[i] = v[i];
-        d[i].p = malloc(v[i].n + 1);
+        d[i].p = srv_keep_malloc(SRV_ARENA_SERVER, v[i].n + 1);
         if (!d[i].p) {
             patterns_free(d, i);
             return NULL;
@@ -179,7 +186,7 @@ static pattern_t *patterns_dup(const pattern_t *v, size_t n)
 /* A private, unpublished copy of p (refs 1), or NULL. */
 static srv_acl_perms_t *perms_copy(const srv_acl_perms_t *p)
 {
-    srv_acl_perms_t *d = calloc(1, sizeof(*d));
+    srv_acl_perms_t *d = srv_keep_zalloc(SRV_ARENA_SERVER, 1, sizeof(*d));
     if (!d)
         return NULL;
     atomic_init(&d->refs, 1);
@@ -189,18 +196,18 @@ static srv_acl_perms_t *perms_copy(const srv_acl_perms_t *p)
     d->nkeys = p->nkeys;
     d->nchans = p->nchans;
     d->nfirst = p->nfirst;
-    if (p->npass && !(d->pass = malloc(p->npass * sizeof(*d->pass))))
+    if (p->npass && !(d->pass = srv_keep_malloc(SRV_ARENA_SERVER, p->npass * sizeof(*d->pass))))
         goto fail;
     if (p->npass)
         memcpy(d->pass, p->pass, p->npass * sizeof(*d->pass));
     if ((p->nkeys && !(d->keys = patterns_dup(p->keys, p->nkeys))) ||
         (p->nchans && !(d->chans = patterns_dup(p->chans, p->nchans))))
         goto fail;
-    if (p->nfirst && !(d->first = calloc(p->nfirst, sizeof(*d->first))))
+    if (p->nfirst && !(d->first = srv_keep_zalloc(SRV_ARENA_SERVER, p->nfirst, sizeof(*d->first))))
         goto fail;
     for (size_t i = 0; i < p->nfirst; i++) {
         d->first[i].id = p->first[i].id;
-        if (!(d->first[i].arg = strdup(p->first[i].arg)))
+        if (!(d->first[i].arg = srv_keep_strdup(SRV_ARENA_SERVER, p->first[i].arg)))
             goto fail;
     }
     return d;
@@ -215,7 +222,7 @@ fail:
 
 static srv_acl_perms_t *perms_new(void)
 {
-    srv_acl_perms_t *p = calloc(1, sizeof(*p));
+    srv_acl_perms_t *p = srv_keep_zalloc(SRV_ARENA_SERVER, 1, sizeof(*p));
     if (p)
         atomic_init(&p->refs, 1);
     return p;
@@ -231,7 +238,7 @@ static void firstargs_drop(srv_acl_perms_t *p, size_t id)
     size_t w = 0;
     for (size_t i = 0; i < p->nfirst; i++) {
         if (p->first[i].id == id)
-            free(p->first[i].arg);
+            srv_keep_free_unsized(SRV_ARENA_SERVER, p->first[i].arg);
         else
             p->first[w++] = p->first[i];
     }
@@ -263,7 +270,7 @@ static void set_all_cmds(srv_acl_perms_t *p, bool on)
 {
     memset(p->cmds, on ? 0xff : 0, sizeof(p->cmds));
     for (size_t i = 0; i < p->nfirst; i++)
-        free(p->first[i].arg);
+        srv_keep_free_unsized(SRV_ARENA_SERVER, p->first[i].arg);
     p->nfirst = 0;
     if (on)
         p->flags |= U_FUTURE_CMDS;
@@ -316,7 +323,8 @@ static ssize_t find_hash(const srv_acl_perms_t *p, const char *h)
 static const char *add_hash(srv_acl_perms_t *p, const char *h)
 {
     if (find_hash(p, h) < 0) {
-        char(*v)[HASH_HEX + 1] = realloc(p->pass, (p->npass + 1) * sizeof(*v));
+        char(*v)[HASH_HEX + 1] =
+            srv_keep_realloc_unsized(SRV_ARENA_SERVER, p->pass, (p->npass + 1) * sizeof(*v));
         if (!v)
             return why_nomem;
         p->pass = v;
@@ -355,11 +363,11 @@ static const char *add_pattern(pattern_t **v, size_t *n, const char *s, size_t l
             (*v)[i].perm |= perm;
             return NULL;
         }
-    pattern_t *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+    pattern_t *nv = srv_keep_realloc_unsized(SRV_ARENA_SERVER, *v, (*n + 1) * sizeof(*nv));
     if (!nv)
         return why_nomem;
     *v = nv;
-    char *copy = malloc(len + 1);
+    char *copy = srv_keep_malloc(SRV_ARENA_SERVER, len + 1);
     if (!copy)
         return why_nomem;
     memcpy(copy, s, len);
@@ -424,7 +432,7 @@ static const char *command_rule(srv_acl_perms_t *p, const char *op, size_t n)
         return why_einval;
     if (cmd_bit(p, id))
         return NULL; /* the whole command is allowed already */
-    char *arg = malloc(alen + 1);
+    char *arg = srv_keep_malloc(SRV_ARENA_SERVER, alen + 1);
     if (!arg)
         return why_nomem;
     for (size_t i = 0; i < alen; i++) {
@@ -434,12 +442,13 @@ static const char *command_rule(srv_acl_perms_t *p, const char *op, size_t n)
     arg[alen] = '\0';
     for (size_t i = 0; i < p->nfirst; i++)
         if (p->first[i].id == id && strcmp(p->first[i].arg, arg) == 0) {
-            free(arg);
+            srv_keep_free_unsized(SRV_ARENA_SERVER, arg);
             return NULL;
         }
-    firstarg_t *v = realloc(p->first, (p->nfirst + 1) * sizeof(*v));
+    firstarg_t *v =
+        srv_keep_realloc_unsized(SRV_ARENA_SERVER, p->first, (p->nfirst + 1) * sizeof(*v));
     if (!v) {
-        free(arg);
+        srv_keep_free_unsized(SRV_ARENA_SERVER, arg);
         return why_nomem;
     }
     p->first = v;
@@ -465,7 +474,7 @@ static void reset_channels(srv_acl_perms_t *p)
 
 static void reset_pass(srv_acl_perms_t *p)
 {
-    free(p->pass);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, p->pass);
     p->pass = NULL;
     p->npass = 0;
     p->flags &= ~(unsigned)U_NOPASS;
@@ -553,15 +562,15 @@ static void user_unref(srv_acl_user_t *u)
         return;
     perms_unref(u->perms);
     pthread_mutex_destroy(&u->mu);
-    free(u->name);
-    free(u);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, u->name);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, u);
 }
 
 static srv_acl_user_t *user_new(const char *name, size_t n, srv_acl_perms_t *perms)
 {
-    srv_acl_user_t *u = calloc(1, sizeof(*u));
-    if (!u || !(u->name = malloc(n + 1))) {
-        free(u);
+    srv_acl_user_t *u = srv_keep_zalloc(SRV_ARENA_SERVER, 1, sizeof(*u));
+    if (!u || !(u->name = srv_keep_malloc(SRV_ARENA_SERVER, n + 1))) {
+        srv_keep_free_unsized(SRV_ARENA_SERVER, u);
         return NULL;
     }
     memcpy(u->name, name, n);
@@ -637,7 +646,8 @@ static int insert_user(srv_acl_t *acl, size_t at, srv_acl_user_t *u)
 {
     if (acl->n == acl->cap) {
         size_t cap = acl->cap ? acl->cap * 2 : 8;
-        srv_acl_user_t **v = realloc(acl->users, cap * sizeof(*v));
+        srv_acl_user_t **v =
+            srv_keep_realloc_unsized(SRV_ARENA_SERVER, acl->users, cap * sizeof(*v));
         if (!v)
             return -ENOMEM;
         acl->users = v;
@@ -678,9 +688,21 @@ static srv_acl_perms_t *default_perms(const char *requirepass)
     return p;
 }
 
+/* OpenSSL 3 builds its library context and digest tables (about 150 KB, kept for the
+ * process's life) on the first digest: made here, at start on the main thread, rather than by
+ * the first AUTH, ACL SETUSER or EVAL in some worker's private arena. SHA-256 hashes passwords,
+ * SHA-1 names scripts (srv_sha1_hex). */
+static void warm_digests(void)
+{
+    char hash[HASH_HEX + 1], sha1[41];
+    hash_password("", 0, hash);
+    srv_sha1_hex("", 0, sha1);
+}
+
 int srv_acl_create(srv_acl_t **out, const char *requirepass)
 {
-    srv_acl_t *acl = calloc(1, sizeof(*acl));
+    warm_digests();
+    srv_acl_t *acl = srv_keep_zalloc(SRV_ARENA_SERVER, 1, sizeof(*acl));
     srv_acl_perms_t *p = default_perms(requirepass);
     srv_acl_user_t *u = p ? user_new("default", 7, NULL) : NULL;
     if (acl)
@@ -688,9 +710,9 @@ int srv_acl_create(srv_acl_t **out, const char *requirepass)
     if (!acl || !acl->log || !u || insert_user(acl, 0, u) != 0) {
         if (acl) {
             srv_acl_log_destroy(acl->log);
-            free(acl->users);
+            srv_keep_free_unsized(SRV_ARENA_SERVER, acl->users);
         }
-        free(acl);
+        srv_keep_free_unsized(SRV_ARENA_SERVER, acl);
         user_unref(u);
         perms_unref(p);
         return -ENOMEM;
@@ -708,10 +730,10 @@ void srv_acl_destroy(srv_acl_t *acl)
         return;
     for (size_t i = 0; i < acl->n; i++)
         user_unref(acl->users[i]);
-    free(acl->users);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, acl->users);
     srv_acl_log_destroy(acl->log);
     pthread_mutex_destroy(&acl->mu);
-    free(acl);
+    srv_keep_free_unsized(SRV_ARENA_SERVER, acl);
 }
 
 srv_acl_log_t *srv_acl_get_log(srv_acl_t *acl)

@@ -5,10 +5,13 @@
  * SRV_ACL_LOG_MAX entries (the oldest goes).
  *
  * Invariants: len is the list's length, at most SRV_ACL_LOG_MAX; every field is protected by
- * mu, which is never held while taking another lock. Any thread.
+ * mu, which is never held while taking another lock. Any thread. The log, its entries and their
+ * strings live in the server-lifetime arena (lifetime.h): an entry made on one worker is dropped
+ * by whichever worker pushes it out or runs ACL LOG RESET.
  */
 #include "acl.h"
 #include "fl_assert.h"
+#include "lifetime.h"
 #include "srv.h"
 
 #include <pthread.h>
@@ -33,7 +36,7 @@ struct srv_acl_log {
 
 srv_acl_log_t *srv_acl_log_create(void)
 {
-    srv_acl_log_t *log = calloc(1, sizeof(*log));
+    srv_acl_log_t *log = srv_keep_calloc(SRV_ARENA_SERVER, 1, sizeof(*log));
     if (log)
         pthread_mutex_init(&log->mu, NULL);
     return log;
@@ -45,7 +48,7 @@ void srv_acl_log_destroy(srv_acl_log_t *log)
         return;
     srv_acl_log_reset(log);
     pthread_mutex_destroy(&log->mu);
-    free(log);
+    srv_keep_free(SRV_ARENA_SERVER, log, sizeof(*log));
 }
 
 #define LOG_GROUP_MS 60000 /* Redis's ACL_LOG_GROUPING_MAX_TIME_DELTA */
@@ -53,10 +56,10 @@ void srv_acl_log_destroy(srv_acl_log_t *log)
 
 static void log_entry_free(log_entry_t *e)
 {
-    free(e->object);
-    free(e->user);
-    free(e->client_info);
-    free(e);
+    srv_keep_free_str(SRV_ARENA_SERVER, e->object);
+    srv_keep_free_str(SRV_ARENA_SERVER, e->user);
+    srv_keep_free_str(SRV_ARENA_SERVER, e->client_info);
+    srv_keep_free(SRV_ARENA_SERVER, e, sizeof(*e));
 }
 
 static bool slice_equals(const char *s, fl_slice_t x)
@@ -64,22 +67,20 @@ static bool slice_equals(const char *s, fl_slice_t x)
     return strlen(s) == x.n && memcmp(s, x.p, x.n) == 0;
 }
 
+/* A NUL-terminated copy of x's first 512 bytes, up to a NUL in them (entries are printed as C
+ * strings, and srv_keep_free_str frees strlen + 1 bytes). */
 static char *slice_dup(fl_slice_t x)
 {
     size_t n = x.n < 512 ? x.n : 512;
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, x.p, n);
-        d[n] = '\0';
-    }
-    return d;
+    const char *nul = memchr(x.p, '\0', n);
+    return srv_keep_strndup(SRV_ARENA_SERVER, x.p, nul ? (size_t)(nul - x.p) : n);
 }
 
 void srv_acl_log_add(srv_acl_log_t *log, int reason, srv_acl_ctx_t context, fl_slice_t object,
                      fl_slice_t user, const char *client_info)
 {
     int64_t now = fl_now_ms();
-    char *info = strdup(client_info);
+    char *info = srv_keep_strndup(SRV_ARENA_SERVER, client_info, strlen(client_info));
     pthread_mutex_lock(&log->mu);
     log_entry_t **pp = &log->head;
     for (int i = 0; *pp && i < LOG_SCAN; i++, pp = &(*pp)->next) {
@@ -93,16 +94,16 @@ void srv_acl_log_add(srv_acl_log_t *log, int reason, srv_acl_ctx_t context, fl_s
         e->count++;
         e->ms = now;
         if (info) {
-            free(e->client_info);
+            srv_keep_free_str(SRV_ARENA_SERVER, e->client_info);
             e->client_info = info;
         }
         pthread_mutex_unlock(&log->mu);
         return;
     }
-    log_entry_t *e = calloc(1, sizeof(*e));
+    log_entry_t *e = srv_keep_calloc(SRV_ARENA_SERVER, 1, sizeof(*e));
     if (!e || !info || !(e->object = slice_dup(object)) || !(e->user = slice_dup(user))) {
         pthread_mutex_unlock(&log->mu);
-        free(info);
+        srv_keep_free_str(SRV_ARENA_SERVER, info);
         if (e)
             log_entry_free(e);
         return; /* out of memory: the refusal stands, unlogged */

@@ -573,6 +573,31 @@ static void cmd_flushdb(srv_client_t *c, int argc, const fl_slice_t *argv)
         srv_reply_ok(&c->out);
 }
 
+/* What follows a FLUSHALL once no batch holds the store: the namespaces' arenas purged, and with
+ * save rules the (empty) snapshot saved at once, as Redis's FLUSHALL saves synchronously, so a
+ * crash before the next save cannot bring the deleted keys back. */
+static void after_flushall(srv_server_t *srv)
+{
+    for (size_t i = 0; i < fl_store_ns_count(srv->store); i++)
+        fl_ns_purge(fl_store_ns(srv->store, i));
+    char err[512];
+    flp_t *p = srv->persist;
+    if (p && flp_has_save_rules(p))
+        flp_save(p, err, sizeof(err)); /* a failure is logged and shown by INFO, as Redis's */
+}
+
+/* A FLUSHALL inside a transaction or a script: after_flushall waits for the batch's end. Per
+ * thread (a batch runs on one worker from begin to end). */
+static _Thread_local bool flushall_in_batch;
+
+void srv_flush_after_batch(srv_server_t *srv)
+{
+    if (!flushall_in_batch)
+        return;
+    flushall_in_batch = false;
+    after_flushall(srv);
+}
+
 static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
 {
     if (!flush_mode_ok(c, argc, argv))
@@ -587,13 +612,10 @@ static void cmd_flushall(srv_client_t *c, int argc, const fl_slice_t *argv)
         rc = fl_ns_flush(fl_store_ns(store, i));
     if (own)
         fl_batch_end();
-    /* With save rules, the snapshot on disk is replaced by the empty one at once (Redis's
-     * FLUSHALL saves synchronously too), so a crash before the next save cannot bring the
-     * deleted keys back. Inside a transaction or a script the rules' next save does it. */
-    char err[512];
-    flp_t *p = c->srv->persist;
-    if (own && rc == FL_OK && p && flp_has_save_rules(p))
-        flp_save(p, err, sizeof(err)); /* a failure is logged and shown by INFO, as Redis's */
+    if (own && rc == FL_OK)
+        after_flushall(c->srv);
+    else if (rc == FL_OK)
+        flushall_in_batch = true;
     if (srv_sink_done(c, c->out.len, rc))
         srv_reply_ok(&c->out);
 }

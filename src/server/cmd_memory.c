@@ -1,7 +1,8 @@
 /*
  * src/server/cmd_memory.c: the MEMORY command (STATS, USAGE, DOCTOR, PURGE, DEFRAG, HELP).
  *
- * Invariants: MEMORY STATS lists every breakdown (process, private arenas, each namespace)
+ * Invariants: MEMORY STATS lists every breakdown (process, private arenas, each
+ * server-lifetime arena, each namespace)
  * by iterating FL_MEM_BYTES / FL_MEM_RATIOS, and each namespace's statistics by iterating
  * FL_NS_STATS (names with '-' for '_', as Redis's MEMORY STATS spells them), then the Redis
  * names dashboards read, in maps; ratios are doubles, as Redis sends them. Every figure comes
@@ -98,6 +99,14 @@ static void memory_stats(srv_client_t *c)
     if (s.priv_rc == 0) {
         breakdown(&inner, &s.priv);
         p_nested(&top, "private-arenas", &inner);
+    }
+    for (int k = 0; k < SRV_ARENA_COUNT; k++) {
+        char name[64];
+        if (s.arena_rc[k] != 0)
+            continue;
+        breakdown(&inner, &s.arena[k]);
+        snprintf(name, sizeof(name), "arena.%s", srv_arena_name((srv_arena_kind_t)k));
+        p_nested(&top, name, &inner);
     }
     for (size_t i = 0; i < s.n_ns; i++) {
         char name[96];
@@ -196,7 +205,7 @@ static const char *const help[] = {
     "PURGE",
     "    Return unused pages of every arena to the OS now.",
     "STATS",
-    "    Return the memory breakdown: process, private arenas, namespaces.",
+    "    Return the memory breakdown: process, private arenas, server arenas, namespaces.",
     "USAGE <key> [SAMPLES <count>]",
     "    Return the bytes a key's record takes in its namespace arena.",
 };

@@ -12,8 +12,11 @@
  * histogram is allocated the first time its command runs on that worker and published with a
  * release store; its buckets are log-linear (8 per power of two of nanoseconds, so a
  * percentile is within 12.5 %). CONFIG RESETSTAT zeroes each worker's rows on that worker
- * (a task), so a reset never races an owner's update.
+ * (a task), so a reset never races an owner's update. Histograms live as long as the server,
+ * so they are in the "server" server-lifetime arena (lifetime.h), not among the worker's
+ * transient blocks (up to one per command per worker, made whenever a command first runs).
  */
+#include "lifetime.h"
 #include "srv_cmd.h"
 
 #include <stdio.h>
@@ -22,6 +25,7 @@
 
 /* Bucket i < 16 holds exactly i ns; above, 8 buckets per power of two. */
 #define HIST_BUCKETS (16 + 60 * 8)
+#define HIST_BYTES (HIST_BUCKETS * sizeof(_Atomic uint64_t))
 #define ERR_CODES_MAX 128
 #define SUBS_MAX 128
 
@@ -62,9 +66,9 @@ void srv_cmdstats_free(srv_worker_t *w)
     if (!s)
         return;
     for (size_t i = 0; i < s->ncmds; i++)
-        free((void *)atomic_load(&s->cmd[i].hist));
+        srv_keep_free(SRV_ARENA_SERVER, (void *)atomic_load(&s->cmd[i].hist), HIST_BYTES);
     for (size_t i = 0; i < atomic_load(&s->nsub); i++)
-        free((void *)atomic_load(&s->sub[i].st.hist));
+        srv_keep_free(SRV_ARENA_SERVER, (void *)atomic_load(&s->sub[i].st.hist), HIST_BYTES);
     free(s);
     w->cmdstats = NULL;
 }
@@ -122,7 +126,7 @@ void srv_cmdstats_record(srv_client_t *c, size_t id, const char *sub, uint64_t n
         return;
     _Atomic uint64_t *h = atomic_load_explicit(&r->hist, memory_order_relaxed);
     if (!h) {
-        h = calloc(HIST_BUCKETS, sizeof(*h));
+        h = srv_keep_calloc(SRV_ARENA_SERVER, 1, HIST_BYTES);
         if (!h)
             return;
         atomic_store_explicit(&r->hist, h, memory_order_release);

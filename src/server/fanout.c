@@ -11,9 +11,15 @@
  *
  * Invariants: exactly one `done` per fan-out, after every `each`; the fan-out is freed by the
  * done task, on the origin worker (or at release when the server stopped first).
+ *
+ * Memory: everything here is transient, made by the worker that allocates it (the fan-out and
+ * the tasks by the origin, each part's text by its worker) and freed wherever the fan-out ends,
+ * so every free goes through srv_free_foreign: a block returns to the private arena it came
+ * from, never into another worker's cache.
  */
 #include "srv.h"
 #include "fl_assert.h"
+#include "lifetime.h"
 
 #include <stdlib.h>
 
@@ -24,11 +30,13 @@ typedef struct part_task {
 
 static void fanout_free(srv_fanout_t *f)
 {
-    for (int i = 0; i < f->nparts; i++)
-        srv_buf_free(&f->parts[i]);
-    free(f->parts);
-    free(f->arg);
-    free(f);
+    for (int i = 0; i < f->nparts; i++) { /* written by worker i (parts have no meter) */
+        FL_DEBUG_ASSERT(f->parts[i].meter == NULL);
+        srv_free_foreign(f->parts[i].p);
+    }
+    srv_free_foreign(f->parts);
+    srv_free_foreign(f->arg);
+    srv_free_foreign(f);
 }
 
 static srv_client_t *find_client(srv_worker_t *w, uint64_t id)
@@ -43,7 +51,7 @@ static void done_run(srv_worker_t *w, srv_task_t *t)
 {
     part_task_t *p = (part_task_t *)t;
     srv_fanout_t *f = p->f;
-    free(p);
+    srv_free_foreign(p);
     srv_client_t *c = find_client(w, f->client_id);
     if (c && (c->flags & SRV_WAITING)) {
         f->done(c, f);
@@ -62,7 +70,7 @@ static void part_run(srv_worker_t *w, srv_task_t *t)
     int before = atomic_fetch_sub(&f->pending, 1);
     FL_ASSERT(before >= 1 && before <= nparts); /* one part per worker, each run once */
     if (before != 1) {
-        free(p);
+        srv_free_foreign(p); /* made by the origin worker */
         return;
     }
     p->t.fn = done_run; /* the last part: reuse its message for the reply */

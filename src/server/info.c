@@ -156,6 +156,12 @@ static void section_memory(srv_server_t *srv, srv_buf_t *out)
     breakdown(out, "process_", p);
     if (s.priv_rc == 0)
         breakdown(out, "private_", &s.priv);
+    for (int k = 0; k < SRV_ARENA_COUNT; k++) { /* what outlives requests and clients */
+        char prefix[48];
+        snprintf(prefix, sizeof(prefix), "arena_%s_", srv_arena_name((srv_arena_kind_t)k));
+        if (s.arena_rc[k] == 0)
+            breakdown(out, prefix, &s.arena[k]);
+    }
     srv_info_field(out, "namespaces_requested:%zu", s.ns_requested);
     srv_info_field(out, "namespaces_used:%zu", s.ns_used);
     srv_info_field(out, "allocator_allocated:%zu", p->allocated);

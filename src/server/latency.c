@@ -7,8 +7,10 @@
  * Redis names them. Samples of one second are merged (the maximum kept), as Redis does.
  *
  * Invariants: one table under one mutex, taken only when an event passes the threshold or by
- * LATENCY itself; at most EVENTS_MAX events (names are static strings).
+ * LATENCY itself; at most EVENTS_MAX events (names are static strings). The table lives in the
+ * server-lifetime arena (lifetime.h).
  */
+#include "lifetime.h"
 #include "srv_cmd.h"
 
 #include <pthread.h>
@@ -40,7 +42,7 @@ struct srv_latency {
 
 int srv_latency_create(srv_server_t *srv)
 {
-    struct srv_latency *l = calloc(1, sizeof(*l));
+    struct srv_latency *l = srv_keep_calloc(SRV_ARENA_SERVER, 1, sizeof(*l));
     if (!l)
         return -1;
     pthread_mutex_init(&l->mu, NULL);
@@ -53,7 +55,7 @@ void srv_latency_destroy(srv_server_t *srv)
     if (!srv->latency)
         return;
     pthread_mutex_destroy(&srv->latency->mu);
-    free(srv->latency);
+    srv_keep_free(SRV_ARENA_SERVER, srv->latency, sizeof(*srv->latency));
     srv->latency = NULL;
 }
 

@@ -3,7 +3,8 @@
  * MEMORY STATS and MEMORY DOCTOR, the doctor's verdict, and the byte formatting they share.
  *
  * Invariants: figures come only from the memory layer (fl_process_stats,
- * fl_private_arenas_stats) and the store (fl_ns_stats), in docs/design.md's vocabulary; the
+ * fl_private_arenas_stats, the server-lifetime arenas' fl_arena_stats through lifetime.h) and
+ * the store (fl_ns_stats), in docs/design.md's vocabulary; the
  * verdict is computed from the breakdown's factors (rounding, holes, unreturned pages,
  * outside the heap), never hard-coded. srv->peak_allocated only grows (atomic max).
  */
@@ -40,6 +41,8 @@ void srv_mem_snapshot(srv_server_t *srv, srv_mem_snapshot_t *s)
     memset(s, 0, sizeof(*s));
     s->process_rc = fl_process_stats(&s->process);
     s->priv_rc = fl_private_arenas_stats(&s->priv);
+    for (int k = 0; k < SRV_ARENA_COUNT; k++)
+        s->arena_rc[k] = srv_arena_stats((srv_arena_kind_t)k, &s->arena[k]);
     if (s->process_rc != 0)
         s->process.rss = fl_mem_rss();
     s->n_ns = srv->store ? fl_store_ns_count(srv->store) : 0;

@@ -1,9 +1,10 @@
 /*
  * src/server/metrics.c: an opt-in Prometheus endpoint (`metrics-port`, off by default) for what
  * Redis's INFO has no field for and so no Redis exporter can carry: the memory breakdown of
- * the process, of the workers' private arenas and of every namespace (mem.h's FL_MEM_BYTES and
- * FL_MEM_RATIOS, iterated), each namespace's statistics (FL_NS_STATS, iterated: keys, quota,
- * eviction and active-defragmentation figures), and the client buffers' total.
+ * the process, of the workers' private arenas, of the server-lifetime arenas and of every
+ * namespace (mem.h's FL_MEM_BYTES and FL_MEM_RATIOS, iterated), each namespace's statistics
+ * (FL_NS_STATS, iterated: keys, quota, eviction and active-defragmentation figures), and the client
+ * buffers' total.
  *
  * One thread of its own serves it: plain HTTP/1.0, one request per connection, `GET /metrics`
  * (anything else: 404), a 2 s receive timeout so a silent client cannot hold it. It reads only
@@ -67,6 +68,14 @@ void srv_metrics_text(srv_server_t *srv, srv_buf_t *out)
     if (s.priv_rc == 0) {
         breakdown_help(out, "private", "the workers' private arenas'");
         breakdown(out, "private", "", &s.priv);
+    }
+    breakdown_help(out, "server_arena", "each server-lifetime arena's");
+    for (int k = 0; k < SRV_ARENA_COUNT; k++) {
+        char arena[64];
+        if (s.arena_rc[k] != 0)
+            continue;
+        snprintf(arena, sizeof(arena), "arena=\"%s\",", srv_arena_name((srv_arena_kind_t)k));
+        breakdown(out, "server_arena", arena, &s.arena[k]);
     }
     breakdown_help(out, "namespace", "each namespace arena's");
     char labels[FL_NS_NAME_MAX + 32];

@@ -8,9 +8,16 @@
  * the worker that ran a command formats the line once and posts a copy to each worker that has
  * monitors (srv_worker_post), which appends it to its monitors' output. With no monitor
  * anywhere the cost per command is one relaxed load.
+ *
+ * Memory: a line's copy is transient, allocated by the worker that ran the command and freed by
+ * the receiving worker straight back to the sender's private arena (srv_free_foreign). A
+ * worker's list of monitors is its own (allocated, grown and freed on its thread only, freed
+ * when its last monitor leaves): it lives as long as those clients, so it stays in the worker's
+ * private arena with them.
  */
 #include "srv_cmd.h"
 #include "fl_assert.h"
+#include "lifetime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +79,7 @@ static void deliver(srv_worker_t *w, srv_task_t *t)
         srv_reply_raw(&m->out, l->text, l->len);
         srv_client_settle(m);
     }
-    free(l);
+    srv_free_foreign(l);
 }
 
 void srv_monitor_feed(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_slice_t *argv)

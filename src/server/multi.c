@@ -313,6 +313,7 @@ void srv_multi_exec(srv_client_t *c)
     c->deny_blocking = deny;
     fl_batch_end();
     srv_block_batch_done(); /* the waiters see the whole transaction */
+    srv_flush_after_batch(c->srv);
     for (size_t i = 0; i < nq; i++)
         free(q[i].argv);
     free(q);

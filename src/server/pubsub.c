@@ -14,8 +14,14 @@
  *
  * Invariants: a (name, client) pair is in the registry exactly when the name is in that
  * client's own list; a table entry with no subscriber is removed at once (PUBSUB CHANNELS and
- * NUMPAT count entries). Registry memory is transient bookkeeping (malloc, the calling
- * worker's private arena).
+ * NUMPAT count entries).
+ *
+ * Memory: the registry (tables, entries, subscriber arrays) outlives any one client and is
+ * changed from every worker, so it lives in the "pubsub" server-lifetime arena (lifetime.h): an
+ * entry a client on one worker made is freed by whichever worker's client leaves it last. A
+ * client's own list of names lives and dies with the client, on its worker: private arena. A
+ * delivery is transient, made by the publisher's worker and freed by the receiver's straight
+ * back to the publisher's private arena (srv_free_foreign).
  */
 #include "pubsub.h"
 
@@ -23,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fl_assert.h"
+#include "lifetime.h"
 #include "srv_cmd.h"
 
 typedef struct sub {
@@ -33,7 +41,7 @@ typedef struct sub {
 typedef struct entry {
     struct entry *next;
     uint64_t h;
-    sub_t *subs;
+    sub_t *subs; /* cap slots */
     size_t nsubs, cap;
     size_t len;
     char name[];
@@ -82,7 +90,7 @@ static entry_t **slot(table_t *t, const char *p, size_t n, uint64_t h)
 static void grow(table_t *t)
 {
     size_t n = t->b ? 2 * (t->mask + 1) : 64;
-    entry_t **b = calloc(n, sizeof(*b));
+    entry_t **b = srv_keep_calloc(SRV_ARENA_PUBSUB, n, sizeof(*b));
     if (!b)
         return; /* keeps the current size: only longer chains */
     for (size_t i = 0; t->b && i <= t->mask; i++)
@@ -91,7 +99,8 @@ static void grow(table_t *t)
             e->next = b[e->h & (n - 1)];
             b[e->h & (n - 1)] = e;
         }
-    free(t->b);
+    if (t->b)
+        srv_keep_free(SRV_ARENA_PUBSUB, t->b, (t->mask + 1) * sizeof(*t->b));
     t->b = b;
     t->mask = n - 1;
 }
@@ -105,7 +114,7 @@ static bool table_add(table_t *t, fl_slice_t name, const srv_client_t *c)
     if (!e) {
         if (!t->b || t->count > t->mask)
             grow(t);
-        if (!t->b || !(e = calloc(1, sizeof(*e) + name.n)))
+        if (!t->b || !(e = srv_keep_calloc(SRV_ARENA_PUBSUB, 1, sizeof(*e) + name.n)))
             return false;
         e->h = h;
         e->len = name.n;
@@ -117,7 +126,8 @@ static bool table_add(table_t *t, fl_slice_t name, const srv_client_t *c)
     }
     if (e->nsubs == e->cap) {
         size_t cap = e->cap ? 2 * e->cap : 4;
-        sub_t *s = realloc(e->subs, cap * sizeof(*s));
+        sub_t *s =
+            srv_keep_realloc(SRV_ARENA_PUBSUB, e->subs, e->cap * sizeof(*s), cap * sizeof(*s));
         if (!s)
             return false; /* an entry without subscribers is removed by the caller's undo */
         e->subs = s;
@@ -142,8 +152,9 @@ static void table_del(table_t *t, fl_slice_t name, const srv_client_t *c)
     if (e->nsubs > 0)
         return;
     *pp = e->next;
-    free(e->subs);
-    free(e);
+    srv_keep_free(SRV_ARENA_PUBSUB, e->subs, e->cap * sizeof(*e->subs));
+    srv_keep_free(SRV_ARENA_PUBSUB, e, sizeof(*e) + e->len);
+    FL_ASSERT(t->count > 0);
     t->count--;
 }
 
@@ -338,7 +349,7 @@ static void deliver(srv_worker_t *w, srv_task_t *t)
         srv_reply_raw(&c->out, d->resp, d->len);
         srv_client_settle_soon(c); /* the mailbox's other messages go in the same write */
     }
-    free(d);
+    srv_free_foreign(d); /* made by the publisher's worker */
 }
 
 /* The message's elements: message (channel, payload) or pmessage (pattern, channel, payload),

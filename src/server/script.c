@@ -15,7 +15,9 @@
  * script's end (Redis answers them -BUSY).
  *
  * Invariants: `run` and the Lua state are touched only under the script lock; the atomics
- * below are written under it and read by any worker.
+ * below are written under it and read by any worker. Memory: what lasts from one script to the
+ * next (the Lua state, run.argv) is in the "scripts" server-lifetime arena (lifetime.h); the
+ * fake client's reply buffer is the running worker's and is freed when its script ends.
  */
 #include "block.h"
 #include "script.h"
@@ -26,6 +28,7 @@
 #include <time.h>
 
 #include "fl_assert.h"
+#include "lifetime.h"
 #include "script_lua.h"
 #include "script_func.h"
 #include "srv_cmd.h"
@@ -74,12 +77,13 @@ bool srv_script_lock(srv_client_t *c, bool *own)
     return true;
 }
 
-void srv_script_unlock(bool own)
+void srv_script_unlock(srv_client_t *c, bool own)
 {
     if (!own)
         return;
     fl_batch_end();
     srv_block_batch_done(); /* the waiters see the script's result */
+    srv_flush_after_batch(c->srv);
 }
 
 /* ---- redis.call ---------------------------------------------------------------------------- */
@@ -168,7 +172,8 @@ static const char *call_args(lua_State *L, int argc)
         return "Please specify at least one argument for this redis lib call";
     if ((size_t)argc > run.argv_cap) {
         size_t cap = (size_t)argc < 16 ? 16 : (size_t)argc;
-        fl_slice_t *a = realloc(run.argv, cap * sizeof(*a));
+        fl_slice_t *a = srv_keep_realloc(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*a),
+                                         cap * sizeof(*a));
         if (!a)
             return "Out of memory";
         run.argv = a;
@@ -310,6 +315,15 @@ void srv_script_run(srv_client_t *c, lua_State *L, int nargs, const char *name, 
         srv_lua_reply(L, &c->out);
     lua_pop(L, 1); /* the handler */
     lua_gc(L, LUA_GCSTEP, 1);
+    /* The fake client's reply buffer is this worker's transient memory: it must not be grown
+     * or freed by the worker that runs the next script (a block of this worker's private arena
+     * held by another). */
+    srv_buf_free(&run.fake.out);
+    if (run.argv_cap > 64) { /* a call with many arguments: not kept for the server's life */
+        srv_keep_free(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*run.argv));
+        run.argv = NULL;
+        run.argv_cap = 0;
+    }
 }
 
 void srv_script_push_handler(lua_State *L)
@@ -518,7 +532,7 @@ void srv_script_eval(srv_client_t *c, int argc, const fl_slice_t *argv, bool by_
     lua_setfenv(L, -2);
     srv_script_run(c, L, 0, sha, ro || no_writes, true);
 out:
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_script_load(srv_client_t *c, fl_slice_t body)
@@ -541,7 +555,7 @@ void srv_script_load(srv_client_t *c, fl_slice_t body)
         lua_pop(L, 1);
         srv_reply_bulk(&c->out, sha, 40);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
@@ -559,7 +573,7 @@ void srv_script_exists(srv_client_t *c, int argc, const fl_slice_t *argv)
             lua_pop(L, 1);
         srv_reply_int(&c->out, found);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_script_flush(srv_client_t *c)
@@ -574,7 +588,7 @@ void srv_script_flush(srv_client_t *c)
         lua_gc(L, LUA_GCCOLLECT, 0);
         atomic_store(&n_cached, 0);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
     srv_reply_ok(&c->out);
 }
 
@@ -673,7 +687,7 @@ void srv_script_shutdown(void)
     if (run.fake_ready)
         srv_client_free_buffers(&run.fake);
     run.fake_ready = false;
-    free(run.argv);
+    srv_keep_free(SRV_ARENA_SCRIPTS, run.argv, run.argv_cap * sizeof(*run.argv));
     run.argv = NULL;
     run.argv_cap = 0;
 }

@@ -8,8 +8,8 @@
  * can hold at the same time. A script must be atomic over the keys it touches, and Redis does
  * not require scripts to declare them, so every script locks everything anyway: per-worker
  * states would only add memory (a state and compiled copies per worker) without letting two
- * scripts run at once. The Lua state's memory is transient (the running worker's private
- * arena) and is counted nowhere as records.
+ * scripts run at once. The Lua state lives as long as the server: its memory is in the
+ * "scripts" server-lifetime arena (lifetime.h), counted there and never as records.
  *
  * A script runs its commands through the ordinary command table on a fake client (its reply
  * buffer is parsed back into Lua values), so replies and errors are the commands' own.

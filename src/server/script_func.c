@@ -14,7 +14,8 @@
  * length and the code): it restores on flatline, not on Redis.
  *
  * Invariants: `libs` and `loading` are touched only under the script lock (script.h); a
- * function name is unique over all libraries.
+ * function name is unique over all libraries. Libraries live as long as the server, whichever
+ * worker loads or deletes them: in the "scripts" server-lifetime arena (lifetime.h), sized.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lifetime.h"
 #include "script.h"
 #include "script_func.h"
 #include "srv_cmd.h"
@@ -84,13 +86,13 @@ static void lib_free(lua_State *L, lib_t *l)
     for (size_t i = 0; i < l->nf; i++) {
         if (L)
             luaL_unref(L, LUA_REGISTRYINDEX, l->f[i].ref);
-        free(l->f[i].name);
-        free(l->f[i].desc);
+        srv_keep_free_str(SRV_ARENA_SCRIPTS, l->f[i].name);
+        srv_keep_free_str(SRV_ARENA_SCRIPTS, l->f[i].desc);
     }
-    free(l->f);
-    free(l->name);
-    free(l->code);
-    free(l);
+    srv_keep_free(SRV_ARENA_SCRIPTS, l->f, l->fcap * sizeof(*l->f));
+    srv_keep_free_str(SRV_ARENA_SCRIPTS, l->name);
+    srv_keep_free(SRV_ARENA_SCRIPTS, l->code, l->code_len ? l->code_len : 1);
+    srv_keep_free(SRV_ARENA_SCRIPTS, l, sizeof(*l));
 }
 
 static lib_t *lib_find(const char *name, size_t len)
@@ -237,18 +239,19 @@ int srv_func_register(lua_State *L)
             return reg_error(L, "Function already exists in the library");
     if (loading->nf == loading->fcap) {
         size_t cap = loading->fcap ? 2 * loading->fcap : 4;
-        func_t *f = realloc(loading->f, cap * sizeof(*f));
+        func_t *f = srv_keep_realloc(SRV_ARENA_SCRIPTS, loading->f, loading->fcap * sizeof(*f),
+                                     cap * sizeof(*f));
         if (!f)
             return reg_error(L, "Out of memory");
         loading->f = f;
         loading->fcap = cap;
     }
     func_t *f = &loading->f[loading->nf];
-    f->name = strdup(name);
-    f->desc = desc ? strdup(desc) : NULL;
+    f->name = srv_keep_strndup(SRV_ARENA_SCRIPTS, name, strlen(name));
+    f->desc = desc ? srv_keep_strndup(SRV_ARENA_SCRIPTS, desc, strlen(desc)) : NULL;
     if (!f->name || (desc && !f->desc)) {
-        free(f->name);
-        free(f->desc);
+        srv_keep_free_str(SRV_ARENA_SCRIPTS, f->name);
+        srv_keep_free_str(SRV_ARENA_SCRIPTS, f->desc);
         return reg_error(L, "Out of memory");
     }
     f->flags = flags;
@@ -347,8 +350,9 @@ static const char *load_lib(srv_client_t *c, fl_slice_t code, bool replace, bool
     lua_State *L = srv_script_state(c->srv);
     if (!L)
         return "cannot create the Lua state";
-    lib_t *l = calloc(1, sizeof(*l));
-    if (!l || !(l->name = strndup(name.p, name.n)) || !(l->code = malloc(code.n ? code.n : 1))) {
+    lib_t *l = srv_keep_calloc(SRV_ARENA_SCRIPTS, 1, sizeof(*l));
+    if (!l || !(l->name = srv_keep_strndup(SRV_ARENA_SCRIPTS, name.p, strnlen(name.p, name.n))) ||
+        !(l->code = srv_keep_alloc(SRV_ARENA_SCRIPTS, code.n ? code.n : 1))) {
         lib_free(L, l);
         return "Out of memory";
     }
@@ -422,7 +426,7 @@ void srv_function_load(srv_client_t *c, fl_slice_t code, bool replace)
         srv_reply_errorf(&c->out, "ERR %s", e);
     else
         srv_reply_bulk_str(&c->out, name);
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 /* ---- FCALL ------------------------------------------------------------------------------- */
@@ -453,7 +457,7 @@ void srv_script_fcall(srv_client_t *c, int argc, const fl_slice_t *argv, bool ro
         srv_script_push_array(L, argv + 3 + numkeys, argc - 3 - (int)numkeys);
         srv_script_run(c, L, 2, f->name, ro || (f->flags & FN_NO_WRITES), false);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 /* ---- FUNCTION DELETE / FLUSH / LIST / DUMP / RESTORE / STATS ------------------------------ */
@@ -475,7 +479,7 @@ void srv_function_delete(srv_client_t *c, fl_slice_t name)
         recount();
         srv_reply_ok(&c->out);
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 static void free_libs(lua_State *L)
@@ -494,7 +498,7 @@ void srv_function_flush(srv_client_t *c)
     if (!srv_script_lock(c, &own))
         return;
     free_libs(srv_script_state(c->srv));
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
     srv_reply_ok(&c->out);
 }
 
@@ -549,7 +553,7 @@ void srv_function_list(srv_client_t *c, fl_slice_t pattern, bool with_code)
             srv_reply_bulk(&c->out, l->code, l->code_len);
         }
     }
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_function_dump(srv_client_t *c)
@@ -571,7 +575,7 @@ void srv_function_dump(srv_client_t *c)
     else
         srv_reply_bulk(&c->out, b.p, b.len);
     srv_buf_free(&b);
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 /* Splits a DUMP payload into its libraries' code; false when it is not one. */
@@ -620,7 +624,7 @@ void srv_function_restore(srv_client_t *c, fl_slice_t payload, int policy)
         srv_reply_errorf(&c->out, "ERR %s", e);
     else
         srv_reply_ok(&c->out);
-    srv_script_unlock(own);
+    srv_script_unlock(c, own);
 }
 
 void srv_function_stats(srv_client_t *c)

@@ -36,8 +36,8 @@ bool srv_script_running(void);
 void srv_script_running_name(char *buf, size_t len, bool *is_eval, int64_t *ms);
 
 /* Takes / releases the script lock (script.h); false with an error replied when it cannot
- * be taken. */
+ * be taken. The release runs what a FLUSHALL inside the script left for the batch's end. */
 bool srv_script_lock(srv_client_t *c, bool *own);
-void srv_script_unlock(bool own);
+void srv_script_unlock(srv_client_t *c, bool own);
 
 #endif /* FLATLINE_SERVER_SCRIPT_FUNC_H */

@@ -10,12 +10,18 @@
  * Sandbox: scripts never run with the globals table as their environment. Each EVAL body and
  * each function library runs in a fresh environment table whose metatable (one, shared) reads
  * through to the globals, raising an error for a name that does not exist, and refuses every
- * assignment, so a script can neither create nor replace a global. The state's allocations are
- * transient: they come from the calling worker's private arena.
+ * assignment, so a script can neither create nor replace a global. The state lives as long as
+ * the server and runs on whichever worker runs a script, so every allocation of it (compiled
+ * scripts, globals, a script's values until the collector frees them) goes to the "scripts"
+ * server-lifetime arena through lua_alloc, with the sizes Lua passes: its `requested` is the
+ * Lua heap, exactly.
  *
  * Invariant: only a thread holding the script lock (script.h) touches the state.
  */
 #include "script_lua.h"
+
+#include "fl_assert.h"
+#include "lifetime.h"
 
 #include <lualib.h>
 #include <stdio.h>
@@ -780,14 +786,37 @@ static void open_libs(lua_State *L)
     }
 }
 
+/* The state's allocator (lua_Alloc): every block in the scripts arena, sized by Lua. */
+static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    if (nsize == 0) {
+        srv_keep_free(SRV_ARENA_SCRIPTS, ptr, osize);
+        return NULL;
+    }
+    void *p = srv_keep_realloc(SRV_ARENA_SCRIPTS, ptr, ptr ? osize : 0, nsize);
+    /* Lua assumes a block never fails to shrink; the arena's never does either (the shrunk
+     * block is the old one, or a smaller one when jemalloc moves it). */
+    FL_ASSERT(p || !ptr || nsize > osize);
+    return p;
+}
+
+static int lua_panic(lua_State *L)
+{
+    fprintf(stderr, "PANIC: unprotected error in call to Lua API (%s)\n",
+            lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    return 0; /* Lua then aborts */
+}
+
 lua_State *srv_lua_state(srv_lua_call_fn *call, lua_CFunction acl_check_fn,
                          lua_CFunction register_fn, const srv_server_t *srv)
 {
     if (lua)
         return lua;
-    lua_State *L = luaL_newstate();
+    lua_State *L = lua_newstate(lua_alloc, NULL);
     if (!L)
         return NULL;
+    lua_atpanic(L, lua_panic);
     call_impl = call;
     acl_check_impl = acl_check_fn;
     log_srv = srv;

@@ -6,8 +6,11 @@
  * Invariants: one list, newest first, under one mutex (taken only for a slow command or a
  * SLOWLOG call, never on the fast path); an entry keeps at most 32 arguments of at most 128
  * bytes each, marked as Redis marks them ("... (N more arguments)", "... (N more bytes)");
- * entries are copies, so they outlive the client and its buffers.
+ * entries are copies, so they outlive the client and its buffers. The log and its entries live
+ * in the server-lifetime arena (lifetime.h), never a worker's private one: an entry made on one
+ * worker is trimmed by whichever worker pushes the entry past slowlog-max-len.
  */
+#include "lifetime.h"
 #include "srv_cmd.h"
 
 #include <pthread.h>
@@ -24,6 +27,7 @@ typedef struct entry {
     int64_t time_s;
     uint64_t usec;
     int argc;
+    size_t bytes;                    /* requested for the entry (its arena needs the size) */
     fl_slice_t argv[ENTRY_MAX_ARGC]; /* into text */
     char addr[128], name[64];
     char text[]; /* the arguments, back to back */
@@ -38,7 +42,7 @@ struct srv_slowlog {
 
 int srv_slowlog_create(srv_server_t *srv)
 {
-    struct srv_slowlog *l = calloc(1, sizeof(*l));
+    struct srv_slowlog *l = srv_keep_calloc(SRV_ARENA_SERVER, 1, sizeof(*l));
     if (!l)
         return -1;
     pthread_mutex_init(&l->mu, NULL);
@@ -50,7 +54,7 @@ static void free_list(entry_t *e)
 {
     while (e) {
         entry_t *next = e->next;
-        free(e);
+        srv_keep_free(SRV_ARENA_SERVER, e, e->bytes);
         e = next;
     }
 }
@@ -62,7 +66,7 @@ void srv_slowlog_destroy(srv_server_t *srv)
         return;
     free_list(l->head);
     pthread_mutex_destroy(&l->mu);
-    free(l);
+    srv_keep_free(SRV_ARENA_SERVER, l, sizeof(*l));
     srv->slowlog = NULL;
 }
 
@@ -97,9 +101,10 @@ void srv_slowlog_push(srv_client_t *c, const srv_cmd_t *cmd, int argc, const fl_
     size_t room = 0;
     for (int i = 0; i < keep; i++)
         room += (argv[i].n < ENTRY_MAX_STRING ? argv[i].n : ENTRY_MAX_STRING) + 64;
-    entry_t *e = malloc(sizeof(*e) + room);
+    entry_t *e = srv_keep_alloc(SRV_ARENA_SERVER, sizeof(*e) + room);
     if (!e)
         return; /* the log is best effort: a missing entry loses nothing */
+    e->bytes = sizeof(*e) + room;
     size_t used = 0;
     static const fl_slice_t redacted = {"(redacted)", 10};
     for (int i = 0; i < keep; i++)

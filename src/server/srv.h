@@ -5,7 +5,9 @@
  * Ownership of memory: every byte declared here (client buffers, parser argv, reply buffers)
  * is transient and allocated with plain malloc by a worker thread, so it lands in that
  * worker's private arena (fl_thread_bind_private_arena). Persistent data never lives here:
- * it goes through the store into a namespace's shared arena.
+ * it goes through the store into a namespace's shared arena; what the server itself keeps
+ * beyond a request or a client (slow log, ACL, scripts, pub/sub registry) is in the
+ * server-lifetime arenas (lifetime.h).
  *
  * Threads: a client belongs to exactly one worker for its whole life and is touched only by
  * that worker's thread. The server struct is read-only after start except for the fields
@@ -26,6 +28,7 @@
 #include "persist.h"
 #include "resp.h"
 #include "acl.h"
+#include "lifetime.h"
 
 typedef struct srv_server srv_server_t;
 typedef struct srv_worker srv_worker_t;
@@ -629,6 +632,8 @@ typedef struct srv_mem_snapshot {
     fl_mem_stats_t process; /* whole process (process_rc 0 when available) */
     fl_mem_stats_t priv;    /* all thread-private arenas together */
     int process_rc, priv_rc;
+    fl_mem_stats_t arena[SRV_ARENA_COUNT]; /* each server-lifetime arena (lifetime.h) */
+    int arena_rc[SRV_ARENA_COUNT];
     size_t n_ns;
     fl_ns_stats_t ns[SRV_NS_MAX];
     int ns_rc[SRV_NS_MAX];

@@ -189,6 +189,10 @@ int srv_sort_store_pos(int argc, const fl_slice_t *argv);
  * counts as a write, as in Redis. */
 bool srv_bitfield_reads_only(int argc, const fl_slice_t *argv);
 
+/* After a transaction's or a script's batch ended (multi.c, script.c): what a FLUSHALL inside
+ * it left for then (cmd_keys.c: the arenas' purge, the save with save rules). */
+void srv_flush_after_batch(srv_server_t *srv);
+
 /* Runs a sink-emitting store call's result: on error drops whatever it emitted since
  * `mark` and replies the error instead. Returns true when the status was FL_OK. */
 bool srv_sink_done(srv_client_t *c, size_t mark, int status);

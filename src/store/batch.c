@@ -93,7 +93,7 @@ void fls_gate_enter(fl_store_t *s)
     }
     FL_DEBUG_ONLY(depth_store = s);
     _Atomic long *n = &slot_of(s)->n;
-    atomic_fetch_add(n, 1); /* then read `closed`: both seq_cst, against gate_close's order */
+    atomic_fetch_add(n, 1); /* then read `closed`: both seq_cst, against fls_gate_close's order */
     if (__builtin_expect(atomic_load(&s->gate.closed), 0))
         gate_wait(s, n);
 }
@@ -108,7 +108,7 @@ void fls_gate_leave(fl_store_t *s)
 }
 
 /* Closes the gate and waits for every other thread to leave it. */
-static void gate_close(fl_store_t *s)
+void fls_gate_close(fl_store_t *s)
 {
     FL_ASSERT(lock_depth == 0);
     pthread_mutex_lock(&s->gate.close_mu);
@@ -118,7 +118,7 @@ static void gate_close(fl_store_t *s)
             sched_yield(); /* holders finish an operation or a keys batch: microseconds */
 }
 
-static void gate_open(fl_store_t *s)
+void fls_gate_open(fl_store_t *s)
 {
     pthread_mutex_lock(&s->gate.wait_mu);
     atomic_store(&s->gate.closed, false);
@@ -179,7 +179,7 @@ int fl_batch_begin(fl_store_t *store, const fl_batch_key_t *keys, size_t n, bool
     b->store = store;
     b->all = all;
     if (all) {
-        gate_close(store);
+        fls_gate_close(store);
         fls_batch_cur = b;
         fls_group_begin(store);
         return FL_OK;
@@ -211,7 +211,7 @@ void fl_batch_end(void)
     fls_group_end(b->store);
     fls_batch_cur = NULL;
     if (b->all) {
-        gate_open(b->store);
+        fls_gate_open(b->store);
     } else {
         for (size_t i = b->n; i-- > 0;)
             fls_unlock_batch(b->held[i].ns, &b->held[i].ns->parts[b->held[i].pidx]);

@@ -195,12 +195,27 @@ void fls_snap_cow(fl_ns_t *ns, fls_part_t *p)
         snap_dump(ns, p);
 }
 
-uint64_t fl_snap_begin(fl_store_t *store)
+uint64_t fl_snap_begin_at(fl_store_t *store, fl_snap_at_fn at, void *ctx)
 {
     FL_ASSERT(atomic_load(&store->has_hooks) && !atomic_load(&store->snap_active));
+    /* No write in progress at the snapshot's moment: a batch (or a key set such as MSET) that
+     * began before it and wrote on after it would have some partitions copied before its later
+     * writes and others dumped after all of them. A caller holding the whole store is there. */
+    bool quiesce = !fls_batch_all();
+    if (quiesce)
+        fls_gate_close(store);
     uint64_t epoch = atomic_fetch_add_explicit(&store->snap_epoch, 1, memory_order_release) + 1;
     atomic_store_explicit(&store->snap_active, true, memory_order_release);
+    if (at)
+        at(ctx, epoch);
+    if (quiesce)
+        fls_gate_open(store);
     return epoch;
+}
+
+uint64_t fl_snap_begin(fl_store_t *store)
+{
+    return fl_snap_begin_at(store, NULL, NULL);
 }
 
 bool fl_snap_dumped(fl_store_t *store, size_t ns_i, uint32_t part, uint64_t snap)

@@ -169,11 +169,15 @@ int fl_ns_flush(fl_ns_t *ns)
     }
     for (uint32_t i = 0; i < ns->nparts; i++)
         fls_unlock(ns, &ns->parts[i]);
-    if (own)
+    if (own) {
         fl_batch_end();
-    /* The emptied pages go back to the system now, not a decay period later (as Redis's
-     * synchronous flush purges jemalloc): what this thread's cache holds first. */
-    fl_thread_flush_cache();
-    fl_arena_purge(ns->arena);
+        fl_ns_purge(ns); /* outside the batch: no other thread waits for the madvise calls */
+    }
     return FL_OK;
+}
+
+int fl_ns_purge(fl_ns_t *ns)
+{
+    fl_thread_release_tcaches(); /* what this thread's caches hold for the shared arenas first */
+    return fl_arena_purge(ns->arena);
 }

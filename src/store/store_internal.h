@@ -1044,6 +1044,11 @@ bool fls_batch_all(void);
  * leaves it after the last; init/destroy with the store. */
 void fls_gate_enter(fl_store_t *s);
 void fls_gate_leave(fl_store_t *s);
+/* Closes the gate: returns once no other thread holds a partition lock, and none can take one
+ * until fls_gate_open (the caller holds none: lock depth 0). Used by "all" batches and by
+ * fl_snap_begin, whose point in time must fall between writes, never inside one. */
+void fls_gate_close(fl_store_t *s);
+void fls_gate_open(fl_store_t *s);
 void fls_gate_init(fl_store_t *s);
 void fls_gate_destroy(fl_store_t *s);
 

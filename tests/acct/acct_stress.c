@@ -16,9 +16,14 @@
  *   sampled (run with FLATLINE_ACCT_SAMPLE=256: nearly every block sampled) threads free each
  *           other's sampled blocks while others sample: the workload's call site is live in a
  *           report before, and gone once every block is freed (no sampled block lost or kept)
+ *   bound   requested bytes after frees of every size (an estimate then) lie within the error
+ *           bound the library reports, on a heap whose free chunks are split and handed out
+ *           whole; under glibc every block's slack is within acct_glibc_slack_max
  * Without the library preloaded it exits 77 (skipped).
  */
 #include "../testhelper.h"
+
+#include "acct_internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,6 +145,71 @@ static void one_free(void *p, unsigned r)
         p = realloc(p, 0) /* frees (glibc) or returns a minimal block */, free(p);
     else
         free(p);
+}
+
+/* ---- bound: the requested bytes' estimate and its error bound ------------------------------ */
+
+#define BOUND_BLOCKS 30000
+
+/* Whether malloc is glibc's (no other allocator preloaded under the library). */
+static bool malloc_is_glibc(void)
+{
+    return !dlsym(RTLD_DEFAULT, "mallctl") && !dlsym(RTLD_DEFAULT, "mi_malloc") &&
+           !dlsym(RTLD_DEFAULT, "tc_malloc");
+}
+
+static void *bound_alloc(uint64_t *rng, size_t *req)
+{
+    *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+    size_t n = (size_t)(*rng % 7 == 0 ? *rng % 41 : *rng % 2000);
+    *req = n;
+    return (*rng >> 20) % 2 ? malloc(n) : calloc(1, n);
+}
+
+TEST(bound)
+{
+    static void *blk[BOUND_BLOCKS];
+    static size_t req[BOUND_BLOCKS];
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    bool glibc = malloc_is_glibc();
+    fl_acct_totals_t a = totals();
+    for (int i = 0; i < BOUND_BLOCKS; i++) {
+        blk[i] = bound_alloc(&rng, &req[i]);
+        CHECK(blk[i] != NULL);
+    }
+    /* two blocks in three freed, their chunks merged; the new ones are cut from them (split, or
+     * handed out whole when the rest would be too small) */
+    for (int i = 0; i < BOUND_BLOCKS; i++)
+        if (i % 3)
+            free(blk[i]), blk[i] = NULL;
+    for (int i = 0; i < BOUND_BLOCKS; i++)
+        if (i % 3 == 1) {
+            blk[i] = bound_alloc(&rng, &req[i]);
+            CHECK(blk[i] != NULL);
+        }
+    int64_t live_req = 0, live_blocks = 0;
+    for (int i = 0; i < BOUND_BLOCKS; i++) {
+        if (!blk[i])
+            continue;
+        live_req += (int64_t)req[i];
+        live_blocks++;
+        size_t usable = malloc_usable_size(blk[i]);
+        CHECK(usable >= req[i]);
+        if (glibc && usable < 16384)
+            CHECK(usable - req[i] <= acct_glibc_slack_max(usable));
+    }
+    fl_acct_totals_t b = totals();
+    CHECK_EQ_I(b.blocks - a.blocks, live_blocks);
+    int64_t d = (b.requested - a.requested) - live_req;
+    if (d < 0)
+        d = -d;
+    CHECK(b.requested_error > a.requested_error); /* (frees made the estimate one) */
+    CHECK(d <= a.requested_error + b.requested_error);
+    if (glibc) /* (a block's bound: an OR of slacks up to 40, or the rule's 31) */
+        CHECK(b.requested_error - a.requested_error <= 63 * live_blocks);
+    for (int i = 0; i < BOUND_BLOCKS; i++)
+        free(blk[i]);
+    CHECK_SAME(a, totals());
 }
 
 static void *exchanger(void *arg)
@@ -532,5 +603,7 @@ int main(int argc, char **argv)
         RUN(api);
     if (all || !strcmp(mode, "sampled"))
         RUN(sampled);
+    if (all || !strcmp(mode, "bound"))
+        RUN(bound);
     return TEST_REPORT();
 }

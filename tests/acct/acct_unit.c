@@ -316,6 +316,33 @@ TEST(sampling_arithmetic)
     CHECK(worst < 1e-10);
 }
 
+/* 64-bit glibc's chunk for a request: the request and its 8-byte header rounded up to 16, at
+ * least 32, or 16 more when splitting them off a free chunk would leave less than a least
+ * chunk. acct_glibc_slack_max must bound every (usable - request) it can give, and be reached
+ * (a looser bound would widen every requested-bytes error bound for nothing). */
+TEST(glibc_slack_bound)
+{
+    enum { MAX_REQ = 8192 };
+    static uint64_t worst[(MAX_REQ + 64) / 8];
+    memset(worst, 0, sizeof worst);
+    for (uint64_t req = 0; req <= MAX_REQ; req++) {
+        uint64_t nb = (req + 8 + 15) & ~(uint64_t)15;
+        if (nb < 32)
+            nb = 32;
+        for (uint64_t extra = 0; extra <= 16; extra += 16) {
+            uint64_t usable = nb + extra - 8;
+            CHECK(usable >= req);
+            CHECK(usable - req <= acct_glibc_slack_max(usable));
+            if (usable - req > worst[usable / 8])
+                worst[usable / 8] = usable - req;
+        }
+    }
+    CHECK_EQ_U(acct_glibc_slack_max(24), 24);
+    CHECK_EQ_U(acct_glibc_slack_max(40), 40);
+    for (uint64_t usable = 24; usable <= MAX_REQ; usable += 16)
+        CHECK_EQ_U(worst[usable / 8], acct_glibc_slack_max(usable));
+}
+
 int main(void)
 {
     RUN(options);
@@ -327,5 +354,6 @@ int main(void)
     RUN(trend_decisions);
     RUN(csv_columns);
     RUN(sampling_arithmetic);
+    RUN(glibc_slack_bound);
     return TEST_REPORT();
 }

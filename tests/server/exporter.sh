@@ -72,14 +72,17 @@ for fam in redis_commands_total redis_commands_duration_seconds_total redis_erro
     done
 done
 
-# flatline's own endpoint: the breakdown per namespace and the defrag figures.
+# flatline's own endpoint: the breakdown per namespace and per server-lifetime arena, and the
+# defrag figures.
 metrics=$(curl -sf "http://127.0.0.1:$MPORT/metrics")
 for want in 'flatline_namespace_bytes{namespace="users",kind="requested"}' \
     'flatline_namespace_ratio{namespace="default",kind="frag_ratio"}' \
     'flatline_namespace_memory_limit{namespace="users"} 67108864' \
     'flatline_namespace_defrag_passes{namespace="users"}' \
     'flatline_namespace_defrag_max_hold_us{namespace="default"}' \
-    'flatline_process_bytes{kind="rss"}' 'flatline_clients_memory_bytes'; do
+    'flatline_process_bytes{kind="rss"}' 'flatline_clients_memory_bytes' \
+    'flatline_server_arena_bytes{arena="server",kind="requested"}' \
+    'flatline_server_arena_ratio{arena="pubsub",kind="frag_ratio"}'; do
     CHECKS=$((CHECKS + 1))
     if ! printf '%s\n' "$metrics" | grep -qF "$want"; then
         echo "FAIL: /metrics lacks $want" >&2

@@ -10,11 +10,9 @@
 # (TSan's or ASan's malloc).
 . "$(dirname "$0")/lib.sh"
 command -v redis-benchmark >/dev/null || { echo "skipped: redis-benchmark not installed"; exit 77; }
-# The slow log keeps copies of slow commands' arguments (128 entries of up to 32 arguments)
-# from the worker that ran them: bounded, but not transient, and on a loaded machine the
-# benchmark's MSETs fill it with half a megabyte. It is off here so that what the private arenas
-# keep after the clients left is transient data only.
-start_server --threads 2 --slowlog-log-slower-than -1
+# With the slow log on (the default threshold, 10 ms, which a loaded machine's MSETs pass): its
+# entries are in the server-lifetime arena (tests/server/lifetimes.sh), not the private ones.
+start_server --threads 2
 if [ "$(info_field memory malloc_is_jemalloc)" != 1 ]; then
     echo "skipped: malloc is not jemalloc in this build (sanitizer), private arenas unavailable"
     exit 77

@@ -15,16 +15,25 @@ import socket
 class Conn:
     def __init__(self, port):
         self.s = socket.create_connection(("127.0.0.1", port))
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0  # replies are parsed from here; what is before it is consumed
+
+    def _fill(self):
+        if self.pos > 65536 and self.pos * 2 > len(self.buf):
+            del self.buf[:self.pos]  # keep the buffer short: no copy of it per reply
+            self.pos = 0
+        chunk = self.s.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buf += chunk
 
     def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise ConnectionError("server closed the connection")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+        while True:
+            end = self.buf.find(b"\r\n", self.pos)
+            if end >= 0:
+                line, self.pos = bytes(self.buf[self.pos:end]), end + 2
+                return line
+            self._fill()
 
     def _reply(self):
         line = self._line()
@@ -37,12 +46,9 @@ class Conn:
             n = int(rest)
             if n < 0:
                 return None
-            while len(self.buf) < n + 2:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    raise ConnectionError("server closed the connection")
-                self.buf += chunk
-            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            while len(self.buf) < self.pos + n + 2:
+                self._fill()
+            data, self.pos = bytes(self.buf[self.pos:self.pos + n]), self.pos + n + 2
             return data
         if kind == b"*":
             n = int(rest)

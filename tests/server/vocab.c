@@ -7,6 +7,7 @@
  *   ns_stat                 FL_NS_STATS (flatline/store.h)
  *   ns_option               FL_NS_OPTIONS (flatline/store.h)
  *   srv_stat                SRV_STATS (src/server/srv.h), INFO stats's names
+ *   server_arena            SRV_LIFETIME_ARENAS (src/server/lifetime.h)
  */
 #include <stdio.h>
 
@@ -30,5 +31,8 @@ int main(void)
 #define PRINT_SRV_STAT_(f, info_name, doc) printf("srv_stat %s\n", info_name);
     SRV_STATS(PRINT_SRV_STAT_)
 #undef PRINT_SRV_STAT_
+#define PRINT_ARENA_(kind, name, doc) printf("server_arena %s\n", name);
+    SRV_LIFETIME_ARENAS(PRINT_ARENA_)
+#undef PRINT_ARENA_
     return 0;
 }

@@ -3,10 +3,12 @@
 # order. The expected lists come from the definitions themselves (vocab.c prints FL_MEM_BYTES,
 # FL_MEM_RATIOS, FL_NS_STATS, FL_NS_OPTIONS, SRV_STATS), so a consumer that spells a list out
 # by hand and misses or reorders a field fails here:
-#   INFO memory        process_<field> and private_<field>, every breakdown field in order
+#   INFO memory        process_<field>, private_<field> and arena_<name>_<field> (each
+#                      server-lifetime arena), every breakdown field in order
 #   INFO namespaces    ns_<name>: every FL_NS_STATS field, then the arena's breakdown
 #   INFO stats         every SRV_STATS line
-#   MEMORY STATS       process, private-arenas and namespace.<name>: the same lists, '-' for '_'
+#   MEMORY STATS       process, private-arenas, arena.<name> and namespace.<name>: the same
+#                      lists, '-' for '_'
 #   CONFIG GET         namespace.<name>.<option> for every namespace option
 #   --help             every namespace option
 . "$(dirname "$0")/lib.sh"
@@ -50,7 +52,9 @@ start_server
 redis-cli -p "$PORT" set k v >/dev/null
 
 info_mem=$(redis-cli -p "$PORT" info memory | tr -d '\r')
-for prefix in process_ private_; do
+arenas=$(names server_arena | tr '\n' ' ')
+[ -n "$arenas" ] || fail "vocab prints no server_arena rows"
+for prefix in process_ private_ $(for a in $arenas; do printf 'arena_%s_ ' "$a"; done); do
     got=$(printf '%s\n' "$info_mem" | sed -n "s/^${prefix}\([a-z_]*\):.*/\1/p" | grep -vx requested_known | tr '\n' ' ')
     if [ "$prefix" = private_ ] && [ -z "$got" ]; then
         continue # no private arenas when malloc is not jemalloc (sanitizer builds)
@@ -70,6 +74,9 @@ done
 expect "MEMORY STATS process fields" "$(dashed "$mem_fields")" "$(memory_stats_block process)"
 priv=$(memory_stats_block private-arenas)
 [ -z "$priv" ] || expect "MEMORY STATS private-arenas fields" "$(dashed "$mem_fields")" "$priv"
+for a in $arenas; do
+    expect "MEMORY STATS arena.$a fields" "$(dashed "$mem_fields")" "$(memory_stats_block "arena.$a")"
+done
 expect "MEMORY STATS namespace.default fields" "$(dashed "$ns_fields")" \
     "$(memory_stats_block namespace.default)"
 
