@@ -347,7 +347,9 @@ static bool persistence_allows(srv_client_t *c, const srv_cmd_t *cmd)
 {
     if (!c->srv->persist)
         return true;
-    if (atomic_load_explicit(&c->srv->loading, memory_order_relaxed) &&
+    /* acquire: a command that sees the load finished sees everything it wrote (the data, the
+     * log's manifest a BGREWRITEAOF reads) */
+    if (atomic_load_explicit(&c->srv->loading, memory_order_acquire) &&
         strcmp(cmd->name, "info") != 0 && strcmp(cmd->name, "config") != 0 &&
         strcmp(cmd->name, "command") != 0 && strcmp(cmd->name, "shutdown") != 0) {
         srv_reply_error(&c->out, "LOADING Redis is loading the dataset in memory");
