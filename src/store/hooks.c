@@ -285,12 +285,8 @@ bool fls_hook_flush(fl_ns_t *ns)
     if (!h->flush)
         return false;
     FL_ASSERT(fl_batch_active()); /* every partition held until the group ends */
-    uint64_t keys = 0;
-    for (uint32_t i = 0; i < ns->nparts; i++) {
-        FLS_ASSERT_WRLOCKED(&ns->parts[i]);
-        keys += atomic_load_explicit(&ns->parts[i].count, memory_order_relaxed);
-    }
-    return h->flush(h->ctx, ns_index(ns), keys);
+    FL_DEBUG_ONLY(for (uint32_t i = 0; i < ns->nparts; i++) FLS_ASSERT_WRLOCKED(&ns->parts[i]));
+    return h->flush(h->ctx, ns_index(ns), fl_ns_size(ns));
 }
 
 /* ---- Groups: writes atomic over several keys ------------------------------------------------ */

@@ -195,7 +195,7 @@ rewrites=0
 for i in 1 2 3 4; do
     sleep 0.5
     [ "$(rc bgrewriteaof)" = "Background append only file rewriting started" ] && rewrites=$((rewrites + 1))
-    for _ in $(seq 400); do [ "$(info_field persistence aof_rewrite_in_progress)" = 0 ] && break; sleep 0.05; done
+    wait_rewrite 20
 done
 wait "${BPIDS[@]}"
 CHECKS=$((CHECKS + 1))

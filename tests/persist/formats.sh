@@ -28,7 +28,7 @@ check "(integer) 1" -n 1 hset ch f v
 check "(integer) 1" expire h1 400
 check "(integer) 1" del neg
 check "Background append only file rewriting started" bgrewriteaof
-for _ in $(seq 100); do [ "$(info_field persistence aof_rewrite_in_progress)" = 0 ] && break; sleep 0.05; done
+wait_rewrite 5
 check "OK" set after rewrite
 check "(integer) 1" hset h2 x y
 check "OK" save

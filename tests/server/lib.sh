@@ -224,6 +224,15 @@ info_field() {
     redis-cli -p "$PORT" info "$1" | tr -d '\r' | sed -n "s/^$2://p"
 }
 
+# wait_rewrite SECONDS: waits (at most SECONDS) until no log rewrite runs or is scheduled.
+wait_rewrite() {
+    for _ in $(seq "$(($1 * 20))"); do
+        [ "$(info_field persistence aof_rewrite_in_progress)" = 0 ] &&
+            [ "$(info_field persistence aof_rewrite_scheduled)" = 0 ] && return 0
+        sleep 0.05
+    done
+}
+
 # finish: prints the tally and exits 1 when any check failed.
 finish() {
     echo "$((CHECKS - FAILS)) passed, $FAILS failed"

@@ -104,11 +104,7 @@ for k in $keys; do
 done
 check "$all" debug digest
 check "Background append only file rewriting started" bgrewriteaof
-for _ in $(seq 200); do
-    [ "$(info_field persistence aof_rewrite_in_progress)" = 0 ] &&
-        [ "$(info_field persistence aof_rewrite_scheduled)" = 0 ] && break
-    sleep 0.05
-done
+wait_rewrite 10
 stop_server || fail "the server did not stop cleanly"
 start_server --threads 2 --enable-debug-command yes
 for k in $keys; do
